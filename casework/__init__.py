@@ -1,0 +1,140 @@
+"""casework: case management for a council's Troubled Families programme."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from .config import PROJECT_ROOT, config_for
+
+
+def create_app(env: str | None = None, **overrides) -> Flask:
+    """Build the app with the configuration chosen by CASEWORK_ENV (or `env`)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        static_url_path="/static",
+    )
+    config = config_for(env)
+    app.config.from_object(config)
+    app.config.from_pyfile("casework.cfg", silent=True)
+    app.config.update(overrides)
+    if config.__name__ == "ProductionConfig" and not app.config.get("SECRET_KEY"):
+        raise RuntimeError("CASEWORK_SECRET_KEY must be set to run casework in production")
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _init_extensions(app)
+    from .templating import init_templating
+
+    init_templating(app)
+    _register_blueprints(app)
+    _register_security(app)
+    _register_errors(app)
+
+    from .cli import register
+
+    register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Order matters: the database first, then what stores in it, then what guards requests.
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    from .extensions import init_engine_events
+
+    init_engine_events(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    WTFormsHelpers(app)
+
+    from . import models
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .families.views import bp as families_bp
+    from .imports.views import bp as imports_bp
+    from .system import bp as system_bp
+
+    for bp in (auth_bp, families_bp, imports_bp, system_bp):
+        app.register_blueprint(bp)
+
+
+def _register_security(app: Flask) -> None:
+    from .security import init_security
+
+    init_security(app)
+
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def _template_globals():
+        from flask_login import current_user
+
+        from .permissions import can
+
+        return {
+            "cspNonce": g.get("csp_nonce"),
+            "service_name": app.config["SERVICE_NAME"],
+            "council_name": app.config["COUNCIL_NAME"],
+            "can": lambda permission: can(current_user, permission),
+        }
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "The form could not be sent. Go back, reload the page and try again."),
+        403: ("You do not have permission to see this page", "Your role does not include this page."),
+        404: ("Page not found", "If you typed the web address, check it is correct."),
+        413: ("The file is too large", "Files must be smaller than 10 MB."),
+        429: ("Too many attempts", "Wait a few minutes and try again."),
+        500: ("Sorry, there is a problem with the service", "Try again later."),
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        title, body = messages.get(code, messages[500])
+        if code == 500:
+            from .extensions import db
+
+            db.session.rollback()
+        return render_template("error.html", title=title, body=body, code=code), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)

@@ -1,0 +1,36 @@
+"""The audit log: who viewed or changed which record, when, and from where."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from . import models as m
+from .extensions import db
+
+
+def record_event(
+    action: str,
+    object_type: str | None = None,
+    object_ref: str | None = None,
+    *,
+    user: m.User | None = None,
+    detail: str | None = None,
+) -> None:
+    """Add an audit row to the current transaction (the caller commits)."""
+    ip = None
+    if has_request_context():
+        ip = request.remote_addr
+        if user is None and current_user.is_authenticated:
+            user = current_user._get_current_object()
+    db.session.add(
+        m.AuditEvent(
+            user_id=user.id if user else None,
+            user_email=user.email if user else None,
+            action=action,
+            object_type=object_type,
+            object_ref=object_ref,
+            detail=detail[:500] if detail else None,
+            ip=ip,
+        )
+    )

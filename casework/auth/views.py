@@ -1,0 +1,63 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..audit import record_event
+from ..extensions import db, limiter
+from ..permissions import public, requires
+from . import service
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("families.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("families.index"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        user = service.find_user(form.email.data)
+        outcome = service.sign_in(user, form.email.data, form.password.data)
+        if outcome is service.SignIn.OK:
+            session.clear()
+            login_user(user)
+            session["started_at"] = dt.datetime.now(dt.timezone.utc).timestamp()
+            record_event("sign_in", "user", user.email, user=user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        db.session.commit()  # the failed attempt is recorded
+        if outcome is service.SignIn.LOCKED:
+            return render_template("auth/locked.html", minutes=service.LOCKOUT_MINUTES), 429
+        error = "Enter a correct email address and password"
+        status = 200
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@requires("view_families")
+def logout():
+    record_event("sign_out", "user", current_user.email)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,179 @@
+"""The `casework` command line: thin wrappers over the services.
+
+Exit status: 0 success; 1 refused (invalid input, a rule said no), reason on stderr; 2 usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .extensions import db
+
+
+class Refused(click.ClickException):
+    """A refusal: the reason on standard error, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(
+        name="casework",
+        create_app=_create_app,
+        add_version_option=False,
+        load_dotenv=False,
+        set_debug_flag=False,
+        help="Case management for the Troubled Families programme.",
+    )
+    try:
+        cli.main(prog_name="casework", standalone_mode=True)
+    except Exception as error:  # never show a user a traceback; CASEWORK_DEBUG=1 does
+        if os.environ.get("CASEWORK_DEBUG"):
+            raise
+        click.echo(f"casework: unexpected error ({type(error).__name__}); "
+                   "run again with CASEWORK_DEBUG=1 for details", err=True)
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(import_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(evaluate_command)
+
+
+# users -------------------------------------------------------------------------------------
+
+
+@click.group(help="Manage the people who sign in.")
+def users() -> None:
+    pass
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["worker", "team_lead", "manager", "auditor", "admin"]))
+@click.option("--team", default=None)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def create_user_command(email, name, role, team, password_stdin) -> None:
+    """Create a user who can sign in."""
+    from .audit import record_event
+    from .auth.service import UserRefused, create_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, name, role, password, team=team)
+    except UserRefused as refused:
+        db.session.rollback()
+        raise Refused(str(refused)) from None
+    record_event("create", "user", user.email, detail=f"role={role} (command line)")
+    db.session.commit()
+    click.echo(f"created {role} {user.email}")
+
+
+# import ------------------------------------------------------------------------------------
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["families", "people", "school-terms", "asb", "offences", "work"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(kind: str, file: Path) -> None:
+    """Import a partner agency's CSV file of KIND, all or nothing."""
+    from .imports.service import ImportRefused, import_csv
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
+    try:
+        summary = import_csv(kind, data, str(file))
+    except ImportRefused as refused:
+        raise Refused("\n".join(refused.errors)) from None
+    click.echo(summary.line())
+
+
+# demo --------------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--families", "count", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when families already exist.")
+def demo_command(count: int, seed: int, if_empty: bool) -> None:
+    """Load realistic synthetic families and one demo user per role."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    loaded = load_demo(count, seed, if_empty=if_empty)
+    if loaded is None:
+        click.echo("Demo data is already loaded.")
+    else:
+        for line in loaded:
+            click.echo(line)
+    click.echo(f"Demo sign-ins (password for each: {DEMO_PASSWORD}):")
+    from .demo import DEMO_USERS
+
+    for email, name, role, _team in DEMO_USERS:
+        click.echo(f"  {role:<10} {email}  ({name})")
+
+
+# evaluate ----------------------------------------------------------------------------------
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@click.command("evaluate")
+@click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
+@click.option("--family", "families", multiple=True, help="A family_ref; repeat for more.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
+              show_default=True)
+def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> None:
+    """Evaluate identification and results for every family (or those named)."""
+    from .evaluation import output
+    from .evaluation.service import evaluate_families, family_ids
+
+    refs = list(families) or None
+    if refs:
+        known = {ref for _, ref in family_ids(refs=refs)}
+        missing = [r for r in dict.fromkeys(refs) if r not in known]
+        if missing:
+            raise Refused(f"no family with reference {', '.join(missing)}")
+    items = evaluate_families(as_of, refs=refs)
+    items = _with_progress(items, len(family_ids(refs=refs)), "Evaluating")
+    out = click.get_text_stream("stdout")
+    {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
+        items, out
+    )
+
+
+def _with_progress(items, total: int, label: str):
+    """Show a progress bar on a terminal's standard error; stay quiet when piped."""
+    stream = click.get_text_stream("stderr")
+    if not stream.isatty() or total < 200:
+        yield from items
+        return
+    with click.progressbar(items, length=total, label=label, file=stream) as bar:
+        yield from bar

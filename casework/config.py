@@ -1,0 +1,67 @@
+"""Configuration classes, chosen by the CASEWORK_ENV environment variable."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+SESSION_IDLE_MINUTES = 30
+SESSION_ABSOLUTE_HOURS = 12
+UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024
+
+
+def default_database_url() -> str:
+    return "sqlite:///" + str(INSTANCE_DIR / "casework.db")
+
+
+class Config:
+    SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = UPLOAD_LIMIT_BYTES
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+    COUNCIL_NAME = os.environ.get("CASEWORK_COUNCIL_NAME", "Maidstone Borough Council")
+    SERVICE_NAME = "Troubled Families casework"
+    RULESET = os.environ.get("CASEWORK_RULESET", "phase1")
+    # Overrides of ruleset parameters, e.g. {"asb_reduction": "0.6"}; set in instance config.
+    RULESET_OVERRIDES: dict = {}
+    FAMILIES_PER_PAGE = 25
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY") or "dev-only-not-secret"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(env: str | None) -> type[Config]:
+    name = env or os.environ.get("CASEWORK_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"CASEWORK_ENV={name!r} is not one of {', '.join(CONFIGS)}"
+        ) from None

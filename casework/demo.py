@@ -1,0 +1,232 @@
+"""Realistic synthetic families for demonstrations and benchmarks, loaded via the importer."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from collections.abc import Iterator
+
+from sqlalchemy import func, select
+
+from . import models as m
+from .extensions import db
+from .imports.kinds import KINDS
+from .imports.service import import_csv
+
+DEMO_PASSWORD = "demo-casework-2026"
+DEMO_USERS = [
+    ("worker@demo.casework.test", "Sam Patel", "worker", "North team"),
+    ("worker2@demo.casework.test", "Jo Clarke", "worker", "North team"),
+    ("worker3@demo.casework.test", "Alex Green", "worker", "South team"),
+    ("teamlead@demo.casework.test", "Priya Shah", "team_lead", "North team"),
+    ("manager@demo.casework.test", "Morgan Hughes", "manager", None),
+    ("auditor@demo.casework.test", "Chris Walsh", "auditor", None),
+    ("admin@demo.casework.test", "Ruth Okafor", "admin", None),
+]
+
+WARDS = {
+    "Shepway North": "ME15 7", "Shepway South": "ME15 8", "Park Wood": "ME15 9",
+    "High Street": "ME14 1", "Fant": "ME16 8", "Allington": "ME16 0", "Bridge": "ME16 8",
+    "East": "ME14 5", "Heath": "ME16 9", "North": "ME14 2",
+}
+STREETS = ["Church Road", "Queens Road", "Tonbridge Road", "Sutton Road", "Union Street",
+           "Brewer Street", "Westmorland Road", "Longshaw Road", "Plains Avenue", "Oxford Road",
+           "Wallis Avenue", "Bicknor Road", "Mangravet Avenue", "Whitmore Street", "Hope Street"]
+SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
+            "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green",
+            "Hall", "Wood", "Jackson", "Clarke", "Hughes", "Edwards", "Turner", "Hill", "Cooper"]
+GIVEN_F = ["Amy", "Chloe", "Emma", "Jade", "Kayleigh", "Lauren", "Megan", "Paige", "Shannon",
+           "Stacey", "Tia", "Demi", "Leah", "Jess", "Holly", "Ellie", "Mia", "Ruby", "Lily"]
+GIVEN_M = ["Jack", "Callum", "Connor", "Kyle", "Liam", "Ryan", "Tyler", "Jordan", "Lewis",
+           "Dean", "Lee", "Wayne", "Jamie", "Harvey", "Mason", "Alfie", "Charlie", "Riley"]
+BENEFITS = ["JSA", "JSA", "ESA", "ESA", "IS", "IB", "CA"]
+
+
+def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange(max(1, (end - start).days)))
+
+
+class _Generator:
+    def __init__(self, count: int, seed: int):
+        self.rng = random.Random(seed)
+        self.count = count
+        self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
+        self.next_person = 1
+        self.next_record = 1
+
+    def ref(self, prefix: str) -> str:
+        value = f"{prefix}{self.next_record:07d}"
+        self.next_record += 1
+        return value
+
+    def person(self, family_ref: str, surname: str, born: dt.date, sex: str) -> str:
+        ref = f"DP{self.next_person:07d}"
+        self.next_person += 1
+        names = GIVEN_F if sex == "f" else GIVEN_M
+        self.rows["people"].append({
+            "person_ref": ref, "family_ref": family_ref, "given_name": self.rng.choice(names),
+            "family_name": surname, "date_of_birth": born.isoformat(), "sex": sex,
+        })
+        return ref
+
+    def family(self, number: int) -> None:
+        rng = self.rng
+        ref = f"DF{number:06d}"
+        surname = rng.choice(SURNAMES)
+        ward = rng.choice(list(WARDS))
+        roll = rng.random()
+        identified = attached = None
+        if roll < 0.85:
+            identified = _date_between(rng, dt.date(2012, 4, 2), dt.date(2013, 10, 1))
+            if roll < 0.75:
+                attached = identified + dt.timedelta(days=rng.randrange(7, 42))
+        discretion = rng.random() < 0.15
+        self.rows["families"].append({
+            "family_ref": ref, "family_name": f"{surname} household",
+            "address": f"{rng.randrange(1, 240)} {rng.choice(STREETS)}, Maidstone",
+            "postcode": f"{WARDS[ward]}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+            "ward": ward,
+            "identified_on": identified.isoformat() if identified else "",
+            "attached_on": attached.isoformat() if attached else "",
+            "local_discretion": "y" if discretion else "n",
+            "local_discretion_reason": rng.choice(
+                ["High cost to local services", "Domestic abuse in the household",
+                 "Child on a child protection plan"]) if discretion else "",
+        })
+        anchor = attached or identified or dt.date(2013, 1, 15)
+        improving = rng.random() < 0.6
+
+        adults = [self.person(ref, surname, _date_between(rng, dt.date(1968, 1, 1), dt.date(1992, 1, 1)), "f")]
+        if rng.random() < 0.55:
+            adults.append(self.person(ref, surname, _date_between(rng, dt.date(1965, 1, 1), dt.date(1990, 1, 1)), "m"))
+        children = []
+        for _ in range(rng.choice([1, 2, 2, 3, 3, 4])):
+            born = _date_between(rng, dt.date(1995, 9, 1), dt.date(2010, 8, 31))
+            children.append((self.person(ref, surname, born, rng.choice("fm")), born))
+
+        self.school(children, anchor, improving)
+        self.behaviour(ref, [c for c, _ in children], anchor, improving)
+        self.work(adults, anchor, improving)
+
+    def school(self, children, anchor: dt.date, improving: bool) -> None:
+        rng = self.rng
+        first_year = anchor.year - 2
+        for person, born in children:
+            troubled = rng.random() < 0.6
+            for year in range(first_year, anchor.year + 2):
+                for term in ("autumn", "spring", "summer"):
+                    age = year - born.year
+                    if not 4 <= age <= 16 or rng.random() < 0.04:
+                        continue  # too young or old, or a missing return from the school
+                    end_year = year if term == "autumn" else year + 1
+                    after = dt.date(end_year, 1, 1) > anchor
+                    possible = rng.choice([110, 116, 120, 124, 130])
+                    rate = 0.02 + (rng.random() * 0.25 if troubled else rng.random() * 0.05)
+                    if after and improving:
+                        rate = rng.random() * 0.06
+                    excluded = troubled and not (after and improving) and rng.random() < 0.3
+                    self.rows["school-terms"].append({
+                        "person_ref": person, "academic_year": f"{year}/{(year + 1) % 100:02d}",
+                        "term": term, "sessions_possible": possible,
+                        "sessions_unauthorised": int(possible * rate),
+                        "fixed_exclusions": rng.randrange(1, 3) if excluded else 0,
+                        "permanent_exclusion": "n", "alternative_provision":
+                            "y" if troubled and rng.random() < 0.03 else "n",
+                        "on_roll": "y",
+                    })
+
+    def behaviour(self, family_ref: str, people: list[str], anchor: dt.date, improving: bool) -> None:
+        rng = self.rng
+        before = rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 8])
+        after = rng.randrange(0, max(1, before // 3 + 1)) if improving else rng.randrange(0, before + 2)
+        for count, start, end in ((before, anchor - dt.timedelta(days=180), anchor - dt.timedelta(days=1)),
+                                  (after, anchor + dt.timedelta(days=200), anchor + dt.timedelta(days=540))):
+            for _ in range(count):
+                who = rng.choice(people + [None])
+                self.rows["asb"].append({
+                    "asb_ref": self.ref("DA"), "person_ref": who or "",
+                    "family_ref": "" if who else family_ref,
+                    "date": _date_between(rng, start, end).isoformat(), "kind": "incident",
+                })
+        if rng.random() < 0.35:
+            self.rows["asb"].append({
+                "asb_ref": self.ref("DA"), "person_ref": rng.choice(people), "family_ref": "",
+                "date": _date_between(rng, anchor - dt.timedelta(days=300), anchor).isoformat(),
+                "kind": rng.choice(["asbo", "injunction", "contract", "housing"]),
+            })
+        youth = rng.choice(people)
+        offences_before = rng.choice([0, 0, 0, 1, 2, 3])
+        offences_after = 0 if improving else rng.randrange(0, offences_before + 1)
+        for count, start, end in ((offences_before, anchor - dt.timedelta(days=300), anchor - dt.timedelta(days=1)),
+                                  (offences_after, anchor + dt.timedelta(days=200), anchor + dt.timedelta(days=540))):
+            for _ in range(count):
+                self.rows["offences"].append({
+                    "offence_ref": self.ref("DO"), "person_ref": youth,
+                    "offence_date": _date_between(rng, start, end).isoformat(),
+                    "proven": "y" if rng.random() < 0.8 else "n",
+                })
+
+    def work(self, adults: list[str], anchor: dt.date, improving: bool) -> None:
+        rng = self.rng
+        for person in adults:
+            if rng.random() < 0.25:
+                continue
+            benefit = rng.choice(BENEFITS)
+            start = _date_between(rng, dt.date(2008, 1, 1), anchor - dt.timedelta(days=30))
+            end = ""
+            if improving and rng.random() < 0.35:
+                job = anchor + dt.timedelta(days=rng.randrange(30, 300))
+                end = (job - dt.timedelta(days=rng.randrange(1, 10))).isoformat()
+                self.rows["work"].append({"work_ref": self.ref("DW"), "person_ref": person,
+                                          "kind": "employment", "benefit": "",
+                                          "start_date": job.isoformat(), "end_date": ""})
+            elif rng.random() < 0.15:
+                self.rows["work"].append({"work_ref": self.ref("DW"), "person_ref": person,
+                                          "kind": rng.choice(["work_programme", "esf"]), "benefit": "",
+                                          "start_date": (anchor + dt.timedelta(days=rng.randrange(200, 420))).isoformat(),
+                                          "end_date": ""})
+            self.rows["work"].append({"work_ref": self.ref("DW"), "person_ref": person,
+                                      "kind": "benefit", "benefit": benefit,
+                                      "start_date": start.isoformat(), "end_date": end})
+
+    def generate(self) -> dict[str, list[dict]]:
+        for number in range(1, self.count + 1):
+            self.family(number)
+        return self.rows
+
+
+def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def demo_csv(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
+    """Yield (kind, CSV bytes) in import order for `count` synthetic families."""
+    rows = _Generator(count, seed).generate()
+    for kind in KINDS:
+        yield kind, _csv(rows[kind], KINDS[kind].column_names)
+
+
+def ensure_demo_users() -> list[m.User]:
+    from .auth.service import create_user, find_user
+
+    users = []
+    for email, name, role, team in DEMO_USERS:
+        users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team))
+    db.session.commit()
+    return users
+
+
+def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None:
+    ensure_demo_users()
+    if if_empty and db.session.scalar(select(func.count(m.Family.id))):
+        return None
+    lines = []
+    for kind, data in demo_csv(count, seed):
+        lines.append(import_csv(kind, data, f"demo-{kind}.csv").line())
+    return lines

@@ -1,0 +1,64 @@
+"""Write evaluations as the contract's JSON, as CSV or as a readable table, streaming."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import TextIO
+
+from ..rules import RESULTS
+from .service import FamilyEvaluation, to_json
+
+CSV_COLUMNS = (
+    ["family_ref", "as_of", "identification_date", "crime_asb", "education", "work",
+     "local_discretion", "eligible", "attached_on"]
+    + list(RESULTS)
+    + ["claimable"]
+)
+
+
+def write_json(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+    out.write("[")
+    for i, item in enumerate(items):
+        out.write(",\n " if i else "\n ")
+        out.write(json.dumps(to_json(item)))
+    out.write("\n]\n")
+
+
+def csv_row(item: FamilyEvaluation) -> list:
+    data = to_json(item)
+    ident = data["identification"]
+    return (
+        [data["family_ref"], data["as_of"], ident["date"]]
+        + ["y" if ident[k] else "n" for k in ("crime_asb", "education", "work",
+                                            "local_discretion", "eligible")]
+        + [data["attached_on"] or ""]
+        + [data["results"][r] for r in RESULTS]
+        + [";".join(f"{c['result']}:{c['amount']}" for c in data["claimable"])]
+    )
+
+
+def write_csv(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow(csv_row(item))
+
+
+TABLE = [("family", 10), ("ident.", 10), ("C E W L", 7), ("elig", 4), ("attached", 10),
+         ("asb", 12), ("offending", 12), ("education", 12), ("c/asb/edu", 12),
+         ("to work", 8), ("employment", 10), ("claimable", 30)]
+
+
+def write_table(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+    out.write("  ".join(name.ljust(width) for name, width in TABLE).rstrip() + "\n")
+    for item in items:
+        d = to_json(item)
+        i = d["identification"]
+        flags = " ".join("y" if i[k] else "." for k in ("crime_asb", "education", "work",
+                                                         "local_discretion"))
+        cells = [d["family_ref"], i["date"], flags, "yes" if i["eligible"] else "no",
+                 d["attached_on"] or "-"] + [d["results"][r] for r in RESULTS] + [
+            ", ".join(f"{c['result']} £{c['amount']}" for c in d["claimable"]) or "-"]
+        out.write("  ".join(str(c).ljust(w) for c, (_, w) in zip(cells, TABLE)).rstrip() + "\n")

@@ -1,0 +1,177 @@
+"""Set-based evaluation: evidence for many families in a few queries, then the pure rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from .. import models as m
+from ..extensions import db
+from ..rules import (
+    AsbData,
+    Claimable,
+    Evaluation,
+    FamilyData,
+    OffenceData,
+    PersonData,
+    PriorClaim,
+    Ruleset,
+    TermData,
+    WorkData,
+    claimable,
+    evaluate,
+    get_ruleset,
+)
+from ..rules.dates import parse_academic_year
+
+BATCH = 900  # families per round of queries (bound parameters stay under SQLite's limit)
+
+
+def current_ruleset() -> Ruleset:
+    return get_ruleset(current_app.config["RULESET"], current_app.config["RULESET_OVERRIDES"])
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyEvaluation:
+    family_id: int
+    evaluation: Evaluation
+    claimable: list[Claimable]
+    data: FamilyData
+
+
+def family_ids(families: Select | None = None, refs: Iterable[str] | None = None) -> list[tuple[int, str]]:
+    """Return (id, family_ref) of the chosen families, in family_ref order."""
+    query = families if families is not None else select(m.Family)
+    sub = query.subquery()
+    ids_query = select(sub.c.id, sub.c.family_ref).order_by(sub.c.family_ref)
+    if refs is not None:
+        wanted = sorted(set(refs))
+        found: list[tuple[int, str]] = []
+        for i in range(0, len(wanted), BATCH):
+            found.extend(
+                db.session.execute(ids_query.where(sub.c.family_ref.in_(wanted[i : i + BATCH])))
+                .tuples()
+                .all()
+            )
+        return sorted(found, key=lambda row: row[1])
+    return list(db.session.execute(ids_query).tuples())
+
+
+def load_families(ids: list[int]) -> dict[int, FamilyData]:
+    """Load the evidence of these families (at most BATCH) in six queries."""
+    people: dict[int, list[PersonData]] = defaultdict(list)
+    terms: dict[int, list[TermData]] = defaultdict(list)
+    asb: dict[int, list[AsbData]] = defaultdict(list)
+    offences: dict[int, list[OffenceData]] = defaultdict(list)
+    work: dict[int, list[WorkData]] = defaultdict(list)
+    P = m.Person
+    for fid, ref, dob in db.session.execute(
+        select(P.family_id, P.person_ref, P.date_of_birth).where(P.family_id.in_(ids))
+    ):
+        people[fid].append(PersonData(ref, dob))
+    T = m.SchoolTerm
+    for row in db.session.execute(
+        select(P.family_id, P.person_ref, T.academic_year, T.term, T.sessions_possible,
+               T.sessions_unauthorised, T.fixed_exclusions, T.permanent_exclusion,
+               T.alternative_provision, T.on_roll)
+        .join(P, T.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        fid, pref, year, *rest = row
+        terms[fid].append(TermData(pref, parse_academic_year(year), *rest))
+    A = m.AsbRecord
+    for fid, ref, date, kind, pref in db.session.execute(
+        select(P.family_id, A.asb_ref, A.date, A.kind, P.person_ref)
+        .join(P, A.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        asb[fid].append(AsbData(ref, date, kind, pref))
+    for fid, ref, date, kind in db.session.execute(
+        select(A.family_id, A.asb_ref, A.date, A.kind)
+        .where(A.person_id.is_(None), A.family_id.in_(ids))
+    ):
+        asb[fid].append(AsbData(ref, date, kind, None))
+    O = m.Offence
+    for fid, ref, pref, date, proven in db.session.execute(
+        select(P.family_id, O.offence_ref, P.person_ref, O.offence_date, O.proven)
+        .join(P, O.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        offences[fid].append(OffenceData(ref, pref, date, proven))
+    W = m.WorkSpell
+    for fid, ref, pref, kind, start, end, benefit in db.session.execute(
+        select(P.family_id, W.work_ref, P.person_ref, W.kind, W.start_date, W.end_date, W.benefit)
+        .join(P, W.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        work[fid].append(WorkData(ref, pref, kind, start, end, benefit))
+    F = m.Family
+    out = {}
+    for fid, ref, identified, attached, discretion in db.session.execute(
+        select(F.id, F.family_ref, F.identified_on, F.attached_on, F.local_discretion)
+        .where(F.id.in_(ids))
+    ):
+        out[fid] = FamilyData(
+            ref, identified, attached, bool(discretion),
+            tuple(people[fid]), tuple(terms[fid]), tuple(asb[fid]),
+            tuple(offences[fid]), tuple(work[fid]),
+        )
+    return out
+
+
+def prior_claims(ids: list[int]) -> dict[int, list[PriorClaim]]:
+    claims: dict[int, list[PriorClaim]] = defaultdict(list)
+    for fid, result, amount in db.session.execute(
+        select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
+        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected")
+        .order_by(m.Claim.id)
+    ):
+        claims[fid].append(PriorClaim(result, amount))
+    return claims
+
+
+def evaluate_families(
+    as_of: dt.date,
+    families: Select | None = None,
+    refs: Iterable[str] | None = None,
+    rules: Ruleset | None = None,
+) -> Iterator[FamilyEvaluation]:
+    """Yield an evaluation per family in family_ref order, loading BATCH families at a time."""
+    rules = rules or current_ruleset()
+    chosen = family_ids(families, refs)
+    for i in range(0, len(chosen), BATCH):
+        batch = chosen[i : i + BATCH]
+        ids = [fid for fid, _ in batch]
+        data = load_families(ids)
+        claims = prior_claims(ids)
+        for fid, _ref in batch:
+            evaluation = evaluate(data[fid], as_of, rules)
+            yield FamilyEvaluation(
+                fid, evaluation, claimable(evaluation, claims.get(fid, []), rules), data[fid]
+            )
+
+
+def evaluate_family(family: m.Family, as_of: dt.date) -> FamilyEvaluation:
+    return next(evaluate_families(as_of, select(m.Family).where(m.Family.id == family.id)))
+
+
+def to_json(item: FamilyEvaluation) -> dict:
+    """The contract's JSON object for one family."""
+    e = item.evaluation
+    ident = e.identification
+    return {
+        "family_ref": e.family_ref,
+        "as_of": e.as_of.isoformat(),
+        "identification": {
+            "date": ident.date.isoformat(),
+            "crime_asb": ident.crime_asb.value,
+            "education": ident.education.value,
+            "work": ident.work.value,
+            "local_discretion": ident.local_discretion,
+            "eligible": ident.eligible,
+        },
+        "attached_on": e.attached_on.isoformat() if e.attached_on else None,
+        "results": {name: finding.value for name, finding in e.results.items()},
+        "claimable": [{"result": c.result, "amount": c.amount} for c in item.claimable],
+    }

@@ -1,0 +1,32 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SubmitField
+from wtforms.validators import InputRequired
+
+from .kinds import KINDS
+
+KIND_LABELS = {
+    "families": "Families",
+    "people": "People (family members)",
+    "school-terms": "School terms (attendance and exclusions)",
+    "asb": "Anti-social behaviour records",
+    "offences": "Offences",
+    "work": "Benefits and work",
+}
+
+
+class UploadForm(FlaskForm):
+    kind = RadioField(
+        "What kind of file is it?",
+        choices=[(k, KIND_LABELS[k]) for k in KINDS],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select what kind of file it is")],
+    )
+    file = FileField(
+        "Upload a CSV file",
+        widget=GovFileInput(),
+        description="UTF-8 CSV with a header row, at most 10 MB",
+        validators=[FileRequired(message="Select a CSV file")],
+    )
+    submit = SubmitField("Import file", widget=GovSubmitInput())

@@ -1,0 +1,312 @@
+"""Import a partner agency's CSV file: parse, validate, then upsert in bulk, all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from .. import models as m
+from ..audit import record_event
+from ..extensions import db
+from .kinds import KINDS, Kind
+
+CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
+
+
+class ImportRefused(Exception):
+    """The file was not imported; `errors` holds one `FILE:LINE: COLUMN: message` a problem."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportSummary:
+    kind: str
+    created: int
+    updated: int
+    unchanged: int
+
+    def line(self) -> str:
+        return (
+            f"{self.kind}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+@dataclasses.dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]
+    valid: bool = True
+
+
+def import_csv(
+    kind_name: str, data: bytes, filename: str, user: m.User | None = None
+) -> ImportSummary:
+    """Import one file of one kind in a single transaction, or raise ImportRefused."""
+    kind = KINDS[kind_name]
+    try:
+        rows, errors = _parse(kind, data, filename)
+        refs, ref_errors = _resolve(kind, [r for r in rows if r.valid], filename)
+        errors.extend(ref_errors)
+        if errors:
+            errors.sort(key=lambda e: e[0])
+            raise ImportRefused([message for _, message in errors])
+        summary = _upsert(kind, rows, refs, filename, user)
+        record_event(
+            "import", "file", filename[-120:], user=user, detail=summary.line()
+        )
+        db.session.commit()
+    except ImportRefused:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        db.session.rollback()
+        raise ImportRefused(
+            [f"{filename}: another change to the same records was saved at the same time; "
+             "nothing was imported, please try again"]
+        ) from None
+    return summary
+
+
+def _decode(data: bytes, filename: str) -> str:
+    if b"\x00" in data:
+        raise ImportRefused([f"{filename}:1: file: is not a CSV text file (it has binary content)"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ImportRefused(
+            [f"{filename}:{line}: file: is not UTF-8 text; save it as CSV UTF-8 and try again"]
+        ) from None
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first physical line, values) for each non-blank record; the header is line 1."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for values in reader:
+        if values and any(v.strip() for v in values):
+            yield start, values
+        start = reader.line_num + 1
+
+
+def _parse(kind: Kind, data: bytes, filename: str) -> tuple[list[_Row], list[tuple[int, str]]]:
+    """Return the rows and the (line, message) problems of the file's values."""
+    text = _decode(data, filename)
+    try:
+        records = list(_records(text))
+    except csv.Error as error:
+        raise ImportRefused([f"{filename}: file: is not valid CSV ({error})"]) from None
+    if not records:
+        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
+    _, header = records[0]
+    header = [h.strip().lower() for h in header]
+    errors = []
+    for name in sorted({h for h in header if header.count(h) > 1 and h}):
+        errors.append(f"{filename}:1: {name}: column appears more than once")
+    for column in kind.columns:
+        if column.required and column.name not in header:
+            errors.append(f"{filename}:1: {column.name}: required column is missing")
+    if errors:
+        raise ImportRefused(errors)
+    position = {name: i for i, name in enumerate(header)}
+
+    problems: list[tuple[int, str]] = []
+    rows: list[_Row] = []
+    seen: dict[tuple, int] = {}
+    for line, raw in records[1:]:
+        if len(raw) > len(header):
+            problems.append((line, f"{filename}:{line}: row: has {len(raw)} values but the header "
+                                   f"has {len(header)} columns"))
+            continue
+        values: dict[str, Any] = {}
+        row_errors = []
+        for column in kind.columns:
+            index = position.get(column.name)
+            cell = raw[index].strip() if index is not None and index < len(raw) else ""
+            if not cell:
+                if column.required:
+                    row_errors.append((column.name, "is required"))
+                values[column.name] = column.default
+                continue
+            try:
+                values[column.name] = column.parse(cell)
+            except ValueError as problem:
+                row_errors.append((column.name, str(problem)))
+        if not row_errors:
+            row_errors = kind.check(values)
+        if not row_errors:
+            key = tuple(values[k] for k in kind.key)
+            if key in seen:
+                row_errors.append(
+                    (kind.key[0], f"{'/'.join(map(str, key))} is already on line {seen[key]}")
+                )
+            else:
+                seen[key] = line
+        problems.extend((line, f"{filename}:{line}: {col}: {msg}") for col, msg in row_errors)
+        rows.append(_Row(line, values, valid=not row_errors))
+    return rows, problems
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclasses.dataclass
+class _Refs:
+    families: dict[str, int]  # family_ref -> id
+    people: dict[str, tuple[int, int, str]]  # person_ref -> (id, family_id, family_ref)
+
+
+def _resolve(
+    kind: Kind, rows: list[_Row], filename: str
+) -> tuple[_Refs, list[tuple[int, str]]]:
+    """Look up every reference the file names, in a few queries, and report unknown ones."""
+    wanted: dict[str, set[str]] = {"family": set(), "person": set()}
+    for row in rows:
+        for column, target in kind.references.items():
+            if row.values[column]:
+                wanted[target].add(row.values[column])
+    refs = _Refs({}, {})
+    for chunk in _chunks(sorted(wanted["family"])):
+        refs.families.update(
+            db.session.execute(
+                select(m.Family.family_ref, m.Family.id).where(m.Family.family_ref.in_(chunk))
+            ).all()
+        )
+    for chunk in _chunks(sorted(wanted["person"])):
+        for ref, pid, fid, fref in db.session.execute(
+            select(m.Person.person_ref, m.Person.id, m.Person.family_id, m.Family.family_ref)
+            .join(m.Family, m.Person.family_id == m.Family.id)
+            .where(m.Person.person_ref.in_(chunk))
+        ):
+            refs.people[ref] = (pid, fid, fref)
+
+    errors = []
+    for row in rows:
+        for column, target in kind.references.items():
+            value = row.values[column]
+            known = refs.families if target == "family" else refs.people
+            if value and value not in known:
+                errors.append((row.line, f"{filename}:{row.line}: {column}: no {target} with "
+                               f"reference {value} exists"))
+        person, family = row.values.get("person_ref"), row.values.get("family_ref")
+        if (
+            kind.name == "asb" and person and family and person in refs.people
+            and family in refs.families and refs.people[person][2] != family
+        ):
+            errors.append((row.line,
+                f"{filename}:{row.line}: family_ref: {person} belongs to family "
+                f"{refs.people[person][2]}, not {family}"
+            ))
+    return refs, errors
+
+
+def _existing(kind: Kind, rows: list[_Row], refs: _Refs) -> dict[tuple, tuple[int, dict]]:
+    """Return the stored rows with the file's keys: key -> (id, values in CSV terms)."""
+    model = kind.model
+    person, family = aliased(m.Person), aliased(m.Family)
+    plain = [c for c in kind.column_names if c not in kind.references]
+    columns = [model.id] + [getattr(model, c) for c in plain]
+    query = select(*columns)
+    labels = ["id"] + plain
+    if "person_ref" in kind.references:
+        query = query.add_columns(person.person_ref).outerjoin(person, model.person_id == person.id)
+        labels.append("person_ref")
+    if "family_ref" in kind.references:
+        query = query.add_columns(family.family_ref).outerjoin(family, model.family_id == family.id)
+        labels.append("family_ref")
+
+    found: dict[tuple, tuple[int, dict]] = {}
+    if kind.name == "school-terms":
+        ids = sorted({refs.people[r.values["person_ref"]][0] for r in rows})
+        batches = [query.where(model.person_id.in_(chunk)) for chunk in _chunks(ids)]
+    else:
+        key_column = getattr(model, kind.key[0])
+        keys = [r.values[kind.key[0]] for r in rows]
+        batches = [query.where(key_column.in_(chunk)) for chunk in _chunks(keys)]
+    for batch in batches:
+        for record in db.session.execute(batch):
+            values = dict(zip(labels, record, strict=True))
+            record_id = values.pop("id")
+            found[tuple(values[k] for k in kind.key)] = (record_id, values)
+    return found
+
+
+def _to_db(kind: Kind, values: dict[str, Any], refs: _Refs) -> dict[str, Any]:
+    out = {}
+    for name, value in values.items():
+        if name == "person_ref" and "person_ref" in kind.references:
+            out["person_id"] = refs.people[value][0] if value else None
+        elif name == "family_ref" and "family_ref" in kind.references:
+            out["family_id"] = refs.families[value] if value else None
+        else:
+            out[name] = value
+    return out
+
+
+def _family_ref(kind: Kind, values: dict[str, Any], refs: _Refs) -> str | None:
+    if values.get("family_ref"):
+        return values["family_ref"]
+    if values.get("person_ref"):
+        return refs.people[values["person_ref"]][2]
+    return None
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+def _upsert(
+    kind: Kind, rows: list[_Row], refs: _Refs, filename: str, user: m.User | None
+) -> ImportSummary:
+    existing = _existing(kind, rows, refs)
+    inserts, updates, history = [], [], []
+    unchanged = 0
+    for row in rows:
+        key = tuple(row.values[k] for k in kind.key)
+        stored = existing.get(key)
+        if stored is None:
+            inserts.append(_to_db(kind, row.values, refs))
+            continue
+        record_id, before = stored
+        changed = {k for k, v in row.values.items() if before.get(k) != v}
+        if not changed:
+            unchanged += 1
+            continue
+        updates.append({"id": record_id, **_to_db(kind, row.values, refs)})
+        history.append(
+            {
+                "record_type": kind.name,
+                "record_ref": "/".join(map(str, key)),
+                "family_ref": _family_ref(kind, row.values, refs),
+                "changed_at": m.utcnow(),
+                "changed_by_id": user.id if user else None,
+                "source": f"import of {filename}"[:300],
+                "before": _plain({k: before[k] for k in sorted(changed)}),
+                "after": _plain({k: row.values[k] for k in sorted(changed)}),
+            }
+        )
+    for chunk in _chunks(inserts, 5000):
+        db.session.execute(insert(kind.model), chunk)
+    for chunk in _chunks(updates, 5000):
+        db.session.execute(update(kind.model), chunk)
+    for chunk in _chunks(history, 5000):
+        db.session.execute(insert(m.RecordHistory), chunk)
+    return ImportSummary(kind.name, len(inserts), len(updates), unchanged)
+
+
+def kinds() -> Iterable[str]:
+    return KINDS.keys()

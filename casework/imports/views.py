@@ -1,0 +1,31 @@
+"""The web upload page: the same importer as the command line."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from ..permissions import requires
+from .forms import UploadForm
+from .service import ImportRefused, import_csv
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("import_data")
+def upload():
+    form = UploadForm()
+    summary, errors = None, []
+    if form.validate_on_submit():
+        upload = form.file.data
+        name = upload.filename or "upload.csv"
+        try:
+            summary = import_csv(form.kind.data, upload.read(), name, user=current_user)
+        except ImportRefused as refused:
+            errors = refused.errors
+    status = 400 if errors else 200
+    return (
+        render_template("imports/upload.html", form=form, summary=summary, errors=errors),
+        status,
+    )

@@ -1,0 +1,313 @@
+"""SQLAlchemy 2 typed models: the tables and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+REF = 32  # contract: references are 1-32 characters
+
+ROLES = ("worker", "team_lead", "manager", "auditor", "admin")
+ROLE_LABELS = {
+    "worker": "FIP worker",
+    "team_lead": "Team lead",
+    "manager": "Programme manager",
+    "auditor": "Internal auditor",
+    "admin": "Administrator",
+}
+TERMS = ("autumn", "spring", "summer")
+ASB_KINDS = ("incident", "asbo", "injunction", "contract", "housing")
+WORK_KINDS = ("benefit", "employment", "work_programme", "esf")
+BENEFITS = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
+SEXES = ("f", "m", "x")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    users: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('worker', 'team_lead', 'manager', 'auditor', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship(back_populates="users")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+class Family(db.Model):
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_name: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    ward: Mapped[str | None] = mapped_column(String(100), index=True)
+    identified_on: Mapped[dt.date | None] = mapped_column(Date)
+    attached_on: Mapped[dt.date | None] = mapped_column(Date)
+    local_discretion: Mapped[bool] = mapped_column(Boolean, default=False)
+    local_discretion_reason: Mapped[str | None] = mapped_column(Text)
+
+    people: Mapped[list[Person]] = relationship(
+        back_populates="family", order_by="Person.date_of_birth"
+    )
+
+
+class Person(db.Model):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100), index=True)
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(1))
+
+    family: Mapped[Family] = relationship(back_populates="people")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class SchoolTerm(db.Model):
+    __tablename__ = "school_terms"
+    __table_args__ = (UniqueConstraint("person_id", "academic_year", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    academic_year: Mapped[str] = mapped_column(String(7))
+    term: Mapped[str] = mapped_column(String(6))
+    sessions_possible: Mapped[int] = mapped_column(Integer)
+    sessions_unauthorised: Mapped[int] = mapped_column(Integer)
+    fixed_exclusions: Mapped[int] = mapped_column(Integer, default=0)
+    permanent_exclusion: Mapped[bool] = mapped_column(Boolean, default=False)
+    alternative_provision: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    person: Mapped[Person] = relationship()
+
+
+class AsbRecord(db.Model):
+    __tablename__ = "asb_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asb_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12))
+
+    person: Mapped[Person | None] = relationship()
+
+
+class Offence(db.Model):
+    __tablename__ = "offences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offence_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    offence_date: Mapped[dt.date] = mapped_column(Date)
+    proven: Mapped[bool] = mapped_column(Boolean)
+
+    person: Mapped[Person] = relationship()
+
+
+class WorkSpell(db.Model):
+    __tablename__ = "work_spells"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    benefit: Mapped[str | None] = mapped_column(String(3))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class RecordHistory(db.Model):
+    """One change to one record: what it said before and after, who or what changed it."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index("ix_record_history_record", "record_type", "record_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_ref: Mapped[str] = mapped_column(String(120))
+    family_ref: Mapped[str | None] = mapped_column(String(REF), index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    changed_by: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what to which record, from where. Written, never edited."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user_email: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_ref: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User | None] = relationship()
+
+
+class Allocation(db.Model):
+    """A family allocated to a FIP worker, from start_on until ended (transfer or closure)."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        # At most one open allocation per family, whatever the application does.
+        Index(
+            "uq_allocations_one_open_per_family",
+            "family_id",
+            unique=True,
+            sqlite_where=db.text("end_on IS NULL"),
+            postgresql_where=db.text("end_on IS NULL"),
+        ),
+        Index("ix_allocations_worker_start", "worker_id", "start_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    allocated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    allocated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    end_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_kind: Mapped[str | None] = mapped_column(String(10))  # transfer or closure
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+    family: Mapped[Family] = relationship()
+    worker: Mapped[User] = relationship(foreign_keys=[worker_id])
+    allocated_by: Mapped[User | None] = relationship(foreign_keys=[allocated_by_id])
+    ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id])
+
+
+CLAIM_STATES = ("draft", "validated", "rejected", "submitted")
+
+
+class ClaimBatch(db.Model):
+    __tablename__ = "claim_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window: Mapped[str] = mapped_column(String(60))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    submitted_by: Mapped[User | None] = relationship()
+    claims: Mapped[list[Claim]] = relationship(back_populates="batch", order_by="Claim.id")
+
+
+class Claim(db.Model):
+    """A payment-by-results claim for one family and one result, with its frozen evidence."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('draft', 'validated', 'rejected', 'submitted')", name="state"
+        ),
+        CheckConstraint(
+            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work')",
+            name="result",
+        ),
+        # One turn-around claim and one progress-to-work claim per family, ever (bar rejected
+        # ones): the database refuses a double claim even when two builds race.
+        Index(
+            "uq_claims_one_per_family_and_kind",
+            "family_id",
+            "claim_kind",
+            unique=True,
+            sqlite_where=db.text("state != 'rejected'"),
+            postgresql_where=db.text("state != 'rejected'"),
+        ),
+        Index("ix_claims_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    result: Mapped[str] = mapped_column(String(30))
+    claim_kind: Mapped[str] = mapped_column(String(20))  # turn_around or progress_to_work
+    amount: Mapped[int] = mapped_column(Integer)
+    programme_year: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="draft")
+    ruleset: Mapped[str] = mapped_column(String(40))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("claim_batches.id"), index=True)
+
+    family: Mapped[Family] = relationship()
+    batch: Mapped[ClaimBatch | None] = relationship(back_populates="claims")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

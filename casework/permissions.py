@@ -1,0 +1,57 @@
+"""Who may do what. Every view names its permission; a test walks the URL map to check."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import abort
+from flask_login import current_user
+
+ALL_ROLES = frozenset({"worker", "team_lead", "manager", "auditor", "admin"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_families": ALL_ROLES,
+    "import_data": frozenset({"manager", "admin"}),
+    "allocate": frozenset({"team_lead", "manager"}),
+    "view_caseloads": frozenset({"team_lead", "manager"}),
+    "log_contact": frozenset({"worker", "team_lead"}),
+    "view_results": frozenset({"team_lead", "manager", "auditor"}),
+    "manage_claims": frozenset({"manager"}),
+    "audit_claims": frozenset({"auditor"}),
+    "view_claims": frozenset({"manager", "auditor"}),
+    "manage_users": frozenset({"admin"}),
+    "view_audit": frozenset({"admin"}),
+}
+
+
+def can(user, permission: str) -> bool:
+    return bool(user and user.is_authenticated and user.role in PERMISSIONS[permission])
+
+
+def requires(permission: str) -> Callable:
+    """Allow the view to signed-in users whose role has `permission`; others get 403."""
+    if permission not in PERMISSIONS:
+        raise KeyError(permission)
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from .extensions import login_manager
+
+                return login_manager.unauthorized()
+            if current_user.role not in PERMISSIONS[permission]:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to anyone (sign-in, health check)."""
+    view.permission = None  # type: ignore[attr-defined]
+    return view

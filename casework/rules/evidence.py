@@ -1,0 +1,100 @@
+"""Plain data the rules take in and give out. No database, no Flask."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PersonData:
+    ref: str
+    date_of_birth: dt.date
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TermData:
+    person_ref: str
+    start_year: int  # 2012 for the academic year 2012/13
+    term: str
+    sessions_possible: int
+    sessions_unauthorised: int
+    fixed_exclusions: int = 0
+    permanent_exclusion: bool = False
+    alternative_provision: bool = False
+    on_roll: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.term} {self.start_year}/{(self.start_year + 1) % 100:02d}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AsbData:
+    ref: str
+    date: dt.date
+    kind: str
+    person_ref: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OffenceData:
+    ref: str
+    person_ref: str
+    date: dt.date
+    proven: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkData:
+    ref: str
+    person_ref: str
+    kind: str
+    start: dt.date
+    end: dt.date | None = None
+    benefit: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FamilyData:
+    ref: str
+    identified_on: dt.date | None = None
+    attached_on: dt.date | None = None
+    local_discretion: bool = False
+    people: tuple[PersonData, ...] = ()
+    terms: tuple[TermData, ...] = ()
+    asb: tuple[AsbData, ...] = ()
+    offences: tuple[OffenceData, ...] = ()
+    work: tuple[WorkData, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Finding:
+    """A criterion or result: its value, why, and the records that decided it."""
+
+    value: bool | str
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Identification:
+    date: dt.date
+    screening: bool  # True when evaluated at the evaluation date for want of identified_on
+    crime_asb: Finding
+    education: Finding
+    work: Finding
+    local_discretion: bool
+    eligible: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evaluation:
+    family_ref: str
+    as_of: dt.date
+    identification: Identification
+    attached_on: dt.date | None
+    results: dict[str, Finding]
+
+    def status(self, result: str) -> str:
+        return str(self.results[result].value)

@@ -1,0 +1,152 @@
+"""The Ruleset: every threshold, window, list and amount the rules use, in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+RESULTS = (
+    "asb",
+    "offending",
+    "education",
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+)
+# Order of the contract's `claimable` list and of `claims build`.
+CLAIMABLE_RESULTS = ("continuous_employment", "crime_asb_education", "progress_to_work")
+TURN_AROUND_RESULTS = ("continuous_employment", "crime_asb_education")
+
+
+@dataclasses.dataclass(frozen=True)
+class Ruleset:
+    name: str = "phase1"
+    # Windows, in calendar months.
+    baseline_months: int = 6
+    recent_months: int = 6
+    results_after_months: int = 6  # a reduction is judged only this long after attachment
+    identification_months: int = 12
+    # Ages, in whole years on the day.
+    adult_age: int = 18
+    youth_age_below: int = 18
+    school_age_min: int = 5
+    school_age_max: int = 15
+    # School terms: (month, day, years after the academic year's first calendar year).
+    term_ends: tuple[tuple[str, int, int, int], ...] = (
+        ("autumn", 12, 31, 0),
+        ("spring", 3, 31, 1),
+        ("summer", 7, 31, 1),
+    )
+    terms_counted: int = 3
+    fixed_exclusions_threshold: int = 3
+    unauthorised_absence_threshold: Fraction = Fraction(15, 100)
+    # Evidence kinds.
+    asb_order_kinds: tuple[str, ...] = ("asbo", "injunction", "contract", "housing")
+    asb_incident_kind: str = "incident"
+    out_of_work_benefits: tuple[str, ...] = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
+    work_provider_kinds: tuple[str, ...] = ("work_programme", "esf")
+    # Results.
+    asb_reduction: Fraction = Fraction(60, 100)
+    offending_reduction: Fraction = Fraction(33, 100)
+    long_benefit: str = "JSA"
+    employment_weeks_long_benefit: int = 26
+    employment_weeks_other: int = 13
+    # Money: programme years start on these dates; amounts in whole pounds per year.
+    programme_year_starts: tuple[dt.date, ...] = (
+        dt.date(2012, 4, 1),
+        dt.date(2013, 4, 1),
+        dt.date(2014, 4, 1),
+    )
+    result_amounts: tuple[tuple[str, tuple[int, ...]], ...] = (
+        ("continuous_employment", (800, 1600, 2400)),
+        ("crime_asb_education", (700, 1400, 2100)),
+        ("progress_to_work", (100, 200, 300)),
+    )
+    attachment_fees: tuple[int, ...] = (3200, 2400, 1600)
+    funded_share: Fraction = Fraction(5, 6)
+    max_payment_per_family: int = 4000
+    # Caseloads.
+    caseload_max_active: int = 10
+    caseload_spare_below: int = 5
+    caseload_max_rolling: int = 30
+    caseload_rolling_months: int = 12
+
+    def programme_year(self, d: dt.date) -> int | None:
+        """Return 1, 2, 3 ... for a claim dated d, or None before the programme starts."""
+        year = None
+        for number, start in enumerate(self.programme_year_starts, start=1):
+            if d >= start:
+                year = number
+        return year
+
+    def result_amount(self, result: str, d: dt.date) -> int | None:
+        year = self.programme_year(d)
+        if year is None:
+            return None
+        amounts = dict(self.result_amounts)[result]
+        return amounts[min(year, len(amounts)) - 1]
+
+    def attachment_fee(self, attached_on: dt.date) -> int | None:
+        year = self.programme_year(attached_on)
+        if year is None:
+            return None
+        return self.attachment_fees[min(year, len(self.attachment_fees)) - 1]
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Ruleset:
+        """Return a copy with parameters replaced, values coerced to each field's type."""
+        changes = {}
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for key, value in overrides.items():
+            if key not in fields:
+                raise ValueError(f"unknown ruleset parameter {key!r}")
+            changes[key] = _coerce(getattr(self, key), value)
+        return dataclasses.replace(self, **changes)
+
+    def parameters(self) -> dict[str, Any]:
+        """Return the parameters as JSON-ready values (frozen into every claim)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _coerce(current: Any, value: Any) -> Any:
+    if isinstance(current, Fraction):
+        return Fraction(str(value))
+    if isinstance(current, bool):
+        return bool(value)
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, tuple) and current and isinstance(current[0], dt.date):
+        return tuple(v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in value)
+    if isinstance(current, tuple):
+        return _tuples(value)
+    return value
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((k, _tuples(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+RULESETS = {"phase1": Ruleset()}
+
+
+def get_ruleset(name: str = "phase1", overrides: dict[str, Any] | None = None) -> Ruleset:
+    try:
+        ruleset = RULESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown ruleset {name!r}") from None
+    return ruleset.with_overrides(overrides) if overrides else ruleset

@@ -1,0 +1,59 @@
+"""Response headers and server-side session lifetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from .config import SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES
+
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def _now() -> float:
+    return dt.datetime.now(dt.timezone.utc).timestamp()
+
+
+def init_security(app: Flask) -> None:
+    app.permanent_session_lifetime = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
+
+    @app.before_request
+    def _expire_session():
+        if request.endpoint in ("static", "system.assets", "system.healthz"):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = _now()
+        started = session.get("started_at", 0)
+        last_seen = session.get("last_seen", now)
+        idle = now - last_seen > SESSION_IDLE_MINUTES * 60
+        too_old = now - started > SESSION_ABSOLUTE_HOURS * 3600
+        if idle or too_old:
+            logout_user()
+            session.clear()
+            return redirect(url_for("auth.login", expired=1))
+        session["last_seen"] = now
+        session.permanent = True
+        return None
+
+    @app.after_request
+    def _headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.endpoint not in ("static", "system.assets"):
+            # Pages may carry personal data: never keep them in a shared or browser cache.
+            response.headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}; includeSubDomains"
+        return response

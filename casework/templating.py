@@ -1,0 +1,71 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, url_for
+
+from .rules.dates import age_on
+
+ASB_KIND_LABELS = {
+    "incident": "Incident",
+    "asbo": "ASB order (ASBO)",
+    "injunction": "Injunction",
+    "contract": "Acceptable behaviour contract",
+    "housing": "Housing-related order",
+}
+WORK_KIND_LABELS = {
+    "benefit": "Out-of-work benefit",
+    "employment": "Employment",
+    "work_programme": "Work Programme",
+    "esf": "ESF programme",
+}
+# Service navigation: shown to users whose role has the permission.
+NAV_ITEMS = [
+    {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
+    {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
+]
+
+
+def govdate(value: dt.date | None, empty: str = "") -> str:
+    return f"{value.day} {value.strftime('%B %Y')}" if value else empty
+
+
+def govdatetime(value: dt.datetime | None) -> str:
+    if not value:
+        return ""
+    return f"{value.day} {value.strftime('%B %Y')} at {value.strftime('%H:%M')}"
+
+
+def error_item(message: str) -> dict:
+    return {"text": message}
+
+
+def pagination_items(result, endpoint: str, args: dict) -> list[dict]:
+    """GOV.UK pagination items: first, last and the pages around the current one."""
+    items, last = [], None
+    for number in range(1, result.pages + 1):
+        if number in (1, result.pages) or abs(number - result.page) <= 2:
+            if last is not None and number - last > 1:
+                items.append({"ellipsis": True})
+            items.append(
+                {
+                    "number": number,
+                    "href": url_for(endpoint, page=number, **args),
+                    "current": number == result.page,
+                }
+            )
+            last = number
+    return items
+
+
+def init_templating(app: Flask) -> None:
+    app.add_template_filter(govdate)
+    app.add_template_filter(govdatetime)
+    app.add_template_filter(error_item)
+    app.add_template_global(age_on)
+    app.add_template_global(pagination_items)
+    app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
+    app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
+    app.add_template_global(NAV_ITEMS, "nav_items")

@@ -1,0 +1,135 @@
+"""Test set-up: a migrated database (SQLite, or PostgreSQL with CASEWORK_TEST_DB=postgresql),
+emptied after each test, and helpers to sign in through the real form."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from casework import create_app
+from casework.extensions import db
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+EXAMPLES = SHARED / "examples" / "basic"
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    backend = os.environ.get("CASEWORK_TEST_DB", "sqlite")
+    if backend == "postgresql":
+        from .pg import Cluster
+
+        cluster = Cluster()  # raises, failing the run, if PostgreSQL cannot be started
+        url = cluster.start()
+        yield url
+        cluster.stop()
+    else:
+        folder = tempfile.mkdtemp(prefix="casework-test-")
+        yield f"sqlite:///{folder}/casework.db"
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url):
+    """Run the real Alembic migrations once: the schema under test is the shipped one."""
+    from flask_migrate import upgrade
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        upgrade()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        db.engine.dispose()
+    return tables
+
+
+@pytest.fixture
+def app(database_url, _migrated, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in _migrated:
+                conn.execute(text(f"DELETE FROM {table}"))
+        db.engine.dispose()
+
+
+class FreshContextClient(FlaskClient):
+    """Give each request its own app context (and `g`), as a real server does, even though
+    the test keeps one pushed for its own database work."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = FreshContextClient
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(args=[str(a) for a in args], input=input)
+
+    return invoke
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+
+
+def post_form(client, url: str, data: dict, page_url: str | None = None, **kwargs):
+    """POST a form the way a browser does: with the CSRF token from the page that shows it."""
+    page = client.get(page_url or url)
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.text)}, **kwargs)
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign in as a new user of `role`; returns the user."""
+    from .factories import create_user
+
+    def _sign_in(role: str, **kwargs):
+        user = create_user(role, **kwargs)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.text
+        return user
+
+    return _sign_in
+
+
+@pytest.fixture
+def examples(cli):
+    """Import the shared worked examples through the command line."""
+
+    def _load():
+        for kind in ("families", "people", "school-terms", "asb", "offences", "work"):
+            result = cli("import", kind, EXAMPLES / f"{kind}.csv")
+            assert result.exit_code == 0, result.output
+
+    return _load

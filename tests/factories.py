@@ -1,0 +1,43 @@
+"""Plain factory functions: create_family(...), create_person(...), create_user(...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from casework import models as m
+from casework.auth.service import create_user as _create_user
+from casework.extensions import db
+
+from .conftest import PASSWORD
+
+_seq = itertools.count(1)
+
+
+def create_user(role: str = "manager", email: str | None = None, team: str | None = None,
+                name: str | None = None) -> m.User:
+    n = next(_seq)
+    user = _create_user(email or f"{role}{n}@test.casework", name or f"{role.title()} {n}",
+                        role, PASSWORD, team=team)
+    db.session.commit()
+    return user
+
+
+def create_family(ref: str | None = None, **fields) -> m.Family:
+    n = next(_seq)
+    family = m.Family(family_ref=ref or f"F{n:05d}", family_name=fields.pop("family_name", f"Family {n}"),
+                      **fields)
+    db.session.add(family)
+    db.session.commit()
+    return family
+
+
+def create_person(family: m.Family, ref: str | None = None, born: dt.date = dt.date(2000, 1, 1),
+                  **fields) -> m.Person:
+    n = next(_seq)
+    person = m.Person(person_ref=ref or f"P{n:05d}", family_id=family.id,
+                      given_name=fields.pop("given_name", "Sam"),
+                      family_name=fields.pop("family_name", "Test"), date_of_birth=born, **fields)
+    db.session.add(person)
+    db.session.commit()
+    return person

@@ -1,0 +1,85 @@
+"""The families list and the family page."""
+
+import datetime as dt
+
+import pytest
+
+from .factories import create_family, create_person
+
+
+def test_healthz_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.text == "ok"
+
+
+def test_login_page_is_a_govuk_page_with_csrf(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.text and 'name="email"' in page.text
+    assert "govuk-frontend.min.css" in page.text and "Troubled Families casework" in page.text
+
+
+def test_managers_see_every_family_and_can_search_by_name_ref_and_postcode(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    page = client.get("/families")
+    assert "Showing 1 to 7 of 7 families" in page.text
+    assert "E07" in client.get("/families?q=brown").text
+    assert "Showing 1 to 1 of 1" in client.get("/families?q=e03").text
+    assert "of 7 families" in client.get("/families?q=ME156JQ").text
+    by_ward = client.get("/families?ward=Fant").text
+    assert "E03" in by_ward and "E06" in by_ward and "E01" not in by_ward
+
+
+def test_search_finds_a_family_by_a_member_name(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    page = client.get("/families?q=drew evans")
+    assert "E07" in page.text and "of 1 families" in page.text
+
+
+def test_families_list_is_paginated(client, sign_in, app):
+    for i in range(30):
+        create_family(f"G{i:03d}")
+    sign_in("manager")
+    first = client.get("/families").text
+    assert "Showing 1 to 25 of 30 families" in first and "G024" in first and "G025" not in first
+    second = client.get("/families?page=2").text
+    assert "Showing 26 to 30 of 30 families" in second and "G029" in second
+
+
+def test_family_page_shows_members_with_age_today_and_every_kind_of_evidence(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    page = client.get("/families/E01")
+    assert page.status_code == 200
+    born = dt.date(1996, 10, 1)
+    today = dt.date.today()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert "Casey Roberts" in page.text and f">{age}<" in page.text
+    for ref in ("A00007", "O00005", "W00004"):
+        assert ref in page.text
+    assert "Summer 2012/13" in page.text
+
+
+@pytest.mark.parametrize("role", ["worker", "team_lead"])
+def test_workers_and_team_leads_see_no_family_without_a_caseload(client, sign_in, role):
+    family = create_family("H1")
+    create_person(family)
+    sign_in(role)
+    assert "No families found" in client.get("/families").text
+    assert client.get("/families/H1").status_code == 404
+
+
+def test_an_unknown_family_is_404(client, sign_in):
+    sign_in("manager")
+    assert client.get("/families/NOPE").status_code == 404
+
+
+def test_the_tests_run_on_the_database_backend_requested(app):
+    import os
+
+    from casework.extensions import db
+
+    expected = {"sqlite": "sqlite", "postgresql": "postgresql"}[os.environ.get("CASEWORK_TEST_DB", "sqlite")]
+    assert db.engine.dialect.name == expected
