@@ -47,8 +47,8 @@ def write_csv(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
 
 
 TABLE = [("family", 10), ("ident.", 10), ("C E W L", 7), ("elig", 4), ("attached", 10),
-         ("asb", 12), ("offending", 12), ("education", 12), ("c/asb/edu", 12),
-         ("to work", 8), ("employment", 10), ("claimable", 30)]
+         ("asb", 17), ("offending", 17), ("education", 17), ("c/asb/edu", 17),
+         ("to work", 12), ("employment", 12), ("claimable", 30)]
 
 
 def write_table(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
