@@ -163,7 +163,7 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
             raise Refused(f"no family with reference {', '.join(missing)}")
     items = evaluate_families(as_of, refs=refs)
     items = _with_progress(items, len(family_ids(refs=refs)), "Evaluating")
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
         items, out
     )
@@ -171,7 +171,7 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
 
 def _with_progress(items, total: int, label: str):
     """Show a progress bar on a terminal's standard error; stay quiet when piped."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if not stream.isatty() or total < 200:
         yield from items
         return

@@ -191,10 +191,47 @@ class _Generator:
                                       "kind": "benefit", "benefit": benefit,
                                       "start_date": start.isoformat(), "end_date": end})
 
-    def generate(self) -> dict[str, list[dict]]:
+    def generate(self, today: dt.date) -> dict[str, list[dict]]:
         for number in range(1, self.count + 1):
             self.family(number)
+        # The families are drawn around a programme that started in 2012; move them whole
+        # years forward so that the latest ones were identified a few months before today.
+        years = max(0, today.year - 2014 + (1 if today.month >= 4 else 0))
+        if years:
+            for rows in self.rows.values():
+                for row in rows:
+                    _shift_row(row, years)
+        # Partner agencies only know the past.
+        for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date")):
+            self.rows[kind] = [r for r in self.rows[kind] if r[column] <= today.isoformat()]
+        for row in self.rows["work"]:
+            if row["end_date"] and row["end_date"] > today.isoformat():
+                row["end_date"] = ""
+        self.rows["school-terms"] = [r for r in self.rows["school-terms"] if _term_over(r, today)]
         return self.rows
+
+
+def _term_over(row: dict, today: dt.date) -> bool:
+    start = int(row["academic_year"][:4])
+    ends = {"autumn": dt.date(start, 12, 31), "spring": dt.date(start + 1, 3, 31),
+            "summer": dt.date(start + 1, 7, 31)}
+    return ends[row["term"]] <= today
+
+
+DATE_COLUMNS = ("identified_on", "attached_on", "date_of_birth", "date", "offence_date",
+                "start_date", "end_date")
+
+
+def _shift_row(row: dict, years: int) -> None:
+    for column in DATE_COLUMNS:
+        value = row.get(column)
+        if value:
+            d = dt.date.fromisoformat(value)
+            row[column] = (d.replace(day=28) if (d.month, d.day) == (2, 29) else d).replace(
+                year=d.year + years).isoformat()
+    if row.get("academic_year"):
+        start = int(row["academic_year"][:4]) + years
+        row["academic_year"] = f"{start}/{(start + 1) % 100:02d}"
 
 
 def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
@@ -205,9 +242,9 @@ def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     return out.getvalue().encode()
 
 
-def demo_csv(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
+def demo_csv(count: int, seed: int, today: dt.date | None = None) -> Iterator[tuple[str, bytes]]:
     """Yield (kind, CSV bytes) in import order for `count` synthetic families."""
-    rows = _Generator(count, seed).generate()
+    rows = _Generator(count, seed).generate(today or dt.date.today())
     for kind in KINDS:
         yield kind, _csv(rows[kind], KINDS[kind].column_names)
 

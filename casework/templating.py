@@ -24,6 +24,8 @@ WORK_KIND_LABELS = {
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
+    {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
+    {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
 ]
 

@@ -54,12 +54,10 @@ def family_ids(families: Select | None = None, refs: Iterable[str] | None = None
         found: list[tuple[int, str]] = []
         for i in range(0, len(wanted), BATCH):
             found.extend(
-                db.session.execute(ids_query.where(sub.c.family_ref.in_(wanted[i : i + BATCH])))
-                .tuples()
-                .all()
+                db.session.execute(ids_query.where(sub.c.family_ref.in_(wanted[i : i + BATCH]))).all()
             )
         return sorted(found, key=lambda row: row[1])
-    return list(db.session.execute(ids_query).tuples())
+    return [tuple(row) for row in db.session.execute(ids_query)]
 
 
 def load_families(ids: list[int]) -> dict[int, FamilyData]:

@@ -8,9 +8,12 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..audit import record_event
+from ..dates_input import picked_date
+from ..evaluation.service import evaluate_family
 from ..extensions import db
 from ..permissions import requires
 from ..rules.dates import age_on
+from ..rules.nearly import nearly_there
 from . import service
 from .scope import get_family_or_404
 
@@ -41,9 +44,11 @@ def index():
 def show(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
     records = service.family_records(family)
+    today = dt.date.today()
+    as_of, date_error = picked_date(request.args, "as_of", today)
+    evaluated = evaluate_family(family, as_of)
     record_event("view", "family", family.family_ref)
     db.session.commit()
-    today = dt.date.today()
     return render_template(
         "families/show.html",
         family=family,
@@ -51,4 +56,11 @@ def show(family_ref: str):
         ages={p.id: age_on(p.date_of_birth, today) for p in records.people},
         people_by_id={p.id: p for p in records.people},
         today=today,
+        as_of=as_of,
+        date_error=date_error,
+        evaluation=evaluated.evaluation,
+        nearly=nearly_there(evaluated.evaluation),
+        claimable=[
+            {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
+        ],
     )

@@ -241,10 +241,11 @@ def _reduction(
         f"{a} from {fmt(recent_from + dt.timedelta(days=1))} to {fmt(as_of)}"
     )
     evidence = _refs(baseline + recent)
+    detail = (("baseline", b), ("recent", a), ("threshold", threshold))
     if b == 0:
         if a == 0:
-            return Finding(NOT_RELEVANT, f"{counts}: none before or since", evidence)
-        return Finding(NOT_MET, f"{counts}: a new problem since attachment", evidence)
+            return Finding(NOT_RELEVANT, f"{counts}: none before or since", evidence, detail)
+        return Finding(NOT_MET, f"{counts}: a new problem since attachment", evidence, detail)
     fall = Fraction(b - a, b)
     status = MET if fall >= threshold else NOT_MET
     direction = f"down {_percent(fall)}" if fall >= 0 else f"up {_percent(-fall)}"
@@ -252,6 +253,7 @@ def _reduction(
         status,
         f"{counts}: {direction}, needs {_percent(threshold)}: {status.replace('_', ' ')}",
         evidence,
+        detail,
     )
 
 
@@ -279,12 +281,14 @@ def _education(facts: _Facts, as_of: dt.date, met_at_identification: bool) -> Fi
     names = _term_names(terms)
     if not children:
         return Finding(NEUTRAL, f"No child of school age on {fmt(as_of)}")
-    failing, undecided = [], []
+    failing, undecided, good_so_far = [], [], []
     for child in children:
         have = facts.terms.get(child, {})
         rows = [have[t] for t in terms if t in have]
         if met_at_identification and len(rows) < len(terms):
             undecided.append(child)
+            if _child_fails(facts, rows) is None:
+                good_so_far.append((child, len(rows)))
             continue
         why = _child_fails(facts, rows)
         if why:
@@ -298,6 +302,8 @@ def _education(facts: _Facts, as_of: dt.date, met_at_identification: bool) -> Fi
                 INSUFFICIENT,
                 f"No term record for {', '.join(undecided)} in each of {names}",
                 evidence,
+                (("good_so_far", tuple(good_so_far)), ("undecided", len(undecided)),
+                 ("terms", len(terms))),
             )
         return Finding(MET, f"Every child of school age passed over {names}", evidence)
     if failing:
@@ -354,7 +360,8 @@ def _progress_to_work(facts: _Facts, start: dt.date, as_of: dt.date) -> Finding:
 
 def _continuous_employment(facts: _Facts, start: dt.date, as_of: dt.date) -> Finding:
     rules = facts.rules
-    notes = []
+    notes: list[str] = []
+    pending: list[dt.date] = []
     for person in sorted(facts.dob):
         if not facts.is_adult(person, start):
             continue
@@ -377,6 +384,8 @@ def _continuous_employment(facts: _Facts, start: dt.date, as_of: dt.date) -> Fin
                 continue
             until = job.start + dt.timedelta(weeks=weeks)
             if until > as_of:
+                if job.end is None or job.end >= until:
+                    pending.append(until)
                 notes.append(f"{person} in work from {fmt(job.start)}: {weeks} weeks not yet up")
                 continue
             if job.end is not None and job.end < until:
@@ -394,4 +403,5 @@ def _continuous_employment(facts: _Facts, start: dt.date, as_of: dt.date) -> Fin
             )
     if not notes:
         notes.append(f"No adult on an out-of-work benefit on {fmt(start)} has started work since")
-    return Finding(NOT_MET, "; ".join(notes))
+    detail = (("in_work_until", min(pending)),) if pending else ()
+    return Finding(NOT_MET, "; ".join(notes), (), detail)

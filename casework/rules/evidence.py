@@ -75,6 +75,11 @@ class Finding:
     value: bool | str
     reason: str
     evidence: tuple[str, ...] = ()
+    # Numbers behind the finding, for "nearly there": e.g. {"baseline": 5, "recent": 3}.
+    detail: tuple[tuple[str, object], ...] = ()
+
+    def get(self, key: str, default=None):
+        return dict(self.detail).get(key, default)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

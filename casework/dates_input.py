@@ -1,0 +1,29 @@
+"""Read a date the user picked with the GOV.UK date input (NAME-day, NAME-month, NAME-year)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from werkzeug.datastructures import MultiDict
+
+
+def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, str | None]:
+    """Return (date, error): the default with no error when nothing was entered."""
+    parts = [args.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
+    if not any(parts):
+        iso = args.get(name, "").strip()
+        if not iso:
+            return default, None
+        try:
+            return dt.date.fromisoformat(iso), None
+        except ValueError:
+            return default, "Enter a real date"
+    if not all(parts):
+        return default, "Enter the day, month and year"
+    try:
+        day, month, year = (int(p) for p in parts)
+        if year < 1900:
+            raise ValueError
+        return dt.date(year, month, day), None
+    except ValueError:
+        return default, "Enter a real date, for example 30 9 2013"
