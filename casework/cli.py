@@ -153,7 +153,8 @@ def _parse_date(ctx, param, value):
 def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> None:
     """Evaluate identification and results for every family (or those named)."""
     from .evaluation import output
-    from .evaluation.service import evaluate_families, family_ids
+    from .evaluation.parallel import evaluate_to_json
+    from .evaluation.service import family_ids
 
     refs = list(families) or None
     if refs:
@@ -161,7 +162,7 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
             raise Refused(f"no family with reference {', '.join(missing)}")
-    items = evaluate_families(as_of, refs=refs)
+    items = evaluate_to_json(as_of, refs=refs)
     items = _with_progress(items, len(family_ids(refs=refs)), "Evaluating")
     out = sys.stdout
     {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](

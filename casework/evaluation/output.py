@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from ..rules import RESULTS
-from .service import FamilyEvaluation, to_json
 
 CSV_COLUMNS = (
     ["family_ref", "as_of", "identification_date", "crime_asb", "education", "work",
@@ -18,16 +17,17 @@ CSV_COLUMNS = (
 )
 
 
-def write_json(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+def write_json(items: Iterable[dict], out: TextIO) -> None:
+    """Write the contract's JSON array, one family a line, as the items arrive."""
     out.write("[")
     for i, item in enumerate(items):
         out.write(",\n " if i else "\n ")
-        out.write(json.dumps(to_json(item)))
+        out.write(json.dumps(item))
     out.write("\n]\n")
 
 
-def csv_row(item: FamilyEvaluation) -> list:
-    data = to_json(item)
+def csv_row(data: dict) -> list:
+    """A CSV row from the contract's JSON object of one family."""
     ident = data["identification"]
     return (
         [data["family_ref"], data["as_of"], ident["date"]]
@@ -39,7 +39,7 @@ def csv_row(item: FamilyEvaluation) -> list:
     )
 
 
-def write_csv(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+def write_csv(items: Iterable[dict], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
@@ -51,10 +51,9 @@ TABLE = [("family", 10), ("ident.", 10), ("C E W L", 7), ("elig", 4), ("attached
          ("to work", 12), ("employment", 12), ("claimable", 30)]
 
 
-def write_table(items: Iterable[FamilyEvaluation], out: TextIO) -> None:
+def write_table(items: Iterable[dict], out: TextIO) -> None:
     out.write("  ".join(name.ljust(width) for name, width in TABLE).rstrip() + "\n")
-    for item in items:
-        d = to_json(item)
+    for d in items:
         i = d["identification"]
         flags = " ".join("y" if i[k] else "." for k in ("crime_asb", "education", "work",
                                                          "local_discretion"))

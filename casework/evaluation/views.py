@@ -20,7 +20,7 @@ from ..permissions import requires
 from ..rules import RESULTS, STATUSES
 from ..rules.nearly import nearly_there
 from .output import CSV_COLUMNS, csv_row
-from .service import evaluate_families
+from .service import evaluate_families, to_json
 
 bp = Blueprint("evaluation", __name__)
 PER_PAGE = 50
@@ -87,7 +87,7 @@ def results_csv():
     for item in evaluate_families(as_of, _scoped(ward)):
         if result and status and item.evaluation.status(result) != status:
             continue
-        writer.writerow(csv_row(item) + ["; ".join(nearly_there(item.evaluation))])
+        writer.writerow(csv_row(to_json(item)) + ["; ".join(nearly_there(item.evaluation))])
         count += 1
     record_event("export", "results", None, detail=f"as_of={as_of} ward={ward} rows={count}")
     db.session.commit()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 
 TERM_ORDER = ("autumn", "spring", "summer")
 
 
+@functools.lru_cache(maxsize=65536)
 def shift_months(d: dt.date, months: int) -> dt.date:
     """Return d moved by whole calendar months, the day clamped to the month's end."""
     index = d.year * 12 + (d.month - 1) + months
@@ -32,15 +34,19 @@ def age_on(date_of_birth: dt.date, on: dt.date) -> int:
     return years
 
 
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def fmt(d: dt.date | None) -> str:
     """Format a date the GOV.UK way: 5 Jan 2013."""
-    return f"{d.day} {d.strftime('%b %Y')}" if d else "none"
+    return f"{d.day} {_MONTHS[d.month]} {d.year}" if d else "none"
 
 
 def academic_year_label(start_year: int) -> str:
     return f"{start_year}/{(start_year + 1) % 100:02d}"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_academic_year(label: str) -> int | None:
     """Return the start year of '2012/13', or None when the label is not of that form."""
     if len(label) != 7 or label[4] != "/" or not (label[:4] + label[5:]).isdigit():

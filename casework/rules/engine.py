@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -75,22 +76,9 @@ class _Facts:
 
     def last_complete_terms(self, on: dt.date) -> list[tuple[int, str]]:
         """Return the last complete terms at `on`, latest first, as (start_year, term)."""
-        ends = self.rules.term_ends
-        per_year = len(ends)
+        return _last_complete_terms(self.rules.term_ends, self.rules.terms_counted, on)
 
-        def end_of(index: int) -> dt.date:
-            year, position = divmod(index, per_year)
-            _, month, day, offset = ends[position]
-            return dt.date(year + offset, month, day)
-
-        index = (on.year + 1) * per_year + per_year - 1
-        while end_of(index) > on:
-            index -= 1
-        return [
-            divmod(i, per_year)[0:1] + (ends[i % per_year][0],)
-            for i in range(index, index - self.rules.terms_counted, -1)
-        ]
-
+    @functools.cached_property
     def youth_offences(self) -> list[OffenceData]:
         """Proven offences by members under the youth age on the offence date."""
         limit = self.rules.youth_age_below
@@ -105,6 +93,23 @@ class _Facts:
         return [
             w for w in self.work.get(person_ref, ()) if w.kind == "benefit" and w.benefit in benefits
         ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_complete_terms(
+    ends: tuple[tuple[str, int, int, int], ...], count: int, on: dt.date
+) -> list[tuple[int, str]]:
+    per_year = len(ends)
+
+    def end_of(index: int) -> dt.date:
+        year, position = divmod(index, per_year)
+        _, month, day, offset = ends[position]
+        return dt.date(year + offset, month, day)
+
+    index = (on.year + 1) * per_year + per_year - 1
+    while end_of(index) > on:
+        index -= 1
+    return [(i // per_year, ends[i % per_year][0]) for i in range(index, index - count, -1)]
 
 
 def _covers(spell: WorkData, on: dt.date) -> bool:
@@ -133,7 +138,7 @@ def identify(facts: _Facts, as_of: dt.date) -> Identification:
     window_start = months_before(on, rules.identification_months)
     window = f"from {fmt(window_start + dt.timedelta(days=1))} to {fmt(on)}"
 
-    offences = [o for o in facts.youth_offences() if window_start < o.date <= on]
+    offences = [o for o in facts.youth_offences if window_start < o.date <= on]
     orders = [
         a for a in family.asb if a.kind in rules.asb_order_kinds and window_start < a.date <= on
     ]
@@ -267,7 +272,7 @@ def _offending(facts: _Facts, start: dt.date, as_of: dt.date) -> Finding:
     rules = facts.rules
     return _reduction(
         "Proven youth offences",
-        facts.youth_offences(),
+        facts.youth_offences,
         start,
         as_of,
         rules.offending_reduction,
