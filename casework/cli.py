@@ -56,6 +56,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(evaluate_command)
+    app.cli.add_command(allocate_command)
 
 
 # users -------------------------------------------------------------------------------------
@@ -178,3 +179,38 @@ def _with_progress(items, total: int, label: str):
         return
     with click.progressbar(items, length=total, label=label, file=stream) as bar:
         yield from bar
+
+
+# allocate ----------------------------------------------------------------------------------
+
+
+@click.command("allocate")
+@click.argument("family_ref")
+@click.argument("worker_email")
+@click.option("--on", "on", callback=_parse_date, help="YYYY-MM-DD; default today")
+@click.option("--by", "by_email", help="The team lead or manager who allocates.")
+@click.option("--override-reason", default=None, help="Allocate past a caseload limit, saying why.")
+def allocate_command(family_ref, worker_email, on, by_email, override_reason) -> None:
+    """Allocate (or transfer) a family to a FIP worker."""
+    from sqlalchemy import select
+
+    from . import models as m
+    from .auth.service import find_user
+    from .caseloads.service import AllocationRefused, allocate
+
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
+    if family is None:
+        raise Refused(f"no family with reference {family_ref}")
+    worker = find_user(worker_email)
+    if worker is None:
+        raise Refused(f"no user with email {worker_email}")
+    by = None
+    if by_email:
+        by = find_user(by_email)
+        if by is None:
+            raise Refused(f"no user with email {by_email}")
+    try:
+        allocation = allocate(family, worker, on or dt.date.today(), by, override_reason)
+    except AllocationRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"{family_ref} allocated to {worker.email} on {allocation.start_on}")

@@ -311,3 +311,120 @@ class Claim(db.Model):
     batch: Mapped[ClaimBatch | None] = relationship(back_populates="claims")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+CONTACT_KINDS = {
+    "home_visit": "Home visit",
+    "phone": "Phone call",
+    "office": "Office appointment",
+    "multi_agency": "Multi-agency meeting",
+    "text_email": "Text or email",
+    "no_access": "No-access visit",
+}
+
+
+class Contact(db.Model):
+    """A FIP worker's contact with a family: saved as a draft, then finished."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_family_at", "family_id", "contact_at"),
+        CheckConstraint("status IN ('draft', 'final')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    contact_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[list[str]] = mapped_column(JSON, default=list)  # person_refs
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(5), default="draft")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship()
+    author: Mapped[User] = relationship()
+    actions: Mapped[list[FollowUp]] = relationship(
+        back_populates="contact", order_by="FollowUp.due_on", cascade="all, delete-orphan"
+    )
+
+
+class FollowUp(db.Model):
+    """An action agreed at a contact, with its due date."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    contact: Mapped[Contact] = relationship(back_populates="actions")
+
+
+class FamilyPlan(db.Model):
+    """The family's plan: its lead professional; goals and referrals hang off the family."""
+
+    __tablename__ = "family_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), unique=True)
+    lead_professional: Mapped[str | None] = mapped_column(String(200))
+    lead_agency: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+PLAN_PROBLEMS = {
+    "crime_asb": "Crime and anti-social behaviour",
+    "education": "Education",
+    "work": "Work",
+    "health": "Health",
+    "domestic_abuse": "Domestic abuse",
+    "substance_misuse": "Substance misuse",
+    "other": "Other",
+}
+GOAL_STATUSES = {"open": "Open", "achieved": "Achieved", "dropped": "Dropped"}
+REFERRAL_KINDS = {
+    "substance_misuse": "Substance misuse",
+    "domestic_abuse": "Domestic abuse",
+    "mental_health": "Mental health",
+    "other": "Other",
+}
+REFERRAL_STATUSES = {
+    "made": "Made",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "completed": "Completed",
+}
+
+
+class PlanGoal(db.Model):
+    __tablename__ = "plan_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    problem: Mapped[str] = mapped_column(String(20))
+    goal: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    target_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    person_ref: Mapped[str | None] = mapped_column(String(REF))
+    kind: Mapped[str] = mapped_column(String(20))
+    agency: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="made")
+    referred_on: Mapped[dt.date] = mapped_column(Date)
+    status_on: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

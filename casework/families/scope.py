@@ -8,14 +8,26 @@ from sqlalchemy import Select, false, select
 from .. import models as m
 from ..extensions import db
 
-SEES_ALL = frozenset({"manager", "auditor", "admin"})
+SEES_ALL = frozenset({"manager", "auditor"})
 
 
 def visible_families(user: m.User) -> Select:
-    """Return a SELECT of the families `user` may see; every family query starts here."""
+    """Return a SELECT of the families `user` may see; every family query starts here.
+
+    Managers and auditors see every family; a FIP worker the families allocated to them;
+    a team lead those allocated to their team's workers; anyone else none.
+    """
     query = select(m.Family)
     if user.role in SEES_ALL:
         return query
+    open_allocations = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    if user.role == "worker":
+        return query.where(
+            m.Family.id.in_(open_allocations.where(m.Allocation.worker_id == user.id))
+        )
+    if user.role == "team_lead" and user.team_id is not None:
+        team = select(m.User.id).where(m.User.team_id == user.team_id)
+        return query.where(m.Family.id.in_(open_allocations.where(m.Allocation.worker_id.in_(team))))
     return query.where(false())
 
 

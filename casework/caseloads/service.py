@@ -1,0 +1,200 @@
+"""Allocation, transfer and closure of families; caseload counts against the limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from .. import models as m
+from ..audit import record_event
+from ..evaluation.service import current_ruleset
+from ..extensions import db
+from ..locking import lock_rows
+from ..rules.dates import months_before
+
+ALLOCATORS = ("team_lead", "manager")
+CLOSURE_OUTCOMES = {
+    "turned_around": "Turned around: results met",
+    "stepped_down": "Stepped down to universal services",
+    "moved_away": "Moved out of the area",
+    "disengaged": "Family would not engage",
+    "other": "Other",
+}
+
+
+class AllocationRefused(Exception):
+    """A rule said no; the message says which and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Caseload:
+    worker: m.User
+    active: int
+    rolling: int
+    max_active: int
+    max_rolling: int
+    spare_below: int
+
+    @property
+    def spare(self) -> bool:
+        return self.active < self.spare_below
+
+    @property
+    def at_limit(self) -> bool:
+        return self.active >= self.max_active or self.rolling >= self.max_rolling
+
+
+def _active_count(worker_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(m.Allocation.id)).where(
+            m.Allocation.worker_id == worker_id, m.Allocation.end_on.is_(None)
+        )
+    ) or 0
+
+
+def _rolling_families(worker_id: int, on: dt.date) -> set[int]:
+    """Distinct families allocated to the worker in the rolling window up to `on`."""
+    rules = current_ruleset()
+    since = months_before(on, rules.caseload_rolling_months)
+    return set(
+        db.session.scalars(
+            select(m.Allocation.family_id).where(
+                m.Allocation.worker_id == worker_id,
+                m.Allocation.start_on > since,
+                m.Allocation.start_on <= on,
+            )
+        )
+    )
+
+
+def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
+    rules = current_ruleset()
+    on = on or dt.date.today()
+    return Caseload(
+        worker, _active_count(worker.id), len(_rolling_families(worker.id, on)),
+        rules.caseload_max_active, rules.caseload_max_rolling, rules.caseload_spare_below,
+    )
+
+
+def open_allocation(family: m.Family) -> m.Allocation | None:
+    return db.session.scalar(
+        select(m.Allocation).where(
+            m.Allocation.family_id == family.id, m.Allocation.end_on.is_(None)
+        )
+    )
+
+
+def allocate(
+    family: m.Family,
+    worker: m.User,
+    on: dt.date,
+    by: m.User | None,
+    override_reason: str | None = None,
+    reason: str | None = None,
+) -> m.Allocation:
+    """Allocate (or transfer) a family to a worker, inside a locked transaction."""
+    if by is not None and by.role not in ALLOCATORS:
+        raise AllocationRefused(f"{by.email} is a {by.role_label.lower()}: only team leads and "
+                                "programme managers allocate families")
+    if worker.role != "worker" or not worker.active:
+        raise AllocationRefused(f"{worker.email} is not an active FIP worker")
+    override_reason = (override_reason or "").strip() or None
+    family_id, worker_id = family.id, worker.id
+    # Two allocations to one worker, or of one family, can never interleave.
+    lock_rows((m.User, [worker_id]), (m.Family, [family_id]))
+    family = db.session.get(m.Family, family_id)
+    worker = db.session.get(m.User, worker_id)
+    rules = current_ruleset()
+
+    current = open_allocation(family)
+    if current is not None and current.worker_id == worker_id:
+        db.session.rollback()
+        raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
+    if current is not None and on < current.start_on:
+        db.session.rollback()
+        raise AllocationRefused(
+            f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
+            "dated before that"
+        )
+    active = _active_count(worker_id)
+    rolling = _rolling_families(worker_id, on)
+    problems = []
+    if active + 1 > rules.caseload_max_active:
+        problems.append(f"{active} active families (limit {rules.caseload_max_active})")
+    if len(rolling | {family_id}) > rules.caseload_max_rolling:
+        problems.append(
+            f"{len(rolling)} families allocated in the {rules.caseload_rolling_months} months "
+            f"to {on} (limit {rules.caseload_max_rolling})"
+        )
+    if problems and not override_reason:
+        db.session.rollback()
+        raise AllocationRefused(
+            f"{worker.name} already has " + " and ".join(problems)
+            + ": give an override reason to allocate anyway"
+        )
+    if current is not None:
+        current.end_on = on
+        current.end_kind = "transfer"
+        current.ended_by_id = by.id if by else None
+        current.end_reason = reason or f"Transferred to {worker.name}"
+        db.session.flush()  # free the one open allocation per family before the new one
+    allocation = m.Allocation(
+        family_id=family_id, worker_id=worker_id, start_on=on,
+        allocated_by_id=by.id if by else None, reason=reason,
+        override_reason=override_reason if problems else None,
+    )
+    db.session.add(allocation)
+    detail = f"to {worker.email} on {on}"
+    if current is not None:
+        detail += " (transfer)"
+    if problems:
+        detail += f"; over the limit ({'; '.join(problems)}), override: {override_reason}"
+    record_event("transfer" if current else "allocate", "family", family.family_ref,
+                 user=by, detail=detail)
+    db.session.commit()
+    return allocation
+
+
+def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
+    """Close the family's allocation with a reason and an outcome, freeing the place."""
+    if outcome not in CLOSURE_OUTCOMES:
+        raise AllocationRefused(f"outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
+    if not reason.strip():
+        raise AllocationRefused("give a reason for closing the family's case")
+    family_id = family.id
+    lock_rows((m.Family, [family_id]))
+    family = db.session.get(m.Family, family_id)
+    current = open_allocation(family)
+    if current is None:
+        db.session.rollback()
+        raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
+    if on < current.start_on:
+        db.session.rollback()
+        raise AllocationRefused(f"the case cannot close before it was allocated on {current.start_on}")
+    current.end_on = on
+    current.end_kind = "closure"
+    current.ended_by_id = by.id
+    current.end_reason = reason.strip()
+    current.outcome = outcome
+    record_event("close", "family", family.family_ref, user=by,
+                 detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
+    db.session.commit()
+    return current
+
+
+def allocation_history(family: m.Family) -> list[m.Allocation]:
+    return list(
+        db.session.scalars(
+            select(m.Allocation).where(m.Allocation.family_id == family.id)
+            .order_by(m.Allocation.start_on.desc(), m.Allocation.id.desc())
+        )
+    )
+
+
+def team_workers(lead: m.User) -> list[m.User]:
+    query = select(m.User).where(m.User.role == "worker", m.User.active.is_(True))
+    if lead.role == "team_lead":
+        query = query.where(m.User.team_id == lead.team_id)
+    return list(db.session.scalars(query.order_by(m.User.name)))

@@ -1,0 +1,28 @@
+"""Serialise competing writes inside the database transaction, on both databases.
+
+Caseload limits and "no double claim" are checked and written in one transaction that holds
+a lock first: on PostgreSQL a row lock (SELECT ... FOR UPDATE) on the rows the rule is about;
+on SQLite, which has one writer at a time, an immediate transaction taken before any read.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def lock_rows(*targets: tuple[type, list[int]]) -> None:
+    """Start a write transaction that no competing writer can interleave with, locking the
+    rows (model, ids) named; call it once, before reading what the rule depends on."""
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        # End any read snapshot, then take SQLite's write lock before reading anything.
+        session.commit()
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    for model, ids in targets:  # always in the same order, so two lockers cannot deadlock
+        session.execute(
+            select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
+            .with_for_update()
+        ).all()
