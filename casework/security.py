@@ -13,7 +13,7 @@ HSTS_SECONDS = 365 * 24 * 3600
 
 
 def _now() -> float:
-    return dt.datetime.now(dt.timezone.utc).timestamp()
+    return dt.datetime.now(dt.UTC).timestamp()
 
 
 def init_security(app: Flask) -> None:

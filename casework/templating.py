@@ -23,7 +23,9 @@ WORK_KIND_LABELS = {
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
+    {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
+    {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
@@ -71,3 +73,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
+    from . import models as m
+
+    app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
+    app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")
+    app.add_template_global(m.REFERRAL_KINDS, "referral_kinds")

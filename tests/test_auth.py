@@ -40,7 +40,7 @@ def test_a_deactivated_user_cannot_sign_in(client):
 
 
 def test_email_is_matched_without_regard_to_case(client):
-    user = create_user("manager", email="Mixed.Case@test.casework")
+    create_user("manager", email="Mixed.Case@test.casework")
     assert login(client, "mixed.case@TEST.casework").status_code == 302
 
 

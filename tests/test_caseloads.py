@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from casework import models as m
 from casework.caseloads.service import AllocationRefused, allocate, caseload, close

@@ -248,11 +248,11 @@ def benefit(ref, person, kind, start, end=None, benefit=None):
 
 
 def test_work_criterion_needs_an_out_of_work_benefit_covering_identification():
-    I = D(2012, 8, 1)
+    ident_on = D(2012, 8, 1)
     for start, end, expected in [(D(2012, 8, 1), None, True), (D(2012, 8, 2), None, False),
                                  (D(2010, 1, 1), D(2012, 8, 1), True),
                                  (D(2010, 1, 1), D(2012, 7, 31), False)]:
-        fam = family(identified_on=I, work=(benefit("W", "AD", "benefit", start, end, "ESA"),))
+        fam = family(identified_on=ident_on, work=(benefit("W", "AD", "benefit", start, end, "ESA"),))
         assert ident(fam).work.value is expected, (start, end)
 
 

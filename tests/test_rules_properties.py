@@ -6,7 +6,16 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casework.rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData, evaluate, get_ruleset
+from casework.rules import (
+    AsbData,
+    FamilyData,
+    OffenceData,
+    PersonData,
+    TermData,
+    WorkData,
+    evaluate,
+    get_ruleset,
+)
 
 RULES = get_ruleset()
 PEOPLE = (PersonData("AD", dt.date(1980, 1, 1)), PersonData("YO", dt.date(1997, 6, 15)),

@@ -38,7 +38,7 @@ def login():
         if outcome is service.SignIn.OK:
             session.clear()
             login_user(user)
-            session["started_at"] = dt.datetime.now(dt.timezone.utc).timestamp()
+            session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
             record_event("sign_in", "user", user.email, user=user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -110,7 +110,7 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
     work: dict[int, list[WorkData]] = defaultdict(list)
     P = m.Person
     for fid, ref, dob in _rows(
-        select(P.family_id, P.person_ref, (P.date_of_birth)).where(P.family_id.in_(ids))
+        select(P.family_id, P.person_ref, P.date_of_birth).where(P.family_id.in_(ids))
     ):
         people[fid].append(PersonData(ref, _date(dob)))
     T = m.SchoolTerm
@@ -125,24 +125,24 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
                                    fixed, bool(permanent), bool(provision), bool(on_roll)))
     A = m.AsbRecord
     for fid, ref, date, kind, pref in _rows(
-        select(P.family_id, A.asb_ref, (A.date), A.kind, P.person_ref)
+        select(P.family_id, A.asb_ref, A.date, A.kind, P.person_ref)
         .join(P, A.person_id == P.id).where(P.family_id.in_(ids))
     ):
         asb[fid].append(AsbData(ref, _date(date), kind, pref))
     for fid, ref, date, kind in _rows(
-        select(A.family_id, A.asb_ref, (A.date), A.kind)
+        select(A.family_id, A.asb_ref, A.date, A.kind)
         .where(A.person_id.is_(None), A.family_id.in_(ids))
     ):
         asb[fid].append(AsbData(ref, _date(date), kind, None))
-    O = m.Offence
+    Off = m.Offence
     for fid, ref, pref, date, proven in _rows(
-        select(P.family_id, O.offence_ref, P.person_ref, (O.offence_date), O.proven)
-        .join(P, O.person_id == P.id).where(P.family_id.in_(ids))
+        select(P.family_id, Off.offence_ref, P.person_ref, Off.offence_date, Off.proven)
+        .join(P, Off.person_id == P.id).where(P.family_id.in_(ids))
     ):
         offences[fid].append(OffenceData(ref, pref, _date(date), bool(proven)))
     W = m.WorkSpell
     for fid, ref, pref, kind, start, end, benefit in _rows(
-        select(P.family_id, W.work_ref, P.person_ref, W.kind, (W.start_date), (W.end_date),
+        select(P.family_id, W.work_ref, P.person_ref, W.kind, W.start_date, W.end_date,
                W.benefit)
         .join(P, W.person_id == P.id).where(P.family_id.in_(ids))
     ):
@@ -150,7 +150,7 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
     F = m.Family
     out = {}
     for fid, ref, identified, attached, discretion in _rows(
-        select(F.id, F.family_ref, (F.identified_on), (F.attached_on), F.local_discretion)
+        select(F.id, F.family_ref, F.identified_on, F.attached_on, F.local_discretion)
         .where(F.id.in_(ids))
     ):
         out[fid] = FamilyData(

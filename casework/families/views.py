@@ -8,6 +8,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..audit import record_event
+from ..casefile.service import can_write
+from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
@@ -60,6 +62,9 @@ def show(family_ref: str):
         date_error=date_error,
         evaluation=evaluated.evaluation,
         nearly=nearly_there(evaluated.evaluation),
+        allocation=open_allocation(family),
+        allocations=allocation_history(family),
+        can_write=can_write(current_user, family),
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],

@@ -20,8 +20,10 @@ from .evidence import (
 from .ruleset import CLAIMABLE_RESULTS, RESULTS, Ruleset, get_ruleset
 
 __all__ = [
-    "AsbData",
     "CLAIMABLE_RESULTS",
+    "RESULTS",
+    "STATUSES",
+    "AsbData",
     "Claimable",
     "Evaluation",
     "FamilyData",
@@ -30,9 +32,7 @@ __all__ = [
     "OffenceData",
     "PersonData",
     "PriorClaim",
-    "RESULTS",
     "Ruleset",
-    "STATUSES",
     "TermData",
     "WorkData",
     "build_order",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import calendar
-import functools
 import datetime as dt
+import functools
 
 TERM_ORDER = ("autumn", "spring", "summer")
 

@@ -1,0 +1,110 @@
+import datetime as dt
+import re
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from .. import models as m
+from ..widgets import DateInput
+
+FOLLOW_UPS = 3
+
+
+def _time(form, field):
+    if not re.fullmatch(r"([01]?\d|2[0-3])[:.][0-5]\d", (field.data or "").strip()):
+        raise ValidationError("Enter a time in the 24-hour clock, for example 14:30")
+
+
+class ContactForm(FlaskForm):
+    contact_on = DateField("Date of contact", format="%d %m %Y", widget=DateInput(),
+                           validators=[InputRequired(message="Enter the date of the contact")])
+    contact_time = StringField("Time", widget=GovTextInput(), description="24-hour clock, for example 14:30",
+                               validators=[_time])
+    kind = RadioField("Type of contact", choices=list(m.CONTACT_KINDS.items()), widget=GovRadioInput(),
+                      validators=[InputRequired(message="Select the type of contact")])
+    duration = IntegerField("Duration in minutes", widget=GovTextInput(),
+                            validators=[Optional(), NumberRange(min=0, max=24 * 60,
+                                        message="Enter minutes between 0 and 1440")])
+    present = SelectMultipleField("Who was there", choices=[], widget=GovCheckboxesInput(),
+                                  validate_choice=True)
+    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=20000)])
+    action_1 = StringField("Follow-up action 1", widget=GovTextInput(), validators=[Length(max=500)])
+    due_1 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    action_2 = StringField("Follow-up action 2", widget=GovTextInput(), validators=[Length(max=500)])
+    due_2 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    action_3 = StringField("Follow-up action 3", widget=GovTextInput(), validators=[Length(max=500)])
+    due_3 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    save = SubmitField("Save contact", widget=GovSubmitInput())
+    save_draft = SubmitField("Save as draft", widget=GovSubmitInput())
+
+    def validate_contact_on(self, field):
+        if field.data and field.data > dt.date.today():
+            raise ValidationError("The date of the contact must be today or in the past")
+
+    def values(self) -> dict:
+        hours, minutes = re.split(r"[:.]", self.contact_time.data.strip())
+        return {
+            "contact_at": dt.datetime.combine(self.contact_on.data, dt.time(int(hours), int(minutes))),
+            "kind": self.kind.data,
+            "duration_minutes": self.duration.data or 0,
+            "present": self.present.data or [],
+            "notes": self.notes.data or "",
+            "actions": [
+                (getattr(self, f"action_{i}").data.strip(), getattr(self, f"due_{i}").data)
+                for i in range(1, FOLLOW_UPS + 1) if (getattr(self, f"action_{i}").data or "").strip()
+            ],
+        }
+
+
+class LeadProfessionalForm(FlaskForm):
+    lead_professional = StringField("Lead professional", widget=GovTextInput(),
+                                    validators=[InputRequired(message="Enter the lead professional's name"),
+                                                Length(max=200)])
+    lead_agency = StringField("Agency", widget=GovTextInput(),
+                              validators=[InputRequired(message="Enter the lead professional's agency"),
+                                          Length(max=200)])
+    save_lead = SubmitField("Save lead professional", widget=GovSubmitInput())
+
+
+class GoalForm(FlaskForm):
+    problem = SelectField("Problem", choices=list(m.PLAN_PROBLEMS.items()), widget=GovSelect())
+    goal = TextAreaField("Goal", widget=GovTextArea(),
+                         validators=[InputRequired(message="Enter the goal"), Length(max=2000)])
+    status = SelectField("Status", choices=list(m.GOAL_STATUSES.items()), widget=GovSelect())
+    target_on = DateField("Target date", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    save_goal = SubmitField("Add goal", widget=GovSubmitInput())
+
+
+class ReferralForm(FlaskForm):
+    kind = SelectField("Referral to", choices=list(m.REFERRAL_KINDS.items()), widget=GovSelect())
+    agency = StringField("Agency or service", widget=GovTextInput(),
+                         validators=[InputRequired(message="Enter the agency or service"), Length(max=200)])
+    person_ref = SelectField("For", choices=[], widget=GovSelect(), validate_choice=True)
+    referred_on = DateField("Referred on", format="%d %m %Y", widget=DateInput(),
+                            validators=[InputRequired(message="Enter the date of the referral")])
+    status = SelectField("Status", choices=list(m.REFERRAL_STATUSES.items()), widget=GovSelect())
+    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=2000)])
+    save_referral = SubmitField("Add referral", widget=GovSubmitInput())
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=[], widget=GovSelect())
+    save_status = SubmitField("Update", widget=GovSubmitInput())

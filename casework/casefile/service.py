@@ -1,0 +1,281 @@
+"""The FIP worker's case file: contacts with follow-ups, the family plan, the timeline."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from .. import models as m
+from ..audit import record_event
+from ..caseloads.service import allocation_history, open_allocation
+from ..evaluation.service import load_families
+from ..extensions import db
+from ..families.scope import visible_families
+from ..rules import evaluate
+from ..rules.dates import months_after
+from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
+
+EDIT_WINDOW_HOURS = 24
+
+
+class CasefileRefused(Exception):
+    pass
+
+
+def can_write(user: m.User, family: m.Family) -> bool:
+    """Only the allocated worker, or a team lead of that worker's team, writes the case file."""
+    current = open_allocation(family)
+    if current is None:
+        return False
+    if user.role == "worker":
+        return current.worker_id == user.id
+    if user.role == "team_lead":
+        return user.team_id is not None and current.worker.team_id == user.team_id
+    return False
+
+
+def can_edit_contact(user: m.User, contact: m.Contact) -> bool:
+    if user.id == contact.author_id:
+        return True
+    return (user.role == "team_lead" and user.team_id is not None
+            and contact.author.team_id == user.team_id)
+
+
+def _contact_values(contact: m.Contact) -> dict:
+    return {
+        "contact_at": contact.contact_at.isoformat(timespec="minutes") if contact.contact_at else None,
+        "kind": contact.kind, "duration_minutes": contact.duration_minutes,
+        "present": list(contact.present or []), "notes": contact.notes, "status": contact.status,
+        "actions": [[a.action, a.due_on.isoformat() if a.due_on else None] for a in contact.actions],
+    }
+
+
+def save_contact(
+    family: m.Family, user: m.User, values: dict, finish: bool, contact: m.Contact | None = None
+) -> m.Contact:
+    """Create or update a contact; every change to a saved contact is kept in history."""
+    now = m.utcnow()
+    if contact is None:
+        if not can_write(user, family):
+            raise CasefileRefused("Only the family's worker or their team lead can log contacts")
+        contact = m.Contact(family_id=family.id, author_id=user.id, created_at=now)
+        db.session.add(contact)
+        before = None
+    else:
+        if not can_edit_contact(user, contact):
+            raise CasefileRefused("Only the author or their team lead can change a contact")
+        before = _contact_values(contact)
+    contact.contact_at = values["contact_at"]
+    contact.kind = values["kind"]
+    contact.duration_minutes = values["duration_minutes"] or 0
+    contact.present = list(values.get("present") or [])
+    contact.notes = values.get("notes") or ""
+    contact.status = "final" if finish else "draft"
+    contact.updated_at = now
+    contact.actions = [
+        m.FollowUp(family_id=family.id, action=text, due_on=due)
+        for text, due in values.get("actions", []) if text
+    ]
+    db.session.flush()
+    after = _contact_values(contact)
+    if before is not None and before != after:
+        late = before["status"] == "final" and (now - contact.created_at) > dt.timedelta(
+            hours=EDIT_WINDOW_HOURS)
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        db.session.add(m.RecordHistory(
+            record_type="contact", record_ref=str(contact.id), family_ref=family.family_ref,
+            changed_by_id=user.id,
+            source="edited more than 24 hours after it was logged" if late else "edited",
+            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+        ))
+    record_event("update" if before else "create", "contact", f"{family.family_ref}/{contact.id}",
+                 user=user, detail=contact.status)
+    db.session.commit()
+    return contact
+
+
+def contacts(family: m.Family) -> list[m.Contact]:
+    return list(db.session.scalars(
+        select(m.Contact).where(m.Contact.family_id == family.id)
+        .order_by(m.Contact.contact_at.desc(), m.Contact.id.desc())
+    ))
+
+
+# Plan ----------------------------------------------------------------------------------------
+
+
+def plan(family: m.Family) -> m.FamilyPlan:
+    existing = db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == family.id))
+    return existing or m.FamilyPlan(family_id=family.id)
+
+
+def _history(family: m.Family, user: m.User, record_type: str, ref: str, before: dict | None,
+             after: dict) -> None:
+    changed = sorted(k for k in after if (before or {}).get(k) != after[k])
+    if before is not None and changed:
+        db.session.add(m.RecordHistory(
+            record_type=record_type, record_ref=ref, family_ref=family.family_ref,
+            changed_by_id=user.id, source="edited",
+            before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed}))
+
+
+def save_lead_professional(family: m.Family, user: m.User, name: str, agency: str) -> None:
+    if not can_write(user, family):
+        raise CasefileRefused("Only the family's worker or their team lead can change the plan")
+    record = plan(family)
+    before = ({"lead_professional": record.lead_professional, "lead_agency": record.lead_agency}
+              if record.id else None)
+    record.lead_professional, record.lead_agency = name.strip(), agency.strip()
+    record.updated_at, record.updated_by_id = m.utcnow(), user.id
+    db.session.add(record)
+    _history(family, user, "plan", family.family_ref, before,
+             {"lead_professional": record.lead_professional, "lead_agency": record.lead_agency})
+    record_event("update", "plan", family.family_ref, user=user)
+    db.session.commit()
+
+
+def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | None = None) -> None:
+    if not can_write(user, family):
+        raise CasefileRefused("Only the family's worker or their team lead can change the plan")
+    before = None
+    if goal is None:
+        goal = m.PlanGoal(family_id=family.id)
+        db.session.add(goal)
+    else:
+        before = {"problem": goal.problem, "goal": goal.goal, "status": goal.status,
+                  "target_on": goal.target_on.isoformat() if goal.target_on else None}
+    goal.problem, goal.goal, goal.status = values["problem"], values["goal"], values["status"]
+    goal.target_on = values.get("target_on")
+    db.session.flush()
+    _history(family, user, "goal", str(goal.id), before,
+             {"problem": goal.problem, "goal": goal.goal, "status": goal.status,
+              "target_on": goal.target_on.isoformat() if goal.target_on else None})
+    record_event("update" if before else "create", "goal", f"{family.family_ref}/{goal.id}", user=user)
+    db.session.commit()
+
+
+def save_referral(family: m.Family, user: m.User, values: dict,
+                  referral: m.Referral | None = None) -> None:
+    if not can_write(user, family):
+        raise CasefileRefused("Only the family's worker or their team lead can change the plan")
+    before = None
+    if referral is None:
+        referral = m.Referral(family_id=family.id, created_by_id=user.id)
+        db.session.add(referral)
+    else:
+        before = {"status": referral.status, "status_on": referral.status_on.isoformat()
+                  if referral.status_on else None, "notes": referral.notes}
+    for key, value in values.items():
+        setattr(referral, key, value)
+    db.session.flush()
+    _history(family, user, "referral", str(referral.id), before,
+             {"status": referral.status, "status_on": referral.status_on.isoformat()
+              if referral.status_on else None, "notes": referral.notes})
+    record_event("update" if before else "create", "referral", f"{family.family_ref}/{referral.id}",
+                 user=user)
+    db.session.commit()
+
+
+def goals(family: m.Family) -> list[m.PlanGoal]:
+    return list(db.session.scalars(select(m.PlanGoal).where(m.PlanGoal.family_id == family.id)
+                                   .order_by(m.PlanGoal.id)))
+
+
+def referrals(family: m.Family) -> list[m.Referral]:
+    return list(db.session.scalars(select(m.Referral).where(m.Referral.family_id == family.id)
+                                   .order_by(m.Referral.referred_on.desc())))
+
+
+# Timeline ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    on: dt.date
+    kind: str
+    text: str
+
+
+def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
+    """The customer journey: contacts, allocations, evidence, referrals, result changes."""
+    today = today or dt.date.today()
+    events: list[Event] = []
+    if family.identified_on:
+        events.append(Event(family.identified_on, "Identified", "Identified for the programme"))
+    if family.attached_on:
+        events.append(Event(family.attached_on, "Attached", "Attached to the programme"))
+    for a in allocation_history(family):
+        events.append(Event(a.start_on, "Allocation", f"Allocated to {a.worker.name}"
+                            + (f" (override: {a.override_reason})" if a.override_reason else "")))
+        if a.end_on and a.end_kind == "closure":
+            events.append(Event(a.end_on, "Closure", f"Case closed: {a.end_reason}"))
+    for c in contacts(family):
+        if c.status == "final":
+            label = m.CONTACT_KINDS.get(c.kind, c.kind)
+            events.append(Event(c.contact_at.date(), "Contact",
+                                f"{label} by {c.author.name}, {c.duration_minutes} minutes"))
+    for r in referrals(family):
+        events.append(Event(r.referred_on, "Referral",
+                            f"Referred to {r.agency} ({m.REFERRAL_KINDS.get(r.kind, r.kind).lower()})"))
+        if r.status_on and r.status != "made":
+            events.append(Event(r.status_on, "Referral", f"Referral to {r.agency} {r.status}"))
+    data = load_families([family.id])[family.id]
+    for a in data.asb:
+        events.append(Event(a.date, "Evidence", f"ASB: {ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))
+    for o in data.offences:
+        events.append(Event(o.date, "Evidence",
+                            f"Offence{' (proven)' if o.proven else ' (not proven)'} ({o.ref})"))
+    for w in data.work:
+        events.append(Event(w.start, "Evidence", f"{WORK_KIND_LABELS[w.kind]} started"
+                            + (f" ({w.benefit})" if w.benefit else "") + f" ({w.ref})"))
+        if w.end and w.end <= today:
+            events.append(Event(w.end, "Evidence", f"{WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
+    events.extend(_result_changes(family, data, today))
+    events.sort(key=lambda e: (e.on, e.kind), reverse=True)
+    return events
+
+
+def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
+    """Month by month from attachment, when a result's status changed."""
+    from ..evaluation.service import current_ruleset
+
+    if family.attached_on is None:
+        return []
+    rules = current_ruleset()
+    changes, last = [], {}
+    on, step = family.attached_on, 0
+    while on <= today and step < 120:
+        results = evaluate(data, on, rules).results
+        for name in ("crime_asb_education", "continuous_employment", "progress_to_work"):
+            status = results[name].value
+            if name in last and last[name] != status:
+                changes.append(Event(on, "Result", f"{name.replace('_', ' ').capitalize()}: "
+                                     f"{str(last[name]).replace('_', ' ')} to {str(status).replace('_', ' ')}"))
+            last[name] = status
+        step += 1
+        on = months_after(family.attached_on, step)
+    return changes
+
+
+# High-contact families -----------------------------------------------------------------------
+
+
+def high_contact(user: m.User, start: dt.date, end: dt.date, limit: int = 100) -> list[tuple]:
+    """Families in scope by number of contacts and hours in [start, end]."""
+    scoped = visible_families(user).subquery()
+    rows = db.session.execute(
+        select(scoped.c.family_ref, scoped.c.family_name, func.count(m.Contact.id),
+               func.coalesce(func.sum(m.Contact.duration_minutes), 0))
+        .join(m.Contact, m.Contact.family_id == scoped.c.id)
+        .where(m.Contact.status == "final",
+               m.Contact.contact_at >= dt.datetime.combine(start, dt.time()),
+               m.Contact.contact_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+        .group_by(scoped.c.family_ref, scoped.c.family_name)
+        .order_by(func.count(m.Contact.id).desc(), func.sum(m.Contact.duration_minutes).desc())
+        .limit(limit)
+    ).all()
+    return [(ref, name, count, minutes / 60) for ref, name, count, minutes in rows]
+
+

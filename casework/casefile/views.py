@@ -1,0 +1,190 @@
+"""Contacts, the family plan, the timeline and the high-contact list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import models as m
+from ..audit import record_event
+from ..dates_input import picked_date
+from ..extensions import db
+from ..families.scope import get_family_or_404
+from ..permissions import requires
+from . import service
+from .forms import ContactForm, GoalForm, LeadProfessionalForm, ReferralForm, StatusForm
+
+bp = Blueprint("casefile", __name__)
+
+
+def _members(family: m.Family) -> list[tuple[str, str]]:
+    return [(p.person_ref, p.full_name) for p in family.people]
+
+
+def _contact_page(family: m.Family, form: ContactForm, contact: m.Contact | None):
+    return render_template("casefile/contact.html", family=family, form=form, contact=contact)
+
+
+@bp.route("/families/<family_ref>/contacts/new", methods=["GET", "POST"])
+@requires("log_contact")
+def new_contact(family_ref: str):
+    family = get_family_or_404(current_user, family_ref)
+    if not service.can_write(current_user, family):
+        abort(403)
+    form = ContactForm()
+    form.present.choices = _members(family)
+    if request.method == "GET":
+        now = dt.datetime.now()
+        form.contact_on.data, form.contact_time.data = now.date(), now.strftime("%H:%M")
+        form.kind.data = "home_visit"
+    finish = bool(form.save.data)
+    if form.validate_on_submit():
+        contact = service.save_contact(family, current_user, form.values(), finish)
+        flash("Contact saved." if finish else "Draft saved: finish it when you are ready.")
+        return redirect(url_for("casefile.timeline", family_ref=family.family_ref)
+                        if finish else url_for("casefile.edit_contact", family_ref=family.family_ref,
+                                               contact_id=contact.id))
+    return _contact_page(family, form, None)
+
+
+@bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires("log_contact")
+def edit_contact(family_ref: str, contact_id: int):
+    family = get_family_or_404(current_user, family_ref)
+    contact = db.session.get(m.Contact, contact_id)
+    if contact is None or contact.family_id != family.id:
+        abort(404)
+    if not service.can_edit_contact(current_user, contact):
+        abort(403)
+    form = ContactForm()
+    form.present.choices = _members(family)
+    if request.method == "GET":
+        form.contact_on.data = contact.contact_at.date()
+        form.contact_time.data = contact.contact_at.strftime("%H:%M")
+        form.kind.data, form.duration.data = contact.kind, contact.duration_minutes
+        form.present.data, form.notes.data = list(contact.present or []), contact.notes
+        for i, action in enumerate(contact.actions[:3], start=1):
+            getattr(form, f"action_{i}").data = action.action
+            getattr(form, f"due_{i}").data = action.due_on
+    finish = bool(form.save.data)
+    if form.validate_on_submit():
+        service.save_contact(family, current_user, form.values(), finish, contact)
+        flash("Contact saved." if finish else "Draft saved.")
+        return redirect(url_for("casefile.timeline", family_ref=family.family_ref))
+    record_event("view", "contact", f"{family.family_ref}/{contact.id}")
+    db.session.commit()
+    return _contact_page(family, form, contact)
+
+
+@bp.route("/families/<family_ref>/timeline")
+@requires("view_families")
+def timeline(family_ref: str):
+    family = get_family_or_404(current_user, family_ref)
+    events = service.timeline(family)
+    items = service.contacts(family)
+    record_event("view", "timeline", family.family_ref)
+    db.session.commit()
+    return render_template("casefile/timeline.html", family=family, events=events, contacts=items,
+                           can_write=service.can_write(current_user, family),
+                           can_edit=lambda c: service.can_edit_contact(current_user, c))
+
+
+@bp.route("/families/<family_ref>/plan", methods=["GET", "POST"])
+@requires("view_families")
+def plan(family_ref: str):
+    family = get_family_or_404(current_user, family_ref)
+    writable = service.can_write(current_user, family)
+    record = service.plan(family)
+    lead_form = LeadProfessionalForm(prefix="lead", obj=record if request.method == "GET" else None)
+    goal_form = GoalForm(prefix="goal")
+    referral_form = ReferralForm(prefix="referral")
+    referral_form.person_ref.choices = [("", "The whole family")] + _members(family)
+    if request.method == "POST":
+        if not writable:
+            abort(403)
+        try:
+            if lead_form.save_lead.data and lead_form.validate():
+                service.save_lead_professional(family, current_user, lead_form.lead_professional.data,
+                                               lead_form.lead_agency.data)
+                flash("Lead professional saved.")
+                return redirect(url_for("casefile.plan", family_ref=family_ref))
+            if goal_form.save_goal.data and goal_form.validate():
+                service.save_goal(family, current_user, {
+                    "problem": goal_form.problem.data, "goal": goal_form.goal.data.strip(),
+                    "status": goal_form.status.data, "target_on": goal_form.target_on.data})
+                flash("Goal added.")
+                return redirect(url_for("casefile.plan", family_ref=family_ref))
+            if referral_form.save_referral.data and referral_form.validate():
+                service.save_referral(family, current_user, {
+                    "kind": referral_form.kind.data, "agency": referral_form.agency.data.strip(),
+                    "person_ref": referral_form.person_ref.data or None,
+                    "referred_on": referral_form.referred_on.data,
+                    "status": referral_form.status.data, "status_on": referral_form.referred_on.data,
+                    "notes": referral_form.notes.data or None})
+                flash("Referral added.")
+                return redirect(url_for("casefile.plan", family_ref=family_ref))
+        except service.CasefileRefused:
+            abort(403)
+    else:
+        record_event("view", "plan", family.family_ref)
+        db.session.commit()
+    return render_template(
+        "casefile/plan.html", family=family, record=record, lead_form=lead_form,
+        goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
+        referrals=service.referrals(family), writable=writable,
+        goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
+    )
+
+
+@bp.route("/families/<family_ref>/plan/goals/<int:goal_id>", methods=["POST"])
+@requires("log_contact")
+def update_goal(family_ref: str, goal_id: int):
+    family = get_family_or_404(current_user, family_ref)
+    goal = db.session.get(m.PlanGoal, goal_id)
+    if goal is None or goal.family_id != family.id:
+        abort(404)
+    form = StatusForm()
+    form.status.choices = list(m.GOAL_STATUSES.items())
+    if form.validate_on_submit():
+        try:
+            service.save_goal(family, current_user, {"problem": goal.problem, "goal": goal.goal,
+                              "status": form.status.data, "target_on": goal.target_on}, goal)
+        except service.CasefileRefused:
+            abort(403)
+        flash("Goal updated.")
+    return redirect(url_for("casefile.plan", family_ref=family_ref))
+
+
+@bp.route("/families/<family_ref>/plan/referrals/<int:referral_id>", methods=["POST"])
+@requires("log_contact")
+def update_referral(family_ref: str, referral_id: int):
+    family = get_family_or_404(current_user, family_ref)
+    referral = db.session.get(m.Referral, referral_id)
+    if referral is None or referral.family_id != family.id:
+        abort(404)
+    form = StatusForm()
+    form.status.choices = list(m.REFERRAL_STATUSES.items())
+    if form.validate_on_submit():
+        try:
+            service.save_referral(family, current_user, {"status": form.status.data,
+                                  "status_on": dt.date.today()}, referral)
+        except service.CasefileRefused:
+            abort(403)
+        flash("Referral updated.")
+    return redirect(url_for("casefile.plan", family_ref=family_ref))
+
+
+@bp.route("/high-contact")
+@requires("view_caseloads")
+def high_contact():
+    end, end_error = picked_date(request.args, "to", dt.date.today())
+    start, start_error = picked_date(request.args, "from", end - dt.timedelta(days=90))
+    rows = service.high_contact(current_user, start, end)
+    record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
+    db.session.commit()
+    return render_template("casefile/high_contact.html", rows=rows, start=start, end=end,
+                           start_error=start_error, end_error=end_error)
+
+

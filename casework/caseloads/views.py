@@ -1,0 +1,181 @@
+"""Caseload screens: a worker's families, the team lead's view, allocation and closure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import models as m
+from ..audit import record_event
+from ..evaluation.service import evaluate_families
+from ..extensions import db
+from ..families.scope import visible_families
+from ..permissions import requires
+from . import service
+from .forms import AllocateForm, CloseForm
+
+bp = Blueprint("caseloads", __name__)
+NO_CONTACT_DAYS = (14, 30)
+
+
+def _last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
+    if not family_ids:
+        return {}
+    return dict(db.session.execute(
+        select(m.Contact.family_id, func.max(m.Contact.contact_at))
+        .where(m.Contact.family_id.in_(family_ids), m.Contact.status == "final")
+        .group_by(m.Contact.family_id)
+    ).all())
+
+
+def _next_actions(family_ids: list[int]) -> dict[int, m.FollowUp]:
+    actions: dict[int, m.FollowUp] = {}
+    if not family_ids:
+        return actions
+    for action in db.session.scalars(
+        select(m.FollowUp).where(m.FollowUp.family_id.in_(family_ids), m.FollowUp.done_on.is_(None))
+        .order_by(m.FollowUp.due_on.is_(None), m.FollowUp.due_on, m.FollowUp.id)
+    ):
+        actions.setdefault(action.family_id, action)
+    return actions
+
+
+@bp.route("/my-families")
+@requires("log_contact")
+def my_families():
+    rows = db.session.execute(
+        select(m.Family, m.Allocation).join(m.Allocation, m.Allocation.family_id == m.Family.id)
+        .where(m.Allocation.worker_id == current_user.id, m.Allocation.end_on.is_(None))
+        .order_by(m.Family.family_ref)
+    ).all()
+    ids = [f.id for f, _ in rows]
+    record_event("view_list", "my_families", None)
+    db.session.commit()
+    return render_template(
+        "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
+        actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+    )
+
+
+@bp.route("/team")
+@requires("view_caseloads")
+def team():
+    today = dt.date.today()
+    workers = service.team_workers(current_user)
+    loads = [service.caseload(w, today) for w in workers]
+    team_families = db.session.execute(
+        visible_families(current_user).add_columns(m.Allocation)
+        .join(m.Allocation, m.Allocation.family_id == m.Family.id)
+        .where(m.Allocation.end_on.is_(None))
+    ).all()
+    last = _last_contacts([f.id for f, _ in team_families])
+    now = dt.datetime.now()
+    stale = []
+    for family, allocation in team_families:
+        seen = last.get(family.id)
+        since = seen or dt.datetime.combine(allocation.start_on, dt.time())
+        days = (now - since).days
+        if days >= NO_CONTACT_DAYS[0]:
+            stale.append((family, allocation, seen, days))
+    stale.sort(key=lambda row: -row[3])
+    record_event("view_list", "team", None)
+    db.session.commit()
+    return render_template(
+        "caseloads/team.html", loads=loads, stale=stale, unallocated=_eligible_unallocated(today),
+        workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
+    )
+
+
+def _eligible_unallocated(today: dt.date, limit: int = 50) -> list:
+    """Identified families with no worker whose identification makes them eligible."""
+    allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
+    query = select(m.Family).where(
+        m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
+        m.Family.id.not_in(closed),
+    )
+    found = []
+    for item in evaluate_families(today, query):
+        if item.evaluation.identification.eligible:
+            found.append(item)
+            if len(found) >= limit:
+                break
+    families = {f.id: f for f in db.session.scalars(
+        select(m.Family).where(m.Family.id.in_([i.family_id for i in found])))}
+    return [(families[i.family_id], i) for i in found]
+
+
+def _allocatable(family_ref: str) -> m.Family:
+    """A family the signed-in allocator may allocate: unallocated, or in their scope."""
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
+    if family is None:
+        abort(404)
+    current = service.open_allocation(family)
+    if current is None or current_user.role == "manager":
+        return family
+    visible = db.session.scalar(visible_families(current_user).where(m.Family.id == family.id))
+    if visible is None:
+        abort(404)
+    return family
+
+
+@bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])
+@requires("allocate")
+def allocate(family_ref: str):
+    family = _allocatable(family_ref)
+    workers = service.team_workers(current_user)
+    loads = {w.id: service.caseload(w) for w in workers}
+    form = AllocateForm()
+    form.worker.choices = [(0, "Select a worker")] + [
+        (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")
+        for w in workers
+    ]
+    if request.method == "GET":
+        form.on.data = dt.date.today()
+        if request.args.get("worker", type=int):
+            form.worker.data = request.args.get("worker", type=int)
+    refusal = None
+    if form.validate_on_submit():
+        worker = db.session.get(m.User, form.worker.data)
+        if worker is None or worker.id not in loads:
+            form.worker.errors.append("Select a FIP worker")
+        else:
+            try:
+                service.allocate(family, worker, form.on.data, current_user,
+                                 form.override_reason.data, form.reason.data)
+            except service.AllocationRefused as refused:
+                refusal = str(refused)
+            else:
+                flash(f"{family.family_ref} allocated to {worker.name}.")
+                return redirect(request.args.get("back") or url_for("caseloads.team"))
+    current = service.open_allocation(family)
+    return render_template("caseloads/allocate.html", form=form, family=family, current=current,
+                           refusal=refusal)
+
+
+@bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
+@requires("allocate")
+def close(family_ref: str):
+    family = _allocatable(family_ref)
+    current = service.open_allocation(family)
+    if current is None:
+        abort(404)
+    form = CloseForm()
+    if request.method == "GET":
+        form.on.data = dt.date.today()
+    refusal = None
+    if form.validate_on_submit():
+        try:
+            service.close(family, form.on.data, current_user, form.reason.data, form.outcome.data)
+        except service.AllocationRefused as refused:
+            refusal = str(refused)
+        else:
+            flash(f"The case of {family.family_ref} is closed.")
+            return redirect(url_for("caseloads.team"))
+    return render_template("caseloads/close.html", form=form, family=family, current=current,
+                           refusal=refusal)
+
+

@@ -1,0 +1,219 @@
+"""The worker's and team lead's daily pages: contacts, drafts, plan, timeline, team view."""
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+
+from .conftest import csrf_token, login, post_form
+from .factories import create_family, create_person, create_user
+
+D = dt.date
+
+
+@pytest.fixture
+def case(app):
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    other = create_user("worker", team="South")
+    family = create_family("C1", identified_on=D(2013, 1, 1), attached_on=D(2013, 1, 15))
+    child = create_person(family, "CP1", born=D(2005, 1, 1), given_name="Kim")
+    allocate(family, worker, D(2013, 1, 15), lead)
+    return lead, worker, other, family, child
+
+
+def contact_data(**kw):
+    today = dt.date.today()
+    data = {"contact_on": [str(today.day), str(today.month), str(today.year)],
+            "contact_time": "10:30", "kind": "home_visit", "duration": "45",
+            "present": ["CP1"], "notes": "Talked about school", "action_1": "Ring the school",
+            "due_1": [str(today.day), str(today.month), str(today.year)], "save": "Save contact"}
+    data.update(kw)
+    return data
+
+
+def test_the_allocated_worker_logs_a_contact_and_sees_it_on_the_timeline(client, case):
+    _, worker, _, family, _ = case
+    login(client, worker.email)
+    response = post_form(client, "/families/C1/contacts/new", contact_data())
+    assert response.status_code == 302
+    contact = db.session.scalars(select(m.Contact)).one()
+    assert contact.status == "final" and contact.present == ["CP1"] and contact.duration_minutes == 45
+    assert [a.action for a in contact.actions] == ["Ring the school"]
+    timeline = client.get("/families/C1/timeline").text
+    assert "Home visit by Sam Patel, 45 minutes" in timeline and "Ring the school" in timeline
+
+
+def test_a_draft_can_be_saved_incomplete_of_notes_and_finished_later(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    data = contact_data(notes="", save="", save_draft="Save as draft")
+    data.pop("save")
+    response = post_form(client, "/families/C1/contacts/new", data)
+    contact = db.session.scalars(select(m.Contact)).one()
+    assert contact.status == "draft"
+    assert f"/contacts/{contact.id}/edit" in response.headers["Location"]
+    assert "Drafts to finish" in client.get("/families/C1/timeline").text
+    post_form(client, f"/families/C1/contacts/{contact.id}/edit", contact_data(notes="Done"))
+    db.session.expire_all()
+    assert db.session.get(m.Contact, contact.id).status == "final"
+
+
+def test_contact_form_errors_are_shown_in_an_error_summary(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    response = post_form(client, "/families/C1/contacts/new", contact_data(contact_time="25:99", kind=""))
+    assert "govuk-error-summary" in response.text and "Enter a time in the 24-hour clock" in response.text
+    assert "Select the type of contact" in response.text
+    assert db.session.scalars(select(m.Contact)).all() == []
+
+
+def test_only_the_allocated_worker_and_their_team_lead_can_add_contacts(client, case, app):
+    lead, worker, other, _, _ = case
+    login(client, other.email)
+    assert client.get("/families/C1/contacts/new").status_code == 404  # not in their scope
+    manager = create_user("manager")
+    c2 = app.test_client()
+    login(c2, manager.email)
+    assert c2.get("/families/C1/contacts/new").status_code == 403
+    c3 = app.test_client()
+    login(c3, lead.email)
+    assert c3.get("/families/C1/contacts/new").status_code == 200
+
+
+def test_editing_a_contact_after_24_hours_is_kept_in_history(client, case):
+    lead, worker, _, _, _ = case
+    with freeze_time("2026-11-01 09:00"):
+        login(client, worker.email)
+        post_form(client, "/families/C1/contacts/new", contact_data(contact_on=["1", "11", "2026"]))
+    contact = db.session.scalars(select(m.Contact)).one()
+    with freeze_time("2026-11-03 09:00"):
+        login(client, lead.email)
+        response = post_form(client, f"/families/C1/contacts/{contact.id}/edit",
+                             contact_data(contact_on=["1", "11", "2026"], notes="Corrected by lead"))
+        assert response.status_code == 302
+    history = db.session.scalars(select(m.RecordHistory).where(m.RecordHistory.record_type == "contact")).one()
+    assert history.source == "edited more than 24 hours after it was logged"
+    assert history.before["notes"] == "Talked about school" and history.after["notes"] == "Corrected by lead"
+    assert history.changed_by_id == lead.id
+
+
+def test_another_worker_cannot_edit_a_contact(client, case, app):
+    lead, worker, other, family, _ = case
+    login(client, worker.email)
+    post_form(client, "/families/C1/contacts/new", contact_data())
+    contact = db.session.scalars(select(m.Contact)).one()
+    allocate(family, other, D(2013, 6, 1), lead)  # transferred: the new worker sees the family
+    c2 = app.test_client()
+    login(c2, other.email)
+    assert c2.get(f"/families/C1/contacts/{contact.id}/edit").status_code == 403
+
+
+def test_the_family_plan_records_lead_professional_goals_and_referrals(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    post_form(client, "/families/C1/plan", {"lead-lead_professional": "Jo Smith",
+              "lead-lead_agency": "Children's services", "lead-save_lead": "1"})
+    post_form(client, "/families/C1/plan", {"goal-problem": "education", "goal-goal": "Kim at school every day",
+              "goal-status": "open", "goal-save_goal": "1"})
+    post_form(client, "/families/C1/plan", {"referral-kind": "substance_misuse", "referral-agency": "CGL Kent",
+              "referral-person_ref": "", "referral-referred_on": ["2", "2", "2013"], "referral-status": "made",
+              "referral-save_referral": "1"})
+    page = client.get("/families/C1/plan").text
+    assert "Jo Smith, Children&#39;s services" in page and "Kim at school every day" in page and "CGL Kent" in page
+    referral = db.session.scalars(select(m.Referral)).one()
+    post_form(client, f"/families/C1/plan/referrals/{referral.id}", {"status": "accepted", "save_status": "1"},
+              page_url="/families/C1/plan")
+    db.session.expire_all()
+    assert db.session.get(m.Referral, referral.id).status == "accepted"
+    assert "Referral to CGL Kent accepted" in client.get("/families/C1/timeline").text
+
+
+def test_plan_is_read_only_for_a_manager(client, case, app):
+    manager = create_user("manager")
+    login(client, manager.email)
+    assert client.get("/families/C1/plan").status_code == 200
+    page = client.get("/families/C1/plan")
+    response = client.post("/families/C1/plan", data={"csrf_token": csrf_token(page.text),
+                           "lead-lead_professional": "X", "lead-lead_agency": "Y", "lead-save_lead": "1"})
+    assert response.status_code == 403
+
+
+def test_my_families_shows_next_action_and_days_since_contact(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    post_form(client, "/families/C1/contacts/new", contact_data())
+    page = client.get("/my-families").text
+    assert "Ring the school" in page and "1 active of 10" in page
+
+
+def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated(client, case, cli, tmp_path):
+    lead, worker, _, _, _ = case
+    (tmp_path / "f.csv").write_text("family_ref,family_name,identified_on,local_discretion,local_discretion_reason\n"
+                                    "U1,Waiting,2013-06-01,y,High cost\n")
+    (tmp_path / "p.csv").write_text("person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                                    "UP1,U1,A,B,1980-01-01\nUP2,U1,C,B,1997-01-01\n")
+    (tmp_path / "o.csv").write_text("offence_ref,person_ref,offence_date,proven\nUO1,UP2,2013-05-01,y\n")
+    (tmp_path / "w.csv").write_text("work_ref,person_ref,kind,benefit,start_date\nUW1,UP1,benefit,JSA,2012-01-01\n")
+    for kind, name in (("families", "f"), ("people", "p"), ("offences", "o"), ("work", "w")):
+        assert cli("import", kind, tmp_path / f"{name}.csv").exit_code == 0
+    login(client, lead.email)
+    page = client.get("/team").text
+    assert "Sam Patel" in page and "Spare capacity" in page
+    assert "No contact for 14 days or more (1)" in page  # C1 allocated in 2013, never contacted
+    assert "U1 Waiting" in page
+    today = dt.date.today()
+    response = client.post("/families/U1/allocate?back=/team", data={
+        "csrf_token": csrf_token(page), "worker": str(worker.id),
+        "on": [str(today.day), str(today.month), str(today.year)]})
+    assert response.status_code == 302
+    assert db.session.scalar(select(m.Allocation).where(m.Allocation.family_id != case[3].id)).worker_id == worker.id
+
+
+def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case):
+    lead, worker, _, _, _ = case
+    for i in range(9):
+        allocate(create_family(f"L{i}"), worker, D(2013, 2, 1), lead)
+    create_family("LAST")
+    login(client, lead.email)
+    data = {"worker": str(worker.id), "on": ["1", "3", "2013"]}
+    refused = post_form(client, "/families/LAST/allocate", data)
+    assert "Sam Patel already has 10 active families (limit 10)" in refused.text
+    assert "<title>Error:" in refused.text or "govuk-error-summary" in refused.text
+    ok = post_form(client, "/families/LAST/allocate", {**data, "override_reason": "Sibling group"})
+    assert ok.status_code == 302
+    allocation = db.session.scalar(select(m.Allocation).join(m.Family).where(m.Family.family_ref == "LAST"))
+    assert allocation.override_reason == "Sibling group"
+
+
+def test_workers_cannot_reach_allocation_pages(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    assert client.get("/families/C1/allocate").status_code == 403
+    assert client.get("/team").status_code == 403
+
+
+def test_closing_a_case_from_the_web(client, case):
+    lead, _, _, _, _ = case
+    login(client, lead.email)
+    response = post_form(client, "/families/C1/close", {"outcome": "turned_around",
+                         "on": ["1", "9", "2013"], "reason": "Results met"})
+    assert response.status_code == 302
+    allocation = db.session.scalars(select(m.Allocation)).one()
+    assert allocation.end_kind == "closure" and allocation.outcome == "turned_around"
+
+
+def test_high_contact_families_by_contacts_and_hours(client, case, app):
+    lead, worker, _, _, _ = case
+    login(client, worker.email)
+    for minutes in ("60", "90"):
+        post_form(client, "/families/C1/contacts/new", contact_data(duration=minutes))
+    c = app.test_client()
+    login(c, lead.email)
+    page = c.get("/high-contact").text
+    assert ">C1<" in page and ">2<" in page and ">2.5<" in page
