@@ -266,4 +266,35 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
     lines = []
     for kind, data in demo_csv(count, seed):
         lines.append(import_csv(kind, data, f"demo-{kind}.csv").line())
+    lines.append(_demo_caseloads(seed))
     return lines
+
+
+def _demo_caseloads(seed: int) -> str:
+    """Give each demo worker a realistic caseload with some contacts logged."""
+    from .caseloads.service import allocate
+
+    rng = random.Random(seed)
+    workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker").order_by(m.User.id)))
+    lead = db.session.scalar(select(m.User).where(m.User.role == "team_lead"))
+    manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
+    attached = list(db.session.scalars(
+        select(m.Family).where(m.Family.attached_on.is_not(None)).order_by(m.Family.attached_on.desc())
+        .limit(8 * len(workers))))
+    count = 0
+    for i, family in enumerate(attached):
+        worker = workers[i % len(workers)]
+        by = lead if worker.team_id == lead.team_id else manager
+        allocate(family, worker, family.attached_on, by)
+        count += 1
+        start = dt.datetime.combine(family.attached_on, dt.time(10, 0))
+        for visit in range(rng.randrange(0, 6)):
+            at = start + dt.timedelta(days=7 + 12 * visit, hours=rng.randrange(0, 6))
+            if at > dt.datetime.now():
+                break
+            db.session.add(m.Contact(
+                family_id=family.id, author_id=worker.id, contact_at=at,
+                kind=rng.choice(list(m.CONTACT_KINDS)), duration_minutes=rng.choice([20, 45, 60, 90]),
+                present=[], notes="Demo contact: discussed the family plan.", status="final"))
+    db.session.commit()
+    return f"caseloads: {count} families allocated to {len(workers)} workers"
