@@ -57,6 +57,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(evaluate_command)
     app.cli.add_command(allocate_command)
+    app.cli.add_command(claims)
 
 
 # users -------------------------------------------------------------------------------------
@@ -214,3 +215,115 @@ def allocate_command(family_ref, worker_email, on, by_email, override_reason) ->
     except AllocationRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{family_ref} allocated to {worker.email} on {allocation.start_on}")
+
+
+# claims ------------------------------------------------------------------------------------
+
+
+@click.group(help="Payment-by-results claims: build, audit, batch and PDF.")
+def claims() -> None:
+    pass
+
+
+def _user(email: str):
+    from .auth.service import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise Refused(f"no user with email {email}")
+    return user
+
+
+@claims.command("build")
+@click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
+@click.option("--by", "by_email", help="The programme manager who builds them.")
+def claims_build(as_of, by_email) -> None:
+    """Create draft claims for every result claimable on the date."""
+    from .claims.service import ClaimRefused, build_claims
+
+    try:
+        created = build_claims(as_of, _user(by_email) if by_email else None)
+    except ClaimRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"{len(created)} draft claims created")
+
+
+@claims.command("list")
+@click.option("--state", type=click.Choice(["draft", "validated", "rejected", "submitted"]))
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
+              show_default=True)
+def claims_list(state, fmt) -> None:
+    """List claims as JSON (or a table)."""
+    import json
+
+    from .claims.service import list_claims
+
+    rows = [{"id": c.id, "family_ref": ref, "result": c.result, "amount": c.amount,
+             "state": c.state, "as_of": c.as_of.isoformat()} for c, ref in list_claims(state)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>6}  {r['family_ref']:<12} {r['result']:<22} £{r['amount']:>5}  "
+                   f"{r['state']:<9} {r['as_of']}")
+
+
+@claims.command("validate")
+@click.argument("claim_id", type=int)
+@click.option("--by", "by_email", required=True, help="The internal auditor.")
+def claims_validate(claim_id, by_email) -> None:
+    """Validate a draft claim (internal auditors only)."""
+    from .claims.service import ClaimRefused, validate
+
+    try:
+        validate(claim_id, _user(by_email))
+    except ClaimRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"claim {claim_id} validated")
+
+
+@claims.command("reject")
+@click.argument("claim_id", type=int)
+@click.option("--by", "by_email", required=True, help="The internal auditor.")
+@click.option("--reason", required=True)
+def claims_reject(claim_id, by_email, reason) -> None:
+    """Reject a draft claim with a reason (internal auditors only)."""
+    from .claims.service import ClaimRefused, reject
+
+    try:
+        reject(claim_id, _user(by_email), reason)
+    except ClaimRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"claim {claim_id} rejected")
+
+
+@claims.command("batch")
+@click.option("--window", required=True, help="The claim window's label, e.g. 'July 2013'.")
+@click.option("--as-of", "as_of", callback=_parse_date, help="YYYY-MM-DD; default today")
+def claims_batch(window, as_of) -> None:
+    """Submit every validated claim not yet in a batch as a new batch."""
+    from .claims.service import ClaimRefused, submit_batch
+
+    try:
+        batch = submit_batch(window, as_of or dt.date.today())
+    except ClaimRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"{len(batch.claims)} claims submitted in batch {batch.id}")
+
+
+@claims.command("pdf")
+@click.argument("batch_id", type=int)
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def claims_pdf(batch_id, output) -> None:
+    """Write a claim batch as a PDF: a summary, then an evidence page per family."""
+    from . import models as m
+    from .reports.claims_pdf import batch_pdf
+
+    batch = db.session.get(m.ClaimBatch, batch_id)
+    if batch is None:
+        raise Refused(f"no claim batch with id {batch_id}")
+    try:
+        output.write_bytes(batch_pdf(batch))
+    except OSError as error:
+        raise Refused(f"{output}: cannot write the file ({error.strerror})") from None
+    click.echo(f"wrote {output}")

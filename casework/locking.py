@@ -14,7 +14,9 @@ from .extensions import db
 
 def lock_rows(*targets: tuple[type, list[int]]) -> None:
     """Start a write transaction that no competing writer can interleave with, locking the
-    rows (model, ids) named; call it once, before reading what the rule depends on."""
+    rows (model, ids) named on PostgreSQL; call it once, before reading what the rule
+    depends on. With no targets it only takes SQLite's write lock (PostgreSQL callers then
+    lock with SELECT ... FOR UPDATE themselves)."""
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
         # End any read snapshot, then take SQLite's write lock before reading anything.
@@ -22,7 +24,9 @@ def lock_rows(*targets: tuple[type, list[int]]) -> None:
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         return
     for model, ids in targets:  # always in the same order, so two lockers cannot deadlock
-        session.execute(
-            select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
-            .with_for_update()
-        ).all()
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), 5000):
+            session.execute(
+                select(model.id).where(model.id.in_(ordered[i : i + 5000])).order_by(model.id)
+                .with_for_update()
+            ).all()
