@@ -87,13 +87,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .casefile.views import bp as casefile_bp
+    from .claims.views import bp as claims_bp
     from .caseloads.views import bp as caseloads_bp
     from .evaluation.views import bp as evaluation_bp
     from .families.views import bp as families_bp
     from .imports.views import bp as imports_bp
     from .system import bp as system_bp
 
-    for bp in (auth_bp, caseloads_bp, casefile_bp, families_bp, evaluation_bp, imports_bp,
+    for bp in (auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                system_bp):
         app.register_blueprint(bp)
 

@@ -28,6 +28,8 @@ NAV_ITEMS = [
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
+    {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
+    {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
 ]
 

@@ -244,7 +244,7 @@ def list_claims(state: str | None = None) -> list[tuple[m.Claim, str]]:
     query = select(m.Claim, m.Family.family_ref).join(m.Family, m.Claim.family_id == m.Family.id)
     if state:
         query = query.where(m.Claim.state == state)
-    return list(db.session.execute(query.order_by(m.Claim.id)).tuples())
+    return [tuple(row) for row in db.session.execute(query.order_by(m.Claim.id))]
 
 
 def batch_summary(batch: m.ClaimBatch) -> dict:

@@ -1,0 +1,130 @@
+"""Claims for programme managers and internal auditors, and the programme's money."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import models as m
+from ..audit import record_event
+from ..extensions import db
+from ..permissions import can, requires
+from ..reports.claims_pdf import batch_pdf
+from ..reports.exports import batch_rows, batch_xlsx
+from . import service
+from .forms import BatchForm, BuildForm, DecisionForm
+
+bp = Blueprint("claims", __name__, url_prefix="/claims")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("view_claims")
+def index():
+    build_form, batch_form = BuildForm(prefix="build"), BatchForm(prefix="batch")
+    if request.method == "GET":
+        build_form.as_of.data = dt.date.today()
+    if request.method == "POST":
+        if not can(current_user, "manage_claims"):
+            abort(403)
+        try:
+            if build_form.build.data and build_form.validate():
+                created = service.build_claims(build_form.as_of.data, current_user)
+                flash(f"{len(created)} draft claims created.")
+                return redirect(url_for("claims.index"))
+            if batch_form.submit_batch.data and batch_form.validate():
+                batch = service.submit_batch(batch_form.window.data, dt.date.today(), current_user)
+                flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")
+                return redirect(url_for("claims.batch", batch_id=batch.id))
+        except service.ClaimRefused as refused:
+            flash_error = str(refused)
+            return _index(build_form, batch_form, flash_error), 200
+    return _index(build_form, batch_form, None)
+
+
+def _index(build_form, batch_form, error):
+    state = request.args.get("state", "")
+    rows = service.list_claims(state if state in m.CLAIM_STATES else None)
+    batches = db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())).all()
+    record_event("view_list", "claims", None, detail=f"state={state}")
+    db.session.commit()
+    return render_template("claims/index.html", rows=rows, state=state, batches=batches,
+                           build_form=build_form, batch_form=batch_form, error=error,
+                           states=m.CLAIM_STATES)
+
+
+@bp.route("/<int:claim_id>", methods=["GET", "POST"])
+@requires("view_claims")
+def show(claim_id: int):
+    claim = db.session.get(m.Claim, claim_id)
+    if claim is None:
+        abort(404)
+    form = DecisionForm()
+    error = None
+    if request.method == "POST":
+        if not can(current_user, "audit_claims"):
+            abort(403)
+        if form.validate():
+            try:
+                if form.validate_claim.data:
+                    service.validate(claim.id, current_user)
+                    flash(f"Claim {claim.id} validated.")
+                elif form.reject_claim.data:
+                    service.reject(claim.id, current_user, form.reason.data)
+                    flash(f"Claim {claim.id} rejected.")
+                return redirect(url_for("claims.show", claim_id=claim.id))
+            except service.ClaimRefused as refused:
+                error = str(refused)
+                db.session.rollback()
+        claim = db.session.get(m.Claim, claim_id)
+    today, differences, status_now = service.compare_with_today(claim)
+    record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
+    db.session.commit()
+    return render_template("claims/show.html", claim=claim, today=today, differences=differences,
+                           status_now=status_now, form=form, error=error)
+
+
+@bp.route("/batches/<int:batch_id>")
+@requires("view_claims")
+def batch(batch_id: int):
+    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    record_event("view", "claim_batch", str(batch.id))
+    db.session.commit()
+    return render_template("claims/batch.html", batch=batch, summary=service.batch_summary(batch))
+
+
+@bp.route("/batches/<int:batch_id>.<fmt>")
+@requires("view_claims")
+def batch_file(batch_id: int, fmt: str):
+    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    name = f"claim-batch-{batch.id}"
+    if fmt == "pdf":
+        body, mimetype = batch_pdf(batch), "application/pdf"
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in batch_rows(batch):
+            writer.writerow(row)
+        body, mimetype = out.getvalue(), "text/csv"
+    elif fmt == "xlsx":
+        body = batch_xlsx(batch)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    record_event("export", "claim_batch", str(batch.id), detail=fmt)
+    db.session.commit()
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+
+
+@bp.route("/money")
+@requires("manage_claims")
+def money():
+    figures = service.money()
+    record_event("view", "money", None)
+    db.session.commit()
+    return render_template("claims/money.html", figures=figures)

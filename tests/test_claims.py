@@ -1,0 +1,197 @@
+"""Claims through the contract's commands: build order, idempotence, lifecycle, PDF."""
+
+import json
+import subprocess
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.claims import service
+from casework.extensions import db
+
+from .factories import create_user
+
+
+@pytest.fixture
+def people(app):
+    return create_user("auditor", email="aud@test.casework"), create_user("manager", email="man@test.casework")
+
+
+def claims_json(cli, *args):
+    result = cli("claims", "list", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_build_takes_employment_only_when_both_turn_around_results_are_met(cli, examples):
+    examples()
+    result = cli("claims", "build", "--as-of", "2013-09-30")
+    assert result.output.strip() == "3 draft claims created"
+    got = {(c["family_ref"], c["result"], c["amount"], c["state"], c["as_of"]) for c in claims_json(cli)}
+    assert got == {
+        ("E01", "crime_asb_education", 1400, "draft", "2013-09-30"),
+        ("E03", "continuous_employment", 1600, "draft", "2013-09-30"),
+        ("E07", "progress_to_work", 200, "draft", "2013-09-30"),
+    }
+
+
+def test_building_again_creates_nothing_twice(cli, examples):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    assert cli("claims", "build", "--as-of", "2013-09-30").output.strip() == "0 draft claims created"
+    assert cli("claims", "build", "--as-of", "2014-06-30").output.strip() == "1 draft claims created"
+    # 2014-06-30: E05 crime/ASB/education in programme year 3; E03's employment already claimed.
+    later = [c for c in claims_json(cli) if c["as_of"] == "2014-06-30"]
+    assert [(c["family_ref"], c["result"], c["amount"]) for c in later] == [("E05", "crime_asb_education", 2100)]
+
+
+def test_evaluate_claimable_takes_recorded_claims_into_account(cli, examples):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    data = {d["family_ref"]: d for d in json.loads(cli("evaluate", "--as-of", "2013-09-30").output)}
+    assert data["E01"]["claimable"] == [] and data["E03"]["claimable"] == []
+
+
+def test_a_rejected_claim_can_be_made_again(cli, examples, people):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    e01 = next(c for c in claims_json(cli) if c["family_ref"] == "E01")
+    result = cli("claims", "reject", e01["id"], "--by", "aud@test.casework", "--reason", "Wrong family")
+    assert result.exit_code == 0
+    assert cli("claims", "build", "--as-of", "2013-09-30").output.strip() == "1 draft claims created"
+
+
+def test_employment_after_progress_to_work_pays_the_difference(cli, examples, tmp_path):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")  # E07 progress_to_work £200
+    # E07 then gets a qualifying job with no provider record of that adult: a new adult.
+    (tmp_path / "p.csv").write_text("person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                                    "PX1,E07,Sam,Evans,1975-01-01\n")
+    (tmp_path / "w.csv").write_text("work_ref,person_ref,kind,benefit,start_date,end_date\n"
+                                    "WX1,PX1,benefit,ESA,2011-01-01,2013-11-30\nWX2,PX1,employment,,2013-12-02,\n")
+    cli("import", "people", tmp_path / "p.csv")
+    cli("import", "work", tmp_path / "w.csv")
+    data = json.loads(cli("evaluate", "--as-of", "2014-04-01", "--family", "E07").output)[0]
+    assert data["results"]["continuous_employment"] == "met"
+    assert data["claimable"] == [{"result": "continuous_employment", "amount": 2400 - 200}]
+
+
+def test_only_auditors_validate_and_only_drafts(cli, examples, people):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    first = claims_json(cli)[0]["id"]
+    refused = cli("claims", "validate", first, "--by", "man@test.casework")
+    assert refused.exit_code == 1 and "not an internal auditor" in refused.output
+    assert cli("claims", "validate", first, "--by", "aud@test.casework").exit_code == 0
+    again = cli("claims", "validate", first, "--by", "aud@test.casework")
+    assert again.exit_code == 1 and "only a draft" in again.output
+    assert cli("claims", "reject", first, "--by", "aud@test.casework", "--reason", "x").exit_code == 1
+    assert cli("claims", "validate", 9999, "--by", "aud@test.casework").exit_code == 1
+    assert cli("claims", "validate", first, "--by", "nobody@test.casework").exit_code == 1
+    assert claims_json(cli, "--state", "validated")[0]["id"] == first
+
+
+def test_batch_takes_only_validated_claims_and_submitted_claims_never_change(cli, examples, people):
+    auditor, _ = people
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    ids = [c["id"] for c in claims_json(cli)]
+    cli("claims", "validate", ids[0], "--by", auditor.email)
+    cli("claims", "validate", ids[1], "--by", auditor.email)
+    result = cli("claims", "batch", "--window", "October 2013", "--as-of", "2013-10-15")
+    assert result.exit_code == 0
+    batch_id = int(result.output.split()[-1])
+    assert [c["id"] for c in claims_json(cli, "--state", "submitted")] == ids[:2]
+    assert claims_json(cli, "--state", "draft")[0]["id"] == ids[2]
+    assert cli("claims", "batch", "--window", "Again").exit_code == 1  # nothing validated waiting
+    claim = db.session.get(m.Claim, ids[0])
+    assert claim.batch_id == batch_id
+    claim.amount = 1
+    with pytest.raises(service.ClaimRefused):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_claim_freezes_its_evidence(cli, examples, tmp_path):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    (tmp_path / "a.csv").write_text("asb_ref,person_ref,family_ref,date,kind\nAX1,P00002,,2013-09-01,incident\n")
+    cli("import", "asb", tmp_path / "a.csv")
+    claim = db.session.scalar(select(m.Claim).join(m.Family).where(m.Family.family_ref == "E01"))
+    assert "AX1" not in {a["ref"] for a in claim.snapshot["evidence"]["asb"]}
+    assert claim.snapshot["results"]["asb"]["value"] == "met"
+    assert claim.snapshot["ruleset"]["parameters"]["asb_reduction"] == "3/5"
+    _, differences, status_now = service.compare_with_today(claim)
+    assert [(d.kind, d.ref, d.then) for d in differences] == [("asb", "AX1", None)]
+    assert status_now == "not_met"  # three recent incidents of six: 50%
+
+
+def test_two_builds_at_once_never_claim_twice(app, cli, examples):
+    import datetime as dt
+
+    examples()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def build():
+        with app.app_context():
+            barrier.wait()
+            try:
+                service.build_claims(dt.date(2013, 9, 30))
+            except service.ClaimRefused as refused:
+                errors.append(str(refused))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(claims_json(cli)) == 3
+
+
+def test_the_database_refuses_a_second_turn_around_claim(cli, examples):
+    from sqlalchemy.exc import IntegrityError
+
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    e01 = db.session.scalar(select(m.Claim).join(m.Family).where(m.Family.family_ref == "E01"))
+    db.session.add(m.Claim(family_id=e01.family_id, result="continuous_employment",
+                           claim_kind="turn_around", amount=1, programme_year=2,
+                           as_of=e01.as_of, state="draft", ruleset="phase1", snapshot={}))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_only_managers_build_through_the_service(app, examples, people):
+    import datetime as dt
+
+    auditor, manager = people
+    examples()
+    with pytest.raises(service.ClaimRefused):
+        service.build_claims(dt.date(2013, 9, 30), auditor)
+    assert len(service.build_claims(dt.date(2013, 9, 30), manager)) == 3
+
+
+def test_batch_pdf_names_every_family_and_the_total(cli, examples, people, tmp_path):
+    auditor, _ = people
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    for c in claims_json(cli):
+        cli("claims", "validate", c["id"], "--by", auditor.email)
+    batch_id = cli("claims", "batch", "--window", "October 2013").output.split()[-1]
+    out = tmp_path / "batch.pdf"
+    result = cli("claims", "pdf", batch_id, "-o", out)
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for ref in ("E01: Taylor household", "E03: Smith household", "E07: Brown household"):
+        assert ref in text
+    assert "Maidstone Borough Council" in text and "October 2013" in text
+    assert "£3,200" in text and "Page 1 of 4" in text and "Page 4 of 4" in text
+    assert "Validated by (internal audit)" in text and auditor.name in text
+    assert cli("claims", "pdf", 999, "-o", out).exit_code == 1

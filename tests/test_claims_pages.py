@@ -1,0 +1,98 @@
+"""Claims in the browser-facing pages: who may do what, the claim page, exports, money."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
+
+from .conftest import login, post_form
+from .factories import create_user
+
+
+@pytest.fixture
+def built(app, cli, examples):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    return {c.family.family_ref: c for c in db.session.scalars(select(m.Claim))}
+
+
+def test_manager_builds_claims_from_the_page(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
+    assert response.status_code == 302
+    assert "3 draft claims created" in client.get("/claims/").text
+
+
+def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built):
+    auditor = sign_in("auditor")
+    page = client.get(f"/claims/{built['E01'].id}")
+    assert "Validate claim" in page.text and "When drafted" in page.text
+    post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"})
+    no_reason = post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": ""})
+    assert "give a reason for rejecting the claim" in no_reason.text
+    post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": "Job not evidenced"})
+    db.session.expire_all()
+    assert db.session.get(m.Claim, built["E01"].id).state == "validated"
+    rejected = db.session.get(m.Claim, built["E03"].id)
+    assert rejected.state == "rejected" and rejected.reject_reason == "Job not evidenced"
+    assert rejected.decided_by_id == auditor.id
+
+
+def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, built, app):
+    sign_in("manager")
+    page = client.get(f"/claims/{built['E01'].id}")
+    assert "Validate claim" not in page.text
+    assert post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"}).status_code == 403
+    other = app.test_client()
+    auditor = create_user("auditor")
+    login(other, auditor.email)
+    assert post_form(other, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["worker", "team_lead", "admin"])
+def test_claims_pages_are_for_managers_and_auditors_only(client, sign_in, built, role):
+    sign_in(role)
+    assert client.get("/claims/").status_code == 403
+    assert client.get(f"/claims/{built['E01'].id}").status_code == 403
+
+
+def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
+    auditor = create_user("auditor")
+    for claim in built.values():
+        cli("claims", "validate", claim.id, "--by", auditor.email)
+    sign_in("manager")
+    response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
+    batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/claims/batches/{batch_id}").text
+    assert "October 2013" in page and "£3,200" in page
+    pdf = client.get(f"/claims/batches/{batch_id}.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
+    csv_text = client.get(f"/claims/batches/{batch_id}.csv").text
+    assert csv_text.splitlines()[0].startswith("claim_id,family_ref") and "E03" in csv_text
+    book = load_workbook(io.BytesIO(client.get(f"/claims/batches/{batch_id}.xlsx").data))
+    sheet = book.active
+    assert sheet.cell(1, 2).value == "family_ref" and sheet.max_row == 5  # header, 3 claims, total
+    exports = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "export")).all()
+    assert sorted(e.detail for e in exports) == ["csv", "pdf", "xlsx"]
+
+
+def test_claim_page_shows_evidence_changed_since_drafting(client, sign_in, built, cli, tmp_path):
+    (tmp_path / "a.csv").write_text("asb_ref,person_ref,family_ref,date,kind\nAX1,P00002,,2013-09-01,incident\n")
+    cli("import", "asb", tmp_path / "a.csv")
+    sign_in("auditor")
+    page = client.get(f"/claims/{built['E01'].id}").text
+    assert "Evidence that differs from today (1)" in page and "asb AX1" in page
+    assert "Today the result is not met" in page
+
+
+def test_money_page_counts_fees_and_claims(client, sign_in, built):
+    sign_in("manager")
+    page = client.get("/claims/money").text
+    # Attached in 2012/13 (year 1): E01 E02 E03 E04 E07 = 5 x £3,200; 2013/14: E05 £2,400.
+    assert "£16,000" in page and "£13,333" in page and "£2,400" in page
+    assert "£3,200" in page  # drafts in year 2: 1,400 + 1,600 + 200
