@@ -273,7 +273,7 @@ def money(today: dt.date | None = None) -> dict:
         fees[year]["families"] += 1
         fees[year]["fee"] += fee
     for row in fees.values():
-        row["funded"] = row["fee"] * rules.funded_share
+        row["funded"] = float(row["fee"] * rules.funded_share)  # pounds, for display only
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     for year, state, amount in db.session.execute(
         select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
