@@ -72,8 +72,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.session_protection = "strong"
+    limiter.init_app(app)  # before CSRF: a flood of bad posts is still counted and refused
     csrf.init_app(app)
-    limiter.init_app(app)
     WTFormsHelpers(app)
 
     from . import models
@@ -85,16 +85,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .casefile.views import bp as casefile_bp
-    from .claims.views import bp as claims_bp
     from .caseloads.views import bp as caseloads_bp
+    from .claims.views import bp as claims_bp
     from .evaluation.views import bp as evaluation_bp
     from .families.views import bp as families_bp
     from .imports.views import bp as imports_bp
     from .system import bp as system_bp
 
-    for bp in (auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
+    for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                system_bp):
         app.register_blueprint(bp)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from . import models as m
 from .extensions import db
@@ -34,3 +36,11 @@ def record_event(
             ip=ip,
         )
     )
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_rows_are_append_only(session, _context, _instances):
+    """The audit log is written, never edited or deleted, through the app."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, m.AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise PermissionError("audit entries cannot be changed or deleted")

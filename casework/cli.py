@@ -58,6 +58,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(evaluate_command)
     app.cli.add_command(allocate_command)
     app.cli.add_command(claims)
+    app.cli.add_command(backup_command)
 
 
 # users -------------------------------------------------------------------------------------
@@ -327,3 +328,32 @@ def claims_pdf(batch_id, output) -> None:
     except OSError as error:
         raise Refused(f"{output}: cannot write the file ({error.strerror})") from None
     click.echo(f"wrote {output}")
+
+
+# backup ------------------------------------------------------------------------------------
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the SQLite database consistently while the app runs (PostgreSQL: use pg_dump)."""
+    import sqlite3
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise Refused("casework backup copies SQLite databases; for PostgreSQL use pg_dump "
+                      "(see the README)")
+    if file.exists():
+        raise Refused(f"{file} already exists: choose a new file name")
+    raw = engine.raw_connection()
+    try:
+        target = sqlite3.connect(str(file))
+        with target:
+            raw.driver_connection.backup(target)  # SQLite's online backup: consistent, no lock-out
+        target.close()
+    except sqlite3.Error as error:
+        file.unlink(missing_ok=True)
+        raise Refused(f"{file}: backup failed ({error})") from None
+    finally:
+        raw.close()
+    click.echo(f"backed up to {file}")

@@ -94,6 +94,8 @@ class Family(db.Model):
     attached_on: Mapped[dt.date | None] = mapped_column(Date)
     local_discretion: Mapped[bool] = mapped_column(Boolean, default=False)
     local_discretion_reason: Mapped[str | None] = mapped_column(Text)
+    # Bumped by every change, so a save over someone else's newer change is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     people: Mapped[list[Person]] = relationship(
         back_populates="family", order_by="Person.date_of_birth"
@@ -110,6 +112,7 @@ class Person(db.Model):
     family_name: Mapped[str] = mapped_column(String(100), index=True)
     date_of_birth: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(1))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     family: Mapped[Family] = relationship(back_populates="people")
 

@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_claims": frozenset({"manager"}),
     "audit_claims": frozenset({"auditor"}),
     "view_claims": frozenset({"manager", "auditor"}),
+    "edit_records": frozenset({"manager"}),
+    "subject_access": frozenset({"manager"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
 }

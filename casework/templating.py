@@ -30,6 +30,8 @@ NAV_ITEMS = [
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
+    {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
+    {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
 ]
 

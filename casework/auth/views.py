@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from ..audit import record_event
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..permissions import public, requires
 from . import service
 from .forms import LoginForm
@@ -25,6 +25,9 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
+# The form checks its own CSRF token inside the view, after the per-address limit has
+# counted the attempt; the app-wide check would refuse a flood before it was counted.
+@csrf.exempt
 @public
 def login():
     if current_user.is_authenticated:

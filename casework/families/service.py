@@ -124,3 +124,14 @@ def family_records(family: m.Family) -> FamilyRecords:
             )
         ),
     )
+
+
+def recent_viewers(family: m.Family, limit: int = 20) -> list[m.AuditEvent]:
+    """Who viewed the family's records, latest first (for managers)."""
+    return list(db.session.scalars(
+        select(m.AuditEvent).where(
+            m.AuditEvent.object_ref == family.family_ref,
+            m.AuditEvent.object_type.in_(("family", "timeline", "plan")),
+            m.AuditEvent.action == "view",
+        ).order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc()).limit(limit)
+    ))

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from flask import Blueprint, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
+from .. import models as m
 from ..audit import record_event
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
-from ..permissions import requires
+from ..permissions import can, requires
+from ..records import StaleEdit, save_versioned
+from ..reports.pdf import render_pdf
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
 from . import service
+from .forms import FamilyForm, PersonForm
 from .scope import get_family_or_404
+from .subject_access import subject_access_data
 
 bp = Blueprint("families", __name__)
 
@@ -62,6 +79,7 @@ def show(family_ref: str):
         date_error=date_error,
         evaluation=evaluated.evaluation,
         nearly=nearly_there(evaluated.evaluation),
+        viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
         allocation=open_allocation(family),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
@@ -69,3 +87,87 @@ def show(family_ref: str):
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
     )
+
+
+# Editing, who viewed, subject access ---------------------------------------------------------
+
+
+def _values(form, fields: tuple[str, ...]) -> dict:
+    out = {}
+    for name in fields:
+        value = getattr(form, name).data
+        out[name] = value.strip() or None if isinstance(value, str) else value
+    return out
+
+
+FAMILY_FIELDS = ("family_name", "address", "postcode", "ward", "identified_on", "attached_on",
+                 "local_discretion", "local_discretion_reason")
+PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "sex")
+
+
+@bp.route("/families/<family_ref>/edit", methods=["GET", "POST"])
+@requires("edit_records")
+def edit_family(family_ref: str):
+    family = get_family_or_404(current_user, family_ref)
+    form = FamilyForm(obj=family)
+    stale = None
+    if form.validate_on_submit():
+        values = _values(form, FAMILY_FIELDS)
+        values["local_discretion"] = bool(values["local_discretion"])
+        if not values["local_discretion"]:
+            values["local_discretion_reason"] = None
+        try:
+            save_versioned(family, int(form.version.data or 0), values, current_user, "families",
+                           family.family_ref, family.family_ref)
+        except StaleEdit as conflict:
+            stale = (conflict.current, values)
+            form.version.data = family.version
+        else:
+            flash("Family details saved.")
+            return redirect(url_for("families.show", family_ref=family.family_ref))
+    return render_template("families/edit.html", form=form, family=family, stale=stale,
+                           fields=FAMILY_FIELDS, person=None)
+
+
+@bp.route("/people/<person_ref>/edit", methods=["GET", "POST"])
+@requires("edit_records")
+def edit_person(person_ref: str):
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
+    if person is None:
+        abort(404)
+    family = get_family_or_404(current_user, person.family.family_ref)
+    form = PersonForm(obj=person)
+    stale = None
+    if form.validate_on_submit():
+        values = _values(form, PERSON_FIELDS)
+        try:
+            save_versioned(person, int(form.version.data or 0), values, current_user, "people",
+                           person.person_ref, family.family_ref)
+        except StaleEdit as conflict:
+            stale = (conflict.current, values)
+            form.version.data = person.version
+        else:
+            flash(f"{person.full_name}'s details saved.")
+            return redirect(url_for("families.show", family_ref=family.family_ref))
+    return render_template("families/edit.html", form=form, family=family, stale=stale,
+                           fields=PERSON_FIELDS, person=person)
+
+
+@bp.route("/people/<person_ref>/export.<fmt>")
+@requires("subject_access")
+def subject_access(person_ref: str, fmt: str):
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
+    if person is None or fmt not in ("json", "pdf"):
+        abort(404)
+    get_family_or_404(current_user, person.family.family_ref)
+    data = subject_access_data(person)
+    record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
+    db.session.commit()
+    name = f"subject-access-{person.person_ref}.{fmt}"
+    headers = {"Content-Disposition": f"attachment; filename={name}"}
+    if fmt == "json":
+        return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
+                        headers=headers)
+    html = render_template("reports/subject_access.html", data=data,
+                           council=current_app.config["COUNCIL_NAME"])
+    return Response(render_pdf(html), mimetype="application/pdf", headers=headers)

@@ -303,6 +303,10 @@ def _upsert(
         db.session.execute(insert(kind.model), chunk)
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
+    if hasattr(kind.model, "version"):  # an import's change also makes an open edit form stale
+        for chunk in _chunks([u["id"] for u in updates]):
+            db.session.execute(update(kind.model).where(kind.model.id.in_(chunk))
+                               .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
     return ImportSummary(kind.name, len(inserts), len(updates), unchanged)

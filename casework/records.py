@@ -1,0 +1,50 @@
+"""Edit a family or a person without losing anyone's update: every save names the version it
+was made from, and a save over a newer change is refused, showing both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import update
+
+from . import models as m
+from .audit import record_event
+from .extensions import db
+
+
+class StaleEdit(Exception):
+    """Someone saved a newer version; `current` holds what the record says now."""
+
+    def __init__(self, current: dict[str, Any]):
+        super().__init__("the record was changed by someone else since you opened it")
+        self.current = current
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
+                   record_type: str, ref: str, family_ref: str) -> None:
+    """Apply `values` if the record is still at `version`; keep the change in history."""
+    model = type(record)
+    before = {k: getattr(record, k) for k in values}
+    result = db.session.execute(
+        update(model).where(model.id == record.id, model.version == version)
+        .values(**values, version=model.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(record)
+        raise StaleEdit({k: getattr(record, k) for k in values})
+    changed = sorted(k for k in values if before[k] != values[k])
+    if changed:
+        db.session.add(m.RecordHistory(
+            record_type=record_type, record_ref=ref, family_ref=family_ref, changed_by_id=user.id,
+            source="edited", before={k: _plain(before[k]) for k in changed},
+            after={k: _plain(values[k]) for k in changed}))
+    record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
+    db.session.commit()
+    db.session.refresh(record)

@@ -1,0 +1,403 @@
+"""Security promises, each proved: audit, throttling, sessions, headers, no lost updates,
+upload limit, subject access, backups, and who may see what on every route."""
+
+import datetime as dt
+import io
+import json
+import sqlite3
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from casework import create_app
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+
+from .conftest import PASSWORD, csrf_token, login, post_form
+from .factories import create_family, create_person, create_user
+
+
+def events(action=None):
+    query = select(m.AuditEvent).order_by(m.AuditEvent.id)
+    if action:
+        query = query.where(m.AuditEvent.action == action)
+    return db.session.scalars(query).all()
+
+
+# Audit ----------------------------------------------------------------------------------------
+
+
+def test_sign_in_and_failed_sign_in_are_audited_with_the_address(client):
+    user = create_user("manager")
+    login(client, user.email, "not-the-password")
+    login(client, user.email)
+    failed, ok = events("sign_in_failed")[0], events("sign_in")[0]
+    assert failed.object_ref == user.email.lower() and failed.ip == "127.0.0.1"
+    assert ok.user_id == user.id
+
+
+def test_viewing_changing_and_exporting_personal_data_is_audited(client, sign_in, examples):
+    examples()
+    manager = sign_in("manager")
+    client.get("/families/E01")
+    page = client.get("/families/E01/edit")
+    client.post("/families/E01/edit", data={"csrf_token": csrf_token(page.text), "version": "1",
+                "family_name": "Taylor family", "ward": "Fant"})
+    client.get("/results.csv?as_of=2013-09-30")
+    client.get("/people/P00002/export.json")
+    got = {(e.action, e.object_type, e.object_ref) for e in events() if e.user_id == manager.id}
+    assert ("view", "family", "E01") in got
+    assert ("update", "families", "E01") in got
+    assert ("export", "results", None) in got
+    assert ("export", "person", "P00002") in got
+
+
+def test_managers_see_who_viewed_a_family(client, sign_in, app, examples):
+    examples()
+    auditor = create_user("auditor", name="Avery Auditor")
+    other = app.test_client()
+    login(other, auditor.email)
+    other.get("/families/E02")
+    sign_in("manager")
+    page = client.get("/families/E02").text
+    assert "Who viewed this family" in page and auditor.email in page
+
+
+def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, examples):
+    examples()
+    manager = create_user("manager")
+    c = app.test_client()
+    login(c, manager.email)
+    c.get("/families/E03")
+    assert c.get("/admin/audit").status_code == 403
+    sign_in("admin")
+    page = client.get(f"/admin/audit?ref=E03&who={manager.email}").text
+    assert "1 entries" in page and "E03" in page
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(app):
+    from casework.audit import record_event
+
+    record_event("view", "family", "X1")
+    db.session.commit()
+    row = events()[0]
+    row.detail = "tampered"
+    with pytest.raises(PermissionError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(events()[0])
+    with pytest.raises(PermissionError):
+        db.session.commit()
+    db.session.rollback()
+
+
+# Sign-in throttling and passwords ---------------------------------------------------------------
+
+
+def test_ten_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(client):
+    user = create_user("manager")
+    with freeze_time("2026-11-01 09:00:00"):
+        for _ in range(10):
+            assert login(client, user.email, "wrong-password-xx").status_code == 200
+        locked = login(client, user.email)
+        assert locked.status_code == 429 and "Sign-in is locked for this account" in locked.text
+    with freeze_time("2026-11-01 09:14:59"):
+        assert login(client, user.email).status_code == 429
+    with freeze_time("2026-11-01 09:15:01"):
+        assert login(client, user.email).status_code == 302
+
+
+def test_nine_failures_do_not_lock(client):
+    user = create_user("manager")
+    for _ in range(9):
+        login(client, user.email, "wrong-password-xx")
+    assert login(client, user.email).status_code == 302
+
+
+def test_sign_in_is_limited_per_address(app, database_url):
+    limited = create_app("test", RATELIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=database_url)
+    client = limited.test_client()
+    codes = [client.post("/login", data={"email": "x@y.z", "password": "p"}).status_code
+             for _ in range(31)]
+    assert codes[-1] == 429 and 429 not in codes[:30]
+
+
+def test_admin_deactivates_a_user_and_resets_a_password(client, sign_in, app):
+    worker = create_user("worker")
+    sign_in("admin")
+    page = client.get("/admin/users")
+    client.post(f"/admin/users/{worker.id}/active", data={"csrf_token": csrf_token(page.text), "active": "0"})
+    other = app.test_client()
+    assert login(other, worker.email).status_code == 200  # refused
+    weak = post_form(client, f"/admin/users/{worker.id}/password", {"password": "short"})
+    assert "at least 12 characters" in weak.text
+    post_form(client, f"/admin/users/{worker.id}/password", {"password": "a-brand-new-passphrase"})
+    page = client.get("/admin/users")
+    client.post(f"/admin/users/{worker.id}/active", data={"csrf_token": csrf_token(page.text), "active": "1"})
+    assert login(app.test_client(), worker.email, "a-brand-new-passphrase").status_code == 302
+    assert {"deactivate", "activate", "reset_password"} <= {e.action for e in events()}
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+
+def test_idle_sessions_expire_after_30_minutes(client):
+    user = create_user("manager")
+    with freeze_time("2026-11-01 09:00:00"):
+        login(client, user.email)
+        assert client.get("/families").status_code == 200
+    with freeze_time("2026-11-01 09:29:00"):
+        assert client.get("/families").status_code == 200
+    with freeze_time("2026-11-01 10:00:00"):
+        response = client.get("/families")
+        assert response.status_code == 302 and "expired=1" in response.headers["Location"]
+
+
+def test_sessions_end_after_12_hours_however_busy(client):
+    user = create_user("manager")
+    with freeze_time("2026-11-01 08:00:00") as frozen:
+        login(client, user.email)
+        for _ in range(24):
+            frozen.tick(dt.timedelta(minutes=29))
+            client.get("/families")
+        frozen.tick(dt.timedelta(minutes=29))  # 12 h 25 min after signing in
+        assert client.get("/families").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    user = create_user("manager")
+    response = login(client, user.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("CASEWORK_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="CASEWORK_SECRET_KEY"):
+        create_app("production", SECRET_KEY=None)
+
+
+def test_production_sets_secure_cookies_and_hsts(database_url):
+    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI=database_url)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/login")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+# Headers on every page --------------------------------------------------------------------------
+
+
+def test_every_page_sends_the_security_headers(client, sign_in, app):
+    sign_in("manager")
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments or rule.endpoint in ("static",):
+            continue
+        response = client.get(rule.rule)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp, rule.rule
+        assert response.headers["X-Frame-Options"] == "DENY", rule.rule
+        assert response.headers["Referrer-Policy"] == "same-origin", rule.rule
+        assert response.headers["Cache-Control"] == "no-store", rule.rule
+
+
+def test_inline_script_carries_the_request_nonce(client):
+    page = client.get("/login")
+    nonce = page.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in page.text
+
+
+# No lost updates --------------------------------------------------------------------------------
+
+
+def test_a_save_over_someone_elses_newer_change_is_refused_showing_both(client, sign_in, app):
+    family = create_family("V1", family_name="Original", ward="Fant")
+    sign_in("manager")
+    other_user = create_user("manager")
+    other = app.test_client()
+    login(other, other_user.email)
+    mine, theirs = client.get("/families/V1/edit"), other.get("/families/V1/edit")
+    saved = other.post("/families/V1/edit", data={"csrf_token": csrf_token(theirs.text), "version": "1",
+                       "family_name": "Their name", "ward": "Fant"})
+    assert saved.status_code == 302
+    refused = client.post("/families/V1/edit", data={"csrf_token": csrf_token(mine.text), "version": "1",
+                          "family_name": "My name", "ward": "Bridge"})
+    assert refused.status_code == 200
+    assert "Someone else changed these details while you were editing" in refused.text
+    assert "Their name" in refused.text and "My name" in refused.text
+    db.session.expire_all()
+    family = db.session.get(m.Family, family.id)
+    assert (family.family_name, family.ward, family.version) == ("Their name", "Fant", 2)
+
+
+def test_an_import_makes_an_open_edit_form_stale(client, sign_in, cli, tmp_path):
+    create_family("V2", family_name="Before")
+    sign_in("manager")
+    page = client.get("/families/V2/edit")
+    (tmp_path / "f.csv").write_text("family_ref,family_name\nV2,Imported\n")
+    cli("import", "families", tmp_path / "f.csv")
+    refused = client.post("/families/V2/edit", data={"csrf_token": csrf_token(page.text), "version": "1",
+                          "family_name": "Mine"})
+    assert "Someone else changed these details" in refused.text
+
+
+def test_editing_a_person_keeps_the_change_in_history(client, sign_in):
+    family = create_family("V3")
+    create_person(family, "VP1", born=dt.date(2001, 2, 3), given_name="Kim")
+    sign_in("manager")
+    response = post_form(client, "/people/VP1/edit", {"version": "1", "given_name": "Kimberley",
+                         "family_name": "Test", "date_of_birth": ["3", "2", "2001"], "sex": "f"})
+    assert response.status_code == 302
+    history = db.session.scalars(select(m.RecordHistory)).one()
+    assert history.before == {"given_name": "Kim", "sex": None}
+    assert history.after == {"given_name": "Kimberley", "sex": "f"}
+    assert "Kimberley" in client.get("/families/V3").text
+
+
+# Uploads ----------------------------------------------------------------------------------------
+
+
+def test_uploads_over_10_mb_are_refused_with_a_clear_page(client, sign_in):
+    sign_in("manager")
+    page = client.get("/imports/")
+    big = io.BytesIO(b"family_ref,family_name\n" + b"F1,X\n" * (2_200_000))
+    response = client.post("/imports/", data={"csrf_token": csrf_token(page.text), "kind": "families",
+                           "file": (big, "big.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 413 and "The file is too large" in response.text
+
+
+def test_error_pages_carry_no_personal_data(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    page = client.get("/families/NOPE-E01")
+    assert page.status_code == 404 and "Taylor" not in page.text
+
+
+# Subject access ---------------------------------------------------------------------------------
+
+
+def test_subject_access_export_has_everything_about_the_person_and_is_audited(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    data = json.loads(client.get("/people/P00002/export.json").data)
+    assert data["person"]["given_name"] == "Casey" and data["family"]["family_ref"] == "E01"
+    assert {a["asb_ref"] for a in data["asb"]} >= {"A00007", "A00013"}
+    assert {o["offence_ref"] for o in data["offences"]} == {"O00005", "O00006", "O00015"}
+    pdf = client.get("/people/P00002/export.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
+    assert [e.detail for e in events("export")] == ["subject access (json)", "subject access (pdf)"]
+
+
+def test_subject_access_is_for_managers_only(client, sign_in, examples):
+    examples()
+    sign_in("auditor")
+    assert client.get("/people/P00002/export.json").status_code == 403
+
+
+# Backups ----------------------------------------------------------------------------------------
+
+
+def test_backup_makes_a_copy_that_restores_every_row(cli, examples, tmp_path, app):
+    from casework.extensions import db as database
+
+    if database.engine.dialect.name != "sqlite":
+        result = cli("backup", tmp_path / "x.db")
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    examples()
+    target = tmp_path / "backup.db"
+    result = cli("backup", target)
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(target)
+    counts = {t: copy.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("families", "people", "school_terms", "asb_records", "offences", "work_spells")}
+    assert counts == {"families": 7, "people": 18, "school_terms": 33, "asb_records": 17,
+                      "offences": 8, "work_spells": 9}
+    restored = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{target}")
+    with restored.app_context():
+        from casework.evaluation.service import evaluate_families
+
+        assert [i.evaluation.family_ref for i in evaluate_families(dt.date(2013, 9, 30))] == [
+            "E01", "E02", "E03", "E04", "E05", "E06", "E07"]
+    assert cli("backup", target).exit_code == 1  # never overwrites
+
+
+# Every route, every role ------------------------------------------------------------------------
+
+ROLES = ("worker", "team_lead", "manager", "auditor", "admin")
+
+
+@pytest.fixture
+def world(app, cli, examples):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor")
+    cli("claims", "validate", "1", "--by", auditor.email)
+    cli("claims", "batch", "--window", "Test")
+    contact = m.Contact(family_id=family.id, author_id=worker.id, contact_at=dt.datetime(2013, 1, 1, 10),
+                        kind="phone", status="final")
+    goal = m.PlanGoal(family_id=family.id, problem="education", goal="School")
+    referral = m.Referral(family_id=family.id, kind="other", agency="X", referred_on=dt.date(2013, 1, 1))
+    db.session.add_all([contact, goal, referral])
+    db.session.commit()
+    return {"lead": lead, "worker": worker, "contact": contact.id, "goal": goal.id,
+            "referral": referral.id, "user": worker.id}
+
+
+ARGS = {"family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+        "filename": "images/favicon.ico"}
+
+
+def _url(rule, world):
+    values = {}
+    for arg in rule.arguments:
+        values[arg] = {"contact_id": world["contact"], "goal_id": world["goal"],
+                       "referral_id": world["referral"], "user_id": world["user"]}.get(arg, ARGS.get(arg))
+    from flask import url_for
+
+    return url_for(rule.endpoint, **values)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_as_every_role(app, world, role):
+    from casework.permissions import PERMISSIONS
+
+    user = world["worker"] if role == "worker" else world["lead"] if role == "team_lead" else create_user(role)
+    client = app.test_client()
+    login(client, user.email, PASSWORD)
+    with app.test_request_context():
+        rules = [(r, _url(r, world)) for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"]
+    checked = 0
+    for rule, url in rules:
+        view = app.view_functions[rule.endpoint]
+        response = client.get(url)
+        if view.permission is None:
+            continue
+        allowed = role in PERMISSIONS[view.permission]
+        if allowed:
+            assert response.status_code in (200, 302, 404), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+        checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("path", ["/families", "/families/E01", "/results", "/claims/", "/team",
+                                  "/my-families", "/admin/users", "/imports/"])
+def test_signed_out_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_family_routes_are_404_outside_a_workers_scope(app, world):
+    other = create_user("worker", team="South")
+    client = app.test_client()
+    login(client, other.email)
+    for path in ("/families/E01", "/families/E01/timeline", "/families/E01/plan",
+                 "/families/E01/contacts/new", f"/families/E01/contacts/{world['contact']}/edit"):
+        assert client.get(path).status_code == 404, path
