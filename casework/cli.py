@@ -105,8 +105,14 @@ def import_command(kind: str, file: Path) -> None:
         data = file.read_bytes()
     except OSError as error:
         raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
+    rows = data.count(b"\n")
     try:
-        summary = import_csv(kind, data, str(file))
+        if sys.stderr.isatty() and rows >= 5000:
+            with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
+                summary = import_csv(kind, data, str(file), progress=bar.update)
+                bar.update(rows - bar.pos)  # checked and written: show it done
+        else:
+            summary = import_csv(kind, data, str(file))
     except ImportRefused as refused:
         raise Refused("\n".join(refused.errors)) from None
     click.echo(summary.line())

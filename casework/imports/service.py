@@ -6,7 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,6 +19,7 @@ from ..extensions import db
 from .kinds import KINDS, Kind
 
 CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
+PROGRESS_EVERY = 1000  # rows between progress reports
 
 
 class ImportRefused(Exception):
@@ -51,12 +52,16 @@ class _Row:
 
 
 def import_csv(
-    kind_name: str, data: bytes, filename: str, user: m.User | None = None
+    kind_name: str, data: bytes, filename: str, user: m.User | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import one file of one kind in a single transaction, or raise ImportRefused."""
+    """Import one file of one kind in a single transaction, or raise ImportRefused.
+
+    `progress`, if given, is told how many more rows have been read as the file is checked.
+    """
     kind = KINDS[kind_name]
     try:
-        rows, errors = _parse(kind, data, filename)
+        rows, errors = _parse(kind, data, filename, progress)
         refs, ref_errors = _resolve(kind, [r for r in rows if r.valid], filename)
         errors.extend(ref_errors)
         if errors:
@@ -101,7 +106,9 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _parse(kind: Kind, data: bytes, filename: str) -> tuple[list[_Row], list[tuple[int, str]]]:
+def _parse(
+    kind: Kind, data: bytes, filename: str, progress: Callable[[int], None] | None = None
+) -> tuple[list[_Row], list[tuple[int, str]]]:
     """Return the rows and the (line, message) problems of the file's values."""
     text = _decode(data, filename)
     try:
@@ -125,7 +132,9 @@ def _parse(kind: Kind, data: bytes, filename: str) -> tuple[list[_Row], list[tup
     problems: list[tuple[int, str]] = []
     rows: list[_Row] = []
     seen: dict[tuple, int] = {}
-    for line, raw in records[1:]:
+    for number, (line, raw) in enumerate(records[1:], start=1):
+        if progress and number % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         if len(raw) > len(header):
             problems.append((line, f"{filename}:{line}: row: has {len(raw)} values but the header "
                                    f"has {len(header)} columns"))

@@ -1,0 +1,149 @@
+"""One journey per role, in a real browser, with screenshots and an accessibility audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+
+from ..conftest import EXAMPLES, PASSWORD
+from ..factories import create_family, create_user
+from .conftest import sign_in
+
+
+def _no_serious_violations(axe, page, urls):
+    state = page.context.storage_state()
+    problems = {url: axe(url, state) for url in urls}
+    assert {u: v for u, v in problems.items() if v} == {}
+
+
+def test_a_worker_finds_their_family_logs_a_contact_and_sees_it_on_the_timeline(
+        page, live_server, examples, shot, axe):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+
+    sign_in(page, live_server, worker.email, PASSWORD)
+    page.get_by_role("link", name="My families").click()
+    shot("my-families")
+    page.get_by_role("link", name="Log a contact with Taylor household").click()
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.get_by_label("Phone call").check()
+    page.get_by_label("Duration in minutes").fill("25")
+    page.get_by_label("Casey Roberts").check()
+    page.get_by_label("Notes").fill("Casey has been at school every day this week.")
+    page.get_by_label("Follow-up action 1").fill("Call the school on Friday")
+    shot("contact-form-phone")
+    page.get_by_role("button", name="Save contact").click()
+    page.wait_for_url("**/timeline")
+    assert page.get_by_text("Phone call by Sam Patel, 25 minutes").is_visible()
+    shot("timeline")
+    _no_serious_violations(axe, page, [f"{live_server}/my-families",
+                                       f"{live_server}/families/E01/contacts/new",
+                                       f"{live_server}/families/E01/timeline",
+                                       f"{live_server}/families/E01"])
+
+
+def test_a_team_lead_allocates_is_refused_at_the_limit_and_overrides(page, live_server, shot, axe):
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Jo Clarke")
+    for i in range(10):
+        allocate(create_family(f"T{i:02d}"), worker, dt.date.today(), lead)
+    create_family("NEW1", family_name="Newcomer household")
+    sign_in(page, live_server, lead.email, PASSWORD)
+    page.goto(f"{live_server}/families/NEW1/allocate")
+    page.get_by_label("FIP worker").select_option(label="Jo Clarke: 10 active, 10 in 12 months")
+    page.get_by_role("button", name="Allocate family").click()
+    assert page.get_by_text("Jo Clarke already has 10 active families (limit 10)").first.is_visible()
+    shot("refused")
+    page.get_by_label("Override reason").fill("Sibling of a family Jo already works with")
+    page.get_by_role("button", name="Allocate family").click()
+    page.wait_for_url("**/team")
+    assert page.get_by_text("NEW1 allocated to Jo Clarke.").is_visible()
+    shot("team")
+    _no_serious_violations(axe, page, [f"{live_server}/team", f"{live_server}/families/NEW1/allocate"])
+
+
+def test_a_manager_uploads_a_csv_with_a_bad_row_fixes_it_and_imports(page, live_server, shot, axe, tmp_path):
+    manager = create_user("manager")
+    bad = tmp_path / "families.csv"
+    bad.write_text("family_ref,family_name,identified_on\nB1,Ok household,2013-01-01\nB2,,2013-02-30\n")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.get_by_role("link", name="Import data").click()
+    page.get_by_label("Families", exact=True).check()
+    page.get_by_label("Upload a CSV file").set_input_files(str(bad))
+    page.get_by_role("button", name="Import file").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "families.csv:3: family_name: is required" in summary.inner_text()
+    assert "families.csv:3: identified_on: '2013-02-30' is not a real date" in summary.inner_text()
+    shot("errors")
+    bad.write_text("family_ref,family_name,identified_on\nB1,Ok household,2013-01-01\nB2,Fixed household,2013-02-28\n")
+    page.get_by_label("Families", exact=True).check()
+    page.get_by_label("Upload a CSV file").set_input_files(str(bad))
+    page.get_by_role("button", name="Import file").click()
+    assert page.get_by_text("families: 2 created, 0 updated, 0 unchanged").is_visible()
+    shot("imported")
+    _no_serious_violations(axe, page, [f"{live_server}/imports/", f"{live_server}/families",
+                                       f"{live_server}/results?as_of=2013-09-30"])
+
+
+def test_an_auditor_validates_a_claim_and_downloads_the_batch_pdf(page, live_server, cli, shot, axe, tmp_path):
+    for kind in ("families", "people", "school-terms", "asb", "offences", "work"):
+        cli("import", kind, EXAMPLES / f"{kind}.csv")
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor", name="Ann Auditor")
+    sign_in(page, live_server, auditor.email, PASSWORD)
+    page.get_by_role("link", name="Claims").click()
+    page.get_by_role("link", name="Claim 1").click()
+    shot("claim")
+    page.get_by_role("button", name="Validate claim").click()
+    assert page.get_by_text("Claim 1 validated.").is_visible()
+    batch_id = cli("claims", "batch", "--window", "October 2013").output.split()[-1]
+    page.goto(f"{live_server}/claims/batches/{batch_id}")
+    shot("batch")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the claim (PDF)").click()
+    path = tmp_path / "batch.pdf"
+    download.value.save_as(path)
+    assert path.read_bytes()[:4] == b"%PDF"
+    _no_serious_violations(axe, page, [f"{live_server}/claims/", f"{live_server}/claims/1",
+                                       f"{live_server}/claims/batches/{batch_id}"])
+
+
+def test_forms_work_with_the_keyboard_alone(page, live_server):
+    manager = create_user("manager")
+    page.goto(f"{live_server}/login")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    for _ in range(8):
+        if page.evaluate("document.activeElement.id") == "email":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type(manager.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/families")
+    assert page.get_by_role("heading", name="Families").is_visible()
+
+
+def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot, tmp_path):
+    manager = create_user("manager")
+    big = tmp_path / "families.csv"
+    big.write_text("family_ref,family_name,ward\n" + "".join(
+        f"L{i:06d},Large household {i},Fant\n" for i in range(12000)))
+    assert big.stat().st_size > 256 * 1024
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.goto(f"{live_server}/imports/")
+    page.get_by_label("Families", exact=True).check()
+    page.get_by_label("Upload a CSV file").set_input_files(str(big))
+    page.get_by_role("button", name="Import file").click()
+    page.get_by_text("families: 12000 created, 0 updated, 0 unchanged").wait_for()
+    shot("large-upload")
+    assert db.session.scalar(select(m.Family.family_ref).where(m.Family.family_ref == "L011999"))
