@@ -55,3 +55,13 @@ def test_table_format_is_readable(cli, examples):
     lines = result.output.splitlines()
     assert lines[0].startswith("family") and len(lines) == 8
     assert "progress_to_work £200" in next(line for line in lines if line.startswith("E07"))
+
+
+def test_output_is_sorted_by_family_ref_code_points_on_every_database(cli, tmp_path):
+    refs = ["F_2", "F-10", "f1", "F2", "E9", "F10"]
+    (tmp_path / "f.csv").write_text("family_ref,family_name\n" + "".join(f"{r},X\n" for r in refs))
+    assert cli("import", "families", tmp_path / "f.csv").exit_code == 0
+    data = json.loads(cli("evaluate", "--as-of", "2013-09-30").output)
+    assert [d["family_ref"] for d in data] == sorted(refs)
+    named = json.loads(cli("evaluate", "--as-of", "2013-09-30", "--family", "f1", "--family", "F-10").output)
+    assert [d["family_ref"] for d in named] == ["F-10", "f1"]

@@ -47,19 +47,23 @@ class FamilyEvaluation:
 
 
 def family_ids(families: Select | None = None, refs: Iterable[str] | None = None) -> list[tuple[int, str]]:
-    """Return (id, family_ref) of the chosen families, in family_ref order."""
+    """Return (id, family_ref) of the chosen families, in family_ref order.
+
+    The order is the references' code-point order, the same on every database (a
+    PostgreSQL collation could otherwise sort 'F-10' and 'F_2' differently from SQLite).
+    """
     query = families if families is not None else select(m.Family)
     sub = query.subquery()
-    ids_query = select(sub.c.id, sub.c.family_ref).order_by(sub.c.family_ref)
+    ids_query = select(sub.c.id, sub.c.family_ref)
     if refs is not None:
         wanted = sorted(set(refs))
         found: list[tuple[int, str]] = []
         for i in range(0, len(wanted), BATCH):
-            found.extend(
-                db.session.execute(ids_query.where(sub.c.family_ref.in_(wanted[i : i + BATCH]))).all()
-            )
-        return sorted(found, key=lambda row: row[1])
-    return [tuple(row) for row in db.session.execute(ids_query)]
+            found.extend(tuple(row) for row in db.session.execute(
+                ids_query.where(sub.c.family_ref.in_(wanted[i : i + BATCH]))))
+    else:
+        found = [tuple(row) for row in db.session.execute(ids_query)]
+    return sorted(found, key=lambda row: row[1])
 
 
 @contextlib.contextmanager
