@@ -105,28 +105,39 @@ FAMILY_FIELDS = ("family_name", "address", "postcode", "ward", "identified_on", 
 PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "sex")
 
 
+def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done: str,
+          adjust=None):
+    """Save an edit made from `form.version`, or show both versions when it is stale."""
+    stale = None
+    if form.validate_on_submit():
+        values = _values(form, fields)
+        if adjust:
+            adjust(values)
+        try:
+            save_versioned(record, int(form.version.data or 0), values, current_user, record_type,
+                           ref, family.family_ref)
+        except StaleEdit as conflict:
+            stale = (conflict.current, values)
+            form.version.data = record.version
+        else:
+            flash(done)
+            return redirect(url_for("families.show", family_ref=family.family_ref))
+    return render_template("families/edit.html", form=form, family=family, stale=stale,
+                           fields=fields, person=person)
+
+
+def _discretion(values: dict) -> None:
+    values["local_discretion"] = bool(values["local_discretion"])
+    if not values["local_discretion"]:
+        values["local_discretion_reason"] = None
+
+
 @bp.route("/families/<family_ref>/edit", methods=["GET", "POST"])
 @requires("edit_records")
 def edit_family(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
-    form = FamilyForm(obj=family)
-    stale = None
-    if form.validate_on_submit():
-        values = _values(form, FAMILY_FIELDS)
-        values["local_discretion"] = bool(values["local_discretion"])
-        if not values["local_discretion"]:
-            values["local_discretion_reason"] = None
-        try:
-            save_versioned(family, int(form.version.data or 0), values, current_user, "families",
-                           family.family_ref, family.family_ref)
-        except StaleEdit as conflict:
-            stale = (conflict.current, values)
-            form.version.data = family.version
-        else:
-            flash("Family details saved.")
-            return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=FAMILY_FIELDS, person=None)
+    return _edit(family, FamilyForm(obj=family), FAMILY_FIELDS, "families", family.family_ref,
+                 family, None, "Family details saved.", _discretion)
 
 
 @bp.route("/people/<person_ref>/edit", methods=["GET", "POST"])
@@ -136,21 +147,8 @@ def edit_person(person_ref: str):
     if person is None:
         abort(404)
     family = get_family_or_404(current_user, person.family.family_ref)
-    form = PersonForm(obj=person)
-    stale = None
-    if form.validate_on_submit():
-        values = _values(form, PERSON_FIELDS)
-        try:
-            save_versioned(person, int(form.version.data or 0), values, current_user, "people",
-                           person.person_ref, family.family_ref)
-        except StaleEdit as conflict:
-            stale = (conflict.current, values)
-            form.version.data = person.version
-        else:
-            flash(f"{person.full_name}'s details saved.")
-            return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=PERSON_FIELDS, person=person)
+    return _edit(person, PersonForm(obj=person), PERSON_FIELDS, "people", person.person_ref,
+                 family, person, f"{person.full_name}'s details saved.")
 
 
 @bp.route("/people/<person_ref>/export.<fmt>")
