@@ -195,3 +195,19 @@ def test_batch_pdf_names_every_family_and_the_total(cli, examples, people, tmp_p
     assert "£3,200" in text and "Page 1 of 4" in text and "Page 4 of 4" in text
     assert "Validated by (internal audit)" in text and auditor.name in text
     assert cli("claims", "pdf", 999, "-o", out).exit_code == 1
+
+
+def test_every_change_of_a_claims_state_is_kept_in_history(cli, examples, people):
+    auditor, _ = people
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    ids = [c["id"] for c in claims_json(cli)]
+    cli("claims", "validate", ids[0], "--by", auditor.email)
+    cli("claims", "reject", ids[1], "--by", auditor.email, "--reason", "No payslips")
+    cli("claims", "batch", "--window", "October 2013")
+    rows = db.session.scalars(select(m.RecordHistory).where(m.RecordHistory.record_type == "claim")
+                              .order_by(m.RecordHistory.id)).all()
+    assert [(r.record_ref, r.before["state"], r.after["state"]) for r in rows] == [
+        (str(ids[0]), "draft", "validated"), (str(ids[1]), "draft", "rejected"),
+        (str(ids[0]), "validated", "submitted")]
+    assert rows[1].source == "rejected: No payslips" and rows[0].family_ref == "E01"

@@ -179,9 +179,17 @@ def _decide(claim_id: int, by: m.User) -> m.Claim:
     return claim
 
 
+def _history(claim: m.Claim, by: m.User | None, before: str, source: str) -> None:
+    db.session.add(m.RecordHistory(
+        record_type="claim", record_ref=str(claim.id), family_ref=claim.snapshot["family"]["family_ref"]
+        if claim.snapshot else None, changed_by_id=by.id if by else None, source=source,
+        before={"state": before}, after={"state": claim.state}))
+
+
 def validate(claim_id: int, by: m.User) -> m.Claim:
     claim = _decide(claim_id, by)
     claim.state, claim.decided_by_id, claim.decided_at = "validated", by.id, m.utcnow()
+    _history(claim, by, "draft", "validated by internal audit")
     record_event("validate", "claim", str(claim.id), user=by)
     db.session.commit()
     return claim
@@ -193,6 +201,7 @@ def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     claim = _decide(claim_id, by)
     claim.state, claim.decided_by_id, claim.decided_at = "rejected", by.id, m.utcnow()
     claim.reject_reason = reason.strip()
+    _history(claim, by, "draft", f"rejected: {reason.strip()}"[:300])
     record_event("reject", "claim", str(claim.id), user=by, detail=reason.strip()[:300])
     db.session.commit()
     return claim
@@ -217,6 +226,7 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None) -> m.Cla
     db.session.flush()
     for claim in claims:
         claim.batch_id, claim.state = batch.id, "submitted"
+        _history(claim, by, "validated", f"submitted in batch {batch.id} ({window})"[:300])
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
     db.session.commit()

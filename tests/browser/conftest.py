@@ -3,7 +3,9 @@ Debian's Chromium (Playwright cannot download browsers here)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(items):
@@ -22,8 +24,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def _install_chromium() -> None:
+    """Install Debian's Chromium when it is missing and we may (root); Playwright's own
+    browser download is not reachable here."""
+    if Path(CHROMIUM).exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env,
+                   capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    _install_chromium()
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: install Debian's chromium package (apt-get install chromium)")
     return {

@@ -147,3 +147,51 @@ def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot,
     page.get_by_text("families: 12000 created, 0 updated, 0 unchanged").wait_for()
     shot("large-upload")
     assert db.session.scalar(select(m.Family.family_ref).where(m.Family.family_ref == "L011999"))
+
+
+FORM_PAGES = {
+    "worker": ["/families/E01/contacts/new"],
+    "team_lead": ["/families/E01/allocate", "/families/E01/close"],
+    "manager": ["/imports/", "/families/E01/edit", "/claims/", "/results?as_of=2013-09-30"],
+    "auditor": ["/claims/1"],
+}
+
+
+def _tab_order(page, limit=120):
+    seen = []
+    page.locator("body").focus()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => {
+            const e = document.activeElement;
+            if (!e || e === document.body) return null;
+            // A radio group is one tab stop; its options are chosen with the arrow keys.
+            return e.type === "radio" ? "radio:" + e.name : (e.id || e.name || e.textContent.trim().slice(0, 40));
+        }""")
+        if focused is None or (seen and focused == seen[0]):
+            break
+        seen.append(focused)
+    return seen
+
+
+def test_every_main_form_can_be_completed_with_the_keyboard_alone(page, live_server, cli, examples):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+    cli("claims", "build", "--as-of", "2013-09-30")
+    users = {"worker": worker, "team_lead": lead, "manager": create_user("manager"),
+             "auditor": create_user("auditor")}
+    for role, paths in FORM_PAGES.items():
+        page.context.clear_cookies()
+        sign_in(page, live_server, users[role].email, PASSWORD)
+        for path in paths:
+            page.goto(f"{live_server}{path}")
+            order = set(_tab_order(page))
+            fields = page.evaluate("""() => Array.from(document.querySelectorAll(
+                'main form input:not([type=hidden]), main form select, main form textarea, main form button'))
+                .filter(e => e.offsetParent !== null)
+                .map(e => e.type === "radio" ? "radio:" + e.name : (e.id || e.name || e.textContent.trim().slice(0, 40)))""")
+            missing = [f for f in fields if f not in order]
+            assert missing == [], (role, path, missing)
