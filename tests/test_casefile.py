@@ -217,3 +217,17 @@ def test_high_contact_families_by_contacts_and_hours(client, case, app):
     login(c, lead.email)
     page = c.get("/high-contact").text
     assert ">C1<" in page and ">2<" in page and ">2.5<" in page
+
+
+def test_a_goal_status_change_is_saved_and_kept_in_history(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    post_form(client, "/families/C1/plan", {"goal-problem": "work", "goal-goal": "Mum into work",
+              "goal-status": "open", "goal-save_goal": "1"})
+    goal = db.session.scalars(select(m.PlanGoal)).one()
+    post_form(client, f"/families/C1/plan/goals/{goal.id}", {"status": "achieved", "save_status": "1"},
+              page_url="/families/C1/plan")
+    db.session.expire_all()
+    assert db.session.get(m.PlanGoal, goal.id).status == "achieved"
+    history = db.session.scalars(select(m.RecordHistory).where(m.RecordHistory.record_type == "goal")).one()
+    assert (history.before["status"], history.after["status"]) == ("open", "achieved")

@@ -138,42 +138,42 @@ def plan(family_ref: str):
     )
 
 
+def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):
+    """Change the status of one of the family's goals or referrals, from the plan page."""
+    family = get_family_or_404(current_user, family_ref)
+    record = db.session.get(model, record_id)
+    if record is None or record.family_id != family.id:
+        abort(404)
+    form = StatusForm()
+    form.status.choices = list(statuses.items())
+    if form.validate_on_submit():
+        try:
+            save(family, record, form.status.data)
+        except service.CasefileRefused:
+            abort(403)
+        flash(message)
+    return redirect(url_for("casefile.plan", family_ref=family_ref))
+
+
 @bp.route("/families/<family_ref>/plan/goals/<int:goal_id>", methods=["POST"])
 @requires("log_contact")
 def update_goal(family_ref: str, goal_id: int):
-    family = get_family_or_404(current_user, family_ref)
-    goal = db.session.get(m.PlanGoal, goal_id)
-    if goal is None or goal.family_id != family.id:
-        abort(404)
-    form = StatusForm()
-    form.status.choices = list(m.GOAL_STATUSES.items())
-    if form.validate_on_submit():
-        try:
-            service.save_goal(family, current_user, {"problem": goal.problem, "goal": goal.goal,
-                              "status": form.status.data, "target_on": goal.target_on}, goal)
-        except service.CasefileRefused:
-            abort(403)
-        flash("Goal updated.")
-    return redirect(url_for("casefile.plan", family_ref=family_ref))
+    def save(family, goal, status):
+        service.save_goal(family, current_user, {"problem": goal.problem, "goal": goal.goal,
+                          "status": status, "target_on": goal.target_on}, goal)
+
+    return _update_status(family_ref, m.PlanGoal, goal_id, m.GOAL_STATUSES, save, "Goal updated.")
 
 
 @bp.route("/families/<family_ref>/plan/referrals/<int:referral_id>", methods=["POST"])
 @requires("log_contact")
 def update_referral(family_ref: str, referral_id: int):
-    family = get_family_or_404(current_user, family_ref)
-    referral = db.session.get(m.Referral, referral_id)
-    if referral is None or referral.family_id != family.id:
-        abort(404)
-    form = StatusForm()
-    form.status.choices = list(m.REFERRAL_STATUSES.items())
-    if form.validate_on_submit():
-        try:
-            service.save_referral(family, current_user, {"status": form.status.data,
-                                  "status_on": dt.date.today()}, referral)
-        except service.CasefileRefused:
-            abort(403)
-        flash("Referral updated.")
-    return redirect(url_for("casefile.plan", family_ref=family_ref))
+    def save(family, referral, status):
+        service.save_referral(family, current_user, {"status": status, "status_on": dt.date.today()},
+                              referral)
+
+    return _update_status(family_ref, m.Referral, referral_id, m.REFERRAL_STATUSES, save,
+                          "Referral updated.")
 
 
 @bp.route("/high-contact")
