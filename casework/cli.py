@@ -166,13 +166,14 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
     from .evaluation.service import family_ids
 
     refs = list(families) or None
+    chosen = family_ids(refs=refs)
     if refs:
-        known = {ref for _, ref in family_ids(refs=refs)}
+        known = {ref for _, ref in chosen}
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
             raise Refused(f"no family with reference {', '.join(missing)}")
-    items = evaluate_to_json(as_of, refs=refs)
-    items = _with_progress(items, len(family_ids(refs=refs)), "Evaluating")
+    items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
+    items = _with_progress(items, len(chosen), "Evaluating")
     out = sys.stdout
     {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
         items, out
