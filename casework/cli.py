@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from .extensions import db
+from .imports.kinds import KINDS
 
 
 class Refused(click.ClickException):
@@ -95,7 +96,7 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(["families", "people", "school-terms", "asb", "offences", "work"]))
+@click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(kind: str, file: Path) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""

@@ -51,6 +51,7 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 class _Generator:
     def __init__(self, count: int, seed: int):
         self.rng = random.Random(seed)
+        self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -109,6 +110,23 @@ class _Generator:
         self.school(children, anchor, improving)
         self.behaviour(ref, [c for c, _ in children], anchor, improving)
         self.work(adults, anchor, improving)
+        self.abuse(ref, adults, anchor, improving)
+
+    def abuse(self, family_ref: str, adults: list[str], anchor: dt.date, improving: bool) -> None:
+        rng = self.abuse_rng
+        if rng.random() > 0.3:
+            return
+        before = rng.randrange(1, 5)
+        after = rng.randrange(0, 2) if improving else rng.randrange(0, before + 2)
+        for count, start, end in ((before, anchor - dt.timedelta(days=180), anchor - dt.timedelta(days=1)),
+                                  (after, anchor + dt.timedelta(days=200), anchor + dt.timedelta(days=540))):
+            for _ in range(count):
+                who = rng.choice(adults + [None])
+                self.rows["domestic-abuse"].append({
+                    "incident_ref": self.ref("DV"), "person_ref": who or "",
+                    "family_ref": "" if who else family_ref,
+                    "date": _date_between(rng, start, end).isoformat(),
+                })
 
     def school(self, children, anchor: dt.date, improving: bool) -> None:
         rng = self.rng
@@ -202,7 +220,8 @@ class _Generator:
                 for row in rows:
                     _shift_row(row, years)
         # Partner agencies only know the past.
-        for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date")):
+        for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date"),
+                             ("domestic-abuse", "date")):
             self.rows[kind] = [r for r in self.rows[kind] if r[column] <= today.isoformat()]
         for row in self.rows["work"]:
             if row["end_date"] and row["end_date"] > today.isoformat():

@@ -178,6 +178,20 @@ class WorkSpell(db.Model):
     person: Mapped[Person] = relationship()
 
 
+class DomesticAbuseIncident(db.Model):
+    """A police-recorded domestic abuse incident involving a member or the family."""
+
+    __tablename__ = "domestic_abuse_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
 class RecordHistory(db.Model):
     """One change to one record: what it said before and after, who or what changed it."""
 
@@ -431,3 +445,17 @@ class Referral(db.Model):
     status_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class UnitCost(db.Model):
+    """An administrator's figure for one unit cost, replacing the shipped default."""
+
+    __tablename__ = "unit_costs"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    pence: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    updated_by: Mapped[User | None] = relationship()

@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_claims": frozenset({"manager", "auditor"}),
     "edit_records": frozenset({"manager"}),
     "subject_access": frozenset({"manager"}),
+    "view_programme": frozenset({"manager"}),
+    "manage_unit_costs": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
 }

@@ -21,6 +21,14 @@ WORK_KIND_LABELS = {
     "work_programme": "Work Programme",
     "esf": "ESF programme",
 }
+RESULT_LABELS = {
+    "asb": "Anti-social behaviour",
+    "offending": "Youth offending",
+    "education": "Education",
+    "crime_asb_education": "Crime, ASB and education",
+    "progress_to_work": "Progress to work",
+    "continuous_employment": "Continuous employment",
+}
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
     {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
@@ -30,6 +38,8 @@ NAV_ITEMS = [
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
+    {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
+    {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
@@ -44,6 +54,12 @@ def govdatetime(value: dt.datetime | None) -> str:
     if not value:
         return ""
     return f"{value.day} {value.strftime('%B %Y')} at {value.strftime('%H:%M')}"
+
+
+def pounds(pence) -> str:
+    """Pence (an int or a Fraction) as whole pounds: £1,235 (negative: -£20)."""
+    whole = round(pence / 100)
+    return f"-£{-whole:,}" if whole < 0 else f"£{whole:,}"
 
 
 def error_item(message: str) -> dict:
@@ -72,9 +88,11 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(govdate)
     app.add_template_filter(govdatetime)
     app.add_template_filter(error_item)
+    app.add_template_filter(pounds)
     app.add_template_global(age_on)
     app.add_template_global(pagination_items)
     app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
+    app.add_template_global(RESULT_LABELS, "result_labels")
     app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from . import models as m

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -267,15 +267,12 @@ def batch_summary(batch: m.ClaimBatch) -> dict:
             "validators": sorted({c.decided_by.name for c in batch.claims if c.decided_by})}
 
 
-def money(today: dt.date | None = None) -> dict:
-    """Programme money: attachment fees by financial year of attachment; results claimed,
-    validated, submitted and still claimable, by programme year."""
+def attachment_fees(attached: Select) -> dict[int, dict]:
+    """Attachment fees by programme year of attachment, for the attachment dates `attached`
+    selects: {year: {"families", "fee", "funded"}}, in year order."""
     rules = current_ruleset()
-    today = today or dt.date.today()
     fees: dict[int, dict] = defaultdict(lambda: {"families": 0, "fee": 0})
-    for attached_on, in db.session.execute(
-        select(m.Family.attached_on).where(m.Family.attached_on.is_not(None))
-    ):
+    for attached_on, in db.session.execute(attached):
         fee = rules.attachment_fee(attached_on)
         if fee is None:
             continue
@@ -284,6 +281,15 @@ def money(today: dt.date | None = None) -> dict:
         fees[year]["fee"] += fee
     for row in fees.values():
         row["funded"] = float(row["fee"] * rules.funded_share)  # pounds, for display only
+    return dict(sorted(fees.items()))
+
+
+def money(today: dt.date | None = None) -> dict:
+    """Programme money: attachment fees by financial year of attachment; results claimed,
+    validated, submitted and still claimable, by programme year."""
+    rules = current_ruleset()
+    today = today or dt.date.today()
+    fees = attachment_fees(select(m.Family.attached_on).where(m.Family.attached_on.is_not(None)))
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     for year, state, amount in db.session.execute(
         select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
@@ -291,6 +297,6 @@ def money(today: dt.date | None = None) -> dict:
     ):
         results[year][state] = amount or 0
     claimable = sum(c.amount for item in evaluate_families(today) for c in item.claimable)
-    return {"fees": dict(sorted(fees.items())), "results": dict(sorted(results.items())),
+    return {"fees": fees, "results": dict(sorted(results.items())),
             "funded_share": rules.funded_share, "claimable_now": claimable, "today": today,
             "current_year": rules.programme_year(today)}

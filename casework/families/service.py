@@ -74,6 +74,7 @@ class FamilyRecords:
     asb: list[m.AsbRecord]
     offences: list[m.Offence]
     work: list[m.WorkSpell]
+    domestic_abuse: list[m.DomesticAbuseIncident]
     history: list[m.RecordHistory]
 
 
@@ -113,6 +114,15 @@ def family_records(family: m.Family) -> FamilyRecords:
             db.session.scalars(
                 select(m.WorkSpell).where(m.WorkSpell.person_id.in_(ids))
                 .order_by(m.WorkSpell.start_date.desc())
+            )
+        ),
+        domestic_abuse=list(
+            db.session.scalars(
+                select(m.DomesticAbuseIncident)
+                .where(or_(m.DomesticAbuseIncident.person_id.in_(ids),
+                           (m.DomesticAbuseIncident.family_id == family.id)
+                           & m.DomesticAbuseIncident.person_id.is_(None)))
+                .order_by(m.DomesticAbuseIncident.date.desc())
             )
         ),
         history=list(

@@ -29,6 +29,8 @@ def subject_access_data(person: m.Person) -> dict:
                              m.SchoolTerm.person_id == person.id))],
         "asb": [_row(a, ("asb_ref", "date", "kind")) for a in db.session.scalars(
             select(m.AsbRecord).where(m.AsbRecord.person_id == person.id))],
+        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date")) for d in db.session.scalars(
+            select(m.DomesticAbuseIncident).where(m.DomesticAbuseIncident.person_id == person.id))],
         "offences": [_row(o, ("offence_ref", "offence_date", "proven")) for o in db.session.scalars(
             select(m.Offence).where(m.Offence.person_id == person.id))],
         "work": [_row(w, ("work_ref", "kind", "benefit", "start_date", "end_date"))

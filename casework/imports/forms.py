@@ -13,6 +13,7 @@ KIND_LABELS = {
     "asb": "Anti-social behaviour records",
     "offences": "Offences",
     "work": "Benefits and work",
+    "domestic-abuse": "Domestic abuse incidents (optional)",
 }
 
 

@@ -1,4 +1,5 @@
-"""The six CSV kinds of the contract: their columns, keys and cross-field rules."""
+"""The CSV kinds: the contract's six, and the optional domestic-abuse incidents; their
+columns, keys and cross-field rules."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _terms_check(v: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def _asb_check(v: dict[str, Any]) -> list[tuple[str, str]]:
+def _person_or_family_check(v: dict[str, Any]) -> list[tuple[str, str]]:
     if not v["person_ref"] and not v["family_ref"]:
         return [("person_ref", "give person_ref or family_ref (or both)")]
     return []
@@ -140,7 +141,7 @@ KINDS: dict[str, Kind] = {
             ),
             key=("asb_ref",),
             references={"person_ref": "person", "family_ref": "family"},
-            check=_asb_check,
+            check=_person_or_family_check,
         ),
         Kind(
             "offences",
@@ -168,6 +169,19 @@ KINDS: dict[str, Kind] = {
             key=("work_ref",),
             references={"person_ref": "person"},
             check=_work_check,
+        ),
+        Kind(
+            "domestic-abuse",
+            m.DomesticAbuseIncident,
+            (
+                Column("incident_ref", f.ref, required=True),
+                Column("person_ref", f.ref),
+                Column("family_ref", f.ref),
+                Column("date", f.date, required=True),
+            ),
+            key=("incident_ref",),
+            references={"person_ref": "person", "family_ref": "family"},
+            check=_person_or_family_check,
         ),
     )
 }

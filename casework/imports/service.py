@@ -213,7 +213,7 @@ def _resolve(
                                f"reference {value} exists"))
         person, family = row.values.get("person_ref"), row.values.get("family_ref")
         if (
-            kind.name == "asb" and person and family and person in refs.people
+            "family_ref" in kind.references and person and family and person in refs.people
             and family in refs.families and refs.people[person][2] != family
         ):
             errors.append((row.line,

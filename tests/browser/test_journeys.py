@@ -116,6 +116,45 @@ def test_an_auditor_validates_a_claim_and_downloads_the_batch_pdf(page, live_ser
                                        f"{live_server}/claims/batches/{batch_id}"])
 
 
+def test_a_manager_reads_the_dashboard_and_costs_and_downloads_the_board_report(
+        page, live_server, examples, shot, axe, tmp_path):
+    examples()
+    admin = create_user("admin", name="Ada Admin")
+    sign_in(page, live_server, admin.email, PASSWORD)
+    page.get_by_role("link", name="Unit costs").click()
+    page.get_by_label("Anti-social behaviour incident recorded by the police: cost of one incident").fill("700")
+    page.get_by_role("button", name="Save unit costs").click()
+    assert page.get_by_text("1 unit cost changed.").is_visible()
+    shot("unit-costs")
+    _no_serious_violations(axe, page, [f"{live_server}/admin/unit-costs"])
+
+    page.context.clear_cookies()
+    manager = create_user("manager", name="Mo Manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.get_by_role("link", name="Programme").click()
+    page.get_by_label("Day", exact=True).fill("30")
+    page.get_by_label("Month", exact=True).fill("9")
+    page.get_by_label("Year", exact=True).fill("2013")
+    page.get_by_role("button", name="Show figures").click()
+    assert page.get_by_role("heading", name="Programme dashboard on 30 September 2013").is_visible()
+    assert page.locator("svg[role=img]").count() == 5
+    shot("dashboard")
+    page.get_by_role("link", name="Cost analysis: estimated costs avoided").click()
+    page.get_by_role("heading", name="Estimated costs avoided on 30 September 2013").wait_for()
+    assert page.get_by_role("cell", name="£700.00").is_visible()
+    shot("costs")
+    page.goto(f"{live_server}/programme/board-report")
+    page.get_by_label("Quarter").select_option("2013-Q2")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the report (PDF)").click()
+    path = tmp_path / "board.pdf"
+    download.value.save_as(path)
+    assert path.read_bytes()[:4] == b"%PDF"
+    _no_serious_violations(axe, page, [f"{live_server}/programme?as_of=2013-09-30",
+                                       f"{live_server}/programme/costs?as_of=2013-09-30",
+                                       f"{live_server}/programme/board-report"])
+
+
 def test_forms_work_with_the_keyboard_alone(page, live_server):
     manager = create_user("manager")
     page.goto(f"{live_server}/login")
@@ -152,7 +191,8 @@ def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot,
 FORM_PAGES = {
     "worker": ["/families/E01/contacts/new"],
     "team_lead": ["/families/E01/allocate", "/families/E01/close"],
-    "manager": ["/imports/", "/families/E01/edit", "/claims/", "/results?as_of=2013-09-30"],
+    "manager": ["/imports/", "/families/E01/edit", "/claims/", "/results?as_of=2013-09-30",
+                "/programme/board-report"],
     "auditor": ["/claims/1"],
 }
 

@@ -1,0 +1,1 @@
+"""The programme view: dashboard, costs avoided, unit costs and the Partnership Board report."""

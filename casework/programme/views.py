@@ -1,0 +1,170 @@
+"""The programme manager's dashboard, cost analysis and Partnership Board report; the
+administrator's unit costs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from ..audit import record_event
+from ..dates_input import picked_date
+from ..extensions import db
+from ..families.service import Page
+from ..permissions import requires
+from ..reports.pdf import render_pdf
+from ..rules import RESULTS
+from ..templating import RESULT_LABELS
+from . import charts, service
+from .costs import COST_ITEMS
+from .forms import pence, unit_cost_form
+
+bp = Blueprint("programme", __name__)
+PER_PAGE = 50
+
+
+def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
+    labels = {key: label for key, label, _ in service.FUNNEL}
+    return {
+        "funnel": charts.horizontal(
+            "chart-funnel", "Families at each stage of the programme",
+            [labels[k] for k in f.funnel], [("Families", list(f.funnel.values()))]),
+        "months": charts.columns(
+            "chart-months", "Families identified and attached, by month",
+            [row["month"].strftime("%b") + (f"\n{row['month'].year}" if i == 0 or
+                                             row["month"].month == 1 else "")
+             for i, row in enumerate(f.months)],
+            [("Identified", [row["identified"] for row in f.months]),
+             ("Attached", [row["attached"] for row in f.months])]),
+        "results": charts.horizontal(
+            "chart-results", "Attached families by result: met and not met",
+            [RESULT_LABELS[r] for r in RESULTS],
+            [("Met", [f.results[r]["met"] for r in RESULTS]),
+             ("Not met", [f.results[r]["not_met"] for r in RESULTS])],
+            colours=("#00703c", "#d4351c")),
+        "wards": charts.horizontal(
+            "chart-wards", "Families attached and with results met, by ward",
+            [row["ward"] for row in f.wards],
+            [("Attached", [row["attached"] for row in f.wards]),
+             ("Results met", [row["results_met"] for row in f.wards])]),
+        "workers": charts.horizontal(
+            "chart-workers", "Active families per FIP worker",
+            [row["worker"] for row in f.workers],
+            [("Active families", [row["active"] for row in f.workers])],
+            markers=[(f.caseloads["spare_below"], f"{f.caseloads['spare_below']}: spare below"),
+                     (f.caseloads["max_active"], f"{f.caseloads['max_active']}: limit")]),
+        "costs": charts.horizontal(
+            "chart-costs", "Estimated annual cost to agencies, before and after (pounds)",
+            ["Whole cohort", "High-contact families"],
+            [("Before", [round(f.cohort.before_pence / 100), round(f.high_contact.before_pence / 100)]),
+             ("After", [round(f.cohort.after_pence / 100), round(f.high_contact.after_pence / 100)])]),
+    }
+
+
+def _as_of():
+    return picked_date(request.args, "as_of", dt.date.today())
+
+
+@bp.route("/programme")
+@requires("view_programme")
+def dashboard():
+    as_of, date_error = _as_of()
+    f = service.figures(current_user, as_of)
+    record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
+    db.session.commit()
+    return render_template("programme/dashboard.html", f=f, charts=dashboard_charts(f),
+                           date_error=date_error, funnel=service.FUNNEL,
+                           quarters=service.quarters(dt.date.today()))
+
+
+@bp.route("/programme/costs")
+@requires("view_programme")
+def costs():
+    as_of, date_error = _as_of()
+    f = service.figures(current_user, as_of)
+    rows = service.by_reduction(f.estimates)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    shown = Page(rows[(page - 1) * PER_PAGE : page * PER_PAGE], page, PER_PAGE, len(rows))
+    record_event("view", "cost_analysis", None,
+                 detail=f"as of {as_of.isoformat()}, page {page}: "
+                        + ", ".join(e.family_ref for e, _ in shown.items)[:400])
+    db.session.commit()
+    return render_template("programme/costs.html", f=f, page=shown, date_error=date_error,
+                           chart=dashboard_charts(f)["costs"], cost_items=COST_ITEMS)
+
+
+@bp.route("/programme/costs.csv")
+@requires("view_programme")
+def costs_csv():
+    as_of, _ = _as_of()
+    f = service.figures(current_user, as_of)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    keys = [item.key for item in COST_ITEMS]
+    writer.writerow(["family_ref", "family_name", "status", "high_contact",
+                     *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
+                     "annual_cost_before", "annual_cost_after", "reduction"])
+    for e, name in service.by_reduction(f.estimates):
+        writer.writerow([e.family_ref, name, e.status, "y" if e.family_ref in f.high_contact_refs else "n",
+                         *[f"{float(e.before[k]):g}" for k in keys],
+                         *[f"{float(e.after[k]):g}" for k in keys],
+                         *[f"{Decimal(round(p)) / 100:.2f}"
+                           for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
+    record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
+                 f"{len(f.estimates)} families")
+    db.session.commit()
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
+
+
+@bp.route("/programme/board-report")
+@requires("view_programme")
+def board_report():
+    choices = service.quarters(dt.date.today())
+    key = request.args.get("quarter")
+    if key is None:
+        return render_template("programme/report.html", quarters=choices, error=None)
+    quarter = service.Quarter.parse(key)
+    if quarter is None or quarter not in choices:
+        return render_template("programme/report.html", quarters=choices,
+                               error="Select a quarter from the list"), 400
+    today = dt.date.today()
+    as_of = min(quarter.last, today)  # a quarter still running: its figures so far
+    f = service.figures(current_user, as_of, period=service.Window(quarter.first, as_of))
+    html = render_template(
+        "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
+        activity=service.quarter_activity(current_user, quarter.first, as_of),
+        funnel=service.FUNNEL,
+        council=current_app.config["COUNCIL_NAME"], prepared=today)
+    record_event("export", "board_report", quarter.key)
+    db.session.commit()
+    return Response(render_pdf(html), mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=partnership-board-{quarter.key}.pdf"})
+
+
+@bp.route("/admin/unit-costs", methods=["GET", "POST"])
+@requires("manage_unit_costs")
+def unit_costs():
+    rows = service.unit_costs()
+    form = unit_cost_form(rows)
+    if form.validate_on_submit():
+        values = {row.key: (pence(getattr(form, f"{row.key}_amount").data),
+                            getattr(form, f"{row.key}_source").data.strip()) for row in rows}
+        changed = service.save_unit_costs(values, current_user)
+        flash(f"{changed} unit cost{'s' if changed != 1 else ''} changed." if changed
+              else "No unit costs changed.")
+        return redirect(url_for("programme.unit_costs"))
+    return render_template("programme/unit_costs.html", form=form, rows=rows)
