@@ -1,8 +1,11 @@
-"""Run batch work on every core: a pool of processes, each with its own app and database
-connection, mapping a module-level function over tasks and giving results back in order."""
+"""Batch work: a pool of processes on every core, each with its own app and database
+connection, mapping a module-level function over tasks and giving results back in order;
+and pausing the cycle collector while a batch builds many small objects."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -40,3 +43,17 @@ def map_in_workers(func: Callable, tasks: Iterable, min_tasks: int = 4) -> Itera
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared connections
     with context.Pool(workers, initializer=_start, initargs=(config,)) as pool:
         yield from pool.imap(_call, [(func, task) for task in tasks])
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause the cycle collector while a batch's many small, acyclic objects are built
+    (evidence for evaluation, rows of an import): it would otherwise rescan them over and
+    over, a third or more of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -30,6 +28,7 @@ from ..rules import (
     get_ruleset,
 )
 from ..rules.dates import parse_academic_year
+from ..workers import collector_paused
 
 BATCH = 900  # families per round of queries (bound parameters stay under SQLite's limit)
 
@@ -64,19 +63,6 @@ def family_ids(families: Select | None = None, refs: Iterable[str] | None = None
     else:
         found = [tuple(row) for row in db.session.execute(ids_query)]
     return sorted(found, key=lambda row: row[1])
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Pause the cycle collector while a batch's many small, acyclic objects are built:
-    it would otherwise rescan them over and over (a third of the loading time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _date(value) -> dt.date | None:
@@ -194,7 +180,7 @@ def evaluate_batch(
 ) -> Iterator[FamilyEvaluation]:
     """Evaluate up to BATCH families, in the order given."""
     rules = rules or current_ruleset()
-    with _collector_paused():
+    with collector_paused():
         data = load_families(ids)
         claims = prior_claims(ids)
     for fid in ids:

@@ -8,7 +8,8 @@ import re
 from ..rules.dates import parse_academic_year
 
 REF_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+COUNT_PATTERN = re.compile(r"[+-]?[0-9]+")
 FLAGS = {"y": True, "yes": True, "n": False, "no": False}
 
 
@@ -46,7 +47,9 @@ def flag(value: str) -> bool:
 
 
 def count(value: str) -> int:
-    if not re.fullmatch(r"[+-]?\d+", value):
+    if value.isdigit() and value.isascii():  # the usual case, without a regular expression
+        return int(value)
+    if not COUNT_PATTERN.fullmatch(value):
         raise ValueError(f"{value!r} is not a whole number")
     number = int(value)
     if number < 0:

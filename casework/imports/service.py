@@ -6,16 +6,18 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Date, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
 CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
@@ -44,11 +46,12 @@ class ImportSummary:
         )
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _Row:
     line: int
     values: dict[str, Any]
     valid: bool = True
+    key: tuple = ()
 
 
 def import_csv(
@@ -61,13 +64,14 @@ def import_csv(
     """
     kind = KINDS[kind_name]
     try:
-        rows, errors = _parse(kind, data, filename, progress)
-        refs, ref_errors = _resolve(kind, [r for r in rows if r.valid], filename)
-        errors.extend(ref_errors)
-        if errors:
-            errors.sort(key=lambda e: e[0])
-            raise ImportRefused([message for _, message in errors])
-        summary = _upsert(kind, rows, refs, filename, user)
+        with collector_paused():
+            rows, errors = _parse(kind, data, filename, progress)
+            refs, ref_errors = _resolve(kind, [r for r in rows if r.valid], filename)
+            errors.extend(ref_errors)
+            if errors:
+                errors.sort(key=lambda e: e[0])
+                raise ImportRefused([message for _, message in errors])
+            summary = _upsert(kind, rows, refs, filename, user)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
         )
@@ -96,14 +100,17 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first physical line, values) for each non-blank record; the header is line 1."""
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """Return (first physical line, values) for each non-blank record; the header is line 1."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    found = []
+    append = found.append
     start = 1
     for values in reader:
-        if values and any(v.strip() for v in values):
-            yield start, values
+        if values and (values[0].strip() or "".join(values).strip()):
+            append((start, values))
         start = reader.line_num + 1
+    return found
 
 
 def _parse(
@@ -112,7 +119,7 @@ def _parse(
     """Return the rows and the (line, message) problems of the file's values."""
     text = _decode(data, filename)
     try:
-        records = list(_records(text))
+        records = _records(text)
     except csv.Error as error:
         raise ImportRefused([f"{filename}: file: is not valid CSV ({error})"]) from None
     if not records:
@@ -128,43 +135,94 @@ def _parse(
     if errors:
         raise ImportRefused(errors)
     position = {name: i for i, name in enumerate(header)}
+    plan = [(c.name, position.get(c.name), c.parse, c.required, c.default) for c in kind.columns]
 
+    fast = _parse_valid(kind, plan, records[1:], len(header), progress)
+    if fast is not None:
+        return fast, []
+    return _parse_rows(kind, plan, records[1:], len(header), filename, progress)
+
+
+def _parse_valid(
+    kind: Kind, plan: list[tuple], records: list[tuple[int, list[str]]], width: int,
+    progress: Callable[[int], None] | None,
+) -> list[_Row] | None:
+    """Parse a file with no problems a column at a time, which is several times quicker than
+    row by row; return None at the first problem, for _parse_rows to name them all."""
+    raws = [raw for _, raw in records]
+    if any(len(raw) != width for raw in raws):
+        return None
+    columns = []
+    for _name, index, parse, required, default in plan:
+        if index is None:
+            columns.append([default] * len(raws))
+            continue
+        cells = [raw[index].strip() for raw in raws]
+        if required and not all(cells):
+            return None
+        try:
+            columns.append([parse(c) if c else default for c in cells])
+        except ValueError:
+            return None
+        if progress:
+            progress(len(raws) // len(plan))
+    names = [name for name, *_ in plan]
+    key_index = [names.index(k) for k in kind.key]
+    rows, seen = [], set()
+    for (line, _), parsed in zip(records, zip(*columns), strict=True):
+        values = dict(zip(names, parsed))
+        key = tuple([parsed[i] for i in key_index])
+        if key in seen or kind.check(values):
+            return None
+        seen.add(key)
+        rows.append(_Row(line, values, True, key))
+    return rows
+
+
+def _parse_rows(
+    kind: Kind, plan: list[tuple], records: list[tuple[int, list[str]]], width: int,
+    filename: str, progress: Callable[[int], None] | None,
+) -> tuple[list[_Row], list[tuple[int, str]]]:
+    """Parse row by row, naming every problem as FILE:LINE: COLUMN: message."""
+    key_names = kind.key
     problems: list[tuple[int, str]] = []
     rows: list[_Row] = []
     seen: dict[tuple, int] = {}
-    for number, (line, raw) in enumerate(records[1:], start=1):
+    for number, (line, raw) in enumerate(records, start=1):
         if progress and number % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
-        if len(raw) > len(header):
+        if len(raw) > width:
             problems.append((line, f"{filename}:{line}: row: has {len(raw)} values but the header "
-                                   f"has {len(header)} columns"))
+                                   f"has {width} columns"))
             continue
         values: dict[str, Any] = {}
         row_errors = []
-        for column in kind.columns:
-            index = position.get(column.name)
-            cell = raw[index].strip() if index is not None and index < len(raw) else ""
+        width = len(raw)
+        for name, index, parse, required, default in plan:
+            cell = raw[index].strip() if index is not None and index < width else ""
             if not cell:
-                if column.required:
-                    row_errors.append((column.name, "is required"))
-                values[column.name] = column.default
+                if required:
+                    row_errors.append((name, "is required"))
+                values[name] = default
                 continue
             try:
-                values[column.name] = column.parse(cell)
+                values[name] = parse(cell)
             except ValueError as problem:
-                row_errors.append((column.name, str(problem)))
+                row_errors.append((name, str(problem)))
+        key: tuple = ()
         if not row_errors:
             row_errors = kind.check(values)
         if not row_errors:
-            key = tuple(values[k] for k in kind.key)
+            key = tuple([values[k] for k in key_names])
             if key in seen:
                 row_errors.append(
                     (kind.key[0], f"{'/'.join(map(str, key))} is already on line {seen[key]}")
                 )
             else:
                 seen[key] = line
-        problems.extend((line, f"{filename}:{line}: {col}: {msg}") for col, msg in row_errors)
-        rows.append(_Row(line, values, valid=not row_errors))
+        if row_errors:
+            problems.extend((line, f"{filename}:{line}: {col}: {msg}") for col, msg in row_errors)
+        rows.append(_Row(line, values, not row_errors, key))
     return rows, problems
 
 
@@ -255,14 +313,14 @@ def _existing(kind: Kind, rows: list[_Row], refs: _Refs) -> dict[tuple, tuple[in
 
 
 def _to_db(kind: Kind, values: dict[str, Any], refs: _Refs) -> dict[str, Any]:
-    out = {}
-    for name, value in values.items():
-        if name == "person_ref" and "person_ref" in kind.references:
-            out["person_id"] = refs.people[value][0] if value else None
-        elif name == "family_ref" and "family_ref" in kind.references:
-            out["family_id"] = refs.families[value] if value else None
-        else:
-            out[name] = value
+    """The row in table terms: references to other records become their ids."""
+    out = dict(values)
+    if "person_ref" in kind.references:
+        person = out.pop("person_ref")
+        out["person_id"] = refs.people[person][0] if person else None
+    if "family_ref" in kind.references:
+        family = out.pop("family_ref")
+        out["family_id"] = refs.families[family] if family else None
     return out
 
 
@@ -285,7 +343,7 @@ def _upsert(
     inserts, updates, history = [], [], []
     unchanged = 0
     for row in rows:
-        key = tuple(row.values[k] for k in kind.key)
+        key = row.key
         stored = existing.get(key)
         if stored is None:
             inserts.append(_to_db(kind, row.values, refs))
@@ -308,8 +366,7 @@ def _upsert(
                 "after": _plain({k: row.values[k] for k in sorted(changed)}),
             }
         )
-    for chunk in _chunks(inserts, 5000):
-        db.session.execute(insert(kind.model), chunk)
+    _insert_new(kind.model, inserts)
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
     if hasattr(kind.model, "version"):  # an import's change also makes an open edit form stale
@@ -319,6 +376,45 @@ def _upsert(
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
     return ImportSummary(kind.name, len(inserts), len(updates), unchanged)
+
+
+def _insert_new(model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert new rows straight through the driver, in the import's transaction: COPY on
+    PostgreSQL, one prepared executemany on SQLite. The ORM's bulk insert spends more time
+    building parameters than the database spends storing them."""
+    if not rows:
+        return
+    table = model.__table__
+    names = list(rows[0])
+    # Columns the file does not fill that have a plain Python default (server defaults
+    # such as a record's version need nothing from us).
+    for column in table.columns:
+        default = column.default
+        if column.name not in names and default is not None and default.is_scalar:
+            names.append(column.name)
+            for row in rows:
+                row[column.name] = default.arg
+    connection = db.session.connection()
+    cursor = connection.connection.dbapi_connection.cursor()
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+        else:  # SQLite: dates as SQLAlchemy stores them, ISO text
+            dates = {n for n in names if isinstance(table.columns[n].type, Date)}
+            for row in rows:
+                for n in dates:
+                    if row[n] is not None:
+                        row[n] = row[n].isoformat()
+            sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"
+            getter = operator.itemgetter(*names)
+            cursor.executemany(sql, map(getter, rows))
+    except connection.dialect.dbapi.IntegrityError as error:
+        raise IntegrityError(f"insert into {table.name}", None, error) from None
+    finally:
+        cursor.close()
 
 
 def kinds() -> Iterable[str]:

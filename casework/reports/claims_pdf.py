@@ -10,7 +10,6 @@ import io
 from collections import defaultdict
 
 from flask import current_app, render_template
-from pypdf import PdfWriter
 from sqlalchemy import select
 
 from .. import models as m
@@ -59,6 +58,8 @@ def batch_pdf(batch: m.ClaimBatch) -> bytes:
     for i in range(0, len(families), FAMILIES_PER_CHUNK):
         chunk = families[i : i + FAMILIES_PER_CHUNK]
         tasks.append((batch.id, [c.id for claims in chunk for c in claims], 2 + i, total_pages))
+    from pypdf import PdfWriter  # loaded on first use
+
     writer = PdfWriter()
     writer.append(io.BytesIO(summary))
     for (_, _, first_page, _), part in zip(tasks, map_in_workers(_render_chunk, tasks, min_tasks=2),

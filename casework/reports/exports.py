@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from .. import models as m
 
 HEADER = ["claim_id", "family_ref", "family_name", "result", "amount", "claim_date",
@@ -26,6 +23,9 @@ def batch_rows(batch: m.ClaimBatch) -> list[list]:
 
 
 def batch_xlsx(batch: m.ClaimBatch) -> bytes:
+    from openpyxl import Workbook  # loaded on first use: slow to import
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = f"Batch {batch.id}"
