@@ -1,4 +1,4 @@
-"""Benchmark: import throughput (rows/s) of the six CSV kinds through `casework import`.
+"""Benchmark: import throughput (rows/s) of the CSV kinds through `casework import`.
 
     .venv/bin/python bench/import_bench.py --families 20000
     .venv/bin/python bench/import_bench.py --families 20000 --postgres   # a throwaway cluster
@@ -50,6 +50,10 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": url}
     try:
         subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
+        started = time.perf_counter()
+        subprocess.run([str(CASEWORK), "--help"], env=env, check=True, capture_output=True)
+        print(f"start-up of one casework command: {time.perf_counter() - started:.1f} s "
+              "(included in each figure below)")
         total_rows, total_seconds = 0, 0.0
         for kind, path, rows in files:
             started = time.perf_counter()

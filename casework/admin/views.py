@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .. import models as m
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
@@ -105,7 +105,6 @@ def audit():
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()
     record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
-    db.session.commit()
-    return render_template("admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
+    return committed(render_template("admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
                            who=who, action=action, ref=ref, since=since, until=until,
-                           since_error=since_error, until_error=until_error, actions=actions)
+                           since_error=since_error, until_error=until_error, actions=actions))

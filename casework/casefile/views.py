@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from .. import models as m
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import get_family_or_404
@@ -85,10 +85,10 @@ def timeline(family_ref: str):
     events = service.timeline(family)
     items = service.contacts(family)
     record_event("view", "timeline", family.family_ref)
-    db.session.commit()
-    return render_template("casefile/timeline.html", family=family, events=events, contacts=items,
-                           can_write=service.can_write(current_user, family),
-                           can_edit=lambda c: service.can_edit_contact(current_user, c))
+    return committed(render_template(
+        "casefile/timeline.html", family=family, events=events, contacts=items,
+        can_write=service.can_write(current_user, family),
+        can_edit=lambda c: service.can_edit_contact(current_user, c)))
 
 
 @bp.route("/families/<family_ref>/plan", methods=["GET", "POST"])
@@ -129,13 +129,12 @@ def plan(family_ref: str):
             abort(403)
     else:
         record_event("view", "plan", family.family_ref)
-        db.session.commit()
-    return render_template(
+    return committed(render_template(
         "casefile/plan.html", family=family, record=record, lead_form=lead_form,
         goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
         referrals=service.referrals(family), writable=writable,
         goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
-    )
+    ))
 
 
 def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):
@@ -183,8 +182,8 @@ def high_contact():
     start, start_error = picked_date(request.args, "from", end - dt.timedelta(days=90))
     rows = service.high_contact(current_user, start, end)
     record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
-    db.session.commit()
-    return render_template("casefile/high_contact.html", rows=rows, start=start, end=end,
-                           start_error=start_error, end_error=end_error)
+    return committed(render_template(
+        "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
+        end_error=end_error))
 
 

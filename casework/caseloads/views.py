@@ -9,11 +9,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import models as m
-from ..audit import record_event
-from ..evaluation.service import evaluate_families
+from ..audit import committed, record_event
+from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..families.scope import visible_families
 from ..permissions import requires
+from ..rules import identification
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -53,11 +54,10 @@ def my_families():
     ).all()
     ids = [f.id for f, _ in rows]
     record_event("view_list", "my_families", None)
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
         actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
-    )
+    ))
 
 
 @bp.route("/team")
@@ -82,30 +82,38 @@ def team():
             stale.append((family, allocation, seen, days))
     stale.sort(key=lambda row: -row[3])
     record_event("view_list", "team", None)
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "caseloads/team.html", loads=loads, stale=stale, unallocated=_eligible_unallocated(today),
         workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
-    )
+    ))
 
 
-def _eligible_unallocated(today: dt.date, limit: int = 50) -> list:
-    """Identified families with no worker whose identification makes them eligible."""
+def _eligible_unallocated(today: dt.date, limit: int = 25, chunk: int = 50) -> list:
+    """The first `limit` identified families (by reference) with no worker whose
+    identification makes them eligible. Families are evaluated a chunk at a time, in
+    reference order, until enough are found: a national register has tens of thousands
+    waiting, and the page needs only the first few."""
     allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
     closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
-    query = select(m.Family).where(
+    waiting = select(m.Family.id, m.Family.family_ref).where(
         m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
         m.Family.id.not_in(closed),
-    )
-    found = []
-    for item in evaluate_families(today, query):
-        if item.evaluation.identification.eligible:
-            found.append(item)
-            if len(found) >= limit:
-                break
-    families = {f.id: f for f in db.session.scalars(
-        select(m.Family).where(m.Family.id.in_([i.family_id for i in found])))}
-    return [(families[i.family_id], i) for i in found]
+    ).order_by(m.Family.family_ref).limit(chunk)
+    rules = current_ruleset()
+    found: list[int] = []
+    after = None
+    while len(found) < limit:
+        rows = db.session.execute(
+            waiting if after is None else waiting.where(m.Family.family_ref > after)).all()
+        if not rows:
+            break
+        after = rows[-1].family_ref
+        evidence = load_families([row.id for row in rows])
+        found.extend(row.id for row in rows
+                     if identification(evidence[row.id], today, rules).eligible)
+    found = found[:limit]
+    families = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(found)))}
+    return [families[fid] for fid in found]
 
 
 def _allocatable(family_ref: str) -> m.Family:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..extensions import db
 from ..permissions import can, requires
 from ..reports.claims_pdf import batch_pdf
@@ -51,10 +51,9 @@ def _index(build_form, batch_form, error):
     rows = service.list_claims(state if state in m.CLAIM_STATES else None)
     batches = db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())).all()
     record_event("view_list", "claims", None, detail=f"state={state}")
-    db.session.commit()
-    return render_template("claims/index.html", rows=rows, state=state, batches=batches,
+    return committed(render_template("claims/index.html", rows=rows, state=state, batches=batches,
                            build_form=build_form, batch_form=batch_form, error=error,
-                           states=m.CLAIM_STATES)
+                           states=m.CLAIM_STATES))
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -83,9 +82,8 @@ def show(claim_id: int):
         claim = db.session.get(m.Claim, claim_id)
     today, differences, status_now = service.compare_with_today(claim)
     record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
-    db.session.commit()
-    return render_template("claims/show.html", claim=claim, today=today, differences=differences,
-                           status_now=status_now, form=form, error=error)
+    return committed(render_template("claims/show.html", claim=claim, today=today, differences=differences,
+                           status_now=status_now, form=form, error=error))
 
 
 @bp.route("/batches/<int:batch_id>")
@@ -93,8 +91,7 @@ def show(claim_id: int):
 def batch(batch_id: int):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     record_event("view", "claim_batch", str(batch.id))
-    db.session.commit()
-    return render_template("claims/batch.html", batch=batch, summary=service.batch_summary(batch))
+    return committed(render_template("claims/batch.html", batch=batch, summary=service.batch_summary(batch)))
 
 
 @bp.route("/batches/<int:batch_id>.<fmt>")
@@ -126,5 +123,4 @@ def batch_file(batch_id: int, fmt: str):
 def money():
     figures = service.money()
     record_event("view", "money", None)
-    db.session.commit()
-    return render_template("claims/money.html", figures=figures)
+    return committed(render_template("claims/money.html", figures=figures))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -73,9 +74,13 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
-def _rows(statement) -> list[tuple]:
+def _rows(statement, raw: bool = True) -> list[tuple]:
     """Run a Core SELECT straight on the driver's cursor: for hundreds of thousands of rows
-    SQLAlchemy's result processing costs more than the query (values come back raw)."""
+    SQLAlchemy's result processing costs more than the query (values come back raw). For a
+    few families (`raw` false: one family's page) SQLAlchemy's cached compilation is the
+    cheaper part, so it runs as usual."""
+    if not raw:
+        return [tuple(row) for row in db.session.execute(statement)]
     connection = db.session.connection()
     compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
@@ -93,18 +98,19 @@ def _rows(statement) -> list[tuple]:
 
 def load_families(ids: list[int]) -> dict[int, FamilyData]:
     """Load the evidence of these families (at most BATCH) in seven queries."""
+    rows = functools.partial(_rows, raw=len(ids) > 20)
     people: dict[int, list[PersonData]] = defaultdict(list)
     terms: dict[int, list[TermData]] = defaultdict(list)
     asb: dict[int, list[AsbData]] = defaultdict(list)
     offences: dict[int, list[OffenceData]] = defaultdict(list)
     work: dict[int, list[WorkData]] = defaultdict(list)
     P = m.Person
-    for fid, ref, dob in _rows(
+    for fid, ref, dob in rows(
         select(P.family_id, P.person_ref, P.date_of_birth).where(P.family_id.in_(ids))
     ):
         people[fid].append(PersonData(ref, _date(dob)))
     T = m.SchoolTerm
-    for row in _rows(
+    for row in rows(
         select(P.family_id, P.person_ref, T.academic_year, T.term, T.sessions_possible,
                T.sessions_unauthorised, T.fixed_exclusions, T.permanent_exclusion,
                T.alternative_provision, T.on_roll)
@@ -114,24 +120,24 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
         terms[fid].append(TermData(pref, parse_academic_year(year), term, possible, unauth,
                                    fixed, bool(permanent), bool(provision), bool(on_roll)))
     A = m.AsbRecord
-    for fid, ref, date, kind, pref in _rows(
+    for fid, ref, date, kind, pref in rows(
         select(P.family_id, A.asb_ref, A.date, A.kind, P.person_ref)
         .join(P, A.person_id == P.id).where(P.family_id.in_(ids))
     ):
         asb[fid].append(AsbData(ref, _date(date), kind, pref))
-    for fid, ref, date, kind in _rows(
+    for fid, ref, date, kind in rows(
         select(A.family_id, A.asb_ref, A.date, A.kind)
         .where(A.person_id.is_(None), A.family_id.in_(ids))
     ):
         asb[fid].append(AsbData(ref, _date(date), kind, None))
     Off = m.Offence
-    for fid, ref, pref, date, proven in _rows(
+    for fid, ref, pref, date, proven in rows(
         select(P.family_id, Off.offence_ref, P.person_ref, Off.offence_date, Off.proven)
         .join(P, Off.person_id == P.id).where(P.family_id.in_(ids))
     ):
         offences[fid].append(OffenceData(ref, pref, _date(date), bool(proven)))
     W = m.WorkSpell
-    for fid, ref, pref, kind, start, end, benefit in _rows(
+    for fid, ref, pref, kind, start, end, benefit in rows(
         select(P.family_id, W.work_ref, P.person_ref, W.kind, W.start_date, W.end_date,
                W.benefit)
         .join(P, W.person_id == P.id).where(P.family_id.in_(ids))
@@ -139,7 +145,7 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
         work[fid].append(WorkData(ref, pref, kind, _date(start), _date(end), benefit))
     F = m.Family
     out = {}
-    for fid, ref, identified, attached, discretion in _rows(
+    for fid, ref, identified, attached, discretion in rows(
         select(F.id, F.family_ref, F.identified_on, F.attached_on, F.local_discretion)
         .where(F.id.in_(ids))
     ):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
@@ -67,13 +67,12 @@ def results():
             s = item.evaluation.status(r)
             counts[r][s] = counts[r].get(s, 0) + 1
     record_event("view_list", "results", None, detail=f"as_of={as_of} ward={ward}")
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "evaluation/results.html", page=page, nearly=nearly, counts=counts, as_of=as_of,
         date_error=date_error, ward=ward, result=result, status=status,
         wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
         claimable_total=sum(c.amount for item in rows for c in item.claimable),
-    )
+    ))
 
 
 @bp.route("/results.csv")
@@ -109,10 +108,9 @@ def screening():
         else:
             not_attached.append(item)
     record_event("view_list", "screening", None, detail=f"as_of={as_of}")
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "evaluation/screening.html", as_of=as_of, date_error=date_error, ward=ward,
         wards=wards(current_user), not_identified=not_identified, not_attached=not_attached,
         families={f.id: f for f in db.session.scalars(select(m.Family).where(
             m.Family.id.in_([i.family_id for i in not_identified + not_attached])))},
-    )
+    ))

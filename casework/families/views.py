@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
@@ -48,14 +48,13 @@ def index():
     page = request.args.get("page", 1, type=int) or 1
     result = service.search_families(current_user, q, ward, page)
     record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "families/index.html",
         result=result,
         q=q,
         ward=ward,
         wards=service.wards(current_user),
-    )
+    ))
 
 
 @bp.route("/families/<family_ref>")
@@ -67,8 +66,7 @@ def show(family_ref: str):
     as_of, date_error = picked_date(request.args, "as_of", today)
     evaluated = evaluate_family(family, as_of)
     record_event("view", "family", family.family_ref)
-    db.session.commit()
-    return render_template(
+    return committed(render_template(
         "families/show.html",
         family=family,
         records=records,
@@ -86,7 +84,7 @@ def show(family_ref: str):
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
-    )
+    ))
 
 
 # Editing, who viewed, subject access ---------------------------------------------------------

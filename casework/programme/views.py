@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.service import Page
@@ -84,10 +84,9 @@ def dashboard():
     as_of, date_error = _as_of()
     f = service.figures(current_user, as_of)
     record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
-    db.session.commit()
-    return render_template("programme/dashboard.html", f=f, charts=dashboard_charts(f),
+    return committed(render_template("programme/dashboard.html", f=f, charts=dashboard_charts(f),
                            date_error=date_error, funnel=service.FUNNEL,
-                           quarters=service.quarters(dt.date.today()))
+                           quarters=service.quarters(dt.date.today())))
 
 
 @bp.route("/programme/costs")
@@ -101,9 +100,8 @@ def costs():
     record_event("view", "cost_analysis", None,
                  detail=f"as of {as_of.isoformat()}, page {page}: "
                         + ", ".join(e.family_ref for e, _ in shown.items)[:400])
-    db.session.commit()
-    return render_template("programme/costs.html", f=f, page=shown, date_error=date_error,
-                           chart=dashboard_charts(f)["costs"], cost_items=COST_ITEMS)
+    return committed(render_template("programme/costs.html", f=f, page=shown, date_error=date_error,
+                           chart=dashboard_charts(f)["costs"], cost_items=COST_ITEMS))
 
 
 @bp.route("/programme/costs.csv")

@@ -5,7 +5,7 @@ batch evaluation all share one implementation that is fast to test.
 """
 
 from .claims import Claimable, PriorClaim, build_order, claimable
-from .engine import STATUSES, evaluate
+from .engine import STATUSES, evaluate, identification
 from .evidence import (
     AsbData,
     Evaluation,
@@ -38,5 +38,6 @@ __all__ = [
     "build_order",
     "claimable",
     "evaluate",
+    "identification",
     "get_ruleset",
 ]

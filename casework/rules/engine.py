@@ -45,6 +45,11 @@ def evaluate(family: FamilyData, as_of: dt.date, rules: Ruleset) -> Evaluation:
     return Evaluation(family.ref, as_of, identification, start, results)
 
 
+def identification(family: FamilyData, as_of: dt.date, rules: Ruleset) -> Identification:
+    """Only the identification criteria: for lists of families waiting for a worker."""
+    return identify(_Facts(family, rules), as_of)
+
+
 class _Facts:
     """A family's evidence, indexed once for the rules."""
 

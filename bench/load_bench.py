@@ -1,0 +1,258 @@
+"""Benchmark: the family page, the families list and the team lead's view under load.
+
+    .venv/bin/python bench/load_bench.py --families 120000
+    .venv/bin/python bench/load_bench.py --families 120000 --database-url postgresql+psycopg://...
+
+Starts a throwaway PostgreSQL 15 cluster (as the tests do) unless a database is given, loads
+the demo families into it, gives the demo team lead's team ten FIP workers with eight
+families each, then serves the app with gunicorn (production settings, several workers) and
+drives it from a second process on loopback: for each page, USERS virtual users, each
+signed in once, request it over and over for SECONDS after a warm-up, either with a think
+time of 0.5 to 1.5 s between requests (people reading pages) or none at all (saturation).
+Prints p50/p95/p99 latency and requests a second, and a Markdown table for bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = ROOT / ".venv" / "bin"
+PASSWORD = "demo-casework-2026"
+MANAGER = "manager@demo.casework.test"
+LEAD = "teamlead@demo.casework.test"
+PAGES = {  # scenario -> (who signs in, what the page is)
+    "family": (MANAGER, "the family page of a random family"),
+    "list": (MANAGER, "the families list at a random page"),
+    "team": (LEAD, "the team lead's view of their team"),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# The driver: runs in its own process ---------------------------------------------------------
+
+
+def _sign_in(base: str, email: str) -> str:
+    """Sign in through the real form; return the session cookie to send by hand (production
+    cookies are Secure, which a client on plain-HTTP loopback would otherwise withhold)."""
+    import requests
+
+    page = requests.get(f"{base}/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    done = requests.post(f"{base}/login", data={"email": email, "password": PASSWORD,
+                                                "csrf_token": token}, allow_redirects=False,
+                         headers={"Cookie": f"session={page.cookies['session']}"})
+    if done.status_code != 302:
+        raise SystemExit(f"could not sign in as {email}: {done.status_code}")
+    return done.cookies["session"]
+
+
+def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
+          refs: list[str], pages: int) -> dict:
+    import requests
+
+    cookie = _sign_in(base, PAGES[scenario][0])
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    warm_until = time.monotonic() + 3
+    stop_at = warm_until + seconds
+
+    def url() -> str:
+        if scenario == "family":
+            return f"{base}/families/{random.choice(refs)}"
+        if scenario == "list":
+            return f"{base}/families?page={random.randint(1, pages)}"
+        return f"{base}/team"
+
+    def user() -> None:
+        nonlocal errors
+        with requests.Session() as http:
+            http.headers["Cookie"] = f"session={cookie}"
+            while (now := time.monotonic()) < stop_at:
+                started = time.perf_counter()
+                response = http.get(url(), allow_redirects=False)
+                took = time.perf_counter() - started
+                if now >= warm_until:
+                    with lock:
+                        latencies.append(took)
+                        errors += response.status_code != 200
+                if think:
+                    time.sleep(random.uniform(0.5, 1.5))
+
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "scenario": scenario, "users": users, "think": think, "requests": len(latencies),
+        "errors": errors, "per_second": len(latencies) / seconds,
+        "p50": _percentile(latencies, 0.50) * 1000, "p95": _percentile(latencies, 0.95) * 1000,
+        "p99": _percentile(latencies, 0.99) * 1000,
+        "mean": statistics.fmean(latencies) * 1000,
+    }
+
+
+# The set-up and the server -------------------------------------------------------------------
+
+
+def _prepare(env: dict, families: int) -> tuple[list[str], int]:
+    """Load the demo, give the lead's team ten workers with eight families each; return a
+    sample of family refs and the number of pages of the families list."""
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "casework"), "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([str(BIN / "casework"), "demo", "--families", str(families), "--if-empty"],
+                   env=env, check=True, capture_output=True)
+    print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
+    os.environ.update(env)
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from casework import create_app
+    from casework import models as m
+    from casework.auth.service import create_user, find_user
+    from casework.caseloads.service import allocate
+    from casework.extensions import db
+    from casework.families.service import search_families
+
+    app = create_app()
+    with app.app_context():
+        lead = find_user(LEAD)
+        workers = list(db.session.scalars(select(m.User).where(
+            m.User.role == "worker", m.User.team_id == lead.team_id)))
+        for n in range(len(workers), 10):
+            workers.append(create_user(f"bench-worker{n}@demo.casework.test",
+                                       f"Bench Worker {n}", "worker", PASSWORD,
+                                       team=lead.team.name))
+        db.session.commit()
+        taken = select(m.Allocation.family_id)
+        for worker in workers:
+            have = db.session.scalar(select(func.count(m.Allocation.id)).where(
+                m.Allocation.worker_id == worker.id, m.Allocation.end_on.is_(None)))
+            for family in db.session.scalars(
+                select(m.Family).where(m.Family.attached_on.is_not(None),
+                                       m.Family.id.not_in(taken))
+                .order_by(m.Family.attached_on.desc()).limit(max(0, 8 - have))
+            ):
+                allocate(family, worker, family.attached_on, lead)
+                db.session.add(m.Contact(
+                    family_id=family.id, author_id=worker.id, kind="home_visit",
+                    contact_at=dt.datetime.combine(family.attached_on, dt.time(10)),
+                    duration_minutes=60, notes="Bench contact", status="final"))
+            db.session.commit()
+        total = db.session.scalar(select(func.count(m.Family.id)))
+        refs = list(db.session.scalars(select(m.Family.family_ref).order_by(func.random())
+                                       .limit(5000)))
+        db.session.remove()
+        db.engine.dispose()
+    per_page = inspect.signature(search_families).parameters["per_page"].default
+    return refs, -(-total // per_page)
+
+
+def _serve(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "casework:create_app()"],
+        env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return server, base
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--families", type=int, default=120000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: JSON task for the driver
+    opts = parser.parse_args()
+    if opts.drive:
+        task = json.loads(Path(opts.drive).read_text())
+        print(json.dumps(drive(**task)))
+        return
+
+    cluster = None
+    url = opts.database_url
+    if url is None:
+        from tests.pg import Cluster
+
+        cluster = Cluster()
+        url = cluster.start()
+    env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "production",
+           "CASEWORK_SECRET_KEY": secrets.token_hex(32)}
+    server = None
+    try:
+        refs, pages = _prepare(env, opts.families)
+        server, base = _serve(env, opts.workers)
+        rows = []
+        for scenario in PAGES:
+            for think in (True, False):
+                task = ROOT / "bench" / "results" / "load-task.json"
+                task.parent.mkdir(parents=True, exist_ok=True)
+                task.write_text(json.dumps({
+                    "base": base, "scenario": scenario, "users": opts.users,
+                    "seconds": opts.seconds, "think": think, "refs": refs, "pages": pages}))
+                out = subprocess.run([sys.executable, __file__, "--drive", str(task)],
+                                     capture_output=True, text=True)
+                if out.returncode:
+                    raise SystemExit(f"the load driver failed:\n{out.stderr}")
+                result = json.loads(out.stdout)
+                rows.append(result)
+                print(f"{scenario:<7} {'think 0.5-1.5 s' if think else 'no think time':<16}"
+                      f" {result['requests']:>6} requests {result['per_second']:6.1f}/s"
+                      f"  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms"
+                      f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}", flush=True)
+        print("\n| page | users | think time | requests/s | p50 | p95 | p99 | errors |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {PAGES[r['scenario']][1]} | {r['users']} | "
+                  f"{'0.5-1.5 s' if r['think'] else 'none'} | {r['per_second']:.1f} | "
+                  f"{r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['errors']} |")
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        if cluster:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
