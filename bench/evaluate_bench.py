@@ -1,6 +1,7 @@
 """Benchmark: evaluate N demo families with `casework evaluate`; print families/s and peak memory.
 
     .venv/bin/python bench/evaluate_bench.py --families 20000
+    .venv/bin/python bench/evaluate_bench.py --families 120000 --postgres   # a throwaway cluster
     .venv/bin/python bench/evaluate_bench.py --families 120000 --database postgresql+psycopg://...
 
 The database is built once per size (a SQLite file under bench/results/ by default) with
@@ -45,11 +46,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--families", type=int, default=20000)
     parser.add_argument("--database", default=None)
+    parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--as-of", default=None)
     opts = parser.parse_args()
 
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
+    cluster = None
+    if opts.postgres:
+        sys.path.insert(0, str(ROOT))
+        from tests.pg import Cluster
+
+        cluster = Cluster()
+        opts.database = cluster.start()
+    try:
+        measure(opts, results)
+    finally:
+        if cluster:
+            cluster.stop()
+
+
+def measure(opts, results: Path) -> None:
     url = opts.database or f"sqlite:///{results}/demo-{opts.families}.db"
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
     run(["db", "upgrade"], env, capture_output=True)

@@ -3,6 +3,10 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
 
 from .factories import create_family, create_person
 
@@ -83,3 +87,28 @@ def test_the_tests_run_on_the_database_backend_requested(app):
 
     expected = {"sqlite": "sqlite", "postgresql": "postgresql"}[os.environ.get("CASEWORK_TEST_DB", "sqlite")]
     assert db.engine.dialect.name == expected
+
+
+def test_the_family_page_evaluates_the_records_it_shows_as_batch_evaluation_reads_them(app, examples):
+    """The family page builds the rules' evidence from the records it has just read; it must
+    be the evidence load_families reads for the same family, record for record."""
+    import dataclasses
+
+    from casework.evaluation.service import load_families
+    from casework.families.service import family_data, family_records
+
+    examples()
+    extra = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    db.session.add(m.AsbRecord(asb_ref="FAM-ONLY", family_id=extra.id, date=dt.date(2013, 1, 2),
+                               kind="incident"))
+    db.session.commit()
+    families = db.session.scalars(select(m.Family)).all()
+    loaded = load_families([f.id for f in families])
+    for family in families:
+        shown, batch = family_data(family_records(family)), loaded[family.id]
+        for field in dataclasses.fields(batch):
+            a, b = getattr(shown, field.name), getattr(batch, field.name)
+            if isinstance(a, tuple):
+                a, b = sorted(a, key=repr), sorted(b, key=repr)
+            assert a == b, (family.family_ref, field.name)
+    assert any(a.ref == "FAM-ONLY" and a.person_ref is None for a in loaded[extra.id].asb)

@@ -46,12 +46,22 @@ class Caseload:
         return self.active >= self.max_active or self.rolling >= self.max_rolling
 
 
-def _active_count(worker_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(m.Allocation.id)).where(
-            m.Allocation.worker_id == worker_id, m.Allocation.end_on.is_(None)
-        )
-    ) or 0
+def caseloads(workers: list[m.User], on: dt.date | None = None) -> list[Caseload]:
+    """Each worker's caseload on `on`, in two queries whatever the number of workers."""
+    rules = current_ruleset()
+    on = on or dt.date.today()
+    ids = [w.id for w in workers]
+    A = m.Allocation
+    active = dict(db.session.execute(
+        select(A.worker_id, func.count(A.id)).where(A.worker_id.in_(ids), A.end_on.is_(None))
+        .group_by(A.worker_id)).all())
+    rolling = dict(db.session.execute(
+        select(A.worker_id, func.count(func.distinct(A.family_id))).where(
+            A.worker_id.in_(ids), A.start_on > months_before(on, rules.caseload_rolling_months),
+            A.start_on <= on)
+        .group_by(A.worker_id)).all())
+    return [Caseload(w, active.get(w.id, 0), rolling.get(w.id, 0), rules.caseload_max_active,
+                     rules.caseload_max_rolling, rules.caseload_spare_below) for w in workers]
 
 
 def _rolling_families(worker_id: int, on: dt.date) -> set[int]:
@@ -70,12 +80,7 @@ def _rolling_families(worker_id: int, on: dt.date) -> set[int]:
 
 
 def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
-    rules = current_ruleset()
-    on = on or dt.date.today()
-    return Caseload(
-        worker, _active_count(worker.id), len(_rolling_families(worker.id, on)),
-        rules.caseload_max_active, rules.caseload_max_rolling, rules.caseload_spare_below,
-    )
+    return caseloads([worker], on)[0]
 
 
 def open_allocation(family: m.Family) -> m.Allocation | None:
@@ -118,7 +123,7 @@ def allocate(
             f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
             "dated before that"
         )
-    active = _active_count(worker_id)
+    active = caseloads([worker], on)[0].active
     rolling = _rolling_families(worker_id, on)
     problems = []
     if active + 1 > rules.caseload_max_active:

@@ -65,7 +65,7 @@ def my_families():
 def team():
     today = dt.date.today()
     workers = service.team_workers(current_user)
-    loads = [service.caseload(w, today) for w in workers]
+    loads = service.caseloads(workers, today)
     team_families = db.session.execute(
         visible_families(current_user).add_columns(m.Allocation)
         .join(m.Allocation, m.Allocation.family_id == m.Family.id)
@@ -88,7 +88,7 @@ def team():
     ))
 
 
-def _eligible_unallocated(today: dt.date, limit: int = 25, chunk: int = 50) -> list:
+def _eligible_unallocated(today: dt.date, limit: int = 10, chunk: int = 50) -> list:
     """The first `limit` identified families (by reference) with no worker whose
     identification makes them eligible. Families are evaluated a chunk at a time, in
     reference order, until enough are found: a national register has tens of thousands
@@ -135,7 +135,7 @@ def _allocatable(family_ref: str) -> m.Family:
 def allocate(family_ref: str):
     family = _allocatable(family_ref)
     workers = service.team_workers(current_user)
-    loads = {w.id: service.caseload(w) for w in workers}
+    loads = {load.worker.id: load for load in service.caseloads(workers)}
     form = AllocateForm()
     form.worker.choices = [(0, "Select a worker")] + [
         (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")

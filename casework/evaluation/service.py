@@ -98,7 +98,7 @@ def _rows(statement, raw: bool = True) -> list[tuple]:
 
 def load_families(ids: list[int]) -> dict[int, FamilyData]:
     """Load the evidence of these families (at most BATCH) in seven queries."""
-    rows = functools.partial(_rows, raw=len(ids) > 20)
+    rows = functools.partial(_rows, raw=len(ids) > 200)
     people: dict[int, list[PersonData]] = defaultdict(list)
     terms: dict[int, list[TermData]] = defaultdict(list)
     asb: dict[int, list[AsbData]] = defaultdict(list)
@@ -190,14 +190,23 @@ def evaluate_batch(
         data = load_families(ids)
         claims = prior_claims(ids)
     for fid in ids:
-        evaluation = evaluate(data[fid], as_of, rules)
-        yield FamilyEvaluation(
-            fid, evaluation, claimable(evaluation, claims.get(fid, []), rules), data[fid]
-        )
+        yield _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
 
 
-def evaluate_family(family: m.Family, as_of: dt.date) -> FamilyEvaluation:
-    return next(evaluate_families(as_of, select(m.Family).where(m.Family.id == family.id)))
+def _evaluated(fid: int, data: FamilyData, claims: list[PriorClaim], as_of: dt.date,
+               rules: Ruleset) -> FamilyEvaluation:
+    evaluation = evaluate(data, as_of, rules)
+    return FamilyEvaluation(fid, evaluation, claimable(evaluation, claims, rules), data)
+
+
+def evaluate_family(family: m.Family, as_of: dt.date,
+                    data: FamilyData | None = None) -> FamilyEvaluation:
+    """Evaluate one family; `data`, if given, is its evidence already read (the family page
+    has just loaded every record to show them)."""
+    if data is None:
+        return next(evaluate_families(as_of, select(m.Family).where(m.Family.id == family.id)))
+    rules = current_ruleset()
+    return _evaluated(family.id, data, prior_claims([family.id]).get(family.id, []), as_of, rules)
 
 
 def to_json(item: FamilyEvaluation) -> dict:

@@ -9,7 +9,9 @@ from sqlalchemy import func, or_, select
 
 from .. import models as m
 from ..extensions import db
-from .scope import visible_families
+from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
+from ..rules.dates import parse_academic_year
+from .scope import SEES_ALL, visible_families
 
 
 @dataclasses.dataclass
@@ -51,19 +53,28 @@ def search_families(
         query = query.where(m.Family.ward == ward)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, page)
+    # The page's ids first, from the (family_ref, id) index alone, then their rows: a deep
+    # page skips index entries rather than whole rows.
+    ids = query.with_only_columns(m.Family.id).order_by(m.Family.family_ref)
+    chosen = list(db.session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     items = db.session.scalars(
-        query.order_by(m.Family.family_ref).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+        select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()
     return Page(list(items), page, per_page, total or 0)
 
 
 def wards(user: m.User) -> list[str]:
-    sub = visible_families(user).subquery()
-    return [
-        w
-        for w in db.session.scalars(select(sub.c.ward).distinct().order_by(sub.c.ward))
-        if w
-    ]
+    """The wards of the families the user may see, in order."""
+    if user.role not in SEES_ALL:
+        sub = visible_families(user).subquery()
+        return [w for w in db.session.scalars(select(sub.c.ward).distinct().order_by(sub.c.ward))
+                if w]
+    # Every family: step through the ward index one ward at a time (a couple of dozen
+    # lookups) instead of reading all the families to find the distinct wards.
+    found: list[str] = []
+    while (ward := db.session.scalar(select(func.min(m.Family.ward)).where(
+            m.Family.ward > found[-1] if found else m.Family.ward.is_not(None)))) is not None:
+        found.append(ward)
+    return [w for w in found if w]
 
 
 @dataclasses.dataclass
@@ -133,6 +144,27 @@ def family_records(family: m.Family) -> FamilyRecords:
                 .limit(50)
             )
         ),
+    )
+
+
+def family_data(records: FamilyRecords) -> FamilyData:
+    """The rules' view of the records just read for the family page, so the page evaluates
+    them without reading them again. Must read as evaluation.service.load_families does
+    (a test compares the two)."""
+    family = records.family
+    refs = {p.id: p.person_ref for p in records.people}
+    return FamilyData(
+        family.family_ref, family.identified_on, family.attached_on, bool(family.local_discretion),
+        tuple(PersonData(p.person_ref, p.date_of_birth) for p in records.people),
+        tuple(TermData(refs[t.person_id], parse_academic_year(t.academic_year), t.term,
+                       t.sessions_possible, t.sessions_unauthorised, t.fixed_exclusions,
+                       bool(t.permanent_exclusion), bool(t.alternative_provision),
+                       bool(t.on_roll)) for t in records.terms),
+        tuple(AsbData(a.asb_ref, a.date, a.kind, refs.get(a.person_id)) for a in records.asb),
+        tuple(OffenceData(o.offence_ref, refs[o.person_id], o.offence_date, bool(o.proven))
+              for o in records.offences),
+        tuple(WorkData(w.work_ref, refs[w.person_id], w.kind, w.start_date, w.end_date, w.benefit)
+              for w in records.work),
     )
 
 

@@ -64,7 +64,7 @@ def show(family_ref: str):
     records = service.family_records(family)
     today = dt.date.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
-    evaluated = evaluate_family(family, as_of)
+    evaluated = evaluate_family(family, as_of, service.family_data(records))
     record_event("view", "family", family.family_ref)
     return committed(render_template(
         "families/show.html",
