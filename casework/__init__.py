@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, g, render_template
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import PROJECT_ROOT, config_for
+from .config import PROJECT_ROOT, ConfigurationError, config_for
 
 
 def create_app(env: str | None = None, **overrides) -> Flask:
@@ -26,7 +26,9 @@ def create_app(env: str | None = None, **overrides) -> Flask:
     app.config.from_pyfile("casework.cfg", silent=True)
     app.config.update(overrides)
     if config.__name__ == "ProductionConfig" and not app.config.get("SECRET_KEY"):
-        raise RuntimeError("CASEWORK_SECRET_KEY must be set to run casework in production")
+        raise ConfigurationError(
+            "CASEWORK_SECRET_KEY must be set to run casework in production: a long random "
+            "string, kept secret and the same on every app server")
     Path(app.instance_path).mkdir(exist_ok=True)
 
     app.jinja_loader = ChoiceLoader(

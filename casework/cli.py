@@ -14,6 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from .config import ConfigurationError
 from .extensions import db
 from .imports.kinds import KINDS
 
@@ -44,6 +45,9 @@ def main() -> None:
     )
     try:
         cli.main(prog_name="casework", standalone_mode=True)
+    except ConfigurationError as error:
+        click.echo(f"casework: {error}", err=True)
+        sys.exit(2)
     except Exception as error:  # never show a user a traceback; CASEWORK_DEBUG=1 does
         if os.environ.get("CASEWORK_DEBUG"):
             raise

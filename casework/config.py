@@ -57,11 +57,15 @@ CONFIGS = {
 }
 
 
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable casework: the message says what to set."""
+
+
 def config_for(env: str | None) -> type[Config]:
     name = env or os.environ.get("CASEWORK_ENV", "development")
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(
+        raise ConfigurationError(
             f"CASEWORK_ENV={name!r} is not one of {', '.join(CONFIGS)}"
         ) from None

@@ -401,3 +401,20 @@ def test_family_routes_are_404_outside_a_workers_scope(app, world):
     for path in ("/families/E01", "/families/E01/timeline", "/families/E01/plan",
                  "/families/E01/contacts/new", f"/families/E01/contacts/{world['contact']}/edit"):
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"CASEWORK_ENV": "production"}, "casework: CASEWORK_SECRET_KEY must be set to run casework in production"),
+    ({"CASEWORK_ENV": "prod"}, "casework: CASEWORK_ENV='prod' is not one of development, test, production"),
+])
+def test_the_command_line_names_a_missing_production_setting(tmp_path, env, message):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
+    done = subprocess.run([str(Path(sys.executable).parent / "casework"), "db", "upgrade"],
+                          env={**clean, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env},
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith(message) and "Traceback" not in done.stderr
