@@ -10,7 +10,8 @@ import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Date, insert, select, update
+from sqlalchemy import Date, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -231,6 +232,19 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[i : i + size]
 
 
+def _lookups(column, values: list) -> Iterator:
+    """WHERE clauses for `column` being one of `values`, as few as the database allows:
+    one array parameter a 50,000 values on PostgreSQL, IN lists of CHUNK on SQLite (its
+    limit on bound parameters)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        kind = ARRAY(column.type)
+        for chunk in _chunks(values, 50_000):
+            yield column == any_(bindparam(None, chunk, type_=kind))
+    else:
+        for chunk in _chunks(values):
+            yield column.in_(chunk)
+
+
 @dataclasses.dataclass
 class _Refs:
     families: dict[str, int]  # family_ref -> id
@@ -247,17 +261,17 @@ def _resolve(
             if row.values[column]:
                 wanted[target].add(row.values[column])
     refs = _Refs({}, {})
-    for chunk in _chunks(sorted(wanted["family"])):
+    for where in _lookups(m.Family.family_ref, sorted(wanted["family"])):
         refs.families.update(
             db.session.execute(
-                select(m.Family.family_ref, m.Family.id).where(m.Family.family_ref.in_(chunk))
+                select(m.Family.family_ref, m.Family.id).where(where)
             ).all()
         )
-    for chunk in _chunks(sorted(wanted["person"])):
+    for where in _lookups(m.Person.person_ref, sorted(wanted["person"])):
         for ref, pid, fid, fref in db.session.execute(
             select(m.Person.person_ref, m.Person.id, m.Person.family_id, m.Family.family_ref)
             .join(m.Family, m.Person.family_id == m.Family.id)
-            .where(m.Person.person_ref.in_(chunk))
+            .where(where)
         ):
             refs.people[ref] = (pid, fid, fref)
 
@@ -299,11 +313,11 @@ def _existing(kind: Kind, rows: list[_Row], refs: _Refs) -> dict[tuple, tuple[in
     found: dict[tuple, tuple[int, dict]] = {}
     if kind.name == "school-terms":
         ids = sorted({refs.people[r.values["person_ref"]][0] for r in rows})
-        batches = [query.where(model.person_id.in_(chunk)) for chunk in _chunks(ids)]
+        batches = [query.where(where) for where in _lookups(model.person_id, ids)]
     else:
         key_column = getattr(model, kind.key[0])
         keys = [r.values[kind.key[0]] for r in rows]
-        batches = [query.where(key_column.in_(chunk)) for chunk in _chunks(keys)]
+        batches = [query.where(where) for where in _lookups(key_column, keys)]
     for batch in batches:
         for record in db.session.execute(batch):
             values = dict(zip(labels, record, strict=True))
