@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..audit import committed, record_event
@@ -70,6 +71,7 @@ def team():
         visible_families(current_user).add_columns(m.Allocation)
         .join(m.Allocation, m.Allocation.family_id == m.Family.id)
         .where(m.Allocation.end_on.is_(None))
+        .options(selectinload(m.Allocation.worker))  # one query for the workers' names
     ).all()
     last = _last_contacts([f.id for f, _ in team_families])
     now = dt.datetime.now()
