@@ -105,6 +105,7 @@ def audit():
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()
     record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
-    return committed(render_template("admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
-                           who=who, action=action, ref=ref, since=since, until=until,
-                           since_error=since_error, until_error=until_error, actions=actions))
+    return committed(render_template(
+        "admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
+        who=who, action=action, ref=ref, since=since, until=until,
+        since_error=since_error, until_error=until_error, actions=actions))

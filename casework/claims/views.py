@@ -51,9 +51,10 @@ def _index(build_form, batch_form, error):
     rows = service.list_claims(state if state in m.CLAIM_STATES else None)
     batches = db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())).all()
     record_event("view_list", "claims", None, detail=f"state={state}")
-    return committed(render_template("claims/index.html", rows=rows, state=state, batches=batches,
-                           build_form=build_form, batch_form=batch_form, error=error,
-                           states=m.CLAIM_STATES))
+    return committed(render_template(
+        "claims/index.html", rows=rows, state=state, batches=batches,
+        build_form=build_form, batch_form=batch_form, error=error,
+        states=m.CLAIM_STATES))
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -82,8 +83,9 @@ def show(claim_id: int):
         claim = db.session.get(m.Claim, claim_id)
     today, differences, status_now = service.compare_with_today(claim)
     record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
-    return committed(render_template("claims/show.html", claim=claim, today=today, differences=differences,
-                           status_now=status_now, form=form, error=error))
+    return committed(render_template(
+        "claims/show.html", claim=claim, today=today, differences=differences,
+        status_now=status_now, form=form, error=error))
 
 
 @bp.route("/batches/<int:batch_id>")
@@ -91,7 +93,8 @@ def show(claim_id: int):
 def batch(batch_id: int):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     record_event("view", "claim_batch", str(batch.id))
-    return committed(render_template("claims/batch.html", batch=batch, summary=service.batch_summary(batch)))
+    return committed(render_template(
+        "claims/batch.html", batch=batch, summary=service.batch_summary(batch)))
 
 
 @bp.route("/batches/<int:batch_id>.<fmt>")

@@ -193,9 +193,11 @@ def _claims(families, as_of: dt.date) -> list[tuple]:
     )]
 
 
-def _wards(families) -> dict[int, str]:
+def _labels(families) -> dict[int, tuple[str, str]]:
+    """Each family's ward (or NO_WARD) and name."""
     sub = families.subquery()
-    return {fid: ward or NO_WARD for fid, ward in db.session.execute(select(sub.c.id, sub.c.ward))}
+    return {fid: (ward or NO_WARD, name) for fid, ward, name in
+            db.session.execute(select(sub.c.id, sub.c.ward, sub.c.family_name))}
 
 
 def _stage(item: FamilyEvaluation, as_of: dt.date, claimed: set[int]) -> set[str]:
@@ -248,9 +250,10 @@ def figures(user: m.User, as_of: dt.date, period: Window | None = None) -> Figur
     live = [c for c in claims if c[2] != "rejected"]
     claimed = {c[0] for c in live}
     paid = {c[0] for c in live if c[5] is not None and c[5] <= as_of}
-    wards = _wards(families)
+    labels = _labels(families)
     abuse = _abuse_dates(families)
-    pence = {row.key: row.pence for row in unit_costs()}
+    costs = unit_costs()
+    pence = {row.key: row.pence for row in costs}
     months = last_months(as_of)
     month_rows = {d: Counter() for d in months}
 
@@ -259,14 +262,12 @@ def figures(user: m.User, as_of: dt.date, period: Window | None = None) -> Figur
     results: dict[str, Counter] = {r: Counter() for r in RESULTS}
     met_ids: set[int] = set()
     estimates: list[tuple[CostEstimate, int]] = []
-    claimable_pence = 0
-    names = dict(db.session.execute(select(m.Family.id, m.Family.family_name)
-                                    .where(m.Family.id.in_(select(families.subquery().c.id)))).all())
+    claimable = 0
     for item in evaluate_families(as_of, families, rules=rules):
         data = item.data
         stages = _stage(item, as_of, claimed)
         funnel.update(stages)
-        ward = by_ward[wards[item.family_id]]
+        ward = by_ward[labels[item.family_id][0]]
         ward.update(stages)
         if item.family_id in claimed:
             ward["claimed"] += 1
@@ -278,7 +279,7 @@ def figures(user: m.User, as_of: dt.date, period: Window | None = None) -> Figur
                 results[r][item.evaluation.status(r)] += 1
             if "results_met" in stages:
                 met_ids.add(item.family_id)
-            claimable_pence += sum(c.amount for c in item.claimable) * 100
+            claimable += sum(c.amount for c in item.claimable)
         found = estimate(data, abuse.get(item.family_id, []), as_of, pence, rules)
         if found is not None:
             estimates.append((found, item.family_id))
@@ -310,13 +311,13 @@ def figures(user: m.User, as_of: dt.date, period: Window | None = None) -> Figur
         workers=workers,
         results=results,
         caseloads=_caseload_totals(workers, families, as_of),
-        money=_money(families, live, as_of, claimable_pence),
-        estimates=[(found, names[fid]) for found, fid in estimates],
+        money=_money(families, live, as_of, claimable),
+        estimates=[(found, labels[fid][1]) for found, fid in estimates],
         cohort=cohort,
         high_contact=high,
         high_contact_refs=high_refs,
-        measures=_measures(families, estimates, as_of, period),
-        unit_costs=unit_costs(),
+        measures=_measures(families, estimates, abuse, as_of, period),
+        unit_costs=costs,
     )
 
 
@@ -363,7 +364,7 @@ def _caseload_totals(workers: list[dict], families, as_of: dt.date) -> dict:
     }
 
 
-def _money(families, live: list[tuple], as_of: dt.date, claimable_pence: int) -> dict:
+def _money(families, live: list[tuple], as_of: dt.date, claimable: int) -> dict:
     ids = select(families.subquery().c.id)
     fees = attachment_fees(select(m.Family.attached_on).where(
         m.Family.id.in_(ids), m.Family.attached_on.is_not(None), m.Family.attached_on <= as_of))
@@ -381,14 +382,15 @@ def _money(families, live: list[tuple], as_of: dt.date, claimable_pence: int) ->
         by_result[result]["count"] += 1
     fee_total = sum(row["fee"] for row in fees.values())
     return {"fees": fees, "fee_total": fee_total, "by_state": by_state, "by_result": by_result,
-            "claimable": claimable_pence // 100,
+            "claimable": claimable,
             "received_or_due": fee_total + by_state["submitted"]}
 
 
 # Additional measures -------------------------------------------------------------------------
 
 
-def _measures(families, estimates: list[tuple[CostEstimate, int]], as_of: dt.date,
+def _measures(families, estimates: list[tuple[CostEstimate, int]],
+              abuse_dates: dict[int, list[dt.date]], as_of: dt.date,
               period: Window | None) -> dict:
     """Domestic abuse incidents in the baseline and recent windows of families whose results
     can be judged; substance misuse referrals made before and after attachment."""
@@ -412,13 +414,7 @@ def _measures(families, estimates: list[tuple[CostEstimate, int]], as_of: dt.dat
         if period and period.holds(referred_on):
             referrals["in_period"] += 1
     if period:
-        D, P = m.DomesticAbuseIncident, m.Person
-        in_period = (D.date >= period.first) & (D.date <= period.last)
-        abuse["in_period"] = (db.session.scalar(
-            select(func.count(D.id)).join(P, D.person_id == P.id)
-            .where(P.family_id.in_(ids), in_period)) or 0) + (db.session.scalar(
-            select(func.count(D.id)).where(D.person_id.is_(None), D.family_id.in_(ids),
-                                           in_period)) or 0)
+        abuse["in_period"] = sum(period.holds(d) for dates in abuse_dates.values() for d in dates)
     return {"abuse": abuse, "referrals": {k: referrals[k] for k in
                                           ("before", "after", "in_period")}}
 

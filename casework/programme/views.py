@@ -36,6 +36,14 @@ bp = Blueprint("programme", __name__)
 PER_PAGE = 50
 
 
+def cost_chart(f: service.Figures) -> charts.Chart:
+    return charts.horizontal(
+        "chart-costs", "Estimated annual cost to agencies, before and after (pounds)",
+        ["Whole cohort", "High-contact families"],
+        [("Before", [round(f.cohort.before_pence / 100), round(f.high_contact.before_pence / 100)]),
+         ("After", [round(f.cohort.after_pence / 100), round(f.high_contact.after_pence / 100)])])
+
+
 def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
     labels = {key: label for key, label, _ in service.FUNNEL}
     return {
@@ -66,11 +74,7 @@ def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
             [("Active families", [row["active"] for row in f.workers])],
             markers=[(f.caseloads["spare_below"], f"{f.caseloads['spare_below']}: spare below"),
                      (f.caseloads["max_active"], f"{f.caseloads['max_active']}: limit")]),
-        "costs": charts.horizontal(
-            "chart-costs", "Estimated annual cost to agencies, before and after (pounds)",
-            ["Whole cohort", "High-contact families"],
-            [("Before", [round(f.cohort.before_pence / 100), round(f.high_contact.before_pence / 100)]),
-             ("After", [round(f.cohort.after_pence / 100), round(f.high_contact.after_pence / 100)])]),
+        "costs": cost_chart(f),
     }
 
 
@@ -84,9 +88,9 @@ def dashboard():
     as_of, date_error = _as_of()
     f = service.figures(current_user, as_of)
     record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
-    return committed(render_template("programme/dashboard.html", f=f, charts=dashboard_charts(f),
-                           date_error=date_error, funnel=service.FUNNEL,
-                           quarters=service.quarters(dt.date.today())))
+    return committed(render_template(
+        "programme/dashboard.html", f=f, charts=dashboard_charts(f),
+        date_error=date_error, funnel=service.FUNNEL))
 
 
 @bp.route("/programme/costs")
@@ -100,8 +104,9 @@ def costs():
     record_event("view", "cost_analysis", None,
                  detail=f"as of {as_of.isoformat()}, page {page}: "
                         + ", ".join(e.family_ref for e, _ in shown.items)[:400])
-    return committed(render_template("programme/costs.html", f=f, page=shown, date_error=date_error,
-                           chart=dashboard_charts(f)["costs"], cost_items=COST_ITEMS))
+    return committed(render_template(
+        "programme/costs.html", f=f, page=shown, date_error=date_error,
+        chart=cost_chart(f)))
 
 
 @bp.route("/programme/costs.csv")
