@@ -15,9 +15,14 @@ from . import fields as f
 @dataclasses.dataclass(frozen=True)
 class Column:
     name: str
-    parse: Callable[[str], Any]
+    parse: f.Field
     required: bool = False
     default: Any = None
+
+
+# A cross-field rule reads the file a column at a time (name -> one value per row) and returns
+# (row index, column, message) for each row that breaks it.
+Problems = list[tuple[int, str, str]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,51 +33,51 @@ class Kind:
     key: tuple[str, ...]
     # Columns naming other records, checked against the database: column -> "person"/"family".
     references: dict[str, str]
-    # Cross-field rules: values -> [(column, message)].
-    check: Callable[[dict[str, Any]], list[tuple[str, str]]] = lambda values: []
+    check: Callable[[dict[str, list]], Problems] = lambda columns: []
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
 
-def _families_check(v: dict[str, Any]) -> list[tuple[str, str]]:
-    if v["local_discretion"] and not v["local_discretion_reason"]:
-        return [("local_discretion_reason", "is required when local_discretion is y")]
-    return []
+def _families_check(c: dict[str, list]) -> Problems:
+    return [
+        (i, "local_discretion_reason", "is required when local_discretion is y")
+        for i, (flag, reason) in enumerate(zip(c["local_discretion"], c["local_discretion_reason"]))
+        if flag and not reason
+    ]
 
 
-def _people_check(v: dict[str, Any]) -> list[tuple[str, str]]:
-    if v["date_of_birth"] > dt.date.today():
-        return [("date_of_birth", f"{v['date_of_birth']} is in the future")]
-    return []
+def _people_check(c: dict[str, list]) -> Problems:
+    today = dt.date.today()
+    return [(i, "date_of_birth", f"{born} is in the future")
+            for i, born in enumerate(c["date_of_birth"]) if born > today]
 
 
-def _terms_check(v: dict[str, Any]) -> list[tuple[str, str]]:
-    if v["sessions_unauthorised"] > v["sessions_possible"]:
-        return [
-            (
-                "sessions_unauthorised",
-                f"{v['sessions_unauthorised']} is more than sessions_possible "
-                f"({v['sessions_possible']})",
-            )
-        ]
-    return []
+def _terms_check(c: dict[str, list]) -> Problems:
+    return [
+        (i, "sessions_unauthorised", f"{missed} is more than sessions_possible ({possible})")
+        for i, (missed, possible) in enumerate(
+            zip(c["sessions_unauthorised"], c["sessions_possible"])
+        )
+        if missed > possible
+    ]
 
 
-def _person_or_family_check(v: dict[str, Any]) -> list[tuple[str, str]]:
-    if not v["person_ref"] and not v["family_ref"]:
-        return [("person_ref", "give person_ref or family_ref (or both)")]
-    return []
+def _person_or_family_check(c: dict[str, list]) -> Problems:
+    return [(i, "person_ref", "give person_ref or family_ref (or both)")
+            for i, (person, family) in enumerate(zip(c["person_ref"], c["family_ref"]))
+            if not person and not family]
 
 
-def _work_check(v: dict[str, Any]) -> list[tuple[str, str]]:
-    problems = []
-    if v["kind"] == "benefit" and not v["benefit"]:
-        problems.append(("benefit", "is required when kind is benefit"))
-    if v["end_date"] and v["end_date"] < v["start_date"]:
-        problems.append(("end_date", f"{v['end_date']} is before start_date {v['start_date']}"))
-    return problems
+def _work_check(c: dict[str, list]) -> Problems:
+    problems = [(i, "benefit", "is required when kind is benefit")
+                for i, (kind, benefit) in enumerate(zip(c["kind"], c["benefit"]))
+                if kind == "benefit" and not benefit]
+    problems += [(i, "end_date", f"{end} is before start_date {start}")
+                 for i, (start, end) in enumerate(zip(c["start_date"], c["end_date"]))
+                 if end and end < start]
+    return sorted(problems)
 
 
 KINDS: dict[str, Kind] = {
@@ -83,14 +88,14 @@ KINDS: dict[str, Kind] = {
             m.Family,
             (
                 Column("family_ref", f.ref, required=True),
-                Column("family_name", f.text(200), required=True),
-                Column("address", f.text(300)),
-                Column("postcode", f.text(10)),
-                Column("ward", f.text(100)),
+                Column("family_name", f.Text(200), required=True),
+                Column("address", f.Text(300)),
+                Column("postcode", f.Text(10)),
+                Column("ward", f.Text(100)),
                 Column("identified_on", f.date),
                 Column("attached_on", f.date),
                 Column("local_discretion", f.flag, default=False),
-                Column("local_discretion_reason", f.text(2000)),
+                Column("local_discretion_reason", f.Text(2000)),
             ),
             key=("family_ref",),
             references={},
@@ -102,10 +107,10 @@ KINDS: dict[str, Kind] = {
             (
                 Column("person_ref", f.ref, required=True),
                 Column("family_ref", f.ref, required=True),
-                Column("given_name", f.text(100), required=True),
-                Column("family_name", f.text(100), required=True),
+                Column("given_name", f.Text(100), required=True),
+                Column("family_name", f.Text(100), required=True),
                 Column("date_of_birth", f.date, required=True),
-                Column("sex", f.choice(m.SEXES)),
+                Column("sex", f.Choice(m.SEXES)),
             ),
             key=("person_ref",),
             references={"family_ref": "family"},
@@ -117,7 +122,7 @@ KINDS: dict[str, Kind] = {
             (
                 Column("person_ref", f.ref, required=True),
                 Column("academic_year", f.academic_year, required=True),
-                Column("term", f.choice(m.TERMS), required=True),
+                Column("term", f.Choice(m.TERMS), required=True),
                 Column("sessions_possible", f.count, required=True),
                 Column("sessions_unauthorised", f.count, required=True),
                 Column("fixed_exclusions", f.count, default=0),
@@ -137,7 +142,7 @@ KINDS: dict[str, Kind] = {
                 Column("person_ref", f.ref),
                 Column("family_ref", f.ref),
                 Column("date", f.date, required=True),
-                Column("kind", f.choice(m.ASB_KINDS), required=True),
+                Column("kind", f.Choice(m.ASB_KINDS), required=True),
             ),
             key=("asb_ref",),
             references={"person_ref": "person", "family_ref": "family"},
@@ -161,8 +166,8 @@ KINDS: dict[str, Kind] = {
             (
                 Column("work_ref", f.ref, required=True),
                 Column("person_ref", f.ref, required=True),
-                Column("kind", f.choice(m.WORK_KINDS), required=True),
-                Column("benefit", f.choice(m.BENEFITS, upper=True)),
+                Column("kind", f.Choice(m.WORK_KINDS), required=True),
+                Column("benefit", f.Choice(m.BENEFITS, upper=True)),
                 Column("start_date", f.date, required=True),
                 Column("end_date", f.date),
             ),
