@@ -34,8 +34,17 @@ def _create_app() -> Flask:
     return create_app()
 
 
+class _Group(FlaskGroup):
+    """Flask's command group without other packages' plugin commands: flask-limiter's would
+    show its internals as `casework limiter` and load rich and pygments (0.2 s) for every
+    command."""
+
+    def _load_plugin_commands(self) -> None:
+        pass
+
+
 def main() -> None:
-    cli = FlaskGroup(
+    cli = _Group(
         name="casework",
         create_app=_create_app,
         add_version_option=False,

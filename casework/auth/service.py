@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from importlib import resources
 
@@ -15,8 +16,13 @@ from ..extensions import db
 
 MIN_PASSWORD_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# A hash to compare against when the account does not exist, so timing reveals nothing.
-_DUMMY_HASH = generate_password_hash("not a real password, only for timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to compare against when the account does not exist, so timing reveals
+    nothing; made on first use, not by every command at start-up (it takes 0.1 s)."""
+    return generate_password_hash("not a real password, only for timing")
 
 
 class UserRefused(Exception):
@@ -78,7 +84,7 @@ def create_user(
 
 def check_password(user: m.User | None, password: str) -> bool:
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
 
