@@ -143,11 +143,15 @@ class SchoolTerm(db.Model):
 
 class AsbRecord(db.Model):
     __tablename__ = "asb_records"
+    # A family's own records (no person) are found by (family_id, person_id IS NULL): with
+    # an index on family_id alone, SQLite chose the person_id index and read every
+    # family-level record for each lookup.
+    __table_args__ = (Index("ix_asb_records_family_person", "family_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asb_ref: Mapped[str] = mapped_column(String(REF), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
     date: Mapped[dt.date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(12))
 
@@ -184,11 +188,14 @@ class DomesticAbuseIncident(db.Model):
     """A police-recorded domestic abuse incident involving a member or the family."""
 
     __tablename__ = "domestic_abuse_incidents"
+    __table_args__ = (  # as for ASB records
+        Index("ix_domestic_abuse_incidents_family_person", "family_id", "person_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_ref: Mapped[str] = mapped_column(String(REF), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
     date: Mapped[dt.date] = mapped_column(Date)
 
     person: Mapped[Person | None] = relationship()
