@@ -89,6 +89,19 @@ def test_the_tests_run_on_the_database_backend_requested(app):
     assert db.engine.dialect.name == expected
 
 
+def test_postgresql_connections_plan_for_data_in_memory(app):
+    from sqlalchemy import text
+
+    from casework.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return  # the setting is PostgreSQL's own; SQLite has its pragmas (tested with backups)
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+    db.session.rollback()
+    db.engine.dispose()  # a new connection, after a rollback, has it too
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+
+
 def test_the_family_page_evaluates_the_records_it_shows_as_batch_evaluation_reads_them(app, examples):
     """The family page builds the rules' evidence from the records it has just read; it must
     be the evidence load_families reads for the same family, record for record."""
