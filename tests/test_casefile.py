@@ -175,6 +175,47 @@ def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated
     assert db.session.scalar(select(m.Allocation).where(m.Allocation.family_id != case[3].id)).worker_id == worker.id
 
 
+def _import_eligible(cli, tmp_path, ref):
+    """Import a family that identification finds eligible (local discretion, a proven
+    offence by a child, an adult on out-of-work benefit)."""
+    files = {
+        "families": "family_ref,family_name,identified_on,local_discretion,local_discretion_reason\n"
+                    f"{ref},Waiting,2013-06-01,y,High cost\n",
+        "people": "person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                  f"{ref}A,{ref},A,B,1980-01-01\n{ref}C,{ref},C,B,1997-01-01\n",
+        "offences": f"offence_ref,person_ref,offence_date,proven\n{ref}O,{ref}C,2013-05-01,y\n",
+        "work": f"work_ref,person_ref,kind,benefit,start_date\n{ref}W,{ref}A,benefit,JSA,2012-01-01\n",
+    }
+    for kind, text in files.items():
+        (tmp_path / f"{ref}-{kind}.csv").write_text(text)
+        assert cli("import", kind, tmp_path / f"{ref}-{kind}.csv").exit_code == 0
+
+
+def test_team_view_keeps_the_waiting_list_a_minute_but_never_shows_an_allocated_family(
+        client, case, cli, tmp_path, monkeypatch):
+    from casework.caseloads import views
+
+    lead, worker, _, _, _ = case
+    _import_eligible(cli, tmp_path, "U1")
+    _import_eligible(cli, tmp_path, "U2")
+    login(client, lead.email)
+    page = client.get("/team").text
+    assert "U1 Waiting" in page and "U2 Waiting" in page
+    today = dt.date.today()
+    allocated = client.post("/families/U1/allocate?back=/team", data={
+        "csrf_token": csrf_token(page), "worker": str(worker.id),
+        "on": [str(today.day), str(today.month), str(today.year)]})
+    assert allocated.status_code == 302
+    page = client.get("/team").text
+    assert "U1 Waiting" not in page and "U2 Waiting" in page  # at once
+    _import_eligible(cli, tmp_path, "U3")
+    assert "U3 Waiting" not in client.get("/team").text  # found less than a minute ago
+    now = views.time.monotonic()
+    monkeypatch.setattr(views.time, "monotonic", lambda: now + views.WAITING_RECHECK_SECONDS)
+    page = client.get("/team").text
+    assert "U2 Waiting" in page and "U3 Waiting" in page
+
+
 def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case):
     lead, worker, _, _, _ = case
     for i in range(9):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -21,6 +22,7 @@ from .forms import AllocateForm, CloseForm
 
 bp = Blueprint("caseloads", __name__)
 NO_CONTACT_DAYS = (14, 30)
+WAITING_RECHECK_SECONDS = 60
 
 
 def _last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
@@ -90,21 +92,50 @@ def team():
     ))
 
 
-def _eligible_unallocated(today: dt.date, limit: int = 10, chunk: int = 50) -> list:
-    """The first `limit` identified families (by reference) with no worker whose
-    identification makes them eligible. Families are evaluated a chunk at a time, in
-    reference order, until enough are found: a national register has tens of thousands
-    waiting, and the page needs only the first few."""
+def _eligible_unallocated(today: dt.date, limit: int = 10) -> list[m.Family]:
+    """The first `limit` families (by reference) with no worker whose identification makes
+    them eligible.
+
+    Finding them means checking waiting families' evidence, most of the team view's work,
+    so the eligible ones found are kept in this process for WAITING_RECHECK_SECONDS. Whether
+    each is still waiting is read on every request: an allocated family leaves the list at
+    once (and, when too few are left, the list is found afresh); new evidence making a
+    family eligible shows within the minute."""
+    kept = current_app.extensions.setdefault("casework.waiting", {})
+    found_on, found_at, ids = kept.get("found", (None, 0.0, []))
+    if found_on == today and time.monotonic() - found_at < WAITING_RECHECK_SECONDS:
+        families = _still_waiting(ids)
+        if len(families) >= min(limit, len(ids)):
+            return families[:limit]
+    ids = _find_eligible_waiting(today, 2 * limit)
+    kept["found"] = (today, time.monotonic(), ids)
+    return _still_waiting(ids)[:limit]
+
+
+def _waiting():
+    """Identified families with no open allocation that have never been closed."""
     allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
     closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
-    waiting = select(m.Family.id, m.Family.family_ref).where(
-        m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
-        m.Family.id.not_in(closed),
-    ).order_by(m.Family.family_ref).limit(chunk)
+    return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
+            m.Family.id.not_in(closed))
+
+
+def _still_waiting(ids: list[int]) -> list[m.Family]:
+    families = {f.id: f for f in db.session.scalars(
+        select(m.Family).where(m.Family.id.in_(ids), *_waiting()))}
+    return [families[fid] for fid in ids if fid in families]
+
+
+def _find_eligible_waiting(today: dt.date, wanted: int, chunk: int = 50) -> list[int]:
+    """The ids of the first `wanted` eligible waiting families by reference. Families are
+    checked a chunk at a time until enough are found: a national register has tens of
+    thousands waiting."""
+    waiting = (select(m.Family.id, m.Family.family_ref).where(*_waiting())
+               .order_by(m.Family.family_ref).limit(chunk))
     rules = current_ruleset()
     found: list[int] = []
     after = None
-    while len(found) < limit:
+    while len(found) < wanted:
         rows = db.session.execute(
             waiting if after is None else waiting.where(m.Family.family_ref > after)).all()
         if not rows:
@@ -113,9 +144,7 @@ def _eligible_unallocated(today: dt.date, limit: int = 10, chunk: int = 50) -> l
         evidence = load_families([row.id for row in rows])
         found.extend(row.id for row in rows
                      if identification(evidence[row.id], today, rules).eligible)
-    found = found[:limit]
-    families = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(found)))}
-    return [families[fid] for fid in found]
+    return found[:wanted]
 
 
 def _allocatable(family_ref: str) -> m.Family:
