@@ -234,6 +234,14 @@ def test_one_file_may_create_some_records_and_update_others(cli, tmp_path):
                                         ("F3", "New", True)]
 
 
+@pytest.mark.parametrize("cell", ["\tTab", "Nbsp\u00a0", '" Quoted "', "Vtab\x0b", "Plain"])
+def test_cells_lose_surrounding_white_space_of_every_kind(cli, tmp_path, cell):
+    result = cli("import", "families", write(tmp_path, "f.csv", f"family_ref,family_name\nF1,{cell}\n"))
+    assert result.exit_code == 0, result.output
+    name = db.session.scalar(select(m.Family.family_name))
+    assert name == cell.strip('"').strip() and name.strip() == name
+
+
 def test_upload_page_shows_errors_in_an_error_summary_and_writes_nothing(client, sign_in):
     import io
 

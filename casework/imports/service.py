@@ -171,13 +171,16 @@ def _read_columns(
     positions = _positions(kind, header, filename)
     if not set(map(len, raws)) <= {len(header)}:
         return None
+    strip = _may_have_spaces(text)
     columns = {}
     for column in kind.columns:
         index = positions.get(column.name)
         if index is None:
             columns[column.name] = [column.default] * len(raws)
             continue
-        cells = list(map(str.strip, map(operator.itemgetter(index), raws)))
+        cells = list(map(operator.itemgetter(index), raws))
+        if strip:
+            cells = list(map(str.strip, cells))
         try:
             if all(cells):
                 columns[column.name] = column.parse.column(cells)
@@ -194,6 +197,14 @@ def _read_columns(
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
     return _Table(columns, keys)
+
+
+def _may_have_spaces(text: str) -> bool:
+    """Whether any cell may begin or end with white space for str.strip to remove. Without
+    quotes, line breaks only end records; the other white space is looked for in a few
+    quick scans of the whole text, and any non-ASCII text is stripped to be safe."""
+    return (not text.isascii() or '"' in text
+            or any(space in text for space in " \t\x0b\x0c\x1c\x1d\x1e\x1f"))
 
 
 def _read_rows(
