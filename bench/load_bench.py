@@ -202,6 +202,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--pages", default=",".join(PAGES),
+                        help=f"which pages, comma-separated (default: {','.join(PAGES)})")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: JSON task for the driver
     opts = parser.parse_args()
     if opts.drive:
@@ -209,6 +211,9 @@ def main() -> None:
         print(json.dumps(drive(**task)))
         return
 
+    scenarios = opts.pages.split(",")
+    if not set(scenarios) <= set(PAGES):
+        raise SystemExit(f"--pages: choose from {', '.join(PAGES)}")
     cluster = None
     url = opts.database_url
     if url is None:
@@ -223,7 +228,7 @@ def main() -> None:
         refs, pages = _prepare(env, opts.families)
         server, base = _serve(env, opts.workers)
         rows = []
-        for scenario in PAGES:
+        for scenario in scenarios:
             for think in (True, False):
                 task = ROOT / "bench" / "results" / "load-task.json"
                 task.parent.mkdir(parents=True, exist_ok=True)
