@@ -46,15 +46,21 @@ class Caseload:
         return self.active >= self.max_active or self.rolling >= self.max_rolling
 
 
+def _active_counts(worker_ids: list[int]) -> dict[int, int]:
+    """Open allocations per worker (workers with none are left out)."""
+    A = m.Allocation
+    return dict(db.session.execute(
+        select(A.worker_id, func.count(A.id)).where(A.worker_id.in_(worker_ids), A.end_on.is_(None))
+        .group_by(A.worker_id)).all())
+
+
 def caseloads(workers: list[m.User], on: dt.date | None = None) -> list[Caseload]:
     """Each worker's caseload on `on`, in two queries whatever the number of workers."""
     rules = current_ruleset()
     on = on or dt.date.today()
     ids = [w.id for w in workers]
     A = m.Allocation
-    active = dict(db.session.execute(
-        select(A.worker_id, func.count(A.id)).where(A.worker_id.in_(ids), A.end_on.is_(None))
-        .group_by(A.worker_id)).all())
+    active = _active_counts(ids)
     rolling = dict(db.session.execute(
         select(A.worker_id, func.count(func.distinct(A.family_id))).where(
             A.worker_id.in_(ids), A.start_on > months_before(on, rules.caseload_rolling_months),
@@ -123,7 +129,7 @@ def allocate(
             f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
             "dated before that"
         )
-    active = caseloads([worker], on)[0].active
+    active = _active_counts([worker_id]).get(worker_id, 0)
     rolling = _rolling_families(worker_id, on)
     problems = []
     if active + 1 > rules.caseload_max_active:

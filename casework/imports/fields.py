@@ -30,11 +30,13 @@ def _each_matches(joined: re.Pattern, cells: list[str]) -> bool:
 
 
 class Field:
+    """A kind of CSV value: each subclass parses one cell and a column of cells."""
+
     def __call__(self, value: str) -> Any:
         raise NotImplementedError
 
     def column(self, cells: list[str]) -> list[Any]:
-        return [self(c) for c in cells]
+        raise NotImplementedError
 
 
 class Ref(Field):
