@@ -33,7 +33,6 @@ from ..extensions import db
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
-CHUNK = 900  # bound parameters per IN (...) query, well under SQLite's limit
 LOOKUP = 50_000  # values looked up in one query
 PROGRESS_EVERY = 1000  # rows between progress reports
 
@@ -274,21 +273,21 @@ def _read_rows(
     return table, refs
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
 def _lookups(column, values: list) -> Iterator:
-    """WHERE clauses for `column` being one of `values`, one a LOOKUP values, each a single
-    parameter: an array on PostgreSQL, a JSON array read by json_each on SQLite. (IN lists
-    are limited to 900 values by SQLite's bound parameters, and compiling a thousand of them
+    """WHERE clauses for `column` being one of `values`, LOOKUP values a clause, each a
+    single parameter: an array on PostgreSQL, a JSON array read by json_each on SQLite.
+    (SQLite's IN lists are limited to 900 bound values, and compiling a thousand of them
     took longer than running them.)"""
-    if db.session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunks(values, LOOKUP):
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    for chunk in _chunks(values, LOOKUP):
+        if postgresql:
             yield column == any_(bindparam(None, chunk, type_=ARRAY(column.type)))
-    else:
-        for chunk in _chunks(values, LOOKUP):
+        else:
             listed = func.json_each(bindparam(None, json.dumps(chunk), type_=String))
             yield column.in_(select(literal_column("value")).select_from(listed))
 
@@ -435,8 +434,8 @@ def _upsert(
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
     if hasattr(kind.model, "version"):  # an import's change also makes an open edit form stale
-        for chunk in _chunks([u["id"] for u in updates]):
-            db.session.execute(update(kind.model).where(kind.model.id.in_(chunk))
+        for where in _lookups(kind.model.id, [u["id"] for u in updates]):
+            db.session.execute(update(kind.model).where(where)
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
