@@ -61,3 +61,14 @@ def test_evaluate_shows_a_progress_bar_on_a_terminal(app, database_url, tmp_path
                    capture_output=True)
     code, out, err = _run_with_terminal_stderr([str(CASEWORK), "evaluate", "--as-of", "2013-09-30"], env)
     assert code == 0 and out.startswith("[") and "Evaluating" in err
+
+
+def test_the_command_line_lists_casework_commands_and_no_plugin_commands(app, database_url):
+    """Other packages' Flask plugin commands (flask-limiter's `limiter`) are left out: they
+    are not for council staff, and loading them slowed every command."""
+    done = subprocess.run([str(CASEWORK), "--help"], env={**os.environ, "DATABASE_URL": database_url},
+                          capture_output=True, text=True)
+    assert done.returncode == 0
+    commands = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"import", "evaluate", "allocate", "claims", "users", "db"} <= commands
+    assert "limiter" not in commands
