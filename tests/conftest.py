@@ -15,8 +15,8 @@ from sqlalchemy import text
 from casework import create_app
 from casework.extensions import db
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "examples" / "basic"
+# The worked examples are the project's own test data (tests/fixtures/examples/basic/README.md).
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples" / "basic"
 PASSWORD = "correct-horse-battery-9"
 
 
@@ -125,7 +125,7 @@ def sign_in(client):
 
 @pytest.fixture
 def examples(cli):
-    """Import the shared worked examples through the command line."""
+    """Import the worked examples through the command line."""
 
     def _load():
         for kind in ("families", "people", "school-terms", "asb", "offences", "work"):

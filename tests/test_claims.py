@@ -31,9 +31,9 @@ def test_build_takes_employment_only_when_both_turn_around_results_are_met(cli, 
     assert result.output.strip() == "3 draft claims created"
     got = {(c["family_ref"], c["result"], c["amount"], c["state"], c["as_of"]) for c in claims_json(cli)}
     assert got == {
-        ("E01", "crime_asb_education", 1400, "draft", "2013-09-30"),
-        ("E03", "continuous_employment", 1600, "draft", "2013-09-30"),
-        ("E07", "progress_to_work", 200, "draft", "2013-09-30"),
+        ("E01", "crime_asb_education", 700, "draft", "2013-09-30"),
+        ("E03", "continuous_employment", 800, "draft", "2013-09-30"),
+        ("E07", "progress_to_work", 100, "draft", "2013-09-30"),
     }
 
 
@@ -42,9 +42,10 @@ def test_building_again_creates_nothing_twice(cli, examples):
     cli("claims", "build", "--as-of", "2013-09-30")
     assert cli("claims", "build", "--as-of", "2013-09-30").output.strip() == "0 draft claims created"
     assert cli("claims", "build", "--as-of", "2014-06-30").output.strip() == "1 draft claims created"
-    # 2014-06-30: E05 crime/ASB/education in programme year 3; E03's employment already claimed.
+    # 2014-06-30: E05 (attached in programme year 2) crime/ASB/education; E03's employment
+    # already claimed. The claim date's year 3 does not raise the amount.
     later = [c for c in claims_json(cli) if c["as_of"] == "2014-06-30"]
-    assert [(c["family_ref"], c["result"], c["amount"]) for c in later] == [("E05", "crime_asb_education", 2100)]
+    assert [(c["family_ref"], c["result"], c["amount"]) for c in later] == [("E05", "crime_asb_education", 1400)]
 
 
 def test_evaluate_claimable_takes_recorded_claims_into_account(cli, examples):
@@ -65,7 +66,7 @@ def test_a_rejected_claim_can_be_made_again(cli, examples, people):
 
 def test_employment_after_progress_to_work_pays_the_difference(cli, examples, tmp_path):
     examples()
-    cli("claims", "build", "--as-of", "2013-09-30")  # E07 progress_to_work £200
+    cli("claims", "build", "--as-of", "2013-09-30")  # E07 progress_to_work £100 (year 1)
     # E07 then gets a qualifying job with no provider record of that adult: a new adult.
     (tmp_path / "p.csv").write_text("person_ref,family_ref,given_name,family_name,date_of_birth\n"
                                     "PX1,E07,Sam,Evans,1975-01-01\n")
@@ -75,7 +76,7 @@ def test_employment_after_progress_to_work_pays_the_difference(cli, examples, tm
     cli("import", "work", tmp_path / "w.csv")
     data = json.loads(cli("evaluate", "--as-of", "2014-04-01", "--family", "E07").output)[0]
     assert data["results"]["continuous_employment"] == "met"
-    assert data["claimable"] == [{"result": "continuous_employment", "amount": 2400 - 200}]
+    assert data["claimable"] == [{"result": "continuous_employment", "amount": 800 - 100}]
 
 
 def test_only_auditors_validate_and_only_drafts(cli, examples, people):
@@ -192,7 +193,7 @@ def test_batch_pdf_names_every_family_and_the_total(cli, examples, people, tmp_p
     for ref in ("E01: Taylor household", "E03: Smith household", "E07: Brown household"):
         assert ref in text
     assert "Maidstone Borough Council" in text and "October 2013" in text
-    assert "£3,200" in text and "Page 1 of 4" in text and "Page 4 of 4" in text
+    assert "£1,600" in text and "Page 1 of 4" in text and "Page 4 of 4" in text
     assert "Validated by (internal audit)" in text and auditor.name in text
     assert cli("claims", "pdf", 999, "-o", out).exit_code == 1
 

@@ -69,7 +69,7 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
     response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
-    assert "October 2013" in page and "£3,200" in page
+    assert "October 2013" in page and "£1,600" in page
     pdf = client.get(f"/claims/batches/{batch_id}.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
     csv_text = client.get(f"/claims/batches/{batch_id}.csv").text
@@ -95,4 +95,4 @@ def test_money_page_counts_fees_and_claims(client, sign_in, built):
     page = client.get("/claims/money").text
     # Attached in 2012/13 (year 1): E01 E02 E03 E04 E07 = 5 x £3,200; 2013/14: E05 £2,400.
     assert "£16,000" in page and "£13,333" in page and "£2,400" in page
-    assert "£3,200" in page  # drafts in year 2: 1,400 + 1,600 + 200
+    assert "£1,600" in page  # drafts for families attached in year 1: 700 + 800 + 100

@@ -17,7 +17,7 @@ def test_family_page_shows_results_with_reasons_at_a_picked_date(client, sign_in
     page = client.get("/families/E01?as_of-day=30&as_of-month=9&as_of-year=2013")
     assert "Identification and results on 30 September 2013" in page.text
     assert "ASB incidents: 6 from 16 Jan 2012 to 15 Jul 2012, 2 from 31 Mar 2013 to 30 Sep 2013: down 67%, needs 60%: met" in page.text
-    assert "Claimable on 30 September 2013: crime asb education £1,400" in page.text
+    assert "Claimable on 30 September 2013: crime asb education £700" in page.text
 
 
 def test_family_page_defaults_to_today_and_explains_a_bad_date(client, sign_in, examples):
@@ -38,7 +38,7 @@ def test_results_page_lists_every_family_and_filters_by_status_and_ward(client, 
     examples()
     sign_in("manager")
     page = client.get("/results?as_of=2013-09-30")
-    assert page.status_code == 200 and "7 families; claimable now: £4,600" in page.text
+    assert page.status_code == 200 and "7 families; claimable now: £2,300" in page.text
     met = client.get("/results?as_of=2013-09-30&result=crime_asb_education&status=met").text
     assert "3 families" in met  # E01, E03, E04
     assert ">E01<" in met and ">E02<" not in met

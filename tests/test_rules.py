@@ -1,5 +1,6 @@
 """The domain rules, pinned at their boundaries (domain reference sections 2-5)."""
 
+import dataclasses
 import datetime as dt
 from fractions import Fraction
 
@@ -482,7 +483,7 @@ def test_claimable_lists_employment_then_turn_around_and_build_takes_employment_
     e = evaluate(fam, D(2013, 9, 30), RULES)
     assert e.identification.eligible
     assert [(c.result, c.amount) for c in claimable(e, [], RULES)] == [
-        ("continuous_employment", 1600), ("crime_asb_education", 1400)]
+        ("continuous_employment", 800), ("crime_asb_education", 700)]  # attached in year 1
     assert [c.result for c in build_order(e, [], RULES)] == ["continuous_employment"]
 
 
@@ -501,8 +502,8 @@ def test_nothing_is_claimable_before_the_programme_starts():
 def test_employment_after_progress_to_work_pays_the_difference():
     fam = eligible(met_everything())
     e = evaluate(fam, D(2013, 9, 30), RULES)
-    got = claimable(e, [PriorClaim("progress_to_work", 200)], RULES)
-    assert ("continuous_employment", 1400) in [(c.result, c.amount) for c in got]
+    got = claimable(e, [PriorClaim("progress_to_work", 100)], RULES)
+    assert ("continuous_employment", 700) in [(c.result, c.amount) for c in got]
 
 
 def test_progress_to_work_never_after_employment_and_at_most_once():
@@ -536,3 +537,53 @@ def test_reasons_name_the_counts_windows_and_threshold():
     assert finding.reason == ("ASB incidents: 6 from 1 Mar 2012 to 31 Aug 2012, 2 from 31 Mar 2013 "
                               "to 30 Sep 2013: down 67%, needs 60%: met")
     assert len(finding.evidence) == 8
+
+
+# Amounts by the programme year of attachment (section 5) -------------------------------------
+
+
+@pytest.mark.parametrize(("attached_on", "fee", "turn_around"), [
+    (D(2012, 3, 31), None, None),  # the day before the programme: nothing claimable
+    (D(2012, 4, 1), 3200, 700),
+    (D(2013, 3, 31), 3200, 700),
+    (D(2013, 4, 1), 2400, 1400),
+    (D(2014, 3, 31), 2400, 1400),
+    (D(2014, 4, 1), 1600, 2100),
+])
+def test_fee_and_results_follow_the_programme_year_of_attachment(attached_on, fee, turn_around):
+    assert RULES.attachment_fee(attached_on) == fee
+    assert RULES.result_amount("crime_asb_education", attached_on) == turn_around
+    # The statuses stay those evaluated for the real attachment; only the money moves.
+    e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
+                            attached_on=attached_on)
+    got = dict((c.result, c.amount) for c in claimable(e, [], RULES))
+    assert got.get("crime_asb_education") == turn_around
+
+
+def test_a_year_one_family_claimed_in_year_three_is_paid_year_one_amounts():
+    e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
+                            as_of=D(2014, 9, 30))  # attached 2012-09-01, claimed in year 3
+    assert [(c.result, c.amount) for c in claimable(e, [], RULES)] == [
+        ("continuous_employment", 800), ("crime_asb_education", 700)]
+
+
+@pytest.mark.parametrize("attached_on", [D(2012, 9, 1), D(2013, 9, 1), D(2014, 9, 1)])
+@pytest.mark.parametrize("first", ["progress_to_work", "continuous_employment",
+                                   "crime_asb_education"])
+def test_fee_and_claims_never_pass_the_family_maximum_whatever_the_order(attached_on, first):
+    e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
+                            attached_on=attached_on)
+    fee = RULES.attachment_fee(attached_on)
+    prior = [PriorClaim(first, RULES.result_amount(first, attached_on))]
+    while True:
+        more = claimable(e, prior, RULES)
+        if not more:
+            break
+        prior.append(PriorClaim(more[0].result, more[0].amount))
+    assert fee + sum(c.amount for c in prior) <= RULES.max_payment_per_family
+
+
+def test_a_claim_dated_before_the_programme_is_never_claimable():
+    e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
+                            as_of=D(2012, 3, 31))
+    assert claimable(e, [], RULES) == []

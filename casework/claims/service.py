@@ -136,7 +136,8 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
         for claim in build_order(item.evaluation, prior.get(item.family_id, []), rules):
             created.append(m.Claim(
                 family_id=family.id, result=claim.result, claim_kind=claim_kind(claim.result),
-                amount=claim.amount, programme_year=rules.programme_year(as_of), as_of=as_of,
+                amount=claim.amount, programme_year=rules.programme_year(item.evaluation.attached_on),
+                as_of=as_of,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))

@@ -27,14 +27,20 @@ def claimable(
     evaluation: Evaluation, prior: list[PriorClaim], rules: Ruleset
 ) -> list[Claimable]:
     """Return, in contract order, the results a claim dated evaluation.as_of may be made for."""
-    if not evaluation.identification.eligible or evaluation.attached_on is None:
+    attached_on = evaluation.attached_on
+    if not evaluation.identification.eligible or attached_on is None:
         return []
+    fee = rules.attachment_fee(attached_on)
+    if fee is None or rules.programme_year(evaluation.as_of) is None:
+        return []  # attached, or claiming, before the programme began
     claimed = {c.result for c in prior}
+    # Fee plus results never pass the per-family maximum, whatever order claims came in.
+    room = rules.max_payment_per_family - fee - sum(c.amount for c in prior)
     out = []
     for result in CLAIMABLE_RESULTS:
         if evaluation.status(result) != MET:
             continue
-        amount = rules.result_amount(result, evaluation.as_of)
+        amount = rules.result_amount(result, attached_on)
         if amount is None:
             continue
         if result in TURN_AROUND_RESULTS and claimed & set(TURN_AROUND_RESULTS):
@@ -43,6 +49,9 @@ def claimable(
             continue
         if result == "continuous_employment":
             amount -= sum(c.amount for c in prior if c.result == "progress_to_work")
+        amount = min(amount, room)
+        if amount <= 0:
+            continue
         out.append(Claimable(result, amount))
     return out
 

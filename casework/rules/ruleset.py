@@ -74,15 +74,17 @@ class Ruleset:
     caseload_rolling_months: int = 12
 
     def programme_year(self, d: dt.date) -> int | None:
-        """Return 1, 2, 3 ... for a claim dated d, or None before the programme starts."""
+        """Return 1, 2, 3 ... for the programme year holding d, or None before it starts."""
         year = None
         for number, start in enumerate(self.programme_year_starts, start=1):
             if d >= start:
                 year = number
         return year
 
-    def result_amount(self, result: str, d: dt.date) -> int | None:
-        year = self.programme_year(d)
+    def result_amount(self, result: str, attached_on: dt.date) -> int | None:
+        """Return the result's amount for a family attached on that date (section 5: results
+        are paid by the programme year of attachment, the same year as the fee)."""
+        year = self.programme_year(attached_on)
         if year is None:
             return None
         amounts = dict(self.result_amounts)[result]
