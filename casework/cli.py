@@ -76,6 +76,9 @@ def register(app: Flask) -> None:
     from .matching.cli import match_group
 
     app.cli.add_command(match_group)
+    from .jobs.cli import worker_command
+
+    app.cli.add_command(worker_command)
 
 
 # users -------------------------------------------------------------------------------------

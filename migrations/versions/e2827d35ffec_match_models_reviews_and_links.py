@@ -1,7 +1,7 @@
 """Matching: model versions, the review queue and the links it made
 
 Revision ID: e2827d35ffec
-Revises: 2520613137b5
+Revises: f648b8457322
 Create Date: 2026-12-01 19:53:00.803429
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e2827d35ffec'
-down_revision = '2520613137b5'
+down_revision = 'f648b8457322'
 branch_labels = None
 depends_on = None
 
