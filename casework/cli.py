@@ -117,7 +117,10 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
 @click.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_command(kind: str, file: Path) -> None:
+@click.option("--match", "match", is_flag=True,
+              help="Link rows without person_ref to people by their given_name, family_name "
+                   "and date_of_birth (and postcode, sex); see docs/matching.md.")
+def import_command(kind: str, file: Path, match: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .imports.service import ImportRefused, import_csv
 
@@ -127,7 +130,13 @@ def import_command(kind: str, file: Path) -> None:
         raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
     rows = data.count(b"\n")
     try:
-        if sys.stderr.isatty() and rows >= 5000:
+        if match:
+            from .matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, str(file))
+            for line in summary.unmatched_lines:
+                click.echo(f"{file}:{line}: not matched to anyone, not imported", err=True)
+        elif sys.stderr.isatty() and rows >= 5000:
             with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
                 summary = import_csv(kind, data, str(file), progress=bar.update)
                 bar.update(rows - bar.pos)  # checked and written: show it done

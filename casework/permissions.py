@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_audit": frozenset({"admin"}),
     # The jobs pages; each job is shown only to those with its own kind's permission.
     "view_jobs": frozenset({"manager", "admin"}),
+    "review_matches": frozenset({"manager"}),
 }
 
 
