@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_unit_costs": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
+    # The jobs pages; each job is shown only to those with its own kind's permission.
+    "view_jobs": frozenset({"manager", "admin"}),
 }
 
 
