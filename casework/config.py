@@ -32,6 +32,8 @@ class Config:
     FAMILIES_PER_PAGE = 25
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.
+    JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
 
 
 class DevelopmentConfig(Config):
@@ -43,6 +45,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     RATELIMIT_ENABLED = False
+    JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL") or "memory://"
 
 
 class ProductionConfig(Config):

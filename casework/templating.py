@@ -44,6 +44,7 @@ NAV_ITEMS = [
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
+    {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
 ]
 
 
