@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -469,6 +470,85 @@ class UnitCost(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     updated_by: Mapped[User | None] = relationship()
+
+
+# Matching partner records without references (casework/matching) -------------------------
+
+MATCH_REVIEW_STATUSES = ("waiting", "accepted", "rejected")
+
+
+class MatchModel(db.Model):
+    """One version of the trained Splink model: its settings and parameters as Splink's JSON."""
+
+    __tablename__ = "match_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the model version
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    trained_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(300))  # what it was trained on
+    register_size: Mapped[int] = mapped_column(Integer)  # people in the register then
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MatchReview(db.Model):
+    """A partner row waiting for a person to say who it is about, and that decision."""
+
+    __tablename__ = "match_reviews"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'accepted', 'rejected')", name="status"),
+        # The same row of the same kind about the same described person waits once.
+        Index("uq_match_reviews_one_waiting", "kind", "record_key", "identity_key",
+              unique=True, sqlite_where=db.text("status = 'waiting'"),
+              postgresql_where=db.text("status = 'waiting'")),
+        Index("ix_match_reviews_identity", "identity_key", "status"),
+        Index("ix_match_reviews_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_key: Mapped[str] = mapped_column(String(120))  # the row's key, person left out
+    filename: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int] = mapped_column(Integer)
+    row: Mapped[dict[str, Any]] = mapped_column(JSON)  # the CSV row as sent: column -> cell
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    # A digest of the normalised name, date of birth, postcode and sex: the same described
+    # person in a later file is recognised, and not asked about twice.
+    identity_key: Mapped[str] = mapped_column(String(64))
+    # [{person_id, person_ref, match_probability, match_weight, waterfall: [...]}]
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    model_id: Mapped[int] = mapped_column(ForeignKey("match_models.id"))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # when accepted
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    model_version: Mapped[MatchModel] = relationship()
+    person: Mapped[Person | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class MatchLink(db.Model):
+    """An imported record that was linked to a person by matching: by which model version,
+    how sure it was, and (for a reviewed row) who decided."""
+
+    __tablename__ = "match_links"
+    __table_args__ = (Index("ix_match_links_record", "kind", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_key: Mapped[str] = mapped_column(String(120))  # as in record_history
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    match_probability: Mapped[float] = mapped_column(Float)
+    model_id: Mapped[int] = mapped_column(ForeignKey("match_models.id"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("match_reviews.id"))
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 # Jobs: long work run by the worker process off the web request (casework/jobs) ---------------
