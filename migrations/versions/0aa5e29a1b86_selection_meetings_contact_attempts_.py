@@ -1,7 +1,7 @@
 """selection meetings, contact attempts, sign-ups and agreed numbers
 
 Revision ID: 0aa5e29a1b86
-Revises: f648b8457322
+Revises: e2827d35ffec
 Create Date: 2026-12-01 19:46:19.432495
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0aa5e29a1b86'
-down_revision = 'f648b8457322'
+down_revision = 'e2827d35ffec'
 branch_labels = None
 depends_on = None
 
