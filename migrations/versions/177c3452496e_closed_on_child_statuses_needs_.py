@@ -1,7 +1,7 @@
 """closed_on, child statuses, needs, assessments, need discretions; claims for a family's outcome
 
 Revision ID: 177c3452496e
-Revises: e2827d35ffec
+Revises: 0aa5e29a1b86
 Create Date: 2026-12-01 19:48:39.159387
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '177c3452496e'
-down_revision = 'e2827d35ffec'
+down_revision = '0aa5e29a1b86'
 branch_labels = None
 depends_on = None
 
