@@ -98,6 +98,7 @@ class Family(db.Model):
     attached_on: Mapped[dt.date | None] = mapped_column(Date)
     local_discretion: Mapped[bool] = mapped_column(Boolean, default=False)
     local_discretion_reason: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)  # the case's closure date
     # Bumped by every change, so a save over someone else's newer change is refused.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -302,7 +303,8 @@ class Claim(db.Model):
             "state IN ('draft', 'validated', 'rejected', 'submitted')", name="state"
         ),
         CheckConstraint(
-            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work')",
+            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work', "
+            "'family_outcome')",
             name="result",
         ),
         # One turn-around claim and one progress-to-work claim per family, ever (bar rejected
@@ -472,6 +474,74 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+# The later programmes' evidence (rulesets phase2 and supporting_families) ------------------
+
+CHILD_STATUSES = ("child_in_need", "child_protection_plan", "looked_after")
+ASSESSMENT_OUTCOMES = ("positive", "negative")
+
+
+class ChildStatus(db.Model):
+    """A period of children's social care: child in need, protection plan, looked after."""
+
+    __tablename__ = "child_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class Need(db.Model):
+    """A need the family was identified with: a headline problem and the Outcome Plan's
+    indicator that judges it."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    problem: Mapped[str] = mapped_column(String(60))
+    indicator: Mapped[str] = mapped_column(String(60))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
+class Assessment(db.Model):
+    """A practitioner's assessment of a need: its outcome, author and note."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(10))
+    assessed_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class NeedDiscretion(db.Model):
+    """Equivalent progress on a need (phase2's local discretion): who approved it and why."""
+
+    __tablename__ = "need_discretions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship()
+    approved_by: Mapped[User] = relationship()
+
+
 # Matching partner records without references (casework/matching) -------------------------
 
 MATCH_REVIEW_STATUSES = ("waiting", "accepted", "rejected")
@@ -593,3 +663,133 @@ class Job(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
     started_by: Mapped[User | None] = relationship()
+
+
+# Selection meetings, first contact and sign-up (casework/selection) ---------------------------
+
+SELECTION_DECISIONS = {
+    "selected": "Selected",
+    "not_now": "Not now",
+    "not_suitable": "Not suitable",
+}
+CONTACT_METHODS = {
+    "home_visit": "Home visit",
+    "phone": "Phone call",
+    "letter": "Letter",
+    "text_email": "Text or email",
+    "through_agency": "Through a partner agency",
+}
+CONTACT_OUTCOMES = {
+    "no_answer": "No answer or no one in",
+    "spoke": "Spoke to the family",
+    "visit_agreed": "A visit was agreed",
+    "refused_contact": "The family did not want contact",
+    "wrong_details": "Wrong address or number",
+}
+
+
+class AgreedNumber(db.Model):
+    """The number of families the council agreed to work with in one programme year."""
+
+    __tablename__ = "agreed_numbers"
+
+    programme_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    families: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SelectionMeeting(db.Model):
+    """A meeting with partners that discussed identified families and decided on each."""
+
+    __tablename__ = "selection_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+    decisions: Mapped[list[SelectionDecision]] = relationship(
+        back_populates="meeting", order_by="SelectionDecision.id")
+
+
+class SelectionDecision(db.Model):
+    """What one meeting decided about one family; a selected family's lead person makes
+    first contact (a FIP worker, or a named contact at a partner agency)."""
+
+    __tablename__ = "selection_decisions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "family_id"),
+        CheckConstraint("decision IN ('selected', 'not_now', 'not_suitable')", name="decision"),
+        CheckConstraint("decision != 'not_now' OR review_on IS NOT NULL", name="review_on"),
+        Index("ix_selection_decisions_family", "family_id", "id"),
+        Index("ix_selection_decisions_lead", "lead_worker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("selection_meetings.id"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    decision: Mapped[str] = mapped_column(String(12))
+    review_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    lead_worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lead_contact: Mapped[str | None] = mapped_column(String(200))
+    lead_agency: Mapped[str | None] = mapped_column(String(200))
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    meeting: Mapped[SelectionMeeting] = relationship(back_populates="decisions")
+    family: Mapped[Family] = relationship()
+    lead_worker: Mapped[User | None] = relationship(foreign_keys=[lead_worker_id])
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def lead_name(self) -> str:
+        if self.lead_worker is not None:
+            return self.lead_worker.name
+        return f"{self.lead_contact} ({self.lead_agency})" if self.lead_contact else ""
+
+
+class ContactAttempt(db.Model):
+    """The lead person's attempt to reach a selected family before it signs up."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (Index("ix_contact_attempts_family_on", "family_id", "attempted_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    attempted_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+class SignUp(db.Model):
+    """A selected family's answer: signed up (with the information-sharing agreement and
+    consent, and who gave it) or declined (with the reason). One a family."""
+
+    __tablename__ = "sign_ups"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('signed_up', 'declined')", name="outcome"),
+        CheckConstraint("outcome != 'signed_up' OR (sharing_agreed AND consent_given)",
+                        name="consent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    sharing_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
