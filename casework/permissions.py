@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
     # The jobs pages; each job is shown only to those with its own kind's permission.
-    "view_jobs": frozenset({"manager", "admin"}),
+    "view_jobs": frozenset({"manager", "auditor", "admin"}),
 }
 
 
