@@ -350,6 +350,7 @@ def world(app, cli, examples):
 
 
 ARGS = {"job_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+        "meeting_id": 1,
         "filename": "images/favicon.ico"}
 
 

@@ -1,7 +1,7 @@
 """claim batch PDFs made once and stored
 
 Revision ID: 2a77aa5b039b
-Revises: f648b8457322
+Revises: 0aa5e29a1b86
 Create Date: 2026-12-01 20:14:18.772567
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2a77aa5b039b'
-down_revision = 'f648b8457322'
+down_revision = '0aa5e29a1b86'
 branch_labels = None
 depends_on = None
 
