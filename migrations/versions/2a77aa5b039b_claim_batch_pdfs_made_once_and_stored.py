@@ -1,7 +1,7 @@
 """claim batch PDFs made once and stored
 
 Revision ID: 2a77aa5b039b
-Revises: 0aa5e29a1b86
+Revises: 177c3452496e
 Create Date: 2026-12-01 20:14:18.772567
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2a77aa5b039b'
-down_revision = '0aa5e29a1b86'
+down_revision = '177c3452496e'
 branch_labels = None
 depends_on = None
 
