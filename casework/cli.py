@@ -370,18 +370,20 @@ def claims_batch(window, as_of) -> None:
 @click.argument("batch_id", type=int)
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def claims_pdf(batch_id, output) -> None:
-    """Write a claim batch as a PDF: a summary, then an evidence page per family."""
-    from . import models as m
-    from .reports.claims_pdf import batch_pdf
+    """Write a claim batch's PDF: a summary, then an evidence page per family. The PDF stored
+    at submission if there is one; if not, it is laid out now and stored."""
+    from .claims import documents
 
-    batch = db.session.get(m.ClaimBatch, batch_id)
-    if batch is None:
-        raise Refused(f"no claim batch with id {batch_id}")
     try:
-        output.write_bytes(batch_pdf(batch))
+        pdf, made = documents.make(batch_id, None)
+    except LookupError as missing:
+        raise Refused(str(missing)) from None
+    try:
+        output.write_bytes(pdf.pdf)
     except OSError as error:
         raise Refused(f"{output}: cannot write the file ({error.strerror})") from None
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {output} ({'laid out now and stored' if made else 'the stored PDF'}, "
+               f"SHA-256 {pdf.sha256})")
 
 
 # backup ------------------------------------------------------------------------------------
