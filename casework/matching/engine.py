@@ -294,3 +294,17 @@ def decide(candidates: Sequence[Candidate], register: dict[str, list], link_abov
                      or identity(s[0]) == identity(best_id))[:5]
         out[row] = Outcome(decision, best_id, best_p, kept)
     return out
+
+
+def for_backend(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A trained model for another Splink backend ("spark", "postgres", ...): the same
+    comparisons written in that backend's SQL, with the trained parameters copied over."""
+    out = settings().get_settings(dialect).as_dict()
+    out["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    for comparison, trained in zip(out["comparisons"], model["comparisons"], strict=True):
+        for level, learnt in zip(comparison["comparison_levels"], trained["comparison_levels"],
+                                 strict=True):
+            for name in ("m_probability", "u_probability", "tf_minimum_u_value"):
+                if name in learnt:
+                    level[name] = learnt[name]
+    return out
