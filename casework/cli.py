@@ -121,7 +121,10 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
 @click.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_command(kind: str, file: Path) -> None:
+@click.option("--match", "match", is_flag=True,
+              help="Link rows without person_ref to people by their given_name, family_name "
+                   "and date_of_birth (and postcode, sex); see docs/matching.md.")
+def import_command(kind: str, file: Path, match: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .imports.service import ImportRefused, import_csv
 
@@ -131,7 +134,13 @@ def import_command(kind: str, file: Path) -> None:
         raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
     rows = data.count(b"\n")
     try:
-        if sys.stderr.isatty() and rows >= 5000:
+        if match:
+            from .matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, str(file))
+            for line in summary.unmatched_lines:
+                click.echo(f"{file}:{line}: not matched to anyone, not imported", err=True)
+        elif sys.stderr.isatty() and rows >= 5000:
             with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
                 summary = import_csv(kind, data, str(file), progress=bar.update)
                 bar.update(rows - bar.pos)  # checked and written: show it done
@@ -367,18 +376,20 @@ def claims_batch(window, as_of) -> None:
 @click.argument("batch_id", type=int)
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def claims_pdf(batch_id, output) -> None:
-    """Write a claim batch as a PDF: a summary, then an evidence page per family."""
-    from . import models as m
-    from .reports.claims_pdf import batch_pdf
+    """Write a claim batch's PDF: a summary, then an evidence page per family. The PDF stored
+    at submission if there is one; if not, it is laid out now and stored."""
+    from .claims import documents
 
-    batch = db.session.get(m.ClaimBatch, batch_id)
-    if batch is None:
-        raise Refused(f"no claim batch with id {batch_id}")
     try:
-        output.write_bytes(batch_pdf(batch))
+        pdf, made = documents.make(batch_id, None)
+    except LookupError as missing:
+        raise Refused(str(missing)) from None
+    try:
+        output.write_bytes(pdf.pdf)
     except OSError as error:
         raise Refused(f"{output}: cannot write the file ({error.strerror})") from None
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {output} ({'laid out now and stored' if made else 'the stored PDF'}, "
+               f"SHA-256 {pdf.sha256})")
 
 
 # backup ------------------------------------------------------------------------------------

@@ -665,6 +665,19 @@ class Job(db.Model):
     started_by: Mapped[User | None] = relationship()
 
 
+class ClaimBatchPdf(db.Model):
+    """A claim batch's PDF, laid out once after submission and kept: every download is these
+    bytes, which the SHA-256 on the batch page identifies."""
+
+    __tablename__ = "claim_batch_pdfs"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("claim_batches.id"), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 # Selection meetings, first contact and sign-up (casework/selection) ---------------------------
 
 SELECTION_DECISIONS = {

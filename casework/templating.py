@@ -46,6 +46,7 @@ NAV_ITEMS = [
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
+    {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
 ]
 
 

@@ -271,6 +271,11 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None) -> m.Cla
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
     db.session.commit()
+    from ..jobs.service import start  # the PDF is laid out once, by the job worker
+    from .documents import subject
+
+    start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({window[:60]})", by,
+          params={"batch_id": batch.id}, subject=subject(batch.id))
     return batch
 
 
