@@ -75,6 +75,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
     from .matching.cli import match_group
+    from .outcomes.commands import needs
+
+    app.cli.add_command(needs)
 
     app.cli.add_command(match_group)
     from .jobs.cli import worker_command
@@ -118,7 +121,10 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
 @click.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_command(kind: str, file: Path) -> None:
+@click.option("--match", "match", is_flag=True,
+              help="Link rows without person_ref to people by their given_name, family_name "
+                   "and date_of_birth (and postcode, sex); see docs/matching.md.")
+def import_command(kind: str, file: Path, match: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .imports.service import ImportRefused, import_csv
 
@@ -128,7 +134,13 @@ def import_command(kind: str, file: Path) -> None:
         raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
     rows = data.count(b"\n")
     try:
-        if sys.stderr.isatty() and rows >= 5000:
+        if match:
+            from .matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, str(file))
+            for line in summary.unmatched_lines:
+                click.echo(f"{file}:{line}: not matched to anyone, not imported", err=True)
+        elif sys.stderr.isatty() and rows >= 5000:
             with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
                 summary = import_csv(kind, data, str(file), progress=bar.update)
                 bar.update(rows - bar.pos)  # checked and written: show it done
@@ -283,13 +295,16 @@ def _user(email: str):
 @claims.command("build")
 @click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
 @click.option("--by", "by_email", help="The programme manager who builds them.")
-def claims_build(as_of, by_email) -> None:
+@click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
+              show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
+def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
     from .claims.service import ClaimRefused, build_claims
+    from .rules.plan import PlanError
 
     try:
-        created = build_claims(as_of, _user(by_email) if by_email else None)
-    except ClaimRefused as refused:
+        created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
+    except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{len(created)} draft claims created")
 

@@ -199,3 +199,34 @@ def to_json(item: OutcomeFamilyEvaluation) -> dict:
     if e.continuous_employment is not None:
         out["continuous_employment"] = e.continuous_employment.value
     return out
+
+
+class DiscretionRefused(Exception):
+    """Equivalent progress was not recorded; the message says why."""
+
+
+def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
+    """Record a programme manager's approval of equivalent progress on a need (phase2's
+    local discretion), named and with a reason, in the audit log too."""
+    if by.role != "manager" or not by.active:
+        raise DiscretionRefused(f"{by.email} is not a programme manager: only programme "
+                                "managers approve equivalent progress")
+    if not (reason or "").strip():
+        raise DiscretionRefused("give the reason for judging the progress equivalent")
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
+    if need is None:
+        raise DiscretionRefused(f"no need with reference {need_ref}")
+    if on < need.identified_on:
+        raise DiscretionRefused(f"the need was identified on {need.identified_on}: equivalent "
+                                "progress cannot be approved before that")
+    discretion = m.NeedDiscretion(need_id=need.id, approved_on=on, approved_by_id=by.id,
+                                  reason=reason.strip())
+    db.session.add(discretion)
+    family_ref = db.session.scalar(select(m.Family.family_ref)
+                                   .where(m.Family.id == need.family_id))
+    from ..audit import record_event
+
+    record_event("discretion", "need", need_ref, user=by,
+                 detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
+    db.session.commit()
+    return discretion
