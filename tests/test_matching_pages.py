@@ -89,3 +89,21 @@ def test_saving_without_choosing_says_what_to_do(client, sign_in, waiting):
 def test_an_unknown_review_is_not_found(client, sign_in, app):
     sign_in("manager")
     assert client.get("/matching/reviews/999").status_code == 404
+
+
+def test_the_upload_page_matches_when_asked_and_links_to_the_queue(client, sign_in, app):
+    import io
+
+    load_register()
+    sign_in("manager")
+    data = (ASB + "A4,Zebedee,Quux,1999-01-01,TN1 1AA,m,2013-04-05,incident\n"
+            "A1,Kayleigh,Smith-Jones,2010-03-04,ME15 7AB,f,2013-01-05,incident\n").encode()
+    page = post_form(client, "/imports/", {"kind": "asb", "match": "y",
+                                           "file": (io.BytesIO(data), "asb.csv")},
+                     content_type="multipart/form-data")
+    assert page.status_code == 200, page.text
+    assert "asb: 1 created, 0 updated, 0 unchanged, 1 linked, 1 for review, 1 unmatched" in page.text
+    assert "Not matched to anyone, so not imported: line 3." in page.text
+    assert 'href="/matching/reviews"' in page.text
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A1"))
+    assert record.person.person_ref == "P-KAY"

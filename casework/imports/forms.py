@@ -1,7 +1,12 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSubmitInput,
+)
+from wtforms import BooleanField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
 from .kinds import KINDS
@@ -32,5 +37,11 @@ class UploadForm(FlaskForm):
         widget=GovFileInput(),
         description="UTF-8 CSV with a header row, at most 10 MB",
         validators=[FileRequired(message="Select a CSV file")],
+    )
+    match = BooleanField(
+        "Match rows that give a name and date of birth instead of a person_ref",
+        widget=GovCheckboxInput(),
+        description="Rows casework is sure of are linked and imported; the others wait for a "
+                    "programme manager's review or are reported as unmatched",
     )
     submit = SubmitField("Import file", widget=GovSubmitInput())

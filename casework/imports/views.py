@@ -21,7 +21,13 @@ def upload():
         upload = form.file.data
         name = upload.filename or "upload.csv"
         try:
-            summary = import_csv(form.kind.data, upload.read(), name, user=current_user)
+            if form.match.data:
+                from ..matching.importing import import_with_matching
+
+                summary = import_with_matching(form.kind.data, upload.read(), name,
+                                               user=current_user)
+            else:
+                summary = import_csv(form.kind.data, upload.read(), name, user=current_user)
         except ImportRefused as refused:
             errors = refused.errors
     status = 400 if errors else 200
