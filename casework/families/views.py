@@ -25,6 +25,7 @@ from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
+from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
@@ -63,7 +64,8 @@ def show(family_ref: str):
     records = service.family_records(family)
     today = dt.date.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
-    evaluated = evaluate_family(family, as_of, service.family_data(records))
+    data = service.family_data(records)
+    evaluated = evaluate_family(family, as_of, data)
     record_event("view", "family", family.family_ref)
     return committed(render_template(
         "families/show.html",
@@ -85,6 +87,7 @@ def show(family_ref: str):
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
+        outcomes=family_outcomes(family, as_of, data),
     ))
 
 

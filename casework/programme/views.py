@@ -25,6 +25,7 @@ from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
 from ..families.service import Page
+from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
@@ -93,7 +94,9 @@ def dashboard():
     return committed(render_template(
         "programme/dashboard.html", f=f, charts=dashboard_charts(f),
         date_error=date_error, funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN))
+        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
+        needs=needs_by_count(visible_families(current_user)),
+        claim_months=claims_by_month(visible_families(current_user))))
 
 
 @bp.route("/programme/costs")
