@@ -544,9 +544,6 @@ class NeedDiscretion(db.Model):
 
 # Matching partner records without references (casework/matching) -------------------------
 
-MATCH_REVIEW_STATUSES = ("waiting", "accepted", "rejected")
-
-
 class MatchModel(db.Model):
     """One version of the trained Splink model: its settings and parameters as Splink's JSON."""
 

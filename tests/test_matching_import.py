@@ -188,7 +188,7 @@ def test_deciding_one_row_settles_the_others_waiting_about_the_same_person(
     assert others == 1
     assert person_of("A3") == person_of("A7") == "P-JACK1"
     assert db.session.get(m.MatchReview, second.id).status == "accepted"
-    assert reviews.waiting_reviews() == []
+    assert reviews.waiting_page(1).items == []
 
 
 def test_rejecting_one_row_rejects_the_others_with_the_same_candidates(cli, register, tmp_path):
@@ -197,5 +197,5 @@ def test_rejecting_one_row_rejects_the_others_with_the_same_candidates(cli, regi
     cli("import", "asb", path, "--match")
     first = db.session.scalar(select(m.MatchReview).order_by(m.MatchReview.id))
     assert reviews.reject(first, create_user("manager")) == 1
-    assert reviews.waiting_reviews() == []
+    assert reviews.waiting_page(1).items == []
     assert count(m.AsbRecord, m.AsbRecord.asb_ref.in_(["A3", "A7"])) == 0

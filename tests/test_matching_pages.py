@@ -107,3 +107,19 @@ def test_the_upload_page_matches_when_asked_and_links_to_the_queue(client, sign_
     assert 'href="/matching/reviews"' in page.text
     record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A1"))
     assert record.person.person_ref == "P-KAY"
+
+
+def test_the_queue_shows_fifty_rows_a_page(client, sign_in, waiting):
+    import datetime as dt
+
+    for n in range(50):
+        db.session.add(m.MatchReview(
+            kind="asb", record_key=f"B{n:02d}", filename="asb.csv", line=n + 2, row={},
+            given_name="Jack", family_name="Taylor", date_of_birth=dt.date(2012, 2, 2),
+            identity_key=f"key{n}", candidates=waiting.candidates, model_id=waiting.model_id))
+    db.session.commit()
+    sign_in("manager")
+    first = client.get("/matching/reviews")
+    assert "51 rows waiting, page 1 of 2" in first.text and "asb B48" in first.text
+    second = client.get("/matching/reviews?page=2")
+    assert "asb B49" in second.text and "asb A3" not in second.text

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..families.service import Page
 from ..imports.kinds import KINDS
 from ..imports.service import ImportRefused, ImportSummary, import_csv
 
@@ -19,10 +20,20 @@ class ReviewRefused(Exception):
     """The decision cannot be made: the message says why."""
 
 
-def waiting_reviews() -> list[m.MatchReview]:
-    return list(db.session.scalars(
-        select(m.MatchReview).where(m.MatchReview.status == "waiting")
-        .order_by(m.MatchReview.created_at, m.MatchReview.id)))
+REVIEWS_PER_PAGE = 50
+
+
+def waiting_page(page: int) -> Page:
+    """One page of the rows waiting, oldest first."""
+    total = db.session.scalar(select(func.count()).select_from(_waiting().subquery()))
+    items = db.session.scalars(
+        _waiting().order_by(m.MatchReview.created_at, m.MatchReview.id)
+        .offset((page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)).all()
+    return Page(list(items), page, REVIEWS_PER_PAGE, total)
+
+
+def _waiting():
+    return select(m.MatchReview).where(m.MatchReview.status == "waiting")
 
 
 def _decided(review: m.MatchReview, status: str, user: m.User) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,8 +24,9 @@ FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
 @bp.route("/reviews")
 @requires("review_matches")
 def queue():
-    waiting = reviews.waiting_reviews()
-    record_event("view_list", "match_reviews", None, detail=f"{len(waiting)} waiting")
+    waiting = reviews.waiting_page(max(1, request.args.get("page", 1, type=int)))
+    record_event("view_list", "match_reviews", None,
+                 detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()
     return committed(render_template("matching/queue.html", waiting=waiting,
                                      link_above=link_above, review_above=review_above))
