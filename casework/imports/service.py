@@ -65,6 +65,8 @@ class _Table:
 
     columns: dict[str, list[Any]]
     keys: list[tuple]  # each row's key, as kind.key names it
+    # The columns the file has: only these change a stored record (the others keep theirs).
+    present: frozenset[str]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -153,6 +155,10 @@ def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     return {name: i for i, name in enumerate(header)}
 
 
+def _present(kind: Kind, positions: dict[str, int]) -> frozenset[str]:
+    return frozenset(name for name in kind.column_names if name in positions)
+
+
 def _read_columns(
     kind: Kind, text: str, filename: str, progress: Callable[[int], None] | None
 ) -> _Table | None:
@@ -195,7 +201,7 @@ def _read_columns(
     keys = list(zip(*[columns[k] for k in kind.key]))
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
-    return _Table(columns, keys)
+    return _Table(columns, keys, _present(kind, positions))
 
 
 def _may_have_spaces(text: str) -> bool:
@@ -261,7 +267,7 @@ def _read_rows(
             lines.append(line)
             valid.append(values)
     table = _Table({name: [v[name] for v in valid] for name in kind.column_names},
-                   [tuple([v[k] for k in kind.key]) for v in valid])
+                   [tuple([v[k] for k in kind.key]) for v in valid], _present(kind, positions))
     refs = _lookup(kind, table)
     problems.extend(
         (lines[i], f"{filename}:{lines[i]}: {column}: {message}")
@@ -375,7 +381,7 @@ def _existing(kind: Kind, table: _Table, refs: _Refs) -> dict[tuple, tuple[int, 
 
 def _db_columns(kind: Kind, table: _Table, refs: _Refs) -> dict[str, list[Any]]:
     """The rows in table terms: references to other records become their ids."""
-    out = dict(table.columns)
+    out = dict(table.columns)  # every column: a new record takes the defaults of absent ones
     if "person_ref" in kind.references:
         ids = {ref: person[0] for ref, person in refs.people.items()}
         out["person_id"] = list(map(ids.get, out.pop("person_ref")))
@@ -406,6 +412,9 @@ def _upsert(
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history = [], [], []
     unchanged = 0
+    # An update writes only the columns the file has: a column it lacks erases nothing.
+    ids = {"person_ref": "person_id", "family_ref": "family_id"}
+    updated = [ids.get(name, name) if name in kind.references else name for name in table.present]
     for i, key in enumerate(table.keys):
         stored = existing.get(key)
         if stored is None:
@@ -413,11 +422,11 @@ def _upsert(
             continue
         record_id, before = stored
         values = {name: table.columns[name][i] for name in kind.column_names}
-        changed = sorted(k for k, v in values.items() if before.get(k) != v)
+        changed = sorted(k for k in table.present if before.get(k) != values[k])
         if not changed:
             unchanged += 1
             continue
-        updates.append({"id": record_id, **{name: rows[name][i] for name in rows}})
+        updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
         history.append(
             {
                 "record_type": kind.name,

@@ -1,0 +1,98 @@
+"""The penetration test's findings (issue 19), each reproduced as the attack and refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
+
+from .conftest import EXAMPLES
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# 4. Imports that erase ----------------------------------------------------------------------
+
+FAMILY_FIELDS = ("family_name", "address", "postcode", "ward", "identified_on", "attached_on",
+                 "local_discretion", "local_discretion_reason")
+
+
+def _families():
+    return {f.family_ref: tuple(getattr(f, n) for n in FAMILY_FIELDS)
+            for f in db.session.scalars(select(m.Family))}
+
+
+def test_a_families_file_with_only_ref_and_name_erases_nothing_and_claims_stay(cli, examples,
+                                                                               tmp_path):
+    examples()
+    before = _families()
+    names = "\n".join(line.split(",")[0] + "," + line.split(",")[1]
+                      for line in (EXAMPLES / "families.csv").read_text().splitlines())
+    result = cli("import", "families", write(tmp_path, "names.csv", names + "\n"))
+    assert result.output.strip() == "families: 0 created, 0 updated, 7 unchanged"
+    assert _families() == before
+    assert db.session.scalar(select(m.Family.address).where(m.Family.family_ref == "E01")) \
+        == "146 Example Road"
+
+
+def test_a_column_present_in_the_file_still_changes_its_field(cli, tmp_path):
+    cli("import", "families", write(tmp_path, "a.csv",
+        "family_ref,family_name,ward,postcode\nF1,X,Fant,ME1 1AA\n"))
+    result = cli("import", "families", write(tmp_path, "b.csv", "family_ref,family_name,ward\nF1,X,\n"))
+    assert result.output.strip() == "families: 0 created, 1 updated, 0 unchanged"
+    family = db.session.scalar(select(m.Family))
+    assert (family.ward, family.postcode) == (None, "ME1 1AA")  # blank clears, absent keeps
+    history = db.session.scalars(select(m.RecordHistory)).all()
+    assert [(h.before, h.after) for h in history] == [({"ward": "Fant"}, {"ward": None})]
+
+
+# kind: (full file, the same rows with only the required columns, model, {field: kept value})
+KEEPS = {
+    "people": ("person_ref,family_ref,given_name,family_name,date_of_birth,sex\n"
+               "P9,F1,Ann,Lee,2001-02-03,f\n",
+               "person_ref,family_ref,given_name,family_name,date_of_birth\n"
+               "P9,F1,Ann,Lee,2001-02-03\n", m.Person, {"sex": "f"}),
+    "school-terms": (
+        "person_ref,academic_year,term,sessions_possible,sessions_unauthorised,fixed_exclusions,"
+        "permanent_exclusion,alternative_provision,on_roll\nP1,2012/13,autumn,100,5,2,y,y,n\n",
+        "person_ref,academic_year,term,sessions_possible,sessions_unauthorised\n"
+        "P1,2012/13,autumn,100,5\n", m.SchoolTerm,
+        {"fixed_exclusions": 2, "permanent_exclusion": True, "alternative_provision": True,
+         "on_roll": False}),
+    "asb": ("asb_ref,person_ref,family_ref,date,kind\nA1,P1,F1,2012-05-01,asbo\n",
+            "asb_ref,person_ref,date,kind\nA1,P1,2012-05-01,asbo\n", m.AsbRecord, {}),
+    "work": ("work_ref,person_ref,kind,benefit,start_date,end_date\n"
+             "W1,P1,employment,,2012-01-01,2012-06-01\n",
+             "work_ref,person_ref,kind,start_date\nW1,P1,employment,2012-01-01\n", m.WorkSpell,
+             {"end_date": dt.date(2012, 6, 1)}),
+    "domestic-abuse": ("incident_ref,person_ref,family_ref,date\nD1,P1,F1,2012-05-01\n",
+                       "incident_ref,family_ref,date\nD1,F1,2012-05-01\n",
+                       m.DomesticAbuseIncident, {}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEEPS))
+def test_every_kind_keeps_the_fields_of_columns_a_file_does_not_have(cli, tmp_path, kind):
+    cli("import", "families", write(tmp_path, "f.csv", "family_ref,family_name\nF1,X\n"))
+    cli("import", "people", write(tmp_path, "p.csv",
+        "person_ref,family_ref,given_name,family_name,date_of_birth\nP1,F1,A,B,2000-01-01\n"))
+    full, partial, model, kept = KEEPS[kind]
+    assert cli("import", kind, write(tmp_path, "full.csv", full)).exit_code == 0
+    before = db.session.scalar(select(model).order_by(model.id.desc()))
+    snapshot = {c.name: getattr(before, c.name) for c in model.__table__.columns}
+    db.session.expire_all()
+    result = cli("import", kind, write(tmp_path, "partial.csv", partial))
+    assert result.output.strip() == f"{kind}: 0 created, 0 updated, 1 unchanged", result.output
+    after = db.session.scalar(select(model).order_by(model.id.desc()))
+    assert {c.name: getattr(after, c.name) for c in model.__table__.columns} == snapshot
+    assert {k: getattr(after, k) for k in kept} == kept
+    if hasattr(model, "family_id") and hasattr(model, "person_id"):
+        assert after.family_id is not None and after.person_id is not None
