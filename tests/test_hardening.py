@@ -96,3 +96,39 @@ def test_every_kind_keeps_the_fields_of_columns_a_file_does_not_have(cli, tmp_pa
     assert {k: getattr(after, k) for k in kept} == kept
     if hasattr(model, "family_id") and hasattr(model, "person_id"):
         assert after.family_id is not None and after.person_id is not None
+
+
+# 8. Malformed CSV ---------------------------------------------------------------------------
+
+
+def test_a_quote_never_closed_is_refused_naming_its_line_and_writes_nothing(cli, tmp_path):
+    path = write(tmp_path, "f.csv", 'family_ref,family_name\nOK1,Fine\nBAD008,"never closed,1,2,3\n'
+                                    "OK2,Also fine\n")
+    result = cli("import", "families", path)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"{path}:3: row: a quoted value is never closed: the file ends inside quotes")
+    assert db.session.scalar(select(m.Family.id)) is None
+
+
+def test_text_after_a_closing_quote_is_refused_naming_its_line(cli, tmp_path):
+    path = write(tmp_path, "f.csv", 'family_ref,family_name\nOK1,"Fine"\nBAD9,"Half" quoted\n')
+    result = cli("import", "families", path)
+    assert result.exit_code == 1 and f"{path}:3: row: text follows a closing quote" in result.output
+
+
+# 7. Slow input ------------------------------------------------------------------------------
+
+
+def test_a_header_of_100000_columns_is_refused_at_once(cli, tmp_path):
+    import time
+
+    header = ",".join(f"c{i}" for i in range(100_000))
+    path = write(tmp_path, "wide.csv", "family_ref,family_name," + header + "\n")
+    started = time.perf_counter()
+    result = cli("import", "families", path)
+    assert time.perf_counter() - started < 2
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"{path}:1: header: has 100002 columns; a file of this kind "
+                                     "has at most 9 (limit 200)")
+

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -35,6 +36,7 @@ from .kinds import KINDS, Kind
 
 LOOKUP = 50_000  # values looked up in one query
 PROGRESS_EVERY = 1000  # rows between progress reports
+MAX_COLUMNS = 200  # a header with more columns is refused at once, before anything is read
 
 
 class ImportRefused(Exception):
@@ -128,24 +130,41 @@ def _blank(values: list[str]) -> bool:
     return not values or not (values[0].strip() or "".join(values).strip())
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """Return (first physical line, values) for each non-blank record; the header is line 1."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+# How the csv module's complaints about malformed CSV read to the person who sent the file.
+CSV_ERRORS = {
+    "unexpected end of data": "a quoted value is never closed: the file ends inside quotes",
+    "',' expected after '\"'": "text follows a closing quote: put the whole value in quotes "
+                               "and double any quote inside it",
+}
+
+
+def _records(text: str, filename: str) -> list[tuple[int, list[str]]]:
+    """Return (first physical line, values) for each non-blank record; the header is line 1.
+    Malformed CSV (such as a quote never closed) is refused, naming the record's line."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     found = []
     append = found.append
     start = 1
-    for values in reader:
-        if not _blank(values):
-            append((start, values))
-        start = reader.line_num + 1
+    try:
+        for values in reader:
+            if not _blank(values):
+                append((start, values))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        problem = CSV_ERRORS.get(str(error), f"is not valid CSV ({error})")
+        raise ImportRefused([f"{filename}:{start}: row: {problem}"]) from None
     return found
 
 
 def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     """Each column's position in the file, or ImportRefused naming the header's problems."""
+    if len(header) > MAX_COLUMNS:  # before any work a column: such a file is no partner's
+        raise ImportRefused([f"{filename}:1: header: has {len(header)} columns; a file of "
+                             f"this kind has at most {len(kind.columns)} (limit {MAX_COLUMNS})"])
     header = [h.strip().lower() for h in header]
     errors = []
-    for name in sorted({h for h in header if header.count(h) > 1 and h}):
+    counts = Counter(header)
+    for name in sorted(h for h, n in counts.items() if n > 1 and h):
         errors.append(f"{filename}:1: {name}: column appears more than once")
     for column in kind.columns:
         if column.required and column.name not in header:
@@ -165,7 +184,7 @@ def _read_columns(
     """Read a file with no problems a column at a time, several times quicker than row by
     row; return None at the first problem, for _read_rows to name them all."""
     try:
-        records = list(filter(None, csv.reader(io.StringIO(text, newline=""))))
+        records = list(filter(None, csv.reader(io.StringIO(text, newline=""), strict=True)))
     except csv.Error:
         return None
     if not all(map(str.strip, map(operator.itemgetter(0), records))):
@@ -217,10 +236,7 @@ def _read_rows(
 ) -> tuple[_Table, _Refs]:
     """Read the file row by row, naming every problem as FILE:LINE: COLUMN: message, and
     raise ImportRefused with them all; a file without any is returned to be imported."""
-    try:
-        records = _records(text)
-    except csv.Error as error:
-        raise ImportRefused([f"{filename}: file: is not valid CSV ({error})"]) from None
+    records = _records(text, filename)
     if not records:
         raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
     (_, header), records = records[0], records[1:]
