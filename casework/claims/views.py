@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +13,7 @@ from ..audit import committed, record_event
 from ..extensions import db
 from ..permissions import can, requires
 from ..reports.claims_pdf import batch_pdf
-from ..reports.exports import batch_rows, batch_xlsx
+from ..reports.exports import batch_csv, batch_xlsx
 from . import service
 from .forms import BatchForm, BuildForm, DecisionForm
 
@@ -105,11 +103,7 @@ def batch_file(batch_id: int, fmt: str):
     if fmt == "pdf":
         body, mimetype = batch_pdf(batch), "application/pdf"
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for row in batch_rows(batch):
-            writer.writerow(row)
-        body, mimetype = out.getvalue(), "text/csv"
+        body, mimetype = batch_csv(batch), "text/csv"
     elif fmt == "xlsx":
         body = batch_xlsx(batch)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -17,6 +16,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..families.service import Page, wards
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
 from ..rules.nearly import nearly_there
 from .output import CSV_COLUMNS, csv_row
@@ -80,7 +80,7 @@ def results():
 def results_csv():
     as_of, _, ward, result, status = _filters()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS + ["nearly_there"])
     count = 0
     for item in evaluate_families(as_of, _scoped(ward)):

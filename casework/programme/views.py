@@ -3,7 +3,6 @@ administrator's unit costs."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -25,6 +24,7 @@ from ..dates_input import picked_date
 from ..extensions import db
 from ..families.service import Page
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..templating import RESULT_LABELS
@@ -115,7 +115,7 @@ def costs_csv():
     as_of, _ = _as_of()
     f = service.figures(current_user, as_of)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out, lineterminator="\r\n")
     keys = [item.key for item in COST_ITEMS]
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
