@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
@@ -10,6 +11,15 @@ from flask_login import current_user, logout_user
 from .config import SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES
 
 HSTS_SECONDS = 365 * 24 * 3600
+
+
+def safe_target(target: str | None, default: str) -> str:
+    """A return address taken from a request (`next=`, `back=`), if it is a path on this
+    site; `default` otherwise. Every redirect to a requested address goes through here."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable() and not urlsplit(target).netloc):
+        return target
+    return default
 
 
 def _now() -> float:

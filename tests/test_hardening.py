@@ -187,3 +187,88 @@ def test_names_imported_as_formulas_are_text_in_every_csv_and_excel_export(
     names = {row[0]: row[1] for row in costs[1:]}
     assert names["E01"] == "'" + HYPERLINK and names["E02"] == "'+1+1"
     assert all(not cell.startswith(("=", "+", "@")) for row in costs for cell in row)
+
+
+# 5. Raw HTML in banners ---------------------------------------------------------------------
+
+LINK = '<a href="https://evil.example/">Click me</a>'
+
+
+def test_a_name_holding_html_is_shown_as_text_in_the_banner_after_a_save(client, sign_in):
+    from .conftest import post_form
+    from .factories import create_family, create_person
+
+    family = create_family("V1")
+    create_person(family, "VP1", born=dt.date(2001, 2, 3), given_name=LINK)
+    sign_in("manager")
+    response = post_form(client, "/people/VP1/edit", {
+        "version": "1", "given_name": LINK, "family_name": "Test",
+        "date_of_birth": ["3", "2", "2001"], "sex": "f"}, follow_redirects=True)
+    banner = response.text.split('class="govuk-notification-banner', 1)[1].split("</div>\n</div>")[0]
+    assert "evil.example" in banner and "<a href" not in banner
+    assert "&lt;a href=&#34;https://evil.example/&#34;&gt;Click me&lt;/a&gt; Test&#39;s details saved." \
+        in banner
+
+
+def test_two_flashed_messages_are_two_escaped_paragraphs(app):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        html = render_template_string('{% from "macros.html" import success_banner %}'
+                                      "{{ success_banner(messages) }}",
+                                      messages=["<b>one</b>", "two & three"])
+    assert html.count('<p class="govuk-notification-banner__heading">') == 2
+    assert "&lt;b&gt;one&lt;/b&gt;" in html and "two &amp; three" in html and "<br>" not in html
+
+
+def test_the_import_banner_shows_its_summary_not_literal_markup(client, sign_in):
+    import io
+
+    from .conftest import post_form
+
+    sign_in("manager")
+    response = post_form(client, "/imports/", {"kind": "families",
+                         "file": (io.BytesIO(b"family_ref,family_name\nF1,X\n"), "f.csv")},
+                         content_type="multipart/form-data")
+    assert ('<p class="govuk-notification-banner__heading">families: 1 created, 0 updated, '
+            "0 unchanged</p>") in response.text
+    assert "&lt;p" not in response.text
+
+
+# 6. Open redirect ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/phish",
+                                    "/\\evil.example/phish", "\\\\evil.example", "javascript:alert(1)",
+                                    "/\t/evil.example", "https:/evil.example"])
+def test_a_return_address_off_the_site_is_never_followed(target):
+    from casework.security import safe_target
+
+    assert safe_target(target, "/team") == "/team"
+    assert safe_target("/families/E01?as_of=2013-09-30", "/team") == "/families/E01?as_of=2013-09-30"
+
+
+def test_allocating_with_a_back_address_off_the_site_returns_to_the_team_page(client):
+    from .conftest import login, post_form
+    from .factories import create_family, create_user
+
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    create_family("R1")
+    login(client, lead.email)
+    today = dt.date.today()
+    response = post_form(client, "/families/R1/allocate?back=https://evil.example/phish", {
+        "worker": str(worker.id), "on": [str(today.day), str(today.month), str(today.year)]},
+        page_url="/families/R1/allocate")
+    assert response.status_code == 302 and response.headers["Location"] == "/team"
+
+
+def test_signing_in_with_a_next_address_off_the_site_goes_to_the_families_list(client):
+    from .conftest import PASSWORD, csrf_token
+    from .factories import create_user
+
+    user = create_user("manager")
+    page = client.get("/login")
+    response = client.post("/login?next=/\\evil.example", data={
+        "email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    assert response.headers["Location"] == "/families"

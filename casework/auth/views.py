@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -11,16 +10,11 @@ from flask_login import current_user, login_user, logout_user
 from ..audit import record_event
 from ..extensions import csrf, db, limiter
 from ..permissions import public, requires
+from ..security import safe_target
 from . import service
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("families.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -44,7 +38,7 @@ def login():
             session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
             record_event("sign_in", "user", user.email, user=user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_target(request.args.get("next"), url_for("families.index")))
         db.session.commit()  # the failed attempt is recorded
         if outcome is service.SignIn.LOCKED:
             return render_template("auth/locked.html", minutes=service.LOCKOUT_MINUTES), 429

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..permissions import requires
 from ..rules import identification
+from ..security import safe_target
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -189,7 +190,7 @@ def allocate(family_ref: str):
                 refusal = str(refused)
             else:
                 flash(f"{family.family_ref} allocated to {worker.name}.")
-                return redirect(request.args.get("back") or url_for("caseloads.team"))
+                return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     current = service.open_allocation(family)
     return render_template("caseloads/allocate.html", form=form, family=family, current=current,
                            refusal=refusal)
