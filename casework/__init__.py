@@ -63,7 +63,7 @@ def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what stores in it, then what guards requests.
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     from .extensions import init_engine_events
@@ -74,7 +74,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.session_protection = "strong"
-    limiter.init_app(app)  # before CSRF: a flood of bad posts is still counted and refused
     csrf.init_app(app)
     WTFormsHelpers(app)
 

@@ -30,8 +30,6 @@ class Config:
     # Overrides of ruleset parameters, e.g. {"asb_reduction": "0.6"}; set in instance config.
     RULESET_OVERRIDES: dict = {}
     FAMILIES_PER_PAGE = 25
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = False
 
 
 class DevelopmentConfig(Config):
@@ -42,7 +40,6 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
-    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):

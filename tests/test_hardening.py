@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework import models as m
 from casework.extensions import db
@@ -272,3 +272,76 @@ def test_signing_in_with_a_next_address_off_the_site_goes_to_the_families_list(c
     response = client.post("/login?next=/\\evil.example", data={
         "email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
     assert response.headers["Location"] == "/families"
+
+
+# 2. Lockout under concurrency ---------------------------------------------------------------
+
+
+def _parallel_sign_ins(app, email: str, passwords: list[str]) -> list[int]:
+    """Sign in with each password at the same moment, each from its own client (session)."""
+    import threading
+
+    from .conftest import FreshContextClient, csrf_token
+
+    app.test_client_class = FreshContextClient
+    clients = []
+    for _ in passwords:
+        client = app.test_client()
+        clients.append((client, csrf_token(client.get("/login").text)))
+    start = threading.Barrier(len(passwords))
+    codes = [None] * len(passwords)
+
+    def attempt(i):
+        client, token = clients[i]
+        start.wait()
+        codes[i] = client.post("/login", data={"email": email, "password": passwords[i],
+                                               "csrf_token": token}).status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(passwords))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+@pytest.mark.postgres
+def test_24_parallel_wrong_passwords_count_ten_failures_and_lock_the_account(app, client):
+    from .conftest import PASSWORD, login
+    from .factories import create_user
+
+    user = create_user("manager")
+    codes = _parallel_sign_ins(app, user.email, ["wrong-password-xx"] * 24)
+    assert sorted(codes) == [200] * 10 + [429] * 14
+    assert login(client, user.email, PASSWORD).status_code == 429  # the right one, last
+    failed = db.session.scalar(select(func.count()).where(m.AuditEvent.action == "sign_in_failed"))
+    assert failed == 10
+
+
+@pytest.mark.postgres
+def test_the_per_address_limit_holds_across_app_servers_sharing_the_database(app, database_url):
+    from casework import create_app
+
+    servers = [create_app("test", SQLALCHEMY_DATABASE_URI=database_url).test_client()
+               for _ in range(2)]
+    codes = [servers[i % 2].post("/login", data={"email": "x@y.z", "password": "p"},
+                                 environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code
+             for i in range(31)]
+    assert 429 not in codes[:30] and codes[30] == 429
+    other = servers[0].post("/login", data={"email": "x@y.z", "password": "p"},
+                            environ_base={"REMOTE_ADDR": "203.0.113.8"})
+    assert other.status_code == 400  # another address is not limited (no CSRF token: 400)
+
+
+def test_the_address_limit_counts_a_minute_and_the_lockout_fifteen(app):
+    from freezegun import freeze_time
+
+    from casework.auth import service
+
+    with freeze_time("2026-11-01 09:00:00"):
+        assert all(service.address_allowed("203.0.113.9") for _ in range(30))
+        assert not service.address_allowed("203.0.113.9")
+    with freeze_time("2026-11-01 09:00:59"):
+        assert not service.address_allowed("203.0.113.9")
+    with freeze_time("2026-11-01 09:01:00"):
+        assert service.address_allowed("203.0.113.9")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..audit import record_event
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, db
 from ..permissions import public, requires
 from ..security import safe_target
 from . import service
@@ -18,7 +18,6 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
 # The form checks its own CSRF token inside the view, after the per-address limit has
 # counted the attempt; the app-wide check would refuse a flood before it was counted.
 @csrf.exempt
@@ -26,6 +25,8 @@ bp = Blueprint("auth", __name__)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("families.index"))
+    if request.method == "POST" and not service.address_allowed(request.remote_addr):
+        abort(429)
     form = LoginForm()
     error = None
     status = 200
