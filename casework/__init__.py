@@ -77,12 +77,19 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
 
+    from flask import session
+
     from . import models
+    from .auth.service import SESSION_VERSION, session_is_current
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        """The session's user, on every request, if it may still sign in and the session
+        has not been revoked since it began."""
         user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if session_is_current(user, session.get(SESSION_VERSION)) else None
 
 
 def _register_blueprints(app: Flask) -> None:

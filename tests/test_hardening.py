@@ -345,3 +345,55 @@ def test_the_address_limit_counts_a_minute_and_the_lockout_fifteen(app):
         assert not service.address_allowed("203.0.113.9")
     with freeze_time("2026-11-01 09:01:00"):
         assert service.address_allowed("203.0.113.9")
+
+
+# 3. Sessions revoked on the server -----------------------------------------------------------
+
+
+def _signed_in_copy(app, client):
+    """A second browser holding a copy of `client`'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_a_session_cookie_copied_before_sign_out_stops_working(app, client, sign_in):
+    from .conftest import post_form
+
+    sign_in("manager")
+    thief = _signed_in_copy(app, client)
+    assert thief.get("/families").status_code == 200
+    post_form(client, "/logout", {}, page_url="/families")
+    refused = thief.get("/families")
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+
+
+@pytest.mark.parametrize("change", ["reset_password", "deactivate_and_reactivate"])
+def test_an_admin_change_ends_the_users_existing_sessions(app, client, change):
+    from .conftest import login, post_form
+    from .factories import create_user
+
+    worker = create_user("worker")
+    login(client, worker.email)
+    assert client.get("/families").status_code == 200
+    admin = app.test_client()
+    login(admin, create_user("admin").email)
+    if change == "reset_password":
+        post_form(admin, f"/admin/users/{worker.id}/password",
+                  {"password": "a-brand-new-passphrase"})
+    else:
+        for active in ("0", "1"):
+            post_form(admin, f"/admin/users/{worker.id}/active", {"active": active},
+                      page_url="/admin/users")
+    refused = client.get("/families")
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert admin.get("/admin/users").status_code == 200  # the admin's own session is kept
+
+
+def test_signing_in_again_after_a_revocation_works(app, client, sign_in):
+    from .conftest import login, post_form
+
+    user = sign_in("manager")
+    post_form(client, "/logout", {}, page_url="/families")
+    assert login(client, user.email).status_code == 302
+    assert client.get("/families").status_code == 200

@@ -8,7 +8,8 @@ import functools
 import re
 from importlib import resources
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, delete, event, func, or_, select, update
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import models as m
@@ -80,6 +81,30 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# Session revocation -------------------------------------------------------------------------
+# A session records its user's session_version when they sign in; the user loader refuses
+# a session whose number is older. Signing out, a new password and any change to whether
+# the account may sign in all raise the number, ending every session of that user.
+
+SESSION_VERSION = "session_version"  # the key in the signed session cookie
+
+
+def revoke_sessions(user: m.User) -> None:
+    """End every session of `user` (the caller commits)."""
+    user.session_version = m.User.session_version + 1
+
+
+@event.listens_for(m.User.password_hash, "set", active_history=True)
+@event.listens_for(m.User.active, "set", active_history=True)
+def _revoke_on_change(user: m.User, value, old, _initiator) -> None:
+    if old not in (NO_VALUE, NEVER_SET) and value != old:
+        revoke_sessions(user)
+
+
+def session_is_current(user: m.User, version: int | None) -> bool:
+    return version is not None and version == user.session_version
 
 
 def check_password(user: m.User | None, password: str) -> bool:

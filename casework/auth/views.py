@@ -36,6 +36,7 @@ def login():
         if outcome is service.SignIn.OK:
             session.clear()
             login_user(user)
+            session[service.SESSION_VERSION] = user.session_version
             session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
             record_event("sign_in", "user", user.email, user=user)
             db.session.commit()
@@ -54,6 +55,7 @@ def login():
 @requires("view_families")
 def logout():
     record_event("sign_out", "user", current_user.email)
+    service.revoke_sessions(current_user)  # a copy of this session's cookie stops working
     db.session.commit()
     logout_user()
     session.clear()
