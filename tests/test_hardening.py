@@ -397,3 +397,58 @@ def test_signing_in_again_after_a_revocation_works(app, client, sign_in):
     post_form(client, "/logout", {}, page_url="/families")
     assert login(client, user.email).status_code == 302
     assert client.get("/families").status_code == 200
+
+
+# 9. Every response that shows personal data is audited ------------------------------------
+
+from .test_security import ROLES, _url, world  # noqa: E402,F401  (the route walker's world)
+
+
+def _personal_markers() -> list[str]:
+    import csv
+
+    with (EXAMPLES / "people.csv").open() as people:
+        names = [f"{p['given_name']} {p['family_name']}" for p in csv.DictReader(people)]
+    return names + ["household", "Example Road", "ME15 6JQ"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_get_route_that_shows_personal_data_writes_an_audit_row(app, world, role):
+    from .conftest import PASSWORD, login
+    from .factories import create_user
+
+    user = (world["worker"] if role == "worker" else world["lead"] if role == "team_lead"
+            else create_user(role))
+    client = app.test_client()
+    login(client, user.email, PASSWORD)
+    with app.test_request_context():
+        rules = [(r, _url(r, world)) for r in app.url_map.iter_rules()
+                 if "GET" in r.methods and r.endpoint not in ("static", "system.assets")]
+    markers = _personal_markers()
+    unaudited, shown = [], 0
+    for rule, url in rules:
+        before = db.session.scalar(select(func.count()).select_from(m.AuditEvent))
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        body = response.get_data(as_text=True) if response.mimetype.startswith(
+            ("text/", "application/json")) else ""
+        download = "attachment" in response.headers.get("Content-Disposition", "")
+        if download or any(marker in body for marker in markers):
+            shown += 1
+            after = db.session.scalar(select(func.count()).select_from(m.AuditEvent))
+            if after == before:
+                unaudited.append(url)
+    assert unaudited == []
+    assert shown >= {"worker": 3, "team_lead": 5, "manager": 15, "auditor": 5, "admin": 0}[role]
+
+
+def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audited(client):
+    from .conftest import login
+    from .factories import create_family, create_user
+
+    create_family("UA1", family_name="Outside household")
+    login(client, create_user("team_lead", team="North").email)
+    assert client.get("/families/UA1/allocate").status_code == 200
+    event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_ref == "UA1")).one()
+    assert event.action == "view" and event.object_type == "allocate"

@@ -192,8 +192,9 @@ def allocate(family_ref: str):
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     current = service.open_allocation(family)
-    return render_template("caseloads/allocate.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "allocate", family.family_ref)
+    return committed(render_template("caseloads/allocate.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -215,7 +216,8 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    return render_template("caseloads/close.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "close", family.family_ref)
+    return committed(render_template("caseloads/close.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 

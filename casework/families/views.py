@@ -120,8 +120,9 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=fields, person=person)
+    record_event("view", f"{record_type}_edit", ref)
+    return committed(render_template("families/edit.html", form=form, family=family,
+                                     stale=stale, fields=fields, person=person))
 
 
 def _discretion(values: dict) -> None:
