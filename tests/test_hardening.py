@@ -452,3 +452,45 @@ def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audit
     assert client.get("/families/UA1/allocate").status_code == 200
     event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_ref == "UA1")).one()
     assert event.action == "view" and event.object_type == "allocate"
+
+
+# 10. Subject access is complete -------------------------------------------------------------
+
+
+def test_subject_access_includes_what_is_held_about_the_person_through_their_family(
+        client, sign_in, cli, examples, tmp_path):
+    import json
+
+    examples()
+    cli("import", "asb", write(tmp_path, "a.csv",
+                               "asb_ref,family_ref,date,kind\nFA1,E01,2012-03-01,incident\n"))
+    cli("import", "domestic-abuse", write(tmp_path, "d.csv",
+                                          "incident_ref,family_ref,date\nFD1,E01,2012-04-01\n"))
+    cli("import", "families", write(tmp_path, "f.csv", "family_ref,family_name,ward\n"
+                                                       "E01,Taylor household,Park Wood\n"))
+    cli("claims", "build", "--as-of", "2013-09-30")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    db.session.add_all([
+        m.PlanGoal(family_id=family.id, problem="education", goal="Back at school by Easter"),
+        m.Referral(family_id=family.id, kind="other", agency="Housing",
+                   referred_on=dt.date(2013, 1, 1)),
+        m.Referral(family_id=family.id, person_ref="P00001", kind="other", agency="Not theirs",
+                   referred_on=dt.date(2013, 1, 1)),
+        m.FamilyPlan(family_id=family.id, lead_professional="Jo Lead", lead_agency="School")])
+    db.session.commit()
+    sign_in("manager")
+    data = json.loads(client.get("/people/P00002/export.json").data)
+    assert {"asb_ref": "FA1", "date": "2012-03-01", "kind": "incident",
+            "recorded_for": "family"} in data["asb"]
+    assert {a["asb_ref"] for a in data["asb"] if a["recorded_for"] == "person"} >= {"A00007"}
+    assert [d["incident_ref"] for d in data["domestic_abuse_incidents"]] == ["FD1"]
+    assert [g["goal"] for g in data["plan_goals"]] == ["Back at school by Easter"]
+    assert [r["agency"] for r in data["referrals"]] == ["Housing"]  # not a sibling's
+    assert data["family_plan"][0]["lead_professional"] == "Jo Lead"
+    claims = data["claims"]
+    assert claims and all(c["family_as_claimed"]["family_ref"] == "E01" for c in claims)
+    assert any(row["ref"] == "P00002" for c in claims
+               for row in c["evidence_about_the_person"].get("people", []))
+    assert ("families", "E01") in {(h["record_type"], h["record_ref"]) for h in data["history"]}
+    pdf = client.get("/people/P00002/export.pdf")
+    assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
