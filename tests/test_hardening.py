@@ -494,3 +494,52 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
     assert ("families", "E01") in {(h["record_type"], h["record_ref"]) for h in data["history"]}
     pdf = client.get("/people/P00002/export.pdf")
     assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
+
+
+# 11. Edits and errors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [None, "abc", "", "1e3", "99999999999999999999999"])
+def test_a_family_edit_without_a_valid_version_is_refused_and_changes_nothing(
+        client, sign_in, version):
+    from .conftest import csrf_token
+    from .factories import create_family
+
+    create_family("V9", family_name="Before household")
+    sign_in("manager")
+    data = {"csrf_token": csrf_token(client.get("/families/V9/edit").text),
+            "family_name": "After household"}
+    if version is not None:
+        data["version"] = version
+    assert client.post("/families/V9/edit", data=data).status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(m.Family.family_name)) == "Before household"
+
+
+@pytest.mark.parametrize("url", ["/families?page=99999999999999999999999", "/families?page=-5",
+                                 "/families?page=abc", "/admin/audit?page=99999999999999999999999"])
+def test_a_page_number_past_the_end_shows_the_last_page(client, sign_in, url):
+    from .factories import create_family
+
+    for i in range(30):
+        create_family(f"PG{i:02d}", family_name=f"Page {i:02d} household")
+    sign_in("admin" if "audit" in url else "manager")
+    response = client.get(url)
+    assert response.status_code == 200
+    if "families?page=9" in url:
+        assert "Page 29 household" in response.text and "Page 00 household" not in response.text
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "1066-10-14"])
+def test_an_as_of_date_out_of_range_is_a_usage_error(cli, value):
+    result = cli("evaluate", "--as-of", value)
+    assert result.exit_code == 2
+    assert f"{value} is not a date between 1900-01-01 and 2199-12-31" in result.output
+
+
+def test_an_as_of_date_out_of_range_on_a_page_is_a_form_error(client, sign_in):
+    sign_in("manager")
+    response = client.get("/results?as_of=9999-12-31")
+    assert response.status_code == 200
+    assert "Enter a date between 1900-01-01 and 2199-12-31" in response.text
+    assert client.get("/results?as_of-day=31&as_of-month=12&as_of-year=9999").status_code == 200

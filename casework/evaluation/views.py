@@ -14,7 +14,7 @@ from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
-from ..families.service import Page, wards
+from ..families.service import Page, page_within, wards
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
@@ -58,7 +58,7 @@ def results():
         notes = nearly_there(e)
         if notes:
             nearly.append((item, notes))
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_within(request.args.get("page", 1, type=int), len(rows), PER_PAGE)
     page = Page(rows[(page_number - 1) * PER_PAGE : page_number * PER_PAGE], page_number,
                 PER_PAGE, len(rows))
     counts = {r: {} for r in RESULTS}

@@ -22,7 +22,7 @@ from flask_login import current_user
 from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.service import Page
+from ..families.service import Page, page_within
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
@@ -99,7 +99,7 @@ def costs():
     as_of, date_error = _as_of()
     f = service.figures(current_user, as_of)
     rows = service.by_reduction(f.estimates)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_within(request.args.get("page", 1, type=int), len(rows), PER_PAGE)
     shown = Page(rows[(page - 1) * PER_PAGE : page * PER_PAGE], page, PER_PAGE, len(rows))
     record_event("view", "cost_analysis", None,
                  detail=f"as of {as_of.isoformat()}, page {page}: "
