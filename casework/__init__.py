@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, g, render_template
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import PROJECT_ROOT, ConfigurationError, config_for
+from .config import MIN_SECRET_KEY_LENGTH, PROJECT_ROOT, ConfigurationError, config_for
 
 
 def create_app(env: str | None = None, **overrides) -> Flask:
@@ -29,6 +29,13 @@ def create_app(env: str | None = None, **overrides) -> Flask:
         raise ConfigurationError(
             "CASEWORK_SECRET_KEY must be set to run casework in production: a long random "
             "string, kept secret and the same on every app server")
+    if (config.__name__ == "ProductionConfig"
+            and len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigurationError(
+            f"CASEWORK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long in "
+            "production; make one with: python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'")
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
     app.jinja_loader = ChoiceLoader(
@@ -57,6 +64,20 @@ def create_app(env: str | None = None, **overrides) -> Flask:
 
     register(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXIES proxies, take the client's address and scheme from the headers those
+    proxies add (the last PROXIES values, which a client cannot forge), so that audit rows
+    and sign-in limits name the client, not the proxy."""
+    proxies = str(app.config.get("PROXIES") or "0").strip()
+    if not proxies.isdigit():
+        raise ConfigurationError(
+            f"CASEWORK_PROXIES={proxies!r} must be the number of proxies in front of casework")
+    if int(proxies):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(proxies), x_proto=int(proxies))
 
 
 def _init_extensions(app: Flask) -> None:

@@ -30,6 +30,9 @@ class Config:
     # Overrides of ruleset parameters, e.g. {"asb_reduction": "0.6"}; set in instance config.
     RULESET_OVERRIDES: dict = {}
     FAMILIES_PER_PAGE = 25
+    # How many proxies (the council's TLS proxy, a load balancer) stand in front of the app
+    # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.
+    PROXIES = os.environ.get("CASEWORK_PROXIES", "0")
 
 
 class DevelopmentConfig(Config):
@@ -52,6 +55,9 @@ CONFIGS = {
     "test": TestConfig,
     "production": ProductionConfig,
 }
+
+
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):

@@ -543,3 +543,84 @@ def test_an_as_of_date_out_of_range_on_a_page_is_a_form_error(client, sign_in):
     assert response.status_code == 200
     assert "Enter a date between 1900-01-01 and 2199-12-31" in response.text
     assert client.get("/results?as_of-day=31&as_of-month=12&as_of-year=9999").status_code == 200
+
+
+# 12. Production ------------------------------------------------------------------------------
+
+
+def test_production_refuses_a_secret_key_shorter_than_32_characters(monkeypatch):
+    from casework import create_app
+    from casework.config import ConfigurationError
+
+    monkeypatch.setenv("CASEWORK_SECRET_KEY", "x" * 31)
+    with pytest.raises(ConfigurationError, match="at least 32 characters"):
+        create_app("production", SECRET_KEY="x" * 31)
+    assert create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+@pytest.mark.parametrize("proxies, forwarded, expected", [
+    ("0", "203.0.113.5", "10.0.0.1"),  # no proxy configured: the header is not believed
+    ("1", "203.0.113.5", "203.0.113.5"),
+    ("1", "198.51.100.66, 203.0.113.5", "203.0.113.5"),  # a forged first value is ignored
+    ("2", "198.51.100.66, 203.0.113.5, 10.0.0.2", "203.0.113.5"),
+])
+def test_the_client_address_is_taken_from_the_configured_number_of_proxies(
+        app, database_url, proxies, forwarded, expected):
+    from casework import create_app
+
+    behind = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, PROXIES=proxies)
+    client = behind.test_client()
+    client.post("/login", data={"email": "x@y.z", "password": "p"},
+                environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": forwarded})
+    with behind.app_context():
+        key = db.session.scalar(select(m.SignInCounter.key).where(
+            m.SignInCounter.key.like("address:%")))
+    assert key == f"address:{expected}"
+
+
+def test_a_proxy_count_that_is_not_a_number_is_named():
+    from casework import create_app
+    from casework.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="CASEWORK_PROXIES='two'"):
+        create_app("test", PROXIES="two")
+
+
+def test_the_development_servers_log_carries_no_query_strings(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/log.db"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "run", "--port",
+                               str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/login?next=/families%3Fq%3DCasey%2BRoberts&q=ME15")
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=10)[1]
+    assert "GET /login?…" in log
+    assert "Casey" not in log and "ME15" not in log and "next=" not in log
+
+
+def test_gunicorns_access_log_format_has_no_query_string_or_referrer():
+    from pathlib import Path
+
+    config = {}
+    exec((Path(__file__).resolve().parent.parent / "gunicorn.conf.py").read_text(), config)
+    atoms = config["access_log_format"]
+    assert "%(U)s" in atoms and not any(a in atoms for a in ("%(r)s", "%(q)s", "%(f)s"))
