@@ -41,7 +41,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    # The tests' own key, never production's.
+    SECRET_KEY = "test-only-not-secret"  # nosec B105
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
 
 
