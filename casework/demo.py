@@ -51,10 +51,8 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 
 class _Generator:
     def __init__(self, count: int, seed: int):
-        # Seeded, for the same demo data every time; nothing secret. The abuse stream is its
-        # own: the other kinds stay as they were.
-        self.rng = random.Random(seed)  # nosec B311
-        self.abuse_rng = random.Random(seed + 1)  # nosec B311
+        self.rng = random.Random(seed)
+        self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -296,8 +294,7 @@ def _demo_caseloads(seed: int) -> str:
     """Give each demo worker a realistic caseload with some contacts logged."""
     from .caseloads.service import allocate
 
-    # Seeded demo data, nothing secret.
-    rng = random.Random(seed)  # nosec B311
+    rng = random.Random(seed)
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker").order_by(m.User.id)))
     lead = db.session.scalar(select(m.User).where(m.User.role == "team_lead"))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))

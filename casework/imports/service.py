@@ -114,6 +114,16 @@ def import_csv(
     return summary
 
 
+def check_csv(kind_name: str, data: bytes, filename: str) -> None:
+    """Check a file as import_csv does, writing nothing; raise ImportRefused if it has
+    any problem (matching checks the rows it holds for review this way)."""
+    kind = KINDS[kind_name]
+    text = _decode(data, filename)
+    table = _read_columns(kind, text, filename, None)
+    if table is None or _resolve(kind, table) is None:
+        _read_rows(kind, text, filename, None)
+
+
 def _decode(data: bytes, filename: str) -> str:
     if b"\x00" in data:
         raise ImportRefused([f"{filename}:1: file: is not a CSV text file (it has binary content)"])
@@ -156,11 +166,27 @@ def _records(text: str, filename: str) -> list[tuple[int, list[str]]]:
     return found
 
 
+def check_width(header: list[str], filename: str) -> None:
+    """Refuse a header of absurdly many columns before any work a column is done."""
+    if len(header) > MAX_COLUMNS:
+        raise ImportRefused([f"{filename}:1: header: has {len(header)} columns; at most "
+                             f"{MAX_COLUMNS} are allowed"])
+
+
+def read_records(text: str, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and (first physical line, values) of each non-blank record after it,
+    or ImportRefused for malformed CSV, an empty file or an absurd header."""
+    records = _records(text, filename)
+    if not records:
+        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
+    (_, header), records = records[0], records[1:]
+    check_width(header, filename)
+    return header, records
+
+
 def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     """Each column's position in the file, or ImportRefused naming the header's problems."""
-    if len(header) > MAX_COLUMNS:  # before any work a column: such a file is no partner's
-        raise ImportRefused([f"{filename}:1: header: has {len(header)} columns; a file of "
-                             f"this kind has at most {len(kind.columns)} (limit {MAX_COLUMNS})"])
+    check_width(header, filename)
     header = [h.strip().lower() for h in header]
     errors = []
     counts = Counter(header)
@@ -236,10 +262,7 @@ def _read_rows(
 ) -> tuple[_Table, _Refs]:
     """Read the file row by row, naming every problem as FILE:LINE: COLUMN: message, and
     raise ImportRefused with them all; a file without any is returned to be imported."""
-    records = _records(text, filename)
-    if not records:
-        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
-    (_, header), records = records[0], records[1:]
+    header, records = read_records(text, filename)
     positions = _positions(kind, header, filename)
     plan = [(c.name, positions.get(c.name), c.parse, c.required, c.default) for c in kind.columns]
     problems: list[tuple[int, str]] = []
@@ -425,6 +448,7 @@ def _upsert(
     rows = _db_columns(kind, table, refs)
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
+        _keep_created(kind, table, range(len(table)), refs, filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history = [], [], []
     unchanged = 0
@@ -464,7 +488,29 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+    _keep_created(kind, table, new, refs, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
+
+
+def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, filename: str,
+                  user: m.User | None) -> None:
+    """History for the kind's kept_on_create values of the records the file created."""
+    history = []
+    for i in rows:
+        values = {name: table.columns[name][i] for name in kind.kept_on_create
+                  if table.columns[name][i] is not None}
+        if values:
+            key = table.keys[i]
+            history.append({
+                "record_type": kind.name, "record_ref": "/".join(map(str, key)),
+                "family_ref": _family_ref({n: table.columns[n][i] for n in
+                                           ("family_ref", "person_ref") if n in table.columns},
+                                          refs),
+                "changed_at": m.utcnow(), "changed_by_id": user.id if user else None,
+                "source": f"import of {filename}"[:300],
+                "before": {name: None for name in values}, "after": _plain(values)})
+    for chunk in _chunks(history, 5000):
+        db.session.execute(insert(m.RecordHistory), chunk)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:

@@ -22,11 +22,13 @@ from flask_login import current_user
 from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
+from ..families.scope import visible_families
 from ..families.service import Page, page_within
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
+from ..selection.figures import WAY_IN, way_in
 from ..templating import RESULT_LABELS
 from . import charts, service
 from .costs import COST_ITEMS
@@ -90,7 +92,8 @@ def dashboard():
     record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
     return committed(render_template(
         "programme/dashboard.html", f=f, charts=dashboard_charts(f),
-        date_error=date_error, funnel=service.FUNNEL))
+        date_error=date_error, funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN))
 
 
 @bp.route("/programme/costs")
@@ -151,6 +154,7 @@ def board_report():
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
         activity=service.quarter_activity(current_user, quarter.first, as_of),
         funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     record_event("export", "board_report", quarter.key)
     db.session.commit()

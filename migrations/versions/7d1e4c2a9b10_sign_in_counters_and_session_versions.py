@@ -1,7 +1,7 @@
 """sign-in counters shared by every app server, and users' session versions
 
 Revision ID: 7d1e4c2a9b10
-Revises: 2520613137b5
+Revises: 2a77aa5b039b
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d1e4c2a9b10'
-down_revision = '2520613137b5'
+down_revision = '2a77aa5b039b'
 branch_labels = None
 depends_on = None
 
