@@ -76,6 +76,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
     from .matching.cli import match_group
+    from .outcomes.commands import needs
+
+    app.cli.add_command(needs)
 
     app.cli.add_command(match_group)
     from .jobs.cli import worker_command
@@ -296,13 +299,16 @@ def _user(email: str):
 @claims.command("build")
 @click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
 @click.option("--by", "by_email", help="The programme manager who builds them.")
-def claims_build(as_of, by_email) -> None:
+@click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
+              show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
+def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
     from .claims.service import ClaimRefused, build_claims
+    from .rules.plan import PlanError
 
     try:
-        created = build_claims(as_of, _user(by_email) if by_email else None)
-    except ClaimRefused as refused:
+        created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
+    except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{len(created)} draft claims created")
 

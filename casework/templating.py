@@ -28,6 +28,7 @@ RESULT_LABELS = {
     "crime_asb_education": "Crime, ASB and education",
     "progress_to_work": "Progress to work",
     "continuous_employment": "Continuous employment",
+    "family_outcome": "Family outcome: every need met",
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [

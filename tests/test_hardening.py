@@ -73,6 +73,14 @@ KEEPS = {
              "W1,P1,employment,,2012-01-01,2012-06-01\n",
              "work_ref,person_ref,kind,start_date\nW1,P1,employment,2012-01-01\n", m.WorkSpell,
              {"end_date": dt.date(2012, 6, 1)}),
+    "child-status": ("status_ref,person_ref,status,start_date,end_date\n"
+                     "C1,P1,looked_after,2012-01-01,2012-09-01\n",
+                     "status_ref,person_ref,status,start_date\nC1,P1,looked_after,2012-01-01\n",
+                     m.ChildStatus, {"end_date": dt.date(2012, 9, 1)}),
+    "needs": ("need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
+              "N1,F1,P1,education,EDU1,2015-01-01\n",
+              "need_ref,family_ref,problem,indicator,identified_on\n"
+              "N1,F1,education,EDU1,2015-01-01\n", m.Need, {}),
     "domestic-abuse": ("incident_ref,person_ref,family_ref,date\nD1,P1,F1,2012-05-01\n",
                        "incident_ref,family_ref,date\nD1,F1,2012-05-01\n",
                        m.DomesticAbuseIncident, {}),
@@ -457,7 +465,7 @@ def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audit
 
 
 def test_subject_access_includes_what_is_held_about_the_person_through_their_family(
-        client, sign_in, cli, examples, tmp_path):
+        app, client, sign_in, cli, examples, tmp_path):
     import json
 
     examples()
@@ -467,6 +475,12 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
                                           "incident_ref,family_ref,date\nFD1,E01,2012-04-01\n"))
     cli("import", "families", write(tmp_path, "f.csv", "family_ref,family_name,ward\n"
                                                        "E01,Taylor household,Park Wood\n"))
+    cli("import", "child-status", write(tmp_path, "c.csv", "status_ref,person_ref,status,start_date\n"
+                                                          "CS1,P00002,child_in_need,2012-01-01\n"))
+    cli("import", "needs", write(tmp_path, "n.csv",
+        "need_ref,family_ref,problem,indicator,identified_on\nFN1,E01,education,EDU1,2015-01-01\n"))
+    cli("import", "assessments", write(tmp_path, "as.csv",
+        "assessment_ref,need_ref,date,outcome,assessed_by\nAS1,FN1,2015-06-01,positive,Jo\n"))
     cli("claims", "build", "--as-of", "2013-09-30")
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
     db.session.add_all([
@@ -486,13 +500,20 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
     assert [g["goal"] for g in data["plan_goals"]] == ["Back at school by Easter"]
     assert [r["agency"] for r in data["referrals"]] == ["Housing"]  # not a sibling's
     assert data["family_plan"][0]["lead_professional"] == "Jo Lead"
+    assert [c["status_ref"] for c in data["child_statuses"]] == ["CS1"]
+    assert [(n["need_ref"], n["recorded_for"]) for n in data["needs"]] == [("FN1", "family")]
+    assert [a["assessment_ref"] for a in data["assessments"]] == ["AS1"]
     claims = data["claims"]
     assert claims and all(c["family_as_claimed"]["family_ref"] == "E01" for c in claims)
     assert any(row["ref"] == "P00002" for c in claims
                for row in c["evidence_about_the_person"].get("people", []))
     assert ("families", "E01") in {(h["record_type"], h["record_ref"]) for h in data["history"]}
-    pdf = client.get("/people/P00002/export.pdf")
-    assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
+    from casework.families.subject_access import subject_access_pdf_file
+
+    manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
+    with app.test_request_context():
+        name, pdf = subject_access_pdf_file(manager, "P00002")
+    assert name == "subject-access-P00002.pdf" and pdf[:4] == b"%PDF"
 
 
 # 11. Edits and errors -----------------------------------------------------------------------

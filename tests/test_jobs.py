@@ -321,3 +321,26 @@ def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, s
     post_form(client, f"/claims/batches/{batch_id}/pdf", {}, page_url=f"/claims/batches/{batch_id}")
     assert run_jobs() == 1
     assert db.session.get(m.ClaimBatchPdf, batch_id) is not None
+
+
+def test_a_subject_access_job_is_for_managers_only_and_audited_as_the_export(
+        app, client, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    started = post_form(client, "/people/P00002/subject-access-pdf", {}, page_url="/families/E01")
+    job_url = started.headers["Location"]
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done" and job.result_name == "subject-access-P00002.pdf"
+    assert job.family_id == db.session.scalar(select(m.Family.id).where(m.Family.family_ref == "E01"))
+    exported = [e for e in _events("export") if e.object_type == "person"]
+    assert [(e.user_id, e.detail) for e in exported] == [(manager.id, "subject access (pdf)")]
+    admin = app.test_client()
+    from .conftest import login
+
+    login(admin, create_user("admin").email)
+    assert admin.get(job_url).status_code == 404
+    assert admin.get(job_url + "/result").status_code == 404
+    assert client.get(job_url + "/result").data[:4] == b"%PDF"
+    downloads = [e for e in _events("export") if e.object_type == "job"]
+    assert [e.detail for e in downloads] == ["subject_access_pdf: subject-access-P00002.pdf"]

@@ -9,23 +9,7 @@ from sqlalchemy import select
 from casework import models as m
 from casework.extensions import db
 
-OUTCOMES = Path(__file__).resolve().parent / "fixtures" / "outcomes"
-ORDER = ("families", "people", "domestic-abuse", "asb", "child-status", "work", "needs",
-         "assessments")
-
-
-@pytest.fixture
-def frame_examples(cli):
-    """Import a frame's worked example through the command line."""
-
-    def _load(name):
-        for kind in ORDER:
-            path = OUTCOMES / name / f"{kind}.csv"
-            if path.exists():
-                result = cli("import", kind, path)
-                assert result.exit_code == 0, result.output
-
-    return _load
+from .conftest import OUTCOMES
 
 
 @pytest.mark.parametrize("name, as_of", [("phase2", "2016-09-30"),

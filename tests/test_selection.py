@@ -217,8 +217,10 @@ def test_the_programme_manager_sets_the_agreed_number_on_its_page(client, app):
     bad = post_form(client, "/selection/agreed-numbers", {"year_1": "-3"})
     assert "Enter a whole number of families, 0 or more" in bad.text
     assert post_form(client, "/selection/agreed-numbers", {"year_1": "1082"}).status_code == 302
-    page = client.get("/selection")
-    assert "2012/13 (year 1)" in page.text and "1,082" in page.text
+    for url in ("/selection", "/claims/money"):
+        page = client.get(url)
+        assert "Against the agreed number of families" in page.text, url
+        assert "2012/13 (year 1)" in page.text and "1,082" in page.text, url
     lead = create_user("team_lead", team="North")
     other = app.test_client()
     login(other, lead.email)

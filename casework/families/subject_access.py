@@ -5,10 +5,14 @@ held about them too."""
 
 from __future__ import annotations
 
+from flask import current_app, render_template
 from sqlalchemy import and_, or_, select
 
 from .. import models as m
+from ..audit import record_event
 from ..extensions import db
+from ..reports.pdf import render_pdf
+from .scope import visible_families
 
 
 def _row(obj, fields: tuple[str, ...], **extra) -> dict:
@@ -53,6 +57,11 @@ def subject_access_data(person: m.Person) -> dict:
     goals = list(db.session.scalars(select(m.PlanGoal).where(m.PlanGoal.family_id == family.id)
                                     .order_by(m.PlanGoal.id)))
     plan = db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == family.id))
+    statuses = list(db.session.scalars(select(m.ChildStatus).where(
+        m.ChildStatus.person_id == person.id).order_by(m.ChildStatus.id)))
+    needs = list(_about(m.Need, person))
+    assessments = list(db.session.scalars(select(m.Assessment).where(
+        m.Assessment.need_ref.in_([n.need_ref for n in needs])).order_by(m.Assessment.id)))
     claims = list(db.session.scalars(select(m.Claim).where(m.Claim.family_id == family.id)
                                      .order_by(m.Claim.id)))
     # The history of every record above: record type -> the references of its records.
@@ -62,6 +71,8 @@ def subject_access_data(person: m.Person) -> dict:
         "offences": [o.offence_ref for o in offences], "work": [w.work_ref for w in work],
         "contact": [str(c.id) for c in contacts], "referral": [str(r.id) for r in referrals],
         "goal": [str(g.id) for g in goals], "claim": [str(c.id) for c in claims],
+        "child-status": [c.status_ref for c in statuses], "needs": [n.need_ref for n in needs],
+        "assessments": [a.assessment_ref for a in assessments],
     }
     history = db.session.scalars(select(m.RecordHistory).where(or_(
         and_(m.RecordHistory.record_type == "school-terms",
@@ -82,6 +93,12 @@ def subject_access_data(person: m.Person) -> dict:
         "domestic_abuse_incidents": [_row(d, ("incident_ref", "date"),
                                           recorded_for=_whose(d, person)) for d in abuse],
         "offences": [_row(o, ("offence_ref", "offence_date", "proven")) for o in offences],
+        "child_statuses": [_row(c, ("status_ref", "status", "start_date", "end_date"))
+                           for c in statuses],
+        "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"),
+                       recorded_for=_whose(n, person)) for n in needs],
+        "assessments": [_row(a, ("assessment_ref", "need_ref", "date", "outcome", "assessed_by",
+                                 "note")) for a in assessments],
         "work": [_row(w, ("work_ref", "kind", "benefit", "start_date", "end_date")) for w in work],
         "contacts_present_at": [
             {"contact_at": c.contact_at, "kind": c.kind, "by": c.author.name, "notes": c.notes,
@@ -103,3 +120,20 @@ def subject_access_data(person: m.Person) -> dict:
         "history": [_row(h, ("record_type", "record_ref", "changed_at", "source", "before", "after"))
                     for h in history],
     }
+
+
+def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
+    """Everything held about the person, as a PDF, if `user` may see their family:
+    (file name, PDF)."""
+    person = db.session.scalar(
+        select(m.Person).where(m.Person.person_ref == person_ref)
+        .where(m.Person.family_id.in_(visible_families(user).with_only_columns(m.Family.id))))
+    if person is None:
+        return None
+    data = subject_access_data(person)
+    html = render_template("reports/subject_access.html", data=data,
+                           council=current_app.config["COUNCIL_NAME"])
+    body = render_pdf(html)
+    record_event("export", "person", person.person_ref, user=user, detail="subject access (pdf)")
+    db.session.commit()
+    return f"subject-access-{person.person_ref}.pdf", body

@@ -96,7 +96,7 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
 
     kind = KINDS[kind_name]
     if user is not None and not can(user, kind.permission):
-        raise PermissionError(f"{user.email} may not start {kind.label}")
+        raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
     job = m.Job(kind=kind_name, title=title[:200], state="queued", params=params or {},
                 input=input, family_id=family_id, subject=subject,
                 started_by_id=user.id if user else None)

@@ -199,3 +199,88 @@ def to_json(item: OutcomeFamilyEvaluation) -> dict:
     if e.continuous_employment is not None:
         out["continuous_employment"] = e.continuous_employment.value
     return out
+
+
+class DiscretionRefused(Exception):
+    """Equivalent progress was not recorded; the message says why."""
+
+
+def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
+    """Record a programme manager's approval of equivalent progress on a need (phase2's
+    local discretion), named and with a reason, in the audit log too."""
+    if by.role != "manager" or not by.active:
+        raise DiscretionRefused(f"{by.email} is not a programme manager: only programme "
+                                "managers approve equivalent progress")
+    if not (reason or "").strip():
+        raise DiscretionRefused("give the reason for judging the progress equivalent")
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
+    if need is None:
+        raise DiscretionRefused(f"no need with reference {need_ref}")
+    if on < need.identified_on:
+        raise DiscretionRefused(f"the need was identified on {need.identified_on}: equivalent "
+                                "progress cannot be approved before that")
+    discretion = m.NeedDiscretion(need_id=need.id, approved_on=on, approved_by_id=by.id,
+                                  reason=reason.strip())
+    db.session.add(discretion)
+    family_ref = db.session.scalar(select(m.Family.family_ref)
+                                   .where(m.Family.id == need.family_id))
+    from ..audit import record_event
+
+    record_event("discretion", "need", need_ref, user=by,
+                 detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
+    db.session.commit()
+    return discretion
+
+
+# Pages ------------------------------------------------------------------------------------
+
+FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
+                "supporting_families": "Supporting Families"}
+
+
+def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict | None:
+    """The family page's view under the council's later programme (OUTCOME_RULESET), or None
+    when the council has not chosen one: the evaluation, or the plan's errors."""
+    name = current_app.config["OUTCOME_RULESET"]
+    if not name:
+        return None
+    view: dict = {"ruleset": name, "label": FRAME_LABELS.get(name, name)}
+    try:
+        plan = council_plan(name)
+    except (PlanError, ValueError) as error:
+        view["errors"] = getattr(error, "errors", [str(error)])
+        return view
+    item = next(evaluate_outcome_families(as_of, [family.id], name, {family.id: data}))
+    assessments: dict[str, list] = defaultdict(list)
+    for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
+        assessments[a.need_ref].append(a)
+    view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
+                evaluation=item.evaluation)
+    return view
+
+
+def needs_by_count(families) -> list[tuple[int, int]]:
+    """(number of needs, families with that many) among the families selected."""
+    from sqlalchemy import func
+
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    per_family = (select(func.count(m.Need.id).label("n")).where(m.Need.family_id.in_(ids))
+                  .group_by(m.Need.family_id).subquery())
+    return [tuple(row) for row in db.session.execute(
+        select(per_family.c.n, func.count()).group_by(per_family.c.n).order_by(per_family.c.n))]
+
+
+def claims_by_month(families) -> list[dict]:
+    """Claims of the families selected, by the month of the claim date: count and amount in
+    each state, latest month first."""
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    months: dict[dt.date, dict] = {}
+    for as_of, state, amount in db.session.execute(
+        select(m.Claim.as_of, m.Claim.state, m.Claim.amount).where(m.Claim.family_id.in_(ids))
+    ):
+        month = months.setdefault(as_of.replace(day=1), {
+            "month": as_of.replace(day=1), **{s: 0 for s in m.CLAIM_STATES}, "amount": 0})
+        month[state] += 1
+        if state != "rejected":
+            month["amount"] += amount
+    return sorted(months.values(), key=lambda r: r["month"], reverse=True)
