@@ -117,6 +117,19 @@ def subject_access_data(person: m.Person) -> dict:
                         for a in db.session.scalars(select(m.Allocation).where(
                             m.Allocation.family_id == family.id).order_by(m.Allocation.start_on))],
         "claims": [_claim(c, ref) for c in claims],
+        "selection_decisions": [
+            {"meeting_held_on": d.meeting.held_on, "decision": d.decision,
+             "review_on": d.review_on, "reason": d.reason, "lead_person": d.lead_name}
+            for d in db.session.scalars(select(m.SelectionDecision).where(
+                m.SelectionDecision.family_id == family.id).order_by(m.SelectionDecision.id))],
+        "contact_attempts": [_row(a, ("attempted_on", "method", "outcome", "notes"))
+                             for a in db.session.scalars(select(m.ContactAttempt).where(
+                                 m.ContactAttempt.family_id == family.id)
+                                 .order_by(m.ContactAttempt.attempted_on))],
+        "sign_up": [_row(u, ("outcome", "decided_on", "sharing_agreed", "consent_given",
+                             "consent_by", "reason"))
+                    for u in db.session.scalars(select(m.SignUp).where(
+                        m.SignUp.family_id == family.id))],
         "history": [_row(h, ("record_type", "record_ref", "changed_at", "source", "before", "after"))
                     for h in history],
     }
