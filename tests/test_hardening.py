@@ -447,7 +447,7 @@ def test_every_get_route_that_shows_personal_data_writes_an_audit_row(app, world
             if after == before:
                 unaudited.append(url)
     assert unaudited == []
-    assert shown >= {"worker": 3, "team_lead": 5, "manager": 15, "auditor": 5, "admin": 0}[role]
+    assert shown >= {"worker": 3, "team_lead": 5, "manager": 10, "auditor": 5, "admin": 0}[role]
 
 
 def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audited(client):
@@ -622,18 +622,20 @@ def test_the_development_servers_log_carries_no_query_strings(tmp_path):
     env["DATABASE_URL"] = f"sqlite:///{tmp_path}/log.db"
     server = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "run", "--port",
                                str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    answered = False
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 90  # start-up is slow on a busy machine
+        while not answered and time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/login?next=/families%3Fq%3DCasey%2BRoberts&q=ME15")
-                break
+                answered = True
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
     finally:
         server.terminate()
         log = server.communicate(timeout=10)[1]
-    assert "GET /login?…" in log
+    assert answered and "GET /login?…" in log
     assert "Casey" not in log and "ME15" not in log and "next=" not in log
 
 
