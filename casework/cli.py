@@ -130,6 +130,9 @@ def import_command(kind: str, file: Path) -> None:
     except ImportRefused as refused:
         raise Refused("\n".join(refused.errors)) from None
     click.echo(summary.line())
+    from .evaluation.store import refresh_pending
+
+    refresh_pending()  # the families whose evidence changed, in the stored evaluation
 
 
 # demo --------------------------------------------------------------------------------------
@@ -169,16 +172,24 @@ def _parse_date(ctx, param, value):
 
 
 @click.command("evaluate")
-@click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
+@click.option("--as-of", "as_of", callback=_parse_date,
+              help="YYYY-MM-DD; required, except with --store (default today).")
 @click.option("--family", "families", multiple=True, help="A family_ref; repeat for more.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
               show_default=True)
-def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> None:
+@click.option("--store", is_flag=True,
+              help="Also write the stored evaluation that the summary pages read.")
+def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
+                     store: bool) -> None:
     """Evaluate identification and results for every family (or those named)."""
     from .evaluation import output
     from .evaluation.parallel import evaluate_to_json
     from .evaluation.service import family_ids
 
+    if as_of is None:
+        if not store:
+            raise click.UsageError("Missing option '--as-of'.")
+        as_of = dt.date.today()
     refs = list(families) or None
     chosen = family_ids(refs=refs)
     if refs:
@@ -186,12 +197,26 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
             raise Refused(f"no family with reference {', '.join(missing)}")
+    write = {"json": output.write_json, "csv": output.write_csv,
+             "table": output.write_table}[fmt]
+    if store:
+        write(_stored(as_of, [fid for fid, _ in chosen] if refs else None), sys.stdout)
+        return
     items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
-    items = _with_progress(items, len(chosen), "Evaluating")
-    out = sys.stdout
-    {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
-        items, out
-    )
+    write(_with_progress(items, len(chosen), "Evaluating"), sys.stdout)
+
+
+def _stored(as_of: dt.date, ids: list[int] | None):
+    """Refresh the stored evaluation, yielding each family's JSON as the writers want it
+    (the refresh runs to the end first, then its objects are written out)."""
+    from .evaluation.store import refresh
+
+    found: list[dict] = []
+    try:
+        refresh(ids, as_of, each_json=found.append)
+    except ValueError as wrong:
+        raise Refused(str(wrong)) from None
+    yield from found
 
 
 def _with_progress(items, total: int, label: str):

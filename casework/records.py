@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from . import models as m
 from .audit import record_event
+from .evaluation import store
 from .extensions import db
 
 
@@ -46,5 +47,8 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
             source="edited", before={k: _plain(before[k]) for k in changed},
             after={k: _plain(values[k]) for k in changed}))
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
+    family_id = record.id if model is m.Family else getattr(record, "family_id", None)
+    if changed and family_id is not None:
+        store.queue([family_id])  # evaluated again once this commits (the caller refreshes)
     db.session.commit()
     db.session.refresh(record)

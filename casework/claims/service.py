@@ -6,12 +6,14 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import figures
 from .. import models as m
 from ..audit import record_event
+from ..evaluation import store
 from ..evaluation.service import (
     FamilyEvaluation,
     current_ruleset,
@@ -121,7 +123,13 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
     if by is not None and by.role != "manager":
         raise ClaimRefused("only programme managers build claims")
     rules = current_ruleset()
-    candidates = [item for item in evaluate_families(as_of) if item.claimable]
+    run = store.current_run(rules.name)
+    families = None
+    if run is not None and run.as_of == as_of:  # only the families stored as claimable
+        S = m.StoredEvaluation
+        families = select(m.Family).where(m.Family.id.in_(
+            select(S.family_id).where(S.ruleset == rules.name, S.claimable_total > 0)))
+    candidates = [item for item in evaluate_families(as_of, families) if item.claimable]
     if not candidates:
         return []
     ids = [item.family_id for item in candidates]
@@ -151,6 +159,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
         record_event("create", "claim", f"{claim.id}", user=by,
                      detail=f"{families[claim.family_id].family_ref} {claim.result} £{claim.amount}")
     db.session.commit()
+    store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
 
 
@@ -205,6 +214,7 @@ def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     _history(claim, by, "draft", f"rejected: {reason.strip()}"[:300])
     record_event("reject", "claim", str(claim.id), user=by, detail=reason.strip()[:300])
     db.session.commit()
+    store.refresh([claim.family_id])  # claimable again
     return claim
 
 
@@ -268,36 +278,20 @@ def batch_summary(batch: m.ClaimBatch) -> dict:
             "validators": sorted({c.decided_by.name for c in batch.claims if c.decided_by})}
 
 
-def attachment_fees(attached: Select) -> dict[int, dict]:
-    """Attachment fees by programme year of attachment, for the attachment dates `attached`
-    selects: {year: {"families", "fee", "funded"}}, in year order."""
+def money(user: m.User) -> dict:
+    """Programme money for the families `user` may see, on the date the stored evaluation
+    holds for: attachment fees by programme year of attachment; results claimed, validated,
+    submitted and rejected by programme year; what is still claimable."""
     rules = current_ruleset()
-    fees: dict[int, dict] = defaultdict(lambda: {"families": 0, "fee": 0})
-    for attached_on, in db.session.execute(attached):
-        fee = rules.attachment_fee(attached_on)
-        if fee is None:
-            continue
-        year = rules.programme_year(attached_on)
-        fees[year]["families"] += 1
-        fees[year]["fee"] += fee
-    for row in fees.values():
-        row["funded"] = float(row["fee"] * rules.funded_share)  # pounds, for display only
-    return dict(sorted(fees.items()))
-
-
-def money(today: dt.date | None = None) -> dict:
-    """Programme money: attachment fees by financial year of attachment; results claimed,
-    validated, submitted and still claimable, by programme year."""
-    rules = current_ruleset()
-    today = today or dt.date.today()
-    fees = attachment_fees(select(m.Family.attached_on).where(m.Family.attached_on.is_not(None)))
+    sc = figures.scope(user)
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     for year, state, amount in db.session.execute(
         select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
+        .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of)
         .group_by(m.Claim.programme_year, m.Claim.state)
     ):
         results[year][state] = amount or 0
-    claimable = sum(c.amount for item in evaluate_families(today) for c in item.claimable)
-    return {"fees": fees, "results": dict(sorted(results.items())),
-            "funded_share": rules.funded_share, "claimable_now": claimable, "today": today,
-            "current_year": rules.programme_year(today)}
+    return {"fees": figures.attachment_fees(sc), "results": dict(sorted(results.items())),
+            "funded_share": rules.funded_share, "claimable_now": figures.claimable_pounds(sc),
+            "today": sc.as_of, "refreshed_at": sc.refreshed_at,
+            "current_year": rules.programme_year(sc.as_of)}

@@ -124,6 +124,6 @@ def batch_file(batch_id: int, fmt: str):
 @bp.route("/money")
 @requires("manage_claims")
 def money():
-    figures = service.money()
+    figures = service.money(current_user)
     record_event("view", "money", None)
     return committed(render_template("claims/money.html", figures=figures))

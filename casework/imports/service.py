@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..audit import record_event
+from ..evaluation import store
 from ..extensions import db
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
@@ -403,8 +404,9 @@ def _upsert(
     rows = _db_columns(kind, table, refs)
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
+        _queue_families(kind, table, refs, range(len(table)))
         return ImportSummary(kind.name, len(table), 0, 0)
-    new, updates, history = [], [], []
+    new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
     for i, key in enumerate(table.keys):
         stored = existing.get(key)
@@ -417,6 +419,7 @@ def _upsert(
         if not changed:
             unchanged += 1
             continue
+        changed_rows.append(i)
         updates.append({"id": record_id, **{name: rows[name][i] for name in rows}})
         history.append(
             {
@@ -439,7 +442,30 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+    _queue_families(kind, table, refs, new + changed_rows)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
+
+
+def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
+    """Mark the families whose evidence these rows (new or changed) are, for the stored
+    evaluation to re-evaluate once the import commits."""
+    rows = list(rows)
+    if kind.model is m.Family:
+        column = table.columns["family_ref"]
+        wanted = sorted({column[i] for i in rows})
+        ids = [fid for where in _lookups(m.Family.family_ref, wanted)
+               for fid in db.session.scalars(select(m.Family.id).where(where))]
+    else:
+        ids = set()
+        people, families = refs.people, refs.families
+        person = table.columns["person_ref"] if "person_ref" in kind.references else None
+        family = table.columns["family_ref"] if "family_ref" in kind.references else None
+        for i in rows:
+            if person is not None and person[i]:
+                ids.add(people[person[i]][1])
+            elif family is not None and family[i]:
+                ids.add(families[family[i]])
+    store.queue(ids)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:

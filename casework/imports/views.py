@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from ..evaluation import store
 from ..permissions import requires
 from .forms import UploadForm
 from .service import ImportRefused, import_csv
@@ -22,6 +23,7 @@ def upload():
         name = upload.filename or "upload.csv"
         try:
             summary = import_csv(form.kind.data, upload.read(), name, user=current_user)
+            store.refresh_pending()  # the families it changed, straight after the commit
         except ImportRefused as refused:
             errors = refused.errors
     status = 400 if errors else 200
