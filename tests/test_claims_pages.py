@@ -93,6 +93,7 @@ def test_claim_page_shows_evidence_changed_since_drafting(client, sign_in, built
 def test_money_page_counts_fees_and_claims(client, sign_in, built):
     sign_in("manager")
     page = client.get("/claims/money").text
-    # Attached in 2012/13 (year 1): E01 E02 E03 E04 E07 = 5 x £3,200; 2013/14: E05 £2,400.
-    assert "£16,000" in page and "£13,333" in page and "£2,400" in page
+    # Eligible and attached in 2012/13 (year 1): E01 E02 E03 E07 = 4 x £3,200; 2013/14: E05
+    # £2,400. E04 is attached but not eligible: no fee.
+    assert "£12,800" in page and "£10,667" in page and "£2,400" in page
     assert "£1,600" in page  # drafts for families attached in year 1: 700 + 800 + 100

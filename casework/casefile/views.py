@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import figures
 from .. import models as m
 from ..audit import committed, record_event
 from ..dates_input import picked_date
@@ -178,7 +179,16 @@ def update_referral(family_ref: str, referral_id: int):
 @bp.route("/high-contact")
 @requires("view_caseloads")
 def high_contact():
-    end, end_error = picked_date(request.args, "to", dt.date.today())
+    sc = figures.scope(current_user)
+    first, last = figures.recent_window(sc.as_of)
+    end, end_error = picked_date(request.args, "to", last)
+    start, start_error = picked_date(request.args, "from", first)
+    rows = service.high_contact(current_user, start, end)
+    record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
+    return committed(render_template(
+        "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
+        end_error=end_error, high=figures.high_contact_count(sc, start, end),
+        contacts=figures.HIGH_CONTACT_CONTACTS))
     start, start_error = picked_date(request.args, "from", end - dt.timedelta(days=90))
     rows = service.high_contact(current_user, start, end)
     record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
