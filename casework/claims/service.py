@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
@@ -113,12 +114,14 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 # Building claims ------------------------------------------------------------------------------
 
 
-def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
+def build_claims(as_of: dt.date, by: m.User | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it.
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
+    `progress`, if given, is told (families evaluated, families in all, what is being done).
     """
     if by is not None and by.role != "manager":
         raise ClaimRefused("only programme managers build claims")
@@ -129,7 +132,10 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
         S = m.StoredEvaluation
         families = select(m.Family).where(m.Family.id.in_(
             select(S.family_id).where(S.ruleset == rules.name, S.claimable_total > 0)))
-    candidates = [item for item in evaluate_families(as_of, families) if item.claimable]
+    evaluated = evaluate_families(as_of, families)
+    if progress is not None:
+        evaluated = _reporting(evaluated, progress, families)
+    candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
     ids = [item.family_id for item in candidates]
@@ -161,6 +167,15 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
     db.session.commit()
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
+
+
+def _reporting(items: Iterator[FamilyEvaluation], progress: Callable[[int, int, str], None],
+               families=None) -> Iterator[FamilyEvaluation]:
+    chosen = (families if families is not None else select(m.Family)).subquery()
+    total = db.session.scalar(select(func.count()).select_from(chosen))
+    for n, item in enumerate(items, 1):
+        progress(n, total, "families evaluated")
+        yield item
 
 
 def _families(ids: list[int]) -> list[m.Family]:
