@@ -15,9 +15,8 @@ from ..audit import committed, record_event
 from ..extensions import db
 from ..jobs.service import start
 from ..permissions import can, requires
-from ..reports.claims_pdf import batch_pdf
 from ..reports.exports import batch_rows, batch_xlsx
-from . import service
+from . import documents, service
 from .forms import BatchForm, BuildForm, DecisionForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -96,7 +95,20 @@ def batch(batch_id: int):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     record_event("view", "claim_batch", str(batch.id))
     return committed(render_template(
-        "claims/batch.html", batch=batch, summary=service.batch_summary(batch)))
+        "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
+        pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id)))
+
+
+@bp.route("/batches/<int:batch_id>/pdf", methods=["POST"])
+@requires("manage_claims")
+def make_batch_pdf(batch_id: int):
+    """Make the batch's PDF again after its job failed (it is made once, at submission)."""
+    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    job = documents.latest_job(batch.id)
+    if documents.stored(batch.id) is None and (job is None or job.state == "failed"):
+        start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({batch.window})",
+              current_user, params={"batch_id": batch.id}, subject=documents.subject(batch.id))
+    return redirect(url_for("claims.batch", batch_id=batch_id))
 
 
 @bp.route("/batches/<int:batch_id>.<fmt>")
@@ -104,8 +116,12 @@ def batch(batch_id: int):
 def batch_file(batch_id: int, fmt: str):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     name = f"claim-batch-{batch.id}"
-    if fmt == "pdf":
-        body, mimetype = batch_pdf(batch), "application/pdf"
+    if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
+        pdf = documents.stored(batch.id)
+        if pdf is None:
+            flash("The claim PDF is still being made: it can be downloaded here when it is ready.")
+            return redirect(url_for("claims.batch", batch_id=batch.id))
+        body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

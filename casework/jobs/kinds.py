@@ -27,3 +27,23 @@ register(Kind(
     link=lambda job: ("See the draft claims", url_for("claims.index", state="draft")),
     back=lambda job: ("Claims", url_for("claims.index")),
 ))
+
+
+def _claim_batch_pdf(work: Work) -> Outcome:
+    from ..claims import documents
+
+    batch_id = work.params["batch_id"]
+    try:
+        pdf, made = documents.make(batch_id, work.user)
+    except LookupError as missing:
+        raise JobFailed(str(missing)) from None
+    # A retry after an interruption finds the PDF the first run stored, and keeps it.
+    return Outcome(f"The claim PDF for batch {batch_id} was {'made' if made else 'already made'}"
+                   f" and stored ({pdf.size:,} bytes, SHA-256 {pdf.sha256}).")
+
+
+register(Kind(
+    "claim_batch_pdf", "a claim batch PDF", "view_claims", _claim_batch_pdf,
+    link=lambda job: ("Go to the batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
+    back=lambda job: ("Claim batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
+))

@@ -23,11 +23,13 @@ from flask_login import current_user
 from .. import figures as fig
 from ..audit import committed, record_event
 from ..extensions import db
+from ..families.scope import visible_families
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..permissions import requires
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
+from ..selection.figures import WAY_IN, way_in
 from ..templating import RESULT_LABELS
 from . import charts, service
 from .costs import COST_ITEMS
@@ -85,7 +87,8 @@ def dashboard():
     f = service.figures(current_user)
     record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
     return committed(render_template(
-        "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL))
+        "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN))
 
 
 @bp.route("/programme/costs")
@@ -147,6 +150,7 @@ def board_report():
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
         activity=service.quarter_activity(current_user, quarter.first, last),
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     record_event("export", "board_report", quarter.key)
     db.session.commit()

@@ -2,7 +2,7 @@
 families whose evidence changed
 
 Revision ID: a17e5a0e0001
-Revises: 0aa5e29a1b86
+Revises: 2a77aa5b039b
 Create Date: 2026-12-01 20:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a17e5a0e0001'
-down_revision = '0aa5e29a1b86'
+down_revision = '2a77aa5b039b'
 branch_labels = None
 depends_on = None
 
