@@ -50,6 +50,8 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
     family_id = record.id if model is m.Family else getattr(record, "family_id", None)
     if changed and family_id is not None:
-        store.queue([family_id])  # evaluated again once this commits (the caller refreshes)
+        store.queue([family_id])  # in this transaction: evaluated again even if the next fails
     db.session.commit()
+    if changed and family_id is not None:
+        store.refresh([family_id])
     db.session.refresh(record)

@@ -369,7 +369,7 @@ def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
 
     def counts():
         families = select(m.Family)
-        w = figures.way_in(families, TODAY, programme_figures(manager, TODAY))
+        w = figures.way_in(families, TODAY, programme_figures(manager))
         return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
                                             "allocated")}
 

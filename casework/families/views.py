@@ -24,7 +24,6 @@ from ..audit import committed, record_event
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
-from ..evaluation import store
 from ..evaluation.service import evaluate_family
 from ..extensions import db
 from ..permissions import can, requires
@@ -122,7 +121,6 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
             stale = (conflict.current, values)
             form.version.data = record.version
         else:
-            store.refresh([family.id])
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
     return render_template("families/edit.html", form=form, family=family, stale=stale,
