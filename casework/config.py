@@ -43,6 +43,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
+    # Uploads this size or larger (some 20,000 rows) are imported by a job, not the request.
+    IMPORT_JOB_BYTES = 1024 * 1024
 
 
 class DevelopmentConfig(Config):

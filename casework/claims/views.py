@@ -13,9 +13,11 @@ from sqlalchemy import select
 from .. import models as m
 from ..audit import committed, record_event
 from ..extensions import db
+from ..families.scope import visible_families
 from ..jobs.service import start
 from ..permissions import can, requires
 from ..reports.exports import batch_rows, batch_xlsx
+from ..selection.figures import agreed_progress
 from . import documents, service
 from .forms import BatchForm, BuildForm, DecisionForm
 
@@ -144,4 +146,6 @@ def batch_file(batch_id: int, fmt: str):
 def money():
     figures = service.money(current_user)
     record_event("view", "money", None)
-    return committed(render_template("claims/money.html", figures=figures))
+    return committed(render_template(
+        "claims/money.html", figures=figures,
+        progress=agreed_progress(visible_families(current_user), dt.date.today())))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app, render_template
 from sqlalchemy import or_, select
 
 from .. import models as m
+from ..audit import record_event
 from ..extensions import db
+from ..reports.pdf import render_pdf
+from .scope import visible_families
 
 
 def _row(obj, fields: tuple[str, ...]) -> dict:
@@ -42,8 +46,38 @@ def subject_access_data(person: m.Person) -> dict:
         "referrals": [_row(r, ("kind", "agency", "status", "referred_on", "status_on", "notes"))
                       for r in db.session.scalars(select(m.Referral).where(
                           m.Referral.person_ref == person.person_ref))],
+        "selection_decisions": [
+            {"meeting_held_on": d.meeting.held_on, "decision": d.decision,
+             "review_on": d.review_on, "reason": d.reason, "lead_person": d.lead_name}
+            for d in db.session.scalars(select(m.SelectionDecision).where(
+                m.SelectionDecision.family_id == family.id).order_by(m.SelectionDecision.id))],
+        "contact_attempts": [_row(a, ("attempted_on", "method", "outcome", "notes"))
+                             for a in db.session.scalars(select(m.ContactAttempt).where(
+                                 m.ContactAttempt.family_id == family.id)
+                                 .order_by(m.ContactAttempt.attempted_on))],
+        "sign_up": [_row(u, ("outcome", "decided_on", "sharing_agreed", "consent_given",
+                             "consent_by", "reason"))
+                    for u in db.session.scalars(select(m.SignUp).where(
+                        m.SignUp.family_id == family.id))],
         "history": [_row(h, ("record_type", "record_ref", "changed_at", "source", "before", "after"))
                     for h in db.session.scalars(select(m.RecordHistory).where(or_(
                         m.RecordHistory.record_ref == person.person_ref,
                         m.RecordHistory.record_ref.like(person.person_ref + "/%"))))],
     }
+
+
+def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
+    """Everything held about the person, as a PDF, if `user` may see their family:
+    (file name, PDF)."""
+    person = db.session.scalar(
+        select(m.Person).where(m.Person.person_ref == person_ref)
+        .where(m.Person.family_id.in_(visible_families(user).with_only_columns(m.Family.id))))
+    if person is None:
+        return None
+    data = subject_access_data(person)
+    html = render_template("reports/subject_access.html", data=data,
+                           council=current_app.config["COUNCIL_NAME"])
+    body = render_pdf(html)
+    record_event("export", "person", person.person_ref, user=user, detail="subject access (pdf)")
+    db.session.commit()
+    return f"subject-access-{person.person_ref}.pdf", body

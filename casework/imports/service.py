@@ -80,10 +80,13 @@ class _Refs:
 def import_csv(
     kind_name: str, data: bytes, filename: str, user: m.User | None = None,
     progress: Callable[[int], None] | None = None,
+    before_commit: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import one file of one kind in a single transaction, or raise ImportRefused.
 
-    `progress`, if given, is told how many more rows have been read as the file is checked.
+    `progress`, if given, is told how many more rows have been read as the file is checked;
+    `before_commit`, if given, is called with the summary inside the import's transaction
+    (a job records itself done in it, so that the import can never be applied twice).
     """
     kind = KINDS[kind_name]
     try:
@@ -98,6 +101,8 @@ def import_csv(
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
         )
+        if before_commit is not None:
+            before_commit(summary)
         db.session.commit()
     except ImportRefused:
         db.session.rollback()

@@ -23,7 +23,7 @@ def _claims_build(work: Work) -> Outcome:
 
 
 register(Kind(
-    "claims_build", "a claims build", "manage_claims", _claims_build,
+    "claims_build", "Claims build", "manage_claims", _claims_build,
     link=lambda job: ("See the draft claims", url_for("claims.index", state="draft")),
     back=lambda job: ("Claims", url_for("claims.index")),
 ))
@@ -43,7 +43,74 @@ def _claim_batch_pdf(work: Work) -> Outcome:
 
 
 register(Kind(
-    "claim_batch_pdf", "a claim batch PDF", "view_claims", _claim_batch_pdf,
+    "claim_batch_pdf", "Claim batch PDF", "view_claims", _claim_batch_pdf,
     link=lambda job: ("Go to the batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
     back=lambda job: ("Claim batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
+))
+
+
+def _board_report(work: Work) -> Outcome:
+    from ..programme.views import board_report_pdf
+
+    name, body = board_report_pdf(work.user, work.params["quarter"])
+    return Outcome(f"The Partnership Board report ({len(body):,} bytes) is ready to download.",
+                   name, "application/pdf", body)
+
+
+register(Kind(
+    "board_report", "Partnership Board report", "view_programme", _board_report,
+    back=lambda job: ("Partnership Board report", url_for("programme.board_report")),
+))
+
+
+def _subject_access_pdf(work: Work) -> Outcome:
+    from ..families.subject_access import subject_access_pdf_file
+
+    made = subject_access_pdf_file(work.user, work.params["person_ref"])
+    if made is None:
+        raise JobFailed(f"{work.params['person_ref']} is no longer on a family you may see")
+    name, body = made
+    return Outcome(f"The subject access PDF for {work.params['person_ref']} is ready to "
+                   "download.", name, "application/pdf", body)
+
+
+register(Kind(
+    "subject_access_pdf", "Subject access PDF", "subject_access", _subject_access_pdf,
+))
+
+
+ERRORS_SHOWN = 50
+
+
+def _import(work: Work) -> Outcome:
+    from ..imports.service import ImportRefused, import_csv
+    from .service import record_finish
+
+    kind, filename = work.params["kind"], work.params["filename"]
+    total = work.input.count(b"\n") - 1  # rows after the header
+    read = 0
+
+    def rows_read(more: int) -> None:
+        nonlocal read
+        read += more
+        work.progress(min(read, total), total, "rows checked")
+
+    def recorded(summary) -> None:  # done in the import's own transaction: never twice
+        record_finish(work.job_id, outcome=Outcome(summary.line()))
+
+    try:
+        summary = import_csv(kind, work.input, filename, user=work.user, progress=rows_read,
+                             before_commit=recorded)
+    except ImportRefused as refused:
+        errors = refused.errors
+        more = len(errors) - ERRORS_SHOWN
+        raise JobFailed("The file was not imported: nothing from it was saved. Fix these rows "
+                        "and upload it again.\n" + "\n".join(errors[:ERRORS_SHOWN])
+                        + (f"\n... and {more} more" if more > 0 else "")) from None
+    return Outcome(summary.line())
+
+
+register(Kind(
+    "import", "Import of a partner file", "import_data", _import,
+    back=lambda job: ("Import partner data", url_for("imports.upload")),
 ))

@@ -230,3 +230,57 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.
                  detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
     db.session.commit()
     return discretion
+
+
+# Pages ------------------------------------------------------------------------------------
+
+FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
+                "supporting_families": "Supporting Families"}
+
+
+def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict | None:
+    """The family page's view under the council's later programme (OUTCOME_RULESET), or None
+    when the council has not chosen one: the evaluation, or the plan's errors."""
+    name = current_app.config["OUTCOME_RULESET"]
+    if not name:
+        return None
+    view: dict = {"ruleset": name, "label": FRAME_LABELS.get(name, name)}
+    try:
+        plan = council_plan(name)
+    except (PlanError, ValueError) as error:
+        view["errors"] = getattr(error, "errors", [str(error)])
+        return view
+    item = next(evaluate_outcome_families(as_of, [family.id], name, {family.id: data}))
+    assessments: dict[str, list] = defaultdict(list)
+    for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
+        assessments[a.need_ref].append(a)
+    view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
+                evaluation=item.evaluation)
+    return view
+
+
+def needs_by_count(families) -> list[tuple[int, int]]:
+    """(number of needs, families with that many) among the families selected."""
+    from sqlalchemy import func
+
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    per_family = (select(func.count(m.Need.id).label("n")).where(m.Need.family_id.in_(ids))
+                  .group_by(m.Need.family_id).subquery())
+    return [tuple(row) for row in db.session.execute(
+        select(per_family.c.n, func.count()).group_by(per_family.c.n).order_by(per_family.c.n))]
+
+
+def claims_by_month(families) -> list[dict]:
+    """Claims of the families selected, by the month of the claim date: count and amount in
+    each state, latest month first."""
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    months: dict[dt.date, dict] = {}
+    for as_of, state, amount in db.session.execute(
+        select(m.Claim.as_of, m.Claim.state, m.Claim.amount).where(m.Claim.family_id.in_(ids))
+    ):
+        month = months.setdefault(as_of.replace(day=1), {
+            "month": as_of.replace(day=1), **{s: 0 for s in m.CLAIM_STATES}, "amount": 0})
+        month[state] += 1
+        if state != "rejected":
+            month["amount"] += amount
+    return sorted(months.values(), key=lambda r: r["month"], reverse=True)

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
+from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
@@ -88,7 +89,9 @@ def dashboard():
     record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
     return committed(render_template(
         "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN))
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+        needs=needs_by_count(visible_families(current_user)),
+        claim_months=claims_by_month(visible_families(current_user))))
 
 
 @bp.route("/programme/costs")
@@ -132,30 +135,41 @@ def costs_csv():
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
 
 
-@bp.route("/programme/board-report")
+@bp.route("/programme/board-report", methods=["GET", "POST"])
 @requires("view_programme")
 def board_report():
+    """Choose a quarter; the PDF is made by a job (the job page has the download)."""
     choices = service.quarters(dt.date.today())
-    key = request.args.get("quarter")
-    if key is None:
+    if request.method == "GET":
         return render_template("programme/report.html", quarters=choices, error=None)
-    quarter = service.Quarter.parse(key)
+    quarter = service.Quarter.parse(request.form.get("quarter", ""))
     if quarter is None or quarter not in choices:
         return render_template("programme/report.html", quarters=choices,
                                error="Select a quarter from the list"), 400
+    from ..jobs.service import start
+
+    job = start("board_report", f"Partnership Board report, {quarter.label}", current_user,
+                params={"quarter": quarter.key})
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def board_report_pdf(user, key: str) -> tuple[str, bytes]:
+    """The Board report for the quarter `key`, with the figures `user` may see, as of the
+    quarter's end (or today, for a quarter still running): (file name, PDF)."""
+    quarter = service.Quarter.parse(key)
     today = dt.date.today()
     last = min(quarter.last, today)  # a quarter still running: its activity so far
-    f = service.figures(current_user, period=service.Window(quarter.first, last))
+    f = service.figures(user, period=service.Window(quarter.first, last))
     html = render_template(
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
-        activity=service.quarter_activity(current_user, quarter.first, last),
+        activity=service.quarter_activity(user, quarter.first, last),
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+        way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
-    record_event("export", "board_report", quarter.key)
+    body = render_pdf(html)
+    record_event("export", "board_report", quarter.key, user=user)
     db.session.commit()
-    return Response(render_pdf(html), mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=partnership-board-{quarter.key}.pdf"})
+    return f"partnership-board-{quarter.key}.pdf", body
 
 
 @bp.route("/admin/unit-costs", methods=["GET", "POST"])

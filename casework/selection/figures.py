@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import Select, func, select
 
 from .. import models as m
+from ..claims.service import attachment_fees
 from ..extensions import db
 from .service import agreed_numbers, programme_year_span, programme_years
 
@@ -67,29 +68,19 @@ class AgreedProgress:
         return round(100 * self.attached / self.agreed) if self.agreed else None
 
 
-def attached_in_programme_year(families: Select, year: int, as_of: dt.date) -> int:
-    """Attached in the year: families whose attachment date falls in programme year `year`,
-    on or before as_of (signed up here or attached by import or edit alike)."""
-    first, after = programme_year_span(year)
-    ids = select(families.subquery().c.id)
-    F = m.Family
-    query = select(func.count(F.id)).where(F.id.in_(ids), F.attached_on >= first,
-                                          F.attached_on <= as_of)
-    if after is not None:
-        query = query.where(F.attached_on < after)
-    return db.session.scalar(query) or 0
-
-
 def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
-    """Every programme year begun by as_of, latest first, against its agreed number."""
+    """Every programme year begun by as_of, latest first: the families attached in it (by
+    the programme year of their attachment date, on or before as_of, as the attachment
+    fees count them) against its agreed number."""
+    F = m.Family
+    attached = attachment_fees(select(F.attached_on).where(
+        F.id.in_(select(families.subquery().c.id)), F.attached_on.is_not(None),
+        F.attached_on <= as_of))
     agreed = agreed_numbers()
-    rows = []
-    for year, label in programme_years():
-        if programme_year_span(year)[0] > as_of:
-            continue
-        rows.append(AgreedProgress(year, label, agreed.get(year),
-                                   attached_in_programme_year(families, year, as_of)))
-    return rows[::-1]
+    return [AgreedProgress(year, label, agreed.get(year),
+                           attached.get(year, {}).get("families", 0))
+            for year, label in programme_years()
+            if programme_year_span(year)[0] <= as_of][::-1]
 
 
 # The funnel from identification to sign-up ---------------------------------------------------
