@@ -59,13 +59,19 @@ class Scope:
             S, and_(S.family_id == self.f.c.id, S.ruleset == self.ruleset))
 
 
-def scope(user: m.User, ward: str | None = None) -> Scope:
-    families = visible_families(user)
+def scope(user: m.User | None, ward: str | None = None, families=None,
+          as_of: dt.date | None = None) -> Scope:
+    """The figures' scope: the families `user` may see (or the SELECT `families`, already
+    scoped), of one ward if given, at the stored evaluation's date. `as_of` moves the date
+    cut-offs (identified, attached, claims) to another day; eligibility and results stay
+    the stored evaluation's."""
+    if families is None:
+        families = visible_families(user)
     if ward:
         families = families.where(m.Family.ward == ward)
     rules = current_ruleset()
     run = current_run(rules.name)
-    as_of = run.as_of if run else dt.date.today()
+    as_of = as_of or (run.as_of if run else dt.date.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
                  run.refreshed_at if run else None, rules.name)
 
