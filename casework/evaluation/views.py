@@ -3,7 +3,6 @@ the stored evaluation (casework.evaluation.store) with set-based queries."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -16,8 +15,9 @@ from .. import figures as fig
 from .. import models as m
 from ..audit import committed, record_event
 from ..extensions import db
-from ..families.service import Page, wards
+from ..families.service import Page, page_within, wards
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from .output import CSV_COLUMNS
 
@@ -87,7 +87,7 @@ def results():
     chosen = _status_filter(sc, result, status)
     total = db.session.scalar(sc.select(func.count()).where(
         sc.s.family_id.is_not(None), *chosen)) or 0
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_within(request.args.get("page", 1, type=int), total, PER_PAGE)
     page = Page(_rows(_listed(sc, *chosen).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)),
                 page_number, PER_PAGE, total)
     nearly_where = [sc.s.nearly_there.is_not(None), *chosen]
@@ -118,7 +118,7 @@ def results_csv():
     ward, result, status = _filters()
     sc = fig.scope(current_user, ward)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS + ["nearly_there"])
     count = 0
     for row in _rows(_listed(sc, *_status_filter(sc, result, status))):

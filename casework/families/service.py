@@ -27,6 +27,12 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def page_within(number: int | None, total: int, per_page: int) -> int:
+    """The page asked for, between the first and the last (a page past the end, however
+    large its number, is the last)."""
+    return min(max(1, number or 1), max(1, math.ceil(total / per_page)))
+
+
 def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
 ) -> Page:
@@ -39,18 +45,18 @@ def search_families(
         query = query.where(m.Family.id.in_(search.matching(q)))
     if ward:
         query = query.where(m.Family.ward == ward)
-    page = max(1, page)
     # The page's ids, and how many match, from the (family_ref, id) index alone, then the
     # page's rows: a deep page skips index entries rather than whole rows.
-    found = db.session.execute(
-        query.with_only_columns(m.Family.id, func.count().over())
-        .order_by(m.Family.family_ref).limit(per_page).offset((page - 1) * per_page)).all()
+    ids = query.with_only_columns(m.Family.id, func.count().over()).order_by(m.Family.family_ref)
+    page = max(1, page or 1)
+    found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
     if found:
         total = found[0][1]
-    elif page == 1:
-        total = 0
-    else:  # past the last page: count on its own
+    else:  # none, or past the last page: count, and show the last page
         total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = page_within(page, total, per_page)
+        if total:
+            found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
     chosen = [fid for fid, _ in found]
     items = db.session.scalars(
         select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()

@@ -113,11 +113,17 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
     """Save an edit made from `form.version`, or show both versions when it is stale."""
     stale = None
     if form.validate_on_submit():
+        # The version the form was opened at, as sent: a form without one (the field's value
+        # would silently fall back to the record's current version) or with a malformed one
+        # is refused rather than saved over changes its sender never saw.
+        version = request.form.get("version", "")
+        if not (version.isascii() and version.isdigit() and len(version) <= 18):
+            abort(400)
         values = _values(form, fields)
         if adjust:
             adjust(values)
         try:
-            save_versioned(record, int(form.version.data or 0), values, current_user, record_type,
+            save_versioned(record, int(version), values, current_user, record_type,
                            ref, family.family_ref)
         except StaleEdit as conflict:
             stale = (conflict.current, values)
@@ -125,8 +131,9 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=fields, person=person)
+    record_event("view", f"{record_type}_edit", ref)
+    return committed(render_template("families/edit.html", form=form, family=family,
+                                     stale=stale, fields=fields, person=person))
 
 
 def _discretion(values: dict) -> None:

@@ -22,6 +22,7 @@ from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.scope import visible_families
+from ..families.service import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from ..rules.dates import months_after, months_before
 from .costs import (
@@ -306,10 +307,12 @@ def _reduction_order(sc: fig.Scope, pence: dict[str, int]):
     return total
 
 
-def cost_rows(user: m.User, pence: dict[str, int], offset: int | None = None,
-              limit: int | None = None) -> tuple[int, list[tuple[CostEstimate, str, bool]]]:
-    """(how many attached families have an estimate, [(estimate, family name, high
-    contact)]): estimated families first, largest reduction first, then those too early."""
+def cost_rows(user: m.User, pence: dict[str, int], page: int | None = None,
+              per_page: int | None = None
+              ) -> tuple[int, int, list[tuple[CostEstimate, str, bool]]]:
+    """(how many attached families have an estimate, the page shown, [(estimate, family
+    name, high contact)]): estimated families first, largest reduction first, then those
+    too early; one page of `per_page` if given (a page past the end is the last), else all."""
     sc = fig.scope(user)
     S, f = sc.s, sc.f.c
     rules = current_ruleset()
@@ -322,15 +325,16 @@ def cost_rows(user: m.User, pence: dict[str, int], offset: int | None = None,
              .where(where)
              .order_by(S.cost_status != "estimated", _reduction_order(sc, pence).desc(),
                        f.family_ref))
-    if limit is not None:
-        query = query.offset(offset or 0).limit(limit)
+    if per_page is not None:
+        page = page_within(page, total, per_page)
+        query = query.offset((page - 1) * per_page).limit(per_page)
     half = len(m.COST_COUNTS)
     rows = []
     for ref, name, status, high, *values in db.session.execute(query):
         found = priced(ref, status, stored_counts(values[:half]), stored_counts(values[half:]),
                        pence, rules)
         rows.append((found, name, bool(high)))
-    return total, rows
+    return total, page or 1, rows
 
 
 def _workers(user: m.User, sc: fig.Scope) -> list[dict]:

@@ -3,7 +3,6 @@ administrator's unit costs."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -28,6 +27,7 @@ from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
@@ -99,8 +99,8 @@ def dashboard():
 def costs():
     f = service.figures(current_user)
     pence = {row.key: row.pence for row in f.unit_costs}
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total, rows = service.cost_rows(current_user, pence, (page - 1) * PER_PAGE, PER_PAGE)
+    total, page, rows = service.cost_rows(current_user, pence,
+                                          request.args.get("page", 1, type=int), PER_PAGE)
     shown = Page(rows, page, PER_PAGE, total)
     record_event("view", "cost_analysis", None,
                  detail=f"as of {f.as_of.isoformat()}, page {page}: "
@@ -114,10 +114,10 @@ def costs():
 @requires("view_programme")
 def costs_csv():
     pence = {row.key: row.pence for row in service.unit_costs()}
-    total, rows = service.cost_rows(current_user, pence)
+    total, _, rows = service.cost_rows(current_user, pence)
     as_of = fig.scope(current_user).as_of
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out, lineterminator="\r\n")
     keys = [item.key for item in COST_ITEMS]
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
