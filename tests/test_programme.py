@@ -143,7 +143,7 @@ def test_figures_stored_for_an_earlier_date_see_only_what_was_known_then(world):
 def test_costs_and_additional_measures(world):
     f = service.figures(world["manager"], period=service.Window(Q.first, Q.last))
     pence = {row.key: row.pence for row in f.unit_costs}
-    total, rows = service.cost_rows(world["manager"], pence)
+    total, _, rows = service.cost_rows(world["manager"], pence)
     by_ref = {e.family_ref: e for e, _, _ in rows}
     assert total == 3 and [e.family_ref for e, _, _ in rows] == ["F1", "F2", "F3"]
     assert set(by_ref) == {"F1", "F2", "F3"} and by_ref["F3"].status == "too_early"
