@@ -1,6 +1,8 @@
 """Claims in the browser-facing pages: who may do what, the claim page, exports, money."""
 
+import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -96,3 +98,25 @@ def test_money_page_counts_fees_and_claims(client, sign_in, built):
     # Attached in 2012/13 (year 1): E01 E02 E03 E04 E07 = 5 x £3,200; 2013/14: E05 £2,400.
     assert "£16,000" in page and "£13,333" in page and "£2,400" in page
     assert "£1,600" in page  # drafts for families attached in year 1: 700 + 800 + 100
+
+
+def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
+        client, sign_in, built):
+    # A claim recorded before results were paid by the year of attachment: E01 (attached in
+    # programme year 1) claimed in year 3 at the year-3 rate, £2,100, and submitted.
+    e01 = built["E01"]
+    db.session.add(m.Claim(family_id=e01.family_id, result="progress_to_work",
+                           claim_kind="progress_to_work", amount=300, programme_year=3,
+                           as_of=dt.date(2014, 6, 30), state="submitted", ruleset="phase1",
+                           snapshot=e01.snapshot))
+    e01.amount, e01.programme_year = 2100, 3
+    db.session.commit()
+    sign_in("manager")
+    page = client.get("/claims/money").text
+    rows = re.findall(r"<tr class=\"govuk-table__row\"><td class=\"govuk-table__cell\">(Year \d)</td>\s*"
+                      r"((?:<td[^>]*>£[\d,]+</td>)+)</tr>", page)
+    results = {year: re.findall(r"£([\d,]+)", cells) for year, cells in rows}
+    # Year 1 (draft, validated, submitted, rejected): E01's frozen £2,100 and E03's £800 and
+    # E07's £100 drafts; the £300 submitted. Nothing under year 3, the year of the claims.
+    assert results == {"Year 1": ["3,000", "0", "300", "0"]}
+    assert "2 claims (not rejected) keep the amount frozen when drafted, £1,600 above" in page

@@ -286,18 +286,32 @@ def attachment_fees(attached: Select) -> dict[int, dict]:
 
 
 def money(today: dt.date | None = None) -> dict:
-    """Programme money: attachment fees by financial year of attachment; results claimed,
-    validated, submitted and still claimable, by programme year."""
+    """Programme money: attachment fees by programme year of attachment; results claimed,
+    validated, submitted and still claimable, by the programme year of the family's
+    attachment, which sets both its fee and its results amounts (domain section 5).
+
+    Claims keep the amounts frozen when they were drafted. Those drafted before results were
+    paid by the year of attachment can be above what that year pays: `frozen_above` counts
+    them, and the amount above, by year."""
     rules = current_ruleset()
     today = today or dt.date.today()
     fees = attachment_fees(select(m.Family.attached_on).where(m.Family.attached_on.is_not(None)))
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
-    for year, state, amount in db.session.execute(
-        select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
-        .group_by(m.Claim.programme_year, m.Claim.state)
+    frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
+    for attached_on, result, state, amount, count in db.session.execute(
+        select(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount,
+               func.count(m.Claim.id))
+        .join(m.Family, m.Claim.family_id == m.Family.id)
+        .group_by(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
-        results[year][state] = amount or 0
+        year = rules.programme_year(attached_on) if attached_on else None
+        results[year][state] += amount * count
+        pays = rules.result_amount(result, attached_on) if attached_on else None
+        if state != "rejected" and (pays is None or amount > pays):
+            frozen_above[year]["claims"] += count
+            frozen_above[year]["amount"] += (amount - (pays or 0)) * count
     claimable = sum(c.amount for item in evaluate_families(today) for c in item.claimable)
-    return {"fees": fees, "results": dict(sorted(results.items())),
+    return {"fees": fees, "results": dict(sorted(results.items(), key=lambda kv: kv[0] or 0)),
+            "frozen_above": dict(frozen_above),
             "funded_share": rules.funded_share, "claimable_now": claimable, "today": today,
             "current_year": rules.programme_year(today)}
