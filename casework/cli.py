@@ -73,6 +73,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(allocate_command)
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
+    from .matching.cli import match_group
+
+    app.cli.add_command(match_group)
+    from .jobs.cli import worker_command
+
+    app.cli.add_command(worker_command)
 
 
 # users -------------------------------------------------------------------------------------

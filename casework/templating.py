@@ -35,6 +35,7 @@ NAV_ITEMS = [
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
+    {"text": "Selection", "endpoint": "selection.index", "permission": "run_selection", "area": "selection."},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
@@ -43,6 +44,7 @@ NAV_ITEMS = [
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
+    {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
 ]
 
 

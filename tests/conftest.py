@@ -124,6 +124,23 @@ def sign_in(client):
 
 
 @pytest.fixture
+def run_jobs(app):
+    """Run the queued jobs here, each in its own app context as the worker process would;
+    return how many ran."""
+
+    def _run() -> int:
+        huey = app.extensions["casework_queue"]
+        count = 0
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            count += 1
+        db.session.expire_all()
+        return count
+
+    return _run
+
+
+@pytest.fixture
 def examples(cli):
     """Import the worked examples through the command line."""
 

@@ -22,12 +22,14 @@ def built(app, cli, examples):
     return {c.family.family_ref: c for c in db.session.scalars(select(m.Claim))}
 
 
-def test_manager_builds_claims_from_the_page(client, sign_in, examples):
+def test_manager_builds_claims_from_the_page_as_a_job(client, sign_in, examples, run_jobs):
     examples()
     sign_in("manager")
     response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
-    assert response.status_code == 302
-    assert "3 draft claims created" in client.get("/claims/").text
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    assert run_jobs() == 1
+    page = client.get(response.headers["Location"]).text
+    assert "3 draft claims created for results claimable on 30 September 2013" in page
 
 
 def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built):

@@ -349,7 +349,8 @@ def world(app, cli, examples):
             "referral": referral.id, "user": worker.id}
 
 
-ARGS = {"family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+ARGS = {"job_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+        "meeting_id": 1,
         "filename": "images/favicon.ico"}
 
 

@@ -9,6 +9,7 @@ import math
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
@@ -115,17 +116,22 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 # Building claims ------------------------------------------------------------------------------
 
 
-def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
+def build_claims(as_of: dt.date, by: m.User | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it.
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
+    `progress`, if given, is told (families evaluated, families in all, what is being done).
     """
     if by is not None and by.role != "manager":
         raise ClaimRefused("only programme managers build claims")
     rules = current_ruleset()
-    candidates = [item for item in evaluate_families(as_of) if item.claimable]
+    evaluated = evaluate_families(as_of)
+    if progress is not None:
+        evaluated = _reporting(evaluated, progress)
+    candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
     ids = [item.family_id for item in candidates]
@@ -156,6 +162,14 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
                      detail=f"{families[claim.family_id].family_ref} {claim.result} £{claim.amount}")
     db.session.commit()
     return created
+
+
+def _reporting(items: Iterator[FamilyEvaluation], progress: Callable[[int, int, str], None]
+               ) -> Iterator[FamilyEvaluation]:
+    total = db.session.scalar(select(func.count()).select_from(m.Family))
+    for n, item in enumerate(items, 1):
+        progress(n, total, "families evaluated")
+        yield item
 
 
 def _families(ids: list[int]) -> list[m.Family]:

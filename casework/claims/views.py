@@ -13,6 +13,7 @@ from sqlalchemy import select
 from .. import models as m
 from ..audit import committed, record_event
 from ..extensions import db
+from ..jobs.service import start
 from ..permissions import can, requires
 from ..reports.claims_pdf import batch_pdf
 from ..reports.exports import batch_rows, batch_xlsx
@@ -33,9 +34,10 @@ def index():
             abort(403)
         try:
             if build_form.build.data and build_form.validate():
-                created = service.build_claims(build_form.as_of.data, current_user)
-                flash(f"{len(created)} draft claims created.")
-                return redirect(url_for("claims.index"))
+                as_of = build_form.as_of.data
+                job = start("claims_build", f"Build draft claims for {as_of:%-d %B %Y}",
+                            current_user, params={"as_of": as_of.isoformat()})
+                return redirect(url_for("jobs.show", job_id=job.id))
             if batch_form.submit_batch.data and batch_form.validate():
                 batch = service.submit_batch(batch_form.window.data, dt.date.today(), current_user)
                 flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")

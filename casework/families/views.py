@@ -31,6 +31,7 @@ from ..records import StaleEdit, save_versioned
 from ..reports.pdf import render_pdf
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
+from ..selection.service import current_selection, may_record_first_contact
 from . import service
 from .forms import FamilyForm, PersonForm
 from .scope import get_family_or_404
@@ -79,6 +80,8 @@ def show(family_ref: str):
         nearly=nearly_there(evaluated.evaluation),
         viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
         allocation=open_allocation(family),
+        selection=(selection := current_selection(family)),
+        first_contact=selection is not None and may_record_first_contact(current_user, selection),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         claimable=[

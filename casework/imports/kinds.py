@@ -34,6 +34,9 @@ class Kind:
     # Columns naming other records, checked against the database: column -> "person"/"family".
     references: dict[str, str]
     check: Callable[[dict[str, list]], Problems] = lambda columns: []
+    # Columns whose value on a record the file creates goes in the record's history too, so
+    # where it came from is known (a family's attachment date: an import, or a sign-up).
+    kept_on_create: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -99,6 +102,7 @@ KINDS: dict[str, Kind] = {
             ),
             key=("family_ref",),
             references={},
+            kept_on_create=("attached_on",),
             check=_families_check,
         ),
         Kind(

@@ -403,6 +403,7 @@ def _upsert(
     rows = _db_columns(kind, table, refs)
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
+        _keep_created(kind, table, range(len(table)), refs, filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history = [], [], []
     unchanged = 0
@@ -439,7 +440,29 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+    _keep_created(kind, table, new, refs, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
+
+
+def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, filename: str,
+                  user: m.User | None) -> None:
+    """History for the kind's kept_on_create values of the records the file created."""
+    history = []
+    for i in rows:
+        values = {name: table.columns[name][i] for name in kind.kept_on_create
+                  if table.columns[name][i] is not None}
+        if values:
+            key = table.keys[i]
+            history.append({
+                "record_type": kind.name, "record_ref": "/".join(map(str, key)),
+                "family_ref": _family_ref({n: table.columns[n][i] for n in
+                                           ("family_ref", "person_ref") if n in table.columns},
+                                          refs),
+                "changed_at": m.utcnow(), "changed_by_id": user.id if user else None,
+                "source": f"import of {filename}"[:300],
+                "before": {name: None for name in values}, "after": _plain(values)})
+    for chunk in _chunks(history, 5000):
+        db.session.execute(insert(m.RecordHistory), chunk)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
