@@ -723,6 +723,8 @@ class SignUp(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     recorded_by: Mapped[User] = relationship()
+
+
 # Internal audit's samples of claims (issue 16) --------------------------------------------------
 
 

@@ -15,6 +15,10 @@ from .conftest import login, post_form
 from .factories import create_user
 
 
+def fingerprint(page: str) -> str:
+    return re.search(r'name="fingerprint"[^>]*value="([^"]+)"', page).group(1)
+
+
 @pytest.fixture
 def built(app, cli, examples):
     examples()
@@ -36,10 +40,12 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     auditor = sign_in("auditor")
     page = client.get(f"/claims/{built['E01'].id}")
     assert "Validate claim" in page.text and "When drafted" in page.text
-    post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"})
-    no_reason = post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": ""})
+    post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1", "checked": "y"})
+    no_reason = post_form(client, f"/claims/{built['E03'].id}",
+                          {"reject_claim": "1", "reason": "", "checked": "y"})
     assert "give a reason for rejecting the claim" in no_reason.text
-    post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": "Job not evidenced"})
+    post_form(client, f"/claims/{built['E03'].id}",
+              {"reject_claim": "1", "reason": "Job not evidenced", "checked": "y"})
     db.session.expire_all()
     assert db.session.get(m.Claim, built["E01"].id).state == "validated"
     rejected = db.session.get(m.Claim, built["E03"].id)
@@ -51,7 +57,8 @@ def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, 
     sign_in("manager")
     page = client.get(f"/claims/{built['E01'].id}")
     assert "Validate claim" not in page.text
-    assert post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"}).status_code == 403
+    assert post_form(client, f"/claims/{built['E01'].id}",
+                     {"validate_claim": "1", "checked": "y"}).status_code == 403
     other = app.test_client()
     auditor = create_user("auditor")
     login(other, auditor.email)
@@ -71,6 +78,9 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
         cli("claims", "validate", claim.id, "--by", auditor.email)
     sign_in("manager")
     response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
+    confirm_url = response.headers["Location"]
+    response = post_form(client, confirm_url, {"window": "October 2013", "confirm": "1",
+                                               "fingerprint": fingerprint(client.get(confirm_url).text)})
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
     assert "October 2013" in page and "£1,600" in page

@@ -455,11 +455,12 @@ class QueueRow:
     worker: str | None
 
 
-def queue_page(f: QueueFilters, page: int = 1, per_page: int = QUEUE_PAGE_SIZE):
+def queue_page(f: QueueFilters, page: int = 1):
     """One page of the queue, oldest claim first, with the totals of the whole queue:
-    (rows, page, totals) where totals has count, amount and per state counts."""
+    (page of QueueRows, totals) where totals has the count, the amount and both by state."""
     from ..families.service import Page
 
+    per_page = QUEUE_PAGE_SIZE
     base = _queue(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
     by_state = {state: (n, amount or 0) for state, n, amount in db.session.execute(
@@ -477,7 +478,7 @@ def queue_page(f: QueueFilters, page: int = 1, per_page: int = QUEUE_PAGE_SIZE):
         .where(m.Claim.id.in_(chosen)).order_by(m.Claim.id))]
     totals = {"count": total, "amount": sum(a for _, a in by_state.values()),
               "by_state": {s: by_state.get(s, (0, 0)) for s in m.CLAIM_STATES}}
-    return rows, Page(rows, page, per_page, total), totals
+    return Page(rows, page, per_page, total), totals
 
 
 def next_in_queue(f: QueueFilters, after: int) -> int | None:
