@@ -99,13 +99,14 @@ def _register_blueprints(app: Flask) -> None:
     from .families.views import bp as families_bp
     from .imports.views import bp as imports_bp
     from .jobs.views import bp as jobs_bp
+    from .matching.views import bp as matching_bp
     from .programme.views import bp as programme_bp
     from .selection.views import bp as selection_bp
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                programme_bp, selection_bp,
-               system_bp, jobs_bp):
+               system_bp, jobs_bp, matching_bp):
         app.register_blueprint(bp)
 
 

@@ -98,6 +98,7 @@ class Family(db.Model):
     attached_on: Mapped[dt.date | None] = mapped_column(Date)
     local_discretion: Mapped[bool] = mapped_column(Boolean, default=False)
     local_discretion_reason: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)  # the case's closure date
     # Bumped by every change, so a save over someone else's newer change is refused.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -302,7 +303,8 @@ class Claim(db.Model):
             "state IN ('draft', 'validated', 'rejected', 'submitted')", name="state"
         ),
         CheckConstraint(
-            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work')",
+            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work', "
+            "'family_outcome')",
             name="result",
         ),
         # One turn-around claim and one progress-to-work claim per family, ever (bar rejected
@@ -472,6 +474,74 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+# The later programmes' evidence (rulesets phase2 and supporting_families) ------------------
+
+CHILD_STATUSES = ("child_in_need", "child_protection_plan", "looked_after")
+ASSESSMENT_OUTCOMES = ("positive", "negative")
+
+
+class ChildStatus(db.Model):
+    """A period of children's social care: child in need, protection plan, looked after."""
+
+    __tablename__ = "child_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class Need(db.Model):
+    """A need the family was identified with: a headline problem and the Outcome Plan's
+    indicator that judges it."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    problem: Mapped[str] = mapped_column(String(60))
+    indicator: Mapped[str] = mapped_column(String(60))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
+class Assessment(db.Model):
+    """A practitioner's assessment of a need: its outcome, author and note."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(10))
+    assessed_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class NeedDiscretion(db.Model):
+    """Equivalent progress on a need (phase2's local discretion): who approved it and why."""
+
+    __tablename__ = "need_discretions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship()
+    approved_by: Mapped[User] = relationship()
+
+
 # Matching partner records without references (casework/matching) -------------------------
 
 MATCH_REVIEW_STATUSES = ("waiting", "accepted", "rejected")
@@ -593,6 +663,19 @@ class Job(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
     started_by: Mapped[User | None] = relationship()
+
+
+class ClaimBatchPdf(db.Model):
+    """A claim batch's PDF, laid out once after submission and kept: every download is these
+    bytes, which the SHA-256 on the batch page identifies."""
+
+    __tablename__ = "claim_batch_pdfs"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("claim_batches.id"), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # Selection meetings, first contact and sign-up (casework/selection) ---------------------------

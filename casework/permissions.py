@@ -30,7 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "set_agreed_number": frozenset({"manager"}),
     "first_contact": frozenset({"worker", "team_lead", "manager"}),
     # The jobs pages; each job is shown only to those with its own kind's permission.
-    "view_jobs": frozenset({"manager", "admin"}),
+    "view_jobs": frozenset({"manager", "auditor", "admin"}),
+    "review_matches": frozenset({"manager"}),
 }
 
 

@@ -28,6 +28,7 @@ RESULT_LABELS = {
     "crime_asb_education": "Crime, ASB and education",
     "progress_to_work": "Progress to work",
     "continuous_employment": "Continuous employment",
+    "family_outcome": "Family outcome: every need met",
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
@@ -45,6 +46,7 @@ NAV_ITEMS = [
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
+    {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
 ]
 
 

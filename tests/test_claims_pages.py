@@ -72,7 +72,7 @@ def test_claims_pages_are_for_managers_and_auditors_only(client, sign_in, built,
     assert client.get(f"/claims/{built['E01'].id}").status_code == 403
 
 
-def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
+def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app, run_jobs):
     auditor = create_user("auditor")
     for claim in built.values():
         cli("claims", "validate", claim.id, "--by", auditor.email)
@@ -84,6 +84,7 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
     assert "October 2013" in page and "£1,600" in page
+    run_jobs()  # the PDF is made once, by the job worker
     pdf = client.get(f"/claims/batches/{batch_id}.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
     csv_text = client.get(f"/claims/batches/{batch_id}.csv").text

@@ -20,6 +20,7 @@ from casework.jobs.queue import init_queue
 
 from .conftest import post_form
 from .factories import create_user
+from .test_claims_pages import fingerprint
 
 AS_OF = dt.date(2013, 9, 30)
 
@@ -164,10 +165,9 @@ def test_a_job_is_seen_only_by_people_allowed_to_see_its_result(app, client, sig
     assert client.get(f"/jobs/{job.id}.json").status_code == 404
     assert "Build draft claims" not in client.get("/jobs/").text
     other = app.test_client()
-    auditor = create_user("auditor")
     from .conftest import login
 
-    login(other, auditor.email)
+    login(other, create_user("worker").email)
     assert other.get(f"/jobs/{job.id}").status_code == 403
 
 
@@ -250,3 +250,101 @@ def test_the_worker_process_runs_a_queued_job_and_retries_it_after_being_killed(
     assert job.attempts == 2 and job.summary.startswith("3 draft claims created")
     assert _claims() == 3
     assert second.returncode == 0
+
+
+# The claim batch PDF: made once at submission --------------------------------------------------
+
+
+def _submitted_batch(client, cli, sign_in) -> int:
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor")
+    for claim in db.session.scalars(select(m.Claim)):
+        cli("claims", "validate", claim.id, "--by", auditor.email)
+    sign_in("manager")
+    response = post_form(client, "/claims/", {"batch-window": "October 2013",
+                                              "batch-submit_batch": "1"})
+    confirm = response.headers["Location"]  # the batch is shown, then confirmed
+    response = post_form(client, confirm, {"window": "October 2013", "confirm": "1",
+                                           "fingerprint": fingerprint(client.get(confirm).text)})
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_bytes(
+        client, cli, sign_in, examples, run_jobs, tmp_path):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    waiting = client.get(f"/claims/batches/{batch_id}").text
+    assert "The PDF is being made" in waiting and "Download the claim (PDF)" not in waiting
+    early = client.get(f"/claims/batches/{batch_id}.pdf")
+    assert early.status_code == 302 and early.headers["Location"].endswith(f"/claims/batches/{batch_id}")
+
+    assert run_jobs() == 1
+    pdf = db.session.get(m.ClaimBatchPdf, batch_id)
+    import hashlib
+
+    assert pdf.sha256 == hashlib.sha256(pdf.pdf).hexdigest() and pdf.pdf[:4] == b"%PDF"
+    page = client.get(f"/claims/batches/{batch_id}").text
+    assert pdf.sha256 in page and "Download the claim (PDF)" in page
+    first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
+    assert first == second == pdf.pdf
+    out = tmp_path / "batch.pdf"
+    result = cli("claims", "pdf", batch_id, "-o", out)
+    assert result.exit_code == 0 and "the stored PDF" in result.output
+    assert out.read_bytes() == pdf.pdf
+    made = [e for e in _events("create") if e.object_type == "claim_batch_pdf"]
+    assert len(made) == 1 and made[0].detail.startswith(f"SHA-256 {pdf.sha256}")
+
+
+def test_a_batch_pdf_job_retried_after_storing_keeps_the_first_pdf(client, cli, sign_in,
+                                                                   examples, run_jobs):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    run_jobs()
+    stored = db.session.get(m.ClaimBatchPdf, batch_id).sha256
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    job.state = "running"  # as if killed after storing, before it was recorded done
+    db.session.commit()
+    service.recover()
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done" and "already made" in job.summary
+    assert db.session.scalar(select(func.count()).select_from(m.ClaimBatchPdf)) == 1
+    assert db.session.get(m.ClaimBatchPdf, batch_id).sha256 == stored
+
+
+def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, sign_in,
+                                                                  examples, run_jobs):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    app_queue = client.application.extensions["casework_queue"]
+    app_queue.flush()
+    service._finish(job.id, error="The job stopped with an unexpected error (OSError).")
+    page = client.get(f"/claims/batches/{batch_id}").text
+    assert "Making the PDF failed: The job stopped with an unexpected error (OSError)." in page
+    post_form(client, f"/claims/batches/{batch_id}/pdf", {}, page_url=f"/claims/batches/{batch_id}")
+    assert run_jobs() == 1
+    assert db.session.get(m.ClaimBatchPdf, batch_id) is not None
+
+
+def test_a_subject_access_job_is_for_managers_only_and_audited_as_the_export(
+        app, client, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    started = post_form(client, "/people/P00002/subject-access-pdf", {}, page_url="/families/E01")
+    job_url = started.headers["Location"]
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done" and job.result_name == "subject-access-P00002.pdf"
+    assert job.family_id == db.session.scalar(select(m.Family.id).where(m.Family.family_ref == "E01"))
+    exported = [e for e in _events("export") if e.object_type == "person"]
+    assert [(e.user_id, e.detail) for e in exported] == [(manager.id, "subject access (pdf)")]
+    admin = app.test_client()
+    from .conftest import login
+
+    login(admin, create_user("admin").email)
+    assert admin.get(job_url).status_code == 404
+    assert admin.get(job_url + "/result").status_code == 404
+    assert client.get(job_url + "/result").data[:4] == b"%PDF"
+    downloads = [e for e in _events("export") if e.object_type == "job"]
+    assert [e.detail for e in downloads] == ["subject_access_pdf: subject-access-P00002.pdf"]

@@ -217,8 +217,10 @@ def test_the_programme_manager_sets_the_agreed_number_on_its_page(client, app):
     bad = post_form(client, "/selection/agreed-numbers", {"year_1": "-3"})
     assert "Enter a whole number of families, 0 or more" in bad.text
     assert post_form(client, "/selection/agreed-numbers", {"year_1": "1082"}).status_code == 302
-    page = client.get("/selection")
-    assert "2012/13 (year 1)" in page.text and "1,082" in page.text
+    for url in ("/selection", "/claims/money"):
+        page = client.get(url)
+        assert "Against the agreed number of families" in page.text, url
+        assert "2012/13 (year 1)" in page.text and "1,082" in page.text, url
     lead = create_user("team_lead", team="North")
     other = app.test_client()
     login(other, lead.email)
@@ -356,3 +358,48 @@ def test_the_lead_worker_logs_attempts_and_signs_the_family_up_through_the_pages
                  "Phone call: no answer or no one in", "Home visit: a visit was agreed",
                  "Signed up: information-sharing agreement and consent given by Casey Roberts"):
         assert text in timeline
+
+
+# The funnel ------------------------------------------------------------------------------------
+
+
+def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
+    from casework.programme.service import figures as programme_figures
+
+    manager = create_user("manager")
+    service.set_agreed_numbers({1: 1082}, manager)
+
+    def counts():
+        families = select(m.Family)
+        w = figures.way_in(families, TODAY, programme_figures(manager, TODAY))
+        return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
+                                            "allocated")}
+
+    family = selected("N1", lead, worker, held_on=TODAY)
+    put_off = eligible_family("N2", ward="Bridge")
+    service.decide(meeting_on(lead), put_off, lead, "not_now", review_on=TODAY + dt.timedelta(days=30))
+    _, before = counts()
+    assert before == {"discussed": 2, "selected": 1, "contacted": 0, "attached": 0, "allocated": 0}
+    service.log_attempt(family, worker, TODAY, "phone", "no_answer")
+    service.log_attempt(family, worker, TODAY, "home_visit", "spoke")
+    service.sign_up(family, worker, TODAY, True, True, "Casey Roberts")
+    w, after = counts()
+    assert after == {"discussed": 2, "selected": 1, "contacted": 1, "attached": 1, "allocated": 0}
+    allocate(family, worker, TODAY, lead)
+    w, after = counts()
+    assert after["allocated"] == 1
+    month = next(r for r in w.months if r["month"] == TODAY.replace(day=1))
+    assert (month["discussed"], month["selected"], month["contacted"], month["allocated"]) == (2, 1, 1, 1)
+    wards = {r["ward"]: r for r in w.wards}
+    assert (wards["Fant"]["selected"], wards["Bridge"]["discussed"], wards["Bridge"]["selected"]) == (1, 1, 0)
+
+
+def test_the_dashboard_and_board_report_show_the_way_in_against_the_agreed_number(client, app):
+    manager = create_user("manager")
+    service.set_agreed_numbers({1: 1082}, manager)
+    login(client, manager.email)
+    page = client.get("/programme?as_of=2013-03-31")
+    assert "From identification to sign-up" in page.text and "Signed up (attached)" in page.text
+    assert "2012/13 (year 1)" in page.text and "1,082" in page.text
+    report = client.get("/programme/board-report?quarter=2012-Q4")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"

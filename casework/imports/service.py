@@ -110,6 +110,16 @@ def import_csv(
     return summary
 
 
+def check_csv(kind_name: str, data: bytes, filename: str) -> None:
+    """Check a file as import_csv does, writing nothing; raise ImportRefused if it has
+    any problem (matching checks the rows it holds for review this way)."""
+    kind = KINDS[kind_name]
+    text = _decode(data, filename)
+    table = _read_columns(kind, text, filename, None)
+    if table is None or _resolve(kind, table) is None:
+        _read_rows(kind, text, filename, None)
+
+
 def _decode(data: bytes, filename: str) -> str:
     if b"\x00" in data:
         raise ImportRefused([f"{filename}:1: file: is not a CSV text file (it has binary content)"])

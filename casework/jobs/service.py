@@ -87,17 +87,19 @@ def register(kind: Kind) -> Kind:
 # Starting and seeing --------------------------------------------------------------------------
 
 
-def start(kind_name: str, title: str, user: m.User, *, params: dict | None = None,
+def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
           input: bytes | None = None, family_id: int | None = None,
           subject: str | None = None) -> m.Job:
-    """Record a job, audit that `user` asked for it, and queue it for the worker."""
+    """Record a job, audit that `user` (None: the command line) asked for it, and queue it
+    for the worker."""
     from .queue import enqueue
 
     kind = KINDS[kind_name]
-    if not can(user, kind.permission):
-        raise PermissionError(f"{user.email} may not start {kind.label}")
+    if user is not None and not can(user, kind.permission):
+        raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
     job = m.Job(kind=kind_name, title=title[:200], state="queued", params=params or {},
-                input=input, family_id=family_id, subject=subject, started_by_id=user.id)
+                input=input, family_id=family_id, subject=subject,
+                started_by_id=user.id if user else None)
     db.session.add(job)
     db.session.flush()
     record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")

@@ -223,7 +223,9 @@ def _waterfalls(records, linker, left_is_incoming, me, them) -> dict[tuple, list
     for step in steps:
         record = records[step["record_number"]]
         key = (record[me], record[them])
-        incoming, registered = step["value_l"], step["value_r"]
+        # A comparison reading two columns shows both values ("jack, john"): keep the first.
+        incoming, registered = (str(v).split(", ")[0] if v is not None else None
+                                for v in (step["value_l"], step["value_r"]))
         if not left_is_incoming:
             incoming, registered = registered, incoming
         weight = step["log2_bayes_factor"]

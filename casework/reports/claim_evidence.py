@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from fractions import Fraction
 
 from ..rules.dates import age_on, fmt, months_after, months_before
@@ -114,6 +115,15 @@ def show_parameter(value) -> str:
         return f"{value * 100}%" if (value * 100).denominator == 1 else str(value)
     if isinstance(value, tuple):
         return ", ".join(show_parameter(v) for v in value)
+    return str(value)
+
+
+def frozen_parameter(value) -> str:
+    """A parameter as frozen in a claim's JSON (fractions as "3/5", tuples as lists)."""
+    if isinstance(value, list):
+        return ", ".join(frozen_parameter(v) for v in value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+/\d+", value):
+        return show_parameter(Fraction(value))
     return str(value)
 
 

@@ -14,8 +14,9 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from .. import models as m
-from ..claims.service import batch_summary
+from ..claims.service import CLAIM_RESULTS, batch_summary
 from ..extensions import db
+from ..rules.ruleset import CLAIMABLE_RESULTS
 from ..workers import map_in_workers
 from . import claim_evidence
 from .pdf import render_pdf
@@ -34,10 +35,14 @@ def _family_claims(claims: list[m.Claim]) -> list[list[m.Claim]]:
 
 def evidence_files(claims: list[m.Claim]) -> list[dict]:
     """One family's claims, each with the evidence read from its own frozen snapshot; the
-    identification is printed again only where a later claim's differs."""
+    identification is printed again only where a later claim's differs. A later programme's
+    claim (its snapshot judges needs) is printed by its own template from the snapshot."""
     out, shown = [], None
     for claim in claims:
         snap = claim.snapshot
+        if "needs" in snap:
+            out.append({"claim": claim})
+            continue
         ident = claim_evidence.identification(snap) if snap["identification"] != shown else None
         shown = snap["identification"]
         out.append({"claim": claim, "identification": ident,
@@ -65,8 +70,8 @@ def _rulesets(batch: m.ClaimBatch) -> list[dict]:
         ruleset = claim.snapshot["ruleset"]
         key = repr(sorted(ruleset["parameters"].items()))
         entry = seen.setdefault(key, {"name": ruleset["name"], "claims": 0, "parameters": [
-            (name, claim_evidence.show_parameter(getattr(claim_evidence.snapshot_rules(claim.snapshot), name)))
-            for name in ruleset["parameters"]]})
+            (name, claim_evidence.frozen_parameter(value))
+            for name, value in ruleset["parameters"].items()]})
         entry["claims"] += 1
     return list(seen.values())
 
@@ -74,8 +79,10 @@ def _rulesets(batch: m.ClaimBatch) -> list[dict]:
 def batch_pdf(batch: m.ClaimBatch) -> bytes:
     """The batch's PDF, laid out from the claims' frozen evidence."""
     families = _family_claims(batch.claims)
+    figures = batch_summary(batch)
     summary = render_pdf(render_template(
-        "reports/claim_batch.html", batch=batch, summary=batch_summary(batch),
+        "reports/claim_batch.html", batch=batch, summary=figures,
+        results=[r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS or r in figures["per_result"]],
         rulesets=_rulesets(batch), families=len(families),
         council=current_app.config["COUNCIL_NAME"]))
     tasks = [(batch.id, [c.id for claims in families[i : i + FAMILIES_PER_CHUNK] for c in claims])

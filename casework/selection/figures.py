@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import Select, func, select
 
 from .. import models as m
+from ..claims.service import attachment_fees
 from ..extensions import db
 from .service import agreed_numbers, programme_year_span, programme_years
 
@@ -23,24 +24,24 @@ def _first_dates(column, family_column, families: Select, as_of: dt.date, *where
         .group_by(family_column)).all())
 
 
-def discussed_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
-    """Discussed: the date of the first selection meeting, on or before as_of, that decided
-    on the family (whatever it decided)."""
+def _meeting_dates(families: Select, as_of: dt.date, *where) -> dict[int, dt.date]:
     D, M = m.SelectionDecision, m.SelectionMeeting
     ids = select(families.subquery().c.id)
     return dict(db.session.execute(
         select(D.family_id, func.min(M.held_on)).join(M, D.meeting_id == M.id)
-        .where(D.family_id.in_(ids), M.held_on <= as_of).group_by(D.family_id)).all())
+        .where(D.family_id.in_(ids), M.held_on <= as_of, *where)
+        .group_by(D.family_id)).all())
+
+
+def discussed_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+    """Discussed: the date of the first selection meeting, on or before as_of, that decided
+    on the family (whatever it decided)."""
+    return _meeting_dates(families, as_of)
 
 
 def selected_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
     """Selected: the date of the first meeting, on or before as_of, that selected the family."""
-    D, M = m.SelectionDecision, m.SelectionMeeting
-    ids = select(families.subquery().c.id)
-    return dict(db.session.execute(
-        select(D.family_id, func.min(M.held_on)).join(M, D.meeting_id == M.id)
-        .where(D.family_id.in_(ids), M.held_on <= as_of, D.decision == "selected")
-        .group_by(D.family_id)).all())
+    return _meeting_dates(families, as_of, m.SelectionDecision.decision == "selected")
 
 
 def contacted_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
@@ -67,26 +68,77 @@ class AgreedProgress:
         return round(100 * self.attached / self.agreed) if self.agreed else None
 
 
-def attached_in_programme_year(families: Select, year: int, as_of: dt.date) -> int:
-    """Attached in the year: families whose attachment date falls in programme year `year`,
-    on or before as_of (signed up here or attached by import or edit alike)."""
-    first, after = programme_year_span(year)
-    ids = select(families.subquery().c.id)
-    F = m.Family
-    query = select(func.count(F.id)).where(F.id.in_(ids), F.attached_on >= first,
-                                          F.attached_on <= as_of)
-    if after is not None:
-        query = query.where(F.attached_on < after)
-    return db.session.scalar(query) or 0
-
-
 def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
-    """Every programme year begun by as_of, latest first, against its agreed number."""
+    """Every programme year begun by as_of, latest first: the families attached in it (by
+    the programme year of their attachment date, on or before as_of, as the attachment
+    fees count them) against its agreed number."""
+    F = m.Family
+    attached = attachment_fees(select(F.attached_on).where(
+        F.id.in_(select(families.subquery().c.id)), F.attached_on.is_not(None),
+        F.attached_on <= as_of))
     agreed = agreed_numbers()
-    rows = []
-    for year, label in programme_years():
-        if programme_year_span(year)[0] > as_of:
-            continue
-        rows.append(AgreedProgress(year, label, agreed.get(year),
-                                   attached_in_programme_year(families, year, as_of)))
-    return rows[::-1]
+    return [AgreedProgress(year, label, agreed.get(year),
+                           attached.get(year, {}).get("families", 0))
+            for year, label in programme_years()
+            if programme_year_span(year)[0] <= as_of][::-1]
+
+
+# The funnel from identification to sign-up ---------------------------------------------------
+
+# The stages of the way in, in order; those marked "programme" are the programme figures'
+# own (identified, attached, results met, claimed), counted once, by casework.programme.
+WAY_IN = (
+    ("identified", "Identified", "Identified on or before the date", "programme"),
+    ("discussed", "Discussed", "Decided on at a selection meeting on or before the date", None),
+    ("selected", "Selected", "Selected at a meeting on or before the date", None),
+    ("contacted", "Contacted", "The lead person tried to contact the family on or before the date",
+     None),
+    ("attached", "Signed up (attached)", "Eligible, and attached on or before the date "
+                                         "(signed up, or attached by import or edit)", "programme"),
+    ("allocated", "Allocated", "Allocated to a FIP worker on or before the date", None),
+    ("results_met", "Results met", "Attached, with a claimable result met on the date or "
+                                   "already claimed", "programme"),
+    ("claimed", "Claimed", "With a claim dated on or before the date, not rejected", "programme"),
+)
+STAGE_DATES = {"discussed": discussed_on, "selected": selected_on, "contacted": contacted_on,
+               "allocated": allocated_on}
+
+
+@dataclasses.dataclass(frozen=True)
+class WayIn:
+    """The funnel, by month and by ward, with progress against the agreed number."""
+
+    as_of: dt.date
+    funnel: dict[str, int]
+    months: list[dict]  # {"month": first day, stage: families reaching it that month}
+    wards: list[dict]  # {"ward": name, stage: families}
+    agreed: list[AgreedProgress]
+
+
+def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
+    """The way-in figures for the families of `families` on as_of; `programme` is the
+    programme's Figures for the same families and date, whose own stages are reused."""
+    from ..programme.service import NO_WARD  # the programme's figures import these
+
+    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()}
+    funnel = {key: len(reached[key]) if source is None else programme.funnel[key]
+              for key, _label, _meaning, source in WAY_IN}
+    months = []
+    for row in programme.months:
+        first = row["month"]
+        months.append({"month": first, "identified": row["identified"],
+                       "attached": row["attached"],
+                       **{key: sum(1 for d in dates.values() if d.replace(day=1) == first)
+                          for key, dates in reached.items()}})
+    scoped = families.subquery()
+    wards_of = dict(db.session.execute(select(scoped.c.id, scoped.c.ward)).all())
+    by_ward = {row["ward"]: {"ward": row["ward"], "identified": row["identified"],
+                             "attached": row["attached"], **{k: 0 for k in reached}}
+               for row in programme.wards}
+    for key, dates in reached.items():
+        for fid in dates:
+            ward = wards_of[fid] or NO_WARD
+            by_ward.setdefault(ward, {"ward": ward, "identified": 0, "attached": 0,
+                                      **{k: 0 for k in reached}})[key] += 1
+    wards = sorted(by_ward.values(), key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    return WayIn(as_of, funnel, months, wards, agreed_progress(families, as_of))

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from .. import models as m
 from ..audit import record_event
@@ -102,12 +102,18 @@ def set_agreed_numbers(values: dict[int, int | None], by: m.User) -> int:
 # Decisions -----------------------------------------------------------------------------------
 
 
-def latest_decisions(family_ids: list[int] | None = None) -> dict[int, m.SelectionDecision]:
-    """Each family's latest decision (the last recorded), for these families or every one."""
-    query = select(m.SelectionDecision).order_by(m.SelectionDecision.id)
-    if family_ids is not None:
-        query = query.where(m.SelectionDecision.family_id.in_(family_ids))
-    return {d.family_id: d for d in db.session.scalars(query)}
+def latest_decisions(families: Select | None = None) -> dict[int, m.SelectionDecision]:
+    """Each family's latest decision (the last recorded), for the families of `families`
+    or every family."""
+    D = m.SelectionDecision
+    latest = select(func.max(D.id)).group_by(D.family_id)
+    if families is not None:
+        latest = latest.where(D.family_id.in_(select(families.subquery().c.id)))
+    return {d.family_id: d for d in db.session.scalars(select(D).where(D.id.in_(latest)))}
+
+
+def _one(family: m.Family) -> Select:
+    return select(m.Family).where(m.Family.id == family.id)
 
 
 def awaiting_discussion(decision: m.SelectionDecision | None, on: dt.date) -> bool:
@@ -127,8 +133,9 @@ class Candidate:
     last: m.SelectionDecision | None  # a 'not now' whose review date has come
 
 
-def _abuse_dates(ids: list[int]) -> dict[int, list[dt.date]]:
+def _abuse_dates(families: Select) -> dict[int, list[dt.date]]:
     D, P = m.DomesticAbuseIncident, m.Person
+    ids = select(families.subquery().c.id)
     found: dict[int, list[dt.date]] = defaultdict(list)
     for fid, date in db.session.execute(
             select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))):
@@ -150,10 +157,8 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
         query = query.where(m.Family.ward == ward)
     eligible = [item for item in evaluate_families(on, query, rules=rules)
                 if item.evaluation.identification.eligible]
-    ids = [item.family_id for item in eligible]
-    decisions = latest_decisions(ids)
-    abuse = _abuse_dates(ids)
-    families = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(ids)))}
+    decisions = latest_decisions(query)
+    abuse = _abuse_dates(query)
     since = months_before(on, rules.recent_months)
     found = []
     for item in eligible:
@@ -173,8 +178,10 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
                                  *dates] if since < d <= on)
         if set(criteria) - set(met) or len(involved) < min_agencies or recent < min_incidents:
             continue
-        found.append(Candidate(families[item.family_id], met, involved, recent, last))
-    return found
+        found.append((item.family_id, met, involved, recent, last))
+    families = {f.id: f for f in db.session.scalars(
+        select(m.Family).where(m.Family.id.in_([row[0] for row in found])))}
+    return [Candidate(families[fid], *rest) for fid, *rest in found]
 
 
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
@@ -209,7 +216,7 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
         raise SelectionRefused("choose selected, not now or not suitable")
     if family.attached_on is not None:
         raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on}")
-    if not awaiting_discussion(latest_decisions([family.id]).get(family.id), meeting.held_on):
+    if not awaiting_discussion(latest_decisions(_one(family)).get(family.id), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
         if review_on is None:
@@ -266,7 +273,7 @@ def may_see_meeting(user: m.User, meeting: m.SelectionMeeting) -> bool:
 
 def current_selection(family: m.Family) -> m.SelectionDecision | None:
     """The family's latest decision if it is 'selected'."""
-    latest = latest_decisions([family.id]).get(family.id)
+    latest = latest_decisions(_one(family)).get(family.id)
     return latest if latest is not None and latest.decision == "selected" else None
 
 
@@ -371,11 +378,11 @@ def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.dat
     contact attempts and the latest: (decision, attempts, last attempted on)."""
     fams = visible_families(user).where(m.Family.attached_on.is_(None),
                                         m.Family.id.not_in(select(m.SignUp.family_id)))
-    ids = list(db.session.scalars(fams.with_only_columns(m.Family.id)))
-    chosen = [d for d in latest_decisions(ids).values() if d.decision == "selected"]
+    chosen = [d for d in latest_decisions(fams).values() if d.decision == "selected"]
+    A = m.ContactAttempt
     tried: dict[int, list[dt.date]] = defaultdict(list)
-    for fid, on in db.session.execute(select(m.ContactAttempt.family_id, m.ContactAttempt.attempted_on)
-                                      .where(m.ContactAttempt.family_id.in_([d.family_id for d in chosen]))):
+    for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
+            A.family_id.in_(select(fams.subquery().c.id)))):
         tried[fid].append(on)
     rows = [(d, len(tried[d.family_id]), max(tried[d.family_id], default=None)) for d in chosen]
     return sorted(rows, key=lambda r: r[0].family.family_ref)

@@ -1,7 +1,7 @@
 """claim samples for internal audit
 
 Revision ID: b16a5c3e9d20
-Revises: 0aa5e29a1b86
+Revises: 2a77aa5b039b
 Create Date: 2026-12-01 20:50:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b16a5c3e9d20'
-down_revision = '0aa5e29a1b86'
+down_revision = '2a77aa5b039b'
 branch_labels = None
 depends_on = None
 
