@@ -1,7 +1,7 @@
 """claim samples for internal audit
 
 Revision ID: b16a5c3e9d20
-Revises: 2a77aa5b039b
+Revises: 7d1e4c2a9b10
 Create Date: 2026-12-01 20:50:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b16a5c3e9d20'
-down_revision = '2a77aa5b039b'
+down_revision = '7d1e4c2a9b10'
 branch_labels = None
 depends_on = None
 
