@@ -913,3 +913,24 @@ class SignInCounter(db.Model):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+# Internal audit's samples of claims (issue 16) --------------------------------------------------
+
+
+class ClaimSample(db.Model):
+    """N% of the claims a filter selected, drawn at random with a recorded seed, so the same
+    draw can be made again: random.Random(seed).sample(sorted population ids, size)."""
+
+    __tablename__ = "claim_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    percent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    population: Mapped[int] = mapped_column(Integer)
+    claim_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()

@@ -2,7 +2,7 @@
 families whose evidence changed
 
 Revision ID: a17e5a0e0001
-Revises: 7d1e4c2a9b10
+Revises: b16a5c3e9d20
 Create Date: 2026-12-01 20:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a17e5a0e0001'
-down_revision = '7d1e4c2a9b10'
+down_revision = 'b16a5c3e9d20'
 branch_labels = None
 depends_on = None
 
