@@ -62,6 +62,16 @@ def pounds(pence) -> str:
     return f"-£{-whole:,}" if whole < 0 else f"£{whole:,}"
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 family', '2 families': the count with the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def lookup(keys, table: dict) -> list:
+    """The values of `table` for those of `keys` it has: references to names."""
+    return [table[key] for key in keys or [] if key in table]
+
+
 def error_item(message: str) -> dict:
     return {"text": message}
 
@@ -89,6 +99,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(govdatetime)
     app.add_template_filter(error_item)
     app.add_template_filter(pounds)
+    app.add_template_filter(plural)
+    app.add_template_filter(lookup)
     app.add_template_global(age_on)
     app.add_template_global(pagination_items)
     app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
@@ -96,6 +108,9 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from . import models as m
+    from .caseloads.service import NO_CONTACT_DAYS
+
+    app.add_template_global(NO_CONTACT_DAYS, "no_contact_days")
 
     app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
     app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")

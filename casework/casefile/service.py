@@ -14,7 +14,7 @@ from ..evaluation.service import load_families
 from ..extensions import db
 from ..families.scope import visible_families
 from ..rules import evaluate
-from ..rules.dates import months_after
+from ..rules.dates import age_on, months_after
 from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
 
 EDIT_WINDOW_HOURS = 24
@@ -94,6 +94,26 @@ def save_contact(
                  user=user, detail=contact.status)
     db.session.commit()
     return contact
+
+
+def member_label(person: m.Person, today: dt.date | None = None) -> str:
+    """A member's name with their age, so two members with one name are told apart."""
+    return f"{person.full_name} (age {age_on(person.date_of_birth, today or dt.date.today())})"
+
+
+def present_names(family: m.Family) -> dict[str, str]:
+    """Who can be present at a contact: each member's reference to their labelled name."""
+    today = dt.date.today()
+    return {p.person_ref: member_label(p, today) for p in family.people}
+
+
+def open_follow_ups(family: m.Family) -> list[m.FollowUp]:
+    """Follow-ups of the family's finished contacts not yet done or dropped, soonest due first."""
+    return list(db.session.scalars(
+        select(m.FollowUp).join(m.Contact, m.Contact.id == m.FollowUp.contact_id)
+        .where(m.FollowUp.family_id == family.id, m.FollowUp.done_on.is_(None),
+               m.Contact.status == "final")
+        .order_by(m.FollowUp.due_on.is_(None), m.FollowUp.due_on, m.FollowUp.id)))
 
 
 def contacts(family: m.Family) -> list[m.Contact]:

@@ -87,7 +87,7 @@ def timeline(family_ref: str):
     record_event("view", "timeline", family.family_ref)
     return committed(render_template(
         "casefile/timeline.html", family=family, events=events, contacts=items,
-        can_write=service.can_write(current_user, family),
+        can_write=service.can_write(current_user, family), names=service.present_names(family),
         can_edit=lambda c: service.can_edit_contact(current_user, c)))
 
 

@@ -21,7 +21,7 @@ from . import service
 from .forms import AllocateForm, CloseForm
 
 bp = Blueprint("caseloads", __name__)
-NO_CONTACT_DAYS = (14, 30)
+NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 WAITING_RECHECK_SECONDS = 60
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..casefile import service as casefile
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
@@ -81,6 +82,9 @@ def show(family_ref: str):
         allocation=open_allocation(family),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
+        follow_ups=casefile.open_follow_ups(family),
+        latest_contacts=[c for c in casefile.contacts(family) if c.status == "final"][:3],
+        names=casefile.present_names(family),
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
