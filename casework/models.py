@@ -377,6 +377,9 @@ class Contact(db.Model):
     )
 
 
+FOLLOW_UP_OUTCOMES = {"done": "Done", "dropped": "Dropped"}
+
+
 class FollowUp(db.Model):
     """An action agreed at a contact, with its due date."""
 
@@ -387,9 +390,15 @@ class FollowUp(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     action: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
-    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done or dropped
+    # Following a follow-up up: done, or dropped with a reason; or given to someone else.
+    outcome: Mapped[str | None] = mapped_column(String(10))  # FOLLOW_UP_OUTCOMES
+    reason: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     contact: Mapped[Contact] = relationship(back_populates="actions")
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class FamilyPlan(db.Model):

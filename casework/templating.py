@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask, url_for
 
+from .dates_input import date_example
 from .rules.dates import age_on
 
 ASB_KIND_LABELS = {
@@ -102,6 +103,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(plural)
     app.add_template_filter(lookup)
     app.add_template_global(age_on)
+    app.add_template_global(date_example)
     app.add_template_global(pagination_items)
     app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(RESULT_LABELS, "result_labels")

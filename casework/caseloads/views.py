@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..casefile import service as casefile
 from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..families.scope import visible_families
@@ -60,6 +61,7 @@ def my_families():
     return committed(render_template(
         "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
         actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+        drafts=casefile.drafts(current_user),
     ))
 
 

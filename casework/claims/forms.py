@@ -1,14 +1,14 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DateField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from ..widgets import DateInput
+from ..widgets import GovDateField
 
 
 class BuildForm(FlaskForm):
-    as_of = DateField("Claim date", format="%d %m %Y", widget=DateInput(),
-                      validators=[InputRequired(message="Enter the claim date")])
+    as_of = GovDateField("Claim date",
+                         validators=[InputRequired(message="Enter the claim date")])
     build = SubmitField("Build draft claims", widget=GovSubmitInput())
 
 
