@@ -32,9 +32,11 @@ RESULT_LABELS = {
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
+    {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
     {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
+    {"text": "High contact", "endpoint": "casefile.high_contact", "permission": "view_caseloads", "area": "casefile.high_contact"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
@@ -42,6 +44,7 @@ NAV_ITEMS = [
     {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
     {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
+    {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
 ]

@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("families.index")
+    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +31,7 @@ def _safe_next(target: str | None) -> str:
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("families.index"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     error = None
     status = 200

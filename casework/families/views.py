@@ -40,7 +40,6 @@ from .subject_access import subject_access_data
 bp = Blueprint("families", __name__)
 
 
-@bp.route("/")
 @bp.route("/families")
 @requires("view_families")
 def index():

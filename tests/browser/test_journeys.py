@@ -168,8 +168,8 @@ def test_forms_work_with_the_keyboard_alone(page, live_server):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/families")
-    assert page.get_by_role("heading", name="Families").is_visible()
+    page.wait_for_url(f"{live_server}/programme")  # a manager's home
+    assert page.get_by_role("heading", name="Programme dashboard").first.is_visible()
 
 
 def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot, tmp_path):
