@@ -26,6 +26,15 @@ class AllocateForm(FlaskForm):
     )
     submit = SubmitField("Allocate family", widget=GovSubmitInput())
 
+    def as_transfer(self) -> None:
+        """A family that has a worker is transferred: to someone else, saying why."""
+        self.worker.label.text = "Transfer to"
+        self.on.label.text = "Transferred on"
+        self.reason.label.text = "Reason for the transfer"
+        self.reason.validators = [InputRequired(message="Enter the reason for the transfer"),
+                                  Length(max=2000)]
+        self.submit.label.text = "Transfer family"
+
 
 class CloseForm(FlaskForm):
     outcome = RadioField("Outcome", choices=list(CLOSURE_OUTCOMES.items()), widget=GovRadioInput(),

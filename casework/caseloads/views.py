@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
@@ -94,9 +94,13 @@ def team():
     ))
 
 
+def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+    """The eligible families that have waited longest for a worker (the task list's)."""
+    return _eligible_unallocated(today)[:limit]
+
+
 def _eligible_unallocated(today: dt.date, limit: int = 10) -> list[m.Family]:
-    """The first `limit` families (by reference) with no worker whose identification makes
-    them eligible.
+    """The `limit` eligible families with no worker that have waited longest.
 
     Finding them means checking waiting families' evidence, most of the team view's work,
     so the eligible ones found are kept in this process for WAITING_RECHECK_SECONDS. Whether
@@ -129,20 +133,21 @@ def _still_waiting(ids: list[int]) -> list[m.Family]:
 
 
 def _find_eligible_waiting(today: dt.date, wanted: int, chunk: int = 50) -> list[int]:
-    """The ids of the first `wanted` eligible waiting families by reference. Families are
-    checked a chunk at a time until enough are found: a national register has tens of
-    thousands waiting."""
-    waiting = (select(m.Family.id, m.Family.family_ref).where(*_waiting())
-               .order_by(m.Family.family_ref).limit(chunk))
+    """The ids of the `wanted` eligible families that have waited longest since they were
+    identified (then by reference). Families are checked a chunk at a time until enough are
+    found: a national register has tens of thousands waiting."""
+    waiting = (select(m.Family.id, m.Family.identified_on, m.Family.family_ref).where(*_waiting())
+               .order_by(m.Family.identified_on, m.Family.family_ref).limit(chunk))
     rules = current_ruleset()
     found: list[int] = []
     after = None
     while len(found) < wanted:
         rows = db.session.execute(
-            waiting if after is None else waiting.where(m.Family.family_ref > after)).all()
+            waiting if after is None else waiting.where(
+                tuple_(m.Family.identified_on, m.Family.family_ref) > after)).all()
         if not rows:
             break
-        after = rows[-1].family_ref
+        after = (rows[-1].identified_on, rows[-1].family_ref)
         evidence = load_families([row.id for row in rows])
         found.extend(row.id for row in rows
                      if identification(evidence[row.id], today, rules).eligible)
@@ -169,10 +174,13 @@ def allocate(family_ref: str):
     family = _allocatable(family_ref)
     workers = service.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
+    current = service.open_allocation(family)
     form = AllocateForm()
+    if current is not None:
+        form.as_transfer()
     form.worker.choices = [(0, "Select a worker")] + [
         (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")
-        for w in workers
+        for w in workers if current is None or w.id != current.worker_id
     ]
     if request.method == "GET":
         form.on.data = dt.date.today()
@@ -190,9 +198,12 @@ def allocate(family_ref: str):
             except service.AllocationRefused as refused:
                 refusal = str(refused)
             else:
+                if current is not None:
+                    flash(f"{family.family_ref} transferred from {current.worker.name} to "
+                          f"{worker.name}.")
+                    return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(request.args.get("back") or url_for("caseloads.team"))
-    current = service.open_allocation(family)
     return render_template("caseloads/allocate.html", form=form, family=family, current=current,
                            refusal=refusal)
 
