@@ -124,7 +124,7 @@ def test_a_manager_reads_the_dashboard_and_costs_and_downloads_the_board_report(
     page.get_by_role("link", name="Unit costs").click()
     page.get_by_label("Anti-social behaviour incident recorded by the police: cost of one incident").fill("700")
     page.get_by_role("button", name="Save unit costs").click()
-    assert page.get_by_text("1 unit cost changed.").is_visible()
+    page.get_by_text("1 unit cost changed.").wait_for()  # after the redirect, not before
     shot("unit-costs")
     _no_serious_violations(axe, page, [f"{live_server}/admin/unit-costs"])
 
