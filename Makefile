@@ -1,4 +1,4 @@
-# casework: `make run` to try it, `make test` to check it. Both set everything up first.
+# casework: `make run` to try it (the web server and the job worker), `make test` to check it. Both set everything up first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,6 +27,9 @@ static/govuk/.built: node_modules/.installed build-assets.mjs static/src/casewor
 run: install
 	$(BIN)/casework db upgrade
 	$(BIN)/casework demo --families $(DEMO_FAMILIES) --if-empty
+	@# The job worker runs beside the development server and stops with it (Ctrl-C).
+	$(BIN)/casework worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/casework run --host $(HOST) --port $(PORT)
 
 test: install

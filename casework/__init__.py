@@ -77,6 +77,9 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)  # before CSRF: a flood of bad posts is still counted and refused
     csrf.init_app(app)
     WTFormsHelpers(app)
+    from .jobs.queue import init_queue
+
+    init_queue(app)
 
     from . import models
 
@@ -96,12 +99,15 @@ def _register_blueprints(app: Flask) -> None:
     from .families.views import bp as families_bp
     from .home.views import bp as home_bp
     from .imports.views import bp as imports_bp
+    from .jobs.views import bp as jobs_bp
+    from .matching.views import bp as matching_bp
     from .programme.views import bp as programme_bp
+    from .selection.views import bp as selection_bp
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
-               programme_bp, home_bp,
-               system_bp):
+               programme_bp, selection_bp, home_bp,
+               system_bp, jobs_bp, matching_bp):
         app.register_blueprint(bp)
 
 

@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup
 from .config import ConfigurationError
 from .extensions import db
 from .imports.kinds import KINDS
+from .rules.ruleset import RULESETS
 
 
 class Refused(click.ClickException):
@@ -73,6 +74,15 @@ def register(app: Flask) -> None:
     app.cli.add_command(allocate_command)
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
+    from .matching.cli import match_group
+    from .outcomes.commands import needs
+
+    app.cli.add_command(needs)
+
+    app.cli.add_command(match_group)
+    from .jobs.cli import worker_command
+
+    app.cli.add_command(worker_command)
 
 
 # users -------------------------------------------------------------------------------------
@@ -111,7 +121,10 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
 @click.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_command(kind: str, file: Path) -> None:
+@click.option("--match", "match", is_flag=True,
+              help="Link rows without person_ref to people by their given_name, family_name "
+                   "and date_of_birth (and postcode, sex); see docs/matching.md.")
+def import_command(kind: str, file: Path, match: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .imports.service import ImportRefused, import_csv
 
@@ -121,7 +134,13 @@ def import_command(kind: str, file: Path) -> None:
         raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
     rows = data.count(b"\n")
     try:
-        if sys.stderr.isatty() and rows >= 5000:
+        if match:
+            from .matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, str(file))
+            for line in summary.unmatched_lines:
+                click.echo(f"{file}:{line}: not matched to anyone, not imported", err=True)
+        elif sys.stderr.isatty() and rows >= 5000:
             with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
                 summary = import_csv(kind, data, str(file), progress=bar.update)
                 bar.update(rows - bar.pos)  # checked and written: show it done
@@ -173,12 +192,16 @@ def _parse_date(ctx, param, value):
 @click.option("--family", "families", multiple=True, help="A family_ref; repeat for more.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
               show_default=True)
-def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> None:
+@click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
+              show_default=True, help="A later programme's ruleset evaluates its Outcome Plan.")
+def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str, ruleset: str) -> None:
     """Evaluate identification and results for every family (or those named)."""
     from .evaluation import output
     from .evaluation.parallel import evaluate_to_json
     from .evaluation.service import family_ids
 
+    if ruleset != "phase1" and fmt != "json":
+        raise click.UsageError(f"--ruleset {ruleset} gives --format json only")
     refs = list(families) or None
     chosen = family_ids(refs=refs)
     if refs:
@@ -186,12 +209,25 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str) -> Non
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
             raise Refused(f"no family with reference {', '.join(missing)}")
-    items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
+    if ruleset != "phase1":
+        items = _outcome_json(as_of, [fid for fid, _ in chosen], ruleset)
+    else:
+        items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
     items = _with_progress(items, len(chosen), "Evaluating")
     out = sys.stdout
     {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
         items, out
     )
+
+
+def _outcome_json(as_of: dt.date, ids: list[int], ruleset: str):
+    from .outcomes.service import PlanError, council_plan, evaluate_outcome_families, to_json
+
+    try:
+        council_plan(ruleset)
+    except PlanError as error:
+        raise Refused(str(error)) from None
+    return (to_json(item) for item in evaluate_outcome_families(as_of, ids, ruleset))
 
 
 def _with_progress(items, total: int, label: str):
@@ -259,13 +295,16 @@ def _user(email: str):
 @claims.command("build")
 @click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
 @click.option("--by", "by_email", help="The programme manager who builds them.")
-def claims_build(as_of, by_email) -> None:
+@click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
+              show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
+def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
     from .claims.service import ClaimRefused, build_claims
+    from .rules.plan import PlanError
 
     try:
-        created = build_claims(as_of, _user(by_email) if by_email else None)
-    except ClaimRefused as refused:
+        created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
+    except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{len(created)} draft claims created")
 
@@ -337,18 +376,20 @@ def claims_batch(window, as_of) -> None:
 @click.argument("batch_id", type=int)
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def claims_pdf(batch_id, output) -> None:
-    """Write a claim batch as a PDF: a summary, then an evidence page per family."""
-    from . import models as m
-    from .reports.claims_pdf import batch_pdf
+    """Write a claim batch's PDF: a summary, then an evidence page per family. The PDF stored
+    at submission if there is one; if not, it is laid out now and stored."""
+    from .claims import documents
 
-    batch = db.session.get(m.ClaimBatch, batch_id)
-    if batch is None:
-        raise Refused(f"no claim batch with id {batch_id}")
     try:
-        output.write_bytes(batch_pdf(batch))
+        pdf, made = documents.make(batch_id, None)
+    except LookupError as missing:
+        raise Refused(str(missing)) from None
+    try:
+        output.write_bytes(pdf.pdf)
     except OSError as error:
         raise Refused(f"{output}: cannot write the file ({error.strerror})") from None
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {output} ({'laid out now and stored' if made else 'the stored PDF'}, "
+               f"SHA-256 {pdf.sha256})")
 
 
 # backup ------------------------------------------------------------------------------------

@@ -29,9 +29,20 @@ class Config:
     RULESET = os.environ.get("CASEWORK_RULESET", "phase1")
     # Overrides of ruleset parameters, e.g. {"asb_reduction": "0.6"}; set in instance config.
     RULESET_OVERRIDES: dict = {}
+    # The later programme the council claims under (phase2 or supporting_families): the
+    # family page shows each need under it. Its Outcome Plan is instance/outcome-plan-NAME.json
+    # (else the worked example shipped with casework), or the file named here per ruleset.
+    OUTCOME_RULESET = os.environ.get("CASEWORK_OUTCOME_RULESET") or None
+    OUTCOME_PLAN_FILES: dict = {}
     FAMILIES_PER_PAGE = 25
+    # Matching partner rows without references (docs/matching.md): linked automatically at
+    # or above the first match probability, sent for review at or above the second.
+    MATCH_LINK_PROBABILITY = 0.99
+    MATCH_REVIEW_PROBABILITY = 0.5
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.
+    JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
 
 
 class DevelopmentConfig(Config):
@@ -43,6 +54,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     RATELIMIT_ENABLED = False
+    JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL") or "memory://"
 
 
 class ProductionConfig(Config):

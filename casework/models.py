@@ -12,9 +12,11 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -96,6 +98,7 @@ class Family(db.Model):
     attached_on: Mapped[dt.date | None] = mapped_column(Date)
     local_discretion: Mapped[bool] = mapped_column(Boolean, default=False)
     local_discretion_reason: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)  # the case's closure date
     # Bumped by every change, so a save over someone else's newer change is refused.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -300,7 +303,8 @@ class Claim(db.Model):
             "state IN ('draft', 'validated', 'rejected', 'submitted')", name="state"
         ),
         CheckConstraint(
-            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work')",
+            "result IN ('continuous_employment', 'crime_asb_education', 'progress_to_work', "
+            "'family_outcome')",
             name="result",
         ),
         # One turn-around claim and one progress-to-work claim per family, ever (bar rejected
@@ -477,6 +481,340 @@ class UnitCost(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     updated_by: Mapped[User | None] = relationship()
+
+
+# The later programmes' evidence (rulesets phase2 and supporting_families) ------------------
+
+CHILD_STATUSES = ("child_in_need", "child_protection_plan", "looked_after")
+ASSESSMENT_OUTCOMES = ("positive", "negative")
+
+
+class ChildStatus(db.Model):
+    """A period of children's social care: child in need, protection plan, looked after."""
+
+    __tablename__ = "child_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class Need(db.Model):
+    """A need the family was identified with: a headline problem and the Outcome Plan's
+    indicator that judges it."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    problem: Mapped[str] = mapped_column(String(60))
+    indicator: Mapped[str] = mapped_column(String(60))
+    identified_on: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
+class Assessment(db.Model):
+    """A practitioner's assessment of a need: its outcome, author and note."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    need_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(10))
+    assessed_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class NeedDiscretion(db.Model):
+    """Equivalent progress on a need (phase2's local discretion): who approved it and why."""
+
+    __tablename__ = "need_discretions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship()
+    approved_by: Mapped[User] = relationship()
+
+
+# Matching partner records without references (casework/matching) -------------------------
+
+MATCH_REVIEW_STATUSES = ("waiting", "accepted", "rejected")
+
+
+class MatchModel(db.Model):
+    """One version of the trained Splink model: its settings and parameters as Splink's JSON."""
+
+    __tablename__ = "match_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the model version
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    trained_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(300))  # what it was trained on
+    register_size: Mapped[int] = mapped_column(Integer)  # people in the register then
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MatchReview(db.Model):
+    """A partner row waiting for a person to say who it is about, and that decision."""
+
+    __tablename__ = "match_reviews"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'accepted', 'rejected')", name="status"),
+        # The same row of the same kind about the same described person waits once.
+        Index("uq_match_reviews_one_waiting", "kind", "record_key", "identity_key",
+              unique=True, sqlite_where=db.text("status = 'waiting'"),
+              postgresql_where=db.text("status = 'waiting'")),
+        Index("ix_match_reviews_identity", "identity_key", "status"),
+        Index("ix_match_reviews_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_key: Mapped[str] = mapped_column(String(120))  # the row's key, person left out
+    filename: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int] = mapped_column(Integer)
+    row: Mapped[dict[str, Any]] = mapped_column(JSON)  # the CSV row as sent: column -> cell
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    # A digest of the normalised name, date of birth, postcode and sex: the same described
+    # person in a later file is recognised, and not asked about twice.
+    identity_key: Mapped[str] = mapped_column(String(64))
+    # [{person_id, person_ref, match_probability, match_weight, waterfall: [...]}]
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    model_id: Mapped[int] = mapped_column(ForeignKey("match_models.id"))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # when accepted
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    model_version: Mapped[MatchModel] = relationship()
+    person: Mapped[Person | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class MatchLink(db.Model):
+    """An imported record that was linked to a person by matching: by which model version,
+    how sure it was, and (for a reviewed row) who decided."""
+
+    __tablename__ = "match_links"
+    __table_args__ = (Index("ix_match_links_record", "kind", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_key: Mapped[str] = mapped_column(String(120))  # as in record_history
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    match_probability: Mapped[float] = mapped_column(Float)
+    model_id: Mapped[int] = mapped_column(ForeignKey("match_models.id"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("match_reviews.id"))
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# Jobs: long work run by the worker process off the web request (casework/jobs) ---------------
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class Job(db.Model):
+    """One piece of long work (a claims build, a PDF, an import): who asked for it, how far it
+    has got, and its result to download or its error. The worker runs it; the row is the
+    truth, the queue only says which row to run next."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        Index("ix_jobs_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the job is about, to find it from that thing's page: e.g. "claim_batch:12".
+    subject: Mapped[str | None] = mapped_column(String(120), index=True)
+    # An uploaded file the job works on, kept only until the job has finished.
+    input: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"), index=True)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_label: Mapped[str | None] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    result_name: Mapped[str | None] = mapped_column(String(200))
+    result_mimetype: Mapped[str | None] = mapped_column(String(100))
+    result: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    result_sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    started_by: Mapped[User | None] = relationship()
+
+
+class ClaimBatchPdf(db.Model):
+    """A claim batch's PDF, laid out once after submission and kept: every download is these
+    bytes, which the SHA-256 on the batch page identifies."""
+
+    __tablename__ = "claim_batch_pdfs"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("claim_batches.id"), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Selection meetings, first contact and sign-up (casework/selection) ---------------------------
+
+SELECTION_DECISIONS = {
+    "selected": "Selected",
+    "not_now": "Not now",
+    "not_suitable": "Not suitable",
+}
+CONTACT_METHODS = {
+    "home_visit": "Home visit",
+    "phone": "Phone call",
+    "letter": "Letter",
+    "text_email": "Text or email",
+    "through_agency": "Through a partner agency",
+}
+CONTACT_OUTCOMES = {
+    "no_answer": "No answer or no one in",
+    "spoke": "Spoke to the family",
+    "visit_agreed": "A visit was agreed",
+    "refused_contact": "The family did not want contact",
+    "wrong_details": "Wrong address or number",
+}
+
+
+class AgreedNumber(db.Model):
+    """The number of families the council agreed to work with in one programme year."""
+
+    __tablename__ = "agreed_numbers"
+
+    programme_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    families: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SelectionMeeting(db.Model):
+    """A meeting with partners that discussed identified families and decided on each."""
+
+    __tablename__ = "selection_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+    decisions: Mapped[list[SelectionDecision]] = relationship(
+        back_populates="meeting", order_by="SelectionDecision.id")
+
+
+class SelectionDecision(db.Model):
+    """What one meeting decided about one family; a selected family's lead person makes
+    first contact (a FIP worker, or a named contact at a partner agency)."""
+
+    __tablename__ = "selection_decisions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "family_id"),
+        CheckConstraint("decision IN ('selected', 'not_now', 'not_suitable')", name="decision"),
+        CheckConstraint("decision != 'not_now' OR review_on IS NOT NULL", name="review_on"),
+        Index("ix_selection_decisions_family", "family_id", "id"),
+        Index("ix_selection_decisions_lead", "lead_worker_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("selection_meetings.id"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    decision: Mapped[str] = mapped_column(String(12))
+    review_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    lead_worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lead_contact: Mapped[str | None] = mapped_column(String(200))
+    lead_agency: Mapped[str | None] = mapped_column(String(200))
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    meeting: Mapped[SelectionMeeting] = relationship(back_populates="decisions")
+    family: Mapped[Family] = relationship()
+    lead_worker: Mapped[User | None] = relationship(foreign_keys=[lead_worker_id])
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def lead_name(self) -> str:
+        if self.lead_worker is not None:
+            return self.lead_worker.name
+        return f"{self.lead_contact} ({self.lead_agency})" if self.lead_contact else ""
+
+
+class ContactAttempt(db.Model):
+    """The lead person's attempt to reach a selected family before it signs up."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (Index("ix_contact_attempts_family_on", "family_id", "attempted_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    attempted_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+class SignUp(db.Model):
+    """A selected family's answer: signed up (with the information-sharing agreement and
+    consent, and who gave it) or declined (with the reason). One a family."""
+
+    __tablename__ = "sign_ups"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('signed_up', 'declined')", name="outcome"),
+        CheckConstraint("outcome != 'signed_up' OR (sharing_agreed AND consent_given)",
+                        name="consent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    sharing_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
 
 
 # Import history (the imports pages) -----------------------------------------------------------

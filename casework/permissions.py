@@ -26,6 +26,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_unit_costs": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),
+    "run_selection": frozenset({"team_lead", "manager"}),
+    "set_agreed_number": frozenset({"manager"}),
+    "first_contact": frozenset({"worker", "team_lead", "manager"}),
+    # The jobs pages; each job is shown only to those with its own kind's permission.
+    "view_jobs": frozenset({"manager", "auditor", "admin"}),
+    "review_matches": frozenset({"manager"}),
 }
 
 

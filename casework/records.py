@@ -26,8 +26,9 @@ def _plain(value: Any) -> Any:
 
 
 def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
-                   record_type: str, ref: str, family_ref: str) -> None:
-    """Apply `values` if the record is still at `version`; keep the change in history."""
+                   record_type: str, ref: str, family_ref: str, source: str = "edited") -> None:
+    """Apply `values` if the record is still at `version`; keep the change in history,
+    saying where it came from (`source`)."""
     model = type(record)
     before = {k: getattr(record, k) for k in values}
     result = db.session.execute(
@@ -43,7 +44,7 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
     if changed:
         db.session.add(m.RecordHistory(
             record_type=record_type, record_ref=ref, family_ref=family_ref, changed_by_id=user.id,
-            source="edited", before={k: _plain(before[k]) for k in changed},
+            source=source, before={k: _plain(before[k]) for k in changed},
             after={k: _plain(values[k]) for k in changed}))
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
     db.session.commit()

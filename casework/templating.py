@@ -29,6 +29,7 @@ RESULT_LABELS = {
     "crime_asb_education": "Crime, ASB and education",
     "progress_to_work": "Progress to work",
     "continuous_employment": "Continuous employment",
+    "family_outcome": "Family outcome: every need met",
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
@@ -38,6 +39,7 @@ NAV_ITEMS = [
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
     {"text": "High contact", "endpoint": "casefile.high_contact", "permission": "view_caseloads", "area": "casefile.high_contact"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
+    {"text": "Selection", "endpoint": "selection.index", "permission": "run_selection", "area": "selection."},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
     {"text": "Claims", "endpoint": "claims.index", "permission": "view_claims", "area": "claims.index"},
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
@@ -47,6 +49,8 @@ NAV_ITEMS = [
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
+    {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
+    {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
 ]
 
 

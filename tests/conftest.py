@@ -17,6 +17,8 @@ from casework.extensions import db
 
 # The worked examples are the project's own test data (tests/fixtures/examples/basic/README.md).
 EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples" / "basic"
+# The later programmes' worked examples, one folder a ruleset (tests/fixtures/outcomes/README.md).
+OUTCOMES = Path(__file__).resolve().parent / "fixtures" / "outcomes"
 PASSWORD = "correct-horse-battery-9"
 
 
@@ -124,6 +126,23 @@ def sign_in(client):
 
 
 @pytest.fixture
+def run_jobs(app):
+    """Run the queued jobs here, each in its own app context as the worker process would;
+    return how many ran."""
+
+    def _run() -> int:
+        huey = app.extensions["casework_queue"]
+        count = 0
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            count += 1
+        db.session.expire_all()
+        return count
+
+    return _run
+
+
+@pytest.fixture
 def examples(cli):
     """Import the worked examples through the command line."""
 
@@ -131,5 +150,20 @@ def examples(cli):
         for kind in ("families", "people", "school-terms", "asb", "offences", "work"):
             result = cli("import", kind, EXAMPLES / f"{kind}.csv")
             assert result.exit_code == 0, result.output
+
+    return _load
+
+
+@pytest.fixture
+def frame_examples(cli):
+    """Import a later programme's worked example through the command line."""
+
+    def _load(name):
+        for kind in ("families", "people", "domestic-abuse", "asb", "child-status", "work",
+                     "needs", "assessments"):
+            path = OUTCOMES / name / f"{kind}.csv"
+            if path.exists():
+                result = cli("import", kind, path)
+                assert result.exit_code == 0, result.output
 
     return _load

@@ -256,3 +256,11 @@ def test_managers_and_auditors_see_every_family_admins_none(client, app):
         c = app.test_client()
         login(c, user.email)
         assert c.get("/families/ANY").status_code == code, role
+
+
+def test_closing_a_case_records_the_familys_closure_date(people):
+    lead, worker, _ = people
+    family = create_family("K900")
+    allocate(family, worker, D(2023, 1, 10), lead)
+    close(family, D(2023, 3, 1), lead, "Outcomes achieved", "turned_around")
+    assert db.session.get(m.Family, family.id).closed_on == D(2023, 3, 1)

@@ -20,12 +20,14 @@ def built(app, cli, examples):
     return {c.family.family_ref: c for c in db.session.scalars(select(m.Claim))}
 
 
-def test_manager_builds_claims_from_the_page(client, sign_in, examples):
+def test_manager_builds_claims_from_the_page_as_a_job(client, sign_in, examples, run_jobs):
     examples()
     sign_in("manager")
     response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
-    assert response.status_code == 302
-    assert "3 draft claims created" in client.get("/claims/").text
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    assert run_jobs() == 1
+    page = client.get(response.headers["Location"]).text
+    assert "3 draft claims created for results claimable on 30 September 2013" in page
 
 
 def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built):
@@ -61,7 +63,7 @@ def test_claims_pages_are_for_managers_and_auditors_only(client, sign_in, built,
     assert client.get(f"/claims/{built['E01'].id}").status_code == 403
 
 
-def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
+def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app, run_jobs):
     auditor = create_user("auditor")
     for claim in built.values():
         cli("claims", "validate", claim.id, "--by", auditor.email)
@@ -70,6 +72,7 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app):
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
     assert "October 2013" in page and "£1,600" in page
+    run_jobs()  # the PDF is made once, by the job worker
     pdf = client.get(f"/claims/batches/{batch_id}.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
     csv_text = client.get(f"/claims/batches/{batch_id}.csv").text

@@ -276,16 +276,20 @@ def test_error_pages_carry_no_personal_data(client, sign_in, examples):
 # Subject access ---------------------------------------------------------------------------------
 
 
-def test_subject_access_export_has_everything_about_the_person_and_is_audited(client, sign_in, examples):
+def test_subject_access_export_has_everything_about_the_person_and_is_audited(client, sign_in, examples,
+                                                                            run_jobs):
     examples()
     sign_in("manager")
     data = json.loads(client.get("/people/P00002/export.json").data)
     assert data["person"]["given_name"] == "Casey" and data["family"]["family_ref"] == "E01"
     assert {a["asb_ref"] for a in data["asb"]} >= {"A00007", "A00013"}
     assert {o["offence_ref"] for o in data["offences"]} == {"O00005", "O00006", "O00015"}
-    pdf = client.get("/people/P00002/export.pdf")
+    started = post_form(client, "/people/P00002/subject-access-pdf", {}, page_url="/families/E01")
+    assert started.status_code == 302 and run_jobs() == 1
+    pdf = client.get(started.headers["Location"] + "/result")
     assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
-    assert [e.detail for e in events("export")] == ["subject access (json)", "subject access (pdf)"]
+    assert [e.detail for e in events("export") if e.object_type == "person"] == [
+        "subject access (json)", "subject access (pdf)"]
 
 
 def test_subject_access_is_for_managers_only(client, sign_in, examples):
@@ -351,7 +355,8 @@ def world(app, cli, examples):
             "referral": referral.id, "user": worker.id, "action": action.id}
 
 
-ARGS = {"family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+ARGS = {"job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+        "meeting_id": 1,
         "filename": "images/favicon.ico"}
 
 

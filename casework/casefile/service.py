@@ -15,6 +15,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
+from ..selection.service import timeline_events
 from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
 
 EDIT_WINDOW_HOURS = 24
@@ -274,7 +275,8 @@ class Event:
 
 
 def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
-    """The customer journey: contacts, allocations, evidence, referrals, result changes."""
+    """The customer journey: selection and sign-up, contacts, allocations, evidence,
+    referrals, result changes."""
     today = today or dt.date.today()
     events: list[Event] = []
     if family.identified_on:
@@ -307,6 +309,7 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
                             + (f" ({w.benefit})" if w.benefit else "") + f" ({w.ref})"))
         if w.end and w.end <= today:
             events.append(Event(w.end, "Evidence", f"{WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
+    events.extend(Event(on, kind, text) for on, kind, text in timeline_events(family))
     events.extend(_result_changes(family, data, today))
     events.sort(key=lambda e: (e.on, e.kind), reverse=True)
     return events

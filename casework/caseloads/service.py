@@ -191,6 +191,7 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     current.ended_by_id = by.id
     current.end_reason = reason.strip()
     current.outcome = outcome
+    family.closed_on = on  # the later programmes sustain outcomes from the case's closure
     record_event("close", "family", family.family_ref, user=by,
                  detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
     db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +22,12 @@ from ..evaluation.service import (
 )
 from ..extensions import db
 from ..locking import lock_rows
+from ..outcomes.service import OUTCOME_RULESETS
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import TURN_AROUND_RESULTS
+
+PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")
 
 
 class ClaimRefused(Exception):
@@ -31,6 +35,7 @@ class ClaimRefused(Exception):
 
 
 def claim_kind(result: str) -> str:
+    """Phase 1's two kinds; a later programme's one results claim is of its ruleset's kind."""
     return "turn_around" if result in TURN_AROUND_RESULTS else "progress_to_work"
 
 
@@ -48,37 +53,46 @@ def snapshot(item: FamilyEvaluation, family: m.Family) -> dict:
 
     ident = e.identification
     return {
-        "family": {"family_ref": family.family_ref, "family_name": family.family_name,
-                   "address": family.address, "postcode": family.postcode, "ward": family.ward,
-                   "identified_on": _iso(family.identified_on), "attached_on": _iso(family.attached_on),
-                   "local_discretion": family.local_discretion,
-                   "local_discretion_reason": family.local_discretion_reason},
+        "family": family_record(family),
         "as_of": e.as_of.isoformat(),
         "identification": {"date": ident.date.isoformat(), "screening": ident.screening,
                            "crime_asb": finding(ident.crime_asb), "education": finding(ident.education),
                            "work": finding(ident.work), "local_discretion": ident.local_discretion,
                            "eligible": ident.eligible},
         "results": {name: finding(f) for name, f in e.results.items()},
-        "evidence": {
-            "people": sorted([{"ref": p.ref, "date_of_birth": p.date_of_birth.isoformat()}
-                              for p in data.people], key=lambda r: r["ref"]),
-            "school_terms": sorted([
-                {"ref": f"{t.person_ref}/{t.label}", "person_ref": t.person_ref, "term": t.label,
-                 "sessions_possible": t.sessions_possible,
-                 "sessions_unauthorised": t.sessions_unauthorised,
-                 "fixed_exclusions": t.fixed_exclusions, "permanent_exclusion": t.permanent_exclusion,
-                 "alternative_provision": t.alternative_provision, "on_roll": t.on_roll,
-                 "order": [t.person_ref, t.start_year, TERM_ORDER.index(t.term)]}
-                for t in data.terms], key=lambda r: r["order"]),
-            "asb": sorted([{"ref": a.ref, "date": a.date.isoformat(), "kind": a.kind,
-                            "person_ref": a.person_ref} for a in data.asb], key=lambda r: r["ref"]),
-            "offences": sorted([{"ref": o.ref, "date": o.date.isoformat(), "person_ref": o.person_ref,
-                                 "proven": o.proven} for o in data.offences], key=lambda r: r["ref"]),
-            "work": sorted([{"ref": w.ref, "person_ref": w.person_ref, "kind": w.kind,
-                             "benefit": w.benefit, "start": w.start.isoformat(), "end": _iso(w.end)}
-                            for w in data.work], key=lambda r: r["ref"]),
-        },
+        "evidence": evidence(data),
         "ruleset": {"name": rules.name, "parameters": rules.parameters()},
+    }
+
+
+def family_record(family: m.Family) -> dict:
+    return {"family_ref": family.family_ref, "family_name": family.family_name,
+            "address": family.address, "postcode": family.postcode, "ward": family.ward,
+            "identified_on": _iso(family.identified_on), "attached_on": _iso(family.attached_on),
+            "local_discretion": family.local_discretion,
+            "local_discretion_reason": family.local_discretion_reason}
+
+
+def evidence(data) -> dict:
+    """The phase 1 evidence rows of a family, as frozen into its claims."""
+    return {
+        "people": sorted([{"ref": p.ref, "date_of_birth": p.date_of_birth.isoformat()}
+                          for p in data.people], key=lambda r: r["ref"]),
+        "school_terms": sorted([
+            {"ref": f"{t.person_ref}/{t.label}", "person_ref": t.person_ref, "term": t.label,
+             "sessions_possible": t.sessions_possible,
+             "sessions_unauthorised": t.sessions_unauthorised,
+             "fixed_exclusions": t.fixed_exclusions, "permanent_exclusion": t.permanent_exclusion,
+             "alternative_provision": t.alternative_provision, "on_roll": t.on_roll,
+             "order": [t.person_ref, t.start_year, TERM_ORDER.index(t.term)]}
+            for t in data.terms], key=lambda r: r["order"]),
+        "asb": sorted([{"ref": a.ref, "date": a.date.isoformat(), "kind": a.kind,
+                        "person_ref": a.person_ref} for a in data.asb], key=lambda r: r["ref"]),
+        "offences": sorted([{"ref": o.ref, "date": o.date.isoformat(), "person_ref": o.person_ref,
+                             "proven": o.proven} for o in data.offences], key=lambda r: r["ref"]),
+        "work": sorted([{"ref": w.ref, "person_ref": w.person_ref, "kind": w.kind,
+                         "benefit": w.benefit, "start": w.start.isoformat(), "end": _iso(w.end)}
+                        for w in data.work], key=lambda r: r["ref"]),
     }
 
 
@@ -96,8 +110,15 @@ class Difference:
 
 def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
     """Return (today's snapshot, differing evidence rows, today's status of the result)."""
-    now_item = evaluate_family(claim.family, claim.as_of)
-    today = snapshot(now_item, claim.family)
+    if claim.ruleset in OUTCOME_RULESETS:
+        from ..outcomes.claims import today_snapshot
+
+        today = today_snapshot(claim)
+        status_now = today["results"][claim.result]["value"]
+    else:
+        now_item = evaluate_family(claim.family, claim.as_of)
+        today = snapshot(now_item, claim.family)
+        status_now = str(now_item.evaluation.status(claim.result))
     differences = []
     for kind, then_rows in claim.snapshot["evidence"].items():
         then_by_ref = {r["ref"]: r for r in then_rows}
@@ -105,23 +126,34 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
         for ref in sorted(set(then_by_ref) | set(now_by_ref)):
             if then_by_ref.get(ref) != now_by_ref.get(ref):
                 differences.append(Difference(kind, ref, then_by_ref.get(ref), now_by_ref.get(ref)))
-    return today, differences, str(now_item.evaluation.status(claim.result))
+    return today, differences, status_now
 
 
 # Building claims ------------------------------------------------------------------------------
 
 
-def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
-    """Create a draft claim for each result still claimable after those created before it.
+def build_claims(as_of: dt.date, by: m.User | None = None,
+                 progress: Callable[[int, int, str], None] | None = None,
+                 ruleset: str = "phase1") -> list[m.Claim]:
+    """Create a draft claim for each result still claimable after those created before it
+    (under a later programme's ruleset: one results claim a family).
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
+    `progress`, if given, is told (families evaluated, families in all, what is being done).
     """
     if by is not None and by.role != "manager":
         raise ClaimRefused("only programme managers build claims")
+    if ruleset in OUTCOME_RULESETS:
+        from ..outcomes.claims import build_outcome_claims
+
+        return build_outcome_claims(as_of, by, ruleset, progress)
     rules = current_ruleset()
-    candidates = [item for item in evaluate_families(as_of) if item.claimable]
+    evaluated = evaluate_families(as_of)
+    if progress is not None:
+        evaluated = _reporting(evaluated, progress)
+    candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
     ids = [item.family_id for item in candidates]
@@ -152,6 +184,14 @@ def build_claims(as_of: dt.date, by: m.User | None = None) -> list[m.Claim]:
                      detail=f"{families[claim.family_id].family_ref} {claim.result} £{claim.amount}")
     db.session.commit()
     return created
+
+
+def _reporting(items: Iterator, progress: Callable[[int, int, str], None]
+               ) -> Iterator:
+    total = db.session.scalar(select(func.count()).select_from(m.Family))
+    for n, item in enumerate(items, 1):
+        progress(n, total, "families evaluated")
+        yield item
 
 
 def _families(ids: list[int]) -> list[m.Family]:
@@ -231,6 +271,11 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None) -> m.Cla
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
     db.session.commit()
+    from ..jobs.service import start  # the PDF is laid out once, by the job worker
+    from .documents import subject
+
+    start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({window[:60]})", by,
+          params={"batch_id": batch.id}, subject=subject(batch.id))
     return batch
 
 
@@ -294,6 +339,7 @@ def money(today: dt.date | None = None) -> dict:
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     for year, state, amount in db.session.execute(
         select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
+        .where(m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))
         .group_by(m.Claim.programme_year, m.Claim.state)
     ):
         results[year][state] = amount or 0

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from .. import models as m
 from ..audit import committed, record_event
 from ..extensions import db
+from ..families.scope import visible_families
+from ..jobs.service import start
 from ..permissions import can, requires
-from ..reports.claims_pdf import batch_pdf
 from ..reports.exports import batch_rows, batch_xlsx
-from . import service
+from ..selection.figures import agreed_progress
+from . import documents, service
 from .forms import BatchForm, BuildForm, DecisionForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -33,9 +35,10 @@ def index():
             abort(403)
         try:
             if build_form.build.data and build_form.validate():
-                created = service.build_claims(build_form.as_of.data, current_user)
-                flash(f"{len(created)} draft claims created.")
-                return redirect(url_for("claims.index"))
+                as_of = build_form.as_of.data
+                job = start("claims_build", f"Build draft claims for {as_of:%-d %B %Y}",
+                            current_user, params={"as_of": as_of.isoformat()})
+                return redirect(url_for("jobs.show", job_id=job.id))
             if batch_form.submit_batch.data and batch_form.validate():
                 batch = service.submit_batch(batch_form.window.data, dt.date.today(), current_user)
                 flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")
@@ -94,7 +97,20 @@ def batch(batch_id: int):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     record_event("view", "claim_batch", str(batch.id))
     return committed(render_template(
-        "claims/batch.html", batch=batch, summary=service.batch_summary(batch)))
+        "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
+        pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id)))
+
+
+@bp.route("/batches/<int:batch_id>/pdf", methods=["POST"])
+@requires("manage_claims")
+def make_batch_pdf(batch_id: int):
+    """Make the batch's PDF again after its job failed (it is made once, at submission)."""
+    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    job = documents.latest_job(batch.id)
+    if documents.stored(batch.id) is None and (job is None or job.state == "failed"):
+        start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({batch.window})",
+              current_user, params={"batch_id": batch.id}, subject=documents.subject(batch.id))
+    return redirect(url_for("claims.batch", batch_id=batch_id))
 
 
 @bp.route("/batches/<int:batch_id>.<fmt>")
@@ -102,8 +118,12 @@ def batch(batch_id: int):
 def batch_file(batch_id: int, fmt: str):
     batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
     name = f"claim-batch-{batch.id}"
-    if fmt == "pdf":
-        body, mimetype = batch_pdf(batch), "application/pdf"
+    if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
+        pdf = documents.stored(batch.id)
+        if pdf is None:
+            flash("The claim PDF is still being made: it can be downloaded here when it is ready.")
+            return redirect(url_for("claims.batch", batch_id=batch.id))
+        body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -126,4 +146,6 @@ def batch_file(batch_id: int, fmt: str):
 def money():
     figures = service.money()
     record_event("view", "money", None)
-    return committed(render_template("claims/money.html", figures=figures))
+    return committed(render_template(
+        "claims/money.html", figures=figures,
+        progress=agreed_progress(visible_families(current_user), dt.date.today())))

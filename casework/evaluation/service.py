@@ -161,7 +161,8 @@ def prior_claims(ids: list[int]) -> dict[int, list[PriorClaim]]:
     claims: dict[int, list[PriorClaim]] = defaultdict(list)
     for fid, result, amount in db.session.execute(
         select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
-        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected")
+        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected",
+               m.Claim.claim_kind.in_(("turn_around", "progress_to_work")))  # phase 1's
         .order_by(m.Claim.id)
     ):
         claims[fid].append(PriorClaim(result, amount))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app, render_template
 from sqlalchemy import or_, select
 
 from .. import models as m
+from ..audit import record_event
 from ..extensions import db
+from ..reports.pdf import render_pdf
+from .scope import visible_families
 
 
 def _row(obj, fields: tuple[str, ...]) -> dict:
@@ -47,3 +51,20 @@ def subject_access_data(person: m.Person) -> dict:
                         m.RecordHistory.record_ref == person.person_ref,
                         m.RecordHistory.record_ref.like(person.person_ref + "/%"))))],
     }
+
+
+def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
+    """Everything held about the person, as a PDF, if `user` may see their family:
+    (file name, PDF)."""
+    person = db.session.scalar(
+        select(m.Person).where(m.Person.person_ref == person_ref)
+        .where(m.Person.family_id.in_(visible_families(user).with_only_columns(m.Family.id))))
+    if person is None:
+        return None
+    data = subject_access_data(person)
+    html = render_template("reports/subject_access.html", data=data,
+                           council=current_app.config["COUNCIL_NAME"])
+    body = render_pdf(html)
+    record_event("export", "person", person.person_ref, user=user, detail="subject access (pdf)")
+    db.session.commit()
+    return f"subject-access-{person.person_ref}.pdf", body

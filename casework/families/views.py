@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -27,11 +26,12 @@ from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
+from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..records import StaleEdit, save_versioned
-from ..reports.pdf import render_pdf
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
+from ..selection.service import current_selection, may_record_first_contact
 from . import service
 from .forms import FamilyForm, PersonForm
 from .scope import get_family_or_404
@@ -64,7 +64,8 @@ def show(family_ref: str):
     records = service.family_records(family)
     today = dt.date.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
-    evaluated = evaluate_family(family, as_of, service.family_data(records))
+    data = service.family_data(records)
+    evaluated = evaluate_family(family, as_of, data)
     record_event("view", "family", family.family_ref)
     return committed(render_template(
         "families/show.html",
@@ -79,6 +80,8 @@ def show(family_ref: str):
         nearly=nearly_there(evaluated.evaluation),
         viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
         allocation=open_allocation(family),
+        selection=(selection := current_selection(family)),
+        first_contact=selection is not None and may_record_first_contact(current_user, selection),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
@@ -87,6 +90,7 @@ def show(family_ref: str):
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
+        outcomes=family_outcomes(family, as_of, data),
     ))
 
 
@@ -156,7 +160,7 @@ def edit_person(person_ref: str):
 @requires("subject_access")
 def subject_access(person_ref: str, fmt: str):
     person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
-    if person is None or fmt not in ("json", "pdf"):
+    if person is None or fmt != "json":
         abort(404)
     get_family_or_404(current_user, person.family.family_ref)
     data = subject_access_data(person)
@@ -164,9 +168,21 @@ def subject_access(person_ref: str, fmt: str):
     db.session.commit()
     name = f"subject-access-{person.person_ref}.{fmt}"
     headers = {"Content-Disposition": f"attachment; filename={name}"}
-    if fmt == "json":
-        return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
-                        headers=headers)
-    html = render_template("reports/subject_access.html", data=data,
-                           council=current_app.config["COUNCIL_NAME"])
-    return Response(render_pdf(html), mimetype="application/pdf", headers=headers)
+    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
+                    headers=headers)
+
+
+@bp.route("/people/<person_ref>/subject-access-pdf", methods=["POST"])
+@requires("subject_access")
+def subject_access_pdf(person_ref: str):
+    """The subject access PDF is made by a job; the job page has the download."""
+    from ..jobs.service import start
+
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
+    if person is None:
+        abort(404)
+    family = get_family_or_404(current_user, person.family.family_ref)
+    job = start("subject_access_pdf", f"Subject access PDF for {person.person_ref}",
+                current_user, params={"person_ref": person.person_ref}, family_id=family.id)
+    return redirect(url_for("jobs.show", job_id=job.id))
+

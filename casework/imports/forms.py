@@ -14,6 +14,9 @@ KIND_LABELS = {
     "offences": "Offences",
     "work": "Benefits and work",
     "domestic-abuse": "Domestic abuse incidents (optional)",
+    "child-status": "Children's social care: child in need, protection plan, looked after",
+    "needs": "Needs the family was identified with (later programmes)",
+    "assessments": "Practitioners' assessments of needs",
 }
 
 

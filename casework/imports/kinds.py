@@ -1,5 +1,6 @@
-"""The CSV kinds: the contract's six, and the optional domestic-abuse incidents; their
-columns, keys and cross-field rules."""
+"""The CSV kinds: the contract's six, and the optional ones added since (domestic abuse;
+the later programmes' child statuses, needs and assessments); their columns, keys and
+cross-field rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import models as m
+from ..rules.ruleset import RULESETS
 from . import fields as f
+
+# A need's problem is a headline problem of one of the later programmes' frames.
+HEADLINE_PROBLEMS = tuple(dict.fromkeys(
+    p for r in RULESETS.values() for p in getattr(r, "headline_problems", ())))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Kind:
     # Columns naming other records, checked against the database: column -> "person"/"family".
     references: dict[str, str]
     check: Callable[[dict[str, list]], Problems] = lambda columns: []
+    # Columns whose value on a record the file creates goes in the record's history too, so
+    # where it came from is known (a family's attachment date: an import, or a sign-up).
+    kept_on_create: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -80,6 +89,27 @@ def _work_check(c: dict[str, list]) -> Problems:
     return sorted(problems)
 
 
+def _dates_check(c: dict[str, list]) -> Problems:
+    return [(i, "end_date", f"{end} is before start_date {start}")
+            for i, (start, end) in enumerate(zip(c["start_date"], c["end_date"]))
+            if end and end < start]
+
+
+def _assessments_check(c: dict[str, list]) -> Problems:
+    """Each assessment is of a need already imported."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    wanted = sorted(set(c["need_ref"]) - {None})
+    known = set()
+    for i in range(0, len(wanted), 900):
+        known.update(db.session.scalars(
+            select(m.Need.need_ref).where(m.Need.need_ref.in_(wanted[i : i + 900]))))
+    return [(i, "need_ref", f"no need with reference {ref} exists; import the needs first")
+            for i, ref in enumerate(c["need_ref"]) if ref and ref not in known]
+
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -96,9 +126,11 @@ KINDS: dict[str, Kind] = {
                 Column("attached_on", f.date),
                 Column("local_discretion", f.flag, default=False),
                 Column("local_discretion_reason", f.Text(2000)),
+                Column("closed_on", f.date),
             ),
             key=("family_ref",),
             references={},
+            kept_on_create=("attached_on",),
             check=_families_check,
         ),
         Kind(
@@ -187,6 +219,49 @@ KINDS: dict[str, Kind] = {
             key=("incident_ref",),
             references={"person_ref": "person", "family_ref": "family"},
             check=_person_or_family_check,
+        ),
+        Kind(
+            "child-status",
+            m.ChildStatus,
+            (
+                Column("status_ref", f.ref, required=True),
+                Column("person_ref", f.ref, required=True),
+                Column("status", f.Choice(m.CHILD_STATUSES), required=True),
+                Column("start_date", f.date, required=True),
+                Column("end_date", f.date),
+            ),
+            key=("status_ref",),
+            references={"person_ref": "person"},
+            check=_dates_check,
+        ),
+        Kind(
+            "needs",
+            m.Need,
+            (
+                Column("need_ref", f.ref, required=True),
+                Column("family_ref", f.ref, required=True),
+                Column("person_ref", f.ref),
+                Column("problem", f.Choice(HEADLINE_PROBLEMS), required=True),
+                Column("indicator", f.ref, required=True),
+                Column("identified_on", f.date, required=True),
+            ),
+            key=("need_ref",),
+            references={"family_ref": "family", "person_ref": "person"},
+        ),
+        Kind(
+            "assessments",
+            m.Assessment,
+            (
+                Column("assessment_ref", f.ref, required=True),
+                Column("need_ref", f.ref, required=True),
+                Column("date", f.date, required=True),
+                Column("outcome", f.Choice(m.ASSESSMENT_OUTCOMES), required=True),
+                Column("assessed_by", f.Text(200), required=True),
+                Column("note", f.Text(2000)),
+            ),
+            key=("assessment_ref",),
+            references={},
+            check=_assessments_check,
         ),
     )
 }

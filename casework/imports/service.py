@@ -110,6 +110,16 @@ def import_csv(
     return summary
 
 
+def check_csv(kind_name: str, data: bytes, filename: str) -> None:
+    """Check a file as import_csv does, writing nothing; raise ImportRefused if it has
+    any problem (matching checks the rows it holds for review this way)."""
+    kind = KINDS[kind_name]
+    text = _decode(data, filename)
+    table = _read_columns(kind, text, filename, None)
+    if table is None or _resolve(kind, table) is None:
+        _read_rows(kind, text, filename, None)
+
+
 def _decode(data: bytes, filename: str) -> str:
     if b"\x00" in data:
         raise ImportRefused([f"{filename}:1: file: is not a CSV text file (it has binary content)"])
@@ -403,6 +413,7 @@ def _upsert(
     rows = _db_columns(kind, table, refs)
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
+        _keep_created(kind, table, range(len(table)), refs, filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history = [], [], []
     unchanged = 0
@@ -439,7 +450,29 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+    _keep_created(kind, table, new, refs, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
+
+
+def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, filename: str,
+                  user: m.User | None) -> None:
+    """History for the kind's kept_on_create values of the records the file created."""
+    history = []
+    for i in rows:
+        values = {name: table.columns[name][i] for name in kind.kept_on_create
+                  if table.columns[name][i] is not None}
+        if values:
+            key = table.keys[i]
+            history.append({
+                "record_type": kind.name, "record_ref": "/".join(map(str, key)),
+                "family_ref": _family_ref({n: table.columns[n][i] for n in
+                                           ("family_ref", "person_ref") if n in table.columns},
+                                          refs),
+                "changed_at": m.utcnow(), "changed_by_id": user.id if user else None,
+                "source": f"import of {filename}"[:300],
+                "before": {name: None for name in values}, "after": _plain(values)})
+    for chunk in _chunks(history, 5000):
+        db.session.execute(insert(m.RecordHistory), chunk)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:

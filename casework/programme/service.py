@@ -19,7 +19,7 @@ from .. import models as m
 from ..audit import record_event
 from ..casefile.service import high_contact
 from ..caseloads.service import team_workers
-from ..claims.service import attachment_fees
+from ..claims.service import PHASE1_CLAIM_KINDS, attachment_fees
 from ..evaluation.service import FamilyEvaluation, current_ruleset, evaluate_families
 from ..extensions import db
 from ..families.scope import visible_families
@@ -189,7 +189,8 @@ def _claims(families, as_of: dt.date) -> list[tuple]:
         select(m.Claim.family_id, m.Claim.result, m.Claim.state, m.Claim.amount, m.Claim.as_of,
                m.ClaimBatch.as_of, m.Claim.decided_at)
         .outerjoin(m.ClaimBatch, m.Claim.batch_id == m.ClaimBatch.id)
-        .where(m.Claim.family_id.in_(ids), m.Claim.as_of <= as_of)
+        .where(m.Claim.family_id.in_(ids), m.Claim.as_of <= as_of,
+               m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))  # the later programmes' are apart
     )]
 
 

@@ -23,10 +23,13 @@ from flask_login import current_user
 from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
+from ..families.scope import visible_families
 from ..families.service import Page
+from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
+from ..selection.figures import WAY_IN, way_in
 from ..templating import RESULT_LABELS
 from . import charts, service
 from .costs import COST_ITEMS
@@ -90,7 +93,10 @@ def dashboard():
     record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
     return committed(render_template(
         "programme/dashboard.html", f=f, charts=dashboard_charts(f),
-        date_error=date_error, funnel=service.FUNNEL))
+        date_error=date_error, funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
+        needs=needs_by_count(visible_families(current_user)),
+        claim_months=claims_by_month(visible_families(current_user))))
 
 
 @bp.route("/programme/costs")
@@ -133,29 +139,41 @@ def costs_csv():
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
 
 
-@bp.route("/programme/board-report")
+@bp.route("/programme/board-report", methods=["GET", "POST"])
 @requires("view_programme")
 def board_report():
+    """Choose a quarter; the PDF is made by a job (the job page has the download)."""
     choices = service.quarters(dt.date.today())
-    key = request.args.get("quarter")
-    if key is None:
+    if request.method == "GET":
         return render_template("programme/report.html", quarters=choices, error=None)
-    quarter = service.Quarter.parse(key)
+    quarter = service.Quarter.parse(request.form.get("quarter", ""))
     if quarter is None or quarter not in choices:
         return render_template("programme/report.html", quarters=choices,
                                error="Select a quarter from the list"), 400
+    from ..jobs.service import start
+
+    job = start("board_report", f"Partnership Board report, {quarter.label}", current_user,
+                params={"quarter": quarter.key})
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def board_report_pdf(user, key: str) -> tuple[str, bytes]:
+    """The Board report for the quarter `key`, with the figures `user` may see, as of the
+    quarter's end (or today, for a quarter still running): (file name, PDF)."""
+    quarter = service.Quarter.parse(key)
     today = dt.date.today()
     as_of = min(quarter.last, today)  # a quarter still running: its figures so far
-    f = service.figures(current_user, as_of, period=service.Window(quarter.first, as_of))
+    f = service.figures(user, as_of, period=service.Window(quarter.first, as_of))
     html = render_template(
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
-        activity=service.quarter_activity(current_user, quarter.first, as_of),
+        activity=service.quarter_activity(user, quarter.first, as_of),
         funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
-    record_event("export", "board_report", quarter.key)
+    body = render_pdf(html)
+    record_event("export", "board_report", quarter.key, user=user)
     db.session.commit()
-    return Response(render_pdf(html), mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=partnership-board-{quarter.key}.pdf"})
+    return f"partnership-board-{quarter.key}.pdf", body
 
 
 @bp.route("/admin/unit-costs", methods=["GET", "POST"])

@@ -103,3 +103,63 @@ class Evaluation:
 
     def status(self, result: str) -> str:
         return str(self.results[result].value)
+
+
+# The later programmes' evidence (rulesets phase2 and supporting_families) ----------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DomesticAbuseData:
+    ref: str
+    date: dt.date
+    person_ref: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChildStatusData:
+    ref: str
+    person_ref: str
+    status: str  # child_in_need, child_protection_plan, looked_after
+    start: dt.date
+    end: dt.date | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NeedData:
+    ref: str
+    problem: str
+    indicator: str
+    identified_on: dt.date
+    person_ref: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AssessmentData:
+    ref: str
+    need_ref: str
+    date: dt.date
+    outcome: str  # positive or negative
+    assessed_by: str
+    note: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DiscretionData:
+    """Equivalent progress on a need, approved by a named person with a reason."""
+
+    need_ref: str
+    approved_on: dt.date
+    approved_by: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutcomeEvidence:
+    """What the later programmes read beside a family's phase 1 evidence."""
+
+    closed_on: dt.date | None = None
+    domestic_abuse: tuple[DomesticAbuseData, ...] = ()
+    child_status: tuple[ChildStatusData, ...] = ()
+    needs: tuple[NeedData, ...] = ()
+    assessments: tuple[AssessmentData, ...] = ()
+    discretions: tuple[DiscretionData, ...] = ()

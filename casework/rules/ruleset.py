@@ -143,7 +143,52 @@ def _plain(value: Any) -> Any:
     return value
 
 
-RULESETS = {"phase1": Ruleset()}
+@dataclasses.dataclass(frozen=True)
+class OutcomeFrame(Ruleset):
+    """A later programme's national frame around a council's Outcome Plan (section 7). The
+    dates in programme_year_starts are those from which the amounts hold."""
+
+    headline_problems: tuple[str, ...] = ()
+    min_problems: int = 2  # eligible with needs under at least this many headline problems
+    sustain_months: int = 6  # the shortest sustainment a plan may set
+    sustain_after_closure: bool = False  # sustained for that long after the case closed
+    employment_route: bool = True  # continuous employment (section 4) is a results route
+    allows_discretion: bool = True  # "equivalent progress" with a named approver and reason
+
+
+OUTCOME_RESULTS = ("continuous_employment", "family_outcome")  # claimable order
+
+RULESETS: dict[str, Ruleset] = {
+    "phase1": Ruleset(),
+    "phase2": OutcomeFrame(
+        name="phase2",
+        programme_year_starts=(dt.date(2015, 4, 1),),
+        attachment_fees=(1000,),
+        result_amounts=(("continuous_employment", (800,)), ("family_outcome", (800,))),
+        max_payment_per_family=1800,
+        headline_problems=(
+            "crime_asb", "education", "children_need_help", "worklessness",
+            "domestic_abuse", "health",
+        ),
+        min_problems=2,
+    ),
+    "supporting_families": OutcomeFrame(
+        name="supporting_families",
+        programme_year_starts=(dt.date(2022, 10, 1),),
+        attachment_fees=(0,),
+        result_amounts=(("family_outcome", (800,)),),
+        max_payment_per_family=800,
+        headline_problems=(
+            "education", "early_years", "health", "substance_use", "family_relationships",
+            "safe_from_exploitation", "crime_prevention", "domestic_abuse", "housing",
+            "financial_stability",
+        ),
+        min_problems=3,
+        sustain_after_closure=True,
+        employment_route=False,
+        allows_discretion=False,
+    ),
+}
 
 
 def get_ruleset(name: str = "phase1", overrides: dict[str, Any] | None = None) -> Ruleset:

@@ -55,9 +55,25 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    stop = threading.Event()
+    worker = threading.Thread(target=_run_jobs, args=(app, stop), daemon=True)
+    worker.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    worker.join(timeout=30)
     server.shutdown()
     thread.join(timeout=5)
+
+
+def _run_jobs(app, stop: threading.Event) -> None:
+    """The job worker beside the server: run each queued job as `casework worker` would."""
+    huey = app.extensions["casework_queue"]
+    while not stop.is_set():
+        task = huey.dequeue()
+        if task is None:
+            stop.wait(0.2)
+        else:
+            huey.execute(task)
 
 
 @pytest.fixture

@@ -1,0 +1,135 @@
+"""Matching benchmark: a generated register of people (default 500,000) in a casework
+database, a generated partner file (default 50,000 rows) with realistic errors, and
+`casework match` timed, its memory measured and its automatic links scored against the
+truth. `--starting-model FILE` instead trains the model casework ships with.
+
+    .venv/bin/python bench/match_bench.py [--people N] [--rows N] [--train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from casework.matching import engine, synthetic  # noqa: E402
+
+
+def _incoming(rows):
+    return engine.prepare([
+        {"unique_id": i, "given_name": r.given_name, "family_name": r.family_name,
+         "date_of_birth": dt.date.fromisoformat(r.date_of_birth), "postcode": r.postcode,
+         "sex": r.sex} for i, r in enumerate(rows)])
+
+
+def _register(register):
+    return engine.prepare([
+        {"unique_id": i, "given_name": p.given_name, "family_name": p.family_name,
+         "date_of_birth": p.date_of_birth, "postcode": p.postcode, "sex": p.sex}
+        for i, p in enumerate(register.people)])
+
+
+def starting_model(path: Path, people: int, rows: int) -> None:
+    register = synthetic.make_register(people, seed=11)
+    partner = synthetic.make_partner_file(register, rows, seed=12)
+    model = engine.train(_incoming(partner), _register(register))
+    path.write_text(json.dumps({
+        "source": f"starting model: trained without labels on generated data ({rows} rows "
+                  f"against {people} people, bench/match_bench.py)",
+        "register_size": people, "model": model}, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def _csv(header, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=500_000)
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--train", action="store_true",
+                        help="also time `casework match train` on the file first")
+    parser.add_argument("--starting-model", type=Path)
+    args = parser.parse_args()
+    if args.starting_model:
+        starting_model(args.starting_model, args.people, args.rows)
+        return
+
+    folder = Path(tempfile.mkdtemp(prefix="casework-match-bench-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
+    from casework import create_app
+    from casework.imports.service import import_csv
+    from casework.matching import service
+
+    started = time.perf_counter()
+    register = synthetic.make_register(args.people, seed=1)
+    partner = synthetic.make_partner_file(register, args.rows, seed=2)
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"])
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        import_csv("families", _csv(["family_ref", "family_name", "postcode"], [
+            (ref, register.family_names[ref], postcode)
+            for ref, postcode in register.families.items()]), "families.csv")
+        import_csv("people", _csv(
+            ["person_ref", "family_ref", "given_name", "family_name", "date_of_birth", "sex"],
+            [(p.person_ref, p.family_ref, p.given_name, p.family_name,
+              p.date_of_birth.isoformat(), p.sex) for p in register.people]), "people.csv")
+        print(f"set up {args.people} people and {args.rows} rows in "
+              f"{time.perf_counter() - started:.0f} s")
+        described = [service.Described(r.given_name, r.family_name,
+                                       dt.date.fromisoformat(r.date_of_birth),
+                                       r.postcode or None, r.sex or None) for r in partner]
+        if args.train:
+            started = time.perf_counter()
+            model = service.train(described, "benchmark")
+            print(f"casework match train: {time.perf_counter() - started:.1f} s")
+        model = service.model_for_use(store=False)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        results = service.match(described, model)
+        seconds = time.perf_counter() - started
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report(partner, results, seconds, rss_before, rss)
+
+
+def report(partner, results, seconds, rss_before, rss) -> None:
+    decisions = Counter(r.decision for r in results)
+    true_links = sum(1 for p in partner if p.true_person_ref)
+    right = sum(1 for p, r in zip(partner, results)
+                if r.decision == "linked" and r.person_ref == p.true_person_ref)
+    wrong = [(p, r) for p, r in zip(partner, results)
+             if r.decision == "linked" and r.person_ref != p.true_person_ref]
+    missed = Counter(
+        (r.decision, *p.errors) for p, r in zip(partner, results)
+        if p.true_person_ref and not (r.decision == "linked" and r.person_ref == p.true_person_ref))
+    print(f"casework match: {len(partner)} rows in {seconds:.1f} s; peak memory "
+          f"{rss / 1024:.0f} MB (before matching {rss_before / 1024:.0f} MB)")
+    print(f"decisions: {dict(decisions)}")
+    print(f"automatic links: precision {right / max(1, right + len(wrong)):.4f} "
+          f"({len(wrong)} wrong of {right + len(wrong)}), recall {right / true_links:.4f} "
+          f"({right} of {true_links} true matches)")
+    print("wrong links by the errors in the row:",
+          Counter(p.errors for p, _ in wrong).most_common(8))
+    print("true matches not linked, by outcome and errors:", missed.most_common(12))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""A claim batch's PDF, made once after submission and kept, so that every download is the
+same bytes (and the batch page can show their SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import models as m
+from ..audit import record_event
+from ..extensions import db
+
+
+def stored(batch_id: int) -> m.ClaimBatchPdf | None:
+    return db.session.get(m.ClaimBatchPdf, batch_id)
+
+
+def subject(batch_id: int) -> str:
+    return f"claim_batch:{batch_id}"
+
+
+def latest_job(batch_id: int) -> m.Job | None:
+    """The latest job making the batch's PDF, if any."""
+    return db.session.scalar(select(m.Job).where(m.Job.subject == subject(batch_id))
+                             .order_by(m.Job.id.desc()).limit(1))
+
+
+def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
+    """Lay out and store the batch's PDF unless it is stored already; return (it, whether
+    it was made now). Two makers at once store one: the second finds the first's."""
+    from ..reports.claims_pdf import batch_pdf
+
+    existing = stored(batch_id)
+    if existing is not None:
+        return existing, False
+    batch = db.session.get(m.ClaimBatch, batch_id)
+    if batch is None:
+        raise LookupError(f"no claim batch with id {batch_id}")
+    body = batch_pdf(batch)
+    db.session.commit()  # end the reads before writing (see casework/jobs/service.py)
+    row = m.ClaimBatchPdf(batch_id=batch_id, pdf=body, sha256=hashlib.sha256(body).hexdigest(),
+                          size=len(body))
+    db.session.add(row)
+    record_event("create", "claim_batch_pdf", str(batch_id), user=by,
+                 detail=f"SHA-256 {row.sha256}, {row.size} bytes")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return stored(batch_id), False
+    return row, True

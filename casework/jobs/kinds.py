@@ -1,0 +1,79 @@
+"""The kinds of job: what each runs, who may see it, and where its result lives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import url_for
+
+from .service import JobFailed, Kind, Outcome, Work, register
+
+
+def _claims_build(work: Work) -> Outcome:
+    from ..claims.service import ClaimRefused, build_claims
+
+    as_of = dt.date.fromisoformat(work.params["as_of"])
+    try:
+        created = build_claims(as_of, work.user, progress=work.progress)
+    except ClaimRefused as refused:
+        raise JobFailed(str(refused)) from None
+    # A retry after an interruption finds the claims the first run saved, and builds none.
+    return Outcome(f"{len(created)} draft claims created for results claimable on "
+                   f"{as_of:%-d %B %Y}.")
+
+
+register(Kind(
+    "claims_build", "Claims build", "manage_claims", _claims_build,
+    link=lambda job: ("See the draft claims", url_for("claims.index", state="draft")),
+    back=lambda job: ("Claims", url_for("claims.index")),
+))
+
+
+def _claim_batch_pdf(work: Work) -> Outcome:
+    from ..claims import documents
+
+    batch_id = work.params["batch_id"]
+    try:
+        pdf, made = documents.make(batch_id, work.user)
+    except LookupError as missing:
+        raise JobFailed(str(missing)) from None
+    # A retry after an interruption finds the PDF the first run stored, and keeps it.
+    return Outcome(f"The claim PDF for batch {batch_id} was {'made' if made else 'already made'}"
+                   f" and stored ({pdf.size:,} bytes, SHA-256 {pdf.sha256}).")
+
+
+register(Kind(
+    "claim_batch_pdf", "Claim batch PDF", "view_claims", _claim_batch_pdf,
+    link=lambda job: ("Go to the batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
+    back=lambda job: ("Claim batch", url_for("claims.batch", batch_id=job.params["batch_id"])),
+))
+
+
+def _board_report(work: Work) -> Outcome:
+    from ..programme.views import board_report_pdf
+
+    name, body = board_report_pdf(work.user, work.params["quarter"])
+    return Outcome(f"The Partnership Board report ({len(body):,} bytes) is ready to download.",
+                   name, "application/pdf", body)
+
+
+register(Kind(
+    "board_report", "Partnership Board report", "view_programme", _board_report,
+    back=lambda job: ("Partnership Board report", url_for("programme.board_report")),
+))
+
+
+def _subject_access_pdf(work: Work) -> Outcome:
+    from ..families.subject_access import subject_access_pdf_file
+
+    made = subject_access_pdf_file(work.user, work.params["person_ref"])
+    if made is None:
+        raise JobFailed(f"{work.params['person_ref']} is no longer on a family you may see")
+    name, body = made
+    return Outcome(f"The subject access PDF for {work.params['person_ref']} is ready to "
+                   "download.", name, "application/pdf", body)
+
+
+register(Kind(
+    "subject_access_pdf", "Subject access PDF", "subject_access", _subject_access_pdf,
+))

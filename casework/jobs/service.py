@@ -1,0 +1,290 @@
+"""Starting, running and recovering jobs.
+
+A job runs at most once at a time: its runner holds a lock that the operating system or the
+database lets go of when the runner's process dies (a PostgreSQL advisory lock on its own
+connection; on SQLite, which lives on one machine, a file lock beside the database). A job
+left "running" whose lock nobody holds was interrupted; recover() queues it again and run()
+takes it up. Every kind of work is idempotent, so a retry after an interruption creates
+nothing twice: its database work is one transaction (all of it or none is saved), and what a
+retry finds already done (claims built, a PDF stored, an import's rows) it does not do again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from .. import models as m
+from ..audit import record_event
+from ..extensions import db
+from ..permissions import can
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # runs interrupted part way before a job is given up as failed
+PROGRESS_SECONDS = 0.5  # at most one progress write this often
+ADVISORY_LOCK_CLASS = 1818  # the first key of casework's PostgreSQL advisory locks on jobs
+
+
+class JobFailed(Exception):
+    """The work refused or could not be done; the message says why, for the person who
+    started it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    summary: str
+    name: str | None = None  # a file to download: its name, type and bytes
+    mimetype: str | None = None
+    body: bytes | None = None
+
+
+@dataclasses.dataclass
+class Work:
+    """What a kind's function is given: the job's own values and a way to report progress."""
+
+    job_id: int
+    params: dict[str, Any]
+    input: bytes | None
+    user: m.User | None
+    attempt: int
+    progress: Callable[..., None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    permission: str  # who may start the job and see it and its result
+    run: Callable[[Work], Outcome]
+    # Where the result lives in the app, if it is not (only) the file: (link text, url).
+    link: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
+    # Where to go back to from the job page: (link text, url).
+    back: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+# Starting and seeing --------------------------------------------------------------------------
+
+
+def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
+          input: bytes | None = None, family_id: int | None = None,
+          subject: str | None = None) -> m.Job:
+    """Record a job, audit that `user` (None: the command line) asked for it, and queue it
+    for the worker."""
+    from .queue import enqueue
+
+    kind = KINDS[kind_name]
+    if user is not None and not can(user, kind.permission):
+        raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
+    job = m.Job(kind=kind_name, title=title[:200], state="queued", params=params or {},
+                input=input, family_id=family_id, subject=subject,
+                started_by_id=user.id if user else None)
+    db.session.add(job)
+    db.session.flush()
+    record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
+    db.session.commit()
+    job_id = job.id
+    try:
+        enqueue(job_id)
+    except Exception:  # the queue is down: say so on the job, rather than leave it waiting
+        log.exception("could not queue job %s", job_id)
+        _finish(job_id, error="The job queue could not be reached, so the job was not "
+                "started. Try again; if it happens again, tell an administrator that the job "
+                "worker's queue is not running.")
+    return db.session.get(m.Job, job_id)
+
+
+def can_see(user, job: m.Job) -> bool:
+    """Only those who may see a job's result see the job."""
+    if job.kind not in KINDS or not can(user, KINDS[job.kind].permission):
+        return False
+    if job.family_id is not None:
+        from ..families.scope import visible_families
+
+        return db.session.scalar(
+            visible_families(user).where(m.Family.id == job.family_id)) is not None
+    return True
+
+
+def visible_jobs(user, limit: int = 50) -> list[m.Job]:
+    kinds = [k.name for k in KINDS.values() if can(user, k.permission)]
+    jobs = db.session.scalars(select(m.Job).where(m.Job.kind.in_(kinds))
+                              .order_by(m.Job.id.desc()).limit(limit)).all()
+    return [job for job in jobs if job.family_id is None or can_see(user, job)]
+
+
+def as_json(job: m.Job) -> dict:
+    return {"id": job.id, "kind": job.kind, "state": job.state,
+            "progress": {"done": job.progress_done, "total": job.progress_total,
+                         "label": job.progress_label},
+            "summary": job.summary, "error": job.error,
+            "finished": job.state in ("done", "failed")}
+
+
+# Running ---------------------------------------------------------------------------------------
+
+
+def run(job_id: int) -> None:
+    """Run a queued job, or take up one whose runner died; do nothing if it is finished or
+    another runner has it (a message delivered twice)."""
+    with _runner_lock(job_id) as mine:
+        if not mine:
+            return
+        job = db.session.get(m.Job, job_id)
+        if job is None or job.state not in ("queued", "running"):
+            db.session.rollback()
+            return
+        if job.attempts >= MAX_ATTEMPTS:
+            db.session.rollback()
+            _finish(job_id, error=(
+                f"The job was stopped part way {MAX_ATTEMPTS} times (its worker was stopped "
+                "or ran out of memory), so it has not been tried again. Nothing it did was "
+                "saved twice. Start it again, or ask an administrator to look at the job "
+                "worker's log."))
+            return
+        kind = KINDS[job.kind]
+        job.state, job.attempts = "running", job.attempts + 1
+        job.started_at = job.started_at or m.utcnow()
+        work = Work(job.id, dict(job.params or {}), job.input, job.started_by, job.attempts,
+                    Progress(job.id))
+        # End the read before the work starts: its progress is written on another connection,
+        # and SQLite refuses a write from a transaction whose snapshot is older than that.
+        db.session.commit()
+        try:
+            outcome = kind.run(work)
+        except JobFailed as failed:
+            db.session.rollback()
+            _finish(job_id, error=str(failed))
+        except Exception as error:
+            db.session.rollback()
+            log.exception("job %s (%s) failed", job_id, kind.name)
+            _finish(job_id, error=(
+                f"The job stopped with an unexpected error ({type(error).__name__}). Nothing "
+                f"from it was saved. Tell an administrator: the job worker's log has the "
+                f"details under job {job_id}."))
+        else:
+            _finish(job_id, outcome=outcome)
+
+
+def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
+    job = db.session.get(m.Job, job_id)
+    job.finished_at = m.utcnow()
+    job.input = None  # an uploaded file is kept only as long as the job needs it
+    if outcome is not None:
+        job.state, job.summary = "done", outcome.summary[:500]
+        if job.progress_total:
+            job.progress_done = job.progress_total
+        if outcome.body is not None:
+            job.result, job.result_name = outcome.body, outcome.name
+            job.result_mimetype = outcome.mimetype
+            job.result_sha256 = hashlib.sha256(outcome.body).hexdigest()
+        record_event("job_done", "job", str(job.id), user=job.started_by,
+                     detail=f"{job.kind}: {job.summary}")
+    else:
+        job.state, job.error = "failed", error
+        record_event("job_failed", "job", str(job.id), user=job.started_by,
+                     detail=f"{job.kind}: {error}")
+    db.session.commit()
+
+
+class Progress:
+    """Report how far a job has got: progress(done, total, label). Written straight away on
+    its own connection (so the job page sees it while the work's transaction is open), at
+    most every PROGRESS_SECONDS, and never failing the work."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, label: str | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last < PROGRESS_SECONDS and (total is None or done < total):
+            return
+        self._last = now
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(update(m.Job).where(m.Job.id == self.job_id).values(
+                    progress_done=done, progress_total=total, progress_label=label))
+        except OperationalError:
+            log.warning("job %s: progress not recorded (the database was busy)", self.job_id)
+
+
+def recover() -> int:
+    """Queue again every job left running by a runner that has stopped; return how many."""
+    from .queue import enqueue
+
+    running = db.session.scalars(select(m.Job.id).where(m.Job.state == "running")).all()
+    db.session.commit()
+    queued = 0
+    for job_id in running:
+        with _runner_lock(job_id) as free:
+            if free:
+                log.warning("job %s was interrupted part way: queued again", job_id)
+                enqueue(job_id)
+                queued += 1
+    return queued
+
+
+@contextlib.contextmanager
+def _runner_lock(job_id: int) -> Iterator[bool]:
+    """Hold the job's runner lock if nobody else does; yield whether we hold it."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        connection = engine.connect()
+        held = False
+        try:
+            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:c, :j)"),
+                                           {"c": ADVISORY_LOCK_CLASS, "j": job_id}).scalar())
+            connection.commit()
+            yield held
+        finally:
+            if held:
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:c, :j)"),
+                                       {"c": ADVISORY_LOCK_CLASS, "j": job_id})
+                    connection.commit()
+                except Exception:
+                    connection.invalidate()  # a closed session holds no lock
+            connection.close()
+        return
+    folder = _lock_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"job-{job_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)  # closing lets go of the lock, as the process's death would
+
+
+def _lock_folder() -> Path:
+    database = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not database or database == ":memory:":
+        return Path(current_app.instance_path) / "job-locks"
+    path = Path(database).resolve()
+    return path.parent / f"{path.name}-job-locks"

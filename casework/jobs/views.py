@@ -1,0 +1,64 @@
+"""The jobs pages: a job's state and progress, its result to download or its error."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template
+from flask_login import current_user
+
+from .. import models as m
+from ..audit import committed, record_event
+from ..extensions import db
+from ..permissions import requires
+from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
+from .service import KINDS, as_json, can_see, visible_jobs
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def _job_or_404(job_id: int) -> m.Job:
+    job = db.session.get(m.Job, job_id)
+    if job is None or not can_see(current_user, job):
+        abort(404)  # a job one may not see is not said to exist
+    return job
+
+
+@bp.route("/")
+@requires("view_jobs")
+def index():
+    jobs = visible_jobs(current_user)
+    record_event("view_list", "jobs", None)
+    return committed(render_template("jobs/index.html", jobs=jobs, kinds=KINDS))
+
+
+@bp.route("/<int:job_id>")
+@requires("view_jobs")
+def show(job_id: int):
+    job = _job_or_404(job_id)
+    kind = KINDS[job.kind]
+    record_event("view", "job", str(job.id), detail=job.kind)
+    return committed(render_template(
+        "jobs/show.html", job=job, kind=kind, link=kind.link(job) if job.state == "done" else None,
+        back=kind.back(job)))
+
+
+@bp.route("/<int:job_id>.json")
+@requires("view_jobs")
+def status(job_id: int):
+    """What the job page polls while the job runs (not audited: it shows no personal data)."""
+    job = _job_or_404(job_id)
+    response = jsonify(as_json(job))
+    db.session.commit()
+    return response
+
+
+@bp.route("/<int:job_id>/result")
+@requires("view_jobs")
+def result(job_id: int):
+    job = _job_or_404(job_id)
+    if job.state != "done" or job.result_name is None:
+        abort(404)
+    body = job.result
+    record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
+    db.session.commit()
+    return Response(body, mimetype=job.result_mimetype, headers={
+        "Content-Disposition": f"attachment; filename={job.result_name}"})

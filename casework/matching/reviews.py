@@ -1,0 +1,69 @@
+"""A person's decision on a row waiting for review: accept a candidate (the row is then
+imported as if it had named them) or reject them all."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from .. import models as m
+from ..audit import record_event
+from ..extensions import db
+from ..imports.kinds import KINDS
+from ..imports.service import ImportSummary, import_csv
+
+
+class ReviewRefused(Exception):
+    """The decision cannot be made: the message says why."""
+
+
+def waiting_reviews() -> list[m.MatchReview]:
+    return list(db.session.scalars(
+        select(m.MatchReview).where(m.MatchReview.status == "waiting")
+        .order_by(m.MatchReview.created_at, m.MatchReview.id)))
+
+
+def _decided(review: m.MatchReview, status: str, user: m.User) -> None:
+    if review.status != "waiting":
+        raise ReviewRefused(f"this row was already {review.status} by "
+                            f"{review.decided_by.name if review.decided_by else 'someone'}")
+    review.status, review.decided_by_id, review.decided_at = status, user.id, m.utcnow()
+
+
+def accept(review: m.MatchReview, person_id: int, user: m.User) -> ImportSummary:
+    """Link the row to one of its candidates and import it, in one transaction."""
+    candidate = next((c for c in review.candidates if c["person_id"] == person_id), None)
+    if candidate is None:
+        raise ReviewRefused("choose one of the candidates shown")
+    _decided(review, "accepted", user)
+    review.person_id = person_id
+    row = {**review.row, "person_ref": candidate["person_ref"]}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(row))
+    writer.writerow(list(row.values()))
+    key = "/".join(candidate["person_ref"] if k == "person_ref" else row.get(k, "")
+                   for k in KINDS[review.kind].key)
+    db.session.add(m.MatchLink(kind=review.kind, record_key=key, person_id=person_id,
+                               match_probability=candidate["match_probability"],
+                               model_id=review.model_id, review_id=review.id,
+                               linked_by_id=user.id))
+    record_event("accept", "match_review", str(review.id), user=user,
+                 detail=f"{review.kind} {review.record_key} is {candidate['person_ref']} "
+                        f"(matching model version {review.model_id})")
+    # The importer commits the decision with the row, or rolls both back (ImportRefused).
+    return import_csv(review.kind, out.getvalue().encode(),
+                      f"{review.filename} line {review.line} (review {review.id})", user)
+
+
+def reject(review: m.MatchReview, user: m.User) -> None:
+    """None of the candidates is the person: the row is not imported, and they are not
+    proposed for this described person again."""
+    _decided(review, "rejected", user)
+    record_event("reject", "match_review", str(review.id), user=user,
+                 detail=f"{review.kind} {review.record_key}: none of "
+                        f"{', '.join(c['person_ref'] for c in review.candidates)} "
+                        f"(matching model version {review.model_id})")
+    db.session.commit()

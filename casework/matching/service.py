@@ -1,0 +1,211 @@
+"""Matching rows that describe a person (name, date of birth, postcode, sex) to the people
+in the register: the stored model versions, remembered decisions and the review queue."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import models as m
+from ..extensions import db
+from . import engine, normalise
+
+STARTING_MODEL = Path(__file__).parent / "starting_model.json"
+LOOKUP = 900  # values in one IN list (SQLite's limit on bound values is near 1,000)
+
+
+class MatchRefused(Exception):
+    """Matching cannot be done: the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Described:
+    """A person as a partner row describes them."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    postcode: str | None = None
+    sex: str | None = None
+
+    @property
+    def identity_key(self) -> str:
+        parts = (normalise.given_name(self.given_name), normalise.family_name(self.family_name),
+                 self.date_of_birth.isoformat(), normalise.postcode(self.postcode),
+                 (self.sex or "").lower() or None)
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    person_ref: str
+    match_probability: float
+    match_weight: float
+    waterfall: list[dict] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """The outcome for one described person."""
+
+    decision: str  # linked, review or unmatched
+    person_id: int | None
+    person_ref: str | None
+    match_probability: float
+    candidates: tuple[Candidate, ...] = ()
+    remembered: m.MatchReview | None = None  # the person's decision that settled it
+
+
+def thresholds() -> tuple[float, float]:
+    """(link above, review above): match probabilities from the instance configuration."""
+    config = current_app.config
+    return config["MATCH_LINK_PROBABILITY"], config["MATCH_REVIEW_PROBABILITY"]
+
+
+# Model versions ---------------------------------------------------------------------------
+
+
+def latest_model() -> m.MatchModel | None:
+    return db.session.scalar(select(m.MatchModel).order_by(m.MatchModel.id.desc()).limit(1))
+
+
+def starting_model() -> m.MatchModel:
+    """The model casework ships with (trained without labels on generated data, see
+    docs/matching.md), as an unsaved version."""
+    shipped = json.loads(STARTING_MODEL.read_text(encoding="utf-8"))
+    return m.MatchModel(source=shipped["source"], register_size=shipped["register_size"],
+                        model=shipped["model"])
+
+
+def model_for_use(*, store: bool) -> m.MatchModel:
+    """The newest stored model; with none stored, the starting model, stored as version 1
+    when `store` (a link must name the version that made it)."""
+    model = latest_model()
+    if model is None:
+        model = starting_model()
+        if store:
+            db.session.add(model)
+            db.session.flush()
+    return model
+
+
+def _scaled(model: m.MatchModel, register_size: int) -> dict[str, Any]:
+    """The Splink model with its prior for today's register: the chance that a row and a
+    random person match falls as the register grows (the same share of rows, spread over
+    more people)."""
+    settings = copy.deepcopy(model.model)
+    prior = settings["probability_two_random_records_match"]
+    settings["probability_two_random_records_match"] = min(
+        0.5, prior * model.register_size / max(register_size, 1))
+    return settings
+
+
+def train(described: Sequence[Described], source: str, user: m.User | None = None
+          ) -> m.MatchModel:
+    """Train a new model version on these rows against the register, and store it."""
+    register, _ = _register()
+    if len(described) < 100 or len(register["unique_id"]) < 100:
+        raise MatchRefused("training needs at least 100 rows and 100 people in the register; "
+                           "the current model is kept")
+    incoming = engine.prepare([{"unique_id": i, **dataclasses.asdict(d)}
+                               for i, d in enumerate(described)])
+    trained = engine.train(incoming, register)
+    model = m.MatchModel(source=source[:300], register_size=len(register["unique_id"]),
+                         model=trained, trained_by_id=user.id if user else None)
+    db.session.add(model)
+    db.session.commit()
+    return model
+
+
+# Matching ---------------------------------------------------------------------------------
+
+
+def _register() -> tuple[dict[str, list], dict[int, str]]:
+    """Every person with their family's postcode, as the model's columns; and person_refs."""
+    rows = db.session.execute(
+        select(m.Person.id, m.Person.person_ref, m.Person.given_name, m.Person.family_name,
+               m.Person.date_of_birth, m.Person.sex, m.Family.postcode)
+        .join(m.Family, m.Person.family_id == m.Family.id)
+    ).all()
+    prepared = engine.prepare([
+        {"unique_id": pid, "given_name": given, "family_name": family, "date_of_birth": born,
+         "sex": sex, "postcode": postcode}
+        for pid, _ref, given, family, born, sex, postcode in rows
+    ])
+    return prepared, {row[0]: row[1] for row in rows}
+
+
+def in_chunks(column, values: list):
+    for i in range(0, len(values), LOOKUP):
+        yield column.in_(values[i : i + LOOKUP])
+
+
+def remembered(keys: set[str]) -> dict[str, list[m.MatchReview]]:
+    """The decisions already made about these described people, oldest first."""
+    found: dict[str, list[m.MatchReview]] = {}
+    for where in in_chunks(m.MatchReview.identity_key, sorted(keys)):
+        for review in db.session.scalars(
+            select(m.MatchReview).where(where, m.MatchReview.status != "waiting")
+            .order_by(m.MatchReview.decided_at, m.MatchReview.id)
+        ):
+            found.setdefault(review.identity_key, []).append(review)
+    return found
+
+
+def match(described: Sequence[Described], model: m.MatchModel) -> list[Match]:
+    """The outcome for each described person, in order, with the match weights of the
+    candidates of every row that goes to review."""
+    if not described:
+        return []
+    register, refs = _register()
+    if not register["unique_id"]:
+        return [Match("unmatched", None, None, 0.0) for _ in described]
+    keys = [d.identity_key for d in described]
+    decided = remembered(set(keys))
+    incoming = engine.prepare([{"unique_id": i, **dataclasses.asdict(d)}
+                               for i, d in enumerate(described)])
+    link_above, review_above = thresholds()
+    with engine.Scoring(incoming, register, _scaled(model, len(refs))) as scoring:
+        rejected = {(i, c["person_id"]) for i, key in enumerate(keys)
+                    for r in decided.get(key, ()) if r.status == "rejected"
+                    for c in r.candidates}
+        pairs = [c for c in scoring.candidates if (c.incoming_id, c.register_id) not in rejected]
+        outcomes = engine.decide(pairs, register, link_above, review_above)
+        review_pairs = {(i, cand[0]) for i, o in outcomes.items() if o.decision == "review"
+                        for cand in o.candidates}
+        explained = scoring.waterfalls(review_pairs)
+    results = []
+    for i, key in enumerate(keys):
+        accepted = [r for r in decided.get(key, ()) if r.status == "accepted"]
+        outcome = outcomes.get(i)
+        if accepted:  # a person said who this is: that stands
+            chosen = accepted[-1]
+            probability = next((p for pid, p, _ in (outcome.candidates if outcome else ())
+                                if pid == chosen.person_id), None)
+            if probability is None:
+                probability = next(c["match_probability"] for c in chosen.candidates
+                                   if c["person_id"] == chosen.person_id)
+            results.append(Match("linked", chosen.person_id, refs.get(chosen.person_id),
+                                 probability, remembered=chosen))
+            continue
+        if outcome is None:
+            results.append(Match("unmatched", None, None, 0.0))
+            continue
+        candidates = tuple(
+            Candidate(pid, refs[pid], p, w, explained.get((i, pid)))
+            for pid, p, w in outcome.candidates
+        )
+        person = outcome.register_id if outcome.decision != "unmatched" else None
+        results.append(Match(outcome.decision, person, refs.get(person),
+                             outcome.match_probability, candidates))
+    return results

@@ -1,0 +1,76 @@
+"""The review queue: rows matching could not settle, for a programme manager to decide."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import models as m
+from ..audit import committed, record_event
+from ..extensions import db
+from ..families.scope import visible_families
+from ..imports.service import ImportRefused
+from ..permissions import requires
+from . import reviews, service
+from .forms import NOBODY, DecisionForm
+
+bp = Blueprint("matching", __name__, url_prefix="/matching")
+
+FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
+          ("date_of_birth", "Date of birth"), ("postcode", "Postcode"), ("sex", "Sex"))
+
+
+@bp.route("/reviews")
+@requires("review_matches")
+def queue():
+    waiting = reviews.waiting_reviews()
+    record_event("view_list", "match_reviews", None, detail=f"{len(waiting)} waiting")
+    link_above, review_above = service.thresholds()
+    return committed(render_template("matching/queue.html", waiting=waiting,
+                                     link_above=link_above, review_above=review_above))
+
+
+def _candidates(review: m.MatchReview) -> list[dict]:
+    """The review's candidates the user may see, each with the person and family now."""
+    ids = [c["person_id"] for c in review.candidates]
+    visible = visible_families(current_user).with_only_columns(m.Family.id)
+    people = {p.id: p for p in db.session.scalars(
+        select(m.Person).where(m.Person.id.in_(ids), m.Person.family_id.in_(visible)))}
+    return [{**c, "person": people[c["person_id"]]} for c in review.candidates
+            if c["person_id"] in people]
+
+
+@bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
+@requires("review_matches")
+def review(review_id: int):
+    found = db.session.get(m.MatchReview, review_id)
+    if found is None:
+        abort(404)
+    candidates = _candidates(found)
+    form = DecisionForm([(str(c["person_id"]), f"{c['person'].full_name} ({c['person_ref']})")
+                         for c in candidates])
+    errors = []
+    if found.status == "waiting" and form.validate_on_submit():
+        try:
+            if form.person.data == NOBODY:
+                reviews.reject(found, current_user)
+                flash(f"Row {found.record_key} rejected: it was not imported, and these "
+                      "people will not be proposed for it again.")
+            else:
+                summary = reviews.accept(found, int(form.person.data), current_user)
+                flash(f"Row {found.record_key} linked and imported ({summary.line()}).")
+            return redirect(url_for("matching.queue"))
+        except (reviews.ReviewRefused, ImportRefused) as refused:
+            db.session.rollback()
+            errors = getattr(refused, "errors", None) or [str(refused)]
+            found = db.session.get(m.MatchReview, review_id)
+            candidates = _candidates(found)
+    record_event("view", "match_review", str(found.id),
+                 detail=", ".join(c["person_ref"] for c in candidates))
+    described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),
+                  c["person"].date_of_birth) for c in candidates]
+    return committed(render_template(
+        "matching/review.html", review=found, candidates=candidates, form=form,
+        errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
+        namesakes=len(set(described)) < len(described)))

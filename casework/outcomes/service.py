@@ -1,0 +1,286 @@
+"""The later programmes: the council's Outcome Plan, the evidence the frames read, and
+evaluation of many families under a frame (set-based, then the pure rules)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import models as m
+from ..extensions import db
+from ..rules import Claimable, FamilyData, PriorClaim
+from ..rules.evidence import (
+    AssessmentData,
+    ChildStatusData,
+    DiscretionData,
+    DomesticAbuseData,
+    NeedData,
+    OutcomeEvidence,
+)
+from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
+from ..rules.plan import OutcomePlan, PlanError, load_plan
+from ..rules.ruleset import RULESETS, OutcomeFrame
+
+EXAMPLES = Path(__file__).parent / "plans"
+OUTCOME_RULESETS = tuple(name for name, r in RULESETS.items() if isinstance(r, OutcomeFrame))
+
+
+def frame(name: str) -> OutcomeFrame:
+    ruleset = RULESETS.get(name)
+    if not isinstance(ruleset, OutcomeFrame):
+        raise ValueError(f"{name!r} is not a ruleset with an Outcome Plan; use "
+                         f"{', '.join(OUTCOME_RULESETS)}")
+    return ruleset
+
+
+def plan_path(name: str) -> Path:
+    """The council's plan for the ruleset: OUTCOME_PLAN_FILES names it, else
+    instance/outcome-plan-NAME.json, else the worked example shipped with casework."""
+    configured = current_app.config["OUTCOME_PLAN_FILES"].get(name)
+    if configured:
+        return Path(configured)
+    own = Path(current_app.instance_path) / f"outcome-plan-{name}.json"
+    return own if own.exists() else EXAMPLES / f"{name}.json"
+
+
+_loaded: dict[tuple[str, float], OutcomePlan] = {}
+
+
+def council_plan(name: str) -> OutcomePlan:
+    """The ruleset's Outcome Plan, read again whenever its file changes; PlanError when the
+    file is invalid (or missing)."""
+    path = plan_path(name)
+    try:
+        key = (str(path), path.stat().st_mtime)
+        if key not in _loaded:
+            _loaded[key] = load_plan(path.read_text(encoding="utf-8"), str(path), frame(name))
+    except OSError as error:
+        raise PlanError([f"{path}:1: file: cannot be read ({error.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise PlanError([f"{path}:1: file: is not UTF-8 text"]) from None
+    return _loaded[key]
+
+
+def is_example(plan: OutcomePlan) -> bool:
+    return Path(plan.source).parent == EXAMPLES
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeFamilyEvaluation:
+    family_id: int
+    evaluation: OutcomeEvaluation
+    claimable: list[Claimable]
+    data: FamilyData
+    evidence: OutcomeEvidence
+
+
+def load_evidence(ids: list[int]) -> dict[int, OutcomeEvidence]:
+    """The later programmes' evidence of these families (at most BATCH), in six queries."""
+    P, F = m.Person, m.Family
+    closed = dict(db.session.execute(select(F.id, F.closed_on).where(F.id.in_(ids))).all())
+    abuse: dict[int, list] = defaultdict(list)
+    D = m.DomesticAbuseIncident
+    for fid, ref, date, pref in db.session.execute(
+        select(P.family_id, D.incident_ref, D.date, P.person_ref)
+        .join(P, D.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        abuse[fid].append(DomesticAbuseData(ref, date, pref))
+    for fid, ref, date in db.session.execute(
+        select(D.family_id, D.incident_ref, D.date)
+        .where(D.person_id.is_(None), D.family_id.in_(ids))
+    ):
+        abuse[fid].append(DomesticAbuseData(ref, date, None))
+    statuses: dict[int, list] = defaultdict(list)
+    S = m.ChildStatus
+    for fid, ref, pref, status, start, end in db.session.execute(
+        select(P.family_id, S.status_ref, P.person_ref, S.status, S.start_date, S.end_date)
+        .join(P, S.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        statuses[fid].append(ChildStatusData(ref, pref, status, start, end))
+    needs: dict[int, list] = defaultdict(list)
+    need_family: dict[str, int] = {}
+    N = m.Need
+    for fid, ref, problem, indicator, identified, pref in db.session.execute(
+        select(N.family_id, N.need_ref, N.problem, N.indicator, N.identified_on, P.person_ref)
+        .outerjoin(P, N.person_id == P.id).where(N.family_id.in_(ids))
+    ):
+        needs[fid].append(NeedData(ref, problem, indicator, identified, pref))
+        need_family[ref] = fid
+    assessments: dict[int, list] = defaultdict(list)
+    A = m.Assessment
+    for i in range(0, len(need_family), 900):
+        refs = sorted(need_family)[i : i + 900]
+        for ref, need_ref, date, outcome, by, note in db.session.execute(
+            select(A.assessment_ref, A.need_ref, A.date, A.outcome, A.assessed_by, A.note)
+            .where(A.need_ref.in_(refs))
+        ):
+            assessments[need_family[need_ref]].append(
+                AssessmentData(ref, need_ref, date, outcome, by, note))
+    discretions: dict[int, list] = defaultdict(list)
+    X, U = m.NeedDiscretion, m.User
+    for fid, need_ref, on, name, reason in db.session.execute(
+        select(N.family_id, N.need_ref, X.approved_on, U.name, X.reason)
+        .join(N, X.need_id == N.id).join(U, X.approved_by_id == U.id)
+        .where(N.family_id.in_(ids))
+    ):
+        discretions[fid].append(DiscretionData(need_ref, on, name, reason))
+    return {
+        fid: OutcomeEvidence(closed.get(fid), tuple(abuse[fid]), tuple(statuses[fid]),
+                             tuple(needs[fid]), tuple(assessments[fid]), tuple(discretions[fid]))
+        for fid in ids
+    }
+
+
+def prior_claims(ids: list[int], ruleset: str) -> dict[int, list[PriorClaim]]:
+    """Claims already recorded under the ruleset (any state but rejected)."""
+    claims: dict[int, list[PriorClaim]] = defaultdict(list)
+    for fid, result, amount in db.session.execute(
+        select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
+        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected",
+               m.Claim.ruleset == ruleset)
+        .order_by(m.Claim.id)
+    ):
+        claims[fid].append(PriorClaim(result, amount))
+    return claims
+
+
+def evaluate_outcome_families(
+    as_of: dt.date, ids: Iterable[int], name: str, data: dict[int, FamilyData] | None = None,
+) -> Iterator[OutcomeFamilyEvaluation]:
+    """Evaluate the families (in the order given) under the ruleset and its Outcome Plan."""
+    from ..evaluation.service import BATCH, load_families
+
+    rules, plan = frame(name), council_plan(name)
+    ids = list(ids)
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i : i + BATCH]
+        families = data if data is not None else load_families(chunk)
+        evidence = load_evidence(chunk)
+        claims = prior_claims(chunk, name)
+        for fid in chunk:
+            evaluation = evaluate_outcomes(families[fid], evidence[fid], as_of, rules, plan)
+            yield OutcomeFamilyEvaluation(
+                fid, evaluation, outcome_claimable(evaluation, claims.get(fid, []), rules),
+                families[fid], evidence[fid])
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def to_json(item: OutcomeFamilyEvaluation) -> dict:
+    """The contract's JSON object for one family under a later programme's ruleset."""
+    e = item.evaluation
+    out = {
+        "family_ref": e.family_ref,
+        "as_of": e.as_of.isoformat(),
+        "ruleset": e.ruleset,
+        "outcome_plan": e.plan,
+        "eligible": {"value": e.eligible, "problems": list(e.problems),
+                     "reason": e.eligibility_reason},
+        "attached_on": _iso(e.attached_on),
+        "needs": [
+            {"need_ref": r.need.ref, "problem": r.need.problem, "indicator": r.need.indicator,
+             "person_ref": r.need.person_ref, "identified_on": r.need.identified_on.isoformat(),
+             "status": r.status, "sustained_from": _iso(r.sustained_from),
+             "claimable_from": _iso(r.claimable_from), "reason": r.reason}
+            for r in e.needs
+        ],
+        "family_outcome": e.family_outcome,
+        "claimable_from": _iso(e.claimable_from),
+        "claimable": [{"result": c.result, "amount": c.amount} for c in item.claimable],
+    }
+    if e.continuous_employment is not None:
+        out["continuous_employment"] = e.continuous_employment.value
+    return out
+
+
+class DiscretionRefused(Exception):
+    """Equivalent progress was not recorded; the message says why."""
+
+
+def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
+    """Record a programme manager's approval of equivalent progress on a need (phase2's
+    local discretion), named and with a reason, in the audit log too."""
+    if by.role != "manager" or not by.active:
+        raise DiscretionRefused(f"{by.email} is not a programme manager: only programme "
+                                "managers approve equivalent progress")
+    if not (reason or "").strip():
+        raise DiscretionRefused("give the reason for judging the progress equivalent")
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
+    if need is None:
+        raise DiscretionRefused(f"no need with reference {need_ref}")
+    if on < need.identified_on:
+        raise DiscretionRefused(f"the need was identified on {need.identified_on}: equivalent "
+                                "progress cannot be approved before that")
+    discretion = m.NeedDiscretion(need_id=need.id, approved_on=on, approved_by_id=by.id,
+                                  reason=reason.strip())
+    db.session.add(discretion)
+    family_ref = db.session.scalar(select(m.Family.family_ref)
+                                   .where(m.Family.id == need.family_id))
+    from ..audit import record_event
+
+    record_event("discretion", "need", need_ref, user=by,
+                 detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
+    db.session.commit()
+    return discretion
+
+
+# Pages ------------------------------------------------------------------------------------
+
+FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
+                "supporting_families": "Supporting Families"}
+
+
+def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict | None:
+    """The family page's view under the council's later programme (OUTCOME_RULESET), or None
+    when the council has not chosen one: the evaluation, or the plan's errors."""
+    name = current_app.config["OUTCOME_RULESET"]
+    if not name:
+        return None
+    view: dict = {"ruleset": name, "label": FRAME_LABELS.get(name, name)}
+    try:
+        plan = council_plan(name)
+    except (PlanError, ValueError) as error:
+        view["errors"] = getattr(error, "errors", [str(error)])
+        return view
+    item = next(evaluate_outcome_families(as_of, [family.id], name, {family.id: data}))
+    assessments: dict[str, list] = defaultdict(list)
+    for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
+        assessments[a.need_ref].append(a)
+    view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
+                evaluation=item.evaluation)
+    return view
+
+
+def needs_by_count(families) -> list[tuple[int, int]]:
+    """(number of needs, families with that many) among the families selected."""
+    from sqlalchemy import func
+
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    per_family = (select(func.count(m.Need.id).label("n")).where(m.Need.family_id.in_(ids))
+                  .group_by(m.Need.family_id).subquery())
+    return [tuple(row) for row in db.session.execute(
+        select(per_family.c.n, func.count()).group_by(per_family.c.n).order_by(per_family.c.n))]
+
+
+def claims_by_month(families) -> list[dict]:
+    """Claims of the families selected, by the month of the claim date: count and amount in
+    each state, latest month first."""
+    ids = families.with_only_columns(m.Family.id).scalar_subquery()
+    months: dict[dt.date, dict] = {}
+    for as_of, state, amount in db.session.execute(
+        select(m.Claim.as_of, m.Claim.state, m.Claim.amount).where(m.Claim.family_id.in_(ids))
+    ):
+        month = months.setdefault(as_of.replace(day=1), {
+            "month": as_of.replace(day=1), **{s: 0 for s in m.CLAIM_STATES}, "amount": 0})
+        month[state] += 1
+        if state != "rejected":
+            month["amount"] += amount
+    return sorted(months.values(), key=lambda r: r["month"], reverse=True)

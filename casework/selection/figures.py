@@ -1,0 +1,144 @@
+"""The figures of the way in: one definition each, shared by the dashboard, the Board report
+and the selection pages. Each gives, for the families of a SELECT (already scoped), the date
+each family reached the stage on or before `as_of`, so the funnel, the months and the wards
+count the same thing."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import Select, func, select
+
+from .. import models as m
+from ..claims.service import attachment_fees
+from ..extensions import db
+from .service import agreed_numbers, programme_year_span, programme_years
+
+
+def _first_dates(column, family_column, families: Select, as_of: dt.date, *where) -> dict[int, dt.date]:
+    ids = select(families.subquery().c.id)
+    return dict(db.session.execute(
+        select(family_column, func.min(column))
+        .where(family_column.in_(ids), column <= as_of, *where)
+        .group_by(family_column)).all())
+
+
+def _meeting_dates(families: Select, as_of: dt.date, *where) -> dict[int, dt.date]:
+    D, M = m.SelectionDecision, m.SelectionMeeting
+    ids = select(families.subquery().c.id)
+    return dict(db.session.execute(
+        select(D.family_id, func.min(M.held_on)).join(M, D.meeting_id == M.id)
+        .where(D.family_id.in_(ids), M.held_on <= as_of, *where)
+        .group_by(D.family_id)).all())
+
+
+def discussed_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+    """Discussed: the date of the first selection meeting, on or before as_of, that decided
+    on the family (whatever it decided)."""
+    return _meeting_dates(families, as_of)
+
+
+def selected_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+    """Selected: the date of the first meeting, on or before as_of, that selected the family."""
+    return _meeting_dates(families, as_of, m.SelectionDecision.decision == "selected")
+
+
+def contacted_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+    """Contacted: the date of the lead person's first contact attempt, on or before as_of."""
+    return _first_dates(m.ContactAttempt.attempted_on, m.ContactAttempt.family_id, families, as_of)
+
+
+def allocated_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+    """Allocated: the date the family was first allocated to a FIP worker, on or before as_of."""
+    return _first_dates(m.Allocation.start_on, m.Allocation.family_id, families, as_of)
+
+
+@dataclasses.dataclass(frozen=True)
+class AgreedProgress:
+    """Families attached in a programme year against the number agreed for it."""
+
+    year: int
+    label: str
+    agreed: int | None
+    attached: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.attached / self.agreed) if self.agreed else None
+
+
+def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
+    """Every programme year begun by as_of, latest first: the families attached in it (by
+    the programme year of their attachment date, on or before as_of, as the attachment
+    fees count them) against its agreed number."""
+    F = m.Family
+    attached = attachment_fees(select(F.attached_on).where(
+        F.id.in_(select(families.subquery().c.id)), F.attached_on.is_not(None),
+        F.attached_on <= as_of))
+    agreed = agreed_numbers()
+    return [AgreedProgress(year, label, agreed.get(year),
+                           attached.get(year, {}).get("families", 0))
+            for year, label in programme_years()
+            if programme_year_span(year)[0] <= as_of][::-1]
+
+
+# The funnel from identification to sign-up ---------------------------------------------------
+
+# The stages of the way in, in order; those marked "programme" are the programme figures'
+# own (identified, attached, results met, claimed), counted once, by casework.programme.
+WAY_IN = (
+    ("identified", "Identified", "Identified on or before the date", "programme"),
+    ("discussed", "Discussed", "Decided on at a selection meeting on or before the date", None),
+    ("selected", "Selected", "Selected at a meeting on or before the date", None),
+    ("contacted", "Contacted", "The lead person tried to contact the family on or before the date",
+     None),
+    ("attached", "Signed up (attached)", "Eligible, and attached on or before the date "
+                                         "(signed up, or attached by import or edit)", "programme"),
+    ("allocated", "Allocated", "Allocated to a FIP worker on or before the date", None),
+    ("results_met", "Results met", "Attached, with a claimable result met on the date or "
+                                   "already claimed", "programme"),
+    ("claimed", "Claimed", "With a claim dated on or before the date, not rejected", "programme"),
+)
+STAGE_DATES = {"discussed": discussed_on, "selected": selected_on, "contacted": contacted_on,
+               "allocated": allocated_on}
+
+
+@dataclasses.dataclass(frozen=True)
+class WayIn:
+    """The funnel, by month and by ward, with progress against the agreed number."""
+
+    as_of: dt.date
+    funnel: dict[str, int]
+    months: list[dict]  # {"month": first day, stage: families reaching it that month}
+    wards: list[dict]  # {"ward": name, stage: families}
+    agreed: list[AgreedProgress]
+
+
+def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
+    """The way-in figures for the families of `families` on as_of; `programme` is the
+    programme's Figures for the same families and date, whose own stages are reused."""
+    from ..programme.service import NO_WARD  # the programme's figures import these
+
+    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()}
+    funnel = {key: len(reached[key]) if source is None else programme.funnel[key]
+              for key, _label, _meaning, source in WAY_IN}
+    months = []
+    for row in programme.months:
+        first = row["month"]
+        months.append({"month": first, "identified": row["identified"],
+                       "attached": row["attached"],
+                       **{key: sum(1 for d in dates.values() if d.replace(day=1) == first)
+                          for key, dates in reached.items()}})
+    scoped = families.subquery()
+    wards_of = dict(db.session.execute(select(scoped.c.id, scoped.c.ward)).all())
+    by_ward = {row["ward"]: {"ward": row["ward"], "identified": row["identified"],
+                             "attached": row["attached"], **{k: 0 for k in reached}}
+               for row in programme.wards}
+    for key, dates in reached.items():
+        for fid in dates:
+            ward = wards_of[fid] or NO_WARD
+            by_ward.setdefault(ward, {"ward": ward, "identified": 0, "attached": 0,
+                                      **{k: 0 for k in reached}})[key] += 1
+    wards = sorted(by_ward.values(), key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    return WayIn(as_of, funnel, months, wards, agreed_progress(families, as_of))

@@ -1,0 +1,430 @@
+"""From identified to signed up: selection meetings with partners, the agreed number of
+families a programme year, the lead person's first contact and the family's sign-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import Select, func, select
+
+from .. import models as m
+from ..audit import record_event
+from ..caseloads.service import team_workers
+from ..evaluation.service import current_ruleset, evaluate_families
+from ..extensions import db
+from ..families.scope import SEES_ALL, visible_families
+from ..records import StaleEdit, save_versioned
+from ..rules.dates import months_before
+
+# Partner agencies and the evidence each sends: a family's number of agencies involved is
+# how many of them hold records about it.
+EVIDENCE_AGENCIES = {
+    "schools": "Schools",
+    "police": "Police",
+    "youth_offending": "Youth offending service",
+    "jobcentre": "Jobcentre Plus",
+}
+MEETING_AGENCIES = {
+    **EVIDENCE_AGENCIES,
+    "council": "Council (FIP)",
+    "housing": "Housing",
+    "health": "Health",
+    "social_care": "Children's social care",
+}
+CRITERIA = {
+    "crime_asb": "Crime or ASB",
+    "education": "Education",
+    "work": "Out of work",
+    "local_discretion": "Local discretion",
+}
+
+
+class SelectionRefused(Exception):
+    """A rule said no; the message says which and why."""
+
+
+# The agreed number ---------------------------------------------------------------------------
+
+
+def programme_years() -> list[tuple[int, str]]:
+    """(number, label) of each programme year of the ruleset: (1, '2012/13 (year 1)')."""
+    starts = current_ruleset().programme_year_starts
+    return [(n, f"{d.year}/{(d.year + 1) % 100:02d} (year {n})")
+            for n, d in enumerate(starts, start=1)]
+
+
+def programme_year_span(number: int) -> tuple[dt.date, dt.date | None]:
+    """The first day of programme year `number` and the first day after it (None: open)."""
+    starts = current_ruleset().programme_year_starts
+    return starts[number - 1], starts[number] if number < len(starts) else None
+
+
+def agreed_numbers() -> dict[int, int]:
+    return dict(db.session.execute(
+        select(m.AgreedNumber.programme_year, m.AgreedNumber.families)).all())
+
+
+def set_agreed_numbers(values: dict[int, int | None], by: m.User) -> int:
+    """Save the programme manager's agreed numbers {year: families}; blank leaves a year
+    as it is. Every change is kept in history. Return how many changed."""
+    current = {a.programme_year: a for a in db.session.scalars(select(m.AgreedNumber))}
+    known = dict(programme_years())
+    by_id = by.id
+    changed = 0
+    for year, families in values.items():
+        if year not in known:
+            raise SelectionRefused(f"there is no programme year {year}")
+        if families is None:
+            continue
+        if families < 0:
+            raise SelectionRefused("the agreed number cannot be negative")
+        row = current.get(year)
+        if row is not None and row.families == families:
+            continue
+        before = row.families if row is not None else None
+        if row is None:
+            row = m.AgreedNumber(programme_year=year)
+            db.session.add(row)
+        row.families, row.set_at, row.set_by_id = families, m.utcnow(), by_id
+        db.session.add(m.RecordHistory(
+            record_type="agreed_number", record_ref=f"programme year {year}", changed_by_id=by_id,
+            source="agreed numbers page", before={"families": before},
+            after={"families": families}))
+        record_event("update", "agreed_number", f"programme year {year}", user=by,
+                     detail=f"{before if before is not None else 'none'} to {families}")
+        changed += 1
+    db.session.commit()
+    return changed
+
+
+# Decisions -----------------------------------------------------------------------------------
+
+
+def latest_decisions(families: Select | None = None) -> dict[int, m.SelectionDecision]:
+    """Each family's latest decision (the last recorded), for the families of `families`
+    or every family."""
+    D = m.SelectionDecision
+    latest = select(func.max(D.id)).group_by(D.family_id)
+    if families is not None:
+        latest = latest.where(D.family_id.in_(select(families.subquery().c.id)))
+    return {d.family_id: d for d in db.session.scalars(select(D).where(D.id.in_(latest)))}
+
+
+def _one(family: m.Family) -> Select:
+    return select(m.Family).where(m.Family.id == family.id)
+
+
+def awaiting_discussion(decision: m.SelectionDecision | None, on: dt.date) -> bool:
+    """Whether a family with this latest decision is on the list for a meeting on `on`: never
+    discussed, or 'not now' with its review date on or before `on`."""
+    if decision is None:
+        return True
+    return decision.decision == "not_now" and decision.review_on <= on
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    family: m.Family
+    criteria: list[str]  # keys of CRITERIA met
+    agencies: list[str]  # keys of EVIDENCE_AGENCIES with records about the family
+    recent_incidents: int  # ASB, offences and domestic abuse in the recent window
+    last: m.SelectionDecision | None  # a 'not now' whose review date has come
+
+
+def _abuse_dates(families: Select) -> dict[int, list[dt.date]]:
+    D, P = m.DomesticAbuseIncident, m.Person
+    ids = select(families.subquery().c.id)
+    found: dict[int, list[dt.date]] = defaultdict(list)
+    for fid, date in db.session.execute(
+            select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))):
+        found[fid].append(date)
+    for fid, date in db.session.execute(
+            select(D.family_id, D.date).where(D.person_id.is_(None), D.family_id.in_(ids))):
+        found[fid].append(date)
+    return found
+
+
+def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), ward: str = "",
+               min_agencies: int = 0, min_incidents: int = 0) -> list[Candidate]:
+    """The screening list for a meeting on `on`: eligible families, not attached, awaiting
+    discussion, that `user` may select from; filtered by the criteria they all meet, ward,
+    the number of agencies involved and incidents in the recent window."""
+    rules = current_ruleset()
+    query = visible_families(user, selecting=True).where(m.Family.attached_on.is_(None))
+    if ward:
+        query = query.where(m.Family.ward == ward)
+    eligible = [item for item in evaluate_families(on, query, rules=rules)
+                if item.evaluation.identification.eligible]
+    decisions = latest_decisions(query)
+    abuse = _abuse_dates(query)
+    since = months_before(on, rules.recent_months)
+    found = []
+    for item in eligible:
+        last = decisions.get(item.family_id)
+        if not awaiting_discussion(last, on):
+            continue
+        ident, data = item.evaluation.identification, item.data
+        met = [key for key, value in (("crime_asb", ident.crime_asb.value),
+                                      ("education", ident.education.value),
+                                      ("work", ident.work.value),
+                                      ("local_discretion", ident.local_discretion)) if value]
+        dates = abuse.get(item.family_id, [])
+        involved = [key for key, held in (
+            ("schools", data.terms), ("police", data.asb or dates),
+            ("youth_offending", data.offences), ("jobcentre", data.work)) if held]
+        recent = sum(1 for d in [*(a.date for a in data.asb), *(o.date for o in data.offences),
+                                 *dates] if since < d <= on)
+        if set(criteria) - set(met) or len(involved) < min_agencies or recent < min_incidents:
+            continue
+        found.append((item.family_id, met, involved, recent, last))
+    families = {f.id: f for f in db.session.scalars(
+        select(m.Family).where(m.Family.id.in_([row[0] for row in found])))}
+    return [Candidate(families[fid], *rest) for fid, *rest in found]
+
+
+def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
+    if by.role not in ("team_lead", "manager"):
+        raise SelectionRefused("only team leads and programme managers record selection meetings")
+    if held_on > dt.date.today():
+        raise SelectionRefused("the meeting date must be today or in the past")
+    if not agencies:
+        raise SelectionRefused("name the agencies present at the meeting")
+    meeting = m.SelectionMeeting(held_on=held_on, agencies=list(agencies), recorded_by_id=by.id)
+    db.session.add(meeting)
+    db.session.flush()
+    record_event("create", "selection_meeting", str(meeting.id), user=by,
+                 detail=f"held on {held_on}; present: {', '.join(agencies)}")
+    db.session.commit()
+    return meeting
+
+
+def leads(user: m.User) -> list[m.User]:
+    """The FIP workers `user` may name as a family's lead person."""
+    return team_workers(user)
+
+
+def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: str, *,
+           review_on: dt.date | None = None, reason: str | None = None,
+           lead_worker: m.User | None = None, lead_contact: str | None = None,
+           lead_agency: str | None = None) -> m.SelectionDecision:
+    """Record the meeting's decision on a family awaiting discussion."""
+    reason = (reason or "").strip() or None
+    lead_contact, lead_agency = (lead_contact or "").strip() or None, (lead_agency or "").strip() or None
+    if decision not in m.SELECTION_DECISIONS:
+        raise SelectionRefused("choose selected, not now or not suitable")
+    if family.attached_on is not None:
+        raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on}")
+    if not awaiting_discussion(latest_decisions(_one(family)).get(family.id), meeting.held_on):
+        raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
+    if decision == "not_now":
+        if review_on is None:
+            raise SelectionRefused("give the date to discuss the family again")
+        if review_on <= meeting.held_on:
+            raise SelectionRefused("the review date must be after the meeting")
+    else:
+        review_on = None
+    if decision == "not_suitable" and not reason:
+        raise SelectionRefused("give the reason the family is not suitable")
+    if decision == "selected":
+        if lead_worker is not None and lead_contact:
+            raise SelectionRefused("name one lead person: a FIP worker or a partner contact")
+        if lead_worker is None and not (lead_contact and lead_agency):
+            raise SelectionRefused("name the lead person: a FIP worker, or a partner contact "
+                                   "and their agency")
+        if lead_worker is not None and lead_worker.id not in {w.id for w in leads(by)}:
+            raise SelectionRefused(f"{lead_worker.name} is not a FIP worker you can name as lead")
+    else:
+        lead_worker, lead_contact, lead_agency = None, None, None
+    row = m.SelectionDecision(
+        meeting_id=meeting.id, family_id=family.id, decision=decision, review_on=review_on,
+        reason=reason, lead_worker_id=lead_worker.id if lead_worker else None,
+        lead_contact=lead_contact, lead_agency=lead_agency, decided_by_id=by.id)
+    db.session.add(row)
+    db.session.flush()
+    detail = f"{m.SELECTION_DECISIONS[decision]} at the meeting of {meeting.held_on}"
+    if review_on:
+        detail += f", review on {review_on}"
+    if row.lead_name:
+        detail += f", lead {row.lead_name}"
+    if reason:
+        detail += f": {reason[:200]}"
+    record_event("decide", "family", family.family_ref, user=by, detail=detail)
+    db.session.commit()
+    return row
+
+
+def meetings() -> list[m.SelectionMeeting]:
+    return list(db.session.scalars(select(m.SelectionMeeting).order_by(
+        m.SelectionMeeting.held_on.desc(), m.SelectionMeeting.id.desc())))
+
+
+def may_see_meeting(user: m.User, meeting: m.SelectionMeeting) -> bool:
+    """Managers see every meeting; a team lead those their team recorded."""
+    if user.role in SEES_ALL:
+        return True
+    return (user.role == "team_lead" and user.team_id is not None
+            and meeting.recorded_by.team_id == user.team_id)
+
+
+# First contact and sign-up -------------------------------------------------------------------
+
+
+def current_selection(family: m.Family) -> m.SelectionDecision | None:
+    """The family's latest decision if it is 'selected'."""
+    latest = latest_decisions(_one(family)).get(family.id)
+    return latest if latest is not None and latest.decision == "selected" else None
+
+
+def sign_up_of(family: m.Family) -> m.SignUp | None:
+    return db.session.scalar(select(m.SignUp).where(m.SignUp.family_id == family.id))
+
+
+def attempts(family: m.Family) -> list[m.ContactAttempt]:
+    return list(db.session.scalars(select(m.ContactAttempt).where(
+        m.ContactAttempt.family_id == family.id).order_by(
+        m.ContactAttempt.attempted_on.desc(), m.ContactAttempt.id.desc())))
+
+
+def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bool:
+    """The lead worker records first contact; for a partner agency's contact, and for any
+    family they may see, a team lead or programme manager records it on their behalf."""
+    if user.role == "worker":
+        return selection.lead_worker_id == user.id
+    return user.role in ("team_lead", "manager")
+
+
+def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.SelectionDecision:
+    selection = current_selection(family)
+    if selection is None:
+        raise SelectionRefused(f"{family.family_ref} has not been selected at a meeting")
+    if not may_record_first_contact(by, selection):
+        raise SelectionRefused(f"only the lead person, {selection.lead_name}, or a team lead "
+                               "records first contact with this family")
+    if sign_up_of(family) is not None:
+        raise SelectionRefused(f"{family.family_ref} has already given its answer")
+    if on > dt.date.today():
+        raise SelectionRefused(f"the date of the {what} must be today or in the past")
+    if on < selection.meeting.held_on:
+        raise SelectionRefused(f"the date of the {what} cannot be before the family was "
+                               f"selected on {selection.meeting.held_on}")
+    return selection
+
+
+def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str,
+                outcome: str, notes: str | None = None) -> m.ContactAttempt:
+    if method not in m.CONTACT_METHODS or outcome not in m.CONTACT_OUTCOMES:
+        raise SelectionRefused("choose how the contact was tried and what happened")
+    _check_open(family, by, attempted_on, "contact attempt")
+    attempt = m.ContactAttempt(family_id=family.id, attempted_on=attempted_on, method=method,
+                               outcome=outcome, notes=(notes or "").strip() or None,
+                               recorded_by_id=by.id)
+    db.session.add(attempt)
+    db.session.flush()
+    record_event("contact_attempt", "family", family.family_ref, user=by,
+                 detail=f"{attempted_on}: {m.CONTACT_METHODS[method]}, "
+                        f"{m.CONTACT_OUTCOMES[outcome].lower()}")
+    db.session.commit()
+    return attempt
+
+
+def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bool,
+            consent_given: bool, consent_by: str) -> m.SignUp:
+    """Record that the family signed up, with its consent, and attach it on that date
+    (the change kept in the family's history, source: sign-up)."""
+    consent_by = (consent_by or "").strip()
+    _check_open(family, by, signed_on, "sign-up")
+    if not sharing_agreed or not consent_given:
+        raise SelectionRefused("a family signs up only with the information-sharing agreement "
+                               "signed and consent given")
+    if not consent_by:
+        raise SelectionRefused("name who gave consent")
+    row = m.SignUp(family_id=family.id, outcome="signed_up", decided_on=signed_on,
+                   sharing_agreed=True, consent_given=True, consent_by=consent_by,
+                   recorded_by_id=by.id)
+    db.session.add(row)
+    record_event("sign_up", "family", family.family_ref, user=by,
+                 detail=f"signed up on {signed_on}; information-sharing agreement and consent "
+                        f"given by {consent_by[:150]}")
+    if family.attached_on is None:
+        try:
+            save_versioned(family, family.version, {"attached_on": signed_on}, by, "families",
+                           family.family_ref, family.family_ref, source="sign-up")
+        except StaleEdit:
+            raise SelectionRefused(f"{family.family_ref} was changed by someone else just now: "
+                                   "try again") from None
+    else:
+        db.session.commit()
+    return row
+
+
+def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> m.SignUp:
+    reason = (reason or "").strip()
+    _check_open(family, by, declined_on, "answer")
+    if not reason:
+        raise SelectionRefused("give the reason the family declined")
+    row = m.SignUp(family_id=family.id, outcome="declined", decided_on=declined_on,
+                   reason=reason, recorded_by_id=by.id)
+    db.session.add(row)
+    record_event("decline", "family", family.family_ref, user=by,
+                 detail=f"declined on {declined_on}: {reason[:300]}")
+    db.session.commit()
+    return row
+
+
+def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
+    """Selected families `user` may see that have not answered yet, with the number of
+    contact attempts and the latest: (decision, attempts, last attempted on)."""
+    fams = visible_families(user).where(m.Family.attached_on.is_(None),
+                                        m.Family.id.not_in(select(m.SignUp.family_id)))
+    chosen = [d for d in latest_decisions(fams).values() if d.decision == "selected"]
+    A = m.ContactAttempt
+    tried: dict[int, list[dt.date]] = defaultdict(list)
+    for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
+            A.family_id.in_(select(fams.subquery().c.id)))):
+        tried[fid].append(on)
+    rows = [(d, len(tried[d.family_id]), max(tried[d.family_id], default=None)) for d in chosen]
+    return sorted(rows, key=lambda r: r[0].family.family_ref)
+
+
+def waiting_for_allocation(user: m.User) -> list[tuple[m.Family, m.SignUp]]:
+    """Families that signed up and have no FIP worker yet."""
+    allocated = select(m.Allocation.family_id)
+    rows = db.session.execute(
+        visible_families(user).add_columns(m.SignUp)
+        .join(m.SignUp, m.SignUp.family_id == m.Family.id)
+        .where(m.SignUp.outcome == "signed_up", m.Family.id.not_in(allocated))
+        .order_by(m.SignUp.decided_on, m.Family.family_ref)).all()
+    return [tuple(r) for r in rows]
+
+
+# The family's timeline -----------------------------------------------------------------------
+
+
+def timeline_events(family: m.Family) -> list[tuple[dt.date, str, str]]:
+    """(date, kind, text) of the family's selection decisions, contact attempts and answer."""
+    events = []
+    for d in db.session.scalars(select(m.SelectionDecision).where(
+            m.SelectionDecision.family_id == family.id).order_by(m.SelectionDecision.id)):
+        text = f"{m.SELECTION_DECISIONS[d.decision]} at the selection meeting"
+        if d.decision == "selected":
+            text += f"; lead person {d.lead_name}"
+        elif d.decision == "not_now":
+            text += f"; to discuss again from {d.review_on:%d %B %Y}"
+        if d.reason:
+            text += f": {d.reason}"
+        events.append((d.meeting.held_on, "Selection", text + f" (recorded by {d.decided_by.name})"))
+    for a in attempts(family):
+        events.append((a.attempted_on, "First contact",
+                       f"{m.CONTACT_METHODS[a.method]}: {m.CONTACT_OUTCOMES[a.outcome].lower()}"
+                       f" (recorded by {a.recorded_by.name})"))
+    answer = sign_up_of(family)
+    if answer is not None and answer.outcome == "signed_up":
+        events.append((answer.decided_on, "Sign-up",
+                       f"Signed up: information-sharing agreement and consent given by "
+                       f"{answer.consent_by} (recorded by {answer.recorded_by.name})"))
+    elif answer is not None:
+        events.append((answer.decided_on, "Sign-up",
+                       f"Declined: {answer.reason} (recorded by {answer.recorded_by.name})"))
+    return events

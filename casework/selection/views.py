@@ -1,0 +1,203 @@
+"""Selection meetings, the agreed number, and the lead person's first contact and sign-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import models as m
+from ..audit import committed, record_event
+from ..caseloads.service import open_allocation
+from ..extensions import db
+from ..families.scope import get_family_or_404, visible_families
+from ..families.service import wards
+from ..permissions import requires
+from . import figures, service
+from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
+
+bp = Blueprint("selection", __name__)
+
+
+@bp.route("/selection")
+@requires("run_selection")
+def index():
+    today = dt.date.today()
+    record_event("view_list", "selection", None)
+    return committed(render_template(
+        "selection/index.html",
+        progress=figures.agreed_progress(visible_families(current_user), today),
+        meetings=[mt for mt in service.meetings() if service.may_see_meeting(current_user, mt)],
+        awaiting=service.awaiting_answer(current_user),
+        waiting=service.waiting_for_allocation(current_user),
+    ))
+
+
+@bp.route("/selection/meetings/new", methods=["GET", "POST"])
+@requires("run_selection")
+def new_meeting():
+    form = MeetingForm()
+    if request.method == "GET":
+        form.held_on.data = dt.date.today()
+    if form.validate_on_submit():
+        meeting = service.record_meeting(current_user, form.held_on.data, form.present())
+        flash("Meeting recorded: now decide on the families discussed.")
+        return redirect(url_for("selection.meeting", meeting_id=meeting.id))
+    return render_template("selection/new_meeting.html", form=form)
+
+
+def _meeting_or_404(meeting_id: int) -> m.SelectionMeeting:
+    meeting = db.session.get(m.SelectionMeeting, meeting_id)
+    if meeting is None or not service.may_see_meeting(current_user, meeting):
+        abort(404)
+    return meeting
+
+
+def _filters() -> dict:
+    def number(name: str) -> int:
+        value = request.args.get(name, 0, type=int) or 0
+        return max(0, min(value, 99))
+
+    return {
+        "criteria": tuple(c for c in request.args.getlist("criteria") if c in service.CRITERIA),
+        "ward": request.args.get("ward", ""),
+        "min_agencies": number("min_agencies"),
+        "min_incidents": number("min_incidents"),
+    }
+
+
+@bp.route("/selection/meetings/<int:meeting_id>")
+@requires("run_selection")
+def meeting(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    filters = _filters()
+    found = service.candidates(current_user, meeting.held_on, **filters)
+    record_event("view", "selection_meeting", str(meeting.id),
+                 detail=f"{len(found)} families listed; " + ", ".join(
+                     c.family.family_ref for c in found)[:400])
+    return committed(render_template(
+        "selection/meeting.html", meeting=meeting, candidates=found, filters=filters,
+        wards=wards(current_user), criteria=service.CRITERIA,
+        agencies=service.EVIDENCE_AGENCIES, decisions=m.SELECTION_DECISIONS))
+
+
+@bp.route("/selection/meetings/<int:meeting_id>/families/<family_ref>", methods=["GET", "POST"])
+@requires("run_selection")
+def decide(meeting_id: int, family_ref: str):
+    meeting = _meeting_or_404(meeting_id)
+    family = db.session.scalar(visible_families(current_user, selecting=True)
+                               .where(m.Family.family_ref == family_ref))
+    if family is None:
+        abort(404)
+    workers = service.leads(current_user)
+    form = DecisionForm()
+    form.lead_worker.choices = [(0, "Not a FIP worker")] + [(w.id, w.name) for w in workers]
+    refusal = None
+    if form.validate_on_submit():
+        lead = next((w for w in workers if w.id == form.lead_worker.data), None)
+        try:
+            service.decide(meeting, family, current_user, form.decision.data,
+                           review_on=form.review_on.data, reason=form.reason.data,
+                           lead_worker=lead, lead_contact=form.lead_contact.data,
+                           lead_agency=form.lead_agency.data)
+        except service.SelectionRefused as refused:
+            db.session.rollback()
+            refusal = str(refused)
+        else:
+            flash(f"{family.family_ref} {family.family_name}: "
+                  f"{m.SELECTION_DECISIONS[form.decision.data].lower()}.")
+            return redirect(url_for("selection.meeting", meeting_id=meeting.id,
+                                    **request.args.to_dict(flat=False)))
+    record_event("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}")
+    return committed(render_template("selection/decide.html", form=form, meeting=meeting,
+                                     family=family, refusal=refusal))
+
+
+@bp.route("/selection/agreed-numbers", methods=["GET", "POST"])
+@requires("set_agreed_number")
+def agreed_numbers():
+    years = service.programme_years()
+    form = agreed_numbers_form(years, service.agreed_numbers())
+    if form.validate_on_submit():
+        changed = service.set_agreed_numbers(
+            {n: getattr(form, f"year_{n}").data for n, _ in years}, current_user)
+        flash(f"{changed} agreed number{'s' if changed != 1 else ''} changed." if changed
+              else "No agreed numbers changed.")
+        return redirect(url_for("selection.index"))
+    return render_template("selection/agreed_numbers.html", form=form, years=years,
+                           history=db.session.scalars(select(m.RecordHistory).where(
+                               m.RecordHistory.record_type == "agreed_number").order_by(
+                               m.RecordHistory.changed_at.desc(), m.RecordHistory.id.desc())
+                               .limit(20)).all())
+
+
+# First contact and sign-up -------------------------------------------------------------------
+
+
+def _selected_family(family_ref: str) -> tuple[m.Family, m.SelectionDecision]:
+    family = get_family_or_404(current_user, family_ref)
+    selection = service.current_selection(family)
+    if selection is None:
+        abort(404)
+    if not service.may_record_first_contact(current_user, selection):
+        abort(403)
+    return family, selection
+
+
+@bp.route("/families/<family_ref>/first-contact", methods=["GET", "POST"])
+@requires("first_contact")
+def first_contact(family_ref: str):
+    family, selection = _selected_family(family_ref)
+    answer = service.sign_up_of(family)
+    form = AttemptForm()
+    if request.method == "GET":
+        form.attempted_on.data = dt.date.today()
+    refusal = None
+    if answer is None and form.validate_on_submit():
+        try:
+            service.log_attempt(family, current_user, form.attempted_on.data, form.method.data,
+                                form.outcome.data, form.notes.data)
+        except service.SelectionRefused as refused:
+            db.session.rollback()
+            refusal = str(refused)
+        else:
+            flash("Contact attempt saved.")
+            return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
+    record_event("view", "first_contact", family.family_ref)
+    return committed(render_template(
+        "selection/first_contact.html", family=family, selection=selection, answer=answer,
+        attempts=service.attempts(family), form=form, refusal=refusal,
+        methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
+        family_allocated=open_allocation(family) is not None))
+
+
+@bp.route("/families/<family_ref>/sign-up", methods=["GET", "POST"])
+@requires("first_contact")
+def sign_up(family_ref: str):
+    family, selection = _selected_family(family_ref)
+    if service.sign_up_of(family) is not None:
+        return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
+    form = AnswerForm()
+    if request.method == "GET":
+        form.decided_on.data = dt.date.today()
+    refusal = None
+    if form.validate_on_submit():
+        try:
+            if form.outcome.data == "signed_up":
+                service.sign_up(family, current_user, form.decided_on.data,
+                                form.sharing_agreed.data, form.consent_given.data,
+                                form.consent_by.data)
+                flash(f"{family.family_name} signed up: attached on "
+                      f"{form.decided_on.data:%d %B %Y}, waiting for a FIP worker.")
+            else:
+                service.decline(family, current_user, form.decided_on.data, form.reason.data)
+                flash(f"{family.family_name} declined.")
+        except service.SelectionRefused as refused:
+            db.session.rollback()
+            refusal = str(refused)
+        else:
+            return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
+    return render_template("selection/sign_up.html", family=family, selection=selection,
+                           form=form, refusal=refusal)

@@ -1,0 +1,41 @@
+"""A programme manager reviews a row matching could not settle, in a real browser."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
+
+from ..conftest import PASSWORD
+from ..factories import create_user
+from ..matching_data import load_register
+from .conftest import sign_in
+
+
+def test_a_manager_compares_two_namesakes_and_accepts_one(page, live_server, cli, shot, axe,
+                                                          tmp_path):
+    load_register()
+    path = tmp_path / "asb.csv"
+    path.write_text("asb_ref,given_name,family_name,date_of_birth,postcode,sex,date,kind\n"
+                    "A3,Jack,Taylor,2012-02-02,ME14 1AA,m,2013-03-05,incident\n")
+    assert "1 for review" in cli("import", "asb", path, "--match").output
+    manager = create_user("manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.get_by_role("link", name="Matching").click()
+    page.get_by_role("link", name="asb A3").click()
+    assert page.get_by_role("heading", name="Why P-JACK1: the match weights").is_visible()
+    shot("review")
+    page.set_viewport_size({"width": 375, "height": 812})
+    shot("review-narrow")
+    review_url = page.url
+    state = page.context.storage_state()
+    assert axe(review_url, state) == []
+    page.get_by_label("Jack Taylor (P-JACK1)").check()
+    page.get_by_role("button", name="Save decision").click()
+    page.wait_for_url("**/matching/reviews")
+    assert page.get_by_text("Row A3 linked and imported").is_visible()
+    shot("accepted")
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A3"))
+    assert record.person.person_ref == "P-JACK1"
+    assert axe(f"{live_server}/matching/reviews", state) == []

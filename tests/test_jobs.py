@@ -1,0 +1,346 @@
+"""Jobs: long work run by the worker off the web request, with progress, clear failures,
+visibility only to those allowed the result, and retries that never do anything twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from casework import models as m
+from casework.extensions import db
+from casework.jobs import service
+from casework.jobs.queue import init_queue
+
+from .conftest import post_form
+from .factories import create_user
+
+AS_OF = dt.date(2013, 9, 30)
+
+
+def _claims() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(m.Claim))
+
+
+def _build_job(user) -> m.Job:
+    return service.start("claims_build", "Build draft claims", user,
+                         params={"as_of": AS_OF.isoformat()})
+
+
+def _events(action: str) -> list[m.AuditEvent]:
+    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
+
+
+def test_a_claims_build_job_runs_reports_progress_and_is_audited(client, sign_in, examples,
+                                                                 run_jobs):
+    examples()
+    manager = sign_in("manager")
+    response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
+    job_url = response.headers["Location"]
+    waiting = client.get(job_url)
+    assert "Waiting to start" in waiting.text
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting.text
+    assert client.get(job_url + ".json").json["state"] == "queued"
+    assert _claims() == 0  # nothing was built in the request
+
+    assert run_jobs() == 1
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done" and job.attempts == 1
+    assert job.progress_done == job.progress_total == 7  # the seven example families
+    assert job.progress_label == "families evaluated"
+    status = client.get(job_url + ".json").json
+    assert status["finished"] and status["progress"] == {"done": 7, "total": 7,
+                                                         "label": "families evaluated"}
+    page = client.get(job_url).text
+    assert "Done" in page and "3 draft claims created" in page and manager.name in page
+    assert "http-equiv=\"refresh\"" not in page and "See the draft claims" in page
+    assert _claims() == 3
+    assert [e.user_id for e in _events("start_job")] == [manager.id]
+    assert [e.detail for e in _events("job_done")] == [
+        "claims_build: 3 draft claims created for results claimable on 30 September 2013."]
+    assert len([e for e in _events("create") if e.object_type == "claim"]) == 3
+    assert {e.user_id for e in _events("create") if e.object_type == "claim"} == {manager.id}
+
+
+def test_progress_is_seen_by_the_page_while_the_work_is_still_going(client, sign_in):
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    service.Progress(job.id)(1200, 5000, "families evaluated")
+    assert client.get(f"/jobs/{job.id}.json").json["progress"] == {
+        "done": 1200, "total": 5000, "label": "families evaluated"}
+    db.session.expire_all()
+    db.session.get(m.Job, job.id).state = "running"
+    db.session.commit()
+    assert "1,200 of 5,000 families evaluated." in client.get(f"/jobs/{job.id}").text
+
+
+def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    manager.role = "auditor"  # between asking and running, the manager's role changed
+    db.session.commit()
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "failed" and job.error == "only programme managers build claims"
+    assert _claims() == 0
+    assert [e.detail for e in _events("job_failed")] == [
+        "claims_build: only programme managers build claims"]
+    manager.role = "manager"
+    db.session.commit()
+    page = client.get(f"/jobs/{job.id}").text
+    assert "The job failed" in page and "only programme managers build claims" in page
+
+
+def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
+    manager = sign_in("manager")
+    job = service.start("claims_build", "Build", manager, params={"as_of": "30/09/2013"})
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "failed"
+    assert job.error == ("The job stopped with an unexpected error (ValueError). Nothing from "
+                         f"it was saved. Tell an administrator: the job worker's log has the "
+                         f"details under job {job.id}.")
+
+
+def test_a_retry_after_the_work_was_saved_builds_nothing_twice(app, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    app.extensions["casework_queue"].flush()  # the queued message was lost with the worker
+    # The first run saved its claims and was killed before it could record the job done.
+    from casework.claims.service import build_claims
+
+    assert len(build_claims(AS_OF, manager)) == 3
+    db.session.get(m.Job, job.id).state, db.session.get(m.Job, job.id).attempts = "running", 1
+    db.session.commit()
+    assert service.recover() == 1
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done" and job.attempts == 2
+    assert job.summary.startswith("0 draft claims created")
+    assert _claims() == 3
+
+
+def test_a_job_interrupted_three_times_is_failed_not_run_again(sign_in, run_jobs):
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    job.state, job.attempts = "running", service.MAX_ATTEMPTS
+    db.session.commit()
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "failed" and "stopped part way 3 times" in job.error
+
+
+def test_a_job_its_runner_still_holds_is_neither_recovered_nor_run_twice(app, sign_in, run_jobs):
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    job.state = "running"
+    db.session.commit()
+    with service._runner_lock(job.id) as mine:
+        assert mine
+        assert service.recover() == 0
+        run_jobs()  # the message delivered again
+        with app.app_context():
+            with service._runner_lock(job.id) as again:
+                assert not again
+    db.session.expire_all()
+    assert db.session.get(m.Job, job.id).state == "running"
+    assert db.session.get(m.Job, job.id).attempts == 0
+
+
+def test_a_job_is_seen_only_by_people_allowed_to_see_its_result(app, client, sign_in):
+    manager = create_user("manager")
+    job = _build_job(manager)
+    sign_in("admin")  # may see jobs, but not claims
+    assert client.get(f"/jobs/{job.id}").status_code == 404
+    assert client.get(f"/jobs/{job.id}.json").status_code == 404
+    assert "Build draft claims" not in client.get("/jobs/").text
+    other = app.test_client()
+    from .conftest import login
+
+    login(other, create_user("worker").email)
+    assert other.get(f"/jobs/{job.id}").status_code == 403
+
+
+def test_the_job_list_shows_a_managers_jobs(client, sign_in):
+    manager = sign_in("manager")
+    _build_job(manager)
+    page = client.get("/jobs/").text
+    assert "Build draft claims" in page and "Waiting to start" in page
+
+
+# The real worker process -----------------------------------------------------------------------
+
+STALL = """
+import os, sys, time
+from casework.claims import service
+real = service.record_event
+def stall(*args, **kwargs):  # claims written, not yet committed: wait to be killed
+    open(os.environ["STALLED"], "w").close()
+    time.sleep(600)
+service.record_event = stall
+from casework.cli import main
+sys.argv = ["casework", "worker", "--threads", "1"]
+main()
+"""
+
+
+def _worker(tmp_path: Path, queue_url: str, name: str, stall: bool = False) -> subprocess.Popen:
+    env = {**os.environ, "CASEWORK_ENV": "test", "DATABASE_URL": db.engine.url.render_as_string(
+        hide_password=False), "CASEWORK_JOBS_QUEUE_URL": queue_url,
+        "STALLED": str(tmp_path / "stalled")}
+    command = ([sys.executable, "-c", STALL] if stall else
+               [str(Path(sys.executable).parent / "casework"), "worker", "--threads", "1"])
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _wait(condition, seconds: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _job_state(job_id: int) -> str:
+    db.session.expire_all()
+    state = db.session.get(m.Job, job_id).state
+    db.session.commit()
+    return state
+
+
+def test_the_worker_process_runs_a_queued_job_and_retries_it_after_being_killed(
+        app, examples, tmp_path):
+    examples()
+    queue_url = f"sqlite:///{tmp_path / 'queue.db'}"
+    app.config["JOBS_QUEUE_URL"] = queue_url
+    init_queue(app)
+    manager = create_user("manager")
+    job = _build_job(manager)  # queued with no worker running: it waits in the queue file
+
+    first = _worker(tmp_path, queue_url, "first", stall=True)
+    try:
+        _wait(lambda: (tmp_path / "stalled").exists(), what="the worker to write the claims")
+        assert _job_state(job.id) == "running"
+        os.killpg(first.pid, signal.SIGKILL)  # killed mid-way: claims written, not committed
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    assert _claims() == 0 and _job_state(job.id) == "running"
+
+    second = _worker(tmp_path, queue_url, "second")
+    try:
+        _wait(lambda: _job_state(job.id) in ("done", "failed"), what="the retried job")
+    finally:
+        second.send_signal(signal.SIGINT)  # a graceful stop
+        second.wait(20)
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done", (tmp_path / "second.log").read_text()
+    assert job.attempts == 2 and job.summary.startswith("3 draft claims created")
+    assert _claims() == 3
+    assert second.returncode == 0
+
+
+# The claim batch PDF: made once at submission --------------------------------------------------
+
+
+def _submitted_batch(client, cli, sign_in) -> int:
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor")
+    for claim in db.session.scalars(select(m.Claim)):
+        cli("claims", "validate", claim.id, "--by", auditor.email)
+    sign_in("manager")
+    response = post_form(client, "/claims/", {"batch-window": "October 2013",
+                                              "batch-submit_batch": "1"})
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_bytes(
+        client, cli, sign_in, examples, run_jobs, tmp_path):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    waiting = client.get(f"/claims/batches/{batch_id}").text
+    assert "The PDF is being made" in waiting and "Download the claim (PDF)" not in waiting
+    early = client.get(f"/claims/batches/{batch_id}.pdf")
+    assert early.status_code == 302 and early.headers["Location"].endswith(f"/claims/batches/{batch_id}")
+
+    assert run_jobs() == 1
+    pdf = db.session.get(m.ClaimBatchPdf, batch_id)
+    import hashlib
+
+    assert pdf.sha256 == hashlib.sha256(pdf.pdf).hexdigest() and pdf.pdf[:4] == b"%PDF"
+    page = client.get(f"/claims/batches/{batch_id}").text
+    assert pdf.sha256 in page and "Download the claim (PDF)" in page
+    first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
+    assert first == second == pdf.pdf
+    out = tmp_path / "batch.pdf"
+    result = cli("claims", "pdf", batch_id, "-o", out)
+    assert result.exit_code == 0 and "the stored PDF" in result.output
+    assert out.read_bytes() == pdf.pdf
+    made = [e for e in _events("create") if e.object_type == "claim_batch_pdf"]
+    assert len(made) == 1 and made[0].detail.startswith(f"SHA-256 {pdf.sha256}")
+
+
+def test_a_batch_pdf_job_retried_after_storing_keeps_the_first_pdf(client, cli, sign_in,
+                                                                   examples, run_jobs):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    run_jobs()
+    stored = db.session.get(m.ClaimBatchPdf, batch_id).sha256
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    job.state = "running"  # as if killed after storing, before it was recorded done
+    db.session.commit()
+    service.recover()
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done" and "already made" in job.summary
+    assert db.session.scalar(select(func.count()).select_from(m.ClaimBatchPdf)) == 1
+    assert db.session.get(m.ClaimBatchPdf, batch_id).sha256 == stored
+
+
+def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, sign_in,
+                                                                  examples, run_jobs):
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    app_queue = client.application.extensions["casework_queue"]
+    app_queue.flush()
+    service._finish(job.id, error="The job stopped with an unexpected error (OSError).")
+    page = client.get(f"/claims/batches/{batch_id}").text
+    assert "Making the PDF failed: The job stopped with an unexpected error (OSError)." in page
+    post_form(client, f"/claims/batches/{batch_id}/pdf", {}, page_url=f"/claims/batches/{batch_id}")
+    assert run_jobs() == 1
+    assert db.session.get(m.ClaimBatchPdf, batch_id) is not None
+
+
+def test_a_subject_access_job_is_for_managers_only_and_audited_as_the_export(
+        app, client, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    started = post_form(client, "/people/P00002/subject-access-pdf", {}, page_url="/families/E01")
+    job_url = started.headers["Location"]
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done" and job.result_name == "subject-access-P00002.pdf"
+    assert job.family_id == db.session.scalar(select(m.Family.id).where(m.Family.family_ref == "E01"))
+    exported = [e for e in _events("export") if e.object_type == "person"]
+    assert [(e.user_id, e.detail) for e in exported] == [(manager.id, "subject access (pdf)")]
+    admin = app.test_client()
+    from .conftest import login
+
+    login(admin, create_user("admin").email)
+    assert admin.get(job_url).status_code == 404
+    assert admin.get(job_url + "/result").status_code == 404
+    assert client.get(job_url + "/result").data[:4] == b"%PDF"
+    downloads = [e for e in _events("export") if e.object_type == "job"]
+    assert [e.detail for e in downloads] == ["subject_access_pdf: subject-access-P00002.pdf"]

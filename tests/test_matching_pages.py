@@ -1,0 +1,91 @@
+"""The review page: a manager sees each candidate beside the row with the match weights,
+and accepts or rejects; others may not see it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
+
+from .conftest import post_form
+from .matching_data import load_register
+
+ASB = """asb_ref,given_name,family_name,date_of_birth,postcode,sex,date,kind
+A3,Jack,Taylor,2012-02-02,ME14 1AA,m,2013-03-05,incident
+"""
+
+
+@pytest.fixture
+def waiting(app, cli, tmp_path):
+    load_register()
+    path = tmp_path / "asb.csv"
+    path.write_text(ASB)
+    assert "1 for review" in cli("import", "asb", path, "--match").output
+    return db.session.scalar(select(m.MatchReview))
+
+
+@pytest.mark.parametrize("role", ["worker", "team_lead", "auditor", "admin"])
+def test_only_programme_managers_see_the_review_queue(client, sign_in, waiting, role):
+    sign_in(role)
+    assert client.get("/matching/reviews").status_code == 403
+    assert client.get(f"/matching/reviews/{waiting.id}").status_code == 403
+
+
+def test_the_queue_lists_the_waiting_row_and_the_page_shows_both_candidates_and_weights(
+        client, sign_in, waiting):
+    sign_in("manager")
+    queue = client.get("/matching/reviews")
+    assert queue.status_code == 200
+    assert "asb A3" in queue.text and "Jack Taylor, born 2 February 2012" in queue.text
+    page = client.get(f"/matching/reviews/{waiting.id}")
+    assert page.status_code == 200
+    assert "P-JACK1" in page.text and "P-JACK2" in page.text
+    assert "Why P-JACK1: the match weights" in page.text
+    assert "Exact match on date_of_birth" in page.text
+    assert "Starting match weight (prior)" in page.text
+    assert "FT1 Taylor" in page.text and "FT2 Taylor" in page.text
+    event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "view",
+                                                         m.AuditEvent.object_type == "match_review"))
+    assert event.object_ref == str(waiting.id)
+
+
+def test_accepting_on_the_page_imports_the_row_and_records_who_and_which_model(
+        client, sign_in, waiting):
+    manager = sign_in("manager")
+    jack2 = next(c["person_id"] for c in waiting.candidates if c["person_ref"] == "P-JACK2")
+    url = f"/matching/reviews/{waiting.id}"
+    response = post_form(client, url, {"person": str(jack2)})
+    assert response.status_code == 302
+    db.session.expire_all()  # the request saved in its own session
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A3"))
+    assert record.person_id == jack2
+    review = db.session.get(m.MatchReview, waiting.id)
+    assert (review.status, review.decided_by_id) == ("accepted", manager.id)
+    page = client.get(url)
+    assert "Accepted: P-JACK2" in page.text and "Version " in page.text
+    assert 'name="person"' not in page.text  # decided: no form to decide again
+
+
+def test_rejecting_on_the_page_imports_nothing(client, sign_in, waiting):
+    sign_in("manager")
+    response = post_form(client, f"/matching/reviews/{waiting.id}", {"person": "none"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(m.AsbRecord)) is None
+    assert db.session.get(m.MatchReview, waiting.id).status == "rejected"
+    assert "No rows are waiting" in client.get("/matching/reviews").text
+
+
+def test_saving_without_choosing_says_what_to_do(client, sign_in, waiting):
+    sign_in("manager")
+    page = post_form(client, f"/matching/reviews/{waiting.id}", {})
+    assert page.status_code == 200
+    assert "Select the person this row is about, or none of them" in page.text
+    assert db.session.get(m.MatchReview, waiting.id).status == "waiting"
+
+
+def test_an_unknown_review_is_not_found(client, sign_in, app):
+    sign_in("manager")
+    assert client.get("/matching/reviews/999").status_code == 404

@@ -1,0 +1,405 @@
+"""Selection meetings, the agreed number, first contact and sign-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+from casework.selection import figures, service
+from casework.selection.service import SelectionRefused
+
+from .conftest import login, post_form
+from .factories import create_family, create_person, create_user
+
+TODAY = dt.date.today()
+
+
+def eligible_family(ref: str, ward: str = "Fant", asb: int = 1, **fields) -> m.Family:
+    """A family meeting crime/ASB and work, with local discretion: eligible on any recent date."""
+    family = create_family(ref, ward=ward, identified_on=TODAY - dt.timedelta(days=60),
+                           local_discretion=True, local_discretion_reason="High cost", **fields)
+    adult = create_person(family, f"{ref}-A", born=dt.date(1980, 1, 1))
+    db.session.add(m.WorkSpell(work_ref=f"{ref}-W", person_id=adult.id, kind="benefit",
+                               benefit="JSA", start_date=dt.date(2010, 1, 1)))
+    for i in range(asb):
+        db.session.add(m.AsbRecord(asb_ref=f"{ref}-ASB{i}", person_id=adult.id,
+                                   date=TODAY - dt.timedelta(days=90 + i), kind="asbo"))
+    db.session.commit()
+    return family
+
+
+def refs(found) -> list[str]:
+    return [c.family.family_ref for c in found]
+
+
+@pytest.fixture
+def lead(app):
+    return create_user("team_lead", team="North", name="Priya Shah")
+
+
+@pytest.fixture
+def worker(app):
+    return create_user("worker", team="North", name="Sam Patel")
+
+
+def meeting_on(lead, day=TODAY, agencies=("Police", "Schools")):
+    return service.record_meeting(lead, day, list(agencies))
+
+
+# Meetings and the screening list ------------------------------------------------------------
+
+
+def test_the_list_for_a_meeting_holds_eligible_unattached_families_not_yet_discussed(app, lead):
+    eligible_family("S1")
+    eligible_family("S2")
+    create_family("S3", identified_on=TODAY)  # not eligible: no evidence
+    eligible_family("S4", attached_on=TODAY - dt.timedelta(days=5))
+    meeting = meeting_on(lead)
+    assert refs(service.candidates(lead, meeting.held_on)) == ["S1", "S2"]
+    s1 = db.session.scalar(select(m.Family).where(m.Family.family_ref == "S1"))
+    service.decide(meeting, s1, lead, "not_suitable", reason="Moving out of the borough")
+    assert refs(service.candidates(lead, meeting.held_on)) == ["S2"]
+
+
+def test_the_list_filters_by_criteria_ward_agencies_and_recent_incidents(app, lead):
+    eligible_family("F1", ward="Fant", asb=3)
+    eligible_family("F2", ward="Bridge", asb=1)
+    child_school = eligible_family("F3", ward="Fant", asb=1)
+    child = create_person(child_school, "F3-C", born=TODAY.replace(year=TODAY.year - 10))
+    db.session.add(m.SchoolTerm(person_id=child.id, academic_year="2010/11", term="autumn",
+                                sessions_possible=100, sessions_unauthorised=0))
+    db.session.commit()
+    on = TODAY
+    assert refs(service.candidates(lead, on, ward="Fant")) == ["F1", "F3"]
+    assert refs(service.candidates(lead, on, min_incidents=2)) == ["F1"]
+    assert refs(service.candidates(lead, on, min_agencies=3)) == ["F3"]  # schools, police, jobcentre
+    assert refs(service.candidates(lead, on, criteria=("crime_asb", "work"))) == ["F1", "F2", "F3"]
+    assert refs(service.candidates(lead, on, criteria=("education",))) == []
+    found = {c.family.family_ref: c for c in service.candidates(lead, on)}
+    assert found["F1"].agencies == ["police", "jobcentre"] and found["F1"].recent_incidents == 3
+
+
+@pytest.mark.parametrize("days_after_review, listed", [(-1, False), (0, True), (1, True)])
+def test_a_family_put_off_comes_back_to_the_list_on_its_review_date(
+        app, lead, days_after_review, listed):
+    family = eligible_family("R1")
+    first = meeting_on(lead, TODAY - dt.timedelta(days=40))
+    review = TODAY - dt.timedelta(days=10)
+    service.decide(first, family, lead, "not_now", review_on=review, reason="Court case first")
+    on = review + dt.timedelta(days=days_after_review)
+    assert ("R1" in refs(service.candidates(lead, on))) is listed
+    if listed:
+        later = meeting_on(lead, on)
+        service.decide(later, family, lead, "selected", lead_contact="Jane Doe",
+                       lead_agency="Youth offending service")
+        assert service.current_selection(family).lead_name == "Jane Doe (Youth offending service)"
+    else:
+        with pytest.raises(SelectionRefused, match="not waiting to be discussed"):
+            service.decide(meeting_on(lead, on), family, lead, "selected", lead_contact="X",
+                           lead_agency="Y")
+
+
+def test_a_decision_needs_its_review_date_reason_or_lead_person(app, lead, worker):
+    family = eligible_family("D1")
+    meeting = meeting_on(lead)
+    with pytest.raises(SelectionRefused, match="date to discuss the family again"):
+        service.decide(meeting, family, lead, "not_now")
+    with pytest.raises(SelectionRefused, match="review date must be after the meeting"):
+        service.decide(meeting, family, lead, "not_now", review_on=meeting.held_on)
+    with pytest.raises(SelectionRefused, match="reason the family is not suitable"):
+        service.decide(meeting, family, lead, "not_suitable", reason="  ")
+    with pytest.raises(SelectionRefused, match="name the lead person"):
+        service.decide(meeting, family, lead, "selected", lead_contact="Jane Doe")
+    other_team = create_user("worker", team="South")
+    with pytest.raises(SelectionRefused, match="not a FIP worker you can name"):
+        service.decide(meeting, family, lead, "selected", lead_worker=other_team)
+    assert db.session.scalar(select(m.SelectionDecision)) is None
+    service.decide(meeting, family, lead, "selected", lead_worker=worker)
+    event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "decide")).one()
+    assert event.object_ref == "D1" and "Selected" in event.detail and "Sam Patel" in event.detail
+
+
+def test_a_meeting_is_recorded_with_its_date_and_agencies_and_refuses_a_future_date(app, lead):
+    with pytest.raises(SelectionRefused, match="today or in the past"):
+        meeting_on(lead, TODAY + dt.timedelta(days=1))
+    with pytest.raises(SelectionRefused, match="agencies present"):
+        meeting_on(lead, agencies=())
+    meeting = meeting_on(lead, agencies=("Police", "Housing"))
+    assert meeting.agencies == ["Police", "Housing"]
+    assert db.session.scalar(select(m.AuditEvent.detail).where(
+        m.AuditEvent.object_type == "selection_meeting")).endswith("present: Police, Housing")
+
+
+def test_a_team_lead_runs_a_meeting_through_the_pages(client, app, lead, worker):
+    for ref in ("P1", "P2"):
+        eligible_family(ref)
+    login(client, lead.email)
+    response = post_form(client, "/selection/meetings/new", {
+        "held_on": [str(TODAY.day), str(TODAY.month), str(TODAY.year)],
+        "agencies": ["police", "schools"], "other_agencies": "Health visitor"})
+    assert response.status_code == 302
+    meeting_url = response.headers["Location"]
+    page = client.get(meeting_url)
+    assert "P1" in page.text and "P2" in page.text and "Police, Schools, Health visitor" in page.text
+    decide = f"{meeting_url}/families/P1"
+    bad = post_form(client, decide, {"decision": "not_now"})
+    assert bad.status_code == 200 and "Error:" in bad.text and "date to discuss the family again" in bad.text
+    done = post_form(client, decide, {"decision": "selected", "lead_worker": str(worker.id)})
+    assert done.status_code == 302
+    page = client.get(meeting_url)
+    assert "Lead person: Sam Patel" in page.text and "Decide<span class=\"govuk-visually-hidden\"> on P1" not in page.text
+
+
+def test_workers_cannot_run_meetings_and_see_only_families_they_lead(client, app, lead, worker):
+    led, other = eligible_family("W1"), eligible_family("W2")
+    meeting = meeting_on(lead)
+    service.decide(meeting, led, lead, "selected", lead_worker=worker)
+    service.decide(meeting, other, lead, "selected", lead_contact="Jane Doe", lead_agency="YOS")
+    login(client, worker.email)
+    assert client.get("/selection").status_code == 403
+    assert client.get(f"/selection/meetings/{meeting.id}").status_code == 403
+    assert client.get("/families/W1").status_code == 200
+    assert client.get("/families/W2").status_code == 404
+    assert client.get("/families/W2/first-contact").status_code == 404
+
+
+def test_a_team_lead_sees_only_their_teams_meetings(client, app, lead):
+    south = create_user("team_lead", team="South")
+    meeting = meeting_on(south)
+    login(client, lead.email)
+    assert client.get(f"/selection/meetings/{meeting.id}").status_code == 404
+
+
+# The agreed number -----------------------------------------------------------------------------
+
+
+def test_the_agreed_number_is_set_for_each_programme_year_with_history(app):
+    manager = create_user("manager")
+    assert service.set_agreed_numbers({1: 1082, 2: None, 3: None}, manager) == 1
+    assert service.set_agreed_numbers({1: 1082, 2: 900}, manager) == 1
+    assert service.set_agreed_numbers({1: 1100}, manager) == 1
+    assert service.agreed_numbers() == {1: 1100, 2: 900}
+    changes = db.session.scalars(select(m.RecordHistory).where(
+        m.RecordHistory.record_type == "agreed_number").order_by(m.RecordHistory.id)).all()
+    assert [(c.record_ref, c.before, c.after) for c in changes] == [
+        ("programme year 1", {"families": None}, {"families": 1082}),
+        ("programme year 2", {"families": None}, {"families": 900}),
+        ("programme year 1", {"families": 1082}, {"families": 1100})]
+    with pytest.raises(SelectionRefused, match="no programme year 4"):
+        service.set_agreed_numbers({4: 10}, manager)
+
+
+@pytest.mark.parametrize("attached_on, year", [
+    (dt.date(2013, 3, 31), 1), (dt.date(2013, 4, 1), 2), (dt.date(2014, 3, 31), 2),
+    (dt.date(2014, 4, 1), 3)])
+def test_progress_counts_families_attached_in_each_programme_year_against_its_number(
+        app, attached_on, year):
+    manager = create_user("manager")
+    service.set_agreed_numbers({1: 1082, 2: 4}, manager)
+    create_family("Y1", attached_on=attached_on)
+    create_family("Y2")  # not attached
+    progress = {p.year: p for p in figures.agreed_progress(select(m.Family), dt.date(2015, 1, 1))}
+    assert {n: p.attached for n, p in progress.items()} == {1: 0, 2: 0, 3: 0} | {year: 1}
+    assert progress[1].agreed == 1082 and progress[3].agreed is None
+    assert progress[2].percent == (25 if year == 2 else 0)
+    before = figures.agreed_progress(select(m.Family), attached_on - dt.timedelta(days=1))
+    assert sum(p.attached for p in before) == 0
+
+
+def test_the_programme_manager_sets_the_agreed_number_on_its_page(client, app):
+    manager = create_user("manager")
+    login(client, manager.email)
+    bad = post_form(client, "/selection/agreed-numbers", {"year_1": "-3"})
+    assert "Enter a whole number of families, 0 or more" in bad.text
+    assert post_form(client, "/selection/agreed-numbers", {"year_1": "1082"}).status_code == 302
+    for url in ("/selection", "/claims/money"):
+        page = client.get(url)
+        assert "Against the agreed number of families" in page.text, url
+        assert "2012/13 (year 1)" in page.text and "1,082" in page.text, url
+    lead = create_user("team_lead", team="North")
+    other = app.test_client()
+    login(other, lead.email)
+    assert other.get("/selection/agreed-numbers").status_code == 403
+
+
+# First contact and sign-up ---------------------------------------------------------------------
+
+
+def selected(ref, lead, worker=None, held_on=TODAY - dt.timedelta(days=20)):
+    family = eligible_family(ref)
+    meeting = meeting_on(lead, held_on)
+    if worker is not None:
+        service.decide(meeting, family, lead, "selected", lead_worker=worker)
+    else:
+        service.decide(meeting, family, lead, "selected", lead_contact="Jane Doe",
+                       lead_agency="Youth offending service")
+    return family
+
+
+def history_of_attachment(family):
+    return [(h.source, h.before, h.after) for h in db.session.scalars(
+        select(m.RecordHistory).where(m.RecordHistory.family_ref == family.family_ref,
+                                      m.RecordHistory.record_type == "families")
+        .order_by(m.RecordHistory.id)) if "attached_on" in (h.after or {})]
+
+
+def test_signing_up_with_consent_attaches_the_family_on_that_date_with_history(app, lead, worker):
+    family = selected("U1", lead, worker)
+    service.log_attempt(family, worker, TODAY - dt.timedelta(days=10), "phone", "no_answer")
+    service.log_attempt(family, worker, TODAY - dt.timedelta(days=8), "home_visit", "visit_agreed")
+    signed_on = TODAY - dt.timedelta(days=5)
+    service.sign_up(family, worker, signed_on, True, True, "Casey Roberts")
+    db.session.refresh(family)
+    assert family.attached_on == signed_on
+    assert history_of_attachment(family) == [
+        ("sign-up", {"attached_on": None}, {"attached_on": signed_on.isoformat()})]
+    actions = db.session.scalars(select(m.AuditEvent.action).where(
+        m.AuditEvent.object_ref == "U1").order_by(m.AuditEvent.id)).all()
+    assert actions == ["decide", "contact_attempt", "contact_attempt", "sign_up", "update"]
+    assert service.waiting_for_allocation(lead) == [(family, service.sign_up_of(family))]
+    allocate(family, worker, TODAY, lead)
+    assert service.waiting_for_allocation(lead) == []
+
+
+def test_a_sign_up_needs_the_agreement_consent_and_who_gave_it(app, lead, worker):
+    family = selected("U2", lead, worker)
+    with pytest.raises(SelectionRefused, match="information-sharing agreement"):
+        service.sign_up(family, worker, TODAY, True, False, "Casey Roberts")
+    with pytest.raises(SelectionRefused, match="name who gave consent"):
+        service.sign_up(family, worker, TODAY, True, True, " ")
+    with pytest.raises(SelectionRefused, match="today or in the past"):
+        service.sign_up(family, worker, TODAY + dt.timedelta(days=1), True, True, "Casey")
+    with pytest.raises(SelectionRefused, match="before the family was selected"):
+        service.sign_up(family, worker, TODAY - dt.timedelta(days=21), True, True, "Casey")
+    db.session.refresh(family)
+    assert family.attached_on is None and service.sign_up_of(family) is None
+
+
+def test_a_family_that_declines_is_not_attached_and_leaves_the_list(app, lead, worker):
+    family = selected("U3", lead, worker)
+    with pytest.raises(SelectionRefused, match="reason the family declined"):
+        service.decline(family, worker, TODAY, "")
+    service.decline(family, worker, TODAY, "Already working with Early Help")
+    db.session.refresh(family)
+    assert family.attached_on is None
+    assert service.sign_up_of(family).reason == "Already working with Early Help"
+    assert service.awaiting_answer(lead) == []
+    with pytest.raises(SelectionRefused, match="already given its answer"):
+        service.log_attempt(family, worker, TODAY, "phone", "spoke")
+    assert ("Sign-up", "Declined: Already working with Early Help (recorded by Sam Patel)") in [
+        (kind, text) for _, kind, text in service.timeline_events(family)]
+
+
+def test_only_the_lead_worker_or_a_team_lead_records_first_contact(client, app, lead, worker):
+    family = selected("U4", lead, worker)
+    partner_led = selected("U5", lead)
+    other = create_user("worker", team="North")
+    with pytest.raises(SelectionRefused, match="only the lead person, Sam Patel"):
+        service.log_attempt(family, other, TODAY, "phone", "spoke")
+    service.log_attempt(partner_led, lead, TODAY, "through_agency", "spoke")
+    login(client, other.email)
+    assert client.get("/families/U4/first-contact").status_code == 404
+
+
+def test_the_attachment_date_keeps_its_history_whichever_way_it_was_set(client, app, cli, tmp_path):
+    manager = create_user("manager")
+    new = tmp_path / "families.csv"
+    new.write_text("family_ref,family_name,attached_on\nI1,Import household,2012-09-01\n"
+                   "I2,Other household,\n")
+    assert cli("import", "families", new).exit_code == 0
+    changed = tmp_path / "families2.csv"
+    changed.write_text("family_ref,family_name,attached_on\nI1,Import household,2012-10-01\n")
+    assert cli("import", "families", changed).exit_code == 0
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "I1"))
+    assert history_of_attachment(family) == [
+        (f"import of {new}", {"attached_on": None}, {"attached_on": "2012-09-01"}),
+        (f"import of {changed}", {"attached_on": "2012-09-01"}, {"attached_on": "2012-10-01"})]
+    other = db.session.scalar(select(m.Family).where(m.Family.family_ref == "I2"))
+    assert history_of_attachment(other) == []
+    login(client, manager.email)
+    edit = post_form(client, "/families/I1/edit", {
+        "family_name": "Import household", "attached_on": ["1", "11", "2012"],
+        "version": str(family.version)})
+    assert edit.status_code == 302
+    page = client.get("/families/I1")
+    assert f"import of {changed}" in page.text and f"import of {new}" in page.text
+    assert history_of_attachment(family)[-1] == (
+        "edited", {"attached_on": "2012-10-01"}, {"attached_on": "2012-11-01"})
+
+
+def test_the_lead_worker_logs_attempts_and_signs_the_family_up_through_the_pages(
+        client, app, lead, worker):
+    selected("V1", lead, worker)
+    login(client, worker.email)
+    family_page = client.get("/families/V1")
+    assert "First contact and sign-up" in family_page.text and "lead person Sam Patel" in family_page.text
+    day = [str(TODAY.day), str(TODAY.month), str(TODAY.year)]
+    for method, outcome in (("phone", "no_answer"), ("home_visit", "visit_agreed")):
+        done = post_form(client, "/families/V1/first-contact",
+                         {"attempted_on": day, "method": method, "outcome": outcome})
+        assert done.status_code == 302
+    missing = post_form(client, "/families/V1/sign-up", {"outcome": "signed_up", "decided_on": day,
+                                                         "sharing_agreed": "y"})
+    assert "The family must give consent to sign up" in missing.text
+    assert "Enter who gave consent" in missing.text
+    done = post_form(client, "/families/V1/sign-up", {
+        "outcome": "signed_up", "decided_on": day, "sharing_agreed": "y", "consent_given": "y",
+        "consent_by": "Casey Roberts"})
+    assert done.status_code == 302
+    page = client.get("/families/V1/first-contact")
+    assert "waiting for a FIP worker" in page.text and "Contact attempts (2)" in page.text
+    timeline = client.get("/families/V1/timeline").text
+    for text in ("Selected at the selection meeting; lead person Sam Patel",
+                 "Phone call: no answer or no one in", "Home visit: a visit was agreed",
+                 "Signed up: information-sharing agreement and consent given by Casey Roberts"):
+        assert text in timeline
+
+
+# The funnel ------------------------------------------------------------------------------------
+
+
+def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
+    from casework.programme.service import figures as programme_figures
+
+    manager = create_user("manager")
+    service.set_agreed_numbers({1: 1082}, manager)
+
+    def counts():
+        families = select(m.Family)
+        w = figures.way_in(families, TODAY, programme_figures(manager, TODAY))
+        return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
+                                            "allocated")}
+
+    family = selected("N1", lead, worker, held_on=TODAY)
+    put_off = eligible_family("N2", ward="Bridge")
+    service.decide(meeting_on(lead), put_off, lead, "not_now", review_on=TODAY + dt.timedelta(days=30))
+    _, before = counts()
+    assert before == {"discussed": 2, "selected": 1, "contacted": 0, "attached": 0, "allocated": 0}
+    service.log_attempt(family, worker, TODAY, "phone", "no_answer")
+    service.log_attempt(family, worker, TODAY, "home_visit", "spoke")
+    service.sign_up(family, worker, TODAY, True, True, "Casey Roberts")
+    w, after = counts()
+    assert after == {"discussed": 2, "selected": 1, "contacted": 1, "attached": 1, "allocated": 0}
+    allocate(family, worker, TODAY, lead)
+    w, after = counts()
+    assert after["allocated"] == 1
+    month = next(r for r in w.months if r["month"] == TODAY.replace(day=1))
+    assert (month["discussed"], month["selected"], month["contacted"], month["allocated"]) == (2, 1, 1, 1)
+    wards = {r["ward"]: r for r in w.wards}
+    assert (wards["Fant"]["selected"], wards["Bridge"]["discussed"], wards["Bridge"]["selected"]) == (1, 1, 0)
+
+
+def test_the_dashboard_and_board_report_show_the_way_in_against_the_agreed_number(client, app):
+    manager = create_user("manager")
+    service.set_agreed_numbers({1: 1082}, manager)
+    login(client, manager.email)
+    page = client.get("/programme?as_of=2013-03-31")
+    assert "From identification to sign-up" in page.text and "Signed up (attached)" in page.text
+    assert "2012/13 (year 1)" in page.text and "1,082" in page.text
+    report = client.get("/programme/board-report?quarter=2012-Q4")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
