@@ -168,7 +168,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
         activity=service.quarter_activity(user, quarter.first, as_of),
         funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
+        way_in=way_in(visible_families(user), as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
     record_event("export", "board_report", quarter.key, user=user)
