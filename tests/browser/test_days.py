@@ -64,7 +64,7 @@ def test_a_workers_day_task_list_visit_log_a_contact_on_a_phone_and_do_a_follow_
     shot("4-timeline")
 
     page.get_by_role("link", name="Back to the family").click()
-    assert page.get_by_text("Casey Roberts (age", exact=False).first.is_visible()
+    page.locator("#latest-contacts + ul").get_by_text("Casey Roberts (age", exact=False).wait_for()
     _fits(page)
     shot("5-family")
     page.get_by_role("link", name="Done, reassign or drop follow-up: Book the school meeting").click()
