@@ -355,7 +355,7 @@ def world(app, cli, examples):
             "referral": referral.id, "user": worker.id, "action": action.id}
 
 
-ARGS = {"job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
+ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
         "meeting_id": 1,
         "filename": "images/favicon.ico"}
 

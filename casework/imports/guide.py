@@ -19,7 +19,7 @@ HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
 EXAMPLES = {
     "families": [["EX-F1", "Example household", "1 Example Road", "ME15 6JQ", "Shepway North",
-                  "2026-01-05", "2026-01-19", "n", ""]],
+                  "2026-01-05", "2026-01-19", "n", "", ""]],
     "people": [["EX-P1", "EX-F1", "Alex", "Example", "1985-04-11", "f"],
                ["EX-P2", "EX-F1", "Sam", "Example", "2012-09-01", "m"]],
     "school-terms": [["EX-P2", "2025/26", "autumn", "130", "22", "1", "n", "n", "y"]],
@@ -27,6 +27,10 @@ EXAMPLES = {
     "offences": [["EX-O1", "EX-P2", "2025-10-14", "y"]],
     "work": [["EX-W1", "EX-P1", "benefit", "JSA", "2025-06-01", ""]],
     "domestic-abuse": [["EX-D1", "", "EX-F1", "2025-12-01"]],
+    "child-status": [["EX-C1", "EX-P2", "child_in_need", "2025-09-01", ""]],
+    "needs": [["EX-N1", "EX-F1", "", "education", "attendance", "2026-01-05"]],
+    "assessments": [["EX-S1", "EX-N1", "2026-03-02", "positive", "School attendance officer",
+                     "Attendance up to 96% this term"]],
 }
 ERROR_PATTERN = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<column>[^:]+): (?P<message>.*)$")
 
