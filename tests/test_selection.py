@@ -337,7 +337,8 @@ def test_the_lead_worker_logs_attempts_and_signs_the_family_up_through_the_pages
     selected("V1", lead, worker)
     login(client, worker.email)
     family_page = client.get("/families/V1")
-    assert "First contact and sign-up" in family_page.text and "lead person Sam Patel" in family_page.text
+    assert "First contact and sign-up" in family_page.text
+    assert "Selected at the meeting of" in family_page.text and "lead person Sam Patel" in family_page.text
     day = [str(TODAY.day), str(TODAY.month), str(TODAY.year)]
     for method, outcome in (("phone", "no_answer"), ("home_visit", "visit_agreed")):
         done = post_form(client, "/families/V1/first-contact",
@@ -409,3 +410,29 @@ def test_the_dashboard_and_board_report_show_the_way_in_against_the_agreed_numbe
     name, body = views.board_report_pdf(manager, "2012-Q4")  # as the job worker makes it
     assert body == b"%PDF" and "From identification to sign-up" in made["html"]
     assert "1,082" in made["html"]
+
+
+def test_a_subject_access_export_holds_the_familys_selection_contact_attempts_and_consent(
+        client, app, lead, worker):
+    import json
+
+    family = selected("X1", lead, worker)
+    service.log_attempt(family, worker, TODAY, "letter", "no_answer")
+    service.sign_up(family, worker, TODAY, True, True, "Casey Roberts")
+    manager = create_user("manager")
+    login(client, manager.email)
+    data = json.loads(client.get("/people/X1-A/export.json").data)
+    assert [d["decision"] for d in data["selection_decisions"]] == ["selected"]
+    assert data["selection_decisions"][0]["lead_person"] == "Sam Patel"
+    assert [(a["method"], a["outcome"]) for a in data["contact_attempts"]] == [("letter", "no_answer")]
+    assert data["sign_up"][0]["consent_by"] == "Casey Roberts" and data["sign_up"][0]["consent_given"]
+
+
+def test_the_family_page_says_what_the_latest_meeting_decided(client, app, lead):
+    family = eligible_family("Z1")
+    review = TODAY + dt.timedelta(days=30)
+    service.decide(meeting_on(lead), family, lead, "not_now", review_on=review)
+    login(client, create_user("manager").email)
+    page = client.get("/families/Z1").text
+    assert f"to discuss again from {review.day} {review:%B %Y}" in page
+    assert "First contact and sign-up" not in page

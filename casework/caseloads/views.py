@@ -18,6 +18,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..permissions import requires
 from ..rules import identification
+from ..security import safe_target
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -203,9 +204,10 @@ def allocate(family_ref: str):
                           f"{worker.name}.")
                     return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
-                return redirect(request.args.get("back") or url_for("caseloads.team"))
-    return render_template("caseloads/allocate.html", form=form, family=family, current=current,
-                           refusal=refusal)
+                return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
+    record_event("view", "allocate", family.family_ref)
+    return committed(render_template("caseloads/allocate.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -227,7 +229,8 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    return render_template("caseloads/close.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "close", family.family_ref)
+    return committed(render_template("caseloads/close.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 

@@ -3,7 +3,7 @@ and an example file, and the history of what was imported, every problem downloa
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import models as m
@@ -19,13 +19,22 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 
 def _import(form: UploadForm, kind: str):
-    """Import the uploaded file: the one place the web runs the importer. Returns the summary
-    (None when refused), every problem, and the history row recorded."""
+    """Import the uploaded file: the one place the web runs the importer. A large file goes to
+    the job worker (returns the redirect to its job page); otherwise returns the summary (None
+    when refused), every problem, and the history row recorded."""
     upload = form.file.data
     name = upload.filename or "upload.csv"
+    data = upload.read()
+    if len(data) >= current_app.config["IMPORT_JOB_BYTES"]:
+        # A large file is imported by the job worker; the job page shows how it goes.
+        from ..jobs.service import start
+
+        job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
+                    params={"kind": kind, "filename": name}, input=data)
+        return redirect(url_for("jobs.show", job_id=job.id))
     summary, errors = None, []
     try:
-        summary = import_csv(kind, upload.read(), name, user=current_user)
+        summary = import_csv(kind, data, name, user=current_user)
     except ImportRefused as refused:
         errors = refused.errors
     return summary, errors, guide.record_run(kind, name, current_user, summary, errors)
@@ -34,7 +43,10 @@ def _import(form: UploadForm, kind: str):
 def _page(form: UploadForm, kind: str | None):
     summary, errors, run = None, [], None
     if form.validate_on_submit():
-        summary, errors, run = _import(form, kind or form.kind.data)
+        done = _import(form, kind or form.kind.data)
+        if not isinstance(done, tuple):
+            return done
+        summary, errors, run = done
     return render_template(
         "imports/upload.html", form=form, kind=kind, summary=summary, errors=errors, run=run,
         kinds=KINDS, labels=KIND_LABELS, runs=guide.history(kind), describe=guide.describe,

@@ -1,7 +1,7 @@
 """follow-ups can be done, dropped with a reason, or given to someone else
 
 Revision ID: b7d41e2a9c10
-Revises: 2a77aa5b039b
+Revises: b16a5c3e9d20
 Create Date: 2026-12-01 20:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7d41e2a9c10'
-down_revision = '2a77aa5b039b'
+down_revision = 'b16a5c3e9d20'
 branch_labels = None
 depends_on = None
 

@@ -100,8 +100,17 @@ def test_an_auditor_validates_a_claim_and_downloads_the_batch_pdf(page, live_ser
     auditor = create_user("auditor", name="Ann Auditor")
     sign_in(page, live_server, auditor.email, PASSWORD)
     page.get_by_role("link", name="Claims").click()
+    page.get_by_label("Result").select_option("crime_asb_education")
+    page.get_by_role("button", name="Filter claims").click()
+    assert page.get_by_text("1 claim, £700").is_visible()
+    page.set_viewport_size({"width": 375, "height": 812})
+    shot("queue-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/claims/")
     page.get_by_role("link", name="Claim 1").click()
     shot("claim")
+    page.get_by_label("I have checked this claim's evidence").check()
     page.get_by_role("button", name="Validate claim").click()
     assert page.get_by_text("Claim 1 validated.").is_visible()
     batch_id = cli("claims", "batch", "--window", "October 2013").output.split()[-1]
