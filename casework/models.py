@@ -384,6 +384,9 @@ class Contact(db.Model):
     )
 
 
+FOLLOW_UP_OUTCOMES = {"done": "Done", "dropped": "Dropped"}
+
+
 class FollowUp(db.Model):
     """An action agreed at a contact, with its due date."""
 
@@ -394,9 +397,15 @@ class FollowUp(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     action: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
-    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done or dropped
+    # Following a follow-up up: done, or dropped with a reason; or given to someone else.
+    outcome: Mapped[str | None] = mapped_column(String(10))  # FOLLOW_UP_OUTCOMES
+    reason: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     contact: Mapped[Contact] = relationship(back_populates="actions")
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class FamilyPlan(db.Model):
@@ -934,3 +943,25 @@ class ClaimSample(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     created_by: Mapped[User | None] = relationship()
+
+
+# Import history (the imports pages) -----------------------------------------------------------
+
+
+class ImportRun(db.Model):
+    """One file uploaded on the imports page: who, when, what it did, and every problem."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10))  # imported or refused
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)  # FILE:LINE: COLUMN: message
+
+    user: Mapped[User | None] = relationship()

@@ -623,13 +623,16 @@ def test_the_development_servers_log_carries_no_query_strings(tmp_path):
     server = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "run", "--port",
                                str(port)], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # a loaded CI machine can take many seconds to start it
+        while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/login?next=/families%3Fq%3DCasey%2BRoberts&q=ME15")
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            pytest.fail("the development server did not answer within 60 s")
     finally:
         server.terminate()
         log = server.communicate(timeout=10)[1]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..casefile import service as casefile
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.scope import visible_families
@@ -20,7 +21,7 @@ from . import service
 from .forms import AllocateForm, CloseForm
 
 bp = Blueprint("caseloads", __name__)
-NO_CONTACT_DAYS = (14, 30)
+NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 
 
 def _last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
@@ -58,6 +59,7 @@ def my_families():
     return committed(render_template(
         "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
         actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+        drafts=casefile.drafts(current_user),
     ))
 
 
@@ -90,15 +92,21 @@ def team():
     ))
 
 
+def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+    """The eligible families that have waited longest for a worker (the task list's), as
+    the stored evaluation finds them (it holds for its own date, which pages say)."""
+    return _eligible_unallocated(limit)
+
+
 def _eligible_unallocated(limit: int = 10) -> list[m.Family]:
-    """The first `limit` families (by reference) with no worker that the stored evaluation
-    finds eligible."""
+    """The `limit` families with no worker that the stored evaluation finds eligible, those
+    that have waited longest since they were identified first (then by reference)."""
     S = m.StoredEvaluation
     eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
                                          S.eligible.is_(True))
     return list(db.session.scalars(
         select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
-        .order_by(m.Family.family_ref).limit(limit)))
+        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
 
 
 def _waiting():
@@ -129,10 +137,13 @@ def allocate(family_ref: str):
     family = _allocatable(family_ref)
     workers = service.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
+    current = service.open_allocation(family)
     form = AllocateForm()
+    if current is not None:
+        form.as_transfer()
     form.worker.choices = [(0, "Select a worker")] + [
         (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")
-        for w in workers
+        for w in workers if current is None or w.id != current.worker_id
     ]
     if request.method == "GET":
         form.on.data = dt.date.today()
@@ -150,9 +161,12 @@ def allocate(family_ref: str):
             except service.AllocationRefused as refused:
                 refusal = str(refused)
             else:
+                if current is not None:
+                    flash(f"{family.family_ref} transferred from {current.worker.name} to "
+                          f"{worker.name}.")
+                    return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
-    current = service.open_allocation(family)
     record_event("view", "allocate", family.family_ref)
     return committed(render_template("caseloads/allocate.html", form=form, family=family,
                                      current=current, refusal=refusal))

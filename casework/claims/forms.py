@@ -7,7 +7,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     StringField,
@@ -16,12 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..widgets import DateInput
+from ..widgets import GovDateField
 
 
 class BuildForm(FlaskForm):
-    as_of = DateField("Claim date", format="%d %m %Y", widget=DateInput(),
-                      validators=[InputRequired(message="Enter the claim date")])
+    as_of = GovDateField("Claim date",
+                         validators=[InputRequired(message="Enter the claim date")])
     build = SubmitField("Build draft claims", widget=GovSubmitInput())
 
 

@@ -2,7 +2,7 @@
 families whose evidence changed
 
 Revision ID: a17e5a0e0001
-Revises: b16a5c3e9d20
+Revises: c3f8a9d2e511
 Create Date: 2026-12-01 20:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a17e5a0e0001'
-down_revision = 'b16a5c3e9d20'
+down_revision = 'c3f8a9d2e511'
 branch_labels = None
 depends_on = None
 

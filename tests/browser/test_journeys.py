@@ -133,7 +133,7 @@ def test_a_manager_reads_the_dashboard_and_costs_and_downloads_the_board_report(
     page.get_by_role("link", name="Unit costs").click()
     page.get_by_label("Anti-social behaviour incident recorded by the police: cost of one incident").fill("700")
     page.get_by_role("button", name="Save unit costs").click()
-    assert page.get_by_text("1 unit cost changed.").is_visible()
+    page.get_by_text("1 unit cost changed.").wait_for()  # after the redirect, not before
     shot("unit-costs")
     _no_serious_violations(axe, page, [f"{live_server}/admin/unit-costs"])
 
@@ -179,8 +179,8 @@ def test_forms_work_with_the_keyboard_alone(page, live_server):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/families")
-    assert page.get_by_role("heading", name="Families").is_visible()
+    page.wait_for_url(f"{live_server}/programme")  # a manager's home
+    assert page.get_by_role("heading", name="Programme dashboard").first.is_visible()
 
 
 def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot, tmp_path):
