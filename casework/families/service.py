@@ -48,7 +48,7 @@ def search_families(
     # The page's ids, and how many match, from the (family_ref, id) index alone, then the
     # page's rows: a deep page skips index entries rather than whole rows.
     ids = query.with_only_columns(m.Family.id, func.count().over()).order_by(m.Family.family_ref)
-    page = max(1, page or 1)
+    page = min(max(1, page or 1), 10**9)  # a page number past any count: the last page
     found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
     if found:
         total = found[0][1]
