@@ -98,16 +98,26 @@ def main() -> None:
                                        dt.date.fromisoformat(r.date_of_birth),
                                        r.postcode or None, r.sex or None) for r in partner]
         if args.train:
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), _cpu()
             model = service.train(described, "benchmark")
-            print(f"casework match train: {time.perf_counter() - started:.1f} s")
+            print(f"casework match train: {time.perf_counter() - started:.1f} s "
+                  f"(CPU {_cpu() - cpu_before:.1f} s)")
         model = service.model_for_use(store=False)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu_before = _cpu()
         started = time.perf_counter()
         results = service.match(described, model)
         seconds = time.perf_counter() - started
+        cpu = _cpu() - cpu_before
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"CPU time of casework match (all threads): {cpu:.1f} s; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     report(partner, results, seconds, rss_before, rss)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def report(partner, results, seconds, rss_before, rss) -> None:

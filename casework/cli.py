@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from .config import ConfigurationError
+from .dates_input import RANGE, in_range
 from .extensions import db
 from .imports.kinds import KINDS
 from .rules.ruleset import RULESETS
@@ -182,9 +183,12 @@ def _parse_date(ctx, param, value):
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    if not in_range(date):
+        raise click.BadParameter(f"{value} is not a date {RANGE}")
+    return date
 
 
 @click.command("evaluate")

@@ -6,6 +6,15 @@ import datetime as dt
 
 from werkzeug.datastructures import MultiDict
 
+# The dates casework works with: the rules count years on from a date, which past these
+# would overflow Python's dates (9999-12-31 plus a year), so later ones are refused.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
+
+def in_range(value: dt.date) -> bool:
+    return EARLIEST <= value <= LATEST
+
 
 def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, str | None]:
     """Return (date, error): the default with no error when nothing was entered."""
@@ -15,14 +24,15 @@ def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, 
         if not iso:
             return default, None
         try:
-            return dt.date.fromisoformat(iso), None
+            value = dt.date.fromisoformat(iso)
         except ValueError:
             return default, "Enter a real date"
+        return (value, None) if in_range(value) else (default, f"Enter a date {RANGE}")
     if not all(parts):
         return default, "Enter the day, month and year"
     try:
         day, month, year = (int(p) for p in parts)
-        if year < 1900:
+        if not EARLIEST.year <= year <= LATEST.year:
             raise ValueError
         return dt.date(year, month, day), None
     except ValueError:

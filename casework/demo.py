@@ -15,7 +15,8 @@ from .extensions import db
 from .imports.kinds import KINDS
 from .imports.service import import_csv
 
-DEMO_PASSWORD = "demo-casework-2026"
+# For the demo users only, printed by `make run`.
+DEMO_PASSWORD = "demo-casework-2026"  # nosec B105
 DEMO_USERS = [
     ("worker@demo.casework.test", "Sam Patel", "worker", "North team"),
     ("worker2@demo.casework.test", "Jo Clarke", "worker", "North team"),

@@ -71,6 +71,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Raised to sign the user out everywhere (sign-out, password reset, deactivation): a
+    # session carrying an older number is refused on its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship(back_populates="users")
 
@@ -806,3 +809,18 @@ class SignUp(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     recorded_by: Mapped[User] = relationship()
+
+
+# Sign-in throttling (security) ------------------------------------------------------------
+
+
+class SignInCounter(db.Model):
+    """Sign-in attempts counted in the database, so that every app server shares them: the
+    failures of one account (`account:EMAIL`) and the attempts from one address
+    (`address:IP`) since `window_start`."""
+
+    __tablename__ = "sign_in_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)

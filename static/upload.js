@@ -21,6 +21,11 @@ if (form && window.XMLHttpRequest) {
       text.textContent = "Uploaded: checking every row and importing…";
     });
     request.addEventListener("load", () => {
+      if (request.responseURL.includes("/jobs/")) {
+        // A large file is imported by a job: go to its page, which shows how it is going.
+        window.location.assign(request.responseURL);
+        return;
+      }
       document.open();
       document.write(request.responseText);
       document.close();

@@ -100,3 +100,16 @@ def test_training_refuses_a_file_too_small_to_learn_from(cli, register, tmp_path
     assert result.exit_code == 1
     assert "training needs at least 100 rows" in result.output
     assert count(m.MatchModel) == 0
+
+
+def test_a_model_exports_for_spark_with_the_same_parameters(cli, app):
+    duckdb = json.loads(cli("match", "export").output)
+    spark = json.loads(cli("match", "export", "--backend", "spark").output)
+    assert spark["sql_dialect"] == "spark"
+    assert (spark["probability_two_random_records_match"]
+            == duckdb["probability_two_random_records_match"])
+    levels = [(lvl.get("m_probability"), lvl.get("u_probability"))
+              for c in spark["comparisons"] for lvl in c["comparison_levels"]]
+    assert levels == [(lvl.get("m_probability"), lvl.get("u_probability"))
+                      for c in duckdb["comparisons"] for lvl in c["comparison_levels"]]
+    assert cli("match", "export", "99").exit_code == 1

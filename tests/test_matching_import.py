@@ -117,7 +117,8 @@ def test_accepting_imports_the_waiting_row_and_is_remembered(cli, register, asb_
     manager = create_user("manager")
     review = db.session.scalar(select(m.MatchReview))
     jack1 = next(c["person_id"] for c in review.candidates if c["person_ref"] == "P-JACK1")
-    summary = reviews.accept(review, jack1, manager)
+    summary, others = reviews.accept(review, jack1, manager)
+    assert others == 0
     assert summary.created == 1
     assert person_of("A3") == "P-JACK1"
     review = db.session.scalar(select(m.MatchReview))
@@ -174,3 +175,27 @@ def test_match_is_refused_for_kinds_that_do_not_name_people(cli, register, asb_f
     result = cli("import", "families", asb_file, "--match")
     assert result.exit_code == 1
     assert "--match is for the evidence kinds" in result.output
+
+
+def test_deciding_one_row_settles_the_others_waiting_about_the_same_person(
+        cli, register, tmp_path):
+    path = tmp_path / "asb.csv"
+    path.write_text(ASB + "A7,,Jack,Taylor,2012-02-02,ME14 1AA,m,2013-06-05,housing\n")
+    assert "2 for review" in cli("import", "asb", path, "--match").output
+    first, second = db.session.scalars(select(m.MatchReview).order_by(m.MatchReview.id))
+    jack1 = next(c["person_id"] for c in first.candidates if c["person_ref"] == "P-JACK1")
+    _summary, others = reviews.accept(first, jack1, create_user("manager"))
+    assert others == 1
+    assert person_of("A3") == person_of("A7") == "P-JACK1"
+    assert db.session.get(m.MatchReview, second.id).status == "accepted"
+    assert reviews.waiting_reviews() == []
+
+
+def test_rejecting_one_row_rejects_the_others_with_the_same_candidates(cli, register, tmp_path):
+    path = tmp_path / "asb.csv"
+    path.write_text(ASB + "A7,,Jack,Taylor,2012-02-02,ME14 1AA,m,2013-06-05,housing\n")
+    cli("import", "asb", path, "--match")
+    first = db.session.scalar(select(m.MatchReview).order_by(m.MatchReview.id))
+    assert reviews.reject(first, create_user("manager")) == 1
+    assert reviews.waiting_reviews() == []
+    assert count(m.AsbRecord, m.AsbRecord.asb_ref.in_(["A3", "A7"])) == 0

@@ -14,7 +14,7 @@ from ..audit import committed, record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.service import Page
+from ..families.service import Page, page_within
 from ..permissions import requires
 from .forms import ResetForm, UserForm
 
@@ -100,7 +100,7 @@ def audit():
     if ref:
         query = query.where(m.AuditEvent.object_ref == ref)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_within(request.args.get("page", 1, type=int), total, AUDIT_PER_PAGE)
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()

@@ -46,7 +46,8 @@ def new_contact(family_ref: str):
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref)
                         if finish else url_for("casefile.edit_contact", family_ref=family.family_ref,
                                                contact_id=contact.id))
-    return _contact_page(family, form, None)
+    record_event("view", "new_contact", family.family_ref)
+    return committed(_contact_page(family, form, None))
 
 
 @bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])

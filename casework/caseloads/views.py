@@ -17,6 +17,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..permissions import requires
 from ..rules import identification
+from ..security import safe_target
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -189,10 +190,11 @@ def allocate(family_ref: str):
                 refusal = str(refused)
             else:
                 flash(f"{family.family_ref} allocated to {worker.name}.")
-                return redirect(request.args.get("back") or url_for("caseloads.team"))
+                return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     current = service.open_allocation(family)
-    return render_template("caseloads/allocate.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "allocate", family.family_ref)
+    return committed(render_template("caseloads/allocate.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -214,7 +216,8 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    return render_template("caseloads/close.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "close", family.family_ref)
+    return committed(render_template("caseloads/close.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 

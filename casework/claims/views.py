@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,7 +14,7 @@ from ..extensions import db
 from ..families.scope import visible_families
 from ..jobs.service import start
 from ..permissions import can, requires
-from ..reports.exports import batch_rows, batch_xlsx
+from ..reports.exports import batch_csv, batch_xlsx
 from ..selection.figures import agreed_progress
 from . import documents, service
 from .forms import BatchForm, BuildForm, DecisionForm
@@ -125,11 +123,7 @@ def batch_file(batch_id: int, fmt: str):
             return redirect(url_for("claims.batch", batch_id=batch.id))
         body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for row in batch_rows(batch):
-            writer.writerow(row)
-        body, mimetype = out.getvalue(), "text/csv"
+        body, mimetype = batch_csv(batch), "text/csv"
     elif fmt == "xlsx":
         body = batch_xlsx(batch)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

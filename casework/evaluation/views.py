@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -15,8 +14,9 @@ from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
-from ..families.service import Page, wards
+from ..families.service import Page, page_within, wards
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
 from ..rules.nearly import nearly_there
 from .output import CSV_COLUMNS, csv_row
@@ -58,7 +58,7 @@ def results():
         notes = nearly_there(e)
         if notes:
             nearly.append((item, notes))
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = page_within(request.args.get("page", 1, type=int), len(rows), PER_PAGE)
     page = Page(rows[(page_number - 1) * PER_PAGE : page_number * PER_PAGE], page_number,
                 PER_PAGE, len(rows))
     counts = {r: {} for r in RESULTS}
@@ -80,7 +80,7 @@ def results():
 def results_csv():
     as_of, _, ward, result, status = _filters()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS + ["nearly_there"])
     count = 0
     for item in evaluate_families(as_of, _scoped(ward)):

@@ -26,6 +26,12 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def page_within(number: int | None, total: int, per_page: int) -> int:
+    """The page asked for, between the first and the last (a page past the end, however
+    large its number, is the last)."""
+    return min(max(1, number or 1), max(1, math.ceil(total / per_page)))
+
+
 def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
 ) -> Page:
@@ -52,7 +58,7 @@ def search_families(
     if ward:
         query = query.where(m.Family.ward == ward)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(1, page)
+    page = page_within(page, total or 0, per_page)
     # The page's ids first, from the (family_ref, id) index alone, then their rows: a deep
     # page skips index entries rather than whole rows.
     ids = query.with_only_columns(m.Family.id).order_by(m.Family.family_ref)

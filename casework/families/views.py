@@ -30,7 +30,7 @@ from ..permissions import can, requires
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
-from ..selection.service import current_selection, may_record_first_contact
+from ..selection.service import latest_decision, may_record_first_contact
 from . import service
 from .forms import FamilyForm, PersonForm
 from .scope import get_family_or_404
@@ -80,8 +80,9 @@ def show(family_ref: str):
         nearly=nearly_there(evaluated.evaluation),
         viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
         allocation=open_allocation(family),
-        selection=(selection := current_selection(family)),
-        first_contact=selection is not None and may_record_first_contact(current_user, selection),
+        decision=(decision := latest_decision(family)),
+        first_contact=decision is not None and decision.decision == "selected"
+        and may_record_first_contact(current_user, decision),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         claimable=[
@@ -112,11 +113,17 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
     """Save an edit made from `form.version`, or show both versions when it is stale."""
     stale = None
     if form.validate_on_submit():
+        # The version the form was opened at, as sent: a form without one (the field's value
+        # would silently fall back to the record's current version) or with a malformed one
+        # is refused rather than saved over changes its sender never saw.
+        version = request.form.get("version", "")
+        if not (version.isascii() and version.isdigit() and len(version) <= 18):
+            abort(400)
         values = _values(form, fields)
         if adjust:
             adjust(values)
         try:
-            save_versioned(record, int(form.version.data or 0), values, current_user, record_type,
+            save_versioned(record, int(version), values, current_user, record_type,
                            ref, family.family_ref)
         except StaleEdit as conflict:
             stale = (conflict.current, values)
@@ -124,8 +131,9 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=fields, person=person)
+    record_event("view", f"{record_type}_edit", ref)
+    return committed(render_template("families/edit.html", form=form, family=family,
+                                     stale=stale, fields=fields, person=person))
 
 
 def _discretion(values: dict) -> None:

@@ -77,3 +77,40 @@ def _subject_access_pdf(work: Work) -> Outcome:
 register(Kind(
     "subject_access_pdf", "Subject access PDF", "subject_access", _subject_access_pdf,
 ))
+
+
+ERRORS_SHOWN = 50
+
+
+def _import(work: Work) -> Outcome:
+    from ..imports.service import ImportRefused, import_csv
+    from .service import record_finish
+
+    kind, filename = work.params["kind"], work.params["filename"]
+    total = work.input.count(b"\n") - 1  # rows after the header
+    read = 0
+
+    def rows_read(more: int) -> None:
+        nonlocal read
+        read += more
+        work.progress(min(read, total), total, "rows checked")
+
+    def recorded(summary) -> None:  # done in the import's own transaction: never twice
+        record_finish(work.job_id, outcome=Outcome(summary.line()))
+
+    try:
+        summary = import_csv(kind, work.input, filename, user=work.user, progress=rows_read,
+                             before_commit=recorded)
+    except ImportRefused as refused:
+        errors = refused.errors
+        more = len(errors) - ERRORS_SHOWN
+        raise JobFailed("The file was not imported: nothing from it was saved. Fix these rows "
+                        "and upload it again.\n" + "\n".join(errors[:ERRORS_SHOWN])
+                        + (f"\n... and {more} more" if more > 0 else "")) from None
+    return Outcome(summary.line())
+
+
+register(Kind(
+    "import", "Import of a partner file", "import_data", _import,
+    back=lambda job: ("Import partner data", url_for("imports.upload")),
+))

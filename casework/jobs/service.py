@@ -188,7 +188,18 @@ def run(job_id: int) -> None:
 
 
 def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
+    record_finish(job_id, outcome=outcome, error=error)
+    db.session.commit()
+
+
+def record_finish(job_id: int, *, outcome: Outcome | None = None,
+                  error: str | None = None) -> None:
+    """Record the job done (or failed) in the current transaction, once. Work that commits
+    its own changes calls this before it commits, so that the job is recorded done in the
+    same transaction as the work: a message delivered again then finds it done."""
     job = db.session.get(m.Job, job_id)
+    if job.state in ("done", "failed"):
+        return
     job.finished_at = m.utcnow()
     job.input = None  # an uploaded file is kept only as long as the job needs it
     if outcome is not None:
@@ -205,7 +216,6 @@ def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = 
         job.state, job.error = "failed", error
         record_event("job_failed", "job", str(job.id), user=job.started_by,
                      detail=f"{job.kind}: {error}")
-    db.session.commit()
 
 
 class Progress:

@@ -107,3 +107,20 @@ def match_models() -> None:
     for model in found:
         click.echo(f"{model.id:>4}  {model.trained_at:%Y-%m-%d %H:%M}  "
                    f"{model.register_size:>8} people  {model.source}")
+
+
+@match_group.command("export")
+@click.argument("version", type=int, required=False)
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True)
+def match_export(version: int | None, backend: str) -> None:
+    """Print a model version (default: the one in use) as Splink's JSON, for BACKEND."""
+    from .. import models as m
+    from ..extensions import db
+    from .engine import for_backend
+    from .service import model_for_use
+
+    model = db.session.get(m.MatchModel, version) if version else model_for_use(store=False)
+    if model is None:
+        raise Refused(f"no matching model version {version}")
+    click.echo(json.dumps(for_backend(model.model, backend), indent=1))

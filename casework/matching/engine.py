@@ -17,13 +17,9 @@ import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-from splink.internals.waterfall_chart import records_to_waterfall_data
 
 from . import normalise
 
-# Columns the model compares, as each side of a pair is given to Splink.
-COLUMNS = ("unique_id", "given_name", "name_group", "family_name", "date_of_birth",
-           "dob_swapped", "postcode", "sex")
 # Pairs Splink scores below this are not candidates at all: well below any threshold, and
 # it keeps a namesake (who differs only in postcode) among the candidates for a row.
 CANDIDATE_PROBABILITY = 0.0001
@@ -105,19 +101,18 @@ def settings() -> SettingsCreator:
 def prepare(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
     """Records as the model's columns: `rows` have unique_id, given_name, family_name,
     date_of_birth (a date), and postcode and sex (or None)."""
-    out: dict[str, list] = {c: [] for c in COLUMNS}
-    for row in rows:
-        given = normalise.given_name(row["given_name"])
-        born = row["date_of_birth"]
-        out["unique_id"].append(row["unique_id"])
-        out["given_name"].append(given)
-        out["name_group"].append(normalise.name_group(given))
-        out["family_name"].append(normalise.family_name(row["family_name"]))
-        out["date_of_birth"].append(born.isoformat())
-        out["dob_swapped"].append(normalise.swapped(born))
-        out["postcode"].append(normalise.postcode(row.get("postcode")))
-        out["sex"].append((row.get("sex") or "").lower() or None)
-    return out
+    given = list(map(normalise.given_name, [r["given_name"] for r in rows]))
+    born = [r["date_of_birth"] for r in rows]
+    return {
+        "unique_id": [r["unique_id"] for r in rows],
+        "given_name": given,
+        "name_group": list(map(normalise.name_group, given)),
+        "family_name": list(map(normalise.family_name, [r["family_name"] for r in rows])),
+        "date_of_birth": [d.isoformat() for d in born],
+        "dob_swapped": list(map(normalise.swapped, born)),
+        "postcode": list(map(normalise.postcode, [r.get("postcode") for r in rows])),
+        "sex": [(r.get("sex") or "").lower() or None for r in rows],
+    }
 
 
 class _Session:
@@ -193,8 +188,12 @@ class Scoring:
         if not pairs:
             return {}
         me, them = self._me, self._them
-        records = [row for row in self._predictions.as_record_list()
-                   if (row[me], row[them]) in pairs]
+        wanted = pa.table({"i": [p[0] for p in pairs], "r": [p[1] for p in pairs]})
+        self._session.con.register("wanted_pairs", wanted)
+        relation = self._session.con.sql(
+            f"SELECT p.* FROM {self._predictions.physical_name} p JOIN wanted_pairs w "
+            f"ON p.{me} = w.i AND p.{them} = w.r")
+        records = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
         return _waterfalls(records, self._linker, self._left_is_incoming, me, them)
 
     def close(self) -> None:
@@ -216,26 +215,41 @@ def _left_is_incoming(relation) -> bool:
 
 
 def _waterfalls(records, linker, left_is_incoming, me, them) -> dict[tuple, list]:
-    """Each pair's match weights, comparison by comparison, as Splink's waterfall chart
-    shows them: [{"column", "label", "incoming", "register", "weight"}]."""
+    """Each pair's match weights, step by step as Splink's waterfall chart draws them (the
+    prior, each comparison and its term-frequency adjustment, the final score):
+    [{"column", "label", "incoming", "register", "weight"}]. Read straight from the scored
+    pairs' columns: Splink's own waterfall data re-parses the SQL of every level for every
+    pair, a second a dozen pairs."""
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
+    labels = {
+        c.output_column_name: {level.comparison_vector_value: level.label_for_charts
+                               for level in c.comparison_levels}
+        for c in settings.comparisons
+    }
+    side = ("_l", "_r") if left_is_incoming else ("_r", "_l")
+
+    def shown(value):
+        return "" if value is None else str(value)
+
     out: dict[tuple, list] = {}
-    steps = records_to_waterfall_data(records, linker._settings_obj, hide_details=False)
-    for step in steps:
-        record = records[step["record_number"]]
-        key = (record[me], record[them])
-        # A comparison reading two columns shows both values ("jack, john"): keep the first.
-        incoming, registered = (str(v).split(", ")[0] if v is not None else None
-                                for v in (step["value_l"], step["value_r"]))
-        if not left_is_incoming:
-            incoming, registered = registered, incoming
-        weight = step["log2_bayes_factor"]
-        out.setdefault(key, []).append({
-            "column": step["column_name"],
-            "label": step["label_for_charts"],
-            "incoming": "" if incoming is None else str(incoming),
-            "register": "" if registered is None else str(registered),
-            "weight": None if weight is None or math.isnan(weight) else round(weight, 2),
-        })
+    for record in records:
+        steps = [{"column": "Prior", "label": "Starting match weight (prior)", "incoming": "",
+                  "register": "", "weight": round(math.log2(prior / (1 - prior)), 2)}]
+        for column, by_value in labels.items():
+            values = (shown(record[column + side[0]]), shown(record[column + side[1]]))
+            steps.append({"column": column, "label": by_value[record[f"gamma_{column}"]],
+                          "incoming": values[0], "register": values[1],
+                          "weight": round(record[f"mw_{column}"], 2)})
+            adjustment = record.get(f"mw_tf_adj_{column}")
+            if adjustment:
+                steps.append({"column": f"tf_{column}",
+                              "label": f"How common the {column.replace('_', ' ')} is",
+                              "incoming": values[0], "register": values[1],
+                              "weight": round(adjustment, 2)})
+        steps.append({"column": "Final score", "label": "Final score", "incoming": "",
+                      "register": "", "weight": round(record["match_weight"], 2)})
+        out[(record[me], record[them])] = steps
     return out
 
 
@@ -293,4 +307,18 @@ def decide(candidates: Sequence[Candidate], register: dict[str, list], link_abov
         kept = tuple(s for s in shared if s is shared[0] or s[1] >= review_above
                      or identity(s[0]) == identity(best_id))[:5]
         out[row] = Outcome(decision, best_id, best_p, kept)
+    return out
+
+
+def for_backend(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A trained model for another Splink backend ("spark", "postgres", ...): the same
+    comparisons written in that backend's SQL, with the trained parameters copied over."""
+    out = settings().get_settings(dialect).as_dict()
+    out["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    for comparison, trained in zip(out["comparisons"], model["comparisons"], strict=True):
+        for level, learnt in zip(comparison["comparison_levels"], trained["comparison_levels"],
+                                 strict=True):
+            for name in ("m_probability", "u_probability", "tf_minimum_u_value"):
+                if name in learnt:
+                    level[name] = learnt[name]
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 _NOT_LETTER = re.compile(r"[^a-z]")
 _SPLIT = re.compile(r"[\s\-]+")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+# A register repeats names, postcodes and birthdays many times over: each is worked out once.
+_remembered = functools.lru_cache(maxsize=200_000)
 
 
 def _letters(text: str) -> str:
@@ -18,6 +21,7 @@ def _letters(text: str) -> str:
     return _NOT_LETTER.sub("", plain.lower())
 
 
+@_remembered
 def given_name(text: str | None) -> str | None:
     """The first given name (a middle name or the second half of 'Mary-Jane' is often left
     off by one agency and not another)."""
@@ -30,12 +34,14 @@ def given_name(text: str | None) -> str | None:
     return None
 
 
+@_remembered
 def family_name(text: str | None) -> str | None:
     """The whole family name as letters: 'O'Brien' and 'OBrien', 'Smith-Jones' and
     'Smith Jones' are the same."""
     return _letters(text) or None if text else None
 
 
+@_remembered
 def postcode(text: str | None) -> str | None:
     """A UK postcode as 'ME15 7AB', or None when it is not one."""
     if not text:
@@ -45,6 +51,7 @@ def postcode(text: str | None) -> str | None:
     return f"{found.group(1)} {found.group(2)}" if found else None
 
 
+@_remembered
 def swapped(born: dt.date) -> str | None:
     """The date with day and month swapped (a US-style entry of 03/04 as 04/03), when that is
     a different real date."""

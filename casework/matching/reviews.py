@@ -12,7 +12,7 @@ from .. import models as m
 from ..audit import record_event
 from ..extensions import db
 from ..imports.kinds import KINDS
-from ..imports.service import ImportSummary, import_csv
+from ..imports.service import ImportRefused, ImportSummary, import_csv
 
 
 class ReviewRefused(Exception):
@@ -32,8 +32,35 @@ def _decided(review: m.MatchReview, status: str, user: m.User) -> None:
     review.status, review.decided_by_id, review.decided_at = status, user.id, m.utcnow()
 
 
-def accept(review: m.MatchReview, person_id: int, user: m.User) -> ImportSummary:
-    """Link the row to one of its candidates and import it, in one transaction."""
+def _same_person_waiting(review: m.MatchReview) -> list[m.MatchReview]:
+    """Other rows waiting about the same described person, oldest first."""
+    return list(db.session.scalars(
+        select(m.MatchReview).where(m.MatchReview.identity_key == review.identity_key,
+                                    m.MatchReview.status == "waiting",
+                                    m.MatchReview.id != review.id)
+        .order_by(m.MatchReview.id)))
+
+
+def accept(review: m.MatchReview, person_id: int, user: m.User
+           ) -> tuple[ImportSummary, int]:
+    """Link the row to one of its candidates and import it, in one transaction; then do
+    the same for the other rows waiting about the same described person (each in its own),
+    so that nobody is asked twice. Returns the row's import summary and how many others
+    were settled with it."""
+    summary = _accept_one(review, person_id, user, None)
+    settled = 0
+    for other in _same_person_waiting(review):
+        if any(c["person_id"] == person_id for c in other.candidates):
+            try:
+                _accept_one(other, person_id, user, review)
+                settled += 1
+            except ImportRefused:  # it stays waiting, for a person to see why
+                db.session.rollback()
+    return summary, settled
+
+
+def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
+                like: m.MatchReview | None) -> ImportSummary:
     candidate = next((c for c in review.candidates if c["person_id"] == person_id), None)
     if candidate is None:
         raise ReviewRefused("choose one of the candidates shown")
@@ -52,18 +79,28 @@ def accept(review: m.MatchReview, person_id: int, user: m.User) -> ImportSummary
                                linked_by_id=user.id))
     record_event("accept", "match_review", str(review.id), user=user,
                  detail=f"{review.kind} {review.record_key} is {candidate['person_ref']} "
-                        f"(matching model version {review.model_id})")
+                        f"(matching model version {review.model_id})"
+                        + (f", as decided on review {like.id}" if like else ""))
     # The importer commits the decision with the row, or rolls both back (ImportRefused).
     return import_csv(review.kind, out.getvalue().encode(),
                       f"{review.filename} line {review.line} (review {review.id})", user)
 
 
-def reject(review: m.MatchReview, user: m.User) -> None:
+def reject(review: m.MatchReview, user: m.User) -> int:
     """None of the candidates is the person: the row is not imported, and they are not
-    proposed for this described person again."""
-    _decided(review, "rejected", user)
-    record_event("reject", "match_review", str(review.id), user=user,
-                 detail=f"{review.kind} {review.record_key}: none of "
-                        f"{', '.join(c['person_ref'] for c in review.candidates)} "
-                        f"(matching model version {review.model_id})")
+    proposed for this described person again; other rows waiting about the same described
+    person with no other candidate are rejected with it. Returns how many."""
+    rejected = {c["person_id"] for c in review.candidates}
+    settled = 0
+    for one in [review, *_same_person_waiting(review)]:
+        if one is not review and not {c["person_id"] for c in one.candidates} <= rejected:
+            continue
+        _decided(one, "rejected", user)
+        record_event("reject", "match_review", str(one.id), user=user,
+                     detail=f"{one.kind} {one.record_key}: none of "
+                            f"{', '.join(c['person_ref'] for c in one.candidates)} "
+                            f"(matching model version {one.model_id})"
+                            + (f", as decided on review {review.id}" if one is not review else ""))
+        settled += one is not review
     db.session.commit()
+    return settled

@@ -117,8 +117,7 @@ def train(described: Sequence[Described], source: str, user: m.User | None = Non
     if len(described) < 100 or len(register["unique_id"]) < 100:
         raise MatchRefused("training needs at least 100 rows and 100 people in the register; "
                            "the current model is kept")
-    incoming = engine.prepare([{"unique_id": i, **dataclasses.asdict(d)}
-                               for i, d in enumerate(described)])
+    incoming = _prepared(described)
     trained = engine.train(incoming, register)
     model = m.MatchModel(source=source[:300], register_size=len(register["unique_id"]),
                          model=trained, trained_by_id=user.id if user else None)
@@ -128,6 +127,13 @@ def train(described: Sequence[Described], source: str, user: m.User | None = Non
 
 
 # Matching ---------------------------------------------------------------------------------
+
+
+def _prepared(described: Sequence[Described]) -> dict[str, list]:
+    return engine.prepare([
+        {"unique_id": i, "given_name": d.given_name, "family_name": d.family_name,
+         "date_of_birth": d.date_of_birth, "postcode": d.postcode, "sex": d.sex}
+        for i, d in enumerate(described)])
 
 
 def _register() -> tuple[dict[str, list], dict[int, str]]:
@@ -172,8 +178,7 @@ def match(described: Sequence[Described], model: m.MatchModel) -> list[Match]:
         return [Match("unmatched", None, None, 0.0) for _ in described]
     keys = [d.identity_key for d in described]
     decided = remembered(set(keys))
-    incoming = engine.prepare([{"unique_id": i, **dataclasses.asdict(d)}
-                               for i, d in enumerate(described)])
+    incoming = _prepared(described)
     link_above, review_above = thresholds()
     with engine.Scoring(incoming, register, _scaled(model, len(refs))) as scoring:
         rejected = {(i, c["person_id"]) for i, key in enumerate(keys)

@@ -41,6 +41,13 @@ def _candidates(review: m.MatchReview) -> list[dict]:
             if c["person_id"] in people]
 
 
+def _also(others: int) -> str:
+    if not others:
+        return ""
+    return (f" The same decision was made for {others} other row{'s' if others != 1 else ''} "
+            "describing the same person.")
+
+
 @bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
 @requires("review_matches")
 def review(review_id: int):
@@ -54,12 +61,13 @@ def review(review_id: int):
     if found.status == "waiting" and form.validate_on_submit():
         try:
             if form.person.data == NOBODY:
-                reviews.reject(found, current_user)
+                others = reviews.reject(found, current_user)
                 flash(f"Row {found.record_key} rejected: it was not imported, and these "
-                      "people will not be proposed for it again.")
+                      "people will not be proposed for it again." + _also(others))
             else:
-                summary = reviews.accept(found, int(form.person.data), current_user)
-                flash(f"Row {found.record_key} linked and imported ({summary.line()}).")
+                summary, others = reviews.accept(found, int(form.person.data), current_user)
+                flash(f"Row {found.record_key} linked and imported ({summary.line()})."
+                      + _also(others))
             return redirect(url_for("matching.queue"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
             db.session.rollback()

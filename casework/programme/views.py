@@ -3,7 +3,6 @@ administrator's unit costs."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -24,9 +23,10 @@ from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
-from ..families.service import Page
+from ..families.service import Page, page_within
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
@@ -105,7 +105,7 @@ def costs():
     as_of, date_error = _as_of()
     f = service.figures(current_user, as_of)
     rows = service.by_reduction(f.estimates)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_within(request.args.get("page", 1, type=int), len(rows), PER_PAGE)
     shown = Page(rows[(page - 1) * PER_PAGE : page * PER_PAGE], page, PER_PAGE, len(rows))
     record_event("view", "cost_analysis", None,
                  detail=f"as of {as_of.isoformat()}, page {page}: "
@@ -121,7 +121,7 @@ def costs_csv():
     as_of, _ = _as_of()
     f = service.figures(current_user, as_of)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out, lineterminator="\r\n")
     keys = [item.key for item in COST_ITEMS]
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
@@ -168,7 +168,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
         activity=service.quarter_activity(user, quarter.first, as_of),
         funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
+        way_in=way_in(visible_families(user), as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
     record_event("export", "board_report", quarter.key, user=user)

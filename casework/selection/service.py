@@ -216,7 +216,7 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
         raise SelectionRefused("choose selected, not now or not suitable")
     if family.attached_on is not None:
         raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on}")
-    if not awaiting_discussion(latest_decisions(_one(family)).get(family.id), meeting.held_on):
+    if not awaiting_discussion(latest_decision(family), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
         if review_on is None:
@@ -271,9 +271,13 @@ def may_see_meeting(user: m.User, meeting: m.SelectionMeeting) -> bool:
 # First contact and sign-up -------------------------------------------------------------------
 
 
+def latest_decision(family: m.Family) -> m.SelectionDecision | None:
+    return latest_decisions(_one(family)).get(family.id)
+
+
 def current_selection(family: m.Family) -> m.SelectionDecision | None:
     """The family's latest decision if it is 'selected'."""
-    latest = latest_decisions(_one(family)).get(family.id)
+    latest = latest_decision(family)
     return latest if latest is not None and latest.decision == "selected" else None
 
 

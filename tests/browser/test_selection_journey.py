@@ -45,14 +45,14 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     page.get_by_label("Schools").check()
     page.get_by_label("Other agencies present (optional)").fill("Health visitor")
     page.get_by_role("button", name="Start the meeting").click()
-    assert page.get_by_text("Schools, Police, Health visitor").is_visible()
+    page.get_by_text("Schools, Police, Health visitor").wait_for()
     shot("meeting")
     for ref, name in (("J1", "Jones household"), ("J2", "Hall household"), ("J3", "Wood household")):
         page.get_by_role("link", name=f"Decide on {ref} {name}").click()
         page.get_by_label("Selected").check()
         page.get_by_label("Lead person: a FIP worker").select_option(label="Sam Patel")
         page.get_by_role("button", name="Record the decision").click()
-        assert page.get_by_text(f"{ref} {name}: selected.").is_visible()
+        page.get_by_text(f"{ref} {name}: selected.").wait_for()
     page.get_by_role("link", name="Decide on J4 Hill household").click()
     page.set_viewport_size({"width": 375, "height": 812})
     page.get_by_label("Not now").check()
@@ -65,9 +65,9 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     shot("defer-375")
     page.get_by_role("button", name="Record the decision").click()
     page.set_viewport_size({"width": 1280, "height": 900})
-    assert page.get_by_text(f"Discuss again on {review.day} {review:%B %Y}").is_visible()
-    assert page.get_by_role("heading", name="Decisions (4)").is_visible()
-    assert page.get_by_text("No family to discuss.").is_visible()
+    page.get_by_text(f"Discuss again on {review.day} {review:%B %Y}").wait_for()
+    page.get_by_role("heading", name="Decisions (4)").wait_for()
+    page.get_by_text("No family to discuss.").wait_for()
     meeting_url = page.url
     shot("decided")
     _no_violations(axe, page, [f"{live_server}/selection", meeting_url,
@@ -84,8 +84,8 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
         page.get_by_label(method).check()
         page.get_by_label(outcome).check()
         page.get_by_role("button", name="Save the attempt").click()
-        assert page.get_by_text("Contact attempt saved.").is_visible()
-    assert page.get_by_role("heading", name="Contact attempts (2)").is_visible()
+        page.get_by_text("Contact attempt saved.").wait_for()
+    page.get_by_role("heading", name="Contact attempts (2)").wait_for()
     page.get_by_role("button", name="Record the family's answer").click()
     page.get_by_label("Signed up to the programme").check()
     page.get_by_label("The information-sharing agreement is signed").check()
@@ -93,21 +93,21 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     page.get_by_label("Consent given by").fill("Kayleigh Jones")
     shot("sign-up")
     page.get_by_role("button", name="Save the answer").click()
-    assert page.get_by_text("Jones household signed up").is_visible()
-    assert page.get_by_text("waiting for a FIP worker", exact=False).first.is_visible()
+    page.get_by_text("Jones household signed up").wait_for()
+    page.get_by_text("waiting for a FIP worker", exact=False).first.wait_for()
     shot("signed-up")
     _no_violations(axe, page, [f"{live_server}/families/J1/first-contact",
                                f"{live_server}/families/J1/sign-up",
                                f"{live_server}/families/J1/timeline"])
     page.goto(f"{live_server}/families/J1/timeline")
-    assert page.get_by_text("Signed up: information-sharing agreement and consent given by "
-                            "Kayleigh Jones").is_visible()
+    page.get_by_text("Signed up: information-sharing agreement and consent given by "
+                            "Kayleigh Jones").wait_for()
     page.context.clear_cookies()
 
     # The team lead sees it attached and waiting; the funnel moved by one.
     sign_in(page, live_server, lead.email, PASSWORD)
     page.get_by_role("link", name="Selection").click()
-    assert page.get_by_role("heading", name="Signed up, waiting for a FIP worker (1)").is_visible()
+    page.get_by_role("heading", name="Signed up, waiting for a FIP worker (1)").wait_for()
     assert page.get_by_role("link", name="J1 Jones household").count() == 1
     page.context.clear_cookies()
     sign_in(page, live_server, manager.email, PASSWORD)
