@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from .claims.views import bp as claims_bp
     from .evaluation.views import bp as evaluation_bp
     from .families.views import bp as families_bp
+    from .home.views import bp as home_bp
     from .imports.views import bp as imports_bp
     from .jobs.views import bp as jobs_bp
     from .matching.views import bp as matching_bp
@@ -132,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
-               programme_bp, selection_bp,
+               programme_bp, selection_bp, home_bp,
                system_bp, jobs_bp, matching_bp):
         app.register_blueprint(bp)
 

@@ -16,6 +16,12 @@ def in_range(value: dt.date) -> bool:
     return EARLIEST <= value <= LATEST
 
 
+def date_example(today: dt.date | None = None) -> str:
+    """A hint for a date input: a recent date, in the order the fields are in."""
+    day = (today or dt.date.today()) - dt.timedelta(days=30)
+    return f"For example, {day.day} {day.month} {day.year}"
+
+
 def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, str | None]:
     """Return (date, error): the default with no error when nothing was entered."""
     parts = [args.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
@@ -36,4 +42,4 @@ def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, 
             raise ValueError
         return dt.date(year, month, day), None
     except ValueError:
-        return default, "Enter a real date, for example 30 9 2013"
+        return default, f"Enter a real date. {date_example()}"

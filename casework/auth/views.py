@@ -24,7 +24,7 @@ bp = Blueprint("auth", __name__)
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("families.index"))
+        return redirect(url_for("home.index"))
     if request.method == "POST" and not service.address_allowed(request.remote_addr):
         abort(429)
     form = LoginForm()
@@ -40,7 +40,7 @@ def login():
             session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
             record_event("sign_in", "user", user.email, user=user)
             db.session.commit()
-            return redirect(safe_target(request.args.get("next"), url_for("families.index")))
+            return redirect(safe_target(request.args.get("next"), url_for("home.index")))
         db.session.commit()  # the failed attempt is recorded
         if outcome is service.SignIn.LOCKED:
             return render_template("auth/locked.html", minutes=service.LOCKOUT_MINUTES), 429

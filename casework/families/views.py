@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..casefile import service as casefile
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
@@ -39,7 +40,6 @@ from .subject_access import subject_access_data
 bp = Blueprint("families", __name__)
 
 
-@bp.route("/")
 @bp.route("/families")
 @requires("view_families")
 def index():
@@ -85,6 +85,9 @@ def show(family_ref: str):
         and may_record_first_contact(current_user, decision),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
+        follow_ups=casefile.open_follow_ups(family),
+        latest_contacts=[c for c in casefile.contacts(family) if c.status == "final"][:3],
+        names=casefile.present_names(family),
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],

@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..audit import record_event
+from ..evaluation import store
 from ..extensions import db
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
@@ -454,8 +455,9 @@ def _upsert(
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
         _keep_created(kind, table, range(len(table)), refs, filename, user)
+        _queue_families(kind, table, refs, range(len(table)))
         return ImportSummary(kind.name, len(table), 0, 0)
-    new, updates, history = [], [], []
+    new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
     # An update writes only the columns the file has: a column it lacks erases nothing.
     ids = {"person_ref": "person_id", "family_ref": "family_id"}
@@ -471,6 +473,7 @@ def _upsert(
         if not changed:
             unchanged += 1
             continue
+        changed_rows.append(i)
         updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
         history.append(
             {
@@ -494,6 +497,7 @@ def _upsert(
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
     _keep_created(kind, table, new, refs, filename, user)
+    _queue_families(kind, table, refs, new + changed_rows)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
 
 
@@ -516,6 +520,28 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
                 "before": {name: None for name in values}, "after": _plain(values)})
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+
+
+def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
+    """Mark the families whose evidence these rows (new or changed) are, for the stored
+    evaluation to re-evaluate once the import commits."""
+    rows = list(rows)
+    if kind.model is m.Family:
+        column = table.columns["family_ref"]
+        wanted = sorted({column[i] for i in rows})
+        ids = [fid for where in _lookups(m.Family.family_ref, wanted)
+               for fid in db.session.scalars(select(m.Family.id).where(where))]
+    else:
+        ids = set()
+        people, families = refs.people, refs.families
+        person = table.columns["person_ref"] if "person_ref" in kind.references else None
+        family = table.columns["family_ref"] if "family_ref" in kind.references else None
+        for i in rows:
+            if person is not None and person[i]:
+                ids.add(people[person[i]][1])
+            elif family is not None and family[i]:
+                ids.add(families[family[i]])
+    store.queue(ids)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
