@@ -270,7 +270,7 @@ def test_allocating_with_a_back_address_off_the_site_returns_to_the_team_page(cl
     assert response.status_code == 302 and response.headers["Location"] == "/team"
 
 
-def test_signing_in_with_a_next_address_off_the_site_goes_to_the_families_list(client):
+def test_signing_in_with_a_next_address_off_the_site_goes_to_the_users_home(client):
     from .conftest import PASSWORD, csrf_token
     from .factories import create_user
 
@@ -278,7 +278,7 @@ def test_signing_in_with_a_next_address_off_the_site_goes_to_the_families_list(c
     page = client.get("/login")
     response = client.post("/login?next=/\\evil.example", data={
         "email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
-    assert response.headers["Location"] == "/families"
+    assert response.headers["Location"] == "/"  # the site's own home, which picks the role's
 
 
 # 2. Lockout under concurrency ---------------------------------------------------------------
@@ -389,9 +389,10 @@ def test_an_admin_change_ends_the_users_existing_sessions(app, client, change):
         post_form(admin, f"/admin/users/{worker.id}/password",
                   {"password": "a-brand-new-passphrase"})
     else:
-        for active in ("0", "1"):
-            post_form(admin, f"/admin/users/{worker.id}/active", {"active": active},
-                      page_url="/admin/users")
+        post_form(admin, f"/admin/users/{worker.id}/deactivate", {"to": "0", "reason": ""})
+        post_form(admin, f"/admin/users/{worker.id}/active", {"active": "1"},
+                  page_url="/admin/users")
+        assert db.session.get(m.User, worker.id).active
     refused = client.get("/families")
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     assert admin.get("/admin/users").status_code == 200  # the admin's own session is kept

@@ -93,8 +93,10 @@ def deactivate(user_id: int):
                   + (f" {moved} {'family' if moved == 1 else 'families'} transferred to {to.name}."
                      if moved else ""))
             return redirect(url_for("admin.users"))
-    return render_template("admin/deactivate.html", form=form, user=user, families=families,
-                           error=error)
+    # The page lists the families the user holds: personal data, so the view is audited.
+    record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
+    return committed(render_template("admin/deactivate.html", form=form, user=user,
+                                     families=families, error=error))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])

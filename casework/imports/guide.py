@@ -18,10 +18,11 @@ from .service import ImportSummary
 HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
 EXAMPLES = {
-    "families": [["EX-F1", "Example household", "1 Example Road", "ME15 6JQ", "Shepway North",
+    # Plainly made up (no real street or postcode), so the file holds no one's personal data.
+    "families": [["EX-F1", "Sample family", "1 Sample Street", "ZZ99 9ZZ", "Shepway North",
                   "2026-01-05", "2026-01-19", "n", "", ""]],
-    "people": [["EX-P1", "EX-F1", "Alex", "Example", "1985-04-11", "f"],
-               ["EX-P2", "EX-F1", "Sam", "Example", "2012-09-01", "m"]],
+    "people": [["EX-P1", "EX-F1", "Alex", "Sample", "1985-04-11", "f"],
+               ["EX-P2", "EX-F1", "Sam", "Sample", "2012-09-01", "m"]],
     "school-terms": [["EX-P2", "2025/26", "autumn", "130", "22", "1", "n", "n", "y"]],
     "asb": [["EX-A1", "EX-P2", "", "2025-11-03", "incident"]],
     "offences": [["EX-O1", "EX-P2", "2025-10-14", "y"]],
