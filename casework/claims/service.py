@@ -187,16 +187,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))
-    db.session.add_all(created)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ClaimRefused("another claims build ran at the same time; run it again") from None
-    for claim in created:
-        record_event("create", "claim", f"{claim.id}", user=by,
-                     detail=f"{families[claim.family_id].family_ref} {claim.result} £{claim.amount}")
-    db.session.commit()
+    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}")
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
 
@@ -208,6 +199,20 @@ def _reporting(items: Iterator, progress: Callable[[int, int, str], None],
     for n, item in enumerate(items, 1):
         progress(n, total, "families evaluated")
         yield item
+
+
+def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
+    """Write new draft claims with an audit row each, in one transaction; the unique index
+    refuses a family's second claim when two builds race."""
+    db.session.add_all(created)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ClaimRefused("another claims build ran at the same time; run it again") from None
+    for claim in created:
+        record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
+    db.session.commit()
 
 
 def _families(ids: list[int]) -> list[m.Family]:
