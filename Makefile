@@ -6,15 +6,36 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_FAMILIES ?= 200
 
-.PHONY: install run test lint bench clean
+LOCK_TOOLS := $(VENV)/lock-tools
+
+.PHONY: install run test lint lock audit bench clean
 
 install: $(VENV)/.installed static/govuk/.built
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions of requirements.lock, each checked against its hashes; then casework
+# itself. `pip check` fails if pyproject.toml names a package the lock lacks: run `make lock`.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+	  echo "requirements.lock lacks a dependency of pyproject.toml: run make lock" >&2; exit 1; }
 	touch $@
+
+# Re-pin every dependency (after changing pyproject.toml, or to take new releases).
+lock:
+	test -x $(LOCK_TOOLS)/bin/pip-compile || \
+	  { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet pip-tools; }
+	$(LOCK_TOOLS)/bin/pip-compile --quiet --allow-unsafe --extra=test --extra=redis --generate-hashes \
+	  --no-emit-index-url --no-emit-find-links --strip-extras \
+	  --output-file=requirements.lock pyproject.toml
+
+# Known vulnerabilities in the pinned set, from the PyPA advisory database (needs the network;
+# see docs/security.md).
+audit: install
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements.lock
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -40,7 +40,16 @@ PAGES = {  # scenario -> (who signs in, what the page is)
     "family": (MANAGER, "the family page of a random family"),
     "list": (MANAGER, "the families list at a random page"),
     "team": (LEAD, "the team lead's view of their team"),
+    "results": (MANAGER, "results (a random page of 50)"),
+    "screening": (MANAGER, "screening"),
+    "programme": (MANAGER, "the programme dashboard"),
+    "costs": (MANAGER, "cost analysis (a random page of 50)"),
+    "money": (MANAGER, "programme money"),
+    "search": (MANAGER, "families list searched for a random name, postcode or reference"),
 }
+SUMMARY_URLS = {"screening": "/screening", "programme": "/programme", "money": "/claims/money"}
+SEARCHES = ["smith", "jones", "taylor", "ME15 7", "ME16 8A", "DF0012", "DF01", "kyle",
+            "amy brown", "DP00001"]
 
 
 def _free_port() -> int:
@@ -88,6 +97,14 @@ def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
             return f"{base}/families/{random.choice(refs)}"
         if scenario == "list":
             return f"{base}/families?page={random.randint(1, pages)}"
+        if scenario == "results":
+            return f"{base}/results?page={random.randint(1, pages // 2)}"
+        if scenario == "costs":
+            return f"{base}/programme/costs?page={random.randint(1, 200)}"
+        if scenario == "search":
+            return f"{base}/families?q={random.choice(SEARCHES)}"
+        if scenario in SUMMARY_URLS:
+            return base + SUMMARY_URLS[scenario]
         return f"{base}/team"
 
     def user() -> None:
@@ -204,6 +221,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--pages", default=",".join(PAGES),
                         help=f"which pages, comma-separated (default: {','.join(PAGES)})")
+    parser.add_argument("--think-only", action="store_true",
+                        help="only the runs with a think time (not saturation)")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: JSON task for the driver
     opts = parser.parse_args()
     if opts.drive:
@@ -229,7 +248,7 @@ def main() -> None:
         server, base = _serve(env, opts.workers)
         rows = []
         for scenario in scenarios:
-            for think in (True, False):
+            for think in ((True,) if opts.think_only else (True, False)):
                 task = ROOT / "bench" / "results" / "load-task.json"
                 task.parent.mkdir(parents=True, exist_ok=True)
                 task.write_text(json.dumps({

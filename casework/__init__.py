@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, g, render_template
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import PROJECT_ROOT, ConfigurationError, config_for
+from .config import MIN_SECRET_KEY_LENGTH, PROJECT_ROOT, ConfigurationError, config_for
 
 
 def create_app(env: str | None = None, **overrides) -> Flask:
@@ -29,6 +29,13 @@ def create_app(env: str | None = None, **overrides) -> Flask:
         raise ConfigurationError(
             "CASEWORK_SECRET_KEY must be set to run casework in production: a long random "
             "string, kept secret and the same on every app server")
+    if (config.__name__ == "ProductionConfig"
+            and len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigurationError(
+            f"CASEWORK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long in "
+            "production; make one with: python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'")
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
     app.jinja_loader = ChoiceLoader(
@@ -59,11 +66,25 @@ def create_app(env: str | None = None, **overrides) -> Flask:
     return app
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXIES proxies, take the client's address and scheme from the headers those
+    proxies add (the last PROXIES values, which a client cannot forge), so that audit rows
+    and sign-in limits name the client, not the proxy."""
+    proxies = str(app.config.get("PROXIES") or "0").strip()
+    if not proxies.isdigit():
+        raise ConfigurationError(
+            f"CASEWORK_PROXIES={proxies!r} must be the number of proxies in front of casework")
+    if int(proxies):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(proxies), x_proto=int(proxies))
+
+
 def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what stores in it, then what guards requests.
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     from .extensions import init_engine_events
@@ -74,19 +95,25 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.session_protection = "strong"
-    limiter.init_app(app)  # before CSRF: a flood of bad posts is still counted and refused
     csrf.init_app(app)
     WTFormsHelpers(app)
     from .jobs.queue import init_queue
 
     init_queue(app)
 
+    from flask import session
+
     from . import models
+    from .auth.service import SESSION_VERSION, session_is_current
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        """The session's user, on every request, if it may still sign in and the session
+        has not been revoked since it began."""
         user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if session_is_current(user, session.get(SESSION_VERSION)) else None
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -97,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from .claims.views import bp as claims_bp
     from .evaluation.views import bp as evaluation_bp
     from .families.views import bp as families_bp
+    from .home.views import bp as home_bp
     from .imports.views import bp as imports_bp
     from .jobs.views import bp as jobs_bp
     from .matching.views import bp as matching_bp
@@ -105,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
-               programme_bp, selection_bp,
+               programme_bp, selection_bp, home_bp,
                system_bp, jobs_bp, matching_bp):
         app.register_blueprint(bp)
 

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from .config import ConfigurationError
+from .dates_input import RANGE, in_range
 from .extensions import db
 from .imports.kinds import KINDS
 from .rules.ruleset import RULESETS
@@ -149,6 +150,9 @@ def import_command(kind: str, file: Path, match: bool) -> None:
     except ImportRefused as refused:
         raise Refused("\n".join(refused.errors)) from None
     click.echo(summary.line())
+    from .evaluation.store import refresh_pending
+
+    refresh_pending()  # the families whose evidence changed, in the stored evaluation
 
 
 # demo --------------------------------------------------------------------------------------
@@ -182,26 +186,39 @@ def _parse_date(ctx, param, value):
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    if not in_range(date):
+        raise click.BadParameter(f"{value} is not a date {RANGE}")
+    return date
 
 
 @click.command("evaluate")
-@click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
+@click.option("--as-of", "as_of", callback=_parse_date,
+              help="YYYY-MM-DD; required, except with --store (default today).")
 @click.option("--family", "families", multiple=True, help="A family_ref; repeat for more.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
               show_default=True)
 @click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
               show_default=True, help="A later programme's ruleset evaluates its Outcome Plan.")
-def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str, ruleset: str) -> None:
+@click.option("--store", is_flag=True,
+              help="Also write the stored evaluation that the summary pages read.")
+def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str, ruleset: str,
+                     store: bool) -> None:
     """Evaluate identification and results for every family (or those named)."""
     from .evaluation import output
     from .evaluation.parallel import evaluate_to_json
     from .evaluation.service import family_ids
 
+    if as_of is None:
+        if not store:
+            raise click.UsageError("Missing option '--as-of'.")
+        as_of = dt.date.today()
     if ruleset != "phase1" and fmt != "json":
         raise click.UsageError(f"--ruleset {ruleset} gives --format json only")
+    if ruleset != "phase1" and store:
+        raise click.UsageError("--store keeps the phase1 evaluation; give no --ruleset")
     refs = list(families) or None
     chosen = family_ids(refs=refs)
     if refs:
@@ -209,15 +226,29 @@ def evaluate_command(as_of: dt.date, families: tuple[str, ...], fmt: str, rulese
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
             raise Refused(f"no family with reference {', '.join(missing)}")
+    write = {"json": output.write_json, "csv": output.write_csv,
+             "table": output.write_table}[fmt]
+    if store:
+        write(_stored(as_of, [fid for fid, _ in chosen] if refs else None), sys.stdout)
+        return
     if ruleset != "phase1":
         items = _outcome_json(as_of, [fid for fid, _ in chosen], ruleset)
     else:
         items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
-    items = _with_progress(items, len(chosen), "Evaluating")
-    out = sys.stdout
-    {"json": output.write_json, "csv": output.write_csv, "table": output.write_table}[fmt](
-        items, out
-    )
+    write(_with_progress(items, len(chosen), "Evaluating"), sys.stdout)
+
+
+def _stored(as_of: dt.date, ids: list[int] | None):
+    """Refresh the stored evaluation, yielding each family's JSON as the writers want it
+    (the refresh runs to the end first, then its objects are written out)."""
+    from .evaluation.store import refresh
+
+    found: list[dict] = []
+    try:
+        refresh(ids, as_of, each_json=found.append)
+    except ValueError as wrong:
+        raise Refused(str(wrong)) from None
+    yield from found
 
 
 def _outcome_json(as_of: dt.date, ids: list[int], ruleset: str):

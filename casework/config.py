@@ -35,12 +35,13 @@ class Config:
     OUTCOME_RULESET = os.environ.get("CASEWORK_OUTCOME_RULESET") or None
     OUTCOME_PLAN_FILES: dict = {}
     FAMILIES_PER_PAGE = 25
+    # How many proxies (the council's TLS proxy, a load balancer) stand in front of the app
+    # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.
+    PROXIES = os.environ.get("CASEWORK_PROXIES", "0")
     # Matching partner rows without references (docs/matching.md): linked automatically at
     # or above the first match probability, sent for review at or above the second.
     MATCH_LINK_PROBABILITY = 0.99
     MATCH_REVIEW_PROBABILITY = 0.5
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = False
     # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
     # Uploads this size or larger (some 20,000 rows) are imported by a job, not the request.
@@ -53,9 +54,9 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    # The tests' own key, never production's.
+    SECRET_KEY = "test-only-not-secret"  # nosec B105
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
-    RATELIMIT_ENABLED = False
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL") or "memory://"
 
 
@@ -69,6 +70,9 @@ CONFIGS = {
     "test": TestConfig,
     "production": ProductionConfig,
 }
+
+
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):

@@ -6,6 +6,21 @@ import datetime as dt
 
 from werkzeug.datastructures import MultiDict
 
+# The dates casework works with: the rules count years on from a date, which past these
+# would overflow Python's dates (9999-12-31 plus a year), so later ones are refused.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
+
+def in_range(value: dt.date) -> bool:
+    return EARLIEST <= value <= LATEST
+
+
+def date_example(today: dt.date | None = None) -> str:
+    """A hint for a date input: a recent date, in the order the fields are in."""
+    day = (today or dt.date.today()) - dt.timedelta(days=30)
+    return f"For example, {day.day} {day.month} {day.year}"
+
 
 def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, str | None]:
     """Return (date, error): the default with no error when nothing was entered."""
@@ -15,15 +30,16 @@ def picked_date(args: MultiDict, name: str, default: dt.date) -> tuple[dt.date, 
         if not iso:
             return default, None
         try:
-            return dt.date.fromisoformat(iso), None
+            value = dt.date.fromisoformat(iso)
         except ValueError:
             return default, "Enter a real date"
+        return (value, None) if in_range(value) else (default, f"Enter a date {RANGE}")
     if not all(parts):
         return default, "Enter the day, month and year"
     try:
         day, month, year = (int(p) for p in parts)
-        if year < 1900:
+        if not EARLIEST.year <= year <= LATEST.year:
             raise ValueError
         return dt.date(year, month, day), None
     except ValueError:
-        return default, "Enter a real date, for example 30 9 2013"
+        return default, f"Enter a real date. {date_example()}"

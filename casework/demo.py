@@ -8,14 +8,16 @@ import io
 import random
 from collections.abc import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from . import models as m
+from .evaluation import store
 from .extensions import db
 from .imports.kinds import KINDS
 from .imports.service import import_csv
 
-DEMO_PASSWORD = "demo-casework-2026"
+# For the demo users only, printed by `make run`.
+DEMO_PASSWORD = "demo-casework-2026"  # nosec B105
 DEMO_USERS = [
     ("worker@demo.casework.test", "Sam Patel", "worker", "North team"),
     ("worker2@demo.casework.test", "Jo Clarke", "worker", "North team"),
@@ -83,7 +85,7 @@ class _Generator:
             identified = _date_between(rng, dt.date(2012, 4, 2), dt.date(2013, 10, 1))
             if roll < 0.75:
                 attached = identified + dt.timedelta(days=rng.randrange(7, 42))
-        discretion = rng.random() < 0.15
+        discretion = rng.random() < 0.07
         self.rows["families"].append({
             "family_ref": ref, "family_name": f"{surname} household",
             "address": f"{rng.randrange(1, 240)} {rng.choice(STREETS)}, Maidstone",
@@ -285,35 +287,96 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
     lines = []
     for kind, data in demo_csv(count, seed):
         lines.append(import_csv(kind, data, f"demo-{kind}.csv").line())
+    store.refresh()  # every family, for today
+    lines.append(_attach_only_eligible())
     lines.append(_demo_caseloads(seed))
     return lines
 
 
-def _demo_caseloads(seed: int) -> str:
-    """Give each demo worker a realistic caseload with some contacts logged."""
-    from .caseloads.service import allocate
+def _attach_only_eligible() -> str:
+    """A council attaches the families that meet the criteria: the generated attachment
+    dates of the others are taken away (those with local discretion and two criteria are
+    eligible, and stay attached)."""
+    S = m.StoredEvaluation
+    not_eligible = select(S.family_id).where(S.eligible.is_(False))
+    ids = list(db.session.scalars(select(m.Family.id).where(
+        m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
+    for i in range(0, len(ids), 900):
+        db.session.execute(update(m.Family).where(m.Family.id.in_(ids[i : i + 900]))
+                           .values(attached_on=None))
+    store.queue(ids)
+    db.session.commit()
+    store.refresh_pending()
+    attached = db.session.scalar(select(func.count(m.Family.id)).where(
+        m.Family.attached_on.is_not(None))) or 0
+    return f"attached: {attached} eligible families ({len(ids)} not eligible left unattached)"
 
+
+def _demo_caseloads(seed: int) -> str:
+    """Allocate attached families to the demo workers in order of attachment, within the
+    caseload limits, closing each case some months later; log contacts while it is open
+    (every week or two for some families, every month or so for most). A family no worker
+    has room for is not attached: it waits."""
+    from .caseloads.service import allocate, close
+    from .evaluation.service import current_ruleset
+    from .rules.dates import months_after, months_before
+
+    rules = current_ruleset()
     rng = random.Random(seed)
+    today = dt.date.today()
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker").order_by(m.User.id)))
     lead = db.session.scalar(select(m.User).where(m.User.role == "team_lead"))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
     attached = list(db.session.scalars(
-        select(m.Family).where(m.Family.attached_on.is_not(None)).order_by(m.Family.attached_on.desc())
-        .limit(8 * len(workers))))
-    count = 0
-    for i, family in enumerate(attached):
-        worker = workers[i % len(workers)]
-        by = lead if worker.team_id == lead.team_id else manager
-        allocate(family, worker, family.attached_on, by)
-        count += 1
-        start = dt.datetime.combine(family.attached_on, dt.time(10, 0))
-        for visit in range(rng.randrange(0, 6)):
-            at = start + dt.timedelta(days=7 + 12 * visit, hours=rng.randrange(0, 6))
-            if at > dt.datetime.now():
-                break
-            db.session.add(m.Contact(
-                family_id=family.id, author_id=worker.id, contact_at=at,
-                kind=rng.choice(list(m.CONTACT_KINDS)), duration_minutes=rng.choice([20, 45, 60, 90]),
-                present=[], notes="Demo contact: discussed the family plan.", status="final"))
+        select(m.Family).where(m.Family.attached_on.is_not(None)).order_by(m.Family.attached_on,
+                                                                            m.Family.id)))
+    open_cases: dict[int, list[tuple[dt.date, m.Family]]] = {w.id: [] for w in workers}
+    started: dict[int, list[dt.date]] = {w.id: [] for w in workers}
+    allocated = closed = 0
+    waiting: list[int] = []
+    for family in attached:
+        on = family.attached_on
+        for worker in workers:  # close the cases that ended before this attachment
+            for ends, case in [c for c in open_cases[worker.id] if c[0] <= on]:
+                close(case, ends, lead if worker.team_id == lead.team_id else manager,
+                      "Demo: the family's plan was completed", "stepped_down")
+                open_cases[worker.id].remove((ends, case))
+                closed += 1
+        since = months_before(on, rules.caseload_rolling_months)
+        free = [w for w in workers if len(open_cases[w.id]) < rules.caseload_max_active - 2
+                and sum(1 for d in started[w.id] if d > since) < rules.caseload_max_rolling]
+        if not free:  # no worker has room: the family waits for a place, not yet attached
+            family.attached_on = None
+            waiting.append(family.id)
+            continue
+        worker = min(free, key=lambda w: (len(open_cases[w.id]), w.id))
+        allocate(family, worker, on, lead if worker.team_id == lead.team_id else manager)
+        allocated += 1
+        started[worker.id].append(on)
+        ends = months_after(on, rng.randrange(7, 13))
+        open_cases[worker.id].append((ends, family))
+        _contacts(rng, family, worker, on, min(ends, today))
+    for worker in workers:
+        for ends, case in open_cases[worker.id]:
+            if ends <= today:
+                close(case, ends, lead if worker.team_id == lead.team_id else manager,
+                      "Demo: the family's plan was completed", "stepped_down")
+                closed += 1
+    store.queue(waiting)
     db.session.commit()
-    return f"caseloads: {count} families allocated to {len(workers)} workers"
+    store.refresh_pending()
+    return (f"caseloads: {allocated} families attached and allocated to {len(workers)} "
+            f"workers, {closed} cases closed, {len(waiting)} eligible families waiting")
+
+
+def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.date,
+              end: dt.date) -> None:
+    gap = rng.choice([7, 14, 21, 30, 30, 45, 45])
+    at = dt.datetime.combine(start, dt.time(10, 0)) + dt.timedelta(days=rng.randrange(2, 8))
+    while at.date() <= end and at <= dt.datetime.now():
+        db.session.add(m.Contact(
+            family_id=family.id, author_id=worker.id, contact_at=at + dt.timedelta(
+                hours=rng.randrange(0, 6)),
+            kind=rng.choice(list(m.CONTACT_KINDS)), duration_minutes=rng.choice([20, 45, 60, 90]),
+            present=[], notes="Demo contact: discussed the family plan.", status="final"))
+        at += dt.timedelta(days=gap + rng.randrange(0, 4))

@@ -71,6 +71,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Raised to sign the user out everywhere (sign-out, password reset, deactivation): a
+    # session carrying an older number is refused on its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship(back_populates="users")
 
@@ -381,6 +384,9 @@ class Contact(db.Model):
     )
 
 
+FOLLOW_UP_OUTCOMES = {"done": "Done", "dropped": "Dropped"}
+
+
 class FollowUp(db.Model):
     """An action agreed at a contact, with its due date."""
 
@@ -391,9 +397,15 @@ class FollowUp(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     action: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
-    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done or dropped
+    # Following a follow-up up: done, or dropped with a reason; or given to someone else.
+    outcome: Mapped[str | None] = mapped_column(String(10))  # FOLLOW_UP_OUTCOMES
+    reason: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     contact: Mapped[Contact] = relationship(back_populates="actions")
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class FamilyPlan(db.Model):
@@ -473,6 +485,95 @@ class UnitCost(db.Model):
 
     updated_by: Mapped[User | None] = relationship()
 
+
+# The stored evaluation (issue 17) -------------------------------------------------------------
+# Each family's identification, results, claimable amounts and cost-estimate counts for one
+# date, written by casework.evaluation.store from the pure rules; every summary page counts
+# these rows instead of evaluating families per request.
+
+STORED_RESULTS = ("asb", "offending", "education", "crime_asb_education", "progress_to_work",
+                  "continuous_employment")
+STORED_CLAIMABLE = ("continuous_employment", "crime_asb_education", "progress_to_work")
+COST_COUNTS = ("asb_incident", "youth_offence", "fixed_exclusion", "benefit_days",
+               "domestic_abuse_incident")
+
+
+class StoredEvaluation(db.Model):
+    __tablename__ = "stored_evaluations"
+    __table_args__ = (Index("ix_stored_evaluations_ruleset_eligible", "ruleset", "eligible"),)
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    ruleset: Mapped[str] = mapped_column(String(40), primary_key=True, default="phase1",
+                                         server_default="phase1")
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    evaluated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    identification_date: Mapped[dt.date] = mapped_column(Date)
+    screening: Mapped[bool] = mapped_column(Boolean)
+    crime_asb: Mapped[bool] = mapped_column(Boolean)
+    education: Mapped[bool] = mapped_column(Boolean)
+    work: Mapped[bool] = mapped_column(Boolean)
+    local_discretion: Mapped[bool] = mapped_column(Boolean)
+    eligible: Mapped[bool] = mapped_column(Boolean)
+    # Result statuses (section 4 of the domain reference).
+    result_asb: Mapped[str] = mapped_column(String(20))
+    result_offending: Mapped[str] = mapped_column(String(20))
+    result_education: Mapped[str] = mapped_column(String(20))
+    result_crime_asb_education: Mapped[str] = mapped_column(String(20))
+    result_progress_to_work: Mapped[str] = mapped_column(String(20))
+    result_continuous_employment: Mapped[str] = mapped_column(String(20))
+    # Pounds a new claim dated as_of may be made for (0: not claimable).
+    claimable_continuous_employment: Mapped[int] = mapped_column(Integer, default=0)
+    claimable_crime_asb_education: Mapped[int] = mapped_column(Integer, default=0)
+    claimable_progress_to_work: Mapped[int] = mapped_column(Integer, default=0)
+    claimable_total: Mapped[int] = mapped_column(Integer, default=0)
+    nearly_there: Mapped[str | None] = mapped_column(Text)
+    # The cost estimate's event counts (casework.programme.costs): cost_status is None when
+    # the family is not attached on as_of, else "estimated" or "too_early".
+    cost_status: Mapped[str | None] = mapped_column(String(10))
+    before_asb_incident: Mapped[int] = mapped_column(Integer, default=0)
+    before_youth_offence: Mapped[int] = mapped_column(Integer, default=0)
+    before_fixed_exclusion: Mapped[int] = mapped_column(Integer, default=0)
+    before_benefit_days: Mapped[int] = mapped_column(Integer, default=0)
+    before_domestic_abuse_incident: Mapped[int] = mapped_column(Integer, default=0)
+    after_asb_incident: Mapped[int] = mapped_column(Integer, default=0)
+    after_youth_offence: Mapped[int] = mapped_column(Integer, default=0)
+    after_fixed_exclusion: Mapped[int] = mapped_column(Integer, default=0)
+    after_benefit_days: Mapped[int] = mapped_column(Integer, default=0)
+    after_domestic_abuse_incident: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvaluationRun(db.Model):
+    """The date the stored evaluation holds for, per ruleset, and when it was last refreshed."""
+
+    __tablename__ = "evaluation_runs"
+
+    ruleset: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    families: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvaluationQueue(db.Model):
+    """Families whose evidence changed since they were last evaluated: written in the same
+    transaction as the change, emptied by casework.evaluation.store.refresh_pending."""
+
+    __tablename__ = "evaluation_queue"
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FamilySearch(db.Model):
+    """A family's search document (casework.families.search): indexed by FTS5 (trigram) on
+    SQLite, by a pg_trgm GIN index on PostgreSQL; both made by the migration."""
+
+    __tablename__ = "family_search"
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
 
 # The later programmes' evidence (rulesets phase2 and supporting_families) ------------------
 
@@ -803,3 +904,61 @@ class SignUp(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     recorded_by: Mapped[User] = relationship()
+
+
+# Sign-in throttling (security) ------------------------------------------------------------
+
+
+class SignInCounter(db.Model):
+    """Sign-in attempts counted in the database, so that every app server shares them: the
+    failures of one account (`account:EMAIL`) and the attempts from one address
+    (`address:IP`) since `window_start`."""
+
+    __tablename__ = "sign_in_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+# Internal audit's samples of claims (issue 16) --------------------------------------------------
+
+
+class ClaimSample(db.Model):
+    """N% of the claims a filter selected, drawn at random with a recorded seed, so the same
+    draw can be made again: random.Random(seed).sample(sorted population ids, size)."""
+
+    __tablename__ = "claim_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    percent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    population: Mapped[int] = mapped_column(Integer)
+    claim_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
+# Import history (the imports pages) -----------------------------------------------------------
+
+
+class ImportRun(db.Model):
+    """One file uploaded on the imports page: who, when, what it did, and every problem."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10))  # imported or refused
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)  # FILE:LINE: COLUMN: message
+
+    user: Mapped[User | None] = relationship()

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from . import models as m
 from .audit import record_event
+from .evaluation import store
 from .extensions import db
 
 
@@ -47,5 +48,10 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
             source=source, before={k: _plain(before[k]) for k in changed},
             after={k: _plain(values[k]) for k in changed}))
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
+    family_id = record.id if model is m.Family else getattr(record, "family_id", None)
+    if changed and family_id is not None:
+        store.queue([family_id])  # in this transaction: evaluated again even if the next fails
     db.session.commit()
+    if changed and family_id is not None:
+        store.refresh([family_id])
     db.session.refresh(record)

@@ -1,8 +1,13 @@
-"""Response headers and server-side session lifetimes."""
+"""Response headers, server-side session lifetimes, safe return addresses, and logs that
+carry no personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
@@ -12,12 +17,51 @@ from .config import SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES
 HSTS_SECONDS = 365 * 24 * 3600
 
 
+def safe_target(target: str | None, default: str) -> str:
+    """A return address taken from a request (`next=`, `back=`), if it is a path on this
+    site; `default` otherwise. Every redirect to a requested address goes through here."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable() and not urlsplit(target).netloc):
+        return target
+    return default
+
+
+# Query strings carry search terms (names, postcodes, references): never log them.
+QUERY_STRING = re.compile(r"\?[^\s\"']*")
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")  # the development server's, gunicorn's
+
+
+def _without_query(value):
+    return QUERY_STRING.sub("?…", value) if isinstance(value, str) else value
+
+
+class NoQueryStrings(logging.Filter):
+    """Remove query strings from the request lines the web servers log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _without_query(record.msg)
+        if isinstance(record.args, Mapping):  # gunicorn's access log atoms
+            record.args = {k: "" if k == "q" else _without_query(v)
+                           for k, v in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(map(_without_query, record.args))
+        return True
+
+
+def _filter_request_logs() -> None:
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoQueryStrings) for f in logger.filters):
+            logger.addFilter(NoQueryStrings())
+
+
 def _now() -> float:
     return dt.datetime.now(dt.UTC).timestamp()
 
 
 def init_security(app: Flask) -> None:
     app.permanent_session_lifetime = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    _filter_request_logs()
 
     @app.before_request
     def _expire_session():

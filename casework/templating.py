@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask, url_for
 
+from .dates_input import date_example
 from .rules.dates import age_on
 
 ASB_KIND_LABELS = {
@@ -32,9 +33,11 @@ RESULT_LABELS = {
 }
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
+    {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
     {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
+    {"text": "High contact", "endpoint": "casefile.high_contact", "permission": "view_caseloads", "area": "casefile.high_contact"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
     {"text": "Selection", "endpoint": "selection.index", "permission": "run_selection", "area": "selection."},
     {"text": "Screening", "endpoint": "evaluation.screening", "permission": "manage_claims", "area": "evaluation.screening"},
@@ -43,6 +46,7 @@ NAV_ITEMS = [
     {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
     {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
+    {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
@@ -64,6 +68,16 @@ def pounds(pence) -> str:
     """Pence (an int or a Fraction) as whole pounds: £1,235 (negative: -£20)."""
     whole = round(pence / 100)
     return f"-£{-whole:,}" if whole < 0 else f"£{whole:,}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 family', '2 families': the count with the word that agrees with it."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def lookup(keys, table: dict) -> list:
+    """The values of `table` for those of `keys` it has: references to names."""
+    return [table[key] for key in keys or [] if key in table]
 
 
 def error_item(message: str) -> dict:
@@ -93,13 +107,19 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(govdatetime)
     app.add_template_filter(error_item)
     app.add_template_filter(pounds)
+    app.add_template_filter(plural)
+    app.add_template_filter(lookup)
     app.add_template_global(age_on)
+    app.add_template_global(date_example)
     app.add_template_global(pagination_items)
     app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(RESULT_LABELS, "result_labels")
     app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from . import models as m
+    from .caseloads.service import NO_CONTACT_DAYS
+
+    app.add_template_global(NO_CONTACT_DAYS, "no_contact_days")
 
     app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
     app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")

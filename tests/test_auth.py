@@ -64,7 +64,7 @@ def test_next_parameter_cannot_redirect_off_site(client):
     page = client.get("/login?next=//evil.example/x")
     response = client.post("/login?next=//evil.example/x", data={
         "email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
-    assert response.headers["Location"] == "/families"
+    assert response.headers["Location"] == "/"
 
 
 def test_every_view_names_its_permission(app):

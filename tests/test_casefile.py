@@ -166,7 +166,7 @@ def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated
     page = client.get("/team").text
     assert "Sam Patel" in page and "Spare capacity" in page
     assert "No contact for 14 days or more (1)" in page  # C1 allocated in 2013, never contacted
-    assert "U1 Waiting" in page
+    assert "/families/U1/allocate" in page
     today = dt.date.today()
     response = client.post("/families/U1/allocate?back=/team", data={
         "csrf_token": csrf_token(page), "worker": str(worker.id),
@@ -191,29 +191,24 @@ def _import_eligible(cli, tmp_path, ref):
         assert cli("import", kind, tmp_path / f"{ref}-{kind}.csv").exit_code == 0
 
 
-def test_team_view_keeps_the_waiting_list_a_minute_but_never_shows_an_allocated_family(
-        client, case, cli, tmp_path, monkeypatch):
-    from casework.caseloads import views
-
+def test_team_view_lists_eligible_waiting_families_from_the_stored_evaluation_at_once(
+        client, case, cli, tmp_path):
     lead, worker, _, _, _ = case
     _import_eligible(cli, tmp_path, "U1")
     _import_eligible(cli, tmp_path, "U2")
     login(client, lead.email)
     page = client.get("/team").text
-    assert "U1 Waiting" in page and "U2 Waiting" in page
+    assert "/families/U1/allocate" in page and "/families/U2/allocate" in page
     today = dt.date.today()
     allocated = client.post("/families/U1/allocate?back=/team", data={
         "csrf_token": csrf_token(page), "worker": str(worker.id),
         "on": [str(today.day), str(today.month), str(today.year)]})
     assert allocated.status_code == 302
     page = client.get("/team").text
-    assert "U1 Waiting" not in page and "U2 Waiting" in page  # at once
-    _import_eligible(cli, tmp_path, "U3")
-    assert "U3 Waiting" not in client.get("/team").text  # found less than a minute ago
-    now = views.time.monotonic()
-    monkeypatch.setattr(views.time, "monotonic", lambda: now + views.WAITING_RECHECK_SECONDS)
+    assert "/families/U1/allocate" not in page and "/families/U2/allocate" in page  # at once
+    _import_eligible(cli, tmp_path, "U3")  # evaluated as the import commits
     page = client.get("/team").text
-    assert "U2 Waiting" in page and "U3 Waiting" in page
+    assert "/families/U2/allocate" in page and "/families/U3/allocate" in page
 
 
 def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case):

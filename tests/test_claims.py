@@ -193,7 +193,7 @@ def test_batch_pdf_names_every_family_and_the_total(cli, examples, people, tmp_p
     for ref in ("E01: Taylor household", "E03: Smith household", "E07: Brown household"):
         assert ref in text
     assert "Maidstone Borough Council" in text and "October 2013" in text
-    assert "£1,600" in text and "Page 1 of 4" in text and "Page 4 of 4" in text
+    assert "£1,600" in text and "Page 1 of 5" in text and "Page 5 of 5" in text
     assert "Validated by (internal audit)" in text and auditor.name in text
     assert cli("claims", "pdf", 999, "-o", out).exit_code == 1
 

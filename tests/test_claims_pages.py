@@ -1,6 +1,8 @@
 """Claims in the browser-facing pages: who may do what, the claim page, exports, money."""
 
+import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +13,10 @@ from casework.extensions import db
 
 from .conftest import login, post_form
 from .factories import create_user
+
+
+def fingerprint(page: str) -> str:
+    return re.search(r'name="fingerprint"[^>]*value="([^"]+)"', page).group(1)
 
 
 @pytest.fixture
@@ -34,10 +40,12 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     auditor = sign_in("auditor")
     page = client.get(f"/claims/{built['E01'].id}")
     assert "Validate claim" in page.text and "When drafted" in page.text
-    post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"})
-    no_reason = post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": ""})
+    post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1", "checked": "y"})
+    no_reason = post_form(client, f"/claims/{built['E03'].id}",
+                          {"reject_claim": "1", "reason": "", "checked": "y"})
     assert "give a reason for rejecting the claim" in no_reason.text
-    post_form(client, f"/claims/{built['E03'].id}", {"reject_claim": "1", "reason": "Job not evidenced"})
+    post_form(client, f"/claims/{built['E03'].id}",
+              {"reject_claim": "1", "reason": "Job not evidenced", "checked": "y"})
     db.session.expire_all()
     assert db.session.get(m.Claim, built["E01"].id).state == "validated"
     rejected = db.session.get(m.Claim, built["E03"].id)
@@ -49,7 +57,8 @@ def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, 
     sign_in("manager")
     page = client.get(f"/claims/{built['E01'].id}")
     assert "Validate claim" not in page.text
-    assert post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1"}).status_code == 403
+    assert post_form(client, f"/claims/{built['E01'].id}",
+                     {"validate_claim": "1", "checked": "y"}).status_code == 403
     other = app.test_client()
     auditor = create_user("auditor")
     login(other, auditor.email)
@@ -69,6 +78,9 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app, 
         cli("claims", "validate", claim.id, "--by", auditor.email)
     sign_in("manager")
     response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
+    confirm_url = response.headers["Location"]
+    response = post_form(client, confirm_url, {"window": "October 2013", "confirm": "1",
+                                               "fingerprint": fingerprint(client.get(confirm_url).text)})
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
     assert "October 2013" in page and "£1,600" in page
@@ -96,6 +108,29 @@ def test_claim_page_shows_evidence_changed_since_drafting(client, sign_in, built
 def test_money_page_counts_fees_and_claims(client, sign_in, built):
     sign_in("manager")
     page = client.get("/claims/money").text
-    # Attached in 2012/13 (year 1): E01 E02 E03 E04 E07 = 5 x £3,200; 2013/14: E05 £2,400.
-    assert "£16,000" in page and "£13,333" in page and "£2,400" in page
+    # Eligible and attached in 2012/13 (year 1): E01 E02 E03 E07 = 4 x £3,200; 2013/14: E05
+    # £2,400. E04 is attached but not eligible: no fee.
+    assert "£12,800" in page and "£10,667" in page and "£2,400" in page
     assert "£1,600" in page  # drafts for families attached in year 1: 700 + 800 + 100
+
+
+def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
+        client, sign_in, built):
+    # A claim recorded before results were paid by the year of attachment: E01 (attached in
+    # programme year 1) claimed in year 3 at the year-3 rate, £2,100, and submitted.
+    e01 = built["E01"]
+    db.session.add(m.Claim(family_id=e01.family_id, result="progress_to_work",
+                           claim_kind="progress_to_work", amount=300, programme_year=3,
+                           as_of=dt.date(2014, 6, 30), state="submitted", ruleset="phase1",
+                           snapshot=e01.snapshot))
+    e01.amount, e01.programme_year = 2100, 3
+    db.session.commit()
+    sign_in("manager")
+    page = client.get("/claims/money").text
+    rows = re.findall(r"<tr class=\"govuk-table__row\"><td class=\"govuk-table__cell\">(Year \d)</td>\s*"
+                      r"((?:<td[^>]*>£[\d,]+</td>)+)</tr>", page)
+    results = {year: re.findall(r"£([\d,]+)", cells) for year, cells in rows}
+    # Year 1 (draft, validated, submitted, rejected): E01's frozen £2,100 and E03's £800 and
+    # E07's £100 drafts; the £300 submitted. Nothing under year 3, the year of the claims.
+    assert results == {"Year 1": ["3,000", "0", "300", "0"]}
+    assert "2 claims (not rejected) keep the amount frozen when drafted, £1,600 above" in page

@@ -39,7 +39,7 @@ def test_search_finds_a_family_by_a_member_name(client, sign_in, examples):
     examples()
     sign_in("manager")
     page = client.get("/families?q=drew evans")
-    assert "E07" in page.text and "of 1 families" in page.text
+    assert "E07" in page.text and "of 1 family" in page.text and "1 families" not in page.text
 
 
 def test_families_list_is_paginated(client, sign_in, app):

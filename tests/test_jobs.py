@@ -20,6 +20,7 @@ from casework.jobs.queue import init_queue
 
 from .conftest import post_form
 from .factories import create_user
+from .test_claims_pages import fingerprint
 
 AS_OF = dt.date(2013, 9, 30)
 
@@ -262,6 +263,9 @@ def _submitted_batch(client, cli, sign_in) -> int:
     sign_in("manager")
     response = post_form(client, "/claims/", {"batch-window": "October 2013",
                                               "batch-submit_batch": "1"})
+    confirm = response.headers["Location"]  # the batch is shown, then confirmed
+    response = post_form(client, confirm, {"window": "October 2013", "confirm": "1",
+                                           "fingerprint": fingerprint(client.get(confirm).text)})
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 

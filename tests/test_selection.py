@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from casework import models as m
 from casework.caseloads.service import allocate
+from casework.evaluation import store
 from casework.extensions import db
 from casework.selection import figures, service
 from casework.selection.service import SelectionRefused
@@ -201,8 +202,18 @@ def test_progress_counts_families_attached_in_each_programme_year_against_its_nu
         app, attached_on, year):
     manager = create_user("manager")
     service.set_agreed_numbers({1: 1082, 2: 4}, manager)
-    create_family("Y1", attached_on=attached_on)
-    create_family("Y2")  # not attached
+    family = create_family("Y1", identified_on=attached_on - dt.timedelta(days=30),
+                           attached_on=attached_on, local_discretion=True,
+                           local_discretion_reason="High cost")  # eligible: ASB order, work
+    adult = create_person(family, "Y1-A", born=dt.date(1980, 1, 1))
+    db.session.add_all([
+        m.WorkSpell(work_ref="Y1-W", person_id=adult.id, kind="benefit", benefit="JSA",
+                    start_date=dt.date(2010, 1, 1)),
+        m.AsbRecord(asb_ref="Y1-O", person_id=adult.id, kind="asbo",
+                    date=attached_on - dt.timedelta(days=40))])
+    create_family("Y2", attached_on=attached_on)  # attached, but not eligible: not counted
+    db.session.commit()
+    store.refresh(as_of=dt.date(2015, 1, 1))
     progress = {p.year: p for p in figures.agreed_progress(select(m.Family), dt.date(2015, 1, 1))}
     assert {n: p.attached for n, p in progress.items()} == {1: 0, 2: 0, 3: 0} | {year: 1}
     assert progress[1].agreed == 1082 and progress[3].agreed is None
@@ -372,7 +383,7 @@ def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
 
     def counts():
         families = select(m.Family)
-        w = figures.way_in(families, TODAY, programme_figures(manager, TODAY))
+        w = figures.way_in(families, TODAY, programme_figures(manager))
         return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
                                             "allocated")}
 

@@ -3,9 +3,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import models as m
@@ -17,7 +18,7 @@ class UserForm(FlaskForm):
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired(message="Enter the person's name"), Length(max=200)])
     role = SelectField("Role", choices=list(m.ROLE_LABELS.items()), widget=GovSelect())
-    team = StringField("Team (workers and team leads)", widget=GovTextInput(), validators=[Length(max=100)])
+    team = SelectField("Team (workers and team leads)", choices=[], coerce=int, widget=GovSelect())
     password = PasswordField("Password", widget=GovPasswordInput(),
                              description="At least 12 characters; not a common password",
                              validators=[InputRequired(message="Enter a password")])
@@ -29,3 +30,32 @@ class ResetForm(FlaskForm):
                              description="At least 12 characters; not a common password",
                              validators=[InputRequired(message="Enter the new password")])
     reset = SubmitField("Reset password", widget=GovSubmitInput())
+
+
+def team_choices() -> list[tuple[int, str]]:
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    return [(0, "No team")] + [(t.id, t.name) for t in db.session.scalars(
+        select(m.Team).order_by(m.Team.name))]
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", widget=GovTextInput(),
+                       validators=[InputRequired(message="Enter the team's name"), Length(max=100)])
+    add = SubmitField("Add team", widget=GovSubmitInput())
+
+
+class EditUserForm(FlaskForm):
+    role = SelectField("Role", choices=list(m.ROLE_LABELS.items()), widget=GovSelect())
+    team = SelectField("Team (workers and team leads)", choices=[], coerce=int, widget=GovSelect())
+    save = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class DeactivateForm(FlaskForm):
+    to = SelectField("Who takes over their families", choices=[], coerce=int, widget=GovSelect(),
+                     validate_choice=False)
+    reason = TextAreaField("Reason for the transfer", widget=GovTextArea(),
+                           validators=[Length(max=2000)])
+    deactivate = SubmitField("Transfer the families and deactivate", widget=GovSubmitInput())

@@ -14,9 +14,10 @@ from ..audit import committed, record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.service import Page
+from ..families.service import Page, page_within
 from ..permissions import requires
-from .forms import ResetForm, UserForm
+from . import service
+from .forms import DeactivateForm, EditUserForm, ResetForm, TeamForm, UserForm, team_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PER_PAGE = 50
@@ -26,11 +27,13 @@ AUDIT_PER_PAGE = 50
 @requires("manage_users")
 def users():
     form = UserForm()
+    form.team.choices = team_choices()
     error = None
     if form.validate_on_submit():
+        team = db.session.get(m.Team, form.team.data) if form.team.data else None
         try:
             user = create_user(form.email.data, form.name.data, form.role.data, form.password.data,
-                               team=(form.team.data or "").strip() or None)
+                               team=team.name if team else None)
         except UserRefused as refused:
             error = str(refused)
             db.session.rollback()
@@ -53,15 +56,85 @@ def _user_or_404(user_id: int) -> m.User:
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @requires("manage_users")
 def set_active(user_id: int):
+    """Reactivate a user; deactivating asks first where their families go."""
     user = _user_or_404(user_id)
-    if user.id == current_user.id:
-        flash("You cannot deactivate yourself.")
-        return redirect(url_for("admin.users"))
-    user.active = request.form.get("active") == "1"
-    record_event("activate" if user.active else "deactivate", "user", user.email)
+    if request.form.get("active") != "1":
+        return redirect(url_for("admin.deactivate", user_id=user.id))
+    user.active = True
+    record_event("activate", "user", user.email)
     db.session.commit()
-    flash(f"{user.email} {'can sign in again' if user.active else 'can no longer sign in'}.")
+    flash(f"{user.email} can sign in again.")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@requires("manage_users")
+def deactivate(user_id: int):
+    user = _user_or_404(user_id)
+    if not user.active:
+        return redirect(url_for("admin.users"))
+    families = service.active_families(user)
+    form = DeactivateForm()
+    workers = db.session.scalars(select(m.User).where(
+        m.User.role == "worker", m.User.active.is_(True), m.User.id != user.id)
+        .order_by(m.User.team_id != user.team_id, m.User.name)).all()
+    form.to.choices = [(0, "Select a FIP worker")] + [
+        (w.id, f"{w.name}" + (f" ({w.team.name})" if w.team else "")) for w in workers]
+    error = None
+    if form.validate_on_submit():
+        to = db.session.get(m.User, form.to.data) if form.to.data else None
+        try:
+            moved = service.deactivate(user, current_user, to, form.reason.data or "")
+        except service.AdminRefused as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            flash(f"{user.email} can no longer sign in."
+                  + (f" {moved} {'family' if moved == 1 else 'families'} transferred to {to.name}."
+                     if moved else ""))
+            return redirect(url_for("admin.users"))
+    # The page lists the families the user holds: personal data, so the view is audited.
+    record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
+    return committed(render_template("admin/deactivate.html", form=form, user=user,
+                                     families=families, error=error))
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires("manage_users")
+def edit_user(user_id: int):
+    user = _user_or_404(user_id)
+    form = EditUserForm(obj=None if request.method == "POST" else user)
+    form.team.choices = team_choices()
+    if request.method == "GET":
+        form.team.data = user.team_id or 0
+    error = None
+    if form.validate_on_submit():
+        try:
+            service.change_user(user, form.role.data, form.team.data or None, current_user)
+        except service.AdminRefused as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            flash(f"{user.name}'s role and team saved.")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/edit_user.html", form=form, user=user, error=error)
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@requires("manage_users")
+def teams():
+    form = TeamForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            team = service.add_team(form.name.data)
+        except service.AdminRefused as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            flash(f"Team {team.name} added.")
+            return redirect(url_for("admin.teams"))
+    return render_template("admin/teams.html", form=form, teams=service.teams(), error=error)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
@@ -100,7 +173,7 @@ def audit():
     if ref:
         query = query.where(m.AuditEvent.object_ref == ref)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_within(request.args.get("page", 1, type=int), total, AUDIT_PER_PAGE)
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()

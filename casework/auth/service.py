@@ -8,7 +8,8 @@ import functools
 import re
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, event, func, or_, select, update
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import models as m
@@ -82,6 +83,30 @@ def create_user(
     return user
 
 
+# Session revocation -------------------------------------------------------------------------
+# A session records its user's session_version when they sign in; the user loader refuses
+# a session whose number is older. Signing out, a new password and any change to whether
+# the account may sign in all raise the number, ending every session of that user.
+
+SESSION_VERSION = "session_version"  # the key in the signed session cookie
+
+
+def revoke_sessions(user: m.User) -> None:
+    """End every session of `user` (the caller commits)."""
+    user.session_version = m.User.session_version + 1
+
+
+@event.listens_for(m.User.password_hash, "set", active_history=True)
+@event.listens_for(m.User.active, "set", active_history=True)
+def _revoke_on_change(user: m.User, value, old, _initiator) -> None:
+    if old not in (NO_VALUE, NEVER_SET) and value != old:
+        revoke_sessions(user)
+
+
+def session_is_current(user: m.User, version: int | None) -> bool:
+    return version is not None and version == user.session_version
+
+
 def check_password(user: m.User | None, password: str) -> bool:
     if user is None:
         check_password_hash(_dummy_hash(), password)
@@ -90,9 +115,13 @@ def check_password(user: m.User | None, password: str) -> bool:
 
 
 # Sign-in throttling ------------------------------------------------------------------------
+# Counted in the database (sign_in_counters), so that the limits hold across every app
+# server and process, and taken with one conditional UPDATE, so that parallel attempts
+# cannot all pass the check before any is counted.
 
 MAX_FAILED_SIGN_INS = 10
 LOCKOUT_MINUTES = 15
+SIGN_INS_PER_ADDRESS = 30  # attempts a minute from one address, right or wrong
 
 
 class SignIn(enum.Enum):
@@ -101,26 +130,47 @@ class SignIn(enum.Enum):
     LOCKED = "locked"
 
 
-def _recent_failures(email: str) -> int:
-    since = m.utcnow() - dt.timedelta(minutes=LOCKOUT_MINUTES)
-    return db.session.scalar(
-        select(func.count(m.AuditEvent.id)).where(
-            m.AuditEvent.action == "sign_in_failed",
-            m.AuditEvent.object_type == "user",
-            m.AuditEvent.object_ref == email.lower(),
-            m.AuditEvent.at >= since,
-        )
-    ) or 0
+def _take(key: str, limit: int, window: dt.timedelta) -> bool:
+    """Count one attempt against `key`, unless `limit` attempts were already counted in the
+    window; return whether it was counted (allowed). Commits at once, so that the row is
+    locked only for the moment of the count, and the count stands whatever follows."""
+    now = m.utcnow()
+    expired = m.SignInCounter.window_start <= now - window
+    counter = m.SignInCounter.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(counter).values(key=key, attempts=0, window_start=now)
+                       .on_conflict_do_nothing(index_elements=["key"]))
+    counted = db.session.execute(
+        update(counter)
+        .where(counter.c.key == key, or_(counter.c.attempts < limit, expired))
+        .values(attempts=case((expired, 1), else_=counter.c.attempts + 1),
+                window_start=case((expired, now), else_=counter.c.window_start))
+    ).rowcount == 1
+    db.session.commit()
+    return counted
+
+
+def address_allowed(address: str | None) -> bool:
+    """Count a sign-in attempt from `address`; False past SIGN_INS_PER_ADDRESS a minute."""
+    return _take(f"address:{address}", SIGN_INS_PER_ADDRESS, dt.timedelta(minutes=1))
 
 
 def sign_in(user: m.User | None, email: str, password: str) -> SignIn:
-    """Check a sign-in attempt, refusing an account with too many recent failures."""
+    """Check a sign-in attempt, refusing an account with too many recent failures: the
+    attempt is counted before the password is checked, and a right password clears the
+    count."""
     from ..audit import record_event
 
-    if _recent_failures(email) >= MAX_FAILED_SIGN_INS:
+    key = f"account:{email.strip().lower()}"
+    if not _take(key, MAX_FAILED_SIGN_INS, dt.timedelta(minutes=LOCKOUT_MINUTES)):
         record_event("sign_in_refused", "user", email.lower()[:120], user=user)
         return SignIn.LOCKED
     if check_password(user, password) and user is not None and user.active:
+        db.session.execute(delete(m.SignInCounter).where(m.SignInCounter.key == key))
         return SignIn.OK
     record_event("sign_in_failed", "user", email.lower()[:120], user=user)
     return SignIn.FAILED

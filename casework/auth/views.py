@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..audit import record_event
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, db
 from ..permissions import public, requires
+from ..security import safe_target
 from . import service
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("families.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
 # The form checks its own CSRF token inside the view, after the per-address limit has
 # counted the attempt; the app-wide check would refuse a flood before it was counted.
 @csrf.exempt
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("families.index"))
+        return redirect(url_for("home.index"))
+    if request.method == "POST" and not service.address_allowed(request.remote_addr):
+        abort(429)
     form = LoginForm()
     error = None
     status = 200
@@ -41,10 +36,11 @@ def login():
         if outcome is service.SignIn.OK:
             session.clear()
             login_user(user)
+            session[service.SESSION_VERSION] = user.session_version
             session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
             record_event("sign_in", "user", user.email, user=user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_target(request.args.get("next"), url_for("home.index")))
         db.session.commit()  # the failed attempt is recorded
         if outcome is service.SignIn.LOCKED:
             return render_template("auth/locked.html", minutes=service.LOCKOUT_MINUTES), 429
@@ -59,6 +55,7 @@ def login():
 @requires("view_families")
 def logout():
     record_event("sign_out", "user", current_user.email)
+    service.revoke_sessions(current_user)  # a copy of this session's cookie stops working
     db.session.commit()
     logout_user()
     session.clear()

@@ -11,7 +11,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -23,7 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import models as m
-from ..widgets import DateInput
+from ..widgets import GovDateField
 
 FOLLOW_UPS = 3
 
@@ -34,8 +33,8 @@ def _time(form, field):
 
 
 class ContactForm(FlaskForm):
-    contact_on = DateField("Date of contact", format="%d %m %Y", widget=DateInput(),
-                           validators=[InputRequired(message="Enter the date of the contact")])
+    contact_on = GovDateField("Date of contact",
+                              validators=[InputRequired(message="Enter the date of the contact")])
     contact_time = StringField("Time", widget=GovTextInput(), description="24-hour clock, for example 14:30",
                                validators=[_time])
     kind = RadioField("Type of contact", choices=list(m.CONTACT_KINDS.items()), widget=GovRadioInput(),
@@ -45,15 +44,29 @@ class ContactForm(FlaskForm):
                                         message="Enter minutes between 0 and 1440")])
     present = SelectMultipleField("Who was there", choices=[], widget=GovCheckboxesInput(),
                                   validate_choice=True)
-    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=20000)])
+    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=20000)],
+                          description="What happened and what was agreed, or why there was no contact")
     action_1 = StringField("Follow-up action 1", widget=GovTextInput(), validators=[Length(max=500)])
-    due_1 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    due_1 = GovDateField("Due date for action 1", validators=[Optional()])
     action_2 = StringField("Follow-up action 2", widget=GovTextInput(), validators=[Length(max=500)])
-    due_2 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    due_2 = GovDateField("Due date for action 2", validators=[Optional()])
     action_3 = StringField("Follow-up action 3", widget=GovTextInput(), validators=[Length(max=500)])
-    due_3 = DateField("Due", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    due_3 = GovDateField("Due date for action 3", validators=[Optional()])
     save = SubmitField("Save contact", widget=GovSubmitInput())
     save_draft = SubmitField("Save as draft", widget=GovSubmitInput())
+
+    def validate(self, extra_validators=None) -> bool:
+        """A draft may be incomplete; a finished contact says who was there and what happened."""
+        valid = super().validate(extra_validators)
+        if self.save.data:
+            if not self.present.data and self.kind.data != "no_access":
+                self.present.errors = [*self.present.errors, "Select who was there"]
+                valid = False
+            if not (self.notes.data or "").strip():
+                self.notes.errors = [*self.notes.errors,
+                                     "Enter notes of what happened, or the outcome of the contact"]
+                valid = False
+        return valid
 
     def validate_contact_on(self, field):
         if field.data and field.data > dt.date.today():
@@ -89,7 +102,7 @@ class GoalForm(FlaskForm):
     goal = TextAreaField("Goal", widget=GovTextArea(),
                          validators=[InputRequired(message="Enter the goal"), Length(max=2000)])
     status = SelectField("Status", choices=list(m.GOAL_STATUSES.items()), widget=GovSelect())
-    target_on = DateField("Target date", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    target_on = GovDateField("Target date", validators=[Optional()])
     save_goal = SubmitField("Add goal", widget=GovSubmitInput())
 
 
@@ -98,8 +111,8 @@ class ReferralForm(FlaskForm):
     agency = StringField("Agency or service", widget=GovTextInput(),
                          validators=[InputRequired(message="Enter the agency or service"), Length(max=200)])
     person_ref = SelectField("For", choices=[], widget=GovSelect(), validate_choice=True)
-    referred_on = DateField("Referred on", format="%d %m %Y", widget=DateInput(),
-                            validators=[InputRequired(message="Enter the date of the referral")])
+    referred_on = GovDateField("Referred on",
+                               validators=[InputRequired(message="Enter the date of the referral")])
     status = SelectField("Status", choices=list(m.REFERRAL_STATUSES.items()), widget=GovSelect())
     notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=2000)])
     save_referral = SubmitField("Add referral", widget=GovSubmitInput())
@@ -108,3 +121,28 @@ class ReferralForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = SelectField("Status", choices=[], widget=GovSelect())
     save_status = SubmitField("Update", widget=GovSubmitInput())
+
+
+FOLLOW_UP_CHOICES = [("done", "Done"), ("reassign", "Give it to someone else"),
+                     ("dropped", "Drop it: it is no longer needed")]
+
+
+class FollowUpForm(FlaskForm):
+    outcome = RadioField("What happened to this follow-up?", choices=FOLLOW_UP_CHOICES,
+                         widget=GovRadioInput(),
+                         validators=[InputRequired(message="Select what happened to the follow-up")])
+    assign_to = SelectField("Give it to", choices=[], coerce=int, widget=GovSelect(),
+                            validate_choice=False)
+    reason = TextAreaField("Reason or note", widget=GovTextArea(), validators=[Length(max=2000)],
+                           description="Needed when you drop it or give it to someone else")
+    save_follow_up = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.outcome.data in ("dropped", "reassign") and not (self.reason.data or "").strip():
+            self.reason.errors = [*self.reason.errors, "Enter the reason"]
+            valid = False
+        if self.outcome.data == "reassign" and not self.assign_to.data:
+            self.assign_to.errors = [*self.assign_to.errors, "Select who the follow-up goes to"]
+            valid = False
+        return valid

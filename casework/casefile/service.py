@@ -14,7 +14,7 @@ from ..evaluation.service import load_families
 from ..extensions import db
 from ..families.scope import visible_families
 from ..rules import evaluate
-from ..rules.dates import months_after
+from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
 from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
 
@@ -75,7 +75,8 @@ def save_contact(
     contact.notes = values.get("notes") or ""
     contact.status = "final" if finish else "draft"
     contact.updated_at = now
-    contact.actions = [
+    # The form edits the open follow-ups; those already done or dropped stay as they are.
+    contact.actions = [a for a in contact.actions if a.done_on is not None] + [
         m.FollowUp(family_id=family.id, action=text, due_on=due)
         for text, due in values.get("actions", []) if text
     ]
@@ -95,6 +96,80 @@ def save_contact(
                  user=user, detail=contact.status)
     db.session.commit()
     return contact
+
+
+def member_label(person: m.Person, today: dt.date | None = None) -> str:
+    """A member's name with their age, so two members with one name are told apart."""
+    return f"{person.full_name} (age {age_on(person.date_of_birth, today or dt.date.today())})"
+
+
+def present_names(family: m.Family) -> dict[str, str]:
+    """Who can be present at a contact: each member's reference to their labelled name."""
+    today = dt.date.today()
+    return {p.person_ref: member_label(p, today) for p in family.people}
+
+
+def open_follow_ups(family: m.Family) -> list[m.FollowUp]:
+    """Follow-ups of the family's finished contacts not yet done or dropped, soonest due first."""
+    return list(db.session.scalars(
+        select(m.FollowUp).join(m.Contact, m.Contact.id == m.FollowUp.contact_id)
+        .where(m.FollowUp.family_id == family.id, m.FollowUp.done_on.is_(None),
+               m.Contact.status == "final")
+        .order_by(m.FollowUp.due_on.is_(None), m.FollowUp.due_on, m.FollowUp.id)))
+
+
+def drafts(user: m.User) -> list[m.Contact]:
+    """The contacts `user` saved as drafts and has not finished, oldest first."""
+    return list(db.session.scalars(
+        select(m.Contact).where(m.Contact.author_id == user.id, m.Contact.status == "draft")
+        .order_by(m.Contact.contact_at, m.Contact.id)))
+
+
+class FollowUpRefused(CasefileRefused):
+    pass
+
+
+def follow_up_assignees(family: m.Family) -> list[m.User]:
+    """Who a follow-up can be given to: the family's worker and their team's leads, who can
+    all see the family."""
+    current = open_allocation(family)
+    if current is None:
+        return []
+    people = [current.worker]
+    if current.worker.team_id is not None:
+        people += db.session.scalars(
+            select(m.User).where(m.User.team_id == current.worker.team_id,
+                                 m.User.role == "team_lead", m.User.active.is_(True))
+            .order_by(m.User.name))
+    return people
+
+
+def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome: str,
+                     reason: str, assign_to: m.User | None = None,
+                     today: dt.date | None = None) -> None:
+    """Mark a follow-up done, drop it with a reason, or give it to someone else with a reason;
+    the change is kept in the family's history."""
+    if not can_write(user, family):
+        raise FollowUpRefused("Only the family's worker or their team lead can change follow-ups")
+    if action.done_on is not None:
+        raise FollowUpRefused("This follow-up is already closed")
+    before = {"outcome": action.outcome, "reason": action.reason,
+              "assigned_to": action.assigned_to.name if action.assigned_to else None}
+    if outcome == "reassign":
+        if assign_to is None or assign_to.id not in {u.id for u in follow_up_assignees(family)}:
+            raise FollowUpRefused("Select who the follow-up goes to")
+        action.assigned_to_id = assign_to.id
+        action.reason = reason.strip()
+        after = {"outcome": None, "reason": action.reason, "assigned_to": assign_to.name}
+    else:
+        action.outcome, action.reason = outcome, reason.strip() or None
+        action.done_on, action.closed_by_id = today or dt.date.today(), user.id
+        after = {"outcome": outcome, "reason": action.reason,
+                 "assigned_to": before["assigned_to"]}
+    _history(family, user, "follow-up", str(action.id), before, after)
+    record_event("update", "follow_up", f"{family.family_ref}/{action.id}", user=user,
+                 detail=outcome)
+    db.session.commit()
 
 
 def contacts(family: m.Family) -> list[m.Contact]:

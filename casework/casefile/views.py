@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import figures
 from .. import models as m
 from ..audit import committed, record_event
 from ..dates_input import picked_date
@@ -14,13 +15,21 @@ from ..extensions import db
 from ..families.scope import get_family_or_404
 from ..permissions import requires
 from . import service
-from .forms import ContactForm, GoalForm, LeadProfessionalForm, ReferralForm, StatusForm
+from .forms import (
+    ContactForm,
+    FollowUpForm,
+    GoalForm,
+    LeadProfessionalForm,
+    ReferralForm,
+    StatusForm,
+)
 
 bp = Blueprint("casefile", __name__)
 
 
 def _members(family: m.Family) -> list[tuple[str, str]]:
-    return [(p.person_ref, p.full_name) for p in family.people]
+    """Who can be present, each with their age: two members may share a name."""
+    return list(service.present_names(family).items())
 
 
 def _contact_page(family: m.Family, form: ContactForm, contact: m.Contact | None):
@@ -38,7 +47,6 @@ def new_contact(family_ref: str):
     if request.method == "GET":
         now = dt.datetime.now()
         form.contact_on.data, form.contact_time.data = now.date(), now.strftime("%H:%M")
-        form.kind.data = "home_visit"
     finish = bool(form.save.data)
     if form.validate_on_submit():
         contact = service.save_contact(family, current_user, form.values(), finish)
@@ -46,7 +54,8 @@ def new_contact(family_ref: str):
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref)
                         if finish else url_for("casefile.edit_contact", family_ref=family.family_ref,
                                                contact_id=contact.id))
-    return _contact_page(family, form, None)
+    record_event("view", "new_contact", family.family_ref)
+    return committed(_contact_page(family, form, None))
 
 
 @bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -65,7 +74,8 @@ def edit_contact(family_ref: str, contact_id: int):
         form.contact_time.data = contact.contact_at.strftime("%H:%M")
         form.kind.data, form.duration.data = contact.kind, contact.duration_minutes
         form.present.data, form.notes.data = list(contact.present or []), contact.notes
-        for i, action in enumerate(contact.actions[:3], start=1):
+        open_actions = [a for a in contact.actions if a.done_on is None]
+        for i, action in enumerate(open_actions[:3], start=1):
             getattr(form, f"action_{i}").data = action.action
             getattr(form, f"due_{i}").data = action.due_on
     finish = bool(form.save.data)
@@ -78,6 +88,36 @@ def edit_contact(family_ref: str, contact_id: int):
     return _contact_page(family, form, contact)
 
 
+@bp.route("/families/<family_ref>/follow-ups/<int:action_id>", methods=["GET", "POST"])
+@requires("log_contact")
+def follow_up(family_ref: str, action_id: int):
+    family = get_family_or_404(current_user, family_ref)
+    action = db.session.get(m.FollowUp, action_id)
+    if action is None or action.family_id != family.id or action.done_on is not None:
+        abort(404)
+    if not service.can_write(current_user, family):
+        abort(403)
+    people = service.follow_up_assignees(family)
+    form = FollowUpForm()
+    form.assign_to.choices = [(0, "Select a person")] + [
+        (u.id, f"{u.name} ({u.role_label})") for u in people if u.id != action.assigned_to_id]
+    if form.validate_on_submit():
+        assign_to = db.session.get(m.User, form.assign_to.data) if form.assign_to.data else None
+        try:
+            service.update_follow_up(family, current_user, action, form.outcome.data,
+                                     form.reason.data or "", assign_to)
+        except service.FollowUpRefused as refused:
+            form.assign_to.errors = [str(refused)]
+        else:
+            flash({"done": "Follow-up done.", "dropped": "Follow-up dropped.",
+                   "reassign": f"Follow-up given to {assign_to.name if assign_to else ''}."}
+                  [form.outcome.data])
+            return redirect(url_for("families.show", family_ref=family.family_ref))
+    record_event("view", "follow_up", f"{family.family_ref}/{action.id}")
+    return committed(render_template("casefile/follow_up.html", form=form, family=family,
+                                     action=action))
+
+
 @bp.route("/families/<family_ref>/timeline")
 @requires("view_families")
 def timeline(family_ref: str):
@@ -87,7 +127,7 @@ def timeline(family_ref: str):
     record_event("view", "timeline", family.family_ref)
     return committed(render_template(
         "casefile/timeline.html", family=family, events=events, contacts=items,
-        can_write=service.can_write(current_user, family),
+        can_write=service.can_write(current_user, family), names=service.present_names(family),
         can_edit=lambda c: service.can_edit_contact(current_user, c)))
 
 
@@ -178,7 +218,16 @@ def update_referral(family_ref: str, referral_id: int):
 @bp.route("/high-contact")
 @requires("view_caseloads")
 def high_contact():
-    end, end_error = picked_date(request.args, "to", dt.date.today())
+    sc = figures.scope(current_user)
+    first, last = figures.recent_window(sc.as_of)
+    end, end_error = picked_date(request.args, "to", last)
+    start, start_error = picked_date(request.args, "from", first)
+    rows = service.high_contact(current_user, start, end)
+    record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
+    return committed(render_template(
+        "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
+        end_error=end_error, high=figures.high_contact_count(sc, start, end),
+        contacts=figures.HIGH_CONTACT_CONTACTS))
     start, start_error = picked_date(request.args, "from", end - dt.timedelta(days=90))
     rows = service.high_contact(current_user, start, end)
     record_event("view_list", "high_contact", None, detail=f"{start} to {end}")

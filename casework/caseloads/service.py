@@ -15,6 +15,8 @@ from ..locking import lock_rows
 from ..rules.dates import months_before
 
 ALLOCATORS = ("team_lead", "manager")
+# A family with no contact for this many days is flagged (yellow, then red).
+NO_CONTACT_DAYS = (14, 30)
 CLOSURE_OUTCOMES = {
     "turned_around": "Turned around: results met",
     "stepped_down": "Stepped down to universal services",

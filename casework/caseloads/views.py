@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..audit import committed, record_event
-from ..evaluation.service import current_ruleset, load_families
+from ..casefile import service as casefile
+from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.scope import visible_families
 from ..permissions import requires
-from ..rules import identification
+from ..security import safe_target
 from . import service
 from .forms import AllocateForm, CloseForm
 
 bp = Blueprint("caseloads", __name__)
-NO_CONTACT_DAYS = (14, 30)
-WAITING_RECHECK_SECONDS = 60
+NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 
 
 def _last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
@@ -60,6 +59,7 @@ def my_families():
     return committed(render_template(
         "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
         actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+        drafts=casefile.drafts(current_user),
     ))
 
 
@@ -87,29 +87,26 @@ def team():
     stale.sort(key=lambda row: -row[3])
     record_event("view_list", "team", None)
     return committed(render_template(
-        "caseloads/team.html", loads=loads, stale=stale, unallocated=_eligible_unallocated(today),
+        "caseloads/team.html", loads=loads, stale=stale, unallocated=_eligible_unallocated(),
         workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
     ))
 
 
-def _eligible_unallocated(today: dt.date, limit: int = 10) -> list[m.Family]:
-    """The first `limit` families (by reference) with no worker whose identification makes
-    them eligible.
+def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+    """The eligible families that have waited longest for a worker (the task list's), as
+    the stored evaluation finds them (it holds for its own date, which pages say)."""
+    return _eligible_unallocated(limit)
 
-    Finding them means checking waiting families' evidence, most of the team view's work,
-    so the eligible ones found are kept in this process for WAITING_RECHECK_SECONDS. Whether
-    each is still waiting is read on every request: an allocated family leaves the list at
-    once (and, when too few are left, the list is found afresh); new evidence making a
-    family eligible shows within the minute."""
-    kept = current_app.extensions.setdefault("casework.waiting", {})
-    found_on, found_at, ids = kept.get("found", (None, 0.0, []))
-    if found_on == today and time.monotonic() - found_at < WAITING_RECHECK_SECONDS:
-        families = _still_waiting(ids)
-        if len(families) >= min(limit, len(ids)):
-            return families[:limit]
-    ids = _find_eligible_waiting(today, 2 * limit)
-    kept["found"] = (today, time.monotonic(), ids)
-    return _still_waiting(ids)[:limit]
+
+def _eligible_unallocated(limit: int = 10) -> list[m.Family]:
+    """The `limit` families with no worker that the stored evaluation finds eligible, those
+    that have waited longest since they were identified first (then by reference)."""
+    S = m.StoredEvaluation
+    eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
+                                         S.eligible.is_(True))
+    return list(db.session.scalars(
+        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
+        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
 
 
 def _waiting():
@@ -118,33 +115,6 @@ def _waiting():
     closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
     return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
             m.Family.id.not_in(closed))
-
-
-def _still_waiting(ids: list[int]) -> list[m.Family]:
-    families = {f.id: f for f in db.session.scalars(
-        select(m.Family).where(m.Family.id.in_(ids), *_waiting()))}
-    return [families[fid] for fid in ids if fid in families]
-
-
-def _find_eligible_waiting(today: dt.date, wanted: int, chunk: int = 50) -> list[int]:
-    """The ids of the first `wanted` eligible waiting families by reference. Families are
-    checked a chunk at a time until enough are found: a national register has tens of
-    thousands waiting."""
-    waiting = (select(m.Family.id, m.Family.family_ref).where(*_waiting())
-               .order_by(m.Family.family_ref).limit(chunk))
-    rules = current_ruleset()
-    found: list[int] = []
-    after = None
-    while len(found) < wanted:
-        rows = db.session.execute(
-            waiting if after is None else waiting.where(m.Family.family_ref > after)).all()
-        if not rows:
-            break
-        after = rows[-1].family_ref
-        evidence = load_families([row.id for row in rows])
-        found.extend(row.id for row in rows
-                     if identification(evidence[row.id], today, rules).eligible)
-    return found[:wanted]
 
 
 def _allocatable(family_ref: str) -> m.Family:
@@ -167,10 +137,13 @@ def allocate(family_ref: str):
     family = _allocatable(family_ref)
     workers = service.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
+    current = service.open_allocation(family)
     form = AllocateForm()
+    if current is not None:
+        form.as_transfer()
     form.worker.choices = [(0, "Select a worker")] + [
         (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")
-        for w in workers
+        for w in workers if current is None or w.id != current.worker_id
     ]
     if request.method == "GET":
         form.on.data = dt.date.today()
@@ -188,11 +161,15 @@ def allocate(family_ref: str):
             except service.AllocationRefused as refused:
                 refusal = str(refused)
             else:
+                if current is not None:
+                    flash(f"{family.family_ref} transferred from {current.worker.name} to "
+                          f"{worker.name}.")
+                    return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
-                return redirect(request.args.get("back") or url_for("caseloads.team"))
-    current = service.open_allocation(family)
-    return render_template("caseloads/allocate.html", form=form, family=family, current=current,
-                           refusal=refusal)
+                return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
+    record_event("view", "allocate", family.family_ref)
+    return committed(render_template("caseloads/allocate.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -214,7 +191,8 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    return render_template("caseloads/close.html", form=form, family=family, current=current,
-                           refusal=refusal)
+    record_event("view", "close", family.family_ref)
+    return committed(render_template("caseloads/close.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 

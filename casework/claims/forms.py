@@ -1,25 +1,61 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DateField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..widgets import DateInput
+from ..widgets import GovDateField
 
 
 class BuildForm(FlaskForm):
-    as_of = DateField("Claim date", format="%d %m %Y", widget=DateInput(),
-                      validators=[InputRequired(message="Enter the claim date")])
+    as_of = GovDateField("Claim date",
+                         validators=[InputRequired(message="Enter the claim date")])
     build = SubmitField("Build draft claims", widget=GovSubmitInput())
 
 
 class BatchForm(FlaskForm):
     window = StringField("Claim window", widget=GovTextInput(), description="For example, July 2013",
                          validators=[InputRequired(message="Enter the claim window"), Length(max=60)])
-    submit_batch = SubmitField("Submit validated claims as a batch", widget=GovSubmitInput())
+    submit_batch = SubmitField("Check the batch before submitting it", widget=GovSubmitInput())
+
+
+class ConfirmBatchForm(FlaskForm):
+    """The second step: what was shown (window and exactly these claims) is what is submitted."""
+
+    window = HiddenField(validators=[InputRequired(), Length(max=60)])
+    fingerprint = HiddenField(validators=[InputRequired()])
+    confirm = SubmitField("Submit the batch", widget=GovSubmitInput())
 
 
 class DecisionForm(FlaskForm):
     reason = TextAreaField("Reason for rejecting", widget=GovTextArea(),
                            description="Needed only to reject the claim", validators=[Length(max=2000)])
+    checked = BooleanField(
+        "I have checked this claim's evidence. A decision cannot be undone.",
+        widget=GovCheckboxInput(),
+        validators=[DataRequired(message="Confirm that you have checked the claim's evidence: "
+                                         "a decision cannot be undone")])
     validate_claim = SubmitField("Validate claim", widget=GovSubmitInput())
     reject_claim = SubmitField("Reject claim", widget=GovSubmitInput())
+
+
+class SampleForm(FlaskForm):
+    percent = IntegerField("Percentage of the claims shown", widget=GovTextInput(),
+                           validators=[InputRequired(message="Enter the percentage to sample"),
+                                       NumberRange(1, 100, message="Enter a percentage from 1 to 100")])
+    seed = IntegerField("Seed (optional)", widget=GovTextInput(),
+                        description="Give the seed of an earlier sample to draw it again; "
+                                    "left empty, a new seed is chosen and recorded",
+                        validators=[Optional(), NumberRange(0, 2**31 - 1, message="Enter a whole number")])
+    draw = SubmitField("Draw a sample", widget=GovSubmitInput())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import math
+import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
@@ -11,8 +15,10 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import figures
 from .. import models as m
 from ..audit import record_event
+from ..evaluation import store
 from ..evaluation.service import (
     FamilyEvaluation,
     current_ruleset,
@@ -25,9 +31,11 @@ from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
-from ..rules.ruleset import TURN_AROUND_RESULTS
+from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
 
 PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")
+# Every result a claim can be for, phase 1's first, in the order lists show them.
+CLAIM_RESULTS = CLAIMABLE_RESULTS + tuple(r for r in OUTCOME_RESULTS if r not in CLAIMABLE_RESULTS)
 
 
 class ClaimRefused(Exception):
@@ -150,9 +158,15 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
 
         return build_outcome_claims(as_of, by, ruleset, progress)
     rules = current_ruleset()
-    evaluated = evaluate_families(as_of)
+    run = store.current_run(rules.name)
+    families = None
+    if run is not None and run.as_of == as_of:  # only the families stored as claimable
+        S = m.StoredEvaluation
+        families = select(m.Family).where(m.Family.id.in_(
+            select(S.family_id).where(S.ruleset == rules.name, S.claimable_total > 0)))
+    evaluated = evaluate_families(as_of, families)
     if progress is not None:
-        evaluated = _reporting(evaluated, progress)
+        evaluated = _reporting(evaluated, progress, families)
     candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
@@ -173,6 +187,23 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))
+    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}")
+    store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
+    return created
+
+
+def _reporting(items: Iterator, progress: Callable[[int, int, str], None],
+               families=None) -> Iterator:
+    chosen = (families if families is not None else select(m.Family)).subquery()
+    total = db.session.scalar(select(func.count()).select_from(chosen))
+    for n, item in enumerate(items, 1):
+        progress(n, total, "families evaluated")
+        yield item
+
+
+def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
+    """Write new draft claims with an audit row each, in one transaction; the unique index
+    refuses a family's second claim when two builds race."""
     db.session.add_all(created)
     try:
         db.session.flush()
@@ -180,18 +211,8 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
         db.session.rollback()
         raise ClaimRefused("another claims build ran at the same time; run it again") from None
     for claim in created:
-        record_event("create", "claim", f"{claim.id}", user=by,
-                     detail=f"{families[claim.family_id].family_ref} {claim.result} £{claim.amount}")
+        record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
     db.session.commit()
-    return created
-
-
-def _reporting(items: Iterator, progress: Callable[[int, int, str], None]
-               ) -> Iterator:
-    total = db.session.scalar(select(func.count()).select_from(m.Family))
-    for n, item in enumerate(items, 1):
-        progress(n, total, "families evaluated")
-        yield item
 
 
 def _families(ids: list[int]) -> list[m.Family]:
@@ -245,23 +266,53 @@ def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     _history(claim, by, "draft", f"rejected: {reason.strip()}"[:300])
     record_event("reject", "claim", str(claim.id), user=by, detail=reason.strip()[:300])
     db.session.commit()
+    store.refresh([claim.family_id])  # claimable again
     return claim
 
 
-def submit_batch(window: str, as_of: dt.date, by: m.User | None = None) -> m.ClaimBatch:
-    """Put every validated claim not yet in a batch into a new, submitted batch."""
+def _waiting() -> Select:
+    return select(m.Claim).where(m.Claim.state == "validated", m.Claim.batch_id.is_(None))
+
+
+def _fingerprint(ids: list[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
+
+
+def waiting_batch() -> dict:
+    """What a batch submitted now would hold, to show before it is confirmed: counts and
+    amounts per result, the claim dates, and a fingerprint of exactly these claims."""
+    per_result = {r: {"count": 0, "amount": 0} for r in CLAIMABLE_RESULTS}  # later ones if any
+    ids, dates = [], []
+    for claim_id, result, amount, as_of in db.session.execute(
+            _waiting().with_only_columns(m.Claim.id, m.Claim.result, m.Claim.amount, m.Claim.as_of)):
+        per_result.setdefault(result, {"count": 0, "amount": 0})["count"] += 1
+        per_result[result]["amount"] += amount
+        ids.append(claim_id)
+        dates.append(as_of)
+    return {"count": len(ids), "total": sum(r["amount"] for r in per_result.values()),
+            "per_result": per_result, "first": min(dates, default=None),
+            "last": max(dates, default=None), "fingerprint": _fingerprint(ids)}
+
+
+def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
+                 expected: str | None = None) -> m.ClaimBatch:
+    """Put every validated claim not yet in a batch into a new, submitted batch. `expected`,
+    from waiting_batch(), refuses the batch if the claims waiting changed since they were
+    shown for confirmation."""
     if by is not None and by.role != "manager":
         raise ClaimRefused("only programme managers submit claim batches")
     window = (window or "").strip()
     if not window:
         raise ClaimRefused("give the claim window's label, for example 'July 2013'")
     lock_rows()  # SQLite: the write lock; PostgreSQL: the claims' row locks below
-    claims = list(db.session.scalars(
-        select(m.Claim).where(m.Claim.state == "validated", m.Claim.batch_id.is_(None))
-        .order_by(m.Claim.id).with_for_update()))
+    claims = list(db.session.scalars(_waiting().order_by(m.Claim.id).with_for_update()))
     if not claims:
         db.session.rollback()
         raise ClaimRefused("there are no validated claims waiting for a batch")
+    if expected is not None and expected != _fingerprint([c.id for c in claims]):
+        db.session.rollback()
+        raise ClaimRefused("the validated claims waiting have changed since you checked them: "
+                           "check the batch again before submitting it")
     batch = m.ClaimBatch(window=window[:60], as_of=as_of, submitted_by_id=by.id if by else None)
     db.session.add(batch)
     db.session.flush()
@@ -313,37 +364,196 @@ def batch_summary(batch: m.ClaimBatch) -> dict:
             "validators": sorted({c.decided_by.name for c in batch.claims if c.decided_by})}
 
 
-def attachment_fees(attached: Select) -> dict[int, dict]:
-    """Attachment fees by programme year of attachment, for the attachment dates `attached`
-    selects: {year: {"families", "fee", "funded"}}, in year order."""
+def money(user: m.User) -> dict:
+    """Programme money for the families `user` may see, on the date the stored evaluation
+    holds for: attachment fees by programme year of attachment; results claimed, validated,
+    submitted and rejected by programme year; what is still claimable."""
     rules = current_ruleset()
-    fees: dict[int, dict] = defaultdict(lambda: {"families": 0, "fee": 0})
-    for attached_on, in db.session.execute(attached):
-        fee = rules.attachment_fee(attached_on)
-        if fee is None:
-            continue
-        year = rules.programme_year(attached_on)
-        fees[year]["families"] += 1
-        fees[year]["fee"] += fee
-    for row in fees.values():
-        row["funded"] = float(row["fee"] * rules.funded_share)  # pounds, for display only
-    return dict(sorted(fees.items()))
-
-
-def money(today: dt.date | None = None) -> dict:
-    """Programme money: attachment fees by financial year of attachment; results claimed,
-    validated, submitted and still claimable, by programme year."""
-    rules = current_ruleset()
-    today = today or dt.date.today()
-    fees = attachment_fees(select(m.Family.attached_on).where(m.Family.attached_on.is_not(None)))
+    sc = figures.scope(user)
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
-    for year, state, amount in db.session.execute(
-        select(m.Claim.programme_year, m.Claim.state, func.sum(m.Claim.amount))
-        .where(m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))
-        .group_by(m.Claim.programme_year, m.Claim.state)
+    frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
+    for attached_on, result, state, amount, count in db.session.execute(
+        select(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount,
+               func.count(m.Claim.id))
+        .join(m.Family, m.Claim.family_id == m.Family.id)
+        .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
+               m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))
+        .group_by(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
-        results[year][state] = amount or 0
-    claimable = sum(c.amount for item in evaluate_families(today) for c in item.claimable)
-    return {"fees": fees, "results": dict(sorted(results.items())),
-            "funded_share": rules.funded_share, "claimable_now": claimable, "today": today,
-            "current_year": rules.programme_year(today)}
+        year = rules.programme_year(attached_on) if attached_on else None
+        results[year][state] += amount * count
+        pays = rules.result_amount(result, attached_on) if attached_on else None
+        if state != "rejected" and (pays is None or amount > pays):
+            frozen_above[year]["claims"] += count
+            frozen_above[year]["amount"] += (amount - (pays or 0)) * count
+    return {"fees": figures.attachment_fees(sc),
+            "results": dict(sorted(results.items(), key=lambda kv: kv[0] or 0)),
+            "frozen_above": dict(frozen_above),
+            "funded_share": rules.funded_share, "claimable_now": figures.claimable_pounds(sc),
+            "today": sc.as_of, "refreshed_at": sc.refreshed_at,
+            "current_year": rules.programme_year(sc.as_of)}
+
+
+# The internal auditor's queue ------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclasses.dataclass
+class QueueFilters:
+    """What the auditor's queue shows: every filter optional, all of them kept in the
+    addresses of the queue's pages and of the claims opened from it."""
+
+    state: str = ""
+    result: str = ""
+    ward: str = ""
+    worker: int | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sample: int | None = None
+
+    @classmethod
+    def from_args(cls, args) -> tuple[QueueFilters, list[tuple[str, str]]]:
+        """Read the filters from a query string; return them with (field, message) errors for
+        values that are not numbers or dates (those filters are then left out)."""
+        f, errors = cls(), []
+        f.state = args.get("state", "") if args.get("state", "") in m.CLAIM_STATES else ""
+        f.result = args.get("result", "") if args.get("result", "") in CLAIM_RESULTS else ""
+        f.ward = args.get("ward", "").strip()[:100]
+        for name, label in (("worker", "FIP worker"), ("amount_min", "Smallest amount"),
+                            ("amount_max", "Largest amount"), ("sample", "Sample")):
+            raw = args.get(name, "").strip().lstrip("£").replace(",", "")
+            if raw:
+                if raw.isdigit():
+                    setattr(f, name, int(raw))
+                else:
+                    errors.append((name, f"{label} must be a whole number, like 700"))
+        for name, label in (("date_from", "Claim date from"), ("date_to", "Claim date to")):
+            raw = args.get(name, "").strip()
+            if raw:
+                try:
+                    setattr(f, name, dt.date.fromisoformat(raw))
+                except ValueError:
+                    errors.append((name, f"{label} must be a date like 2013-09-30"))
+        return f, errors
+
+    def args(self) -> dict:
+        """The filters as query-string arguments, the empty ones left out."""
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value not in (None, ""):
+                out[field.name] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+
+def _queue(f: QueueFilters) -> Select:
+    """The claims the filters select, with their family: the queue's one query."""
+    query = select(m.Claim).join(m.Family, m.Claim.family_id == m.Family.id)
+    if f.state:
+        query = query.where(m.Claim.state == f.state)
+    if f.result:
+        query = query.where(m.Claim.result == f.result)
+    if f.ward:
+        query = query.where(m.Family.ward == f.ward)
+    if f.worker is not None:
+        query = query.where(m.Claim.family_id.in_(
+            select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None),
+                                                 m.Allocation.worker_id == f.worker)))
+    if f.amount_min is not None:
+        query = query.where(m.Claim.amount >= f.amount_min)
+    if f.amount_max is not None:
+        query = query.where(m.Claim.amount <= f.amount_max)
+    if f.date_from is not None:
+        query = query.where(m.Claim.as_of >= f.date_from)
+    if f.date_to is not None:
+        query = query.where(m.Claim.as_of <= f.date_to)
+    if f.sample is not None:
+        sample = db.session.get(m.ClaimSample, f.sample)
+        query = query.where(m.Claim.id.in_(sample.claim_ids if sample else []))
+    return query
+
+
+@dataclasses.dataclass
+class QueueRow:
+    claim: m.Claim
+    family_ref: str
+    family_name: str
+    ward: str | None
+    worker: str | None
+
+
+def queue_page(f: QueueFilters, page: int = 1):
+    """One page of the queue, oldest claim first, with the totals of the whole queue:
+    (page of QueueRows, totals) where totals has the count, the amount and both by state."""
+    from ..families.service import Page
+
+    per_page = QUEUE_PAGE_SIZE
+    base = _queue(f)
+    ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
+    by_state = {state: (n, amount or 0) for state, n, amount in db.session.execute(
+        select(ids.c.state, func.count(), func.sum(ids.c.amount)).group_by(ids.c.state))}
+    total = sum(n for n, _ in by_state.values())
+    page = max(1, page)
+    chosen = list(db.session.scalars(base.with_only_columns(m.Claim.id).order_by(m.Claim.id)
+                                     .limit(per_page).offset((page - 1) * per_page)))
+    worker = (select(m.User.name).join(m.Allocation, m.Allocation.worker_id == m.User.id)
+              .where(m.Allocation.family_id == m.Family.id, m.Allocation.end_on.is_(None))
+              .limit(1).scalar_subquery())
+    rows = [QueueRow(*row) for row in db.session.execute(
+        select(m.Claim, m.Family.family_ref, m.Family.family_name, m.Family.ward, worker)
+        .join(m.Family, m.Claim.family_id == m.Family.id)
+        .where(m.Claim.id.in_(chosen)).order_by(m.Claim.id))]
+    totals = {"count": total, "amount": sum(a for _, a in by_state.values()),
+              "by_state": {s: by_state.get(s, (0, 0)) for s in m.CLAIM_STATES}}
+    return Page(rows, page, per_page, total), totals
+
+
+def next_in_queue(f: QueueFilters, after: int) -> int | None:
+    """The next draft claim of the queue after claim `after`, going round to the start."""
+    drafts = _queue(f).with_only_columns(m.Claim.id).where(m.Claim.state == "draft")
+    return (db.session.scalar(drafts.where(m.Claim.id > after).order_by(m.Claim.id).limit(1))
+            or db.session.scalar(drafts.where(m.Claim.id != after).order_by(m.Claim.id).limit(1)))
+
+
+def queue_choices() -> dict:
+    """The values the queue's filters can take: wards of families with claims, FIP workers."""
+    wards = db.session.scalars(
+        select(m.Family.ward).where(m.Family.id.in_(select(m.Claim.family_id)),
+                                    m.Family.ward.is_not(None)).distinct().order_by(m.Family.ward))
+    workers = db.session.execute(
+        select(m.User.id, m.User.name).where(m.User.role == "worker").order_by(m.User.name))
+    return {"wards": list(wards), "workers": [tuple(w) for w in workers], "results": CLAIM_RESULTS}
+
+
+def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> m.ClaimSample:
+    """Draw N% of the claims the filters select, at random but reproducibly: the claims'
+    ids in order, shuffled by Python's random.Random(seed).sample, the seed recorded."""
+    if by.role != "auditor":
+        raise ClaimRefused("only internal auditors draw samples of claims")
+    if not 1 <= percent <= 100:
+        raise ClaimRefused("the sample must be between 1% and 100% of the claims")
+    population = sorted(db.session.scalars(_queue(f).with_only_columns(m.Claim.id)))
+    if not population:
+        raise ClaimRefused("no claims match the filters, so there is nothing to sample")
+    if seed is None:
+        seed = secrets.randbelow(10**9)
+    size = math.ceil(len(population) * percent / 100)
+    chosen = sorted(sample_ids(population, size, seed))
+    sample = m.ClaimSample(percent=percent, seed=seed, filters={k: str(v) for k, v in f.args().items()
+                                                               if k != "sample"},
+                           population=len(population), claim_ids=chosen, created_by_id=by.id)
+    db.session.add(sample)
+    db.session.flush()
+    record_event("sample", "claims", str(sample.id), user=by,
+                 detail=f"{percent}% of {len(population)} claims = {size}, seed {seed}, "
+                        f"filters {sample.filters}"[:300])
+    db.session.commit()
+    return sample
+
+
+def sample_ids(population: list[int], size: int, seed: int) -> list[int]:
+    """The reproducible draw: the same ids, size and seed always give the same claims."""
+    return random.Random(seed).sample(sorted(population), size)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,14 +10,15 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.scope import visible_families
 from ..jobs.service import start
 from ..permissions import can, requires
-from ..reports.exports import batch_rows, batch_xlsx
+from ..reports.exports import batch_csv, batch_xlsx
 from ..selection.figures import agreed_progress
 from . import documents, service
-from .forms import BatchForm, BuildForm, DecisionForm
+from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
@@ -40,24 +39,74 @@ def index():
                             current_user, params={"as_of": as_of.isoformat()})
                 return redirect(url_for("jobs.show", job_id=job.id))
             if batch_form.submit_batch.data and batch_form.validate():
-                batch = service.submit_batch(batch_form.window.data, dt.date.today(), current_user)
-                flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")
-                return redirect(url_for("claims.batch", batch_id=batch.id))
+                return redirect(url_for("claims.confirm_batch", window=batch_form.window.data))
         except service.ClaimRefused as refused:
-            flash_error = str(refused)
-            return _index(build_form, batch_form, flash_error), 200
+            return _index(build_form, batch_form, str(refused)), 200
     return _index(build_form, batch_form, None)
 
 
 def _index(build_form, batch_form, error):
-    state = request.args.get("state", "")
-    rows = service.list_claims(state if state in m.CLAIM_STATES else None)
+    filters, filter_errors = service.QueueFilters.from_args(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    pages, totals = service.queue_page(filters, page)
     batches = db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())).all()
-    record_event("view_list", "claims", None, detail=f"state={state}")
+    sample = db.session.get(m.ClaimSample, filters.sample) if filters.sample else None
+    record_event("view_list", "claims", None,
+                 detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}")
     return committed(render_template(
-        "claims/index.html", rows=rows, state=state, batches=batches,
-        build_form=build_form, batch_form=batch_form, error=error,
-        states=m.CLAIM_STATES))
+        "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
+        filter_args=filters.args(),
+        filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
+        choices=service.queue_choices(),
+        sample=sample, sample_form=SampleForm(prefix="sample"), batches=batches,
+        build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES))
+
+
+@bp.route("/samples", methods=["POST"])
+@requires("audit_claims")
+def draw_sample():
+    """Draw N% of the claims the queue's filters select; the sample opens as the queue."""
+    filters, _ = service.QueueFilters.from_args(request.args)
+    filters.sample = None
+    form = SampleForm(prefix="sample")
+    if not form.validate():
+        flash(" ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(url_for("claims.index", **filters.args()))
+    try:
+        sample = service.draw_sample(filters, form.percent.data, form.seed.data, current_user)
+    except service.ClaimRefused as refused:
+        flash(str(refused)[0].upper() + str(refused)[1:] + ".")
+        return redirect(url_for("claims.index", **filters.args()))
+    flash(f"Sample {sample.id}: {len(sample.claim_ids)} of {sample.population} claims "
+          f"({sample.percent}%), seed {sample.seed}.")
+    return redirect(url_for("claims.index", sample=sample.id))
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@requires("manage_claims")
+def confirm_batch():
+    """What submitting a batch now would send, and the button that sends it: a submitted
+    claim can never change."""
+    form = ConfirmBatchForm()
+    error = None
+    if request.method == "POST" and form.validate():
+        try:
+            batch = service.submit_batch(form.window.data, dt.date.today(), current_user,
+                                         expected=form.fingerprint.data)
+            flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")
+            return redirect(url_for("claims.batch", batch_id=batch.id))
+        except service.ClaimRefused as refused:
+            error = str(refused)
+            db.session.rollback()
+    window = (form.window.data if request.method == "POST" else request.args.get("window", ""))
+    window = (window or "").strip()[:60]
+    if not window:
+        return redirect(url_for("claims.index"))
+    waiting = service.waiting_batch()
+    form.window.data, form.fingerprint.data = window, waiting["fingerprint"]
+    record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
+    return committed(render_template("claims/confirm_batch.html", form=form, window=window,
+                                     waiting=waiting, error=error, today=dt.date.today()))
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -66,6 +115,7 @@ def show(claim_id: int):
     claim = db.session.get(m.Claim, claim_id)
     if claim is None:
         abort(404)
+    filters, _ = service.QueueFilters.from_args(request.args)
     form = DecisionForm()
     error = None
     if request.method == "POST":
@@ -75,11 +125,18 @@ def show(claim_id: int):
             try:
                 if form.validate_claim.data:
                     service.validate(claim.id, current_user)
-                    flash(f"Claim {claim.id} validated.")
+                    done = f"Claim {claim.id} validated."
                 elif form.reject_claim.data:
                     service.reject(claim.id, current_user, form.reason.data)
-                    flash(f"Claim {claim.id} rejected.")
-                return redirect(url_for("claims.show", claim_id=claim.id))
+                    done = f"Claim {claim.id} rejected."
+                else:
+                    abort(400)
+                following = service.next_in_queue(filters, claim.id)
+                if following is None:
+                    flash(f"{done} No more draft claims in this queue.")
+                    return redirect(url_for("claims.index", **filters.args()))
+                flash(f"{done} This is the next draft claim in the queue.")
+                return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
                 db.session.rollback()
@@ -88,7 +145,9 @@ def show(claim_id: int):
     record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
     return committed(render_template(
         "claims/show.html", claim=claim, today=today, differences=differences,
-        status_now=status_now, form=form, error=error))
+        status_now=status_now, form=form, error=error, filter_args=filters.args(),
+        attached_year=current_ruleset().programme_year(claim.family.attached_on)
+        if claim.family.attached_on else None))
 
 
 @bp.route("/batches/<int:batch_id>")
@@ -125,11 +184,7 @@ def batch_file(batch_id: int, fmt: str):
             return redirect(url_for("claims.batch", batch_id=batch.id))
         body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for row in batch_rows(batch):
-            writer.writerow(row)
-        body, mimetype = out.getvalue(), "text/csv"
+        body, mimetype = batch_csv(batch), "text/csv"
     elif fmt == "xlsx":
         body = batch_xlsx(batch)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -144,7 +199,7 @@ def batch_file(batch_id: int, fmt: str):
 @bp.route("/money")
 @requires("manage_claims")
 def money():
-    figures = service.money()
+    figures = service.money(current_user)
     record_event("view", "money", None)
     return committed(render_template(
         "claims/money.html", figures=figures,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable
 from typing import TextIO
 
+from ..reports.exports import csv_writer
 from ..rules import RESULTS
 
 CSV_COLUMNS = (
@@ -40,7 +40,7 @@ def csv_row(data: dict) -> list:
 
 
 def write_csv(items: Iterable[dict], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for item in items:
         writer.writerow(csv_row(item))

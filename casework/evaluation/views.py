@@ -1,33 +1,32 @@
-"""Results for managers: every family's statuses, nearly there, CSV; and screening."""
+"""Results for managers: every family's statuses, nearly there, CSV; and screening. All read
+the stored evaluation (casework.evaluation.store) with set-based queries."""
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
 import io
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case, func
 
+from .. import figures as fig
 from .. import models as m
 from ..audit import committed, record_event
-from ..dates_input import picked_date
 from ..extensions import db
-from ..families.scope import visible_families
-from ..families.service import Page, wards
+from ..families.service import Page, page_within, wards
 from ..permissions import requires
-from ..rules import RESULTS, STATUSES
-from ..rules.nearly import nearly_there
-from .output import CSV_COLUMNS, csv_row
-from .service import evaluate_families, to_json
+from ..reports.exports import csv_writer
+from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from .output import CSV_COLUMNS
 
 bp = Blueprint("evaluation", __name__)
 PER_PAGE = 50
+SCREENING_SHOWN = 200  # families listed under each heading; the count says how many in all
 
 
 def _filters():
-    as_of, date_error = picked_date(request.args, "as_of", dt.date.today())
     ward = request.args.get("ward", "")
     result = request.args.get("result", "")
     status = request.args.get("status", "")
@@ -35,82 +34,123 @@ def _filters():
         result = ""
     if status not in STATUSES:
         status = ""
-    return as_of, date_error, ward, result, status
+    return ward, result, status
 
 
-def _scoped(ward: str):
-    query = visible_families(current_user)
-    if ward:
-        query = query.where(m.Family.ward == ward)
-    return query
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One family's stored evaluation, as the results and screening pages show it."""
+
+    family_ref: str
+    family_name: str
+    ward: str | None
+    identified_on: dt.date | None
+    attached_on: dt.date | None
+    stored: m.StoredEvaluation
+
+    def status(self, result: str) -> str:
+        return getattr(self.stored, f"result_{result}")
+
+    @property
+    def claimable(self) -> list[tuple[str, int]]:
+        return [(r, amount) for r in CLAIMABLE_RESULTS
+                if (amount := getattr(self.stored, f"claimable_{r}"))]
+
+    @property
+    def why(self) -> list[str]:
+        s = self.stored
+        return [label for flag, label in ((s.crime_asb, "crime or ASB"), (s.education, "education"),
+                                          (s.work, "out of work"),
+                                          (s.local_discretion, "local discretion")) if flag]
+
+
+def _rows(query) -> list[Row]:
+    return [Row(*values) for values in db.session.execute(query)]
+
+
+def _listed(sc: fig.Scope, *where):
+    """The scope's families with a stored evaluation, in family_ref order."""
+    f = sc.f.c
+    return (sc.select(f.family_ref, f.family_name, f.ward, f.identified_on, f.attached_on, sc.s)
+            .where(sc.s.family_id.is_not(None), *where).order_by(f.family_ref))
+
+
+def _status_filter(sc: fig.Scope, result: str, status: str) -> list:
+    return [getattr(sc.s, f"result_{result}") == status] if result and status else []
 
 
 @bp.route("/results")
 @requires("view_results")
 def results():
-    as_of, date_error, ward, result, status = _filters()
-    rows, nearly = [], []
-    for item in evaluate_families(as_of, _scoped(ward)):
-        e = item.evaluation
-        if result and status and e.status(result) != status:
-            continue
-        rows.append(item)
-        notes = nearly_there(e)
-        if notes:
-            nearly.append((item, notes))
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
-    page = Page(rows[(page_number - 1) * PER_PAGE : page_number * PER_PAGE], page_number,
-                PER_PAGE, len(rows))
+    ward, result, status = _filters()
+    sc = fig.scope(current_user, ward)
+    chosen = _status_filter(sc, result, status)
+    total = db.session.scalar(sc.select(func.count()).where(
+        sc.s.family_id.is_not(None), *chosen)) or 0
+    page_number = page_within(request.args.get("page", 1, type=int), total, PER_PAGE)
+    page = Page(_rows(_listed(sc, *chosen).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)),
+                page_number, PER_PAGE, total)
+    nearly_where = [sc.s.nearly_there.is_not(None), *chosen]
+    nearly_total = db.session.scalar(sc.select(func.count()).where(*nearly_where)) or 0
+    nearly = _rows(_listed(sc, *nearly_where).limit(PER_PAGE))
+    pairs = [(r, s) for r in RESULTS for s in STATUSES]
+    found = db.session.execute(sc.select(*[
+        func.count(case((getattr(sc.s, f"result_{r}") == s, 1))) for r, s in pairs
+    ]).where(*chosen)).one()
     counts = {r: {} for r in RESULTS}
-    for item in rows:
-        for r in RESULTS:
-            s = item.evaluation.status(r)
-            counts[r][s] = counts[r].get(s, 0) + 1
-    record_event("view_list", "results", None, detail=f"as_of={as_of} ward={ward}")
+    for (r, s), n in zip(pairs, found, strict=True):
+        if n:
+            counts[r][s] = n
+    claimable = db.session.scalar(sc.select(
+        func.coalesce(func.sum(sc.s.claimable_total), 0)).where(*chosen)) or 0
+    record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
     return committed(render_template(
-        "evaluation/results.html", page=page, nearly=nearly, counts=counts, as_of=as_of,
-        date_error=date_error, ward=ward, result=result, status=status,
-        wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
-        claimable_total=sum(c.amount for item in rows for c in item.claimable),
+        "evaluation/results.html", page=page, nearly=nearly, nearly_total=nearly_total,
+        counts=counts, as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward, result=result,
+        status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
+        claimable_total=claimable,
     ))
 
 
 @bp.route("/results.csv")
 @requires("view_results")
 def results_csv():
-    as_of, _, ward, result, status = _filters()
+    ward, result, status = _filters()
+    sc = fig.scope(current_user, ward)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS + ["nearly_there"])
     count = 0
-    for item in evaluate_families(as_of, _scoped(ward)):
-        if result and status and item.evaluation.status(result) != status:
-            continue
-        writer.writerow(csv_row(to_json(item)) + ["; ".join(nearly_there(item.evaluation))])
+    for row in _rows(_listed(sc, *_status_filter(sc, result, status))):
+        s = row.stored
+        writer.writerow(
+            [row.family_ref, s.as_of.isoformat(), s.identification_date.isoformat()]
+            + ["y" if getattr(s, k) else "n" for k in ("crime_asb", "education", "work",
+                                                       "local_discretion", "eligible")]
+            + [row.attached_on.isoformat() if row.attached_on else ""]
+            + [row.status(r) for r in RESULTS]
+            + [";".join(f"{r}:{amount}" for r, amount in row.claimable)]
+            + [s.nearly_there or ""])
         count += 1
-    record_event("export", "results", None, detail=f"as_of={as_of} ward={ward} rows={count}")
+    record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
     db.session.commit()
     return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=results-{as_of.isoformat()}.csv"})
+        "Content-Disposition": f"attachment; filename=results-{sc.as_of.isoformat()}.csv"})
 
 
 @bp.route("/screening")
 @requires("manage_claims")
 def screening():
-    as_of, date_error, ward, _, _ = _filters()
-    not_identified, not_attached = [], []
-    query = _scoped(ward).where(m.Family.attached_on.is_(None))
-    for item in evaluate_families(as_of, query):
-        if not item.evaluation.identification.eligible:
-            continue
-        if item.evaluation.identification.screening:
-            not_identified.append(item)
-        else:
-            not_attached.append(item)
-    record_event("view_list", "screening", None, detail=f"as_of={as_of}")
+    ward, _, _ = _filters()
+    sc = fig.scope(current_user, ward)
+    f = sc.f.c
+    waiting = [sc.s.eligible.is_(True), f.attached_on.is_(None)]
+    lists = {}
+    for key, where in (("not_identified", f.identified_on.is_(None)),
+                       ("not_attached", f.identified_on.is_not(None))):
+        total = db.session.scalar(sc.select(func.count()).where(*waiting, where)) or 0
+        lists[key] = (total, _rows(_listed(sc, *waiting, where).limit(SCREENING_SHOWN)))
+    record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
     return committed(render_template(
-        "evaluation/screening.html", as_of=as_of, date_error=date_error, ward=ward,
-        wards=wards(current_user), not_identified=not_identified, not_attached=not_attached,
-        families={f.id: f for f in db.session.scalars(select(m.Family).where(
-            m.Family.id.in_([i.family_id for i in not_identified + not_attached])))},
-    ))
+        "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
+        wards=wards(current_user), lists=lists, shown=SCREENING_SHOWN))

@@ -8,7 +8,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..widgets import DateInput
+from ..widgets import GovDateField
 
 
 class FamilyForm(FlaskForm):
@@ -27,8 +26,8 @@ class FamilyForm(FlaskForm):
     address = StringField("Address", widget=GovTextInput(), validators=[Length(max=300)])
     postcode = StringField("Postcode", widget=GovTextInput(), validators=[Length(max=10)])
     ward = StringField("Ward", widget=GovTextInput(), validators=[Length(max=100)])
-    identified_on = DateField("Identified on", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
-    attached_on = DateField("Attached on", format="%d %m %Y", widget=DateInput(), validators=[Optional()])
+    identified_on = GovDateField("Identified on", validators=[Optional()])
+    attached_on = GovDateField("Attached on", validators=[Optional()])
     local_discretion = BooleanField("The council uses local discretion for this family", widget=GovCheckboxInput())
     local_discretion_reason = TextAreaField("Reason for local discretion", widget=GovTextArea(),
                                             validators=[Length(max=2000)])
@@ -45,8 +44,8 @@ class PersonForm(FlaskForm):
                              validators=[InputRequired(message="Enter the given name"), Length(max=100)])
     family_name = StringField("Family name", widget=GovTextInput(),
                               validators=[InputRequired(message="Enter the family name"), Length(max=100)])
-    date_of_birth = DateField("Date of birth", format="%d %m %Y", widget=DateInput(),
-                              validators=[InputRequired(message="Enter the date of birth")])
+    date_of_birth = GovDateField("Date of birth", description="For example, 27 3 2007",
+                                 validators=[InputRequired(message="Enter the date of birth")])
     sex = SelectField("Sex", choices=[("", "Not recorded"), ("f", "Female"), ("m", "Male"), ("x", "Other")],
                       widget=GovSelect())
     save = SubmitField("Save changes", widget=GovSubmitInput())

@@ -11,6 +11,7 @@ from .. import models as m
 from ..extensions import db
 from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
 from ..rules.dates import parse_academic_year
+from . import search
 from .scope import SEES_ALL, visible_families
 
 
@@ -26,40 +27,40 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def page_within(number: int | None, total: int, per_page: int) -> int:
+    """The page asked for, between the first and the last (a page past the end, however
+    large its number, is the last)."""
+    return min(max(1, number or 1), max(1, math.ceil(total / per_page)))
+
+
 def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
 ) -> Page:
+    """The families the user may see whose name, postcode, reference or a member's name or
+    reference holds q, in family_ref order; the page and the count from one query on the
+    search index."""
     query = visible_families(user)
     q = q.strip()
     if q:
-        like = f"%{q.lower()}%"
-        people = select(m.Person.family_id).where(
-            or_(
-                func.lower(m.Person.given_name + " " + m.Person.family_name).like(like),
-                func.lower(m.Person.person_ref) == q.lower(),
-            )
-        )
-        query = query.where(
-            or_(
-                func.lower(m.Family.family_ref) == q.lower(),
-                func.lower(m.Family.family_name).like(like),
-                func.replace(func.lower(m.Family.postcode), " ", "").like(
-                    f"%{q.lower().replace(' ', '')}%"
-                ),
-                m.Family.id.in_(people),
-            )
-        )
+        query = query.where(m.Family.id.in_(search.matching(q)))
     if ward:
         query = query.where(m.Family.ward == ward)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(1, page)
-    # The page's ids first, from the (family_ref, id) index alone, then their rows: a deep
-    # page skips index entries rather than whole rows.
-    ids = query.with_only_columns(m.Family.id).order_by(m.Family.family_ref)
-    chosen = list(db.session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
+    # The page's ids, and how many match, from the (family_ref, id) index alone, then the
+    # page's rows: a deep page skips index entries rather than whole rows.
+    ids = query.with_only_columns(m.Family.id, func.count().over()).order_by(m.Family.family_ref)
+    page = min(max(1, page or 1), 10**9)  # a page number past any count: the last page
+    found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
+    if found:
+        total = found[0][1]
+    else:  # none, or past the last page: count, and show the last page
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = page_within(page, total, per_page)
+        if total:
+            found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
+    chosen = [fid for fid, _ in found]
     items = db.session.scalars(
         select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()
-    return Page(list(items), page, per_page, total or 0)
+    return Page(list(items), page, per_page, total)
 
 
 def wards(user: m.User) -> list[str]:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..audit import committed, record_event
+from ..casefile import service as casefile
 from ..casefile.service import can_write
 from ..caseloads.service import allocation_history, open_allocation
 from ..dates_input import picked_date
@@ -39,7 +40,6 @@ from .subject_access import subject_access_data
 bp = Blueprint("families", __name__)
 
 
-@bp.route("/")
 @bp.route("/families")
 @requires("view_families")
 def index():
@@ -85,6 +85,9 @@ def show(family_ref: str):
         and may_record_first_contact(current_user, decision),
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
+        follow_ups=casefile.open_follow_ups(family),
+        latest_contacts=[c for c in casefile.contacts(family) if c.status == "final"][:3],
+        names=casefile.present_names(family),
         claimable=[
             {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
         ],
@@ -113,11 +116,17 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
     """Save an edit made from `form.version`, or show both versions when it is stale."""
     stale = None
     if form.validate_on_submit():
+        # The version the form was opened at, as sent: a form without one (the field's value
+        # would silently fall back to the record's current version) or with a malformed one
+        # is refused rather than saved over changes its sender never saw.
+        version = request.form.get("version", "")
+        if not (version.isascii() and version.isdigit() and len(version) <= 18):
+            abort(400)
         values = _values(form, fields)
         if adjust:
             adjust(values)
         try:
-            save_versioned(record, int(form.version.data or 0), values, current_user, record_type,
+            save_versioned(record, int(version), values, current_user, record_type,
                            ref, family.family_ref)
         except StaleEdit as conflict:
             stale = (conflict.current, values)
@@ -125,8 +134,9 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    return render_template("families/edit.html", form=form, family=family, stale=stale,
-                           fields=fields, person=person)
+    record_event("view", f"{record_type}_edit", ref)
+    return committed(render_template("families/edit.html", form=form, family=family,
+                                     stale=stale, fields=fields, person=person))
 
 
 def _discretion(values: dict) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -29,12 +30,14 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..audit import record_event
+from ..evaluation import store
 from ..extensions import db
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
 LOOKUP = 50_000  # values looked up in one query
 PROGRESS_EVERY = 1000  # rows between progress reports
+MAX_COLUMNS = 200  # a header with more columns is refused at once, before anything is read
 
 
 class ImportRefused(Exception):
@@ -65,6 +68,8 @@ class _Table:
 
     columns: dict[str, list[Any]]
     keys: list[tuple]  # each row's key, as kind.key names it
+    # The columns the file has: only these change a stored record (the others keep theirs).
+    present: frozenset[str]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -141,24 +146,57 @@ def _blank(values: list[str]) -> bool:
     return not values or not (values[0].strip() or "".join(values).strip())
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """Return (first physical line, values) for each non-blank record; the header is line 1."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+# How the csv module's complaints about malformed CSV read to the person who sent the file.
+CSV_ERRORS = {
+    "unexpected end of data": "a quoted value is never closed: the file ends inside quotes",
+    "',' expected after '\"'": "text follows a closing quote: put the whole value in quotes "
+                               "and double any quote inside it",
+}
+
+
+def _records(text: str, filename: str) -> list[tuple[int, list[str]]]:
+    """Return (first physical line, values) for each non-blank record; the header is line 1.
+    Malformed CSV (such as a quote never closed) is refused, naming the record's line."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     found = []
     append = found.append
     start = 1
-    for values in reader:
-        if not _blank(values):
-            append((start, values))
-        start = reader.line_num + 1
+    try:
+        for values in reader:
+            if not _blank(values):
+                append((start, values))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        problem = CSV_ERRORS.get(str(error), f"is not valid CSV ({error})")
+        raise ImportRefused([f"{filename}:{start}: row: {problem}"]) from None
     return found
+
+
+def check_width(header: list[str], filename: str) -> None:
+    """Refuse a header of absurdly many columns before any work a column is done."""
+    if len(header) > MAX_COLUMNS:
+        raise ImportRefused([f"{filename}:1: header: has {len(header)} columns; at most "
+                             f"{MAX_COLUMNS} are allowed"])
+
+
+def read_records(text: str, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and (first physical line, values) of each non-blank record after it,
+    or ImportRefused for malformed CSV, an empty file or an absurd header."""
+    records = _records(text, filename)
+    if not records:
+        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
+    (_, header), records = records[0], records[1:]
+    check_width(header, filename)
+    return header, records
 
 
 def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     """Each column's position in the file, or ImportRefused naming the header's problems."""
+    check_width(header, filename)
     header = [h.strip().lower() for h in header]
     errors = []
-    for name in sorted({h for h in header if header.count(h) > 1 and h}):
+    counts = Counter(header)
+    for name in sorted(h for h, n in counts.items() if n > 1 and h):
         errors.append(f"{filename}:1: {name}: column appears more than once")
     for column in kind.columns:
         if column.required and column.name not in header:
@@ -168,13 +206,17 @@ def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     return {name: i for i, name in enumerate(header)}
 
 
+def _present(kind: Kind, positions: dict[str, int]) -> frozenset[str]:
+    return frozenset(name for name in kind.column_names if name in positions)
+
+
 def _read_columns(
     kind: Kind, text: str, filename: str, progress: Callable[[int], None] | None
 ) -> _Table | None:
     """Read a file with no problems a column at a time, several times quicker than row by
     row; return None at the first problem, for _read_rows to name them all."""
     try:
-        records = list(filter(None, csv.reader(io.StringIO(text, newline=""))))
+        records = list(filter(None, csv.reader(io.StringIO(text, newline=""), strict=True)))
     except csv.Error:
         return None
     if not all(map(str.strip, map(operator.itemgetter(0), records))):
@@ -210,7 +252,7 @@ def _read_columns(
     keys = list(zip(*[columns[k] for k in kind.key]))
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
-    return _Table(columns, keys)
+    return _Table(columns, keys, _present(kind, positions))
 
 
 def _may_have_spaces(text: str) -> bool:
@@ -226,13 +268,7 @@ def _read_rows(
 ) -> tuple[_Table, _Refs]:
     """Read the file row by row, naming every problem as FILE:LINE: COLUMN: message, and
     raise ImportRefused with them all; a file without any is returned to be imported."""
-    try:
-        records = _records(text)
-    except csv.Error as error:
-        raise ImportRefused([f"{filename}: file: is not valid CSV ({error})"]) from None
-    if not records:
-        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
-    (_, header), records = records[0], records[1:]
+    header, records = read_records(text, filename)
     positions = _positions(kind, header, filename)
     plan = [(c.name, positions.get(c.name), c.parse, c.required, c.default) for c in kind.columns]
     problems: list[tuple[int, str]] = []
@@ -276,7 +312,7 @@ def _read_rows(
             lines.append(line)
             valid.append(values)
     table = _Table({name: [v[name] for v in valid] for name in kind.column_names},
-                   [tuple([v[k] for k in kind.key]) for v in valid])
+                   [tuple([v[k] for k in kind.key]) for v in valid], _present(kind, positions))
     refs = _lookup(kind, table)
     problems.extend(
         (lines[i], f"{filename}:{lines[i]}: {column}: {message}")
@@ -390,7 +426,7 @@ def _existing(kind: Kind, table: _Table, refs: _Refs) -> dict[tuple, tuple[int, 
 
 def _db_columns(kind: Kind, table: _Table, refs: _Refs) -> dict[str, list[Any]]:
     """The rows in table terms: references to other records become their ids."""
-    out = dict(table.columns)
+    out = dict(table.columns)  # every column: a new record takes the defaults of absent ones
     if "person_ref" in kind.references:
         ids = {ref: person[0] for ref, person in refs.people.items()}
         out["person_id"] = list(map(ids.get, out.pop("person_ref")))
@@ -419,9 +455,13 @@ def _upsert(
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
         _keep_created(kind, table, range(len(table)), refs, filename, user)
+        _queue_families(kind, table, refs, range(len(table)))
         return ImportSummary(kind.name, len(table), 0, 0)
-    new, updates, history = [], [], []
+    new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
+    # An update writes only the columns the file has: a column it lacks erases nothing.
+    ids = {"person_ref": "person_id", "family_ref": "family_id"}
+    updated = [ids.get(name, name) if name in kind.references else name for name in table.present]
     for i, key in enumerate(table.keys):
         stored = existing.get(key)
         if stored is None:
@@ -429,11 +469,12 @@ def _upsert(
             continue
         record_id, before = stored
         values = {name: table.columns[name][i] for name in kind.column_names}
-        changed = sorted(k for k, v in values.items() if before.get(k) != v)
+        changed = sorted(k for k in table.present if before.get(k) != values[k])
         if not changed:
             unchanged += 1
             continue
-        updates.append({"id": record_id, **{name: rows[name][i] for name in rows}})
+        changed_rows.append(i)
+        updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
         history.append(
             {
                 "record_type": kind.name,
@@ -456,6 +497,7 @@ def _upsert(
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
     _keep_created(kind, table, new, refs, filename, user)
+    _queue_families(kind, table, refs, new + changed_rows)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
 
 
@@ -478,6 +520,28 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
                 "before": {name: None for name in values}, "after": _plain(values)})
     for chunk in _chunks(history, 5000):
         db.session.execute(insert(m.RecordHistory), chunk)
+
+
+def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
+    """Mark the families whose evidence these rows (new or changed) are, for the stored
+    evaluation to re-evaluate once the import commits."""
+    rows = list(rows)
+    if kind.model is m.Family:
+        column = table.columns["family_ref"]
+        wanted = sorted({column[i] for i in rows})
+        ids = [fid for where in _lookups(m.Family.family_ref, wanted)
+               for fid in db.session.scalars(select(m.Family.id).where(where))]
+    else:
+        ids = set()
+        people, families = refs.people, refs.families
+        person = table.columns["person_ref"] if "person_ref" in kind.references else None
+        family = table.columns["family_ref"] if "family_ref" in kind.references else None
+        for i in rows:
+            if person is not None and person[i]:
+                ids.add(people[person[i]][1])
+            elif family is not None and family[i]:
+                ids.add(families[family[i]])
+    store.queue(ids)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
@@ -514,7 +578,8 @@ def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
                     columns[name] = [d and d.isoformat() for d in columns[name]]
                 elif isinstance(kind, Boolean):
                     columns[name] = [None if v is None else int(v) for v in columns[name]]
-            sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"
+            # Names from the model, quoted; every value is bound (bandit's B608 does not apply).
+            sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"  # nosec
             cursor.executemany(sql, zip(*columns.values()))
     except connection.dialect.dbapi.IntegrityError as error:
         raise IntegrityError(f"insert into {table.name}", None, error) from None

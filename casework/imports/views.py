@@ -1,46 +1,101 @@
-"""The web upload page: the same importer as the command line."""
+"""The imports pages: the same importer as the command line, a page per kind with its columns
+and an example file, and the history of what was imported, every problem downloadable."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from .. import models as m
+from ..audit import record_event
+from ..evaluation import store
+from ..extensions import db
 from ..permissions import requires
+from . import guide
 from .forms import KIND_LABELS, UploadForm
+from .kinds import KINDS
 from .service import ImportRefused, import_csv
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 
+def _import(form: UploadForm, kind: str):
+    """Import the uploaded file: the one place the web runs the importer. A large file goes to
+    the job worker (returns the redirect to its job page); otherwise returns the summary (None
+    when refused), every problem, and the history row recorded."""
+    upload = form.file.data
+    name = upload.filename or "upload.csv"
+    data = upload.read()
+    if len(data) >= current_app.config["IMPORT_JOB_BYTES"] and not form.match.data:
+        # A large file is imported by the job worker; the job page shows how it goes.
+        # (Matching runs here, in the request: the worker's import does not match.)
+        from ..jobs.service import start
+
+        job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
+                    params={"kind": kind, "filename": name}, input=data)
+        return redirect(url_for("jobs.show", job_id=job.id))
+    summary, errors = None, []
+    try:
+        if form.match.data:
+            from ..matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, name, user=current_user)
+        else:
+            summary = import_csv(kind, data, name, user=current_user)
+        store.refresh_pending()  # the families it changed, straight after the commit
+    except ImportRefused as refused:
+        errors = refused.errors
+    return summary, errors, guide.record_run(kind, name, current_user, summary, errors)
+
+
+def _page(form: UploadForm, kind: str | None):
+    summary, errors, run = None, [], None
+    if form.validate_on_submit():
+        done = _import(form, kind or form.kind.data)
+        if not isinstance(done, tuple):
+            return done
+        summary, errors, run = done
+    return render_template(
+        "imports/upload.html", form=form, kind=kind, summary=summary, errors=errors, run=run,
+        kinds=KINDS, labels=KIND_LABELS, runs=guide.history(kind), describe=guide.describe,
+    ), 400 if errors else 200
+
+
 @bp.route("/", methods=["GET", "POST"])
 @requires("import_data")
 def upload():
+    return _page(UploadForm(), None)
+
+
+@bp.route("/<kind>", methods=["GET", "POST"])
+@requires("import_data")
+def kind_page(kind: str):
+    if kind not in KINDS:
+        abort(404)
     form = UploadForm()
-    summary, errors = None, []
-    if form.validate_on_submit():
-        upload = form.file.data
-        name = upload.filename or "upload.csv"
-        data = upload.read()
-        if len(data) >= current_app.config["IMPORT_JOB_BYTES"] and not form.match.data:
-            # A large file is imported by the job worker; the job page shows how it goes.
-            # (Matching runs here, in the request: the worker's import does not match.)
-            from ..jobs.service import start
+    form.kind.data = kind
+    return _page(form, kind)
 
-            job = start("import", f"Import of {name} ({KIND_LABELS[form.kind.data]})",
-                        current_user, params={"kind": form.kind.data, "filename": name},
-                        input=data)
-            return redirect(url_for("jobs.show", job_id=job.id))
-        try:
-            if form.match.data:
-                from ..matching.importing import import_with_matching
 
-                summary = import_with_matching(form.kind.data, data, name, user=current_user)
-            else:
-                summary = import_csv(form.kind.data, data, name, user=current_user)
-        except ImportRefused as refused:
-            errors = refused.errors
-    status = 400 if errors else 200
-    return (
-        render_template("imports/upload.html", form=form, summary=summary, errors=errors),
-        status,
-    )
+@bp.route("/<kind>/example.csv")
+@requires("import_data")
+def example(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    # Made-up rows only, but every download is audited alike so the log never has a gap.
+    record_event("export", "import_example", kind)
+    db.session.commit()
+    return Response(guide.example_csv(kind), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=example-{kind}.csv"})
+
+
+@bp.route("/runs/<int:run_id>/errors.csv")
+@requires("import_data")
+def errors(run_id: int):
+    run = db.session.get(m.ImportRun, run_id)
+    if run is None:
+        abort(404)
+    record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
+    db.session.commit()
+    return Response(guide.errors_csv(run), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=import-{run.id}-problems.csv"})

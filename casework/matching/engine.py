@@ -190,8 +190,10 @@ class Scoring:
         me, them = self._me, self._them
         wanted = pa.table({"i": [p[0] for p in pairs], "r": [p[1] for p in pairs]})
         self._session.con.register("wanted_pairs", wanted)
+        # Only Splink's own table name and its fixed id columns are put in the text; the pairs
+        # travel as a registered Arrow table, never as SQL.
         relation = self._session.con.sql(
-            f"SELECT p.* FROM {self._predictions.physical_name} p JOIN wanted_pairs w "
+            f"SELECT p.* FROM {self._predictions.physical_name} p JOIN wanted_pairs w "  # nosec B608
             f"ON p.{me} = w.i AND p.{them} = w.r")
         records = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
         return _waterfalls(records, self._linker, self._left_is_incoming, me, them)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 
 from .. import models as m
 from ..imports import fields as f
+from ..imports import service as imports
 from ..imports.service import ImportRefused, _decode
 from .service import Described
 
@@ -27,29 +26,17 @@ class Record:
 
 def read_records(data: bytes, filename: str) -> tuple[list[str], list[Record]]:
     """The header (lower case) and each non-blank record, or ImportRefused."""
-    text = _decode(data, filename)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
+    # The importer's own reading: malformed CSV and absurd headers are refused alike.
+    header, rows = imports.read_records(_decode(data, filename), filename)
+    header = [h.strip().lower() for h in header]
     records = []
-    start = 1
-    try:
-        for values in reader:
-            if any(v.strip() for v in values):
-                if header is None:
-                    header = [h.strip().lower() for h in values]
-                else:
-                    if len(values) > len(header):
-                        raise ImportRefused([f"{filename}:{start}: row: has {len(values)} "
-                                             f"values but the header has {len(header)} "
-                                             "columns"])
-                    cells = {name: (values[i].strip() if i < len(values) else "")
-                             for i, name in enumerate(header)}
-                    records.append(Record(start, cells))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise ImportRefused([f"{filename}: file: is not valid CSV ({error})"]) from None
-    if header is None:
-        raise ImportRefused([f"{filename}:1: header: the file is empty; a header row is needed"])
+    for start, values in rows:
+        if len(values) > len(header):
+            raise ImportRefused([f"{filename}:{start}: row: has {len(values)} "
+                                 f"values but the header has {len(header)} columns"])
+        cells = {name: (values[i].strip() if i < len(values) else "")
+                 for i, name in enumerate(header)}
+        records.append(Record(start, cells))
     return header, records
 
 

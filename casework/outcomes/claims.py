@@ -7,11 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import models as m
-from ..audit import record_event
-from ..claims.service import ClaimRefused, _families, _iso, _reporting, evidence, family_record
+from ..claims.service import _families, _iso, _reporting, evidence, family_record, save_drafts
 from ..extensions import db
 from ..locking import lock_rows
 from ..rules.outcomes import outcome_claimable
@@ -108,15 +106,7 @@ def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
             state="draft", ruleset=ruleset, snapshot=snapshot(item, family),
             created_by_id=by.id if by else None,
         ))
-    db.session.add_all(created)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ClaimRefused("another claims build ran at the same time; run it again") from None
-    for claim in created:
-        record_event("create", "claim", f"{claim.id}", user=by,
-                     detail=f"{families[claim.family_id].family_ref} {ruleset} {claim.result} "
-                            f"£{claim.amount}, plan {claim.snapshot['outcome_plan']['version']}")
-    db.session.commit()
+    save_drafts(created, by, lambda c: (
+        f"{families[c.family_id].family_ref} {ruleset} {c.result} £{c.amount}, "
+        f"plan {c.snapshot['outcome_plan']['version']}"))
     return created

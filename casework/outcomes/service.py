@@ -10,9 +10,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import models as m
+from ..audit import record_event
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.evidence import (
@@ -224,8 +225,6 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.
     db.session.add(discretion)
     family_ref = db.session.scalar(select(m.Family.family_ref)
                                    .where(m.Family.id == need.family_id))
-    from ..audit import record_event
-
     record_event("discretion", "need", need_ref, user=by,
                  detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
     db.session.commit()
@@ -261,8 +260,6 @@ def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict 
 
 def needs_by_count(families) -> list[tuple[int, int]]:
     """(number of needs, families with that many) among the families selected."""
-    from sqlalchemy import func
-
     ids = families.with_only_columns(m.Family.id).scalar_subquery()
     per_family = (select(func.count(m.Need.id).label("n")).where(m.Need.family_id.in_(ids))
                   .group_by(m.Need.family_id).subquery())

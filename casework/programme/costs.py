@@ -124,9 +124,10 @@ class CostEstimate:
         return self.before_pence - self.after_pence
 
 
-def estimate(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
-             pence: Mapping[str, int], rules: Ruleset) -> CostEstimate | None:
-    """The family's estimate at as_of; None if it is not attached on or before as_of."""
+def estimate_counts(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
+                    rules: Ruleset) -> tuple[str, dict[str, Fraction], dict[str, Fraction]] | None:
+    """(status, events before, events since) at as_of; None if the family is not attached on
+    or before as_of. The stored evaluation keeps these counts; pages price them."""
     start = family.attached_on
     if start is None or start > as_of:
         return None
@@ -134,11 +135,21 @@ def estimate(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
     after = counts(family, abuse_dates, recent_window(as_of, rules), rules)
     status = ("too_early" if as_of < months_after(start, rules.results_after_months)
               else "estimated")
-    return CostEstimate(
-        family.ref, status, before, after,
-        annual_cost(before, pence, rules.baseline_months),
-        annual_cost(after, pence, rules.recent_months),
-    )
+    return status, before, after
+
+
+def priced(family_ref: str, status: str, before: dict[str, Fraction],
+           after: dict[str, Fraction], pence: Mapping[str, int], rules: Ruleset) -> CostEstimate:
+    return CostEstimate(family_ref, status, before, after,
+                        annual_cost(before, pence, rules.baseline_months),
+                        annual_cost(after, pence, rules.recent_months))
+
+
+def estimate(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
+             pence: Mapping[str, int], rules: Ruleset) -> CostEstimate | None:
+    """The family's estimate at as_of; None if it is not attached on or before as_of."""
+    found = estimate_counts(family, abuse_dates, as_of, rules)
+    return None if found is None else priced(family.ref, *found, pence, rules)
 
 
 @dataclasses.dataclass

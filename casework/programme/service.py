@@ -2,41 +2,40 @@
 month, ward and worker, results by type, caseloads, money, estimated costs avoided and the
 additional measures (domestic abuse incidents, substance misuse referrals).
 
-Every figure is computed in one pass over the families the user may see, evaluated with
-the same rules as everything else, at a chosen date.
+Every figure is counted from the stored evaluation (casework.figures holds the one
+definition of each), for the date it holds for.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from fractions import Fraction
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
+from .. import figures as fig
 from .. import models as m
 from ..audit import record_event
-from ..casefile.service import high_contact
 from ..caseloads.service import team_workers
-from ..claims.service import PHASE1_CLAIM_KINDS, attachment_fees
-from ..evaluation.service import FamilyEvaluation, current_ruleset, evaluate_families
+from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.scope import visible_families
-from ..rules import CLAIMABLE_RESULTS, RESULTS
-from ..rules.dates import months_before
+from ..families.service import page_within
+from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from ..rules.dates import months_after, months_before
 from .costs import (
     COST_ITEMS,
     CostEstimate,
     CostTotals,
     Window,
-    estimate,
-    recent_window,
+    annual_cost,
+    priced,
 )
 
 NO_WARD = "No ward recorded"
-HIGH_CONTACT_FAMILIES = 20  # the families with most contacts in the recent window
-FUNNEL = (
+FUNNEL = (  # the figures of casework.figures shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
@@ -44,10 +43,8 @@ FUNNEL = (
     ("results_met", "Results met", "Attached, with a claimable result met on the date or "
                                    "already claimed"),
     ("claimed", "Claimed", "With a claim dated on or before the date, not rejected"),
-    ("paid", "Submitted for payment", "With a claim in a batch submitted to DCLG on or "
-                                      "before the date"),
+    ("submitted", "Submitted for payment", "With a claim in a batch submitted to DCLG"),
 )
-
 
 # Unit costs ----------------------------------------------------------------------------------
 
@@ -162,71 +159,16 @@ def last_months(as_of: dt.date, count: int = 12) -> list[dt.date]:
     return [months_before(first, n) for n in range(count - 1, -1, -1)]
 
 
-# Reading the families ------------------------------------------------------------------------
-
-
-def _abuse_dates(families) -> dict[int, list[dt.date]]:
-    """Domestic abuse incident dates per family: a member's, or the family's own."""
-    D, P = m.DomesticAbuseIncident, m.Person
-    ids = select(families.subquery().c.id)
-    found: dict[int, list[dt.date]] = defaultdict(list)
-    for fid, date in db.session.execute(
-        select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))
-    ):
-        found[fid].append(date)
-    for fid, date in db.session.execute(
-        select(D.family_id, D.date).where(D.person_id.is_(None), D.family_id.in_(ids))
-    ):
-        found[fid].append(date)
-    return found
-
-
-def _claims(families, as_of: dt.date) -> list[tuple]:
-    """(family_id, result, state, amount, claim date, batch date, decided at) of the claims
-    dated up to as_of."""
-    ids = select(families.subquery().c.id)
-    return [tuple(row) for row in db.session.execute(
-        select(m.Claim.family_id, m.Claim.result, m.Claim.state, m.Claim.amount, m.Claim.as_of,
-               m.ClaimBatch.as_of, m.Claim.decided_at)
-        .outerjoin(m.ClaimBatch, m.Claim.batch_id == m.ClaimBatch.id)
-        .where(m.Claim.family_id.in_(ids), m.Claim.as_of <= as_of,
-               m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))  # the later programmes' are apart
-    )]
-
-
-def _labels(families) -> dict[int, tuple[str, str]]:
-    """Each family's ward (or NO_WARD) and name."""
-    sub = families.subquery()
-    return {fid: (ward or NO_WARD, name) for fid, ward, name in
-            db.session.execute(select(sub.c.id, sub.c.ward, sub.c.family_name))}
-
-
-def _stage(item: FamilyEvaluation, as_of: dt.date, claimed: set[int]) -> set[str]:
-    """The funnel stages the family has reached on as_of."""
-    data, e = item.data, item.evaluation
-    stages: set[str] = set()
-    if data.identified_on is None or data.identified_on > as_of:
-        return stages
-    stages.add("identified")
-    if not e.identification.eligible:
-        return stages
-    stages.add("eligible")
-    if data.attached_on is None or data.attached_on > as_of:
-        return stages
-    stages.add("attached")
-    if item.family_id in claimed or any(e.status(r) == "met" for r in CLAIMABLE_RESULTS):
-        stages.add("results_met")
-    return stages
-
-
 # The dashboard -------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass
 class Figures:
-    """Everything the dashboard and the Partnership Board report show, on one date."""
+    """Everything the dashboard and the Partnership Board report show, on the date the
+    stored evaluation holds for (`as_of`), every count from casework.figures."""
 
     as_of: dt.date
+    refreshed_at: dt.datetime | None
     funnel: dict[str, int]
     months: list[dict]
     wards: list[dict]
@@ -234,92 +176,184 @@ class Figures:
     results: dict[str, Counter]
     caseloads: dict
     money: dict
-    estimates: list[tuple[CostEstimate, str]]  # (estimate, family name)
     cohort: CostTotals
     high_contact: CostTotals
-    high_contact_refs: list[str]
+    high_contact_families: int
     measures: dict
     unit_costs: list[UnitCostRow]
 
 
-def figures(user: m.User, as_of: dt.date, period: Window | None = None) -> Figures:
-    """Work out every figure on as_of for the families `user` may see. `period` (a quarter
-    for the board report) adds the activity within it to the additional measures."""
-    rules = current_ruleset()
-    families = visible_families(user)
-    claims = _claims(families, as_of)
-    live = [c for c in claims if c[2] != "rejected"]
-    claimed = {c[0] for c in live}
-    paid = {c[0] for c in live if c[5] is not None and c[5] <= as_of}
-    labels = _labels(families)
-    abuse = _abuse_dates(families)
+def figures(user: m.User, period: Window | None = None) -> Figures:
+    """Every figure for the families `user` may see, read from the stored evaluation.
+    `period` (a quarter, for the board report) adds the activity within it to the
+    additional measures."""
+    sc = fig.scope(user)
     costs = unit_costs()
     pence = {row.key: row.pence for row in costs}
-    months = last_months(as_of)
-    month_rows = {d: Counter() for d in months}
-
-    funnel: Counter = Counter()
-    by_ward: dict[str, Counter] = defaultdict(Counter)
-    results: dict[str, Counter] = {r: Counter() for r in RESULTS}
-    met_ids: set[int] = set()
-    estimates: list[tuple[CostEstimate, int]] = []
-    claimable = 0
-    for item in evaluate_families(as_of, families, rules=rules):
-        data = item.data
-        stages = _stage(item, as_of, claimed)
-        funnel.update(stages)
-        ward = by_ward[labels[item.family_id][0]]
-        ward.update(stages)
-        if item.family_id in claimed:
-            ward["claimed"] += 1
-        for day, key in ((data.identified_on, "identified"), (data.attached_on, "attached")):
-            if day and day <= as_of and day.replace(day=1) in month_rows:
-                month_rows[day.replace(day=1)][key] += 1
-        if "attached" in stages:
-            for r in RESULTS:
-                results[r][item.evaluation.status(r)] += 1
-            if "results_met" in stages:
-                met_ids.add(item.family_id)
-            claimable += sum(c.amount for c in item.claimable)
-        found = estimate(data, abuse.get(item.family_id, []), as_of, pence, rules)
-        if found is not None:
-            estimates.append((found, item.family_id))
-    funnel["claimed"], funnel["paid"] = len(claimed), len(paid)
-    for _fid, _result, _state, _amount, claim_on, batch_on, _decided in live:
-        if claim_on.replace(day=1) in month_rows:
-            month_rows[claim_on.replace(day=1)]["claims"] += 1
-        if batch_on is not None and batch_on <= as_of and batch_on.replace(day=1) in month_rows:
-            month_rows[batch_on.replace(day=1)]["submitted"] += 1
-
-    workers = _workers(user, met_ids, claimed, as_of)
-    high_refs = [ref for ref, *_ in high_contact(user, recent_window(as_of, rules).first, as_of,
-                                                 limit=HIGH_CONTACT_FAMILIES)]
-    cohort, high = CostTotals(), CostTotals()
-    for found, _fid in estimates:
-        if found.status == "estimated":
-            cohort.add(found)
-            if found.family_ref in high_refs:
-                high.add(found)
+    counts = fig.family_counts(sc)
+    funnel = {key: counts[key] for key, *_ in FUNNEL}
+    workers = _workers(user, sc)
     return Figures(
-        as_of=as_of,
-        funnel={key: funnel[key] for key, *_ in FUNNEL},
-        months=[{"month": d, **{k: month_rows[d][k] for k in
-                                ("identified", "attached", "claims", "submitted")}}
-                for d in months],
-        wards=[{"ward": name, **{k: c[k] for k in
-                                 ("identified", "eligible", "attached", "results_met", "claimed")}}
-               for name, c in sorted(by_ward.items(), key=lambda kv: (kv[0] == NO_WARD, kv[0]))],
+        as_of=sc.as_of,
+        refreshed_at=sc.refreshed_at,
+        funnel=funnel,
+        months=_months(sc),
+        wards=_wards(sc),
         workers=workers,
-        results=results,
-        caseloads=_caseload_totals(workers, families, as_of),
-        money=_money(families, live, as_of, claimable),
-        estimates=[(found, labels[fid][1]) for found, fid in estimates],
-        cohort=cohort,
-        high_contact=high,
-        high_contact_refs=high_refs,
-        measures=_measures(families, estimates, abuse, as_of, period),
+        results=_results(sc),
+        caseloads=_caseload_totals(workers, sc),
+        money=_money(sc),
+        cohort=cost_totals(sc, pence),
+        high_contact=cost_totals(sc, pence, fig.condition(sc, "high_contact")),
+        high_contact_families=counts["high_contact"],
+        measures=_measures(sc, period),
         unit_costs=costs,
     )
+
+
+def _months(sc: fig.Scope) -> list[dict]:
+    """Families identified and attached, claims made and submitted, in each of the 12 months
+    to the date: one query over families, one over claims."""
+    months = last_months(sc.as_of)
+    bounds = [(first, months[i + 1] if i + 1 < len(months) else
+               months_after(first, 1)) for i, first in enumerate(months)]
+    f = sc.f.c
+    columns = []
+    for first, following in bounds:
+        columns.append(func.count(case((and_(fig.condition(sc, "identified"),
+                                             f.identified_on >= first,
+                                             f.identified_on < following), 1))))
+        columns.append(func.count(case((and_(fig.condition(sc, "attached"),
+                                             f.attached_on >= first,
+                                             f.attached_on < following), 1))))
+    families = db.session.execute(sc.select(*columns)).one()
+    live = fig.claims(sc).subquery()
+    B = m.ClaimBatch
+    claim_columns = []
+    for first, following in bounds:
+        claim_columns.append(func.count(case((and_(live.c.as_of >= first,
+                                                   live.c.as_of < following), 1))))
+        claim_columns.append(func.count(case((and_(B.as_of >= first, B.as_of < following,
+                                                   B.as_of <= sc.as_of), 1))))
+    made = db.session.execute(select(*claim_columns).select_from(live).outerjoin(
+        B, live.c.batch_id == B.id)).one()
+    return [{"month": first, "identified": families[2 * i], "attached": families[2 * i + 1],
+             "claims": made[2 * i], "submitted": made[2 * i + 1]}
+            for i, (first, _) in enumerate(bounds)]
+
+
+def _wards(sc: fig.Scope) -> list[dict]:
+    keys = ("identified", "eligible", "attached", "results_met", "claimed")
+    ward = func.coalesce(sc.f.c.ward, NO_WARD)
+    rows = db.session.execute(
+        sc.select(ward, *[fig.counted(sc, k) for k in keys]).group_by(ward)).all()
+    found = [{"ward": name, **dict(zip(keys, values, strict=True))} for name, *values in rows]
+    return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+
+
+def _results(sc: fig.Scope) -> dict[str, Counter]:
+    """Attached families by status of each result, in one query."""
+    S = sc.s
+    pairs = [(r, s) for r in RESULTS for s in STATUSES]
+    row = db.session.execute(sc.select(*[
+        func.count(case((getattr(S, f"result_{r}") == s, 1))) for r, s in pairs
+    ]).where(fig.condition(sc, "attached"))).one()
+    results = {r: Counter() for r in RESULTS}
+    for (r, s), n in zip(pairs, row, strict=True):
+        if n:
+            results[r][s] = n
+    return results
+
+
+def cost_totals(sc: fig.Scope, pence: dict[str, int], among=None) -> CostTotals:
+    """Estimated costs before and since attachment, summed over the families whose results
+    can be judged (and meet `among`, if given): the counts are summed, then priced."""
+    S = sc.s
+    rules = current_ruleset()
+    columns = [func.coalesce(func.sum(getattr(S, f"{side}_{k}")), 0)
+               for side in ("before", "after") for k in m.COST_COUNTS]
+    query = sc.select(func.count(), *columns).where(S.cost_status == "estimated")
+    if among is not None:
+        query = query.where(among)
+    families, *sums = db.session.execute(query).one()
+    half = len(m.COST_COUNTS)
+    before, after = stored_counts(sums[:half]), stored_counts(sums[half:])
+    return CostTotals(families, annual_cost(before, pence, rules.baseline_months),
+                      annual_cost(after, pence, rules.recent_months))
+
+
+def stored_counts(values) -> dict[str, Fraction]:
+    """The cost items' counts from the stored columns (benefit days become weeks)."""
+    out = {}
+    for key, value in zip(m.COST_COUNTS, values, strict=True):
+        if key == "benefit_days":
+            out["benefit_week"] = Fraction(int(value), 7)
+        else:
+            out[key] = Fraction(int(value))
+    return out
+
+
+def _reduction_order(sc: fig.Scope, pence: dict[str, int]):
+    """SQL: the estimated yearly reduction in pence (for ordering; pages price it exactly)."""
+    S = sc.s
+    rules = current_ruleset()
+    total = 0
+    for side, months, sign in (("before", rules.baseline_months, 1),
+                               ("after", rules.recent_months, -1)):
+        for key in m.COST_COUNTS:
+            item = "benefit_week" if key == "benefit_days" else key
+            per = pence[item] * 12.0 / months / (7 if key == "benefit_days" else 1)
+            total = total + getattr(S, f"{side}_{key}") * (sign * per)
+    return total
+
+
+def cost_rows(user: m.User, pence: dict[str, int], page: int | None = None,
+              per_page: int | None = None
+              ) -> tuple[int, int, list[tuple[CostEstimate, str, bool]]]:
+    """(how many attached families have an estimate, the page shown, [(estimate, family
+    name, high contact)]): estimated families first, largest reduction first, then those
+    too early; one page of `per_page` if given (a page past the end is the last), else all."""
+    sc = fig.scope(user)
+    S, f = sc.s, sc.f.c
+    rules = current_ruleset()
+    where = S.cost_status.is_not(None)
+    total = db.session.scalar(sc.select(func.count()).where(where)) or 0
+    query = (sc.select(f.family_ref, f.family_name, S.cost_status,
+                       fig.condition(sc, "high_contact"),
+                       *[getattr(S, f"{side}_{k}") for side in ("before", "after")
+                         for k in m.COST_COUNTS])
+             .where(where)
+             .order_by(S.cost_status != "estimated", _reduction_order(sc, pence).desc(),
+                       f.family_ref))
+    if per_page is not None:
+        page = page_within(page, total, per_page)
+        query = query.offset((page - 1) * per_page).limit(per_page)
+    half = len(m.COST_COUNTS)
+    rows = []
+    for ref, name, status, high, *values in db.session.execute(query):
+        found = priced(ref, status, stored_counts(values[:half]), stored_counts(values[half:]),
+                       pence, rules)
+        rows.append((found, name, bool(high)))
+    return total, page or 1, rows
+
+
+def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
+    """Each FIP worker the user oversees, with the families allocated to them on the date."""
+    A = m.Allocation
+    allocated = {}
+    for worker_id, active, met, claimed in db.session.execute(
+        sc.select(A.worker_id, func.count(), fig.counted(sc, "results_met"),
+                  fig.counted(sc, "claimed"))
+        .join(A, A.family_id == sc.f.c.id).where(_allocated_on(sc.as_of))
+        .group_by(A.worker_id)
+    ):
+        allocated[worker_id] = (active, met, claimed)
+    rows = []
+    for worker in team_workers(user):
+        active, met, claimed = allocated.get(worker.id, (0, 0, 0))
+        rows.append({"worker": worker.name, "active": active, "results_met": met,
+                     "claimed": claimed})
+    return rows
 
 
 def _allocated_on(as_of: dt.date):
@@ -328,30 +362,11 @@ def _allocated_on(as_of: dt.date):
     return (A.start_on <= as_of) & (or_(A.end_on.is_(None), A.end_on > as_of))
 
 
-def _workers(user: m.User, met_ids: set[int], claimed: set[int], as_of: dt.date) -> list[dict]:
-    """Each FIP worker the user oversees, with the families allocated to them on as_of."""
-    families_by_worker: dict[int, list[int]] = defaultdict(list)
-    for worker_id, fid in db.session.execute(
-        select(m.Allocation.worker_id, m.Allocation.family_id).where(_allocated_on(as_of))
-    ):
-        families_by_worker[worker_id].append(fid)
-    rows = []
-    for worker in team_workers(user):
-        fids = families_by_worker.get(worker.id, [])
-        rows.append({"worker": worker.name, "active": len(fids),
-                     "results_met": sum(1 for f in fids if f in met_ids),
-                     "claimed": sum(1 for f in fids if f in claimed)})
-    return rows
-
-
-def _caseload_totals(workers: list[dict], families, as_of: dt.date) -> dict:
+def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
     rules = current_ruleset()
-    ids = select(families.subquery().c.id)
-    allocated = select(m.Allocation.family_id).where(_allocated_on(as_of))
-    unallocated = db.session.scalar(
-        select(func.count(m.Family.id)).where(
-            m.Family.id.in_(ids), m.Family.attached_on.is_not(None),
-            m.Family.attached_on <= as_of, m.Family.id.not_in(allocated))) or 0
+    allocated = select(m.Allocation.family_id).where(_allocated_on(sc.as_of))
+    unallocated = db.session.scalar(sc.select(func.count()).where(
+        fig.condition(sc, "attached"), sc.f.c.id.not_in(allocated))) or 0
     active = sum(row["active"] for row in workers)
     return {
         "workers": len(workers),
@@ -365,57 +380,64 @@ def _caseload_totals(workers: list[dict], families, as_of: dt.date) -> dict:
     }
 
 
-def _money(families, live: list[tuple], as_of: dt.date, claimable: int) -> dict:
-    ids = select(families.subquery().c.id)
-    fees = attachment_fees(select(m.Family.attached_on).where(
-        m.Family.id.in_(ids), m.Family.attached_on.is_not(None), m.Family.attached_on <= as_of))
+def _money(sc: fig.Scope) -> dict:
+    fees = fig.attachment_fees(sc)
     by_state: Counter = Counter()
     by_result: dict[str, Counter] = {r: Counter() for r in CLAIMABLE_RESULTS}
-    for _fid, result, state, amount, _claim_on, batch_on, decided_at in live:
-        if batch_on is not None and batch_on <= as_of:
-            stage = "submitted"
-        elif state in ("validated", "submitted") and decided_at.date() <= as_of:
-            stage = "validated"
-        else:
-            stage = "draft"  # as it stood on as_of
-        by_state[stage] += amount
-        by_result[result][stage] += amount
-        by_result[result]["count"] += 1
+    live = fig.claims(sc).subquery()
+    for result, state, count, amount in db.session.execute(
+        select(live.c.result, live.c.state, func.count(), func.sum(live.c.amount))
+        .group_by(live.c.result, live.c.state)
+    ):
+        by_state[state] += amount
+        by_result[result][state] += amount
+        by_result[result]["count"] += count
     fee_total = sum(row["fee"] for row in fees.values())
     return {"fees": fees, "fee_total": fee_total, "by_state": by_state, "by_result": by_result,
-            "claimable": claimable,
+            "claimable": fig.claimable_pounds(sc),
             "received_or_due": fee_total + by_state["submitted"]}
 
 
 # Additional measures -------------------------------------------------------------------------
 
 
-def _measures(families, estimates: list[tuple[CostEstimate, int]],
-              abuse_dates: dict[int, list[dt.date]], as_of: dt.date,
-              period: Window | None) -> dict:
+def _measures(sc: fig.Scope, period: Window | None) -> dict:
     """Domestic abuse incidents in the baseline and recent windows of families whose results
     can be judged; substance misuse referrals made before and after attachment."""
-    judged = [found for found, _ in estimates if found.status == "estimated"]
-    abuse = {
-        "families": len(judged),
-        "before": sum(int(f.before["domestic_abuse_incident"]) for f in judged),
-        "after": sum(int(f.after["domestic_abuse_incident"]) for f in judged),
-        "families_before": sum(1 for f in judged if f.before["domestic_abuse_incident"]),
-        "families_after": sum(1 for f in judged if f.after["domestic_abuse_incident"]),
-    }
-    ids = select(families.subquery().c.id)
+    S = sc.s
+    judged = S.cost_status == "estimated"
+    families, before, after, families_before, families_after = db.session.execute(
+        sc.select(func.count(case((judged, 1))),
+                  func.coalesce(func.sum(case((judged, S.before_domestic_abuse_incident))), 0),
+                  func.coalesce(func.sum(case((judged, S.after_domestic_abuse_incident))), 0),
+                  func.count(case((and_(judged, S.before_domestic_abuse_incident > 0), 1))),
+                  func.count(case((and_(judged, S.after_domestic_abuse_incident > 0), 1))))
+    ).one()
+    abuse = {"families": families, "before": before, "after": after,
+             "families_before": families_before, "families_after": families_after}
+    ids = select(sc.f.c.id)
     R, F = m.Referral, m.Family
     referrals = Counter()
-    for referred_on, attached_on in db.session.execute(
-        select(R.referred_on, F.attached_on).join(F, R.family_id == F.id).where(
-            R.family_id.in_(ids), R.kind == "substance_misuse", R.referred_on <= as_of,
-            F.attached_on.is_not(None), F.attached_on <= as_of)
+    referred = (select(R.referred_on, F.attached_on).join(F, R.family_id == F.id).where(
+        R.family_id.in_(ids), R.kind == "substance_misuse", R.referred_on <= sc.as_of,
+        F.attached_on.is_not(None), F.attached_on <= sc.as_of)).subquery()
+    for is_before, count in db.session.execute(
+        select(referred.c.referred_on < referred.c.attached_on, func.count())
+        .group_by(referred.c.referred_on < referred.c.attached_on)
     ):
-        referrals["before" if referred_on < attached_on else "after"] += 1
-        if period and period.holds(referred_on):
-            referrals["in_period"] += 1
+        referrals["before" if is_before else "after"] += count
     if period:
-        abuse["in_period"] = sum(period.holds(d) for dates in abuse_dates.values() for d in dates)
+        referrals["in_period"] = db.session.scalar(select(func.count()).where(
+            referred.c.referred_on >= period.first, referred.c.referred_on <= period.last)
+            .select_from(referred)) or 0
+        D, P = m.DomesticAbuseIncident, m.Person
+        in_period = (D.date >= period.first) & (D.date <= period.last)
+        abuse["in_period"] = (
+            (db.session.scalar(select(func.count()).select_from(D).join(P, D.person_id == P.id)
+                               .where(P.family_id.in_(ids), in_period)) or 0)
+            + (db.session.scalar(select(func.count()).select_from(D)
+                                 .where(D.person_id.is_(None), D.family_id.in_(ids),
+                                        in_period)) or 0))
     return {"abuse": abuse, "referrals": {k: referrals[k] for k in
                                           ("before", "after", "in_period")}}
 
@@ -440,9 +462,3 @@ def quarter_activity(user: m.User, first: dt.date, last: dt.date) -> dict:
     return {"identified": count(F.identified_on), "attached": count(F.attached_on),
             "claims": drafted[0], "claims_amount": drafted[1],
             "submitted": submitted[0], "submitted_amount": submitted[1]}
-
-
-def by_reduction(items: list[tuple[CostEstimate, str]]) -> list[tuple[CostEstimate, str]]:
-    """Estimated families first, largest reduction first; then those too early to judge."""
-    return sorted(items, key=lambda pair: (pair[0].status != "estimated",
-                                           -pair[0].reduction_pence, pair[0].family_ref))

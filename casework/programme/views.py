@@ -3,7 +3,6 @@ administrator's unit costs."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -20,13 +19,15 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import figures as fig
 from ..audit import committed, record_event
-from ..dates_input import picked_date
 from ..extensions import db
 from ..families.scope import visible_families
 from ..families.service import Page
+from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
+from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
@@ -81,20 +82,14 @@ def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
     }
 
 
-def _as_of():
-    return picked_date(request.args, "as_of", dt.date.today())
-
-
 @bp.route("/programme")
 @requires("view_programme")
 def dashboard():
-    as_of, date_error = _as_of()
-    f = service.figures(current_user, as_of)
-    record_event("view", "programme_dashboard", None, detail=f"as of {as_of.isoformat()}")
+    f = service.figures(current_user)
+    record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
     return committed(render_template(
-        "programme/dashboard.html", f=f, charts=dashboard_charts(f),
-        date_error=date_error, funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), as_of, f), stages=WAY_IN,
+        "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
         needs=needs_by_count(visible_families(current_user)),
         claim_months=claims_by_month(visible_families(current_user))))
 
@@ -102,38 +97,39 @@ def dashboard():
 @bp.route("/programme/costs")
 @requires("view_programme")
 def costs():
-    as_of, date_error = _as_of()
-    f = service.figures(current_user, as_of)
-    rows = service.by_reduction(f.estimates)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    shown = Page(rows[(page - 1) * PER_PAGE : page * PER_PAGE], page, PER_PAGE, len(rows))
+    f = service.figures(current_user)
+    pence = {row.key: row.pence for row in f.unit_costs}
+    total, page, rows = service.cost_rows(current_user, pence,
+                                          request.args.get("page", 1, type=int), PER_PAGE)
+    shown = Page(rows, page, PER_PAGE, total)
     record_event("view", "cost_analysis", None,
-                 detail=f"as of {as_of.isoformat()}, page {page}: "
-                        + ", ".join(e.family_ref for e, _ in shown.items)[:400])
+                 detail=f"as of {f.as_of.isoformat()}, page {page}: "
+                        + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
     return committed(render_template(
-        "programme/costs.html", f=f, page=shown, date_error=date_error,
-        chart=cost_chart(f)))
+        "programme/costs.html", f=f, page=shown, chart=cost_chart(f),
+        high_contact_contacts=HIGH_CONTACT_CONTACTS))
 
 
 @bp.route("/programme/costs.csv")
 @requires("view_programme")
 def costs_csv():
-    as_of, _ = _as_of()
-    f = service.figures(current_user, as_of)
+    pence = {row.key: row.pence for row in service.unit_costs()}
+    total, _, rows = service.cost_rows(current_user, pence)
+    as_of = fig.scope(current_user).as_of
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out, lineterminator="\r\n")
     keys = [item.key for item in COST_ITEMS]
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
                      "annual_cost_before", "annual_cost_after", "reduction"])
-    for e, name in service.by_reduction(f.estimates):
-        writer.writerow([e.family_ref, name, e.status, "y" if e.family_ref in f.high_contact_refs else "n",
+    for e, name, high in rows:
+        writer.writerow([e.family_ref, name, e.status, "y" if high else "n",
                          *[f"{float(e.before[k]):g}" for k in keys],
                          *[f"{float(e.after[k]):g}" for k in keys],
                          *[f"{Decimal(round(p)) / 100:.2f}"
                            for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
     record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                 f"{len(f.estimates)} families")
+                 f"{total} families")
     db.session.commit()
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
@@ -162,13 +158,13 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     quarter's end (or today, for a quarter still running): (file name, PDF)."""
     quarter = service.Quarter.parse(key)
     today = dt.date.today()
-    as_of = min(quarter.last, today)  # a quarter still running: its figures so far
-    f = service.figures(user, as_of, period=service.Window(quarter.first, as_of))
+    last = min(quarter.last, today)  # a quarter still running: its activity so far
+    f = service.figures(user, period=service.Window(quarter.first, last))
     html = render_template(
         "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
-        activity=service.quarter_activity(user, quarter.first, as_of),
-        funnel=service.FUNNEL,
-        way_in=way_in(visible_families(user), as_of, f), stages=WAY_IN,
+        activity=service.quarter_activity(user, quarter.first, last),
+        funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
+        way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
     record_event("export", "board_report", quarter.key, user=user)

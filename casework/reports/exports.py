@@ -1,10 +1,62 @@
-"""A claim batch as rows for CSV and Excel."""
+"""Spreadsheet exports: every CSV and Excel file casework writes goes through here, so that a
+value imported from a partner's file can never run as a formula where it is opened; and a
+claim batch as rows for CSV and Excel."""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+from typing import Any, TextIO
 
 from .. import models as m
+
+# A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and
+# Google Sheets; OWASP's advice is to make such text start with an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def looks_like_formula(value: Any) -> bool:
+    """Whether a spreadsheet would read the text as a formula (a plain number is safe)."""
+    return (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and NUMBER.fullmatch(value) is None)
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """The value to write in a CSV cell: formula-like text is prefixed with an apostrophe."""
+    return "'" + value if looks_like_formula(value) else value
+
+
+class SafeWriter:
+    """csv.writer whose rows are made safe with spreadsheet_cell."""
+
+    def __init__(self, out: TextIO, **options):
+        self._writer = csv.writer(out, **{"lineterminator": "\n", **options})
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([spreadsheet_cell(value) for value in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out: TextIO, **options) -> SafeWriter:
+    return SafeWriter(out, **options)
+
+
+def write_xlsx_row(sheet, row_number: int, values: list) -> None:
+    """Write values into a row of an openpyxl sheet: text always as text (never a formula,
+    shown as it is and kept as text when edited), numbers and dates as themselves."""
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row_number, column)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+            if looks_like_formula(value):
+                cell.quotePrefix = True
+
 
 HEADER = ["claim_id", "family_ref", "family_name", "result", "amount", "claim_date",
           "programme_year", "validated_by", "validated_at", "window", "batch_id"]
@@ -22,6 +74,12 @@ def batch_rows(batch: m.ClaimBatch) -> list[list]:
     return rows
 
 
+def batch_csv(batch: m.ClaimBatch) -> str:
+    out = io.StringIO()
+    csv_writer(out).writerows(batch_rows(batch))
+    return out.getvalue()
+
+
 def batch_xlsx(batch: m.ClaimBatch) -> bytes:
     from openpyxl import Workbook  # loaded on first use: slow to import
     from openpyxl.styles import Font
@@ -29,13 +87,13 @@ def batch_xlsx(batch: m.ClaimBatch) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = f"Batch {batch.id}"
-    for row in batch_rows(batch):
-        sheet.append(row)
+    for number, row in enumerate(batch_rows(batch), start=1):
+        write_xlsx_row(sheet, number, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     total_row = sheet.max_row + 1
     sheet.cell(total_row, 4, "Total").font = Font(bold=True)
-    sheet.cell(total_row, 5, f"=SUM(E2:E{total_row - 1})").font = Font(bold=True)
+    sheet.cell(total_row, 5, f"=SUM(E2:E{total_row - 1})").font = Font(bold=True)  # ours
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -10,8 +10,8 @@ import datetime as dt
 
 from sqlalchemy import Select, func, select
 
+from .. import figures as programme_figures
 from .. import models as m
-from ..claims.service import attachment_fees
 from ..extensions import db
 from .service import agreed_numbers, programme_year_span, programme_years
 
@@ -71,11 +71,9 @@ class AgreedProgress:
 def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
     """Every programme year begun by as_of, latest first: the families attached in it (by
     the programme year of their attachment date, on or before as_of, as the attachment
-    fees count them) against its agreed number."""
-    F = m.Family
-    attached = attachment_fees(select(F.attached_on).where(
-        F.id.in_(select(families.subquery().c.id)), F.attached_on.is_not(None),
-        F.attached_on <= as_of))
+    fees count them: the programme figure "attached") against its agreed number."""
+    attached = programme_figures.attachment_fees(
+        programme_figures.scope(None, families=families, as_of=as_of))
     agreed = agreed_numbers()
     return [AgreedProgress(year, label, agreed.get(year),
                            attached.get(year, {}).get("families", 0))

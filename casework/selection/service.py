@@ -17,6 +17,7 @@ from ..extensions import db
 from ..families.scope import SEES_ALL, visible_families
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import months_before
+from ..templating import govdate
 
 # Partner agencies and the evidence each sends: a family's number of agencies involved is
 # how many of them hold records about it.
@@ -415,7 +416,7 @@ def timeline_events(family: m.Family) -> list[tuple[dt.date, str, str]]:
         if d.decision == "selected":
             text += f"; lead person {d.lead_name}"
         elif d.decision == "not_now":
-            text += f"; to discuss again from {d.review_on:%d %B %Y}"
+            text += f"; to discuss again from {govdate(d.review_on)}"
         if d.reason:
             text += f": {d.reason}"
         events.append((d.meeting.held_on, "Selection", text + f" (recorded by {d.decided_by.name})"))

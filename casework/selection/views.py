@@ -15,6 +15,7 @@ from ..extensions import db
 from ..families.scope import get_family_or_404, visible_families
 from ..families.service import wards
 from ..permissions import requires
+from ..templating import govdate
 from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
 
@@ -190,7 +191,7 @@ def sign_up(family_ref: str):
                                 form.sharing_agreed.data, form.consent_given.data,
                                 form.consent_by.data)
                 flash(f"{family.family_name} signed up: attached on "
-                      f"{form.decided_on.data:%d %B %Y}, waiting for a FIP worker.")
+                      f"{govdate(form.decided_on.data)}, waiting for a FIP worker.")
             else:
                 service.decline(family, current_user, form.decided_on.data, form.reason.data)
                 flash(f"{family.family_name} declined.")

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
+# axe's rules for WCAG 2.0, 2.1 and 2.2 at levels A and AA, and its best practices.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 
 
 def pytest_collection_modifyitems(items):
@@ -92,12 +94,14 @@ def axe(browser):
     """Run axe-core on a URL (in a context that lets the audit script run under our CSP) and
     return the serious and critical violations."""
 
-    def _check(url: str, storage_state: dict) -> list[dict]:
-        context = browser.new_context(bypass_csp=True, storage_state=storage_state)
+    def _check(url: str, storage_state: dict, viewport: dict | None = None) -> list[dict]:
+        context = browser.new_context(bypass_csp=True, storage_state=storage_state,
+                                      viewport=viewport or {"width": 1280, "height": 720})
         page = context.new_page()
         page.goto(url)
         page.add_script_tag(path=str(AXE))
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        result = page.evaluate("async (WCAG) => await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: WCAG}})",
+                               WCAG_TAGS)
         context.close()
         return [
             {"id": v["id"], "impact": v["impact"], "help": v["help"],

@@ -77,7 +77,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     # The lead worker logs two attempts and the sign-up with consent.
     sign_in(page, live_server, worker.email, PASSWORD)
     page.get_by_role("link", name="Families", exact=True).click()
-    page.get_by_role("link", name="J1").first.click()
+    page.get_by_role("link", name="Jones household").first.click()  # the list links each family by name
     page.get_by_role("link", name="First contact and sign-up").click()
     for method, outcome in (("Phone call", "No answer or no one in"),
                             ("Home visit", "A visit was agreed")):

@@ -1,0 +1,149 @@
+"""Benchmark: the stored evaluation and what reads it, at scale, measured side by side.
+
+    .venv/bin/python bench/store_bench.py --families 120000
+    .venv/bin/python bench/store_bench.py --families 120000 --postgres   # a throwaway cluster
+
+Builds the demo once per size (a SQLite file under bench/results/ by default), then, in one
+run, one after the other:
+
+- read: every family's evidence read out of the database batch by batch on every core, as
+  the refresh reads it, without evaluating (the yardstick for the refresh);
+- refresh: `store.refresh()` for every family (read, evaluate, write, commit);
+- import: 1,000 ASB incidents for 1,000 families through the importer, then the
+  re-evaluation of the families it changed (`refresh_pending`), each timed;
+- summaries and search: each summary's figures read as the pages read them, and the
+  families list searched for a name, a postcode and a reference, REPEAT times each in one
+  process (p50 and p95 of the server-side work, no HTTP; bench/load_bench.py has the pages
+  under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CASEWORK = ROOT / ".venv" / "bin" / "casework"
+REPEAT = 20
+
+
+def _read_batch(task: tuple[list[int], str, bool]) -> int:
+    from casework.evaluation.service import load_families, prior_claims
+    from casework.evaluation.store import _abuse_dates
+
+    ids = task[0]
+    load_families(ids)
+    prior_claims(ids)
+    _abuse_dates(ids)
+    return len(ids)
+
+
+def _timed(label: str, action) -> float:
+    started = time.perf_counter()
+    action()
+    took = time.perf_counter() - started
+    print(f"{label}: {took:.2f} s", flush=True)
+    return took
+
+
+def _repeated(label: str, action) -> None:
+    times = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(f"{label:<40} p50 {statistics.median(times):7.1f} ms  "
+          f"p95 {times[int(0.95 * (len(times) - 1))]:7.1f} ms", flush=True)
+
+
+def measure(url: str, families: int) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
+    subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty"],
+                            env=env, check=True, capture_output=True, text=True)
+    if "already" not in loaded.stdout:
+        print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
+    os.environ.update(env)
+
+    from sqlalchemy import func, select
+
+    from casework import create_app
+    from casework import models as m
+    from casework.auth.service import find_user
+    from casework.claims.service import money
+    from casework.evaluation import store
+    from casework.evaluation.service import BATCH, family_ids
+    from casework.extensions import db
+    from casework.families.service import search_families
+    from casework.imports.service import import_csv
+    from casework.programme import service as programme
+    from casework.workers import map_in_workers
+
+    app = create_app()
+    with app.app_context():
+        ids = [fid for fid, _ in family_ids()]
+        db.session.commit()
+        tasks = [(ids[i : i + BATCH], "", False) for i in range(0, len(ids), BATCH)]
+        read = _timed(f"read the evidence of {len(ids):,} families (every core)",
+                      lambda: sum(map_in_workers(_read_batch, tasks)))
+        refresh = _timed("refresh every family (read, evaluate, write)", lambda: store.refresh())
+        print(f"refresh / read = {refresh / read:.2f}")
+
+        people = list(db.session.scalars(  # one member of each of 1,000 families
+            select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)
+            .order_by(m.Person.family_id).limit(1000)))
+        stamp = time.strftime("%H%M%S")
+        today = dt.date.today().isoformat()
+        rows = "".join(f"BENCH{stamp}{i:05d},{ref},,{today},incident\n"
+                       for i, ref in enumerate(people))
+        data = ("asb_ref,person_ref,family_ref,date,kind\n" + rows).encode()
+        _timed(f"import {len(people):,} ASB rows", lambda: import_csv("asb", data, "bench.csv"))
+        pending = store.pending_count()
+        _timed(f"re-evaluate the {pending:,} families it changed",
+               lambda: store.refresh_pending())
+
+        manager = find_user("manager@demo.casework.test")
+        pence = {row.key: row.pence for row in programme.unit_costs()}
+        _repeated("dashboard and Board report figures", lambda: programme.figures(manager))
+        _repeated("cost analysis page of 50", lambda: programme.cost_rows(manager, pence, 0, 50))
+        _repeated("money page", lambda: money(manager))
+        for q in ("smith", "ME15 7", "DF0001"):
+            _repeated(f"search {q!r}", lambda q=q: search_families(manager, q))
+            db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--families", type=int, default=20000)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--postgres", action="store_true")
+    opts = parser.parse_args()
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    cluster = None
+    url = opts.database or f"sqlite:///{results}/store-{opts.families}.db"
+    if opts.postgres:
+        from tests.pg import Cluster
+
+        cluster = Cluster()
+        url = cluster.start()
+    try:
+        measure(url, opts.families)
+    finally:
+        if cluster:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

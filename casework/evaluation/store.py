@@ -1,0 +1,229 @@
+"""The stored evaluation: each family's identification, results, claimable amounts and cost
+counts for one date, written by the same pure rules as everything else.
+
+- `refresh()` re-evaluates every family (the nightly `casework evaluate --store`), or the
+  families named, and writes their rows in one transaction.
+- `queue(ids)` records, in the transaction that changes a family's evidence, that the family
+  must be evaluated again; `refresh_pending()` (called straight after the import or edit
+  commits) evaluates just those.
+
+Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
+that date, so the table always describes one day. The families' search documents
+(casework.families.search) are rewritten in the same transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import delete, func, insert, select
+
+from .. import models as m
+from ..extensions import db
+from ..families import search
+from ..locking import lock_rows
+from ..programme.costs import estimate_counts
+from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
+from ..rules.nearly import nearly_there
+from ..workers import map_in_workers
+from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
+
+Progress = Callable[[int, int], None]  # (families done, families in all)
+WRITE_CHUNK = 5000
+
+
+@dataclasses.dataclass(frozen=True)
+class RefreshSummary:
+    ruleset: str
+    as_of: dt.date
+    families: int
+    full: bool
+    seconds: float
+
+    def line(self) -> str:
+        what = "all families" if self.full else f"{self.families} changed families"
+        return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
+                f"{self.as_of.isoformat()} in {self.seconds:.1f} s")
+
+
+def current_run(ruleset: str | None = None) -> m.EvaluationRun | None:
+    """The date the stored evaluation holds for (None: never refreshed)."""
+    return db.session.get(m.EvaluationRun, ruleset or current_ruleset().name)
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(m.EvaluationQueue)) or 0
+
+
+# Marking families for re-evaluation ---------------------------------------------------------
+
+
+def _upsert_queue():
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(m.EvaluationQueue)
+    return statement.on_conflict_do_update(
+        index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at})
+
+
+def queue(family_ids: Iterable[int]) -> None:
+    """Mark these families for re-evaluation, in the caller's transaction."""
+    ids = sorted(set(family_ids))
+    if not ids:
+        return
+    statement = _upsert_queue()
+    now = m.utcnow()
+    for i in range(0, len(ids), WRITE_CHUNK):
+        db.session.execute(statement, [{"family_id": fid, "queued_at": now}
+                                       for fid in ids[i : i + WRITE_CHUNK]])
+
+
+# Evaluating -------------------------------------------------------------------------------
+
+
+def _abuse_dates(ids: list[int]) -> dict[int, list[dt.date]]:
+    D, P = m.DomesticAbuseIncident, m.Person
+    found: dict[int, list[dt.date]] = defaultdict(list)
+    for fid, date in db.session.execute(
+        select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))
+    ):
+        found[fid].append(date)
+    for fid, date in db.session.execute(
+        select(D.family_id, D.date).where(D.person_id.is_(None), D.family_id.in_(ids))
+    ):
+        found[fid].append(date)
+    return found
+
+
+def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
+        evaluated_at: dt.datetime) -> dict:
+    """The stored row of one family's evaluation."""
+    e = item.evaluation
+    ident = e.identification
+    claimable = {c.result: c.amount for c in item.claimable}
+    notes = nearly_there(e)
+    out = {
+        "family_id": item.family_id, "ruleset": rules.name, "as_of": e.as_of,
+        "evaluated_at": evaluated_at, "identification_date": ident.date,
+        "screening": ident.screening, "crime_asb": bool(ident.crime_asb.value),
+        "education": bool(ident.education.value), "work": bool(ident.work.value),
+        "local_discretion": bool(ident.local_discretion), "eligible": bool(ident.eligible),
+        **{f"result_{r}": str(e.status(r)) for r in RESULTS},
+        **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
+        "claimable_total": sum(claimable.values()),
+        "nearly_there": "; ".join(notes) if notes else None,
+    }
+    costs = estimate_counts(item.data, abuse_dates, e.as_of, rules)
+    out["cost_status"] = costs[0] if costs else None
+    for side, found in (("before", costs[1] if costs else None),
+                        ("after", costs[2] if costs else None)):
+        for key in m.COST_COUNTS:
+            if found is None:
+                value = 0
+            elif key == "benefit_days":
+                value = int(found["benefit_week"] * 7)
+            else:
+                value = int(found[key])
+            out[f"{side}_{key}"] = value
+    return out
+
+
+def _batch_rows(task: tuple[list[int], str, bool]) -> list[tuple[dict, dict | None]]:
+    """Evaluate one batch: (stored row, the contract's JSON object or None) per family."""
+    ids, as_of, with_json = task
+    rules = current_ruleset()
+    abuse = _abuse_dates(ids)
+    now = m.utcnow()
+    return [(row(item, abuse.get(item.family_id, []), rules, now),
+             to_json(item) if with_json else None)
+            for item in evaluate_batch(ids, dt.date.fromisoformat(as_of), rules)]
+
+
+def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
+            progress: Progress | None = None,
+            each_json: Callable[[dict], None] | None = None) -> RefreshSummary:
+    """Evaluate and store every family (family_ids None) or the families named.
+
+    A full refresh holds for `as_of` (default today) and moves the stored date there. A
+    refresh of some families uses the stored date (as_of, if given, must be it), so every
+    row describes the same day; with nothing stored yet it becomes a full refresh.
+    `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
+    contract's JSON object of each family in family_ref order (`casework evaluate --store`).
+    """
+    started_clock = time.monotonic()
+    started = m.utcnow()
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    full = family_ids is None or run is None
+    if full:
+        as_of = as_of or dt.date.today()
+        chosen = [fid for fid, _ in _all_ids()]
+    else:
+        if as_of is not None and as_of != run.as_of:
+            raise ValueError(f"the stored evaluation holds for {run.as_of.isoformat()}: "
+                             "refresh some families only at that date, or all at a new one")
+        as_of = run.as_of
+        wanted = set(family_ids)
+        chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
+    db.session.commit()  # end the read snapshot: workers and the writer see the same data
+    tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
+             for i in range(0, len(chosen), BATCH)]
+    rows: list[dict] = []
+    for batch in map_in_workers(_batch_rows, tasks):
+        for stored, as_json in batch:
+            rows.append(stored)
+            if each_json is not None:
+                each_json(as_json)
+        if progress:
+            progress(len(rows), len(chosen))
+    _write(rules.name, rows, chosen, as_of, full, started)
+    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
+
+
+def _all_ids() -> list[tuple[int, str]]:
+    return family_ids()
+
+
+def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
+           started: dt.datetime) -> None:
+    """Replace the rows in one transaction; readers see the old rows until it commits."""
+    lock_rows()
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(m.EvaluationRun).where(m.EvaluationRun.ruleset == ruleset)
+                        .with_for_update()).all()
+    S, Q = m.StoredEvaluation, m.EvaluationQueue
+    if full:
+        session.execute(delete(S).where(S.ruleset == ruleset))
+        session.execute(delete(Q).where(Q.queued_at <= started))
+    else:
+        for i in range(0, len(chosen), BATCH):
+            part = chosen[i : i + BATCH]
+            session.execute(delete(S).where(S.ruleset == ruleset, S.family_id.in_(part)))
+            session.execute(delete(Q).where(Q.family_id.in_(part), Q.queued_at <= started))
+    for i in range(0, len(rows), WRITE_CHUNK):
+        session.execute(insert(S), rows[i : i + WRITE_CHUNK])
+    search.rewrite(None if full else chosen)  # names and references may have changed too
+    run = session.get(m.EvaluationRun, ruleset)
+    if run is None:
+        run = m.EvaluationRun(ruleset=ruleset)
+        session.add(run)
+    if full:
+        run.as_of, run.refreshed_at = as_of, m.utcnow()
+    run.families = session.scalar(select(func.count()).select_from(S).where(S.ruleset == ruleset))
+    session.commit()
+
+
+def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
+    """Evaluate the families queued since they were last evaluated; None if there were none."""
+    ids = list(db.session.scalars(select(m.EvaluationQueue.family_id)))
+    if not ids:
+        return None
+    return refresh(ids, progress=progress)

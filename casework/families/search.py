@@ -1,0 +1,60 @@
+"""Searching families with an index built for it.
+
+Each family has one search document (`family_search`): its reference, name and postcode
+(with and without the space), and each member's name and reference, in lower case. On
+SQLite an FTS5 table with the trigram tokenizer indexes it; on PostgreSQL a pg_trgm GIN
+index; either answers `LIKE '%words%'` from the index rather than by reading every family
+and person. The documents are rewritten with the stored evaluation, for the families whose
+records changed (casework.evaluation.store).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, literal, select, text
+
+from .. import models as m
+from ..extensions import db
+
+
+def _aggregate(column, separator: str):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(column, separator)
+    return func.group_concat(column, separator)
+
+
+def document_select(family_ids: list[int] | None = None):
+    """SELECT (family_id, document) of these families (all if None)."""
+    F, P = m.Family, m.Person
+    members = (select(_aggregate(P.given_name + " " + P.family_name + " " + P.person_ref, " | "))
+               .where(P.family_id == F.id).correlate(F).scalar_subquery())
+    postcode = func.coalesce(F.postcode, "")
+    document = func.lower(F.family_ref + " | " + F.family_name + " | " + postcode + " | "
+                          + func.replace(postcode, " ", "") + " | "
+                          + func.coalesce(members, literal("")))
+    query = select(F.id, document)
+    return query if family_ids is None else query.where(F.id.in_(family_ids))
+
+
+def rewrite(family_ids: list[int] | None = None) -> None:
+    """Rewrite the search documents of these families (all if None), in the caller's
+    transaction."""
+    S = m.FamilySearch
+    if family_ids is None:
+        db.session.execute(delete(S))
+        db.session.execute(insert(S).from_select(["family_id", "document"], document_select()))
+        return
+    for i in range(0, len(family_ids), 900):
+        part = family_ids[i : i + 900]
+        db.session.execute(delete(S).where(S.family_id.in_(part)))
+        db.session.execute(insert(S).from_select(["family_id", "document"],
+                                                 document_select(part)))
+
+
+def matching(q: str):
+    """A SELECT of the ids of families whose document holds q (any case), from the index."""
+    like = "%" + q.lower().replace("%", "") + "%"  # "_" still matches itself (and any one)
+    if db.session.get_bind().dialect.name == "postgresql":
+        S = m.FamilySearch
+        return select(S.family_id).where(S.document.like(like))
+    return select(text("rowid")).select_from(text("family_search_fts")).where(
+        text("family_search_fts.document LIKE :like").bindparams(like=like))

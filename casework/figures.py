@@ -1,0 +1,202 @@
+"""One definition of each programme figure, counted from the stored evaluation.
+
+Every page, CSV and PDF that shows one of these figures counts it here, with set-based
+queries over the families a user may see (casework.families.scope) joined to their stored
+evaluation (casework.evaluation.store). docs/figures.md says what each one means; a test
+builds one world and checks each figure is the same wherever it is shown.
+
+A figure is a condition on a family, over `Scope.f` (the user's families) and `Scope.s`
+(their stored rows), for the date the stored evaluation holds for (`Scope.as_of`):
+
+- identified: identified on or before the date;
+- eligible: identified, and meeting the criteria (all three, or two and local discretion);
+- attached: eligible, and attached on or before the date;
+- results_met: attached, with a claimable result met on the date or already claimed;
+- claimable: a new claim dated the date may be made for it (pounds: claimable_total);
+- claimed / validated / submitted: claims dated on or before the date, by their state
+  (claimed: any state but rejected; validated: validated by internal audit, not yet
+  submitted; submitted: in a batch sent to DCLG);
+- high_contact: at least HIGH_CONTACT_CONTACTS final contacts in the recent window (the 6
+  months up to the date).
+
+To add a figure, add its condition here and its line to docs/figures.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import and_, case, func, or_, select
+
+from . import models as m
+from .evaluation.service import current_ruleset
+from .evaluation.store import current_run
+from .extensions import db
+from .families.scope import visible_families
+from .rules import CLAIMABLE_RESULTS
+from .rules.dates import months_before
+
+HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
+FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
+                  "validated", "submitted", "high_contact")
+
+
+@dataclasses.dataclass
+class Scope:
+    """The user's families, their stored rows and the date the figures hold for."""
+
+    f: object  # the visible families, a subquery
+    s: type  # m.StoredEvaluation, joined on family and ruleset
+    as_of: dt.date
+    refreshed_at: dt.datetime | None
+    ruleset: str
+
+    def select(self, *columns):
+        """SELECT columns FROM the user's families LEFT JOIN their stored evaluation."""
+        S = self.s
+        return select(*columns).select_from(self.f).outerjoin(
+            S, and_(S.family_id == self.f.c.id, S.ruleset == self.ruleset))
+
+
+def scope(user: m.User | None, ward: str | None = None, families=None,
+          as_of: dt.date | None = None) -> Scope:
+    """The figures' scope: the families `user` may see (or the SELECT `families`, already
+    scoped), of one ward if given, at the stored evaluation's date. `as_of` moves the date
+    cut-offs (identified, attached, claims) to another day; eligibility and results stay
+    the stored evaluation's."""
+    if families is None:
+        families = visible_families(user)
+    if ward:
+        families = families.where(m.Family.ward == ward)
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    as_of = as_of or (run.as_of if run else dt.date.today())
+    return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
+                 run.refreshed_at if run else None, rules.name)
+
+
+# Claims ---------------------------------------------------------------------------------------
+
+
+def claims(sc: Scope, state: str | None = None):
+    """The claims of the scope's families dated on or before the date, not rejected; of one
+    state if `state` ("draft", "validated", "submitted")."""
+    from .claims.service import PHASE1_CLAIM_KINDS  # the later programmes' claims are apart
+
+    C = m.Claim
+    query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
+                            C.state != "rejected", C.claim_kind.in_(PHASE1_CLAIM_KINDS))
+    return query.where(C.state == state) if state else query
+
+
+def _claimed_ids(sc: Scope, state: str | None = None):
+    return claims(sc, state).with_only_columns(m.Claim.family_id)
+
+
+def high_contact_ids(sc: Scope, start: dt.date | None = None, end: dt.date | None = None):
+    """The scope's families with at least HIGH_CONTACT_CONTACTS final contacts from start to
+    end (default: the recent window at the date)."""
+    C = m.Contact
+    if start is None or end is None:
+        start, end = recent_window(sc.as_of)
+    return (select(C.family_id)
+            .where(C.family_id.in_(select(sc.f.c.id)), C.status == "final",
+                   C.contact_at >= dt.datetime.combine(start, dt.time()),
+                   C.contact_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+            .group_by(C.family_id).having(func.count(C.id) >= HIGH_CONTACT_CONTACTS))
+
+
+def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The rules' recent window (months_before(D, 6), D], as first and last day."""
+    return months_before(as_of, current_ruleset().recent_months) + dt.timedelta(days=1), as_of
+
+
+# Conditions -----------------------------------------------------------------------------------
+
+
+def condition(sc: Scope, figure: str):
+    """The figure's condition on one family of the scope."""
+    f, S, d = sc.f.c, sc.s, sc.as_of
+    identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
+    eligible = and_(identified, S.eligible.is_(True))
+    attached = and_(eligible, f.attached_on.is_not(None), f.attached_on <= d)
+    if figure == "identified":
+        return identified
+    if figure == "eligible":
+        return eligible
+    if figure == "attached":
+        return attached
+    if figure == "results_met":
+        met = [getattr(S, f"result_{r}") == "met" for r in CLAIMABLE_RESULTS]
+        return and_(attached, or_(*met, f.id.in_(_claimed_ids(sc))))
+    if figure == "claimable":
+        return S.claimable_total > 0
+    if figure == "claimed":
+        return f.id.in_(_claimed_ids(sc))
+    if figure in ("validated", "submitted"):
+        return f.id.in_(_claimed_ids(sc, figure))
+    if figure == "high_contact":
+        return f.id.in_(high_contact_ids(sc))
+    raise ValueError(f"no figure {figure!r}")
+
+
+def counted(sc: Scope, figure: str):
+    """COUNT of the scope's families meeting the figure, as a column to select."""
+    return func.count(case((condition(sc, figure), 1)))
+
+
+def family_counts(sc: Scope, figures=FAMILY_FIGURES) -> dict[str, int]:
+    """How many of the scope's families meet each figure, in one query."""
+    row = db.session.execute(sc.select(*[counted(sc, k).label(k) for k in figures])).one()
+    return dict(zip(figures, row, strict=True))
+
+
+def high_contact_count(sc: Scope, start: dt.date | None = None,
+                       end: dt.date | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        high_contact_ids(sc, start, end).subquery())) or 0
+
+
+def claimable_pounds(sc: Scope) -> int:
+    return db.session.scalar(sc.select(func.coalesce(func.sum(sc.s.claimable_total), 0))) or 0
+
+
+def claim_totals(sc: Scope) -> dict[str, dict]:
+    """Claims and pounds by state (draft, validated, submitted, and claimed: all of them)."""
+    out = {s: {"claims": 0, "amount": 0} for s in ("draft", "validated", "submitted")}
+    sub = claims(sc).subquery()
+    for state, count, amount in db.session.execute(
+        select(sub.c.state, func.count(), func.coalesce(func.sum(sub.c.amount), 0))
+        .group_by(sub.c.state)
+    ):
+        out[state] = {"claims": count, "amount": amount}
+    out["claimed"] = {k: sum(v[k] for v in out.values()) for k in ("claims", "amount")}
+    return out
+
+
+def programme_year_of(column):
+    """SQL: the programme year (1, 2, 3 ...) of a date column, NULL before the programme."""
+    starts = current_ruleset().programme_year_starts
+    return case(*[(column >= start, number)
+                  for number, start in reversed(list(enumerate(starts, start=1)))],
+                else_=None)
+
+
+def attachment_fees(sc: Scope) -> dict[int, dict]:
+    """Attachment fees of the attached families, by programme year of attachment:
+    {year: {"families", "fee", "funded"}}, in year order."""
+    rules = current_ruleset()
+    year = programme_year_of(sc.f.c.attached_on)
+    fees = {}
+    for number, families in db.session.execute(
+        sc.select(year, func.count()).where(condition(sc, "attached")).group_by(year)
+        .order_by(year)
+    ):
+        if number is None:
+            continue
+        fee = rules.attachment_fees[min(number, len(rules.attachment_fees)) - 1] * families
+        fees[number] = {"families": families, "fee": fee,
+                        "funded": float(fee * rules.funded_share)}
+    return fees
+

@@ -1,0 +1,1 @@
+"""Each role's home: the task list of workers and team leads."""

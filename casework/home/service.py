@@ -1,0 +1,91 @@
+"""The task list: what a worker or team lead should do next, each item with where it is done."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import models as m
+from ..casefile.service import drafts
+from ..caseloads.service import NO_CONTACT_DAYS
+from ..evaluation.service import BATCH, evaluate_batch
+from ..extensions import db
+from ..families.scope import visible_families
+
+DUE_SOON_DAYS = 7
+
+
+@dataclasses.dataclass
+class Tasks:
+    overdue: list[m.FollowUp]
+    due_soon: list[m.FollowUp]
+    no_contact: list[tuple[m.Family, m.Allocation, int]]  # days since contact, most first
+    drafts: list[m.Contact]
+    waiting_evidence: list[tuple[m.Family, str]]  # the result's reason
+
+    def count(self) -> int:
+        return (len(self.overdue) + len(self.due_soon) + len(self.no_contact) + len(self.drafts)
+                + len(self.waiting_evidence))
+
+
+def _open_families(user: m.User) -> list[tuple[m.Family, m.Allocation]]:
+    """The families the user works with now: a worker's own, a team lead's team's."""
+    query = select(m.Family, m.Allocation).join(m.Allocation, m.Allocation.family_id == m.Family.id)
+    if user.role == "worker":
+        query = query.where(m.Allocation.worker_id == user.id)
+    else:
+        query = visible_families(user).add_columns(m.Allocation).join(
+            m.Allocation, m.Allocation.family_id == m.Family.id)
+    return list(db.session.execute(
+        query.where(m.Allocation.end_on.is_(None)).options(selectinload(m.Allocation.worker))
+        .order_by(m.Family.family_ref)).all())
+
+
+def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = None) -> Tasks:
+    today = today or dt.date.today()
+    now = now or dt.datetime.now()
+    families = _open_families(user)
+    ids = [f.id for f, _ in families]
+    # Follow-ups: a worker's on their families unless given to someone else, and any given to
+    # them; a team lead's given to them, and every overdue one in the team.
+    mine = or_(m.FollowUp.assigned_to_id == user.id,
+               m.FollowUp.family_id.in_(ids) & m.FollowUp.assigned_to_id.is_(None)
+               if user.role == "worker" else m.FollowUp.assigned_to_id == user.id)
+    if user.role != "worker":
+        mine = or_(mine, m.FollowUp.family_id.in_(ids) & (m.FollowUp.due_on < today))
+    actions = list(db.session.scalars(
+        select(m.FollowUp).join(m.Contact, m.Contact.id == m.FollowUp.contact_id)
+        .where(mine, m.FollowUp.done_on.is_(None), m.Contact.status == "final",
+               m.FollowUp.due_on.is_not(None),
+               m.FollowUp.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS))
+        .options(selectinload(m.FollowUp.contact).selectinload(m.Contact.family))
+        .order_by(m.FollowUp.due_on, m.FollowUp.id)))
+    last = dict(db.session.execute(
+        select(m.Contact.family_id, func.max(m.Contact.contact_at))
+        .where(m.Contact.family_id.in_(ids), m.Contact.status == "final")
+        .group_by(m.Contact.family_id)).all()) if ids else {}
+    no_contact = []
+    for family, allocation in families:
+        since = last.get(family.id) or dt.datetime.combine(allocation.start_on, dt.time())
+        days = (now - since).days
+        if days >= NO_CONTACT_DAYS[0]:
+            no_contact.append((family, allocation, days))
+    no_contact.sort(key=lambda row: -row[2])
+    waiting = []
+    by_id = {f.id: f for f, _ in families if f.attached_on}
+    chosen = list(by_id)
+    for start in range(0, len(chosen), BATCH):
+        for item in evaluate_batch(chosen[start:start + BATCH], today):
+            finding = item.evaluation.results.get("crime_asb_education")
+            if finding is not None and finding.value == "insufficient_data":
+                waiting.append((by_id[item.family_id], finding.reason))
+    return Tasks(
+        overdue=[a for a in actions if a.due_on < today],
+        due_soon=[a for a in actions if a.due_on >= today],
+        no_contact=no_contact,
+        drafts=drafts(user),
+        waiting_evidence=waiting,
+    )

@@ -1,0 +1,34 @@
+"""Where each role lands: workers and team leads on their task list, others on their own page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..audit import committed, record_event
+from ..caseloads.views import waiting_longest
+from ..permissions import requires
+from . import service
+
+bp = Blueprint("home", __name__)
+
+# The page each role starts from; workers and team leads have the task list.
+HOMES = {"manager": "programme.dashboard", "auditor": "claims.index", "admin": "admin.users"}
+
+
+def home_url(user) -> str:
+    return url_for(HOMES.get(user.role, "home.index"))
+
+
+@bp.route("/")
+@requires("view_families")
+def index():
+    if current_user.role in HOMES:
+        return redirect(home_url(current_user))
+    today = dt.date.today()
+    found = service.tasks(current_user, today)
+    waiting = waiting_longest(today) if current_user.role == "team_lead" else []
+    record_event("view_list", "tasks", None)
+    return committed(render_template("home/tasks.html", tasks=found, waiting=waiting, today=today))

@@ -1,0 +1,99 @@
+"""What each kind of file holds, for the imports pages: its columns in words, an example file,
+and the history of files imported, with every problem downloadable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from .. import models as m
+from ..extensions import db
+from . import fields as f
+from .kinds import KINDS, Column
+from .service import ImportSummary
+
+HISTORY_SHOWN = 20
+# A small file of each kind that imports cleanly after the ones before it.
+EXAMPLES = {
+    # Plainly made up (no real street or postcode), so the file holds no one's personal data.
+    "families": [["EX-F1", "Sample family", "1 Sample Street", "ZZ99 9ZZ", "Shepway North",
+                  "2026-01-05", "2026-01-19", "n", "", ""]],
+    "people": [["EX-P1", "EX-F1", "Alex", "Sample", "1985-04-11", "f"],
+               ["EX-P2", "EX-F1", "Sam", "Sample", "2012-09-01", "m"]],
+    "school-terms": [["EX-P2", "2025/26", "autumn", "130", "22", "1", "n", "n", "y"]],
+    "asb": [["EX-A1", "EX-P2", "", "2025-11-03", "incident"]],
+    "offences": [["EX-O1", "EX-P2", "2025-10-14", "y"]],
+    "work": [["EX-W1", "EX-P1", "benefit", "JSA", "2025-06-01", ""]],
+    "domestic-abuse": [["EX-D1", "", "EX-F1", "2025-12-01"]],
+    "child-status": [["EX-C1", "EX-P2", "child_in_need", "2025-09-01", ""]],
+    "needs": [["EX-N1", "EX-F1", "", "education", "attendance", "2026-01-05"]],
+    "assessments": [["EX-S1", "EX-N1", "2026-03-02", "positive", "School attendance officer",
+                     "Attendance up to 96% this term"]],
+}
+ERROR_PATTERN = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<column>[^:]+): (?P<message>.*)$")
+
+
+def describe(column: Column) -> str:
+    """What a column takes, in words."""
+    parse = column.parse
+    if isinstance(parse, f.Ref):
+        text = "A reference: 1 to 32 letters, digits, - and _"
+    elif isinstance(parse, f.Text):
+        text = f"Text, up to {parse.limit:,} characters"
+    elif isinstance(parse, f.Date):
+        text = "A date as YYYY-MM-DD, for example 2026-03-27"
+    elif isinstance(parse, f.Flag):
+        text = "y or n (also yes or no)"
+    elif isinstance(parse, f.Count):
+        text = "A whole number, 0 or more"
+    elif isinstance(parse, f.Choice):
+        text = "One of " + ", ".join(parse.options)
+    elif isinstance(parse, f.AcademicYear):
+        text = "An academic year, for example 2025/26"
+    else:
+        text = ""
+    if column.default is not None and not column.required:
+        text += f"; blank means {'y' if column.default is True else 'n' if column.default is False else column.default}"
+    return text
+
+
+def example_csv(kind: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(KINDS[kind].column_names)
+    writer.writerows(EXAMPLES[kind])
+    return out.getvalue()
+
+
+def record_run(kind: str, file_name: str, user: m.User | None, summary: ImportSummary | None,
+               errors: list[str]) -> m.ImportRun:
+    run = m.ImportRun(kind=kind, file_name=file_name[-255:], user_id=user.id if user else None,
+                      status="imported" if summary else "refused",
+                      created=summary.created if summary else 0,
+                      updated=summary.updated if summary else 0,
+                      unchanged=summary.unchanged if summary else 0, errors=list(errors))
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def history(kind: str | None = None, limit: int = HISTORY_SHOWN) -> list[m.ImportRun]:
+    query = select(m.ImportRun).order_by(m.ImportRun.at.desc(), m.ImportRun.id.desc()).limit(limit)
+    if kind:
+        query = query.where(m.ImportRun.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def errors_csv(run: m.ImportRun) -> str:
+    """Every problem of a refused file, one a row: file, line, column, message."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "line", "column", "message"])
+    for error in run.errors:
+        match = ERROR_PATTERN.match(error)
+        writer.writerow([match["file"], match["line"], match["column"], match["message"]]
+                        if match else [run.file_name, "", "", error])
+    return out.getvalue()

@@ -1,0 +1,301 @@
+"""The evidence file of one claim, read from its frozen snapshot: for each criterion and each
+claimed result, the windows, the records inside them and the arithmetic, as the claim PDF
+prints them. The rules' own functions and the snapshot's ruleset decide which records count,
+so the file shows what the claim was made on, never today's records."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from fractions import Fraction
+
+from ..rules.dates import age_on, fmt, months_after, months_before
+from ..rules.engine import _child_fails, _Facts
+from ..rules.evidence import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
+from ..rules.ruleset import Ruleset, get_ruleset
+
+# The parameters each part of the evidence depends on, shown beside it.
+IDENTIFICATION_PARAMETERS = ("identification_months", "youth_age_below", "asb_order_kinds",
+                             "terms_counted", "fixed_exclusions_threshold",
+                             "unauthorised_absence_threshold", "school_age_min", "school_age_max",
+                             "adult_age", "out_of_work_benefits")
+RESULT_PARAMETERS = {
+    "asb": ("baseline_months", "recent_months", "results_after_months", "asb_incident_kind",
+            "asb_reduction"),
+    "offending": ("baseline_months", "recent_months", "results_after_months", "youth_age_below",
+                  "offending_reduction"),
+    "education": ("terms_counted", "school_age_min", "school_age_max",
+                  "fixed_exclusions_threshold", "unauthorised_absence_threshold"),
+    "progress_to_work": ("recent_months", "work_provider_kinds", "adult_age"),
+    "continuous_employment": ("out_of_work_benefits", "long_benefit",
+                              "employment_weeks_long_benefit", "employment_weeks_other",
+                              "work_provider_kinds", "adult_age"),
+}
+# The parts of each claimable result, in the order they are printed.
+PARTS = {"crime_asb_education": ("asb", "offending", "education"),
+         "progress_to_work": ("progress_to_work",), "continuous_employment": ("continuous_employment",)}
+PART_LABELS = {"asb": "Anti-social behaviour", "offending": "Youth offending", "education": "Education",
+               "progress_to_work": "Progress to work", "continuous_employment": "Continuous employment"}
+
+
+@dataclasses.dataclass
+class Window:
+    first: dt.date
+    last: dt.date
+
+    def __str__(self) -> str:
+        return f"{fmt(self.first)} to {fmt(self.last)}"
+
+
+@dataclasses.dataclass
+class Line:
+    """One record as printed: its reference and what it says."""
+
+    ref: str
+    date: str
+    text: str
+
+
+@dataclasses.dataclass
+class Child:
+    ref: str
+    age: int
+    terms: list[dict]  # one per counted term, latest first: the row, or None when missing
+    totals: dict
+    verdict: str
+
+
+@dataclasses.dataclass
+class Part:
+    name: str
+    label: str
+    status: str
+    reason: str
+    windows: list[tuple[str, Window, list[Line]]] = dataclasses.field(default_factory=list)
+    arithmetic: str = ""
+    children: list[Child] = dataclasses.field(default_factory=list)
+    records: list[Line] = dataclasses.field(default_factory=list)
+    parameters: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
+def snapshot_rules(snapshot: dict) -> Ruleset:
+    """The ruleset the claim was drafted under, with the parameters frozen into it."""
+    ruleset = snapshot["ruleset"]
+    return get_ruleset(ruleset["name"], ruleset["parameters"])
+
+
+def snapshot_data(snapshot: dict) -> FamilyData:
+    """The family's frozen evidence, as the rules take it in."""
+    fam, ev = snapshot["family"], snapshot["evidence"]
+    day = dt.date.fromisoformat
+
+    def opt(value):
+        return day(value) if value else None
+
+    return FamilyData(
+        ref=fam["family_ref"], identified_on=opt(fam["identified_on"]),
+        attached_on=opt(fam["attached_on"]), local_discretion=bool(fam["local_discretion"]),
+        people=tuple(PersonData(p["ref"], day(p["date_of_birth"])) for p in ev["people"]),
+        terms=tuple(TermData(t["person_ref"], t["order"][1], t["term"].split()[0],
+                             t["sessions_possible"], t["sessions_unauthorised"],
+                             t["fixed_exclusions"], t["permanent_exclusion"],
+                             t["alternative_provision"], t["on_roll"])
+                    for t in ev["school_terms"]),
+        asb=tuple(AsbData(a["ref"], day(a["date"]), a["kind"], a["person_ref"]) for a in ev["asb"]),
+        offences=tuple(OffenceData(o["ref"], o["person_ref"], day(o["date"]), o["proven"])
+                       for o in ev["offences"]),
+        work=tuple(WorkData(w["ref"], w["person_ref"], w["kind"], day(w["start"]), opt(w["end"]),
+                            w["benefit"]) for w in ev["work"]),
+    )
+
+
+def show_parameter(value) -> str:
+    if isinstance(value, Fraction):
+        return f"{value * 100}%" if (value * 100).denominator == 1 else str(value)
+    if isinstance(value, tuple):
+        return ", ".join(show_parameter(v) for v in value)
+    return str(value)
+
+
+def frozen_parameter(value) -> str:
+    """A parameter as frozen in a claim's JSON (fractions as "3/5", tuples as lists)."""
+    if isinstance(value, list):
+        return ", ".join(frozen_parameter(v) for v in value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+/\d+", value):
+        return show_parameter(Fraction(value))
+    return str(value)
+
+
+def parameters(rules: Ruleset, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(name, show_parameter(getattr(rules, name))) for name in names]
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "no sessions"
+
+
+class _Reader:
+    """Reads one snapshot: its records by reference, the people's ages, the rules."""
+
+    def __init__(self, snapshot: dict):
+        self.snap = snapshot
+        self.rules = snapshot_rules(snapshot)
+        self.data = snapshot_data(snapshot)
+        self.facts = _Facts(self.data, self.rules)
+        self.as_of = dt.date.fromisoformat(snapshot["as_of"])
+        self.attached_on = self.data.attached_on
+        self.terms = {(t.person_ref, t.start_year, t.term): t for t in self.data.terms}
+
+    def who(self, person_ref: str | None, on: dt.date) -> str:
+        if person_ref is None:
+            return "the family"
+        age = self.facts.age(person_ref, on)
+        return f"{person_ref}" + (f" (aged {age})" if age is not None else "")
+
+    def asb_line(self, a: AsbData) -> Line:
+        return Line(a.ref, fmt(a.date), f"{a.kind.replace('_', ' ')}, {self.who(a.person_ref, a.date)}")
+
+    def offence_line(self, o: OffenceData) -> Line:
+        return Line(o.ref, fmt(o.date), f"{'proven' if o.proven else 'unproven'} offence, "
+                                        f"{self.who(o.person_ref, o.date)}")
+
+    def work_line(self, w: WorkData) -> Line:
+        kind = w.kind.replace("_", " ") + (f" ({w.benefit})" if w.benefit else "")
+        until = fmt(w.end) if w.end else "continuing"
+        return Line(w.ref, fmt(w.start), f"{kind}, {w.person_ref}, from {fmt(w.start)} to {until}")
+
+    def child(self, ref: str, terms: list[tuple[int, str]], on: dt.date) -> Child:
+        rows, shown = [], []
+        for start_year, term in terms:
+            row = self.terms.get((ref, start_year, term))
+            label = f"{term} {start_year}/{(start_year + 1) % 100:02d}"
+            if row is None:
+                shown.append({"term": label, "missing": True})
+                continue
+            rows.append(row)
+            flags = [f for f, on_ in (("permanently excluded", row.permanent_exclusion),
+                                      ("alternative provision", row.alternative_provision),
+                                      ("not on roll", not row.on_roll)) if on_]
+            shown.append({"term": label, "missing": False, "possible": row.sessions_possible,
+                          "unauthorised": row.sessions_unauthorised,
+                          "rate": _percent(row.sessions_unauthorised, row.sessions_possible),
+                          "fixed": row.fixed_exclusions, "flags": ", ".join(flags)})
+        possible = sum(r.sessions_possible for r in rows)
+        unauthorised = sum(r.sessions_unauthorised for r in rows)
+        why = _child_fails(self.facts, rows)
+        missing = len(rows) < len(terms)
+        verdict = f"fails: {why}" if why else ("undecided: a term has no record" if missing else "passes")
+        return Child(ref, age_on(self.facts.dob[ref], on), shown,
+                     {"possible": possible, "unauthorised": unauthorised,
+                      "rate": _percent(unauthorised, possible),
+                      "fixed": sum(r.fixed_exclusions for r in rows)}, verdict)
+
+
+def identification(snapshot: dict) -> dict:
+    """The criteria at identification with the records that met them."""
+    r = _Reader(snapshot)
+    ident = snapshot["identification"]
+    on = dt.date.fromisoformat(ident["date"])
+    window = Window(months_before(on, r.rules.identification_months) + dt.timedelta(days=1), on)
+    refs = set(ident["crime_asb"]["evidence"])
+    crime = [r.offence_line(o) for o in sorted(r.data.offences, key=lambda o: (o.date, o.ref))
+             if o.ref in refs]
+    crime += [r.asb_line(a) for a in sorted(r.data.asb, key=lambda a: (a.date, a.ref)) if a.ref in refs]
+    terms = r.facts.last_complete_terms(on)
+    children = [r.child(ref, terms, on) for ref in ident["education"]["evidence"]
+                if ref in r.facts.dob]
+    work_refs = set(ident["work"]["evidence"])
+    work = [r.work_line(w) for w in r.data.work if w.ref in work_refs]
+    return {"date": on, "screening": ident["screening"], "window": window,
+            "crime_asb": ident["crime_asb"], "crime_records": crime,
+            "education": ident["education"], "children": children,
+            "work": ident["work"], "work_records": work,
+            "local_discretion": ident["local_discretion"], "eligible": ident["eligible"],
+            "parameters": parameters(r.rules, IDENTIFICATION_PARAMETERS)}
+
+
+def claimed_parts(snapshot: dict, result: str) -> list[Part]:
+    """Every part of a claimed result, each with the records that decided it."""
+    r = _Reader(snapshot)
+    out = []
+    for name in PARTS[result]:
+        finding = snapshot["results"][name]
+        part = Part(name, PART_LABELS[name], finding["value"], finding["reason"],
+                    parameters=parameters(r.rules, RESULT_PARAMETERS[name]))
+        {"asb": _reduction, "offending": _reduction, "education": _education,
+         "progress_to_work": _progress_to_work,
+         "continuous_employment": _continuous_employment}[name](r, part, finding)
+        out.append(part)
+    return out
+
+
+def _reduction(r: _Reader, part: Part, finding: dict) -> None:
+    rules, start, as_of = r.rules, r.attached_on, r.as_of
+    ready = months_after(start, rules.results_after_months)
+    if as_of < ready:
+        part.arithmetic = f"Too early to judge until {fmt(ready)}."
+        return
+    baseline = Window(months_before(start, rules.baseline_months), start - dt.timedelta(days=1))
+    recent = Window(months_before(as_of, rules.recent_months) + dt.timedelta(days=1), as_of)
+    refs = set(finding["evidence"])
+    if part.name == "asb":
+        records = sorted((a for a in r.data.asb if a.ref in refs), key=lambda a: (a.date, a.ref))
+        line, threshold, what = r.asb_line, rules.asb_reduction, "incidents"
+    else:
+        records = sorted((o for o in r.data.offences if o.ref in refs), key=lambda o: (o.date, o.ref))
+        line, threshold, what = r.offence_line, rules.offending_reduction, "proven youth offences"
+    before = [line(x) for x in records if baseline.first <= x.date <= baseline.last]
+    after = [line(x) for x in records if recent.first <= x.date <= recent.last]
+    part.windows = [("Baseline: the 6 months before attachment", baseline, before),
+                    ("Recent: the 6 months up to the claim date", recent, after)]
+    b, a = len(before), len(after)
+    if b == 0:
+        part.arithmetic = (f"B = 0 {what} before attachment, A = {a} since: "
+                           + ("none before or since." if a == 0 else "a new problem."))
+        return
+    fall = Fraction(b - a, b)
+    part.arithmetic = (f"(B − A) / B = ({b} − {a}) / {b} = {float(fall) * 100:.1f}%; "
+                       f"needs {show_parameter(threshold)}: {'met' if fall >= threshold else 'not met'}.")
+
+
+def _education(r: _Reader, part: Part, finding: dict) -> None:
+    terms = r.facts.last_complete_terms(r.as_of)
+    part.children = [r.child(ref, terms, r.as_of) for ref in finding["evidence"] if ref in r.facts.dob]
+    if not part.children:
+        part.arithmetic = f"No child of school age on {fmt(r.as_of)}."
+
+
+def _progress_to_work(r: _Reader, part: Part, finding: dict) -> None:
+    recent_from = months_before(r.as_of, r.rules.recent_months) + dt.timedelta(days=1)
+    window = Window(max(r.attached_on, recent_from), r.as_of)
+    refs = set(finding["evidence"])
+    part.windows = [("On or after attachment and in the 6 months up to the claim date", window,
+                     [r.work_line(w) for w in sorted(r.data.work, key=lambda w: (w.start, w.ref))
+                      if w.ref in refs])]
+
+
+def _continuous_employment(r: _Reader, part: Part, finding: dict) -> None:
+    rules = r.rules
+    refs = set(finding["evidence"])
+    decided = [w for w in r.data.work if w.ref in refs]
+    jobs = [w for w in decided if w.kind == "employment"]
+    benefits = [w for w in decided if w.kind == "benefit"]
+    people = sorted({w.person_ref for w in decided})
+    part.records = [r.work_line(w) for w in sorted(r.data.work, key=lambda w: (w.start, w.ref))
+                    if w.person_ref in people]
+    if not jobs:
+        return
+    job = jobs[0]
+    long_claim = any(b.benefit == rules.long_benefit for b in benefits)
+    weeks = rules.employment_weeks_long_benefit if long_claim else rules.employment_weeks_other
+    until = job.start + dt.timedelta(weeks=weeks)
+    covering = ", ".join(f"{b.benefit} ({b.ref})" for b in benefits)
+    part.arithmetic = (
+        f"On {covering} on the attachment date {fmt(r.attached_on)}, so {weeks} weeks "
+        f"({'the benefit was ' + rules.long_benefit if long_claim else 'not ' + rules.long_benefit}). "
+        f"Job {job.ref} from {fmt(job.start)} + {weeks} weeks = {fmt(until)}, on or before the "
+        f"claim date {fmt(r.as_of)}; the job "
+        + (f"ended {fmt(job.end)}" if job.end else "continues")
+        + "; no out-of-work benefit overlapping it and no work provider record since attachment "
+          "(all of the adult's benefit and work records are listed).")

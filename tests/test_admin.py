@@ -1,0 +1,104 @@
+"""Admin: teams as a managed list, a user's role and team, and deactivating a worker whose
+families are transferred first."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+
+from .conftest import login, post_form
+from .factories import create_family, create_user
+
+D = dt.date
+
+
+@pytest.fixture
+def admin(client, app):
+    user = create_user("admin", name="Ruth Okafor")
+    login(client, user.email)
+    return user
+
+
+def test_a_team_is_added_once_whatever_its_case(client, admin):
+    post_form(client, "/admin/teams", {"name": "North team"})
+    again = post_form(client, "/admin/teams", {"name": "north  TEAM"})
+    assert "There is already a team called north TEAM" in again.text
+    assert db.session.scalars(select(m.Team.name)).all() == ["North team"]
+    assert "North team" in client.get("/admin/users").text  # offered in the user form
+
+
+def test_an_admin_changes_a_users_role_and_team(client, admin):
+    north = m.Team(name="North team")
+    db.session.add(north)
+    db.session.commit()
+    user = create_user("worker", name="Jo Clarke")
+    page = client.get(f"/admin/users/{user.id}/edit").text
+    assert "Change Jo Clarke's role and team" in page
+    post_form(client, f"/admin/users/{user.id}/edit", {"role": "team_lead", "team": str(north.id)})
+    db.session.expire_all()
+    changed = db.session.get(m.User, user.id)
+    assert (changed.role, changed.team.name) == ("team_lead", "North team")
+
+
+def test_a_worker_with_families_keeps_their_role_until_the_families_move(client, admin):
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    allocate(create_family("A1"), worker, D(2013, 1, 1), lead)
+    refused = post_form(client, f"/admin/users/{worker.id}/edit", {"role": "manager", "team": "0"})
+    assert "Sam Patel works with 1 active family: transfer them" in refused.text
+    db.session.expire_all()
+    assert db.session.get(m.User, worker.id).role == "worker"
+
+
+def test_deactivating_a_worker_with_families_transfers_them_first_with_history(client, admin):
+    lead = create_user("team_lead", team="North")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    for ref in ("A1", "A2", "A3"):
+        allocate(create_family(ref), sam, D(2013, 1, 1), lead)
+    page = client.get(f"/admin/users/{sam.id}/deactivate").text
+    assert "Sam Patel works with 3 active families" in page and "A2" in page
+    assert "selected" not in page.split('name="to"')[1].split("</select>")[0]
+    refused = post_form(client, f"/admin/users/{sam.id}/deactivate", {"to": "0", "reason": "Leaving"})
+    assert "Select the FIP worker who takes over their families" in refused.text
+    db.session.expire_all()
+    assert db.session.get(m.User, sam.id).active
+    done = post_form(client, f"/admin/users/{sam.id}/deactivate",
+                     {"to": str(jo.id), "reason": "Sam has left the council"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(m.User, sam.id).active
+    open_now = db.session.scalars(select(m.Allocation).where(m.Allocation.end_on.is_(None))).all()
+    assert {(a.worker_id, a.allocated_by_id) for a in open_now} == {(jo.id, admin.id)}
+    ended = db.session.scalars(select(m.Allocation).where(m.Allocation.worker_id == sam.id)).all()
+    assert {a.end_kind for a in ended} == {"transfer"}
+    assert {a.reason for a in open_now} == {"Sam Patel left: Sam has left the council"}
+
+
+def test_a_deactivation_that_would_pass_the_limit_changes_nothing(client, admin):
+    lead = create_user("team_lead", team="North")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    for i in range(3):
+        allocate(create_family(f"S{i}"), sam, D(2013, 1, 1), lead)
+    for i in range(8):
+        allocate(create_family(f"J{i}"), jo, D(2013, 1, 1), lead)
+    refused = post_form(client, f"/admin/users/{sam.id}/deactivate", {"to": str(jo.id), "reason": "Left"})
+    assert "Jo Clarke has 8 active families: taking 3 more passes the limit of 10" in refused.text
+    db.session.expire_all()
+    assert db.session.get(m.User, sam.id).active
+    assert len(db.session.scalars(select(m.Allocation).where(
+        m.Allocation.worker_id == sam.id, m.Allocation.end_on.is_(None))).all()) == 3
+
+
+def test_a_user_with_no_families_is_deactivated_after_confirming(client, admin):
+    auditor = create_user("auditor")
+    page = client.get(f"/admin/users/{auditor.id}/deactivate").text
+    assert "Deactivate" in page and 'name="to"' not in page
+    post_form(client, f"/admin/users/{auditor.id}/deactivate", {})
+    db.session.expire_all()
+    assert not db.session.get(m.User, auditor.id).active

@@ -1,0 +1,157 @@
+"""Internal audit at scale: the queue paged and filtered with family names and totals, a
+reproducible random sample, the next claim after a decision, and confirming what cannot be
+undone."""
+
+import random
+import re
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.claims import service
+from casework.extensions import db
+
+from .conftest import post_form
+from .factories import create_user
+from .test_claims_pages import fingerprint
+
+
+@pytest.fixture
+def built(app, cli, examples):
+    """The worked examples' three draft claims: E01 £700, E03 £800, E07 £100, with E01
+    allocated to a FIP worker."""
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    claims = {c.family.family_ref: c for c in db.session.scalars(select(m.Claim))}
+    worker = create_user("worker", name="Wendy Worker")
+    db.session.add(m.Allocation(family_id=claims["E01"].family_id, worker_id=worker.id,
+                                start_on=claims["E01"].as_of))
+    db.session.commit()
+    return claims, worker
+
+
+def claim_ids(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r">Claim (\d+)</a>", page)]
+
+
+def test_the_queue_shows_family_names_workers_and_the_totals_of_what_it_selects(client, sign_in, built):
+    claims, worker = built
+    sign_in("auditor")
+    page = client.get("/claims/").text
+    assert "E01 Taylor household" in page and "E03 Smith household" in page
+    assert "Wendy Worker" in page and "Not allocated" in page
+    assert "3 claims, £1,600</strong>: 3 draft (£1,600)" in page
+    by_result = client.get("/claims/?result=continuous_employment").text
+    assert claim_ids(by_result) == [claims["E03"].id] and "1 claim, £800" in by_result
+    assert claim_ids(client.get("/claims/?ward=Fant").text) == [claims["E03"].id]
+    assert claim_ids(client.get(f"/claims/?worker={worker.id}").text) == [claims["E01"].id]
+    assert claim_ids(client.get("/claims/?amount_min=700&amount_max=700").text) == [claims["E01"].id]
+    assert claim_ids(client.get("/claims/?amount_min=701").text) == [claims["E03"].id]
+    assert len(claim_ids(client.get("/claims/?date_from=2013-09-30&date_to=2013-09-30").text)) == 3
+    assert claim_ids(client.get("/claims/?date_from=2013-10-01").text) == []
+    assert claim_ids(client.get("/claims/?date_to=2013-09-29").text) == []
+
+
+def test_the_queue_is_paged_and_the_pages_keep_the_filters(client, sign_in, built, monkeypatch):
+    claims, _ = built
+    monkeypatch.setattr(service, "QUEUE_PAGE_SIZE", 2)
+    sign_in("auditor")
+    first = client.get("/claims/?state=draft").text
+    ids = sorted(c.id for c in claims.values())
+    assert claim_ids(first) == ids[:2] and "3 claims, £1,600" in first
+    assert "state=draft&amp;page=2" in first or "page=2&amp;state=draft" in first
+    assert claim_ids(client.get("/claims/?state=draft&page=2").text) == ids[2:]
+
+
+def test_a_filter_that_is_not_a_number_or_date_is_named_and_left_out(client, sign_in, built):
+    sign_in("auditor")
+    page = client.get("/claims/?amount_min=lots&date_from=30/09/2013")
+    assert page.status_code == 200
+    assert "Smallest amount must be a whole number, like 700" in page.text
+    assert "Claim date from must be a date like 2013-09-30" in page.text
+    assert len(claim_ids(page.text)) == 3
+
+
+def test_a_sample_is_drawn_at_random_with_its_seed_recorded_and_can_be_drawn_again(client, sign_in, built):
+    claims, _ = built
+    auditor = sign_in("auditor")
+    response = post_form(client, "/claims/samples?state=draft", {"sample-percent": "50", "sample-seed": "4242",
+                                                                 "sample-draw": "1"}, page_url="/claims/")
+    sample = db.session.scalar(select(m.ClaimSample))
+    population = sorted(c.id for c in claims.values())
+    # 50% of 3 claims, rounded up: 2, drawn by random.Random(seed).sample over the ids in order.
+    assert sample.seed == 4242 and sample.population == 3 and sample.filters == {"state": "draft"}
+    assert sample.claim_ids == sorted(random.Random(4242).sample(population, 2))
+    assert sample.created_by_id == auditor.id
+    assert response.headers["Location"].endswith(f"/claims/?sample={sample.id}")
+    page = client.get(response.headers["Location"]).text
+    assert claim_ids(page) == sample.claim_ids and "seed <strong>4242</strong>" in page
+    event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "sample"))
+    assert "seed 4242" in event.detail and "50% of 3 claims = 2" in event.detail
+    # The same seed over the same claims draws the same sample; no seed given, one is chosen.
+    post_form(client, "/claims/samples?state=draft", {"sample-percent": "50", "sample-seed": "4242",
+                                                      "sample-draw": "1"}, page_url="/claims/")
+    post_form(client, "/claims/samples", {"sample-percent": "34", "sample-draw": "1"}, page_url="/claims/")
+    again, chosen = db.session.scalars(select(m.ClaimSample).order_by(m.ClaimSample.id)).all()[1:]
+    assert again.claim_ids == sample.claim_ids
+    assert chosen.seed is not None and len(chosen.claim_ids) == 2  # 34% of 3, rounded up
+
+
+def test_only_auditors_draw_samples(client, sign_in, built):
+    sign_in("manager")
+    response = post_form(client, "/claims/samples", {"sample-percent": "10", "sample-draw": "1"},
+                         page_url="/claims/")
+    assert response.status_code == 403 and db.session.scalar(select(m.ClaimSample)) is None
+
+
+def test_after_a_decision_the_next_draft_claim_of_the_filtered_queue_opens(client, sign_in, built):
+    claims, _ = built
+    sign_in("auditor")
+    first, second = sorted(c.id for r, c in claims.items() if r != "E07")
+    url = f"/claims/{first}?amount_min=500"
+    response = post_form(client, url, {"validate_claim": "1", "checked": "y"})
+    assert response.headers["Location"] == f"/claims/{second}?amount_min=500"
+    assert "validated. This is the next draft claim in the queue." in client.get(response.headers["Location"]).text
+    response = post_form(client, f"/claims/{second}?amount_min=500",
+                         {"reject_claim": "1", "reason": "No payslip", "checked": "y"})
+    # The last draft over £500: back to the queue, its filter kept.
+    assert response.headers["Location"] == "/claims/?amount_min=500"
+    assert "No more draft claims in this queue." in client.get(response.headers["Location"]).text
+
+
+def test_a_decision_needs_the_auditor_to_confirm_it_cannot_be_undone(client, sign_in, built):
+    claims, _ = built
+    sign_in("auditor")
+    response = post_form(client, f"/claims/{claims['E01'].id}", {"validate_claim": "1"})
+    assert response.status_code == 200
+    assert "Confirm that you have checked the claim&#39;s evidence: a decision cannot be undone" in response.text
+    db.session.expire_all()
+    assert db.session.get(m.Claim, claims["E01"].id).state == "draft"
+
+
+def test_submitting_a_batch_shows_what_it_holds_and_asks_to_confirm(client, sign_in, built, cli):
+    claims, _ = built
+    auditor = create_user("auditor")
+    for ref in ("E01", "E03"):
+        cli("claims", "validate", claims[ref].id, "--by", auditor.email)
+    sign_in("manager")
+    response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
+    assert db.session.scalar(select(m.ClaimBatch)) is None  # nothing submitted yet
+    page = client.get(response.headers["Location"]).text
+    assert "Claim window: October 2013" in page and "30 September 2013" in page
+    flat = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Continuous employment 1 £800" in flat and "Crime, ASB and education 1 £700" in flat
+    assert "Progress to work 0 £0" in flat and "Total 2 £1,500" in flat
+    token = fingerprint(page)
+    # Another claim validated meanwhile: the batch shown is no longer the one that would go.
+    cli("claims", "validate", claims["E07"].id, "--by", auditor.email)
+    refused = post_form(client, response.headers["Location"],
+                        {"window": "October 2013", "fingerprint": token, "confirm": "1"})
+    assert "have changed since you checked them" in refused.text
+    assert db.session.scalar(select(m.ClaimBatch)) is None
+    confirmed = post_form(client, response.headers["Location"],
+                          {"window": "October 2013", "fingerprint": fingerprint(refused.text), "confirm": "1"})
+    batch = db.session.scalar(select(m.ClaimBatch))
+    assert confirmed.headers["Location"] == f"/claims/batches/{batch.id}"
+    assert batch.window == "October 2013" and len(batch.claims) == 3

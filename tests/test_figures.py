@@ -1,0 +1,157 @@
+"""One world, every figure the same on every page, export and report that shows it
+(docs/figures.md)."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from casework import figures
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.evaluation import store
+from casework.extensions import db
+
+from .conftest import login, post_form
+from .factories import create_family, create_user
+from .test_programme import eligible_family
+
+D = dt.date(2013, 9, 30)
+
+
+@pytest.fixture
+def world(app):
+    """F1 claimed and submitted; F6 validated; F7 drafted; F8 met and claimable; F2 not met
+    (its claim rejected); F3 too early; F9 eligible, not attached; F4 not eligible; F5
+    identified after D. F2 and F3 are high-contact; F1 has one contact."""
+    manager = create_user("manager")
+    lead = create_user("team_lead", team="East")
+    worker = create_user("worker", team="East")
+    auditor = create_user("auditor")
+    made = {}
+    for ref, identified, attached, baseline, recent in (
+        ("F1", dt.date(2012, 9, 1), dt.date(2012, 10, 1), 5, 0),
+        ("F2", dt.date(2012, 10, 15), dt.date(2012, 11, 1), 2, 2),
+        ("F3", dt.date(2013, 1, 10), dt.date(2013, 8, 1), 1, 0),
+        ("F6", dt.date(2012, 9, 1), dt.date(2012, 10, 1), 5, 0),
+        ("F7", dt.date(2012, 10, 1), dt.date(2012, 11, 1), 4, 0),
+        ("F8", dt.date(2012, 10, 1), dt.date(2012, 11, 1), 3, 0),
+    ):
+        made[ref], _ = eligible_family(ref, "North" if ref < "F5" else "South", identified,
+                                       attached, baseline_asb=baseline, recent_asb=recent)
+    made["F9"], _ = eligible_family("F9", "South", dt.date(2013, 3, 1), None)
+    create_family("F4", ward="South", identified_on=dt.date(2013, 2, 1))
+    create_family("F5", identified_on=dt.date(2013, 11, 1))
+    for ref in ("F1", "F2", "F3", "F6"):
+        allocate(made[ref], worker, made[ref].attached_on, lead)
+    batch = m.ClaimBatch(window="September 2013", as_of=dt.date(2013, 9, 25))
+    db.session.add(batch)
+    db.session.flush()
+    common = dict(result="crime_asb_education", claim_kind="turn_around", programme_year=1,
+                  amount=700, ruleset="phase1", snapshot={})
+    decided = dict(decided_at=dt.datetime(2013, 9, 20, 10), decided_by_id=auditor.id)
+    db.session.add_all([
+        m.Claim(family_id=made["F1"].id, as_of=dt.date(2013, 9, 15), state="submitted",
+                batch_id=batch.id, **decided, **common),
+        m.Claim(family_id=made["F6"].id, as_of=dt.date(2013, 9, 15), state="validated",
+                **decided, **common),
+        m.Claim(family_id=made["F7"].id, as_of=dt.date(2013, 9, 16), state="draft", **common),
+        m.Claim(family_id=made["F2"].id, as_of=dt.date(2013, 9, 1), state="rejected",
+                reject_reason="Not met", **common),
+        m.Contact(family_id=made["F1"].id, author_id=worker.id,
+                  contact_at=dt.datetime(2013, 5, 1, 10), kind="home_visit",
+                  duration_minutes=60, status="final"),
+        *[m.Contact(family_id=made[ref].id, author_id=worker.id,
+                    contact_at=dt.datetime(2013, 8, 1 + i, 10), kind="home_visit",
+                    duration_minutes=30, status="final")
+          for ref in ("F2", "F3") for i in range(figures.HIGH_CONTACT_CONTACTS)],
+    ])
+    db.session.commit()
+    store.refresh(as_of=D)
+    return {"manager": manager, "lead": lead}
+
+
+EXPECTED = {"identified": 8, "eligible": 7, "attached": 6, "results_met": 4, "claimable": 1,
+            "claimed": 3, "validated": 1, "submitted": 1, "high_contact": 2}
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_every_figure_is_the_same_on_every_page_export_and_report(client, world, cli, run_jobs):
+    manager = world["manager"]
+    sc = figures.scope(manager)
+    assert sc.as_of == D
+    assert figures.family_counts(sc) == EXPECTED
+    assert figures.claimable_pounds(sc) == 700
+    totals = figures.claim_totals(sc)
+    assert (totals["claimed"], totals["validated"], totals["submitted"]) == (
+        {"claims": 3, "amount": 2100}, {"claims": 1, "amount": 700}, {"claims": 1, "amount": 700})
+    login(client, manager.email)
+
+    # The dashboard: funnel (chart and table), headline figures, fees, money, wards.
+    dashboard = client.get("/programme").text
+    assert ("Families at each stage of the programme. Identified: 8; Eligible: 7; Attached: 6; "
+            "Results met: 4; Claimed: 3; Submitted for payment: 1.") in dashboard
+    page = _text(dashboard)
+    assert "6 families attached" in page and "4 families with results met" in page
+    assert "8 families identified" in page and "3 families claimed for" in page
+    assert "6 attached families, by status" in page
+    fees = re.findall(r"Year (\d) (\d+) £", page)
+    assert sum(int(n) for _, n in fees) == EXPECTED["attached"]
+    assert "Still claimable on 30 September 2013: £700" in page
+    assert "Total £700 £700 £700" in page  # draft, validated, submitted (F7, F6, F1)
+
+    # The money page: the same fees, claims and claimable amount.
+    money = _text(client.get("/claims/money").text)
+    assert sum(int(n) for _, n in re.findall(r"Year (\d) (\d+) £", money)) == EXPECTED["attached"]
+    assert "Year 1 £700 £700 £700 £700" in money  # draft, validated, submitted, rejected
+    assert "Still claimable on 30 September 2013 (programme year 2): £700" in money
+
+    # The results page and its CSV.
+    results = _text(client.get("/results").text)
+    assert "claimable now: £700" in results
+    rows = list(csv.DictReader(io.StringIO(client.get("/results.csv").text)))
+    assert sum(1 for r in rows if r["claimable"]) == EXPECTED["claimable"]
+    assert sum(int(c.split(":")[1]) for r in rows if r["claimable"]
+               for c in r["claimable"].split(";")) == 700
+    assert sum(1 for r in rows if r["eligible"] == "y") == EXPECTED["eligible"]
+
+    # High-contact: the cost page and CSV, the high-contact list, the Board report.
+    costs = _text(client.get("/programme/costs").text)
+    assert f"High-contact families: {EXPECTED['high_contact']} " in costs
+    cost_rows = list(csv.DictReader(io.StringIO(client.get("/programme/costs.csv").text)))
+    assert sum(1 for r in cost_rows if r["high_contact"] == "y") == EXPECTED["high_contact"]
+    assert len(cost_rows) == EXPECTED["attached"]
+    listed = _text(client.get("/high-contact").text)
+    assert f"{EXPECTED['high_contact']} high-contact families" in listed
+
+    # The Partnership Board report.
+    started = post_form(client, "/programme/board-report", {"quarter": "2013-Q2"})
+    assert run_jobs() == 1
+    pdf = client.get(started.headers["Location"] + "/result")
+    assert pdf.status_code == 200
+    board = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+                     .split())
+    assert "8 families identified" in board or "8families identified" in board
+    assert "figures as of 30 September 2013" in board
+    for label, key in (("Identified on or before the date", "identified"),
+                       ("Eligible Identified, and meeting the criteria", "eligible"),
+                       ("Attached Eligible, and attached", "attached"),
+                       ("Results met Attached, with a claimable result", "results_met"),
+                       ("Claimed With a claim dated", "claimed"),
+                       ("Submitted for payment With a claim in a batch", "submitted")):
+        assert re.search(re.escape(label) + r"[^0-9]*" + str(EXPECTED[key]) + r"\b", board), label
+    assert f"High-contact families: {EXPECTED['high_contact']} " in board
+    assert "Still claimable on 30 September 2013: £700" in board
+
+    # Claims build makes a claim for each claimable family, for the claimable amount.
+    result = cli("claims", "build", "--as-of", "2013-09-30")
+    assert result.output.strip() == "1 draft claims created"
+    db.session.expire_all()
+    assert figures.family_counts(figures.scope(manager))["claimable"] == 0
+    assert figures.claim_totals(figures.scope(manager))["draft"]["amount"] == 1400

@@ -1,0 +1,102 @@
+"""Each role lands on its own home; workers and team leads on a task list whose items link to
+where each thing is done."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from casework import models as m
+from casework.casefile.service import save_contact
+from casework.caseloads.service import allocate
+from casework.extensions import db
+from casework.home.service import tasks
+
+from .conftest import login
+from .factories import create_family, create_person, create_user
+
+D = dt.date
+TODAY = D(2026, 6, 15)
+NOW = dt.datetime(2026, 6, 15, 12, 0)
+
+
+@pytest.fixture
+def team(app):
+    lead = create_user("team_lead", team="North", name="Priya Shah")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    family = create_family("H1", family_name="Hill household", identified_on=D(2026, 1, 5))
+    create_person(family, "HP1", born=D(1990, 1, 1))
+    allocate(family, worker, D(2026, 1, 10), lead)
+    return lead, worker, family
+
+
+def _contact(family, worker, at, actions=(), finish=True):
+    return save_contact(family, worker, {
+        "contact_at": at, "kind": "home_visit", "duration_minutes": 30, "present": ["HP1"],
+        "notes": "Visit", "actions": list(actions)}, finish)
+
+
+@pytest.mark.parametrize("role, home", [("worker", "/"), ("team_lead", "/"), ("manager", "/programme"),
+                                        ("auditor", "/claims/"), ("admin", "/admin/users")])
+def test_each_role_lands_on_its_own_home(client, app, role, home):
+    user = create_user(role, team="North" if role in ("worker", "team_lead") else None)
+    assert login(client, user.email).headers["Location"] == "/"
+    landing = client.get("/")
+    if home == "/":
+        assert landing.status_code == 200 and "Your tasks" in landing.text
+    else:
+        assert landing.status_code == 302 and landing.headers["Location"] == home
+
+
+@pytest.mark.parametrize("days_ago, listed", [(13, False), (14, True), (15, True)])
+def test_a_family_is_listed_from_fourteen_days_without_contact(team, days_ago, listed):
+    _, worker, family = team
+    _contact(family, worker, NOW - dt.timedelta(days=days_ago))
+    found = tasks(worker, TODAY, NOW)
+    assert [(f.family_ref, days) for f, _, days in found.no_contact] == (
+        [("H1", days_ago)] if listed else [])
+
+
+@pytest.mark.parametrize("due, where", [
+    (TODAY - dt.timedelta(days=1), "overdue"), (TODAY, "due_soon"),
+    (TODAY + dt.timedelta(days=7), "due_soon"), (TODAY + dt.timedelta(days=8), None)])
+def test_follow_ups_are_overdue_the_day_after_they_were_due_and_listed_a_week_ahead(team, due, where):
+    _, worker, family = team
+    _contact(family, worker, NOW, [("Ring the school", due)])
+    found = tasks(worker, TODAY, NOW)
+    assert [a.action for a in found.overdue] == (["Ring the school"] if where == "overdue" else [])
+    assert [a.action for a in found.due_soon] == (["Ring the school"] if where == "due_soon" else [])
+
+
+def test_a_follow_up_given_to_the_team_lead_leaves_the_workers_list_for_the_leads(team):
+    lead, worker, family = team
+    contact = _contact(family, worker, NOW, [("Call the housing officer", TODAY)])
+    contact.actions[0].assigned_to_id = lead.id
+    db.session.commit()
+    assert tasks(worker, TODAY, NOW).due_soon == []
+    assert [a.action for a in tasks(lead, TODAY, NOW).due_soon] == ["Call the housing officer"]
+
+
+def test_drafts_and_the_task_page_link_to_where_each_is_done(client, team):
+    _, worker, family = team
+    draft = _contact(family, worker, dt.datetime.now() - dt.timedelta(days=20), finish=False)
+    done = _contact(family, worker, dt.datetime.now() - dt.timedelta(days=20),
+                    [("Ring the school", dt.date.today())])
+    login(client, worker.email)
+    page = client.get("/").text
+    assert f"/families/H1/contacts/{draft.id}/edit" in page
+    assert f"/families/H1/follow-ups/{done.actions[0].id}" in page
+    assert "/families/H1/contacts/new" in page and "20 days" in page
+
+
+def test_the_team_lead_sees_the_longest_waiting_family_first_with_a_link_to_allocate(
+        client, team, examples):
+    examples()
+    lead = team[0]
+    login(client, lead.email)
+    page = client.get("/").text
+    waiting = page.split('id="waiting"')[1].split("</ul>")[0]
+    refs = re.findall(r'href="/families/([^/"]+)/allocate"', waiting)
+    identified = [db.session.scalar(db.select(m.Family.identified_on).where(m.Family.family_ref == r))
+                  for r in refs]
+    assert refs and identified == sorted(identified)

@@ -1,0 +1,151 @@
+"""The stored evaluation: written by the same rules, kept current after imports and edits."""
+
+import datetime as dt
+import json
+
+from sqlalchemy import select
+
+from casework import models as m
+from casework.evaluation import store
+from casework.extensions import db
+
+from .conftest import EXAMPLES, post_form
+
+D = dt.date(2013, 9, 30)
+
+
+def stored(ref: str) -> m.StoredEvaluation:
+    return db.session.scalar(select(m.StoredEvaluation).join(m.Family).where(
+        m.Family.family_ref == ref))
+
+
+def test_a_full_refresh_stores_what_evaluate_prints_for_every_family(cli, examples):
+    examples()
+    store.refresh(as_of=D)
+    expected = json.loads((EXAMPLES / "expected-2013-09-30.json").read_text())
+    for family in expected:
+        row = stored(family["family_ref"])
+        ident = family["identification"]
+        assert row.as_of == D and row.ruleset == "phase1"
+        assert (row.crime_asb, row.education, row.work, row.local_discretion, row.eligible) == (
+            ident["crime_asb"], ident["education"], ident["work"], ident["local_discretion"],
+            ident["eligible"])
+        assert {r: getattr(row, f"result_{r}") for r in family["results"]} == family["results"]
+        claimable = {c["result"]: c["amount"] for c in family["claimable"]}
+        assert row.claimable_crime_asb_education == claimable.get("crime_asb_education", 0)
+        assert row.claimable_continuous_employment == claimable.get("continuous_employment", 0)
+        assert row.claimable_progress_to_work == claimable.get("progress_to_work", 0)
+        assert row.claimable_total == sum(claimable.values())
+    run = store.current_run()
+    assert run.as_of == D and run.families == len(expected)
+
+
+def test_evaluate_store_prints_the_same_json_and_writes_the_rows(cli, examples):
+    examples()
+    result = cli("evaluate", "--as-of", "2013-09-30", "--store")
+    assert result.exit_code == 0, result.output
+    expected = json.loads((EXAMPLES / "expected-2013-09-30.json").read_text())
+    assert json.loads(result.output) == expected  # the JSON alone, as without --store
+    assert store.current_run().as_of == D
+    assert stored("E03").claimable_total == 1500
+
+
+def test_evaluate_store_without_a_date_holds_for_today(cli, examples):
+    examples()
+    assert cli("evaluate", "--store").exit_code == 0
+    assert store.current_run().as_of == dt.date.today()
+    assert cli("evaluate").exit_code == 2  # without --store the date is still required
+
+
+def test_an_import_re_evaluates_only_the_families_whose_evidence_changed(cli, examples, tmp_path):
+    examples()
+    store.refresh(as_of=D)
+    before = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    e01 = stored("E01")
+    assert e01.result_asb == "met"
+    # Two more ASB incidents for E01 in the recent window: its ASB result is no longer met.
+    people = (EXAMPLES / "asb.csv").read_text().splitlines()
+    header = people[0].split(",")
+    person = db.session.scalar(select(m.Person.person_ref).where(m.Person.family_id == e01.family_id))
+    row = {"asb_ref": "", "person_ref": person, "family_ref": "", "date": "2013-09-01",
+           "kind": "incident"}
+    lines = [",".join(header)] + [",".join({**row, "asb_ref": f"NEW{i}"}.get(c, "") for c in header)
+                                  for i in range(2)]
+    changed = tmp_path / "asb.csv"
+    changed.write_text("\n".join(lines) + "\n")
+    result = cli("import", "asb", changed)
+    assert result.exit_code == 0, result.output
+    assert result.output == "asb: 2 created, 0 updated, 0 unchanged\n"  # the contract's one line
+    db.session.expire_all()
+    after = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    assert [fid for fid in after if after[fid] != before[fid]] == [e01.family_id]
+    assert stored("E01").result_asb == "not_met"
+    assert store.pending_count() == 0
+    assert store.current_run().as_of == D  # the stored date stays where it was
+
+
+def test_an_import_that_changes_nothing_re_evaluates_nothing(cli, examples):
+    examples()
+    store.refresh(as_of=D)
+    before = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    result = cli("import", "families", EXAMPLES / "families.csv")
+    assert result.exit_code == 0
+    db.session.expire_all()
+    assert before == {r.family_id: r.evaluated_at
+                      for r in db.session.scalars(select(m.StoredEvaluation))}
+
+
+def test_editing_a_family_re_evaluates_it_at_once(app, client, sign_in, examples):
+    examples()
+    store.refresh(as_of=D)
+    sign_in("manager")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    assert stored("E01").local_discretion is False
+    page = client.get("/families/E01/edit").text
+    assert "version" in page
+    form = {"family_name": family.family_name, "address": family.address or "",
+            "postcode": family.postcode or "", "ward": family.ward or "",
+            "local_discretion": "y", "local_discretion_reason": "Child protection plan",
+            "version": str(family.version)}
+    for name, day in (("identified_on", family.identified_on), ("attached_on", family.attached_on)):
+        if day:
+            form |= {f"{name}-day": day.day, f"{name}-month": day.month, f"{name}-year": day.year}
+    response = post_form(client, "/families/E01/edit", form)
+    assert response.status_code == 302, response.text
+    db.session.expire_all()
+    assert stored("E01").local_discretion is True
+    assert store.current_run().as_of == D
+    assert store.pending_count() == 0
+
+
+def test_some_families_are_refreshed_only_at_the_stored_date(examples):
+    examples()
+    store.refresh(as_of=D)
+    family_id = stored("E01").family_id
+    try:
+        store.refresh([family_id], as_of=D + dt.timedelta(days=1))
+    except ValueError as refused:
+        assert "holds for 2013-09-30" in str(refused)
+    else:
+        raise AssertionError("a refresh of some families at another date was allowed")
+
+
+def test_the_first_import_stores_every_family_as_of_today(cli):
+    assert store.current_run() is None
+    result = cli("import", "families", EXAMPLES / "families.csv")
+    assert result.exit_code == 0, result.output
+    run = store.current_run()
+    assert run.as_of == dt.date.today()
+    assert run.families == db.session.query(m.Family).count() == 7
+
+
+def test_building_claims_leaves_nothing_claimable_for_those_families(cli, examples):
+    examples()
+    store.refresh(as_of=D)
+    assert stored("E03").claimable_total == 1500
+    result = cli("claims", "build", "--as-of", "2013-09-30")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert stored("E03").claimable_total == 0
+    assert db.session.query(m.StoredEvaluation).filter(
+        m.StoredEvaluation.claimable_total > 0).count() == 0

@@ -1,0 +1,91 @@
+"""A team lead allocates with no worker chosen for them, and transfers with a reason."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.caseloads.service import allocate
+from casework.extensions import db
+
+from .conftest import login, post_form
+from .factories import create_family, create_user
+from .test_casefile import _import_eligible
+
+D = dt.date
+
+
+@pytest.fixture
+def team(app):
+    lead = create_user("team_lead", team="North", name="Priya Shah")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    family = create_family("T1", family_name="Turner household", identified_on=D(2013, 1, 1))
+    allocate(family, sam, D(2013, 1, 15), lead)
+    return lead, sam, jo, family
+
+
+def test_a_transfer_is_called_a_transfer_and_offers_only_other_workers(client, team):
+    lead, sam, jo, _ = team
+    login(client, lead.email)
+    page = client.get("/families/T1/allocate").text
+    assert "Transfer the family" in page and "Transfer family" in page
+    assert "Reason for the transfer" in page and "Allocate family" not in page
+    assert "Jo Clarke: 0 active" in page and "Sam Patel: 1 active" not in page
+    assert 'selected' not in page.split('name="worker"')[1].split("</select>")[0]
+
+
+def test_a_transfer_needs_a_reason_and_keeps_it_in_the_history(client, team):
+    lead, sam, jo, family = team
+    login(client, lead.email)
+    data = {"worker": str(jo.id), "on": ["1", "3", "2013"], "reason": ""}
+    refused = post_form(client, "/families/T1/allocate", data)
+    assert "Enter the reason for the transfer" in refused.text
+    assert db.session.scalar(select(m.Allocation).where(m.Allocation.worker_id == jo.id)) is None
+    done = post_form(client, "/families/T1/allocate", {**data, "reason": "Sam moves to the South team"})
+    assert done.status_code == 302 and done.headers["Location"] == "/families/T1"
+    page = client.get("/families/T1").text
+    assert "T1 transferred from Sam Patel to Jo Clarke." in page
+    assert "Sam moves to the South team" in page  # the allocation history
+    assert db.session.scalar(select(m.Allocation).where(m.Allocation.worker_id == jo.id)).reason == (
+        "Sam moves to the South team")
+
+
+def test_a_first_allocation_needs_no_reason_and_says_allocated(client, team):
+    lead, _, jo, _ = team
+    create_family("NEW1")
+    login(client, lead.email)
+    page = client.get("/families/NEW1/allocate").text
+    assert "Allocate the family" in page and "Reason for the transfer" not in page
+    done = post_form(client, "/families/NEW1/allocate", {"worker": str(jo.id), "on": ["1", "3", "2013"]})
+    assert done.headers["Location"] == "/team"
+
+
+def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody(
+        client, team, cli, tmp_path):
+    lead = team[0]
+    _import_eligible(cli, tmp_path, "U1")
+    login(client, lead.email)
+    page = client.get("/team").text
+    form = page.split("/families/U1/allocate")[1].split("</form>")[0]
+    assert '<option value="0">Select a worker</option>' in form and "selected" not in form
+    assert 'href="/families/U1"' in page  # each waiting family is a link
+    today = dt.date.today()
+    slip = post_form(client, "/families/U1/allocate?back=/team", {
+        "worker": "0", "on": [str(today.day), str(today.month), str(today.year)]}, page_url="/team")
+    assert "Select a FIP worker" in slip.text
+    assert db.session.scalar(select(m.Allocation).join(m.Family).where(m.Family.family_ref == "U1")) is None
+
+
+def test_waiting_families_are_listed_longest_waiting_first(client, team, cli, tmp_path):
+    lead = team[0]
+    for ref, identified in (("UA", "2013-08-01"), ("UB", "2013-06-01"), ("UC", "2013-07-01")):
+        _import_eligible(cli, tmp_path, ref)
+        family = db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
+        family.identified_on = dt.date.fromisoformat(identified)
+    db.session.commit()
+    login(client, lead.email)
+    page = client.get("/team").text
+    assert page.index("/families/UB/allocate") < page.index("/families/UC/allocate") < page.index(
+        "/families/UA/allocate")
