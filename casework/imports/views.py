@@ -45,7 +45,8 @@ def _import(form: UploadForm, kind: str):
         store.refresh_pending()  # the families it changed, straight after the commit
     except ImportRefused as refused:
         errors = refused.errors
-    return summary, errors, guide.record_run(kind, name, current_user, summary, errors)
+    counts = summary.imported if form.match.data and summary else summary
+    return summary, errors, guide.record_run(kind, name, current_user, counts, errors)
 
 
 def _page(form: UploadForm, kind: str | None):
