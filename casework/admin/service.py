@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import allocated_to, open_allocation
 from ..audit import record_event
 from ..caseloads import service as caseloads
 from ..extensions import db
@@ -39,10 +40,7 @@ def add_team(name: str) -> m.Team:
 
 
 def active_families(user: m.User) -> list[m.Family]:
-    return list(db.session.scalars(
-        select(m.Family).join(m.Allocation, m.Allocation.family_id == m.Family.id)
-        .where(m.Allocation.worker_id == user.id, m.Allocation.end_on.is_(None))
-        .order_by(m.Family.family_ref)))
+    return list(db.session.scalars(allocated_to(user)))
 
 
 def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> None:
@@ -89,16 +87,13 @@ def deactivate(user: m.User, by: m.User, to: m.User | None = None, reason: str =
                 f"passes the limit of {load.max_active}. Choose another worker, or ask a team "
                 "lead to share them out first")
         for family in families:
+            previous = open_allocation(family)
             moved = caseloads.allocate(family, to, today, None,
                                        reason=f"{user.name} left: {reason.strip()}",
                                        override_reason=f"{user.name} left: {reason.strip()}")
             # An administrator is not an allocator; the history still says who moved it.
             moved.allocated_by_id = by.id
-            previous = db.session.scalar(select(m.Allocation).where(
-                m.Allocation.family_id == family.id, m.Allocation.worker_id == user.id,
-                m.Allocation.end_on == today).order_by(m.Allocation.id.desc()))
-            if previous is not None:
-                previous.ended_by_id = by.id
+            previous.ended_by_id = by.id
             db.session.commit()
     user.active = False
     record_event("deactivate", "user", user.email,
