@@ -183,8 +183,9 @@ def to_json(item: OutcomeFamilyEvaluation) -> dict:
         "as_of": e.as_of.isoformat(),
         "ruleset": e.ruleset,
         "outcome_plan": e.plan,
-        "eligible": {"value": e.eligible, "problems": list(e.problems),
-                     "reason": e.eligibility_reason},
+        "eligible": e.eligible,
+        "problems": list(e.problems),
+        "eligibility_reason": e.eligibility_reason,
         "attached_on": _iso(e.attached_on),
         "needs": [
             {"need_ref": r.need.ref, "problem": r.need.problem, "indicator": r.need.indicator,
