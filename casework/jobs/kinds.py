@@ -13,15 +13,21 @@ from .service import JobFailed, Kind, Outcome, Work, register
 
 def _claims_build(work: Work) -> Outcome:
     from ..claims.service import ClaimRefused, build_claims
+    from ..rules.plan import PlanError
 
     as_of = dt.date.fromisoformat(work.params["as_of"])
+    ruleset = work.params.get("ruleset", "phase1")  # jobs queued before there was a choice
     try:
-        created = build_claims(as_of, work.user, progress=work.progress)
+        created = build_claims(as_of, work.user, progress=work.progress, ruleset=ruleset)
     except ClaimRefused as refused:
         raise JobFailed(str(refused)) from None
+    except PlanError as invalid:
+        raise JobFailed(f"The {ruleset} Outcome Plan could not be read, so nothing was built:\n"
+                        f"{invalid}") from None
+    under = "" if ruleset == "phase1" else f" under {ruleset}"
     # A retry after an interruption finds the claims the first run saved, and builds none.
     return Outcome(f"{len(created)} draft claims created for results claimable on "
-                   f"{as_of:%-d %B %Y}.")
+                   f"{as_of:%-d %B %Y}{under}.")
 
 
 register(Kind(

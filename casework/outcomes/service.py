@@ -238,6 +238,18 @@ FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
                 "supporting_families": "Supporting Families"}
 
 
+def claim_rulesets() -> list[tuple[str, str]]:
+    """The rulesets a claims build started on the Claims page may use: the 2012 results, and
+    the later programme the council claims under (OUTCOME_RULESET), if it has chosen one."""
+    choices = [("phase1", "The 2012-15 results (phase1)")]
+    name = current_app.config["OUTCOME_RULESET"]
+    if name:
+        label = FRAME_LABELS.get(name, name)
+        choices.append((name, f"{label[0].upper()}{label[1:]} ({name}), by the council's "
+                              "Outcome Plan"))
+    return choices
+
+
 def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict | None:
     """The family page's view under the council's later programme (OUTCOME_RULESET), or None
     when the council has not chosen one: the evaluation, or the plan's errors."""
