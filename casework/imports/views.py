@@ -14,7 +14,6 @@ from ..permissions import requires
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 from .kinds import KINDS
-from .service import ImportRefused, import_csv
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -34,19 +33,9 @@ def _import(form: UploadForm, kind: str):
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
                     params={"kind": kind, "filename": name}, input=data)
         return redirect(url_for("jobs.show", job_id=job.id))
-    summary, errors = None, []
-    try:
-        if form.match.data:
-            from ..matching.importing import import_with_matching
-
-            summary = import_with_matching(kind, data, name, user=current_user)
-        else:
-            summary = import_csv(kind, data, name, user=current_user)
-        store.refresh_pending()  # the families it changed, straight after the commit
-    except ImportRefused as refused:
-        errors = refused.errors
-    counts = summary.imported if form.match.data and summary else summary
-    return summary, errors, guide.record_run(kind, name, current_user, counts, errors)
+    done = guide.import_recorded(kind, data, name, current_user, match=form.match.data)
+    store.refresh_pending()  # the families it changed, straight after the commit
+    return done
 
 
 def _page(form: UploadForm, kind: str | None):
