@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Flask, url_for
 
+from . import models as m
 from .dates_input import date_example
-from .rules.dates import age_on
+from .rules.dates import age_on, govdate, govdatetime
 
-ASB_KIND_LABELS = {
-    "incident": "Incident",
-    "asbo": "ASB order (ASBO)",
-    "injunction": "Injunction",
-    "contract": "Acceptable behaviour contract",
-    "housing": "Housing-related order",
-}
-WORK_KIND_LABELS = {
-    "benefit": "Out-of-work benefit",
-    "employment": "Employment",
-    "work_programme": "Work Programme",
-    "esf": "ESF programme",
-}
 RESULT_LABELS = {
     "asb": "Anti-social behaviour",
     "offending": "Youth offending",
@@ -52,16 +38,6 @@ NAV_ITEMS = [
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
     {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
 ]
-
-
-def govdate(value: dt.date | None, empty: str = "") -> str:
-    return f"{value.day} {value.strftime('%B %Y')}" if value else empty
-
-
-def govdatetime(value: dt.datetime | None) -> str:
-    if not value:
-        return ""
-    return f"{value.day} {value.strftime('%B %Y')} at {value.strftime('%H:%M')}"
 
 
 def pounds(pence) -> str:
@@ -112,11 +88,10 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)
-    app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
+    app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(RESULT_LABELS, "result_labels")
-    app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
+    app.add_template_global(m.WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
-    from . import models as m
     from .caseloads.service import NO_CONTACT_DAYS
 
     app.add_template_global(NO_CONTACT_DAYS, "no_contact_days")

@@ -10,14 +10,13 @@ from collections import defaultdict
 from sqlalchemy import Select, func, select
 
 from .. import models as m
-from ..access import SEES_ALL, visible_families
+from ..access import SEES_ALL, can, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset, evaluate_families
 from ..extensions import db
 from ..records import StaleEdit, save_versioned
-from ..rules.dates import months_before
-from ..templating import govdate
+from ..rules.dates import govdate, months_before
 
 # Partner agencies and the evidence each sends: a family's number of agencies involved is
 # how many of them hold records about it.
@@ -186,7 +185,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
 
 
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
-    if by.role not in ("team_lead", "manager"):
+    if not can(by, "run_selection"):
         raise SelectionRefused("only team leads and programme managers record selection meetings")
     if held_on > dt.date.today():
         raise SelectionRefused("the meeting date must be today or in the past")
@@ -297,7 +296,7 @@ def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bo
     family they may see, a team lead or programme manager records it on their behalf."""
     if user.role == "worker":
         return selection.lead_worker_id == user.id
-    return user.role in ("team_lead", "manager")
+    return can(user, "run_selection")
 
 
 def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.SelectionDecision:
