@@ -13,10 +13,10 @@ from ..audit import record_event
 from ..caseloads.service import allocation_history
 from ..evaluation.service import load_families
 from ..extensions import db
+from ..history import write_history
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
-from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
 
 EDIT_WINDOW_HOURS = 24
 
@@ -63,16 +63,12 @@ def save_contact(
     ]
     db.session.flush()
     after = _contact_values(contact)
-    if before is not None and before != after:
+    if before is not None:
         late = before["status"] == "final" and (now - contact.created_at) > dt.timedelta(
             hours=EDIT_WINDOW_HOURS)
-        changed = sorted(k for k in after if before.get(k) != after[k])
-        db.session.add(m.RecordHistory(
-            record_type="contact", record_ref=str(contact.id), family_ref=family.family_ref,
-            changed_by_id=user.id,
-            source="edited more than 24 hours after it was logged" if late else "edited",
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-        ))
+        write_history("contact", str(contact.id), before, after, user,
+                      "edited more than 24 hours after it was logged" if late else "edited",
+                      family.family_ref)
     record_event("update" if before else "create", "contact", f"{family.family_ref}/{contact.id}",
                  user=user, detail=contact.status)
     db.session.commit()
@@ -170,12 +166,7 @@ def plan(family: m.Family) -> m.FamilyPlan:
 
 def _history(family: m.Family, user: m.User, record_type: str, ref: str, before: dict | None,
              after: dict) -> None:
-    changed = sorted(k for k in after if (before or {}).get(k) != after[k])
-    if before is not None and changed:
-        db.session.add(m.RecordHistory(
-            record_type=record_type, record_ref=ref, family_ref=family.family_ref,
-            changed_by_id=user.id, source="edited",
-            before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed}))
+    write_history(record_type, ref, before, after, user, family_ref=family.family_ref)
 
 
 def save_lead_professional(family: m.Family, user: m.User, name: str, agency: str) -> None:
@@ -281,15 +272,15 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
             events.append(Event(r.status_on, "Referral", f"Referral to {r.agency} {r.status}"))
     data = load_families([family.id])[family.id]
     for a in data.asb:
-        events.append(Event(a.date, "Evidence", f"ASB: {ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))
+        events.append(Event(a.date, "Evidence", f"ASB: {m.ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))
     for o in data.offences:
         events.append(Event(o.date, "Evidence",
                             f"Offence{' (proven)' if o.proven else ' (not proven)'} ({o.ref})"))
     for w in data.work:
-        events.append(Event(w.start, "Evidence", f"{WORK_KIND_LABELS[w.kind]} started"
+        events.append(Event(w.start, "Evidence", f"{m.WORK_KIND_LABELS[w.kind]} started"
                             + (f" ({w.benefit})" if w.benefit else "") + f" ({w.ref})"))
         if w.end and w.end <= today:
-            events.append(Event(w.end, "Evidence", f"{WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
+            events.append(Event(w.end, "Evidence", f"{m.WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
     events.extend(Event(on, kind, text) for on, kind, text in timeline_events(family))
     events.extend(_result_changes(family, data, today))
     events.sort(key=lambda e: (e.on, e.kind), reverse=True)

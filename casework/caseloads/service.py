@@ -13,7 +13,9 @@ from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
+from ..rules.caseload import limits_passed
 from ..rules.dates import months_before
+from ..transaction import transactional
 
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
@@ -91,6 +93,7 @@ def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
     return caseloads([worker], on)[0]
 
 
+@transactional
 def allocate(
     family: m.Family,
     worker: m.User,
@@ -106,13 +109,7 @@ def allocate(
     family_id, worker_id = family.id, worker.id
     # Two allocations to one worker, or of one family, can never interleave.
     lock_rows((m.User, [worker_id]), (m.Family, [family_id]))
-    try:
-        allocation = place(family_id, worker_id, on, by, override_reason, reason)
-    except AllocationRefused:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return allocation
+    return place(family_id, worker_id, on, by, override_reason, reason)
 
 
 def place(
@@ -141,16 +138,8 @@ def place(
             f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
             "dated before that"
         )
-    active = _active_counts([worker_id]).get(worker_id, 0)
-    rolling = _rolling_families(worker_id, on)
-    problems = []
-    if active + 1 > rules.caseload_max_active:
-        problems.append(f"{active} active families (limit {rules.caseload_max_active})")
-    if len(rolling | {family_id}) > rules.caseload_max_rolling:
-        problems.append(
-            f"{len(rolling)} families allocated in the {rules.caseload_rolling_months} months "
-            f"to {on} (limit {rules.caseload_max_rolling})"
-        )
+    problems = limits_passed(_active_counts([worker_id]).get(worker_id, 0),
+                             _rolling_families(worker_id, on), family_id, on, rules)
     if problems and not override_reason:
         raise AllocationRefused(
             f"{worker.name} already has " + " and ".join(problems)
@@ -179,6 +168,7 @@ def place(
     return allocation
 
 
+@transactional
 def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
     """Close the family's allocation with a reason and an outcome, freeing the place."""
     if outcome not in CLOSURE_OUTCOMES:
@@ -190,10 +180,8 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     family = db.session.get(m.Family, family_id)
     current = open_allocation(family)
     if current is None:
-        db.session.rollback()
         raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
     if on < current.start_on:
-        db.session.rollback()
         raise AllocationRefused(f"the case cannot close before it was allocated on {current.start_on}")
     current.end_on = on
     current.end_kind = "closure"
@@ -203,7 +191,6 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     family.closed_on = on  # the later programmes sustain outcomes from the case's closure
     record_event("close", "family", family.family_ref, user=by,
                  detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
-    db.session.commit()
     return current
 
 

@@ -27,6 +27,7 @@ from ..evaluation.service import (
     prior_claims,
 )
 from ..extensions import db
+from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
 from ..rules import build_order
@@ -242,10 +243,8 @@ def _decide(claim_id: int, by: m.User) -> m.Claim:
 
 
 def _history(claim: m.Claim, by: m.User | None, before: str, source: str) -> None:
-    db.session.add(m.RecordHistory(
-        record_type="claim", record_ref=str(claim.id), family_ref=claim.snapshot["family"]["family_ref"]
-        if claim.snapshot else None, changed_by_id=by.id if by else None, source=source,
-        before={"state": before}, after={"state": claim.state}))
+    write_history("claim", str(claim.id), {"state": before}, {"state": claim.state}, by, source,
+                  claim.snapshot["family"]["family_ref"] if claim.snapshot else None)
 
 
 def validate(claim_id: int, by: m.User) -> m.Claim:
