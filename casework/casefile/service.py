@@ -8,9 +8,14 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
-from ..access import can_edit_contact, can_write, open_allocation, visible_families
+from ..access import (
+    allocation_history,
+    can_edit_contact,
+    can_write,
+    open_allocation,
+    visible_families,
+)
 from ..audit import record_event
-from ..caseloads.service import allocation_history
 from ..evaluation.service import load_families
 from ..extensions import db
 from ..history import write_history

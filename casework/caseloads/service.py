@@ -194,13 +194,29 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     return current
 
 
-def allocation_history(family: m.Family) -> list[m.Allocation]:
-    return list(
-        db.session.scalars(
-            select(m.Allocation).where(m.Allocation.family_id == family.id)
-            .order_by(m.Allocation.start_on.desc(), m.Allocation.id.desc())
-        )
-    )
+def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+    """The eligible families that have waited longest for a worker (the task list's), as
+    the stored evaluation finds them (it holds for its own date, which pages say)."""
+    return eligible_unallocated(limit)
+
+
+def eligible_unallocated(limit: int = 10) -> list[m.Family]:
+    """The `limit` families with no worker that the stored evaluation finds eligible, those
+    that have waited longest since they were identified first (then by reference)."""
+    S = m.StoredEvaluation
+    eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
+                                         S.eligible.is_(True))
+    return list(db.session.scalars(
+        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
+        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
+
+
+def _waiting():
+    """Identified families with no open allocation that have never been closed."""
+    allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
+    return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
+            m.Family.id.not_in(closed))
 
 
 def team_workers(lead: m.User) -> list[m.User]:
