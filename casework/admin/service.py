@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import allocated_to
 from ..audit import record_event
 from ..caseloads import service as caseloads
 from ..extensions import db
@@ -42,9 +43,7 @@ def add_team(name: str) -> m.Team:
 def active_families(user: m.User, lock: bool = False) -> list[m.Family]:
     """The families the user works with now; with `lock`, their rows locked for update (on
     PostgreSQL) in the caller's transaction."""
-    query = (select(m.Family).join(m.Allocation, m.Allocation.family_id == m.Family.id)
-             .where(m.Allocation.worker_id == user.id, m.Allocation.end_on.is_(None))
-             .order_by(m.Family.id))
+    query = allocated_to(user).order_by(None).order_by(m.Family.id)  # lock in one order
     if lock:
         query = query.with_for_update(of=m.Family)
     return sorted(db.session.scalars(query), key=lambda family: family.family_ref)

@@ -8,13 +8,13 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import may_allocate, open_allocation
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
 from ..rules.dates import months_before
 
-ALLOCATORS = ("team_lead", "manager")
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
 CLOSURE_OUTCOMES = {
@@ -91,14 +91,6 @@ def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
     return caseloads([worker], on)[0]
 
 
-def open_allocation(family: m.Family) -> m.Allocation | None:
-    return db.session.scalar(
-        select(m.Allocation).where(
-            m.Allocation.family_id == family.id, m.Allocation.end_on.is_(None)
-        )
-    )
-
-
 def allocate(
     family: m.Family,
     worker: m.User,
@@ -108,7 +100,7 @@ def allocate(
     reason: str | None = None,
 ) -> m.Allocation:
     """Allocate (or transfer) a family to a worker, inside a locked transaction."""
-    if by is not None and by.role not in ALLOCATORS:
+    if by is not None and not may_allocate(by):
         raise AllocationRefused(f"{by.email} is a {by.role_label.lower()}: only team leads and "
                                 "programme managers allocate families")
     family_id, worker_id = family.id, worker.id
