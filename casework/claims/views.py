@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
+from ..access import visible_families
 from ..audit import committed, record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.scope import visible_families
 from ..jobs.service import start
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires

@@ -121,7 +121,7 @@ def can_see(user, job: m.Job) -> bool:
     if job.kind not in KINDS or not can(user, KINDS[job.kind].permission):
         return False
     if job.family_id is not None:
-        from ..families.scope import visible_families
+        from ..access import visible_families
 
         return db.session.scalar(
             visible_families(user).where(m.Family.id == job.family_id)) is not None

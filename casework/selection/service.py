@@ -10,11 +10,11 @@ from collections import defaultdict
 from sqlalchemy import Select, func, select
 
 from .. import models as m
+from ..access import SEES_ALL, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset, evaluate_families
 from ..extensions import db
-from ..families.scope import SEES_ALL, visible_families
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import months_before
 from ..templating import govdate
