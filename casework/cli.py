@@ -76,9 +76,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
     from .matching.cli import match_group
-    from .outcomes.commands import needs
+    from .outcomes.commands import needs, plans
 
     app.cli.add_command(needs)
+    app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
     from .jobs.cli import worker_command
