@@ -7,6 +7,7 @@ from flask import Flask, url_for
 from . import models as m
 from .dates_input import date_example
 from .rules.dates import age_on, govdate, govdatetime
+from .rules.wording import plural
 
 RESULT_LABELS = {
     "asb": "Anti-social behaviour",
@@ -31,6 +32,7 @@ NAV_ITEMS = [
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
     {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
     {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
+    {"text": "Outcome Plans", "endpoint": "outcomes.index", "permission": "view_outcome_plans", "area": "outcomes."},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
@@ -44,11 +46,6 @@ def pounds(pence) -> str:
     """Pence (an int or a Fraction) as whole pounds: £1,235 (negative: -£20)."""
     whole = round(pence / 100)
     return f"-£{-whole:,}" if whole < 0 else f"£{whole:,}"
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 family', '2 families': the count with the word that agrees with it."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def lookup(keys, table: dict) -> list:

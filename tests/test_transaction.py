@@ -11,26 +11,26 @@ from casework import models as m
 from casework.extensions import db
 from casework.history import write_history
 from casework.rules import get_ruleset
-from casework.rules.caseload import limits_passed
+from casework.rules.caseload import LimitPassed, limits_passed
 from casework.transaction import transaction, transactional
 
 from .factories import create_user
 
-ON = dt.date(2013, 1, 31)
 RULES = get_ruleset("phase1")
 
 
 def test_the_tenth_active_family_is_within_the_limit_and_the_eleventh_passes_it():
-    assert limits_passed(9, set(), 1, ON, RULES) == []
-    assert limits_passed(10, set(), 1, ON, RULES) == ["10 active families (limit 10)"]
+    assert limits_passed(9, set(), 1, RULES) == []
+    assert limits_passed(10, set(), 1, RULES) == [LimitPassed("active", 10, 10)]
 
 
 def test_the_rolling_limit_counts_distinct_families_with_the_new_one():
     twenty_nine, thirty = set(range(100, 129)), set(range(100, 130))
-    assert limits_passed(0, twenty_nine, 1, ON, RULES) == []
-    assert limits_passed(0, thirty, 100, ON, RULES) == []  # had this family already
-    assert limits_passed(0, thirty, 1, ON, RULES) == [
-        "30 families allocated in the 12 months to 2013-01-31 (limit 30)"]
+    assert limits_passed(0, twenty_nine, 1, RULES) == []
+    assert limits_passed(0, thirty, 100, RULES) == []  # had this family already
+    assert limits_passed(0, thirty, 1, RULES) == [LimitPassed("rolling", 30, 30)]
+    assert limits_passed(10, thirty, 1, RULES) == [LimitPassed("active", 10, 10),
+                                                   LimitPassed("rolling", 30, 30)]
 
 
 def _teams() -> int:

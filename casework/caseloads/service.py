@@ -13,8 +13,10 @@ from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
-from ..rules.caseload import limits_passed
+from ..rules import Ruleset
+from ..rules.caseload import LimitPassed, limits_passed
 from ..rules.dates import months_before
+from ..rules.wording import plural
 from ..transaction import transactional
 
 # A family with no contact for this many days is flagged (yellow, then red).
@@ -93,6 +95,14 @@ def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
     return caseloads([worker], on)[0]
 
 
+def _limit_message(passed: LimitPassed, on: dt.date, rules: Ruleset) -> str:
+    if passed.limit == "active":
+        return (f"{plural(passed.count, 'active family', 'active families')} "
+                f"(limit {passed.maximum})")
+    return (f"{plural(passed.count, 'family', 'families')} allocated in the "
+            f"{rules.caseload_rolling_months} months to {on:%-d %B %Y} (limit {passed.maximum})")
+
+
 @transactional
 def allocate(
     family: m.Family,
@@ -135,11 +145,12 @@ def place(
         raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
     if current is not None and on < current.start_on:
         raise AllocationRefused(
-            f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
-            "dated before that"
+            f"{family.family_ref} was allocated on {current.start_on:%-d %B %Y}: a transfer "
+            "cannot be dated before that"
         )
-    problems = limits_passed(_active_counts([worker_id]).get(worker_id, 0),
-                             _rolling_families(worker_id, on), family_id, on, rules)
+    problems = [_limit_message(passed, on, rules) for passed in limits_passed(
+        _active_counts([worker_id]).get(worker_id, 0), _rolling_families(worker_id, on),
+        family_id, rules)]
     if problems and not override_reason:
         raise AllocationRefused(
             f"{worker.name} already has " + " and ".join(problems)
@@ -172,9 +183,9 @@ def place(
 def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
     """Close the family's allocation with a reason and an outcome, freeing the place."""
     if outcome not in CLOSURE_OUTCOMES:
-        raise AllocationRefused(f"outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
+        raise AllocationRefused(f"Outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
     if not reason.strip():
-        raise AllocationRefused("give a reason for closing the family's case")
+        raise AllocationRefused("Enter the reason for closing the family's case")
     family_id = family.id
     lock_rows((m.Family, [family_id]))
     family = db.session.get(m.Family, family_id)
@@ -182,7 +193,7 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     if current is None:
         raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
     if on < current.start_on:
-        raise AllocationRefused(f"the case cannot close before it was allocated on {current.start_on}")
+        raise AllocationRefused(f"The case cannot close before it was allocated on {current.start_on:%-d %B %Y}")
     current.end_on = on
     current.end_kind = "closure"
     current.ended_by_id = by.id

@@ -39,7 +39,7 @@ def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
         return existing, False
     batch = db.session.get(m.ClaimBatch, batch_id)
     if batch is None:
-        raise LookupError(f"no claim batch with id {batch_id}")
+        raise LookupError(f"There is no claim batch {batch_id}")
     figures = batch_summary(batch)
     body = batch_pdf(batch, figures, [r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS
                                       or r in figures["per_result"]])
