@@ -81,3 +81,17 @@ def test_one_formatter_writes_dates_for_pages_pdfs_and_evidence():
     assert govdatetime(dt.datetime(2013, 1, 5, 9, 5)) == "5 January 2013 at 09:05"
     assert fmt(dt.date(2013, 1, 5)) == "5 Jan 2013"
     assert fmt(None) == "none"
+
+
+def test_no_module_but_rules_dates_formats_a_whole_date_itself():
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        name = path.relative_to(SOURCE).as_posix()
+        if name == "rules/dates.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            text = (node.value if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    else None)
+            if text is not None and "%B %Y" in text and "%d" in text.replace("%-d", "%d"):
+                found.append(f"{name}:{node.lineno}")
+    assert found == [], "format dates with casework.rules.dates.govdate:\n" + "\n".join(found)

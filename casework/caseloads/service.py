@@ -15,7 +15,7 @@ from ..extensions import db
 from ..locking import lock_rows
 from ..rules import Ruleset
 from ..rules.caseload import LimitPassed, limits_passed
-from ..rules.dates import months_before
+from ..rules.dates import govdate, months_before
 from ..rules.wording import plural
 from ..transaction import transactional
 
@@ -100,7 +100,7 @@ def _limit_message(passed: LimitPassed, on: dt.date, rules: Ruleset) -> str:
         return (f"{plural(passed.count, 'active family', 'active families')} "
                 f"(limit {passed.maximum})")
     return (f"{plural(passed.count, 'family', 'families')} allocated in the "
-            f"{rules.caseload_rolling_months} months to {on:%-d %B %Y} (limit {passed.maximum})")
+            f"{rules.caseload_rolling_months} months to {govdate(on)} (limit {passed.maximum})")
 
 
 @transactional
@@ -145,7 +145,7 @@ def place(
         raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
     if current is not None and on < current.start_on:
         raise AllocationRefused(
-            f"{family.family_ref} was allocated on {current.start_on:%-d %B %Y}: a transfer "
+            f"{family.family_ref} was allocated on {govdate(current.start_on)}: a transfer "
             "cannot be dated before that"
         )
     problems = [_limit_message(passed, on, rules) for passed in limits_passed(
@@ -193,7 +193,7 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     if current is None:
         raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
     if on < current.start_on:
-        raise AllocationRefused(f"The case cannot close before it was allocated on {current.start_on:%-d %B %Y}")
+        raise AllocationRefused(f"The case cannot close before it was allocated on {govdate(current.start_on)}")
     current.end_on = on
     current.end_kind = "closure"
     current.ended_by_id = by.id

@@ -215,7 +215,7 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     if decision not in m.SELECTION_DECISIONS:
         raise SelectionRefused("Select selected, not now or not suitable")
     if family.attached_on is not None:
-        raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on:%-d %B %Y}")
+        raise SelectionRefused(f"{family.family_ref} is already attached, since {govdate(family.attached_on)}")
     if not awaiting_discussion(latest_decision(family), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
@@ -312,7 +312,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
         raise SelectionRefused(f"The date of the {what} must be today or in the past")
     if on < selection.meeting.held_on:
         raise SelectionRefused(f"The date of the {what} cannot be before the family was "
-                               f"selected on {selection.meeting.held_on:%-d %B %Y}")
+                               f"selected on {govdate(selection.meeting.held_on)}")
     return selection
 
 
