@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from .. import models as m
 from ..audit import record_event
-from ..evaluation import store
 from ..extensions import db
 from ..permissions import requires
 from . import guide
@@ -42,7 +41,8 @@ def _import(form: UploadForm, kind: str):
             summary = import_with_matching(kind, data, name, user=current_user)
         else:
             summary = import_csv(kind, data, name, user=current_user)
-        store.refresh_pending()  # the families it changed, straight after the commit
+        # The families it changed are evaluated again once the request is done
+        # (casework.evaluation.views.keep_figures_current).
     except ImportRefused as refused:
         errors = refused.errors
     counts = summary.imported if form.match.data and summary else summary
