@@ -1,7 +1,7 @@
 """One definition of each programme figure, counted from the stored evaluation.
 
 Every page, CSV and PDF that shows one of these figures counts it here, with set-based
-queries over the families a user may see (casework.families.scope) joined to their stored
+queries over the families a user may see (casework.access) joined to their stored
 evaluation (casework.evaluation.store). docs/figures.md says what each one means; a test
 builds one world and checks each figure is the same wherever it is shown.
 
@@ -30,10 +30,10 @@ import datetime as dt
 from sqlalchemy import and_, case, func, or_, select
 
 from . import models as m
+from .access import visible_families
 from .evaluation.service import current_ruleset
 from .evaluation.store import current_run
 from .extensions import db
-from .families.scope import visible_families
 from .rules import CLAIMABLE_RESULTS
 from .rules.dates import months_before
 

@@ -102,3 +102,73 @@ def test_a_user_with_no_families_is_deactivated_after_confirming(client, admin):
     post_form(client, f"/admin/users/{auditor.id}/deactivate", {})
     db.session.expire_all()
     assert not db.session.get(m.User, auditor.id).active
+
+
+def _unchanged(sam, jo, families: int) -> None:
+    db.session.expire_all()
+    assert db.session.get(m.User, sam.id).active
+    open_now = db.session.scalars(select(m.Allocation).where(m.Allocation.end_on.is_(None))).all()
+    assert sorted(a.worker_id for a in open_now) == [sam.id] * families
+    assert db.session.scalars(select(m.Allocation).where(m.Allocation.worker_id == jo.id)).all() == []
+    actions = db.session.scalars(select(m.AuditEvent.action)).all()
+    assert "transfer" not in actions and "deactivate" not in actions
+
+
+def test_a_deactivation_refused_at_its_last_family_leaves_every_family_where_it_was(client, admin):
+    lead = create_user("team_lead", team="North")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    allocate(create_family("A1"), sam, D(2013, 1, 1), lead)
+    allocate(create_family("A2"), sam, D(2013, 1, 1), lead)
+    # Allocated from tomorrow: it cannot be transferred today, after A1 and A2 would have been.
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    allocate(create_family("A3"), sam, tomorrow, lead)
+    refused = post_form(client, f"/admin/users/{sam.id}/deactivate",
+                        {"to": str(jo.id), "reason": "Sam has left the council"})
+    assert refused.status_code == 200
+    assert "A3 was allocated on" in refused.text and "a transfer cannot be dated before" in refused.text
+    _unchanged(sam, jo, 3)
+
+
+def test_a_deactivation_that_fails_part_way_unexpectedly_changes_nothing(app, admin, monkeypatch):
+    from casework.admin import service
+    from casework.caseloads import service as caseloads
+
+    lead = create_user("team_lead", team="North")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    for ref in ("A1", "A2", "A3"):
+        allocate(create_family(ref), sam, D(2013, 1, 1), lead)
+    place, calls = caseloads.place, []
+
+    def fails_on_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return place(*args, **kwargs)
+
+    monkeypatch.setattr(caseloads, "place", fails_on_the_second)
+    with pytest.raises(RuntimeError):
+        service.deactivate(sam, admin, jo, "Left")
+    assert len(calls) == 2
+    _unchanged(sam, jo, 3)
+
+
+def test_a_deactivation_writes_each_familys_transfer_in_its_history_and_the_audit_log(client, admin):
+    lead = create_user("team_lead", team="North")
+    sam = create_user("worker", team="North", name="Sam Patel")
+    jo = create_user("worker", team="North", name="Jo Clarke")
+    allocate(create_family("A1"), sam, D(2013, 1, 1), lead)
+    allocate(create_family("A2"), sam, D(2013, 1, 1), lead)
+    done = post_form(client, f"/admin/users/{sam.id}/deactivate", {"to": str(jo.id), "reason": "Left"})
+    assert done.status_code == 302
+    ended = db.session.scalars(select(m.Allocation).where(m.Allocation.worker_id == sam.id)).all()
+    assert {(a.end_kind, a.ended_by_id, a.end_reason) for a in ended} == {
+        ("transfer", admin.id, "Sam Patel left: Left")}
+    events = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action.in_(
+        ["transfer", "deactivate"])).order_by(m.AuditEvent.id)).all()
+    assert [(e.action, e.object_ref, e.user_id) for e in events] == [
+        ("transfer", "A1", admin.id), ("transfer", "A2", admin.id),
+        ("deactivate", sam.email, admin.id)]
+    assert events[-1].detail == f"2 families transferred to {jo.email}"
+    assert "2 families transferred to Jo Clarke." in client.get("/admin/users").text

@@ -388,20 +388,44 @@ def test_a_large_upload_is_imported_by_a_job_once(app, client, sign_in, run_jobs
     assert len(_events("import")) == 1 and len(_events("job_done")) == 1
     page = client.get(response.headers["Location"]).text
     assert "families: 300 created, 0 updated, 0 unchanged" in page
+    # Its history row, written once in the same transaction, like an upload in the request.
+    run = db.session.scalars(select(m.ImportRun)).one()
+    assert (run.kind, run.file_name, run.user_id, run.status, run.created, run.updated,
+            run.unchanged, run.errors) == ("families", "families.csv", manager.id, "imported",
+                                           300, 0, 0, [])
+    assert '/imports/families#history">See the files imported' in page
+    history = client.get("/imports/families").text
+    assert "families.csv" in history and "300 created, 0 updated, 0 unchanged" in history
 
 
 def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app, client, sign_in,
                                                                          run_jobs):
     app.config["IMPORT_JOB_BYTES"] = 1000
-    sign_in("manager")
-    body = _families_csv(300) + b"F99999,\n"
+    manager = sign_in("manager")
+    body = _families_csv(300) + b"F99999,\n" + b"".join(f"G{i},\n".encode() for i in range(60))
     response = _upload(client, body, "big.csv")
     run_jobs()
     job = db.session.scalars(select(m.Job)).one()
     assert job.state == "failed" and "big.csv:302: family_name: is required" in job.error
     assert job.error.startswith("The file was not imported: nothing from it was saved.")
+    assert job.error.endswith("... and 11 more: download them all below")
     assert db.session.scalar(select(func.count()).select_from(m.Family)) == 0
-    assert "big.csv:302: family_name: is required" in client.get(response.headers["Location"]).text
+    page = client.get(response.headers["Location"]).text
+    assert "big.csv:302: family_name: is required" in page
+    # The refusal is in the import history with every problem, downloadable from the job page.
+    run = db.session.scalars(select(m.ImportRun)).one()
+    assert (run.file_name, run.user_id, run.status, run.created, len(run.errors)) == (
+        "big.csv", manager.id, "refused", 0, 61)
+    assert f'href="/imports/runs/{run.id}/errors.csv">Download every problem (CSV)' in page
+    rows = client.get(f"/imports/runs/{run.id}/errors.csv").text.splitlines()
+    assert len(rows) == 62 and rows[1] == "big.csv,302,family_name,is required"
+    assert rows[-1] == "big.csv,362,family_name,is required"
+    assert "big.csv" in client.get("/imports/families").text
+    from casework.jobs.queue import enqueue
+
+    enqueue(job.id)  # delivered again: nothing is recorded twice
+    run_jobs()
+    assert db.session.scalar(select(func.count()).select_from(m.ImportRun)) == 1
 
 
 def test_a_small_upload_is_still_imported_in_the_request(client, sign_in):

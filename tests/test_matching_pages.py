@@ -107,6 +107,9 @@ def test_the_upload_page_matches_when_asked_and_links_to_the_queue(client, sign_
     assert 'href="/matching/reviews"' in page.text
     record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A1"))
     assert record.person.person_ref == "P-KAY"
+    # The history counts what the importer did, written in its transaction.
+    run = db.session.scalars(select(m.ImportRun)).one()
+    assert (run.kind, run.file_name, run.status, run.created) == ("asb", "asb.csv", "imported", 1)
 
 
 def test_the_queue_shows_fifty_rows_a_page(client, sign_in, waiting):

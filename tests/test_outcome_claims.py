@@ -113,3 +113,73 @@ def test_the_claim_page_compares_a_later_claim_with_today(client, cli, frame_exa
     assert "records match the frozen evidence." in page.text
     assert 'Outcome Plan "Worked example Outcome Plan for the expanded programme, 2015-20" ' \
         "version 2015.1" in page.text.replace("&#34;", '"').replace("&quot;", '"')
+
+
+def _claims_by_ruleset():
+    db.session.expire_all()
+    return sorted((c.family.family_ref, c.ruleset, c.result)
+                  for c in db.session.scalars(select(m.Claim)))
+
+
+def test_a_claims_build_started_on_the_claims_page_builds_under_the_councils_later_programme(
+        app, client, sign_in, frame_examples, run_jobs):
+    from .conftest import post_form
+
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("manager")
+    page = client.get("/claims/").text
+    assert "Claim under" in page and 'value="phase2" checked' in page  # the council's choice
+    response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
+                                              "build-ruleset": "phase2", "build-build": "1"})
+    assert response.status_code == 302
+    assert run_jobs() == 1
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done", job.error
+    assert job.params["ruleset"] == "phase2" and job.title.endswith("under phase2")
+    assert job.summary == ("2 draft claims created for results claimable on 30 September "
+                           "2016 under phase2.")
+    # The same claims as `claims build --ruleset phase2`: one code path.
+    assert _claims_by_ruleset() == [("P01", "phase2", "family_outcome"),
+                                    ("P03", "phase2", "continuous_employment")]
+
+
+def test_the_claims_page_can_still_build_the_2012_results_when_a_later_programme_is_chosen(
+        app, client, sign_in, examples, run_jobs):
+    from .conftest import post_form
+
+    examples()
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("manager")
+    post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"],
+                                   "build-ruleset": "phase1", "build-build": "1"})
+    run_jobs()
+    made = _claims_by_ruleset()
+    assert len(made) == 3 and {r for _, r, _ in made} == {"phase1"}
+
+
+def test_a_ruleset_the_council_has_not_chosen_is_refused_and_starts_no_job(
+        app, client, sign_in, frame_examples):
+    from .conftest import post_form
+
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("manager")
+    page = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
+                                          "build-ruleset": "supporting_families",
+                                          "build-build": "1"})
+    assert page.status_code == 200 and "Not a valid choice" in page.text
+    assert db.session.scalars(select(m.Job)).all() == []
+
+
+def test_without_a_later_programme_the_claims_page_offers_no_choice_and_builds_phase1(
+        client, sign_in, examples, run_jobs):
+    from .conftest import post_form
+
+    examples()
+    sign_in("manager")
+    assert "Claim under" not in client.get("/claims/").text
+    post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
+    run_jobs()
+    assert db.session.scalars(select(m.Job)).one().params["ruleset"] == "phase1"
+    assert {r for _, r, _ in _claims_by_ruleset()} == {"phase1"}

@@ -23,6 +23,22 @@ def test_each_frames_worked_example_gives_exactly_the_expected_json(cli, frame_e
     assert json.loads(result.output) == expected
 
 
+@pytest.mark.parametrize("name, as_of", [("phase2", "2016-09-30"),
+                                         ("supporting_families", "2023-09-30")])
+def test_eligible_is_a_plain_boolean_with_the_problems_beside_it(cli, frame_examples, name,
+                                                                 as_of):
+    frame_examples(name)
+    out = json.loads(cli("evaluate", "--ruleset", name, "--as-of", as_of).output)
+    eligible = [e for e in out if e["eligible"] is True]
+    not_eligible = [e for e in out if e["eligible"] is False]
+    assert len(eligible) + len(not_eligible) == len(out) and eligible and not_eligible
+    least = 2 if name == "phase2" else 3
+    for e in out:
+        assert isinstance(e["problems"], list)
+        assert (len(set(e["problems"])) >= least) is e["eligible"]
+        assert e["eligibility_reason"].startswith("Needs under ")
+
+
 def test_phase1_stays_the_default_and_its_json_has_none_of_the_new_keys(cli, frame_examples):
     frame_examples("phase2")
     default = json.loads(cli("evaluate", "--as-of", "2016-09-30").output)

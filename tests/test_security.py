@@ -394,6 +394,41 @@ def test_every_route_as_every_role(app, world, role):
     assert checked > 20
 
 
+def _post_only_routes(app, world):
+    """(view, url) of every POST-only route, signing out last so the others run signed in."""
+    with app.test_request_context():
+        rules = [(app.view_functions[r.endpoint], _url(r, world)) for r in app.url_map.iter_rules()
+                 if "POST" in r.methods and "GET" not in r.methods]
+    return sorted(rules, key=lambda rule: rule[1] == "/logout")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_only_route_as_every_role_with_and_without_csrf(app, client, world, role):
+    from casework.permissions import PERMISSIONS
+
+    user = world["worker"] if role == "worker" else world["lead"] if role == "team_lead" else create_user(role)
+    login(client, user.email, PASSWORD)
+    token = csrf_token(client.get("/families").text)
+    routes = _post_only_routes(app, world)
+    assert len(routes) > 5
+    for view, url in routes:
+        # Without the token the form is refused before anything else, whoever sends it.
+        assert client.post(url, data={}).status_code == 400, (role, url)
+        response = client.post(url, data={"csrf_token": token})
+        if role in PERMISSIONS[view.permission]:
+            assert response.status_code in (200, 302, 400, 404), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+
+
+def test_every_post_only_route_sends_signed_out_visitors_to_sign_in(app, client, world):
+    token = csrf_token(client.get("/login").text)
+    for _view, url in _post_only_routes(app, world):
+        assert client.post(url, data={}).status_code == 400, url
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
 @pytest.mark.parametrize("path", ["/families", "/families/E01", "/results", "/claims/", "/team",
                                   "/my-families", "/admin/users", "/imports/"])
 def test_signed_out_visitors_are_sent_to_sign_in(client, path):

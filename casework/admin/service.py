@@ -8,9 +8,11 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import allocated_to
 from ..audit import record_event
 from ..caseloads import service as caseloads
 from ..extensions import db
+from ..locking import lock_rows
 
 
 class AdminRefused(Exception):
@@ -38,11 +40,13 @@ def add_team(name: str) -> m.Team:
     return team
 
 
-def active_families(user: m.User) -> list[m.Family]:
-    return list(db.session.scalars(
-        select(m.Family).join(m.Allocation, m.Allocation.family_id == m.Family.id)
-        .where(m.Allocation.worker_id == user.id, m.Allocation.end_on.is_(None))
-        .order_by(m.Family.family_ref)))
+def active_families(user: m.User, lock: bool = False) -> list[m.Family]:
+    """The families the user works with now; with `lock`, their rows locked for update (on
+    PostgreSQL) in the caller's transaction."""
+    query = allocated_to(user).order_by(None).order_by(m.Family.id)  # lock in one order
+    if lock:
+        query = query.with_for_update(of=m.Family)
+    return sorted(db.session.scalars(query), key=lambda family: family.family_ref)
 
 
 def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> None:
@@ -70,38 +74,51 @@ def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> Non
 
 def deactivate(user: m.User, by: m.User, to: m.User | None = None, reason: str = "",
                today: dt.date | None = None) -> int:
-    """Transfer the user's active families to `to` (each with its history), then deactivate
-    them. Refused, changing nothing, when families would be left with no worker or the
-    receiving worker would pass a caseload limit. Returns how many families moved."""
+    """Transfer the user's active families to `to` (each with its history) and deactivate
+    them, in one locked transaction: all of it or, refused, nothing. Refused when families
+    would be left with no worker, the receiving worker would pass a caseload limit, or any
+    one family cannot move. Returns how many families moved."""
     today = today or dt.date.today()
     if user.id == by.id:
         raise AdminRefused("You cannot deactivate yourself")
-    families = active_families(user)
+    user_id, to_id, by_id = user.id, to.id if to else None, by.id
+    # No allocation to either worker can interleave; then the families are locked as read.
+    lock_rows((m.User, [user_id] + ([to_id] if to_id else [])))
+    try:
+        moved = _transfer_and_deactivate(user_id, to_id, by_id, reason.strip(), today)
+    except (AdminRefused, caseloads.AllocationRefused) as refused:
+        db.session.rollback()
+        raise AdminRefused(str(refused)) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return moved
+
+
+def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason: str,
+                             today: dt.date) -> int:
+    user, by = db.session.get(m.User, user_id), db.session.get(m.User, by_id)
+    to = db.session.get(m.User, to_id) if to_id else None
+    families = active_families(user, lock=True)
     if families:
         if to is None or to.id == user.id or to.role != "worker" or not to.active:
             raise AdminRefused("Select the FIP worker who takes over their families")
-        if not reason.strip():
+        if not reason:
             raise AdminRefused("Enter the reason for the transfer")
-        load = caseloads.caseload(to, today)
+        load = caseloads.caseload(to, today)  # counted under the lock, in this transaction
         if load.active + len(families) > load.max_active:
             raise AdminRefused(
-                f"{to.name} has {load.active} active families: taking {len(families)} more "
+                f"{to.name} has {load.active} active "
+                f"{'family' if load.active == 1 else 'families'}: taking {len(families)} more "
                 f"passes the limit of {load.max_active}. Choose another worker, or ask a team "
                 "lead to share them out first")
+        why = f"{user.name} left: {reason}"
         for family in families:
-            moved = caseloads.allocate(family, to, today, None,
-                                       reason=f"{user.name} left: {reason.strip()}",
-                                       override_reason=f"{user.name} left: {reason.strip()}")
-            # An administrator is not an allocator; the history still says who moved it.
-            moved.allocated_by_id = by.id
-            previous = db.session.scalar(select(m.Allocation).where(
-                m.Allocation.family_id == family.id, m.Allocation.worker_id == user.id,
-                m.Allocation.end_on == today).order_by(m.Allocation.id.desc()))
-            if previous is not None:
-                previous.ended_by_id = by.id
-            db.session.commit()
+            # The rolling limit is overridden with the reason; the active limit is checked above.
+            caseloads.place(family.id, to.id, today, by, override_reason=why, reason=why)
     user.active = False
-    record_event("deactivate", "user", user.email,
-                 detail=f"{len(families)} families transferred to {to.email}" if families else None)
-    db.session.commit()
+    record_event("deactivate", "user", user.email, user=by, detail=(
+        f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred to "
+        f"{to.email}") if families else None)
     return len(families)

@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import can_edit_contact, can_write, open_allocation, visible_families
 from ..audit import record_event
-from ..caseloads.service import allocation_history, open_allocation
+from ..caseloads.service import allocation_history
 from ..evaluation.service import load_families
 from ..extensions import db
-from ..families.scope import visible_families
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
@@ -23,25 +23,6 @@ EDIT_WINDOW_HOURS = 24
 
 class CasefileRefused(Exception):
     pass
-
-
-def can_write(user: m.User, family: m.Family) -> bool:
-    """Only the allocated worker, or a team lead of that worker's team, writes the case file."""
-    current = open_allocation(family)
-    if current is None:
-        return False
-    if user.role == "worker":
-        return current.worker_id == user.id
-    if user.role == "team_lead":
-        return user.team_id is not None and current.worker.team_id == user.team_id
-    return False
-
-
-def can_edit_contact(user: m.User, contact: m.Contact) -> bool:
-    if user.id == contact.author_id:
-        return True
-    return (user.role == "team_lead" and user.team_id is not None
-            and contact.author.team_id == user.team_id)
 
 
 def _contact_values(contact: m.Contact) -> dict:

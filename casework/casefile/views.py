@@ -7,12 +7,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import figures
+from .. import access, figures
 from .. import models as m
 from ..audit import committed, record_event
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.scope import get_family_or_404
 from ..permissions import requires
 from . import service
 from .forms import (
@@ -39,8 +38,8 @@ def _contact_page(family: m.Family, form: ContactForm, contact: m.Contact | None
 @bp.route("/families/<family_ref>/contacts/new", methods=["GET", "POST"])
 @requires("log_contact")
 def new_contact(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
-    if not service.can_write(current_user, family):
+    family = access.get_family_or_404(current_user, family_ref)
+    if not access.can_write(current_user, family):
         abort(403)
     form = ContactForm()
     form.present.choices = _members(family)
@@ -61,11 +60,11 @@ def new_contact(family_ref: str):
 @bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @requires("log_contact")
 def edit_contact(family_ref: str, contact_id: int):
-    family = get_family_or_404(current_user, family_ref)
+    family = access.get_family_or_404(current_user, family_ref)
     contact = db.session.get(m.Contact, contact_id)
     if contact is None or contact.family_id != family.id:
         abort(404)
-    if not service.can_edit_contact(current_user, contact):
+    if not access.can_edit_contact(current_user, contact):
         abort(403)
     form = ContactForm()
     form.present.choices = _members(family)
@@ -91,11 +90,11 @@ def edit_contact(family_ref: str, contact_id: int):
 @bp.route("/families/<family_ref>/follow-ups/<int:action_id>", methods=["GET", "POST"])
 @requires("log_contact")
 def follow_up(family_ref: str, action_id: int):
-    family = get_family_or_404(current_user, family_ref)
+    family = access.get_family_or_404(current_user, family_ref)
     action = db.session.get(m.FollowUp, action_id)
     if action is None or action.family_id != family.id or action.done_on is not None:
         abort(404)
-    if not service.can_write(current_user, family):
+    if not access.can_write(current_user, family):
         abort(403)
     people = service.follow_up_assignees(family)
     form = FollowUpForm()
@@ -121,21 +120,21 @@ def follow_up(family_ref: str, action_id: int):
 @bp.route("/families/<family_ref>/timeline")
 @requires("view_families")
 def timeline(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
+    family = access.get_family_or_404(current_user, family_ref)
     events = service.timeline(family)
     items = service.contacts(family)
     record_event("view", "timeline", family.family_ref)
     return committed(render_template(
         "casefile/timeline.html", family=family, events=events, contacts=items,
-        can_write=service.can_write(current_user, family), names=service.present_names(family),
-        can_edit=lambda c: service.can_edit_contact(current_user, c)))
+        can_write=access.can_write(current_user, family), names=service.present_names(family),
+        can_edit=lambda c: access.can_edit_contact(current_user, c)))
 
 
 @bp.route("/families/<family_ref>/plan", methods=["GET", "POST"])
 @requires("view_families")
 def plan(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
-    writable = service.can_write(current_user, family)
+    family = access.get_family_or_404(current_user, family_ref)
+    writable = access.can_write(current_user, family)
     record = service.plan(family)
     lead_form = LeadProfessionalForm(prefix="lead", obj=record if request.method == "GET" else None)
     goal_form = GoalForm(prefix="goal")
@@ -179,7 +178,7 @@ def plan(family_ref: str):
 
 def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):
     """Change the status of one of the family's goals or referrals, from the plan page."""
-    family = get_family_or_404(current_user, family_ref)
+    family = access.get_family_or_404(current_user, family_ref)
     record = db.session.get(model, record_id)
     if record is None or record.family_id != family.id:
         abort(404)

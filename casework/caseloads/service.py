@@ -8,13 +8,13 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import may_allocate, open_allocation
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
 from ..rules.dates import months_before
 
-ALLOCATORS = ("team_lead", "manager")
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
 CLOSURE_OUTCOMES = {
@@ -91,14 +91,6 @@ def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
     return caseloads([worker], on)[0]
 
 
-def open_allocation(family: m.Family) -> m.Allocation | None:
-    return db.session.scalar(
-        select(m.Allocation).where(
-            m.Allocation.family_id == family.id, m.Allocation.end_on.is_(None)
-        )
-    )
-
-
 def allocate(
     family: m.Family,
     worker: m.User,
@@ -108,25 +100,43 @@ def allocate(
     reason: str | None = None,
 ) -> m.Allocation:
     """Allocate (or transfer) a family to a worker, inside a locked transaction."""
-    if by is not None and by.role not in ALLOCATORS:
+    if by is not None and not may_allocate(by):
         raise AllocationRefused(f"{by.email} is a {by.role_label.lower()}: only team leads and "
                                 "programme managers allocate families")
-    if worker.role != "worker" or not worker.active:
-        raise AllocationRefused(f"{worker.email} is not an active FIP worker")
-    override_reason = (override_reason or "").strip() or None
     family_id, worker_id = family.id, worker.id
     # Two allocations to one worker, or of one family, can never interleave.
     lock_rows((m.User, [worker_id]), (m.Family, [family_id]))
+    try:
+        allocation = place(family_id, worker_id, on, by, override_reason, reason)
+    except AllocationRefused:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return allocation
+
+
+def place(
+    family_id: int,
+    worker_id: int,
+    on: dt.date,
+    by: m.User | None,
+    override_reason: str | None = None,
+    reason: str | None = None,
+) -> m.Allocation:
+    """Allocate (or transfer) a family in the caller's transaction, which already holds the
+    lock on the worker and the family (see allocate); writes the allocation history and the
+    audit row, commits nothing. Raises AllocationRefused, leaving the caller to roll back."""
     family = db.session.get(m.Family, family_id)
     worker = db.session.get(m.User, worker_id)
+    if worker.role != "worker" or not worker.active:
+        raise AllocationRefused(f"{worker.email} is not an active FIP worker")
+    override_reason = (override_reason or "").strip() or None
     rules = current_ruleset()
 
     current = open_allocation(family)
     if current is not None and current.worker_id == worker_id:
-        db.session.rollback()
         raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
     if current is not None and on < current.start_on:
-        db.session.rollback()
         raise AllocationRefused(
             f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
             "dated before that"
@@ -142,7 +152,6 @@ def allocate(
             f"to {on} (limit {rules.caseload_max_rolling})"
         )
     if problems and not override_reason:
-        db.session.rollback()
         raise AllocationRefused(
             f"{worker.name} already has " + " and ".join(problems)
             + ": give an override reason to allocate anyway"
@@ -166,7 +175,7 @@ def allocate(
         detail += f"; over the limit ({'; '.join(problems)}), override: {override_reason}"
     record_event("transfer" if current else "allocate", "family", family.family_ref,
                  user=by, detail=detail)
-    db.session.commit()
+    db.session.flush()
     return allocation
 
 

@@ -9,12 +9,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import access
 from .. import models as m
 from ..audit import committed, record_event
 from ..casefile import service as casefile
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.scope import visible_families
 from ..permissions import requires
 from ..security import safe_target
 from . import service
@@ -49,11 +49,7 @@ def _next_actions(family_ids: list[int]) -> dict[int, m.FollowUp]:
 @bp.route("/my-families")
 @requires("log_contact")
 def my_families():
-    rows = db.session.execute(
-        select(m.Family, m.Allocation).join(m.Allocation, m.Allocation.family_id == m.Family.id)
-        .where(m.Allocation.worker_id == current_user.id, m.Allocation.end_on.is_(None))
-        .order_by(m.Family.family_ref)
-    ).all()
+    rows = db.session.execute(access.allocated_to(current_user).add_columns(m.Allocation)).all()
     ids = [f.id for f, _ in rows]
     record_event("view_list", "my_families", None)
     return committed(render_template(
@@ -70,7 +66,7 @@ def team():
     workers = service.team_workers(current_user)
     loads = service.caseloads(workers, today)
     team_families = db.session.execute(
-        visible_families(current_user).add_columns(m.Allocation)
+        access.visible_families(current_user).add_columns(m.Allocation)
         .join(m.Allocation, m.Allocation.family_id == m.Family.id)
         .where(m.Allocation.end_on.is_(None))
         .options(selectinload(m.Allocation.worker))  # one query for the workers' names
@@ -117,27 +113,13 @@ def _waiting():
             m.Family.id.not_in(closed))
 
 
-def _allocatable(family_ref: str) -> m.Family:
-    """A family the signed-in allocator may allocate: unallocated, or in their scope."""
-    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
-    if family is None:
-        abort(404)
-    current = service.open_allocation(family)
-    if current is None or current_user.role == "manager":
-        return family
-    visible = db.session.scalar(visible_families(current_user).where(m.Family.id == family.id))
-    if visible is None:
-        abort(404)
-    return family
-
-
 @bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])
 @requires("allocate")
 def allocate(family_ref: str):
-    family = _allocatable(family_ref)
+    family = access.allocatable_family_or_404(current_user, family_ref)
     workers = service.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
-    current = service.open_allocation(family)
+    current = access.open_allocation(family)
     form = AllocateForm()
     if current is not None:
         form.as_transfer()
@@ -175,8 +157,8 @@ def allocate(family_ref: str):
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
 @requires("allocate")
 def close(family_ref: str):
-    family = _allocatable(family_ref)
-    current = service.open_allocation(family)
+    family = access.allocatable_family_or_404(current_user, family_ref)
+    current = access.open_allocation(family)
     if current is None:
         abort(404)
     form = CloseForm()

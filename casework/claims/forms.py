@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
+    GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -9,6 +10,7 @@ from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
+    RadioField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -21,6 +23,9 @@ from ..widgets import GovDateField
 class BuildForm(FlaskForm):
     as_of = GovDateField("Claim date",
                          validators=[InputRequired(message="Enter the claim date")])
+    # Offered only when the council claims under a later programme too (claim_rulesets).
+    ruleset = RadioField("Claim under", widget=GovRadioInput(),
+                         validators=[InputRequired(message="Choose the rules to claim under")])
     build = SubmitField("Build draft claims", widget=GovSubmitInput())
 
 

@@ -9,11 +9,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
+from ..access import visible_families
 from ..audit import committed, record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.scope import visible_families
 from ..jobs.service import start
+from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..reports.exports import batch_csv, batch_xlsx
 from ..selection.figures import agreed_progress
@@ -27,16 +28,23 @@ bp = Blueprint("claims", __name__, url_prefix="/claims")
 @requires("view_claims")
 def index():
     build_form, batch_form = BuildForm(prefix="build"), BatchForm(prefix="batch")
+    build_form.ruleset.choices = claim_rulesets()
+    if len(build_form.ruleset.choices) == 1:
+        del build_form.ruleset  # the 2012 results only: nothing to choose
     if request.method == "GET":
         build_form.as_of.data = dt.date.today()
+        if "ruleset" in build_form:
+            build_form.ruleset.data = build_form.ruleset.choices[-1][0]  # the council's choice
     if request.method == "POST":
         if not can(current_user, "manage_claims"):
             abort(403)
         try:
             if build_form.build.data and build_form.validate():
                 as_of = build_form.as_of.data
-                job = start("claims_build", f"Build draft claims for {as_of:%-d %B %Y}",
-                            current_user, params={"as_of": as_of.isoformat()})
+                ruleset = build_form.ruleset.data if "ruleset" in build_form else "phase1"
+                under = "" if ruleset == "phase1" else f" under {ruleset}"
+                job = start("claims_build", f"Build draft claims for {as_of:%-d %B %Y}{under}",
+                            current_user, params={"as_of": as_of.isoformat(), "ruleset": ruleset})
                 return redirect(url_for("jobs.show", job_id=job.id))
             if batch_form.submit_batch.data and batch_form.validate():
                 return redirect(url_for("claims.confirm_batch", window=batch_form.window.data))

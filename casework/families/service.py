@@ -8,11 +8,11 @@ import math
 from sqlalchemy import func, or_, select
 
 from .. import models as m
+from ..access import SEES_ALL, visible_families
 from ..extensions import db
 from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
 from ..rules.dates import parse_academic_year
 from . import search
-from .scope import SEES_ALL, visible_families
 
 
 @dataclasses.dataclass

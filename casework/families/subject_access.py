@@ -9,10 +9,10 @@ from flask import current_app, render_template
 from sqlalchemy import and_, or_, select
 
 from .. import models as m
+from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
 from ..reports.pdf import render_pdf
-from .scope import visible_families
 
 
 def _row(obj, fields: tuple[str, ...], **extra) -> dict:

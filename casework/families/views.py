@@ -19,10 +19,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
+from ..access import can_write, get_family_or_404, open_allocation
 from ..audit import committed, record_event
 from ..casefile import service as casefile
-from ..casefile.service import can_write
-from ..caseloads.service import allocation_history, open_allocation
+from ..caseloads.service import allocation_history
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
@@ -34,7 +34,6 @@ from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision, may_record_first_contact
 from . import service
 from .forms import FamilyForm, PersonForm
-from .scope import get_family_or_404
 from .subject_access import subject_access_data
 
 bp = Blueprint("families", __name__)

@@ -9,11 +9,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
+from ..access import allocated_to, visible_families
 from ..casefile.service import drafts
 from ..caseloads.service import NO_CONTACT_DAYS
 from ..evaluation.service import BATCH, evaluate_batch
 from ..extensions import db
-from ..families.scope import visible_families
 
 DUE_SOON_DAYS = 7
 
@@ -33,15 +33,13 @@ class Tasks:
 
 def _open_families(user: m.User) -> list[tuple[m.Family, m.Allocation]]:
     """The families the user works with now: a worker's own, a team lead's team's."""
-    query = select(m.Family, m.Allocation).join(m.Allocation, m.Allocation.family_id == m.Family.id)
     if user.role == "worker":
-        query = query.where(m.Allocation.worker_id == user.id)
+        query = allocated_to(user).add_columns(m.Allocation)
     else:
         query = visible_families(user).add_columns(m.Allocation).join(
-            m.Allocation, m.Allocation.family_id == m.Family.id)
-    return list(db.session.execute(
-        query.where(m.Allocation.end_on.is_(None)).options(selectinload(m.Allocation.worker))
-        .order_by(m.Family.family_ref)).all())
+            m.Allocation, m.Allocation.family_id == m.Family.id).where(
+            m.Allocation.end_on.is_(None)).order_by(m.Family.family_ref)
+    return list(db.session.execute(query.options(selectinload(m.Allocation.worker))).all())
 
 
 def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = None) -> Tasks:

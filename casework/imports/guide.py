@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from .. import models as m
 from ..extensions import db
 from . import fields as f
 from .kinds import KINDS, Column
-from .service import ImportSummary
+from .service import ImportRefused, ImportSummary, import_csv
 
 HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
@@ -70,14 +71,48 @@ def example_csv(kind: str) -> str:
 
 def record_run(kind: str, file_name: str, user: m.User | None, summary: ImportSummary | None,
                errors: list[str]) -> m.ImportRun:
+    """Add a file's row to the import history, in the caller's transaction."""
     run = m.ImportRun(kind=kind, file_name=file_name[-255:], user_id=user.id if user else None,
                       status="imported" if summary else "refused",
                       created=summary.created if summary else 0,
                       updated=summary.updated if summary else 0,
                       unchanged=summary.unchanged if summary else 0, errors=list(errors))
     db.session.add(run)
-    db.session.commit()
+    db.session.flush()
     return run
+
+
+def import_recorded(
+    kind: str, data: bytes, file_name: str, user: m.User | None, *, match: bool = False,
+    progress: Callable[[int], None] | None = None,
+    recorded: Callable[[m.ImportRun, ImportSummary | None], None] | None = None,
+) -> tuple[ImportSummary | None, list[str], m.ImportRun]:
+    """Import an uploaded file (matching its rows without a person_ref first, if `match`) and
+    write its history row in the same transaction as what it did, or, for a refused file,
+    with every problem. Return the summary (None when refused), the problems and the row.
+    `recorded`, if given, is called with the row and the summary in that transaction (a job records itself
+    finished there, so that nothing is ever recorded twice)."""
+    rows: list[m.ImportRun] = []
+
+    def record(summary: ImportSummary | None, errors: list[str]) -> None:
+        rows.append(record_run(kind, file_name, user, summary, errors))
+        if recorded is not None:
+            recorded(rows[0], summary)
+
+    try:
+        if match:
+            from ..matching.importing import import_with_matching
+
+            summary = import_with_matching(kind, data, file_name, user=user,
+                                           before_commit=lambda done: record(done, []))
+        else:
+            summary = import_csv(kind, data, file_name, user=user, progress=progress,
+                                 before_commit=lambda done: record(done, []))
+    except ImportRefused as refused:
+        record(None, refused.errors)
+        db.session.commit()
+        return None, refused.errors, rows[0]
+    return summary, [], rows[0]
 
 
 def history(kind: str | None = None, limit: int = HISTORY_SHOWN) -> list[m.ImportRun]:

@@ -13,7 +13,6 @@ from ..permissions import requires
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 from .kinds import KINDS
-from .service import ImportRefused, import_csv
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -33,20 +32,9 @@ def _import(form: UploadForm, kind: str):
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
                     params={"kind": kind, "filename": name}, input=data)
         return redirect(url_for("jobs.show", job_id=job.id))
-    summary, errors = None, []
-    try:
-        if form.match.data:
-            from ..matching.importing import import_with_matching
-
-            summary = import_with_matching(kind, data, name, user=current_user)
-        else:
-            summary = import_csv(kind, data, name, user=current_user)
-        # The families it changed are evaluated again once the request is done
-        # (casework.evaluation.views.keep_figures_current).
-    except ImportRefused as refused:
-        errors = refused.errors
-    counts = summary.imported if form.match.data and summary else summary
-    return summary, errors, guide.record_run(kind, name, current_user, counts, errors)
+    # The families it changed are evaluated again once the request is done
+    # (casework.evaluation.views.keep_figures_current).
+    return guide.import_recorded(kind, data, name, current_user, match=form.match.data)
 
 
 def _page(form: UploadForm, kind: str | None):

@@ -6,20 +6,28 @@ import datetime as dt
 
 from flask import url_for
 
+from .. import models as m
+from ..extensions import db
 from .service import JobFailed, Kind, Outcome, Work, register
 
 
 def _claims_build(work: Work) -> Outcome:
     from ..claims.service import ClaimRefused, build_claims
+    from ..rules.plan import PlanError
 
     as_of = dt.date.fromisoformat(work.params["as_of"])
+    ruleset = work.params.get("ruleset", "phase1")  # jobs queued before there was a choice
     try:
-        created = build_claims(as_of, work.user, progress=work.progress)
+        created = build_claims(as_of, work.user, progress=work.progress, ruleset=ruleset)
     except ClaimRefused as refused:
         raise JobFailed(str(refused)) from None
+    except PlanError as invalid:
+        raise JobFailed(f"The {ruleset} Outcome Plan could not be read, so nothing was built:\n"
+                        f"{invalid}") from None
+    under = "" if ruleset == "phase1" else f" under {ruleset}"
     # A retry after an interruption finds the claims the first run saved, and builds none.
     return Outcome(f"{len(created)} draft claims created for results claimable on "
-                   f"{as_of:%-d %B %Y}.")
+                   f"{as_of:%-d %B %Y}{under}.")
 
 
 register(Kind(
@@ -83,7 +91,8 @@ ERRORS_SHOWN = 50
 
 
 def _import(work: Work) -> Outcome:
-    from ..imports.service import ImportRefused, import_csv
+    from ..imports.guide import import_recorded
+    from ..imports.service import ImportSummary
     from .service import record_finish
 
     kind, filename = work.params["kind"], work.params["filename"]
@@ -95,23 +104,42 @@ def _import(work: Work) -> Outcome:
         read += more
         work.progress(min(read, total), total, "rows checked")
 
-    def recorded(summary) -> None:  # done in the import's own transaction: never twice
-        record_finish(work.job_id, outcome=Outcome(summary.line()))
+    def recorded(run: m.ImportRun, summary: ImportSummary | None) -> None:
+        # In the transaction that imports the file (or records it refused), with its history
+        # row: the job is finished once, and the row written once, whatever happens after.
+        job = db.session.get(m.Job, work.job_id)
+        job.params = {**job.params, "run_id": run.id}
+        if summary is not None:
+            record_finish(work.job_id, outcome=Outcome(summary.line()))
+        else:
+            record_finish(work.job_id, error=_refused(run.errors))
 
-    try:
-        summary = import_csv(kind, work.input, filename, user=work.user, progress=rows_read,
-                             before_commit=recorded)
-    except ImportRefused as refused:
-        errors = refused.errors
-        more = len(errors) - ERRORS_SHOWN
-        raise JobFailed("The file was not imported: nothing from it was saved. Fix these rows "
-                        "and upload it again.\n" + "\n".join(errors[:ERRORS_SHOWN])
-                        + (f"\n... and {more} more" if more > 0 else "")) from None
+    summary, errors, _ = import_recorded(kind, work.input, filename, work.user,
+                                         progress=rows_read, recorded=recorded)
+    if errors:
+        raise JobFailed(_refused(errors))
     return Outcome(summary.line())
 
 
+def _refused(errors: list[str]) -> str:
+    more = len(errors) - ERRORS_SHOWN
+    return ("The file was not imported: nothing from it was saved. Fix these rows and upload it "
+            "again.\n" + "\n".join(errors[:ERRORS_SHOWN])
+            + (f"\n... and {more} more: download them all below" if more > 0 else ""))
+
+
+def _import_link(job: m.Job) -> tuple[str, str] | None:
+    run_id = job.params.get("run_id")
+    if run_id is None:
+        return None
+    if job.state == "failed":
+        return "Download every problem (CSV)", url_for("imports.errors", run_id=run_id)
+    return "See the files imported", url_for("imports.kind_page", kind=job.params["kind"],
+                                             _anchor="history")
+
+
 register(Kind(
-    "import", "Import of a partner file", "import_data", _import,
+    "import", "Import of a partner file", "import_data", _import, link=_import_link,
     back=lambda job: ("Import partner data", url_for("imports.upload")),
 ))
 

@@ -70,7 +70,8 @@ class Kind:
     label: str
     permission: str  # who may start the job and see it and its result
     run: Callable[[Work], Outcome]
-    # Where the result lives in the app, if it is not (only) the file: (link text, url).
+    # Where the result of a finished job lives in the app, if it is not (only) the file:
+    # (link text, url).
     link: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
     # Where to go back to from the job page: (link text, url).
     back: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
@@ -120,7 +121,7 @@ def can_see(user, job: m.Job) -> bool:
     if job.kind not in KINDS or not can(user, KINDS[job.kind].permission):
         return False
     if job.family_id is not None:
-        from ..families.scope import visible_families
+        from ..access import visible_families
 
         return db.session.scalar(
             visible_families(user).where(m.Family.id == job.family_id)) is not None

@@ -37,8 +37,8 @@ def show(job_id: int):
     kind = KINDS[job.kind]
     record_event("view", "job", str(job.id), detail=job.kind)
     return committed(render_template(
-        "jobs/show.html", job=job, kind=kind, link=kind.link(job) if job.state == "done" else None,
-        back=kind.back(job)))
+        "jobs/show.html", job=job, kind=kind, back=kind.back(job),
+        link=kind.link(job) if job.state in ("done", "failed") else None))
 
 
 @bp.route("/<int:job_id>.json")

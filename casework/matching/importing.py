@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import io
 import re
+from collections.abc import Callable
 
 from .. import models as m
 from ..audit import record_event
@@ -38,8 +39,11 @@ def matchable_kinds() -> list[str]:
 
 
 def import_with_matching(kind_name: str, data: bytes, filename: str,
-                         user: m.User | None = None) -> MatchedImportSummary:
-    """Match the rows without person_ref, then import the file; or raise ImportRefused."""
+                         user: m.User | None = None,
+                         before_commit: Callable[[ImportSummary], None] | None = None,
+                         ) -> MatchedImportSummary:
+    """Match the rows without person_ref, then import the file; or raise ImportRefused.
+    `before_commit` is passed to the importer (called in its transaction)."""
     kind = KINDS[kind_name]
     if kind_name not in matchable_kinds():
         raise ImportRefused([f"{filename}: --match is for the evidence kinds "
@@ -48,7 +52,8 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
     waiting = [r for r in records if not r.cells.get("person_ref")
                and any(r.cells.get(c) for c in DESCRIBING)]
     if not waiting:
-        return MatchedImportSummary(import_csv(kind_name, data, filename, user), 0, 0, 0)
+        return MatchedImportSummary(
+            import_csv(kind_name, data, filename, user, before_commit=before_commit), 0, 0, 0)
 
     errors: list[str] = []
     described = [describe(r, filename, errors) for r in waiting]
@@ -90,7 +95,7 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
                  detail=f"{kind_name}: {linked} linked, {len(to_review)} for review, "
                         f"{len(unmatched)} unmatched (matching model version {model.id})")
     try:
-        imported = import_csv(kind_name, data, filename, user)
+        imported = import_csv(kind_name, data, filename, user, before_commit=before_commit)
     except ImportRefused as refused:  # the importer has rolled back the queue and links too
         raise _renumbered(refused, filename, lines) from None
     return MatchedImportSummary(imported, linked, len(to_review), len(unmatched),

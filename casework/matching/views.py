@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
+from ..access import visible_families
 from ..audit import committed, record_event
 from ..extensions import db
-from ..families.scope import visible_families
 from ..imports.service import ImportRefused
 from ..permissions import requires
 from . import reviews, service

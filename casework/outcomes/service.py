@@ -183,8 +183,9 @@ def to_json(item: OutcomeFamilyEvaluation) -> dict:
         "as_of": e.as_of.isoformat(),
         "ruleset": e.ruleset,
         "outcome_plan": e.plan,
-        "eligible": {"value": e.eligible, "problems": list(e.problems),
-                     "reason": e.eligibility_reason},
+        "eligible": e.eligible,
+        "problems": list(e.problems),
+        "eligibility_reason": e.eligibility_reason,
         "attached_on": _iso(e.attached_on),
         "needs": [
             {"need_ref": r.need.ref, "problem": r.need.problem, "indicator": r.need.indicator,
@@ -235,6 +236,18 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.
 
 FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
                 "supporting_families": "Supporting Families"}
+
+
+def claim_rulesets() -> list[tuple[str, str]]:
+    """The rulesets a claims build started on the Claims page may use: the 2012 results, and
+    the later programme the council claims under (OUTCOME_RULESET), if it has chosen one."""
+    choices = [("phase1", "The 2012-15 results (phase1)")]
+    name = current_app.config["OUTCOME_RULESET"]
+    if name:
+        label = FRAME_LABELS.get(name, name)
+        choices.append((name, f"{label[0].upper()}{label[1:]} ({name}), by the council's "
+                              "Outcome Plan"))
+    return choices
 
 
 def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict | None:

@@ -17,11 +17,11 @@ from sqlalchemy import and_, case, func, or_, select
 
 from .. import figures as fig
 from .. import models as m
+from ..access import visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.scope import visible_families
 from ..families.service import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from ..rules.dates import months_after, months_before

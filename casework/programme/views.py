@@ -20,9 +20,9 @@ from flask import (
 from flask_login import current_user
 
 from .. import figures as fig
+from ..access import visible_families
 from ..audit import committed, record_event
 from ..extensions import db
-from ..families.scope import visible_families
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count

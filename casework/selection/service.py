@@ -12,11 +12,11 @@ from sqlalchemy.orm import aliased
 
 from .. import figures as fig
 from .. import models as m
+from ..access import SEES_ALL, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.scope import SEES_ALL, visible_families
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import months_before
 from ..templating import govdate

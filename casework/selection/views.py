@@ -9,10 +9,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
+from ..access import get_family_or_404, open_allocation, visible_families
 from ..audit import committed, record_event
-from ..caseloads.service import open_allocation
 from ..extensions import db
-from ..families.scope import get_family_or_404, visible_families
 from ..families.service import wards
 from ..permissions import requires
 from ..templating import govdate
@@ -88,10 +87,7 @@ def meeting(meeting_id: int):
 @requires("run_selection")
 def decide(meeting_id: int, family_ref: str):
     meeting = _meeting_or_404(meeting_id)
-    family = db.session.scalar(visible_families(current_user, selecting=True)
-                               .where(m.Family.family_ref == family_ref))
-    if family is None:
-        abort(404)
+    family = get_family_or_404(current_user, family_ref, selecting=True)
     workers = service.leads(current_user)
     form = DecisionForm()
     form.lead_worker.choices = [(0, "Not a FIP worker")] + [(w.id, w.name) for w in workers]

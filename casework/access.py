@@ -1,0 +1,122 @@
+"""Who may see and change what: the one access module, below every area.
+
+Every view, service, export and report asks here which families a user may see
+(`visible_families`, `get_family_or_404`), which families a worker holds now
+(`allocated_to`, `open_allocation`) and whether a user may write (`can_write`,
+`can_edit_contact`, `may_allocate`, `allocatable_family_or_404`). What each role may do page
+by page is the permission table in casework/permissions.py, imported here so that one module
+answers the whole question. tests/test_access.py fails if another module builds these
+queries itself.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, false, or_, select
+
+from . import models as m
+from .extensions import db
+from .permissions import PERMISSIONS, can
+
+__all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to", "can",
+           "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
+           "open_allocation", "visible_families"]
+
+SEES_ALL = frozenset({"manager", "auditor"})
+
+
+# Seeing ------------------------------------------------------------------------------------
+
+
+def visible_families(user: m.User, *, selecting: bool = False) -> Select:
+    """Return a SELECT of the families `user` may see; every family query starts here.
+
+    Managers and auditors see every family; a FIP worker the families allocated to them
+    and those they lead to sign-up (selected with them as lead person); a team lead the
+    families allocated to, or led by, their team's workers and those their team selected;
+    anyone else none. `selecting` (choosing families at a selection meeting) also shows a
+    team lead every family with no worker, the screening list's families.
+    """
+    query = select(m.Family)
+    if user.role in SEES_ALL:
+        return query
+    open_allocations = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    selected = select(m.SelectionDecision.family_id).where(
+        m.SelectionDecision.decision == "selected")
+    if user.role == "worker":
+        return query.where(or_(
+            m.Family.id.in_(open_allocations.where(m.Allocation.worker_id == user.id)),
+            m.Family.id.in_(selected.where(m.SelectionDecision.lead_worker_id == user.id)),
+        ))
+    if user.role == "team_lead" and user.team_id is not None:
+        team = select(m.User.id).where(m.User.team_id == user.team_id)
+        seen = [
+            m.Family.id.in_(open_allocations.where(m.Allocation.worker_id.in_(team))),
+            m.Family.id.in_(selected.where(or_(m.SelectionDecision.lead_worker_id.in_(team),
+                                               m.SelectionDecision.decided_by_id.in_(team)))),
+        ]
+        if selecting:
+            seen.append(m.Family.id.not_in(open_allocations))
+        return query.where(or_(*seen))
+    return query.where(false())
+
+
+def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False) -> m.Family:
+    """Return the family if it exists and the user may see it; 404 otherwise, alike."""
+    family = db.session.scalar(
+        visible_families(user, selecting=selecting).where(m.Family.family_ref == family_ref))
+    if family is None:
+        abort(404)
+    return family
+
+
+def open_allocation(family: m.Family) -> m.Allocation | None:
+    """The family's allocation to a worker now, if it has one."""
+    return db.session.scalar(select(m.Allocation).where(
+        m.Allocation.family_id == family.id, m.Allocation.end_on.is_(None)))
+
+
+def allocated_to(worker: m.User) -> Select:
+    """A SELECT of the families allocated to `worker` now, joined to their open allocation
+    (add `m.Allocation` to the columns to have it), in reference order."""
+    return (select(m.Family).join(m.Allocation, m.Allocation.family_id == m.Family.id)
+            .where(m.Allocation.worker_id == worker.id, m.Allocation.end_on.is_(None))
+            .order_by(m.Family.family_ref))
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def can_write(user: m.User, family: m.Family) -> bool:
+    """Only the allocated worker, or a team lead of that worker's team, writes the case file."""
+    current = open_allocation(family)
+    if current is None:
+        return False
+    if user.role == "worker":
+        return current.worker_id == user.id
+    if user.role == "team_lead":
+        return user.team_id is not None and current.worker.team_id == user.team_id
+    return False
+
+
+def can_edit_contact(user: m.User, contact: m.Contact) -> bool:
+    """The contact's author, or a team lead of the author's team, changes a saved contact."""
+    if user.id == contact.author_id:
+        return True
+    return (user.role == "team_lead" and user.team_id is not None
+            and contact.author.team_id == user.team_id)
+
+
+def may_allocate(user: m.User) -> bool:
+    """Team leads and programme managers allocate, transfer and close families."""
+    return can(user, "allocate")
+
+
+def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:
+    """A family the allocator may allocate: unallocated, or in their scope; 404 otherwise."""
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
+    if family is None:
+        abort(404)
+    if open_allocation(family) is None:
+        return family
+    return get_family_or_404(user, family_ref)
