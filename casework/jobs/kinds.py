@@ -164,7 +164,8 @@ def _refresh_figures(work: Work) -> Outcome:
 
 
 register(Kind(
-    "refresh_figures", "Refresh of the figures",  # casework.evaluation.store.REFRESH_KIND "view_programme", _refresh_figures,
+    # The name is casework.evaluation.store.REFRESH_KIND, which starts it.
+    "refresh_figures", "Refresh of the figures", "view_programme", _refresh_figures,
     link=lambda job: ("Go to the programme dashboard", url_for("programme.dashboard")),
     back=lambda job: ("Programme dashboard", url_for("programme.dashboard")),
 ))
