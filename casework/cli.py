@@ -76,9 +76,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(claims)
     app.cli.add_command(backup_command)
     from .matching.cli import match_group
-    from .outcomes.commands import needs
+    from .outcomes.commands import needs, plans
 
     app.cli.add_command(needs)
+    app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
     from .jobs.cli import worker_command
@@ -225,7 +226,7 @@ def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
         known = {ref for _, ref in chosen}
         missing = [r for r in dict.fromkeys(refs) if r not in known]
         if missing:
-            raise Refused(f"no family with reference {', '.join(missing)}")
+            raise Refused(f"No family with reference {', '.join(missing)}")
     write = {"json": output.write_json, "csv": output.write_csv,
              "table": output.write_table}[fmt]
     if store:
@@ -290,15 +291,15 @@ def allocate_command(family_ref, worker_email, on, by_email, override_reason) ->
 
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
     if family is None:
-        raise Refused(f"no family with reference {family_ref}")
+        raise Refused(f"No family with reference {family_ref}")
     worker = find_user(worker_email)
     if worker is None:
-        raise Refused(f"no user with email {worker_email}")
+        raise Refused(f"No user with email {worker_email}")
     by = None
     if by_email:
         by = find_user(by_email)
         if by is None:
-            raise Refused(f"no user with email {by_email}")
+            raise Refused(f"No user with email {by_email}")
     try:
         allocation = allocate(family, worker, on or dt.date.today(), by, override_reason)
     except AllocationRefused as refused:
@@ -319,7 +320,7 @@ def _user(email: str):
 
     user = find_user(email)
     if user is None:
-        raise Refused(f"no user with email {email}")
+        raise Refused(f"No user with email {email}")
     return user
 
 
@@ -434,7 +435,7 @@ def backup_command(file: Path) -> None:
 
     engine = db.engine
     if engine.dialect.name != "sqlite":
-        raise Refused("casework backup copies SQLite databases; for PostgreSQL use pg_dump "
+        raise Refused("casework backup copies SQLite databases: for PostgreSQL use pg_dump "
                       "(see the README)")
     if file.exists():
         raise Refused(f"{file} already exists: choose a new file name")

@@ -30,10 +30,9 @@ class Config:
     # Overrides of ruleset parameters, e.g. {"asb_reduction": "0.6"}; set in instance config.
     RULESET_OVERRIDES: dict = {}
     # The later programme the council claims under (phase2 or supporting_families): the
-    # family page shows each need under it. Its Outcome Plan is instance/outcome-plan-NAME.json
-    # (else the worked example shipped with casework), or the file named here per ruleset.
+    # family page shows each need under it, by the Outcome Plan loaded on the Outcome Plans
+    # page or with `casework plans load` (until then the worked example shipped with casework).
     OUTCOME_RULESET = os.environ.get("CASEWORK_OUTCOME_RULESET") or None
-    OUTCOME_PLAN_FILES: dict = {}
     FAMILIES_PER_PAGE = 25
     # How many proxies (the council's TLS proxy, a load balancer) stand in front of the app
     # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.

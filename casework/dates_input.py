@@ -16,9 +16,10 @@ def in_range(value: dt.date) -> bool:
     return EARLIEST <= value <= LATEST
 
 
-def date_example(today: dt.date | None = None) -> str:
-    """A hint for a date input: a recent date, in the order the fields are in."""
-    day = (today or dt.date.today()) - dt.timedelta(days=30)
+def date_example(days: int = -30, today: dt.date | None = None) -> str:
+    """A hint for a date input, in the order its fields are in: the date `days` from today
+    (a recent one for what has happened, a coming one for what is due)."""
+    day = (today or dt.date.today()) + dt.timedelta(days=days)
     return f"For example, {day.day} {day.month} {day.year}"
 
 

@@ -643,6 +643,27 @@ class NeedDiscretion(db.Model):
     approved_by: Mapped[User] = relationship()
 
 
+class OutcomePlanVersion(db.Model):
+    """One version of the council's Outcome Plan for a later programme, as loaded (from the
+    admin page or `casework plans load`): the newest loaded for a ruleset is in force."""
+
+    __tablename__ = "outcome_plan_versions"
+    __table_args__ = (UniqueConstraint("ruleset", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)  # the file exactly as loaded
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    loaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    loaded_by: Mapped[User] = relationship()
+
+
 # Matching partner records without references (casework/matching) -------------------------
 
 class MatchModel(db.Model):

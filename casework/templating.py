@@ -45,6 +45,7 @@ NAV_ITEMS = [
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
     {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
     {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
+    {"text": "Outcome Plans", "endpoint": "outcomes.index", "permission": "view_outcome_plans", "area": "outcomes."},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},

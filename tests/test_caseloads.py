@@ -96,7 +96,7 @@ def test_rolling_limit_of_thirty_in_twelve_months_with_boundaries(people):
     # On 2013-12-31 the window (2012-12-31, 2013-12-31] still holds all 30.
     with pytest.raises(AllocationRefused) as before:
         allocate(fams[30], worker, D(2013, 12, 31), lead)
-    assert "30 families allocated in the 12 months to 2013-12-31 (limit 30)" in str(before.value)
+    assert "30 families allocated in the 12 months to 31 December 2013 (limit 30)" in str(before.value)
     # Re-allocating one of the 30 does not add to the rolling count.
     allocate(fams[29], worker, D(2013, 12, 31), lead)
 

@@ -43,7 +43,7 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1", "checked": "y"})
     no_reason = post_form(client, f"/claims/{built['E03'].id}",
                           {"reject_claim": "1", "reason": "", "checked": "y"})
-    assert "give a reason for rejecting the claim" in no_reason.text
+    assert "Enter the reason for rejecting the claim" in no_reason.text
     post_form(client, f"/claims/{built['E03'].id}",
               {"reject_claim": "1", "reason": "Job not evidenced", "checked": "y"})
     db.session.expire_all()

@@ -28,7 +28,7 @@ def test_json_is_the_default_and_families_can_be_named(cli, examples):
 def test_an_unknown_family_is_refused(cli, examples):
     examples()
     result = cli("evaluate", "--as-of", "2013-09-30", "--family", "NOPE")
-    assert result.exit_code == 1 and "no family with reference NOPE" in result.output
+    assert result.exit_code == 1 and "No family with reference NOPE" in result.output
 
 
 def test_a_malformed_date_is_wrong_usage(cli):

@@ -90,14 +90,14 @@ def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, exam
     db.session.commit()
     run_jobs()
     job = db.session.get(m.Job, job.id)
-    assert job.state == "failed" and job.error == "only programme managers build claims"
+    assert job.state == "failed" and job.error == "Only programme managers build claims"
     assert _claims() == 0
     assert [e.detail for e in _events("job_failed")] == [
-        "claims_build: only programme managers build claims"]
+        "claims_build: Only programme managers build claims"]
     manager.role = "manager"
     db.session.commit()
     page = client.get(f"/jobs/{job.id}").text
-    assert "The job failed" in page and "only programme managers build claims" in page
+    assert "The job failed" in page and "Only programme managers build claims" in page
 
 
 def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):

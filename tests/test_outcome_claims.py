@@ -1,6 +1,8 @@
 """Results claims under a later programme: one a family, frozen evidence, audit and PDF."""
 
+import datetime as dt
 import json
+import re
 import subprocess
 
 from sqlalchemy import select
@@ -183,3 +185,42 @@ def test_without_a_later_programme_the_claims_page_offers_no_choice_and_builds_p
     run_jobs()
     assert db.session.scalars(select(m.Job)).one().params["ruleset"] == "phase1"
     assert {r for _, r, _ in _claims_by_ruleset()} == {"phase1"}
+
+
+def _pdf_of_claims(cli, tmp_path, window="October 2016"):
+    auditor = create_user("auditor")
+    for c in claims_json(cli):
+        assert cli("claims", "validate", c["id"], "--by", auditor.email).exit_code == 0
+    batch_id = cli("claims", "batch", "--window", window).output.split()[-1]
+    out = tmp_path / "batch.pdf"
+    assert cli("claims", "pdf", batch_id, "-o", out).exit_code == 0
+    return out
+
+
+def test_the_claim_pdf_shows_every_assessment_that_decided_a_need_over_more_pages(
+        cli, frame_examples, tmp_path):
+    from pypdf import PdfReader
+
+    frame_examples("phase2")
+    many = tmp_path / "assessments.csv"
+    rows = ["assessment_ref,need_ref,date,outcome,assessed_by,note"]
+    day = dt.date(2015, 5, 4)
+    for i in range(90):  # every other day, alternating, the last (29 Oct 2015) negative
+        rows.append(f"AS-5{i:02d},N-101,{day + dt.timedelta(days=2 * i)},"
+                    f"{'negative' if i % 2 else 'positive'},Sam Worker (key worker),"
+                    f"Visit {i}: discussed the GP appointments and the medication review")
+    rows.append("AS-999,N-101,2016-10-05,negative,Sam Worker (key worker),After the claim date")
+    many.write_text("\n".join(rows) + "\n")
+    assert cli("import", "assessments", many).exit_code == 0
+    assert json.loads(cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30",
+                          "--family", "P01").output)[0]["family_outcome"] == "met"
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    out = _pdf_of_claims(cli, tmp_path)
+    pages = PdfReader(out).pages
+    text = "\n".join(p.extract_text() for p in pages)
+    listed = set(re.findall(r"\(AS-\d+\)", text))
+    assert {f"(AS-5{i:02d})" for i in range(90)} | {"(AS-101)"} <= listed  # none cut
+    assert "(AS-999)" not in listed  # after the claim date: it decided nothing
+    assert "Practitioners' assessments of N-101 to 2016-09-30 (91)" in text
+    p01 = [n for n, p in enumerate(pages) if "P01: Ashdown" in p.extract_text()]
+    assert len(p01) >= 2 and p01 == list(range(p01[0], p01[0] + len(p01)))  # runs on

@@ -1,5 +1,6 @@
 """`casework evaluate --ruleset` and the later programmes' CSV kinds, end to end."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from casework import models as m
 from casework.extensions import db
 
 from .conftest import OUTCOMES
+from .factories import create_user
 
 
 @pytest.mark.parametrize("name, as_of", [("phase2", "2016-09-30"),
@@ -53,34 +55,51 @@ def test_other_rulesets_give_json_only(cli):
     assert result.exit_code == 2 and "json only" in result.output
 
 
-def test_an_invalid_council_plan_is_refused_naming_file_line_and_field(app, cli, tmp_path):
+def test_an_invalid_council_plan_is_refused_naming_file_line_and_field(cli, tmp_path):
+    admin = create_user("admin")
     plan = tmp_path / "outcome-plan-phase2.json"
     plan.write_text('{"title": "Ours", "ruleset": "phase2", "version": "2",\n'
                     ' "effective_from": "2015-04-01",\n'
                     ' "problems": {"health": {"indicators": {"gp": {"type": "hunch"}}}}}\n')
-    app.config["OUTCOME_PLAN_FILES"] = {"phase2": str(plan)}
-    result = cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    result = cli("plans", "load", "phase2", plan, "--by", admin.email)
     assert result.exit_code == 1
-    assert f'{plan}:3: problems.health.indicators.gp.type: "hunch" is not an indicator type' in (
-        result.output)
+    assert f'{plan.name}:3: problems.health.indicators.gp.type: "hunch" is not an indicator ' \
+        "type" in result.output
+    assert db.session.scalars(select(m.OutcomePlanVersion)).all() == []
+    out = json.loads(cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30").output)
+    assert out == []  # no families, but the shipped example still evaluates
 
 
-def test_the_councils_own_plan_is_used_and_its_version_and_hash_recorded(
-        app, cli, frame_examples, tmp_path):
+def test_the_councils_own_plan_is_used_and_its_version_and_hash_recorded(cli, frame_examples,
+                                                                         tmp_path):
     frame_examples("phase2")
+    admin = create_user("admin")
     shipped = json.loads((Path(m.__file__).parent / "outcomes" / "plans" / "phase2.json")
                          .read_text())
     shipped["version"] = "2017.2"
     shipped["problems"]["health"]["indicators"]["health_improved"]["sustain_months"] = 12
     plan = tmp_path / "outcome-plan-phase2.json"
     plan.write_text(json.dumps(shipped, indent=1))
-    app.config["OUTCOME_PLAN_FILES"] = {"phase2": str(plan)}
+    result = cli("plans", "load", "phase2", plan, "--by", admin.email)
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(plan.read_bytes()).hexdigest()
+    assert result.output.strip() == (f"phase2: Outcome Plan version 2017.2 loaded and in force "
+                                      f"(SHA-256 {digest})")
     out = json.loads(cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30",
                          "--family", "P01").output)[0]
     assert out["outcome_plan"]["version"] == "2017.2"
-    assert len(out["outcome_plan"]["sha256"]) == 64
+    assert out["outcome_plan"]["sha256"] == digest
     health = next(n for n in out["needs"] if n["problem"] == "health")
     assert (health["status"], health["claimable_from"]) == ("sustaining", "2017-01-15")
+
+
+def test_only_an_administrator_loads_a_plan(cli):
+    manager = create_user("manager")
+    shipped = Path(m.__file__).parent / "outcomes" / "plans" / "phase2.json"
+    result = cli("plans", "load", "phase2", shipped, "--by", manager.email)
+    assert result.exit_code == 1
+    assert f"{manager.email} is not an administrator" in result.output
+    assert db.session.scalars(select(m.OutcomePlanVersion)).all() == []
 
 
 def test_the_new_kinds_import_and_a_bad_row_refuses_the_whole_file(cli, frame_examples,

@@ -135,7 +135,7 @@ def test_a_decision_needs_its_review_date_reason_or_lead_person(app, lead, worke
         service.decide(meeting, family, lead, "not_now", review_on=meeting.held_on)
     with pytest.raises(SelectionRefused, match="reason the family is not suitable"):
         service.decide(meeting, family, lead, "not_suitable", reason="  ")
-    with pytest.raises(SelectionRefused, match="name the lead person"):
+    with pytest.raises(SelectionRefused, match="Name the lead person"):
         service.decide(meeting, family, lead, "selected", lead_contact="Jane Doe")
     other_team = create_user("worker", team="South")
     with pytest.raises(SelectionRefused, match="not a FIP worker you can name"):
@@ -302,7 +302,7 @@ def test_a_sign_up_needs_the_agreement_consent_and_who_gave_it(app, lead, worker
     family = selected("U2", lead, worker)
     with pytest.raises(SelectionRefused, match="information-sharing agreement"):
         service.sign_up(family, worker, TODAY, True, False, "Casey Roberts")
-    with pytest.raises(SelectionRefused, match="name who gave consent"):
+    with pytest.raises(SelectionRefused, match="Enter who gave consent"):
         service.sign_up(family, worker, TODAY, True, True, " ")
     with pytest.raises(SelectionRefused, match="today or in the past"):
         service.sign_up(family, worker, TODAY + dt.timedelta(days=1), True, True, "Casey")
@@ -331,7 +331,7 @@ def test_only_the_lead_worker_or_a_team_lead_records_first_contact(client, app, 
     family = selected("U4", lead, worker)
     partner_led = selected("U5", lead)
     other = create_user("worker", team="North")
-    with pytest.raises(SelectionRefused, match="only the lead person, Sam Patel"):
+    with pytest.raises(SelectionRefused, match="Only the lead person, Sam Patel"):
         service.log_attempt(family, other, TODAY, "phone", "spoke")
     service.log_attempt(partner_led, lead, TODAY, "through_agency", "spoke")
     login(client, other.email)

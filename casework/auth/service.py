@@ -55,15 +55,15 @@ def create_user(
 ) -> m.User:
     email = email.strip()
     if not EMAIL_PATTERN.fullmatch(email):
-        raise UserRefused(f"{email!r} is not an email address")
+        raise UserRefused(f"Enter an email address like name@example.com, not {email!r}")
     if role not in m.ROLES:
-        raise UserRefused(f"role must be one of {', '.join(m.ROLES)}")
+        raise UserRefused(f"Role must be one of {', '.join(m.ROLES)}")
     if not name.strip():
-        raise UserRefused("name is required")
+        raise UserRefused("Enter the user's name")
     if problem := password_problem(password):
         raise UserRefused(problem)
     if find_user(email):
-        raise UserRefused(f"a user with email {email} already exists")
+        raise UserRefused(f"A user with email {email} already exists")
     team_row = None
     if team:
         team_row = db.session.scalar(select(m.Team).where(m.Team.name == team))

@@ -11,7 +11,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import models as m
-from ..widgets import GovDateField
+from ..widgets import GovDateField, GovIntegerField
 
 FOLLOW_UPS = 3
 
@@ -33,13 +32,13 @@ def _time(form, field):
 
 
 class ContactForm(FlaskForm):
-    contact_on = GovDateField("Date of contact",
+    contact_on = GovDateField("Date of contact", example_days=-2,
                               validators=[InputRequired(message="Enter the date of the contact")])
     contact_time = StringField("Time", widget=GovTextInput(), description="24-hour clock, for example 14:30",
                                validators=[_time])
     kind = RadioField("Type of contact", choices=list(m.CONTACT_KINDS.items()), widget=GovRadioInput(),
                       validators=[InputRequired(message="Select the type of contact")])
-    duration = IntegerField("Duration in minutes", widget=GovTextInput(),
+    duration = GovIntegerField("Duration in minutes", widget=GovTextInput(),
                             validators=[Optional(), NumberRange(min=0, max=24 * 60,
                                         message="Enter minutes between 0 and 1440")])
     present = SelectMultipleField("Who was there", choices=[], widget=GovCheckboxesInput(),
@@ -47,11 +46,11 @@ class ContactForm(FlaskForm):
     notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=20000)],
                           description="What happened and what was agreed, or why there was no contact")
     action_1 = StringField("Follow-up action 1", widget=GovTextInput(), validators=[Length(max=500)])
-    due_1 = GovDateField("Due date for action 1", validators=[Optional()])
+    due_1 = GovDateField("Due date for action 1", example_days=7, validators=[Optional()])
     action_2 = StringField("Follow-up action 2", widget=GovTextInput(), validators=[Length(max=500)])
-    due_2 = GovDateField("Due date for action 2", validators=[Optional()])
+    due_2 = GovDateField("Due date for action 2", example_days=14, validators=[Optional()])
     action_3 = StringField("Follow-up action 3", widget=GovTextInput(), validators=[Length(max=500)])
-    due_3 = GovDateField("Due date for action 3", validators=[Optional()])
+    due_3 = GovDateField("Due date for action 3", example_days=28, validators=[Optional()])
     save = SubmitField("Save contact", widget=GovSubmitInput())
     save_draft = SubmitField("Save as draft", widget=GovSubmitInput())
 
@@ -102,7 +101,7 @@ class GoalForm(FlaskForm):
     goal = TextAreaField("Goal", widget=GovTextArea(),
                          validators=[InputRequired(message="Enter the goal"), Length(max=2000)])
     status = SelectField("Status", choices=list(m.GOAL_STATUSES.items()), widget=GovSelect())
-    target_on = GovDateField("Target date", validators=[Optional()])
+    target_on = GovDateField("Target date", example_days=90, validators=[Optional()])
     save_goal = SubmitField("Add goal", widget=GovSubmitInput())
 
 
@@ -111,7 +110,7 @@ class ReferralForm(FlaskForm):
     agency = StringField("Agency or service", widget=GovTextInput(),
                          validators=[InputRequired(message="Enter the agency or service"), Length(max=200)])
     person_ref = SelectField("For", choices=[], widget=GovSelect(), validate_choice=True)
-    referred_on = GovDateField("Referred on",
+    referred_on = GovDateField("Referred on", example_days=-7,
                                validators=[InputRequired(message="Enter the date of the referral")])
     status = SelectField("Status", choices=list(m.REFERRAL_STATUSES.items()), widget=GovSelect())
     notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=2000)])

@@ -15,7 +15,7 @@ from .service import CLOSURE_OUTCOMES
 class AllocateForm(FlaskForm):
     worker = SelectField("FIP worker", coerce=int, widget=GovSelect(),
                          validators=[InputRequired(message="Select a FIP worker")])
-    on = GovDateField("Allocated on",
+    on = GovDateField("Allocated on", example_days=-1,
                       validators=[InputRequired(message="Enter the date of allocation")])
     reason = TextAreaField("Why this worker (optional)", widget=GovTextArea(),
                            validators=[Optional(), Length(max=2000)])
@@ -39,7 +39,7 @@ class AllocateForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = RadioField("Outcome", choices=list(CLOSURE_OUTCOMES.items()), widget=GovRadioInput(),
                          validators=[InputRequired(message="Select the outcome")])
-    on = GovDateField("Closed on",
+    on = GovDateField("Closed on", example_days=-1,
                       validators=[InputRequired(message="Enter the date of closure")])
     reason = TextAreaField("Reason for closing", widget=GovTextArea(),
                            validators=[InputRequired(message="Enter the reason for closing"),

@@ -14,6 +14,7 @@ from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
 from ..rules.dates import months_before
+from ..templating import plural
 
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
@@ -138,18 +139,20 @@ def place(
         raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
     if current is not None and on < current.start_on:
         raise AllocationRefused(
-            f"{family.family_ref} was allocated on {current.start_on}; a transfer cannot be "
-            "dated before that"
+            f"{family.family_ref} was allocated on {current.start_on:%-d %B %Y}: a transfer "
+            "cannot be dated before that"
         )
     active = _active_counts([worker_id]).get(worker_id, 0)
     rolling = _rolling_families(worker_id, on)
     problems = []
     if active + 1 > rules.caseload_max_active:
-        problems.append(f"{active} active families (limit {rules.caseload_max_active})")
+        problems.append(f"{plural(active, 'active family', 'active families')} "
+                        f"(limit {rules.caseload_max_active})")
     if len(rolling | {family_id}) > rules.caseload_max_rolling:
         problems.append(
-            f"{len(rolling)} families allocated in the {rules.caseload_rolling_months} months "
-            f"to {on} (limit {rules.caseload_max_rolling})"
+            f"{plural(len(rolling), 'family', 'families')} allocated in the "
+            f"{rules.caseload_rolling_months} months to {on:%-d %B %Y} "
+            f"(limit {rules.caseload_max_rolling})"
         )
     if problems and not override_reason:
         raise AllocationRefused(
@@ -182,9 +185,9 @@ def place(
 def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
     """Close the family's allocation with a reason and an outcome, freeing the place."""
     if outcome not in CLOSURE_OUTCOMES:
-        raise AllocationRefused(f"outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
+        raise AllocationRefused(f"Outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
     if not reason.strip():
-        raise AllocationRefused("give a reason for closing the family's case")
+        raise AllocationRefused("Enter the reason for closing the family's case")
     family_id = family.id
     lock_rows((m.Family, [family_id]))
     family = db.session.get(m.Family, family_id)
@@ -194,7 +197,7 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
         raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
     if on < current.start_on:
         db.session.rollback()
-        raise AllocationRefused(f"the case cannot close before it was allocated on {current.start_on}")
+        raise AllocationRefused(f"The case cannot close before it was allocated on {current.start_on:%-d %B %Y}")
     current.end_on = on
     current.end_kind = "closure"
     current.ended_by_id = by.id

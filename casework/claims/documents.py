@@ -37,7 +37,7 @@ def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
         return existing, False
     batch = db.session.get(m.ClaimBatch, batch_id)
     if batch is None:
-        raise LookupError(f"no claim batch with id {batch_id}")
+        raise LookupError(f"There is no claim batch {batch_id}")
     body = batch_pdf(batch)
     db.session.commit()  # end the reads before writing (see casework/jobs/service.py)
     row = m.ClaimBatchPdf(batch_id=batch_id, pdf=body, sha256=hashlib.sha256(body).hexdigest(),

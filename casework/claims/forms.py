@@ -9,7 +9,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     StringField,
     SubmitField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..widgets import GovDateField
+from ..widgets import GovDateField, GovIntegerField
 
 
 class BuildForm(FlaskForm):
@@ -56,10 +55,10 @@ class DecisionForm(FlaskForm):
 
 
 class SampleForm(FlaskForm):
-    percent = IntegerField("Percentage of the claims shown", widget=GovTextInput(),
+    percent = GovIntegerField("Percentage of the claims shown", widget=GovTextInput(),
                            validators=[InputRequired(message="Enter the percentage to sample"),
                                        NumberRange(1, 100, message="Enter a percentage from 1 to 100")])
-    seed = IntegerField("Seed (optional)", widget=GovTextInput(),
+    seed = GovIntegerField("Seed (optional)", widget=GovTextInput(),
                         description="Give the seed of an earlier sample to draw it again; "
                                     "left empty, a new seed is chosen and recorded",
                         validators=[Optional(), NumberRange(0, 2**31 - 1, message="Enter a whole number")])

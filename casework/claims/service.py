@@ -152,7 +152,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     `progress`, if given, is told (families evaluated, families in all, what is being done).
     """
     if by is not None and by.role != "manager":
-        raise ClaimRefused("only programme managers build claims")
+        raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
         from ..outcomes.claims import build_outcome_claims
 
@@ -209,7 +209,7 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ClaimRefused("another claims build ran at the same time; run it again") from None
+        raise ClaimRefused("Another claims build ran at the same time: run it again") from None
     for claim in created:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
     db.session.commit()
@@ -233,10 +233,10 @@ def _decide(claim_id: int, by: m.User) -> m.Claim:
     claim = db.session.get(m.Claim, claim_id)
     if claim is None:
         db.session.rollback()
-        raise ClaimRefused(f"no claim with id {claim_id}")
+        raise ClaimRefused(f"There is no claim {claim_id}")
     if claim.state != "draft":
         db.session.rollback()
-        raise ClaimRefused(f"claim {claim_id} is {claim.state}: only a draft can be validated "
+        raise ClaimRefused(f"Claim {claim_id} is {claim.state}: only a draft can be validated "
                            "or rejected")
     return claim
 
@@ -259,7 +259,7 @@ def validate(claim_id: int, by: m.User) -> m.Claim:
 
 def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     if not (reason or "").strip():
-        raise ClaimRefused("give a reason for rejecting the claim")
+        raise ClaimRefused("Enter the reason for rejecting the claim")
     claim = _decide(claim_id, by)
     claim.state, claim.decided_by_id, claim.decided_at = "rejected", by.id, m.utcnow()
     claim.reject_reason = reason.strip()
@@ -300,18 +300,18 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
     from waiting_batch(), refuses the batch if the claims waiting changed since they were
     shown for confirmation."""
     if by is not None and by.role != "manager":
-        raise ClaimRefused("only programme managers submit claim batches")
+        raise ClaimRefused("Only programme managers submit claim batches")
     window = (window or "").strip()
     if not window:
-        raise ClaimRefused("give the claim window's label, for example 'July 2013'")
+        raise ClaimRefused("Enter the claim window's label, for example July 2013")
     lock_rows()  # SQLite: the write lock; PostgreSQL: the claims' row locks below
     claims = list(db.session.scalars(_waiting().order_by(m.Claim.id).with_for_update()))
     if not claims:
         db.session.rollback()
-        raise ClaimRefused("there are no validated claims waiting for a batch")
+        raise ClaimRefused("There are no validated claims waiting for a batch")
     if expected is not None and expected != _fingerprint([c.id for c in claims]):
         db.session.rollback()
-        raise ClaimRefused("the validated claims waiting have changed since you checked them: "
+        raise ClaimRefused("The validated claims waiting have changed since you checked them: "
                            "check the batch again before submitting it")
     batch = m.ClaimBatch(window=window[:60], as_of=as_of, submitted_by_id=by.id if by else None)
     db.session.add(batch)
@@ -338,10 +338,10 @@ def _submitted_claims_never_change(session, _context, _instances):
             history = db.inspect(obj).attrs["state"].history
             was = (history.deleted or history.unchanged or [obj.state])[0]
             if was == "submitted":
-                raise ClaimRefused(f"claim {obj.id} has been submitted and can never change")
+                raise ClaimRefused(f"Claim {obj.id} has been submitted and can never change")
     for obj in session.deleted:
         if isinstance(obj, m.Claim):
-            raise ClaimRefused("claims are never deleted")
+            raise ClaimRefused("Claims are never deleted")
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -532,12 +532,12 @@ def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> 
     """Draw N% of the claims the filters select, at random but reproducibly: the claims'
     ids in order, shuffled by Python's random.Random(seed).sample, the seed recorded."""
     if by.role != "auditor":
-        raise ClaimRefused("only internal auditors draw samples of claims")
+        raise ClaimRefused("Only internal auditors draw samples of claims")
     if not 1 <= percent <= 100:
-        raise ClaimRefused("the sample must be between 1% and 100% of the claims")
+        raise ClaimRefused("The sample must be between 1% and 100% of the claims")
     population = sorted(db.session.scalars(_queue(f).with_only_columns(m.Claim.id)))
     if not population:
-        raise ClaimRefused("no claims match the filters, so there is nothing to sample")
+        raise ClaimRefused("No claims match the filters, so there is nothing to sample")
     if seed is None:
         seed = secrets.randbelow(10**9)
     size = math.ceil(len(population) * percent / 100)

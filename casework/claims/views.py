@@ -18,6 +18,7 @@ from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..reports.exports import batch_csv, batch_xlsx
 from ..selection.figures import agreed_progress
+from ..templating import plural
 from . import documents, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -83,9 +84,9 @@ def draw_sample():
     try:
         sample = service.draw_sample(filters, form.percent.data, form.seed.data, current_user)
     except service.ClaimRefused as refused:
-        flash(str(refused)[0].upper() + str(refused)[1:] + ".")
+        flash(f"{refused}.")
         return redirect(url_for("claims.index", **filters.args()))
-    flash(f"Sample {sample.id}: {len(sample.claim_ids)} of {sample.population} claims "
+    flash(f"Sample {sample.id}: {len(sample.claim_ids)} of {plural(sample.population, 'claim')} "
           f"({sample.percent}%), seed {sample.seed}.")
     return redirect(url_for("claims.index", sample=sample.id))
 
@@ -101,7 +102,7 @@ def confirm_batch():
         try:
             batch = service.submit_batch(form.window.data, dt.date.today(), current_user,
                                          expected=form.fingerprint.data)
-            flash(f"Batch {batch.id} submitted with {len(batch.claims)} claims.")
+            flash(f"Batch {batch.id} submitted with {plural(len(batch.claims), 'claim')}.")
             return redirect(url_for("claims.batch", batch_id=batch.id))
         except service.ClaimRefused as refused:
             error = str(refused)

@@ -36,6 +36,7 @@ from .. import models as m
 from ..extensions import db
 from ..families import search
 from ..locking import lock_rows
+from ..lookups import one_of
 from ..programme.costs import estimate_counts
 from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
 from ..rules.nearly import nearly_there
@@ -144,11 +145,11 @@ def _abuse_dates(ids: list[int]) -> dict[int, list[dt.date]]:
     D, P = m.DomesticAbuseIncident, m.Person
     found: dict[int, list[dt.date]] = defaultdict(list)
     for fid, date in db.session.execute(
-        select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))
+        select(P.family_id, D.date).join(P, D.person_id == P.id).where(one_of(P.family_id, ids))
     ):
         found[fid].append(date)
     for fid, date in db.session.execute(
-        select(D.family_id, D.date).where(D.person_id.is_(None), D.family_id.in_(ids))
+        select(D.family_id, D.date).where(D.person_id.is_(None), one_of(D.family_id, ids))
     ):
         found[fid].append(date)
     return found

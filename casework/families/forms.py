@@ -26,7 +26,7 @@ class FamilyForm(FlaskForm):
     address = StringField("Address", widget=GovTextInput(), validators=[Length(max=300)])
     postcode = StringField("Postcode", widget=GovTextInput(), validators=[Length(max=10)])
     ward = StringField("Ward", widget=GovTextInput(), validators=[Length(max=100)])
-    identified_on = GovDateField("Identified on", validators=[Optional()])
+    identified_on = GovDateField("Identified on", example_days=-60, validators=[Optional()])
     attached_on = GovDateField("Attached on", validators=[Optional()])
     local_discretion = BooleanField("The council uses local discretion for this family", widget=GovCheckboxInput())
     local_discretion_reason = TextAreaField("Reason for local discretion", widget=GovTextArea(),

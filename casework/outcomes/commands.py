@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from .service import OUTCOME_RULESETS
 
 
 @click.group("needs")
@@ -32,3 +36,30 @@ def discretion(need_ref: str, by_email: str, reason: str, on: str | None) -> Non
     except DiscretionRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{need_ref}: equivalent progress approved by {user.name} on {day}")
+
+
+@click.group("plans")
+def plans() -> None:
+    """The council's Outcome Plans for the later programmes."""
+
+
+@plans.command("load")
+@click.argument("ruleset", type=click.Choice(OUTCOME_RULESETS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "by_email", required=True, help="The administrator who loads it.")
+def load(ruleset: str, file: Path, by_email: str) -> None:
+    """Check an Outcome Plan file and make it the plan in force (as the Outcome Plans page)."""
+    from ..auth.service import find_user
+    from ..cli import Refused
+    from ..rules.plan import PlanError
+    from .service import load_plan_version
+
+    user = find_user(by_email)
+    if user is None:
+        raise Refused(f"no user with email {by_email}")
+    try:
+        row = load_plan_version(ruleset, file.read_bytes(), str(file), user)
+    except PlanError as refused:
+        raise Refused(f"The Outcome Plan was not loaded:\n{refused}") from None
+    click.echo(f"{ruleset}: Outcome Plan version {row.version} loaded and in force "
+               f"(SHA-256 {row.sha256})")

@@ -3,6 +3,7 @@ evaluation of many families under a frame (set-based, then the pure rules)."""
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime as dt
 from collections import defaultdict
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..permissions import PERMISSIONS
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.evidence import (
     AssessmentData,
@@ -25,7 +27,7 @@ from ..rules.evidence import (
     OutcomeEvidence,
 )
 from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
-from ..rules.plan import OutcomePlan, PlanError, load_plan
+from ..rules.plan import OutcomePlan, PlanError, field_line, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
 
 EXAMPLES = Path(__file__).parent / "plans"
@@ -40,32 +42,83 @@ def frame(name: str) -> OutcomeFrame:
     return ruleset
 
 
-def plan_path(name: str) -> Path:
-    """The council's plan for the ruleset: OUTCOME_PLAN_FILES names it, else
-    instance/outcome-plan-NAME.json, else the worked example shipped with casework."""
-    configured = current_app.config["OUTCOME_PLAN_FILES"].get(name)
-    if configured:
-        return Path(configured)
-    own = Path(current_app.instance_path) / f"outcome-plan-{name}.json"
-    return own if own.exists() else EXAMPLES / f"{name}.json"
+_loaded: dict[tuple[str, str], OutcomePlan] = {}
 
 
-_loaded: dict[tuple[str, float], OutcomePlan] = {}
+def plan_versions(name: str) -> list[m.OutcomePlanVersion]:
+    """Every version of the ruleset's Outcome Plan loaded, newest (the one in force) first."""
+    V = m.OutcomePlanVersion
+    return list(db.session.scalars(select(V).where(V.ruleset == name).order_by(V.id.desc())))
 
 
 def council_plan(name: str) -> OutcomePlan:
-    """The ruleset's Outcome Plan, read again whenever its file changes; PlanError when the
-    file is invalid (or missing)."""
-    path = plan_path(name)
-    try:
-        key = (str(path), path.stat().st_mtime)
-        if key not in _loaded:
-            _loaded[key] = load_plan(path.read_text(encoding="utf-8"), str(path), frame(name))
-    except OSError as error:
-        raise PlanError([f"{path}:1: file: cannot be read ({error.strerror})"]) from None
-    except UnicodeDecodeError:
-        raise PlanError([f"{path}:1: file: is not UTF-8 text"]) from None
+    """The ruleset's Outcome Plan in force: the newest version loaded, else the worked example
+    shipped with casework. PlanError when it no longer passes the checks."""
+    rules = frame(name)
+    V = m.OutcomePlanVersion
+    newest = db.session.execute(select(V.id, V.sha256).where(V.ruleset == name)
+                                .order_by(V.id.desc()).limit(1)).first()
+    key = (name, newest.sha256 if newest else "example")
+    if key not in _loaded:
+        if newest is None:
+            path = EXAMPLES / f"{name}.json"
+            text, source = path.read_text(encoding="utf-8"), str(path)
+        else:
+            text, source = db.session.execute(
+                select(V.content, V.file_name).where(V.id == newest.id)).one()
+        _loaded[key] = load_plan(text, source, rules)
     return _loaded[key]
+
+
+def example_text(name: str) -> str:
+    frame(name)
+    return (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
+
+
+def load_plan_version(name: str, content: bytes, file_name: str,
+                      by: m.User) -> m.OutcomePlanVersion:
+    """Check an Outcome Plan file and, when it passes, store it as the ruleset's plan in
+    force, with who loaded it: the one way a plan is loaded (the Outcome Plans page and
+    `casework plans load`). Refused whole with PlanError naming every problem as
+    FILE:LINE: FIELD: message; a refusal is audited too and nothing else is written."""
+    rules = frame(name)
+    file_name = Path(file_name or "plan.json").name[:255]
+    try:
+        if not (by.active and by.role in PERMISSIONS["manage_outcome_plans"]):
+            raise PlanError([f"{by.email} is not an administrator: only administrators load "
+                             "an Outcome Plan"])
+        if content.startswith(codecs.BOM_UTF8):
+            raise PlanError([f"{file_name}:1: file: starts with a byte order mark; save it as "
+                             "UTF-8 without one"])
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PlanError([f"{file_name}:1: file: is not UTF-8 text"]) from None
+        plan = load_plan(text, file_name, rules)
+        V = m.OutcomePlanVersion
+        earlier = db.session.scalar(select(V).where(V.ruleset == name,
+                                                    V.version == plan.version))
+        if earlier is not None:
+            same = ("this file is the same" if earlier.sha256 == plan.sha256
+                    else "with different content: give this plan a new version")
+            raise PlanError([
+                f"{file_name}:{field_line(text, 'version')}: version: {plan.version!r} was "
+                f"already loaded on {earlier.loaded_at:%-d %B %Y} by {earlier.loaded_by.name}; "
+                f"{same}"])
+        row = V(ruleset=name, version=plan.version, title=plan.title,
+                effective_from=plan.effective_from, content=text, sha256=plan.sha256,
+                file_name=file_name, loaded_by_id=by.id)
+        db.session.add(row)
+        record_event("load_plan", "outcome_plan", f"{name} {plan.version}", user=by,
+                     detail=f"{file_name}, SHA-256 {plan.sha256}: {plan.title}")
+        db.session.commit()
+    except PlanError as refused:
+        db.session.rollback()
+        record_event("load_plan_refused", "outcome_plan", name, user=by,
+                     detail=f"{file_name}: {len(refused.errors)} problem(s): {refused.errors[0]}")
+        db.session.commit()
+        raise
+    return row
 
 
 def is_example(plan: OutcomePlan) -> bool:

@@ -133,6 +133,15 @@ def _decode(text: str) -> Any:
     return decoder.decode(text)
 
 
+def field_line(text: str, key: str) -> int:
+    """The line of a top-level field of a plan's JSON text (1 when it has none)."""
+    try:
+        doc = _decode(text)
+    except json.JSONDecodeError:
+        return 1
+    return doc.key_lines.get(key, 1) if isinstance(doc, _Object) else 1
+
+
 def _key_lines(s: str, start: int, end: int) -> dict[str, int]:
     """The line of each key of the object between start (just after its `{`) and end."""
     lines: dict[str, int] = {}

@@ -13,7 +13,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import models as m
-from ..widgets import DateInput
+from ..widgets import DateInput, GovIntegerField
 from .service import MEETING_AGENCIES
 
 
@@ -34,7 +33,7 @@ def _not_future(form, field):
 
 
 class MeetingForm(FlaskForm):
-    held_on = DateField("Date of the meeting", format="%d %m %Y", widget=DateInput(),
+    held_on = DateField("Date of the meeting", format="%d %m %Y", widget=DateInput(-7),
                         validators=[InputRequired(message="Enter the date of the meeting"),
                                     _not_future])
     agencies = SelectMultipleField("Agencies present", choices=list(MEETING_AGENCIES.items()),
@@ -64,7 +63,7 @@ class DecisionForm(FlaskForm):
     lead_contact = StringField("Or the partner agency contact's name", widget=GovTextInput(),
                                validators=[Length(max=200)])
     lead_agency = StringField("Their agency", widget=GovTextInput(), validators=[Length(max=200)])
-    review_on = DateField("Discuss again on", format="%d %m %Y", widget=DateInput(),
+    review_on = DateField("Discuss again on", format="%d %m %Y", widget=DateInput(91),
                           description="For a family not selected now: the family comes back "
                                       "to the list on this date.",
                           validators=[Optional()])
@@ -85,7 +84,7 @@ def agreed_numbers_form(years: list[tuple[int, str]], current: dict[int, int]) -
         pass
 
     for number, label in years:
-        setattr(AgreedNumbersForm, f"year_{number}", IntegerField(
+        setattr(AgreedNumbersForm, f"year_{number}", GovIntegerField(
             f"Families agreed for {label}", widget=GovTextInput(),
             validators=[Optional(), NumberRange(min=0, max=1_000_000,
                                                 message="Enter a whole number of families, 0 or more")]))
@@ -97,7 +96,7 @@ def agreed_numbers_form(years: list[tuple[int, str]], current: dict[int, int]) -
 
 
 class AttemptForm(FlaskForm):
-    attempted_on = DateField("Date of the attempt", format="%d %m %Y", widget=DateInput(),
+    attempted_on = DateField("Date of the attempt", format="%d %m %Y", widget=DateInput(-2),
                              validators=[InputRequired(message="Enter the date of the attempt"),
                                          _not_future])
     method = RadioField("How", choices=list(m.CONTACT_METHODS.items()), widget=GovRadioInput(),
@@ -113,7 +112,7 @@ class AnswerForm(FlaskForm):
     outcome = RadioField("The family's answer", choices=[
         ("signed_up", "Signed up to the programme"), ("declined", "Declined")],
         widget=GovRadioInput(), validators=[InputRequired(message="Select the family's answer")])
-    decided_on = DateField("Date", format="%d %m %Y", widget=DateInput(),
+    decided_on = DateField("Date", format="%d %m %Y", widget=DateInput(-1),
                            validators=[InputRequired(message="Enter the date of the answer"),
                                        _not_future])
     sharing_agreed = BooleanField("The information-sharing agreement is signed",

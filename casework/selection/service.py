@@ -78,11 +78,11 @@ def set_agreed_numbers(values: dict[int, int | None], by: m.User) -> int:
     changed = 0
     for year, families in values.items():
         if year not in known:
-            raise SelectionRefused(f"there is no programme year {year}")
+            raise SelectionRefused(f"There is no programme year {year}")
         if families is None:
             continue
         if families < 0:
-            raise SelectionRefused("the agreed number cannot be negative")
+            raise SelectionRefused("The agreed number cannot be negative")
         row = current.get(year)
         if row is not None and row.families == families:
             continue
@@ -205,11 +205,11 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
 
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
     if by.role not in ("team_lead", "manager"):
-        raise SelectionRefused("only team leads and programme managers record selection meetings")
+        raise SelectionRefused("Only team leads and programme managers record selection meetings")
     if held_on > dt.date.today():
-        raise SelectionRefused("the meeting date must be today or in the past")
+        raise SelectionRefused("The meeting date must be today or in the past")
     if not agencies:
-        raise SelectionRefused("name the agencies present at the meeting")
+        raise SelectionRefused("Select the agencies present at the meeting")
     meeting = m.SelectionMeeting(held_on=held_on, agencies=list(agencies), recorded_by_id=by.id)
     db.session.add(meeting)
     db.session.flush()
@@ -232,25 +232,25 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     reason = (reason or "").strip() or None
     lead_contact, lead_agency = (lead_contact or "").strip() or None, (lead_agency or "").strip() or None
     if decision not in m.SELECTION_DECISIONS:
-        raise SelectionRefused("choose selected, not now or not suitable")
+        raise SelectionRefused("Select selected, not now or not suitable")
     if family.attached_on is not None:
-        raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on}")
+        raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on:%-d %B %Y}")
     if not awaiting_discussion(latest_decision(family), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
         if review_on is None:
-            raise SelectionRefused("give the date to discuss the family again")
+            raise SelectionRefused("Enter the date to discuss the family again")
         if review_on <= meeting.held_on:
-            raise SelectionRefused("the review date must be after the meeting")
+            raise SelectionRefused("The review date must be after the meeting")
     else:
         review_on = None
     if decision == "not_suitable" and not reason:
-        raise SelectionRefused("give the reason the family is not suitable")
+        raise SelectionRefused("Enter the reason the family is not suitable")
     if decision == "selected":
         if lead_worker is not None and lead_contact:
-            raise SelectionRefused("name one lead person: a FIP worker or a partner contact")
+            raise SelectionRefused("Name one lead person: a FIP worker or a partner contact")
         if lead_worker is None and not (lead_contact and lead_agency):
-            raise SelectionRefused("name the lead person: a FIP worker, or a partner contact "
+            raise SelectionRefused("Name the lead person: a FIP worker, or a partner contact "
                                    "and their agency")
         if lead_worker is not None and lead_worker.id not in {w.id for w in leads(by)}:
             raise SelectionRefused(f"{lead_worker.name} is not a FIP worker you can name as lead")
@@ -323,22 +323,22 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
     if selection is None:
         raise SelectionRefused(f"{family.family_ref} has not been selected at a meeting")
     if not may_record_first_contact(by, selection):
-        raise SelectionRefused(f"only the lead person, {selection.lead_name}, or a team lead "
+        raise SelectionRefused(f"Only the lead person, {selection.lead_name}, or a team lead "
                                "records first contact with this family")
     if sign_up_of(family) is not None:
         raise SelectionRefused(f"{family.family_ref} has already given its answer")
     if on > dt.date.today():
-        raise SelectionRefused(f"the date of the {what} must be today or in the past")
+        raise SelectionRefused(f"The date of the {what} must be today or in the past")
     if on < selection.meeting.held_on:
-        raise SelectionRefused(f"the date of the {what} cannot be before the family was "
-                               f"selected on {selection.meeting.held_on}")
+        raise SelectionRefused(f"The date of the {what} cannot be before the family was "
+                               f"selected on {selection.meeting.held_on:%-d %B %Y}")
     return selection
 
 
 def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str,
                 outcome: str, notes: str | None = None) -> m.ContactAttempt:
     if method not in m.CONTACT_METHODS or outcome not in m.CONTACT_OUTCOMES:
-        raise SelectionRefused("choose how the contact was tried and what happened")
+        raise SelectionRefused("Select how the contact was tried and what happened")
     _check_open(family, by, attempted_on, "contact attempt")
     attempt = m.ContactAttempt(family_id=family.id, attempted_on=attempted_on, method=method,
                                outcome=outcome, notes=(notes or "").strip() or None,
@@ -359,10 +359,10 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
     consent_by = (consent_by or "").strip()
     _check_open(family, by, signed_on, "sign-up")
     if not sharing_agreed or not consent_given:
-        raise SelectionRefused("a family signs up only with the information-sharing agreement "
+        raise SelectionRefused("A family signs up only with the information-sharing agreement "
                                "signed and consent given")
     if not consent_by:
-        raise SelectionRefused("name who gave consent")
+        raise SelectionRefused("Enter who gave consent")
     row = m.SignUp(family_id=family.id, outcome="signed_up", decided_on=signed_on,
                    sharing_agreed=True, consent_given=True, consent_by=consent_by,
                    recorded_by_id=by.id)
@@ -386,7 +386,7 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
     reason = (reason or "").strip()
     _check_open(family, by, declined_on, "answer")
     if not reason:
-        raise SelectionRefused("give the reason the family declined")
+        raise SelectionRefused("Enter the reason the family declined")
     row = m.SignUp(family_id=family.id, outcome="declined", decided_on=declined_on,
                    reason=reason, recorded_by_id=by.id)
     db.session.add(row)

@@ -78,12 +78,12 @@ def _run_jobs(app, stop: threading.Event) -> None:
 
 @pytest.fixture
 def shot(page, request):
-    """Save a full-page screenshot as a test artefact."""
+    """Save a full-page screenshot (of the test's page, or the one given) as a test artefact."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def _shot(name: str) -> Path:
+    def _shot(name: str, of=None) -> Path:
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        (of or page).screenshot(path=str(path), full_page=True)
         return path
 
     return _shot

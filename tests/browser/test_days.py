@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from casework import models as m
@@ -38,16 +39,16 @@ def test_a_workers_day_task_list_visit_log_a_contact_on_a_phone_and_do_a_follow_
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, worker.email, PASSWORD)
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_role("heading", name="Follow-ups overdue (1)").is_visible()
-    assert page.get_by_text("no contact for 20 days").is_visible()
+    expect(page.get_by_role("heading", name="Follow-ups overdue (1)")).to_be_visible()
+    expect(page.get_by_text("no contact for 20 days")).to_be_visible()
     _fits(page)
     shot("1-task-list")
 
     page.get_by_role("link", name="Log a contact with Taylor household").click()
     page.get_by_role("button", name="Save contact").click()  # untouched: refused, nothing saved
     summary = page.locator(".govuk-error-summary")
-    assert "Select the type of contact" in summary.inner_text()
-    assert "Select who was there" in summary.inner_text()
+    expect(summary).to_contain_text("Select the type of contact")
+    expect(summary).to_contain_text("Select who was there")
     _fits(page)
     shot("2-refused")
     page.get_by_label("Home visit").check()
@@ -59,7 +60,7 @@ def test_a_workers_day_task_list_visit_log_a_contact_on_a_phone_and_do_a_follow_
     shot("3-contact-form")
     page.get_by_role("button", name="Save contact").click()
     page.wait_for_url("**/timeline")
-    assert page.get_by_text("Home visit by Sam Patel, 40 minutes").is_visible()
+    expect(page.get_by_text("Home visit by Sam Patel, 40 minutes")).to_be_visible()
     _fits(page)
     shot("4-timeline")
 
@@ -70,10 +71,10 @@ def test_a_workers_day_task_list_visit_log_a_contact_on_a_phone_and_do_a_follow_
     page.get_by_role("link", name="Done, reassign or drop follow-up: Book the school meeting").click()
     page.get_by_label("Done").check()
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Follow-up done.").is_visible()
+    expect(page.get_by_text("Follow-up done.")).to_be_visible()
     page.goto(f"{live_server}/")
-    assert page.get_by_role("heading", name="Follow-ups overdue (0)").is_visible()
-    assert page.get_by_text("no contact for 20 days").count() == 0
+    expect(page.get_by_role("heading", name="Follow-ups overdue (0)")).to_be_visible()
+    expect(page.get_by_text("no contact for 20 days")).to_have_count(0)
     shot("6-task-list-after")
     state = page.context.storage_state()
     assert axe(f"{live_server}/", state, PHONE) == []
@@ -98,25 +99,25 @@ def test_a_team_leads_day_allocate_the_longest_waiting_family_and_transfer_one_w
     identified = {f.family_ref: f.identified_on for f in waiting}
     assert listed and [identified[r] for r in listed] == sorted(identified[r] for r in listed)
     page.locator("#waiting + ul a").first.click()  # the family that has waited longest
-    assert page.get_by_role("heading", name="Allocate the family").is_visible()
+    expect(page.get_by_role("heading", name="Allocate the family")).to_be_visible()
     ref = listed[0]
     page.get_by_label("FIP worker").select_option(label="Jo Clarke: 0 active, 0 in 12 months")
     page.get_by_role("button", name="Allocate family").click()
     page.wait_for_url("**/team")
-    assert page.get_by_text(f"{ref} allocated to Jo Clarke.").is_visible()
+    expect(page.get_by_text(f"{ref} allocated to Jo Clarke.")).to_be_visible()
     shot("2-allocated")
 
     page.goto(f"{live_server}/families/E02")
     page.get_by_role("link", name="Transfer this family").click()
-    assert page.get_by_role("heading", name="Transfer the family").is_visible()
+    expect(page.get_by_role("heading", name="Transfer the family")).to_be_visible()
     page.get_by_label("Transfer to").select_option(label="Jo Clarke: 1 active, 1 in 12 months")
     page.get_by_role("button", name="Transfer family").click()
-    assert "Enter the reason for the transfer" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reason for the transfer")
     page.get_by_label("Reason for the transfer").fill("Jo knows the school; Sam's caseload is full")
     page.get_by_role("button", name="Transfer family").click()
     page.wait_for_url("**/families/E02")
-    assert page.get_by_text("E02 transferred from Sam Patel to Jo Clarke.").is_visible()
-    assert page.get_by_role("cell", name="Jo knows the school; Sam's caseload is full", exact=True).is_visible()
+    expect(page.get_by_text("E02 transferred from Sam Patel to Jo Clarke.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Jo knows the school; Sam's caseload is full", exact=True)).to_be_visible()
     shot("3-transferred")
     state = page.context.storage_state()
     for url in (f"{live_server}/", f"{live_server}/families/E02/allocate", f"{live_server}/team"):

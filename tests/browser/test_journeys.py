@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from casework import models as m
@@ -42,7 +43,7 @@ def test_a_worker_finds_their_family_logs_a_contact_and_sees_it_on_the_timeline(
     shot("contact-form-phone")
     page.get_by_role("button", name="Save contact").click()
     page.wait_for_url("**/timeline")
-    assert page.get_by_text("Phone call by Sam Patel, 25 minutes").is_visible()
+    expect(page.get_by_text("Phone call by Sam Patel, 25 minutes")).to_be_visible()
     shot("timeline")
     _no_serious_violations(axe, page, [f"{live_server}/my-families",
                                        f"{live_server}/families/E01/contacts/new",
@@ -60,12 +61,12 @@ def test_a_team_lead_allocates_is_refused_at_the_limit_and_overrides(page, live_
     page.goto(f"{live_server}/families/NEW1/allocate")
     page.get_by_label("FIP worker").select_option(label="Jo Clarke: 10 active, 10 in 12 months")
     page.get_by_role("button", name="Allocate family").click()
-    assert page.get_by_text("Jo Clarke already has 10 active families (limit 10)").first.is_visible()
+    expect(page.get_by_text("Jo Clarke already has 10 active families (limit 10)").first).to_be_visible()
     shot("refused")
     page.get_by_label("Override reason").fill("Sibling of a family Jo already works with")
     page.get_by_role("button", name="Allocate family").click()
     page.wait_for_url("**/team")
-    assert page.get_by_text("NEW1 allocated to Jo Clarke.").is_visible()
+    expect(page.get_by_text("NEW1 allocated to Jo Clarke.")).to_be_visible()
     shot("team")
     _no_serious_violations(axe, page, [f"{live_server}/team", f"{live_server}/families/NEW1/allocate"])
 
@@ -80,14 +81,14 @@ def test_a_manager_uploads_a_csv_with_a_bad_row_fixes_it_and_imports(page, live_
     page.get_by_label("Upload a CSV file").set_input_files(str(bad))
     page.get_by_role("button", name="Import file").click()
     summary = page.locator(".govuk-error-summary")
-    assert "families.csv:3: family_name: is required" in summary.inner_text()
-    assert "families.csv:3: identified_on: '2013-02-30' is not a real date" in summary.inner_text()
+    expect(summary).to_contain_text("families.csv:3: family_name: is required")
+    expect(summary).to_contain_text("families.csv:3: identified_on: '2013-02-30' is not a real date")
     shot("errors")
     bad.write_text("family_ref,family_name,identified_on\nB1,Ok household,2013-01-01\nB2,Fixed household,2013-02-28\n")
     page.get_by_label("Families", exact=True).check()
     page.get_by_label("Upload a CSV file").set_input_files(str(bad))
     page.get_by_role("button", name="Import file").click()
-    assert page.get_by_text("families: 2 created, 0 updated, 0 unchanged").is_visible()
+    expect(page.get_by_text("families: 2 created, 0 updated, 0 unchanged")).to_be_visible()
     shot("imported")
     _no_serious_violations(axe, page, [f"{live_server}/imports/", f"{live_server}/families",
                                        f"{live_server}/results?as_of=2013-09-30"])
@@ -102,7 +103,7 @@ def test_an_auditor_validates_a_claim_and_downloads_the_batch_pdf(page, live_ser
     page.get_by_role("link", name="Claims").click()
     page.get_by_label("Result").select_option("crime_asb_education")
     page.get_by_role("button", name="Filter claims").click()
-    assert page.get_by_text("1 claim, £700").is_visible()
+    expect(page.get_by_text("1 claim, £700")).to_be_visible()
     page.set_viewport_size({"width": 375, "height": 812})
     shot("queue-375")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
@@ -112,7 +113,7 @@ def test_an_auditor_validates_a_claim_and_downloads_the_batch_pdf(page, live_ser
     shot("claim")
     page.get_by_label("I have checked this claim's evidence").check()
     page.get_by_role("button", name="Validate claim").click()
-    assert page.get_by_text("Claim 1 validated.").is_visible()
+    expect(page.get_by_text("Claim 1 validated.")).to_be_visible()
     batch_id = cli("claims", "batch", "--window", "October 2013").output.split()[-1]
     page.goto(f"{live_server}/claims/batches/{batch_id}")
     shot("batch")
@@ -144,11 +145,11 @@ def test_a_manager_reads_the_dashboard_and_costs_and_downloads_the_board_report(
     sign_in(page, live_server, manager.email, PASSWORD)
     page.get_by_role("link", name="Programme").click()
     page.get_by_role("heading", name="Programme dashboard on 30 September 2013").wait_for()
-    assert page.locator("svg[role=img]").count() == 5
+    expect(page.locator("svg[role=img]")).to_have_count(5)
     shot("dashboard")
     page.get_by_role("link", name="Cost analysis: estimated costs avoided").click()
     page.get_by_role("heading", name="Estimated costs avoided on 30 September 2013").wait_for()
-    assert page.get_by_role("cell", name="£700.00").is_visible()
+    expect(page.get_by_role("cell", name="£700.00")).to_be_visible()
     shot("costs")
     page.goto(f"{live_server}/programme/board-report")
     page.get_by_label("Quarter").select_option("2013-Q2")
@@ -178,7 +179,7 @@ def test_forms_work_with_the_keyboard_alone(page, live_server):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/programme")  # a manager's home
-    assert page.get_by_role("heading", name="Programme dashboard").first.is_visible()
+    expect(page.get_by_role("heading", name="Programme dashboard").first).to_be_visible()
 
 
 def test_a_large_upload_shows_progress_then_the_summary(page, live_server, shot, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from casework import models as m
@@ -24,7 +25,7 @@ def test_a_manager_compares_two_namesakes_and_accepts_one(page, live_server, cli
     sign_in(page, live_server, manager.email, PASSWORD)
     page.get_by_role("link", name="Matching").click()
     page.get_by_role("link", name="asb A3").click()
-    assert page.get_by_role("heading", name="Why P-JACK1: the match weights").is_visible()
+    expect(page.get_by_role("heading", name="Why P-JACK1: the match weights")).to_be_visible()
     shot("review")
     page.set_viewport_size({"width": 375, "height": 812})
     shot("review-narrow")
@@ -34,7 +35,7 @@ def test_a_manager_compares_two_namesakes_and_accepts_one(page, live_server, cli
     page.get_by_label("Jack Taylor (P-JACK1)").check()
     page.get_by_role("button", name="Save decision").click()
     page.wait_for_url("**/matching/reviews")
-    assert page.get_by_text("Row A3 linked and imported").is_visible()
+    expect(page.get_by_text("Row A3 linked and imported")).to_be_visible()
     shot("accepted")
     record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A3"))
     assert record.person.person_ref == "P-JACK1"

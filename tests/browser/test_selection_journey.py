@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playwright.sync_api import expect
+
 from casework.selection import service
 
 from ..conftest import PASSWORD
@@ -108,7 +110,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     sign_in(page, live_server, lead.email, PASSWORD)
     page.get_by_role("link", name="Selection").click()
     page.get_by_role("heading", name="Signed up, waiting for a FIP worker (1)").wait_for()
-    assert page.get_by_role("link", name="J1 Jones household").count() == 1
+    expect(page.get_by_role("link", name="J1 Jones household")).to_have_count(1)
     page.context.clear_cookies()
     sign_in(page, live_server, manager.email, PASSWORD)
     after = _funnel(page, live_server)

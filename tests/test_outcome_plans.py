@@ -1,0 +1,193 @@
+"""The Outcome Plans pages: each later programme's plan versions, who loaded them, their
+content, and loading a new version (checked whole, refused whole), every view audited."""
+
+import hashlib
+import io
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+from sqlalchemy import select
+
+from casework import models as m
+from casework.extensions import db
+
+from .conftest import csrf_token
+from .factories import create_user
+
+SHIPPED = Path(m.__file__).parent / "outcomes" / "plans" / "phase2.json"
+
+
+def _plan(version: str, **changes) -> bytes:
+    doc = json.loads(SHIPPED.read_text())
+    doc.update(version=version, **changes)
+    return json.dumps(doc, indent=2).encode()
+
+
+def _upload(client, body: bytes, name: str = "ours.json", ruleset: str = "phase2"):
+    page = client.get(f"/outcome-plans/{ruleset}")
+    return client.post(f"/outcome-plans/{ruleset}", data={
+        "csrf_token": csrf_token(page.text), "file": (io.BytesIO(body), name), "load": "1"},
+        content_type="multipart/form-data")
+
+
+def _versions():
+    db.session.expire_all()
+    return db.session.scalars(select(m.OutcomePlanVersion).order_by(m.OutcomePlanVersion.id)
+                              ).all()
+
+
+def _events(action):
+    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
+
+
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_before_any_plan_is_loaded_the_shipped_example_is_in_force(client, sign_in):
+    sign_in("admin")
+    text = _text(client.get("/outcome-plans/").text)
+    assert text.count("No plan has been loaded: the worked example shipped with casework is "
+                      "in force") == 2
+    history = _text(client.get("/outcome-plans/phase2").text)
+    assert "The worked example shipped with casework (phase2.json) casework In force" in history
+    example = client.get("/outcome-plans/phase2/example").text
+    assert json.loads(SHIPPED.read_text())["title"] in example
+
+
+def test_an_administrator_loads_a_version_and_it_is_listed_in_force_and_used(
+        app, client, sign_in, frame_examples, cli):
+    frame_examples("phase2")
+    admin = sign_in("admin", name="Ada Admin")
+    body = _plan("2017.2")
+    response = _upload(client, body, "outcome-plan-2017.json")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "Version 2017.2 of the Outcome Plan is loaded and now in force." in page
+    [row] = _versions()
+    digest = hashlib.sha256(body).hexdigest()
+    assert (row.ruleset, row.version, row.sha256, row.loaded_by_id, row.file_name) == (
+        "phase2", "2017.2", digest, admin.id, "outcome-plan-2017.json")
+    assert row.content.encode() == body  # stored exactly as loaded
+    text = _text(page)
+    assert "Version 2017.2" in text and "Ada Admin" in text and digest in text
+    assert "In force" in text.split("The worked example")[0]
+    assert "Replaced" in text.split("The worked example")[1]
+    [event] = _events("load_plan")
+    assert (event.user_id, event.object_ref) == (admin.id, "phase2 2017.2")
+    assert digest in event.detail
+    # Evaluations and claims use it and record its version and hash.
+    out = json.loads(cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30",
+                         "--family", "P01").output)[0]
+    assert out["outcome_plan"]["version"] == "2017.2" and out["outcome_plan"]["sha256"] == digest
+    # A second version replaces it; the first stays, shown as replaced.
+    assert _upload(client, _plan("2018.1")).status_code == 302
+    assert [v.version for v in _versions()] == ["2017.2", "2018.1"]
+    text = _text(client.get("/outcome-plans/phase2").text)
+    assert text.index("Version 2018.1") < text.index("In force") < text.index("Version 2017.2")
+    first = _versions()[0]
+    shown = client.get(f"/outcome-plans/phase2/{first.id}")
+    assert "Replaced by a newer version" in shown.text and "2017.2" in shown.text
+    assert ("view", "phase2 2017.2") in [(e.action, e.object_ref) for e in _events("view")]
+    download = client.get(f"/outcome-plans/phase2/{first.id}/download")
+    assert download.data == body
+    assert "outcome-plan-phase2-2017.2.json" in download.headers["Content-Disposition"]
+    assert [e.object_ref for e in _events("export")] == ["phase2 2017.2"]
+
+
+def test_a_wrong_plan_is_refused_whole_with_file_line_and_field_and_nothing_changes(
+        client, sign_in):
+    sign_in("admin")
+    assert _upload(client, _plan("1")).status_code == 302
+    bad = (b'{"title": "Ours", "ruleset": "phase2", "version": "2",\n'
+           b' "effective_from": "2015-04-31",\n'
+           b' "problems": {"health": {"indicators": {"gp": {"type": "hunch"}}}}}\n')
+    page = _upload(client, bad, "ours-v2.json")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "The plan was not loaded: fix these problems and upload it again" in text
+    assert 'ours-v2.json:2: effective_from: "2015-04-31" is not a date' in text
+    assert 'ours-v2.json:3: problems.health.indicators.gp.type: "hunch" is not an indicator ' \
+           "type" in text
+    assert [v.version for v in _versions()] == ["1"]
+    [refused] = _events("load_plan_refused")
+    assert refused.detail.startswith("ours-v2.json: 2 problem(s): ours-v2.json:2:")
+    not_json = _text(_upload(client, b'{"title": "x",\n "version": }', "x.json").text)
+    assert "x.json:2: file: is not valid JSON" in not_json
+    wrong_frame = _text(_upload(client, _plan("3", ruleset="supporting_families")).text)
+    assert "ours.json:3: ruleset: \"supporting_families\" is not 'phase2'" in wrong_frame
+    latin = _text(_upload(client, "{\"title\": \"Caf\u00e9\"}".encode("latin-1"), "l.json").text)
+    assert "l.json:1: file: is not UTF-8 text" in latin
+    assert [v.version for v in _versions()] == ["1"]
+
+
+def test_a_version_already_loaded_is_refused_naming_when_and_by_whom(client, sign_in):
+    sign_in("admin", name="Ada Admin")
+    _upload(client, _plan("2017.2"))
+    again = _text(_upload(client, _plan("2017.2", title="Changed")).text)
+    assert re.search(r"ours\.json:\d+: version: '2017\.2' was already loaded on .* by Ada Admin; "
+                     r"with different content: give this plan a new version", again)
+    same = _text(_upload(client, _plan("2017.2")).text)
+    assert "this file is the same" in same
+    assert len(_versions()) == 1
+
+
+def test_no_file_is_a_form_error(client, sign_in):
+    sign_in("admin")
+    page = client.get("/outcome-plans/phase2")
+    response = client.post("/outcome-plans/phase2", data={"csrf_token": csrf_token(page.text),
+                                                          "load": "1"})
+    assert "Select the Outcome Plan file to load" in response.text
+    assert _versions() == []
+
+
+def test_loading_needs_the_forms_csrf_token(client, sign_in):
+    sign_in("admin")
+    response = client.post("/outcome-plans/phase2", data={
+        "file": (io.BytesIO(_plan("9")), "p.json"), "load": "1"},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert _versions() == []
+
+
+def test_a_manager_reads_the_plans_but_cannot_load_one(client, sign_in):
+    sign_in("manager")
+    page = client.get("/outcome-plans/phase2")
+    assert page.status_code == 200 and "Load a new version" not in page.text
+    response = client.post("/outcome-plans/phase2", data={
+        "csrf_token": csrf_token(page.text), "file": (io.BytesIO(_plan("9")), "p.json")},
+        content_type="multipart/form-data")
+    assert response.status_code == 403
+    assert _versions() == []
+    assert [e.object_ref for e in _events("view_list") if e.object_type == "outcome_plan"] == [
+        "phase2"]
+
+
+def test_other_roles_may_not_see_the_plans(client, sign_in):
+    sign_in("worker")
+    assert client.get("/outcome-plans/").status_code == 403
+    assert client.get("/outcome-plans/phase2").status_code == 403
+
+
+def test_a_version_of_another_ruleset_or_an_unknown_ruleset_is_not_found(client, sign_in):
+    sign_in("admin")
+    _upload(client, _plan("1"))
+    [row] = _versions()
+    assert client.get(f"/outcome-plans/phase2/{row.id}").status_code == 200
+    assert client.get(f"/outcome-plans/supporting_families/{row.id}").status_code == 404
+    assert client.get("/outcome-plans/phase1").status_code == 404
+
+
+def test_the_family_page_names_the_loaded_version_not_the_example(app, client, cli, sign_in,
+                                                                 frame_examples, tmp_path):
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    plan = tmp_path / "ours.json"
+    plan.write_bytes(_plan("2017.2"))
+    assert cli("plans", "load", "phase2", plan, "--by", create_user("admin").email
+               ).exit_code == 0
+    sign_in("manager")
+    text = client.get("/families/P01?as_of=2016-09-30").text
+    assert "version 2017.2" in text and "the worked example shipped" not in text
