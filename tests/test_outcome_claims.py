@@ -247,3 +247,26 @@ def test_equivalent_progress_is_shown_to_internal_audit_with_its_approver_and_re
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())
     assert f"N-201: approved by Pat Manager on 2016-09-01: {reason}" in text
+
+
+def test_a_claims_build_job_under_a_plan_that_no_longer_passes_fails_saying_why(
+        app, client, sign_in, frame_examples, run_jobs):
+    from .conftest import post_form
+
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    manager = sign_in("manager")
+    db.session.add(m.OutcomePlanVersion(  # loaded when the checks were looser
+        ruleset="phase2", version="1", title="T", effective_from=dt.date(2015, 4, 1),
+        content=json.dumps({"title": "T", "ruleset": "phase2", "version": "1",
+                            "effective_from": "2015-04-01", "problems": {"pets": {}}}),
+        sha256="1" * 64, file_name="old.json", loaded_by_id=manager.id))
+    db.session.commit()
+    post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
+                                   "build-ruleset": "phase2", "build-build": "1"})
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "failed"
+    assert job.error.startswith("The phase2 Outcome Plan could not be read, so nothing was "
+                                "built:\nold.json:1: problems.pets: is not a headline problem")
+    assert db.session.scalars(select(m.Claim)).all() == []
