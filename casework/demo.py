@@ -292,6 +292,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
     lines.append(_attach_only_eligible())
     lines.append(_demo_caseloads(seed))
     lines.append(_later_programme(seed))
+    store.refresh_pending()  # the families the later programme's records queued
     return lines
 
 

@@ -18,7 +18,7 @@ KNOWN_LOOPS = {
     frozenset(pair) for pair in (
         ("claims", "figures"), ("claims", "jobs"), ("claims", "outcomes"), ("cli", "jobs"),
         ("cli", "matching"), ("cli", "outcomes"), ("evaluation", "families"),
-        ("evaluation", "figures"), ("evaluation", "programme"), ("families", "jobs"),
+        ("evaluation", "figures"), ("evaluation", "jobs"), ("evaluation", "programme"), ("families", "jobs"),
         ("families", "selection"), ("imports", "jobs"), ("imports", "matching"),
         ("jobs", "programme"), ("programme", "selection"),
     )

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from casework.demo import load_demo
+from casework.evaluation import store
 
 
 @pytest.mark.parametrize("ruleset", ["phase2", "supporting_families"])
@@ -16,6 +17,7 @@ def test_the_demo_gives_families_needs_in_every_state_under_the_chosen_programme
     app.config["OUTCOME_RULESET"] = ruleset
     lines = load_demo(200, 1)
     assert lines[-1].startswith(f"later programme ({ruleset}): ")
+    assert store.pending_count() == 0  # every family's stored evaluation is current
     out = json.loads(cli("evaluate", "--ruleset", ruleset, "--as-of",
                          dt.date.today().isoformat()).output)
     with_needs = [e for e in out if e["needs"]]
