@@ -9,6 +9,9 @@ run, one after the other:
 - read: every family's evidence read out of the database batch by batch on every core, as
   the refresh reads it, without evaluating (the yardstick for the refresh);
 - refresh: `store.refresh()` for every family (read, evaluate, write, commit);
+- plain: the same families' evidence written out as the six partner CSV files, then
+  bench/plain_evaluate.py (one process, the csv module and the same pure rules, nothing
+  written) timed over them, checked to count the same eligible families as the refresh;
 - import: 1,000 ASB incidents for 1,000 families through the importer, then the
   re-evaluation of the families it changed (`refresh_pending`), each timed;
 - summaries and search: each summary's figures read as the pages read them, and the
@@ -20,6 +23,7 @@ run, one after the other:
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import os
 import statistics
@@ -64,6 +68,50 @@ def _repeated(label: str, action) -> None:
           f"p95 {times[int(0.95 * (len(times) - 1))]:7.1f} ms", flush=True)
 
 
+def _export(directory: Path) -> None:
+    """Write every family's evidence as the partner files would carry it (contract columns)."""
+    from sqlalchemy import select
+
+    from casework import models as m
+    from casework.extensions import db
+
+    F, P, T, A, Off, W = (m.Family, m.Person, m.SchoolTerm, m.AsbRecord, m.Offence,
+                        m.WorkSpell)
+    yn = {True: "y", False: "n", None: ""}
+    files = {
+        "families.csv": (("family_ref", "identified_on", "attached_on", "local_discretion"),
+                         select(F.family_ref, F.identified_on, F.attached_on,
+                                F.local_discretion)),
+        "people.csv": (("person_ref", "family_ref", "date_of_birth"),
+                       select(P.person_ref, F.family_ref, P.date_of_birth).join(F)),
+        "school-terms.csv": (("person_ref", "academic_year", "term", "sessions_possible",
+                              "sessions_unauthorised", "fixed_exclusions",
+                              "permanent_exclusion", "alternative_provision", "on_roll"),
+                             select(P.person_ref, T.academic_year, T.term,
+                                    T.sessions_possible, T.sessions_unauthorised,
+                                    T.fixed_exclusions, T.permanent_exclusion,
+                                    T.alternative_provision, T.on_roll).join(P)),
+        "asb.csv": (("asb_ref", "person_ref", "family_ref", "date", "kind"),
+                    select(A.asb_ref, P.person_ref, F.family_ref, A.date, A.kind)
+                    .outerjoin(P, A.person_id == P.id).outerjoin(F, A.family_id == F.id)),
+        "offences.csv": (("offence_ref", "person_ref", "offence_date", "proven"),
+                         select(Off.offence_ref, P.person_ref, Off.offence_date, Off.proven)
+                         .join(P)),
+        "work.csv": (("work_ref", "person_ref", "kind", "benefit", "start_date", "end_date"),
+                     select(W.work_ref, P.person_ref, W.kind, W.benefit, W.start_date,
+                            W.end_date).join(P)),
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, (header, query) in files.items():
+        with open(directory / name, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            for row in db.session.execute(query):
+                writer.writerow(["" if v is None else yn[v] if isinstance(v, bool) else v
+                                 for v in row])
+    db.session.commit()
+
+
 def measure(url: str, families: int) -> None:
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
     subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -97,6 +145,22 @@ def measure(url: str, families: int) -> None:
                       lambda: sum(map_in_workers(_read_batch, tasks)))
         refresh = _timed("refresh every family (read, evaluate, write)", lambda: store.refresh())
         print(f"refresh / read = {refresh / read:.2f}")
+        csv_dir = ROOT / "bench" / "results" / f"plain-{families}"
+        _export(csv_dir)
+        started = time.perf_counter()
+        plain_out = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "plain_evaluate.py"), str(csv_dir),
+             "--as-of", dt.date.today().isoformat()],
+            check=True, capture_output=True, text=True).stdout.strip()
+        whole = time.perf_counter() - started
+        plain = float(plain_out.rsplit(" in ", 1)[1].split()[0])  # its own time, start-up aside
+        print(f"plain script over the same CSVs: {plain:.2f} s ({whole:.2f} s with start-up; "
+              f"{plain_out})")
+        print(f"refresh / plain script = {refresh / plain:.2f}")
+        stored = db.session.scalar(select(func.count()).select_from(m.StoredEvaluation).where(
+            m.StoredEvaluation.eligible.is_(True), m.StoredEvaluation.ruleset == "phase1"))
+        db.session.commit()
+        print(f"eligible: stored {stored:,}; plain script: {plain_out.split(', ')[1]}")
 
         people = list(db.session.scalars(  # one member of each of 1,000 families
             select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 
 from .. import models as m
 from ..extensions import db
+from ..lookups import one_of
 from ..rules import (
     AsbData,
     Claimable,
@@ -31,7 +32,7 @@ from ..rules import (
 from ..rules.dates import parse_academic_year
 from ..workers import collector_paused
 
-BATCH = 900  # families per round of queries (bound parameters stay under SQLite's limit)
+BATCH = 2000  # families per round of queries (each query one parameter: casework/lookups.py)
 
 
 def current_ruleset() -> Ruleset:
@@ -97,7 +98,9 @@ def _rows(statement, raw: bool = True) -> list[tuple]:
 
 
 def load_families(ids: list[int]) -> dict[int, FamilyData]:
-    """Load the evidence of these families (at most BATCH) in seven queries."""
+    """Load the evidence of these families in seven queries: the people first, then each
+    kind of record by its person's id (each table's own person index, no join), and the
+    records that name only a family."""
     rows = functools.partial(_rows, raw=len(ids) > 200)
     people: dict[int, list[PersonData]] = defaultdict(list)
     terms: dict[int, list[TermData]] = defaultdict(list)
@@ -105,49 +108,53 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
     offences: dict[int, list[OffenceData]] = defaultdict(list)
     work: dict[int, list[WorkData]] = defaultdict(list)
     P = m.Person
-    for fid, ref, dob in rows(
-        select(P.family_id, P.person_ref, P.date_of_birth).where(P.family_id.in_(ids))
+    member: dict[int, tuple[int, str]] = {}  # person id -> (family id, person_ref)
+    for pid, fid, ref, dob in rows(
+        select(P.id, P.family_id, P.person_ref, P.date_of_birth).where(one_of(P.family_id, ids))
     ):
+        member[pid] = (fid, ref)
         people[fid].append(PersonData(ref, _date(dob)))
+    pids = list(member)
     T = m.SchoolTerm
     for row in rows(
-        select(P.family_id, P.person_ref, T.academic_year, T.term, T.sessions_possible,
+        select(T.person_id, T.academic_year, T.term, T.sessions_possible,
                T.sessions_unauthorised, T.fixed_exclusions, T.permanent_exclusion,
-               T.alternative_provision, T.on_roll)
-        .join(P, T.person_id == P.id).where(P.family_id.in_(ids))
+               T.alternative_provision, T.on_roll).where(one_of(T.person_id, pids))
     ):
-        fid, pref, year, term, possible, unauth, fixed, permanent, provision, on_roll = row
+        pid, year, term, possible, unauth, fixed, permanent, provision, on_roll = row
+        fid, pref = member[pid]
         terms[fid].append(TermData(pref, parse_academic_year(year), term, possible, unauth,
                                    fixed, bool(permanent), bool(provision), bool(on_roll)))
     A = m.AsbRecord
-    for fid, ref, date, kind, pref in rows(
-        select(P.family_id, A.asb_ref, A.date, A.kind, P.person_ref)
-        .join(P, A.person_id == P.id).where(P.family_id.in_(ids))
+    for pid, ref, date, kind in rows(
+        select(A.person_id, A.asb_ref, A.date, A.kind).where(one_of(A.person_id, pids))
     ):
+        fid, pref = member[pid]
         asb[fid].append(AsbData(ref, _date(date), kind, pref))
     for fid, ref, date, kind in rows(
         select(A.family_id, A.asb_ref, A.date, A.kind)
-        .where(A.person_id.is_(None), A.family_id.in_(ids))
+        .where(A.person_id.is_(None), one_of(A.family_id, ids))
     ):
         asb[fid].append(AsbData(ref, _date(date), kind, None))
     Off = m.Offence
-    for fid, ref, pref, date, proven in rows(
-        select(P.family_id, Off.offence_ref, P.person_ref, Off.offence_date, Off.proven)
-        .join(P, Off.person_id == P.id).where(P.family_id.in_(ids))
+    for pid, ref, date, proven in rows(
+        select(Off.person_id, Off.offence_ref, Off.offence_date, Off.proven)
+        .where(one_of(Off.person_id, pids))
     ):
+        fid, pref = member[pid]
         offences[fid].append(OffenceData(ref, pref, _date(date), bool(proven)))
     W = m.WorkSpell
-    for fid, ref, pref, kind, start, end, benefit in rows(
-        select(P.family_id, W.work_ref, P.person_ref, W.kind, W.start_date, W.end_date,
-               W.benefit)
-        .join(P, W.person_id == P.id).where(P.family_id.in_(ids))
+    for pid, ref, kind, start, end, benefit in rows(
+        select(W.person_id, W.work_ref, W.kind, W.start_date, W.end_date, W.benefit)
+        .where(one_of(W.person_id, pids))
     ):
+        fid, pref = member[pid]
         work[fid].append(WorkData(ref, pref, kind, _date(start), _date(end), benefit))
     F = m.Family
     out = {}
     for fid, ref, identified, attached, discretion in rows(
         select(F.id, F.family_ref, F.identified_on, F.attached_on, F.local_discretion)
-        .where(F.id.in_(ids))
+        .where(one_of(F.id, ids))
     ):
         out[fid] = FamilyData(
             ref, _date(identified), _date(attached), bool(discretion),
@@ -161,7 +168,7 @@ def prior_claims(ids: list[int]) -> dict[int, list[PriorClaim]]:
     claims: dict[int, list[PriorClaim]] = defaultdict(list)
     for fid, result, amount in db.session.execute(
         select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
-        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected",
+        .where(one_of(m.Claim.family_id, ids), m.Claim.state != "rejected",
                m.Claim.claim_kind.in_(("turn_around", "progress_to_work")))  # phase 1's
         .order_by(m.Claim.id)
     ):

@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import json
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -15,16 +14,10 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Date,
-    String,
-    any_,
-    bindparam,
-    func,
     insert,
-    literal_column,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -32,6 +25,7 @@ from .. import models as m
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
+from ..lookups import one_of_chunks
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
@@ -330,17 +324,8 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _lookups(column, values: list) -> Iterator:
-    """WHERE clauses for `column` being one of `values`, LOOKUP values a clause, each a
-    single parameter: an array on PostgreSQL, a JSON array read by json_each on SQLite.
-    (SQLite's IN lists are limited to 900 bound values, and compiling a thousand of them
-    took longer than running them.)"""
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    for chunk in _chunks(values, LOOKUP):
-        if postgresql:
-            yield column == any_(bindparam(None, chunk, type_=ARRAY(column.type)))
-        else:
-            listed = func.json_each(bindparam(None, json.dumps(chunk), type_=String))
-            yield column.in_(select(literal_column("value")).select_from(listed))
+    """WHERE clauses for `column` being one of `values`, LOOKUP values a clause."""
+    return one_of_chunks(column, values, LOOKUP)
 
 
 def _resolve(kind: Kind, table: _Table) -> _Refs | None:
