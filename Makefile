@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_FAMILIES ?= 200
+# The later programme the demo's needs are written for and the family pages show.
+OUTCOME_RULESET ?= phase2
 
 LOCK_TOOLS := $(VENV)/lock-tools
 
@@ -47,11 +49,11 @@ static/govuk/.built: node_modules/.installed build-assets.mjs static/src/casewor
 
 run: install
 	$(BIN)/casework db upgrade
-	$(BIN)/casework demo --families $(DEMO_FAMILIES) --if-empty
+	CASEWORK_OUTCOME_RULESET=$(OUTCOME_RULESET) $(BIN)/casework demo --families $(DEMO_FAMILIES) --if-empty
 	@# The job worker runs beside the development server and stops with it (Ctrl-C).
 	$(BIN)/casework worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/casework run --host $(HOST) --port $(PORT)
+	CASEWORK_OUTCOME_RULESET=$(OUTCOME_RULESET) $(BIN)/casework run --host $(HOST) --port $(PORT)
 
 test: install
 	@echo "tests on $${CASEWORK_TEST_DB:-sqlite}"

@@ -290,6 +290,8 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
     store.refresh()  # every family, for today
     lines.append(_attach_only_eligible())
     lines.append(_demo_caseloads(seed))
+    lines.append(_later_programme(seed))
+    store.refresh_pending()  # the families the later programme's records queued
     return lines
 
 
@@ -380,3 +382,130 @@ def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.da
             kind=rng.choice(list(m.CONTACT_KINDS)), duration_minutes=rng.choice([20, 45, 60, 90]),
             present=[], notes="Demo contact: discussed the family plan.", status="final"))
         at += dt.timedelta(days=gap + rng.randrange(0, 4))
+
+
+# The later programmes: needs, practitioners' assessments and child statuses ---------------
+
+# Per frame, the shipped plan's indicators the demo judges by records it writes itself:
+# assessments (each with its practitioner) and a child's protection plan.
+LATER_ASSESSED = {
+    "phase2": [("health", "health_improved", "Dr Anita Kaur (GP)"),
+               ("worklessness", "work_ready", "Dean Morris (Jobcentre work coach)")],
+    "supporting_families": [("health", "health_managed", "Dr Anita Kaur (GP)"),
+                            ("housing", "housing_secure", "Lisa Ford (housing officer)"),
+                            ("financial_stability", "finances_stable",
+                             "Tom Reid (money adviser)"),
+                            ("family_relationships", "relationships",
+                             "Sam Patel (key worker)")],
+}
+LATER_STATUS = {"phase2": ("children_need_help", "child_plan"),
+                "supporting_families": ("safe_from_exploitation", "child_plan")}
+# Each scenario: its needs as (slot, pattern, days after attachment it was identified), and
+# whether it wants a family attached long ago (its outcomes sustained by now). A slot is an
+# index into LATER_ASSESSED or "status" (the child protection plan).
+LATER_SCENARIOS = [
+    ("every need met", True, [(0, "met", -20), (1, "met", -20), (2, "met", -10)]),
+    ("still sustaining", False, [(0, "sustaining", -20), ("status", "ended_recently", -30),
+                                 (1, "met", -10)]),
+    ("child protection plan open", True, [("status", "open", -30), (0, "met", -20),
+                                          (1, "met", -10)]),
+    ("a need added mid-intervention", True, [(0, "met", -20), (1, "met", 120),
+                                             (2, "met", -10)]),
+    ("three needs, one not met", True, [(0, "met", -20), (1, "not_met", -20),
+                                        ("status", "ended", -30), (2, "met", -10)]),
+    ("equivalent progress", True, [(0, "met", -20), (1, "discretion", -20), (2, "met", -10)]),
+    ("one need only", True, [(0, "met", -20)]),
+]
+NOTES = {"positive": ["Engaging well and the plan's goals are met",
+                      "Sustained improvement confirmed at review",
+                      "Progress confirmed with the family and partners"],
+         "negative": ["Not yet engaging with the support offered",
+                      "Setback since the last review", "Missed the agreed appointments"]}
+
+
+def _later_programme(seed: int) -> str:
+    """Needs under the council's later programme (OUTCOME_RULESET, else phase2) for some of
+    the attached families, in a spread the family pages and claims show: every need met,
+    still sustaining, a child protection plan still open, a need added mid-intervention, a
+    need not met, equivalent progress approved by the programme manager (phase2), and a
+    family with one need only (not eligible). Written through the importer like any file."""
+    from flask import current_app
+
+    from .outcomes.service import record_discretion
+    from .rules.dates import months_after, months_before
+
+    ruleset = current_app.config["OUTCOME_RULESET"] or "phase2"
+    assessed, status_problem = LATER_ASSESSED[ruleset], LATER_STATUS[ruleset]
+    rng = random.Random(seed + 2)
+    today = dt.date.today()
+    long_ago, lately = months_before(today, 11), months_before(today, 3)
+    closed_by = months_before(today, 7)  # supporting_families sustains from the closure
+    attached = list(db.session.scalars(select(m.Family).where(m.Family.attached_on.is_not(None))
+                                       .order_by(m.Family.family_ref)))
+    rng.shuffle(attached)
+    rows: dict[str, list[dict]] = {"child-status": [], "needs": [], "assessments": []}
+    discretions, used, n = [], [], 0
+    for number in range(max(len(LATER_SCENARIOS), len(attached) // 3)):
+        name, old, needs = LATER_SCENARIOS[number % len(LATER_SCENARIOS)]
+        if name == "equivalent progress" and ruleset != "phase2":
+            name, needs = "three needs, one not met", LATER_SCENARIOS[4][2]
+        family = next((f for f in attached if f not in used and (
+            (f.attached_on <= long_ago and (ruleset == "phase2" or (
+                f.closed_on is not None and f.closed_on <= closed_by)))
+            if old else lately >= f.attached_on > long_ago)), None)
+        if family is None:
+            continue
+        used.append(family)
+        born = sorted(family.people, key=lambda p: p.date_of_birth)
+        adult, child = born[0], born[-1]
+        start = family.attached_on
+        for slot, pattern, offset in needs:
+            if slot != "status" and slot >= len(assessed):
+                continue  # phase2 has two assessed problems; the frame decides eligibility
+            n += 1
+            identified = start + dt.timedelta(days=offset)
+            problem, indicator = status_problem if slot == "status" else assessed[slot][:2]
+            need_ref = f"DN{n:06d}"
+            rows["needs"].append({
+                "need_ref": need_ref, "family_ref": family.family_ref,
+                "person_ref": (child if slot == "status" else adult).person_ref,
+                "problem": problem, "indicator": indicator,
+                "identified_on": identified.isoformat()})
+            if slot == "status":
+                began = identified - dt.timedelta(days=rng.randrange(30, 120))
+                ended = {"open": None, "ended": start + dt.timedelta(days=90),
+                         "ended_recently": today - dt.timedelta(days=45)}[pattern]
+                rows["child-status"].append({
+                    "status_ref": f"DC{n:06d}", "person_ref": child.person_ref,
+                    "status": "child_protection_plan", "start_date": began.isoformat(),
+                    "end_date": ended.isoformat() if ended else ""})
+                continue
+            by = assessed[slot][2]
+            outcomes = [("negative", identified + dt.timedelta(days=21))]
+            if pattern == "met":
+                outcomes.append(("positive", months_after(identified, 3)))
+                outcomes.append(("positive", months_after(identified, 7)))
+            elif pattern == "sustaining":
+                outcomes.append(("positive", today - dt.timedelta(days=70)))
+            elif pattern == "not_met":
+                outcomes.append(("positive", months_after(identified, 3)))
+                outcomes.append(("negative", months_after(identified, 6)))
+            else:  # discretion: never positive by the indicator; the manager judges it
+                outcomes.append(("negative", months_after(identified, 4)))
+                discretions.append((need_ref, months_after(identified, 6)))
+            for k, (outcome, on) in enumerate(o for o in outcomes if o[1] <= today):
+                rows["assessments"].append({
+                    "assessment_ref": f"DS{n:06d}{k}", "need_ref": need_ref,
+                    "date": on.isoformat(), "outcome": outcome, "assessed_by": by,
+                    "note": rng.choice(NOTES[outcome])})
+    for kind in ("child-status", "needs", "assessments"):
+        import_csv(kind, _csv(rows[kind], KINDS[kind].column_names), f"demo-{kind}.csv")
+    manager = db.session.scalar(select(m.User).where(m.User.role == "manager")
+                                .order_by(m.User.id))
+    for need_ref, on in discretions:
+        record_discretion(need_ref, manager, on, "Demo: completed a pre-employment course and "
+                          "volunteers weekly; the work coach judges the progress equivalent")
+    return (f"later programme ({ruleset}): {len(rows['needs'])} needs for {len(used)} "
+            f"families, {len(rows['assessments'])} assessments, "
+            f"{len(rows['child-status'])} child protection plans, "
+            f"{len(discretions)} equivalent progress approvals")

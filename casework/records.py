@@ -50,8 +50,8 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
     family_id = record.id if model is m.Family else getattr(record, "family_id", None)
     if changed and family_id is not None:
-        store.queue([family_id])  # in this transaction: evaluated again even if the next fails
+        # In this transaction (an UPDATE the ORM's flush does not see): evaluated again once
+        # the request is done (casework.evaluation.store.keep_current).
+        store.queue([family_id])
     db.session.commit()
-    if changed and family_id is not None:
-        store.refresh([family_id])
     db.session.refresh(record)

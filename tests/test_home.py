@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from casework import models as m
 from casework.casefile.service import save_contact
@@ -100,3 +101,31 @@ def test_the_team_lead_sees_the_longest_waiting_family_first_with_a_link_to_allo
     identified = [db.session.scalar(db.select(m.Family.identified_on).where(m.Family.family_ref == r))
                   for r in refs]
     assert refs and identified == sorted(identified)
+
+
+def test_results_waiting_for_evidence_are_read_from_the_stored_evaluation(app, cli, monkeypatch):
+    from casework.evaluation import store
+    from casework.home import service
+
+    from .conftest import EXAMPLES
+
+    for kind in ("families", "people", "school-terms", "asb", "offences", "work"):
+        assert cli("import", kind, EXAMPLES / f"{kind}.csv").exit_code == 0
+    store.refresh(as_of=D(2013, 9, 30))  # E07's crime, ASB and education result waits
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    families = {f.family_ref: f for f in db.session.scalars(select(m.Family))}
+    for ref in ("E01", "E07"):
+        allocate(families[ref], worker, D(2013, 9, 1), lead)
+    store.refresh_pending()
+    evaluated = []
+    live = service.evaluate_batch
+    monkeypatch.setattr(service, "evaluate_batch",
+                        lambda ids, on: evaluated.extend(ids) or live(ids, on))
+    found = tasks(worker, TODAY, NOW).waiting_evidence
+    assert [(f.family_ref, reason.startswith("ASB")) for f, reason in found] == [("E07", True)]
+    assert evaluated == [families["E07"].id]  # only the one the stored rows name
+    row = db.session.get(m.StoredEvaluation, (families["E07"].id, "phase1"))
+    row.result_crime_asb_education = "met"
+    db.session.commit()
+    assert tasks(worker, TODAY, NOW).waiting_evidence == []

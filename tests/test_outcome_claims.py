@@ -224,3 +224,49 @@ def test_the_claim_pdf_shows_every_assessment_that_decided_a_need_over_more_page
     assert "Practitioners' assessments of N-101 to 2016-09-30 (91)" in text
     p01 = [n for n, p in enumerate(pages) if "P01: Ashdown" in p.extract_text()]
     assert len(p01) >= 2 and p01 == list(range(p01[0], p01[0] + len(p01)))  # runs on
+
+
+def test_equivalent_progress_is_shown_to_internal_audit_with_its_approver_and_reason(
+        client, cli, frame_examples, sign_in, tmp_path):
+    frame_examples("phase2")
+    manager = create_user("manager", name="Pat Manager")
+    reason = "The child protection plan was stepped down to early help in August"
+    assert cli("needs", "discretion", "N-201", "--by", manager.email, "--reason", reason,
+               "--on", "2016-09-01").exit_code == 0
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    claim = db.session.scalar(select(m.Claim).join(m.Family)
+                              .where(m.Family.family_ref == "P02"))
+    assert claim.result == "family_outcome"  # met only by the approval
+    sign_in("auditor")
+    page = " ".join(client.get(f"/claims/{claim.id}").text.split())
+    assert "Needs when drafted (2)" in page
+    assert (f"N-201: approved by <strong>Pat Manager</strong> on 2016-09-01. Reason: {reason}"
+            in page)
+    assert "equivalent progress</strong>" in page
+    pdf = _pdf_of_claims(cli, tmp_path)
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert f"N-201: approved by Pat Manager on 2016-09-01: {reason}" in text
+
+
+def test_a_claims_build_job_under_a_plan_that_no_longer_passes_fails_saying_why(
+        app, client, sign_in, frame_examples, run_jobs):
+    from .conftest import post_form
+
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    manager = sign_in("manager")
+    db.session.add(m.OutcomePlanVersion(  # loaded when the checks were looser
+        ruleset="phase2", version="1", title="T", effective_from=dt.date(2015, 4, 1),
+        content=json.dumps({"title": "T", "ruleset": "phase2", "version": "1",
+                            "effective_from": "2015-04-01", "problems": {"pets": {}}}),
+        sha256="1" * 64, file_name="old.json", loaded_by_id=manager.id))
+    db.session.commit()
+    post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
+                                   "build-ruleset": "phase2", "build-build": "1"})
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "failed"
+    assert job.error.startswith("The phase2 Outcome Plan could not be read, so nothing was "
+                                "built:\nold.json:1: problems.pets: is not a headline problem")
+    assert db.session.scalars(select(m.Claim)).all() == []

@@ -52,7 +52,7 @@ def test_before_any_plan_is_loaded_the_shipped_example_is_in_force(client, sign_
     assert text.count("No plan has been loaded: the worked example shipped with casework is "
                       "in force") == 2
     history = _text(client.get("/outcome-plans/phase2").text)
-    assert "The worked example shipped with casework (phase2.json) casework In force" in history
+    assert "The worked example shipped with casework (phase2.json) In force casework" in history
     example = client.get("/outcome-plans/phase2/example").text
     assert json.loads(SHIPPED.read_text())["title"] in example
 

@@ -225,6 +225,29 @@ def test_supporting_families_sustained_six_months_after_the_case_closed(as_of, s
         [("family_outcome", 800)] if status == "met" else [])
 
 
+@pytest.mark.parametrize("as_of, outcome", [
+    ("2023-10-14", "sustaining"), ("2023-10-15", "met"), ("2023-10-16", "met")])
+def test_supporting_families_a_need_added_mid_intervention_counts_from_its_own_positive_outcome(
+        as_of, outcome):
+    # Identified a month before the case closed, positive only six weeks after it closed:
+    # sustained from the later of the two, so met on 15 Oct 2023 (the others on 1 Sep).
+    late = NeedData("S4", "family_relationships", "relationships", D("2023-02-01"))
+    evidence = OutcomeEvidence(
+        closed_on=D("2023-03-01"), needs=SF_NEEDS + (late,),
+        assessments=SF_ASSESSED + (positive("SA9", "S4", "2023-02-20", "negative"),
+                                   positive("SA10", "S4", "2023-04-15")))
+    e, claimable = run(evidence, as_of, "supporting_families", family("2022-11-01"))
+    assert [n.status for n in e.needs[:3]] == ["met"] * 3
+    assert (e.needs[3].status, e.needs[3].sustained_from, e.needs[3].claimable_from) == (
+        outcome, D("2023-04-15"), D("2023-10-15"))
+    assert (e.family_outcome, e.claimable_from) == (outcome, D("2023-10-15"))
+    assert [c.result for c in claimable] == (["family_outcome"] if outcome == "met" else [])
+    e, claimable = run(evidence, "2023-09-01", "supporting_families", family("2022-11-01"))
+    assert e.family_outcome == "sustaining" and claimable == []  # the late need holds it
+    e, _ = run(evidence, "2023-01-31", "supporting_families", family("2022-11-01"))
+    assert len(e.needs) == 3  # not yet identified
+
+
 def test_supporting_families_an_open_case_is_still_sustaining_with_no_date_yet():
     evidence = OutcomeEvidence(needs=SF_NEEDS, assessments=SF_ASSESSED)
     e, _ = run(evidence, "2024-01-01", "supporting_families", family("2022-11-01"))

@@ -4,8 +4,16 @@ counts for one date, written by the same pure rules as everything else.
 - `refresh()` re-evaluates every family (the nightly `casework evaluate --store`), or the
   families named, and writes their rows in one transaction.
 - `queue(ids)` records, in the transaction that changes a family's evidence, that the family
-  must be evaluated again; `refresh_pending()` (called straight after the import or edit
-  commits) evaluates just those.
+  must be evaluated again; `refresh_pending()` evaluates just those. Every change made
+  through the ORM (a family or person added or edited on a page, a record of evidence, a
+  claim) is queued by the flush listener below; the bulk writers that bypass the ORM's unit
+  of work (the importer, casework.records.save_versioned) call queue() themselves.
+- `keep_current()` is what runs once the change has committed, at the end of every web
+  request that queued a family (casework.evaluation.views): a few hundred families
+  (EVALUATE_IN_REQUEST) are evaluated there and then; more are handed to the
+  "refresh_figures" job (casework.jobs.kinds), so no request waits for them. A job that
+  queued families (a large import) and `casework import` call refresh_pending() themselves:
+  nobody is waiting on them.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
 that date, so the table always describes one day. The families' search documents
@@ -20,7 +28,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import delete, func, insert, select
+from flask import current_app
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session
 
 from .. import models as m
 from ..extensions import db
@@ -63,27 +73,69 @@ def pending_count() -> int:
 # Marking families for re-evaluation ---------------------------------------------------------
 
 
-def _upsert_queue():
-    dialect = db.session.get_bind().dialect.name
+QUEUED = "casework_evaluation_queued"  # session.info: this session queued a family
+
+
+def _upsert_queue(dialect: str):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(m.EvaluationQueue)
+    statement = dialect_insert(m.EvaluationQueue.__table__)
     return statement.on_conflict_do_update(
         index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at})
 
 
-def queue(family_ids: Iterable[int]) -> None:
+def queue(family_ids: Iterable[int], session: Session | None = None) -> None:
     """Mark these families for re-evaluation, in the caller's transaction."""
     ids = sorted(set(family_ids))
     if not ids:
         return
-    statement = _upsert_queue()
+    session = session or db.session()
+    connection = session.connection()
+    statement = _upsert_queue(connection.dialect.name)
     now = m.utcnow()
     for i in range(0, len(ids), WRITE_CHUNK):
-        db.session.execute(statement, [{"family_id": fid, "queued_at": now}
+        connection.execute(statement, [{"family_id": fid, "queued_at": now}
                                        for fid in ids[i : i + WRITE_CHUNK]])
+    session.info[QUEUED] = True
+
+
+# The evidence the rules read (and the claims that decide what is still claimable): a change
+# to any of these, through the ORM, queues its family.
+_OF_FAMILY = (m.Person, m.Claim)  # family_id
+_OF_PERSON = (m.SchoolTerm, m.Offence, m.WorkSpell)  # person_id
+_OF_EITHER = (m.AsbRecord, m.DomesticAbuseIncident)  # person_id, or family_id for the family's own
+
+
+@event.listens_for(Session, "after_flush")
+def _queue_changed_families(session: Session, _context) -> None:
+    """Queue, in the flush that writes them, the families whose evidence the ORM changed."""
+    families: set[int] = set()
+    people: set[int] = set()
+    gone = {obj.id for obj in session.deleted if isinstance(obj, m.Family)}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, m.Family):
+            families.add(obj.id)
+        elif isinstance(obj, _OF_FAMILY):
+            families.add(obj.family_id)
+        elif isinstance(obj, _OF_PERSON):
+            people.add(obj.person_id)
+        elif isinstance(obj, _OF_EITHER):
+            if obj.person_id is not None:
+                people.add(obj.person_id)
+            else:
+                families.add(obj.family_id)
+    people.discard(None)
+    if people:
+        P = m.Person.__table__.c
+        connection = session.connection()
+        ids = sorted(people)
+        for i in range(0, len(ids), BATCH):
+            families.update(connection.execute(
+                select(P.family_id).where(P.id.in_(ids[i : i + BATCH]))).scalars())
+    families.discard(None)
+    queue(families - gone, session)
 
 
 # Evaluating -------------------------------------------------------------------------------
@@ -228,3 +280,36 @@ def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
     if not ids:
         return None
     return refresh(ids, progress=progress)
+
+
+# Keeping the figures current ---------------------------------------------------------------
+
+REFRESH_KIND = "refresh_figures"  # the job (casework.jobs.kinds)
+
+
+def keep_current() -> RefreshSummary | m.Job | None:
+    """Once a change has committed: evaluate the queued families now if there are at most
+    EVALUATE_IN_REQUEST of them, else leave them to the refresh job (started unless one is
+    already waiting to start). Returns what was done: the refresh, the job, or None."""
+    pending = pending_count()
+    if not pending:
+        return None
+    if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
+        return refresh_pending()
+    return start_refresh(None, everything=False)
+
+
+def start_refresh(user: m.User | None, everything: bool) -> m.Job:
+    """Start the refresh job: every family for today (`everything`, a manager's "Refresh the
+    figures") or the queued families. A job of the same sort still waiting to start is
+    returned instead of a second one."""
+    from ..jobs.service import start
+
+    waiting = db.session.scalars(select(m.Job).where(
+        m.Job.kind == REFRESH_KIND, m.Job.state == "queued").order_by(m.Job.id)).all()
+    for job in waiting:
+        if bool(job.params.get("everything")) == everything:
+            return job
+    title = ("Refresh of the figures: every family, for today" if everything
+             else f"Refresh of the figures: {pending_count():,} families changed")
+    return start(REFRESH_KIND, title, user, params={"everything": everything})

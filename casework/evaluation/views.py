@@ -1,15 +1,21 @@
 """Results for managers: every family's statuses, nearly there, CSV; and screening. All read
-the stored evaluation (casework.evaluation.store) with set-based queries."""
+the stored evaluation (casework.evaluation.store) with set-based queries. Also: the manager's
+"Refresh the figures", and keeping the stored evaluation current after every request that
+changed a family's evidence."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import io
+import logging
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from sqlalchemy import case, func
+from wtforms import SubmitField
 
 from .. import figures as fig
 from .. import models as m
@@ -19,9 +25,11 @@ from ..families.service import Page, page_within, wards
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from . import store
 from .output import CSV_COLUMNS
 
 bp = Blueprint("evaluation", __name__)
+log = logging.getLogger(__name__)
 PER_PAGE = 50
 SCREENING_SHOWN = 200  # families listed under each heading; the count says how many in all
 
@@ -163,3 +171,50 @@ def screening():
     return committed(render_template(
         "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
         wards=wards(current_user), lists=lists, shown=SCREENING_SHOWN))
+
+
+# Keeping the figures current -------------------------------------------------------------------
+
+
+@bp.after_app_request
+def keep_figures_current(response):
+    """After any request that queued a family (an import, an edit, a sign-up, a match
+    accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
+    page is read, or start the refresh job when the change touched many families. A failure
+    here does not undo the change that was saved: the families stay queued."""
+    if db.session.info.pop(store.QUEUED, False):
+        try:
+            done = store.keep_current()
+        except Exception:
+            db.session.rollback()
+            log.exception("the families changed by %s were not evaluated again", request.path)
+        else:
+            if isinstance(done, m.Job):
+                flash(f"The figures are being worked out again for the families changed: "
+                      f"job {done.id} shows how far it has got.")
+    return response
+
+
+@bp.app_context_processor
+def _stored_run():
+    """Templates' stored_run(): the date the stored evaluation holds for (_figures_hold.html)."""
+    return {"stored_run": store.current_run}
+
+
+class RefreshForm(FlaskForm):
+    refresh = SubmitField("Refresh the figures", widget=GovSubmitInput())
+
+
+@bp.route("/figures/refresh", methods=["GET", "POST"])
+@requires("view_programme")
+def refresh():
+    """Evaluate every family again for today, as the nightly refresh does, by a job."""
+    form = RefreshForm()
+    if form.validate_on_submit():
+        job = store.start_refresh(current_user, everything=True)
+        return redirect(url_for("jobs.show", job_id=job.id))
+    run = store.current_run()
+    page = render_template("evaluation/refresh.html", form=form, run=run, today=dt.date.today(),
+                           pending=store.pending_count())
+    db.session.commit()
+    return page

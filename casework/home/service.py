@@ -13,6 +13,7 @@ from ..access import allocated_to, visible_families
 from ..casefile.service import drafts
 from ..caseloads.service import NO_CONTACT_DAYS
 from ..evaluation.service import BATCH, evaluate_batch
+from ..evaluation.store import current_run
 from ..extensions import db
 
 DUE_SOON_DAYS = 7
@@ -72,18 +73,34 @@ def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = 
         if days >= NO_CONTACT_DAYS[0]:
             no_contact.append((family, allocation, days))
     no_contact.sort(key=lambda row: -row[2])
-    waiting = []
-    by_id = {f.id: f for f, _ in families if f.attached_on}
-    chosen = list(by_id)
-    for start in range(0, len(chosen), BATCH):
-        for item in evaluate_batch(chosen[start:start + BATCH], today):
-            finding = item.evaluation.results.get("crime_asb_education")
-            if finding is not None and finding.value == "insufficient_data":
-                waiting.append((by_id[item.family_id], finding.reason))
     return Tasks(
         overdue=[a for a in actions if a.due_on < today],
         due_soon=[a for a in actions if a.due_on >= today],
         no_contact=no_contact,
         drafts=drafts(user),
-        waiting_evidence=waiting,
+        waiting_evidence=_waiting_evidence([f for f, _ in families if f.attached_on]),
     )
+
+
+def _waiting_evidence(families: list[m.Family]) -> list[tuple[m.Family, str]]:
+    """The families whose crime, ASB and education result waits for evidence, as the stored
+    evaluation finds them (pages say the date it holds for); only those are evaluated again,
+    at that date, for the reason to show."""
+    run = current_run()
+    if run is None or not families:
+        return []
+    S = m.StoredEvaluation
+    ids = [f.id for f in families]
+    flagged: set[int] = set()
+    for start in range(0, len(ids), BATCH):
+        flagged.update(db.session.scalars(select(S.family_id).where(
+            S.ruleset == run.ruleset, S.family_id.in_(ids[start:start + BATCH]),
+            S.result_crime_asb_education == "insufficient_data")))
+    by_id = {f.id: f for f in families}
+    chosen = [fid for fid in ids if fid in flagged]  # in the families' order
+    waiting = []
+    for start in range(0, len(chosen), BATCH):
+        for item in evaluate_batch(chosen[start:start + BATCH], run.as_of):
+            finding = item.evaluation.results["crime_asb_education"]
+            waiting.append((by_id[item.family_id], finding.reason))
+    return waiting

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from .. import models as m
 from ..audit import record_event
-from ..evaluation import store
 from ..extensions import db
 from ..permissions import requires
 from . import guide
@@ -33,9 +32,9 @@ def _import(form: UploadForm, kind: str):
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
                     params={"kind": kind, "filename": name}, input=data)
         return redirect(url_for("jobs.show", job_id=job.id))
-    done = guide.import_recorded(kind, data, name, current_user, match=form.match.data)
-    store.refresh_pending()  # the families it changed, straight after the commit
-    return done
+    # The families it changed are evaluated again once the request is done
+    # (casework.evaluation.views.keep_figures_current).
+    return guide.import_recorded(kind, data, name, current_user, match=form.match.data)
 
 
 def _page(form: UploadForm, kind: str | None):

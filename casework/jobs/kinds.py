@@ -142,3 +142,30 @@ register(Kind(
     "import", "Import of a partner file", "import_data", _import, link=_import_link,
     back=lambda job: ("Import partner data", url_for("imports.upload")),
 ))
+
+
+def _refresh_figures(work: Work) -> Outcome:
+    from ..evaluation import store
+
+    def progress(done: int, total: int) -> None:
+        work.progress(done, total, "families evaluated")
+
+    # The rows are replaced in one transaction at the end: a run interrupted part way saved
+    # nothing, and a retry evaluates again (every family, or those still queued).
+    if work.params.get("everything"):
+        summary = store.refresh(progress=progress)
+    else:
+        summary = store.refresh_pending(progress=progress)
+    if summary is None:
+        return Outcome("No family was waiting to be evaluated: the figures were already "
+                       "current.")
+    what = "Every family" if summary.full else f"{summary.families:,} changed families"
+    return Outcome(f"{what} evaluated: the figures are as of {summary.as_of:%-d %B %Y}.")
+
+
+register(Kind(
+    # The name is casework.evaluation.store.REFRESH_KIND, which starts it.
+    "refresh_figures", "Refresh of the figures", "view_programme", _refresh_figures,
+    link=lambda job: ("Go to the programme dashboard", url_for("programme.dashboard")),
+    back=lambda job: ("Programme dashboard", url_for("programme.dashboard")),
+))

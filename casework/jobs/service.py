@@ -186,6 +186,20 @@ def run(job_id: int) -> None:
                 f"details under job {job_id}."))
         else:
             _finish(job_id, outcome=outcome)
+            _keep_figures_current()
+
+
+def _keep_figures_current() -> None:
+    """Evaluate again the families the job changed (an import's), here in the worker, where
+    nobody waits; if that fails they stay queued for the next refresh."""
+    from ..evaluation import store
+
+    if db.session.info.pop(store.QUEUED, False):
+        try:
+            store.refresh_pending()
+        except Exception:
+            db.session.rollback()
+            log.exception("the families changed by a job were not evaluated again")
 
 
 def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:

@@ -65,6 +65,7 @@ def history(ruleset: str):
     return committed(render_template(
         "outcomes/history.html", ruleset=ruleset, label=FRAME_LABELS[ruleset],
         versions=versions, form=form, errors=errors,
+        errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
         example=(EXAMPLES / f"{ruleset}.json").name))
 
 

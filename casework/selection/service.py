@@ -7,13 +7,15 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select, union_all
+from sqlalchemy.orm import aliased
 
+from .. import figures as fig
 from .. import models as m
 from ..access import SEES_ALL, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
-from ..evaluation.service import current_ruleset, evaluate_families
+from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import months_before
@@ -134,55 +136,71 @@ class Candidate:
     last: m.SelectionDecision | None  # a 'not now' whose review date has come
 
 
-def _abuse_dates(families: Select) -> dict[int, list[dt.date]]:
-    D, P = m.DomesticAbuseIncident, m.Person
-    ids = select(families.subquery().c.id)
-    found: dict[int, list[dt.date]] = defaultdict(list)
-    for fid, date in db.session.execute(
-            select(P.family_id, D.date).join(P, D.person_id == P.id).where(P.family_id.in_(ids))):
-        found[fid].append(date)
-    for fid, date in db.session.execute(
-            select(D.family_id, D.date).where(D.person_id.is_(None), D.family_id.in_(ids))):
-        found[fid].append(date)
-    return found
+def _held_by(agency: str):
+    """SELECT of the ids of families the agency holds records about (EVIDENCE_AGENCIES)."""
+    P = m.Person
+
+    def of_people(model):
+        return select(P.family_id).join(model, model.person_id == P.id)
+
+    if agency == "schools":
+        return of_people(m.SchoolTerm)
+    if agency == "youth_offending":
+        return of_people(m.Offence)
+    if agency == "jobcentre":
+        return of_people(m.WorkSpell)
+    A, D = m.AsbRecord, m.DomesticAbuseIncident  # police: ASB or domestic abuse
+    return union_all(of_people(A), select(A.family_id).where(A.person_id.is_(None)),
+                     of_people(D), select(D.family_id).where(D.person_id.is_(None)))
+
+
+def _incidents(since: dt.date, on: dt.date):
+    """(family_id, incidents): ASB, offences and domestic abuse dated in (since, on]."""
+    P, A, Off, D = m.Person, m.AsbRecord, m.Offence, m.DomesticAbuseIncident
+    dated = union_all(*[
+        select(P.family_id.label("family_id"), date.label("date"))
+        .join(model, model.person_id == P.id)
+        for model, date in ((A, A.date), (Off, Off.offence_date), (D, D.date))
+    ], *[select(model.family_id, model.date).where(model.person_id.is_(None))
+         for model in (A, D)]).subquery()
+    return (select(dated.c.family_id, func.count().label("incidents"))
+            .where(dated.c.date > since, dated.c.date <= on)
+            .group_by(dated.c.family_id).subquery("incidents"))
 
 
 def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), ward: str = "",
                min_agencies: int = 0, min_incidents: int = 0) -> list[Candidate]:
     """The screening list for a meeting on `on`: eligible families, not attached, awaiting
     discussion, that `user` may select from; filtered by the criteria they all meet, ward,
-    the number of agencies involved and incidents in the recent window."""
+    the number of agencies involved and incidents in the recent window. Eligibility and the
+    criteria are the stored evaluation's (casework.figures, at its date), as on the
+    screening page; the rest is counted from the records, in one query."""
     rules = current_ruleset()
     query = visible_families(user, selecting=True).where(m.Family.attached_on.is_(None))
-    if ward:
-        query = query.where(m.Family.ward == ward)
-    eligible = [item for item in evaluate_families(on, query, rules=rules)
-                if item.evaluation.identification.eligible]
+    sc = fig.scope(user, ward, families=query, as_of=on)
+    S, f = sc.s, sc.f.c
+    D = m.SelectionDecision
+    latest = select(func.max(D.id)).group_by(D.family_id)
+    not_waiting = select(D.family_id).where(
+        D.id.in_(latest), ~and_(D.decision == "not_now", D.review_on <= on))
+    held = {key: case((f.id.in_(_held_by(key)), 1), else_=0) for key in EVIDENCE_AGENCIES}
+    involved = sum(held.values())
+    incidents = _incidents(months_before(on, rules.recent_months), on)
+    recent = func.coalesce(incidents.c.incidents, 0)
+    family = aliased(m.Family, sc.f)
+    rows = db.session.execute(
+        sc.select(family, *[getattr(S, key) for key in CRITERIA], *held.values(), recent)
+        .outerjoin(incidents, incidents.c.family_id == f.id)
+        .where(S.eligible.is_(True), f.id.not_in(not_waiting),
+               *[getattr(S, key).is_(True) for key in criteria if key in CRITERIA],
+               involved >= min_agencies, recent >= min_incidents)
+        .order_by(f.family_ref)).all()
     decisions = latest_decisions(query)
-    abuse = _abuse_dates(query)
-    since = months_before(on, rules.recent_months)
-    found = []
-    for item in eligible:
-        last = decisions.get(item.family_id)
-        if not awaiting_discussion(last, on):
-            continue
-        ident, data = item.evaluation.identification, item.data
-        met = [key for key, value in (("crime_asb", ident.crime_asb.value),
-                                      ("education", ident.education.value),
-                                      ("work", ident.work.value),
-                                      ("local_discretion", ident.local_discretion)) if value]
-        dates = abuse.get(item.family_id, [])
-        involved = [key for key, held in (
-            ("schools", data.terms), ("police", data.asb or dates),
-            ("youth_offending", data.offences), ("jobcentre", data.work)) if held]
-        recent = sum(1 for d in [*(a.date for a in data.asb), *(o.date for o in data.offences),
-                                 *dates] if since < d <= on)
-        if set(criteria) - set(met) or len(involved) < min_agencies or recent < min_incidents:
-            continue
-        found.append((item.family_id, met, involved, recent, last))
-    families = {f.id: f for f in db.session.scalars(
-        select(m.Family).where(m.Family.id.in_([row[0] for row in found])))}
-    return [Candidate(families[fid], *rest) for fid, *rest in found]
+    width = len(CRITERIA)
+    return [Candidate(row[0], [k for k, met in zip(CRITERIA, row[1 : 1 + width]) if met],
+                      [k for k, has in zip(EVIDENCE_AGENCIES, row[1 + width : -1]) if has],
+                      row[-1], decisions.get(row[0].id))
+            for row in rows]
 
 
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:

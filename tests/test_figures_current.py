@@ -1,0 +1,256 @@
+"""The stored evaluation kept current: every change queues its family, a web request evaluates
+a few families again before it ends and leaves many to the refresh job, and a manager can
+refresh every family for today by a job, with progress, audited, retried without harm."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import redirect
+from sqlalchemy import func, select
+
+from casework import figures
+from casework import models as m
+from casework.evaluation import store
+from casework.extensions import db
+from casework.jobs import service
+from casework.permissions import requires
+
+from .conftest import FreshContextClient, login, post_form
+from .factories import create_family, create_person, create_user
+from .test_programme import eligible_family
+
+D = dt.date(2013, 9, 30)
+
+
+def _stored_refs() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(select(m.Family.family_ref).join(
+        m.StoredEvaluation, m.StoredEvaluation.family_id == m.Family.id)))
+
+
+def _pending_refs() -> set[str]:
+    return set(db.session.scalars(select(m.Family.family_ref).join(
+        m.EvaluationQueue, m.EvaluationQueue.family_id == m.Family.id)))
+
+
+def _events(action: str) -> list[m.AuditEvent]:
+    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
+
+
+def test_every_change_made_through_the_orm_queues_its_family(app, examples):
+    examples()
+    store.refresh(as_of=D)
+    assert store.pending_count() == 0
+    new = create_family("N1", identified_on=D)  # a family made through the ORM
+    assert _pending_refs() == {"N1"}
+    store.refresh_pending()
+    person = db.session.scalar(select(m.Person).join(m.Family).where(m.Family.family_ref == "E02"))
+    db.session.add(m.SchoolTerm(person_id=person.id, academic_year="2013/14", term="autumn",
+                                sessions_possible=10, sessions_unauthorised=5))
+    db.session.commit()
+    assert _pending_refs() == {"E02"}  # evidence of a person: the person's family
+    store.refresh_pending()
+    db.session.add(m.AsbRecord(asb_ref="FAM-ASB", family_id=new.id, date=D, kind="incident"))
+    create_person(db.session.scalar(select(m.Family).where(m.Family.family_ref == "E03")), "NEW-P")
+    assert _pending_refs() == {"N1", "E03"}  # a family's own record; a new member
+    store.refresh_pending()
+    assert store.pending_count() == 0 and {"N1", "E03"} <= _stored_refs()
+
+
+def test_a_family_created_in_a_web_request_is_in_the_figures_when_the_request_ends(
+        app, client, sign_in, examples):
+    examples()
+    store.refresh(as_of=D)
+
+    @app.route("/test-only/new-family", methods=["POST"])
+    @requires("edit_records")
+    def _new_family():  # a page that makes a family and its evidence through the ORM
+        eligible_family("NEW", "North", dt.date(2013, 6, 1), dt.date(2013, 7, 1))
+        return redirect("/results")
+
+    manager = sign_in("manager")
+    app.config["WTF_CSRF_ENABLED"] = False  # the test's own page has no form
+    before = figures.family_counts(figures.scope(manager))
+    assert "NEW" not in client.get("/results").text
+    assert client.post("/test-only/new-family").status_code == 302
+    assert "NEW" in _stored_refs() and store.pending_count() == 0
+    db.session.expire_all()
+    after = figures.family_counts(figures.scope(manager))
+    assert after["eligible"] == before["eligible"] + 1
+    assert after["attached"] == before["attached"] + 1
+    page = client.get("/results?page=2").text + client.get("/results").text
+    assert "NEW" in page
+    assert not db.session.scalars(select(m.Job)).all()  # one family: done in the request
+
+
+def _upload(client, body: bytes, name: str = "families.csv"):
+    import io
+
+    return post_form(client, "/imports/", {"kind": "families", "file": (io.BytesIO(body), name)},
+                     content_type="multipart/form-data")
+
+
+def test_a_small_upload_re_evaluates_its_families_in_the_request(client, sign_in, examples):
+    examples()
+    store.refresh(as_of=D)
+    sign_in("manager")
+    response = _upload(client, b"family_ref,family_name,identified_on\n"
+                               b"U1,One,2013-01-01\nU2,Two,2013-01-01\n")
+    assert response.status_code == 200 and "families: 2 created" in response.text
+    assert {"U1", "U2"} <= _stored_refs() and store.pending_count() == 0
+    assert not db.session.scalars(select(m.Job)).all()
+
+
+def test_a_change_to_many_families_is_left_to_the_refresh_job(app, client, sign_in, examples,
+                                                              run_jobs):
+    examples()
+    store.refresh(as_of=D)
+    app.config["EVALUATE_IN_REQUEST"] = 2  # as a few hundred would be
+    manager = sign_in("manager")
+    rows = b"".join(b"U%d,Family %d,2013-01-01\n" % (i, i) for i in range(3))
+    response = _upload(client, b"family_ref,family_name,identified_on\n" + rows)
+    assert response.status_code == 200 and "families: 3 created" in response.text
+    assert not {"U0", "U1", "U2"} & _stored_refs()  # not evaluated in the request
+    job = db.session.scalars(select(m.Job)).one()
+    assert (job.kind, job.state, job.params) == ("refresh_figures", "queued",
+                                                 {"everything": False})
+    assert f"job {job.id} shows how far it has got" in client.get("/programme").text
+    # A second change while the job is waiting to start joins it rather than start another.
+    _upload(client, b"family_ref,family_name\nU9,Nine\n")
+    assert len(db.session.scalars(select(m.Job)).all()) == 1
+
+    assert run_jobs() == 1
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done" and job.summary == (
+        "4 changed families evaluated: the figures are as of 30 September 2013.")
+    assert job.progress_done == job.progress_total == 4
+    assert job.progress_label == "families evaluated"
+    assert {"U0", "U1", "U2", "U9"} <= _stored_refs() and store.pending_count() == 0
+    assert store.current_run().as_of == D  # a partial refresh keeps the stored date
+    assert [e.user_id for e in _events("start_job")] == [manager.id]  # whose change it was
+    assert client.get(f"/jobs/{job.id}").status_code == 200
+
+
+def test_a_manager_refreshes_the_figures_from_the_dashboard_by_a_job(client, sign_in, examples,
+                                                                    run_jobs):
+    examples()
+    store.refresh(as_of=D)
+    manager = sign_in("manager")
+    dashboard = client.get("/programme").text
+    assert "Figures as of <strong>30 September 2013</strong>" in dashboard
+    assert 'href="/figures/refresh">Refresh the figures</a>' in dashboard
+    confirm = client.get("/figures/refresh")
+    assert confirm.status_code == 200
+    assert "as of <strong>30 September 2013</strong>: all 7 families" in confirm.text
+    assert store.current_run().as_of == D  # asking to see the page changes nothing
+    response = post_form(client, "/figures/refresh", {"refresh": "Refresh the figures"})
+    assert response.status_code == 302
+    job_url = response.headers["Location"]
+    assert "Waiting to start" in client.get(job_url).text
+    assert store.current_run().as_of == D  # nothing evaluated in the request
+
+    assert run_jobs() == 1
+    job = db.session.scalars(select(m.Job)).one()
+    assert job.state == "done" and job.summary == (
+        f"Every family evaluated: the figures are as of {dt.date.today():%-d %B %Y}.")
+    assert job.progress_done == job.progress_total == 7
+    assert store.current_run().as_of == dt.date.today()
+    page = client.get(job_url).text
+    assert "Go to the programme dashboard" in page and manager.name in page
+    assert [e.user_id for e in _events("start_job")] == [manager.id]
+    assert [e.detail for e in _events("job_done")] == [f"refresh_figures: {job.summary}"]
+    today = f"Figures as of <strong>{dt.date.today():%-d %B %Y}</strong>"
+    assert today in client.get("/programme").text
+
+
+def test_only_those_who_see_the_programme_figures_refresh_them_or_see_the_job(app, examples):
+    examples()
+    store.refresh(as_of=D)
+    manager = create_user("manager")
+    job = store.start_refresh(manager, everything=True)
+    app.test_client_class = FreshContextClient
+    for role in ("admin", "auditor"):
+        client = app.test_client()
+        login(client, create_user(role).email)
+        assert client.get("/figures/refresh").status_code == 403
+        assert client.get(f"/jobs/{job.id}").status_code == 404
+        assert f"/jobs/{job.id}" not in client.get("/jobs/").text
+    results = client.get("/results").text  # the auditor sees the figures, not the button
+    assert "Figures as of" in results and "Refresh the figures" not in results
+
+
+def test_a_refresh_job_interrupted_part_way_is_retried_and_stores_each_family_once(
+        app, sign_in, examples, run_jobs):
+    examples()
+    store.refresh(as_of=D)
+    manager = sign_in("manager")
+    job = store.start_refresh(manager, everything=True)
+    app.extensions["casework_queue"].flush()  # the message was lost with the killed worker
+    # The first run had written its rows (in one transaction) when it was killed, before it
+    # could record the job done.
+    store.refresh()
+    job = db.session.get(m.Job, job.id)
+    job.state, job.attempts = "running", 1
+    db.session.commit()
+    assert service.recover() == 1
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.state == "done" and job.attempts == 2
+    families = db.session.scalar(select(func.count()).select_from(m.Family))
+    assert db.session.scalar(select(func.count()).select_from(m.StoredEvaluation)) == families
+    assert store.current_run().families == families == 7
+    assert store.current_run().as_of == dt.date.today()
+
+
+def test_a_large_upload_by_job_re_evaluates_its_families_in_the_worker(app, client, sign_in,
+                                                                      examples, run_jobs):
+    examples()
+    store.refresh(as_of=D)
+    app.config["IMPORT_JOB_BYTES"] = 100
+    sign_in("manager")
+    rows = b"".join(b"J%d,Family %d,2013-01-01\n" % (i, i) for i in range(20))
+    response = _upload(client, b"family_ref,family_name,identified_on\n" + rows)
+    assert "/jobs/" in response.headers["Location"]
+    assert run_jobs() == 1  # the import job, which evaluates its families itself
+    assert {f"J{i}" for i in range(20)} <= _stored_refs() and store.pending_count() == 0
+
+
+def test_every_page_that_shows_stored_figures_says_as_of_when_they_hold(app, client, examples):
+    from casework.selection import service as selection
+
+    examples()
+    store.refresh(as_of=D)
+    holds = "Figures as of <strong>30 September 2013</strong>"
+    manager, lead = create_user("manager"), create_user("team_lead", team="North")
+    meeting = selection.record_meeting(lead, dt.date.today(), ["Police"])
+    app.test_client_class = FreshContextClient
+    pages = {manager: ["/results", "/screening", "/programme", "/programme/costs",
+                       "/claims/money", "/programme/board-report", "/claims/", "/team",
+                       f"/selection/meetings/{meeting.id}"],
+             lead: ["/", "/team", "/results"]}
+    for user, urls in pages.items():
+        browser = app.test_client()
+        login(browser, user.email)
+        for url in urls:
+            page = browser.get(url)
+            assert page.status_code == 200, url
+            assert holds in page.text, url
+
+
+def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_queue(
+        app, client, sign_in, examples, monkeypatch):
+    examples()
+    store.refresh(as_of=D)
+    sign_in("manager")
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "refresh_pending", broken)
+    response = _upload(client, b"family_ref,family_name\nK1,Kept\n")
+    assert response.status_code == 200 and "families: 1 created" in response.text
+    assert _pending_refs() == {"K1"}  # saved, and still waiting to be evaluated
+    monkeypatch.undo()
+    store.refresh_pending()
+    assert "K1" in _stored_refs()

@@ -1,0 +1,56 @@
+"""The demo data gives a council trying a later programme families to look at: needs with
+their assessments and child protection plans, in a realistic spread."""
+
+import datetime as dt
+import json
+from collections import Counter
+
+import pytest
+
+from casework.demo import load_demo
+from casework.evaluation import store
+
+
+@pytest.mark.parametrize("ruleset", ["phase2", "supporting_families"])
+def test_the_demo_gives_families_needs_in_every_state_under_the_chosen_programme(
+        app, cli, ruleset):
+    app.config["OUTCOME_RULESET"] = ruleset
+    lines = load_demo(200, 1)
+    assert lines[-1].startswith(f"later programme ({ruleset}): ")
+    assert store.pending_count() == 0  # every family's stored evaluation is current
+    out = json.loads(cli("evaluate", "--ruleset", ruleset, "--as-of",
+                         dt.date.today().isoformat()).output)
+    with_needs = [e for e in out if e["needs"]]
+    assert len(with_needs) >= 7
+    assert {2, 3} <= {len(e["needs"]) for e in with_needs} if ruleset == "phase2" else \
+        {3, 4} <= {len(e["needs"]) for e in with_needs}
+    outcomes = Counter(e["family_outcome"] for e in with_needs if e["eligible"])
+    assert outcomes["met"] and outcomes["sustaining"] and outcomes["not_met"]
+    assert any(not e["eligible"] for e in with_needs)
+    assert any(e["claimable"] == [{"result": "family_outcome", "amount": 800}]
+               for e in with_needs)
+    needs = [n for e in with_needs for n in e["needs"]]
+    statuses = Counter(n["status"] for n in needs)
+    assert statuses["met"] and statuses["sustaining"] and statuses["not_met"]
+    assert any(n["status"] == "not_met" and "child protection plan" in n["reason"]
+               for n in needs)
+    assert any(n["identified_on"] > e["attached_on"] for e in with_needs for n in e["needs"])
+    discretion = [n for n in needs if "Equivalent progress approved by" in n["reason"]]
+    assert bool(discretion) is (ruleset == "phase2")
+    assert all(n["status"] == "met" for n in discretion)
+
+
+def test_the_demo_family_page_shows_its_needs(app, client, sign_in):
+    app.config["OUTCOME_RULESET"] = "phase2"
+    load_demo(200, 1)
+    from sqlalchemy import select
+
+    from casework import models as m
+    from casework.extensions import db
+
+    ref = db.session.scalar(select(m.Family.family_ref).join(m.Need)
+                            .order_by(m.Family.family_ref).limit(1))
+    sign_in("manager")
+    page = client.get(f"/families/{ref}").text
+    assert "Needs under the expanded programme, 2015-20" in page
+    assert "Practitioners&#39; assessments" in page or "Practitioners' assessments" in page
