@@ -236,3 +236,21 @@ def test_every_page_that_shows_stored_figures_says_as_of_when_they_hold(app, cli
             page = browser.get(url)
             assert page.status_code == 200, url
             assert holds in page.text, url
+
+
+def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_queue(
+        app, client, sign_in, examples, monkeypatch):
+    examples()
+    store.refresh(as_of=D)
+    sign_in("manager")
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "refresh_pending", broken)
+    response = _upload(client, b"family_ref,family_name\nK1,Kept\n")
+    assert response.status_code == 200 and "families: 1 created" in response.text
+    assert _pending_refs() == {"K1"}  # saved, and still waiting to be evaluated
+    monkeypatch.undo()
+    store.refresh_pending()
+    assert "K1" in _stored_refs()

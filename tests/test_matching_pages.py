@@ -126,3 +126,18 @@ def test_the_queue_shows_fifty_rows_a_page(client, sign_in, waiting):
     assert "51 rows waiting, page 1 of 2" in first.text and "asb B48" in first.text
     second = client.get("/matching/reviews?page=2")
     assert "asb B49" in second.text and "asb A3" not in second.text
+
+
+def test_an_accepted_row_is_in_its_familys_stored_evaluation_when_the_request_ends(
+        client, sign_in, waiting):
+    from casework.evaluation import store
+
+    store.refresh()  # every family stored; the row waiting is nobody's evidence yet
+    jack2 = next(c["person_id"] for c in waiting.candidates if c["person_ref"] == "P-JACK2")
+    family_id = db.session.get(m.Person, jack2).family_id
+    before = db.session.get(m.StoredEvaluation, (family_id, "phase1")).evaluated_at
+    sign_in("manager")
+    post_form(client, f"/matching/reviews/{waiting.id}", {"person": str(jack2)})
+    db.session.expire_all()
+    assert store.pending_count() == 0
+    assert db.session.get(m.StoredEvaluation, (family_id, "phase1")).evaluated_at > before
