@@ -9,15 +9,6 @@ from .dates_input import date_example
 from .rules.dates import age_on, govdate, govdatetime
 from .rules.wording import plural
 
-RESULT_LABELS = {
-    "asb": "Anti-social behaviour",
-    "offending": "Youth offending",
-    "education": "Education",
-    "crime_asb_education": "Crime, ASB and education",
-    "progress_to_work": "Progress to work",
-    "continuous_employment": "Continuous employment",
-    "family_outcome": "Family outcome: every need met",
-}
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
     {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
@@ -86,7 +77,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)
     app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
-    app.add_template_global(RESULT_LABELS, "result_labels")
+    app.add_template_global(m.RESULT_LABELS, "result_labels")
     app.add_template_global(m.WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from .caseloads.service import NO_CONTACT_DAYS

@@ -86,3 +86,9 @@ def test_only_the_command_line_imports_the_app_factory():
     found = {name for name, _source, target in _imports()
              if target in (["create_app"], ["__init__", "create_app"])}
     assert found == {"cli.py"}
+
+
+def test_only_the_app_factory_imports_templating():
+    """Labels and formatters live below (models, rules); templating only registers them."""
+    assert {name for name, _source, target in _imports() if target[:1] == ["templating"]} \
+        == {"__init__.py"}

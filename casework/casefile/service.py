@@ -292,6 +292,11 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     return events
 
 
+def _words(status) -> str:
+    """A status in words: insufficient_data -> insufficient data."""
+    return str(status).replace("_", " ")
+
+
 def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
     """Month by month from attachment, when a result's status changed."""
     from ..evaluation.service import current_ruleset
@@ -306,8 +311,8 @@ def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
         for name in ("crime_asb_education", "continuous_employment", "progress_to_work"):
             status = results[name].value
             if name in last and last[name] != status:
-                changes.append(Event(on, "Result", f"{name.replace('_', ' ').capitalize()}: "
-                                     f"{str(last[name]).replace('_', ' ')} to {str(status).replace('_', ' ')}"))
+                changes.append(Event(on, "Result", f"{m.RESULT_LABELS[name]} changed from "
+                                     f"{_words(last[name])} to {_words(status)}"))
             last[name] = status
         step += 1
         on = months_after(family.attached_on, step)
