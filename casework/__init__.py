@@ -90,6 +90,9 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import init_engine_events
 
     init_engine_events(app)
+    from .versions import init_watch
+
+    init_watch()
     migrate.init_app(app, db, render_as_batch=True, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -30,6 +30,7 @@ import datetime as dt
 from sqlalchemy import and_, case, func, or_, select
 
 from . import models as m
+from . import versions
 from .access import visible_families
 from .evaluation.service import current_ruleset
 from .evaluation.store import current_run
@@ -74,6 +75,15 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     as_of = as_of or (run.as_of if run else dt.date.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
                  run.refreshed_at if run else None, rules.name)
+
+
+def memo(sc: Scope, name: str, compute, *args):
+    """compute() for this scope (its families, date and ruleset) and `args`, counted once
+    and served again until the data the figures count changes (casework.versions). What
+    compute returns must be plain data: numbers, strings, dates, dicts, lists."""
+    families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
+                                compile_kwargs={"literal_binds": True}))
+    return versions.cached((name, families, sc.as_of, sc.ruleset, *args), compute)
 
 
 # Claims ---------------------------------------------------------------------------------------

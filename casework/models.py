@@ -8,6 +8,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -552,6 +553,16 @@ class EvaluationRun(db.Model):
     as_of: Mapped[dt.date] = mapped_column(Date)
     refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     families: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataVersion(db.Model):
+    """A number bumped by every transaction that changes what the programme's figures count
+    (casework.versions), so a summary counted once is served until the data changes."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class EvaluationQueue(db.Model):

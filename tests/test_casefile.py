@@ -152,6 +152,15 @@ def test_my_families_shows_next_action_and_days_since_contact(client, case):
     assert "Ring the school" in page and "1 active of 10" in page
 
 
+def test_my_families_counts_a_family_never_contacted_from_its_allocation(client, case):
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    page = client.get("/my-families").text
+    days = (dt.date.today() - D(2013, 1, 15)).days
+    assert "None since allocation on 15 January 2013" in page
+    assert f"{days:,} days</strong>" in page  # tagged red: past 30 days
+
+
 def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated(client, case, cli, tmp_path):
     lead, worker, _, _, _ = case
     (tmp_path / "f.csv").write_text("family_ref,family_name,identified_on,local_discretion,local_discretion_reason\n"

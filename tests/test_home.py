@@ -54,8 +54,19 @@ def test_a_family_is_listed_from_fourteen_days_without_contact(team, days_ago, l
     _, worker, family = team
     _contact(family, worker, NOW - dt.timedelta(days=days_ago))
     found = tasks(worker, TODAY, NOW)
-    assert [(f.family_ref, days) for f, _, days in found.no_contact] == (
+    assert [(f.family_ref, days) for f, _, _, days in found.no_contact] == (
         [("H1", days_ago)] if listed else [])
+
+
+
+def test_a_family_never_contacted_counts_from_its_allocation_and_says_so(client, team):
+    _, worker, _ = team
+    found = tasks(worker, TODAY, NOW)
+    assert [(f.family_ref, seen, days) for f, _, seen, days in found.no_contact] == [
+        ("H1", None, (TODAY - D(2026, 1, 10)).days)]
+    login(client, worker.email)
+    page = client.get("/").text
+    assert "H1: no contact since allocation on 10 January 2026:" in page
 
 
 @pytest.mark.parametrize("due, where", [

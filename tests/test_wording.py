@@ -92,3 +92,11 @@ def test_a_number_that_is_not_one_is_refused_in_words_naming_the_field(client, s
         "kind": "phone", "duration": "ten", "notes": "Called", "save": "1"})
     assert "Duration in minutes must be a whole number" in page.text
     assert "Not a valid integer value" not in page.text
+
+
+def test_the_timeline_names_a_results_change_in_words(client, sign_in, examples):
+    examples()
+    sign_in("manager")
+    page = client.get("/families/E01/timeline").text
+    assert "Crime, ASB and education changed from too early to met" in page
+    assert "crime asb education" not in page.lower()

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
-from ..templating import ASB_KIND_LABELS, WORK_KIND_LABELS
+from ..templating import ASB_KIND_LABELS, RESULT_LABELS, WORK_KIND_LABELS
 
 EDIT_WINDOW_HOURS = 24
 
@@ -296,6 +296,11 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     return events
 
 
+def _words(status) -> str:
+    """A status in words: insufficient_data -> insufficient data."""
+    return str(status).replace("_", " ")
+
+
 def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
     """Month by month from attachment, when a result's status changed."""
     from ..evaluation.service import current_ruleset
@@ -310,8 +315,8 @@ def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
         for name in ("crime_asb_education", "continuous_employment", "progress_to_work"):
             status = results[name].value
             if name in last and last[name] != status:
-                changes.append(Event(on, "Result", f"{name.replace('_', ' ').capitalize()}: "
-                                     f"{str(last[name]).replace('_', ' ')} to {str(status).replace('_', ' ')}"))
+                changes.append(Event(on, "Result", f"{RESULT_LABELS[name]} changed from "
+                                     f"{_words(last[name])} to {_words(status)}"))
             last[name] = status
         step += 1
         on = months_after(family.attached_on, step)

@@ -34,6 +34,7 @@ class AllocateForm(FlaskForm):
         self.reason.validators = [InputRequired(message="Enter the reason for the transfer"),
                                   Length(max=2000)]
         self.submit.label.text = "Transfer family"
+        self.override_reason.description = "Only needed to transfer past a caseload limit: say why."
 
 
 class CloseForm(FlaskForm):

@@ -368,8 +368,12 @@ def money(user: m.User) -> dict:
     """Programme money for the families `user` may see, on the date the stored evaluation
     holds for: attachment fees by programme year of attachment; results claimed, validated,
     submitted and rejected by programme year; what is still claimable."""
-    rules = current_ruleset()
     sc = figures.scope(user)
+    return figures.memo(sc, "claims.money", lambda: _money(sc))
+
+
+def _money(sc: figures.Scope) -> dict:
+    rules = current_ruleset()
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
     for attached_on, result, state, amount, count in db.session.execute(
@@ -387,7 +391,8 @@ def money(user: m.User) -> dict:
             frozen_above[year]["claims"] += count
             frozen_above[year]["amount"] += (amount - (pays or 0)) * count
     return {"fees": figures.attachment_fees(sc),
-            "results": dict(sorted(results.items(), key=lambda kv: kv[0] or 0)),
+            "results": {year: dict(by_state) for year, by_state
+                        in sorted(results.items(), key=lambda kv: kv[0] or 0)},
             "frozen_above": dict(frozen_above),
             "funded_share": rules.funded_share, "claimable_now": figures.claimable_pounds(sc),
             "today": sc.as_of, "refreshed_at": sc.refreshed_at,

@@ -87,20 +87,13 @@ def _status_filter(sc: fig.Scope, result: str, status: str) -> list:
     return [getattr(sc.s, f"result_{result}") == status] if result and status else []
 
 
-@bp.route("/results")
-@requires("view_results")
-def results():
-    ward, result, status = _filters()
-    sc = fig.scope(current_user, ward)
-    chosen = _status_filter(sc, result, status)
+def _result_totals(sc: fig.Scope, chosen: list) -> dict:
+    """The results page's counts (for the filter chosen): families, nearly there, each
+    result's statuses and the pounds claimable, in four queries."""
     total = db.session.scalar(sc.select(func.count()).where(
         sc.s.family_id.is_not(None), *chosen)) or 0
-    page_number = page_within(request.args.get("page", 1, type=int), total, PER_PAGE)
-    page = Page(_rows(_listed(sc, *chosen).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)),
-                page_number, PER_PAGE, total)
-    nearly_where = [sc.s.nearly_there.is_not(None), *chosen]
-    nearly_total = db.session.scalar(sc.select(func.count()).where(*nearly_where)) or 0
-    nearly = _rows(_listed(sc, *nearly_where).limit(PER_PAGE))
+    nearly = db.session.scalar(sc.select(func.count()).where(
+        sc.s.nearly_there.is_not(None), *chosen)) or 0
     pairs = [(r, s) for r in RESULTS for s in STATUSES]
     found = db.session.execute(sc.select(*[
         func.count(case((getattr(sc.s, f"result_{r}") == s, 1))) for r, s in pairs
@@ -111,12 +104,26 @@ def results():
             counts[r][s] = n
     claimable = db.session.scalar(sc.select(
         func.coalesce(func.sum(sc.s.claimable_total), 0)).where(*chosen)) or 0
+    return {"total": total, "nearly": nearly, "counts": counts, "claimable": claimable}
+
+
+@bp.route("/results")
+@requires("view_results")
+def results():
+    ward, result, status = _filters()
+    sc = fig.scope(current_user, ward)
+    chosen = _status_filter(sc, result, status)
+    totals = fig.memo(sc, "results", lambda: _result_totals(sc, chosen), result, status)
+    page_number = page_within(request.args.get("page", 1, type=int), totals["total"], PER_PAGE)
+    page = Page(_rows(_listed(sc, *chosen).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)),
+                page_number, PER_PAGE, totals["total"])
+    nearly = _rows(_listed(sc, sc.s.nearly_there.is_not(None), *chosen).limit(PER_PAGE))
     record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
     return committed(render_template(
-        "evaluation/results.html", page=page, nearly=nearly, nearly_total=nearly_total,
-        counts=counts, as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward, result=result,
-        status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
-        claimable_total=claimable,
+        "evaluation/results.html", page=page, nearly=nearly,
+        nearly_total=totals["nearly"], counts=totals["counts"], as_of=sc.as_of,
+        refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
+        claimable_total=totals["claimable"],
     ))
 
 
@@ -153,11 +160,13 @@ def screening():
     sc = fig.scope(current_user, ward)
     f = sc.f.c
     waiting = [sc.s.eligible.is_(True), f.attached_on.is_(None)]
-    lists = {}
-    for key, where in (("not_identified", f.identified_on.is_(None)),
-                       ("not_attached", f.identified_on.is_not(None))):
-        total = db.session.scalar(sc.select(func.count()).where(*waiting, where)) or 0
-        lists[key] = (total, _rows(_listed(sc, *waiting, where).limit(SCREENING_SHOWN)))
+    kinds = (("not_identified", f.identified_on.is_(None)),
+             ("not_attached", f.identified_on.is_not(None)))
+    totals = fig.memo(sc, "screening", lambda: {
+        key: db.session.scalar(sc.select(func.count()).where(*waiting, where)) or 0
+        for key, where in kinds})
+    lists = {key: (totals[key], _rows(_listed(sc, *waiting, where).limit(SCREENING_SHOWN)))
+             for key, where in kinds}
     record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
     return committed(render_template(
         "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,

@@ -23,7 +23,8 @@ DUE_SOON_DAYS = 7
 class Tasks:
     overdue: list[m.FollowUp]
     due_soon: list[m.FollowUp]
-    no_contact: list[tuple[m.Family, m.Allocation, int]]  # days since contact, most first
+    # (family, allocation, last contact or None, days since it or since allocation), most first
+    no_contact: list[tuple[m.Family, m.Allocation, dt.datetime | None, int]]
     drafts: list[m.Contact]
     waiting_evidence: list[tuple[m.Family, str]]  # the result's reason
 
@@ -68,11 +69,11 @@ def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = 
         .group_by(m.Contact.family_id)).all()) if ids else {}
     no_contact = []
     for family, allocation in families:
-        since = last.get(family.id) or dt.datetime.combine(allocation.start_on, dt.time())
-        days = (now - since).days
+        seen = last.get(family.id)
+        days = (now - (seen or dt.datetime.combine(allocation.start_on, dt.time()))).days
         if days >= NO_CONTACT_DAYS[0]:
-            no_contact.append((family, allocation, days))
-    no_contact.sort(key=lambda row: -row[2])
+            no_contact.append((family, allocation, seen, days))
+    no_contact.sort(key=lambda row: -row[3])
     return Tasks(
         overdue=[a for a in actions if a.due_on < today],
         due_soon=[a for a in actions if a.due_on >= today],

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import models as m
+from .. import versions
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
@@ -546,6 +547,7 @@ def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
             columns[column.name] = [default.arg] * size
     names = list(columns)
     connection = db.session.connection()
+    versions.mark_changed(connection, table.name)  # the driver's own writes are not watched
     cursor = connection.connection.dbapi_connection.cursor()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
     try:

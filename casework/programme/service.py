@@ -188,6 +188,10 @@ def figures(user: m.User, period: Window | None = None) -> Figures:
     `period` (a quarter, for the board report) adds the activity within it to the
     additional measures."""
     sc = fig.scope(user)
+    return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
+
+
+def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
     costs = unit_costs()
     pence = {row.key: row.pence for row in costs}
     counts = fig.family_counts(sc)

@@ -1,4 +1,4 @@
-"""Every main page of each role at 375 px and at 200% zoom: nothing wider than the viewport,
+"""Every main page of each role at 375 px, 320 px and at 200% zoom: nothing wider than the viewport,
 axe (WCAG 2.2 AA rules) finds no serious or critical violation, and no focused control is
 hidden behind fixed or sticky content (2.4.11 Focus not obscured)."""
 
@@ -19,6 +19,7 @@ from ..factories import create_user
 from .conftest import sign_in
 
 PHONE = {"width": 375, "height": 812}
+NARROWEST = {"width": 320, "height": 640}  # WCAG's reflow width (1280 px at 400%)
 # A 1280 x 720 window zoomed to 200% lays pages out in 640 x 360 CSS pixels.
 ZOOMED = {"width": 640, "height": 360}
 TAB_STOPS = 60  # focus stops walked on each page
@@ -150,12 +151,11 @@ def test_the_focus_check_finds_a_control_behind_a_sticky_action_bar(page):
 
 
 @pytest.mark.parametrize("role", list(PAGES))
-def test_every_main_page_fits_200_percent_zoom_and_keeps_the_focused_control_in_sight(
+def test_every_main_page_fits_320_px_and_200_percent_zoom_and_keeps_the_focused_control_in_sight(
         role, page, browser, live_server, people, shot):
     sign_in(page, live_server, people[role].email, PASSWORD)
     zoomed = browser.new_context(viewport=ZOOMED, device_scale_factor=2,
                                  storage_state=page.context.storage_state()).new_page()
-    page.set_viewport_size(PHONE)
     too_wide, obscured = {}, {}
     ids = {"worker": people["worker"].id,
            "action": db.session.scalar(select(m.FollowUp.id).order_by(m.FollowUp.id))}
@@ -166,7 +166,12 @@ def test_every_main_page_fits_200_percent_zoom_and_keeps_the_focused_control_in_
             too_wide[path] = measured
         shot(path.strip("/").replace("/", "-").split("?")[0] or "home", zoomed)
         hidden = _hidden_focus(zoomed)
+        page.set_viewport_size(NARROWEST)
         page.goto(f"{live_server}{path}")
+        measured = _overflow(page)
+        if measured["page"] > measured["width"]:
+            too_wide[f"{path} at 320 px"] = measured
+        page.set_viewport_size(PHONE)
         hidden += [f"at 375 px: {h}" for h in _hidden_focus(page)]
         if hidden:
             obscured[path] = hidden
