@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Select, and_, case, func, select, union_all
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import figures as fig
@@ -135,36 +135,45 @@ class Candidate:
     last: m.SelectionDecision | None  # a 'not now' whose review date has come
 
 
-def _held_by(agency: str):
-    """SELECT of the ids of families the agency holds records about (EVIDENCE_AGENCIES)."""
+# The agencies' records of one family (the candidate row's), looked up through the indexes
+# on family_id and person_id: correlated, so only the families listed are looked at.
+_DATED = ((m.AsbRecord, m.AsbRecord.date), (m.Offence, m.Offence.offence_date),
+          (m.DomesticAbuseIncident, m.DomesticAbuseIncident.date))
+
+
+def _members(model, family_id, *where, column=None):
+    """SELECT of the records of the family's members (or their count, column=func.count())."""
     P = m.Person
+    return (select(column if column is not None else model.id).select_from(P)
+            .join(model, model.person_id == P.id).where(P.family_id == family_id, *where))
 
-    def of_people(model):
-        return select(P.family_id).join(model, model.person_id == P.id)
 
+def _own(model, family_id, *where, column=None):
+    """SELECT of the family's own records, of no member."""
+    return (select(column if column is not None else model.id).select_from(model)
+            .where(model.family_id == family_id, model.person_id.is_(None), *where))
+
+
+def _held_by(agency: str, family_id):
+    """Whether the agency holds records about the family (EVIDENCE_AGENCIES)."""
     if agency == "schools":
-        return of_people(m.SchoolTerm)
+        return _members(m.SchoolTerm, family_id).exists()
     if agency == "youth_offending":
-        return of_people(m.Offence)
+        return _members(m.Offence, family_id).exists()
     if agency == "jobcentre":
-        return of_people(m.WorkSpell)
+        return _members(m.WorkSpell, family_id).exists()
     A, D = m.AsbRecord, m.DomesticAbuseIncident  # police: ASB or domestic abuse
-    return union_all(of_people(A), select(A.family_id).where(A.person_id.is_(None)),
-                     of_people(D), select(D.family_id).where(D.person_id.is_(None)))
+    return or_(_members(A, family_id).exists(), _own(A, family_id).exists(),
+               _members(D, family_id).exists(), _own(D, family_id).exists())
 
 
-def _incidents(since: dt.date, on: dt.date):
-    """(family_id, incidents): ASB, offences and domestic abuse dated in (since, on]."""
-    P, A, Off, D = m.Person, m.AsbRecord, m.Offence, m.DomesticAbuseIncident
-    dated = union_all(*[
-        select(P.family_id.label("family_id"), date.label("date"))
-        .join(model, model.person_id == P.id)
-        for model, date in ((A, A.date), (Off, Off.offence_date), (D, D.date))
-    ], *[select(model.family_id, model.date).where(model.person_id.is_(None))
-         for model in (A, D)]).subquery()
-    return (select(dated.c.family_id, func.count().label("incidents"))
-            .where(dated.c.date > since, dated.c.date <= on)
-            .group_by(dated.c.family_id).subquery("incidents"))
+def _incidents(family_id, since: dt.date, on: dt.date):
+    """How many of the family's ASB, offences and domestic abuse are dated in (since, on]."""
+    count = func.count()
+    return sum([_members(model, family_id, date > since, date <= on, column=count)
+                .scalar_subquery() for model, date in _DATED]
+               + [_own(model, family_id, model.date > since, model.date <= on, column=count)
+                  .scalar_subquery() for model in (m.AsbRecord, m.DomesticAbuseIncident)])
 
 
 def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), ward: str = "",
@@ -182,14 +191,12 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
     latest = select(func.max(D.id)).group_by(D.family_id)
     not_waiting = select(D.family_id).where(
         D.id.in_(latest), ~and_(D.decision == "not_now", D.review_on <= on))
-    held = {key: case((f.id.in_(_held_by(key)), 1), else_=0) for key in EVIDENCE_AGENCIES}
+    held = {key: case((_held_by(key, f.id), 1), else_=0) for key in EVIDENCE_AGENCIES}
     involved = sum(held.values())
-    incidents = _incidents(months_before(on, rules.recent_months), on)
-    recent = func.coalesce(incidents.c.incidents, 0)
+    recent = _incidents(f.id, months_before(on, rules.recent_months), on)
     family = aliased(m.Family, sc.f)
     rows = db.session.execute(
         sc.select(family, *[getattr(S, key) for key in CRITERIA], *held.values(), recent)
-        .outerjoin(incidents, incidents.c.family_id == f.id)
         .where(S.eligible.is_(True), f.id.not_in(not_waiting),
                *[getattr(S, key).is_(True) for key in criteria if key in CRITERIA],
                involved >= min_agencies, recent >= min_incidents)
