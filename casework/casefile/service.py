@@ -22,6 +22,7 @@ from ..history import write_history
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
+from ..transaction import transactional
 
 EDIT_WINDOW_HOURS = 24
 
@@ -39,6 +40,7 @@ def _contact_values(contact: m.Contact) -> dict:
     }
 
 
+@transactional
 def save_contact(
     family: m.Family, user: m.User, values: dict, finish: bool, contact: m.Contact | None = None
 ) -> m.Contact:
@@ -76,7 +78,6 @@ def save_contact(
                       family.family_ref)
     record_event("update" if before else "create", "contact", f"{family.family_ref}/{contact.id}",
                  user=user, detail=contact.status)
-    db.session.commit()
     return contact
 
 
@@ -126,6 +127,7 @@ def follow_up_assignees(family: m.Family) -> list[m.User]:
     return people
 
 
+@transactional
 def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome: str,
                      reason: str, assign_to: m.User | None = None,
                      today: dt.date | None = None) -> None:
@@ -151,7 +153,6 @@ def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome
     _history(family, user, "follow-up", str(action.id), before, after)
     record_event("update", "follow_up", f"{family.family_ref}/{action.id}", user=user,
                  detail=outcome)
-    db.session.commit()
 
 
 def contacts(family: m.Family) -> list[m.Contact]:
@@ -174,6 +175,7 @@ def _history(family: m.Family, user: m.User, record_type: str, ref: str, before:
     write_history(record_type, ref, before, after, user, family_ref=family.family_ref)
 
 
+@transactional
 def save_lead_professional(family: m.Family, user: m.User, name: str, agency: str) -> None:
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
@@ -186,9 +188,9 @@ def save_lead_professional(family: m.Family, user: m.User, name: str, agency: st
     _history(family, user, "plan", family.family_ref, before,
              {"lead_professional": record.lead_professional, "lead_agency": record.lead_agency})
     record_event("update", "plan", family.family_ref, user=user)
-    db.session.commit()
 
 
+@transactional
 def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | None = None) -> None:
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
@@ -206,9 +208,9 @@ def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | N
              {"problem": goal.problem, "goal": goal.goal, "status": goal.status,
               "target_on": goal.target_on.isoformat() if goal.target_on else None})
     record_event("update" if before else "create", "goal", f"{family.family_ref}/{goal.id}", user=user)
-    db.session.commit()
 
 
+@transactional
 def save_referral(family: m.Family, user: m.User, values: dict,
                   referral: m.Referral | None = None) -> None:
     if not can_write(user, family):
@@ -228,7 +230,6 @@ def save_referral(family: m.Family, user: m.User, values: dict,
               if referral.status_on else None, "notes": referral.notes})
     record_event("update" if before else "create", "referral", f"{family.family_ref}/{referral.id}",
                  user=user)
-    db.session.commit()
 
 
 def goals(family: m.Family) -> list[m.PlanGoal]:
