@@ -21,6 +21,7 @@ from .permissions import PERMISSIONS, can
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
            "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
+           "may_record_first_contact", "may_see_meeting",
            "open_allocation", "visible_families"]
 
 SEES_ALL = frozenset({"manager", "auditor"})
@@ -94,6 +95,14 @@ def allocation_history(family: m.Family) -> list[m.Allocation]:
     )
 
 
+def may_see_meeting(user: m.User, meeting: m.SelectionMeeting) -> bool:
+    """Managers see every meeting; a team lead those their team recorded."""
+    if user.role in SEES_ALL:
+        return True
+    return (user.role == "team_lead" and user.team_id is not None
+            and meeting.recorded_by.team_id == user.team_id)
+
+
 # Writing -----------------------------------------------------------------------------------
 
 
@@ -115,6 +124,14 @@ def can_edit_contact(user: m.User, contact: m.Contact) -> bool:
         return True
     return (user.role == "team_lead" and user.team_id is not None
             and contact.author.team_id == user.team_id)
+
+
+def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bool:
+    """The lead worker records first contact; for a partner agency's contact, and for any
+    family they may see, a team lead or programme manager records it on their behalf."""
+    if user.role == "worker":
+        return selection.lead_worker_id == user.id
+    return can(user, "run_selection")
 
 
 def may_allocate(user: m.User) -> bool:

@@ -19,7 +19,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..access import allocation_history, can_write, get_family_or_404, open_allocation
+from ..access import (
+    allocation_history,
+    can_write,
+    get_family_or_404,
+    may_record_first_contact,
+    open_allocation,
+)
 from ..audit import committed, record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
@@ -30,7 +36,7 @@ from ..permissions import can, requires
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
-from ..selection.service import latest_decision, may_record_first_contact
+from ..selection.service import latest_decision
 from . import service
 from .forms import FamilyForm, PersonForm
 from .subject_access import subject_access_data

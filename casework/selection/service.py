@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from .. import figures as fig
 from .. import models as m
-from ..access import SEES_ALL, can, visible_families
+from ..access import can, may_record_first_contact, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
@@ -285,14 +285,6 @@ def meetings() -> list[m.SelectionMeeting]:
         m.SelectionMeeting.held_on.desc(), m.SelectionMeeting.id.desc())))
 
 
-def may_see_meeting(user: m.User, meeting: m.SelectionMeeting) -> bool:
-    """Managers see every meeting; a team lead those their team recorded."""
-    if user.role in SEES_ALL:
-        return True
-    return (user.role == "team_lead" and user.team_id is not None
-            and meeting.recorded_by.team_id == user.team_id)
-
-
 # First contact and sign-up -------------------------------------------------------------------
 
 
@@ -314,14 +306,6 @@ def attempts(family: m.Family) -> list[m.ContactAttempt]:
     return list(db.session.scalars(select(m.ContactAttempt).where(
         m.ContactAttempt.family_id == family.id).order_by(
         m.ContactAttempt.attempted_on.desc(), m.ContactAttempt.id.desc())))
-
-
-def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bool:
-    """The lead worker records first contact; for a partner agency's contact, and for any
-    family they may see, a team lead or programme manager records it on their behalf."""
-    if user.role == "worker":
-        return selection.lead_worker_id == user.id
-    return can(user, "run_selection")
 
 
 def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.SelectionDecision:

@@ -9,7 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..access import get_family_or_404, open_allocation, visible_families
+from ..access import (
+    get_family_or_404,
+    may_record_first_contact,
+    may_see_meeting,
+    open_allocation,
+    visible_families,
+)
 from ..audit import committed, record_event
 from ..extensions import db
 from ..families.service import wards
@@ -29,7 +35,7 @@ def index():
     return committed(render_template(
         "selection/index.html",
         progress=figures.agreed_progress(visible_families(current_user), today),
-        meetings=[mt for mt in service.meetings() if service.may_see_meeting(current_user, mt)],
+        meetings=[mt for mt in service.meetings() if may_see_meeting(current_user, mt)],
         awaiting=service.awaiting_answer(current_user),
         waiting=service.waiting_for_allocation(current_user),
     ))
@@ -50,7 +56,7 @@ def new_meeting():
 
 def _meeting_or_404(meeting_id: int) -> m.SelectionMeeting:
     meeting = db.session.get(m.SelectionMeeting, meeting_id)
-    if meeting is None or not service.may_see_meeting(current_user, meeting):
+    if meeting is None or not may_see_meeting(current_user, meeting):
         abort(404)
     return meeting
 
@@ -138,7 +144,7 @@ def _selected_family(family_ref: str) -> tuple[m.Family, m.SelectionDecision]:
     selection = service.current_selection(family)
     if selection is None:
         abort(404)
-    if not service.may_record_first_contact(current_user, selection):
+    if not may_record_first_contact(current_user, selection):
         abort(403)
     return family, selection
 
