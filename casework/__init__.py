@@ -36,6 +36,8 @@ def create_app(env: str | None = None, **overrides) -> Flask:
             "production; make one with: python3 -c 'import secrets; "
             "print(secrets.token_urlsafe(48))'")
     _trust_proxies(app)
+    # Batch workers build their own app with it (casework/workers.py), importing nothing above.
+    app.extensions["casework.app_factory"] = create_app
     Path(app.instance_path).mkdir(exist_ok=True)
 
     app.jinja_loader = ChoiceLoader(

@@ -2,7 +2,7 @@
 
 Every view, service, export and report asks here which families a user may see
 (`visible_families`, `get_family_or_404`), which families a worker holds now
-(`allocated_to`, `open_allocation`) and whether a user may write (`can_write`,
+(`allocated_to`, `open_allocation`, `allocation_history`) and whether a user may write (`can_write`,
 `can_edit_contact`, `may_allocate`, `allocatable_family_or_404`). What each role may do page
 by page is the permission table in casework/permissions.py, imported here so that one module
 answers the whole question. tests/test_access.py fails if another module builds these
@@ -18,7 +18,8 @@ from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
 
-__all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to", "can",
+__all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
+           "allocation_history", "can",
            "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
            "open_allocation", "visible_families"]
 
@@ -82,6 +83,15 @@ def allocated_to(worker: m.User) -> Select:
     return (select(m.Family).join(m.Allocation, m.Allocation.family_id == m.Family.id)
             .where(m.Allocation.worker_id == worker.id, m.Allocation.end_on.is_(None))
             .order_by(m.Family.family_ref))
+
+
+def allocation_history(family: m.Family) -> list[m.Allocation]:
+    return list(
+        db.session.scalars(
+            select(m.Allocation).where(m.Allocation.family_id == family.id)
+            .order_by(m.Allocation.start_on.desc(), m.Allocation.id.desc())
+        )
+    )
 
 
 # Writing -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from .config import ConfigurationError
 from .dates_input import RANGE, in_range
 from .extensions import db
 from .imports.kinds import KINDS
+from .models import CLAIM_STATES, ROLES
 from .rules.ruleset import RULESETS
 
 
@@ -98,7 +99,7 @@ def users() -> None:
 @users.command("create")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["worker", "team_lead", "manager", "auditor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--team", default=None)
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 def create_user_command(email, name, role, team, password_stdin) -> None:
@@ -342,7 +343,7 @@ def claims_build(as_of, by_email, ruleset) -> None:
 
 
 @claims.command("list")
-@click.option("--state", type=click.Choice(["draft", "validated", "rejected", "submitted"]))
+@click.option("--state", type=click.Choice(CLAIM_STATES))
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
               show_default=True)
 def claims_list(state, fmt) -> None:

@@ -28,7 +28,7 @@ from .extensions import db
 
 REF = 32  # contract: references are 1-32 characters
 
-ROLES = ("worker", "team_lead", "manager", "auditor", "admin")
+# Each vocabulary is defined here once, with its labels; everything else imports it.
 ROLE_LABELS = {
     "worker": "FIP worker",
     "team_lead": "Team lead",
@@ -36,9 +36,31 @@ ROLE_LABELS = {
     "auditor": "Internal auditor",
     "admin": "Administrator",
 }
-TERMS = ("autumn", "spring", "summer")
-ASB_KINDS = ("incident", "asbo", "injunction", "contract", "housing")
-WORK_KINDS = ("benefit", "employment", "work_programme", "esf")
+ROLES = tuple(ROLE_LABELS)
+ASB_KIND_LABELS = {
+    "incident": "Incident",
+    "asbo": "ASB order (ASBO)",
+    "injunction": "Injunction",
+    "contract": "Acceptable behaviour contract",
+    "housing": "Housing-related order",
+}
+ASB_KINDS = tuple(ASB_KIND_LABELS)
+WORK_KIND_LABELS = {
+    "benefit": "Out-of-work benefit",
+    "employment": "Employment",
+    "work_programme": "Work Programme",
+    "esf": "ESF programme",
+}
+WORK_KINDS = tuple(WORK_KIND_LABELS)
+RESULT_LABELS = {  # the rules' results (casework.rules.RESULTS)
+    "asb": "Anti-social behaviour",
+    "offending": "Youth offending",
+    "education": "Education",
+    "crime_asb_education": "Crime, ASB and education",
+    "progress_to_work": "Progress to work",
+    "continuous_employment": "Continuous employment",
+    "family_outcome": "Family outcome: every need met",
+}
 BENEFITS = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
 SEXES = ("f", "m", "x")
 

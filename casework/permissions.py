@@ -8,7 +8,9 @@ from collections.abc import Callable
 from flask import abort
 from flask_login import current_user
 
-ALL_ROLES = frozenset({"worker", "team_lead", "manager", "auditor", "admin"})
+from .models import ROLES
+
+ALL_ROLES = frozenset(ROLES)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view_families": ALL_ROLES,

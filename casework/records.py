@@ -3,7 +3,6 @@ was made from, and a save over a newer change is refused, showing both."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import update
@@ -12,6 +11,7 @@ from . import models as m
 from .audit import record_event
 from .evaluation import store
 from .extensions import db
+from .history import write_history
 
 
 class StaleEdit(Exception):
@@ -20,10 +20,6 @@ class StaleEdit(Exception):
     def __init__(self, current: dict[str, Any]):
         super().__init__("the record was changed by someone else since you opened it")
         self.current = current
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
@@ -41,12 +37,7 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
         db.session.rollback()
         db.session.refresh(record)
         raise StaleEdit({k: getattr(record, k) for k in values})
-    changed = sorted(k for k in values if before[k] != values[k])
-    if changed:
-        db.session.add(m.RecordHistory(
-            record_type=record_type, record_ref=ref, family_ref=family_ref, changed_by_id=user.id,
-            source=source, before={k: _plain(before[k]) for k in changed},
-            after={k: _plain(values[k]) for k in changed}))
+    changed = write_history(record_type, ref, before, values, user, source, family_ref)
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
     family_id = record.id if model is m.Family else getattr(record, "family_id", None)
     if changed and family_id is not None:

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Flask, url_for
 
+from . import models as m
 from .dates_input import date_example
-from .rules.dates import age_on
+from .rules.dates import age_on, govdate, govdatetime
+from .rules.wording import plural
 
-ASB_KIND_LABELS = {
-    "incident": "Incident",
-    "asbo": "ASB order (ASBO)",
-    "injunction": "Injunction",
-    "contract": "Acceptable behaviour contract",
-    "housing": "Housing-related order",
-}
-WORK_KIND_LABELS = {
-    "benefit": "Out-of-work benefit",
-    "employment": "Employment",
-    "work_programme": "Work Programme",
-    "esf": "ESF programme",
-}
-RESULT_LABELS = {
-    "asb": "Anti-social behaviour",
-    "offending": "Youth offending",
-    "education": "Education",
-    "crime_asb_education": "Crime, ASB and education",
-    "progress_to_work": "Progress to work",
-    "continuous_employment": "Continuous employment",
-    "family_outcome": "Family outcome: every need met",
-}
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
     {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
@@ -55,25 +33,10 @@ NAV_ITEMS = [
 ]
 
 
-def govdate(value: dt.date | None, empty: str = "") -> str:
-    return f"{value.day} {value.strftime('%B %Y')}" if value else empty
-
-
-def govdatetime(value: dt.datetime | None) -> str:
-    if not value:
-        return ""
-    return f"{value.day} {value.strftime('%B %Y')} at {value.strftime('%H:%M')}"
-
-
 def pounds(pence) -> str:
     """Pence (an int or a Fraction) as whole pounds: £1,235 (negative: -£20)."""
     whole = round(pence / 100)
     return f"-£{-whole:,}" if whole < 0 else f"£{whole:,}"
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 family', '2 families': the count with the word that agrees with it."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def lookup(keys, table: dict) -> list:
@@ -113,11 +76,10 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)
-    app.add_template_global(ASB_KIND_LABELS, "asb_kind_labels")
-    app.add_template_global(RESULT_LABELS, "result_labels")
-    app.add_template_global(WORK_KIND_LABELS, "work_kind_labels")
+    app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
+    app.add_template_global(m.RESULT_LABELS, "result_labels")
+    app.add_template_global(m.WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
-    from . import models as m
     from .caseloads.service import NO_CONTACT_DAYS
 
     app.add_template_global(NO_CONTACT_DAYS, "no_contact_days")

@@ -17,11 +17,9 @@ _app = None
 MAX_WORKERS = 4
 
 
-def _start(config: dict) -> None:
+def _start(factory: Callable, config: dict) -> None:
     global _app
-    from . import create_app
-
-    _app = create_app(**config)
+    _app = factory(**config)
 
 
 def _call(job: tuple[Callable, Any]) -> Any:
@@ -41,7 +39,8 @@ def map_in_workers(func: Callable, tasks: Iterable, min_tasks: int = 4) -> Itera
     config = {key: current_app.config[key] for key in
               ("SQLALCHEMY_DATABASE_URI", "RULESET", "RULESET_OVERRIDES", "COUNCIL_NAME")}
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared connections
-    with context.Pool(workers, initializer=_start, initargs=(config,)) as pool:
+    factory = current_app.extensions["casework.app_factory"]  # create_app, by reference
+    with context.Pool(workers, initializer=_start, initargs=(factory, config)) as pool:
         yield from pool.imap(_call, [(func, task) for task in tasks])
 
 

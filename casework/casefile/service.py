@@ -8,15 +8,21 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from .. import models as m
-from ..access import can_edit_contact, can_write, open_allocation, visible_families
+from ..access import (
+    allocation_history,
+    can_edit_contact,
+    can_write,
+    open_allocation,
+    visible_families,
+)
 from ..audit import record_event
-from ..caseloads.service import allocation_history
 from ..evaluation.service import load_families
 from ..extensions import db
+from ..history import write_history
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..selection.service import timeline_events
-from ..templating import ASB_KIND_LABELS, RESULT_LABELS, WORK_KIND_LABELS
+from ..transaction import transactional
 
 EDIT_WINDOW_HOURS = 24
 
@@ -34,6 +40,7 @@ def _contact_values(contact: m.Contact) -> dict:
     }
 
 
+@transactional
 def save_contact(
     family: m.Family, user: m.User, values: dict, finish: bool, contact: m.Contact | None = None
 ) -> m.Contact:
@@ -63,19 +70,14 @@ def save_contact(
     ]
     db.session.flush()
     after = _contact_values(contact)
-    if before is not None and before != after:
+    if before is not None:
         late = before["status"] == "final" and (now - contact.created_at) > dt.timedelta(
             hours=EDIT_WINDOW_HOURS)
-        changed = sorted(k for k in after if before.get(k) != after[k])
-        db.session.add(m.RecordHistory(
-            record_type="contact", record_ref=str(contact.id), family_ref=family.family_ref,
-            changed_by_id=user.id,
-            source="edited more than 24 hours after it was logged" if late else "edited",
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-        ))
+        write_history("contact", str(contact.id), before, after, user,
+                      "edited more than 24 hours after it was logged" if late else "edited",
+                      family.family_ref)
     record_event("update" if before else "create", "contact", f"{family.family_ref}/{contact.id}",
                  user=user, detail=contact.status)
-    db.session.commit()
     return contact
 
 
@@ -125,6 +127,7 @@ def follow_up_assignees(family: m.Family) -> list[m.User]:
     return people
 
 
+@transactional
 def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome: str,
                      reason: str, assign_to: m.User | None = None,
                      today: dt.date | None = None) -> None:
@@ -150,7 +153,6 @@ def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome
     _history(family, user, "follow-up", str(action.id), before, after)
     record_event("update", "follow_up", f"{family.family_ref}/{action.id}", user=user,
                  detail=outcome)
-    db.session.commit()
 
 
 def contacts(family: m.Family) -> list[m.Contact]:
@@ -170,14 +172,10 @@ def plan(family: m.Family) -> m.FamilyPlan:
 
 def _history(family: m.Family, user: m.User, record_type: str, ref: str, before: dict | None,
              after: dict) -> None:
-    changed = sorted(k for k in after if (before or {}).get(k) != after[k])
-    if before is not None and changed:
-        db.session.add(m.RecordHistory(
-            record_type=record_type, record_ref=ref, family_ref=family.family_ref,
-            changed_by_id=user.id, source="edited",
-            before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed}))
+    write_history(record_type, ref, before, after, user, family_ref=family.family_ref)
 
 
+@transactional
 def save_lead_professional(family: m.Family, user: m.User, name: str, agency: str) -> None:
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
@@ -190,9 +188,9 @@ def save_lead_professional(family: m.Family, user: m.User, name: str, agency: st
     _history(family, user, "plan", family.family_ref, before,
              {"lead_professional": record.lead_professional, "lead_agency": record.lead_agency})
     record_event("update", "plan", family.family_ref, user=user)
-    db.session.commit()
 
 
+@transactional
 def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | None = None) -> None:
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
@@ -210,9 +208,9 @@ def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | N
              {"problem": goal.problem, "goal": goal.goal, "status": goal.status,
               "target_on": goal.target_on.isoformat() if goal.target_on else None})
     record_event("update" if before else "create", "goal", f"{family.family_ref}/{goal.id}", user=user)
-    db.session.commit()
 
 
+@transactional
 def save_referral(family: m.Family, user: m.User, values: dict,
                   referral: m.Referral | None = None) -> None:
     if not can_write(user, family):
@@ -232,7 +230,6 @@ def save_referral(family: m.Family, user: m.User, values: dict,
               if referral.status_on else None, "notes": referral.notes})
     record_event("update" if before else "create", "referral", f"{family.family_ref}/{referral.id}",
                  user=user)
-    db.session.commit()
 
 
 def goals(family: m.Family) -> list[m.PlanGoal]:
@@ -281,15 +278,15 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
             events.append(Event(r.status_on, "Referral", f"Referral to {r.agency} {r.status}"))
     data = load_families([family.id])[family.id]
     for a in data.asb:
-        events.append(Event(a.date, "Evidence", f"ASB: {ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))
+        events.append(Event(a.date, "Evidence", f"ASB: {m.ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))
     for o in data.offences:
         events.append(Event(o.date, "Evidence",
                             f"Offence{' (proven)' if o.proven else ' (not proven)'} ({o.ref})"))
     for w in data.work:
-        events.append(Event(w.start, "Evidence", f"{WORK_KIND_LABELS[w.kind]} started"
+        events.append(Event(w.start, "Evidence", f"{m.WORK_KIND_LABELS[w.kind]} started"
                             + (f" ({w.benefit})" if w.benefit else "") + f" ({w.ref})"))
         if w.end and w.end <= today:
-            events.append(Event(w.end, "Evidence", f"{WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
+            events.append(Event(w.end, "Evidence", f"{m.WORK_KIND_LABELS[w.kind]} ended ({w.ref})"))
     events.extend(Event(on, kind, text) for on, kind, text in timeline_events(family))
     events.extend(_result_changes(family, data, today))
     events.sort(key=lambda e: (e.on, e.kind), reverse=True)
@@ -315,7 +312,7 @@ def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
         for name in ("crime_asb_education", "continuous_employment", "progress_to_work"):
             status = results[name].value
             if name in last and last[name] != status:
-                changes.append(Event(on, "Result", f"{RESULT_LABELS[name]} changed from "
+                changes.append(Event(on, "Result", f"{m.RESULT_LABELS[name]} changed from "
                                      f"{_words(last[name])} to {_words(status)}"))
             last[name] = status
         step += 1

@@ -13,8 +13,11 @@ from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
-from ..rules.dates import months_before
-from ..templating import plural
+from ..rules import Ruleset
+from ..rules.caseload import LimitPassed, limits_passed
+from ..rules.dates import govdate, months_before
+from ..rules.wording import plural
+from ..transaction import transactional
 
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
@@ -92,6 +95,15 @@ def caseload(worker: m.User, on: dt.date | None = None) -> Caseload:
     return caseloads([worker], on)[0]
 
 
+def _limit_message(passed: LimitPassed, on: dt.date, rules: Ruleset) -> str:
+    if passed.limit == "active":
+        return (f"{plural(passed.count, 'active family', 'active families')} "
+                f"(limit {passed.maximum})")
+    return (f"{plural(passed.count, 'family', 'families')} allocated in the "
+            f"{rules.caseload_rolling_months} months to {govdate(on)} (limit {passed.maximum})")
+
+
+@transactional
 def allocate(
     family: m.Family,
     worker: m.User,
@@ -107,13 +119,7 @@ def allocate(
     family_id, worker_id = family.id, worker.id
     # Two allocations to one worker, or of one family, can never interleave.
     lock_rows((m.User, [worker_id]), (m.Family, [family_id]))
-    try:
-        allocation = place(family_id, worker_id, on, by, override_reason, reason)
-    except AllocationRefused:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return allocation
+    return place(family_id, worker_id, on, by, override_reason, reason)
 
 
 def place(
@@ -139,21 +145,12 @@ def place(
         raise AllocationRefused(f"{family.family_ref} is already allocated to {worker.name}")
     if current is not None and on < current.start_on:
         raise AllocationRefused(
-            f"{family.family_ref} was allocated on {current.start_on:%-d %B %Y}: a transfer "
+            f"{family.family_ref} was allocated on {govdate(current.start_on)}: a transfer "
             "cannot be dated before that"
         )
-    active = _active_counts([worker_id]).get(worker_id, 0)
-    rolling = _rolling_families(worker_id, on)
-    problems = []
-    if active + 1 > rules.caseload_max_active:
-        problems.append(f"{plural(active, 'active family', 'active families')} "
-                        f"(limit {rules.caseload_max_active})")
-    if len(rolling | {family_id}) > rules.caseload_max_rolling:
-        problems.append(
-            f"{plural(len(rolling), 'family', 'families')} allocated in the "
-            f"{rules.caseload_rolling_months} months to {on:%-d %B %Y} "
-            f"(limit {rules.caseload_max_rolling})"
-        )
+    problems = [_limit_message(passed, on, rules) for passed in limits_passed(
+        _active_counts([worker_id]).get(worker_id, 0), _rolling_families(worker_id, on),
+        family_id, rules)]
     if problems and not override_reason:
         raise AllocationRefused(
             f"{worker.name} already has " + " and ".join(problems)
@@ -182,6 +179,7 @@ def place(
     return allocation
 
 
+@transactional
 def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
     """Close the family's allocation with a reason and an outcome, freeing the place."""
     if outcome not in CLOSURE_OUTCOMES:
@@ -193,11 +191,9 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     family = db.session.get(m.Family, family_id)
     current = open_allocation(family)
     if current is None:
-        db.session.rollback()
         raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
     if on < current.start_on:
-        db.session.rollback()
-        raise AllocationRefused(f"The case cannot close before it was allocated on {current.start_on:%-d %B %Y}")
+        raise AllocationRefused(f"The case cannot close before it was allocated on {govdate(current.start_on)}")
     current.end_on = on
     current.end_kind = "closure"
     current.ended_by_id = by.id
@@ -206,17 +202,32 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     family.closed_on = on  # the later programmes sustain outcomes from the case's closure
     record_event("close", "family", family.family_ref, user=by,
                  detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
-    db.session.commit()
     return current
 
 
-def allocation_history(family: m.Family) -> list[m.Allocation]:
-    return list(
-        db.session.scalars(
-            select(m.Allocation).where(m.Allocation.family_id == family.id)
-            .order_by(m.Allocation.start_on.desc(), m.Allocation.id.desc())
-        )
-    )
+def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+    """The eligible families that have waited longest for a worker (the task list's), as
+    the stored evaluation finds them (it holds for its own date, which pages say)."""
+    return eligible_unallocated(limit)
+
+
+def eligible_unallocated(limit: int = 10) -> list[m.Family]:
+    """The `limit` families with no worker that the stored evaluation finds eligible, those
+    that have waited longest since they were identified first (then by reference)."""
+    S = m.StoredEvaluation
+    eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
+                                         S.eligible.is_(True))
+    return list(db.session.scalars(
+        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
+        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
+
+
+def _waiting():
+    """Identified families with no open allocation that have never been closed."""
+    allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
+    return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
+            m.Family.id.not_in(closed))
 
 
 def team_workers(lead: m.User) -> list[m.User]:

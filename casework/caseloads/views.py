@@ -13,7 +13,6 @@ from .. import access
 from .. import models as m
 from ..audit import committed, record_event
 from ..casefile import service as casefile
-from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..permissions import requires
 from ..security import safe_target
@@ -83,34 +82,9 @@ def team():
     stale.sort(key=lambda row: -row[3])
     record_event("view_list", "team", None)
     return committed(render_template(
-        "caseloads/team.html", loads=loads, stale=stale, unallocated=_eligible_unallocated(),
+        "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
         workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
     ))
-
-
-def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
-    """The eligible families that have waited longest for a worker (the task list's), as
-    the stored evaluation finds them (it holds for its own date, which pages say)."""
-    return _eligible_unallocated(limit)
-
-
-def _eligible_unallocated(limit: int = 10) -> list[m.Family]:
-    """The `limit` families with no worker that the stored evaluation finds eligible, those
-    that have waited longest since they were identified first (then by reference)."""
-    S = m.StoredEvaluation
-    eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
-                                         S.eligible.is_(True))
-    return list(db.session.scalars(
-        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
-        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
-
-
-def _waiting():
-    """Identified families with no open allocation that have never been closed."""
-    allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
-    closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
-    return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
-            m.Family.id.not_in(closed))
 
 
 @bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])

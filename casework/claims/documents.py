@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..rules.ruleset import CLAIMABLE_RESULTS
+from .service import CLAIM_RESULTS, batch_summary
 
 
 def stored(batch_id: int) -> m.ClaimBatchPdf | None:
@@ -38,7 +40,9 @@ def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
     batch = db.session.get(m.ClaimBatch, batch_id)
     if batch is None:
         raise LookupError(f"There is no claim batch {batch_id}")
-    body = batch_pdf(batch)
+    figures = batch_summary(batch)
+    body = batch_pdf(batch, figures, [r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS
+                                      or r in figures["per_result"]])
     db.session.commit()  # end the reads before writing (see casework/jobs/service.py)
     row = m.ClaimBatchPdf(batch_id=batch_id, pdf=body, sha256=hashlib.sha256(body).hexdigest(),
                           size=len(body))

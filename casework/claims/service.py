@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import figures
 from .. import models as m
+from ..access import can
 from ..audit import record_event
 from ..evaluation import store
 from ..evaluation.service import (
@@ -27,6 +28,7 @@ from ..evaluation.service import (
     prior_claims,
 )
 from ..extensions import db
+from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
 from ..rules import build_order
@@ -151,7 +153,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     at once can never pay for the same family twice (a unique index stands behind this).
     `progress`, if given, is told (families evaluated, families in all, what is being done).
     """
-    if by is not None and by.role != "manager":
+    if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
         from ..outcomes.claims import build_outcome_claims
@@ -226,7 +228,7 @@ def _families(ids: list[int]) -> list[m.Family]:
 
 
 def _decide(claim_id: int, by: m.User) -> m.Claim:
-    if by.role != "auditor" or not by.active:
+    if not can(by, "audit_claims") or not by.active:
         raise ClaimRefused(f"{by.email} is not an internal auditor: only auditors validate or "
                            "reject claims")
     lock_rows((m.Claim, [claim_id]))
@@ -242,10 +244,8 @@ def _decide(claim_id: int, by: m.User) -> m.Claim:
 
 
 def _history(claim: m.Claim, by: m.User | None, before: str, source: str) -> None:
-    db.session.add(m.RecordHistory(
-        record_type="claim", record_ref=str(claim.id), family_ref=claim.snapshot["family"]["family_ref"]
-        if claim.snapshot else None, changed_by_id=by.id if by else None, source=source,
-        before={"state": before}, after={"state": claim.state}))
+    write_history("claim", str(claim.id), {"state": before}, {"state": claim.state}, by, source,
+                  claim.snapshot["family"]["family_ref"] if claim.snapshot else None)
 
 
 def validate(claim_id: int, by: m.User) -> m.Claim:
@@ -299,7 +299,7 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
     """Put every validated claim not yet in a batch into a new, submitted batch. `expected`,
     from waiting_batch(), refuses the batch if the claims waiting changed since they were
     shown for confirmation."""
-    if by is not None and by.role != "manager":
+    if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers submit claim batches")
     window = (window or "").strip()
     if not window:
@@ -536,7 +536,7 @@ def queue_choices() -> dict:
 def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> m.ClaimSample:
     """Draw N% of the claims the filters select, at random but reproducibly: the claims'
     ids in order, shuffled by Python's random.Random(seed).sample, the seed recorded."""
-    if by.role != "auditor":
+    if not can(by, "audit_claims"):
         raise ClaimRefused("Only internal auditors draw samples of claims")
     if not 1 <= percent <= 100:
         raise ClaimRefused("The sample must be between 1% and 100% of the claims")

@@ -17,8 +17,9 @@ from ..jobs.service import start
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..reports.exports import batch_csv, batch_xlsx
+from ..rules.dates import govdate
+from ..rules.wording import plural
 from ..selection.figures import agreed_progress
-from ..templating import plural
 from . import documents, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -44,7 +45,7 @@ def index():
                 as_of = build_form.as_of.data
                 ruleset = build_form.ruleset.data if "ruleset" in build_form else "phase1"
                 under = "" if ruleset == "phase1" else f" under {ruleset}"
-                job = start("claims_build", f"Build draft claims for {as_of:%-d %B %Y}{under}",
+                job = start("claims_build", f"Build draft claims for {govdate(as_of)}{under}",
                             current_user, params={"as_of": as_of.isoformat(), "ruleset": ruleset})
                 return redirect(url_for("jobs.show", job_id=job.id))
             if batch_form.submit_batch.data and batch_form.validate():

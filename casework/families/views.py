@@ -19,10 +19,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import models as m
-from ..access import can_write, get_family_or_404, open_allocation
+from ..access import allocation_history, can_write, get_family_or_404, open_allocation
 from ..audit import committed, record_event
 from ..casefile import service as casefile
-from ..caseloads.service import allocation_history
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..audit import committed, record_event
-from ..caseloads.views import waiting_longest
+from ..caseloads.service import waiting_longest
 from ..permissions import requires
 from . import service
 

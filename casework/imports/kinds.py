@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import models as m
+from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import RULESETS
 from . import fields as f
 
@@ -154,7 +155,7 @@ KINDS: dict[str, Kind] = {
             (
                 Column("person_ref", f.ref, required=True),
                 Column("academic_year", f.academic_year, required=True),
-                Column("term", f.Choice(m.TERMS), required=True),
+                Column("term", f.Choice(TERM_ORDER), required=True),
                 Column("sessions_possible", f.count, required=True),
                 Column("sessions_unauthorised", f.count, required=True),
                 Column("fixed_exclusions", f.count, default=0),

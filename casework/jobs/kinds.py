@@ -8,6 +8,7 @@ from flask import url_for
 
 from .. import models as m
 from ..extensions import db
+from ..rules.dates import govdate
 from .service import JobFailed, Kind, Outcome, Work, register
 
 
@@ -27,7 +28,7 @@ def _claims_build(work: Work) -> Outcome:
     under = "" if ruleset == "phase1" else f" under {ruleset}"
     # A retry after an interruption finds the claims the first run saved, and builds none.
     return Outcome(f"{len(created)} draft claims created for results claimable on "
-                   f"{as_of:%-d %B %Y}{under}.")
+                   f"{govdate(as_of)}{under}.")
 
 
 register(Kind(
@@ -160,7 +161,7 @@ def _refresh_figures(work: Work) -> Outcome:
         return Outcome("No family was waiting to be evaluated: the figures were already "
                        "current.")
     what = "Every family" if summary.full else f"{summary.families:,} changed families"
-    return Outcome(f"{what} evaluated: the figures are as of {summary.as_of:%-d %B %Y}.")
+    return Outcome(f"{what} evaluated: the figures are as of {govdate(summary.as_of)}.")
 
 
 register(Kind(

@@ -18,6 +18,7 @@ from ..audit import record_event
 from ..extensions import db
 from ..permissions import PERMISSIONS
 from ..rules import Claimable, FamilyData, PriorClaim
+from ..rules.dates import govdate
 from ..rules.evidence import (
     AssessmentData,
     ChildStatusData,
@@ -103,7 +104,7 @@ def load_plan_version(name: str, content: bytes, file_name: str,
                     else "with different content: give this plan a new version")
             raise PlanError([
                 f"{file_name}:{field_line(text, 'version')}: version: {plan.version!r} was "
-                f"already loaded on {earlier.loaded_at:%-d %B %Y} by {earlier.loaded_by.name}; "
+                f"already loaded on {govdate(earlier.loaded_at)} by {earlier.loaded_by.name}; "
                 f"{same}"])
         row = V(ruleset=name, version=plan.version, title=plan.title,
                 effective_from=plan.effective_from, content=text, sha256=plan.sha256,

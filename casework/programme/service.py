@@ -24,7 +24,7 @@ from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..families.service import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
-from ..rules.dates import months_after, months_before
+from ..rules.dates import financial_year_start, months_after, months_before
 from .costs import (
     COST_ITEMS,
     CostEstimate,
@@ -139,8 +139,7 @@ class Quarter:
 
     @classmethod
     def containing(cls, day: dt.date) -> Quarter:
-        year = day.year if day.month >= 4 else day.year - 1
-        return cls(year, (day.month - 4) % 12 // 3 + 1)
+        return cls(financial_year_start(day), (day.month - 4) % 12 // 3 + 1)
 
 
 def quarters(today: dt.date) -> list[Quarter]:

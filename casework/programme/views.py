@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import figures as fig
+from .. import models as m
 from ..access import visible_families
 from ..audit import committed, record_event
 from ..extensions import db
@@ -31,7 +32,6 @@ from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
-from ..templating import RESULT_LABELS
 from . import charts, service
 from .costs import COST_ITEMS
 from .forms import pence, unit_cost_form
@@ -63,7 +63,7 @@ def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
              ("Attached", [row["attached"] for row in f.months])]),
         "results": charts.horizontal(
             "chart-results", "Attached families by result: met and not met",
-            [RESULT_LABELS[r] for r in RESULTS],
+            [m.RESULT_LABELS[r] for r in RESULTS],
             [("Met", [f.results[r]["met"] for r in RESULTS]),
              ("Not met", [f.results[r]["not_met"] for r in RESULTS])],
             colours=("#00703c", "#d4351c")),

@@ -14,9 +14,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from .. import models as m
-from ..claims.service import CLAIM_RESULTS, batch_summary
 from ..extensions import db
-from ..rules.ruleset import CLAIMABLE_RESULTS
 from ..workers import map_in_workers
 from . import claim_evidence
 from .pdf import render_pdf
@@ -76,13 +74,12 @@ def _rulesets(batch: m.ClaimBatch) -> list[dict]:
     return list(seen.values())
 
 
-def batch_pdf(batch: m.ClaimBatch) -> bytes:
-    """The batch's PDF, laid out from the claims' frozen evidence."""
+def batch_pdf(batch: m.ClaimBatch, figures: dict, results: list[str]) -> bytes:
+    """The batch's PDF, laid out from the claims' frozen evidence, with the batch's
+    `figures` (claims.service.batch_summary) for the `results` it shows."""
     families = _family_claims(batch.claims)
-    figures = batch_summary(batch)
     summary = render_pdf(render_template(
-        "reports/claim_batch.html", batch=batch, summary=figures,
-        results=[r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS or r in figures["per_result"]],
+        "reports/claim_batch.html", batch=batch, summary=figures, results=results,
         rulesets=_rulesets(batch), families=len(families),
         council=current_app.config["COUNCIL_NAME"]))
     tasks = [(batch.id, [c.id for claims in families[i : i + FAMILIES_PER_CHUNK] for c in claims])

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 
-TERM_ORDER = ("autumn", "spring", "summer")
+from dateutil.relativedelta import relativedelta
+
+TERM_ORDER = ("autumn", "spring", "summer")  # the school terms, in a year's order
 
 
 @functools.lru_cache(maxsize=65536)
 def shift_months(d: dt.date, months: int) -> dt.date:
     """Return d moved by whole calendar months, the day clamped to the month's end."""
-    index = d.year * 12 + (d.month - 1) + months
-    year, month0 = divmod(index, 12)
-    last_day = calendar.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(d.day, last_day))
+    return d + relativedelta(months=months)
 
 
 def months_before(d: dt.date, months: int) -> dt.date:
@@ -34,12 +32,28 @@ def age_on(date_of_birth: dt.date, on: dt.date) -> int:
     return years
 
 
-_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The one date formatter: pages and PDFs (govdate, govdatetime, the `govdate` filter) and the
+# rules' evidence text (fmt, the short form) all write dates the GOV.UK way through it.
+_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def govdate(value: dt.date | None, empty: str = "", *, short: bool = False) -> str:
+    """Format a date the GOV.UK way: 5 January 2013 (short: 5 Jan 2013)."""
+    if not value:
+        return empty
+    month = _MONTHS[value.month]
+    return f"{value.day} {month[:3] if short else month} {value.year}"
+
+
+def govdatetime(value: dt.datetime | None) -> str:
+    """5 January 2013 at 14:05."""
+    return f"{govdate(value)} at {value:%H:%M}" if value else ""
 
 
 def fmt(d: dt.date | None) -> str:
-    """Format a date the GOV.UK way: 5 Jan 2013."""
-    return f"{d.day} {_MONTHS[d.month]} {d.year}" if d else "none"
+    """The rules' and claim PDFs' evidence dates: 5 Jan 2013, or 'none'."""
+    return govdate(d, "none", short=True)
 
 
 def academic_year_label(start_year: int) -> str:

@@ -12,14 +12,13 @@ from sqlalchemy.orm import aliased
 
 from .. import figures as fig
 from .. import models as m
-from ..access import SEES_ALL, visible_families
+from ..access import SEES_ALL, can, visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..records import StaleEdit, save_versioned
-from ..rules.dates import months_before
-from ..templating import govdate
+from ..rules.dates import govdate, months_before
 
 # Partner agencies and the evidence each sends: a family's number of agencies involved is
 # how many of them hold records about it.
@@ -211,7 +210,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
 
 
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
-    if by.role not in ("team_lead", "manager"):
+    if not can(by, "run_selection"):
         raise SelectionRefused("Only team leads and programme managers record selection meetings")
     if held_on > dt.date.today():
         raise SelectionRefused("The meeting date must be today or in the past")
@@ -241,7 +240,7 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     if decision not in m.SELECTION_DECISIONS:
         raise SelectionRefused("Select selected, not now or not suitable")
     if family.attached_on is not None:
-        raise SelectionRefused(f"{family.family_ref} is already attached, since {family.attached_on:%-d %B %Y}")
+        raise SelectionRefused(f"{family.family_ref} is already attached, since {govdate(family.attached_on)}")
     if not awaiting_discussion(latest_decision(family), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
@@ -322,7 +321,7 @@ def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bo
     family they may see, a team lead or programme manager records it on their behalf."""
     if user.role == "worker":
         return selection.lead_worker_id == user.id
-    return user.role in ("team_lead", "manager")
+    return can(user, "run_selection")
 
 
 def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.SelectionDecision:
@@ -338,7 +337,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
         raise SelectionRefused(f"The date of the {what} must be today or in the past")
     if on < selection.meeting.held_on:
         raise SelectionRefused(f"The date of the {what} cannot be before the family was "
-                               f"selected on {selection.meeting.held_on:%-d %B %Y}")
+                               f"selected on {govdate(selection.meeting.held_on)}")
     return selection
 
 

@@ -14,7 +14,7 @@ from ..audit import committed, record_event
 from ..extensions import db
 from ..families.service import wards
 from ..permissions import requires
-from ..templating import govdate
+from ..rules.dates import govdate
 from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
 

@@ -1,0 +1,94 @@
+"""Layers point one way (docs/architecture.md): this walks every import in casework/,
+at the top of a module or inside a function, and fails on a new import loop between two
+top-level areas, an area importing another area's views, or the app factory imported by
+anything but the command line."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import casework
+
+SOURCE = Path(casework.__file__).resolve().parent
+
+# Loops there were when this test was written, each still to be taken apart: strike one from
+# the list when it is, and never add one. An area is a package (casework/claims) or a top-level module (figures).
+KNOWN_LOOPS = {
+    frozenset(pair) for pair in (
+        ("claims", "figures"), ("claims", "jobs"), ("claims", "outcomes"), ("cli", "jobs"),
+        ("cli", "matching"), ("cli", "outcomes"), ("evaluation", "families"),
+        ("evaluation", "figures"), ("evaluation", "jobs"), ("evaluation", "programme"), ("families", "jobs"),
+        ("families", "selection"), ("imports", "jobs"), ("imports", "matching"),
+        ("jobs", "programme"), ("programme", "selection"),
+    )
+}
+KNOWN_VIEW_IMPORTS = {("jobs/kinds.py", "programme.views")}  # the board report's PDF
+
+
+def _imports():
+    """(file, importing module, imported module) for every import of casework's own code."""
+    for path in sorted(SOURCE.rglob("*.py")):
+        name = path.relative_to(SOURCE).as_posix()
+        parts = list(path.relative_to(SOURCE).with_suffix("").parts)
+        package = parts[:-1]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[:len(package) - node.level + 1]
+                if node.module:
+                    yield name, parts, base + node.module.split(".")
+                else:
+                    for alias in node.names:
+                        yield name, parts, base + [alias.name]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("casework"):
+                yield name, parts, node.module.split(".")[1:] + (
+                    [a.name for a in node.names] if node.module == "casework" else [])
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("casework."):
+                        yield name, parts, alias.name.split(".")[1:]
+
+
+def _area_edges() -> dict[tuple[str, str], list[str]]:
+    edges: dict[tuple[str, str], list[str]] = {}
+    for name, source, target in _imports():
+        if source and target and source[0] != target[0]:
+            edges.setdefault((source[0], target[0]), []).append(f"{name} -> {'.'.join(target)}")
+    return edges
+
+
+def test_no_new_import_loop_between_areas():
+    edges = _area_edges()
+    loops = {frozenset(pair) for pair in edges if pair[::-1] in edges}
+    new = sorted(tuple(sorted(loop)) for loop in loops - KNOWN_LOOPS)
+    assert new == [], "\n".join(
+        f"{a} <-> {b}: " + "; ".join(edges[(a, b)] + edges[(b, a)]) for a, b in new)
+
+
+def test_the_loops_taken_apart_stay_apart():
+    edges = _area_edges()
+    loops = {frozenset(pair) for pair in edges if pair[::-1] in edges}
+    for pair in (("casefile", "caseloads"), ("families", "casefile"), ("families", "caseloads"),
+                 ("claims", "reports")):
+        assert frozenset(pair) not in loops, pair
+
+
+def test_no_area_imports_another_areas_views():
+    found = {(name, ".".join(target)) for name, source, target in _imports()
+             if target[-1] == "views" and source and source[0] != target[0]
+             and name != "__init__.py"}  # the app factory registers every blueprint
+    assert found - KNOWN_VIEW_IMPORTS == set()
+
+
+def test_only_the_command_line_imports_the_app_factory():
+    found = {name for name, _source, target in _imports()
+             if target in (["create_app"], ["__init__", "create_app"])}
+    assert found == {"cli.py"}
+
+
+def test_only_the_app_factory_imports_templating():
+    """Labels and formatters live below (models, rules); templating only registers them."""
+    assert {name for name, _source, target in _imports() if target[:1] == ["templating"]} \
+        == {"__init__.py"}

@@ -1,0 +1,69 @@
+"""One transaction helper, one history writer, and the caseload limit as a pure rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from casework import models as m
+from casework.extensions import db
+from casework.history import write_history
+from casework.rules import get_ruleset
+from casework.rules.caseload import LimitPassed, limits_passed
+from casework.transaction import transaction, transactional
+
+from .factories import create_user
+
+RULES = get_ruleset("phase1")
+
+
+def test_the_tenth_active_family_is_within_the_limit_and_the_eleventh_passes_it():
+    assert limits_passed(9, set(), 1, RULES) == []
+    assert limits_passed(10, set(), 1, RULES) == [LimitPassed("active", 10, 10)]
+
+
+def test_the_rolling_limit_counts_distinct_families_with_the_new_one():
+    twenty_nine, thirty = set(range(100, 129)), set(range(100, 130))
+    assert limits_passed(0, twenty_nine, 1, RULES) == []
+    assert limits_passed(0, thirty, 100, RULES) == []  # had this family already
+    assert limits_passed(0, thirty, 1, RULES) == [LimitPassed("rolling", 30, 30)]
+    assert limits_passed(10, thirty, 1, RULES) == [LimitPassed("active", 10, 10),
+                                                   LimitPassed("rolling", 30, 30)]
+
+
+def _teams() -> int:
+    return db.session.scalar(select(func.count(m.Team.id)))
+
+
+def test_a_transaction_commits_what_its_block_wrote(app):
+    with transaction():
+        db.session.add(m.Team(name="North"))
+    db.session.rollback()  # nothing is left to roll back: it was committed
+    assert _teams() == 1
+
+
+def test_a_transaction_that_raises_rolls_back_everything_it_wrote(app):
+    @transactional
+    def add_then_fail():
+        db.session.add(m.Team(name="South"))
+        db.session.flush()
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        add_then_fail()
+    assert _teams() == 0
+
+
+def test_history_keeps_only_the_fields_that_changed_and_nothing_for_a_new_record(app):
+    user = create_user("manager")
+    assert write_history("goal", "1", None, {"goal": "School"}, user) == []
+    assert write_history("goal", "1", {"goal": "School", "on": dt.date(2013, 1, 1)},
+                         {"goal": "School", "on": dt.date(2013, 2, 1)}, user, "edited", "E01") \
+        == ["on"]
+    db.session.flush()
+    row = db.session.scalars(select(m.RecordHistory)).one()
+    assert (row.record_type, row.family_ref, row.changed_by_id, row.source) == (
+        "goal", "E01", user.id, "edited")
+    assert (row.before, row.after) == ({"on": "2013-01-01"}, {"on": "2013-02-01"})
