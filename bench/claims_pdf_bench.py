@@ -3,10 +3,10 @@
     .venv/bin/python bench/claims_pdf_bench.py [--families 20000] [--claims 1000]
     .venv/bin/python bench/claims_pdf_bench.py --families 120000 --database-url postgresql+psycopg://...
 
-The demo attaches eligible families only and about one in eighty has a result to claim at
-today's date, so 1,000 claims need a register of some 80,000 families or more.
+Claims are built as of --as-of (default 31 March 2015, the last day of the 2012-15
+programme: after it nothing is claimable), so a 20,000-family demo has well over 1,000.
 
-Builds the demo database once (bench/results/), builds draft claims at today's date,
+Builds the demo database once (bench/results/), builds draft claims as of --as-of,
 validates and batches the first N through the services, then times the layout of the batch's
 PDF (`casework.reports.claims_pdf.batch_pdf`, what the job run at submission does once; a
 download serves the stored bytes), wall clock and the CPU time of this process and the
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=20000)
     parser.add_argument("--claims", type=int, default=1000)
     parser.add_argument("--database-url", help="a database to use (default: a SQLite file)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2015, 3, 31))
     opts = parser.parse_args()
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,7 @@ def main() -> None:
     with app.app_context():
         batch = db.session.scalar(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc()))
         if batch is None or len(batch.claims) < opts.claims:
-            service.build_claims(dt.date.today())
+            service.build_claims(opts.as_of)
             auditor = find_user("bench-auditor@bench.test") or create_user(
                 "bench-auditor@bench.test", "Bench Auditor", "auditor", "bench-auditor-password")
             db.session.commit()
@@ -63,7 +64,7 @@ def main() -> None:
                                         .order_by(m.Claim.id).limit(opts.claims)).all()
             for claim_id in drafts:
                 service.validate(claim_id, auditor)
-            batch = service.submit_batch("Benchmark window", dt.date.today())
+            batch = service.submit_batch("Benchmark window", opts.as_of)
         count = len(batch.claims)
         from casework.reports.claims_pdf import batch_pdf
 

@@ -149,3 +149,30 @@ def test_building_claims_leaves_nothing_claimable_for_those_families(cli, exampl
     assert stored("E03").claimable_total == 0
     assert db.session.query(m.StoredEvaluation).filter(
         m.StoredEvaluation.claimable_total > 0).count() == 0
+
+
+def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_only(examples):
+    from casework.families import search
+
+    examples()
+    store.refresh(as_of=D)
+    documents = dict(db.session.execute(select(m.FamilySearch.family_id,
+                                               m.FamilySearch.document)).all())
+    assert len(documents) == db.session.query(m.Family).count()
+    person = db.session.scalar(select(m.Person).order_by(m.Person.id).limit(1))
+    person.given_name = "Zebedee"  # an ORM edit queues the family (store's flush listener)
+    untouched = db.session.scalar(select(m.Family).where(m.Family.id != person.family_id)
+                                  .order_by(m.Family.id).limit(1))
+    db.session.execute(m.FamilySearch.__table__.update()
+                       .where(m.FamilySearch.family_id == untouched.id)
+                       .values(document="left as it was"))
+    db.session.execute(m.FamilySearch.__table__.delete()
+                       .where(m.FamilySearch.family_id == untouched.id + 1))
+    db.session.commit()
+    store.refresh(as_of=D + dt.timedelta(days=1))
+    found = db.session.scalars(search.matching("zebedee")).all()
+    assert found == [person.family_id]
+    after = dict(db.session.execute(select(m.FamilySearch.family_id,
+                                           m.FamilySearch.document)).all())
+    assert after[untouched.id] == "left as it was"  # not queued: not written again
+    assert after[untouched.id + 1] == documents[untouched.id + 1]  # had none: written

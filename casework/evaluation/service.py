@@ -32,7 +32,7 @@ from ..rules import (
 from ..rules.dates import parse_academic_year
 from ..workers import collector_paused
 
-BATCH = 2000  # families per round of queries (each query one parameter: casework/lookups.py)
+BATCH = 10_000  # families per round of queries (each query one parameter: casework/lookups.py)
 
 
 def current_ruleset() -> Ruleset:

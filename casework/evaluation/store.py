@@ -254,16 +254,29 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                         .with_for_update()).all()
     S, Q = m.StoredEvaluation, m.EvaluationQueue
     if full:
+        # Names and references change only with a family's records, which queue it: the
+        # documents of the queued families (and any family without one) are written again,
+        # not all 120,000 every night. Most families queued (a first load): all of them.
+        changed = list(session.scalars(select(Q.family_id).where(Q.queued_at <= started)))
+        changed += session.scalars(select(m.Family.id).where(
+            m.Family.id.not_in(select(m.FamilySearch.family_id))))
         session.execute(delete(S).where(S.ruleset == ruleset))
         session.execute(delete(Q).where(Q.queued_at <= started))
     else:
+        changed = chosen
         for i in range(0, len(chosen), BATCH):
             part = chosen[i : i + BATCH]
-            session.execute(delete(S).where(S.ruleset == ruleset, S.family_id.in_(part)))
-            session.execute(delete(Q).where(Q.family_id.in_(part), Q.queued_at <= started))
+            # Bulk: loaded rows are not looked for in the session (they are replaced below).
+            session.execute(delete(S).where(S.ruleset == ruleset, one_of(S.family_id, part))
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(Q).where(one_of(Q.family_id, part), Q.queued_at <= started)
+                            .execution_options(synchronize_session=False))
     for i in range(0, len(rows), WRITE_CHUNK):
         session.execute(insert(S), rows[i : i + WRITE_CHUNK])
-    search.rewrite(None if full else chosen)  # names and references may have changed too
+    if full and 2 * len(set(changed)) > len(rows):
+        search.rewrite(None)
+    else:
+        search.rewrite(sorted(set(changed)))
     run = session.get(m.EvaluationRun, ruleset)
     if run is None:
         run = m.EvaluationRun(ruleset=ruleset)
