@@ -67,3 +67,14 @@ def test_history_keeps_only_the_fields_that_changed_and_nothing_for_a_new_record
     assert (row.record_type, row.family_ref, row.changed_by_id, row.source) == (
         "goal", "E01", user.id, "edited")
     assert (row.before, row.after) == ({"on": "2013-01-01"}, {"on": "2013-02-01"})
+
+
+def test_a_refused_agreed_number_change_writes_none_of_the_years_before_it(app):
+    from casework.selection import service as selection
+
+    manager = create_user("manager")
+    with pytest.raises(selection.SelectionRefused, match="no programme year 4"):
+        selection.set_agreed_numbers({1: 1082, 4: 10}, manager)
+    db.session.commit()  # whatever a later step of the request commits
+    assert selection.agreed_numbers() == {}
+    assert db.session.scalars(select(m.RecordHistory)).all() == []

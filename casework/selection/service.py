@@ -17,8 +17,10 @@ from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
+from ..history import write_history
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import govdate, months_before
+from ..transaction import transactional
 
 # Partner agencies and the evidence each sends: a family's number of agencies involved is
 # how many of them hold records about it.
@@ -68,6 +70,7 @@ def agreed_numbers() -> dict[int, int]:
         select(m.AgreedNumber.programme_year, m.AgreedNumber.families)).all())
 
 
+@transactional
 def set_agreed_numbers(values: dict[int, int | None], by: m.User) -> int:
     """Save the programme manager's agreed numbers {year: families}; blank leaves a year
     as it is. Every change is kept in history. Return how many changed."""
@@ -90,14 +93,11 @@ def set_agreed_numbers(values: dict[int, int | None], by: m.User) -> int:
             row = m.AgreedNumber(programme_year=year)
             db.session.add(row)
         row.families, row.set_at, row.set_by_id = families, m.utcnow(), by_id
-        db.session.add(m.RecordHistory(
-            record_type="agreed_number", record_ref=f"programme year {year}", changed_by_id=by_id,
-            source="agreed numbers page", before={"families": before},
-            after={"families": families}))
+        write_history("agreed_number", f"programme year {year}", {"families": before},
+                      {"families": families}, by, "agreed numbers page")
         record_event("update", "agreed_number", f"programme year {year}", user=by,
                      detail=f"{before if before is not None else 'none'} to {families}")
         changed += 1
-    db.session.commit()
     return changed
 
 
