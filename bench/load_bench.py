@@ -66,26 +66,41 @@ def _percentile(values: list[float], share: float) -> float:
 # The driver: runs in its own process ---------------------------------------------------------
 
 
+def _session_cookie(response) -> str:
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie" and value.startswith("session="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    raise SystemExit("the server set no session cookie")
+
+
 def _sign_in(base: str, email: str) -> str:
     """Sign in through the real form; return the session cookie to send by hand (production
     cookies are Secure, which a client on plain-HTTP loopback would otherwise withhold)."""
-    import requests
+    import http.client
+    import urllib.parse
 
-    page = requests.get(f"{base}/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    done = requests.post(f"{base}/login", data={"email": email, "password": PASSWORD,
-                                                "csrf_token": token}, allow_redirects=False,
-                         headers={"Cookie": f"session={page.cookies['session']}"})
-    if done.status_code != 302:
-        raise SystemExit(f"could not sign in as {email}: {done.status_code}")
-    return done.cookies["session"]
+    http_ = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc)
+    http_.request("GET", "/login")
+    page = http_.getresponse()
+    text, cookie = page.read().decode(), _session_cookie(page)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1)
+    form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
+    http_.request("POST", "/login", body=form, headers={
+        "Cookie": f"session={cookie}", "Content-Type": "application/x-www-form-urlencoded"})
+    done = http_.getresponse()
+    done.read()
+    if done.status != 302:
+        raise SystemExit(f"could not sign in as {email}: {done.status}")
+    return _session_cookie(done)
 
 
 def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
           refs: list[str], pages: int) -> dict:
-    import requests
+    import http.client
+    import urllib.parse
 
     cookie = _sign_in(base, PAGES[scenario][0])
+    host = urllib.parse.urlsplit(base).netloc
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -94,33 +109,35 @@ def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
 
     def url() -> str:
         if scenario == "family":
-            return f"{base}/families/{random.choice(refs)}"
+            return f"/families/{random.choice(refs)}"
         if scenario == "list":
-            return f"{base}/families?page={random.randint(1, pages)}"
+            return f"/families?page={random.randint(1, pages)}"
         if scenario == "results":
-            return f"{base}/results?page={random.randint(1, pages // 2)}"
+            return f"/results?page={random.randint(1, pages // 2)}"
         if scenario == "costs":
-            return f"{base}/programme/costs?page={random.randint(1, 200)}"
+            return f"/programme/costs?page={random.randint(1, 200)}"
         if scenario == "search":
-            return f"{base}/families?q={random.choice(SEARCHES)}"
+            return "/families?" + urllib.parse.urlencode({"q": random.choice(SEARCHES)})
         if scenario in SUMMARY_URLS:
-            return base + SUMMARY_URLS[scenario]
-        return f"{base}/team"
+            return SUMMARY_URLS[scenario]
+        return "/team"
 
     def user() -> None:
         nonlocal errors
-        with requests.Session() as http:
-            http.headers["Cookie"] = f"session={cookie}"
-            while (now := time.monotonic()) < stop_at:
-                started = time.perf_counter()
-                response = http.get(url(), allow_redirects=False)
-                took = time.perf_counter() - started
-                if now >= warm_until:
-                    with lock:
-                        latencies.append(took)
-                        errors += response.status_code != 200
-                if think:
-                    time.sleep(random.uniform(0.5, 1.5))
+        connection = http.client.HTTPConnection(host, timeout=60)
+        while (now := time.monotonic()) < stop_at:
+            started = time.perf_counter()
+            connection.request("GET", url(), headers={"Cookie": f"session={cookie}"})
+            response = connection.getresponse()
+            response.read()
+            took = time.perf_counter() - started
+            if now >= warm_until:
+                with lock:
+                    latencies.append(took)
+                    errors += response.status != 200
+            if think:
+                time.sleep(random.uniform(0.5, 1.5))
+        connection.close()
 
     threads = [threading.Thread(target=user) for _ in range(users)]
     for thread in threads:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from .. import figures as programme_figures
 from .. import models as m
 from ..extensions import db
+from ..lookups import one_of
 from .service import agreed_numbers, programme_year_span, programme_years
 
 
@@ -128,8 +129,10 @@ def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
                        "attached": row["attached"],
                        **{key: sum(1 for d in dates.values() if d.replace(day=1) == first)
                           for key, dates in reached.items()}})
-    scoped = families.subquery()
-    wards_of = dict(db.session.execute(select(scoped.c.id, scoped.c.ward)).all())
+    # The wards of the families that reached a stage only (not of every family in scope).
+    ids = sorted(set().union(*(dates.keys() for dates in reached.values())))
+    wards_of = dict(db.session.execute(select(m.Family.id, m.Family.ward)
+                                       .where(one_of(m.Family.id, ids))).all()) if ids else {}
     by_ward = {row["ward"]: {"ward": row["ward"], "identified": row["identified"],
                              "attached": row["attached"], **{k: 0 for k in reached}}
                for row in programme.wards}
