@@ -77,13 +77,13 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
                  run.refreshed_at if run else None, rules.name)
 
 
-def memo(sc: Scope, name: str, compute, *args):
+def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
     and served again until the data the figures count changes (casework.versions). What
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, *args), compute)
+    return versions.cached((name, families, sc.as_of, sc.ruleset, *args), compute, large)
 
 
 # Claims ---------------------------------------------------------------------------------------

@@ -112,7 +112,11 @@ class User(UserMixin, db.Model):
 class Family(db.Model):
     __tablename__ = "families"
     # The families list pages through this index alone (family_ref order, ids out).
-    __table_args__ = (Index("ix_families_ref_id", "family_ref", "id"),)
+    __table_args__ = (
+        Index("ix_families_ref_id", "family_ref", "id"),
+        # The families waiting longest for a worker, in order, without sorting them all.
+        Index("ix_families_identified_ref", "identified_on", "family_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_ref: Mapped[str] = mapped_column(String(REF), unique=True)

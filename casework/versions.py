@@ -91,26 +91,33 @@ _cache: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
+_large: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+LARGE_CACHE_SIZE = 8  # orderings of every family (about 1 MB each at 120,000 families)
+
+
+def cached(key: Hashable, compute: Callable[[], Any], large: bool = False) -> Any:
     """compute(), or what it gave for `key` at the data version that holds now. The value
-    must be plain data (no database objects: it outlives the session)."""
+    must be plain data (no database objects: it outlives the session). `large` values (a
+    list of every family's id) are kept a few at a time."""
     version = current()
     if version is None:
         return compute()
+    cache, size = (_large, LARGE_CACHE_SIZE) if large else (_cache, CACHE_SIZE)
     with _lock:
-        hit = _cache.get(key)
+        hit = cache.get(key)
         if hit is not None and hit[0] == version:
-            _cache.move_to_end(key)
+            cache.move_to_end(key)
             return hit[1]
     value = compute()
     with _lock:
-        _cache[key] = (version, value)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        cache[key] = (version, value)
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
     return value
 
 
 def clear() -> None:
     with _lock:
         _cache.clear()
+        _large.clear()

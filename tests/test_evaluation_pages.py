@@ -118,3 +118,19 @@ def test_screening_lists_families_that_now_meet_the_criteria(client, sign_in, cl
 def test_who_may_see_results_and_screening(client, sign_in, role, path, code):
     sign_in(role)
     assert client.get(path).status_code == code
+
+
+def test_results_pages_run_in_family_ref_order_and_the_last_page_stops_at_the_end(
+        client, sign_in):
+    from .factories import create_family
+
+    for n in range(1, 56):  # 55 families: a full first page of 50 and five on the second
+        create_family(f"R{n:03d}", identified_on=D(2013, 1, 1))
+    store.refresh(as_of=D(2013, 9, 30))
+    sign_in("manager")
+    first = client.get("/results").text
+    assert ">R001<" in first and ">R050<" in first and ">R051<" not in first
+    second = client.get("/results?page=2").text
+    assert ">R051<" in second and ">R055<" in second and ">R050<" not in second
+    assert second.index(">R051<") < second.index(">R055<")
+    assert ">R055<" in client.get("/results?page=999").text  # past the end: the last page

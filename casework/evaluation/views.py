@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import io
 import logging
+from array import array
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,6 +23,7 @@ from .. import models as m
 from ..audit import committed, record_event
 from ..extensions import db
 from ..families.service import Page, page_within, wards
+from ..lookups import one_of
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
@@ -114,10 +116,18 @@ def results():
     sc = fig.scope(current_user, ward)
     chosen = _status_filter(sc, result, status)
     totals = fig.memo(sc, "results", lambda: _result_totals(sc, chosen), result, status)
-    page_number = page_within(request.args.get("page", 1, type=int), totals["total"], PER_PAGE)
-    page = Page(_rows(_listed(sc, *chosen).offset((page_number - 1) * PER_PAGE).limit(PER_PAGE)),
-                page_number, PER_PAGE, totals["total"])
-    nearly = _rows(_listed(sc, sc.s.nearly_there.is_not(None), *chosen).limit(PER_PAGE))
+    # The listed families' ids in order, kept like the counts: a deep page is a slice, not
+    # an OFFSET that reads every row before it.
+    order = fig.memo(sc, "results.order", lambda: array("q", db.session.scalars(
+        _listed(sc, *chosen).with_only_columns(sc.f.c.id))), result, status, large=True)
+    nearly_ids = fig.memo(sc, "results.nearly", lambda: list(db.session.scalars(
+        _listed(sc, sc.s.nearly_there.is_not(None), *chosen).with_only_columns(sc.f.c.id)
+        .limit(PER_PAGE))), result, status)
+    page_number = page_within(request.args.get("page", 1, type=int), len(order), PER_PAGE)
+    start = (page_number - 1) * PER_PAGE
+    page = Page(_rows(_listed(sc, one_of(sc.f.c.id, list(order[start:start + PER_PAGE])))),
+                page_number, PER_PAGE, len(order))
+    nearly = _rows(_listed(sc, one_of(sc.f.c.id, nearly_ids)))
     record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
     return committed(render_template(
         "evaluation/results.html", page=page, nearly=nearly,
