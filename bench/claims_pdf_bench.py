@@ -9,7 +9,7 @@ demo`, which leaves attached only the families its few demo workers have room fo
 
 Builds the database once (bench/results/), builds draft claims as of --as-of (today),
 validates and batches the first N through the services, then times the layout of the batch's
-PDF (`casework.reports.claims_pdf.batch_pdf`, what the job run at submission does once; a
+PDF (`casework.claims.documents.layout`, what the job run at submission does once; a
 download serves the stored bytes), wall clock and the CPU time of this process and the
 worker processes it lays chunks out in.
 """
@@ -77,11 +77,11 @@ def main() -> None:
                 service.validate(claim_id, auditor)
             batch = service.submit_batch("Benchmark window", opts.as_of)
         count = len(batch.claims)
-        from casework.reports.claims_pdf import batch_pdf
+        from casework.claims.documents import layout
 
         cpu = _cpu()
         started = time.perf_counter()
-        body = batch_pdf(batch)
+        body = layout(batch)
         elapsed = time.perf_counter() - started
         cpu = _cpu() - cpu
     out = results / "batch.pdf"

@@ -29,20 +29,25 @@ def latest_job(batch_id: int) -> m.Job | None:
                              .order_by(m.Job.id.desc()).limit(1))
 
 
+def layout(batch: m.ClaimBatch) -> bytes:
+    """The batch's PDF, laid out afresh from its claims' frozen evidence."""
+    from ..reports.claims_pdf import batch_pdf
+
+    figures = batch_summary(batch)
+    return batch_pdf(batch, figures, [r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS
+                                      or r in figures["per_result"]])
+
+
 def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
     """Lay out and store the batch's PDF unless it is stored already; return (it, whether
     it was made now). Two makers at once store one: the second finds the first's."""
-    from ..reports.claims_pdf import batch_pdf
-
     existing = stored(batch_id)
     if existing is not None:
         return existing, False
     batch = db.session.get(m.ClaimBatch, batch_id)
     if batch is None:
         raise LookupError(f"There is no claim batch {batch_id}")
-    figures = batch_summary(batch)
-    body = batch_pdf(batch, figures, [r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS
-                                      or r in figures["per_result"]])
+    body = layout(batch)
     db.session.commit()  # end the reads before writing (see casework/jobs/service.py)
     row = m.ClaimBatchPdf(batch_id=batch_id, pdf=body, sha256=hashlib.sha256(body).hexdigest(),
                           size=len(body))
