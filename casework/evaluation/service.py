@@ -89,7 +89,10 @@ def _rows(statement, raw: bool = True) -> list[tuple]:
     params = compiled.params
     if compiled.positiontup is not None:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi = connection.connection.dbapi_connection
+    # PostgreSQL sends the rows in its binary format: less for the server to write out and
+    # for the driver to parse than text (dates, integers and flags are most of the columns).
+    cursor = dbapi.cursor(binary=True) if connection.dialect.name == "postgresql" else dbapi.cursor()
     try:
         cursor.execute(compiled.string, params)
         return cursor.fetchall()
