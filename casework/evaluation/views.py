@@ -145,17 +145,26 @@ def results_csv():
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS + ["nearly_there"])
+    S, f = sc.s, sc.f.c
+    # Plain columns, not records: 120,000 rows of values are written in a second or two.
+    query = sc.select(
+        f.family_ref, S.as_of, S.identification_date, S.crime_asb, S.education, S.work,
+        S.local_discretion, S.eligible, f.attached_on,
+        *[getattr(S, f"result_{r}") for r in RESULTS],
+        *[getattr(S, f"claimable_{r}") for r in CLAIMABLE_RESULTS], S.nearly_there,
+    ).where(S.family_id.is_not(None), *_status_filter(sc, result, status)).order_by(f.family_ref)
+    flags, statuses = slice(3, 8), slice(9, 9 + len(RESULTS))
+    amounts = slice(9 + len(RESULTS), 9 + len(RESULTS) + len(CLAIMABLE_RESULTS))
     count = 0
-    for row in _rows(_listed(sc, *_status_filter(sc, result, status))):
-        s = row.stored
+    for row in db.session.execute(query):
         writer.writerow(
-            [row.family_ref, s.as_of.isoformat(), s.identification_date.isoformat()]
-            + ["y" if getattr(s, k) else "n" for k in ("crime_asb", "education", "work",
-                                                       "local_discretion", "eligible")]
-            + [row.attached_on.isoformat() if row.attached_on else ""]
-            + [row.status(r) for r in RESULTS]
-            + [";".join(f"{r}:{amount}" for r, amount in row.claimable)]
-            + [s.nearly_there or ""])
+            [row[0], row[1].isoformat(), row[2].isoformat()]
+            + ["y" if flag else "n" for flag in row[flags]]
+            + [row[8].isoformat() if row[8] else ""]
+            + list(row[statuses])
+            + [";".join(f"{r}:{amount}" for r, amount
+                        in zip(CLAIMABLE_RESULTS, row[amounts], strict=True) if amount)]
+            + [row[-1] or ""])
         count += 1
     record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
     db.session.commit()
