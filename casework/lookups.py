@@ -22,7 +22,10 @@ def one_of(column, values: Sequence):
     return column.in_(select(literal_column("value")).select_from(listed))
 
 
-def one_of_chunks(column, values: Sequence, size: int) -> Iterator:
+CHUNK = 50_000  # values looked up in one query
+
+
+def one_of_chunks(column, values: Sequence, size: int = CHUNK) -> Iterator:
     """one_of for `size` values at a time (each clause one query's worth)."""
     for i in range(0, len(values), size):
         yield one_of(column, values[i : i + size])

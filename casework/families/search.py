@@ -14,6 +14,9 @@ from sqlalchemy import delete, func, insert, literal, select, text
 
 from .. import models as m
 from ..extensions import db
+from ..lookups import one_of
+
+BATCH = 10_000  # documents written again a statement
 
 
 def _aggregate(column, separator: str):
@@ -32,7 +35,7 @@ def document_select(family_ids: list[int] | None = None):
                           + func.replace(postcode, " ", "") + " | "
                           + func.coalesce(members, literal("")))
     query = select(F.id, document)
-    return query if family_ids is None else query.where(F.id.in_(family_ids))
+    return query if family_ids is None else query.where(one_of(F.id, family_ids))
 
 
 def rewrite(family_ids: list[int] | None = None) -> None:
@@ -43,9 +46,10 @@ def rewrite(family_ids: list[int] | None = None) -> None:
         db.session.execute(delete(S))
         db.session.execute(insert(S).from_select(["family_id", "document"], document_select()))
         return
-    for i in range(0, len(family_ids), 900):
-        part = family_ids[i : i + 900]
-        db.session.execute(delete(S).where(S.family_id.in_(part)))
+    for i in range(0, len(family_ids), BATCH):
+        part = family_ids[i : i + BATCH]
+        db.session.execute(delete(S).where(one_of(S.family_id, part))
+                           .execution_options(synchronize_session=False))
         db.session.execute(insert(S).from_select(["family_id", "document"],
                                                  document_select(part)))
 

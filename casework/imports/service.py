@@ -30,7 +30,6 @@ from ..lookups import one_of_chunks
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
-LOOKUP = 50_000  # values looked up in one query
 PROGRESS_EVERY = 1000  # rows between progress reports
 MAX_COLUMNS = 200  # a header with more columns is refused at once, before anything is read
 
@@ -324,11 +323,6 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def _lookups(column, values: list) -> Iterator:
-    """WHERE clauses for `column` being one of `values`, LOOKUP values a clause."""
-    return one_of_chunks(column, values, LOOKUP)
-
-
 def _resolve(kind: Kind, table: _Table) -> _Refs | None:
     """The records the file names, or None if it names any that do not exist."""
     refs = _lookup(kind, table)
@@ -341,13 +335,13 @@ def _lookup(kind: Kind, table: _Table) -> _Refs:
     for column, target in kind.references.items():
         wanted[target].update(table.columns[column])
     refs = _Refs({}, {})
-    for where in _lookups(m.Family.family_ref, sorted(wanted["family"] - {None})):
+    for where in one_of_chunks(m.Family.family_ref, sorted(wanted["family"] - {None})):
         refs.families.update(
             db.session.execute(
                 select(m.Family.family_ref, m.Family.id).where(where)
             ).all()
         )
-    for where in _lookups(m.Person.person_ref, sorted(wanted["person"] - {None})):
+    for where in one_of_chunks(m.Person.person_ref, sorted(wanted["person"] - {None})):
         for ref, pid, fid, fref in db.session.execute(
             select(m.Person.person_ref, m.Person.id, m.Person.family_id, m.Family.family_ref)
             .join(m.Family, m.Person.family_id == m.Family.id)
@@ -397,11 +391,11 @@ def _existing(kind: Kind, table: _Table, refs: _Refs) -> dict[tuple, tuple[int, 
     found: dict[tuple, tuple[int, dict]] = {}
     if kind.name == "school-terms":
         ids = sorted({refs.people[p][0] for p in set(table.columns["person_ref"])})
-        batches = [query.where(where) for where in _lookups(model.person_id, ids)]
+        batches = [query.where(where) for where in one_of_chunks(model.person_id, ids)]
     else:
         key_column = getattr(model, kind.key[0])
         batches = [query.where(where)
-                   for where in _lookups(key_column, table.columns[kind.key[0]])]
+                   for where in one_of_chunks(key_column, table.columns[kind.key[0]])]
     for batch in batches:
         for record in db.session.execute(batch):
             values = dict(zip(labels, record, strict=True))
@@ -477,7 +471,7 @@ def _upsert(
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
     if hasattr(kind.model, "version"):  # an import's change also makes an open edit form stale
-        for where in _lookups(kind.model.id, [u["id"] for u in updates]):
+        for where in one_of_chunks(kind.model.id, [u["id"] for u in updates]):
             db.session.execute(update(kind.model).where(where)
                                .values(version=kind.model.version + 1))
     for chunk in _chunks(history, 5000):
@@ -515,7 +509,7 @@ def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int])
     if kind.model is m.Family:
         column = table.columns["family_ref"]
         wanted = sorted({column[i] for i in rows})
-        ids = [fid for where in _lookups(m.Family.family_ref, wanted)
+        ids = [fid for where in one_of_chunks(m.Family.family_ref, wanted)
                for fid in db.session.scalars(select(m.Family.id).where(where))]
     else:
         ids = set()

@@ -16,6 +16,7 @@ from ..audit import record_event
 from ..extensions import db
 from ..imports.kinds import KINDS, Kind
 from ..imports.service import ImportRefused, ImportSummary, check_csv, import_csv
+from ..lookups import one_of_chunks
 from . import service
 from .files import DESCRIBING, Record, describe, read_records
 
@@ -166,7 +167,7 @@ def _link(kind: Kind, rows: list[tuple[Record, service.Match]], model: m.MatchMo
     it was linked to the same person before."""
     keys = {_record_key(kind, record.cells, result.person_ref): result for record, result in rows}
     before: dict[str, int] = {}
-    for where in service.in_chunks(m.MatchLink.record_key, sorted(keys)):
+    for where in one_of_chunks(m.MatchLink.record_key, sorted(keys)):
         for key, person_id in db.session.execute(
             db.select(m.MatchLink.record_key, m.MatchLink.person_id)
             .where(where, m.MatchLink.kind == kind.name).order_by(m.MatchLink.id)

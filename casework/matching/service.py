@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
+from ..lookups import one_of_chunks
 from . import engine, normalise
 
 STARTING_MODEL = Path(__file__).parent / "starting_model.json"
-LOOKUP = 900  # values in one IN list (SQLite's limit on bound values is near 1,000)
 
 
 class MatchRefused(Exception):
@@ -151,15 +151,10 @@ def _register() -> tuple[dict[str, list], dict[int, str]]:
     return prepared, {row[0]: row[1] for row in rows}
 
 
-def in_chunks(column, values: list):
-    for i in range(0, len(values), LOOKUP):
-        yield column.in_(values[i : i + LOOKUP])
-
-
 def remembered(keys: set[str]) -> dict[str, list[m.MatchReview]]:
     """The decisions already made about these described people, oldest first."""
     found: dict[str, list[m.MatchReview]] = {}
-    for where in in_chunks(m.MatchReview.identity_key, sorted(keys)):
+    for where in one_of_chunks(m.MatchReview.identity_key, sorted(keys)):
         for review in db.session.scalars(
             select(m.MatchReview).where(where, m.MatchReview.status != "waiting")
             .order_by(m.MatchReview.decided_at, m.MatchReview.id)
