@@ -276,8 +276,8 @@ def ensure_demo_users() -> list[m.User]:
 
     users = []
     for email, name, role, team in DEMO_USERS:
-        users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team))
-    db.session.commit()
+        users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team,
+                                                     how="demo"))
     return users
 
 
