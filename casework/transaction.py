@@ -27,20 +27,50 @@ from .extensions import db
 F = TypeVar("F", bound=Callable)
 
 
+DEPTH = "casework_transaction_depth"  # session.info: how many blocks are open
+AFTER = "casework_after_commit"  # session.info: what waits for the outermost commit
+
+
 @contextlib.contextmanager
 def transaction() -> Iterator[None]:
-    """Commit the session when the block ends normally; roll it back if it raises."""
+    """Commit the session when the block ends normally; roll it back if it raises.
+
+    A block inside another joins it: only the outermost commits, or rolls back if the
+    exception reaches it, so a use case made of other use cases is still all or nothing."""
+    info = db.session.info
+    depth = info.get(DEPTH, 0)
+    info[DEPTH] = depth + 1
     try:
         yield
     except BaseException:
-        db.session.rollback()
+        if depth == 0:
+            info.pop(AFTER, None)
+            db.session.rollback()
         raise
-    db.session.commit()
+    else:
+        if depth == 0:
+            db.session.commit()
+    finally:
+        info[DEPTH] = depth
+    if depth == 0:
+        for callback in info.pop(AFTER, []):
+            callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction open now has committed (at once if none is open);
+    never if it rolls back. For what must not happen before the data is there for others to
+    read, such as queueing a job for the worker."""
+    if db.session.info.get(DEPTH, 0) == 0:
+        callback()
+    else:
+        db.session.info.setdefault(AFTER, []).append(callback)
 
 
 def transactional(function: F) -> F:
     """Run `function` in `transaction()`: its writes are committed together or not at all.
-    Functions it calls write in the same transaction and commit nothing themselves."""
+    Functions it calls write in the same transaction, and a transactional one among them
+    joins it rather than committing early."""
 
     @functools.wraps(function)
     def wrapped(*args, **kwargs):

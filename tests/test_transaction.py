@@ -12,7 +12,7 @@ from casework.extensions import db
 from casework.history import write_history
 from casework.rules import get_ruleset
 from casework.rules.caseload import LimitPassed, limits_passed
-from casework.transaction import transaction, transactional
+from casework.transaction import after_commit, transaction, transactional
 
 from .factories import create_user
 
@@ -78,3 +78,41 @@ def test_a_refused_agreed_number_change_writes_none_of_the_years_before_it(app):
     db.session.commit()  # whatever a later step of the request commits
     assert selection.agreed_numbers() == {}
     assert db.session.scalars(select(m.RecordHistory)).all() == []
+
+
+def test_a_transaction_inside_another_joins_it_and_only_the_outermost_commits(app):
+    @transactional
+    def add(name):
+        db.session.add(m.Team(name=name))
+
+    with pytest.raises(ValueError):
+        with transaction():
+            add("East")  # its own use case, but inside this one: not committed yet
+            raise ValueError("the outer use case is refused")
+    assert _teams() == 0
+    with transaction():
+        add("East")
+        add("West")
+    db.session.rollback()
+    assert _teams() == 2
+
+
+def test_what_waits_for_the_commit_runs_after_it_and_never_after_a_rollback(app):
+    seen = []
+
+    def count_teams_from_another_connection():
+        with db.engine.connect() as other:
+            seen.append(other.execute(select(func.count(m.Team.id))).scalar())
+
+    with transaction():
+        db.session.add(m.Team(name="North"))
+        after_commit(count_teams_from_another_connection)
+        assert seen == []
+    assert seen == [1]  # it ran once the team was there for others to read
+    with pytest.raises(ValueError):
+        with transaction():
+            after_commit(lambda: seen.append("ran"))
+            raise ValueError("refused")
+    assert seen == [1]
+    after_commit(lambda: seen.append("at once"))  # no transaction open
+    assert seen == [1, "at once"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import logging
 import os
@@ -31,6 +32,7 @@ from .. import models as m
 from ..audit import record_event
 from ..extensions import db
 from ..permissions import can
+from ..transaction import after_commit, transactional
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +90,12 @@ def register(kind: Kind) -> Kind:
 # Starting and seeing --------------------------------------------------------------------------
 
 
+@transactional
 def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
           input: bytes | None = None, family_id: int | None = None,
           subject: str | None = None) -> m.Job:
     """Record a job, audit that `user` (None: the command line) asked for it, and queue it
-    for the worker."""
-    from .queue import enqueue
-
+    for the worker once the transaction that records it has committed."""
     kind = KINDS[kind_name]
     if user is not None and not can(user, kind.permission):
         raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
@@ -104,8 +105,13 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
     db.session.add(job)
     db.session.flush()
     record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
-    db.session.commit()
-    job_id = job.id
+    after_commit(functools.partial(_queue, job.id))
+    return job
+
+
+def _queue(job_id: int) -> None:
+    from .queue import enqueue
+
     try:
         enqueue(job_id)
     except Exception:  # the queue is down: say so on the job, rather than leave it waiting
@@ -113,7 +119,6 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
         _finish(job_id, error="The job queue could not be reached, so the job was not "
                 "started. Try again; if it happens again, tell an administrator that the job "
                 "worker's queue is not running.")
-    return db.session.get(m.Job, job_id)
 
 
 def can_see(user, job: m.Job) -> bool:
@@ -202,9 +207,9 @@ def _keep_figures_current() -> None:
             log.exception("the families changed by a job were not evaluated again")
 
 
+@transactional
 def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
     record_finish(job_id, outcome=outcome, error=error)
-    db.session.commit()
 
 
 def record_finish(job_id: int, *, outcome: Outcome | None = None,

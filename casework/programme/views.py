@@ -23,7 +23,6 @@ from .. import figures as fig
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
-from ..extensions import db
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
@@ -131,9 +130,9 @@ def costs_csv():
                          *[f"{float(e.after[k]):g}" for k in keys],
                          *[f"{Decimal(round(p)) / 100:.2f}"
                            for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
-    record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                 f"{total} families")
-    db.session.commit()
+    with transaction():
+        record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
+                     f"{total} families")
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
 
@@ -170,8 +169,8 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
-    record_event("export", "board_report", quarter.key, user=user)
-    db.session.commit()
+    with transaction():
+        record_event("export", "board_report", quarter.key, user=user)
     return f"partnership-board-{quarter.key}.pdf", body
 
 
