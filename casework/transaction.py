@@ -29,6 +29,12 @@ F = TypeVar("F", bound=Callable)
 
 DEPTH = "casework_transaction_depth"  # session.info: how many blocks are open
 AFTER = "casework_after_commit"  # session.info: what waits for the outermost commit
+FAILED = "casework_inner_failed"  # session.info: a block inside the open one raised
+
+
+class PartlyFailed(RuntimeError):
+    """A use case inside a transaction raised, and the code around it went on as if it had
+    not: committing would save half of the inner use case, so nothing is saved."""
 
 
 @contextlib.contextmanager
@@ -36,7 +42,11 @@ def transaction() -> Iterator[None]:
     """Commit the session when the block ends normally; roll it back if it raises.
 
     A block inside another joins it: only the outermost commits, or rolls back if the
-    exception reaches it, so a use case made of other use cases is still all or nothing."""
+    exception reaches it, so a use case made of other use cases is still all or nothing.
+    If an inner block raised and the code around it caught the exception and went on, the
+    outermost block rolls back and raises PartlyFailed rather than commit half a use case:
+    a refusal to be recorded after a failed use case is written in a transaction of its own,
+    after the failed one (as `imports.guide.import_recorded` does)."""
     info = db.session.info
     depth = info.get(DEPTH, 0)
     info[DEPTH] = depth + 1
@@ -45,10 +55,17 @@ def transaction() -> Iterator[None]:
     except BaseException:
         if depth == 0:
             info.pop(AFTER, None)
+            info.pop(FAILED, None)
             db.session.rollback()
+        else:
+            info[FAILED] = True
         raise
     else:
         if depth == 0:
+            if info.pop(FAILED, False):
+                info.pop(AFTER, None)
+                db.session.rollback()
+                raise PartlyFailed("a use case inside this transaction failed: nothing was saved")
             db.session.commit()
     finally:
         info[DEPTH] = depth

@@ -27,6 +27,7 @@ from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
 from ..lookups import one_of_chunks
+from ..transaction import transactional
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
@@ -75,17 +76,15 @@ class _Refs:
     people: dict[str, tuple[int, int, str]]  # person_ref -> (id, family_id, family_ref)
 
 
+@transactional
 def import_csv(
     kind_name: str, data: bytes, filename: str, user: m.User | None = None,
     progress: Callable[[int], None] | None = None,
-    before_commit: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
-    """Import one file of one kind in a single transaction, or raise ImportRefused.
-
-    `progress`, if given, is told how many more rows have been read as the file is checked;
-    `before_commit`, if given, is called with the summary inside the import's transaction
-    (a job records itself done in it, so that the import can never be applied twice).
-    """
+    """Import one file of one kind in a single transaction (the caller's, if one is open:
+    a job records itself done in it, so that the import can never be applied twice), or
+    raise ImportRefused. `progress`, if given, is told how many more rows have been read as
+    the file is checked."""
     kind = KINDS[kind_name]
     try:
         with collector_paused():
@@ -99,14 +98,8 @@ def import_csv(
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
         )
-        if before_commit is not None:
-            before_commit(summary)
-        db.session.commit()
-    except ImportRefused:
-        db.session.rollback()
-        raise
+        db.session.flush()  # a clash with a change saved meanwhile is found here
     except IntegrityError:
-        db.session.rollback()
         raise ImportRefused(
             [f"{filename}: another change to the same records was saved at the same time; "
              "nothing was imported, please try again"]
