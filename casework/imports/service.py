@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import io
 import operator
 from collections import Counter
@@ -14,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Date,
-    insert,
     select,
     update,
 )
@@ -26,6 +24,7 @@ from .. import versions
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
+from ..history import change, write_changes
 from ..lookups import one_of_chunks
 from ..transaction import transactional
 from ..workers import collector_paused
@@ -416,10 +415,6 @@ def _family_ref(values: dict[str, Any], refs: _Refs) -> str | None:
     return None
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
-
-
 def _upsert(
     kind: Kind, table: _Table, refs: _Refs, filename: str, user: m.User | None
 ) -> ImportSummary:
@@ -448,18 +443,9 @@ def _upsert(
             continue
         changed_rows.append(i)
         updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
-        history.append(
-            {
-                "record_type": kind.name,
-                "record_ref": "/".join(map(str, key)),
-                "family_ref": _family_ref(values, refs),
-                "changed_at": m.utcnow(),
-                "changed_by_id": user.id if user else None,
-                "source": f"import of {filename}"[:300],
-                "before": _plain({k: before[k] for k in changed}),
-                "after": _plain({k: values[k] for k in changed}),
-            }
-        )
+        history.append(change(kind.name, "/".join(map(str, key)), before,
+                              {k: values[k] for k in table.present}, user,
+                              f"import of {filename}", _family_ref(values, refs)))
     _insert_new(kind.model, {name: [values[i] for i in new] for name, values in rows.items()})
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
@@ -467,8 +453,7 @@ def _upsert(
         for where in one_of_chunks(kind.model.id, [u["id"] for u in updates]):
             db.session.execute(update(kind.model).where(where)
                                .values(version=kind.model.version + 1))
-    for chunk in _chunks(history, 5000):
-        db.session.execute(insert(m.RecordHistory), chunk)
+    write_changes(history)
     _keep_created(kind, table, new, refs, filename, user)
     _queue_families(kind, table, refs, new + changed_rows)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
@@ -482,17 +467,12 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
         values = {name: table.columns[name][i] for name in kind.kept_on_create
                   if table.columns[name][i] is not None}
         if values:
-            key = table.keys[i]
-            history.append({
-                "record_type": kind.name, "record_ref": "/".join(map(str, key)),
-                "family_ref": _family_ref({n: table.columns[n][i] for n in
-                                           ("family_ref", "person_ref") if n in table.columns},
-                                          refs),
-                "changed_at": m.utcnow(), "changed_by_id": user.id if user else None,
-                "source": f"import of {filename}"[:300],
-                "before": {name: None for name in values}, "after": _plain(values)})
-    for chunk in _chunks(history, 5000):
-        db.session.execute(insert(m.RecordHistory), chunk)
+            history.append(change(
+                kind.name, "/".join(map(str, table.keys[i])), {}, values, user,
+                f"import of {filename}",
+                _family_ref({n: table.columns[n][i] for n in ("family_ref", "person_ref")
+                             if n in table.columns}, refs)))
+    write_changes(history)
 
 
 def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
