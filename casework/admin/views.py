@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
 from ..families.service import Page, page_within
 from ..permissions import requires
+from ..transaction import transaction
 from . import service
 from .forms import DeactivateForm, EditUserForm, ResetForm, TeamForm, UserForm, team_choices
 
@@ -94,9 +95,10 @@ def deactivate(user_id: int):
                      if moved else ""))
             return redirect(url_for("admin.users"))
     # The page lists the families the user holds: personal data, so the view is audited.
-    record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
-    return committed(render_template("admin/deactivate.html", form=form, user=user,
-                                     families=families, error=error))
+    with transaction():
+        record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
+        return render_template("admin/deactivate.html", form=form, user=user,
+                                         families=families, error=error)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -177,8 +179,9 @@ def audit():
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()
-    record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
-    return committed(render_template(
-        "admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
-        who=who, action=action, ref=ref, since=since, until=until,
-        since_error=since_error, until_error=until_error, actions=actions))
+    with transaction():
+        record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
+        return render_template(
+            "admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
+            who=who, action=action, ref=ref, since=since, until=until,
+            since_error=since_error, until_error=until_error, actions=actions)

@@ -11,11 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from .. import access
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..casefile import service as casefile
 from ..extensions import db
 from ..permissions import requires
 from ..security import safe_target
+from ..transaction import transaction
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -50,12 +51,13 @@ def _next_actions(family_ids: list[int]) -> dict[int, m.FollowUp]:
 def my_families():
     rows = db.session.execute(access.allocated_to(current_user).add_columns(m.Allocation)).all()
     ids = [f.id for f, _ in rows]
-    record_event("view_list", "my_families", None)
-    return committed(render_template(
-        "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
-        actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
-        drafts=casefile.drafts(current_user),
-    ))
+    with transaction():
+        record_event("view_list", "my_families", None)
+        return render_template(
+            "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
+            actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+            drafts=casefile.drafts(current_user),
+        )
 
 
 @bp.route("/team")
@@ -80,11 +82,12 @@ def team():
         if days >= NO_CONTACT_DAYS[0]:
             stale.append((family, allocation, seen, days))
     stale.sort(key=lambda row: -row[3])
-    record_event("view_list", "team", None)
-    return committed(render_template(
-        "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
-        workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
-    ))
+    with transaction():
+        record_event("view_list", "team", None)
+        return render_template(
+            "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
+            workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
+        )
 
 
 @bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])
@@ -123,9 +126,10 @@ def allocate(family_ref: str):
                     return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
-    record_event("view", "allocate", family.family_ref)
-    return committed(render_template("caseloads/allocate.html", form=form, family=family,
-                                     current=current, refusal=refusal))
+    with transaction():
+        record_event("view", "allocate", family.family_ref)
+        return render_template("caseloads/allocate.html", form=form, family=family,
+                                         current=current, refusal=refusal)
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -147,8 +151,9 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    record_event("view", "close", family.family_ref)
-    return committed(render_template("caseloads/close.html", form=form, family=family,
-                                     current=current, refusal=refusal))
+    with transaction():
+        record_event("view", "close", family.family_ref)
+        return render_template("caseloads/close.html", form=form, family=family,
+                                         current=current, refusal=refusal)
 
 

@@ -20,13 +20,14 @@ from wtforms import SubmitField
 
 from .. import figures as fig
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..families.service import Page, page_within, wards
 from ..lookups import one_of
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from ..transaction import transaction
 from . import store
 from .output import CSV_COLUMNS
 
@@ -128,13 +129,14 @@ def results():
     page = Page(_rows(_listed(sc, one_of(sc.f.c.id, list(order[start:start + PER_PAGE])))),
                 page_number, PER_PAGE, len(order))
     nearly = _rows(_listed(sc, one_of(sc.f.c.id, nearly_ids)))
-    record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
-    return committed(render_template(
-        "evaluation/results.html", page=page, nearly=nearly,
-        nearly_total=totals["nearly"], counts=totals["counts"], as_of=sc.as_of,
-        refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
-        claimable_total=totals["claimable"],
-    ))
+    with transaction():
+        record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
+        return render_template(
+            "evaluation/results.html", page=page, nearly=nearly,
+            nearly_total=totals["nearly"], counts=totals["counts"], as_of=sc.as_of,
+            refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
+            claimable_total=totals["claimable"],
+        )
 
 
 @bp.route("/results.csv")
@@ -186,10 +188,11 @@ def screening():
         for key, where in kinds})
     lists = {key: (totals[key], _rows(_listed(sc, *waiting, where).limit(SCREENING_SHOWN)))
              for key, where in kinds}
-    record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
-    return committed(render_template(
-        "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
-        wards=wards(current_user), lists=lists, shown=SCREENING_SHOWN))
+    with transaction():
+        record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
+        return render_template(
+            "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
+            wards=wards(current_user), lists=lists, shown=SCREENING_SHOWN)
 
 
 # Keeping the figures current -------------------------------------------------------------------

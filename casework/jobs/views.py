@@ -6,9 +6,10 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..permissions import requires
+from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
 from .service import KINDS, as_json, can_see, visible_jobs
 
@@ -26,8 +27,9 @@ def _job_or_404(job_id: int) -> m.Job:
 @requires("view_jobs")
 def index():
     jobs = visible_jobs(current_user)
-    record_event("view_list", "jobs", None)
-    return committed(render_template("jobs/index.html", jobs=jobs, kinds=KINDS))
+    with transaction():
+        record_event("view_list", "jobs", None)
+        return render_template("jobs/index.html", jobs=jobs, kinds=KINDS)
 
 
 @bp.route("/<int:job_id>")
@@ -35,10 +37,11 @@ def index():
 def show(job_id: int):
     job = _job_or_404(job_id)
     kind = KINDS[job.kind]
-    record_event("view", "job", str(job.id), detail=job.kind)
-    return committed(render_template(
-        "jobs/show.html", job=job, kind=kind, back=kind.back(job),
-        link=kind.link(job) if job.state in ("done", "failed") else None))
+    with transaction():
+        record_event("view", "job", str(job.id), detail=job.kind)
+        return render_template(
+            "jobs/show.html", job=job, kind=kind, back=kind.back(job),
+            link=kind.link(job) if job.state in ("done", "failed") else None)
 
 
 @bp.route("/<int:job_id>.json")

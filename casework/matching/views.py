@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..access import visible_families
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..imports.service import ImportRefused
 from ..permissions import requires
+from ..transaction import transaction
 from . import reviews, service
 from .forms import NOBODY, DecisionForm
 
@@ -28,8 +29,9 @@ def queue():
     record_event("view_list", "match_reviews", None,
                  detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()
-    return committed(render_template("matching/queue.html", waiting=waiting,
-                                     link_above=link_above, review_above=review_above))
+    with transaction():
+        return render_template("matching/queue.html", waiting=waiting,
+                                         link_above=link_above, review_above=review_above)
 
 
 def _candidates(review: m.MatchReview) -> list[dict]:
@@ -79,7 +81,8 @@ def review(review_id: int):
                  detail=", ".join(c["person_ref"] for c in candidates))
     described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),
                   c["person"].date_of_birth) for c in candidates]
-    return committed(render_template(
-        "matching/review.html", review=found, candidates=candidates, form=form,
-        errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
-        namesakes=len(set(described)) < len(described)))
+    with transaction():
+        return render_template(
+            "matching/review.html", review=found, candidates=candidates, form=form,
+            errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
+            namesakes=len(set(described)) < len(described))

@@ -22,7 +22,7 @@ from flask_login import current_user
 from .. import figures as fig
 from .. import models as m
 from ..access import visible_families
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
@@ -32,6 +32,7 @@ from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
+from ..transaction import transaction
 from . import charts, service
 from .costs import COST_ITEMS
 from .forms import pence, unit_cost_form
@@ -86,12 +87,13 @@ def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
 @requires("view_programme")
 def dashboard():
     f = service.figures(current_user)
-    record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
-    return committed(render_template(
-        "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-        needs=needs_by_count(visible_families(current_user)),
-        claim_months=claims_by_month(visible_families(current_user))))
+    with transaction():
+        record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
+        return render_template(
+            "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
+            way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+            needs=needs_by_count(visible_families(current_user)),
+            claim_months=claims_by_month(visible_families(current_user)))
 
 
 @bp.route("/programme/costs")
@@ -102,12 +104,13 @@ def costs():
     total, page, rows = service.cost_rows(current_user, pence,
                                           request.args.get("page", 1, type=int), PER_PAGE)
     shown = Page(rows, page, PER_PAGE, total)
-    record_event("view", "cost_analysis", None,
-                 detail=f"as of {f.as_of.isoformat()}, page {page}: "
-                        + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
-    return committed(render_template(
-        "programme/costs.html", f=f, page=shown, chart=cost_chart(f),
-        high_contact_contacts=HIGH_CONTACT_CONTACTS))
+    with transaction():
+        record_event("view", "cost_analysis", None,
+                     detail=f"as of {f.as_of.isoformat()}, page {page}: "
+                            + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
+        return render_template(
+            "programme/costs.html", f=f, page=shown, chart=cost_chart(f),
+            high_contact_contacts=HIGH_CONTACT_CONTACTS)
 
 
 @bp.route("/programme/costs.csv")
