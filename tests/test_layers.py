@@ -16,10 +16,9 @@ SOURCE = Path(casework.__file__).resolve().parent
 # the list when it is, and never add one. An area is a package (casework/claims) or a top-level module (figures).
 KNOWN_LOOPS = {
     frozenset(pair) for pair in (
-        ("claims", "figures"), ("claims", "jobs"), ("claims", "outcomes"), ("evaluation", "families"),
-        ("evaluation", "figures"), ("evaluation", "jobs"), ("evaluation", "programme"), ("families", "jobs"),
-        ("families", "selection"), ("imports", "jobs"), ("imports", "matching"),
-        ("jobs", "programme"), ("programme", "selection"),
+        ("claims", "figures"), ("claims", "outcomes"), ("evaluation", "families"),
+        ("evaluation", "figures"), ("evaluation", "programme"), ("families", "selection"),
+        ("imports", "matching"), ("programme", "selection"),
     )
 }
 KNOWN_VIEW_IMPORTS = {("jobs/kinds.py", "programme.views")}  # the board report's PDF

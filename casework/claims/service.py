@@ -31,6 +31,7 @@ from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
+from ..queue import start
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
@@ -322,8 +323,9 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
     db.session.commit()
-    from ..jobs.service import start  # the PDF is laid out once, by the job worker
     from .documents import subject
+
+    # The PDF is laid out once, by the job worker.
 
     start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({window[:60]})", by,
           params={"batch_id": batch.id}, subject=subject(batch.id))

@@ -33,6 +33,7 @@ from ..evaluation.service import evaluate_family
 from ..extensions import db
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
+from ..queue import start
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
@@ -192,8 +193,6 @@ def subject_access(person_ref: str, fmt: str):
 @requires("subject_access")
 def subject_access_pdf(person_ref: str):
     """The subject access PDF is made by a job; the job page has the download."""
-    from ..jobs.service import start
-
     person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
     if person is None:
         abort(404)

@@ -28,6 +28,7 @@ from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
+from ..queue import start
 from ..reports.exports import csv_writer
 from ..reports.pdf import render_pdf
 from ..rules import RESULTS
@@ -149,8 +150,6 @@ def board_report():
     if quarter is None or quarter not in choices:
         return render_template("programme/report.html", quarters=choices,
                                error="Select a quarter from the list"), 400
-    from ..jobs.service import start
-
     job = start("board_report", f"Partnership Board report, {quarter.label}", current_user,
                 params={"quarter": quarter.key})
     return redirect(url_for("jobs.show", job_id=job.id))
