@@ -59,7 +59,7 @@ register(Kind(
 
 
 def _board_report(work: Work) -> Outcome:
-    from ..programme.views import board_report_pdf
+    from ..programme.board import board_report_pdf
 
     name, body = board_report_pdf(work.user, work.params["quarter"])
     return Outcome(f"The Partnership Board report ({len(body):,} bytes) is ready to download.",
