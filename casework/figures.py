@@ -39,6 +39,7 @@ from .rules import CLAIMABLE_RESULTS
 from .rules.dates import months_before
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
+NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
                   "validated", "submitted", "high_contact")
 

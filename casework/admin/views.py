@@ -14,7 +14,7 @@ from ..audit import record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.service import Page, page_within
+from ..paging import Page, page_within
 from ..permissions import requires
 from ..transaction import transaction
 from . import service

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
+from ..paging import Page
 from ..queue import start
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
@@ -494,8 +495,6 @@ class QueueRow:
 def queue_page(f: QueueFilters, page: int = 1):
     """One page of the queue, oldest claim first, with the totals of the whole queue:
     (page of QueueRows, totals) where totals has the count, the amount and both by state."""
-    from ..families.service import Page
-
     per_page = QUEUE_PAGE_SIZE
     base = _queue(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()

@@ -20,10 +20,11 @@ from wtforms import SubmitField
 
 from .. import figures as fig
 from .. import models as m
+from ..access import wards
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import Page, page_within, wards
 from ..lookups import one_of
+from ..paging import Page, page_within
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES

@@ -25,6 +25,7 @@ from ..access import (
     get_family_or_404,
     may_record_first_contact,
     open_allocation,
+    wards,
 )
 from ..audit import record_event
 from ..casefile import service as casefile
@@ -60,7 +61,7 @@ def index():
             result=result,
             q=q,
             ward=ward,
-            wards=service.wards(current_user),
+            wards=wards(current_user),
         )
 
 

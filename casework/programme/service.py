@@ -22,10 +22,9 @@ from ..audit import record_event
 from ..caseloads.service import team_workers
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.service import page_within
+from ..paging import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
-from ..rules.dates import financial_year_start, months_after, months_before
-from .costs import (
+from ..rules.costs import (
     COST_ITEMS,
     CostEstimate,
     CostTotals,
@@ -33,8 +32,8 @@ from .costs import (
     annual_cost,
     priced,
 )
+from ..rules.dates import financial_year_start, months_after, months_before
 
-NO_WARD = "No ward recorded"
 FUNNEL = (  # the figures of casework.figures shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
@@ -247,11 +246,11 @@ def _months(sc: fig.Scope) -> list[dict]:
 
 def _wards(sc: fig.Scope) -> list[dict]:
     keys = ("identified", "eligible", "attached", "results_met", "claimed")
-    ward = func.coalesce(sc.f.c.ward, NO_WARD)
+    ward = func.coalesce(sc.f.c.ward, fig.NO_WARD)
     rows = db.session.execute(
         sc.select(ward, *[fig.counted(sc, k) for k in keys]).group_by(ward)).all()
     found = [{"ward": name, **dict(zip(keys, values, strict=True))} for name, *values in rows]
-    return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    return sorted(found, key=lambda r: (r["ward"] == fig.NO_WARD, r["ward"]))
 
 
 def _results(sc: fig.Scope) -> dict[str, Counter]:

@@ -22,16 +22,16 @@ from .. import figures as fig
 from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
+from ..paging import Page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
+from ..rules.costs import COST_ITEMS
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
-from .costs import COST_ITEMS
 from .forms import pence, unit_cost_form
 
 bp = Blueprint("programme", __name__)
