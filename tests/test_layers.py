@@ -16,7 +16,7 @@ SOURCE = Path(casework.__file__).resolve().parent
 # the list when it is, and never add one. An area is a package (casework/claims) or a top-level module (figures).
 KNOWN_LOOPS = {
     frozenset(pair) for pair in (
-        ("evaluation", "figures"), ("imports", "matching"),
+        ("imports", "matching"),
     )
 }
 

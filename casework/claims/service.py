@@ -15,11 +15,10 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import figures
 from .. import models as m
 from ..access import can
 from ..audit import record_event
-from ..evaluation import store
+from ..evaluation import figures, store
 from ..evaluation.service import (
     FamilyEvaluation,
     current_ruleset,

@@ -9,8 +9,8 @@ from flask import current_app, render_template
 
 from ..access import visible_families
 from ..audit import record_event
+from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..extensions import db
-from ..figures import HIGH_CONTACT_CONTACTS
 from ..reports.pdf import render_pdf
 from ..selection.figures import WAY_IN, way_in
 from . import charts, service

@@ -2,8 +2,8 @@
 month, ward and worker, results by type, caseloads, money, estimated costs avoided and the
 additional measures (domestic abuse incidents, substance misuse referrals).
 
-Every figure is counted from the stored evaluation (casework.figures holds the one
-definition of each), for the date it holds for.
+Every figure is counted from the stored evaluation (casework.evaluation.figures holds the
+one definition of each), for the date it holds for.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import figures as fig
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..caseloads.service import team_workers
+from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..paging import page_within
@@ -34,7 +34,7 @@ from ..rules.costs import (
 )
 from ..rules.dates import financial_year_start, months_after, months_before
 
-FUNNEL = (  # the figures of casework.figures shown as the programme's funnel
+FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
@@ -163,7 +163,8 @@ def last_months(as_of: dt.date, count: int = 12) -> list[dt.date]:
 @dataclasses.dataclass
 class Figures:
     """Everything the dashboard and the Partnership Board report show, on the date the
-    stored evaluation holds for (`as_of`), every count from casework.figures."""
+    stored evaluation holds for (`as_of`), every count from casework.evaluation.figures.
+    """
 
     as_of: dt.date
     refreshed_at: dt.datetime | None

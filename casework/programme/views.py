@@ -18,11 +18,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import figures as fig
 from ..access import visible_families
 from ..audit import record_event
+from ..evaluation import figures as fig
+from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..extensions import db
-from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import Page
 from ..permissions import requires

@@ -10,8 +10,8 @@ import datetime as dt
 
 from sqlalchemy import Select, func, select
 
-from .. import figures as programme_figures
 from .. import models as m
+from ..evaluation import figures as programme_figures
 from ..extensions import db
 from ..lookups import one_of
 from .service import agreed_numbers, programme_year_span, programme_years
