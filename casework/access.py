@@ -22,7 +22,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "allocation_history", "can",
            "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
            "may_record_first_contact", "may_see_meeting",
-           "open_allocation", "visible_families", "wards"]
+           "open_allocation", "team_workers", "visible_families", "wards"]
 
 SEES_ALL = frozenset({"manager", "auditor"})
 
@@ -76,6 +76,14 @@ def wards(user: m.User) -> list[str]:
             m.Family.ward > found[-1] if found else m.Family.ward.is_not(None)))) is not None:
         found.append(ward)
     return [w for w in found if w]
+
+
+def team_workers(lead: m.User) -> list[m.User]:
+    """The active FIP workers a user may choose from: a team lead's team, or every one."""
+    query = select(m.User).where(m.User.role == "worker", m.User.active.is_(True))
+    if lead.role == "team_lead":
+        query = query.where(m.User.team_id == lead.team_id)
+    return list(db.session.scalars(query.order_by(m.User.name)))
 
 
 def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False) -> m.Family:

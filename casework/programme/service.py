@@ -16,9 +16,8 @@ from fractions import Fraction
 from sqlalchemy import and_, case, func, or_, select
 
 from .. import models as m
-from ..access import visible_families
+from ..access import team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db

@@ -11,9 +11,8 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
-from ..access import can, may_record_first_contact, visible_families
+from ..access import can, may_record_first_contact, team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
