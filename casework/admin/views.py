@@ -12,7 +12,7 @@ from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
 from ..extensions import db
-from ..families.service import Page, page_within
+from ..paging import Page, page_within
 from ..permissions import requires
 from ..transaction import transaction
 from . import service

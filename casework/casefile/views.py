@@ -7,10 +7,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, figures
+from .. import access
 from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
+from ..evaluation import figures
 from ..extensions import db
 from ..permissions import requires
 from ..transaction import transaction

@@ -228,10 +228,3 @@ def _waiting():
     closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
     return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
             m.Family.id.not_in(closed))
-
-
-def team_workers(lead: m.User) -> list[m.User]:
-    query = select(m.User).where(m.User.role == "worker", m.User.active.is_(True))
-    if lead.role == "team_lead":
-        query = query.where(m.User.team_id == lead.team_id)
-    return list(db.session.scalars(query.order_by(m.User.name)))

@@ -64,7 +64,7 @@ def my_families():
 @requires("view_caseloads")
 def team():
     today = dt.date.today()
-    workers = service.team_workers(current_user)
+    workers = access.team_workers(current_user)
     loads = service.caseloads(workers, today)
     team_families = db.session.execute(
         access.visible_families(current_user).add_columns(m.Allocation)
@@ -94,7 +94,7 @@ def team():
 @requires("allocate")
 def allocate(family_ref: str):
     family = access.allocatable_family_or_404(current_user, family_ref)
-    workers = service.team_workers(current_user)
+    workers = access.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
     current = access.open_allocation(family)
     form = AllocateForm()

@@ -15,11 +15,10 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import figures
 from .. import models as m
 from ..access import can
 from ..audit import record_event
-from ..evaluation import store
+from ..evaluation import figures, store
 from ..evaluation.service import (
     FamilyEvaluation,
     current_ruleset,
@@ -31,12 +30,13 @@ from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
+from ..paging import Page
+from ..queue import start
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
 from ..transaction import transactional
 
-PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")
 # Every result a claim can be for, phase 1's first, in the order lists show them.
 CLAIM_RESULTS = CLAIMABLE_RESULTS + tuple(r for r in OUTCOME_RESULTS if r not in CLAIMABLE_RESULTS)
 
@@ -122,7 +122,7 @@ class Difference:
 def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
     """Return (today's snapshot, differing evidence rows, today's status of the result)."""
     if claim.ruleset in OUTCOME_RULESETS:
-        from ..outcomes.claims import today_snapshot
+        from .outcome_plans import today_snapshot
 
         today = today_snapshot(claim)
         status_now = today["results"][claim.result]["value"]
@@ -157,7 +157,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
-        from ..outcomes.claims import build_outcome_claims
+        from .outcome_plans import build_outcome_claims
 
         return build_outcome_claims(as_of, by, ruleset, progress)
     rules = current_ruleset()
@@ -323,8 +323,9 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
         _history(claim, by, "validated", f"submitted in batch {batch.id} ({window})"[:300])
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
-    from ..jobs.service import start  # the PDF is laid out once, by the job worker
     from .documents import subject
+
+    # The PDF is laid out once, by the job worker.
 
     start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({window[:60]})", by,
           params={"batch_id": batch.id}, subject=subject(batch.id))
@@ -382,7 +383,7 @@ def _money(sc: figures.Scope) -> dict:
                func.count(m.Claim.id))
         .join(m.Family, m.Claim.family_id == m.Family.id)
         .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
-               m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))
+               m.Claim.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
         .group_by(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
         year = rules.programme_year(attached_on) if attached_on else None
@@ -494,8 +495,6 @@ class QueueRow:
 def queue_page(f: QueueFilters, page: int = 1):
     """One page of the queue, oldest claim first, with the totals of the whole queue:
     (page of QueueRows, totals) where totals has the count, the amount and both by state."""
-    from ..families.service import Page
-
     per_page = QUEUE_PAGE_SIZE
     base = _queue(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()

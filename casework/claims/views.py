@@ -13,9 +13,9 @@ from ..access import visible_families
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..jobs.service import start
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
+from ..queue import start
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.wording import plural

@@ -17,7 +17,7 @@ counts for one date, written by the same pure rules as everything else.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
 that date, so the table always describes one day. The families' search documents
-(casework.families.search) are rewritten in the same transaction.
+(casework.search) are rewritten in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import models as m
+from .. import search
 from ..extensions import db
-from ..families import search
 from ..locking import lock_rows
 from ..lookups import one_of
-from ..programme.costs import estimate_counts
+from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
+from ..rules.costs import estimate_counts
 from ..rules.nearly import nearly_there
 from ..workers import map_in_workers
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
@@ -316,8 +317,6 @@ def start_refresh(user: m.User | None, everything: bool) -> m.Job:
     """Start the refresh job: every family for today (`everything`, a manager's "Refresh the
     figures") or the queued families. A job of the same sort still waiting to start is
     returned instead of a second one."""
-    from ..jobs.service import start
-
     waiting = db.session.scalars(select(m.Job).where(
         m.Job.kind == REFRESH_KIND, m.Job.state == "queued").order_by(m.Job.id)).all()
     for job in waiting:

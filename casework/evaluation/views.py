@@ -18,16 +18,17 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from sqlalchemy import case, func
 from wtforms import SubmitField
 
-from .. import figures as fig
 from .. import models as m
+from ..access import wards
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import Page, page_within, wards
 from ..lookups import one_of
+from ..paging import Page, page_within
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from ..transaction import transaction
+from . import figures as fig
 from . import store
 from .output import CSV_COLUMNS
 

@@ -25,6 +25,7 @@ from ..access import (
     get_family_or_404,
     may_record_first_contact,
     open_allocation,
+    wards,
 )
 from ..audit import record_event
 from ..casefile import service as casefile
@@ -33,6 +34,7 @@ from ..evaluation.service import evaluate_family
 from ..extensions import db
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
+from ..queue import start
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
@@ -59,7 +61,7 @@ def index():
             result=result,
             q=q,
             ward=ward,
-            wards=service.wards(current_user),
+            wards=wards(current_user),
         )
 
 
@@ -192,8 +194,6 @@ def subject_access(person_ref: str, fmt: str):
 @requires("subject_access")
 def subject_access_pdf(person_ref: str):
     """The subject access PDF is made by a job; the job page has the download."""
-    from ..jobs.service import start
-
     person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
     if person is None:
         abort(404)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import Page
 from ..imports.kinds import KINDS
 from ..imports.service import ImportRefused, ImportSummary, import_csv
+from ..paging import Page
 from ..transaction import transactional
 
 

@@ -2,8 +2,8 @@
 month, ward and worker, results by type, caseloads, money, estimated costs avoided and the
 additional measures (domestic abuse incidents, substance misuse referrals).
 
-Every figure is counted from the stored evaluation (casework.figures holds the one
-definition of each), for the date it holds for.
+Every figure is counted from the stored evaluation (casework.evaluation.figures holds the
+one definition of each), for the date it holds for.
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import figures as fig
 from .. import models as m
-from ..access import visible_families
+from ..access import team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
+from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.service import page_within
 from ..history import write_history
+from ..paging import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
-from ..rules.dates import financial_year_start, months_after, months_before
-from ..transaction import transactional
-from .costs import (
+from ..rules.costs import (
     COST_ITEMS,
     CostEstimate,
     CostTotals,
@@ -35,9 +32,10 @@ from .costs import (
     annual_cost,
     priced,
 )
+from ..rules.dates import financial_year_start, months_after, months_before
+from ..transaction import transactional
 
-NO_WARD = "No ward recorded"
-FUNNEL = (  # the figures of casework.figures shown as the programme's funnel
+FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
@@ -164,7 +162,8 @@ def last_months(as_of: dt.date, count: int = 12) -> list[dt.date]:
 @dataclasses.dataclass
 class Figures:
     """Everything the dashboard and the Partnership Board report show, on the date the
-    stored evaluation holds for (`as_of`), every count from casework.figures."""
+    stored evaluation holds for (`as_of`), every count from casework.evaluation.figures.
+    """
 
     as_of: dt.date
     refreshed_at: dt.datetime | None
@@ -247,11 +246,11 @@ def _months(sc: fig.Scope) -> list[dict]:
 
 def _wards(sc: fig.Scope) -> list[dict]:
     keys = ("identified", "eligible", "attached", "results_met", "claimed")
-    ward = func.coalesce(sc.f.c.ward, NO_WARD)
+    ward = func.coalesce(sc.f.c.ward, fig.NO_WARD)
     rows = db.session.execute(
         sc.select(ward, *[fig.counted(sc, k) for k in keys]).group_by(ward)).all()
     found = [{"ward": name, **dict(zip(keys, values, strict=True))} for name, *values in rows]
-    return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    return sorted(found, key=lambda r: (r["ward"] == fig.NO_WARD, r["ward"]))
 
 
 def _results(sc: fig.Scope) -> dict[str, Counter]:

@@ -10,11 +10,10 @@ from collections import defaultdict
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import figures as fig
 from .. import models as m
-from ..access import can, may_record_first_contact, visible_families
+from ..access import can, may_record_first_contact, team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
+from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
@@ -181,8 +180,8 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
     """The screening list for a meeting on `on`: eligible families, not attached, awaiting
     discussion, that `user` may select from; filtered by the criteria they all meet, ward,
     the number of agencies involved and incidents in the recent window. Eligibility and the
-    criteria are the stored evaluation's (casework.figures, at its date), as on the
-    screening page; the rest is counted from the records, in one query."""
+    criteria are the stored evaluation's (casework.evaluation.figures, at its date), as on
+    the screening page; the rest is counted from the records, in one query."""
     rules = current_ruleset()
     query = visible_families(user, selecting=True).where(m.Family.attached_on.is_(None))
     sc = fig.scope(user, ward, families=query, as_of=on)

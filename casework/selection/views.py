@@ -15,10 +15,10 @@ from ..access import (
     may_see_meeting,
     open_allocation,
     visible_families,
+    wards,
 )
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import wards
 from ..permissions import requires
 from ..rules.dates import govdate
 from ..transaction import transaction

@@ -29,16 +29,17 @@ import datetime as dt
 
 from sqlalchemy import and_, case, func, or_, select
 
-from . import models as m
-from . import versions
-from .access import visible_families
-from .evaluation.service import current_ruleset
-from .evaluation.store import current_run
-from .extensions import db
-from .rules import CLAIMABLE_RESULTS
-from .rules.dates import months_before
+from .. import models as m
+from .. import versions
+from ..access import visible_families
+from ..extensions import db
+from ..rules import CLAIMABLE_RESULTS
+from ..rules.dates import months_before
+from .service import current_ruleset
+from .store import current_run
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
+NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
                   "validated", "submitted", "high_contact")
 
@@ -92,11 +93,9 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
 def claims(sc: Scope, state: str | None = None):
     """The claims of the scope's families dated on or before the date, not rejected; of one
     state if `state` ("draft", "validated", "submitted")."""
-    from .claims.service import PHASE1_CLAIM_KINDS  # the later programmes' claims are apart
-
-    C = m.Claim
+    C = m.Claim  # the later programmes' claims are apart
     query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
-                            C.state != "rejected", C.claim_kind.in_(PHASE1_CLAIM_KINDS))
+                            C.state != "rejected", C.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
     return query.where(C.state == state) if state else query
 
 
