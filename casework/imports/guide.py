@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
-from . import fields as f
-from .kinds import KINDS, Column
-from .service import ImportRefused, ImportSummary, import_csv
+from ..importer import fields as f
+from ..importer.kinds import KINDS, Column
+from ..importer.service import ImportRefused, ImportSummary, import_csv
+from ..matching.importing import import_with_matching
 
 HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
@@ -101,8 +102,6 @@ def import_recorded(
 
     try:
         if match:
-            from ..matching.importing import import_with_matching
-
             summary = import_with_matching(kind, data, file_name, user=user,
                                            before_commit=lambda done: record(done, []))
         else:
