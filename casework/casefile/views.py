@@ -85,8 +85,8 @@ def edit_contact(family_ref: str, contact_id: int):
         service.save_contact(family, current_user, form.values(), finish, contact)
         flash("Contact saved." if finish else "Draft saved.")
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref))
-    record_event("view", "contact", f"{family.family_ref}/{contact.id}")
-    db.session.commit()
+    with transaction():
+        record_event("view", "contact", f"{family.family_ref}/{contact.id}")
     return _contact_page(family, form, contact)
 
 

@@ -109,7 +109,6 @@ def confirm_batch():
             return redirect(url_for("claims.batch", batch_id=batch.id))
         except service.ClaimRefused as refused:
             error = str(refused)
-            db.session.rollback()
     window = (form.window.data if request.method == "POST" else request.args.get("window", ""))
     window = (window or "").strip()[:60]
     if not window:
@@ -152,7 +151,6 @@ def show(claim_id: int):
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
-                db.session.rollback()
         claim = db.session.get(m.Claim, claim_id)
     today, differences, status_now = service.compare_with_today(claim)
     with transaction():
@@ -205,8 +203,8 @@ def batch_file(batch_id: int, fmt: str):
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    record_event("export", "claim_batch", str(batch.id), detail=fmt)
-    db.session.commit()
+    with transaction():
+        record_event("export", "claim_batch", str(batch.id), detail=fmt)
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
 

@@ -169,8 +169,8 @@ def results_csv():
                         in zip(CLAIMABLE_RESULTS, row[amounts], strict=True) if amount)]
             + [row[-1] or ""])
         count += 1
-    record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=results-{sc.as_of.isoformat()}.csv"})
 
@@ -207,9 +207,9 @@ def keep_figures_current(response):
     here does not undo the change that was saved: the families stay queued."""
     if db.session.info.pop(store.QUEUED, False):
         try:
-            done = store.keep_current()
+            with transaction():
+                done = store.keep_current()
         except Exception:
-            db.session.rollback()
             log.exception("the families changed by %s were not evaluated again", request.path)
         else:
             if isinstance(done, m.Job):
@@ -236,8 +236,5 @@ def refresh():
     if form.validate_on_submit():
         job = store.start_refresh(current_user, everything=True)
         return redirect(url_for("jobs.show", job_id=job.id))
-    run = store.current_run()
-    page = render_template("evaluation/refresh.html", form=form, run=run, today=dt.date.today(),
-                           pending=store.pending_count())
-    db.session.commit()
-    return page
+    return render_template("evaluation/refresh.html", form=form, run=store.current_run(),
+                           today=dt.date.today(), pending=store.pending_count())

@@ -182,8 +182,8 @@ def subject_access(person_ref: str, fmt: str):
         abort(404)
     get_family_or_404(current_user, person.family.family_ref)
     data = subject_access_data(person)
-    record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
-    db.session.commit()
+    with transaction():
+        record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{person.person_ref}.{fmt}"
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",

@@ -16,6 +16,7 @@ from ..importer import fields as f
 from ..importer.kinds import KINDS, Column
 from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..matching.importing import import_with_matching
+from ..transaction import transaction
 
 HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
@@ -93,25 +94,25 @@ def import_recorded(
     with every problem. Return the summary (None when refused), the problems and the row.
     `recorded`, if given, is called with the row and the summary in that transaction (a job records itself
     finished there, so that nothing is ever recorded twice)."""
-    rows: list[m.ImportRun] = []
-
-    def record(summary: ImportSummary | None, errors: list[str]) -> None:
-        rows.append(record_run(kind, file_name, user, summary, errors))
+    def record(summary: ImportSummary | None, errors: list[str]) -> m.ImportRun:
+        run = record_run(kind, file_name, user, summary, errors)
         if recorded is not None:
-            recorded(rows[0], summary)
+            recorded(run, summary)
+        return run
 
     try:
-        if match:
-            summary = import_with_matching(kind, data, file_name, user=user,
-                                           before_commit=lambda done: record(done, []))
-        else:
-            summary = import_csv(kind, data, file_name, user=user, progress=progress,
-                                 before_commit=lambda done: record(done, []))
-    except ImportRefused as refused:
-        record(None, refused.errors)
-        db.session.commit()
-        return None, refused.errors, rows[0]
-    return summary, [], rows[0]
+        with transaction():
+            if match:
+                summary = import_with_matching(kind, data, file_name, user=user)
+                run = record(summary.imported, [])
+            else:
+                summary = import_csv(kind, data, file_name, user=user, progress=progress)
+                run = record(summary, [])
+    except ImportRefused as refused:  # what the file did is rolled back: record why
+        with transaction():
+            run = record(None, refused.errors)
+        return None, refused.errors, run
+    return summary, [], run
 
 
 def history(kind: str | None = None, limit: int = HISTORY_SHOWN) -> list[m.ImportRun]:

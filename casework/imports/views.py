@@ -12,6 +12,7 @@ from ..extensions import db
 from ..importer.kinds import KINDS
 from ..permissions import requires
 from ..queue import start
+from ..transaction import transaction
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 
@@ -71,8 +72,8 @@ def example(kind: str):
     if kind not in KINDS:
         abort(404)
     # Made-up rows only, but every download is audited alike so the log never has a gap.
-    record_event("export", "import_example", kind)
-    db.session.commit()
+    with transaction():
+        record_event("export", "import_example", kind)
     return Response(guide.example_csv(kind), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=example-{kind}.csv"})
 
@@ -83,7 +84,7 @@ def errors(run_id: int):
     run = db.session.get(m.ImportRun, run_id)
     if run is None:
         abort(404)
-    record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
-    db.session.commit()
+    with transaction():
+        record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
     return Response(guide.errors_csv(run), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=import-{run.id}-problems.csv"})

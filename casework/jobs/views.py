@@ -48,10 +48,7 @@ def show(job_id: int):
 @requires("view_jobs")
 def status(job_id: int):
     """What the job page polls while the job runs (not audited: it shows no personal data)."""
-    job = _job_or_404(job_id)
-    response = jsonify(as_json(job))
-    db.session.commit()
-    return response
+    return jsonify(as_json(_job_or_404(job_id)))
 
 
 @bp.route("/<int:job_id>/result")
@@ -61,7 +58,7 @@ def result(job_id: int):
     if job.state != "done" or job.result_name is None:
         abort(404)
     body = job.result
-    record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
     return Response(body, mimetype=job.result_mimetype, headers={
         "Content-Disposition": f"attachment; filename={job.result_name}"})

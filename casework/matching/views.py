@@ -73,7 +73,6 @@ def review(review_id: int):
                       + _also(others))
             return redirect(url_for("matching.queue"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
-            db.session.rollback()
             errors = getattr(refused, "errors", None) or [str(refused)]
             found = db.session.get(m.MatchReview, review_id)
             candidates = _candidates(found)

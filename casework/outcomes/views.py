@@ -113,8 +113,8 @@ def _attachment(text: str, name: str) -> Response:
 @requires("view_outcome_plans")
 def download(ruleset: str, version_id: int):
     row = _version_or_404(ruleset, version_id)
-    record_event("export", "outcome_plan", f"{ruleset} {row.version}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "outcome_plan", f"{ruleset} {row.version}")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", row.version)
     return _attachment(row.content, f"outcome-plan-{ruleset}-{safe}.json")
 
@@ -123,6 +123,6 @@ def download(ruleset: str, version_id: int):
 @requires("view_outcome_plans")
 def download_example(ruleset: str):
     _frame_or_404(ruleset)
-    record_event("export", "outcome_plan", f"{ruleset} example")
-    db.session.commit()
+    with transaction():
+        record_event("export", "outcome_plan", f"{ruleset} example")
     return _attachment(example_text(ruleset), f"outcome-plan-{ruleset}-example.json")

@@ -21,6 +21,7 @@ from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
+from ..history import write_history
 from ..paging import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from ..rules.costs import (
@@ -32,6 +33,7 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
+from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
@@ -75,6 +77,7 @@ def unit_costs() -> list[UnitCostRow]:
     return rows
 
 
+@transactional
 def save_unit_costs(values: dict[str, tuple[int, str]], by: m.User) -> int:
     """Save the administrator's figures {key: (pence, source)}; return how many changed."""
     current = {row.key: row for row in unit_costs()}
@@ -86,14 +89,11 @@ def save_unit_costs(values: dict[str, tuple[int, str]], by: m.User) -> int:
         own = db.session.get(m.UnitCost, key) or m.UnitCost(key=key)
         own.pence, own.source, own.updated_at, own.updated_by_id = pence, source, m.utcnow(), by.id
         db.session.add(own)
-        db.session.add(m.RecordHistory(
-            record_type="unit_cost", record_ref=key, changed_by_id=by.id,
-            source="unit costs page", before={"pence": row.pence, "source": row.source},
-            after={"pence": pence, "source": source}))
+        write_history("unit_cost", key, {"pence": row.pence, "source": row.source},
+                      {"pence": pence, "source": source}, by, "unit costs page")
         record_event("update", "unit_cost", key, user=by,
                      detail=f"£{row.pence / 100:,.2f} to £{pence / 100:,.2f}")
         changed += 1
-    db.session.commit()
     return changed
 
 

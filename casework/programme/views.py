@@ -22,7 +22,6 @@ from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
-from ..extensions import db
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import Page
 from ..permissions import requires
@@ -86,9 +85,9 @@ def costs_csv():
                          *[f"{float(e.after[k]):g}" for k in keys],
                          *[f"{Decimal(round(p)) / 100:.2f}"
                            for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
-    record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                 f"{total} families")
-    db.session.commit()
+    with transaction():
+        record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
+                     f"{total} families")
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
 

@@ -208,6 +208,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
             for row in rows]
 
 
+@transactional
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
     if not can(by, "run_selection"):
         raise SelectionRefused("Only team leads and programme managers record selection meetings")
@@ -220,7 +221,6 @@ def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.Selec
     db.session.flush()
     record_event("create", "selection_meeting", str(meeting.id), user=by,
                  detail=f"held on {held_on}; present: {', '.join(agencies)}")
-    db.session.commit()
     return meeting
 
 
@@ -229,6 +229,7 @@ def leads(user: m.User) -> list[m.User]:
     return team_workers(user)
 
 
+@transactional
 def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: str, *,
            review_on: dt.date | None = None, reason: str | None = None,
            lead_worker: m.User | None = None, lead_contact: str | None = None,
@@ -275,7 +276,6 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     if reason:
         detail += f": {reason[:200]}"
     record_event("decide", "family", family.family_ref, user=by, detail=detail)
-    db.session.commit()
     return row
 
 
@@ -324,6 +324,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
     return selection
 
 
+@transactional
 def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str,
                 outcome: str, notes: str | None = None) -> m.ContactAttempt:
     if method not in m.CONTACT_METHODS or outcome not in m.CONTACT_OUTCOMES:
@@ -337,10 +338,10 @@ def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str
     record_event("contact_attempt", "family", family.family_ref, user=by,
                  detail=f"{attempted_on}: {m.CONTACT_METHODS[method]}, "
                         f"{m.CONTACT_OUTCOMES[outcome].lower()}")
-    db.session.commit()
     return attempt
 
 
+@transactional
 def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bool,
             consent_given: bool, consent_by: str) -> m.SignUp:
     """Record that the family signed up, with its consent, and attach it on that date
@@ -366,11 +367,10 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
         except StaleEdit:
             raise SelectionRefused(f"{family.family_ref} was changed by someone else just now: "
                                    "try again") from None
-    else:
-        db.session.commit()
     return row
 
 
+@transactional
 def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> m.SignUp:
     reason = (reason or "").strip()
     _check_open(family, by, declined_on, "answer")
@@ -381,7 +381,6 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
     db.session.add(row)
     record_event("decline", "family", family.family_ref, user=by,
                  detail=f"declined on {declined_on}: {reason[:300]}")
-    db.session.commit()
     return row
 
 
