@@ -9,12 +9,12 @@ from flask_login import current_user
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..importer.kinds import KINDS
 from ..permissions import requires
 from ..queue import start
 from ..transaction import transaction
 from . import guide
 from .forms import KIND_LABELS, UploadForm
-from .kinds import KINDS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -92,8 +92,8 @@ ERRORS_SHOWN = 50
 
 
 def _import(work: Work) -> Outcome:
+    from ..importer.service import ImportSummary
     from ..imports.guide import import_recorded
-    from ..imports.service import ImportSummary
     from ..matching.importing import MatchedImportSummary
 
     kind, filename = work.params["kind"], work.params["filename"]

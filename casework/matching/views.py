@@ -10,7 +10,7 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
-from ..imports.service import ImportRefused
+from ..importer.service import ImportRefused
 from ..permissions import requires
 from ..transaction import transaction
 from . import reviews, service
