@@ -74,9 +74,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
-    from .jobs.cli import worker_command
+    from .jobs.cli import housekeeping_command, worker_command
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(housekeeping_command)
 
 
 # users -------------------------------------------------------------------------------------
