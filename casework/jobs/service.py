@@ -27,6 +27,8 @@ from sqlalchemy.exc import OperationalError
 
 from .. import models as m
 from ..audit import record_event
+from ..auth.service import prune_sign_in_counters
+from ..evaluation import store
 from ..extensions import db
 from ..permissions import can
 from ..queue import KINDS, JobFailed, Work, enqueue, finish
@@ -119,8 +121,6 @@ def run(job_id: int) -> None:
 def _keep_figures_current() -> None:
     """Evaluate again the families the job changed (an import's), here in the worker, where
     nobody waits; if that fails they stay queued for the next refresh."""
-    from ..evaluation import store
-
     if db.session.info.pop(store.QUEUED, False):
         try:
             with transaction():
@@ -176,8 +176,6 @@ def remove_old_results(now: dt.datetime | None = None, days: int | None = None) 
 def housekeeping() -> str:
     """The worker's daily tidy-up (also `casework housekeeping`): old job files, and sign-in
     counts whose window has passed."""
-    from ..auth.service import prune_sign_in_counters
-
     files, counters = remove_old_results(), prune_sign_in_counters()
     return f"housekeeping: {files} old job files deleted, {counters} sign-in counts cleared"
 

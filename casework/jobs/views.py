@@ -9,9 +9,10 @@ from .. import models as m
 from ..audit import record_event
 from ..extensions import db
 from ..permissions import requires
+from ..queue import KINDS
 from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
-from .service import KINDS, as_json, can_see, visible_jobs
+from .service import as_json, can_see, visible_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from .. import models as m
 from ..audit import record_event
+from ..evaluation.service import BATCH, load_families
 from ..extensions import db
 from ..permissions import PERMISSIONS
 from ..rules import Claimable, FamilyData, PriorClaim
@@ -210,8 +211,6 @@ def evaluate_outcome_families(
     as_of: dt.date, ids: Iterable[int], name: str, data: dict[int, FamilyData] | None = None,
 ) -> Iterator[OutcomeFamilyEvaluation]:
     """Evaluate the families (in the order given) under the ruleset and its Outcome Plan."""
-    from ..evaluation.service import BATCH, load_families
-
     rules, plan = frame(name), council_plan(name)
     ids = list(ids)
     for i in range(0, len(ids), BATCH):
