@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
-from ..locking import lock_rows
 from ..outcomes.service import (
     OutcomeFamilyEvaluation,
     evaluate_outcome_families,
@@ -19,7 +18,7 @@ from ..outcomes.service import (
 )
 from ..rules.outcomes import outcome_claimable
 from ..rules.ruleset import RULESETS
-from .service import _families, _iso, _reporting, evidence, family_record, save_drafts
+from .service import evidence, family_record, iso, locked_for_claims, reporting, save_drafts
 
 
 def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:
@@ -40,7 +39,7 @@ def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:
                                    "person_ref": d.person_ref} for d in ev.domestic_abuse],
                                  key=lambda r: r["ref"]),
         "child_status": sorted([{"ref": s.ref, "person_ref": s.person_ref, "status": s.status,
-                                 "start": s.start.isoformat(), "end": _iso(s.end)}
+                                 "start": s.start.isoformat(), "end": iso(s.end)}
                                 for s in ev.child_status], key=lambda r: r["ref"]),
         "needs": sorted([{"ref": n.ref, "problem": n.problem, "indicator": n.indicator,
                           "person_ref": n.person_ref, "identified_on": n.identified_on.isoformat()}
@@ -55,7 +54,7 @@ def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:
                                for d in ev.discretions], key=lambda r: r["ref"]),
     })
     return {
-        "family": {**family_record(family), "closed_on": _iso(family.closed_on)},
+        "family": {**family_record(family), "closed_on": iso(family.closed_on)},
         "as_of": e.as_of.isoformat(),
         "outcome_plan": e.plan,
         "eligible": {"value": e.eligible, "problems": list(e.problems),
@@ -63,8 +62,8 @@ def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:
         "needs": [{"need_ref": r.need.ref, "problem": r.need.problem,
                    "indicator": r.need.indicator, "person_ref": r.need.person_ref,
                    "identified_on": r.need.identified_on.isoformat(), "status": r.status,
-                   "sustained_from": _iso(r.sustained_from),
-                   "claimable_from": _iso(r.claimable_from), "reason": r.reason,
+                   "sustained_from": iso(r.sustained_from),
+                   "claimable_from": iso(r.claimable_from), "reason": r.reason,
                    "evidence": list(r.evidence), "discretion": r.discretion}
                   for r in e.needs],
         "family_outcome": e.family_outcome,
@@ -89,16 +88,12 @@ def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
     ids = list(db.session.scalars(select(m.Family.id).order_by(m.Family.family_ref)))
     evaluated = evaluate_outcome_families(as_of, ids, ruleset)
     if progress is not None:
-        evaluated = _reporting(evaluated, progress)
+        evaluated = reporting(evaluated, progress)
     candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
-    ids = [item.family_id for item in candidates]
-    lock_rows((m.Family, ids))
-    families = {f.id: f for f in _families(ids)}
-    prior = {}
-    for i in range(0, len(ids), 900):
-        prior.update(prior_claims(ids[i : i + 900], ruleset))
+    families, prior = locked_for_claims([item.family_id for item in candidates],
+                                         lambda part: prior_claims(part, ruleset))
     created = []
     for item in candidates:
         still = outcome_claimable(item.evaluation, prior.get(item.family_id, []), rules)

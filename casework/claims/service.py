@@ -29,6 +29,7 @@ from ..evaluation.service import (
 from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
+from ..lookups import CHUNK, one_of_chunks
 from ..outcomes.service import OUTCOME_RULESETS
 from ..paging import Page
 from ..queue import start
@@ -79,7 +80,7 @@ def snapshot(item: FamilyEvaluation, family: m.Family) -> dict:
 def family_record(family: m.Family) -> dict:
     return {"family_ref": family.family_ref, "family_name": family.family_name,
             "address": family.address, "postcode": family.postcode, "ward": family.ward,
-            "identified_on": _iso(family.identified_on), "attached_on": _iso(family.attached_on),
+            "identified_on": iso(family.identified_on), "attached_on": iso(family.attached_on),
             "local_discretion": family.local_discretion,
             "local_discretion_reason": family.local_discretion_reason}
 
@@ -102,12 +103,12 @@ def evidence(data) -> dict:
         "offences": sorted([{"ref": o.ref, "date": o.date.isoformat(), "person_ref": o.person_ref,
                              "proven": o.proven} for o in data.offences], key=lambda r: r["ref"]),
         "work": sorted([{"ref": w.ref, "person_ref": w.person_ref, "kind": w.kind,
-                         "benefit": w.benefit, "start": w.start.isoformat(), "end": _iso(w.end)}
+                         "benefit": w.benefit, "start": w.start.isoformat(), "end": iso(w.end)}
                         for w in data.work], key=lambda r: r["ref"]),
     }
 
 
-def _iso(d: dt.date | None) -> str | None:
+def iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
 
@@ -169,16 +170,11 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
             select(S.family_id).where(S.ruleset == rules.name, S.claimable_total > 0)))
     evaluated = evaluate_families(as_of, families)
     if progress is not None:
-        evaluated = _reporting(evaluated, progress, families)
+        evaluated = reporting(evaluated, progress, families)
     candidates = [item for item in evaluated if item.claimable]
     if not candidates:
         return []
-    ids = [item.family_id for item in candidates]
-    lock_rows((m.Family, ids))
-    families = {f.id: f for f in _families(ids)}
-    prior = {}
-    for i in range(0, len(ids), 900):
-        prior.update(prior_claims(ids[i : i + 900]))
+    families, prior = locked_for_claims([item.family_id for item in candidates], prior_claims)
     created = []
     for item in candidates:
         family = families[item.family_id]
@@ -195,7 +191,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     return created
 
 
-def _reporting(items: Iterator, progress: Callable[[int, int, str], None],
+def reporting(items: Iterator, progress: Callable[[int, int, str], None],
                families=None) -> Iterator:
     chosen = (families if families is not None else select(m.Family)).subquery()
     total = db.session.scalar(select(func.count()).select_from(chosen))
@@ -217,11 +213,17 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
 
 
-def _families(ids: list[int]) -> list[m.Family]:
-    out = []
-    for i in range(0, len(ids), 900):
-        out.extend(db.session.scalars(select(m.Family).where(m.Family.id.in_(ids[i : i + 900]))))
-    return out
+def locked_for_claims(ids: list[int], prior_of: Callable[[list[int]], dict[int, list]]
+                      ) -> tuple[dict[int, m.Family], dict[int, list]]:
+    """Lock the families about to be claimed for, then read them and their recorded claims
+    (`prior_of`) again under the lock, so that two builds at once never claim twice."""
+    lock_rows((m.Family, ids))
+    families, prior = {}, {}
+    for where in one_of_chunks(m.Family.id, ids):
+        families.update((f.id, f) for f in db.session.scalars(select(m.Family).where(where)))
+    for i in range(0, len(ids), CHUNK):
+        prior.update(prior_of(ids[i : i + CHUNK]))
+    return families, prior
 
 
 # Lifecycle ------------------------------------------------------------------------------------
