@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -126,6 +126,15 @@ def can_see(user, job: m.Job) -> bool:
         return db.session.scalar(
             visible_families(user).where(m.Family.id == job.family_id)) is not None
     return True
+
+
+def job_or_404(user, job_id: int) -> m.Job:
+    """The job, if `user` may see it; 404 otherwise: a job one may not see is not said to
+    exist."""
+    job = db.session.get(m.Job, job_id)
+    if job is None or not can_see(user, job):
+        abort(404)
+    return job
 
 
 def visible_jobs(user, limit: int = 50) -> list[m.Job]:
