@@ -102,7 +102,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     WTFormsHelpers(app)
-    from .jobs.queue import init_queue
+    from .jobs.broker import init_queue
 
     init_queue(app)
 

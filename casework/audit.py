@@ -45,11 +45,3 @@ def _audit_rows_are_append_only(session, _context, _instances):
         if isinstance(obj, m.AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise PermissionError("audit entries cannot be changed or deleted")
 
-
-def committed(page: str) -> str:
-    """Commit the request's audit rows once its page is rendered, and return the page.
-
-    Committing first would expire every record the view loaded, and the template would then
-    reload them one query each (fifty queries on a family page)."""
-    db.session.commit()
-    return page

@@ -14,21 +14,12 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from .command_line import Refused, parse_date
 from .config import ConfigurationError
-from .dates_input import RANGE, in_range
 from .extensions import db
 from .imports.kinds import KINDS
 from .models import CLAIM_STATES, ROLES
 from .rules.ruleset import RULESETS
-
-
-class Refused(click.ClickException):
-    """A refusal: the reason on standard error, exit status 1."""
-
-    exit_code = 1
-
-    def show(self, file=None) -> None:
-        click.echo(self.format_message(), err=True)
 
 
 def _create_app() -> Flask:
@@ -184,20 +175,8 @@ def demo_command(count: int, seed: int, if_empty: bool) -> None:
 # evaluate ----------------------------------------------------------------------------------
 
 
-def _parse_date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        date = dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
-    if not in_range(date):
-        raise click.BadParameter(f"{value} is not a date {RANGE}")
-    return date
-
-
 @click.command("evaluate")
-@click.option("--as-of", "as_of", callback=_parse_date,
+@click.option("--as-of", "as_of", callback=parse_date,
               help="YYYY-MM-DD; required, except with --store (default today).")
 @click.option("--family", "families", multiple=True, help="A family_ref; repeat for more.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
@@ -279,7 +258,7 @@ def _with_progress(items, total: int, label: str):
 @click.command("allocate")
 @click.argument("family_ref")
 @click.argument("worker_email")
-@click.option("--on", "on", callback=_parse_date, help="YYYY-MM-DD; default today")
+@click.option("--on", "on", callback=parse_date, help="YYYY-MM-DD; default today")
 @click.option("--by", "by_email", help="The team lead or manager who allocates.")
 @click.option("--override-reason", default=None, help="Allocate past a caseload limit, saying why.")
 def allocate_command(family_ref, worker_email, on, by_email, override_reason) -> None:
@@ -326,7 +305,7 @@ def _user(email: str):
 
 
 @claims.command("build")
-@click.option("--as-of", "as_of", required=True, callback=_parse_date, help="YYYY-MM-DD")
+@click.option("--as-of", "as_of", required=True, callback=parse_date, help="YYYY-MM-DD")
 @click.option("--by", "by_email", help="The programme manager who builds them.")
 @click.option("--ruleset", type=click.Choice(list(RULESETS)), default="phase1",
               show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
@@ -393,7 +372,7 @@ def claims_reject(claim_id, by_email, reason) -> None:
 
 @claims.command("batch")
 @click.option("--window", required=True, help="The claim window's label, e.g. 'July 2013'.")
-@click.option("--as-of", "as_of", callback=_parse_date, help="YYYY-MM-DD; default today")
+@click.option("--as-of", "as_of", callback=parse_date, help="YYYY-MM-DD; default today")
 def claims_batch(window, as_of) -> None:
     """Submit every validated claim not yet in a batch as a new batch."""
     from .claims.service import ClaimRefused, submit_batch

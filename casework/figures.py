@@ -92,11 +92,9 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
 def claims(sc: Scope, state: str | None = None):
     """The claims of the scope's families dated on or before the date, not rejected; of one
     state if `state` ("draft", "validated", "submitted")."""
-    from .claims.service import PHASE1_CLAIM_KINDS  # the later programmes' claims are apart
-
-    C = m.Claim
+    C = m.Claim  # the later programmes' claims are apart
     query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
-                            C.state != "rejected", C.claim_kind.in_(PHASE1_CLAIM_KINDS))
+                            C.state != "rejected", C.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
     return query.where(C.state == state) if state else query
 
 

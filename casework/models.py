@@ -309,6 +309,7 @@ class Allocation(db.Model):
 
 
 CLAIM_STATES = ("draft", "validated", "rejected", "submitted")
+PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")  # a later programme's: its ruleset's kind
 
 
 class ClaimBatch(db.Model):

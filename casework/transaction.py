@@ -1,5 +1,19 @@
 """The one way a use case ends its database transaction (as GOV.UK Notify's @transactional):
-commit when it returns, roll back when it raises, and re-raise."""
+commit when it returns, roll back when it raises, and re-raise.
+
+- A service function that writes is `@transactional`; what it calls writes in the same
+  transaction and commits nothing itself. A refusal is an exception: raising it rolls back
+  whatever the use case had done, so nothing is undone by hand.
+- A page that shows personal data writes its audit row and renders inside `transaction()`:
+
+      with transaction():
+          record_event("view", "family", family.family_ref)
+          return render_template(...)
+
+  The row commits once the page has rendered (a page that fails to render was not shown),
+  and the template reads the records the view loaded without reloading them, as a commit
+  expires them.
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from casework import models as m
 from casework.extensions import db
 from casework.jobs import service
-from casework.jobs.queue import init_queue
+from casework.jobs.broker import init_queue
+from casework.queue import finish, start
 
 from .conftest import post_form
 from .factories import create_user
@@ -31,8 +32,8 @@ def _claims() -> int:
 
 
 def _build_job(user) -> m.Job:
-    return service.start("claims_build", "Build draft claims", user,
-                         params={"as_of": AS_OF.isoformat()})
+    return start("claims_build", "Build draft claims", user,
+                 params={"as_of": AS_OF.isoformat()})
 
 
 def _events(action: str) -> list[m.AuditEvent]:
@@ -102,7 +103,7 @@ def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, exam
 
 def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
     manager = sign_in("manager")
-    job = service.start("claims_build", "Build", manager, params={"as_of": "30/09/2013"})
+    job = start("claims_build", "Build", manager, params={"as_of": "30/09/2013"})
     run_jobs()
     job = db.session.get(m.Job, job.id)
     assert job.state == "failed"
@@ -319,7 +320,7 @@ def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, s
     job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
     app_queue = client.application.extensions["casework_queue"]
     app_queue.flush()
-    service._finish(job.id, error="The job stopped with an unexpected error (OSError).")
+    finish(job.id, error="The job stopped with an unexpected error (OSError).")
     page = client.get(f"/claims/batches/{batch_id}").text
     assert "Making the PDF failed: The job stopped with an unexpected error (OSError)." in page
     post_form(client, f"/claims/batches/{batch_id}/pdf", {}, page_url=f"/claims/batches/{batch_id}")
@@ -381,7 +382,7 @@ def test_a_large_upload_is_imported_by_a_job_once(app, client, sign_in, run_jobs
         (manager.id, "families: 300 created, 0 updated, 0 unchanged")]
     # The job was recorded done in the import's own transaction: the message delivered again
     # (a worker killed just after the import) applies nothing.
-    from casework.jobs.queue import enqueue
+    from casework.queue import enqueue
 
     enqueue(job.id)
     run_jobs()
@@ -421,7 +422,7 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     assert len(rows) == 62 and rows[1] == "big.csv,302,family_name,is required"
     assert rows[-1] == "big.csv,362,family_name,is required"
     assert "big.csv" in client.get("/imports/families").text
-    from casework.jobs.queue import enqueue
+    from casework.queue import enqueue
 
     enqueue(job.id)  # delivered again: nothing is recorded twice
     run_jobs()

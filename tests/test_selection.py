@@ -436,11 +436,11 @@ def test_the_dashboard_and_board_report_show_the_way_in_against_the_agreed_numbe
     page = client.get("/programme?as_of=2013-03-31")
     assert "From identification to sign-up" in page.text and "Signed up (attached)" in page.text
     assert "2012/13 (year 1)" in page.text and "1,082" in page.text
-    from casework.programme import views
+    from casework.programme import board
 
     made = {}
-    monkeypatch.setattr(views, "render_pdf", lambda html: made.setdefault("html", html) and b"%PDF")
-    name, body = views.board_report_pdf(manager, "2012-Q4")  # as the job worker makes it
+    monkeypatch.setattr(board, "render_pdf", lambda html: made.setdefault("html", html) and b"%PDF")
+    name, body = board.board_report_pdf(manager, "2012-Q4")  # as the job worker makes it
     assert body == b"%PDF" and "From identification to sign-up" in made["html"]
     assert "1,082" in made["html"]
 

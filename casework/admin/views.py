@@ -8,11 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.security import generate_password_hash
 
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
 from ..extensions import db
 from ..permissions import requires
+from ..transaction import transaction
 from . import service
 from .forms import DeactivateForm, EditUserForm, ResetForm, TeamForm, UserForm, team_choices
 
@@ -80,9 +81,10 @@ def deactivate(user_id: int):
                      if moved else ""))
             return redirect(url_for("admin.users"))
     # The page lists the families the user holds: personal data, so the view is audited.
-    record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
-    return committed(render_template("admin/deactivate.html", form=form, user=user,
-                                     families=families, error=error))
+    with transaction():
+        record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
+        return render_template("admin/deactivate.html", form=form, user=user,
+                                         families=families, error=error)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -151,8 +153,9 @@ def audit():
     until, until_error = picked_date(request.args, "to", dt.date.today())
     page = service.audit_events(since, until, who, action, ref,
                                 request.args.get("page", 1, type=int))
-    record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
-    return committed(render_template(
-        "admin/audit.html", page=page,
-        who=who, action=action, ref=ref, since=since, until=until,
-        since_error=since_error, until_error=until_error, actions=service.audit_actions()))
+    with transaction():
+        record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
+        return render_template(
+            "admin/audit.html", page=page,
+            who=who, action=action, ref=ref, since=since, until=until,
+            since_error=since_error, until_error=until_error, actions=service.audit_actions())

@@ -9,10 +9,11 @@ from flask_login import current_user
 
 from .. import access, figures
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..dates_input import picked_date
 from ..extensions import db
 from ..permissions import requires
+from ..transaction import transaction
 from . import service
 from .forms import (
     ContactForm,
@@ -53,8 +54,9 @@ def new_contact(family_ref: str):
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref)
                         if finish else url_for("casefile.edit_contact", family_ref=family.family_ref,
                                                contact_id=contact.id))
-    record_event("view", "new_contact", family.family_ref)
-    return committed(_contact_page(family, form, None))
+    with transaction():
+        record_event("view", "new_contact", family.family_ref)
+        return _contact_page(family, form, None)
 
 
 @bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -110,9 +112,10 @@ def follow_up(family_ref: str, action_id: int):
                    "reassign": f"Follow-up given to {assign_to.name if assign_to else ''}."}
                   [form.outcome.data])
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    record_event("view", "follow_up", f"{family.family_ref}/{action.id}")
-    return committed(render_template("casefile/follow_up.html", form=form, family=family,
-                                     action=action))
+    with transaction():
+        record_event("view", "follow_up", f"{family.family_ref}/{action.id}")
+        return render_template("casefile/follow_up.html", form=form, family=family,
+                                         action=action)
 
 
 @bp.route("/families/<family_ref>/timeline")
@@ -121,11 +124,12 @@ def timeline(family_ref: str):
     family = access.get_family_or_404(current_user, family_ref)
     events = service.timeline(family)
     items = service.contacts(family)
-    record_event("view", "timeline", family.family_ref)
-    return committed(render_template(
-        "casefile/timeline.html", family=family, events=events, contacts=items,
-        can_write=access.can_write(current_user, family), names=service.present_names(family),
-        can_edit=lambda c: access.can_edit_contact(current_user, c)))
+    with transaction():
+        record_event("view", "timeline", family.family_ref)
+        return render_template(
+            "casefile/timeline.html", family=family, events=events, contacts=items,
+            can_write=access.can_write(current_user, family), names=service.present_names(family),
+            can_edit=lambda c: access.can_edit_contact(current_user, c))
 
 
 @bp.route("/families/<family_ref>/plan", methods=["GET", "POST"])
@@ -166,12 +170,13 @@ def plan(family_ref: str):
             abort(403)
     else:
         record_event("view", "plan", family.family_ref)
-    return committed(render_template(
-        "casefile/plan.html", family=family, record=record, lead_form=lead_form,
-        goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
-        referrals=service.referrals(family), writable=writable,
-        goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
-    ))
+    with transaction():
+        return render_template(
+            "casefile/plan.html", family=family, record=record, lead_form=lead_form,
+            goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
+            referrals=service.referrals(family), writable=writable,
+            goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
+        )
 
 
 def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):
@@ -218,10 +223,11 @@ def high_contact():
     end, end_error = picked_date(request.args, "to", last)
     start, start_error = picked_date(request.args, "from", first)
     rows = service.high_contact(current_user, start, end)
-    record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
-    return committed(render_template(
-        "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
-        end_error=end_error, high=figures.high_contact_count(sc, start, end),
-        contacts=figures.HIGH_CONTACT_CONTACTS))
+    with transaction():
+        record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
+        return render_template(
+            "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
+            end_error=end_error, high=figures.high_contact_count(sc, start, end),
+            contacts=figures.HIGH_CONTACT_CONTACTS)
 
 

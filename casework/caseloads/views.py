@@ -8,10 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from .. import access
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..casefile import service as casefile
 from ..permissions import requires
 from ..security import safe_target
+from ..transaction import transaction
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -24,12 +25,13 @@ NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 def my_families():
     rows = service.held_by(current_user)
     ids = [f.id for f, _ in rows]
-    record_event("view_list", "my_families", None)
-    return committed(render_template(
-        "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
-        actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
-        drafts=casefile.drafts(current_user),
-    ))
+    with transaction():
+        record_event("view_list", "my_families", None)
+        return render_template(
+            "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
+            actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+            drafts=casefile.drafts(current_user),
+        )
 
 
 @bp.route("/team")
@@ -39,11 +41,12 @@ def team():
     workers = service.team_workers(current_user)
     loads = service.caseloads(workers, today)
     stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
-    record_event("view_list", "team", None)
-    return committed(render_template(
-        "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
-        workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
-    ))
+    with transaction():
+        record_event("view_list", "team", None)
+        return render_template(
+            "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
+            workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
+        )
 
 
 @bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])
@@ -82,9 +85,10 @@ def allocate(family_ref: str):
                     return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
-    record_event("view", "allocate", family.family_ref)
-    return committed(render_template("caseloads/allocate.html", form=form, family=family,
-                                     current=current, refusal=refusal))
+    with transaction():
+        record_event("view", "allocate", family.family_ref)
+        return render_template("caseloads/allocate.html", form=form, family=family,
+                                         current=current, refusal=refusal)
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -106,8 +110,9 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    record_event("view", "close", family.family_ref)
-    return committed(render_template("caseloads/close.html", form=form, family=family,
-                                     current=current, refusal=refusal))
+    with transaction():
+        record_event("view", "close", family.family_ref)
+        return render_template("caseloads/close.html", form=form, family=family,
+                                         current=current, refusal=refusal)
 
 

@@ -31,11 +31,11 @@ from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
+from ..queue import start
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
 
-PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")
 # Every result a claim can be for, phase 1's first, in the order lists show them.
 CLAIM_RESULTS = CLAIMABLE_RESULTS + tuple(r for r in OUTCOME_RESULTS if r not in CLAIMABLE_RESULTS)
 
@@ -121,7 +121,7 @@ class Difference:
 def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
     """Return (today's snapshot, differing evidence rows, today's status of the result)."""
     if claim.ruleset in OUTCOME_RULESETS:
-        from ..outcomes.claims import today_snapshot
+        from .outcome_plans import today_snapshot
 
         today = today_snapshot(claim)
         status_now = today["results"][claim.result]["value"]
@@ -156,7 +156,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
-        from ..outcomes.claims import build_outcome_claims
+        from .outcome_plans import build_outcome_claims
 
         return build_outcome_claims(as_of, by, ruleset, progress)
     rules = current_ruleset()
@@ -322,8 +322,9 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
     db.session.commit()
-    from ..jobs.service import start  # the PDF is laid out once, by the job worker
     from .documents import subject
+
+    # The PDF is laid out once, by the job worker.
 
     start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({window[:60]})", by,
           params={"batch_id": batch.id}, subject=subject(batch.id))
@@ -398,7 +399,7 @@ def _money(sc: figures.Scope) -> dict:
                func.count(m.Claim.id))
         .join(m.Family, m.Claim.family_id == m.Family.id)
         .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
-               m.Claim.claim_kind.in_(PHASE1_CLAIM_KINDS))
+               m.Claim.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
         .group_by(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
         year = rules.programme_year(attached_on) if attached_on else None

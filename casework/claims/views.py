@@ -9,16 +9,17 @@ from flask_login import current_user
 
 from .. import models as m
 from ..access import visible_families
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..jobs.service import start
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
+from ..queue import start
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
+from ..transaction import transaction
 from . import documents, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -59,15 +60,16 @@ def _index(build_form, batch_form, error):
     page = request.args.get("page", 1, type=int) or 1
     pages, totals = service.queue_page(filters, page)
     sample = service.sample(filters.sample) if filters.sample else None
-    record_event("view_list", "claims", None,
-                 detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}")
-    return committed(render_template(
-        "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
-        filter_args=filters.args(),
-        filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
-        choices=service.queue_choices(),
-        sample=sample, sample_form=SampleForm(prefix="sample"), batches=service.batches(),
-        build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES))
+    with transaction():
+        record_event("view_list", "claims", None,
+                     detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}")
+        return render_template(
+            "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
+            filter_args=filters.args(),
+            filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
+            choices=service.queue_choices(),
+            sample=sample, sample_form=SampleForm(prefix="sample"), batches=service.batches(),
+            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES)
 
 
 @bp.route("/samples", methods=["POST"])
@@ -112,9 +114,10 @@ def confirm_batch():
         return redirect(url_for("claims.index"))
     waiting = service.waiting_batch()
     form.window.data, form.fingerprint.data = window, waiting["fingerprint"]
-    record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
-    return committed(render_template("claims/confirm_batch.html", form=form, window=window,
-                                     waiting=waiting, error=error, today=dt.date.today()))
+    with transaction():
+        record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
+        return render_template("claims/confirm_batch.html", form=form, window=window,
+                                         waiting=waiting, error=error, today=dt.date.today())
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -148,22 +151,24 @@ def show(claim_id: int):
                 db.session.rollback()
         claim = service.claim_or_404(claim_id)
     today, differences, status_now = service.compare_with_today(claim)
-    record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
-    return committed(render_template(
-        "claims/show.html", claim=claim, today=today, differences=differences,
-        status_now=status_now, form=form, error=error, filter_args=filters.args(),
-        attached_year=current_ruleset().programme_year(claim.family.attached_on)
-        if claim.family.attached_on else None))
+    with transaction():
+        record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
+        return render_template(
+            "claims/show.html", claim=claim, today=today, differences=differences,
+            status_now=status_now, form=form, error=error, filter_args=filters.args(),
+            attached_year=current_ruleset().programme_year(claim.family.attached_on)
+            if claim.family.attached_on else None)
 
 
 @bp.route("/batches/<int:batch_id>")
 @requires("view_claims")
 def batch(batch_id: int):
     batch = service.batch_or_404(batch_id)
-    record_event("view", "claim_batch", str(batch.id))
-    return committed(render_template(
-        "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
-        pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id)))
+    with transaction():
+        record_event("view", "claim_batch", str(batch.id))
+        return render_template(
+            "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
+            pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id))
 
 
 @bp.route("/batches/<int:batch_id>/pdf", methods=["POST"])
@@ -206,7 +211,8 @@ def batch_file(batch_id: int, fmt: str):
 @requires("manage_claims")
 def money():
     figures = service.money(current_user)
-    record_event("view", "money", None)
-    return committed(render_template(
-        "claims/money.html", figures=figures,
-        progress=agreed_progress(visible_families(current_user), dt.date.today())))
+    with transaction():
+        record_event("view", "money", None)
+        return render_template(
+            "claims/money.html", figures=figures,
+            progress=agreed_progress(visible_families(current_user), dt.date.today()))

@@ -172,7 +172,7 @@ def prior_claims(ids: list[int]) -> dict[int, list[PriorClaim]]:
     for fid, result, amount in db.session.execute(
         select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
         .where(one_of(m.Claim.family_id, ids), m.Claim.state != "rejected",
-               m.Claim.claim_kind.in_(("turn_around", "progress_to_work")))  # phase 1's
+               m.Claim.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
         .order_by(m.Claim.id)
     ):
         claims[fid].append(PriorClaim(result, amount))

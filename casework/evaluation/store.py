@@ -38,6 +38,7 @@ from ..families import search
 from ..locking import lock_rows
 from ..lookups import one_of
 from ..programme.costs import estimate_counts
+from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
 from ..rules.nearly import nearly_there
 from ..workers import map_in_workers
@@ -322,8 +323,6 @@ def start_refresh(user: m.User | None, everything: bool) -> m.Job:
     """Start the refresh job: every family for today (`everything`, a manager's "Refresh the
     figures") or the queued families. A job of the same sort still waiting to start is
     returned instead of a second one."""
-    from ..jobs.service import start
-
     waiting = db.session.scalars(select(m.Job).where(
         m.Job.kind == REFRESH_KIND, m.Job.state == "queued").order_by(m.Job.id)).all()
     for job in waiting:

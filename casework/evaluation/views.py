@@ -17,12 +17,13 @@ from wtforms import SubmitField
 
 from .. import figures as fig
 from .. import models as m
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..families.service import wards
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
+from ..transaction import transaction
 from . import listing, store
 from .output import CSV_COLUMNS
 
@@ -47,13 +48,14 @@ def results():
     ward, result, status = _filters()
     sc = fig.scope(current_user, ward)
     found = listing.results(sc, result, status, request.args.get("page", 1, type=int))
-    record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
-    return committed(render_template(
-        "evaluation/results.html", page=found.page, nearly=found.nearly,
-        nearly_total=found.totals["nearly"], counts=found.totals["counts"], as_of=sc.as_of,
-        refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
-        claimable_total=found.totals["claimable"],
-    ))
+    with transaction():
+        record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
+        return render_template(
+            "evaluation/results.html", page=found.page, nearly=found.nearly,
+            nearly_total=found.totals["nearly"], counts=found.totals["counts"], as_of=sc.as_of,
+            refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
+            claimable_total=found.totals["claimable"],
+        )
 
 
 @bp.route("/results.csv")
@@ -80,10 +82,11 @@ def screening():
     ward, _, _ = _filters()
     sc = fig.scope(current_user, ward)
     lists = listing.screening(sc)
-    record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
-    return committed(render_template(
-        "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
-        wards=wards(current_user), lists=lists, shown=listing.SCREENING_SHOWN))
+    with transaction():
+        record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
+        return render_template(
+            "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
+            wards=wards(current_user), lists=lists, shown=listing.SCREENING_SHOWN)
 
 
 # Keeping the figures current -------------------------------------------------------------------

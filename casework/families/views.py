@@ -25,17 +25,19 @@ from ..access import (
     may_record_first_contact,
     open_allocation,
 )
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
 from ..extensions import db
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
+from ..queue import start
 from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
+from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
 from .subject_access import subject_access_data
@@ -50,14 +52,15 @@ def index():
     ward = request.args.get("ward", "")
     page = request.args.get("page", 1, type=int) or 1
     result = service.search_families(current_user, q, ward, page)
-    record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
-    return committed(render_template(
-        "families/index.html",
-        result=result,
-        q=q,
-        ward=ward,
-        wards=service.wards(current_user),
-    ))
+    with transaction():
+        record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
+        return render_template(
+            "families/index.html",
+            result=result,
+            q=q,
+            ward=ward,
+            wards=service.wards(current_user),
+        )
 
 
 @bp.route("/families/<family_ref>")
@@ -69,33 +72,34 @@ def show(family_ref: str):
     as_of, date_error = picked_date(request.args, "as_of", today)
     data = service.family_data(records)
     evaluated = evaluate_family(family, as_of, data)
-    record_event("view", "family", family.family_ref)
-    return committed(render_template(
-        "families/show.html",
-        family=family,
-        records=records,
-        ages={p.id: age_on(p.date_of_birth, today) for p in records.people},
-        people_by_id={p.id: p for p in records.people},
-        today=today,
-        as_of=as_of,
-        date_error=date_error,
-        evaluation=evaluated.evaluation,
-        nearly=nearly_there(evaluated.evaluation),
-        viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
-        allocation=open_allocation(family),
-        decision=(decision := latest_decision(family)),
-        first_contact=decision is not None and decision.decision == "selected"
-        and may_record_first_contact(current_user, decision),
-        allocations=allocation_history(family),
-        can_write=can_write(current_user, family),
-        follow_ups=casefile.open_follow_ups(family),
-        latest_contacts=casefile.latest_contacts(family),
-        names=casefile.present_names(family),
-        claimable=[
-            {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
-        ],
-        outcomes=family_outcomes(family, as_of, data),
-    ))
+    with transaction():
+        record_event("view", "family", family.family_ref)
+        return render_template(
+            "families/show.html",
+            family=family,
+            records=records,
+            ages={p.id: age_on(p.date_of_birth, today) for p in records.people},
+            people_by_id={p.id: p for p in records.people},
+            today=today,
+            as_of=as_of,
+            date_error=date_error,
+            evaluation=evaluated.evaluation,
+            nearly=nearly_there(evaluated.evaluation),
+            viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
+            allocation=open_allocation(family),
+            decision=(decision := latest_decision(family)),
+            first_contact=decision is not None and decision.decision == "selected"
+            and may_record_first_contact(current_user, decision),
+            allocations=allocation_history(family),
+            can_write=can_write(current_user, family),
+            follow_ups=casefile.open_follow_ups(family),
+            latest_contacts=casefile.latest_contacts(family),
+            names=casefile.present_names(family),
+            claimable=[
+                {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
+            ],
+            outcomes=family_outcomes(family, as_of, data),
+        )
 
 
 # Editing, who viewed, subject access ---------------------------------------------------------
@@ -137,9 +141,10 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    record_event("view", f"{record_type}_edit", ref)
-    return committed(render_template("families/edit.html", form=form, family=family,
-                                     stale=stale, fields=fields, person=person))
+    with transaction():
+        record_event("view", f"{record_type}_edit", ref)
+        return render_template("families/edit.html", form=form, family=family,
+                                         stale=stale, fields=fields, person=person)
 
 
 def _discretion(values: dict) -> None:
@@ -183,8 +188,6 @@ def subject_access(person_ref: str, fmt: str):
 @requires("subject_access")
 def subject_access_pdf(person_ref: str):
     """The subject access PDF is made by a job; the job page has the download."""
-    from ..jobs.service import start
-
     person, family = service.person_or_404(current_user, person_ref)
     job = start("subject_access_pdf", f"Subject access PDF for {person.person_ref}",
                 current_user, params={"person_ref": person.person_ref}, family_id=family.id)

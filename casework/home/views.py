@@ -7,9 +7,10 @@ import datetime as dt
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..caseloads.service import waiting_longest
 from ..permissions import requires
+from ..transaction import transaction
 from . import service
 
 bp = Blueprint("home", __name__)
@@ -30,5 +31,6 @@ def index():
     today = dt.date.today()
     found = service.tasks(current_user, today)
     waiting = waiting_longest(today) if current_user.role == "team_lead" else []
-    record_event("view_list", "tasks", None)
-    return committed(render_template("home/tasks.html", tasks=found, waiting=waiting, today=today))
+    with transaction():
+        record_event("view_list", "tasks", None)
+        return render_template("home/tasks.html", tasks=found, waiting=waiting, today=today)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..audit import record_event
 from ..extensions import db
 from ..permissions import requires
+from ..queue import start
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 from .kinds import KINDS
@@ -26,8 +27,6 @@ def _import(form: UploadForm, kind: str):
     if len(data) >= current_app.config["IMPORT_JOB_BYTES"] and not form.match.data:
         # A large file is imported by the job worker; the job page shows how it goes.
         # (Matching runs here, in the request: the worker's import does not match.)
-        from ..jobs.service import start
-
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
                     params={"kind": kind, "filename": name}, input=data)
         return redirect(url_for("jobs.show", job_id=job.id))

@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from huey import MemoryHuey
 
+from ..command_line import Refused
+
 WORKER_THREADS = 2
 
 
@@ -18,8 +20,6 @@ def worker_command(threads: int) -> None:
     """Run queued jobs (claims builds, PDFs, large imports) until stopped (Ctrl-C or SIGTERM).
 
     A job interrupted by a stop is run again when a worker next starts."""
-    from ..cli import Refused
-
     huey = current_app.extensions["casework_queue"]
     if isinstance(huey, MemoryHuey):
         raise Refused("JOBS_QUEUE_URL=memory:// keeps the queue inside one process, where a "

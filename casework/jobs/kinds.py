@@ -8,8 +8,8 @@ from flask import url_for
 
 from .. import models as m
 from ..extensions import db
+from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
 from ..rules.dates import govdate
-from .service import JobFailed, Kind, Outcome, Work, register
 
 
 def _claims_build(work: Work) -> Outcome:
@@ -59,7 +59,7 @@ register(Kind(
 
 
 def _board_report(work: Work) -> Outcome:
-    from ..programme.views import board_report_pdf
+    from ..programme.board import board_report_pdf
 
     name, body = board_report_pdf(work.user, work.params["quarter"])
     return Outcome(f"The Partnership Board report ({len(body):,} bytes) is ready to download.",
@@ -94,7 +94,6 @@ ERRORS_SHOWN = 50
 def _import(work: Work) -> Outcome:
     from ..imports.guide import import_recorded
     from ..imports.service import ImportSummary
-    from .service import record_finish
 
     kind, filename = work.params["kind"], work.params["filename"]
     total = work.input.count(b"\n") - 1  # rows after the header

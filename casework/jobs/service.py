@@ -1,4 +1,4 @@
-"""Starting, running and recovering jobs.
+"""Running and recovering jobs, and who sees them (a job is started by casework/queue.py).
 
 A job runs at most once at a time: its runner holds a lock that the operating system or the
 database lets go of when the runner's process dies (a PostgreSQL advisory lock on its own
@@ -12,15 +12,12 @@ retry finds already done (claims built, a PDF stored, an import's rows) it does 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
-import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from flask import abort, current_app
 from sqlalchemy import select, text, update
@@ -28,92 +25,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from .. import models as m
-from ..audit import record_event
 from ..extensions import db
 from ..permissions import can
+from ..queue import KINDS, JobFailed, Work, enqueue, finish
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # runs interrupted part way before a job is given up as failed
 PROGRESS_SECONDS = 0.5  # at most one progress write this often
 ADVISORY_LOCK_CLASS = 1818  # the first key of casework's PostgreSQL advisory locks on jobs
-
-
-class JobFailed(Exception):
-    """The work refused or could not be done; the message says why, for the person who
-    started it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    summary: str
-    name: str | None = None  # a file to download: its name, type and bytes
-    mimetype: str | None = None
-    body: bytes | None = None
-
-
-@dataclasses.dataclass
-class Work:
-    """What a kind's function is given: the job's own values and a way to report progress."""
-
-    job_id: int
-    params: dict[str, Any]
-    input: bytes | None
-    user: m.User | None
-    attempt: int
-    progress: Callable[..., None]
-
-
-@dataclasses.dataclass(frozen=True)
-class Kind:
-    name: str
-    label: str
-    permission: str  # who may start the job and see it and its result
-    run: Callable[[Work], Outcome]
-    # Where the result of a finished job lives in the app, if it is not (only) the file:
-    # (link text, url).
-    link: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
-    # Where to go back to from the job page: (link text, url).
-    back: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
-
-
-KINDS: dict[str, Kind] = {}
-
-
-def register(kind: Kind) -> Kind:
-    KINDS[kind.name] = kind
-    return kind
-
-
-# Starting and seeing --------------------------------------------------------------------------
-
-
-def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
-          input: bytes | None = None, family_id: int | None = None,
-          subject: str | None = None) -> m.Job:
-    """Record a job, audit that `user` (None: the command line) asked for it, and queue it
-    for the worker."""
-    from .queue import enqueue
-
-    kind = KINDS[kind_name]
-    if user is not None and not can(user, kind.permission):
-        raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
-    job = m.Job(kind=kind_name, title=title[:200], state="queued", params=params or {},
-                input=input, family_id=family_id, subject=subject,
-                started_by_id=user.id if user else None)
-    db.session.add(job)
-    db.session.flush()
-    record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
-    db.session.commit()
-    job_id = job.id
-    try:
-        enqueue(job_id)
-    except Exception:  # the queue is down: say so on the job, rather than leave it waiting
-        log.exception("could not queue job %s", job_id)
-        _finish(job_id, error="The job queue could not be reached, so the job was not "
-                "started. Try again; if it happens again, tell an administrator that the job "
-                "worker's queue is not running.")
-    return db.session.get(m.Job, job_id)
 
 
 def can_see(user, job: m.Job) -> bool:
@@ -167,7 +87,7 @@ def run(job_id: int) -> None:
             return
         if job.attempts >= MAX_ATTEMPTS:
             db.session.rollback()
-            _finish(job_id, error=(
+            finish(job_id, error=(
                 f"The job was stopped part way {MAX_ATTEMPTS} times (its worker was stopped "
                 "or ran out of memory), so it has not been tried again. Nothing it did was "
                 "saved twice. Start it again, or ask an administrator to look at the job "
@@ -185,16 +105,16 @@ def run(job_id: int) -> None:
             outcome = kind.run(work)
         except JobFailed as failed:
             db.session.rollback()
-            _finish(job_id, error=str(failed))
+            finish(job_id, error=str(failed))
         except Exception as error:
             db.session.rollback()
             log.exception("job %s (%s) failed", job_id, kind.name)
-            _finish(job_id, error=(
+            finish(job_id, error=(
                 f"The job stopped with an unexpected error ({type(error).__name__}). Nothing "
                 f"from it was saved. Tell an administrator: the job worker's log has the "
                 f"details under job {job_id}."))
         else:
-            _finish(job_id, outcome=outcome)
+            finish(job_id, outcome=outcome)
             _keep_figures_current()
 
 
@@ -209,37 +129,6 @@ def _keep_figures_current() -> None:
         except Exception:
             db.session.rollback()
             log.exception("the families changed by a job were not evaluated again")
-
-
-def _finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
-    record_finish(job_id, outcome=outcome, error=error)
-    db.session.commit()
-
-
-def record_finish(job_id: int, *, outcome: Outcome | None = None,
-                  error: str | None = None) -> None:
-    """Record the job done (or failed) in the current transaction, once. Work that commits
-    its own changes calls this before it commits, so that the job is recorded done in the
-    same transaction as the work: a message delivered again then finds it done."""
-    job = db.session.get(m.Job, job_id)
-    if job.state in ("done", "failed"):
-        return
-    job.finished_at = m.utcnow()
-    job.input = None  # an uploaded file is kept only as long as the job needs it
-    if outcome is not None:
-        job.state, job.summary = "done", outcome.summary[:500]
-        if job.progress_total:
-            job.progress_done = job.progress_total
-        if outcome.body is not None:
-            job.result, job.result_name = outcome.body, outcome.name
-            job.result_mimetype = outcome.mimetype
-            job.result_sha256 = hashlib.sha256(outcome.body).hexdigest()
-        record_event("job_done", "job", str(job.id), user=job.started_by,
-                     detail=f"{job.kind}: {job.summary}")
-    else:
-        job.state, job.error = "failed", error
-        record_event("job_failed", "job", str(job.id), user=job.started_by,
-                     detail=f"{job.kind}: {error}")
 
 
 class Progress:
@@ -266,8 +155,6 @@ class Progress:
 
 def recover() -> int:
     """Queue again every job left running by a runner that has stopped; return how many."""
-    from .queue import enqueue
-
     running = db.session.scalars(select(m.Job.id).where(m.Job.state == "running")).all()
     db.session.commit()
     queued = 0

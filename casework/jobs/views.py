@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..permissions import requires
+from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
 from .service import KINDS, as_json, job_or_404, visible_jobs
 
@@ -18,8 +19,9 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 @requires("view_jobs")
 def index():
     jobs = visible_jobs(current_user)
-    record_event("view_list", "jobs", None)
-    return committed(render_template("jobs/index.html", jobs=jobs, kinds=KINDS))
+    with transaction():
+        record_event("view_list", "jobs", None)
+        return render_template("jobs/index.html", jobs=jobs, kinds=KINDS)
 
 
 @bp.route("/<int:job_id>")
@@ -27,10 +29,11 @@ def index():
 def show(job_id: int):
     job = job_or_404(current_user, job_id)
     kind = KINDS[job.kind]
-    record_event("view", "job", str(job.id), detail=job.kind)
-    return committed(render_template(
-        "jobs/show.html", job=job, kind=kind, back=kind.back(job),
-        link=kind.link(job) if job.state in ("done", "failed") else None))
+    with transaction():
+        record_event("view", "job", str(job.id), detail=job.kind)
+        return render_template(
+            "jobs/show.html", job=job, kind=kind, back=kind.back(job),
+            link=kind.link(job) if job.state in ("done", "failed") else None)
 
 
 @bp.route("/<int:job_id>.json")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import Refused
+from ..command_line import Refused
 from ..imports.service import ImportRefused
 
 

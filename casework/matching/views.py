@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..imports.service import ImportRefused
 from ..permissions import requires
+from ..transaction import transaction
 from . import reviews, service
 from .forms import NOBODY, DecisionForm
 
@@ -25,8 +26,9 @@ def queue():
     record_event("view_list", "match_reviews", None,
                  detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()
-    return committed(render_template("matching/queue.html", waiting=waiting,
-                                     link_above=link_above, review_above=review_above))
+    with transaction():
+        return render_template("matching/queue.html", waiting=waiting,
+                                         link_above=link_above, review_above=review_above)
 
 
 def _also(others: int) -> str:
@@ -64,7 +66,8 @@ def review(review_id: int):
                  detail=", ".join(c["person_ref"] for c in candidates))
     described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),
                   c["person"].date_of_birth) for c in candidates]
-    return committed(render_template(
-        "matching/review.html", review=found, candidates=candidates, form=form,
-        errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
-        namesakes=len(set(described)) < len(described)))
+    with transaction():
+        return render_template(
+            "matching/review.html", review=found, candidates=candidates, form=form,
+            errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
+            namesakes=len(set(described)) < len(described))

@@ -24,10 +24,10 @@ def discretion(need_ref: str, by_email: str, reason: str, on: str | None) -> Non
     import datetime as dt
 
     from ..auth.service import find_user
-    from ..cli import Refused, _parse_date
+    from ..command_line import Refused, parse_date
     from .service import DiscretionRefused, record_discretion
 
-    day = _parse_date(None, None, on) or dt.date.today()
+    day = parse_date(None, None, on) or dt.date.today()
     user = find_user(by_email)
     if user is None:
         raise Refused(f"no user with email {by_email}")
@@ -50,7 +50,7 @@ def plans() -> None:
 def load(ruleset: str, file: Path, by_email: str) -> None:
     """Check an Outcome Plan file and make it the plan in force (as the Outcome Plans page)."""
     from ..auth.service import find_user
-    from ..cli import Refused
+    from ..command_line import Refused
     from ..rules.plan import PlanError
     from .service import load_plan_version
 

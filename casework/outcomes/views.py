@@ -8,10 +8,11 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..permissions import can, requires
 from ..rules.plan import PlanError
+from ..transaction import transaction
 from .forms import PlanUploadForm
 from .service import (
     EXAMPLES,
@@ -37,8 +38,9 @@ def _frame_or_404(ruleset: str) -> str:
 def index():
     frames = [{"ruleset": name, "label": FRAME_LABELS[name], "versions": plan_versions(name)}
               for name in OUTCOME_RULESETS]
-    record_event("view_list", "outcome_plan", None)
-    return committed(render_template("outcomes/index.html", frames=frames))
+    with transaction():
+        record_event("view_list", "outcome_plan", None)
+        return render_template("outcomes/index.html", frames=frames)
 
 
 @bp.route("/<ruleset>", methods=["GET", "POST"])
@@ -61,12 +63,13 @@ def history(ruleset: str):
                 flash(f"Version {row.version} of the Outcome Plan is loaded and now in force.")
                 return redirect(url_for("outcomes.history", ruleset=ruleset))
     versions = plan_versions(ruleset)
-    record_event("view_list", "outcome_plan", ruleset)
-    return committed(render_template(
-        "outcomes/history.html", ruleset=ruleset, label=FRAME_LABELS[ruleset],
-        versions=versions, form=form, errors=errors,
-        errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
-        example=(EXAMPLES / f"{ruleset}.json").name))
+    with transaction():
+        record_event("view_list", "outcome_plan", ruleset)
+        return render_template(
+            "outcomes/history.html", ruleset=ruleset, label=FRAME_LABELS[ruleset],
+            versions=versions, form=form, errors=errors,
+            errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
+            example=(EXAMPLES / f"{ruleset}.json").name)
 
 
 @bp.route("/<ruleset>/<int:version_id>")
@@ -74,22 +77,24 @@ def history(ruleset: str):
 def show(ruleset: str, version_id: int):
     row = plan_version_or_404(_frame_or_404(ruleset), version_id)
     newest = plan_versions(ruleset)[0]
-    record_event("view", "outcome_plan", f"{ruleset} {row.version}")
-    return committed(render_template(
-        "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=row,
-        content=row.content, in_force=newest.id == row.id,
-        download=url_for("outcomes.download", ruleset=ruleset, version_id=row.id)))
+    with transaction():
+        record_event("view", "outcome_plan", f"{ruleset} {row.version}")
+        return render_template(
+            "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=row,
+            content=row.content, in_force=newest.id == row.id,
+            download=url_for("outcomes.download", ruleset=ruleset, version_id=row.id))
 
 
 @bp.route("/<ruleset>/example")
 @requires("view_outcome_plans")
 def example(ruleset: str):
     _frame_or_404(ruleset)
-    record_event("view", "outcome_plan", f"{ruleset} example")
-    return committed(render_template(
-        "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=None,
-        content=example_text(ruleset), in_force=not plan_versions(ruleset),
-        download=url_for("outcomes.download_example", ruleset=ruleset)))
+    with transaction():
+        record_event("view", "outcome_plan", f"{ruleset} example")
+        return render_template(
+            "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=None,
+            content=example_text(ruleset), in_force=not plan_versions(ruleset),
+            download=url_for("outcomes.download_example", ruleset=ruleset))
 
 
 def _attachment(text: str, name: str) -> Response:

@@ -9,6 +9,10 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
+from .. import models as m
+from ..rules import RESULTS
+from .service import FUNNEL, Figures
+
 # GOV.UK colours that stay distinguishable side by side and pass contrast on white.
 COLOURS = ("#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f")
 TEXT = "#0b0c0c"
@@ -163,3 +167,50 @@ def _describe(title: str, categories: Sequence[str],
                            for name, values in series)
         parts.append(f"{category}: {values}")
     return f"{title}. " + "; ".join(parts) + "."
+
+
+# The programme's charts ------------------------------------------------------------------------
+
+
+def costs(f: Figures) -> Chart:
+    """The cost analysis's chart: the cohort's and the high-contact families' costs."""
+    return horizontal(
+        "chart-costs", "Estimated annual cost to agencies, before and after (pounds)",
+        ["Whole cohort", "High-contact families"],
+        [("Before", [round(f.cohort.before_pence / 100), round(f.high_contact.before_pence / 100)]),
+         ("After", [round(f.cohort.after_pence / 100), round(f.high_contact.after_pence / 100)])])
+
+
+def dashboard(f: Figures) -> dict[str, Chart]:
+    """The dashboard's charts, on its page and in the Partnership Board report."""
+    labels = {key: label for key, label, _ in FUNNEL}
+    return {
+        "funnel": horizontal(
+            "chart-funnel", "Families at each stage of the programme",
+            [labels[k] for k in f.funnel], [("Families", list(f.funnel.values()))]),
+        "months": columns(
+            "chart-months", "Families identified and attached, by month",
+            [row["month"].strftime("%b") + (f"\n{row['month'].year}" if i == 0 or
+                                             row["month"].month == 1 else "")
+             for i, row in enumerate(f.months)],
+            [("Identified", [row["identified"] for row in f.months]),
+             ("Attached", [row["attached"] for row in f.months])]),
+        "results": horizontal(
+            "chart-results", "Attached families by result: met and not met",
+            [m.RESULT_LABELS[r] for r in RESULTS],
+            [("Met", [f.results[r]["met"] for r in RESULTS]),
+             ("Not met", [f.results[r]["not_met"] for r in RESULTS])],
+            colours=("#00703c", "#d4351c")),
+        "wards": horizontal(
+            "chart-wards", "Families attached and with results met, by ward",
+            [row["ward"] for row in f.wards],
+            [("Attached", [row["attached"] for row in f.wards]),
+             ("Results met", [row["results_met"] for row in f.wards])]),
+        "workers": horizontal(
+            "chart-workers", "Active families per FIP worker",
+            [row["worker"] for row in f.workers],
+            [("Active families", [row["active"] for row in f.workers])],
+            markers=[(f.caseloads["spare_below"], f"{f.caseloads['spare_below']}: spare below"),
+                     (f.caseloads["max_active"], f"{f.caseloads['max_active']}: limit")]),
+        "costs": costs(f),
+    }

@@ -10,7 +10,6 @@ from decimal import Decimal
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,18 +19,17 @@ from flask import (
 from flask_login import current_user
 
 from .. import figures as fig
-from .. import models as m
 from ..access import visible_families
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..families.service import Page
 from ..figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..permissions import requires
+from ..queue import start
 from ..reports.exports import csv_writer
-from ..reports.pdf import render_pdf
-from ..rules import RESULTS
 from ..selection.figures import WAY_IN, way_in
+from ..transaction import transaction
 from . import charts, service
 from .costs import COST_ITEMS
 from .forms import pence, unit_cost_form
@@ -40,58 +38,17 @@ bp = Blueprint("programme", __name__)
 PER_PAGE = 50
 
 
-def cost_chart(f: service.Figures) -> charts.Chart:
-    return charts.horizontal(
-        "chart-costs", "Estimated annual cost to agencies, before and after (pounds)",
-        ["Whole cohort", "High-contact families"],
-        [("Before", [round(f.cohort.before_pence / 100), round(f.high_contact.before_pence / 100)]),
-         ("After", [round(f.cohort.after_pence / 100), round(f.high_contact.after_pence / 100)])])
-
-
-def dashboard_charts(f: service.Figures) -> dict[str, charts.Chart]:
-    labels = {key: label for key, label, _ in service.FUNNEL}
-    return {
-        "funnel": charts.horizontal(
-            "chart-funnel", "Families at each stage of the programme",
-            [labels[k] for k in f.funnel], [("Families", list(f.funnel.values()))]),
-        "months": charts.columns(
-            "chart-months", "Families identified and attached, by month",
-            [row["month"].strftime("%b") + (f"\n{row['month'].year}" if i == 0 or
-                                             row["month"].month == 1 else "")
-             for i, row in enumerate(f.months)],
-            [("Identified", [row["identified"] for row in f.months]),
-             ("Attached", [row["attached"] for row in f.months])]),
-        "results": charts.horizontal(
-            "chart-results", "Attached families by result: met and not met",
-            [m.RESULT_LABELS[r] for r in RESULTS],
-            [("Met", [f.results[r]["met"] for r in RESULTS]),
-             ("Not met", [f.results[r]["not_met"] for r in RESULTS])],
-            colours=("#00703c", "#d4351c")),
-        "wards": charts.horizontal(
-            "chart-wards", "Families attached and with results met, by ward",
-            [row["ward"] for row in f.wards],
-            [("Attached", [row["attached"] for row in f.wards]),
-             ("Results met", [row["results_met"] for row in f.wards])]),
-        "workers": charts.horizontal(
-            "chart-workers", "Active families per FIP worker",
-            [row["worker"] for row in f.workers],
-            [("Active families", [row["active"] for row in f.workers])],
-            markers=[(f.caseloads["spare_below"], f"{f.caseloads['spare_below']}: spare below"),
-                     (f.caseloads["max_active"], f"{f.caseloads['max_active']}: limit")]),
-        "costs": cost_chart(f),
-    }
-
-
 @bp.route("/programme")
 @requires("view_programme")
 def dashboard():
     f = service.figures(current_user)
-    record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
-    return committed(render_template(
-        "programme/dashboard.html", f=f, charts=dashboard_charts(f), funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-        needs=needs_by_count(visible_families(current_user)),
-        claim_months=claims_by_month(visible_families(current_user))))
+    with transaction():
+        record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
+        return render_template(
+            "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
+            way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+            needs=needs_by_count(visible_families(current_user)),
+            claim_months=claims_by_month(visible_families(current_user)))
 
 
 @bp.route("/programme/costs")
@@ -102,12 +59,13 @@ def costs():
     total, page, rows = service.cost_rows(current_user, pence,
                                           request.args.get("page", 1, type=int), PER_PAGE)
     shown = Page(rows, page, PER_PAGE, total)
-    record_event("view", "cost_analysis", None,
-                 detail=f"as of {f.as_of.isoformat()}, page {page}: "
-                        + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
-    return committed(render_template(
-        "programme/costs.html", f=f, page=shown, chart=cost_chart(f),
-        high_contact_contacts=HIGH_CONTACT_CONTACTS))
+    with transaction():
+        record_event("view", "cost_analysis", None,
+                     detail=f"as of {f.as_of.isoformat()}, page {page}: "
+                            + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
+        return render_template(
+            "programme/costs.html", f=f, page=shown, chart=charts.costs(f),
+            high_contact_contacts=HIGH_CONTACT_CONTACTS)
 
 
 @bp.route("/programme/costs.csv")
@@ -146,30 +104,9 @@ def board_report():
     if quarter is None or quarter not in choices:
         return render_template("programme/report.html", quarters=choices,
                                error="Select a quarter from the list"), 400
-    from ..jobs.service import start
-
     job = start("board_report", f"Partnership Board report, {quarter.label}", current_user,
                 params={"quarter": quarter.key})
     return redirect(url_for("jobs.show", job_id=job.id))
-
-
-def board_report_pdf(user, key: str) -> tuple[str, bytes]:
-    """The Board report for the quarter `key`, with the figures `user` may see, as of the
-    quarter's end (or today, for a quarter still running): (file name, PDF)."""
-    quarter = service.Quarter.parse(key)
-    today = dt.date.today()
-    last = min(quarter.last, today)  # a quarter still running: its activity so far
-    f = service.figures(user, period=service.Window(quarter.first, last))
-    html = render_template(
-        "reports/board.html", f=f, quarter=quarter, charts=dashboard_charts(f),
-        activity=service.quarter_activity(user, quarter.first, last),
-        funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
-        way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
-        council=current_app.config["COUNCIL_NAME"], prepared=today)
-    body = render_pdf(html)
-    record_event("export", "board_report", quarter.key, user=user)
-    db.session.commit()
-    return f"partnership-board-{quarter.key}.pdf", body
 
 
 @bp.route("/admin/unit-costs", methods=["GET", "POST"])

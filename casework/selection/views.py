@@ -14,11 +14,12 @@ from ..access import (
     open_allocation,
     visible_families,
 )
-from ..audit import committed, record_event
+from ..audit import record_event
 from ..extensions import db
 from ..families.service import wards
 from ..permissions import requires
 from ..rules.dates import govdate
+from ..transaction import transaction
 from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
 
@@ -29,14 +30,15 @@ bp = Blueprint("selection", __name__)
 @requires("run_selection")
 def index():
     today = dt.date.today()
-    record_event("view_list", "selection", None)
-    return committed(render_template(
-        "selection/index.html",
-        progress=figures.agreed_progress(visible_families(current_user), today),
-        meetings=service.meetings(current_user),
-        awaiting=service.awaiting_answer(current_user),
-        waiting=service.waiting_for_allocation(current_user),
-    ))
+    with transaction():
+        record_event("view_list", "selection", None)
+        return render_template(
+            "selection/index.html",
+            progress=figures.agreed_progress(visible_families(current_user), today),
+            meetings=service.meetings(current_user),
+            awaiting=service.awaiting_answer(current_user),
+            waiting=service.waiting_for_allocation(current_user),
+        )
 
 
 @bp.route("/selection/meetings/new", methods=["GET", "POST"])
@@ -71,13 +73,14 @@ def meeting(meeting_id: int):
     meeting = service.meeting_or_404(current_user, meeting_id)
     filters = _filters()
     found = service.candidates(current_user, meeting.held_on, **filters)
-    record_event("view", "selection_meeting", str(meeting.id),
-                 detail=f"{len(found)} families listed; " + ", ".join(
-                     c.family.family_ref for c in found)[:400])
-    return committed(render_template(
-        "selection/meeting.html", meeting=meeting, candidates=found, filters=filters,
-        wards=wards(current_user), criteria=service.CRITERIA,
-        agencies=service.EVIDENCE_AGENCIES, decisions=m.SELECTION_DECISIONS))
+    with transaction():
+        record_event("view", "selection_meeting", str(meeting.id),
+                     detail=f"{len(found)} families listed; " + ", ".join(
+                         c.family.family_ref for c in found)[:400])
+        return render_template(
+            "selection/meeting.html", meeting=meeting, candidates=found, filters=filters,
+            wards=wards(current_user), criteria=service.CRITERIA,
+            agencies=service.EVIDENCE_AGENCIES, decisions=m.SELECTION_DECISIONS)
 
 
 @bp.route("/selection/meetings/<int:meeting_id>/families/<family_ref>", methods=["GET", "POST"])
@@ -104,9 +107,10 @@ def decide(meeting_id: int, family_ref: str):
                   f"{m.SELECTION_DECISIONS[form.decision.data].lower()}.")
             return redirect(url_for("selection.meeting", meeting_id=meeting.id,
                                     **request.args.to_dict(flat=False)))
-    record_event("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}")
-    return committed(render_template("selection/decide.html", form=form, meeting=meeting,
-                                     family=family, refusal=refusal))
+    with transaction():
+        record_event("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}")
+        return render_template("selection/decide.html", form=form, meeting=meeting,
+                                         family=family, refusal=refusal)
 
 
 @bp.route("/selection/agreed-numbers", methods=["GET", "POST"])
@@ -156,12 +160,13 @@ def first_contact(family_ref: str):
         else:
             flash("Contact attempt saved.")
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
-    record_event("view", "first_contact", family.family_ref)
-    return committed(render_template(
-        "selection/first_contact.html", family=family, selection=selection, answer=answer,
-        attempts=service.attempts(family), form=form, refusal=refusal,
-        methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
-        family_allocated=open_allocation(family) is not None))
+    with transaction():
+        record_event("view", "first_contact", family.family_ref)
+        return render_template(
+            "selection/first_contact.html", family=family, selection=selection, answer=answer,
+            attempts=service.attempts(family), form=form, refusal=refusal,
+            methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
+            family_allocated=open_allocation(family) is not None)
 
 
 @bp.route("/families/<family_ref>/sign-up", methods=["GET", "POST"])

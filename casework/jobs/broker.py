@@ -1,4 +1,4 @@
-"""The job queue: Huey, with its SQLite storage in instance/ by default and Redis when
+"""The job queue's broker: Huey, with its SQLite storage in instance/ by default and Redis when
 JOBS_QUEUE_URL names a Redis server (several app and worker machines).
 
 The queue carries only job ids; the jobs table is the record of what was asked for and how it
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app
+from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 QUEUE_NAME = "casework"
@@ -59,11 +59,3 @@ def make_huey(app: Flask) -> Huey:
 
 def init_queue(app: Flask) -> None:
     app.extensions["casework_queue"] = make_huey(app)
-
-
-def queue() -> Huey:
-    return current_app.extensions["casework_queue"]
-
-
-def enqueue(job_id: int) -> None:
-    queue().casework_run_job(job_id)

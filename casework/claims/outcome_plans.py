@@ -9,12 +9,17 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from .. import models as m
-from ..claims.service import _families, _iso, _reporting, evidence, family_record, save_drafts
 from ..extensions import db
 from ..locking import lock_rows
+from ..outcomes.service import (
+    OutcomeFamilyEvaluation,
+    evaluate_outcome_families,
+    frame,
+    prior_claims,
+)
 from ..rules.outcomes import outcome_claimable
 from ..rules.ruleset import RULESETS
-from .service import OutcomeFamilyEvaluation, evaluate_outcome_families, frame, prior_claims
+from .service import _families, _iso, _reporting, evidence, family_record, save_drafts
 
 
 def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:

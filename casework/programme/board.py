@@ -1,0 +1,35 @@
+"""The Partnership Board report: the dashboard's figures for a quarter, as a PDF. The
+board_report job (casework/jobs/kinds.py) makes it; the page only starts the job."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, render_template
+
+from ..access import visible_families
+from ..audit import record_event
+from ..extensions import db
+from ..figures import HIGH_CONTACT_CONTACTS
+from ..reports.pdf import render_pdf
+from ..selection.figures import WAY_IN, way_in
+from . import charts, service
+
+
+def board_report_pdf(user, key: str) -> tuple[str, bytes]:
+    """The Board report for the quarter `key`, with the figures `user` may see, as of the
+    quarter's end (or today, for a quarter still running): (file name, PDF)."""
+    quarter = service.Quarter.parse(key)
+    today = dt.date.today()
+    last = min(quarter.last, today)  # a quarter still running: its activity so far
+    f = service.figures(user, period=service.Window(quarter.first, last))
+    html = render_template(
+        "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
+        activity=service.quarter_activity(user, quarter.first, last),
+        funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
+        way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
+        council=current_app.config["COUNCIL_NAME"], prepared=today)
+    body = render_pdf(html)
+    record_event("export", "board_report", quarter.key, user=user)
+    db.session.commit()
+    return f"partnership-board-{quarter.key}.pdf", body

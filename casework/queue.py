@@ -1,0 +1,141 @@
+"""Jobs by name: the jobs table and the queue, below every area.
+
+A service or a page starts a job here by its kind's name (`start("claims_build", ...)`);
+the kinds themselves, what each runs and where its result lives, are registered by
+casework/jobs/kinds.py, which imports the services it runs, so that no service imports the
+jobs. The worker (casework/jobs/service.py `run`) records a job finished here too. The
+queue carries only job ids: the Huey instance the app makes (casework/jobs/broker.py), one
+per app, under `app.extensions["casework_queue"]`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from huey import Huey
+
+from . import models as m
+from .audit import record_event
+from .extensions import db
+from .permissions import can
+
+log = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    """The work refused or could not be done; the message says why, for the person who
+    started it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    summary: str
+    name: str | None = None  # a file to download: its name, type and bytes
+    mimetype: str | None = None
+    body: bytes | None = None
+
+
+@dataclasses.dataclass
+class Work:
+    """What a kind's function is given: the job's own values and a way to report progress."""
+
+    job_id: int
+    params: dict[str, Any]
+    input: bytes | None
+    user: m.User | None
+    attempt: int
+    progress: Callable[..., None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    permission: str  # who may start the job and see it and its result
+    run: Callable[[Work], Outcome]
+    # Where the result of a finished job lives in the app, if it is not (only) the file:
+    # (link text, url).
+    link: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
+    # Where to go back to from the job page: (link text, url).
+    back: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+# Starting and finishing ----------------------------------------------------------------------
+
+
+def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
+          input: bytes | None = None, family_id: int | None = None,
+          subject: str | None = None) -> m.Job:
+    """Record a job, audit that `user` (None: the command line) asked for it, and queue it
+    for the worker."""
+    kind = KINDS[kind_name]
+    if user is not None and not can(user, kind.permission):
+        raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
+    job = m.Job(kind=kind_name, title=title[:200], state="queued", params=params or {},
+                input=input, family_id=family_id, subject=subject,
+                started_by_id=user.id if user else None)
+    db.session.add(job)
+    db.session.flush()
+    record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
+    db.session.commit()
+    job_id = job.id
+    try:
+        enqueue(job_id)
+    except Exception:  # the queue is down: say so on the job, rather than leave it waiting
+        log.exception("could not queue job %s", job_id)
+        finish(job_id, error="The job queue could not be reached, so the job was not "
+                "started. Try again; if it happens again, tell an administrator that the job "
+                "worker's queue is not running.")
+    return db.session.get(m.Job, job_id)
+
+
+def finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
+    record_finish(job_id, outcome=outcome, error=error)
+    db.session.commit()
+
+
+def record_finish(job_id: int, *, outcome: Outcome | None = None,
+                  error: str | None = None) -> None:
+    """Record the job done (or failed) in the current transaction, once. Work that commits
+    its own changes calls this before it commits, so that the job is recorded done in the
+    same transaction as the work: a message delivered again then finds it done."""
+    job = db.session.get(m.Job, job_id)
+    if job.state in ("done", "failed"):
+        return
+    job.finished_at = m.utcnow()
+    job.input = None  # an uploaded file is kept only as long as the job needs it
+    if outcome is not None:
+        job.state, job.summary = "done", outcome.summary[:500]
+        if job.progress_total:
+            job.progress_done = job.progress_total
+        if outcome.body is not None:
+            job.result, job.result_name = outcome.body, outcome.name
+            job.result_mimetype = outcome.mimetype
+            job.result_sha256 = hashlib.sha256(outcome.body).hexdigest()
+        record_event("job_done", "job", str(job.id), user=job.started_by,
+                     detail=f"{job.kind}: {job.summary}")
+    else:
+        job.state, job.error = "failed", error
+        record_event("job_failed", "job", str(job.id), user=job.started_by,
+                     detail=f"{job.kind}: {error}")
+
+
+def queue() -> Huey:
+    return current_app.extensions["casework_queue"]
+
+
+def enqueue(job_id: int) -> None:
+    queue().casework_run_job(job_id)
