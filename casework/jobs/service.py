@@ -123,7 +123,7 @@ def _keep_figures_current() -> None:
     nobody waits; if that fails they stay queued for the next refresh."""
     from ..evaluation import store
 
-    if db.session.info.pop(store.QUEUED, False):
+    if store.queued_here():
         try:
             store.refresh_pending()
         except Exception:
