@@ -13,7 +13,7 @@ queries itself.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, func, or_, select
 
 from . import models as m
 from .extensions import db
@@ -23,8 +23,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "allocation_history", "can",
            "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
            "may_approve_discretion", "may_load_outcome_plan", "may_record_first_contact",
-           "may_see_meeting",
-           "open_allocation", "visible_families"]
+           "may_see_meeting", "open_allocation", "team_workers", "visible_families", "wards"]
 
 SEES_ALL = frozenset({"manager", "auditor"})
 
@@ -63,6 +62,29 @@ def visible_families(user: m.User, *, selecting: bool = False) -> Select:
             seen.append(m.Family.id.not_in(open_allocations))
         return query.where(or_(*seen))
     return query.where(false())
+
+
+def wards(user: m.User) -> list[str]:
+    """The wards of the families the user may see, in order."""
+    if user.role not in SEES_ALL:
+        sub = visible_families(user).subquery()
+        return [w for w in db.session.scalars(select(sub.c.ward).distinct().order_by(sub.c.ward))
+                if w]
+    # Every family: step through the ward index one ward at a time (a couple of dozen
+    # lookups) instead of reading all the families to find the distinct wards.
+    found: list[str] = []
+    while (ward := db.session.scalar(select(func.min(m.Family.ward)).where(
+            m.Family.ward > found[-1] if found else m.Family.ward.is_not(None)))) is not None:
+        found.append(ward)
+    return [w for w in found if w]
+
+
+def team_workers(lead: m.User) -> list[m.User]:
+    """The active FIP workers a user may choose from: a team lead's team, or every one."""
+    query = select(m.User).where(m.User.role == "worker", m.User.active.is_(True))
+    if lead.role == "team_lead":
+        query = query.where(m.User.team_id == lead.team_id)
+    return list(db.session.scalars(query.order_by(m.User.name)))
 
 
 def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False) -> m.Family:

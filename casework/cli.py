@@ -95,17 +95,13 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 def create_user_command(email, name, role, team, password_stdin) -> None:
     """Create a user who can sign in."""
-    from .audit import record_event
     from .auth.service import UserRefused, create_user
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = create_user(email, name, role, password, team=team)
+        user = create_user(email, name, role, password, team=team, how="command line")
     except UserRefused as refused:
-        db.session.rollback()
         raise Refused(str(refused)) from None
-    record_event("create", "user", user.email, detail=f"role={role} (command line)")
-    db.session.commit()
     click.echo(f"created {role} {user.email}")
 
 

@@ -16,6 +16,7 @@ from .extensions import db
 from .imports.kinds import KINDS
 from .imports.service import import_csv
 from .rules.dates import TERM_ORDER
+from .transaction import transaction
 
 # For the demo users only, printed by `make run`.
 DEMO_PASSWORD = "demo-casework-2026"  # nosec B105
@@ -276,8 +277,8 @@ def ensure_demo_users() -> list[m.User]:
 
     users = []
     for email, name, role, team in DEMO_USERS:
-        users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team))
-    db.session.commit()
+        users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team,
+                                                     how="demo"))
     return users
 
 
@@ -304,11 +305,11 @@ def _attach_only_eligible() -> str:
     not_eligible = select(S.family_id).where(S.eligible.is_(False))
     ids = list(db.session.scalars(select(m.Family.id).where(
         m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
-    for i in range(0, len(ids), 900):
-        db.session.execute(update(m.Family).where(m.Family.id.in_(ids[i : i + 900]))
-                           .values(attached_on=None))
-    store.queue(ids)
-    db.session.commit()
+    with transaction():
+        for i in range(0, len(ids), 900):
+            db.session.execute(update(m.Family).where(m.Family.id.in_(ids[i : i + 900]))
+                               .values(attached_on=None))
+        store.queue(ids)
     store.refresh_pending()
     attached = db.session.scalar(select(func.count(m.Family.id)).where(
         m.Family.attached_on.is_not(None))) or 0
@@ -365,8 +366,8 @@ def _demo_caseloads(seed: int) -> str:
                 close(case, ends, lead if worker.team_id == lead.team_id else manager,
                       "Demo: the family's plan was completed", "stepped_down")
                 closed += 1
-    store.queue(waiting)
-    db.session.commit()
+    with transaction():
+        store.queue(waiting)
     store.refresh_pending()
     return (f"caseloads: {allocated} families attached and allocated to {len(workers)} "
             f"workers, {closed} cases closed, {len(waiting)} eligible families waiting")

@@ -556,7 +556,7 @@ class StoredEvaluation(db.Model):
     claimable_progress_to_work: Mapped[int] = mapped_column(Integer, default=0)
     claimable_total: Mapped[int] = mapped_column(Integer, default=0)
     nearly_there: Mapped[str | None] = mapped_column(Text)
-    # The cost estimate's event counts (casework.programme.costs): cost_status is None when
+    # The cost estimate's event counts (casework.rules.costs): cost_status is None when
     # the family is not attached on as_of, else "estimated" or "too_early".
     cost_status: Mapped[str | None] = mapped_column(String(10))
     before_asb_incident: Mapped[int] = mapped_column(Integer, default=0)
@@ -604,7 +604,7 @@ class EvaluationQueue(db.Model):
 
 
 class FamilySearch(db.Model):
-    """A family's search document (casework.families.search): indexed by FTS5 (trigram) on
+    """A family's search document (casework.search): indexed by FTS5 (trigram) on
     SQLite, by a pg_trgm GIN index on PostgreSQL; both made by the migration."""
 
     __tablename__ = "family_search"

@@ -11,6 +11,7 @@ per app, under `app.extensions["casework_queue"]`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from . import models as m
 from .audit import record_event
 from .extensions import db
 from .permissions import can
+from .transaction import after_commit, transactional
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +78,12 @@ def register(kind: Kind) -> Kind:
 # Starting and finishing ----------------------------------------------------------------------
 
 
+@transactional
 def start(kind_name: str, title: str, user: m.User | None, *, params: dict | None = None,
           input: bytes | None = None, family_id: int | None = None,
           subject: str | None = None) -> m.Job:
     """Record a job, audit that `user` (None: the command line) asked for it, and queue it
-    for the worker."""
+    for the worker once the transaction that records it has committed."""
     kind = KINDS[kind_name]
     if user is not None and not can(user, kind.permission):
         raise PermissionError(f"{user.email} may not start a job of kind {kind.name}")
@@ -90,8 +93,11 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
     db.session.add(job)
     db.session.flush()
     record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
-    db.session.commit()
-    job_id = job.id
+    after_commit(functools.partial(_queue, job.id))
+    return job
+
+
+def _queue(job_id: int) -> None:
     try:
         enqueue(job_id)
     except Exception:  # the queue is down: say so on the job, rather than leave it waiting
@@ -99,12 +105,11 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
         finish(job_id, error="The job queue could not be reached, so the job was not "
                 "started. Try again; if it happens again, tell an administrator that the job "
                 "worker's queue is not running.")
-    return db.session.get(m.Job, job_id)
 
 
+@transactional
 def finish(job_id: int, *, outcome: Outcome | None = None, error: str | None = None) -> None:
     record_finish(job_id, outcome=outcome, error=error)
-    db.session.commit()
 
 
 def record_finish(job_id: int, *, outcome: Outcome | None = None,

@@ -12,16 +12,24 @@ from .audit import record_event
 from .evaluation import store
 from .extensions import db
 from .history import write_history
+from .transaction import transactional
 
 
 class StaleEdit(Exception):
-    """Someone saved a newer version; `current` holds what the record says now."""
+    """Someone saved a newer version; `current` is what the record says now, read once the
+    refused save has rolled back."""
 
-    def __init__(self, current: dict[str, Any]):
+    def __init__(self, record, fields: list[str]):
         super().__init__("the record was changed by someone else since you opened it")
-        self.current = current
+        self.record, self.fields = record, fields
+
+    @property
+    def current(self) -> dict[str, Any]:
+        db.session.refresh(self.record)
+        return {k: getattr(self.record, k) for k in self.fields}
 
 
+@transactional
 def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
                    record_type: str, ref: str, family_ref: str, source: str = "edited") -> None:
     """Apply `values` if the record is still at `version`; keep the change in history,
@@ -34,9 +42,7 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
-        db.session.refresh(record)
-        raise StaleEdit({k: getattr(record, k) for k in values})
+        raise StaleEdit(record, list(values))
     changed = write_history(record_type, ref, before, values, user, source, family_ref)
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
     family_id = record.id if model is m.Family else getattr(record, "family_id", None)
@@ -44,5 +50,5 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
         # In this transaction (an UPDATE the ORM's flush does not see): evaluated again once
         # the request is done (casework.evaluation.store.keep_current).
         store.queue([family_id])
-    db.session.commit()
-    db.session.refresh(record)
+    db.session.flush()
+    db.session.expire(record)  # the UPDATE went round the ORM: read the record again

@@ -6,7 +6,9 @@ from fractions import Fraction
 import pytest
 
 from casework.programme import charts
-from casework.programme.costs import (
+from casework.programme.service import Quarter
+from casework.rules import AsbData, FamilyData, OffenceData, PersonData, Ruleset, TermData, WorkData
+from casework.rules.costs import (
     COST_KEYS,
     annual_cost,
     baseline_window,
@@ -14,8 +16,6 @@ from casework.programme.costs import (
     estimate,
     recent_window,
 )
-from casework.programme.service import Quarter
-from casework.rules import AsbData, FamilyData, OffenceData, PersonData, Ruleset, TermData, WorkData
 
 RULES = Ruleset()
 S = dt.date(2013, 3, 15)  # attached on

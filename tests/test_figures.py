@@ -9,10 +9,9 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from casework import figures
 from casework import models as m
 from casework.caseloads.service import allocate
-from casework.evaluation import store
+from casework.evaluation import figures, store
 from casework.extensions import db
 
 from .conftest import login, post_form

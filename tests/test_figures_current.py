@@ -9,9 +9,8 @@ import datetime as dt
 from flask import redirect
 from sqlalchemy import func, select
 
-from casework import figures
 from casework import models as m
-from casework.evaluation import store
+from casework.evaluation import figures, store
 from casework.extensions import db
 from casework.jobs import service
 from casework.permissions import requires

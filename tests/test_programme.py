@@ -11,8 +11,8 @@ from sqlalchemy import select
 from casework import models as m
 from casework.caseloads.service import allocate, close
 from casework.evaluation import store
+from casework.evaluation.figures import HIGH_CONTACT_CONTACTS
 from casework.extensions import db
-from casework.figures import HIGH_CONTACT_CONTACTS
 from casework.programme import service
 from casework.programme.service import Quarter
 

@@ -152,7 +152,7 @@ def test_building_claims_leaves_nothing_claimable_for_those_families(cli, exampl
 
 
 def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_only(examples):
-    from casework.families import search
+    from casework import search
 
     examples()
     store.refresh(as_of=D)

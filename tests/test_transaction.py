@@ -12,7 +12,7 @@ from casework.extensions import db
 from casework.history import write_history
 from casework.rules import get_ruleset
 from casework.rules.caseload import LimitPassed, limits_passed
-from casework.transaction import transaction, transactional
+from casework.transaction import PartlyFailed, after_commit, transaction, transactional
 
 from .factories import create_user
 
@@ -78,3 +78,83 @@ def test_a_refused_agreed_number_change_writes_none_of_the_years_before_it(app):
     db.session.commit()  # whatever a later step of the request commits
     assert selection.agreed_numbers() == {}
     assert db.session.scalars(select(m.RecordHistory)).all() == []
+
+
+def test_a_transaction_inside_another_joins_it_and_only_the_outermost_commits(app):
+    @transactional
+    def add(name):
+        db.session.add(m.Team(name=name))
+
+    with pytest.raises(ValueError):
+        with transaction():
+            add("East")  # its own use case, but inside this one: not committed yet
+            raise ValueError("the outer use case is refused")
+    assert _teams() == 0
+    with transaction():
+        add("East")
+        add("West")
+    db.session.rollback()
+    assert _teams() == 2
+
+
+def test_what_waits_for_the_commit_runs_after_it_and_never_after_a_rollback(app):
+    seen = []
+
+    def count_teams_from_another_connection():
+        with db.engine.connect() as other:
+            seen.append(other.execute(select(func.count(m.Team.id))).scalar())
+
+    with transaction():
+        db.session.add(m.Team(name="North"))
+        after_commit(count_teams_from_another_connection)
+        assert seen == []
+    assert seen == [1]  # it ran once the team was there for others to read
+    with pytest.raises(ValueError):
+        with transaction():
+            after_commit(lambda: seen.append("ran"))
+            raise ValueError("refused")
+    assert seen == [1]
+    after_commit(lambda: seen.append("at once"))  # no transaction open
+    assert seen == [1, "at once"]
+
+
+def test_a_transaction_that_swallowed_an_inner_failure_saves_nothing_rather_than_half(app):
+    @transactional
+    def add_then_refuse():
+        db.session.add(m.Team(name="Half"))
+        db.session.flush()
+        raise ValueError("refused")
+
+    with pytest.raises(PartlyFailed):
+        with transaction():
+            db.session.add(m.Team(name="Whole"))
+            try:
+                add_then_refuse()
+            except ValueError:
+                pass  # carried on as if the inner use case had not written half of itself
+    assert _teams() == 0
+    with transaction():  # the next transaction starts clean
+        db.session.add(m.Team(name="Next"))
+    assert _teams() == 1
+
+
+def test_only_the_transaction_helper_and_the_machinery_below_use_cases_commit_or_roll_back():
+    """Every use case ends its transaction through casework/transaction.py. The others here
+    are the machinery around use cases: SQLite's write lock, the job runner (the work's
+    outcome, and its runner lock on its own connection), the refresh's batch writer, and the
+    app's error page."""
+    import ast
+    from pathlib import Path
+
+    import casework
+
+    root = Path(casework.__file__).resolve().parent
+    found = {}
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("commit", "rollback") and not node.args):
+                name = path.relative_to(root).as_posix()
+                found[name] = found.get(name, 0) + 1
+    assert set(found) == {"transaction.py", "locking.py", "jobs/service.py",
+                          "evaluation/store.py", "__init__.py"}, found

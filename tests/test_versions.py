@@ -4,11 +4,11 @@ does not, and a page counts afresh as soon as the data changes."""
 
 import datetime as dt
 
-from casework import figures, versions
 from casework import models as m
+from casework import versions
 from casework.caseloads.service import allocate
 from casework.claims.service import money
-from casework.evaluation import store
+from casework.evaluation import figures, store
 from casework.extensions import db
 from casework.imports.service import import_csv
 from casework.programme import service as programme

@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from .. import models as m
 from ..access import allocated_to
 from ..audit import record_event
+from ..auth.service import UserRefused, create_user, password_problem
 from ..caseloads import service as caseloads
 from ..extensions import db
-from ..families.service import Page, page_within
 from ..locking import lock_rows
+from ..paging import Page, page_within
+from ..transaction import transactional
 
 
 class AdminRefused(Exception):
@@ -22,10 +25,6 @@ class AdminRefused(Exception):
 
 def teams_by_name() -> list[m.Team]:
     return list(db.session.scalars(select(m.Team).order_by(m.Team.name)))
-
-
-def team(team_id: int) -> m.Team | None:
-    return db.session.get(m.Team, team_id)
 
 
 def teams() -> list[tuple[m.Team, int]]:
@@ -82,6 +81,7 @@ def audit_actions() -> list[str]:
         select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)))
 
 
+@transactional
 def add_team(name: str) -> m.Team:
     name = " ".join(name.split())
     if not name:
@@ -91,7 +91,6 @@ def add_team(name: str) -> m.Team:
     team = m.Team(name=name)
     db.session.add(team)
     record_event("create", "team", name)
-    db.session.commit()
     return team
 
 
@@ -104,6 +103,7 @@ def active_families(user: m.User, lock: bool = False) -> list[m.Family]:
     return sorted(db.session.scalars(query), key=lambda family: family.family_ref)
 
 
+@transactional
 def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> None:
     """Change a user's role and team; a worker with families keeps them until they move."""
     if role not in m.ROLES:
@@ -124,9 +124,9 @@ def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> Non
         record_event("update", "user", user.email,
                      detail="; ".join(f"{k}: {before[k]} -> {after[k]}" for k in after
                                       if before[k] != after[k]))
-    db.session.commit()
 
 
+@transactional
 def deactivate(user: m.User, by: m.User, to: m.User | None = None, reason: str = "",
                today: dt.date | None = None) -> int:
     """Transfer the user's active families to `to` (each with its history) and deactivate
@@ -140,15 +140,9 @@ def deactivate(user: m.User, by: m.User, to: m.User | None = None, reason: str =
     # No allocation to either worker can interleave; then the families are locked as read.
     lock_rows((m.User, [user_id] + ([to_id] if to_id else [])))
     try:
-        moved = _transfer_and_deactivate(user_id, to_id, by_id, reason.strip(), today)
-    except (AdminRefused, caseloads.AllocationRefused) as refused:
-        db.session.rollback()
+        return _transfer_and_deactivate(user_id, to_id, by_id, reason.strip(), today)
+    except caseloads.AllocationRefused as refused:
         raise AdminRefused(str(refused)) from None
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return moved
 
 
 def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason: str,
@@ -177,3 +171,29 @@ def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason
         f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred to "
         f"{to.email}") if families else None)
     return len(families)
+
+
+@transactional
+def add_user(email: str, name: str, role: str, password: str, team_id: int | None,
+             by: m.User) -> m.User:
+    """Create a user who can sign in, in the team chosen (if any)."""
+    team = db.session.get(m.Team, team_id) if team_id else None
+    try:
+        return create_user(email, name, role, password, team=team.name if team else None, by=by)
+    except UserRefused as refused:
+        raise AdminRefused(str(refused)) from None
+
+
+@transactional
+def reactivate(user: m.User, by: m.User) -> None:
+    user.active = True
+    record_event("activate", "user", user.email, user=by)
+
+
+@transactional
+def reset_password(user: m.User, password: str, by: m.User) -> None:
+    """Give the user a new password (which ends their sessions); refused if it is weak."""
+    if problem := password_problem(password):
+        raise AdminRefused(problem)
+    user.password_hash = generate_password_hash(password)
+    record_event("reset_password", "user", user.email, user=by)

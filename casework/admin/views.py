@@ -6,12 +6,9 @@ import datetime as dt
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.security import generate_password_hash
 
 from ..audit import record_event
-from ..auth.service import UserRefused, create_user, password_problem
 from ..dates_input import picked_date
-from ..extensions import db
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
@@ -27,16 +24,12 @@ def users():
     form.team.choices = team_choices()
     error = None
     if form.validate_on_submit():
-        team = service.team(form.team.data) if form.team.data else None
         try:
-            user = create_user(form.email.data, form.name.data, form.role.data, form.password.data,
-                               team=team.name if team else None)
-        except UserRefused as refused:
+            user = service.add_user(form.email.data, form.name.data, form.role.data,
+                                    form.password.data, form.team.data or None, current_user)
+        except service.AdminRefused as refused:
             error = str(refused)
-            db.session.rollback()
         else:
-            record_event("create", "user", user.email, detail=f"role={user.role}")
-            db.session.commit()
             flash(f"{user.email} can now sign in.")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", form=form, users=service.users(), error=error)
@@ -49,9 +42,7 @@ def set_active(user_id: int):
     user = service.user_or_404(user_id)
     if request.form.get("active") != "1":
         return redirect(url_for("admin.deactivate", user_id=user.id))
-    user.active = True
-    record_event("activate", "user", user.email)
-    db.session.commit()
+    service.reactivate(user, current_user)
     flash(f"{user.email} can sign in again.")
     return redirect(url_for("admin.users"))
 
@@ -73,7 +64,6 @@ def deactivate(user_id: int):
         try:
             moved = service.deactivate(user, current_user, to, form.reason.data or "")
         except service.AdminRefused as refused:
-            db.session.rollback()
             error = str(refused)
         else:
             flash(f"{user.email} can no longer sign in."
@@ -100,7 +90,6 @@ def edit_user(user_id: int):
         try:
             service.change_user(user, form.role.data, form.team.data or None, current_user)
         except service.AdminRefused as refused:
-            db.session.rollback()
             error = str(refused)
         else:
             flash(f"{user.name}'s role and team saved.")
@@ -117,7 +106,6 @@ def teams():
         try:
             team = service.add_team(form.name.data)
         except service.AdminRefused as refused:
-            db.session.rollback()
             error = str(refused)
         else:
             flash(f"Team {team.name} added.")
@@ -131,13 +119,11 @@ def reset_password(user_id: int):
     user = service.user_or_404(user_id)
     form = ResetForm()
     if form.validate_on_submit():
-        problem = password_problem(form.password.data)
-        if problem:
-            form.password.errors.append(problem)
+        try:
+            service.reset_password(user, form.password.data, current_user)
+        except service.AdminRefused as refused:
+            form.password.errors.append(str(refused))
         else:
-            user.password_hash = generate_password_hash(form.password.data)
-            record_event("reset_password", "user", user.email)
-            db.session.commit()
             flash(f"Password reset for {user.email}. Tell them over a separate channel.")
             return redirect(url_for("admin.users"))
     return render_template("admin/reset.html", form=form, user=user)

@@ -13,7 +13,9 @@ from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import models as m
+from ..audit import record_event
 from ..extensions import db
+from ..transaction import transactional
 
 MIN_PASSWORD_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -50,9 +52,13 @@ def find_user(email: str) -> m.User | None:
     return db.session.scalar(select(m.User).where(func.lower(m.User.email) == email.lower()))
 
 
+@transactional
 def create_user(
-    email: str, name: str, role: str, password: str, team: str | None = None
+    email: str, name: str, role: str, password: str, team: str | None = None,
+    by: m.User | None = None, how: str = "",
 ) -> m.User:
+    """Create a user who can sign in (and their team, if it is new), audited as done by
+    `by` (`how`: where, such as "command line")."""
     email = email.strip()
     if not EMAIL_PATTERN.fullmatch(email):
         raise UserRefused(f"Enter an email address like name@example.com, not {email!r}")
@@ -80,6 +86,8 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
+    record_event("create", "user", user.email, user=by,
+                 detail=f"role={role}" + (f" ({how})" if how else ""))
     return user
 
 
@@ -92,8 +100,15 @@ SESSION_VERSION = "session_version"  # the key in the signed session cookie
 
 
 def revoke_sessions(user: m.User) -> None:
-    """End every session of `user` (the caller commits)."""
+    """End every session of `user` (in the caller's transaction)."""
     user.session_version = m.User.session_version + 1
+
+
+@transactional
+def sign_out(user: m.User) -> None:
+    """Sign `user` out everywhere: a copy of this session's cookie stops working too."""
+    record_event("sign_out", "user", user.email, user=user)
+    revoke_sessions(user)
 
 
 @event.listens_for(m.User.password_hash, "set", active_history=True)
@@ -130,10 +145,11 @@ class SignIn(enum.Enum):
     LOCKED = "locked"
 
 
+@transactional
 def _take(key: str, limit: int, window: dt.timedelta) -> bool:
     """Count one attempt against `key`, unless `limit` attempts were already counted in the
-    window; return whether it was counted (allowed). Commits at once, so that the row is
-    locked only for the moment of the count, and the count stands whatever follows."""
+    window; return whether it was counted (allowed). Its own transaction, so that the row
+    is locked only for the moment of the count, and the count stands whatever follows."""
     now = m.utcnow()
     expired = m.SignInCounter.window_start <= now - window
     counter = m.SignInCounter.__table__
@@ -150,7 +166,6 @@ def _take(key: str, limit: int, window: dt.timedelta) -> bool:
         .values(attempts=case((expired, 1), else_=counter.c.attempts + 1),
                 window_start=case((expired, now), else_=counter.c.window_start))
     ).rowcount == 1
-    db.session.commit()
     return counted
 
 
@@ -159,18 +174,18 @@ def address_allowed(address: str | None) -> bool:
     return _take(f"address:{address}", SIGN_INS_PER_ADDRESS, dt.timedelta(minutes=1))
 
 
+@transactional
 def sign_in(user: m.User | None, email: str, password: str) -> SignIn:
     """Check a sign-in attempt, refusing an account with too many recent failures: the
     attempt is counted before the password is checked, and a right password clears the
-    count."""
-    from ..audit import record_event
-
+    count. Every outcome is audited."""
     key = f"account:{email.strip().lower()}"
     if not _take(key, MAX_FAILED_SIGN_INS, dt.timedelta(minutes=LOCKOUT_MINUTES)):
         record_event("sign_in_refused", "user", email.lower()[:120], user=user)
         return SignIn.LOCKED
     if check_password(user, password) and user is not None and user.active:
         db.session.execute(delete(m.SignInCounter).where(m.SignInCounter.key == key))
+        record_event("sign_in", "user", user.email, user=user)
         return SignIn.OK
     record_event("sign_in_failed", "user", email.lower()[:120], user=user)
     return SignIn.FAILED

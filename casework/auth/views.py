@@ -7,8 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..audit import record_event
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..permissions import public, requires
 from ..security import safe_target
 from . import service
@@ -38,10 +37,7 @@ def login():
             login_user(user)
             session[service.SESSION_VERSION] = user.session_version
             session["started_at"] = dt.datetime.now(dt.UTC).timestamp()
-            record_event("sign_in", "user", user.email, user=user)
-            db.session.commit()
             return redirect(safe_target(request.args.get("next"), url_for("home.index")))
-        db.session.commit()  # the failed attempt is recorded
         if outcome is service.SignIn.LOCKED:
             return render_template("auth/locked.html", minutes=service.LOCKOUT_MINUTES), 429
         error = "Enter a correct email address and password"
@@ -54,9 +50,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @requires("view_families")
 def logout():
-    record_event("sign_out", "user", current_user.email)
-    service.revoke_sessions(current_user)  # a copy of this session's cookie stops working
-    db.session.commit()
+    service.sign_out(current_user)
     logout_user()
     session.clear()
     flash("You have signed out.")

@@ -7,11 +7,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, figures
+from .. import access
 from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
-from ..extensions import db
+from ..evaluation import figures
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
@@ -82,8 +82,8 @@ def edit_contact(family_ref: str, contact_id: int):
         service.save_contact(family, current_user, form.values(), finish, contact)
         flash("Contact saved." if finish else "Draft saved.")
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref))
-    record_event("view", "contact", f"{family.family_ref}/{contact.id}")
-    db.session.commit()
+    with transaction():
+        record_event("view", "contact", f"{family.family_ref}/{contact.id}")
     return _contact_page(family, form, contact)
 
 

@@ -288,9 +288,3 @@ def without_contact(rows: list[Row], now: dt.datetime) -> list[tuple]:
     stale.sort(key=lambda row: -row[3])
     return stale
 
-
-def team_workers(lead: m.User) -> list[m.User]:
-    query = select(m.User).where(m.User.role == "worker", m.User.active.is_(True))
-    if lead.role == "team_lead":
-        query = query.where(m.User.team_id == lead.team_id)
-    return list(db.session.scalars(query.order_by(m.User.name)))

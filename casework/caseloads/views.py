@@ -38,7 +38,7 @@ def my_families():
 @requires("view_caseloads")
 def team():
     today = dt.date.today()
-    workers = service.team_workers(current_user)
+    workers = access.team_workers(current_user)
     loads = service.caseloads(workers, today)
     stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
     with transaction():
@@ -53,7 +53,7 @@ def team():
 @requires("allocate")
 def allocate(family_ref: str):
     family = access.allocatable_family_or_404(current_user, family_ref)
-    workers = service.team_workers(current_user)
+    workers = access.team_workers(current_user)
     loads = {load.worker.id: load for load in service.caseloads(workers)}
     current = access.open_allocation(family)
     form = AllocateForm()

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
+from ..locking import lock_rows
 from ..rules.ruleset import CLAIMABLE_RESULTS
+from ..transaction import transaction
 from .service import CLAIM_RESULTS, batch_summary
 
 
@@ -48,15 +50,14 @@ def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
     if batch is None:
         raise LookupError(f"There is no claim batch {batch_id}")
     body = layout(batch)
-    db.session.commit()  # end the reads before writing (see casework/jobs/service.py)
     row = m.ClaimBatchPdf(batch_id=batch_id, pdf=body, sha256=hashlib.sha256(body).hexdigest(),
                           size=len(body))
-    db.session.add(row)
-    record_event("create", "claim_batch_pdf", str(batch_id), user=by,
-                 detail=f"SHA-256 {row.sha256}, {row.size} bytes")
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        with transaction():
+            lock_rows()  # end the reads (SQLite: and take the write lock) before writing
+            db.session.add(row)
+            record_event("create", "claim_batch_pdf", str(batch_id), user=by,
+                         detail=f"SHA-256 {row.sha256}, {row.size} bytes")
+    except IntegrityError:  # another maker stored it first
         return stored(batch_id), False
     return row, True

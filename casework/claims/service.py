@@ -15,11 +15,10 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import figures
 from .. import models as m
 from ..access import can
 from ..audit import record_event
-from ..evaluation import store
+from ..evaluation import figures, store
 from ..evaluation.service import (
     FamilyEvaluation,
     current_ruleset,
@@ -31,10 +30,12 @@ from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
 from ..outcomes.service import OUTCOME_RULESETS
+from ..paging import Page
 from ..queue import start
 from ..rules import build_order
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
+from ..transaction import transactional
 
 # Every result a claim can be for, phase 1's first, in the order lists show them.
 CLAIM_RESULTS = CLAIMABLE_RESULTS + tuple(r for r in OUTCOME_RESULTS if r not in CLAIMABLE_RESULTS)
@@ -203,6 +204,7 @@ def _reporting(items: Iterator, progress: Callable[[int, int, str], None],
         yield item
 
 
+@transactional
 def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
     """Write new draft claims with an audit row each, in one transaction; the unique index
     refuses a family's second claim when two builds race."""
@@ -210,11 +212,9 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise ClaimRefused("Another claims build ran at the same time: run it again") from None
     for claim in created:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
-    db.session.commit()
 
 
 def _families(ids: list[int]) -> list[m.Family]:
@@ -234,10 +234,8 @@ def _decide(claim_id: int, by: m.User) -> m.Claim:
     lock_rows((m.Claim, [claim_id]))
     claim = db.session.get(m.Claim, claim_id)
     if claim is None:
-        db.session.rollback()
         raise ClaimRefused(f"There is no claim {claim_id}")
     if claim.state != "draft":
-        db.session.rollback()
         raise ClaimRefused(f"Claim {claim_id} is {claim.state}: only a draft can be validated "
                            "or rejected")
     return claim
@@ -248,16 +246,23 @@ def _history(claim: m.Claim, by: m.User | None, before: str, source: str) -> Non
                   claim.snapshot["family"]["family_ref"] if claim.snapshot else None)
 
 
+@transactional
 def validate(claim_id: int, by: m.User) -> m.Claim:
     claim = _decide(claim_id, by)
     claim.state, claim.decided_by_id, claim.decided_at = "validated", by.id, m.utcnow()
     _history(claim, by, "draft", "validated by internal audit")
     record_event("validate", "claim", str(claim.id), user=by)
-    db.session.commit()
     return claim
 
 
 def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
+    claim = _reject(claim_id, by, reason)
+    store.refresh([claim.family_id])  # claimable again
+    return claim
+
+
+@transactional
+def _reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     if not (reason or "").strip():
         raise ClaimRefused("Enter the reason for rejecting the claim")
     claim = _decide(claim_id, by)
@@ -265,8 +270,6 @@ def reject(claim_id: int, by: m.User, reason: str) -> m.Claim:
     claim.reject_reason = reason.strip()
     _history(claim, by, "draft", f"rejected: {reason.strip()}"[:300])
     record_event("reject", "claim", str(claim.id), user=by, detail=reason.strip()[:300])
-    db.session.commit()
-    store.refresh([claim.family_id])  # claimable again
     return claim
 
 
@@ -294,6 +297,7 @@ def waiting_batch() -> dict:
             "last": max(dates, default=None), "fingerprint": _fingerprint(ids)}
 
 
+@transactional
 def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
                  expected: str | None = None) -> m.ClaimBatch:
     """Put every validated claim not yet in a batch into a new, submitted batch. `expected`,
@@ -307,10 +311,8 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
     lock_rows()  # SQLite: the write lock; PostgreSQL: the claims' row locks below
     claims = list(db.session.scalars(_waiting().order_by(m.Claim.id).with_for_update()))
     if not claims:
-        db.session.rollback()
         raise ClaimRefused("There are no validated claims waiting for a batch")
     if expected is not None and expected != _fingerprint([c.id for c in claims]):
-        db.session.rollback()
         raise ClaimRefused("The validated claims waiting have changed since you checked them: "
                            "check the batch again before submitting it")
     batch = m.ClaimBatch(window=window[:60], as_of=as_of, submitted_by_id=by.id if by else None)
@@ -321,7 +323,6 @@ def submit_batch(window: str, as_of: dt.date, by: m.User | None = None,
         _history(claim, by, "validated", f"submitted in batch {batch.id} ({window})"[:300])
     record_event("submit", "claim_batch", str(batch.id), user=by,
                  detail=f"{window}: {len(claims)} claims, £{sum(c.amount for c in claims)}")
-    db.session.commit()
     from .documents import subject
 
     # The PDF is laid out once, by the job worker.
@@ -511,8 +512,6 @@ class QueueRow:
 def queue_page(f: QueueFilters, page: int = 1):
     """One page of the queue, oldest claim first, with the totals of the whole queue:
     (page of QueueRows, totals) where totals has the count, the amount and both by state."""
-    from ..families.service import Page
-
     per_page = QUEUE_PAGE_SIZE
     base = _queue(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
@@ -551,6 +550,7 @@ def queue_choices() -> dict:
     return {"wards": list(wards), "workers": [tuple(w) for w in workers], "results": CLAIM_RESULTS}
 
 
+@transactional
 def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> m.ClaimSample:
     """Draw N% of the claims the filters select, at random but reproducibly: the claims'
     ids in order, shuffled by Python's random.Random(seed).sample, the seed recorded."""
@@ -573,7 +573,6 @@ def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> 
     record_event("sample", "claims", str(sample.id), user=by,
                  detail=f"{percent}% of {len(population)} claims = {size}, seed {seed}, "
                         f"filters {sample.filters}"[:300])
-    db.session.commit()
     return sample
 
 

@@ -11,7 +11,6 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
-from ..extensions import db
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..queue import start
@@ -107,7 +106,6 @@ def confirm_batch():
             return redirect(url_for("claims.batch", batch_id=batch.id))
         except service.ClaimRefused as refused:
             error = str(refused)
-            db.session.rollback()
     window = (form.window.data if request.method == "POST" else request.args.get("window", ""))
     window = (window or "").strip()[:60]
     if not window:
@@ -148,7 +146,6 @@ def show(claim_id: int):
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
-                db.session.rollback()
         claim = service.claim_or_404(claim_id)
     today, differences, status_now = service.compare_with_today(claim)
     with transaction():
@@ -201,8 +198,8 @@ def batch_file(batch_id: int, fmt: str):
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    record_event("export", "claim_batch", str(batch.id), detail=fmt)
-    db.session.commit()
+    with transaction():
+        record_event("export", "claim_batch", str(batch.id), detail=fmt)
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 from sqlalchemy import case, func
 
-from .. import figures as fig
 from .. import models as m
 from ..extensions import db
-from ..families.service import Page, page_within
 from ..lookups import one_of
+from ..paging import Page, page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from . import figures as fig
 
 PER_PAGE = 50
 SCREENING_SHOWN = 200  # families listed under each heading; the count says how many in all

@@ -17,7 +17,7 @@ counts for one date, written by the same pure rules as everything else.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
 that date, so the table always describes one day. The families' search documents
-(casework.families.search) are rewritten in the same transaction.
+(casework.search) are rewritten in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import models as m
+from .. import search
 from ..extensions import db
-from ..families import search
 from ..locking import lock_rows
 from ..lookups import one_of
-from ..programme.costs import estimate_counts
 from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
+from ..rules.costs import estimate_counts
 from ..rules.nearly import nearly_there
 from ..workers import map_in_workers
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json

@@ -15,15 +15,14 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
-from .. import figures as fig
 from .. import models as m
+from ..access import wards
 from ..audit import record_event
-from ..extensions import db
-from ..families.service import wards
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
 from ..transaction import transaction
+from . import figures as fig
 from . import listing, store
 from .output import CSV_COLUMNS
 
@@ -70,8 +69,8 @@ def results_csv():
     for row in listing.results_csv_rows(sc, result, status):
         writer.writerow(row)
         count += 1
-    record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=results-{sc.as_of.isoformat()}.csv"})
 
@@ -100,9 +99,9 @@ def keep_figures_current(response):
     here does not undo the change that was saved: the families stay queued."""
     if store.queued_here():
         try:
-            done = store.keep_current()
+            with transaction():
+                done = store.keep_current()
         except Exception:
-            db.session.rollback()
             log.exception("the families changed by %s were not evaluated again", request.path)
         else:
             if isinstance(done, m.Job):
@@ -129,8 +128,5 @@ def refresh():
     if form.validate_on_submit():
         job = store.start_refresh(current_user, everything=True)
         return redirect(url_for("jobs.show", job_id=job.id))
-    run = store.current_run()
-    page = render_template("evaluation/refresh.html", form=form, run=run, today=dt.date.today(),
-                           pending=store.pending_count())
-    db.session.commit()
-    return page
+    return render_template("evaluation/refresh.html", form=form, run=store.current_run(),
+                           today=dt.date.today(), pending=store.pending_count())

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from flask import abort
 from sqlalchemy import func, or_, select
 
 from .. import models as m
-from ..access import SEES_ALL, get_family_or_404, visible_families
+from .. import search
+from ..access import get_family_or_404, visible_families
 from ..extensions import db
+from ..paging import Page, page_within
 from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
 from ..rules.dates import parse_academic_year
-from . import search
-
-
-@dataclasses.dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def page_within(number: int | None, total: int, per_page: int) -> int:
-    """The page asked for, between the first and the last (a page past the end, however
-    large its number, is the last)."""
-    return min(max(1, number or 1), max(1, math.ceil(total / per_page)))
 
 
 def search_families(
@@ -62,21 +44,6 @@ def search_families(
     items = db.session.scalars(
         select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()
     return Page(list(items), page, per_page, total)
-
-
-def wards(user: m.User) -> list[str]:
-    """The wards of the families the user may see, in order."""
-    if user.role not in SEES_ALL:
-        sub = visible_families(user).subquery()
-        return [w for w in db.session.scalars(select(sub.c.ward).distinct().order_by(sub.c.ward))
-                if w]
-    # Every family: step through the ward index one ward at a time (a couple of dozen
-    # lookups) instead of reading all the families to find the distinct wards.
-    found: list[str] = []
-    while (ward := db.session.scalar(select(func.min(m.Family.ward)).where(
-            m.Family.ward > found[-1] if found else m.Family.ward.is_not(None)))) is not None:
-        found.append(ward)
-    return [w for w in found if w]
 
 
 @dataclasses.dataclass

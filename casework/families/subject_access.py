@@ -13,6 +13,7 @@ from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
 from ..reports.pdf import render_pdf
+from ..transaction import transaction
 
 
 def _row(obj, fields: tuple[str, ...], **extra) -> dict:
@@ -147,6 +148,7 @@ def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
     html = render_template("reports/subject_access.html", data=data,
                            council=current_app.config["COUNCIL_NAME"])
     body = render_pdf(html)
-    record_event("export", "person", person.person_ref, user=user, detail="subject access (pdf)")
-    db.session.commit()
+    with transaction():
+        record_event("export", "person", person.person_ref, user=user,
+                     detail="subject access (pdf)")
     return f"subject-access-{person.person_ref}.pdf", body

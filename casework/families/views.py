@@ -24,12 +24,12 @@ from ..access import (
     get_family_or_404,
     may_record_first_contact,
     open_allocation,
+    wards,
 )
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
-from ..extensions import db
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..queue import start
@@ -59,7 +59,7 @@ def index():
             result=result,
             q=q,
             ward=ward,
-            wards=service.wards(current_user),
+            wards=wards(current_user),
         )
 
 
@@ -176,8 +176,8 @@ def subject_access(person_ref: str, fmt: str):
         abort(404)
     person, _family = service.person_or_404(current_user, person_ref)
     data = subject_access_data(person)
-    record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
-    db.session.commit()
+    with transaction():
+        record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{person.person_ref}.{fmt}"
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
+from ..transaction import transaction
 from . import fields as f
 from .kinds import KINDS, Column
 from .service import ImportRefused, ImportSummary, import_csv
@@ -92,27 +93,27 @@ def import_recorded(
     with every problem. Return the summary (None when refused), the problems and the row.
     `recorded`, if given, is called with the row and the summary in that transaction (a job records itself
     finished there, so that nothing is ever recorded twice)."""
-    rows: list[m.ImportRun] = []
-
-    def record(summary: ImportSummary | None, errors: list[str]) -> None:
-        rows.append(record_run(kind, file_name, user, summary, errors))
+    def record(summary: ImportSummary | None, errors: list[str]) -> m.ImportRun:
+        run = record_run(kind, file_name, user, summary, errors)
         if recorded is not None:
-            recorded(rows[0], summary)
+            recorded(run, summary)
+        return run
 
     try:
-        if match:
-            from ..matching.importing import import_with_matching
+        with transaction():
+            if match:
+                from ..matching.importing import import_with_matching
 
-            summary = import_with_matching(kind, data, file_name, user=user,
-                                           before_commit=lambda done: record(done, []))
-        else:
-            summary = import_csv(kind, data, file_name, user=user, progress=progress,
-                                 before_commit=lambda done: record(done, []))
-    except ImportRefused as refused:
-        record(None, refused.errors)
-        db.session.commit()
-        return None, refused.errors, rows[0]
-    return summary, [], rows[0]
+                summary = import_with_matching(kind, data, file_name, user=user)
+                run = record(summary.imported, [])
+            else:
+                summary = import_csv(kind, data, file_name, user=user, progress=progress)
+                run = record(summary, [])
+    except ImportRefused as refused:  # what the file did is rolled back: record why
+        with transaction():
+            run = record(None, refused.errors)
+        return None, refused.errors, run
+    return summary, [], run
 
 
 def history(kind: str | None = None, limit: int = HISTORY_SHOWN) -> list[m.ImportRun]:

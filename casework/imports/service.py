@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import io
 import operator
 from collections import Counter
@@ -14,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Date,
-    insert,
     select,
     update,
 )
@@ -26,7 +24,9 @@ from .. import versions
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
+from ..history import change, write_changes
 from ..lookups import one_of_chunks
+from ..transaction import transactional
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
 
@@ -75,17 +75,15 @@ class _Refs:
     people: dict[str, tuple[int, int, str]]  # person_ref -> (id, family_id, family_ref)
 
 
+@transactional
 def import_csv(
     kind_name: str, data: bytes, filename: str, user: m.User | None = None,
     progress: Callable[[int], None] | None = None,
-    before_commit: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
-    """Import one file of one kind in a single transaction, or raise ImportRefused.
-
-    `progress`, if given, is told how many more rows have been read as the file is checked;
-    `before_commit`, if given, is called with the summary inside the import's transaction
-    (a job records itself done in it, so that the import can never be applied twice).
-    """
+    """Import one file of one kind in a single transaction (the caller's, if one is open:
+    a job records itself done in it, so that the import can never be applied twice), or
+    raise ImportRefused. `progress`, if given, is told how many more rows have been read as
+    the file is checked."""
     kind = KINDS[kind_name]
     try:
         with collector_paused():
@@ -99,14 +97,8 @@ def import_csv(
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
         )
-        if before_commit is not None:
-            before_commit(summary)
-        db.session.commit()
-    except ImportRefused:
-        db.session.rollback()
-        raise
+        db.session.flush()  # a clash with a change saved meanwhile is found here
     except IntegrityError:
-        db.session.rollback()
         raise ImportRefused(
             [f"{filename}: another change to the same records was saved at the same time; "
              "nothing was imported, please try again"]
@@ -423,10 +415,6 @@ def _family_ref(values: dict[str, Any], refs: _Refs) -> str | None:
     return None
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
-
-
 def _upsert(
     kind: Kind, table: _Table, refs: _Refs, filename: str, user: m.User | None
 ) -> ImportSummary:
@@ -455,18 +443,9 @@ def _upsert(
             continue
         changed_rows.append(i)
         updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
-        history.append(
-            {
-                "record_type": kind.name,
-                "record_ref": "/".join(map(str, key)),
-                "family_ref": _family_ref(values, refs),
-                "changed_at": m.utcnow(),
-                "changed_by_id": user.id if user else None,
-                "source": f"import of {filename}"[:300],
-                "before": _plain({k: before[k] for k in changed}),
-                "after": _plain({k: values[k] for k in changed}),
-            }
-        )
+        history.append(change(kind.name, "/".join(map(str, key)), before,
+                              {k: values[k] for k in table.present}, user,
+                              f"import of {filename}", _family_ref(values, refs)))
     _insert_new(kind.model, {name: [values[i] for i in new] for name, values in rows.items()})
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)
@@ -474,8 +453,7 @@ def _upsert(
         for where in one_of_chunks(kind.model.id, [u["id"] for u in updates]):
             db.session.execute(update(kind.model).where(where)
                                .values(version=kind.model.version + 1))
-    for chunk in _chunks(history, 5000):
-        db.session.execute(insert(m.RecordHistory), chunk)
+    write_changes(history)
     _keep_created(kind, table, new, refs, filename, user)
     _queue_families(kind, table, refs, new + changed_rows)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
@@ -489,17 +467,12 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
         values = {name: table.columns[name][i] for name in kind.kept_on_create
                   if table.columns[name][i] is not None}
         if values:
-            key = table.keys[i]
-            history.append({
-                "record_type": kind.name, "record_ref": "/".join(map(str, key)),
-                "family_ref": _family_ref({n: table.columns[n][i] for n in
-                                           ("family_ref", "person_ref") if n in table.columns},
-                                          refs),
-                "changed_at": m.utcnow(), "changed_by_id": user.id if user else None,
-                "source": f"import of {filename}"[:300],
-                "before": {name: None for name in values}, "after": _plain(values)})
-    for chunk in _chunks(history, 5000):
-        db.session.execute(insert(m.RecordHistory), chunk)
+            history.append(change(
+                kind.name, "/".join(map(str, table.keys[i])), {}, values, user,
+                f"import of {filename}",
+                _family_ref({n: table.columns[n][i] for n in ("family_ref", "person_ref")
+                             if n in table.columns}, refs)))
+    write_changes(history)
 
 
 def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:

@@ -7,9 +7,9 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_login import current_user
 
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import requires
 from ..queue import start
+from ..transaction import transaction
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 from .kinds import KINDS
@@ -70,8 +70,8 @@ def example(kind: str):
     if kind not in KINDS:
         abort(404)
     # Made-up rows only, but every download is audited alike so the log never has a gap.
-    record_event("export", "import_example", kind)
-    db.session.commit()
+    with transaction():
+        record_event("export", "import_example", kind)
     return Response(guide.example_csv(kind), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=example-{kind}.csv"})
 
@@ -80,7 +80,7 @@ def example(kind: str):
 @requires("import_data")
 def errors(run_id: int):
     run = guide.run_or_404(run_id)
-    record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
-    db.session.commit()
+    with transaction():
+        record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
     return Response(guide.errors_csv(run), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=import-{run.id}-problems.csv"})

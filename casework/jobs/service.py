@@ -28,6 +28,7 @@ from .. import models as m
 from ..extensions import db
 from ..permissions import can
 from ..queue import KINDS, JobFailed, Work, enqueue, finish
+from ..transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +95,17 @@ def run(job_id: int) -> None:
                 "worker's log."))
             return
         kind = KINDS[job.kind]
-        job.state, job.attempts = "running", job.attempts + 1
-        job.started_at = job.started_at or m.utcnow()
-        work = Work(job.id, dict(job.params or {}), job.input, job.started_by, job.attempts,
-                    Progress(job.id))
-        # End the read before the work starts: its progress is written on another connection,
-        # and SQLite refuses a write from a transaction whose snapshot is older than that.
-        db.session.commit()
+        # Recorded running, and the read ended, before the work starts: its progress is
+        # written on another connection, and SQLite refuses a write from a transaction whose
+        # snapshot is older than that.
+        with transaction():
+            job.state, job.attempts = "running", job.attempts + 1
+            job.started_at = job.started_at or m.utcnow()
+            work = Work(job.id, dict(job.params or {}), job.input, job.started_by,
+                        job.attempts, Progress(job.id))
+        # The work commits what it does itself (each use case in it is @transactional);
+        # what it leaves uncommitted is committed with the job's finish, or discarded here
+        # if it fails.
         try:
             outcome = kind.run(work)
         except JobFailed as failed:
@@ -125,9 +130,9 @@ def _keep_figures_current() -> None:
 
     if store.queued_here():
         try:
-            store.refresh_pending()
+            with transaction():
+                store.refresh_pending()
         except Exception:
-            db.session.rollback()
             log.exception("the families changed by a job were not evaluated again")
 
 

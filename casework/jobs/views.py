@@ -6,7 +6,6 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import requires
 from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
@@ -40,10 +39,7 @@ def show(job_id: int):
 @requires("view_jobs")
 def status(job_id: int):
     """What the job page polls while the job runs (not audited: it shows no personal data)."""
-    job = job_or_404(current_user, job_id)
-    response = jsonify(as_json(job))
-    db.session.commit()
-    return response
+    return jsonify(as_json(job_or_404(current_user, job_id)))
 
 
 @bp.route("/<int:job_id>/result")
@@ -53,7 +49,7 @@ def result(job_id: int):
     if job.state != "done" or job.result_name is None:
         abort(404)
     body = job.result
-    record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
     return Response(body, mimetype=job.result_mimetype, headers={
         "Content-Disposition": f"attachment; filename={job.result_name}"})

@@ -9,7 +9,6 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Callable
 
 from .. import models as m
 from ..audit import record_event
@@ -17,6 +16,7 @@ from ..extensions import db
 from ..imports.kinds import KINDS, Kind
 from ..imports.service import ImportRefused, ImportSummary, check_csv, import_csv
 from ..lookups import one_of_chunks
+from ..transaction import transactional
 from . import service
 from .files import DESCRIBING, Record, describe, read_records
 
@@ -39,12 +39,11 @@ def matchable_kinds() -> list[str]:
     return [name for name, kind in KINDS.items() if kind.references.get("person_ref") == "person"]
 
 
+@transactional
 def import_with_matching(kind_name: str, data: bytes, filename: str,
-                         user: m.User | None = None,
-                         before_commit: Callable[[ImportSummary], None] | None = None,
-                         ) -> MatchedImportSummary:
-    """Match the rows without person_ref, then import the file; or raise ImportRefused.
-    `before_commit` is passed to the importer (called in its transaction)."""
+                         user: m.User | None = None) -> MatchedImportSummary:
+    """Match the rows without person_ref, then import the file, in one transaction (the
+    caller's, if one is open); or raise ImportRefused."""
     kind = KINDS[kind_name]
     if kind_name not in matchable_kinds():
         raise ImportRefused([f"{filename}: --match is for the evidence kinds "
@@ -54,7 +53,7 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
                and any(r.cells.get(c) for c in DESCRIBING)]
     if not waiting:
         return MatchedImportSummary(
-            import_csv(kind_name, data, filename, user, before_commit=before_commit), 0, 0, 0)
+            import_csv(kind_name, data, filename, user), 0, 0, 0)
 
     errors: list[str] = []
     described = [describe(r, filename, errors) for r in waiting]
@@ -86,7 +85,6 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
     try:
         check_csv(kind_name, checked, filename)
     except ImportRefused as refused:
-        db.session.rollback()
         raise _renumbered(refused, filename, lines) from None
     data, lines = _rewritten(columns, to_import)
     for record, result in to_review:
@@ -96,8 +94,8 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
                  detail=f"{kind_name}: {linked} linked, {len(to_review)} for review, "
                         f"{len(unmatched)} unmatched (matching model version {model.id})")
     try:
-        imported = import_csv(kind_name, data, filename, user, before_commit=before_commit)
-    except ImportRefused as refused:  # the importer has rolled back the queue and links too
+        imported = import_csv(kind_name, data, filename, user)
+    except ImportRefused as refused:  # the queue and links are rolled back with the rows
         raise _renumbered(refused, filename, lines) from None
     return MatchedImportSummary(imported, linked, len(to_review), len(unmatched),
                                 tuple(r.line for r in unmatched))

@@ -12,9 +12,10 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
-from ..families.service import Page
 from ..imports.kinds import KINDS
 from ..imports.service import ImportRefused, ImportSummary, import_csv
+from ..paging import Page
+from ..transaction import transactional
 
 
 class ReviewRefused(Exception):
@@ -80,11 +81,12 @@ def accept(review: m.MatchReview, person_id: int, user: m.User
             try:
                 _accept_one(other, person_id, user, review)
                 settled += 1
-            except ImportRefused:  # it stays waiting, for a person to see why
-                db.session.rollback()
+            except ImportRefused:  # rolled back: it stays waiting, for a person to see why
+                pass
     return summary, settled
 
 
+@transactional
 def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
                 like: m.MatchReview | None) -> ImportSummary:
     candidate = next((c for c in review.candidates if c["person_id"] == person_id), None)
@@ -107,11 +109,12 @@ def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
                  detail=f"{review.kind} {review.record_key} is {candidate['person_ref']} "
                         f"(matching model version {review.model_id})"
                         + (f", as decided on review {like.id}" if like else ""))
-    # The importer commits the decision with the row, or rolls both back (ImportRefused).
+    # The decision is imported with the row, or both are rolled back (ImportRefused).
     return import_csv(review.kind, out.getvalue().encode(),
                       f"{review.filename} line {review.line} (review {review.id})", user)
 
 
+@transactional
 def reject(review: m.MatchReview, user: m.User) -> int:
     """None of the candidates is the person: the row is not imported, and they are not
     proposed for this described person again; other rows waiting about the same described
@@ -128,5 +131,4 @@ def reject(review: m.MatchReview, user: m.User) -> int:
                             f"(matching model version {one.model_id})"
                             + (f", as decided on review {review.id}" if one is not review else ""))
         settled += one is not review
-    db.session.commit()
     return settled

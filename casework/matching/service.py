@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import models as m
 from ..extensions import db
 from ..lookups import one_of_chunks
+from ..transaction import transactional
 from . import engine, normalise
 
 STARTING_MODEL = Path(__file__).parent / "starting_model.json"
@@ -110,6 +111,7 @@ def _scaled(model: m.MatchModel, register_size: int) -> dict[str, Any]:
     return settings
 
 
+@transactional
 def train(described: Sequence[Described], source: str, user: m.User | None = None
           ) -> m.MatchModel:
     """Train a new model version on these rows against the register, and store it."""
@@ -122,7 +124,6 @@ def train(described: Sequence[Described], source: str, user: m.User | None = Non
     model = m.MatchModel(source=source[:300], register_size=len(register["unique_id"]),
                          model=trained, trained_by_id=user.id if user else None)
     db.session.add(model)
-    db.session.commit()
     return model
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..audit import record_event
-from ..extensions import db
 from ..imports.service import ImportRefused
 from ..permissions import requires
 from ..transaction import transaction
@@ -58,7 +57,6 @@ def review(review_id: int):
                       + _also(others))
             return redirect(url_for("matching.queue"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
-            db.session.rollback()
             errors = getattr(refused, "errors", None) or [str(refused)]
             found = reviews.review_or_404(review_id)
             candidates = reviews.candidates_seen_by(found, current_user)

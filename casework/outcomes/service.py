@@ -30,6 +30,7 @@ from ..rules.evidence import (
 from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
 from ..rules.plan import OutcomePlan, PlanError, field_line, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
+from ..transaction import transaction, transactional
 
 EXAMPLES = Path(__file__).parent / "plans"
 OUTCOME_RULESETS = tuple(name for name, r in RULESETS.items() if isinstance(r, OutcomeFrame))
@@ -93,39 +94,39 @@ def load_plan_version(name: str, content: bytes, file_name: str,
     rules = frame(name)
     file_name = Path(file_name or "plan.json").name[:255]
     try:
-        if not may_load_outcome_plan(by):
-            raise PlanError([f"{by.email} is not an administrator: only administrators load "
-                             "an Outcome Plan"])
-        if content.startswith(codecs.BOM_UTF8):
-            raise PlanError([f"{file_name}:1: file: starts with a byte order mark; save it as "
-                             "UTF-8 without one"])
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise PlanError([f"{file_name}:1: file: is not UTF-8 text"]) from None
-        plan = load_plan(text, file_name, rules)
-        V = m.OutcomePlanVersion
-        earlier = db.session.scalar(select(V).where(V.ruleset == name,
-                                                    V.version == plan.version))
-        if earlier is not None:
-            same = ("this file is the same" if earlier.sha256 == plan.sha256
-                    else "with different content: give this plan a new version")
-            raise PlanError([
-                f"{file_name}:{field_line(text, 'version')}: version: {plan.version!r} was "
-                f"already loaded on {govdate(earlier.loaded_at)} by {earlier.loaded_by.name}; "
-                f"{same}"])
-        row = V(ruleset=name, version=plan.version, title=plan.title,
-                effective_from=plan.effective_from, content=text, sha256=plan.sha256,
-                file_name=file_name, loaded_by_id=by.id)
-        db.session.add(row)
-        record_event("load_plan", "outcome_plan", f"{name} {plan.version}", user=by,
-                     detail=f"{file_name}, SHA-256 {plan.sha256}: {plan.title}")
-        db.session.commit()
-    except PlanError as refused:
-        db.session.rollback()
-        record_event("load_plan_refused", "outcome_plan", name, user=by,
-                     detail=f"{file_name}: {len(refused.errors)} problem(s): {refused.errors[0]}")
-        db.session.commit()
+        with transaction():
+            if not may_load_outcome_plan(by):
+                raise PlanError([f"{by.email} is not an administrator: only administrators load "
+                                 "an Outcome Plan"])
+            if content.startswith(codecs.BOM_UTF8):
+                raise PlanError([f"{file_name}:1: file: starts with a byte order mark; save it as "
+                                 "UTF-8 without one"])
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PlanError([f"{file_name}:1: file: is not UTF-8 text"]) from None
+            plan = load_plan(text, file_name, rules)
+            V = m.OutcomePlanVersion
+            earlier = db.session.scalar(select(V).where(V.ruleset == name,
+                                                        V.version == plan.version))
+            if earlier is not None:
+                same = ("this file is the same" if earlier.sha256 == plan.sha256
+                        else "with different content: give this plan a new version")
+                raise PlanError([
+                    f"{file_name}:{field_line(text, 'version')}: version: {plan.version!r} was "
+                    f"already loaded on {govdate(earlier.loaded_at)} by {earlier.loaded_by.name}; "
+                    f"{same}"])
+            row = V(ruleset=name, version=plan.version, title=plan.title,
+                    effective_from=plan.effective_from, content=text, sha256=plan.sha256,
+                    file_name=file_name, loaded_by_id=by.id)
+            db.session.add(row)
+            record_event("load_plan", "outcome_plan", f"{name} {plan.version}", user=by,
+                         detail=f"{file_name}, SHA-256 {plan.sha256}: {plan.title}")
+    except PlanError as refused:  # rolled back: nothing is stored but the refusal
+        with transaction():
+            record_event("load_plan_refused", "outcome_plan", name, user=by,
+                         detail=f"{file_name}: {len(refused.errors)} problem(s): "
+                                f"{refused.errors[0]}")
         raise
     return row
 
@@ -269,6 +270,7 @@ class DiscretionRefused(Exception):
     """Equivalent progress was not recorded; the message says why."""
 
 
+@transactional
 def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
     """Record a programme manager's approval of equivalent progress on a need (phase2's
     local discretion), named and with a reason, in the audit log too."""
@@ -290,7 +292,6 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.
                                    .where(m.Family.id == need.family_id))
     record_event("discretion", "need", need_ref, user=by,
                  detail=f"{family_ref}: equivalent progress on {on}: {reason.strip()}"[:500])
-    db.session.commit()
     return discretion
 
 

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import can, requires
 from ..rules.plan import PlanError
 from ..transaction import transaction
@@ -106,8 +105,8 @@ def _attachment(text: str, name: str) -> Response:
 @requires("view_outcome_plans")
 def download(ruleset: str, version_id: int):
     row = plan_version_or_404(_frame_or_404(ruleset), version_id)
-    record_event("export", "outcome_plan", f"{ruleset} {row.version}")
-    db.session.commit()
+    with transaction():
+        record_event("export", "outcome_plan", f"{ruleset} {row.version}")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", row.version)
     return _attachment(row.content, f"outcome-plan-{ruleset}-{safe}.json")
 
@@ -116,6 +115,6 @@ def download(ruleset: str, version_id: int):
 @requires("view_outcome_plans")
 def download_example(ruleset: str):
     _frame_or_404(ruleset)
-    record_event("export", "outcome_plan", f"{ruleset} example")
-    db.session.commit()
+    with transaction():
+        record_event("export", "outcome_plan", f"{ruleset} example")
     return _attachment(example_text(ruleset), f"outcome-plan-{ruleset}-example.json")

@@ -9,10 +9,10 @@ from flask import current_app, render_template
 
 from ..access import visible_families
 from ..audit import record_event
-from ..extensions import db
-from ..figures import HIGH_CONTACT_CONTACTS
+from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..reports.pdf import render_pdf
 from ..selection.figures import WAY_IN, way_in
+from ..transaction import transaction
 from . import charts, service
 
 
@@ -30,6 +30,6 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
-    record_event("export", "board_report", quarter.key, user=user)
-    db.session.commit()
+    with transaction():
+        record_event("export", "board_report", quarter.key, user=user)
     return f"partnership-board-{quarter.key}.pdf", body

@@ -2,8 +2,8 @@
 month, ward and worker, results by type, caseloads, money, estimated costs avoided and the
 additional measures (domestic abuse incidents, substance misuse referrals).
 
-Every figure is counted from the stored evaluation (casework.figures holds the one
-definition of each), for the date it holds for.
+Every figure is counted from the stored evaluation (casework.evaluation.figures holds the
+one definition of each), for the date it holds for.
 """
 
 from __future__ import annotations
@@ -15,17 +15,16 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import figures as fig
 from .. import models as m
-from ..access import visible_families
+from ..access import team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
+from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
-from ..families.service import page_within
+from ..history import write_history
+from ..paging import page_within
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
-from ..rules.dates import financial_year_start, months_after, months_before
-from .costs import (
+from ..rules.costs import (
     COST_ITEMS,
     CostEstimate,
     CostTotals,
@@ -33,9 +32,10 @@ from .costs import (
     annual_cost,
     priced,
 )
+from ..rules.dates import financial_year_start, months_after, months_before
+from ..transaction import transactional
 
-NO_WARD = "No ward recorded"
-FUNNEL = (  # the figures of casework.figures shown as the programme's funnel
+FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
@@ -77,6 +77,7 @@ def unit_costs() -> list[UnitCostRow]:
     return rows
 
 
+@transactional
 def save_unit_costs(values: dict[str, tuple[int, str]], by: m.User) -> int:
     """Save the administrator's figures {key: (pence, source)}; return how many changed."""
     current = {row.key: row for row in unit_costs()}
@@ -88,14 +89,11 @@ def save_unit_costs(values: dict[str, tuple[int, str]], by: m.User) -> int:
         own = db.session.get(m.UnitCost, key) or m.UnitCost(key=key)
         own.pence, own.source, own.updated_at, own.updated_by_id = pence, source, m.utcnow(), by.id
         db.session.add(own)
-        db.session.add(m.RecordHistory(
-            record_type="unit_cost", record_ref=key, changed_by_id=by.id,
-            source="unit costs page", before={"pence": row.pence, "source": row.source},
-            after={"pence": pence, "source": source}))
+        write_history("unit_cost", key, {"pence": row.pence, "source": row.source},
+                      {"pence": pence, "source": source}, by, "unit costs page")
         record_event("update", "unit_cost", key, user=by,
                      detail=f"£{row.pence / 100:,.2f} to £{pence / 100:,.2f}")
         changed += 1
-    db.session.commit()
     return changed
 
 
@@ -164,7 +162,8 @@ def last_months(as_of: dt.date, count: int = 12) -> list[dt.date]:
 @dataclasses.dataclass
 class Figures:
     """Everything the dashboard and the Partnership Board report show, on the date the
-    stored evaluation holds for (`as_of`), every count from casework.figures."""
+    stored evaluation holds for (`as_of`), every count from casework.evaluation.figures.
+    """
 
     as_of: dt.date
     refreshed_at: dt.datetime | None
@@ -247,11 +246,11 @@ def _months(sc: fig.Scope) -> list[dict]:
 
 def _wards(sc: fig.Scope) -> list[dict]:
     keys = ("identified", "eligible", "attached", "results_met", "claimed")
-    ward = func.coalesce(sc.f.c.ward, NO_WARD)
+    ward = func.coalesce(sc.f.c.ward, fig.NO_WARD)
     rows = db.session.execute(
         sc.select(ward, *[fig.counted(sc, k) for k in keys]).group_by(ward)).all()
     found = [{"ward": name, **dict(zip(keys, values, strict=True))} for name, *values in rows]
-    return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    return sorted(found, key=lambda r: (r["ward"] == fig.NO_WARD, r["ward"]))
 
 
 def _results(sc: fig.Scope) -> dict[str, Counter]:

@@ -18,20 +18,19 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import figures as fig
 from ..access import visible_families
 from ..audit import record_event
-from ..extensions import db
-from ..families.service import Page
-from ..figures import HIGH_CONTACT_CONTACTS
+from ..evaluation import figures as fig
+from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..outcomes.service import claims_by_month, needs_by_count
+from ..paging import Page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
+from ..rules.costs import COST_ITEMS
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
-from .costs import COST_ITEMS
 from .forms import pence, unit_cost_form
 
 bp = Blueprint("programme", __name__)
@@ -86,9 +85,9 @@ def costs_csv():
                          *[f"{float(e.after[k]):g}" for k in keys],
                          *[f"{Decimal(round(p)) / 100:.2f}"
                            for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
-    record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                 f"{total} families")
-    db.session.commit()
+    with transaction():
+        record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
+                     f"{total} families")
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
 

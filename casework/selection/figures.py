@@ -10,8 +10,8 @@ import datetime as dt
 
 from sqlalchemy import Select, func, select
 
-from .. import figures as programme_figures
 from .. import models as m
+from ..evaluation import figures as programme_figures
 from ..extensions import db
 from ..lookups import one_of
 from .service import agreed_numbers, programme_year_span, programme_years
@@ -117,8 +117,6 @@ class WayIn:
 def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
     """The way-in figures for the families of `families` on as_of; `programme` is the
     programme's Figures for the same families and date, whose own stages are reused."""
-    from ..programme.service import NO_WARD  # the programme's figures import these
-
     reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()}
     funnel = {key: len(reached[key]) if source is None else programme.funnel[key]
               for key, _label, _meaning, source in WAY_IN}
@@ -138,8 +136,9 @@ def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
                for row in programme.wards}
     for key, dates in reached.items():
         for fid in dates:
-            ward = wards_of[fid] or NO_WARD
+            ward = wards_of[fid] or programme_figures.NO_WARD
             by_ward.setdefault(ward, {"ward": ward, "identified": 0, "attached": 0,
                                       **{k: 0 for k in reached}})[key] += 1
-    wards = sorted(by_ward.values(), key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+    wards = sorted(by_ward.values(),
+                   key=lambda r: (r["ward"] == programme_figures.NO_WARD, r["ward"]))
     return WayIn(as_of, funnel, months, wards, agreed_progress(families, as_of))

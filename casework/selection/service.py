@@ -11,11 +11,10 @@ from flask import abort
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import figures as fig
 from .. import models as m
-from ..access import can, may_record_first_contact, may_see_meeting, visible_families
+from ..access import can, may_record_first_contact, may_see_meeting, team_workers, visible_families
 from ..audit import record_event
-from ..caseloads.service import team_workers
+from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
@@ -189,8 +188,8 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
     """The screening list for a meeting on `on`: eligible families, not attached, awaiting
     discussion, that `user` may select from; filtered by the criteria they all meet, ward,
     the number of agencies involved and incidents in the recent window. Eligibility and the
-    criteria are the stored evaluation's (casework.figures, at its date), as on the
-    screening page; the rest is counted from the records, in one query."""
+    criteria are the stored evaluation's (casework.evaluation.figures, at its date), as on
+    the screening page; the rest is counted from the records, in one query."""
     rules = current_ruleset()
     query = visible_families(user, selecting=True).where(m.Family.attached_on.is_(None))
     sc = fig.scope(user, ward, families=query, as_of=on)
@@ -217,6 +216,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
             for row in rows]
 
 
+@transactional
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
     if not can(by, "run_selection"):
         raise SelectionRefused("Only team leads and programme managers record selection meetings")
@@ -229,7 +229,6 @@ def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.Selec
     db.session.flush()
     record_event("create", "selection_meeting", str(meeting.id), user=by,
                  detail=f"held on {held_on}; present: {', '.join(agencies)}")
-    db.session.commit()
     return meeting
 
 
@@ -238,6 +237,7 @@ def leads(user: m.User) -> list[m.User]:
     return team_workers(user)
 
 
+@transactional
 def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: str, *,
            review_on: dt.date | None = None, reason: str | None = None,
            lead_worker: m.User | None = None, lead_contact: str | None = None,
@@ -284,7 +284,6 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     if reason:
         detail += f": {reason[:200]}"
     record_event("decide", "family", family.family_ref, user=by, detail=detail)
-    db.session.commit()
     return row
 
 
@@ -343,6 +342,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
     return selection
 
 
+@transactional
 def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str,
                 outcome: str, notes: str | None = None) -> m.ContactAttempt:
     if method not in m.CONTACT_METHODS or outcome not in m.CONTACT_OUTCOMES:
@@ -356,10 +356,10 @@ def log_attempt(family: m.Family, by: m.User, attempted_on: dt.date, method: str
     record_event("contact_attempt", "family", family.family_ref, user=by,
                  detail=f"{attempted_on}: {m.CONTACT_METHODS[method]}, "
                         f"{m.CONTACT_OUTCOMES[outcome].lower()}")
-    db.session.commit()
     return attempt
 
 
+@transactional
 def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bool,
             consent_given: bool, consent_by: str) -> m.SignUp:
     """Record that the family signed up, with its consent, and attach it on that date
@@ -385,11 +385,10 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
         except StaleEdit:
             raise SelectionRefused(f"{family.family_ref} was changed by someone else just now: "
                                    "try again") from None
-    else:
-        db.session.commit()
     return row
 
 
+@transactional
 def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> m.SignUp:
     reason = (reason or "").strip()
     _check_open(family, by, declined_on, "answer")
@@ -400,7 +399,6 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
     db.session.add(row)
     record_event("decline", "family", family.family_ref, user=by,
                  detail=f"declined on {declined_on}: {reason[:300]}")
-    db.session.commit()
     return row
 
 

@@ -13,10 +13,9 @@ from ..access import (
     may_record_first_contact,
     open_allocation,
     visible_families,
+    wards,
 )
 from ..audit import record_event
-from ..extensions import db
-from ..families.service import wards
 from ..permissions import requires
 from ..rules.dates import govdate
 from ..transaction import transaction
@@ -100,7 +99,6 @@ def decide(meeting_id: int, family_ref: str):
                            lead_worker=lead, lead_contact=form.lead_contact.data,
                            lead_agency=form.lead_agency.data)
         except service.SelectionRefused as refused:
-            db.session.rollback()
             refusal = str(refused)
         else:
             flash(f"{family.family_ref} {family.family_name}: "
@@ -155,7 +153,6 @@ def first_contact(family_ref: str):
             service.log_attempt(family, current_user, form.attempted_on.data, form.method.data,
                                 form.outcome.data, form.notes.data)
         except service.SelectionRefused as refused:
-            db.session.rollback()
             refusal = str(refused)
         else:
             flash("Contact attempt saved.")
@@ -191,7 +188,6 @@ def sign_up(family_ref: str):
                 service.decline(family, current_user, form.decided_on.data, form.reason.data)
                 flash(f"{family.family_name} declined.")
         except service.SelectionRefused as refused:
-            db.session.rollback()
             refusal = str(refused)
         else:
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))

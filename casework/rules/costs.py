@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
-from ..rules import FamilyData, Ruleset
-from ..rules.dates import age_on, months_after, months_before
+from . import FamilyData, Ruleset
+from .dates import age_on, months_after, months_before
 
 ONE_DAY = dt.timedelta(days=1)
 

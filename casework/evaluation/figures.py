@@ -29,16 +29,17 @@ import datetime as dt
 
 from sqlalchemy import and_, case, func, or_, select
 
-from . import models as m
-from . import versions
-from .access import visible_families
-from .evaluation.service import current_ruleset
-from .evaluation.store import current_run
-from .extensions import db
-from .rules import CLAIMABLE_RESULTS
-from .rules.dates import months_before
+from .. import models as m
+from .. import versions
+from ..access import visible_families
+from ..extensions import db
+from ..rules import CLAIMABLE_RESULTS
+from ..rules.dates import months_before
+from .service import current_ruleset
+from .store import current_run
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
+NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
                   "validated", "submitted", "high_contact")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, literal, select, text
 
-from .. import models as m
-from ..extensions import db
-from ..lookups import one_of
+from . import models as m
+from .extensions import db
+from .lookups import one_of
 
 BATCH = 10_000  # documents written again a statement
 
