@@ -141,3 +141,28 @@ def test_an_accepted_row_is_in_its_familys_stored_evaluation_when_the_request_en
     db.session.expire_all()
     assert store.pending_count() == 0
     assert db.session.get(m.StoredEvaluation, (family_id, "phase1")).evaluated_at > before
+
+
+def test_a_large_upload_to_match_is_matched_and_imported_by_a_job_not_in_the_request(
+        client, sign_in, app, run_jobs):
+    import io
+
+    load_register()
+    app.config["IMPORT_JOB_BYTES"] = 100
+    sign_in("manager")
+    data = (ASB + "A4,Zebedee,Quux,1999-01-01,TN1 1AA,m,2013-04-05,incident\n"
+            "A1,Kayleigh,Smith-Jones,2010-03-04,ME15 7AB,f,2013-01-05,incident\n").encode()
+    response = post_form(client, "/imports/", {"kind": "asb", "match": "y",
+                                               "file": (io.BytesIO(data), "asb.csv")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    assert db.session.scalars(select(m.AsbRecord)).all() == []  # nothing done in the request
+    assert run_jobs() == 1
+    job = db.session.scalars(select(m.Job)).one()
+    assert (job.state, job.summary) == (
+        "done", "asb: 1 created, 0 updated, 0 unchanged, 1 linked, 1 for review, 1 unmatched")
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A1"))
+    assert record.person.person_ref == "P-KAY"
+    assert db.session.scalars(select(m.MatchReview.record_key)).all() == ["A3"]
+    run = db.session.scalars(select(m.ImportRun)).one()
+    assert (run.file_name, run.status, run.created) == ("asb.csv", "imported", 1)

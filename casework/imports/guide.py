@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -86,15 +87,16 @@ def record_run(kind: str, file_name: str, user: m.User | None, summary: ImportSu
 def import_recorded(
     kind: str, data: bytes, file_name: str, user: m.User | None, *, match: bool = False,
     progress: Callable[[int], None] | None = None,
-    recorded: Callable[[m.ImportRun, ImportSummary | None], None] | None = None,
-) -> tuple[ImportSummary | None, list[str], m.ImportRun]:
+    recorded: Callable[[m.ImportRun, Any], None] | None = None,
+) -> tuple[Any, list[str], m.ImportRun]:
     """Import an uploaded file (matching its rows without a person_ref first, if `match`) and
     write its history row in the same transaction as what it did, or, for a refused file,
-    with every problem. Return the summary (None when refused), the problems and the row.
-    `recorded`, if given, is called with the row and the summary in that transaction (a job records itself
-    finished there, so that nothing is ever recorded twice)."""
-    def record(summary: ImportSummary | None, errors: list[str]) -> m.ImportRun:
-        run = record_run(kind, file_name, user, summary, errors)
+    with every problem. Return the summary (the importer's, or with `match` the matching's;
+    None when refused), the problems and the row. `recorded`, if given, is called with the
+    row and that summary in the transaction (a job records itself finished there, so that
+    nothing is ever recorded twice)."""
+    def record(summary, imported: ImportSummary | None, errors: list[str]) -> m.ImportRun:
+        run = record_run(kind, file_name, user, imported, errors)
         if recorded is not None:
             recorded(run, summary)
         return run
@@ -104,14 +106,15 @@ def import_recorded(
             if match:
                 from ..matching.importing import import_with_matching
 
-                summary = import_with_matching(kind, data, file_name, user=user)
-                run = record(summary.imported, [])
+                summary = import_with_matching(kind, data, file_name, user=user,
+                                               progress=progress)
+                run = record(summary, summary.imported, [])
             else:
                 summary = import_csv(kind, data, file_name, user=user, progress=progress)
-                run = record(summary, [])
+                run = record(summary, summary, [])
     except ImportRefused as refused:  # what the file did is rolled back: record why
         with transaction():
-            run = record(None, refused.errors)
+            run = record(None, None, refused.errors)
         return None, refused.errors, run
     return summary, [], run
 

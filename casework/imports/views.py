@@ -24,11 +24,12 @@ def _import(form: UploadForm, kind: str):
     upload = form.file.data
     name = upload.filename or "upload.csv"
     data = upload.read()
-    if len(data) >= current_app.config["IMPORT_JOB_BYTES"] and not form.match.data:
-        # A large file is imported by the job worker; the job page shows how it goes.
-        # (Matching runs here, in the request: the worker's import does not match.)
+    if len(data) >= current_app.config["IMPORT_JOB_BYTES"]:
+        # A large file is imported (and matched, if asked) by the job worker; the job page
+        # shows how it goes.
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,
-                    params={"kind": kind, "filename": name}, input=data)
+                    params={"kind": kind, "filename": name, "match": bool(form.match.data)},
+                    input=data)
         return redirect(url_for("jobs.show", job_id=job.id))
     # The families it changed are evaluated again once the request is done
     # (casework.evaluation.views.keep_figures_current).

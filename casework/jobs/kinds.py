@@ -94,6 +94,7 @@ ERRORS_SHOWN = 50
 def _import(work: Work) -> Outcome:
     from ..imports.guide import import_recorded
     from ..imports.service import ImportSummary
+    from ..matching.importing import MatchedImportSummary
 
     kind, filename = work.params["kind"], work.params["filename"]
     total = work.input.count(b"\n") - 1  # rows after the header
@@ -104,7 +105,7 @@ def _import(work: Work) -> Outcome:
         read += more
         work.progress(min(read, total), total, "rows checked")
 
-    def recorded(run: m.ImportRun, summary: ImportSummary | None) -> None:
+    def recorded(run: m.ImportRun, summary: ImportSummary | MatchedImportSummary | None) -> None:
         # In the transaction that imports the file (or records it refused), with its history
         # row: the job is finished once, and the row written once, whatever happens after.
         job = db.session.get(m.Job, work.job_id)
@@ -115,6 +116,7 @@ def _import(work: Work) -> Outcome:
             record_finish(work.job_id, error=_refused(run.errors))
 
     summary, errors, _ = import_recorded(kind, work.input, filename, work.user,
+                                         match=bool(work.params.get("match")),
                                          progress=rows_read, recorded=recorded)
     if errors:
         raise JobFailed(_refused(errors))

@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import io
 import re
+from collections.abc import Callable
 
 from .. import models as m
 from ..audit import record_event
@@ -41,9 +42,11 @@ def matchable_kinds() -> list[str]:
 
 @transactional
 def import_with_matching(kind_name: str, data: bytes, filename: str,
-                         user: m.User | None = None) -> MatchedImportSummary:
+                         user: m.User | None = None,
+                         progress: Callable[[int], None] | None = None) -> MatchedImportSummary:
     """Match the rows without person_ref, then import the file, in one transaction (the
-    caller's, if one is open); or raise ImportRefused."""
+    caller's, if one is open); or raise ImportRefused. `progress` is told, as the importer
+    is, how many more rows have been checked."""
     kind = KINDS[kind_name]
     if kind_name not in matchable_kinds():
         raise ImportRefused([f"{filename}: --match is for the evidence kinds "
@@ -53,7 +56,7 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
                and any(r.cells.get(c) for c in DESCRIBING)]
     if not waiting:
         return MatchedImportSummary(
-            import_csv(kind_name, data, filename, user), 0, 0, 0)
+            import_csv(kind_name, data, filename, user, progress), 0, 0, 0)
 
     errors: list[str] = []
     described = [describe(r, filename, errors) for r in waiting]
@@ -94,7 +97,7 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
                  detail=f"{kind_name}: {linked} linked, {len(to_review)} for review, "
                         f"{len(unmatched)} unmatched (matching model version {model.id})")
     try:
-        imported = import_csv(kind_name, data, filename, user)
+        imported = import_csv(kind_name, data, filename, user, progress)
     except ImportRefused as refused:  # the queue and links are rolled back with the rows
         raise _renumbered(refused, filename, lines) from None
     return MatchedImportSummary(imported, linked, len(to_review), len(unmatched),
