@@ -74,7 +74,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="casework-match-bench-"))
     os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
     from casework import create_app
-    from casework.imports.service import import_csv
+    from casework.importer.service import import_csv
     from casework.matching import service
 
     started = time.perf_counter()

@@ -134,7 +134,7 @@ def measure(url: str, families: int) -> None:
     from casework.evaluation.service import BATCH, family_ids
     from casework.extensions import db
     from casework.families.service import search_families
-    from casework.imports.service import import_csv
+    from casework.importer.service import import_csv
     from casework.programme import service as programme
     from casework.workers import map_in_workers
 

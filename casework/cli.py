@@ -17,7 +17,7 @@ from flask.cli import FlaskGroup
 from .command_line import Refused, parse_date
 from .config import ConfigurationError
 from .extensions import db
-from .imports.kinds import KINDS
+from .importer.kinds import KINDS
 from .models import CLAIM_STATES, ROLES
 from .rules.ruleset import RULESETS
 
@@ -74,9 +74,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
-    from .jobs.cli import worker_command
+    from .jobs.cli import housekeeping_command, worker_command
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(housekeeping_command)
 
 
 # users -------------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
                    "and date_of_birth (and postcode, sex); see docs/matching.md.")
 def import_command(kind: str, file: Path, match: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
-    from .imports.service import ImportRefused, import_csv
+    from .importer.service import ImportRefused, import_csv
 
     try:
         data = file.read_bytes()

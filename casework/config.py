@@ -48,6 +48,10 @@ class Config:
     # After a change, up to this many families are evaluated again in the request that made
     # it; more are left to the refresh job (casework.evaluation.store.keep_current).
     EVALUATE_IN_REQUEST = 300
+    # A finished job's file (a subject access PDF, a Board report, an export) is deleted
+    # this many days after the job finished, by the worker's daily housekeeping; the job's
+    # record, its summary and the file's SHA-256 stay.
+    JOB_RESULT_DAYS = 30
 
 
 class DevelopmentConfig(Config):

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from . import models as m
 from .evaluation import store
 from .extensions import db
-from .imports.kinds import KINDS
-from .imports.service import import_csv
+from .importer.kinds import KINDS
+from .importer.service import import_csv
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 

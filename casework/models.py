@@ -817,6 +817,9 @@ class Job(db.Model):
     result_mimetype: Mapped[str | None] = mapped_column(String(100))
     result: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     result_sha256: Mapped[str | None] = mapped_column(String(64))
+    # When housekeeping deleted the result's bytes (JOB_RESULT_DAYS after the job finished):
+    # a subject access PDF is not kept in the database for ever.
+    result_removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(Text)
 
     started_by: Mapped[User | None] = relationship()

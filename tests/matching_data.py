@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from casework.imports.service import import_csv
+from casework.importer.service import import_csv
 from casework.matching import synthetic
 
 FAMILIES = [  # family_ref, family_name, postcode

@@ -654,7 +654,7 @@ def test_gunicorns_access_log_format_has_no_query_string_or_referrer():
 
 
 def test_the_match_path_refuses_a_quote_never_closed_and_an_absurd_header_alike(tmp_path):
-    from casework.imports.service import ImportRefused
+    from casework.importer.service import ImportRefused
     from casework.matching.files import read_records
 
     bad = b'asb_ref,given_name,family_name,date_of_birth,date,kind\nA1,"Ann,Lee,2001-01-01\n'

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from casework import models as m
 from casework.extensions import db
-from casework.imports.kinds import KINDS
+from casework.importer.kinds import KINDS
 
 from .conftest import post_form
 

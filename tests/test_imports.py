@@ -271,8 +271,8 @@ def test_only_managers_and_admins_may_upload(client, sign_in, role):
 def test_the_column_wise_read_gives_what_the_row_by_row_read_gives(app):
     """A valid file is read a column at a time for speed; any problem sends it to the
     row-by-row read that names every problem. Both must read a valid file alike."""
-    from casework.imports import service
-    from casework.imports.kinds import KINDS
+    from casework.importer import service
+    from casework.importer.kinds import KINDS
 
     kind = KINDS["school-terms"]
     header = ("person_ref,academic_year,term,sessions_possible,sessions_unauthorised,"

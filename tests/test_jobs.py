@@ -433,3 +433,68 @@ def test_a_small_upload_is_still_imported_in_the_request(client, sign_in):
     sign_in("manager")
     response = _upload(client, _families_csv(3))
     assert response.status_code == 200 and "families: 3 created" in response.text
+
+
+# Housekeeping ---------------------------------------------------------------------------------
+
+
+def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_before(
+        app, client, sign_in, examples, run_jobs):
+    examples()
+    sign_in("manager")
+    job_url = post_form(client, "/people/P00002/subject-access-pdf", {},
+                        page_url="/families/E01").headers["Location"]
+    run_jobs()
+    job = db.session.scalars(select(m.Job)).one()
+    finished, sha = job.finished_at, job.result_sha256
+    day_before = finished + dt.timedelta(days=30) - dt.timedelta(seconds=1)
+    assert service.remove_old_results(now=day_before) == 0
+    assert client.get(job_url + "/result").data[:4] == b"%PDF"
+    assert service.remove_old_results(now=finished + dt.timedelta(days=30)) == 1
+    db.session.expire_all()
+    job = db.session.get(m.Job, job.id)
+    assert (job.result, job.result_name, job.result_sha256) == (None, None, sha)
+    assert job.state == "done" and job.summary  # the record of what was made stays
+    assert client.get(job_url + "/result").status_code == 404
+    page = client.get(job_url).text
+    assert "Download" not in page and "was deleted on" in page and "30 days after" in page
+    assert sha in page
+    assert [e.detail for e in _events("remove_results")] == [
+        "1 job files more than 30 days old deleted"]
+    assert service.remove_old_results(now=finished + dt.timedelta(days=31)) == 0  # once
+
+
+def test_sign_in_counts_whose_window_has_passed_are_cleared(app):
+    from casework.auth.service import LOCKOUT_MINUTES, prune_sign_in_counters
+
+    now = dt.datetime(2026, 12, 2, 3, 17)
+    window = dt.timedelta(minutes=LOCKOUT_MINUTES)
+    for key, started in (("account:old@example.org", now - window),
+                         ("account:recent@example.org", now - window + dt.timedelta(seconds=1))):
+        db.session.add(m.SignInCounter(key=key, attempts=3, window_start=started))
+    db.session.commit()
+    assert prune_sign_in_counters(now) == 1
+    assert db.session.scalars(select(m.SignInCounter.key)).all() == ["account:recent@example.org"]
+
+
+def test_the_worker_does_the_housekeeping_every_night_and_the_command_does_it_too(app, cli):
+    huey = app.extensions["casework_queue"]
+
+    def due(at: dt.datetime) -> list[str]:
+        return sorted(task.name for task in huey.read_periodic(at))
+
+    assert due(dt.datetime(2026, 12, 2, 3, 16)) == ["recover_jobs"]
+    assert due(dt.datetime(2026, 12, 2, 3, 17)) == ["housekeeping", "recover_jobs"]
+    assert due(dt.datetime(2026, 12, 2, 3, 18)) == ["recover_jobs"]
+    nightly = next(t for t in huey.read_periodic(dt.datetime(2026, 12, 2, 3, 17))
+                   if t.name == "housekeeping")
+    db.session.add(m.SignInCounter(key="address:10.0.0.1", attempts=1,
+                                   window_start=dt.datetime(2020, 1, 1)))
+    db.session.commit()
+    huey.execute(nightly)
+    db.session.expire_all()
+    assert db.session.scalars(select(m.SignInCounter)).all() == []
+    result = cli("housekeeping")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("housekeeping: 0 old job files deleted, "
+                                     "0 sign-in counts cleared")

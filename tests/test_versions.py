@@ -10,7 +10,7 @@ from casework.caseloads.service import allocate
 from casework.claims.service import money
 from casework.evaluation import figures, store
 from casework.extensions import db
-from casework.imports.service import import_csv
+from casework.importer.service import import_csv
 from casework.programme import service as programme
 
 from .conftest import login

@@ -169,6 +169,16 @@ def _take(key: str, limit: int, window: dt.timedelta) -> bool:
     return counted
 
 
+@transactional
+def prune_sign_in_counters(now: dt.datetime | None = None) -> int:
+    """Delete the counts whose window has passed (they would start again from one anyway);
+    return how many."""
+    now = now or m.utcnow()
+    older = now - dt.timedelta(minutes=max(LOCKOUT_MINUTES, 1))
+    return db.session.execute(
+        delete(m.SignInCounter).where(m.SignInCounter.window_start <= older)).rowcount
+
+
 def address_allowed(address: str | None) -> bool:
     """Count a sign-in attempt from `address`; False past SIGN_INS_PER_ADDRESS a minute."""
     return _take(f"address:{address}", SIGN_INS_PER_ADDRESS, dt.timedelta(minutes=1))

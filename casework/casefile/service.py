@@ -17,7 +17,7 @@ from ..access import (
     visible_families,
 )
 from ..audit import record_event
-from ..evaluation.service import load_families
+from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..history import write_history
 from ..rules import evaluate
@@ -318,8 +318,6 @@ def _words(status) -> str:
 
 def _result_changes(family: m.Family, data, today: dt.date) -> list[Event]:
     """Month by month from attachment, when a result's status changed."""
-    from ..evaluation.service import current_ruleset
-
     if family.attached_on is None:
         return []
     rules = current_ruleset()

@@ -9,7 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
-from .kinds import KINDS
+from ..importer.kinds import KINDS
 
 KIND_LABELS = {
     "families": "Families",

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
+from ..importer import fields as f
+from ..importer.kinds import KINDS, Column
+from ..importer.service import ImportRefused, ImportSummary, import_csv
+from ..matching.importing import import_with_matching
 from ..transaction import transaction
-from . import fields as f
-from .kinds import KINDS, Column
-from .service import ImportRefused, ImportSummary, import_csv
 
 HISTORY_SHOWN = 20
 # A small file of each kind that imports cleanly after the ones before it.
@@ -104,8 +105,6 @@ def import_recorded(
     try:
         with transaction():
             if match:
-                from ..matching.importing import import_with_matching
-
                 summary = import_with_matching(kind, data, file_name, user=user,
                                                progress=progress)
                 run = record(summary, summary.imported, [])

@@ -7,12 +7,12 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_login import current_user
 
 from ..audit import record_event
+from ..importer.kinds import KINDS
 from ..permissions import requires
 from ..queue import start
 from ..transaction import transaction
 from . import guide
 from .forms import KIND_LABELS, UploadForm
-from .kinds import KINDS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

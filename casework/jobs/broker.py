@@ -8,12 +8,14 @@ delivered twice does nothing the second time (see service.run).
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 QUEUE_NAME = "casework"
+log = logging.getLogger(__name__)
 
 
 def make_huey(app: Flask) -> Huey:
@@ -45,6 +47,13 @@ def make_huey(app: Flask) -> Huey:
 
         with app.app_context():
             recover()
+
+    @huey.periodic_task(crontab(hour="3", minute="17"), name="housekeeping")
+    def daily_housekeeping() -> None:
+        from .service import housekeeping
+
+        with app.app_context():
+            log.info(housekeeping())
 
     @huey.on_startup()
     def recover_on_startup() -> None:

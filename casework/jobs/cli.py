@@ -28,3 +28,12 @@ def worker_command(threads: int) -> None:
     consumer = huey.create_consumer(workers=threads, worker_type="thread", max_delay=1.0,
                                     periodic=True, check_worker_health=True)
     consumer.run()
+
+
+@click.command("housekeeping")
+def housekeeping_command() -> None:
+    """Delete job files older than JOB_RESULT_DAYS and sign-in counts whose window has passed
+    (the worker does this every night at 03:17)."""
+    from .service import housekeeping
+
+    click.echo(housekeeping())

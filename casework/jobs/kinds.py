@@ -7,15 +7,21 @@ import datetime as dt
 from flask import url_for
 
 from .. import models as m
+from ..claims import documents
+from ..claims.service import ClaimRefused, build_claims
+from ..evaluation import store
 from ..extensions import db
+from ..families.subject_access import subject_access_pdf_file
+from ..importer.service import ImportSummary
+from ..imports.guide import import_recorded
+from ..matching.importing import MatchedImportSummary
+from ..programme.board import board_report_pdf
 from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
 from ..rules.dates import govdate
+from ..rules.plan import PlanError
 
 
 def _claims_build(work: Work) -> Outcome:
-    from ..claims.service import ClaimRefused, build_claims
-    from ..rules.plan import PlanError
-
     as_of = dt.date.fromisoformat(work.params["as_of"])
     ruleset = work.params.get("ruleset", "phase1")  # jobs queued before there was a choice
     try:
@@ -39,8 +45,6 @@ register(Kind(
 
 
 def _claim_batch_pdf(work: Work) -> Outcome:
-    from ..claims import documents
-
     batch_id = work.params["batch_id"]
     try:
         pdf, made = documents.make(batch_id, work.user)
@@ -59,8 +63,6 @@ register(Kind(
 
 
 def _board_report(work: Work) -> Outcome:
-    from ..programme.board import board_report_pdf
-
     name, body = board_report_pdf(work.user, work.params["quarter"])
     return Outcome(f"The Partnership Board report ({len(body):,} bytes) is ready to download.",
                    name, "application/pdf", body)
@@ -73,8 +75,6 @@ register(Kind(
 
 
 def _subject_access_pdf(work: Work) -> Outcome:
-    from ..families.subject_access import subject_access_pdf_file
-
     made = subject_access_pdf_file(work.user, work.params["person_ref"])
     if made is None:
         raise JobFailed(f"{work.params['person_ref']} is no longer on a family you may see")
@@ -92,10 +92,6 @@ ERRORS_SHOWN = 50
 
 
 def _import(work: Work) -> Outcome:
-    from ..imports.guide import import_recorded
-    from ..imports.service import ImportSummary
-    from ..matching.importing import MatchedImportSummary
-
     kind, filename = work.params["kind"], work.params["filename"]
     total = work.input.count(b"\n") - 1  # rows after the header
     read = 0
@@ -147,8 +143,6 @@ register(Kind(
 
 
 def _refresh_figures(work: Work) -> Outcome:
-    from ..evaluation import store
-
     def progress(done: int, total: int) -> None:
         work.progress(done, total, "families evaluated")
 

@@ -12,6 +12,7 @@ retry finds already done (claims built, a PDF stored, an import's rows) it does 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import logging
 import os
@@ -25,10 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from .. import models as m
+from ..audit import record_event
+from ..auth.service import prune_sign_in_counters
+from ..evaluation import store
 from ..extensions import db
 from ..permissions import can
 from ..queue import KINDS, JobFailed, Work, enqueue, finish
-from ..transaction import transaction
+from ..transaction import transaction, transactional
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +130,6 @@ def run(job_id: int) -> None:
 def _keep_figures_current() -> None:
     """Evaluate again the families the job changed (an import's), here in the worker, where
     nobody waits; if that fails they stay queued for the next refresh."""
-    from ..evaluation import store
-
     if store.queued_here():
         try:
             with transaction():
@@ -156,6 +158,35 @@ class Progress:
                     progress_done=done, progress_total=total, progress_label=label))
         except OperationalError:
             log.warning("job %s: progress not recorded (the database was busy)", self.job_id)
+
+
+# Housekeeping ------------------------------------------------------------------------------
+
+
+@transactional
+def remove_old_results(now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Delete the files of jobs that finished more than `days` (JOB_RESULT_DAYS) ago: a
+    subject access PDF or a Board report is downloaded when it is made, not kept in the
+    database for ever. The job's record, summary and the file's SHA-256 stay. Returns how
+    many files were deleted."""
+    now = now or m.utcnow()
+    days = current_app.config["JOB_RESULT_DAYS"] if days is None else days
+    removed = db.session.execute(
+        update(m.Job).where(m.Job.result_name.is_not(None),
+                            m.Job.finished_at <= now - dt.timedelta(days=days))
+        .values(result=None, result_name=None, result_mimetype=None, result_removed_at=now)
+    ).rowcount
+    if removed:
+        record_event("remove_results", "job", None,
+                     detail=f"{removed} job files more than {days} days old deleted")
+    return removed
+
+
+def housekeeping() -> str:
+    """The worker's daily tidy-up (also `casework housekeeping`): old job files, and sign-in
+    counts whose window has passed."""
+    files, counters = remove_old_results(), prune_sign_in_counters()
+    return f"housekeeping: {files} old job files deleted, {counters} sign-in counts cleared"
 
 
 def recover() -> int:

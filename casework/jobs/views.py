@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from ..audit import record_event
 from ..permissions import requires
+from ..queue import KINDS
 from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
-from .service import KINDS, as_json, job_or_404, visible_jobs
+from .service import as_json, job_or_404, visible_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

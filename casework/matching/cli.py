@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..command_line import Refused
-from ..imports.service import ImportRefused
+from ..importer.service import ImportRefused
 
 
 class _DefaultGroup(click.Group):

@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 
 from .. import models as m
-from ..imports import fields as f
-from ..imports import service as imports
-from ..imports.service import ImportRefused, _decode
+from ..importer import fields as f
+from ..importer import service as imports
+from ..importer.service import ImportRefused, _decode
 from .service import Described
 
 # The columns that describe a person, in place of a person_ref.

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
-from ..imports.kinds import KINDS, Kind
-from ..imports.service import ImportRefused, ImportSummary, check_csv, import_csv
+from ..importer.kinds import KINDS, Kind
+from ..importer.service import ImportRefused, ImportSummary, check_csv, import_csv
 from ..lookups import one_of_chunks
 from ..transaction import transactional
 from . import service

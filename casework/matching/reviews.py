@@ -12,8 +12,8 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
-from ..imports.kinds import KINDS
-from ..imports.service import ImportRefused, ImportSummary, import_csv
+from ..importer.kinds import KINDS
+from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..paging import Page
 from ..transaction import transactional
 

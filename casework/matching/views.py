@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..audit import record_event
-from ..imports.service import ImportRefused
+from ..importer.service import ImportRefused
 from ..permissions import requires
 from ..transaction import transaction
 from . import reviews, service

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..access import may_approve_discretion, may_load_outcome_plan
 from ..audit import record_event
+from ..evaluation.service import BATCH, load_families
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.dates import govdate
@@ -218,8 +219,6 @@ def evaluate_outcome_families(
     as_of: dt.date, ids: Iterable[int], name: str, data: dict[int, FamilyData] | None = None,
 ) -> Iterator[OutcomeFamilyEvaluation]:
     """Evaluate the families (in the order given) under the ruleset and its Outcome Plan."""
-    from ..evaluation.service import BATCH, load_families
-
     rules, plan = frame(name), council_plan(name)
     ids = list(ids)
     for i in range(0, len(ids), BATCH):
