@@ -54,7 +54,7 @@ def _waiting():
 
 def _decided(review: m.MatchReview, status: str, user: m.User) -> None:
     if review.status != "waiting":
-        raise ReviewRefused(f"this row was already {review.status} by "
+        raise ReviewRefused(f"This row was already {review.status} by "
                             f"{review.decided_by.name if review.decided_by else 'someone'}")
     review.status, review.decided_by_id, review.decided_at = status, user.id, m.utcnow()
 
@@ -91,7 +91,7 @@ def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
                 like: m.MatchReview | None) -> ImportSummary:
     candidate = next((c for c in review.candidates if c["person_id"] == person_id), None)
     if candidate is None:
-        raise ReviewRefused("choose one of the candidates shown")
+        raise ReviewRefused("Select one of the candidates shown")
     _decided(review, "accepted", user)
     review.person_id = person_id
     row = {**review.row, "person_ref": candidate["person_ref"]}
