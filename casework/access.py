@@ -3,7 +3,8 @@
 Every view, service, export and report asks here which families a user may see
 (`visible_families`, `get_family_or_404`), which families a worker holds now
 (`allocated_to`, `open_allocation`, `allocation_history`) and whether a user may write (`can_write`,
-`can_edit_contact`, `may_allocate`, `allocatable_family_or_404`). What each role may do page
+`can_edit_contact`, `may_allocate`, `allocatable_family_or_404`, `may_load_outcome_plan`,
+`may_approve_discretion` ...). What each role may do page
 by page is the permission table in casework/permissions.py, imported here so that one module
 answers the whole question. tests/test_access.py fails if another module builds these
 queries itself.
@@ -21,8 +22,8 @@ from .permissions import PERMISSIONS, can
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
            "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
-           "may_record_first_contact", "may_see_meeting",
-           "open_allocation", "team_workers", "visible_families", "wards"]
+           "may_approve_discretion", "may_load_outcome_plan", "may_record_first_contact",
+           "may_see_meeting", "open_allocation", "team_workers", "visible_families", "wards"]
 
 SEES_ALL = frozenset({"manager", "auditor"})
 
@@ -160,6 +161,17 @@ def may_record_first_contact(user: m.User, selection: m.SelectionDecision) -> bo
 def may_allocate(user: m.User) -> bool:
     """Team leads and programme managers allocate, transfer and close families."""
     return can(user, "allocate")
+
+
+def may_load_outcome_plan(user: m.User) -> bool:
+    """Active administrators load a council's Outcome Plan (the page and `casework plans load`)."""
+    return user.active and can(user, "manage_outcome_plans")
+
+
+def may_approve_discretion(user: m.User) -> bool:
+    """An active programme manager approves equivalent progress on a need (phase2's local
+    discretion)."""
+    return user.active and user.role == "manager"
 
 
 def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:

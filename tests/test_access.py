@@ -29,7 +29,7 @@ NOT_ACCESS = {
 ACCESS_FUNCTIONS = {"visible_families", "get_family_or_404", "open_allocation", "allocated_to",
                     "can_write", "can_edit_contact", "may_allocate",
                     "allocatable_family_or_404", "_allocatable", "may_see_meeting",
-                    "may_record_first_contact"}
+                    "may_record_first_contact", "may_load_outcome_plan", "may_approve_discretion"}
 
 
 def _modules():

@@ -95,3 +95,51 @@ def test_only_the_app_factory_imports_templating():
     """Labels and formatters live below (models, rules); templating only registers them."""
     assert {name for name, _source, target in _imports() if target[:1] == ["templating"]} \
         == {"__init__.py"}
+
+
+# Views are URL -> permission -> form -> service -> render: the queries are the services', and
+# a view ends its transaction with casework/transaction.py, never the session itself.
+QUERY_CALLS = {"select", "text", "execute", "scalar", "scalars", "query", "get_or_404",
+               "first_or_404", "one_or_404", "paginate"}
+
+
+def _queries_in_a_view(tree: ast.AST):
+    """(line, what) of each database use in a view module: the db object or its session, a
+    SQLAlchemy import, a query call."""
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            yield node.lineno, f"imports from {node.module}"
+        elif isinstance(node, ast.Import) and any(
+                alias.name.split(".")[0] == "sqlalchemy" for alias in node.names):
+            yield node.lineno, "imports sqlalchemy"
+        elif isinstance(node, ast.Name) and node.id == "db" and isinstance(node.ctx, ast.Load):
+            used = parents.get(node)
+            yield node.lineno, "uses db" + (f".{used.attr}" if isinstance(used, ast.Attribute)
+                                            else "")
+        elif isinstance(node, ast.Call):
+            called = node.func
+            name = (called.attr if isinstance(called, ast.Attribute)
+                    else called.id if isinstance(called, ast.Name) else None)
+            if name in QUERY_CALLS:
+                yield node.lineno, f"calls {name}()"
+
+
+def test_no_view_queries_the_database():
+    found = [f"{path.relative_to(SOURCE).as_posix()}:{line} {what}"
+             for path in sorted(SOURCE.rglob("views.py"))
+             for line, what in _queries_in_a_view(ast.parse(path.read_text()))]
+    assert found == [], "move the query into the area's service:\n" + "\n".join(found)
+
+
+def test_the_walk_would_catch_a_query_written_in_a_view():
+    tree = ast.parse("from sqlalchemy import select\n"
+                     "def page():\n"
+                     "    rows = db.session.scalars(select(m.Family)).all()\n"
+                     "    claim = db.get_or_404(m.Claim, 1)\n"
+                     "    count = session.execute(text('SELECT 1'))\n"
+                     "    db.session.commit()\n")
+    assert sorted(_queries_in_a_view(tree)) == [
+        (1, "imports from sqlalchemy"), (3, "calls scalars()"), (3, "calls select()"),
+        (3, "uses db.session"), (4, "calls get_or_404()"), (4, "uses db.get_or_404"),
+        (5, "calls execute()"), (5, "calls text()"), (6, "uses db.session")]

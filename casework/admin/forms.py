@@ -33,12 +33,9 @@ class ResetForm(FlaskForm):
 
 
 def team_choices() -> list[tuple[int, str]]:
-    from sqlalchemy import select
+    from .service import teams_by_name
 
-    from ..extensions import db
-
-    return [(0, "No team")] + [(t.id, t.name) for t in db.session.scalars(
-        select(m.Team).order_by(m.Team.name))]
+    return [(0, "No team")] + [(t.id, t.name) for t in teams_by_name()]
 
 
 class TeamForm(FlaskForm):

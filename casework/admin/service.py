@@ -15,6 +15,7 @@ from ..auth.service import UserRefused, create_user, password_problem
 from ..caseloads import service as caseloads
 from ..extensions import db
 from ..locking import lock_rows
+from ..paging import Page, page_within
 from ..transaction import transactional
 
 
@@ -22,12 +23,62 @@ class AdminRefused(Exception):
     pass
 
 
+def teams_by_name() -> list[m.Team]:
+    return list(db.session.scalars(select(m.Team).order_by(m.Team.name)))
+
+
 def teams() -> list[tuple[m.Team, int]]:
     """Every team with how many active users it has, by name."""
     counts = dict(db.session.execute(
         select(m.User.team_id, func.count(m.User.id)).where(m.User.active.is_(True))
         .group_by(m.User.team_id)).all())
-    return [(t, counts.get(t.id, 0)) for t in db.session.scalars(select(m.Team).order_by(m.Team.name))]
+    return [(t, counts.get(t.id, 0)) for t in teams_by_name()]
+
+
+def users() -> list[m.User]:
+    """Every user, the active first, by name."""
+    return list(db.session.scalars(select(m.User).order_by(m.User.active.desc(), m.User.name)))
+
+
+def user_or_404(user_id: int) -> m.User:
+    return db.get_or_404(m.User, user_id)
+
+
+def successors(user: m.User) -> list[m.User]:
+    """The active FIP workers who could take over `user`'s families, their team's first,
+    then by name."""
+    return list(db.session.scalars(select(m.User).where(
+        m.User.role == "worker", m.User.active.is_(True), m.User.id != user.id)
+        .order_by(m.User.team_id != user.team_id, m.User.name)))
+
+
+AUDIT_PER_PAGE = 50
+
+
+def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str,
+                 page: int) -> Page:
+    """One page of the audit log from `since` to `until` (whole days), newest first: of the
+    users whose email contains `who`, of one `action` and one object reference when given."""
+    query = select(m.AuditEvent).where(
+        m.AuditEvent.at >= dt.datetime.combine(since, dt.time()),
+        m.AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+    if who:
+        query = query.where(func.lower(m.AuditEvent.user_email).like(f"%{who.lower()}%"))
+    if action:
+        query = query.where(m.AuditEvent.action == action)
+    if ref:
+        query = query.where(m.AuditEvent.object_ref == ref)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    number = page_within(page, total, AUDIT_PER_PAGE)
+    events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
+                                .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
+    return Page(list(events), number, AUDIT_PER_PAGE, total)
+
+
+def audit_actions() -> list[str]:
+    """Every action the audit log holds, for the search's choice."""
+    return list(db.session.scalars(
+        select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)))
 
 
 @transactional

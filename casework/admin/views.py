@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
-from ..extensions import db
-from ..paging import Page, page_within
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
 from .forms import DeactivateForm, EditUserForm, ResetForm, TeamForm, UserForm, team_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-AUDIT_PER_PAGE = 50
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -37,22 +32,14 @@ def users():
         else:
             flash(f"{user.email} can now sign in.")
             return redirect(url_for("admin.users"))
-    everyone = db.session.scalars(select(m.User).order_by(m.User.active.desc(), m.User.name)).all()
-    return render_template("admin/users.html", form=form, users=everyone, error=error)
-
-
-def _user_or_404(user_id: int) -> m.User:
-    user = db.session.get(m.User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return render_template("admin/users.html", form=form, users=service.users(), error=error)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @requires("manage_users")
 def set_active(user_id: int):
     """Reactivate a user; deactivating asks first where their families go."""
-    user = _user_or_404(user_id)
+    user = service.user_or_404(user_id)
     if request.form.get("active") != "1":
         return redirect(url_for("admin.deactivate", user_id=user.id))
     service.reactivate(user, current_user)
@@ -63,19 +50,17 @@ def set_active(user_id: int):
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @requires("manage_users")
 def deactivate(user_id: int):
-    user = _user_or_404(user_id)
+    user = service.user_or_404(user_id)
     if not user.active:
         return redirect(url_for("admin.users"))
     families = service.active_families(user)
     form = DeactivateForm()
-    workers = db.session.scalars(select(m.User).where(
-        m.User.role == "worker", m.User.active.is_(True), m.User.id != user.id)
-        .order_by(m.User.team_id != user.team_id, m.User.name)).all()
+    workers = service.successors(user)
     form.to.choices = [(0, "Select a FIP worker")] + [
         (w.id, f"{w.name}" + (f" ({w.team.name})" if w.team else "")) for w in workers]
     error = None
     if form.validate_on_submit():
-        to = db.session.get(m.User, form.to.data) if form.to.data else None
+        to = next((w for w in workers if w.id == form.to.data), None)
         try:
             moved = service.deactivate(user, current_user, to, form.reason.data or "")
         except service.AdminRefused as refused:
@@ -95,7 +80,7 @@ def deactivate(user_id: int):
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires("manage_users")
 def edit_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = service.user_or_404(user_id)
     form = EditUserForm(obj=None if request.method == "POST" else user)
     form.team.choices = team_choices()
     if request.method == "GET":
@@ -131,7 +116,7 @@ def teams():
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @requires("manage_users")
 def reset_password(user_id: int):
-    user = _user_or_404(user_id)
+    user = service.user_or_404(user_id)
     form = ResetForm()
     if form.validate_on_submit():
         try:
@@ -152,23 +137,11 @@ def audit():
     ref = request.args.get("ref", "").strip()
     since, since_error = picked_date(request.args, "from", dt.date.today() - dt.timedelta(days=30))
     until, until_error = picked_date(request.args, "to", dt.date.today())
-    query = select(m.AuditEvent).where(
-        m.AuditEvent.at >= dt.datetime.combine(since, dt.time()),
-        m.AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
-    if who:
-        query = query.where(func.lower(m.AuditEvent.user_email).like(f"%{who.lower()}%"))
-    if action:
-        query = query.where(m.AuditEvent.action == action)
-    if ref:
-        query = query.where(m.AuditEvent.object_ref == ref)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    number = page_within(request.args.get("page", 1, type=int), total, AUDIT_PER_PAGE)
-    events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
-                                .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
-    actions = db.session.scalars(select(m.AuditEvent.action).distinct().order_by(m.AuditEvent.action)).all()
+    page = service.audit_events(since, until, who, action, ref,
+                                request.args.get("page", 1, type=int))
     with transaction():
         record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
         return render_template(
-            "admin/audit.html", page=Page(list(events), number, AUDIT_PER_PAGE, total),
+            "admin/audit.html", page=page,
             who=who, action=action, ref=ref, since=since, until=until,
-            since_error=since_error, until_error=until_error, actions=actions)
+            since_error=since_error, until_error=until_error, actions=service.audit_actions())

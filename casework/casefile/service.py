@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from flask import abort
 from sqlalchemy import func, select
 
 from .. import models as m
@@ -29,6 +30,15 @@ EDIT_WINDOW_HOURS = 24
 
 class CasefileRefused(Exception):
     pass
+
+
+def of_family_or_404(model, family: m.Family, record_id: int):
+    """One of the family's contacts, follow-ups, goals or referrals (`model`) by id; 404 when
+    there is none or it is another family's."""
+    record = db.session.get(model, record_id)
+    if record is None or record.family_id != family.id:
+        abort(404)
+    return record
 
 
 def _contact_values(contact: m.Contact) -> dict:
@@ -159,6 +169,14 @@ def contacts(family: m.Family) -> list[m.Contact]:
     return list(db.session.scalars(
         select(m.Contact).where(m.Contact.family_id == family.id)
         .order_by(m.Contact.contact_at.desc(), m.Contact.id.desc())
+    ))
+
+
+def latest_contacts(family: m.Family, limit: int = 3) -> list[m.Contact]:
+    """The family's last `limit` final (not draft) contacts, latest first."""
+    return list(db.session.scalars(
+        select(m.Contact).where(m.Contact.family_id == family.id, m.Contact.status == "final")
+        .order_by(m.Contact.contact_at.desc(), m.Contact.id.desc()).limit(limit)
     ))
 
 

@@ -12,7 +12,6 @@ from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
 from ..evaluation import figures
-from ..extensions import db
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
@@ -64,9 +63,7 @@ def new_contact(family_ref: str):
 @requires("log_contact")
 def edit_contact(family_ref: str, contact_id: int):
     family = access.get_family_or_404(current_user, family_ref)
-    contact = db.session.get(m.Contact, contact_id)
-    if contact is None or contact.family_id != family.id:
-        abort(404)
+    contact = service.of_family_or_404(m.Contact, family, contact_id)
     if not access.can_edit_contact(current_user, contact):
         abort(403)
     form = ContactForm()
@@ -94,8 +91,8 @@ def edit_contact(family_ref: str, contact_id: int):
 @requires("log_contact")
 def follow_up(family_ref: str, action_id: int):
     family = access.get_family_or_404(current_user, family_ref)
-    action = db.session.get(m.FollowUp, action_id)
-    if action is None or action.family_id != family.id or action.done_on is not None:
+    action = service.of_family_or_404(m.FollowUp, family, action_id)
+    if action.done_on is not None:
         abort(404)
     if not access.can_write(current_user, family):
         abort(403)
@@ -104,7 +101,7 @@ def follow_up(family_ref: str, action_id: int):
     form.assign_to.choices = [(0, "Select a person")] + [
         (u.id, f"{u.name} ({u.role_label})") for u in people if u.id != action.assigned_to_id]
     if form.validate_on_submit():
-        assign_to = db.session.get(m.User, form.assign_to.data) if form.assign_to.data else None
+        assign_to = next((u for u in people if u.id == form.assign_to.data), None)
         try:
             service.update_follow_up(family, current_user, action, form.outcome.data,
                                      form.reason.data or "", assign_to)
@@ -185,9 +182,7 @@ def plan(family_ref: str):
 def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):
     """Change the status of one of the family's goals or referrals, from the plan page."""
     family = access.get_family_or_404(current_user, family_ref)
-    record = db.session.get(model, record_id)
-    if record is None or record.family_id != family.id:
-        abort(404)
+    record = service.of_family_or_404(model, family, record_id)
     form = StatusForm()
     form.status.choices = list(statuses.items())
     if form.validate_on_submit():
@@ -234,12 +229,5 @@ def high_contact():
             "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
             end_error=end_error, high=figures.high_contact_count(sc, start, end),
             contacts=figures.HIGH_CONTACT_CONTACTS)
-    start, start_error = picked_date(request.args, "from", end - dt.timedelta(days=90))
-    rows = service.high_contact(current_user, start, end)
-    with transaction():
-        record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
-        return render_template(
-            "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
-            end_error=end_error)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import selectinload
 
 from .. import models as m
-from ..access import may_allocate, open_allocation
+from ..access import allocated_to, may_allocate, open_allocation, visible_families
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
@@ -228,3 +229,62 @@ def _waiting():
     closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
     return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
             m.Family.id.not_in(closed))
+
+
+# What the caseload screens show --------------------------------------------------------------
+
+
+def held_by(worker: m.User) -> list[Row]:
+    """(family, open allocation) for each family allocated to `worker` now, by reference."""
+    return db.session.execute(allocated_to(worker).add_columns(m.Allocation)).all()
+
+
+def last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each family last had a final (not draft) contact; families with none are left out."""
+    if not family_ids:
+        return {}
+    return dict(db.session.execute(
+        select(m.Contact.family_id, func.max(m.Contact.contact_at))
+        .where(m.Contact.family_id.in_(family_ids), m.Contact.status == "final")
+        .group_by(m.Contact.family_id)
+    ).all())
+
+
+def next_actions(family_ids: list[int]) -> dict[int, m.FollowUp]:
+    """Each family's open follow-up due soonest (undated ones last); families with none are
+    left out."""
+    actions: dict[int, m.FollowUp] = {}
+    if not family_ids:
+        return actions
+    for action in db.session.scalars(
+        select(m.FollowUp).where(m.FollowUp.family_id.in_(family_ids), m.FollowUp.done_on.is_(None))
+        .order_by(m.FollowUp.due_on.is_(None), m.FollowUp.due_on, m.FollowUp.id)
+    ):
+        actions.setdefault(action.family_id, action)
+    return actions
+
+
+def allocated_seen_by(user: m.User) -> list[Row]:
+    """(family, open allocation) for each allocated family `user` may see."""
+    return db.session.execute(
+        visible_families(user).add_columns(m.Allocation)
+        .join(m.Allocation, m.Allocation.family_id == m.Family.id)
+        .where(m.Allocation.end_on.is_(None))
+        .options(selectinload(m.Allocation.worker))  # one query for the workers' names
+    ).all()
+
+
+def without_contact(rows: list[Row], now: dt.datetime) -> list[tuple]:
+    """Of (family, open allocation) rows, those with no final contact for NO_CONTACT_DAYS[0]
+    days or more (counting from the allocation when there has been none), longest first,
+    each as (family, allocation, last contact or None, days)."""
+    last = last_contacts([f.id for f, _ in rows])
+    stale = []
+    for family, allocation in rows:
+        seen = last.get(family.id)
+        days = (now - (seen or dt.datetime.combine(allocation.start_on, dt.time()))).days
+        if days >= NO_CONTACT_DAYS[0]:
+            stale.append((family, allocation, seen, days))
+    stale.sort(key=lambda row: -row[3])
+    return stale
+

@@ -6,14 +6,10 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from .. import access
-from .. import models as m
 from ..audit import record_event
 from ..casefile import service as casefile
-from ..extensions import db
 from ..permissions import requires
 from ..security import safe_target
 from ..transaction import transaction
@@ -24,38 +20,16 @@ bp = Blueprint("caseloads", __name__)
 NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 
 
-def _last_contacts(family_ids: list[int]) -> dict[int, dt.datetime]:
-    if not family_ids:
-        return {}
-    return dict(db.session.execute(
-        select(m.Contact.family_id, func.max(m.Contact.contact_at))
-        .where(m.Contact.family_id.in_(family_ids), m.Contact.status == "final")
-        .group_by(m.Contact.family_id)
-    ).all())
-
-
-def _next_actions(family_ids: list[int]) -> dict[int, m.FollowUp]:
-    actions: dict[int, m.FollowUp] = {}
-    if not family_ids:
-        return actions
-    for action in db.session.scalars(
-        select(m.FollowUp).where(m.FollowUp.family_id.in_(family_ids), m.FollowUp.done_on.is_(None))
-        .order_by(m.FollowUp.due_on.is_(None), m.FollowUp.due_on, m.FollowUp.id)
-    ):
-        actions.setdefault(action.family_id, action)
-    return actions
-
-
 @bp.route("/my-families")
 @requires("log_contact")
 def my_families():
-    rows = db.session.execute(access.allocated_to(current_user).add_columns(m.Allocation)).all()
+    rows = service.held_by(current_user)
     ids = [f.id for f, _ in rows]
     with transaction():
         record_event("view_list", "my_families", None)
         return render_template(
-            "caseloads/my_families.html", rows=rows, last=_last_contacts(ids),
-            actions=_next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+            "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
+            actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
             drafts=casefile.drafts(current_user),
         )
 
@@ -66,22 +40,7 @@ def team():
     today = dt.date.today()
     workers = access.team_workers(current_user)
     loads = service.caseloads(workers, today)
-    team_families = db.session.execute(
-        access.visible_families(current_user).add_columns(m.Allocation)
-        .join(m.Allocation, m.Allocation.family_id == m.Family.id)
-        .where(m.Allocation.end_on.is_(None))
-        .options(selectinload(m.Allocation.worker))  # one query for the workers' names
-    ).all()
-    last = _last_contacts([f.id for f, _ in team_families])
-    now = dt.datetime.now()
-    stale = []
-    for family, allocation in team_families:
-        seen = last.get(family.id)
-        since = seen or dt.datetime.combine(allocation.start_on, dt.time())
-        days = (now - since).days
-        if days >= NO_CONTACT_DAYS[0]:
-            stale.append((family, allocation, seen, days))
-    stale.sort(key=lambda row: -row[3])
+    stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
     with transaction():
         record_event("view_list", "team", None)
         return render_template(
@@ -110,8 +69,8 @@ def allocate(family_ref: str):
             form.worker.data = request.args.get("worker", type=int)
     refusal = None
     if form.validate_on_submit():
-        worker = db.session.get(m.User, form.worker.data)
-        if worker is None or worker.id not in loads:
+        worker = next((w for w in workers if w.id == form.worker.data), None)
+        if worker is None:
             form.worker.errors.append("Select a FIP worker")
         else:
             try:

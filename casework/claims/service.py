@@ -351,6 +351,23 @@ def _submitted_claims_never_change(session, _context, _instances):
 # Reading --------------------------------------------------------------------------------------
 
 
+def claim_or_404(claim_id: int) -> m.Claim:
+    return db.get_or_404(m.Claim, claim_id)
+
+
+def batch_or_404(batch_id: int) -> m.ClaimBatch:
+    return db.get_or_404(m.ClaimBatch, batch_id)
+
+
+def batches() -> list[m.ClaimBatch]:
+    """Every batch submitted, the latest first."""
+    return list(db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())))
+
+
+def sample(sample_id: int) -> m.ClaimSample | None:
+    return db.session.get(m.ClaimSample, sample_id)
+
+
 def list_claims(state: str | None = None) -> list[tuple[m.Claim, str]]:
     query = select(m.Claim, m.Family.family_ref).join(m.Family, m.Claim.family_id == m.Family.id)
     if state:

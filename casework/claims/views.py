@@ -6,13 +6,11 @@ import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
-from ..extensions import db
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..queue import start
@@ -60,8 +58,7 @@ def _index(build_form, batch_form, error):
     filters, filter_errors = service.QueueFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     pages, totals = service.queue_page(filters, page)
-    batches = db.session.scalars(select(m.ClaimBatch).order_by(m.ClaimBatch.id.desc())).all()
-    sample = db.session.get(m.ClaimSample, filters.sample) if filters.sample else None
+    sample = service.sample(filters.sample) if filters.sample else None
     with transaction():
         record_event("view_list", "claims", None,
                      detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}")
@@ -70,7 +67,7 @@ def _index(build_form, batch_form, error):
             filter_args=filters.args(),
             filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
             choices=service.queue_choices(),
-            sample=sample, sample_form=SampleForm(prefix="sample"), batches=batches,
+            sample=sample, sample_form=SampleForm(prefix="sample"), batches=service.batches(),
             build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES)
 
 
@@ -124,9 +121,7 @@ def confirm_batch():
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
 @requires("view_claims")
 def show(claim_id: int):
-    claim = db.session.get(m.Claim, claim_id)
-    if claim is None:
-        abort(404)
+    claim = service.claim_or_404(claim_id)
     filters, _ = service.QueueFilters.from_args(request.args)
     form = DecisionForm()
     error = None
@@ -151,7 +146,7 @@ def show(claim_id: int):
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
-        claim = db.session.get(m.Claim, claim_id)
+        claim = service.claim_or_404(claim_id)
     today, differences, status_now = service.compare_with_today(claim)
     with transaction():
         record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
@@ -165,7 +160,7 @@ def show(claim_id: int):
 @bp.route("/batches/<int:batch_id>")
 @requires("view_claims")
 def batch(batch_id: int):
-    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    batch = service.batch_or_404(batch_id)
     with transaction():
         record_event("view", "claim_batch", str(batch.id))
         return render_template(
@@ -177,7 +172,7 @@ def batch(batch_id: int):
 @requires("manage_claims")
 def make_batch_pdf(batch_id: int):
     """Make the batch's PDF again after its job failed (it is made once, at submission)."""
-    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    batch = service.batch_or_404(batch_id)
     job = documents.latest_job(batch.id)
     if documents.stored(batch.id) is None and (job is None or job.state == "failed"):
         start("claim_batch_pdf", f"Claim PDF for batch {batch.id} ({batch.window})",
@@ -188,7 +183,7 @@ def make_batch_pdf(batch_id: int):
 @bp.route("/batches/<int:batch_id>.<fmt>")
 @requires("view_claims")
 def batch_file(batch_id: int, fmt: str):
-    batch = db.session.get(m.ClaimBatch, batch_id) or abort(404)
+    batch = service.batch_or_404(batch_id)
     name = f"claim-batch-{batch.id}"
     if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
         pdf = documents.stored(batch.id)

@@ -102,6 +102,12 @@ def queue(family_ids: Iterable[int], session: Session | None = None) -> None:
     session.info[QUEUED] = True
 
 
+def queued_here() -> bool:
+    """Whether this request's session queued a family since it was last asked (asking
+    forgets it)."""
+    return db.session.info.pop(QUEUED, False)
+
+
 # The evidence the rules read (and the claims that decide what is still claimable): a change
 # to any of these, through the ORM, queues its family.
 _OF_FAMILY = (m.Person, m.Claim)  # family_id

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from flask import abort
 from sqlalchemy import func, or_, select
 
 from .. import models as m
 from .. import search
-from ..access import visible_families
+from ..access import get_family_or_404, visible_families
 from ..extensions import db
 from ..paging import Page, page_within
 from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
@@ -145,3 +146,11 @@ def recent_viewers(family: m.Family, limit: int = 20) -> list[m.AuditEvent]:
             m.AuditEvent.action == "view",
         ).order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc()).limit(limit)
     ))
+
+
+def person_or_404(user: m.User, person_ref: str) -> tuple[m.Person, m.Family]:
+    """The person and their family, if `user` may see the family; 404 otherwise, alike."""
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
+    if person is None:
+        abort(404)
+    return person, get_family_or_404(user, person.family.family_ref)

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import models as m
 from ..access import (
@@ -31,7 +30,6 @@ from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..evaluation.service import evaluate_family
-from ..extensions import db
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..queue import start
@@ -95,7 +93,7 @@ def show(family_ref: str):
             allocations=allocation_history(family),
             can_write=can_write(current_user, family),
             follow_ups=casefile.open_follow_ups(family),
-            latest_contacts=[c for c in casefile.contacts(family) if c.status == "final"][:3],
+            latest_contacts=casefile.latest_contacts(family),
             names=casefile.present_names(family),
             claimable=[
                 {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
@@ -166,10 +164,7 @@ def edit_family(family_ref: str):
 @bp.route("/people/<person_ref>/edit", methods=["GET", "POST"])
 @requires("edit_records")
 def edit_person(person_ref: str):
-    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
-    if person is None:
-        abort(404)
-    family = get_family_or_404(current_user, person.family.family_ref)
+    person, family = service.person_or_404(current_user, person_ref)
     return _edit(person, PersonForm(obj=person), PERSON_FIELDS, "people", person.person_ref,
                  family, person, f"{person.full_name}'s details saved.")
 
@@ -177,10 +172,9 @@ def edit_person(person_ref: str):
 @bp.route("/people/<person_ref>/export.<fmt>")
 @requires("subject_access")
 def subject_access(person_ref: str, fmt: str):
-    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
-    if person is None or fmt != "json":
+    if fmt != "json":
         abort(404)
-    get_family_or_404(current_user, person.family.family_ref)
+    person, _family = service.person_or_404(current_user, person_ref)
     data = subject_access_data(person)
     with transaction():
         record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
@@ -194,10 +188,7 @@ def subject_access(person_ref: str, fmt: str):
 @requires("subject_access")
 def subject_access_pdf(person_ref: str):
     """The subject access PDF is made by a job; the job page has the download."""
-    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
-    if person is None:
-        abort(404)
-    family = get_family_or_404(current_user, person.family.family_ref)
+    person, family = service.person_or_404(current_user, person_ref)
     job = start("subject_access_pdf", f"Subject access PDF for {person.person_ref}",
                 current_user, params={"person_ref": person.person_ref}, family_id=family.id)
     return redirect(url_for("jobs.show", job_id=job.id))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
 from ..access import allocated_to, visible_families
 from ..casefile.service import drafts
-from ..caseloads.service import NO_CONTACT_DAYS
+from ..caseloads.service import without_contact
 from ..evaluation.service import BATCH, evaluate_batch
 from ..evaluation.store import current_run
 from ..extensions import db
@@ -63,21 +63,10 @@ def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = 
                m.FollowUp.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS))
         .options(selectinload(m.FollowUp.contact).selectinload(m.Contact.family))
         .order_by(m.FollowUp.due_on, m.FollowUp.id)))
-    last = dict(db.session.execute(
-        select(m.Contact.family_id, func.max(m.Contact.contact_at))
-        .where(m.Contact.family_id.in_(ids), m.Contact.status == "final")
-        .group_by(m.Contact.family_id)).all()) if ids else {}
-    no_contact = []
-    for family, allocation in families:
-        seen = last.get(family.id)
-        days = (now - (seen or dt.datetime.combine(allocation.start_on, dt.time()))).days
-        if days >= NO_CONTACT_DAYS[0]:
-            no_contact.append((family, allocation, seen, days))
-    no_contact.sort(key=lambda row: -row[3])
     return Tasks(
         overdue=[a for a in actions if a.due_on < today],
         due_soon=[a for a in actions if a.due_on >= today],
-        no_contact=no_contact,
+        no_contact=without_contact(families, now),
         drafts=drafts(user),
         waiting_evidence=_waiting_evidence([f for f, _ in families if f.attached_on]),
     )

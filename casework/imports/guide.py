@@ -125,6 +125,10 @@ def history(kind: str | None = None, limit: int = HISTORY_SHOWN) -> list[m.Impor
     return list(db.session.scalars(query))
 
 
+def run_or_404(run_id: int) -> m.ImportRun:
+    return db.get_or_404(m.ImportRun, run_id)
+
+
 def errors_csv(run: m.ImportRun) -> str:
     """Every problem of a refused file, one a row: file, line, column, message."""
     out = io.StringIO()

@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import models as m
 from ..audit import record_event
-from ..extensions import db
 from ..importer.kinds import KINDS
 from ..permissions import requires
 from ..queue import start
@@ -82,9 +80,7 @@ def example(kind: str):
 @bp.route("/runs/<int:run_id>/errors.csv")
 @requires("import_data")
 def errors(run_id: int):
-    run = db.session.get(m.ImportRun, run_id)
-    if run is None:
-        abort(404)
+    run = guide.run_or_404(run_id)
     with transaction():
         record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
     return Response(guide.errors_csv(run), mimetype="text/csv", headers={

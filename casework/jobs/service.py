@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -51,6 +51,15 @@ def can_see(user, job: m.Job) -> bool:
         return db.session.scalar(
             visible_families(user).where(m.Family.id == job.family_id)) is not None
     return True
+
+
+def job_or_404(user, job_id: int) -> m.Job:
+    """The job, if `user` may see it; 404 otherwise: a job one may not see is not said to
+    exist."""
+    job = db.session.get(m.Job, job_id)
+    if job is None or not can_see(user, job):
+        abort(404)
+    return job
 
 
 def visible_jobs(user, limit: int = 50) -> list[m.Job]:
@@ -121,7 +130,7 @@ def run(job_id: int) -> None:
 def _keep_figures_current() -> None:
     """Evaluate again the families the job changed (an import's), here in the worker, where
     nobody waits; if that fails they stay queued for the next refresh."""
-    if db.session.info.pop(store.QUEUED, False):
+    if store.queued_here():
         try:
             with transaction():
                 store.refresh_pending()

@@ -5,23 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
-from .. import models as m
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import requires
 from ..queue import KINDS
 from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
-from .service import as_json, can_see, visible_jobs
+from .service import as_json, job_or_404, visible_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-
-
-def _job_or_404(job_id: int) -> m.Job:
-    job = db.session.get(m.Job, job_id)
-    if job is None or not can_see(current_user, job):
-        abort(404)  # a job one may not see is not said to exist
-    return job
 
 
 @bp.route("/")
@@ -36,7 +27,7 @@ def index():
 @bp.route("/<int:job_id>")
 @requires("view_jobs")
 def show(job_id: int):
-    job = _job_or_404(job_id)
+    job = job_or_404(current_user, job_id)
     kind = KINDS[job.kind]
     with transaction():
         record_event("view", "job", str(job.id), detail=job.kind)
@@ -49,13 +40,13 @@ def show(job_id: int):
 @requires("view_jobs")
 def status(job_id: int):
     """What the job page polls while the job runs (not audited: it shows no personal data)."""
-    return jsonify(as_json(_job_or_404(job_id)))
+    return jsonify(as_json(job_or_404(current_user, job_id)))
 
 
 @bp.route("/<int:job_id>/result")
 @requires("view_jobs")
 def result(job_id: int):
-    job = _job_or_404(job_id)
+    job = job_or_404(current_user, job_id)
     if job.state != "done" or job.result_name is None:
         abort(404)
     body = job.result

@@ -9,6 +9,7 @@ import io
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import visible_families
 from ..audit import record_event
 from ..extensions import db
 from ..importer.kinds import KINDS
@@ -31,6 +32,20 @@ def waiting_page(page: int) -> Page:
         _waiting().order_by(m.MatchReview.created_at, m.MatchReview.id)
         .offset((page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)).all()
     return Page(list(items), page, REVIEWS_PER_PAGE, total)
+
+
+def review_or_404(review_id: int) -> m.MatchReview:
+    return db.get_or_404(m.MatchReview, review_id)
+
+
+def candidates_seen_by(review: m.MatchReview, user: m.User) -> list[dict]:
+    """The review's candidates `user` may see, each with the person and family now."""
+    ids = [c["person_id"] for c in review.candidates]
+    visible = visible_families(user).with_only_columns(m.Family.id)
+    people = {p.id: p for p in db.session.scalars(
+        select(m.Person).where(m.Person.id.in_(ids), m.Person.family_id.in_(visible)))}
+    return [{**c, "person": people[c["person_id"]]} for c in review.candidates
+            if c["person_id"] in people]
 
 
 def _waiting():

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from .. import models as m
-from ..access import visible_families
 from ..audit import record_event
-from ..extensions import db
 from ..importer.service import ImportRefused
 from ..permissions import requires
 from ..transaction import transaction
@@ -34,16 +30,6 @@ def queue():
                                          link_above=link_above, review_above=review_above)
 
 
-def _candidates(review: m.MatchReview) -> list[dict]:
-    """The review's candidates the user may see, each with the person and family now."""
-    ids = [c["person_id"] for c in review.candidates]
-    visible = visible_families(current_user).with_only_columns(m.Family.id)
-    people = {p.id: p for p in db.session.scalars(
-        select(m.Person).where(m.Person.id.in_(ids), m.Person.family_id.in_(visible)))}
-    return [{**c, "person": people[c["person_id"]]} for c in review.candidates
-            if c["person_id"] in people]
-
-
 def _also(others: int) -> str:
     if not others:
         return ""
@@ -54,10 +40,8 @@ def _also(others: int) -> str:
 @bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
 @requires("review_matches")
 def review(review_id: int):
-    found = db.session.get(m.MatchReview, review_id)
-    if found is None:
-        abort(404)
-    candidates = _candidates(found)
+    found = reviews.review_or_404(review_id)
+    candidates = reviews.candidates_seen_by(found, current_user)
     form = DecisionForm([(str(c["person_id"]), f"{c['person'].full_name} ({c['person_ref']})")
                          for c in candidates])
     errors = []
@@ -74,8 +58,8 @@ def review(review_id: int):
             return redirect(url_for("matching.queue"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
             errors = getattr(refused, "errors", None) or [str(refused)]
-            found = db.session.get(m.MatchReview, review_id)
-            candidates = _candidates(found)
+            found = reviews.review_or_404(review_id)
+            candidates = reviews.candidates_seen_by(found, current_user)
     record_event("view", "match_review", str(found.id),
                  detail=", ".join(c["person_ref"] for c in candidates))
     described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),

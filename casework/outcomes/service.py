@@ -10,14 +10,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import func, select
 
 from .. import models as m
+from ..access import may_approve_discretion, may_load_outcome_plan
 from ..audit import record_event
 from ..evaluation.service import BATCH, load_families
 from ..extensions import db
-from ..permissions import PERMISSIONS
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.dates import govdate
 from ..rules.evidence import (
@@ -54,6 +54,14 @@ def plan_versions(name: str) -> list[m.OutcomePlanVersion]:
     return list(db.session.scalars(select(V).where(V.ruleset == name).order_by(V.id.desc())))
 
 
+def plan_version_or_404(name: str, version_id: int) -> m.OutcomePlanVersion:
+    """One version of the ruleset's Outcome Plan; 404 if it is none or another ruleset's."""
+    row = db.session.get(m.OutcomePlanVersion, version_id)
+    if row is None or row.ruleset != name:
+        abort(404)
+    return row
+
+
 def council_plan(name: str) -> OutcomePlan:
     """The ruleset's Outcome Plan in force: the newest version loaded, else the worked example
     shipped with casework. PlanError when it no longer passes the checks."""
@@ -88,7 +96,7 @@ def load_plan_version(name: str, content: bytes, file_name: str,
     file_name = Path(file_name or "plan.json").name[:255]
     try:
         with transaction():
-            if not (by.active and by.role in PERMISSIONS["manage_outcome_plans"]):
+            if not may_load_outcome_plan(by):
                 raise PlanError([f"{by.email} is not an administrator: only administrators load "
                                  "an Outcome Plan"])
             if content.startswith(codecs.BOM_UTF8):
@@ -265,7 +273,7 @@ class DiscretionRefused(Exception):
 def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
     """Record a programme manager's approval of equivalent progress on a need (phase2's
     local discretion), named and with a reason, in the audit log too."""
-    if by.role != "manager" or not by.active:
+    if not may_approve_discretion(by):
         raise DiscretionRefused(f"{by.email} is not a programme manager: only programme "
                                 "managers approve equivalent progress")
     if not (reason or "").strip():

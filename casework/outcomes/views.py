@@ -8,9 +8,7 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import models as m
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import can, requires
 from ..rules.plan import PlanError
 from ..transaction import transaction
@@ -21,6 +19,7 @@ from .service import (
     OUTCOME_RULESETS,
     example_text,
     load_plan_version,
+    plan_version_or_404,
     plan_versions,
 )
 
@@ -72,17 +71,10 @@ def history(ruleset: str):
             example=(EXAMPLES / f"{ruleset}.json").name)
 
 
-def _version_or_404(ruleset: str, version_id: int) -> m.OutcomePlanVersion:
-    row = db.session.get(m.OutcomePlanVersion, version_id)
-    if row is None or row.ruleset != _frame_or_404(ruleset):
-        abort(404)
-    return row
-
-
 @bp.route("/<ruleset>/<int:version_id>")
 @requires("view_outcome_plans")
 def show(ruleset: str, version_id: int):
-    row = _version_or_404(ruleset, version_id)
+    row = plan_version_or_404(_frame_or_404(ruleset), version_id)
     newest = plan_versions(ruleset)[0]
     with transaction():
         record_event("view", "outcome_plan", f"{ruleset} {row.version}")
@@ -112,7 +104,7 @@ def _attachment(text: str, name: str) -> Response:
 @bp.route("/<ruleset>/<int:version_id>/download")
 @requires("view_outcome_plans")
 def download(ruleset: str, version_id: int):
-    row = _version_or_404(ruleset, version_id)
+    row = plan_version_or_404(_frame_or_404(ruleset), version_id)
     with transaction():
         record_event("export", "outcome_plan", f"{ruleset} {row.version}")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", row.version)

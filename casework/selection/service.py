@@ -7,11 +7,12 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
+from flask import abort
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
-from ..access import can, may_record_first_contact, team_workers, visible_families
+from ..access import can, may_record_first_contact, may_see_meeting, team_workers, visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
@@ -67,6 +68,13 @@ def programme_year_span(number: int) -> tuple[dt.date, dt.date | None]:
 def agreed_numbers() -> dict[int, int]:
     return dict(db.session.execute(
         select(m.AgreedNumber.programme_year, m.AgreedNumber.families)).all())
+
+
+def agreed_number_changes(limit: int = 20) -> list[m.RecordHistory]:
+    """The latest changes to the agreed numbers, the latest first."""
+    H = m.RecordHistory
+    return list(db.session.scalars(select(H).where(H.record_type == "agreed_number")
+                                   .order_by(H.changed_at.desc(), H.id.desc()).limit(limit)))
 
 
 @transactional
@@ -279,9 +287,19 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     return row
 
 
-def meetings() -> list[m.SelectionMeeting]:
-    return list(db.session.scalars(select(m.SelectionMeeting).order_by(
-        m.SelectionMeeting.held_on.desc(), m.SelectionMeeting.id.desc())))
+def meetings(user: m.User) -> list[m.SelectionMeeting]:
+    """The meetings `user` may see, the latest first."""
+    return [meeting for meeting in db.session.scalars(select(m.SelectionMeeting).order_by(
+        m.SelectionMeeting.held_on.desc(), m.SelectionMeeting.id.desc()))
+        if may_see_meeting(user, meeting)]
+
+
+def meeting_or_404(user: m.User, meeting_id: int) -> m.SelectionMeeting:
+    """The meeting, if `user` may see it; 404 otherwise, alike."""
+    meeting = db.session.get(m.SelectionMeeting, meeting_id)
+    if meeting is None or not may_see_meeting(user, meeting):
+        abort(404)
+    return meeting
 
 
 # First contact and sign-up -------------------------------------------------------------------

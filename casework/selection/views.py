@@ -6,19 +6,16 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import models as m
 from ..access import (
     get_family_or_404,
     may_record_first_contact,
-    may_see_meeting,
     open_allocation,
     visible_families,
     wards,
 )
 from ..audit import record_event
-from ..extensions import db
 from ..permissions import requires
 from ..rules.dates import govdate
 from ..transaction import transaction
@@ -37,7 +34,7 @@ def index():
         return render_template(
             "selection/index.html",
             progress=figures.agreed_progress(visible_families(current_user), today),
-            meetings=[mt for mt in service.meetings() if may_see_meeting(current_user, mt)],
+            meetings=service.meetings(current_user),
             awaiting=service.awaiting_answer(current_user),
             waiting=service.waiting_for_allocation(current_user),
         )
@@ -56,13 +53,6 @@ def new_meeting():
     return render_template("selection/new_meeting.html", form=form)
 
 
-def _meeting_or_404(meeting_id: int) -> m.SelectionMeeting:
-    meeting = db.session.get(m.SelectionMeeting, meeting_id)
-    if meeting is None or not may_see_meeting(current_user, meeting):
-        abort(404)
-    return meeting
-
-
 def _filters() -> dict:
     def number(name: str) -> int:
         value = request.args.get(name, 0, type=int) or 0
@@ -79,7 +69,7 @@ def _filters() -> dict:
 @bp.route("/selection/meetings/<int:meeting_id>")
 @requires("run_selection")
 def meeting(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = service.meeting_or_404(current_user, meeting_id)
     filters = _filters()
     found = service.candidates(current_user, meeting.held_on, **filters)
     with transaction():
@@ -95,7 +85,7 @@ def meeting(meeting_id: int):
 @bp.route("/selection/meetings/<int:meeting_id>/families/<family_ref>", methods=["GET", "POST"])
 @requires("run_selection")
 def decide(meeting_id: int, family_ref: str):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = service.meeting_or_404(current_user, meeting_id)
     family = get_family_or_404(current_user, family_ref, selecting=True)
     workers = service.leads(current_user)
     form = DecisionForm()
@@ -133,10 +123,7 @@ def agreed_numbers():
               else "No agreed numbers changed.")
         return redirect(url_for("selection.index"))
     return render_template("selection/agreed_numbers.html", form=form, years=years,
-                           history=db.session.scalars(select(m.RecordHistory).where(
-                               m.RecordHistory.record_type == "agreed_number").order_by(
-                               m.RecordHistory.changed_at.desc(), m.RecordHistory.id.desc())
-                               .limit(20)).all())
+                           history=service.agreed_number_changes())
 
 
 # First contact and sign-up -------------------------------------------------------------------
