@@ -19,6 +19,9 @@ def lock_rows(*targets: tuple[type, list[int]]) -> None:
     lock with SELECT ... FOR UPDATE themselves)."""
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
+        if has_written():
+            # Ending the snapshot below would commit that half of the use case on its own.
+            raise RuntimeError("lock_rows() comes first in a use case, before it writes")
         # End any read snapshot, then take SQLite's write lock before reading anything.
         session.commit()
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -30,3 +33,14 @@ def lock_rows(*targets: tuple[type, list[int]]) -> None:
                 select(model.id).where(model.id.in_(ordered[i : i + 5000])).order_by(model.id)
                 .with_for_update()
             ).all()
+
+
+def has_written() -> bool:
+    """Whether this session's transaction holds changes: ones not flushed yet, or (SQLite)
+    ones written already, which hold the database's one write lock until it ends."""
+    session = db.session()
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        return True
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    return bool(session.connection().connection.dbapi_connection.in_transaction)

@@ -98,13 +98,18 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
 
 
 def _queue(job_id: int) -> None:
+    """Run once the job's row has committed: the change that asked for it is saved whatever
+    happens here, so nothing here may fail the request."""
     try:
         enqueue(job_id)
     except Exception:  # the queue is down: say so on the job, rather than leave it waiting
         log.exception("could not queue job %s", job_id)
-        finish(job_id, error="The job queue could not be reached, so the job was not "
-                "started. Try again; if it happens again, tell an administrator that the job "
-                "worker's queue is not running.")
+        try:
+            finish(job_id, error="The job queue could not be reached, so the job was not "
+                   "started. Try again; if it happens again, tell an administrator that the "
+                   "job worker's queue is not running.")
+        except Exception:  # the database too: housekeeping fails the job in time
+            log.exception("could not record job %s as not started", job_id)
 
 
 @transactional

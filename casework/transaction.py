@@ -66,7 +66,12 @@ def transaction() -> Iterator[None]:
                 info.pop(AFTER, None)
                 db.session.rollback()
                 raise PartlyFailed("a use case inside this transaction failed: nothing was saved")
-            db.session.commit()
+            try:
+                db.session.commit()
+            except BaseException:  # refused at the commit itself (a unique index, a lock)
+                info.pop(AFTER, None)
+                db.session.rollback()
+                raise
     finally:
         info[DEPTH] = depth
     if depth == 0:

@@ -313,6 +313,27 @@ def test_a_batch_pdf_job_retried_after_storing_keeps_the_first_pdf(client, cli, 
     assert db.session.get(m.ClaimBatchPdf, batch_id).sha256 == stored
 
 
+def test_two_makers_of_a_batch_pdf_at_once_store_one_and_the_second_returns_it(
+        client, cli, sign_in, examples, monkeypatch):
+    from casework.claims import documents
+
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    laid_out = documents.layout
+
+    def layout_while_another_maker_stores_first(batch):
+        body = laid_out(batch)
+        with db.engine.begin() as other:  # the other maker commits while this one lays out
+            other.execute(m.ClaimBatchPdf.__table__.insert().values(
+                batch_id=batch_id, pdf=b"%PDF-first", sha256="f" * 64, size=10))
+        return body
+
+    monkeypatch.setattr(documents, "layout", layout_while_another_maker_stores_first)
+    row, made = documents.make(batch_id, None)
+    assert (made, row.sha256) == (False, "f" * 64)
+    assert db.session.scalar(select(func.count()).select_from(m.ClaimBatchPdf)) == 1
+
+
 def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, sign_in,
                                                                   examples, run_jobs):
     examples()
@@ -457,7 +478,8 @@ def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_b
     assert job.state == "done" and job.summary  # the record of what was made stays
     assert client.get(job_url + "/result").status_code == 404
     page = client.get(job_url).text
-    assert "Download" not in page and "was deleted on" in page and "30 days after" in page
+    assert "Download" not in page and "was deleted on" in page
+    assert "kept for 30 days after the job finishes" in page
     assert sha in page
     assert [e.detail for e in _events("remove_results")] == [
         "1 job files more than 30 days old deleted"]
@@ -496,5 +518,23 @@ def test_the_worker_does_the_housekeeping_every_night_and_the_command_does_it_to
     assert db.session.scalars(select(m.SignInCounter)).all() == []
     result = cli("housekeeping")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ("housekeeping: 0 old job files deleted, "
-                                     "0 sign-in counts cleared")
+    assert result.output.strip() == ("housekeeping: 0 old job files deleted, 0 abandoned jobs "
+                                     "stopped, 0 sign-in counts cleared")
+
+
+def test_a_job_that_never_ran_is_stopped_after_thirty_days_and_its_upload_deleted(app, sign_in):
+    manager = sign_in("manager")
+    now = dt.datetime(2026, 12, 2, 3, 17)
+    for title, asked in (("old", now - dt.timedelta(days=30)),
+                         ("recent", now - dt.timedelta(days=30) + dt.timedelta(seconds=1))):
+        db.session.add(m.Job(kind="import", title=title, state="queued", input=b"family_ref\n",
+                             params={"kind": "families", "filename": f"{title}.csv"},
+                             started_by_id=manager.id, created_at=asked))
+    db.session.commit()
+    assert service.fail_abandoned(now=now) == 1
+    db.session.expire_all()
+    jobs = {j.title: j for j in db.session.scalars(select(m.Job))}
+    assert (jobs["old"].state, jobs["old"].input) == ("failed", None)
+    assert jobs["old"].error.startswith("The job never finished")
+    assert (jobs["recent"].state, jobs["recent"].input) == ("queued", b"family_ref\n")
+    assert [e.detail.split(":")[0] for e in _events("job_failed")] == ["import"]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from casework import models as m
 from casework.extensions import db
@@ -158,3 +159,34 @@ def test_only_the_transaction_helper_and_the_machinery_below_use_cases_commit_or
                 found[name] = found.get(name, 0) + 1
     assert set(found) == {"transaction.py", "locking.py", "jobs/service.py",
                           "evaluation/store.py", "__init__.py"}, found
+
+
+def test_a_commit_that_fails_rolls_back_and_leaves_the_session_ready_for_the_next(app):
+    db.session.add(m.Team(name="North"))
+    db.session.commit()
+    ran = []
+    with pytest.raises(IntegrityError):
+        with transaction():
+            db.session.add(m.Team(name="North"))  # the unique name is found at the commit
+            after_commit(lambda: ran.append("ran"))
+    assert _teams() == 1  # no PendingRollbackError: the session was rolled back
+    with transaction():
+        db.session.add(m.Team(name="South"))
+    assert (_teams(), ran) == (2, [])  # the failed transaction's callback never runs
+
+
+def test_a_use_case_that_writes_before_taking_the_lock_is_stopped_not_half_committed(app):
+    from casework.locking import lock_rows
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the lock is a row lock in the open transaction: no commit")
+    with pytest.raises(RuntimeError, match="comes first"):
+        with transaction():
+            db.session.add(m.Team(name="Early"))
+            db.session.flush()
+            lock_rows((m.Team, []))  # on SQLite this would have committed the team on its own
+    assert _teams() == 0
+    with transaction():
+        lock_rows((m.Team, []))  # first, as it should be
+        db.session.add(m.Team(name="After the lock"))
+    assert _teams() == 1

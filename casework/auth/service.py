@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
-from ..transaction import transactional
+from ..transaction import transaction, transactional
 
 MIN_PASSWORD_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -148,8 +148,9 @@ class SignIn(enum.Enum):
 @transactional
 def _take(key: str, limit: int, window: dt.timedelta) -> bool:
     """Count one attempt against `key`, unless `limit` attempts were already counted in the
-    window; return whether it was counted (allowed). Its own transaction, so that the row
-    is locked only for the moment of the count, and the count stands whatever follows."""
+    window; return whether it was counted (allowed). Called in no open transaction, it is
+    its own, so that the row is locked only for the moment of the count, and the count
+    stands whatever follows."""
     now = m.utcnow()
     expired = m.SignInCounter.window_start <= now - window
     counter = m.SignInCounter.__table__
@@ -158,15 +159,19 @@ def _take(key: str, limit: int, window: dt.timedelta) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(counter).values(key=key, attempts=0, window_start=now)
-                       .on_conflict_do_nothing(index_elements=["key"]))
-    counted = db.session.execute(
-        update(counter)
-        .where(counter.c.key == key, or_(counter.c.attempts < limit, expired))
-        .values(attempts=case((expired, 1), else_=counter.c.attempts + 1),
-                window_start=case((expired, now), else_=counter.c.window_start))
-    ).rowcount == 1
-    return counted
+    for _ in range(2):  # twice: the row may be cleared by housekeeping in between
+        db.session.execute(insert(counter).values(key=key, attempts=0, window_start=now)
+                           .on_conflict_do_nothing(index_elements=["key"]))
+        if db.session.execute(
+            update(counter)
+            .where(counter.c.key == key, or_(counter.c.attempts < limit, expired))
+            .values(attempts=case((expired, 1), else_=counter.c.attempts + 1),
+                    window_start=case((expired, now), else_=counter.c.window_start))
+        ).rowcount == 1:
+            return True
+        if db.session.scalar(select(counter.c.key).where(counter.c.key == key)) is not None:
+            return False  # the limit is reached
+    return False
 
 
 @transactional
@@ -184,15 +189,20 @@ def address_allowed(address: str | None) -> bool:
     return _take(f"address:{address}", SIGN_INS_PER_ADDRESS, dt.timedelta(minutes=1))
 
 
-@transactional
 def sign_in(user: m.User | None, email: str, password: str) -> SignIn:
     """Check a sign-in attempt, refusing an account with too many recent failures: the
-    attempt is counted before the password is checked, and a right password clears the
-    count. Every outcome is audited."""
+    attempt is counted (and committed) before the password is checked, and a right password
+    clears the count. Every outcome is audited."""
     key = f"account:{email.strip().lower()}"
     if not _take(key, MAX_FAILED_SIGN_INS, dt.timedelta(minutes=LOCKOUT_MINUTES)):
-        record_event("sign_in_refused", "user", email.lower()[:120], user=user)
+        with transaction():
+            record_event("sign_in_refused", "user", email.lower()[:120], user=user)
         return SignIn.LOCKED
+    return _checked(user, email, password, key)
+
+
+@transactional
+def _checked(user: m.User | None, email: str, password: str, key: str) -> SignIn:
     if check_password(user, password) and user is not None and user.active:
         db.session.execute(delete(m.SignInCounter).where(m.SignInCounter.key == key))
         record_event("sign_in", "user", user.email, user=user)

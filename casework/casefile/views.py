@@ -84,7 +84,7 @@ def edit_contact(family_ref: str, contact_id: int):
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref))
     with transaction():
         record_event("view", "contact", f"{family.family_ref}/{contact.id}")
-    return _contact_page(family, form, contact)
+        return _contact_page(family, form, contact)
 
 
 @bp.route("/families/<family_ref>/follow-ups/<int:action_id>", methods=["GET", "POST"])

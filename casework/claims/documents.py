@@ -58,6 +58,7 @@ def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:
             db.session.add(row)
             record_event("create", "claim_batch_pdf", str(batch_id), user=by,
                          detail=f"SHA-256 {row.sha256}, {row.size} bytes")
+            db.session.flush()  # another maker's row, stored meanwhile, is found here
     except IntegrityError:  # another maker stored it first
         return stored(batch_id), False
     return row, True

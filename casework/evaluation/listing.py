@@ -1,5 +1,5 @@
 """The stored evaluation as the results page, its CSV and the screening page list it: the
-families of a figures scope (casework.figures) with their stored rows, filtered by one
+families of a figures scope (casework.evaluation.figures) with their stored rows, filtered by one
 result's status, counted and paged with set-based queries."""
 
 from __future__ import annotations

@@ -437,15 +437,15 @@ def _upsert(
             continue
         record_id, before = stored
         values = {name: table.columns[name][i] for name in kind.column_names}
-        changed = sorted(k for k in table.present if before.get(k) != values[k])
-        if not changed:
+        kept = change(kind.name, "/".join(map(str, key)), before,
+                      {k: values[k] for k in table.present}, user, f"import of {filename}",
+                      _family_ref(values, refs))
+        if kept is None:  # every column the file has says what the record says
             unchanged += 1
             continue
         changed_rows.append(i)
         updates.append({"id": record_id, **{name: rows[name][i] for name in updated}})
-        history.append(change(kind.name, "/".join(map(str, key)), before,
-                              {k: values[k] for k in table.present}, user,
-                              f"import of {filename}", _family_ref(values, refs)))
+        history.append(kept)
     _insert_new(kind.model, {name: [values[i] for i in new] for name, values in rows.items()})
     for chunk in _chunks(updates, 5000):
         db.session.execute(update(kind.model), chunk)

@@ -107,7 +107,7 @@ def _import(work: Work) -> Outcome:
         job = db.session.get(m.Job, work.job_id)
         job.params = {**job.params, "run_id": run.id}
         if summary is not None:
-            record_finish(work.job_id, outcome=Outcome(summary.line()))
+            record_finish(work.job_id, outcome=Outcome(_imported(summary)))
         else:
             record_finish(work.job_id, error=_refused(run.errors))
 
@@ -116,7 +116,22 @@ def _import(work: Work) -> Outcome:
                                          progress=rows_read, recorded=recorded)
     if errors:
         raise JobFailed(_refused(errors))
-    return Outcome(summary.line())
+    return Outcome(_imported(summary))
+
+
+UNMATCHED_SHOWN = 40
+
+
+def _imported(summary: ImportSummary | MatchedImportSummary) -> str:
+    """The job's summary of an import; a matched one names the lines matched to nobody,
+    which were not imported (as the upload page does)."""
+    lines = getattr(summary, "unmatched_lines", ())
+    if not lines:
+        return summary.line()
+    shown = ", ".join(map(str, lines[:UNMATCHED_SHOWN]))
+    more = f" and {len(lines) - UNMATCHED_SHOWN} more" if len(lines) > UNMATCHED_SHOWN else ""
+    return (f"{summary.line()}. Not matched to anyone, so not imported: "
+            f"{'line' if len(lines) == 1 else 'lines'} {shown}{more}")
 
 
 def _refused(errors: list[str]) -> str:

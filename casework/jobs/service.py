@@ -30,8 +30,9 @@ from ..audit import record_event
 from ..auth.service import prune_sign_in_counters
 from ..evaluation import store
 from ..extensions import db
+from ..locking import has_written
 from ..permissions import can
-from ..queue import KINDS, JobFailed, Work, enqueue, finish
+from ..queue import KINDS, JobFailed, Work, enqueue, finish, record_finish
 from ..transaction import transaction, transactional
 
 log = logging.getLogger(__name__)
@@ -141,15 +142,20 @@ def _keep_figures_current() -> None:
 class Progress:
     """Report how far a job has got: progress(done, total, label). Written straight away on
     its own connection (so the job page sees it while the work's transaction is open), at
-    most every PROGRESS_SECONDS, and never failing the work."""
+    most every PROGRESS_SECONDS, and never failing the work. On SQLite, while the work's
+    own transaction holds the one write lock, the report waits for the next one: writing it
+    would only wait for the lock the work itself holds."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id
         self._last = 0.0
+        self._sqlite = db.engine.dialect.name == "sqlite"
 
     def __call__(self, done: int, total: int | None = None, label: str | None = None) -> None:
         now = time.monotonic()
         if now - self._last < PROGRESS_SECONDS and (total is None or done < total):
+            return
+        if self._sqlite and has_written():
             return
         self._last = now
         try:
@@ -182,11 +188,30 @@ def remove_old_results(now: dt.datetime | None = None, days: int | None = None) 
     return removed
 
 
+@transactional
+def fail_abandoned(now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Fail the jobs asked for more than `days` (JOB_RESULT_DAYS) ago that never finished
+    (their queue message was lost), deleting the file uploaded for them: a partner's file
+    is kept only while a job may still need it. Returns how many."""
+    now = now or m.utcnow()
+    days = current_app.config["JOB_RESULT_DAYS"] if days is None else days
+    abandoned = db.session.scalars(select(m.Job).where(
+        m.Job.state.in_(("queued", "running")),
+        m.Job.created_at <= now - dt.timedelta(days=days))).all()
+    for job in abandoned:
+        record_finish(job.id, error=(
+            f"The job never finished: it was still waiting {days} days after it was asked "
+            "for, so it was stopped and any file uploaded for it deleted. Start it again."))
+    return len(abandoned)
+
+
 def housekeeping() -> str:
-    """The worker's daily tidy-up (also `casework housekeeping`): old job files, and sign-in
-    counts whose window has passed."""
-    files, counters = remove_old_results(), prune_sign_in_counters()
-    return f"housekeeping: {files} old job files deleted, {counters} sign-in counts cleared"
+    """The worker's daily tidy-up (also `casework housekeeping`): old job files, jobs that
+    never finished, and sign-in counts whose window has passed."""
+    files, abandoned = remove_old_results(), fail_abandoned()
+    counters = prune_sign_in_counters()
+    return (f"housekeeping: {files} old job files deleted, {abandoned} abandoned jobs "
+            f"stopped, {counters} sign-in counts cleared")
 
 
 def recover() -> int:

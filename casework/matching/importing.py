@@ -90,16 +90,19 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
     except ImportRefused as refused:
         raise _renumbered(refused, filename, lines) from None
     data, lines = _rewritten(columns, to_import)
+    # The rows are imported first and what matching decided is written after, in the same
+    # transaction: on SQLite the first write takes the database's one write lock, and the
+    # importer's checking, which reports progress on another connection, holds none.
+    try:
+        imported = import_csv(kind_name, data, filename, user, progress)
+    except ImportRefused as refused:  # nothing from the file is kept
+        raise _renumbered(refused, filename, lines) from None
     for record, result in to_review:
         _queue(kind, record, result, model, filename, user)
     _link(kind, [(record, result) for record, result in to_import if result], model, user)
     record_event("match", "file", filename[-120:], user=user,
                  detail=f"{kind_name}: {linked} linked, {len(to_review)} for review, "
                         f"{len(unmatched)} unmatched (matching model version {model.id})")
-    try:
-        imported = import_csv(kind_name, data, filename, user, progress)
-    except ImportRefused as refused:  # the queue and links are rolled back with the rows
-        raise _renumbered(refused, filename, lines) from None
     return MatchedImportSummary(imported, linked, len(to_review), len(unmatched),
                                 tuple(r.line for r in unmatched))
 
