@@ -350,7 +350,8 @@ def _demo_caseloads(seed: int) -> str:
         free = [w for w in workers if len(open_cases[w.id]) < rules.caseload_max_active - 2
                 and sum(1 for d in started[w.id] if d > since) < rules.caseload_max_rolling]
         if not free:  # no worker has room: the family waits for a place, not yet attached
-            family.attached_on = None
+            with transaction():
+                family.attached_on = None
             waiting.append(family.id)
             continue
         worker = min(free, key=lambda w: (len(open_cases[w.id]), w.id))
@@ -377,13 +378,15 @@ def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.da
               end: dt.date) -> None:
     gap = rng.choice([7, 14, 21, 30, 30, 45, 45])
     at = dt.datetime.combine(start, dt.time(10, 0)) + dt.timedelta(days=rng.randrange(2, 8))
-    while at.date() <= end and at <= dt.datetime.now():
-        db.session.add(m.Contact(
-            family_id=family.id, author_id=worker.id, contact_at=at + dt.timedelta(
-                hours=rng.randrange(0, 6)),
-            kind=rng.choice(list(m.CONTACT_KINDS)), duration_minutes=rng.choice([20, 45, 60, 90]),
-            present=[], notes="Demo contact: discussed the family plan.", status="final"))
-        at += dt.timedelta(days=gap + rng.randrange(0, 4))
+    with transaction():
+        while at.date() <= end and at <= dt.datetime.now():
+            db.session.add(m.Contact(
+                family_id=family.id, author_id=worker.id, contact_at=at + dt.timedelta(
+                    hours=rng.randrange(0, 6)),
+                kind=rng.choice(list(m.CONTACT_KINDS)),
+                duration_minutes=rng.choice([20, 45, 60, 90]),
+                present=[], notes="Demo contact: discussed the family plan.", status="final"))
+            at += dt.timedelta(days=gap + rng.randrange(0, 4))
 
 
 # The later programmes: needs, practitioners' assessments and child statuses ---------------
