@@ -478,7 +478,8 @@ def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_b
     assert job.state == "done" and job.summary  # the record of what was made stays
     assert client.get(job_url + "/result").status_code == 404
     page = client.get(job_url).text
-    assert "Download" not in page and "was deleted on" in page
+    assert "Download" not in page and "ready to download" not in page
+    assert "was deleted on" in page
     assert "kept for 30 days after the job finishes" in page
     assert sha in page
     assert [e.detail for e in _events("remove_results")] == [
