@@ -15,6 +15,7 @@ from .evaluation import store
 from .extensions import db
 from .importer.kinds import KINDS
 from .importer.service import import_csv
+from .lookups import one_of_chunks
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 
@@ -306,9 +307,8 @@ def _attach_only_eligible() -> str:
     ids = list(db.session.scalars(select(m.Family.id).where(
         m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
     with transaction():
-        for i in range(0, len(ids), 900):
-            db.session.execute(update(m.Family).where(m.Family.id.in_(ids[i : i + 900]))
-                               .values(attached_on=None))
+        for where in one_of_chunks(m.Family.id, ids):
+            db.session.execute(update(m.Family).where(where).values(attached_on=None))
         store.queue(ids)
     store.refresh_pending()
     attached = db.session.scalar(select(func.count(m.Family.id)).where(
