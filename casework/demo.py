@@ -8,7 +8,7 @@ import io
 import random
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from . import models as m
 from .evaluation import store
@@ -307,13 +307,22 @@ def _attach_only_eligible() -> str:
     ids = list(db.session.scalars(select(m.Family.id).where(
         m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
     with transaction():
-        for where in one_of_chunks(m.Family.id, ids):
-            db.session.execute(update(m.Family).where(where).values(attached_on=None))
-        store.queue(ids)
+        _unattach(ids)
     store.refresh_pending()
     attached = db.session.scalar(select(func.count(m.Family.id)).where(
         m.Family.attached_on.is_not(None))) or 0
     return f"attached: {attached} eligible families ({len(ids)} not eligible left unattached)"
+
+
+def _unattach(ids: list[int]) -> None:
+    """Take the generated sign-up away from these demo families: their episodes too (the
+    generator's families file attached them; a council would never have signed them up)."""
+    for where in one_of_chunks(m.Episode.family_id, ids):
+        db.session.execute(delete(m.Episode).where(where))
+    for where in one_of_chunks(m.Family.id, ids):
+        db.session.execute(update(m.Family).where(where).values(attached_on=None,
+                                                                 closed_on=None))
+    store.queue(ids)
 
 
 def _demo_caseloads(seed: int) -> str:
@@ -351,7 +360,7 @@ def _demo_caseloads(seed: int) -> str:
                 and sum(1 for d in started[w.id] if d > since) < rules.caseload_max_rolling]
         if not free:  # no worker has room: the family waits for a place, not yet attached
             with transaction():
-                family.attached_on = None
+                _unattach([family.id])
             waiting.append(family.id)
             continue
         worker = min(free, key=lambda w: (len(open_cases[w.id]), w.id))

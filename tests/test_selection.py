@@ -292,8 +292,11 @@ def test_signing_up_with_consent_attaches_the_family_on_that_date_with_history(a
         ("sign-up", {"attached_on": None}, {"attached_on": signed_on.isoformat()})]
     actions = db.session.scalars(select(m.AuditEvent.action).where(
         m.AuditEvent.object_ref == "U1").order_by(m.AuditEvent.id)).all()
-    assert actions == ["decide", "contact_attempt", "contact_attempt", "sign_up", "update"]
-    assert service.waiting_for_allocation(lead) == [(family, service.sign_up_of(family))]
+    assert actions == ["decide", "contact_attempt", "contact_attempt", "sign_up"]
+    episode = db.session.scalar(select(m.Episode).where(m.Episode.family_id == family.id))
+    assert (episode.signed_up_on, episode.consent_by, episode.lead_id, episode.closed_on) == (
+        signed_on, "Casey Roberts", worker.id, None)
+    assert service.waiting_for_allocation(lead) == [(family, episode)]
     allocate(family, worker, TODAY, lead)
     assert service.waiting_for_allocation(lead) == []
 

@@ -93,9 +93,9 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
 def claims(sc: Scope, state: str | None = None):
     """The claims of the scope's families dated on or before the date, not rejected; of one
     state if `state` ("draft", "validated", "submitted")."""
-    C = m.Claim  # the later programmes' claims are apart
+    C = m.Claim  # each programme's claims are its own: the scope's ruleset's
     query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
-                            C.state != "rejected", C.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
+                            C.state != "rejected", C.ruleset == sc.ruleset)
     return query.where(C.state == state) if state else query
 
 
@@ -116,6 +116,20 @@ def high_contact_ids(sc: Scope, start: dt.date | None = None, end: dt.date | Non
             .group_by(C.family_id).having(func.count(C.id) >= HIGH_CONTACT_CONTACTS))
 
 
+def signed_up_ids(sc: Scope):
+    """The scope's families signed up to its programme on or before the date: an episode
+    of the programme begun by then (a family that came back counts once)."""
+    E = m.Episode
+    return select(E.family_id).where(E.programme == sc.ruleset, E.signed_up_on <= sc.as_of)
+
+
+def signed_up_on(sc: Scope):
+    """SQL: the day the scope's family (sc.f) first signed up to the scope's programme."""
+    E = m.Episode
+    return (select(func.min(E.signed_up_on))
+            .where(E.family_id == sc.f.c.id, E.programme == sc.ruleset).scalar_subquery())
+
+
 def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
     """The rules' recent window (months_before(D, 6), D], as first and last day."""
     return months_before(as_of, current_ruleset().recent_months) + dt.timedelta(days=1), as_of
@@ -129,7 +143,7 @@ def condition(sc: Scope, figure: str):
     f, S, d = sc.f.c, sc.s, sc.as_of
     identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
     eligible = and_(identified, S.eligible.is_(True))
-    attached = and_(eligible, f.attached_on.is_not(None), f.attached_on <= d)
+    attached = and_(eligible, f.id.in_(signed_up_ids(sc)))
     if figure == "identified":
         return identified
     if figure == "eligible":
@@ -196,7 +210,7 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
     """Attachment fees of the attached families, by programme year of attachment:
     {year: {"families", "fee", "funded"}}, in year order."""
     rules = current_ruleset()
-    year = programme_year_of(sc.f.c.attached_on)
+    year = programme_year_of(signed_up_on(sc))
     fees = {}
     for number, families in db.session.execute(
         sc.select(year, func.count()).where(condition(sc, "attached")).group_by(year)

@@ -29,6 +29,7 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
+from ..episodes import episodes_of
 from ..evaluation.service import evaluate_family
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
@@ -87,6 +88,8 @@ def show(family_ref: str):
             nearly=nearly_there(evaluated.evaluation),
             viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
             allocation=open_allocation(family),
+            episodes=(episodes := episodes_of(family.id)),
+            open_episode=next((e for e in episodes if e.closed_on is None), None),
             decision=(decision := latest_decision(family)),
             first_contact=decision is not None and decision.decision == "selected"
             and may_record_first_contact(current_user, decision),

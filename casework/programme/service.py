@@ -16,7 +16,7 @@ from fractions import Fraction
 from sqlalchemy import and_, case, func, or_, select
 
 from .. import models as m
-from ..access import team_workers, visible_families
+from ..access import team_workers
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
@@ -220,14 +220,15 @@ def _months(sc: fig.Scope) -> list[dict]:
     bounds = [(first, months[i + 1] if i + 1 < len(months) else
                months_after(first, 1)) for i, first in enumerate(months)]
     f = sc.f.c
+    signed_up = fig.signed_up_on(sc)
     columns = []
     for first, following in bounds:
         columns.append(func.count(case((and_(fig.condition(sc, "identified"),
                                              f.identified_on >= first,
                                              f.identified_on < following), 1))))
         columns.append(func.count(case((and_(fig.condition(sc, "attached"),
-                                             f.attached_on >= first,
-                                             f.attached_on < following), 1))))
+                                             signed_up >= first,
+                                             signed_up < following), 1))))
     families = db.session.execute(sc.select(*columns)).one()
     live = fig.claims(sc).subquery()
     B = m.ClaimBatch
@@ -445,22 +446,24 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
 
 
 def quarter_activity(user: m.User, first: dt.date, last: dt.date) -> dict:
-    """What happened from first to last (a quarter): families identified and attached, claims
-    made (not rejected) and claims submitted, with their amounts."""
-    ids = select(visible_families(user).subquery().c.id)
-    F, C, B = m.Family, m.Claim, m.ClaimBatch
-
-    def count(column) -> int:
-        return db.session.scalar(select(func.count(F.id)).where(
-            F.id.in_(ids), column >= first, column <= last)) or 0
-
-    drafted = db.session.execute(select(func.count(C.id), func.coalesce(func.sum(C.amount), 0))
-                                 .where(C.family_id.in_(ids), C.state != "rejected",
-                                        C.as_of >= first, C.as_of <= last)).one()
-    submitted = db.session.execute(select(func.count(C.id), func.coalesce(func.sum(C.amount), 0))
-                                   .join(B, C.batch_id == B.id)
-                                   .where(C.family_id.in_(ids), B.as_of >= first,
-                                          B.as_of <= last)).one()
-    return {"identified": count(F.identified_on), "attached": count(F.attached_on),
+    """What happened from first to last (a quarter), by the same definitions as the month
+    table: families identified and signed up (attached: eligible, an episode of the
+    programme begun in the quarter), claims made (not rejected) and claims submitted, with
+    their amounts, of the programme's claims."""
+    sc = fig.scope(user, as_of=last)
+    f = sc.f.c
+    signed_up = fig.signed_up_on(sc)
+    identified, attached = db.session.execute(sc.select(
+        func.count(case((and_(fig.condition(sc, "identified"), f.identified_on >= first), 1))),
+        func.count(case((and_(fig.condition(sc, "attached"), signed_up >= first), 1))))).one()
+    live = fig.claims(sc).subquery()
+    B = m.ClaimBatch
+    drafted = db.session.execute(select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
+                                 .where(live.c.as_of >= first)).one()
+    submitted = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
+        .select_from(live).join(B, live.c.batch_id == B.id)
+        .where(B.as_of >= first, B.as_of <= last)).one()
+    return {"identified": identified, "attached": attached,
             "claims": drafted[0], "claims_amount": drafted[1],
             "submitted": submitted[0], "submitted_amount": submitted[1]}

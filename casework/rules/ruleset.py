@@ -23,6 +23,11 @@ TURN_AROUND_RESULTS = ("continuous_employment", "crime_asb_education")
 @dataclasses.dataclass(frozen=True)
 class Ruleset:
     name: str = "phase1"
+    # The programme this ruleset pays for, as users name it, and the last day a family may
+    # be signed up (attached) to it; the first is programme_year_starts[0]. A family signed
+    # up between them has its episode in this programme (casework.episodes).
+    label: str = "2012-15 Troubled Families"
+    attachment_last: dt.date | None = dt.date(2015, 3, 31)
     # Windows, in calendar months.
     baseline_months: int = 6
     recent_months: int = 6
@@ -80,6 +85,11 @@ class Ruleset:
             if d >= start:
                 year = number
         return year
+
+    def takes_attachment(self, d: dt.date) -> bool:
+        """Whether a family signed up on d joins this programme (its attachment dates)."""
+        return self.programme_year_starts[0] <= d and (
+            self.attachment_last is None or d <= self.attachment_last)
 
     def result_amount(self, result: str, attached_on: dt.date) -> int | None:
         """Return the result's amount for a family attached on that date (section 5: results
@@ -162,6 +172,9 @@ RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
         name="phase2",
+        label="2015-20 Troubled Families",
+        # Extended past 2020 until Supporting Families took new families.
+        attachment_last=dt.date(2022, 9, 30),
         programme_year_starts=(dt.date(2015, 4, 1),),
         attachment_fees=(1000,),
         result_amounts=(("continuous_employment", (800,)), ("family_outcome", (800,))),
@@ -174,6 +187,8 @@ RULESETS: dict[str, Ruleset] = {
     ),
     "supporting_families": OutcomeFrame(
         name="supporting_families",
+        label="Supporting Families",
+        attachment_last=None,
         programme_year_starts=(dt.date(2022, 10, 1),),
         attachment_fees=(0,),
         result_amounts=(("family_outcome", (800,)),),
@@ -189,6 +204,22 @@ RULESETS: dict[str, Ruleset] = {
         allows_discretion=False,
     ),
 }
+
+
+PROGRAMMES = tuple(RULESETS)  # in the order they ran: phase1, phase2, supporting_families
+
+
+def programme_of(d: dt.date) -> str:
+    """The programme a family signed up on d joins: the one whose attachment dates hold d
+    (a date before the first programme: the first, which pays nothing for it)."""
+    for name in PROGRAMMES:
+        if RULESETS[name].takes_attachment(d):
+            return name
+    return PROGRAMMES[0]
+
+
+def programme_label(name: str) -> str:
+    return RULESETS[name].label
 
 
 def get_ruleset(name: str = "phase1", overrides: dict[str, Any] | None = None) -> Ruleset:
