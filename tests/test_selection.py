@@ -405,9 +405,10 @@ def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
     manager = create_user("manager")
     service.set_agreed_numbers({1: 1082}, manager)
 
-    def counts():
+    def counts():  # a family signed up today joins the programme that takes families today
         families = select(m.Family)
-        w = figures.way_in(families, TODAY, programme_figures(manager))
+        w = figures.way_in(families, TODAY, programme_figures(manager,
+                                                              programme="supporting_families"))
         return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
                                             "allocated")}
 

@@ -412,13 +412,14 @@ def _money(sc: figures.Scope) -> dict:
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
     E = m.Episode  # a claim is paid by the programme year of its episode's sign-up
+    signed_up = func.coalesce(E.signed_up_on, m.Family.attached_on)
     for attached_on, result, state, amount, count in db.session.execute(
-        select(E.signed_up_on, m.Claim.result, m.Claim.state, m.Claim.amount,
-               func.count(m.Claim.id))
+        select(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount, func.count(m.Claim.id))
+        .join(m.Family, m.Claim.family_id == m.Family.id)
         .outerjoin(E, m.Claim.episode_id == E.id)
         .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
-               m.Claim.ruleset == sc.ruleset)
-        .group_by(E.signed_up_on, m.Claim.result, m.Claim.state, m.Claim.amount)
+               m.Claim.ruleset == sc.programme)
+        .group_by(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
         year = rules.programme_year(attached_on) if attached_on else None
         results[year][state] += amount * count

@@ -33,7 +33,7 @@ from .. import models as m
 from .. import versions
 from ..access import visible_families
 from ..extensions import db
-from ..rules import CLAIMABLE_RESULTS
+from ..rules import CLAIMABLE_RESULTS, get_ruleset
 from ..rules.dates import months_before
 from .service import current_ruleset
 from .store import current_run
@@ -52,7 +52,8 @@ class Scope:
     s: type  # m.StoredEvaluation, joined on family and ruleset
     as_of: dt.date
     refreshed_at: dt.datetime | None
-    ruleset: str
+    ruleset: str  # of the stored evaluation: identification and results
+    programme: str  # whose episodes (sign-ups) and claims are counted
 
     def select(self, *columns):
         """SELECT columns FROM the user's families LEFT JOIN their stored evaluation."""
@@ -62,7 +63,7 @@ class Scope:
 
 
 def scope(user: m.User | None, ward: str | None = None, families=None,
-          as_of: dt.date | None = None) -> Scope:
+          as_of: dt.date | None = None, programme: str | None = None) -> Scope:
     """The figures' scope: the families `user` may see (or the SELECT `families`, already
     scoped), of one ward if given, at the stored evaluation's date. `as_of` moves the date
     cut-offs (identified, attached, claims) to another day; eligibility and results stay
@@ -75,7 +76,7 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     run = current_run(rules.name)
     as_of = as_of or (run.as_of if run else dt.date.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
-                 run.refreshed_at if run else None, rules.name)
+                 run.refreshed_at if run else None, rules.name, programme or rules.name)
 
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
@@ -84,7 +85,8 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, *args), compute, large)
+    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+                           large)
 
 
 # Claims ---------------------------------------------------------------------------------------
@@ -95,7 +97,7 @@ def claims(sc: Scope, state: str | None = None):
     state if `state` ("draft", "validated", "submitted")."""
     C = m.Claim  # each programme's claims are its own: the scope's ruleset's
     query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
-                            C.state != "rejected", C.ruleset == sc.ruleset)
+                            C.state != "rejected", C.ruleset == sc.programme)
     return query.where(C.state == state) if state else query
 
 
@@ -120,14 +122,14 @@ def signed_up_ids(sc: Scope):
     """The scope's families signed up to its programme on or before the date: an episode
     of the programme begun by then (a family that came back counts once)."""
     E = m.Episode
-    return select(E.family_id).where(E.programme == sc.ruleset, E.signed_up_on <= sc.as_of)
+    return select(E.family_id).where(E.programme == sc.programme, E.signed_up_on <= sc.as_of)
 
 
 def signed_up_on(sc: Scope):
     """SQL: the day the scope's family (sc.f) first signed up to the scope's programme."""
     E = m.Episode
     return (select(func.min(E.signed_up_on))
-            .where(E.family_id == sc.f.c.id, E.programme == sc.ruleset).scalar_subquery())
+            .where(E.family_id == sc.f.c.id, E.programme == sc.programme).scalar_subquery())
 
 
 def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -198,9 +200,10 @@ def claim_totals(sc: Scope) -> dict[str, dict]:
     return out
 
 
-def programme_year_of(column):
-    """SQL: the programme year (1, 2, 3 ...) of a date column, NULL before the programme."""
-    starts = current_ruleset().programme_year_starts
+def programme_year_of(column, programme: str | None = None):
+    """SQL: the programme year (1, 2, 3 ...) of a date column under the programme (default
+    the council's ruleset), NULL before the programme."""
+    starts = (get_ruleset(programme) if programme else current_ruleset()).programme_year_starts
     return case(*[(column >= start, number)
                   for number, start in reversed(list(enumerate(starts, start=1)))],
                 else_=None)
@@ -209,8 +212,8 @@ def programme_year_of(column):
 def attachment_fees(sc: Scope) -> dict[int, dict]:
     """Attachment fees of the attached families, by programme year of attachment:
     {year: {"families", "fee", "funded"}}, in year order."""
-    rules = current_ruleset()
-    year = programme_year_of(signed_up_on(sc))
+    rules = get_ruleset(sc.programme)
+    year = programme_year_of(signed_up_on(sc), sc.programme)
     fees = {}
     for number, families in db.session.execute(
         sc.select(year, func.count()).where(condition(sc, "attached")).group_by(year)

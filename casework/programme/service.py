@@ -33,6 +33,7 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
+from ..rules.ruleset import programme_label
 from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
@@ -179,13 +180,19 @@ class Figures:
     high_contact_families: int
     measures: dict
     unit_costs: list[UnitCostRow]
+    programme: str = "phase1"  # whose sign-ups and claims are counted
+
+    @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
 
 
-def figures(user: m.User, period: Window | None = None) -> Figures:
-    """Every figure for the families `user` may see, read from the stored evaluation.
-    `period` (a quarter, for the board report) adds the activity within it to the
-    additional measures."""
-    sc = fig.scope(user)
+def figures(user: m.User, period: Window | None = None, programme: str | None = None) -> Figures:
+    """Every figure for the families `user` may see, read from the stored evaluation, with
+    the sign-ups and claims of `programme` (default: the council's ruleset's). `period` (a
+    quarter, for the board report) adds the activity within it to the additional
+    measures."""
+    sc = fig.scope(user, programme=programme)
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
 
 
@@ -196,6 +203,7 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
     funnel = {key: counts[key] for key, *_ in FUNNEL}
     workers = _workers(user, sc)
     return Figures(
+        programme=sc.programme,
         as_of=sc.as_of,
         refreshed_at=sc.refreshed_at,
         funnel=funnel,

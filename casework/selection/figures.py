@@ -51,13 +51,14 @@ def contacted_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
     return _first_dates(m.ContactAttempt.attempted_on, m.ContactAttempt.family_id, families, as_of)
 
 
-def allocated_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
+def allocated_on(families: Select, as_of: dt.date,
+                 programme: str | None = None) -> dict[int, dt.date]:
     """Allocated: the date the family was first allocated to a FIP worker in an episode of
-    the programme, on or before as_of."""
+    the programme (default the council's ruleset's), on or before as_of."""
     E = m.Episode
     return _first_dates(m.Allocation.start_on, m.Allocation.family_id, families, as_of,
                         m.Allocation.episode_id.in_(select(E.id).where(
-                            E.programme == current_ruleset().name)))
+                            E.programme == (programme or current_ruleset().name))))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,11 +126,14 @@ class WayIn:
 def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
     """The way-in figures for the families of `families` on as_of; `programme` is the
     programme's Figures for the same families and date, whose own stages are reused."""
-    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()}
+    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()
+               if key != "allocated"}
+    reached["allocated"] = allocated_on(families, as_of, programme.programme)
     # A family signed up (attached) has passed every stage before it, whether or not a
     # meeting or contact attempt was recorded (a council's earlier attachments, imported):
     # each stage holds every family of the stages after it, so the funnel never widens.
-    sc = programme_figures.scope(None, families=families, as_of=as_of)
+    sc = programme_figures.scope(None, families=families, as_of=as_of,
+                                 programme=programme.programme)
     signed_up = dict(db.session.execute(sc.select(sc.f.c.id, programme_figures.signed_up_on(sc))
                                         .where(programme_figures.condition(sc, "attached"))).all())
     reached["allocated"] = {fid: d for fid, d in reached["allocated"].items() if fid in signed_up}
