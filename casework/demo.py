@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import random
@@ -17,6 +16,7 @@ from .extensions import db
 from .importer.kinds import KINDS
 from .importer.service import import_csv
 from .lookups import one_of_chunks
+from .reports.exports import internal_csv_writer
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 
@@ -261,9 +261,9 @@ def _shift_row(row: dict, years: int) -> None:
 
 def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = internal_csv_writer(out)
+    writer.writerow(columns)
+    writer.writerows([row.get(c, "") for c in columns] for row in rows)
     return out.getvalue().encode()
 
 
