@@ -107,3 +107,25 @@ def test_the_axe_check_fails_a_back_link_outside_the_landmarks(axe):
     outside = axe("data:text/html," + quote(page.format(link, "")), {"cookies": [], "origins": []})
     assert [v["id"] for v in outside] == ["region"]
     assert axe("data:text/html," + quote(page.format("", link)), {"cookies": [], "origins": []}) == []
+
+
+def test_an_auditors_sample_of_150_percent_is_an_error_on_its_field_at_375_px(
+        page, live_server, examples, cli, shot):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    auditor = create_user("auditor")
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, auditor.email, PASSWORD)
+    page.goto(f"{live_server}/claims/")
+    page.get_by_label("Percentage of the claims shown").fill("150")
+    page.get_by_role("button", name="Draw a sample").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.get_by_role("link", name="Enter a percentage from 1 to 100").wait_for()
+    assert page.locator(".govuk-notification-banner--success").count() == 0
+    assert page.get_by_label("Percentage of the claims shown").input_value() == "150"
+    shot("sample-error-375")
+    assert _overflow(page)["page"] <= PHONE["width"]
+    summary.get_by_role("link", name="Enter a percentage from 1 to 100").click()
+    assert page.evaluate("document.activeElement.id") == "sample-percent"
+    page.set_viewport_size(DESKTOP)
+    shot("sample-error-1280")
