@@ -32,6 +32,22 @@ def test_claims_build_under_phase2_drafts_one_results_claim_a_family(cli, frame_
     assert all(e["claimable"] == [] for e in out)
 
 
+def test_two_claims_of_one_family_under_two_programmes_are_told_apart_by_ruleset(
+        cli, frame_examples):
+    frame_examples("phase2")
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    p01 = db.session.scalar(select(m.Claim).where(m.Claim.result == "family_outcome"))
+    db.session.add(m.Claim(  # the same result and amount recorded under another programme
+        family_id=p01.family_id, result="family_outcome", claim_kind="supporting_families",
+        amount=800, programme_year=1, as_of=p01.as_of, state="draft",
+        ruleset="supporting_families", snapshot=p01.snapshot))
+    db.session.commit()
+    listed = [(c["family_ref"], c["result"], c["amount"], c["ruleset"])
+              for c in claims_json(cli) if c["family_ref"] == "P01"]
+    assert listed == [("P01", "family_outcome", 800, "phase2"),
+                      ("P01", "family_outcome", 800, "supporting_families")]
+
+
 def test_a_claim_freezes_the_needs_the_plan_and_the_evidence_and_is_audited(cli,
                                                                             frame_examples):
     frame_examples("phase2")

@@ -179,6 +179,13 @@ class OutcomeFrame(Ruleset):
 
 OUTCOME_RESULTS = ("continuous_employment", "family_outcome")  # claimable order
 
+# Each ruleset is one programme: how pages, CSV and PDFs name it.
+PROGRAMME_LABELS = {
+    "phase1": "Troubled Families 2012-15",
+    "phase2": "Expanded programme 2015-20",
+    "supporting_families": "Supporting Families",
+}
+
 RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
