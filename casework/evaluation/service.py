@@ -127,7 +127,8 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
         select(P.id, P.family_id, P.person_ref, P.date_of_birth).where(one_of(P.family_id, ids))
     ):
         member[pid] = (fid, ref)
-        people[fid].append(PersonData(ref, _date(dob)))
+        if dob is not None:  # an unborn child is not yet one of the family for the rules
+            people[fid].append(PersonData(ref, _date(dob)))
     pids = list(member)
     T = m.SchoolTerm
     for row in rows(

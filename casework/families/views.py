@@ -78,8 +78,11 @@ def show(family_ref: str):
             "families/show.html",
             family=family,
             records=records,
-            ages={p.id: age_on(p.date_of_birth, today) for p in records.people},
+            ages={p.id: age_on(p.date_of_birth, today) for p in records.people
+                  if p.date_of_birth is not None},
             people_by_id={p.id: p for p in records.people},
+            genders=m.GENDERS,
+            ethnicities=m.ETHNICITIES,
             today=today,
             as_of=as_of,
             date_error=date_error,
@@ -116,7 +119,8 @@ def _values(form, fields: tuple[str, ...]) -> dict:
 
 FAMILY_FIELDS = ("family_name", "address", "postcode", "ward", "identified_on", "attached_on",
                  "local_discretion", "local_discretion_reason")
-PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "sex")
+PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "expected_date_of_birth", "sex",
+                 "gender", "ethnicity", "nhs_number", "upn", "date_of_death")
 
 
 def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done: str,
