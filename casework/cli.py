@@ -351,13 +351,14 @@ def claims_list(state, fmt) -> None:
     from .claims.service import list_claims
 
     rows = [{"id": c.id, "family_ref": ref, "result": c.result, "amount": c.amount,
-             "state": c.state, "as_of": c.as_of.isoformat()} for c, ref in list_claims(state)]
+             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset}
+            for c, ref in list_claims(state)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1))
         return
     for r in rows:
-        click.echo(f"{r['id']:>6}  {r['family_ref']:<12} {r['result']:<22} £{r['amount']:>5}  "
-                   f"{r['state']:<9} {r['as_of']}")
+        click.echo(f"{r['id']:>6}  {r['family_ref']:<12} {r['ruleset']:<19} {r['result']:<22} "
+                   f"£{r['amount']:>5}  {r['state']:<9} {r['as_of']}")
 
 
 @claims.command("validate")

@@ -544,7 +544,8 @@ def _later_programme(seed: int) -> str:
                                 .order_by(m.User.id))
     for need_ref, on in discretions:
         record_discretion(need_ref, manager, on, "Demo: completed a pre-employment course and "
-                          "volunteers weekly; the work coach judges the progress equivalent")
+                          "volunteers weekly; the work coach judges the progress equivalent",
+                          ruleset)
     return (f"later programme ({ruleset}): {len(rows['needs'])} needs for {len(used)} "
             f"families, {len(rows['assessments'])} assessments, "
             f"{len(rows['child-status'])} child protection plans, "

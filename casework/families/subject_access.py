@@ -88,7 +88,9 @@ def subject_access_data(person: m.Person) -> dict:
         *[and_(m.RecordHistory.record_type == kind, m.RecordHistory.record_ref.in_(refs))
           for kind, refs in records.items() if refs])).order_by(m.RecordHistory.id))
     return {
-        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex")),
+        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex",
+                                "gender", "ethnicity", "nhs_number", "upn",
+                                "expected_date_of_birth", "date_of_death")),
         "family": _row(family, ("family_ref", "family_name", "address", "postcode", "ward",
                                 "identified_on", "attached_on", "local_discretion",
                                 "local_discretion_reason")),

@@ -68,7 +68,7 @@ def write_xlsx_row(sheet, row_number: int, values: list) -> None:
 
 
 HEADER = ["claim_id", "family_ref", "family_name", "result", "amount", "claim_date",
-          "programme_year", "validated_by", "validated_at", "window", "batch_id"]
+          "programme_year", "validated_by", "validated_at", "window", "batch_id", "ruleset"]
 
 
 def batch_rows(batch: m.ClaimBatch) -> list[list]:
@@ -79,7 +79,7 @@ def batch_rows(batch: m.ClaimBatch) -> list[list]:
                      c.as_of.isoformat(), c.programme_year,
                      c.decided_by.name if c.decided_by else "",
                      c.decided_at.isoformat(timespec="minutes") if c.decided_at else "",
-                     batch.window, batch.id])
+                     batch.window, batch.id, c.ruleset])
     return rows
 
 
