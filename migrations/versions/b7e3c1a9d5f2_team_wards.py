@@ -2,7 +2,7 @@
 allocates a family there that nobody holds
 
 Revision ID: b7e3c1a9d5f2
-Revises: a91c3e5f7d20
+Revises: b7e31d0c5a92
 Create Date: 2026-12-06 18:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b7e3c1a9d5f2'
-down_revision = 'a91c3e5f7d20'
+down_revision = 'b7e31d0c5a92'
 branch_labels = None
 depends_on = None
 
