@@ -200,10 +200,16 @@ def test_the_migration_carries_attached_families_allocations_and_claims_over(tmp
 
     from casework import create_app
 
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    before = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations")
+                             ).get_revision("b7e1d2c3a4f5").down_revision
     url = f"sqlite:///{tmp_path}/old.db"
     app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        upgrade(revision="a91c3e5f7d20")
+        upgrade(revision=before)
         db.engine.dispose()
     con = sqlite3.connect(tmp_path / "old.db")
     con.executescript("""

@@ -10,7 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from .. import episodes
 from .. import models as m
-from ..access import allocated_to, may_allocate, open_allocation, visible_families
+from ..access import (
+    allocated_to,
+    may_allocate,
+    open_allocation,
+    visible_families,
+)
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db

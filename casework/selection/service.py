@@ -13,7 +13,14 @@ from sqlalchemy.orm import aliased
 
 from .. import episodes
 from .. import models as m
-from ..access import can, may_record_first_contact, may_see_meeting, team_workers, visible_families
+from ..access import (
+    can,
+    may_record_first_contact,
+    may_see_meeting,
+    team_workers,
+    unheld_allocatable,
+    visible_families,
+)
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
@@ -436,10 +443,10 @@ def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.dat
 
 def waiting_for_allocation(user: m.User, limit: int | None = None
                            ) -> list[tuple[m.Family, m.Episode]]:
-    """The signed-up families `user` may see that have no FIP worker (an open episode, no
-    open allocation), those signed up longest ago first: the one waiting list of the team
+    """The signed-up families `user` may allocate that have no FIP worker (an open episode,
+    no open allocation), those signed up longest ago first: the one waiting list of the team
     view, the team lead's home and the selection page."""
-    query = (visible_families(user, selecting=True).add_columns(m.Episode)
+    query = (select(m.Family).where(unheld_allocatable(user)).add_columns(m.Episode)
              .join(m.Episode, m.Episode.family_id == m.Family.id)
              .where(*episodes.waiting_for_worker())
              .order_by(m.Episode.signed_up_on, m.Family.family_ref))
