@@ -18,7 +18,7 @@ from casework.extensions import db
 from casework.selection import service as selection
 
 from .conftest import login
-from .factories import create_family, create_person, create_user
+from .factories import cover_wards, create_family, create_person, create_user
 
 D = dt.date
 
@@ -97,7 +97,8 @@ def test_the_database_refuses_a_second_open_episode(app):
 def test_allocating_a_family_not_signed_up_signs_it_up_on_the_allocation_date_with_history(cli, app):
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North")
-    create_family("EP6")
+    cover_wards("North", "High Street")
+    create_family("EP6", ward="High Street")
     result = cli("allocate", "EP6", worker.email, "--on", "2013-05-01", "--by", lead.email)
     assert result.exit_code == 0, result.output
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "EP6"))
@@ -137,9 +138,11 @@ def test_closing_a_case_closes_its_episode_with_history_and_reopening_starts_a_n
 def test_the_waiting_list_holds_signed_up_families_without_a_worker_only(app):
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North")
-    create_family("EP8")  # identified, never signed up: not waiting for a worker
-    waiting = create_family("EP9", attached_on=D(2013, 5, 1))
-    allocated = create_family("EP10", attached_on=D(2013, 4, 1))
+    cover_wards("North", "High Street")
+    create_family("EP8", ward="High Street")  # identified, never signed up: not waiting
+    waiting = create_family("EP9", attached_on=D(2013, 5, 1), ward="High Street")
+    allocated = create_family("EP10", attached_on=D(2013, 4, 1), ward="High Street")
+    create_family("EP14", attached_on=D(2013, 5, 1), ward="Elsewhere")  # another team's ward
     allocate(allocated, worker, D(2013, 6, 1), lead)
     assert [f.family_ref for f, _ in selection.waiting_for_allocation(lead)] == ["EP9"]
     close(waiting, D(2013, 7, 1), lead, "Moved", "moved_away")
