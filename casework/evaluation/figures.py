@@ -17,7 +17,12 @@ A figure is a condition on a family, over `Scope.f` (the user's families) and `S
   (claimed: any state but rejected; validated: validated by internal audit, not yet
   submitted; submitted: in a batch sent to DCLG);
 - high_contact: at least HIGH_CONTACT_CONTACTS final contacts in the recent window (the 6
-  months up to the date).
+  months up to the date);
+- waiting: signed up to the programme, the episode open on the date, and no FIP worker then.
+
+Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
+each family's episode in it, its claims); identification and results are the stored
+evaluation's (`Scope.ruleset`).
 
 To add a figure, add its condition here and its line to docs/figures.md.
 """
@@ -41,7 +46,7 @@ from .store import current_run
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
-                  "validated", "submitted", "high_contact")
+                  "validated", "submitted", "high_contact", "waiting")
 
 
 @dataclasses.dataclass
@@ -132,6 +137,17 @@ def signed_up_on(sc: Scope):
             .where(E.family_id == sc.f.c.id, E.programme == sc.programme).scalar_subquery())
 
 
+def waiting_ids(sc: Scope):
+    """The families signed up to the programme and still in that episode on the date, with
+    no FIP worker allocated on it: the waiting list (casework.selection.service's, on the
+    date)."""
+    E, A, d = m.Episode, m.Allocation, sc.as_of
+    held = select(A.family_id).where(A.start_on <= d, or_(A.end_on.is_(None), A.end_on > d))
+    return select(E.family_id).where(
+        E.programme == sc.programme, E.signed_up_on <= d,
+        or_(E.closed_on.is_(None), E.closed_on > d), E.family_id.not_in(held))
+
+
 def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
     """The rules' recent window (months_before(D, 6), D], as first and last day."""
     return months_before(as_of, current_ruleset().recent_months) + dt.timedelta(days=1), as_of
@@ -163,6 +179,8 @@ def condition(sc: Scope, figure: str):
         return f.id.in_(_claimed_ids(sc, figure))
     if figure == "high_contact":
         return f.id.in_(high_contact_ids(sc))
+    if figure == "waiting":
+        return f.id.in_(waiting_ids(sc))
     raise ValueError(f"no figure {figure!r}")
 
 

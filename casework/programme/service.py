@@ -40,7 +40,7 @@ FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
-    ("attached", "Attached", "Eligible, and attached to a FIP worker on or before the date"),
+    ("attached", "Attached", "Eligible, and signed up to the programme on or before the date"),
     ("results_met", "Results met", "Attached, with a claimable result met on the date or "
                                    "already claimed"),
     ("claimed", "Claimed", "With a claim dated on or before the date, not rejected"),
@@ -375,9 +375,8 @@ def _allocated_on(as_of: dt.date):
 
 def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
     rules = current_ruleset()
-    allocated = select(m.Allocation.family_id).where(_allocated_on(sc.as_of))
     unallocated = db.session.scalar(sc.select(func.count()).where(
-        fig.condition(sc, "attached"), sc.f.c.id.not_in(allocated))) or 0
+        fig.condition(sc, "waiting"))) or 0
     active = sum(row["active"] for row in workers)
     return {
         "workers": len(workers),
