@@ -18,8 +18,8 @@ from .importer.service import import_csv
 from .lookups import one_of_chunks
 from .reports.exports import internal_csv_writer
 from .rules.dates import TERM_ORDER
-from .rules.wording import plural
 from .rules.ruleset import RULESETS, programme_of
+from .rules.wording import plural
 from .transaction import transaction
 
 # For the demo users only, printed by `make run`.

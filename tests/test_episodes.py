@@ -199,13 +199,12 @@ def test_claims_list_names_each_claims_programme_and_episode(cli, app):
 def test_the_migration_carries_attached_families_allocations_and_claims_over(tmp_path):
     """An existing database at the revision before episodes: every attached family gets one
     episode (closed when its case was), and its allocations and claims are linked to it."""
-    from flask_migrate import upgrade
-
-    from casework import create_app
-
     from pathlib import Path
 
     from alembic.script import ScriptDirectory
+    from flask_migrate import upgrade
+
+    from casework import create_app
 
     before = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations")
                              ).get_revision("b7e1d2c3a4f5").down_revision
