@@ -249,3 +249,44 @@ def test_the_migration_carries_attached_families_allocations_and_claims_over(tmp
         assert db.session.scalar(select(db.func.count()).select_from(m.RecordHistory)) == 1
         assert db.session.scalar(select(m.Family.closed_on).where(m.Family.family_ref == "OLD4")) == D(2013, 9, 30)
         db.engine.dispose()
+
+
+def test_each_programmes_claims_add_up_the_same_on_the_claims_page_the_dashboard_and_the_cli(
+        client, cli, tmp_path):
+    """A world with all three programmes and a family that came back: each programme's
+    claims are counted once, under it, wherever they are shown."""
+    from .htmltables import table
+    from .parsed import parse
+
+    _import(cli, tmp_path, "families", "family_ref,family_name,attached_on\n"
+            "TP1,Came back,2013-05-01\nTP2,Later,2016-03-01\n")
+    _import(cli, tmp_path, "families", "family_ref,family_name,attached_on\nTP1,Came back,2023-06-01\n")
+    claims = [("TP1", "phase1", "crime_asb_education", "turn_around", 1400, "submitted"),
+              ("TP1", "supporting_families", "family_outcome", "supporting_families", 800, "validated"),
+              ("TP2", "phase2", "family_outcome", "phase2", 800, "draft"),
+              ("TP2", "phase2", "family_outcome", "phase2", 800, "rejected")]
+    for ref, ruleset, result, kind, amount, state in claims:
+        family = db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
+        episode = db.session.scalar(select(m.Episode).where(
+            m.Episode.family_id == family.id, m.Episode.programme == ruleset))
+        db.session.add(m.Claim(family_id=family.id, result=result, claim_kind=kind, amount=amount,
+                               programme_year=1, as_of=D(2024, 1, 1), state=state, ruleset=ruleset,
+                               episode_id=episode.id, snapshot={}))
+    db.session.commit()
+    expected = {"2012-15 Troubled Families": ("1", "£1,400"),
+                "2015-20 Troubled Families": ("1", "£800"), "Supporting Families": ("1", "£800")}
+    manager = create_user("manager")
+    login(client, manager.email)
+    rows = table(client.get("/claims/").text, id="claims-by-programme")
+    assert {r["Programme"]: (r["Claims"], r["Amount"]) for r in rows} == expected
+    for programme, label in (("phase1", "2012-15 Troubled Families"),
+                             ("phase2", "2015-20 Troubled Families"),
+                             ("supporting_families", "Supporting Families")):
+        page = parse(client.get(f"/programme?programme={programme}").text)
+        figures = {f.find(cls="app-figure__label").text(): f.find(cls="app-figure__number").text()
+                   for f in page.find_all(cls="app-figure")}
+        assert figures["families claimed for"] == expected[label][0], programme
+        assert figures["families attached"] == "0"  # no stored evaluation finds them eligible
+    listed = json.loads(cli("claims", "list", "--format", "json").output)
+    episodes = {e.id: e.programme for e in db.session.scalars(select(m.Episode))}
+    assert all(episodes[c["episode"]] == c["ruleset"] for c in listed)

@@ -23,7 +23,7 @@ from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
 from ..paging import page_within
-from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
     COST_ITEMS,
     CostEstimate,
@@ -33,7 +33,7 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
-from ..rules.ruleset import programme_label
+from ..rules.ruleset import get_ruleset, programme_label
 from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
@@ -393,7 +393,8 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
 def _money(sc: fig.Scope) -> dict:
     fees = fig.attachment_fees(sc)
     by_state: Counter = Counter()
-    by_result: dict[str, Counter] = {r: Counter() for r in CLAIMABLE_RESULTS}
+    by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
+        r: Counter() for r in dict(get_ruleset(sc.programme).result_amounts)}
     live = fig.claims(sc).subquery()
     for result, state, count, amount in db.session.execute(
         select(live.c.result, live.c.state, func.count(), func.sum(live.c.amount))
