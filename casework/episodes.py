@@ -183,12 +183,12 @@ def _mirror(family: m.Family, episode: m.Episode, by: m.User | None, source: str
     store.queue([family.id])
 
 
-def follow_families_file(family_ids: list[int], filename: str, by: m.User | None) -> None:
-    """After a families file was imported: each family's attached_on is the sign-up of its
-    episode in the programme whose attachment dates hold it (made if the family has none
-    there, closing an open episode of an earlier programme), and a closed_on closes (or
-    re-dates the closure of) its latest episode. Set-based: a few queries whatever the
-    number of families. Nothing is deleted."""
+def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -> None:
+    """After a families file was imported (or a family's dates edited): each family's
+    attached_on is the sign-up of its episode in the programme whose attachment dates hold
+    it (made if the family has none there, closing an open episode of an earlier
+    programme), and a closed_on closes (or re-dates the closure of) its latest episode.
+    Set-based: a few queries whatever the number of families. Nothing is deleted."""
     if not family_ids:
         return
     F, E = m.Family, m.Episode
@@ -205,7 +205,6 @@ def follow_families_file(family_ids: list[int], filename: str, by: m.User | None
                 select(E.id, E.family_id, E.programme, E.signed_up_on, E.closed_on)
                 .where(where).order_by(E.signed_up_on, E.id)):
             episodes[row.family_id].append(dict(row._mapping))
-    source = f"import of {filename}"
     new, updates = [], []
     for fid, family in families.items():
         mine = episodes[fid]

@@ -30,9 +30,9 @@ def create_family(ref: str | None = None, **fields) -> m.Family:
     db.session.add(family)
     db.session.flush()
     if family.attached_on is not None:  # attached: signed up, its episode as a file makes it
-        from casework.episodes import follow_families_file
+        from casework.episodes import follow_family_dates
 
-        follow_families_file([family.id], "test factory", None)
+        follow_family_dates([family.id], "test factory", None)
     db.session.commit()
     return family
 

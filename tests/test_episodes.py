@@ -290,3 +290,16 @@ def test_each_programmes_claims_add_up_the_same_on_the_claims_page_the_dashboard
     listed = json.loads(cli("claims", "list", "--format", "json").output)
     episodes = {e.id: e.programme for e in db.session.scalars(select(m.Episode))}
     assert all(episodes[c["episode"]] == c["ruleset"] for c in listed)
+
+
+def test_editing_a_familys_attachment_date_moves_its_episode_with_the_change_kept(app):
+    from casework.records import save_versioned
+
+    editor = create_user("manager")
+    family = create_family("EP15", attached_on=D(2013, 5, 1))
+    save_versioned(family, family.version, {"attached_on": D(2013, 6, 1)}, editor, "families",
+                   "EP15", "EP15")
+    assert _episodes("EP15") == [("phase1", D(2013, 6, 1), None, None)]
+    save_versioned(family, family.version, {"closed_on": D(2014, 1, 31)}, editor, "families",
+                   "EP15", "EP15")
+    assert _episodes("EP15") == [("phase1", D(2013, 6, 1), D(2014, 1, 31), "other")]

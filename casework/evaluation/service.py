@@ -249,7 +249,9 @@ def evaluate_family(family: m.Family, as_of: dt.date,
     has just loaded every record to show them)."""
     if data is None:
         return next(evaluate_families(as_of, select(m.Family).where(m.Family.id == family.id)))
-    rules = current_ruleset()
+    rules = current_ruleset()  # the page's records, with the family's episode in the programme
+    signed_up = episode_dates([family.id], rules.name, raw=False).get(family.id, (None, None))[0]
+    data = dataclasses.replace(data, attached_on=signed_up)
     return _evaluated(family.id, data, prior_claims([family.id]).get(family.id, []), as_of, rules)
 
 

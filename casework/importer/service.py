@@ -487,7 +487,7 @@ def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
         ids = [fid for where in one_of_chunks(m.Family.family_ref, wanted)
                for fid in db.session.scalars(select(m.Family.id).where(where))]
         if {"attached_on", "closed_on"} & table.present:
-            episodes.follow_families_file(ids, filename, user)
+            episodes.follow_family_dates(ids, f"import of {filename}", user)
     else:
         ids = set()
         people, families = refs.people, refs.families
