@@ -273,14 +273,14 @@ def test_each_programmes_claims_add_up_the_same_on_the_claims_page_the_dashboard
                                programme_year=1, as_of=D(2024, 1, 1), state=state, ruleset=ruleset,
                                episode_id=episode.id, snapshot={}))
     db.session.commit()
-    expected = {"2012-15 Troubled Families": ("1", "£1,400"),
-                "2015-20 Troubled Families": ("1", "£800"), "Supporting Families": ("1", "£800")}
+    expected = {"Troubled Families 2012-15": ("1", "£1,400"),
+                "Expanded programme 2015-20": ("1", "£800"), "Supporting Families": ("1", "£800")}
     manager = create_user("manager")
     login(client, manager.email)
     rows = table(client.get("/claims/").text, id="claims-by-programme")
     assert {r["Programme"]: (r["Claims"], r["Amount"]) for r in rows} == expected
-    for programme, label in (("phase1", "2012-15 Troubled Families"),
-                             ("phase2", "2015-20 Troubled Families"),
+    for programme, label in (("phase1", "Troubled Families 2012-15"),
+                             ("phase2", "Expanded programme 2015-20"),
                              ("supporting_families", "Supporting Families")):
         page = parse(client.get(f"/programme?programme={programme}").text)
         figures = {f.find(cls="app-figure__label").text(): f.find(cls="app-figure__number").text()

@@ -23,7 +23,6 @@ TURN_AROUND_RESULTS = ("continuous_employment", "crime_asb_education")
 @dataclasses.dataclass(frozen=True)
 class Ruleset:
     name: str = "phase1"
-    label: str = "2012-15 Troubled Families"  # the programme, as users name it
     # Windows, in calendar months.
     baseline_months: int = 6
     recent_months: int = 6
@@ -191,7 +190,6 @@ RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
         name="phase2",
-        label="2015-20 Troubled Families",
         programme_year_starts=(dt.date(2015, 4, 1),),
         first_attachment=dt.date(2015, 4, 1),
         last_attachment=dt.date(2020, 3, 31),
@@ -206,7 +204,6 @@ RULESETS: dict[str, Ruleset] = {
     ),
     "supporting_families": OutcomeFrame(
         name="supporting_families",
-        label="Supporting Families",
         programme_year_starts=(dt.date(2022, 10, 1),),
         first_attachment=dt.date(2022, 10, 1),
         last_attachment=None,
@@ -239,7 +236,7 @@ def programme_of(d: dt.date) -> str:
 
 
 def programme_label(name: str) -> str:
-    return RULESETS[name].label
+    return PROGRAMME_LABELS[name]
 
 
 def get_ruleset(name: str = "phase1", overrides: dict[str, Any] | None = None) -> Ruleset:
