@@ -90,6 +90,22 @@ class Team(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
     users: Mapped[list[User]] = relationship(back_populates="team")
+    # The wards the team covers: its team lead allocates the families there that nobody
+    # holds (access.may_allocate_family).
+    wards: Mapped[list[TeamWard]] = relationship(back_populates="team", order_by="TeamWard.ward",
+                                                 cascade="all, delete-orphan")
+
+
+class TeamWard(db.Model):
+    """A ward one team covers (a ward is covered by one team at most)."""
+
+    __tablename__ = "team_wards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    ward: Mapped[str] = mapped_column(String(100), unique=True)
+
+    team: Mapped[Team] = relationship(back_populates="wards")
 
 
 class User(UserMixin, db.Model):
