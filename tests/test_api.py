@@ -293,5 +293,6 @@ def test_the_command_line_makes_lists_and_revokes_tokens(cli, spec, client, worl
     refused = cli("api-tokens", "create", "--system", "X", "--role", "manager",
                   "--by", world["mine"].email)
     assert refused.exit_code == 1 and "is not an active administrator" in refused.output
-    assert cli("api-tokens", "revoke", "1", "--by", world["admin"].email).exit_code == 0
+    token_id = db.session.scalars(select(m.ApiToken.id)).one()
+    assert cli("api-tokens", "revoke", token_id, "--by", world["admin"].email).exit_code == 0
     assert call(client, spec, "/api/v1/families/E01", headers).status_code == 401

@@ -3,7 +3,6 @@ its one write: evidence rows posted as JSON, checked and imported by the CSV imp
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -18,6 +17,7 @@ from ..extensions import db
 from ..importer.kinds import KINDS
 from ..importer.service import ImportRefused, import_csv
 from ..paging import Page, page_within
+from ..reports.exports import internal_csv_writer
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
@@ -139,7 +139,7 @@ def _as_csv(rows: list) -> tuple[bytes, list[dict]]:
     if problems:
         return b"", problems
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = internal_csv_writer(out)  # straight back to the importer, never a download
     writer.writerow(columns)
     for row in rows:
         cells = {str(k).strip().lower(): _cell(v) for k, v in row.items()}

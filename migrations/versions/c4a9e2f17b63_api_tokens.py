@@ -1,7 +1,7 @@
 """api tokens: bearer tokens for /api/v1/, kept as their SHA-256, for a user or a partner system
 
 Revision ID: c4a9e2f17b63
-Revises: b7e31d0c5a92
+Revises: b7e3c1a9d5f2
 Create Date: 2026-12-06 18:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4a9e2f17b63'
-down_revision = 'b7e31d0c5a92'
+down_revision = 'b7e3c1a9d5f2'
 branch_labels = None
 depends_on = None
 
