@@ -78,6 +78,9 @@ def register(app: Flask) -> None:
     from .api.cli import api_tokens
 
     app.cli.add_command(api_tokens)
+    from .returns.cli import export
+
+    app.cli.add_command(export)
     from .jobs.cli import housekeeping_command, worker_command
 
     app.cli.add_command(worker_command)
