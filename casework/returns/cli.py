@@ -43,3 +43,4 @@ def annex_a_list_2(as_of) -> None:
     from .ssd import list_2_rows, write_list_2
 
     write_list_2(list_2_rows(select(m.Family), as_of), sys.stdout)
+
