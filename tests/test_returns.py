@@ -242,3 +242,51 @@ def test_list_2_has_children_only_an_unborn_child_aged_minus_one(cli, app):
         "EHA_END_DATE": "", "EHA_COMPLETED_BY_TEAM": ""}
     assert rows["F1-UNBORN"]["AGE"] == "-1" and rows["F1-UNBORN"]["DATE_OF_BIRTH"] == ""
     assert rows["F1-BORN-LATER"]["AGE"] == "-1"  # not yet born on the date
+
+
+# The downloads, made by jobs ------------------------------------------------------------------
+
+
+def test_a_programme_manager_downloads_each_return_made_by_a_job(client, run_jobs, closed_world):
+    import zipfile
+
+    from .conftest import login, post_form
+
+    manager = create_user("manager")
+    login(client, manager.email)
+    files = {}
+    for kind in ("ssd", "annex_a_list_2", "quarterly_return"):
+        started = post_form(client, "/programme/returns",
+                            {"kind": kind, "as_of": ["30", "9", "2013"]})
+        assert started.status_code == 302, started.text
+        assert run_jobs() == 1
+        result = client.get(started.headers["Location"] + "/result")
+        assert result.status_code == 200
+        files[kind] = result.data
+    with zipfile.ZipFile(io.BytesIO(files["ssd"])) as archive:
+        assert sorted(archive.namelist()) == sorted(f"{t}.csv" for t in SSD_FIELDS)
+        people = list(csv.DictReader(io.StringIO(archive.read("ssd_person.csv").decode())))
+    assert {p["pers_legacy_id"] for p in people} == {"S1-A", "S1-U"}
+    listed = list(csv.DictReader(io.StringIO(files["annex_a_list_2"].decode())))
+    assert [r["AGE"] for r in listed] == ["8", "-1"]
+    assert listed[0]["EHA_END_DATE"] == "01/08/2013"
+    assert listed[0]["EHA_COMPLETED_BY_TEAM"] == "North"
+    quarters = list(csv.DictReader(io.StringIO(files["quarterly_return"].decode())))
+    assert quarters[-1]["quarter"] == "2013-Q2" and quarters[-1]["closed_turned_around"] == "1"
+    exports = db.session.scalars(select(m.AuditEvent).where(
+        m.AuditEvent.action == "export", m.AuditEvent.user_email == manager.email)).all()
+    assert {(e.object_type, e.object_ref) for e in exports} >= {
+        ("ssd", "2013-09-30"), ("annex_a_list_2", "2013-09-30"),
+        ("quarterly_return", "2013-09-30")}
+
+
+def test_the_returns_page_names_its_problems_and_is_for_programme_managers(client, app):
+    from .conftest import login, post_form
+
+    login(client, create_user("manager").email)
+    refused = post_form(client, "/programme/returns", {"as_of": ["31", "2", "2013"]})
+    assert refused.status_code == 200
+    assert "Select a return" in refused.text and "Date must be a real date" in refused.text
+    other = app.test_client()
+    login(other, create_user("worker").email)
+    assert other.get("/programme/returns").status_code == 403
