@@ -6,8 +6,9 @@ from flask import Flask, url_for
 
 from . import models as m
 from .dates_input import date_example
+from .history import describe, record_words, value_words
 from .rules.dates import age_on, govdate, govdatetime
-from .rules.wording import plural
+from .rules.wording import plural, words
 
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
@@ -73,6 +74,10 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(pounds)
     app.add_template_filter(plural)
     app.add_template_filter(lookup)
+    app.add_template_filter(words)
+    app.add_template_filter(record_words)
+    app.add_template_filter(value_words, "in_words")
+    app.add_template_global(describe, "change_lines")
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)
