@@ -73,6 +73,9 @@ RECORD_WORDS = {
     "work": "Work or benefit", "domestic-abuse": "Domestic abuse incident",
     "child-status": "Child status", "needs": "Need", "assessments": "Assessment",
     "unit_cost": "Unit cost", "agreed_number": "Agreed number",
+    # The kinds of a claim's frozen evidence.
+    "school_terms": "School term", "domestic_abuse": "Domestic abuse incident",
+    "child_statuses": "Child status", "assessments": "Assessment", "needs": "Need",
 }
 # What a field is called where its name alone would not say it.
 FIELD_WORDS = {
@@ -140,3 +143,13 @@ def describe(row: m.RecordHistory, names: dict[str, str] | None = None) -> list[
 def record_words(row: m.RecordHistory) -> str:
     """The record a history row is about: "Contact 12", "School term P00001/2012/autumn"."""
     return f"{RECORD_WORDS.get(row.record_type) or words(row.record_type)} {row.record_ref}"
+
+
+def fields_words(values: dict | None, fields: list[str] | None = None, record_type: str = "",
+                 names: dict[str, str] | None = None) -> str:
+    """A record's fields in words, "Date: 2 January 2013; kind: ASBO" (`fields`: only these,
+    in this order; otherwise every field but its reference and sort order)."""
+    values = values or {}
+    shown = fields if fields is not None else [k for k in values if k not in ("ref", "order")]
+    return "; ".join(f"{field_words(k)}: {value_words(values.get(k), record_type, k, names)}"
+                     for k in shown)

@@ -6,7 +6,7 @@ from flask import Flask, url_for
 
 from . import models as m
 from .dates_input import date_example
-from .history import describe, record_words, value_words
+from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
 from .rules.dates import age_on, govdate, govdatetime
 from .rules.wording import plural, words
 
@@ -78,6 +78,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(record_words)
     app.add_template_filter(value_words, "in_words")
     app.add_template_global(describe, "change_lines")
+    app.add_template_global(fields_words, "fields_in_words")
+    app.add_template_global(RECORD_WORDS, "record_kinds")
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)

@@ -120,6 +120,14 @@ class Difference:
     then: dict | None
     now: dict | None
 
+    def fields(self) -> list[str]:
+        """The fields to show: those that changed, or every one when a side has none."""
+        then, now = self.then or {}, self.now or {}
+        keys = [k for k in dict.fromkeys([*then, *now]) if k not in ("ref", "order")]
+        if self.then and self.now:
+            return [k for k in keys if then.get(k) != now.get(k)]
+        return keys
+
 
 def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
     """Return (today's snapshot, differing evidence rows, today's status of the result)."""

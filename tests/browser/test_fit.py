@@ -149,3 +149,19 @@ def test_the_claims_queue_an_outcome_plan_a_family_and_a_match_review_fit_a_phon
              "/outcome-plans/phase2/example", "/outcome-plans/supporting_families/example",
              "/families/E01", f"/matching/reviews/{review.id}"]
     assert _fits(page, live_server, paths, shot) == {}
+
+
+def test_a_later_programmes_claim_and_a_claim_whose_evidence_changed_fit_a_phone(
+        page, live_server, examples, frame_examples, cli, tmp_path, shot):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    (tmp_path / "a.csv").write_text("asb_ref,person_ref,family_ref,date,kind\nAX1,P00002,,2013-09-01,incident\n")
+    cli("import", "asb", tmp_path / "a.csv")
+    frame_examples("phase2")
+    manager = create_user("manager", name="Pat Manager")
+    assert cli("needs", "discretion", "N-201", "--by", manager.email, "--reason", "Stepped down",
+               "--on", "2016-09-01").exit_code == 0
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    claims = {c.family.family_ref: c.id for c in db.session.scalars(select(m.Claim))}
+    sign_in(page, live_server, create_user("auditor").email, PASSWORD)
+    assert _fits(page, live_server, [f"/claims/{claims['E01']}", f"/claims/{claims['P02']}"], shot) == {}
