@@ -75,7 +75,7 @@ RECORD_WORDS = {
     "unit_cost": "Unit cost", "agreed_number": "Agreed number",
     # The kinds of a claim's frozen evidence.
     "school_terms": "School term", "domestic_abuse": "Domestic abuse incident",
-    "child_statuses": "Child status", "assessments": "Assessment", "needs": "Need",
+    "child_statuses": "Child status",
 }
 # What a field is called where its name alone would not say it.
 FIELD_WORDS = {

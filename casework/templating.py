@@ -8,6 +8,7 @@ from . import models as m
 from .dates_input import date_example
 from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
 from .rules.dates import age_on, govdate, govdatetime
+from .rules.ruleset import PROGRAMME_LABELS
 from .rules.wording import plural, words
 
 # Service navigation: shown to users whose role has the permission.
@@ -28,6 +29,7 @@ NAV_ITEMS = [
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
+    {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
     {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
@@ -85,6 +87,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(pagination_items)
     app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(m.RESULT_LABELS, "result_labels")
+    app.add_template_global(PROGRAMME_LABELS, "programme_labels")
     app.add_template_global(m.WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from .caseloads.service import NO_CONTACT_DAYS

@@ -10,7 +10,6 @@ from flask_login import current_user
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
-from ..evaluation.service import current_ruleset
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..queue import start
@@ -162,8 +161,7 @@ def show(claim_id: int):
         return render_template(
             "claims/show.html", claim=claim, today=today, differences=differences,
             status_now=status_now, form=form, error=error, filter_args=filters.args(),
-            attached_year=current_ruleset().programme_year(claim.family.attached_on)
-            if claim.family.attached_on else None)
+            attached_year=service.attached_year(claim))
 
 
 @bp.route("/batches/<int:batch_id>")

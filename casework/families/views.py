@@ -29,7 +29,7 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
-from ..evaluation.service import evaluate_family
+from ..evaluation.service import attachment_bar, evaluate_family
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..queue import start
@@ -102,6 +102,7 @@ def show(family_ref: str):
                 {"label": f"{m.RESULT_LABELS.get(c.result, c.result)} £{c.amount:,}"}
                 for c in evaluated.claimable
             ],
+            claim_barred=attachment_bar(family.attached_on, as_of),
             outcomes=family_outcomes(family, as_of, data),
         )
 
