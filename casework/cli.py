@@ -75,6 +75,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
+    from .api.cli import api_tokens
+
+    app.cli.add_command(api_tokens)
     from .jobs.cli import housekeeping_command, worker_command
 
     app.cli.add_command(worker_command)

@@ -28,6 +28,7 @@ NAV_ITEMS = [
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
+    {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
     {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
