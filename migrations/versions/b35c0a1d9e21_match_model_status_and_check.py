@@ -1,7 +1,7 @@
 """Matching model versions: in use or refused, and the check against the version in use
 
 Revision ID: b35c0a1d9e21
-Revises: b7e3c1a9d5f2
+Revises: c4a9e2f17b63
 Create Date: 2026-12-06 18:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b35c0a1d9e21'
-down_revision = 'b7e3c1a9d5f2'
+down_revision = 'c4a9e2f17b63'
 branch_labels = None
 depends_on = None
 
