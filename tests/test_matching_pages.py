@@ -45,7 +45,7 @@ def test_the_queue_lists_the_waiting_row_and_the_page_shows_both_candidates_and_
     assert page.status_code == 200
     assert "P-JACK1" in page.text and "P-JACK2" in page.text
     assert "Why P-JACK1: the match weights" in page.text
-    assert "Exact match on date_of_birth" in page.text
+    assert "Same date of birth" in page.text
     assert "Starting match weight (prior)" in page.text
     assert "FT1 Taylor" in page.text and "FT2 Taylor" in page.text
     event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "view",
