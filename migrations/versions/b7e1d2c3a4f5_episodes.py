@@ -8,7 +8,7 @@ ended by a closure), with that closure's outcome as its reason; its sign-up, all
 claims are linked to it. Nothing is deleted.
 
 Revision ID: b7e1d2c3a4f5
-Revises: b7e3c1a9d5f2
+Revises: b35c0a1d9e21
 Create Date: 2026-12-06 18:40:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b7e1d2c3a4f5'
-down_revision = 'b7e3c1a9d5f2'
+down_revision = 'b35c0a1d9e21'
 branch_labels = None
 depends_on = None
 
