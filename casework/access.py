@@ -171,7 +171,7 @@ def may_load_outcome_plan(user: m.User) -> bool:
 def may_approve_discretion(user: m.User) -> bool:
     """An active programme manager approves equivalent progress on a need (phase2's local
     discretion)."""
-    return user.active and user.role == "manager"
+    return user.active and can(user, "approve_discretion")
 
 
 def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:
