@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import random
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from . import models as m
 from .evaluation import store
@@ -16,6 +16,8 @@ from .extensions import db
 from .importer.kinds import KINDS
 from .importer.service import import_csv
 from .lookups import one_of_chunks
+from .reports.exports import internal_csv_writer
+from .rules import identifiers
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 
@@ -53,10 +55,16 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randrange(max(1, (end - start).days)))
 
 
+# The demo's people are mostly White British, as in Maidstone's census, with the others.
+DEMO_ETHNICITIES = ("WBRI",) * 14 + ("WOTH", "WIRT", "WROM", "MWBC", "MWAS", "AIND", "APKN",
+                                      "BAFR", "BCRB", "CNHE", "OOTH", "REFU", "NOBT")
+
+
 class _Generator:
     def __init__(self, count: int, seed: int):
         self.rng = random.Random(seed)
         self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
+        self.identity_rng = random.Random(seed + 2)  # the SSD's person fields, likewise
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -74,8 +82,26 @@ class _Generator:
         self.rows["people"].append({
             "person_ref": ref, "family_ref": family_ref, "given_name": self.rng.choice(names),
             "family_name": surname, "date_of_birth": born.isoformat(), "sex": sex,
+            **self.identity(born, sex),
         })
         return ref
+
+    def identity(self, born: dt.date, sex: str) -> dict:
+        """What the SSD asks of a person, as a council's records hold it: often, not always.
+        NHS numbers are made valid (check digit) and unique to the demo's numbering."""
+        rng = self.identity_rng
+        out = {"gender": {"f": "02", "m": "01"}[sex] if rng.random() < 0.8 else "",
+               "ethnicity": rng.choice(DEMO_ETHNICITIES) if rng.random() < 0.85 else "",
+               "nhs_number": "", "upn": ""}
+        if rng.random() < 0.7:
+            while (check := identifiers.nhs_check_digit(
+                    first := f"{rng.randrange(400_000_000, 500_000_000)}")) is None:
+                pass
+            out["nhs_number"] = f"{first}{check}"
+        if born.year >= 1995 and rng.random() < 0.8:  # of school age during the programme
+            rest = f"886{rng.randrange(1000, 10000)}{born.year % 100:02d}{rng.randrange(1000):03d}"
+            out["upn"] = identifiers.upn_check_letter(rest) + rest
+        return out
 
     def family(self, number: int) -> None:
         rng = self.rng
@@ -260,9 +286,9 @@ def _shift_row(row: dict, years: int) -> None:
 
 def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = internal_csv_writer(out)
+    writer.writerow(columns)
+    writer.writerows([row.get(c, "") for c in columns] for row in rows)
     return out.getvalue().encode()
 
 
@@ -280,10 +306,44 @@ def ensure_demo_users() -> list[m.User]:
     for email, name, role, team in DEMO_USERS:
         users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team,
                                                      how="demo"))
+    # The North team covers every demo ward: its lead allocates the families waiting there.
+    north = next(u.team for u in users if u.team and u.team.name == "North team")
+    with transaction():
+        covered = set(db.session.scalars(select(m.TeamWard.ward)))
+        db.session.add_all(m.TeamWard(team_id=north.id, ward=w) for w in WARDS if w not in covered)
     return users
 
 
+class DemoRefused(Exception):
+    """The demo would put its accounts, whose password is published, where real people sign in."""
+
+
+def demo_family(ref: str) -> bool:
+    """The demo's families are DF and six digits (DF000001); a council's never should be."""
+    return len(ref) == 8 and ref.startswith("DF") and ref[2:].isdigit()
+
+
+def demo_refusal() -> str | None:
+    """Why the demo must not load here, or None: never in production, and never beside
+    families that are not the demo's."""
+    if current_app.config.get("ENV_NAME") == "production":
+        return ("The demo is not loaded in production (CASEWORK_ENV=production): its accounts, "
+                "an administrator's among them, share a published password")
+    ref = m.Family.family_ref
+    candidates = select(ref).where(or_(func.length(ref) != 8, func.substr(ref, 1, 2) != "DF",
+                                       ~func.substr(ref, 3, 1).in_(list("0123456789"))))
+    other = db.session.scalar(candidates.limit(1))
+    if other is not None:
+        return (f"The database holds families that are not the demo's (such as {other}): the "
+                "demo is loaded only into an empty database or one holding demo data alone")
+    return None
+
+
 def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None:
+    """Load the demo, or refuse (DemoRefused) in production and beside real families."""
+    refusal = demo_refusal()
+    if refusal:
+        raise DemoRefused(refusal)
     ensure_demo_users()
     if if_empty and db.session.scalar(select(func.count(m.Family.id))):
         return None

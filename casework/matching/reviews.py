@@ -3,7 +3,6 @@ imported as if it had named them) or reject them all."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from sqlalchemy import func, select
@@ -15,7 +14,9 @@ from ..extensions import db
 from ..importer.kinds import KINDS
 from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..paging import Page
+from ..reports.exports import internal_csv_writer
 from ..transaction import transactional
+from .wording import column_words, level_words, shown_value
 
 
 class ReviewRefused(Exception):
@@ -34,6 +35,11 @@ def waiting_page(page: int) -> Page:
     return Page(list(items), page, REVIEWS_PER_PAGE, total)
 
 
+def model_versions() -> list[m.MatchModel]:
+    """Every stored version of the matching model, newest first."""
+    return list(db.session.scalars(select(m.MatchModel).order_by(m.MatchModel.id.desc())))
+
+
 def review_or_404(review_id: int) -> m.MatchReview:
     return db.get_or_404(m.MatchReview, review_id)
 
@@ -44,8 +50,18 @@ def candidates_seen_by(review: m.MatchReview, user: m.User) -> list[dict]:
     visible = visible_families(user).with_only_columns(m.Family.id)
     people = {p.id: p for p in db.session.scalars(
         select(m.Person).where(m.Person.id.in_(ids), m.Person.family_id.in_(visible)))}
-    return [{**c, "person": people[c["person_id"]]} for c in review.candidates
-            if c["person_id"] in people]
+    return [{**c, "person": people[c["person_id"]], "waterfall": _in_words(c.get("waterfall"))}
+            for c in review.candidates if c["person_id"] in people]
+
+
+def _in_words(waterfall: list[dict] | None) -> list[dict] | None:
+    """The stored waterfall's steps with their comparison and level in words for the page."""
+    if not waterfall:
+        return waterfall
+    return [{**s, "label": level_words(s["column"], s["label"]),
+             "column_label": column_words(s["column"]),
+             "incoming": shown_value(s.get("incoming")), "register": shown_value(s.get("register"))}
+            for s in waterfall]
 
 
 def _waiting():
@@ -96,7 +112,7 @@ def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
     review.person_id = person_id
     row = {**review.row, "person_ref": candidate["person_ref"]}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = internal_csv_writer(out)
     writer.writerow(list(row))
     writer.writerow(list(row.values()))
     key = "/".join(candidate["person_ref"] if k == "person_ref" else row.get(k, "")

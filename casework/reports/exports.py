@@ -43,7 +43,16 @@ class SafeWriter:
 
 
 def csv_writer(out: TextIO, **options) -> SafeWriter:
+    """The writer of every CSV a person downloads or opens (pages, jobs, the command line):
+    every cell made safe, the header and file names in it too."""
     return SafeWriter(out, **options)
+
+
+def internal_csv_writer(out: TextIO):
+    """A plain csv.writer for a CSV that casework hands straight back to its own importer
+    (a matched upload rewritten with references, a decided review, the demo's files): never
+    a download, and the importer must read the values exactly as they were."""
+    return csv.writer(out, lineterminator="\n")
 
 
 def write_xlsx_row(sheet, row_number: int, values: list) -> None:
