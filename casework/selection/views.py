@@ -191,5 +191,7 @@ def sign_up(family_ref: str):
             refusal = str(refused)
         else:
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
-    return render_template("selection/sign_up.html", family=family, selection=selection,
-                           form=form, refusal=refusal)
+    with transaction():
+        record_event("view", "sign_up", family.family_ref)
+        return render_template("selection/sign_up.html", family=family, selection=selection,
+                               form=form, refusal=refusal)
