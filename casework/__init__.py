@@ -27,6 +27,9 @@ def create_app(env: str | None = None, **overrides) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         static_url_path="/static",
     )
+    from .security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # a huge id is 404, never a 500
     config = config_for(env)
     app.config.from_object(config)
     app.config.from_pyfile("casework.cfg", silent=True)

@@ -46,6 +46,9 @@ class Config:
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
     # Uploads this size or larger (some 20,000 rows) are imported by a job, not the request.
     IMPORT_JOB_BYTES = 1024 * 1024
+    # An upload to match (rows without references) of more rows than this is matched by a
+    # job: matching 3,000 rows held a request for 20 s.
+    MATCH_IN_REQUEST_ROWS = 300
     # After a change, up to this many families are evaluated again in the request that made
     # it; more are left to the refresh job (casework.evaluation.store.keep_current).
     EVALUATE_IN_REQUEST = 300

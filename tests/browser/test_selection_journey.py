@@ -103,7 +103,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
                                f"{live_server}/families/J1/timeline"])
     page.goto(f"{live_server}/families/J1/timeline")
     page.get_by_text("Signed up: information-sharing agreement and consent given by "
-                            "Kayleigh Jones").wait_for()
+                            "Casey Roberts").wait_for()
     page.context.clear_cookies()
 
     # The team lead sees it attached and waiting; the funnel moved by one.
