@@ -73,7 +73,9 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
         return render_template(
             "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
             filter_args=filters.args(),
-            filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
+            filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
+                            else f"#{field}"} for field, message in filter_errors],
+            filter_errors_by_field=filter_errors,
             choices=service.queue_choices(),
             sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
             sample_error=sample_error, batches=service.batches(),

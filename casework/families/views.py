@@ -100,7 +100,8 @@ def show(family_ref: str):
             latest_contacts=casefile.latest_contacts(family),
             names=casefile.present_names(family),
             claimable=[
-                {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
+                {"label": f"{m.RESULT_LABELS.get(c.result, c.result)} £{c.amount:,}"}
+                for c in evaluated.claimable
             ],
             claim_barred=attachment_bar(family.attached_on, as_of),
             outcomes=family_outcomes(family, as_of, data),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,8 +36,9 @@ from ..rules.outcomes import (
     evaluate_outcomes,
     outcome_claimable,
 )
-from ..rules.plan import OutcomePlan, PlanError, field_line, load_plan
+from ..rules.plan import INDICATOR_TYPE_WORDS, OutcomePlan, PlanError, field_line, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
+from ..rules.wording import words
 from ..transaction import transaction, transactional
 
 EXAMPLES = Path(__file__).parent / "plans"
@@ -318,6 +320,42 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
 
 FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
                 "supporting_families": "Supporting Families"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanContents:
+    """A plan version as a reader sees it: the plan (None when it no longer passes the
+    checks, with `errors`), and each headline problem with its description and indicators
+    in words (name, kind, what counts as progress, the months it must be sustained)."""
+
+    plan: OutcomePlan | None
+    problems: list[dict]
+    errors: list[str]
+
+
+def plan_contents(name: str, text: str, file_name: str) -> PlanContents:
+    try:
+        plan = load_plan(text, file_name, frame(name))
+    except PlanError as refused:
+        return PlanContents(None, [], refused.errors)
+    described = json.loads(text).get("problems", {})
+    problems = []
+    for key, indicators in plan.problems.items():
+        problems.append({
+            "key": key, "name": words(key),
+            "description": (described.get(key) or {}).get("description", ""),
+            "indicators": [{"key": i.name, "name": words(i.name), "kind": INDICATOR_TYPE_WORDS[i.type],
+                            "progress": i.threshold()[:1].upper() + i.threshold()[1:],
+                            "description": i.description, "sustain_months": i.sustain_months}
+                           for i in indicators.values()]})
+    return PlanContents(plan, problems, [])
+
+
+def frame_label(name: str, capital: bool = True) -> str:
+    """A frame named for a page: 'The expanded programme, 2015-20' to begin a heading,
+    'the expanded programme, 2015-20' in a sentence; 'Supporting Families' either way."""
+    label = FRAME_LABELS.get(name, words(name))
+    return label[:1].upper() + label[1:] if capital else label
 
 
 def claim_rulesets() -> list[tuple[str, str]]:
