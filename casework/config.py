@@ -34,6 +34,10 @@ class Config:
     # family page shows each need under it, by the Outcome Plan loaded on the Outcome Plans
     # page or with `casework plans load` (until then the worked example shipped with casework).
     OUTCOME_RULESET = os.environ.get("CASEWORK_OUTCOME_RULESET") or None
+    # The programme new sign-ups join (phase1, phase2, supporting_families) whenever it takes
+    # families on the sign-up date; unset, the programme whose attachment dates hold the date
+    # (docs/episodes.md).
+    SIGN_UP_PROGRAMME = os.environ.get("CASEWORK_SIGN_UP_PROGRAMME") or None
     FAMILIES_PER_PAGE = 25
     # How many proxies (the council's TLS proxy, a load balancer) stand in front of the app
     # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
+from .. import episodes
 from .. import models as m
 from ..access import allocated_to
 from ..audit import record_event
@@ -183,9 +184,14 @@ def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason
     user, by = db.session.get(m.User, user_id), db.session.get(m.User, by_id)
     to = db.session.get(m.User, to_id) if to_id else None
     families = active_families(user, lock=True)
-    if families:
+    leads = episodes.leads_held(user.id)
+    if families or leads:
         if to is None or to.id == user.id or to.role != "worker" or not to.active:
-            raise AdminRefused("Select the FIP worker who takes over their families")
+            raise AdminRefused(
+                "Select the FIP worker who takes over their families" if families else
+                f"{user.name} is the lead person for {leads} "
+                f"{'family' if leads == 1 else 'families'}: select the FIP worker who takes "
+                "over as lead")
         if not reason:
             raise AdminRefused("Enter the reason for the transfer")
         load = caseloads.caseload(to, today)  # counted under the lock, in this transaction
@@ -199,10 +205,14 @@ def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason
         for family in families:
             # The rolling limit is overridden with the reason; the active limit is checked above.
             caseloads.place(family.id, to.id, today, by, override_reason=why, reason=why)
+    handed = episodes.hand_on_leads(user.id, to.id) if leads else 0
     user.active = False
-    record_event("deactivate", "user", user.email, user=by, detail=(
-        f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred to "
-        f"{to.email}") if families else None)
+    moved = [f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred"
+             ] if families else []
+    if handed:
+        moved.append(f"{handed} lead person {'role' if handed == 1 else 'roles'} handed on")
+    record_event("deactivate", "user", user.email, user=by,
+                 detail=f"{' and '.join(moved)} to {to.email}" if moved else None)
     return len(families)
 
 

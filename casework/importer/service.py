@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import episodes, versions
 from .. import models as m
-from .. import versions
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
@@ -489,7 +489,7 @@ def _upsert(
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
         _keep_created(kind, table, range(len(table)), refs, filename, user)
-        _queue_families(kind, table, refs, range(len(table)))
+        _queue_families(kind, table, refs, range(len(table)), filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
@@ -521,7 +521,7 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     write_changes(history)
     _keep_created(kind, table, new, refs, filename, user)
-    _queue_families(kind, table, refs, new + changed_rows)
+    _queue_families(kind, table, refs, new + changed_rows, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
 
 
@@ -541,15 +541,19 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
     write_changes(history)
 
 
-def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
+def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
+                    filename: str, user: m.User | None) -> None:
     """Mark the families whose evidence these rows (new or changed) are, for the stored
-    evaluation to re-evaluate once the import commits."""
+    evaluation to re-evaluate once the import commits; a families file's attachment and
+    closure dates are followed by the families' episodes."""
     rows = list(rows)
     if kind.model is m.Family:
         column = table.columns["family_ref"]
         wanted = sorted({column[i] for i in rows})
         ids = [fid for where in one_of_chunks(m.Family.family_ref, wanted)
                for fid in db.session.scalars(select(m.Family.id).where(where))]
+        if {"attached_on", "closed_on"} & table.present:
+            episodes.follow_family_dates(ids, f"import of {filename}", user)
     else:
         ids = set()
         people, families = refs.people, refs.families
