@@ -2,7 +2,7 @@
 instead of the signed (readable) session cookie, as they name families and people
 
 Revision ID: c5d1e9f3a7b4
-Revises: b35c0a1d9e21
+Revises: b7e1d2c3a4f5
 Create Date: 2026-12-06 18:50:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c5d1e9f3a7b4'
-down_revision = 'b35c0a1d9e21'
+down_revision = 'b7e1d2c3a4f5'
 branch_labels = None
 depends_on = None
 
