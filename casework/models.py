@@ -1092,6 +1092,19 @@ class Episode(db.Model):
 # Sign-in throttling (security) ------------------------------------------------------------
 
 
+class FlashMessage(db.Model):
+    """A message shown once on the user's next page ("Jones household signed up"), kept
+    here rather than in the session cookie, which is signed but readable: the messages name
+    families and people (casework/flashes.py)."""
+
+    __tablename__ = "flash_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class SignInCounter(db.Model):
     """Sign-in attempts counted in the database, so that every app server shares them: the
     failures of one account (`account:EMAIL`) and the attempts from one address

@@ -581,7 +581,8 @@ def test_production_refuses_a_secret_key_shorter_than_32_characters(monkeypatch)
     monkeypatch.setenv("CASEWORK_SECRET_KEY", "x" * 31)
     with pytest.raises(ConfigurationError, match="at least 32 characters"):
         create_app("production", SECRET_KEY="x" * 31)
-    assert create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    key = "0123456789abcdefghijklmnopqrstuv"
+    assert create_app("production", SECRET_KEY=key, SQLALCHEMY_DATABASE_URI="sqlite://")
 
 
 @pytest.mark.parametrize("proxies, forwarded, expected", [

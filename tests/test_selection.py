@@ -24,7 +24,8 @@ def eligible_family(ref: str, ward: str = "Fant", asb: int = 1, **fields) -> m.F
     """A family meeting crime/ASB and work, with local discretion: eligible on any recent date."""
     family = create_family(ref, ward=ward, identified_on=TODAY - dt.timedelta(days=60),
                            local_discretion=True, local_discretion_reason="High cost", **fields)
-    adult = create_person(family, f"{ref}-A", born=dt.date(1980, 1, 1))
+    adult = create_person(family, f"{ref}-A", born=dt.date(1980, 1, 1), given_name="Casey",
+                          family_name="Roberts")
     db.session.add(m.WorkSpell(work_ref=f"{ref}-W", person_id=adult.id, kind="benefit",
                                benefit="JSA", start_date=dt.date(2010, 1, 1)))
     for i in range(asb):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
 from .. import episodes
@@ -68,12 +68,26 @@ def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str
     if action:
         query = query.where(m.AuditEvent.action == action)
     if ref:
-        query = query.where(m.AuditEvent.object_ref == ref)
+        query = query.where(about_ref(ref))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     number = page_within(page, total, AUDIT_PER_PAGE)
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     return Page(list(events), number, AUDIT_PER_PAGE, total)
+
+
+def about_ref(ref: str):
+    """The audit rows about a record: its reference exactly; for a family, also its contacts,
+    follow-ups, goals and referrals (`REF/id`); for a person, also their family's rows, whose
+    pages show them. Matched exactly (no LIKE wildcards, case kept) on every database."""
+    E = m.AuditEvent
+    family_refs = [ref]
+    person_family = db.session.scalar(select(m.Family.family_ref).join(
+        m.Person, m.Person.family_id == m.Family.id).where(m.Person.person_ref == ref))
+    if person_family is not None:
+        family_refs.append(person_family)
+    return or_(E.object_ref.in_(family_refs), *[
+        func.substr(E.object_ref, 1, len(f) + 1) == f + "/" for f in family_refs])
 
 
 def audit_actions() -> list[str]:

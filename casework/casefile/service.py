@@ -23,6 +23,7 @@ from ..extensions import db
 from ..history import write_history
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
+from ..rules.wording import plural
 from ..selection.service import timeline_events
 from ..transaction import transactional
 
@@ -294,7 +295,9 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
         if c.status == "final":
             label = m.CONTACT_KINDS.get(c.kind, c.kind)
             events.append(Event(c.contact_at.date(), "Contact",
-                                f"{label} by {c.author.name}, {c.duration_minutes} minutes"))
+                                f"{label} by {c.author.name}"
+                                + (f", {plural(c.duration_minutes, 'minute')}"
+                                   if c.duration_minutes else "")))
     for r in referrals(family):
         events.append(Event(r.referred_on, "Referral",
                             f"Referred to {r.agency} ({m.REFERRAL_KINDS.get(r.kind, r.kind).lower()})"))

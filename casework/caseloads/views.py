@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, episodes
 from ..audit import record_event
 from ..casefile import service as casefile
+from ..flashes import flash
 from ..permissions import requires
 from ..security import safe_target
 from ..transaction import transaction

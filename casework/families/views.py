@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -31,9 +30,11 @@ from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..flashes import flash
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
+from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
@@ -53,7 +54,7 @@ bp = Blueprint("families", __name__)
 def index():
     q = request.args.get("q", "")
     ward = request.args.get("ward", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
     with transaction():
         record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")

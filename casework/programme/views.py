@@ -10,7 +10,6 @@ from decimal import Decimal
 from flask import (
     Blueprint,
     Response,
-    flash,
     redirect,
     render_template,
     request,
@@ -22,8 +21,9 @@ from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
+from ..flashes import flash
 from ..outcomes.service import claims_by_month, needs_by_count
-from ..paging import Page
+from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
@@ -60,7 +60,7 @@ def costs():
     f = service.figures(current_user)
     pence = {row.key: row.pence for row in f.unit_costs}
     total, page, rows = service.cost_rows(current_user, pence,
-                                          request.args.get("page", 1, type=int), PER_PAGE)
+                                          requested_page(request.args), PER_PAGE)
     shown = Page(rows, page, PER_PAGE, total)
     with transaction():
         record_event("view", "cost_analysis", None,

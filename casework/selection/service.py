@@ -387,6 +387,12 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
                                "signed and consent given")
     if not consent_by:
         raise SelectionRefused("Enter who gave consent")
+    members = {" ".join(p.full_name.split()).casefold(): p.full_name for p in family.people}
+    if " ".join(consent_by.split()).casefold() not in members:
+        raise SelectionRefused(
+            f"Consent is given by a member of the family: {consent_by} is not one of "
+            + (", ".join(sorted(members.values())) if members else "its members (it has none yet)"))
+    consent_by = members[" ".join(consent_by.split()).casefold()]
     row = m.SignUp(family_id=family.id, outcome="signed_up", decided_on=signed_on,
                    sharing_agreed=True, consent_given=True, consent_by=consent_by,
                    recorded_by_id=by.id)
