@@ -165,3 +165,12 @@ def test_a_later_programmes_claim_and_a_claim_whose_evidence_changed_fit_a_phone
     claims = {c.family.family_ref: c.id for c in db.session.scalars(select(m.Claim))}
     sign_in(page, live_server, create_user("auditor").email, PASSWORD)
     assert _fits(page, live_server, [f"/claims/{claims['E01']}", f"/claims/{claims['P02']}"], shot) == {}
+
+
+def test_the_audit_log_fits_a_phone(page, live_server, app, shot):
+    from casework.audit import record_event
+
+    record_event("view_list", "high_contact", None, detail="2026-06-07 to 2026-12-06")
+    db.session.commit()
+    sign_in(page, live_server, create_user("admin").email, PASSWORD)
+    assert _fits(page, live_server, ["/admin/audit"], shot) == {}
