@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from casework import models as m
-from casework.casefile.service import save_contact
+from casework.casefile.service import save_contact, save_referral
 from casework.caseloads.service import allocate, close
 from casework.extensions import db
 from casework.history import value_words
@@ -269,3 +269,19 @@ def test_the_audit_log_says_its_actions_and_dates_in_words(client, sign_in):
     assert row[2:5] == ["View list", "High contact", "7 June 2026 to 6 December 2026"]
     options = [o.text() for o in page.by_id("action").find_all("option")]
     assert "View list" in options and not [o for o in options if "_" in o]
+
+
+def test_a_referral_for_one_member_names_them(client, examples):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+    person = family.people[0]
+    for who in (person.person_ref, None):
+        save_referral(family, worker, {"kind": "mental_health", "agency": "CMHT", "person_ref": who,
+                                       "referred_on": dt.date(2013, 1, 2), "status": "made", "notes": None})
+    login(client, worker.email, PASSWORD)
+    table = next(t for t in _page(client, "/families/E01/plan").find_all("table")
+                 if t.find("caption").text() == "Referrals")
+    assert sorted(row[2] for row in table.table()[1:]) == sorted([person.full_name, "The whole family"])
