@@ -53,6 +53,13 @@ def _fits(page, base: str, paths: list[str], shot) -> dict:
             measured = _overflow(page)
             if measured["page"] > measured["width"] or measured["wide"]:
                 too_wide[f"{path} at {name} px"] = measured
+            # A table's box that scrolls can be scrolled with the keyboard (app.js marks it);
+            # one that does not scroll is not wider than itself by a stray pixel.
+            unreachable = page.evaluate("""() => [...document.querySelectorAll('.app-table-scroll, .app-scroll')]
+                .filter(b => b.scrollWidth > b.clientWidth && b.getAttribute('tabindex') !== '0')
+                .map(b => (b.querySelector('caption') || b).textContent.trim().slice(0, 40) + ' ' + b.scrollWidth + '/' + b.clientWidth)""")
+            if unreachable:
+                too_wide[f"{path} at {name} px: scrolls without keyboard access"] = unreachable
             shot(f"{path.split('?')[0].strip('/').replace('/', '-')}-{name}")
     return too_wide
 
