@@ -758,6 +758,14 @@ class MatchModel(db.Model):
     source: Mapped[str] = mapped_column(String(300))  # what it was trained on
     register_size: Mapped[int] = mapped_column(Integer)  # people in the register then
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "in use" (the newest in use is used), or "refused": trained, but worse than the version
+    # in use on the rows already decided, so never used (docs/matching.md).
+    status: Mapped[str] = mapped_column(String(10), default="in use", server_default="in use")
+    # The check made before it went into use: this version and the one in use then, side by
+    # side, on the rows already decided and on the file it was trained on.
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    trained_by: Mapped[User | None] = relationship()
 
 
 class MatchReview(db.Model):

@@ -35,6 +35,11 @@ def waiting_page(page: int) -> Page:
     return Page(list(items), page, REVIEWS_PER_PAGE, total)
 
 
+def model_versions() -> list[m.MatchModel]:
+    """Every stored version of the matching model, newest first."""
+    return list(db.session.scalars(select(m.MatchModel).order_by(m.MatchModel.id.desc())))
+
+
 def review_or_404(review_id: int) -> m.MatchReview:
     return db.get_or_404(m.MatchReview, review_id)
 

@@ -277,6 +277,36 @@ class DiscretionRefused(Exception):
     """Equivalent progress was not recorded; the message says why."""
 
 
+def discretion_bar(need: m.Need, ruleset: str | None = None) -> str | None:
+    """Why equivalent progress may not be approved on the need (it is under
+    supporting_families, or its problem is only supporting_families'), or None when it may.
+    `ruleset` names the programme; else the council's OUTCOME_RULESET decides, else the
+    family's attachment date (rules.outcomes.need_programme)."""
+    attached_on = db.session.scalar(select(m.Family.attached_on)
+                                    .where(m.Family.id == need.family_id))
+    frames = {name: frame(name) for name in OUTCOME_RULESETS}
+    return discretion_refusal(need.need_ref, need.problem, attached_on,
+                              ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+
+
+def family_need_or_404(family: m.Family, need_ref: str) -> m.Need:
+    """One of the family's needs; 404 if it is none or another family's."""
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref,
+                                                  m.Need.family_id == family.id))
+    if need is None:
+        abort(404)
+    return need
+
+
+def discretions_of(need: m.Need) -> list[tuple[dt.date, str, str]]:
+    """Equivalent progress already approved on the need: (date, approver, reason), oldest
+    first."""
+    X = m.NeedDiscretion
+    return [tuple(row) for row in db.session.execute(
+        select(X.approved_on, m.User.name, X.reason).join(m.User, X.approved_by_id == m.User.id)
+        .where(X.need_id == need.id).order_by(X.approved_on, X.id))]
+
+
 @transactional
 def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
                       ruleset: str | None = None) -> m.NeedDiscretion:
@@ -296,11 +326,7 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
     need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
     if need is None:
         raise DiscretionRefused(f"no need with reference {need_ref}")
-    attached_on = db.session.scalar(select(m.Family.attached_on)
-                                    .where(m.Family.id == need.family_id))
-    frames = {name: frame(name) for name in OUTCOME_RULESETS}
-    refusal = discretion_refusal(need_ref, need.problem, attached_on,
-                                 ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+    refusal = discretion_bar(need, ruleset)
     if refusal is not None:
         raise DiscretionRefused(refusal)
     if on < need.identified_on:
@@ -387,7 +413,7 @@ def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict 
     for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
         assessments[a.need_ref].append(a)
     view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
-                evaluation=item.evaluation,
+                evaluation=item.evaluation, allows_discretion=frame(name).allows_discretion,
                 barred=family.attached_on and attachment_bars(frame(name), family.attached_on,
                                                               as_of))
     return view
