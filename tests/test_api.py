@@ -83,11 +83,15 @@ def test_a_workers_token_reads_their_family_and_another_is_the_same_404_as_none(
     evaluation = call(client, spec, "/api/v1/families/E01/evaluation?as_of=2013-09-30",
                       headers).json
     assert evaluation["family_ref"] == "E01" and evaluation["as_of"] == "2013-09-30"
+    episodes = call(client, spec, "/api/v1/families/E01/episodes?as_of=2013-09-30", headers)
+    assert [(e["signed_up_on"], e["closed_on"]) for e in episodes.json] == [("2012-07-16", None)]
+    assert call(client, spec, "/api/v1/families/E01/episodes?as_of=2013-9-3",
+                headers).status_code == 400
     theirs = call(client, spec, "/api/v1/families/E02", headers)
     missing = call(client, spec, "/api/v1/families/NOPE", headers)
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json == missing.json
-    for path in ("members", "evaluation"):
+    for path in ("members", "evaluation", "episodes"):
         assert call(client, spec, f"/api/v1/families/E02/{path}", headers).json == call(
             client, spec, f"/api/v1/families/NOPE/{path}", headers).json
     # A worker's role has no claims, figures or imports: 403, whichever family.

@@ -122,6 +122,11 @@ def test_the_demos_ssd_tables_pass_the_specifications_checks(cli, tmp_path):
         f"{t}.csv" for t in SSD_FIELDS)
     tables = check_ssd(tmp_path / "ssd")
     assert tables["ssd_early_help_episodes"] and tables["ssd_person"]
+    # The demo's people carry what a council's records hold: codes the check has read.
+    assert any(r["pers_ethnicity"] for r in tables["ssd_person"])
+    assert any(r["pers_gender"] for r in tables["ssd_person"])
+    assert {r["link_identifier_type"] for r in tables["ssd_linked_identifiers"]} == {
+        "Unique Pupil Number", "NHS Number"}
     # One row per person per episode: each member of each family in an episode.
     attached = db.session.scalars(select(m.Family).where(
         m.Family.attached_on <= today)).all()

@@ -81,6 +81,13 @@ SCHEMAS = {
                 "properties": {"result": {"type": "string"},
                                "amount": {"type": "integer", "minimum": 0}}}}},
     },
+    "Episode": {
+        "type": "object",
+        "required": ["episode_id", "programme", "signed_up_on", "closed_on", "end_reason"],
+        "properties": {"episode_id": {"type": "string"}, "programme": {"type": "string"},
+                       "signed_up_on": DATE, "closed_on": NULLABLE_DATE,
+                       "end_reason": {"type": ["string", "null"]}},
+    },
     "Claim": {
         "type": "object",
         "required": ["id", "family_ref", "result", "amount", "state", "as_of", "ruleset"],
@@ -202,6 +209,13 @@ def document(evidence_kinds: tuple[str, ...]) -> dict:
                 permission="view_families",
                 params=[FAMILY_REF, {"name": "as_of", "in": "query", "schema": DATE,
                                      "description": "default today"}]),
+            "/api/v1/families/{family_ref}/episodes": read(
+                "The family's times in a programme: signed up, and closed with a reason",
+                _array("Episode", "Its episodes, the first first"), not_found=True,
+                permission="view_families",
+                params=[FAMILY_REF, {"name": "as_of", "in": "query", "schema": DATE,
+                                     "description": "as they stood on this date; default "
+                                                    "today"}]),
             "/api/v1/families/{family_ref}/claims": read(
                 "The family's payment-by-results claims", _array("Claim", "Its claims"),
                 params=[FAMILY_REF], not_found=True, permission="view_claims"),

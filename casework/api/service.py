@@ -18,6 +18,7 @@ from ..importer.kinds import KINDS
 from ..importer.service import ImportRefused, import_csv
 from ..paging import Page, page_within
 from ..reports.exports import internal_csv_writer
+from ..returns.episodes import programme_episodes
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
@@ -77,6 +78,16 @@ def members(who, family_ref: str) -> list[dict]:
 def evaluation(who, family_ref: str, as_of: dt.date) -> dict:
     """The family's evaluation on `as_of`, as `casework evaluate --format json` gives it."""
     return to_json(evaluate_family(get_family_or_404(who, family_ref), as_of))
+
+
+def episodes(who, family_ref: str, as_of: dt.date) -> list[dict]:
+    """The family's times in a programme, as the returns read them
+    (casework/returns/episodes.py), as they stood on `as_of`."""
+    f = get_family_or_404(who, family_ref)
+    return [{"episode_id": e.episode_id, "programme": e.programme,
+             "signed_up_on": e.start.isoformat(), "closed_on": _iso(e.end),
+             "end_reason": e.end_reason}
+            for e in programme_episodes(select(m.Family).where(m.Family.id == f.id), as_of)]
 
 
 def claims(who, family_ref: str) -> list[dict]:

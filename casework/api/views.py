@@ -147,6 +147,24 @@ def evaluation(family_ref: str):
     return jsonify(service.evaluation(g.api_caller, family_ref, as_of))
 
 
+@bp.route("/families/<family_ref>/episodes")
+@needs("view_families")
+def episodes(family_ref: str):
+    as_of = _date_arg("as_of")
+    if as_of is None:
+        return error(400, "bad_request", "as_of must be a date in the form YYYY-MM-DD")
+    return jsonify(service.episodes(g.api_caller, family_ref, as_of))
+
+
+def _date_arg(name: str) -> dt.date | None:
+    """A YYYY-MM-DD argument (today when absent), or None when it is malformed."""
+    text = request.args.get(name)
+    try:
+        return dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError:
+        return None
+
+
 @bp.route("/families/<family_ref>/claims")
 @needs("view_claims")
 def claims(family_ref: str):

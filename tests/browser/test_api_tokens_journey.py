@@ -55,3 +55,23 @@ def test_the_family_page_shows_members_other_details(page, live_server, shot, ax
     state = page.context.storage_state()
     assert axe(f"{live_server}/families/V1", state, PHONE) == []
     assert axe(f"{live_server}/people/VP1/edit", state) == []
+
+
+def test_a_programme_manager_makes_a_return(page, live_server, shot, axe):
+    manager = create_user("manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.goto(f"{live_server}/programme/returns")
+    shot("returns-1280")
+    page.check("input[value=annex_a_list_2]")
+    page.fill("#as_of-day", "30")
+    page.fill("#as_of-month", "9")
+    page.fill("#as_of-year", "2013")
+    page.click("text=Make the return")
+    page.wait_for_selector("text=ready to download", timeout=20000)
+    shot("returns-job-1280")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/programme/returns")
+    shot("returns-375")
+    state = page.context.storage_state()
+    assert axe(f"{live_server}/programme/returns", state) == []
+    assert axe(f"{live_server}/programme/returns", state, PHONE) == []
