@@ -10,16 +10,21 @@ from flask_login import current_user
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
-from ..evaluation.service import current_ruleset
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..queue import start
+from ..reports.claim_evidence import (
+    labelled_parameters,
+    outcome_evidence,
+    programme_label,
+    record_text,
+)
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
 from ..transaction import transaction
-from . import documents, service
+from . import documents, outcome_plans, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -68,7 +73,9 @@ def _index(build_form, batch_form, error):
             filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
             choices=service.queue_choices(),
             sample=sample, sample_form=SampleForm(prefix="sample"), batches=service.batches(),
-            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES)
+            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
+            example_warnings=outcome_plans.example_warnings(
+                name for name, _ in claim_rulesets()) if can(current_user, "manage_claims") else [])
 
 
 @bp.route("/samples", methods=["POST"])
@@ -115,7 +122,8 @@ def confirm_batch():
     with transaction():
         record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
         return render_template("claims/confirm_batch.html", form=form, window=window,
-                                         waiting=waiting, error=error, today=dt.date.today())
+                               waiting=waiting, error=error, today=dt.date.today(),
+                               example_warning=outcome_plans.waiting_example_warning())
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -151,10 +159,24 @@ def show(claim_id: int):
     with transaction():
         record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
         return render_template(
-            "claims/show.html", claim=claim, today=today, differences=differences,
+            "claims/show.html", claim=claim, today=today,
+            differences=[{"kind": d.kind.replace("_", " "), "ref": d.ref,
+                          "then": record_text(d.then), "now": record_text(d.now)}
+                         for d in differences],
             status_now=status_now, form=form, error=error, filter_args=filters.args(),
-            attached_year=current_ruleset().programme_year(claim.family.attached_on)
-            if claim.family.attached_on else None)
+            example_warning=outcome_plans.example_claims_warning([claim], one=True),
+            parameters=labelled_parameters(claim.snapshot["ruleset"]),
+            programme=programme_label(claim.ruleset),
+            outcome=outcome_evidence(claim.snapshot, "family_outcome")
+            if "needs" in claim.snapshot else None,
+            attached_on=attached_on(claim), attached_year=claim.programme_year)
+
+
+def attached_on(claim: m.Claim) -> dt.date | None:
+    """The family's attachment the claim was made on, as frozen with it (the family may have
+    been attached again since, under a later programme)."""
+    frozen = (claim.snapshot or {}).get("family", {}).get("attached_on")
+    return dt.date.fromisoformat(frozen) if frozen else claim.family.attached_on
 
 
 @bp.route("/batches/<int:batch_id>")
