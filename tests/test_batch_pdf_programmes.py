@@ -132,8 +132,15 @@ def test_a_family_with_claims_under_two_programmes_shows_each_claims_own_evidenc
 
 def test_page_one_sums_the_batch_by_programme_and_result_to_its_total(two_programme_batch):
     page = pdf_text(two_programme_batch).split("\f")[0]
-    rows = re.findall(r"^ *(.+?) {2,}(\d+) {2,}£([\d,]+) *$", page, re.MULTILINE)
-    table = [(label.strip(), int(n), int(amount.replace(",", ""))) for label, n, amount in rows]
+    by_result, by_programme = (
+        [(label.strip(), int(n), int(amount.replace(",", ""))) for label, n, amount in
+         re.findall(r"^ *(.+?) {2,}(\d+) {2,}£([\d,]+) *$", part, re.MULTILINE)]
+        for part in page.split("Claims by result")[1].split("Claims by programme and result"))
+    assert by_result == [("Continuous employment", 1, 800),
+                         ("Crime, anti-social behaviour and education", 1, 700),
+                         ("Progress to work", 1, 100), ("Family outcome: every need met", 1, 800),
+                         ("Total", 4, 2400)]
+    table = by_programme
     assert table == [
         ("Continuous employment", 1, 800), ("Crime, anti-social behaviour and education", 1, 700),
         ("Progress to work", 1, 100), ("2012-15 Troubled Families: all results", 3, 1600),
