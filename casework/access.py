@@ -13,7 +13,7 @@ queries itself.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, or_, select, true
 
 from . import models as m
 from .extensions import db
@@ -21,7 +21,8 @@ from .permissions import PERMISSIONS, can
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
-           "can_edit_contact", "can_write", "get_family_or_404", "may_allocate",
+           "can_edit_contact", "can_write", "covered_wards", "get_family_or_404", "may_allocate",
+           "may_allocate_family", "unheld_allocatable",
            "may_approve_discretion", "may_load_outcome_plan", "may_record_first_contact",
            "may_see_meeting", "open_allocation", "team_workers", "visible_families", "wards"]
 
@@ -174,11 +175,49 @@ def may_approve_discretion(user: m.User) -> bool:
     return user.active and user.role == "manager"
 
 
+def covered_wards(team_id: int | None) -> Select:
+    """A SELECT of the wards a team covers."""
+    return select(m.TeamWard.ward).where(m.TeamWard.team_id == team_id)
+
+
+def may_allocate_family(user: m.User, family: m.Family) -> bool:
+    """Whether `user` may allocate, transfer or close this family; the one rule, for the
+    pages, the services and the command line.
+
+    A programme manager any family. A team lead a family in their scope (held or led by
+    their team's workers, or selected by their team: `visible_families`), and a family
+    nobody holds in a ward their team covers (`TeamWard`). Nobody else: a family nobody
+    holds in a ward no team covers waits for a manager.
+    """
+    if not may_allocate(user):
+        return False
+    if user.role in SEES_ALL:
+        return True
+    if user.role != "team_lead" or user.team_id is None:
+        return False
+    mine = visible_families(user).where(m.Family.id == family.id).with_only_columns(m.Family.id)
+    if db.session.scalar(mine) is not None:
+        return True
+    return (open_allocation(family) is None and family.ward is not None
+            and db.session.scalar(covered_wards(user.team_id).where(
+                m.TeamWard.ward == family.ward)) is not None)
+
+
+def unheld_allocatable(user: m.User):
+    """A WHERE clause on `m.Family` for the families nobody holds that `user` may allocate
+    (the same rule as `may_allocate_family`), for the lists of families waiting for a worker."""
+    if user.role in SEES_ALL and may_allocate(user):
+        return true()
+    if user.role != "team_lead" or user.team_id is None or not may_allocate(user):
+        return false()
+    return or_(m.Family.ward.in_(covered_wards(user.team_id)),
+               m.Family.id.in_(visible_families(user).with_only_columns(m.Family.id)))
+
+
 def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:
-    """A family the allocator may allocate: unallocated, or in their scope; 404 otherwise."""
+    """A family the allocator may allocate (`may_allocate_family`); 404 otherwise, alike
+    whether it does not exist or is another team's."""
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
-    if family is None:
+    if family is None or not may_allocate_family(user, family):
         abort(404)
-    if open_allocation(family) is None:
-        return family
-    return get_family_or_404(user, family_ref)
+    return family

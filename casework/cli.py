@@ -61,6 +61,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(team_wards_command)
     app.cli.add_command(import_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(evaluate_command)
@@ -104,6 +105,21 @@ def create_user_command(email, name, role, team, password_stdin) -> None:
     except UserRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"created {role} {user.email}")
+
+
+@click.command("team-wards")
+@click.argument("team")
+@click.argument("wards", nargs=-1)
+def team_wards_command(team, wards) -> None:
+    """Set the wards TEAM covers (none: it covers none). Its team lead allocates the families
+    nobody holds in those wards; elsewhere a programme manager does."""
+    from .admin.service import AdminRefused, set_team_wards
+
+    try:
+        found = set_team_wards(team, list(wards))
+    except AdminRefused as refused:
+        raise Refused(str(refused)) from None
+    click.echo(f"{found.name} covers {', '.join(w.ward for w in found.wards) or 'no wards'}")
 
 
 # import ------------------------------------------------------------------------------------
@@ -154,9 +170,12 @@ def import_command(kind: str, file: Path, match: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when families already exist.")
 def demo_command(count: int, seed: int, if_empty: bool) -> None:
     """Load realistic synthetic families and one demo user per role."""
-    from .demo import DEMO_PASSWORD, load_demo
+    from .demo import DEMO_PASSWORD, DemoRefused, load_demo
 
-    loaded = load_demo(count, seed, if_empty=if_empty)
+    try:
+        loaded = load_demo(count, seed, if_empty=if_empty)
+    except DemoRefused as refused:
+        raise Refused(str(refused)) from None
     if loaded is None:
         click.echo("Demo data is already loaded.")
     else:
@@ -263,20 +282,23 @@ def allocate_command(family_ref, worker_email, on, by_email, override_reason) ->
     from sqlalchemy import select
 
     from . import models as m
+    from .access import may_allocate_family
     from .auth.service import find_user
     from .caseloads.service import AllocationRefused, allocate
 
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == family_ref))
-    if family is None:
-        raise Refused(f"No family with reference {family_ref}")
-    worker = find_user(worker_email)
-    if worker is None:
-        raise Refused(f"No user with email {worker_email}")
     by = None
     if by_email:
         by = find_user(by_email)
         if by is None:
             raise Refused(f"No user with email {by_email}")
+    # Another team's family is refused as one that does not exist (as the pages do).
+    if family is None or (by is not None and by.role in ("team_lead", "manager")
+                          and not may_allocate_family(by, family)):
+        raise Refused(f"No family with reference {family_ref}")
+    worker = find_user(worker_email)
+    if worker is None:
+        raise Refused(f"No user with email {worker_email}")
     try:
         allocation = allocate(family, worker, on or dt.date.today(), by, override_reason)
     except AllocationRefused as refused:
@@ -332,13 +354,14 @@ def claims_list(state, fmt) -> None:
     from .claims.service import list_claims
 
     rows = [{"id": c.id, "family_ref": ref, "result": c.result, "amount": c.amount,
-             "state": c.state, "as_of": c.as_of.isoformat()} for c, ref in list_claims(state)]
+             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset}
+            for c, ref in list_claims(state)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1))
         return
     for r in rows:
-        click.echo(f"{r['id']:>6}  {r['family_ref']:<12} {r['result']:<22} £{r['amount']:>5}  "
-                   f"{r['state']:<9} {r['as_of']}")
+        click.echo(f"{r['id']:>6}  {r['family_ref']:<12} {r['ruleset']:<19} {r['result']:<22} "
+                   f"£{r['amount']:>5}  {r['state']:<9} {r['as_of']}")
 
 
 @claims.command("validate")

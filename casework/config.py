@@ -16,6 +16,7 @@ def default_database_url() -> str:
 
 
 class Config:
+    ENV_NAME = "development"
     SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -59,6 +60,7 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
+    ENV_NAME = "test"
     TESTING = True
     # The tests' own key, never production's.
     SECRET_KEY = "test-only-not-secret"  # nosec B105
@@ -67,6 +69,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

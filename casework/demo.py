@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import random
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from . import models as m
 from .evaluation import store
@@ -16,6 +16,7 @@ from .extensions import db
 from .importer.kinds import KINDS
 from .importer.service import import_csv
 from .lookups import one_of_chunks
+from .reports.exports import internal_csv_writer
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 
@@ -260,9 +261,9 @@ def _shift_row(row: dict, years: int) -> None:
 
 def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = internal_csv_writer(out)
+    writer.writerow(columns)
+    writer.writerows([row.get(c, "") for c in columns] for row in rows)
     return out.getvalue().encode()
 
 
@@ -280,10 +281,44 @@ def ensure_demo_users() -> list[m.User]:
     for email, name, role, team in DEMO_USERS:
         users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team,
                                                      how="demo"))
+    # The North team covers every demo ward: its lead allocates the families waiting there.
+    north = next(u.team for u in users if u.team and u.team.name == "North team")
+    with transaction():
+        covered = set(db.session.scalars(select(m.TeamWard.ward)))
+        db.session.add_all(m.TeamWard(team_id=north.id, ward=w) for w in WARDS if w not in covered)
     return users
 
 
+class DemoRefused(Exception):
+    """The demo would put its accounts, whose password is published, where real people sign in."""
+
+
+def demo_family(ref: str) -> bool:
+    """The demo's families are DF and six digits (DF000001); a council's never should be."""
+    return len(ref) == 8 and ref.startswith("DF") and ref[2:].isdigit()
+
+
+def demo_refusal() -> str | None:
+    """Why the demo must not load here, or None: never in production, and never beside
+    families that are not the demo's."""
+    if current_app.config.get("ENV_NAME") == "production":
+        return ("The demo is not loaded in production (CASEWORK_ENV=production): its accounts, "
+                "an administrator's among them, share a published password")
+    ref = m.Family.family_ref
+    candidates = select(ref).where(or_(func.length(ref) != 8, func.substr(ref, 1, 2) != "DF",
+                                       ~func.substr(ref, 3, 1).in_(list("0123456789"))))
+    other = db.session.scalar(candidates.limit(1))
+    if other is not None:
+        return (f"The database holds families that are not the demo's (such as {other}): the "
+                "demo is loaded only into an empty database or one holding demo data alone")
+    return None
+
+
 def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None:
+    """Load the demo, or refuse (DemoRefused) in production and beside real families."""
+    refusal = demo_refusal()
+    if refusal:
+        raise DemoRefused(refusal)
     ensure_demo_users()
     if if_empty and db.session.scalar(select(func.count(m.Family.id))):
         return None
@@ -509,7 +544,8 @@ def _later_programme(seed: int) -> str:
                                 .order_by(m.User.id))
     for need_ref, on in discretions:
         record_discretion(need_ref, manager, on, "Demo: completed a pre-employment course and "
-                          "volunteers weekly; the work coach judges the progress equivalent")
+                          "volunteers weekly; the work coach judges the progress equivalent",
+                          ruleset)
     return (f"later programme ({ruleset}): {len(rows['needs'])} needs for {len(used)} "
             f"families, {len(rows['assessments'])} assessments, "
             f"{len(rows['child-status'])} child protection plans, "

@@ -63,6 +63,20 @@ RESULT_LABELS = {  # the rules' results (casework.rules.RESULTS)
 }
 BENEFITS = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
 SEXES = ("f", "m", "x")
+# The Standard Safeguarding Dataset's person codes (ssd_person, PERS003A and PERS004A): gender
+# 00 not known, 01 male, 02 female, 09 prefers to self-describe; ethnicity as the DfE's main
+# categories, with REFU refused and NOBT not yet obtained.
+GENDERS = {"00": "Not known", "01": "Male", "02": "Female", "09": "Prefers to self-describe"}
+ETHNICITIES = {
+    "WBRI": "White British", "WIRI": "White Irish", "WOTH": "Any other White background",
+    "WIRT": "Traveller of Irish heritage", "WROM": "Gypsy/Roma",
+    "MWBC": "White and Black Caribbean", "MWBA": "White and Black African",
+    "MWAS": "White and Asian", "MOTH": "Any other Mixed background", "AIND": "Indian",
+    "APKN": "Pakistani", "ABAN": "Bangladeshi", "CNHE": "Chinese",
+    "AOTH": "Any other Asian background", "BCRB": "Caribbean", "BAFR": "African",
+    "BOTH": "Any other Black background", "OOTH": "Any other ethnic group", "REFU": "Refused",
+    "NOBT": "Information not yet obtained",
+}
 
 
 def utcnow() -> dt.datetime:
@@ -76,6 +90,22 @@ class Team(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
     users: Mapped[list[User]] = relationship(back_populates="team")
+    # The wards the team covers: its team lead allocates the families there that nobody
+    # holds (access.may_allocate_family).
+    wards: Mapped[list[TeamWard]] = relationship(back_populates="team", order_by="TeamWard.ward",
+                                                 cascade="all, delete-orphan")
+
+
+class TeamWard(db.Model):
+    """A ward one team covers (a ward is covered by one team at most)."""
+
+    __tablename__ = "team_wards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    ward: Mapped[str] = mapped_column(String(100), unique=True)
+
+    team: Mapped[Team] = relationship(back_populates="wards")
 
 
 class User(UserMixin, db.Model):
@@ -145,11 +175,24 @@ class Person(db.Model):
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100), index=True)
-    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    # None for an unborn child, who has an expected date of birth instead (never both).
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(1))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What the Standard Safeguarding Dataset asks of a person, where known (GENDERS,
+    # ETHNICITIES; rules/identifiers.py checks the two numbers).
+    gender: Mapped[str | None] = mapped_column(String(2))
+    ethnicity: Mapped[str | None] = mapped_column(String(4))
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    upn: Mapped[str | None] = mapped_column(String(13))
+    expected_date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    date_of_death: Mapped[dt.date | None] = mapped_column(Date)
 
     family: Mapped[Family] = relationship(back_populates="people")
+
+    @property
+    def unborn(self) -> bool:
+        return self.date_of_birth is None
 
     @property
     def full_name(self) -> str:

@@ -7,6 +7,7 @@ from flask import Flask, url_for
 from . import models as m
 from .dates_input import date_example
 from .rules.dates import age_on, govdate, govdatetime
+from .rules.ruleset import PROGRAMME_LABELS
 from .rules.wording import plural
 
 # Service navigation: shown to users whose role has the permission.
@@ -78,6 +79,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(pagination_items)
     app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(m.RESULT_LABELS, "result_labels")
+    app.add_template_global(PROGRAMME_LABELS, "programme_labels")
     app.add_template_global(m.WORK_KIND_LABELS, "work_kind_labels")
     app.add_template_global(NAV_ITEMS, "nav_items")
     from .caseloads.service import NO_CONTACT_DAYS

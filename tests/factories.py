@@ -41,3 +41,11 @@ def create_person(family: m.Family, ref: str | None = None, born: dt.date = dt.d
     db.session.add(person)
     db.session.commit()
     return person
+
+
+def cover_wards(team: str, *wards: str) -> None:
+    """The team's lead allocates the families nobody holds in these wards."""
+    from casework.admin.service import set_team_wards
+
+    set_team_wards(team, list(wards))
+    db.session.commit()

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import re
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from casework.reports.claim_evidence import PARAMETER_LABELS
 from casework.rules.ruleset import RULESETS
 
 from .factories import create_user
+from .parsed import parse
 
 # E01 (attached 16 Jul 2012, crime/ASB/education met on 30 Sep 2013) comes back in 2015 and
 # is signed up again under the 2015-20 programme with two needs, both met by 30 Sep 2016.
@@ -30,7 +30,7 @@ NEEDS = ("need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
          "N-E2,E01,,domestic_abuse,no_incidents,2015-06-01\n")
 ASSESSMENTS = ("assessment_ref,need_ref,date,outcome,assessed_by,note\n"
                "AS-E1,N-E1,2016-01-15,positive,Sam Worker (key worker),GP confirms it is managed\n")
-PROGRAMMES = ("2012-15 Troubled Families", "2015-20 Troubled Families", "Supporting Families")
+PROGRAMMES = ("Troubled Families 2012-15", "Expanded programme 2015-20", "Supporting Families")
 CLAIM_HEAD = re.compile(r"^ *Claim (\d+): (" + "|".join(PROGRAMMES) + r"): (.+): £([\d,]+) *$",
                         re.MULTILINE)
 LONG_NAME = "Royal Borough of Kensington and Chelsea"
@@ -96,8 +96,8 @@ def test_a_family_with_claims_under_two_programmes_shows_each_claims_own_evidenc
     assert "2 claims in this batch" in flat(e01)
     claims = claim_sections(e01)
     assert [(c["programme"], c["result"], c["amount"]) for c in claims] == [
-        ("2012-15 Troubled Families", "Crime, anti-social behaviour and education", 700),
-        ("2015-20 Troubled Families", "Family outcome: every need met", 800)]
+        ("Troubled Families 2012-15", "Crime, anti-social behaviour and education", 700),
+        ("Expanded programme 2015-20", "Family outcome: every need met", 800)]
     phase1, phase2 = (c["text"] for c in claims)
     # The 2012-15 claim: identification with its records, the ASB incidents in both windows,
     # the offences, each child's school terms and the arithmetic, from its own snapshot
@@ -143,9 +143,9 @@ def test_page_one_sums_the_batch_by_programme_and_result_to_its_total(two_progra
     table = by_programme
     assert table == [
         ("Continuous employment", 1, 800), ("Crime, anti-social behaviour and education", 1, 700),
-        ("Progress to work", 1, 100), ("2012-15 Troubled Families: all results", 3, 1600),
+        ("Progress to work", 1, 100), ("Troubled Families 2012-15: all results", 3, 1600),
         ("Family outcome: every need met", 1, 800),
-        ("2015-20 Troubled Families: all results", 1, 800), ("Total", 4, 2400)]
+        ("Expanded programme 2015-20: all results", 1, 800), ("Total", 4, 2400)]
     subtotals = [r for r in table if r[0].endswith("all results")]
     assert sum(n for _, n, _ in subtotals) == 4 and sum(a for _, _, a in subtotals) == 2400
     assert sum(a for label, _, a in table if label not in ("Total",) and "all results" not in
@@ -193,68 +193,17 @@ def _own_plan(tmp_path) -> Path:
     return path
 
 
-class Node:
-    def __init__(self, tag: str, attrs: dict):
-        self.tag, self.attrs, self.children = tag, attrs, []
-
-    def text(self) -> str:
-        return " ".join(" ".join(c if isinstance(c, str) else c.text() for c in self.children)
-                        .split())
-
-    def find_all(self, test) -> list["Node"]:
-        out = [self] if test(self) else []
-        for c in self.children:
-            if isinstance(c, Node):
-                out += c.find_all(test)
-        return out
-
-
-class _Tree(HTMLParser):
-    VOID = {"meta", "link", "input", "br", "img", "hr", "col", "source"}
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.root = Node("root", {})
-        self.stack = [self.root]
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, dict(attrs))
-        self.stack[-1].children.append(node)
-        if tag not in self.VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                break
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def parse(html: str) -> Node:
-    return _Tree(html).root
-
-
-def has_class(name: str):
-    return lambda n: name in n.attrs.get("class", "").split()
-
-
 def _warnings(html: str) -> list[str]:
-    return [n.text() for n in parse(html).find_all(
-        lambda n: n.attrs.get("data-warning") == "example-plan")]
+    return [n.text() for n in parse(html).find_all(data_warning="example-plan")]
 
 
-def _rows(node: Node) -> dict[str, str]:
+def _rows(node) -> dict[str, str]:
     """The key and value of each summary list row under the node."""
     out = {}
-    for row in node.find_all(has_class("govuk-summary-list__row")):
-        key = row.find_all(lambda n: n.tag == "dt")
-        value = row.find_all(lambda n: n.tag == "dd")
+    for row in node.find_all(cls="govuk-summary-list__row"):
+        key, value = row.find("dt"), row.find("dd")
         if key and value:
-            out[key[0].text()] = value[0].text()
+            out[key.text()] = value.text()
     return out
 
 
@@ -264,8 +213,9 @@ def test_the_cli_warns_on_stderr_while_the_worked_example_is_in_force_and_exits_
     result = cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
     assert result.exit_code == 0
     assert result.stdout.strip() == "2 draft claims created"
-    assert result.stderr.startswith("Warning: The 2015-20 Troubled Families Outcome Plan in "
-                                    "force is the worked example shipped with casework")
+    assert result.stderr.startswith("Warning: The Outcome Plan in force for Expanded "
+                                    "programme 2015-20 is the worked example shipped with "
+                                    "casework")
     assert cli("claims", "build", "--as-of", "2016-09-30").stderr == ""  # 2012-15: no plan
     admin = create_user("admin")
     assert cli("plans", "load", "phase2", _own_plan(tmp_path), "--by", admin.email).exit_code == 0
@@ -284,15 +234,15 @@ def test_the_build_page_the_claim_page_and_the_confirm_page_warn_of_the_worked_e
     assert cli("claims", "validate", first.id, "--by", auditor.email).exit_code == 0
     sign_in("manager")
     build = _warnings(client.get("/claims/").text)
-    assert len(build) == 1 and "The 2015-20 Troubled Families Outcome Plan in force is the " \
+    assert len(build) == 1 and "The Outcome Plan in force for Expanded programme 2015-20 is the " \
         "worked example shipped with casework: the council has not loaded its own." in build[0]
     claim_page = _warnings(client.get(f"/claims/{first.id}").text)
     assert claim_page == ["! Warning This claim was made under the worked-example Outcome Plan "
-                          "shipped with casework (2015-20 Troubled Families), not an Outcome "
+                          "shipped with casework (Expanded programme 2015-20), not an Outcome "
                           "Plan the council loaded."]
     confirm = _warnings(client.get("/claims/batches/new?window=October+2016").text)
     assert confirm == ["! Warning 1 of these claims was made under the worked-example Outcome "
-                       "Plan shipped with casework (2015-20 Troubled Families), not an Outcome "
+                       "Plan shipped with casework (Expanded programme 2015-20), not an Outcome "
                        "Plan the council loaded."]
     # The council loads its own plan: building says nothing more; a claim made under the
     # example still says so, and one made under the council's plan does not.
@@ -313,9 +263,9 @@ def test_the_claim_page_names_the_programme_and_each_parameter_and_writes_dates_
     claim = db.session.scalars(select(m.Claim).order_by(m.Claim.id)).first()
     sign_in("auditor")
     page = parse(client.get(f"/claims/{claim.id}").text)
-    main = page.find_all(lambda n: n.tag == "main")[0]
-    assert _rows(main)["Programme"] == "2012-15 Troubled Families"
-    rules = _rows(main.find_all(has_class("app-rules"))[0])
+    main = page.find("main")
+    assert _rows(main)["Programme"] == "Troubled Families 2012-15 (phase1)"
+    rules = _rows(main.find(cls="app-rules"))
     assert rules["School terms end on"] == "autumn 31 December; spring 31 March; summer 31 July"
     assert rules["Fall in anti-social behaviour needed"] == "60%"
     assert rules["Programme years start on"] == "1 April 2012, 1 April 2013, 1 April 2014"
@@ -335,7 +285,7 @@ def test_each_claim_page_shows_the_attachment_and_programme_year_it_was_made_on(
         rows = _rows(parse(client.get(f"/claims/{claim.id}").text))
         seen[claim.ruleset] = (rows["Programme"], rows["Family attached"])
     assert seen == {
-        "phase1": ("2012-15 Troubled Families",
+        "phase1": ("Troubled Families 2012-15 (phase1)",
                    "16 July 2012 (programme year 1: results are paid at that year's amounts)"),
-        "phase2": ("2015-20 Troubled Families",
+        "phase2": ("Expanded programme 2015-20 (phase2)",
                    "1 June 2015 (programme year 1: results are paid at that year's amounts)")}

@@ -11,7 +11,7 @@ from casework.caseloads.service import allocate
 from casework.extensions import db
 
 from .conftest import csrf_token, login, post_form
-from .factories import create_family, create_person, create_user
+from .factories import cover_wards, create_family, create_person, create_user
 
 D = dt.date
 
@@ -21,6 +21,7 @@ def case(app):
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North", name="Sam Patel")
     other = create_user("worker", team="South")
+    cover_wards("North", "High Street")
     family = create_family("C1", identified_on=D(2013, 1, 1), attached_on=D(2013, 1, 15))
     child = create_person(family, "CP1", born=D(2005, 1, 1), given_name="Kim")
     allocate(family, worker, D(2013, 1, 15), lead)
@@ -163,8 +164,9 @@ def test_my_families_counts_a_family_never_contacted_from_its_allocation(client,
 
 def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated(client, case, cli, tmp_path):
     lead, worker, _, _, _ = case
-    (tmp_path / "f.csv").write_text("family_ref,family_name,identified_on,local_discretion,local_discretion_reason\n"
-                                    "U1,Waiting,2013-06-01,y,High cost\n")
+    (tmp_path / "f.csv").write_text("family_ref,family_name,ward,identified_on,local_discretion,"
+                                    "local_discretion_reason\nU1,Waiting,High Street,2013-06-01,y,"
+                                    "High cost\n")
     (tmp_path / "p.csv").write_text("person_ref,family_ref,given_name,family_name,date_of_birth\n"
                                     "UP1,U1,A,B,1980-01-01\nUP2,U1,C,B,1997-01-01\n")
     (tmp_path / "o.csv").write_text("offence_ref,person_ref,offence_date,proven\nUO1,UP2,2013-05-01,y\n")
@@ -188,8 +190,9 @@ def _import_eligible(cli, tmp_path, ref):
     """Import a family that identification finds eligible (local discretion, a proven
     offence by a child, an adult on out-of-work benefit)."""
     files = {
-        "families": "family_ref,family_name,identified_on,local_discretion,local_discretion_reason\n"
-                    f"{ref},Waiting,2013-06-01,y,High cost\n",
+        "families": "family_ref,family_name,ward,identified_on,local_discretion,"
+                    "local_discretion_reason\n"
+                    f"{ref},Waiting,High Street,2013-06-01,y,High cost\n",
         "people": "person_ref,family_ref,given_name,family_name,date_of_birth\n"
                   f"{ref}A,{ref},A,B,1980-01-01\n{ref}C,{ref},C,B,1997-01-01\n",
         "offences": f"offence_ref,person_ref,offence_date,proven\n{ref}O,{ref}C,2013-05-01,y\n",
@@ -224,7 +227,7 @@ def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case)
     lead, worker, _, _, _ = case
     for i in range(9):
         allocate(create_family(f"L{i}"), worker, D(2013, 2, 1), lead)
-    create_family("LAST")
+    create_family("LAST", ward="High Street")
     login(client, lead.email)
     data = {"worker": str(worker.id), "on": ["1", "3", "2013"]}
     refused = post_form(client, "/families/LAST/allocate", data)

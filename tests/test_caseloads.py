@@ -10,7 +10,7 @@ from casework import models as m
 from casework.caseloads.service import AllocationRefused, allocate, caseload, close
 from casework.extensions import db
 
-from .factories import create_family, create_person, create_user
+from .factories import cover_wards, create_family, create_person, create_user
 
 D = dt.date
 
@@ -20,11 +20,12 @@ def people(app):
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North", name="Sam Patel")
     other = create_user("worker", team="South")
+    cover_wards("North", "Park")
     return lead, worker, other
 
 
 def families(n, prefix="K"):
-    return [create_family(f"{prefix}{i:03d}") for i in range(n)]
+    return [create_family(f"{prefix}{i:03d}", ward="Park") for i in range(n)]
 
 
 def test_the_tenth_active_family_is_allowed_and_the_eleventh_refused(people):

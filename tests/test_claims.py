@@ -37,6 +37,17 @@ def test_build_takes_employment_only_when_both_turn_around_results_are_met(cli, 
     }
 
 
+def test_claims_list_names_each_claims_ruleset_and_keeps_every_contract_key(cli, examples):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    listed = claims_json(cli)
+    assert [set(c) for c in listed] == [{"id", "family_ref", "result", "amount", "state",
+                                         "as_of", "ruleset"}] * 3
+    assert {c["ruleset"] for c in listed} == {"phase1"}
+    table = cli("claims", "list", "--format", "table").output.splitlines()
+    assert [line.split()[2] for line in table] == ["phase1"] * 3
+
+
 def test_building_again_creates_nothing_twice(cli, examples):
     examples()
     cli("claims", "build", "--as-of", "2013-09-30")

@@ -1,8 +1,10 @@
 """Claims in the browser-facing pages: who may do what, the claim page, exports, money."""
 
+import csv
 import datetime as dt
 import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -134,3 +136,61 @@ def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_th
     # E07's £100 drafts; the £300 submitted. Nothing under year 3, the year of the claims.
     assert results == {"Year 1": ["3,000", "0", "300", "0"]}
     assert "2 claims (not rejected) keep the amount frozen when drafted, £1,600 above" in page
+
+
+class _Cells(HTMLParser):
+    """The text of every table row's cells (th and td), and every summary-list row's key and
+    value (dt and dd)."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.rows, self.summary, self._cell, self._row = [], [], None, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self._row = []
+        elif tag in ("th", "td", "dt", "dd"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("dt", "dd") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            if tag == "dt":
+                self.summary.append([text, None])
+            elif self.summary and self.summary[-1][1] is None:
+                self.summary[-1][1] = text
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_claims_pages_and_csv_show_each_claims_programme(client, sign_in, built, cli):
+    sign_in("manager")
+    rows = _Cells(client.get("/claims/").text).rows
+    header = rows[0]
+    assert header[4:6] == ["Programme", "Result"]
+    listed = {r[1].split()[0]: r[4] for r in rows[1:]}
+    assert listed == {"E01": "Troubled Families 2012-15", "E03": "Troubled Families 2012-15",
+                      "E07": "Troubled Families 2012-15"}
+    claim = built["E01"]
+    page = client.get(f"/claims/{claim.id}").text
+    summary = [r for r in _Cells(page).summary if r[0] == "Programme"]
+    assert summary == [["Programme", "Troubled Families 2012-15 (phase1)"]]
+    auditor = create_user("auditor")
+    for c in built.values():
+        cli("claims", "validate", c.id, "--by", auditor.email)
+    batch_id = cli("claims", "batch", "--window", "October 2013").output.split()[-1]
+    lines = list(csv.reader(io.StringIO(client.get(f"/claims/batches/{batch_id}.csv").text)))
+    assert lines[0] == ["claim_id", "family_ref", "family_name", "result", "amount",
+                        "claim_date", "programme_year", "validated_by", "validated_at",
+                        "window", "batch_id", "ruleset"]
+    assert [line[-1] for line in lines[1:]] == ["phase1"] * 3

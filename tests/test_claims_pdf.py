@@ -70,7 +70,7 @@ def family_section(text: str, ref: str) -> str:
 def test_the_pdf_prints_every_record_that_decided_crime_asb_education_and_progress_to_work(batch_text):
     text = batch_text()
     e01 = flat(family_section(text, "E01"))
-    assert ": 2012-15 Troubled Families: Crime, anti-social behaviour and education: £700" in e01
+    assert ": Troubled Families 2012-15: Crime, anti-social behaviour and education: £700" in e01
     assert "Claim dated 30 September 2013." in e01
     # Identification on 2 Jul 2012: the youth offences in the 12-month window, the failing
     # child's terms, the out-of-work benefit.
@@ -110,7 +110,7 @@ def test_the_pdf_prints_every_record_that_decided_crime_asb_education_and_progre
     # The reason sentences of the family page, the ruleset, who validated and when.
     assert "ASB met, offending met, education met." in e01
     assert "Every child of school age passed over summer 2012/13, spring 2012/13, autumn 2012/13" in e01
-    assert "Under the 2012-15 Troubled Families rules, listed in full after the summary" in e01
+    assert "Under the rules of Troubled Families 2012-15, listed in full after the summary" in e01
     assert ("Baseline: the months before attachment: 6 months; Recent: the months up to the "
             "claim date: 6 months; A reduction is judged no sooner after attachment than: "
             "6 months; Anti-social behaviour records counted as incidents: Incident; Fall in "

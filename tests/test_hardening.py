@@ -257,11 +257,12 @@ def test_a_return_address_off_the_site_is_never_followed(target):
 
 def test_allocating_with_a_back_address_off_the_site_returns_to_the_team_page(client):
     from .conftest import login, post_form
-    from .factories import create_family, create_user
+    from .factories import cover_wards, create_family, create_user
 
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North")
-    create_family("R1")
+    cover_wards("North", "Park")
+    create_family("R1", ward="Park")
     login(client, lead.email)
     today = dt.date.today()
     response = post_form(client, "/families/R1/allocate?back=https://evil.example/phish", {
@@ -453,10 +454,11 @@ def test_every_get_route_that_shows_personal_data_writes_an_audit_row(app, world
 
 def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audited(client):
     from .conftest import login
-    from .factories import create_family, create_user
+    from .factories import cover_wards, create_family, create_user
 
-    create_family("UA1", family_name="Outside household")
+    create_family("UA1", family_name="Outside household", ward="Park")
     login(client, create_user("team_lead", team="North").email)
+    cover_wards("North", "Park")
     assert client.get("/families/UA1/allocate").status_code == 200
     event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_ref == "UA1")).one()
     assert event.action == "view" and event.object_type == "allocate"

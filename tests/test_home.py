@@ -14,7 +14,7 @@ from casework.extensions import db
 from casework.home.service import tasks
 
 from .conftest import login
-from .factories import create_family, create_person, create_user
+from .factories import cover_wards, create_family, create_person, create_user
 
 D = dt.date
 TODAY = D(2026, 6, 15)
@@ -25,6 +25,7 @@ NOW = dt.datetime(2026, 6, 15, 12, 0)
 def team(app):
     lead = create_user("team_lead", team="North", name="Priya Shah")
     worker = create_user("worker", team="North", name="Sam Patel")
+    cover_wards("North", "Allington", "Fant", "High Street", "Shepway North")
     family = create_family("H1", family_name="Hill household", identified_on=D(2026, 1, 5))
     create_person(family, "HP1", born=D(1990, 1, 1))
     allocate(family, worker, D(2026, 1, 10), lead)

@@ -32,6 +32,22 @@ def test_claims_build_under_phase2_drafts_one_results_claim_a_family(cli, frame_
     assert all(e["claimable"] == [] for e in out)
 
 
+def test_two_claims_of_one_family_under_two_programmes_are_told_apart_by_ruleset(
+        cli, frame_examples):
+    frame_examples("phase2")
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    p01 = db.session.scalar(select(m.Claim).where(m.Claim.result == "family_outcome"))
+    db.session.add(m.Claim(  # the same result and amount recorded under another programme
+        family_id=p01.family_id, result="family_outcome", claim_kind="supporting_families",
+        amount=800, programme_year=1, as_of=p01.as_of, state="draft",
+        ruleset="supporting_families", snapshot=p01.snapshot))
+    db.session.commit()
+    listed = [(c["family_ref"], c["result"], c["amount"], c["ruleset"])
+              for c in claims_json(cli) if c["family_ref"] == "P01"]
+    assert listed == [("P01", "family_outcome", 800, "phase2"),
+                      ("P01", "family_outcome", 800, "supporting_families")]
+
+
 def test_a_claim_freezes_the_needs_the_plan_and_the_evidence_and_is_audited(cli,
                                                                             frame_examples):
     frame_examples("phase2")
@@ -84,6 +100,47 @@ def test_equivalent_progress_needs_a_manager_and_a_reason_and_is_frozen_and_audi
     assert "approved by Pat Manager on 1 Sep 2016" in out["needs"][1]["reason"]
     event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "discretion"))
     assert event.user_id == manager.id and "P03: equivalent progress" in event.detail
+
+
+def _no_discretion_written():
+    assert db.session.scalars(select(m.NeedDiscretion)).all() == []
+    assert db.session.scalars(select(m.AuditEvent)
+                              .where(m.AuditEvent.action == "discretion")).all() == []
+
+
+def test_equivalent_progress_is_refused_for_a_need_only_supporting_families_has(
+        cli, frame_examples, tmp_path):
+    frame_examples("phase2")
+    manager = create_user("manager")
+    needs = tmp_path / "needs.csv"
+    needs.write_text("need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
+                     "N-109,P01,,housing,housing_secure,2015-06-01\n")
+    assert cli("import", "needs", needs).exit_code == 0
+    refused = cli("needs", "discretion", "N-109", "--by", manager.email, "--reason", "x",
+                  "--on", "2016-09-01")
+    assert refused.exit_code == 1
+    assert refused.output.strip() == (
+        "N-109 is a need under housing and housing is a headline problem of "
+        "supporting_families only: supporting_families does not allow equivalent progress "
+        "(local discretion is phase2's only)")
+    _no_discretion_written()
+
+
+def test_equivalent_progress_is_refused_under_supporting_families(app, cli, frame_examples):
+    frame_examples("phase2")  # N-302 is health: a problem of both frames
+    manager = create_user("manager")
+    named = cli("needs", "discretion", "N-302", "--by", manager.email, "--reason", "x",
+                "--on", "2016-09-01", "--ruleset", "supporting_families")
+    assert named.exit_code == 1
+    assert "supporting_families does not allow equivalent progress" in named.output
+    app.config["OUTCOME_RULESET"] = "supporting_families"  # the programme the council runs
+    chosen = cli("needs", "discretion", "N-302", "--by", manager.email, "--reason", "x",
+                 "--on", "2016-09-01")
+    assert chosen.exit_code == 1
+    assert "supporting_families does not allow equivalent progress" in chosen.output
+    _no_discretion_written()
+    assert cli("needs", "discretion", "N-302", "--by", manager.email, "--reason", "x",
+               "--on", "2016-09-01", "--ruleset", "phase2").exit_code == 0
 
 
 def test_the_claim_pdf_shows_each_need_and_the_plan(cli, frame_examples, tmp_path):

@@ -27,8 +27,12 @@ def test_the_demo_gives_families_needs_in_every_state_under_the_chosen_programme
     outcomes = Counter(e["family_outcome"] for e in with_needs if e["eligible"])
     assert outcomes["met"] and outcomes["sustaining"] and outcomes["not_met"]
     assert any(not e["eligible"] for e in with_needs)
-    assert any(e["claimable"] == [{"result": "family_outcome", "amount": 800}]
-               for e in with_needs)
+    if ruleset == "supporting_families":
+        assert any(e["claimable"] == [{"result": "family_outcome", "amount": 800}]
+                   for e in with_needs)
+    else:  # the demo attaches its families in recent years, after phase2 took its last
+        # families (31 Mar 2020): nothing is claimable under phase2 for them
+        assert all(e["claimable"] == [] for e in out)
     needs = [n for e in with_needs for n in e["needs"]]
     statuses = Counter(n["status"] for n in needs)
     assert statuses["met"] and statuses["sustaining"] and statuses["not_met"]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -75,3 +76,56 @@ def test_the_dashboard_counts_families_by_needs_and_claims_by_month(cli, client,
     assert ('numeric">2</td> <td class="govuk-table__cell govuk-table__cell--numeric">3</td>'
             in text)
     assert "September 2016" in text and "£1,600" in text
+
+
+class _Rows(HTMLParser):
+    """The page's summary-list rows (key, value) and paragraphs, as text."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.rows, self.paragraphs, self._in, self._depth = [], [], None, 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        cls = dict(attrs).get("class") or ""
+        if self._in:
+            self._depth += tag == self._in[0]
+        elif tag == "dt" and "govuk-summary-list__key" in cls:
+            self._in, self._depth = ("dt", []), 1
+        elif tag == "dd" and "govuk-summary-list__value" in cls:
+            self._in, self._depth = ("dd", []), 1
+        elif tag == "p" and cls == "govuk-body":
+            self._in, self._depth = ("p", []), 1
+
+    def handle_endtag(self, tag):
+        if self._in and tag == self._in[0]:
+            self._depth -= 1
+            if self._depth == 0:
+                text = " ".join("".join(self._in[1]).split())
+                if tag == "dt":
+                    self.rows.append([text, None])
+                elif tag == "dd":
+                    self.rows[-1][1] = text
+                else:
+                    self.paragraphs.append(text)
+                self._in = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._in[1].append(data)
+
+
+def test_the_family_page_says_why_nothing_is_claimable_before_attachment(
+        app, client, frame_examples, sign_in):
+    frame_examples("phase2")  # P01 is attached on 1 June 2015
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("manager")
+    page = _Rows(client.get("/families/P01?as_of=2015-05-31").text)
+    assert ["Claimable now", "Nothing: The family is attached on 1 Jun 2015, after 31 May "
+            "2015: nothing is claimable before attachment"] in page.rows
+    page = _Rows(client.get("/families/P01?as_of=2016-09-30").text)
+    assert ["Claimable now", "family outcome"] in page.rows
+    # phase1 takes its last families on 31 March 2015: P01 is not its family
+    assert ("Nothing is claimable on 30 September 2016. Attached on 1 Jun 2015, after phase1 "
+            "took its last families on 31 Mar 2015: nothing is claimable under phase1."
+            in page.paragraphs)

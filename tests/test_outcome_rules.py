@@ -335,3 +335,249 @@ def test_a_plan_may_not_sustain_for_less_than_the_frame_requires():
     errors = refused(GOOD_HEAD + '"sustain_months": 3, "problems": {"health": {"indicators": '
                      '{"a": {"type": "assessment"}}}}}')
     assert errors == ["plan.json:2: sustain_months: must be a whole number, 6 or more"]
+
+
+# Rulings where the Outcome Plan and the frames leave a gap (docs/outcome-plans.md) ---------
+
+
+def attendance(year_terms, identified="2015-09-01"):
+    need = NeedData("N-E", "education", "attendance", D(identified), "KID")
+    terms = tuple(TermData("KID", y, t, 100, missed) for y, t, missed in year_terms)
+    return need, terms
+
+
+GOOD_YEAR = ((2015, "autumn", 5), (2015, "spring", 5), (2015, "summer", 5),
+             (2016, "autumn", 5))
+
+
+@pytest.mark.parametrize("as_of, status, since", [
+    ("2016-07-30", "insufficient_data", None),  # two terms after identification so far
+    ("2016-07-31", "sustaining", D("2016-07-31")),  # the term that completes the window
+    ("2016-08-01", "sustaining", D("2016-07-31")),
+    ("2017-01-30", "sustaining", D("2016-07-31")),
+    ("2017-01-31", "met", D("2016-07-31")),  # six months on: never from 31 Dec 2015
+    ("2017-02-01", "met", D("2016-07-31")),
+])
+def test_ruling_school_attendance_is_positive_from_the_end_of_the_term_completing_the_window(
+        as_of, status, since):
+    need, terms = attendance(GOOD_YEAR)
+    e, _ = run(OutcomeEvidence(needs=(need,)), as_of, fam=family(terms=terms))
+    assert (e.needs[0].status, e.needs[0].sustained_from) == (status, since)
+    if since:
+        assert e.needs[0].claimable_from == D("2017-01-31")
+
+
+def test_ruling_school_attendance_counts_only_terms_ending_after_identification():
+    # Identified on the day autumn 2015 ends: that term is not after identification, so the
+    # first full window ends with autumn 2016, and positive from 31 Dec 2016.
+    need, terms = attendance(GOOD_YEAR, identified="2015-12-31")
+    e, _ = run(OutcomeEvidence(needs=(need,)), "2016-12-30", fam=family(terms=terms))
+    assert e.needs[0].status == "insufficient_data"
+    e, _ = run(OutcomeEvidence(needs=(need,)), "2016-12-31", fam=family(terms=terms))
+    assert (e.needs[0].status, e.needs[0].sustained_from) == ("sustaining", D("2016-12-31"))
+
+
+ASB_NEED = NeedData("N-A", "crime_asb", "asb_incidents", D("2015-06-01"))
+
+
+@pytest.mark.parametrize("as_of, status", [
+    ("2015-11-30", "insufficient_data"),  # the window has not passed since identification
+    ("2015-12-01", "not_met"), ("2015-12-02", "not_met"), ("2017-06-01", "not_met")])
+@pytest.mark.parametrize("recent", [(), ("2015-07-01",)])
+def test_ruling_a_reduction_with_no_baseline_is_never_positive(as_of, status, recent):
+    asb = tuple(AsbData(f"R{i}", D(d), "incident") for i, d in enumerate(recent))
+    e, claimable = run(dataclasses.replace(TWO, needs=(ASB_NEED, HEALTH, WORK)), as_of,
+                       fam=family(asb=asb))
+    assert e.needs[0].status == status and e.needs[0].sustained_from is None
+    if status == "not_met":
+        assert "a reduction needs a baseline" in e.needs[0].reason
+        assert e.family_outcome == "not_met" and claimable == []
+
+
+@pytest.mark.parametrize("as_of, status", [
+    ("2015-11-30", "insufficient_data"), ("2015-12-01", "sustaining"), ("2016-06-01", "met")])
+def test_ruling_one_baseline_record_and_none_since_is_a_reduction(as_of, status):
+    asb = (AsbData("B1", D("2015-05-31"), "incident"),)  # the day before identification
+    e, _ = run(OutcomeEvidence(needs=(ASB_NEED,)), as_of, fam=family(asb=asb))
+    assert e.needs[0].status == status
+
+
+def test_ruling_a_record_on_the_identification_day_is_not_baseline():
+    asb = (AsbData("B1", D("2015-06-01"), "incident"),)
+    e, _ = run(OutcomeEvidence(needs=(ASB_NEED,)), "2016-06-01", fam=family(asb=asb))
+    assert e.needs[0].status == "not_met"
+
+
+# TWO's needs are identified on 1 Jun 2015 and met on 15 Jul 2016.
+@pytest.mark.parametrize("attached, as_of, claimed", [
+    ("2016-07-20", "2016-07-19", False), ("2016-07-20", "2016-07-20", True),
+    ("2016-07-20", "2016-07-21", True),
+    ("2016-06-01", "2016-07-15", True),
+])
+def test_ruling_nothing_is_claimable_before_the_family_is_attached(attached, as_of, claimed):
+    e, claimable = run(TWO, as_of, fam=family(attached))
+    assert e.family_outcome == "met"
+    assert bool(claimable) is claimed
+
+
+def test_ruling_nothing_is_claimable_for_a_family_never_attached():
+    e, claimable = run(TWO, "2016-08-01", fam=family(None))
+    assert e.family_outcome == "met" and claimable == []
+
+
+@pytest.mark.parametrize("name, attached, as_of, claimed", [
+    ("phase2", "2015-03-31", "2016-08-01", False),  # before the first payment date
+    ("phase2", "2015-04-01", "2016-08-01", True),
+    ("phase2", "2015-04-02", "2016-08-01", True),
+    ("phase2", "2020-03-30", "2021-01-31", True),
+    ("phase2", "2020-03-31", "2021-01-31", True),  # phase2's last attachment date
+    ("phase2", "2020-04-01", "2021-01-31", False),
+    ("phase2", "2025-06-01", "2026-01-31", False),
+    ("supporting_families", "2022-09-30", "2024-01-31", False),
+    ("supporting_families", "2022-10-01", "2024-01-31", True),
+    ("supporting_families", "2022-10-02", "2024-01-31", True),
+    ("supporting_families", "2025-06-01", "2026-01-31", True),
+])
+def test_ruling_each_programme_takes_attachments_between_its_first_and_last_dates(
+        name, attached, as_of, claimed):
+    from casework.rules.claims import attachment_bars
+
+    frame = RULESETS[name]
+    e, _ = run(TWO if name == "phase2" else SF_MET, "2016-08-01" if name == "phase2"
+               else "2023-09-01", name, family(attached))
+    e = dataclasses.replace(e, attached_on=D(attached), as_of=D(as_of))
+    assert e.family_outcome == "met"
+    assert bool(outcome_claimable(e, [], frame)) is claimed
+    reason = attachment_bars(frame, D(attached), D(as_of))
+    assert (reason is None) is claimed
+    if not claimed:
+        assert reason.startswith(f"Attached on {D(attached).day} ") and name in reason
+
+
+SF_MET = OutcomeEvidence(closed_on=D("2023-03-01"), needs=SF_NEEDS, assessments=SF_ASSESSED)
+
+
+def test_ruling_the_attachment_dates_are_dated_parameters_of_each_ruleset():
+    assert (RULESETS["phase1"].first_attachment, RULESETS["phase1"].last_attachment) == (
+        D("2012-04-01"), D("2015-03-31"))
+    assert (RULESETS["phase2"].first_attachment, RULESETS["phase2"].last_attachment) == (
+        D("2015-04-01"), D("2020-03-31"))
+    assert (RULESETS["supporting_families"].first_attachment,
+            RULESETS["supporting_families"].last_attachment) == (D("2022-10-01"), None)
+    assert RULESETS["phase2"].result_amount("family_outcome", D("2020-04-01")) is None
+
+
+HOUSING = NeedData("N-X", "housing", "housing_secure", D("2015-06-01"))
+
+
+@pytest.mark.parametrize("as_of, outcome", [
+    ("2016-07-14", "sustaining"), ("2016-07-15", "met"), ("2016-07-16", "met")])
+def test_ruling_a_need_outside_the_frame_is_neither_listed_nor_counted(as_of, outcome):
+    evidence = dataclasses.replace(TWO, needs=TWO.needs + (HOUSING,))
+    e, claimable = run(evidence, as_of)
+    assert [n.need.ref for n in e.needs] == ["N-H", "N-W"]
+    assert e.problems == ("health", "worklessness") and e.family_outcome == outcome
+    assert [c.result for c in claimable] == (["family_outcome"] if outcome == "met" else [])
+
+
+def test_ruling_a_family_whose_only_needs_are_outside_the_frame_has_no_needs_there():
+    e, claimable = run(OutcomeEvidence(needs=(HOUSING,)), "2016-08-01")
+    assert (e.needs, e.problems, e.eligible, e.family_outcome, claimable) == (
+        (), (), False, "insufficient_data", [])
+    # and a phase2-only problem is not supporting_families'
+    crime = NeedData("S9", "crime_asb", "asb_incidents", D("2022-11-01"))
+    evidence = dataclasses.replace(SF_MET, needs=SF_MET.needs + (crime,))
+    e, claimable = run(evidence, "2023-09-01", "supporting_families", family("2022-11-01"))
+    assert [n.need.ref for n in e.needs] == ["S1", "S2", "S3"]
+    assert e.family_outcome == "met" and [c.result for c in claimable] == ["family_outcome"]
+
+
+@pytest.mark.parametrize("as_of, identified", [
+    ("2015-05-31", False), ("2015-06-01", True), ("2015-06-02", True)])
+def test_ruling_a_child_status_need_is_positive_never_before_it_was_identified(as_of, identified):
+    need = NeedData("N-C", "children_need_help", "child_plan", D("2015-06-01"), "KID")
+    cpp = ChildStatusData("CS1", "KID", "child_protection_plan", D("2014-10-01"),
+                          D("2015-03-31"))
+    e, _ = run(OutcomeEvidence(needs=(need,), child_status=(cpp,)), as_of)
+    if not identified:
+        assert e.needs == () and e.family_outcome == "insufficient_data"
+    else:  # ended 31 Mar 2015, but positive only from the day it was identified
+        assert (e.needs[0].status, e.needs[0].sustained_from, e.needs[0].claimable_from) == (
+            "sustaining", D("2015-06-01"), D("2015-12-01"))
+
+
+def test_ruling_a_child_status_need_with_no_status_record_is_insufficient_data():
+    need = NeedData("N-C", "children_need_help", "child_plan", D("2015-06-01"), "KID")
+    e, _ = run(OutcomeEvidence(needs=(need,)), "2017-01-01")
+    assert e.needs[0].status == "insufficient_data" and e.family_outcome == "insufficient_data"
+
+
+def test_ruling_a_family_with_no_needs_is_insufficient_data_with_nothing_claimable():
+    e, claimable = run(OutcomeEvidence(), "2017-01-01", fam=family(work=employed()))
+    assert (e.needs, e.family_outcome, e.claimable_from, e.eligible, claimable) == (
+        (), "insufficient_data", None, False, [])
+
+
+@pytest.mark.parametrize("as_of, status, claimable_from", [
+    ("2016-07-31", "sustaining", D("2016-10-01")), ("2016-08-01", "met", D("2016-08-01")),
+    ("2016-08-02", "met", D("2016-08-01"))])
+def test_ruling_equivalent_progress_is_claimable_from_approval_and_keeps_the_indicators_dates(
+        as_of, status, claimable_from):
+    evidence = OutcomeEvidence(needs=(HEALTH, WORK), assessments=(
+        positive("A1", "N-H", "2016-01-15"), positive("A2", "N-W", "2016-04-01")),
+        discretions=(DiscretionData("N-W", D("2016-08-01"), "Pat Manager", "training"),))
+    e, claimable = run(evidence, as_of)
+    need = e.needs[1]
+    assert (need.status, need.sustained_from, need.claimable_from) == (
+        status, D("2016-04-01"), claimable_from)
+    assert [c.result for c in claimable] == (["family_outcome"] if status == "met" else [])
+
+
+@pytest.mark.parametrize("statuses, outcome", [
+    (("met", "not_met", "insufficient_data", "sustaining"), "not_met"),
+    (("met", "insufficient_data", "sustaining"), "insufficient_data"),
+    (("met", "sustaining"), "sustaining"),
+    (("met", "met"), "met"),
+])
+def test_ruling_the_family_outcome_orders_not_met_insufficient_sustaining_met(statuses,
+                                                                            outcome):
+    made = {"met": ("2015-07-01", "positive"), "not_met": ("2015-07-01", "negative"),
+            "sustaining": ("2016-12-01", "positive"), "insufficient_data": None}
+    needs, assessed = [], []
+    for i, status in enumerate(statuses):
+        needs.append(NeedData(f"N{i}", "health" if i % 2 else "worklessness",
+                              "health_improved" if i % 2 else "work_ready", D("2015-06-01")))
+        if made[status]:
+            assessed.append(positive(f"A{i}", f"N{i}", made[status][0], made[status][1]))
+    e, _ = run(OutcomeEvidence(needs=tuple(needs), assessments=tuple(assessed)), "2017-01-01")
+    assert tuple(n.status for n in e.needs) == statuses
+    assert e.family_outcome == outcome
+
+
+# Equivalent progress: phase2's only ---------------------------------------------------------
+
+
+def refusal(problem, attached=None, chosen=None):
+    from casework.rules.outcomes import discretion_refusal
+
+    frames = {n: r for n, r in RULESETS.items() if n != "phase1"}
+    return discretion_refusal("N-1", problem, D(attached) if attached else None, chosen, frames)
+
+
+def test_ruling_equivalent_progress_is_refused_for_a_problem_only_supporting_families_has():
+    assert refusal("housing", "2016-01-01", "phase2") == (
+        "N-1 is a need under housing and housing is a headline problem of supporting_families "
+        "only: supporting_families does not allow equivalent progress (local discretion is "
+        "phase2's only)")
+    assert refusal("worklessness", "2023-01-01", "supporting_families") is None  # phase2 only
+    assert "no later programme" in refusal("astrology")
+
+
+@pytest.mark.parametrize("attached, refused", [
+    ("2022-09-30", False), ("2022-10-01", True), ("2022-10-02", True)])
+def test_ruling_equivalent_progress_is_refused_under_supporting_families(attached, refused):
+    # health is a problem of both frames: the need is supporting_families' when the
+    # programme is named so, or (none named) when the family was attached in its years.
+    assert (refusal("health", attached) is not None) is refused
+    assert refusal("health", attached, "supporting_families") is not None
+    assert refusal("health", attached, "phase2") is None

@@ -549,13 +549,17 @@ def test_reasons_name_the_counts_windows_and_threshold():
     (D(2013, 4, 1), 2400, 1400),
     (D(2014, 3, 31), 2400, 1400),
     (D(2014, 4, 1), 1600, 2100),
+    (D(2015, 3, 31), 1600, 2100),  # phase1's last attachment date
+    (D(2015, 4, 1), None, None),  # the day after: not phase1's family, never "year 3"
+    (D(2025, 6, 1), None, None),
 ])
 def test_fee_and_results_follow_the_programme_year_of_attachment(attached_on, fee, turn_around):
     assert RULES.attachment_fee(attached_on) == fee
     assert RULES.result_amount("crime_asb_education", attached_on) == turn_around
-    # The statuses stay those evaluated for the real attachment; only the money moves.
+    # The statuses stay those evaluated for the real attachment; only the money moves (the
+    # claim is dated after every attachment: nothing is claimable before attachment).
     e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
-                            attached_on=attached_on)
+                            attached_on=attached_on, as_of=D(2026, 1, 31))
     got = dict((c.result, c.amount) for c in claimable(e, [], RULES))
     assert got.get("crime_asb_education") == turn_around
 
@@ -572,7 +576,7 @@ def test_a_year_one_family_claimed_in_year_three_is_paid_year_one_amounts():
                                    "crime_asb_education"])
 def test_fee_and_claims_never_pass_the_family_maximum_whatever_the_order(attached_on, first):
     e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
-                            attached_on=attached_on)
+                            attached_on=attached_on, as_of=D(2015, 3, 31))
     fee = RULES.attachment_fee(attached_on)
     prior = [PriorClaim(first, RULES.result_amount(first, attached_on))]
     while True:
@@ -581,6 +585,43 @@ def test_fee_and_claims_never_pass_the_family_maximum_whatever_the_order(attache
             break
         prior.append(PriorClaim(more[0].result, more[0].amount))
     assert fee + sum(c.amount for c in prior) <= RULES.max_payment_per_family
+
+
+@pytest.mark.parametrize("attached_on, as_of, claimed", [
+    (D(2012, 3, 31), D(2013, 9, 30), False),  # before phase1's first attachment date
+    (D(2012, 4, 1), D(2013, 9, 30), True),
+    (D(2012, 4, 2), D(2013, 9, 30), True),
+    (D(2015, 3, 30), D(2016, 3, 31), True),
+    (D(2015, 3, 31), D(2016, 3, 31), True),  # its last attachment date
+    (D(2015, 4, 1), D(2016, 3, 31), False),
+    (D(2025, 6, 1), D(2026, 1, 31), False),  # never paid as "year 3"
+    (D(2013, 9, 29), D(2013, 9, 30), True),  # nothing claimable before attachment
+    (D(2013, 9, 30), D(2013, 9, 30), True),
+    (D(2013, 10, 1), D(2013, 9, 30), False),
+])
+def test_phase1_takes_attachments_from_april_2012_to_march_2015_and_none_later(
+        attached_on, as_of, claimed):
+    from casework.rules.claims import attachment_bars
+
+    e = dataclasses.replace(evaluate(eligible(met_everything()), D(2013, 9, 30), RULES),
+                            attached_on=attached_on, as_of=as_of)
+    assert bool(claimable(e, [], RULES)) is claimed
+    reason = attachment_bars(RULES, attached_on, as_of)
+    assert (reason is None) is claimed
+    if attached_on > D(2015, 3, 31) and attached_on <= as_of:
+        assert reason == (f"Attached on {attached_on.day} {attached_on:%b %Y}, after phase1 took "
+                          "its last families on 31 Mar 2015: nothing is claimable under phase1")
+    assert RULES.attachment_year(attached_on) == (
+        RULES.programme_year(attached_on) if D(2012, 4, 1) <= attached_on <= D(2015, 3, 31)
+        else None)
+
+
+def test_the_attachment_dates_are_parameters_a_council_may_override():
+    later = get_ruleset("phase1", {"last_attachment": "2016-03-31"})
+    assert later.last_attachment == D(2016, 3, 31) and later.attachment_fee(D(2015, 6, 1)) == 1600
+    assert get_ruleset("phase1", {"last_attachment": None}).takes_attachment(D(2030, 1, 1))
+    assert later.parameters()["first_attachment"] == "2012-04-01"
+    assert get_ruleset("phase1", later.parameters()) == later  # a claim's frozen parameters
 
 
 def test_a_claim_dated_before_the_programme_is_never_claimable():

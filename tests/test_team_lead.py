@@ -10,7 +10,7 @@ from casework.caseloads.service import allocate
 from casework.extensions import db
 
 from .conftest import login, post_form
-from .factories import create_family, create_user
+from .factories import cover_wards, create_family, create_user
 from .test_casefile import _import_eligible
 
 D = dt.date
@@ -21,6 +21,7 @@ def team(app):
     lead = create_user("team_lead", team="North", name="Priya Shah")
     sam = create_user("worker", team="North", name="Sam Patel")
     jo = create_user("worker", team="North", name="Jo Clarke")
+    cover_wards("North", "High Street")
     family = create_family("T1", family_name="Turner household", identified_on=D(2013, 1, 1))
     allocate(family, sam, D(2013, 1, 15), lead)
     return lead, sam, jo, family
@@ -54,7 +55,7 @@ def test_a_transfer_needs_a_reason_and_keeps_it_in_the_history(client, team):
 
 def test_a_first_allocation_needs_no_reason_and_says_allocated(client, team):
     lead, _, jo, _ = team
-    create_family("NEW1")
+    create_family("NEW1", ward="High Street")
     login(client, lead.email)
     page = client.get("/families/NEW1/allocate").text
     assert "Allocate the family" in page and "Reason for the transfer" not in page

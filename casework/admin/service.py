@@ -94,6 +94,25 @@ def add_team(name: str) -> m.Team:
     return team
 
 
+@transactional
+def set_team_wards(team_name: str, wards: list[str], by: m.User | None = None) -> m.Team:
+    """The wards a team covers, replacing the ones it had; a ward another team covers is
+    refused (a ward has one team, whose lead allocates its families nobody holds)."""
+    team = db.session.scalar(select(m.Team).where(func.lower(m.Team.name) == team_name.lower()))
+    if team is None:
+        raise AdminRefused(f"No team called {team_name}")
+    wanted = sorted({" ".join(w.split()) for w in wards if w.strip()})
+    taken = db.session.execute(select(m.TeamWard.ward, m.Team.name).join(m.Team).where(
+        m.TeamWard.ward.in_(wanted), m.TeamWard.team_id != team.id)).all()
+    if taken:
+        raise AdminRefused("; ".join(f"{ward} is covered by {name}" for ward, name in taken))
+    before = [w.ward for w in team.wards]
+    team.wards = [w for w in team.wards if w.ward in wanted]
+    team.wards += [m.TeamWard(ward=w) for w in wanted if w not in before]
+    record_event("edit", "team", team.name, user=by, detail=f"wards: {', '.join(wanted) or 'none'}"[:300])
+    return team
+
+
 def active_families(user: m.User, lock: bool = False) -> list[m.Family]:
     """The families the user works with now; with `lock`, their rows locked for update (on
     PostgreSQL) in the caller's transaction."""

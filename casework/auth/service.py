@@ -8,6 +8,7 @@ import functools
 import re
 from importlib import resources
 
+from flask import current_app
 from sqlalchemy import case, delete, event, func, or_, select, update
 from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -201,8 +202,14 @@ def sign_in(user: m.User | None, email: str, password: str) -> SignIn:
     return _checked(user, email, password, key)
 
 
+DEMO_DOMAIN = "@demo.casework.test"
+
+
 @transactional
 def _checked(user: m.User | None, email: str, password: str, key: str) -> SignIn:
+    if (user is not None and current_app.config.get("ENV_NAME") == "production"
+            and user.email.endswith(DEMO_DOMAIN)):
+        user = None  # a demo account (published password) never signs in in production
     if check_password(user, password) and user is not None and user.active:
         db.session.execute(delete(m.SignInCounter).where(m.SignInCounter.key == key))
         record_event("sign_in", "user", user.email, user=user)

@@ -93,6 +93,8 @@ def save_contact(
 
 def member_label(person: m.Person, today: dt.date | None = None) -> str:
     """A member's name with their age, so two members with one name are told apart."""
+    if person.date_of_birth is None:
+        return f"{person.full_name} (unborn)"
     return f"{person.full_name} (age {age_on(person.date_of_birth, today or dt.date.today())})"
 
 

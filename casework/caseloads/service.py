@@ -9,7 +9,13 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import models as m
-from ..access import allocated_to, may_allocate, open_allocation, visible_families
+from ..access import (
+    allocated_to,
+    may_allocate,
+    open_allocation,
+    unheld_allocatable,
+    visible_families,
+)
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
@@ -206,20 +212,21 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     return current
 
 
-def waiting_longest(today: dt.date, limit: int = 5) -> list[m.Family]:
+def waiting_longest(user: m.User, limit: int = 5) -> list[m.Family]:
     """The eligible families that have waited longest for a worker (the task list's), as
     the stored evaluation finds them (it holds for its own date, which pages say)."""
-    return eligible_unallocated(limit)
+    return eligible_unallocated(user, limit)
 
 
-def eligible_unallocated(limit: int = 10) -> list[m.Family]:
-    """The `limit` families with no worker that the stored evaluation finds eligible, those
-    that have waited longest since they were identified first (then by reference)."""
+def eligible_unallocated(user: m.User, limit: int = 10) -> list[m.Family]:
+    """The `limit` families with no worker that the stored evaluation finds eligible and
+    `user` may allocate, those that have waited longest since they were identified first
+    (then by reference)."""
     S = m.StoredEvaluation
     eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
                                          S.eligible.is_(True))
     return list(db.session.scalars(
-        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible))
+        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible), unheld_allocatable(user))
         .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
 
 

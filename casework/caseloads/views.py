@@ -44,7 +44,7 @@ def team():
     with transaction():
         record_event("view_list", "team", None)
         return render_template(
-            "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(),
+            "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(current_user),
             workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
         )
 

@@ -54,8 +54,8 @@ def example_warnings(rulesets) -> list[str]:
     example: claims built under it now would be made under the example's needs."""
     from ..reports.claim_evidence import programme_label
 
-    return [f"The {programme_label(name)} Outcome Plan in force is the worked example shipped "
-            "with casework: the council has not loaded its own. Claims built under it now are "
+    return [f"The Outcome Plan in force for {programme_label(name)} is the worked example "
+            "shipped with casework: the council has not loaded its own. Claims built under it now are "
             "made on the example's needs and indicators; an administrator loads the council's "
             "plan on the Outcome Plans page."
             for name in rulesets if name in OUTCOME_RULESETS and example_in_force(name)]

@@ -33,7 +33,7 @@ from ..lookups import CHUNK, one_of_chunks
 from ..outcomes.service import OUTCOME_RULESETS
 from ..paging import Page
 from ..queue import start
-from ..rules import build_order
+from ..rules import build_order, get_ruleset
 from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
 from ..transaction import transactional
@@ -366,6 +366,18 @@ def batches() -> list[m.ClaimBatch]:
 
 def sample(sample_id: int) -> m.ClaimSample | None:
     return db.session.get(m.ClaimSample, sample_id)
+
+
+def attached_year(claim: m.Claim) -> int | None:
+    """The programme year of the family's attachment under the claim's own programme (the
+    council's parameters for the 2012 rules), or None outside that programme's dates."""
+    attached_on = claim.family.attached_on
+    if attached_on is None:
+        return None
+    rules = current_ruleset()
+    if claim.ruleset != rules.name:
+        rules = get_ruleset(claim.ruleset)
+    return rules.attachment_year(attached_on)
 
 
 def list_claims(state: str | None = None) -> list[tuple[m.Claim, str]]:

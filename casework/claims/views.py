@@ -33,14 +33,7 @@ bp = Blueprint("claims", __name__, url_prefix="/claims")
 @bp.route("/", methods=["GET", "POST"])
 @requires("view_claims")
 def index():
-    build_form, batch_form = BuildForm(prefix="build"), BatchForm(prefix="batch")
-    build_form.ruleset.choices = claim_rulesets()
-    if len(build_form.ruleset.choices) == 1:
-        del build_form.ruleset  # the 2012 results only: nothing to choose
-    if request.method == "GET":
-        build_form.as_of.data = dt.date.today()
-        if "ruleset" in build_form:
-            build_form.ruleset.data = build_form.ruleset.choices[-1][0]  # the council's choice
+    build_form, batch_form = _manager_forms(fresh=request.method == "GET")
     if request.method == "POST":
         if not can(current_user, "manage_claims"):
             abort(403)
@@ -59,7 +52,21 @@ def index():
     return _index(build_form, batch_form, None)
 
 
-def _index(build_form, batch_form, error):
+def _manager_forms(fresh: bool):
+    """The forms to build claims and submit a batch; `fresh`: filled in as the page first
+    shows them (today's date, the council's rules)."""
+    build_form, batch_form = BuildForm(prefix="build"), BatchForm(prefix="batch")
+    build_form.ruleset.choices = claim_rulesets()
+    if len(build_form.ruleset.choices) == 1:
+        del build_form.ruleset  # the 2012 results only: nothing to choose
+    if fresh:
+        build_form.as_of.data = dt.date.today()
+        if "ruleset" in build_form:
+            build_form.ruleset.data = build_form.ruleset.choices[-1][0]  # the council's choice
+    return build_form, batch_form
+
+
+def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
     filters, filter_errors = service.QueueFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     pages, totals = service.queue_page(filters, page)
@@ -72,7 +79,8 @@ def _index(build_form, batch_form, error):
             filter_args=filters.args(),
             filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
             choices=service.queue_choices(),
-            sample=sample, sample_form=SampleForm(prefix="sample"), batches=service.batches(),
+            sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
+            sample_error=sample_error, batches=service.batches(),
             build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
             example_warnings=outcome_plans.example_warnings(
                 name for name, _ in claim_rulesets()) if can(current_user, "manage_claims") else [])
@@ -85,14 +93,13 @@ def draw_sample():
     filters, _ = service.QueueFilters.from_args(request.args)
     filters.sample = None
     form = SampleForm(prefix="sample")
-    if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(url_for("claims.index", **filters.args()))
+    if not form.validate():  # the queue again, the form's errors beside its fields, values kept
+        return _index(*_manager_forms(fresh=True), None, sample_form=form), 400
     try:
         sample = service.draw_sample(filters, form.percent.data, form.seed.data, current_user)
     except service.ClaimRefused as refused:
-        flash(f"{refused}.")
-        return redirect(url_for("claims.index", **filters.args()))
+        return _index(*_manager_forms(fresh=True), None, sample_form=form,
+                      sample_error=f"{refused}."), 400
     flash(f"Sample {sample.id}: {len(sample.claim_ids)} of {plural(sample.population, 'claim')} "
           f"({sample.percent}%), seed {sample.seed}.")
     return redirect(url_for("claims.index", sample=sample.id))

@@ -29,6 +29,7 @@ from ..rules import (
     evaluate,
     get_ruleset,
 )
+from ..rules.claims import attachment_bars
 from ..rules.dates import parse_academic_year
 from ..workers import collector_paused
 
@@ -37,6 +38,16 @@ BATCH = 10_000  # families per round of queries (each query one parameter: casew
 
 def current_ruleset() -> Ruleset:
     return get_ruleset(current_app.config["RULESET"], current_app.config["RULESET_OVERRIDES"])
+
+
+def attachment_bar(attached_on: dt.date | None, as_of: dt.date,
+                   rules: Ruleset | None = None) -> str | None:
+    """Why nothing is claimable at as_of for an attached family, whatever its results: not
+    attached by then, or attached outside the programme's attachment dates (None when the
+    attachment allows a claim, or the family is not attached at all)."""
+    if attached_on is None:
+        return None
+    return attachment_bars(rules or current_ruleset(), attached_on, as_of)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +127,8 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
         select(P.id, P.family_id, P.person_ref, P.date_of_birth).where(one_of(P.family_id, ids))
     ):
         member[pid] = (fid, ref)
-        people[fid].append(PersonData(ref, _date(dob)))
+        if dob is not None:  # an unborn child is not yet one of the family for the rules
+            people[fid].append(PersonData(ref, _date(dob)))
     pids = list(member)
     T = m.SchoolTerm
     for row in rows(

@@ -124,7 +124,8 @@ def family_data(records: FamilyRecords) -> FamilyData:
     refs = {p.id: p.person_ref for p in records.people}
     return FamilyData(
         family.family_ref, family.identified_on, family.attached_on, bool(family.local_discretion),
-        tuple(PersonData(p.person_ref, p.date_of_birth) for p in records.people),
+        tuple(PersonData(p.person_ref, p.date_of_birth) for p in records.people
+              if p.date_of_birth is not None),
         tuple(TermData(refs[t.person_id], parse_academic_year(t.academic_year), t.term,
                        t.sessions_possible, t.sessions_unauthorised, t.fixed_exclusions,
                        bool(t.permanent_exclusion), bool(t.alternative_provision),

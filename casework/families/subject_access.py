@@ -6,7 +6,7 @@ held about them too."""
 from __future__ import annotations
 
 from flask import current_app, render_template
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from .. import models as m
 from ..access import visible_families
@@ -25,6 +25,14 @@ def _about(model, person: m.Person):
     return db.session.scalars(select(model).where(or_(
         model.person_id == person.id,
         and_(model.family_id == person.family_id, model.person_id.is_(None)))).order_by(model.id))
+
+
+def _under(ref: str):
+    """History references `ref/...` (a school term is `person_ref/year/term`), matched
+    exactly on every database: no LIKE, whose `_` and `%` are wildcards and which ignores
+    case on SQLite."""
+    prefix = ref + "/"
+    return func.substr(m.RecordHistory.record_ref, 1, len(prefix)) == prefix
 
 
 def _whose(record, person: m.Person) -> str:
@@ -76,12 +84,13 @@ def subject_access_data(person: m.Person) -> dict:
         "assessments": [a.assessment_ref for a in assessments],
     }
     history = db.session.scalars(select(m.RecordHistory).where(or_(
-        and_(m.RecordHistory.record_type == "school-terms",
-             m.RecordHistory.record_ref.like(ref + "/%")),
+        and_(m.RecordHistory.record_type == "school-terms", _under(ref)),
         *[and_(m.RecordHistory.record_type == kind, m.RecordHistory.record_ref.in_(refs))
           for kind, refs in records.items() if refs])).order_by(m.RecordHistory.id))
     return {
-        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex")),
+        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex",
+                                "gender", "ethnicity", "nhs_number", "upn",
+                                "expected_date_of_birth", "date_of_death")),
         "family": _row(family, ("family_ref", "family_name", "address", "postcode", "ward",
                                 "identified_on", "attached_on", "local_discretion",
                                 "local_discretion_reason")),

@@ -29,7 +29,7 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
-from ..evaluation.service import evaluate_family
+from ..evaluation.service import attachment_bar, evaluate_family
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..queue import start
@@ -78,8 +78,11 @@ def show(family_ref: str):
             "families/show.html",
             family=family,
             records=records,
-            ages={p.id: age_on(p.date_of_birth, today) for p in records.people},
+            ages={p.id: age_on(p.date_of_birth, today) for p in records.people
+                  if p.date_of_birth is not None},
             people_by_id={p.id: p for p in records.people},
+            genders=m.GENDERS,
+            ethnicities=m.ETHNICITIES,
             today=today,
             as_of=as_of,
             date_error=date_error,
@@ -98,6 +101,7 @@ def show(family_ref: str):
             claimable=[
                 {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
             ],
+            claim_barred=attachment_bar(family.attached_on, as_of),
             outcomes=family_outcomes(family, as_of, data),
         )
 
@@ -115,7 +119,8 @@ def _values(form, fields: tuple[str, ...]) -> dict:
 
 FAMILY_FIELDS = ("family_name", "address", "postcode", "ward", "identified_on", "attached_on",
                  "local_discretion", "local_discretion_reason")
-PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "sex")
+PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "expected_date_of_birth", "sex",
+                 "gender", "ethnicity", "nhs_number", "upn", "date_of_death")
 
 
 def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done: str,

@@ -30,7 +30,7 @@ def index():
         return redirect(home_url(current_user))
     today = dt.date.today()
     found = service.tasks(current_user, today)
-    waiting = waiting_longest(today) if current_user.role == "team_lead" else []
+    waiting = waiting_longest(current_user) if current_user.role == "team_lead" else []
     with transaction():
         record_event("view_list", "tasks", None)
         return render_template("home/tasks.html", tasks=found, waiting=waiting, today=today)

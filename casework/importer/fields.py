@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from ..rules import identifiers
 from ..rules.dates import parse_academic_year
 
 FLAGS = {"y": True, "yes": True, "n": False, "no": False}
@@ -150,4 +151,18 @@ class AcademicYear(Field):
         return cells
 
 
+class Checked(Field):
+    """A value checked (and made canonical) by a pure rule that raises ValueError."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, value: str) -> str:
+        return self.check(value)
+
+    def column(self, cells: list[str]) -> list[str]:
+        return list(map(self.check, cells))
+
+
 ref, date, flag, count, academic_year = Ref(), Date(), Flag(), Count(), AcademicYear()
+nhs_number, upn = Checked(identifiers.nhs_number), Checked(identifiers.upn)

@@ -44,6 +44,9 @@ class Kind:
     # Columns whose value on a record the file creates goes in the record's history too, so
     # where it came from is known (a family's attachment date: an import, or a sign-up).
     kept_on_create: tuple[str, ...] = ()
+    # Columns the header must have though a row may leave them blank (a cross-field rule
+    # says when a blank is allowed).
+    required_header: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -59,9 +62,27 @@ def _families_check(c: dict[str, list]) -> Problems:
 
 
 def _people_check(c: dict[str, list]) -> Problems:
+    """A person has a date of birth, or an unborn child an expected one, never both (the
+    Standard Safeguarding Dataset's rule); neither birth nor death is in the future, and no
+    one dies before they are born."""
     today = dt.date.today()
-    return [(i, "date_of_birth", f"{born} is in the future")
-            for i, born in enumerate(c["date_of_birth"]) if born > today]
+    problems = []
+    for i, (born, expected, died) in enumerate(
+        zip(c["date_of_birth"], c["expected_date_of_birth"], c["date_of_death"])
+    ):
+        if born is None and expected is None:
+            problems.append((i, "date_of_birth", "is required (or expected_date_of_birth for "
+                                                 "an unborn child)"))
+        if born is not None and expected is not None:
+            problems.append((i, "expected_date_of_birth", "give date_of_birth or "
+                                                          "expected_date_of_birth, not both"))
+        if born is not None and born > today:
+            problems.append((i, "date_of_birth", f"{born} is in the future"))
+        if died is not None and died > today:
+            problems.append((i, "date_of_death", f"{died} is in the future"))
+        if died is not None and born is not None and died < born:
+            problems.append((i, "date_of_death", f"{died} is before date_of_birth {born}"))
+    return problems
 
 
 def _terms_check(c: dict[str, list]) -> Problems:
@@ -142,10 +163,18 @@ KINDS: dict[str, Kind] = {
                 Column("family_ref", f.ref, required=True),
                 Column("given_name", f.Text(100), required=True),
                 Column("family_name", f.Text(100), required=True),
-                Column("date_of_birth", f.date, required=True),
+                # Its column is required; a value, unless expected_date_of_birth has one.
+                Column("date_of_birth", f.date),
                 Column("sex", f.Choice(m.SEXES)),
+                Column("gender", f.Choice(tuple(m.GENDERS))),
+                Column("ethnicity", f.Choice(tuple(m.ETHNICITIES), upper=True)),
+                Column("nhs_number", f.nhs_number),
+                Column("upn", f.upn),
+                Column("expected_date_of_birth", f.date),
+                Column("date_of_death", f.date),
             ),
             key=("person_ref",),
+            required_header=("date_of_birth",),
             references={"family_ref": "family"},
             check=_people_check,
         ),

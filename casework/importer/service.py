@@ -185,7 +185,7 @@ def _positions(kind: Kind, header: list[str], filename: str) -> dict[str, int]:
     for name in sorted(h for h, n in counts.items() if n > 1 and h):
         errors.append(f"{filename}:1: {name}: column appears more than once")
     for column in kind.columns:
-        if column.required and column.name not in header:
+        if (column.required or column.name in kind.required_header) and column.name not in header:
             errors.append(f"{filename}:1: {column.name}: required column is missing")
     if errors:
         raise ImportRefused(errors)

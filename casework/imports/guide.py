@@ -3,7 +3,6 @@ and the history of files imported, with every problem downloadable."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from ..importer import fields as f
 from ..importer.kinds import KINDS, Column
 from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..matching.importing import import_with_matching
+from ..reports.exports import csv_writer
 from ..transaction import transaction
 
 HISTORY_SHOWN = 20
@@ -66,7 +66,7 @@ def describe(column: Column) -> str:
 
 def example_csv(kind: str) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(KINDS[kind].column_names)
     writer.writerows(EXAMPLES[kind])
     return out.getvalue()
@@ -132,7 +132,7 @@ def run_or_404(run_id: int) -> m.ImportRun:
 def errors_csv(run: m.ImportRun) -> str:
     """Every problem of a refused file, one a row: file, line, column, message."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)  # a file name or column like =cmd|' /C calc'!A0 stays text
     writer.writerow(["file", "line", "column", "message"])
     for error in run.errors:
         match = ERROR_PATTERN.match(error)

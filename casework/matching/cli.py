@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from ..command_line import Refused
 from ..importer.service import ImportRefused
+from ..reports.exports import csv_writer
 
 
 class _DefaultGroup(click.Group):
@@ -62,11 +62,11 @@ def match_file(file: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(items, indent=1))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else
-                            ["source_ref", "person_ref", "match_probability", "decision"],
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(items)
+    columns = list(items[0]) if items else ["source_ref", "person_ref", "match_probability",
+                                            "decision"]
+    writer = csv_writer(sys.stdout)
+    writer.writerow(columns)
+    writer.writerows([item[c] for c in columns] for item in items)
 
 
 @match_group.command("train")

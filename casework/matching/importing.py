@@ -5,7 +5,6 @@ in the queue, unmatched rows are reported; the importer itself is unchanged."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import re
@@ -17,6 +16,7 @@ from ..extensions import db
 from ..importer.kinds import KINDS, Kind
 from ..importer.service import ImportRefused, ImportSummary, check_csv, import_csv
 from ..lookups import one_of_chunks
+from ..reports.exports import internal_csv_writer
 from ..transaction import transactional
 from . import service
 from .files import DESCRIBING, Record, describe, read_records
@@ -112,7 +112,7 @@ def _rewritten(columns: list[str], rows: list[tuple[Record, service.Match | None
     """The rows as a CSV the importer reads (person_ref filled in, the describing columns
     left out), and each of its lines -> the line in the partner's file."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = internal_csv_writer(out)
     writer.writerow(columns)
     lines = {1: 1}
     line = 2

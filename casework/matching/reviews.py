@@ -3,7 +3,6 @@ imported as if it had named them) or reject them all."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from ..extensions import db
 from ..importer.kinds import KINDS
 from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..paging import Page
+from ..reports.exports import internal_csv_writer
 from ..transaction import transactional
 
 
@@ -96,7 +96,7 @@ def _accept_one(review: m.MatchReview, person_id: int, user: m.User,
     review.person_id = person_id
     row = {**review.row, "person_ref": candidate["person_ref"]}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = internal_csv_writer(out)
     writer.writerow(list(row))
     writer.writerow(list(row.values()))
     key = "/".join(candidate["person_ref"] if k == "person_ref" else row.get(k, "")

@@ -143,6 +143,7 @@ def _register() -> tuple[dict[str, list], dict[int, str]]:
         select(m.Person.id, m.Person.person_ref, m.Person.given_name, m.Person.family_name,
                m.Person.date_of_birth, m.Person.sex, m.Family.postcode)
         .join(m.Family, m.Person.family_id == m.Family.id)
+        .where(m.Person.date_of_birth.is_not(None))  # an unborn child is matched by no one
     ).all()
     prepared = engine.prepare([
         {"unique_id": pid, "given_name": given, "family_name": family, "date_of_birth": born,

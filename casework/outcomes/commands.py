@@ -19,8 +19,13 @@ def needs() -> None:
 @click.option("--by", "by_email", required=True, help="The programme manager who approves.")
 @click.option("--reason", required=True, help="Why the progress is equivalent.")
 @click.option("--on", "on", help="YYYY-MM-DD (default today).")
-def discretion(need_ref: str, by_email: str, reason: str, on: str | None) -> None:
-    """Approve equivalent progress on a need (phase2's local discretion)."""
+@click.option("--ruleset", default=None,
+              help="The programme the need is judged under (default: the council's "
+                   "OUTCOME_RULESET). supporting_families does not allow equivalent progress.")
+def discretion(need_ref: str, by_email: str, reason: str, on: str | None,
+               ruleset: str | None) -> None:
+    """Approve equivalent progress on a need (phase2's local discretion; refused under
+    supporting_families)."""
     import datetime as dt
 
     from ..auth.service import find_user
@@ -32,7 +37,7 @@ def discretion(need_ref: str, by_email: str, reason: str, on: str | None) -> Non
     if user is None:
         raise Refused(f"no user with email {by_email}")
     try:
-        record_discretion(need_ref, user, day, reason)
+        record_discretion(need_ref, user, day, reason, ruleset)
     except DiscretionRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{need_ref}: equivalent progress approved by {user.name} on {day}")

@@ -19,6 +19,7 @@ from ..audit import record_event
 from ..evaluation.service import BATCH, load_families
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
+from ..rules.claims import attachment_bars
 from ..rules.dates import govdate
 from ..rules.evidence import (
     AssessmentData,
@@ -28,7 +29,12 @@ from ..rules.evidence import (
     NeedData,
     OutcomeEvidence,
 )
-from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
+from ..rules.outcomes import (
+    OutcomeEvaluation,
+    discretion_refusal,
+    evaluate_outcomes,
+    outcome_claimable,
+)
 from ..rules.plan import OutcomePlan, PlanError, field_line, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
 from ..transaction import transaction, transactional
@@ -270,17 +276,31 @@ class DiscretionRefused(Exception):
 
 
 @transactional
-def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str) -> m.NeedDiscretion:
+def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
+                      ruleset: str | None = None) -> m.NeedDiscretion:
     """Record a programme manager's approval of equivalent progress on a need (phase2's
-    local discretion), named and with a reason, in the audit log too."""
+    local discretion), named and with a reason, in the audit log too. Refused under
+    supporting_families, which does not allow it: for a need whose problem only it has, when
+    `ruleset` (else the programme the council claims under) is supporting_families, or when
+    neither is set and the family was attached in its years (rules.outcomes.need_programme)."""
     if not may_approve_discretion(by):
         raise DiscretionRefused(f"{by.email} is not a programme manager: only programme "
                                 "managers approve equivalent progress")
+    if ruleset is not None and ruleset not in OUTCOME_RULESETS:
+        raise DiscretionRefused(f"{ruleset!r} is not a later programme's ruleset; use "
+                                f"{', '.join(OUTCOME_RULESETS)}")
     if not (reason or "").strip():
         raise DiscretionRefused("give the reason for judging the progress equivalent")
     need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
     if need is None:
         raise DiscretionRefused(f"no need with reference {need_ref}")
+    attached_on = db.session.scalar(select(m.Family.attached_on)
+                                    .where(m.Family.id == need.family_id))
+    frames = {name: frame(name) for name in OUTCOME_RULESETS}
+    refusal = discretion_refusal(need_ref, need.problem, attached_on,
+                                 ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+    if refusal is not None:
+        raise DiscretionRefused(refusal)
     if on < need.identified_on:
         raise DiscretionRefused(f"the need was identified on {need.identified_on}: equivalent "
                                 "progress cannot be approved before that")
@@ -329,7 +349,9 @@ def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict 
     for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
         assessments[a.need_ref].append(a)
     view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
-                evaluation=item.evaluation)
+                evaluation=item.evaluation,
+                barred=family.attached_on and attachment_bars(frame(name), family.attached_on,
+                                                              as_of))
     return view
 
 

@@ -14,7 +14,7 @@ from ..models import ASB_KIND_LABELS, PLAN_PROBLEMS, RESULT_LABELS, WORK_KIND_LA
 from ..rules.dates import age_on, fmt, govdate, months_after, months_before
 from ..rules.engine import _child_fails, _Facts
 from ..rules.evidence import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
-from ..rules.ruleset import Ruleset, get_ruleset
+from ..rules.ruleset import PROGRAMME_LABELS, Ruleset, get_ruleset
 
 # The parameters each part of the evidence depends on, shown beside it.
 IDENTIFICATION_PARAMETERS = ("identification_months", "youth_age_below", "asb_order_kinds",
@@ -111,9 +111,7 @@ def snapshot_data(snapshot: dict) -> FamilyData:
     )
 
 
-# The programmes, by the ruleset a claim was drafted under, as people name them.
-PROGRAMME_LABELS = {"phase1": "2012-15 Troubled Families", "phase2": "2015-20 Troubled Families",
-                    "supporting_families": "Supporting Families"}
+# The programmes, by the ruleset a claim was drafted under (rules.ruleset.PROGRAMME_LABELS).
 PROGRAMME_ORDER = tuple(PROGRAMME_LABELS)
 
 
@@ -185,6 +183,8 @@ PARAMETER_LABELS: dict[str, tuple[str, object]] = {
         for r, amounts in v)),
     "attachment_fees": ("Attachment fee, by programme year",
                         lambda v: ", ".join(_pounds(a) for a in v)),
+    "first_attachment": ("Takes attachments from", govdate),
+    "last_attachment": ("Takes attachments until", lambda v: govdate(v) if v else "no end date"),
     "funded_share": ("Share of the council's families funded", _percent_of),
     "max_payment_per_family": ("Most paid for one family", _pounds),
     "caseload_max_active": ("Most families a FIP worker holds at once", str),

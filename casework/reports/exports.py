@@ -43,7 +43,16 @@ class SafeWriter:
 
 
 def csv_writer(out: TextIO, **options) -> SafeWriter:
+    """The writer of every CSV a person downloads or opens (pages, jobs, the command line):
+    every cell made safe, the header and file names in it too."""
     return SafeWriter(out, **options)
+
+
+def internal_csv_writer(out: TextIO):
+    """A plain csv.writer for a CSV that casework hands straight back to its own importer
+    (a matched upload rewritten with references, a decided review, the demo's files): never
+    a download, and the importer must read the values exactly as they were."""
+    return csv.writer(out, lineterminator="\n")
 
 
 def write_xlsx_row(sheet, row_number: int, values: list) -> None:
@@ -59,7 +68,7 @@ def write_xlsx_row(sheet, row_number: int, values: list) -> None:
 
 
 HEADER = ["claim_id", "family_ref", "family_name", "result", "amount", "claim_date",
-          "programme_year", "validated_by", "validated_at", "window", "batch_id"]
+          "programme_year", "validated_by", "validated_at", "window", "batch_id", "ruleset"]
 
 
 def batch_rows(batch: m.ClaimBatch) -> list[list]:
@@ -70,7 +79,7 @@ def batch_rows(batch: m.ClaimBatch) -> list[list]:
                      c.as_of.isoformat(), c.programme_year,
                      c.decided_by.name if c.decided_by else "",
                      c.decided_at.isoformat(timespec="minutes") if c.decided_at else "",
-                     batch.window, batch.id])
+                     batch.window, batch.id, c.ruleset])
     return rows
 
 

@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 from fractions import Fraction
 
-from .claims import Claimable, PriorClaim
+from .claims import Claimable, PriorClaim, attachment_bars
 from .dates import age_on, fmt, months_after, months_before
 from .engine import MET, NOT_MET, _continuous_employment, _Facts
 from .evidence import FamilyData, Finding, NeedData, OutcomeEvidence
@@ -53,9 +53,8 @@ def evaluate_outcomes(family: FamilyData, evidence: OutcomeEvidence, as_of: dt.d
                       frame: OutcomeFrame, plan: OutcomePlan) -> OutcomeEvaluation:
     """Judge every need identified by as_of, the family's eligibility and its outcome."""
     facts = _Facts(family, frame)
-    needs = sorted((n for n in evidence.needs if n.identified_on <= as_of),
-                   key=lambda n: (n.identified_on, n.ref))
-    problems = tuple(sorted({n.problem for n in needs if n.problem in frame.headline_problems}))
+    needs = frame_needs(evidence.needs, as_of, frame)
+    problems = tuple(sorted({n.problem for n in needs}))
     eligible = len(problems) >= frame.min_problems
     eligibility_reason = (
         f"Needs under {len(problems)} headline problem{'s' if len(problems) != 1 else ''}; "
@@ -84,6 +83,15 @@ def evaluate_outcomes(family: FamilyData, evidence: OutcomeEvidence, as_of: dt.d
     return OutcomeEvaluation(family.ref, as_of, frame.name, family.attached_on, eligible,
                              problems, eligibility_reason, results, outcome, claimable_from,
                              employment, plan.stamp())
+
+
+def frame_needs(needs, as_of: dt.date, frame: OutcomeFrame) -> list[NeedData]:
+    """The needs the frame judges at as_of: identified by then, under one of its headline
+    problems. A need under a problem outside the frame (a `housing` need under phase2) is not
+    the frame's: neither listed nor counted, so it never holds the family outcome back."""
+    return sorted((n for n in needs
+                   if n.identified_on <= as_of and n.problem in frame.headline_problems),
+                  key=lambda n: (n.identified_on, n.ref))
 
 
 def _need(facts: _Facts, evidence: OutcomeEvidence, need: NeedData, as_of: dt.date,
@@ -165,13 +173,17 @@ def _count(facts: _Facts, evidence: OutcomeEvidence, need: NeedData, ind: Indica
         a = recent(on)
         if ind.reduction is None:
             return a <= ind.at_most
-        return a == 0 if b == 0 else Fraction(b - a, b) >= ind.reduction
+        # No baseline, no reduction: 0 to 0 is never positive, whatever the window holds.
+        return b > 0 and Fraction(b - a, b) >= ind.reduction
 
     a = recent(as_of)
     in_window = [r for r in records if months_before(as_of, w) < r.date <= as_of]
     counts = (f"{label}: {b} in the {w} months before {fmt(identified)}, {a} in the {w} "
               f"months to {fmt(as_of)}")
     refs = _refs(baseline + in_window)
+    if ind.reduction is not None and b == 0:
+        return (NOT_MET, f"{counts}: a reduction needs a baseline, and with none before "
+                         "the need was identified there is nothing to reduce", None, refs)
     if not positive(as_of):
         return NOT_MET, f"{counts} ({ind.describe()})", None, refs
     since = as_of
@@ -292,13 +304,52 @@ def outcome_claimable(evaluation: OutcomeEvaluation, prior: list[PriorClaim],
     """The results a claim dated as_of may be made for: one results claim a family, by
     continuous employment (where the frame has that route) or the family's outcome."""
     attached_on = evaluation.attached_on
-    if not evaluation.eligible or attached_on is None or prior:
+    if not evaluation.eligible or prior:
         return []
-    if frame.programme_year(attached_on) is None or frame.programme_year(evaluation.as_of) is None:
-        return []  # attached, or claiming, before the frame's programme began
+    if attachment_bars(frame, attached_on, evaluation.as_of) is not None:
+        return []  # not attached by then, attached outside the programme, or claimed too early
     met = {"family_outcome": evaluation.family_outcome == MET,
            "continuous_employment": evaluation.continuous_employment is not None
            and evaluation.continuous_employment.value == MET}
     amounts = dict(frame.result_amounts)
     return [Claimable(result, frame.result_amount(result, attached_on))
             for result in OUTCOME_RESULTS if result in amounts and met[result]]
+
+
+# Equivalent progress -----------------------------------------------------------------------
+
+
+def need_programme(problem: str, attached_on: dt.date | None, chosen: str | None,
+                   frames: dict[str, OutcomeFrame]) -> tuple[OutcomeFrame | None, str]:
+    """The later programme a need is judged under, and why: the one frame that has its
+    problem; else the programme named (`chosen`: the command's --ruleset, or the programme the
+    council claims under); else the frame that takes the family's attachment date; else
+    phase2. None when no frame has the problem."""
+    having = [f for f in frames.values() if problem in f.headline_problems]
+    if not having:
+        return None, f"no later programme has the headline problem {problem}"
+    if len(having) == 1:
+        return having[0], f"{problem} is a headline problem of {having[0].name} only"
+    if chosen in frames:
+        return frames[chosen], f"the need is judged under {chosen}"
+    if attached_on is not None:
+        for f in having:
+            if f.takes_attachment(attached_on):
+                return f, f"the family was attached on {fmt(attached_on)}, under {f.name}"
+    default = frames.get("phase2", having[0])
+    return default, f"the need is judged under {default.name}"
+
+
+def discretion_refusal(need_ref: str, problem: str, attached_on: dt.date | None,
+                       chosen: str | None, frames: dict[str, OutcomeFrame]) -> str | None:
+    """Why equivalent progress may not be approved on the need, or None when it may: it is
+    phase2's local discretion, refused under supporting_families (and for a need whose problem
+    only supporting_families has)."""
+    frame, why = need_programme(problem, attached_on, chosen, frames)
+    if frame is None:
+        return f"{need_ref} is a need under {problem}, and {why}"
+    if not frame.allows_discretion:
+        allowing = ", ".join(f.name for f in frames.values() if f.allows_discretion)
+        return (f"{need_ref} is a need under {problem} and {why}: {frame.name} does not allow "
+                f"equivalent progress (local discretion is {allowing}'s only)")
+    return None

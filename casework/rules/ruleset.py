@@ -65,6 +65,10 @@ class Ruleset:
         ("progress_to_work", (100, 200, 300)),
     )
     attachment_fees: tuple[int, ...] = (3200, 2400, 1600)
+    # The programme takes attachments from its first to its last attachment date (None: no
+    # end yet). A family attached outside them has nothing claimable under the programme.
+    first_attachment: dt.date = dt.date(2012, 4, 1)
+    last_attachment: dt.date | None = dt.date(2015, 3, 31)
     funded_share: Fraction = Fraction(5, 6)
     max_payment_per_family: int = 4000
     # Caseloads.
@@ -81,17 +85,30 @@ class Ruleset:
                 year = number
         return year
 
+    def attachment_year(self, attached_on: dt.date) -> int | None:
+        """The programme year of an attachment, or None when the programme does not take it:
+        before its first payment date or outside its first and last attachment dates."""
+        if not self.takes_attachment(attached_on):
+            return None
+        return self.programme_year(attached_on)
+
+    def takes_attachment(self, attached_on: dt.date) -> bool:
+        """Whether the programme takes a family attached on that date."""
+        return self.first_attachment <= attached_on and (
+            self.last_attachment is None or attached_on <= self.last_attachment)
+
     def result_amount(self, result: str, attached_on: dt.date) -> int | None:
         """Return the result's amount for a family attached on that date (section 5: results
-        are paid by the programme year of attachment, the same year as the fee)."""
-        year = self.programme_year(attached_on)
+        are paid by the programme year of attachment, the same year as the fee); None when
+        the programme does not take that attachment."""
+        year = self.attachment_year(attached_on)
         if year is None:
             return None
         amounts = dict(self.result_amounts)[result]
         return amounts[min(year, len(amounts)) - 1]
 
     def attachment_fee(self, attached_on: dt.date) -> int | None:
-        year = self.programme_year(attached_on)
+        year = self.attachment_year(attached_on)
         if year is None:
             return None
         return self.attachment_fees[min(year, len(self.attachment_fees)) - 1]
@@ -103,7 +120,7 @@ class Ruleset:
         for key, value in overrides.items():
             if key not in fields:
                 raise ValueError(f"unknown ruleset parameter {key!r}")
-            changes[key] = _coerce(getattr(self, key), value)
+            changes[key] = _coerce(getattr(self, key), value, str(fields[key].type))
         return dataclasses.replace(self, **changes)
 
     def parameters(self) -> dict[str, Any]:
@@ -111,7 +128,11 @@ class Ruleset:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-def _coerce(current: Any, value: Any) -> Any:
+def _coerce(current: Any, value: Any, annotation: str = "") -> Any:
+    if annotation.startswith("dt.date"):  # a single date, or None where the type allows it
+        if value is None and "None" in annotation:
+            return None
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
     if isinstance(current, Fraction):
         return Fraction(str(value))
     if isinstance(current, bool):
@@ -158,11 +179,20 @@ class OutcomeFrame(Ruleset):
 
 OUTCOME_RESULTS = ("continuous_employment", "family_outcome")  # claimable order
 
+# Each ruleset is one programme: how pages, CSV and PDFs name it.
+PROGRAMME_LABELS = {
+    "phase1": "Troubled Families 2012-15",
+    "phase2": "Expanded programme 2015-20",
+    "supporting_families": "Supporting Families",
+}
+
 RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
         name="phase2",
         programme_year_starts=(dt.date(2015, 4, 1),),
+        first_attachment=dt.date(2015, 4, 1),
+        last_attachment=dt.date(2020, 3, 31),
         attachment_fees=(1000,),
         result_amounts=(("continuous_employment", (800,)), ("family_outcome", (800,))),
         max_payment_per_family=1800,
@@ -175,6 +205,8 @@ RULESETS: dict[str, Ruleset] = {
     "supporting_families": OutcomeFrame(
         name="supporting_families",
         programme_year_starts=(dt.date(2022, 10, 1),),
+        first_attachment=dt.date(2022, 10, 1),
+        last_attachment=None,
         attachment_fees=(0,),
         result_amounts=(("family_outcome", (800,)),),
         max_payment_per_family=800,

@@ -37,8 +37,8 @@ def test_a_manager_is_warned_of_the_worked_example_plan_on_every_claims_page(
             expect(warning).to_contain_text("worked-example Outcome Plan" if name != "build"
                                             else "is the worked example shipped with casework")
             if name == "claim":
-                page.get_by_text("The 2015-20 Troubled Families rules the claim was drafted "
-                                 "under").click()
+                page.get_by_text("The rules the claim was drafted under (Expanded "
+                                 "programme 2015-20)").click()
                 expect(page.get_by_text("Headline problems", exact=True)).to_be_visible()
             shot(f"{name}-{width}")
             assert page.evaluate("document.documentElement.scrollWidth") <= width, name

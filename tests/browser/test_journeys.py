@@ -12,7 +12,7 @@ from casework.caseloads.service import allocate
 from casework.extensions import db
 
 from ..conftest import EXAMPLES, PASSWORD
-from ..factories import create_family, create_user
+from ..factories import cover_wards, create_family, create_user
 from .conftest import sign_in
 
 
@@ -56,7 +56,8 @@ def test_a_team_lead_allocates_is_refused_at_the_limit_and_overrides(page, live_
     worker = create_user("worker", team="North", name="Jo Clarke")
     for i in range(10):
         allocate(create_family(f"T{i:02d}"), worker, dt.date.today(), lead)
-    create_family("NEW1", family_name="Newcomer household")
+    create_family("NEW1", family_name="Newcomer household", ward="Park")
+    cover_wards("North", "Park")
     sign_in(page, live_server, lead.email, PASSWORD)
     page.goto(f"{live_server}/families/NEW1/allocate")
     page.get_by_label("FIP worker").select_option(label="Jo Clarke: 10 active, 10 in 12 months")
