@@ -58,8 +58,7 @@ def evidence_files(claims: list[m.Claim], example_plans: frozenset[str] = frozen
                          identification=None if same else claim_evidence.identification(snap),
                          same_as=shown[1] if same else None,
                          parts=claim_evidence.claimed_parts(snap, claim.result),
-                         attached_year=claim_evidence.snapshot_rules(snap).programme_year(
-                             claim_evidence.snapshot_data(snap).attached_on))
+                         attached_year=claim.programme_year)
             if not same:
                 shown = (snap["identification"], claim.id)
         out.append(entry)
