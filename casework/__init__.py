@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, g, jsonify, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from .config import MIN_SECRET_KEY_LENGTH, PROJECT_ROOT, ConfigurationError, config_for
+from .security import API_PREFIX
 
 
 def create_app(env: str | None = None, **overrides) -> Flask:
@@ -123,6 +124,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .casefile.views import bp as casefile_bp
     from .caseloads.views import bp as caseloads_bp
@@ -140,8 +142,13 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                programme_bp, selection_bp, home_bp,
-               system_bp, jobs_bp, matching_bp, outcomes_bp):
+               system_bp, jobs_bp, matching_bp, outcomes_bp, api_bp):
         app.register_blueprint(bp)
+    from .extensions import csrf
+
+    # Token-authenticated only: the API never reads the session cookie (casework/security.py),
+    # so a cross-site request has nothing to ride on.
+    csrf.exempt(api_bp)
 
 
 def _register_security(app: Flask) -> None:
@@ -184,6 +191,8 @@ def _register_errors(app: Flask) -> None:
             from .extensions import db
 
             db.session.rollback()
+        if request.path.startswith(API_PREFIX):  # JSON for the API's clients, never a page
+            return jsonify({"error": title.lower().replace(" ", "_"), "message": body}), code
         return render_template("error.html", title=title, body=body, code=code), code
 
     for code in messages:

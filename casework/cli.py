@@ -75,6 +75,14 @@ def register(app: Flask) -> None:
     app.cli.add_command(plans)
 
     app.cli.add_command(match_group)
+    from .api.cli import api_tokens
+
+    app.cli.add_command(api_tokens)
+    from .programme.commands import quarterly
+    from .returns.cli import export
+
+    export.add_command(quarterly)
+    app.cli.add_command(export)
     from .jobs.cli import housekeeping_command, worker_command
 
     app.cli.add_command(worker_command)

@@ -17,6 +17,7 @@ from .importer.kinds import KINDS
 from .importer.service import import_csv
 from .lookups import one_of_chunks
 from .reports.exports import internal_csv_writer
+from .rules import identifiers
 from .rules.dates import TERM_ORDER
 from .transaction import transaction
 
@@ -54,10 +55,16 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randrange(max(1, (end - start).days)))
 
 
+# The demo's people are mostly White British, as in Maidstone's census, with the others.
+DEMO_ETHNICITIES = ("WBRI",) * 14 + ("WOTH", "WIRT", "WROM", "MWBC", "MWAS", "AIND", "APKN",
+                                      "BAFR", "BCRB", "CNHE", "OOTH", "REFU", "NOBT")
+
+
 class _Generator:
     def __init__(self, count: int, seed: int):
         self.rng = random.Random(seed)
         self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
+        self.identity_rng = random.Random(seed + 2)  # the SSD's person fields, likewise
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -75,8 +82,26 @@ class _Generator:
         self.rows["people"].append({
             "person_ref": ref, "family_ref": family_ref, "given_name": self.rng.choice(names),
             "family_name": surname, "date_of_birth": born.isoformat(), "sex": sex,
+            **self.identity(born, sex),
         })
         return ref
+
+    def identity(self, born: dt.date, sex: str) -> dict:
+        """What the SSD asks of a person, as a council's records hold it: often, not always.
+        NHS numbers are made valid (check digit) and unique to the demo's numbering."""
+        rng = self.identity_rng
+        out = {"gender": {"f": "02", "m": "01"}[sex] if rng.random() < 0.8 else "",
+               "ethnicity": rng.choice(DEMO_ETHNICITIES) if rng.random() < 0.85 else "",
+               "nhs_number": "", "upn": ""}
+        if rng.random() < 0.7:
+            while (check := identifiers.nhs_check_digit(
+                    first := f"{rng.randrange(400_000_000, 500_000_000)}")) is None:
+                pass
+            out["nhs_number"] = f"{first}{check}"
+        if born.year >= 1995 and rng.random() < 0.8:  # of school age during the programme
+            rest = f"886{rng.randrange(1000, 10000)}{born.year % 100:02d}{rng.randrange(1000):03d}"
+            out["upn"] = identifiers.upn_check_letter(rest) + rest
+        return out
 
     def family(self, number: int) -> None:
         rng = self.rng

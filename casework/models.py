@@ -758,6 +758,14 @@ class MatchModel(db.Model):
     source: Mapped[str] = mapped_column(String(300))  # what it was trained on
     register_size: Mapped[int] = mapped_column(Integer)  # people in the register then
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # "in use" (the newest in use is used), or "refused": trained, but worse than the version
+    # in use on the rows already decided, so never used (docs/matching.md).
+    status: Mapped[str] = mapped_column(String(10), default="in use", server_default="in use")
+    # The check made before it went into use: this version and the one in use then, side by
+    # side, on the rows already decided and on the file it was trained on.
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    trained_by: Mapped[User | None] = relationship()
 
 
 class MatchReview(db.Model):
@@ -1067,3 +1075,37 @@ class ImportRun(db.Model):
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)  # FILE:LINE: COLUMN: message
 
     user: Mapped[User | None] = relationship()
+
+
+# The read API's tokens (casework/api) ----------------------------------------------------------
+
+
+class ApiToken(db.Model):
+    """A bearer token for /api/v1/, made by an administrator for a named user (it acts with
+    that user's role and scope, while the user may sign in) or a named partner system (with
+    the role given it). Only the SHA-256 of the token is kept: it is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (system_name IS NULL)", name="user_or_system"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell tokens apart
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    system_name: Mapped[str | None] = mapped_column(String(200))
+    system_role: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def holder(self) -> str:
+        return self.user.email if self.user is not None else f"system: {self.system_name}"

@@ -10,11 +10,29 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 
 from .config import SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES
 
 HSTS_SECONDS = 365 * 24 * 3600
+API_PREFIX = "/api/"  # token-authenticated: no session is read or written under it
+
+
+class NoSessionForTheApi(SecureCookieSessionInterface):
+    """The signed-cookie session, except under API_PREFIX, where a request's cookie is never
+    read (a browser sends it to a cross-site request; the API answers only to its bearer
+    token) and no cookie is ever set."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(API_PREFIX):
+            return None
+        return super().save_session(app, session, response)
 
 
 def safe_target(target: str | None, default: str) -> str:
@@ -60,6 +78,7 @@ def _now() -> float:
 
 
 def init_security(app: Flask) -> None:
+    app.session_interface = NoSessionForTheApi()
     app.permanent_session_lifetime = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
     _filter_request_logs()
 

@@ -6,9 +6,10 @@ from flask import Flask, url_for
 
 from . import models as m
 from .dates_input import date_example
+from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
 from .rules.dates import age_on, govdate, govdatetime
 from .rules.ruleset import PROGRAMME_LABELS
-from .rules.wording import plural
+from .rules.wording import plural, words
 
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
@@ -28,6 +29,7 @@ NAV_ITEMS = [
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
+    {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
     {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
@@ -74,6 +76,12 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(pounds)
     app.add_template_filter(plural)
     app.add_template_filter(lookup)
+    app.add_template_filter(words)
+    app.add_template_filter(record_words)
+    app.add_template_filter(value_words, "in_words")
+    app.add_template_global(describe, "change_lines")
+    app.add_template_global(fields_words, "fields_in_words")
+    app.add_template_global(RECORD_WORDS, "record_kinds")
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)

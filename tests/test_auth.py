@@ -78,12 +78,18 @@ def test_every_view_names_its_permission(app):
     assert missing == []
 
 
-def test_public_views_are_only_sign_in_health_and_assets(app):
+def test_public_views_are_only_sign_in_health_assets_and_the_api_document(app):
+    """Open to anyone: these four. The API's other routes need no session but a token whose
+    role has the permission each names (`api_permission`, tests/test_api.py)."""
     public = sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if rule.endpoint != "static" and app.view_functions[rule.endpoint].permission is None
+        and not hasattr(app.view_functions[rule.endpoint], "api_permission")
     )
-    assert public == ["/assets/<path:filename>", "/healthz", "/login"]
+    assert public == ["/api/v1/openapi.json", "/assets/<path:filename>", "/healthz", "/login"]
+    token_checked = [rule.rule for rule in app.url_map.iter_rules()
+                     if hasattr(app.view_functions[rule.endpoint], "api_permission")]
+    assert token_checked and all(r.startswith("/api/v1/") for r in token_checked)
 
 
 def test_users_create_from_the_command_line(cli):

@@ -69,7 +69,7 @@ def test_a_filter_that_is_not_a_number_or_date_is_named_and_left_out(client, sig
     page = client.get("/claims/?amount_min=lots&date_from=30/09/2013")
     assert page.status_code == 200
     assert "Smallest amount must be a whole number, like 700" in page.text
-    assert "Claim date from must be a date like 2013-09-30" in page.text
+    assert "Claim date from must be a real date, like 30 9 2013" in page.text
     assert len(claim_ids(page.text)) == 3
 
 

@@ -15,6 +15,7 @@ from casework.extensions import db
 
 from .conftest import login, post_form
 from .factories import create_user
+from .parsed import parse
 
 
 def fingerprint(page: str) -> str:
@@ -103,8 +104,13 @@ def test_claim_page_shows_evidence_changed_since_drafting(client, sign_in, built
     cli("import", "asb", tmp_path / "a.csv")
     sign_in("auditor")
     page = client.get(f"/claims/{built['E01'].id}").text
-    assert "Evidence that differs from today (1)" in page and "asb AX1" in page
+    assert "Evidence that differs from today (1)" in page
     assert "Today the result is not met" in page
+    # The record in words: its kind, and its fields as a reader says them (no JSON, no ISO date).
+    table = next(t for t in parse(page).find_all("table")
+                 if t.find("caption").text() == "Evidence differences")
+    assert table.table()[1:] == [["ASB record AX1", "Not recorded",
+                                  "Date: 1 September 2013; Kind: Incident; Person: Casey Roberts"]]
 
 
 def test_money_page_counts_fees_and_claims(client, sign_in, built):

@@ -3,6 +3,8 @@ and accepts or rejects; others may not see it."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from sqlalchemy import select
 
@@ -43,7 +45,7 @@ def test_the_queue_lists_the_waiting_row_and_the_page_shows_both_candidates_and_
     assert page.status_code == 200
     assert "P-JACK1" in page.text and "P-JACK2" in page.text
     assert "Why P-JACK1: the match weights" in page.text
-    assert "Exact match on date_of_birth" in page.text
+    assert "Same date of birth" in page.text
     assert "Starting match weight (prior)" in page.text
     assert "FT1 Taylor" in page.text and "FT2 Taylor" in page.text
     event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "view",
@@ -169,3 +171,91 @@ def test_a_large_upload_to_match_is_matched_and_imported_by_a_job_not_in_the_req
     assert (run.file_name, run.status, run.created) == ("asb.csv", "imported", 1)
     # Its progress never waited for the write lock its own work held (10 s each time).
     assert "progress not recorded" not in caplog.text
+
+
+class _Versions(HTMLParser):
+    """The versions page read as a person reads it: each h2 heading, and each table's body
+    rows (the row heading, then its cells), in order."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.headings: list[str] = []
+        self.tables: list[dict[str, list[str]]] = []
+        self.check: list[str] = []
+        self._text: list[str] | None = None
+        self._row: list[str] | None = None
+        self._in_tbody = self._in_dd = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h2", "th", "td", "dd"):
+            self._text = []
+        if tag == "dd":
+            self._in_dd = True
+        if tag == "tbody":
+            self._in_tbody = True
+            self.tables.append({})
+        if tag == "tr" and self._in_tbody:
+            self._row = []
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "th", "td", "dd") and self._text is not None:
+            text = " ".join("".join(self._text).split())
+            self._text = None
+            if tag == "h2":
+                self.headings.append(text)
+            elif tag == "dd":
+                self.check.append(text)
+            elif self._row is not None:
+                self._row.append(text)
+        if tag == "tr" and self._row:
+            self.tables[-1][self._row[0]] = self._row[1:]
+            self._row = None
+        if tag == "tbody":
+            self._in_tbody = False
+
+
+@pytest.mark.parametrize("role", ["worker", "team_lead", "auditor", "admin"])
+def test_only_programme_managers_see_the_model_versions(client, sign_in, role):
+    sign_in(role)
+    assert client.get("/matching/models").status_code == 403
+
+
+def test_the_model_versions_page_shows_a_trained_version_beside_the_one_in_use(
+        app, client, sign_in):
+    from casework.matching import service
+
+    with app.app_context():
+        first = service.model_for_use(store=True)
+        refused = m.MatchModel(
+            source="trained on asb.csv (400 rows)", register_size=2006, model=first.model,
+            status="refused",
+            check={"compared_with": first.id, "decided_rows": 25, "file_rows": 400,
+                   "decided_in_use": {"right": 20, "wrong": 0, "review": 5, "missed": 0},
+                   "decided_new": {"right": 18, "wrong": 1, "review": 6, "missed": 0},
+                   "file_in_use": {"linked": 316, "review": 4, "unmatched": 80},
+                   "file_new": {"linked": 316, "review": 17, "unmatched": 67},
+                   "verdict": "on the 25 rows already decided, version 1 in use 20 right and 0 "
+                              "wrong, the new version 18 right and 1 wrong: worse, kept out of use",
+                   "worse": True})
+        db.session.add(refused)
+        db.session.commit()
+        refused_id, first_id = refused.id, first.id
+    sign_in("manager")
+    page = _Versions(client.get("/matching/models").text)
+    assert page.headings == [f"Version {refused_id} Refused", f"Version {first_id} In use"]
+    assert len(page.tables) == 1  # version 1, the starting model, was never checked
+    rows = page.tables[0]
+    assert rows["Rows already decided (25): linked to the person chosen"] == ["20", "18"]
+    assert rows["Rows already decided: linked to someone else"] == ["0", "1"]
+    assert rows["Training file: sent to review"] == ["4", "17"]
+    assert page.check[2] == ("On the 25 rows already decided, version 1 in use 20 right and "
+                             "0 wrong, the new version 18 right and 1 wrong: worse, kept out "
+                             "of use")
+    event = db.session.scalar(select(m.AuditEvent).where(
+        m.AuditEvent.object_type == "match_models"))
+    assert event.action == "view_list"

@@ -297,7 +297,7 @@ def test_equivalent_progress_is_shown_to_internal_audit_with_its_approver_and_re
     sign_in("auditor")
     page = " ".join(client.get(f"/claims/{claim.id}").text.split())
     assert "Needs when drafted (2)" in page
-    assert (f"N-201: approved by <strong>Pat Manager</strong> on 1 Sep 2016. Reason: {reason}"
+    assert (f"N-201: approved by <strong>Pat Manager</strong> on 1 September 2016. Reason: {reason}"
             in page)
     assert "equivalent progress</strong>" in page
     pdf = _pdf_of_claims(cli, tmp_path)

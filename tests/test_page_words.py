@@ -4,14 +4,24 @@ a form's error beside its field with the value kept, and no words meant for prog
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from casework import models as m
+from casework.casefile.service import save_contact
+from casework.caseloads.service import allocate, close
 from casework.extensions import db
+from casework.history import value_words
+from casework.matching.wording import level_words
 
 from .conftest import PASSWORD, login, post_form
 from .factories import create_user
+from .matching_data import load_register
 from .parsed import parse
 
 
@@ -84,3 +94,154 @@ def test_a_percentage_of_1_and_of_100_are_drawn(client, sign_in, built):
                              page_url="/claims/")
         assert response.status_code == 302
     assert [s.percent for s in db.session.scalars(select(m.ClaimSample).order_by(m.ClaimSample.id))] == [1, 100]
+
+
+# Words meant for programmers ------------------------------------------------------------------
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def test_a_change_to_a_contact_names_the_people_present_and_writes_dates_the_gov_uk_way(
+        client, examples):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+    person = family.people[0]
+    contact = save_contact(family, worker, {
+        "contact_at": dt.datetime(2013, 9, 2, 10, 30), "kind": "home_visit", "duration_minutes": 45,
+        "present": [], "notes": "Visit", "actions": [("Call the school", dt.date(2013, 9, 9))]},
+        finish=True)
+    save_contact(family, worker, {
+        "contact_at": dt.datetime(2013, 9, 3, 11, 0), "kind": "phone", "duration_minutes": 45,
+        "present": [person.person_ref], "notes": "Visit", "actions": []}, finish=True,
+        contact=contact)
+    login(client, create_user("manager").email, PASSWORD)
+    page = _page(client, "/families/E01")
+    table = next(t for t in page.find_all("table") if t.find("caption").text() == "Changes to these records")
+    rows = {r[1]: r[2] for r in table.table()[1:]}
+    assert rows[f"Contact {contact.id}"] == (
+        "Follow-up actions: Call the school (due 9 September 2013) → none "
+        "Date and time: 2 September 2013 at 10:30 → 3 September 2013 at 11:00 "
+        "Kind: Home visit → Phone call "
+        f"People present: none → {person.full_name}")
+    # The import that attached the family: its date as the GOV.UK writes it.
+    assert rows["Family E01"].startswith("Attached on: none → 16 July 2012")
+    assert not ISO_DATE.search(table.text()) and "[" not in table.text() and "_" not in table.text()
+
+
+@pytest.mark.parametrize("value, field, said", [
+    (None, "notes", "none"), ("", "notes", "none"), ([], "present", "none"),
+    (True, "local_discretion", "yes"), (False, "local_discretion", "no"),
+    ("2013-01-02", "attached_on", "2 January 2013"), ("2013-01-02T09:05", "contact_at", "2 January 2013 at 09:05"),
+    (["P1", "P2"], "present", "Jade Smith, P2"), (12345, "pence", "£123"), ("2013-1-2", "notes", "2013-1-2")])
+def test_a_value_in_history_in_words(value, field, said):
+    assert value_words(value, "contact", field, {"P1": "Jade Smith"}) == said
+
+
+def test_every_level_of_the_shipped_matching_model_is_in_words():
+    model = json.loads((Path(__file__).resolve().parents[1] / "casework" / "matching" /
+                        "starting_model.json").read_text())
+    said = {level_words(c["output_column_name"], level["label_for_charts"])
+            for c in model["model"]["comparisons"] for level in c["comparison_levels"]}
+    assert "No postcode" in said and "Same postcode sector" in said
+    assert "Date of birth within 1 month" in said and "Given name spelled very nearly the same" in said
+    assert [s for s in said if re.search(r"NULL|Jaro|Abs |Exact match|_|>=|<=", s)] == []
+
+
+def test_the_review_page_says_a_missing_postcode_in_words(client, sign_in, app, cli, tmp_path):
+    load_register()
+    path = tmp_path / "asb.csv"
+    path.write_text("asb_ref,given_name,family_name,date_of_birth,postcode,sex,date,kind\n"
+                    "A3,Jack,Taylor,2012-02-02,,m,2013-03-05,incident\n")
+    assert "1 for review" in cli("import", "asb", path, "--match").output
+    review = db.session.scalar(select(m.MatchReview))
+    sign_in("manager")
+    page = _page(client, f"/matching/reviews/{review.id}")
+    weights = [row for t in page.find_all("table") if "Match weights" in t.find("caption").text()
+               for row in t.table()[1:]]
+    postcode = [row for row in weights if row[0] == "Postcode"]
+    assert postcode and all(row[1] == "No postcode" for row in postcode)
+    assert "NULL" not in page.text() and not [row for row in weights if "_" in row[0] + row[1]]
+    born = [row for row in weights if row[0] == "Date of birth"]
+    assert born and all(row[2:4] == ["2 February 2012", "2 February 2012"] for row in born)
+    assert not ISO_DATE.search(page.find("main").text())
+
+
+def test_the_outcome_plan_is_a_table_of_problems_indicators_and_thresholds(client, sign_in):
+    sign_in("manager")
+    page = _page(client, "/outcome-plans/phase2/example")
+    assert page.find("pre") is None and "{" not in page.find("main").text()
+    crime = page.by_id("problem-crime_asb")
+    assert crime.find("caption").text() == (
+        "Crime ASB Parents and children involved in crime or anti-social behaviour")
+    assert crime.table() == [
+        ["Indicator", "Kind", "Progress means", "Sustained for"],
+        ["ASB incidents", "A count of records", "ASB records (incident) in 6 months down at least "
+         "60% on the 6 months before the need was identified", "6 months"],
+        ["Youth offending", "A count of records", "No offences in 6 months", "6 months"]]
+    assert page.by_id("problem-education").table()[1] == [
+        "Attendance", "School attendance",
+        "Unauthorised absence at most 10% over the last 3 complete terms, no fixed exclusions",
+        "6 months"]
+    assert page.by_id("problem-health").table()[1] == [
+        "Health improved", "A practitioner's assessment", "A practitioner's positive assessment: "
+        "the health practitioner assesses the problem as managed", "6 months"]
+    download = page.find("a", href="/outcome-plans/phase2/example/download")
+    assert download.text() == "Download this plan (JSON)"
+    assert json.loads(client.get(download.attrs["href"]).text)["ruleset"] == "phase2"
+    assert "Effective from 1 April 2015" in page.find("dl").text()
+    assert "phase2 Outcome Plan" not in page.text() and "supporting_families Outcome" not in page.text()
+
+
+def _claims_cells(page) -> list[list[str]]:
+    table = next(t for t in page.find_all("table") if t.find("caption").text() == "Claims")
+    return table.table()[1:]
+
+
+def test_a_closed_case_says_so_where_a_worker_would_be_named(client, built):
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North", name="Sam Patel")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E03"))
+    allocate(family, worker, dt.date(2012, 9, 17), lead)
+    close(family, dt.date(2013, 10, 1), lead, "Outcomes met", "turned_around")
+    login(client, create_user("auditor").email, PASSWORD)
+    workers = {row[1]: row[3] for row in _claims_cells(_page(client, "/claims/"))}
+    assert workers["E03 Smith household"] == "Case closed on 1 October 2013"
+    assert workers["E07 Brown household"] == "Not allocated"
+    assert "Not allocated" not in workers["E03 Smith household"]
+    page = _page(client, "/families/E03")
+    assert page.find("main").find("p").text() == "Case closed on 1 October 2013"
+
+
+@pytest.mark.parametrize("day, shown", [(29, 3), (30, 3), (1, 0)])
+def test_the_claim_date_filter_is_a_gov_uk_date_input(client, built, day, shown):
+    """Claims dated 30 September 2013: from the 29th or the 30th they are shown, from
+    1 October none."""
+    login(client, create_user("auditor").email, PASSWORD)
+    month = 10 if day == 1 else 9
+    page = _page(client, f"/claims/?date_from-day={day}&date_from-month={month}&date_from-year=2013")
+    assert _claims_cells(page) == [["No claims match."]] if shown == 0 else len(_claims_cells(page)) == shown
+    assert page.find("input", type="date") is None
+    inputs = page.by_id("date_from")
+    group = next(a for a in inputs.ancestors() if "govuk-form-group" in a.classes)
+    assert group.find("legend").text() == "Claim date from"
+    assert [(i.attrs["name"], i.attrs.get("value")) for i in group.find_all("input")] == [
+        ("date_from-day", str(day)), ("date_from-month", str(month)), ("date_from-year", "2013")]
+    assert group.find("div", cls="govuk-hint").text().startswith("For example, ")
+    # The pages and claims opened from the queue keep the date in their addresses.
+    links = [a.attrs["href"] for a in page.find_all("a") if re.match(r"/claims/\d+\?", a.attrs.get("href", ""))]
+    assert len(links) == shown
+    assert all(f"date_from=2013-{month:02d}-{day:02d}" in h for h in links)
+
+
+def test_a_claim_date_that_is_not_a_date_is_an_error_on_its_date_input(client, built):
+    login(client, create_user("auditor").email, PASSWORD)
+    page = _page(client, "/claims/?date_to-day=31&date_to-month=2&date_to-year=2013")
+    summary = page.find("div", cls="govuk-error-summary")
+    link = summary.find("a")
+    assert link.attrs["href"] == "#date_to-day" and link.text().startswith("Claim date to: enter a real date")
+    assert any("govuk-form-group--error" in a.classes for a in page.by_id("date_to").ancestors())
+    assert page.by_id("date_to-day").attrs.get("value") == "31"
+    assert len(_claims_cells(page)) == 3  # the filter is left out

@@ -56,3 +56,24 @@ class DeactivateForm(FlaskForm):
     reason = TextAreaField("Reason for the transfer", widget=GovTextArea(),
                            validators=[Length(max=2000)])
     deactivate = SubmitField("Transfer the families and deactivate", widget=GovSubmitInput())
+
+
+class ApiTokenForm(FlaskForm):
+    holder = SelectField("Who the token is for", choices=[("user", "A user (acts with their "
+                                                          "role and families)"),
+                                                         ("system", "A partner system")],
+                         widget=GovSelect())
+    user_email = EmailField("User's email address", widget=GovTextInput(),
+                            description="For a user's token", validators=[Length(max=254)])
+    system_name = StringField("Partner system's name", widget=GovTextInput(),
+                              description="For a partner system's token, for example "
+                                          "\"Council BI warehouse\"",
+                              validators=[Length(max=200)])
+    system_role = SelectField("Partner system's role", choices=[
+        ("manager", "Programme manager (every family, the figures, evidence)"),
+        ("auditor", "Internal auditor (every family and claim)")],
+        validate_choice=False, widget=GovSelect())  # the service checks it, for a system
+    days = SelectField("Expires after", choices=[("30", "30 days"), ("90", "90 days"),
+                                                 ("180", "180 days"), ("366", "A year")],
+                       default="90", widget=GovSelect())
+    create = SubmitField("Make token", widget=GovSubmitInput())

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..api import tokens as api_tokens
 from ..audit import record_event
 from ..dates_input import picked_date
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
-from .forms import DeactivateForm, EditUserForm, ResetForm, TeamForm, UserForm, team_choices
+from .forms import (
+    ApiTokenForm,
+    DeactivateForm,
+    EditUserForm,
+    ResetForm,
+    TeamForm,
+    UserForm,
+    team_choices,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -145,3 +154,37 @@ def audit():
             "admin/audit.html", page=page,
             who=who, action=action, ref=ref, since=since, until=until,
             since_error=since_error, until_error=until_error, actions=service.audit_actions())
+
+
+# The read API's tokens --------------------------------------------------------------------------
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@requires("manage_api_tokens")
+def tokens():
+    """Make a token (shown on this page once, never again) and see or revoke the others."""
+    form = ApiTokenForm()
+    error = secret = made = None
+    if form.validate_on_submit():
+        for_user = form.holder.data == "user"
+        try:
+            made, secret = api_tokens.create_token(
+                current_user, user_email=form.user_email.data if for_user else None,
+                system_name=None if for_user else form.system_name.data,
+                system_role=None if for_user else form.system_role.data,
+                days=int(form.days.data), how="admin page")
+        except api_tokens.TokenRefused as refused:
+            error = str(refused)
+    return render_template("admin/api_tokens.html", form=form, error=error, secret=secret,
+                           made=made, tokens=api_tokens.tokens(), status=api_tokens.status)
+
+
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@requires("manage_api_tokens")
+def revoke_token(token_id: int):
+    try:
+        token = api_tokens.revoke_token(token_id, current_user, how="admin page")
+    except api_tokens.TokenRefused:
+        abort(404)
+    flash(f"Token {token.id} for {token.holder} revoked: its next call is refused.")
+    return redirect(url_for("admin.tokens"))

@@ -175,6 +175,10 @@ def _take(key: str, limit: int, window: dt.timedelta) -> bool:
     return False
 
 
+# The API's calls a minute are counted the same way (casework/api/tokens.py).
+take_allowance = _take
+
+
 @transactional
 def prune_sign_in_counters(now: dt.datetime | None = None) -> int:
     """Delete the counts whose window has passed (they would start again from one anyway);

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .. import models as m
 from ..access import can
 from ..audit import record_event
+from ..dates_input import picked_date
 from ..evaluation import figures, store
 from ..evaluation.service import (
     FamilyEvaluation,
@@ -118,6 +119,14 @@ class Difference:
     ref: str
     then: dict | None
     now: dict | None
+
+    def fields(self) -> list[str]:
+        """The fields to show: those that changed, or every one when a side has none."""
+        then, now = self.then or {}, self.now or {}
+        keys = [k for k in dict.fromkeys([*then, *now]) if k not in ("ref", "order")]
+        if self.then and self.now:
+            return [k for k in keys if then.get(k) != now.get(k)]
+        return keys
 
 
 def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
@@ -469,12 +478,20 @@ class QueueFilters:
                 else:
                     errors.append((name, f"{label} must be a whole number, like 700"))
         for name, label in (("date_from", "Claim date from"), ("date_to", "Claim date to")):
+            # The page's GOV.UK date input (NAME-day, NAME-month, NAME-year), or the date as
+            # the queue's own addresses keep it (NAME=2013-09-30).
+            if any(args.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")):
+                value, problem = picked_date(args, name, None)
+                if problem:
+                    errors.append((name, f"{label}: {problem[:1].lower()}{problem[1:]}"))
+                setattr(f, name, value)
+                continue
             raw = args.get(name, "").strip()
             if raw:
                 try:
                     setattr(f, name, dt.date.fromisoformat(raw))
                 except ValueError:
-                    errors.append((name, f"{label} must be a date like 2013-09-30"))
+                    errors.append((name, f"{label} must be a real date, like 30 9 2013"))
         return f, errors
 
     def args(self) -> dict:
@@ -521,6 +538,7 @@ class QueueRow:
     family_name: str
     ward: str | None
     worker: str | None
+    closed_on: dt.date | None = None  # the family's case closure, shown when no one holds it
 
 
 def queue_page(f: QueueFilters, page: int = 1):
@@ -539,7 +557,8 @@ def queue_page(f: QueueFilters, page: int = 1):
               .where(m.Allocation.family_id == m.Family.id, m.Allocation.end_on.is_(None))
               .limit(1).scalar_subquery())
     rows = [QueueRow(*row) for row in db.session.execute(
-        select(m.Claim, m.Family.family_ref, m.Family.family_name, m.Family.ward, worker)
+        select(m.Claim, m.Family.family_ref, m.Family.family_name, m.Family.ward, worker,
+               m.Family.closed_on)
         .join(m.Family, m.Claim.family_id == m.Family.id)
         .where(m.Claim.id.in_(chosen)).order_by(m.Claim.id))]
     totals = {"count": total, "amount": sum(a for _, a in by_state.values()),

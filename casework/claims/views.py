@@ -13,12 +13,7 @@ from ..audit import record_event
 from ..outcomes.service import claim_rulesets
 from ..permissions import can, requires
 from ..queue import start
-from ..reports.claim_evidence import (
-    labelled_parameters,
-    outcome_evidence,
-    programme_label,
-    record_text,
-)
+from ..reports.claim_evidence import labelled_parameters, programme_label
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.wording import plural
@@ -77,7 +72,9 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
         return render_template(
             "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
             filter_args=filters.args(),
-            filter_errors=[{"text": message, "href": f"#{field}"} for field, message in filter_errors],
+            filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
+                            else f"#{field}"} for field, message in filter_errors],
+            filter_errors_by_field=filter_errors,
             choices=service.queue_choices(),
             sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
             sample_error=sample_error, batches=service.batches(),
@@ -166,16 +163,11 @@ def show(claim_id: int):
     with transaction():
         record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
         return render_template(
-            "claims/show.html", claim=claim, today=today,
-            differences=[{"kind": d.kind.replace("_", " "), "ref": d.ref,
-                          "then": record_text(d.then), "now": record_text(d.now)}
-                         for d in differences],
+            "claims/show.html", claim=claim, today=today, differences=differences,
             status_now=status_now, form=form, error=error, filter_args=filters.args(),
             example_warning=outcome_plans.example_claims_warning([claim], one=True),
             parameters=labelled_parameters(claim.snapshot["ruleset"]),
             programme=programme_label(claim.ruleset),
-            outcome=outcome_evidence(claim.snapshot, "family_outcome")
-            if "needs" in claim.snapshot else None,
             attached_on=attached_on(claim), attached_year=claim.programme_year)
 
 

@@ -209,3 +209,15 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
                         "funded": float(fee * rules.funded_share)}
     return fees
 
+
+
+# The quarterly return's (casework/programme/quarterly.py) -------------------------------------
+
+
+def with_worker_count(sc: Scope) -> int:
+    """How many of the scope's families a FIP worker holds on the date (an allocation begun
+    on or before it and not ended by it)."""
+    A = m.Allocation
+    return db.session.scalar(select(func.count(func.distinct(A.family_id))).where(
+        A.family_id.in_(select(sc.f.c.id)), A.start_on <= sc.as_of,
+        or_(A.end_on.is_(None), A.end_on > sc.as_of))) or 0

@@ -30,11 +30,13 @@ from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..outcomes import service as outcomes
+from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
-from ..rules.dates import age_on
+from ..rules.dates import age_on, govdate
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
 from ..transaction import transaction
@@ -99,11 +101,42 @@ def show(family_ref: str):
             latest_contacts=casefile.latest_contacts(family),
             names=casefile.present_names(family),
             claimable=[
-                {"label": f"{c.result.replace('_', ' ')} £{c.amount:,}"} for c in evaluated.claimable
+                {"label": f"{m.RESULT_LABELS.get(c.result, c.result)} £{c.amount:,}"}
+                for c in evaluated.claimable
             ],
             claim_barred=attachment_bar(family.attached_on, as_of),
             outcomes=family_outcomes(family, as_of, data),
         )
+
+
+@bp.route("/families/<family_ref>/needs/<need_ref>/equivalent-progress", methods=["GET", "POST"])
+@requires("approve_discretion")
+def equivalent_progress(family_ref: str, need_ref: str):
+    """A programme manager approves equivalent progress on one of the family's needs (phase2's
+    local discretion); refused, saying why, under supporting_families."""
+    family = get_family_or_404(current_user, family_ref)
+    need = outcomes.family_need_or_404(family, need_ref)
+    form = DiscretionForm()
+    if request.method == "GET":
+        form.approved_on.data = dt.date.today()
+    refused = outcomes.discretion_bar(need)
+    error = None
+    if request.method == "POST" and refused is None and form.validate():
+        try:
+            outcomes.record_discretion(need.need_ref, current_user, form.approved_on.data,
+                                       form.reason.data)
+        except outcomes.DiscretionRefused as refusal:
+            error = str(refusal)
+        else:
+            flash(f"Equivalent progress on {need.need_ref} approved from "
+                  f"{govdate(form.approved_on.data)}.")
+            return redirect(url_for("families.show", family_ref=family.family_ref,
+                                    _anchor=f"need-{need.need_ref}"))
+    with transaction():
+        record_event("view", "need", need.need_ref, detail=family.family_ref)
+        return render_template("outcomes/discretion.html", family=family, need=need, form=form,
+                               refused=refused, error=error,
+                               approved=outcomes.discretions_of(need))
 
 
 # Editing, who viewed, subject access ---------------------------------------------------------

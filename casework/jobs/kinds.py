@@ -180,3 +180,75 @@ register(Kind(
     link=lambda job: ("Go to the programme dashboard", url_for("programme.dashboard")),
     back=lambda job: ("Programme dashboard", url_for("programme.dashboard")),
 ))
+
+
+# Returns (casework/returns, casework/programme/quarterly.py) -----------------------------------
+
+
+def _returns_scope(work: Work):
+    from ..access import visible_families
+
+    return visible_families(work.user), dt.date.fromisoformat(work.params["as_of"])
+
+
+def _audited(what: str, as_of: dt.date, user) -> None:
+    from ..audit import record_event
+    from ..transaction import transaction
+
+    with transaction():
+        record_event("export", what, as_of.isoformat(), user=user)
+
+
+def _ssd(work: Work) -> Outcome:
+    from ..returns.ssd import ssd_tables, ssd_zip
+
+    families, as_of = _returns_scope(work)
+    tables = ssd_tables(families, as_of)
+    body = ssd_zip(tables)
+    _audited("ssd", as_of, work.user)
+    counts = ", ".join(f"{name} {len(rows):,}" for name, rows in tables.items())
+    return Outcome(f"The SSD early help tables on {govdate(as_of)} are ready to download "
+                   f"(rows: {counts}).", f"ssd-{as_of.isoformat()}.zip", "application/zip",
+                   body)
+
+
+def _annex_a_list_2(work: Work) -> Outcome:
+    import io
+
+    from ..returns.ssd import list_2_rows, write_list_2
+
+    families, as_of = _returns_scope(work)
+    rows = list_2_rows(families, as_of)
+    out = io.StringIO()
+    write_list_2(rows, out)
+    _audited("annex_a_list_2", as_of, work.user)
+    return Outcome(f"Ofsted's list 2 on {govdate(as_of)} ({len(rows):,} rows) is ready to "
+                   "download.", f"annex-a-list-2-{as_of.isoformat()}.csv", "text/csv",
+                   out.getvalue().encode())
+
+
+def _quarterly_return(work: Work) -> Outcome:
+    import io
+
+    from ..programme.quarterly import COLUMNS, quarterly_return
+    from ..programme.service import Quarter
+    from ..reports.exports import csv_writer
+
+    families, as_of = _returns_scope(work)
+    rows = quarterly_return(families, last=Quarter.containing(as_of), today=as_of)
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row[c] for c in COLUMNS])
+    _audited("quarterly_return", as_of, work.user)
+    return Outcome(f"The quarterly return to {govdate(as_of)} ({len(rows)} quarters) is ready "
+                   "to download.", f"quarterly-return-{as_of.isoformat()}.csv", "text/csv",
+                   out.getvalue().encode())
+
+
+for _name, _label, _work in (("ssd", "SSD early help tables", _ssd),
+                             ("annex_a_list_2", "Ofsted's list 2", _annex_a_list_2),
+                             ("quarterly_return", "Quarterly return", _quarterly_return)):
+    register(Kind(_name, _label, "view_programme", _work,
+                  back=lambda job: ("Returns", url_for("programme.returns"))))

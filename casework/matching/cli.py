@@ -91,6 +91,29 @@ def match_train(file: Path) -> None:
         raise Refused(str(refused)) from None
     click.echo(f"matching model version {model.id} trained on {len(described)} rows "
                f"against {model.register_size} people")
+    click.echo(check_table(model.check))
+    if model.status == "refused":
+        raise Refused(f"version {model.id} is worse than version "
+                      f"{model.check['compared_with']} in use and is not used: "
+                      f"{model.check['verdict']}")
+    click.echo(f"version {model.id} is now in use: {model.check['verdict']}")
+
+
+def check_table(check: dict) -> str:
+    """The check of a trained version against the one in use, as a plain table."""
+    in_use = f"version {check['compared_with']} (in use)"
+    lines = [f"{'':38}{in_use:>20}{'new version':>14}"]
+    for label, key, part in (
+        ("decided rows: linked right", "decided", "right"),
+        ("decided rows: linked wrong", "decided", "wrong"),
+        ("decided rows: sent to review", "decided", "review"),
+        ("decided rows: left unmatched", "decided", "missed"),
+        ("training file: linked", "file", "linked"),
+        ("training file: sent to review", "file", "review"),
+        ("training file: unmatched", "file", "unmatched"),
+    ):
+        lines.append(f"{label:38}{check[f'{key}_in_use'][part]:>20}{check[f'{key}_new'][part]:>14}")
+    return "\n".join(lines)
 
 
 @match_group.command("models")
@@ -106,7 +129,7 @@ def match_models() -> None:
         click.echo("no model stored yet: the starting model is used (docs/matching.md)")
     for model in found:
         click.echo(f"{model.id:>4}  {model.trained_at:%Y-%m-%d %H:%M}  "
-                   f"{model.register_size:>8} people  {model.source}")
+                   f"{model.register_size:>8} people  {model.status:<7}  {model.source}")
 
 
 @match_group.command("export")

@@ -35,6 +35,21 @@ EXACT_RULE_RECALL = 0.7
 logging.getLogger("splink").setLevel(logging.ERROR)  # its training notes are not for users
 
 
+def _custom(sql: str, label: str) -> cll.CustomLevel:
+    """A level written in DuckDB's SQL (translated when the model is exported for Spark)."""
+    return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+
+
+# A name written in the other name's field: given and family names swapped, or the family
+# name given as the given name too.
+_GIVEN_IN_FAMILY = _custom(
+    '"given_name_l" = "family_name_r" OR "given_name_r" = "family_name_l"',
+    "Given name is the other's family name (names swapped)")
+_FAMILY_IN_GIVEN = _custom(
+    '"family_name_l" = "given_name_r" OR "family_name_r" = "given_name_l"',
+    "Family name is the other's given name (names swapped)")
+
+
 def _given_name_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="given_name",
@@ -42,10 +57,40 @@ def _given_name_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("given_name"),
             cll.ExactMatchLevel("given_name").configure(tf_adjustment_column="given_name"),
-            cll.CustomLevel('"name_group_l" = "name_group_r"',
-                            label_for_charts="Same name group (nickname or variant)"),
+            _custom('"given_whole_l" = "given_whole_r"',
+                    "The same once spaces and hyphens are taken out ('Ja xson', 'Mary Jane')"),
+            _custom('"name_group_l" = "name_group_r"', "Same name group (nickname or variant)"),
+            _GIVEN_IN_FAMILY,
+            cll.DamerauLevenshteinLevel("given_name", 1).configure(
+                label_for_charts="One letter different, missing, added or two swapped"),
             cll.JaroWinklerLevel("given_name", 0.92),
+            _custom('starts_with("given_name_l", "given_name_r") OR '
+                    'starts_with("given_name_r", "given_name_l")',
+                    "One is the start of the other (an initial or a short form)"),
             cll.JaroWinklerLevel("given_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _family_name_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="family_name",
+        comparison_description="Family name",
+        comparison_levels=[
+            cll.NullLevel("family_name"),
+            cll.ExactMatchLevel("family_name").configure(tf_adjustment_column="family_name"),
+            _custom('list_contains("family_parts_r", "family_name_l") OR '
+                    'list_contains("family_parts_l", "family_name_r") OR '
+                    '(least(length("family_name_l"), length("family_name_r")) >= 4 AND '
+                    '(starts_with("family_name_l", "family_name_r") OR '
+                    'starts_with("family_name_r", "family_name_l")))',
+                    "One half of a double-barrelled name, or the name cut short"),
+            _FAMILY_IN_GIVEN,
+            cll.DamerauLevenshteinLevel("family_name", 1).configure(
+                label_for_charts="One letter different, missing, added or two swapped"),
+            cll.JaroWinklerLevel("family_name", 0.92),
+            cll.JaroWinklerLevel("family_name", 0.8),
             cll.ElseLevel(),
         ],
     )
@@ -58,8 +103,13 @@ def _date_of_birth_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("date_of_birth"),
             cll.ExactMatchLevel("date_of_birth"),
-            cll.CustomLevel('"date_of_birth_l" = "dob_swapped_r"',
-                            label_for_charts="Day and month swapped"),
+            _custom('"date_of_birth_l" = "dob_swapped_r"', "Day and month swapped"),
+            _custom('"birth_year_l" = "birth_year_r" AND ('
+                    '("birth_month_l" = "birth_month_r" AND '
+                    'abs("birth_day_l" - "birth_day_r") = 1) OR '
+                    '("birth_day_l" = "birth_day_r" AND '
+                    'abs("birth_month_l" - "birth_month_r") = 1))',
+                    "Day or month off by one"),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
                 label_for_charts="One digit different or two swapped"),
             cll.AbsoluteDateDifferenceLevel("date_of_birth", input_is_string=True,
@@ -67,6 +117,25 @@ def _date_of_birth_comparison() -> cl.CustomComparison:
             cll.ElseLevel(),
         ],
     )
+
+
+# Every pair sharing any of these is scored. The first five find a row with an error in
+# one field; the others a row with errors in two (a name typo and a wrong digit in the
+# date of birth, and no postcode): each pairs a name that survived with the part of the
+# date of birth that did, and the last finds given and family names swapped. Initials or
+# the postcode district with the date of birth add nothing: the date of birth alone blocks.
+BLOCKING_RULES = (
+    block_on("date_of_birth"),
+    block_on("given_name", "family_name"),
+    block_on("family_name", "postcode"),
+    block_on("name_group", "postcode"),
+    "l.dob_swapped = r.date_of_birth",
+    block_on("family_soundex", "birth_year"),
+    block_on("family_name", "birth_month_day"),
+    block_on("given_name", "birth_year_month"),
+    block_on("given_name", "birth_month_day"),
+    "l.given_name = r.family_name AND l.family_name = r.given_name",
+)
 
 
 def settings() -> SettingsCreator:
@@ -77,20 +146,12 @@ def settings() -> SettingsCreator:
         unique_id_column_name="unique_id",
         comparisons=[
             _given_name_comparison(),
-            cl.NameComparison("family_name", jaro_winkler_thresholds=[0.92, 0.8]),
+            _family_name_comparison(),
             _date_of_birth_comparison(),
             cl.PostcodeComparison("postcode"),
             cl.ExactMatch("sex"),
         ],
-        # Every pair sharing any of these is scored: a row with an error in one field
-        # (or two, if the others hold) is still found.
-        blocking_rules_to_generate_predictions=[
-            block_on("date_of_birth"),
-            block_on("given_name", "family_name"),
-            block_on("family_name", "postcode"),
-            block_on("name_group", "postcode"),
-            "l.dob_swapped = r.date_of_birth",
-        ],
+        blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
@@ -102,14 +163,24 @@ def prepare(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
     """Records as the model's columns: `rows` have unique_id, given_name, family_name,
     date_of_birth (a date), and postcode and sex (or None)."""
     given = list(map(normalise.given_name, [r["given_name"] for r in rows]))
+    family_text = [r["family_name"] for r in rows]
+    family = list(map(normalise.family_name, family_text))
     born = [r["date_of_birth"] for r in rows]
     return {
         "unique_id": [r["unique_id"] for r in rows],
         "given_name": given,
         "name_group": list(map(normalise.name_group, given)),
-        "family_name": list(map(normalise.family_name, [r["family_name"] for r in rows])),
+        "given_whole": list(map(normalise.whole_name, [r["given_name"] for r in rows])),
+        "family_name": family,
+        "family_parts": list(map(normalise.family_parts, family_text)),
+        "family_soundex": list(map(normalise.soundex, family)),
         "date_of_birth": [d.isoformat() for d in born],
         "dob_swapped": list(map(normalise.swapped, born)),
+        "birth_year": [d.year for d in born],
+        "birth_month": [d.month for d in born],
+        "birth_day": [d.day for d in born],
+        "birth_year_month": [f"{d.year}-{d.month:02d}" for d in born],
+        "birth_month_day": [f"{d.month:02d}-{d.day:02d}" for d in born],
         "postcode": list(map(normalise.postcode, [r.get("postcode") for r in rows])),
         "sex": [(r.get("sex") or "").lower() or None for r in rows],
     }
@@ -133,16 +204,49 @@ class _Session:
         self.con.close()
 
 
-def train(incoming: dict[str, list], register: dict[str, list]) -> dict[str, Any]:
+# Reviewed decisions teach the m probabilities only when there are at least this many.
+MIN_LABELS = 20
+
+
+def exact_recall(incoming: dict[str, list], register: dict[str, list],
+                 outcomes: dict[Any, Outcome]) -> float:
+    """The share of true matches that agree exactly on given name, family name and date of
+    birth, as seen in the rows the model in use links: the recall Splink needs to turn the
+    count of exact agreements into the prior. A file with many errors has far fewer exact
+    agreements than the usual 70%, and taking 70% would tell the model that few of the
+    file's rows are about registered people at all. EXACT_RULE_RECALL when too few rows
+    are linked to tell."""
+    where = {uid: i for i, uid in enumerate(register["unique_id"])}
+    row = {uid: i for i, uid in enumerate(incoming["unique_id"])}
+    linked = [(row[i], where[o.register_id]) for i, o in outcomes.items()
+              if o.decision == "linked" and i in row]
+    if len(linked) < 50:
+        return EXACT_RULE_RECALL
+    fields = ("given_name", "family_name", "date_of_birth")
+    exact = sum(all(incoming[f][a] == register[f][b] for f in fields) for a, b in linked)
+    return min(0.95, max(0.2, exact / len(linked)))
+
+
+def train(incoming: dict[str, list], register: dict[str, list],
+          labels: Sequence[tuple[Any, Any]] = (),
+          fallback: dict[str, Any] | None = None,
+          recall: float = EXACT_RULE_RECALL) -> dict[str, Any]:
     """Train the model without labels on a partner file against the register: the prior
-    from exact agreements, u by random sampling, m by expectation maximisation on two
-    blocking rules (each estimates the comparisons it does not block on)."""
+    from exact agreements (`recall`: the share of true matches that agree exactly, see
+    exact_recall), u by random sampling, m by expectation maximisation on two blocking
+    rules (each estimates the comparisons it does not block on).
+
+    `labels` are pairs (incoming unique_id, register unique_id) a person decided are the
+    same: with MIN_LABELS or more they are one more estimate of the m probabilities (Splink
+    averages it with the others). A level the file never showed (m or u not learnt: nobody
+    with the day and month swapped, no sex given) keeps its value from `fallback`, the
+    model in use, instead of scoring every such pair as impossible."""
     session = _Session(incoming, register)
     try:
         linker = session.linker(settings())
         linker.training.estimate_probability_two_random_records_match(
             [block_on("given_name", "family_name", "date_of_birth")],
-            recall=EXACT_RULE_RECALL,
+            recall=recall,
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS,
                                                          seed=U_SEED)
@@ -150,9 +254,54 @@ def train(incoming: dict[str, list], register: dict[str, list]) -> dict[str, Any
             block_on("date_of_birth"))
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("family_name", "given_name"))
-        return linker.misc.save_model_to_json()
+        if len(labels) >= MIN_LABELS:
+            session.con.register("reviewed_labels", pa.table({
+                "source_dataset_l": ["incoming"] * len(labels),
+                "unique_id_l": [i for i, _ in labels],
+                "source_dataset_r": ["register"] * len(labels),
+                "unique_id_r": [r for _, r in labels],
+            }))
+            linker.training.estimate_m_from_pairwise_labels("reviewed_labels")
+        return _monotone(_filled(linker.misc.save_model_to_json(), fallback))
     finally:
         session.close()
+
+
+def _monotone(model: dict[str, Any]) -> dict[str, Any]:
+    """No level counts for less than "All other comparisons": a name a typo away, or the
+    start of the other, is never stronger evidence against than a different name. (Generated
+    or tidy training data can leave a level almost unseen among true matches, and
+    expectation maximisation then gives it an m near zero: a weight of -40 that would make
+    the first real typo of another kind impossible.)"""
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        floor = levels[-1]
+        if not floor.get("m_probability") or not floor.get("u_probability"):
+            continue
+        ratio = floor["m_probability"] / floor["u_probability"]
+        for level in levels[:-1]:
+            u = level.get("u_probability")
+            if u and (level.get("m_probability") or 0) < u * ratio:
+                level["m_probability"] = u * ratio
+    return model
+
+
+def _filled(model: dict[str, Any], fallback: dict[str, Any] | None) -> dict[str, Any]:
+    """The trained model with each level that was not learnt taken from `fallback` (the same
+    comparison and level, by their labels)."""
+    if not fallback:
+        return model
+    known = {(c["output_column_name"], level.get("label_for_charts")): level
+             for c in fallback.get("comparisons", ()) for level in c["comparison_levels"]}
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            old = known.get((comparison["output_column_name"], level.get("label_for_charts")))
+            for name in ("m_probability", "u_probability"):
+                if not level.get(name) and old and old.get(name):
+                    level[name] = old[name]
+    return model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,12 +414,22 @@ class Outcome:
     candidates: tuple[tuple[Any, float, float], ...]  # (register_id, probability, weight)
 
 
+def nobody_share(model: dict[str, Any], register_size: int) -> float:
+    """How likely a row is to be about nobody in the register before its fields are looked
+    at: one less the prior for a pair times the people it could be (the model's prior is
+    learnt as the share of a file's rows found in the register, spread over its people)."""
+    prior = model["probability_two_random_records_match"]
+    return min(1.0, max(0.05, 1 - prior / (1 - prior) * register_size))
+
+
 def decide(candidates: Sequence[Candidate], register: dict[str, list], link_above: float,
-           review_above: float) -> dict[Any, Outcome]:
+           review_above: float, nobody: float = 1.0) -> dict[Any, Outcome]:
     """Each incoming row's outcome from its candidate pairs.
 
-    A row describes one person at most, so the candidates share the probability: each
-    gets Splink's odds for its pair over one plus the sum of all the row's odds. Two
+    A row describes one person at most, so the candidates share the probability with
+    each other and with "nobody in the register": each gets Splink's odds for its pair
+    (the prior odds for a pair times the evidence) over the sum of all the row's odds plus
+    `nobody` (nobody_share: the prior chance that the row is about nobody registered). Two
     people who fit equally well can each be no more than 50% likely, and go to review
     when together they pass the review threshold.
     A best candidate with a namesake among the others (same name and date of birth, a
@@ -293,7 +452,7 @@ def decide(candidates: Sequence[Candidate], register: dict[str, list], link_abov
         top = found[0].match_weight
         # odds 2**weight, scaled by 2**-top so that large weights do not overflow
         odds = [2.0 ** (c.match_weight - top) for c in found]
-        total = 2.0 ** -top + sum(odds)
+        total = nobody * 2.0 ** -top + sum(odds)
         shared = [(c.register_id, o / total, c.match_weight) for c, o in zip(found, odds)]
         best_id, best_p, _ = shared[0]
         if best_p >= link_above:

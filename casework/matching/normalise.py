@@ -21,24 +21,67 @@ def _letters(text: str) -> str:
     return _NOT_LETTER.sub("", plain.lower())
 
 
+# What partner files write for a name they do not have: missing, not a name that differs.
+MISSING = frozenset(("unknown", "notknown", "nk", "na", "none", "null", "tbc", "tba", "x",
+                     "xx", "xxx", "baby", "unnamed"))
+
+
 @_remembered
 def given_name(text: str | None) -> str | None:
     """The first given name (a middle name or the second half of 'Mary-Jane' is often left
-    off by one agency and not another)."""
+    off by one agency and not another); None for a placeholder such as 'Unknown'."""
     if not text:
         return None
     for part in _SPLIT.split(text.strip()):
         letters = _letters(part)
         if letters:
-            return letters
+            return None if letters in MISSING else letters
     return None
+
+
+@_remembered
+def whole_name(text: str | None) -> str | None:
+    """Every part of a given name run together ('Ja xson' -> jaxson, 'Mary-Jane' ->
+    maryjane): a space typed in, or a double name written as one."""
+    letters = _letters(text) if text else ""
+    return None if not letters or letters in MISSING else letters
 
 
 @_remembered
 def family_name(text: str | None) -> str | None:
     """The whole family name as letters: 'O'Brien' and 'OBrien', 'Smith-Jones' and
-    'Smith Jones' are the same."""
-    return _letters(text) or None if text else None
+    'Smith Jones' are the same; None for a placeholder such as 'Unknown' or 'N/K'."""
+    letters = _letters(text) if text else ""
+    return None if not letters or letters in MISSING else letters
+
+
+@_remembered
+def family_parts(text: str | None) -> tuple[str, ...] | None:
+    """Each part of a family name, as letters ('Smith-Jones' -> smith, jones): a
+    double-barrelled name given as one half is compared with each."""
+    if family_name(text) is None:
+        return None
+    return tuple(p for p in map(_letters, _SPLIT.split(text.strip())) if p)
+
+
+_SOUNDEX = {c: str(d) for d, letters in enumerate(
+    ("aeiouyhw", "bfpv", "cgjkqsxz", "dt", "l", "mn", "r")) for c in letters}
+
+
+@_remembered
+def soundex(letters: str | None) -> str | None:
+    """American Soundex of a normalised name ('smith' and 'smyth' -> s530): a phonetic
+    key for blocking, so a family name with a typo still meets its person."""
+    if not letters:
+        return None
+    out, last = letters[0], _SOUNDEX.get(letters[0], "")
+    for c in letters[1:]:
+        code = _SOUNDEX.get(c, "")
+        if code and code != "0" and code != last:
+            out += code
+        if c not in "hw":
+            last = code
+    return (out + "000")[:4]
 
 
 @_remembered

@@ -16,6 +16,7 @@ from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..paging import Page
 from ..reports.exports import internal_csv_writer
 from ..transaction import transactional
+from .wording import column_words, level_words, shown_value
 
 
 class ReviewRefused(Exception):
@@ -34,6 +35,11 @@ def waiting_page(page: int) -> Page:
     return Page(list(items), page, REVIEWS_PER_PAGE, total)
 
 
+def model_versions() -> list[m.MatchModel]:
+    """Every stored version of the matching model, newest first."""
+    return list(db.session.scalars(select(m.MatchModel).order_by(m.MatchModel.id.desc())))
+
+
 def review_or_404(review_id: int) -> m.MatchReview:
     return db.get_or_404(m.MatchReview, review_id)
 
@@ -44,8 +50,18 @@ def candidates_seen_by(review: m.MatchReview, user: m.User) -> list[dict]:
     visible = visible_families(user).with_only_columns(m.Family.id)
     people = {p.id: p for p in db.session.scalars(
         select(m.Person).where(m.Person.id.in_(ids), m.Person.family_id.in_(visible)))}
-    return [{**c, "person": people[c["person_id"]]} for c in review.candidates
-            if c["person_id"] in people]
+    return [{**c, "person": people[c["person_id"]], "waterfall": _in_words(c.get("waterfall"))}
+            for c in review.candidates if c["person_id"] in people]
+
+
+def _in_words(waterfall: list[dict] | None) -> list[dict] | None:
+    """The stored waterfall's steps with their comparison and level in words for the page."""
+    if not waterfall:
+        return waterfall
+    return [{**s, "label": level_words(s["column"], s["label"]),
+             "column_label": column_words(s["column"]),
+             "incoming": shown_value(s.get("incoming")), "register": shown_value(s.get("register"))}
+            for s in waterfall]
 
 
 def _waiting():

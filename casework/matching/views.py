@@ -30,6 +30,18 @@ def queue():
                                          link_above=link_above, review_above=review_above)
 
 
+@bp.route("/models")
+@requires("review_matches")
+def models():
+    """The versions of the matching model, which is in use, and how each trained version
+    compared with the one in use before it went into use (or was refused)."""
+    versions = reviews.model_versions()
+    in_use = next((v.id for v in versions if v.status == "in use"), None)
+    record_event("view_list", "match_models", None, detail=f"{len(versions)} versions")
+    with transaction():
+        return render_template("matching/models.html", versions=versions, in_use=in_use)
+
+
 def _also(others: int) -> str:
     if not others:
         return ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,8 +36,9 @@ from ..rules.outcomes import (
     evaluate_outcomes,
     outcome_claimable,
 )
-from ..rules.plan import OutcomePlan, PlanError, field_line, load_plan
+from ..rules.plan import INDICATOR_TYPE_WORDS, OutcomePlan, PlanError, field_line, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
+from ..rules.wording import words
 from ..transaction import transaction, transactional
 
 EXAMPLES = Path(__file__).parent / "plans"
@@ -275,6 +277,36 @@ class DiscretionRefused(Exception):
     """Equivalent progress was not recorded; the message says why."""
 
 
+def discretion_bar(need: m.Need, ruleset: str | None = None) -> str | None:
+    """Why equivalent progress may not be approved on the need (it is under
+    supporting_families, or its problem is only supporting_families'), or None when it may.
+    `ruleset` names the programme; else the council's OUTCOME_RULESET decides, else the
+    family's attachment date (rules.outcomes.need_programme)."""
+    attached_on = db.session.scalar(select(m.Family.attached_on)
+                                    .where(m.Family.id == need.family_id))
+    frames = {name: frame(name) for name in OUTCOME_RULESETS}
+    return discretion_refusal(need.need_ref, need.problem, attached_on,
+                              ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+
+
+def family_need_or_404(family: m.Family, need_ref: str) -> m.Need:
+    """One of the family's needs; 404 if it is none or another family's."""
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref,
+                                                  m.Need.family_id == family.id))
+    if need is None:
+        abort(404)
+    return need
+
+
+def discretions_of(need: m.Need) -> list[tuple[dt.date, str, str]]:
+    """Equivalent progress already approved on the need: (date, approver, reason), oldest
+    first."""
+    X = m.NeedDiscretion
+    return [tuple(row) for row in db.session.execute(
+        select(X.approved_on, m.User.name, X.reason).join(m.User, X.approved_by_id == m.User.id)
+        .where(X.need_id == need.id).order_by(X.approved_on, X.id))]
+
+
 @transactional
 def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
                       ruleset: str | None = None) -> m.NeedDiscretion:
@@ -294,11 +326,7 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
     need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
     if need is None:
         raise DiscretionRefused(f"no need with reference {need_ref}")
-    attached_on = db.session.scalar(select(m.Family.attached_on)
-                                    .where(m.Family.id == need.family_id))
-    frames = {name: frame(name) for name in OUTCOME_RULESETS}
-    refusal = discretion_refusal(need_ref, need.problem, attached_on,
-                                 ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+    refusal = discretion_bar(need, ruleset)
     if refusal is not None:
         raise DiscretionRefused(refusal)
     if on < need.identified_on:
@@ -318,6 +346,42 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
 
 FRAME_LABELS = {"phase2": "the expanded programme, 2015-20",
                 "supporting_families": "Supporting Families"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanContents:
+    """A plan version as a reader sees it: the plan (None when it no longer passes the
+    checks, with `errors`), and each headline problem with its description and indicators
+    in words (name, kind, what counts as progress, the months it must be sustained)."""
+
+    plan: OutcomePlan | None
+    problems: list[dict]
+    errors: list[str]
+
+
+def plan_contents(name: str, text: str, file_name: str) -> PlanContents:
+    try:
+        plan = load_plan(text, file_name, frame(name))
+    except PlanError as refused:
+        return PlanContents(None, [], refused.errors)
+    described = json.loads(text).get("problems", {})
+    problems = []
+    for key, indicators in plan.problems.items():
+        problems.append({
+            "key": key, "name": words(key),
+            "description": (described.get(key) or {}).get("description", ""),
+            "indicators": [{"key": i.name, "name": words(i.name), "kind": INDICATOR_TYPE_WORDS[i.type],
+                            "progress": i.threshold()[:1].upper() + i.threshold()[1:],
+                            "description": i.description, "sustain_months": i.sustain_months}
+                           for i in indicators.values()]})
+    return PlanContents(plan, problems, [])
+
+
+def frame_label(name: str, capital: bool = True) -> str:
+    """A frame named for a page: 'The expanded programme, 2015-20' to begin a heading,
+    'the expanded programme, 2015-20' in a sentence; 'Supporting Families' either way."""
+    label = FRAME_LABELS.get(name, words(name))
+    return label[:1].upper() + label[1:] if capital else label
 
 
 def claim_rulesets() -> list[tuple[str, str]]:
@@ -349,7 +413,7 @@ def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict 
     for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
         assessments[a.need_ref].append(a)
     view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
-                evaluation=item.evaluation,
+                evaluation=item.evaluation, allows_discretion=frame(name).allows_discretion,
                 barred=family.attached_on and attachment_bars(frame(name), family.attached_on,
                                                               as_of))
     return view

@@ -15,10 +15,11 @@ from ..transaction import transaction
 from .forms import PlanUploadForm
 from .service import (
     EXAMPLES,
-    FRAME_LABELS,
     OUTCOME_RULESETS,
     example_text,
+    frame_label,
     load_plan_version,
+    plan_contents,
     plan_version_or_404,
     plan_versions,
 )
@@ -35,7 +36,8 @@ def _frame_or_404(ruleset: str) -> str:
 @bp.route("/")
 @requires("view_outcome_plans")
 def index():
-    frames = [{"ruleset": name, "label": FRAME_LABELS[name], "versions": plan_versions(name)}
+    frames = [{"ruleset": name, "label": frame_label(name), "phrase": frame_label(name, False),
+               "versions": plan_versions(name)}
               for name in OUTCOME_RULESETS]
     with transaction():
         record_event("view_list", "outcome_plan", None)
@@ -65,7 +67,8 @@ def history(ruleset: str):
     with transaction():
         record_event("view_list", "outcome_plan", ruleset)
         return render_template(
-            "outcomes/history.html", ruleset=ruleset, label=FRAME_LABELS[ruleset],
+            "outcomes/history.html", ruleset=ruleset, label=frame_label(ruleset),
+            phrase=frame_label(ruleset, False),
             versions=versions, form=form, errors=errors,
             errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
             example=(EXAMPLES / f"{ruleset}.json").name)
@@ -79,8 +82,9 @@ def show(ruleset: str, version_id: int):
     with transaction():
         record_event("view", "outcome_plan", f"{ruleset} {row.version}")
         return render_template(
-            "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=row,
-            content=row.content, in_force=newest.id == row.id,
+            "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
+            phrase=frame_label(ruleset, False), row=row,
+            contents=plan_contents(ruleset, row.content, row.file_name), in_force=newest.id == row.id,
             download=url_for("outcomes.download", ruleset=ruleset, version_id=row.id))
 
 
@@ -91,8 +95,10 @@ def example(ruleset: str):
     with transaction():
         record_event("view", "outcome_plan", f"{ruleset} example")
         return render_template(
-            "outcomes/show.html", ruleset=ruleset, label=FRAME_LABELS[ruleset], row=None,
-            content=example_text(ruleset), in_force=not plan_versions(ruleset),
+            "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
+            phrase=frame_label(ruleset, False), row=None,
+            contents=plan_contents(ruleset, example_text(ruleset), f"{ruleset}.json"),
+            in_force=not plan_versions(ruleset),
             download=url_for("outcomes.download_example", ruleset=ruleset))
 
 

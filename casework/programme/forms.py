@@ -5,9 +5,16 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..widgets import GovDateField
 
 MAX_POUNDS = Decimal("1000000")
 
@@ -59,3 +66,18 @@ def unit_cost_form(rows) -> FlaskForm:
             getattr(form, f"{row.key}_amount").data = f"{row.pence / 100:.2f}"
             getattr(form, f"{row.key}_source").data = row.source
     return form
+
+
+class ReturnsForm(FlaskForm):
+    """Which return to make, and its date."""
+
+    kind = RadioField("Which return", choices=[
+        ("ssd", "Standard Safeguarding Dataset: the five early help tables (a ZIP of CSV files)"),
+        ("annex_a_list_2", "Ofsted's early help list (ILACS Annex A, list 2), CSV"),
+        ("quarterly_return", "The programme's quarterly return, CSV: every quarter up to the "
+                             "one holding the date"),
+    ], widget=GovRadioInput(), validators=[InputRequired(message="Select a return")])
+    as_of = GovDateField("Date", description="The date the return is for: for Ofsted, the "
+                         "inspection's first day. For example, 30 9 2013",
+                         validators=[InputRequired(message="Enter the date")])
+    make = SubmitField("Make the return", widget=GovSubmitInput())

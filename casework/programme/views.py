@@ -31,7 +31,7 @@ from ..rules.costs import COST_ITEMS
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
-from .forms import pence, unit_cost_form
+from .forms import ReturnsForm, pence, unit_cost_form
 
 bp = Blueprint("programme", __name__)
 PER_PAGE = 50
@@ -106,6 +106,24 @@ def board_report():
     job = start("board_report", f"Partnership Board report, {quarter.label}", current_user,
                 params={"quarter": quarter.key})
     return redirect(url_for("jobs.show", job_id=job.id))
+
+
+RETURN_TITLES = {"ssd": "Standard Safeguarding Dataset (early help)",
+                 "annex_a_list_2": "Ofsted's early help list (Annex A list 2)",
+                 "quarterly_return": "Quarterly return"}
+
+
+@bp.route("/programme/returns", methods=["GET", "POST"])
+@requires("view_programme")
+def returns():
+    """Choose a return and its date; a job makes the file (the job page has the download)."""
+    form = ReturnsForm()
+    if form.validate_on_submit():
+        as_of = form.as_of.data
+        job = start(form.kind.data, f"{RETURN_TITLES[form.kind.data]} on {as_of:%d %B %Y}",
+                    current_user, params={"as_of": as_of.isoformat()})
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("programme/returns.html", form=form)
 
 
 @bp.route("/admin/unit-costs", methods=["GET", "POST"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from fractions import Fraction
 
 from ..models import ASB_KIND_LABELS, PLAN_PROBLEMS, RESULT_LABELS, WORK_KIND_LABELS
@@ -221,29 +220,6 @@ def labelled_parameters(ruleset: dict) -> list[tuple[str, str]]:
     rules = get_ruleset(ruleset["name"], ruleset["parameters"])
     return [(parameter_label(f.name), parameter_value(f.name, getattr(rules, f.name)))
             for f in dataclasses.fields(rules) if f.name != "name"]
-
-
-_FIELD_LABELS = {"person_ref": "person", "need_ref": "need", "sessions_possible": "sessions possible",
-                 "sessions_unauthorised": "sessions unauthorised", "start": "from", "end": "to"}
-
-
-def record_text(row: dict | None) -> str:
-    """A frozen evidence record as a person reads it: "date 9 May 2013; kind incident;
-    person P00002" (dates written out, yes or no, nothing blank or internal)."""
-    if not row:
-        return ""
-    out = []
-    for key, value in row.items():
-        if key in ("ref", "order") or value is None or value == "":
-            continue
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            value = fmt(dt.date.fromisoformat(value))
-        elif isinstance(value, str):
-            value = _words(value)
-        out.append(f"{_FIELD_LABELS.get(key, _words(key))} {value}")
-    return "; ".join(out)
 
 
 def show_parameter(value) -> str:
@@ -505,7 +481,6 @@ def outcome_evidence(snapshot: dict, result: str) -> dict:
             "ref": n["need_ref"], "problem": _words(n["problem"]).capitalize(),
             "indicator": _words(n["indicator"]), "person_ref": n["person_ref"],
             "identified_on": _iso_day(n["identified_on"]), "status": _words(n["status"]),
-            "status_key": n["status"],
             "met": n["status"] == "met", "reason": n["reason"], "discretion": n["discretion"],
             "records": lines, "terms": terms,
             "assessments": [{"ref": a["ref"], "date": _iso_day(a["date"]),

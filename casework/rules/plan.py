@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from .ruleset import OutcomeFrame
+from .wording import words
 
 # The catalogue of indicator types, each with the fields it takes.
 INDICATOR_FIELDS = {
@@ -32,6 +33,10 @@ INDICATOR_FIELDS = {
     "assessment": {"type", "sustain_months", "description"},
 }
 COUNT_EVIDENCE = ("asb", "offences", "domestic-abuse")
+EVIDENCE_WORDS = {"asb": "ASB records", "offences": "offences",
+                  "domestic-abuse": "domestic abuse incidents"}
+INDICATOR_TYPE_WORDS = {"count": "A count of records", "school_rate": "School attendance",
+                        "status": "A status closed", "assessment": "A practitioner's assessment"}
 CHILD_STATUSES = ("child_in_need", "child_protection_plan", "looked_after")
 PLAN_FIELDS = {"title", "ruleset", "version", "effective_from", "sustain_months", "problems"}
 PROBLEM_FIELDS = {"description", "sustain_months", "indicators"}
@@ -66,25 +71,29 @@ class Indicator:
     statuses: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        if self.description:
-            return self.description
+        return self.description or self.threshold()
+
+    def threshold(self) -> str:
+        """What the indicator asks for, in words, from its settings (not its description)."""
         if self.type == "count":
-            what = self.evidence.replace("-", " ")
+            what = EVIDENCE_WORDS.get(self.evidence, words(self.evidence, capital=False))
             if self.kinds:
-                what += f" ({', '.join(self.kinds)})"
+                what += f" ({' or '.join(words(k, capital=False) for k in self.kinds)})"
             if self.reduction is not None:
                 return (f"{what} in {self.window_months} months down at least "
                         f"{round(self.reduction * 100)}% on the {self.window_months} months "
                         "before the need was identified")
-            return f"at most {self.at_most} {what} in {self.window_months} months"
+            most = "no" if self.at_most == 0 else f"at most {self.at_most}"
+            return f"{most} {what} in {self.window_months} months"
         if self.type == "school_rate":
-            text = (f"unauthorised absence under {round(self.unauthorised_at_most * 100)}% "
+            text = (f"unauthorised absence at most {round(self.unauthorised_at_most * 100)}% "
                     f"over the last {self.terms} complete terms")
             if self.fixed_exclusions_at_most is not None:
-                text += f", at most {self.fixed_exclusions_at_most} fixed exclusions"
+                most = self.fixed_exclusions_at_most
+                text += ", no fixed exclusions" if most == 0 else f", at most {most} fixed exclusions"
             return text
         if self.type == "status":
-            return f"no open {' or '.join(s.replace('_', ' ') for s in self.statuses)}"
+            return f"no open {' or '.join(words(s, capital=False) for s in self.statuses)}"
         return "a practitioner's positive assessment"
 
 

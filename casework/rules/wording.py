@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+# Short words a key spells in lower case that users read in capitals.
+ACRONYMS = {"asb": "ASB", "nhs": "NHS", "upn": "UPN", "fip": "FIP", "sha": "SHA", "id": "ID"}
+
 
 def plural(count: int, one: str, many: str | None = None) -> str:
     """'1 family', '2 families': the count with the word that agrees with it."""
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def words(key, capital: bool = True) -> str:
+    """A programme's key in words for a page: 'children_need_help' -> 'Children need help',
+    'asb_incidents' -> 'ASB incidents', 'domestic-abuse' -> 'Domestic abuse'."""
+    parts = [ACRONYMS.get(p.lower(), p) for p in re.split(r"[_\-\s]+", str(key).strip()) if p]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:] if capital else text

@@ -53,7 +53,7 @@ def _fits(page, base: str, paths: list[str], shot) -> dict:
             measured = _overflow(page)
             if measured["page"] > measured["width"] or measured["wide"]:
                 too_wide[f"{path} at {name} px"] = measured
-            shot(f"{path.strip('/').replace('/', '-')}-{name}")
+            shot(f"{path.split('?')[0].strip('/').replace('/', '-')}-{name}")
     return too_wide
 
 
@@ -129,3 +129,39 @@ def test_an_auditors_sample_of_150_percent_is_an_error_on_its_field_at_375_px(
     assert page.evaluate("document.activeElement.id") == "sample-percent"
     page.set_viewport_size(DESKTOP)
     shot("sample-error-1280")
+
+
+def test_the_claims_queue_an_outcome_plan_a_family_and_a_match_review_fit_a_phone(
+        page, live_server, examples, cli, tmp_path, shot):
+    from ..matching_data import load_register
+
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    load_register()
+    path = tmp_path / "asb.csv"
+    path.write_text("asb_ref,given_name,family_name,date_of_birth,postcode,sex,date,kind\n"
+                    "A3,Jack,Taylor,2012-02-02,,m,2013-03-05,incident\n")
+    assert "1 for review" in cli("import", "asb", path, "--match").output
+    review = db.session.scalar(select(m.MatchReview))
+    manager = create_user("manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    paths = ["/claims/?date_from-day=30&date_from-month=9&date_from-year=2013",
+             "/outcome-plans/phase2/example", "/outcome-plans/supporting_families/example",
+             "/families/E01", f"/matching/reviews/{review.id}"]
+    assert _fits(page, live_server, paths, shot) == {}
+
+
+def test_a_later_programmes_claim_and_a_claim_whose_evidence_changed_fit_a_phone(
+        page, live_server, examples, frame_examples, cli, tmp_path, shot):
+    examples()
+    cli("claims", "build", "--as-of", "2013-09-30")
+    (tmp_path / "a.csv").write_text("asb_ref,person_ref,family_ref,date,kind\nAX1,P00002,,2013-09-01,incident\n")
+    cli("import", "asb", tmp_path / "a.csv")
+    frame_examples("phase2")
+    manager = create_user("manager", name="Pat Manager")
+    assert cli("needs", "discretion", "N-201", "--by", manager.email, "--reason", "Stepped down",
+               "--on", "2016-09-01").exit_code == 0
+    cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    claims = {c.family.family_ref: c.id for c in db.session.scalars(select(m.Claim))}
+    sign_in(page, live_server, create_user("auditor").email, PASSWORD)
+    assert _fits(page, live_server, [f"/claims/{claims['E01']}", f"/claims/{claims['P02']}"], shot) == {}

@@ -40,3 +40,32 @@ def test_a_manager_compares_two_namesakes_and_accepts_one(page, live_server, cli
     record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A3"))
     assert record.person.person_ref == "P-JACK1"
     assert axe(f"{live_server}/matching/reviews", state) == []
+
+
+def test_a_manager_sees_how_a_trained_version_compared_with_the_one_in_use(
+        page, live_server, shot, axe):
+    from casework.matching import service
+
+    first = service.model_for_use(store=True)
+    db.session.add(m.MatchModel(
+        source="trained on police-asb.csv (4,000 rows)", register_size=52000,
+        model=first.model, status="refused",
+        check={"compared_with": first.id, "decided_rows": 240, "file_rows": 4000,
+               "decided_in_use": {"right": 221, "wrong": 0, "review": 19, "missed": 0},
+               "decided_new": {"right": 204, "wrong": 2, "review": 34, "missed": 0},
+               "file_in_use": {"linked": 3512, "review": 88, "unmatched": 400},
+               "file_new": {"linked": 3510, "review": 352, "unmatched": 138},
+               "verdict": "on the 240 rows already decided, version 1 in use 221 right and 0 "
+                          "wrong, the new version 204 right and 2 wrong: worse, kept out of use",
+               "worse": True}))
+    db.session.commit()
+    manager = create_user("manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.get_by_role("link", name="Matching").first.click()
+    page.get_by_role("link", name="Matching model versions").click()
+    expect(page.get_by_role("heading", name="Version 2 Refused")).to_be_visible()
+    expect(page.get_by_role("heading", name="Version 1 In use")).to_be_visible()
+    shot("versions")
+    page.set_viewport_size({"width": 375, "height": 812})
+    shot("versions-narrow")
+    assert axe(page.url, page.context.storage_state()) == []
