@@ -362,8 +362,8 @@ def claims_list(state, fmt) -> None:
     from .claims.service import list_claims
 
     rows = [{"id": c.id, "family_ref": ref, "result": c.result, "amount": c.amount,
-             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset}
-            for c, ref in list_claims(state)]
+             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset,
+             "episode": c.episode_id} for c, ref in list_claims(state)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1))
         return

@@ -179,7 +179,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 
 def test_production_sets_secure_cookies_and_hsts(database_url):
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app("production", SECRET_KEY="0123456789abcdefghijklmnopqrstuv", SQLALCHEMY_DATABASE_URI=database_url)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
+from ..flashes import flash
 from ..outcomes.service import claim_rulesets
+from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..reports.claim_evidence import labelled_parameters, programme_label
@@ -63,7 +65,7 @@ def _manager_forms(fresh: bool):
 
 def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
     filters, filter_errors = service.QueueFilters.from_args(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    page = requested_page(request.args)
     pages, totals = service.queue_page(filters, page)
     sample = service.sample(filters.sample) if filters.sample else None
     with transaction():

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -29,10 +28,13 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
+from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..flashes import flash
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
+from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
@@ -52,7 +54,7 @@ bp = Blueprint("families", __name__)
 def index():
     q = request.args.get("q", "")
     ward = request.args.get("ward", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
     with transaction():
         record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
@@ -92,6 +94,8 @@ def show(family_ref: str):
             nearly=nearly_there(evaluated.evaluation),
             viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
             allocation=open_allocation(family),
+            episodes=(episodes := episodes_of(family.id)),
+            open_episode=next((e for e in episodes if e.closed_on is None), None),
             decision=(decision := latest_decision(family)),
             first_contact=decision is not None and decision.decision == "selected"
             and may_record_first_contact(current_user, decision),
