@@ -6,7 +6,6 @@ out, the council's name on one line; a warning wherever later-programme claims a
 under the worked-example Outcome Plan shipped with casework."""
 
 import dataclasses
-import datetime as dt
 import json
 import re
 import subprocess
@@ -23,8 +22,10 @@ from casework.rules.ruleset import RULESETS
 from .factories import create_user
 from .parsed import parse
 
-# E01 (attached 16 Jul 2012, crime/ASB/education met on 30 Sep 2013) comes back in 2015 and
-# is signed up again under the 2015-20 programme with two needs, both met by 30 Sep 2016.
+# E01 (attached 16 Jul 2012, crime/ASB/education met on 30 Sep 2013) comes back in 2015: the
+# families file signs it up again (a new episode, under the 2015-20 programme), with two
+# needs, both met by 30 Sep 2016.
+AGAIN = "family_ref,family_name,attached_on\nE01,Taylor household,2015-06-01\n"
 NEEDS = ("need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
          "N-E1,E01,P00001,health,health_improved,2015-05-01\n"
          "N-E2,E01,,domestic_abuse,no_incidents,2015-06-01\n")
@@ -71,10 +72,7 @@ def two_programme_batch(app, cli, examples, tmp_path):
     app.config["COUNCIL_NAME"] = LONG_NAME
     examples()
     assert cli("claims", "build", "--as-of", "2013-09-30").exit_code == 0
-    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
-    family.attached_on = dt.date(2015, 6, 1)  # signed up again under the later programme
-    db.session.commit()
-    for kind, body in (("needs", NEEDS), ("assessments", ASSESSMENTS)):
+    for kind, body in (("families", AGAIN), ("needs", NEEDS), ("assessments", ASSESSMENTS)):
         (tmp_path / f"{kind}.csv").write_text(body)
         result = cli("import", kind, tmp_path / f"{kind}.csv")
         assert result.exit_code == 0, result.output
