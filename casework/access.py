@@ -172,7 +172,7 @@ def may_load_outcome_plan(user: m.User) -> bool:
 def may_approve_discretion(user: m.User) -> bool:
     """An active programme manager approves equivalent progress on a need (phase2's local
     discretion)."""
-    return user.active and user.role == "manager"
+    return user.active and can(user, "approve_discretion")
 
 
 def covered_wards(team_id: int | None) -> Select:

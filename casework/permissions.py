@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The council's Outcome Plans for the later programmes (casework/outcomes).
     "view_outcome_plans": frozenset({"manager", "admin"}),
     "manage_outcome_plans": frozenset({"admin"}),
+    # Equivalent progress on a need (phase2's local discretion).
+    "approve_discretion": frozenset({"manager"}),
     # Tokens for the read API (casework/api): made and revoked by an administrator.
     "manage_api_tokens": frozenset({"admin"}),
 }

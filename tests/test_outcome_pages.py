@@ -1,7 +1,9 @@
 """The family page under the council's later programme, and the dashboard's additions."""
 
 import datetime as dt
+import html as html_text
 import json
+import re
 from html.parser import HTMLParser
 
 from sqlalchemy import select
@@ -129,3 +131,80 @@ def test_the_family_page_says_why_nothing_is_claimable_before_attachment(
     assert ("Nothing is claimable on 30 September 2016. Attached on 1 Jun 2015, after phase1 "
             "took its last families on 31 Mar 2015: nothing is claimable under phase1."
             in page.paragraphs)
+
+
+def _summary_errors(html):
+    """The error summary's messages."""
+    found = re.findall(r'<ul class="govuk-list govuk-error-summary__list">(.*?)</ul>', html, re.S)
+    return [" ".join(html_text.unescape(re.sub(r"<[^>]+>", "", item)).split())
+            for block in found for item in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+
+def test_a_manager_approves_equivalent_progress_on_the_page(app, client, frame_examples,
+                                                             sign_in):
+    from .conftest import post_form
+
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    manager = sign_in("manager", name="Pat Manager")
+    family = client.get("/families/P03?as_of=2016-09-30").text
+    url = "/families/P03/needs/N-302/equivalent-progress"
+    assert f'href="{url}"' in family
+    wrong = post_form(client, url, {"approved_on": ["31", "2", "2016"], "reason": " "})
+    assert _summary_errors(wrong.text) == ["Date of the approval must be a real date",
+                                           "Enter why the progress is equivalent"]
+    assert db.session.scalars(select(m.NeedDiscretion)).all() == []
+    done = post_form(client, url, {"approved_on": ["1", "9", "2016"],
+                                   "reason": "Completed a course"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(
+        "/families/P03#need-N-302")
+    approval = db.session.scalars(select(m.NeedDiscretion)).one()
+    assert (approval.approved_on, approval.approved_by_id, approval.reason) == (
+        dt.date(2016, 9, 1), manager.id, "Completed a course")
+    actions = [e.action for e in db.session.scalars(
+        select(m.AuditEvent).where(m.AuditEvent.object_ref == "N-302"))]
+    assert actions == ["view", "view", "view", "discretion"]  # each page shown, then approved
+
+
+def test_the_page_refuses_equivalent_progress_under_supporting_families(app, client, cli,
+                                                                         frame_examples,
+                                                                         sign_in, tmp_path):
+    frame_examples("phase2")
+    (tmp_path / "needs.csv").write_text(
+        "need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
+        "N-109,P01,,housing,housing_secure,2015-06-01\n")
+    assert cli("import", "needs", tmp_path / "needs.csv").exit_code == 0
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("manager")
+    page = client.get("/families/P01/needs/N-109/equivalent-progress").text
+    assert "N-109 is a need under housing and housing is a headline problem of " \
+        "supporting_families only: supporting_families does not allow equivalent progress" in page
+    assert 'name="reason"' not in page  # no form to fill in
+    app.config["OUTCOME_RULESET"] = "supporting_families"
+    assert 'equivalent-progress"' not in client.get("/families/P03?as_of=2016-09-30").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                      client.get("/families/P03").text).group(1)
+    refused = client.post("/families/P03/needs/N-302/equivalent-progress", data={
+        "csrf_token": token, "approved_on": ["1", "9", "2016"], "reason": "x"})
+    assert refused.status_code == 200
+    assert _summary_errors(refused.text) == [
+        "N-302 is a need under health and the need is judged under supporting_families: "
+        "supporting_families does not allow equivalent progress (local discretion is phase2's "
+        "only)"]
+    assert db.session.scalars(select(m.NeedDiscretion)).all() == []
+
+
+def test_only_managers_approve_and_only_a_need_of_the_family_in_the_address(
+        app, client, frame_examples, sign_in):
+    frame_examples("phase2")
+    app.config["OUTCOME_RULESET"] = "phase2"
+    sign_in("auditor")
+    assert client.get("/families/P03/needs/N-302/equivalent-progress").status_code == 403
+    assert 'equivalent-progress"' not in client.get("/families/P03?as_of=2016-09-30").text
+    from .conftest import login
+    from .factories import create_user
+
+    manager = app.test_client()
+    login(manager, create_user("manager").email)
+    assert manager.get("/families/P03/needs/N-302/equivalent-progress").status_code == 200
+    assert manager.get("/families/P01/needs/N-302/equivalent-progress").status_code == 404

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -29,18 +28,23 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
+from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..flashes import flash
+from ..outcomes import service as outcomes
+from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
+from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
-from ..rules.dates import age_on
+from ..rules.dates import age_on, govdate
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
 from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
-from .subject_access import subject_access_data
+from .subject_access import family_subject_access_data, subject_access_data
 
 bp = Blueprint("families", __name__)
 
@@ -50,7 +54,7 @@ bp = Blueprint("families", __name__)
 def index():
     q = request.args.get("q", "")
     ward = request.args.get("ward", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
     with transaction():
         record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
@@ -90,6 +94,8 @@ def show(family_ref: str):
             nearly=nearly_there(evaluated.evaluation),
             viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
             allocation=open_allocation(family),
+            episodes=(episodes := episodes_of(family.id)),
+            open_episode=next((e for e in episodes if e.closed_on is None), None),
             decision=(decision := latest_decision(family)),
             first_contact=decision is not None and decision.decision == "selected"
             and may_record_first_contact(current_user, decision),
@@ -105,6 +111,36 @@ def show(family_ref: str):
             claim_barred=attachment_bar(family.attached_on, as_of),
             outcomes=family_outcomes(family, as_of, data),
         )
+
+
+@bp.route("/families/<family_ref>/needs/<need_ref>/equivalent-progress", methods=["GET", "POST"])
+@requires("approve_discretion")
+def equivalent_progress(family_ref: str, need_ref: str):
+    """A programme manager approves equivalent progress on one of the family's needs (phase2's
+    local discretion); refused, saying why, under supporting_families."""
+    family = get_family_or_404(current_user, family_ref)
+    need = outcomes.family_need_or_404(family, need_ref)
+    form = DiscretionForm()
+    if request.method == "GET":
+        form.approved_on.data = dt.date.today()
+    refused = outcomes.discretion_bar(need)
+    error = None
+    if request.method == "POST" and refused is None and form.validate():
+        try:
+            outcomes.record_discretion(need.need_ref, current_user, form.approved_on.data,
+                                       form.reason.data)
+        except outcomes.DiscretionRefused as refusal:
+            error = str(refusal)
+        else:
+            flash(f"Equivalent progress on {need.need_ref} approved from "
+                  f"{govdate(form.approved_on.data)}.")
+            return redirect(url_for("families.show", family_ref=family.family_ref,
+                                    _anchor=f"need-{need.need_ref}"))
+    with transaction():
+        record_event("view", "need", need.need_ref, detail=family.family_ref)
+        return render_template("outcomes/discretion.html", family=family, need=need, form=form,
+                               refused=refused, error=error,
+                               approved=outcomes.discretions_of(need))
 
 
 # Editing, who viewed, subject access ---------------------------------------------------------
@@ -188,6 +224,32 @@ def subject_access(person_ref: str, fmt: str):
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
                     headers=headers)
+
+
+@bp.route("/families/<family_ref>/export.<fmt>")
+@requires("subject_access")
+def family_subject_access(family_ref: str, fmt: str):
+    """Everything held about a family and each of its members (a subject access request
+    made for the family)."""
+    if fmt != "json":
+        abort(404)
+    family = get_family_or_404(current_user, family_ref)
+    data = family_subject_access_data(family)
+    with transaction():
+        record_event("export", "family", family.family_ref, detail=f"subject access ({fmt})")
+    name = f"subject-access-{family.family_ref}.{fmt}"
+    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route("/families/<family_ref>/subject-access-pdf", methods=["POST"])
+@requires("subject_access")
+def family_subject_access_pdf(family_ref: str):
+    """The family's subject access PDF is made by a job; the job page has the download."""
+    family = get_family_or_404(current_user, family_ref)
+    job = start("subject_access_pdf", f"Subject access PDF for {family.family_ref}",
+                current_user, params={"family_ref": family.family_ref}, family_id=family.id)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/people/<person_ref>/subject-access-pdf", methods=["POST"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..audit import record_event
+from ..flashes import flash
 from ..importer.service import ImportRefused
+from ..paging import requested_page
 from ..permissions import requires
 from ..transaction import transaction
 from . import duplicates, reviews, service
@@ -21,7 +23,7 @@ FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
 @bp.route("/reviews")
 @requires("review_matches")
 def queue():
-    waiting = reviews.waiting_page(max(1, request.args.get("page", 1, type=int)))
+    waiting = reviews.waiting_page(requested_page(request.args))
     record_event("view_list", "match_reviews", None,
                  detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()

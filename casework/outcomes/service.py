@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..access import may_approve_discretion, may_load_outcome_plan
 from ..audit import record_event
-from ..evaluation.service import BATCH, load_families
+from ..evaluation.service import BATCH, episode_dates, load_families
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.claims import attachment_bars
@@ -153,10 +153,11 @@ class OutcomeFamilyEvaluation:
     evidence: OutcomeEvidence
 
 
-def load_evidence(ids: list[int]) -> dict[int, OutcomeEvidence]:
-    """The later programmes' evidence of these families (at most BATCH), in six queries."""
-    P, F = m.Person, m.Family
-    closed = dict(db.session.execute(select(F.id, F.closed_on).where(F.id.in_(ids))).all())
+def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
+    """The later programme's evidence of these families (at most BATCH), in six queries;
+    "closed" is the closure of the family's episode in that programme."""
+    P = m.Person
+    closed = {fid: dates[1] for fid, dates in episode_dates(ids, programme, raw=False).items()}
     abuse: dict[int, list] = defaultdict(list)
     D = m.DomesticAbuseIncident
     for fid, ref, date, pref in db.session.execute(
@@ -231,8 +232,13 @@ def evaluate_outcome_families(
     ids = list(ids)
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
-        families = data if data is not None else load_families(chunk)
-        evidence = load_evidence(chunk)
+        if data is None:
+            families = load_families(chunk, name)
+        else:  # already read for a page: its attachment is this programme's episode's
+            signed_up = episode_dates(chunk, name, raw=False)
+            families = {fid: dataclasses.replace(
+                data[fid], attached_on=signed_up.get(fid, (None, None))[0]) for fid in chunk}
+        evidence = load_evidence(chunk, name)
         claims = prior_claims(chunk, name)
         for fid in chunk:
             evaluation = evaluate_outcomes(families[fid], evidence[fid], as_of, rules, plan)
@@ -277,6 +283,36 @@ class DiscretionRefused(Exception):
     """Equivalent progress was not recorded; the message says why."""
 
 
+def discretion_bar(need: m.Need, ruleset: str | None = None) -> str | None:
+    """Why equivalent progress may not be approved on the need (it is under
+    supporting_families, or its problem is only supporting_families'), or None when it may.
+    `ruleset` names the programme; else the council's OUTCOME_RULESET decides, else the
+    family's attachment date (rules.outcomes.need_programme)."""
+    attached_on = db.session.scalar(select(m.Family.attached_on)
+                                    .where(m.Family.id == need.family_id))
+    frames = {name: frame(name) for name in OUTCOME_RULESETS}
+    return discretion_refusal(need.need_ref, need.problem, attached_on,
+                              ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+
+
+def family_need_or_404(family: m.Family, need_ref: str) -> m.Need:
+    """One of the family's needs; 404 if it is none or another family's."""
+    need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref,
+                                                  m.Need.family_id == family.id))
+    if need is None:
+        abort(404)
+    return need
+
+
+def discretions_of(need: m.Need) -> list[tuple[dt.date, str, str]]:
+    """Equivalent progress already approved on the need: (date, approver, reason), oldest
+    first."""
+    X = m.NeedDiscretion
+    return [tuple(row) for row in db.session.execute(
+        select(X.approved_on, m.User.name, X.reason).join(m.User, X.approved_by_id == m.User.id)
+        .where(X.need_id == need.id).order_by(X.approved_on, X.id))]
+
+
 @transactional
 def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
                       ruleset: str | None = None) -> m.NeedDiscretion:
@@ -296,11 +332,7 @@ def record_discretion(need_ref: str, by: m.User, on: dt.date, reason: str,
     need = db.session.scalar(select(m.Need).where(m.Need.need_ref == need_ref))
     if need is None:
         raise DiscretionRefused(f"no need with reference {need_ref}")
-    attached_on = db.session.scalar(select(m.Family.attached_on)
-                                    .where(m.Family.id == need.family_id))
-    frames = {name: frame(name) for name in OUTCOME_RULESETS}
-    refusal = discretion_refusal(need_ref, need.problem, attached_on,
-                                 ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+    refusal = discretion_bar(need, ruleset)
     if refusal is not None:
         raise DiscretionRefused(refusal)
     if on < need.identified_on:
@@ -387,7 +419,7 @@ def family_outcomes(family: m.Family, as_of: dt.date, data: FamilyData) -> dict 
     for a in sorted(item.evidence.assessments, key=lambda a: (a.date, a.ref), reverse=True):
         assessments[a.need_ref].append(a)
     view.update(plan=plan, example=is_example(plan), item=item, assessments=assessments,
-                evaluation=item.evaluation,
+                evaluation=item.evaluation, allows_discretion=frame(name).allows_discretion,
                 barred=family.attached_on and attachment_bars(frame(name), family.attached_on,
                                                               as_of))
     return view

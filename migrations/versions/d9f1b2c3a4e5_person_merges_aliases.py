@@ -2,7 +2,7 @@
 pairs said not to be the same
 
 Revision ID: d9f1b2c3a4e5
-Revises: b35c0a1d9e21
+Revises: c5d1e9f3a7b4
 Create Date: 2026-12-06 19:05:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd9f1b2c3a4e5'
-down_revision = 'b35c0a1d9e21'
+down_revision = 'c5d1e9f3a7b4'
 branch_labels = None
 depends_on = None
 
