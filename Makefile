@@ -18,9 +18,11 @@ install: $(VENV)/.installed static/govuk/.built
 # itself. `pip check` fails if pyproject.toml names a package the lock lacks: run `make lock`.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@# pip, setuptools and wheel too come from the lock, at its versions, checked by hash
+	@# (venv brings an old setuptools); casework is built with them, not with whatever
+	@# setuptools a build environment would fetch.
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
 	  echo "requirements.lock lacks a dependency of pyproject.toml: run make lock" >&2; exit 1; }
 	touch $@
@@ -29,7 +31,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 lock:
 	test -x $(LOCK_TOOLS)/bin/pip-compile || \
 	  { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet pip-tools; }
-	$(LOCK_TOOLS)/bin/pip-compile --quiet --allow-unsafe --extra=test --extra=redis --generate-hashes \
+	$(LOCK_TOOLS)/bin/pip-compile --quiet --allow-unsafe --extra=test --extra=redis --extra=tools --generate-hashes \
 	  --no-emit-index-url --no-emit-find-links --strip-extras \
 	  --output-file=requirements.lock pyproject.toml
 

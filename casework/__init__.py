@@ -8,7 +8,13 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import MIN_SECRET_KEY_LENGTH, PROJECT_ROOT, ConfigurationError, config_for
+from .config import (
+    DEVELOPMENT_KEY,
+    PROJECT_ROOT,
+    ConfigurationError,
+    config_for,
+    secret_key_problem,
+)
 from .security import API_PREFIX
 
 
@@ -22,6 +28,9 @@ def create_app(env: str | None = None, **overrides) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         static_url_path="/static",
     )
+    from .security import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # a huge id is 404, never a 500
     config = config_for(env)
     app.config.from_object(config)
     app.config.from_pyfile("casework.cfg", silent=True)
@@ -30,12 +39,10 @@ def create_app(env: str | None = None, **overrides) -> Flask:
         raise ConfigurationError(
             "CASEWORK_SECRET_KEY must be set to run casework in production: a long random "
             "string, kept secret and the same on every app server")
-    if (config.__name__ == "ProductionConfig"
-            and len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH):
-        raise ConfigurationError(
-            f"CASEWORK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long in "
-            "production; make one with: python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))'")
+    if config.__name__ == "ProductionConfig" and (
+            problem := secret_key_problem(app.config["SECRET_KEY"])):
+        raise ConfigurationError(problem)
+    _loopback_only_with_the_development_key(app)
     _trust_proxies(app)
     # Batch workers build their own app with it (casework/workers.py), importing nothing above.
     app.extensions["casework.app_factory"] = create_app
@@ -67,6 +74,34 @@ def create_app(env: str | None = None, **overrides) -> Flask:
 
     register(app)
     return app
+
+
+LOOPBACK_ONLY = ("casework runs with development settings (CASEWORK_ENV is not set) and the "
+                 "development secret key, which is published: anyone could forge a session. "
+                 "It answers only this machine (127.0.0.1 and ::1). To serve others set "
+                 "CASEWORK_ENV=production and CASEWORK_SECRET_KEY (docs/security.md).")
+
+
+def _loopback_only_with_the_development_key(app: Flask) -> None:
+    """With the published development key, say so at start-up and refuse every request that
+    does not come from this machine, whatever address the server listens on."""
+    if app.config.get("SECRET_KEY") != DEVELOPMENT_KEY:
+        return
+    import ipaddress
+
+    from flask import Response, request
+
+    app.logger.warning(LOOPBACK_ONLY)
+
+    @app.before_request
+    def _loopback_only():
+        try:
+            loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return Response(LOOPBACK_ONLY + "\n", 403, mimetype="text/plain")
+        return None
 
 
 def _trust_proxies(app: Flask) -> None:

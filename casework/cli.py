@@ -338,6 +338,7 @@ def _user(email: str):
               show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
 def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
+    from .claims.outcome_plans import example_warnings
     from .claims.service import ClaimRefused, build_claims
     from .rules.plan import PlanError
 
@@ -345,6 +346,8 @@ def claims_build(as_of, by_email, ruleset) -> None:
         created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
     except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
+    for warning in example_warnings([ruleset]):
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(f"{len(created)} draft claims created")
 
 
@@ -359,8 +362,8 @@ def claims_list(state, fmt) -> None:
     from .claims.service import list_claims
 
     rows = [{"id": c.id, "family_ref": ref, "result": c.result, "amount": c.amount,
-             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset}
-            for c, ref in list_claims(state)]
+             "state": c.state, "as_of": c.as_of.isoformat(), "ruleset": c.ruleset,
+             "episode": c.episode_id} for c, ref in list_claims(state)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1))
         return

@@ -34,6 +34,10 @@ class Config:
     # family page shows each need under it, by the Outcome Plan loaded on the Outcome Plans
     # page or with `casework plans load` (until then the worked example shipped with casework).
     OUTCOME_RULESET = os.environ.get("CASEWORK_OUTCOME_RULESET") or None
+    # The programme new sign-ups join (phase1, phase2, supporting_families) whenever it takes
+    # families on the sign-up date; unset, the programme whose attachment dates hold the date
+    # (docs/episodes.md).
+    SIGN_UP_PROGRAMME = os.environ.get("CASEWORK_SIGN_UP_PROGRAMME") or None
     FAMILIES_PER_PAGE = 25
     # How many proxies (the council's TLS proxy, a load balancer) stand in front of the app
     # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.
@@ -46,6 +50,9 @@ class Config:
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")
     # Uploads this size or larger (some 20,000 rows) are imported by a job, not the request.
     IMPORT_JOB_BYTES = 1024 * 1024
+    # An upload to match (rows without references) of more rows than this is matched by a
+    # job: matching 3,000 rows held a request for 20 s.
+    MATCH_IN_REQUEST_ROWS = 300
     # After a change, up to this many families are evaluated again in the request that made
     # it; more are left to the refresh job (casework.evaluation.store.keep_current).
     EVALUATE_IN_REQUEST = 300
@@ -55,8 +62,12 @@ class Config:
     JOB_RESULT_DAYS = 30
 
 
+# Published in this source: a session signed with it can be forged by anyone.
+DEVELOPMENT_KEY = "dev-only-not-secret"  # nosec B105
+
+
 class DevelopmentConfig(Config):
-    SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY") or "dev-only-not-secret"
+    SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY") or DEVELOPMENT_KEY
 
 
 class TestConfig(Config):
@@ -82,6 +93,32 @@ CONFIGS = {
 
 
 MIN_SECRET_KEY_LENGTH = 32
+# A key's entropy estimated from its own characters (Shannon entropy of their frequencies,
+# times its length): secrets.token_urlsafe(48) gives some 330 bits, token_hex(16) about 110;
+# 32 spaces give 0 and "passwordpassword..." under 90.
+MIN_SECRET_KEY_BITS = 96
+MIN_SECRET_KEY_DISTINCT = 10
+PUBLISHED_KEYS = frozenset({DEVELOPMENT_KEY, "test-only-not-secret"})
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a production secret key is unsafe, or None."""
+    import math
+    from collections import Counter
+
+    advice = ("make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if key in PUBLISHED_KEYS:
+        return f"CASEWORK_SECRET_KEY is a key published in casework's source; {advice}"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return (f"CASEWORK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long "
+                f"in production; {advice}")
+    counts = Counter(key)
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if len(counts) < MIN_SECRET_KEY_DISTINCT or bits < MIN_SECRET_KEY_BITS:
+        return ("CASEWORK_SECRET_KEY is too easy to guess (too few different characters, or "
+                f"repeated ones: about {int(bits)} bits where {MIN_SECRET_KEY_BITS} are needed); "
+                f"{advice}")
+    return None
 
 
 class ConfigurationError(RuntimeError):

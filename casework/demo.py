@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from . import models as m
 from .evaluation import store
@@ -19,6 +19,8 @@ from .lookups import one_of_chunks
 from .reports.exports import internal_csv_writer
 from .rules import identifiers
 from .rules.dates import TERM_ORDER
+from .rules.ruleset import RULESETS, programme_of
+from .rules.wording import plural
 from .transaction import transaction
 
 # For the demo users only, printed by `make run`.
@@ -243,12 +245,18 @@ class _Generator:
     def generate(self, today: dt.date) -> dict[str, list[dict]]:
         for number in range(1, self.count + 1):
             self.family(number)
-        # The families are drawn around a programme that started in 2012; move them whole
-        # years forward so that the latest ones were identified a few months before today.
-        years = max(0, today.year - 2014 + (1 if today.month >= 4 else 0))
-        if years:
-            for rows in self.rows.values():
-                for row in rows:
+        # The families are drawn around a programme that started in 2012. A council keeps its
+        # earlier programmes' families: some stay in 2012-15's years, some move into 2015-20's,
+        # and most move whole years forward so that the latest were identified a few months
+        # before today, under the programme that takes families now.
+        now = max(0, today.year - 2014 + (1 if today.month >= 4 else 0))
+        shift = {row["family_ref"]: _cohort_years(int(row["family_ref"][2:]), now)
+                 for row in self.rows["families"]}
+        family_of = {row["person_ref"]: row["family_ref"] for row in self.rows["people"]}
+        for rows in self.rows.values():
+            for row in rows:
+                years = shift[row.get("family_ref") or family_of[row["person_ref"]]]
+                if years:
                     _shift_row(row, years)
         # Partner agencies only know the past.
         for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date"),
@@ -259,6 +267,12 @@ class _Generator:
                 row["end_date"] = ""
         self.rows["school-terms"] = [r for r in self.rows["school-terms"] if _term_over(r, today)]
         return self.rows
+
+
+def _cohort_years(number: int, now: int) -> int:
+    """Years a demo family's dates move: 3 in 10 stay in the 2012-15 programme, 1 in 10
+    moves into 2015-20's (2016-17), the rest come up to today."""
+    return 0 if number % 10 < 3 else 4 if number % 10 == 3 else now
 
 
 def _term_over(row: dict, today: dt.date) -> bool:
@@ -352,9 +366,12 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
         lines.append(import_csv(kind, data, f"demo-{kind}.csv").line())
     store.refresh()  # every family, for today
     lines.append(_attach_only_eligible())
+    lines.append(_demo_selection(seed))
     lines.append(_demo_caseloads(seed))
     lines.append(_later_programme(seed))
     store.refresh_pending()  # the families the later programme's records queued
+    lines.append(_demo_claims())
+    store.refresh_pending()
     return lines
 
 
@@ -367,13 +384,111 @@ def _attach_only_eligible() -> str:
     ids = list(db.session.scalars(select(m.Family.id).where(
         m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
     with transaction():
-        for where in one_of_chunks(m.Family.id, ids):
-            db.session.execute(update(m.Family).where(where).values(attached_on=None))
-        store.queue(ids)
+        _unattach(ids)
     store.refresh_pending()
     attached = db.session.scalar(select(func.count(m.Family.id)).where(
         m.Family.attached_on.is_not(None))) or 0
     return f"attached: {attached} eligible families ({len(ids)} not eligible left unattached)"
+
+
+def _demo_selection(seed: int) -> str:
+    """The families of the programme that takes families now come in through the journey:
+    each month's selection meeting decides on them (a few put off or found not suitable),
+    the lead person tries to contact each selected family, and it signs up with consent on
+    the day the generator attached it (a few decline)."""
+    from .selection import service as selection
+
+    rng = random.Random(seed + 1)
+    today = dt.date.today()
+    workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker")
+                                      .order_by(m.User.id)))
+    manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
+    current = programme_of(today)
+    first = RULESETS[current].first_attachment
+    families = list(db.session.scalars(
+        select(m.Family).where(m.Family.attached_on >= first, m.Family.attached_on <= today)
+        .order_by(m.Family.attached_on, m.Family.id)))
+    with transaction():  # the generator's attachment dates become the sign-ups below
+        _unattach([f.id for f in families])
+    meetings: dict[tuple[int, int], m.SelectionMeeting] = {}
+    counts = {"signed_up": 0, "declined": 0, "not_now": 0, "not_suitable": 0}
+    for n, family in enumerate(families):
+        on = _generated_attachment(family, rng)
+        held = on - dt.timedelta(days=21)
+        with transaction():
+            meeting = meetings.get((held.year, held.month))
+            if meeting is None:
+                meeting = meetings[(held.year, held.month)] = selection.record_meeting(
+                    manager, held, ["Police", "Schools", "Jobcentre Plus", "Youth offending service"])
+            roll = rng.random()
+            if roll < 0.04:
+                selection.decide(meeting, family, manager, "not_suitable",
+                                 reason="Demo: already working with children's social care")
+                counts["not_suitable"] += 1
+                continue
+            if roll < 0.08:
+                selection.decide(meeting, family, manager, "not_now",
+                                 review_on=held + dt.timedelta(days=90))
+                counts["not_now"] += 1
+                continue
+            lead = workers[n % len(workers)]
+            selection.decide(meeting, family, manager, "selected", lead_worker=lead)
+            selection.log_attempt(family, lead, on - dt.timedelta(days=10), "phone", "no_answer")
+            selection.log_attempt(family, lead, on - dt.timedelta(days=3), "home_visit",
+                                  "visit_agreed")
+            if roll < 0.12:
+                selection.decline(family, lead, on, "Demo: the family did not want support now")
+                counts["declined"] += 1
+                continue
+            adult = min(family.people, key=lambda p: p.date_of_birth)
+            selection.sign_up(family, lead, on, True, True, f"{adult.given_name} {adult.family_name}")
+            counts["signed_up"] += 1
+    store.refresh_pending()
+    return (f"selection: {len(meetings)} meetings; {counts['signed_up']} signed up with consent, "
+            f"{counts['declined']} declined, {counts['not_now']} put off, "
+            f"{counts['not_suitable']} not suitable")
+
+
+def _generated_attachment(family: m.Family, rng: random.Random) -> dt.date:
+    """The attachment date the generator gave the family (kept in its import history)."""
+    row = db.session.scalar(select(m.RecordHistory.after).where(
+        m.RecordHistory.record_type == "families", m.RecordHistory.record_ref == family.family_ref,
+        m.RecordHistory.source.like("import of %")).order_by(m.RecordHistory.id).limit(1))
+    if row and row.get("attached_on"):
+        return dt.date.fromisoformat(row["attached_on"])
+    return family.identified_on + dt.timedelta(days=rng.randrange(7, 42))
+
+
+def _demo_claims() -> str:
+    """Claims under each programme: the 2012-15 families' results claimed at that
+    programme's end (half validated by internal audit and submitted in a batch), and the
+    later programme's family outcomes claimed today."""
+    from flask import current_app
+
+    from .claims import service as claims
+
+    manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
+    auditor = db.session.scalar(select(m.User).where(m.User.role == "auditor"))
+    end = RULESETS["phase1"].last_attachment
+    made = claims.build_claims(end, manager)
+    for claim in made[::2]:
+        claims.validate(claim.id, auditor)
+    batch = claims.submit_batch("2014/15 final", end, manager) if made[::2] else None
+    later = current_app.config["OUTCOME_RULESET"] or "phase2"
+    recent = claims.build_claims(dt.date.today(), manager, ruleset=later)
+    return (f"claims: {len(made)} under 2012-15 ({len(made[::2])} submitted"
+            f"{f' in batch {batch.id}' if batch else ''}), {len(recent)} under {later}")
+
+
+def _unattach(ids: list[int]) -> None:
+    """Take the generated sign-up away from these demo families: their episodes too (the
+    generator's families file attached them; a council would never have signed them up)."""
+    for where in one_of_chunks(m.Episode.family_id, ids):
+        db.session.execute(delete(m.Episode).where(where))
+    for where in one_of_chunks(m.Family.id, ids):
+        db.session.execute(update(m.Family).where(where).values(attached_on=None,
+                                                                 closed_on=None))
+    store.queue(ids)
 
 
 def _demo_caseloads(seed: int) -> str:
@@ -400,6 +515,9 @@ def _demo_caseloads(seed: int) -> str:
     waiting: list[int] = []
     for family in attached:
         on = family.attached_on
+        if on > today - dt.timedelta(days=60):  # signed up lately: waiting for a worker
+            waiting.append(family.id)
+            continue
         for worker in workers:  # close the cases that ended before this attachment
             for ends, case in [c for c in open_cases[worker.id] if c[0] <= on]:
                 close(case, ends, lead if worker.team_id == lead.team_id else manager,
@@ -409,9 +527,11 @@ def _demo_caseloads(seed: int) -> str:
         since = months_before(on, rules.caseload_rolling_months)
         free = [w for w in workers if len(open_cases[w.id]) < rules.caseload_max_active - 2
                 and sum(1 for d in started[w.id] if d > since) < rules.caseload_max_rolling]
-        if not free:  # no worker has room: the family waits for a place, not yet attached
-            with transaction():
-                family.attached_on = None
+        if not free:  # no worker has room: a family that signed up waits for a worker; one
+            # the generator attached is taken back (a council would not have signed it up)
+            if not db.session.scalar(select(m.SignUp.id).where(m.SignUp.family_id == family.id)):
+                with transaction():
+                    _unattach([family.id])
             waiting.append(family.id)
             continue
         worker = min(free, key=lambda w: (len(open_cases[w.id]), w.id))
@@ -427,11 +547,25 @@ def _demo_caseloads(seed: int) -> str:
                 close(case, ends, lead if worker.team_id == lead.team_id else manager,
                       "Demo: the family's plan was completed", "stepped_down")
                 closed += 1
+    # Two families of the 2012-15 programme come back: each signs up again (a new episode,
+    # in the programme that takes families now) and is allocated in one step.
+    returning = list(db.session.scalars(
+        select(m.Family).join(m.Episode).where(m.Episode.closed_on.is_not(None),
+                                               m.Episode.programme == "phase1")
+        .order_by(m.Family.family_ref).limit(2)))
+    back = months_before(today, 2)
+    for family in returning:
+        worker = min(workers, key=lambda w: len([c for c in open_cases[w.id] if c[0] > today]))
+        adult = min(family.people, key=lambda p: p.date_of_birth)
+        allocate(family, worker, back, manager, override_reason="Demo: the family came back",
+                 reason="Returned to the programme", consent_by=f"{adult.given_name} {adult.family_name}")
+        _contacts(rng, family, worker, back, today)
     with transaction():
         store.queue(waiting)
     store.refresh_pending()
     return (f"caseloads: {allocated} families attached and allocated to {len(workers)} "
-            f"workers, {closed} cases closed, {len(waiting)} eligible families waiting")
+            f"workers, {closed} cases closed, {len(returning)} families back for a new episode, "
+            f"{plural(len(waiting), 'signed-up family', 'signed-up families')} waiting")
 
 
 def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.date,

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .rules.ruleset import programme_label
 
 REF = 32  # contract: references are 1-32 characters
 
@@ -62,6 +63,18 @@ RESULT_LABELS = {  # the rules' results (casework.rules.RESULTS)
     "family_outcome": "Family outcome: every need met",
 }
 BENEFITS = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
+# Why a family's episode (and its case) closed: a closure chooses one of the first six; the
+# last is written by casework itself.
+EPISODE_END_REASONS = {
+    "turned_around": "Outcomes met: turned around",
+    "stepped_down": "Stepped down to universal services",
+    "stepped_up": "Stepped up to children's social care",
+    "moved_away": "Moved out of the area",
+    "disengaged": "Family would not engage",
+    "other": "Other",
+    "new_programme": "Signed up to a later programme",
+}
+CLOSURE_OUTCOMES = {k: v for k, v in EPISODE_END_REASONS.items() if k != "new_programme"}
 SEXES = ("f", "m", "x")
 # The Standard Safeguarding Dataset's person codes (ssd_person, PERS003A and PERS004A): gender
 # 00 not known, 01 male, 02 female, 09 prefers to self-describe; ethnicity as the DfE's main
@@ -337,6 +350,7 @@ class Allocation(db.Model):
     start_on: Mapped[dt.date] = mapped_column(Date)
     allocated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     allocated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     override_reason: Mapped[str | None] = mapped_column(Text)
     end_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -403,6 +417,8 @@ class Claim(db.Model):
     as_of: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(10), default="draft")
     ruleset: Mapped[str] = mapped_column(String(40))
+    # The family's episode in the ruleset's programme that the claim is for.
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -412,6 +428,7 @@ class Claim(db.Model):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("claim_batches.id"), index=True)
 
     family: Mapped[Family] = relationship()
+    episode: Mapped[Episode | None] = relationship()
     batch: Mapped[ClaimBatch | None] = relationship(back_populates="claims")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
@@ -829,6 +846,57 @@ class MatchLink(db.Model):
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+# Duplicate people inside casework, and their merging (casework/matching/duplicates.py) -----
+
+class PersonMerge(db.Model):
+    """One person merged into another: who was kept, the other as they were (to undo it), and
+    which records were re-pointed; undone_at once a person has undone it."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    merged_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    # The merged person's columns as they were (ids included), to put them back on undo.
+    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # table name -> ids of its rows re-pointed from the merged person to the one kept
+    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    kept: Mapped[Person] = relationship()
+    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+
+class PersonAlias(db.Model):
+    """A person_ref that no longer has a person of its own, merged into this person: a later
+    file naming it imports to them."""
+
+    __tablename__ = "person_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    merge_id: Mapped[int] = mapped_column(ForeignKey("person_merges.id"))
+
+
+class NotDuplicate(db.Model):
+    """Two people a programme manager said are not the same (twins, namesakes): not shown
+    as likely duplicates again. low_id < high_id."""
+
+    __tablename__ = "not_duplicates"
+    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    high_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # Jobs: long work run by the worker process off the web request (casework/jobs) ---------------
 
 JOB_STATES = ("queued", "running", "done", "failed")
@@ -996,7 +1064,8 @@ class ContactAttempt(db.Model):
 
 class SignUp(db.Model):
     """A selected family's answer: signed up (with the information-sharing agreement and
-    consent, and who gave it) or declined (with the reason). One a family."""
+    consent, and who gave it) or declined (with the reason). One a selection: a family that
+    comes back years later is selected and signed up again, for a new episode."""
 
     __tablename__ = "sign_ups"
     __table_args__ = (
@@ -1006,7 +1075,7 @@ class SignUp(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(10))
     decided_on: Mapped[dt.date] = mapped_column(Date)
     sharing_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -1019,7 +1088,72 @@ class SignUp(db.Model):
     recorded_by: Mapped[User] = relationship()
 
 
+class Episode(db.Model):
+    """A family's time in one programme: signed up (attached) on a date, with consent, until
+    closed with a reason. A family has at most one open episode; a family that comes back
+    after closure starts a new one. Families.attached_on and closed_on repeat the family's
+    latest episode's dates (written only by casework/episodes.py)."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (
+        Index("uq_episodes_one_open_per_family", "family_id", unique=True,
+              sqlite_where=db.text("closed_on IS NULL"),
+              postgresql_where=db.text("closed_on IS NULL")),
+        Index("ix_episodes_family_signed_up", "family_id", "signed_up_on"),
+        Index("ix_episodes_programme_signed_up", "programme", "signed_up_on"),
+        CheckConstraint("programme IN ('phase1', 'phase2', 'supporting_families')",
+                        name="programme"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= signed_up_on", name="dates"),
+        CheckConstraint("closed_on IS NULL OR end_reason IS NOT NULL", name="end_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    programme: Mapped[str] = mapped_column(String(30))
+    # The council's Outcome Plan in force when the family signed up (later programmes).
+    outcome_plan_id: Mapped[int | None] = mapped_column(ForeignKey("outcome_plan_versions.id"))
+    signed_up_on: Mapped[dt.date] = mapped_column(Date)
+    sign_up_id: Mapped[int | None] = mapped_column(ForeignKey("sign_ups.id"))
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    # The lead professional: the family's FIP worker once allocated, or the lead person
+    # named for first contact until then.
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    end_note: Mapped[str | None] = mapped_column(Text)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(300))  # sign-up, import of FILE, migration ...
+
+    family: Mapped[Family] = relationship()
+    sign_up: Mapped[SignUp | None] = relationship()
+    lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
+    outcome_plan: Mapped[OutcomePlanVersion | None] = relationship()
+
+    @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
+
+    @property
+    def end_reason_label(self) -> str:
+        return EPISODE_END_REASONS.get(self.end_reason or "", "")
+
+
 # Sign-in throttling (security) ------------------------------------------------------------
+
+
+class FlashMessage(db.Model):
+    """A message shown once on the user's next page ("Jones household signed up"), kept
+    here rather than in the session cookie, which is signed but readable: the messages name
+    families and people (casework/flashes.py)."""
+
+    __tablename__ = "flash_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SignInCounter(db.Model):

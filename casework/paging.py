@@ -18,6 +18,20 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+# A page number beyond this is taken as this one (then as the last page there is).
+LARGEST_PAGE = 100_000
+
+
+def requested_page(args) -> int:
+    """The `page` query argument: a whole number from 1 to LARGEST_PAGE (1 if missing or
+    not a number, LARGEST_PAGE if larger), never a number too large for the database."""
+    try:
+        number = int(str(args.get("page", "1")).strip())
+    except ValueError:
+        return 1
+    return min(max(1, number), LARGEST_PAGE)
+
+
 def page_within(number: int | None, total: int, per_page: int) -> int:
     """The page asked for, between the first and the last (a page past the end, however
     large its number, is the last)."""

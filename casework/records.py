@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from . import episodes
 from . import models as m
 from .audit import record_event
 from .evaluation import store
@@ -45,6 +46,8 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
         raise StaleEdit(record, list(values))
     changed = write_history(record_type, ref, before, values, user, source, family_ref)
     record_event("update", record_type, ref, user=user, detail=", ".join(changed)[:500])
+    if model is m.Family and {"attached_on", "closed_on"} & set(changed):
+        episodes.follow_family_dates([record.id], source, user)  # the family's episodes too
     family_id = record.id if model is m.Family else getattr(record, "family_id", None)
     if changed and family_id is not None:
         # In this transaction (an UPDATE the ORM's flush does not see): evaluated again once

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
+from werkzeug.routing import IntegerConverter
 
 from .config import SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES
 
@@ -33,6 +34,34 @@ class NoSessionForTheApi(SecureCookieSessionInterface):
         if request.path.startswith(API_PREFIX):
             return None
         return super().save_session(app, session, response)
+
+
+# The largest id the database holds (PostgreSQL's integer; SQLite's is larger): an address
+# with a larger number names nothing, and is 404 before any query is made.
+LARGEST_ID = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """Every `<int:...>` in an address: a whole number from 0 to LARGEST_ID, or no match (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits, min, LARGEST_ID if max is None else max, signed)
+
+
+# Query arguments that url_for reads itself: a link never takes them from a request.
+URL_FOR_OWN = ("_anchor", "_method", "_scheme", "_external")
+
+
+def link_args(args: Mapping, endpoint: str) -> dict:
+    """The request's query arguments to carry onto a link to `endpoint` (filters kept when
+    moving between pages): never url_for's own (`_anchor`...), nor a part of the address
+    itself (`meeting_id`, `family_ref`), nor the page number."""
+    from flask import current_app
+
+    own = {a for rule in current_app.url_map.iter_rules(endpoint) for a in rule.arguments}
+    many = args.to_dict(flat=False) if hasattr(args, "to_dict") else dict(args)
+    return {k: v for k, v in many.items()
+            if not k.startswith("_") and k not in own and k != "page"}
 
 
 def safe_target(target: str | None, default: str) -> str:

@@ -70,6 +70,12 @@ def pagination_items(result, endpoint: str, args: dict) -> list[dict]:
 
 
 def init_templating(app: Flask) -> None:
+    from .flashes import get_flashed_messages
+    from .security import link_args
+
+    app.add_template_global(link_args)
+    # The messages kept in the database (casework/flashes.py), not Flask's in the cookie.
+    app.add_template_global(get_flashed_messages)
     app.add_template_filter(govdate)
     app.add_template_filter(govdatetime)
     app.add_template_filter(error_item)

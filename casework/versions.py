@@ -35,7 +35,7 @@ FIGURES = "figures"
 UNWATCHED_TABLES = frozenset({
     "audit_events", "record_history", "sign_in_counters", "jobs", "claim_batch_pdfs",
     "family_search", "evaluation_queue", "data_versions", "match_models", "match_reviews",
-    "match_links", "import_runs", "claim_samples",
+    "match_links", "import_runs", "claim_samples", "flash_messages",
 })
 _DML = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
 _CHANGED = "casework_figures_changed"

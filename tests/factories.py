@@ -28,6 +28,11 @@ def create_family(ref: str | None = None, **fields) -> m.Family:
     family = m.Family(family_ref=ref or f"F{n:05d}", family_name=fields.pop("family_name", f"Family {n}"),
                       **fields)
     db.session.add(family)
+    db.session.flush()
+    if family.attached_on is not None:  # attached: signed up, its episode as a file makes it
+        from casework.episodes import follow_family_dates
+
+        follow_family_dates([family.id], "test factory", None)
     db.session.commit()
     return family
 

@@ -164,8 +164,8 @@ def test_my_families_counts_a_family_never_contacted_from_its_allocation(client,
 
 def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated(client, case, cli, tmp_path):
     lead, worker, _, _, _ = case
-    (tmp_path / "f.csv").write_text("family_ref,family_name,ward,identified_on,local_discretion,"
-                                    "local_discretion_reason\nU1,Waiting,High Street,2013-06-01,y,"
+    (tmp_path / "f.csv").write_text("family_ref,family_name,ward,identified_on,attached_on,local_discretion,"
+                                    "local_discretion_reason\nU1,Waiting,High Street,2013-06-01,2013-06-15,y,"
                                     "High cost\n")
     (tmp_path / "p.csv").write_text("person_ref,family_ref,given_name,family_name,date_of_birth\n"
                                     "UP1,U1,A,B,1980-01-01\nUP2,U1,C,B,1997-01-01\n")
@@ -186,13 +186,13 @@ def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated
     assert db.session.scalar(select(m.Allocation).where(m.Allocation.family_id != case[3].id)).worker_id == worker.id
 
 
-def _import_eligible(cli, tmp_path, ref):
+def _import_eligible(cli, tmp_path, ref, attached_on="2013-06-15"):
     """Import a family that identification finds eligible (local discretion, a proven
-    offence by a child, an adult on out-of-work benefit)."""
+    offence by a child, an adult on out-of-work benefit), signed up on `attached_on`."""
     files = {
-        "families": "family_ref,family_name,ward,identified_on,local_discretion,"
+        "families": "family_ref,family_name,ward,identified_on,attached_on,local_discretion,"
                     "local_discretion_reason\n"
-                    f"{ref},Waiting,High Street,2013-06-01,y,High cost\n",
+                    f"{ref},Waiting,High Street,2013-06-01,{attached_on or ''},y,High cost\n",
         "people": "person_ref,family_ref,given_name,family_name,date_of_birth\n"
                   f"{ref}A,{ref},A,B,1980-01-01\n{ref}C,{ref},C,B,1997-01-01\n",
         "offences": f"offence_ref,person_ref,offence_date,proven\n{ref}O,{ref}C,2013-05-01,y\n",
@@ -229,7 +229,8 @@ def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case)
         allocate(create_family(f"L{i}"), worker, D(2013, 2, 1), lead)
     create_family("LAST", ward="High Street")
     login(client, lead.email)
-    data = {"worker": str(worker.id), "on": ["1", "3", "2013"]}
+    data = {"worker": str(worker.id), "on": ["1", "3", "2013"], "consent": "y",
+            "consent_by": "Casey Last"}  # not signed up: signed up in the same step
     refused = post_form(client, "/families/LAST/allocate", data)
     assert "Sam Patel already has 10 active families (limit 10)" in refused.text
     assert "<title>Error:" in refused.text or "govuk-error-summary" in refused.text

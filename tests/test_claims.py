@@ -42,8 +42,9 @@ def test_claims_list_names_each_claims_ruleset_and_keeps_every_contract_key(cli,
     cli("claims", "build", "--as-of", "2013-09-30")
     listed = claims_json(cli)
     assert [set(c) for c in listed] == [{"id", "family_ref", "result", "amount", "state",
-                                         "as_of", "ruleset"}] * 3
+                                         "as_of", "ruleset", "episode"}] * 3
     assert {c["ruleset"] for c in listed} == {"phase1"}
+    assert all(isinstance(c["episode"], int) for c in listed)  # the family's phase1 episode
     table = cli("claims", "list", "--format", "table").output.splitlines()
     assert [line.split()[2] for line in table] == ["phase1"] * 3
 

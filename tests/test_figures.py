@@ -74,7 +74,7 @@ def world(app):
 
 
 EXPECTED = {"identified": 8, "eligible": 7, "attached": 6, "results_met": 4, "claimable": 1,
-            "claimed": 3, "validated": 1, "submitted": 1, "high_contact": 2}
+            "claimed": 3, "validated": 1, "submitted": 1, "high_contact": 2, "waiting": 2}
 
 
 def _text(html: str) -> str:
@@ -104,6 +104,12 @@ def test_every_figure_is_the_same_on_every_page_export_and_report(client, world,
     assert sum(int(n) for _, n in fees) == EXPECTED["attached"]
     assert "Still claimable on 30 September 2013: £700" in page
     assert "Total £700 £700 £700" in page  # draft, validated, submitted (F7, F6, F1)
+    # Signed up with no worker (F7, F8): the dashboard on its date, and the one waiting list
+    # (today) of the team view and the selection page.
+    assert f"Signed up, waiting for a FIP worker {EXPECTED['waiting']}" in page
+    for url in ("/team", "/selection"):
+        assert f"Signed up, waiting for a FIP worker ({EXPECTED['waiting']})" in _text(
+            client.get(url).text), url
 
     # The money page: the same fees, claims and claimable amount.
     money = _text(client.get("/claims/money").text)
@@ -140,7 +146,7 @@ def test_every_figure_is_the_same_on_every_page_export_and_report(client, world,
     assert "figures as of 30 September 2013" in board
     for label, key in (("Identified on or before the date", "identified"),
                        ("Eligible Identified, and meeting the criteria", "eligible"),
-                       ("Attached Eligible, and attached", "attached"),
+                       ("Attached Eligible, and signed up to the programme", "attached"),
                        ("Results met Attached, with a claimable result", "results_met"),
                        ("Claimed With a claim dated", "claimed"),
                        ("Submitted for payment With a claim in a batch", "submitted")):

@@ -262,9 +262,9 @@ def test_allocating_with_a_back_address_off_the_site_returns_to_the_team_page(cl
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North")
     cover_wards("North", "Park")
-    create_family("R1", ward="Park")
-    login(client, lead.email)
     today = dt.date.today()
+    create_family("R1", ward="Park", attached_on=today)  # signed up, waiting for a worker
+    login(client, lead.email)
     response = post_form(client, "/families/R1/allocate?back=https://evil.example/phish", {
         "worker": str(worker.id), "on": [str(today.day), str(today.month), str(today.year)]},
         page_url="/families/R1/allocate")
@@ -581,7 +581,8 @@ def test_production_refuses_a_secret_key_shorter_than_32_characters(monkeypatch)
     monkeypatch.setenv("CASEWORK_SECRET_KEY", "x" * 31)
     with pytest.raises(ConfigurationError, match="at least 32 characters"):
         create_app("production", SECRET_KEY="x" * 31)
-    assert create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://")
+    key = "0123456789abcdefghijklmnopqrstuv"
+    assert create_app("production", SECRET_KEY=key, SQLALCHEMY_DATABASE_URI="sqlite://")
 
 
 @pytest.mark.parametrize("proxies, forwarded, expected", [

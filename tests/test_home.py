@@ -110,9 +110,9 @@ def test_the_team_lead_sees_the_longest_waiting_family_first_with_a_link_to_allo
     page = client.get("/").text
     waiting = page.split('id="waiting"')[1].split("</ul>")[0]
     refs = re.findall(r'href="/families/([^/"]+)/allocate"', waiting)
-    identified = [db.session.scalar(db.select(m.Family.identified_on).where(m.Family.family_ref == r))
-                  for r in refs]
-    assert refs and identified == sorted(identified)
+    signed_up = [db.session.scalar(db.select(m.Family.attached_on).where(m.Family.family_ref == r))
+                 for r in refs]
+    assert refs and signed_up == sorted(signed_up)  # the examples' signed-up families, no worker
 
 
 def test_results_waiting_for_evidence_are_read_from_the_stored_evaluation(app, cli, monkeypatch):

@@ -177,7 +177,7 @@ def test_dashboard_page_shows_the_figures_with_charts_and_is_audited(client, wor
            "Results met: 1; Claimed: 1; Submitted for payment: 1." in text
     assert "£10,200" in text  # fees £8,800 and results submitted £1,400
     event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_type == "programme_dashboard")).one()
-    assert event.user_id == world["manager"].id and event.detail == "as of 2013-09-30"
+    assert event.user_id == world["manager"].id and event.detail == "as of 2013-09-30, phase1"
 
 
 def test_cost_page_and_csv_show_each_family(client, world):

@@ -179,7 +179,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 
 def test_production_sets_secure_cookies_and_hsts(database_url):
-    app = create_app("production", SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app("production", SECRET_KEY="0123456789abcdefghijklmnopqrstuv", SQLALCHEMY_DATABASE_URI=database_url)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
@@ -356,7 +356,7 @@ def world(app, cli, examples):
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
-        "meeting_id": 1, "token_id": 1,
+        "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 

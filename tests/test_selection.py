@@ -24,7 +24,8 @@ def eligible_family(ref: str, ward: str = "Fant", asb: int = 1, **fields) -> m.F
     """A family meeting crime/ASB and work, with local discretion: eligible on any recent date."""
     family = create_family(ref, ward=ward, identified_on=TODAY - dt.timedelta(days=60),
                            local_discretion=True, local_discretion_reason="High cost", **fields)
-    adult = create_person(family, f"{ref}-A", born=dt.date(1980, 1, 1))
+    adult = create_person(family, f"{ref}-A", born=dt.date(1980, 1, 1), given_name="Casey",
+                          family_name="Roberts")
     db.session.add(m.WorkSpell(work_ref=f"{ref}-W", person_id=adult.id, kind="benefit",
                                benefit="JSA", start_date=dt.date(2010, 1, 1)))
     for i in range(asb):
@@ -292,8 +293,11 @@ def test_signing_up_with_consent_attaches_the_family_on_that_date_with_history(a
         ("sign-up", {"attached_on": None}, {"attached_on": signed_on.isoformat()})]
     actions = db.session.scalars(select(m.AuditEvent.action).where(
         m.AuditEvent.object_ref == "U1").order_by(m.AuditEvent.id)).all()
-    assert actions == ["decide", "contact_attempt", "contact_attempt", "sign_up", "update"]
-    assert service.waiting_for_allocation(lead) == [(family, service.sign_up_of(family))]
+    assert actions == ["decide", "contact_attempt", "contact_attempt", "sign_up"]
+    episode = db.session.scalar(select(m.Episode).where(m.Episode.family_id == family.id))
+    assert (episode.signed_up_on, episode.consent_by, episode.lead_id, episode.closed_on) == (
+        signed_on, "Casey Roberts", worker.id, None)
+    assert service.waiting_for_allocation(lead) == [(family, episode)]
     allocate(family, worker, TODAY, lead)
     assert service.waiting_for_allocation(lead) == []
 
@@ -402,9 +406,10 @@ def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
     manager = create_user("manager")
     service.set_agreed_numbers({1: 1082}, manager)
 
-    def counts():
+    def counts():  # a family signed up today joins the programme that takes families today
         families = select(m.Family)
-        w = figures.way_in(families, TODAY, programme_figures(manager))
+        w = figures.way_in(families, TODAY, programme_figures(manager,
+                                                              programme="supporting_families"))
         return w, {k: w.funnel[k] for k in ("discussed", "selected", "contacted", "attached",
                                             "allocated")}
 

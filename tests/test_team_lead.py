@@ -59,8 +59,14 @@ def test_a_first_allocation_needs_no_reason_and_says_allocated(client, team):
     login(client, lead.email)
     page = client.get("/families/NEW1/allocate").text
     assert "Allocate the family" in page and "Reason for the transfer" not in page
-    done = post_form(client, "/families/NEW1/allocate", {"worker": str(jo.id), "on": ["1", "3", "2013"]})
+    data = {"worker": str(jo.id), "on": ["1", "3", "2013"]}
+    unsigned = post_form(client, "/families/NEW1/allocate", data)
+    assert "Enter who gave consent" in unsigned.text  # NEW1 is not signed up yet
+    done = post_form(client, "/families/NEW1/allocate",
+                     {**data, "consent": "y", "consent_by": "Alex New"})
     assert done.headers["Location"] == "/team"
+    episode = db.session.scalar(select(m.Episode).join(m.Family).where(m.Family.family_ref == "NEW1"))
+    assert (episode.signed_up_on, episode.consent_by, episode.lead_id) == (D(2013, 3, 1), "Alex New", jo.id)
 
 
 def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody(
@@ -81,11 +87,8 @@ def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody
 
 def test_waiting_families_are_listed_longest_waiting_first(client, team, cli, tmp_path):
     lead = team[0]
-    for ref, identified in (("UA", "2013-08-01"), ("UB", "2013-06-01"), ("UC", "2013-07-01")):
-        _import_eligible(cli, tmp_path, ref)
-        family = db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
-        family.identified_on = dt.date.fromisoformat(identified)
-    db.session.commit()
+    for ref, signed_up in (("UA", "2013-08-01"), ("UB", "2013-06-01"), ("UC", "2013-07-01")):
+        _import_eligible(cli, tmp_path, ref, attached_on=signed_up)
     login(client, lead.email)
     page = client.get("/team").text
     assert page.index("/families/UB/allocate") < page.index("/families/UC/allocate") < page.index(

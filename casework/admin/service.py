@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
+from .. import episodes
 from .. import models as m
 from ..access import allocated_to
 from ..audit import record_event
@@ -67,12 +68,26 @@ def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str
     if action:
         query = query.where(m.AuditEvent.action == action)
     if ref:
-        query = query.where(m.AuditEvent.object_ref == ref)
+        query = query.where(about_ref(ref))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     number = page_within(page, total, AUDIT_PER_PAGE)
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     return Page(list(events), number, AUDIT_PER_PAGE, total)
+
+
+def about_ref(ref: str):
+    """The audit rows about a record: its reference exactly; for a family, also its contacts,
+    follow-ups, goals and referrals (`REF/id`); for a person, also their family's rows, whose
+    pages show them. Matched exactly (no LIKE wildcards, case kept) on every database."""
+    E = m.AuditEvent
+    family_refs = [ref]
+    person_family = db.session.scalar(select(m.Family.family_ref).join(
+        m.Person, m.Person.family_id == m.Family.id).where(m.Person.person_ref == ref))
+    if person_family is not None:
+        family_refs.append(person_family)
+    return or_(E.object_ref.in_(family_refs), *[
+        func.substr(E.object_ref, 1, len(f) + 1) == f + "/" for f in family_refs])
 
 
 def audit_actions() -> list[str]:
@@ -169,9 +184,14 @@ def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason
     user, by = db.session.get(m.User, user_id), db.session.get(m.User, by_id)
     to = db.session.get(m.User, to_id) if to_id else None
     families = active_families(user, lock=True)
-    if families:
+    leads = episodes.leads_held(user.id)
+    if families or leads:
         if to is None or to.id == user.id or to.role != "worker" or not to.active:
-            raise AdminRefused("Select the FIP worker who takes over their families")
+            raise AdminRefused(
+                "Select the FIP worker who takes over their families" if families else
+                f"{user.name} is the lead person for {leads} "
+                f"{'family' if leads == 1 else 'families'}: select the FIP worker who takes "
+                "over as lead")
         if not reason:
             raise AdminRefused("Enter the reason for the transfer")
         load = caseloads.caseload(to, today)  # counted under the lock, in this transaction
@@ -185,10 +205,14 @@ def _transfer_and_deactivate(user_id: int, to_id: int | None, by_id: int, reason
         for family in families:
             # The rolling limit is overridden with the reason; the active limit is checked above.
             caseloads.place(family.id, to.id, today, by, override_reason=why, reason=why)
+    handed = episodes.hand_on_leads(user.id, to.id) if leads else 0
     user.active = False
-    record_event("deactivate", "user", user.email, user=by, detail=(
-        f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred to "
-        f"{to.email}") if families else None)
+    moved = [f"{len(families)} {'family' if len(families) == 1 else 'families'} transferred"
+             ] if families else []
+    if handed:
+        moved.append(f"{handed} lead person {'role' if handed == 1 else 'roles'} handed on")
+    record_event("deactivate", "user", user.email, user=by,
+                 detail=f"{' and '.join(moved)} to {to.email}" if moved else None)
     return len(families)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..api import tokens as api_tokens
 from ..audit import record_event
 from ..dates_input import picked_date
+from ..flashes import flash
+from ..paging import requested_page
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
@@ -147,7 +149,7 @@ def audit():
     since, since_error = picked_date(request.args, "from", dt.date.today() - dt.timedelta(days=30))
     until, until_error = picked_date(request.args, "to", dt.date.today())
     page = service.audit_events(since, until, who, action, ref,
-                                request.args.get("page", 1, type=int))
+                                requested_page(request.args))
     with transaction():
         record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
         return render_template(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import csrf
+from ..flashes import flash
 from ..permissions import public, requires
 from ..security import safe_target
 from . import service

@@ -57,6 +57,22 @@ class ContactForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """A draft may be incomplete; a finished contact says who was there and what happened."""
         valid = super().validate(extra_validators)
+        when = self.contact_at()
+        if when is not None and when > dt.datetime.now().replace(second=59, microsecond=999999):
+            self.contact_time.errors = [*self.contact_time.errors,
+                                        f"The time of the contact must be now or earlier: it "
+                                        f"is {dt.datetime.now():%H:%M} now"]
+            valid = False
+        for i in range(1, FOLLOW_UPS + 1):
+            action, due = getattr(self, f"action_{i}"), getattr(self, f"due_{i}")
+            if due.data and not (action.data or "").strip():
+                action.errors = [*action.errors, f"Enter follow-up action {i}, or remove its "
+                                                 "due date"]
+                valid = False
+            if due.data and self.contact_on.data and due.data < self.contact_on.data:
+                due.errors = [*due.errors, f"The due date for action {i} must be on or after "
+                                           "the date of the contact"]
+                valid = False
         if self.save.data:
             if not self.present.data and self.kind.data != "no_access":
                 self.present.errors = [*self.present.errors, "Select who was there"]
@@ -66,6 +82,13 @@ class ContactForm(FlaskForm):
                                      "Enter notes of what happened, or the outcome of the contact"]
                 valid = False
         return valid
+
+    def contact_at(self) -> dt.datetime | None:
+        """The date and time of the contact, when both are given and valid."""
+        match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", (self.contact_time.data or "").strip())
+        if not (match and isinstance(self.contact_on.data, dt.date)):
+            return None
+        return dt.datetime.combine(self.contact_on.data, dt.time(int(match[1]), int(match[2])))
 
     def validate_contact_on(self, field):
         if field.data and field.data > dt.date.today():
@@ -103,6 +126,10 @@ class GoalForm(FlaskForm):
     status = SelectField("Status", choices=list(m.GOAL_STATUSES.items()), widget=GovSelect())
     target_on = GovDateField("Target date", example_days=90, validators=[Optional()])
     save_goal = SubmitField("Add goal", widget=GovSubmitInput())
+
+    def validate_target_on(self, field):
+        if field.data and field.data < dt.date.today():
+            raise ValidationError("The target date must be today or later")
 
 
 class ReferralForm(FlaskForm):

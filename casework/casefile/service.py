@@ -17,11 +17,13 @@ from ..access import (
     visible_families,
 )
 from ..audit import record_event
+from ..episodes import episodes_of
 from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..history import write_history
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
+from ..rules.wording import plural
 from ..selection.service import timeline_events
 from ..transaction import transactional
 
@@ -279,18 +281,23 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     events: list[Event] = []
     if family.identified_on:
         events.append(Event(family.identified_on, "Identified", "Identified for the programme"))
-    if family.attached_on:
-        events.append(Event(family.attached_on, "Attached", "Attached to the programme"))
+    for n, e in enumerate(episodes_of(family.id)):
+        events.append(Event(e.signed_up_on, "Attached", (
+            "Signed up again, a new episode in " if n else "Signed up to ") + e.programme_label
+            + (f": consent given by {e.consent_by}" if e.consent_by else "")))
+        if e.closed_on:
+            events.append(Event(e.closed_on, "Closure", f"Case closed ({e.programme_label}): "
+                                f"{e.end_reason_label}" + (f": {e.end_note}" if e.end_note else "")))
     for a in allocation_history(family):
         events.append(Event(a.start_on, "Allocation", f"Allocated to {a.worker.name}"
                             + (f" (override: {a.override_reason})" if a.override_reason else "")))
-        if a.end_on and a.end_kind == "closure":
-            events.append(Event(a.end_on, "Closure", f"Case closed: {a.end_reason}"))
     for c in contacts(family):
         if c.status == "final":
             label = m.CONTACT_KINDS.get(c.kind, c.kind)
             events.append(Event(c.contact_at.date(), "Contact",
-                                f"{label} by {c.author.name}, {c.duration_minutes} minutes"))
+                                f"{label} by {c.author.name}"
+                                + (f", {plural(c.duration_minutes, 'minute')}"
+                                   if c.duration_minutes else "")))
     for r in referrals(family):
         events.append(Event(r.referred_on, "Referral",
                             f"Referred to {r.agency} ({m.REFERRAL_KINDS.get(r.kind, r.kind).lower()})"))

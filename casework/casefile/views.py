@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access
@@ -12,6 +12,7 @@ from .. import models as m
 from ..audit import record_event
 from ..dates_input import picked_date
 from ..evaluation import figures
+from ..flashes import flash
 from ..permissions import requires
 from ..transaction import transaction
 from . import service

@@ -1,15 +1,25 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
+    GovTextInput,
 )
-from wtforms import RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..models import CLOSURE_OUTCOMES
 from ..widgets import GovDateField
-from .service import CLOSURE_OUTCOMES
 
 
 class AllocateForm(FlaskForm):
@@ -24,7 +34,28 @@ class AllocateForm(FlaskForm):
         description="Only needed to allocate past a caseload limit: say why.",
         validators=[Optional(), Length(max=2000)],
     )
+    # A family not yet signed up is signed up in the same step, with its consent.
+    consent = BooleanField("The information-sharing agreement is signed and the family gave "
+                           "consent to work with the programme", widget=GovCheckboxInput())
+    consent_by = StringField("Consent given by", widget=GovTextInput(),
+                             description="The family member who gave consent",
+                             validators=[Length(max=200)])
     submit = SubmitField("Allocate family", widget=GovSubmitInput())
+    signing_up = False  # set by the page when the family has no open episode
+
+    def as_sign_up(self) -> None:
+        """The family is not signed up: this allocation signs it up too."""
+        self.signing_up = True
+        self.submit.label.text = "Sign up and allocate"
+
+    def validate_consent(self, field):
+        if self.signing_up and not field.data:
+            raise ValidationError("The family signs up only with the information-sharing "
+                                  "agreement signed and consent given")
+
+    def validate_consent_by(self, field):
+        if self.signing_up and not (field.data or "").strip():
+            raise ValidationError("Enter who gave consent")
 
     def as_transfer(self) -> None:
         """A family that has a worker is transferred: to someone else, saying why."""

@@ -8,33 +8,28 @@ import datetime as dt
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
+from .. import episodes
 from .. import models as m
 from ..access import (
     allocated_to,
     may_allocate,
     open_allocation,
-    unheld_allocatable,
     visible_families,
 )
 from ..audit import record_event
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..locking import lock_rows
+from ..models import CLOSURE_OUTCOMES
 from ..rules import Ruleset
 from ..rules.caseload import LimitPassed, limits_passed
 from ..rules.dates import govdate, months_before
 from ..rules.wording import plural
+from ..selection import service as selection
 from ..transaction import transactional
 
 # A family with no contact for this many days is flagged (yellow, then red).
 NO_CONTACT_DAYS = (14, 30)
-CLOSURE_OUTCOMES = {
-    "turned_around": "Turned around: results met",
-    "stepped_down": "Stepped down to universal services",
-    "moved_away": "Moved out of the area",
-    "disengaged": "Family would not engage",
-    "other": "Other",
-}
 
 
 class AllocationRefused(Exception):
@@ -118,15 +113,21 @@ def allocate(
     by: m.User | None,
     override_reason: str | None = None,
     reason: str | None = None,
+    *,
+    signing_up: bool = True,
+    consent_by: str | None = None,
 ) -> m.Allocation:
-    """Allocate (or transfer) a family to a worker, inside a locked transaction."""
+    """Allocate (or transfer) a family to a worker, inside a locked transaction. A family
+    not signed up is signed up in the same step, on the allocation date (`consent_by`: who
+    gave consent), unless `signing_up` is false."""
     if by is not None and not may_allocate(by):
         raise AllocationRefused(f"{by.email} is a {by.role_label.lower()}: only team leads and "
                                 "programme managers allocate families")
     family_id, worker_id = family.id, worker.id
     # Two allocations to one worker, or of one family, can never interleave.
     lock_rows((m.User, [worker_id]), (m.Family, [family_id]))
-    return place(family_id, worker_id, on, by, override_reason, reason)
+    return place(family_id, worker_id, on, by, override_reason, reason,
+                 signing_up=signing_up, consent_by=consent_by)
 
 
 def place(
@@ -136,6 +137,9 @@ def place(
     by: m.User | None,
     override_reason: str | None = None,
     reason: str | None = None,
+    *,
+    signing_up: bool = False,
+    consent_by: str | None = None,
 ) -> m.Allocation:
     """Allocate (or transfer) a family in the caller's transaction, which already holds the
     lock on the worker and the family (see allocate); writes the allocation history and the
@@ -169,8 +173,25 @@ def place(
         current.ended_by_id = by.id if by else None
         current.end_reason = reason or f"Transferred to {worker.name}"
         db.session.flush()  # free the one open allocation per family before the new one
+    episode = episodes.open_episode_of(family_id)
+    if episode is None:
+        # Allocation is of a signed-up family: a lead may sign it up in the same step.
+        if not signing_up:
+            raise AllocationRefused(
+                f"{family.family_ref} is not signed up: record its sign-up with consent "
+                "first, or sign it up and allocate it in one step")
+        try:
+            episode = episodes.sign_up(family, on, by, "signed up and allocated in one step",
+                                       consent_by=consent_by, lead_id=worker_id)
+        except episodes.EpisodeRefused as refused:
+            raise AllocationRefused(str(refused)) from None
+    elif on < episode.signed_up_on:
+        raise AllocationRefused(f"{family.family_ref} signed up on "
+                                f"{govdate(episode.signed_up_on)}: an allocation cannot be "
+                                "dated before that")
+    episode.lead_id = worker_id
     allocation = m.Allocation(
-        family_id=family_id, worker_id=worker_id, start_on=on,
+        family_id=family_id, worker_id=worker_id, start_on=on, episode_id=episode.id,
         allocated_by_id=by.id if by else None, reason=reason,
         override_reason=override_reason if problems else None,
     )
@@ -187,8 +208,9 @@ def place(
 
 
 @transactional
-def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Allocation:
-    """Close the family's allocation with a reason and an outcome, freeing the place."""
+def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) -> m.Episode:
+    """Close the family's case: its episode, with a reason and an outcome, and its
+    allocation if it has one (freeing the worker's place)."""
     if outcome not in CLOSURE_OUTCOMES:
         raise AllocationRefused(f"Outcome must be one of {', '.join(CLOSURE_OUTCOMES)}")
     if not reason.strip():
@@ -197,45 +219,36 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     lock_rows((m.Family, [family_id]))
     family = db.session.get(m.Family, family_id)
     current = open_allocation(family)
-    if current is None:
-        raise AllocationRefused(f"{family.family_ref} is not allocated to anyone")
-    if on < current.start_on:
-        raise AllocationRefused(f"The case cannot close before it was allocated on {govdate(current.start_on)}")
-    current.end_on = on
-    current.end_kind = "closure"
-    current.ended_by_id = by.id
-    current.end_reason = reason.strip()
-    current.outcome = outcome
-    family.closed_on = on  # the later programmes sustain outcomes from the case's closure
+    if current is None and episodes.open_episode_of(family_id) is None:
+        raise AllocationRefused(f"{family.family_ref} has no open case to close")
+    if current is not None:
+        if on < current.start_on:
+            raise AllocationRefused(f"The case cannot close before it was allocated on "
+                                    f"{govdate(current.start_on)}")
+        current.end_on = on
+        current.end_kind = "closure"
+        current.ended_by_id = by.id
+        current.end_reason = reason.strip()
+        current.outcome = outcome
+    try:
+        # The later programmes sustain outcomes from the episode's closure.
+        episode = episodes.close(family, on, by, outcome, reason.strip())
+    except episodes.EpisodeRefused as refused:
+        raise AllocationRefused(str(refused)) from None
     record_event("close", "family", family.family_ref, user=by,
                  detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
-    return current
+    return episode
 
 
-def waiting_longest(user: m.User, limit: int = 5) -> list[m.Family]:
-    """The eligible families that have waited longest for a worker (the task list's), as
-    the stored evaluation finds them (it holds for its own date, which pages say)."""
-    return eligible_unallocated(user, limit)
+def first_contacts_led(user: m.User) -> list[tuple]:
+    """(selection, attempts, last attempted on) of the first contacts `user` leads."""
+    return selection.first_contacts_led(user)
 
 
-def eligible_unallocated(user: m.User, limit: int = 10) -> list[m.Family]:
-    """The `limit` families with no worker that the stored evaluation finds eligible and
-    `user` may allocate, those that have waited longest since they were identified first
-    (then by reference)."""
-    S = m.StoredEvaluation
-    eligible = select(S.family_id).where(S.ruleset == current_ruleset().name,
-                                         S.eligible.is_(True))
-    return list(db.session.scalars(
-        select(m.Family).where(*_waiting(), m.Family.id.in_(eligible), unheld_allocatable(user))
-        .order_by(m.Family.identified_on, m.Family.family_ref).limit(limit)))
-
-
-def _waiting():
-    """Identified families with no open allocation that have never been closed."""
-    allocated = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
-    closed = select(m.Allocation.family_id).where(m.Allocation.end_kind == "closure")
-    return (m.Family.identified_on.is_not(None), m.Family.id.not_in(allocated),
-            m.Family.id.not_in(closed))
+def waiting_for_worker(user: m.User) -> list[tuple[m.Family, m.Episode]]:
+    """(family, episode) of the signed-up families `user` may see that have no worker, the
+    longest waiting first (the selection page's list: one definition)."""
+    return selection.waiting_for_allocation(user)
 
 
 # What the caseload screens show --------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access
+from .. import access, episodes
 from ..audit import record_event
 from ..casefile import service as casefile
+from ..flashes import flash
 from ..permissions import requires
 from ..security import safe_target
 from ..transaction import transaction
@@ -31,6 +32,7 @@ def my_families():
             "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
             actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
             drafts=casefile.drafts(current_user),
+            first_contacts=service.first_contacts_led(current_user),
         )
 
 
@@ -44,7 +46,7 @@ def team():
     with transaction():
         record_event("view_list", "team", None)
         return render_template(
-            "caseloads/team.html", loads=loads, stale=stale, unallocated=service.eligible_unallocated(current_user),
+            "caseloads/team.html", loads=loads, stale=stale, waiting=service.waiting_for_worker(current_user),
             workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
         )
 
@@ -57,8 +59,11 @@ def allocate(family_ref: str):
     loads = {load.worker.id: load for load in service.caseloads(workers)}
     current = access.open_allocation(family)
     form = AllocateForm()
+    episode = episodes.open_episode_of(family.id)
     if current is not None:
         form.as_transfer()
+    elif episode is None:
+        form.as_sign_up()
     form.worker.choices = [(0, "Select a worker")] + [
         (w.id, f"{w.name}: {loads[w.id].active} active, {loads[w.id].rolling} in 12 months")
         for w in workers if current is None or w.id != current.worker_id
@@ -75,7 +80,9 @@ def allocate(family_ref: str):
         else:
             try:
                 service.allocate(family, worker, form.on.data, current_user,
-                                 form.override_reason.data, form.reason.data)
+                                 form.override_reason.data, form.reason.data,
+                                 signing_up=form.signing_up,
+                                 consent_by=(form.consent_by.data or "").strip() or None)
             except service.AllocationRefused as refused:
                 refusal = str(refused)
             else:
@@ -88,7 +95,7 @@ def allocate(family_ref: str):
     with transaction():
         record_event("view", "allocate", family.family_ref)
         return render_template("caseloads/allocate.html", form=form, family=family,
-                                         current=current, refusal=refusal)
+                               current=current, episode=episode, refusal=refusal)
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -96,7 +103,7 @@ def allocate(family_ref: str):
 def close(family_ref: str):
     family = access.allocatable_family_or_404(current_user, family_ref)
     current = access.open_allocation(family)
-    if current is None:
+    if current is None and episodes.open_episode_of(family.id) is None:
         abort(404)
     form = CloseForm()
     if request.method == "GET":

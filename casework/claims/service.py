@@ -15,6 +15,7 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import episodes
 from .. import models as m
 from ..access import can
 from ..audit import record_event
@@ -36,7 +37,13 @@ from ..paging import Page
 from ..queue import start
 from ..rules import build_order, get_ruleset
 from ..rules.dates import TERM_ORDER
-from ..rules.ruleset import CLAIMABLE_RESULTS, OUTCOME_RESULTS, TURN_AROUND_RESULTS
+from ..rules.ruleset import (
+    CLAIMABLE_RESULTS,
+    OUTCOME_RESULTS,
+    PROGRAMMES,
+    TURN_AROUND_RESULTS,
+    programme_label,
+)
 from ..transaction import transactional
 
 # Every result a claim can be for, phase 1's first, in the order lists show them.
@@ -212,7 +219,14 @@ def reporting(items: Iterator, progress: Callable[[int, int, str], None],
 @transactional
 def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
     """Write new draft claims with an audit row each, in one transaction; the unique index
-    refuses a family's second claim when two builds race."""
+    refuses a family's second claim when two builds race. Each claim belongs to the
+    family's episode in its ruleset's programme."""
+    for ruleset in {c.ruleset for c in created}:
+        found = episodes.claim_episodes([c.family_id for c in created if c.ruleset == ruleset],
+                                        ruleset)
+        for claim in created:
+            if claim.ruleset == ruleset:
+                claim.episode_id = found.get(claim.family_id)
     db.session.add_all(created)
     try:
         db.session.flush()
@@ -418,13 +432,15 @@ def _money(sc: figures.Scope) -> dict:
     rules = current_ruleset()
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
+    E = m.Episode  # a claim is paid by the programme year of its episode's sign-up
+    signed_up = func.coalesce(E.signed_up_on, m.Family.attached_on)
     for attached_on, result, state, amount, count in db.session.execute(
-        select(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount,
-               func.count(m.Claim.id))
+        select(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount, func.count(m.Claim.id))
         .join(m.Family, m.Claim.family_id == m.Family.id)
+        .outerjoin(E, m.Claim.episode_id == E.id)
         .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
-               m.Claim.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
-        .group_by(m.Family.attached_on, m.Claim.result, m.Claim.state, m.Claim.amount)
+               m.Claim.ruleset == sc.programme)
+        .group_by(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount)
     ):
         year = rules.programme_year(attached_on) if attached_on else None
         results[year][state] += amount * count
@@ -452,6 +468,7 @@ class QueueFilters:
     addresses of the queue's pages and of the claims opened from it."""
 
     state: str = ""
+    programme: str = ""
     result: str = ""
     ward: str = ""
     worker: int | None = None
@@ -467,6 +484,7 @@ class QueueFilters:
         values that are not numbers or dates (those filters are then left out)."""
         f, errors = cls(), []
         f.state = args.get("state", "") if args.get("state", "") in m.CLAIM_STATES else ""
+        f.programme = args.get("programme", "") if args.get("programme", "") in PROGRAMMES else ""
         f.result = args.get("result", "") if args.get("result", "") in CLAIM_RESULTS else ""
         f.ward = args.get("ward", "").strip()[:100]
         for name, label in (("worker", "FIP worker"), ("amount_min", "Smallest amount"),
@@ -509,6 +527,8 @@ def _queue(f: QueueFilters) -> Select:
     query = select(m.Claim).join(m.Family, m.Claim.family_id == m.Family.id)
     if f.state:
         query = query.where(m.Claim.state == f.state)
+    if f.programme:
+        query = query.where(m.Claim.ruleset == f.programme)
     if f.result:
         query = query.where(m.Claim.result == f.result)
     if f.ward:
@@ -549,6 +569,10 @@ def queue_page(f: QueueFilters, page: int = 1):
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
     by_state = {state: (n, amount or 0) for state, n, amount in db.session.execute(
         select(ids.c.state, func.count(), func.sum(ids.c.amount)).group_by(ids.c.state))}
+    live = base.with_only_columns(m.Claim.ruleset, m.Claim.amount).order_by(None).where(
+        m.Claim.state != "rejected").subquery()
+    by_programme = {ruleset: (n, amount or 0) for ruleset, n, amount in db.session.execute(
+        select(live.c.ruleset, func.count(), func.sum(live.c.amount)).group_by(live.c.ruleset))}
     total = sum(n for n, _ in by_state.values())
     page = max(1, page)
     chosen = list(db.session.scalars(base.with_only_columns(m.Claim.id).order_by(m.Claim.id)
@@ -562,7 +586,10 @@ def queue_page(f: QueueFilters, page: int = 1):
         .join(m.Family, m.Claim.family_id == m.Family.id)
         .where(m.Claim.id.in_(chosen)).order_by(m.Claim.id))]
     totals = {"count": total, "amount": sum(a for _, a in by_state.values()),
-              "by_state": {s: by_state.get(s, (0, 0)) for s in m.CLAIM_STATES}}
+              "by_state": {s: by_state.get(s, (0, 0)) for s in m.CLAIM_STATES},
+              # claimed (every state but rejected), by programme: what the dashboard, money
+              # page and Board report show for each programme
+              "by_programme": {p: by_programme[p] for p in PROGRAMMES if p in by_programme}}
     return Page(rows, page, per_page, total), totals
 
 
@@ -580,7 +607,8 @@ def queue_choices() -> dict:
                                     m.Family.ward.is_not(None)).distinct().order_by(m.Family.ward))
     workers = db.session.execute(
         select(m.User.id, m.User.name).where(m.User.role == "worker").order_by(m.User.name))
-    return {"wards": list(wards), "workers": [tuple(w) for w in workers], "results": CLAIM_RESULTS}
+    return {"wards": list(wards), "workers": [tuple(w) for w in workers], "results": CLAIM_RESULTS,
+            "programmes": [(p, programme_label(p)) for p in PROGRAMMES]}
 
 
 @transactional

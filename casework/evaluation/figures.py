@@ -17,7 +17,12 @@ A figure is a condition on a family, over `Scope.f` (the user's families) and `S
   (claimed: any state but rejected; validated: validated by internal audit, not yet
   submitted; submitted: in a batch sent to DCLG);
 - high_contact: at least HIGH_CONTACT_CONTACTS final contacts in the recent window (the 6
-  months up to the date).
+  months up to the date);
+- waiting: signed up to the programme, the episode open on the date, and no FIP worker then.
+
+Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
+each family's episode in it, its claims); identification and results are the stored
+evaluation's (`Scope.ruleset`).
 
 To add a figure, add its condition here and its line to docs/figures.md.
 """
@@ -33,7 +38,7 @@ from .. import models as m
 from .. import versions
 from ..access import visible_families
 from ..extensions import db
-from ..rules import CLAIMABLE_RESULTS
+from ..rules import CLAIMABLE_RESULTS, get_ruleset
 from ..rules.dates import months_before
 from .service import current_ruleset
 from .store import current_run
@@ -41,7 +46,7 @@ from .store import current_run
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
-                  "validated", "submitted", "high_contact")
+                  "validated", "submitted", "high_contact", "waiting")
 
 
 @dataclasses.dataclass
@@ -52,7 +57,8 @@ class Scope:
     s: type  # m.StoredEvaluation, joined on family and ruleset
     as_of: dt.date
     refreshed_at: dt.datetime | None
-    ruleset: str
+    ruleset: str  # of the stored evaluation: identification and results
+    programme: str  # whose episodes (sign-ups) and claims are counted
 
     def select(self, *columns):
         """SELECT columns FROM the user's families LEFT JOIN their stored evaluation."""
@@ -62,7 +68,7 @@ class Scope:
 
 
 def scope(user: m.User | None, ward: str | None = None, families=None,
-          as_of: dt.date | None = None) -> Scope:
+          as_of: dt.date | None = None, programme: str | None = None) -> Scope:
     """The figures' scope: the families `user` may see (or the SELECT `families`, already
     scoped), of one ward if given, at the stored evaluation's date. `as_of` moves the date
     cut-offs (identified, attached, claims) to another day; eligibility and results stay
@@ -75,7 +81,7 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     run = current_run(rules.name)
     as_of = as_of or (run.as_of if run else dt.date.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
-                 run.refreshed_at if run else None, rules.name)
+                 run.refreshed_at if run else None, rules.name, programme or rules.name)
 
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
@@ -84,7 +90,8 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, *args), compute, large)
+    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+                           large)
 
 
 # Claims ---------------------------------------------------------------------------------------
@@ -93,9 +100,9 @@ def memo(sc: Scope, name: str, compute, *args, large: bool = False):
 def claims(sc: Scope, state: str | None = None):
     """The claims of the scope's families dated on or before the date, not rejected; of one
     state if `state` ("draft", "validated", "submitted")."""
-    C = m.Claim  # the later programmes' claims are apart
+    C = m.Claim  # each programme's claims are its own: the scope's ruleset's
     query = select(C).where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
-                            C.state != "rejected", C.claim_kind.in_(m.PHASE1_CLAIM_KINDS))
+                            C.state != "rejected", C.ruleset == sc.programme)
     return query.where(C.state == state) if state else query
 
 
@@ -116,6 +123,31 @@ def high_contact_ids(sc: Scope, start: dt.date | None = None, end: dt.date | Non
             .group_by(C.family_id).having(func.count(C.id) >= HIGH_CONTACT_CONTACTS))
 
 
+def signed_up_ids(sc: Scope):
+    """The scope's families signed up to its programme on or before the date: an episode
+    of the programme begun by then (a family that came back counts once)."""
+    E = m.Episode
+    return select(E.family_id).where(E.programme == sc.programme, E.signed_up_on <= sc.as_of)
+
+
+def signed_up_on(sc: Scope):
+    """SQL: the day the scope's family (sc.f) first signed up to the scope's programme."""
+    E = m.Episode
+    return (select(func.min(E.signed_up_on))
+            .where(E.family_id == sc.f.c.id, E.programme == sc.programme).scalar_subquery())
+
+
+def waiting_ids(sc: Scope):
+    """The families signed up to the programme and still in that episode on the date, with
+    no FIP worker allocated on it: the waiting list (casework.selection.service's, on the
+    date)."""
+    E, A, d = m.Episode, m.Allocation, sc.as_of
+    held = select(A.family_id).where(A.start_on <= d, or_(A.end_on.is_(None), A.end_on > d))
+    return select(E.family_id).where(
+        E.programme == sc.programme, E.signed_up_on <= d,
+        or_(E.closed_on.is_(None), E.closed_on > d), E.family_id.not_in(held))
+
+
 def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
     """The rules' recent window (months_before(D, 6), D], as first and last day."""
     return months_before(as_of, current_ruleset().recent_months) + dt.timedelta(days=1), as_of
@@ -129,7 +161,7 @@ def condition(sc: Scope, figure: str):
     f, S, d = sc.f.c, sc.s, sc.as_of
     identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
     eligible = and_(identified, S.eligible.is_(True))
-    attached = and_(eligible, f.attached_on.is_not(None), f.attached_on <= d)
+    attached = and_(eligible, f.id.in_(signed_up_ids(sc)))
     if figure == "identified":
         return identified
     if figure == "eligible":
@@ -147,6 +179,8 @@ def condition(sc: Scope, figure: str):
         return f.id.in_(_claimed_ids(sc, figure))
     if figure == "high_contact":
         return f.id.in_(high_contact_ids(sc))
+    if figure == "waiting":
+        return f.id.in_(waiting_ids(sc))
     raise ValueError(f"no figure {figure!r}")
 
 
@@ -184,9 +218,10 @@ def claim_totals(sc: Scope) -> dict[str, dict]:
     return out
 
 
-def programme_year_of(column):
-    """SQL: the programme year (1, 2, 3 ...) of a date column, NULL before the programme."""
-    starts = current_ruleset().programme_year_starts
+def programme_year_of(column, programme: str | None = None):
+    """SQL: the programme year (1, 2, 3 ...) of a date column under the programme (default
+    the council's ruleset), NULL before the programme."""
+    starts = (get_ruleset(programme) if programme else current_ruleset()).programme_year_starts
     return case(*[(column >= start, number)
                   for number, start in reversed(list(enumerate(starts, start=1)))],
                 else_=None)
@@ -195,8 +230,8 @@ def programme_year_of(column):
 def attachment_fees(sc: Scope) -> dict[int, dict]:
     """Attachment fees of the attached families, by programme year of attachment:
     {year: {"families", "fee", "funded"}}, in year order."""
-    rules = current_ruleset()
-    year = programme_year_of(sc.f.c.attached_on)
+    rules = get_ruleset(sc.programme)
+    year = programme_year_of(signed_up_on(sc), sc.programme)
     fees = {}
     for number, families in db.session.execute(
         sc.select(year, func.count()).where(condition(sc, "attached")).group_by(year)

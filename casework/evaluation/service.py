@@ -111,10 +111,30 @@ def _rows(statement, raw: bool = True) -> list[tuple]:
         cursor.close()
 
 
-def load_families(ids: list[int]) -> dict[int, FamilyData]:
-    """Load the evidence of these families in seven queries: the people first, then each
-    kind of record by its person's id (each table's own person index, no join), and the
-    records that name only a family."""
+def episode_dates(ids: list[int], programme: str,
+                  raw: bool = True) -> dict[int, tuple[dt.date, dt.date | None]]:
+    """(signed up, closed) of each family's episode in `programme` (its latest there), or,
+    for a family with none there, of its latest episode in another programme (whose rules
+    pay nothing under this one); families never signed up are left out."""
+    E = m.Episode
+    latest: dict[int, tuple] = {}
+    mine: dict[int, tuple] = {}
+    for fid, prog, on, closed in _rows(
+        select(E.family_id, E.programme, E.signed_up_on, E.closed_on)
+        .where(one_of(E.family_id, ids)).order_by(E.signed_up_on, E.id), raw=raw
+    ):
+        dates = (_date(on), _date(closed))
+        latest[fid] = dates
+        if prog == programme:
+            mine[fid] = dates
+    return {**latest, **mine}
+
+
+def load_families(ids: list[int], programme: str = "phase1") -> dict[int, FamilyData]:
+    """Load the evidence of these families in eight queries: the people first, then each
+    kind of record by its person's id (each table's own person index, no join), the
+    records that name only a family, and the family's episode in `programme` (its
+    attachment date there)."""
     rows = functools.partial(_rows, raw=len(ids) > 200)
     people: dict[int, list[PersonData]] = defaultdict(list)
     terms: dict[int, list[TermData]] = defaultdict(list)
@@ -166,13 +186,14 @@ def load_families(ids: list[int]) -> dict[int, FamilyData]:
         fid, pref = member[pid]
         work[fid].append(WorkData(ref, pref, kind, _date(start), _date(end), benefit))
     F = m.Family
+    episodes = episode_dates(ids, programme, raw=len(ids) > 200)
     out = {}
-    for fid, ref, identified, attached, discretion in rows(
-        select(F.id, F.family_ref, F.identified_on, F.attached_on, F.local_discretion)
+    for fid, ref, identified, discretion in rows(
+        select(F.id, F.family_ref, F.identified_on, F.local_discretion)
         .where(one_of(F.id, ids))
     ):
         out[fid] = FamilyData(
-            ref, _date(identified), _date(attached), bool(discretion),
+            ref, _date(identified), episodes.get(fid, (None, None))[0], bool(discretion),
             tuple(people[fid]), tuple(terms[fid]), tuple(asb[fid]),
             tuple(offences[fid]), tuple(work[fid]),
         )
@@ -210,7 +231,7 @@ def evaluate_batch(
     """Evaluate up to BATCH families, in the order given."""
     rules = rules or current_ruleset()
     with collector_paused():
-        data = load_families(ids)
+        data = load_families(ids, rules.name)
         claims = prior_claims(ids)
     for fid in ids:
         yield _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
@@ -228,7 +249,9 @@ def evaluate_family(family: m.Family, as_of: dt.date,
     has just loaded every record to show them)."""
     if data is None:
         return next(evaluate_families(as_of, select(m.Family).where(m.Family.id == family.id)))
-    rules = current_ruleset()
+    rules = current_ruleset()  # the page's records, with the family's episode in the programme
+    signed_up = episode_dates([family.id], rules.name, raw=False).get(family.id, (None, None))[0]
+    data = dataclasses.replace(data, attached_on=signed_up)
     return _evaluated(family.id, data, prior_claims([family.id]).get(family.id, []), as_of, rules)
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import logging
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
@@ -18,6 +18,8 @@ from wtforms import SubmitField
 from .. import models as m
 from ..access import wards
 from ..audit import record_event
+from ..flashes import flash
+from ..paging import requested_page
 from ..permissions import requires
 from ..reports.exports import csv_writer
 from ..rules import RESULTS, STATUSES
@@ -46,7 +48,7 @@ def _filters():
 def results():
     ward, result, status = _filters()
     sc = fig.scope(current_user, ward)
-    found = listing.results(sc, result, status, request.args.get("page", 1, type=int))
+    found = listing.results(sc, result, status, requested_page(request.args))
     with transaction():
         record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
         return render_template(

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -29,10 +28,13 @@ from ..access import (
 from ..audit import record_event
 from ..casefile import service as casefile
 from ..dates_input import picked_date
+from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..flashes import flash
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
+from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
@@ -42,7 +44,7 @@ from ..selection.service import latest_decision
 from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
-from .subject_access import subject_access_data
+from .subject_access import family_subject_access_data, subject_access_data
 
 bp = Blueprint("families", __name__)
 
@@ -52,7 +54,7 @@ bp = Blueprint("families", __name__)
 def index():
     q = request.args.get("q", "")
     ward = request.args.get("ward", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
     with transaction():
         record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
@@ -92,6 +94,8 @@ def show(family_ref: str):
             nearly=nearly_there(evaluated.evaluation),
             viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
             allocation=open_allocation(family),
+            episodes=(episodes := episodes_of(family.id)),
+            open_episode=next((e for e in episodes if e.closed_on is None), None),
             decision=(decision := latest_decision(family)),
             first_contact=decision is not None and decision.decision == "selected"
             and may_record_first_contact(current_user, decision),
@@ -220,6 +224,32 @@ def subject_access(person_ref: str, fmt: str):
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
                     headers=headers)
+
+
+@bp.route("/families/<family_ref>/export.<fmt>")
+@requires("subject_access")
+def family_subject_access(family_ref: str, fmt: str):
+    """Everything held about a family and each of its members (a subject access request
+    made for the family)."""
+    if fmt != "json":
+        abort(404)
+    family = get_family_or_404(current_user, family_ref)
+    data = family_subject_access_data(family)
+    with transaction():
+        record_event("export", "family", family.family_ref, detail=f"subject access ({fmt})")
+    name = f"subject-access-{family.family_ref}.{fmt}"
+    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route("/families/<family_ref>/subject-access-pdf", methods=["POST"])
+@requires("subject_access")
+def family_subject_access_pdf(family_ref: str):
+    """The family's subject access PDF is made by a job; the job page has the download."""
+    family = get_family_or_404(current_user, family_ref)
+    job = start("subject_access_pdf", f"Subject access PDF for {family.family_ref}",
+                current_user, params={"family_ref": family.family_ref}, family_id=family.id)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/people/<person_ref>/subject-access-pdf", methods=["POST"])

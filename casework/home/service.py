@@ -15,6 +15,7 @@ from ..caseloads.service import without_contact
 from ..evaluation.service import BATCH, evaluate_batch
 from ..evaluation.store import current_run
 from ..extensions import db
+from ..selection.service import first_contacts_led
 
 DUE_SOON_DAYS = 7
 
@@ -27,10 +28,12 @@ class Tasks:
     no_contact: list[tuple[m.Family, m.Allocation, dt.datetime | None, int]]
     drafts: list[m.Contact]
     waiting_evidence: list[tuple[m.Family, str]]  # the result's reason
+    # (selection, contact attempts, last attempted on) of the first contacts the user leads
+    first_contacts: list[tuple[m.SelectionDecision, int, dt.date | None]]
 
     def count(self) -> int:
         return (len(self.overdue) + len(self.due_soon) + len(self.no_contact) + len(self.drafts)
-                + len(self.waiting_evidence))
+                + len(self.waiting_evidence) + len(self.first_contacts))
 
 
 def _open_families(user: m.User) -> list[tuple[m.Family, m.Allocation]]:
@@ -69,6 +72,7 @@ def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = 
         no_contact=without_contact(families, now),
         drafts=drafts(user),
         waiting_evidence=_waiting_evidence([f for f, _ in families if f.attached_on]),
+        first_contacts=first_contacts_led(user),
     )
 
 

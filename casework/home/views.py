@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..audit import record_event
-from ..caseloads.service import waiting_longest
+from ..caseloads.service import waiting_for_worker
 from ..permissions import requires
 from ..transaction import transaction
 from . import service
@@ -30,7 +30,7 @@ def index():
         return redirect(home_url(current_user))
     today = dt.date.today()
     found = service.tasks(current_user, today)
-    waiting = waiting_longest(current_user) if current_user.role == "team_lead" else []
+    waiting = waiting_for_worker(current_user) if current_user.role == "team_lead" else []
     with transaction():
         record_event("view_list", "tasks", None)
         return render_template("home/tasks.html", tasks=found, waiting=waiting, today=today)

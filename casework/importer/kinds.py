@@ -54,11 +54,22 @@ class Kind:
 
 
 def _families_check(c: dict[str, list]) -> Problems:
-    return [
+    """A discretionary family says why; a family is not identified in the future, nor
+    attached before it was identified."""
+    today = dt.date.today()
+    problems = [
         (i, "local_discretion_reason", "is required when local_discretion is y")
         for i, (flag, reason) in enumerate(zip(c["local_discretion"], c["local_discretion_reason"]))
         if flag and not reason
     ]
+    for i, (identified, attached) in enumerate(zip(c["identified_on"], c["attached_on"])):
+        if identified is not None and identified > today:
+            problems.append((i, "identified_on", f"{identified} is in the future"))
+        if identified is not None and attached is not None and attached < identified:
+            problems.append((i, "attached_on", f"{attached} is before identified_on "
+                                               f"{identified}"))
+    problems.sort(key=lambda p: p[0])
+    return problems
 
 
 def _people_check(c: dict[str, list]) -> Problems:

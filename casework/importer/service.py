@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import episodes, versions
 from .. import models as m
-from .. import versions
 from ..audit import record_event
 from ..evaluation import store
 from ..extensions import db
@@ -87,12 +87,12 @@ def import_csv(
     kind = KINDS[kind_name]
     try:
         with collector_paused():
-            text = _decode(data, filename)
-            table = _read_columns(kind, text, filename, progress)
+            text, file_problems = _decode_all(data, filename)
+            table = None if file_problems else _read_columns(kind, text, filename, progress)
             refs = _resolve(kind, table) if table is not None else None
             if table is None or refs is None:
                 # Some problem: read the file again row by row to name every one.
-                table, refs = _read_rows(kind, text, filename, progress)
+                table, refs = _read_rows(kind, text, filename, progress, file_problems)
             summary = _upsert(kind, table, refs, filename, user)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
@@ -110,22 +110,38 @@ def check_csv(kind_name: str, data: bytes, filename: str) -> None:
     """Check a file as import_csv does, writing nothing; raise ImportRefused if it has
     any problem (matching checks the rows it holds for review this way)."""
     kind = KINDS[kind_name]
-    text = _decode(data, filename)
-    table = _read_columns(kind, text, filename, None)
+    text, file_problems = _decode_all(data, filename)
+    table = None if file_problems else _read_columns(kind, text, filename, None)
     if table is None or _resolve(kind, table) is None:
-        _read_rows(kind, text, filename, None)
+        _read_rows(kind, text, filename, None, file_problems)
 
 
 def _decode(data: bytes, filename: str) -> str:
+    text, problems = _decode_all(data, filename)
+    if problems:
+        raise ImportRefused([message for _, message in problems])
+    return text
+
+
+NOT_UTF8 = "is not UTF-8 text; save it as CSV UTF-8 and try again"
+
+
+def _decode_all(data: bytes, filename: str) -> tuple[str, list[tuple[int, str]]]:
+    """The text and (line, problem) for each line that is not UTF-8 (those lines' bad bytes
+    replaced, so that the other lines' problems can be named too)."""
     if b"\x00" in data:
         raise ImportRefused([f"{filename}:1: file: is not a CSV text file (it has binary content)"])
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ImportRefused(
-            [f"{filename}:{line}: file: is not UTF-8 text; save it as CSV UTF-8 and try again"]
-        ) from None
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    problems = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            problems.append((number, f"{filename}:{number}: file: {NOT_UTF8}"))
+    return data.decode("utf-8-sig", errors="replace"), problems
 
 
 def _blank(values: list[str]) -> bool:
@@ -143,19 +159,35 @@ CSV_ERRORS = {
 def _records(text: str, filename: str) -> list[tuple[int, list[str]]]:
     """Return (first physical line, values) for each non-blank record; the header is line 1.
     Malformed CSV (such as a quote never closed) is refused, naming the record's line."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    found = []
-    append = found.append
-    start = 1
-    try:
-        for values in reader:
-            if not _blank(values):
-                append((start, values))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        problem = CSV_ERRORS.get(str(error), f"is not valid CSV ({error})")
-        raise ImportRefused([f"{filename}:{start}: row: {problem}"]) from None
+    found, problems = _records_all(text, filename)
+    if problems:
+        raise ImportRefused([message for _, message in problems])
     return found
+
+
+def _records_all(text: str, filename: str
+                 ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    """(first physical line, values) for each well-formed non-blank record, and (line,
+    problem) for each malformed one: reading goes on after text following a closing quote;
+    a quote never closed takes the rest of the file with it."""
+    lines = list(io.StringIO(text, newline=""))  # the lines csv.reader reads
+    found: list[tuple[int, list[str]]] = []
+    problems: list[tuple[int, str]] = []
+    done = 0  # lines read by the readers before this one
+    while done < len(lines):
+        reader = csv.reader(iter(lines[done:]), strict=True)
+        start = done + 1
+        try:
+            for values in reader:
+                if not _blank(values):
+                    found.append((start, values))
+                start = done + reader.line_num + 1
+            break
+        except csv.Error as error:
+            problem = CSV_ERRORS.get(str(error), f"is not valid CSV ({error})")
+            problems.append((start, f"{filename}:{start}: row: {problem}"))
+            done += max(reader.line_num, start - done)
+    return found, problems
 
 
 def check_width(header: list[str], filename: str) -> None:
@@ -235,6 +267,10 @@ def _read_columns(
             return None
         if progress:
             progress(len(raws) // len(kind.columns))
+    if "person_ref" in columns:
+        kept = _kept_refs(set(columns["person_ref"]))
+        if kept:
+            columns["person_ref"] = [kept.get(ref, ref) for ref in columns["person_ref"]]
     keys = list(zip(*[columns[k] for k in kind.key]))
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
@@ -250,22 +286,36 @@ def _may_have_spaces(text: str) -> bool:
 
 
 def _read_rows(
-    kind: Kind, text: str, filename: str, progress: Callable[[int], None] | None
+    kind: Kind, text: str, filename: str, progress: Callable[[int], None] | None,
+    file_problems: list[tuple[int, str]] = (),
 ) -> tuple[_Table, _Refs]:
     """Read the file row by row, naming every problem as FILE:LINE: COLUMN: message, and
     raise ImportRefused with them all; a file without any is returned to be imported."""
-    header, records = read_records(text, filename)
-    positions = _positions(kind, header, filename)
+    found, early = _records_all(text, filename)
+    # Lines that are not UTF-8 are named once, and their records not checked again.
+    early += file_problems
+    bad_lines = {line for line, _ in file_problems}
+    if not found:
+        raise ImportRefused([message for _, message in sorted(early)] or [
+            f"{filename}:1: header: the file is empty; a header row is needed"])
+    (_, header), records = found[0], [r for r in found[1:] if r[0] not in bad_lines]
+    try:
+        positions = _positions(kind, header, filename)
+    except ImportRefused as refused:
+        raise ImportRefused(refused.errors + [message for _, message in sorted(early)]) from None
     plan = [(c.name, positions.get(c.name), c.parse, c.required, c.default) for c in kind.columns]
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, str]] = list(early)
     lines: list[int] = []
     valid: list[dict[str, Any]] = []
     seen: dict[tuple, int] = {}
     for number, (line, raw) in enumerate(records, start=1):
         if progress and number % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
-        if len(raw) > len(header):
-            problems.append((line, f"{filename}:{line}: row: has {len(raw)} values but the "
+        if len(raw) != len(header):
+            # A short row would blank the columns it leaves out; a long one has values with
+            # no column: both are refused.
+            problems.append((line, f"{filename}:{line}: row: has {len(raw)} "
+                                   f"{'value' if len(raw) == 1 else 'values'} but the "
                                    f"header has {len(header)} columns"))
             continue
         values: dict[str, Any] = {}
@@ -297,6 +347,7 @@ def _read_rows(
         else:
             lines.append(line)
             valid.append(values)
+    _aliases_resolved(valid)
     table = _Table({name: [v[name] for v in valid] for name in kind.column_names},
                    [tuple([v[k] for k in kind.key]) for v in valid], _present(kind, positions))
     refs = _lookup(kind, table)
@@ -319,6 +370,25 @@ def _resolve(kind: Kind, table: _Table) -> _Refs | None:
     """The records the file names, or None if it names any that do not exist."""
     refs = _lookup(kind, table)
     return None if _reference_problems(kind, table, refs) else refs
+
+
+def _kept_refs(named: set[str | None]) -> dict[str, str]:
+    """Each of these person_refs that was merged into another person (an alias,
+    docs/matching.md) -> the reference of the person kept: a file naming it imports to them."""
+    kept: dict[str, str] = {}
+    for where in one_of_chunks(m.PersonAlias.alias_ref, sorted(named - {None, ""})):
+        kept.update(db.session.execute(
+            select(m.PersonAlias.alias_ref, m.Person.person_ref)
+            .join(m.Person, m.PersonAlias.person_id == m.Person.id).where(where)).all())
+    return kept
+
+
+def _aliases_resolved(rows: list[dict[str, Any]]) -> None:
+    """The rows' merged person_refs replaced, in place, by the person kept's (_kept_refs)."""
+    kept = _kept_refs({r.get("person_ref") for r in rows})
+    for row in rows:
+        if row.get("person_ref") in kept:
+            row["person_ref"] = kept[row["person_ref"]]
 
 
 def _lookup(kind: Kind, table: _Table) -> _Refs:
@@ -361,7 +431,27 @@ def _reference_problems(kind: Kind, table: _Table, refs: _Refs) -> list[tuple[in
             if person in people and family in families and people[person][2] != family:
                 problems.append((i, "family_ref", f"{person} belongs to family "
                                                   f"{people[person][2]}, not {family}"))
+    problems += _ward_problems(kind, table)
     problems.sort(key=lambda problem: problem[0])  # by row, each row's in column order
+    return problems
+
+
+def _ward_problems(kind: Kind, table: _Table) -> list[tuple[int, str, str]]:
+    """A family's ward must be one of the council's: the wards its teams cover (`casework
+    team-wards`). A council that has named none is not checked."""
+    if kind.name != "families" or "ward" not in table.present:
+        return []
+    wards = set(db.session.scalars(select(m.TeamWard.ward)))
+    if not wards:
+        return []
+    by_case = {w.casefold(): w for w in wards}
+    problems = []
+    for i, ward in enumerate(table.columns["ward"]):
+        if ward is not None and ward not in wards:
+            near = by_case.get(ward.casefold())
+            problems.append((i, "ward", f"{ward} is not one of the council's wards" + (
+                f" (did you mean {near}?)" if near else
+                "; an administrator adds a ward to its team with casework team-wards")))
     return problems
 
 
@@ -423,7 +513,7 @@ def _upsert(
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
         _keep_created(kind, table, range(len(table)), refs, filename, user)
-        _queue_families(kind, table, refs, range(len(table)))
+        _queue_families(kind, table, refs, range(len(table)), filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
@@ -455,7 +545,7 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     write_changes(history)
     _keep_created(kind, table, new, refs, filename, user)
-    _queue_families(kind, table, refs, new + changed_rows)
+    _queue_families(kind, table, refs, new + changed_rows, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
 
 
@@ -475,15 +565,19 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
     write_changes(history)
 
 
-def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int]) -> None:
+def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
+                    filename: str, user: m.User | None) -> None:
     """Mark the families whose evidence these rows (new or changed) are, for the stored
-    evaluation to re-evaluate once the import commits."""
+    evaluation to re-evaluate once the import commits; a families file's attachment and
+    closure dates are followed by the families' episodes."""
     rows = list(rows)
     if kind.model is m.Family:
         column = table.columns["family_ref"]
         wanted = sorted({column[i] for i in rows})
         ids = [fid for where in one_of_chunks(m.Family.family_ref, wanted)
                for fid in db.session.scalars(select(m.Family.id).where(where))]
+        if {"attached_on", "closed_on"} & table.present:
+            episodes.follow_family_dates(ids, f"import of {filename}", user)
     else:
         ids = set()
         people, families = refs.people, refs.families

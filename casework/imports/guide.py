@@ -67,8 +67,10 @@ def describe(column: Column) -> str:
 def example_csv(kind: str) -> str:
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(KINDS[kind].column_names)
-    writer.writerows(EXAMPLES[kind])
+    columns = KINDS[kind].column_names
+    writer.writerow(columns)
+    # Every row as wide as the header (a short row is refused).
+    writer.writerows(row + [""] * (len(columns) - len(row)) for row in EXAMPLES[kind])
     return out.getvalue()
 
 

@@ -24,7 +24,9 @@ def _import(form: UploadForm, kind: str):
     upload = form.file.data
     name = upload.filename or "upload.csv"
     data = upload.read()
-    if len(data) >= current_app.config["IMPORT_JOB_BYTES"]:
+    rows = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1  # after the header
+    if (len(data) >= current_app.config["IMPORT_JOB_BYTES"] or (
+            form.match.data and rows > current_app.config["MATCH_IN_REQUEST_ROWS"])):
         # A large file is imported (and matched, if asked) by the job worker; the job page
         # shows how it goes.
         job = start("import", f"Import of {name} ({KIND_LABELS[kind]})", current_user,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..access import may_approve_discretion, may_load_outcome_plan
 from ..audit import record_event
-from ..evaluation.service import BATCH, load_families
+from ..evaluation.service import BATCH, episode_dates, load_families
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.claims import attachment_bars
@@ -153,10 +153,11 @@ class OutcomeFamilyEvaluation:
     evidence: OutcomeEvidence
 
 
-def load_evidence(ids: list[int]) -> dict[int, OutcomeEvidence]:
-    """The later programmes' evidence of these families (at most BATCH), in six queries."""
-    P, F = m.Person, m.Family
-    closed = dict(db.session.execute(select(F.id, F.closed_on).where(F.id.in_(ids))).all())
+def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
+    """The later programme's evidence of these families (at most BATCH), in six queries;
+    "closed" is the closure of the family's episode in that programme."""
+    P = m.Person
+    closed = {fid: dates[1] for fid, dates in episode_dates(ids, programme, raw=False).items()}
     abuse: dict[int, list] = defaultdict(list)
     D = m.DomesticAbuseIncident
     for fid, ref, date, pref in db.session.execute(
@@ -231,8 +232,13 @@ def evaluate_outcome_families(
     ids = list(ids)
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
-        families = data if data is not None else load_families(chunk)
-        evidence = load_evidence(chunk)
+        if data is None:
+            families = load_families(chunk, name)
+        else:  # already read for a page: its attachment is this programme's episode's
+            signed_up = episode_dates(chunk, name, raw=False)
+            families = {fid: dataclasses.replace(
+                data[fid], attached_on=signed_up.get(fid, (None, None))[0]) for fid in chunk}
+        evidence = load_evidence(chunk, name)
         claims = prior_claims(chunk, name)
         for fid in chunk:
             evaluation = evaluate_outcomes(families[fid], evidence[fid], as_of, rules, plan)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..audit import record_event
+from ..flashes import flash
 from ..permissions import can, requires
 from ..rules.plan import PlanError
 from ..transaction import transaction

@@ -16,14 +16,14 @@ from fractions import Fraction
 from sqlalchemy import and_, case, func, or_, select
 
 from .. import models as m
-from ..access import team_workers, visible_families
+from ..access import team_workers
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
 from ..paging import page_within
-from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
+from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
     COST_ITEMS,
     CostEstimate,
@@ -33,13 +33,14 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
+from ..rules.ruleset import get_ruleset, programme_label
 from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
     ("identified", "Identified", "Identified on or before the date"),
     ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
                              "local discretion)"),
-    ("attached", "Attached", "Eligible, and attached to a FIP worker on or before the date"),
+    ("attached", "Attached", "Eligible, and signed up to the programme on or before the date"),
     ("results_met", "Results met", "Attached, with a claimable result met on the date or "
                                    "already claimed"),
     ("claimed", "Claimed", "With a claim dated on or before the date, not rejected"),
@@ -179,13 +180,19 @@ class Figures:
     high_contact_families: int
     measures: dict
     unit_costs: list[UnitCostRow]
+    programme: str = "phase1"  # whose sign-ups and claims are counted
+
+    @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
 
 
-def figures(user: m.User, period: Window | None = None) -> Figures:
-    """Every figure for the families `user` may see, read from the stored evaluation.
-    `period` (a quarter, for the board report) adds the activity within it to the
-    additional measures."""
-    sc = fig.scope(user)
+def figures(user: m.User, period: Window | None = None, programme: str | None = None) -> Figures:
+    """Every figure for the families `user` may see, read from the stored evaluation, with
+    the sign-ups and claims of `programme` (default: the council's ruleset's). `period` (a
+    quarter, for the board report) adds the activity within it to the additional
+    measures."""
+    sc = fig.scope(user, programme=programme)
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
 
 
@@ -196,6 +203,7 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
     funnel = {key: counts[key] for key, *_ in FUNNEL}
     workers = _workers(user, sc)
     return Figures(
+        programme=sc.programme,
         as_of=sc.as_of,
         refreshed_at=sc.refreshed_at,
         funnel=funnel,
@@ -220,14 +228,15 @@ def _months(sc: fig.Scope) -> list[dict]:
     bounds = [(first, months[i + 1] if i + 1 < len(months) else
                months_after(first, 1)) for i, first in enumerate(months)]
     f = sc.f.c
+    signed_up = fig.signed_up_on(sc)
     columns = []
     for first, following in bounds:
         columns.append(func.count(case((and_(fig.condition(sc, "identified"),
                                              f.identified_on >= first,
                                              f.identified_on < following), 1))))
         columns.append(func.count(case((and_(fig.condition(sc, "attached"),
-                                             f.attached_on >= first,
-                                             f.attached_on < following), 1))))
+                                             signed_up >= first,
+                                             signed_up < following), 1))))
     families = db.session.execute(sc.select(*columns)).one()
     live = fig.claims(sc).subquery()
     B = m.ClaimBatch
@@ -366,9 +375,8 @@ def _allocated_on(as_of: dt.date):
 
 def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
     rules = current_ruleset()
-    allocated = select(m.Allocation.family_id).where(_allocated_on(sc.as_of))
     unallocated = db.session.scalar(sc.select(func.count()).where(
-        fig.condition(sc, "attached"), sc.f.c.id.not_in(allocated))) or 0
+        fig.condition(sc, "waiting"))) or 0
     active = sum(row["active"] for row in workers)
     return {
         "workers": len(workers),
@@ -385,7 +393,8 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
 def _money(sc: fig.Scope) -> dict:
     fees = fig.attachment_fees(sc)
     by_state: Counter = Counter()
-    by_result: dict[str, Counter] = {r: Counter() for r in CLAIMABLE_RESULTS}
+    by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
+        r: Counter() for r in dict(get_ruleset(sc.programme).result_amounts)}
     live = fig.claims(sc).subquery()
     for result, state, count, amount in db.session.execute(
         select(live.c.result, live.c.state, func.count(), func.sum(live.c.amount))
@@ -445,22 +454,24 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
 
 
 def quarter_activity(user: m.User, first: dt.date, last: dt.date) -> dict:
-    """What happened from first to last (a quarter): families identified and attached, claims
-    made (not rejected) and claims submitted, with their amounts."""
-    ids = select(visible_families(user).subquery().c.id)
-    F, C, B = m.Family, m.Claim, m.ClaimBatch
-
-    def count(column) -> int:
-        return db.session.scalar(select(func.count(F.id)).where(
-            F.id.in_(ids), column >= first, column <= last)) or 0
-
-    drafted = db.session.execute(select(func.count(C.id), func.coalesce(func.sum(C.amount), 0))
-                                 .where(C.family_id.in_(ids), C.state != "rejected",
-                                        C.as_of >= first, C.as_of <= last)).one()
-    submitted = db.session.execute(select(func.count(C.id), func.coalesce(func.sum(C.amount), 0))
-                                   .join(B, C.batch_id == B.id)
-                                   .where(C.family_id.in_(ids), B.as_of >= first,
-                                          B.as_of <= last)).one()
-    return {"identified": count(F.identified_on), "attached": count(F.attached_on),
+    """What happened from first to last (a quarter), by the same definitions as the month
+    table: families identified and signed up (attached: eligible, an episode of the
+    programme begun in the quarter), claims made (not rejected) and claims submitted, with
+    their amounts, of the programme's claims."""
+    sc = fig.scope(user, as_of=last)
+    f = sc.f.c
+    signed_up = fig.signed_up_on(sc)
+    identified, attached = db.session.execute(sc.select(
+        func.count(case((and_(fig.condition(sc, "identified"), f.identified_on >= first), 1))),
+        func.count(case((and_(fig.condition(sc, "attached"), signed_up >= first), 1))))).one()
+    live = fig.claims(sc).subquery()
+    B = m.ClaimBatch
+    drafted = db.session.execute(select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
+                                 .where(live.c.as_of >= first)).one()
+    submitted = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
+        .select_from(live).join(B, live.c.batch_id == B.id)
+        .where(B.as_of >= first, B.as_of <= last)).one()
+    return {"identified": identified, "attached": attached,
             "claims": drafted[0], "claims_amount": drafted[1],
             "submitted": submitted[0], "submitted_amount": submitted[1]}

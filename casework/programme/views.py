@@ -10,7 +10,6 @@ from decimal import Decimal
 from flask import (
     Blueprint,
     Response,
-    flash,
     redirect,
     render_template,
     request,
@@ -22,12 +21,14 @@ from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
+from ..flashes import flash
 from ..outcomes.service import claims_by_month, needs_by_count
-from ..paging import Page
+from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
 from ..rules.costs import COST_ITEMS
+from ..rules.ruleset import PROGRAMMES, programme_label
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
@@ -40,11 +41,14 @@ PER_PAGE = 50
 @bp.route("/programme")
 @requires("view_programme")
 def dashboard():
-    f = service.figures(current_user)
+    programme = request.args.get("programme", "")
+    f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)
     with transaction():
-        record_event("view", "programme_dashboard", None, detail=f"as of {f.as_of.isoformat()}")
+        record_event("view", "programme_dashboard", None,
+                     detail=f"as of {f.as_of.isoformat()}, {f.programme}")
         return render_template(
             "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
+            programmes=[(p, programme_label(p)) for p in PROGRAMMES],
             way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
             needs=needs_by_count(visible_families(current_user)),
             claim_months=claims_by_month(visible_families(current_user)))
@@ -56,7 +60,7 @@ def costs():
     f = service.figures(current_user)
     pence = {row.key: row.pence for row in f.unit_costs}
     total, page, rows = service.cost_rows(current_user, pence,
-                                          request.args.get("page", 1, type=int), PER_PAGE)
+                                          requested_page(request.args), PER_PAGE)
     shown = Page(rows, page, PER_PAGE, total)
     with transaction():
         record_event("view", "cost_analysis", None,

@@ -7,6 +7,7 @@ each problem named as `FILE:LINE: FIELD: message`.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -125,16 +126,67 @@ class _Object(dict):
     key_lines: dict[str, int]
 
 
+# An Outcome Plan is a few kilobytes (the examples are 2 KB, five levels deep). Anything far
+# beyond is refused before it is parsed: reading it grows with its size times its depth.
+MAX_PLAN_BYTES = 200_000
+MAX_DEPTH = 20
+MAX_NUMBER_LENGTH = 30
+
+
+def _limits(text: str, filename: str) -> list[str]:
+    """The problems of a text too large, too deeply nested or with absurdly long numbers to be
+    a plan, found in one pass over it (strings skipped); none for a plan-like text."""
+    if len(text) > MAX_PLAN_BYTES:
+        return [f"{filename}:1: file: is {len(text):,} characters long; an Outcome Plan is at "
+                f"most {MAX_PLAN_BYTES:,}"]
+    problems: list[str] = []
+    depth, line, number = 0, 1, 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            # Skip the string: to its closing quote, past escaped characters.
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                elif text[i] == "\n":
+                    line += 1
+                i += 1
+            number = 0
+        elif c in "{[":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return problems + [f"{filename}:{line}: file: nests deeper than {MAX_DEPTH} "
+                                   "levels; an Outcome Plan is a few levels deep"]
+        elif c in "}]":
+            depth -= 1
+        elif c == "\n":
+            line += 1
+        if c in "0123456789+-.eE":
+            number += 1
+            if number == MAX_NUMBER_LENGTH + 1:
+                problems.append(f"{filename}:{line}: file: has a number more than "
+                                f"{MAX_NUMBER_LENGTH} characters long")
+        else:
+            number = 0
+        i += 1
+    return problems
+
+
 def _decode(text: str) -> Any:
     decoder = json.JSONDecoder()
+    # The line of a position, by a binary search of where each line starts (counting the
+    # line breaks before every object would grow with the square of the file).
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
     def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
         s, start = s_and_end
         pairs, end = json.decoder.JSONObject(
             s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo)
         obj = _Object(pairs)
-        obj.line = s.count("\n", 0, start) + 1
-        obj.key_lines = _key_lines(s, start, end)
+        obj.line = bisect.bisect_right(starts, start)
+        obj.key_lines = _key_lines(s, start, end, starts)
         return obj, end
 
     decoder.parse_object = parse_object
@@ -146,12 +198,12 @@ def field_line(text: str, key: str) -> int:
     """The line of a top-level field of a plan's JSON text (1 when it has none)."""
     try:
         doc = _decode(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError, ValueError):
         return 1
     return doc.key_lines.get(key, 1) if isinstance(doc, _Object) else 1
 
 
-def _key_lines(s: str, start: int, end: int) -> dict[str, int]:
+def _key_lines(s: str, start: int, end: int, starts: list[int]) -> dict[str, int]:
     """The line of each key of the object between start (just after its `{`) and end."""
     lines: dict[str, int] = {}
     depth, i = 0, start
@@ -161,7 +213,7 @@ def _key_lines(s: str, start: int, end: int) -> dict[str, int]:
             key, after = json.decoder.scanstring(s, i + 1)
             rest = s[after:end].lstrip()
             if depth == 0 and rest.startswith(":"):
-                lines.setdefault(key, s.count("\n", 0, i) + 1)
+                lines.setdefault(key, bisect.bisect_right(starts, i))
             i = after
             continue
         if c in "{[":
@@ -228,10 +280,14 @@ class _Checker:
 def load_plan(text: str, filename: str, frame: OutcomeFrame) -> OutcomePlan:
     """Read and check an Outcome Plan for the frame, or raise PlanError naming every
     problem."""
+    if limits := _limits(text, filename):
+        raise PlanError(limits)
     try:
         doc = _decode(text)
     except json.JSONDecodeError as error:
         raise PlanError([f"{filename}:{error.lineno}: file: is not valid JSON ({error.msg})"])
+    except (RecursionError, ValueError) as error:  # beyond what the limits catch: never a 500
+        raise PlanError([f"{filename}:1: file: cannot be read as an Outcome Plan ({error})"])
     if not isinstance(doc, _Object):
         raise PlanError([f"{filename}:1: file: must be a JSON object {{...}}"])
     check = _Checker(filename)

@@ -223,6 +223,22 @@ RULESETS: dict[str, Ruleset] = {
 }
 
 
+PROGRAMMES = tuple(RULESETS)  # in the order they ran: phase1, phase2, supporting_families
+
+
+def programme_of(d: dt.date) -> str:
+    """The programme a family signed up on d joins: the one that takes attachments on d;
+    between two programmes, the latest begun (it pays nothing for that date); before the
+    first, the first (which pays nothing either)."""
+    begun = [name for name in PROGRAMMES if RULESETS[name].first_attachment <= d]
+    taking = [name for name in begun if RULESETS[name].takes_attachment(d)]
+    return (taking or begun or [PROGRAMMES[0]])[-1]
+
+
+def programme_label(name: str) -> str:
+    return PROGRAMME_LABELS[name]
+
+
 def get_ruleset(name: str = "phase1", overrides: dict[str, Any] | None = None) -> Ruleset:
     try:
         ruleset = RULESETS[name]

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 
 from .. import models as m
 from ..evaluation import figures as programme_figures
+from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..lookups import one_of
 from .service import agreed_numbers, programme_year_span, programme_years
@@ -50,9 +51,14 @@ def contacted_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
     return _first_dates(m.ContactAttempt.attempted_on, m.ContactAttempt.family_id, families, as_of)
 
 
-def allocated_on(families: Select, as_of: dt.date) -> dict[int, dt.date]:
-    """Allocated: the date the family was first allocated to a FIP worker, on or before as_of."""
-    return _first_dates(m.Allocation.start_on, m.Allocation.family_id, families, as_of)
+def allocated_on(families: Select, as_of: dt.date,
+                 programme: str | None = None) -> dict[int, dt.date]:
+    """Allocated: the date the family was first allocated to a FIP worker in an episode of
+    the programme (default the council's ruleset's), on or before as_of."""
+    E = m.Episode
+    return _first_dates(m.Allocation.start_on, m.Allocation.family_id, families, as_of,
+                        m.Allocation.episode_id.in_(select(E.id).where(
+                            E.programme == (programme or current_ruleset().name))))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,13 +94,16 @@ def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
 # own (identified, attached, results met, claimed), counted once, by casework.programme.
 WAY_IN = (
     ("identified", "Identified", "Identified on or before the date", "programme"),
-    ("discussed", "Discussed", "Decided on at a selection meeting on or before the date", None),
-    ("selected", "Selected", "Selected at a meeting on or before the date", None),
-    ("contacted", "Contacted", "The lead person tried to contact the family on or before the date",
-     None),
-    ("attached", "Signed up (attached)", "Eligible, and attached on or before the date "
-                                         "(signed up, or attached by import or edit)", "programme"),
-    ("allocated", "Allocated", "Allocated to a FIP worker on or before the date", None),
+    ("discussed", "Discussed", "Decided on at a selection meeting on or before the date, or "
+                               "selected, contacted or signed up", None),
+    ("selected", "Selected", "Selected at a meeting on or before the date, or contacted or "
+                             "signed up", None),
+    ("contacted", "Contacted", "The lead person tried to contact the family on or before the "
+                               "date, or it signed up", None),
+    ("attached", "Signed up (attached)", "Eligible, and signed up to the programme on or before "
+                                         "the date (an episode of it begun by then)", "programme"),
+    ("allocated", "Allocated", "Signed up, and allocated to a FIP worker in the programme on "
+                               "or before the date", None),
     ("results_met", "Results met", "Attached, with a claimable result met on the date or "
                                    "already claimed", "programme"),
     ("claimed", "Claimed", "With a claim dated on or before the date, not rejected", "programme"),
@@ -117,7 +126,22 @@ class WayIn:
 def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
     """The way-in figures for the families of `families` on as_of; `programme` is the
     programme's Figures for the same families and date, whose own stages are reused."""
-    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()}
+    reached = {key: dates(families, as_of) for key, dates in STAGE_DATES.items()
+               if key != "allocated"}
+    reached["allocated"] = allocated_on(families, as_of, programme.programme)
+    # A family signed up (attached) has passed every stage before it, whether or not a
+    # meeting or contact attempt was recorded (a council's earlier attachments, imported):
+    # each stage holds every family of the stages after it, so the funnel never widens.
+    sc = programme_figures.scope(None, families=families, as_of=as_of,
+                                 programme=programme.programme)
+    signed_up = dict(db.session.execute(sc.select(sc.f.c.id, programme_figures.signed_up_on(sc))
+                                        .where(programme_figures.condition(sc, "attached"))).all())
+    reached["allocated"] = {fid: d for fid, d in reached["allocated"].items() if fid in signed_up}
+    later = signed_up
+    for key in ("contacted", "selected", "discussed"):
+        for fid, d in later.items():
+            reached[key][fid] = min(reached[key].get(fid, d), d)
+        later = reached[key]
     funnel = {key: len(reached[key]) if source is None else programme.funnel[key]
               for key, _label, _meaning, source in WAY_IN}
     months = []

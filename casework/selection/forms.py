@@ -120,7 +120,8 @@ class AnswerForm(FlaskForm):
     consent_given = BooleanField("The family gave consent to work with the programme",
                                  widget=GovCheckboxInput())
     consent_by = StringField("Consent given by", widget=GovTextInput(),
-                             description="The family member who gave consent",
+                             description="The full name of the family member who gave consent, as casework "
+                                         "holds it",
                              validators=[Length(max=200)])
     reason = TextAreaField("Reason for declining", widget=GovTextArea(),
                            validators=[Length(max=2000)])

@@ -11,14 +11,21 @@ from flask import abort
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import episodes
 from .. import models as m
-from ..access import can, may_record_first_contact, may_see_meeting, team_workers, visible_families
+from ..access import (
+    can,
+    may_record_first_contact,
+    may_see_meeting,
+    team_workers,
+    unheld_allocatable,
+    visible_families,
+)
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
-from ..records import StaleEdit, save_versioned
 from ..rules.dates import govdate, months_before
 from ..transaction import transactional
 
@@ -191,7 +198,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
     criteria are the stored evaluation's (casework.evaluation.figures, at its date), as on
     the screening page; the rest is counted from the records, in one query."""
     rules = current_ruleset()
-    query = visible_families(user, selecting=True).where(m.Family.attached_on.is_(None))
+    query = visible_families(user, selecting=True).where(*episodes.not_signed_up())
     sc = fig.scope(user, ward, families=query, as_of=on)
     S, f = sc.s, sc.f.c
     D = m.SelectionDecision
@@ -247,8 +254,10 @@ def decide(meeting: m.SelectionMeeting, family: m.Family, by: m.User, decision: 
     lead_contact, lead_agency = (lead_contact or "").strip() or None, (lead_agency or "").strip() or None
     if decision not in m.SELECTION_DECISIONS:
         raise SelectionRefused("Select selected, not now or not suitable")
-    if family.attached_on is not None:
-        raise SelectionRefused(f"{family.family_ref} is already attached, since {govdate(family.attached_on)}")
+    current = episodes.open_episode_of(family.id)
+    if current is not None:
+        raise SelectionRefused(f"{family.family_ref} is already signed up, since "
+                               f"{govdate(current.signed_up_on)}")
     if not awaiting_discussion(latest_decision(family), meeting.held_on):
         raise SelectionRefused(f"{family.family_ref} is not waiting to be discussed")
     if decision == "not_now":
@@ -316,7 +325,14 @@ def current_selection(family: m.Family) -> m.SelectionDecision | None:
 
 
 def sign_up_of(family: m.Family) -> m.SignUp | None:
-    return db.session.scalar(select(m.SignUp).where(m.SignUp.family_id == family.id))
+    """The family's latest answer (a family that comes back later answers again)."""
+    return db.session.scalar(select(m.SignUp).where(m.SignUp.family_id == family.id)
+                             .order_by(m.SignUp.id.desc()).limit(1))
+
+
+def _answered(family: m.Family, selection: m.SelectionDecision) -> bool:
+    answer = sign_up_of(family)
+    return answer is not None and answer.recorded_at >= selection.decided_at
 
 
 def attempts(family: m.Family) -> list[m.ContactAttempt]:
@@ -332,7 +348,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
     if not may_record_first_contact(by, selection):
         raise SelectionRefused(f"Only the lead person, {selection.lead_name}, or a team lead "
                                "records first contact with this family")
-    if sign_up_of(family) is not None:
+    if _answered(family, selection):
         raise SelectionRefused(f"{family.family_ref} has already given its answer")
     if on > dt.date.today():
         raise SelectionRefused(f"The date of the {what} must be today or in the past")
@@ -371,6 +387,12 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
                                "signed and consent given")
     if not consent_by:
         raise SelectionRefused("Enter who gave consent")
+    members = {" ".join(p.full_name.split()).casefold(): p.full_name for p in family.people}
+    if " ".join(consent_by.split()).casefold() not in members:
+        raise SelectionRefused(
+            f"Consent is given by a member of the family: {consent_by} is not one of "
+            + (", ".join(sorted(members.values())) if members else "its members (it has none yet)"))
+    consent_by = members[" ".join(consent_by.split()).casefold()]
     row = m.SignUp(family_id=family.id, outcome="signed_up", decided_on=signed_on,
                    sharing_agreed=True, consent_given=True, consent_by=consent_by,
                    recorded_by_id=by.id)
@@ -378,13 +400,13 @@ def sign_up(family: m.Family, by: m.User, signed_on: dt.date, sharing_agreed: bo
     record_event("sign_up", "family", family.family_ref, user=by,
                  detail=f"signed up on {signed_on}; information-sharing agreement and consent "
                         f"given by {consent_by[:150]}")
-    if family.attached_on is None:
-        try:
-            save_versioned(family, family.version, {"attached_on": signed_on}, by, "families",
-                           family.family_ref, family.family_ref, source="sign-up")
-        except StaleEdit:
-            raise SelectionRefused(f"{family.family_ref} was changed by someone else just now: "
-                                   "try again") from None
+    db.session.flush()
+    selection = current_selection(family)
+    try:
+        episodes.sign_up(family, signed_on, by, "sign-up", sign_up=row,
+                         lead_id=selection.lead_worker_id if selection else None)
+    except episodes.EpisodeRefused as refused:
+        raise SelectionRefused(str(refused)) from None
     return row
 
 
@@ -402,12 +424,20 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
     return row
 
 
+def first_contacts_led(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
+    """The selected families not yet answered whose first contact `user` leads."""
+    return [row for row in awaiting_answer(user) if row[0].lead_worker_id == user.id]
+
+
 def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
     """Selected families `user` may see that have not answered yet, with the number of
     contact attempts and the latest: (decision, attempts, last attempted on)."""
-    fams = visible_families(user).where(m.Family.attached_on.is_(None),
-                                        m.Family.id.not_in(select(m.SignUp.family_id)))
-    chosen = [d for d in latest_decisions(fams).values() if d.decision == "selected"]
+    fams = visible_families(user).where(*episodes.not_signed_up())
+    answered = {fid: at for fid, at in db.session.execute(
+        select(m.SignUp.family_id, func.max(m.SignUp.recorded_at)).group_by(m.SignUp.family_id)
+        .where(m.SignUp.family_id.in_(select(fams.subquery().c.id))))}
+    chosen = [d for d in latest_decisions(fams).values() if d.decision == "selected"
+              and not (d.family_id in answered and answered[d.family_id] >= d.decided_at)]
     A = m.ContactAttempt
     tried: dict[int, list[dt.date]] = defaultdict(list)
     for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
@@ -417,15 +447,18 @@ def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.dat
     return sorted(rows, key=lambda r: r[0].family.family_ref)
 
 
-def waiting_for_allocation(user: m.User) -> list[tuple[m.Family, m.SignUp]]:
-    """Families that signed up and have no FIP worker yet."""
-    allocated = select(m.Allocation.family_id)
-    rows = db.session.execute(
-        visible_families(user).add_columns(m.SignUp)
-        .join(m.SignUp, m.SignUp.family_id == m.Family.id)
-        .where(m.SignUp.outcome == "signed_up", m.Family.id.not_in(allocated))
-        .order_by(m.SignUp.decided_on, m.Family.family_ref)).all()
-    return [tuple(r) for r in rows]
+def waiting_for_allocation(user: m.User, limit: int | None = None
+                           ) -> list[tuple[m.Family, m.Episode]]:
+    """The signed-up families `user` may allocate that have no FIP worker (an open episode,
+    no open allocation), those signed up longest ago first: the one waiting list of the team
+    view, the team lead's home and the selection page."""
+    query = (select(m.Family).where(unheld_allocatable(user)).add_columns(m.Episode)
+             .join(m.Episode, m.Episode.family_id == m.Family.id)
+             .where(*episodes.waiting_for_worker())
+             .order_by(m.Episode.signed_up_on, m.Family.family_ref))
+    if limit is not None:
+        query = query.limit(limit)
+    return [tuple(r) for r in db.session.execute(query).all()]
 
 
 # The family's timeline -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import models as m
@@ -16,8 +16,10 @@ from ..access import (
     wards,
 )
 from ..audit import record_event
+from ..flashes import flash
 from ..permissions import requires
 from ..rules.dates import govdate
+from ..security import link_args
 from ..transaction import transaction
 from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
@@ -104,7 +106,7 @@ def decide(meeting_id: int, family_ref: str):
             flash(f"{family.family_ref} {family.family_name}: "
                   f"{m.SELECTION_DECISIONS[form.decision.data].lower()}.")
             return redirect(url_for("selection.meeting", meeting_id=meeting.id,
-                                    **request.args.to_dict(flat=False)))
+                                    **link_args(request.args, "selection.meeting")))
     with transaction():
         record_event("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}")
         return render_template("selection/decide.html", form=form, meeting=meeting,
@@ -191,5 +193,7 @@ def sign_up(family_ref: str):
             refusal = str(refused)
         else:
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
-    return render_template("selection/sign_up.html", family=family, selection=selection,
-                           form=form, refusal=refusal)
+    with transaction():
+        record_event("view", "sign_up", family.family_ref)
+        return render_template("selection/sign_up.html", family=family, selection=selection,
+                               form=form, refusal=refusal)

@@ -92,7 +92,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     page.get_by_label("Signed up to the programme").check()
     page.get_by_label("The information-sharing agreement is signed").check()
     page.get_by_label("The family gave consent to work with the programme").check()
-    page.get_by_label("Consent given by").fill("Kayleigh Jones")
+    page.get_by_label("Consent given by").fill("Casey Roberts")
     shot("sign-up")
     page.get_by_role("button", name="Save the answer").click()
     page.get_by_text("Jones household signed up").wait_for()
@@ -103,7 +103,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
                                f"{live_server}/families/J1/timeline"])
     page.goto(f"{live_server}/families/J1/timeline")
     page.get_by_text("Signed up: information-sharing agreement and consent given by "
-                            "Kayleigh Jones").wait_for()
+                            "Casey Roberts").wait_for()
     page.context.clear_cookies()
 
     # The team lead sees it attached and waiting; the funnel moved by one.
