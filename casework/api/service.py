@@ -101,7 +101,7 @@ def claims(who, family_ref: str) -> list[dict]:
 def programme_figures(who) -> dict:
     """The dashboard's figures for the families `who` may see, counted by
     casework.evaluation.figures (never counted again here)."""
-    sc = figures.scope(who)
+    sc = figures.for_programme(figures.scope(who))
     return {"as_of": sc.as_of.isoformat(), "ruleset": sc.ruleset,
             "refreshed_at": sc.refreshed_at.isoformat() if sc.refreshed_at else None,
             "families": figures.family_counts(sc),

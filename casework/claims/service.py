@@ -420,16 +420,17 @@ def batch_summary(batch: m.ClaimBatch) -> dict:
             "validators": sorted({c.decided_by.name for c in batch.claims if c.decided_by})}
 
 
-def money(user: m.User) -> dict:
-    """Programme money for the families `user` may see, on the date the stored evaluation
-    holds for: attachment fees by programme year of attachment; results claimed, validated,
-    submitted and rejected by programme year; what is still claimable."""
-    sc = figures.scope(user)
+def money(user: m.User, programme: str | None = None) -> dict:
+    """A programme's money (default: as the dashboard's) for the families `user` may see, on
+    the date the stored evaluation holds for: attachment fees by programme year of
+    attachment; results claimed, validated, submitted and rejected by programme year; what
+    is still claimable."""
+    sc = figures.for_programme(figures.scope(user), programme)
     return figures.memo(sc, "claims.money", lambda: _money(sc))
 
 
 def _money(sc: figures.Scope) -> dict:
-    rules = current_ruleset()
+    rules = get_ruleset(sc.programme)
     results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
     frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
     E = m.Episode  # a claim is paid by the programme year of its episode's sign-up
@@ -453,7 +454,7 @@ def _money(sc: figures.Scope) -> dict:
                         in sorted(results.items(), key=lambda kv: kv[0] or 0)},
             "frozen_above": dict(frozen_above),
             "funded_share": rules.funded_share, "claimable_now": figures.claimable_pounds(sc),
-            "today": sc.as_of, "refreshed_at": sc.refreshed_at,
+            "today": sc.as_of, "refreshed_at": sc.refreshed_at, "programme": sc.programme,
             "current_year": rules.programme_year(sc.as_of)}
 
 

@@ -18,6 +18,7 @@ from ..queue import start
 from ..reports.claim_evidence import labelled_parameters, programme_label
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
+from ..rules.ruleset import PROGRAMME_LABELS
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
 from ..transaction import transaction
@@ -222,7 +223,8 @@ def batch_file(batch_id: int, fmt: str):
 @bp.route("/money")
 @requires("manage_claims")
 def money():
-    figures = service.money(current_user)
+    chosen = request.args.get("programme", "")
+    figures = service.money(current_user, chosen if chosen in PROGRAMME_LABELS else None)
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
         progress=agreed_progress(visible_families(current_user), dt.date.today())))

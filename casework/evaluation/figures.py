@@ -40,6 +40,7 @@ from ..access import visible_families
 from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, get_ruleset
 from ..rules.dates import months_before
+from ..rules.ruleset import programme_of
 from .service import current_ruleset
 from .store import current_run
 
@@ -82,6 +83,13 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     as_of = as_of or (run.as_of if run else dt.date.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
                  run.refreshed_at if run else None, rules.name, programme or rules.name)
+
+
+def for_programme(sc: Scope, programme: str | None = None) -> Scope:
+    """The scope counting `programme`'s sign-ups and claims; by default the programme that
+    took families on the figures' date (a council's current programme, or an earlier one
+    for figures as of its years): the dashboard's, the money page's and the API's."""
+    return dataclasses.replace(sc, programme=programme or programme_of(sc.as_of))
 
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):

@@ -33,7 +33,7 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
-from ..rules.ruleset import get_ruleset, programme_label, programme_of
+from ..rules.ruleset import get_ruleset, programme_label
 from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
@@ -193,9 +193,7 @@ def figures(user: m.User, period: Window | None = None, programme: str | None = 
     stored evaluation's date). `period` (a
     quarter, for the board report) adds the activity within it to the additional
     measures."""
-    sc = fig.scope(user, programme=programme)
-    if programme is None:  # the programme that took families on the figures' date
-        sc = dataclasses.replace(sc, programme=programme_of(sc.as_of))
+    sc = fig.for_programme(fig.scope(user), programme)
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
 
 

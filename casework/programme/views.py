@@ -28,7 +28,7 @@ from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
 from ..rules.costs import COST_ITEMS
-from ..rules.ruleset import PROGRAMMES, programme_label
+from ..rules.ruleset import PROGRAMMES
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
@@ -46,7 +46,6 @@ def dashboard():
     return shown("view", "programme_dashboard", None,
                  detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
         "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
-        programmes=[(p, programme_label(p)) for p in PROGRAMMES],
         way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
         needs=needs_by_count(visible_families(current_user)),
         claim_months=claims_by_month(visible_families(current_user))))
