@@ -356,7 +356,7 @@ def world(app, cli, examples):
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
-        "meeting_id": 1, "token_id": 1,
+        "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 

@@ -5,6 +5,8 @@ held about them too."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, render_template
 from sqlalchemy import and_, func, or_, select
 
@@ -39,88 +41,91 @@ def _whose(record, person: m.Person) -> str:
     return "person" if record.person_id == person.id else "family"
 
 
-def _claim(claim: m.Claim, ref: str) -> dict:
-    """A claim of the family, with the family and the person's evidence as it was frozen."""
+def _claim(claim: m.Claim, ref: str | None) -> dict:
+    """A claim of the family, with the family and the person's evidence (every member's, for
+    the family: `ref` None) as it was frozen."""
     snapshot = claim.snapshot or {}
-    evidence = {kind: [row for row in rows if ref in (row.get("person_ref"), row.get("ref"))]
+    evidence = {kind: [row for row in rows
+                       if ref is None or ref in (row.get("person_ref"), row.get("ref"))]
                 for kind, rows in snapshot.get("evidence", {}).items()}
     return {"claim_id": claim.id, "result": claim.result, "amount": claim.amount,
             "state": claim.state, "as_of": claim.as_of, "family_as_claimed": snapshot.get("family"),
             "evidence_about_the_person": {k: rows for k, rows in evidence.items() if rows}}
 
 
-def subject_access_data(person: m.Person) -> dict:
-    family = person.family
-    ref = person.person_ref
-    contacts = [c for c in db.session.scalars(
-        select(m.Contact).where(m.Contact.family_id == family.id).order_by(m.Contact.contact_at))
-        if ref in (c.present or [])]
-    asb = list(_about(m.AsbRecord, person))
-    abuse = list(_about(m.DomesticAbuseIncident, person))
-    offences = list(db.session.scalars(select(m.Offence).where(m.Offence.person_id == person.id)))
-    work = list(db.session.scalars(select(m.WorkSpell).where(m.WorkSpell.person_id == person.id)))
+def _contacts(family: m.Family, ref: str | None) -> list[dict]:
+    """Every contact the family had (drafts too: they are held), and whether the person (when
+    `ref`) was there: a note about the family is about each of its members."""
+    rows = []
+    for c in db.session.scalars(select(m.Contact).where(m.Contact.family_id == family.id)
+                                .order_by(m.Contact.contact_at, m.Contact.id)):
+        row = {"contact_at": c.contact_at, "kind": m.CONTACT_KINDS.get(c.kind, c.kind),
+               "by": c.author.name, "duration_minutes": c.duration_minutes or None,
+               "status": "finished" if c.status == "final" else "draft",
+               "present": ", ".join(c.present or []), "notes": c.notes,
+               "actions": [{"action": a.action, "due_on": a.due_on, "done_on": a.done_on}
+                           for a in c.actions]}
+        if ref is not None:
+            row["person_was_there"] = ref in (c.present or [])
+        rows.append(row)
+    return rows
+
+
+RESULT_FIELDS = ("ruleset", "as_of", "identification_date", "screening", "crime_asb",
+                 "education", "work", "local_discretion", "eligible", "result_asb",
+                 "result_offending", "result_education", "result_crime_asb_education",
+                 "result_progress_to_work", "result_continuous_employment", "claimable_total",
+                 "nearly_there")
+
+
+def _results(family: m.Family) -> list[dict]:
+    """What casework worked out about the family from its records, under each programme:
+    identification, eligibility and each result (the stored evaluation)."""
+    return [_row(e, RESULT_FIELDS, worked_out_at=e.evaluated_at)
+            for e in db.session.scalars(select(m.StoredEvaluation).where(
+                m.StoredEvaluation.family_id == family.id).order_by(m.StoredEvaluation.ruleset))]
+
+
+def _match_links(person: m.Person) -> list[dict]:
+    """How partners' rows without a reference were linked to the person by matching."""
+    rows = []
+    for link in db.session.scalars(select(m.MatchLink).where(m.MatchLink.person_id == person.id)
+                                   .order_by(m.MatchLink.linked_at, m.MatchLink.id)):
+        decided = db.session.get(m.User, link.linked_by_id) if link.linked_by_id else None
+        rows.append({"record": f"{link.kind} {link.record_key}",
+                     "match_probability": f"{link.match_probability:.0%}",
+                     "matching_model_version": link.model_id, "linked_at": link.linked_at,
+                     "how": (f"decided on review by {decided.name}" if link.review_id and decided
+                             else "linked automatically")})
+    return rows
+
+
+def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, list[str]]]:
+    """The records about the family as a whole (for a person, with their share of them)."""
     referrals = list(db.session.scalars(select(m.Referral).where(
         m.Referral.family_id == family.id,
-        or_(m.Referral.person_ref == ref, m.Referral.person_ref.is_(None)))
+        *([or_(m.Referral.person_ref == ref, m.Referral.person_ref.is_(None))] if ref else []))
         .order_by(m.Referral.id)))
     goals = list(db.session.scalars(select(m.PlanGoal).where(m.PlanGoal.family_id == family.id)
                                     .order_by(m.PlanGoal.id)))
     plan = db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == family.id))
-    statuses = list(db.session.scalars(select(m.ChildStatus).where(
-        m.ChildStatus.person_id == person.id).order_by(m.ChildStatus.id)))
-    needs = list(_about(m.Need, person))
-    assessments = list(db.session.scalars(select(m.Assessment).where(
-        m.Assessment.need_ref.in_([n.need_ref for n in needs])).order_by(m.Assessment.id)))
     claims = list(db.session.scalars(select(m.Claim).where(m.Claim.family_id == family.id)
                                      .order_by(m.Claim.id)))
-    # The history of every record above: record type -> the references of its records.
-    records = {
-        "people": [ref], "families": [family.family_ref], "plan": [family.family_ref],
-        "asb": [a.asb_ref for a in asb], "domestic-abuse": [d.incident_ref for d in abuse],
-        "offences": [o.offence_ref for o in offences], "work": [w.work_ref for w in work],
-        "contact": [str(c.id) for c in contacts], "referral": [str(r.id) for r in referrals],
-        "goal": [str(g.id) for g in goals], "claim": [str(c.id) for c in claims],
-        "child-status": [c.status_ref for c in statuses], "needs": [n.need_ref for n in needs],
-        "assessments": [a.assessment_ref for a in assessments],
-    }
-    history = db.session.scalars(select(m.RecordHistory).where(or_(
-        and_(m.RecordHistory.record_type == "school-terms", _under(ref)),
-        *[and_(m.RecordHistory.record_type == kind, m.RecordHistory.record_ref.in_(refs))
-          for kind, refs in records.items() if refs])).order_by(m.RecordHistory.id))
-    return {
-        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex",
-                                "gender", "ethnicity", "nhs_number", "upn",
-                                "expected_date_of_birth", "date_of_death")),
+    contacts = _contacts(family, ref)
+    part = {
         "family": _row(family, ("family_ref", "family_name", "address", "postcode", "ward",
                                 "identified_on", "attached_on", "local_discretion",
                                 "local_discretion_reason")),
-        "school_terms": [_row(t, ("academic_year", "term", "sessions_possible",
-                                  "sessions_unauthorised", "fixed_exclusions", "permanent_exclusion",
-                                  "alternative_provision", "on_roll"))
-                         for t in db.session.scalars(select(m.SchoolTerm).where(
-                             m.SchoolTerm.person_id == person.id))],
-        "asb": [_row(a, ("asb_ref", "date", "kind"), recorded_for=_whose(a, person)) for a in asb],
-        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date"),
-                                          recorded_for=_whose(d, person)) for d in abuse],
-        "offences": [_row(o, ("offence_ref", "offence_date", "proven")) for o in offences],
-        "child_statuses": [_row(c, ("status_ref", "status", "start_date", "end_date"))
-                           for c in statuses],
-        "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"),
-                       recorded_for=_whose(n, person)) for n in needs],
-        "assessments": [_row(a, ("assessment_ref", "need_ref", "date", "outcome", "assessed_by",
-                                 "note")) for a in assessments],
-        "work": [_row(w, ("work_ref", "kind", "benefit", "start_date", "end_date")) for w in work],
-        "contacts_present_at": [
-            {"contact_at": c.contact_at, "kind": c.kind, "by": c.author.name, "notes": c.notes,
-             "actions": [{"action": a.action, "due_on": a.due_on, "done_on": a.done_on}
-                         for a in c.actions]}
-            for c in contacts],
+        "contacts_present_at": [c for c in contacts if c.get("person_was_there")] if ref else None,
+        "contacts": contacts,
+        "results_worked_out": _results(family),
         "family_plan": ([_row(plan, ("lead_professional", "lead_agency", "updated_at"))]
                         if plan else []),
         "plan_goals": [_row(g, ("problem", "goal", "status", "target_on", "created_at"))
                        for g in goals],
         "referrals": [_row(r, ("kind", "agency", "status", "referred_on", "status_on", "notes"),
-                           recorded_for="person" if r.person_ref else "family")
+                           recorded_for=("person" if r.person_ref == ref else r.person_ref)
+                           if r.person_ref else "family")
                       for r in referrals],
         "allocations": [{"worker": a.worker.name, "start_on": a.start_on, "end_on": a.end_on,
                          "reason": a.reason, "end_reason": a.end_reason, "outcome": a.outcome}
@@ -140,9 +145,225 @@ def subject_access_data(person: m.Person) -> dict:
                              "consent_by", "reason"))
                     for u in db.session.scalars(select(m.SignUp).where(
                         m.SignUp.family_id == family.id))],
-        "history": [_row(h, ("record_type", "record_ref", "changed_at", "source", "before", "after"))
-                    for h in history],
     }
+    if ref is None:
+        del part["contacts_present_at"]
+    records = {"families": [family.family_ref], "plan": [family.family_ref],
+               "contact": [str(c.id) for c in db.session.scalars(select(m.Contact).where(
+                   m.Contact.family_id == family.id))],
+               "referral": [str(r.id) for r in referrals], "goal": [str(g.id) for g in goals],
+               "claim": [str(c.id) for c in claims]}
+    return part, records
+
+
+def _person_part(person: m.Person, family_level: bool = True
+                 ) -> tuple[dict, dict[str, list[str]]]:
+    """The records about the person (and, with `family_level`, the family-level ASB, abuse
+    and needs recorded for no one person, held about them too)."""
+    ref = person.person_ref
+
+    def about(model):
+        return list(_about(model, person)) if family_level else list(db.session.scalars(
+            select(model).where(model.person_id == person.id).order_by(model.id)))
+
+    asb = about(m.AsbRecord)
+    abuse = about(m.DomesticAbuseIncident)
+    offences = list(db.session.scalars(select(m.Offence).where(m.Offence.person_id == person.id)))
+    work = list(db.session.scalars(select(m.WorkSpell).where(m.WorkSpell.person_id == person.id)))
+    statuses = list(db.session.scalars(select(m.ChildStatus).where(
+        m.ChildStatus.person_id == person.id).order_by(m.ChildStatus.id)))
+    needs = about(m.Need)
+    assessments = list(db.session.scalars(select(m.Assessment).where(
+        m.Assessment.need_ref.in_([n.need_ref for n in needs])).order_by(m.Assessment.id)))
+    part = {
+        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex")),
+        "school_terms": [_row(t, ("academic_year", "term", "sessions_possible",
+                                  "sessions_unauthorised", "fixed_exclusions", "permanent_exclusion",
+                                  "alternative_provision", "on_roll"))
+                         for t in db.session.scalars(select(m.SchoolTerm).where(
+                             m.SchoolTerm.person_id == person.id))],
+        "asb": [_row(a, ("asb_ref", "date", "kind"), recorded_for=_whose(a, person)) for a in asb],
+        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date"),
+                                          recorded_for=_whose(d, person)) for d in abuse],
+        "offences": [_row(o, ("offence_ref", "offence_date", "proven")) for o in offences],
+        "child_statuses": [_row(c, ("status_ref", "status", "start_date", "end_date"))
+                           for c in statuses],
+        "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"),
+                       recorded_for=_whose(n, person)) for n in needs],
+        "assessments": [_row(a, ("assessment_ref", "need_ref", "date", "outcome", "assessed_by",
+                                 "note")) for a in assessments],
+        "work": [_row(w, ("work_ref", "kind", "benefit", "start_date", "end_date")) for w in work],
+        "match_links": _match_links(person),
+    }
+    records = {
+        "people": [ref], "asb": [a.asb_ref for a in asb],
+        "domestic-abuse": [d.incident_ref for d in abuse],
+        "offences": [o.offence_ref for o in offences], "work": [w.work_ref for w in work],
+        "child-status": [c.status_ref for c in statuses], "needs": [n.need_ref for n in needs],
+        "assessments": [a.assessment_ref for a in assessments],
+    }
+    return part, records
+
+
+def _history(records: dict[str, list[str]], people: list[str]) -> list[dict]:
+    """The history of every record named (record type -> references), school terms by the
+    people's references (`person_ref/year/term`)."""
+    history = db.session.scalars(select(m.RecordHistory).where(or_(
+        *[and_(m.RecordHistory.record_type == "school-terms", _under(ref)) for ref in people],
+        *[and_(m.RecordHistory.record_type == kind, m.RecordHistory.record_ref.in_(refs))
+          for kind, refs in records.items() if refs])).order_by(m.RecordHistory.id))
+    return [_row(h, ("record_type", "record_ref", "changed_at", "source", "before", "after"))
+            for h in history]
+
+
+def subject_access_data(person: m.Person) -> dict:
+    """Everything held about one person: their records, the family's (every contact the
+    family had, saying whether they were there), what was worked out about them, how
+    partners' rows were linked to them, and the history of all of it."""
+    mine, my_records = _person_part(person)
+    family, family_records = _family_part(person.family, person.person_ref)
+    records = {**family_records, **my_records}
+    return {**mine, **family, "person": mine["person"], "family": family["family"],
+            "history": _history(records, [person.person_ref])}
+
+
+def family_subject_access_data(family: m.Family) -> dict:
+    """Everything held about a family: the family's records once, each member's own, and the
+    history of all of them."""
+    part, records = _family_part(family, None)
+    members = []
+    for person in sorted(family.people, key=lambda p: p.person_ref):
+        mine, their_records = _person_part(person, family_level=False)
+        members.append(mine)
+        for kind, refs in their_records.items():
+            records[kind] = records.get(kind, []) + refs
+    family_level = {
+        "asb": [_row(a, ("asb_ref", "date", "kind")) for a in db.session.scalars(
+            select(m.AsbRecord).where(m.AsbRecord.family_id == family.id,
+                                      m.AsbRecord.person_id.is_(None)))],
+        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date")) for d in db.session.scalars(
+            select(m.DomesticAbuseIncident).where(m.DomesticAbuseIncident.family_id == family.id,
+                                                  m.DomesticAbuseIncident.person_id.is_(None)))],
+        "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"))
+                  for n in db.session.scalars(select(m.Need).where(
+                      m.Need.family_id == family.id, m.Need.person_id.is_(None)))],
+    }
+    for row in family_level["asb"]:
+        records.setdefault("asb", []).append(row["asb_ref"])
+    for row in family_level["domestic_abuse_incidents"]:
+        records.setdefault("domestic-abuse", []).append(row["incident_ref"])
+    for row in family_level["needs"]:
+        records.setdefault("needs", []).append(row["need_ref"])
+    return {"family": part.pop("family"), "members": members,
+            "family_level_records": family_level, **part,
+            "history": _history(records, [p["person"]["person_ref"] for p in members])}
+
+
+# The PDF's words for the data's keys; any other key is written in words from its name.
+LABELS = {
+    "person": "The person", "family": "The family", "members": "Members of the family",
+    "family_level_records": "Records about the family as a whole",
+    "school_terms": "School terms", "asb": "Anti-social behaviour",
+    "domestic_abuse_incidents": "Domestic abuse incidents", "offences": "Offences",
+    "child_statuses": "Child protection and looked-after status", "needs": "Needs",
+    "assessments": "Assessments", "work": "Work and benefits",
+    "match_links": "Partners' records linked to the person by matching",
+    "contacts_present_at": "Contacts the person was at",
+    "contacts": "Contacts with the family",
+    "results_worked_out": "What casework worked out from these records",
+    "family_plan": "Family plan", "plan_goals": "Goals of the family plan",
+    "referrals": "Referrals", "allocations": "FIP workers allocated",
+    "claims": "Payment-by-results claims", "selection_decisions": "Selection decisions",
+    "contact_attempts": "Attempts to contact the family", "sign_up": "Sign-up and consent",
+    "history": "Changes to these records",
+    "person_ref": "Reference", "family_ref": "Reference", "given_name": "Given name",
+    "family_name": "Family name", "date_of_birth": "Date of birth", "sex": "Sex",
+    "identified_on": "Identified on", "attached_on": "Attached to the programme on",
+    "local_discretion": "Included by local discretion",
+    "local_discretion_reason": "Reason for local discretion",
+    "academic_year": "Academic year", "sessions_possible": "Sessions possible",
+    "sessions_unauthorised": "Sessions missed without authorisation",
+    "fixed_exclusions": "Fixed-term exclusions", "permanent_exclusion": "Permanently excluded",
+    "alternative_provision": "In alternative provision", "on_roll": "On the school roll",
+    "recorded_for": "Recorded about", "asb_ref": "Reference", "incident_ref": "Reference",
+    "offence_ref": "Reference", "offence_date": "Date of the offence", "proven": "Proven",
+    "status_ref": "Reference", "start_date": "From", "end_date": "To", "need_ref": "Reference",
+    "assessment_ref": "Reference", "assessed_by": "Assessed by", "work_ref": "Reference",
+    "contact_at": "When", "kind": "Kind", "by": "By", "duration_minutes": "Minutes",
+    "present": "Who was there", "person_was_there": "The person was there",
+    "due_on": "Due on", "done_on": "Done on", "ruleset": "Programme", "as_of": "As of",
+    "worked_out_at": "Worked out at", "identification_date": "Identification date",
+    "screening": "Passes screening", "crime_asb": "Crime or anti-social behaviour criterion",
+    "education": "Education criterion", "eligible": "Eligible for the programme",
+    "result_asb": "Anti-social behaviour result", "result_offending": "Offending result",
+    "result_education": "Education result",
+    "result_crime_asb_education": "Crime, anti-social behaviour and education result",
+    "result_progress_to_work": "Progress to work result",
+    "result_continuous_employment": "Continuous employment result",
+    "claimable_total": "Claimable (pounds)", "nearly_there": "Nearly there",
+    "record": "Partner's record", "match_probability": "How likely a match",
+    "matching_model_version": "Matching model version", "linked_at": "Linked at",
+    "how": "How it was linked", "lead_professional": "Lead professional",
+    "lead_agency": "Lead agency", "updated_at": "Updated at", "target_on": "Target date",
+    "created_at": "Recorded at", "referred_on": "Referred on", "status_on": "Status since",
+    "start_on": "From", "end_on": "To", "end_reason": "Why it ended",
+    "claim_id": "Claim", "family_as_claimed": "The family as claimed",
+    "evidence_about_the_person": "Evidence about the person", "meeting_held_on": "Meeting held on",
+    "review_on": "Review on", "lead_person": "Lead person", "attempted_on": "Attempted on",
+    "decided_on": "Decided on", "sharing_agreed": "Information-sharing agreement signed",
+    "consent_given": "Consent given", "consent_by": "Consent given by",
+    "record_type": "Record", "record_ref": "Reference", "changed_at": "Changed at",
+    "source": "How", "before": "Before", "after": "After",
+}
+
+
+def label(key: str) -> str:
+    return LABELS.get(key) or key.replace("_", " ").replace("-", " ").capitalize()
+
+
+def in_words(value) -> str:
+    """A value as a person reads it: Yes and No, dates as 2 January 2013, times to the
+    minute, a set of fields as 'Label: value' lines."""
+    from ..rules.dates import govdate
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime):
+        return f"{govdate(value.date())} at {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return govdate(value)
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:  # a date kept as ISO text (history, frozen claims)
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return in_words(when.date() if len(value) == 10 else when)
+    if isinstance(value, dict):
+        return "; ".join(f"{label(k)}: {in_words(v)}" for k, v in value.items()) or "Nothing"
+    if isinstance(value, list | tuple):
+        return "; ".join(in_words(v) for v in value) or "Nothing"
+    return str(value)
+
+
+def _pdf(data: dict, title: str) -> bytes:
+    html = render_template("reports/subject_access.html", data=data, title=title,
+                           label=label, in_words=in_words,
+                           council=current_app.config["COUNCIL_NAME"])
+    return render_pdf(html)
+
+
+def family_subject_access_pdf_file(user, family_ref: str) -> tuple[str, bytes] | None:
+    """Everything held about the family, as a PDF, if `user` may see it."""
+    family = db.session.scalar(visible_families(user).where(m.Family.family_ref == family_ref))
+    if family is None:
+        return None
+    body = _pdf(family_subject_access_data(family), f"the {family.family_name} ({family.family_ref})")
+    with transaction():
+        record_event("export", "family", family.family_ref, user=user,
+                     detail="subject access (pdf)")
+    return f"subject-access-{family.family_ref}.pdf", body
 
 
 def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
@@ -154,9 +375,7 @@ def subject_access_pdf_file(user, person_ref: str) -> tuple[str, bytes] | None:
     if person is None:
         return None
     data = subject_access_data(person)
-    html = render_template("reports/subject_access.html", data=data,
-                           council=current_app.config["COUNCIL_NAME"])
-    body = render_pdf(html)
+    body = _pdf(data, f"{person.given_name} {person.family_name} ({person.person_ref})")
     with transaction():
         record_event("export", "person", person.person_ref, user=user,
                      detail="subject access (pdf)")

@@ -44,7 +44,7 @@ from ..selection.service import latest_decision
 from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
-from .subject_access import subject_access_data
+from .subject_access import family_subject_access_data, subject_access_data
 
 bp = Blueprint("families", __name__)
 
@@ -224,6 +224,32 @@ def subject_access(person_ref: str, fmt: str):
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
                     headers=headers)
+
+
+@bp.route("/families/<family_ref>/export.<fmt>")
+@requires("subject_access")
+def family_subject_access(family_ref: str, fmt: str):
+    """Everything held about a family and each of its members (a subject access request
+    made for the family)."""
+    if fmt != "json":
+        abort(404)
+    family = get_family_or_404(current_user, family_ref)
+    data = family_subject_access_data(family)
+    with transaction():
+        record_event("export", "family", family.family_ref, detail=f"subject access ({fmt})")
+    name = f"subject-access-{family.family_ref}.{fmt}"
+    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route("/families/<family_ref>/subject-access-pdf", methods=["POST"])
+@requires("subject_access")
+def family_subject_access_pdf(family_ref: str):
+    """The family's subject access PDF is made by a job; the job page has the download."""
+    family = get_family_or_404(current_user, family_ref)
+    job = start("subject_access_pdf", f"Subject access PDF for {family.family_ref}",
+                current_user, params={"family_ref": family.family_ref}, family_id=family.id)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/people/<person_ref>/subject-access-pdf", methods=["POST"])

@@ -11,7 +11,7 @@ from ..claims import documents
 from ..claims.service import ClaimRefused, build_claims
 from ..evaluation import store
 from ..extensions import db
-from ..families.subject_access import subject_access_pdf_file
+from ..families.subject_access import family_subject_access_pdf_file, subject_access_pdf_file
 from ..importer.service import ImportSummary
 from ..imports.guide import import_recorded
 from ..matching.importing import MatchedImportSummary
@@ -75,12 +75,20 @@ register(Kind(
 
 
 def _subject_access_pdf(work: Work) -> Outcome:
-    made = subject_access_pdf_file(work.user, work.params["person_ref"])
-    if made is None:
-        raise JobFailed(f"{work.params['person_ref']} is no longer on a family you may see")
+    """A person's subject access PDF, or a whole family's (params family_ref)."""
+    if "family_ref" in work.params:
+        ref = work.params["family_ref"]
+        made = family_subject_access_pdf_file(work.user, ref)
+        if made is None:
+            raise JobFailed(f"{ref} is no longer a family you may see")
+    else:
+        ref = work.params["person_ref"]
+        made = subject_access_pdf_file(work.user, ref)
+        if made is None:
+            raise JobFailed(f"{ref} is no longer on a family you may see")
     name, body = made
-    return Outcome(f"The subject access PDF for {work.params['person_ref']} is ready to "
-                   "download.", name, "application/pdf", body)
+    return Outcome(f"The subject access PDF for {ref} is ready to download.", name,
+                   "application/pdf", body)
 
 
 register(Kind(
