@@ -28,7 +28,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     f = service.figures(user, period=service.Window(quarter.first, last))
     html = render_template(
         "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
-        activity=service.quarter_activity(user, quarter.first, last),
+        activity=service.quarter_activity(user, quarter.first, last, f.programme),
         quarterly=quarter_rows(visible_families(user), quarter, today),
         closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from ..access import visible_families
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
@@ -44,15 +44,13 @@ PER_PAGE = 50
 def dashboard():
     programme = request.args.get("programme", "")
     f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)
-    with transaction():
-        record_event("view", "programme_dashboard", None,
-                     detail=f"as of {f.as_of.isoformat()}, {f.programme}")
-        return render_template(
-            "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
-            programmes=[(p, programme_label(p)) for p in PROGRAMMES],
-            way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-            needs=needs_by_count(visible_families(current_user)),
-            claim_months=claims_by_month(visible_families(current_user)))
+    return shown("view", "programme_dashboard", None,
+                 detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
+        "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
+        programmes=[(p, programme_label(p)) for p in PROGRAMMES],
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+        needs=needs_by_count(visible_families(current_user)),
+        claim_months=claims_by_month(visible_families(current_user))))
 
 
 @bp.route("/programme/costs")
@@ -62,14 +60,13 @@ def costs():
     pence = {row.key: row.pence for row in f.unit_costs}
     total, page, rows = service.cost_rows(current_user, pence,
                                           requested_page(request.args), PER_PAGE)
-    shown = Page(rows, page, PER_PAGE, total)
-    with transaction():
-        record_event("view", "cost_analysis", None,
-                     detail=f"as of {f.as_of.isoformat()}, page {page}: "
-                            + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
-        return render_template(
-            "programme/costs.html", f=f, page=shown, chart=charts.costs(f),
-            high_contact_contacts=HIGH_CONTACT_CONTACTS)
+    listed = Page(rows, page, PER_PAGE, total)
+    return shown("view", "cost_analysis", None,
+                 detail=f"as of {f.as_of.isoformat()}, page {page}: "
+                        + ", ".join(e.family_ref for e, *_ in listed.items)[:400],
+                 page=render_template("programme/costs.html", f=f, page=listed,
+                                      chart=charts.costs(f),
+                                      high_contact_contacts=HIGH_CONTACT_CONTACTS))
 
 
 @bp.route("/programme/costs.csv")
