@@ -19,6 +19,7 @@ from ..evaluation import store
 from ..extensions import db
 from ..history import write_history
 from ..permissions import can
+from ..rules.dates import govdate
 from ..transaction import transactional
 from . import engine, service
 
@@ -200,7 +201,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
     imported to the person kept since, through the alias, stay with them)."""
     _check(user)
     if record.undone_at is not None:
-        raise MergeRefused(f"This merge was already undone on {record.undone_at:%d %B %Y}")
+        raise MergeRefused(f"This merge was already undone on {govdate(record.undone_at.date())}")
     if db.session.get(m.Person, record.kept_id) is None:
         raise MergeRefused("The person kept has since been merged into someone else: undo "
                            "that merge first")

@@ -28,6 +28,7 @@ from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
 from ..rules.costs import COST_ITEMS
+from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
@@ -120,7 +121,7 @@ def returns():
     form = ReturnsForm()
     if form.validate_on_submit():
         as_of = form.as_of.data
-        job = start(form.kind.data, f"{RETURN_TITLES[form.kind.data]} on {as_of:%d %B %Y}",
+        job = start(form.kind.data, f"{RETURN_TITLES[form.kind.data]} on {govdate(as_of)}",
                     current_user, params={"as_of": as_of.isoformat()})
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("programme/returns.html", form=form)
