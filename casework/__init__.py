@@ -83,18 +83,22 @@ LOOPBACK_ONLY = ("casework runs with development settings (CASEWORK_ENV is not s
 
 
 def _loopback_only_with_the_development_key(app: Flask) -> None:
-    """With the published development key, say so at start-up and refuse every request that
-    does not come from this machine, whatever address the server listens on."""
+    """With the published development key, say so when the app starts serving (its first
+    request: a command run from a script stays quiet) and refuse every request that does not
+    come from this machine, whatever address the server listens on."""
     if app.config.get("SECRET_KEY") != DEVELOPMENT_KEY:
         return
     import ipaddress
 
     from flask import Response, request
 
-    app.logger.warning(LOOPBACK_ONLY)
+    told = []
 
     @app.before_request
     def _loopback_only():
+        if not told:
+            told.append(True)
+            app.logger.warning(LOOPBACK_ONLY)
         try:
             loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
         except ValueError:
