@@ -338,6 +338,7 @@ def _user(email: str):
               show_default=True, help="A later programme's ruleset claims by its Outcome Plan.")
 def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
+    from .claims.outcome_plans import example_warnings
     from .claims.service import ClaimRefused, build_claims
     from .rules.plan import PlanError
 
@@ -345,6 +346,8 @@ def claims_build(as_of, by_email, ruleset) -> None:
         created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
     except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
+    for warning in example_warnings([ruleset]):
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(f"{len(created)} draft claims created")
 
 

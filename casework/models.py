@@ -846,6 +846,57 @@ class MatchLink(db.Model):
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+# Duplicate people inside casework, and their merging (casework/matching/duplicates.py) -----
+
+class PersonMerge(db.Model):
+    """One person merged into another: who was kept, the other as they were (to undo it), and
+    which records were re-pointed; undone_at once a person has undone it."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    merged_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    # The merged person's columns as they were (ids included), to put them back on undo.
+    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # table name -> ids of its rows re-pointed from the merged person to the one kept
+    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    kept: Mapped[Person] = relationship()
+    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+
+class PersonAlias(db.Model):
+    """A person_ref that no longer has a person of its own, merged into this person: a later
+    file naming it imports to them."""
+
+    __tablename__ = "person_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    merge_id: Mapped[int] = mapped_column(ForeignKey("person_merges.id"))
+
+
+class NotDuplicate(db.Model):
+    """Two people a programme manager said are not the same (twins, namesakes): not shown
+    as likely duplicates again. low_id < high_id."""
+
+    __tablename__ = "not_duplicates"
+    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    high_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # Jobs: long work run by the worker process off the web request (casework/jobs) ---------------
 
 JOB_STATES = ("queued", "running", "done", "failed")

@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The jobs pages; each job is shown only to those with its own kind's permission.
     "view_jobs": frozenset({"manager", "auditor", "admin"}),
     "review_matches": frozenset({"manager"}),
+    # Likely duplicate people inside casework: see them side by side, merge, undo a merge.
+    "merge_people": frozenset({"manager"}),
     # The council's Outcome Plans for the later programmes (casework/outcomes).
     "view_outcome_plans": frozenset({"manager", "admin"}),
     "manage_outcome_plans": frozenset({"admin"}),

@@ -70,7 +70,8 @@ def family_section(text: str, ref: str) -> str:
 def test_the_pdf_prints_every_record_that_decided_crime_asb_education_and_progress_to_work(batch_text):
     text = batch_text()
     e01 = flat(family_section(text, "E01"))
-    assert ": Crime, anti-social behaviour and education, dated 30 September 2013: £700" in e01
+    assert ": Troubled Families 2012-15: Crime, anti-social behaviour and education: £700" in e01
+    assert "Claim dated 30 September 2013." in e01
     # Identification on 2 Jul 2012: the youth offences in the 12-month window, the failing
     # child's terms, the out-of-work benefit.
     assert "Identification window: 3 Jul 2011 to 2 Jul 2012" in e01
@@ -109,19 +110,22 @@ def test_the_pdf_prints_every_record_that_decided_crime_asb_education_and_progre
     # The reason sentences of the family page, the ruleset, who validated and when.
     assert "ASB met, offending met, education met." in e01
     assert "Every child of school age passed over summer 2012/13, spring 2012/13, autumn 2012/13" in e01
-    assert "Ruleset phase1, with the parameters listed after the summary" in e01
-    assert "baseline_months 6; recent_months 6; results_after_months 6; asb_incident_kind incident; asb_reduction 60%" in e01
+    assert "Under the rules of Troubled Families 2012-15, listed in full after the summary" in e01
+    assert ("Baseline: the months before attachment: 6 months; Recent: the months up to the "
+            "claim date: 6 months; A reduction is judged no sooner after attachment than: "
+            "6 months; Anti-social behaviour records counted as incidents: Incident; Fall in "
+            "anti-social behaviour needed: 60%") in e01
     assert "validated by Pat Auditor on" in e01
     assert "£700" in e01 and "£100" in e01
 
 
 def test_the_pdf_prints_the_benefit_and_job_behind_continuous_employment(batch_text):
     e03 = flat(family_section(batch_text(), "E03"))
-    assert ": Continuous employment: met on 2013-09-30" in e03
+    assert "Continuous employment: met on 30 September 2013" in e03
     assert "W00032: benefit (ESA), P00029, from 1 Jun 2009 to 29 Mar 2013" in e03
     assert "W00033: employment, P00029, from 1 Apr 2013 to continuing" in e03
     assert "Job W00033 from 1 Apr 2013 + 13 weeks = 1 Jul 2013" in e03
-    assert "employment_weeks_other 13" in e03
+    assert "Continuous employment needed after another benefit: 13 weeks" in e03
 
 
 def test_a_family_with_many_records_runs_onto_more_pages_and_nothing_is_cut(batch_text):

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from casework import models as m
-from casework.casefile.service import save_contact
+from casework.casefile.service import save_contact, save_referral
 from casework.caseloads.service import allocate, close
 from casework.extensions import db
 from casework.history import value_words
 from casework.matching.wording import level_words
+from casework.rules.dates import dates_in_text
 
 from .conftest import PASSWORD, login, post_form
 from .factories import create_user
@@ -245,3 +246,42 @@ def test_a_claim_date_that_is_not_a_date_is_an_error_on_its_date_input(client, b
     assert any("govuk-form-group--error" in a.classes for a in page.by_id("date_to").ancestors())
     assert page.by_id("date_to-day").attrs.get("value") == "31"
     assert len(_claims_cells(page)) == 3  # the filter is left out
+
+
+@pytest.mark.parametrize("text, said", [
+    ("as of 2013-09-30, page 1", "as of 30 September 2013, page 1"),
+    ("2026-06-07 to 2026-12-06", "7 June 2026 to 6 December 2026"),
+    ("2013-02-28", "28 February 2013"), ("2013-02-29", "2013-02-29"),  # not a date: left alone
+    ("ref 12013-09-30", "ref 12013-09-30"), (None, "")])
+def test_iso_dates_in_free_text_are_written_the_gov_uk_way(text, said):
+    assert dates_in_text(text) == said
+
+
+def test_the_audit_log_says_its_actions_and_dates_in_words(client, sign_in):
+    from casework.audit import record_event
+
+    record_event("view_list", "high_contact", None, detail="2026-06-07 to 2026-12-06")
+    db.session.commit()
+    sign_in("admin")
+    page = _page(client, "/admin/audit?action=view_list")
+    table = next(t for t in page.find_all("table") if t.find("caption").text() == "Audit entries")
+    row = table.table()[1]
+    assert row[2:5] == ["View list", "High contact", "7 June 2026 to 6 December 2026"]
+    options = [o.text() for o in page.by_id("action").find_all("option")]
+    assert "View list" in options and not [o for o in options if "_" in o]
+
+
+def test_a_referral_for_one_member_names_them(client, examples):
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    allocate(family, worker, dt.date(2012, 7, 16), lead)
+    person = family.people[0]
+    for who in (person.person_ref, None):
+        save_referral(family, worker, {"kind": "mental_health", "agency": "CMHT", "person_ref": who,
+                                       "referred_on": dt.date(2013, 1, 2), "status": "made", "notes": None})
+    login(client, worker.email, PASSWORD)
+    table = next(t for t in _page(client, "/families/E01/plan").find_all("table")
+                 if t.find("caption").text() == "Referrals")
+    assert sorted(row[2] for row in table.table()[1:]) == sorted([person.full_name, "The whole family"])

@@ -408,7 +408,7 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
-        "meeting_id": 1, "token_id": 1,
+        "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 

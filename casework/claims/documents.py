@@ -34,10 +34,11 @@ def latest_job(batch_id: int) -> m.Job | None:
 def layout(batch: m.ClaimBatch) -> bytes:
     """The batch's PDF, laid out afresh from its claims' frozen evidence."""
     from ..reports.claims_pdf import batch_pdf
+    from .outcome_plans import example_plans
 
     figures = batch_summary(batch)
     return batch_pdf(batch, figures, [r for r in CLAIM_RESULTS if r in CLAIMABLE_RESULTS
-                                      or r in figures["per_result"]])
+                                      or r in figures["per_result"]], example_plans())
 
 
 def make(batch_id: int, by: m.User | None) -> tuple[m.ClaimBatchPdf, bool]:

@@ -4,6 +4,8 @@ the Outcome Plan frozen when the claim is drafted."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -11,14 +13,78 @@ from sqlalchemy import select
 from .. import models as m
 from ..extensions import db
 from ..outcomes.service import (
+    OUTCOME_RULESETS,
     OutcomeFamilyEvaluation,
+    council_plan,
     evaluate_outcome_families,
+    example_text,
     frame,
+    is_example,
     prior_claims,
 )
 from ..rules.outcomes import outcome_claimable
+from ..rules.plan import PlanError
 from ..rules.ruleset import RULESETS
 from .service import evidence, family_record, iso, locked_for_claims, reporting, save_drafts
+
+# The worked examples shipped with casework: a council that has not loaded its own Outcome
+# Plan claims under one, and every page and file about such claims says so.
+
+@functools.cache
+def example_plans() -> frozenset[str]:
+    """The SHA-256s of the worked-example Outcome Plans shipped with casework (a plan's
+    SHA-256 is that of its text, as frozen into each claim)."""
+    return frozenset(hashlib.sha256(example_text(name).encode("utf-8")).hexdigest()
+                     for name in OUTCOME_RULESETS)
+
+
+def example_in_force(ruleset: str) -> bool:
+    """Whether the ruleset's Outcome Plan in force is the worked example shipped with
+    casework: no plan of the council's loaded, or the example's very text loaded as one. A
+    plan that no longer passes its checks is not the example: its build fails saying why."""
+    try:
+        plan = council_plan(ruleset)
+        return is_example(plan) or plan.sha256 in example_plans()
+    except (PlanError, ValueError):  # unreadable, or not a later programme: no warning here
+        return False
+
+
+def example_warnings(rulesets) -> list[str]:
+    """A warning for each of these rulesets whose Outcome Plan in force is the worked
+    example: claims built under it now would be made under the example's needs."""
+    from ..reports.claim_evidence import programme_label
+
+    return [f"The Outcome Plan in force for {programme_label(name)} is the worked example "
+            "shipped with casework: the council has not loaded its own. Claims built under it now are "
+            "made on the example's needs and indicators; an administrator loads the council's "
+            "plan on the Outcome Plans page."
+            for name in rulesets if name in OUTCOME_RULESETS and example_in_force(name)]
+
+
+def example_claims_warning(claims, *, one: bool = False) -> str | None:
+    """A warning when any of these claims (`one`: this claim) was made under a
+    worked-example Outcome Plan; None when none was."""
+    from ..reports.claim_evidence import programme_label
+
+    examples = example_plans()
+    on_example = [c for c in claims
+                  if ((c.snapshot or {}).get("outcome_plan") or {}).get("sha256") in examples]
+    if not on_example:
+        return None
+    programmes = ", ".join(sorted({programme_label(c.ruleset) for c in on_example}))
+    n = len(on_example)
+    who = ("This claim was" if one else f"{n} of these claims {'was' if n == 1 else 'were'}")
+    return (f"{who} made under the worked-example Outcome Plan shipped with casework "
+            f"({programmes}), not an Outcome Plan the council loaded.")
+
+
+def waiting_example_warning() -> str | None:
+    """The warning for the batch about to be submitted, when a validated claim waiting for
+    a batch was made under a worked-example Outcome Plan."""
+    waiting = list(db.session.scalars(select(m.Claim).where(
+        m.Claim.state == "validated", m.Claim.batch_id.is_(None),
+        m.Claim.ruleset.in_(OUTCOME_RULESETS))))
+    return example_claims_warning(waiting)
 
 
 def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:

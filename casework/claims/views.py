@@ -15,12 +15,13 @@ from ..outcomes.service import claim_rulesets
 from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
+from ..reports.claim_evidence import labelled_parameters, programme_label
 from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
 from ..transaction import transaction
-from . import documents, service
+from . import documents, outcome_plans, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
@@ -79,7 +80,9 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
             choices=service.queue_choices(),
             sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
             sample_error=sample_error, batches=service.batches(),
-            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES)
+            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
+            example_warnings=outcome_plans.example_warnings(
+                name for name, _ in claim_rulesets()) if can(current_user, "manage_claims") else [])
 
 
 @bp.route("/samples", methods=["POST"])
@@ -125,7 +128,8 @@ def confirm_batch():
     with transaction():
         record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
         return render_template("claims/confirm_batch.html", form=form, window=window,
-                                         waiting=waiting, error=error, today=dt.date.today())
+                               waiting=waiting, error=error, today=dt.date.today(),
+                               example_warning=outcome_plans.waiting_example_warning())
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -163,7 +167,17 @@ def show(claim_id: int):
         return render_template(
             "claims/show.html", claim=claim, today=today, differences=differences,
             status_now=status_now, form=form, error=error, filter_args=filters.args(),
-            attached_year=service.attached_year(claim))
+            example_warning=outcome_plans.example_claims_warning([claim], one=True),
+            parameters=labelled_parameters(claim.snapshot["ruleset"]),
+            programme=programme_label(claim.ruleset),
+            attached_on=attached_on(claim), attached_year=claim.programme_year)
+
+
+def attached_on(claim: m.Claim) -> dt.date | None:
+    """The family's attachment the claim was made on, as frozen with it (the family may have
+    been attached again since, under a later programme)."""
+    frozen = (claim.snapshot or {}).get("family", {}).get("attached_on")
+    return dt.date.fromisoformat(frozen) if frozen else claim.family.attached_on
 
 
 @bp.route("/batches/<int:batch_id>")

@@ -267,6 +267,10 @@ def _read_columns(
             return None
         if progress:
             progress(len(raws) // len(kind.columns))
+    if "person_ref" in columns:
+        kept = _kept_refs(set(columns["person_ref"]))
+        if kept:
+            columns["person_ref"] = [kept.get(ref, ref) for ref in columns["person_ref"]]
     keys = list(zip(*[columns[k] for k in kind.key]))
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
@@ -343,6 +347,7 @@ def _read_rows(
         else:
             lines.append(line)
             valid.append(values)
+    _aliases_resolved(valid)
     table = _Table({name: [v[name] for v in valid] for name in kind.column_names},
                    [tuple([v[k] for k in kind.key]) for v in valid], _present(kind, positions))
     refs = _lookup(kind, table)
@@ -365,6 +370,25 @@ def _resolve(kind: Kind, table: _Table) -> _Refs | None:
     """The records the file names, or None if it names any that do not exist."""
     refs = _lookup(kind, table)
     return None if _reference_problems(kind, table, refs) else refs
+
+
+def _kept_refs(named: set[str | None]) -> dict[str, str]:
+    """Each of these person_refs that was merged into another person (an alias,
+    docs/matching.md) -> the reference of the person kept: a file naming it imports to them."""
+    kept: dict[str, str] = {}
+    for where in one_of_chunks(m.PersonAlias.alias_ref, sorted(named - {None, ""})):
+        kept.update(db.session.execute(
+            select(m.PersonAlias.alias_ref, m.Person.person_ref)
+            .join(m.Person, m.PersonAlias.person_id == m.Person.id).where(where)).all())
+    return kept
+
+
+def _aliases_resolved(rows: list[dict[str, Any]]) -> None:
+    """The rows' merged person_refs replaced, in place, by the person kept's (_kept_refs)."""
+    kept = _kept_refs({r.get("person_ref") for r in rows})
+    for row in rows:
+        if row.get("person_ref") in kept:
+            row["person_ref"] = kept[row["person_ref"]]
 
 
 def _lookup(kind: Kind, table: _Table) -> _Refs:

@@ -6,6 +6,7 @@ lists) and candidates go out as plain dicts, so the benchmark runs the same code
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -483,3 +484,44 @@ def for_backend(model: dict[str, Any], dialect: str) -> dict[str, Any]:
                 if name in learnt:
                     level[name] = learnt[name]
     return out
+
+
+# Duplicates inside the register ------------------------------------------------------------
+
+# The share of a register's people assumed to be recorded twice, for the prior of a pair
+# of people being one person (the model's own prior is for a partner row against a person).
+DUPLICATE_SHARE = 0.01
+
+
+def duplicates(register: dict[str, list], model: dict[str, Any], threshold: float
+               ) -> list[Candidate]:
+    """Pairs of people in the register that the same model says may be one person, with a
+    match probability of at least `threshold`: person against person, the same comparisons
+    and blocking (the rules that compare one side's column with the other's made
+    symmetrical), and a prior for duplicates (DUPLICATE_SHARE of the people). A pair whose
+    given names are simply different is left out: in one register that is twins or
+    siblings (the same family name, date of birth and address), not one child twice."""
+    settings = copy.deepcopy(model)
+    settings["link_type"] = "dedupe_only"
+    people = max(len(register["unique_id"]), 2)
+    settings["probability_two_random_records_match"] = min(
+        0.5, DUPLICATE_SHARE * 2 / (people - 1))
+    rules = [dict(r) if isinstance(r, dict) else {"blocking_rule": r}
+             for r in settings["blocking_rules_to_generate_predictions"]]
+    mirrored = [{**r, "blocking_rule": "r.dob_swapped = l.date_of_birth"}
+                for r in rules if "dob_swapped" in r["blocking_rule"]]
+    settings["blocking_rules_to_generate_predictions"] = rules + mirrored
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        con.execute("SET preserve_insertion_order = false")
+        api = DuckDBAPI(connection=con)
+        table = api.register(pa.table(register), table_name="register")
+        linker = Linker(table, settings, log_level=None)
+        relation = linker.inference.predict(threshold_match_probability=threshold,
+                                            warning_mode="never").as_duckdbpyrelation()
+        return [Candidate(a, b, w, p) for a, b, w, p in relation.filter(
+            "gamma_given_name <> 0").select(
+            "unique_id_l", "unique_id_r", "match_weight", "match_probability").fetchall()]
+    finally:
+        con.close()

@@ -17,3 +17,30 @@ class DecisionForm(FlaskForm):
     def __init__(self, candidates: list[tuple[str, str]], **kwargs):
         super().__init__(**kwargs)
         self.person.choices = [*candidates, (NOBODY, "None of these people")]
+
+
+NOT_THE_SAME = "not-the-same"
+
+
+class MergeForm(FlaskForm):
+    keep = RadioField(
+        "What should be done with these two records?",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select the record to keep, or that they are "
+                                          "different people")],
+    )
+    submit = SubmitField("Save decision", widget=GovSubmitInput())
+
+    def __init__(self, first, second, **kwargs):
+        super().__init__(**kwargs)
+        self.keep.choices = [
+            (str(first.id), f"One person: keep {first.person_ref} and merge "
+                            f"{second.person_ref} into it"),
+            (str(second.id), f"One person: keep {second.person_ref} and merge "
+                             f"{first.person_ref} into it"),
+            (NOT_THE_SAME, "Two different people (do not show them as duplicates again)"),
+        ]
+
+
+class UndoForm(FlaskForm):
+    submit = SubmitField("Undo this merge", widget=GovSubmitInput())

@@ -11,8 +11,8 @@ from ..importer.service import ImportRefused
 from ..paging import requested_page
 from ..permissions import requires
 from ..transaction import transaction
-from . import reviews, service
-from .forms import NOBODY, DecisionForm
+from . import duplicates, reviews, service
+from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, UndoForm
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -83,3 +83,68 @@ def review(review_id: int):
             "matching/review.html", review=found, candidates=candidates, form=form,
             errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
             namesakes=len(set(described)) < len(described))
+
+
+# Duplicates inside casework --------------------------------------------------------------
+
+
+@bp.route("/duplicates")
+@requires("merge_people")
+def duplicate_list():
+    pairs = duplicates.likely_duplicates(current_user)
+    record_event("view_list", "duplicate_people", None,
+                 detail=", ".join(f"{p.first.person_ref}/{p.second.person_ref}"
+                                  for p in pairs[:20]) + (" ..." if len(pairs) > 20 else ""))
+    with transaction():
+        return render_template("matching/duplicates.html", pairs=pairs)
+
+
+@bp.route("/duplicates/<int:first_id>/<int:second_id>", methods=["GET", "POST"])
+@requires("merge_people")
+def duplicate_pair(first_id: int, second_id: int):
+    first = duplicates.person_or_404(current_user, first_id)
+    second = duplicates.person_or_404(current_user, second_id)
+    form = MergeForm(first, second)
+    errors = []
+    if form.validate_on_submit():
+        try:
+            if form.keep.data == NOT_THE_SAME:
+                duplicates.not_the_same(first, second, current_user)
+                flash(f"{first.person_ref} and {second.person_ref} are recorded as two "
+                      "different people.")
+                return redirect(url_for("matching.duplicate_list"))
+            kept, other = (first, second) if form.keep.data == str(first.id) else (second, first)
+            merged = duplicates.merge(kept, other, current_user)
+            flash(f"{other.person_ref} was merged into {kept.person_ref}.")
+            return redirect(url_for("matching.merge_done", merge_id=merged.id))
+        except duplicates.MergeRefused as refused:
+            errors = [str(refused)]
+    record_event("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}")
+    with transaction():
+        return render_template(
+            "matching/duplicate.html", people=[first, second], form=form, errors=errors,
+            held=[(label, a, b) for (label, a), (_, b)
+                  in zip(duplicates.held(first), duplicates.held(second), strict=True)],
+            probability=duplicates.pair_probability(first, second))
+
+
+@bp.route("/merges/<int:merge_id>", methods=["GET", "POST"])
+@requires("merge_people")
+def merge_done(merge_id: int):
+    record = duplicates.merge_or_404(merge_id)
+    kept = duplicates.person_or_404(current_user, record.kept_id)
+    form = UndoForm()
+    errors = []
+    if record.undone_at is None and form.validate_on_submit():
+        try:
+            person = duplicates.undo(record, current_user)
+            flash(f"The merge was undone: {person.person_ref} is a person of their own again, "
+                  "with the records the merge had moved.")
+            return redirect(url_for("matching.duplicate_list"))
+        except duplicates.MergeRefused as refused:
+            errors = [str(refused)]
+    record_event("view", "person_merge", str(record.id),
+                 detail=f"{record.merged_ref} into {kept.person_ref}")
+    with transaction():
+        return render_template("matching/merge.html", record=record, kept=kept, form=form,
+                               errors=errors, moved=duplicates.moved_counts(record))

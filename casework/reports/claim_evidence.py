@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from fractions import Fraction
 
-from ..rules.dates import age_on, fmt, months_after, months_before
+from ..models import ASB_KIND_LABELS, PLAN_PROBLEMS, RESULT_LABELS, WORK_KIND_LABELS
+from ..rules.dates import age_on, fmt, govdate, months_after, months_before
 from ..rules.engine import _child_fails, _Facts
 from ..rules.evidence import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
-from ..rules.ruleset import Ruleset, get_ruleset
+from ..rules.ruleset import PROGRAMME_LABELS, Ruleset, get_ruleset
 
 # The parameters each part of the evidence depends on, shown beside it.
 IDENTIFICATION_PARAMETERS = ("identification_months", "youth_age_below", "asb_order_kinds",
@@ -110,6 +110,118 @@ def snapshot_data(snapshot: dict) -> FamilyData:
     )
 
 
+# The programmes, by the ruleset a claim was drafted under (rules.ruleset.PROGRAMME_LABELS).
+PROGRAMME_ORDER = tuple(PROGRAMME_LABELS)
+
+
+def programme_label(ruleset: str) -> str:
+    return PROGRAMME_LABELS.get(ruleset, ruleset)
+
+
+def _pounds(amount: int) -> str:
+    return f"£{amount:,}"
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _list(values, labels: dict | None = None) -> str:
+    return ", ".join(labels.get(v, _words(v)) if labels else _words(str(v)) for v in values)
+
+
+def _day_month(month: int, day: int) -> str:
+    return govdate(dt.date(2001, month, day)).rsplit(" ", 1)[0]  # "31 December"
+
+
+def _yes(value) -> str:
+    return "yes" if value else "no"
+
+
+def _percent_of(value: Fraction) -> str:
+    pct = value * 100
+    return f"{pct}%" if pct.denominator == 1 else f"{float(pct):.1f}% ({value})"
+
+
+# Every parameter of a ruleset as a person reads it: a label, and how its value is written.
+PARAMETER_LABELS: dict[str, tuple[str, object]] = {
+    "identification_months": ("Identification looks back over", lambda v: f"{v} months"),
+    "baseline_months": ("Baseline: the months before attachment", lambda v: f"{v} months"),
+    "recent_months": ("Recent: the months up to the claim date", lambda v: f"{v} months"),
+    "results_after_months": ("A reduction is judged no sooner after attachment than",
+                             lambda v: f"{v} months"),
+    "adult_age": ("Adult from the age of", str),
+    "youth_age_below": ("Young person: aged under", str),
+    "school_age_min": ("School age from", str),
+    "school_age_max": ("School age to", str),
+    "term_ends": ("School terms end on", lambda v: "; ".join(
+        f"{name} {_day_month(month, day)}" for name, month, day, _ in v)),
+    "terms_counted": ("School terms counted", str),
+    "fixed_exclusions_threshold": ("Fixed exclusions that meet the education criterion",
+                                   lambda v: f"{v} or more"),
+    "unauthorised_absence_threshold": ("Unauthorised absence that meets the education criterion",
+                                       lambda v: f"{_percent_of(v)} of sessions or more"),
+    "asb_order_kinds": ("Anti-social behaviour orders counted",
+                        lambda v: _list(v, ASB_KIND_LABELS)),
+    "asb_incident_kind": ("Anti-social behaviour records counted as incidents",
+                          lambda v: ASB_KIND_LABELS.get(v, _words(v))),
+    "out_of_work_benefits": ("Out-of-work benefits", _list),
+    "work_provider_kinds": ("Work programmes counted as progress to work",
+                            lambda v: _list(v, WORK_KIND_LABELS)),
+    "asb_reduction": ("Fall in anti-social behaviour needed", _percent_of),
+    "offending_reduction": ("Fall in proven youth offending needed", _percent_of),
+    "long_benefit": ("Benefit after which employment must last longer", str),
+    "employment_weeks_long_benefit": ("Continuous employment needed after that benefit",
+                                      lambda v: f"{v} weeks"),
+    "employment_weeks_other": ("Continuous employment needed after another benefit",
+                               lambda v: f"{v} weeks"),
+    "programme_year_starts": ("Programme years start on",
+                              lambda v: ", ".join(govdate(d) for d in v)),
+    "result_amounts": ("Results paid, by programme year of attachment", lambda v: "; ".join(
+        f"{RESULT_LABELS.get(r, _words(r))} {', '.join(_pounds(a) for a in amounts)}"
+        for r, amounts in v)),
+    "attachment_fees": ("Attachment fee, by programme year",
+                        lambda v: ", ".join(_pounds(a) for a in v)),
+    "first_attachment": ("Takes attachments from", govdate),
+    "last_attachment": ("Takes attachments until", lambda v: govdate(v) if v else "no end date"),
+    "funded_share": ("Share of the council's families funded", _percent_of),
+    "max_payment_per_family": ("Most paid for one family", _pounds),
+    "caseload_max_active": ("Most families a FIP worker holds at once", str),
+    "caseload_spare_below": ("A FIP worker has spare capacity below", lambda v: f"{v} families"),
+    "caseload_max_rolling": ("Most families allocated to a FIP worker in the rolling window",
+                             str),
+    "caseload_rolling_months": ("Rolling window for caseloads", lambda v: f"{v} months"),
+    "headline_problems": ("Headline problems", lambda v: ", ".join(
+        PLAN_PROBLEMS.get(p, _words(p)).lower() for p in v)),
+    "min_problems": ("Eligible with needs under at least",
+                     lambda v: f"{v} headline problems"),
+    "sustain_months": ("Shortest time an outcome must be sustained", lambda v: f"{v} months"),
+    "sustain_after_closure": ("Sustained after the case has closed", _yes),
+    "employment_route": ("Continuous employment is a route to a result", _yes),
+    "allows_discretion": ("Equivalent progress (local discretion) allowed", _yes),
+}
+
+
+def parameter_label(name: str) -> str:
+    return PARAMETER_LABELS[name][0] if name in PARAMETER_LABELS else _words(name).capitalize()
+
+
+def parameter_value(name: str, value) -> str:
+    """A ruleset parameter's value as a person reads it: dates as "31 December", amounts in
+    pounds, fractions as percentages."""
+    if name in PARAMETER_LABELS:
+        return PARAMETER_LABELS[name][1](value)
+    return show_parameter(value)
+
+
+def labelled_parameters(ruleset: dict) -> list[tuple[str, str]]:
+    """A claim's frozen ruleset ({"name", "parameters"}) as (label, value) rows, every
+    parameter but the ruleset's name."""
+    rules = get_ruleset(ruleset["name"], ruleset["parameters"])
+    return [(parameter_label(f.name), parameter_value(f.name, getattr(rules, f.name)))
+            for f in dataclasses.fields(rules) if f.name != "name"]
+
+
 def show_parameter(value) -> str:
     if isinstance(value, Fraction):
         return f"{value * 100}%" if (value * 100).denominator == 1 else str(value)
@@ -118,17 +230,8 @@ def show_parameter(value) -> str:
     return str(value)
 
 
-def frozen_parameter(value) -> str:
-    """A parameter as frozen in a claim's JSON (fractions as "3/5", tuples as lists)."""
-    if isinstance(value, list):
-        return ", ".join(frozen_parameter(v) for v in value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d+/\d+", value):
-        return show_parameter(Fraction(value))
-    return str(value)
-
-
 def parameters(rules: Ruleset, names: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(name, show_parameter(getattr(rules, name))) for name in names]
+    return [(parameter_label(name), parameter_value(name, getattr(rules, name))) for name in names]
 
 
 def _percent(part: int, whole: int) -> str:
@@ -299,3 +402,102 @@ def _continuous_employment(r: _Reader, part: Part, finding: dict) -> None:
         + (f"ended {fmt(job.end)}" if job.end else "continues")
         + "; no out-of-work benefit overlapping it and no work provider record since attachment "
           "(all of the adult's benefit and work records are listed).")
+
+
+# A later programme's claim: the needs its Outcome Plan judged, with the records behind each.
+
+def _iso_day(value: str | None) -> str:
+    return fmt(dt.date.fromisoformat(value)) if value else "none"
+
+
+def _outcome_records(snapshot: dict) -> dict[str, Line]:
+    """Every frozen record a need's evidence may name, by reference, as printed."""
+    ev = snapshot["evidence"]
+    people = {p["ref"] for p in ev.get("people", [])}
+    lines: dict[str, Line] = {}
+    for a in ev.get("asb", []):
+        who = a["person_ref"] or "the family"
+        lines[a["ref"]] = Line(a["ref"], _iso_day(a["date"]),
+                               f"anti-social behaviour, {_words(a['kind'])}, {who}")
+    for o in ev.get("offences", []):
+        lines[o["ref"]] = Line(o["ref"], _iso_day(o["date"]),
+                               f"{'proven' if o['proven'] else 'unproven'} offence, {o['person_ref']}")
+    for d in ev.get("domestic_abuse", []):
+        lines[d["ref"]] = Line(d["ref"], _iso_day(d["date"]),
+                               f"domestic abuse incident, {d['person_ref'] or 'the family'}")
+    for c in ev.get("child_status", []):
+        lines[c["ref"]] = Line(c["ref"], _iso_day(c["start"]),
+                               f"{_words(c['status'])}, {c['person_ref']}, from "
+                               f"{_iso_day(c['start'])} to "
+                               f"{_iso_day(c['end']) if c['end'] else 'continuing'}")
+    for w in ev.get("work", []):
+        kind = WORK_KIND_LABELS.get(w["kind"], _words(w["kind"])).lower()
+        lines[w["ref"]] = Line(w["ref"], _iso_day(w["start"]),
+                               f"{kind}{' (' + w['benefit'] + ')' if w['benefit'] else ''}, "
+                               f"{w['person_ref']}, from {_iso_day(w['start'])} to "
+                               f"{_iso_day(w['end']) if w['end'] else 'continuing'}")
+    for t in ev.get("school_terms", []):
+        if t["person_ref"] in people:
+            lines.setdefault(t["person_ref"], Line(t["person_ref"], "", "school terms:"))
+    return lines
+
+
+def _child_terms(snapshot: dict, person_ref: str, after: str, upto: str) -> list[str]:
+    """A child's frozen school terms from a need's identification to the claim date."""
+    out = []
+    for t in snapshot["evidence"].get("school_terms", []):
+        if t["person_ref"] != person_ref:
+            continue
+        out.append(f"{t['term']}: {t['sessions_unauthorised']} of {t['sessions_possible']} "
+                   f"sessions unauthorised "
+                   f"({_percent(t['sessions_unauthorised'], t['sessions_possible'])}), "
+                   f"{t['fixed_exclusions']} fixed exclusion"
+                   f"{'s' if t['fixed_exclusions'] != 1 else ''}"
+                   + (", permanently excluded" if t["permanent_exclusion"] else "")
+                   + ("" if t["on_roll"] else ", not on roll"))
+    return out
+
+
+def outcome_evidence(snapshot: dict, result: str) -> dict:
+    """A later programme's claim as printed: eligibility, the claimed result, and for a
+    family outcome each need with the records and assessments that decided it (for
+    continuous employment, the parts as under the 2012 rules)."""
+    records = _outcome_records(snapshot)
+    as_of = dt.date.fromisoformat(snapshot["as_of"])
+    needs = []
+    for n in snapshot["needs"]:
+        lines, terms = [], []
+        for ref in n["evidence"]:
+            if ref in records and records[ref].text == "school terms:":
+                terms.append((ref, _child_terms(snapshot, ref, n["identified_on"],
+                                                snapshot["as_of"])))
+            elif ref in records:
+                lines.append(records[ref])
+        assessed = sorted((a for a in snapshot["evidence"].get("assessments", [])
+                           if a["need_ref"] == n["need_ref"]
+                           and dt.date.fromisoformat(a["date"]) <= as_of),
+                          key=lambda a: (a["date"], a["ref"]))
+        needs.append({
+            "ref": n["need_ref"], "problem": _words(n["problem"]).capitalize(),
+            "indicator": _words(n["indicator"]), "person_ref": n["person_ref"],
+            "identified_on": _iso_day(n["identified_on"]), "status": _words(n["status"]),
+            "met": n["status"] == "met", "reason": n["reason"], "discretion": n["discretion"],
+            "records": lines, "terms": terms,
+            "assessments": [{"ref": a["ref"], "date": _iso_day(a["date"]),
+                             "outcome": a["outcome"], "by": a["assessed_by"],
+                             "note": a["note"]} for a in assessed]})
+    discretions = [{"need_ref": d["need_ref"], "approved_on": _iso_day(d["approved_on"]),
+                    "approved_by": d["approved_by"], "reason": d["reason"]}
+                   for d in snapshot["evidence"].get("discretions", [])]
+    finding = snapshot["results"][result]
+    plan = snapshot["outcome_plan"]
+    return {
+        "as_of": _iso_day(snapshot["as_of"]),
+        "eligible": snapshot["eligible"]["value"], "eligible_reason": snapshot["eligible"]["reason"],
+        "problems": ", ".join(_words(p) for p in snapshot["eligible"]["problems"]),
+        "finding": finding,
+        "needs": needs if result == "family_outcome" else [],
+        "discretions": discretions if result == "family_outcome" else [],
+        "parts": claimed_parts(snapshot, result) if result in PARTS else [],
+        "plan": {**plan, "effective_from": _iso_day(plan.get("effective_from"))},
+    }

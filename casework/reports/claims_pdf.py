@@ -7,6 +7,7 @@ joined, when Y is known, by writing the number onto each page.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
+from ..rules.dates import govdate
 from ..workers import map_in_workers
 from . import claim_evidence
 from .pdf import render_pdf
@@ -31,58 +33,108 @@ def _family_claims(claims: list[m.Claim]) -> list[list[m.Claim]]:
     return sorted(by_family.values(), key=lambda c: c[0].snapshot["family"]["family_ref"])
 
 
-def evidence_files(claims: list[m.Claim]) -> list[dict]:
-    """One family's claims, each with the evidence read from its own frozen snapshot; the
-    identification is printed again only where a later claim's differs. A later programme's
-    claim (its snapshot judges needs) is printed by its own template from the snapshot."""
+def evidence_files(claims: list[m.Claim], example_plans: frozenset[str] = frozenset()
+                   ) -> list[dict]:
+    """One family's claims, each with its programme and the evidence read from its own frozen
+    snapshot, whatever the programme: a 2012-15 claim's identification and the parts of its
+    result; a later programme's claim's needs judged by its Outcome Plan. A 2012-15 claim's
+    identification is printed again only where it differs from the one printed above it
+    (`same_as` names that claim). `example_plans` are the SHA-256s of the worked-example
+    Outcome Plans shipped with casework: a claim made under one says so."""
     out, shown = [], None
     for claim in claims:
         snap = claim.snapshot
+        fam = snap["family"]
+        entry = {"claim": claim, "programme": claim_evidence.programme_label(claim.ruleset),
+                 "as_of": govdate(claim.as_of), "finding": snap["results"][claim.result],
+                 **{key: govdate(dt.date.fromisoformat(fam[key])) if fam.get(key) else ""
+                    for key in ("identified_on", "attached_on", "closed_on")}}
         if "needs" in snap:
-            out.append({"claim": claim})
-            continue
-        ident = claim_evidence.identification(snap) if snap["identification"] != shown else None
-        shown = snap["identification"]
-        out.append({"claim": claim, "identification": ident,
-                    "parts": claim_evidence.claimed_parts(snap, claim.result),
-                    "finding": snap["results"][claim.result],
-                    "attached_year": claim_evidence.snapshot_rules(snap).programme_year(
-                        claim_evidence.snapshot_data(snap).attached_on)})
+            entry.update(kind="outcome", outcome=claim_evidence.outcome_evidence(snap, claim.result),
+                         example_plan=snap["outcome_plan"]["sha256"] in example_plans)
+        else:
+            same = shown is not None and snap["identification"] == shown[0]
+            entry.update(kind="phase1",
+                         identification=None if same else claim_evidence.identification(snap),
+                         same_as=shown[1] if same else None,
+                         parts=claim_evidence.claimed_parts(snap, claim.result),
+                         attached_year=claim.programme_year)
+            if not same:
+                shown = (snap["identification"], claim.id)
+        out.append(entry)
     return out
 
 
-def _render_chunk(task: tuple[int, list[int]]) -> bytes:
-    batch_id, claim_ids = task
+def _render_chunk(task: tuple[int, list[int], frozenset[str]]) -> bytes:
+    batch_id, claim_ids, example_plans = task
     batch = db.session.get(m.ClaimBatch, batch_id)
     claims = db.session.scalars(select(m.Claim).where(m.Claim.id.in_(claim_ids))).all()
-    families = [evidence_files(c) for c in _family_claims(claims)]
+    families = [evidence_files(c, example_plans) for c in _family_claims(claims)]
     return render_pdf(render_template(
         "reports/claim_families.html", batch=batch, families=families,
         council=current_app.config["COUNCIL_NAME"]))
 
 
 def _rulesets(batch: m.ClaimBatch) -> list[dict]:
-    """Each distinct ruleset (name and parameters) the batch's claims were drafted under."""
+    """Each distinct ruleset (name and parameters) the batch's claims were drafted under,
+    its parameters as (label, value) rows."""
     seen: dict[str, dict] = {}
-    for claim in batch.claims:
+    for claim in sorted(batch.claims, key=lambda c: c.id):
         ruleset = claim.snapshot["ruleset"]
-        key = repr(sorted(ruleset["parameters"].items()))
-        entry = seen.setdefault(key, {"name": ruleset["name"], "claims": 0, "parameters": [
-            (name, claim_evidence.frozen_parameter(value))
-            for name, value in ruleset["parameters"].items()]})
-        entry["claims"] += 1
-    return list(seen.values())
+        key = repr((ruleset["name"], sorted(ruleset["parameters"].items())))
+        if key not in seen:
+            seen[key] = {"name": ruleset["name"],
+                         "programme": claim_evidence.programme_label(ruleset["name"]),
+                         "claims": 0,
+                         "parameters": claim_evidence.labelled_parameters(ruleset)}
+        seen[key]["claims"] += 1
+    order = claim_evidence.PROGRAMME_ORDER
+    return sorted(seen.values(), key=lambda r: order.index(r["name"]) if r["name"] in order
+                  else len(order))
 
 
-def batch_pdf(batch: m.ClaimBatch, figures: dict, results: list[str]) -> bytes:
+def programme_summary(claims: list[m.Claim], results: list[str]) -> list[dict]:
+    """The batch's claims by programme, then result: count and amount, each programme with
+    its subtotal; the rows add up to the batch's total."""
+    by: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: {"count": 0,
+                                                                             "amount": 0}))
+    for claim in claims:
+        row = by[claim.ruleset][claim.result]
+        row["count"] += 1
+        row["amount"] += claim.amount
+    order = claim_evidence.PROGRAMME_ORDER
+    out = []
+    for ruleset in sorted(by, key=lambda r: order.index(r) if r in order else len(order)):
+        rows = by[ruleset]
+        out.append({"ruleset": ruleset, "programme": claim_evidence.programme_label(ruleset),
+                    "results": [(r, rows[r]) for r in
+                                [r for r in results if r in rows]
+                                + sorted(r for r in rows if r not in results)],
+                    "count": sum(r["count"] for r in rows.values()),
+                    "amount": sum(r["amount"] for r in rows.values())})
+    return out
+
+
+def batch_pdf(batch: m.ClaimBatch, figures: dict, results: list[str],
+              example_plans: frozenset[str] = frozenset()) -> bytes:
     """The batch's PDF, laid out from the claims' frozen evidence, with the batch's
-    `figures` (claims.service.batch_summary) for the `results` it shows."""
+    `figures` (claims.service.batch_summary) for the `results` it shows. `example_plans`:
+    the SHA-256s of the worked-example Outcome Plans (claims.outcome_plans.example_plans)."""
     families = _family_claims(batch.claims)
+    programmes = programme_summary(batch.claims, results)
+    on_example = sorted({(claim_evidence.programme_label(c.ruleset),
+                          c.snapshot["outcome_plan"]["title"], c.snapshot["outcome_plan"]["version"])
+                         for c in batch.claims if "outcome_plan" in c.snapshot
+                         and c.snapshot["outcome_plan"]["sha256"] in example_plans})
+    example_claims = sum(1 for c in batch.claims if "outcome_plan" in c.snapshot
+                         and c.snapshot["outcome_plan"]["sha256"] in example_plans)
     summary = render_pdf(render_template(
         "reports/claim_batch.html", batch=batch, summary=figures, results=results,
-        rulesets=_rulesets(batch), families=len(families),
+        programmes=programmes, rulesets=_rulesets(batch), families=len(families),
+        on_example=on_example, example_claims=example_claims,
         council=current_app.config["COUNCIL_NAME"]))
-    tasks = [(batch.id, [c.id for claims in families[i : i + FAMILIES_PER_CHUNK] for c in claims])
+    tasks = [(batch.id, [c.id for claims in families[i : i + FAMILIES_PER_CHUNK] for c in claims],
+              example_plans)
              for i in range(0, len(families), FAMILIES_PER_CHUNK)]
     from pypdf import PdfWriter  # loaded on first use
 

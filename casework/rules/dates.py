@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 from dateutil.relativedelta import relativedelta
 
@@ -49,6 +50,22 @@ def govdate(value: dt.date | None, empty: str = "", *, short: bool = False) -> s
 def govdatetime(value: dt.datetime | None) -> str:
     """5 January 2013 at 14:05."""
     return f"{govdate(value)} at {value:%H:%M}" if value else ""
+
+
+def dates_in_text(text: str | None) -> str:
+    """Free text with each ISO date in it ("as of 2013-09-30") written the GOV.UK way
+    ("as of 30 September 2013"); anything that is not a real date is left as it is."""
+
+    def one(match) -> str:
+        try:
+            return govdate(dt.date.fromisoformat(match.group(0)))
+        except ValueError:
+            return match.group(0)
+
+    return _ISO_IN_TEXT.sub(one, text or "")
+
+
+_ISO_IN_TEXT = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
 
 
 def fmt(d: dt.date | None) -> str:

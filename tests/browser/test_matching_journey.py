@@ -69,3 +69,44 @@ def test_a_manager_sees_how_a_trained_version_compared_with_the_one_in_use(
     page.set_viewport_size({"width": 375, "height": 812})
     shot("versions-narrow")
     assert axe(page.url, page.context.storage_state()) == []
+
+
+def test_a_manager_merges_two_records_of_one_child_and_undoes_it(page, live_server, shot, axe):
+    from casework.importer.service import import_csv
+
+    load_register()
+    import_csv("families", b"family_ref,family_name,postcode\nFD,Smith-Jones,TN1 2AB\n",
+               "families.csv")
+    import_csv("people", b"person_ref,family_ref,given_name,family_name,date_of_birth,sex\n"
+                         b"P-KAY2,FD,Kayleigh,Smith Jones,2010-03-04,f\n", "people.csv")
+    import_csv("asb", b"asb_ref,person_ref,family_ref,date,kind\n"
+                      b"A-2,P-KAY2,,2013-02-03,incident\n", "asb.csv")
+    db.session.commit()
+    manager = create_user("manager")
+    sign_in(page, live_server, manager.email, PASSWORD)
+    page.get_by_role("link", name="Matching").first.click()
+    page.get_by_role("link", name="Likely duplicate people").click()
+    page.get_by_role("link", name="Compare P-KAY and P-KAY2").click()
+    expect(page.get_by_role("heading", name="Is this one person?")).to_be_visible()
+    shot("pair")
+    page.set_viewport_size({"width": 375, "height": 812})
+    shot("pair-narrow")
+    state = page.context.storage_state()
+    assert axe(page.url, state) == []
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.get_by_label("One person: keep P-KAY and merge P-KAY2 into it").check()
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.get_by_role("heading", name="P-KAY2 merged into P-KAY")).to_be_visible()
+    shot("merged")
+    assert axe(page.url, state) == []
+    db.session.expire_all()
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A-2"))
+    assert record.person.person_ref == "P-KAY"
+    page.get_by_role("button", name="Undo this merge").click()
+    page.wait_for_url("**/matching/duplicates")
+    expect(page.get_by_text("The merge was undone: P-KAY2 is a person of their own again")
+           ).to_be_visible()
+    shot("undone")
+    db.session.expire_all()
+    record = db.session.scalar(select(m.AsbRecord).where(m.AsbRecord.asb_ref == "A-2"))
+    assert record.person.person_ref == "P-KAY2"

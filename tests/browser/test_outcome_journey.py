@@ -48,7 +48,7 @@ def test_an_administrator_loads_a_new_outcome_plan_on_a_phone_and_sees_it_in_for
     sign_in(page, live_server, admin.email, PASSWORD)
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(f"{live_server}/outcome-plans/")
-    page.get_by_role("link", name="Versions of the phase2 Outcome Plan, and loading a new one").click()
+    page.get_by_role("link", name="Versions of the Outcome Plan for the expanded programme, 2015-20, and loading a new one").click()
     page.get_by_label("Upload a new version of the Outcome Plan").set_input_files(str(bad))
     page.get_by_role("button", name="Check and load the plan").click()
     line = bad.read_text().splitlines().index('    "pets": {}') + 1
@@ -60,7 +60,8 @@ def test_an_administrator_loads_a_new_outcome_plan_on_a_phone_and_sees_it_in_for
     expect(page.get_by_role("link", name="Version 2017.2")).to_be_visible()
     shot("loaded-375")
     page.get_by_role("link", name="Version 2017.2").click()
-    expect(page.get_by_text('"version": "2017.2"')).to_be_visible()
+    expect(page.get_by_role("heading", name="Version 2017.2")).to_be_visible()
+    expect(page.get_by_role("table", name="Education")).to_be_visible()  # the plan as a table
     shot("version-375")
     _no_serious_violations(axe, page, [f"{live_server}/outcome-plans/",
                                        f"{live_server}/outcome-plans/phase2",
