@@ -82,6 +82,16 @@ LOOPBACK_ONLY = ("casework runs with development settings (CASEWORK_ENV is not s
                  "CASEWORK_ENV=production and CASEWORK_SECRET_KEY (docs/security.md).")
 
 
+def _serving() -> bool:
+    """Whether this process is a web server starting (`casework run`, gunicorn), not another
+    command, whose output stays its own."""
+    import os
+    import sys
+
+    return ("gunicorn" in os.path.basename(sys.argv[0] if sys.argv else "")
+            or sys.argv[1:2] == ["run"])
+
+
 def _loopback_only_with_the_development_key(app: Flask) -> None:
     """With the published development key, say so at start-up and refuse every request that
     does not come from this machine, whatever address the server listens on."""
@@ -91,7 +101,8 @@ def _loopback_only_with_the_development_key(app: Flask) -> None:
 
     from flask import Response, request
 
-    app.logger.warning(LOOPBACK_ONLY)
+    if _serving():
+        app.logger.warning(LOOPBACK_ONLY)
 
     @app.before_request
     def _loopback_only():

@@ -91,7 +91,8 @@ def test_editing_a_contact_after_24_hours_is_kept_in_history(client, case):
     lead, worker, _, _, _ = case
     with freeze_time("2026-11-01 09:00"):
         login(client, worker.email)
-        post_form(client, "/families/C1/contacts/new", contact_data(contact_on=["1", "11", "2026"]))
+        post_form(client, "/families/C1/contacts/new", contact_data(contact_on=["1", "11", "2026"],
+                                                                    contact_time="08:30"))
     contact = db.session.scalars(select(m.Contact)).one()
     with freeze_time("2026-11-03 09:00"):
         login(client, lead.email)

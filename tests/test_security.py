@@ -377,7 +377,8 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
                                        decided_by_id=lead.id))
     db.session.add(m.Need(need_ref="N-1", family_id=family.id, problem="education",
                           indicator="attendance", identified_on=dt.date(2015, 5, 1)))
-    model = m.MatchModel(source="test", register_size=1, model={})
+    # A retired model version: the review names it; finding duplicates uses the one in use.
+    model = m.MatchModel(source="test", register_size=1, model={}, status="retired")
     db.session.add(model)
     db.session.flush()
     review = m.MatchReview(kind="asb", record_key="R1", filename="asb.csv", line=2,
@@ -385,6 +386,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
                            date_of_birth=dt.date(1996, 10, 1), identity_key="k",
                            candidates=[], model_id=model.id)
     db.session.add(review)
+    kept = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P00002"))
+    merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
+                          moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
+    db.session.add(merge)
     db.session.commit()
     plan = load_plan_version("phase2", example_text("phase2").encode(), "phase2.json", admin)
     jobs = {}
@@ -404,6 +409,7 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
+            "merge": merge.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
@@ -424,6 +430,7 @@ def _url(rule, world, role=None):
                        "referral_id": world["referral"], "user_id": world["user"],
                        "run_id": world.get("run"), "meeting_id": world.get("meeting"),
                        "review_id": world.get("review"), "version_id": world.get("version"),
+                       "merge_id": world.get("merge"),
                        "job_id": world.get("jobs", {}).get(role), "need_ref": "N-1",
                        "fmt": FORMATS.get(rule.endpoint),
                        }.get(arg) or ARGS.get(arg)

@@ -176,7 +176,9 @@ def _person_part(person: m.Person, family_level: bool = True
     assessments = list(db.session.scalars(select(m.Assessment).where(
         m.Assessment.need_ref.in_([n.need_ref for n in needs])).order_by(m.Assessment.id)))
     part = {
-        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex")),
+        "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex",
+                                "gender", "ethnicity", "nhs_number", "upn",
+                                "expected_date_of_birth", "date_of_death")),
         "school_terms": [_row(t, ("academic_year", "term", "sessions_possible",
                                   "sessions_unauthorised", "fixed_exclusions", "permanent_exclusion",
                                   "alternative_provision", "on_roll"))
@@ -277,6 +279,8 @@ LABELS = {
     "contact_attempts": "Attempts to contact the family", "sign_up": "Sign-up and consent",
     "history": "Changes to these records",
     "person_ref": "Reference", "family_ref": "Reference", "given_name": "Given name",
+    "nhs_number": "NHS number", "upn": "Unique pupil number",
+    "expected_date_of_birth": "Expected date of birth", "date_of_death": "Date of death",
     "family_name": "Family name", "date_of_birth": "Date of birth", "sex": "Sex",
     "identified_on": "Identified on", "attached_on": "Attached to the programme on",
     "local_discretion": "Included by local discretion",
