@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from . import models as m
 from .extensions import db
+from .transaction import transaction
 
 
 def record_event(
@@ -45,3 +46,13 @@ def _audit_rows_are_append_only(session, _context, _instances):
         if isinstance(obj, m.AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise PermissionError("audit entries cannot be changed or deleted")
 
+
+
+def shown(action: str, object_type: str | None = None, object_ref: str | None = None, *,
+          page, user: m.User | None = None, detail: str | None = None):
+    """Record that `page` was shown and return it. The page is rendered before this is
+    called (every query of it done), so the audit row is written in a short transaction of
+    its own: no page holds the database's write lock while it computes."""
+    with transaction():
+        record_event(action, object_type, object_ref, user=user, detail=detail)
+    return page

@@ -97,7 +97,8 @@ def test_editing_a_contact_after_24_hours_is_kept_in_history(client, case):
     with freeze_time("2026-11-03 09:00"):
         login(client, lead.email)
         response = post_form(client, f"/families/C1/contacts/{contact.id}/edit",
-                             contact_data(contact_on=["1", "11", "2026"], notes="Corrected by lead"))
+                             contact_data(contact_on=["1", "11", "2026"], contact_time="08:30",
+                                          notes="Corrected by lead"))
         assert response.status_code == 302
     history = db.session.scalars(select(m.RecordHistory).where(m.RecordHistory.record_type == "contact")).one()
     assert history.source == "edited more than 24 hours after it was logged"

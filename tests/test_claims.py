@@ -224,3 +224,22 @@ def test_every_change_of_a_claims_state_is_kept_in_history(cli, examples, people
         (str(ids[0]), "draft", "validated"), (str(ids[1]), "draft", "rejected"),
         (str(ids[0]), "validated", "submitted")]
     assert rows[1].source == "rejected: No payslips" and rows[0].family_ref == "E01"
+
+
+def test_still_claimable_is_exactly_what_a_build_makes(cli, examples):
+    """E03's two turn-around results are both claimable, but a build takes the employment
+    one only: the stored "still claimable" pounds are what the build then makes."""
+    from casework import models as m
+    from casework.extensions import db
+
+    examples()
+    assert cli("evaluate", "--store", "--as-of", "2013-09-30", "--format", "json").exit_code == 0
+    rows = {ref: row for ref, row in db.session.execute(
+        db.select(m.Family.family_ref, m.StoredEvaluation)
+        .join(m.StoredEvaluation, m.StoredEvaluation.family_id == m.Family.id))}
+    e03 = rows["E03"]
+    assert e03.claimable_continuous_employment and e03.claimable_crime_asb_education
+    assert e03.claimable_total == e03.claimable_continuous_employment
+    still = sum(row.claimable_total for row in rows.values())
+    cli("claims", "build", "--as-of", "2013-09-30")
+    assert still == sum(c["amount"] for c in claims_json(cli))

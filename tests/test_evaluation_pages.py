@@ -40,7 +40,9 @@ def test_results_page_lists_every_family_and_filters_by_status_and_ward(client, 
     store.refresh(as_of=D(2013, 9, 30))
     sign_in("manager")
     page = client.get("/results")
-    assert page.status_code == 200 and "7 families; claimable now: £2,300" in page.text
+    # What `claims build` would make now: E01 £700, E03 £800 (employment, not also its
+    # crime, ASB and education result), E07 £100.
+    assert page.status_code == 200 and "7 families; claimable now: £1,600" in page.text
     assert "Results on 30 September 2013" in page.text
     met = client.get("/results?result=crime_asb_education&status=met").text
     assert "3 families" in met  # E01, E03, E04

@@ -90,7 +90,38 @@ def test_the_board_report_has_the_returns_table(client, cli, examples, run_jobs)
                     .split())
     row = _return(cli, "--from", "2013-Q2", "--to", "2013-Q2")[0]
     assert "The quarterly return" in text
-    assert f"Families' cases closed {row['closed']}" in text
-    assert f"closed: Outcomes met {row['closed_turned_around']}" in text
+    assert f"Episodes closed {row['closed']}" in text
+    assert f"closed: Outcomes met: turned around {row['closed_turned_around']}" in text
     assert f"Families signed up {row['signed_up']}" in text
     assert f"Claims made (not rejected) {row['claims_made']}" in text
+
+
+def test_each_programme_has_its_row_and_identification_is_the_current_ones(cli, app):
+    # A family signed up under phase1, closed, and signed up again under phase2 in 2015-Q1.
+    family = create_family("P2", identified_on=dt.date(2012, 5, 1),
+                           attached_on=dt.date(2012, 6, 1))
+    family.closed_on = dt.date(2015, 3, 1)
+    db.session.commit()
+    from casework.episodes import follow_family_dates
+
+    follow_family_dates([family.id], "test", None)
+    family.closed_on, family.attached_on = None, dt.date(2015, 5, 1)
+    follow_family_dates([family.id], "test", None)
+    db.session.commit()
+    episodes = db.session.scalars(select(m.Episode).order_by(m.Episode.signed_up_on)).all()
+    assert [(e.programme, e.signed_up_on) for e in episodes] == [
+        ("phase1", dt.date(2012, 6, 1)), ("phase2", dt.date(2015, 5, 1))]
+    rows = {r["programme"]: r for r in _return(cli, "--from", "2015-Q1", "--to", "2015-Q1")}
+    assert sorted(rows) == ["phase1", "phase2"]
+    # Signed up is the dashboard's "attached" (eligible and signed up) for each programme.
+    def attached(programme, day):
+        sc = figures.scope(None, families=select(m.Family), as_of=day, programme=programme)
+        return figures.family_counts(sc, ("attached",))["attached"]
+
+    for programme in ("phase1", "phase2"):
+        assert rows[programme]["signed_up"] == str(
+            attached(programme, dt.date(2015, 6, 30)) - attached(programme, dt.date(2015, 3, 31)))
+    assert rows["phase2"]["identified"] == "" and rows["phase1"]["identified"] == "0"
+    before = {r["programme"]: r for r in _return(cli, "--from", "2014-Q4", "--to", "2014-Q4")}
+    assert before["phase1"]["closed"] == "1"  # closed 1 March 2015: 2014/15 Q4
+    assert sorted(before) == ["phase1"]

@@ -128,9 +128,8 @@ def test_the_demos_ssd_tables_pass_the_specifications_checks(cli, tmp_path):
     assert {r["link_identifier_type"] for r in tables["ssd_linked_identifiers"]} == {
         "Unique Pupil Number", "NHS Number"}
     # One row per person per episode: each member of each family in an episode.
-    attached = db.session.scalars(select(m.Family).where(
-        m.Family.attached_on <= today)).all()
-    assert len(tables["ssd_early_help_episodes"]) == sum(len(f.people) for f in attached)
+    episodes = db.session.scalars(select(m.Episode).where(m.Episode.signed_up_on <= today)).all()
+    assert len(tables["ssd_early_help_episodes"]) == sum(len(e.family.people) for e in episodes)
 
 
 @pytest.fixture

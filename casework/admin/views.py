@@ -8,12 +8,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..api import tokens as api_tokens
-from ..audit import record_event
+from ..audit import shown
 from ..dates_input import picked_date
 from ..flashes import flash
 from ..paging import requested_page
 from ..permissions import requires
-from ..transaction import transaction
 from . import service
 from .forms import (
     ApiTokenForm,
@@ -82,10 +81,8 @@ def deactivate(user_id: int):
                      if moved else ""))
             return redirect(url_for("admin.users"))
     # The page lists the families the user holds: personal data, so the view is audited.
-    with transaction():
-        record_event("view", "deactivate", user.email, detail=f"{len(families)} active families")
-        return render_template("admin/deactivate.html", form=form, user=user,
-                                         families=families, error=error)
+    return shown("view", "deactivate", user.email, detail=f"{len(families)} active families", page=render_template("admin/deactivate.html", form=form, user=user,
+                                     families=families, error=error))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -150,12 +147,10 @@ def audit():
     until, until_error = picked_date(request.args, "to", dt.date.today())
     page = service.audit_events(since, until, who, action, ref,
                                 requested_page(request.args))
-    with transaction():
-        record_event("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}")
-        return render_template(
-            "admin/audit.html", page=page,
-            who=who, action=action, ref=ref, since=since, until=until,
-            since_error=since_error, until_error=until_error, actions=service.audit_actions())
+    return shown("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}", page=render_template(
+        "admin/audit.html", page=page,
+        who=who, action=action, ref=ref, since=since, until=until,
+        since_error=since_error, until_error=until_error, actions=service.audit_actions()))
 
 
 # The read API's tokens --------------------------------------------------------------------------

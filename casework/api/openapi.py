@@ -4,6 +4,7 @@ against it."""
 
 from __future__ import annotations
 
+from .. import models as m
 from ..importer.kinds import KINDS
 
 DATE = {"type": "string", "format": "date"}
@@ -93,7 +94,7 @@ SCHEMAS = {
         "required": ["id", "family_ref", "result", "amount", "state", "as_of", "ruleset"],
         "properties": {"id": {"type": "integer"}, "family_ref": REF,
                        "result": {"type": "string"}, "amount": {"type": "integer"},
-                       "state": {"enum": ["draft", "validated", "rejected", "submitted"]},
+                       "state": {"enum": list(m.CLAIM_STATES)},
                        "as_of": DATE, "ruleset": {"type": "string"}},
     },
     "Figures": {

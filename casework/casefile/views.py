@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import access
 from .. import models as m
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..dates_input import picked_date
 from ..evaluation import figures
 from ..flashes import flash
@@ -55,9 +55,7 @@ def new_contact(family_ref: str):
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref)
                         if finish else url_for("casefile.edit_contact", family_ref=family.family_ref,
                                                contact_id=contact.id))
-    with transaction():
-        record_event("view", "new_contact", family.family_ref)
-        return _contact_page(family, form, None)
+    return shown("view", "new_contact", family.family_ref, page=_contact_page(family, form, None))
 
 
 @bp.route("/families/<family_ref>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -83,9 +81,7 @@ def edit_contact(family_ref: str, contact_id: int):
         service.save_contact(family, current_user, form.values(), finish, contact)
         flash("Contact saved." if finish else "Draft saved.")
         return redirect(url_for("casefile.timeline", family_ref=family.family_ref))
-    with transaction():
-        record_event("view", "contact", f"{family.family_ref}/{contact.id}")
-        return _contact_page(family, form, contact)
+    return shown("view", "contact", f"{family.family_ref}/{contact.id}", page=_contact_page(family, form, contact))
 
 
 @bp.route("/families/<family_ref>/follow-ups/<int:action_id>", methods=["GET", "POST"])
@@ -113,10 +109,8 @@ def follow_up(family_ref: str, action_id: int):
                    "reassign": f"Follow-up given to {assign_to.name if assign_to else ''}."}
                   [form.outcome.data])
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    with transaction():
-        record_event("view", "follow_up", f"{family.family_ref}/{action.id}")
-        return render_template("casefile/follow_up.html", form=form, family=family,
-                                         action=action)
+    return shown("view", "follow_up", f"{family.family_ref}/{action.id}", page=render_template("casefile/follow_up.html", form=form, family=family,
+                                     action=action))
 
 
 @bp.route("/families/<family_ref>/timeline")
@@ -125,12 +119,10 @@ def timeline(family_ref: str):
     family = access.get_family_or_404(current_user, family_ref)
     events = service.timeline(family)
     items = service.contacts(family)
-    with transaction():
-        record_event("view", "timeline", family.family_ref)
-        return render_template(
-            "casefile/timeline.html", family=family, events=events, contacts=items,
-            can_write=access.can_write(current_user, family), names=service.present_names(family),
-            can_edit=lambda c: access.can_edit_contact(current_user, c))
+    return shown("view", "timeline", family.family_ref, page=render_template(
+        "casefile/timeline.html", family=family, events=events, contacts=items,
+        can_write=access.can_write(current_user, family), names=service.present_names(family),
+        can_edit=lambda c: access.can_edit_contact(current_user, c)))
 
 
 @bp.route("/families/<family_ref>/plan", methods=["GET", "POST"])
@@ -224,11 +216,9 @@ def high_contact():
     end, end_error = picked_date(request.args, "to", last)
     start, start_error = picked_date(request.args, "from", first)
     rows = service.high_contact(current_user, start, end)
-    with transaction():
-        record_event("view_list", "high_contact", None, detail=f"{start} to {end}")
-        return render_template(
-            "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
-            end_error=end_error, high=figures.high_contact_count(sc, start, end),
-            contacts=figures.HIGH_CONTACT_CONTACTS)
+    return shown("view_list", "high_contact", None, detail=f"{start} to {end}", page=render_template(
+        "casefile/high_contact.html", rows=rows, start=start, end=end, start_error=start_error,
+        end_error=end_error, high=figures.high_contact_count(sc, start, end),
+        contacts=figures.HIGH_CONTACT_CONTACTS))
 
 

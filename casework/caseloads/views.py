@@ -8,12 +8,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import access, episodes
-from ..audit import record_event
+from ..audit import shown
 from ..casefile import service as casefile
 from ..flashes import flash
 from ..permissions import requires
 from ..security import safe_target
-from ..transaction import transaction
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -26,14 +25,12 @@ NO_CONTACT_DAYS = service.NO_CONTACT_DAYS
 def my_families():
     rows = service.held_by(current_user)
     ids = [f.id for f, _ in rows]
-    with transaction():
-        record_event("view_list", "my_families", None)
-        return render_template(
-            "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
-            actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
-            drafts=casefile.drafts(current_user),
-            first_contacts=service.first_contacts_led(current_user),
-        )
+    return shown("view_list", "my_families", None, page=render_template(
+        "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
+        actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+        drafts=casefile.drafts(current_user),
+        first_contacts=service.first_contacts_led(current_user),
+    ))
 
 
 @bp.route("/team")
@@ -43,12 +40,10 @@ def team():
     workers = access.team_workers(current_user)
     loads = service.caseloads(workers, today)
     stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
-    with transaction():
-        record_event("view_list", "team", None)
-        return render_template(
-            "caseloads/team.html", loads=loads, stale=stale, waiting=service.waiting_for_worker(current_user),
-            workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
-        )
+    return shown("view_list", "team", None, page=render_template(
+        "caseloads/team.html", loads=loads, stale=stale, waiting=service.waiting_for_worker(current_user),
+        workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
+    ))
 
 
 @bp.route("/families/<family_ref>/allocate", methods=["GET", "POST"])
@@ -92,10 +87,8 @@ def allocate(family_ref: str):
                     return redirect(url_for("families.show", family_ref=family.family_ref))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
-    with transaction():
-        record_event("view", "allocate", family.family_ref)
-        return render_template("caseloads/allocate.html", form=form, family=family,
-                               current=current, episode=episode, refusal=refusal)
+    return shown("view", "allocate", family.family_ref, page=render_template("caseloads/allocate.html", form=form, family=family,
+                           current=current, episode=episode, refusal=refusal))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])
@@ -117,9 +110,7 @@ def close(family_ref: str):
         else:
             flash(f"The case of {family.family_ref} is closed.")
             return redirect(url_for("caseloads.team"))
-    with transaction():
-        record_event("view", "close", family.family_ref)
-        return render_template("caseloads/close.html", form=form, family=family,
-                                         current=current, refusal=refusal)
+    return shown("view", "close", family.family_ref, page=render_template("caseloads/close.html", form=form, family=family,
+                                     current=current, refusal=refusal))
 
 

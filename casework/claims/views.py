@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import models as m
 from ..access import visible_families
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..flashes import flash
 from ..outcomes.service import claim_rulesets
 from ..paging import requested_page
@@ -68,21 +68,19 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
     page = requested_page(request.args)
     pages, totals = service.queue_page(filters, page)
     sample = service.sample(filters.sample) if filters.sample else None
-    with transaction():
-        record_event("view_list", "claims", None,
-                     detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}")
-        return render_template(
-            "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
-            filter_args=filters.args(),
-            filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
-                            else f"#{field}"} for field, message in filter_errors],
-            filter_errors_by_field=filter_errors,
-            choices=service.queue_choices(),
-            sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
-            sample_error=sample_error, batches=service.batches(),
-            build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
-            example_warnings=outcome_plans.example_warnings(
-                name for name, _ in claim_rulesets()) if can(current_user, "manage_claims") else [])
+    return shown("view_list", "claims", None,
+                 detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}", page=render_template(
+        "claims/index.html", rows=pages.items, pages=pages, totals=totals, filters=filters,
+        filter_args=filters.args(),
+        filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
+                        else f"#{field}"} for field, message in filter_errors],
+        filter_errors_by_field=filter_errors,
+        choices=service.queue_choices(),
+        sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
+        sample_error=sample_error, batches=service.batches(),
+        build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
+        example_warnings=outcome_plans.example_warnings(
+            name for name, _ in claim_rulesets()) if can(current_user, "manage_claims") else []))
 
 
 @bp.route("/samples", methods=["POST"])
@@ -125,11 +123,9 @@ def confirm_batch():
         return redirect(url_for("claims.index"))
     waiting = service.waiting_batch()
     form.window.data, form.fingerprint.data = window, waiting["fingerprint"]
-    with transaction():
-        record_event("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims")
-        return render_template("claims/confirm_batch.html", form=form, window=window,
-                               waiting=waiting, error=error, today=dt.date.today(),
-                               example_warning=outcome_plans.waiting_example_warning())
+    return shown("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims", page=render_template("claims/confirm_batch.html", form=form, window=window,
+                           waiting=waiting, error=error, today=dt.date.today(),
+                           example_warning=outcome_plans.waiting_example_warning()))
 
 
 @bp.route("/<int:claim_id>", methods=["GET", "POST"])
@@ -162,15 +158,13 @@ def show(claim_id: int):
                 error = str(refused)
         claim = service.claim_or_404(claim_id)
     today, differences, status_now = service.compare_with_today(claim)
-    with transaction():
-        record_event("view", "claim", str(claim.id), detail=claim.family.family_ref)
-        return render_template(
-            "claims/show.html", claim=claim, today=today, differences=differences,
-            status_now=status_now, form=form, error=error, filter_args=filters.args(),
-            example_warning=outcome_plans.example_claims_warning([claim], one=True),
-            parameters=labelled_parameters(claim.snapshot["ruleset"]),
-            programme=programme_label(claim.ruleset),
-            attached_on=attached_on(claim), attached_year=claim.programme_year)
+    return shown("view", "claim", str(claim.id), detail=claim.family.family_ref, page=render_template(
+        "claims/show.html", claim=claim, today=today, differences=differences,
+        status_now=status_now, form=form, error=error, filter_args=filters.args(),
+        example_warning=outcome_plans.example_claims_warning([claim], one=True),
+        parameters=labelled_parameters(claim.snapshot["ruleset"]),
+        programme=programme_label(claim.ruleset),
+        attached_on=attached_on(claim), attached_year=claim.programme_year))
 
 
 def attached_on(claim: m.Claim) -> dt.date | None:
@@ -184,11 +178,9 @@ def attached_on(claim: m.Claim) -> dt.date | None:
 @requires("view_claims")
 def batch(batch_id: int):
     batch = service.batch_or_404(batch_id)
-    with transaction():
-        record_event("view", "claim_batch", str(batch.id))
-        return render_template(
-            "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
-            pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id))
+    return shown("view", "claim_batch", str(batch.id), page=render_template(
+        "claims/batch.html", batch=batch, summary=service.batch_summary(batch),
+        pdf=documents.stored(batch.id), pdf_job=documents.latest_job(batch.id)))
 
 
 @bp.route("/batches/<int:batch_id>/pdf", methods=["POST"])
@@ -231,8 +223,6 @@ def batch_file(batch_id: int, fmt: str):
 @requires("manage_claims")
 def money():
     figures = service.money(current_user)
-    with transaction():
-        record_event("view", "money", None)
-        return render_template(
-            "claims/money.html", figures=figures,
-            progress=agreed_progress(visible_families(current_user), dt.date.today()))
+    return shown("view", "money", None, page=render_template(
+        "claims/money.html", figures=figures,
+        progress=agreed_progress(visible_families(current_user), dt.date.today())))

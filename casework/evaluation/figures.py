@@ -245,14 +245,17 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
     return fees
 
 
-
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------
 
 
 def with_worker_count(sc: Scope) -> int:
-    """How many of the scope's families a FIP worker holds on the date (an allocation begun
-    on or before it and not ended by it)."""
-    A = m.Allocation
+    """How many of the scope's families in an episode of its programme on the date (signed up
+    by then, not closed by then) a FIP worker holds on the date (an allocation begun on or
+    before it and not ended by it)."""
+    A, E, d = m.Allocation, m.Episode, sc.as_of
+    in_programme = select(E.family_id).where(
+        E.programme == sc.programme, E.signed_up_on <= d,
+        or_(E.closed_on.is_(None), E.closed_on > d))
     return db.session.scalar(select(func.count(func.distinct(A.family_id))).where(
-        A.family_id.in_(select(sc.f.c.id)), A.start_on <= sc.as_of,
-        or_(A.end_on.is_(None), A.end_on > sc.as_of))) or 0
+        A.family_id.in_(select(sc.f.c.id)), A.family_id.in_(in_programme), A.start_on <= d,
+        or_(A.end_on.is_(None), A.end_on > d))) or 0

@@ -25,6 +25,7 @@ from ..rules import (
     Ruleset,
     TermData,
     WorkData,
+    build_order,
     claimable,
     evaluate,
     get_ruleset,
@@ -56,6 +57,9 @@ class FamilyEvaluation:
     evaluation: Evaluation
     claimable: list[Claimable]
     data: FamilyData
+    # What `claims build` would make for it now (both turn-around results may be claimable,
+    # but a build takes the first): the "still claimable" pounds.
+    would_build: list[Claimable] = dataclasses.field(default_factory=list)
 
 
 def family_ids(families: Select | None = None, refs: Iterable[str] | None = None) -> list[tuple[int, str]]:
@@ -240,7 +244,9 @@ def evaluate_batch(
 def _evaluated(fid: int, data: FamilyData, claims: list[PriorClaim], as_of: dt.date,
                rules: Ruleset) -> FamilyEvaluation:
     evaluation = evaluate(data, as_of, rules)
-    return FamilyEvaluation(fid, evaluation, claimable(evaluation, claims, rules), data)
+    found = claimable(evaluation, claims, rules)
+    return FamilyEvaluation(fid, evaluation, found, data,
+                            build_order(evaluation, claims, rules) if found else [])
 
 
 def evaluate_family(family: m.Family, as_of: dt.date,

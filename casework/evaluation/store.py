@@ -177,7 +177,7 @@ def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
         "local_discretion": bool(ident.local_discretion), "eligible": bool(ident.eligible),
         **{f"result_{r}": str(e.status(r)) for r in RESULTS},
         **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
-        "claimable_total": sum(claimable.values()),
+        "claimable_total": sum(c.amount for c in item.would_build),  # what a build makes
         "nearly_there": "; ".join(notes) if notes else None,
     }
     costs = estimate_counts(item.data, abuse_dates, e.as_of, rules)

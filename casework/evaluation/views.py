@@ -17,7 +17,7 @@ from wtforms import SubmitField
 
 from .. import models as m
 from ..access import wards
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..flashes import flash
 from ..paging import requested_page
 from ..permissions import requires
@@ -49,14 +49,12 @@ def results():
     ward, result, status = _filters()
     sc = fig.scope(current_user, ward)
     found = listing.results(sc, result, status, requested_page(request.args))
-    with transaction():
-        record_event("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}")
-        return render_template(
-            "evaluation/results.html", page=found.page, nearly=found.nearly,
-            nearly_total=found.totals["nearly"], counts=found.totals["counts"], as_of=sc.as_of,
-            refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
-            claimable_total=found.totals["claimable"],
-        )
+    return shown("view_list", "results", None, detail=f"as_of={sc.as_of} ward={ward}", page=render_template(
+        "evaluation/results.html", page=found.page, nearly=found.nearly,
+        nearly_total=found.totals["nearly"], counts=found.totals["counts"], as_of=sc.as_of,
+        refreshed_at=sc.refreshed_at, ward=ward, result=result, status=status, wards=wards(current_user), results_names=RESULTS, statuses=STATUSES,
+        claimable_total=found.totals["claimable"],
+    ))
 
 
 @bp.route("/results.csv")
@@ -83,11 +81,9 @@ def screening():
     ward, _, _ = _filters()
     sc = fig.scope(current_user, ward)
     lists = listing.screening(sc)
-    with transaction():
-        record_event("view_list", "screening", None, detail=f"as_of={sc.as_of}")
-        return render_template(
-            "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
-            wards=wards(current_user), lists=lists, shown=listing.SCREENING_SHOWN)
+    return shown("view_list", "screening", None, detail=f"as_of={sc.as_of}", page=render_template(
+        "evaluation/screening.html", as_of=sc.as_of, refreshed_at=sc.refreshed_at, ward=ward,
+        wards=wards(current_user), lists=lists, shown=listing.SCREENING_SHOWN))
 
 
 # Keeping the figures current -------------------------------------------------------------------

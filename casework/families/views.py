@@ -25,7 +25,7 @@ from ..access import (
     open_allocation,
     wards,
 )
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..episodes import episodes_of
@@ -56,15 +56,13 @@ def index():
     ward = request.args.get("ward", "")
     page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
-    with transaction():
-        record_event("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}")
-        return render_template(
-            "families/index.html",
-            result=result,
-            q=q,
-            ward=ward,
-            wards=wards(current_user),
-        )
+    return shown("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}", page=render_template(
+        "families/index.html",
+        result=result,
+        q=q,
+        ward=ward,
+        wards=wards(current_user),
+    ))
 
 
 @bp.route("/families/<family_ref>")
@@ -76,41 +74,39 @@ def show(family_ref: str):
     as_of, date_error = picked_date(request.args, "as_of", today)
     data = service.family_data(records)
     evaluated = evaluate_family(family, as_of, data)
-    with transaction():
-        record_event("view", "family", family.family_ref)
-        return render_template(
-            "families/show.html",
-            family=family,
-            records=records,
-            ages={p.id: age_on(p.date_of_birth, today) for p in records.people
-                  if p.date_of_birth is not None},
-            people_by_id={p.id: p for p in records.people},
-            genders=m.GENDERS,
-            ethnicities=m.ETHNICITIES,
-            today=today,
-            as_of=as_of,
-            date_error=date_error,
-            evaluation=evaluated.evaluation,
-            nearly=nearly_there(evaluated.evaluation),
-            viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
-            allocation=open_allocation(family),
-            episodes=(episodes := episodes_of(family.id)),
-            open_episode=next((e for e in episodes if e.closed_on is None), None),
-            decision=(decision := latest_decision(family)),
-            first_contact=decision is not None and decision.decision == "selected"
-            and may_record_first_contact(current_user, decision),
-            allocations=allocation_history(family),
-            can_write=can_write(current_user, family),
-            follow_ups=casefile.open_follow_ups(family),
-            latest_contacts=casefile.latest_contacts(family),
-            names=casefile.present_names(family),
-            claimable=[
-                {"label": f"{m.RESULT_LABELS.get(c.result, c.result)} £{c.amount:,}"}
-                for c in evaluated.claimable
-            ],
-            claim_barred=attachment_bar(family.attached_on, as_of),
-            outcomes=family_outcomes(family, as_of, data),
-        )
+    return shown("view", "family", family.family_ref, page=render_template(
+        "families/show.html",
+        family=family,
+        records=records,
+        ages={p.id: age_on(p.date_of_birth, today) for p in records.people
+              if p.date_of_birth is not None},
+        people_by_id={p.id: p for p in records.people},
+        genders=m.GENDERS,
+        ethnicities=m.ETHNICITIES,
+        today=today,
+        as_of=as_of,
+        date_error=date_error,
+        evaluation=evaluated.evaluation,
+        nearly=nearly_there(evaluated.evaluation),
+        viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
+        allocation=open_allocation(family),
+        episodes=(episodes := episodes_of(family.id)),
+        open_episode=next((e for e in episodes if e.closed_on is None), None),
+        decision=(decision := latest_decision(family)),
+        first_contact=decision is not None and decision.decision == "selected"
+        and may_record_first_contact(current_user, decision),
+        allocations=allocation_history(family),
+        can_write=can_write(current_user, family),
+        follow_ups=casefile.open_follow_ups(family),
+        latest_contacts=casefile.latest_contacts(family),
+        names=casefile.present_names(family),
+        claimable=[
+            {"label": f"{m.RESULT_LABELS.get(c.result, c.result)} £{c.amount:,}"}
+            for c in evaluated.claimable
+        ],
+        claim_barred=attachment_bar(family.attached_on, as_of),
+        outcomes=family_outcomes(family, as_of, data),
+    ))
 
 
 @bp.route("/families/<family_ref>/needs/<need_ref>/equivalent-progress", methods=["GET", "POST"])
@@ -136,11 +132,9 @@ def equivalent_progress(family_ref: str, need_ref: str):
                   f"{govdate(form.approved_on.data)}.")
             return redirect(url_for("families.show", family_ref=family.family_ref,
                                     _anchor=f"need-{need.need_ref}"))
-    with transaction():
-        record_event("view", "need", need.need_ref, detail=family.family_ref)
-        return render_template("outcomes/discretion.html", family=family, need=need, form=form,
-                               refused=refused, error=error,
-                               approved=outcomes.discretions_of(need))
+    return shown("view", "need", need.need_ref, detail=family.family_ref, page=render_template("outcomes/discretion.html", family=family, need=need, form=form,
+                           refused=refused, error=error,
+                           approved=outcomes.discretions_of(need)))
 
 
 # Editing, who viewed, subject access ---------------------------------------------------------
@@ -183,10 +177,8 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
         else:
             flash(done)
             return redirect(url_for("families.show", family_ref=family.family_ref))
-    with transaction():
-        record_event("view", f"{record_type}_edit", ref)
-        return render_template("families/edit.html", form=form, family=family,
-                                         stale=stale, fields=fields, person=person)
+    return shown("view", f"{record_type}_edit", ref, page=render_template("families/edit.html", form=form, family=family,
+                                     stale=stale, fields=fields, person=person))
 
 
 def _discretion(values: dict) -> None:

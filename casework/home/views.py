@@ -7,10 +7,9 @@ import datetime as dt
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import shown
 from ..caseloads.service import waiting_for_worker
 from ..permissions import requires
-from ..transaction import transaction
 from . import service
 
 bp = Blueprint("home", __name__)
@@ -31,6 +30,4 @@ def index():
     today = dt.date.today()
     found = service.tasks(current_user, today)
     waiting = waiting_for_worker(current_user) if current_user.role == "team_lead" else []
-    with transaction():
-        record_event("view_list", "tasks", None)
-        return render_template("home/tasks.html", tasks=found, waiting=waiting, today=today)
+    return shown("view_list", "tasks", None, page=render_template("home/tasks.html", tasks=found, waiting=waiting, today=today))

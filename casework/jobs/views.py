@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..permissions import requires
 from ..queue import KINDS
 from ..transaction import transaction
@@ -19,9 +19,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 @requires("view_jobs")
 def index():
     jobs = visible_jobs(current_user)
-    with transaction():
-        record_event("view_list", "jobs", None)
-        return render_template("jobs/index.html", jobs=jobs, kinds=KINDS)
+    return shown("view_list", "jobs", None, page=render_template("jobs/index.html", jobs=jobs, kinds=KINDS))
 
 
 @bp.route("/<int:job_id>")
@@ -29,11 +27,9 @@ def index():
 def show(job_id: int):
     job = job_or_404(current_user, job_id)
     kind = KINDS[job.kind]
-    with transaction():
-        record_event("view", "job", str(job.id), detail=job.kind)
-        return render_template(
-            "jobs/show.html", job=job, kind=kind, back=kind.back(job),
-            link=kind.link(job) if job.state in ("done", "failed") else None)
+    return shown("view", "job", str(job.id), detail=job.kind, page=render_template(
+        "jobs/show.html", job=job, kind=kind, back=kind.back(job),
+        link=kind.link(job) if job.state in ("done", "failed") else None))
 
 
 @bp.route("/<int:job_id>.json")

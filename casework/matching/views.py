@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..flashes import flash
 from ..importer.service import ImportRefused
 from ..paging import requested_page
@@ -39,9 +39,9 @@ def models():
     compared with the one in use before it went into use (or was refused)."""
     versions = reviews.model_versions()
     in_use = next((v.id for v in versions if v.status == "in use"), None)
-    record_event("view_list", "match_models", None, detail=f"{len(versions)} versions")
-    with transaction():
-        return render_template("matching/models.html", versions=versions, in_use=in_use)
+    page = render_template("matching/models.html", versions=versions, in_use=in_use)
+    return shown("view_list", "match_models", None, page=page,
+                 detail=f"{len(versions)} versions")
 
 
 def _also(others: int) -> str:
@@ -92,11 +92,10 @@ def review(review_id: int):
 @requires("merge_people")
 def duplicate_list():
     pairs = duplicates.likely_duplicates(current_user)
-    record_event("view_list", "duplicate_people", None,
+    page = render_template("matching/duplicates.html", pairs=pairs)
+    return shown("view_list", "duplicate_people", None, page=page,
                  detail=", ".join(f"{p.first.person_ref}/{p.second.person_ref}"
                                   for p in pairs[:20]) + (" ..." if len(pairs) > 20 else ""))
-    with transaction():
-        return render_template("matching/duplicates.html", pairs=pairs)
 
 
 @bp.route("/duplicates/<int:first_id>/<int:second_id>", methods=["GET", "POST"])
@@ -119,13 +118,13 @@ def duplicate_pair(first_id: int, second_id: int):
             return redirect(url_for("matching.merge_done", merge_id=merged.id))
         except duplicates.MergeRefused as refused:
             errors = [str(refused)]
-    record_event("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}")
-    with transaction():
-        return render_template(
-            "matching/duplicate.html", people=[first, second], form=form, errors=errors,
-            held=[(label, a, b) for (label, a), (_, b)
-                  in zip(duplicates.held(first), duplicates.held(second), strict=True)],
-            probability=duplicates.pair_probability(first, second))
+    page = render_template(
+        "matching/duplicate.html", people=[first, second], form=form, errors=errors,
+        held=[(label, a, b) for (label, a), (_, b)
+              in zip(duplicates.held(first), duplicates.held(second), strict=True)],
+        probability=duplicates.pair_probability(first, second))
+    return shown("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}",
+                 page=page)
 
 
 @bp.route("/merges/<int:merge_id>", methods=["GET", "POST"])
@@ -143,8 +142,7 @@ def merge_done(merge_id: int):
             return redirect(url_for("matching.duplicate_list"))
         except duplicates.MergeRefused as refused:
             errors = [str(refused)]
-    record_event("view", "person_merge", str(record.id),
+    page = render_template("matching/merge.html", record=record, kept=kept, form=form,
+                           errors=errors, moved=duplicates.moved_counts(record))
+    return shown("view", "person_merge", str(record.id), page=page,
                  detail=f"{record.merged_ref} into {kept.person_ref}")
-    with transaction():
-        return render_template("matching/merge.html", record=record, kept=kept, form=form,
-                               errors=errors, moved=duplicates.moved_counts(record))

@@ -286,13 +286,18 @@ class DiscretionRefused(Exception):
 def discretion_bar(need: m.Need, ruleset: str | None = None) -> str | None:
     """Why equivalent progress may not be approved on the need (it is under
     supporting_families, or its problem is only supporting_families'), or None when it may.
-    `ruleset` names the programme; else the council's OUTCOME_RULESET decides, else the
-    family's attachment date (rules.outcomes.need_programme)."""
-    attached_on = db.session.scalar(select(m.Family.attached_on)
-                                    .where(m.Family.id == need.family_id))
+    `ruleset` names the programme; else the council's OUTCOME_RULESET; else the need belongs
+    to the programme of the family's episode (the one open when it was identified, else its
+    last: rules.outcomes.need_programme)."""
+    E = m.Episode
+    held = db.session.execute(select(E.signed_up_on, E.closed_on).where(
+        E.family_id == need.family_id).order_by(E.signed_up_on, E.id)).all()
+    episode = next((e for e in held if e.closed_on is None or e.closed_on >= need.identified_on),
+                   held[-1] if held else None)
     frames = {name: frame(name) for name in OUTCOME_RULESETS}
-    return discretion_refusal(need.need_ref, need.problem, attached_on,
-                              ruleset or current_app.config.get("OUTCOME_RULESET"), frames)
+    chosen = ruleset or current_app.config.get("OUTCOME_RULESET")
+    return discretion_refusal(need.need_ref, need.problem,
+                              episode.signed_up_on if episode else None, chosen, frames)
 
 
 def family_need_or_404(family: m.Family, need_ref: str) -> m.Need:

@@ -8,7 +8,7 @@ import re
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..flashes import flash
 from ..permissions import can, requires
 from ..rules.plan import PlanError
@@ -40,9 +40,7 @@ def index():
     frames = [{"ruleset": name, "label": frame_label(name), "phrase": frame_label(name, False),
                "versions": plan_versions(name)}
               for name in OUTCOME_RULESETS]
-    with transaction():
-        record_event("view_list", "outcome_plan", None)
-        return render_template("outcomes/index.html", frames=frames)
+    return shown("view_list", "outcome_plan", None, page=render_template("outcomes/index.html", frames=frames))
 
 
 @bp.route("/<ruleset>", methods=["GET", "POST"])
@@ -65,14 +63,12 @@ def history(ruleset: str):
                 flash(f"Version {row.version} of the Outcome Plan is loaded and now in force.")
                 return redirect(url_for("outcomes.history", ruleset=ruleset))
     versions = plan_versions(ruleset)
-    with transaction():
-        record_event("view_list", "outcome_plan", ruleset)
-        return render_template(
-            "outcomes/history.html", ruleset=ruleset, label=frame_label(ruleset),
-            phrase=frame_label(ruleset, False),
-            versions=versions, form=form, errors=errors,
-            errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
-            example=(EXAMPLES / f"{ruleset}.json").name)
+    return shown("view_list", "outcome_plan", ruleset, page=render_template(
+        "outcomes/history.html", ruleset=ruleset, label=frame_label(ruleset),
+        phrase=frame_label(ruleset, False),
+        versions=versions, form=form, errors=errors,
+        errors_list=[{"text": e, "href": f"#{form.file.id}"} for e in errors],
+        example=(EXAMPLES / f"{ruleset}.json").name))
 
 
 @bp.route("/<ruleset>/<int:version_id>")
@@ -80,27 +76,23 @@ def history(ruleset: str):
 def show(ruleset: str, version_id: int):
     row = plan_version_or_404(_frame_or_404(ruleset), version_id)
     newest = plan_versions(ruleset)[0]
-    with transaction():
-        record_event("view", "outcome_plan", f"{ruleset} {row.version}")
-        return render_template(
-            "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
-            phrase=frame_label(ruleset, False), row=row,
-            contents=plan_contents(ruleset, row.content, row.file_name), in_force=newest.id == row.id,
-            download=url_for("outcomes.download", ruleset=ruleset, version_id=row.id))
+    return shown("view", "outcome_plan", f"{ruleset} {row.version}", page=render_template(
+        "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
+        phrase=frame_label(ruleset, False), row=row,
+        contents=plan_contents(ruleset, row.content, row.file_name), in_force=newest.id == row.id,
+        download=url_for("outcomes.download", ruleset=ruleset, version_id=row.id)))
 
 
 @bp.route("/<ruleset>/example")
 @requires("view_outcome_plans")
 def example(ruleset: str):
     _frame_or_404(ruleset)
-    with transaction():
-        record_event("view", "outcome_plan", f"{ruleset} example")
-        return render_template(
-            "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
-            phrase=frame_label(ruleset, False), row=None,
-            contents=plan_contents(ruleset, example_text(ruleset), f"{ruleset}.json"),
-            in_force=not plan_versions(ruleset),
-            download=url_for("outcomes.download_example", ruleset=ruleset))
+    return shown("view", "outcome_plan", f"{ruleset} example", page=render_template(
+        "outcomes/show.html", ruleset=ruleset, label=frame_label(ruleset),
+        phrase=frame_label(ruleset, False), row=None,
+        contents=plan_contents(ruleset, example_text(ruleset), f"{ruleset}.json"),
+        in_force=not plan_versions(ruleset),
+        download=url_for("outcomes.download_example", ruleset=ruleset)))
 
 
 def _attachment(text: str, name: str) -> Response:

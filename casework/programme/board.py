@@ -7,15 +7,16 @@ import datetime as dt
 
 from flask import current_app, render_template
 
+from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..reports.pdf import render_pdf
-from ..returns.ssd import CLOSURE_LABELS
+from ..rules.ruleset import programme_label
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
 from . import charts, service
-from .quarterly import quarter_row
+from .quarterly import quarter_rows
 
 
 def board_report_pdf(user, key: str) -> tuple[str, bytes]:
@@ -27,9 +28,9 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     f = service.figures(user, period=service.Window(quarter.first, last))
     html = render_template(
         "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
-        activity=service.quarter_activity(user, quarter.first, last),
-        quarterly=quarter_row(visible_families(user), quarter, today),
-        closure_labels=CLOSURE_LABELS,
+        activity=service.quarter_activity(user, quarter.first, last, f.programme),
+        quarterly=quarter_rows(visible_families(user), quarter, today),
+        closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
         way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)

@@ -33,7 +33,7 @@ from ..rules.costs import (
     priced,
 )
 from ..rules.dates import financial_year_start, months_after, months_before
-from ..rules.ruleset import get_ruleset, programme_label
+from ..rules.ruleset import get_ruleset, programme_label, programme_of
 from ..transaction import transactional
 
 FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
@@ -189,10 +189,13 @@ class Figures:
 
 def figures(user: m.User, period: Window | None = None, programme: str | None = None) -> Figures:
     """Every figure for the families `user` may see, read from the stored evaluation, with
-    the sign-ups and claims of `programme` (default: the council's ruleset's). `period` (a
+    the sign-ups and claims of `programme` (default: the one that took families on the
+    stored evaluation's date). `period` (a
     quarter, for the board report) adds the activity within it to the additional
     measures."""
     sc = fig.scope(user, programme=programme)
+    if programme is None:  # the programme that took families on the figures' date
+        sc = dataclasses.replace(sc, programme=programme_of(sc.as_of))
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
 
 
@@ -453,12 +456,13 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
                                           ("before", "after", "in_period")}}
 
 
-def quarter_activity(user: m.User, first: dt.date, last: dt.date) -> dict:
+def quarter_activity(user: m.User, first: dt.date, last: dt.date,
+                     programme: str | None = None) -> dict:
     """What happened from first to last (a quarter), by the same definitions as the month
     table: families identified and signed up (attached: eligible, an episode of the
     programme begun in the quarter), claims made (not rejected) and claims submitted, with
     their amounts, of the programme's claims."""
-    sc = fig.scope(user, as_of=last)
+    sc = fig.scope(user, as_of=last, programme=programme)
     f = sc.f.c
     signed_up = fig.signed_up_on(sc)
     identified, attached = db.session.execute(sc.select(

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from ..access import visible_families
-from ..audit import record_event
+from ..audit import record_event, shown
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
@@ -28,6 +28,7 @@ from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
 from ..rules.costs import COST_ITEMS
+from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES, programme_label
 from ..selection.figures import WAY_IN, way_in
 from ..transaction import transaction
@@ -43,15 +44,13 @@ PER_PAGE = 50
 def dashboard():
     programme = request.args.get("programme", "")
     f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)
-    with transaction():
-        record_event("view", "programme_dashboard", None,
-                     detail=f"as of {f.as_of.isoformat()}, {f.programme}")
-        return render_template(
-            "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
-            programmes=[(p, programme_label(p)) for p in PROGRAMMES],
-            way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-            needs=needs_by_count(visible_families(current_user)),
-            claim_months=claims_by_month(visible_families(current_user)))
+    return shown("view", "programme_dashboard", None,
+                 detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
+        "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
+        programmes=[(p, programme_label(p)) for p in PROGRAMMES],
+        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
+        needs=needs_by_count(visible_families(current_user)),
+        claim_months=claims_by_month(visible_families(current_user))))
 
 
 @bp.route("/programme/costs")
@@ -61,14 +60,13 @@ def costs():
     pence = {row.key: row.pence for row in f.unit_costs}
     total, page, rows = service.cost_rows(current_user, pence,
                                           requested_page(request.args), PER_PAGE)
-    shown = Page(rows, page, PER_PAGE, total)
-    with transaction():
-        record_event("view", "cost_analysis", None,
-                     detail=f"as of {f.as_of.isoformat()}, page {page}: "
-                            + ", ".join(e.family_ref for e, *_ in shown.items)[:400])
-        return render_template(
-            "programme/costs.html", f=f, page=shown, chart=charts.costs(f),
-            high_contact_contacts=HIGH_CONTACT_CONTACTS)
+    listed = Page(rows, page, PER_PAGE, total)
+    return shown("view", "cost_analysis", None,
+                 detail=f"as of {f.as_of.isoformat()}, page {page}: "
+                        + ", ".join(e.family_ref for e, *_ in listed.items)[:400],
+                 page=render_template("programme/costs.html", f=f, page=listed,
+                                      chart=charts.costs(f),
+                                      high_contact_contacts=HIGH_CONTACT_CONTACTS))
 
 
 @bp.route("/programme/costs.csv")
@@ -124,7 +122,7 @@ def returns():
     form = ReturnsForm()
     if form.validate_on_submit():
         as_of = form.as_of.data
-        job = start(form.kind.data, f"{RETURN_TITLES[form.kind.data]} on {as_of:%d %B %Y}",
+        job = start(form.kind.data, f"{RETURN_TITLES[form.kind.data]} on {govdate(as_of)}",
                     current_user, params={"as_of": as_of.isoformat()})
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("programme/returns.html", form=form)

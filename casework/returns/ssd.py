@@ -40,15 +40,10 @@ SSD_TABLES = {
                           "prof_full_time_equivalency", "prof_agency_worker_flag"),
 }
 SSD_SEX = {"f": "F", "m": "M"}  # casework's x ("other") is not the SSD's U ("unknown")
-# EARL006A's guidance names "Outcomes met / Step-up / NFA"; casework's other closure
-# outcomes keep their own words.
-END_REASONS = {"turned_around": "Outcomes met", "stepped_up": "Step-up"}
-CLOSURE_LABELS = {
-    "turned_around": "Outcomes met", "stepped_down": "Stepped down to universal services",
-    "stepped_up": "Step-up", "moved_away": "Moved out of the area",
-    "disengaged": "Family would not engage", "other": "Other",
-    "new_programme": "Signed up to a later programme",
-}
+# EARL006A's guidance names "Outcomes met / Step-up / NFA": those two in its words, the other
+# end reasons in casework's.
+CLOSURE_LABELS = {**m.EPISODE_END_REASONS, "turned_around": "Outcomes met",
+                  "stepped_up": "Step-up"}
 LIST_2_COLUMNS = ("CHILD_ID", "GENDER", "ETHNICITY", "DATE_OF_BIRTH", "AGE", "EHA_START_DATE",
                   "EHA_END_DATE", "EHA_COMPLETED_BY_TEAM")
 ADULT = 18

@@ -15,12 +15,11 @@ from ..access import (
     visible_families,
     wards,
 )
-from ..audit import record_event
+from ..audit import shown
 from ..flashes import flash
 from ..permissions import requires
 from ..rules.dates import govdate
 from ..security import link_args
-from ..transaction import transaction
 from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
 
@@ -31,15 +30,13 @@ bp = Blueprint("selection", __name__)
 @requires("run_selection")
 def index():
     today = dt.date.today()
-    with transaction():
-        record_event("view_list", "selection", None)
-        return render_template(
-            "selection/index.html",
-            progress=figures.agreed_progress(visible_families(current_user), today),
-            meetings=service.meetings(current_user),
-            awaiting=service.awaiting_answer(current_user),
-            waiting=service.waiting_for_allocation(current_user),
-        )
+    return shown("view_list", "selection", None, page=render_template(
+        "selection/index.html",
+        progress=figures.agreed_progress(visible_families(current_user), today),
+        meetings=service.meetings(current_user),
+        awaiting=service.awaiting_answer(current_user),
+        waiting=service.waiting_for_allocation(current_user),
+    ))
 
 
 @bp.route("/selection/meetings/new", methods=["GET", "POST"])
@@ -74,14 +71,12 @@ def meeting(meeting_id: int):
     meeting = service.meeting_or_404(current_user, meeting_id)
     filters = _filters()
     found = service.candidates(current_user, meeting.held_on, **filters)
-    with transaction():
-        record_event("view", "selection_meeting", str(meeting.id),
-                     detail=f"{len(found)} families listed; " + ", ".join(
-                         c.family.family_ref for c in found)[:400])
-        return render_template(
-            "selection/meeting.html", meeting=meeting, candidates=found, filters=filters,
-            wards=wards(current_user), criteria=service.CRITERIA,
-            agencies=service.EVIDENCE_AGENCIES, decisions=m.SELECTION_DECISIONS)
+    return shown("view", "selection_meeting", str(meeting.id),
+                 detail=f"{len(found)} families listed; " + ", ".join(
+                     c.family.family_ref for c in found)[:400], page=render_template(
+        "selection/meeting.html", meeting=meeting, candidates=found, filters=filters,
+        wards=wards(current_user), criteria=service.CRITERIA,
+        agencies=service.EVIDENCE_AGENCIES, decisions=m.SELECTION_DECISIONS))
 
 
 @bp.route("/selection/meetings/<int:meeting_id>/families/<family_ref>", methods=["GET", "POST"])
@@ -107,10 +102,8 @@ def decide(meeting_id: int, family_ref: str):
                   f"{m.SELECTION_DECISIONS[form.decision.data].lower()}.")
             return redirect(url_for("selection.meeting", meeting_id=meeting.id,
                                     **link_args(request.args, "selection.meeting")))
-    with transaction():
-        record_event("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}")
-        return render_template("selection/decide.html", form=form, meeting=meeting,
-                                         family=family, refusal=refusal)
+    return shown("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}", page=render_template("selection/decide.html", form=form, meeting=meeting,
+                                     family=family, refusal=refusal))
 
 
 @bp.route("/selection/agreed-numbers", methods=["GET", "POST"])
@@ -159,13 +152,11 @@ def first_contact(family_ref: str):
         else:
             flash("Contact attempt saved.")
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
-    with transaction():
-        record_event("view", "first_contact", family.family_ref)
-        return render_template(
-            "selection/first_contact.html", family=family, selection=selection, answer=answer,
-            attempts=service.attempts(family), form=form, refusal=refusal,
-            methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
-            family_allocated=open_allocation(family) is not None)
+    return shown("view", "first_contact", family.family_ref, page=render_template(
+        "selection/first_contact.html", family=family, selection=selection, answer=answer,
+        attempts=service.attempts(family), form=form, refusal=refusal,
+        methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
+        family_allocated=open_allocation(family) is not None))
 
 
 @bp.route("/families/<family_ref>/sign-up", methods=["GET", "POST"])
@@ -193,7 +184,5 @@ def sign_up(family_ref: str):
             refusal = str(refused)
         else:
             return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
-    with transaction():
-        record_event("view", "sign_up", family.family_ref)
-        return render_template("selection/sign_up.html", family=family, selection=selection,
-                               form=form, refusal=refusal)
+    return shown("view", "sign_up", family.family_ref, page=render_template("selection/sign_up.html", family=family, selection=selection,
+                           form=form, refusal=refusal))

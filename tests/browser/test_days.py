@@ -13,7 +13,7 @@ from casework.caseloads.service import allocate
 from casework.extensions import db
 
 from ..conftest import PASSWORD
-from ..factories import create_user
+from ..factories import cover_wards, create_user
 from .conftest import sign_in
 from .test_phone import PHONE, _overflow
 
@@ -88,6 +88,7 @@ def test_a_team_leads_day_allocate_the_longest_waiting_family_and_transfer_one_w
     lead = create_user("team_lead", team="North", name="Priya Shah")
     sam = create_user("worker", team="North", name="Sam Patel")
     create_user("worker", team="North", name="Jo Clarke")
+    cover_wards("North", *{f.ward for f in db.session.scalars(select(m.Family)) if f.ward})
     for family in db.session.scalars(select(m.Family).where(m.Family.family_ref.in_(["E01", "E02"]))):
         allocate(family, sam, dt.date(2012, 7, 16), lead)
     waiting = db.session.scalars(select(m.Family)).all()
@@ -98,8 +99,8 @@ def test_a_team_leads_day_allocate_the_longest_waiting_family_and_transfer_one_w
     # The list after the heading (the date the stored figures hold for may come between).
     waiting_list = page.locator("#waiting ~ ul").first
     listed = [a.get_attribute("href").split("/")[2] for a in waiting_list.locator("a").all()]
-    identified = {f.family_ref: f.identified_on for f in waiting}
-    assert listed and [identified[r] for r in listed] == sorted(identified[r] for r in listed)
+    signed_up = {f.family_ref: f.attached_on for f in waiting}  # signed up, no worker yet
+    assert listed and [signed_up[r] for r in listed] == sorted(signed_up[r] for r in listed)
     waiting_list.locator("a").first.click()  # the family that has waited longest
     expect(page.get_by_role("heading", name="Allocate the family")).to_be_visible()
     ref = listed[0]
