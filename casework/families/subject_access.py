@@ -279,8 +279,6 @@ LABELS = {
     "contact_attempts": "Attempts to contact the family", "sign_up": "Sign-up and consent",
     "history": "Changes to these records",
     "person_ref": "Reference", "family_ref": "Reference", "given_name": "Given name",
-    "nhs_number": "NHS number", "upn": "Unique pupil number",
-    "expected_date_of_birth": "Expected date of birth", "date_of_death": "Date of death",
     "family_name": "Family name", "date_of_birth": "Date of birth", "sex": "Sex",
     "gender": "Gender", "ethnicity": "Ethnicity", "nhs_number": "NHS number",
     "upn": "Unique pupil number", "expected_date_of_birth": "Expected date of birth",
