@@ -82,23 +82,30 @@ LOOPBACK_ONLY = ("casework runs with development settings (CASEWORK_ENV is not s
                  "CASEWORK_ENV=production and CASEWORK_SECRET_KEY (docs/security.md).")
 
 
+def _serving() -> bool:
+    """Whether this process is a web server starting (`casework run`, gunicorn), not another
+    command, whose output stays its own."""
+    import os
+    import sys
+
+    return ("gunicorn" in os.path.basename(sys.argv[0] if sys.argv else "")
+            or sys.argv[1:2] == ["run"])
+
+
 def _loopback_only_with_the_development_key(app: Flask) -> None:
-    """With the published development key, say so when the app starts serving (its first
-    request: a command run from a script stays quiet) and refuse every request that does not
-    come from this machine, whatever address the server listens on."""
+    """With the published development key, say so at start-up and refuse every request that
+    does not come from this machine, whatever address the server listens on."""
     if app.config.get("SECRET_KEY") != DEVELOPMENT_KEY:
         return
     import ipaddress
 
     from flask import Response, request
 
-    told = []
+    if _serving():
+        app.logger.warning(LOOPBACK_ONLY)
 
     @app.before_request
     def _loopback_only():
-        if not told:
-            told.append(True)
-            app.logger.warning(LOOPBACK_ONLY)
         try:
             loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
         except ValueError:
