@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@# pip, setuptools and wheel too come from the lock, at its versions, checked by hash
 	@# (venv brings an old setuptools); casework is built with them, not with whatever
 	@# setuptools a build environment would fetch.
+	@# The pip that venv brings (23.x) cannot install the lock (it refuses weasyprint's
+	@# fonttools[woff] under --require-hashes): the lock's own pip first, checked by hash.
+	awk '/^pip==/{on=1} on{print} on && !/\\$$/{exit}' requirements.lock > $(VENV)/pip.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
