@@ -287,6 +287,12 @@ def test_each_programmes_claims_add_up_the_same_on_the_claims_page_the_dashboard
                    for f in page.find_all(cls="app-figure")}
         assert figures["families claimed for"] == expected[label][0], programme
         assert figures["families attached"] == "0"  # no stored evaluation finds them eligible
+        # The money page of the same programme: its claims, not rejected, add up the same.
+        money = table(client.get(f"/claims/money?programme={programme}").text,
+                      caption="Results payments, by programme year of the family's attachment")
+        pounds = sum(int(row[s].strip("£").replace(",", "")) for row in money
+                     for s in ("Draft", "Validated", "Submitted"))
+        assert f"£{pounds:,}" == expected[label][1], programme
     listed = json.loads(cli("claims", "list", "--format", "json").output)
     episodes = {e.id: e.programme for e in db.session.scalars(select(m.Episode))}
     assert all(episodes[c["episode"]] == c["ruleset"] for c in listed)
