@@ -25,7 +25,6 @@ from ..rules import Ruleset
 from ..rules.caseload import LimitPassed, limits_passed
 from ..rules.dates import govdate, months_before
 from ..rules.wording import plural
-from ..selection import service as selection
 from ..transaction import transactional
 
 # A family with no contact for this many days is flagged (yellow, then red).
@@ -238,17 +237,6 @@ def close(family: m.Family, on: dt.date, by: m.User, reason: str, outcome: str) 
     record_event("close", "family", family.family_ref, user=by,
                  detail=f"{CLOSURE_OUTCOMES[outcome]}: {reason.strip()[:300]}")
     return episode
-
-
-def first_contacts_led(user: m.User) -> list[tuple]:
-    """(selection, attempts, last attempted on) of the first contacts `user` leads."""
-    return selection.first_contacts_led(user)
-
-
-def waiting_for_worker(user: m.User) -> list[tuple[m.Family, m.Episode]]:
-    """(family, episode) of the signed-up families `user` may see that have no worker, the
-    longest waiting first (the selection page's list: one definition)."""
-    return selection.waiting_for_allocation(user)
 
 
 # What the caseload screens show --------------------------------------------------------------

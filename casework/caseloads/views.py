@@ -13,6 +13,7 @@ from ..casefile import service as casefile
 from ..flashes import flash
 from ..permissions import requires
 from ..security import safe_target
+from ..selection import service as selection
 from . import service
 from .forms import AllocateForm, CloseForm
 
@@ -29,7 +30,7 @@ def my_families():
         "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
         actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
         drafts=casefile.drafts(current_user),
-        first_contacts=service.first_contacts_led(current_user),
+        first_contacts=selection.first_contacts_led(current_user),
     ))
 
 
@@ -41,7 +42,7 @@ def team():
     loads = service.caseloads(workers, today)
     stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
     return shown("view_list", "team", None, page=render_template(
-        "caseloads/team.html", loads=loads, stale=stale, waiting=service.waiting_for_worker(current_user),
+        "caseloads/team.html", loads=loads, stale=stale, waiting=selection.waiting_for_allocation(current_user),
         workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
     ))
 

@@ -8,8 +8,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..audit import shown
-from ..caseloads.service import waiting_for_worker
 from ..permissions import requires
+from ..selection.service import waiting_for_allocation
 from . import service
 
 bp = Blueprint("home", __name__)
@@ -29,5 +29,5 @@ def index():
         return redirect(home_url(current_user))
     today = dt.date.today()
     found = service.tasks(current_user, today)
-    waiting = waiting_for_worker(current_user) if current_user.role == "team_lead" else []
+    waiting = waiting_for_allocation(current_user) if current_user.role == "team_lead" else []
     return shown("view_list", "tasks", None, page=render_template("home/tasks.html", tasks=found, waiting=waiting, today=today))
