@@ -340,8 +340,10 @@ def world(app, cli, examples):
     allocate(family, worker, dt.date(2012, 7, 16), lead)
     cli("claims", "build", "--as-of", "2013-09-30")
     auditor = create_user("auditor")
-    cli("claims", "validate", "1", "--by", auditor.email)
+    claim_id = db.session.scalar(select(m.Claim.id).order_by(m.Claim.id).limit(1))
+    cli("claims", "validate", claim_id, "--by", auditor.email)  # ids go on across tests on PostgreSQL
     cli("claims", "batch", "--window", "Test")
+    batch_id = db.session.scalar(select(m.ClaimBatch.id))
     contact = m.Contact(family_id=family.id, author_id=worker.id, contact_at=dt.datetime(2013, 1, 1, 10),
                         kind="phone", status="final")
     goal = m.PlanGoal(family_id=family.id, problem="education", goal="School")
@@ -353,7 +355,10 @@ def world(app, cli, examples):
     db.session.commit()
     extra = _every_page_has_a_record(family, lead, worker, auditor)
     return {"lead": lead, "worker": worker, "contact": contact.id, "goal": goal.id,
-            "referral": referral.id, "user": worker.id, "action": action.id, **extra}
+            "referral": referral.id, "user": worker.id, "action": action.id,
+            "claim": claim_id, "batch": batch_id,
+            "people": db.session.scalars(select(m.Person.id).order_by(m.Person.id).limit(2)).all(),
+            **extra}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
@@ -430,7 +435,9 @@ def _url(rule, world, role=None):
                        "referral_id": world["referral"], "user_id": world["user"],
                        "run_id": world.get("run"), "meeting_id": world.get("meeting"),
                        "review_id": world.get("review"), "version_id": world.get("version"),
-                       "merge_id": world.get("merge"),
+                       "merge_id": world.get("merge"), "claim_id": world.get("claim"),
+                       "batch_id": world.get("batch"),
+                       "first_id": world["people"][0], "second_id": world["people"][1],
                        "job_id": world.get("jobs", {}).get(role), "need_ref": "N-1",
                        "fmt": FORMATS.get(rule.endpoint),
                        }.get(arg) or ARGS.get(arg)
