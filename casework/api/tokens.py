@@ -17,7 +17,7 @@ from ..auth.service import find_user, take_allowance
 from ..extensions import db
 from ..transaction import transactional
 
-TOKEN_PREFIX = "cw_"
+TOKEN_PREFIX = "cw_"  # nosec B105: the prefix that marks a casework token, not a secret
 MAX_DAYS = 366  # a token lasts a year at most: an admin makes a new one, never extends it
 DEFAULT_DAYS = 90
 CALLS_PER_MINUTE = 120  # a token's calls a minute; more are refused with 429
