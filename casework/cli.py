@@ -176,12 +176,15 @@ def import_command(kind: str, file: Path, match: bool) -> None:
 @click.option("--families", "count", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when families already exist.")
-def demo_command(count: int, seed: int, if_empty: bool) -> None:
+@click.option("--harsh", is_flag=True,
+              help="Every family in one postcode, with nine surnames (a third of them Smith): "
+                   "data that search and the summaries cannot narrow (benchmarks).")
+def demo_command(count: int, seed: int, if_empty: bool, harsh: bool) -> None:
     """Load realistic synthetic families and one demo user per role."""
     from .demo import DEMO_PASSWORD, DemoRefused, load_demo
 
     try:
-        loaded = load_demo(count, seed, if_empty=if_empty)
+        loaded = load_demo(count, seed, if_empty=if_empty, harsh=harsh)
     except DemoRefused as refused:
         raise Refused(str(refused)) from None
     if loaded is None:
