@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .rules.costs import STORED_COUNTS
 from .rules.ruleset import programme_label
 
 REF = 32  # contract: references are 1-32 characters
@@ -582,8 +583,7 @@ class UnitCost(db.Model):
 STORED_RESULTS = ("asb", "offending", "education", "crime_asb_education", "progress_to_work",
                   "continuous_employment")
 STORED_CLAIMABLE = ("continuous_employment", "crime_asb_education", "progress_to_work")
-COST_COUNTS = ("asb_incident", "youth_offence", "fixed_exclusion", "benefit_days",
-               "domestic_abuse_incident")
+COST_COUNTS = STORED_COUNTS  # the cost estimate's counts a stored evaluation keeps
 
 
 class StoredEvaluation(db.Model):
