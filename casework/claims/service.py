@@ -431,30 +431,11 @@ def money(user: m.User, programme: str | None = None) -> dict:
 
 def _money(sc: figures.Scope) -> dict:
     rules = get_ruleset(sc.programme)
-    results: dict[int, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
-    frozen_above: dict[int, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
-    E = m.Episode  # a claim is paid by the programme year of its episode's sign-up
-    signed_up = func.coalesce(E.signed_up_on, m.Family.attached_on)
-    for attached_on, result, state, amount, count in db.session.execute(
-        select(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount, func.count(m.Claim.id))
-        .join(m.Family, m.Claim.family_id == m.Family.id)
-        .outerjoin(E, m.Claim.episode_id == E.id)
-        .where(m.Claim.family_id.in_(select(sc.f.c.id)), m.Claim.as_of <= sc.as_of,
-               m.Claim.ruleset == sc.programme)
-        .group_by(signed_up, m.Claim.result, m.Claim.state, m.Claim.amount)
-    ):
-        year = rules.programme_year(attached_on) if attached_on else None
-        results[year][state] += amount * count
-        pays = rules.result_amount(result, attached_on) if attached_on else None
-        if state != "rejected" and (pays is None or amount > pays):
-            frozen_above[year]["claims"] += count
-            frozen_above[year]["amount"] += (amount - (pays or 0)) * count
-    return {"fees": figures.attachment_fees(sc),
-            "results": {year: dict(by_state) for year, by_state
-                        in sorted(results.items(), key=lambda kv: kv[0] or 0)},
-            "frozen_above": dict(frozen_above),
-            "funded_share": rules.funded_share, "claimable_now": figures.claimable_pounds(sc),
-            "today": sc.as_of, "refreshed_at": sc.refreshed_at, "programme": sc.programme,
+    found = figures.money(sc)
+    return {"fees": found["fees"], "results": found["by_year"],
+            "frozen_above": found["frozen_above"], "funded_share": rules.funded_share,
+            "claimable_now": found["claimable"], "today": sc.as_of,
+            "refreshed_at": sc.refreshed_at, "programme": sc.programme,
             "current_year": rules.programme_year(sc.as_of)}
 
 

@@ -32,20 +32,15 @@ from ..rules.costs import (
     annual_cost,
     priced,
 )
-from ..rules.dates import financial_year_start, months_after, months_before
-from ..rules.ruleset import get_ruleset, programme_label
+from ..rules.dates import financial_year_start, months_before
+from ..rules.ruleset import programme_label
 from ..transaction import transactional
 
-FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
-    ("identified", "Identified", "Identified on or before the date"),
-    ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
-                             "local discretion)"),
-    ("attached", "Attached", "Eligible, and signed up to the programme on or before the date"),
-    ("results_met", "Results met", "Attached, with a claimable result met on the date or "
-                                   "already claimed"),
-    ("claimed", "Claimed", "With a claim dated on or before the date, not rejected"),
-    ("submitted", "Submitted for payment", "With a claim in a batch submitted to DCLG"),
-)
+FUNNEL = tuple(  # the figures (casework.evaluation.figures) shown as the programme's funnel
+    (key, label, fig.MEANING[key]) for key, label in (
+        ("identified", "Identified"), ("eligible", "Eligible"), ("attached", "Attached"),
+        ("results_met", "Results met"), ("claimed", "Claimed"),
+        ("submitted", "Submitted for payment")))
 
 # Unit costs ----------------------------------------------------------------------------------
 
@@ -213,7 +208,7 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
         workers=workers,
         results=_results(sc),
         caseloads=_caseload_totals(workers, sc),
-        money=_money(sc),
+        money=fig.money(sc),
         cohort=cost_totals(sc, pence),
         high_contact=cost_totals(sc, pence, fig.condition(sc, "high_contact")),
         high_contact_families=counts["high_contact"],
@@ -223,35 +218,11 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
 
 
 def _months(sc: fig.Scope) -> list[dict]:
-    """Families identified and attached, claims made and submitted, in each of the 12 months
-    to the date: one query over families, one over claims."""
-    months = last_months(sc.as_of)
-    bounds = [(first, months[i + 1] if i + 1 < len(months) else
-               months_after(first, 1)) for i, first in enumerate(months)]
-    f = sc.f.c
-    signed_up = fig.signed_up_on(sc)
-    columns = []
-    for first, following in bounds:
-        columns.append(func.count(case((and_(fig.condition(sc, "identified"),
-                                             f.identified_on >= first,
-                                             f.identified_on < following), 1))))
-        columns.append(func.count(case((and_(fig.condition(sc, "attached"),
-                                             signed_up >= first,
-                                             signed_up < following), 1))))
-    families = db.session.execute(sc.select(*columns)).one()
-    live = fig.claims(sc).subquery()
-    B = m.ClaimBatch
-    claim_columns = []
-    for first, following in bounds:
-        claim_columns.append(func.count(case((and_(live.c.as_of >= first,
-                                                   live.c.as_of < following), 1))))
-        claim_columns.append(func.count(case((and_(B.as_of >= first, B.as_of < following,
-                                                   B.as_of <= sc.as_of), 1))))
-    made = db.session.execute(select(*claim_columns).select_from(live).outerjoin(
-        B, live.c.batch_id == B.id)).one()
-    return [{"month": first, "identified": families[2 * i], "attached": families[2 * i + 1],
-             "claims": made[2 * i], "submitted": made[2 * i + 1]}
-            for i, (first, _) in enumerate(bounds)]
+    """The activity (casework.evaluation.figures.activity) in each of the 12 months to the
+    date."""
+    periods = fig.month_periods(sc.as_of)
+    return [{"month": first, **row}
+            for (first, _), row in zip(periods, fig.activity(sc, periods), strict=True)]
 
 
 def _wards(sc: fig.Scope) -> list[dict]:
@@ -391,25 +362,6 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
     }
 
 
-def _money(sc: fig.Scope) -> dict:
-    fees = fig.attachment_fees(sc)
-    by_state: Counter = Counter()
-    by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
-        r: Counter() for r in dict(get_ruleset(sc.programme).result_amounts)}
-    live = fig.claims(sc).subquery()
-    for result, state, count, amount in db.session.execute(
-        select(live.c.result, live.c.state, func.count(), func.sum(live.c.amount))
-        .group_by(live.c.result, live.c.state)
-    ):
-        by_state[state] += amount
-        by_result[result][state] += amount
-        by_result[result]["count"] += count
-    fee_total = sum(row["fee"] for row in fees.values())
-    return {"fees": fees, "fee_total": fee_total, "by_state": by_state, "by_result": by_result,
-            "claimable": fig.claimable_pounds(sc),
-            "received_or_due": fee_total + by_state["submitted"]}
-
-
 # Additional measures -------------------------------------------------------------------------
 
 
@@ -456,24 +408,7 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
 
 def quarter_activity(user: m.User, first: dt.date, last: dt.date,
                      programme: str | None = None) -> dict:
-    """What happened from first to last (a quarter), by the same definitions as the month
-    table: families identified and signed up (attached: eligible, an episode of the
-    programme begun in the quarter), claims made (not rejected) and claims submitted, with
-    their amounts, of the programme's claims."""
+    """The activity from first to last (a quarter): the month table's figures
+    (casework.evaluation.figures.activity) for the quarter, counted as of its last day."""
     sc = fig.scope(user, as_of=last, programme=programme)
-    f = sc.f.c
-    signed_up = fig.signed_up_on(sc)
-    identified, attached = db.session.execute(sc.select(
-        func.count(case((and_(fig.condition(sc, "identified"), f.identified_on >= first), 1))),
-        func.count(case((and_(fig.condition(sc, "attached"), signed_up >= first), 1))))).one()
-    live = fig.claims(sc).subquery()
-    B = m.ClaimBatch
-    drafted = db.session.execute(select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
-                                 .where(live.c.as_of >= first)).one()
-    submitted = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
-        .select_from(live).join(B, live.c.batch_id == B.id)
-        .where(B.as_of >= first, B.as_of <= last)).one()
-    return {"identified": identified, "attached": attached,
-            "claims": drafted[0], "claims_amount": drafted[1],
-            "submitted": submitted[0], "submitted_amount": submitted[1]}
+    return fig.activity(sc, [(first, last)])[0]
