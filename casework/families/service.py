@@ -10,10 +10,10 @@ from sqlalchemy import case, func, or_, select
 from .. import models as m
 from .. import search, versions
 from ..access import get_family_or_404, visible_families
+from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
 from ..paging import Page, page_within
-from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
-from ..rules.dates import parse_academic_year
+from ..rules import FamilyData, PersonData
 
 SEARCH_COUNT_LIMIT = 1_000  # a search matching more is counted as "more than" this
 
@@ -73,12 +73,19 @@ def _rank(q: str):
 class FamilyRecords:
     family: m.Family
     people: list[m.Person]
-    terms: list[m.SchoolTerm]
-    asb: list[m.AsbRecord]
-    offences: list[m.Offence]
-    work: list[m.WorkSpell]
-    domestic_abuse: list[m.DomesticAbuseIncident]
+    # Each kind of evidence shown on the family page (casework/evidence/kinds.py), by name,
+    # in the page's order.
+    evidence: dict[str, list]
     history: list[m.RecordHistory]
+
+
+def _whose(kind: Kind, family: m.Family, person_ids: list[int]):
+    """The WHERE clause of the kind's records of the family: its people's, and (a kind whose
+    records may be the family's own) those recorded for no one person."""
+    M = kind.model
+    if kind.owner == "person":
+        return M.person_id.in_(person_ids)
+    return or_(M.person_id.in_(person_ids), (M.family_id == family.id) & M.person_id.is_(None))
 
 
 def family_records(family: m.Family) -> FamilyRecords:
@@ -91,43 +98,12 @@ def family_records(family: m.Family) -> FamilyRecords:
     return FamilyRecords(
         family=family,
         people=people,
-        terms=list(
-            db.session.scalars(
-                select(m.SchoolTerm)
-                .where(m.SchoolTerm.person_id.in_(ids))
-                .order_by(m.SchoolTerm.person_id, m.SchoolTerm.academic_year.desc(),
-                          m.SchoolTerm.id)
-            )
-        ),
-        asb=list(
-            db.session.scalars(
-                select(m.AsbRecord)
-                .where(or_(m.AsbRecord.person_id.in_(ids),
-                           (m.AsbRecord.family_id == family.id) & m.AsbRecord.person_id.is_(None)))
-                .order_by(m.AsbRecord.date.desc())
-            )
-        ),
-        offences=list(
-            db.session.scalars(
-                select(m.Offence).where(m.Offence.person_id.in_(ids))
-                .order_by(m.Offence.offence_date.desc())
-            )
-        ),
-        work=list(
-            db.session.scalars(
-                select(m.WorkSpell).where(m.WorkSpell.person_id.in_(ids))
-                .order_by(m.WorkSpell.start_date.desc())
-            )
-        ),
-        domestic_abuse=list(
-            db.session.scalars(
-                select(m.DomesticAbuseIncident)
-                .where(or_(m.DomesticAbuseIncident.person_id.in_(ids),
-                           (m.DomesticAbuseIncident.family_id == family.id)
-                           & m.DomesticAbuseIncident.person_id.is_(None)))
-                .order_by(m.DomesticAbuseIncident.date.desc())
-            )
-        ),
+        evidence={
+            kind.name: list(db.session.scalars(
+                select(kind.model).where(_whose(kind, family, ids))
+                .order_by(*kind.shown.order(kind.model))))
+            for kind in EVIDENCE if kind.shown.cells or not kind.rules.later
+        },
         history=list(
             db.session.scalars(
                 select(m.RecordHistory)
@@ -141,23 +117,19 @@ def family_records(family: m.Family) -> FamilyRecords:
 
 def family_data(records: FamilyRecords) -> FamilyData:
     """The rules' view of the records just read for the family page, so the page evaluates
-    them without reading them again. Must read as evaluation.service.load_families does
-    (a test compares the two)."""
+    them without reading them again: each record as its kind's declaration makes it (the
+    same `make` as evaluation.service.load_families; a test compares the two)."""
     family = records.family
     refs = {p.id: p.person_ref for p in records.people}
     return FamilyData(
         family.family_ref, family.identified_on, family.attached_on, bool(family.local_discretion),
         tuple(PersonData(p.person_ref, p.date_of_birth) for p in records.people
               if p.date_of_birth is not None),
-        tuple(TermData(refs[t.person_id], parse_academic_year(t.academic_year), t.term,
-                       t.sessions_possible, t.sessions_unauthorised, t.fixed_exclusions,
-                       bool(t.permanent_exclusion), bool(t.alternative_provision),
-                       bool(t.on_roll)) for t in records.terms),
-        tuple(AsbData(a.asb_ref, a.date, a.kind, refs.get(a.person_id)) for a in records.asb),
-        tuple(OffenceData(o.offence_ref, refs[o.person_id], o.offence_date, bool(o.proven))
-              for o in records.offences),
-        tuple(WorkData(w.work_ref, refs[w.person_id], w.kind, w.start_date, w.end_date, w.benefit)
-              for w in records.work),
+        **{kind.rules.field: tuple(
+            kind.rules.make([getattr(r, c) for c in kind.rules.columns],
+                           refs.get(r.person_id))
+            for r in records.evidence[kind.name])
+           for kind in EVIDENCE if not kind.rules.later},
     )
 
 
