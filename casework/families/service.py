@@ -5,45 +5,68 @@ from __future__ import annotations
 import dataclasses
 
 from flask import abort
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from .. import models as m
-from .. import search
+from .. import search, versions
 from ..access import get_family_or_404, visible_families
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
 from ..paging import Page, page_within
 from ..rules import FamilyData, PersonData
 
+SEARCH_COUNT_LIMIT = 1_000  # a search matching more is counted as "more than" this
+
+
+@dataclasses.dataclass
+class FamilyPage(Page):
+    """A page of the families list; `more` when a search matched more than `total` (the
+    families beyond SEARCH_COUNT_LIMIT were not counted, nor can be paged to)."""
+
+    more: bool = False
+
 
 def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
-) -> Page:
+) -> FamilyPage:
     """The families the user may see whose name, postcode, reference or a member's name or
-    reference holds q, in family_ref order; the page and the count from one query on the
-    search index."""
+    reference holds q: the best matches first when searched (the reference itself, then a
+    family name that begins with q), else in family_ref order. Without q, the count is taken
+    once until the data changes (casework.versions), not on every page; a search is counted
+    up to SEARCH_COUNT_LIMIT and said to be "more than" that beyond it."""
     query = visible_families(user)
     q = q.strip()
-    if q:
-        query = query.where(m.Family.id.in_(search.matching(q)))
     if ward:
         query = query.where(m.Family.ward == ward)
-    # The page's ids, and how many match, from the (family_ref, id) index alone, then the
-    # page's rows: a deep page skips index entries rather than whole rows.
-    ids = query.with_only_columns(m.Family.id, func.count().over()).order_by(m.Family.family_ref)
-    page = min(max(1, page or 1), 10**9)  # a page number past any count: the last page
-    found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
-    if found:
-        total = found[0][1]
-    else:  # none, or past the last page: count, and show the last page
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page = page_within(page, total, per_page)
-        if total:
-            found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
-    chosen = [fid for fid, _ in found]
-    items = db.session.scalars(
-        select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()
-    return Page(list(items), page, per_page, total)
+    ids = query.with_only_columns(m.Family.id)
+    more = False
+    if q:
+        ids = ids.where(m.Family.id.in_(search.matching(q))).order_by(*_rank(q),
+                                                                     m.Family.family_ref)
+        counted = db.session.scalar(select(func.count()).select_from(
+            ids.limit(SEARCH_COUNT_LIMIT + 1).subquery())) or 0
+        more = counted > SEARCH_COUNT_LIMIT
+        total = min(counted, SEARCH_COUNT_LIMIT)
+    else:
+        ids = ids.order_by(m.Family.family_ref)
+        sql = str(query.compile(dialect=db.session.get_bind().dialect,
+                                compile_kwargs={"literal_binds": True}))
+        total = versions.cached(("families.count", sql), lambda: db.session.scalar(
+            select(func.count()).select_from(query.subquery())) or 0)
+    page = page_within(page, total, per_page)
+    start = (page - 1) * per_page  # never past the families counted
+    chosen = list(db.session.scalars(ids.limit(max(0, min(per_page, total - start)))
+                                     .offset(start)))
+    found = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(chosen)))}
+    return FamilyPage([found[i] for i in chosen if i in found], page, per_page, total, more)
+
+
+def _rank(q: str):
+    """ORDER BY terms: a family whose reference is q first, then those whose family name
+    begins with q (any case)."""
+    F, low = m.Family, q.lower().replace("%", "")
+    return (case((func.lower(F.family_ref) == low, 0), else_=1),
+            case((func.lower(F.family_name).like(low + "%"), 0), else_=1))
 
 
 @dataclasses.dataclass
