@@ -1,8 +1,8 @@
 """Housing events: tenancy changes, rent arrears, notices seeking possession, evictions and
 temporary accommodation (the partner file kind `housing`)
 
-Revision ID: a7c3e5f9b1d2
-Revises: d9f1b2c3a4e5
+Revision ID: b3d8f1a6c2e9
+Revises: a7c3e5f9b1d2
 Create Date: 2026-12-06 21:40:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a7c3e5f9b1d2'
-down_revision = 'd9f1b2c3a4e5'
+revision = 'b3d8f1a6c2e9'
+down_revision = 'a7c3e5f9b1d2'
 branch_labels = None
 depends_on = None
 
