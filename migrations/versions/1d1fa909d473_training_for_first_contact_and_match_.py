@@ -2,7 +2,7 @@
 pledged and received (issue 31)
 
 Revision ID: 1d1fa909d473
-Revises: d9f1b2c3a4e5
+Revises: a7c3e5f9b1d2
 Create Date: 2026-12-06 21:22:14.028419
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1d1fa909d473'
-down_revision = 'd9f1b2c3a4e5'
+down_revision = 'a7c3e5f9b1d2'
 branch_labels = None
 depends_on = None
 
