@@ -80,6 +80,16 @@ WORK_KIND_LABELS = {
     "esf": "ESF programme",
 }
 WORK_KINDS = tuple(WORK_KIND_LABELS)
+# A household's housing events, from the council's housing service or a landlord (the
+# evidence for the Supporting Families "secure housing" outcome).
+HOUSING_KIND_LABELS = {
+    "tenancy_change": "Tenancy change",
+    "rent_arrears": "Rent arrears",
+    "notice_seeking_possession": "Notice seeking possession",
+    "eviction": "Eviction",
+    "temporary_accommodation": "Temporary accommodation",
+}
+HOUSING_KINDS = tuple(HOUSING_KIND_LABELS)
 RESULT_LABELS = {  # the rules' results (casework.rules.RESULTS)
     "asb": "Anti-social behaviour",
     "offending": "Youth offending",
@@ -352,6 +362,27 @@ class DomesticAbuseIncident(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
     date: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
+class HousingEvent(db.Model):
+    """A tenancy change, rent arrears, a notice seeking possession, an eviction or a stay in
+    temporary accommodation, of a member or of the household."""
+
+    __tablename__ = "housing_events"
+    __table_args__ = (  # as for ASB records
+        Index("ix_housing_events_family_person", "family_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    housing_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    arrears_pounds: Mapped[int | None] = mapped_column(Integer)
 
     person: Mapped[Person | None] = relationship()
 
