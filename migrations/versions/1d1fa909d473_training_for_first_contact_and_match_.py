@@ -2,7 +2,7 @@
 pledged and received (issue 31)
 
 Revision ID: 1d1fa909d473
-Revises: a7c3e5f9b1d2
+Revises: b3d8f1a6c2e9
 Create Date: 2026-12-06 21:22:14.028419
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1d1fa909d473'
-down_revision = 'a7c3e5f9b1d2'
+down_revision = 'b3d8f1a6c2e9'
 branch_labels = None
 depends_on = None
 
