@@ -28,6 +28,7 @@ from ..evaluation.service import (
     evaluate_family,
     prior_claims,
 )
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
@@ -36,7 +37,6 @@ from ..outcomes.service import OUTCOME_RULESETS
 from ..paging import Page
 from ..queue import start
 from ..rules import build_order, get_ruleset
-from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import (
     CLAIMABLE_RESULTS,
     OUTCOME_RESULTS,
@@ -94,26 +94,19 @@ def family_record(family: m.Family) -> dict:
 
 
 def evidence(data) -> dict:
-    """The phase 1 evidence rows of a family, as frozen into its claims."""
+    """The 2012 rules' evidence rows of a family (`data`: rules.FamilyData), as frozen into
+    its claims; each kind's rows as its declaration freezes them (casework/evidence/kinds.py)."""
     return {
         "people": sorted([{"ref": p.ref, "date_of_birth": p.date_of_birth.isoformat()}
                           for p in data.people], key=lambda r: r["ref"]),
-        "school_terms": sorted([
-            {"ref": f"{t.person_ref}/{t.label}", "person_ref": t.person_ref, "term": t.label,
-             "sessions_possible": t.sessions_possible,
-             "sessions_unauthorised": t.sessions_unauthorised,
-             "fixed_exclusions": t.fixed_exclusions, "permanent_exclusion": t.permanent_exclusion,
-             "alternative_provision": t.alternative_provision, "on_roll": t.on_roll,
-             "order": [t.person_ref, t.start_year, TERM_ORDER.index(t.term)]}
-            for t in data.terms], key=lambda r: r["order"]),
-        "asb": sorted([{"ref": a.ref, "date": a.date.isoformat(), "kind": a.kind,
-                        "person_ref": a.person_ref} for a in data.asb], key=lambda r: r["ref"]),
-        "offences": sorted([{"ref": o.ref, "date": o.date.isoformat(), "person_ref": o.person_ref,
-                             "proven": o.proven} for o in data.offences], key=lambda r: r["ref"]),
-        "work": sorted([{"ref": w.ref, "person_ref": w.person_ref, "kind": w.kind,
-                         "benefit": w.benefit, "start": w.start.isoformat(), "end": iso(w.end)}
-                        for w in data.work], key=lambda r: r["ref"]),
+        **frozen(data, [k for k in EVIDENCE if not k.rules.later]),
     }
+
+
+def frozen(data, kinds) -> dict:
+    """Each kind's records in `data` (FamilyData or OutcomeEvidence), frozen for a claim."""
+    return {k.rules.frozen_as: sorted([k.rules.frozen(r) for r in getattr(data, k.rules.field)],
+                                      key=k.rules.order) for k in kinds}
 
 
 def iso(d: dt.date | None) -> str | None:
