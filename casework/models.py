@@ -671,6 +671,79 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+# Training for initial contact organisations, and match funding (issue 31) ------------------
+
+
+class TrainingCourse(db.Model):
+    """A course for the people who make first contact with families; a completion of it
+    lasts `valid_months` (casework.rules.training)."""
+
+    __tablename__ = "training_courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    valid_months: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TrainingCompletion(db.Model):
+    """Someone who completed a course on a day: a user of casework, or a person named with
+    their organisation (a partner contact)."""
+
+    __tablename__ = "training_completions"
+    __table_args__ = (
+        CheckConstraint("user_id IS NOT NULL OR person_name IS NOT NULL", name="who"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    completed_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    course: Mapped[TrainingCourse] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+MATCH_SOURCE_KINDS = {
+    "school": "School",
+    "partner": "Partner agency",
+    "grant": "Grant-giving body",
+    "third_sector": "Third sector",
+    "business": "Local business",
+}
+
+
+class MatchContribution(db.Model):
+    """Money a school, partner, grant-giving body, the third sector or a business pledged to
+    a programme for a financial year, and what of it has been received (pence)."""
+
+    __tablename__ = "match_contributions"
+    __table_args__ = (
+        CheckConstraint("source_kind IN ('school', 'partner', 'grant', 'third_sector', "
+                        "'business')", name="source_kind"),
+        CheckConstraint("pledged_pence >= 0 AND received_pence >= 0", name="amounts"),
+        Index("ix_match_contributions_programme_year", "programme", "financial_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme: Mapped[str] = mapped_column(String(40))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(String(200))
+    financial_year: Mapped[int] = mapped_column(Integer)  # its first year: 2013 is 2013/14
+    pledged_pence: Mapped[int] = mapped_column(BigInteger)
+    pledged_on: Mapped[dt.date] = mapped_column(Date)
+    received_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)  # the latest money received
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # The stored evaluation (issue 17) -------------------------------------------------------------
 # Each family's identification, results, claimable amounts and cost-estimate counts for one
 # date, written by casework.evaluation.store from the pure rules; every summary page counts
