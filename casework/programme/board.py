@@ -13,7 +13,7 @@ from ..audit import record_event
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..reports.pdf import render_pdf
 from ..rules.ruleset import programme_label
-from ..selection.figures import WAY_IN, way_in
+from ..selection.figures import WAY_IN
 from ..transaction import transaction
 from . import charts, service
 from .quarterly import quarter_rows
@@ -32,7 +32,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         quarterly=quarter_rows(visible_families(user), quarter, today),
         closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
-        way_in=way_in(visible_families(user), f.as_of, f), stages=WAY_IN,
+        way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
     with transaction():
