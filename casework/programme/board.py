@@ -10,6 +10,7 @@ from flask import current_app, render_template
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
+from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..reports.pdf import render_pdf
 from ..rules.ruleset import programme_label
@@ -31,6 +32,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
         activity=service.quarter_activity(user, quarter.first, last, f.programme),
         quarterly=quarter_rows(visible_families(user), quarter, today),
         closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
+        match=fig.match_funding(fig.for_programme(fig.scope(user), f.programme)),
         funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
         way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
         council=current_app.config["COUNCIL_NAME"], prepared=today)
