@@ -772,7 +772,7 @@ class StoredEvaluation(db.Model):
     work: Mapped[bool] = mapped_column(Boolean)
     local_discretion: Mapped[bool] = mapped_column(Boolean)
     eligible: Mapped[bool] = mapped_column(Boolean)
-    # Result statuses (section 4 of the domain reference).
+    # Result statuses (docs/rules.md, "Results").
     result_asb: Mapped[str] = mapped_column(String(20))
     result_offending: Mapped[str] = mapped_column(String(20))
     result_education: Mapped[str] = mapped_column(String(20))
@@ -1337,7 +1337,7 @@ class SignInCounter(db.Model):
     window_start: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-# Internal audit's samples of claims (issue 16) --------------------------------------------------
+# Internal audit's samples of claims, drawn again from their seed (docs/rules.md) ----------------
 
 
 class ClaimSample(db.Model):

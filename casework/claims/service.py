@@ -1,4 +1,5 @@
-"""Payment-by-results claims: build from evaluations, audit, batch. Domain reference, section 5."""
+"""Payment-by-results claims: build from evaluations, audit, batch (docs/rules.md, "Payments and
+claims")."""
 
 from __future__ import annotations
 
