@@ -27,6 +27,7 @@ from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
 from ..lookups import one_of_chunks
+from ..rules.refused import FileRefused
 from ..transaction import transactional
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
@@ -35,12 +36,8 @@ PROGRESS_EVERY = 1000  # rows between progress reports
 MAX_COLUMNS = 200  # a header with more columns is refused at once, before anything is read
 
 
-class ImportRefused(Exception):
-    """The file was not imported; `errors` holds one `FILE:LINE: COLUMN: message` a problem."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# The file was not imported: the one class of a file refused whole (rules.plan's PlanError).
+ImportRefused = FileRefused
 
 
 @dataclasses.dataclass(frozen=True)
