@@ -43,7 +43,7 @@ def main() -> None:
     if opts.postgres:
         from tests.pg import Cluster
 
-        cluster = Cluster()
+        cluster = Cluster(durable=True)  # fsync on, production memory
         url = cluster.start()
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='casework-bench-')}/import.db"

@@ -114,12 +114,12 @@ def _export(directory: Path) -> None:
     db.session.commit()
 
 
-def measure(url: str, families: int) -> None:
+def measure(url: str, families: int, harsh: bool = False) -> None:
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
     subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
-    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty"],
-                            env=env, check=True, capture_output=True, text=True)
+    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty",
+                             *(["--harsh"] if harsh else [])], env=env, check=True, capture_output=True, text=True)
     if "already" not in loaded.stdout:
         print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
     os.environ.update(env)
@@ -201,18 +201,21 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=20000)
     parser.add_argument("--database", default=None)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--harsh", action="store_true",
+                        help="harsh data: every family in one postcode, nine surnames "
+                             "(casework demo --harsh)")
     opts = parser.parse_args()
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     cluster = None
-    url = opts.database or f"sqlite:///{results}/store-{opts.families}.db"
+    url = opts.database or f"sqlite:///{results}/store-{opts.families}{'-harsh' * opts.harsh}.db"
     if opts.postgres:
         from tests.pg import Cluster
 
-        cluster = Cluster()
+        cluster = Cluster(durable=True)  # fsync on, production memory
         url = cluster.start()
     try:
-        measure(url, opts.families)
+        measure(url, opts.families, opts.harsh)
     finally:
         if cluster:
             cluster.stop()

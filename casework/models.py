@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .rules.costs import STORED_COUNTS
 from .rules.ruleset import programme_label
 
 REF = 32  # contract: references are 1-32 characters
@@ -36,8 +37,34 @@ ROLE_LABELS = {
     "manager": "Programme manager",
     "auditor": "Internal auditor",
     "admin": "Administrator",
+    "partner": "Partner practitioner",
 }
 ROLES = tuple(ROLE_LABELS)
+# The council's own staff; a partner practitioner works for a partner organisation and sees
+# a family only while in its Team Around the Family (casework/access.py).
+STAFF_ROLES = tuple(r for r in ROLES if r != "partner")
+# The kinds of partner organisation (docs/partners.md).
+ORGANISATION_KIND_LABELS = {
+    "school": "School",
+    "police": "Police",
+    "youth_offending": "Youth offending service",
+    "probation": "Probation",
+    "jobcentre_plus": "Jobcentre Plus",
+    "health": "Health",
+    "housing": "Housing",
+    "voluntary": "Voluntary sector",
+    "other": "Other",
+}
+ORGANISATION_KINDS = tuple(ORGANISATION_KIND_LABELS)
+# What an organisation's practitioners may see of a family they are in the Team Around the
+# Family of: the levels and their sections are declared once, in casework/sharing.py.
+SHARING_LEVEL_LABELS = {
+    "education": "Education: the children's schooling and the plan's actions given to it",
+    "justice": "Justice: the plan and the contacts they attended",
+    "work": "Work: the adults' work and benefits and the plan's actions given to it",
+    "plan": "The plan: the household, the plan and the actions given to it",
+}
+SHARING_LEVELS = tuple(SHARING_LEVEL_LABELS)
 ASB_KIND_LABELS = {
     "incident": "Incident",
     "asbo": "ASB order (ASBO)",
@@ -121,12 +148,48 @@ class TeamWard(db.Model):
     team: Mapped[Team] = relationship(back_populates="wards")
 
 
+class PartnerOrganisation(db.Model):
+    """A partner agency (a school, the police, the youth offending service ...) whose
+    practitioners may join a family's Team Around the Family, seeing what its sharing level
+    allows (casework/sharing.py)."""
+
+    __tablename__ = "partner_organisations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('school', 'police', 'youth_offending', 'probation', "
+                        "'jobcentre_plus', 'health', 'housing', 'voluntary', 'other')",
+                        name="kind"),
+        CheckConstraint("sharing_level IN ('education', 'justice', 'work', 'plan')",
+                        name="sharing_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    sharing_level: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation",
+                                             order_by="User.name")
+
+    @property
+    def kind_label(self) -> str:
+        return ORGANISATION_KIND_LABELS[self.kind]
+
+    @property
+    def sharing_level_label(self) -> str:
+        return SHARING_LEVEL_LABELS[self.sharing_level]
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('worker', 'team_lead', 'manager', 'auditor', 'admin')", name="role"
+            "role IN ('worker', 'team_lead', 'manager', 'auditor', 'admin', 'partner')",
+            name="role"
         ),
+        # A partner practitioner belongs to a partner organisation; staff to none.
+        CheckConstraint("(role = 'partner') = (organisation_id IS NOT NULL)",
+                        name="partner_organisation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +197,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -142,6 +207,7 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship(back_populates="users")
+    organisation: Mapped[PartnerOrganisation | None] = relationship(back_populates="users")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -582,8 +648,7 @@ class UnitCost(db.Model):
 STORED_RESULTS = ("asb", "offending", "education", "crime_asb_education", "progress_to_work",
                   "continuous_employment")
 STORED_CLAIMABLE = ("continuous_employment", "crime_asb_education", "progress_to_work")
-COST_COUNTS = ("asb_incident", "youth_offence", "fixed_exclusion", "benefit_days",
-               "domestic_abuse_incident")
+COST_COUNTS = STORED_COUNTS  # the cost estimate's counts a stored evaluation keeps
 
 
 class StoredEvaluation(db.Model):

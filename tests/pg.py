@@ -37,10 +37,19 @@ def _free_port() -> int:
 
 _taken: set[int] = set()  # handed out in this run (a server may not have bound it yet)
 
+# The tests' cluster trades durability for speed (a test's data is thrown away); a benchmark
+# runs with production durability (fsync, synchronous commit and full-page writes on, the
+# server's defaults) and a production server's memory, so its figures cannot flatter; the
+# drills (tests/drills) with durability and the default memory, since they stop the server
+# part way and run several at once.
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+PRODUCTION = "-c shared_buffers=2GB"
+DURABLE = ""
+
 
 class Cluster:
-    def __init__(self, durable: bool = False) -> None:
-        self.durable = durable  # fsync on: the drills stop the server part way
+    def __init__(self, durable: bool = False, settings: str | None = None) -> None:
+        self.settings = settings if settings is not None else PRODUCTION if durable else FAST
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(
                 f"PostgreSQL server binaries are missing from {PG_BIN}: "
@@ -73,9 +82,7 @@ class Cluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/casework_test"
 
     def _options(self) -> str:
-        speed = "" if self.durable else (
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1{speed}"
+        return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 {self.settings}"
 
     def start_server(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
@@ -104,7 +111,7 @@ class Replica(Cluster):
     """A streaming replica of a running Cluster: read-only, a little behind the primary."""
 
     def __init__(self, primary: Cluster) -> None:
-        super().__init__()
+        super().__init__(settings=primary.settings)
         self.primary = primary
 
     def start(self) -> str:

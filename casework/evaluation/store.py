@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from .. import models as m
 from .. import search
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..locking import lock_rows
 from ..lookups import one_of
@@ -110,9 +111,13 @@ def queued_here() -> bool:
 
 # The evidence the rules read (and the claims that decide what is still claimable): a change
 # to any of these, through the ORM, queues its family.
+# Each kind of evidence says whether the stored evaluation reads it, and whose it is
+# (casework/evidence/kinds.py).
+_EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
 _OF_FAMILY = (m.Person, m.Claim)  # family_id
-_OF_PERSON = (m.SchoolTerm, m.Offence, m.WorkSpell)  # person_id
-_OF_EITHER = (m.AsbRecord, m.DomesticAbuseIncident)  # person_id, or family_id for the family's own
+_OF_PERSON = tuple(k.model for k in _EVALUATED if k.owner == "person")  # person_id
+# person_id, or family_id for the family's own
+_OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
 
 
 @event.listens_for(Session, "after_flush")

@@ -30,6 +30,7 @@ from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..evidence.kinds import EVIDENCE
 from ..flashes import flash
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
@@ -78,6 +79,7 @@ def show(family_ref: str):
         "families/show.html",
         family=family,
         records=records,
+        evidence_kinds=EVIDENCE,
         ages={p.id: age_on(p.date_of_birth, today) for p in records.people
               if p.date_of_birth is not None},
         people_by_id={p.id: p for p in records.people},

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..families.subject_access import family_subject_access_pdf_file, subject_access_pdf_file
 from ..importer.service import ImportSummary
 from ..imports.guide import import_recorded
+from ..matching import duplicates
 from ..matching.importing import MatchedImportSummary
 from ..programme.board import board_report_pdf
 from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
@@ -200,6 +201,19 @@ register(Kind(
     "refresh_figures", "Refresh of the figures", "view_programme", _refresh_figures,
     link=lambda job: ("Go to the programme dashboard", url_for("programme.dashboard")),
     back=lambda job: ("Programme dashboard", url_for("programme.dashboard")),
+))
+
+
+def _find_duplicates(work: Work) -> Outcome:
+    # Writes nothing but its result: a retry looks again.
+    summary, body = duplicates.find(progress=work.progress)
+    return Outcome(summary, "likely-duplicates.json", "application/json", body)
+
+
+register(Kind(
+    duplicates.SEARCH_KIND, "Likely duplicate people", "merge_people", _find_duplicates,
+    link=lambda job: ("See the likely duplicate people", url_for("matching.duplicate_list")),
+    back=lambda job: ("Likely duplicate people", url_for("matching.duplicate_list")),
 ))
 
 

@@ -12,7 +12,7 @@ from ..paging import requested_page
 from ..permissions import requires
 from ..transaction import transaction
 from . import duplicates, reviews, service
-from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, UndoForm
+from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, SearchForm, UndoForm
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -91,11 +91,22 @@ def review(review_id: int):
 @bp.route("/duplicates")
 @requires("merge_people")
 def duplicate_list():
-    pairs = duplicates.likely_duplicates(current_user)
-    page = render_template("matching/duplicates.html", pairs=pairs)
+    """What the newest search for duplicates found (a job: no search is done here)."""
+    search = duplicates.likely_duplicates(current_user)
+    pairs = search.pairs
+    page = render_template("matching/duplicates.html", search=search, pairs=pairs,
+                           form=SearchForm())
     return shown("view_list", "duplicate_people", None, page=page,
                  detail=", ".join(f"{p.first.person_ref}/{p.second.person_ref}"
                                   for p in pairs[:20]) + (" ..." if len(pairs) > 20 else ""))
+
+
+@bp.route("/duplicates/search", methods=["POST"])
+@requires("merge_people")
+def duplicate_search():
+    """Start the job that looks for duplicates (or go to the one already under way)."""
+    job = duplicates.start_search(current_user)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/duplicates/<int:first_id>/<int:second_id>", methods=["GET", "POST"])
@@ -122,7 +133,7 @@ def duplicate_pair(first_id: int, second_id: int):
         "matching/duplicate.html", people=[first, second], form=form, errors=errors,
         held=[(label, a, b) for (label, a), (_, b)
               in zip(duplicates.held(first), duplicates.held(second), strict=True)],
-        probability=duplicates.pair_probability(first, second))
+        found=duplicates.pair_probability(first, second))
     return shown("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}",
                  page=page)
 

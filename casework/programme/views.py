@@ -27,7 +27,7 @@ from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
-from ..rules.costs import COST_ITEMS
+from ..rules.costs import COST_ITEMS, STORED_COUNTS
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
 from ..selection.figures import WAY_IN, way_in
@@ -72,7 +72,7 @@ def costs():
 @requires("view_programme")
 def costs_csv():
     pence = {row.key: row.pence for row in service.unit_costs()}
-    total, _, rows = service.cost_rows(current_user, pence)
+    total, rows = service.cost_table(current_user, pence)
     as_of = fig.scope(current_user).as_of
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\r\n")
@@ -80,12 +80,12 @@ def costs_csv():
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
                      "annual_cost_before", "annual_cost_after", "reduction"])
-    for e, name, high in rows:
-        writer.writerow([e.family_ref, name, e.status, "y" if high else "n",
-                         *[f"{float(e.before[k]):g}" for k in keys],
-                         *[f"{float(e.after[k]):g}" for k in keys],
-                         *[f"{Decimal(round(p)) / 100:.2f}"
-                           for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
+    week = STORED_COUNTS.index("benefit_days")  # shown in weeks, as the page shows them
+    for ref, name, status, high, values, *pence_values in rows:
+        counts = [v / 7 if i % len(STORED_COUNTS) == week else v for i, v in enumerate(values)]
+        writer.writerow([ref, name, status, "y" if high else "n",
+                         *[f"{float(v):g}" for v in counts],
+                         *[f"{Decimal(p) / 100:.2f}" for p in pence_values]])
     with transaction():
         record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
                      f"{total} families")

@@ -14,7 +14,7 @@ from casework import create_app
 from casework.extensions import db
 
 from ..conftest import EXAMPLES
-from ..pg import Cluster
+from ..pg import DURABLE, Cluster
 from .harness import Redis, scratch
 
 
@@ -22,7 +22,7 @@ from .harness import Redis, scratch
 def primary():
     from flask_migrate import upgrade
 
-    cluster = Cluster(durable=True)
+    cluster = Cluster(settings=DURABLE)
     url = cluster.start()
     app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
