@@ -118,7 +118,7 @@ class Replica(Cluster):
         try:
             self._run(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
                       "-p", str(self.primary.port), "-U", "postgres", "-D", str(self.data),
-                      "-R", "-X", "stream", "--no-sync")
+                      "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
             self.start_server()
         except subprocess.CalledProcessError as error:
             raise RuntimeError(f"could not start the PostgreSQL replica: {error.stderr}") from error
