@@ -1,4 +1,5 @@
-"""Payment-by-results claims: build from evaluations, audit, batch. Domain reference, section 5."""
+"""Payment-by-results claims: build from evaluations, audit, batch (docs/rules.md, "Payments and
+claims")."""
 
 from __future__ import annotations
 
@@ -424,9 +425,11 @@ def money(user: m.User, programme: str | None = None) -> dict:
     """A programme's money (default: as the dashboard's) for the families `user` may see, on
     the date the stored evaluation holds for: attachment fees by programme year of
     attachment; results claimed, validated, submitted and rejected by programme year; what
-    is still claimable."""
+    is still claimable; beside it, the match funding partners pledged and paid."""
     sc = figures.for_programme(figures.scope(user), programme)
-    return figures.memo(sc, "claims.money", lambda: _money(sc))
+    # Match funding is not the families' figures (and not kept by the memo's versions).
+    return {**figures.memo(sc, "claims.money", lambda: _money(sc)),
+            "match": figures.match_funding(sc)}
 
 
 def _money(sc: figures.Scope) -> dict:

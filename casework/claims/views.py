@@ -227,4 +227,5 @@ def money():
     figures = service.money(current_user, chosen if chosen in PROGRAMME_LABELS else None)
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
+        can_manage_match=can(current_user, "manage_match_funding"),
         progress=agreed_progress(visible_families(current_user), dt.date.today())))

@@ -18,6 +18,7 @@ from ..rules.evidence import (
     AsbData,
     ChildStatusData,
     DomesticAbuseData,
+    HousingData,
     OffenceData,
     TermData,
     WorkData,
@@ -236,6 +237,13 @@ def _assessments_check(c: dict[str, list]) -> Problems:
             for i, ref in enumerate(c["need_ref"]) if ref and ref not in known]
 
 
+def _housing_check(c: dict[str, list]) -> Problems:
+    problems = _person_or_family_check(c) + [
+        (i, "end_date", f"{end} is before date {start}")
+        for i, (start, end) in enumerate(zip(c["date"], c["end_date"])) if end and end < start]
+    return sorted(problems)
+
+
 # How each kind of evidence is read by the rules, frozen into claims and shown -------------
 
 
@@ -391,6 +399,31 @@ STATUS_SHOWN = Shown(
     "Child protection and looked-after status", "child-status", "", (),  # not on the family page
     order=lambda S: (S.start_date.desc(),),
     export_as="child_statuses", exported=("status_ref", "status", "start_date", "end_date"),
+)
+
+HOUSING_RULES = Rules(
+    "housing", ("housing_ref", "date", "kind", "end_date"),
+    make=lambda v, who: HousingData(v[0], day(v[1]), v[2], day(v[3]), who),
+    frozen=lambda h: {"ref": h.ref, "date": h.date.isoformat(), "kind": h.kind,
+                      "end": iso(h.end), "person_ref": h.person_ref},
+    thawed=lambda h: HousingData(h["ref"], day(h["date"]), h["kind"],
+                                 day(h["end"]) if h["end"] else None, h["person_ref"]),
+    line=lambda h: (h["date"], f"{m.HOUSING_KIND_LABELS.get(h['kind'], _words(h['kind'])).lower()}, "
+                               f"{h['person_ref'] or 'the household'}"
+                               + (f", until {day_text(h['end'])}" if h["end"] else "")),
+    later=True, frozen_as="housing", evaluated=False,
+)
+HOUSING_SHOWN = Shown(
+    "Housing", "housing", "No housing events recorded.",
+    (Cell("Date", lambda h, people: govdate(h.date)),
+     Cell("What", lambda h, people: m.HOUSING_KIND_LABELS[h.kind]
+          + (f" (£{h.arrears_pounds:,} owed)" if h.arrears_pounds is not None else "")),
+     Cell("Until", lambda h, people: govdate(h.end_date)),
+     Cell("Who", _who),
+     Cell("Reference", lambda h, people: h.housing_ref)),
+    order=lambda H: (H.date.desc(),),
+    export_as="housing_events",
+    exported=("housing_ref", "date", "kind", "end_date", "arrears_pounds"),
 )
 
 
@@ -549,6 +582,27 @@ KINDS: dict[str, Kind] = {
             label="Children's social care: child in need, protection plan, looked after",
             examples=(("EX-C1", "EX-P2", "child_in_need", "2025-09-01", ""),),
             owner="person", rules=STATUS_RULES, shown=STATUS_SHOWN,
+        ),
+        Kind(
+            "housing",
+            m.HousingEvent,
+            (
+                Column("housing_ref", f.ref, required=True),
+                Column("person_ref", f.ref),
+                Column("family_ref", f.ref),
+                Column("date", f.date, required=True),
+                Column("kind", f.Choice(m.HOUSING_KINDS), required=True),
+                Column("end_date", f.date),
+                Column("arrears_pounds", f.count),
+            ),
+            key=("housing_ref",),
+            references={"person_ref": "person", "family_ref": "family"},
+            check=_housing_check,
+            label="Housing: tenancy changes, rent arrears, possession notices, evictions, "
+                  "temporary accommodation",
+            examples=(("EX-H1", "", "EX-F1", "2025-10-20", "rent_arrears", "", "640"),
+                      ("EX-H2", "", "EX-F1", "2025-11-17", "notice_seeking_possession", "", "")),
+            owner="either", rules=HOUSING_RULES, shown=HOUSING_SHOWN,
         ),
         Kind(
             "needs",
