@@ -133,8 +133,11 @@ def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what stores in it, then what guards requests.
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import REPLICA, csrf, db, login_manager, migrate
 
+    if app.config.get("DATABASE_REPLICA_URL"):  # reports, returns and exports read there
+        app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                          REPLICA: app.config["DATABASE_REPLICA_URL"]}
     db.init_app(app)
     from .extensions import init_engine_events
 

@@ -56,6 +56,8 @@ def _watch(conn, _cursor, statement, _parameters, _context, _executemany) -> Non
 
 
 def _forget(conn) -> None:
+    if conn.invalidated:  # its server went away: nothing to forget, and no info to read
+        return
     conn.info.pop(_CHANGED, None)
 
 

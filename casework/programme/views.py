@@ -17,12 +17,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..access import visible_families
 from ..audit import shown
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
-from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
@@ -30,7 +28,7 @@ from ..reports.exports import csv_writer
 from ..rules.costs import COST_ITEMS, STORED_COUNTS
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
-from ..selection.figures import WAY_IN, way_in
+from ..selection.figures import WAY_IN
 from . import charts, service
 from .forms import ReturnsForm, pence, unit_cost_form
 
@@ -43,12 +41,12 @@ PER_PAGE = 50
 def dashboard():
     programme = request.args.get("programme", "")
     f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)
+    extras = service.dashboard_extras(current_user, f)
     return shown("view", "programme_dashboard", None,
                  detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
         "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-        needs=needs_by_count(visible_families(current_user)),
-        claim_months=claims_by_month(visible_families(current_user))))
+        way_in=extras.way_in, stages=WAY_IN, needs=extras.needs,
+        claim_months=extras.claim_months))
 
 
 @bp.route("/programme/costs")
