@@ -142,7 +142,7 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import init_engine_events
 
     init_engine_events(app)
-    from .versions import init_watch
+    from .cache_version import init_watch
 
     init_watch()
     migrate.init_app(app, db, render_as_batch=True, directory=str(PROJECT_ROOT / "migrations"))

@@ -813,7 +813,7 @@ class EvaluationRun(db.Model):
 
 class DataVersion(db.Model):
     """A number bumped by every transaction that changes what the programme's figures count
-    (casework.versions), so a summary counted once is served until the data changes."""
+    (casework.cache_version), so a summary counted once is served until the data changes."""
 
     __tablename__ = "data_versions"
 
