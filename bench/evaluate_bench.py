@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--as-of", default=None)
+    parser.add_argument("--harsh", action="store_true",
+                        help="harsh data: every family in one postcode, nine surnames "
+                             "(casework demo --harsh)")
     opts = parser.parse_args()
 
     results = ROOT / "bench" / "results"
@@ -57,7 +60,7 @@ def main() -> None:
         sys.path.insert(0, str(ROOT))
         from tests.pg import Cluster
 
-        cluster = Cluster()
+        cluster = Cluster(durable=True)  # fsync on, production memory
         opts.database = cluster.start()
     try:
         measure(opts, results)
@@ -67,11 +70,12 @@ def main() -> None:
 
 
 def measure(opts, results: Path) -> None:
-    url = opts.database or f"sqlite:///{results}/demo-{opts.families}.db"
+    url = opts.database or f"sqlite:///{results}/demo-{opts.families}{'-harsh' * opts.harsh}.db"
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
     run(["db", "upgrade"], env, capture_output=True)
     started = time.perf_counter()
-    loaded = run(["demo", "--families", str(opts.families), "--if-empty"], env,
+    loaded = run(["demo", "--families", str(opts.families), "--if-empty",
+                  *(["--harsh"] if opts.harsh else [])], env,
                  capture_output=True, text=True)
     if "already loaded" not in loaded.stdout:
         print(f"loaded {opts.families} families in {time.perf_counter() - started:.1f} s")

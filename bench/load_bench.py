@@ -156,14 +156,14 @@ def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
 # The set-up and the server -------------------------------------------------------------------
 
 
-def _prepare(env: dict, families: int) -> tuple[list[str], int]:
+def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], int]:
     """Load the demo, give the lead's team ten workers with eight families each; return a
     sample of family refs and the number of pages of the families list."""
     started = time.perf_counter()
     subprocess.run([str(BIN / "casework"), "db", "upgrade"], env=env, check=True,
                    capture_output=True)
-    subprocess.run([str(BIN / "casework"), "demo", "--families", str(families), "--if-empty"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run([str(BIN / "casework"), "demo", "--families", str(families), "--if-empty",
+                    *(["--harsh"] if harsh else [])], env=env, check=True, capture_output=True)
     print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
     os.environ.update(env)
     import datetime as dt
@@ -240,6 +240,9 @@ def main() -> None:
                         help=f"which pages, comma-separated (default: {','.join(PAGES)})")
     parser.add_argument("--think-only", action="store_true",
                         help="only the runs with a think time (not saturation)")
+    parser.add_argument("--harsh", action="store_true",
+                        help="harsh data: every family in one postcode, nine surnames "
+                             "(casework demo --harsh)")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: JSON task for the driver
     opts = parser.parse_args()
     if opts.drive:
@@ -255,13 +258,13 @@ def main() -> None:
     if url is None:
         from tests.pg import Cluster
 
-        cluster = Cluster()
+        cluster = Cluster(durable=True)  # fsync on, production memory
         url = cluster.start()
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "production",
            "CASEWORK_SECRET_KEY": secrets.token_hex(32)}
     server = None
     try:
-        refs, pages = _prepare(env, opts.families)
+        refs, pages = _prepare(env, opts.families, opts.harsh)
         server, base = _serve(env, opts.workers)
         rows = []
         for scenario in scenarios:

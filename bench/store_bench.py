@@ -15,7 +15,7 @@ run, one after the other:
 - import: 1,000 ASB incidents for 1,000 families through the importer, then the
   re-evaluation of the families it changed (`refresh_pending`), each timed;
 - summaries and search: each summary's figures read as the pages read them (counted afresh,
-  as after a change to the data, and kept, as casework/versions.py serves them until the
+  as after a change to the data, and kept, as casework/cache_version.py serves them until the
   data changes), and the
   families list searched for a name, a postcode and a reference, REPEAT times each in one
   process (p50 and p95 of the server-side work, no HTTP; bench/load_bench.py has the pages
@@ -114,19 +114,19 @@ def _export(directory: Path) -> None:
     db.session.commit()
 
 
-def measure(url: str, families: int) -> None:
+def measure(url: str, families: int, harsh: bool = False) -> None:
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
     subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
-    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty"],
-                            env=env, check=True, capture_output=True, text=True)
+    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty",
+                             *(["--harsh"] if harsh else [])], env=env, check=True, capture_output=True, text=True)
     if "already" not in loaded.stdout:
         print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
     os.environ.update(env)
 
     from sqlalchemy import func, select
 
-    from casework import create_app, versions
+    from casework import cache_version, create_app
     from casework import models as m
     from casework.auth.service import find_user
     from casework.claims.service import money
@@ -181,7 +181,7 @@ def measure(url: str, families: int) -> None:
         pence = {row.key: row.pence for row in programme.unit_costs()}
 
         def cold(action):  # counted afresh, as after any change to the data
-            versions.clear()
+            cache_version.clear()
             return action()
 
         _repeated("dashboard figures, counted", lambda: cold(lambda: programme.figures(manager)))
@@ -201,18 +201,21 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=20000)
     parser.add_argument("--database", default=None)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--harsh", action="store_true",
+                        help="harsh data: every family in one postcode, nine surnames "
+                             "(casework demo --harsh)")
     opts = parser.parse_args()
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     cluster = None
-    url = opts.database or f"sqlite:///{results}/store-{opts.families}.db"
+    url = opts.database or f"sqlite:///{results}/store-{opts.families}{'-harsh' * opts.harsh}.db"
     if opts.postgres:
         from tests.pg import Cluster
 
-        cluster = Cluster()
+        cluster = Cluster(durable=True)  # fsync on, production memory
         url = cluster.start()
     try:
-        measure(url, opts.families)
+        measure(url, opts.families, opts.harsh)
     finally:
         if cluster:
             cluster.stop()

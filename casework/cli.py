@@ -5,6 +5,7 @@ Exit status: 0 success; 1 refused (invalid input, a rule said no), reason on std
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -139,34 +140,59 @@ def team_wards_command(team, wards) -> None:
 @click.option("--match", "match", is_flag=True,
               help="Link rows without person_ref to people by their given_name, family_name "
                    "and date_of_birth (and postcode, sex); see docs/matching.md.")
-def import_command(kind: str, file: Path, match: bool) -> None:
+@click.option("--also", "also", multiple=True, metavar="KIND FILE",
+              type=(click.Choice(list(KINDS)), click.Path(dir_okay=False, path_type=Path)),
+              help="Another file to import after FILE, in the same transaction (repeat for "
+                   "more): all the files or none, and the families they change evaluated "
+                   "once at the end, not once a file.")
+def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Path], ...]
+                   ) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .importer.service import ImportRefused, import_csv
+    from .transaction import transaction
 
+    if match and also:
+        raise Refused("--match imports one file at a time: import the others without --also")
+    files = [(kind, file), *also]
+    lines = []
     try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise Refused(f"{file}: cannot read the file ({error.strerror})") from None
-    rows = data.count(b"\n")
-    try:
-        if match:
-            from .matching.importing import import_with_matching
+        # Several files: every one or none. One file is its own import's transaction.
+        with transaction() if also else contextlib.nullcontext():
+            for kind, file in files:
+                try:  # read as it is imported, a part at a time (matching reads it whole)
+                    data = file.read_bytes() if match else file.open("rb")
+                except OSError as error:  # the files before it are rolled back
+                    raise Refused(f"{file}: cannot read the file ({error.strerror})"
+                                  + ("\nnone of the files was imported" if also else "")
+                                  ) from None
+                if match:
+                    from .matching.importing import import_with_matching
 
-            summary = import_with_matching(kind, data, str(file))
-            for line in summary.unmatched_lines:
-                click.echo(f"{file}:{line}: not matched to anyone, not imported", err=True)
-        elif sys.stderr.isatty() and rows >= 5000:
-            with click.progressbar(length=rows, label=f"Checking {file.name}", file=sys.stderr) as bar:
-                summary = import_csv(kind, data, str(file), progress=bar.update)
-                bar.update(rows - bar.pos)  # checked and written: show it done
-        else:
-            summary = import_csv(kind, data, str(file))
+                    summary = import_with_matching(kind, data, str(file))
+                    for line in summary.unmatched_lines:
+                        click.echo(f"{file}:{line}: not matched to anyone, not imported",
+                                   err=True)
+                    lines.append(summary.line())
+                    continue
+                with data:
+                    rows = sum(1 for _ in data) if sys.stderr.isatty() else 0
+                    data.seek(0)
+                    if rows >= 5000:
+                        with click.progressbar(length=rows, label=f"Checking {file.name}",
+                                               file=sys.stderr) as bar:
+                            summary = import_csv(kind, data, str(file), progress=bar.update)
+                            bar.update(rows - bar.pos)  # checked and written: show it done
+                    else:
+                        summary = import_csv(kind, data, str(file))
+                lines.append(summary.line())
     except ImportRefused as refused:
-        raise Refused("\n".join(refused.errors)) from None
-    click.echo(summary.line())
+        raise Refused("\n".join(refused.errors) + (
+            "\nnone of the files was imported" if also else "")) from None
+    for line in lines:
+        click.echo(line)
     from .evaluation.store import refresh_pending
 
-    refresh_pending()  # the families whose evidence changed, in the stored evaluation
+    refresh_pending()  # the families whose evidence changed, in the stored evaluation, once
 
 
 # demo --------------------------------------------------------------------------------------
@@ -176,12 +202,15 @@ def import_command(kind: str, file: Path, match: bool) -> None:
 @click.option("--families", "count", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when families already exist.")
-def demo_command(count: int, seed: int, if_empty: bool) -> None:
+@click.option("--harsh", is_flag=True,
+              help="Every family in one postcode, with nine surnames (a third of them Smith): "
+                   "data that search and the summaries cannot narrow (benchmarks).")
+def demo_command(count: int, seed: int, if_empty: bool, harsh: bool) -> None:
     """Load realistic synthetic families and one demo user per role."""
     from .demo import DEMO_PASSWORD, DemoRefused, load_demo
 
     try:
-        loaded = load_demo(count, seed, if_empty=if_empty)
+        loaded = load_demo(count, seed, if_empty=if_empty, harsh=harsh)
     except DemoRefused as refused:
         raise Refused(str(refused)) from None
     if loaded is None:

@@ -50,6 +50,11 @@ GIVEN_F = ["Amy", "Chloe", "Emma", "Jade", "Kayleigh", "Lauren", "Megan", "Paige
            "Stacey", "Tia", "Demi", "Leah", "Jess", "Holly", "Ellie", "Mia", "Ruby", "Lily"]
 GIVEN_M = ["Jack", "Callum", "Connor", "Kyle", "Liam", "Ryan", "Tyler", "Jordan", "Lewis",
            "Dean", "Lee", "Wayne", "Jamie", "Harvey", "Mason", "Alfie", "Charlie", "Riley"]
+# Harsh data (`harsh=True`, `casework demo --harsh`): every family in one postcode and only
+# the first nine surnames, a third of the families Smiths, so that search, matching and the
+# summaries meet data that no index on a name or a postcode can narrow much.
+HARSH_POSTCODE = "ME15 6YQ"
+HARSH_SURNAMES = SURNAMES[:9]
 BENEFITS = ["JSA", "JSA", "ESA", "ESA", "IS", "IB", "CA"]
 
 
@@ -63,8 +68,10 @@ DEMO_ETHNICITIES = ("WBRI",) * 14 + ("WOTH", "WIRT", "WROM", "MWBC", "MWAS", "AI
 
 
 class _Generator:
-    def __init__(self, count: int, seed: int):
+    def __init__(self, count: int, seed: int, harsh: bool = False):
         self.rng = random.Random(seed)
+        # Harsh data draws from its own stream: everything else is as the kind data has it.
+        self.harsh_rng = random.Random(seed + 3) if harsh else None
         self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
         self.identity_rng = random.Random(seed + 2)  # the SSD's person fields, likewise
         self.count = count
@@ -117,10 +124,17 @@ class _Generator:
             if roll < 0.75:
                 attached = identified + dt.timedelta(days=rng.randrange(7, 42))
         discretion = rng.random() < 0.07
+        # Drawn in the order the kind data always drew them: the same seed, the same families.
+        address = f"{rng.randrange(1, 240)} {rng.choice(STREETS)}, Maidstone"
+        postcode = (f"{WARDS[ward]}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                    f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}")
+        if self.harsh_rng is not None:
+            postcode = HARSH_POSTCODE
+            surname = (HARSH_SURNAMES[0] if self.harsh_rng.random() < 1 / 3
+                       else self.harsh_rng.choice(HARSH_SURNAMES[1:]))
         self.rows["families"].append({
             "family_ref": ref, "family_name": f"{surname} household",
-            "address": f"{rng.randrange(1, 240)} {rng.choice(STREETS)}, Maidstone",
-            "postcode": f"{WARDS[ward]}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+            "address": address, "postcode": postcode,
             "ward": ward,
             "identified_on": identified.isoformat() if identified else "",
             "attached_on": attached.isoformat() if attached else "",
@@ -306,9 +320,11 @@ def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     return out.getvalue().encode()
 
 
-def demo_csv(count: int, seed: int, today: dt.date | None = None) -> Iterator[tuple[str, bytes]]:
-    """Yield (kind, CSV bytes) in import order for `count` synthetic families."""
-    rows = _Generator(count, seed).generate(today or dt.date.today())
+def demo_csv(count: int, seed: int, today: dt.date | None = None,
+             harsh: bool = False) -> Iterator[tuple[str, bytes]]:
+    """Yield (kind, CSV bytes) in import order for `count` synthetic families (`harsh`: in
+    one postcode with nine surnames, HARSH_POSTCODE)."""
+    rows = _Generator(count, seed, harsh).generate(today or dt.date.today())
     for kind in KINDS:
         yield kind, _csv(rows[kind], KINDS[kind].column_names)
 
@@ -353,7 +369,8 @@ def demo_refusal() -> str | None:
     return None
 
 
-def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None:
+def load_demo(count: int, seed: int, if_empty: bool = False,
+              harsh: bool = False) -> list[str] | None:
     """Load the demo, or refuse (DemoRefused) in production and beside real families."""
     refusal = demo_refusal()
     if refusal:
@@ -362,7 +379,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False) -> list[str] | None
     if if_empty and db.session.scalar(select(func.count(m.Family.id))):
         return None
     lines = []
-    for kind, data in demo_csv(count, seed):
+    for kind, data in demo_csv(count, seed, harsh=harsh):
         lines.append(import_csv(kind, data, f"demo-{kind}.csv").line())
     store.refresh()  # every family, for today
     lines.append(_attach_only_eligible())

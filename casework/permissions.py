@@ -8,9 +8,12 @@ from collections.abc import Callable
 from flask import abort
 from flask_login import current_user
 
-from .models import ROLES
+from .models import ROLES, STAFF_ROLES
 
 ALL_ROLES = frozenset(ROLES)
+# The council's staff; a partner practitioner (role "partner") sees only the families whose
+# Team Around the Family they are in, under consent (casework/access.py).
+STAFF = frozenset(STAFF_ROLES)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view_families": ALL_ROLES,
@@ -43,6 +46,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "approve_discretion": frozenset({"manager"}),
     # Tokens for the read API (casework/api): made and revoked by an administrator.
     "manage_api_tokens": frozenset({"admin"}),
+    # Training for initial contact organisations: courses and who completed them (issue 31).
+    "manage_training": frozenset({"manager", "admin"}),
+    # Match funding pledged and received, beside the government's money (issue 31).
+    "manage_match_funding": frozenset({"manager"}),
+    # Partner organisations and their practitioners (casework/partners): an administrator
+    # records them.
+    "manage_organisations": frozenset({"admin"}),
 }
 
 

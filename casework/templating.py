@@ -28,6 +28,7 @@ NAV_ITEMS = [
     {"text": "Outcome Plans", "endpoint": "outcomes.index", "permission": "view_outcome_plans", "area": "outcomes."},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
+    {"text": "Organisations", "endpoint": "partners.organisations", "permission": "manage_organisations", "area": "partners.organisation"},
     {"text": "Audit log", "endpoint": "admin.audit", "permission": "view_audit", "area": "admin.audit"},
     {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
@@ -104,3 +105,4 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
     app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")
     app.add_template_global(m.REFERRAL_KINDS, "referral_kinds")
+    app.add_template_global(m.MATCH_SOURCE_KINDS, "match_kinds")

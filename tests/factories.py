@@ -14,11 +14,34 @@ from .conftest import PASSWORD
 _seq = itertools.count(1)
 
 
+def create_organisation(name: str = "Test School", kind: str = "school",
+                        sharing_level: str | None = None) -> m.PartnerOrganisation:
+    """The partner organisation called `name`, made (with its kind's sharing level unless
+    one is given) if there is none."""
+    from sqlalchemy import select
+
+    from casework.sharing import default_level
+
+    found = db.session.scalar(select(m.PartnerOrganisation).where(
+        m.PartnerOrganisation.name == name))
+    if found is None:
+        found = m.PartnerOrganisation(name=name, kind=kind,
+                                      sharing_level=sharing_level or default_level(kind))
+        db.session.add(found)
+        db.session.commit()
+    return found
+
+
 def create_user(role: str = "manager", email: str | None = None, team: str | None = None,
-                name: str | None = None) -> m.User:
+                name: str | None = None, organisation: m.PartnerOrganisation | None = None
+                ) -> m.User:
+    """A user who can sign in; a partner practitioner of `organisation` (Test School unless
+    one is given)."""
     n = next(_seq)
+    if role == "partner" and organisation is None:
+        organisation = create_organisation()
     user = _create_user(email or f"{role}{n}@test.casework", name or f"{role.title()} {n}",
-                        role, PASSWORD, team=team)
+                        role, PASSWORD, team=team, organisation=organisation)
     db.session.commit()
     return user
 

@@ -84,8 +84,34 @@ class _Page(HTMLParser):
             self._in_h1 = False
 
 
-def test_the_list_shows_the_child_recorded_twice_and_not_twins(client, sign_in, twice):
+def _search(client, run_jobs):
+    """Look for duplicates as a manager does: the button starts the job, the worker runs it."""
+    response = post_form(client, "/matching/duplicates/search", {},
+                         page_url="/matching/duplicates")
+    assert response.status_code == 302 and "/jobs/" in response.location
+    assert run_jobs() == 1
+    return response
+
+
+def test_before_any_search_the_page_says_so_and_offers_one(client, sign_in, twice):
     sign_in("manager")
+    html = client.get("/matching/duplicates").text
+    page = _Page(html)
+    assert page.h1 == "Likely duplicate people"
+    assert "Nobody has looked for duplicates yet." in html
+    assert not [r for r in page.rows if r]
+    assert db.session.scalar(select(func.count()).select_from(m.Job)) == 0  # nothing started
+
+
+def test_the_list_shows_the_child_recorded_twice_and_not_twins(client, sign_in, twice,
+                                                               run_jobs):
+    sign_in("manager")
+    response = _search(client, run_jobs)
+    job = db.session.scalar(select(m.Job).where(m.Job.kind == "find_duplicates"))
+    assert response.location.endswith(f"/jobs/{job.id}")
+    assert job.state == "done", job.error
+    people = db.session.scalar(select(func.count()).select_from(m.Person))
+    assert job.summary.endswith(f"found among {people:,} people.")
     page = _Page(client.get("/matching/duplicates").text)
     pairs = [r for r in page.rows[1:] if r]
     described = [(r[0].split("(")[1].split(")")[0], r[1].split("(")[1].split(")")[0])
@@ -94,8 +120,36 @@ def test_the_list_shows_the_child_recorded_twice_and_not_twins(client, sign_in, 
     flat = {ref for pair in described for ref in pair}
     assert "P-AMY" not in flat and "P-EMMA" not in flat  # twins: different given names
     event = db.session.scalar(select(m.AuditEvent).where(
-        m.AuditEvent.object_type == "duplicate_people"))
+        m.AuditEvent.object_type == "duplicate_people").order_by(m.AuditEvent.id.desc()))
     assert "P-KAY" in event.detail
+    # The pair page reads the probability the search found rather than working it out.
+    kay, kay2 = twice["P-KAY"], twice["P-KAY2"]
+    html = client.get(f"/matching/duplicates/{kay}/{kay2}").text
+    assert "gave these two a match probability of" in html
+
+
+def test_a_search_under_way_is_shown_and_not_started_twice(client, sign_in, twice, run_jobs):
+    sign_in("manager")
+    first = post_form(client, "/matching/duplicates/search", {},
+                      page_url="/matching/duplicates")
+    html = client.get("/matching/duplicates").text
+    assert "casework is looking for duplicates now" in html
+    assert "Look for duplicates now" not in html
+    again = post_form(client, "/matching/duplicates/search", {},
+                      page_url="/matching/duplicates")
+    assert again.location == first.location  # the search under way, not a second one
+    assert db.session.scalar(select(func.count()).select_from(m.Job)) == 1
+    assert run_jobs() == 1
+
+
+def test_people_merged_since_the_search_are_left_out(client, sign_in, twice, run_jobs):
+    sign_in("manager")
+    _search(client, run_jobs)
+    kay, kay2 = twice["P-KAY"], twice["P-KAY2"]
+    assert post_form(client, f"/matching/duplicates/{kay}/{kay2}",
+                     {"keep": str(kay)}).status_code == 302
+    rows = _Page(client.get("/matching/duplicates").text).rows
+    assert not any("P-KAY2" in cell for row in rows for cell in row)
 
 
 @pytest.mark.parametrize("role", ["worker", "team_lead", "auditor", "admin"])
@@ -187,8 +241,11 @@ def test_a_term_both_hold_is_refused_naming_it_and_nothing_changes(client, sign_
     assert db.session.scalar(select(func.count()).select_from(m.PersonMerge)) == 0
 
 
-def test_two_different_people_are_not_shown_again(client, sign_in, twice):
+def test_two_different_people_are_not_shown_again(client, sign_in, twice, run_jobs):
     sign_in("manager")
+    _search(client, run_jobs)
+    assert any("P-KAY2" in cell for row in _Page(client.get("/matching/duplicates").text).rows
+               for cell in row)
     kay, kay2 = twice["P-KAY"], twice["P-KAY2"]
     response = post_form(client, f"/matching/duplicates/{kay}/{kay2}",
                          {"keep": "not-the-same"})

@@ -160,3 +160,62 @@ def test_every_figure_is_the_same_on_every_page_export_and_report(client, world,
     db.session.expire_all()
     assert figures.family_counts(figures.scope(manager))["claimable"] == 0
     assert figures.claim_totals(figures.scope(manager))["draft"]["amount"] == 1400
+
+
+def test_a_quarters_activity_is_the_sum_of_its_months_in_the_month_table(world):
+    """The Board report's quarter (quarter_activity) and the dashboard's month table count
+    with one definition (figures.activity): July to September 2013 is their sum."""
+    from casework.programme import service
+
+    f = service.figures(world["manager"])
+    months = {row["month"]: row for row in f.months}
+    quarter = service.quarter_activity(world["manager"], dt.date(2013, 7, 1), D)
+    keys = figures.ACTIVITY
+    summed = {k: sum(months[dt.date(2013, mo, 1)][k] for mo in (7, 8, 9)) for k in keys}
+    assert quarter == summed
+    # F3 attached on 1 August; F1's claim (submitted, in the batch of 25 September), F6's and
+    # F7's made in September; F2's rejected claim is not counted.
+    assert quarter == {"identified": 0, "attached": 1, "claims": 3, "claims_amount": 2100,
+                       "submitted": 1, "submitted_amount": 700}
+    # The last day of a period is in it; the day after is in the next (month boundaries).
+    september = figures.activity(figures.scope(world["manager"]),
+                                 [(dt.date(2013, 9, 16), dt.date(2013, 9, 16)),
+                                  (dt.date(2013, 9, 17), D)])
+    assert [row["claims"] for row in september] == [1, 0]  # F7's, dated 16 September
+
+
+def test_the_dashboard_and_the_money_page_read_one_money_figure(world):
+    from casework.claims import service as claims
+    from casework.programme import service
+
+    sc = figures.for_programme(figures.scope(world["manager"]))
+    money = figures.money(sc)
+    assert service.figures(world["manager"]).money == money
+    page = claims.money(world["manager"])
+    assert page["fees"] == money["fees"] and page["results"] == money["by_year"]
+    assert page["claimable_now"] == money["claimable"] == 700
+    assert money["by_state"] == {"draft": 700, "validated": 700, "submitted": 700}
+    assert money["by_year"][1]["rejected"] == 700  # counted on the money page only
+    totals = figures.claim_totals(sc)
+    assert {s: totals[s]["amount"] for s in ("draft", "validated", "submitted")} == \
+        dict(money["by_state"])
+
+
+def test_each_figures_meaning_is_written_once_and_the_docs_table_says_it_word_for_word():
+    import pathlib
+
+    from casework.programme.service import FUNNEL
+
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "figures.md").read_text()
+    rows = {}
+    for line in docs.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[1].startswith("`") and cells[1] != "key":
+            rows[cells[1].strip("`")] = cells[2]
+    assert rows == figures.MEANING
+    assert set(figures.MEANING) == set(figures.FAMILY_FIGURES)
+    assert all(meaning == figures.MEANING[key] for key, _, meaning in FUNNEL)
+    from casework.selection.figures import WAY_IN
+
+    assert all(meaning == figures.MEANING[key] for key, _, meaning, whose in WAY_IN
+               if whose == "programme")

@@ -16,7 +16,7 @@ from casework.caseloads.service import allocate
 from casework.extensions import db
 
 from .conftest import PASSWORD, csrf_token, login, post_form
-from .factories import create_family, create_person, create_user
+from .factories import create_family, create_organisation, create_person, create_user
 
 
 def events(action=None):
@@ -328,7 +328,7 @@ def test_backup_makes_a_copy_that_restores_every_row(cli, examples, tmp_path, ap
 
 # Every route, every role ------------------------------------------------------------------------
 
-ROLES = ("worker", "team_lead", "manager", "auditor", "admin")
+ROLES = ("worker", "team_lead", "manager", "auditor", "admin", "partner")
 
 
 @pytest.fixture
@@ -354,11 +354,22 @@ def world(app, cli, examples):
     db.session.add(action)
     db.session.commit()
     extra = _every_page_has_a_record(family, lead, worker, auditor)
+    extra.update(_partners())
     return {"lead": lead, "worker": worker, "contact": contact.id, "goal": goal.id,
             "referral": referral.id, "user": worker.id, "action": action.id,
             "claim": claim_id, "batch": batch_id,
             "people": db.session.scalars(select(m.Person.id).order_by(m.Person.id).limit(2)).all(),
             **extra}
+
+
+def _partners() -> dict:
+    """Partners of two organisations (a school, the police) and two families (E01, E02)."""
+    school = create_organisation("Fant Primary School", "school")
+    police = create_organisation("Kent Police", "police")
+    partner = create_user("partner", organisation=school)
+    officer = create_user("partner", organisation=police)
+    return {"partner": partner, "officer": officer, "organisation": school.id,
+            "police": police.id}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
@@ -395,6 +406,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
                           moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
     db.session.add(merge)
+    pledge = m.MatchContribution(programme="phase1", source_kind="school", source_name="Fant "
+                                 "Primary", financial_year=2013, pledged_pence=100000,
+                                 pledged_on=dt.date(2013, 5, 1))
+    db.session.add(pledge)
     db.session.commit()
     plan = load_plan_version("phase2", example_text("phase2").encode(), "phase2.json", admin)
     jobs = {}
@@ -414,7 +429,7 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id,
+            "merge": merge.id, "contribution": pledge.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
@@ -437,6 +452,8 @@ def _url(rule, world, role=None):
                        "review_id": world.get("review"), "version_id": world.get("version"),
                        "merge_id": world.get("merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
+                       "contribution_id": world.get("contribution"),
+                       "organisation_id": world.get("organisation"),
                        "first_id": world["people"][0], "second_id": world["people"][1],
                        "job_id": world.get("jobs", {}).get(role), "need_ref": "N-1",
                        "fmt": FORMATS.get(rule.endpoint),
@@ -450,8 +467,9 @@ def _url(rule, world, role=None):
 # a new claim batch, asked for with no window named, to the claims list.
 REDIRECTS = {"manager": {"home.index", "claims.confirm_batch"}, "auditor": {"home.index"},
              "admin": {"home.index"}}
-# Roles that see no family at all (their pages are about users, teams and the audit log).
-NO_FAMILIES = {"admin"}
+# Roles that see no family at all (their pages are about users, teams and the audit log);
+# a partner practitioner sees none until they are in a family's Team Around the Family.
+NO_FAMILIES = {"admin", "partner"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -459,7 +477,7 @@ def test_every_route_as_every_role(app, world, role):
     from casework.permissions import PERMISSIONS
 
     user = {"worker": world["worker"], "team_lead": world["lead"], "manager": world["manager"],
-            "admin": world["admin"]}.get(role) or create_user(role)
+            "admin": world["admin"], "partner": world["partner"]}.get(role) or create_user(role)
     client = app.test_client()
     login(client, user.email, PASSWORD)
     with app.test_request_context():
@@ -502,7 +520,7 @@ def _post_only_routes(app, world):
 def test_every_post_only_route_as_every_role_with_and_without_csrf(app, client, world, role):
     from casework.permissions import PERMISSIONS
 
-    user = world["worker"] if role == "worker" else world["lead"] if role == "team_lead" else create_user(role)
+    user = world.get({"worker": "worker", "team_lead": "lead"}.get(role, role)) or create_user(role)
     login(client, user.email, PASSWORD)
     token = csrf_token(client.get("/families").text)
     routes = _post_only_routes(app, world)

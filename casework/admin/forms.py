@@ -17,7 +17,9 @@ class UserForm(FlaskForm):
                        validators=[InputRequired(message="Enter an email address"), Length(max=254)])
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired(message="Enter the person's name"), Length(max=200)])
-    role = SelectField("Role", choices=list(m.ROLE_LABELS.items()), widget=GovSelect())
+    # Partner practitioners are added from their organisation's page.
+    role = SelectField("Role", choices=[(r, m.ROLE_LABELS[r]) for r in m.STAFF_ROLES],
+                       widget=GovSelect())
     team = SelectField("Team (workers and team leads)", choices=[], coerce=int, widget=GovSelect())
     password = PasswordField("Password", widget=GovPasswordInput(),
                              description="At least 12 characters; not a common password",
@@ -45,7 +47,8 @@ class TeamForm(FlaskForm):
 
 
 class EditUserForm(FlaskForm):
-    role = SelectField("Role", choices=list(m.ROLE_LABELS.items()), widget=GovSelect())
+    role = SelectField("Role", choices=[(r, m.ROLE_LABELS[r]) for r in m.STAFF_ROLES],
+                       widget=GovSelect())
     team = SelectField("Team (workers and team leads)", choices=[], coerce=int, widget=GovSelect())
     save = SubmitField("Save changes", widget=GovSubmitInput())
 

@@ -139,8 +139,11 @@ def active_families(user: m.User, lock: bool = False) -> list[m.Family]:
 @transactional
 def change_user(user: m.User, role: str, team_id: int | None, by: m.User) -> None:
     """Change a user's role and team; a worker with families keeps them until they move."""
-    if role not in m.ROLES:
+    if role not in m.STAFF_ROLES:
         raise AdminRefused("Select a role")
+    if user.role == "partner":
+        raise AdminRefused(f"{user.name} is a partner practitioner of {user.organisation.name}: "
+                           "their role is not changed here")
     families = active_families(user)
     if families and (role != "worker" or team_id != user.team_id):
         raise AdminRefused(f"{user.name} works with {len(families)} active "

@@ -68,6 +68,11 @@ def create_token(by: m.User, *, user_email: str | None = None, system_name: str 
         user = find_user(user_email.strip())
         if user is None or not user.active:
             raise TokenRefused(f"No active user has the email {user_email.strip()}")
+        if user.role == "partner":
+            # The API answers with whole families; a partner sees only their sharing level's
+            # sections of a family, on the pages.
+            raise TokenRefused(f"{user.email} is a partner practitioner: the API is for the "
+                               "council's staff and systems")
     else:
         system_name = system_name.strip()
         if not system_name or len(system_name) > 200:

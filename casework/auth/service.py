@@ -62,10 +62,11 @@ def find_user(email: str) -> m.User | None:
 @transactional
 def create_user(
     email: str, name: str, role: str, password: str, team: str | None = None,
-    by: m.User | None = None, how: str = "",
+    by: m.User | None = None, how: str = "", organisation: m.PartnerOrganisation | None = None,
 ) -> m.User:
     """Create a user who can sign in (and their team, if it is new), audited as done by
-    `by` (`how`: where, such as "command line")."""
+    `by` (`how`: where, such as "command line"). A partner practitioner (role "partner")
+    belongs to a partner `organisation` and to no team; staff to no organisation."""
     email = email.strip()
     if not EMAIL_PATTERN.fullmatch(email):
         raise UserRefused(f"Enter an email address like name@example.com, not {email!r}")
@@ -73,6 +74,13 @@ def create_user(
         raise UserRefused(f"Role must be one of {', '.join(m.ROLES)}")
     if not name.strip():
         raise UserRefused("Enter the user's name")
+    if role == "partner" and organisation is None:
+        raise UserRefused("A partner practitioner belongs to a partner organisation: add them "
+                          "from the organisation's page")
+    if role != "partner" and organisation is not None:
+        raise UserRefused("Only a partner practitioner belongs to a partner organisation")
+    if role == "partner" and team:
+        raise UserRefused("A partner practitioner is in no team")
     if problem := password_problem(password):
         raise UserRefused(problem)
     if find_user(email):
@@ -88,13 +96,15 @@ def create_user(
         name=name.strip(),
         role=role,
         team=team_row,
+        organisation=organisation,
         password_hash=hash_password(password),
         active=True,
     )
     db.session.add(user)
     db.session.flush()
     record_event("create", "user", user.email, user=by,
-                 detail=f"role={role}" + (f" ({how})" if how else ""))
+                 detail=f"role={role}" + (f" of {organisation.name}" if organisation else "")
+                 + (f" ({how})" if how else ""))
     return user
 
 

@@ -6,40 +6,34 @@ evaluation (casework.evaluation.store). docs/figures.md says what each one means
 builds one world and checks each figure is the same wherever it is shown.
 
 A figure is a condition on a family, over `Scope.f` (the user's families) and `Scope.s`
-(their stored rows), for the date the stored evaluation holds for (`Scope.as_of`):
+(their stored rows), for the date the stored evaluation holds for (`Scope.as_of`). What
+each one means is written once, in MEANING below (the dashboard's funnel shows it; the
+table of docs/figures.md repeats it word for word, which a test checks).
 
-- identified: identified on or before the date;
-- eligible: identified, and meeting the criteria (all three, or two and local discretion);
-- attached: eligible, and attached on or before the date;
-- results_met: attached, with a claimable result met on the date or already claimed;
-- claimable: a new claim dated the date may be made for it (pounds: claimable_total);
-- claimed / validated / submitted: claims dated on or before the date, by their state
-  (claimed: any state but rejected; validated: validated by internal audit, not yet
-  submitted; submitted: in a batch sent to DCLG);
-- high_contact: at least HIGH_CONTACT_CONTACTS final contacts in the recent window (the 6
-  months up to the date);
-- waiting: signed up to the programme, the episode open on the date, and no FIP worker then.
+Beside them, the programme's match funding (match_funding): pledges made on or before the
+date, pledged and received, by financial year and kind of source.
 
 Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
 each family's episode in it, its claims); identification and results are the stored
 evaluation's (`Scope.ruleset`).
 
-To add a figure, add its condition here and its line to docs/figures.md.
+To add a figure, add its condition and its MEANING here and its line to docs/figures.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, func, or_, select
 
+from .. import cache_version
 from .. import models as m
-from .. import versions
 from ..access import visible_families
 from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, get_ruleset
-from ..rules.dates import months_before
+from ..rules.dates import months_after, months_before
 from ..rules.ruleset import programme_of
 from .service import current_ruleset
 from .store import current_run
@@ -48,6 +42,21 @@ HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a f
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
 FAMILY_FIGURES = ("identified", "eligible", "attached", "results_met", "claimable", "claimed",
                   "validated", "submitted", "high_contact", "waiting")
+
+MEANING = {  # what each figure counts, on the figures' date: the one wording of each
+    "identified": "Identified on or before the date",
+    "eligible": "Identified, and meeting the criteria (all three, or two and local discretion)",
+    "attached": "Eligible, and signed up to the programme on or before the date",
+    "results_met": "Attached, with a claimable result met on the date or already claimed",
+    "claimable": "A new claim dated the date may be made for one of its results",
+    "claimed": "With a claim dated on or before the date, not rejected",
+    "validated": "With a claim validated by internal audit, not yet submitted",
+    "submitted": "With a claim in a batch submitted to DCLG",
+    "high_contact": f"At least {HIGH_CONTACT_CONTACTS} final contacts in the 6 months up to "
+                    "the date (the rules' recent window)",
+    "waiting": "Signed up to the programme, the episode open on the date, and no FIP worker "
+               "then",
+}
 
 
 @dataclasses.dataclass
@@ -94,11 +103,11 @@ def for_programme(sc: Scope, programme: str | None = None) -> Scope:
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.versions). What
+    and served again until the data the figures count changes (casework.cache_version). What
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
                            large)
 
 
@@ -253,6 +262,30 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
     return fees
 
 
+def match_funding(sc: Scope) -> dict:
+    """Match funding of the scope's programme (money partners bring, not the government's):
+    pence pledged and received by financial year, and by kind of source, of the pledges
+    made on or before the date. Not a family figure: the same for every user who sees it.
+    {"years": {2013: {"pledged", "received"}}, "kinds": {...}, "pledged", "received"}"""
+    M = m.MatchContribution
+    rows = db.session.execute(
+        select(M.financial_year, M.source_kind, func.sum(M.pledged_pence),
+               func.sum(M.received_pence))
+        .where(M.programme == sc.programme, M.pledged_on <= sc.as_of)
+        .group_by(M.financial_year, M.source_kind)
+        .order_by(M.financial_year, M.source_kind)).all()
+    years: dict[int, dict] = {}
+    kinds: dict[str, dict] = {}
+    for year, kind, pledged, received in rows:
+        for key, into in ((year, years), (kind, kinds)):
+            row = into.setdefault(key, {"pledged": 0, "received": 0})
+            row["pledged"] += int(pledged or 0)
+            row["received"] += int(received or 0)
+    return {"years": years, "kinds": kinds,
+            "pledged": sum(r["pledged"] for r in years.values()),
+            "received": sum(r["received"] for r in years.values())}
+
+
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------
 
 
@@ -267,3 +300,98 @@ def with_worker_count(sc: Scope) -> int:
     return db.session.scalar(select(func.count(func.distinct(A.family_id))).where(
         A.family_id.in_(select(sc.f.c.id)), A.family_id.in_(in_programme), A.start_on <= d,
         or_(A.end_on.is_(None), A.end_on > d))) or 0
+
+
+# Activity in a period: the dashboard's month table and the Board report's quarter ---------------
+
+
+ACTIVITY = ("identified", "attached", "claims", "claims_amount", "submitted", "submitted_amount")
+
+
+def activity(sc: Scope, periods: list[tuple[dt.date, dt.date]]) -> list[dict]:
+    """What happened in each period [first, last] (days included, none after the scope's
+    date): families identified; families attached (eligible, first signed up to the
+    programme in the period); the programme's claims made in it (dated in it, not rejected)
+    and those submitted to DCLG (in a batch dated in it), with their pounds. One query over
+    the families and one over the claims, however many periods."""
+    f, d = sc.f.c, sc.as_of
+    signed_up = signed_up_on(sc)
+    columns = []
+    for first, last in periods:
+        last = min(last, d)
+        columns.append(func.count(case((and_(condition(sc, "identified"),
+                                             f.identified_on >= first,
+                                             f.identified_on <= last), 1))))
+        columns.append(func.count(case((and_(condition(sc, "attached"), signed_up >= first,
+                                             signed_up <= last), 1))))
+    families = db.session.execute(sc.select(*columns)).one()
+    live = claims(sc).subquery()
+    B = m.ClaimBatch
+    claim_columns = []
+    for first, last in periods:
+        last = min(last, d)
+        made = and_(live.c.as_of >= first, live.c.as_of <= last)
+        sent = and_(B.as_of >= first, B.as_of <= last)
+        claim_columns += [func.count(case((made, 1))),
+                          func.coalesce(func.sum(case((made, live.c.amount))), 0),
+                          func.count(case((sent, 1))),
+                          func.coalesce(func.sum(case((sent, live.c.amount))), 0)]
+    made = db.session.execute(select(*claim_columns).select_from(live).outerjoin(
+        B, live.c.batch_id == B.id)).one()
+    return [dict(zip(ACTIVITY, (families[2 * i], families[2 * i + 1], *made[4 * i:4 * i + 4]),
+                     strict=True))
+            for i in range(len(periods))]
+
+
+def month_periods(as_of: dt.date, count: int = 12) -> list[tuple[dt.date, dt.date]]:
+    """The `count` calendar months up to and including as_of's, oldest first, as (first
+    day, last day)."""
+    first = as_of.replace(day=1)
+    starts = [months_before(first, n) for n in range(count - 1, -1, -1)]
+    return [(start, months_after(start, 1) - dt.timedelta(days=1)) for start in starts]
+
+
+# Money -------------------------------------------------------------------------------------------
+
+
+def money(sc: Scope) -> dict:
+    """The programme's money for the scope: attachment fees by programme year of attachment
+    (`fees`, `fee_total`); claims not rejected in pounds by state (`by_state`) and by result
+    and state with their count (`by_result`); every claim's pounds (rejected too) by the
+    programme year of its episode's sign-up and state (`by_year`), with those recorded above
+    what the result pays now (`frozen_above`); what is still claimable (`claimable`); and
+    the fees plus the results submitted (`received_or_due`). The dashboard, the Board
+    report and the money page all show these."""
+    rules = get_ruleset(sc.programme)
+    fees = attachment_fees(sc)
+    by_state: Counter = Counter()
+    by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
+        r: Counter() for r in dict(rules.result_amounts)}
+    by_year: dict[int | None, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
+    frozen_above: dict[int | None, dict] = defaultdict(lambda: {"claims": 0, "amount": 0})
+    C, E = m.Claim, m.Episode  # a claim is paid by the programme year of its episode's sign-up
+    signed_up = func.coalesce(E.signed_up_on, m.Family.attached_on)
+    for attached_on, result, state, amount, count in db.session.execute(
+        select(signed_up, C.result, C.state, C.amount, func.count(C.id))
+        .join(m.Family, C.family_id == m.Family.id)
+        .outerjoin(E, C.episode_id == E.id)
+        .where(C.family_id.in_(select(sc.f.c.id)), C.as_of <= sc.as_of,
+               C.ruleset == sc.programme)
+        .group_by(signed_up, C.result, C.state, C.amount)
+    ):
+        year = rules.programme_year(attached_on) if attached_on else None
+        by_year[year][state] += amount * count
+        if state != "rejected":
+            by_state[state] += amount * count
+            by_result.setdefault(result, Counter())[state] += amount * count
+            by_result[result]["count"] += count
+            pays = rules.result_amount(result, attached_on) if attached_on else None
+            if pays is None or amount > pays:
+                frozen_above[year]["claims"] += count
+                frozen_above[year]["amount"] += (amount - (pays or 0)) * count
+    fee_total = sum(row["fee"] for row in fees.values())
+    return {"fees": fees, "fee_total": fee_total, "by_state": by_state, "by_result": by_result,
+            "by_year": {year: dict(states) for year, states
+                        in sorted(by_year.items(), key=lambda kv: kv[0] or 0)},
+            "frozen_above": dict(frozen_above), "claimable": claimable_pounds(sc),
+            "received_or_due": fee_total + by_state["submitted"]}

@@ -1,12 +1,13 @@
 """The same person recorded twice inside casework: likely duplicates found with the matching
-model (person against person), a pair side by side with the records each holds, merging
-one into the other (every record re-pointed, the other's reference kept as an alias), and
-undoing a merge."""
+model (person against person) by a job whose result the pages read, a pair side by side with
+the records each holds, merging one into the other (every record re-pointed, the other's
+reference kept as an alias), and undoing a merge."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 from flask import abort
@@ -16,9 +17,11 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import store
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..history import write_history
 from ..permissions import can
+from ..queue import start
 from ..rules.dates import govdate
 from ..transaction import transactional
 from . import engine, service
@@ -30,16 +33,12 @@ class MergeRefused(Exception):
 
 # Every (model, column) that points at a person: what a merge re-points to the person kept.
 POINTING = (
-    (m.SchoolTerm, "person_id"), (m.AsbRecord, "person_id"), (m.Offence, "person_id"),
-    (m.WorkSpell, "person_id"), (m.DomesticAbuseIncident, "person_id"),
-    (m.ChildStatus, "person_id"), (m.Need, "person_id"), (m.MatchLink, "person_id"),
+    *[(kind.model, "person_id") for kind in EVIDENCE],  # every kind of evidence, as declared
+    (m.Need, "person_id"), (m.MatchLink, "person_id"),
     (m.MatchReview, "person_id"), (m.PersonAlias, "person_id"), (m.PersonMerge, "kept_id"),
 )
 # What the pair page lists for each person: label, model.
-HELD = (("School terms", m.SchoolTerm), ("Anti-social behaviour", m.AsbRecord),
-        ("Offences", m.Offence), ("Work spells", m.WorkSpell),
-        ("Domestic abuse incidents", m.DomesticAbuseIncident),
-        ("Child statuses", m.ChildStatus), ("Needs", m.Need),
+HELD = (*[(kind.shown.heading, kind.model) for kind in EVIDENCE], ("Needs", m.Need),
         ("Partner records linked by matching", m.MatchLink))
 SHOWN = 200  # likely duplicates listed at most, the likeliest first
 
@@ -56,24 +55,85 @@ def _visible_people(user: m.User):
         m.Person.family_id.in_(visible_families(user).with_only_columns(m.Family.id)))
 
 
-def likely_duplicates(user: m.User) -> list[Pair]:
-    """The pairs of people the matching model in use says may be one person (at the review
-    threshold or above), the likeliest first, leaving out pairs someone said are not."""
+SEARCH_KIND = "find_duplicates"  # the job that finds them (casework/jobs/kinds.py)
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """The newest search for duplicates (None: nobody has searched yet) and, once it has
+    finished with its result kept, the pairs it found that the user may see."""
+
+    job: m.Job | None
+    pairs: list[Pair]
+    found_by: m.Job | None = None  # the newest search that finished with its result kept
+    people: int | None = None  # how many people it compared
+    model_version: int | None = None  # None: the starting model, not yet stored
+
+
+def find(progress=None) -> tuple[str, bytes]:
+    """The job's work: every pair of people the matching model in use says may be one
+    person (at the review threshold or above), person against person over the whole
+    register, with its match probability. Returns the job's summary and its result (JSON:
+    the pairs by person id, the likeliest first), which the pages read; nothing else is
+    written, so running it again is safe."""
+    if progress:
+        progress(0, 2, "people compared")
     register, _refs = service._register()
-    if len(register["unique_id"]) < 2:
-        return []
     _link, review_above = service.thresholds()
-    found = engine.duplicates(register, service.model_for_use(store=False).model, review_above)
+    version = service.model_for_use(store=False)
+    found = (engine.duplicates(register, version.model, review_above)
+             if len(register["unique_id"]) >= 2 else [])
+    pairs = sorted(((min(c.incoming_id, c.register_id), max(c.incoming_id, c.register_id),
+                     round(c.match_probability, 6)) for c in found),
+                   key=lambda p: (-p[2], p[0], p[1]))
+    people = len(register["unique_id"])
+    if progress:
+        progress(2, 2, "people compared")
+    body = json.dumps({"people": people, "model_version": version.id,
+                       "review_above": review_above, "pairs": pairs}).encode()
+    return (f"{len(pairs):,} likely duplicate pair{'s' if len(pairs) != 1 else ''} found "
+            f"among {people:,} people."), body
+
+
+@transactional
+def start_search(user: m.User) -> m.Job:
+    """Start a search for duplicates, or the one already waiting or running."""
+    _check(user)
+    running = db.session.scalar(
+        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state.in_(("queued", "running")))
+        .order_by(m.Job.id.desc()).limit(1))
+    return running or start(SEARCH_KIND, "Likely duplicate people", user)
+
+
+def _latest() -> tuple[m.Job | None, dict | None]:
+    """The newest search, and the result of the newest one that finished with it kept."""
+    job = db.session.scalar(select(m.Job).where(m.Job.kind == SEARCH_KIND)
+                            .order_by(m.Job.id.desc()).limit(1))
+    done = db.session.scalar(
+        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state == "done",
+                            m.Job.result.is_not(None)).order_by(m.Job.id.desc()).limit(1))
+    return job, (json.loads(done.result) | {"job": done} if done is not None else None)
+
+
+def likely_duplicates(user: m.User) -> Search:
+    """What the newest finished search found (at most the likeliest 200 pairs), leaving out
+    pairs someone has since said are not one person, and people merged or not visible to
+    the user since. No search is done here: the job does that."""
+    job, result = _latest()
+    if result is None:
+        return Search(job, [])
     dismissed = set(db.session.execute(select(m.NotDuplicate.low_id, m.NotDuplicate.high_id)))
-    found = [c for c in found if (min(c.incoming_id, c.register_id),
-                                  max(c.incoming_id, c.register_id)) not in dismissed]
-    found.sort(key=lambda c: (-c.match_probability, c.incoming_id, c.register_id))
-    found = found[:SHOWN]
-    ids = {i for c in found for i in (c.incoming_id, c.register_id)}
-    people = {p.id: p for p in db.session.scalars(
-        select(m.Person).where(m.Person.id.in_(ids), m.Person.id.in_(_visible_people(user))))}
-    return [Pair(people[c.incoming_id], people[c.register_id], c.match_probability)
-            for c in found if c.incoming_id in people and c.register_id in people]
+    found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
+    ids = {i for p in found for i in p[:2]}
+    people: dict[int, m.Person] = {}
+    for chunk in range(0, len(ids), 5_000):
+        part = sorted(ids)[chunk:chunk + 5_000]
+        people.update((p.id, p) for p in db.session.scalars(
+            select(m.Person).where(m.Person.id.in_(part),
+                                   m.Person.id.in_(_visible_people(user)))))
+    pairs = [Pair(people[low], people[high], probability) for low, high, probability in found
+             if low in people and high in people][:SHOWN]
+    return Search(job, pairs, result["job"], result["people"], result["model_version"])
 
 
 def person_or_404(user: m.User, person_id: int) -> m.Person:
@@ -92,17 +152,15 @@ def held(person: m.Person) -> list[tuple[str, int]]:
             for label, model in HELD]
 
 
-def pair_probability(first: m.Person, second: m.Person) -> float | None:
-    """The model's match probability for the two (None when they are not even compared)."""
-    register = engine.prepare([
-        {"unique_id": p.id, "given_name": p.given_name, "family_name": p.family_name,
-         "date_of_birth": p.date_of_birth, "postcode": p.family.postcode, "sex": p.sex}
-        for p in (first, second) if p.date_of_birth is not None])
-    if len(register["unique_id"]) < 2:
-        return None
-    model = service.model_for_use(store=False).model
-    found = engine.duplicates(register, model, 0.0)
-    return found[0].match_probability if found else None
+def pair_probability(first: m.Person, second: m.Person) -> tuple[float | None, m.Job | None]:
+    """The match probability the newest finished search gave the two, and that search
+    (None, None: no search has finished; None, job: it did not find them)."""
+    _job, result = _latest()
+    if result is None:
+        return None, None
+    low, high = sorted((first.id, second.id))
+    found = next((p for p in result["pairs"] if p[0] == low and p[1] == high), None)
+    return (found[2] if found else None), result["job"]
 
 
 def _snapshot(person: m.Person) -> dict[str, Any]:

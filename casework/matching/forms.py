@@ -44,3 +44,7 @@ class MergeForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     submit = SubmitField("Undo this merge", widget=GovSubmitInput())
+
+
+class SearchForm(FlaskForm):
+    submit = SubmitField("Look for duplicates now", widget=GovSubmitInput())

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..importer.service import ImportRefused
 from ..paging import requested_page
 from ..permissions import requires
-from ..transaction import transaction
 from . import duplicates, reviews, service
-from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, UndoForm
+from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, SearchForm, UndoForm
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -24,12 +23,11 @@ FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
 @requires("review_matches")
 def queue():
     waiting = reviews.waiting_page(requested_page(request.args))
-    record_event("view_list", "match_reviews", None,
-                 detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()
-    with transaction():
-        return render_template("matching/queue.html", waiting=waiting,
-                                         link_above=link_above, review_above=review_above)
+    return shown("view_list", "match_reviews", None,
+                 detail=f"{waiting.total} waiting, page {waiting.page}",
+                 page=render_template("matching/queue.html", waiting=waiting,
+                                      link_above=link_above, review_above=review_above))
 
 
 @bp.route("/models")
@@ -74,15 +72,13 @@ def review(review_id: int):
             errors = getattr(refused, "errors", None) or [str(refused)]
             found = reviews.review_or_404(review_id)
             candidates = reviews.candidates_seen_by(found, current_user)
-    record_event("view", "match_review", str(found.id),
-                 detail=", ".join(c["person_ref"] for c in candidates))
     described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),
                   c["person"].date_of_birth) for c in candidates]
-    with transaction():
-        return render_template(
-            "matching/review.html", review=found, candidates=candidates, form=form,
-            errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
-            namesakes=len(set(described)) < len(described))
+    return shown("view", "match_review", str(found.id),
+                 detail=", ".join(c["person_ref"] for c in candidates), page=render_template(
+                     "matching/review.html", review=found, candidates=candidates, form=form,
+                     errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
+                     namesakes=len(set(described)) < len(described)))
 
 
 # Duplicates inside casework --------------------------------------------------------------
@@ -91,11 +87,22 @@ def review(review_id: int):
 @bp.route("/duplicates")
 @requires("merge_people")
 def duplicate_list():
-    pairs = duplicates.likely_duplicates(current_user)
-    page = render_template("matching/duplicates.html", pairs=pairs)
+    """What the newest search for duplicates found (a job: no search is done here)."""
+    search = duplicates.likely_duplicates(current_user)
+    pairs = search.pairs
+    page = render_template("matching/duplicates.html", search=search, pairs=pairs,
+                           form=SearchForm())
     return shown("view_list", "duplicate_people", None, page=page,
                  detail=", ".join(f"{p.first.person_ref}/{p.second.person_ref}"
                                   for p in pairs[:20]) + (" ..." if len(pairs) > 20 else ""))
+
+
+@bp.route("/duplicates/search", methods=["POST"])
+@requires("merge_people")
+def duplicate_search():
+    """Start the job that looks for duplicates (or go to the one already under way)."""
+    job = duplicates.start_search(current_user)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.route("/duplicates/<int:first_id>/<int:second_id>", methods=["GET", "POST"])
@@ -122,7 +129,7 @@ def duplicate_pair(first_id: int, second_id: int):
         "matching/duplicate.html", people=[first, second], form=form, errors=errors,
         held=[(label, a, b) for (label, a), (_, b)
               in zip(duplicates.held(first), duplicates.held(second), strict=True)],
-        probability=duplicates.pair_probability(first, second))
+        found=duplicates.pair_probability(first, second))
     return shown("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}",
                  page=page)
 

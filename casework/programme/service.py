@@ -13,39 +13,39 @@ import datetime as dt
 from collections import Counter
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
 
 from .. import models as m
-from ..access import team_workers
+from ..access import team_workers, visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
+from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import page_within
 from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
     COST_ITEMS,
+    STORED_COUNTS,
     CostEstimate,
     CostTotals,
     Window,
     annual_cost,
-    priced,
+    cost_weights,
+    rounded,
+    stored_to_counts,
 )
-from ..rules.dates import financial_year_start, months_after, months_before
-from ..rules.ruleset import get_ruleset, programme_label
+from ..rules.dates import financial_year_start, months_before
+from ..rules.ruleset import programme_label
+from ..selection.figures import WayIn, way_in
 from ..transaction import transactional
 
-FUNNEL = (  # the figures (casework.evaluation.figures) shown as the programme's funnel
-    ("identified", "Identified", "Identified on or before the date"),
-    ("eligible", "Eligible", "Identified, and meeting the criteria (all three, or two and "
-                             "local discretion)"),
-    ("attached", "Attached", "Eligible, and signed up to the programme on or before the date"),
-    ("results_met", "Results met", "Attached, with a claimable result met on the date or "
-                                   "already claimed"),
-    ("claimed", "Claimed", "With a claim dated on or before the date, not rejected"),
-    ("submitted", "Submitted for payment", "With a claim in a batch submitted to DCLG"),
-)
+FUNNEL = tuple(  # the figures (casework.evaluation.figures) shown as the programme's funnel
+    (key, label, fig.MEANING[key]) for key, label in (
+        ("identified", "Identified"), ("eligible", "Eligible"), ("attached", "Attached"),
+        ("results_met", "Results met"), ("claimed", "Claimed"),
+        ("submitted", "Submitted for payment")))
 
 # Unit costs ----------------------------------------------------------------------------------
 
@@ -197,6 +197,26 @@ def figures(user: m.User, period: Window | None = None, programme: str | None = 
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
 
 
+@dataclasses.dataclass(frozen=True)
+class DashboardExtras:
+    """The dashboard's figures beyond Figures: the way in (selection's funnel), families by
+    their number of needs, claims by month."""
+
+    way_in: WayIn
+    needs: list
+    claim_months: list
+
+
+def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
+    """The way in, needs and claims by month for the families `user` may see, counted once
+    until the data changes (like `figures`), not on every request."""
+    sc = fig.for_programme(fig.scope(user), f.programme)
+    families = visible_families(user)
+    return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
+        way_in(families, f.as_of, f), needs_by_count(families), claims_by_month(families)),
+        f.as_of, dt.date.today())
+
+
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
     costs = unit_costs()
     pence = {row.key: row.pence for row in costs}
@@ -213,7 +233,7 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
         workers=workers,
         results=_results(sc),
         caseloads=_caseload_totals(workers, sc),
-        money=_money(sc),
+        money=fig.money(sc),
         cohort=cost_totals(sc, pence),
         high_contact=cost_totals(sc, pence, fig.condition(sc, "high_contact")),
         high_contact_families=counts["high_contact"],
@@ -223,35 +243,11 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
 
 
 def _months(sc: fig.Scope) -> list[dict]:
-    """Families identified and attached, claims made and submitted, in each of the 12 months
-    to the date: one query over families, one over claims."""
-    months = last_months(sc.as_of)
-    bounds = [(first, months[i + 1] if i + 1 < len(months) else
-               months_after(first, 1)) for i, first in enumerate(months)]
-    f = sc.f.c
-    signed_up = fig.signed_up_on(sc)
-    columns = []
-    for first, following in bounds:
-        columns.append(func.count(case((and_(fig.condition(sc, "identified"),
-                                             f.identified_on >= first,
-                                             f.identified_on < following), 1))))
-        columns.append(func.count(case((and_(fig.condition(sc, "attached"),
-                                             signed_up >= first,
-                                             signed_up < following), 1))))
-    families = db.session.execute(sc.select(*columns)).one()
-    live = fig.claims(sc).subquery()
-    B = m.ClaimBatch
-    claim_columns = []
-    for first, following in bounds:
-        claim_columns.append(func.count(case((and_(live.c.as_of >= first,
-                                                   live.c.as_of < following), 1))))
-        claim_columns.append(func.count(case((and_(B.as_of >= first, B.as_of < following,
-                                                   B.as_of <= sc.as_of), 1))))
-    made = db.session.execute(select(*claim_columns).select_from(live).outerjoin(
-        B, live.c.batch_id == B.id)).one()
-    return [{"month": first, "identified": families[2 * i], "attached": families[2 * i + 1],
-             "claims": made[2 * i], "submitted": made[2 * i + 1]}
-            for i, (first, _) in enumerate(bounds)]
+    """The activity (casework.evaluation.figures.activity) in each of the 12 months to the
+    date."""
+    periods = fig.month_periods(sc.as_of)
+    return [{"month": first, **row}
+            for (first, _), row in zip(periods, fig.activity(sc, periods), strict=True)]
 
 
 def _wards(sc: fig.Scope) -> list[dict]:
@@ -283,40 +279,23 @@ def cost_totals(sc: fig.Scope, pence: dict[str, int], among=None) -> CostTotals:
     S = sc.s
     rules = current_ruleset()
     columns = [func.coalesce(func.sum(getattr(S, f"{side}_{k}")), 0)
-               for side in ("before", "after") for k in m.COST_COUNTS]
+               for side in ("before", "after") for k in STORED_COUNTS]
     query = sc.select(func.count(), *columns).where(S.cost_status == "estimated")
     if among is not None:
         query = query.where(among)
     families, *sums = db.session.execute(query).one()
-    half = len(m.COST_COUNTS)
-    before, after = stored_counts(sums[:half]), stored_counts(sums[half:])
+    half = len(STORED_COUNTS)
+    before, after = stored_to_counts(sums[:half]), stored_to_counts(sums[half:])
     return CostTotals(families, annual_cost(before, pence, rules.baseline_months),
                       annual_cost(after, pence, rules.recent_months))
 
 
-def stored_counts(values) -> dict[str, Fraction]:
-    """The cost items' counts from the stored columns (benefit days become weeks)."""
-    out = {}
-    for key, value in zip(m.COST_COUNTS, values, strict=True):
-        if key == "benefit_days":
-            out["benefit_week"] = Fraction(int(value), 7)
-        else:
-            out[key] = Fraction(int(value))
-    return out
-
-
-def _reduction_order(sc: fig.Scope, pence: dict[str, int]):
-    """SQL: the estimated yearly reduction in pence (for ordering; pages price it exactly)."""
-    S = sc.s
-    rules = current_ruleset()
-    total = 0
-    for side, months, sign in (("before", rules.baseline_months, 1),
-                               ("after", rules.recent_months, -1)):
-        for key in m.COST_COUNTS:
-            item = "benefit_week" if key == "benefit_days" else key
-            per = pence[item] * 12.0 / months / (7 if key == "benefit_days" else 1)
-            total = total + getattr(S, f"{side}_{key}") * (sign * per)
-    return total
+def priced_sql(sc: fig.Scope, pence: dict[str, int], side: str, months: int):
+    """SQL: the numerator of a family's annual cost on one side ("before", "after"): over
+    the denominator of rules.costs.cost_weights, the estimate of rules.costs exactly."""
+    weights, _ = cost_weights(pence, months)
+    return sum((cast(getattr(sc.s, f"{side}_{key}"), BigInteger) * weight
+                for key, weight in weights.items()), literal(0, BigInteger))
 
 
 def cost_rows(user: m.User, pence: dict[str, int], page: int | None = None,
@@ -324,29 +303,58 @@ def cost_rows(user: m.User, pence: dict[str, int], page: int | None = None,
               ) -> tuple[int, int, list[tuple[CostEstimate, str, bool]]]:
     """(how many attached families have an estimate, the page shown, [(estimate, family
     name, high contact)]): estimated families first, largest reduction first, then those
-    too early; one page of `per_page` if given (a page past the end is the last), else all."""
+    too early; one page of `per_page` if given (a page past the end is the last), else all.
+    Priced in the database (priced_sql); every row is a rules.costs.CostEstimate."""
+    total, page, found, (before_d, after_d) = _cost_query(user, pence, page, per_page)
+    half = len(STORED_COUNTS)
+    rows = []
+    for ref, name, status, high, before_n, after_n, *values in found:
+        rows.append((CostEstimate(ref, status, stored_to_counts(values[:half]),
+                                  stored_to_counts(values[half:]), Fraction(before_n, before_d),
+                                  Fraction(after_n, after_d)), name, bool(high)))
+    return total, page, rows
+
+
+def cost_table(user: m.User, pence: dict[str, int]) -> tuple[int, list[tuple]]:
+    """(how many, every row of cost_rows as plain values, for the CSV): family_ref,
+    family_name, status, high contact, the stored counts before and after (STORED_COUNTS
+    order, benefit in days), and the annual cost before, after and the reduction in whole
+    pence (rounded as Python rounds the estimate's Fraction). No Fraction is made, so
+    100,000 families take well under a second."""
+    total, _, found, (before_d, after_d) = _cost_query(user, pence)
+    rows = []
+    for ref, name, status, high, before_n, after_n, *values in found:
+        rows.append((ref, name, status, bool(high), values,
+                     rounded(before_n, before_d), rounded(after_n, after_d),
+                     rounded(before_n * after_d - after_n * before_d, before_d * after_d)))
+    return total, rows
+
+
+def _cost_query(user: m.User, pence: dict[str, int], page: int | None = None,
+                per_page: int | None = None):
+    """(total, page, rows, (before denominator, after denominator)): rows of family_ref,
+    family_name, status, high contact, the numerators before and after, the stored counts."""
     sc = fig.scope(user)
     S, f = sc.s, sc.f.c
     rules = current_ruleset()
     where = S.cost_status.is_not(None)
-    total = db.session.scalar(sc.select(func.count()).where(where)) or 0
+    total = fig.memo(sc, "programme.cost_families", lambda: db.session.scalar(
+        sc.select(func.count()).where(where)) or 0)
+    before = priced_sql(sc, pence, "before", rules.baseline_months)
+    after = priced_sql(sc, pence, "after", rules.recent_months)
+    _, before_d = cost_weights(pence, rules.baseline_months)
+    _, after_d = cost_weights(pence, rules.recent_months)
     query = (sc.select(f.family_ref, f.family_name, S.cost_status,
-                       fig.condition(sc, "high_contact"),
+                       fig.condition(sc, "high_contact"), before, after,
                        *[getattr(S, f"{side}_{k}") for side in ("before", "after")
-                         for k in m.COST_COUNTS])
-             .where(where)
-             .order_by(S.cost_status != "estimated", _reduction_order(sc, pence).desc(),
-                       f.family_ref))
+                         for k in STORED_COUNTS])
+             .where(where)  # the reduction, exactly: before / before_d - after / after_d
+             .order_by(S.cost_status != "estimated",
+                       (before * after_d - after * before_d).desc(), f.family_ref))
     if per_page is not None:
         page = page_within(page, total, per_page)
         query = query.offset((page - 1) * per_page).limit(per_page)
-    half = len(m.COST_COUNTS)
-    rows = []
-    for ref, name, status, high, *values in db.session.execute(query):
-        found = priced(ref, status, stored_counts(values[:half]), stored_counts(values[half:]),
-                       pence, rules)
-        rows.append((found, name, bool(high)))
-    return total, page or 1, rows
+    return total, page or 1, db.session.execute(query).all(), (before_d, after_d)
 
 
 def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
@@ -389,25 +397,6 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
         "max_active": rules.caseload_max_active,
         "spare_below": rules.caseload_spare_below,
     }
-
-
-def _money(sc: fig.Scope) -> dict:
-    fees = fig.attachment_fees(sc)
-    by_state: Counter = Counter()
-    by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
-        r: Counter() for r in dict(get_ruleset(sc.programme).result_amounts)}
-    live = fig.claims(sc).subquery()
-    for result, state, count, amount in db.session.execute(
-        select(live.c.result, live.c.state, func.count(), func.sum(live.c.amount))
-        .group_by(live.c.result, live.c.state)
-    ):
-        by_state[state] += amount
-        by_result[result][state] += amount
-        by_result[result]["count"] += count
-    fee_total = sum(row["fee"] for row in fees.values())
-    return {"fees": fees, "fee_total": fee_total, "by_state": by_state, "by_result": by_result,
-            "claimable": fig.claimable_pounds(sc),
-            "received_or_due": fee_total + by_state["submitted"]}
 
 
 # Additional measures -------------------------------------------------------------------------
@@ -456,24 +445,7 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
 
 def quarter_activity(user: m.User, first: dt.date, last: dt.date,
                      programme: str | None = None) -> dict:
-    """What happened from first to last (a quarter), by the same definitions as the month
-    table: families identified and signed up (attached: eligible, an episode of the
-    programme begun in the quarter), claims made (not rejected) and claims submitted, with
-    their amounts, of the programme's claims."""
+    """The activity from first to last (a quarter): the month table's figures
+    (casework.evaluation.figures.activity) for the quarter, counted as of its last day."""
     sc = fig.scope(user, as_of=last, programme=programme)
-    f = sc.f.c
-    signed_up = fig.signed_up_on(sc)
-    identified, attached = db.session.execute(sc.select(
-        func.count(case((and_(fig.condition(sc, "identified"), f.identified_on >= first), 1))),
-        func.count(case((and_(fig.condition(sc, "attached"), signed_up >= first), 1))))).one()
-    live = fig.claims(sc).subquery()
-    B = m.ClaimBatch
-    drafted = db.session.execute(select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
-                                 .where(live.c.as_of >= first)).one()
-    submitted = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(live.c.amount), 0))
-        .select_from(live).join(B, live.c.batch_id == B.id)
-        .where(B.as_of >= first, B.as_of <= last)).one()
-    return {"identified": identified, "attached": attached,
-            "claims": drafted[0], "claims_amount": drafted[1],
-            "submitted": submitted[0], "submitted_amount": submitted[1]}
+    return fig.activity(sc, [(first, last)])[0]

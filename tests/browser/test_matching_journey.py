@@ -86,6 +86,16 @@ def test_a_manager_merges_two_records_of_one_child_and_undoes_it(page, live_serv
     sign_in(page, live_server, manager.email, PASSWORD)
     page.get_by_role("link", name="Matching").first.click()
     page.get_by_role("link", name="Likely duplicate people").click()
+    # Looking for duplicates is a job: the page starts it and reads its result.
+    shot("duplicates-not-searched")
+    page.get_by_role("button", name="Look for duplicates now").click()
+    page.get_by_role("link", name="See the likely duplicate people").click()
+    expect(page.get_by_role("link", name="Compare P-KAY and P-KAY2")).to_be_visible()
+    shot("duplicates")
+    page.set_viewport_size({"width": 375, "height": 812})
+    shot("duplicates-narrow")
+    assert axe(page.url, page.context.storage_state()) == []
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_role("link", name="Compare P-KAY and P-KAY2").click()
     expect(page.get_by_role("heading", name="Is this one person?")).to_be_visible()
     shot("pair")

@@ -1,0 +1,60 @@
+"""What a partner practitioner may see of a family: the sharing levels, declared once.
+
+A partner organisation has a sharing level (its kind's, unless an administrator chose
+another); each level names the sections of a family's record its practitioners see while
+they are in the family's Team Around the Family under the family's consent. The family's
+lead professional sees the whole case file whatever their organisation. Only
+casework/access.py reads this table (`access.partner_sections`); pages ask there.
+Plain data: no Flask, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+# The sections of a family's record a page may show, each with what it holds.
+SECTION_LABELS = {
+    "household": "The household: names, dates of birth and ages",
+    "education": "The children's school terms: attendance, exclusions",
+    "offending": "Offences and anti-social behaviour",
+    "work": "The adults' work and benefit spells",
+    "plan": "The family's plan: goals and every Team Around the Family action",
+    "own_actions": "The Team Around the Family actions given to their organisation",
+    "meetings_attended": "The Team Around the Family meetings they attended: decisions and actions",
+    "case_file": "The whole case file: contacts, timeline, evaluation, episodes, allocations",
+}
+SECTIONS = tuple(SECTION_LABELS)
+
+# The level each kind of organisation has unless an administrator chooses another.
+KIND_LEVELS = {
+    "school": "education",
+    "police": "justice",
+    "youth_offending": "justice",
+    "probation": "justice",
+    "jobcentre_plus": "work",
+    "health": "plan",
+    "housing": "plan",
+    "voluntary": "plan",
+    "other": "plan",
+}
+
+# The table: each sharing level's sections (docs/partners.md repeats it for readers).
+LEVEL_SECTIONS: dict[str, frozenset[str]] = {
+    # A school: the children's education and the plan's actions given to it; no offences.
+    "education": frozenset({"household", "education", "own_actions"}),
+    # Police, youth offending, probation: the plan and the meetings they attended; no school.
+    "justice": frozenset({"household", "plan", "own_actions", "meetings_attended"}),
+    # Jobcentre Plus: the adults' work and benefits and the actions given to it.
+    "work": frozenset({"household", "work", "own_actions"}),
+    # Health, housing, the voluntary sector, others: the plan and their actions.
+    "plan": frozenset({"household", "plan", "own_actions"}),
+}
+
+# The family's lead professional sees everything.
+LEAD_SECTIONS = frozenset(SECTIONS)
+
+
+def default_level(kind: str) -> str:
+    return KIND_LEVELS[kind]
+
+
+def level_sections(level: str) -> frozenset[str]:
+    return LEVEL_SECTIONS[level]
