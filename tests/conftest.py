@@ -86,6 +86,10 @@ def _empty_tables(tables: list[str]) -> None:
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(text(f"DELETE FROM {table}"))
+        # The connection goes back to the pool as a new one would be: what was noted on it
+        # (cache_version marks a connection that wrote a watched table, and these DELETEs
+        # did) must not carry into the next test's first commit.
+        conn.info.clear()
 
 
 @pytest.fixture
