@@ -16,12 +16,13 @@ from fractions import Fraction
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
 
 from .. import models as m
-from ..access import team_workers
+from ..access import team_workers, visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
+from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import page_within
 from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
@@ -37,6 +38,7 @@ from ..rules.costs import (
 )
 from ..rules.dates import financial_year_start, months_before
 from ..rules.ruleset import programme_label
+from ..selection.figures import WayIn, way_in
 from ..transaction import transactional
 
 FUNNEL = tuple(  # the figures (casework.evaluation.figures) shown as the programme's funnel
@@ -193,6 +195,26 @@ def figures(user: m.User, period: Window | None = None, programme: str | None = 
     measures."""
     sc = fig.for_programme(fig.scope(user), programme)
     return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
+
+
+@dataclasses.dataclass(frozen=True)
+class DashboardExtras:
+    """The dashboard's figures beyond Figures: the way in (selection's funnel), families by
+    their number of needs, claims by month."""
+
+    way_in: WayIn
+    needs: list
+    claim_months: list
+
+
+def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
+    """The way in, needs and claims by month for the families `user` may see, counted once
+    until the data changes (like `figures`), not on every request."""
+    sc = fig.for_programme(fig.scope(user), f.programme)
+    families = visible_families(user)
+    return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
+        way_in(families, f.as_of, f), needs_by_count(families), claims_by_month(families)),
+        f.as_of, dt.date.today())
 
 
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
