@@ -480,72 +480,118 @@ REDIRECTS = {"manager": {"home.index", "claims.confirm_batch"}, "auditor": {"hom
 NO_FAMILIES = {"admin", "partner"}
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_route_as_every_role(app, world, role):
+def _walker(world, role):
+    """The world's user of `role`, signed in on a client of its own."""
+    from flask import current_app
+
+    user = world.get({"worker": "worker", "team_lead": "lead"}.get(role, role))
+    if user is None:
+        user = world[role] = create_user(role)
+    client = current_app.test_client()
+    login(client, user.email, PASSWORD)
+    return client
+
+
+def _get_routes(app, world, role):
+    """(endpoint, url, the statuses `role` may get) of every GET route with a permission: 403
+    without it, 200 with it (the world holds a record for every page), 302 where a page sends
+    the role elsewhere, 404 where the role sees no family at all."""
     from casework.permissions import PERMISSIONS
 
-    user = {"worker": world["worker"], "team_lead": world["lead"], "manager": world["manager"],
-            "admin": world["admin"], "partner": world["partner"]}.get(role) or create_user(role)
-    client = app.test_client()
-    login(client, user.email, PASSWORD)
     with app.test_request_context():
         rules = [(r, _url(r, world, role)) for r in app.url_map.iter_rules()
                  if "GET" in r.methods and r.endpoint != "static"]
-    checked, wrong = 0, []
+    walk = []
     for rule, url in rules:
         view = app.view_functions[rule.endpoint]
-        response = client.get(url)
         if view.permission is None:
             continue
-        allowed = role in PERMISSIONS[view.permission]
-        if not allowed:
+        if role not in PERMISSIONS[view.permission]:
             expected = {403}
         elif rule.endpoint in REDIRECTS.get(role, ()):
             expected = {302}
         elif role in NO_FAMILIES and {"family_ref", "person_ref"} & set(rule.arguments):
             expected = {404}  # the role sees no family: record scope, not a missing record
         else:
-            expected = {200}  # the world holds a record for every page
-        if response.status_code not in expected:
-            wrong.append((url, response.status_code))
-        checked += 1
-    assert wrong == []
-    assert checked > 20
-
-
-def _post_only_routes(app, world):
-    """(view, url) of every POST-only route, signing out last so the others run signed in.
-    The API's are token-authenticated and never read the session (test_api.py shows a
-    signed-in browser's POST there is refused with 401 and writes nothing)."""
-    with app.test_request_context():
-        rules = [(app.view_functions[r.endpoint], _url(r, world)) for r in app.url_map.iter_rules()
-                 if "POST" in r.methods and "GET" not in r.methods
-                 and not r.endpoint.startswith("api.")]
-    return sorted(rules, key=lambda rule: rule[1] == "/logout")
+            expected = {200}
+        walk.append((rule.endpoint, url, expected))
+    return walk
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_post_only_route_as_every_role_with_and_without_csrf(app, client, world, role):
+def test_every_route_as_every_role(app, world, role):
+    client = _walker(world, role)
+    walk = _get_routes(app, world, role)
+    wrong = [(url, status) for _endpoint, url, expected in walk
+             if (status := client.get(url).status_code) not in expected]
+    assert wrong == []
+    assert len(walk) > 20
+
+
+def _post_routes(app, world, role=None, only=True):
+    """(endpoint, view, url) of every POST route with a permission (only: those with no GET,
+    else those with both, the forms), signing out last so the others run signed in. The
+    API's are token-authenticated and never read the session (test_api.py shows a signed-in
+    browser's POST there is refused with 401 and writes nothing)."""
+    with app.test_request_context():
+        rules = [(r.endpoint, app.view_functions[r.endpoint], _url(r, world, role))
+                 for r in app.url_map.iter_rules()
+                 if "POST" in r.methods and ("GET" not in r.methods) == only
+                 and not r.endpoint.startswith("api.")
+                 and getattr(app.view_functions[r.endpoint], "permission", None) is not None]
+    return sorted(rules, key=lambda rule: rule[2] == "/logout")
+
+
+# Forms that a role may see but not send: the view checks a second permission, or the
+# record's write access, when the form is posted.
+POST_REFUSED: dict[str, set[str]] = {}
+
+
+def _post_expected(endpoint, view, role, rule_args=()) -> set[int]:
     from casework.permissions import PERMISSIONS
 
-    user = world.get({"worker": "worker", "team_lead": "lead"}.get(role, role)) or create_user(role)
-    login(client, user.email, PASSWORD)
-    token = csrf_token(client.get("/families").text)
-    routes = _post_only_routes(app, world)
-    assert len(routes) > 5
-    for view, url in routes:
+    if role not in PERMISSIONS[view.permission] or endpoint in POST_REFUSED.get(role, ()):
+        return {403}
+    if role in NO_FAMILIES and {"family_ref", "person_ref"} & set(rule_args):
+        return {404}
+    # Done (302), or the form shown again with what is missing (200 or 400): never a 404
+    # (the world holds every record) and never a 500.
+    return {200, 302, 400}
+
+
+def _walk_posts(app, world, role, only):
+    client = _walker(world, role)
+    token = csrf_token(client.get("/", follow_redirects=True).text)
+    arguments = {r.endpoint: r.arguments for r in app.url_map.iter_rules()}
+    routes = _post_routes(app, world, role, only)
+    wrong = []
+    for endpoint, view, url in routes:
         # Without the token the form is refused before anything else, whoever sends it.
-        assert client.post(url, data={}).status_code == 400, (role, url)
-        response = client.post(url, data={"csrf_token": token})
-        if role in PERMISSIONS[view.permission]:
-            assert response.status_code in (200, 302, 400, 404), (role, url, response.status_code)
-        else:
-            assert response.status_code == 403, (role, url, response.status_code)
+        if (status := client.post(url, data={}).status_code) != 400:
+            wrong.append((url, "no token", status))
+        status = client.post(url, data={"csrf_token": token}).status_code
+        if status not in _post_expected(endpoint, view, role, arguments[endpoint]):
+            wrong.append((url, status))
+    return routes, wrong
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_only_route_as_every_role_with_and_without_csrf(app, world, role):
+    routes, wrong = _walk_posts(app, world, role, only=True)
+    assert wrong == [] and len(routes) > 5
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_form_posted_as_every_role_with_and_without_csrf(app, world, role):
+    """The routes that show a form and take it (GET and POST), posted empty by every role:
+    refused with 403 where the role may not send it, even when it may see the page."""
+    routes, wrong = _walk_posts(app, world, role, only=False)
+    assert wrong == [] and len(routes) > 20
 
 
 def test_every_post_only_route_sends_signed_out_visitors_to_sign_in(app, client, world):
     token = csrf_token(client.get("/login").text)
-    for _view, url in _post_only_routes(app, world):
+    for _endpoint, _view, url in _post_routes(app, world):
         assert client.post(url, data={}).status_code == 400, url
         response = client.post(url, data={"csrf_token": token})
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
