@@ -92,7 +92,8 @@ def test_a_deactivation_that_would_pass_the_limit_changes_nothing(client, admin)
         allocate(create_family(f"J{i}"), jo, D(2013, 1, 1), lead)
     refused = post_form(client, f"/admin/users/{sam.id}/deactivate", {"to": str(jo.id), "reason": "Left"})
     assert Page(refused.text).errors == [
-        "Jo Clarke has 8 active families: taking 3 more passes the limit of 10"]
+        "Jo Clarke has 8 active families: taking 3 more passes the limit of 10. Choose another "
+        "worker, or ask a team lead to share them out first"]
     db.session.expire_all()
     assert db.session.get(m.User, sam.id).active
     assert len(db.session.scalars(select(m.Allocation).where(

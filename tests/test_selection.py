@@ -172,7 +172,7 @@ def test_a_team_lead_runs_a_meeting_through_the_pages(client, app, lead, worker)
     assert "P1" in page.text and "P2" in page.text and "Police, Schools, Health visitor" in page.text
     decide = f"{meeting_url}/families/P1"
     bad = post_form(client, decide, {"decision": "not_now"})
-    assert bad.status_code == 200 and Page(bad.text).title.startswith("Error: ")
+    assert bad.status_code == 200
     [error] = Page(bad.text).errors
     assert "date to discuss the family again" in error
     done = post_form(client, decide, {"decision": "selected", "lead_worker": str(worker.id)})
