@@ -133,13 +133,16 @@ def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what stores in it, then what guards requests.
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import REPLICA, csrf, db, login_manager, migrate
 
+    if app.config.get("DATABASE_REPLICA_URL"):  # reports, returns and exports read there
+        app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                          REPLICA: app.config["DATABASE_REPLICA_URL"]}
     db.init_app(app)
     from .extensions import init_engine_events
 
     init_engine_events(app)
-    from .versions import init_watch
+    from .cache_version import init_watch
 
     init_watch()
     migrate.init_app(app, db, render_as_batch=True, directory=str(PROJECT_ROOT / "migrations"))

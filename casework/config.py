@@ -20,6 +20,13 @@ class Config:
     SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A PostgreSQL streaming replica of DATABASE_URL: the returns (SSD tables, list 2, the
+    # quarterly return) and the Partnership Board report read from it (casework/replica.py, docs/several-machines.md);
+    # every other read, and every write, goes to DATABASE_URL.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
+    # Further behind the primary than this (seconds), or unreachable, the replica is passed
+    # over and the primary read instead.
+    REPLICA_MAX_LAG_SECONDS = 30
     MAX_CONTENT_LENGTH = UPLOAD_LIMIT_BYTES
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

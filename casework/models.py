@@ -772,7 +772,7 @@ class StoredEvaluation(db.Model):
     work: Mapped[bool] = mapped_column(Boolean)
     local_discretion: Mapped[bool] = mapped_column(Boolean)
     eligible: Mapped[bool] = mapped_column(Boolean)
-    # Result statuses (section 4 of the domain reference).
+    # Result statuses (docs/rules.md, "Results").
     result_asb: Mapped[str] = mapped_column(String(20))
     result_offending: Mapped[str] = mapped_column(String(20))
     result_education: Mapped[str] = mapped_column(String(20))
@@ -813,7 +813,7 @@ class EvaluationRun(db.Model):
 
 class DataVersion(db.Model):
     """A number bumped by every transaction that changes what the programme's figures count
-    (casework.versions), so a summary counted once is served until the data changes."""
+    (casework.cache_version), so a summary counted once is served until the data changes."""
 
     __tablename__ = "data_versions"
 
@@ -1337,7 +1337,7 @@ class SignInCounter(db.Model):
     window_start: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-# Internal audit's samples of claims (issue 16) --------------------------------------------------
+# Internal audit's samples of claims, drawn again from their seed (docs/rules.md) ----------------
 
 
 class ClaimSample(db.Model):

@@ -1,4 +1,5 @@
-"""Payment-by-results claims: build from evaluations, audit, batch. Domain reference, section 5."""
+"""Payment-by-results claims: build from evaluations, audit, batch (docs/rules.md, "Payments and
+claims")."""
 
 from __future__ import annotations
 
@@ -155,21 +156,24 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 
 def build_claims(as_of: dt.date, by: m.User | None = None,
                  progress: Callable[[int, int, str], None] | None = None,
-                 ruleset: str = "phase1") -> list[m.Claim]:
+                 ruleset: str = "phase1",
+                 saved: Callable[[list[m.Claim]], None] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it
     (under a later programme's ruleset: one results claim a family).
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
-    `progress`, if given, is told (families evaluated, families in all, what is being done).
+    `progress`, if given, is told (families evaluated, families in all, what is being done);
+    `saved`, if given, is called with the claims inside the transaction that saves them (a
+    job records there how many it made, so a retry after an interruption still says so).
     """
     if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
         from .outcome_plans import build_outcome_claims
 
-        return build_outcome_claims(as_of, by, ruleset, progress)
+        return build_outcome_claims(as_of, by, ruleset, progress, saved)
     rules = current_ruleset()
     run = store.current_run(rules.name)
     families = None
@@ -195,7 +199,8 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))
-    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}")
+    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}",
+                saved)
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
 
@@ -210,7 +215,8 @@ def reporting(items: Iterator, progress: Callable[[int, int, str], None],
 
 
 @transactional
-def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
+def save_drafts(created: list[m.Claim], by: m.User | None, describe,
+                saved: Callable[[list[m.Claim]], None] | None = None) -> None:
     """Write new draft claims with an audit row each, in one transaction; the unique index
     refuses a family's second claim when two builds race. Each claim belongs to the
     family's episode in its ruleset's programme."""
@@ -227,6 +233,8 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
         raise ClaimRefused("Another claims build ran at the same time: run it again") from None
     for claim in created:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
+    if saved is not None:
+        saved(created)
 
 
 def locked_for_claims(ids: list[int], prior_of: Callable[[list[int]], dict[int, list]]

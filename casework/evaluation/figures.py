@@ -28,8 +28,8 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, func, or_, select
 
+from .. import cache_version
 from .. import models as m
-from .. import versions
 from ..access import visible_families
 from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, get_ruleset
@@ -103,11 +103,11 @@ def for_programme(sc: Scope, programme: str | None = None) -> Scope:
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.versions). What
+    and served again until the data the figures count changes (casework.cache_version). What
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
                            large)
 
 

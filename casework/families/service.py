@@ -7,8 +7,8 @@ import dataclasses
 from flask import abort
 from sqlalchemy import case, func, or_, select
 
+from .. import cache_version, search
 from .. import models as m
-from .. import search, versions
 from ..access import get_family_or_404, visible_families
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
@@ -32,7 +32,7 @@ def search_families(
 ) -> FamilyPage:
     """The families the user may see whose name, postcode, reference or a member's name or
     reference holds q, else all of them in family_ref order. Without q, the count is taken
-    once until the data changes (casework.versions), not on every page. A search takes the
+    once until the data changes (casework.cache_version), not on every page. A search takes the
     first SEARCH_COUNT_LIMIT matches the index finds (and says "more than" when there are
     more), ranked: the reference itself, then family names that begin with q, then by
     reference."""
@@ -55,7 +55,7 @@ def search_families(
         ids = ids.order_by(m.Family.family_ref)
         sql = str(query.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-        total = versions.cached(("families.count", sql), lambda: db.session.scalar(
+        total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
             select(func.count()).select_from(query.subquery())) or 0)
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page  # never past the families counted

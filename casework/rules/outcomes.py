@@ -1,4 +1,4 @@
-"""The later programmes (domain reference, section 7): a family's needs judged by the
+"""The later programmes (docs/outcome-plans.md): a family's needs judged by the
 council's Outcome Plan inside a national frame, and what may be claimed for it."""
 
 from __future__ import annotations

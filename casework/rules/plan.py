@@ -17,6 +17,7 @@ import json.scanner
 from fractions import Fraction
 from typing import Any
 
+from .refused import FileRefused
 from .ruleset import OutcomeFrame
 from .wording import words
 
@@ -46,12 +47,8 @@ PLAN_FIELDS = {"title", "ruleset", "version", "effective_from", "sustain_months"
 PROBLEM_FIELDS = {"description", "sustain_months", "indicators"}
 
 
-class PlanError(Exception):
-    """The plan was refused; `errors` holds one `FILE:LINE: FIELD: message` a problem."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# The plan was refused: the one class of a file refused whole (the importer's ImportRefused).
+PlanError = FileRefused
 
 
 @dataclasses.dataclass(frozen=True)
