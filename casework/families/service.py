@@ -7,8 +7,8 @@ import dataclasses
 from flask import abort
 from sqlalchemy import case, func, or_, select
 
+from .. import cache_version, search
 from .. import models as m
-from .. import search, versions
 from ..access import get_family_or_404, visible_families
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
@@ -32,7 +32,7 @@ def search_families(
     """The families the user may see whose name, postcode, reference or a member's name or
     reference holds q: the best matches first when searched (the reference itself, then a
     family name that begins with q), else in family_ref order. Without q, the count is taken
-    once until the data changes (casework.versions), not on every page; a search is counted
+    once until the data changes (casework.cache_version), not on every page; a search is counted
     up to SEARCH_COUNT_LIMIT and said to be "more than" that beyond it."""
     query = visible_families(user)
     q = q.strip()
@@ -51,7 +51,7 @@ def search_families(
         ids = ids.order_by(m.Family.family_ref)
         sql = str(query.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-        total = versions.cached(("families.count", sql), lambda: db.session.scalar(
+        total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
             select(func.count()).select_from(query.subquery())) or 0)
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page  # never past the families counted

@@ -13,17 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
 from sqlalchemy import (
-    Boolean,
-    Date,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from .. import episodes, versions
+from .. import episodes
 from .. import models as m
 from ..audit import record_event
+from ..bulk import insert_columns
 from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
@@ -345,7 +344,10 @@ def _read_columns(
             elif column.required:
                 return None
             else:
-                filled = iter(column.parse.column([c for c in cells if c]))
+                # A column left blank on every row (a families file's closed_on, often) is
+                # all defaults: parsing no cells at all is not a problem.
+                given = [c for c in cells if c]
+                filled = iter(column.parse.column(given) if given else ())
                 columns[column.name] = [next(filled) if c else column.default for c in cells]
         except ValueError:
             return None
@@ -676,47 +678,8 @@ def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
-    """Insert new rows, given a column at a time, straight through the driver in the
-    import's transaction: COPY on PostgreSQL, one prepared executemany on SQLite. The ORM's
-    bulk insert spends more time building parameters than the database spends storing them."""
-    size = len(next(iter(columns.values())))
-    if not size:
-        return
-    table = model.__table__
-    columns = dict(columns)
-    # Columns the file does not fill that have a plain Python default (server defaults
-    # such as a record's version need nothing from us).
-    for column in table.columns:
-        default = column.default
-        if column.name not in columns and default is not None and default.is_scalar:
-            columns[column.name] = [default.arg] * size
-    names = list(columns)
-    connection = db.session.connection()
-    versions.mark_changed(connection, table.name)  # the driver's own writes are not watched
-    cursor = connection.connection.dbapi_connection.cursor()
-    quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
-    try:
-        if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-                for row in zip(*columns.values()):
-                    copy.write_row(row)
-        else:
-            # SQLite: dates as SQLAlchemy stores them, ISO text; flags as 0 and 1, for the
-            # driver binds a bool (an int subclass) only after a failed search for an
-            # adapter, which made inserting school terms take twice as long.
-            for name in names:
-                kind = table.columns[name].type
-                if isinstance(kind, Date):
-                    columns[name] = [d and d.isoformat() for d in columns[name]]
-                elif isinstance(kind, Boolean):
-                    columns[name] = [None if v is None else int(v) for v in columns[name]]
-            # Names from the model, quoted; every value is bound (bandit's B608 does not apply).
-            sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"  # nosec
-            cursor.executemany(sql, zip(*columns.values()))
-    except connection.dialect.dbapi.IntegrityError as error:
-        raise IntegrityError(f"insert into {table.name}", None, error) from None
-    finally:
-        cursor.close()
+    """Insert new rows, given a column at a time, through the driver (casework/bulk.py)."""
+    insert_columns(model.__table__, columns)
 
 
 def kinds() -> Iterable[str]:
