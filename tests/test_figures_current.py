@@ -31,7 +31,7 @@ def _stored_refs() -> set[str]:
 
 def _pending_refs() -> set[str]:
     return set(db.session.scalars(select(m.Family.family_ref).join(
-        m.EvaluationQueue, m.EvaluationQueue.family_id == m.Family.id)))
+        m.StaleFamily, m.StaleFamily.family_id == m.Family.id)))
 
 
 def _events(action: str) -> list[m.AuditEvent]:
