@@ -157,7 +157,7 @@ def team(family: m.Family, today: dt.date | None = None) -> Team:
         select(m.TafMember).where(m.TafMember.family_id == family.id)
         .options(selectinload(m.TafMember.user).selectinload(m.User.organisation))
         .order_by(m.TafMember.from_on, m.TafMember.id)))
-    current = [x for x in members if x.current_on(today)]
+    current = sorted((x for x in members if x.current_on(today)), key=lambda x: x.user.name)
     members = current + [x for x in members if not x.current_on(today)]
     return Team(
         members=members, current=current,
