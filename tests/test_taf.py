@@ -384,3 +384,24 @@ def test_adding_a_member_twice_is_refused_naming_the_field(app, seated):
     link = page.find(cls="govuk-error-summary").find("a")
     assert link.attrs["href"] == "#user"
     assert link.text() == "Tess Teacher is already in the Team Around the Family on 1 March 2013"
+
+
+def test_subject_access_holds_the_team_its_meetings_actions_and_their_history(app, seated):
+    import json
+
+    taf.set_lead(family("E01"), seated["teacher"].id, D, None, None, seated["manager"])
+    db.session.commit()
+    client = _client(app, seated["manager"])
+    data = json.loads(client.get("/families/E01/export.json").text)
+    assert [x["member"] for x in data["taf_members"]] == [
+        "Tess Teacher", "Owen Officer", seated["worker"].name]
+    assert data["sharing_consents"][0]["given_by"] == "Parent"
+    assert data["taf_meetings"][0]["decisions"] == "Weekly visits"
+    assert sorted(a["action"] for a in data["taf_actions"]) == [
+        "Check attendance weekly", "Ring the housing office", "Visit the family"]
+    assert data["lead_professionals"][0]["lead"] == "Tess Teacher"
+    kinds = {h["record_type"] for h in data["history"]}
+    assert {"taf_member", "sharing_consent", "taf_meeting", "taf_action",
+            "lead_professional"} <= kinds
+    person = json.loads(client.get("/people/P00002/export.json").text)
+    assert len(person["taf_actions"]) == 3
