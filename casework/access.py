@@ -4,7 +4,9 @@ Every view, service, export and report asks here which families a user may see
 (`visible_families`, `get_family_or_404`), which families a worker holds now
 (`allocated_to`, `open_allocation`, `allocation_history`) and whether a user may write (`can_write`,
 `can_edit_contact`, `may_allocate`, `allocatable_family_or_404`, `may_load_outcome_plan`,
-`may_approve_discretion` ...). What each role may do page
+`may_approve_discretion` ...), and what a partner practitioner sees of a family and when
+(`partner_sections`, the Team Around the Family's membership, consent and lead professional).
+What each role may do page
 by page is the permission table in casework/permissions.py, imported here so that one module
 answers the whole question. tests/test_access.py fails if another module builds these
 queries itself.
