@@ -9,7 +9,7 @@ share sent to review for each corruption, and the same for the current benchmark
 (`synthetic.make_partner_file`) beside it. Deterministic: the seeds are fixed.
 
     .venv/bin/python bench/hard_match_bench.py [--people N] [--rows N] [--model FILE]
-                                               [--train] [--check]
+                                               [--train] [--check] [--link P]
 
 The model scored is the starting model casework ships (or --model, a file in its form);
 --train also trains a model on the hard file without labels, as `casework match train`
@@ -31,10 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from casework.config import Config  # noqa: E402
 from casework.matching import engine, synthetic  # noqa: E402
 
 STARTING = Path(__file__).resolve().parent.parent / "casework" / "matching" / "starting_model.json"
-LINK, REVIEW = 0.99, 0.5  # casework's default thresholds (config.py)
+# casework's default thresholds (config.py); --link scores another
+LINK, REVIEW = Config.MATCH_LINK_PROBABILITY, Config.MATCH_REVIEW_PROBABILITY
 
 
 def prepared_register(register):
@@ -60,11 +62,11 @@ def scaled(shipped: dict, people: int) -> dict:
     return model
 
 
-def outcomes(model: dict, rows, register_columns) -> dict:
+def outcomes(model: dict, rows, register_columns, link: float = LINK) -> dict:
     with engine.Scoring(prepared_rows(rows), register_columns, model) as scoring:
         found = scoring.candidates
     nobody = engine.nobody_share(model, len(register_columns["unique_id"]))
-    return engine.decide(found, register_columns, LINK, REVIEW, nobody), len(found)
+    return engine.decide(found, register_columns, link, REVIEW, nobody), len(found)
 
 
 def score(rows, decided) -> dict[str, dict]:
@@ -114,6 +116,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=STARTING)
     parser.add_argument("--train", action="store_true")
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--link", type=float, default=LINK,
+                        help=f"the link threshold (default casework's, {LINK})")
     args = parser.parse_args()
 
     shipped = json.loads(args.model.read_text(encoding="utf-8"))
@@ -123,7 +127,8 @@ def main() -> None:
     easy_rows = synthetic.make_partner_file(easy_register, args.rows, seed=2)
     hard_columns = prepared_register(hard_register)
     easy_columns = prepared_register(easy_register)
-    print(f"{args.rows} rows against {args.people} people; model: {shipped['source']}")
+    print(f"{args.rows} rows against {args.people} people; model: {shipped['source']}; "
+          f"linked from {args.link}, review from {REVIEW}")
 
     models = [("starting model" if args.model == STARTING else str(args.model),
                shipped)]
@@ -140,12 +145,14 @@ def main() -> None:
     hard_all = None
     for label, model in models:
         started = time.perf_counter()
-        decided, pairs = outcomes(scaled(model, args.people), hard_rows, hard_columns)
+        decided, pairs = outcomes(scaled(model, args.people), hard_rows, hard_columns,
+                                  args.link)
         seconds = time.perf_counter() - started
         tally = score(hard_rows, decided)
         hard_all = hard_all or tally["all"]
         table(f"Harder benchmark, {label} ({pairs} candidate pairs, {seconds:.1f} s)", tally)
-        decided, pairs = outcomes(scaled(model, args.people), easy_rows, easy_columns)
+        decided, pairs = outcomes(scaled(model, args.people), easy_rows, easy_columns,
+                                  args.link)
         table(f"Current benchmark (match_bench's file), {label} ({pairs} candidate pairs)",
               score(easy_rows, decided))
     if args.check and not meets(hard_all):

@@ -158,14 +158,13 @@ def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Pa
     try:
         # Several files: every one or none. One file is its own import's transaction.
         with transaction() if also else contextlib.nullcontext():
-            for kind, file in files:  # one file in memory at a time
-                try:
-                    data = file.read_bytes()
+            for kind, file in files:
+                try:  # read as it is imported, a part at a time (matching reads it whole)
+                    data = file.read_bytes() if match else file.open("rb")
                 except OSError as error:  # the files before it are rolled back
                     raise Refused(f"{file}: cannot read the file ({error.strerror})"
                                   + ("\nnone of the files was imported" if also else "")
                                   ) from None
-                rows = data.count(b"\n")
                 if match:
                     from .matching.importing import import_with_matching
 
@@ -173,13 +172,18 @@ def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Pa
                     for line in summary.unmatched_lines:
                         click.echo(f"{file}:{line}: not matched to anyone, not imported",
                                    err=True)
-                elif sys.stderr.isatty() and rows >= 5000:
-                    with click.progressbar(length=rows, label=f"Checking {file.name}",
-                                           file=sys.stderr) as bar:
-                        summary = import_csv(kind, data, str(file), progress=bar.update)
-                        bar.update(rows - bar.pos)  # checked and written: show it done
-                else:
-                    summary = import_csv(kind, data, str(file))
+                    lines.append(summary.line())
+                    continue
+                with data:
+                    rows = sum(1 for _ in data) if sys.stderr.isatty() else 0
+                    data.seek(0)
+                    if rows >= 5000:
+                        with click.progressbar(length=rows, label=f"Checking {file.name}",
+                                               file=sys.stderr) as bar:
+                            summary = import_csv(kind, data, str(file), progress=bar.update)
+                            bar.update(rows - bar.pos)  # checked and written: show it done
+                    else:
+                        summary = import_csv(kind, data, str(file))
                 lines.append(summary.line())
     except ImportRefused as refused:
         raise Refused("\n".join(refused.errors) + (

@@ -20,6 +20,13 @@ class Config:
     SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A PostgreSQL streaming replica of DATABASE_URL: the returns (SSD tables, list 2, the
+    # quarterly return) and the Partnership Board report read from it (casework/replica.py, docs/several-machines.md);
+    # every other read, and every write, goes to DATABASE_URL.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
+    # Further behind the primary than this (seconds), or unreachable, the replica is passed
+    # over and the primary read instead.
+    REPLICA_MAX_LAG_SECONDS = 30
     MAX_CONTENT_LENGTH = UPLOAD_LIMIT_BYTES
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -43,8 +50,11 @@ class Config:
     # servers and add X-Forwarded-For and X-Forwarded-Proto: only that many are believed.
     PROXIES = os.environ.get("CASEWORK_PROXIES", "0")
     # Matching partner rows without references (docs/matching.md): linked automatically at
-    # or above the first match probability, sent for review at or above the second.
-    MATCH_LINK_PROBABILITY = 0.99
+    # or above the first match probability, sent for review at or above the second. 0.9,
+    # not 0.99: measured on the harder benchmark, FEBRL's public dataset 4 and issue 23's
+    # benchmark, the model is under-confident where errors come together in one row, and
+    # links at 0.9 stayed at least 99.89% right (bench/README.md, issue 35).
+    MATCH_LINK_PROBABILITY = 0.9
     MATCH_REVIEW_PROBABILITY = 0.5
     # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL")

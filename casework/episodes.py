@@ -206,6 +206,7 @@ def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -
                 .where(where).order_by(E.signed_up_on, E.id)):
             episodes[row.family_id].append(dict(row._mapping))
     new, updates = [], []
+    plans: dict[str, int | None] = {}  # programme -> its Outcome Plan in force, asked once
     for fid, family in families.items():
         mine = episodes[fid]
         programme = programme_of(family.attached_on)
@@ -237,7 +238,8 @@ def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -
                         "signed_up_on": target["signed_up_on"],
                         "closed_on": target["closed_on"],
                         "end_reason": "other" if target["closed_on"] else None,
-                        "outcome_plan_id": _plan_in_force(programme),
+                        "outcome_plan_id": plans[programme] if programme in plans
+                        else plans.setdefault(programme, _plan_in_force(programme)),
                         "opened_by_id": by.id if by else None, "opened_at": m.utcnow(),
                         "source": source[:300]})
         episodes[fid] = mine

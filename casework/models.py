@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .rules.costs import STORED_COUNTS
 from .rules.ruleset import programme_label
 
 REF = 32  # contract: references are 1-32 characters
@@ -79,6 +80,16 @@ WORK_KIND_LABELS = {
     "esf": "ESF programme",
 }
 WORK_KINDS = tuple(WORK_KIND_LABELS)
+# A household's housing events, from the council's housing service or a landlord (the
+# evidence for the Supporting Families "secure housing" outcome).
+HOUSING_KIND_LABELS = {
+    "tenancy_change": "Tenancy change",
+    "rent_arrears": "Rent arrears",
+    "notice_seeking_possession": "Notice seeking possession",
+    "eviction": "Eviction",
+    "temporary_accommodation": "Temporary accommodation",
+}
+HOUSING_KINDS = tuple(HOUSING_KIND_LABELS)
 RESULT_LABELS = {  # the rules' results (casework.rules.RESULTS)
     "asb": "Anti-social behaviour",
     "offending": "Youth offending",
@@ -351,6 +362,27 @@ class DomesticAbuseIncident(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
     date: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person | None] = relationship()
+
+
+class HousingEvent(db.Model):
+    """A tenancy change, rent arrears, a notice seeking possession, an eviction or a stay in
+    temporary accommodation, of a member or of the household."""
+
+    __tablename__ = "housing_events"
+    __table_args__ = (  # as for ASB records
+        Index("ix_housing_events_family_person", "family_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    housing_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    arrears_pounds: Mapped[int | None] = mapped_column(Integer)
 
     person: Mapped[Person | None] = relationship()
 
@@ -639,6 +671,79 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+# Training for initial contact organisations, and match funding (issue 31) ------------------
+
+
+class TrainingCourse(db.Model):
+    """A course for the people who make first contact with families; a completion of it
+    lasts `valid_months` (casework.rules.training)."""
+
+    __tablename__ = "training_courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    valid_months: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TrainingCompletion(db.Model):
+    """Someone who completed a course on a day: a user of casework, or a person named with
+    their organisation (a partner contact)."""
+
+    __tablename__ = "training_completions"
+    __table_args__ = (
+        CheckConstraint("user_id IS NOT NULL OR person_name IS NOT NULL", name="who"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    completed_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    course: Mapped[TrainingCourse] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+MATCH_SOURCE_KINDS = {
+    "school": "School",
+    "partner": "Partner agency",
+    "grant": "Grant-giving body",
+    "third_sector": "Third sector",
+    "business": "Local business",
+}
+
+
+class MatchContribution(db.Model):
+    """Money a school, partner, grant-giving body, the third sector or a business pledged to
+    a programme for a financial year, and what of it has been received (pence)."""
+
+    __tablename__ = "match_contributions"
+    __table_args__ = (
+        CheckConstraint("source_kind IN ('school', 'partner', 'grant', 'third_sector', "
+                        "'business')", name="source_kind"),
+        CheckConstraint("pledged_pence >= 0 AND received_pence >= 0", name="amounts"),
+        Index("ix_match_contributions_programme_year", "programme", "financial_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme: Mapped[str] = mapped_column(String(40))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(String(200))
+    financial_year: Mapped[int] = mapped_column(Integer)  # its first year: 2013 is 2013/14
+    pledged_pence: Mapped[int] = mapped_column(BigInteger)
+    pledged_on: Mapped[dt.date] = mapped_column(Date)
+    received_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)  # the latest money received
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # The stored evaluation (issue 17) -------------------------------------------------------------
 # Each family's identification, results, claimable amounts and cost-estimate counts for one
 # date, written by casework.evaluation.store from the pure rules; every summary page counts
@@ -647,8 +752,7 @@ class UnitCost(db.Model):
 STORED_RESULTS = ("asb", "offending", "education", "crime_asb_education", "progress_to_work",
                   "continuous_employment")
 STORED_CLAIMABLE = ("continuous_employment", "crime_asb_education", "progress_to_work")
-COST_COUNTS = ("asb_incident", "youth_offence", "fixed_exclusion", "benefit_days",
-               "domestic_abuse_incident")
+COST_COUNTS = STORED_COUNTS  # the cost estimate's counts a stored evaluation keeps
 
 
 class StoredEvaluation(db.Model):
@@ -668,7 +772,7 @@ class StoredEvaluation(db.Model):
     work: Mapped[bool] = mapped_column(Boolean)
     local_discretion: Mapped[bool] = mapped_column(Boolean)
     eligible: Mapped[bool] = mapped_column(Boolean)
-    # Result statuses (section 4 of the domain reference).
+    # Result statuses (docs/rules.md, "Results").
     result_asb: Mapped[str] = mapped_column(String(20))
     result_offending: Mapped[str] = mapped_column(String(20))
     result_education: Mapped[str] = mapped_column(String(20))
@@ -709,7 +813,7 @@ class EvaluationRun(db.Model):
 
 class DataVersion(db.Model):
     """A number bumped by every transaction that changes what the programme's figures count
-    (casework.versions), so a summary counted once is served until the data changes."""
+    (casework.cache_version), so a summary counted once is served until the data changes."""
 
     __tablename__ = "data_versions"
 
@@ -1367,7 +1471,7 @@ class SignInCounter(db.Model):
     window_start: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-# Internal audit's samples of claims (issue 16) --------------------------------------------------
+# Internal audit's samples of claims, drawn again from their seed (docs/rules.md) ----------------
 
 
 class ClaimSample(db.Model):

@@ -46,6 +46,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "approve_discretion": frozenset({"manager"}),
     # Tokens for the read API (casework/api): made and revoked by an administrator.
     "manage_api_tokens": frozenset({"admin"}),
+    # Training for initial contact organisations: courses and who completed them (issue 31).
+    "manage_training": frozenset({"manager", "admin"}),
+    # Match funding pledged and received, beside the government's money (issue 31).
+    "manage_match_funding": frozenset({"manager"}),
     # Partner organisations and their practitioners (casework/partners): an administrator
     # records them.
     "manage_organisations": frozenset({"admin"}),

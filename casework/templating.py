@@ -106,3 +106,4 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
     app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")
     app.add_template_global(m.REFERRAL_KINDS, "referral_kinds")
+    app.add_template_global(m.MATCH_SOURCE_KINDS, "match_kinds")

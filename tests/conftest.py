@@ -22,6 +22,25 @@ OUTCOMES = Path(__file__).resolve().parent / "fixtures" / "outcomes"
 PASSWORD = "correct-horse-battery-9"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--drills", action="store_true",
+                     help="run the drills (tests/drills, marked drill): real Redis, app "
+                          "servers, workers, a PostgreSQL replica, faults; slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The drills run only when asked for (`--drills`): .ci/run runs them as a job of their
+    own after the main suite, which `make test` is."""
+    if config.getoption("--drills"):
+        return
+    kept, drills = [], []
+    for item in items:
+        (drills if item.get_closest_marker("drill") else kept).append(item)
+    if drills:
+        config.hook.pytest_deselected(items=drills)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def database_url():
     backend = os.environ.get("CASEWORK_TEST_DB", "sqlite")

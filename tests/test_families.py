@@ -125,3 +125,65 @@ def test_the_family_page_evaluates_the_records_it_shows_as_batch_evaluation_read
                 a, b = sorted(a, key=repr), sorted(b, key=repr)
             assert a == b, (family.family_ref, field.name)
     assert any(a.ref == "FAM-ONLY" and a.person_ref is None for a in loaded[extra.id].asb)
+
+
+def test_a_search_is_ranked_and_counted_only_up_to_its_limit(client, sign_in, app, monkeypatch):
+    """A search matching more families than SEARCH_COUNT_LIMIT says "more than" and lists the
+    best matches first: the reference itself, then family names beginning with the words."""
+    from casework import search
+    from casework.families import service
+
+    from .parsed import parse
+
+    monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 5)
+    for i in range(8):
+        create_family(f"S{i:03d}", family_name="Adams-Smith" if i < 6 else "Smith")
+    create_family("SMITH", family_name="Brown")
+    create_family("Z001", family_name="Jones")
+    db.session.commit()
+    search.rewrite()
+    db.session.commit()
+    sign_in("manager")
+
+    def read(url):
+        page = parse(client.get(url).text)
+        rows = [row[1] for row in page.find("table").table()[1:]]
+        return page, rows
+
+    page, rows = read("/families?q=smith")
+    assert rows == ["SMITH", "S006", "S007", "S000", "S001"]  # the reference, names beginning
+    assert "Showing 1 to 5 of more than 5 families" in page.text()
+    assert "More than 5 families match" in page.by_id("search-more").text()
+    # At the limit exactly: counted, not "more than".
+    monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 9)
+    page, rows = read("/families?q=smith")
+    assert "of 9 families" in page.text() and page.by_id("search-more") is None
+    assert len(rows) == 9
+    monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 8)
+    assert read("/families?q=smith")[0].by_id("search-more") is not None  # one over
+
+
+def test_the_families_list_is_counted_once_until_the_data_changes(client, sign_in, app):
+    from sqlalchemy import event
+
+    for i in range(3):
+        create_family(f"K{i:03d}")
+    db.session.commit()
+    sign_in("manager")
+    counts = []
+
+    def seen(conn, cursor, statement, *args):
+        if "count(*)" in statement.lower():
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert "of 3 families" in client.get("/families").text
+        assert "of 3 families" in client.get("/families?page=2").text  # the last page
+        assert len(counts) == 1
+        create_family("K003")
+        db.session.commit()
+        assert "of 4 families" in client.get("/families").text
+        assert len(counts) == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)

@@ -215,3 +215,7 @@ def test_each_figures_meaning_is_written_once_and_the_docs_table_says_it_word_fo
     assert rows == figures.MEANING
     assert set(figures.MEANING) == set(figures.FAMILY_FIGURES)
     assert all(meaning == figures.MEANING[key] for key, _, meaning in FUNNEL)
+    from casework.selection.figures import WAY_IN
+
+    assert all(meaning == figures.MEANING[key] for key, _, meaning, whose in WAY_IN
+               if whose == "programme")

@@ -169,3 +169,29 @@ def test_blocking_finds_a_pair_sharing_only_a_name_and_part_of_the_date_of_birth
         settings = json.loads(json.dumps(shipped))
         with engine.Scoring(incoming, register, settings) as scoring:
             assert (ref, "r") in [(c.incoming_id, c.register_id) for c in scoring.candidates]
+
+
+def _decided(nobody: float, link_above: float = 0.8, review_above: float = 0.5) -> str:
+    """The decision on a row whose one candidate has a match weight of 0: its probability is
+    1 / (1 + nobody)."""
+    register = {"unique_id": ["P1"], "given_name": ["amy"], "family_name": ["cole"],
+                "date_of_birth": [dt.date(2010, 1, 2)]}
+    found = [engine.Candidate("R1", "P1", 0.0, 0.5)]
+    return engine.decide(found, register, link_above, review_above, nobody)["R1"].decision
+
+
+def test_a_row_is_linked_from_the_link_threshold_on_and_reviewed_just_below_it():
+    assert _decided(0.2499) == "linked"  # 0.80002: above
+    assert _decided(0.25) == "linked"  # 1 / 1.25 = 0.8: on the threshold
+    assert _decided(0.2501) == "review"  # 0.79994: just below
+    assert _decided(1.0) == "review"  # 0.5: on the review threshold
+    assert _decided(1.0001) == "unmatched"  # just below it
+
+
+def test_the_default_link_threshold_is_0_9_and_review_from_0_5(app):
+    from casework.matching import service
+
+    link_above, review_above = service.thresholds()
+    assert (link_above, review_above) == (0.9, 0.5)
+    assert _decided(0.11, link_above) == "linked"  # 0.9009
+    assert _decided(0.1112, link_above) == "review"  # 0.89992

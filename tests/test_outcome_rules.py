@@ -1,4 +1,4 @@
-"""The later programmes' rules (domain reference, section 7), pinned with boundary dates."""
+"""The later programmes' rules (docs/outcome-plans.md), pinned with boundary dates."""
 
 import dataclasses
 import datetime as dt
@@ -306,7 +306,7 @@ def test_a_plan_naming_an_unknown_indicator_type_or_evidence_kind_is_refused_wit
         'plan.json:3: problems.health.indicators.a.type: "vibes" is not an indicator type; '
         "use count, school_rate, status, assessment",
         'plan.json:4: problems.health.indicators.b.evidence: "burglary" is not an evidence '
-        "kind to count; use asb, offences, domestic-abuse",
+        "kind to count; use asb, offences, domestic-abuse, housing",
     ]
 
 

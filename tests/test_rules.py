@@ -1,4 +1,5 @@
-"""The domain rules, pinned at their boundaries (domain reference sections 2-5)."""
+"""The domain rules, pinned at their boundaries (docs/rules.md: dates, identification,
+results, payments and claims)."""
 
 import dataclasses
 import datetime as dt

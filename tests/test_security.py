@@ -422,6 +422,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
                           moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
     db.session.add(merge)
+    pledge = m.MatchContribution(programme="phase1", source_kind="school", source_name="Fant "
+                                 "Primary", financial_year=2013, pledged_pence=100000,
+                                 pledged_on=dt.date(2013, 5, 1))
+    db.session.add(pledge)
     db.session.commit()
     plan = load_plan_version("phase2", example_text("phase2").encode(), "phase2.json", admin)
     jobs = {}
@@ -441,7 +445,7 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id,
+            "merge": merge.id, "contribution": pledge.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
@@ -464,6 +468,7 @@ def _url(rule, world, role=None):
                        "review_id": world.get("review"), "version_id": world.get("version"),
                        "merge_id": world.get("merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
+                       "contribution_id": world.get("contribution"),
                        "organisation_id": world.get("organisation"),
                        "member_id": world.get("member"), "taf_meeting_id": world.get("taf_meeting"),
                        "taf_action_id": world.get("taf_action"),

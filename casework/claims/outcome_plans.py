@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from .. import models as m
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..outcomes.service import (
     OUTCOME_RULESETS,
@@ -26,6 +27,7 @@ from ..rules.outcomes import outcome_claimable
 from ..rules.plan import PlanError
 from ..rules.ruleset import RULESETS
 from .service import evidence, family_record, iso, locked_for_claims, reporting, save_drafts
+from .service import frozen as frozen_kinds
 
 # The worked examples shipped with casework: a council that has not loaded its own Outcome
 # Plan claims under one, and every page and file about such claims says so.
@@ -100,13 +102,8 @@ def snapshot(item: OutcomeFamilyEvaluation, family: m.Family) -> dict:
         results["continuous_employment"] = {"value": f.value, "reason": f.reason,
                                             "evidence": list(f.evidence)}
     frozen = evidence(item.data)
+    frozen.update(frozen_kinds(ev, [k for k in EVIDENCE if k.rules.later]))
     frozen.update({
-        "domestic_abuse": sorted([{"ref": d.ref, "date": d.date.isoformat(),
-                                   "person_ref": d.person_ref} for d in ev.domestic_abuse],
-                                 key=lambda r: r["ref"]),
-        "child_status": sorted([{"ref": s.ref, "person_ref": s.person_ref, "status": s.status,
-                                 "start": s.start.isoformat(), "end": iso(s.end)}
-                                for s in ev.child_status], key=lambda r: r["ref"]),
         "needs": sorted([{"ref": n.ref, "problem": n.problem, "indicator": n.indicator,
                           "person_ref": n.person_ref, "identified_on": n.identified_on.isoformat()}
                          for n in ev.needs], key=lambda r: r["ref"]),
@@ -146,7 +143,8 @@ def today_snapshot(claim: m.Claim) -> dict:
 
 
 def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
-                         progress: Callable[[int, int, str], None] | None = None
+                         progress: Callable[[int, int, str], None] | None = None,
+                         saved: Callable[[list[m.Claim]], None] | None = None
                          ) -> list[m.Claim]:
     """Draft one results claim for each family whose outcome (or employment) is met and
     that has none yet under the ruleset; the first of its claimable list."""
@@ -174,5 +172,5 @@ def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
         ))
     save_drafts(created, by, lambda c: (
         f"{families[c.family_id].family_ref} {ruleset} {c.result} £{c.amount}, "
-        f"plan {c.snapshot['outcome_plan']['version']}"))
+        f"plan {c.snapshot['outcome_plan']['version']}"), saved)
     return created

@@ -1,4 +1,5 @@
-"""Payment-by-results claims: build from evaluations, audit, batch. Domain reference, section 5."""
+"""Payment-by-results claims: build from evaluations, audit, batch (docs/rules.md, "Payments and
+claims")."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ..evaluation.service import (
     evaluate_family,
     prior_claims,
 )
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
@@ -36,7 +38,6 @@ from ..outcomes.service import OUTCOME_RULESETS
 from ..paging import Page
 from ..queue import start
 from ..rules import build_order, get_ruleset
-from ..rules.dates import TERM_ORDER
 from ..rules.ruleset import (
     CLAIMABLE_RESULTS,
     OUTCOME_RESULTS,
@@ -94,26 +95,19 @@ def family_record(family: m.Family) -> dict:
 
 
 def evidence(data) -> dict:
-    """The phase 1 evidence rows of a family, as frozen into its claims."""
+    """The 2012 rules' evidence rows of a family (`data`: rules.FamilyData), as frozen into
+    its claims; each kind's rows as its declaration freezes them (casework/evidence/kinds.py)."""
     return {
         "people": sorted([{"ref": p.ref, "date_of_birth": p.date_of_birth.isoformat()}
                           for p in data.people], key=lambda r: r["ref"]),
-        "school_terms": sorted([
-            {"ref": f"{t.person_ref}/{t.label}", "person_ref": t.person_ref, "term": t.label,
-             "sessions_possible": t.sessions_possible,
-             "sessions_unauthorised": t.sessions_unauthorised,
-             "fixed_exclusions": t.fixed_exclusions, "permanent_exclusion": t.permanent_exclusion,
-             "alternative_provision": t.alternative_provision, "on_roll": t.on_roll,
-             "order": [t.person_ref, t.start_year, TERM_ORDER.index(t.term)]}
-            for t in data.terms], key=lambda r: r["order"]),
-        "asb": sorted([{"ref": a.ref, "date": a.date.isoformat(), "kind": a.kind,
-                        "person_ref": a.person_ref} for a in data.asb], key=lambda r: r["ref"]),
-        "offences": sorted([{"ref": o.ref, "date": o.date.isoformat(), "person_ref": o.person_ref,
-                             "proven": o.proven} for o in data.offences], key=lambda r: r["ref"]),
-        "work": sorted([{"ref": w.ref, "person_ref": w.person_ref, "kind": w.kind,
-                         "benefit": w.benefit, "start": w.start.isoformat(), "end": iso(w.end)}
-                        for w in data.work], key=lambda r: r["ref"]),
+        **frozen(data, [k for k in EVIDENCE if not k.rules.later]),
     }
+
+
+def frozen(data, kinds) -> dict:
+    """Each kind's records in `data` (FamilyData or OutcomeEvidence), frozen for a claim."""
+    return {k.rules.frozen_as: sorted([k.rules.frozen(r) for r in getattr(data, k.rules.field)],
+                                      key=k.rules.order) for k in kinds}
 
 
 def iso(d: dt.date | None) -> str | None:
@@ -162,21 +156,24 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 
 def build_claims(as_of: dt.date, by: m.User | None = None,
                  progress: Callable[[int, int, str], None] | None = None,
-                 ruleset: str = "phase1") -> list[m.Claim]:
+                 ruleset: str = "phase1",
+                 saved: Callable[[list[m.Claim]], None] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it
     (under a later programme's ruleset: one results claim a family).
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
-    `progress`, if given, is told (families evaluated, families in all, what is being done).
+    `progress`, if given, is told (families evaluated, families in all, what is being done);
+    `saved`, if given, is called with the claims inside the transaction that saves them (a
+    job records there how many it made, so a retry after an interruption still says so).
     """
     if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
         from .outcome_plans import build_outcome_claims
 
-        return build_outcome_claims(as_of, by, ruleset, progress)
+        return build_outcome_claims(as_of, by, ruleset, progress, saved)
     rules = current_ruleset()
     run = store.current_run(rules.name)
     families = None
@@ -202,7 +199,8 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))
-    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}")
+    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}",
+                saved)
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
 
@@ -217,7 +215,8 @@ def reporting(items: Iterator, progress: Callable[[int, int, str], None],
 
 
 @transactional
-def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
+def save_drafts(created: list[m.Claim], by: m.User | None, describe,
+                saved: Callable[[list[m.Claim]], None] | None = None) -> None:
     """Write new draft claims with an audit row each, in one transaction; the unique index
     refuses a family's second claim when two builds race. Each claim belongs to the
     family's episode in its ruleset's programme."""
@@ -234,6 +233,8 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
         raise ClaimRefused("Another claims build ran at the same time: run it again") from None
     for claim in created:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
+    if saved is not None:
+        saved(created)
 
 
 def locked_for_claims(ids: list[int], prior_of: Callable[[list[int]], dict[int, list]]
@@ -424,9 +425,11 @@ def money(user: m.User, programme: str | None = None) -> dict:
     """A programme's money (default: as the dashboard's) for the families `user` may see, on
     the date the stored evaluation holds for: attachment fees by programme year of
     attachment; results claimed, validated, submitted and rejected by programme year; what
-    is still claimable."""
+    is still claimable; beside it, the match funding partners pledged and paid."""
     sc = figures.for_programme(figures.scope(user), programme)
-    return figures.memo(sc, "claims.money", lambda: _money(sc))
+    # Match funding is not the families' figures (and not kept by the memo's versions).
+    return {**figures.memo(sc, "claims.money", lambda: _money(sc)),
+            "match": figures.match_funding(sc)}
 
 
 def _money(sc: figures.Scope) -> dict:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import models as m
 from ..access import visible_families
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..outcomes.service import claim_rulesets
 from ..paging import requested_page
@@ -21,7 +21,6 @@ from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMME_LABELS
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
-from ..transaction import transaction
 from . import documents, outcome_plans, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -214,10 +213,9 @@ def batch_file(batch_id: int, fmt: str):
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    with transaction():
-        record_event("export", "claim_batch", str(batch.id), detail=fmt)
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+    return shown("export", "claim_batch", str(batch.id), detail=fmt, page=Response(
+        body, mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"}))
 
 
 @bp.route("/money")
@@ -227,4 +225,5 @@ def money():
     figures = service.money(current_user, chosen if chosen in PROGRAMME_LABELS else None)
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
+        can_manage_match=can(current_user, "manage_match_funding"),
         progress=agreed_progress(visible_families(current_user), dt.date.today())))

@@ -10,6 +10,9 @@ A figure is a condition on a family, over `Scope.f` (the user's families) and `S
 each one means is written once, in MEANING below (the dashboard's funnel shows it; the
 table of docs/figures.md repeats it word for word, which a test checks).
 
+Beside them, the programme's match funding (match_funding): pledges made on or before the
+date, pledged and received, by financial year and kind of source.
+
 Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
 each family's episode in it, its claims); identification and results are the stored
 evaluation's (`Scope.ruleset`).
@@ -25,8 +28,8 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, func, or_, select
 
+from .. import cache_version
 from .. import models as m
-from .. import versions
 from ..access import visible_families
 from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, get_ruleset
@@ -100,11 +103,11 @@ def for_programme(sc: Scope, programme: str | None = None) -> Scope:
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.versions). What
+    and served again until the data the figures count changes (casework.cache_version). What
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
                            large)
 
 
@@ -257,6 +260,30 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
         fees[number] = {"families": families, "fee": fee,
                         "funded": float(fee * rules.funded_share)}
     return fees
+
+
+def match_funding(sc: Scope) -> dict:
+    """Match funding of the scope's programme (money partners bring, not the government's):
+    pence pledged and received by financial year, and by kind of source, of the pledges
+    made on or before the date. Not a family figure: the same for every user who sees it.
+    {"years": {2013: {"pledged", "received"}}, "kinds": {...}, "pledged", "received"}"""
+    M = m.MatchContribution
+    rows = db.session.execute(
+        select(M.financial_year, M.source_kind, func.sum(M.pledged_pence),
+               func.sum(M.received_pence))
+        .where(M.programme == sc.programme, M.pledged_on <= sc.as_of)
+        .group_by(M.financial_year, M.source_kind)
+        .order_by(M.financial_year, M.source_kind)).all()
+    years: dict[int, dict] = {}
+    kinds: dict[str, dict] = {}
+    for year, kind, pledged, received in rows:
+        for key, into in ((year, years), (kind, kinds)):
+            row = into.setdefault(key, {"pledged": 0, "received": 0})
+            row["pledged"] += int(pledged or 0)
+            row["received"] += int(received or 0)
+    return {"years": years, "kinds": kinds,
+            "pledged": sum(r["pledged"] for r in years.values()),
+            "received": sum(r["received"] for r in years.values())}
 
 
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------

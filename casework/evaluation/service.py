@@ -12,26 +12,23 @@ from flask import current_app
 from sqlalchemy import Select, select
 
 from .. import models as m
+from ..evidence.kinds import EVIDENCE
+from ..evidence.kinds import day as _date
 from ..extensions import db
 from ..lookups import one_of
 from ..rules import (
-    AsbData,
     Claimable,
     Evaluation,
     FamilyData,
-    OffenceData,
     PersonData,
     PriorClaim,
     Ruleset,
-    TermData,
-    WorkData,
     build_order,
     claimable,
     evaluate,
     get_ruleset,
 )
 from ..rules.claims import attachment_bars
-from ..rules.dates import parse_academic_year
 from ..workers import collector_paused
 
 BATCH = 10_000  # families per round of queries (each query one parameter: casework/lookups.py)
@@ -82,14 +79,6 @@ def family_ids(families: Select | None = None, refs: Iterable[str] | None = None
     return sorted(found, key=lambda row: row[1])
 
 
-def _date(value) -> dt.date | None:
-    # SQLite hands dates back as ISO text (read raw: parsing it here is much faster than
-    # SQLAlchemy's own processing); PostgreSQL as dates.
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
-
-
 def _rows(statement, raw: bool = True) -> list[tuple]:
     """Run a Core SELECT straight on the driver's cursor: for hundreds of thousands of rows
     SQLAlchemy's result processing costs more than the query (values come back raw). For a
@@ -134,72 +123,65 @@ def episode_dates(ids: list[int], programme: str,
     return {**latest, **mine}
 
 
-def load_families(ids: list[int], programme: str = "phase1") -> dict[int, FamilyData]:
-    """Load the evidence of these families in eight queries: the people first, then each
-    kind of record by its person's id (each table's own person index, no join), the
-    records that name only a family, and the family's episode in `programme` (its
-    attachment date there)."""
-    rows = functools.partial(_rows, raw=len(ids) > 200)
-    people: dict[int, list[PersonData]] = defaultdict(list)
-    terms: dict[int, list[TermData]] = defaultdict(list)
-    asb: dict[int, list[AsbData]] = defaultdict(list)
-    offences: dict[int, list[OffenceData]] = defaultdict(list)
-    work: dict[int, list[WorkData]] = defaultdict(list)
+def read_evidence(kinds, ids: list[int], member: dict[int, tuple[int, str]],
+                  raw: bool = True) -> dict[str, dict[int, list]]:
+    """The rules' plain data of each kind of evidence of these families, as each kind's
+    declaration reads it (casework/evidence/kinds.py): the rules' field -> family id ->
+    records. A person's records by their person id (each table's own person index, no
+    join; `member`: person id -> (family id, person_ref)), a family's own by its id."""
+    rows = functools.partial(_rows, raw=raw)
+    pids = list(member)
+    out: dict[str, dict[int, list]] = {}
+    for kind in kinds:
+        M, r = kind.model, kind.rules
+        columns = [getattr(M, c) for c in r.columns]
+        found: dict[int, list] = defaultdict(list)
+        for pid, *values in rows(select(M.person_id, *columns).where(one_of(M.person_id, pids))):
+            fid, pref = member[pid]
+            found[fid].append(r.make(values, pref))
+        if kind.owner == "either":  # and the family's own, recorded for no one person
+            for fid, *values in rows(select(M.family_id, *columns)
+                                     .where(M.person_id.is_(None), one_of(M.family_id, ids))):
+                found[fid].append(r.make(values, None))
+        out[r.field] = found
+    return out
+
+
+def members(ids: list[int], raw: bool = True) -> tuple[dict[int, tuple[int, str]],
+                                                       dict[int, list[PersonData]]]:
+    """Person id -> (family id, person_ref) of these families' people, and each family's
+    people as the rules take them (an unborn child is not yet one of the family for them)."""
     P = m.Person
-    member: dict[int, tuple[int, str]] = {}  # person id -> (family id, person_ref)
-    for pid, fid, ref, dob in rows(
-        select(P.id, P.family_id, P.person_ref, P.date_of_birth).where(one_of(P.family_id, ids))
+    member: dict[int, tuple[int, str]] = {}
+    people: dict[int, list[PersonData]] = defaultdict(list)
+    for pid, fid, ref, dob in _rows(
+        select(P.id, P.family_id, P.person_ref, P.date_of_birth).where(one_of(P.family_id, ids)),
+        raw=raw,
     ):
         member[pid] = (fid, ref)
-        if dob is not None:  # an unborn child is not yet one of the family for the rules
+        if dob is not None:
             people[fid].append(PersonData(ref, _date(dob)))
-    pids = list(member)
-    T = m.SchoolTerm
-    for row in rows(
-        select(T.person_id, T.academic_year, T.term, T.sessions_possible,
-               T.sessions_unauthorised, T.fixed_exclusions, T.permanent_exclusion,
-               T.alternative_provision, T.on_roll).where(one_of(T.person_id, pids))
-    ):
-        pid, year, term, possible, unauth, fixed, permanent, provision, on_roll = row
-        fid, pref = member[pid]
-        terms[fid].append(TermData(pref, parse_academic_year(year), term, possible, unauth,
-                                   fixed, bool(permanent), bool(provision), bool(on_roll)))
-    A = m.AsbRecord
-    for pid, ref, date, kind in rows(
-        select(A.person_id, A.asb_ref, A.date, A.kind).where(one_of(A.person_id, pids))
-    ):
-        fid, pref = member[pid]
-        asb[fid].append(AsbData(ref, _date(date), kind, pref))
-    for fid, ref, date, kind in rows(
-        select(A.family_id, A.asb_ref, A.date, A.kind)
-        .where(A.person_id.is_(None), one_of(A.family_id, ids))
-    ):
-        asb[fid].append(AsbData(ref, _date(date), kind, None))
-    Off = m.Offence
-    for pid, ref, date, proven in rows(
-        select(Off.person_id, Off.offence_ref, Off.offence_date, Off.proven)
-        .where(one_of(Off.person_id, pids))
-    ):
-        fid, pref = member[pid]
-        offences[fid].append(OffenceData(ref, pref, _date(date), bool(proven)))
-    W = m.WorkSpell
-    for pid, ref, kind, start, end, benefit in rows(
-        select(W.person_id, W.work_ref, W.kind, W.start_date, W.end_date, W.benefit)
-        .where(one_of(W.person_id, pids))
-    ):
-        fid, pref = member[pid]
-        work[fid].append(WorkData(ref, pref, kind, _date(start), _date(end), benefit))
+    return member, people
+
+
+def load_families(ids: list[int], programme: str = "phase1") -> dict[int, FamilyData]:
+    """Load the evidence of these families in a few queries: the people first, then each
+    kind of evidence the 2012 rules read (casework/evidence/kinds.py), and the family's
+    episode in `programme` (its attachment date there)."""
+    raw = len(ids) > 200
+    member, people = members(ids, raw)
+    evidence = read_evidence([k for k in EVIDENCE if not k.rules.later], ids, member, raw)
     F = m.Family
-    episodes = episode_dates(ids, programme, raw=len(ids) > 200)
+    episodes = episode_dates(ids, programme, raw=raw)
     out = {}
-    for fid, ref, identified, discretion in rows(
+    for fid, ref, identified, discretion in _rows(
         select(F.id, F.family_ref, F.identified_on, F.local_discretion)
-        .where(one_of(F.id, ids))
+        .where(one_of(F.id, ids)), raw=raw
     ):
         out[fid] = FamilyData(
             ref, _date(identified), episodes.get(fid, (None, None))[0], bool(discretion),
-            tuple(people[fid]), tuple(terms[fid]), tuple(asb[fid]),
-            tuple(offences[fid]), tuple(work[fid]),
+            tuple(people[fid]),
+            **{field: tuple(found.get(fid, ())) for field, found in evidence.items()},
         )
     return out
 

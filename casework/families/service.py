@@ -5,57 +5,87 @@ from __future__ import annotations
 import dataclasses
 
 from flask import abort
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
+from .. import cache_version, search
 from .. import models as m
-from .. import search
 from ..access import get_family_or_404, visible_families
+from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
 from ..paging import Page, page_within
-from ..rules import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
-from ..rules.dates import parse_academic_year
+from ..rules import FamilyData, PersonData
+
+SEARCH_COUNT_LIMIT = 1_000  # a search matching more is counted as "more than" this
+
+
+@dataclasses.dataclass
+class FamilyPage(Page):
+    """A page of the families list; `more` when a search matched more than `total` (the
+    families beyond SEARCH_COUNT_LIMIT were not counted, nor can be paged to)."""
+
+    more: bool = False
 
 
 def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
-) -> Page:
+) -> FamilyPage:
     """The families the user may see whose name, postcode, reference or a member's name or
-    reference holds q, in family_ref order; the page and the count from one query on the
-    search index."""
+    reference holds q: the best matches first when searched (the reference itself, then a
+    family name that begins with q), else in family_ref order. Without q, the count is taken
+    once until the data changes (casework.cache_version), not on every page; a search is counted
+    up to SEARCH_COUNT_LIMIT and said to be "more than" that beyond it."""
     query = visible_families(user)
     q = q.strip()
-    if q:
-        query = query.where(m.Family.id.in_(search.matching(q)))
     if ward:
         query = query.where(m.Family.ward == ward)
-    # The page's ids, and how many match, from the (family_ref, id) index alone, then the
-    # page's rows: a deep page skips index entries rather than whole rows.
-    ids = query.with_only_columns(m.Family.id, func.count().over()).order_by(m.Family.family_ref)
-    page = min(max(1, page or 1), 10**9)  # a page number past any count: the last page
-    found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
-    if found:
-        total = found[0][1]
-    else:  # none, or past the last page: count, and show the last page
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page = page_within(page, total, per_page)
-        if total:
-            found = db.session.execute(ids.limit(per_page).offset((page - 1) * per_page)).all()
-    chosen = [fid for fid, _ in found]
-    items = db.session.scalars(
-        select(m.Family).where(m.Family.id.in_(chosen)).order_by(m.Family.family_ref)).all()
-    return Page(list(items), page, per_page, total)
+    ids = query.with_only_columns(m.Family.id)
+    more = False
+    if q:
+        ids = ids.where(m.Family.id.in_(search.matching(q))).order_by(*_rank(q),
+                                                                     m.Family.family_ref)
+        counted = db.session.scalar(select(func.count()).select_from(
+            ids.limit(SEARCH_COUNT_LIMIT + 1).subquery())) or 0
+        more = counted > SEARCH_COUNT_LIMIT
+        total = min(counted, SEARCH_COUNT_LIMIT)
+    else:
+        ids = ids.order_by(m.Family.family_ref)
+        sql = str(query.compile(dialect=db.session.get_bind().dialect,
+                                compile_kwargs={"literal_binds": True}))
+        total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
+            select(func.count()).select_from(query.subquery())) or 0)
+    page = page_within(page, total, per_page)
+    start = (page - 1) * per_page  # never past the families counted
+    chosen = list(db.session.scalars(ids.limit(max(0, min(per_page, total - start)))
+                                     .offset(start)))
+    found = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(chosen)))}
+    return FamilyPage([found[i] for i in chosen if i in found], page, per_page, total, more)
+
+
+def _rank(q: str):
+    """ORDER BY terms: a family whose reference is q first, then those whose family name
+    begins with q (any case)."""
+    F, low = m.Family, q.lower().replace("%", "")
+    return (case((func.lower(F.family_ref) == low, 0), else_=1),
+            case((func.lower(F.family_name).like(low + "%"), 0), else_=1))
 
 
 @dataclasses.dataclass
 class FamilyRecords:
     family: m.Family
     people: list[m.Person]
-    terms: list[m.SchoolTerm]
-    asb: list[m.AsbRecord]
-    offences: list[m.Offence]
-    work: list[m.WorkSpell]
-    domestic_abuse: list[m.DomesticAbuseIncident]
+    # Each kind of evidence shown on the family page (casework/evidence/kinds.py), by name,
+    # in the page's order.
+    evidence: dict[str, list]
     history: list[m.RecordHistory]
+
+
+def _whose(kind: Kind, family: m.Family, person_ids: list[int]):
+    """The WHERE clause of the kind's records of the family: its people's, and (a kind whose
+    records may be the family's own) those recorded for no one person."""
+    M = kind.model
+    if kind.owner == "person":
+        return M.person_id.in_(person_ids)
+    return or_(M.person_id.in_(person_ids), (M.family_id == family.id) & M.person_id.is_(None))
 
 
 def family_records(family: m.Family) -> FamilyRecords:
@@ -68,43 +98,12 @@ def family_records(family: m.Family) -> FamilyRecords:
     return FamilyRecords(
         family=family,
         people=people,
-        terms=list(
-            db.session.scalars(
-                select(m.SchoolTerm)
-                .where(m.SchoolTerm.person_id.in_(ids))
-                .order_by(m.SchoolTerm.person_id, m.SchoolTerm.academic_year.desc(),
-                          m.SchoolTerm.id)
-            )
-        ),
-        asb=list(
-            db.session.scalars(
-                select(m.AsbRecord)
-                .where(or_(m.AsbRecord.person_id.in_(ids),
-                           (m.AsbRecord.family_id == family.id) & m.AsbRecord.person_id.is_(None)))
-                .order_by(m.AsbRecord.date.desc())
-            )
-        ),
-        offences=list(
-            db.session.scalars(
-                select(m.Offence).where(m.Offence.person_id.in_(ids))
-                .order_by(m.Offence.offence_date.desc())
-            )
-        ),
-        work=list(
-            db.session.scalars(
-                select(m.WorkSpell).where(m.WorkSpell.person_id.in_(ids))
-                .order_by(m.WorkSpell.start_date.desc())
-            )
-        ),
-        domestic_abuse=list(
-            db.session.scalars(
-                select(m.DomesticAbuseIncident)
-                .where(or_(m.DomesticAbuseIncident.person_id.in_(ids),
-                           (m.DomesticAbuseIncident.family_id == family.id)
-                           & m.DomesticAbuseIncident.person_id.is_(None)))
-                .order_by(m.DomesticAbuseIncident.date.desc())
-            )
-        ),
+        evidence={
+            kind.name: list(db.session.scalars(
+                select(kind.model).where(_whose(kind, family, ids))
+                .order_by(*kind.shown.order(kind.model))))
+            for kind in EVIDENCE if kind.shown.cells or not kind.rules.later
+        },
         history=list(
             db.session.scalars(
                 select(m.RecordHistory)
@@ -118,23 +117,19 @@ def family_records(family: m.Family) -> FamilyRecords:
 
 def family_data(records: FamilyRecords) -> FamilyData:
     """The rules' view of the records just read for the family page, so the page evaluates
-    them without reading them again. Must read as evaluation.service.load_families does
-    (a test compares the two)."""
+    them without reading them again: each record as its kind's declaration makes it (the
+    same `make` as evaluation.service.load_families; a test compares the two)."""
     family = records.family
     refs = {p.id: p.person_ref for p in records.people}
     return FamilyData(
         family.family_ref, family.identified_on, family.attached_on, bool(family.local_discretion),
         tuple(PersonData(p.person_ref, p.date_of_birth) for p in records.people
               if p.date_of_birth is not None),
-        tuple(TermData(refs[t.person_id], parse_academic_year(t.academic_year), t.term,
-                       t.sessions_possible, t.sessions_unauthorised, t.fixed_exclusions,
-                       bool(t.permanent_exclusion), bool(t.alternative_provision),
-                       bool(t.on_roll)) for t in records.terms),
-        tuple(AsbData(a.asb_ref, a.date, a.kind, refs.get(a.person_id)) for a in records.asb),
-        tuple(OffenceData(o.offence_ref, refs[o.person_id], o.offence_date, bool(o.proven))
-              for o in records.offences),
-        tuple(WorkData(w.work_ref, refs[w.person_id], w.kind, w.start_date, w.end_date, w.benefit)
-              for w in records.work),
+        **{kind.rules.field: tuple(
+            kind.rules.make([getattr(r, c) for c in kind.rules.columns],
+                           refs.get(r.person_id))
+            for r in records.evidence[kind.name])
+           for kind in EVIDENCE if not kind.rules.later},
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..reports.pdf import render_pdf
 from ..transaction import transaction
@@ -205,12 +206,9 @@ def _person_part(person: m.Person, family_level: bool = True
         return list(_about(model, person)) if family_level else list(db.session.scalars(
             select(model).where(model.person_id == person.id).order_by(model.id)))
 
-    asb = about(m.AsbRecord)
-    abuse = about(m.DomesticAbuseIncident)
-    offences = list(db.session.scalars(select(m.Offence).where(m.Offence.person_id == person.id)))
-    work = list(db.session.scalars(select(m.WorkSpell).where(m.WorkSpell.person_id == person.id)))
-    statuses = list(db.session.scalars(select(m.ChildStatus).where(
-        m.ChildStatus.person_id == person.id).order_by(m.ChildStatus.id)))
+    held = [(kind, about(kind.model) if kind.owner == "either" else list(db.session.scalars(
+        select(kind.model).where(kind.model.person_id == person.id).order_by(kind.model.id))))
+        for kind in EVIDENCE]
     needs = about(m.Need)
     assessments = list(db.session.scalars(select(m.Assessment).where(
         m.Assessment.need_ref.in_([n.need_ref for n in needs])).order_by(m.Assessment.id)))
@@ -218,29 +216,23 @@ def _person_part(person: m.Person, family_level: bool = True
         "person": _row(person, ("person_ref", "given_name", "family_name", "date_of_birth", "sex",
                                 "gender", "ethnicity", "nhs_number", "upn",
                                 "expected_date_of_birth", "date_of_death")),
-        "school_terms": [_row(t, ("academic_year", "term", "sessions_possible",
-                                  "sessions_unauthorised", "fixed_exclusions", "permanent_exclusion",
-                                  "alternative_provision", "on_roll"))
-                         for t in db.session.scalars(select(m.SchoolTerm).where(
-                             m.SchoolTerm.person_id == person.id))],
-        "asb": [_row(a, ("asb_ref", "date", "kind"), recorded_for=_whose(a, person)) for a in asb],
-        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date"),
-                                          recorded_for=_whose(d, person)) for d in abuse],
-        "offences": [_row(o, ("offence_ref", "offence_date", "proven")) for o in offences],
-        "child_statuses": [_row(c, ("status_ref", "status", "start_date", "end_date"))
-                           for c in statuses],
+        # Each kind of evidence as its declaration exports it (casework/evidence/kinds.py).
+        **{kind.shown.export_as: [
+            _row(r, kind.shown.exported,
+                 **({"recorded_for": _whose(r, person)} if kind.owner == "either" else {}))
+            for r in rows] for kind, rows in held},
         "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"),
                        recorded_for=_whose(n, person)) for n in needs],
         "assessments": [_row(a, ("assessment_ref", "need_ref", "date", "outcome", "assessed_by",
                                  "note")) for a in assessments],
-        "work": [_row(w, ("work_ref", "kind", "benefit", "start_date", "end_date")) for w in work],
         "match_links": _match_links(person),
     }
     records = {
-        "people": [ref], "asb": [a.asb_ref for a in asb],
-        "domestic-abuse": [d.incident_ref for d in abuse],
-        "offences": [o.offence_ref for o in offences], "work": [w.work_ref for w in work],
-        "child-status": [c.status_ref for c in statuses], "needs": [n.need_ref for n in needs],
+        "people": [ref],
+        # A kind keyed by one reference has its history by it (school terms by the person's).
+        **{kind.name: [getattr(r, kind.ref_column) for r in rows]
+           for kind, rows in held if len(kind.key) == 1},
+        "needs": [n.need_ref for n in needs],
         "assessments": [a.assessment_ref for a in assessments],
     }
     return part, records
@@ -278,21 +270,21 @@ def family_subject_access_data(family: m.Family) -> dict:
         members.append(mine)
         for kind, refs in their_records.items():
             records[kind] = records.get(kind, []) + refs
+    # The records of the family as a whole: each kind that may be the family's own (as its
+    # declaration exports it), and the needs identified for no one person.
     family_level = {
-        "asb": [_row(a, ("asb_ref", "date", "kind")) for a in db.session.scalars(
-            select(m.AsbRecord).where(m.AsbRecord.family_id == family.id,
-                                      m.AsbRecord.person_id.is_(None)))],
-        "domestic_abuse_incidents": [_row(d, ("incident_ref", "date")) for d in db.session.scalars(
-            select(m.DomesticAbuseIncident).where(m.DomesticAbuseIncident.family_id == family.id,
-                                                  m.DomesticAbuseIncident.person_id.is_(None)))],
-        "needs": [_row(n, ("need_ref", "problem", "indicator", "identified_on"))
-                  for n in db.session.scalars(select(m.Need).where(
-                      m.Need.family_id == family.id, m.Need.person_id.is_(None)))],
+        kind.shown.export_as: [_row(r, kind.shown.exported) for r in db.session.scalars(
+            select(kind.model).where(kind.model.family_id == family.id,
+                                     kind.model.person_id.is_(None)).order_by(kind.model.id))]
+        for kind in EVIDENCE if kind.owner == "either"
     }
-    for row in family_level["asb"]:
-        records.setdefault("asb", []).append(row["asb_ref"])
-    for row in family_level["domestic_abuse_incidents"]:
-        records.setdefault("domestic-abuse", []).append(row["incident_ref"])
+    family_level["needs"] = [_row(n, ("need_ref", "problem", "indicator", "identified_on"))
+                             for n in db.session.scalars(select(m.Need).where(
+                                 m.Need.family_id == family.id, m.Need.person_id.is_(None)))]
+    for kind in EVIDENCE:
+        if kind.owner == "either":
+            records.setdefault(kind.name, []).extend(
+                row[kind.ref_column] for row in family_level[kind.shown.export_as])
     for row in family_level["needs"]:
         records.setdefault("needs", []).append(row["need_ref"])
     return {"family": part.pop("family"), "members": members,

@@ -26,11 +26,12 @@ from ..access import (
     open_allocation,
     wards,
 )
-from ..audit import record_event, shown
+from ..audit import shown
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
+from ..evidence.kinds import EVIDENCE
 from ..flashes import flash
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
@@ -43,7 +44,6 @@ from ..records import StaleEdit, save_versioned
 from ..rules.dates import age_on, govdate
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
-from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
 from .subject_access import family_subject_access_data, subject_access_data
@@ -89,6 +89,7 @@ def show(family_ref: str):
         "families/show.html",
         family=family,
         records=records,
+        evidence_kinds=EVIDENCE,
         ages={p.id: age_on(p.date_of_birth, today) for p in records.people
               if p.date_of_birth is not None},
         people_by_id={p.id: p for p in records.people},
@@ -221,12 +222,11 @@ def subject_access(person_ref: str, fmt: str):
         abort(404)
     person, _family = service.person_or_404(current_user, person_ref)
     data = subject_access_data(person)
-    with transaction():
-        record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{person.person_ref}.{fmt}"
     headers = {"Content-Disposition": f"attachment; filename={name}"}
-    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
-                    headers=headers)
+    return shown("export", "person", person.person_ref, detail=f"subject access ({fmt})",
+                 page=Response(json.dumps(data, indent=1, default=str),
+                               mimetype="application/json", headers=headers))
 
 
 @bp.route("/families/<family_ref>/export.<fmt>")
@@ -238,11 +238,11 @@ def family_subject_access(family_ref: str, fmt: str):
         abort(404)
     family = get_family_or_404(current_user, family_ref)
     data = family_subject_access_data(family)
-    with transaction():
-        record_event("export", "family", family.family_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{family.family_ref}.{fmt}"
-    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return shown("export", "family", family.family_ref, detail=f"subject access ({fmt})",
+                 page=Response(json.dumps(data, indent=1, default=str),
+                               mimetype="application/json",
+                               headers={"Content-Disposition": f"attachment; filename={name}"}))
 
 
 @bp.route("/families/<family_ref>/subject-access-pdf", methods=["POST"])

@@ -5,27 +5,29 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import operator
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import (
-    Boolean,
-    Date,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from .. import episodes, versions
+from .. import episodes
 from .. import models as m
 from ..audit import record_event
+from ..bulk import insert_columns
 from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
 from ..lookups import one_of_chunks
+from ..rules.refused import FileRefused
 from ..transaction import transactional
 from ..workers import collector_paused
 from .kinds import KINDS, Kind
@@ -34,12 +36,8 @@ PROGRESS_EVERY = 1000  # rows between progress reports
 MAX_COLUMNS = 200  # a header with more columns is refused at once, before anything is read
 
 
-class ImportRefused(Exception):
-    """The file was not imported; `errors` holds one `FILE:LINE: COLUMN: message` a problem."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# The file was not imported: the one class of a file refused whole (rules.plan's PlanError).
+ImportRefused = FileRefused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,23 +75,19 @@ class _Refs:
 
 @transactional
 def import_csv(
-    kind_name: str, data: bytes, filename: str, user: m.User | None = None,
+    kind_name: str, data: bytes | BinaryIO, filename: str, user: m.User | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import one file of one kind in a single transaction (the caller's, if one is open:
     a job records itself done in it, so that the import can never be applied twice), or
-    raise ImportRefused. `progress`, if given, is told how many more rows have been read as
-    the file is checked."""
+    raise ImportRefused. `data` is the file's bytes or a binary file open at its start (read
+    once, STREAM_ROWS rows at a time, so memory does not grow with the file). `progress`, if
+    given, is told how many more rows have been read as the file is checked."""
     kind = KINDS[kind_name]
+    source = data if hasattr(data, "read") else io.BytesIO(data)
     try:
         with collector_paused():
-            text, file_problems = _decode_all(data, filename)
-            table = None if file_problems else _read_columns(kind, text, filename, progress)
-            refs = _resolve(kind, table) if table is not None else None
-            if table is None or refs is None:
-                # Some problem: read the file again row by row to name every one.
-                table, refs = _read_rows(kind, text, filename, progress, file_problems)
-            summary = _upsert(kind, table, refs, filename, user)
+            summary = _import_streamed(kind, source, filename, user, progress)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
         )
@@ -104,6 +98,95 @@ def import_csv(
              "nothing was imported, please try again"]
         ) from None
     return summary
+
+
+STREAM_ROWS = 50_000  # rows read, checked and written at a time
+
+
+def _import_streamed(kind: Kind, source: BinaryIO, filename: str, user: m.User | None,
+                     progress: Callable[[int], None] | None) -> ImportSummary:
+    """Read, check and write the file STREAM_ROWS rows at a time, in the caller's
+    transaction. At the first problem the whole file is read again row by row, naming every
+    problem, and ImportRefused rolls back what was written (the transaction is all or
+    nothing: casework/transaction.py). A key repeated in two parts of the file is found at
+    the end, from the keys' hashes (8 bytes a row), the same way."""
+    totals = [0, 0, 0]  # created, updated, unchanged
+    written = 0  # rows written so far
+    hashes = array("q")
+    for text in _text_parts(source):
+        try:
+            table = None if text is None else _read_columns(kind, text, filename, progress)
+        except ImportRefused:  # the header's problems: named below with every other one
+            table = None
+        refs = _resolve(kind, table) if table is not None else None
+        if table is None or refs is None:
+            break
+        if not len(table):
+            continue
+        hashes.extend(map(hash, table.keys))
+        part = _upsert(kind, table, refs, filename, user)
+        totals = [a + b for a, b in zip(totals, (part.created, part.updated, part.unchanged))]
+        written += len(table)
+    else:
+        ordered = sorted(hashes)
+        if not any(map(operator.eq, ordered, itertools.islice(ordered, 1, None))):
+            return ImportSummary(kind.name, *totals)
+        del ordered
+    # Some problem (or two rows whose keys' hashes agree): the whole file row by row.
+    source.seek(0)
+    text, file_problems = _decode_all(source.read(), filename)
+    table, refs = _read_rows(kind, text, filename, None, file_problems)
+    # No problem after all (only hashes that agreed by chance): the rows not written yet.
+    rest = _Table({name: values[written:] for name, values in table.columns.items()},
+                  table.keys[written:], table.present)
+    if len(rest):
+        part = _upsert(kind, rest, refs, filename, user)
+        totals = [a + b for a, b in zip(totals, (part.created, part.updated, part.unchanged))]
+    return ImportSummary(kind.name, *totals)
+
+
+def _text_parts(source: BinaryIO) -> Iterator[str | None]:
+    """The file as texts of the header line and up to STREAM_ROWS lines after it, each
+    ending at the end of a record (a quoted value's line breaks kept together); at least
+    one. None, and nothing after it, at a part that is not UTF-8 text or holds binary
+    content: the caller reads the whole file to name the problem."""
+    header = _record_lines(source, 1)
+    try:
+        head = header.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        yield None
+        return
+    if b"\x00" in header:
+        yield None
+        return
+    first = True
+    while True:
+        body = _record_lines(source, STREAM_ROWS)
+        if not body and not first:
+            return
+        first = False
+        if b"\x00" in body:
+            yield None
+            return
+        try:
+            yield head + body.decode("utf-8")
+        except UnicodeDecodeError:
+            yield None
+            return
+
+
+def _record_lines(source: BinaryIO, count: int) -> bytes:
+    """About `count` lines, and as many more as close a quoted value left open (an odd
+    number of quotes so far: CSV doubles a quote inside a quoted value)."""
+    lines = list(itertools.islice(source, count))
+    quotes = sum(line.count(b'"') for line in lines)
+    while quotes % 2:
+        line = source.readline()
+        if not line:
+            break
+        lines.append(line)
+        quotes += line.count(b'"')
+    return b"".join(lines)
 
 
 def check_csv(kind_name: str, data: bytes, filename: str) -> None:
@@ -261,7 +344,10 @@ def _read_columns(
             elif column.required:
                 return None
             else:
-                filled = iter(column.parse.column([c for c in cells if c]))
+                # A column left blank on every row (a families file's closed_on, often) is
+                # all defaults: parsing no cells at all is not a problem.
+                given = [c for c in cells if c]
+                filled = iter(column.parse.column(given) if given else ())
                 columns[column.name] = [next(filled) if c else column.default for c in cells]
         except ValueError:
             return None
@@ -592,47 +678,8 @@ def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:
-    """Insert new rows, given a column at a time, straight through the driver in the
-    import's transaction: COPY on PostgreSQL, one prepared executemany on SQLite. The ORM's
-    bulk insert spends more time building parameters than the database spends storing them."""
-    size = len(next(iter(columns.values())))
-    if not size:
-        return
-    table = model.__table__
-    columns = dict(columns)
-    # Columns the file does not fill that have a plain Python default (server defaults
-    # such as a record's version need nothing from us).
-    for column in table.columns:
-        default = column.default
-        if column.name not in columns and default is not None and default.is_scalar:
-            columns[column.name] = [default.arg] * size
-    names = list(columns)
-    connection = db.session.connection()
-    versions.mark_changed(connection, table.name)  # the driver's own writes are not watched
-    cursor = connection.connection.dbapi_connection.cursor()
-    quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
-    try:
-        if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-                for row in zip(*columns.values()):
-                    copy.write_row(row)
-        else:
-            # SQLite: dates as SQLAlchemy stores them, ISO text; flags as 0 and 1, for the
-            # driver binds a bool (an int subclass) only after a failed search for an
-            # adapter, which made inserting school terms take twice as long.
-            for name in names:
-                kind = table.columns[name].type
-                if isinstance(kind, Date):
-                    columns[name] = [d and d.isoformat() for d in columns[name]]
-                elif isinstance(kind, Boolean):
-                    columns[name] = [None if v is None else int(v) for v in columns[name]]
-            # Names from the model, quoted; every value is bound (bandit's B608 does not apply).
-            sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"  # nosec
-            cursor.executemany(sql, zip(*columns.values()))
-    except connection.dialect.dbapi.IntegrityError as error:
-        raise IntegrityError(f"insert into {table.name}", None, error) from None
-    finally:
-        cursor.close()
+    """Insert new rows, given a column at a time, through the driver (casework/bulk.py)."""
+    insert_columns(model.__table__, columns)
 
 
 def kinds() -> Iterable[str]:

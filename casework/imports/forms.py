@@ -11,18 +11,7 @@ from wtforms.validators import InputRequired
 
 from ..importer.kinds import KINDS
 
-KIND_LABELS = {
-    "families": "Families",
-    "people": "People (family members)",
-    "school-terms": "School terms (attendance and exclusions)",
-    "asb": "Anti-social behaviour records",
-    "offences": "Offences",
-    "work": "Benefits and work",
-    "domestic-abuse": "Domestic abuse incidents (optional)",
-    "child-status": "Children's social care: child in need, protection plan, looked after",
-    "needs": "Needs the family was identified with (later programmes)",
-    "assessments": "Practitioners' assessments of needs",
-}
+KIND_LABELS = {name: kind.label for name, kind in KINDS.items()}  # declared with each kind
 
 
 class UploadForm(FlaskForm):

@@ -11,32 +11,15 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import models as m
+from ..evidence import fields as f
+from ..evidence.kinds import KINDS, Column
 from ..extensions import db
-from ..importer import fields as f
-from ..importer.kinds import KINDS, Column
 from ..importer.service import ImportRefused, ImportSummary, import_csv
 from ..matching.importing import import_with_matching
 from ..reports.exports import csv_writer
 from ..transaction import transaction
 
 HISTORY_SHOWN = 20
-# A small file of each kind that imports cleanly after the ones before it.
-EXAMPLES = {
-    # Plainly made up (no real street or postcode), so the file holds no one's personal data.
-    "families": [["EX-F1", "Sample family", "1 Sample Street", "ZZ99 9ZZ", "Shepway North",
-                  "2026-01-05", "2026-01-19", "n", "", ""]],
-    "people": [["EX-P1", "EX-F1", "Alex", "Sample", "1985-04-11", "f"],
-               ["EX-P2", "EX-F1", "Sam", "Sample", "2012-09-01", "m"]],
-    "school-terms": [["EX-P2", "2025/26", "autumn", "130", "22", "1", "n", "n", "y"]],
-    "asb": [["EX-A1", "EX-P2", "", "2025-11-03", "incident"]],
-    "offences": [["EX-O1", "EX-P2", "2025-10-14", "y"]],
-    "work": [["EX-W1", "EX-P1", "benefit", "JSA", "2025-06-01", ""]],
-    "domestic-abuse": [["EX-D1", "", "EX-F1", "2025-12-01"]],
-    "child-status": [["EX-C1", "EX-P2", "child_in_need", "2025-09-01", ""]],
-    "needs": [["EX-N1", "EX-F1", "", "education", "attendance", "2026-01-05"]],
-    "assessments": [["EX-S1", "EX-N1", "2026-03-02", "positive", "School attendance officer",
-                     "Attendance up to 96% this term"]],
-}
 ERROR_PATTERN = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<column>[^:]+): (?P<message>.*)$")
 
 
@@ -70,7 +53,7 @@ def example_csv(kind: str) -> str:
     columns = KINDS[kind].column_names
     writer.writerow(columns)
     # Every row as wide as the header (a short row is refused).
-    writer.writerows(row + [""] * (len(columns) - len(row)) for row in EXAMPLES[kind])
+    writer.writerows([*row, *[""] * (len(columns) - len(row))] for row in KINDS[kind].examples)
     return out.getvalue()
 
 

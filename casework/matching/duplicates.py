@@ -17,6 +17,7 @@ from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import store
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..history import write_history
 from ..permissions import can
@@ -32,16 +33,12 @@ class MergeRefused(Exception):
 
 # Every (model, column) that points at a person: what a merge re-points to the person kept.
 POINTING = (
-    (m.SchoolTerm, "person_id"), (m.AsbRecord, "person_id"), (m.Offence, "person_id"),
-    (m.WorkSpell, "person_id"), (m.DomesticAbuseIncident, "person_id"),
-    (m.ChildStatus, "person_id"), (m.Need, "person_id"), (m.MatchLink, "person_id"),
+    *[(kind.model, "person_id") for kind in EVIDENCE],  # every kind of evidence, as declared
+    (m.Need, "person_id"), (m.MatchLink, "person_id"),
     (m.MatchReview, "person_id"), (m.PersonAlias, "person_id"), (m.PersonMerge, "kept_id"),
 )
 # What the pair page lists for each person: label, model.
-HELD = (("School terms", m.SchoolTerm), ("Anti-social behaviour", m.AsbRecord),
-        ("Offences", m.Offence), ("Work spells", m.WorkSpell),
-        ("Domestic abuse incidents", m.DomesticAbuseIncident),
-        ("Child statuses", m.ChildStatus), ("Needs", m.Need),
+HELD = (*[(kind.shown.heading, kind.model) for kind in EVIDENCE], ("Needs", m.Need),
         ("Partner records linked by matching", m.MatchLink))
 SHOWN = 200  # likely duplicates listed at most, the likeliest first
 

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from .. import models as m
-from ..importer import fields as f
+from ..evidence import fields as f
 from ..importer import service as imports
 from ..importer.service import ImportRefused, _decode
 from .service import Described

@@ -17,16 +17,15 @@ from sqlalchemy import func, select
 from .. import models as m
 from ..access import may_approve_discretion, may_load_outcome_plan
 from ..audit import record_event
-from ..evaluation.service import BATCH, episode_dates, load_families
+from ..evaluation.service import BATCH, episode_dates, load_families, members, read_evidence
+from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.claims import attachment_bars
 from ..rules.dates import govdate
 from ..rules.evidence import (
     AssessmentData,
-    ChildStatusData,
     DiscretionData,
-    DomesticAbuseData,
     NeedData,
     OutcomeEvidence,
 )
@@ -154,29 +153,13 @@ class OutcomeFamilyEvaluation:
 
 
 def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
-    """The later programme's evidence of these families (at most BATCH), in six queries;
+    """The later programme's evidence of these families (at most BATCH), in a few queries;
     "closed" is the closure of the family's episode in that programme."""
     P = m.Person
     closed = {fid: dates[1] for fid, dates in episode_dates(ids, programme, raw=False).items()}
-    abuse: dict[int, list] = defaultdict(list)
-    D = m.DomesticAbuseIncident
-    for fid, ref, date, pref in db.session.execute(
-        select(P.family_id, D.incident_ref, D.date, P.person_ref)
-        .join(P, D.person_id == P.id).where(P.family_id.in_(ids))
-    ):
-        abuse[fid].append(DomesticAbuseData(ref, date, pref))
-    for fid, ref, date in db.session.execute(
-        select(D.family_id, D.incident_ref, D.date)
-        .where(D.person_id.is_(None), D.family_id.in_(ids))
-    ):
-        abuse[fid].append(DomesticAbuseData(ref, date, None))
-    statuses: dict[int, list] = defaultdict(list)
-    S = m.ChildStatus
-    for fid, ref, pref, status, start, end in db.session.execute(
-        select(P.family_id, S.status_ref, P.person_ref, S.status, S.start_date, S.end_date)
-        .join(P, S.person_id == P.id).where(P.family_id.in_(ids))
-    ):
-        statuses[fid].append(ChildStatusData(ref, pref, status, start, end))
+    member, _ = members(ids, raw=False)
+    # Each kind of evidence the later programmes read, as its declaration reads it.
+    later = read_evidence([k for k in EVIDENCE if k.rules.later], ids, member, raw=False)
     needs: dict[int, list] = defaultdict(list)
     need_family: dict[str, int] = {}
     N = m.Need
@@ -205,8 +188,10 @@ def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
     ):
         discretions[fid].append(DiscretionData(need_ref, on, name, reason))
     return {
-        fid: OutcomeEvidence(closed.get(fid), tuple(abuse[fid]), tuple(statuses[fid]),
-                             tuple(needs[fid]), tuple(assessments[fid]), tuple(discretions[fid]))
+        fid: OutcomeEvidence(closed.get(fid), needs=tuple(needs[fid]),
+                             assessments=tuple(assessments[fid]),
+                             discretions=tuple(discretions[fid]),
+                             **{field: tuple(found.get(fid, ())) for field, found in later.items()})
         for fid in ids
     }
 

@@ -17,21 +17,18 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..access import visible_families
-from ..audit import record_event, shown
+from ..audit import shown
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
-from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
 from ..reports.exports import csv_writer
-from ..rules.costs import COST_ITEMS
+from ..rules.costs import COST_ITEMS, STORED_COUNTS
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
-from ..selection.figures import WAY_IN, way_in
-from ..transaction import transaction
+from ..selection.figures import WAY_IN
 from . import charts, service
 from .forms import ReturnsForm, pence, unit_cost_form
 
@@ -44,12 +41,12 @@ PER_PAGE = 50
 def dashboard():
     programme = request.args.get("programme", "")
     f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)
+    extras = service.dashboard_extras(current_user, f)
     return shown("view", "programme_dashboard", None,
                  detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
         "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
-        way_in=way_in(visible_families(current_user), f.as_of, f), stages=WAY_IN,
-        needs=needs_by_count(visible_families(current_user)),
-        claim_months=claims_by_month(visible_families(current_user))))
+        way_in=extras.way_in, stages=WAY_IN, needs=extras.needs,
+        claim_months=extras.claim_months))
 
 
 @bp.route("/programme/costs")
@@ -72,7 +69,7 @@ def costs():
 @requires("view_programme")
 def costs_csv():
     pence = {row.key: row.pence for row in service.unit_costs()}
-    total, _, rows = service.cost_rows(current_user, pence)
+    total, rows = service.cost_table(current_user, pence)
     as_of = fig.scope(current_user).as_of
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\r\n")
@@ -80,17 +77,17 @@ def costs_csv():
     writer.writerow(["family_ref", "family_name", "status", "high_contact",
                      *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
                      "annual_cost_before", "annual_cost_after", "reduction"])
-    for e, name, high in rows:
-        writer.writerow([e.family_ref, name, e.status, "y" if high else "n",
-                         *[f"{float(e.before[k]):g}" for k in keys],
-                         *[f"{float(e.after[k]):g}" for k in keys],
-                         *[f"{Decimal(round(p)) / 100:.2f}"
-                           for p in (e.before_pence, e.after_pence, e.reduction_pence)]])
-    with transaction():
-        record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                     f"{total} families")
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
+    week = STORED_COUNTS.index("benefit_days")  # shown in weeks, as the page shows them
+    for ref, name, status, high, values, *pence_values in rows:
+        counts = [v / 7 if i % len(STORED_COUNTS) == week else v for i, v in enumerate(values)]
+        writer.writerow([ref, name, status, "y" if high else "n",
+                         *[f"{float(v):g}" for v in counts],
+                         *[f"{Decimal(p) / 100:.2f}" for p in pence_values]])
+    return shown("export", "cost_analysis", None,
+                 detail=f"as of {as_of.isoformat()}, {total} families",
+                 page=Response(out.getvalue(), mimetype="text/csv", headers={
+                     "Content-Disposition":
+                         f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"}))
 
 
 @bp.route("/programme/board-report", methods=["GET", "POST"])

@@ -9,10 +9,11 @@ import dataclasses
 import datetime as dt
 from fractions import Fraction
 
+from ..evidence.kinds import EVIDENCE
 from ..models import ASB_KIND_LABELS, PLAN_PROBLEMS, RESULT_LABELS, WORK_KIND_LABELS
 from ..rules.dates import age_on, fmt, govdate, months_after, months_before
 from ..rules.engine import _child_fails, _Facts
-from ..rules.evidence import AsbData, FamilyData, OffenceData, PersonData, TermData, WorkData
+from ..rules.evidence import AsbData, FamilyData, OffenceData, PersonData, WorkData
 from ..rules.ruleset import PROGRAMME_LABELS, Ruleset, get_ruleset
 
 # The parameters each part of the evidence depends on, shown beside it.
@@ -97,16 +98,9 @@ def snapshot_data(snapshot: dict) -> FamilyData:
         ref=fam["family_ref"], identified_on=opt(fam["identified_on"]),
         attached_on=opt(fam["attached_on"]), local_discretion=bool(fam["local_discretion"]),
         people=tuple(PersonData(p["ref"], day(p["date_of_birth"])) for p in ev["people"]),
-        terms=tuple(TermData(t["person_ref"], t["order"][1], t["term"].split()[0],
-                             t["sessions_possible"], t["sessions_unauthorised"],
-                             t["fixed_exclusions"], t["permanent_exclusion"],
-                             t["alternative_provision"], t["on_roll"])
-                    for t in ev["school_terms"]),
-        asb=tuple(AsbData(a["ref"], day(a["date"]), a["kind"], a["person_ref"]) for a in ev["asb"]),
-        offences=tuple(OffenceData(o["ref"], o["person_ref"], day(o["date"]), o["proven"])
-                       for o in ev["offences"]),
-        work=tuple(WorkData(w["ref"], w["person_ref"], w["kind"], day(w["start"]), opt(w["end"]),
-                            w["benefit"]) for w in ev["work"]),
+        # Each kind's frozen rows as its declaration thaws them (casework/evidence/kinds.py).
+        **{k.rules.field: tuple(k.rules.thawed(row) for row in ev.get(k.rules.frozen_as, []))
+           for k in EVIDENCE if not k.rules.later},
     )
 
 
@@ -415,27 +409,12 @@ def _outcome_records(snapshot: dict) -> dict[str, Line]:
     ev = snapshot["evidence"]
     people = {p["ref"] for p in ev.get("people", [])}
     lines: dict[str, Line] = {}
-    for a in ev.get("asb", []):
-        who = a["person_ref"] or "the family"
-        lines[a["ref"]] = Line(a["ref"], _iso_day(a["date"]),
-                               f"anti-social behaviour, {_words(a['kind'])}, {who}")
-    for o in ev.get("offences", []):
-        lines[o["ref"]] = Line(o["ref"], _iso_day(o["date"]),
-                               f"{'proven' if o['proven'] else 'unproven'} offence, {o['person_ref']}")
-    for d in ev.get("domestic_abuse", []):
-        lines[d["ref"]] = Line(d["ref"], _iso_day(d["date"]),
-                               f"domestic abuse incident, {d['person_ref'] or 'the family'}")
-    for c in ev.get("child_status", []):
-        lines[c["ref"]] = Line(c["ref"], _iso_day(c["start"]),
-                               f"{_words(c['status'])}, {c['person_ref']}, from "
-                               f"{_iso_day(c['start'])} to "
-                               f"{_iso_day(c['end']) if c['end'] else 'continuing'}")
-    for w in ev.get("work", []):
-        kind = WORK_KIND_LABELS.get(w["kind"], _words(w["kind"])).lower()
-        lines[w["ref"]] = Line(w["ref"], _iso_day(w["start"]),
-                               f"{kind}{' (' + w['benefit'] + ')' if w['benefit'] else ''}, "
-                               f"{w['person_ref']}, from {_iso_day(w['start'])} to "
-                               f"{_iso_day(w['end']) if w['end'] else 'continuing'}")
+    for kind in EVIDENCE:  # each kind's frozen rows, as its declaration prints them
+        if kind.rules.line is None:
+            continue
+        for row in ev.get(kind.rules.frozen_as, []):
+            date, text = kind.rules.line(row)
+            lines[row["ref"]] = Line(row["ref"], _iso_day(date), text)
     for t in ev.get("school_terms", []):
         if t["person_ref"] in people:
             lines.setdefault(t["person_ref"], Line(t["person_ref"], "", "school terms:"))

@@ -1,4 +1,4 @@
-"""The caseload limit (domain reference: allocation): how many families a FIP worker may hold
+"""The caseload limit (docs/rules.md, "Caseloads"): how many families a FIP worker may hold
 at once and take on in a rolling window. Pure: counts and a Ruleset in, the limits passed out."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which results a new claim may be made for: domain reference, section 5."""
+"""Which results a new claim may be made for (docs/rules.md, "Payments and claims")."""
 
 from __future__ import annotations
 

@@ -110,6 +110,41 @@ def annual_cost(found: Mapping[str, Fraction], pence: Mapping[str, int], months:
     return sum((found[key] * pence[key] for key in COST_KEYS), Fraction(0)) * 12 / months
 
 
+# The stored evaluation keeps the counts as whole numbers: benefit in days, not weeks.
+STORED_COUNTS = ("asb_incident", "youth_offence", "fixed_exclusion", "benefit_days",
+                 "domestic_abuse_incident")
+
+
+def stored_to_counts(values: Iterable[int]) -> dict[str, Fraction]:
+    """The cost items' counts from the stored whole numbers (in STORED_COUNTS order)."""
+    out = {}
+    for key, value in zip(STORED_COUNTS, values, strict=True):
+        if key == "benefit_days":
+            out["benefit_week"] = Fraction(int(value), 7)
+        else:
+            out[key] = Fraction(int(value))
+    return out
+
+
+def cost_weights(pence: Mapping[str, int], months: int) -> tuple[dict[str, int], int]:
+    """annual_cost as whole numbers, for a database to sum: ({stored count: weight},
+    denominator), so that annual_cost(stored_to_counts(values), pence, months) ==
+    Fraction(sum(weight[k] * value[k]), denominator) exactly. A benefit day is a seventh of
+    a week, so every other item is weighted by 7."""
+    weights = {key: 12 * (pence["benefit_week"] if key == "benefit_days" else 7 * pence[key])
+               for key in STORED_COUNTS}
+    return weights, 7 * months
+
+
+def rounded(numerator: int, denominator: int) -> int:
+    """round(Fraction(numerator, denominator)) without the Fraction: to the nearest whole
+    number, a half to the even one (Python's rounding of a Fraction)."""
+    whole, rest = divmod(numerator, denominator)
+    if 2 * rest > denominator or (2 * rest == denominator and whole % 2):
+        whole += 1
+    return whole
+
+
 @dataclasses.dataclass(frozen=True)
 class CostEstimate:
     family_ref: str

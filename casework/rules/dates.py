@@ -1,4 +1,5 @@
-"""Calendar arithmetic of the domain reference, section 2. Pure functions."""
+"""Calendar arithmetic: months, windows, ages, terms and years (docs/rules.md, "Dates and
+windows"). Pure functions."""
 
 from __future__ import annotations
 
@@ -71,10 +72,6 @@ _ISO_IN_TEXT = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
 def fmt(d: dt.date | None) -> str:
     """The rules' and claim PDFs' evidence dates: 5 Jan 2013, or 'none'."""
     return govdate(d, "none", short=True)
-
-
-def academic_year_label(start_year: int) -> str:
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,4 +1,4 @@
-"""The identification and results rules of the domain reference, sections 3 and 4."""
+"""The identification and results rules (docs/rules.md: "Identification" and "Results")."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .evidence import (
     WorkData,
 )
 from .ruleset import RESULTS, Ruleset
+from .wording import plural
 
 MET, NOT_MET, NOT_RELEVANT, NEUTRAL = "met", "not_met", "not_relevant", "neutral"
 INSUFFICIENT, TOO_EARLY, NOT_ATTACHED = "insufficient_data", "too_early", "not_attached"
@@ -125,10 +126,6 @@ def _refs(records: Iterable[AsbData | OffenceData | WorkData]) -> tuple[str, ...
     return tuple(sorted(r.ref for r in records))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _percent(value: Fraction) -> str:
     return f"{round(value * 100)}%"
 
@@ -149,8 +146,8 @@ def identify(facts: _Facts, as_of: dt.date) -> Identification:
     ]
     crime_asb = bool(offences or orders)
     crime_reason = (
-        f"{_plural(len(offences), 'proven youth offence')} and "
-        f"{_plural(len(orders), 'ASB order')} {window}"
+        f"{plural(len(offences), 'proven youth offence')} and "
+        f"{plural(len(orders), 'ASB order')} {window}"
     )
 
     education = _education_identification(facts, on)

@@ -125,6 +125,18 @@ class ChildStatusData:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class HousingData:
+    """A housing event of a member or the household: a tenancy change, rent arrears, a
+    notice seeking possession, an eviction, temporary accommodation."""
+
+    ref: str
+    date: dt.date
+    kind: str
+    end: dt.date | None = None
+    person_ref: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class NeedData:
     ref: str
     problem: str
@@ -163,3 +175,4 @@ class OutcomeEvidence:
     needs: tuple[NeedData, ...] = ()
     assessments: tuple[AssessmentData, ...] = ()
     discretions: tuple[DiscretionData, ...] = ()
+    housing: tuple[HousingData, ...] = ()

@@ -1,4 +1,4 @@
-"""The later programmes (domain reference, section 7): a family's needs judged by the
+"""The later programmes (docs/outcome-plans.md): a family's needs judged by the
 council's Outcome Plan inside a national frame, and what may be claimed for it."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ SUSTAINING, INSUFFICIENT = "sustaining", "insufficient_data"
 NEED_STATUSES = (MET, NOT_MET, SUSTAINING, INSUFFICIENT)
 DAY = dt.timedelta(days=1)
 COUNT_LABELS = {"asb": "ASB records", "offences": "proven offences",
-                "domestic-abuse": "domestic abuse incidents"}
+                "domestic-abuse": "domestic abuse incidents", "housing": "housing events"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +151,8 @@ def _count(facts: _Facts, evidence: OutcomeEvidence, need: NeedData, ind: Indica
         records = [a for a in family.asb if not ind.kinds or a.kind in ind.kinds]
     elif ind.evidence == "offences":
         records = [o for o in family.offences if o.proven]
+    elif ind.evidence == "housing":  # only through a plan's count under a housing need
+        records = [h for h in evidence.housing if not ind.kinds or h.kind in ind.kinds]
     else:
         records = list(evidence.domestic_abuse)
     if need.person_ref:

@@ -17,6 +17,7 @@ import json.scanner
 from fractions import Fraction
 from typing import Any
 
+from .refused import FileRefused
 from .ruleset import OutcomeFrame
 from .wording import words
 
@@ -33,8 +34,11 @@ INDICATOR_FIELDS = {
     # A practitioner's assessment of the need, with its author and note.
     "assessment": {"type", "sustain_months", "description"},
 }
-COUNT_EVIDENCE = ("asb", "offences", "domestic-abuse")
-EVIDENCE_WORDS = {"asb": "ASB records", "offences": "offences",
+COUNT_EVIDENCE = ("asb", "offences", "domestic-abuse", "housing")
+# The kinds of housing event a housing count may name (models.HOUSING_KIND_LABELS).
+HOUSING_KINDS = ("tenancy_change", "rent_arrears", "notice_seeking_possession", "eviction",
+                 "temporary_accommodation")
+EVIDENCE_WORDS = {"asb": "ASB records", "offences": "offences", "housing": "housing events",
                   "domestic-abuse": "domestic abuse incidents"}
 INDICATOR_TYPE_WORDS = {"count": "A count of records", "school_rate": "School attendance",
                         "status": "A status closed", "assessment": "A practitioner's assessment"}
@@ -43,12 +47,8 @@ PLAN_FIELDS = {"title", "ruleset", "version", "effective_from", "sustain_months"
 PROBLEM_FIELDS = {"description", "sustain_months", "indicators"}
 
 
-class PlanError(Exception):
-    """The plan was refused; `errors` holds one `FILE:LINE: FIELD: message` a problem."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# The plan was refused: the one class of a file refused whole (the importer's ImportRefused).
+PlanError = FileRefused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -370,11 +370,15 @@ def _indicator(check: _Checker, spec: _Object, path: str, name: str, problem: st
                         f"{json.dumps(evidence)} is not an evidence kind to count; use "
                         f"{', '.join(COUNT_EVIDENCE)}")
         kinds = spec.get("kinds", [])
-        asb_kinds = (frame.asb_incident_kind, *frame.asb_order_kinds)
-        if "kinds" in spec and (evidence != "asb" or not isinstance(kinds, list)
-                                or not kinds or not set(kinds) <= set(asb_kinds)):
-            check.error(spec, path + "kinds", "is a list of ASB kinds for evidence asb: "
-                                              f"{', '.join(asb_kinds)}")
+        # The records of a kind that a count may narrow to some of their kinds.
+        of_kinds = {"asb": ("ASB kinds", (frame.asb_incident_kind, *frame.asb_order_kinds)),
+                    "housing": ("housing event kinds", HOUSING_KINDS)}
+        if "kinds" in spec and (evidence not in of_kinds or not isinstance(kinds, list)
+                                or not kinds or not set(kinds) <= set(of_kinds[evidence][1])):
+            check.error(spec, path + "kinds", "; ".join(
+                f"is a list of {what} for evidence {name}: {', '.join(options)}"
+                for name, (what, options) in of_kinds.items()
+                if evidence == name or evidence not in of_kinds))
         values.update(evidence=evidence, kinds=tuple(kinds) if isinstance(kinds, list) else (),
                       window_months=check.whole(spec, path, "window_months", 6, 1),
                       at_most=check.whole(spec, path, "at_most", None, 0),

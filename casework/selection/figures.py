@@ -79,8 +79,9 @@ def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
     """Every programme year begun by as_of, latest first: the families attached in it (by
     the programme year of their attachment date, on or before as_of, as the attachment
     fees count them: the programme figure "attached") against its agreed number."""
-    attached = programme_figures.attachment_fees(
-        programme_figures.scope(None, families=families, as_of=as_of))
+    sc = programme_figures.scope(None, families=families, as_of=as_of)
+    attached = programme_figures.memo(  # counted once until the data changes, not a request
+        sc, "attachment_fees", lambda: programme_figures.attachment_fees(sc))
     agreed = agreed_numbers()
     return [AgreedProgress(year, label, agreed.get(year),
                            attached.get(year, {}).get("families", 0))
@@ -92,21 +93,20 @@ def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
 
 # The stages of the way in, in order; those marked "programme" are the programme figures'
 # own (identified, attached, results met, claimed), counted once, by casework.programme.
+_MEANING = programme_figures.MEANING
 WAY_IN = (
-    ("identified", "Identified", "Identified on or before the date", "programme"),
+    ("identified", "Identified", _MEANING["identified"], "programme"),
     ("discussed", "Discussed", "Decided on at a selection meeting on or before the date, or "
                                "selected, contacted or signed up", None),
     ("selected", "Selected", "Selected at a meeting on or before the date, or contacted or "
                              "signed up", None),
     ("contacted", "Contacted", "The lead person tried to contact the family on or before the "
                                "date, or it signed up", None),
-    ("attached", "Signed up (attached)", "Eligible, and signed up to the programme on or before "
-                                         "the date (an episode of it begun by then)", "programme"),
+    ("attached", "Signed up (attached)", _MEANING["attached"], "programme"),
     ("allocated", "Allocated", "Signed up, and allocated to a FIP worker in the programme on "
                                "or before the date", None),
-    ("results_met", "Results met", "Attached, with a claimable result met on the date or "
-                                   "already claimed", "programme"),
-    ("claimed", "Claimed", "With a claim dated on or before the date, not rejected", "programme"),
+    ("results_met", "Results met", _MEANING["results_met"], "programme"),
+    ("claimed", "Claimed", _MEANING["claimed"], "programme"),
 )
 STAGE_DATES = {"discussed": discussed_on, "selected": selected_on, "contacted": contacted_on,
                "allocated": allocated_on}

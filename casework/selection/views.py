@@ -17,6 +17,7 @@ from ..access import (
 )
 from ..audit import shown
 from ..flashes import flash
+from ..partnership import service as partnership
 from ..permissions import requires
 from ..rules.dates import govdate
 from ..security import link_args
@@ -100,10 +101,18 @@ def decide(meeting_id: int, family_ref: str):
         else:
             flash(f"{family.family_ref} {family.family_name}: "
                   f"{m.SELECTION_DECISIONS[form.decision.data].lower()}.")
+            trained = (partnership.lead_training(
+                meeting.held_on, worker=lead, contact=form.lead_contact.data,
+                agency=form.lead_agency.data) if form.decision.data == "selected" else None)
+            if trained is not None and not trained.trained:  # a warning, not a refusal
+                flash(f"Warning: the lead person is not trained for first contact. "
+                      f"{trained.message}.")
             return redirect(url_for("selection.meeting", meeting_id=meeting.id,
                                     **link_args(request.args, "selection.meeting")))
-    return shown("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}", page=render_template("selection/decide.html", form=form, meeting=meeting,
-                                     family=family, refusal=refusal))
+    return shown("view", "family", family.family_ref, detail=f"selection meeting {meeting.id}",
+                 page=render_template("selection/decide.html", form=form, meeting=meeting,
+                                      family=family, refusal=refusal,
+                                      untrained=partnership.untrained(workers, meeting.held_on)))
 
 
 @bp.route("/selection/agreed-numbers", methods=["GET", "POST"])
@@ -156,7 +165,10 @@ def first_contact(family_ref: str):
         "selection/first_contact.html", family=family, selection=selection, answer=answer,
         attempts=service.attempts(family), form=form, refusal=refusal,
         methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
-        family_allocated=open_allocation(family) is not None))
+        family_allocated=open_allocation(family) is not None,
+        trained=None if answer else partnership.lead_training(
+            dt.date.today(), worker=selection.lead_worker, contact=selection.lead_contact,
+            agency=selection.lead_agency)))
 
 
 @bp.route("/families/<family_ref>/sign-up", methods=["GET", "POST"])
