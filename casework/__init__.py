@@ -188,12 +188,14 @@ def _register_blueprints(app: Flask) -> None:
     from .partners.views import bp as partners_bp
     from .partnership.views import bp as partnership_bp
     from .programme.views import bp as programme_bp
+    from .referrals.views import bp as referrals_bp
     from .selection.views import bp as selection_bp
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                programme_bp, selection_bp, home_bp,
-               system_bp, jobs_bp, matching_bp, outcomes_bp, partners_bp, partnership_bp, api_bp):
+               system_bp, jobs_bp, matching_bp, outcomes_bp, partners_bp, partnership_bp,
+               referrals_bp, api_bp):
         app.register_blueprint(bp)
     from .extensions import csrf
 

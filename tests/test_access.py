@@ -27,8 +27,8 @@ NOT_ACCESS = {
     ("caseloads/service.py", "_active_counts"): "counts open allocations against the limits",
     ("caseloads/service.py", "caseloads"): "counts the rolling window against the limits",
     ("caseloads/service.py", "_rolling_families"): "the rolling window for the limit",
-    ("claims/service.py", "_queue"): "the claims queue's 'worker' filter (managers see all)",
-    ("claims/service.py", "queue_page"): "the claims queue's worker-name column",
+    ("claims/service.py", "_worklist"): "the claims worklist's 'worker' filter (managers see all)",
+    ("claims/service.py", "worklist_page"): "the claims worklist's worker-name column",
     ("partners/service.py", "add_member"): "refuses a second membership of the same person",
 }
 

@@ -366,7 +366,7 @@ def _partners(manager) -> dict:
     """Partners of two organisations (the police, a school) and two families: the police
     officer in E01's Team Around the Family, the school's attendance officer in E02's, each
     family consenting; a meeting of E01's team the officer attended, with an action they
-    own. The walk signs in as the officer ("partner")."""
+    own; a referral of E01 to the police. The walk signs in as the officer ("partner")."""
     from casework.partners import service as partners
 
     police = create_organisation("Kent Police", "police")
@@ -382,10 +382,16 @@ def _partners(manager) -> dict:
         partners.record_consent(family, start, "Parent", manager)
     meeting = partners.add_meeting(e01, start, [member.id], "Attend school daily", [
         partners.NewAction("Visit the family", member.id, dt.date(2012, 9, 1))], manager)
+    # A referral of E01 sent to the police: its practitioner and E01's staff see it.
+    referral = m.Referral(family_id=e01.id, kind="offending", agency=police.name,
+                          referred_on=dt.date(2013, 1, 2), organisation_id=police.id,
+                          reason="Anti-social behaviour", may_share="The plan",
+                          due_on=dt.date(2013, 2, 1))
+    db.session.add(referral)
     db.session.commit()
     return {"partner": officer, "teacher": teacher, "organisation": police.id,
             "school": school.id, "member": member.id, "taf_meeting": meeting.id,
-            "taf_action": meeting.actions[0].id}
+            "taf_action": meeting.actions[0].id, "referral": referral.id}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:

@@ -23,6 +23,7 @@ from ..access import (
     can_write,
     get_family_or_404,
     may_record_first_contact,
+    may_send_referral,
     open_allocation,
     wards,
 )
@@ -41,6 +42,7 @@ from ..partners import service as partners
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
+from ..referrals import service as referrals
 from ..rules.dates import age_on, govdate
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
@@ -110,6 +112,8 @@ def show(family_ref: str):
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
+        referrals=referrals.of_family(current_user, family),
+        may_refer=may_send_referral(current_user, family),
         latest_contacts=casefile.latest_contacts(family),
         names=casefile.present_names(family),
         claimable=[

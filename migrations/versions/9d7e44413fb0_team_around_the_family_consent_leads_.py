@@ -1,7 +1,7 @@
 """The Team Around the Family: consent to share, members, the lead professional for a period, meetings with attendance and actions
 
 Revision ID: 9d7e44413fb0
-Revises: 1d1fa909d473
+Revises: 05f30429078f
 Create Date: 2026-12-06 21:37:59.770796
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9d7e44413fb0'
-down_revision = '1d1fa909d473'
+down_revision = '05f30429078f'
 branch_labels = None
 depends_on = None
 
