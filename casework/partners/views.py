@@ -13,6 +13,7 @@ from .. import access, sharing
 from ..audit import shown
 from ..flashes import flash
 from ..permissions import requires
+from ..referrals import service as referrals
 from . import service
 from .forms import (
     ACTIONS,
@@ -308,9 +309,10 @@ def action(taf_action_id: int):
 @bp.route("/partner")
 @requires("partner_home")
 def home():
-    """A partner practitioner's own page: the families they lead, their actions, their
-    families."""
+    """A partner practitioner's own page (where they land): the referrals to them overdue,
+    their actions, the families they lead, their families."""
     today = dt.date.today()
     found = service.partner_home(current_user, today)
     return shown("view_list", "partner_home", None, page=render_template(
-        "partners/home.html", home=found, today=today))
+        "partners/home.html", home=found, today=today,
+        referrals_overdue=referrals.overdue(current_user, today)))
