@@ -14,6 +14,7 @@ from ..audit import shown
 from ..flashes import flash
 from ..permissions import requires
 from ..referrals import service as referrals
+from ..rules.dates import govdate
 from . import service
 from .forms import (
     ACTIONS,
@@ -170,7 +171,7 @@ def add_member(family_ref: str):
             _refused(form, refused)
         else:
             flash(f"{member.user.name} is in the Team Around the Family from "
-                  f"{member.from_on.strftime('%-d %B %Y')}.")
+                  f"{govdate(member.from_on)}.")
             return _back(family)
     return _team_page(family, member_form=form)
 
@@ -188,7 +189,7 @@ def end_member(family_ref: str, member_id: int):
             _refused(form, refused)
         else:
             flash(f"{member.user.name} leaves the Team Around the Family after "
-                  f"{member.to_on.strftime('%-d %B %Y')}.")
+                  f"{govdate(member.to_on)}.")
             return _back(family)
     return _team_page(family, end_form=form, ending=member.id)
 
@@ -239,7 +240,7 @@ def set_lead(family_ref: str):
             _refused(form, refused)
         else:
             flash(f"{lead.user.name} is the lead professional from "
-                  f"{lead.from_on.strftime('%-d %B %Y')}.")
+                  f"{govdate(lead.from_on)}.")
             return _back(family)
     return _team_page(family, lead_form=form)
 
