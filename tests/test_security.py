@@ -354,7 +354,7 @@ def world(app, cli, examples):
     db.session.add(action)
     db.session.commit()
     extra = _every_page_has_a_record(family, lead, worker, auditor)
-    extra.update(_partners())
+    extra.update(_partners(extra["manager"]))
     return {"lead": lead, "worker": worker, "contact": contact.id, "goal": goal.id,
             "referral": referral.id, "user": worker.id, "action": action.id,
             "claim": claim_id, "batch": batch_id,
@@ -362,22 +362,36 @@ def world(app, cli, examples):
             **extra}
 
 
-def _partners() -> dict:
-    """Partners of two organisations (a school, the police) and two families (E01, E02)."""
-    school = create_organisation("Fant Primary School", "school")
+def _partners(manager) -> dict:
+    """Partners of two organisations (the police, a school) and two families: the police
+    officer in E01's Team Around the Family, the school's attendance officer in E02's, each
+    family consenting; a meeting of E01's team the officer attended, with an action they
+    own; a referral of E01 to the police. The walk signs in as the officer ("partner")."""
+    from casework.partners import service as partners
+
     police = create_organisation("Kent Police", "police")
-    partner = create_user("partner", organisation=school)
+    school = create_organisation("Fant Primary School", "school")
     officer = create_user("partner", organisation=police)
-    # A referral of E01 sent to the school: its practitioner and E01's staff see it.
-    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
-    referral = m.Referral(family_id=family.id, kind="education", agency=school.name,
-                          referred_on=dt.date(2013, 1, 2), organisation_id=school.id,
-                          reason="Attendance", may_share="School terms",
+    teacher = create_user("partner", organisation=school)
+    e01, e02 = (db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
+                for ref in ("E01", "E02"))
+    start = dt.date(2012, 8, 1)
+    member = partners.add_member(e01, officer.id, start, "Neighbourhood officer", manager)
+    partners.add_member(e02, teacher.id, start, "Attendance officer", manager)
+    for family in (e01, e02):
+        partners.record_consent(family, start, "Parent", manager)
+    meeting = partners.add_meeting(e01, start, [member.id], "Attend school daily", [
+        partners.NewAction("Visit the family", member.id, dt.date(2012, 9, 1))], manager)
+    # A referral of E01 sent to the police: its practitioner and E01's staff see it.
+    referral = m.Referral(family_id=e01.id, kind="offending", agency=police.name,
+                          referred_on=dt.date(2013, 1, 2), organisation_id=police.id,
+                          reason="Anti-social behaviour", may_share="The plan",
                           due_on=dt.date(2013, 2, 1))
     db.session.add(referral)
     db.session.commit()
-    return {"partner": partner, "officer": officer, "organisation": school.id,
-            "police": police.id, "referral": referral.id}
+    return {"partner": officer, "teacher": teacher, "organisation": police.id,
+            "school": school.id, "member": member.id, "taf_meeting": meeting.id,
+            "taf_action": meeting.actions[0].id, "referral": referral.id}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
@@ -466,6 +480,8 @@ def _url(rule, world, role=None):
                        "contribution_id": world.get("contribution"),
                        "token_id": world.get("token"),
                        "organisation_id": world.get("organisation"),
+                       "member_id": world.get("member"), "taf_meeting_id": world.get("taf_meeting"),
+                       "taf_action_id": world.get("taf_action"),
                        "first_id": world["people"][0], "second_id": world["people"][1],
                        "job_id": world.get("jobs", {}).get(role), "need_ref": "N-1",
                        "fmt": FORMATS.get(rule.endpoint),
@@ -478,10 +494,12 @@ def _url(rule, world, role=None):
 # Pages that answer a role by sending it elsewhere: the home page to a role's own start page;
 # a new claim batch, asked for with no window named, to the claims list.
 REDIRECTS = {"manager": {"home.index", "claims.confirm_batch"}, "auditor": {"home.index"},
-             "admin": {"home.index"}}
-# Roles that see no family at all (their pages are about users, teams and the audit log);
-# a partner practitioner sees none until they are in a family's Team Around the Family.
-NO_FAMILIES = {"admin", "partner"}
+             "admin": {"home.index"}, "partner": {"home.index"}}
+# Roles that see no family at all (their pages are about users, teams and the audit log).
+NO_FAMILIES = {"admin"}
+# A partner practitioner sees E01 (in its team, under consent) but only their sharing level's
+# sections: the case file's pages are the lead professional's (403 for a police officer).
+PARTNER_SECTION_PAGES = {"casefile.timeline", "casefile.plan"}
 
 
 def _walker(world, role):
@@ -518,6 +536,8 @@ def _get_routes(app, world, role):
             expected = {302}
         elif role in NO_FAMILIES and {"family_ref", "person_ref"} & set(rule.arguments):
             expected = {404}  # the role sees no family: record scope, not a missing record
+        elif role == "partner" and rule.endpoint in PARTNER_SECTION_PAGES:
+            expected = {403}
         else:
             expected = {200}
         walk.append((rule.endpoint, url, expected))
