@@ -16,9 +16,10 @@ from .test_rules import D, family, incidents
 def test_family_page_shows_results_with_reasons_at_a_picked_date(client, sign_in, examples):
     examples()
     sign_in("manager")
-    page = client.get("/families/E01?as_of-day=30&as_of-month=9&as_of-year=2013")
-    assert "Identification and results on 30 September 2013" in page.text
-    assert "ASB incidents: 6 from 16 Jan 2012 to 15 Jul 2012, 2 from 31 Mar 2013 to 30 Sep 2013: down 67%, needs 60%: met" in page.text
+    page = Page(client.get("/families/E01?as_of-day=30&as_of-month=9&as_of-year=2013").text)
+    assert "Identification and results on 30 September 2013" in page.headings
+    assert ("ASB incidents: 6 from 16 Jan 2012 to 15 Jul 2012, 2 from 31 Mar 2013 to 30 Sep "
+            "2013: down 67%, needs 60%: met") in page.text
     assert "Claimable on 30 September 2013: Crime, ASB and education £700" in page.text
 
 
