@@ -848,9 +848,11 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-class EvaluationQueue(db.Model):
-    """Families whose evidence changed since they were last evaluated: written in the same
-    transaction as the change, emptied by casework.evaluation.store.refresh_pending."""
+class StaleFamily(db.Model):
+    """Families whose evidence changed since they were last evaluated (their stored
+    evaluation is stale): written in the same transaction as the change by
+    casework.evaluation.store.mark_stale, emptied by refresh_pending. Not a job queue (that
+    is casework/queue.py); the table keeps its first name."""
 
     __tablename__ = "evaluation_queue"
 

@@ -35,7 +35,7 @@ NAV_ITEMS = [
     {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
-    {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
+    {"text": "Matching", "endpoint": "matching.reviews_waiting", "permission": "review_matches", "area": "matching."},
 ]
 
 

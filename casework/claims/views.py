@@ -64,9 +64,9 @@ def _manager_forms(fresh: bool):
 
 
 def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
-    filters, filter_errors = service.QueueFilters.from_args(request.args)
+    filters, filter_errors = service.WorklistFilters.from_args(request.args)
     page = requested_page(request.args)
-    pages, totals = service.queue_page(filters, page)
+    pages, totals = service.worklist_page(filters, page)
     sample = service.sample(filters.sample) if filters.sample else None
     return shown("view_list", "claims", None,
                  detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}", page=render_template(
@@ -75,7 +75,7 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
         filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
                         else f"#{field}"} for field, message in filter_errors],
         filter_errors_by_field=filter_errors,
-        choices=service.queue_choices(),
+        choices=service.worklist_choices(),
         sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
         sample_error=sample_error, batches=service.batches(),
         build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
@@ -86,11 +86,11 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
 @bp.route("/samples", methods=["POST"])
 @requires("audit_claims")
 def draw_sample():
-    """Draw N% of the claims the queue's filters select; the sample opens as the queue."""
-    filters, _ = service.QueueFilters.from_args(request.args)
+    """Draw N% of the claims the worklist's filters select; the sample opens as the worklist."""
+    filters, _ = service.WorklistFilters.from_args(request.args)
     filters.sample = None
     form = SampleForm(prefix="sample")
-    if not form.validate():  # the queue again, the form's errors beside its fields, values kept
+    if not form.validate():  # the worklist again, the form's errors beside its fields, values kept
         return _index(*_manager_forms(fresh=True), None, sample_form=form), 400
     try:
         sample = service.draw_sample(filters, form.percent.data, form.seed.data, current_user)
@@ -132,7 +132,7 @@ def confirm_batch():
 @requires("view_claims")
 def show(claim_id: int):
     claim = service.claim_or_404(claim_id)
-    filters, _ = service.QueueFilters.from_args(request.args)
+    filters, _ = service.WorklistFilters.from_args(request.args)
     form = DecisionForm()
     error = None
     if request.method == "POST":
@@ -148,7 +148,7 @@ def show(claim_id: int):
                     done = f"Claim {claim.id} rejected."
                 else:
                     abort(400)
-                following = service.next_in_queue(filters, claim.id)
+                following = service.next_in_worklist(filters, claim.id)
                 if following is None:
                     flash(f"{done} No more draft claims in this queue.")
                     return redirect(url_for("claims.index", **filters.args()))

@@ -392,7 +392,8 @@ def money(sc: Scope) -> dict:
     report and the money page all show these."""
     rules = get_ruleset(sc.programme)
     fees = attachment_fees(sc)
-    by_state: Counter = Counter()
+    totals = claim_totals(sc)  # the claims by state: the API's and quarterly return's too
+    by_state = Counter({s: totals[s]["amount"] for s in ("draft", "validated", "submitted")})
     by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
         r: Counter() for r in dict(rules.result_amounts)}
     by_year: dict[int | None, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
@@ -410,7 +411,6 @@ def money(sc: Scope) -> dict:
         year = rules.programme_year(attached_on) if attached_on else None
         by_year[year][state] += amount * count
         if state != "rejected":
-            by_state[state] += amount * count
             by_result.setdefault(result, Counter())[state] += amount * count
             by_result[result]["count"] += count
             pays = rules.result_amount(result, attached_on) if attached_on else None

@@ -95,7 +95,7 @@ def keep_figures_current(response):
     accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
     page is read, or start the refresh job when the change touched many families. A failure
     here does not undo the change that was saved: the families stay queued."""
-    if store.queued_here():
+    if store.marked_stale_here():
         try:
             with transaction():
                 done = store.keep_current()

@@ -145,7 +145,7 @@ def _unexpected(error: Exception, job_id: int) -> str:
 def _keep_figures_current() -> None:
     """Evaluate again the families the job changed (an import's), here in the worker, where
     nobody waits; if that fails they stay queued for the next refresh."""
-    if store.queued_here():
+    if store.marked_stale_here():
         try:
             with transaction():
                 store.refresh_pending()

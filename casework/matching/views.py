@@ -1,4 +1,5 @@
-"""The review queue: rows matching could not settle, for a programme manager to decide."""
+"""The rows matching could not settle, waiting for a programme manager to decide (the review
+list; not a job queue)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
 
 @bp.route("/reviews")
 @requires("review_matches")
-def queue():
+def reviews_waiting():
     waiting = reviews.waiting_page(requested_page(request.args))
     link_above, review_above = service.thresholds()
     return shown("view_list", "match_reviews", None,
                  detail=f"{waiting.total} waiting, page {waiting.page}",
-                 page=render_template("matching/queue.html", waiting=waiting,
+                 page=render_template("matching/reviews_waiting.html", waiting=waiting,
                                       link_above=link_above, review_above=review_above))
 
 
@@ -67,7 +68,7 @@ def review(review_id: int):
                 summary, others = reviews.accept(found, int(form.person.data), current_user)
                 flash(f"Row {found.record_key} linked and imported ({summary.line()})."
                       + _also(others))
-            return redirect(url_for("matching.queue"))
+            return redirect(url_for("matching.reviews_waiting"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
             errors = getattr(refused, "errors", None) or [str(refused)]
             found = reviews.review_or_404(review_id)
