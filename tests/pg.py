@@ -19,16 +19,18 @@ def _free_port() -> int:
     ports = os.environ.get("CASEWORK_TEST_PORTS")
     if ports:
         first, _, last = ports.partition("-")
-        for port in range(int(first), int(last or first) + 1):
-            if port in _taken:
-                continue
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
+        for _attempt in range(2):
+            for port in range(int(first), int(last or first) + 1):
+                if port in _taken:
                     continue
-            _taken.add(port)
-            return port
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                _taken.add(port)
+                return port
+            _taken.clear()  # every port handed out once: those whose servers stopped are free
         raise RuntimeError(f"no free port left in CASEWORK_TEST_PORTS={ports}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
