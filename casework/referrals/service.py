@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..access import (
+    consent_standing,
     may_send_referral,
     receives_referral,
     referrals_sent_or_received,
@@ -28,6 +29,18 @@ from ..transaction import transactional
 
 OPEN = ("made", "accepted")  # no outcome yet
 MAX_TEXT = 2000
+
+
+# What else happens when a referral is accepted, in the same transaction: casework/partners
+# registers the practitioner joining the family's Team Around the Family (it imports this
+# area, so this one never imports it).
+ACCEPTED: list = []
+
+
+def on_accepted(handler):
+    """Register handler(referral, by, today), run inside accept's transaction."""
+    ACCEPTED.append(handler)
+    return handler
 
 
 class ReferralRefused(Exception):
@@ -109,6 +122,10 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
         problems.append(("may_share", "Say what may be shared with the organisation"))
     elif len(may_share) > MAX_TEXT:
         problems.append(("may_share", "Keep what may be shared to 2,000 characters"))
+    if consent_standing(family, today) is None:
+        problems.append(("organisation", f"{family.family_ref} has no consent to share with "
+                                         "partners standing: record it on the family's Team "
+                                         "Around the Family page first"))
     if due_on is None:
         problems.append(("due_on", "Enter the date the referral is due"))
     elif due_on < today:
@@ -152,13 +169,15 @@ def _change(referral: m.Referral, by: m.User, how: str, detail: str, **values) -
 
 @transactional
 def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> None:
-    """The receiving practitioner accepts the referral; from then they work with the family
-    (the Team Around the Family, once casework/partners adds them)."""
+    """The receiving practitioner accepts the referral; from then they work with the family:
+    they join its Team Around the Family (casework/partners, registered in ACCEPTED)."""
     today = today or dt.date.today()
     _answer_check(referral, by, "made")
     _change(referral, by, "referral accepted", f"accepted by {by.email}", status="accepted",
             status_on=today, decided_by_id=by.id, practitioner_id=referral.practitioner_id
             or by.id)
+    for handler in ACCEPTED:
+        handler(referral, by, today)
 
 
 @transactional
