@@ -402,17 +402,28 @@ def taf_meeting_or_404(user: m.User, family: m.Family, meeting_id: int) -> m.Taf
 
 
 def _receives(user: m.User):
-    """SQL: the referrals sent to `user`'s organisation, to nobody named or to them."""
-    R = m.Referral
+    """SQL: the referrals sent to `user`'s organisation, to nobody named or to them, of a
+    family whose case is not closed and whose consent to share is not withdrawn: once its
+    episode closes (and none is open), or it withdraws its consent (and none stands), the
+    organisation no longer sees the referral, from the very next request."""
+    R, E, C = m.Referral, m.Episode, m.SharingConsent
+    today = dt.date.today()
+    closed = select(E.family_id).where(E.closed_on.is_not(None)).except_(
+        select(E.family_id).where(E.closed_on.is_(None)))
+    # A family that withdrew its consent to share (and has none standing today): the
+    # referral is shared no more either, as the family's page is not.
+    withdrawn = select(C.family_id).where(C.withdrawn_on.is_not(None),
+                                          C.withdrawn_on <= today).except_(_consented(today))
     return (R.organisation_id == user.organisation_id,
-            or_(R.practitioner_id.is_(None), R.practitioner_id == user.id))
+            or_(R.practitioner_id.is_(None), R.practitioner_id == user.id),
+            R.family_id.not_in(closed), R.family_id.not_in(withdrawn))
 
 
 def visible_referrals(user: m.User) -> Select:
     """A SELECT of the referrals between agencies `user` may see: a partner practitioner
-    those sent to their organisation (to nobody named, or to them) while the family's
-    consent to share stands (withdrawn: gone on the next request); staff those of the
-    families they may see."""
+    those sent to their organisation (to nobody named, or to them) while the family's case
+    is not closed and its consent to share stands (withdrawn: gone on the next request);
+    staff those of the families they may see."""
     R = m.Referral
     query = select(R).where(R.organisation_id.is_not(None))
     if user.role == "partner":
