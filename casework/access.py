@@ -422,15 +422,14 @@ def _receives(user: m.User):
 def visible_referrals(user: m.User) -> Select:
     """A SELECT of the referrals between agencies `user` may see: a partner practitioner
     those sent to their organisation (to nobody named, or to them) while the family's case
-    is not closed and its consent to share stands (withdrawn: gone on the next request);
-    staff those of the families they may see."""
+    is open (or not yet signed up) and its consent to share not withdrawn (withdrawn: gone
+    on the next request); staff those of the families they may see."""
     R = m.Referral
     query = select(R).where(R.organisation_id.is_not(None))
     if user.role == "partner":
         if user.organisation_id is None:
             return query.where(false())
-        # Only while the family's consent to share stands, as for the family itself.
-        return query.where(*_receives(user), R.family_id.in_(_consented(dt.date.today())))
+        return query.where(*_receives(user))
     return query.where(R.family_id.in_(visible_families(user).with_only_columns(m.Family.id)))
 
 
@@ -462,7 +461,6 @@ def referrals_sent_or_received(user: m.User) -> Select:
     R = m.Referral
     query = select(R).where(R.organisation_id.is_not(None))
     if user.role == "partner":
-        return query.where(*_receives(user), R.family_id.in_(_consented(
-            dt.date.today()))) if user.organisation_id else query.where(false())
+        return query.where(*_receives(user)) if user.organisation_id else query.where(false())
     return query.where(R.created_by_id == user.id, R.family_id.in_(
         visible_families(user).with_only_columns(m.Family.id)))

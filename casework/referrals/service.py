@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..access import (
-    consent_standing,
     may_send_referral,
     receives_referral,
     referrals_sent_or_received,
@@ -122,10 +121,6 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
         problems.append(("may_share", "Say what may be shared with the organisation"))
     elif len(may_share) > MAX_TEXT:
         problems.append(("may_share", "Keep what may be shared to 2,000 characters"))
-    if consent_standing(family, today) is None:
-        problems.append(("organisation", f"{family.family_ref} has no consent to share with "
-                                         "partners standing: record it on the family's Team "
-                                         "Around the Family page first"))
     if due_on is None:
         problems.append(("due_on", "Enter the date the referral is due"))
     elif due_on < today:
