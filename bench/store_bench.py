@@ -15,7 +15,7 @@ run, one after the other:
 - import: 1,000 ASB incidents for 1,000 families through the importer, then the
   re-evaluation of the families it changed (`refresh_pending`), each timed;
 - summaries and search: each summary's figures read as the pages read them (counted afresh,
-  as after a change to the data, and kept, as casework/versions.py serves them until the
+  as after a change to the data, and kept, as casework/cache_version.py serves them until the
   data changes), and the
   families list searched for a name, a postcode and a reference, REPEAT times each in one
   process (p50 and p95 of the server-side work, no HTTP; bench/load_bench.py has the pages
@@ -126,7 +126,7 @@ def measure(url: str, families: int, harsh: bool = False) -> None:
 
     from sqlalchemy import func, select
 
-    from casework import create_app, versions
+    from casework import cache_version, create_app
     from casework import models as m
     from casework.auth.service import find_user
     from casework.claims.service import money
@@ -181,7 +181,7 @@ def measure(url: str, families: int, harsh: bool = False) -> None:
         pence = {row.key: row.pence for row in programme.unit_costs()}
 
         def cold(action):  # counted afresh, as after any change to the data
-            versions.clear()
+            cache_version.clear()
             return action()
 
         _repeated("dashboard figures, counted", lambda: cold(lambda: programme.figures(manager)))

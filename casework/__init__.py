@@ -133,13 +133,16 @@ def _init_extensions(app: Flask) -> None:
     # Order matters: the database first, then what stores in it, then what guards requests.
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import REPLICA, csrf, db, login_manager, migrate
 
+    if app.config.get("DATABASE_REPLICA_URL"):  # reports, returns and exports read there
+        app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                          REPLICA: app.config["DATABASE_REPLICA_URL"]}
     db.init_app(app)
     from .extensions import init_engine_events
 
     init_engine_events(app)
-    from .versions import init_watch
+    from .cache_version import init_watch
 
     init_watch()
     migrate.init_app(app, db, render_as_batch=True, directory=str(PROJECT_ROOT / "migrations"))
@@ -185,12 +188,14 @@ def _register_blueprints(app: Flask) -> None:
     from .partners.views import bp as partners_bp
     from .partnership.views import bp as partnership_bp
     from .programme.views import bp as programme_bp
+    from .referrals.views import bp as referrals_bp
     from .selection.views import bp as selection_bp
     from .system import bp as system_bp
 
     for bp in (admin_bp, auth_bp, caseloads_bp, casefile_bp, claims_bp, families_bp, evaluation_bp, imports_bp,
                programme_bp, selection_bp, home_bp,
-               system_bp, jobs_bp, matching_bp, outcomes_bp, partners_bp, partnership_bp, api_bp):
+               system_bp, jobs_bp, matching_bp, outcomes_bp, partners_bp, partnership_bp,
+               referrals_bp, api_bp):
         app.register_blueprint(bp)
     from .extensions import csrf
 

@@ -24,7 +24,9 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "can_edit_contact", "can_write", "covered_wards", "get_family_or_404", "may_allocate",
            "may_allocate_family", "unheld_allocatable",
            "may_approve_discretion", "may_load_outcome_plan", "may_record_first_contact",
-           "may_see_meeting", "open_allocation", "team_workers", "visible_families", "wards"]
+           "may_see_meeting", "may_send_referral", "open_allocation", "receives_referral",
+           "referral_or_404", "referrals_sent_or_received", "team_workers", "visible_families",
+           "visible_referrals", "wards"]
 
 SEES_ALL = frozenset({"manager", "auditor"})
 
@@ -221,3 +223,59 @@ def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:
     if family is None or not may_allocate_family(user, family):
         abort(404)
     return family
+
+
+# Referrals between agencies (issue 31) --------------------------------------------------------
+
+
+def _receives(user: m.User):
+    """SQL: the referrals sent to `user`'s organisation, to nobody named or to them."""
+    R = m.Referral
+    return (R.organisation_id == user.organisation_id,
+            or_(R.practitioner_id.is_(None), R.practitioner_id == user.id))
+
+
+def visible_referrals(user: m.User) -> Select:
+    """A SELECT of the referrals between agencies `user` may see: a partner practitioner
+    those sent to their organisation (to nobody named, or to them), whatever the family;
+    staff those of the families they may see."""
+    R = m.Referral
+    query = select(R).where(R.organisation_id.is_not(None))
+    if user.role == "partner":
+        if user.organisation_id is None:
+            return query.where(false())
+        return query.where(*_receives(user))
+    return query.where(R.family_id.in_(visible_families(user).with_only_columns(m.Family.id)))
+
+
+def referral_or_404(user: m.User, referral_id: int) -> m.Referral:
+    """A referral `user` may see, or 404, alike for one that does not exist and one of
+    another family or organisation."""
+    referral = db.session.scalar(visible_referrals(user).where(m.Referral.id == referral_id))
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def receives_referral(user: m.User, referral: m.Referral) -> bool:
+    """Is `user` a practitioner of the organisation the referral was sent to (and the one
+    named, if any): who accepts or declines it and records its outcome."""
+    return (user.role == "partner" and referral.organisation_id is not None
+            and user.organisation_id == referral.organisation_id
+            and referral.practitioner_id in (None, user.id))
+
+
+def may_send_referral(user: m.User, family: m.Family) -> bool:
+    """Who sends a referral from the family's page: those who write its plan."""
+    return user.role != "partner" and can_write(user, family)
+
+
+def referrals_sent_or_received(user: m.User) -> Select:
+    """A SELECT of the referrals `user` sent (staff) or that were sent to them (a partner):
+    their task list's."""
+    R = m.Referral
+    query = select(R).where(R.organisation_id.is_not(None))
+    if user.role == "partner":
+        return query.where(*_receives(user)) if user.organisation_id else query.where(false())
+    return query.where(R.created_by_id == user.id, R.family_id.in_(
+        visible_families(user).with_only_columns(m.Family.id)))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Table
 from sqlalchemy.exc import IntegrityError
 
-from . import versions
+from . import cache_version
 from .extensions import db
 
 
@@ -29,7 +29,7 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
             columns[column.name] = [default.arg] * size
     names = list(columns)
     connection = db.session.connection()
-    versions.mark_changed(connection, table.name)  # the driver's own writes are not watched
+    cache_version.mark_changed(connection, table.name)  # the driver's own writes are not watched
     cursor = connection.connection.dbapi_connection.cursor()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
     try:

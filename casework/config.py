@@ -20,6 +20,13 @@ class Config:
     SECRET_KEY = os.environ.get("CASEWORK_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A PostgreSQL streaming replica of DATABASE_URL: the returns (SSD tables, list 2, the
+    # quarterly return) and the Partnership Board report read from it (casework/replica.py, docs/several-machines.md);
+    # every other read, and every write, goes to DATABASE_URL.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or None
+    # Further behind the primary than this (seconds), or unreachable, the replica is passed
+    # over and the primary read instead.
+    REPLICA_MAX_LAG_SECONDS = 30
     MAX_CONTENT_LENGTH = UPLOAD_LIMIT_BYTES
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -63,6 +70,8 @@ class Config:
     # this many days after the job finished, by the worker's daily housekeeping; the job's
     # record, its summary and the file's SHA-256 stay.
     JOB_RESULT_DAYS = 30
+    # How passwords are hashed (werkzeug's generate_password_hash): scrypt, made to be slow.
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 # Published in this source: a session signed with it can be forged by anyone.
@@ -80,6 +89,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-not-secret"  # nosec B105
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL") or "memory://"
+    # One round of PBKDF2: a test signs in hundreds of times, and scrypt's 0.1 s a hash was a
+    # fifth of the suite's time. Only the tests' configuration; every other keeps scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 class ProductionConfig(Config):

@@ -508,7 +508,7 @@ def _unattach(ids: list[int]) -> None:
     for where in one_of_chunks(m.Family.id, ids):
         db.session.execute(update(m.Family).where(where).values(attached_on=None,
                                                                  closed_on=None))
-    store.queue(ids)
+    store.mark_stale(ids)
 
 
 def _demo_caseloads(seed: int) -> str:
@@ -583,7 +583,7 @@ def _demo_caseloads(seed: int) -> str:
                  reason="Returned to the programme", consent_by=f"{adult.given_name} {adult.family_name}")
         _contacts(rng, family, worker, back, today)
     with transaction():
-        store.queue(waiting)
+        store.mark_stale(waiting)
     store.refresh_pending()
     return (f"caseloads: {allocated} families attached and allocated to {len(workers)} "
             f"workers, {closed} cases closed, {len(returning)} families back for a new episode, "

@@ -180,7 +180,7 @@ def _mirror(family: m.Family, episode: m.Episode, by: m.User | None, source: str
         family.attached_on, family.closed_on = after["attached_on"], after["closed_on"]
         family.version = (family.version or 0) + 1
     db.session.flush()
-    store.queue([family.id])
+    store.mark_stale([family.id])
 
 
 def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -> None:
@@ -262,4 +262,4 @@ def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -
     write_changes(history)
     for row in mirrored:
         db.session.execute(update(F).where(F.id == row.pop("id")).values(**row))
-    store.queue(families)
+    store.mark_stale(families)

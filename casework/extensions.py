@@ -1,10 +1,13 @@
 """Module-level extensions, bound to the app in create_app()."""
 
+from contextvars import ContextVar
+
+import flask_sqlalchemy.session
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic's batch mode (SQLite) drop and alter them.
@@ -21,7 +24,35 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The read replica's bind (DATABASE_REPLICA_URL): reads inside casework.replica.reads() go
+# there; everything else, and every write, to the primary (DATABASE_URL).
+REPLICA = "replica"
+reading_replica: ContextVar[bool] = ContextVar("casework_reading_replica", default=False)
+WROTE = "casework_wrote"  # Session.info: this transaction has flushed a change
+
+
+class Session(flask_sqlalchemy.session.Session):
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (bind is None and reading_replica.get() and not self._flushing
+                and not getattr(clause, "is_dml", False)):
+            engine = self._db.engines.get(REPLICA)
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session, _context) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _ended(session) -> None:
+    session.info.pop(WROTE, None)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -56,11 +87,9 @@ def _configure_postgresql(dbapi_connection, _record) -> None:
 
 
 def init_engine_events(app) -> None:
-    from sqlalchemy import event
-
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _configure_sqlite)
-        elif engine.dialect.name == "postgresql":
-            event.listen(engine, "connect", _configure_postgresql)
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _configure_sqlite)
+            elif engine.dialect.name == "postgresql":
+                event.listen(engine, "connect", _configure_postgresql)

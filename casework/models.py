@@ -616,10 +616,16 @@ PLAN_PROBLEMS = {
     "other": "Other",
 }
 GOAL_STATUSES = {"open": "Open", "achieved": "Achieved", "dropped": "Dropped"}
-REFERRAL_KINDS = {
+REFERRAL_KINDS = {  # the need a referral answers
     "substance_misuse": "Substance misuse",
     "domestic_abuse": "Domestic abuse",
     "mental_health": "Mental health",
+    "education": "School attendance and education",
+    "offending": "Offending and anti-social behaviour",
+    "work": "Work and benefits",
+    "housing": "Housing",
+    "health": "Physical health",
+    "parenting": "Parenting and family relationships",
     "other": "Other",
 }
 REFERRAL_STATUSES = {
@@ -643,7 +649,13 @@ class PlanGoal(db.Model):
 
 
 class Referral(db.Model):
+    """A referral of the family (or one of its people) for a need (`kind`): noted on the
+    plan to an agency by name, or sent to a partner organisation (and, if known, one of its
+    practitioners), with the reason, what may be shared and a due date, which the receiving
+    practitioner accepts or declines with a reason and whose outcome is recorded."""
+
     __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_organisation_status", "organisation_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
@@ -654,7 +666,22 @@ class Referral(db.Model):
     referred_on: Mapped[dt.date] = mapped_column(Date)
     status_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Sent between agencies (issue 31): to an organisation, and perhaps one practitioner.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    may_share: Mapped[str | None] = mapped_column(Text)  # what the sender agrees may be shared
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    family: Mapped[Family] = relationship()
+    organisation: Mapped[PartnerOrganisation | None] = relationship()
+    practitioner: Mapped[User | None] = relationship(foreign_keys=[practitioner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class UnitCost(db.Model):
@@ -813,7 +840,7 @@ class EvaluationRun(db.Model):
 
 class DataVersion(db.Model):
     """A number bumped by every transaction that changes what the programme's figures count
-    (casework.versions), so a summary counted once is served until the data changes."""
+    (casework.cache_version), so a summary counted once is served until the data changes."""
 
     __tablename__ = "data_versions"
 
@@ -821,9 +848,11 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
-class EvaluationQueue(db.Model):
-    """Families whose evidence changed since they were last evaluated: written in the same
-    transaction as the change, emptied by casework.evaluation.store.refresh_pending."""
+class StaleFamily(db.Model):
+    """Families whose evidence changed since they were last evaluated (their stored
+    evaluation is stale): written in the same transaction as the change by
+    casework.evaluation.store.mark_stale, emptied by refresh_pending. Not a job queue (that
+    is casework/queue.py); the table keeps its first name."""
 
     __tablename__ = "evaluation_queue"
 

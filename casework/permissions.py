@@ -50,6 +50,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_training": frozenset({"manager", "admin"}),
     # Match funding pledged and received, beside the government's money (issue 31).
     "manage_match_funding": frozenset({"manager"}),
+    # Referrals between agencies (casework/referrals): sent from the family's page by those who
+    # write its plan; seen by staff of the family and the organisation referred to; answered
+    # (accepted or declined, the outcome recorded) by the organisation's practitioner.
+    "refer": frozenset({"worker", "team_lead"}),
+    "view_referrals": frozenset({"worker", "team_lead", "manager", "auditor", "partner"}),
+    "answer_referrals": frozenset({"partner"}),
     # Partner organisations and their practitioners (casework/partners): an administrator
     # records them.
     "manage_organisations": frozenset({"admin"}),

@@ -52,6 +52,6 @@ def save_versioned(record, version: int, values: dict[str, Any], user: m.User,
     if changed and family_id is not None:
         # In this transaction (an UPDATE the ORM's flush does not see): evaluated again once
         # the request is done (casework.evaluation.store.keep_current).
-        store.queue([family_id])
+        store.mark_stale([family_id])
     db.session.flush()
     db.session.expire(record)  # the UPDATE went round the ORM: read the record again

@@ -16,6 +16,7 @@ NAV_ITEMS = [
     {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
     {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
+    {"text": "Referrals", "endpoint": "referrals.index", "permission": "answer_referrals", "area": "referrals."},
     {"text": "Team", "endpoint": "caseloads.team", "permission": "view_caseloads", "area": "caseloads.team"},
     {"text": "High contact", "endpoint": "casefile.high_contact", "permission": "view_caseloads", "area": "casefile.high_contact"},
     {"text": "Results", "endpoint": "evaluation.results", "permission": "view_results", "area": "evaluation.results"},
@@ -25,6 +26,7 @@ NAV_ITEMS = [
     {"text": "Money", "endpoint": "claims.money", "permission": "manage_claims", "area": "claims.money"},
     {"text": "Programme", "endpoint": "programme.dashboard", "permission": "view_programme", "area": "programme."},
     {"text": "Unit costs", "endpoint": "programme.unit_costs", "permission": "manage_unit_costs", "area": "programme.unit_costs"},
+    {"text": "Training", "endpoint": "partnership.training", "permission": "manage_training", "area": "partnership.training"},
     {"text": "Outcome Plans", "endpoint": "outcomes.index", "permission": "view_outcome_plans", "area": "outcomes."},
     {"text": "Users", "endpoint": "admin.users", "permission": "manage_users", "area": "admin.users"},
     {"text": "Teams", "endpoint": "admin.teams", "permission": "manage_users", "area": "admin.teams"},
@@ -33,7 +35,7 @@ NAV_ITEMS = [
     {"text": "API tokens", "endpoint": "admin.tokens", "permission": "manage_api_tokens", "area": "admin.tokens"},
     {"text": "Import data", "endpoint": "imports.upload", "permission": "import_data", "area": "imports."},
     {"text": "Jobs", "endpoint": "jobs.index", "permission": "view_jobs", "area": "jobs."},
-    {"text": "Matching", "endpoint": "matching.queue", "permission": "review_matches", "area": "matching."},
+    {"text": "Matching", "endpoint": "matching.reviews_waiting", "permission": "review_matches", "area": "matching."},
 ]
 
 
@@ -105,4 +107,5 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(m.CONTACT_KINDS, "contact_kinds")
     app.add_template_global(m.PLAN_PROBLEMS, "plan_problems")
     app.add_template_global(m.REFERRAL_KINDS, "referral_kinds")
+    app.add_template_global(m.REFERRAL_STATUSES, "referral_statuses")
     app.add_template_global(m.MATCH_SOURCE_KINDS, "match_kinds")

@@ -3,6 +3,7 @@ emptied after each test, and helpers to sign in through the real form."""
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -20,6 +21,25 @@ EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples" / "basic"
 # The later programmes' worked examples, one folder a ruleset (tests/fixtures/outcomes/README.md).
 OUTCOMES = Path(__file__).resolve().parent / "fixtures" / "outcomes"
 PASSWORD = "correct-horse-battery-9"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--drills", action="store_true",
+                     help="run the drills (tests/drills, marked drill): real Redis, app "
+                          "servers, workers, a PostgreSQL replica, faults; slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The drills run only when asked for (`--drills`): .ci/run runs them as a job of their
+    own after the main suite, which `make test` is."""
+    if config.getoption("--drills"):
+        return
+    kept, drills = [], []
+    for item in items:
+        (drills if item.get_closest_marker("drill") else kept).append(item)
+    if drills:
+        config.hook.pytest_deselected(items=drills)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -50,18 +70,54 @@ def _migrated(database_url):
     return tables
 
 
-@pytest.fixture
-def app(database_url, _migrated, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
+@pytest.fixture(scope="session")
+def _session_app(database_url, _migrated):
+    """The one app of the run: its templates, routes and SQL are compiled once, not per test
+    (building an app and compiling its templates again was most of a small test's time)."""
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    yield app
     with app.app_context():
-        yield app
-        db.session.rollback()
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in _migrated:
-                conn.execute(text(f"DELETE FROM {table}"))
         db.engine.dispose()
+
+
+def _empty_tables(tables: list[str]) -> None:
+    """Delete every row the test left, children first: whatever committed it (the code
+    commits itself: @transactional, after_commit hooks, jobs, the audit's own transaction)."""
+    with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
+        # The connection goes back to the pool as a new one would be: what was noted on it
+        # (cache_version marks a connection that wrote a watched table, and these DELETEs
+        # did) must not carry into the next test's first commit.
+        conn.info.clear()
+
+
+@pytest.fixture
+def app(request, database_url, _migrated, monkeypatch):
+    """The session's app, as new to each test: its configuration as built, an empty job
+    queue and empty tables afterwards. A test that changes the app itself (adds a route)
+    is marked `own_app` and gets an app of its own, as every test did before."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    if request.node.get_closest_marker("own_app"):
+        app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    else:
+        app = request.getfixturevalue("_session_app")
+    config = copy.deepcopy(dict(app.config))
+    extensions = dict(app.extensions)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            app.extensions["casework_queue"].flush()
+            _empty_tables(_migrated)
+            if request.node.get_closest_marker("own_app"):
+                db.engine.dispose()
+    app.config.clear()
+    app.config.update(config)
+    app.extensions.clear()
+    app.extensions.update(extensions)
 
 
 class FreshContextClient(FlaskClient):

@@ -22,8 +22,8 @@ NOT_ACCESS = {
     ("caseloads/service.py", "_active_counts"): "counts open allocations against the limits",
     ("caseloads/service.py", "caseloads"): "counts the rolling window against the limits",
     ("caseloads/service.py", "_rolling_families"): "the rolling window for the limit",
-    ("claims/service.py", "_queue"): "the claims queue's 'worker' filter (managers see all)",
-    ("claims/service.py", "queue_page"): "the claims queue's worker-name column",
+    ("claims/service.py", "_worklist"): "the claims worklist's 'worker' filter (managers see all)",
+    ("claims/service.py", "worklist_page"): "the claims worklist's worker-name column",
 }
 
 ACCESS_FUNCTIONS = {"visible_families", "get_family_or_404", "open_allocation", "allocated_to",

@@ -55,7 +55,7 @@ def test_the_queue_shows_family_names_workers_and_the_totals_of_what_it_selects(
 
 def test_the_queue_is_paged_and_the_pages_keep_the_filters(client, sign_in, built, monkeypatch):
     claims, _ = built
-    monkeypatch.setattr(service, "QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr(service, "WORKLIST_PAGE_SIZE", 2)
     sign_in("auditor")
     first = client.get("/claims/?state=draft").text
     ids = sorted(c.id for c in claims.values())

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from casework import models as m
 from casework.extensions import db
 
-from .factories import create_family, create_person
+from .factories import create_family, create_person, create_user
 
 
 def test_healthz_answers_ok(client):
@@ -128,14 +128,14 @@ def test_the_family_page_evaluates_the_records_it_shows_as_batch_evaluation_read
 
 
 def test_a_search_is_ranked_and_counted_only_up_to_its_limit(client, sign_in, app, monkeypatch):
-    """A search matching more families than SEARCH_COUNT_LIMIT says "more than" and lists the
-    best matches first: the reference itself, then family names beginning with the words."""
+    """A search lists the best matches first: the reference itself, then family names that
+    begin with the words, then by reference. One matching more families than
+    SEARCH_COUNT_LIMIT counts only that many, says "more than", and lists those."""
     from casework import search
     from casework.families import service
 
     from .parsed import parse
 
-    monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 5)
     for i in range(8):
         create_family(f"S{i:03d}", family_name="Adams-Smith" if i < 6 else "Smith")
     create_family("SMITH", family_name="Brown")
@@ -151,16 +151,32 @@ def test_a_search_is_ranked_and_counted_only_up_to_its_limit(client, sign_in, ap
         return page, rows
 
     page, rows = read("/families?q=smith")
-    assert rows == ["SMITH", "S006", "S007", "S000", "S001"]  # the reference, names beginning
-    assert "Showing 1 to 5 of more than 5 families" in page.text()
-    assert "More than 5 families match" in page.by_id("search-more").text()
-    # At the limit exactly: counted, not "more than".
+    assert rows == ["SMITH", "S006", "S007", "S000", "S001", "S002", "S003", "S004", "S005"]
+    assert "Showing 1 to 9 of 9 families" in page.text() and page.by_id("search-more") is None
+    # Any case; three letters are looked up in the index, two read without it. Neither is
+    # a reference: the family names that begin with them first.
+    names_first = ["S006", "S007", "S000", "S001", "S002", "S003", "S004", "S005", "SMITH"]
+    assert read("/families?q=SMI")[1] == names_first
+    assert read("/families?q=sm")[1] == names_first
+    # At the limit exactly: counted, not "more than"; one over: "more than".
     monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 9)
     page, rows = read("/families?q=smith")
     assert "of 9 families" in page.text() and page.by_id("search-more") is None
-    assert len(rows) == 9
     monkeypatch.setattr(service, "SEARCH_COUNT_LIMIT", 8)
-    assert read("/families?q=smith")[0].by_id("search-more") is not None  # one over
+    page, rows = read("/families?q=smith")
+    assert "Showing 1 to 8 of more than 8 families" in page.text()
+    assert "More than 8 families match" in page.by_id("search-more").text()
+    assert len(rows) == 8 and len(set(rows)) == 8 and set(rows) < {"SMITH", *[f"S{i:03d}" for i in range(8)]}
+    # A team's worker finds only the families they may see, however many others match.
+    worker = create_user("worker")
+    from casework.caseloads.service import allocate
+
+    lead = create_user("team_lead")
+    allocate(db.session.scalar(select(m.Family).where(m.Family.family_ref == "S007")), worker,
+             dt.date(2013, 1, 1), lead)
+    db.session.commit()
+    found = service.search_families(worker, "smith")
+    assert [f.family_ref for f in found.items] == ["S007"] and found.total == 1 and not found.more
 
 
 def test_the_families_list_is_counted_once_until_the_data_changes(client, sign_in, app):

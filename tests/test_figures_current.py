@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from flask import redirect
 from sqlalchemy import func, select
 
@@ -30,7 +31,7 @@ def _stored_refs() -> set[str]:
 
 def _pending_refs() -> set[str]:
     return set(db.session.scalars(select(m.Family.family_ref).join(
-        m.EvaluationQueue, m.EvaluationQueue.family_id == m.Family.id)))
+        m.StaleFamily, m.StaleFamily.family_id == m.Family.id)))
 
 
 def _events(action: str) -> list[m.AuditEvent]:
@@ -57,6 +58,7 @@ def test_every_change_made_through_the_orm_queues_its_family(app, examples):
     assert store.pending_count() == 0 and {"N1", "E03"} <= _stored_refs()
 
 
+@pytest.mark.own_app  # it adds a route: Flask refuses that on an app that has served
 def test_a_family_created_in_a_web_request_is_in_the_figures_when_the_request_ends(
         app, client, sign_in, examples):
     examples()

@@ -112,23 +112,49 @@ def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
                          f"details under job {job.id}.")
 
 
-def test_a_retry_after_the_work_was_saved_builds_nothing_twice(app, sign_in, examples, run_jobs):
+class Killed(BaseException):
+    """The worker's process dying: nothing after it runs, no exception handler catches it."""
+
+
+def test_a_retry_after_the_work_was_saved_builds_nothing_twice_and_says_what_the_job_did(
+        app, sign_in, examples, run_jobs, monkeypatch):
     examples()
     manager = sign_in("manager")
     job = _build_job(manager)
-    app.extensions["casework_queue"].flush()  # the queued message was lost with the worker
-    # The first run saved its claims and was killed before it could record the job done.
-    from casework.claims.service import build_claims
 
-    assert len(build_claims(AS_OF, manager)) == 3
-    db.session.get(m.Job, job.id).state, db.session.get(m.Job, job.id).attempts = "running", 1
-    db.session.commit()
+    def killed(*args, **kwargs):
+        raise Killed
+
+    # The first run saved its claims and was killed before it could record the job done.
+    monkeypatch.setattr(service, "finish", killed)
+    try:
+        run_jobs()
+    except Killed:
+        pass
+    monkeypatch.undo()
+    db.session.rollback()
+    assert _claims() == 3 and _job_state(job.id) == "running"
     assert service.recover() == 1
     run_jobs()
     job = db.session.get(m.Job, job.id)
     assert job.state == "done" and job.attempts == 2
-    assert job.summary.startswith("0 draft claims created")
+    # The summary is the job's as a whole: the retry built none, the first run three.
+    assert job.summary == ("3 draft claims created for results claimable on 30 September "
+                           "2013 (3 of them saved by an earlier run of this job that was "
+                           "stopped before it finished).")
     assert _claims() == 3
+
+
+def test_a_build_that_saved_nothing_before_it_was_stopped_says_only_what_the_retry_did(
+        app, sign_in, examples, run_jobs):
+    examples()
+    manager = sign_in("manager")
+    job = _build_job(manager)
+    db.session.get(m.Job, job.id).state, db.session.get(m.Job, job.id).attempts = "running", 1
+    db.session.commit()
+    run_jobs()
+    job = db.session.get(m.Job, job.id)
+    assert job.summary == "3 draft claims created for results claimable on 30 September 2013."
 
 
 def test_a_job_interrupted_three_times_is_failed_not_run_again(sign_in, run_jobs):

@@ -368,8 +368,16 @@ def _partners() -> dict:
     police = create_organisation("Kent Police", "police")
     partner = create_user("partner", organisation=school)
     officer = create_user("partner", organisation=police)
+    # A referral of E01 sent to the school: its practitioner and E01's staff see it.
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    referral = m.Referral(family_id=family.id, kind="education", agency=school.name,
+                          referred_on=dt.date(2013, 1, 2), organisation_id=school.id,
+                          reason="Attendance", may_share="School terms",
+                          due_on=dt.date(2013, 2, 1))
+    db.session.add(referral)
+    db.session.commit()
     return {"partner": partner, "officer": officer, "organisation": school.id,
-            "police": police.id}
+            "police": police.id, "referral": referral.id}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:

@@ -84,7 +84,7 @@ def test_the_list_reads_the_stored_evaluation_not_the_records_live(app, lead):
                        .values(kind="employment", benefit=None))
     db.session.commit()
     assert refs(service.candidates(lead, TODAY)) == ["L1", "L2"]  # the stored rows say so
-    store.queue([family.id])
+    store.mark_stale([family.id])
     db.session.commit()
     assert refs(candidates(lead, TODAY)) == ["L2"]  # evaluated again: no longer eligible
 

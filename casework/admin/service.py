@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, or_, select
-from werkzeug.security import generate_password_hash
 
 from .. import episodes
 from .. import models as m
 from ..access import allocated_to
 from ..audit import record_event
-from ..auth.service import UserRefused, create_user, password_problem
+from ..auth.service import UserRefused, create_user, hash_password, password_problem
 from ..caseloads import service as caseloads
 from ..extensions import db
 from ..locking import lock_rows
@@ -241,5 +240,5 @@ def reset_password(user: m.User, password: str, by: m.User) -> None:
     """Give the user a new password (which ends their sessions); refused if it is weak."""
     if problem := password_problem(password):
         raise AdminRefused(problem)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     record_event("reset_password", "user", user.email, user=by)

@@ -22,11 +22,17 @@ MIN_PASSWORD_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+def hash_password(password: str) -> str:
+    """The stored hash of `password`, by the configured method (PASSWORD_HASH_METHOD:
+    werkzeug's scrypt everywhere but the tests, whose configuration takes a cheap one)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """A hash to compare against when the account does not exist, so timing reveals
     nothing; made on first use, not by every command at start-up (it takes 0.1 s)."""
-    return generate_password_hash("not a real password, only for timing")
+    return generate_password_hash("not a real password, only for timing", method=method)
 
 
 class UserRefused(Exception):
@@ -91,7 +97,7 @@ def create_user(
         role=role,
         team=team_row,
         organisation=organisation,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         active=True,
     )
     db.session.add(user)
@@ -135,7 +141,7 @@ def session_is_current(user: m.User, version: int | None) -> bool:
 
 def check_password(user: m.User | None, password: str) -> bool:
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return False
     return check_password_hash(user.password_hash, password)
 

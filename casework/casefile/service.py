@@ -274,6 +274,22 @@ class Event:
     text: str
 
 
+def _referral_steps(family: m.Family) -> dict[str, list[tuple[dt.date, str, str | None]]]:
+    """Each referral's changes of status after it was made, from its history: (day, status,
+    who), by the referral's id; so the timeline shows accepted and then completed."""
+    H = m.RecordHistory
+    steps: dict[str, list] = {}
+    for ref, at, after, name in db.session.execute(
+            select(H.record_ref, H.changed_at, H.after, m.User.name)
+            .outerjoin(m.User, H.changed_by_id == m.User.id)
+            .where(H.record_type == "referral", H.family_ref == family.family_ref)
+            .order_by(H.changed_at, H.id)):
+        status = (after or {}).get("status")
+        if status and status != "made":
+            steps.setdefault(ref, []).append((at.date(), status, name))
+    return steps
+
+
 def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     """The customer journey: selection and sign-up, contacts, allocations, evidence,
     referrals, result changes."""
@@ -298,11 +314,17 @@ def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
                                 f"{label} by {c.author.name}"
                                 + (f", {plural(c.duration_minutes, 'minute')}"
                                    if c.duration_minutes else "")))
+    steps = _referral_steps(family)
     for r in referrals(family):
         events.append(Event(r.referred_on, "Referral",
                             f"Referred to {r.agency} ({m.REFERRAL_KINDS.get(r.kind, r.kind).lower()})"))
-        if r.status_on and r.status != "made":
-            events.append(Event(r.status_on, "Referral", f"Referral to {r.agency} {r.status}"))
+        said = {"declined": r.decline_reason, "completed": r.outcome}
+        for on, status, by in steps.get(str(r.id)) or (
+                [(r.status_on, r.status, None)] if r.status_on and r.status != "made" else []):
+            events.append(Event(on, "Referral", f"Referral to {r.agency} {status}"
+                                + (f" by {by}" if by and status in ("accepted", "declined") else "")
+                                + (f": {said[status]}" if said.get(status) and status == r.status
+                                   else "")))
     data = load_families([family.id])[family.id]
     for a in data.asb:
         events.append(Event(a.date, "Evidence", f"ASB: {m.ASB_KIND_LABELS[a.kind].lower()} ({a.ref})"))

@@ -9,12 +9,11 @@ from flask_login import current_user
 
 from .. import access
 from .. import models as m
-from ..audit import record_event, shown
+from ..audit import shown
 from ..dates_input import picked_date
 from ..evaluation import figures
 from ..flashes import flash
 from ..permissions import requires
-from ..transaction import transaction
 from . import service
 from .forms import (
     ContactForm,
@@ -161,15 +160,15 @@ def plan(family_ref: str):
                 return redirect(url_for("casefile.plan", family_ref=family_ref))
         except service.CasefileRefused:
             abort(403)
-    else:
-        record_event("view", "plan", family.family_ref)
-    with transaction():
-        return render_template(
-            "casefile/plan.html", family=family, record=record, lead_form=lead_form,
-            goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
-            referrals=service.referrals(family), writable=writable,
-            goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
-        )
+    page = render_template(
+        "casefile/plan.html", family=family, record=record, lead_form=lead_form,
+        goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
+        referrals=service.referrals(family), writable=writable,
+        goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
+    )
+    if request.method == "POST":  # a form again with its errors: the view was recorded
+        return page
+    return shown("view", "plan", family.family_ref, page=page)
 
 
 def _update_status(family_ref: str, model, record_id: int, statuses: dict, save, message: str):

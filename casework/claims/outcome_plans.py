@@ -143,7 +143,8 @@ def today_snapshot(claim: m.Claim) -> dict:
 
 
 def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
-                         progress: Callable[[int, int, str], None] | None = None
+                         progress: Callable[[int, int, str], None] | None = None,
+                         saved: Callable[[list[m.Claim]], None] | None = None
                          ) -> list[m.Claim]:
     """Draft one results claim for each family whose outcome (or employment) is met and
     that has none yet under the ruleset; the first of its claimable list."""
@@ -171,5 +172,5 @@ def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
         ))
     save_drafts(created, by, lambda c: (
         f"{families[c.family_id].family_ref} {ruleset} {c.result} £{c.amount}, "
-        f"plan {c.snapshot['outcome_plan']['version']}"))
+        f"plan {c.snapshot['outcome_plan']['version']}"), saved)
     return created

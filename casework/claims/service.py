@@ -156,21 +156,24 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 
 def build_claims(as_of: dt.date, by: m.User | None = None,
                  progress: Callable[[int, int, str], None] | None = None,
-                 ruleset: str = "phase1") -> list[m.Claim]:
+                 ruleset: str = "phase1",
+                 saved: Callable[[list[m.Claim]], None] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it
     (under a later programme's ruleset: one results claim a family).
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
     at once can never pay for the same family twice (a unique index stands behind this).
-    `progress`, if given, is told (families evaluated, families in all, what is being done).
+    `progress`, if given, is told (families evaluated, families in all, what is being done);
+    `saved`, if given, is called with the claims inside the transaction that saves them (a
+    job records there how many it made, so a retry after an interruption still says so).
     """
     if by is not None and not can(by, "manage_claims"):
         raise ClaimRefused("Only programme managers build claims")
     if ruleset in OUTCOME_RULESETS:
         from .outcome_plans import build_outcome_claims
 
-        return build_outcome_claims(as_of, by, ruleset, progress)
+        return build_outcome_claims(as_of, by, ruleset, progress, saved)
     rules = current_ruleset()
     run = store.current_run(rules.name)
     families = None
@@ -196,7 +199,8 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
                 state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
                 created_by_id=by.id if by else None,
             ))
-    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}")
+    save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}",
+                saved)
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
 
@@ -211,7 +215,8 @@ def reporting(items: Iterator, progress: Callable[[int, int, str], None],
 
 
 @transactional
-def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
+def save_drafts(created: list[m.Claim], by: m.User | None, describe,
+                saved: Callable[[list[m.Claim]], None] | None = None) -> None:
     """Write new draft claims with an audit row each, in one transaction; the unique index
     refuses a family's second claim when two builds race. Each claim belongs to the
     family's episode in its ruleset's programme."""
@@ -228,6 +233,8 @@ def save_drafts(created: list[m.Claim], by: m.User | None, describe) -> None:
         raise ClaimRefused("Another claims build ran at the same time: run it again") from None
     for claim in created:
         record_event("create", "claim", f"{claim.id}", user=by, detail=describe(claim))
+    if saved is not None:
+        saved(created)
 
 
 def locked_for_claims(ids: list[int], prior_of: Callable[[list[int]], dict[int, list]]
@@ -435,15 +442,15 @@ def _money(sc: figures.Scope) -> dict:
             "current_year": rules.programme_year(sc.as_of)}
 
 
-# The internal auditor's queue ------------------------------------------------------------------
+# The internal auditor's worklist: the claims waiting for a decision, filtered (not a queue) ----
 
-QUEUE_PAGE_SIZE = 50
+WORKLIST_PAGE_SIZE = 50
 
 
 @dataclasses.dataclass
-class QueueFilters:
-    """What the auditor's queue shows: every filter optional, all of them kept in the
-    addresses of the queue's pages and of the claims opened from it."""
+class WorklistFilters:
+    """What the auditor's worklist shows: every filter optional, all of them kept in the
+    addresses of the worklist's pages and of the claims opened from it."""
 
     state: str = ""
     programme: str = ""
@@ -457,7 +464,7 @@ class QueueFilters:
     sample: int | None = None
 
     @classmethod
-    def from_args(cls, args) -> tuple[QueueFilters, list[tuple[str, str]]]:
+    def from_args(cls, args) -> tuple[WorklistFilters, list[tuple[str, str]]]:
         """Read the filters from a query string; return them with (field, message) errors for
         values that are not numbers or dates (those filters are then left out)."""
         f, errors = cls(), []
@@ -475,7 +482,7 @@ class QueueFilters:
                     errors.append((name, f"{label} must be a whole number, like 700"))
         for name, label in (("date_from", "Claim date from"), ("date_to", "Claim date to")):
             # The page's GOV.UK date input (NAME-day, NAME-month, NAME-year), or the date as
-            # the queue's own addresses keep it (NAME=2013-09-30).
+            # the worklist's own addresses keep it (NAME=2013-09-30).
             if any(args.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")):
                 value, problem = picked_date(args, name, None)
                 if problem:
@@ -500,8 +507,8 @@ class QueueFilters:
         return out
 
 
-def _queue(f: QueueFilters) -> Select:
-    """The claims the filters select, with their family: the queue's one query."""
+def _worklist(f: WorklistFilters) -> Select:
+    """The claims the filters select, with their family: the worklist's one query."""
     query = select(m.Claim).join(m.Family, m.Claim.family_id == m.Family.id)
     if f.state:
         query = query.where(m.Claim.state == f.state)
@@ -530,7 +537,7 @@ def _queue(f: QueueFilters) -> Select:
 
 
 @dataclasses.dataclass
-class QueueRow:
+class WorklistRow:
     claim: m.Claim
     family_ref: str
     family_name: str
@@ -539,11 +546,11 @@ class QueueRow:
     closed_on: dt.date | None = None  # the family's case closure, shown when no one holds it
 
 
-def queue_page(f: QueueFilters, page: int = 1):
-    """One page of the queue, oldest claim first, with the totals of the whole queue:
+def worklist_page(f: WorklistFilters, page: int = 1):
+    """One page of the worklist, oldest claim first, with the totals of the whole worklist:
     (page of QueueRows, totals) where totals has the count, the amount and both by state."""
-    per_page = QUEUE_PAGE_SIZE
-    base = _queue(f)
+    per_page = WORKLIST_PAGE_SIZE
+    base = _worklist(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
     by_state = {state: (n, amount or 0) for state, n, amount in db.session.execute(
         select(ids.c.state, func.count(), func.sum(ids.c.amount)).group_by(ids.c.state))}
@@ -558,7 +565,7 @@ def queue_page(f: QueueFilters, page: int = 1):
     worker = (select(m.User.name).join(m.Allocation, m.Allocation.worker_id == m.User.id)
               .where(m.Allocation.family_id == m.Family.id, m.Allocation.end_on.is_(None))
               .limit(1).scalar_subquery())
-    rows = [QueueRow(*row) for row in db.session.execute(
+    rows = [WorklistRow(*row) for row in db.session.execute(
         select(m.Claim, m.Family.family_ref, m.Family.family_name, m.Family.ward, worker,
                m.Family.closed_on)
         .join(m.Family, m.Claim.family_id == m.Family.id)
@@ -571,15 +578,15 @@ def queue_page(f: QueueFilters, page: int = 1):
     return Page(rows, page, per_page, total), totals
 
 
-def next_in_queue(f: QueueFilters, after: int) -> int | None:
-    """The next draft claim of the queue after claim `after`, going round to the start."""
-    drafts = _queue(f).with_only_columns(m.Claim.id).where(m.Claim.state == "draft")
+def next_in_worklist(f: WorklistFilters, after: int) -> int | None:
+    """The next draft claim of the worklist after claim `after`, going round to the start."""
+    drafts = _worklist(f).with_only_columns(m.Claim.id).where(m.Claim.state == "draft")
     return (db.session.scalar(drafts.where(m.Claim.id > after).order_by(m.Claim.id).limit(1))
             or db.session.scalar(drafts.where(m.Claim.id != after).order_by(m.Claim.id).limit(1)))
 
 
-def queue_choices() -> dict:
-    """The values the queue's filters can take: wards of families with claims, FIP workers."""
+def worklist_choices() -> dict:
+    """The values the worklist's filters can take: wards of families with claims, FIP workers."""
     wards = db.session.scalars(
         select(m.Family.ward).where(m.Family.id.in_(select(m.Claim.family_id)),
                                     m.Family.ward.is_not(None)).distinct().order_by(m.Family.ward))
@@ -590,14 +597,14 @@ def queue_choices() -> dict:
 
 
 @transactional
-def draw_sample(f: QueueFilters, percent: int, seed: int | None, by: m.User) -> m.ClaimSample:
+def draw_sample(f: WorklistFilters, percent: int, seed: int | None, by: m.User) -> m.ClaimSample:
     """Draw N% of the claims the filters select, at random but reproducibly: the claims'
     ids in order, shuffled by Python's random.Random(seed).sample, the seed recorded."""
     if not can(by, "audit_claims"):
         raise ClaimRefused("Only internal auditors draw samples of claims")
     if not 1 <= percent <= 100:
         raise ClaimRefused("The sample must be between 1% and 100% of the claims")
-    population = sorted(db.session.scalars(_queue(f).with_only_columns(m.Claim.id)))
+    population = sorted(db.session.scalars(_worklist(f).with_only_columns(m.Claim.id)))
     if not population:
         raise ClaimRefused("No claims match the filters, so there is nothing to sample")
     if seed is None:

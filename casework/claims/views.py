@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import models as m
 from ..access import visible_families
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..outcomes.service import claim_rulesets
 from ..paging import requested_page
@@ -21,7 +21,6 @@ from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMME_LABELS
 from ..rules.wording import plural
 from ..selection.figures import agreed_progress
-from ..transaction import transaction
 from . import documents, outcome_plans, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -65,9 +64,9 @@ def _manager_forms(fresh: bool):
 
 
 def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
-    filters, filter_errors = service.QueueFilters.from_args(request.args)
+    filters, filter_errors = service.WorklistFilters.from_args(request.args)
     page = requested_page(request.args)
-    pages, totals = service.queue_page(filters, page)
+    pages, totals = service.worklist_page(filters, page)
     sample = service.sample(filters.sample) if filters.sample else None
     return shown("view_list", "claims", None,
                  detail=" ".join(f"{k}={v}" for k, v in filters.args().items())[:300] + f" page={page}", page=render_template(
@@ -76,7 +75,7 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
         filter_errors=[{"text": message, "href": f"#{field}-day" if field.startswith("date_")
                         else f"#{field}"} for field, message in filter_errors],
         filter_errors_by_field=filter_errors,
-        choices=service.queue_choices(),
+        choices=service.worklist_choices(),
         sample=sample, sample_form=sample_form or SampleForm(prefix="sample", formdata=None),
         sample_error=sample_error, batches=service.batches(),
         build_form=build_form, batch_form=batch_form, error=error, states=m.CLAIM_STATES,
@@ -87,11 +86,11 @@ def _index(build_form, batch_form, error, sample_form=None, sample_error=None):
 @bp.route("/samples", methods=["POST"])
 @requires("audit_claims")
 def draw_sample():
-    """Draw N% of the claims the queue's filters select; the sample opens as the queue."""
-    filters, _ = service.QueueFilters.from_args(request.args)
+    """Draw N% of the claims the worklist's filters select; the sample opens as the worklist."""
+    filters, _ = service.WorklistFilters.from_args(request.args)
     filters.sample = None
     form = SampleForm(prefix="sample")
-    if not form.validate():  # the queue again, the form's errors beside its fields, values kept
+    if not form.validate():  # the worklist again, the form's errors beside its fields, values kept
         return _index(*_manager_forms(fresh=True), None, sample_form=form), 400
     try:
         sample = service.draw_sample(filters, form.percent.data, form.seed.data, current_user)
@@ -133,7 +132,7 @@ def confirm_batch():
 @requires("view_claims")
 def show(claim_id: int):
     claim = service.claim_or_404(claim_id)
-    filters, _ = service.QueueFilters.from_args(request.args)
+    filters, _ = service.WorklistFilters.from_args(request.args)
     form = DecisionForm()
     error = None
     if request.method == "POST":
@@ -149,7 +148,7 @@ def show(claim_id: int):
                     done = f"Claim {claim.id} rejected."
                 else:
                     abort(400)
-                following = service.next_in_queue(filters, claim.id)
+                following = service.next_in_worklist(filters, claim.id)
                 if following is None:
                     flash(f"{done} No more draft claims in this queue.")
                     return redirect(url_for("claims.index", **filters.args()))
@@ -214,10 +213,9 @@ def batch_file(batch_id: int, fmt: str):
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    with transaction():
-        record_event("export", "claim_batch", str(batch.id), detail=fmt)
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+    return shown("export", "claim_batch", str(batch.id), detail=fmt, page=Response(
+        body, mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"}))
 
 
 @bp.route("/money")

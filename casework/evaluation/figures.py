@@ -10,6 +10,9 @@ A figure is a condition on a family, over `Scope.f` (the user's families) and `S
 each one means is written once, in MEANING below (the dashboard's funnel shows it; the
 table of docs/figures.md repeats it word for word, which a test checks).
 
+The additional measure substance_misuse_referrals counts referrals for substance misuse of
+the attached families, before and after attachment.
+
 Beside them, the programme's match funding (match_funding): pledges made on or before the
 date, pledged and received, by financial year and kind of source.
 
@@ -28,8 +31,8 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, func, or_, select
 
+from .. import cache_version
 from .. import models as m
-from .. import versions
 from ..access import visible_families
 from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, get_ruleset
@@ -103,11 +106,11 @@ def for_programme(sc: Scope, programme: str | None = None) -> Scope:
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.versions). What
+    and served again until the data the figures count changes (casework.cache_version). What
     compute returns must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return versions.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
                            large)
 
 
@@ -286,6 +289,31 @@ def match_funding(sc: Scope) -> dict:
             "received": sum(r["received"] for r in years.values())}
 
 
+def substance_misuse_referrals(sc: Scope, first: dt.date | None = None,
+                               last: dt.date | None = None) -> dict[str, int]:
+    """The programme's measure "increased referrals to substance misuse support services":
+    referrals for substance misuse (whatever came of them: noted on the plan, or sent to a
+    partner organisation) of the scope's families attached on or before the date, made on
+    or before it: {"before": made before the family's attachment, "after": on or after it,
+    "in_period": made from `first` to `last` inclusive (0 without a period)}."""
+    R, F = m.Referral, m.Family
+    referred = (select(R.referred_on, F.attached_on).join(F, R.family_id == F.id).where(
+        R.family_id.in_(select(sc.f.c.id)), R.kind == "substance_misuse",
+        R.referred_on <= sc.as_of, F.attached_on.is_not(None), F.attached_on <= sc.as_of)
+        ).subquery()
+    counts = {"before": 0, "after": 0, "in_period": 0}
+    for is_before, count in db.session.execute(
+        select(referred.c.referred_on < referred.c.attached_on, func.count())
+        .group_by(referred.c.referred_on < referred.c.attached_on)
+    ):
+        counts["before" if is_before else "after"] += count
+    if first is not None and last is not None:
+        counts["in_period"] = db.session.scalar(select(func.count()).where(
+            referred.c.referred_on >= first, referred.c.referred_on <= last)
+            .select_from(referred)) or 0
+    return counts
+
+
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------
 
 
@@ -364,7 +392,8 @@ def money(sc: Scope) -> dict:
     report and the money page all show these."""
     rules = get_ruleset(sc.programme)
     fees = attachment_fees(sc)
-    by_state: Counter = Counter()
+    totals = claim_totals(sc)  # the claims by state: the API's and quarterly return's too
+    by_state = Counter({s: totals[s]["amount"] for s in ("draft", "validated", "submitted")})
     by_result: dict[str, Counter] = {  # the programme's own results (a later one: outcomes)
         r: Counter() for r in dict(rules.result_amounts)}
     by_year: dict[int | None, dict] = defaultdict(lambda: {s: 0 for s in m.CLAIM_STATES})
@@ -382,7 +411,6 @@ def money(sc: Scope) -> dict:
         year = rules.programme_year(attached_on) if attached_on else None
         by_year[year][state] += amount * count
         if state != "rejected":
-            by_state[state] += amount * count
             by_result.setdefault(result, Counter())[state] += amount * count
             by_result[result]["count"] += count
             pays = rules.result_amount(result, attached_on) if attached_on else None

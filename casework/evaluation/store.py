@@ -3,11 +3,12 @@ counts for one date, written by the same pure rules as everything else.
 
 - `refresh()` re-evaluates every family (the nightly `casework evaluate --store`), or the
   families named, and writes their rows in one transaction.
-- `queue(ids)` records, in the transaction that changes a family's evidence, that the family
-  must be evaluated again; `refresh_pending()` evaluates just those. Every change made
+- `mark_stale(ids)` records, in the transaction that changes a family's evidence, that the
+  family must be evaluated again (its stored evaluation is stale: the `evaluation_queue`
+  table, models.StaleFamily); `refresh_pending()` evaluates just those. Every change made
   through the ORM (a family or person added or edited on a page, a record of evidence, a
   claim) is queued by the flush listener below; the bulk writers that bypass the ORM's unit
-  of work (the importer, casework.records.save_versioned) call queue() themselves.
+  of work (the importer, casework.records.save_versioned) call mark_stale() themselves.
 - `keep_current()` is what runs once the change has committed, at the end of every web
   request that queued a family (casework.evaluation.views): a few hundred families
   (EVALUATE_IN_REQUEST) are evaluated there and then; more are handed to the
@@ -70,44 +71,44 @@ def current_run(ruleset: str | None = None) -> m.EvaluationRun | None:
 
 
 def pending_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(m.EvaluationQueue)) or 0
+    return db.session.scalar(select(func.count()).select_from(m.StaleFamily)) or 0
 
 
 # Marking families for re-evaluation ---------------------------------------------------------
 
 
-QUEUED = "casework_evaluation_queued"  # session.info: this session queued a family
+STALE_MARKED = "casework_evaluation_queued"  # session.info: this session marked a family stale
 
 
-def _upsert_queue(dialect: str):
+def _upsert_stale(dialect: str):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(m.EvaluationQueue.__table__)
+    statement = dialect_insert(m.StaleFamily.__table__)
     return statement.on_conflict_do_update(
         index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at})
 
 
-def queue(family_ids: Iterable[int], session: Session | None = None) -> None:
+def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> None:
     """Mark these families for re-evaluation, in the caller's transaction."""
     ids = sorted(set(family_ids))
     if not ids:
         return
     session = session or db.session()
     connection = session.connection()
-    statement = _upsert_queue(connection.dialect.name)
+    statement = _upsert_stale(connection.dialect.name)
     now = m.utcnow()
     for i in range(0, len(ids), WRITE_CHUNK):
         connection.execute(statement, [{"family_id": fid, "queued_at": now}
                                        for fid in ids[i : i + WRITE_CHUNK]])
-    session.info[QUEUED] = True
+    session.info[STALE_MARKED] = True
 
 
-def queued_here() -> bool:
+def marked_stale_here() -> bool:
     """Whether this request's session queued a family since it was last asked (asking
     forgets it)."""
-    return db.session.info.pop(QUEUED, False)
+    return db.session.info.pop(STALE_MARKED, False)
 
 
 # The evidence the rules read (and the claims that decide what is still claimable): a change
@@ -122,7 +123,7 @@ _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
 
 
 @event.listens_for(Session, "after_flush")
-def _queue_changed_families(session: Session, _context) -> None:
+def _mark_changed_families_stale(session: Session, _context) -> None:
     """Queue, in the flush that writes them, the families whose evidence the ORM changed."""
     families: set[int] = set()
     people: set[int] = set()
@@ -148,7 +149,7 @@ def _queue_changed_families(session: Session, _context) -> None:
             families.update(connection.execute(
                 select(P.family_id).where(P.id.in_(ids[i : i + BATCH]))).scalars())
     families.discard(None)
-    queue(families - gone, session)
+    mark_stale(families - gone, session)
 
 
 # Evaluating -------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(m.EvaluationRun).where(m.EvaluationRun.ruleset == ruleset)
                         .with_for_update()).all()
-    S, Q = m.StoredEvaluation, m.EvaluationQueue
+    S, Q = m.StoredEvaluation, m.StaleFamily
     if full:
         # Names and references change only with a family's records, which queue it: the
         # documents of the queued families (and any family without one) are written again,
@@ -305,7 +306,7 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
 
 def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
     """Evaluate the families queued since they were last evaluated; None if there were none."""
-    ids = list(db.session.scalars(select(m.EvaluationQueue.family_id)))
+    ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
     return refresh(ids, progress=progress)

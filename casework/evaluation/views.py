@@ -17,7 +17,7 @@ from wtforms import SubmitField
 
 from .. import models as m
 from ..access import wards
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..paging import requested_page
 from ..permissions import requires
@@ -69,10 +69,10 @@ def results_csv():
     for row in listing.results_csv_rows(sc, result, status):
         writer.writerow(row)
         count += 1
-    with transaction():
-        record_event("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}")
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=results-{sc.as_of.isoformat()}.csv"})
+    return shown("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}",
+                 page=Response(out.getvalue(), mimetype="text/csv", headers={
+                     "Content-Disposition":
+                         f"attachment; filename=results-{sc.as_of.isoformat()}.csv"}))
 
 
 @bp.route("/screening")
@@ -95,7 +95,7 @@ def keep_figures_current(response):
     accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
     page is read, or start the refresh job when the change touched many families. A failure
     here does not undo the change that was saved: the families stay queued."""
-    if store.queued_here():
+    if store.marked_stale_here():
         try:
             with transaction():
                 done = store.keep_current()

@@ -7,11 +7,12 @@ import dataclasses
 from flask import abort
 from sqlalchemy import case, func, or_, select
 
+from .. import cache_version, search
 from .. import models as m
-from .. import search, versions
 from ..access import get_family_or_404, visible_families
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
+from ..lookups import one_of
 from ..paging import Page, page_within
 from ..rules import FamilyData, PersonData
 
@@ -30,10 +31,11 @@ def search_families(
     user: m.User, q: str = "", ward: str = "", page: int = 1, per_page: int = 25
 ) -> FamilyPage:
     """The families the user may see whose name, postcode, reference or a member's name or
-    reference holds q: the best matches first when searched (the reference itself, then a
-    family name that begins with q), else in family_ref order. Without q, the count is taken
-    once until the data changes (casework.versions), not on every page; a search is counted
-    up to SEARCH_COUNT_LIMIT and said to be "more than" that beyond it."""
+    reference holds q, else all of them in family_ref order. Without q, the count is taken
+    once until the data changes (casework.cache_version), not on every page. A search takes the
+    first SEARCH_COUNT_LIMIT matches the index finds (and says "more than" when there are
+    more), ranked: the reference itself, then family names that begin with q, then by
+    reference."""
     query = visible_families(user)
     q = q.strip()
     if ward:
@@ -41,17 +43,19 @@ def search_families(
     ids = query.with_only_columns(m.Family.id)
     more = False
     if q:
-        ids = ids.where(m.Family.id.in_(search.matching(q))).order_by(*_rank(q),
-                                                                     m.Family.family_ref)
-        counted = db.session.scalar(select(func.count()).select_from(
-            ids.limit(SEARCH_COUNT_LIMIT + 1).subquery())) or 0
-        more = counted > SEARCH_COUNT_LIMIT
-        total = min(counted, SEARCH_COUNT_LIMIT)
+        # The first SEARCH_COUNT_LIMIT + 1 matches the user may see, from the index alone;
+        # then the page of them, ranked.
+        hits = [i for (i,) in db.session.execute(
+            search.matching(q, within=ids, limit=SEARCH_COUNT_LIMIT + 1))]
+        more = len(hits) > SEARCH_COUNT_LIMIT
+        total = min(len(hits), SEARCH_COUNT_LIMIT)
+        ids = (select(m.Family.id).where(one_of(m.Family.id, hits[:SEARCH_COUNT_LIMIT]))
+               .order_by(*_rank(q), m.Family.family_ref))
     else:
         ids = ids.order_by(m.Family.family_ref)
         sql = str(query.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-        total = versions.cached(("families.count", sql), lambda: db.session.scalar(
+        total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
             select(func.count()).select_from(query.subquery())) or 0)
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page  # never past the families counted

@@ -124,7 +124,8 @@ def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, lis
                         if plan else []),
         "plan_goals": [_row(g, ("problem", "goal", "status", "target_on", "created_at"))
                        for g in goals],
-        "referrals": [_row(r, ("kind", "agency", "status", "referred_on", "status_on", "notes"),
+        "referrals": [_row(r, ("kind", "agency", "status", "referred_on", "status_on", "notes",
+                               "reason", "may_share", "due_on", "decline_reason", "outcome"),
                            recorded_for=("person" if r.person_ref == ref else r.person_ref)
                            if r.person_ref else "family")
                       for r in referrals],

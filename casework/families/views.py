@@ -22,10 +22,11 @@ from ..access import (
     can_write,
     get_family_or_404,
     may_record_first_contact,
+    may_send_referral,
     open_allocation,
     wards,
 )
-from ..audit import record_event, shown
+from ..audit import shown
 from ..casefile import service as casefile
 from ..dates_input import picked_date
 from ..episodes import episodes_of
@@ -39,10 +40,10 @@ from ..paging import requested_page
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
+from ..referrals import service as referrals
 from ..rules.dates import age_on, govdate
 from ..rules.nearly import nearly_there
 from ..selection.service import latest_decision
-from ..transaction import transaction
 from . import service
 from .forms import FamilyForm, PersonForm
 from .subject_access import family_subject_access_data, subject_access_data
@@ -100,6 +101,8 @@ def show(family_ref: str):
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
+        referrals=referrals.of_family(current_user, family),
+        may_refer=may_send_referral(current_user, family),
         latest_contacts=casefile.latest_contacts(family),
         names=casefile.present_names(family),
         claimable=[
@@ -212,12 +215,11 @@ def subject_access(person_ref: str, fmt: str):
         abort(404)
     person, _family = service.person_or_404(current_user, person_ref)
     data = subject_access_data(person)
-    with transaction():
-        record_event("export", "person", person.person_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{person.person_ref}.{fmt}"
     headers = {"Content-Disposition": f"attachment; filename={name}"}
-    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
-                    headers=headers)
+    return shown("export", "person", person.person_ref, detail=f"subject access ({fmt})",
+                 page=Response(json.dumps(data, indent=1, default=str),
+                               mimetype="application/json", headers=headers))
 
 
 @bp.route("/families/<family_ref>/export.<fmt>")
@@ -229,11 +231,11 @@ def family_subject_access(family_ref: str, fmt: str):
         abort(404)
     family = get_family_or_404(current_user, family_ref)
     data = family_subject_access_data(family)
-    with transaction():
-        record_event("export", "family", family.family_ref, detail=f"subject access ({fmt})")
     name = f"subject-access-{family.family_ref}.{fmt}"
-    return Response(json.dumps(data, indent=1, default=str), mimetype="application/json",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return shown("export", "family", family.family_ref, detail=f"subject access ({fmt})",
+                 page=Response(json.dumps(data, indent=1, default=str),
+                               mimetype="application/json",
+                               headers={"Content-Disposition": f"attachment; filename={name}"}))
 
 
 @bp.route("/families/<family_ref>/subject-access-pdf", methods=["POST"])

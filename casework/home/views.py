@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..audit import shown
 from ..permissions import requires
+from ..referrals import service as referrals
 from ..selection.service import waiting_for_allocation
 from . import service
 
@@ -30,4 +31,6 @@ def index():
     today = dt.date.today()
     found = service.tasks(current_user, today)
     waiting = waiting_for_allocation(current_user) if current_user.role == "team_lead" else []
-    return shown("view_list", "tasks", None, page=render_template("home/tasks.html", tasks=found, waiting=waiting, today=today))
+    return shown("view_list", "tasks", None, page=render_template(
+        "home/tasks.html", tasks=found, waiting=waiting, today=today,
+        referrals_overdue=referrals.overdue(current_user, today)))

@@ -674,7 +674,7 @@ def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
                 ids.add(people[person[i]][1])
             elif family is not None and family[i]:
                 ids.add(families[family[i]])
-    store.queue(ids)
+    store.mark_stale(ids)
 
 
 def _insert_new(model: type, columns: dict[str, list[Any]]) -> None:

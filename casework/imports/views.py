@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import record_event
+from ..audit import shown
 from ..importer.kinds import KINDS
 from ..permissions import requires
 from ..queue import start
-from ..transaction import transaction
 from . import guide
 from .forms import KIND_LABELS, UploadForm
 
@@ -73,17 +72,15 @@ def example(kind: str):
     if kind not in KINDS:
         abort(404)
     # Made-up rows only, but every download is audited alike so the log never has a gap.
-    with transaction():
-        record_event("export", "import_example", kind)
-    return Response(guide.example_csv(kind), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=example-{kind}.csv"})
+    return shown("export", "import_example", kind, page=Response(
+        guide.example_csv(kind), mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=example-{kind}.csv"}))
 
 
 @bp.route("/runs/<int:run_id>/errors.csv")
 @requires("import_data")
 def errors(run_id: int):
     run = guide.run_or_404(run_id)
-    with transaction():
-        record_event("export", "import_errors", str(run.id), detail=run.file_name[-120:])
-    return Response(guide.errors_csv(run), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=import-{run.id}-problems.csv"})
+    return shown("export", "import_errors", str(run.id), detail=run.file_name[-120:],
+                 page=Response(guide.errors_csv(run), mimetype="text/csv", headers={
+                     "Content-Disposition": f"attachment; filename=import-{run.id}-problems.csv"}))

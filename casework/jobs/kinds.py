@@ -18,6 +18,7 @@ from ..matching import duplicates
 from ..matching.importing import MatchedImportSummary
 from ..programme.board import board_report_pdf
 from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
+from ..replica import reads
 from ..rules.dates import govdate
 from ..rules.plan import PlanError
 
@@ -25,17 +26,29 @@ from ..rules.plan import PlanError
 def _claims_build(work: Work) -> Outcome:
     as_of = dt.date.fromisoformat(work.params["as_of"])
     ruleset = work.params.get("ruleset", "phase1")  # jobs queued before there was a choice
+    # How many claims earlier runs of this job saved: each run counts its own on the job in
+    # the transaction that saves them, so a run interrupted after saving (kill -9 before the
+    # job was recorded done) is still counted by the retry, which itself builds none again.
+    earlier = int(work.params.get("claims_created", 0))
+
+    def saved(claims: list[m.Claim]) -> None:
+        job = db.session.get(m.Job, work.job_id)
+        job.params = {**job.params, "claims_created": earlier + len(claims)}
+
     try:
-        created = build_claims(as_of, work.user, progress=work.progress, ruleset=ruleset)
+        created = build_claims(as_of, work.user, progress=work.progress, ruleset=ruleset,
+                               saved=saved)
     except ClaimRefused as refused:
         raise JobFailed(str(refused)) from None
     except PlanError as invalid:
         raise JobFailed(f"The {ruleset} Outcome Plan could not be read, so nothing was built:\n"
                         f"{invalid}") from None
     under = "" if ruleset == "phase1" else f" under {ruleset}"
-    # A retry after an interruption finds the claims the first run saved, and builds none.
-    return Outcome(f"{len(created)} draft claims created for results claimable on "
-                   f"{govdate(as_of)}{under}.")
+    total = earlier + len(created)
+    before = (f" ({earlier:,} of them saved by an earlier run of this job that was stopped "
+              "before it finished)") if earlier else ""
+    return Outcome(f"{total:,} draft claims created for results claimable on "
+                   f"{govdate(as_of)}{under}{before}.")
 
 
 register(Kind(
@@ -205,6 +218,8 @@ register(Kind(
 
 
 # Returns (casework/returns, casework/programme/quarterly.py) -----------------------------------
+# Each reads from the read replica when one is configured (casework/replica.py): a return is
+# a snapshot, and nothing in it must see a write made in the same moment.
 
 
 def _returns_scope(work: Work):
@@ -225,7 +240,8 @@ def _ssd(work: Work) -> Outcome:
     from ..returns.ssd import ssd_tables, ssd_zip
 
     families, as_of = _returns_scope(work)
-    tables = ssd_tables(families, as_of)
+    with reads():
+        tables = ssd_tables(families, as_of)
     body = ssd_zip(tables)
     _audited("ssd", as_of, work.user)
     counts = ", ".join(f"{name} {len(rows):,}" for name, rows in tables.items())
@@ -240,7 +256,8 @@ def _annex_a_list_2(work: Work) -> Outcome:
     from ..returns.ssd import list_2_rows, write_list_2
 
     families, as_of = _returns_scope(work)
-    rows = list_2_rows(families, as_of)
+    with reads():
+        rows = list_2_rows(families, as_of)
     out = io.StringIO()
     write_list_2(rows, out)
     _audited("annex_a_list_2", as_of, work.user)
@@ -257,7 +274,8 @@ def _quarterly_return(work: Work) -> Outcome:
     from ..reports.exports import csv_writer
 
     families, as_of = _returns_scope(work)
-    rows = quarterly_return(families, last=Quarter.containing(as_of), today=as_of)
+    with reads():
+        rows = quarterly_return(families, last=Quarter.containing(as_of), today=as_of)
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(COLUMNS)

@@ -108,6 +108,8 @@ def run(job_id: int) -> None:
             job.started_at = job.started_at or m.utcnow()
             work = Work(job.id, dict(job.params or {}), job.input, job.started_by,
                         job.attempts, Progress(job.id))
+        # Which worker ran a job, and which run it was, is in that worker's log.
+        log.info("job %s (%s): run %s started", job_id, kind.name, work.attempt)
         # The work commits what it does itself (each use case in it is @transactional);
         # what it leaves uncommitted is committed with the job's finish, or discarded here
         # if it fails.
@@ -131,7 +133,7 @@ def run(job_id: int) -> None:
 def _keep_figures_current() -> None:
     """Evaluate again the families the job changed (an import's), here in the worker, where
     nobody waits; if that fails they stay queued for the next refresh."""
-    if store.queued_here():
+    if store.marked_stale_here():
         try:
             with transaction():
                 store.refresh_pending()

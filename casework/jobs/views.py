@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_login import current_user
 
-from ..audit import record_event, shown
+from ..audit import shown
 from ..permissions import requires
 from ..queue import KINDS
-from ..transaction import transaction
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
 from .service import as_json, job_or_404, visible_jobs
 
@@ -46,7 +45,6 @@ def result(job_id: int):
     if job.state != "done" or job.result_name is None:
         abort(404)
     body = job.result
-    with transaction():
-        record_event("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}")
-    return Response(body, mimetype=job.result_mimetype, headers={
-        "Content-Disposition": f"attachment; filename={job.result_name}"})
+    return shown("export", "job", str(job.id), detail=f"{job.kind}: {job.result_name}",
+                 page=Response(body, mimetype=job.result_mimetype, headers={
+                     "Content-Disposition": f"attachment; filename={job.result_name}"}))

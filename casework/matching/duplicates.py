@@ -234,7 +234,7 @@ def merge(kept: m.Person, other: m.Person, user: m.User) -> m.PersonMerge:
     write_history("person", kept.person_ref, {"also_known_as": None},
                   {"also_known_as": other.person_ref}, user, source=f"merge {record.id}",
                   family_ref=kept.family.family_ref)
-    store.queue(families)
+    store.mark_stale(families)
     record_event("merge", "person", kept.person_ref, user=user,
                  detail=f"{other.person_ref} merged into {kept.person_ref} (merge {record.id}): "
                         f"{count} record{'s' if count != 1 else ''} re-pointed")
@@ -287,7 +287,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
     write_history("person", kept.person_ref, {"also_known_as": person.person_ref},
                   {"also_known_as": None}, user, source=f"merge {record.id} undone",
                   family_ref=kept.family.family_ref)
-    store.queue({kept.family_id, person.family_id})
+    store.mark_stale({kept.family_id, person.family_id})
     record_event("unmerge", "person", person.person_ref, user=user,
                  detail=f"merge {record.id} undone: {person.person_ref} is again apart from "
                         f"{kept.person_ref}")

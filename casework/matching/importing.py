@@ -98,7 +98,7 @@ def import_with_matching(kind_name: str, data: bytes, filename: str,
     except ImportRefused as refused:  # nothing from the file is kept
         raise _renumbered(refused, filename, lines) from None
     for record, result in to_review:
-        _queue(kind, record, result, model, filename, user)
+        _hold_for_review(kind, record, result, model, filename, user)
     _link(kind, [(record, result) for record, result in to_import if result], model, user)
     record_event("match", "file", filename[-120:], user=user,
                  detail=f"{kind_name}: {linked} linked, {len(to_review)} for review, "
@@ -139,7 +139,7 @@ def _record_key(kind: Kind, cells: dict[str, str], person_ref: str | None) -> st
     return "/".join(p for p in parts if p)
 
 
-def _queue(kind: Kind, record: Record, result: service.Match, model: m.MatchModel,
+def _hold_for_review(kind: Kind, record: Record, result: service.Match, model: m.MatchModel,
            filename: str, user: m.User | None) -> None:
     """Put a row in the review queue, or refresh the one already waiting for it."""
     d = describe(record, filename, [])

@@ -1,16 +1,16 @@
-"""The review queue: rows matching could not settle, for a programme manager to decide."""
+"""The rows matching could not settle, waiting for a programme manager to decide (the review
+list; not a job queue)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..importer.service import ImportRefused
 from ..paging import requested_page
 from ..permissions import requires
-from ..transaction import transaction
 from . import duplicates, reviews, service
 from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, SearchForm, UndoForm
 
@@ -22,14 +22,13 @@ FIELDS = (("given_name", "Given name"), ("family_name", "Family name"),
 
 @bp.route("/reviews")
 @requires("review_matches")
-def queue():
+def reviews_waiting():
     waiting = reviews.waiting_page(requested_page(request.args))
-    record_event("view_list", "match_reviews", None,
-                 detail=f"{waiting.total} waiting, page {waiting.page}")
     link_above, review_above = service.thresholds()
-    with transaction():
-        return render_template("matching/queue.html", waiting=waiting,
-                                         link_above=link_above, review_above=review_above)
+    return shown("view_list", "match_reviews", None,
+                 detail=f"{waiting.total} waiting, page {waiting.page}",
+                 page=render_template("matching/reviews_waiting.html", waiting=waiting,
+                                      link_above=link_above, review_above=review_above))
 
 
 @bp.route("/models")
@@ -69,20 +68,18 @@ def review(review_id: int):
                 summary, others = reviews.accept(found, int(form.person.data), current_user)
                 flash(f"Row {found.record_key} linked and imported ({summary.line()})."
                       + _also(others))
-            return redirect(url_for("matching.queue"))
+            return redirect(url_for("matching.reviews_waiting"))
         except (reviews.ReviewRefused, ImportRefused) as refused:
             errors = getattr(refused, "errors", None) or [str(refused)]
             found = reviews.review_or_404(review_id)
             candidates = reviews.candidates_seen_by(found, current_user)
-    record_event("view", "match_review", str(found.id),
-                 detail=", ".join(c["person_ref"] for c in candidates))
     described = [(c["person"].given_name.lower(), c["person"].family_name.lower(),
                   c["person"].date_of_birth) for c in candidates]
-    with transaction():
-        return render_template(
-            "matching/review.html", review=found, candidates=candidates, form=form,
-            errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
-            namesakes=len(set(described)) < len(described))
+    return shown("view", "match_review", str(found.id),
+                 detail=", ".join(c["person_ref"] for c in candidates), page=render_template(
+                     "matching/review.html", review=found, candidates=candidates, form=form,
+                     errors=errors, fields=FIELDS, link_above=service.thresholds()[0],
+                     namesakes=len(set(described)) < len(described)))
 
 
 # Duplicates inside casework --------------------------------------------------------------

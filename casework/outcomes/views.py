@@ -8,11 +8,10 @@ import re
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..audit import record_event, shown
+from ..audit import shown
 from ..flashes import flash
 from ..permissions import can, requires
 from ..rules.plan import PlanError
-from ..transaction import transaction
 from .forms import PlanUploadForm
 from .service import (
     EXAMPLES,
@@ -104,16 +103,14 @@ def _attachment(text: str, name: str) -> Response:
 @requires("view_outcome_plans")
 def download(ruleset: str, version_id: int):
     row = plan_version_or_404(_frame_or_404(ruleset), version_id)
-    with transaction():
-        record_event("export", "outcome_plan", f"{ruleset} {row.version}")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", row.version)
-    return _attachment(row.content, f"outcome-plan-{ruleset}-{safe}.json")
+    return shown("export", "outcome_plan", f"{ruleset} {row.version}",
+                 page=_attachment(row.content, f"outcome-plan-{ruleset}-{safe}.json"))
 
 
 @bp.route("/<ruleset>/example/download")
 @requires("view_outcome_plans")
 def download_example(ruleset: str):
     _frame_or_404(ruleset)
-    with transaction():
-        record_event("export", "outcome_plan", f"{ruleset} example")
-    return _attachment(example_text(ruleset), f"outcome-plan-{ruleset}-example.json")
+    return shown("export", "outcome_plan", f"{ruleset} example",
+                 page=_attachment(example_text(ruleset), f"outcome-plan-{ruleset}-example.json"))

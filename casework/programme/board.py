@@ -12,6 +12,7 @@ from ..access import visible_families
 from ..audit import record_event
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
+from ..replica import reads
 from ..reports.pdf import render_pdf
 from ..rules.ruleset import programme_label
 from ..selection.figures import WAY_IN
@@ -26,16 +27,17 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     quarter = service.Quarter.parse(key)
     today = dt.date.today()
     last = min(quarter.last, today)  # a quarter still running: its activity so far
-    f = service.figures(user, period=service.Window(quarter.first, last))
-    html = render_template(
-        "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
-        activity=service.quarter_activity(user, quarter.first, last, f.programme),
-        quarterly=quarter_rows(visible_families(user), quarter, today),
-        closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
-        match=fig.match_funding(fig.for_programme(fig.scope(user), f.programme)),
-        funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
-        way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
-        council=current_app.config["COUNCIL_NAME"], prepared=today)
+    with reads():  # from the read replica, if there is one (casework/replica.py)
+        f = service.figures(user, period=service.Window(quarter.first, last))
+        html = render_template(
+            "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
+            activity=service.quarter_activity(user, quarter.first, last, f.programme),
+            quarterly=quarter_rows(visible_families(user), quarter, today),
+            closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
+            match=fig.match_funding(fig.for_programme(fig.scope(user), f.programme)),
+            funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
+            way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
+            council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)
     with transaction():
         record_event("export", "board_report", quarter.key, user=user)

@@ -417,20 +417,9 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
     abuse = {"families": families, "before": before, "after": after,
              "families_before": families_before, "families_after": families_after}
     ids = select(sc.f.c.id)
-    R, F = m.Referral, m.Family
-    referrals = Counter()
-    referred = (select(R.referred_on, F.attached_on).join(F, R.family_id == F.id).where(
-        R.family_id.in_(ids), R.kind == "substance_misuse", R.referred_on <= sc.as_of,
-        F.attached_on.is_not(None), F.attached_on <= sc.as_of)).subquery()
-    for is_before, count in db.session.execute(
-        select(referred.c.referred_on < referred.c.attached_on, func.count())
-        .group_by(referred.c.referred_on < referred.c.attached_on)
-    ):
-        referrals["before" if is_before else "after"] += count
+    referrals = fig.substance_misuse_referrals(sc, period.first if period else None,
+                                               period.last if period else None)
     if period:
-        referrals["in_period"] = db.session.scalar(select(func.count()).where(
-            referred.c.referred_on >= period.first, referred.c.referred_on <= period.last)
-            .select_from(referred)) or 0
         D, P = m.DomesticAbuseIncident, m.Person
         in_period = (D.date >= period.first) & (D.date <= period.last)
         abuse["in_period"] = (
@@ -439,8 +428,7 @@ def _measures(sc: fig.Scope, period: Window | None) -> dict:
             + (db.session.scalar(select(func.count()).select_from(D)
                                  .where(D.person_id.is_(None), D.family_id.in_(ids),
                                         in_period)) or 0))
-    return {"abuse": abuse, "referrals": {k: referrals[k] for k in
-                                          ("before", "after", "in_period")}}
+    return {"abuse": abuse, "referrals": referrals}
 
 
 def quarter_activity(user: m.User, first: dt.date, last: dt.date,

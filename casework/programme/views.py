@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..audit import record_event, shown
+from ..audit import shown
 from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
@@ -29,7 +29,6 @@ from ..rules.costs import COST_ITEMS, STORED_COUNTS
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
 from ..selection.figures import WAY_IN
-from ..transaction import transaction
 from . import charts, service
 from .forms import ReturnsForm, pence, unit_cost_form
 
@@ -84,11 +83,11 @@ def costs_csv():
         writer.writerow([ref, name, status, "y" if high else "n",
                          *[f"{float(v):g}" for v in counts],
                          *[f"{Decimal(p) / 100:.2f}" for p in pence_values]])
-    with transaction():
-        record_event("export", "cost_analysis", None, detail=f"as of {as_of.isoformat()}, "
-                     f"{total} families")
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"})
+    return shown("export", "cost_analysis", None,
+                 detail=f"as of {as_of.isoformat()}, {total} families",
+                 page=Response(out.getvalue(), mimetype="text/csv", headers={
+                     "Content-Disposition":
+                         f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"}))
 
 
 @bp.route("/programme/board-report", methods=["GET", "POST"])

@@ -1,11 +1,11 @@
-"""Summaries counted once are served until what they count changes (casework/versions.py):
+"""Summaries counted once are served until what they count changes (casework/cache_version.py):
 every write to a watched table moves the data version in its own transaction, reading pages
 does not, and a page counts afresh as soon as the data changes."""
 
 import datetime as dt
 
+from casework import cache_version
 from casework import models as m
-from casework import versions
 from casework.caseloads.service import allocate
 from casework.claims.service import money
 from casework.evaluation import figures, store
@@ -22,33 +22,33 @@ D = dt.date(2013, 9, 30)
 
 def test_a_watched_write_moves_the_version_in_its_own_transaction(app):
     create_family("F1")  # commits: the first write starts the count
-    first = versions.current()
+    first = cache_version.current()
     assert first is not None
     family = db.session.get(m.Family, db.session.query(m.Family.id).scalar())
     family.ward = "North"
     db.session.commit()
-    assert versions.current() == first + 1
+    assert cache_version.current() == first + 1
 
 
 def test_a_rolled_back_write_leaves_the_version_as_it_was(app):
     create_family("F1")
-    before = versions.current()
+    before = cache_version.current()
     db.session.add(m.Family(family_ref="F2", family_name="Two"))
     db.session.flush()
     db.session.rollback()
     db.session.commit()
-    assert versions.current() == before
+    assert cache_version.current() == before
 
 
 def test_writing_an_audit_row_does_not_move_the_version(app, client):
     create_family("F1")
     manager = create_user("manager", email="m@example.test")
     login(client, manager.email)
-    before = versions.current()
+    before = cache_version.current()
     assert client.get("/programme").status_code == 200  # writes its audit row
     assert client.get("/families/F1").status_code == 200
     assert db.session.query(m.AuditEvent).count() > 0
-    assert versions.current() == before
+    assert cache_version.current() == before
 
 
 def test_a_summary_is_counted_once_until_the_data_changes(app):
@@ -114,8 +114,8 @@ def test_with_no_version_recorded_nothing_is_served_from_memory(app):
     db.session.commit()
     db.session.query(m.DataVersion).delete()  # the delete itself wrote nothing watched
     db.session.commit()
-    assert versions.current() is None
+    assert cache_version.current() is None
     calls = []
-    versions.cached("k", lambda: calls.append(1))
-    versions.cached("k", lambda: calls.append(1))
+    cache_version.cached("k", lambda: calls.append(1))
+    cache_version.cached("k", lambda: calls.append(1))
     assert len(calls) == 2

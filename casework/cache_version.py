@@ -1,5 +1,6 @@
-"""A version number for the data the programme's figures are counted from, so that a
-summary counted once can be served again until something it counts changes.
+"""The cache version: a number for the data the programme's figures are counted from, so
+that a summary counted once can be served again until something it counts changes. (Not the
+versions of records: an edit refused over a newer one is casework/records.py.)
 
 Every statement casework runs is watched: an INSERT, UPDATE or DELETE on any table the
 figures may read (families and their evidence, the stored evaluation, claims, allocations,
@@ -56,6 +57,8 @@ def _watch(conn, _cursor, statement, _parameters, _context, _executemany) -> Non
 
 
 def _forget(conn) -> None:
+    if conn.invalidated:  # its server went away: nothing to forget, and no info to read
+        return
     conn.info.pop(_CHANGED, None)
 
 

@@ -1,0 +1,114 @@
+"""Reports read from a real PostgreSQL streaming replica (pg_basebackup -R from the drills'
+primary) when DATABASE_REPLICA_URL names one; every other read, and every write, from the
+primary; the primary again when the replica is behind or down."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from casework import create_app
+from casework import models as m
+from casework.extensions import db
+from casework.queue import start
+
+from ..conftest import login
+from .harness import wait_for
+
+pytestmark = pytest.mark.drill
+
+AS_OF = "2013-09-30"
+
+
+def _replica_sql(replica, sql: str):
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port={replica.port} user=postgres "
+                         "dbname=casework_test", autocommit=True) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def _caught_up(site, replica) -> bool:
+    primary_lsn = site.scalar("SELECT pg_current_wal_lsn()::text")
+    return _replica_sql(replica, "SELECT pg_last_wal_replay_lsn() >= "
+                                 f"'{primary_lsn}'::pg_lsn")
+
+
+def _ssd_rows(app, user) -> int:
+    """Run an SSD return job here, as the worker would; the number of person rows it made."""
+    with app.app_context():
+        job = start("ssd", "SSD early help tables", db.session.get(m.User, user.id),
+                    params={"as_of": AS_OF})
+        huey = app.extensions["casework_queue"]
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+        db.session.expire_all()
+        job = db.session.get(m.Job, job.id)
+        assert job.state == "done", job.error
+        return int(re.search(r"ssd_person ([\d,]+)", job.summary).group(1).replace(",", ""))
+
+
+def test_returns_read_the_replica_and_what_must_see_a_write_reads_the_primary(site, caplog):
+    manager = site.user("manager")
+    replica = site.primary.replica()
+    try:
+        app = create_app("test", SQLALCHEMY_DATABASE_URI=site.primary.url,
+                         DATABASE_REPLICA_URL=replica.url)
+        # Lag is measured below; here the replica is used however far behind it falls.
+        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
+        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        # The replica stops replaying: the families imported now reach only the primary.
+        _replica_sql(replica, "SELECT pg_wal_replay_pause()::text")
+        site.examples()
+        people = site.scalar("SELECT count(*) FROM people")
+        assert people > 0
+        assert _replica_sql(replica, "SELECT count(*) FROM people") == 0
+
+        # The return is read from the replica (it has no families yet) ...
+        assert _ssd_rows(app, manager) == 0
+        # ... its audit row and the job's record were written to the primary ...
+        assert site.scalar("SELECT count(*) FROM audit_events WHERE action = 'export' "
+                           "AND object_type = 'ssd'") == 1
+        # ... and a page that must see what was just imported reads the primary.
+        client = app.test_client()
+        with app.app_context():
+            assert login(client, manager.email).status_code == 302
+            page = client.get("/families/E01")
+        assert page.status_code == 200 and "Taylor household" in page.text
+
+        # Too far behind (here: any lag at all), the replica is passed over.
+        app.config["REPLICA_MAX_LAG_SECONDS"] = 0
+        with caplog.at_level("WARNING", logger="casework.replica"):
+            full = _ssd_rows(app, manager)
+        assert full > 0 and "behind the primary, reading the primary" in caplog.text
+        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
+
+        # Replaying again, the replica serves the same return the primary would.
+        _replica_sql(replica, "SELECT pg_wal_replay_resume()::text")
+        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        assert _ssd_rows(app, manager) == full
+
+        # The replica down: the return still comes, from the primary, and says nothing odd.
+        replica.stop_server("immediate")
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="casework.replica"):
+            assert _ssd_rows(app, manager) == full
+        assert "cannot be reached, reading the primary" in caplog.text
+        with app.app_context():
+            db.engine.dispose()
+            for engine in db.engines.values():
+                engine.dispose()
+    finally:
+        replica.stop()
+
+
+def test_without_a_replica_everything_reads_the_primary(site):
+    from casework import replica
+
+    with site.app.app_context():
+        assert not replica.configured()
+        with replica.reads() as from_replica:
+            assert from_replica is False
+            assert db.session.execute(text("SELECT 1")).scalar() == 1
