@@ -4,7 +4,9 @@ Every view, service, export and report asks here which families a user may see
 (`visible_families`, `get_family_or_404`), which families a worker holds now
 (`allocated_to`, `open_allocation`, `allocation_history`) and whether a user may write (`can_write`,
 `can_edit_contact`, `may_allocate`, `allocatable_family_or_404`, `may_load_outcome_plan`,
-`may_approve_discretion` ...). What each role may do page
+`may_approve_discretion` ...), and what a partner practitioner sees of a family and when
+(`partner_sections`, the Team Around the Family's membership, consent and lead professional).
+What each role may do page
 by page is the permission table in casework/permissions.py, imported here so that one module
 answers the whole question. tests/test_access.py fails if another module builds these
 queries itself.
@@ -12,12 +14,15 @@ queries itself.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort
 from sqlalchemy import Select, false, func, or_, select, true
 
 from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
+from .sharing import LEAD_SECTIONS, level_sections
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
@@ -26,7 +31,13 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "may_approve_discretion", "may_load_outcome_plan", "may_record_first_contact",
            "may_see_meeting", "may_send_referral", "open_allocation", "receives_referral",
            "referral_or_404", "referrals_sent_or_received", "team_workers", "visible_families",
-           "visible_referrals", "wards"]
+           "visible_referrals", "wards",
+           "ALL_SECTIONS", "current_lead", "lead_history", "led_by", "may_manage_taf",
+           "partner_sections", "require_section", "shows", "taf_action_or_404",
+           "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
+           "own_organisation_actions", "sees_meeting"]
+
+ALL_SECTIONS = LEAD_SECTIONS
 
 SEES_ALL = frozenset({"manager", "auditor"})
 
@@ -34,7 +45,8 @@ SEES_ALL = frozenset({"manager", "auditor"})
 # Seeing ------------------------------------------------------------------------------------
 
 
-def visible_families(user: m.User, *, selecting: bool = False) -> Select:
+def visible_families(user: m.User, *, selecting: bool = False,
+                     on: dt.date | None = None) -> Select:
     """Return a SELECT of the families `user` may see; every family query starts here.
 
     Managers and auditors see every family; a FIP worker the families allocated to them
@@ -42,10 +54,17 @@ def visible_families(user: m.User, *, selecting: bool = False) -> Select:
     families allocated to, or led by, their team's workers and those their team selected;
     anyone else none. `selecting` (choosing families at a selection meeting) also shows a
     team lead every family with no worker, the screening list's families.
+
+    A partner practitioner sees a family only while, on `on` (today), they are a current
+    member of its Team Around the Family AND its consent to share is recorded and not
+    withdrawn AND that consent's episode is open: each request asks again, so a withdrawal,
+    a closure or the end of their membership takes effect on the very next one.
     """
     query = select(m.Family)
     if user.role in SEES_ALL:
         return query
+    if user.role == "partner":
+        return query.where(m.Family.id.in_(_partner_family_ids(user.id, on or dt.date.today())))
     open_allocations = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
     selected = select(m.SelectionDecision.family_id).where(
         m.SelectionDecision.decision == "selected")
@@ -225,19 +244,185 @@ def allocatable_family_or_404(user: m.User, family_ref: str) -> m.Family:
     return family
 
 
+# Partners at the table: the Team Around the Family ---------------------------------------
+
+
+def _current(model, day: dt.date):
+    """WHERE: a dated row (from_on, to_on inclusive) stands on `day`."""
+    return (model.from_on <= day) & or_(model.to_on.is_(None), model.to_on >= day)
+
+
+def _consented(day: dt.date) -> Select:
+    """The ids of the families whose consent to share with their Team Around the Family
+    stands on `day`: given on or before it, not withdrawn on or before it, for the family's
+    open episode (casework/episodes.py open_episode_of: closed_on IS NULL)."""
+    return (select(m.SharingConsent.family_id)
+            .join(m.Episode, m.Episode.id == m.SharingConsent.episode_id)
+            .where(m.Episode.closed_on.is_(None), m.Episode.family_id == m.SharingConsent.family_id,
+                   m.SharingConsent.given_on <= day,
+                   or_(m.SharingConsent.withdrawn_on.is_(None),
+                       m.SharingConsent.withdrawn_on > day)))
+
+
+def _partner_family_ids(user_id: int, day: dt.date) -> Select:
+    member = select(m.TafMember.family_id).where(m.TafMember.user_id == user_id,
+                                                 _current(m.TafMember, day))
+    return member.where(m.TafMember.family_id.in_(_consented(day)))
+
+
+def consent_standing(family: m.Family, on: dt.date | None = None) -> m.SharingConsent | None:
+    """The family's consent to share with its team that stands on `on` (today), if any."""
+    day = on or dt.date.today()
+    return db.session.scalar(select(m.SharingConsent).where(
+        m.SharingConsent.family_id == family.id,
+        m.SharingConsent.id.in_(_consented(day).with_only_columns(m.SharingConsent.id)))
+        .order_by(m.SharingConsent.given_on.desc()))
+
+
+def taf_members_now(family: m.Family, on: dt.date | None = None) -> list[m.TafMember]:
+    """The family's Team Around the Family on `on` (today), by name."""
+    day = on or dt.date.today()
+    return list(db.session.scalars(
+        select(m.TafMember).join(m.User, m.User.id == m.TafMember.user_id)
+        .where(m.TafMember.family_id == family.id, _current(m.TafMember, day))
+        .order_by(m.User.name, m.TafMember.id)))
+
+
+def current_lead(family: m.Family, on: dt.date | None = None) -> m.LeadProfessional | None:
+    """The family's lead professional's period standing on `on` (today), if one does."""
+    day = on or dt.date.today()
+    return db.session.scalar(select(m.LeadProfessional).where(
+        m.LeadProfessional.family_id == family.id, _current(m.LeadProfessional, day))
+        .order_by(m.LeadProfessional.from_on.desc()))
+
+
+def lead_history(family: m.Family) -> list[m.LeadProfessional]:
+    """Every lead professional period of the family, the latest first."""
+    return list(db.session.scalars(select(m.LeadProfessional).where(
+        m.LeadProfessional.family_id == family.id)
+        .order_by(m.LeadProfessional.from_on.desc(), m.LeadProfessional.id.desc())))
+
+
+def led_by(user: m.User, on: dt.date | None = None) -> list[tuple[m.Family, m.LeadProfessional]]:
+    """The families `user` leads on `on` (today) that they may see, by reference."""
+    day = on or dt.date.today()
+    return list(db.session.execute(
+        visible_families(user, on=day).add_columns(m.LeadProfessional)
+        .join(m.LeadProfessional, m.LeadProfessional.family_id == m.Family.id)
+        .where(m.LeadProfessional.user_id == user.id, _current(m.LeadProfessional, day))
+        .order_by(m.Family.family_ref)).all())
+
+
+def partner_sections(user: m.User, family: m.Family, on: dt.date | None = None) -> frozenset[str]:
+    """The sections of the family's record `user` may see (casework/sharing.py): staff who
+    may see the family, all; a partner practitioner, their organisation's sharing level's,
+    or all while they are the family's lead professional. Asked of a family the user may
+    see (get_family_or_404 first)."""
+    if user.role != "partner":
+        return ALL_SECTIONS
+    lead = current_lead(family, on)
+    if lead is not None and lead.user_id == user.id:
+        return ALL_SECTIONS
+    return level_sections(user.organisation.sharing_level)
+
+
+def shows(user: m.User, family: m.Family, section: str, on: dt.date | None = None) -> bool:
+    return section in partner_sections(user, family, on)
+
+
+def require_section(user: m.User, family: m.Family, section: str) -> None:
+    """403 when the user's sharing level does not show this section of a family they see."""
+    if not shows(user, family, section):
+        abort(403)
+
+
+def may_manage_taf(user: m.User, family: m.Family) -> bool:
+    """Who keeps the family's Team Around the Family, consent, lead professional, meetings
+    and actions: those who write its case file (its FIP worker, their team lead) and a
+    programme manager."""
+    return can(user, "manage_taf") and (user.role == "manager" or can_write(user, family))
+
+
+def own_organisation_actions(user: m.User, family: m.Family) -> Select:
+    """A SELECT of the family's Team Around the Family actions given to members of the
+    user's organisation (a partner's "actions given to it")."""
+    owners = select(m.TafMember.id).join(m.User, m.User.id == m.TafMember.user_id).where(
+        m.TafMember.family_id == family.id, m.User.organisation_id == user.organisation_id)
+    return select(m.TafAction).where(m.TafAction.family_id == family.id,
+                                     m.TafAction.owner_id.in_(owners))
+
+
+def taf_actions_owned(user: m.User, on: dt.date | None = None, *, open_only: bool = True) -> Select:
+    """A SELECT of the Team Around the Family actions `user` owns on families they may see
+    now, the soonest due first."""
+    owners = select(m.TafMember.id).where(m.TafMember.user_id == user.id)
+    query = (select(m.TafAction).where(
+        m.TafAction.owner_id.in_(owners),
+        m.TafAction.family_id.in_(visible_families(user, on=on).with_only_columns(m.Family.id)))
+        .order_by(m.TafAction.due_on, m.TafAction.id))
+    return query.where(m.TafAction.done_on.is_(None)) if open_only else query
+
+
+def taf_action_or_404(user: m.User, action_id: int) -> m.TafAction:
+    """An action the user may open: its owner, on a family they may see now; or staff who may
+    see its family. 404 otherwise, alike whether it does not exist or is another's."""
+    action = db.session.get(m.TafAction, action_id)
+    if action is None:
+        abort(404)
+    family = db.session.scalar(visible_families(user).where(m.Family.id == action.family_id))
+    if family is None:
+        abort(404)
+    if user.role == "partner" and action.owner.user_id != user.id and not (
+            "plan" in partner_sections(user, family)
+            or db.session.scalar(own_organisation_actions(user, family).where(
+                m.TafAction.id == action.id)) is not None):
+        abort(404)
+    return action
+
+
+def sees_meeting(user: m.User, family: m.Family, meeting: m.TafMeeting) -> bool:
+    """Staff who see the family see its meetings; a partner those they attended (when their
+    level shows the meetings they attended) or, as lead professional, every one."""
+    sections = partner_sections(user, family)
+    if "case_file" in sections:
+        return True
+    if "meetings_attended" not in sections:
+        return False
+    return any(a.member.user_id == user.id for a in meeting.attendances)
+
+
+def taf_meeting_or_404(user: m.User, family: m.Family, meeting_id: int) -> m.TafMeeting:
+    meeting = db.session.get(m.TafMeeting, meeting_id)
+    if meeting is None or meeting.family_id != family.id or not sees_meeting(user, family, meeting):
+        abort(404)
+    return meeting
+
+
 # Referrals between agencies (issue 31) --------------------------------------------------------
 
 
 def _receives(user: m.User):
-    """SQL: the referrals sent to `user`'s organisation, to nobody named or to them."""
-    R = m.Referral
+    """SQL: the referrals sent to `user`'s organisation, to nobody named or to them, of a
+    family whose case is not closed and whose consent to share is not withdrawn: once its
+    episode closes (and none is open), or it withdraws its consent (and none stands), the
+    organisation no longer sees the referral, from the very next request."""
+    R, E, C = m.Referral, m.Episode, m.SharingConsent
+    today = dt.date.today()
+    closed = select(E.family_id).where(E.closed_on.is_not(None)).except_(
+        select(E.family_id).where(E.closed_on.is_(None)))
+    # A family that withdrew its consent to share (and has none standing today): the
+    # referral is shared no more either, as the family's page is not.
+    withdrawn = select(C.family_id).where(C.withdrawn_on.is_not(None),
+                                          C.withdrawn_on <= today).except_(_consented(today))
     return (R.organisation_id == user.organisation_id,
-            or_(R.practitioner_id.is_(None), R.practitioner_id == user.id))
+            or_(R.practitioner_id.is_(None), R.practitioner_id == user.id),
+            R.family_id.not_in(closed), R.family_id.not_in(withdrawn))
 
 
 def visible_referrals(user: m.User) -> Select:
     """A SELECT of the referrals between agencies `user` may see: a partner practitioner
-    those sent to their organisation (to nobody named, or to them), whatever the family;
+    those sent to their organisation (to nobody named, or to them) while the family's case
+    is open (or not yet signed up) and its consent to share not withdrawn;
     staff those of the families they may see."""
     R = m.Referral
     query = select(R).where(R.organisation_id.is_not(None))

@@ -219,10 +219,12 @@ def demo_command(count: int, seed: int, if_empty: bool, harsh: bool) -> None:
         for line in loaded:
             click.echo(line)
     click.echo(f"Demo sign-ins (password for each: {DEMO_PASSWORD}):")
-    from .demo import DEMO_USERS
+    from .demo import DEMO_PARTNERS, DEMO_USERS
 
     for email, name, role, _team in DEMO_USERS:
         click.echo(f"  {role:<10} {email}  ({name})")
+    for email, name, organisation, _kind in DEMO_PARTNERS:
+        click.echo(f"  {'partner':<10} {email}  ({name}, {organisation})")
 
 
 # evaluate ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from . import models as m
+from .access import allocated_to
 from .evaluation import store
 from .extensions import db
 from .importer.kinds import KINDS
@@ -33,6 +34,12 @@ DEMO_USERS = [
     ("manager@demo.casework.test", "Morgan Hughes", "manager", None),
     ("auditor@demo.casework.test", "Chris Walsh", "auditor", None),
     ("admin@demo.casework.test", "Ruth Okafor", "admin", None),
+]
+# Partner practitioners (role "partner"), each of a partner organisation (name, kind), in the
+# Team Around the Family of a demo family that consents to share (docs/partners.md).
+DEMO_PARTNERS = [
+    ("school@demo.casework.test", "Dana Price", "Fant Primary School", "school"),
+    ("police@demo.casework.test", "Owen Reed", "Kent Police, Maidstone", "police"),
 ]
 
 WARDS = {
@@ -336,12 +343,65 @@ def ensure_demo_users() -> list[m.User]:
     for email, name, role, team in DEMO_USERS:
         users.append(find_user(email) or create_user(email, name, role, DEMO_PASSWORD, team=team,
                                                      how="demo"))
+    for email, name, organisation, kind in DEMO_PARTNERS:
+        users.append(find_user(email) or create_user(
+            email, name, "partner", DEMO_PASSWORD, how="demo",
+            organisation=_demo_organisation(organisation, kind)))
     # The North team covers every demo ward: its lead allocates the families waiting there.
     north = next(u.team for u in users if u.team and u.team.name == "North team")
     with transaction():
         covered = set(db.session.scalars(select(m.TeamWard.ward)))
         db.session.add_all(m.TeamWard(team_id=north.id, ward=w) for w in WARDS if w not in covered)
     return users
+
+
+def _demo_organisation(name: str, kind: str) -> m.PartnerOrganisation:
+    from .sharing import default_level
+
+    found = db.session.scalar(select(m.PartnerOrganisation).where(
+        m.PartnerOrganisation.name == name))
+    if found is None:
+        found = m.PartnerOrganisation(name=name, kind=kind, sharing_level=default_level(kind))
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def _demo_partners() -> str:
+    """The demo partners in the Team Around the Family of Sam Patel's first family with an
+    open episode, which consents to share: a meeting, and an action for each partner (the
+    police officer's overdue)."""
+    from .auth.service import find_user
+    from .episodes import open_episode_of
+    from .partners import service as partners
+
+    worker = find_user(DEMO_USERS[0][0])
+    manager = find_user("manager@demo.casework.test")
+    family = next((f for f in db.session.scalars(allocated_to(worker))
+                   if open_episode_of(f.id) is not None), None)
+    if family is None:
+        return "partners: no family of the demo worker to seat them at"
+    episode = open_episode_of(family.id)
+    today = dt.date.today()
+    start = max(episode.signed_up_on, today - dt.timedelta(days=60))
+    adult = next((p for p in sorted(family.people, key=lambda p: p.date_of_birth or today)), None)
+    with transaction():
+        partners.record_consent(family, start, f"{adult.given_name} {adult.family_name}"
+                                if adult else "The family", manager)
+        members = [partners.add_member(family, find_user(email).id, start, part, manager)
+                   for email, part in ((DEMO_PARTNERS[0][0], "Attendance officer"),
+                                       (DEMO_PARTNERS[1][0], "Neighbourhood officer"),
+                                       (worker.email, "FIP worker"))]
+        partners.add_meeting(family, start, [x.id for x in members],
+                             "The children to be at school every day; a visit each fortnight.", [
+            partners.NewAction("Weekly attendance check with the family", members[0].id,
+                               today + dt.timedelta(days=7)),
+            partners.NewAction("Home visit with the FIP worker", members[1].id,
+                               today - dt.timedelta(days=3)),
+            partners.NewAction("Book the family's review meeting", members[2].id,
+                               today + dt.timedelta(days=14))], manager)
+    return (f"partners: {len(DEMO_PARTNERS)} partner practitioners in the Team Around the "
+            f"Family of {family.family_ref}, which consents to share")
 
 
 class DemoRefused(Exception):
@@ -385,6 +445,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False,
     lines.append(_attach_only_eligible())
     lines.append(_demo_selection(seed))
     lines.append(_demo_caseloads(seed))
+    lines.append(_demo_partners())
     lines.append(_later_programme(seed))
     store.refresh_pending()  # the families the later programme's records queued
     lines.append(_demo_claims())

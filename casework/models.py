@@ -1338,6 +1338,140 @@ class Episode(db.Model):
         return EPISODE_END_REASONS.get(self.end_reason or "", "")
 
 
+# Partners at the table: the Team Around the Family ---------------------------------------
+
+
+class SharingConsent(db.Model):
+    """The family's consent to share its information with its Team Around the Family, for
+    one episode: given on a date (by whom in the family), until withdrawn on a date. A
+    partner practitioner sees the family only while it stands (casework/access.py); consent
+    given again after a withdrawal is a new row."""
+
+    __tablename__ = "sharing_consents"
+    __table_args__ = (
+        CheckConstraint("withdrawn_on IS NULL OR withdrawn_on >= given_on", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    given_by: Mapped[str] = mapped_column(String(200))
+    # Where it came from: the sign-up's consent, or recorded on the team's page.
+    source: Mapped[str] = mapped_column(String(100))
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    episode: Mapped[Episode] = relationship()
+
+
+class TafMember(db.Model):
+    """A member of a family's Team Around the Family (staff or a partner practitioner), from
+    a date until the date they left (inclusive)."""
+
+    __tablename__ = "taf_members"
+    __table_args__ = (
+        Index("ix_taf_members_user_family", "user_id", "family_id"),
+        CheckConstraint("to_on IS NULL OR to_on >= from_on", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role_note: Mapped[str | None] = mapped_column(String(200))  # "attendance officer"
+    from_on: Mapped[dt.date] = mapped_column(Date)
+    to_on: Mapped[dt.date | None] = mapped_column(Date)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def current_on(self, day: dt.date) -> bool:
+        return self.from_on <= day and (self.to_on is None or day <= self.to_on)
+
+
+class LeadProfessional(db.Model):
+    """The family's lead professional for a period (a FIP worker or a partner practitioner),
+    from a date to a date (inclusive; open-ended until handed over), handed over with a
+    note. The periods are the history: a hand-over ends one and starts the next."""
+
+    __tablename__ = "lead_professionals"
+    __table_args__ = (
+        CheckConstraint("to_on IS NULL OR to_on >= from_on", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    from_on: Mapped[dt.date] = mapped_column(Date)
+    to_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)  # the hand-over note
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def current_on(self, day: dt.date) -> bool:
+        return self.from_on <= day and (self.to_on is None or day <= self.to_on)
+
+
+class TafMeeting(db.Model):
+    """A Team Around the Family meeting: who attended, what was decided, the actions."""
+
+    __tablename__ = "taf_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    attendances: Mapped[list[TafAttendance]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan")
+    actions: Mapped[list[TafAction]] = relationship(back_populates="meeting",
+                                                    order_by="TafAction.due_on")
+
+
+class TafAttendance(db.Model):
+    __tablename__ = "taf_attendances"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("taf_meetings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("taf_members.id"), index=True)
+
+    meeting: Mapped[TafMeeting] = relationship(back_populates="attendances")
+    member: Mapped[TafMember] = relationship()
+
+
+class TafAction(db.Model):
+    """An action agreed by the Team Around the Family, owned by one member, due on a date;
+    done (with a note) by its owner or the family's staff."""
+
+    __tablename__ = "taf_actions"
+    __table_args__ = (Index("ix_taf_actions_owner_open", "owner_id", "done_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("taf_meetings.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("taf_members.id"))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_note: Mapped[str | None] = mapped_column(Text)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    meeting: Mapped[TafMeeting | None] = relationship(back_populates="actions")
+    owner: Mapped[TafMember] = relationship()
+    family: Mapped[Family] = relationship()
+
+
 # Sign-in throttling (security) ------------------------------------------------------------
 
 

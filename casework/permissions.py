@@ -59,6 +59,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Partner organisations and their practitioners (casework/partners): an administrator
     # records them.
     "manage_organisations": frozenset({"admin"}),
+    # A family's Team Around the Family, its consent to share, its lead professional, its
+    # meetings and actions: seen by staff who see the family, kept by those who write its
+    # case file and programme managers (access.may_manage_taf).
+    "view_taf": frozenset({"worker", "team_lead", "manager", "auditor"}),
+    "manage_taf": frozenset({"worker", "team_lead", "manager"}),
+    # A partner practitioner's own page: the families they lead and their actions.
+    "partner_home": frozenset({"partner"}),
+    # Opening and completing a Team Around the Family action: its owner, staff or partner.
+    "taf_actions": frozenset({"worker", "team_lead", "manager", "auditor", "partner"}),
 }
 
 

@@ -14,6 +14,7 @@ from .rules.wording import plural, words
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
     {"text": "Tasks", "endpoint": "home.index", "permission": "log_contact", "area": "home."},
+    {"text": "Your families", "endpoint": "partners.home", "permission": "partner_home", "area": "partners.home"},
     {"text": "My families", "endpoint": "caseloads.my_families", "permission": "log_contact", "area": "caseloads.my_families"},
     {"text": "Families", "endpoint": "families.index", "permission": "view_families", "area": "families."},
     {"text": "Referrals", "endpoint": "referrals.index", "permission": "answer_referrals", "area": "referrals."},

@@ -113,6 +113,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # A migration that recreates a table others refer to turns SQLite's foreign
+            # keys off for itself (a7c3e5f9b1d2): on again for whatever uses the connection.
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -16,6 +16,8 @@ from sqlalchemy import text
 from casework import create_app
 from casework.extensions import db
 
+from .parsed import Page
+
 # The worked examples are the project's own test data (tests/fixtures/examples/basic/README.md).
 EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples" / "basic"
 # The later programmes' worked examples, one folder a ruleset (tests/fixtures/outcomes/README.md).
@@ -104,6 +106,7 @@ def app(request, database_url, _migrated, monkeypatch):
         app = request.getfixturevalue("_session_app")
     config = copy.deepcopy(dict(app.config))
     extensions = dict(app.extensions)
+    client_class = app.test_client_class
     with app.app_context():
         try:
             yield app
@@ -118,6 +121,7 @@ def app(request, database_url, _migrated, monkeypatch):
     app.config.update(config)
     app.extensions.clear()
     app.extensions.update(extensions)
+    app.test_client_class = client_class
 
 
 class FreshContextClient(FlaskClient):
@@ -165,6 +169,38 @@ def post_form(client, url: str, data: dict, page_url: str | None = None, **kwarg
     """POST a form the way a browser does: with the CSRF token from the page that shows it."""
     page = client.get(page_url or url)
     return client.post(url, data={**data, "csrf_token": csrf_token(page.text)}, **kwargs)
+
+
+class ClientRequest:
+    """Requests that read the answer as a user does (as Notify's client_request): the status
+    checked, the page parsed (tests/parsed.py `Page`: title, headings, tables by header,
+    error summary, summary lists, banners)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def _page(self, response, expected_status: int) -> Page:
+        assert response.status_code == expected_status, (
+            f"{response.status_code}, not {expected_status}: {response.location or ''}"
+            f"{response.text[:500]}")
+        return Page(response.text, response.status_code, response.location)
+
+    def get(self, url: str, expected_status: int = 200, **kwargs) -> Page:
+        return self._page(self.client.get(url, **kwargs), expected_status)
+
+    def post(self, url: str, data: dict | None = None, expected_status: int = 302,
+             page_url: str | None = None, follow: bool = False, **kwargs) -> Page:
+        """POST a form with the CSRF token of the page that shows it; with follow, the page
+        the answer redirects to (200 unless expected_status says otherwise)."""
+        response = post_form(self.client, url, data or {}, page_url=page_url,
+                             follow_redirects=follow, **kwargs)
+        return self._page(response, 200 if follow and expected_status == 302
+                          else expected_status)
+
+
+@pytest.fixture
+def client_request(client):
+    return ClientRequest(client)
 
 
 @pytest.fixture

@@ -104,3 +104,151 @@ def parse(html: str) -> Node:
     builder.feed(html)
     builder.close()
     return builder.root
+
+
+# A page as a user reads it ------------------------------------------------------------------
+
+def _cells(row: Node) -> list[Node]:
+    return [c for c in row.children if isinstance(c, Node) and c.tag in ("th", "td")]
+
+
+class Table:
+    """One table read by its headers: rows as {column header: cell text}, a cell found by
+    its row (the text of the row's first cell, its row header) and its column header."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.caption = node.find("caption").text() if node.find("caption") else ""
+        head = node.find("thead")
+        rows = node.find_all("tr")
+        header_row = head.find("tr") if head else (rows[0] if rows and all(
+            c.tag == "th" for c in _cells(rows[0])) else None)
+        self.headers = [c.text() for c in _cells(header_row)] if header_row else []
+        self.body = [[c.text() for c in _cells(r)] for r in rows if r is not header_row
+                     and not (head and r.inside("thead"))]
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        return [dict(zip(self.headers, row, strict=False)) for row in self.body]
+
+    def column(self, header: str) -> list[str]:
+        return [row.get(header, "") for row in self.rows]
+
+    def row(self, first_cell: str) -> dict[str, str]:
+        found = [r for r, texts in zip(self.rows, self.body, strict=True)
+                 if texts and texts[0] == first_cell]
+        assert len(found) == 1, (f"{len(found)} rows of table {self.caption!r} start with "
+                                 f"{first_cell!r}; first cells: {[b[:1] for b in self.body]}")
+        return found[0]
+
+    def cell(self, row: str, column: str) -> str:
+        found = self.row(row)
+        assert column in found, f"table {self.caption!r} has no column {column!r}: {self.headers}"
+        return found[column]
+
+    def __repr__(self) -> str:
+        return f"<Table {self.caption!r} {self.headers}>"
+
+
+class Page:
+    """What a user reads on a page: its title, headings, tables by caption and header, the
+    error summary, summary lists, banners and the text of <main>, read from the parsed tree
+    (never a substring anywhere in the HTML, which a hidden field or script would match)."""
+
+    def __init__(self, html: str, status: int = 200, location: str | None = None):
+        self.html, self.status, self.location = html, status, location
+        self.root = parse(html)
+        main = self.root.find("main")
+        self.main = main if main is not None else self.root
+
+    @property
+    def title(self) -> str:
+        node = self.root.find("title")
+        return re.sub(r"\s+", " ", "".join(c for c in node.children if isinstance(c, str))
+                      ).strip() if node else ""
+
+    @property
+    def h1(self) -> str:
+        node = self.main.find("h1")
+        return node.text() if node else ""
+
+    @property
+    def headings(self) -> list[str]:
+        return [n.text() for n in self.main.iter() if n.tag in ("h1", "h2", "h3")]
+
+    @property
+    def text(self) -> str:
+        """The text of <main>, white space collapsed (the header and footer left out)."""
+        return self.main.text()
+
+    @property
+    def tables(self) -> list[Table]:
+        return [Table(n) for n in self.main.find_all("table")]
+
+    def table(self, caption: str | None = None) -> Table:
+        """The table with this caption (its text starts with it), or the page's only table."""
+        tables = self.tables
+        if caption is None:
+            assert len(tables) == 1, f"{len(tables)} tables: {[t.caption for t in tables]}"
+            return tables[0]
+        found = [t for t in tables if t.caption.startswith(caption)]
+        assert len(found) == 1, f"no one table captioned {caption!r}: {[t.caption for t in tables]}"
+        return found[0]
+
+    @property
+    def errors(self) -> list[str]:
+        """The error summary's items, in order ([] when there is none)."""
+        summary = self.root.find(cls="govuk-error-summary")
+        if summary is None:
+            return []
+        items = summary.find_all("li")
+        return [i.text() for i in items] if items else [
+            summary.find(cls="govuk-error-summary__body").text()]
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """Each field's own error message, by the id of its message element (FIELD-error)."""
+        return {n.attrs.get("id", "").removesuffix("-error"): n.text().removeprefix("Error: ")
+                for n in self.main.find_all(cls="govuk-error-message")}
+
+    def summary_list(self, index: int = 0) -> dict[str, str]:
+        """A GOV.UK summary list: each row's key -> its value."""
+        lists = self.main.find_all(cls="govuk-summary-list")
+        assert len(lists) > index, f"the page has {len(lists)} summary lists"
+        return {row.find(cls="govuk-summary-list__key").text():
+                row.find(cls="govuk-summary-list__value").text()
+                for row in lists[index].find_all(cls="govuk-summary-list__row")}
+
+    @property
+    def summary(self) -> dict[str, str]:
+        """Every summary list of the page as one key -> value."""
+        merged: dict[str, str] = {}
+        for i in range(len(self.main.find_all(cls="govuk-summary-list"))):
+            merged.update(self.summary_list(i))
+        return merged
+
+    @property
+    def banners(self) -> list[str]:
+        """The text of each notification banner (flashed messages among them), its title
+        left out."""
+        found = []
+        for banner in self.root.find_all(cls="govuk-notification-banner"):
+            content = banner.find(cls="govuk-notification-banner__content")
+            found.append((content or banner).text())
+        return found
+
+    @property
+    def links(self) -> dict[str, str]:
+        """Each link in <main>: its text -> where it goes (the first, when texts repeat)."""
+        found: dict[str, str] = {}
+        for a in self.main.find_all("a"):
+            found.setdefault(a.text(), a.attrs.get("href", ""))
+        return found
+
+    def field(self, name: str) -> Node | None:
+        return next((n for n in self.main.iter()
+                     if n.tag in ("input", "select", "textarea") and n.attrs.get("name") == name),
+                    None)
+
+    def __repr__(self) -> str:
+        return f"<Page {self.status} {self.title!r}>"

@@ -15,7 +15,12 @@ SOURCE = Path(casework.__file__).resolve().parent
 
 # The columns that decide whose a family is: comparing them is building a scoping query.
 SCOPING_COLUMNS = {"Allocation": {"worker_id"},
-                   "SelectionDecision": {"lead_worker_id", "decided_by_id"}}
+                   "SelectionDecision": {"lead_worker_id", "decided_by_id"},
+                   # A partner practitioner's families: their Team Around the Family
+                   # memberships, under the family's consent, and the families they lead.
+                   "TafMember": {"user_id", "from_on", "to_on"},
+                   "SharingConsent": {"given_on", "withdrawn_on"},
+                   "LeadProfessional": {"user_id", "from_on", "to_on"}}
 
 # Queries on those columns that count or label, not choose what a user may see.
 NOT_ACCESS = {
@@ -24,12 +29,15 @@ NOT_ACCESS = {
     ("caseloads/service.py", "_rolling_families"): "the rolling window for the limit",
     ("claims/service.py", "_worklist"): "the claims worklist's 'worker' filter (managers see all)",
     ("claims/service.py", "worklist_page"): "the claims worklist's worker-name column",
+    ("partners/service.py", "add_member"): "refuses a second membership of the same person",
 }
 
 ACCESS_FUNCTIONS = {"visible_families", "get_family_or_404", "open_allocation", "allocated_to",
                     "can_write", "can_edit_contact", "may_allocate",
                     "allocatable_family_or_404", "_allocatable", "may_see_meeting",
-                    "may_record_first_contact", "may_load_outcome_plan", "may_approve_discretion"}
+                    "may_record_first_contact", "may_load_outcome_plan", "may_approve_discretion",
+                    "partner_sections", "taf_action_or_404", "taf_meeting_or_404",
+                    "may_manage_taf", "consent_standing", "led_by", "taf_actions_owned"}
 
 
 def _modules():

@@ -15,7 +15,7 @@ from casework.extensions import db
 
 from .conftest import login, post_form
 from .factories import create_user
-from .parsed import parse
+from .parsed import Page, parse
 
 
 def fingerprint(page: str) -> str:
@@ -46,7 +46,7 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1", "checked": "y"})
     no_reason = post_form(client, f"/claims/{built['E03'].id}",
                           {"reject_claim": "1", "reason": "", "checked": "y"})
-    assert "Enter the reason for rejecting the claim" in no_reason.text
+    assert Page(no_reason.text).errors == ["Enter the reason for rejecting the claim"]
     post_form(client, f"/claims/{built['E03'].id}",
               {"reject_claim": "1", "reason": "Job not evidenced", "checked": "y"})
     db.session.expire_all()

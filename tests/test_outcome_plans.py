@@ -15,6 +15,7 @@ from casework.extensions import db
 
 from .conftest import csrf_token
 from .factories import create_user
+from .parsed import Page
 
 SHIPPED = Path(m.__file__).parent / "outcomes" / "plans" / "phase2.json"
 
@@ -139,7 +140,7 @@ def test_no_file_is_a_form_error(client, sign_in):
     page = client.get("/outcome-plans/phase2")
     response = client.post("/outcome-plans/phase2", data={"csrf_token": csrf_token(page.text),
                                                           "load": "1"})
-    assert "Select the Outcome Plan file to load" in response.text
+    assert Page(response.text).errors == ["Select the Outcome Plan file to load"]
     assert _versions() == []
 
 
@@ -155,7 +156,8 @@ def test_loading_needs_the_forms_csrf_token(client, sign_in):
 def test_a_manager_reads_the_plans_but_cannot_load_one(client, sign_in):
     sign_in("manager")
     page = client.get("/outcome-plans/phase2")
-    assert page.status_code == 200 and "Load a new version" not in page.text
+    assert page.status_code == 200 and "Load a new version" not in Page(page.text).headings
+    assert Page(page.text).field("file") is None
     response = client.post("/outcome-plans/phase2", data={
         "csrf_token": csrf_token(page.text), "file": (io.BytesIO(_plan("9")), "p.json")},
         content_type="multipart/form-data")

@@ -15,7 +15,7 @@ from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
 
-from .conftest import PASSWORD, csrf_token, login, post_form
+from .conftest import PASSWORD, FreshContextClient, csrf_token, login, post_form
 from .factories import create_family, create_organisation, create_person, create_user
 
 
@@ -354,7 +354,7 @@ def world(app, cli, examples):
     db.session.add(action)
     db.session.commit()
     extra = _every_page_has_a_record(family, lead, worker, auditor)
-    extra.update(_partners())
+    extra.update(_partners(extra["manager"]))
     return {"lead": lead, "worker": worker, "contact": contact.id, "goal": goal.id,
             "referral": referral.id, "user": worker.id, "action": action.id,
             "claim": claim_id, "batch": batch_id,
@@ -362,22 +362,36 @@ def world(app, cli, examples):
             **extra}
 
 
-def _partners() -> dict:
-    """Partners of two organisations (a school, the police) and two families (E01, E02)."""
-    school = create_organisation("Fant Primary School", "school")
+def _partners(manager) -> dict:
+    """Partners of two organisations (the police, a school) and two families: the police
+    officer in E01's Team Around the Family, the school's attendance officer in E02's, each
+    family consenting; a meeting of E01's team the officer attended, with an action they
+    own; a referral of E01 to the police. The walk signs in as the officer ("partner")."""
+    from casework.partners import service as partners
+
     police = create_organisation("Kent Police", "police")
-    partner = create_user("partner", organisation=school)
+    school = create_organisation("Fant Primary School", "school")
     officer = create_user("partner", organisation=police)
-    # A referral of E01 sent to the school: its practitioner and E01's staff see it.
-    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
-    referral = m.Referral(family_id=family.id, kind="education", agency=school.name,
-                          referred_on=dt.date(2013, 1, 2), organisation_id=school.id,
-                          reason="Attendance", may_share="School terms",
+    teacher = create_user("partner", organisation=school)
+    e01, e02 = (db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
+                for ref in ("E01", "E02"))
+    start = dt.date(2012, 8, 1)
+    member = partners.add_member(e01, officer.id, start, "Neighbourhood officer", manager)
+    partners.add_member(e02, teacher.id, start, "Attendance officer", manager)
+    for family in (e01, e02):
+        partners.record_consent(family, start, "Parent", manager)
+    meeting = partners.add_meeting(e01, start, [member.id], "Attend school daily", [
+        partners.NewAction("Visit the family", member.id, dt.date(2012, 9, 1))], manager)
+    # A referral of E01 sent to the police: its practitioner and E01's staff see it.
+    referral = m.Referral(family_id=e01.id, kind="offending", agency=police.name,
+                          referred_on=dt.date(2013, 1, 2), organisation_id=police.id,
+                          reason="Anti-social behaviour", may_share="The plan",
                           due_on=dt.date(2013, 2, 1))
     db.session.add(referral)
     db.session.commit()
-    return {"partner": partner, "officer": officer, "organisation": school.id,
-            "police": police.id, "referral": referral.id}
+    return {"partner": officer, "teacher": teacher, "organisation": police.id,
+            "school": school.id, "member": member.id, "taf_meeting": meeting.id,
+            "taf_action": meeting.actions[0].id, "referral": referral.id}
 
 
 def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
@@ -420,6 +434,9 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     db.session.add(pledge)
     db.session.commit()
     plan = load_plan_version("phase2", example_text("phase2").encode(), "phase2.json", admin)
+    from casework.api.tokens import create_token
+
+    token, _secret = create_token(admin, system_name="Police records", system_role="auditor")
     jobs = {}
     for role, kind, user, family_id, params in (
             ("manager", "subject_access_pdf", manager, family.id, {"family_ref": "E01"}),
@@ -437,7 +454,7 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id, "contribution": pledge.id,
+            "merge": merge.id, "contribution": pledge.id, "token": token.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
@@ -461,7 +478,10 @@ def _url(rule, world, role=None):
                        "merge_id": world.get("merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
                        "contribution_id": world.get("contribution"),
+                       "token_id": world.get("token"),
                        "organisation_id": world.get("organisation"),
+                       "member_id": world.get("member"), "taf_meeting_id": world.get("taf_meeting"),
+                       "taf_action_id": world.get("taf_action"),
                        "first_id": world["people"][0], "second_id": world["people"][1],
                        "job_id": world.get("jobs", {}).get(role), "need_ref": "N-1",
                        "fmt": FORMATS.get(rule.endpoint),
@@ -474,78 +494,148 @@ def _url(rule, world, role=None):
 # Pages that answer a role by sending it elsewhere: the home page to a role's own start page;
 # a new claim batch, asked for with no window named, to the claims list.
 REDIRECTS = {"manager": {"home.index", "claims.confirm_batch"}, "auditor": {"home.index"},
-             "admin": {"home.index"}}
-# Roles that see no family at all (their pages are about users, teams and the audit log);
-# a partner practitioner sees none until they are in a family's Team Around the Family.
-NO_FAMILIES = {"admin", "partner"}
+             "admin": {"home.index"}, "partner": {"home.index"}}
+# Roles that see no family at all (their pages are about users, teams and the audit log).
+NO_FAMILIES = {"admin"}
+# A partner practitioner sees E01 (in its team, under consent) but only their sharing level's
+# sections: the case file's pages are the lead professional's (403 for a police officer).
+PARTNER_SECTION_PAGES = {"casefile.timeline", "casefile.plan"}
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_route_as_every_role(app, world, role):
+def _walker(world, role):
+    """The world's user of `role`, signed in on a client of its own."""
+    from flask import current_app
+
+    user = world.get({"worker": "worker", "team_lead": "lead"}.get(role, role))
+    if user is None:
+        user = world[role] = create_user(role)
+    # Each request in an app context of its own, as a server gives it (a plain test client
+    # shares the test's `g`, and with it the first request's CSRF token and signed-in user).
+    client = FreshContextClient(current_app, current_app.response_class, use_cookies=True)
+    login(client, user.email, PASSWORD)
+    return client
+
+
+def _get_routes(app, world, role):
+    """(endpoint, url, the statuses `role` may get) of every GET route with a permission: 403
+    without it, 200 with it (the world holds a record for every page), 302 where a page sends
+    the role elsewhere, 404 where the role sees no family at all."""
     from casework.permissions import PERMISSIONS
 
-    user = {"worker": world["worker"], "team_lead": world["lead"], "manager": world["manager"],
-            "admin": world["admin"], "partner": world["partner"]}.get(role) or create_user(role)
-    client = app.test_client()
-    login(client, user.email, PASSWORD)
     with app.test_request_context():
         rules = [(r, _url(r, world, role)) for r in app.url_map.iter_rules()
                  if "GET" in r.methods and r.endpoint != "static"]
-    checked, wrong = 0, []
+    walk = []
     for rule, url in rules:
         view = app.view_functions[rule.endpoint]
-        response = client.get(url)
         if view.permission is None:
             continue
-        allowed = role in PERMISSIONS[view.permission]
-        if not allowed:
+        if role not in PERMISSIONS[view.permission]:
             expected = {403}
         elif rule.endpoint in REDIRECTS.get(role, ()):
             expected = {302}
         elif role in NO_FAMILIES and {"family_ref", "person_ref"} & set(rule.arguments):
             expected = {404}  # the role sees no family: record scope, not a missing record
+        elif role == "partner" and rule.endpoint in PARTNER_SECTION_PAGES:
+            expected = {403}
         else:
-            expected = {200}  # the world holds a record for every page
-        if response.status_code not in expected:
-            wrong.append((url, response.status_code))
-        checked += 1
-    assert wrong == []
-    assert checked > 20
-
-
-def _post_only_routes(app, world):
-    """(view, url) of every POST-only route, signing out last so the others run signed in.
-    The API's are token-authenticated and never read the session (test_api.py shows a
-    signed-in browser's POST there is refused with 401 and writes nothing)."""
-    with app.test_request_context():
-        rules = [(app.view_functions[r.endpoint], _url(r, world)) for r in app.url_map.iter_rules()
-                 if "POST" in r.methods and "GET" not in r.methods
-                 and not r.endpoint.startswith("api.")]
-    return sorted(rules, key=lambda rule: rule[1] == "/logout")
+            expected = {200}
+        walk.append((rule.endpoint, url, expected))
+    return walk
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_post_only_route_as_every_role_with_and_without_csrf(app, client, world, role):
+def test_every_route_as_every_role(app, world, role):
+    client = _walker(world, role)
+    walk = _get_routes(app, world, role)
+    wrong = [(url, status) for _endpoint, url, expected in walk
+             if (status := client.get(url).status_code) not in expected]
+    assert wrong == []
+    assert len(walk) > 20
+
+
+def _post_routes(app, world, role=None, only=True):
+    """(endpoint, view, url) of every POST route with a permission (only: those with no GET,
+    else those with both, the forms), signing out last so the others run signed in. The
+    API's are token-authenticated and never read the session (test_api.py shows a signed-in
+    browser's POST there is refused with 401 and writes nothing)."""
+    with app.test_request_context():
+        rules = [(r.endpoint, app.view_functions[r.endpoint], _url(r, world, role))
+                 for r in app.url_map.iter_rules()
+                 if "POST" in r.methods and ("GET" not in r.methods) == only
+                 and not r.endpoint.startswith("api.")
+                 and getattr(app.view_functions[r.endpoint], "permission", None) is not None]
+    return sorted(rules, key=lambda rule: rule[2] == "/logout")
+
+
+# Forms that a role may see but not send: the view checks a second permission when the form
+# is posted (test_post_permissions_are_the_views_own checks each view says so) ...
+POST_PERMISSIONS = {"claims.index": "manage_claims", "claims.show": "audit_claims",
+                    "outcomes.history": "manage_outcome_plans"}
+# ... or the record's write access: the manager, the auditor and a partner in its Team Around
+# the Family read E01's plan, its worker and team lead change it; a Team Around the Family
+# action is completed by its owner, not by the auditor who reads it.
+WRITE_REFUSED = {"manager": {"casefile.plan"}, "auditor": {"casefile.plan", "partners.action"},
+                 "partner": {"casefile.plan"}}
+
+
+def _post_expected(endpoint, view, role, rule_args=()) -> set[int]:
     from casework.permissions import PERMISSIONS
 
-    user = world.get({"worker": "worker", "team_lead": "lead"}.get(role, role)) or create_user(role)
-    login(client, user.email, PASSWORD)
-    token = csrf_token(client.get("/families").text)
-    routes = _post_only_routes(app, world)
-    assert len(routes) > 5
-    for view, url in routes:
+    post_permission = POST_PERMISSIONS.get(endpoint, view.permission)
+    if (role not in PERMISSIONS[view.permission] or role not in PERMISSIONS[post_permission]
+            or endpoint in WRITE_REFUSED.get(role, ())):
+        return {403}
+    if role in NO_FAMILIES and {"family_ref", "person_ref"} & set(rule_args):
+        return {404}
+    # Done (302), or the form shown again with what is missing (200 or 400): never a 404
+    # (the world holds every record) and never a 500.
+    return {200, 302, 400}
+
+
+def _walk_posts(app, world, role, only):
+    client = _walker(world, role)
+    token = csrf_token(client.get("/", follow_redirects=True).text)
+    arguments = {r.endpoint: r.arguments for r in app.url_map.iter_rules()}
+    routes = _post_routes(app, world, role, only)
+    wrong = []
+    for endpoint, view, url in routes:
         # Without the token the form is refused before anything else, whoever sends it.
-        assert client.post(url, data={}).status_code == 400, (role, url)
-        response = client.post(url, data={"csrf_token": token})
-        if role in PERMISSIONS[view.permission]:
-            assert response.status_code in (200, 302, 400, 404), (role, url, response.status_code)
-        else:
-            assert response.status_code == 403, (role, url, response.status_code)
+        if (status := client.post(url, data={}).status_code) != 400:
+            wrong.append((url, "no token", status))
+        status = client.post(url, data={"csrf_token": token}).status_code
+        if status not in _post_expected(endpoint, view, role, arguments[endpoint]):
+            wrong.append((url, status))
+    return routes, wrong
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_only_route_as_every_role_with_and_without_csrf(app, world, role):
+    routes, wrong = _walk_posts(app, world, role, only=True)
+    assert not wrong, "\n".join(map(str, wrong))
+    assert len(routes) > 5
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_form_posted_as_every_role_with_and_without_csrf(app, world, role):
+    """The routes that show a form and take it (GET and POST), posted empty by every role:
+    refused with 403 where the role may not send it, even when it may see the page."""
+    routes, wrong = _walk_posts(app, world, role, only=False)
+    assert not wrong, "\n".join(map(str, wrong))
+    assert len(routes) > 20
+
+
+def test_post_permissions_are_the_views_own(app):
+    import inspect
+
+    for endpoint, permission in POST_PERMISSIONS.items():
+        source = inspect.getsource(inspect.unwrap(app.view_functions[endpoint]))
+        assert f'if not can(current_user, "{permission}"):\n            abort(403)' in source, endpoint
 
 
 def test_every_post_only_route_sends_signed_out_visitors_to_sign_in(app, client, world):
     token = csrf_token(client.get("/login").text)
-    for _view, url in _post_only_routes(app, world):
+    for _endpoint, _view, url in _post_routes(app, world):
         assert client.post(url, data={}).status_code == 400, url
         response = client.post(url, data={"csrf_token": token})
         assert response.status_code == 302 and "/login" in response.headers["Location"], url

@@ -116,6 +116,7 @@ def follow_up(family_ref: str, action_id: int):
 @requires("view_families")
 def timeline(family_ref: str):
     family = access.get_family_or_404(current_user, family_ref)
+    access.require_section(current_user, family, "case_file")
     events = service.timeline(family)
     items = service.contacts(family)
     return shown("view", "timeline", family.family_ref, page=render_template(
@@ -128,6 +129,7 @@ def timeline(family_ref: str):
 @requires("view_families")
 def plan(family_ref: str):
     family = access.get_family_or_404(current_user, family_ref)
+    access.require_section(current_user, family, "case_file")  # a partner: their lead's
     writable = access.can_write(current_user, family)
     record = service.plan(family)
     lead_form = LeadProfessionalForm(prefix="lead", obj=record if request.method == "GET" else None)

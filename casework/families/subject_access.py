@@ -147,6 +147,7 @@ def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, lis
                              "consent_by", "reason"))
                     for u in db.session.scalars(select(m.SignUp).where(
                         m.SignUp.family_id == family.id))],
+        **_team_part(family),
     }
     if ref is None:
         del part["contacts_present_at"]
@@ -154,8 +155,46 @@ def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, lis
                "contact": [str(c.id) for c in db.session.scalars(select(m.Contact).where(
                    m.Contact.family_id == family.id))],
                "referral": [str(r.id) for r in referrals], "goal": [str(g.id) for g in goals],
-               "claim": [str(c.id) for c in claims]}
+               "claim": [str(c.id) for c in claims], **_team_records(family)}
     return part, records
+
+
+TEAM_MODELS = {"taf_member": m.TafMember, "sharing_consent": m.SharingConsent,
+               "lead_professional": m.LeadProfessional, "taf_meeting": m.TafMeeting,
+               "taf_action": m.TafAction}
+
+
+def _team_rows(model, family: m.Family) -> list:
+    return list(db.session.scalars(select(model).where(model.family_id == family.id)
+                                   .order_by(model.id)))
+
+
+def _team_part(family: m.Family) -> dict:
+    """The family's Team Around the Family: its members, its consent to share, its lead
+    professionals, its meetings (who attended, the decisions) and actions."""
+    return {
+        "sharing_consents": [_row(c, ("given_on", "given_by", "withdrawn_on", "withdrawn_note"))
+                             for c in _team_rows(m.SharingConsent, family)],
+        "taf_members": [{"member": x.user.name, "organisation": x.user.organisation.name
+                         if x.user.organisation else "Council", "part": x.role_note,
+                         "from_on": x.from_on, "to_on": x.to_on}
+                        for x in _team_rows(m.TafMember, family)],
+        "lead_professionals": [{"lead": p.user.name, "from_on": p.from_on, "to_on": p.to_on,
+                                "handover_note": p.note}
+                               for p in _team_rows(m.LeadProfessional, family)],
+        "taf_meetings": [{"held_on": mt.held_on, "decisions": mt.decisions,
+                          "attended": [a.member.user.name for a in mt.attendances]}
+                         for mt in _team_rows(m.TafMeeting, family)],
+        "taf_actions": [{"action": a.action, "owner": a.owner.user.name, "due_on": a.due_on,
+                         "done_on": a.done_on, "done_note": a.done_note}
+                        for a in _team_rows(m.TafAction, family)],
+    }
+
+
+def _team_records(family: m.Family) -> dict[str, list[str]]:
+    """The history references of the team's records (`FAMILY_REF/id`)."""
+    return {kind: [f"{family.family_ref}/{row.id}" for row in _team_rows(model, family)]
+            for kind, model in TEAM_MODELS.items()}
 
 
 def _person_part(person: m.Person, family_level: bool = True
@@ -271,6 +310,15 @@ LABELS = {
     "claims": "Payment-by-results claims", "selection_decisions": "Selection decisions",
     "contact_attempts": "Attempts to contact the family", "sign_up": "Sign-up and consent",
     "history": "Changes to these records",
+    "sharing_consents": "Consent to share with the Team Around the Family",
+    "taf_members": "Team Around the Family members",
+    "lead_professionals": "Lead professionals", "taf_meetings": "Team Around the Family meetings",
+    "taf_actions": "Team Around the Family actions", "given_on": "Given on",
+    "given_by": "Given by", "withdrawn_on": "Withdrawn on", "withdrawn_note": "Why withdrawn",
+    "member": "Member", "organisation": "Organisation", "part": "Their part",
+    "from_on": "From", "to_on": "To", "lead": "Lead professional", "handover_note": "Hand-over note",
+    "held_on": "Held on", "decisions": "Decisions", "attended": "Who attended",
+    "owner": "Owner", "done_note": "What was done",
     "person_ref": "Reference", "family_ref": "Reference", "given_name": "Given name",
     "family_name": "Family name", "date_of_birth": "Date of birth", "sex": "Sex",
     "gender": "Gender", "ethnicity": "Ethnicity", "nhs_number": "NHS number",

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import access
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -37,6 +38,7 @@ from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
 from ..paging import requested_page
+from ..partners import service as partners
 from ..permissions import can, requires
 from ..queue import start
 from ..records import StaleEdit, save_versioned
@@ -71,6 +73,15 @@ def index():
 @requires("view_families")
 def show(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
+    if current_user.role == "partner" and not access.shows(current_user, family, "case_file"):
+        # A partner practitioner who is not the family's lead: their sharing level's sections.
+        today = dt.date.today()
+        view = partners.partner_view(current_user, family, today)
+        return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
+            sorted(view.sections)), page=render_template(
+            "partners/family.html", family=family, view=view, today=today,
+            people={p.id: p for p in view.people}, work_kinds=m.WORK_KIND_LABELS,
+            goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
     today = dt.date.today()
     as_of, date_error = picked_date(request.args, "as_of", today)

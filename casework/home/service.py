@@ -15,6 +15,7 @@ from ..caseloads.service import without_contact
 from ..evaluation.service import BATCH, evaluate_batch
 from ..evaluation.store import current_run
 from ..extensions import db
+from ..partners.service import overdue_actions
 from ..selection.service import first_contacts_led
 
 DUE_SOON_DAYS = 7
@@ -30,10 +31,12 @@ class Tasks:
     waiting_evidence: list[tuple[m.Family, str]]  # the result's reason
     # (selection, contact attempts, last attempted on) of the first contacts the user leads
     first_contacts: list[tuple[m.SelectionDecision, int, dt.date | None]]
+    # The user's own Team Around the Family actions past their due date.
+    taf_overdue: list[m.TafAction] = dataclasses.field(default_factory=list)
 
     def count(self) -> int:
         return (len(self.overdue) + len(self.due_soon) + len(self.no_contact) + len(self.drafts)
-                + len(self.waiting_evidence) + len(self.first_contacts))
+                + len(self.waiting_evidence) + len(self.first_contacts) + len(self.taf_overdue))
 
 
 def _open_families(user: m.User) -> list[tuple[m.Family, m.Allocation]]:
@@ -73,6 +76,7 @@ def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = 
         drafts=drafts(user),
         waiting_evidence=_waiting_evidence([f for f, _ in families if f.attached_on]),
         first_contacts=first_contacts_led(user),
+        taf_overdue=overdue_actions(user, today),
     )
 
 

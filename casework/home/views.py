@@ -16,7 +16,8 @@ from . import service
 bp = Blueprint("home", __name__)
 
 # The page each role starts from; workers and team leads have the task list.
-HOMES = {"manager": "programme.dashboard", "auditor": "claims.index", "admin": "admin.users"}
+HOMES = {"manager": "programme.dashboard", "auditor": "claims.index", "admin": "admin.users",
+         "partner": "partners.home"}
 
 
 def home_url(user) -> str:

@@ -19,7 +19,18 @@ STAFF = "role IN ('worker', 'team_lead', 'manager', 'auditor', 'admin')"
 WITH_PARTNER = "role IN ('worker', 'team_lead', 'manager', 'auditor', 'admin', 'partner')"
 
 
+def _foreign_keys_off():
+    """On SQLite, batch mode recreates the users table (a CHECK constraint changes), and
+    dropping the old one with foreign keys on fails when other rows refer to users. They are
+    off for this migration (it runs in its own transaction: the pragma is read before any
+    write); migrations/env.py turns them on again after the run."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+
+
 def upgrade():
+    _foreign_keys_off()
     op.create_table('partner_organisations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -47,6 +58,7 @@ def upgrade():
 
 
 def downgrade():
+    _foreign_keys_off()
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_users_partner_organisation'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_users_role'), type_='check')

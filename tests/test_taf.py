@@ -1,0 +1,407 @@
+"""The Team Around the Family: who of the partners sees a family and when (boundary dates),
+what their sharing level shows, consent, the lead professional for a period, meetings and
+actions, and the same 404 for what is not theirs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import access
+from casework import models as m
+from casework.caseloads.service import allocate, close
+from casework.extensions import db
+from casework.partners import service as taf
+
+from .conftest import PASSWORD, login, post_form
+from .factories import create_organisation, create_user
+from .parsed import parse
+
+D = dt.date(2013, 3, 1)
+DAY = dt.timedelta(days=1)
+
+
+def family(ref):
+    return db.session.scalar(select(m.Family).where(m.Family.family_ref == ref))
+
+
+@pytest.fixture
+def table(app, client, examples):
+    """E01 allocated to a FIP worker; a school's and the police's practitioners; a manager."""
+    examples()
+    lead = create_user("team_lead", team="North")
+    worker = create_user("worker", team="North")
+    allocate(family("E01"), worker, dt.date(2012, 7, 16), lead)
+    school = create_organisation("Fant Primary School", "school")
+    police = create_organisation("Kent Police", "police")
+    db.session.commit()
+    return {"lead": lead, "worker": worker, "manager": create_user("manager"),
+            "teacher": create_user("partner", organisation=school, name="Tess Teacher"),
+            "officer": create_user("partner", organisation=police, name="Owen Officer")}
+
+
+def sees(user, ref, on):
+    return db.session.scalar(access.visible_families(user, on=on).where(
+        m.Family.family_ref == ref)) is not None
+
+
+def _client(app, user):
+    client = app.test_client()
+    assert login(client, user.email, PASSWORD).status_code == 302
+    return client
+
+
+# Who sees the family, and when ---------------------------------------------------------------
+
+
+def test_a_member_sees_the_family_from_their_first_day_to_their_last(table):
+    e01, manager, teacher = family("E01"), table["manager"], table["teacher"]
+    taf.record_consent(e01, dt.date(2012, 8, 1), "Parent", manager)
+    member = taf.add_member(e01, teacher.id, D, None, manager)
+    assert [sees(teacher, "E01", D - DAY), sees(teacher, "E01", D),
+            sees(teacher, "E01", D + DAY)] == [False, True, True]
+    taf.end_member(e01, member, D + 10 * DAY, manager)
+    assert [sees(teacher, "E01", D + 9 * DAY), sees(teacher, "E01", D + 10 * DAY),
+            sees(teacher, "E01", D + 11 * DAY)] == [True, True, False]
+    assert not sees(teacher, "E02", D)  # a family whose team they are not in
+
+
+def test_consent_given_and_withdrawn_on_a_date(table):
+    e01, manager, teacher = family("E01"), table["manager"], table["teacher"]
+    taf.add_member(e01, teacher.id, dt.date(2012, 8, 1), None, manager)
+    assert not sees(teacher, "E01", D)  # a member, but no consent recorded
+    taf.record_consent(e01, D, "Parent", manager)
+    assert [sees(teacher, "E01", D - DAY), sees(teacher, "E01", D)] == [False, True]
+    taf.withdraw_consent(e01, D + 5 * DAY, "Changed their mind", manager)
+    assert [sees(teacher, "E01", D + 4 * DAY), sees(teacher, "E01", D + 5 * DAY),
+            sees(teacher, "E01", D + 6 * DAY)] == [True, False, False]
+    history = db.session.scalars(select(m.RecordHistory).where(
+        m.RecordHistory.record_type == "sharing_consent")).all()
+    assert [h.source for h in history] == ["consent to share recorded", "consent to share withdrawn"]
+    assert history[1].after == {"withdrawn_on": (D + 5 * DAY).isoformat(),
+                                "withdrawn_note": "Changed their mind"}
+
+
+def test_a_closed_episode_ends_the_partners_access_on_the_next_request(app, table):
+    e01, manager, teacher = family("E01"), table["manager"], table["teacher"]
+    today = dt.date.today()
+    taf.add_member(e01, teacher.id, dt.date(2012, 8, 1), None, manager)
+    taf.record_consent(e01, dt.date(2012, 8, 1), "Parent", manager)
+    client = _client(app, teacher)
+    assert client.get("/families/E01").status_code == 200
+    close(e01, today, table["lead"], "Moved away", "moved_away")
+    assert client.get("/families/E01").status_code == 404
+
+
+def test_consent_withdrawn_mid_session_takes_effect_on_the_next_request(app, table):
+    e01, worker, teacher = family("E01"), table["worker"], table["teacher"]
+    taf.add_member(e01, teacher.id, dt.date(2012, 8, 1), None, worker)
+    staff = _client(app, worker)
+    post_form(staff, "/families/E01/consent", {"given_on": ["1", "8", "2012"], "given_by": "Mum"},
+              page_url="/families/E01/team")
+    partner = _client(app, teacher)
+    assert partner.get("/families/E01").status_code == 200
+    today = dt.date.today()
+    response = post_form(staff, "/families/E01/consent/withdraw",
+                         {"withdrawn_on": [str(today.day), str(today.month), str(today.year)],
+                          "withdrawn_note": ""}, page_url="/families/E01/team")
+    assert response.status_code == 302
+    assert partner.get("/families/E01").status_code == 404
+    assert partner.get("/families").status_code == 200
+    home = parse(partner.get("/partner").text)
+    assert home.by_id("families") is None
+
+
+def test_sign_up_consent_is_offered_and_consent_needs_an_open_episode(app, table):
+    e01, manager = family("E01"), table["manager"]
+    episode = access_open_episode(e01)
+    episode.consent_by = "Jo Taylor"
+    db.session.commit()
+    client = _client(app, manager)
+    page = parse(client.get("/families/E01/team").text)
+    given_by = page.find("input", name="given_by")
+    assert given_by.attrs["value"] == "Jo Taylor"
+    close(e01, dt.date.today(), table["lead"], "Moved", "moved_away")
+    with pytest.raises(taf.TafRefused, match="has no open episode"):
+        taf.record_consent(e01, dt.date(2012, 8, 1), "Jo Taylor", manager)
+
+
+def access_open_episode(family_row):
+    from casework.episodes import open_episode_of
+
+    return open_episode_of(family_row.id)
+
+
+# What each partner sees -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def seated(table):
+    """The teacher and the officer in E01's team under consent; a meeting the officer
+    attended with an action each."""
+    e01, manager = family("E01"), table["manager"]
+    start = dt.date(2012, 8, 1)
+    taf.record_consent(e01, start, "Parent", manager)
+    teacher = taf.add_member(e01, table["teacher"].id, start, "Attendance officer", manager)
+    officer = taf.add_member(e01, table["officer"].id, start, None, manager)
+    worker = taf.add_member(e01, table["worker"].id, start, "FIP worker", manager)
+    meeting = taf.add_meeting(e01, start, [officer.id, worker.id], "Weekly visits", [
+        taf.NewAction("Check attendance weekly", teacher.id, dt.date(2030, 1, 1)),
+        taf.NewAction("Visit the family", officer.id, dt.date(2030, 1, 1)),
+        taf.NewAction("Ring the housing office", worker.id, dt.date(2012, 9, 1))], manager)
+    db.session.add(m.PlanGoal(family_id=e01.id, problem="education", goal="Back to school"))
+    db.session.commit()
+    by_text = {a.action: a for a in meeting.actions}
+    return {**table, "meeting": meeting, "actions": [by_text["Check attendance weekly"],
+                                                     by_text["Visit the family"],
+                                                     by_text["Ring the housing office"]]}
+
+
+def _main(response):
+    return parse(response.text).find("main").text()
+
+
+def _sections(page):
+    return {h.attrs.get("id") for h in page.find_all("h2") if h.attrs.get("id")}
+
+
+def test_a_school_sees_the_childrens_education_and_its_actions_not_offences(app, seated):
+    page = parse(_client(app, seated["teacher"]).get("/families/E01").text)
+    assert _sections(page) == {"household", "education", "actions"}
+    assert page.by_id("school-terms") is not None
+    actions = [li.find("a") or li.find("strong") for li in page.by_id("taf-actions").find_all("li")]
+    assert [a.text() for a in actions] == ["Check attendance weekly"]
+    text = page.find("main").text()
+    assert "Visit the family" not in text and "Weekly visits" not in text
+    assert page.by_id("offences") is None and page.by_id("work-spells") is None
+
+
+def test_the_police_see_the_plan_and_the_meetings_they_attended_not_school_terms(app, seated):
+    client = _client(app, seated["officer"])
+    page = parse(client.get("/families/E01").text)
+    assert _sections(page) == {"household", "plan", "actions", "meetings"}
+    assert page.by_id("school-terms") is None
+    assert [li.text() for li in page.by_id("goals").find_all("li")] == ["Back to school (Open)"]
+    assert len(page.by_id("taf-actions").find_all("li")) == 3
+    meeting = seated["meeting"]
+    shown = parse(client.get(f"/families/E01/team/meetings/{meeting.id}").text)
+    assert shown.by_id("decisions").text() == "Weekly visits"
+    # The school's partner did not attend: the same 404 as a meeting that does not exist.
+    teacher = _client(app, seated["teacher"])
+    absent = teacher.get(f"/families/E01/team/meetings/{meeting.id}")
+    missing = teacher.get("/families/E01/team/meetings/999999")
+    assert absent.status_code == missing.status_code == 404
+    assert _main(absent) == _main(missing)
+
+
+def test_the_case_files_pages_are_the_lead_professionals(app, seated):
+    client = _client(app, seated["officer"])
+    assert client.get("/families/E01/timeline").status_code == 403
+    assert client.get("/families/E01/plan").status_code == 403
+    assert client.get("/families/E01/team").status_code == 403  # the staff's page
+
+
+def test_guessing_another_familys_reference_or_action_is_the_same_404(app, seated):
+    e02 = family("E02")
+    taf.record_consent(e02, dt.date(2012, 8, 1), "Parent", seated["manager"])
+    other = taf.add_member(e02, seated["worker"].id, dt.date(2012, 8, 1), None, seated["manager"])
+    theirs = taf.add_action(e02, "Not yours", other.id, dt.date(2030, 1, 1), seated["manager"])
+    db.session.commit()
+    client = _client(app, seated["teacher"])
+    guessed, missing = client.get("/families/E02"), client.get("/families/NOSUCH")
+    assert guessed.status_code == missing.status_code == 404 and _main(guessed) == _main(missing)
+    guessed = client.get(f"/taf/actions/{theirs.id}")
+    missing = client.get("/taf/actions/99999999")
+    assert guessed.status_code == missing.status_code == 404 and _main(guessed) == _main(missing)
+    # Another organisation's action on their own family: not theirs to open either.
+    officers = client.get(f"/taf/actions/{seated['actions'][1].id}")
+    assert officers.status_code == 404 and _main(officers) == _main(missing)
+
+
+def test_a_partner_completes_their_own_action_with_history(app, seated):
+    mine = seated["actions"][0]
+    client = _client(app, seated["teacher"])
+    page = parse(client.get(f"/taf/actions/{mine.id}").text)
+    assert page.find("h1").text() == "Check attendance weekly"
+    blank = parse(post_form(client, f"/taf/actions/{mine.id}", {"done_note": " "}).text)
+    assert [a.text() for a in blank.find(cls="govuk-error-summary").find_all("a")] == [
+        "Enter what was done"]
+    response = post_form(client, f"/taf/actions/{mine.id}", {"done_note": "Rang on Monday"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/partner")
+    db.session.refresh(mine)
+    assert (mine.done_on, mine.done_note, mine.done_by_id) == (
+        dt.date.today(), "Rang on Monday", seated["teacher"].id)
+    row = db.session.scalars(select(m.RecordHistory).where(
+        m.RecordHistory.record_type == "taf_action",
+        m.RecordHistory.record_ref == f"E01/{mine.id}")).all()[-1]
+    assert row.source == "action completed" and row.after["done_note"] == "Rang on Monday"
+    audit = db.session.scalars(select(m.AuditEvent).where(
+        m.AuditEvent.object_type == "taf_action", m.AuditEvent.action == "view")).all()
+    assert audit and audit[0].user_id == seated["teacher"].id
+
+
+def test_the_police_see_the_schools_action_but_cannot_complete_it(app, seated):
+    schools = seated["actions"][0]
+    client = _client(app, seated["officer"])
+    page = parse(client.get(f"/taf/actions/{schools.id}").text)
+    assert page.find("h1").text() == "Check attendance weekly"
+    assert page.find("textarea", name="done_note") is None
+    assert post_form(client, f"/taf/actions/{schools.id}", {"done_note": "x"},
+                     page_url=f"/taf/actions/{seated['actions'][1].id}").status_code == 403
+
+
+def test_overdue_actions_are_on_the_owners_task_list_and_home(app, seated):
+    worker = _client(app, seated["worker"])
+    tasks = parse(worker.get("/").text)
+    heading = tasks.by_id("taf-overdue")
+    assert heading.text() == "Team Around the Family actions overdue (1)"
+    items = heading.parent.find_all("li", cls="app-task")
+    assert "Ring the housing office" in [li.find("a").text() for li in items]
+    # The teacher's action is due in 2030: on their page, not overdue.
+    home = parse(_client(app, seated["teacher"]).get("/partner").text)
+    mine = home.by_id("my-actions").find_all("li")
+    assert [li.find("a").text() for li in mine] == ["Check attendance weekly"]
+    assert mine[0].find(cls="govuk-tag") is None
+
+
+def test_every_partner_page_is_audited(app, seated):
+    client = _client(app, seated["teacher"])
+    client.get("/families/E01")
+    client.get("/partner")
+    client.get(f"/taf/actions/{seated['actions'][0].id}")
+    got = {(e.action, e.object_type, e.object_ref) for e in db.session.scalars(
+        select(m.AuditEvent).where(m.AuditEvent.user_id == seated["teacher"].id))}
+    assert {("view", "family", "E01"), ("view_list", "partner_home", None),
+            ("view", "taf_action", f"E01/{seated['actions'][0].id}")} <= got
+
+
+# The lead professional ------------------------------------------------------------------------
+
+
+def test_a_partner_leads_for_a_period_and_sees_the_whole_case_file_only_then(app, seated):
+    e01, teacher = family("E01"), seated["teacher"]
+    lead = taf.set_lead(e01, teacher.id, D, D + 30 * DAY, None, seated["manager"])
+    assert [access.shows(teacher, e01, "case_file", on) for on in (D - DAY, D, D + DAY)] == [
+        False, True, True]
+    assert [access.shows(teacher, e01, "case_file", on)
+            for on in (D + 29 * DAY, D + 30 * DAY, D + 31 * DAY)] == [True, True, False]
+    assert access.led_by(teacher, D) == [(e01, lead)]
+    assert access.led_by(teacher, D + 31 * DAY) == []
+
+
+def test_a_lead_partner_sees_the_full_family_page_and_their_home_lists_it(app, seated):
+    e01, teacher = family("E01"), seated["teacher"]
+    taf.set_lead(e01, teacher.id, dt.date(2012, 9, 1), None, None, seated["manager"])
+    client = _client(app, teacher)
+    page = parse(client.get("/families/E01").text)
+    assert page.by_id("member-details") is not None  # the staff's page: the whole case file
+    assert client.get("/families/E01/timeline").status_code == 200
+    home = parse(client.get("/partner").text)
+    assert [a.text() for a in home.by_id("led").find_all("a")] == ["Taylor household"]
+
+
+def test_handing_over_ends_the_last_period_the_day_before_with_a_note(app, seated):
+    e01, manager = family("E01"), seated["manager"]
+    first = taf.set_lead(e01, seated["worker"].id, dt.date(2012, 9, 1), None, None, manager)
+    with pytest.raises(taf.TafRefused) as refused:
+        taf.set_lead(e01, seated["teacher"].id, D, None, "", manager)
+    assert refused.value.problems == [("lead_note", "Enter the hand-over note")]
+    second = taf.set_lead(e01, seated["teacher"].id, D, None, "School leads now", manager)
+    db.session.refresh(first)
+    assert first.to_on == D - DAY and second.note == "School leads now"
+    assert access.current_lead(e01, D - DAY).user_id == seated["worker"].id
+    assert access.current_lead(e01, D).user_id == seated["teacher"].id
+    sources = [h.source for h in db.session.scalars(select(m.RecordHistory).where(
+        m.RecordHistory.record_type == "lead_professional").order_by(m.RecordHistory.id))]
+    assert sources == ["lead professional named", "handed over", "lead professional named"]
+
+
+def test_a_lead_must_be_in_the_team_and_the_caseload_limit_is_a_fip_workers(app, seated,
+                                                                            monkeypatch):
+    e01, manager = family("E01"), seated["manager"]
+    outsider = create_user("partner", organisation=create_organisation("Housing Trust", "housing"))
+    with pytest.raises(taf.TafRefused, match="is not in the Team Around the Family"):
+        taf.set_lead(e01, outsider.id, D, None, None, manager)
+    full = create_user("worker", team="North")
+    taf.add_member(e01, full.id, dt.date(2012, 8, 1), None, manager)
+
+    from casework.caseloads import service as caseloads
+
+    real = caseloads.caseload
+
+    def at_limit(worker, on=None):
+        import dataclasses
+
+        load = real(worker, on)
+        return dataclasses.replace(load, active=load.max_active)
+
+    monkeypatch.setattr(caseloads, "caseload", at_limit)
+    with pytest.raises(taf.TafRefused, match="active families"):
+        taf.set_lead(e01, full.id, D, None, None, manager)
+    # A partner practitioner has no caseload limit.
+    assert taf.set_lead(e01, seated["teacher"].id, D, None, None, manager).user_id == \
+        seated["teacher"].id
+
+
+# Recording the team ---------------------------------------------------------------------------
+
+
+def test_the_fip_worker_keeps_the_team_on_its_page(app, seated):
+    client = _client(app, seated["worker"])
+    page = parse(client.get("/families/E01/team").text)
+    rows = page.by_id("taf-members").table()
+    assert [r[0] for r in rows[1:]] == ["Owen Officer", "Tess Teacher", seated["worker"].name]
+    assert page.by_id("consent-status").text().startswith("Consent given on 1 August 2012")
+    # Another team's worker may not keep it; nor see it.
+    other = _client(app, create_user("worker", team="South"))
+    assert other.get("/families/E01/team").status_code == 404
+
+
+def test_a_meeting_with_bad_input_names_every_problem_and_saves_nothing(app, seated):
+    client = _client(app, seated["worker"])
+    before = db.session.scalar(select(db.func.count()).select_from(m.TafMeeting))
+    page = parse(post_form(client, "/families/E01/team/meetings/new", {
+        "held_on": ["31", "2", "2013"], "decisions": "", "action_1": "Do it", "owner_1": "0",
+        "due_1": ["", "", ""]}).text)
+    links = {a.attrs["href"]: a.text() for a in page.find(cls="govuk-error-summary").find_all("a")}
+    assert links["#held_on"] == "Date of the meeting must be a real date"
+    page = parse(post_form(client, "/families/E01/team/meetings/new", {
+        "held_on": ["1", "3", "2013"], "decisions": "", "action_1": "Do it", "owner_1": "0",
+        "due_1": ["", "", ""]}).text)
+    links = [a.text() for a in page.find(cls="govuk-error-summary").find_all("a")]
+    assert links == ["Select who attended", "Select who owns action 1",
+                     "Enter the due date of action 1"]
+    assert db.session.scalar(select(db.func.count()).select_from(m.TafMeeting)) == before
+
+
+def test_adding_a_member_twice_is_refused_naming_the_field(app, seated):
+    client = _client(app, seated["worker"])
+    page = parse(post_form(client, "/families/E01/team/members", {
+        "user": str(seated["teacher"].id), "role_note": "", "from_on": ["1", "3", "2013"]},
+        page_url="/families/E01/team").text)
+    link = page.find(cls="govuk-error-summary").find("a")
+    assert link.attrs["href"] == "#user"
+    assert link.text() == "Tess Teacher is already in the Team Around the Family on 1 March 2013"
+
+
+def test_subject_access_holds_the_team_its_meetings_actions_and_their_history(app, seated):
+    import json
+
+    taf.set_lead(family("E01"), seated["teacher"].id, D, None, None, seated["manager"])
+    db.session.commit()
+    client = _client(app, seated["manager"])
+    data = json.loads(client.get("/families/E01/export.json").text)
+    assert [x["member"] for x in data["taf_members"]] == [
+        "Tess Teacher", "Owen Officer", seated["worker"].name]
+    assert data["sharing_consents"][0]["given_by"] == "Parent"
+    assert data["taf_meetings"][0]["decisions"] == "Weekly visits"
+    assert sorted(a["action"] for a in data["taf_actions"]) == [
+        "Check attendance weekly", "Ring the housing office", "Visit the family"]
+    assert data["lead_professionals"][0]["lead"] == "Tess Teacher"
+    kinds = {h["record_type"] for h in data["history"]}
+    assert {"taf_member", "sharing_consent", "taf_meeting", "taf_action",
+            "lead_professional"} <= kinds
+    person = json.loads(client.get("/people/P00002/export.json").text)
+    assert len(person["taf_actions"]) == 3
