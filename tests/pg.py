@@ -48,14 +48,15 @@ DURABLE = ""
 
 
 class Cluster:
-    def __init__(self, durable: bool = False, settings: str | None = None) -> None:
+    def __init__(self, durable: bool = False, settings: str | None = None,
+                 parent: Path | None = None) -> None:
         self.settings = settings if settings is not None else PRODUCTION if durable else FAST
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(
                 f"PostgreSQL server binaries are missing from {PG_BIN}: "
                 "install them with `apt-get install -y postgresql`"
             )
-        self.root = Path(tempfile.mkdtemp(prefix="casework-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="casework-pg-", dir=parent))
         self.data = self.root / "data"
         self.port = _free_port()
         # The server refuses to run as root: run it as the postgres user when we are root.
@@ -87,6 +88,10 @@ class Cluster:
     def start_server(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
                   str(self.root / "server.log"), "-o", self._options(), "start")
+
+    def running(self) -> bool:
+        return subprocess.run([*self.as_user, str(PG_BIN / "pg_ctl"), "-D", str(self.data),
+                               "status"], capture_output=True).returncode == 0
 
     def stop_server(self, mode: str = "fast") -> None:
         """Stop the server (fast: disconnect everyone, roll back what is open), leaving the

@@ -572,9 +572,11 @@ def _post_routes(app, world, role=None, only=True):
 # is posted (test_post_permissions_are_the_views_own checks each view says so) ...
 POST_PERMISSIONS = {"claims.index": "manage_claims", "claims.show": "audit_claims",
                     "outcomes.history": "manage_outcome_plans"}
-# ... or the family's write access: the manager and the auditor read E01's plan, its worker
-# and team lead change it.
-WRITE_REFUSED = {"manager": {"casefile.plan"}, "auditor": {"casefile.plan"}}
+# ... or the record's write access: the manager, the auditor and a partner in its Team Around
+# the Family read E01's plan, its worker and team lead change it; a Team Around the Family
+# action is completed by its owner, not by the auditor who reads it.
+WRITE_REFUSED = {"manager": {"casefile.plan"}, "auditor": {"casefile.plan", "partners.action"},
+                 "partner": {"casefile.plan"}}
 
 
 def _post_expected(endpoint, view, role, rule_args=()) -> set[int]:
