@@ -422,8 +422,8 @@ def _receives(user: m.User):
 def visible_referrals(user: m.User) -> Select:
     """A SELECT of the referrals between agencies `user` may see: a partner practitioner
     those sent to their organisation (to nobody named, or to them) while the family's case
-    is open (or not yet signed up) and its consent to share not withdrawn;
-    staff those of the families they may see."""
+    is open (or not yet signed up) and its consent to share not withdrawn (withdrawn: gone
+    on the next request); staff those of the families they may see."""
     R = m.Referral
     query = select(R).where(R.organisation_id.is_not(None))
     if user.role == "partner":

@@ -19,16 +19,18 @@ def _free_port() -> int:
     ports = os.environ.get("CASEWORK_TEST_PORTS")
     if ports:
         first, _, last = ports.partition("-")
-        for port in range(int(first), int(last or first) + 1):
-            if port in _taken:
-                continue
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
+        for _attempt in range(2):
+            for port in range(int(first), int(last or first) + 1):
+                if port in _taken:
                     continue
-            _taken.add(port)
-            return port
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                _taken.add(port)
+                return port
+            _taken.clear()  # every port handed out once: those whose servers stopped are free
         raise RuntimeError(f"no free port left in CASEWORK_TEST_PORTS={ports}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,14 +50,15 @@ DURABLE = ""
 
 
 class Cluster:
-    def __init__(self, durable: bool = False, settings: str | None = None) -> None:
+    def __init__(self, durable: bool = False, settings: str | None = None,
+                 parent: Path | None = None) -> None:
         self.settings = settings if settings is not None else PRODUCTION if durable else FAST
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(
                 f"PostgreSQL server binaries are missing from {PG_BIN}: "
                 "install them with `apt-get install -y postgresql`"
             )
-        self.root = Path(tempfile.mkdtemp(prefix="casework-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="casework-pg-", dir=parent))
         self.data = self.root / "data"
         self.port = _free_port()
         # The server refuses to run as root: run it as the postgres user when we are root.
@@ -87,6 +90,10 @@ class Cluster:
     def start_server(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
                   str(self.root / "server.log"), "-o", self._options(), "start")
+
+    def running(self) -> bool:
+        return subprocess.run([*self.as_user, str(PG_BIN / "pg_ctl"), "-D", str(self.data),
+                               "status"], capture_output=True).returncode == 0
 
     def stop_server(self, mode: str = "fast") -> None:
         """Stop the server (fast: disconnect everyone, roll back what is open), leaving the

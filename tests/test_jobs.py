@@ -565,3 +565,16 @@ def test_a_job_that_never_ran_is_stopped_after_thirty_days_and_its_upload_delete
     assert jobs["old"].error.startswith("The job never finished")
     assert (jobs["recent"].state, jobs["recent"].input) == ("queued", b"family_ref\n")
     assert [e.detail.split(":")[0] for e in _events("job_failed")] == ["import"]
+
+
+def test_a_job_stopped_by_a_full_database_disk_says_so_in_words():
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    full = OperationalError("INSERT INTO families ...", {},
+                            psycopg.errors.DiskFull('could not extend file "base/1/2"'))
+    assert service._unexpected(full, 7) == (
+        "The database ran out of disk space, so nothing from the job was saved. Tell an "
+        "administrator to free space on the database server, then start the job again.")
+    other = service._unexpected(ValueError("x"), 7)
+    assert other.startswith("The job stopped with an unexpected error (ValueError)")

@@ -10,10 +10,12 @@ import json
 import pytest
 from sqlalchemy import select
 
+from casework import access, episodes
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.evaluation import figures
 from casework.extensions import db
+from casework.partners import service as taf
 from casework.referrals import service
 
 from .conftest import login, post_form
@@ -32,14 +34,17 @@ def _date(d: dt.date) -> list[str]:
 def case(app):
     lead = create_user("team_lead", team="North", name="Priya Shah")
     worker = create_user("worker", team="North", name="Sam Patel")
-    family = create_family("R1", family_name="Roberts", attached_on=TODAY - dt.timedelta(days=90))
+    family = create_family("R1", family_name="Roberts")
     create_person(family, "R1-C", born=dt.date(2014, 3, 1), given_name="Casey",
                   family_name="Roberts")
     create_person(family, "R1-T", born=dt.date(2011, 5, 1), given_name="Taylor",
                   family_name="Roberts")
     other = create_family("R2", family_name="Other")
     db.session.commit()
+    episodes.sign_up(family, TODAY - dt.timedelta(days=90), lead, "test", consent_by="Parent")
+    db.session.commit()
     allocate(family, worker, TODAY - dt.timedelta(days=90), lead)
+    taf.record_consent(family, TODAY - dt.timedelta(days=90), "Parent", worker)
     school = create_organisation("Fant Primary School", "school")
     yos = create_organisation("Kent Youth Offending Service", "youth_offending")
     teacher = create_user("partner", organisation=school, name="Jo Teacher")
@@ -222,3 +227,29 @@ def test_the_subject_access_export_includes_referrals(client, case):
     data = json.loads(client.get("/families/R1/export.json").data)
     text = json.dumps(data)
     assert "Attendance below 80%" in text and "Name, school terms" in text
+
+
+def test_accepting_puts_the_practitioner_in_the_familys_team(case):
+    referral = _send(case)
+    assert db.session.scalar(access.visible_families(case["teacher"]).where(
+        m.Family.family_ref == "R1")) is None  # not in the team before accepting
+    service.accept(referral, case["teacher"], TODAY)
+    members = access.taf_members_now(case["family"], TODAY)
+    assert [(mb.user_id, mb.from_on) for mb in members] == [(case["teacher"].id, TODAY)]
+    assert db.session.scalar(access.visible_families(case["teacher"]).where(
+        m.Family.family_ref == "R1")) is not None
+    # Accepting a second referral to someone already in the team adds nobody.
+    second = _send(case, practitioner=case["teacher"])
+    service.accept(second, case["teacher"], TODAY)
+    assert len(access.taf_members_now(case["family"], TODAY)) == 1
+
+
+def test_withdrawn_consent_hides_the_referral_on_the_next_request(client, case):
+    referral = _send(case)
+    login(client, case["teacher"].email)
+    assert client.get(f"/referrals/{referral.id}").status_code == 200
+    taf.withdraw_consent(case["family"], TODAY, "Changed their mind", case["worker"])
+    assert client.get(f"/referrals/{referral.id}").status_code == 404
+    assert "No referrals." in client.get("/referrals").text
+    assert service.overdue(case["teacher"], TODAY + dt.timedelta(days=30)) == []
+

@@ -57,7 +57,11 @@ bp = Blueprint("families", __name__)
 @requires("view_families")
 def index():
     q = request.args.get("q", "")
-    ward = request.args.get("ward", "")
+    # A partner practitioner's sharing level shows a family's household (names, dates of
+    # birth, ages), not where it lives nor its programme dates: their list names the
+    # families, with no postcode, ward or dates, and no ward to choose.
+    household_only = current_user.role == "partner"
+    ward = "" if household_only else request.args.get("ward", "")
     page = requested_page(request.args)
     result = service.search_families(current_user, q, ward, page)
     return shown("view_list", "families", None, detail=f"q={q[:80]} ward={ward[:80]} page={page}", page=render_template(
@@ -65,7 +69,8 @@ def index():
         result=result,
         q=q,
         ward=ward,
-        wards=wards(current_user),
+        wards=[] if household_only else wards(current_user),
+        household_only=household_only,
     ))
 
 

@@ -121,13 +121,25 @@ def run(job_id: int) -> None:
         except Exception as error:
             db.session.rollback()
             log.exception("job %s (%s) failed", job_id, kind.name)
-            finish(job_id, error=(
-                f"The job stopped with an unexpected error ({type(error).__name__}). Nothing "
-                f"from it was saved. Tell an administrator: the job worker's log has the "
-                f"details under job {job_id}."))
+            finish(job_id, error=_unexpected(error, job_id))
         else:
             finish(job_id, outcome=outcome)
             _keep_figures_current()
+
+
+DISK_FULL = "53100"  # PostgreSQL's SQLSTATE for a full disk
+
+
+def _unexpected(error: Exception, job_id: int) -> str:
+    """Why a job stopped with an error nobody refused, for the person who started it."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) == DISK_FULL or "No space left on device" in str(error):
+        return ("The database ran out of disk space, so nothing from the job was saved. Tell "
+                "an administrator to free space on the database server, then start the job "
+                "again.")
+    return (f"The job stopped with an unexpected error ({type(error).__name__}). Nothing "
+            f"from it was saved. Tell an administrator: the job worker's log has the "
+            f"details under job {job_id}.")
 
 
 def _keep_figures_current() -> None:

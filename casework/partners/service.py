@@ -18,6 +18,7 @@ from ..caseloads import service as caseloads
 from ..episodes import open_episode_of
 from ..extensions import db
 from ..history import write_history
+from ..referrals import service as referrals
 from ..rules.dates import govdate
 from ..sharing import default_level
 from ..transaction import transactional
@@ -597,3 +598,18 @@ def overdue_actions(user: m.User, today: dt.date | None = None) -> list[m.TafAct
     today = today or dt.date.today()
     return [a for a in db.session.scalars(access.taf_actions_owned(user, today).options(
         selectinload(m.TafAction.family))) if a.due_on < today]
+
+
+@referrals.on_accepted
+def join_on_referral(referral: m.Referral, by: m.User, today: dt.date) -> None:
+    """A practitioner who accepts a referral joins the family's Team Around the Family from
+    that day (unless already in it), added on behalf of the referral's sender, who keeps the
+    team (if they no longer may, the family's staff add them by hand)."""
+    family, sender = referral.family, referral.created_by
+    if any(member.user_id == by.id for member in access.taf_members_now(family, today)):
+        return
+    if sender is None or not access.may_manage_taf(sender, family):
+        return
+    add_member(family, by.id, today, f"accepted a referral ({m.REFERRAL_KINDS[referral.kind]})"[:200],
+               sender)
+

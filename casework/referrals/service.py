@@ -30,6 +30,18 @@ OPEN = ("made", "accepted")  # no outcome yet
 MAX_TEXT = 2000
 
 
+# What else happens when a referral is accepted, in the same transaction: casework/partners
+# registers the practitioner joining the family's Team Around the Family (it imports this
+# area, so this one never imports it).
+ACCEPTED: list = []
+
+
+def on_accepted(handler):
+    """Register handler(referral, by, today), run inside accept's transaction."""
+    ACCEPTED.append(handler)
+    return handler
+
+
 class ReferralRefused(Exception):
     """A referral refused: `problems` are (form field, message) pairs, every one at once."""
 
@@ -152,13 +164,15 @@ def _change(referral: m.Referral, by: m.User, how: str, detail: str, **values) -
 
 @transactional
 def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> None:
-    """The receiving practitioner accepts the referral; from then they work with the family
-    (the Team Around the Family, once casework/partners adds them)."""
+    """The receiving practitioner accepts the referral; from then they work with the family:
+    they join its Team Around the Family (casework/partners, registered in ACCEPTED)."""
     today = today or dt.date.today()
     _answer_check(referral, by, "made")
     _change(referral, by, "referral accepted", f"accepted by {by.email}", status="accepted",
             status_on=today, decided_by_id=by.id, practitioner_id=referral.practitioner_id
             or by.id)
+    for handler in ACCEPTED:
+        handler(referral, by, today)
 
 
 @transactional
