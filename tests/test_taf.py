@@ -78,7 +78,7 @@ def test_consent_given_and_withdrawn_on_a_date(table):
     assert [sees(teacher, "E01", D + 4 * DAY), sees(teacher, "E01", D + 5 * DAY),
             sees(teacher, "E01", D + 6 * DAY)] == [True, False, False]
     history = db.session.scalars(select(m.RecordHistory).where(
-        m.RecordHistory.record_type == "sharing_consent")).all()
+        m.RecordHistory.record_type == "sharing_consent").order_by(m.RecordHistory.id)).all()
     assert [h.source for h in history] == ["consent to share recorded", "consent to share withdrawn"]
     assert history[1].after == {"withdrawn_on": (D + 5 * DAY).isoformat(),
                                 "withdrawn_note": "Changed their mind"}
@@ -235,10 +235,11 @@ def test_a_partner_completes_their_own_action_with_history(app, seated):
         dt.date.today(), "Rang on Monday", seated["teacher"].id)
     row = db.session.scalars(select(m.RecordHistory).where(
         m.RecordHistory.record_type == "taf_action",
-        m.RecordHistory.record_ref == f"E01/{mine.id}")).all()[-1]
+        m.RecordHistory.record_ref == f"E01/{mine.id}").order_by(m.RecordHistory.id)).all()[-1]
     assert row.source == "action completed" and row.after["done_note"] == "Rang on Monday"
     audit = db.session.scalars(select(m.AuditEvent).where(
-        m.AuditEvent.object_type == "taf_action", m.AuditEvent.action == "view")).all()
+        m.AuditEvent.object_type == "taf_action", m.AuditEvent.action == "view")
+        .order_by(m.AuditEvent.id)).all()
     assert audit and audit[0].user_id == seated["teacher"].id
 
 
