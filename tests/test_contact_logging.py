@@ -52,8 +52,9 @@ def test_a_no_access_visit_needs_no_one_present_but_still_a_note(client, case):
 
 def test_members_with_one_name_are_told_apart_by_age_on_the_form_and_the_timeline(client, case):
     login(client, case[1].email)
-    page = client.get("/families/C1/contacts/new").text
-    assert "Riley Brown (age 36)" in page and "Riley Brown (age 16)" in page
+    page = Page(client.get("/families/C1/contacts/new").text)
+    present = {box.attrs["value"]: box.parent.text() for box in page.main.find_all("input", name="present")}
+    assert present == {"RB1": "Riley Brown (age 36)", "RB2": "Riley Brown (age 16)"}
     post_form(client, "/families/C1/contacts/new", contact_data(present=["RB2"]))
     timeline = client.get("/families/C1/timeline").text
     assert "Riley Brown (age 16)" in timeline and "RB2" not in timeline
@@ -77,9 +78,11 @@ def test_a_draft_is_listed_on_my_families_and_resumes_where_it_was_left(client, 
     data.pop("save")
     post_form(client, "/families/C1/contacts/new", data)
     contact = db.session.scalars(select(m.Contact)).one()
-    page = client.get("/my-families").text
-    assert "Drafts to finish (1)" in page
-    assert f"/families/C1/contacts/{contact.id}/edit" in page
+    page = Page(client.get("/my-families").text)
+    assert "Drafts to finish (1)" in page.headings
+    resume = [text for text, href in page.links.items()
+              if href == f"/families/C1/contacts/{contact.id}/edit"]
+    assert len(resume) == 1 and resume[0].startswith("Brown household: home visit on"), page.links
     assert "Half written" in client.get(f"/families/C1/contacts/{contact.id}/edit").text
     post_form(client, f"/families/C1/contacts/{contact.id}/edit", contact_data(notes="Finished", present=["RB1"]))
     assert "Drafts to finish" not in client.get("/my-families").text

@@ -21,6 +21,7 @@ from casework.queue import finish, start
 
 from .conftest import post_form
 from .factories import create_user
+from .parsed import Page
 from .test_claims_pages import fingerprint
 
 AS_OF = dt.date(2013, 9, 30)
@@ -60,9 +61,12 @@ def test_a_claims_build_job_runs_reports_progress_and_is_audited(client, sign_in
     status = client.get(job_url + ".json").json
     assert status["finished"] and status["progress"] == {"done": 7, "total": 7,
                                                          "label": "families evaluated"}
-    page = client.get(job_url).text
-    assert "Done" in page and "3 draft claims created" in page and manager.name in page
-    assert "http-equiv=\"refresh\"" not in page and "See the draft claims" in page
+    html = client.get(job_url).text
+    assert "http-equiv=\"refresh\"" not in html  # finished: the page stops reloading itself
+    page = Page(html)
+    assert page.headings[1] == "Done" and page.summary["Started by"] == manager.name
+    assert page.banners[0].startswith("3 draft claims created for results claimable on ")
+    assert page.links["See the draft claims"] == "/claims/?state=draft"
     assert _claims() == 3
     assert [e.user_id for e in _events("start_job")] == [manager.id]
     assert [e.detail for e in _events("job_done")] == [
@@ -97,8 +101,9 @@ def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, exam
         "claims_build: Only programme managers build claims"]
     manager.role = "manager"
     db.session.commit()
-    page = client.get(f"/jobs/{job.id}").text
-    assert "The job failed" in page and "Only programme managers build claims" in page
+    page = Page(client.get(f"/jobs/{job.id}").text)
+    assert page.headings[1] == "The job failed"
+    assert page.errors[0].startswith("Only programme managers build claims")
 
 
 def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
@@ -201,8 +206,8 @@ def test_a_job_is_seen_only_by_people_allowed_to_see_its_result(app, client, sig
 def test_the_job_list_shows_a_managers_jobs(client, sign_in):
     manager = sign_in("manager")
     _build_job(manager)
-    page = client.get("/jobs/").text
-    assert "Build draft claims" in page and "Waiting to start" in page
+    page = Page(client.get("/jobs/").text)
+    assert page.table("Jobs").row("Build draft claims")["State"] == "Waiting to start"
 
 
 # The real worker process -----------------------------------------------------------------------
@@ -310,8 +315,9 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
     import hashlib
 
     assert pdf.sha256 == hashlib.sha256(pdf.pdf).hexdigest() and pdf.pdf[:4] == b"%PDF"
-    page = client.get(f"/claims/batches/{batch_id}").text
-    assert pdf.sha256 in page and "Download the claim (PDF)" in page
+    page = Page(client.get(f"/claims/batches/{batch_id}").text)
+    assert f"with this SHA-256: {pdf.sha256}" in page.text
+    assert page.links["Download the claim (PDF)"] == f"/claims/batches/{batch_id}.pdf"
     first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
     assert first == second == pdf.pdf
     out = tmp_path / "batch.pdf"
@@ -368,8 +374,11 @@ def test_a_failed_batch_pdf_can_be_made_again_from_the_batch_page(client, cli, s
     app_queue = client.application.extensions["casework_queue"]
     app_queue.flush()
     finish(job.id, error="The job stopped with an unexpected error (OSError).")
-    page = client.get(f"/claims/batches/{batch_id}").text
-    assert "Making the PDF failed: The job stopped with an unexpected error (OSError)." in page
+    page = Page(client.get(f"/claims/batches/{batch_id}").text)
+    warning = page.main.find(cls="govuk-warning-text").text()
+    assert warning.endswith(
+        "Warning Making the PDF failed: The job stopped with an unexpected error (OSError).")
+    assert "Download the claim (PDF)" not in page.links
     post_form(client, f"/claims/batches/{batch_id}/pdf", {}, page_url=f"/claims/batches/{batch_id}")
     assert run_jobs() == 1
     assert db.session.get(m.ClaimBatchPdf, batch_id) is not None
@@ -434,16 +443,17 @@ def test_a_large_upload_is_imported_by_a_job_once(app, client, sign_in, run_jobs
     enqueue(job.id)
     run_jobs()
     assert len(_events("import")) == 1 and len(_events("job_done")) == 1
-    page = client.get(response.headers["Location"]).text
-    assert "families: 300 created, 0 updated, 0 unchanged" in page
+    page = Page(client.get(response.headers["Location"]).text)
+    assert page.banners[0].startswith("families: 300 created, 0 updated, 0 unchanged")
     # Its history row, written once in the same transaction, like an upload in the request.
     run = db.session.scalars(select(m.ImportRun)).one()
     assert (run.kind, run.file_name, run.user_id, run.status, run.created, run.updated,
             run.unchanged, run.errors) == ("families", "families.csv", manager.id, "imported",
                                            300, 0, 0, [])
-    assert '/imports/families#history">See the files imported' in page
-    history = client.get("/imports/families").text
-    assert "families.csv" in history and "300 created, 0 updated, 0 unchanged" in history
+    assert page.links["See the files imported"] == "/imports/families#history"
+    history = Page(client.get("/imports/families").text)
+    latest = history.table("The latest files imported")
+    assert latest.row("families.csv")["What it did"] == "300 created, 0 updated, 0 unchanged"
 
 
 def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app, client, sign_in,
@@ -458,13 +468,15 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     assert job.error.startswith("The file was not imported: nothing from it was saved.")
     assert job.error.endswith("... and 11 more: download them all below")
     assert db.session.scalar(select(func.count()).select_from(m.Family)) == 0
-    page = client.get(response.headers["Location"]).text
-    assert "big.csv:302: family_name: is required" in page
+    page = Page(client.get(response.headers["Location"]).text)
+    assert page.headings[1] == "The job failed"
+    assert page.errors[0].startswith("The file was not imported: nothing from it was saved.")
+    assert "big.csv:302: family_name: is required" in page.errors[0]
     # The refusal is in the import history with every problem, downloadable from the job page.
     run = db.session.scalars(select(m.ImportRun)).one()
     assert (run.file_name, run.user_id, run.status, run.created, len(run.errors)) == (
         "big.csv", manager.id, "refused", 0, 61)
-    assert f'href="/imports/runs/{run.id}/errors.csv">Download every problem (CSV)' in page
+    assert page.links["Download every problem (CSV)"] == f"/imports/runs/{run.id}/errors.csv"
     rows = client.get(f"/imports/runs/{run.id}/errors.csv").text.splitlines()
     assert len(rows) == 62 and rows[1] == "big.csv,302,family_name,is required"
     assert rows[-1] == "big.csv,362,family_name,is required"
@@ -479,7 +491,8 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
 def test_a_small_upload_is_still_imported_in_the_request(client, sign_in):
     sign_in("manager")
     response = _upload(client, _families_csv(3))
-    assert response.status_code == 200 and "families: 3 created" in response.text
+    assert response.status_code == 200
+    assert Page(response.text).banners == ["families: 3 created, 0 updated, 0 unchanged"]
 
 
 # Housekeeping ---------------------------------------------------------------------------------
@@ -503,11 +516,15 @@ def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_b
     assert (job.result, job.result_name, job.result_sha256) == (None, None, sha)
     assert job.state == "done" and job.summary  # the record of what was made stays
     assert client.get(job_url + "/result").status_code == 404
-    page = client.get(job_url).text
-    assert "Download" not in page and "ready to download" not in page
-    assert "was deleted on" in page
-    assert "kept for 30 days after the job finishes" in page
-    assert sha in page
+    html = client.get(job_url).text
+    assert "Download" not in html and "ready to download" not in html
+    page = Page(html)
+    deleted = finished + dt.timedelta(days=30)
+    assert page.banners == [
+        f"The file this job made was deleted on {deleted.day} {deleted:%B %Y}, so that personal"
+        " data is not kept longer than it is needed: job files are kept for 30 days after the"
+        " job finishes. Start the job again for a new one."]
+    assert f"SHA-256 of the file it made: {sha}" in page.text
     assert [e.detail for e in _events("remove_results")] == [
         "1 job files more than 30 days old deleted"]
     assert service.remove_old_results(now=finished + dt.timedelta(days=31)) == 0  # once

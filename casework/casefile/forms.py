@@ -31,6 +31,17 @@ def _time(form, field):
         raise ValidationError("Enter a time in the 24-hour clock, for example 14:30")
 
 
+class PeoplePresentField(SelectMultipleField):
+    """The family's people as checkboxes; a reference not among them (a person moved or
+    merged since the form was shown) is named in words, not WTForms' stock message."""
+
+    def pre_validate(self, form):
+        known = {value for value, _label in self.choices}
+        if unknown := [value for value in self.data or () if value not in known]:
+            raise ValidationError(
+                f"{', '.join(unknown)} is not in this family any more: select who was there again")
+
+
 class ContactForm(FlaskForm):
     contact_on = GovDateField("Date of contact", example_days=-2,
                               validators=[InputRequired(message="Enter the date of the contact")])
@@ -41,8 +52,7 @@ class ContactForm(FlaskForm):
     duration = GovIntegerField("Duration in minutes", widget=GovTextInput(),
                             validators=[Optional(), NumberRange(min=0, max=24 * 60,
                                         message="Enter minutes between 0 and 1440")])
-    present = SelectMultipleField("Who was there", choices=[], widget=GovCheckboxesInput(),
-                                  validate_choice=True)
+    present = PeoplePresentField("Who was there", choices=[], widget=GovCheckboxesInput())
     notes = TextAreaField("Notes", widget=GovTextArea(), validators=[Length(max=20000)],
                           description="What happened and what was agreed, or why there was no contact")
     action_1 = StringField("Follow-up action 1", widget=GovTextInput(), validators=[Length(max=500)])
