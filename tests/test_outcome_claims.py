@@ -11,6 +11,12 @@ from casework import models as m
 from casework.extensions import db
 
 from .factories import create_user
+from .parsed import Page
+
+
+def _paragraphs(page: Page) -> list[str]:
+    """The text of each paragraph and list item in <main>, as a user reads them."""
+    return [n.text() for n in page.main.iter() if n.tag in ("p", "li")]
 
 
 def claims_json(cli):
@@ -166,12 +172,20 @@ def test_the_claim_page_compares_a_later_claim_with_today(client, cli, frame_exa
     cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
     claim = db.session.scalar(select(m.Claim).where(m.Claim.result == "family_outcome"))
     sign_in("auditor")
-    page = client.get(f"/claims/{claim.id}")
-    assert page.status_code == 200
-    assert "Family outcome: every need met" in page.text
-    assert "records match the frozen evidence." in page.text
-    assert 'Outcome Plan "Worked example Outcome Plan for the expanded programme, 2015-20", ' \
-        "version 2015.1" in page.text.replace("&#34;", '"').replace("&quot;", '"')
+    response = client.get(f"/claims/{claim.id}")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.h1 == "Family outcome: every need met: £800"
+    # The result when drafted, and the same result on today's records, side by side.
+    assert page.headings[1:3] == ["When drafted", "On today's records"]
+    for drafted_or_today in (page.summary_list(1), page.summary_list(2)):
+        assert drafted_or_today["Family outcome: every need met"] == (
+            "Met Every need must be met: N-101 met; N-102 met")
+    paragraphs = _paragraphs(page)
+    assert "None: today's records match the frozen evidence." in paragraphs
+    assert any(p.startswith('Judged by the Outcome Plan "Worked example Outcome Plan for the '
+                            'expanded programme, 2015-20", version 2015.1 (SHA-256 ')
+               for p in paragraphs), paragraphs
 
 
 def _claims_by_ruleset():
@@ -187,8 +201,12 @@ def test_a_claims_build_started_on_the_claims_page_builds_under_the_councils_lat
     frame_examples("phase2")
     app.config["OUTCOME_RULESET"] = "phase2"
     sign_in("manager")
-    page = client.get("/claims/").text
-    assert "Claim under" in page and 'value="phase2" checked' in page  # the council's choice
+    page = Page(client.get("/claims/").text)
+    chosen = [n for n in page.main.find_all("input", name="build-ruleset")
+              if "checked" in n.attrs]
+    assert [n.attrs["value"] for n in chosen] == ["phase2"]  # the council's choice
+    assert page.main.find("label", **{"for": chosen[0].attrs["id"]}).text() == (
+        "The expanded programme, 2015-20 (phase2), by the council's Outcome Plan")
     response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
                                               "build-ruleset": "phase2", "build-build": "1"})
     assert response.status_code == 302
@@ -227,7 +245,9 @@ def test_a_ruleset_the_council_has_not_chosen_is_refused_and_starts_no_job(
     page = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2016"],
                                           "build-ruleset": "supporting_families",
                                           "build-build": "1"})
-    assert page.status_code == 200 and "Not a valid choice" in page.text
+    assert page.status_code == 200
+    assert Page(page.text).errors == ["Not a valid choice."]
+    assert Page(page.text).field_errors["build-ruleset"] == "Not a valid choice."
     assert db.session.scalars(select(m.Job)).all() == []
 
 
@@ -295,11 +315,17 @@ def test_equivalent_progress_is_shown_to_internal_audit_with_its_approver_and_re
                               .where(m.Family.family_ref == "P02"))
     assert claim.result == "family_outcome"  # met only by the approval
     sign_in("auditor")
-    page = " ".join(client.get(f"/claims/{claim.id}").text.split())
-    assert "Needs when drafted (2)" in page
-    assert (f"N-201: approved by <strong>Pat Manager</strong> on 1 September 2016. Reason: {reason}"
-            in page)
-    assert "equivalent progress</strong>" in page
+    page = Page(client.get(f"/claims/{claim.id}").text)
+    assert "Needs when drafted (2)" in page.headings
+    assert "Equivalent progress (local discretion)" in page.headings
+    approval = next(n for n in page.main.iter() if n.tag in ("p", "li")
+                    and n.text().startswith("N-201: approved"))
+    assert approval.text() == (
+        f"N-201: approved by Pat Manager on 1 September 2016. Reason: {reason}")
+    assert approval.find("strong").text() == "Pat Manager"  # the approver stands out
+    need = next(row for row in page.main.find_all(cls="govuk-summary-list__row")
+                if row.find(cls="govuk-summary-list__key").text().startswith("N-201"))
+    assert [t.text() for t in need.find_all("strong")] == ["Met", "equivalent progress"]
     pdf = _pdf_of_claims(cli, tmp_path)
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())

@@ -64,8 +64,13 @@ def test_a_plan_in_force_that_no_longer_passes_is_named_on_the_family_page_not_a
     app.config.update(OUTCOME_RULESET="phase2")
     page = client.get("/families/P01")
     assert page.status_code == 200
-    assert "Outcome Plan could not be read" in page.text
-    assert "problems.pets: is not a headline problem of phase2" in page.text
+    needs = Page(page.text).main.by_id("later-programme")
+    assert needs.find(cls="govuk-warning-text__text").text() == (
+        "Warning The council's Outcome Plan could not be read, so no need can be judged. An "
+        "administrator must load a corrected version on the Outcome Plans page.")
+    assert [li.text() for li in needs.find("ul").find_all("li")] == [
+        "plan.json:1: problems.pets: is not a headline problem of phase2; use crime_asb, "
+        "education, children_need_help, worklessness, domestic_abuse, health"]
 
 
 def test_the_dashboard_counts_families_by_needs_and_claims_by_month(cli, client,
@@ -179,10 +184,14 @@ def test_the_page_refuses_equivalent_progress_under_supporting_families(app, cli
     assert cli("import", "needs", tmp_path / "needs.csv").exit_code == 0
     app.config["OUTCOME_RULESET"] = "phase2"
     sign_in("manager")
-    page = client.get("/families/P01/needs/N-109/equivalent-progress").text
-    assert "N-109 is a need under housing and housing is a headline problem of " \
-        "supporting_families only: supporting_families does not allow equivalent progress" in page
-    assert 'name="reason"' not in page  # no form to fill in
+    page = Page(client.get("/families/P01/needs/N-109/equivalent-progress").text)
+    assert page.h1 == "Equivalent progress on N-109"
+    assert page.main.by_id("refused").find(cls="govuk-warning-text__text").text() == (
+        "Warning Equivalent progress cannot be approved on this need: N-109 is a need under "
+        "housing and housing is a headline problem of supporting_families only: "
+        "supporting_families does not allow equivalent progress (local discretion is phase2's "
+        "only).")
+    assert page.field("reason") is None and page.main.find("form") is None  # nothing to fill in
     app.config["OUTCOME_RULESET"] = "supporting_families"
     assert 'equivalent-progress"' not in client.get("/families/P03?as_of=2016-09-30").text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
