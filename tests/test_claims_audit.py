@@ -14,6 +14,7 @@ from casework.extensions import db
 
 from .conftest import post_form
 from .factories import create_user
+from .parsed import Page
 from .test_claims_pages import fingerprint
 
 
@@ -38,10 +39,13 @@ def claim_ids(page: str) -> list[int]:
 def test_the_queue_shows_family_names_workers_and_the_totals_of_what_it_selects(client, sign_in, built):
     claims, worker = built
     sign_in("auditor")
-    page = client.get("/claims/").text
-    assert "E01 Taylor household" in page and "E03 Smith household" in page
-    assert "Wendy Worker" in page and "Not allocated" in page
-    assert "3 claims, £1,600</strong>: 3 draft (£1,600)" in page
+    page = Page(client.get("/claims/").text)
+    queue = page.table("Claims")
+    assert queue.column("Family")[:2] == ["E01 Taylor household", "E03 Smith household"]
+    assert queue.column("FIP worker")[:2] == ["Wendy Worker", "Not allocated"]
+    totals = next(p for p in page.main.find_all("p") if p.text().startswith("3 claims"))
+    assert totals.find("strong").text() == "3 claims, £1,600"
+    assert totals.text().startswith("3 claims, £1,600: 3 draft (£1,600)")
     by_result = client.get("/claims/?result=continuous_employment").text
     assert claim_ids(by_result) == [claims["E03"].id] and "1 claim, £800" in by_result
     assert claim_ids(client.get("/claims/?ward=Fant").text) == [claims["E03"].id]
@@ -68,8 +72,8 @@ def test_a_filter_that_is_not_a_number_or_date_is_named_and_left_out(client, sig
     sign_in("auditor")
     page = client.get("/claims/?amount_min=lots&date_from=30/09/2013")
     assert page.status_code == 200
-    assert "Smallest amount must be a whole number, like 700" in page.text
-    assert "Claim date from must be a real date, like 30 9 2013" in page.text
+    assert Page(page.text).errors == ["Smallest amount must be a whole number, like 700",
+                                      "Claim date from must be a real date, like 30 9 2013"]
     assert len(claim_ids(page.text)) == 3
 
 
@@ -86,7 +90,12 @@ def test_a_sample_is_drawn_at_random_with_its_seed_recorded_and_can_be_drawn_aga
     assert sample.created_by_id == auditor.id
     assert response.headers["Location"].endswith(f"/claims/?sample={sample.id}")
     page = client.get(response.headers["Location"]).text
-    assert claim_ids(page) == sample.claim_ids and "seed <strong>4242</strong>" in page
+    assert claim_ids(page) == sample.claim_ids
+    read = Page(page)
+    assert read.banners == ["Sample 1: 2 of 3 claims (50%), seed 4242."]
+    inset = read.main.find(cls="govuk-inset-text")
+    assert inset.text().startswith("Sample 1: 2 of 3 claims (50%), seed 4242, drawn ")
+    assert [s.text() for s in inset.find_all("strong")][:2] == ["Sample 1", "4242"]
     event = db.session.scalar(select(m.AuditEvent).where(m.AuditEvent.action == "sample"))
     assert "seed 4242" in event.detail and "50% of 3 claims = 2" in event.detail
     # The same seed over the same claims draws the same sample; no seed given, one is chosen.
@@ -112,12 +121,14 @@ def test_after_a_decision_the_next_draft_claim_of_the_filtered_queue_opens(clien
     url = f"/claims/{first}?amount_min=500"
     response = post_form(client, url, {"validate_claim": "1", "checked": "y"})
     assert response.headers["Location"] == f"/claims/{second}?amount_min=500"
-    assert "validated. This is the next draft claim in the queue." in client.get(response.headers["Location"]).text
+    assert Page(client.get(response.headers["Location"]).text).banners == [
+        f"Claim {first} validated. This is the next draft claim in the queue."]
     response = post_form(client, f"/claims/{second}?amount_min=500",
                          {"reject_claim": "1", "reason": "No payslip", "checked": "y"})
     # The last draft over £500: back to the queue, its filter kept.
     assert response.headers["Location"] == "/claims/?amount_min=500"
-    assert "No more draft claims in this queue." in client.get(response.headers["Location"]).text
+    assert any(b.endswith("No more draft claims in this queue.")
+               for b in Page(client.get(response.headers["Location"]).text).banners)
 
 
 def test_a_decision_needs_the_auditor_to_confirm_it_cannot_be_undone(client, sign_in, built):
@@ -125,7 +136,10 @@ def test_a_decision_needs_the_auditor_to_confirm_it_cannot_be_undone(client, sig
     sign_in("auditor")
     response = post_form(client, f"/claims/{claims['E01'].id}", {"validate_claim": "1"})
     assert response.status_code == 200
-    assert "Confirm that you have checked the claim&#39;s evidence: a decision cannot be undone" in response.text
+    page = Page(response.text)
+    assert page.errors == ["Confirm that you have checked the claim's evidence: a decision cannot "
+                           "be undone"]
+    assert page.field_errors["checked"] == page.errors[0]
     db.session.expire_all()
     assert db.session.get(m.Claim, claims["E01"].id).state == "draft"
 
@@ -139,7 +153,10 @@ def test_submitting_a_batch_shows_what_it_holds_and_asks_to_confirm(client, sign
     response = post_form(client, "/claims/", {"batch-window": "October 2013", "batch-submit_batch": "1"})
     assert db.session.scalar(select(m.ClaimBatch)) is None  # nothing submitted yet
     page = client.get(response.headers["Location"]).text
-    assert "Claim window: October 2013" in page and "30 September 2013" in page
+    read = Page(page)
+    assert read.h1 == "Check the batch before submitting it"
+    assert read.main.find(cls="govuk-caption-l").text() == "Claim window: October 2013"
+    assert read.summary["Claim dates"] == "30 September 2013"
     flat = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "Continuous employment 1 £800" in flat and "Crime, ASB and education 1 £700" in flat
     assert "Progress to work 0 £0" in flat and "Total 2 £1,500" in flat

@@ -11,6 +11,7 @@ from casework.extensions import db
 
 from .conftest import login, post_form
 from .factories import cover_wards, create_family, create_user
+from .parsed import Page
 from .test_casefile import _import_eligible
 
 D = dt.date
@@ -31,10 +32,16 @@ def test_a_transfer_is_called_a_transfer_and_offers_only_other_workers(client, t
     lead, sam, jo, _ = team
     login(client, lead.email)
     page = client.get("/families/T1/allocate").text
-    assert "Transfer the family" in page and "Transfer family" in page
-    assert "Reason for the transfer" in page and "Allocate family" not in page
-    assert "Jo Clarke: 0 active" in page and "Sam Patel: 1 active" not in page
-    assert 'selected' not in page.split('name="worker"')[1].split("</select>")[0]
+    read = Page(page)
+    assert read.h1 == "Transfer the family"
+    assert read.main.find("button", name="submit").text() == "Transfer family"
+    assert read.main.find("label", **{"for": "reason"}).text() == "Reason for the transfer"
+    assert "Allocate family" not in page
+    # Only the other workers are offered, and none is chosen for the lead.
+    options = read.field("worker").find_all("option")
+    assert [o.text() for o in options] == ["Select a worker", "Jo Clarke: 0 active, 0 in 12 months"]
+    assert "Sam Patel: 1 active" not in page
+    assert not [o for o in options if "selected" in o.attrs]
 
 
 def test_a_transfer_needs_a_reason_and_keeps_it_in_the_history(client, team):
@@ -42,13 +49,14 @@ def test_a_transfer_needs_a_reason_and_keeps_it_in_the_history(client, team):
     login(client, lead.email)
     data = {"worker": str(jo.id), "on": ["1", "3", "2013"], "reason": ""}
     refused = post_form(client, "/families/T1/allocate", data)
-    assert "Enter the reason for the transfer" in refused.text
+    assert Page(refused.text).errors == ["Enter the reason for the transfer"]
     assert db.session.scalar(select(m.Allocation).where(m.Allocation.worker_id == jo.id)) is None
     done = post_form(client, "/families/T1/allocate", {**data, "reason": "Sam moves to the South team"})
     assert done.status_code == 302 and done.headers["Location"] == "/families/T1"
-    page = client.get("/families/T1").text
-    assert "T1 transferred from Sam Patel to Jo Clarke." in page
-    assert "Sam moves to the South team" in page  # the allocation history
+    page = Page(client.get("/families/T1").text)
+    assert page.banners == ["T1 transferred from Sam Patel to Jo Clarke."]
+    assert page.table("Allocation history").cell("Jo Clarke", "Notes") == (
+        "Sam moves to the South team")
     assert db.session.scalar(select(m.Allocation).where(m.Allocation.worker_id == jo.id)).reason == (
         "Sam moves to the South team")
 
@@ -58,10 +66,11 @@ def test_a_first_allocation_needs_no_reason_and_says_allocated(client, team):
     create_family("NEW1", ward="High Street")
     login(client, lead.email)
     page = client.get("/families/NEW1/allocate").text
-    assert "Allocate the family" in page and "Reason for the transfer" not in page
+    assert Page(page).h1 == "Allocate the family"
+    assert "Reason for the transfer" not in page
     data = {"worker": str(jo.id), "on": ["1", "3", "2013"]}
     unsigned = post_form(client, "/families/NEW1/allocate", data)
-    assert "Enter who gave consent" in unsigned.text  # NEW1 is not signed up yet
+    assert "Enter who gave consent" in Page(unsigned.text).errors  # NEW1 is not signed up yet
     done = post_form(client, "/families/NEW1/allocate",
                      {**data, "consent": "y", "consent_by": "Alex New"})
     assert done.headers["Location"] == "/team"
@@ -77,11 +86,11 @@ def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody
     page = client.get("/team").text
     form = page.split("/families/U1/allocate")[1].split("</form>")[0]
     assert '<option value="0">Select a worker</option>' in form and "selected" not in form
-    assert 'href="/families/U1"' in page  # each waiting family is a link
+    assert "/families/U1" in Page(page).links.values()  # each waiting family is a link
     today = dt.date.today()
     slip = post_form(client, "/families/U1/allocate?back=/team", {
         "worker": "0", "on": [str(today.day), str(today.month), str(today.year)]}, page_url="/team")
-    assert "Select a FIP worker" in slip.text
+    assert "Select a FIP worker" in Page(slip.text).errors
     assert db.session.scalar(select(m.Allocation).join(m.Family).where(m.Family.family_ref == "U1")) is None
 
 
