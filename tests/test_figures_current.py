@@ -18,6 +18,7 @@ from casework.permissions import requires
 
 from .conftest import FreshContextClient, login, post_form
 from .factories import create_family, create_person, create_user
+from .parsed import Page
 from .test_programme import eligible_family
 
 D = dt.date(2013, 9, 30)
@@ -80,8 +81,9 @@ def test_a_family_created_in_a_web_request_is_in_the_figures_when_the_request_en
     after = figures.family_counts(figures.scope(manager))
     assert after["eligible"] == before["eligible"] + 1
     assert after["attached"] == before["attached"] + 1
-    page = client.get("/results?page=2").text + client.get("/results").text
-    assert "NEW" in page
+    families = [ref for url in ("/results", "/results?page=2")
+                for ref in Page(client.get(url).text).table("Statuses of every family").column("Family")]
+    assert "NEW" in families
     assert not db.session.scalars(select(m.Job)).all()  # one family: done in the request
 
 
@@ -98,7 +100,8 @@ def test_a_small_upload_re_evaluates_its_families_in_the_request(client, sign_in
     sign_in("manager")
     response = _upload(client, b"family_ref,family_name,identified_on\n"
                                b"U1,One,2013-01-01\nU2,Two,2013-01-01\n")
-    assert response.status_code == 200 and "families: 2 created" in response.text
+    assert response.status_code == 200
+    assert Page(response.text).banners[0].startswith("families: 2 created, 0 updated, 0 unchanged")
     assert {"U1", "U2"} <= _stored_refs() and store.pending_count() == 0
     assert not db.session.scalars(select(m.Job)).all()
 
@@ -111,7 +114,8 @@ def test_a_change_to_many_families_is_left_to_the_refresh_job(app, client, sign_
     manager = sign_in("manager")
     rows = b"".join(b"U%d,Family %d,2013-01-01\n" % (i, i) for i in range(3))
     response = _upload(client, b"family_ref,family_name,identified_on\n" + rows)
-    assert response.status_code == 200 and "families: 3 created" in response.text
+    assert response.status_code == 200
+    assert Page(response.text).banners[0].startswith("families: 3 created, 0 updated, 0 unchanged")
     assert not {"U0", "U1", "U2"} & _stored_refs()  # not evaluated in the request
     job = db.session.scalars(select(m.Job)).one()
     assert (job.kind, job.state, job.params) == ("refresh_figures", "queued",
@@ -157,8 +161,9 @@ def test_a_manager_refreshes_the_figures_from_the_dashboard_by_a_job(client, sig
         f"Every family evaluated: the figures are as of {dt.date.today():%-d %B %Y}.")
     assert job.progress_done == job.progress_total == 7
     assert store.current_run().as_of == dt.date.today()
-    page = client.get(job_url).text
-    assert "Go to the programme dashboard" in page and manager.name in page
+    page = Page(client.get(job_url).text)
+    assert page.links["Go to the programme dashboard"] == "/programme"
+    assert page.summary["Started by"] == manager.name
     assert [e.user_id for e in _events("start_job")] == [manager.id]
     assert [e.detail for e in _events("job_done")] == [f"refresh_figures: {job.summary}"]
     today = f"Figures as of <strong>{dt.date.today():%-d %B %Y}</strong>"
@@ -250,7 +255,8 @@ def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_q
 
     monkeypatch.setattr(store, "refresh_pending", broken)
     response = _upload(client, b"family_ref,family_name\nK1,Kept\n")
-    assert response.status_code == 200 and "families: 1 created" in response.text
+    assert response.status_code == 200
+    assert Page(response.text).banners[0].startswith("families: 1 created, 0 updated, 0 unchanged")
     assert _pending_refs() == {"K1"}  # saved, and still waiting to be evaluated
     monkeypatch.undo()
     store.refresh_pending()

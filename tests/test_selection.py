@@ -168,8 +168,9 @@ def test_a_team_lead_runs_a_meeting_through_the_pages(client, app, lead, worker)
         "agencies": ["police", "schools"], "other_agencies": "Health visitor"})
     assert response.status_code == 302
     meeting_url = response.headers["Location"]
-    page = client.get(meeting_url)
-    assert "P1" in page.text and "P2" in page.text and "Police, Schools, Health visitor" in page.text
+    page = Page(client.get(meeting_url).text)
+    assert [f.split()[0] for f in page.table("2 families").column("Family")] == ["P1", "P2"]
+    assert "Police, Schools, Health visitor" in page.text
     decide = f"{meeting_url}/families/P1"
     bad = post_form(client, decide, {"decision": "not_now"})
     assert bad.status_code == 200
@@ -255,9 +256,9 @@ def test_the_programme_manager_sets_the_agreed_number_on_its_page(client, app):
     assert Page(bad.text).errors == ["Enter a whole number of families, 0 or more"]
     assert post_form(client, "/selection/agreed-numbers", {"year_1": "1082"}).status_code == 302
     for url in ("/selection", "/claims/money"):
-        page = client.get(url)
-        assert "Against the agreed number of families" in page.text, url
-        assert "2012/13 (year 1)" in page.text and "1,082" in page.text, url
+        agreed = Page(client.get(url).text).table("Against the agreed number of families")
+        assert agreed.row("2012/13 (year 1)")["Agreed"] == "1,082", url
+        assert agreed.row("2013/14 (year 2)")["Agreed"] == "Not set", url
     lead = create_user("team_lead", team="North")
     other = app.test_client()
     login(other, lead.email)
@@ -366,8 +367,8 @@ def test_the_attachment_date_keeps_its_history_whichever_way_it_was_set(client, 
         "family_name": "Import household", "attached_on": ["1", "11", "2012"],
         "version": str(family.version)})
     assert edit.status_code == 302
-    page = client.get("/families/I1")
-    assert f"import of {changed}" in page.text and f"import of {new}" in page.text
+    changes = Page(client.get("/families/I1").text).table("Changes to these records")
+    assert changes.column("By")[1:] == [f"import of {changed}", f"import of {new}"]  # latest first
     assert history_of_attachment(family)[-1] == (
         "edited", {"attached_on": "2012-10-01"}, {"attached_on": "2012-11-01"})
 
@@ -392,8 +393,9 @@ def test_the_lead_worker_logs_attempts_and_signs_the_family_up_through_the_pages
         "outcome": "signed_up", "decided_on": day, "sharing_agreed": "y", "consent_given": "y",
         "consent_by": "Casey Roberts"})
     assert done.status_code == 302
-    page = client.get("/families/V1/first-contact")
-    assert "waiting for a FIP worker" in page.text and "Contact attempts (2)" in page.text
+    page = Page(client.get("/families/V1/first-contact").text)
+    assert page.summary["Answer"].endswith("waiting for a FIP worker")
+    assert "Contact attempts (2)" in page.headings
     timeline = client.get("/families/V1/timeline").text
     for text in ("Selected at the selection meeting; lead person Sam Patel",
                  "Phone call: no answer or no one in", "Home visit: a visit was agreed",
@@ -442,9 +444,14 @@ def test_the_dashboard_and_board_report_show_the_way_in_against_the_agreed_numbe
     manager = create_user("manager")
     service.set_agreed_numbers({1: 1082}, manager)
     login(client, manager.email)
-    page = client.get("/programme?as_of=2013-03-31")
-    assert "From identification to sign-up" in page.text and "Signed up (attached)" in page.text
-    assert "2012/13 (year 1)" in page.text and "1,082" in page.text
+    page = Page(client.get("/programme?as_of=2013-03-31").text)
+    assert "From identification to sign-up" in page.headings
+    way_in = [t for t in page.tables if "Stage" in t.headers
+              and any(s.startswith("Discussed") for s in t.column("Stage"))]
+    assert len(way_in) == 1
+    assert any(s.startswith("Signed up (attached)") for s in way_in[0].column("Stage"))
+    agreed = page.table("Against the agreed number of families")
+    assert agreed.row("2012/13 (year 1)")["Agreed"] == "1,082"
     from casework.programme import board
 
     made = {}
@@ -476,5 +483,6 @@ def test_the_family_page_says_what_the_latest_meeting_decided(client, app, lead)
     service.decide(meeting_on(lead), family, lead, "not_now", review_on=review)
     login(client, create_user("manager").email)
     page = client.get("/families/Z1").text
-    assert f"to discuss again from {review.day} {review:%B %Y}" in page
+    assert Page(page).summary["Selection"].endswith(
+        f": to discuss again from {review.day} {review:%B %Y}")
     assert "First contact and sign-up" not in page
