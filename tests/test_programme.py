@@ -186,9 +186,14 @@ def test_dashboard_page_shows_the_figures_with_charts_and_is_audited(client, wor
 def test_cost_page_and_csv_show_each_family(client, world):
     login(client, world["manager"].email)
     page = client.get("/programme/costs")
-    assert "These are estimates, not accounts" in page.text
-    assert "£1,600" in page.text and "£500" in page.text and "£1,100 (69%)" in page.text
-    assert "Police figure" in page.text and "Too early" in page.text
+    read = Page(page.text)
+    assert "These are estimates, not accounts" in read.text
+    assert read.table("Estimated annual cost to agencies").row("Whole cohort") == {
+        "Families": "Whole cohort", "Number": "2", "Before attachment": "£1,600", "Now": "£500",
+        "Reduction": "£1,100 (69%)"}
+    assert "Police figure" in read.text
+    each = read.table("3 attached families, largest reduction first")
+    assert each.column("Now (a year)")[2].startswith("Too early")
     assert "High-contact families: 1" in Page(page.text).text
     rows = client.get("/programme/costs.csv").text.splitlines()
     assert rows[1].startswith("F1,Family") and rows[1].endswith(",1200.00,100.00,1100.00")
@@ -290,6 +295,7 @@ def test_domestic_abuse_import_and_family_page(app, cli, client, sign_in, tmp_pa
     assert db.session.scalars(select(m.DomesticAbuseIncident.incident_ref).order_by(
         m.DomesticAbuseIncident.incident_ref)).all() == ["DV1", "DV2"]
     sign_in("manager")
-    page = client.get("/families/DF1").text
-    assert "Domestic abuse incidents" in page and "DV1" in page and "DV2" in page
-    assert "5 January 2013" in page and "Aisha Khan" in page and "The family" in page
+    incidents = Page(client.get("/families/DF1").text).table("Domestic abuse incidents")
+    assert incidents.rows == [  # the latest first
+        {"Date": "6 February 2013", "Who": "The family", "Reference": "DV2"},
+        {"Date": "5 January 2013", "Who": "Aisha Khan", "Reference": "DV1"}]

@@ -14,6 +14,7 @@ from casework.templating import plural
 
 from .conftest import post_form
 from .factories import create_family, create_user
+from .parsed import Page
 
 CASEWORK = Path(__file__).resolve().parents[1] / "casework"
 # The modules whose refusals reach the pages (the importer's FILE:LINE: COLUMN: message is the
@@ -90,7 +91,7 @@ def test_a_number_that_is_not_one_is_refused_in_words_naming_the_field(client, s
     page = post_form(client, "/families/W1/contacts/new", {
         "contact_on": [str(today.day), str(today.month), str(today.year)], "contact_time": "10:00",
         "kind": "phone", "duration": "ten", "notes": "Called", "save": "1"})
-    assert "Duration in minutes must be a whole number" in page.text
+    assert "Duration in minutes must be a whole number" in Page(page.text).errors
     assert "Not a valid integer value" not in page.text
 
 
@@ -98,5 +99,6 @@ def test_the_timeline_names_a_results_change_in_words(client, sign_in, examples)
     examples()
     sign_in("manager")
     page = client.get("/families/E01/timeline").text
-    assert "Crime, ASB and education changed from too early to met" in page
+    journey = Page(page).table("The family's journey, latest first")
+    assert "Crime, ASB and education changed from too early to met" in journey.column("Details")
     assert "crime asb education" not in page.lower()
