@@ -36,13 +36,16 @@ def test_manager_builds_claims_from_the_page_as_a_job(client, sign_in, examples,
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
     assert run_jobs() == 1
     page = client.get(response.headers["Location"]).text
-    assert "3 draft claims created for results claimable on 30 September 2013" in page
+    [banner] = Page(page).banners
+    assert banner.startswith("3 draft claims created for results claimable on 30 September 2013.")
 
 
 def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built):
     auditor = sign_in("auditor")
     page = client.get(f"/claims/{built['E01'].id}")
-    assert "Validate claim" in page.text and "When drafted" in page.text
+    read = Page(page.text)
+    assert read.main.find("button", name="validate_claim").text() == "Validate claim"
+    assert "When drafted" in read.headings
     post_form(client, f"/claims/{built['E01'].id}", {"validate_claim": "1", "checked": "y"})
     no_reason = post_form(client, f"/claims/{built['E03'].id}",
                           {"reject_claim": "1", "reason": "", "checked": "y"})
@@ -86,7 +89,9 @@ def test_batch_page_and_its_pdf_csv_and_excel(client, sign_in, built, cli, app, 
                                                "fingerprint": fingerprint(client.get(confirm_url).text)})
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/claims/batches/{batch_id}").text
-    assert "October 2013" in page and "£1,600" in page
+    read = Page(page)
+    assert read.h1 == "October 2013"
+    assert read.table("Claims by result").cell("Total", "Amount") == "£1,600"
     run_jobs()  # the PDF is made once, by the job worker
     pdf = client.get(f"/claims/batches/{batch_id}.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data[:4] == b"%PDF"
@@ -104,8 +109,10 @@ def test_claim_page_shows_evidence_changed_since_drafting(client, sign_in, built
     cli("import", "asb", tmp_path / "a.csv")
     sign_in("auditor")
     page = client.get(f"/claims/{built['E01'].id}").text
-    assert "Evidence that differs from today (1)" in page
-    assert "Today the result is not met" in page
+    assert "Evidence that differs from today (1)" in Page(page).headings
+    assert Page(page).main.find(cls="govuk-warning-text__text").text() == (
+        "Warning The family's records have changed since this claim was drafted. Today the "
+        "result is not met. The claim keeps the evidence frozen when it was drafted.")
     # The record in words: its kind, and its fields as a reader says them (no JSON, no ISO date).
     table = next(t for t in parse(page).find_all("table")
                  if t.find("caption").text() == "Evidence differences")
@@ -118,8 +125,13 @@ def test_money_page_counts_fees_and_claims(client, sign_in, built):
     page = client.get("/claims/money?programme=phase1").text  # the 2012-15 claims
     # Eligible and attached in 2012/13 (year 1): E01 E02 E03 E07 = 4 x £3,200; 2013/14: E05
     # £2,400. E04 is attached but not eligible: no fee.
-    assert "£12,800" in page and "£10,667" in page and "£2,400" in page
-    assert "£1,600" in page  # drafts for families attached in year 1: 700 + 800 + 100
+    read = Page(page)
+    fees = read.table("Attachment fees")
+    assert fees.row("Year 1")["Fees"] == "£12,800"
+    assert fees.row("Year 1")["Funded (5 of every 6)"] == "£10,667"
+    assert fees.row("Year 2")["Fees"] == "£2,400"
+    # drafts for families attached in year 1: 700 + 800 + 100
+    assert read.table("Results payments").cell("Year 1", "Draft") == "£1,600"
 
 
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
@@ -141,7 +153,10 @@ def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_th
     # Year 1 (draft, validated, submitted, rejected): E01's frozen £2,100 and E03's £800 and
     # E07's £100 drafts; the £300 submitted. Nothing under year 3, the year of the claims.
     assert results == {"Year 1": ["3,000", "0", "300", "0"]}
-    assert "2 claims (not rejected) keep the amount frozen when drafted, £1,600 above" in page
+    assert [n.text() for n in Page(page).main.find_all(cls="govuk-inset-text")
+            if "frozen when drafted" in n.text()][0].startswith(
+        "Programme year 1: 2 claims (not rejected) keep the amount frozen when drafted, £1,600 "
+        "above what a family attached in that year is paid for the result.")
 
 
 class _Cells(HTMLParser):
