@@ -153,17 +153,19 @@ def test_my_families_shows_next_action_and_days_since_contact(client, case):
     _, worker, _, _, _ = case
     login(client, worker.email)
     post_form(client, "/families/C1/contacts/new", contact_data())
-    page = client.get("/my-families").text
-    assert "Ring the school" in page and "1 active of 10" in page
+    page = Page(client.get("/my-families").text)
+    assert page.table("My families").column("Next action")[0].startswith("Ring the school due ")
+    assert "1 active of 10" in page.text
 
 
 def test_my_families_counts_a_family_never_contacted_from_its_allocation(client, case):
     _, worker, _, _, _ = case
     login(client, worker.email)
-    page = client.get("/my-families").text
+    families = Page(client.get("/my-families").text).table("My families")
     days = (dt.date.today() - D(2013, 1, 15)).days
-    assert "None since allocation on 15 January 2013" in page
-    assert f"{days:,} days</strong>" in page  # tagged red: past 30 days
+    assert families.column("Last contact") == ["None since allocation on 15 January 2013"]
+    assert families.column("Days since") == [f"{days:,} days"]
+    assert [tag.text() for tag in families.node.find_all("strong")] == [f"{days:,} days"]  # red: past 30 days
 
 
 def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated(client, case, cli, tmp_path):
@@ -178,13 +180,15 @@ def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated
     for kind, name in (("families", "f"), ("people", "p"), ("offences", "o"), ("work", "w")):
         assert cli("import", kind, tmp_path / f"{name}.csv").exit_code == 0
     login(client, lead.email)
-    page = client.get("/team").text
-    assert "Sam Patel" in page and "Spare capacity" in page
-    assert "No contact for 14 days or more (1)" in page  # C1 allocated in 2013, never contacted
-    assert "/families/U1/allocate" in page
+    html = client.get("/team").text
+    page = Page(html)
+    assert page.table("Workers").row("Sam Patel")["Capacity"] == "Spare capacity"
+    assert "No contact for 14 days or more (1)" in page.headings  # C1 allocated in 2013, never contacted
+    assert page.table("Families with no recent contact").column("Family")[0].startswith("C1 ")
+    assert _waiting(page) == ["/families/U1/allocate"]
     today = dt.date.today()
     response = client.post("/families/U1/allocate?back=/team", data={
-        "csrf_token": csrf_token(page), "worker": str(worker.id),
+        "csrf_token": csrf_token(html), "worker": str(worker.id),
         "on": [str(today.day), str(today.month), str(today.year)]})
     assert response.status_code == 302
     assert db.session.scalar(select(m.Allocation).where(m.Allocation.family_id != case[3].id)).worker_id == worker.id
@@ -214,17 +218,21 @@ def test_team_view_lists_eligible_waiting_families_from_the_stored_evaluation_at
     _import_eligible(cli, tmp_path, "U2")
     login(client, lead.email)
     page = client.get("/team").text
-    assert "/families/U1/allocate" in page and "/families/U2/allocate" in page
+    assert _waiting(Page(page)) == ["/families/U1/allocate", "/families/U2/allocate"]
     today = dt.date.today()
     allocated = client.post("/families/U1/allocate?back=/team", data={
         "csrf_token": csrf_token(page), "worker": str(worker.id),
         "on": [str(today.day), str(today.month), str(today.year)]})
     assert allocated.status_code == 302
-    page = client.get("/team").text
-    assert "/families/U1/allocate" not in page and "/families/U2/allocate" in page  # at once
+    assert _waiting(Page(client.get("/team").text)) == ["/families/U2/allocate"]  # at once
     _import_eligible(cli, tmp_path, "U3")  # evaluated as the import commits
-    page = client.get("/team").text
-    assert "/families/U2/allocate" in page and "/families/U3/allocate" in page
+    assert _waiting(Page(client.get("/team").text)) == ["/families/U2/allocate", "/families/U3/allocate"]
+
+
+def _waiting(page):
+    """Where each allocate form of the waiting families' table posts to, in the table's order."""
+    table = page.table("Signed-up families waiting for a FIP worker")
+    return [form.attrs["action"].split("?")[0] for form in table.node.find_all("form")]
 
 
 def test_web_allocation_past_the_limit_asks_for_an_override_reason(client, case):
@@ -268,8 +276,9 @@ def test_high_contact_families_by_contacts_and_hours(client, case, app):
         post_form(client, "/families/C1/contacts/new", contact_data(duration=minutes))
     c = app.test_client()
     login(c, lead.email)
-    page = c.get("/high-contact").text
-    assert ">C1<" in page and ">2<" in page and ">2.5<" in page
+    high = Page(c.get("/high-contact").text).table("High-contact families")
+    assert [(row["Contacts"], row["Hours"]) for row in high.rows] == [("2", "2.5")]
+    assert high.column("Family")[0].startswith("C1 ")
 
 
 def test_a_goal_status_change_is_saved_and_kept_in_history(client, case):

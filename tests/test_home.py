@@ -15,6 +15,7 @@ from casework.home.service import tasks
 
 from .conftest import login
 from .factories import cover_wards, create_family, create_person, create_user
+from .parsed import Page
 
 D = dt.date
 TODAY = D(2026, 6, 15)
@@ -66,8 +67,10 @@ def test_a_family_never_contacted_counts_from_its_allocation_and_says_so(client,
     assert [(f.family_ref, seen, days) for f, _, seen, days in found.no_contact] == [
         ("H1", None, (TODAY - D(2026, 1, 10)).days)]
     login(client, worker.email)
-    page = client.get("/").text
-    assert "H1: no contact since allocation on 10 January 2026:" in page
+    page = Page(client.get("/").text)
+    assert "No contact for 14 days or more (1)" in page.headings
+    assert _item(page, "/families/H1/contacts/new").startswith(
+        "Log a contact with Hill household H1: no contact since allocation on 10 January 2026: ")
 
 
 @pytest.mark.parametrize("due, where", [
@@ -96,10 +99,17 @@ def test_drafts_and_the_task_page_link_to_where_each_is_done(client, team):
     done = _contact(family, worker, dt.datetime.now() - dt.timedelta(days=20),
                     [("Ring the school", dt.date.today())])
     login(client, worker.email)
-    page = client.get("/").text
-    assert f"/families/H1/contacts/{draft.id}/edit" in page
-    assert f"/families/H1/follow-ups/{done.actions[0].id}" in page
-    assert "/families/H1/contacts/new" in page and "20 days" in page
+    page = Page(client.get("/").text)
+    assert page.links["Finish the home visit with Hill household"] == f"/families/H1/contacts/{draft.id}/edit"
+    assert page.links["Ring the school"] == f"/families/H1/follow-ups/{done.actions[0].id}"
+    assert _item(page, "/families/H1/contacts/new") == (
+        "Log a contact with Hill household H1: no contact for 20 days")
+
+
+def _item(page, href):
+    """The text of the list item holding the link to href."""
+    link = page.main.find("a", href=href)
+    return next(node for node in link.ancestors() if node.tag == "li").text()
 
 
 def test_the_team_lead_sees_the_longest_waiting_family_first_with_a_link_to_allocate(
