@@ -15,6 +15,7 @@ from casework.importer.service import ImportRefused, import_csv
 
 from .conftest import post_form
 from .matching_data import load_register
+from .parsed import Page
 
 # Kayleigh moved: the new family's file recorded her again under another reference.
 FAMILIES = "family_ref,family_name,postcode\nFD,Smith-Jones,TN1 2AB\n"
@@ -98,7 +99,7 @@ def test_before_any_search_the_page_says_so_and_offers_one(client, sign_in, twic
     html = client.get("/matching/duplicates").text
     page = _Page(html)
     assert page.h1 == "Likely duplicate people"
-    assert "Nobody has looked for duplicates yet." in html
+    assert "Nobody has looked for duplicates yet." in Page(html).text
     assert not [r for r in page.rows if r]
     assert db.session.scalar(select(func.count()).select_from(m.Job)) == 0  # nothing started
 
@@ -124,8 +125,9 @@ def test_the_list_shows_the_child_recorded_twice_and_not_twins(client, sign_in, 
     assert "P-KAY" in event.detail
     # The pair page reads the probability the search found rather than working it out.
     kay, kay2 = twice["P-KAY"], twice["P-KAY2"]
-    html = client.get(f"/matching/duplicates/{kay}/{kay2}").text
-    assert "gave these two a match probability of" in html
+    pair = Page(client.get(f"/matching/duplicates/{kay}/{kay2}").text)
+    assert pair.h1 == "Is this one person?"
+    assert "gave these two a match probability of 100.0%." in pair.text
 
 
 def test_a_search_under_way_is_shown_and_not_started_twice(client, sign_in, twice, run_jobs):
@@ -133,7 +135,7 @@ def test_a_search_under_way_is_shown_and_not_started_twice(client, sign_in, twic
     first = post_form(client, "/matching/duplicates/search", {},
                       page_url="/matching/duplicates")
     html = client.get("/matching/duplicates").text
-    assert "casework is looking for duplicates now" in html
+    assert "casework is looking for duplicates now (started " in Page(html).text
     assert "Look for duplicates now" not in html
     again = post_form(client, "/matching/duplicates/search", {},
                       page_url="/matching/duplicates")

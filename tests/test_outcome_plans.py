@@ -66,7 +66,7 @@ def test_an_administrator_loads_a_version_and_it_is_listed_in_force_and_used(
     response = _upload(client, body, "outcome-plan-2017.json")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).text
-    assert "Version 2017.2 of the Outcome Plan is loaded and now in force." in page
+    assert Page(page).banners == ["Version 2017.2 of the Outcome Plan is loaded and now in force."]
     [row] = _versions()
     digest = hashlib.sha256(body).hexdigest()
     assert (row.ruleset, row.version, row.sha256, row.loaded_by_id, row.file_name) == (
@@ -108,7 +108,8 @@ def test_a_wrong_plan_is_refused_whole_with_file_line_and_field_and_nothing_chan
     page = _upload(client, bad, "ours-v2.json")
     assert page.status_code == 200
     text = _text(page.text)
-    assert "The plan was not loaded: fix these problems and upload it again" in text
+    assert Page(page.text).headings[0] == "The plan was not loaded: fix these problems and upload it again"
+    assert Page(page.text).errors[0] == 'ours-v2.json:2: effective_from: "2015-04-31" is not a date "YYYY-MM-DD"'
     assert 'ours-v2.json:2: effective_from: "2015-04-31" is not a date' in text
     assert 'ours-v2.json:3: problems.health.indicators.gp.type: "hunch" is not an indicator ' \
            "type" in text
