@@ -64,7 +64,11 @@ def test_deactivating_a_worker_with_families_transfers_them_first_with_history(c
     for ref in ("A1", "A2", "A3"):
         allocate(create_family(ref), sam, D(2013, 1, 1), lead)
     page = client.get(f"/admin/users/{sam.id}/deactivate").text
-    assert "Sam Patel works with 3 active families" in page and "A2" in page
+    read = Page(page)
+    assert read.main.find(cls="govuk-warning-text").text().startswith(
+        "! Warning Sam Patel works with 3 active families.")
+    assert [item.text().rsplit(" ", 1)[-1] for item in read.main.find_all("li")] == [
+        "(A1)", "(A2)", "(A3)"]  # each family named with its reference
     assert "selected" not in page.split('name="to"')[1].split("</select>")[0]
     refused = post_form(client, f"/admin/users/{sam.id}/deactivate", {"to": "0", "reason": "Leaving"})
     assert Page(refused.text).errors == ["Select the FIP worker who takes over their families"]
