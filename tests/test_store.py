@@ -10,6 +10,7 @@ from casework.evaluation import store
 from casework.extensions import db
 
 from .conftest import EXAMPLES, post_form
+from .parsed import Page
 
 D = dt.date(2013, 9, 30)
 
@@ -106,7 +107,7 @@ def test_editing_a_family_re_evaluates_it_at_once(app, client, sign_in, examples
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
     assert stored("E01").local_discretion is False
     page = client.get("/families/E01/edit").text
-    assert "version" in page
+    assert Page(page).field("version").attrs["value"] == str(family.version)  # the edit form's lock
     form = {"family_name": family.family_name, "address": family.address or "",
             "postcode": family.postcode or "", "ward": family.ward or "",
             "local_discretion": "y", "local_discretion_reason": "Child protection plan",
