@@ -281,8 +281,8 @@ def test_the_board_report_shows_match_funding(app, tmp_path):
     from casework.programme.board import board_report_pdf
 
     manager = create_user("manager")
-    shown = figures.for_programme(figures.scope(manager)).programme  # the report's programme
-    _pledge(programme=shown, kind="grant", year=2013, pledged=1234500, received=1000000,
+    # A 2013 quarter's report is the programme that took families then: 2012-15's.
+    _pledge(programme="phase1", kind="grant", year=2013, pledged=1234500, received=1000000,
             on=dt.date(2013, 5, 1))
     with app.test_request_context():
         _name, pdf = board_report_pdf(manager, "2013-Q2")

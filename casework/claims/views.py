@@ -226,4 +226,5 @@ def money():
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
         can_manage_match=can(current_user, "manage_match_funding"),
-        progress=agreed_progress(visible_families(current_user), dt.date.today())))
+        progress=agreed_progress(visible_families(current_user), dt.date.today(),
+                                 figures["programme"])))

@@ -14,7 +14,7 @@ from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..replica import reads
 from ..reports.pdf import render_pdf
-from ..rules.ruleset import programme_label
+from ..rules.ruleset import programme_label, programme_of
 from ..selection.figures import WAY_IN
 from ..transaction import transaction
 from . import charts, service
@@ -23,12 +23,14 @@ from .quarterly import quarter_rows
 
 def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     """The Board report for the quarter `key`, with the figures `user` may see, as of the
-    quarter's end (or today, for a quarter still running): (file name, PDF)."""
+    quarter's end (or today, for a quarter still running), of the programme that took
+    families then (a 2012 quarter is the 2012-15 programme's): (file name, PDF)."""
     quarter = service.Quarter.parse(key)
     today = dt.date.today()
     last = min(quarter.last, today)  # a quarter still running: its activity so far
     with reads():  # from the read replica, if there is one (casework/replica.py)
-        f = service.figures(user, period=service.Window(quarter.first, last))
+        f = service.figures(user, period=service.Window(quarter.first, last),
+                            programme=programme_of(last))
         html = render_template(
             "reports/board.html", f=f, quarter=quarter, charts=charts.dashboard(f),
             activity=service.quarter_activity(user, quarter.first, last, f.programme),

@@ -75,10 +75,15 @@ class AgreedProgress:
         return round(100 * self.attached / self.agreed) if self.agreed else None
 
 
-def agreed_progress(families: Select, as_of: dt.date) -> list[AgreedProgress]:
+def agreed_progress(families: Select, as_of: dt.date,
+                    programme: str | None = None) -> list[AgreedProgress] | None:
     """Every programme year begun by as_of, latest first: the families attached in it (by
     the programme year of their attachment date, on or before as_of, as the attachment
-    fees count them: the programme figure "attached") against its agreed number."""
+    fees count them: the programme figure "attached") against its agreed number. The
+    agreed numbers are the council's programme's (its ruleset's programme years): for
+    another programme there are none to show (None)."""
+    if programme is not None and programme != current_ruleset().name:
+        return None
     sc = programme_figures.scope(None, families=families, as_of=as_of)
     attached = programme_figures.memo(  # counted once until the data changes, not a request
         sc, "attachment_fees", lambda: programme_figures.attachment_fees(sc))
@@ -120,7 +125,7 @@ class WayIn:
     funnel: dict[str, int]
     months: list[dict]  # {"month": first day, stage: families reaching it that month}
     wards: list[dict]  # {"ward": name, stage: families}
-    agreed: list[AgreedProgress]
+    agreed: list[AgreedProgress] | None  # None: not the council's programme
 
 
 def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
@@ -165,4 +170,5 @@ def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
                                       **{k: 0 for k in reached}})[key] += 1
     wards = sorted(by_ward.values(),
                    key=lambda r: (r["ward"] == programme_figures.NO_WARD, r["ward"]))
-    return WayIn(as_of, funnel, months, wards, agreed_progress(families, as_of))
+    return WayIn(as_of, funnel, months, wards,
+                 agreed_progress(families, as_of, programme.programme))
