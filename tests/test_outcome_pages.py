@@ -54,7 +54,9 @@ def test_the_family_page_shows_each_assessment_with_its_author(app, client, fram
     app.config["OUTCOME_RULESET"] = "phase2"
     sign_in("manager")
     text = client.get("/families/P01?as_of=2016-09-30").text
-    assert "by Sam Worker (key worker): GP confirms the condition is managed" in text
+    assessments = [li.text() for li in Page(text).main.by_id("later-programme").find_all("li")]
+    assert ("15 January 2016: positive, by Sam Worker (key worker): GP confirms the condition is "
+            "managed") in assessments
 
 
 def test_without_a_chosen_later_programme_the_family_page_has_no_needs_section(
