@@ -188,7 +188,7 @@ def test_a_manager_approves_equivalent_progress_on_the_page(app, client, frame_e
     assert (approval.approved_on, approval.approved_by_id, approval.reason) == (
         dt.date(2016, 9, 1), manager.id, "Completed a course")
     actions = [e.action for e in db.session.scalars(
-        select(m.AuditEvent).where(m.AuditEvent.object_ref == "N-302"))]
+        select(m.AuditEvent).where(m.AuditEvent.object_ref == "N-302").order_by(m.AuditEvent.id))]
     assert actions == ["view", "view", "view", "discretion"]  # each page shown, then approved
 
 
