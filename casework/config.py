@@ -71,7 +71,7 @@ class Config:
     # record, its summary and the file's SHA-256 stay.
     JOB_RESULT_DAYS = 30
     # How passwords are hashed (werkzeug's generate_password_hash): scrypt, made to be slow.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # nosec B105: the name of a hash method, not a password
 
 
 # Published in this source: a session signed with it can be forged by anyone.
@@ -91,7 +91,7 @@ class TestConfig(Config):
     JOBS_QUEUE_URL = os.environ.get("CASEWORK_JOBS_QUEUE_URL") or "memory://"
     # One round of PBKDF2: a test signs in hundreds of times, and scrypt's 0.1 s a hash was a
     # fifth of the suite's time. Only the tests' configuration; every other keeps scrypt.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"  # nosec B105: a hash method's name (tests only)
 
 
 class ProductionConfig(Config):
