@@ -60,7 +60,7 @@ ORGANISATION_KINDS = tuple(ORGANISATION_KIND_LABELS)
 # Family of: the levels and their sections are declared once, in casework/sharing.py.
 SHARING_LEVEL_LABELS = {
     "education": "Education: the children's schooling and the plan's actions given to it",
-    "justice": "Justice: the plan and the contacts they attended",
+    "justice": "Justice: the plan and the team meetings they attended",
     "work": "Work: the adults' work and benefits and the plan's actions given to it",
     "plan": "The plan: the household, the plan and the actions given to it",
 }
