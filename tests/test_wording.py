@@ -89,7 +89,7 @@ def test_a_number_that_is_not_one_is_refused_in_words_naming_the_field(client, s
     give(create_family("W1"), worker, dt.date(2013, 1, 1), create_user("team_lead", team="North"))
     today = dt.date.today()
     page = post_form(client, "/families/W1/contacts/new", {
-        "contact_on": [str(today.day), str(today.month), str(today.year)], "contact_time": "10:00",
+        "contact_on": [str(today.day), str(today.month), str(today.year)], "contact_time": "00:00",
         "kind": "phone", "duration": "ten", "notes": "Called", "save": "1"})
     assert "Duration in minutes must be a whole number" in Page(page.text).errors
     assert "Not a valid integer value" not in page.text
