@@ -181,3 +181,41 @@ def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_on
                                            m.FamilySearch.document)).all())
     assert after[untouched.id] == "left as it was"  # not queued: not written again
     assert after[untouched.id + 1] == documents[untouched.id + 1]  # had none: written
+
+
+def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_their_rows(
+        examples):
+    """Refreshing queued families keeps the stored row of each whose results are the same
+    (when it was worked out too), and the figures' version stays, so no summary is counted
+    again; a family whose evidence changed gets its new row."""
+    from casework import cache_version
+
+    examples()
+    store.refresh(as_of=D)
+    rows = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    version = cache_version.current()
+    store.mark_stale(rows)  # every family, with nothing about any of them changed
+    db.session.commit()
+    summary = store.refresh_pending()
+    assert summary.families == len(rows) and store.pending_count() == 0
+    db.session.expire_all()
+    assert {r.family_id: r.evaluated_at
+            for r in db.session.scalars(select(m.StoredEvaluation))} == rows
+    assert cache_version.current() == version
+    # E01's ASB is met; two more incidents in the recent window and it is not.
+    e01 = stored("E01")
+    assert e01.result_asb == "met"
+    person = db.session.scalar(select(m.Person).where(m.Person.family_id == e01.family_id))
+    for i in range(2):
+        db.session.add(m.AsbRecord(asb_ref=f"SAME{i}", person_id=person.id,
+                                   date=dt.date(2013, 9, 1), kind="incident"))
+    db.session.commit()
+    store.mark_stale(rows)
+    db.session.commit()
+    store.refresh_pending()
+    db.session.expire_all()
+    after = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    assert [fid for fid in after if after[fid] != rows[fid]] == [e01.family_id]
+    assert stored("E01").result_asb == "not_met"
+    assert cache_version.current() != version
+    assert store.current_run().families == len(rows)
