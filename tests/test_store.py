@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework import models as m
 from casework.evaluation import store
@@ -219,3 +219,38 @@ def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_t
     assert stored("E01").result_asb == "not_met"
     assert cache_version.current() != version
     assert store.current_run().families == len(rows)
+
+
+def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation_to_a_job(
+        cli, examples, tmp_path, run_jobs):
+    """`casework import ... --refresh-later`: the contract's line on standard output, the rows
+    saved, the changed family queued and the refresh job started (its number on standard
+    error); the stored row changes only when the job has run."""
+    examples()
+    store.refresh(as_of=D)
+    e01 = stored("E01")
+    assert e01.result_asb == "met"
+    person = db.session.scalar(select(m.Person.person_ref)
+                               .where(m.Person.family_id == e01.family_id))
+    changed = tmp_path / "asb.csv"
+    changed.write_text("asb_ref,person_ref,family_ref,date,kind\n" + "".join(
+        f"LATER{i},{person},,2013-09-01,incident\n" for i in range(2)))
+    result = cli("import", "asb", changed, "--refresh-later")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "asb: 2 created, 0 updated, 0 unchanged\n"
+    job = db.session.scalar(select(m.Job).where(m.Job.kind == store.REFRESH_KIND))
+    assert job.state == "queued" and job.params == {"everything": False}
+    assert result.stderr == ("1 changed family is waiting to be evaluated: refresh job "
+                             f"{job.id} (casework worker runs it)\n")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(m.AsbRecord).where(
+        m.AsbRecord.asb_ref.like("LATER%"))) == 2
+    assert store.pending_count() == 1 and stored("E01").result_asb == "met"
+    assert run_jobs() == 1
+    assert stored("E01").result_asb == "not_met" and store.pending_count() == 0
+    assert db.session.get(m.Job, job.id).state == "done"
+    # Nothing changed, nothing waiting: no job and nothing on standard error.
+    again = cli("import", "asb", changed, "--refresh-later")
+    assert again.exit_code == 0 and again.stderr == ""
+    assert again.stdout == "asb: 0 created, 0 updated, 2 unchanged\n"
+    assert db.session.scalar(select(func.count()).select_from(m.Job)) == 1
