@@ -286,6 +286,13 @@ def test_what_must_not_merge_is_refused_with_every_reason_and_nothing_changes(cl
     db.session.expire_all()
     assert family("F-A") is not None and family("F-B") is not None
     assert count(m.FamilyMerge) == 0 and count(m.FamilyAlias) == 0
+    # the pair's page says so before anyone chooses
+    page = Page(client.get("/matching/family-duplicates/F-A/F-B").text)
+    shown_first = [li.text() for li in page.root.by_id("refusals").find_all("li")]
+    assert len(shown_first) == 5
+    assert shown_first[0] == errors[0].replace("F-B and F-A", "F-A and F-B")
+    assert shown_first[4] == ("F-A and F-B both have a family plan naming a different lead "
+                              "professional (Jo Bloggs; Sam Jones): make the plans agree first")
 
 
 @pytest.mark.parametrize("results, refused", [

@@ -208,7 +208,7 @@ def family_pair(first_ref: str, second_ref: str):
             kept_ref, other_ref = kept.family_ref, other.family_ref
             merged = families.merge(kept, other, current_user)
             flash(f"{other_ref} was merged into {kept_ref}.")
-            return redirect(url_for("matching.family_merge_done", merge_id=merged.id))
+            return redirect(url_for("matching.family_merge_done", family_merge_id=merged.id))
         except families.FamilyMergeRefused as refused:
             errors = refused.problems
             first = families.family_or_404(current_user, first_ref)
@@ -224,10 +224,10 @@ def family_pair(first_ref: str, second_ref: str):
                  page=page)
 
 
-@bp.route("/family-merges/<int:merge_id>", methods=["GET", "POST"])
+@bp.route("/family-merges/<int:family_merge_id>", methods=["GET", "POST"])
 @requires("merge_families")
-def family_merge_done(merge_id: int):
-    record = families.merge_or_404(merge_id)
+def family_merge_done(family_merge_id: int):
+    record = families.merge_or_404(family_merge_id)
     kept = families.merge_kept_or_404(current_user, record)
     form = UndoForm()
     errors = []
@@ -239,7 +239,7 @@ def family_merge_done(merge_id: int):
             return redirect(url_for("families.show", family_ref=family.family_ref))
         except families.FamilyMergeRefused as refused:
             errors = refused.problems
-            record = families.merge_or_404(merge_id)
+            record = families.merge_or_404(family_merge_id)
             kept = families.merge_kept_or_404(current_user, record)
     page = render_template("matching/family_merge.html", record=record, kept=kept, form=form,
                            errors=errors, moved=families.moved_counts(record))
