@@ -85,7 +85,7 @@ def show(family_ref: str):
         return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
             sorted(view.sections)), page=render_template(
             "partners/family.html", family=family, view=view, today=today,
-            people={p.id: p for p in view.people}, work_kinds=m.WORK_KIND_LABELS,
+            names=partners.household_names(view), work_kinds=m.WORK_KIND_LABELS,
             goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
     today = dt.date.today()
