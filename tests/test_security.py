@@ -17,6 +17,7 @@ from casework.extensions import db
 
 from .conftest import PASSWORD, FreshContextClient, csrf_token, login, post_form
 from .factories import create_family, create_organisation, create_person, create_user
+from .parsed import parse
 
 
 def events(action=None):
@@ -377,6 +378,8 @@ def _partners(manager) -> dict:
                 for ref in ("E01", "E02"))
     start = dt.date(2012, 8, 1)
     member = partners.add_member(e01, officer.id, start, "Neighbourhood officer", manager)
+    # A second member: the team page repeats its forms (one to end each membership).
+    partners.add_member(e01, teacher.id, start, "Attendance officer", manager)
     partners.add_member(e02, teacher.id, start, "Attendance officer", manager)
     for family in (e01, e02):
         partners.record_consent(family, start, "Parent", manager)
@@ -550,13 +553,33 @@ def _get_routes(app, world, role):
     return walk
 
 
+def _repeated_ids(response) -> list[str]:
+    """The ids an HTML page gives more than one element (WCAG 4.1.1, 1.3.1: a label, an
+    error summary's link or aria-describedby then points at the first of them only)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return []
+    seen: dict[str, int] = {}
+    for node in parse(response.text).iter():
+        if "id" in node.attrs:
+            seen[node.attrs["id"]] = seen.get(node.attrs["id"], 0) + 1
+    return sorted(i for i, n in seen.items() if n > 1)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_as_every_role(app, world, role):
+    """Every GET page answers each role as its permission says, and no page it may see
+    repeats an id (the walk reads each page once for both)."""
     client = _walker(world, role)
     walk = _get_routes(app, world, role)
-    wrong = [(url, status) for _endpoint, url, expected in walk
-             if (status := client.get(url).status_code) not in expected]
+    wrong, repeated = [], []
+    for _endpoint, url, expected in walk:
+        response = client.get(url)
+        if response.status_code not in expected:
+            wrong.append((url, response.status_code))
+        if ids := _repeated_ids(response):
+            repeated.append((url, ids))
     assert wrong == []
+    assert repeated == []
     assert len(walk) > 20
 
 
