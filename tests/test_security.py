@@ -431,6 +431,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
                           moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
     db.session.add(merge)
+    family_merge = m.FamilyMerge(kept_id=family.id, merged_ref="E99",
+                                 merged={"family_ref": "E99", "family_name": "Gone"}, moved={},
+                                 merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
+    db.session.add(family_merge)
     pledge = m.MatchContribution(programme="phase1", source_kind="school", source_name="Fant "
                                  "Primary", financial_year=2013, pledged_pence=100000,
                                  pledged_on=dt.date(2013, 5, 1))
@@ -457,12 +461,13 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id, "contribution": pledge.id, "token": token.id,
+            "merge": merge.id, "family_merge": family_merge.id, "contribution": pledge.id, "token": token.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
         "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
+        "first_ref": "E01", "second_ref": "E02", "family_merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 
@@ -478,7 +483,8 @@ def _url(rule, world, role=None):
                        "referral_id": world["referral"], "user_id": world["user"],
                        "run_id": world.get("run"), "meeting_id": world.get("meeting"),
                        "review_id": world.get("review"), "version_id": world.get("version"),
-                       "merge_id": world.get("merge"), "claim_id": world.get("claim"),
+                       "merge_id": world.get("merge"),
+                       "family_merge_id": world.get("family_merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
                        "contribution_id": world.get("contribution"),
                        "token_id": world.get("token"),
