@@ -2,7 +2,7 @@
 no referrals of the last one on its lists (they stay on the episode history)
 
 Revision ID: b7e2a9c4d1f3
-Revises: 9d7e44413fb0
+Revises: f4a1c7e2b9d3
 Create Date: 2026-12-07 00:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2a9c4d1f3'
-down_revision = '9d7e44413fb0'
+down_revision = 'f4a1c7e2b9d3'
 branch_labels = None
 depends_on = None
 
