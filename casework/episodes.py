@@ -183,6 +183,15 @@ def _mirror(family: m.Family, episode: m.Episode, by: m.User | None, source: str
     store.mark_stale([family.id])
 
 
+def follow_latest_episode(family: m.Family, by: m.User | None, source: str) -> bool:
+    """After a family's episodes changed hands (a family merge, or its undoing): its
+    attached_on and closed_on say again what its latest episode says. False: it has none."""
+    latest = latest_episode_of(family.id)
+    if latest is not None:
+        _mirror(family, latest, by, source)
+    return latest is not None
+
+
 def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -> None:
     """After a families file was imported (or a family's dates edited): each family's
     attached_on is the sign-up of its episode in the programme whose attachment dates hold

@@ -516,3 +516,31 @@ def test_a_partners_search_never_reveals_a_family_outside_their_team(app, seated
     assert _found(client, e02.family_name) == nothing
     # Among their families and others alike: only theirs counted ("1 family", not more).
     assert _found(client, "household") == (["E01"], "Showing 1 to 1 of 1 family")
+
+
+def test_each_members_end_form_has_inputs_of_its_own_and_ends_that_membership(app, seated):
+    """WCAG 4.1.1 and 1.3.1: the team page repeats the "end membership" form, once a member;
+    each form's ids are its own, each label points at its own form's input."""
+    client = _client(app, seated["manager"])
+    page = parse(client.get("/families/E01/team").text)
+    ends = [f for f in page.find_all("form") if f.attrs["action"].endswith("/end")]
+    assert len(ends) == 3  # the teacher, the officer and the worker
+    ids = [n.attrs["id"] for n in page.iter() if "id" in n.attrs]
+    assert sorted(set(ids)) == sorted(ids)
+    for form in ends:
+        own = {n.attrs["id"] for n in form.iter() if "id" in n.attrs}
+        labels = [label.attrs["for"] for label in form.find_all("label")]
+        assert labels and set(labels) <= own
+    # The officer's form, posted as the browser does, ends the officer's membership only.
+    officer = next(x for x in taf.team(family("E01"), dt.date(2013, 1, 1)).members
+                   if x.user_id == seated["officer"].id)
+    form = next(f for f in ends if f.attrs["action"].endswith(f"/members/{officer.id}/end"))
+    fields = {n.attrs["name"]: n.attrs.get("value", "") for n in form.find_all("input")}
+    prefix = f"member-{officer.id}-to_on"
+    fields[prefix] = ["1", "3", "2013"]  # day, month, year: the three inputs share its name
+    answer = client.post(form.attrs["action"], data=fields)
+    assert answer.status_code == 302, parse(answer.text).find("main").text()[:600]
+    db.session.expire_all()
+    ended = {x.user_id: x.to_on for x in taf.team(family("E01"), dt.date(2013, 1, 1)).members}
+    assert ended[seated["officer"].id] == dt.date(2013, 3, 1)
+    assert ended[seated["teacher"].id] is None
