@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -23,7 +24,7 @@ def case(app):
     lead = create_user("team_lead", team="North", name="Priya Shah")
     worker = create_user("worker", team="North", name="Sam Patel")
     family = create_family("C1", family_name="Brown household", identified_on=D(2013, 1, 1))
-    today = dt.date.today()
+    today = clock.today()
     create_person(family, "RB1", born=D(today.year - 36, 1, 1), given_name="Riley", family_name="Brown")
     create_person(family, "RB2", born=D(today.year - 16, 1, 1), given_name="Riley", family_name="Brown")
     allocate(family, worker, D(2013, 1, 15), lead)
@@ -102,7 +103,7 @@ def test_a_follow_up_is_marked_done_and_leaves_the_next_actions(client, case):
     assert response.status_code == 302
     db.session.expire_all()
     action = db.session.get(m.FollowUp, action.id)
-    assert action.outcome == "done" and action.done_on == dt.date.today()
+    assert action.outcome == "done" and action.done_on == clock.today()
     assert "No follow-up actions open" in client.get("/families/C1").text
     assert db.session.scalars(select(m.RecordHistory).where(
         m.RecordHistory.record_type == "follow-up")).one().after["outcome"] == "done"

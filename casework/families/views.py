@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import (
@@ -16,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import access
+from .. import access, clock
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -80,7 +79,7 @@ def show(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
     if current_user.role == "partner" and not access.shows(current_user, family, "case_file"):
         # A partner practitioner who is not the family's lead: their sharing level's sections.
-        today = dt.date.today()
+        today = clock.today()
         view = partners.partner_view(current_user, family, today)
         return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
             sorted(view.sections)), page=render_template(
@@ -88,7 +87,7 @@ def show(family_ref: str):
             names=partners.household_names(view), work_kinds=m.WORK_KIND_LABELS,
             goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
-    today = dt.date.today()
+    today = clock.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
     data = service.family_data(records)
     evaluated = evaluate_family(family, as_of, data)
@@ -140,7 +139,7 @@ def equivalent_progress(family_ref: str, need_ref: str):
     need = outcomes.family_need_or_404(family, need_ref)
     form = DiscretionForm()
     if request.method == "GET":
-        form.approved_on.data = dt.date.today()
+        form.approved_on.data = clock.today()
     refused = outcomes.discretion_bar(need)
     error = None
     if request.method == "POST" and refused is None and form.validate():
