@@ -464,9 +464,13 @@ def _receives(user: m.User):
     # referral is shared no more either, as the family's page is not.
     withdrawn = select(C.family_id).where(C.withdrawn_on.is_not(None),
                                           C.withdrawn_on <= today).except_(_consented(today))
+    # A referral of an episode now closed is the closed case's, even once the family has
+    # signed up again: the new episode's referrals are shared, not the last one's.
+    open_episodes = select(E.id).where(E.closed_on.is_(None))
     return (R.organisation_id == user.organisation_id,
             or_(R.practitioner_id.is_(None), R.practitioner_id == user.id),
-            R.family_id.not_in(closed), R.family_id.not_in(withdrawn))
+            R.family_id.not_in(closed), R.family_id.not_in(withdrawn),
+            or_(R.episode_id.is_(None), R.episode_id.in_(open_episodes)))
 
 
 def visible_referrals(user: m.User) -> Select:

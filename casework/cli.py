@@ -148,8 +148,8 @@ def team_wards_command(team, wards) -> None:
 @click.option("--refresh-later", "refresh_later", is_flag=True,
               help="Commit the rows and leave the families they changed to a refresh job "
                    "(run by `casework worker`), instead of evaluating them before the command "
-                   "ends; until it has run, the summary pages show the figures of the last "
-                   "refresh, with its time (docs/stored-evaluation.md).")
+                   "ends; until it has run, the summary pages say how many changed families "
+                   "are waiting (docs/stored-evaluation.md).")
 def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Path], ...],
                    refresh_later: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""

@@ -676,6 +676,10 @@ class Referral(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The family's episode it belongs to: the one open when it was made; made while none was
+    # open, the next one the family signs up for (None until then). A family's lists show
+    # its latest episode's referrals; the earlier ones are on the episode history.
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
 
     family: Mapped[Family] = relationship()
     organisation: Mapped[PartnerOrganisation | None] = relationship()

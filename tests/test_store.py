@@ -222,10 +222,11 @@ def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_t
 
 
 def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation_to_a_job(
-        cli, examples, tmp_path, run_jobs):
+        cli, examples, tmp_path, run_jobs, client, sign_in):
     """`casework import ... --refresh-later`: the contract's line on standard output, the rows
     saved, the changed family queued and the refresh job started (its number on standard
-    error); the stored row changes only when the job has run."""
+    error); the stored row changes only when the job has run, and until then the summary
+    pages say, beside the figures' date, that the family is waiting."""
     examples()
     store.refresh(as_of=D)
     e01 = stored("E01")
@@ -246,7 +247,15 @@ def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation
     assert db.session.scalar(select(func.count()).select_from(m.AsbRecord).where(
         m.AsbRecord.asb_ref.like("LATER%"))) == 2
     assert store.pending_count() == 1 and stored("E01").result_asb == "met"
+    sign_in("manager")
+    hold = "Figures as of 30 September 2013: every family evaluated on"
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and (
+        "1 changed family is waiting to be evaluated again: until then the figures count it "
+        "as before the change.") in said
     assert run_jobs() == 1
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and "waiting" not in said
     assert stored("E01").result_asb == "not_met" and store.pending_count() == 0
     assert db.session.get(m.Job, job.id).state == "done"
     # Nothing changed, nothing waiting: no job and nothing on standard error.

@@ -103,8 +103,9 @@ def keep_figures_current(response):
 
 @bp.app_context_processor
 def _stored_run():
-    """Templates' stored_run(): the date the stored evaluation holds for (_figures_hold.html)."""
-    return {"stored_run": store.current_run}
+    """Templates' stored_run(): the date the stored evaluation holds for, and
+    figures_waiting(): how many changed families wait to be evaluated again (_figures_hold.html)."""
+    return {"stored_run": store.current_run, "figures_waiting": store.pending_count}
 
 
 class RefreshForm(FlaskForm):

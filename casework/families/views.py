@@ -118,6 +118,7 @@ def show(family_ref: str):
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
         referrals=referrals.of_family(current_user, family),
+        earlier_referrals=referrals.of_earlier_episodes(family),
         may_refer=may_send_referral(current_user, family),
         latest_contacts=casefile.latest_contacts(family),
         names=casefile.present_names(family),
