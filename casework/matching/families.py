@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import re
 from collections import defaultdict
@@ -97,6 +98,7 @@ def _check(user: m.User) -> None:
 # Finding likely duplicates (the job) -----------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=200_000)  # names repeat: each worked out once a search
 def _words(value: str | None) -> str:
     """A name or address compared: case, punctuation and spacing aside."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", (value or "").lower()).split())
@@ -171,8 +173,8 @@ def find(progress=None) -> tuple[str, bytes]:
         progress(3, 3, "steps")
     body = json.dumps({"families": families, "people_search": (
         people_result["job"].id if people_result else None), "pairs": pairs}).encode()
-    return (f"{len(pairs):,} likely duplicate famil{'ies' if len(pairs) != 1 else 'y'} "
-            f"pair{'s' if len(pairs) != 1 else ''} found among {families:,} families."), body
+    return (f"{len(pairs):,} likely duplicate family pair{'s' if len(pairs) != 1 else ''} "
+            f"found among {families:,} families."), body
 
 
 @transactional
