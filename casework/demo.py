@@ -447,7 +447,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False,
     lines.append(_demo_caseloads(seed))
     lines.append(_demo_partners())
     lines.append(_later_programme(seed))
-    store.refresh_pending()  # the families the later programme's records queued
+    store.refresh_pending()  # the families the later programme's records marked stale
     lines.append(_demo_claims())
     store.refresh_pending()
     return lines

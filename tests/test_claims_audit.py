@@ -133,12 +133,12 @@ def test_after_a_decision_the_next_draft_claim_of_the_filtered_queue_opens(clien
     response = post_form(client, url, {"validate_claim": "1", "checked": "y"})
     assert response.headers["Location"] == f"/claims/{second}?amount_min=500"
     assert Page(client.get(response.headers["Location"]).text).banners == [
-        f"Claim {first} validated. This is the next draft claim in the queue."]
+        f"Claim {first} validated. This is the next draft claim in the worklist."]
     response = post_form(client, f"/claims/{second}?amount_min=500",
                          {"reject_claim": "1", "reason": "No payslip", "checked": "y"})
     # The last draft over £500: back to the queue, its filter kept.
     assert response.headers["Location"] == "/claims/?amount_min=500"
-    assert any(b.endswith("No more draft claims in this queue.")
+    assert any(b.endswith("No more draft claims in this worklist.")
                for b in Page(client.get(response.headers["Location"]).text).banners)
 
 

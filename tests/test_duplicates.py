@@ -1,4 +1,4 @@
-"""Duplicates inside casework (issue 35): likely duplicate people found with the matching
+"""Duplicates inside casework (docs/matching.md): likely duplicate people found with the matching
 model, a pair side by side, merging (records re-pointed, the other reference kept as an
 alias), undoing a merge, and pairs said to be different people."""
 

@@ -1,4 +1,4 @@
-"""The penetration test's findings (issue 19), each reproduced as the attack and refused."""
+"""The first penetration test's findings (docs/security.md), each reproduced as the attack and refused."""
 
 from __future__ import annotations
 

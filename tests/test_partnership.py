@@ -1,4 +1,4 @@
-"""Training for initial contact organisations, and match funding (issue 31)."""
+"""Training for initial contact organisations, and match funding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Referrals between agencies (issue 31): sent from the family's page, answered by the
+"""Referrals between agencies (docs/partners.md): sent from the family's page, answered by the
 organisation referred to, overdue on both task lists, counted in the substance misuse
 measure, in the timeline, history, audit log and subject access export."""
 

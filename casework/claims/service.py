@@ -548,7 +548,7 @@ class WorklistRow:
 
 def worklist_page(f: WorklistFilters, page: int = 1):
     """One page of the worklist, oldest claim first, with the totals of the whole worklist:
-    (page of QueueRows, totals) where totals has the count, the amount and both by state."""
+    (page of worklist rows, totals) where totals has the count, the amount and both by state."""
     per_page = WORKLIST_PAGE_SIZE
     base = _worklist(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()
