@@ -436,7 +436,7 @@ def _money(sc: figures.Scope) -> dict:
     rules = get_ruleset(sc.programme)
     found = figures.money(sc)
     return {"fees": found["fees"], "results": found["by_year"],
-            "frozen_above": found["frozen_above"], "funded_share": rules.funded_share,
+            "frozen_above": found["frozen_above"], "funded_share": found["funded_share"],
             "claimable_now": found["claimable"], "today": sc.as_of,
             "refreshed_at": sc.refreshed_at, "programme": sc.programme,
             "current_year": rules.programme_year(sc.as_of)}
