@@ -330,6 +330,12 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
     assert page.links["Download the claim (PDF)"] == f"/claims/batches/{batch_id}.pdf"
     first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
     assert first == second == pdf.pdf
+    # A claim in the batch links to it (the link itself, not its HTML written out as text).
+    batch = db.session.get(m.ClaimBatch, batch_id)
+    claim = db.session.scalars(select(m.Claim).where(m.Claim.batch_id == batch_id)).first()
+    shown = Page(client.get(f"/claims/{claim.id}").text)
+    assert shown.summary["Batch"] == f"Batch {batch_id}: {batch.window}"
+    assert shown.links[f"Batch {batch_id}: {batch.window}"] == f"/claims/batches/{batch_id}"
     out = tmp_path / "batch.pdf"
     result = cli("claims", "pdf", batch_id, "-o", out)
     assert result.exit_code == 0 and "the stored PDF" in result.output
