@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review_matches": frozenset({"manager"}),
     # Likely duplicate people inside casework: see them side by side, merge, undo a merge.
     "merge_people": frozenset({"manager"}),
+    # Likely duplicate families (one household under two references): merge, undo.
+    "merge_families": frozenset({"manager"}),
     # The council's Outcome Plans for the later programmes (casework/outcomes).
     "view_outcome_plans": frozenset({"manager", "admin"}),
     "manage_outcome_plans": frozenset({"admin"}),

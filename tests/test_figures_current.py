@@ -261,3 +261,25 @@ def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_q
     monkeypatch.undo()
     store.refresh_pending()
     assert "K1" in _stored_refs()
+
+
+def test_marking_families_stale_is_one_statement_that_moves_a_queued_familys_time(app):
+    """mark_stale inserts the ids given as one parameter; a family already queued keeps one
+    row, its time moved to the later mark (a refresh that started between the two marks
+    must evaluate it again), and nothing given writes nothing."""
+    first, second = create_family("Q1"), create_family("Q2")
+    db.session.execute(m.StaleFamily.__table__.delete())
+    db.session.commit()
+    store.mark_stale([])
+    assert store.pending_count() == 0
+    store.mark_stale([first.id, first.id])
+    db.session.commit()
+    earlier = db.session.get(m.StaleFamily, first.id).queued_at
+    db.session.expire_all()
+    store.mark_stale([first.id, second.id])
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.execute(select(m.StaleFamily.family_id, m.StaleFamily.queued_at)
+                              .order_by(m.StaleFamily.family_id)).all()
+    assert [fid for fid, _ in rows] == [first.id, second.id]
+    assert rows[0][1] > earlier and rows[0][1] == rows[1][1]

@@ -253,3 +253,59 @@ def test_withdrawn_consent_hides_the_referral_on_the_next_request(client, case):
     assert "No referrals." in client.get("/referrals").text
     assert service.overdue(case["teacher"], TODAY + dt.timedelta(days=30)) == []
 
+
+
+def test_a_new_episode_lists_only_its_own_referrals_the_last_ones_on_the_episode_history(
+        client, case):
+    """Referrals belong to an episode: a family that signs up again starts with none of the
+    last episode's on its page, its plan or its organisations' lists; they stay on the
+    episode history (and the timeline)."""
+    from casework.caseloads.service import close
+
+    family, worker, lead = case["family"], case["worker"], case["lead"]
+    first = episodes.open_episode_of(family.id)
+    old = _send(case, organisation=case["yos"], kind="offending", person_ref="R1-T")
+    assert old.episode_id == first.id
+    close(family, TODAY - dt.timedelta(days=10), lead, "Outcomes met",
+          next(iter(m.CLOSURE_OUTCOMES)))
+    db.session.commit()
+    # Noted while the family has no open episode: the next episode's, once it signs up.
+    between = m.Referral(family_id=family.id, kind="housing", agency="Housing options",
+                         referred_on=TODAY - dt.timedelta(days=8), created_by_id=worker.id)
+    db.session.add(between)
+    db.session.commit()
+    assert between.episode_id is None
+    second = episodes.sign_up(family, TODAY - dt.timedelta(days=5), lead, "test",
+                              consent_by="Parent")
+    db.session.commit()
+    allocate(family, worker, TODAY - dt.timedelta(days=5), lead)
+    taf.record_consent(family, TODAY - dt.timedelta(days=5), "Parent", worker)
+    db.session.commit()
+    db.session.refresh(between)
+    assert between.episode_id == second.id
+    new = _send(case)
+    assert new.episode_id == second.id
+
+    login(client, worker.email)
+    page = parse(client.get("/families/R1").text)
+    rows = table(client.get("/families/R1").text, id="referrals-table")
+    assert [r["To"] for r in rows] == ["Fant Primary School"]
+    # The earlier episode's referral is under its heading in the episode history.
+    heading = page.by_id(f"episode-{first.id}-referrals")
+    assert heading.text().startswith("Referrals of the ")
+    siblings = [n for n in heading.parent.children if isinstance(n, type(heading))]
+    listed = siblings[siblings.index(heading) + 1]
+    assert [li.text() for li in listed.find_all("li")] == [
+        f"{service.govdate(TODAY)}: Kent Youth Offending Service (offending and anti-social "
+        "behaviour, R1-T), made"]
+    earlier = service.of_earlier_episodes(family)
+    assert [(e.id, [r.id for r in rs]) for e, rs in earlier] == [(first.id, [old.id])]
+    # The plan lists the new episode's referrals (the one noted between episodes too).
+    from casework.casefile.service import referrals as plan_referrals
+
+    assert {r.id for r in plan_referrals(family, current_only=True)} == {new.id, between.id}
+    assert {r.id for r in plan_referrals(family)} == {new.id, between.id, old.id}
+    # The youth offending service no longer sees the closed episode's referral.
+    officer = app_client(client)
+    login(officer, case["officer"].email)
+    assert officer.get(f"/referrals/{old.id}").status_code == 404

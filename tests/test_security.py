@@ -17,7 +17,7 @@ from casework.extensions import db
 
 from .conftest import PASSWORD, FreshContextClient, csrf_token, login, post_form
 from .factories import create_family, create_organisation, create_person, create_user
-from .parsed import Page
+from .parsed import Page, parse
 
 
 def events(action=None):
@@ -395,6 +395,8 @@ def _partners(manager) -> dict:
                 for ref in ("E01", "E02"))
     start = dt.date(2012, 8, 1)
     member = partners.add_member(e01, officer.id, start, "Neighbourhood officer", manager)
+    # A second member: the team page repeats its forms (one to end each membership).
+    partners.add_member(e01, teacher.id, start, "Attendance officer", manager)
     partners.add_member(e02, teacher.id, start, "Attendance officer", manager)
     for family in (e01, e02):
         partners.record_consent(family, start, "Parent", manager)
@@ -446,6 +448,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
                           moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
     db.session.add(merge)
+    family_merge = m.FamilyMerge(kept_id=family.id, merged_ref="E99",
+                                 merged={"family_ref": "E99", "family_name": "Gone"}, moved={},
+                                 merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
+    db.session.add(family_merge)
     pledge = m.MatchContribution(programme="phase1", source_kind="school", source_name="Fant "
                                  "Primary", financial_year=2013, pledged_pence=100000,
                                  pledged_on=dt.date(2013, 5, 1))
@@ -472,12 +478,13 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id, "contribution": pledge.id, "token": token.id,
+            "merge": merge.id, "family_merge": family_merge.id, "contribution": pledge.id, "token": token.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
         "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
+        "first_ref": "E01", "second_ref": "E02", "family_merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 
@@ -493,7 +500,8 @@ def _url(rule, world, role=None):
                        "referral_id": world["referral"], "user_id": world["user"],
                        "run_id": world.get("run"), "meeting_id": world.get("meeting"),
                        "review_id": world.get("review"), "version_id": world.get("version"),
-                       "merge_id": world.get("merge"), "claim_id": world.get("claim"),
+                       "merge_id": world.get("merge"),
+                       "family_merge_id": world.get("family_merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
                        "contribution_id": world.get("contribution"),
                        "token_id": world.get("token"),
@@ -562,13 +570,33 @@ def _get_routes(app, world, role):
     return walk
 
 
+def _repeated_ids(response) -> list[str]:
+    """The ids an HTML page gives more than one element (WCAG 4.1.1, 1.3.1: a label, an
+    error summary's link or aria-describedby then points at the first of them only)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return []
+    seen: dict[str, int] = {}
+    for node in parse(response.text).iter():
+        if "id" in node.attrs:
+            seen[node.attrs["id"]] = seen.get(node.attrs["id"], 0) + 1
+    return sorted(i for i, n in seen.items() if n > 1)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_as_every_role(app, world, role):
+    """Every GET page answers each role as its permission says, and no page it may see
+    repeats an id (the walk reads each page once for both)."""
     client = _walker(world, role)
     walk = _get_routes(app, world, role)
-    wrong = [(url, status) for _endpoint, url, expected in walk
-             if (status := client.get(url).status_code) not in expected]
+    wrong, repeated = [], []
+    for _endpoint, url, expected in walk:
+        response = client.get(url)
+        if response.status_code not in expected:
+            wrong.append((url, response.status_code))
+        if ids := _repeated_ids(response):
+            repeated.append((url, ids))
     assert wrong == []
+    assert repeated == []
     assert len(walk) > 20
 
 

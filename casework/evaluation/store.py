@@ -25,12 +25,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from flask import current_app
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from .. import models as m
@@ -49,6 +62,7 @@ from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, f
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
 WRITE_CHUNK = 5000
+STALE_CHUNK = 50_000  # families queued by one statement
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,14 +94,27 @@ def pending_count() -> int:
 STALE_MARKED = "casework_evaluation_queued"  # session.info: this session marked a family stale
 
 
-def _upsert_stale(dialect: str):
-    if dialect == "postgresql":
+def _upsert_stale(connection, ids: list[int], now: dt.datetime):
+    """INSERT ... SELECT of these family ids, each one parameter (an array on PostgreSQL, a
+    JSON array on SQLite), and the time of any already queued moved to now: one statement
+    for 50,000 families, not one set of parameters each."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
+
+        source = select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer))),
+                        literal(now, DateTime))
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(m.StaleFamily.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at})
+
+        # WHERE true: SQLite would read "ON CONFLICT" after a FROM as a join's ON.
+        source = (select(literal_column("value"), literal(now, DateTime))
+                  .select_from(func.json_each(bindparam(None, json.dumps(ids), type_=String)))
+                  .where(true()))
+    statement = dialect_insert(m.StaleFamily.__table__).from_select(
+        ["family_id", "queued_at"], source)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at}))
 
 
 def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> None:
@@ -97,11 +124,9 @@ def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> Non
         return
     session = session or db.session()
     connection = session.connection()
-    statement = _upsert_stale(connection.dialect.name)
     now = m.utcnow()
-    for i in range(0, len(ids), WRITE_CHUNK):
-        connection.execute(statement, [{"family_id": fid, "queued_at": now}
-                                       for fid in ids[i : i + WRITE_CHUNK]])
+    for i in range(0, len(ids), STALE_CHUNK):
+        _upsert_stale(connection, ids[i : i + STALE_CHUNK], now)
     session.info[STALE_MARKED] = True
 
 
@@ -278,13 +303,19 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
         session.execute(delete(Q).where(Q.queued_at <= started))
     else:
         changed = chosen
-        for i in range(0, len(chosen), BATCH):
-            part = chosen[i : i + BATCH]
+        rows = _differing(ruleset, rows)
+        differ = [r["family_id"] for r in rows]
+        for i in range(0, max(len(chosen), len(differ)), BATCH):
             # Bulk: loaded rows are not looked for in the session (they are replaced below).
-            session.execute(delete(S).where(S.ruleset == ruleset, one_of(S.family_id, part))
-                            .execution_options(synchronize_session=False))
-            session.execute(delete(Q).where(one_of(Q.family_id, part), Q.queued_at <= started)
-                            .execution_options(synchronize_session=False))
+            # Only the rows that differ: a family whose results came out the same keeps its
+            # row (and the summaries, counted from these rows, are not counted again).
+            if part := differ[i : i + BATCH]:
+                session.execute(delete(S).where(S.ruleset == ruleset, one_of(S.family_id, part))
+                                .execution_options(synchronize_session=False))
+            if part := chosen[i : i + BATCH]:
+                session.execute(delete(Q).where(one_of(Q.family_id, part),
+                                                Q.queued_at <= started)
+                                .execution_options(synchronize_session=False))
     # Through the driver (COPY on PostgreSQL): the ORM's bulk insert of the rows as
     # dictionaries took longer than evaluating them.
     for i in range(0, len(rows), WRITE_CHUNK):
@@ -302,6 +333,26 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
         run.as_of, run.refreshed_at = as_of, m.utcnow()
     run.families = session.scalar(select(func.count()).select_from(S).where(S.ruleset == ruleset))
     session.commit()
+
+
+# Every stored column but when the row was worked out: two rows alike in these are the same.
+_COMPARED = [c.name for c in m.StoredEvaluation.__table__.columns if c.name != "evaluated_at"]
+
+
+def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
+    """The rows that are not already stored as they are (new families' and changed ones'),
+    found with one query a batch: evaluating again is most often to find nothing changed."""
+    S = m.StoredEvaluation.__table__
+    columns = [S.c[name] for name in _COMPARED]
+    out = []
+    for i in range(0, len(rows), BATCH):
+        part = rows[i : i + BATCH]
+        stored = {row.family_id: tuple(row) for row in db.session.execute(
+            select(*columns).where(S.c.ruleset == ruleset,
+                                   one_of(S.c.family_id, [r["family_id"] for r in part])))}
+        out += [r for r in part
+                if stored.get(r["family_id"]) != tuple(r[name] for name in _COMPARED)]
+    return out
 
 
 def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:

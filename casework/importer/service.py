@@ -357,6 +357,10 @@ def _read_columns(
         kept = _kept_refs(set(columns["person_ref"]))
         if kept:
             columns["person_ref"] = [kept.get(ref, ref) for ref in columns["person_ref"]]
+    if "family_ref" in columns:
+        families = _kept_family_refs(set(columns["family_ref"]))
+        if families:
+            columns["family_ref"] = [families.get(ref, ref) for ref in columns["family_ref"]]
     keys = list(zip(*[columns[k] for k in kind.key]))
     if kind.check(columns) or len(set(keys)) != len(keys):
         return None
@@ -469,12 +473,27 @@ def _kept_refs(named: set[str | None]) -> dict[str, str]:
     return kept
 
 
+def _kept_family_refs(named: set[str | None]) -> dict[str, str]:
+    """Each of these family_refs that was merged into another family (an alias,
+    docs/matching.md), matched exactly -> the reference of the family kept."""
+    kept: dict[str, str] = {}
+    for where in one_of_chunks(m.FamilyAlias.alias_ref, sorted(named - {None, ""})):
+        kept.update(db.session.execute(
+            select(m.FamilyAlias.alias_ref, m.Family.family_ref)
+            .join(m.Family, m.FamilyAlias.family_id == m.Family.id).where(where)).all())
+    return kept
+
+
 def _aliases_resolved(rows: list[dict[str, Any]]) -> None:
-    """The rows' merged person_refs replaced, in place, by the person kept's (_kept_refs)."""
+    """The rows' merged person_refs and family_refs replaced, in place, by the person's or
+    family's kept (_kept_refs, _kept_family_refs)."""
     kept = _kept_refs({r.get("person_ref") for r in rows})
+    families = _kept_family_refs({r.get("family_ref") for r in rows})
     for row in rows:
         if row.get("person_ref") in kept:
             row["person_ref"] = kept[row["person_ref"]]
+        if row.get("family_ref") in families:
+            row["family_ref"] = families[row["family_ref"]]
 
 
 def _lookup(kind: Kind, table: _Table) -> _Refs:

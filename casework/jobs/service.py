@@ -46,6 +46,8 @@ def can_see(user, job: m.Job) -> bool:
     """Only those who may see a job's result see the job."""
     if job.kind not in KINDS or not can(user, KINDS[job.kind].permission):
         return False
+    if KINDS[job.kind].own and job.started_by_id != user.id:
+        return False
     if job.family_id is not None:
         from ..access import visible_families
 
@@ -67,7 +69,8 @@ def visible_jobs(user, limit: int = 50) -> list[m.Job]:
     kinds = [k.name for k in KINDS.values() if can(user, k.permission)]
     jobs = db.session.scalars(select(m.Job).where(m.Job.kind.in_(kinds))
                               .order_by(m.Job.id.desc()).limit(limit)).all()
-    return [job for job in jobs if job.family_id is None or can_see(user, job)]
+    return [job for job in jobs if (job.family_id is None and not KINDS[job.kind].own)
+            or can_see(user, job)]
 
 
 def as_json(job: m.Job) -> dict:
