@@ -109,7 +109,13 @@ def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, exam
     db.session.commit()
     page = Page(client.get(f"/jobs/{job.id}").text)
     assert page.headings[1] == "The job failed"
-    assert page.errors[0].startswith("Only programme managers build claims")
+    assert page.errors == ["Only programme managers build claims"]
+    # The error summary holds the problem alone: where to go next is after it, not in it.
+    summary = page.root.find(cls="govuk-error-summary")
+    assert summary.find_all("a") == []
+    assert page.links["See the draft claims"] == "/claims/?state=draft"
+    see = page.main.find("a", href="/claims/?state=draft")
+    assert not any("govuk-error-summary" in a.classes for a in see.ancestors())
 
 
 def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
@@ -316,7 +322,8 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
         "The PDF is being made. It can be downloaded here when it is ready (job ")
     assert "Download the claim (PDF)" not in waiting.links
     early = client.get(f"/claims/batches/{batch_id}.pdf")
-    assert early.status_code == 302 and early.headers["Location"].endswith(f"/claims/batches/{batch_id}")
+    assert early.status_code == 302
+    assert early.headers["Location"].endswith(f"/claims/batches/{batch_id}#claim-pdf")
 
     assert run_jobs() == 1
     pdf = db.session.get(m.ClaimBatchPdf, batch_id)
@@ -486,8 +493,16 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     assert db.session.scalar(select(func.count()).select_from(m.Family)) == 0
     page = Page(client.get(response.headers["Location"]).text)
     assert page.headings[1] == "The job failed"
-    assert page.errors[0].startswith("The file was not imported: nothing from it was saved.")
-    assert "big.csv:302: family_name: is required" in page.errors[0]
+    # Each problem its own item of the error summary, naming file, line and field; what
+    # happened before them, how many more after them.
+    assert page.errors[:2] == ["big.csv:302: family_name: is required",
+                               "big.csv:303: family_name: is required"]
+    assert len(page.errors) == 50
+    assert page.root.by_id("failure-description").text() == (
+        "The file was not imported: nothing from it was saved. Fix these rows and upload it "
+        "again.")
+    assert page.root.by_id("failure-note").text() == "... and 11 more: download them all below"
+    assert page.root.find(cls="govuk-error-summary").find_all("a") == []
     # The refusal is in the import history with every problem, downloadable from the job page.
     run = db.session.scalars(select(m.ImportRun)).one()
     assert (run.file_name, run.user_id, run.status, run.created, len(run.errors)) == (
@@ -612,3 +627,30 @@ def test_a_job_stopped_by_a_full_database_disk_says_so_in_words():
         "administrator to free space on the database server, then start the job again.")
     other = service._unexpected(ValueError("x"), 7)
     assert other.startswith("The job stopped with an unexpected error (ValueError)")
+
+
+def test_asking_for_a_batch_pdf_not_made_shows_the_jobs_state_when_read_not_a_stale_flash(
+        client, cli, sign_in, examples, run_jobs):
+    """The batch page says what the PDF's job is doing when it is read: asking for the PDF
+    while it was being made left no "still being made" message for after it was made, or
+    after its job failed."""
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    batch = f"/claims/batches/{batch_id}"
+    assert Page(client.get(batch).text).banners == [f"Batch {batch_id} submitted with 3 claims."]
+    assert client.get(batch + ".pdf").status_code == 302  # asked for while being made
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    client.application.extensions["casework_queue"].flush()
+    finish(job.id, error="The job stopped with an unexpected error (OSError).")
+    failed = Page(client.get(batch).text)
+    assert failed.banners == []
+    assert "being made" not in failed.main.text()
+    assert failed.main.find(cls="govuk-warning-text").text().endswith(
+        "Making the PDF failed: The job stopped with an unexpected error (OSError).")
+    # Made again, asked for before it is ready, then read once it is made.
+    post_form(client, batch + "/pdf", {}, page_url=batch)
+    assert client.get(batch + ".pdf").status_code == 302
+    assert run_jobs() == 1
+    made = Page(client.get(batch).text)
+    assert made.banners == [] and "being made" not in made.main.text()
+    assert made.links["Download the claim (PDF)"] == batch + ".pdf"

@@ -203,8 +203,10 @@ def batch_file(batch_id: int, fmt: str):
     if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
         pdf = documents.stored(batch.id)
         if pdf is None:
-            flash("The claim PDF is still being made: it can be downloaded here when it is ready.")
-            return redirect(url_for("claims.batch", batch_id=batch.id))
+            # Not made yet, or its job failed: the batch page's PDF section says which, as it
+            # is when the page is read (a flash would say "still being made" after the job
+            # had finished or failed).
+            return redirect(url_for("claims.batch", batch_id=batch.id, _anchor="claim-pdf"))
         body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
         body, mimetype = batch_csv(batch), "text/csv"

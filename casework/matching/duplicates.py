@@ -291,6 +291,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
     record_event("unmerge", "person", person.person_ref, user=user,
                  detail=f"merge {record.id} undone: {person.person_ref} is again apart from "
                         f"{kept.person_ref}")
+    db.session.flush()  # expire_all would otherwise drop undone_at if nothing flushed it yet
     db.session.expire_all()
     return person
 
