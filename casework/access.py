@@ -449,7 +449,7 @@ def taf_meeting_or_404(user: m.User, family: m.Family, meeting_id: int) -> m.Taf
     return meeting
 
 
-# Referrals between agencies (issue 31) --------------------------------------------------------
+# Referrals between agencies -------------------------------------------------------------------
 
 
 def _receives(user: m.User):

@@ -1,5 +1,5 @@
-"""Duplicate families (issue 35: "Families likewise (the same household imported under two
-references)"): likely duplicate families found by a job, a pair side by side, merging (every
+"""Duplicate families (docs/matching.md: the same household imported under two
+references): likely duplicate families found by a job, a pair side by side, merging (every
 row pointing at the family re-pointed, the other reference kept as an alias that later files
 import through), undoing it, what is refused, and two managers merging at once."""
 
@@ -431,7 +431,7 @@ def test_the_list_shows_the_household_recorded_twice_and_the_pair_side_by_side(
     manager = sign_in("manager")
     page = Page(client.get("/matching/family-duplicates").text)
     assert page.h1 == "Likely duplicate families"
-    assert "Nobody has looked for duplicate families yet." in page.text
+    assert page.paragraph("Nobody has looked for duplicate families yet.")
     _search(client, run_jobs)
     job = db.session.scalar(select(m.Job).where(m.Job.kind == fm.SEARCH_KIND))
     assert job.state == "done", job.error
@@ -471,7 +471,7 @@ def test_two_different_households_are_not_shown_again(client, sign_in, household
     response = post_form(client, "/matching/family-duplicates/F-A/F-B", {"keep": "different"})
     assert response.status_code == 302
     page = Page(client.get("/matching/family-duplicates").text)
-    assert "No likely duplicate families." in page.text
+    assert page.paragraph("No likely duplicate families.")
     assert db.session.scalar(select(m.AuditEvent).where(
         m.AuditEvent.action == "not_duplicate", m.AuditEvent.object_type == "family")).detail \
         == "F-A and F-B are different households"

@@ -151,9 +151,9 @@ def show(claim_id: int):
                     abort(400)
                 following = service.next_in_worklist(filters, claim.id)
                 if following is None:
-                    flash(f"{done} No more draft claims in this queue.")
+                    flash(f"{done} No more draft claims in this worklist.")
                     return redirect(url_for("claims.index", **filters.args()))
-                flash(f"{done} This is the next draft claim in the queue.")
+                flash(f"{done} This is the next draft claim in the worklist.")
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)

@@ -84,10 +84,10 @@ def screening():
 
 @bp.after_app_request
 def keep_figures_current(response):
-    """After any request that queued a family (an import, an edit, a sign-up, a match
+    """After any request that marked a family stale (an import, an edit, a sign-up, a match
     accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
     page is read, or start the refresh job when the change touched many families. A failure
-    here does not undo the change that was saved: the families stay queued."""
+    here does not undo the change that was saved: the families stay stale."""
     if store.marked_stale_here():
         try:
             with transaction():
