@@ -284,3 +284,49 @@ def test_a_merge_of_duplicates_moves_every_kind_of_evidence():
     for kind in EVIDENCE:
         assert (kind.model, "person_id") in POINTING
         assert (kind.shown.heading, kind.model) in HELD
+
+
+def test_a_supporting_families_claim_prints_the_housing_events_that_decided_its_need(
+        cli, frame_examples, tmp_path):
+    """End to end, by the command line: a council's plan counts housing events under its
+    housing need, the housing file is imported, the claim is built, validated and batched,
+    and the claim evidence PDF prints the events that decided the need beside it."""
+    import subprocess
+
+    from .factories import create_user
+
+    frame_examples("supporting_families")
+    spec = json.loads((PLANS / "supporting_families.json").read_text()) | {"version": "2023.2"}
+    spec["problems"]["housing"]["indicators"]["no_housing_crisis"] = {
+        "type": "count", "evidence": "housing", "window_months": 6, "at_most": 0,
+        "kinds": ["rent_arrears", "notice_seeking_possession", "eviction",
+                  "temporary_accommodation"]}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(spec))
+    loaded = cli("plans", "load", "supporting_families", plan, "--by", create_user("admin").email)
+    assert loaded.exit_code == 0, loaded.output
+    needs = tmp_path / "needs.csv"  # S01's housing need judged by the count
+    needs.write_text("need_ref,family_ref,person_ref,problem,indicator,identified_on\n"
+                     "N-S12,S01,,housing,no_housing_crisis,2022-11-01\n")
+    assert cli("import", "needs", needs).exit_code == 0
+    housing = tmp_path / "housing.csv"
+    housing.write_text("housing_ref,person_ref,family_ref,date,kind,end_date,arrears_pounds\n"
+                       "HS1,,S01,2022-07-01,notice_seeking_possession,,\n"
+                       "HS2,,S01,2022-08-01,rent_arrears,,650\n")
+    assert cli("import", "housing", housing).exit_code == 0
+    # positive from 1 May 2023 (six months after the need was identified), sustained six
+    # months on 1 November 2023
+    built = cli("claims", "build", "--ruleset", "supporting_families", "--as-of", "2023-11-30")
+    assert built.output.strip() == "1 draft claims created", built.output
+    auditor = create_user("auditor")
+    for c in json.loads(cli("claims", "list", "--format", "json").output):
+        assert cli("claims", "validate", c["id"], "--by", auditor.email).exit_code == 0
+    batch_id = cli("claims", "batch", "--window", "December 2023").output.split()[-1]
+    out = tmp_path / "batch.pdf"
+    assert cli("claims", "pdf", batch_id, "-o", out).exit_code == 0
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert ("N-S12: Housing (no housing crisis), identified 1 Nov 2022: met housing events: 2 "
+            "in the 6 months before 1 Nov 2022, 0 in the 6 months to 30 Nov 2023;") in text
+    assert ("Records (2) HS1, 1 Jul 2022: notice seeking possession, the household HS2, "
+            "1 Aug 2022: rent arrears, the household") in text

@@ -175,9 +175,11 @@ PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "expected_date_of
                  "gender", "ethnicity", "nhs_number", "upn", "date_of_death")
 
 
-def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done: str,
+def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done,
           adjust=None):
-    """Save an edit made from `form.version`, or show both versions when it is stale."""
+    """Save an edit made from `form.version`, or show both versions when it is stale.
+
+    `done(record)` says what was saved, read after saving (a renamed person by the new name)."""
     stale = None
     if form.validate_on_submit():
         # The version the form was opened at, as sent: a form without one (the field's value
@@ -196,7 +198,7 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
             stale = (conflict.current, values)
             form.version.data = record.version
         else:
-            flash(done)
+            flash(done(record))
             return redirect(url_for("families.show", family_ref=family.family_ref))
     return shown("view", f"{record_type}_edit", ref, page=render_template("families/edit.html", form=form, family=family,
                                      stale=stale, fields=fields, person=person))
@@ -213,7 +215,7 @@ def _discretion(values: dict) -> None:
 def edit_family(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
     return _edit(family, FamilyForm(obj=family), FAMILY_FIELDS, "families", family.family_ref,
-                 family, None, "Family details saved.", _discretion)
+                 family, None, lambda _: "Family details saved.", _discretion)
 
 
 @bp.route("/people/<person_ref>/edit", methods=["GET", "POST"])
@@ -221,7 +223,7 @@ def edit_family(family_ref: str):
 def edit_person(person_ref: str):
     person, family = service.person_or_404(current_user, person_ref)
     return _edit(person, PersonForm(obj=person), PERSON_FIELDS, "people", person.person_ref,
-                 family, person, f"{person.full_name}'s details saved.")
+                 family, person, lambda saved: f"{saved.full_name}'s details saved.")
 
 
 @bp.route("/people/<person_ref>/export.<fmt>")
