@@ -122,6 +122,15 @@ def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False)
     return family
 
 
+def merged_family(user: m.User, family_ref: str) -> m.Family | None:
+    """The family a merged reference now belongs to (its alias, matched exactly), if the
+    user may see it; None otherwise, alike whether the reference was never a family's or
+    the family kept is not theirs to see."""
+    return db.session.scalar(
+        visible_families(user).join(m.FamilyAlias, m.FamilyAlias.family_id == m.Family.id)
+        .where(m.FamilyAlias.alias_ref == family_ref))
+
+
 def open_allocation(family: m.Family) -> m.Allocation | None:
     """The family's allocation to a worker now, if it has one."""
     return db.session.scalar(select(m.Allocation).where(

@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.importer.service import import_csv
 from casework.matching import families as fm
 
-from .conftest import post_form
+from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
 
@@ -507,3 +507,18 @@ def test_an_unknown_family_is_not_found(client, sign_in, household):
     sign_in("manager")
     assert client.get("/matching/family-duplicates/F-A/F-NONE").status_code == 404
     assert client.get("/matching/family-merges/999").status_code == 404
+
+
+def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(client, sign_in, app):
+    manager = create_user("manager")
+    kept, other = create_family("F-K", family_name="Smith"), create_family("F-M", family_name="Smith")
+    fm.merge(kept, other, manager)
+    sign_in("manager")
+    response = client.get("/families/F-M")
+    assert response.status_code == 302 and response.headers["Location"] == "/families/F-K"
+    page = Page(client.get("/families/F-K").text)
+    assert page.banners == ["F-M was merged into F-K: this is the family kept."]
+    assert client.get("/families/f-m").status_code == 404  # references are matched exactly
+    worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
+    login(worker, create_user("worker").email)
+    assert worker.get("/families/F-M").status_code == 404

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from .. import access, clock
 from .. import models as m
@@ -76,7 +77,14 @@ def index():
 @bp.route("/families/<family_ref>")
 @requires("view_families")
 def show(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
+    try:
+        family = get_family_or_404(current_user, family_ref)
+    except NotFound:
+        # A bookmark or a link in an old note to a family merged away: its records are here.
+        if kept := access.merged_family(current_user, family_ref):
+            flash(f"{family_ref} was merged into {kept.family_ref}: this is the family kept.")
+            return redirect(url_for("families.show", family_ref=kept.family_ref))
+        raise
     if current_user.role == "partner" and not access.shows(current_user, family, "case_file"):
         # A partner practitioner who is not the family's lead: their sharing level's sections.
         today = clock.today()
