@@ -522,3 +522,49 @@ def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(cli
     worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
     login(worker, create_user("worker").email)
     assert worker.get("/families/F-M").status_code == 404
+
+
+def _refused(kind: str, body: bytes, filename: str) -> list[str]:
+    from casework.importer.service import ImportRefused
+    with pytest.raises(ImportRefused) as refused:
+        import_csv(kind, body, filename)
+    return refused.value.errors
+
+
+def test_a_file_naming_a_merged_family_and_the_family_kept_is_refused_writing_nothing(app):
+    """Merged references are swapped for the kept one before keys are checked again: F-B
+    (merged into F-A) and F-A on two lines would both write to F-A, the last winning."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith", postcode="TN1 2AB")
+    fm.merge(kept, create_family("F-B", family_name="Smith"), manager)
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-A,Smith,TN1 2AB\nF-X,Jones,TN1 1AA\nF-B,Smythe,TN9 9ZZ\n",
+                      "families.csv")
+    assert errors == ["families.csv:4: family_ref: F-B was merged into F-A, which is already "
+                      "on line 2"]
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-B,Smythe,TN9 9ZZ\nF-A,Smith,TN1 2AB\n", "later.csv")
+    assert errors == ["later.csv:3: family_ref: F-A is already on line 2 (as F-B, which was "
+                      "merged into F-A)"]
+    db.session.expire_all()
+    assert (family("F-A").family_name, family("F-A").postcode) == ("Smith", "TN1 2AB")
+    assert family("F-X") is None
+
+
+def test_a_file_naming_a_merged_person_and_the_person_kept_is_refused_writing_nothing(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Kayleigh", family_name="Smith",
+                         born=dt.date(2010, 3, 4))
+    other = create_person(home, "P-2", given_name="Kayleigh", family_name="Smith",
+                          born=dt.date(2010, 3, 4))
+    duplicates.merge(kept, other, manager)
+    errors = _refused("people", b"person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                      b"P-1,F-A,Kayleigh,Smith,2010-03-04\nP-2,F-A,Kayla,Smith,2010-04-03\n",
+                      "people.csv")
+    assert errors == ["people.csv:3: person_ref: P-2 was merged into P-1, which is already "
+                      "on line 2"]
+    db.session.expire_all()
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P-1"))
+    assert (person.given_name, person.date_of_birth) == ("Kayleigh", dt.date(2010, 3, 4))
