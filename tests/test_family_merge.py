@@ -1,5 +1,5 @@
-"""Duplicate families (issue 35: "Families likewise (the same household imported under two
-references)"): likely duplicate families found by a job, a pair side by side, merging (every
+"""Duplicate families (docs/matching.md: the same household imported under two
+references): likely duplicate families found by a job, a pair side by side, merging (every
 row pointing at the family re-pointed, the other reference kept as an alias that later files
 import through), undoing it, what is refused, and two managers merging at once."""
 
@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.importer.service import import_csv
 from casework.matching import families as fm
 
-from .conftest import post_form
+from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
 
@@ -431,7 +431,7 @@ def test_the_list_shows_the_household_recorded_twice_and_the_pair_side_by_side(
     manager = sign_in("manager")
     page = Page(client.get("/matching/family-duplicates").text)
     assert page.h1 == "Likely duplicate families"
-    assert "Nobody has looked for duplicate families yet." in page.text
+    assert page.paragraph("Nobody has looked for duplicate families yet.")
     _search(client, run_jobs)
     job = db.session.scalar(select(m.Job).where(m.Job.kind == fm.SEARCH_KIND))
     assert job.state == "done", job.error
@@ -471,7 +471,7 @@ def test_two_different_households_are_not_shown_again(client, sign_in, household
     response = post_form(client, "/matching/family-duplicates/F-A/F-B", {"keep": "different"})
     assert response.status_code == 302
     page = Page(client.get("/matching/family-duplicates").text)
-    assert "No likely duplicate families." in page.text
+    assert page.paragraph("No likely duplicate families.")
     assert db.session.scalar(select(m.AuditEvent).where(
         m.AuditEvent.action == "not_duplicate", m.AuditEvent.object_type == "family")).detail \
         == "F-A and F-B are different households"
@@ -507,3 +507,18 @@ def test_an_unknown_family_is_not_found(client, sign_in, household):
     sign_in("manager")
     assert client.get("/matching/family-duplicates/F-A/F-NONE").status_code == 404
     assert client.get("/matching/family-merges/999").status_code == 404
+
+
+def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(client, sign_in, app):
+    manager = create_user("manager")
+    kept, other = create_family("F-K", family_name="Smith"), create_family("F-M", family_name="Smith")
+    fm.merge(kept, other, manager)
+    sign_in("manager")
+    response = client.get("/families/F-M")
+    assert response.status_code == 302 and response.headers["Location"] == "/families/F-K"
+    page = Page(client.get("/families/F-K").text)
+    assert page.banners == ["F-M was merged into F-K: this is the family kept."]
+    assert client.get("/families/f-m").status_code == 404  # references are matched exactly
+    worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
+    login(worker, create_user("worker").email)
+    assert worker.get("/families/F-M").status_code == 404

@@ -47,9 +47,13 @@ def test_a_claims_build_job_runs_reports_progress_and_is_audited(client, sign_in
     manager = sign_in("manager")
     response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
     job_url = response.headers["Location"]
-    waiting = client.get(job_url)
-    assert "Waiting to start" in waiting.text
-    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting.text
+    waiting = Page(client.get(job_url).text)
+    progress = waiting.main.find(cls="app-job-progress")
+    assert progress.find(cls="govuk-tag").text() == "Waiting to start"
+    assert progress.find("p", data_job_text="").text() == "Waiting for the job worker."
+    # without JavaScript the page reloads itself every 5 seconds until the job has finished
+    [refresh] = waiting.root.find_all("meta", http_equiv="refresh")
+    assert refresh.attrs["content"] == "5" and refresh.inside("noscript") and refresh.inside("head")
     assert client.get(job_url + ".json").json["state"] == "queued"
     assert _claims() == 0  # nothing was built in the request
 
@@ -84,7 +88,9 @@ def test_progress_is_seen_by_the_page_while_the_work_is_still_going(client, sign
     db.session.expire_all()
     db.session.get(m.Job, job.id).state = "running"
     db.session.commit()
-    assert "1,200 of 5,000 families evaluated." in client.get(f"/jobs/{job.id}").text
+    running = Page(client.get(f"/jobs/{job.id}").text).main.find(cls="app-job-progress")
+    assert running.find(cls="govuk-tag").text() == "Running"
+    assert running.find("p", data_job_text="").text() == "1,200 of 5,000 families evaluated."
 
 
 def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, examples, run_jobs):
@@ -201,7 +207,7 @@ def test_a_job_is_seen_only_by_people_allowed_to_see_its_result(app, client, sig
     sign_in("admin")  # may see jobs, but not claims
     assert client.get(f"/jobs/{job.id}").status_code == 404
     assert client.get(f"/jobs/{job.id}.json").status_code == 404
-    assert "Build draft claims" not in client.get("/jobs/").text
+    assert Page(client.get("/jobs/").text).table("Jobs").column("Job") == ["No jobs yet."]
     other = app.test_client()
     from .conftest import login
 
@@ -311,8 +317,10 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
         client, cli, sign_in, examples, run_jobs, tmp_path):
     examples()
     batch_id = _submitted_batch(client, cli, sign_in)
-    waiting = client.get(f"/claims/batches/{batch_id}").text
-    assert "The PDF is being made" in waiting and "Download the claim (PDF)" not in waiting
+    waiting = Page(client.get(f"/claims/batches/{batch_id}").text)
+    assert waiting.paragraphs("The claim PDF")[0].startswith(
+        "The PDF is being made. It can be downloaded here when it is ready (job ")
+    assert "Download the claim (PDF)" not in waiting.links
     early = client.get(f"/claims/batches/{batch_id}.pdf")
     assert early.status_code == 302
     assert early.headers["Location"].endswith(f"/claims/batches/{batch_id}#claim-pdf")
@@ -323,10 +331,18 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
 
     assert pdf.sha256 == hashlib.sha256(pdf.pdf).hexdigest() and pdf.pdf[:4] == b"%PDF"
     page = Page(client.get(f"/claims/batches/{batch_id}").text)
-    assert f"with this SHA-256: {pdf.sha256}" in page.text
+    made, sha = page.paragraphs("The claim PDF")[:2]
+    assert made.endswith(f"every download is the same file, {len(pdf.pdf):,} bytes, with this "
+                         "SHA-256:") and sha == pdf.sha256
     assert page.links["Download the claim (PDF)"] == f"/claims/batches/{batch_id}.pdf"
     first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
     assert first == second == pdf.pdf
+    # A claim in the batch links to it (the link itself, not its HTML written out as text).
+    batch = db.session.get(m.ClaimBatch, batch_id)
+    claim = db.session.scalars(select(m.Claim).where(m.Claim.batch_id == batch_id)).first()
+    shown = Page(client.get(f"/claims/{claim.id}").text)
+    assert shown.summary["Batch"] == f"Batch {batch_id}: {batch.window}"
+    assert shown.links[f"Batch {batch_id}: {batch.window}"] == f"/claims/batches/{batch_id}"
     out = tmp_path / "batch.pdf"
     result = cli("claims", "pdf", batch_id, "-o", out)
     assert result.exit_code == 0 and "the stored PDF" in result.output
@@ -495,7 +511,8 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     rows = client.get(f"/imports/runs/{run.id}/errors.csv").text.splitlines()
     assert len(rows) == 62 and rows[1] == "big.csv,302,family_name,is required"
     assert rows[-1] == "big.csv,362,family_name,is required"
-    assert "big.csv" in client.get("/imports/families").text
+    history = Page(client.get("/imports/families").text).table("The latest files imported")
+    assert history.column("File") == ["big.csv"]
     from casework.queue import enqueue
 
     enqueue(job.id)  # delivered again: nothing is recorded twice
@@ -531,15 +548,15 @@ def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_b
     assert (job.result, job.result_name, job.result_sha256) == (None, None, sha)
     assert job.state == "done" and job.summary  # the record of what was made stays
     assert client.get(job_url + "/result").status_code == 404
-    html = client.get(job_url).text
-    assert "Download" not in html and "ready to download" not in html
-    page = Page(html)
+    page = Page(client.get(job_url).text)
+    assert not [text for text in page.links if text.startswith("Download")]
+    assert not [b for b in page.main.find_all(cls="govuk-button") if "Download" in b.text()]
     deleted = finished + dt.timedelta(days=30)
     assert page.banners == [
         f"The file this job made was deleted on {deleted.day} {deleted:%B %Y}, so that personal"
         " data is not kept longer than it is needed: job files are kept for 30 days after the"
         " job finishes. Start the job again for a new one."]
-    assert f"SHA-256 of the file it made: {sha}" in page.text
+    assert page.paragraph("SHA-256 of the file") == f"SHA-256 of the file it made: {sha}"
     assert [e.detail for e in _events("remove_results")] == [
         "1 job files more than 30 days old deleted"]
     assert service.remove_old_results(now=finished + dt.timedelta(days=31)) == 0  # once

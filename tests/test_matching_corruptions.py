@@ -1,4 +1,4 @@
-"""The corruptions matching knows (issue 35): names swapped, a double-barrelled name cut
+"""The corruptions matching knows (docs/matching.md): names swapped, a double-barrelled name cut
 short or given as one half, transposed digits, the day or month off by one, a typo with a
 wrong digit and no postcode, a placeholder for a missing name; and the normalising and
 blocking behind them."""

@@ -618,7 +618,7 @@ def _upsert(
     if not existing:  # a first load: every row is new
         _insert_new(kind.model, rows)
         _keep_created(kind, table, range(len(table)), refs, filename, user)
-        _queue_families(kind, table, refs, range(len(table)), filename, user)
+        _mark_families_stale(kind, table, refs, range(len(table)), filename, user)
         return ImportSummary(kind.name, len(table), 0, 0)
     new, updates, history, changed_rows = [], [], [], []
     unchanged = 0
@@ -650,7 +650,7 @@ def _upsert(
                                .values(version=kind.model.version + 1))
     write_changes(history)
     _keep_created(kind, table, new, refs, filename, user)
-    _queue_families(kind, table, refs, new + changed_rows, filename, user)
+    _mark_families_stale(kind, table, refs, new + changed_rows, filename, user)
     return ImportSummary(kind.name, len(new), len(updates), unchanged)
 
 
@@ -670,7 +670,7 @@ def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, f
     write_changes(history)
 
 
-def _queue_families(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
+def _mark_families_stale(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[int],
                     filename: str, user: m.User | None) -> None:
     """Mark the families whose evidence these rows (new or changed) are, for the stored
     evaluation to re-evaluate once the import commits; a families file's attachment and

@@ -191,7 +191,7 @@ def _check(user: m.User) -> None:
 def merge(kept: m.Person, other: m.Person, user: m.User) -> m.PersonMerge:
     """Merge `other` into `kept`: every record of other's re-pointed to kept, other's
     person_ref kept as an alias of kept (a later file naming it imports to kept), other
-    removed; with history, an audit row and the families queued for re-evaluation. Undone
+    removed; with history, an audit row and the families marked stale for re-evaluation. Undone
     by `undo`."""
     _check(user)
     if kept.id == other.id:

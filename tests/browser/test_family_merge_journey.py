@@ -1,5 +1,5 @@
 """A programme manager merges two records of one household (one family imported under two
-references) in a real browser, and undoes it (issue 35)."""
+references) in a real browser, and undoes it (docs/matching.md)."""
 
 from __future__ import annotations
 
