@@ -568,3 +568,59 @@ def test_a_file_naming_a_merged_person_and_the_person_kept_is_refused_writing_no
     db.session.expire_all()
     person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P-1"))
     assert (person.given_name, person.date_of_birth) == ("Kayleigh", dt.date(2010, 3, 4))
+
+
+def _episode(f: m.Family, signed: dt.date, closed: dt.date | None = None) -> m.Episode:
+    episode = m.Episode(family_id=f.id, programme="supporting_families", signed_up_on=signed,
+                        closed_on=closed, end_reason="stepped_down" if closed else None,
+                        source="test")
+    db.session.add(episode)
+    db.session.flush()
+    return episode
+
+
+@pytest.mark.parametrize("closed, refused", [
+    (dt.date(2024, 5, 31), False),  # the day before the other's sign-up
+    # on the day: docs/episodes.md lets a family sign up again on the day its last episode
+    # closed ("never dated before the last one closed"), so they do not overlap
+    (dt.date(2024, 6, 1), False),
+    (dt.date(2024, 6, 2), True),  # the day after: both open on 1 June
+])
+def test_episodes_overlapping_in_time_refuse_a_merge(app, closed, refused):
+    create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 1, 10), closed)
+    db.session.commit()
+    expected = [f"F-A and F-B have episodes that overlap in time (supporting_families from "
+                f"1 June 2024 still open and supporting_families from 10 January 2024 to "
+                f"{closed.day} {closed:%B} 2024): a family's episodes follow one another (a new "
+                "one signed up no earlier than the last closed), so correct the dates of the "
+                "one under the duplicate reference first"] if refused else []
+    assert fm.refusals(a, b) == expected
+    assert fm.refusals(b, a) == ([expected[0].replace("F-A and F-B", "F-B and F-A").replace(
+        "1 June 2024 still open and supporting_families from 10 January 2024 to "
+        f"{closed.day} June 2024", f"10 January 2024 to {closed.day} June 2024 and "
+        "supporting_families from 1 June 2024 still open")] if refused else [])
+    # two closed episodes overlapping are refused too
+    _episode(a, dt.date(2023, 1, 1), dt.date(2023, 3, 1))
+    _episode(b, dt.date(2023, 2, 28), dt.date(2023, 4, 1))
+    assert "1 January 2023 to 1 March 2023 and supporting_families from 28 February 2023 " \
+        "to 1 April 2023" in " ".join(fm.refusals(a, b))
+
+
+def test_after_a_merge_the_family_follows_its_open_episode(app):
+    """An episode of the merged family closed on the day the kept one's open episode was
+    signed up for sorts after it (same sign-up date, later id): the family's dates follow
+    the open one."""
+    manager = create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+    db.session.commit()
+    fm.merge(a, b, manager)
+    db.session.expire_all()
+    kept = family("F-A")
+    assert (kept.attached_on, kept.closed_on) == (dt.date(2024, 6, 1), None)
