@@ -631,6 +631,11 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
                                   "that merge first"])
     if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
         raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
+    taken = db.session.get(m.Family, record.merged["id"])
+    if taken is not None:  # only a database made before ids were never reused (SQLite)
+        raise FamilyMergeRefused([
+            f"The merged family's record number is now family {taken.family_ref}'s: "
+            f"{record.merged_ref} cannot be put back as it was"])
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)
