@@ -671,3 +671,41 @@ def test_a_removed_persons_id_is_never_reused(app):
                          born=dt.date(2014, 1, 1)).id > other_id
     duplicates.undo(db.session.get(m.PersonMerge, record.id), manager)
     assert db.session.scalar(select(m.Person.id).where(m.Person.person_ref == "P-2")) == other_id
+
+
+@pytest.mark.parametrize("b_from, refused", [
+    (dt.date(2024, 6, 1), False),  # the day after F-A's lead ended: a hand-over
+    (dt.date(2024, 5, 31), True),  # on F-A's lead's last day (periods are inclusive)
+])
+def test_lead_professional_periods_that_overlap_refuse_a_merge(app, b_from, refused):
+    jo, sam = create_user("worker", name="Jo Bloggs"), create_user("worker", name="Sam Jones")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    db.session.add_all([
+        m.LeadProfessional(family_id=a.id, user_id=jo.id, from_on=dt.date(2024, 1, 1),
+                           to_on=dt.date(2024, 5, 31)),
+        m.LeadProfessional(family_id=b.id, user_id=sam.id, from_on=b_from)])
+    db.session.commit()
+    assert fm.refusals(a, b) == ([
+        f"F-A and F-B have lead professional periods that overlap (Jo Bloggs from 1 January "
+        f"2024 to 31 May 2024 and Sam Jones from {b_from.day} {b_from:%B} 2024): a family has "
+        "one at a time, so correct the periods first"] if refused else [])
+
+
+def test_two_current_lead_professionals_refuse_a_merge(app):
+    """The plans say nothing (the plan check compared only their text), but both families
+    have a lead professional now."""
+    jo, sam = create_user("worker", name="Jo Bloggs"), create_user("worker", name="Sam Jones")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    db.session.add_all([
+        m.LeadProfessional(family_id=a.id, user_id=jo.id, from_on=dt.date(2024, 1, 1)),
+        m.LeadProfessional(family_id=b.id, user_id=sam.id, from_on=dt.date(2025, 1, 1)),
+        m.FamilyPlan(family_id=a.id), m.FamilyPlan(family_id=b.id)])
+    db.session.commit()
+    assert fm.refusals(a, b) == [
+        "F-A and F-B both have a current lead professional (Jo Bloggs from 1 January 2024; "
+        "Sam Jones from 1 January 2025): a family has one at a time, so hand over or end the "
+        "one under the duplicate reference first"]
+    with pytest.raises(fm.FamilyMergeRefused):
+        fm.merge(a, b, create_user("manager"))
