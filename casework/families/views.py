@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import (
@@ -15,8 +14,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
-from .. import access
+from .. import access, clock
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -77,10 +77,17 @@ def index():
 @bp.route("/families/<family_ref>")
 @requires("view_families")
 def show(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
+    try:
+        family = get_family_or_404(current_user, family_ref)
+    except NotFound:
+        # A bookmark or a link in an old note to a family merged away: its records are here.
+        if kept := access.merged_family(current_user, family_ref):
+            flash(f"{family_ref} was merged into {kept.family_ref}: this is the family kept.")
+            return redirect(url_for("families.show", family_ref=kept.family_ref))
+        raise
     if current_user.role == "partner" and not access.shows(current_user, family, "case_file"):
         # A partner practitioner who is not the family's lead: their sharing level's sections.
-        today = dt.date.today()
+        today = clock.today()
         view = partners.partner_view(current_user, family, today)
         return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
             sorted(view.sections)), page=render_template(
@@ -88,7 +95,7 @@ def show(family_ref: str):
             names=partners.household_names(view), work_kinds=m.WORK_KIND_LABELS,
             goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
-    today = dt.date.today()
+    today = clock.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
     data = service.family_data(records)
     evaluated = evaluate_family(family, as_of, data)
@@ -140,7 +147,7 @@ def equivalent_progress(family_ref: str, need_ref: str):
     need = outcomes.family_need_or_404(family, need_ref)
     form = DiscretionForm()
     if request.method == "GET":
-        form.approved_on.data = dt.date.today()
+        form.approved_on.data = clock.today()
     refused = outcomes.discretion_bar(need)
     error = None
     if request.method == "POST" and refused is None and form.validate():
