@@ -709,3 +709,29 @@ def test_two_current_lead_professionals_refuse_a_merge(app):
         "one under the duplicate reference first"]
     with pytest.raises(fm.FamilyMergeRefused):
         fm.merge(a, b, create_user("manager"))
+
+
+def test_the_search_skips_groups_too_large_to_compare_and_keeps_the_likeliest(app,
+                                                                             monkeypatch):
+    """Families are compared only within a group sharing a key; a group above GROUP_CAP
+    (every family at one postcode with a common name) is skipped, which the summary says;
+    only the likeliest STORED pairs are kept."""
+    import json
+    monkeypatch.setattr(fm, "GROUP_CAP", 3)
+    ids = [create_family(f"F-{i}", family_name="Smith", address=f"{i} High Street",
+                         postcode="TN1 2AB").id for i in range(4)]
+    twin = create_family("F-TWIN", family_name="Jones", address="0 High Street",
+                         postcode="TN12AB")
+    summary, body = fm.find()
+    assert summary == (
+        "1 likely duplicate family pair found among 5 families. 1 group of more than 3 "
+        "families (or people) sharing an address, a family name at one postcode, or a name "
+        "and date of birth (4 in all) was too large to compare and skipped.")
+    assert json.loads(body)["pairs"] == [[ids[0], twin.id, [], True, False]]
+    monkeypatch.setattr(fm, "GROUP_CAP", 50)
+    monkeypatch.setattr(fm, "STORED", 2)
+    summary, body = fm.find()
+    assert summary == ("7 likely duplicate family pairs found among 5 families. The "
+                       "likeliest 2 are kept.")
+    assert json.loads(body)["pairs"] == [[ids[0], twin.id, [], True, False],
+                                         [ids[0], ids[1], [], False, True]]
