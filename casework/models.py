@@ -667,7 +667,7 @@ class Referral(db.Model):
     status_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    # Sent between agencies (issue 31): to an organisation, and perhaps one practitioner.
+    # Sent between agencies (docs/partners.md): to an organisation, and perhaps one practitioner.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"))
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -676,6 +676,10 @@ class Referral(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The family's episode it belongs to: the one open when it was made; made while none was
+    # open, the next one the family signs up for (None until then). A family's lists show
+    # its latest episode's referrals; the earlier ones are on the episode history.
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
 
     family: Mapped[Family] = relationship()
     organisation: Mapped[PartnerOrganisation | None] = relationship()
@@ -698,7 +702,7 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
-# Training for initial contact organisations, and match funding (issue 31) ------------------
+# Training for initial contact organisations, and match funding -----------------------------
 
 
 class TrainingCourse(db.Model):
@@ -771,7 +775,7 @@ class MatchContribution(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-# The stored evaluation (issue 17) -------------------------------------------------------------
+# The stored evaluation (docs/stored-evaluation.md) ---------------------------------------------------------
 # Each family's identification, results, claimable amounts and cost-estimate counts for one
 # date, written by casework.evaluation.store from the pure rules; every summary page counts
 # these rows instead of evaluating families per request.

@@ -48,9 +48,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "approve_discretion": frozenset({"manager"}),
     # Tokens for the read API (casework/api): made and revoked by an administrator.
     "manage_api_tokens": frozenset({"admin"}),
-    # Training for initial contact organisations: courses and who completed them (issue 31).
+    # Training for initial contact organisations: courses and who completed them.
     "manage_training": frozenset({"manager", "admin"}),
-    # Match funding pledged and received, beside the government's money (issue 31).
+    # Match funding pledged and received, beside the government's money.
     "manage_match_funding": frozenset({"manager"}),
     # Referrals between agencies (casework/referrals): sent from the family's page by those who
     # write its plan; seen by staff of the family and the organisation referred to; answered

@@ -1,5 +1,5 @@
-"""Duplicate families (issue 35: "Families likewise (the same household imported under two
-references)"): likely duplicate families found by a job, a pair side by side, merging (every
+"""Duplicate families (docs/matching.md: the same household imported under two
+references): likely duplicate families found by a job, a pair side by side, merging (every
 row pointing at the family re-pointed, the other reference kept as an alias that later files
 import through), undoing it, what is refused, and two managers merging at once."""
 
@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.importer.service import import_csv
 from casework.matching import families as fm
 
-from .conftest import post_form
+from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
 
@@ -37,8 +37,9 @@ def count(model, **where) -> int:
 def _every_kind_of_row(target: m.Family, user: m.User) -> None:
     """One row of every kind REPOINTED names (bar the merges and aliases a merge makes),
     pointing at `target`."""
+    # recorded as a boy here: perhaps not the same child as P-A1, so left for a person
     person = create_person(target, "P-B1", given_name="Kayleigh", family_name="Smith",
-                           born=dt.date(2010, 3, 4))
+                           born=dt.date(2010, 3, 4), sex="m")
     fid = target.id
     episode = m.Episode(family_id=fid, programme="supporting_families", signed_up_on=D,
                         source="test")
@@ -87,7 +88,7 @@ def household(app):
     kept = create_family("F-A", family_name="Smith", address="1 High Street",
                          postcode="TN1 2AB")
     create_person(kept, "P-A1", given_name="Kayleigh", family_name="Smith",
-                  born=dt.date(2010, 3, 4))
+                  born=dt.date(2010, 3, 4), sex="f")
     other = create_family("F-B", family_name="Smith", address="1, High Street", postcode="TN12AB",
                           ward="Central")
     third = create_family("F-C", family_name="Smith")
@@ -238,6 +239,48 @@ def test_an_earlier_merge_follows_its_family_into_a_later_one_and_still_undoes(a
     assert refused.value.problems[0].startswith("This merge was already undone on ")
 
 
+def test_members_certainly_one_person_are_merged_with_the_family_and_undone_with_it(app):
+    """Same given name, family name and date of birth, and nothing telling them apart: one
+    child, merged as a person within the family merge; twins (another given name) and a
+    namesake with another NHS number are left; undoing the family merge undoes it first."""
+    manager = create_user("manager")
+    a, b = create_family("F-A", family_name="Smith"), create_family("F-B", family_name="Smith")
+    create_person(a, "P-A1", given_name="Kayleigh", family_name="Smith",
+                  born=dt.date(2010, 3, 4), sex="f")
+    create_person(a, "P-A2", given_name="Dean", family_name="Smith", born=dt.date(1984, 7, 30),
+                  nhs_number="9434765919")
+    create_person(b, "P-B1", given_name="kayleigh", family_name="SMITH",
+                  born=dt.date(2010, 3, 4))  # no sex given: nothing tells them apart
+    create_person(b, "P-B2", given_name="Dean", family_name="Smith", born=dt.date(1984, 7, 30),
+                  nhs_number="9434765870")  # another NHS number: not certain
+    create_person(b, "P-B3", given_name="Kelly", family_name="Smith",
+                  born=dt.date(2010, 3, 4), sex="f")  # her twin
+    db.session.add(m.AsbRecord(asb_ref="A-K", person_id=db.session.scalar(
+        select(m.Person.id).where(m.Person.person_ref == "P-B1")), date=D, kind="incident"))
+    db.session.commit()
+    b_id = b.id
+    record = fm.merge(a, b, manager)
+    db.session.expire_all()
+    people = dict(db.session.execute(select(m.Person.person_ref, m.Person.family_id)).all())
+    assert people == {"P-A1": a.id, "P-A2": a.id, "P-B2": a.id, "P-B3": a.id}
+    person_merge = db.session.scalar(select(m.PersonMerge))
+    assert (person_merge.merged_ref, person_merge.kept.person_ref) == ("P-B1", "P-A1")
+    assert record.merged["person_merges"] == [person_merge.id]
+    assert db.session.scalar(select(m.Person.person_ref).join(
+        m.AsbRecord, m.AsbRecord.person_id == m.Person.id)) == "P-A1"
+    assert db.session.scalar(select(m.AuditEvent.detail).where(
+        m.AuditEvent.object_type == "family", m.AuditEvent.action == "merge")).endswith(
+        f", 1 member certainly one person merged (person merge {person_merge.id})")
+
+    fm.undo(db.session.get(m.FamilyMerge, record.id), manager)
+    db.session.expire_all()
+    people = dict(db.session.execute(select(m.Person.person_ref, m.Person.family_id)).all())
+    assert people == {"P-A1": a.id, "P-A2": a.id, "P-B1": b_id, "P-B2": b_id, "P-B3": b_id}
+    assert db.session.get(m.PersonMerge, person_merge.id).undone_at is not None
+    assert db.session.scalar(select(m.Person.person_ref).join(
+        m.AsbRecord, m.AsbRecord.person_id == m.Person.id)) == "P-B1"
+
+
 def _claim(family_id, result, kind, state="draft"):
     db.session.add(m.Claim(family_id=family_id, result=result, claim_kind=kind, amount=700,
                            programme_year=1, as_of=D, ruleset="phase1", snapshot={},
@@ -384,12 +427,11 @@ def _search(client, run_jobs):
 
 def test_the_list_shows_the_household_recorded_twice_and_the_pair_side_by_side(
         client, sign_in, household, run_jobs):
-    manager = household["manager"]
     create_family("F-Z", family_name="Jones", postcode="TN1 2AB")  # a neighbour: not proposed
-    sign_in("manager")
+    manager = sign_in("manager")
     page = Page(client.get("/matching/family-duplicates").text)
     assert page.h1 == "Likely duplicate families"
-    assert "Nobody has looked for duplicate families yet." in page.text
+    assert page.paragraph("Nobody has looked for duplicate families yet.")
     _search(client, run_jobs)
     job = db.session.scalar(select(m.Job).where(m.Job.kind == fm.SEARCH_KIND))
     assert job.state == "done", job.error
@@ -417,8 +459,10 @@ def test_the_list_shows_the_household_recorded_twice_and_the_pair_side_by_side(
     assert page.root.by_id("refusals") is None
     event = db.session.scalar(select(m.AuditEvent).where(
         m.AuditEvent.object_type == "duplicate_families_pair"))
-    assert (event.action, event.object_ref, event.user_id) == ("view", "F-A/F-B", manager.id) \
-        or event.object_ref == "F-A/F-B"
+    assert (event.action, event.object_ref, event.user_id) == ("view", "F-A/F-B", manager.id)
+    listed = db.session.scalars(select(m.AuditEvent).where(
+        m.AuditEvent.object_type == "duplicate_families")).all()
+    assert [(e.action, e.detail) for e in listed][-1] == ("view_list", "F-A/F-B")
 
 
 def test_two_different_households_are_not_shown_again(client, sign_in, household, run_jobs):
@@ -427,7 +471,7 @@ def test_two_different_households_are_not_shown_again(client, sign_in, household
     response = post_form(client, "/matching/family-duplicates/F-A/F-B", {"keep": "different"})
     assert response.status_code == 302
     page = Page(client.get("/matching/family-duplicates").text)
-    assert "No likely duplicate families." in page.text
+    assert page.paragraph("No likely duplicate families.")
     assert db.session.scalar(select(m.AuditEvent).where(
         m.AuditEvent.action == "not_duplicate", m.AuditEvent.object_type == "family")).detail \
         == "F-A and F-B are different households"
@@ -463,3 +507,120 @@ def test_an_unknown_family_is_not_found(client, sign_in, household):
     sign_in("manager")
     assert client.get("/matching/family-duplicates/F-A/F-NONE").status_code == 404
     assert client.get("/matching/family-merges/999").status_code == 404
+
+
+def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(client, sign_in, app):
+    manager = create_user("manager")
+    kept, other = create_family("F-K", family_name="Smith"), create_family("F-M", family_name="Smith")
+    fm.merge(kept, other, manager)
+    sign_in("manager")
+    response = client.get("/families/F-M")
+    assert response.status_code == 302 and response.headers["Location"] == "/families/F-K"
+    page = Page(client.get("/families/F-K").text)
+    assert page.banners == ["F-M was merged into F-K: this is the family kept."]
+    assert client.get("/families/f-m").status_code == 404  # references are matched exactly
+    worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
+    login(worker, create_user("worker").email)
+    assert worker.get("/families/F-M").status_code == 404
+
+
+def _refused(kind: str, body: bytes, filename: str) -> list[str]:
+    from casework.importer.service import ImportRefused
+    with pytest.raises(ImportRefused) as refused:
+        import_csv(kind, body, filename)
+    return refused.value.errors
+
+
+def test_a_file_naming_a_merged_family_and_the_family_kept_is_refused_writing_nothing(app):
+    """Merged references are swapped for the kept one before keys are checked again: F-B
+    (merged into F-A) and F-A on two lines would both write to F-A, the last winning."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith", postcode="TN1 2AB")
+    fm.merge(kept, create_family("F-B", family_name="Smith"), manager)
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-A,Smith,TN1 2AB\nF-X,Jones,TN1 1AA\nF-B,Smythe,TN9 9ZZ\n",
+                      "families.csv")
+    assert errors == ["families.csv:4: family_ref: F-B was merged into F-A, which is already "
+                      "on line 2"]
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-B,Smythe,TN9 9ZZ\nF-A,Smith,TN1 2AB\n", "later.csv")
+    assert errors == ["later.csv:3: family_ref: F-A is already on line 2 (as F-B, which was "
+                      "merged into F-A)"]
+    db.session.expire_all()
+    assert (family("F-A").family_name, family("F-A").postcode) == ("Smith", "TN1 2AB")
+    assert family("F-X") is None
+
+
+def test_a_file_naming_a_merged_person_and_the_person_kept_is_refused_writing_nothing(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Kayleigh", family_name="Smith",
+                         born=dt.date(2010, 3, 4))
+    other = create_person(home, "P-2", given_name="Kayleigh", family_name="Smith",
+                          born=dt.date(2010, 3, 4))
+    duplicates.merge(kept, other, manager)
+    errors = _refused("people", b"person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                      b"P-1,F-A,Kayleigh,Smith,2010-03-04\nP-2,F-A,Kayla,Smith,2010-04-03\n",
+                      "people.csv")
+    assert errors == ["people.csv:3: person_ref: P-2 was merged into P-1, which is already "
+                      "on line 2"]
+    db.session.expire_all()
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P-1"))
+    assert (person.given_name, person.date_of_birth) == ("Kayleigh", dt.date(2010, 3, 4))
+
+
+def _episode(f: m.Family, signed: dt.date, closed: dt.date | None = None) -> m.Episode:
+    episode = m.Episode(family_id=f.id, programme="supporting_families", signed_up_on=signed,
+                        closed_on=closed, end_reason="stepped_down" if closed else None,
+                        source="test")
+    db.session.add(episode)
+    db.session.flush()
+    return episode
+
+
+@pytest.mark.parametrize("closed, refused", [
+    (dt.date(2024, 5, 31), False),  # the day before the other's sign-up
+    # on the day: docs/episodes.md lets a family sign up again on the day its last episode
+    # closed ("never dated before the last one closed"), so they do not overlap
+    (dt.date(2024, 6, 1), False),
+    (dt.date(2024, 6, 2), True),  # the day after: both open on 1 June
+])
+def test_episodes_overlapping_in_time_refuse_a_merge(app, closed, refused):
+    create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 1, 10), closed)
+    db.session.commit()
+    expected = [f"F-A and F-B have episodes that overlap in time (supporting_families from "
+                f"1 June 2024 still open and supporting_families from 10 January 2024 to "
+                f"{closed.day} {closed:%B} 2024): a family's episodes follow one another (a new "
+                "one signed up no earlier than the last closed), so correct the dates of the "
+                "one under the duplicate reference first"] if refused else []
+    assert fm.refusals(a, b) == expected
+    assert fm.refusals(b, a) == ([expected[0].replace("F-A and F-B", "F-B and F-A").replace(
+        "1 June 2024 still open and supporting_families from 10 January 2024 to "
+        f"{closed.day} June 2024", f"10 January 2024 to {closed.day} June 2024 and "
+        "supporting_families from 1 June 2024 still open")] if refused else [])
+    # two closed episodes overlapping are refused too
+    _episode(a, dt.date(2023, 1, 1), dt.date(2023, 3, 1))
+    _episode(b, dt.date(2023, 2, 28), dt.date(2023, 4, 1))
+    assert "1 January 2023 to 1 March 2023 and supporting_families from 28 February 2023 " \
+        "to 1 April 2023" in " ".join(fm.refusals(a, b))
+
+
+def test_after_a_merge_the_family_follows_its_open_episode(app):
+    """An episode of the merged family closed on the day the kept one's open episode was
+    signed up for sorts after it (same sign-up date, later id): the family's dates follow
+    the open one."""
+    manager = create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+    db.session.commit()
+    fm.merge(a, b, manager)
+    db.session.expire_all()
+    kept = family("F-A")
+    assert (kept.attached_on, kept.closed_on) == (dt.date(2024, 6, 1), None)

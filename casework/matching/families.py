@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import re
 from collections import defaultdict
@@ -97,6 +98,7 @@ def _check(user: m.User) -> None:
 # Finding likely duplicates (the job) -----------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=200_000)  # names repeat: each worked out once a search
 def _words(value: str | None) -> str:
     """A name or address compared: case, punctuation and spacing aside."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", (value or "").lower()).split())
@@ -171,8 +173,8 @@ def find(progress=None) -> tuple[str, bytes]:
         progress(3, 3, "steps")
     body = json.dumps({"families": families, "people_search": (
         people_result["job"].id if people_result else None), "pairs": pairs}).encode()
-    return (f"{len(pairs):,} likely duplicate famil{'ies' if len(pairs) != 1 else 'y'} "
-            f"pair{'s' if len(pairs) != 1 else ''} found among {families:,} families."), body
+    return (f"{len(pairs):,} likely duplicate family pair{'s' if len(pairs) != 1 else ''} "
+            f"found among {families:,} families."), body
 
 
 @transactional
@@ -313,6 +315,47 @@ def same_people(first: Held, second: Held) -> list[tuple[m.Person, m.Person]]:
     return [(a, b) for a in first.members if a.date_of_birth for b in theirs.get(key(a), [])]
 
 
+def _certainly_one(a: m.Person, b: m.Person) -> bool:
+    """Two members of one household who are certainly one person: the same given name,
+    family name and date of birth (case, punctuation and spacing aside), and nothing that
+    tells them apart (sex, NHS number, unique pupil number, date of death: equal where both
+    give one); twins differ in given name."""
+    if a.date_of_birth is None or a.date_of_birth != b.date_of_birth:
+        return False
+    if (_words(a.given_name), _words(a.family_name)) != (_words(b.given_name),
+                                                          _words(b.family_name)):
+        return False
+    return all(getattr(a, f) is None or getattr(b, f) is None or getattr(a, f) == getattr(b, f)
+               for f in ("sex", "nhs_number", "upn", "date_of_death"))
+
+
+def _terms_clash(a: m.Person, b: m.Person) -> bool:
+    T = m.SchoolTerm
+    return bool(db.session.execute(
+        select(T.academic_year, T.term).where(T.person_id == a.id)
+        .intersect(select(T.academic_year, T.term).where(T.person_id == b.id))).first())
+
+
+def _merge_certain_people(kept_people: list[int], moved_people: list[int],
+                          user: m.User) -> list[int]:
+    """Merge each moved member who is certainly one of the kept family's own members into
+    them (duplicates.merge, in this transaction); returns the person merges' ids. A pair
+    whose school terms clash is left for a manager (the person merge would refuse it)."""
+    done = []
+    kept = list(db.session.scalars(select(m.Person).where(m.Person.id.in_(kept_people))
+                                   .order_by(m.Person.id))) if kept_people else []
+    moved = list(db.session.scalars(select(m.Person).where(m.Person.id.in_(moved_people))
+                                    .order_by(m.Person.id))) if moved_people else []
+    used: set[int] = set()
+    for b in moved:
+        a = next((a for a in kept if a.id not in used and _certainly_one(a, b)), None)
+        if a is None or _terms_clash(a, b):
+            continue
+        used.add(a.id)
+        done.append(duplicates.merge(a, b, user).id)
+    return done
+
+
 # What must not be merged -----------------------------------------------------------------------
 
 TURN_AROUND_RESULTS = ("continuous_employment", "crime_asb_education")
@@ -322,6 +365,19 @@ def _claim_words(claim: m.Claim) -> str:
     return f"claim {claim.id} ({claim.result.replace('_', ' ')}, {claim.state})"
 
 
+def _overlap(a: m.Episode, b: m.Episode) -> bool:
+    """Whether two episodes were open at once (docs/episodes.md: a family signs up again no
+    earlier than its last episode closed, so one closing on the day the other was signed up
+    for does not overlap it; an open episode runs on without end)."""
+    return ((b.closed_on is None or a.signed_up_on < b.closed_on)
+            and (a.closed_on is None or b.signed_up_on < a.closed_on))
+
+
+def _episode_words(episode: m.Episode) -> str:
+    return (f"{episode.programme} from {govdate(episode.signed_up_on)} "
+            + (f"to {govdate(episode.closed_on)}" if episode.closed_on else "still open"))
+
+
 def refusals(kept: m.Family, other: m.Family) -> list[str]:
     """Every reason the two may not be merged as they stand (none: they may), in words. The
     rules: a family has at most one open episode and one open allocation, is decided on once
@@ -329,21 +385,32 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
     turn-around claim, one progress-to-work claim, one results claim of a later programme),
     never a progress-to-work claim beside a continuous-employment claim made without its
     deduction, and one plan. Two references that both hold a submitted claim were both
-    paid: that is for the claims team to correct, not a merge."""
+    paid: that is for the claims team to correct, not a merge. Episodes of the two must not
+    overlap in time (a family's follow one another)."""
     pair = f"{kept.family_ref} and {other.family_ref}"
     problems = []
     if kept.id == other.id:
         return ["Choose two different families"]
     E = m.Episode
-    open_episodes = [db.session.scalar(select(E).where(E.family_id == f.id,
-                                                       E.closed_on.is_(None)))
-                     for f in (kept, other)]
+    episodes = [list(db.session.scalars(select(E).where(E.family_id == f.id)
+                                        .order_by(E.signed_up_on, E.id)))
+                for f in (kept, other)]
+    open_episodes = [next((e for e in mine if e.closed_on is None), None) for mine in episodes]
     if all(open_episodes):
         problems.append(
             f"{pair} both have an open episode ({open_episodes[0].programme} from "
             f"{govdate(open_episodes[0].signed_up_on)}, {open_episodes[1].programme} from "
             f"{govdate(open_episodes[1].signed_up_on)}): a family has at most one open "
             "episode, so close the one opened under the duplicate reference first")
+    overlapping = [(a, b) for a in episodes[0] for b in episodes[1] if _overlap(a, b)
+                   and not (a.closed_on is None and b.closed_on is None)]
+    if overlapping:
+        problems.append(
+            f"{pair} have episodes that overlap in time ("
+            + "; ".join(f"{_episode_words(a)} and {_episode_words(b)}" for a, b in overlapping)
+            + "): a family's episodes follow one another (a new one signed up no earlier "
+            "than the last closed), so correct the dates of the one under the duplicate "
+            "reference first")
     A = m.Allocation
     if all(db.session.scalar(select(A.id).where(A.family_id == f.id, A.end_on.is_(None)))
            for f in (kept, other)):
@@ -458,6 +525,8 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
     snapshot["kept_dates"] = {k: getattr(kept, k) and getattr(kept, k).isoformat()
                               for k in ("attached_on", "closed_on")}
     moved: dict[str, list[int]] = {}
+    kept_people = list(db.session.scalars(select(m.Person.id).where(
+        m.Person.family_id == kept.id)))
     plans = {f.id: db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
              for f in (kept, other)}
     if plans[other.id] is not None and plans[kept.id] is not None:
@@ -476,6 +545,16 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
     for model, column in (*DERIVED, *FORGOTTEN):
         db.session.execute(delete(model).where(getattr(model, column) == other.id),
                            execution_options={"synchronize_session": False})
+    # A person merged before from the family merged away is put back, if that merge is
+    # undone, into the family kept (and into their own again if this one is undone).
+    retargeted = []
+    for person_merge in db.session.scalars(select(m.PersonMerge).where(
+            m.PersonMerge.undone_at.is_(None)).order_by(m.PersonMerge.id)):
+        if person_merge.merged.get("family_id") == other.id:
+            person_merge.merged = {**person_merge.merged, "family_id": kept.id}
+            retargeted.append(person_merge.id)
+    if retargeted:
+        snapshot["person_merges_retargeted"] = retargeted
     record = m.FamilyMerge(kept_id=kept.id, merged_ref=other.family_ref, merged=snapshot,
                            moved=moved, merged_by_id=user.id)
     db.session.add(record)
@@ -486,6 +565,9 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
     db.session.execute(delete(m.Family).where(m.Family.id == other_id),
                        execution_options={"synchronize_session": False})
     kept = db.session.get(m.Family, kept_id)
+    people = _merge_certain_people(kept_people, moved.get("people.family_id", []), user)
+    if people:
+        record.merged = {**record.merged, "person_merges": people}
     follow_latest_episode(kept, user, f"family merge {record.id}")
     search.rewrite([kept_id])
     store.mark_stale([kept_id])
@@ -498,7 +580,10 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
                  detail=f"{other_ref} merged into {kept_ref} (family merge {record.id}): "
                         f"{count} record{'s' if count != 1 else ''} re-pointed"
                         + (", its plan removed in favour of the kept family's"
-                           if "plan" in snapshot else ""))
+                           if "plan" in snapshot else "")
+                        + (f", {len(people)} member{'s' if len(people) != 1 else ''} "
+                           "certainly one person merged (person merge "
+                           + ", ".join(map(str, people)) + ")" if people else ""))
     return record
 
 
@@ -521,6 +606,13 @@ def moved_counts(record: m.FamilyMerge) -> list[tuple[str, int]]:
     return [(labels.get(key, key), len(ids)) for key, ids in record.moved.items()]
 
 
+def person_merges(record: m.FamilyMerge) -> list[m.PersonMerge]:
+    """The person merges the family merge made (members certainly one person)."""
+    ids = record.merged.get("person_merges", [])
+    return list(db.session.scalars(select(m.PersonMerge).where(m.PersonMerge.id.in_(ids))
+                                   .order_by(m.PersonMerge.id))) if ids else []
+
+
 @transactional
 def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     """Put a merged family back as it was, with every row the merge moved (rows added to the
@@ -540,6 +632,20 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
         raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
     snapshot = dict(record.merged)
+    for person_merge_id in reversed(snapshot.pop("person_merges", [])):
+        person_merge = db.session.get(m.PersonMerge, person_merge_id)
+        if person_merge is not None and person_merge.undone_at is None:
+            try:
+                duplicates.undo(person_merge, user)
+            except duplicates.MergeRefused as refused:
+                raise FamilyMergeRefused([
+                    f"The merge of {person_merge.merged_ref}, a member certainly the same "
+                    f"person, cannot be undone: {refused}"]) from refused
+    kept = db.session.get(m.Family, record.kept_id)
+    for person_merge in db.session.scalars(select(m.PersonMerge).where(m.PersonMerge.id.in_(
+            snapshot.pop("person_merges_retargeted", [])))):
+        if person_merge.merged.get("family_id") == kept.id:
+            person_merge.merged = {**person_merge.merged, "family_id": snapshot["id"]}
     plan = snapshot.pop("plan", None)
     kept_dates = snapshot.pop("kept_dates", {})
     db.session.execute(delete(m.FamilyAlias).where(m.FamilyAlias.merge_id == record.id),

@@ -242,6 +242,7 @@ def family_merge_done(family_merge_id: int):
             record = families.merge_or_404(family_merge_id)
             kept = families.merge_kept_or_404(current_user, record)
     page = render_template("matching/family_merge.html", record=record, kept=kept, form=form,
-                           errors=errors, moved=families.moved_counts(record))
+                           errors=errors, moved=families.moved_counts(record),
+                           person_merges=families.person_merges(record))
     return shown("view", "family_merge", str(record.id), page=page,
                  detail=f"{record.merged_ref} into {kept.family_ref}")
