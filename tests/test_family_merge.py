@@ -522,3 +522,105 @@ def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(cli
     worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
     login(worker, create_user("worker").email)
     assert worker.get("/families/F-M").status_code == 404
+
+
+def _refused(kind: str, body: bytes, filename: str) -> list[str]:
+    from casework.importer.service import ImportRefused
+    with pytest.raises(ImportRefused) as refused:
+        import_csv(kind, body, filename)
+    return refused.value.errors
+
+
+def test_a_file_naming_a_merged_family_and_the_family_kept_is_refused_writing_nothing(app):
+    """Merged references are swapped for the kept one before keys are checked again: F-B
+    (merged into F-A) and F-A on two lines would both write to F-A, the last winning."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith", postcode="TN1 2AB")
+    fm.merge(kept, create_family("F-B", family_name="Smith"), manager)
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-A,Smith,TN1 2AB\nF-X,Jones,TN1 1AA\nF-B,Smythe,TN9 9ZZ\n",
+                      "families.csv")
+    assert errors == ["families.csv:4: family_ref: F-B was merged into F-A, which is already "
+                      "on line 2"]
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-B,Smythe,TN9 9ZZ\nF-A,Smith,TN1 2AB\n", "later.csv")
+    assert errors == ["later.csv:3: family_ref: F-A is already on line 2 (as F-B, which was "
+                      "merged into F-A)"]
+    db.session.expire_all()
+    assert (family("F-A").family_name, family("F-A").postcode) == ("Smith", "TN1 2AB")
+    assert family("F-X") is None
+
+
+def test_a_file_naming_a_merged_person_and_the_person_kept_is_refused_writing_nothing(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Kayleigh", family_name="Smith",
+                         born=dt.date(2010, 3, 4))
+    other = create_person(home, "P-2", given_name="Kayleigh", family_name="Smith",
+                          born=dt.date(2010, 3, 4))
+    duplicates.merge(kept, other, manager)
+    errors = _refused("people", b"person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                      b"P-1,F-A,Kayleigh,Smith,2010-03-04\nP-2,F-A,Kayla,Smith,2010-04-03\n",
+                      "people.csv")
+    assert errors == ["people.csv:3: person_ref: P-2 was merged into P-1, which is already "
+                      "on line 2"]
+    db.session.expire_all()
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P-1"))
+    assert (person.given_name, person.date_of_birth) == ("Kayleigh", dt.date(2010, 3, 4))
+
+
+def _episode(f: m.Family, signed: dt.date, closed: dt.date | None = None) -> m.Episode:
+    episode = m.Episode(family_id=f.id, programme="supporting_families", signed_up_on=signed,
+                        closed_on=closed, end_reason="stepped_down" if closed else None,
+                        source="test")
+    db.session.add(episode)
+    db.session.flush()
+    return episode
+
+
+@pytest.mark.parametrize("closed, refused", [
+    (dt.date(2024, 5, 31), False),  # the day before the other's sign-up
+    # on the day: docs/episodes.md lets a family sign up again on the day its last episode
+    # closed ("never dated before the last one closed"), so they do not overlap
+    (dt.date(2024, 6, 1), False),
+    (dt.date(2024, 6, 2), True),  # the day after: both open on 1 June
+])
+def test_episodes_overlapping_in_time_refuse_a_merge(app, closed, refused):
+    create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 1, 10), closed)
+    db.session.commit()
+    expected = [f"F-A and F-B have episodes that overlap in time (supporting_families from "
+                f"1 June 2024 still open and supporting_families from 10 January 2024 to "
+                f"{closed.day} {closed:%B} 2024): a family's episodes follow one another (a new "
+                "one signed up no earlier than the last closed), so correct the dates of the "
+                "one under the duplicate reference first"] if refused else []
+    assert fm.refusals(a, b) == expected
+    assert fm.refusals(b, a) == ([expected[0].replace("F-A and F-B", "F-B and F-A").replace(
+        "1 June 2024 still open and supporting_families from 10 January 2024 to "
+        f"{closed.day} June 2024", f"10 January 2024 to {closed.day} June 2024 and "
+        "supporting_families from 1 June 2024 still open")] if refused else [])
+    # two closed episodes overlapping are refused too
+    _episode(a, dt.date(2023, 1, 1), dt.date(2023, 3, 1))
+    _episode(b, dt.date(2023, 2, 28), dt.date(2023, 4, 1))
+    assert "1 January 2023 to 1 March 2023 and supporting_families from 28 February 2023 " \
+        "to 1 April 2023" in " ".join(fm.refusals(a, b))
+
+
+def test_after_a_merge_the_family_follows_its_open_episode(app):
+    """An episode of the merged family closed on the day the kept one's open episode was
+    signed up for sorts after it (same sign-up date, later id): the family's dates follow
+    the open one."""
+    manager = create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+    db.session.commit()
+    fm.merge(a, b, manager)
+    db.session.expire_all()
+    kept = family("F-A")
+    assert (kept.attached_on, kept.closed_on) == (dt.date(2024, 6, 1), None)
