@@ -624,3 +624,88 @@ def test_after_a_merge_the_family_follows_its_open_episode(app):
     db.session.expire_all()
     kept = family("F-A")
     assert (kept.attached_on, kept.closed_on) == (dt.date(2024, 6, 1), None)
+
+
+def test_a_removed_familys_id_is_never_reused_and_undo_refuses_if_it_is_taken(client,
+                                                                             sign_in):
+    """SQLite reused the highest id once its family was removed (no AUTOINCREMENT): a new
+    family took the merged family's id, and undo crashed putting it back."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith")
+    other = create_family("F-B", family_name="Smith")
+    other_id = other.id
+    record = fm.merge(kept, other, manager)
+    newcomer = create_family("F-NEW", family_name="Jones")
+    assert newcomer.id > other_id
+    sign_in("manager")
+    response = post_form(client, f"/matching/family-merges/{record.id}", {})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert family("F-B").id == other_id
+
+    # A database made before (or a row written with the id by hand): refused in words.
+    again = fm.merge(family("F-A"), family("F-B"), manager)
+    db.session.add(m.Family(id=other_id, family_ref="F-SQUAT", family_name="Brown"))
+    db.session.commit()
+    response = post_form(client, f"/matching/family-merges/{again.id}", {})
+    assert response.status_code == 200
+    assert Page(response.text).errors == [
+        "The merged family's record number is now family F-SQUAT's: F-B cannot be put back "
+        "as it was"]
+    db.session.expire_all()
+    assert db.session.get(m.FamilyMerge, again.id).undone_at is None
+    assert family("F-B") is None
+
+
+def test_a_removed_persons_id_is_never_reused(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Amy", family_name="Smith",
+                         born=dt.date(2012, 1, 1))
+    other = create_person(home, "P-2", given_name="Amy", family_name="Smith",
+                          born=dt.date(2012, 1, 1))
+    other_id = other.id
+    record = duplicates.merge(kept, other, manager)
+    assert create_person(home, "P-3", given_name="Bo", family_name="Smith",
+                         born=dt.date(2014, 1, 1)).id > other_id
+    duplicates.undo(db.session.get(m.PersonMerge, record.id), manager)
+    assert db.session.scalar(select(m.Person.id).where(m.Person.person_ref == "P-2")) == other_id
+
+
+@pytest.mark.parametrize("b_from, refused", [
+    (dt.date(2024, 6, 1), False),  # the day after F-A's lead ended: a hand-over
+    (dt.date(2024, 5, 31), True),  # on F-A's lead's last day (periods are inclusive)
+])
+def test_lead_professional_periods_that_overlap_refuse_a_merge(app, b_from, refused):
+    jo, sam = create_user("worker", name="Jo Bloggs"), create_user("worker", name="Sam Jones")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    db.session.add_all([
+        m.LeadProfessional(family_id=a.id, user_id=jo.id, from_on=dt.date(2024, 1, 1),
+                           to_on=dt.date(2024, 5, 31)),
+        m.LeadProfessional(family_id=b.id, user_id=sam.id, from_on=b_from)])
+    db.session.commit()
+    assert fm.refusals(a, b) == ([
+        f"F-A and F-B have lead professional periods that overlap (Jo Bloggs from 1 January "
+        f"2024 to 31 May 2024 and Sam Jones from {b_from.day} {b_from:%B} 2024): a family has "
+        "one at a time, so correct the periods first"] if refused else [])
+
+
+def test_two_current_lead_professionals_refuse_a_merge(app):
+    """The plans say nothing (the plan check compared only their text), but both families
+    have a lead professional now."""
+    jo, sam = create_user("worker", name="Jo Bloggs"), create_user("worker", name="Sam Jones")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    db.session.add_all([
+        m.LeadProfessional(family_id=a.id, user_id=jo.id, from_on=dt.date(2024, 1, 1)),
+        m.LeadProfessional(family_id=b.id, user_id=sam.id, from_on=dt.date(2025, 1, 1)),
+        m.FamilyPlan(family_id=a.id), m.FamilyPlan(family_id=b.id)])
+    db.session.commit()
+    assert fm.refusals(a, b) == [
+        "F-A and F-B both have a current lead professional (Jo Bloggs from 1 January 2024; "
+        "Sam Jones from 1 January 2025): a family has one at a time, so hand over or end the "
+        "one under the duplicate reference first"]
+    with pytest.raises(fm.FamilyMergeRefused):
+        fm.merge(a, b, create_user("manager"))

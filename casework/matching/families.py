@@ -20,8 +20,8 @@ from typing import Any
 from flask import abort
 from sqlalchemy import delete, func, select, update
 
+from .. import clock, search
 from .. import models as m
-from .. import search
 from ..access import get_family_or_404, visible_families
 from ..audit import record_event
 from ..episodes import follow_latest_episode
@@ -449,6 +449,7 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
             + ", ".join(_claim_words(c) for c in submitted[0] + submitted[1])
             + "): one household was paid under two references, which the claims team "
             "corrects; a merge cannot")
+    problems.extend(_lead_clashes(pair, kept, other))
     plans = [db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
              for f in (kept, other)]
     if all(plans) and _plan_says(plans[1]) and _plan_says(plans[0]) != _plan_says(plans[1]):
@@ -457,6 +458,34 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
             + "; ".join(", ".join(filter(None, _plan_says(p))) or "none" for p in plans)
             + "): make the plans agree first")
     return problems
+
+
+def _lead_words(lead: m.LeadProfessional) -> str:
+    return (f"{lead.user.name} from {govdate(lead.from_on)}"
+            + (f" to {govdate(lead.to_on)}" if lead.to_on else ""))
+
+
+def _lead_clashes(pair: str, kept: m.Family, other: m.Family) -> list[str]:
+    """A family has one lead professional at a time (periods inclusive, a hand-over ending
+    one the day before the next begins): two current ones, or periods overlapping, refuse."""
+    L = m.LeadProfessional
+    leads = [list(db.session.scalars(select(L).where(L.family_id == f.id)
+                                     .order_by(L.from_on, L.id))) for f in (kept, other)]
+    today = clock.today()
+    current = [[p for p in mine if p.to_on is None or p.current_on(today)] for mine in leads]
+    if all(current):
+        return [f"{pair} both have a current lead professional ("
+                + "; ".join(_lead_words(p) for p in current[0] + current[1])
+                + "): a family has one at a time, so hand over or end the one under the "
+                "duplicate reference first"]
+    overlapping = [(a, b) for a in leads[0] for b in leads[1]
+                   if (b.to_on is None or a.from_on <= b.to_on)
+                   and (a.to_on is None or b.from_on <= a.to_on)]
+    if overlapping:
+        return [f"{pair} have lead professional periods that overlap ("
+                + "; ".join(f"{_lead_words(a)} and {_lead_words(b)}" for a, b in overlapping)
+                + "): a family has one at a time, so correct the periods first"]
+    return []
 
 
 def _plan_says(plan: m.FamilyPlan) -> tuple[str | None, str | None] | None:
@@ -631,6 +660,11 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
                                   "that merge first"])
     if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
         raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
+    taken = db.session.get(m.Family, record.merged["id"])
+    if taken is not None:  # only a database made before ids were never reused (SQLite)
+        raise FamilyMergeRefused([
+            f"The merged family's record number is now family {taken.family_ref}'s: "
+            f"{record.merged_ref} cannot be put back as it was"])
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)
