@@ -696,6 +696,65 @@ def person_merges(record: m.FamilyMerge) -> list[m.PersonMerge]:
                                    .order_by(m.PersonMerge.id))) if ids else []
 
 
+# Rows of a family that point at another of its rows, with what the pages call each: an undo
+# must not leave one with the family kept pointing at one going back, or the other way.
+LINKS: tuple[tuple[type, str, str, type, str], ...] = (
+    (m.Referral, "episode_id", "referral", m.Episode, "episode"),
+    (m.SharingConsent, "episode_id", "information-sharing consent", m.Episode, "episode"),
+    (m.Allocation, "episode_id", "allocation", m.Episode, "episode"),
+    (m.Claim, "episode_id", "claim", m.Episode, "episode"),
+    (m.FollowUp, "contact_id", "follow-up", m.Contact, "contact"),
+    (m.TafAction, "owner_id", "Team Around the Family action", m.TafMember, "team member"),
+    (m.TafAction, "meeting_id", "Team Around the Family action", m.TafMeeting, "meeting"),
+)
+
+
+def _links_across(record: m.FamilyMerge, kept: m.Family) -> list[str]:
+    """Rows added to (or changed in) the family kept since the merge that point at rows the
+    undo takes back, or rows going back that point at rows staying: each named, in words
+    (undoing would leave them linking the two families)."""
+    going: dict[type, set[int]] = {}
+
+    def back(model: type) -> set[int]:  # the model's rows the undo takes back
+        if model not in going:
+            moved = record.moved.get(f"{model.__tablename__}.family_id", [])
+            going[model] = {i for chunk in range(0, len(moved), 5_000)
+                            for i in db.session.scalars(select(model.id).where(
+                                model.id.in_(moved[chunk:chunk + 5_000]),
+                                model.family_id == kept.id))}
+        return going[model]
+
+    merged, kept_ref = record.merged_ref, kept.family_ref
+    problems = []
+    for model, column, label, target, target_label in LINKS:
+        col = getattr(model, column)
+        for row_id, target_id in db.session.execute(
+                select(model.id, col).where(model.family_id == kept.id, col.is_not(None))
+                .order_by(model.id)):
+            row_back, target_back = row_id in back(model), target_id in back(target)
+            if row_back != target_back:
+                problems.append(
+                    f"{label.capitalize()} {row_id} "
+                    + (f"goes back to {merged} but points at {target_label} {target_id}, "
+                       f"which stays with {kept_ref}" if row_back else
+                       f"stays with {kept_ref} (added since the merge) but points at "
+                       f"{target_label} {target_id}, which goes back to {merged}"))
+    A = m.TafAttendance
+    meetings, members = back(m.TafMeeting), back(m.TafMember)
+    for _row_id, meeting_id, member_id in db.session.execute(
+            select(A.id, A.meeting_id, A.member_id)
+            .join(m.TafMeeting, A.meeting_id == m.TafMeeting.id)
+            .where(m.TafMeeting.family_id == kept.id).order_by(A.id)):
+        if (meeting_id in meetings) != (member_id in members):
+            problems.append(
+                f"The attendance of team member {member_id} at meeting {meeting_id} would "
+                f"link {merged} and {kept_ref} (one goes back, the other stays)")
+    if problems:
+        problems.append(f"Undoing would leave these linking {merged} and {kept_ref}: move or "
+                        "remove them first")
+    return problems
+
+
 @transactional
 def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     """Put a merged family back as it was, with every row the merge moved (rows added to the
@@ -719,6 +778,9 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
         raise FamilyMergeRefused([
             f"The merged family's record number is now family {taken.family_ref}'s: "
             f"{record.merged_ref} cannot be put back as it was"])
+    tangled = _links_across(record, kept)
+    if tangled:
+        raise FamilyMergeRefused(tangled)
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)
