@@ -46,6 +46,7 @@ PAGES = {  # scenario -> (who signs in, what the page is)
     "costs": (MANAGER, "cost analysis (a random page of 50)"),
     "money": (MANAGER, "programme money"),
     "search": (MANAGER, "families list searched for a random name, postcode or reference"),
+    "selection": (MANAGER, "selection and sign-up (a random page of those waiting)"),
 }
 SUMMARY_URLS = {"screening": "/screening", "programme": "/programme", "money": "/claims/money"}
 SEARCHES = ["smith", "jones", "taylor", "ME15 7", "ME16 8A", "DF0012", "DF01", "kyle",
@@ -116,6 +117,8 @@ def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
             return f"/results?page={random.randint(1, pages // 2)}"
         if scenario == "costs":
             return f"/programme/costs?page={random.randint(1, 200)}"
+        if scenario == "selection":
+            return f"/selection?page={random.randint(1, 200)}"
         if scenario == "search":
             return "/families?" + urllib.parse.urlencode({"q": random.choice(SEARCHES)})
         if scenario in SUMMARY_URLS:
