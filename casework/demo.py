@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from . import clock
 from . import models as m
 from .access import allocated_to
 from .evaluation import store
@@ -81,6 +82,8 @@ class _Generator:
         self.harsh_rng = random.Random(seed + 3) if harsh else None
         self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
         self.identity_rng = random.Random(seed + 2)  # the SSD's person fields, likewise
+        self.housing_rng = random.Random(seed + 4)  # housing, likewise
+        self.next_housing = 1
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -165,6 +168,7 @@ class _Generator:
         self.behaviour(ref, [c for c, _ in children], anchor, improving)
         self.work(adults, anchor, improving)
         self.abuse(ref, adults, anchor, improving)
+        self.housing(ref, adults, anchor, improving)
 
     def abuse(self, family_ref: str, adults: list[str], anchor: dt.date, improving: bool) -> None:
         rng = self.abuse_rng
@@ -181,6 +185,38 @@ class _Generator:
                     "family_ref": "" if who else family_ref,
                     "date": _date_between(rng, start, end).isoformat(),
                 })
+
+    def housing(self, family_ref: str, adults: list[str], anchor: dt.date,
+                improving: bool) -> None:
+        """About 1 family in 4: rent arrears before attachment, often a notice seeking
+        possession; for some not improving an eviction and a parent in temporary
+        accommodation after it; for some improving a new tenancy."""
+        rng = self.housing_rng
+        if rng.random() > 0.25:
+            return
+
+        def event(kind: str, on: dt.date, who: str | None = None, until: dt.date | None = None,
+                  owed: int | None = None) -> None:
+            self.rows["housing"].append({
+                "housing_ref": f"DH{self.next_housing:07d}", "person_ref": who or "",
+                "family_ref": "" if who else family_ref, "date": on.isoformat(), "kind": kind,
+                "end_date": until.isoformat() if until else "",
+                "arrears_pounds": owed if owed is not None else ""})
+            self.next_housing += 1
+
+        arrears = _date_between(rng, anchor - dt.timedelta(days=300), anchor - dt.timedelta(days=60))
+        event("rent_arrears", arrears, owed=rng.randrange(150, 2400, 10))
+        if rng.random() < 0.6:
+            notice = arrears + dt.timedelta(days=rng.randrange(30, 90))
+            event("notice_seeking_possession", notice)
+            if not improving and rng.random() < 0.5:
+                evicted = notice + dt.timedelta(days=rng.randrange(60, 200))
+                event("eviction", evicted)
+                moved = evicted + dt.timedelta(days=rng.randrange(1, 14))
+                event("temporary_accommodation", moved, rng.choice(adults),
+                      moved + dt.timedelta(days=rng.randrange(60, 240)))
+        if improving and rng.random() < 0.5:
+            event("tenancy_change", anchor + dt.timedelta(days=rng.randrange(100, 400)))
 
     def school(self, children, anchor: dt.date, improving: bool) -> None:
         rng = self.rng
@@ -281,9 +317,9 @@ class _Generator:
                     _shift_row(row, years)
         # Partner agencies only know the past.
         for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date"),
-                             ("domestic-abuse", "date")):
+                             ("domestic-abuse", "date"), ("housing", "date")):
             self.rows[kind] = [r for r in self.rows[kind] if r[column] <= today.isoformat()]
-        for row in self.rows["work"]:
+        for row in self.rows["work"] + self.rows["housing"]:
             if row["end_date"] and row["end_date"] > today.isoformat():
                 row["end_date"] = ""
         self.rows["school-terms"] = [r for r in self.rows["school-terms"] if _term_over(r, today)]
@@ -331,7 +367,7 @@ def demo_csv(count: int, seed: int, today: dt.date | None = None,
              harsh: bool = False) -> Iterator[tuple[str, bytes]]:
     """Yield (kind, CSV bytes) in import order for `count` synthetic families (`harsh`: in
     one postcode with nine surnames, HARSH_POSTCODE)."""
-    rows = _Generator(count, seed, harsh).generate(today or dt.date.today())
+    rows = _Generator(count, seed, harsh).generate(today or clock.today())
     for kind in KINDS:
         yield kind, _csv(rows[kind], KINDS[kind].column_names)
 
@@ -382,7 +418,7 @@ def _demo_partners() -> str:
     if family is None:
         return "partners: no family of the demo worker to seat them at"
     episode = open_episode_of(family.id)
-    today = dt.date.today()
+    today = clock.today()
     start = max(episode.signed_up_on, today - dt.timedelta(days=60))
     adult = next((p for p in sorted(family.people, key=lambda p: p.date_of_birth or today)), None)
     with transaction():
@@ -447,7 +483,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False,
     lines.append(_demo_caseloads(seed))
     lines.append(_demo_partners())
     lines.append(_later_programme(seed))
-    store.refresh_pending()  # the families the later programme's records queued
+    store.refresh_pending()  # the families the later programme's records marked stale
     lines.append(_demo_claims())
     store.refresh_pending()
     return lines
@@ -477,7 +513,7 @@ def _demo_selection(seed: int) -> str:
     from .selection import service as selection
 
     rng = random.Random(seed + 1)
-    today = dt.date.today()
+    today = clock.today()
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker")
                                       .order_by(m.User.id)))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
@@ -556,7 +592,7 @@ def _demo_claims() -> str:
         claims.validate(claim.id, auditor)
     batch = claims.submit_batch("2014/15 final", end, manager) if made[::2] else None
     later = current_app.config["OUTCOME_RULESET"] or "phase2"
-    recent = claims.build_claims(dt.date.today(), manager, ruleset=later)
+    recent = claims.build_claims(clock.today(), manager, ruleset=later)
     return (f"claims: {len(made)} under 2012-15 ({len(made[::2])} submitted"
             f"{f' in batch {batch.id}' if batch else ''}), {len(recent)} under {later}")
 
@@ -583,7 +619,7 @@ def _demo_caseloads(seed: int) -> str:
 
     rules = current_ruleset()
     rng = random.Random(seed)
-    today = dt.date.today()
+    today = clock.today()
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker").order_by(m.User.id)))
     lead = db.session.scalar(select(m.User).where(m.User.role == "team_lead"))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
@@ -656,7 +692,7 @@ def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.da
     gap = rng.choice([7, 14, 21, 30, 30, 45, 45])
     at = dt.datetime.combine(start, dt.time(10, 0)) + dt.timedelta(days=rng.randrange(2, 8))
     with transaction():
-        while at.date() <= end and at <= dt.datetime.now():
+        while at.date() <= end and at <= clock.now():
             db.session.add(m.Contact(
                 family_id=family.id, author_id=worker.id, contact_at=at + dt.timedelta(
                     hours=rng.randrange(0, 6)),
@@ -719,7 +755,7 @@ def _later_programme(seed: int) -> str:
     ruleset = current_app.config["OUTCOME_RULESET"] or "phase2"
     assessed, status_problem = LATER_ASSESSED[ruleset], LATER_STATUS[ruleset]
     rng = random.Random(seed + 2)
-    today = dt.date.today()
+    today = clock.today()
     long_ago, lately = months_before(today, 11), months_before(today, 3)
     closed_by = months_before(today, 7)  # supporting_families sustains from the closure
     # The families of the programme that takes families now (the earlier programmes'

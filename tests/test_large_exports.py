@@ -1,4 +1,4 @@
-"""Large CSV exports are made by a job, not in the request (issue 36: no web request does
+"""Large CSV exports are made by a job, not in the request (no web request does
 long work), while their addresses keep giving the CSV: the first request for a large export
 starts the job and leads to its page; once made, the same address gives the file, until the
 data changes. Each such job is its starter's own."""

@@ -5,6 +5,7 @@ import json
 
 from sqlalchemy import func, select
 
+from casework import clock
 from casework import models as m
 from casework.evaluation import store
 from casework.extensions import db
@@ -58,7 +59,7 @@ def test_evaluate_store_prints_the_same_json_and_writes_the_rows(cli, examples):
 def test_evaluate_store_without_a_date_holds_for_today(cli, examples):
     examples()
     assert cli("evaluate", "--store").exit_code == 0
-    assert store.current_run().as_of == dt.date.today()
+    assert store.current_run().as_of == clock.today()
     assert cli("evaluate").exit_code == 2  # without --store the date is still required
 
 
@@ -140,7 +141,7 @@ def test_the_first_import_stores_every_family_as_of_today(cli):
     result = cli("import", "families", EXAMPLES / "families.csv")
     assert result.exit_code == 0, result.output
     run = store.current_run()
-    assert run.as_of == dt.date.today()
+    assert run.as_of == clock.today()
     assert run.families == db.session.query(m.Family).count() == 7
 
 
@@ -222,10 +223,11 @@ def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_t
 
 
 def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation_to_a_job(
-        cli, examples, tmp_path, run_jobs):
+        cli, examples, tmp_path, run_jobs, client, sign_in):
     """`casework import ... --refresh-later`: the contract's line on standard output, the rows
     saved, the changed family queued and the refresh job started (its number on standard
-    error); the stored row changes only when the job has run."""
+    error); the stored row changes only when the job has run, and until then the summary
+    pages say, beside the figures' date, that the family is waiting."""
     examples()
     store.refresh(as_of=D)
     e01 = stored("E01")
@@ -246,7 +248,15 @@ def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation
     assert db.session.scalar(select(func.count()).select_from(m.AsbRecord).where(
         m.AsbRecord.asb_ref.like("LATER%"))) == 2
     assert store.pending_count() == 1 and stored("E01").result_asb == "met"
+    sign_in("manager")
+    hold = "Figures as of 30 September 2013: every family evaluated on"
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and (
+        "1 changed family is waiting to be evaluated again: until then the figures count it "
+        "as before the change.") in said
     assert run_jobs() == 1
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and "waiting" not in said
     assert stored("E01").result_asb == "not_met" and store.pending_count() == 0
     assert db.session.get(m.Job, job.id).state == "done"
     # Nothing changed, nothing waiting: no job and nothing on standard error.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from casework import clock
 from casework.caseloads.service import AllocationRefused, allocate, close
 from casework.templating import plural
 
@@ -71,7 +72,7 @@ def test_a_date_hint_is_a_recent_date_for_what_happened_and_a_coming_one_for_wha
     worker = sign_in("worker", team="North")
     give(create_family("W1"), worker, dt.date(2013, 1, 1), create_user("team_lead", team="North"))
     page = client.get("/families/W1/contacts/new").text
-    today = dt.date.today()
+    today = clock.today()
 
     def example(days: int) -> str:
         day = today + dt.timedelta(days=days)
@@ -87,7 +88,7 @@ def test_a_number_that_is_not_one_is_refused_in_words_naming_the_field(client, s
 
     worker = sign_in("worker", team="North")
     give(create_family("W1"), worker, dt.date(2013, 1, 1), create_user("team_lead", team="North"))
-    today = dt.date.today()
+    today = clock.today()
     page = post_form(client, "/families/W1/contacts/new", {
         "contact_on": [str(today.day), str(today.month), str(today.year)], "contact_time": "00:00",
         "kind": "phone", "duration": "ten", "notes": "Called", "save": "1"})
@@ -102,3 +103,14 @@ def test_the_timeline_names_a_results_change_in_words(client, sign_in, examples)
     journey = Page(page).table("The family's journey, latest first")
     assert "Crime, ASB and education changed from too early to met" in journey.column("Details")
     assert "crime asb education" not in page.lower()
+
+
+def test_a_share_is_said_in_words():
+    from fractions import Fraction
+
+    from casework.rules.wording import share
+
+    assert share(Fraction(5, 6)) == "5 of every 6"
+    assert share(Fraction(3, 4)) == "3 of every 4"
+    assert share(Fraction(10, 12)) == "5 of every 6"  # in its lowest terms
+    assert share(1) == "all of it" and share(0) == "none of it"

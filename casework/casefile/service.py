@@ -8,6 +8,7 @@ import datetime as dt
 from flask import abort
 from sqlalchemy import func, select
 
+from .. import clock
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -21,6 +22,7 @@ from ..episodes import episodes_of
 from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..history import write_history
+from ..referrals import service as referrals_service
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..rules.wording import plural
@@ -97,12 +99,12 @@ def member_label(person: m.Person, today: dt.date | None = None) -> str:
     """A member's name with their age, so two members with one name are told apart."""
     if person.date_of_birth is None:
         return f"{person.full_name} (unborn)"
-    return f"{person.full_name} (age {age_on(person.date_of_birth, today or dt.date.today())})"
+    return f"{person.full_name} (age {age_on(person.date_of_birth, today or clock.today())})"
 
 
 def present_names(family: m.Family) -> dict[str, str]:
     """Who can be present at a contact: each member's reference to their labelled name."""
-    today = dt.date.today()
+    today = clock.today()
     return {p.person_ref: member_label(p, today) for p in family.people}
 
 
@@ -161,7 +163,7 @@ def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome
         after = {"outcome": None, "reason": action.reason, "assigned_to": assign_to.name}
     else:
         action.outcome, action.reason = outcome, reason.strip() or None
-        action.done_on, action.closed_by_id = today or dt.date.today(), user.id
+        action.done_on, action.closed_by_id = today or clock.today(), user.id
         after = {"outcome": outcome, "reason": action.reason,
                  "assigned_to": before["assigned_to"]}
     _history(family, user, "follow-up", str(action.id), before, after)
@@ -239,7 +241,8 @@ def save_referral(family: m.Family, user: m.User, values: dict,
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
     before = None
     if referral is None:
-        referral = m.Referral(family_id=family.id, created_by_id=user.id)
+        referral = m.Referral(family_id=family.id, created_by_id=user.id,
+                              episode_id=referrals_service.open_episode_id(family.id))
         db.session.add(referral)
     else:
         before = {"status": referral.status, "status_on": referral.status_on.isoformat()
@@ -259,9 +262,14 @@ def goals(family: m.Family) -> list[m.PlanGoal]:
                                    .order_by(m.PlanGoal.id)))
 
 
-def referrals(family: m.Family) -> list[m.Referral]:
-    return list(db.session.scalars(select(m.Referral).where(m.Referral.family_id == family.id)
-                                   .order_by(m.Referral.referred_on.desc())))
+def referrals(family: m.Family, *, current_only: bool = False) -> list[m.Referral]:
+    """The family's referrals, the latest first: every one (the timeline), or with
+    current_only its current episode's (the plan's; an earlier episode's are on the family
+    page's episode history)."""
+    where = [referrals_service.of_current_episode(family.id)] if current_only else []
+    return list(db.session.scalars(select(m.Referral).where(
+        m.Referral.family_id == family.id, *where)
+        .order_by(m.Referral.referred_on.desc(), m.Referral.id.desc())))
 
 
 # Timeline ------------------------------------------------------------------------------------
@@ -293,7 +301,7 @@ def _referral_steps(family: m.Family) -> dict[str, list[tuple[dt.date, str, str 
 def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     """The customer journey: selection and sign-up, contacts, allocations, evidence,
     referrals, result changes."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     events: list[Event] = []
     if family.identified_on:
         events.append(Event(family.identified_on, "Identified", "Identified for the programme"))

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import models as m
 from ..access import visible_families
 from ..audit import shown
@@ -57,7 +58,7 @@ def _manager_forms(fresh: bool):
     if len(build_form.ruleset.choices) == 1:
         del build_form.ruleset  # the 2012 results only: nothing to choose
     if fresh:
-        build_form.as_of.data = dt.date.today()
+        build_form.as_of.data = clock.today()
         if "ruleset" in build_form:
             build_form.ruleset.data = build_form.ruleset.choices[-1][0]  # the council's choice
     return build_form, batch_form
@@ -111,7 +112,7 @@ def confirm_batch():
     error = None
     if request.method == "POST" and form.validate():
         try:
-            batch = service.submit_batch(form.window.data, dt.date.today(), current_user,
+            batch = service.submit_batch(form.window.data, clock.today(), current_user,
                                          expected=form.fingerprint.data)
             flash(f"Batch {batch.id} submitted with {plural(len(batch.claims), 'claim')}.")
             return redirect(url_for("claims.batch", batch_id=batch.id))
@@ -124,7 +125,7 @@ def confirm_batch():
     waiting = service.waiting_batch()
     form.window.data, form.fingerprint.data = window, waiting["fingerprint"]
     return shown("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims", page=render_template("claims/confirm_batch.html", form=form, window=window,
-                           waiting=waiting, error=error, today=dt.date.today(),
+                           waiting=waiting, error=error, today=clock.today(),
                            example_warning=outcome_plans.waiting_example_warning()))
 
 
@@ -150,9 +151,9 @@ def show(claim_id: int):
                     abort(400)
                 following = service.next_in_worklist(filters, claim.id)
                 if following is None:
-                    flash(f"{done} No more draft claims in this queue.")
+                    flash(f"{done} No more draft claims in this worklist.")
                     return redirect(url_for("claims.index", **filters.args()))
-                flash(f"{done} This is the next draft claim in the queue.")
+                flash(f"{done} This is the next draft claim in the worklist.")
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
@@ -203,8 +204,10 @@ def batch_file(batch_id: int, fmt: str):
     if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
         pdf = documents.stored(batch.id)
         if pdf is None:
-            flash("The claim PDF is still being made: it can be downloaded here when it is ready.")
-            return redirect(url_for("claims.batch", batch_id=batch.id))
+            # Not made yet, or its job failed: the batch page's PDF section says which, as it
+            # is when the page is read (a flash would say "still being made" after the job
+            # had finished or failed).
+            return redirect(url_for("claims.batch", batch_id=batch.id, _anchor="claim-pdf"))
         body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
         body, mimetype = batch_csv(batch), "text/csv"
@@ -226,5 +229,5 @@ def money():
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
         can_manage_match=can(current_user, "manage_match_funding"),
-        progress=agreed_progress(visible_families(current_user), dt.date.today(),
+        progress=agreed_progress(visible_families(current_user), clock.today(),
                                  figures["programme"])))

@@ -7,13 +7,13 @@ counts for one date, written by the same pure rules as everything else.
   family must be evaluated again (its stored evaluation is stale: the `evaluation_queue`
   table, models.StaleFamily); `refresh_pending()` evaluates just those. Every change made
   through the ORM (a family or person added or edited on a page, a record of evidence, a
-  claim) is queued by the flush listener below; the bulk writers that bypass the ORM's unit
+  claim) is marked stale by the flush listener below; the bulk writers that bypass the ORM's unit
   of work (the importer, casework.records.save_versioned) call mark_stale() themselves.
 - `keep_current()` is what runs once the change has committed, at the end of every web
-  request that queued a family (casework.evaluation.views): a few hundred families
+  request that marked a family stale (casework.evaluation.views): a few hundred families
   (EVALUATE_IN_REQUEST) are evaluated there and then; more are handed to the
   "refresh_figures" job (casework.jobs.kinds), so no request waits for them. A job that
-  queued families (a large import) and `casework import` call refresh_pending() themselves:
+  marked families stale (a large import) and `casework import` call refresh_pending() themselves:
   nobody is waiting on them.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
@@ -46,8 +46,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .. import clock, search
 from .. import models as m
-from .. import search
 from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
@@ -131,13 +131,13 @@ def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> Non
 
 
 def marked_stale_here() -> bool:
-    """Whether this request's session queued a family since it was last asked (asking
+    """Whether this request's session marked a family stale since it was last asked (asking
     forgets it)."""
     return db.session.info.pop(STALE_MARKED, False)
 
 
 # The evidence the rules read (and the claims that decide what is still claimable): a change
-# to any of these, through the ORM, queues its family.
+# to any of these, through the ORM, marks its family stale.
 # Each kind of evidence says whether the stored evaluation reads it, and whose it is
 # (casework/evidence/kinds.py).
 _EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
@@ -149,7 +149,7 @@ _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
 
 @event.listens_for(Session, "after_flush")
 def _mark_changed_families_stale(session: Session, _context) -> None:
-    """Queue, in the flush that writes them, the families whose evidence the ORM changed."""
+    """Mark stale, in the flush that writes them, the families whose evidence the ORM changed."""
     families: set[int] = set()
     people: set[int] = set()
     gone = {obj.id for obj in session.deleted if isinstance(obj, m.Family)}
@@ -255,7 +255,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     run = current_run(rules.name)
     full = family_ids is None or run is None
     if full:
-        as_of = as_of or dt.date.today()
+        as_of = as_of or clock.today()
         chosen = [fid for fid, _ in _all_ids()]
     else:
         if as_of is not None and as_of != run.as_of:
@@ -293,9 +293,9 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                         .with_for_update()).all()
     S, Q = m.StoredEvaluation, m.StaleFamily
     if full:
-        # Names and references change only with a family's records, which queue it: the
-        # documents of the queued families (and any family without one) are written again,
-        # not all 120,000 every night. Most families queued (a first load): all of them.
+        # Names and references change only with a family's records, which mark it stale: the
+        # documents of the stale families (and any family without one) are written again,
+        # not all 120,000 every night. Most families stale (a first load): all of them.
         changed = list(session.scalars(select(Q.family_id).where(Q.queued_at <= started)))
         changed += session.scalars(select(m.Family.id).where(
             m.Family.id.not_in(select(m.FamilySearch.family_id))))
@@ -356,7 +356,7 @@ def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
 
 
 def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
-    """Evaluate the families queued since they were last evaluated; None if there were none."""
+    """Evaluate the families marked stale since they were last evaluated; None if there were none."""
     ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
@@ -369,7 +369,7 @@ REFRESH_KIND = "refresh_figures"  # the job (casework.jobs.kinds)
 
 
 def keep_current() -> RefreshSummary | m.Job | None:
-    """Once a change has committed: evaluate the queued families now if there are at most
+    """Once a change has committed: evaluate the stale families now if there are at most
     EVALUATE_IN_REQUEST of them, else leave them to the refresh job (started unless one is
     already waiting to start). Returns what was done: the refresh, the job, or None."""
     pending = pending_count()
@@ -382,7 +382,7 @@ def keep_current() -> RefreshSummary | m.Job | None:
 
 def start_refresh(user: m.User | None, everything: bool) -> m.Job:
     """Start the refresh job: every family for today (`everything`, a manager's "Refresh the
-    figures") or the queued families. A job of the same sort still waiting to start is
+    figures") or the stale families. A job of the same sort still waiting to start is
     returned instead of a second one."""
     waiting = db.session.scalars(select(m.Job).where(
         m.Job.kind == REFRESH_KIND, m.Job.state == "queued").order_by(m.Job.id)).all()

@@ -5,7 +5,6 @@ changed a family's evidence."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
+from .. import clock
 from .. import models as m
 from ..access import wards
 from ..audit import shown
@@ -84,10 +84,10 @@ def screening():
 
 @bp.after_app_request
 def keep_figures_current(response):
-    """After any request that queued a family (an import, an edit, a sign-up, a match
+    """After any request that marked a family stale (an import, an edit, a sign-up, a match
     accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
     page is read, or start the refresh job when the change touched many families. A failure
-    here does not undo the change that was saved: the families stay queued."""
+    here does not undo the change that was saved: the families stay stale."""
     if store.marked_stale_here():
         try:
             with transaction():
@@ -103,8 +103,9 @@ def keep_figures_current(response):
 
 @bp.app_context_processor
 def _stored_run():
-    """Templates' stored_run(): the date the stored evaluation holds for (_figures_hold.html)."""
-    return {"stored_run": store.current_run}
+    """Templates' stored_run(): the date the stored evaluation holds for, and
+    figures_waiting(): how many changed families wait to be evaluated again (_figures_hold.html)."""
+    return {"stored_run": store.current_run, "figures_waiting": store.pending_count}
 
 
 class RefreshForm(FlaskForm):
@@ -120,4 +121,4 @@ def refresh():
         job = store.start_refresh(current_user, everything=True)
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("evaluation/refresh.html", form=form, run=store.current_run(),
-                           today=dt.date.today(), pending=store.pending_count())
+                           today=clock.today(), pending=store.pending_count())

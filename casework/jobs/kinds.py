@@ -14,7 +14,7 @@ from ..extensions import db
 from ..families.subject_access import family_subject_access_pdf_file, subject_access_pdf_file
 from ..importer.service import ImportSummary
 from ..imports.guide import import_recorded
-from ..matching import duplicates
+from ..matching import duplicates, families
 from ..matching.importing import MatchedImportSummary
 from ..programme.board import board_report_pdf
 from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
@@ -214,6 +214,19 @@ register(Kind(
     duplicates.SEARCH_KIND, "Likely duplicate people", "merge_people", _find_duplicates,
     link=lambda job: ("See the likely duplicate people", url_for("matching.duplicate_list")),
     back=lambda job: ("Likely duplicate people", url_for("matching.duplicate_list")),
+))
+
+
+def _find_family_duplicates(work: Work) -> Outcome:
+    # Writes nothing but its result: a retry looks again.
+    summary, body = families.find(progress=work.progress)
+    return Outcome(summary, "likely-duplicate-families.json", "application/json", body)
+
+
+register(Kind(
+    families.SEARCH_KIND, "Likely duplicate families", "merge_families", _find_family_duplicates,
+    link=lambda job: ("See the likely duplicate families", url_for("matching.family_list")),
+    back=lambda job: ("Likely duplicate families", url_for("matching.family_list")),
 ))
 
 

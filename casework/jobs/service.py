@@ -12,6 +12,7 @@ retry finds already done (claims built, a PDF stored, an import's rows) it does 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import logging
@@ -71,6 +72,29 @@ def visible_jobs(user, limit: int = 50) -> list[m.Job]:
                               .order_by(m.Job.id.desc()).limit(limit)).all()
     return [job for job in jobs if (job.family_id is None and not KINDS[job.kind].own)
             or can_see(user, job)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """A failed job's error as its page shows it: what happened (a sentence before the
+    problems, if any), each problem its own item of the error summary (an import's name file,
+    line and field), and a note after them ("... and 11 more")."""
+    description: str
+    problems: list[str]
+    note: str = ""
+
+
+def failure(job: m.Job) -> Failure | None:
+    """The job's error read as a Failure: a one-line error is one problem; a longer one is
+    its first line (what happened) and a problem a line after it, but a last line saying how
+    many more there were."""
+    if job.state != "failed" or not job.error:
+        return None
+    lines = [x.strip() for x in job.error.splitlines() if x.strip()]
+    if len(lines) == 1:
+        return Failure("", lines)
+    note = lines.pop() if lines[-1].startswith("... and ") else ""
+    return Failure(lines[0], lines[1:], note)
 
 
 def as_json(job: m.Job) -> dict:

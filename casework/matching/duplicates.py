@@ -191,7 +191,7 @@ def _check(user: m.User) -> None:
 def merge(kept: m.Person, other: m.Person, user: m.User) -> m.PersonMerge:
     """Merge `other` into `kept`: every record of other's re-pointed to kept, other's
     person_ref kept as an alias of kept (a later file naming it imports to kept), other
-    removed; with history, an audit row and the families queued for re-evaluation. Undone
+    removed; with history, an audit row and the families marked stale for re-evaluation. Undone
     by `undo`."""
     _check(user)
     if kept.id == other.id:
@@ -265,6 +265,10 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
                            "that merge first")
     if db.session.scalar(select(m.Person.id).where(m.Person.person_ref == record.merged_ref)):
         raise MergeRefused(f"A person with reference {record.merged_ref} exists again")
+    taken = db.session.get(m.Person, record.merged["id"])
+    if taken is not None:  # only a database made before ids were never reused
+        raise MergeRefused(f"The merged person's record number is now {taken.person_ref}'s: "
+                           "they cannot be put back as they were")
     if not db.session.scalar(select(m.Family.id).where(
             m.Family.id == record.merged["family_id"])):
         raise MergeRefused("The merged person's family no longer exists")
@@ -291,6 +295,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
     record_event("unmerge", "person", person.person_ref, user=user,
                  detail=f"merge {record.id} undone: {person.person_ref} is again apart from "
                         f"{kept.person_ref}")
+    db.session.flush()  # expire_all would otherwise drop undone_at if nothing flushed it yet
     db.session.expire_all()
     return person
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from .. import clock
 from .. import models as m
 from ..access import (
     may_send_referral,
@@ -90,7 +91,7 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
          reason: str | None, may_share: str | None, due_on: dt.date | None,
          today: dt.date | None = None) -> m.Referral:
     """Send a referral of the family (or one of its people) to a partner organisation."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not may_send_referral(by, family):
         raise ReferralRefused([("organisation", "Only the family's FIP worker or their team lead "
                                                 "sends its referrals")])
@@ -131,7 +132,8 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
         family_id=family.id, person_ref=person_ref, kind=kind, agency=organisation.name,
         status="made", referred_on=today, status_on=today, created_by_id=by.id,
         organisation_id=organisation.id, practitioner_id=practitioner.id if practitioner else None,
-        reason=reason, may_share=may_share, due_on=due_on)
+        reason=reason, may_share=may_share, due_on=due_on,
+        episode_id=open_episode_id(family.id))
     db.session.add(referral)
     db.session.flush()
     db.session.refresh(referral)
@@ -166,7 +168,7 @@ def _change(referral: m.Referral, by: m.User, how: str, detail: str, **values) -
 def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> None:
     """The receiving practitioner accepts the referral; from then they work with the family:
     they join its Team Around the Family (casework/partners, registered in ACCEPTED)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "made")
     _change(referral, by, "referral accepted", f"accepted by {by.email}", status="accepted",
             status_on=today, decided_by_id=by.id, practitioner_id=referral.practitioner_id
@@ -178,7 +180,7 @@ def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> No
 @transactional
 def decline(referral: m.Referral, by: m.User, reason: str | None,
             today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "made")
     reason = _text(reason)
     if not reason:
@@ -191,7 +193,7 @@ def decline(referral: m.Referral, by: m.User, reason: str | None,
 def record_outcome(referral: m.Referral, by: m.User, outcome: str | None,
                    today: dt.date | None = None) -> None:
     """The receiving practitioner records what came of an accepted referral: completed."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "accepted")
     outcome = _text(outcome)
     if not outcome:
@@ -203,11 +205,45 @@ def record_outcome(referral: m.Referral, by: m.User, outcome: str | None,
 # Lists ----------------------------------------------------------------------------------------
 
 
+def open_episode_id(family_id: int) -> int | None:
+    """The family's open episode, which a referral made now belongs to (None while it has
+    none: the next episode it signs up for adopts it, casework.episodes.adopt_referrals)."""
+    return db.session.scalar(select(m.Episode.id).where(m.Episode.family_id == family_id,
+                                                        m.Episode.closed_on.is_(None)))
+
+
+def of_current_episode(family_id: int):
+    """SQL: the family's referrals on its lists now: its latest episode's (open, or the last
+    one closed) and those made since, while it has none open. An earlier episode's are on
+    the episode history (`of_earlier_episodes`)."""
+    R, E = m.Referral, m.Episode
+    latest = (select(E.id).where(E.family_id == family_id)
+              .order_by(E.signed_up_on.desc(), E.id.desc()).limit(1).scalar_subquery())
+    return or_(R.episode_id.is_(None), R.episode_id == latest)
+
+
 def of_family(user: m.User, family: m.Family) -> list[m.Referral]:
-    """The family's referrals between agencies that `user` may see, the latest first."""
+    """The family's referrals between agencies of its current episode that `user` may see,
+    the latest first."""
     return list(db.session.scalars(visible_referrals(user).where(
-        m.Referral.family_id == family.id).order_by(m.Referral.referred_on.desc(),
-                                                    m.Referral.id.desc())))
+        m.Referral.family_id == family.id, of_current_episode(family.id))
+        .order_by(m.Referral.referred_on.desc(), m.Referral.id.desc())))
+
+
+def of_earlier_episodes(family: m.Family) -> list[tuple[m.Episode, list[m.Referral]]]:
+    """The family's earlier episodes (all but the latest), the latest first, each with its
+    referrals (sent to an organisation or noted on the plan): the family page's episode
+    history, for those who see the family's page."""
+    E, R = m.Episode, m.Referral
+    episodes = list(db.session.scalars(select(E).where(E.family_id == family.id)
+                                       .order_by(E.signed_up_on.desc(), E.id.desc())))[1:]
+    if not episodes:
+        return []
+    found: dict[int, list[m.Referral]] = {e.id: [] for e in episodes}
+    for r in db.session.scalars(select(R).where(R.episode_id.in_(list(found)))
+                                .order_by(R.referred_on.desc(), R.id.desc())):
+        found[r.episode_id].append(r)
+    return [(e, found[e.id]) for e in episodes if found[e.id]]
 
 
 def listed(user: m.User) -> list[m.Referral]:
@@ -221,14 +257,14 @@ def listed(user: m.User) -> list[m.Referral]:
 def overdue(user: m.User, today: dt.date | None = None) -> list[m.Referral]:
     """The referrals `user` sent or received with no outcome after their due date, the most
     overdue first: the sender's and the receiver's task lists."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     R = m.Referral
     return list(db.session.scalars(referrals_sent_or_received(user).where(
         R.status.in_(OPEN), R.due_on < today).order_by(R.due_on, R.id)))
 
 
 def is_overdue(referral: m.Referral, today: dt.date | None = None) -> bool:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return referral.status in OPEN and referral.due_on is not None and referral.due_on < today
 
 
