@@ -34,8 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "demo-casework-2026"
-MANAGER = "manager@demo.casework.test"
-LEAD = "teamlead@demo.casework.test"
+DEMO_LEAD = "teamlead@demo.casework.test"
+# A demo account (its password is published) never signs in under production settings: the
+# benchmark signs in as users of its own, a manager and a lead of the demo lead's team.
+MANAGER = "bench-manager@bench.casework.test"
+LEAD = "bench-lead@bench.casework.test"
 PAGES = {  # scenario -> (who signs in, what the page is)
     "family": (MANAGER, "the family page of a random family"),
     "list": (MANAGER, "the families list at a random page"),
@@ -46,6 +49,7 @@ PAGES = {  # scenario -> (who signs in, what the page is)
     "costs": (MANAGER, "cost analysis (a random page of 50)"),
     "money": (MANAGER, "programme money"),
     "search": (MANAGER, "families list searched for a random name, postcode or reference"),
+    "selection": (MANAGER, "selection and sign-up (a random page of those waiting)"),
 }
 SUMMARY_URLS = {"screening": "/screening", "programme": "/programme", "money": "/claims/money"}
 SEARCHES = ["smith", "jones", "taylor", "ME15 7", "ME16 8A", "DF0012", "DF01", "kyle",
@@ -116,6 +120,8 @@ def drive(base: str, scenario: str, users: int, seconds: float, think: bool,
             return f"/results?page={random.randint(1, pages // 2)}"
         if scenario == "costs":
             return f"/programme/costs?page={random.randint(1, 200)}"
+        if scenario == "selection":
+            return f"/selection?page={random.randint(1, 200)}"
         if scenario == "search":
             return "/families?" + urllib.parse.urlencode({"q": random.choice(SEARCHES)})
         if scenario in SUMMARY_URLS:
@@ -162,8 +168,11 @@ def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], 
     started = time.perf_counter()
     subprocess.run([str(BIN / "casework"), "db", "upgrade"], env=env, check=True,
                    capture_output=True)
+    # The demo refuses to load under production settings: it loads (or finds loaded) under
+    # development's; the server below runs with production's.
     subprocess.run([str(BIN / "casework"), "demo", "--families", str(families), "--if-empty",
-                    *(["--harsh"] if harsh else [])], env=env, check=True, capture_output=True)
+                    *(["--harsh"] if harsh else [])], env={**env, "CASEWORK_ENV": "development"},
+                   check=True, capture_output=True)
     print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
     os.environ.update(env)
     import datetime as dt
@@ -179,7 +188,11 @@ def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], 
 
     app = create_app()
     with app.app_context():
-        lead = find_user(LEAD)
+        lead = find_user(DEMO_LEAD)
+        if find_user(MANAGER) is None:
+            create_user(MANAGER, "Bench Manager", "manager", PASSWORD)
+        if find_user(LEAD) is None:
+            create_user(LEAD, "Bench Lead", "team_lead", PASSWORD, team=lead.team.name)
         workers = list(db.session.scalars(select(m.User).where(
             m.User.role == "worker", m.User.team_id == lead.team_id)))
         for n in range(len(workers), 10):
@@ -201,7 +214,7 @@ def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], 
                     family_id=family.id, author_id=worker.id, kind="home_visit",
                     contact_at=dt.datetime.combine(family.attached_on, dt.time(10)),
                     duration_minutes=60, notes="Bench contact", status="final"))
-            db.session.commit()
+                db.session.commit()  # allocate() locks its rows before it writes: commit each
         total = db.session.scalar(select(func.count(m.Family.id)))
         refs = list(db.session.scalars(select(m.Family.family_ref).order_by(func.random())
                                        .limit(5000)))
