@@ -771,3 +771,28 @@ def test_undo_is_refused_when_rows_added_since_link_to_rows_going_back(client, s
     db.session.delete(db.session.get(m.TafAttendance, attendance.id))
     db.session.commit()
     assert post_form(client, f"/matching/family-merges/{record.id}", {}).status_code == 302
+
+
+def test_undo_locks_the_merge_record_and_reads_the_family_kept_again(app, monkeypatch):
+    """Undo locks the family kept and the merge record, then reads the record again: a
+    record read before a later merge moved its kept_id is refused in words, not undone
+    against a family that is gone."""
+    manager = create_user("manager")
+    a, b, c = (create_family(ref, family_name="Smith") for ref in ("F-A", "F-B", "F-C"))
+    a_id, c_id = a.id, c.id
+    first = fm.merge(a, b, manager)
+    stale = m.FamilyMerge(id=first.id, kept_id=a_id)  # what a page read before the next merge
+    fm.merge(c, db.session.get(m.Family, a_id), manager)
+    locked = []
+    real = fm.lock_rows
+    monkeypatch.setattr(fm, "lock_rows", lambda *t: (locked.append(t), real(*t)))
+    with pytest.raises(fm.FamilyMergeRefused) as refused:
+        fm.undo(stale, manager)
+    assert refused.value.problems == ["The family kept has just been merged into another: "
+                                      "open this merge again and undo it from there"]
+    assert locked == [((m.Family, [a_id]), (m.FamilyMerge, [first.id]))]
+    db.session.expire_all()
+    record = db.session.get(m.FamilyMerge, first.id)
+    assert (record.kept_id, record.undone_at) == (c_id, None)
+    fm.undo(record, manager)
+    assert family("F-B") is not None

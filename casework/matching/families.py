@@ -761,16 +761,22 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     family kept since, through the alias or on its pages, stay with it)."""
     record_id = record.id
     _check(user)
-    lock_rows((m.Family, [record.kept_id]))
+    # Lock (PostgreSQL: the rows; SQLite: the one write lock) the family the record names as
+    # kept, then the merge record itself (families first, as a merge locks them before it
+    # moves a record's kept_id, so the two never wait on each other), and read the record
+    # again: a merge of the kept family into a third committed meanwhile moved its kept_id.
+    seen_kept = record.kept_id
+    lock_rows((m.Family, [seen_kept]), (m.FamilyMerge, [record_id]))
     record = db.session.scalar(select(m.FamilyMerge).where(m.FamilyMerge.id == record_id)
                                .execution_options(populate_existing=True))
+    if record.kept_id != seen_kept:
+        raise FamilyMergeRefused(["The family kept has just been merged into another: "
+                                  "open this merge again and undo it from there"])
     if record.undone_at is not None:
         raise FamilyMergeRefused([f"This merge was already undone on "
                                   f"{govdate(record.undone_at.date())}"])
+    # Never None: a later merge of the kept family moves kept_id on (REPOINTED).
     kept = db.session.get(m.Family, record.kept_id)
-    if kept is None:
-        raise FamilyMergeRefused(["The family kept has since been merged into another: undo "
-                                  "that merge first"])
     if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
         raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
     taken = db.session.get(m.Family, record.merged["id"])
