@@ -709,3 +709,65 @@ def test_two_current_lead_professionals_refuse_a_merge(app):
         "one under the duplicate reference first"]
     with pytest.raises(fm.FamilyMergeRefused):
         fm.merge(a, b, create_user("manager"))
+
+
+def test_the_search_skips_groups_too_large_to_compare_and_keeps_the_likeliest(app,
+                                                                             monkeypatch):
+    """Families are compared only within a group sharing a key; a group above GROUP_CAP
+    (every family at one postcode with a common name) is skipped, which the summary says;
+    only the likeliest STORED pairs are kept."""
+    import json
+    monkeypatch.setattr(fm, "GROUP_CAP", 3)
+    ids = [create_family(f"F-{i}", family_name="Smith", address=f"{i} High Street",
+                         postcode="TN1 2AB").id for i in range(4)]
+    twin = create_family("F-TWIN", family_name="Jones", address="0 High Street",
+                         postcode="TN12AB")
+    summary, body = fm.find()
+    assert summary == (
+        "1 likely duplicate family pair found among 5 families. 1 group of more than 3 "
+        "families (or people) sharing an address, a family name at one postcode, or a name "
+        "and date of birth (4 in all) was too large to compare and skipped.")
+    assert json.loads(body)["pairs"] == [[ids[0], twin.id, [], True, False]]
+    monkeypatch.setattr(fm, "GROUP_CAP", 50)
+    monkeypatch.setattr(fm, "STORED", 2)
+    summary, body = fm.find()
+    assert summary == ("7 likely duplicate family pairs found among 5 families. The "
+                       "likeliest 2 are kept.")
+    assert json.loads(body)["pairs"] == [[ids[0], twin.id, [], True, False],
+                                         [ids[0], ids[1], [], False, True]]
+
+
+def test_undo_is_refused_when_rows_added_since_link_to_rows_going_back(client, sign_in,
+                                                                       household):
+    """A referral added to F-A since the merge under F-B's episode, and a new team member of
+    F-A at F-B's meeting: undoing would leave them linking the two families."""
+    manager = household["manager"]
+    record = fm.merge(db.session.get(m.Family, household["kept"]),
+                      db.session.get(m.Family, household["other"]), manager)
+    kept_id = household["kept"]
+    episode_id = record.moved["episodes.family_id"][0]
+    meeting_id = record.moved["taf_meetings.family_id"][0]
+    referral = m.Referral(family_id=kept_id, episode_id=episode_id, kind="health",
+                          agency="CAMHS", referred_on=D)
+    member = m.TafMember(family_id=kept_id, user_id=create_user("worker").id, from_on=D)
+    db.session.add_all([referral, member])
+    db.session.flush()
+    attendance = m.TafAttendance(meeting_id=meeting_id, member_id=member.id)
+    db.session.add(attendance)
+    db.session.commit()
+    sign_in("manager")
+    response = post_form(client, f"/matching/family-merges/{record.id}", {})
+    assert response.status_code == 200
+    assert Page(response.text).errors == [
+        f"Referral {referral.id} stays with F-A (added since the merge) but points at "
+        f"episode {episode_id}, which goes back to F-B",
+        f"The attendance of team member {member.id} at meeting {meeting_id} would link F-B "
+        "and F-A (one goes back, the other stays)",
+        "Undoing would leave these linking F-B and F-A: move or remove them first",
+    ]
+    db.session.expire_all()
+    assert family("F-B") is None
+    db.session.delete(db.session.get(m.Referral, referral.id))
+    db.session.delete(db.session.get(m.TafAttendance, attendance.id))
+    db.session.commit()
+    assert post_form(client, f"/matching/family-merges/{record.id}", {}).status_code == 302

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import heapq
 import json
 import re
 from collections import defaultdict
@@ -88,6 +89,10 @@ FORGOTTEN = ((m.NotDuplicateFamily, "low_id"), (m.NotDuplicateFamily, "high_id")
 
 SEARCH_KIND = "find_family_duplicates"  # the job that finds them (casework/jobs/kinds.py)
 SHOWN = 200  # likely duplicate families listed at most, the likeliest first
+STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show SHOWN of them)
+# Families (or people) sharing one key compared pair by pair at most: a larger group (every
+# family at one postcode with a common name) would take quadratic time and is skipped.
+GROUP_CAP = 50
 
 
 def _check(user: m.User) -> None:
@@ -108,12 +113,29 @@ def _postcode(value: str | None) -> str:
     return re.sub(r"\s+", "", (value or "").upper())
 
 
+def _pairs_within(groups, cap: int, add) -> tuple[int, int]:
+    """Call add(a, b) for every two items of each group of at most `cap`; a larger group
+    (a block of flats, a common name at one postcode, say) is skipped rather than compared
+    pair by pair, which is quadratic in its size. Returns the groups and items skipped."""
+    skipped = items = 0
+    for group in groups:
+        if len(group) > cap:
+            skipped, items = skipped + 1, items + len(group)
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                add(a, b)
+    return skipped, items
+
+
 def find(progress=None) -> tuple[str, bytes]:
     """The job's work: every pair of families that may be one household, because they have
     members in common (the same given name, family name and date of birth; or a pair the
     newest search for duplicate people found), the same address and postcode, or the same
-    family name at the same postcode. Returns the summary and the result (JSON, the pairs by
-    family id, the likeliest first) the pages read; nothing else is written."""
+    family name at the same postcode. Families are compared only within a group sharing one
+    of those keys, and a group of more than GROUP_CAP is skipped (the summary says how many);
+    only the likeliest STORED pairs are kept. Returns the summary and the result (JSON, the
+    pairs by family id, the likeliest first) the pages read; nothing else is written."""
     F, P = m.Family, m.Person
     if progress:
         progress(0, 3, "steps")
@@ -129,10 +151,7 @@ def find(progress=None) -> tuple[str, bytes]:
             select(P.id, P.family_id, P.given_name, P.family_name, P.date_of_birth)
             .where(P.date_of_birth.is_not(None))):
         described[(_words(given), _words(family), born)].append((fid, pid))
-    for same in described.values():
-        for i, a in enumerate(same):
-            for b in same[i + 1:]:
-                common(a, b)
+    skipped = [_pairs_within(described.values(), GROUP_CAP, common)]
     del described
     _job, people_result = duplicates._latest()
     if people_result is not None:
@@ -146,35 +165,49 @@ def find(progress=None) -> tuple[str, bytes]:
                 common((family_of[low], low), (family_of[high], high))
     if progress:
         progress(1, 3, "steps")
-    at: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    by_address: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
     families = 0
     for fid, name, address, postcode in db.session.execute(
             select(F.id, F.family_name, F.address, F.postcode)):
         families += 1
-        if _postcode(postcode):
-            at[_postcode(postcode)].append((fid, _words(name), _words(address)))
+        code = _postcode(postcode)
+        if code:
+            if _words(address):
+                by_address[(code, _words(address))].append(fid)
+            if _words(name):
+                by_name[(code, _words(name))].append(fid)
     address: set[tuple[int, int]] = set()
     name: set[tuple[int, int]] = set()
-    for here in at.values():
-        for i, (fa, na, aa) in enumerate(here):
-            for fb, nb, ab in here[i + 1:]:
-                pair = (min(fa, fb), max(fa, fb))
-                if aa and aa == ab:
-                    address.add(pair)
-                if na and na == nb:
-                    name.add(pair)
+    skipped.append(_pairs_within(by_address.values(), GROUP_CAP,
+                                 lambda a, b: address.add((min(a, b), max(a, b)))))
+    skipped.append(_pairs_within(by_name.values(), GROUP_CAP,
+                                 lambda a, b: name.add((min(a, b), max(a, b)))))
+    del by_address, by_name
     if progress:
         progress(2, 3, "steps")
+    found = set(members) | address | name
+    likeliest = heapq.nsmallest(
+        STORED, found, key=lambda p: (-len(members.get(p, ())), p not in address,
+                                      p not in name, p[0], p[1]))
     pairs = [[low, high, sorted(map(list, members.get((low, high), ()))),
-              (low, high) in address, (low, high) in name]
-             for low, high in set(members) | address | name]
-    pairs.sort(key=lambda p: (-len(p[2]), not p[3], not p[4], p[0], p[1]))
+              (low, high) in address, (low, high) in name] for low, high in likeliest]
     if progress:
         progress(3, 3, "steps")
+    groups, items = sum(g for g, _ in skipped), sum(i for _, i in skipped)
     body = json.dumps({"families": families, "people_search": (
-        people_result["job"].id if people_result else None), "pairs": pairs}).encode()
-    return (f"{len(pairs):,} likely duplicate family pair{'s' if len(pairs) != 1 else ''} "
-            f"found among {families:,} families."), body
+        people_result["job"].id if people_result else None), "pairs": pairs,
+        "found": len(found), "skipped_groups": groups}).encode()
+    summary = (f"{len(found):,} likely duplicate family pair{'s' if len(found) != 1 else ''} "
+               f"found among {families:,} families.")
+    if len(found) > len(pairs):
+        summary += f" The likeliest {len(pairs):,} are kept."
+    if groups:
+        summary += (f" {groups:,} group{'s' if groups != 1 else ''} of more than {GROUP_CAP} "
+                    f"families (or people) sharing an address, a family name at one postcode, "
+                    f"or a name and date of birth ({items:,} in all) "
+                    f"{'were' if groups != 1 else 'was'} too large to compare and skipped.")
+    return summary, body
 
 
 @transactional
@@ -188,12 +221,26 @@ def start_search(user: m.User) -> m.Job:
 
 
 def _latest() -> tuple[m.Job | None, dict | None]:
+    """The newest search and what the newest finished one found (its result read and
+    parsed once a process, not on every page view: a finished job's result never changes;
+    the key includes its SHA-256)."""
     job = db.session.scalar(select(m.Job).where(m.Job.kind == SEARCH_KIND)
                             .order_by(m.Job.id.desc()).limit(1))
     done = db.session.scalar(
         select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state == "done",
                             m.Job.result.is_not(None)).order_by(m.Job.id.desc()).limit(1))
-    return job, (json.loads(done.result) | {"job": done} if done is not None else None)
+    if done is None:
+        return job, None
+    parsed = (_result(done.id, done.result_sha256) if done.result_sha256
+              else _result.__wrapped__(done.id, None))
+    return job, parsed | {"job": done}
+
+
+@functools.lru_cache(maxsize=4)
+def _result(job_id: int, sha256: str | None) -> dict:
+    result = json.loads(db.session.scalar(select(m.Job.result).where(m.Job.id == job_id)))
+    result["by_pair"] = {(p[0], p[1]): p for p in result["pairs"]}
+    return result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,13 +287,20 @@ def likely_duplicates(user: m.User) -> Search:
     dismissed = set(db.session.execute(
         select(m.NotDuplicateFamily.low_id, m.NotDuplicateFamily.high_id)))
     found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
-    ids = sorted({i for p in found for i in p[:2]})
     families: dict[int, m.Family] = {}
-    for chunk in range(0, len(ids), 5_000):
-        families.update((f.id, f) for f in db.session.scalars(
-            visible_families(user).where(m.Family.id.in_(ids[chunk:chunk + 5_000]))))
-    pairs = [_pair(families[p[0]], families[p[1]], p) for p in found
-             if p[0] in families and p[1] in families][:SHOWN]
+    pairs: list[FamilyPair] = []
+    # The likeliest first, a thousand pairs' families at a time, until SHOWN are found.
+    for chunk in range(0, len(found), 1_000):
+        some = found[chunk:chunk + 1_000]
+        ids = sorted({i for p in some for i in p[:2]} - set(families))
+        if ids:
+            families.update((f.id, f) for f in db.session.scalars(
+                visible_families(user).where(m.Family.id.in_(ids))))
+        pairs += [_pair(families[p[0]], families[p[1]], p) for p in some
+                  if p[0] in families and p[1] in families]
+        if len(pairs) >= SHOWN:
+            break
+    pairs = pairs[:SHOWN]
     return Search(job, pairs, result["job"], result["families"])
 
 
@@ -257,7 +311,7 @@ def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.
     if result is None:
         return None, None
     low, high = sorted((first.id, second.id))
-    found = next((p for p in result["pairs"] if p[0] == low and p[1] == high), None)
+    found = result["by_pair"].get((low, high))
     return (_pair(first, second, found) if found else None), result["job"]
 
 
@@ -642,6 +696,65 @@ def person_merges(record: m.FamilyMerge) -> list[m.PersonMerge]:
                                    .order_by(m.PersonMerge.id))) if ids else []
 
 
+# Rows of a family that point at another of its rows, with what the pages call each: an undo
+# must not leave one with the family kept pointing at one going back, or the other way.
+LINKS: tuple[tuple[type, str, str, type, str], ...] = (
+    (m.Referral, "episode_id", "referral", m.Episode, "episode"),
+    (m.SharingConsent, "episode_id", "information-sharing consent", m.Episode, "episode"),
+    (m.Allocation, "episode_id", "allocation", m.Episode, "episode"),
+    (m.Claim, "episode_id", "claim", m.Episode, "episode"),
+    (m.FollowUp, "contact_id", "follow-up", m.Contact, "contact"),
+    (m.TafAction, "owner_id", "Team Around the Family action", m.TafMember, "team member"),
+    (m.TafAction, "meeting_id", "Team Around the Family action", m.TafMeeting, "meeting"),
+)
+
+
+def _links_across(record: m.FamilyMerge, kept: m.Family) -> list[str]:
+    """Rows added to (or changed in) the family kept since the merge that point at rows the
+    undo takes back, or rows going back that point at rows staying: each named, in words
+    (undoing would leave them linking the two families)."""
+    going: dict[type, set[int]] = {}
+
+    def back(model: type) -> set[int]:  # the model's rows the undo takes back
+        if model not in going:
+            moved = record.moved.get(f"{model.__tablename__}.family_id", [])
+            going[model] = {i for chunk in range(0, len(moved), 5_000)
+                            for i in db.session.scalars(select(model.id).where(
+                                model.id.in_(moved[chunk:chunk + 5_000]),
+                                model.family_id == kept.id))}
+        return going[model]
+
+    merged, kept_ref = record.merged_ref, kept.family_ref
+    problems = []
+    for model, column, label, target, target_label in LINKS:
+        col = getattr(model, column)
+        for row_id, target_id in db.session.execute(
+                select(model.id, col).where(model.family_id == kept.id, col.is_not(None))
+                .order_by(model.id)):
+            row_back, target_back = row_id in back(model), target_id in back(target)
+            if row_back != target_back:
+                problems.append(
+                    f"{label.capitalize()} {row_id} "
+                    + (f"goes back to {merged} but points at {target_label} {target_id}, "
+                       f"which stays with {kept_ref}" if row_back else
+                       f"stays with {kept_ref} (added since the merge) but points at "
+                       f"{target_label} {target_id}, which goes back to {merged}"))
+    A = m.TafAttendance
+    meetings, members = back(m.TafMeeting), back(m.TafMember)
+    for _row_id, meeting_id, member_id in db.session.execute(
+            select(A.id, A.meeting_id, A.member_id)
+            .join(m.TafMeeting, A.meeting_id == m.TafMeeting.id)
+            .where(m.TafMeeting.family_id == kept.id).order_by(A.id)):
+        if (meeting_id in meetings) != (member_id in members):
+            problems.append(
+                f"The attendance of team member {member_id} at meeting {meeting_id} would "
+                f"link {merged} and {kept_ref} (one goes back, the other stays)")
+    if problems:
+        problems.append(f"Undoing would leave these linking {merged} and {kept_ref}: move or "
+                        "remove them first")
+    return problems
+
+
 @transactional
 def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     """Put a merged family back as it was, with every row the merge moved (rows added to the
@@ -665,6 +778,9 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
         raise FamilyMergeRefused([
             f"The merged family's record number is now family {taken.family_ref}'s: "
             f"{record.merged_ref} cannot be put back as it was"])
+    tangled = _links_across(record, kept)
+    if tangled:
+        raise FamilyMergeRefused(tangled)
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)
