@@ -133,8 +133,10 @@ def test_families_waiting_for_a_worker_are_listed_a_page_at_a_time(
     assert refs == ["UB", "UC"]
     assert nav is not None
     links = {a.text(): a.attrs["href"] for a in nav.find_all("a")}
-    assert links["Next page"] == f"{address}?page=2"
-    assert links["2"] == f"{address}?page=2"
+    anchor = "#unallocated" if address == "/team" else "#waiting"  # back to the list itself
+    assert links["Next page"] == f"{address}?page=2{anchor}"
+    assert links["2"] == f"{address}?page=2{anchor}"
+    assert page.main.by_id(anchor[1:]).text().startswith("Signed up, waiting for a FIP worker")
     page, heading, caption, refs, nav = read(f"{address}?page=2")
     assert (heading, refs) == ("Signed up, waiting for a FIP worker (3)", ["UA"])
     assert caption.endswith("(page 2 of 2)")
