@@ -796,3 +796,19 @@ def test_undo_locks_the_merge_record_and_reads_the_family_kept_again(app, monkey
     assert (record.kept_id, record.undone_at) == (c_id, None)
     fm.undo(record, manager)
     assert family("F-B") is not None
+
+
+def test_undo_puts_back_the_pairs_said_to_be_different_households(app):
+    manager = create_user("manager")
+    a, b, x = (create_family(ref, family_name="Smith") for ref in ("F-A", "F-B", "F-X"))
+    b_id, x_id = b.id, x.id
+    fm.not_the_same(b, x, manager)
+    said = db.session.scalar(select(m.NotDuplicateFamily))
+    decided = (said.low_id, said.high_id, said.decided_at, said.decided_by_id)
+    record = fm.merge(a, b, manager)
+    assert count(m.NotDuplicateFamily) == 0
+    fm.undo(db.session.get(m.FamilyMerge, record.id), manager)
+    db.session.expire_all()
+    back = db.session.scalar(select(m.NotDuplicateFamily))
+    assert (back.low_id, back.high_id, back.decided_at, back.decided_by_id) == decided
+    assert {back.low_id, back.high_id} == {b_id, x_id}

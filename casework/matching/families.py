@@ -84,7 +84,8 @@ DERIVED: tuple[tuple[type, str], ...] = (
     (m.StoredEvaluation, "family_id"), (m.StaleFamily, "family_id"),
     (m.FamilySearch, "family_id"),
 )
-# Pairs said to be different households that involve the merged family are forgotten.
+# Pairs said to be different households that involve the merged family are removed (kept in
+# the merge record, put back by undo).
 FORGOTTEN = ((m.NotDuplicateFamily, "low_id"), (m.NotDuplicateFamily, "high_id"))
 
 SEARCH_KIND = "find_family_duplicates"  # the job that finds them (casework/jobs/kinds.py)
@@ -625,6 +626,13 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
                                    .values({column: kept.id}),
                                    execution_options={"synchronize_session": False})
             moved[f"{model.__tablename__}.{column}"] = ids
+    # Pairs said to be different households that involve the merged family: kept in the
+    # merge record and put back by undo.
+    N = m.NotDuplicateFamily
+    dismissed = [_snapshot(row, N) for row in db.session.scalars(
+        select(N).where((N.low_id == other.id) | (N.high_id == other.id)).order_by(N.id))]
+    if dismissed:
+        snapshot["not_duplicates"] = dismissed
     for model, column in (*DERIVED, *FORGOTTEN):
         db.session.execute(delete(model).where(getattr(model, column) == other.id),
                            execution_options={"synchronize_session": False})
@@ -804,6 +812,7 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
             person_merge.merged = {**person_merge.merged, "family_id": snapshot["id"]}
     plan = snapshot.pop("plan", None)
     kept_dates = snapshot.pop("kept_dates", {})
+    not_duplicates = snapshot.pop("not_duplicates", [])
     db.session.execute(delete(m.FamilyAlias).where(m.FamilyAlias.merge_id == record.id),
                        execution_options={"synchronize_session": False})
     family = _restore(snapshot, m.Family)
@@ -821,6 +830,15 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
                                execution_options={"synchronize_session": False})
     if plan is not None:
         db.session.add(_restore(plan, m.FamilyPlan))
+    N = m.NotDuplicateFamily
+    for said in not_duplicates:
+        # Put back as decided, unless the other family of the pair has gone since (merged
+        # itself) or the pair was said again meanwhile.
+        pair = (said["low_id"], said["high_id"])
+        if (len(set(db.session.scalars(select(m.Family.id).where(m.Family.id.in_(pair)))))
+                == 2 and not db.session.scalar(select(N.id).where(
+                    N.low_id == pair[0], N.high_id == pair[1]))):
+            db.session.add(_restore({**said, "id": None}, N))
     record.undone_at, record.undone_by_id = m.utcnow(), user.id
     db.session.flush()
     db.session.expire_all()
