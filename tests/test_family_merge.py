@@ -812,3 +812,24 @@ def test_undo_puts_back_the_pairs_said_to_be_different_households(app):
     back = db.session.scalar(select(m.NotDuplicateFamily))
     assert (back.low_id, back.high_id, back.decided_at, back.decided_by_id) == decided
     assert {back.low_id, back.high_id} == {b_id, x_id}
+
+
+def test_the_pair_page_marks_the_members_a_merge_merges_as_people(client, sign_in):
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    for f, suffix in ((a, "A"), (b, "B")):
+        create_person(f, f"P-{suffix}1", given_name="Kayleigh", family_name="Smith",
+                      born=dt.date(2010, 3, 4), sex="f")
+        create_person(f, f"P-{suffix}2", given_name="Jack", family_name="Smith",
+                      born=dt.date(2012, 1, 1), sex="m" if suffix == "A" else "f")
+    db.session.commit()
+    sign_in("manager")
+    page = Page(client.get("/matching/family-duplicates/F-A/F-B").text)
+    items = [li.text() for li in page.root.by_id("same-people").find_all("li")]
+    assert items == ["Kayleigh Smith (P-A1) and Kayleigh Smith (P-B1) Merged with the family",
+                     "Jack Smith (P-A2) and Jack Smith (P-B2)"]
+    assert page.paragraph("Pairs marked “merged with the family” are certainly one person (the "
+                          "same given name, family name and date of birth, and nothing that "
+                          "tells them apart): merging the families merges them as people "
+                          "too, which undoing puts back. The others become two members of the "
+                          "family kept; then compare each pair and merge the people.")

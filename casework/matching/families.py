@@ -47,8 +47,9 @@ class FamilyMergeRefused(Exception):
 
 
 # Every (model, column) pointing at a family that a merge re-points to the family kept, with
-# what the pages call its rows. Members who are the same person are then two people of the
-# kept family: the likely duplicate people (duplicates.py) find them, and a manager merges them.
+# what the pages call its rows. Members certainly one person are then merged as people with
+# the family (_merge_certain_people); others who may be one person become two people of the
+# kept family: the likely duplicate people (duplicates.py) find them, a manager merges them.
 REPOINTED: tuple[tuple[type, str, str], ...] = (
     (m.Person, "family_id", "Members"),
     (m.AsbRecord, "family_id", "Anti-social behaviour recorded against the family"),
@@ -360,14 +361,17 @@ def held(family: m.Family) -> Held:
         evidence, counts)
 
 
-def same_people(first: Held, second: Held) -> list[tuple[m.Person, m.Person]]:
+def same_people(first: Held, second: Held) -> list[tuple[m.Person, m.Person, bool]]:
     """Members of the two who look like one person (the same given name, family name and
-    date of birth): after a merge they are two people of one family, for the person merge."""
+    date of birth). A merge merges those certainly one person itself (merged_with_family);
+    the others become two people of one family, for a manager's person merge. Each pair
+    with whether the merge merges it."""
     key = lambda p: (_words(p.given_name), _words(p.family_name), p.date_of_birth)  # noqa: E731
     theirs = defaultdict(list)
     for person in second.members:
         theirs[key(person)].append(person)
-    return [(a, b) for a in first.members if a.date_of_birth for b in theirs.get(key(a), [])]
+    return [(a, b, merged_with_family(a, b)) for a in first.members if a.date_of_birth
+            for b in theirs.get(key(a), [])]
 
 
 def _certainly_one(a: m.Person, b: m.Person) -> bool:
@@ -382,6 +386,12 @@ def _certainly_one(a: m.Person, b: m.Person) -> bool:
         return False
     return all(getattr(a, f) is None or getattr(b, f) is None or getattr(a, f) == getattr(b, f)
                for f in ("sex", "nhs_number", "upn", "date_of_death"))
+
+
+def merged_with_family(a: m.Person, b: m.Person) -> bool:
+    """Whether a family merge merges the two members as people itself (certainly one
+    person, and no school term held by both)."""
+    return _certainly_one(a, b) and not _terms_clash(a, b)
 
 
 def _terms_clash(a: m.Person, b: m.Person) -> bool:
@@ -404,7 +414,7 @@ def _merge_certain_people(kept_people: list[int], moved_people: list[int],
     used: set[int] = set()
     for b in moved:
         a = next((a for a in kept if a.id not in used and _certainly_one(a, b)), None)
-        if a is None or _terms_clash(a, b):
+        if a is None or not merged_with_family(a, b):
             continue
         used.add(a.id)
         done.append(duplicates.merge(a, b, user).id)
