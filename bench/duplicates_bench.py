@@ -1,4 +1,4 @@
-"""Finding duplicate people inside casework (issue 35): a generated register (the match
+"""Finding duplicate people inside casework: a generated register (the match
 benchmark's, `synthetic.make_register`) with a share of its people recorded a second time
 in another family (a move) or the same one, each copy with the errors partner data has,
 and `engine.duplicates` (the code behind the Likely duplicate people page, once the

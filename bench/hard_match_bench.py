@@ -1,4 +1,4 @@
-"""The harder matching benchmark (issue 35): a register built to stress blocking and
+"""The harder matching benchmark: a register built to stress blocking and
 precision (common family names, eight families to a postcode, double-barrelled names,
 twins and namesakes) and a partner file whose rows about registered people each carry one
 named corruption (a name typo with a wrong digit in the date of birth, a blank postcode,

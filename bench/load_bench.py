@@ -284,7 +284,7 @@ def main() -> None:
                       f" {result['requests']:>6} requests {result['per_second']:6.1f}/s"
                       f"  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms"
                       f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}", flush=True)
-        # Issue 36's targets: p95 under 300 ms and within 10x the family page's p95 in the
+        # The load targets (bench/README.md): p95 under 300 ms and within 10x the family page's p95 in the
         # same run (same think time), no error.
         family = {r["think"]: r["p95"] for r in rows if r["scenario"] == "family"}
         print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores)")

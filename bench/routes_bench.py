@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 MANAGER = "manager@demo.casework.test"
 PASSWORD = "demo-casework-2026"
-LIMIT_SECONDS = 2.0  # issue 36: no GET over 2 s, CSV exports included
+LIMIT_SECONDS = 2.0  # bench/README.md: no GET over 2 s, CSV exports included
 FORMATS = ("csv", "json", "xlsx", "pdf")
 
 

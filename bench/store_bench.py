@@ -114,15 +114,48 @@ def _export(directory: Path) -> None:
     db.session.commit()
 
 
-def measure(url: str, families: int, harsh: bool = False) -> None:
+def _load_from_csv(env: dict, families: int, harsh: bool) -> None:
+    """The demo generator's partner files imported with `casework import ... --refresh-later`
+    (minutes, where `casework demo` also allocates, selects and claims: an hour and more at
+    120,000 harsh families on a loaded machine). Families and evidence only: no workers'
+    allocations, contacts or claims."""
+    from casework.demo import demo_csv
+
+    directory = ROOT / "bench" / "results" / f"csv-{families}{'-harsh' * harsh}"
+    directory.mkdir(parents=True, exist_ok=True)
+    args = [str(CASEWORK), "import"]
+    for kind, data in demo_csv(families, seed=1, harsh=harsh):
+        if data.count(b"\n") > 1:
+            path = directory / f"{kind}.csv"
+            path.write_bytes(data)
+            args += [kind, str(path)] if len(args) == 2 else ["--also", kind, str(path)]
+    subprocess.run([*args, "--refresh-later"], env=env, check=True, capture_output=True)
+
+
+def measure(url: str, families: int, harsh: bool = False, from_csv: bool = False,
+            refresh_only: bool = False) -> None:
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
+    os.environ.update(env)  # before casework is imported here: its settings read them
     subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
-    loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families), "--if-empty",
-                             *(["--harsh"] if harsh else [])], env=env, check=True, capture_output=True, text=True)
-    if "already" not in loaded.stdout:
-        print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
-    os.environ.update(env)
+    if from_csv:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            empty = not connection.execute(text("SELECT count(*) FROM families")).scalar()
+        engine.dispose()
+        if empty:
+            _load_from_csv(env, families, harsh)
+            print(f"imported {families:,} families' partner files in "
+                  f"{time.perf_counter() - started:.0f} s")
+    else:
+        loaded = subprocess.run([str(CASEWORK), "demo", "--families", str(families),
+                                 "--if-empty", *(["--harsh"] if harsh else [])],
+                                env=env, check=True, capture_output=True, text=True)
+        if "already" not in loaded.stdout:
+            print(f"loaded {families:,} demo families in {time.perf_counter() - started:.0f} s")
+    print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
     from sqlalchemy import func, select
 
@@ -163,6 +196,11 @@ def measure(url: str, families: int, harsh: bool = False) -> None:
             m.StoredEvaluation.eligible.is_(True), m.StoredEvaluation.ruleset == "phase1"))
         db.session.commit()
         print(f"eligible: stored {stored:,}; plain script: {plain_out.split(', ')[1]}")
+        print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        if refresh_only:
+            db.session.remove()
+            db.engine.dispose()
+            return
 
         people = list(db.session.scalars(  # one member of each of 1,000 families
             select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)
@@ -204,18 +242,24 @@ def main() -> None:
     parser.add_argument("--harsh", action="store_true",
                         help="harsh data: every family in one postcode, nine surnames "
                              "(casework demo --harsh)")
+    parser.add_argument("--from-csv", action="store_true",
+                        help="build the database by importing the demo generator's partner "
+                             "files (casework import), not with casework demo")
+    parser.add_argument("--refresh-only", action="store_true",
+                        help="stop after the read, the full refresh and the plain script")
     opts = parser.parse_args()
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     cluster = None
-    url = opts.database or f"sqlite:///{results}/store-{opts.families}{'-harsh' * opts.harsh}.db"
+    url = opts.database or (f"sqlite:///{results}/store-{opts.families}{'-harsh' * opts.harsh}"
+                            f"{'-csv' * opts.from_csv}.db")
     if opts.postgres:
         from tests.pg import Cluster
 
         cluster = Cluster(durable=True)  # fsync on, production memory
         url = cluster.start()
     try:
-        measure(url, opts.families, opts.harsh)
+        measure(url, opts.families, opts.harsh, opts.from_csv, opts.refresh_only)
     finally:
         if cluster:
             cluster.stop()

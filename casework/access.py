@@ -14,6 +14,7 @@ queries itself.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from flask import abort
@@ -22,7 +23,8 @@ from sqlalchemy import Select, false, func, or_, select, true
 from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
-from .sharing import LEAD_SECTIONS, level_sections
+from .rules.dates import age_on
+from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
@@ -35,7 +37,8 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "ALL_SECTIONS", "current_lead", "lead_history", "led_by", "may_manage_taf",
            "partner_sections", "require_section", "shows", "taf_action_or_404",
            "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
-           "own_organisation_actions", "sees_meeting"]
+           "own_organisation_actions", "sees_meeting", "HouseholdMember", "household",
+           "partner_search_terms"]
 
 ALL_SECTIONS = LEAD_SECTIONS
 
@@ -326,6 +329,53 @@ def partner_sections(user: m.User, family: m.Family, on: dt.date | None = None) 
     return level_sections(user.organisation.sharing_level)
 
 
+@dataclasses.dataclass(frozen=True)
+class HouseholdMember:
+    """One member of a family's household as `user` may see them: None where their sharing
+    level does not show the name, date of birth or age (sharing.HOUSEHOLD_FIELDS)."""
+    person_id: int
+    child: bool
+    name: str | None
+    date_of_birth: dt.date | None
+    age: int | None
+    unborn: bool
+
+
+def household(user: m.User, family: m.Family, people: list[m.Person],
+              on: dt.date | None = None) -> list[HouseholdMember]:
+    """The members of the family's household (`people`, the family's) `user` may see, with
+    only what their sharing level shows of each: staff and the lead professional everything;
+    a partner practitioner their level's fields of a child or an adult on `on` (today), and
+    nobody whose name it does not show."""
+    day = on or dt.date.today()
+    sections = partner_sections(user, family, day)
+    if "household" not in sections:
+        return []
+    level = None if "case_file" in sections else user.organisation.sharing_level
+    shown = []
+    for p in people:
+        age = age_on(p.date_of_birth, day) if p.date_of_birth is not None else None
+        fields = household_fields(level, age is None or age < CHILD_UNDER)
+        if "name" not in fields:
+            continue
+        shown.append(HouseholdMember(
+            person_id=p.id, child=age is None or age < CHILD_UNDER, name=p.full_name,
+            date_of_birth=p.date_of_birth if "date_of_birth" in fields else None,
+            age=age if "age" in fields else None, unborn=p.date_of_birth is None))
+    return shown
+
+
+def partner_search_terms(user: m.User, family: m.Family, people: list[m.Person],
+                         on: dt.date | None = None) -> list[str]:
+    """What a search of the families list may match of a family `user` sees, in lower case:
+    its reference and name and the names of the household their level shows; never its
+    postcode nor a member's reference (a partner's list does not show where a family lives,
+    and the index's documents hold both)."""
+    terms = [family.family_ref, family.family_name]
+    terms += [x.name for x in household(user, family, people, on) if x.name]
+    return [t.lower() for t in terms]
+
+
 def shows(user: m.User, family: m.Family, section: str, on: dt.date | None = None) -> bool:
     return section in partner_sections(user, family, on)
 
@@ -398,7 +448,7 @@ def taf_meeting_or_404(user: m.User, family: m.Family, meeting_id: int) -> m.Taf
     return meeting
 
 
-# Referrals between agencies (issue 31) --------------------------------------------------------
+# Referrals between agencies -------------------------------------------------------------------
 
 
 def _receives(user: m.User):
@@ -414,9 +464,13 @@ def _receives(user: m.User):
     # referral is shared no more either, as the family's page is not.
     withdrawn = select(C.family_id).where(C.withdrawn_on.is_not(None),
                                           C.withdrawn_on <= today).except_(_consented(today))
+    # A referral of an episode now closed is the closed case's, even once the family has
+    # signed up again: the new episode's referrals are shared, not the last one's.
+    open_episodes = select(E.id).where(E.closed_on.is_(None))
     return (R.organisation_id == user.organisation_id,
             or_(R.practitioner_id.is_(None), R.practitioner_id == user.id),
-            R.family_id.not_in(closed), R.family_id.not_in(withdrawn))
+            R.family_id.not_in(closed), R.family_id.not_in(withdrawn),
+            or_(R.episode_id.is_(None), R.episode_id.in_(open_episodes)))
 
 
 def visible_referrals(user: m.User) -> Select:

@@ -31,8 +31,8 @@ from .extensions import db
 
 FIGURES = "figures"
 # Every table is watched but these, which no figure counts: what reading a page writes (its
-# audit row), the sign-in counters, jobs and their files, search documents, the queue of
-# families to evaluate again, matching's work, import history and this table itself.
+# audit row), the sign-in counters, jobs and their files, search documents, the families
+# marked stale (to evaluate again), matching's work, import history and this table itself.
 UNWATCHED_TABLES = frozenset({
     "audit_events", "record_history", "sign_in_counters", "jobs", "claim_batch_pdfs",
     "family_search", "evaluation_queue", "data_versions", "match_models", "match_reviews",

@@ -145,8 +145,13 @@ def team_wards_command(team, wards) -> None:
               help="Another file to import after FILE, in the same transaction (repeat for "
                    "more): all the files or none, and the families they change evaluated "
                    "once at the end, not once a file.")
-def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Path], ...]
-                   ) -> None:
+@click.option("--refresh-later", "refresh_later", is_flag=True,
+              help="Commit the rows and leave the families they changed to a refresh job "
+                   "(run by `casework worker`), instead of evaluating them before the command "
+                   "ends; until it has run, the summary pages say how many changed families "
+                   "are waiting (docs/stored-evaluation.md).")
+def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Path], ...],
+                   refresh_later: bool) -> None:
     """Import a partner agency's CSV file of KIND, all or nothing."""
     from .importer.service import ImportRefused, import_csv
     from .transaction import transaction
@@ -190,9 +195,18 @@ def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Pa
             "\nnone of the files was imported" if also else "")) from None
     for line in lines:
         click.echo(line)
-    from .evaluation.store import refresh_pending
+    from .evaluation import store
 
-    refresh_pending()  # the families whose evidence changed, in the stored evaluation, once
+    if refresh_later:  # a job right after: the rows are committed, the job evaluates them
+        with transaction():
+            waiting = store.pending_count()
+            job = store.start_refresh(None, everything=False) if waiting else None
+        if job is not None:
+            click.echo(f"{waiting:,} changed famil{'y is' if waiting == 1 else 'ies are'} "
+                       f"waiting to be evaluated: refresh job {job.id} (casework worker runs "
+                       "it)", err=True)
+        return
+    store.refresh_pending()  # the families whose evidence changed, in the stored evaluation, once
 
 
 # demo --------------------------------------------------------------------------------------

@@ -51,9 +51,9 @@ class Config:
     PROXIES = os.environ.get("CASEWORK_PROXIES", "0")
     # Matching partner rows without references (docs/matching.md): linked automatically at
     # or above the first match probability, sent for review at or above the second. 0.9,
-    # not 0.99: measured on the harder benchmark, FEBRL's public dataset 4 and issue 23's
+    # not 0.99: measured on the harder benchmark, FEBRL's public dataset 4 and the first
     # benchmark, the model is under-confident where errors come together in one row, and
-    # links at 0.9 stayed at least 99.89% right (bench/README.md, issue 35).
+    # links at 0.9 stayed at least 99.89% right (bench/README.md).
     MATCH_LINK_PROBABILITY = 0.9
     MATCH_REVIEW_PROBABILITY = 0.5
     # The job queue: a SQLite file in instance/ (one machine) or redis://HOST:6379/0.

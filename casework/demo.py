@@ -81,6 +81,8 @@ class _Generator:
         self.harsh_rng = random.Random(seed + 3) if harsh else None
         self.abuse_rng = random.Random(seed + 1)  # its own stream: the other kinds stay as they were
         self.identity_rng = random.Random(seed + 2)  # the SSD's person fields, likewise
+        self.housing_rng = random.Random(seed + 4)  # housing, likewise
+        self.next_housing = 1
         self.count = count
         self.rows: dict[str, list[dict]] = {k: [] for k in KINDS}
         self.next_person = 1
@@ -165,6 +167,7 @@ class _Generator:
         self.behaviour(ref, [c for c, _ in children], anchor, improving)
         self.work(adults, anchor, improving)
         self.abuse(ref, adults, anchor, improving)
+        self.housing(ref, adults, anchor, improving)
 
     def abuse(self, family_ref: str, adults: list[str], anchor: dt.date, improving: bool) -> None:
         rng = self.abuse_rng
@@ -181,6 +184,38 @@ class _Generator:
                     "family_ref": "" if who else family_ref,
                     "date": _date_between(rng, start, end).isoformat(),
                 })
+
+    def housing(self, family_ref: str, adults: list[str], anchor: dt.date,
+                improving: bool) -> None:
+        """About 1 family in 4: rent arrears before attachment, often a notice seeking
+        possession; for some not improving an eviction and a parent in temporary
+        accommodation after it; for some improving a new tenancy."""
+        rng = self.housing_rng
+        if rng.random() > 0.25:
+            return
+
+        def event(kind: str, on: dt.date, who: str | None = None, until: dt.date | None = None,
+                  owed: int | None = None) -> None:
+            self.rows["housing"].append({
+                "housing_ref": f"DH{self.next_housing:07d}", "person_ref": who or "",
+                "family_ref": "" if who else family_ref, "date": on.isoformat(), "kind": kind,
+                "end_date": until.isoformat() if until else "",
+                "arrears_pounds": owed if owed is not None else ""})
+            self.next_housing += 1
+
+        arrears = _date_between(rng, anchor - dt.timedelta(days=300), anchor - dt.timedelta(days=60))
+        event("rent_arrears", arrears, owed=rng.randrange(150, 2400, 10))
+        if rng.random() < 0.6:
+            notice = arrears + dt.timedelta(days=rng.randrange(30, 90))
+            event("notice_seeking_possession", notice)
+            if not improving and rng.random() < 0.5:
+                evicted = notice + dt.timedelta(days=rng.randrange(60, 200))
+                event("eviction", evicted)
+                moved = evicted + dt.timedelta(days=rng.randrange(1, 14))
+                event("temporary_accommodation", moved, rng.choice(adults),
+                      moved + dt.timedelta(days=rng.randrange(60, 240)))
+        if improving and rng.random() < 0.5:
+            event("tenancy_change", anchor + dt.timedelta(days=rng.randrange(100, 400)))
 
     def school(self, children, anchor: dt.date, improving: bool) -> None:
         rng = self.rng
@@ -281,9 +316,9 @@ class _Generator:
                     _shift_row(row, years)
         # Partner agencies only know the past.
         for kind, column in (("asb", "date"), ("offences", "offence_date"), ("work", "start_date"),
-                             ("domestic-abuse", "date")):
+                             ("domestic-abuse", "date"), ("housing", "date")):
             self.rows[kind] = [r for r in self.rows[kind] if r[column] <= today.isoformat()]
-        for row in self.rows["work"]:
+        for row in self.rows["work"] + self.rows["housing"]:
             if row["end_date"] and row["end_date"] > today.isoformat():
                 row["end_date"] = ""
         self.rows["school-terms"] = [r for r in self.rows["school-terms"] if _term_over(r, today)]
@@ -447,7 +482,7 @@ def load_demo(count: int, seed: int, if_empty: bool = False,
     lines.append(_demo_caseloads(seed))
     lines.append(_demo_partners())
     lines.append(_later_programme(seed))
-    store.refresh_pending()  # the families the later programme's records queued
+    store.refresh_pending()  # the families the later programme's records marked stale
     lines.append(_demo_claims())
     store.refresh_pending()
     return lines

@@ -115,8 +115,23 @@ def sign_up(family: m.Family, on: dt.date, by: m.User | None, source: str, *,
         consent_by=consent_by or (sign_up.consent_by if sign_up else None), lead_id=lead_id,
         opened_by_id=by.id if by else None, source=source[:300])
     db.session.add(episode)
+    db.session.flush()
+    adopt_referrals([family.id])
     _mirror(family, episode, by, source)
     return episode
+
+
+def adopt_referrals(family_ids: list[int]) -> None:
+    """The referrals made while a family had no open episode belong to the next one it signs
+    up for: give them the family's open episode, if it has one now (sign-up, a families
+    file's attached_on)."""
+    R, E = m.Referral, m.Episode
+    opened = (select(E.id).where(E.family_id == R.family_id, E.closed_on.is_(None))
+              .correlate(R).scalar_subquery())
+    for where in one_of_chunks(R.family_id, sorted(set(family_ids))):
+        db.session.execute(update(R).where(where, R.episode_id.is_(None),
+                                           opened.is_not(None)).values(episode_id=opened)
+                           .execution_options(synchronize_session=False))
 
 
 def close(family: m.Family, on: dt.date, by: m.User | None, reason: str,
@@ -183,6 +198,15 @@ def _mirror(family: m.Family, episode: m.Episode, by: m.User | None, source: str
     store.mark_stale([family.id])
 
 
+def follow_latest_episode(family: m.Family, by: m.User | None, source: str) -> bool:
+    """After a family's episodes changed hands (a family merge, or its undoing): its
+    attached_on and closed_on say again what its latest episode says. False: it has none."""
+    latest = latest_episode_of(family.id)
+    if latest is not None:
+        _mirror(family, latest, by, source)
+    return latest is not None
+
+
 def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -> None:
     """After a families file was imported (or a family's dates edited): each family's
     attached_on is the sign-up of its episode in the programme whose attachment dates hold
@@ -247,6 +271,7 @@ def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -
         db.session.execute(update(E).where(E.id == row.pop("id")).values(**row))
     if new:
         db.session.execute(insert(E), new)
+        adopt_referrals([row["family_id"] for row in new])
     # The family's dates are its latest episode's (an earlier programme's date in the file
     # leaves the later episode's in place), each change kept.
     history, mirrored = [], []

@@ -667,7 +667,7 @@ class Referral(db.Model):
     status_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    # Sent between agencies (issue 31): to an organisation, and perhaps one practitioner.
+    # Sent between agencies (docs/partners.md): to an organisation, and perhaps one practitioner.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("partner_organisations.id"))
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -676,6 +676,10 @@ class Referral(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The family's episode it belongs to: the one open when it was made; made while none was
+    # open, the next one the family signs up for (None until then). A family's lists show
+    # its latest episode's referrals; the earlier ones are on the episode history.
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
 
     family: Mapped[Family] = relationship()
     organisation: Mapped[PartnerOrganisation | None] = relationship()
@@ -698,7 +702,7 @@ class UnitCost(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
-# Training for initial contact organisations, and match funding (issue 31) ------------------
+# Training for initial contact organisations, and match funding -----------------------------
 
 
 class TrainingCourse(db.Model):
@@ -771,7 +775,7 @@ class MatchContribution(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-# The stored evaluation (issue 17) -------------------------------------------------------------
+# The stored evaluation (docs/stored-evaluation.md) ---------------------------------------------------------
 # Each family's identification, results, claimable amounts and cost-estimate counts for one
 # date, written by casework.evaluation.store from the pure rules; every summary page counts
 # these rows instead of evaluating families per request.
@@ -1091,6 +1095,57 @@ class NotDuplicate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     low_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     high_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class FamilyMerge(db.Model):
+    """One family merged into another (the same household under two references): who was
+    kept, the other as it was (to undo it), and which rows were re-pointed or removed;
+    undone_at once a person has undone it (casework/matching/families.py)."""
+
+    __tablename__ = "family_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    merged_ref: Mapped[str] = mapped_column(String(REF), index=True)
+    # The merged family's columns as they were (ids included), and its plan if it was
+    # removed in favour of the kept family's, to put them back on undo.
+    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # table.column -> ids of its rows re-pointed from the merged family to the one kept
+    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    kept: Mapped[Family] = relationship()
+    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+
+class FamilyAlias(db.Model):
+    """A family_ref that no longer has a family of its own, merged into this family: a later
+    file naming it (exactly) imports to it."""
+
+    __tablename__ = "family_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    merge_id: Mapped[int] = mapped_column(ForeignKey("family_merges.id"))
+
+
+class NotDuplicateFamily(db.Model):
+    """Two families a programme manager said are different households: not shown as likely
+    duplicates again. low_id < high_id."""
+
+    __tablename__ = "not_duplicate_families"
+    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
+    high_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

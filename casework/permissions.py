@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review_matches": frozenset({"manager"}),
     # Likely duplicate people inside casework: see them side by side, merge, undo a merge.
     "merge_people": frozenset({"manager"}),
+    # Likely duplicate families (one household under two references): merge, undo.
+    "merge_families": frozenset({"manager"}),
     # The council's Outcome Plans for the later programmes (casework/outcomes).
     "view_outcome_plans": frozenset({"manager", "admin"}),
     "manage_outcome_plans": frozenset({"admin"}),
@@ -46,9 +48,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "approve_discretion": frozenset({"manager"}),
     # Tokens for the read API (casework/api): made and revoked by an administrator.
     "manage_api_tokens": frozenset({"admin"}),
-    # Training for initial contact organisations: courses and who completed them (issue 31).
+    # Training for initial contact organisations: courses and who completed them.
     "manage_training": frozenset({"manager", "admin"}),
-    # Match funding pledged and received, beside the government's money (issue 31).
+    # Match funding pledged and received, beside the government's money.
     "manage_match_funding": frozenset({"manager"}),
     # Referrals between agencies (casework/referrals): sent from the family's page by those who
     # write its plan; seen by staff of the family and the organisation referred to; answered

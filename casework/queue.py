@@ -65,6 +65,9 @@ class Kind:
     link: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
     # Where to go back to from the job page: (link text, url).
     back: Callable[[m.Job], tuple[str, str] | None] = lambda job: None
+    # The result is the starter's own (an export of the families they may see): only the
+    # user who started the job sees it, not everyone with the permission.
+    own: bool = False
 
 
 KINDS: dict[str, Kind] = {}
@@ -95,6 +98,21 @@ def start(kind_name: str, title: str, user: m.User | None, *, params: dict | Non
     record_event("start_job", "job", str(job.id), user=user, detail=f"{kind_name}: {title}")
     after_commit(functools.partial(_queue, job.id))
     return job
+
+
+def reusable(kind_name: str, user: m.User, params: dict) -> m.Job | None:
+    """The latest job of this kind that `user` started with exactly these params and that
+    is queued, running, or done with its file still kept: to be waited for or served again
+    rather than started twice."""
+    from sqlalchemy import select
+
+    for job in db.session.scalars(
+        select(m.Job).where(m.Job.kind == kind_name, m.Job.started_by_id == user.id,
+                            m.Job.state != "failed").order_by(m.Job.id.desc()).limit(20)
+    ):
+        if job.params == params and job.result_removed_at is None:
+            return job
+    return None
 
 
 def _queue(job_id: int) -> None:

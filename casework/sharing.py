@@ -51,6 +51,21 @@ LEVEL_SECTIONS: dict[str, frozenset[str]] = {
 # The family's lead professional sees everything.
 LEAD_SECTIONS = frozenset(SECTIONS)
 
+# What each level shows of each member of the household (docs/partners.md repeats it): of a
+# child (under CHILD_UNDER on the day, or not yet born) and of an adult, which of their name,
+# date of birth and age. Only what the organisation's work needs: a school the children it
+# teaches and the adults' names (whom it contacts); the justice and work levels the adults
+# they work with, the children by name and age; the plan level everyone by name and age.
+# casework records no relationships, so an adult is any member aged 18 or more.
+CHILD_UNDER = 18
+HOUSEHOLD_FIELDS_ALL = frozenset({"name", "date_of_birth", "age"})
+HOUSEHOLD_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    "education": {"child": HOUSEHOLD_FIELDS_ALL, "adult": frozenset({"name"})},
+    "justice": {"child": frozenset({"name", "age"}), "adult": HOUSEHOLD_FIELDS_ALL},
+    "work": {"child": frozenset({"name", "age"}), "adult": HOUSEHOLD_FIELDS_ALL},
+    "plan": {"child": frozenset({"name", "age"}), "adult": frozenset({"name", "age"})},
+}
+
 
 def default_level(kind: str) -> str:
     return KIND_LEVELS[kind]
@@ -58,3 +73,11 @@ def default_level(kind: str) -> str:
 
 def level_sections(level: str) -> frozenset[str]:
     return LEVEL_SECTIONS[level]
+
+
+def household_fields(level: str | None, child: bool) -> frozenset[str]:
+    """What a level (None: the lead professional's whole case file) shows of a child or an
+    adult of the household."""
+    if level is None:
+        return HOUSEHOLD_FIELDS_ALL
+    return HOUSEHOLD_FIELDS[level]["child" if child else "adult"]

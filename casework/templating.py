@@ -9,7 +9,7 @@ from .dates_input import date_example
 from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
 from .rules.dates import age_on, dates_in_text, govdate, govdatetime
 from .rules.ruleset import PROGRAMME_LABELS
-from .rules.wording import plural, words
+from .rules.wording import plural, share, words
 
 # Service navigation: shown to users whose role has the permission.
 NAV_ITEMS = [
@@ -87,6 +87,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(plural)
     app.add_template_filter(lookup)
     app.add_template_filter(words)
+    app.add_template_filter(share)
     app.add_template_filter(dates_in_text)
     app.add_template_filter(record_words)
     app.add_template_filter(value_words, "in_words")

@@ -9,6 +9,13 @@ from html.parser import HTMLParser
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
 HIDDEN = {"script", "style", "template", "title", "head"}
+# Elements a browser lays out apart (a block, a list item, a table cell or row, a line
+# break): their text is read as separate words, never run into the text beside them.
+BLOCK = {"address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details",
+         "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+         "h3", "h4", "h5", "h6", "header", "hr", "html", "legend", "li", "main", "nav", "ol",
+         "option", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+         "thead", "tr", "ul"}
 
 
 class Node:
@@ -22,7 +29,8 @@ class Node:
 
     def text(self) -> str:
         """The text a reader sees (scripts, styles, the head and form values left out),
-        white space collapsed."""
+        white space collapsed; the text of two blocks (paragraphs, list items, cells, lines
+        broken by <br>) is separated by a space, as a reader sees them apart."""
         parts: list[str] = []
 
         def walk(node: Node) -> None:
@@ -30,9 +38,12 @@ class Node:
                 if isinstance(child, str):
                     parts.append(child)
                 elif child.tag not in HIDDEN:
-                    if child.tag == "br":
+                    block = child.tag in BLOCK
+                    if block:
                         parts.append(" ")
                     walk(child)
+                    if block:
+                        parts.append(" ")
 
         walk(self)
         return re.sub(r"\s+", " ", "".join(parts)).strip()
@@ -107,6 +118,21 @@ def parse(html: str) -> Node:
 
 
 # A page as a user reads it ------------------------------------------------------------------
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _own_text(node: Node) -> str:
+    """The text of an element HIDDEN leaves out of .text() (an SVG's <title>, say)."""
+    parts: list[str] = []
+
+    def walk(n: Node) -> None:
+        for child in n.children:
+            parts.append(child) if isinstance(child, str) else walk(child)
+
+    walk(node)
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
 
 def _cells(row: Node) -> list[Node]:
     return [c for c in row.children if isinstance(c, Node) and c.tag in ("th", "td")]
@@ -243,6 +269,59 @@ class Page:
         found: dict[str, str] = {}
         for a in self.main.find_all("a"):
             found.setdefault(a.text(), a.attrs.get("href", ""))
+        return found
+
+    def section(self, heading: str) -> Node:
+        """What sits under the heading of <main> whose text is `heading` (or starts with it,
+        when only one does): the elements after it up to the next heading of its level or
+        higher, gathered into one node (so .text(), .find_all(), Table(...) read them)."""
+        found = [n for n in self.main.iter() if n.tag in HEADINGS and n.text() == heading] or [
+            n for n in self.main.iter() if n.tag in HEADINGS and n.text().startswith(heading)]
+        assert len(found) == 1, (f"{len(found)} headings {heading!r}: {self.headings}")
+        start = found[0]
+        level = int(start.tag[1])
+        section = Node("#section", {}, None)
+
+        def ends(node: Node | str) -> bool:
+            return isinstance(node, Node) and any(
+                n.tag in HEADINGS and int(n.tag[1]) <= level for n in [node, *node.iter()])
+
+        node: Node = start
+        while node is not self.main and node.parent is not None:
+            siblings = node.parent.children
+            for sibling in siblings[siblings.index(node) + 1:]:
+                if ends(sibling):
+                    return section
+                section.children.append(sibling)
+            node = node.parent
+        return section
+
+    def paragraphs(self, heading: str | None = None) -> list[str]:
+        """The text of each paragraph of <main> (or of the section under `heading`)."""
+        within = self.section(heading) if heading is not None else self.main
+        return [p.text() for p in within.find_all("p")]
+
+    def paragraph(self, start: str, heading: str | None = None) -> str:
+        """The whole text of the one paragraph that starts with `start` (of <main>, or of
+        the section under `heading`)."""
+        found = [t for t in self.paragraphs(heading) if t.startswith(start)]
+        assert len(found) == 1, (f"{len(found)} paragraphs start with {start!r}: "
+                                 f"{self.paragraphs(heading)}")
+        return found[0]
+
+    def by_role(self, role: str) -> list[Node]:
+        """The elements of <main> with this ARIA role (role="img" for a chart, "alert" ...)."""
+        return self.main.find_all(role=role)
+
+    @property
+    def images(self) -> dict[str, str]:
+        """Each drawn image (role="img") of <main>: its title -> its description, as a
+        screen reader announces them (aria-labelledby the <title> and <desc>)."""
+        found = {}
+        for img in self.by_role("img"):
+            title, desc = img.find("title"), img.find("desc")
+            found[_own_text(title) if title else img.attrs.get("aria-label", "")] = (
+                _own_text(desc) if desc else "")
         return found
 
     def field(self, name: str) -> Node | None:

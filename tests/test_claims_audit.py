@@ -3,7 +3,7 @@ reproducible random sample, the next claim after a decision, and confirming what
 undone."""
 
 import random
-import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -32,8 +32,11 @@ def built(app, cli, examples):
     return claims, worker
 
 
-def claim_ids(page: str) -> list[int]:
-    return [int(n) for n in re.findall(r">Claim (\d+)</a>", page)]
+def claim_ids(html: str) -> list[int]:
+    """The claims the worklist lists, in order: its Claims table's first column."""
+    page = Page(html)
+    return [int(cell.removeprefix("Claim ")) for cell in page.table("Claims").column("Claim")
+            if cell.startswith("Claim ")]
 
 
 def _totals(html: str) -> str:
@@ -70,7 +73,9 @@ def test_the_queue_is_paged_and_the_pages_keep_the_filters(client, sign_in, buil
     first = client.get("/claims/?state=draft").text
     ids = sorted(c.id for c in claims.values())
     assert claim_ids(first) == ids[:2] and _totals(first).startswith("3 claims, £1,600")
-    assert "state=draft&amp;page=2" in first or "page=2&amp;state=draft" in first
+    pages = {a.text(): parse_qs(urlsplit(a.attrs["href"]).query)
+             for a in Page(first).root.find("nav", cls="govuk-pagination").find_all("a")}
+    assert pages["2"] == {"state": ["draft"], "page": ["2"]}
     assert claim_ids(client.get("/claims/?state=draft&page=2").text) == ids[2:]
 
 
@@ -128,12 +133,12 @@ def test_after_a_decision_the_next_draft_claim_of_the_filtered_queue_opens(clien
     response = post_form(client, url, {"validate_claim": "1", "checked": "y"})
     assert response.headers["Location"] == f"/claims/{second}?amount_min=500"
     assert Page(client.get(response.headers["Location"]).text).banners == [
-        f"Claim {first} validated. This is the next draft claim in the queue."]
+        f"Claim {first} validated. This is the next draft claim in the worklist."]
     response = post_form(client, f"/claims/{second}?amount_min=500",
                          {"reject_claim": "1", "reason": "No payslip", "checked": "y"})
     # The last draft over £500: back to the queue, its filter kept.
     assert response.headers["Location"] == "/claims/?amount_min=500"
-    assert any(b.endswith("No more draft claims in this queue.")
+    assert any(b.endswith("No more draft claims in this worklist.")
                for b in Page(client.get(response.headers["Location"]).text).banners)
 
 

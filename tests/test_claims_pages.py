@@ -62,7 +62,9 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
 def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, built, app):
     sign_in("manager")
     page = client.get(f"/claims/{built['E01'].id}")
-    assert "Validate claim" not in page.text
+    buttons = [b.text() or b.attrs.get("value", "") for b in Page(page.text).main.iter()
+               if b.tag in ("button", "input")]
+    assert "Validate claim" not in buttons and page.status_code == 200
     assert post_form(client, f"/claims/{built['E01'].id}",
                      {"validate_claim": "1", "checked": "y"}).status_code == 403
     other = app.test_client()
@@ -132,6 +134,28 @@ def test_money_page_counts_fees_and_claims(client, sign_in, built):
     assert fees.row("Year 2")["Fees"] == "£2,400"
     # drafts for families attached in year 1: 700 + 800 + 100
     assert read.table("Results payments").cell("Year 1", "Draft") == "£1,600"
+
+
+def test_the_funded_share_in_the_money_headings_is_the_rulesets(client, sign_in, built,
+                                                                monkeypatch):
+    """"Funded (5 of every 6)" is read from the ruleset's funded_share, the one declaration:
+    a ruleset funding 3 of every 4 changes the heading and the amounts under it together."""
+    import dataclasses
+    from fractions import Fraction
+
+    from casework.evaluation import figures
+
+    real = figures.get_ruleset
+    monkeypatch.setattr(figures, "get_ruleset", lambda name="phase1", overrides=None: (
+        dataclasses.replace(real(name, overrides), funded_share=Fraction(3, 4))))
+    sign_in("manager")
+    fees = Page(client.get("/claims/money?programme=phase1").text).table("Attachment fees")
+    assert fees.headers[-1] == "Funded (3 of every 4)"
+    assert fees.row("Year 1")["Funded (3 of every 4)"] == "£9,600"  # of £12,800
+    dashboard = Page(client.get("/programme?programme=phase1").text)
+    on_dashboard = dashboard.table("Attachment fees, by programme year of attachment")
+    assert on_dashboard.headers[-1] == "Funded by DCLG (3 of every 4)"
+    assert on_dashboard.cell("Year 1", "Funded by DCLG (3 of every 4)") == "£9,600"
 
 
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(

@@ -94,6 +94,13 @@ def test_nearly_there_names_a_child_with_two_of_three_good_terms(client, sign_in
     # E07 at 2014-06-30: P00048 has summer 2012/13 but no 2013/14 terms yet.
     assert page.table("Nearly there").cell("E07", "What is close") == (
         "Education: P00048 has 1 of 3 terms good, waiting for the rest")
+    # The family page says it in an inset, "Nearly there:" in bold (its HTML, not written out).
+    family = Page(client.get("/families/E07?as_of-day=30&as_of-month=6&as_of-year=2014").text)
+    [inset] = [n for n in family.main.find_all(cls="govuk-inset-text")
+               if n.text().startswith("Nearly there:")]
+    assert inset.find("strong").text() == "Nearly there:"
+    assert inset.text() == ("Nearly there: Education: P00048 has 1 of 3 terms good, waiting for "
+                            "the rest")
 
 
 def test_nearly_there_two_of_three_terms_good():

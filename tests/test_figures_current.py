@@ -74,16 +74,18 @@ def test_a_family_created_in_a_web_request_is_in_the_figures_when_the_request_en
     manager = sign_in("manager")
     app.config["WTF_CSRF_ENABLED"] = False  # the test's own page has no form
     before = figures.family_counts(figures.scope(manager))
-    assert "NEW" not in client.get("/results").text
+    def listed():
+        return [ref for url in ("/results", "/results?page=2")
+                for ref in Page(client.get(url).text).table("Statuses of every family").column("Family")]
+
+    assert "NEW" not in listed()
     assert client.post("/test-only/new-family").status_code == 302
     assert "NEW" in _stored_refs() and store.pending_count() == 0
     db.session.expire_all()
     after = figures.family_counts(figures.scope(manager))
     assert after["eligible"] == before["eligible"] + 1
     assert after["attached"] == before["attached"] + 1
-    families = [ref for url in ("/results", "/results?page=2")
-                for ref in Page(client.get(url).text).table("Statuses of every family").column("Family")]
-    assert "NEW" in families
+    assert "NEW" in listed()
     assert not db.session.scalars(select(m.Job)).all()  # one family: done in the request
 
 
@@ -120,7 +122,9 @@ def test_a_change_to_many_families_is_left_to_the_refresh_job(app, client, sign_
     job = db.session.scalars(select(m.Job)).one()
     assert (job.kind, job.state, job.params) == ("refresh_figures", "queued",
                                                  {"everything": False})
-    assert f"job {job.id} shows how far it has got" in client.get("/programme").text
+    assert Page(client.get("/programme").text).banners == [
+        f"The figures are being worked out again for the families changed: job {job.id} shows "
+        "how far it has got."]
     # A second change while the job is waiting to start joins it rather than start another.
     _upload(client, b"family_ref,family_name\nU9,Nine\n")
     assert len(db.session.scalars(select(m.Job)).all()) == 1
@@ -142,17 +146,22 @@ def test_a_manager_refreshes_the_figures_from_the_dashboard_by_a_job(client, sig
     examples()
     store.refresh(as_of=D)
     manager = sign_in("manager")
-    dashboard = client.get("/programme").text
-    assert "Figures as of <strong>30 September 2013</strong>" in dashboard
-    assert 'href="/figures/refresh">Refresh the figures</a>' in dashboard
+    dashboard = Page(client.get("/programme").text)
+    hold = dashboard.main.find(cls="app-figures-hold")
+    assert hold.text().startswith("Figures as of 30 September 2013: every family evaluated on ")
+    assert hold.find("strong").text() == "30 September 2013"
+    assert dashboard.links["Refresh the figures"] == "/figures/refresh"
     confirm = client.get("/figures/refresh")
     assert confirm.status_code == 200
-    assert "as of <strong>30 September 2013</strong>: all 7 families" in confirm.text
+    said = Page(confirm.text).paragraph("The figures on every summary page are as of")
+    assert said.startswith("The figures on every summary page are as of 30 September 2013: "
+                           "all 7 families were last evaluated on ")
     assert store.current_run().as_of == D  # asking to see the page changes nothing
     response = post_form(client, "/figures/refresh", {"refresh": "Refresh the figures"})
     assert response.status_code == 302
     job_url = response.headers["Location"]
-    assert "Waiting to start" in client.get(job_url).text
+    waiting = Page(client.get(job_url).text).main.find(cls="app-job-progress")
+    assert waiting.find(cls="govuk-tag").text() == "Waiting to start"
     assert store.current_run().as_of == D  # nothing evaluated in the request
 
     assert run_jobs() == 1
@@ -166,8 +175,8 @@ def test_a_manager_refreshes_the_figures_from_the_dashboard_by_a_job(client, sig
     assert page.summary["Started by"] == manager.name
     assert [e.user_id for e in _events("start_job")] == [manager.id]
     assert [e.detail for e in _events("job_done")] == [f"refresh_figures: {job.summary}"]
-    today = f"Figures as of <strong>{dt.date.today():%-d %B %Y}</strong>"
-    assert today in client.get("/programme").text
+    hold = Page(client.get("/programme").text).main.find(cls="app-figures-hold")
+    assert hold.find("strong").text() == f"{dt.date.today():%-d %B %Y}"
 
 
 def test_only_those_who_see_the_programme_figures_refresh_them_or_see_the_job(app, examples):
@@ -181,9 +190,11 @@ def test_only_those_who_see_the_programme_figures_refresh_them_or_see_the_job(ap
         login(client, create_user(role).email)
         assert client.get("/figures/refresh").status_code == 403
         assert client.get(f"/jobs/{job.id}").status_code == 404
-        assert f"/jobs/{job.id}" not in client.get("/jobs/").text
-    results = client.get("/results").text  # the auditor sees the figures, not the button
-    assert "Figures as of" in results and "Refresh the figures" not in results
+        assert f"/jobs/{job.id}" not in Page(client.get("/jobs/").text).links.values()
+    results = Page(client.get("/results").text)  # the auditor sees the figures, not the button
+    assert results.main.find(cls="app-figures-hold").text().startswith(
+        "Figures as of 30 September 2013: every family evaluated on ")
+    assert "Refresh the figures" not in results.links
 
 
 def test_a_refresh_job_interrupted_part_way_is_retried_and_stores_each_family_once(
@@ -227,7 +238,7 @@ def test_every_page_that_shows_stored_figures_says_as_of_when_they_hold(app, cli
 
     examples()
     store.refresh(as_of=D)
-    holds = "Figures as of <strong>30 September 2013</strong>"
+    holds = "30 September 2013"  # "Figures as of 30 September 2013", the date in bold
     manager, lead = create_user("manager"), create_user("team_lead", team="North")
     meeting = selection.record_meeting(lead, dt.date.today(), ["Police"])
     app.test_client_class = FreshContextClient
@@ -241,7 +252,8 @@ def test_every_page_that_shows_stored_figures_says_as_of_when_they_hold(app, cli
         for url in urls:
             page = browser.get(url)
             assert page.status_code == 200, url
-            assert holds in page.text, url
+            hold = Page(page.text).main.find(cls="app-figures-hold")
+            assert hold is not None and hold.find("strong").text() == holds, url
 
 
 def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_queue(
@@ -261,3 +273,25 @@ def test_a_refresh_that_fails_at_the_end_of_a_request_keeps_the_change_and_its_q
     monkeypatch.undo()
     store.refresh_pending()
     assert "K1" in _stored_refs()
+
+
+def test_marking_families_stale_is_one_statement_that_moves_a_queued_familys_time(app):
+    """mark_stale inserts the ids given as one parameter; a family already queued keeps one
+    row, its time moved to the later mark (a refresh that started between the two marks
+    must evaluate it again), and nothing given writes nothing."""
+    first, second = create_family("Q1"), create_family("Q2")
+    db.session.execute(m.StaleFamily.__table__.delete())
+    db.session.commit()
+    store.mark_stale([])
+    assert store.pending_count() == 0
+    store.mark_stale([first.id, first.id])
+    db.session.commit()
+    earlier = db.session.get(m.StaleFamily, first.id).queued_at
+    db.session.expire_all()
+    store.mark_stale([first.id, second.id])
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.execute(select(m.StaleFamily.family_id, m.StaleFamily.queued_at)
+                              .order_by(m.StaleFamily.family_id)).all()
+    assert [fid for fid, _ in rows] == [first.id, second.id]
+    assert rows[0][1] > earlier and rows[0][1] == rows[1][1]

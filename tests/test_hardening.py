@@ -1,4 +1,4 @@
-"""The penetration test's findings (issue 19), each reproduced as the attack and refused."""
+"""The first penetration test's findings (docs/security.md), each reproduced as the attack and refused."""
 
 from __future__ import annotations
 
@@ -547,7 +547,11 @@ def test_a_page_number_past_the_end_shows_the_last_page(client, sign_in, url):
     response = client.get(url)
     assert response.status_code == 200
     if "families?page=9" in url:
-        assert "Page 29 household" in response.text and "Page 00 household" not in response.text
+        from .test_families import _listing
+
+        count, refs = _listing(response.text)  # the last page: 25 a page, so PG25 to PG29
+        assert count == "Showing 26 to 30 of 30 families" and refs == [
+            f"PG{i}" for i in range(25, 30)]
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "1066-10-14"])
@@ -564,7 +568,11 @@ def test_an_as_of_date_out_of_range_on_a_page_is_a_form_error(client, sign_in):
     sign_in("manager")  # summary pages hold for the stored date; a family page takes a date
     response = client.get("/families/AS1?as_of=9999-12-31")
     assert response.status_code == 200
-    assert "Enter a date between 1900-01-01 and 2199-12-31" in response.text
+    from .parsed import Page
+
+    assert [e for e in Page(response.text).errors
+            if e.endswith("Enter a date between 1900-01-01 and 2199-12-31")
+            or e.startswith("Enter a date between 1900-01-01 and 2199-12-31")]
     assert client.get("/families/AS1?as_of-day=31&as_of-month=12&as_of-year=9999").status_code == 200
 
 

@@ -1,4 +1,4 @@
-"""The benchmarks' harsh data (issue 36): `casework demo --harsh` and demo_csv(harsh=True) put
+"""The benchmarks' harsh data: `casework demo --harsh` and demo_csv(harsh=True) put
 every family in one postcode with nine surnames, a third of them Smith, and change nothing
 else the generator makes."""
 

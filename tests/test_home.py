@@ -46,7 +46,7 @@ def test_each_role_lands_on_its_own_home(client, app, role, home):
     assert login(client, user.email).headers["Location"] == "/"
     landing = client.get("/")
     if home == "/":
-        assert landing.status_code == 200 and "Your tasks" in landing.text
+        assert landing.status_code == 200 and Page(landing.text).h1 == "Your tasks"
     else:
         assert landing.status_code == 302 and landing.headers["Location"] == home
 

@@ -1,4 +1,4 @@
-"""`casework import KIND FILE --also KIND FILE ...` (issue 36): a council's overnight load of
+"""`casework import KIND FILE --also KIND FILE ...`: a council's overnight load of
 several partner files in one transaction, every file or none, and the families they change
 evaluated once at the end rather than once a file (which took 72% of an import's time)."""
 

@@ -1,5 +1,5 @@
 """The importer reads a file a part at a time (STREAM_ROWS rows), so memory does not grow
-with the file (issue 36), and keeps every promise it made reading it whole: every problem
+with the file, and keeps every promise it made reading it whole: every problem
 named at once with its file, line and field, nothing written when any row is wrong, a
 column the file leaves out never erased."""
 

@@ -47,9 +47,13 @@ def test_a_claims_build_job_runs_reports_progress_and_is_audited(client, sign_in
     manager = sign_in("manager")
     response = post_form(client, "/claims/", {"build-as_of": ["30", "9", "2013"], "build-build": "1"})
     job_url = response.headers["Location"]
-    waiting = client.get(job_url)
-    assert "Waiting to start" in waiting.text
-    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting.text
+    waiting = Page(client.get(job_url).text)
+    progress = waiting.main.find(cls="app-job-progress")
+    assert progress.find(cls="govuk-tag").text() == "Waiting to start"
+    assert progress.find("p", data_job_text="").text() == "Waiting for the job worker."
+    # without JavaScript the page reloads itself every 5 seconds until the job has finished
+    [refresh] = waiting.root.find_all("meta", http_equiv="refresh")
+    assert refresh.attrs["content"] == "5" and refresh.inside("noscript") and refresh.inside("head")
     assert client.get(job_url + ".json").json["state"] == "queued"
     assert _claims() == 0  # nothing was built in the request
 
@@ -84,7 +88,9 @@ def test_progress_is_seen_by_the_page_while_the_work_is_still_going(client, sign
     db.session.expire_all()
     db.session.get(m.Job, job.id).state = "running"
     db.session.commit()
-    assert "1,200 of 5,000 families evaluated." in client.get(f"/jobs/{job.id}").text
+    running = Page(client.get(f"/jobs/{job.id}").text).main.find(cls="app-job-progress")
+    assert running.find(cls="govuk-tag").text() == "Running"
+    assert running.find("p", data_job_text="").text() == "1,200 of 5,000 families evaluated."
 
 
 def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, examples, run_jobs):
@@ -103,7 +109,13 @@ def test_a_job_that_is_refused_says_why_and_builds_nothing(client, sign_in, exam
     db.session.commit()
     page = Page(client.get(f"/jobs/{job.id}").text)
     assert page.headings[1] == "The job failed"
-    assert page.errors[0].startswith("Only programme managers build claims")
+    assert page.errors == ["Only programme managers build claims"]
+    # The error summary holds the problem alone: where to go next is after it, not in it.
+    summary = page.root.find(cls="govuk-error-summary")
+    assert summary.find_all("a") == []
+    assert page.links["See the draft claims"] == "/claims/?state=draft"
+    see = page.main.find("a", href="/claims/?state=draft")
+    assert not any("govuk-error-summary" in a.classes for a in see.ancestors())
 
 
 def test_an_unexpected_error_is_named_with_where_to_look(sign_in, run_jobs):
@@ -195,7 +207,7 @@ def test_a_job_is_seen_only_by_people_allowed_to_see_its_result(app, client, sig
     sign_in("admin")  # may see jobs, but not claims
     assert client.get(f"/jobs/{job.id}").status_code == 404
     assert client.get(f"/jobs/{job.id}.json").status_code == 404
-    assert "Build draft claims" not in client.get("/jobs/").text
+    assert Page(client.get("/jobs/").text).table("Jobs").column("Job") == ["No jobs yet."]
     other = app.test_client()
     from .conftest import login
 
@@ -305,10 +317,13 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
         client, cli, sign_in, examples, run_jobs, tmp_path):
     examples()
     batch_id = _submitted_batch(client, cli, sign_in)
-    waiting = client.get(f"/claims/batches/{batch_id}").text
-    assert "The PDF is being made" in waiting and "Download the claim (PDF)" not in waiting
+    waiting = Page(client.get(f"/claims/batches/{batch_id}").text)
+    assert waiting.paragraphs("The claim PDF")[0].startswith(
+        "The PDF is being made. It can be downloaded here when it is ready (job ")
+    assert "Download the claim (PDF)" not in waiting.links
     early = client.get(f"/claims/batches/{batch_id}.pdf")
-    assert early.status_code == 302 and early.headers["Location"].endswith(f"/claims/batches/{batch_id}")
+    assert early.status_code == 302
+    assert early.headers["Location"].endswith(f"/claims/batches/{batch_id}#claim-pdf")
 
     assert run_jobs() == 1
     pdf = db.session.get(m.ClaimBatchPdf, batch_id)
@@ -316,10 +331,18 @@ def test_a_batch_pdf_is_made_once_at_submission_and_every_download_is_those_byte
 
     assert pdf.sha256 == hashlib.sha256(pdf.pdf).hexdigest() and pdf.pdf[:4] == b"%PDF"
     page = Page(client.get(f"/claims/batches/{batch_id}").text)
-    assert f"with this SHA-256: {pdf.sha256}" in page.text
+    made, sha = page.paragraphs("The claim PDF")[:2]
+    assert made.endswith(f"every download is the same file, {len(pdf.pdf):,} bytes, with this "
+                         "SHA-256:") and sha == pdf.sha256
     assert page.links["Download the claim (PDF)"] == f"/claims/batches/{batch_id}.pdf"
     first, second = (client.get(f"/claims/batches/{batch_id}.pdf").data for _ in range(2))
     assert first == second == pdf.pdf
+    # A claim in the batch links to it (the link itself, not its HTML written out as text).
+    batch = db.session.get(m.ClaimBatch, batch_id)
+    claim = db.session.scalars(select(m.Claim).where(m.Claim.batch_id == batch_id)).first()
+    shown = Page(client.get(f"/claims/{claim.id}").text)
+    assert shown.summary["Batch"] == f"Batch {batch_id}: {batch.window}"
+    assert shown.links[f"Batch {batch_id}: {batch.window}"] == f"/claims/batches/{batch_id}"
     out = tmp_path / "batch.pdf"
     result = cli("claims", "pdf", batch_id, "-o", out)
     assert result.exit_code == 0 and "the stored PDF" in result.output
@@ -470,8 +493,16 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     assert db.session.scalar(select(func.count()).select_from(m.Family)) == 0
     page = Page(client.get(response.headers["Location"]).text)
     assert page.headings[1] == "The job failed"
-    assert page.errors[0].startswith("The file was not imported: nothing from it was saved.")
-    assert "big.csv:302: family_name: is required" in page.errors[0]
+    # Each problem its own item of the error summary, naming file, line and field; what
+    # happened before them, how many more after them.
+    assert page.errors[:2] == ["big.csv:302: family_name: is required",
+                               "big.csv:303: family_name: is required"]
+    assert len(page.errors) == 50
+    assert page.root.by_id("failure-description").text() == (
+        "The file was not imported: nothing from it was saved. Fix these rows and upload it "
+        "again.")
+    assert page.root.by_id("failure-note").text() == "... and 11 more: download them all below"
+    assert page.root.find(cls="govuk-error-summary").find_all("a") == []
     # The refusal is in the import history with every problem, downloadable from the job page.
     run = db.session.scalars(select(m.ImportRun)).one()
     assert (run.file_name, run.user_id, run.status, run.created, len(run.errors)) == (
@@ -480,7 +511,8 @@ def test_a_large_upload_with_bad_rows_fails_naming_them_and_imports_nothing(app,
     rows = client.get(f"/imports/runs/{run.id}/errors.csv").text.splitlines()
     assert len(rows) == 62 and rows[1] == "big.csv,302,family_name,is required"
     assert rows[-1] == "big.csv,362,family_name,is required"
-    assert "big.csv" in client.get("/imports/families").text
+    history = Page(client.get("/imports/families").text).table("The latest files imported")
+    assert history.column("File") == ["big.csv"]
     from casework.queue import enqueue
 
     enqueue(job.id)  # delivered again: nothing is recorded twice
@@ -516,15 +548,15 @@ def test_a_jobs_file_is_deleted_thirty_days_after_it_finished_and_not_a_second_b
     assert (job.result, job.result_name, job.result_sha256) == (None, None, sha)
     assert job.state == "done" and job.summary  # the record of what was made stays
     assert client.get(job_url + "/result").status_code == 404
-    html = client.get(job_url).text
-    assert "Download" not in html and "ready to download" not in html
-    page = Page(html)
+    page = Page(client.get(job_url).text)
+    assert not [text for text in page.links if text.startswith("Download")]
+    assert not [b for b in page.main.find_all(cls="govuk-button") if "Download" in b.text()]
     deleted = finished + dt.timedelta(days=30)
     assert page.banners == [
         f"The file this job made was deleted on {deleted.day} {deleted:%B %Y}, so that personal"
         " data is not kept longer than it is needed: job files are kept for 30 days after the"
         " job finishes. Start the job again for a new one."]
-    assert f"SHA-256 of the file it made: {sha}" in page.text
+    assert page.paragraph("SHA-256 of the file") == f"SHA-256 of the file it made: {sha}"
     assert [e.detail for e in _events("remove_results")] == [
         "1 job files more than 30 days old deleted"]
     assert service.remove_old_results(now=finished + dt.timedelta(days=31)) == 0  # once
@@ -595,3 +627,30 @@ def test_a_job_stopped_by_a_full_database_disk_says_so_in_words():
         "administrator to free space on the database server, then start the job again.")
     other = service._unexpected(ValueError("x"), 7)
     assert other.startswith("The job stopped with an unexpected error (ValueError)")
+
+
+def test_asking_for_a_batch_pdf_not_made_shows_the_jobs_state_when_read_not_a_stale_flash(
+        client, cli, sign_in, examples, run_jobs):
+    """The batch page says what the PDF's job is doing when it is read: asking for the PDF
+    while it was being made left no "still being made" message for after it was made, or
+    after its job failed."""
+    examples()
+    batch_id = _submitted_batch(client, cli, sign_in)
+    batch = f"/claims/batches/{batch_id}"
+    assert Page(client.get(batch).text).banners == [f"Batch {batch_id} submitted with 3 claims."]
+    assert client.get(batch + ".pdf").status_code == 302  # asked for while being made
+    job = db.session.scalars(select(m.Job).where(m.Job.kind == "claim_batch_pdf")).one()
+    client.application.extensions["casework_queue"].flush()
+    finish(job.id, error="The job stopped with an unexpected error (OSError).")
+    failed = Page(client.get(batch).text)
+    assert failed.banners == []
+    assert "being made" not in failed.main.text()
+    assert failed.main.find(cls="govuk-warning-text").text().endswith(
+        "Making the PDF failed: The job stopped with an unexpected error (OSError).")
+    # Made again, asked for before it is ready, then read once it is made.
+    post_form(client, batch + "/pdf", {}, page_url=batch)
+    assert client.get(batch + ".pdf").status_code == 302
+    assert run_jobs() == 1
+    made = Page(client.get(batch).text)
+    assert made.banners == [] and "being made" not in made.main.text()
+    assert made.links["Download the claim (PDF)"] == batch + ".pdf"

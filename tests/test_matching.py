@@ -1,5 +1,5 @@
 """Matching rows without person_ref to people: `casework match`, `casework match train`,
-and `casework import KIND FILE --match` with its review queue."""
+and `casework import KIND FILE --match` with its rows waiting for review."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The corruptions matching knows (issue 35): names swapped, a double-barrelled name cut
+"""The corruptions matching knows (docs/matching.md): names swapped, a double-barrelled name cut
 short or given as one half, transposed digits, the day or month off by one, a typo with a
 wrong digit and no postcode, a placeholder for a missing name; and the normalising and
 blocking behind them."""
@@ -88,8 +88,12 @@ def _levels(row: dict, person: dict) -> dict[str, str]:
     shipped = json.loads(STARTING_MODEL.read_text())["model"]
     incoming = engine.prepare([{"unique_id": "i", **row}])
     register = engine.prepare([{"unique_id": "r", **person}])
-    with engine.Scoring(incoming, register, shipped) as scoring:
-        steps = scoring.waterfalls({("i", "r")})[("i", "r")]
+    kept, engine.CANDIDATE_PROBABILITY = engine.CANDIDATE_PROBABILITY, 0.0  # every level shown
+    try:
+        with engine.Scoring(incoming, register, shipped) as scoring:
+            steps = scoring.waterfalls({("i", "r")})[("i", "r")]
+    finally:
+        engine.CANDIDATE_PROBABILITY = kept
     return {s["column"]: s["label"] for s in steps}
 
 
@@ -116,11 +120,38 @@ PERSON = {"given_name": "Amelia", "family_name": "Graham-Jones",
     ({"date_of_birth": dt.date(2009, 7, 19)}, "date_of_birth", "Day or month off by one"),
     # two days out is not one off (and one digit): the day before the boundary of the level
     ({"date_of_birth": dt.date(2009, 6, 17)}, "date_of_birth",
-     "One digit different or two swapped"),
+     "The day one digit different or two swapped"),
     ({"date_of_birth": dt.date(2009, 6, 21)}, "date_of_birth",
      "Abs difference of 'transformed date_of_birth <= 1 month'"),
+    ({"date_of_birth": dt.date(2009, 6, 29)}, "date_of_birth",
+     "The day one digit different or two swapped"),
+    ({"date_of_birth": dt.date(2009, 6, 11)}, "date_of_birth",  # 19 and 11: one digit
+     "The day one digit different or two swapped"),
+    ({"date_of_birth": dt.date(2009, 8, 19)}, "date_of_birth", "The month one digit different"),
+    ({"date_of_birth": dt.date(2009, 11, 19)}, "date_of_birth",  # 06 and 11: two digits
+     "All other comparisons"),
     ({"date_of_birth": dt.date(2090, 6, 19)}, "date_of_birth",
-     "One digit different or two swapped"),
+     "The year one digit different or two swapped"),
+    ({"date_of_birth": dt.date(2019, 6, 19)}, "date_of_birth",
+     "The year one digit different or two swapped"),
+    # a digit wrong in two parts is not one digit different
+    ({"date_of_birth": dt.date(2019, 6, 18)}, "date_of_birth", "All other comparisons"),
+    # one name in the other's field is the given name's level only; both, the family's too
+    ({"given_name": "Zoe", "family_name": "Amelia"}, "given_name",
+     "Given name is the other's family name (names swapped)"),
+    ({"given_name": "Zoe", "family_name": "Amelia"}, "family_name", "All other comparisons"),
+    ({"family_name": "Gra"}, "family_name",  # cut short below four letters: not the level
+     "Jaro-Winkler distance of family_name >= 0.8"),
+    ({"family_name": "Grah"}, "family_name",  # four letters: the shortest that is
+     "One half of a double-barrelled name, or the name cut short"),
+    # two typing errors: only where the shorter name has five letters or more
+    ({"given_name": "Amxlya"}, "given_name",
+     "Two letters different, missing, added or swapped (names of five letters or more)"),
+    ({"given_name": "Amxla"}, "given_name",  # five letters, two different from amelia
+     "Two letters different, missing, added or swapped (names of five letters or more)"),
+    ({"given_name": "Amea"}, "given_name",  # two letters missing, but four left: not the level
+     "Jaro-Winkler distance of given_name >= 0.92"),
+    ({"given_name": "Axlxa"}, "given_name", "All other comparisons"),  # three different
     ({"date_of_birth": dt.date(2009, 6, 19), "postcode": ""}, "postcode",
      "postcode is NULL"),
 ])
@@ -148,7 +179,7 @@ def test_every_level_of_the_starting_model_weighs_at_least_a_different_value():
 def test_blocking_finds_a_pair_sharing_only_a_name_and_part_of_the_date_of_birth():
     """No shared date of birth, full name or postcode: only the new blocking rules (given
     name with year and month; family name with day and month; phonetic family name with
-    year) make the pair a candidate at all."""
+    year; given name with year and day) make the pair a candidate at all."""
     from casework.matching import synthetic
     from casework.matching.service import STARTING_MODEL
 
@@ -164,11 +195,46 @@ def test_blocking_finds_a_pair_sharing_only_a_name_and_part_of_the_date_of_birth
                                      "date_of_birth": dt.date(2019, 6, 19), "postcode": ""}),
                      ("soundex+year", {**PERSON, "given_name": "Amilie",
                                        "family_name": "Graham-Jomes",
-                                       "date_of_birth": dt.date(2009, 8, 19), "postcode": ""})):
+                                       "date_of_birth": dt.date(2009, 8, 19), "postcode": ""}),
+                     # a typo that changes the family name's sound, and the month's digit
+                     ("given+year+day", {**PERSON, "family_name": "Braham-Jones",
+                                         "date_of_birth": dt.date(2009, 8, 19),
+                                         "postcode": ""})):
         incoming = engine.prepare([{"unique_id": ref, **row}])
         settings = json.loads(json.dumps(shipped))
         with engine.Scoring(incoming, register, settings) as scoring:
             assert (ref, "r") in [(c.incoming_id, c.register_id) for c in scoring.candidates]
+
+
+def test_a_typo_in_a_rare_name_counts_for_more_than_in_a_common_one():
+    """Term-frequency adjustment on the typo levels, as on the exact ones: 'Smiht' for one of
+    forty Smiths says less than 'Okonkow' for the one Okonkwo."""
+    from casework.matching.service import STARTING_MODEL
+
+    shipped = json.loads(STARTING_MODEL.read_text())["model"]
+    born = dt.date(2012, 3, 4)
+    people = [{"unique_id": f"S{n}", "given_name": f"Kid{chr(97 + n % 26)}",
+               "family_name": "Smith", "date_of_birth": dt.date(2000 + n % 20, 1 + n % 12, 9),
+               "postcode": None, "sex": None} for n in range(40)]
+    people += [{"unique_id": "SMITH", "given_name": "Ada", "family_name": "Smith",
+                "date_of_birth": born, "postcode": None, "sex": None},
+               {"unique_id": "OKONKWO", "given_name": "Ada", "family_name": "Okonkwo",
+                "date_of_birth": born, "postcode": None, "sex": None}]
+    rows = [{"unique_id": "r-smith", "given_name": "Ada", "family_name": "Smiht",
+             "date_of_birth": born, "postcode": None, "sex": None},
+            {"unique_id": "r-okonkwo", "given_name": "Ada", "family_name": "Okonkow",
+             "date_of_birth": born, "postcode": None, "sex": None}]
+    wanted = {("r-smith", "SMITH"), ("r-okonkwo", "OKONKWO")}
+    with engine.Scoring(engine.prepare(rows), engine.prepare(people), shipped) as scoring:
+        steps = scoring.waterfalls(wanted)
+
+    def family_weight(pair):
+        return sum(s["weight"] for s in steps[pair] if s["column"] in
+                   ("family_name", "tf_family_name"))
+
+    label = {s["column"]: s["label"] for s in steps[("r-smith", "SMITH")]}["family_name"]
+    assert label == "One letter different, missing, added or two swapped"
+    assert family_weight(("r-okonkwo", "OKONKWO")) > family_weight(("r-smith", "SMITH")) + 3
 
 
 def _decided(nobody: float, link_above: float = 0.8, review_above: float = 0.5) -> str:

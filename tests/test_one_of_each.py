@@ -29,11 +29,15 @@ def test_the_rules_say_counts_in_words_one_way():
 
 
 def test_no_comment_cites_a_document_the_repository_does_not_hold():
-    cited = re.compile(r"domain reference|issue 16\b", re.IGNORECASE)
+    """Issues and the domain reference's sections live outside the repository: a comment
+    points to docs/ instead. (bench/README.md is a log of measurements, each dated by the
+    issue that asked for it, and keeps them.)"""
+    cited = re.compile(r"domain reference|\bissue #?\d|\bsection \d", re.IGNORECASE)
     found = [f"{path.relative_to(ROOT)}:{n}"
-             for folder in ("casework", "tests", "docs", "bench")
+             for folder in ("casework", "tests", "docs", "templates", "migrations", "bench")
              for path in sorted((ROOT / folder).rglob("*"))
              if path.suffix in (".py", ".md", ".html") and path.name != Path(__file__).name
+             and path.relative_to(ROOT).as_posix() != "bench/README.md"
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if cited.search(line)]
     assert found == []
@@ -68,6 +72,4 @@ def test_only_the_job_queue_is_called_a_queue():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and "queue" in node.name.lower():
                 named.append(f"{path.relative_to(ROOT)}:{node.name}")
-    # The importer's private _queue_families marks the families stale; it is left to the
-    # import work going on there (renaming it is one line there).
-    assert named == ["casework/importer/service.py:_queue_families"]
+    assert named == []

@@ -62,4 +62,5 @@ def test_the_demo_family_page_shows_its_needs(app, client, sign_in):
     sign_in("manager")
     page = client.get(f"/families/{ref}").text
     assert "Needs under the expanded programme, 2015-20" in Page(page).headings
-    assert "Practitioners' assessments" in Page(page).text
+    # under a need, its assessments' own paragraph heads their list
+    assert "Practitioners' assessments" in Page(page).paragraphs()

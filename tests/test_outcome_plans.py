@@ -5,7 +5,6 @@ import hashlib
 import io
 import json
 import re
-from html import unescape
 from pathlib import Path
 
 from sqlalchemy import select
@@ -43,19 +42,19 @@ def _events(action):
     return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
 
 
-def _text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
 def test_before_any_plan_is_loaded_the_shipped_example_is_in_force(client, sign_in):
     sign_in("admin")
-    text = _text(client.get("/outcome-plans/").text)
-    assert text.count("No plan has been loaded: the worked example shipped with casework is "
-                      "in force") == 2
-    history = _text(client.get("/outcome-plans/phase2").text)
-    assert "The worked example shipped with casework (phase2.json) In force casework" in history
-    example = client.get("/outcome-plans/phase2/example").text
-    assert json.loads(SHIPPED.read_text())["title"] in example
+    index = Page(client.get("/outcome-plans/").text)
+    for programme in ("The expanded programme, 2015-20 (phase2)",
+                      "Supporting Families (supporting_families)"):
+        assert index.paragraphs(programme)[0] == (
+            "No plan has been loaded: the worked example shipped with casework is in force.")
+    history = Page(client.get("/outcome-plans/phase2").text).table("Versions of the Outcome Plan")
+    assert history.body == [
+        ["The worked example shipped with casework (phase2.json) In force", "casework", "", ""]]
+    example = Page(client.get("/outcome-plans/phase2/example").text)
+    assert example.h1 == "The worked example shipped with casework"
+    assert example.summary["Title"] == json.loads(SHIPPED.read_text())["title"]
 
 
 def test_an_administrator_loads_a_version_and_it_is_listed_in_force_and_used(
@@ -72,10 +71,11 @@ def test_an_administrator_loads_a_version_and_it_is_listed_in_force_and_used(
     assert (row.ruleset, row.version, row.sha256, row.loaded_by_id, row.file_name) == (
         "phase2", "2017.2", digest, admin.id, "outcome-plan-2017.json")
     assert row.content.encode() == body  # stored exactly as loaded
-    text = _text(page)
-    assert "Version 2017.2" in text and "Ada Admin" in text and digest in text
-    assert "In force" in text.split("The worked example")[0]
-    assert "Replaced" in text.split("The worked example")[1]
+    loaded, example = Page(page).table("Versions of the Outcome Plan").rows
+    assert loaded["Version"].startswith("Version 2017.2 ") and loaded["Version"].endswith(
+        "file outcome-plan-2017.json In force")
+    assert (loaded["Loaded by"], loaded["SHA-256"]) == ("Ada Admin", digest)
+    assert example["Version"] == "The worked example shipped with casework (phase2.json) Replaced"
     [event] = _events("load_plan")
     assert (event.user_id, event.object_ref) == (admin.id, "phase2 2017.2")
     assert digest in event.detail
@@ -86,11 +86,18 @@ def test_an_administrator_loads_a_version_and_it_is_listed_in_force_and_used(
     # A second version replaces it; the first stays, shown as replaced.
     assert _upload(client, _plan("2018.1")).status_code == 302
     assert [v.version for v in _versions()] == ["2017.2", "2018.1"]
-    text = _text(client.get("/outcome-plans/phase2").text)
-    assert text.index("Version 2018.1") < text.index("In force") < text.index("Version 2017.2")
+    versions = Page(client.get("/outcome-plans/phase2").text).table(
+        "Versions of the Outcome Plan").column("Version")  # newest first
+    assert [(v.split()[1], v.split()[-1]) for v in versions] == [
+        ("2018.1", "force"), ("2017.2", "Replaced"), ("worked", "Replaced")]
     first = _versions()[0]
     shown = client.get(f"/outcome-plans/phase2/{first.id}")
-    assert "Replaced by a newer version" in shown.text and "2017.2" in shown.text
+    version = Page(shown.text)
+    assert version.h1 == "Version 2017.2"
+    assert version.summary["Status"] == "Replaced by a newer version"
+    # the hash is shown as the hash, in a <code> (not its HTML written out as text)
+    assert version.summary["SHA-256"] == digest
+    assert version.main.find("code", cls="app-hash").text() == digest
     assert ("view", "phase2 2017.2") in [(e.action, e.object_ref) for e in _events("view")]
     download = client.get(f"/outcome-plans/phase2/{first.id}/download")
     assert download.data == body
@@ -107,32 +114,34 @@ def test_a_wrong_plan_is_refused_whole_with_file_line_and_field_and_nothing_chan
            b' "problems": {"health": {"indicators": {"gp": {"type": "hunch"}}}}}\n')
     page = _upload(client, bad, "ours-v2.json")
     assert page.status_code == 200
-    text = _text(page.text)
     assert Page(page.text).headings[0] == "The plan was not loaded: fix these problems and upload it again"
-    assert Page(page.text).errors[0] == 'ours-v2.json:2: effective_from: "2015-04-31" is not a date "YYYY-MM-DD"'
-    assert 'ours-v2.json:2: effective_from: "2015-04-31" is not a date' in text
-    assert 'ours-v2.json:3: problems.health.indicators.gp.type: "hunch" is not an indicator ' \
-           "type" in text
+    assert Page(page.text).errors == [
+        'ours-v2.json:2: effective_from: "2015-04-31" is not a date "YYYY-MM-DD"',
+        'ours-v2.json:3: problems.health.indicators.gp.type: "hunch" is not an indicator type; '
+        "use count, school_rate, status, assessment"]
     assert [v.version for v in _versions()] == ["1"]
     [refused] = _events("load_plan_refused")
     assert refused.detail.startswith("ours-v2.json: 2 problem(s): ours-v2.json:2:")
-    not_json = _text(_upload(client, b'{"title": "x",\n "version": }', "x.json").text)
-    assert "x.json:2: file: is not valid JSON" in not_json
-    wrong_frame = _text(_upload(client, _plan("3", ruleset="supporting_families")).text)
-    assert "ours.json:3: ruleset: \"supporting_families\" is not 'phase2'" in wrong_frame
-    latin = _text(_upload(client, "{\"title\": \"Caf\u00e9\"}".encode("latin-1"), "l.json").text)
-    assert "l.json:1: file: is not UTF-8 text" in latin
+    not_json = Page(_upload(client, b'{"title": "x",\n "version": }', "x.json").text)
+    assert not_json.errors == ["x.json:2: file: is not valid JSON (Expecting value)"]
+    wrong_frame = Page(_upload(client, _plan("3", ruleset="supporting_families")).text)
+    assert wrong_frame.errors == [
+        "ours.json:3: ruleset: \"supporting_families\" is not 'phase2', the ruleset this plan "
+        "is read for"]
+    latin = Page(_upload(client, "{\"title\": \"Caf\u00e9\"}".encode("latin-1"), "l.json").text)
+    assert latin.errors == ["l.json:1: file: is not UTF-8 text"]
     assert [v.version for v in _versions()] == ["1"]
 
 
 def test_a_version_already_loaded_is_refused_naming_when_and_by_whom(client, sign_in):
     sign_in("admin", name="Ada Admin")
     _upload(client, _plan("2017.2"))
-    again = _text(_upload(client, _plan("2017.2", title="Changed")).text)
-    assert re.search(r"ours\.json:\d+: version: '2017\.2' was already loaded on .* by Ada Admin; "
-                     r"with different content: give this plan a new version", again)
-    same = _text(_upload(client, _plan("2017.2")).text)
-    assert "this file is the same" in same
+    [again] = Page(_upload(client, _plan("2017.2", title="Changed")).text).errors
+    assert re.fullmatch(r"ours\.json:\d+: version: '2017\.2' was already loaded on .* by Ada Admin; "
+                        r"with different content: give this plan a new version", again)
+    [same] = Page(_upload(client, _plan("2017.2")).text).errors
+    assert re.fullmatch(r"ours\.json:\d+: version: '2017\.2' was already loaded on .* by Ada Admin; "
+                        r"this file is the same", same)
     assert len(_versions()) == 1
 
 
@@ -192,5 +201,8 @@ def test_the_family_page_names_the_loaded_version_not_the_example(app, client, c
     assert cli("plans", "load", "phase2", plan, "--by", create_user("admin").email
                ).exit_code == 0
     sign_in("manager")
-    text = client.get("/families/P01?as_of=2016-09-30").text
-    assert "version 2017.2" in text and "the worked example shipped" not in text
+    judged = Page(client.get("/families/P01?as_of=2016-09-30").text).paragraph(
+        "Judged on 30 September 2016 by the Outcome Plan")
+    # the loaded version, not the example ("... (the worked example shipped with casework ...)")
+    assert re.fullmatch(r'Judged on 30 September 2016 by the Outcome Plan "[^"]+", version '
+                        r"2017\.2\.( Versions of the plan)?", judged), judged

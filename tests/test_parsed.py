@@ -86,3 +86,41 @@ def test_a_real_page_is_read_by_its_heading_and_table(client_request, sign_in):
     assert page.h1 == "Users"
     assert any(row.get("Name") == "Ruth Okafor" for row in page.tables[0].rows)
     client_request.get("/programme", expected_status=403)  # a manager's page
+
+
+SECTIONED = """<main><h1>Family</h1><p>Lead: Sam</p>
+<h2>Next actions</h2><ul><li>Ring the school<br>due 1 May</li><li>Visit</li></ul>
+<p>Two open.</p><div><h3>Done</h3><p>None yet.</p></div>
+<h2>Money</h2><p>Still claimable on 30 September 2013: <strong>£700</strong>.</p>
+<table><tr><td>Year 1</td><td>£700</td></tr></table>
+<svg role="img" aria-labelledby="t d"><title id="t">Families</title><desc id="d">Identified: 8.</desc>
+<rect><title>a tooltip</title></rect></svg></main>"""
+
+
+def test_blocks_read_apart_and_inline_text_runs_on():
+    """A paragraph, list item, cell or line break ends a word; <strong> inside a sentence
+    does not ("Ring the school<br>due" was read "Ring the schooldue")."""
+    page = Page(SECTIONED)
+    item = page.main.find("li")
+    assert item.text() == "Ring the school due 1 May"
+    assert page.main.find("ul").text() == "Ring the school due 1 May Visit"
+    assert page.main.find("table").text() == "Year 1 £700"
+    assert page.paragraph("Still claimable") == "Still claimable on 30 September 2013: £700."
+
+
+def test_a_section_is_what_sits_under_its_heading():
+    page = Page(SECTIONED)
+    actions = page.section("Next actions")
+    assert [li.text() for li in actions.find_all("li")] == ["Ring the school due 1 May", "Visit"]
+    # a lower heading stays inside; the next heading of the same level ends it
+    assert page.paragraphs("Next actions") == ["Two open.", "None yet."]
+    assert page.paragraphs("Done") == ["None yet."]
+    assert page.paragraph("Still", heading="Money").endswith("£700.")
+    with pytest.raises(AssertionError, match="headings"):
+        page.section("Contacts")
+    with pytest.raises(AssertionError, match="paragraphs start with"):
+        page.paragraph("Nobody")
+
+
+def test_a_drawn_image_is_read_by_its_title_and_description():
+    assert Page(SECTIONED).images == {"Families": "Identified: 8."}

@@ -1,4 +1,4 @@
-"""Training for initial contact organisations, and match funding (issue 31)."""
+"""Training for initial contact organisations, and match funding."""
 
 from __future__ import annotations
 
@@ -76,8 +76,7 @@ def test_a_manager_adds_a_course_and_records_who_completed_it(client, app):
     both = post_form(client, "/partnership/training", {
         "course": str(course.id), "user": str(worker.id), "person_name": "Jo Bloggs",
         "organisation": "Fant Primary", "completed_on": _date(TODAY)})
-    assert "Choose a user or enter a person's name, not both" in parse(both.text).find_all(
-        cls="govuk-error-summary")[0].text()
+    assert Page(both.text).errors == ["Choose a user or enter a person's name, not both"]
     assert db.session.scalar(select(m.TrainingCompletion.id)) is None
     for data in ({"user": str(worker.id)},
                  {"user": "0", "person_name": "Jo Bloggs", "organisation": "Fant Primary"}):
@@ -127,8 +126,19 @@ def _trained(user=None, *, on, months=12, name=None, organisation=None):
 
 
 def _banner(html: str) -> str:
-    found = parse(html).find_all(cls="govuk-notification-banner")
-    return found[0].text() if found else ""
+    [banner] = Page(html).banners
+    return banner
+
+
+def _warned(html: str, ref: str) -> bool:
+    """Whether the one banner after a selection says the lead person is not trained: the
+    banner is the decision ('P1 Family 3: selected.'), and a warning after it if any."""
+    [banner] = Page(html).banners
+    decided, _, warning = banner.partition(": selected.")
+    assert decided.startswith(f"{ref} ") and _ == ": selected.", banner
+    assert warning in ("", " ") or warning.startswith(
+        " Warning: the lead person is not trained for first contact. "), banner
+    return bool(warning.strip())
 
 
 def test_naming_an_untrained_worker_as_lead_warns_but_records_the_decision(client, app, lead,
@@ -163,7 +173,7 @@ def test_a_lead_trained_by_the_meeting_day_is_not_warned(client, app, lead, work
     decide = f"/selection/meetings/{meeting.id}/families/P1"
     assert bool(parse(client.get(decide).text).find_all(cls="govuk-warning-text")) is warned
     done = post_form(client, decide, {"decision": "selected", "lead_worker": str(worker.id)})
-    assert ("Warning:" in _banner(client.get(done.headers["Location"]).text)) is warned
+    assert _warned(client.get(done.headers["Location"]).text, "P1") is warned
 
 
 @pytest.mark.parametrize("months_ago, warned", [(11, False), (12, True), (13, True)])
@@ -192,7 +202,7 @@ def test_a_partner_contact_is_matched_by_name_and_organisation(client, app, lead
             "decision": "selected", "lead_worker": "0", "lead_contact": "Jo Bloggs",
             "lead_agency": agency})
         assert done.status_code == 302
-        assert ("Warning:" in _banner(client.get(done.headers["Location"]).text)) is warned
+        assert _warned(client.get(done.headers["Location"]).text, ref) is warned
 
 
 # Match funding --------------------------------------------------------------------------------
@@ -217,7 +227,8 @@ def test_a_manager_records_a_pledge_and_what_was_received_with_history(client, a
     assert (row.pledged_pence, row.financial_year, row.received_pence) == (500050, 2013, 0)
     early = post_form(client, f"/partnership/match-funding/{row.id}",
                       {"received": "2500", "received_on": ["30", "4", "2013"]})
-    assert "on or after the pledge, 1 May 2013" in early.text
+    assert Page(early.text).errors == [
+        "The date received must be on or after the pledge, 1 May 2013"]
     saved = post_form(client, f"/partnership/match-funding/{row.id}",
                       {"received": "2500", "received_on": ["1", "6", "2013"]})
     assert saved.status_code == 302

@@ -171,14 +171,18 @@ def test_dashboard_page_shows_the_figures_with_charts_and_is_audited(client, wor
     login(client, world["manager"].email)
     page = client.get("/programme")
     assert page.status_code == 200
-    text = page.text
-    read = Page(text)
+    read = Page(page.text)
     assert read.h1 == "Programme dashboard on 30 September 2013"
-    assert "Figures as of 30 September 2013" in read.text
-    assert text.count('role="img"') == 5  # funnel, months, results, wards, workers
-    assert "Families at each stage of the programme. Identified: 4; Eligible: 3; Attached: 3; " \
-           "Results met: 1; Claimed: 1; Submitted for payment: 1." in text
-    assert "£10,200" in text  # fees £8,800 and results submitted £1,400
+    assert read.main.find(cls="app-figures-hold").text().startswith(
+        "Figures as of 30 September 2013: every family evaluated on ")
+    # funnel, months, results, wards, workers: each drawn with its title and description
+    assert len(read.images) == 5
+    assert read.images["Families at each stage of the programme"] == (
+        "Families at each stage of the programme. Identified: 4; Eligible: 3; Attached: 3; "
+        "Results met: 1; Claimed: 1; Submitted for payment: 1.")
+    # fees £8,800 and results submitted £1,400
+    assert [n.text() for n in read.main.find_all(cls="app-figure")][-1] == (
+        "£10,200 attachment fees and results submitted")
     event = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_type == "programme_dashboard")).one()
     assert event.user_id == world["manager"].id and event.detail == "as of 2013-09-30, phase1"
 
@@ -187,14 +191,19 @@ def test_cost_page_and_csv_show_each_family(client, world):
     login(client, world["manager"].email)
     page = client.get("/programme/costs")
     read = Page(page.text)
-    assert "These are estimates, not accounts" in read.text
+    assert read.main.find(cls="govuk-warning-text__text").text().startswith(
+        "Warning These are estimates, not accounts. They price the events partners recorded")
     assert read.table("Estimated annual cost to agencies").row("Whole cohort") == {
         "Families": "Whole cohort", "Number": "2", "Before attachment": "£1,600", "Now": "£500",
         "Reduction": "£1,100 (69%)"}
-    assert "Police figure" in read.text
+    used = read.table("Unit costs used")
+    # a source two costs share is written once, as a note
+    assert used.cell("Anti-social behaviour incident recorded by the police", "Source") == (
+        used.cell("Domestic abuse incident recorded by the police", "Source")) == "See note 1"
+    assert read.paragraph("Note 1:") == "Note 1: Police figure"
     each = read.table("3 attached families, largest reduction first")
     assert each.column("Now (a year)")[2].startswith("Too early")
-    assert "High-contact families: 1" in Page(page.text).text
+    assert "High-contact families: 1 (those with" in read.paragraph("For each family attached")
     rows = client.get("/programme/costs.csv").text.splitlines()
     assert rows[1].startswith("F1,Family") and rows[1].endswith(",1200.00,100.00,1100.00")
     assert rows[2].startswith("F2,") and ",y," in rows[2] and rows[2].endswith(",400.00,400.00,0.00")
@@ -238,8 +247,9 @@ def test_programme_pages_are_for_programme_managers(client, sign_in, role):
 
 def test_admin_changes_unit_costs_with_history_and_clear_errors(client, sign_in):
     admin = sign_in("admin")
-    form = client.get("/admin/unit-costs").text
-    assert "673.00" in form and "shipped default" in form.lower()
+    form = Page(client.get("/admin/unit-costs").text)
+    assert form.field("asb_incident_amount").attrs["value"] == "673.00"
+    assert form.paragraphs("Anti-social behaviour incident")[0] == "The shipped default."
     values = {f"{row.key}_{part}": value for row in service.unit_costs()
               for part, value in (("amount", f"{row.pence / 100:.2f}"), ("source", row.source))}
     bad = post_form(client, "/admin/unit-costs", {**values, "asb_incident_amount": "12.345",

@@ -1,4 +1,4 @@
-"""Referrals between agencies (issue 31): sent from the family's page, answered by the
+"""Referrals between agencies (docs/partners.md): sent from the family's page, answered by the
 organisation referred to, overdue on both task lists, counted in the substance misuse
 measure, in the timeline, history, audit log and subject access export."""
 
@@ -21,7 +21,7 @@ from casework.referrals import service
 from .conftest import login, post_form
 from .factories import create_family, create_organisation, create_person, create_user
 from .htmltables import table
-from .parsed import parse
+from .parsed import Page, parse
 
 TODAY = dt.date.today()
 
@@ -65,8 +65,8 @@ def _send(case, *, organisation=None, practitioner=None, kind="education", perso
         due_on=due_on or TODAY + dt.timedelta(days=14))
 
 
-def _errors(html: str) -> str:
-    return parse(html).find_all(cls="govuk-error-summary")[0].text()
+def _errors(html: str) -> list[str]:
+    return Page(html).errors
 
 
 def test_a_worker_sends_a_referral_from_the_familys_page(client, case):
@@ -76,10 +76,12 @@ def test_a_worker_sends_a_referral_from_the_familys_page(client, case):
     bad = post_form(client, "/families/R1/referrals/new", {
         "organisation": "0", "person_ref": "R1-C", "kind": "", "reason": " ",
         "may_share": "", "due_on": _date(TODAY - dt.timedelta(days=1))})
-    errors = _errors(bad.text)
-    for words in ("Select the organisation", "Select the need", "Enter the reason",
-                  "Say what may be shared", "The due date must be today or later"):
-        assert words in errors
+    errors = _errors(bad.text)  # every problem at once, one error each
+    starts = ("Select the organisation", "Select the need", "Enter the reason",
+              "Say what may be shared", "The due date must be today or later")
+    assert len(errors) == len(starts)
+    for words in starts:
+        assert len([e for e in errors if e.startswith(words)]) == 1, (words, errors)
     assert db.session.scalar(select(m.Referral.id)) is None
     sent = post_form(client, "/families/R1/referrals/new", {
         "organisation": str(case["school"].id), "practitioner": str(case["teacher"].id),
@@ -129,10 +131,10 @@ def test_the_school_accepts_and_records_the_outcome_and_the_timeline_shows_it(cl
         "accepted", case["teacher"].id, case["teacher"].id)
     again = post_form(client, f"/referrals/{referral.id}/accept", {},
                       page_url=f"/referrals/{referral.id}")
-    assert again.status_code == 400 and "already accepted" in again.text
+    assert again.status_code == 400 and _errors(again.text) == ["The referral is already accepted"]
     empty = post_form(client, f"/referrals/{referral.id}/outcome", {"outcome": " "},
                       page_url=f"/referrals/{referral.id}")
-    assert empty.status_code == 400 and "Enter the referral's outcome" in _errors(empty.text)
+    assert empty.status_code == 400 and _errors(empty.text) == ["Enter the referral's outcome"]
     done = post_form(client, f"/referrals/{referral.id}/outcome",
                      {"outcome": "Attendance plan agreed with the school"},
                      page_url=f"/referrals/{referral.id}")
@@ -157,7 +159,7 @@ def test_declining_needs_a_reason(client, case):
     refused = post_form(client, f"/referrals/{referral.id}/decline", {"decline_reason": ""},
                         page_url=f"/referrals/{referral.id}")
     assert refused.status_code == 400
-    assert "Enter the reason the referral is declined" in _errors(refused.text)
+    assert _errors(refused.text) == ["Enter the reason the referral is declined"]
     db.session.refresh(referral)
     assert referral.status == "made"
     post_form(client, f"/referrals/{referral.id}/decline",
@@ -177,7 +179,8 @@ def test_another_organisation_or_practitioner_gets_the_same_404_as_for_none(clie
         assert guessed.status_code == 404 and parse(guessed.text).text() == parse(missing.text).text()
         assert post_form(client, f"/referrals/{referral.id}/accept", {},
                          page_url="/referrals").status_code == 404
-    assert "No referrals." in client.get("/referrals").text
+    listed = Page(client.get("/referrals").text)
+    assert listed.paragraphs()[-1] == "No referrals." and listed.tables == []
     colleague = app_client(client)
     login(colleague, case["colleague"].email)
     assert colleague.get(f"/referrals/{to_school.id}").status_code == 200
@@ -250,6 +253,63 @@ def test_withdrawn_consent_hides_the_referral_on_the_next_request(client, case):
     assert client.get(f"/referrals/{referral.id}").status_code == 200
     taf.withdraw_consent(case["family"], TODAY, "Changed their mind", case["worker"])
     assert client.get(f"/referrals/{referral.id}").status_code == 404
-    assert "No referrals." in client.get("/referrals").text
+    listed = Page(client.get("/referrals").text)
+    assert listed.paragraphs()[-1] == "No referrals." and listed.tables == []
     assert service.overdue(case["teacher"], TODAY + dt.timedelta(days=30)) == []
 
+
+
+def test_a_new_episode_lists_only_its_own_referrals_the_last_ones_on_the_episode_history(
+        client, case):
+    """Referrals belong to an episode: a family that signs up again starts with none of the
+    last episode's on its page, its plan or its organisations' lists; they stay on the
+    episode history (and the timeline)."""
+    from casework.caseloads.service import close
+
+    family, worker, lead = case["family"], case["worker"], case["lead"]
+    first = episodes.open_episode_of(family.id)
+    old = _send(case, organisation=case["yos"], kind="offending", person_ref="R1-T")
+    assert old.episode_id == first.id
+    close(family, TODAY - dt.timedelta(days=10), lead, "Outcomes met",
+          next(iter(m.CLOSURE_OUTCOMES)))
+    db.session.commit()
+    # Noted while the family has no open episode: the next episode's, once it signs up.
+    between = m.Referral(family_id=family.id, kind="housing", agency="Housing options",
+                         referred_on=TODAY - dt.timedelta(days=8), created_by_id=worker.id)
+    db.session.add(between)
+    db.session.commit()
+    assert between.episode_id is None
+    second = episodes.sign_up(family, TODAY - dt.timedelta(days=5), lead, "test",
+                              consent_by="Parent")
+    db.session.commit()
+    allocate(family, worker, TODAY - dt.timedelta(days=5), lead)
+    taf.record_consent(family, TODAY - dt.timedelta(days=5), "Parent", worker)
+    db.session.commit()
+    db.session.refresh(between)
+    assert between.episode_id == second.id
+    new = _send(case)
+    assert new.episode_id == second.id
+
+    login(client, worker.email)
+    page = parse(client.get("/families/R1").text)
+    rows = table(client.get("/families/R1").text, id="referrals-table")
+    assert [r["To"] for r in rows] == ["Fant Primary School"]
+    # The earlier episode's referral is under its heading in the episode history.
+    heading = page.by_id(f"episode-{first.id}-referrals")
+    assert heading.text().startswith("Referrals of the ")
+    siblings = [n for n in heading.parent.children if isinstance(n, type(heading))]
+    listed = siblings[siblings.index(heading) + 1]
+    assert [li.text() for li in listed.find_all("li")] == [
+        f"{service.govdate(TODAY)}: Kent Youth Offending Service (offending and anti-social "
+        "behaviour, R1-T), made"]
+    earlier = service.of_earlier_episodes(family)
+    assert [(e.id, [r.id for r in rs]) for e, rs in earlier] == [(first.id, [old.id])]
+    # The plan lists the new episode's referrals (the one noted between episodes too).
+    from casework.casefile.service import referrals as plan_referrals
+
+    assert {r.id for r in plan_referrals(family, current_only=True)} == {new.id, between.id}
+    assert {r.id for r in plan_referrals(family)} == {new.id, between.id, old.id}
+    # The youth offending service no longer sees the closed episode's referral.
+    officer = app_client(client)
+    login(officer, case["officer"].email)
+    assert officer.get(f"/referrals/{old.id}").status_code == 404

@@ -540,7 +540,7 @@ def test_reasons_name_the_counts_windows_and_threshold():
     assert len(finding.evidence) == 8
 
 
-# Amounts by the programme year of attachment (section 5) -------------------------------------
+# Amounts by the programme year of attachment (docs/rules.md) ---------------------------------
 
 
 @pytest.mark.parametrize(("attached_on", "fee", "turn_around"), [

@@ -17,6 +17,7 @@ from casework.extensions import db
 
 from .conftest import PASSWORD, FreshContextClient, csrf_token, login, post_form
 from .factories import create_family, create_organisation, create_person, create_user
+from .parsed import Page, parse
 
 
 def events(action=None):
@@ -61,8 +62,10 @@ def test_managers_see_who_viewed_a_family(client, sign_in, app, examples):
     login(other, auditor.email)
     other.get("/families/E02")
     sign_in("manager")
-    page = client.get("/families/E02").text
-    assert "Who viewed this family" in page and auditor.email in page
+    page = Page(client.get("/families/E02").text)
+    assert "Who viewed this family" in page.headings
+    views = page.table("Recent views of this family's records").rows
+    assert [(v["Who"], v["What"]) for v in views] == [(auditor.email, "family")]
 
 
 def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, examples):
@@ -73,8 +76,10 @@ def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, e
     c.get("/families/E03")
     assert c.get("/admin/audit").status_code == 403
     sign_in("admin")
-    page = client.get(f"/admin/audit?ref=E03&who={manager.email}").text
-    assert "1 entries" in page and "E03" in page
+    page = Page(client.get(f"/admin/audit?ref=E03&who={manager.email}").text)
+    assert page.paragraphs()[-1] == "1 entries"
+    [entry] = page.table("Audit entries").rows
+    assert (entry["Who"], entry["Action"], entry["Record"]) == (manager.email, "View", "Family E03")
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(app):
@@ -102,7 +107,8 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_p
         for _ in range(10):
             assert login(client, user.email, "wrong-password-xx").status_code == 200
         locked = login(client, user.email)
-        assert locked.status_code == 429 and "Sign-in is locked for this account" in locked.text
+        assert locked.status_code == 429
+        assert Page(locked.text).h1 == "Sign-in is locked for this account"
     with freeze_time("2026-11-01 09:14:59"):
         assert login(client, user.email).status_code == 429
     with freeze_time("2026-11-01 09:15:01"):
@@ -131,7 +137,7 @@ def test_admin_deactivates_a_user_and_resets_a_password(client, sign_in, app):
     other = app.test_client()
     assert login(other, worker.email).status_code == 200  # refused
     weak = post_form(client, f"/admin/users/{worker.id}/password", {"password": "short"})
-    assert "at least 12 characters" in weak.text
+    assert Page(weak.text).errors == ["Password must be at least 12 characters long"]
     post_form(client, f"/admin/users/{worker.id}/password", {"password": "a-brand-new-passphrase"})
     page = client.get("/admin/users")
     client.post(f"/admin/users/{worker.id}/active", data={"csrf_token": csrf_token(page.text), "active": "1"})
@@ -204,7 +210,9 @@ def test_every_page_sends_the_security_headers(client, sign_in, app):
 def test_inline_script_carries_the_request_nonce(client):
     page = client.get("/login")
     nonce = page.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
-    assert f'<script nonce="{nonce}">' in page.text
+    scripts = Page(page.text).root.find_all("script")
+    inline = [s for s in scripts if "src" not in s.attrs]
+    assert inline and all(s.attrs.get("nonce") == nonce for s in inline)
 
 
 # No lost updates --------------------------------------------------------------------------------
@@ -223,8 +231,13 @@ def test_a_save_over_someone_elses_newer_change_is_refused_showing_both(client, 
     refused = client.post("/families/V1/edit", data={"csrf_token": csrf_token(mine.text), "version": "1",
                           "family_name": "My name", "ward": "Bridge"})
     assert refused.status_code == 200
-    assert "Someone else changed these details while you were editing" in refused.text
-    assert "Their name" in refused.text and "My name" in refused.text
+    shown = Page(refused.text)
+    assert shown.root.find(cls="govuk-error-summary__title").text() == (
+        "Someone else changed these details while you were editing")
+    assert shown.errors == [
+        "Nothing was saved. Check their changes below, then save again if yours should still apply."]
+    assert shown.table("Their version and yours").body == [
+        ["family name", "Their name", "My name"], ["ward", "Fant", "Bridge"]]
     db.session.expire_all()
     family = db.session.get(m.Family, family.id)
     assert (family.family_name, family.ward, family.version) == ("Their name", "Fant", 2)
@@ -238,7 +251,8 @@ def test_an_import_makes_an_open_edit_form_stale(client, sign_in, cli, tmp_path)
     cli("import", "families", tmp_path / "f.csv")
     refused = client.post("/families/V2/edit", data={"csrf_token": csrf_token(page.text), "version": "1",
                           "family_name": "Mine"})
-    assert "Someone else changed these details" in refused.text
+    assert Page(refused.text).table("Their version and yours").body == [
+        ["family name", "Imported", "Mine"]]
 
 
 def test_editing_a_person_keeps_the_change_in_history(client, sign_in):
@@ -251,7 +265,8 @@ def test_editing_a_person_keeps_the_change_in_history(client, sign_in):
     history = db.session.scalars(select(m.RecordHistory)).one()
     assert history.before == {"given_name": "Kim", "sex": None}
     assert history.after == {"given_name": "Kimberley", "sex": "f"}
-    assert "Kimberley" in client.get("/families/V3").text
+    members = Page(client.get("/families/V3").text).table("Family members")
+    assert members.cell("Kimberley Test", "Reference") == "VP1"
 
 
 # Uploads ----------------------------------------------------------------------------------------
@@ -263,7 +278,10 @@ def test_uploads_over_10_mb_are_refused_with_a_clear_page(client, sign_in):
     big = io.BytesIO(b"family_ref,family_name\n" + b"F1,X\n" * (2_200_000))
     response = client.post("/imports/", data={"csrf_token": csrf_token(page.text), "kind": "families",
                            "file": (big, "big.csv")}, content_type="multipart/form-data")
-    assert response.status_code == 413 and "The file is too large" in response.text
+    assert response.status_code == 413
+    refused = Page(response.text)
+    assert (refused.h1, refused.paragraphs()) == (
+        "The file is too large", ["Files must be smaller than 10 MB."])
 
 
 def test_error_pages_carry_no_personal_data(client, sign_in, examples):
@@ -377,6 +395,8 @@ def _partners(manager) -> dict:
                 for ref in ("E01", "E02"))
     start = dt.date(2012, 8, 1)
     member = partners.add_member(e01, officer.id, start, "Neighbourhood officer", manager)
+    # A second member: the team page repeats its forms (one to end each membership).
+    partners.add_member(e01, teacher.id, start, "Attendance officer", manager)
     partners.add_member(e02, teacher.id, start, "Attendance officer", manager)
     for family in (e01, e02):
         partners.record_consent(family, start, "Parent", manager)
@@ -428,6 +448,10 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
     merge = m.PersonMerge(kept_id=kept.id, merged_ref="P00099", merged={"person_ref": "P00099"},
                           moved={}, merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
     db.session.add(merge)
+    family_merge = m.FamilyMerge(kept_id=family.id, merged_ref="E99",
+                                 merged={"family_ref": "E99", "family_name": "Gone"}, moved={},
+                                 merged_by_id=manager.id, undone_at=dt.datetime(2013, 1, 2))
+    db.session.add(family_merge)
     pledge = m.MatchContribution(programme="phase1", source_kind="school", source_name="Fant "
                                  "Primary", financial_year=2013, pledged_pence=100000,
                                  pledged_on=dt.date(2013, 5, 1))
@@ -454,12 +478,13 @@ def _every_page_has_a_record(family, lead, worker, auditor) -> dict:
         jobs[role] = job.id
     db.session.commit()
     return {"run": run.id, "meeting": meeting.id, "review": review.id, "version": plan.id,
-            "merge": merge.id, "contribution": pledge.id, "token": token.id,
+            "merge": merge.id, "family_merge": family_merge.id, "contribution": pledge.id, "token": token.id,
             "jobs": jobs, "manager": manager, "admin": admin}
 
 
 ARGS = {"kind": "families", "run_id": 1, "job_id": 1, "review_id": 1, "family_ref": "E01", "person_ref": "P00002", "claim_id": 1, "batch_id": 1, "fmt": "csv",
         "meeting_id": 1, "token_id": 1, "first_id": 1, "second_id": 2, "merge_id": 1,
+        "first_ref": "E01", "second_ref": "E02", "family_merge_id": 1,
         "ruleset": "phase2", "version_id": 1, "need_ref": "N-1",
         "filename": "images/favicon.ico"}
 
@@ -475,7 +500,8 @@ def _url(rule, world, role=None):
                        "referral_id": world["referral"], "user_id": world["user"],
                        "run_id": world.get("run"), "meeting_id": world.get("meeting"),
                        "review_id": world.get("review"), "version_id": world.get("version"),
-                       "merge_id": world.get("merge"), "claim_id": world.get("claim"),
+                       "merge_id": world.get("merge"),
+                       "family_merge_id": world.get("family_merge"), "claim_id": world.get("claim"),
                        "batch_id": world.get("batch"),
                        "contribution_id": world.get("contribution"),
                        "token_id": world.get("token"),
@@ -544,13 +570,33 @@ def _get_routes(app, world, role):
     return walk
 
 
+def _repeated_ids(response) -> list[str]:
+    """The ids an HTML page gives more than one element (WCAG 4.1.1, 1.3.1: a label, an
+    error summary's link or aria-describedby then points at the first of them only)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return []
+    seen: dict[str, int] = {}
+    for node in parse(response.text).iter():
+        if "id" in node.attrs:
+            seen[node.attrs["id"]] = seen.get(node.attrs["id"], 0) + 1
+    return sorted(i for i, n in seen.items() if n > 1)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_as_every_role(app, world, role):
+    """Every GET page answers each role as its permission says, and no page it may see
+    repeats an id (the walk reads each page once for both)."""
     client = _walker(world, role)
     walk = _get_routes(app, world, role)
-    wrong = [(url, status) for _endpoint, url, expected in walk
-             if (status := client.get(url).status_code) not in expected]
+    wrong, repeated = [], []
+    for _endpoint, url, expected in walk:
+        response = client.get(url)
+        if response.status_code not in expected:
+            wrong.append((url, response.status_code))
+        if ids := _repeated_ids(response):
+            repeated.append((url, ids))
     assert wrong == []
+    assert repeated == []
     assert len(walk) > 20
 
 

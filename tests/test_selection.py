@@ -170,7 +170,7 @@ def test_a_team_lead_runs_a_meeting_through_the_pages(client, app, lead, worker)
     meeting_url = response.headers["Location"]
     page = Page(client.get(meeting_url).text)
     assert [f.split()[0] for f in page.table("2 families").column("Family")] == ["P1", "P2"]
-    assert "Police, Schools, Health visitor" in page.text
+    assert page.paragraph("Agencies present:") == "Agencies present: Police, Schools, Health visitor."
     decide = f"{meeting_url}/families/P1"
     bad = post_form(client, decide, {"decision": "not_now"})
     assert bad.status_code == 200
@@ -180,7 +180,11 @@ def test_a_team_lead_runs_a_meeting_through_the_pages(client, app, lead, worker)
     assert done.status_code == 302
     page = client.get(meeting_url)
     read = Page(page.text)
-    assert "Lead person: Sam Patel" in read.text and "Decide on P1" not in read.links
+    [decided] = [r for r in read.table("Decisions at this meeting").rows
+                 if r["Family"].split()[0] == "P1"]
+    assert (decided["Decision"], decided["Details"]) == (
+        m.SELECTION_DECISIONS["selected"], "Lead person: Sam Patel")
+    assert "Decide on P1" not in read.links
 
 
 def test_workers_cannot_run_meetings_and_see_only_families_they_lead(client, app, lead, worker):
@@ -377,9 +381,10 @@ def test_the_lead_worker_logs_attempts_and_signs_the_family_up_through_the_pages
         client, app, lead, worker):
     selected("V1", lead, worker)
     login(client, worker.email)
-    family_page = client.get("/families/V1")
-    assert "First contact and sign-up" in family_page.text
-    assert "Selected at the meeting of" in family_page.text and "lead person Sam Patel" in family_page.text
+    family_page = Page(client.get("/families/V1").text)
+    assert family_page.links["First contact and sign-up"] == "/families/V1/first-contact"
+    assert family_page.summary["Selection"].startswith("Selected at the meeting of ")
+    assert family_page.summary["Selection"].endswith("; lead person Sam Patel")
     day = [str(TODAY.day), str(TODAY.month), str(TODAY.year)]
     for method, outcome in (("phone", "no_answer"), ("home_visit", "visit_agreed")):
         done = post_form(client, "/families/V1/first-contact",
@@ -485,4 +490,4 @@ def test_the_family_page_says_what_the_latest_meeting_decided(client, app, lead)
     page = client.get("/families/Z1").text
     assert Page(page).summary["Selection"].endswith(
         f": to discuss again from {review.day} {review:%B %Y}")
-    assert "First contact and sign-up" not in page
+    assert "First contact and sign-up" not in Page(page).links

@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework import models as m
 from casework.evaluation import store
@@ -181,3 +181,85 @@ def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_on
                                            m.FamilySearch.document)).all())
     assert after[untouched.id] == "left as it was"  # not queued: not written again
     assert after[untouched.id + 1] == documents[untouched.id + 1]  # had none: written
+
+
+def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_their_rows(
+        examples):
+    """Refreshing queued families keeps the stored row of each whose results are the same
+    (when it was worked out too), and the figures' version stays, so no summary is counted
+    again; a family whose evidence changed gets its new row."""
+    from casework import cache_version
+
+    examples()
+    store.refresh(as_of=D)
+    rows = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    version = cache_version.current()
+    store.mark_stale(rows)  # every family, with nothing about any of them changed
+    db.session.commit()
+    summary = store.refresh_pending()
+    assert summary.families == len(rows) and store.pending_count() == 0
+    db.session.expire_all()
+    assert {r.family_id: r.evaluated_at
+            for r in db.session.scalars(select(m.StoredEvaluation))} == rows
+    assert cache_version.current() == version
+    # E01's ASB is met; two more incidents in the recent window and it is not.
+    e01 = stored("E01")
+    assert e01.result_asb == "met"
+    person = db.session.scalar(select(m.Person).where(m.Person.family_id == e01.family_id))
+    for i in range(2):
+        db.session.add(m.AsbRecord(asb_ref=f"SAME{i}", person_id=person.id,
+                                   date=dt.date(2013, 9, 1), kind="incident"))
+    db.session.commit()
+    store.mark_stale(rows)
+    db.session.commit()
+    store.refresh_pending()
+    db.session.expire_all()
+    after = {r.family_id: r.evaluated_at for r in db.session.scalars(select(m.StoredEvaluation))}
+    assert [fid for fid in after if after[fid] != rows[fid]] == [e01.family_id]
+    assert stored("E01").result_asb == "not_met"
+    assert cache_version.current() != version
+    assert store.current_run().families == len(rows)
+
+
+def test_an_import_with_refresh_later_commits_the_rows_and_leaves_the_evaluation_to_a_job(
+        cli, examples, tmp_path, run_jobs, client, sign_in):
+    """`casework import ... --refresh-later`: the contract's line on standard output, the rows
+    saved, the changed family queued and the refresh job started (its number on standard
+    error); the stored row changes only when the job has run, and until then the summary
+    pages say, beside the figures' date, that the family is waiting."""
+    examples()
+    store.refresh(as_of=D)
+    e01 = stored("E01")
+    assert e01.result_asb == "met"
+    person = db.session.scalar(select(m.Person.person_ref)
+                               .where(m.Person.family_id == e01.family_id))
+    changed = tmp_path / "asb.csv"
+    changed.write_text("asb_ref,person_ref,family_ref,date,kind\n" + "".join(
+        f"LATER{i},{person},,2013-09-01,incident\n" for i in range(2)))
+    result = cli("import", "asb", changed, "--refresh-later")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "asb: 2 created, 0 updated, 0 unchanged\n"
+    job = db.session.scalar(select(m.Job).where(m.Job.kind == store.REFRESH_KIND))
+    assert job.state == "queued" and job.params == {"everything": False}
+    assert result.stderr == ("1 changed family is waiting to be evaluated: refresh job "
+                             f"{job.id} (casework worker runs it)\n")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(m.AsbRecord).where(
+        m.AsbRecord.asb_ref.like("LATER%"))) == 2
+    assert store.pending_count() == 1 and stored("E01").result_asb == "met"
+    sign_in("manager")
+    hold = "Figures as of 30 September 2013: every family evaluated on"
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and (
+        "1 changed family is waiting to be evaluated again: until then the figures count it "
+        "as before the change.") in said
+    assert run_jobs() == 1
+    said = Page(client.get("/results").text).main.find("p", cls="app-figures-hold").text()
+    assert said.startswith(hold) and "waiting" not in said
+    assert stored("E01").result_asb == "not_met" and store.pending_count() == 0
+    assert db.session.get(m.Job, job.id).state == "done"
+    # Nothing changed, nothing waiting: no job and nothing on standard error.
+    again = cli("import", "asb", changed, "--refresh-later")
+    assert again.exit_code == 0 and again.stderr == ""
+    assert again.stdout == "asb: 0 created, 0 updated, 2 unchanged\n"
+    assert db.session.scalar(select(func.count()).select_from(m.Job)) == 1

@@ -406,3 +406,141 @@ def test_subject_access_holds_the_team_its_meetings_actions_and_their_history(ap
             "lead_professional"} <= kinds
     person = json.loads(client.get("/people/P00002/export.json").text)
     assert len(person["taf_actions"]) == 3
+
+
+# What each level shows of the household, and what a partner's search matches ---------------
+
+
+def _with_a_child(seated):
+    """E01's household (three adults today) with a ten-year-old added."""
+    e01 = family("E01")
+    born = dt.date.today().replace(year=dt.date.today().year - 10, day=1)
+    db.session.add(m.Person(person_ref="P09001", family_id=e01.id, given_name="Ada",
+                            family_name="Jones", date_of_birth=born))
+    db.session.commit()
+    return born
+
+
+def _household(app, user):
+    rows = parse(_client(app, user).get("/families/E01").text).by_id("people").table()
+    assert rows[0] == ["Name", "Date of birth", "Age"]
+    return {r[0]: r[1:] for r in rows[1:]}
+
+
+def test_a_school_sees_the_children_in_full_and_the_adults_by_name_only(app, seated):
+    born = _with_a_child(seated)
+    from casework.rules.dates import govdate
+    shown = _household(app, seated["teacher"])
+    assert shown["Ada Jones"] == [govdate(born), "10"]
+    assert shown["Lee Jones"] == ["Not shared", "Not shared"]
+    assert shown["Casey Roberts"] == ["Not shared", "Not shared"]
+
+
+def test_the_police_see_the_adults_in_full_and_the_children_by_name_and_age(app, seated):
+    _with_a_child(seated)
+    shown = _household(app, seated["officer"])
+    assert shown["Ada Jones"] == ["Not shared", "10"]
+    assert shown["Lee Jones"] == ["11 April 1983", str(access.age_on(dt.date(1983, 4, 11),
+                                                                   dt.date.today()))]
+
+
+@pytest.mark.parametrize("kind, child, adult", [
+    ("school", {"name", "date_of_birth", "age"}, {"name"}),
+    ("police", {"name", "age"}, {"name", "date_of_birth", "age"}),
+    ("jobcentre_plus", {"name", "age"}, {"name", "date_of_birth", "age"}),
+    ("health", {"name", "age"}, {"name", "age"}),
+])
+def test_each_sharing_level_shows_its_own_of_the_household(seated, kind, child, adult):
+    e01, manager = family("E01"), seated["manager"]
+    _with_a_child(seated)
+    practitioner = create_user("partner", organisation=create_organisation(f"Org {kind}", kind))
+    taf.add_member(e01, practitioner.id, dt.date(2012, 8, 1), None, manager)
+    db.session.commit()
+    people = list(db.session.scalars(select(m.Person).where(m.Person.family_id == e01.id)))
+    shown = {x.name: x for x in access.household(practitioner, e01, people)}
+    assert set(shown) == {p.full_name for p in people}
+
+    def fields(x):
+        return {f for f in ("name", "date_of_birth", "age") if getattr(x, f) is not None}
+
+    assert fields(shown["Ada Jones"]) == child
+    assert fields(shown["Lee Jones"]) == adult
+    # The lead professional, whatever their organisation, and staff: everyone in full.
+    for who in (seated["manager"], seated["worker"]):
+        assert all(fields(x) == {"name", "date_of_birth", "age"}
+                   for x in access.household(who, e01, people))
+
+
+def test_a_child_becomes_an_adult_on_their_eighteenth_birthday(seated):
+    e01 = family("E01")
+    kim = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P00003"))
+    birthday = dt.date(2020, 1, 20)  # Kim Jones, born 20 January 2002
+    teacher = seated["teacher"]
+
+    def kims(on):
+        return next(x for x in access.household(teacher, e01, [kim], on) if x.name == "Kim Jones")
+
+    assert [kims(birthday - DAY).child, kims(birthday).child, kims(birthday + DAY).child] == [
+        True, False, False]
+    assert kims(birthday - DAY).date_of_birth == dt.date(2002, 1, 20)
+    assert kims(birthday).date_of_birth is None
+
+
+def _found(client, q):
+    page = parse(client.get("/families", query_string={"q": q}).text)
+    main = page.find("main")
+    rows = [r[1] for r in main.find("table").table()[1:]] if main.find("table") else []
+    return rows, main.find("p", **{"aria-live": "polite"}).text()
+
+
+def test_a_partner_searches_their_families_only_by_what_their_level_shows(app, seated):
+    client = _client(app, seated["teacher"])
+    assert _found(client, "E01")[0] == ["E01"]
+    assert _found(client, "taylor")[0] == ["E01"]
+    assert _found(client, "Kim Jones")[0] == ["E01"]  # a member's name: the household's
+    # Not by where the family lives, nor by a member's reference: their list shows neither.
+    nothing = _found(client, "zzzz-nothing")
+    assert nothing == ([], "No families found")
+    assert _found(client, "ME15 6JQ") == nothing
+    assert _found(client, "me156jq") == nothing
+    assert _found(client, "P00003") == nothing
+    # Staff search the postcode.
+    assert "E01" in _found(_client(app, seated["manager"]), "ME15 6JQ")[0]
+
+
+def test_a_partners_search_never_reveals_a_family_outside_their_team(app, seated):
+    e02 = family("E02")
+    client = _client(app, seated["teacher"])
+    nothing = _found(client, "zzzz-nothing")
+    assert _found(client, e02.family_ref) == nothing
+    assert _found(client, e02.family_name) == nothing
+    # Among their families and others alike: only theirs counted ("1 family", not more).
+    assert _found(client, "household") == (["E01"], "Showing 1 to 1 of 1 family")
+
+
+def test_each_members_end_form_has_inputs_of_its_own_and_ends_that_membership(app, seated):
+    """WCAG 4.1.1 and 1.3.1: the team page repeats the "end membership" form, once a member;
+    each form's ids are its own, each label points at its own form's input."""
+    client = _client(app, seated["manager"])
+    page = parse(client.get("/families/E01/team").text)
+    ends = [f for f in page.find_all("form") if f.attrs["action"].endswith("/end")]
+    assert len(ends) == 3  # the teacher, the officer and the worker
+    ids = [n.attrs["id"] for n in page.iter() if "id" in n.attrs]
+    assert sorted(set(ids)) == sorted(ids)
+    for form in ends:
+        own = {n.attrs["id"] for n in form.iter() if "id" in n.attrs}
+        labels = [label.attrs["for"] for label in form.find_all("label")]
+        assert labels and set(labels) <= own
+    # The officer's form, posted as the browser does, ends the officer's membership only.
+    officer = next(x for x in taf.team(family("E01"), dt.date(2013, 1, 1)).members
+                   if x.user_id == seated["officer"].id)
+    form = next(f for f in ends if f.attrs["action"].endswith(f"/members/{officer.id}/end"))
+    fields = {n.attrs["name"]: n.attrs.get("value", "") for n in form.find_all("input")}
+    prefix = f"member-{officer.id}-to_on"
+    fields[prefix] = ["1", "3", "2013"]  # day, month, year: the three inputs share its name
+    answer = client.post(form.attrs["action"], data=fields)
+    assert answer.status_code == 302, parse(answer.text).find("main").text()[:600]
+    db.session.expire_all()
+    ended = {x.user_id: x.to_on for x in taf.team(family("E01"), dt.date(2013, 1, 1)).members}
+    assert ended[seated["officer"].id] == dt.date(2013, 3, 1)
+    assert ended[seated["teacher"].id] is None

@@ -102,3 +102,42 @@ def test_waiting_families_are_listed_longest_waiting_first(client, team, cli, tm
     page = client.get("/team").text
     assert page.index("/families/UB/allocate") < page.index("/families/UC/allocate") < page.index(
         "/families/UA/allocate")
+
+
+@pytest.mark.parametrize("address", ["/selection", "/team"])
+def test_families_waiting_for_a_worker_are_listed_a_page_at_a_time(
+        client, team, cli, tmp_path, monkeypatch, address):
+    """17,800 families wait at national scale: the selection page and team view list them a
+    page at a time (GOV.UK pagination), the longest waiting first, with how many in all."""
+    from casework.selection import service as selection
+
+    monkeypatch.setattr(selection, "WAITING_PER_PAGE", 2)
+    lead = team[0]
+    for ref, signed_up in (("UA", "2013-08-01"), ("UB", "2013-06-01"), ("UC", "2013-07-01")):
+        _import_eligible(cli, tmp_path, ref, attached_on=signed_up)
+    login(client, lead.email)
+
+    def read(url):
+        page = Page(client.get(url).text)
+        heading = next(h for h in page.headings if h.startswith("Signed up, waiting"))
+        table = page.table("Signed-up families waiting" if address == "/team"
+                           else "Attached families waiting")
+        refs = [row["Family"].split()[-1 if address == "/team" else 0] for row in table.rows]
+        nav = page.main.find("nav", cls="govuk-pagination")
+        return page, heading, table.caption, refs, nav
+
+    page, heading, caption, refs, nav = read(address)
+    assert heading == "Signed up, waiting for a FIP worker (3)"
+    assert caption.endswith("(page 1 of 2)")
+    assert refs == ["UB", "UC"]
+    assert nav is not None
+    links = {a.text(): a.attrs["href"] for a in nav.find_all("a")}
+    assert links["Next page"] == f"{address}?page=2"
+    assert links["2"] == f"{address}?page=2"
+    page, heading, caption, refs, nav = read(f"{address}?page=2")
+    assert (heading, refs) == ("Signed up, waiting for a FIP worker (3)", ["UA"])
+    assert caption.endswith("(page 2 of 2)")
+    assert "Previous page" in {a.text() for a in nav.find_all("a")}
+    # a page past the end is the last page; not a number is the first
+    assert read(f"{address}?page=99")[3] == ["UA"]
+    assert read(f"{address}?page=x")[3] == ["UB", "UC"]

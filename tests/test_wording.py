@@ -102,3 +102,14 @@ def test_the_timeline_names_a_results_change_in_words(client, sign_in, examples)
     journey = Page(page).table("The family's journey, latest first")
     assert "Crime, ASB and education changed from too early to met" in journey.column("Details")
     assert "crime asb education" not in page.lower()
+
+
+def test_a_share_is_said_in_words():
+    from fractions import Fraction
+
+    from casework.rules.wording import share
+
+    assert share(Fraction(5, 6)) == "5 of every 6"
+    assert share(Fraction(3, 4)) == "3 of every 4"
+    assert share(Fraction(10, 12)) == "5 of every 6"  # in its lowest terms
+    assert share(1) == "all of it" and share(0) == "none of it"

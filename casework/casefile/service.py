@@ -21,6 +21,7 @@ from ..episodes import episodes_of
 from ..evaluation.service import current_ruleset, load_families
 from ..extensions import db
 from ..history import write_history
+from ..referrals import service as referrals_service
 from ..rules import evaluate
 from ..rules.dates import age_on, months_after
 from ..rules.wording import plural
@@ -239,7 +240,8 @@ def save_referral(family: m.Family, user: m.User, values: dict,
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
     before = None
     if referral is None:
-        referral = m.Referral(family_id=family.id, created_by_id=user.id)
+        referral = m.Referral(family_id=family.id, created_by_id=user.id,
+                              episode_id=referrals_service.open_episode_id(family.id))
         db.session.add(referral)
     else:
         before = {"status": referral.status, "status_on": referral.status_on.isoformat()
@@ -259,9 +261,14 @@ def goals(family: m.Family) -> list[m.PlanGoal]:
                                    .order_by(m.PlanGoal.id)))
 
 
-def referrals(family: m.Family) -> list[m.Referral]:
-    return list(db.session.scalars(select(m.Referral).where(m.Referral.family_id == family.id)
-                                   .order_by(m.Referral.referred_on.desc())))
+def referrals(family: m.Family, *, current_only: bool = False) -> list[m.Referral]:
+    """The family's referrals, the latest first: every one (the timeline), or with
+    current_only its current episode's (the plan's; an earlier episode's are on the family
+    page's episode history)."""
+    where = [referrals_service.of_current_episode(family.id)] if current_only else []
+    return list(db.session.scalars(select(m.Referral).where(
+        m.Referral.family_id == family.id, *where)
+        .order_by(m.Referral.referred_on.desc(), m.Referral.id.desc())))
 
 
 # Timeline ------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def plan(family_ref: str):
     page = render_template(
         "casefile/plan.html", family=family, record=record, lead_form=lead_form,
         goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
-        referrals=service.referrals(family), writable=writable,
+        referrals=service.referrals(family, current_only=True), writable=writable,
         goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
     )
     if request.method == "POST":  # a form again with its errors: the view was recorded

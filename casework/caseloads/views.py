@@ -11,6 +11,7 @@ from .. import access, episodes
 from ..audit import shown
 from ..casefile import service as casefile
 from ..flashes import flash
+from ..paging import requested_page
 from ..permissions import requires
 from ..security import safe_target
 from ..selection import service as selection
@@ -42,7 +43,8 @@ def team():
     loads = service.caseloads(workers, today)
     stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
     return shown("view_list", "team", None, page=render_template(
-        "caseloads/team.html", loads=loads, stale=stale, waiting=selection.waiting_for_allocation(current_user),
+        "caseloads/team.html", loads=loads, stale=stale,
+        waiting=selection.waiting_page(current_user, requested_page(request.args)),
         workers=workers, thresholds=NO_CONTACT_DAYS, today=today,
     ))
 

@@ -436,7 +436,7 @@ def _money(sc: figures.Scope) -> dict:
     rules = get_ruleset(sc.programme)
     found = figures.money(sc)
     return {"fees": found["fees"], "results": found["by_year"],
-            "frozen_above": found["frozen_above"], "funded_share": rules.funded_share,
+            "frozen_above": found["frozen_above"], "funded_share": found["funded_share"],
             "claimable_now": found["claimable"], "today": sc.as_of,
             "refreshed_at": sc.refreshed_at, "programme": sc.programme,
             "current_year": rules.programme_year(sc.as_of)}
@@ -548,7 +548,7 @@ class WorklistRow:
 
 def worklist_page(f: WorklistFilters, page: int = 1):
     """One page of the worklist, oldest claim first, with the totals of the whole worklist:
-    (page of QueueRows, totals) where totals has the count, the amount and both by state."""
+    (page of worklist rows, totals) where totals has the count, the amount and both by state."""
     per_page = WORKLIST_PAGE_SIZE
     base = _worklist(f)
     ids = base.with_only_columns(m.Claim.id, m.Claim.state, m.Claim.amount).order_by(None).subquery()

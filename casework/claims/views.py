@@ -150,9 +150,9 @@ def show(claim_id: int):
                     abort(400)
                 following = service.next_in_worklist(filters, claim.id)
                 if following is None:
-                    flash(f"{done} No more draft claims in this queue.")
+                    flash(f"{done} No more draft claims in this worklist.")
                     return redirect(url_for("claims.index", **filters.args()))
-                flash(f"{done} This is the next draft claim in the queue.")
+                flash(f"{done} This is the next draft claim in the worklist.")
                 return redirect(url_for("claims.show", claim_id=following, **filters.args()))
             except service.ClaimRefused as refused:
                 error = str(refused)
@@ -203,8 +203,10 @@ def batch_file(batch_id: int, fmt: str):
     if fmt == "pdf":  # the bytes stored when the batch was submitted, every time
         pdf = documents.stored(batch.id)
         if pdf is None:
-            flash("The claim PDF is still being made: it can be downloaded here when it is ready.")
-            return redirect(url_for("claims.batch", batch_id=batch.id))
+            # Not made yet, or its job failed: the batch page's PDF section says which, as it
+            # is when the page is read (a flash would say "still being made" after the job
+            # had finished or failed).
+            return redirect(url_for("claims.batch", batch_id=batch.id, _anchor="claim-pdf"))
         body, mimetype = pdf.pdf, "application/pdf"
     elif fmt == "csv":
         body, mimetype = batch_csv(batch), "text/csv"

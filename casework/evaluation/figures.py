@@ -384,7 +384,8 @@ def month_periods(as_of: dt.date, count: int = 12) -> list[tuple[dt.date, dt.dat
 
 def money(sc: Scope) -> dict:
     """The programme's money for the scope: attachment fees by programme year of attachment
-    (`fees`, `fee_total`); claims not rejected in pounds by state (`by_state`) and by result
+    (`fees`, `fee_total`) and the share of them the government funds (`funded_share`, the
+    ruleset's); claims not rejected in pounds by state (`by_state`) and by result
     and state with their count (`by_result`); every claim's pounds (rejected too) by the
     programme year of its episode's sign-up and state (`by_year`), with those recorded above
     what the result pays now (`frozen_above`); what is still claimable (`claimable`); and
@@ -422,4 +423,5 @@ def money(sc: Scope) -> dict:
             "by_year": {year: dict(states) for year, states
                         in sorted(by_year.items(), key=lambda kv: kv[0] or 0)},
             "frozen_above": dict(frozen_above), "claimable": claimable_pounds(sc),
-            "received_or_due": fee_total + by_state["submitted"]}
+            "received_or_due": fee_total + by_state["submitted"],
+            "funded_share": rules.funded_share}

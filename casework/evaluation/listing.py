@@ -15,8 +15,10 @@ from .. import models as m
 from ..extensions import db
 from ..lookups import one_of
 from ..paging import Page, page_within
+from ..reports.exports import Export, csv_bytes, csv_export
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES
 from . import figures as fig
+from .output import CSV_COLUMNS
 
 PER_PAGE = 50
 SCREENING_SHOWN = 200  # families listed under each heading; the count says how many in all
@@ -134,6 +136,25 @@ def results_csv_rows(sc: fig.Scope, result: str, status: str) -> Iterator[list]:
                + [";".join(f"{r}:{amount}" for r, amount
                            in zip(CLAIMABLE_RESULTS, row[amounts], strict=True) if amount)]
                + [row[-1] or ""])
+
+
+def results_csv(sc: fig.Scope, result: str, status: str) -> tuple[str, bytes, int]:
+    """The results CSV: (file name, bytes, how many families)."""
+    rows = list(results_csv_rows(sc, result, status))
+    return (f"results-{sc.as_of.isoformat()}.csv",
+            csv_bytes(CSV_COLUMNS + ["nearly_there"], rows), len(rows))
+
+
+def results_export(user: m.User, ward: str, result: str, status: str) -> Export:
+    """/results.csv for `user`: made now when it is small, otherwise by the job
+    "results_csv" (casework.reports.exports.csv_export)."""
+    sc = fig.scope(user, ward)
+    chosen = _status_filter(sc, result, status)
+    rows = fig.memo(sc, "results.csv_rows", lambda: db.session.scalar(sc.select(
+        func.count()).where(sc.s.family_id.is_not(None), *chosen)) or 0, result, status)
+    return csv_export("results_csv", "Results CSV", user,
+                      {"ward": ward, "result": result, "status": status}, rows,
+                      lambda: results_csv(sc, result, status)[:2])
 
 
 def screening(sc: fig.Scope) -> dict[str, tuple[int, list[Row]]]:

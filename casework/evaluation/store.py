@@ -7,13 +7,13 @@ counts for one date, written by the same pure rules as everything else.
   family must be evaluated again (its stored evaluation is stale: the `evaluation_queue`
   table, models.StaleFamily); `refresh_pending()` evaluates just those. Every change made
   through the ORM (a family or person added or edited on a page, a record of evidence, a
-  claim) is queued by the flush listener below; the bulk writers that bypass the ORM's unit
+  claim) is marked stale by the flush listener below; the bulk writers that bypass the ORM's unit
   of work (the importer, casework.records.save_versioned) call mark_stale() themselves.
 - `keep_current()` is what runs once the change has committed, at the end of every web
-  request that queued a family (casework.evaluation.views): a few hundred families
+  request that marked a family stale (casework.evaluation.views): a few hundred families
   (EVALUATE_IN_REQUEST) are evaluated there and then; more are handed to the
   "refresh_figures" job (casework.jobs.kinds), so no request waits for them. A job that
-  queued families (a large import) and `casework import` call refresh_pending() themselves:
+  marked families stale (a large import) and `casework import` call refresh_pending() themselves:
   nobody is waiting on them.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
@@ -25,12 +25,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from flask import current_app
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from .. import models as m
@@ -49,6 +62,7 @@ from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, f
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
 WRITE_CHUNK = 5000
+STALE_CHUNK = 50_000  # families queued by one statement
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,14 +94,27 @@ def pending_count() -> int:
 STALE_MARKED = "casework_evaluation_queued"  # session.info: this session marked a family stale
 
 
-def _upsert_stale(dialect: str):
-    if dialect == "postgresql":
+def _upsert_stale(connection, ids: list[int], now: dt.datetime):
+    """INSERT ... SELECT of these family ids, each one parameter (an array on PostgreSQL, a
+    JSON array on SQLite), and the time of any already queued moved to now: one statement
+    for 50,000 families, not one set of parameters each."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
+
+        source = select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer))),
+                        literal(now, DateTime))
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(m.StaleFamily.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at})
+
+        # WHERE true: SQLite would read "ON CONFLICT" after a FROM as a join's ON.
+        source = (select(literal_column("value"), literal(now, DateTime))
+                  .select_from(func.json_each(bindparam(None, json.dumps(ids), type_=String)))
+                  .where(true()))
+    statement = dialect_insert(m.StaleFamily.__table__).from_select(
+        ["family_id", "queued_at"], source)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at}))
 
 
 def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> None:
@@ -97,22 +124,20 @@ def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> Non
         return
     session = session or db.session()
     connection = session.connection()
-    statement = _upsert_stale(connection.dialect.name)
     now = m.utcnow()
-    for i in range(0, len(ids), WRITE_CHUNK):
-        connection.execute(statement, [{"family_id": fid, "queued_at": now}
-                                       for fid in ids[i : i + WRITE_CHUNK]])
+    for i in range(0, len(ids), STALE_CHUNK):
+        _upsert_stale(connection, ids[i : i + STALE_CHUNK], now)
     session.info[STALE_MARKED] = True
 
 
 def marked_stale_here() -> bool:
-    """Whether this request's session queued a family since it was last asked (asking
+    """Whether this request's session marked a family stale since it was last asked (asking
     forgets it)."""
     return db.session.info.pop(STALE_MARKED, False)
 
 
 # The evidence the rules read (and the claims that decide what is still claimable): a change
-# to any of these, through the ORM, queues its family.
+# to any of these, through the ORM, marks its family stale.
 # Each kind of evidence says whether the stored evaluation reads it, and whose it is
 # (casework/evidence/kinds.py).
 _EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
@@ -124,7 +149,7 @@ _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
 
 @event.listens_for(Session, "after_flush")
 def _mark_changed_families_stale(session: Session, _context) -> None:
-    """Queue, in the flush that writes them, the families whose evidence the ORM changed."""
+    """Mark stale, in the flush that writes them, the families whose evidence the ORM changed."""
     families: set[int] = set()
     people: set[int] = set()
     gone = {obj.id for obj in session.deleted if isinstance(obj, m.Family)}
@@ -268,9 +293,9 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                         .with_for_update()).all()
     S, Q = m.StoredEvaluation, m.StaleFamily
     if full:
-        # Names and references change only with a family's records, which queue it: the
-        # documents of the queued families (and any family without one) are written again,
-        # not all 120,000 every night. Most families queued (a first load): all of them.
+        # Names and references change only with a family's records, which mark it stale: the
+        # documents of the stale families (and any family without one) are written again,
+        # not all 120,000 every night. Most families stale (a first load): all of them.
         changed = list(session.scalars(select(Q.family_id).where(Q.queued_at <= started)))
         changed += session.scalars(select(m.Family.id).where(
             m.Family.id.not_in(select(m.FamilySearch.family_id))))
@@ -278,13 +303,19 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
         session.execute(delete(Q).where(Q.queued_at <= started))
     else:
         changed = chosen
-        for i in range(0, len(chosen), BATCH):
-            part = chosen[i : i + BATCH]
+        rows = _differing(ruleset, rows)
+        differ = [r["family_id"] for r in rows]
+        for i in range(0, max(len(chosen), len(differ)), BATCH):
             # Bulk: loaded rows are not looked for in the session (they are replaced below).
-            session.execute(delete(S).where(S.ruleset == ruleset, one_of(S.family_id, part))
-                            .execution_options(synchronize_session=False))
-            session.execute(delete(Q).where(one_of(Q.family_id, part), Q.queued_at <= started)
-                            .execution_options(synchronize_session=False))
+            # Only the rows that differ: a family whose results came out the same keeps its
+            # row (and the summaries, counted from these rows, are not counted again).
+            if part := differ[i : i + BATCH]:
+                session.execute(delete(S).where(S.ruleset == ruleset, one_of(S.family_id, part))
+                                .execution_options(synchronize_session=False))
+            if part := chosen[i : i + BATCH]:
+                session.execute(delete(Q).where(one_of(Q.family_id, part),
+                                                Q.queued_at <= started)
+                                .execution_options(synchronize_session=False))
     # Through the driver (COPY on PostgreSQL): the ORM's bulk insert of the rows as
     # dictionaries took longer than evaluating them.
     for i in range(0, len(rows), WRITE_CHUNK):
@@ -304,8 +335,28 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     session.commit()
 
 
+# Every stored column but when the row was worked out: two rows alike in these are the same.
+_COMPARED = [c.name for c in m.StoredEvaluation.__table__.columns if c.name != "evaluated_at"]
+
+
+def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
+    """The rows that are not already stored as they are (new families' and changed ones'),
+    found with one query a batch: evaluating again is most often to find nothing changed."""
+    S = m.StoredEvaluation.__table__
+    columns = [S.c[name] for name in _COMPARED]
+    out = []
+    for i in range(0, len(rows), BATCH):
+        part = rows[i : i + BATCH]
+        stored = {row.family_id: tuple(row) for row in db.session.execute(
+            select(*columns).where(S.c.ruleset == ruleset,
+                                   one_of(S.c.family_id, [r["family_id"] for r in part])))}
+        out += [r for r in part
+                if stored.get(r["family_id"]) != tuple(r[name] for name in _COMPARED)]
+    return out
+
+
 def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
-    """Evaluate the families queued since they were last evaluated; None if there were none."""
+    """Evaluate the families marked stale since they were last evaluated; None if there were none."""
     ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
@@ -318,7 +369,7 @@ REFRESH_KIND = "refresh_figures"  # the job (casework.jobs.kinds)
 
 
 def keep_current() -> RefreshSummary | m.Job | None:
-    """Once a change has committed: evaluate the queued families now if there are at most
+    """Once a change has committed: evaluate the stale families now if there are at most
     EVALUATE_IN_REQUEST of them, else leave them to the refresh job (started unless one is
     already waiting to start). Returns what was done: the refresh, the job, or None."""
     pending = pending_count()
@@ -331,7 +382,7 @@ def keep_current() -> RefreshSummary | m.Job | None:
 
 def start_refresh(user: m.User | None, everything: bool) -> m.Job:
     """Start the refresh job: every family for today (`everything`, a manager's "Refresh the
-    figures") or the queued families. A job of the same sort still waiting to start is
+    figures") or the stale families. A job of the same sort still waiting to start is
     returned instead of a second one."""
     waiting = db.session.scalars(select(m.Job).where(
         m.Job.kind == REFRESH_KIND, m.Job.state == "queued").order_by(m.Job.id)).all()

@@ -6,10 +6,9 @@ changed a family's evidence."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
@@ -21,12 +20,11 @@ from ..audit import shown
 from ..flashes import flash
 from ..paging import requested_page
 from ..permissions import requires
-from ..reports.exports import csv_writer
+from ..reports.exports import export_response
 from ..rules import RESULTS, STATUSES
 from ..transaction import transaction
 from . import figures as fig
 from . import listing, store
-from .output import CSV_COLUMNS
 
 bp = Blueprint("evaluation", __name__)
 log = logging.getLogger(__name__)
@@ -60,19 +58,14 @@ def results():
 @bp.route("/results.csv")
 @requires("view_results")
 def results_csv():
+    """The results as CSV: made here, or by a job when large (the address then leads to
+    the job's page, and gives the file once the job has made it)."""
     ward, result, status = _filters()
-    sc = fig.scope(current_user, ward)
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(CSV_COLUMNS + ["nearly_there"])
-    count = 0
-    for row in listing.results_csv_rows(sc, result, status):
-        writer.writerow(row)
-        count += 1
-    return shown("export", "results", None, detail=f"as_of={sc.as_of} ward={ward} rows={count}",
-                 page=Response(out.getvalue(), mimetype="text/csv", headers={
-                     "Content-Disposition":
-                         f"attachment; filename=results-{sc.as_of.isoformat()}.csv"}))
+    made = listing.results_export(current_user, ward, result, status)
+    return export_response(made, lambda name, page: shown(
+        "export", "results", None, page=page,
+        detail=f"{name} ward={ward} result={result} status={status}"
+               + (f" made by job {made.job.id}" if made.job else "")))
 
 
 @bp.route("/screening")
@@ -91,10 +84,10 @@ def screening():
 
 @bp.after_app_request
 def keep_figures_current(response):
-    """After any request that queued a family (an import, an edit, a sign-up, a match
+    """After any request that marked a family stale (an import, an edit, a sign-up, a match
     accepted, a claim rejected: casework.evaluation.store), evaluate it again before the next
     page is read, or start the refresh job when the change touched many families. A failure
-    here does not undo the change that was saved: the families stay queued."""
+    here does not undo the change that was saved: the families stay stale."""
     if store.marked_stale_here():
         try:
             with transaction():
@@ -110,8 +103,9 @@ def keep_figures_current(response):
 
 @bp.app_context_processor
 def _stored_run():
-    """Templates' stored_run(): the date the stored evaluation holds for (_figures_hold.html)."""
-    return {"stored_run": store.current_run}
+    """Templates' stored_run(): the date the stored evaluation holds for, and
+    figures_waiting(): how many changed families wait to be evaluated again (_figures_hold.html)."""
+    return {"stored_run": store.current_run, "figures_waiting": store.pending_count}
 
 
 class RefreshForm(FlaskForm):

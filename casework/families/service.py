@@ -9,7 +9,7 @@ from sqlalchemy import case, func, or_, select
 
 from .. import cache_version, search
 from .. import models as m
-from ..access import get_family_or_404, visible_families
+from ..access import get_family_or_404, partner_search_terms, visible_families
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
 from ..lookups import one_of
@@ -38,6 +38,8 @@ def search_families(
     reference."""
     query = visible_families(user)
     q = q.strip()
+    if q and user.role == "partner":
+        return _partner_search(user, q, page, per_page)
     if ward:
         query = query.where(m.Family.ward == ward)
     ids = query.with_only_columns(m.Family.id)
@@ -63,6 +65,28 @@ def search_families(
                                      .offset(start)))
     found = {f.id: f for f in db.session.scalars(select(m.Family).where(m.Family.id.in_(chosen)))}
     return FamilyPage([found[i] for i in chosen if i in found], page, per_page, total, more)
+
+
+def _partner_search(user: m.User, q: str, page: int, per_page: int) -> FamilyPage:
+    """A partner practitioner's search: only among the families whose team they are in (a
+    handful), matching only what their sharing level shows of each (access.partner_search_terms:
+    reference, name, the household's names they see), never the search index, whose documents
+    hold postcodes and members' references. A family outside their team is never counted."""
+    families = list(db.session.scalars(visible_families(user)))
+    people: dict[int, list[m.Person]] = {f.id: [] for f in families}
+    if families:
+        for p in db.session.scalars(select(m.Person).where(
+                one_of(m.Person.family_id, list(people))).order_by(m.Person.id)):
+            people[p.family_id].append(p)
+    words = q.lower()
+    found = [f for f in families
+             if any(words in t for t in partner_search_terms(user, f, people[f.id]))]
+    low = words.replace("%", "")
+    found.sort(key=lambda f: (f.family_ref.lower() != low,
+                              not f.family_name.lower().startswith(low), f.family_ref))
+    page = page_within(page, len(found), per_page)
+    start = (page - 1) * per_page
+    return FamilyPage(found[start:start + per_page], page, per_page, len(found), False)
 
 
 def _rank(q: str):

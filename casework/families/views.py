@@ -85,7 +85,7 @@ def show(family_ref: str):
         return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
             sorted(view.sections)), page=render_template(
             "partners/family.html", family=family, view=view, today=today,
-            people={p.id: p for p in view.people}, work_kinds=m.WORK_KIND_LABELS,
+            names=partners.household_names(view), work_kinds=m.WORK_KIND_LABELS,
             goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
     today = dt.date.today()
@@ -118,6 +118,7 @@ def show(family_ref: str):
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
         referrals=referrals.of_family(current_user, family),
+        earlier_referrals=referrals.of_earlier_episodes(family),
         may_refer=may_send_referral(current_user, family),
         latest_contacts=casefile.latest_contacts(family),
         names=casefile.present_names(family),

@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..audit import shown
 from ..permissions import requires
 from ..referrals import service as referrals
-from ..selection.service import waiting_for_allocation
+from ..selection.service import waiting_count, waiting_for_allocation
 from . import service
 
 bp = Blueprint("home", __name__)
@@ -31,7 +31,9 @@ def index():
         return redirect(home_url(current_user))
     today = dt.date.today()
     found = service.tasks(current_user, today)
-    waiting = waiting_for_allocation(current_user) if current_user.role == "team_lead" else []
+    lead = current_user.role == "team_lead"  # the longest waiting five, and how many wait
+    waiting = waiting_for_allocation(current_user, limit=5) if lead else []
     return shown("view_list", "tasks", None, page=render_template(
         "home/tasks.html", tasks=found, waiting=waiting, today=today,
+        waiting_total=waiting_count(current_user) if lead else 0,
         referrals_overdue=referrals.overdue(current_user, today)))

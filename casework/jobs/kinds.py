@@ -14,7 +14,7 @@ from ..extensions import db
 from ..families.subject_access import family_subject_access_pdf_file, subject_access_pdf_file
 from ..importer.service import ImportSummary
 from ..imports.guide import import_recorded
-from ..matching import duplicates
+from ..matching import duplicates, families
 from ..matching.importing import MatchedImportSummary
 from ..programme.board import board_report_pdf
 from ..queue import JobFailed, Kind, Outcome, Work, record_finish, register
@@ -217,6 +217,19 @@ register(Kind(
 ))
 
 
+def _find_family_duplicates(work: Work) -> Outcome:
+    # Writes nothing but its result: a retry looks again.
+    summary, body = families.find(progress=work.progress)
+    return Outcome(summary, "likely-duplicate-families.json", "application/json", body)
+
+
+register(Kind(
+    families.SEARCH_KIND, "Likely duplicate families", "merge_families", _find_family_duplicates,
+    link=lambda job: ("See the likely duplicate families", url_for("matching.family_list")),
+    back=lambda job: ("Likely duplicate families", url_for("matching.family_list")),
+))
+
+
 # Returns (casework/returns, casework/programme/quarterly.py) -----------------------------------
 # Each reads from the read replica when one is configured (casework/replica.py): a return is
 # a snapshot, and nothing in it must see a write made in the same moment.
@@ -292,3 +305,53 @@ for _name, _label, _work in (("ssd", "SSD early help tables", _ssd),
                              ("quarterly_return", "Quarterly return", _quarterly_return)):
     register(Kind(_name, _label, "view_programme", _work,
                   back=lambda job: ("Returns", url_for("programme.returns"))))
+
+
+# Large CSV exports (casework.reports.exports.csv_export): each the starter's own ---------------
+
+
+def _made_from(work: Work, version: int | None) -> None:
+    """Record on the export's job the figures' version of the data its file was made from
+    (read where the file's rows were read): a replica behind the primary made it from
+    older data, so the address does not serve it as the primary's (reports.exports)."""
+    from ..transaction import transaction
+
+    if version != work.params.get("version"):
+        with transaction():
+            job = db.session.get(m.Job, work.job_id)
+            job.params = {**job.params, "version": version}
+
+
+def _results_csv(work: Work) -> Outcome:
+    from .. import cache_version
+    from ..evaluation import figures, listing
+
+    p = work.params
+    sc = figures.scope(work.user, p["ward"] or None)
+    with reads():
+        version = cache_version.current()
+        name, body, count = listing.results_csv(sc, p["result"], p["status"])
+    _made_from(work, version)
+    _audited("results", sc.as_of, work.user)
+    return Outcome(f"The results CSV as of {govdate(sc.as_of)} ({count:,} families) is ready "
+                   "to download.", name, "text/csv", body)
+
+
+def _costs_csv(work: Work) -> Outcome:
+    from .. import cache_version
+    from ..evaluation import figures
+    from ..programme.service import costs_csv
+
+    with reads():
+        version = cache_version.current()
+        name, body, count = costs_csv(work.user)
+    _made_from(work, version)
+    _audited("cost_analysis", figures.scope(work.user).as_of, work.user)
+    return Outcome(f"The cost analysis CSV ({count:,} families) is ready to download.",
+                   name, "text/csv", body)
+
+
+register(Kind("results_csv", "Results CSV", "view_results", _results_csv, own=True,
+              back=lambda job: ("Results", url_for("evaluation.results"))))
+register(Kind("costs_csv", "Cost analysis CSV", "view_programme", _costs_csv, own=True,
+              back=lambda job: ("Cost analysis", url_for("programme.costs"))))

@@ -12,6 +12,7 @@ retry finds already done (claims built, a PDF stored, an import's rows) it does 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import logging
@@ -46,6 +47,8 @@ def can_see(user, job: m.Job) -> bool:
     """Only those who may see a job's result see the job."""
     if job.kind not in KINDS or not can(user, KINDS[job.kind].permission):
         return False
+    if KINDS[job.kind].own and job.started_by_id != user.id:
+        return False
     if job.family_id is not None:
         from ..access import visible_families
 
@@ -67,7 +70,31 @@ def visible_jobs(user, limit: int = 50) -> list[m.Job]:
     kinds = [k.name for k in KINDS.values() if can(user, k.permission)]
     jobs = db.session.scalars(select(m.Job).where(m.Job.kind.in_(kinds))
                               .order_by(m.Job.id.desc()).limit(limit)).all()
-    return [job for job in jobs if job.family_id is None or can_see(user, job)]
+    return [job for job in jobs if (job.family_id is None and not KINDS[job.kind].own)
+            or can_see(user, job)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """A failed job's error as its page shows it: what happened (a sentence before the
+    problems, if any), each problem its own item of the error summary (an import's name file,
+    line and field), and a note after them ("... and 11 more")."""
+    description: str
+    problems: list[str]
+    note: str = ""
+
+
+def failure(job: m.Job) -> Failure | None:
+    """The job's error read as a Failure: a one-line error is one problem; a longer one is
+    its first line (what happened) and a problem a line after it, but a last line saying how
+    many more there were."""
+    if job.state != "failed" or not job.error:
+        return None
+    lines = [x.strip() for x in job.error.splitlines() if x.strip()]
+    if len(lines) == 1:
+        return Failure("", lines)
+    note = lines.pop() if lines[-1].startswith("... and ") else ""
+    return Failure(lines[0], lines[1:], note)
 
 
 def as_json(job: m.Job) -> dict:

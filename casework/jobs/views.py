@@ -9,7 +9,7 @@ from ..audit import shown
 from ..permissions import requires
 from ..queue import KINDS
 from . import kinds as _kinds  # noqa: F401  (registers the kinds of job)
-from .service import as_json, job_or_404, visible_jobs
+from .service import as_json, failure, job_or_404, visible_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -27,7 +27,7 @@ def show(job_id: int):
     job = job_or_404(current_user, job_id)
     kind = KINDS[job.kind]
     return shown("view", "job", str(job.id), detail=job.kind, page=render_template(
-        "jobs/show.html", job=job, kind=kind, back=kind.back(job),
+        "jobs/show.html", job=job, kind=kind, back=kind.back(job), failure=failure(job),
         link=kind.link(job) if job.state in ("done", "failed") else None))
 
 

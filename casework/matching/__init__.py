@@ -1,1 +1,1 @@
-"""Linking partner records that have no person_ref to people, with Splink; the review queue."""
+"""Linking partner records that have no person_ref to people, with Splink; the rows waiting for review."""

@@ -191,7 +191,7 @@ def _check(user: m.User) -> None:
 def merge(kept: m.Person, other: m.Person, user: m.User) -> m.PersonMerge:
     """Merge `other` into `kept`: every record of other's re-pointed to kept, other's
     person_ref kept as an alias of kept (a later file naming it imports to kept), other
-    removed; with history, an audit row and the families queued for re-evaluation. Undone
+    removed; with history, an audit row and the families marked stale for re-evaluation. Undone
     by `undo`."""
     _check(user)
     if kept.id == other.id:
@@ -291,6 +291,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
     record_event("unmerge", "person", person.person_ref, user=user,
                  detail=f"merge {record.id} undone: {person.person_ref} is again apart from "
                         f"{kept.person_ref}")
+    db.session.flush()  # expire_all would otherwise drop undone_at if nothing flushed it yet
     db.session.expire_all()
     return person
 

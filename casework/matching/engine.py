@@ -43,12 +43,31 @@ def _custom(sql: str, label: str) -> cll.CustomLevel:
 
 # A name written in the other name's field: given and family names swapped, or the family
 # name given as the given name too.
+# The given name is read whole here as well ('Graham-Jones' written as a given name is
+# graham as a first name, grahamjones whole).
 _GIVEN_IN_FAMILY = _custom(
-    '"given_name_l" = "family_name_r" OR "given_name_r" = "family_name_l"',
+    '"family_name_r" IN ("given_name_l", "given_whole_l") OR '
+    '"family_name_l" IN ("given_name_r", "given_whole_r")',
     "Given name is the other's family name (names swapped)")
+# The family name's level needs both names crossed: one name in the other's field (a single
+# equality, 'Thomas Kingsworth' against 'Oliver Thomas') is the given name's level alone.
+# Counted in both comparisons it was worth 13 bits, and linked rows about nobody registered
+# to anyone sharing a date of birth with one crossed name.
 _FAMILY_IN_GIVEN = _custom(
-    '"family_name_l" = "given_name_r" OR "family_name_r" = "given_name_l"',
+    '"family_name_l" IN ("given_name_r", "given_whole_r") AND '
+    '"family_name_r" IN ("given_name_l", "given_whole_l")',
     "Family name is the other's given name (names swapped)")
+# Two typing errors (a quarter of the typos in partner files): only in names of five
+# letters or more, where two letters different still leaves most of the name.
+TWO_TYPOS_FROM = 5
+
+
+def _two_typos(column: str) -> cll.CustomLevel:
+    return _custom(
+        f'least(length("{column}_l"), length("{column}_r")) >= {TWO_TYPOS_FROM} AND '
+        f'damerau_levenshtein("{column}_l", "{column}_r") <= 2',
+        "Two letters different, missing, added or swapped (names of five letters or more)"
+    ).configure(tf_adjustment_column=column)
 
 
 def _given_name_comparison() -> cl.CustomComparison:
@@ -63,7 +82,9 @@ def _given_name_comparison() -> cl.CustomComparison:
             _custom('"name_group_l" = "name_group_r"', "Same name group (nickname or variant)"),
             _GIVEN_IN_FAMILY,
             cll.DamerauLevenshteinLevel("given_name", 1).configure(
-                label_for_charts="One letter different, missing, added or two swapped"),
+                label_for_charts="One letter different, missing, added or two swapped",
+                tf_adjustment_column="given_name"),
+            _two_typos("given_name"),
             cll.JaroWinklerLevel("given_name", 0.92),
             _custom('starts_with("given_name_l", "given_name_r") OR '
                     'starts_with("given_name_r", "given_name_l")',
@@ -89,12 +110,21 @@ def _family_name_comparison() -> cl.CustomComparison:
                     "One half of a double-barrelled name, or the name cut short"),
             _FAMILY_IN_GIVEN,
             cll.DamerauLevenshteinLevel("family_name", 1).configure(
-                label_for_charts="One letter different, missing, added or two swapped"),
+                label_for_charts="One letter different, missing, added or two swapped",
+                tf_adjustment_column="family_name"),
+            _two_typos("family_name"),
             cll.JaroWinklerLevel("family_name", 0.92),
             cll.JaroWinklerLevel("family_name", 0.8),
             cll.ElseLevel(),
         ],
     )
+
+
+def _one_digit(same: str, also_same: str, label: str) -> cll.CustomLevel:
+    """The date of birth one digit different or two neighbouring digits swapped, with the
+    parts `same` and `also_same` equal: the digit is in the third part."""
+    return _custom(f'"{same}_l" = "{same}_r" AND "{also_same}_l" = "{also_same}_r" AND '
+                   'damerau_levenshtein("date_of_birth_l", "date_of_birth_r") <= 1', label)
 
 
 def _date_of_birth_comparison() -> cl.CustomComparison:
@@ -111,8 +141,14 @@ def _date_of_birth_comparison() -> cl.CustomComparison:
                     '("birth_day_l" = "birth_day_r" AND '
                     'abs("birth_month_l" - "birth_month_r") = 1))',
                     "Day or month off by one"),
-            cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
-                label_for_charts="One digit different or two swapped"),
+            # One digit wrong (or two swapped) leaves two of the three parts as they were;
+            # which part it hit matters, as two random people share a year and day far
+            # less often than a month and day.
+            _one_digit("birth_year", "birth_day", "The month one digit different"),
+            _one_digit("birth_year", "birth_month",
+                       "The day one digit different or two swapped"),
+            _one_digit("birth_month", "birth_day",
+                       "The year one digit different or two swapped"),
             cll.AbsoluteDateDifferenceLevel("date_of_birth", input_is_string=True,
                                             threshold=1, metric="month"),
             cll.ElseLevel(),
@@ -135,6 +171,7 @@ BLOCKING_RULES = (
     block_on("family_name", "birth_month_day"),
     block_on("given_name", "birth_year_month"),
     block_on("given_name", "birth_month_day"),
+    block_on("given_name", "birth_year", "birth_day"),
     "l.given_name = r.family_name AND l.family_name = r.given_name",
 )
 

@@ -42,6 +42,29 @@ class MergeForm(FlaskForm):
         ]
 
 
+DIFFERENT = "different"
+
+
+class FamilyMergeForm(FlaskForm):
+    keep = RadioField(
+        "What should be done with these two families?",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select the family to keep, or that they are "
+                                          "different households")],
+    )
+    submit = SubmitField("Save decision", widget=GovSubmitInput())
+
+    def __init__(self, first, second, **kwargs):
+        super().__init__(**kwargs)
+        self.keep.choices = [
+            (first.family_ref, f"One household: keep {first.family_ref} and merge "
+                               f"{second.family_ref} into it"),
+            (second.family_ref, f"One household: keep {second.family_ref} and merge "
+                                f"{first.family_ref} into it"),
+            (DIFFERENT, "Two different households (do not show them as duplicates again)"),
+        ]
+
+
 class UndoForm(FlaskForm):
     submit = SubmitField("Undo this merge", widget=GovSubmitInput())
 

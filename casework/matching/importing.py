@@ -1,7 +1,7 @@
 """`casework import KIND FILE --match`: a step before the importer. Rows that describe a
 person instead of naming their person_ref are matched; linked rows get the person_ref and
 go to the importer with the others (the same checks, all or nothing), rows for review wait
-in the queue, unmatched rows are reported; the importer itself is unchanged."""
+for it, unmatched rows are reported; the importer itself is unchanged."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def _record_key(kind: Kind, cells: dict[str, str], person_ref: str | None) -> st
 
 def _hold_for_review(kind: Kind, record: Record, result: service.Match, model: m.MatchModel,
            filename: str, user: m.User | None) -> None:
-    """Put a row in the review queue, or refresh the one already waiting for it."""
+    """Put a row among those waiting for review, or refresh the one already waiting for it."""
     d = describe(record, filename, [])
     key = _record_key(kind, record.cells, None)
     review = db.session.scalar(

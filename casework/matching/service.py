@@ -1,5 +1,5 @@
 """Matching rows that describe a person (name, date of birth, postcode, sex) to the people
-in the register: the stored model versions, remembered decisions and the review queue."""
+in the register: the stored model versions, remembered decisions and the rows waiting for review."""
 
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def _check(in_use: m.MatchModel, new: m.MatchModel, described: Sequence[Describe
     else:
         old, new_ = out["file_in_use"], out["file_new"]
         # No truth to go by: worse when it links no more rows and sends no fewer to review,
-        # and differs (the issue's case: as many linked, four times as many queued).
+        # and differs (the issue's case: as many linked, four times as many sent to review).
         worse = (new_["linked"] <= old["linked"] and new_["review"] >= old["review"]
                  and (new_["linked"], new_["review"]) != (old["linked"], old["review"]))
         out["verdict"] = (

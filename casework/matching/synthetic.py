@@ -260,7 +260,7 @@ def make_partner_file(register: Register, rows: int, seed: int = 2, known: float
     return out
 
 
-# The harder benchmark (issue 35) -----------------------------------------------------------
+# The harder benchmark (bench/README.md) -------------------------------------------------------
 
 # Each row about someone in the register carries one of these, so that precision, recall and
 # the share sent to review can be told apart by what went wrong in the row.

@@ -11,8 +11,17 @@ from ..flashes import flash
 from ..importer.service import ImportRefused
 from ..paging import requested_page
 from ..permissions import requires
-from . import duplicates, reviews, service
-from .forms import NOBODY, NOT_THE_SAME, DecisionForm, MergeForm, SearchForm, UndoForm
+from . import duplicates, families, reviews, service
+from .forms import (
+    DIFFERENT,
+    NOBODY,
+    NOT_THE_SAME,
+    DecisionForm,
+    FamilyMergeForm,
+    MergeForm,
+    SearchForm,
+    UndoForm,
+)
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -154,3 +163,86 @@ def merge_done(merge_id: int):
                            errors=errors, moved=duplicates.moved_counts(record))
     return shown("view", "person_merge", str(record.id), page=page,
                  detail=f"{record.merged_ref} into {kept.person_ref}")
+
+
+# Duplicate families (one household under two references) ---------------------------------------
+
+
+@bp.route("/family-duplicates")
+@requires("merge_families")
+def family_list():
+    """What the newest search for duplicate families found (a job: no search is done here)."""
+    search = families.likely_duplicates(current_user)
+    pairs = search.pairs
+    page = render_template("matching/family_duplicates.html", search=search, pairs=pairs,
+                           form=SearchForm())
+    return shown("view_list", "duplicate_families", None, page=page,
+                 detail=", ".join(f"{p.first.family_ref}/{p.second.family_ref}"
+                                  for p in pairs[:20]) + (" ..." if len(pairs) > 20 else ""))
+
+
+@bp.route("/family-duplicates/search", methods=["POST"])
+@requires("merge_families")
+def family_search():
+    """Start the job that looks for duplicate families (or go to the one under way)."""
+    job = families.start_search(current_user)
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.route("/family-duplicates/<first_ref>/<second_ref>", methods=["GET", "POST"])
+@requires("merge_families")
+def family_pair(first_ref: str, second_ref: str):
+    first = families.family_or_404(current_user, first_ref)
+    second = families.family_or_404(current_user, second_ref)
+    form = FamilyMergeForm(first, second)
+    errors = []
+    if form.validate_on_submit():
+        try:
+            if form.keep.data == DIFFERENT:
+                families.not_the_same(first, second, current_user)
+                flash(f"{first.family_ref} and {second.family_ref} are recorded as two "
+                      "different households.")
+                return redirect(url_for("matching.family_list"))
+            kept, other = ((first, second) if form.keep.data == first.family_ref
+                           else (second, first))
+            kept_ref, other_ref = kept.family_ref, other.family_ref
+            merged = families.merge(kept, other, current_user)
+            flash(f"{other_ref} was merged into {kept_ref}.")
+            return redirect(url_for("matching.family_merge_done", family_merge_id=merged.id))
+        except families.FamilyMergeRefused as refused:
+            errors = refused.problems
+            first = families.family_or_404(current_user, first_ref)
+            second = families.family_or_404(current_user, second_ref)
+    held = [families.held(first), families.held(second)]
+    page = render_template(
+        "matching/family_duplicate.html", families=[first, second], held=held, form=form,
+        errors=errors, refusals=[] if errors else families.refusals(first, second),
+        counts=[(label, a, b) for (label, a), (_, b)
+                in zip(held[0].counts, held[1].counts, strict=True)],
+        same_people=families.same_people(*held), found=families.found_pair(first, second))
+    return shown("view", "duplicate_families_pair", f"{first.family_ref}/{second.family_ref}",
+                 page=page)
+
+
+@bp.route("/family-merges/<int:family_merge_id>", methods=["GET", "POST"])
+@requires("merge_families")
+def family_merge_done(family_merge_id: int):
+    record = families.merge_or_404(family_merge_id)
+    kept = families.merge_kept_or_404(current_user, record)
+    form = UndoForm()
+    errors = []
+    if record.undone_at is None and form.validate_on_submit():
+        try:
+            family = families.undo(record, current_user)
+            flash(f"The merge was undone: {family.family_ref} is a family of its own again, "
+                  "with the records the merge had moved.")
+            return redirect(url_for("families.show", family_ref=family.family_ref))
+        except families.FamilyMergeRefused as refused:
+            errors = refused.problems
+            record = families.merge_or_404(family_merge_id)
+            kept = families.merge_kept_or_404(current_user, record)
+    page = render_template("matching/family_merge.html", record=record, kept=kept, form=form,
+                           errors=errors, moved=families.moved_counts(record),
+                           person_merges=families.person_merges(record))
+    return shown("view", "family_merge", str(record.id), page=page,
+                 detail=f"{record.merged_ref} into {kept.family_ref}")

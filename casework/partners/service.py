@@ -524,7 +524,7 @@ def complete_action(action: m.TafAction, note: str | None, by: m.User,
 @dataclasses.dataclass
 class PartnerView:
     sections: frozenset[str]
-    people: list[m.Person]
+    household: list[access.HouseholdMember]  # only what their level shows of each member
     school_terms: list[m.SchoolTerm]
     work: list[m.WorkSpell]
     offences: list[m.Offence]
@@ -559,7 +559,7 @@ def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -
         shown_actions = []
     return PartnerView(
         sections=sections,
-        people=people if "household" in sections else [],
+        household=access.household(user, family, people, today),
         school_terms=rows(m.SchoolTerm, "education", m.SchoolTerm.person_id,
                           m.SchoolTerm.academic_year, m.SchoolTerm.id),
         work=rows(m.WorkSpell, "work", m.WorkSpell.person_id, m.WorkSpell.id),
@@ -572,6 +572,11 @@ def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -
         meetings=[x for x in meetings(family) if access.sees_meeting(user, family, x)],
         members=access.taf_members_now(family, today),
         lead=access.current_lead(family, today))
+
+
+def household_names(view: PartnerView) -> dict[int, str]:
+    """The names the view's household shows, by person id (to name a school term's child)."""
+    return {x.person_id: x.name for x in view.household if x.name}
 
 
 @dataclasses.dataclass

@@ -116,6 +116,12 @@ def _member_choices(family, members) -> list[tuple[int, str]]:
     return [(0, "Select a member")] + [(x.id, service.describe_user(x.user)) for x in members]
 
 
+def _end_form(member_id: int) -> EndMemberForm:
+    """Each member's own "end membership" form: its fields' ids (and names) carry the
+    membership's id, so each label and error link points at its own date input."""
+    return EndMemberForm(prefix=f"member-{member_id}")
+
+
 def _team_page(family, *, member_form=None, consent_form=None, withdraw_form=None,
                lead_form=None, end_form=None, ending=None):
     today = dt.date.today()
@@ -136,7 +142,9 @@ def _team_page(family, *, member_form=None, consent_form=None, withdraw_form=Non
         "partners/team.html", family=family, team=found, manage=manage, today=today,
         member_form=member_form, consent_form=consent_form,
         withdraw_form=withdraw_form or WithdrawForm(), lead_form=lead_form,
-        end_form=end_form or EndMemberForm(), ending=ending, offered=offered,
+        end_forms={x.id: end_form if end_form is not None and x.id == ending
+                   else _end_form(x.id) for x in found.members if not x.to_on},
+        ending=ending, offered=offered,
         errors=[f for f in forms if f.errors]))
 
 
@@ -181,7 +189,7 @@ def add_member(family_ref: str):
 def end_member(family_ref: str, member_id: int):
     family = _managed_family(family_ref)
     member = service.member_or_404(family, member_id)
-    form = EndMemberForm()
+    form = _end_form(member.id)
     if form.validate_on_submit():
         try:
             service.end_member(family, member, form.to_on.data, current_user)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
@@ -24,6 +25,7 @@ from ..extensions import db
 from ..history import write_history
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import page_within
+from ..reports.exports import Export, csv_bytes, csv_export
 from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
     COST_ITEMS,
@@ -328,6 +330,43 @@ def cost_table(user: m.User, pence: dict[str, int]) -> tuple[int, list[tuple]]:
                      rounded(before_n, before_d), rounded(after_n, after_d),
                      rounded(before_n * after_d - after_n * before_d, before_d * after_d)))
     return total, rows
+
+
+COST_CSV_KEYS = [item.key for item in COST_ITEMS]
+COST_CSV_HEADER = ["family_ref", "family_name", "status", "high_contact",
+                   *[f"before_{k}" for k in COST_CSV_KEYS], *[f"after_{k}" for k in COST_CSV_KEYS],
+                   "annual_cost_before", "annual_cost_after", "reduction"]
+
+
+def costs_csv(user: m.User) -> tuple[str, bytes, int]:
+    """The cost analysis CSV: (file name, bytes, how many families), priced with the unit
+    costs now."""
+    pence = {row.key: row.pence for row in unit_costs()}
+    total, rows = cost_table(user, pence)
+    as_of = fig.scope(user).as_of
+    week = STORED_COUNTS.index("benefit_days")  # shown in weeks, as the page shows them
+
+    def lines():
+        for ref, name, status, high, values, *pence_values in rows:
+            counts = [v / 7 if i % len(STORED_COUNTS) == week else v
+                      for i, v in enumerate(values)]
+            yield [ref, name, status, "y" if high else "n",
+                   *[f"{float(v):g}" for v in counts],
+                   *[f"{Decimal(p) / 100:.2f}" for p in pence_values]]
+
+    return (f"cost-analysis-{as_of.isoformat()}.csv",
+            csv_bytes(COST_CSV_HEADER, lines(), lineterminator="\r\n"), total)
+
+
+def costs_export(user: m.User) -> Export:
+    """/programme/costs.csv for `user`: made now when it is small, otherwise by the job
+    "costs_csv" (casework.reports.exports.csv_export)."""
+    sc = fig.scope(user)
+    where = sc.s.cost_status.is_not(None)
+    rows = fig.memo(sc, "programme.cost_families", lambda: db.session.scalar(
+        sc.select(func.count()).where(where)) or 0)
+    return csv_export("costs_csv", "Cost analysis CSV", user, {}, rows,
+                      lambda: costs_csv(user)[:2])
 
 
 def _cost_query(user: m.User, pence: dict[str, int], page: int | None = None,

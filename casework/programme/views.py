@@ -4,12 +4,9 @@ administrator's unit costs."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-from decimal import Decimal
 
 from flask import (
     Blueprint,
-    Response,
     redirect,
     render_template,
     request,
@@ -18,14 +15,12 @@ from flask import (
 from flask_login import current_user
 
 from ..audit import shown
-from ..evaluation import figures as fig
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
 from ..paging import Page, requested_page
 from ..permissions import requires
 from ..queue import start
-from ..reports.exports import csv_writer
-from ..rules.costs import COST_ITEMS, STORED_COUNTS
+from ..reports.exports import export_response
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMMES
 from ..selection.figures import WAY_IN
@@ -68,26 +63,11 @@ def costs():
 @bp.route("/programme/costs.csv")
 @requires("view_programme")
 def costs_csv():
-    pence = {row.key: row.pence for row in service.unit_costs()}
-    total, rows = service.cost_table(current_user, pence)
-    as_of = fig.scope(current_user).as_of
-    out = io.StringIO()
-    writer = csv_writer(out, lineterminator="\r\n")
-    keys = [item.key for item in COST_ITEMS]
-    writer.writerow(["family_ref", "family_name", "status", "high_contact",
-                     *[f"before_{k}" for k in keys], *[f"after_{k}" for k in keys],
-                     "annual_cost_before", "annual_cost_after", "reduction"])
-    week = STORED_COUNTS.index("benefit_days")  # shown in weeks, as the page shows them
-    for ref, name, status, high, values, *pence_values in rows:
-        counts = [v / 7 if i % len(STORED_COUNTS) == week else v for i, v in enumerate(values)]
-        writer.writerow([ref, name, status, "y" if high else "n",
-                         *[f"{float(v):g}" for v in counts],
-                         *[f"{Decimal(p) / 100:.2f}" for p in pence_values]])
-    return shown("export", "cost_analysis", None,
-                 detail=f"as of {as_of.isoformat()}, {total} families",
-                 page=Response(out.getvalue(), mimetype="text/csv", headers={
-                     "Content-Disposition":
-                         f"attachment; filename=cost-analysis-{as_of.isoformat()}.csv"}))
+    """The cost analysis as CSV: made here, or by a job when large (see results_csv)."""
+    made = service.costs_export(current_user)
+    return export_response(made, lambda name, page: shown(
+        "export", "cost_analysis", None, page=page,
+        detail=name + (f" made by job {made.job.id}" if made.job else "")))
 
 
 @bp.route("/programme/board-report", methods=["GET", "POST"])

@@ -1,2 +1,2 @@
-"""Referrals between agencies (issue 31): sent from a family's page to a partner
+"""Referrals between agencies (docs/partners.md): sent from a family's page to a partner
 organisation, answered by its practitioner, its outcome recorded."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import models as m
 from ..access import (
@@ -131,7 +131,8 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
         family_id=family.id, person_ref=person_ref, kind=kind, agency=organisation.name,
         status="made", referred_on=today, status_on=today, created_by_id=by.id,
         organisation_id=organisation.id, practitioner_id=practitioner.id if practitioner else None,
-        reason=reason, may_share=may_share, due_on=due_on)
+        reason=reason, may_share=may_share, due_on=due_on,
+        episode_id=open_episode_id(family.id))
     db.session.add(referral)
     db.session.flush()
     db.session.refresh(referral)
@@ -203,11 +204,45 @@ def record_outcome(referral: m.Referral, by: m.User, outcome: str | None,
 # Lists ----------------------------------------------------------------------------------------
 
 
+def open_episode_id(family_id: int) -> int | None:
+    """The family's open episode, which a referral made now belongs to (None while it has
+    none: the next episode it signs up for adopts it, casework.episodes.adopt_referrals)."""
+    return db.session.scalar(select(m.Episode.id).where(m.Episode.family_id == family_id,
+                                                        m.Episode.closed_on.is_(None)))
+
+
+def of_current_episode(family_id: int):
+    """SQL: the family's referrals on its lists now: its latest episode's (open, or the last
+    one closed) and those made since, while it has none open. An earlier episode's are on
+    the episode history (`of_earlier_episodes`)."""
+    R, E = m.Referral, m.Episode
+    latest = (select(E.id).where(E.family_id == family_id)
+              .order_by(E.signed_up_on.desc(), E.id.desc()).limit(1).scalar_subquery())
+    return or_(R.episode_id.is_(None), R.episode_id == latest)
+
+
 def of_family(user: m.User, family: m.Family) -> list[m.Referral]:
-    """The family's referrals between agencies that `user` may see, the latest first."""
+    """The family's referrals between agencies of its current episode that `user` may see,
+    the latest first."""
     return list(db.session.scalars(visible_referrals(user).where(
-        m.Referral.family_id == family.id).order_by(m.Referral.referred_on.desc(),
-                                                    m.Referral.id.desc())))
+        m.Referral.family_id == family.id, of_current_episode(family.id))
+        .order_by(m.Referral.referred_on.desc(), m.Referral.id.desc())))
+
+
+def of_earlier_episodes(family: m.Family) -> list[tuple[m.Episode, list[m.Referral]]]:
+    """The family's earlier episodes (all but the latest), the latest first, each with its
+    referrals (sent to an organisation or noted on the plan): the family page's episode
+    history, for those who see the family's page."""
+    E, R = m.Episode, m.Referral
+    episodes = list(db.session.scalars(select(E).where(E.family_id == family.id)
+                                       .order_by(E.signed_up_on.desc(), E.id.desc())))[1:]
+    if not episodes:
+        return []
+    found: dict[int, list[m.Referral]] = {e.id: [] for e in episodes}
+    for r in db.session.scalars(select(R).where(R.episode_id.in_(list(found)))
+                                .order_by(R.referred_on.desc(), R.id.desc())):
+        found[r.episode_id].append(r)
+    return [(e, found[e.id]) for e in episodes if found[e.id]]
 
 
 def listed(user: m.User) -> list[m.Referral]:

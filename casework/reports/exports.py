@@ -5,11 +5,17 @@ claim batch as rows for CSV and Excel."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from .. import cache_version
 from .. import models as m
+from ..permissions import can
+from ..queue import reusable, start
+from ..replica import reads
 
 # A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and
 # Google Sheets; OWASP's advice is to make such text start with an apostrophe.
@@ -106,3 +112,61 @@ def batch_xlsx(batch: m.ClaimBatch) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# Large exports ------------------------------------------------------------------------------
+
+# A CSV export of more rows than this is made by a job, not in the request (no web request
+# does long work: at 120,000 families the results CSV took several seconds to write).
+EXPORT_IN_REQUEST = 20_000
+
+
+@dataclasses.dataclass
+class Export:
+    """A CSV export's answer: the file (made now, or the one its job made from the same
+    data), or the job making it."""
+
+    name: str | None = None
+    body: bytes | None = None
+    job: m.Job | None = None
+
+
+def csv_export(kind: str, title: str, user: m.User, params: dict, rows: int,
+               make: Callable[[], tuple[str, bytes]]) -> Export:
+    """The export of `rows` rows: made here by make() -> (file name, bytes), its reads from
+    the read replica when there is one (casework/replica.py); or, when it is large, the
+    file a job of `kind` made for these params from the data as it is now (the figures'
+    cache version: any change since makes it again), or that job, started if need be.
+    A user who may not see jobs gets the export made here (their families are few)."""
+    if rows <= EXPORT_IN_REQUEST or not can(user, "view_jobs"):
+        with reads():
+            name, body = make()
+        return Export(name, body)
+    params = {**params, "version": cache_version.current()}
+    job = reusable(kind, user, params)
+    if job is None:
+        return Export(job=start(kind, title, user, params=params))
+    if job.state == "done":
+        return Export(job.result_name, job.result, job)
+    return Export(job=job)
+
+
+def csv_bytes(header: list[str], rows, **options) -> bytes:
+    """The CSV (through the safe writer) of a header and rows, as UTF-8."""
+    out = io.StringIO()
+    writer = csv_writer(out, **options)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def export_response(made: Export, audit: Callable[[str], Any]):
+    """The answer of a CSV address: the file (`audit(name)` records it shown and returns the
+    page), or, while its job makes it, the job's page (303: the page shows how far it has
+    got and offers the file; asking the address again once it is made gives the file)."""
+    from flask import Response, redirect, url_for
+
+    if made.body is None:
+        return redirect(url_for("jobs.show", job_id=made.job.id), 303)
+    return audit(made.name, Response(made.body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={made.name}"}))

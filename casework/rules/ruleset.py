@@ -98,8 +98,8 @@ class Ruleset:
             self.last_attachment is None or attached_on <= self.last_attachment)
 
     def result_amount(self, result: str, attached_on: dt.date) -> int | None:
-        """Return the result's amount for a family attached on that date (section 5: results
-        are paid by the programme year of attachment, the same year as the fee); None when
+        """Return the result's amount for a family attached on that date (docs/rules.md,
+        "Payments and claims": results are paid by the programme year of attachment, the same year as the fee); None when
         the programme does not take that attachment."""
         year = self.attachment_year(attached_on)
         if year is None:
@@ -166,14 +166,14 @@ def _plain(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class OutcomeFrame(Ruleset):
-    """A later programme's national frame around a council's Outcome Plan (section 7). The
+    """A later programme's national frame around a council's Outcome Plan (docs/outcome-plans.md). The
     dates in programme_year_starts are those from which the amounts hold."""
 
     headline_problems: tuple[str, ...] = ()
     min_problems: int = 2  # eligible with needs under at least this many headline problems
     sustain_months: int = 6  # the shortest sustainment a plan may set
     sustain_after_closure: bool = False  # sustained for that long after the case closed
-    employment_route: bool = True  # continuous employment (section 4) is a results route
+    employment_route: bool = True  # continuous employment (docs/rules.md) is a results route
     allows_discretion: bool = True  # "equivalent progress" with a named approver and reason
 
 

@@ -26,6 +26,7 @@ from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
+from ..paging import Page, page_within
 from ..rules.dates import govdate, months_before
 from ..transaction import transactional
 
@@ -303,6 +304,20 @@ def meetings(user: m.User) -> list[m.SelectionMeeting]:
         if may_see_meeting(user, meeting)]
 
 
+def decision_counts(meeting_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{meeting id: {decision: how many}} in one grouped query (a meeting may decide on
+    thousands of families: the selection page does not load them to count them)."""
+    D = m.SelectionDecision
+    counts: dict[int, dict[str, int]] = {i: defaultdict(int) for i in meeting_ids}
+    if meeting_ids:
+        for meeting_id, decision, count in db.session.execute(
+            select(D.meeting_id, D.decision, func.count()).where(D.meeting_id.in_(meeting_ids))
+            .group_by(D.meeting_id, D.decision)
+        ):
+            counts[meeting_id][decision] = count
+    return counts
+
+
 def meeting_or_404(user: m.User, meeting_id: int) -> m.SelectionMeeting:
     """The meeting, if `user` may see it; 404 otherwise, alike."""
     meeting = db.session.get(m.SelectionMeeting, meeting_id)
@@ -447,18 +462,43 @@ def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.dat
     return sorted(rows, key=lambda r: r[0].family.family_ref)
 
 
+WAITING_PER_PAGE = 50  # families waiting for a FIP worker, a page of the selection page and team view
+
+
+def _waiting_query(user: m.User) -> Select:
+    return (select(m.Family).where(unheld_allocatable(user)).add_columns(m.Episode)
+            .join(m.Episode, m.Episode.family_id == m.Family.id)
+            .where(*episodes.waiting_for_worker()))
+
+
 def waiting_for_allocation(user: m.User, limit: int | None = None
                            ) -> list[tuple[m.Family, m.Episode]]:
     """The signed-up families `user` may allocate that have no FIP worker (an open episode,
     no open allocation), those signed up longest ago first: the one waiting list of the team
-    view, the team lead's home and the selection page."""
-    query = (select(m.Family).where(unheld_allocatable(user)).add_columns(m.Episode)
-             .join(m.Episode, m.Episode.family_id == m.Family.id)
-             .where(*episodes.waiting_for_worker())
-             .order_by(m.Episode.signed_up_on, m.Family.family_ref))
+    view, the team lead's home and the selection page (those two a page at a time,
+    `waiting_page`)."""
+    query = _waiting_query(user).order_by(m.Episode.signed_up_on, m.Family.family_ref)
     if limit is not None:
         query = query.limit(limit)
     return [tuple(r) for r in db.session.execute(query).all()]
+
+
+def waiting_count(user: m.User) -> int:
+    """How many families wait in `user`'s waiting_for_allocation list (one COUNT)."""
+    return db.session.scalar(select(func.count()).select_from(
+        _waiting_query(user).with_only_columns(m.Episode.id).subquery())) or 0
+
+
+def waiting_page(user: m.User, page: int | None,
+                 per_page: int | None = None) -> Page:
+    """One page of waiting_for_allocation (the longest waiting first): at national scale
+    17,800 families wait, too many to list on one page."""
+    per_page = per_page or WAITING_PER_PAGE
+    total = waiting_count(user)
+    page = page_within(page, total, per_page)
+    query = (_waiting_query(user).order_by(m.Episode.signed_up_on, m.Family.family_ref)
+             .offset((page - 1) * per_page).limit(per_page))
+    return Page([tuple(r) for r in db.session.execute(query).all()], page, per_page, total)
 
 
 # The family's timeline -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..access import (
 )
 from ..audit import shown
 from ..flashes import flash
+from ..paging import requested_page
 from ..partnership import service as partnership
 from ..permissions import requires
 from ..rules.dates import govdate
@@ -31,12 +32,13 @@ bp = Blueprint("selection", __name__)
 @requires("run_selection")
 def index():
     today = dt.date.today()
+    meetings = service.meetings(current_user)
     return shown("view_list", "selection", None, page=render_template(
         "selection/index.html",
         progress=figures.agreed_progress(visible_families(current_user), today),
-        meetings=service.meetings(current_user),
+        meetings=meetings, decided=service.decision_counts([mt.id for mt in meetings]),
         awaiting=service.awaiting_answer(current_user),
-        waiting=service.waiting_for_allocation(current_user),
+        waiting=service.waiting_page(current_user, requested_page(request.args)),
     ))
 
 

@@ -1,4 +1,4 @@
-"""Referrals between agencies (issue 31): to a partner organisation and perhaps one of its
+"""Referrals between agencies: to a partner organisation and perhaps one of its
 practitioners, with the reason, what may be shared, a due date, the decision and the outcome
 
 Revision ID: 05f30429078f

@@ -1,5 +1,5 @@
 """Training for initial contact organisations (courses, completions) and match funding
-pledged and received (issue 31)
+pledged and received
 
 Revision ID: 1d1fa909d473
 Revises: b3d8f1a6c2e9

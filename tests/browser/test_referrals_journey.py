@@ -1,4 +1,4 @@
-"""Issue 31's journey, in a real browser: a FIP worker refers a child to the school and a
+"""A referral's journey, in a real browser: a FIP worker refers a child to the school and a
 teenager to the youth offending service; each partner signs in on a 375 px screen, sees
 only their own organisation's referral, accepts it (joining the Team Around the Family),
 completes the action given to them, records the referral's outcome and sees nothing outside

@@ -112,3 +112,64 @@ def test_without_a_replica_everything_reads_the_primary(site):
         with replica.reads() as from_replica:
             assert from_replica is False
             assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_csv_exports_read_the_replica_in_the_request_and_in_their_job(site, monkeypatch):
+    """/results.csv and /programme/costs.csv read the replica, made in the request or (when
+    large) by their job; a file made from a replica behind the primary is not served as the
+    primary's data once the replica has caught up."""
+    from casework.reports import exports
+
+    manager = site.user("manager")
+    replica = site.primary.replica()
+    try:
+        app = create_app("test", SQLALCHEMY_DATABASE_URI=site.primary.url,
+                         DATABASE_REPLICA_URL=replica.url)
+        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
+        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        _replica_sql(replica, "SELECT pg_wal_replay_pause()::text")
+        site.examples()  # on the primary only
+        assert site.scalar("SELECT count(*) FROM stored_evaluations") > 0
+        client = app.test_client()
+
+        def run_jobs() -> None:
+            huey = app.extensions["casework_queue"]
+            while (task := huey.dequeue()) is not None:
+                huey.execute(task)
+            db.session.expire_all()
+
+        def lines(address: str) -> int:
+            with app.app_context():
+                response = client.get(address)
+                if response.status_code == 303:  # made by a job: run it, ask again
+                    run_jobs()
+                    response = client.get(address)
+                assert response.status_code == 200 and response.mimetype == "text/csv"
+                return len(response.text.splitlines())
+
+        with app.app_context():
+            assert login(client, manager.email).status_code == 302
+        # made in the request, from the replica (it has no families yet): the header only
+        assert lines("/results.csv") == 1
+        assert lines("/programme/costs.csv") == 1
+        # made by a job, from the replica too (the job's page offers its file) ...
+        monkeypatch.setattr(exports, "EXPORT_IN_REQUEST", -1)
+        with app.app_context():
+            job_page = client.get("/results.csv").headers["Location"]
+            run_jobs()
+            made = client.get(f"{job_page}/result")
+            assert made.status_code == 200 and len(made.text.splitlines()) == 1
+            # ... but the address does not serve it as the data as it is now: the replica
+            # made it from older data than the primary's
+            assert client.get("/results.csv").headers["Location"] != job_page
+            run_jobs()
+        # caught up, the address gives the file made from the data as it is
+        _replica_sql(replica, "SELECT pg_wal_replay_resume()::text")
+        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        families = site.scalar("SELECT count(*) FROM stored_evaluations")
+        assert lines("/results.csv") == 1 + families
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+    finally:
+        replica.stop()

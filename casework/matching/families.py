@@ -1,0 +1,679 @@
+"""The same household recorded twice inside casework (one family under two references): likely
+duplicate families found by a job whose result the pages read, a pair side by side with the
+records each holds, merging one into the other (every row that points at the family
+re-pointed, the other's reference kept as an alias), and undoing a merge.
+
+Which rows point at a family is declared here once (REPOINTED, DERIVED, PLAN);
+tests/test_family_merge.py fails when a table with a foreign key to families is added
+without being placed in one of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from flask import abort
+from sqlalchemy import delete, func, select, update
+
+from .. import models as m
+from .. import search
+from ..access import get_family_or_404, visible_families
+from ..audit import record_event
+from ..episodes import follow_latest_episode
+from ..evaluation import store
+from ..evidence.kinds import EVIDENCE
+from ..extensions import db
+from ..history import write_history
+from ..locking import lock_rows
+from ..permissions import can
+from ..queue import start
+from ..rules.dates import govdate
+from ..transaction import transactional
+from . import duplicates
+
+
+class FamilyMergeRefused(Exception):
+    """The merge (or its undoing) cannot be done: the message says why."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# Every (model, column) pointing at a family that a merge re-points to the family kept, with
+# what the pages call its rows. Members who are the same person are then two people of the
+# kept family: the likely duplicate people (duplicates.py) find them, and a manager merges them.
+REPOINTED: tuple[tuple[type, str, str], ...] = (
+    (m.Person, "family_id", "Members"),
+    (m.AsbRecord, "family_id", "Anti-social behaviour recorded against the family"),
+    (m.DomesticAbuseIncident, "family_id", "Domestic abuse incidents of the family"),
+    (m.HousingEvent, "family_id", "Housing events of the family"),
+    (m.Need, "family_id", "Needs"),
+    (m.Episode, "family_id", "Episodes"),
+    (m.SignUp, "family_id", "Sign-ups"),
+    (m.SelectionDecision, "family_id", "Selection decisions"),
+    (m.ContactAttempt, "family_id", "Contact attempts"),
+    (m.Allocation, "family_id", "Allocations to workers"),
+    (m.Contact, "family_id", "Contacts"),
+    (m.FollowUp, "family_id", "Follow-ups"),
+    (m.PlanGoal, "family_id", "Plan goals"),
+    (m.Referral, "family_id", "Referrals"),
+    (m.Claim, "family_id", "Claims"),
+    (m.SharingConsent, "family_id", "Information-sharing consents"),
+    (m.TafMember, "family_id", "Team Around the Family members"),
+    (m.LeadProfessional, "family_id", "Lead professionals"),
+    (m.TafMeeting, "family_id", "Team Around the Family meetings"),
+    (m.TafAction, "family_id", "Team Around the Family actions"),
+    (m.Job, "family_id", "Jobs (documents made for the family)"),
+    (m.FamilyAlias, "family_id", "Aliases (references merged into it before)"),
+    (m.FamilyMerge, "kept_id", "Earlier merges into it"),
+)
+# The family's plan: one a family. The other's is re-pointed when the kept family has none;
+# when both have one that says the same (or the other's says nothing), the other's is removed
+# and kept in the merge to put back on undo; two plans naming different leads are refused.
+PLAN = (m.FamilyPlan, "family_id")
+# Rows worked out from the others, not records: the stored evaluation, the stale mark and
+# the search document. The merged family's are deleted and the kept family's worked out again.
+DERIVED: tuple[tuple[type, str], ...] = (
+    (m.StoredEvaluation, "family_id"), (m.StaleFamily, "family_id"),
+    (m.FamilySearch, "family_id"),
+)
+# Pairs said to be different households that involve the merged family are forgotten.
+FORGOTTEN = ((m.NotDuplicateFamily, "low_id"), (m.NotDuplicateFamily, "high_id"))
+
+SEARCH_KIND = "find_family_duplicates"  # the job that finds them (casework/jobs/kinds.py)
+SHOWN = 200  # likely duplicate families listed at most, the likeliest first
+
+
+def _check(user: m.User) -> None:
+    if not can(user, "merge_families"):
+        raise FamilyMergeRefused(["Only a programme manager may merge families"])
+
+
+# Finding likely duplicates (the job) -----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=200_000)  # names repeat: each worked out once a search
+def _words(value: str | None) -> str:
+    """A name or address compared: case, punctuation and spacing aside."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", (value or "").lower()).split())
+
+
+def _postcode(value: str | None) -> str:
+    return re.sub(r"\s+", "", (value or "").upper())
+
+
+def find(progress=None) -> tuple[str, bytes]:
+    """The job's work: every pair of families that may be one household, because they have
+    members in common (the same given name, family name and date of birth; or a pair the
+    newest search for duplicate people found), the same address and postcode, or the same
+    family name at the same postcode. Returns the summary and the result (JSON, the pairs by
+    family id, the likeliest first) the pages read; nothing else is written."""
+    F, P = m.Family, m.Person
+    if progress:
+        progress(0, 3, "steps")
+    members: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
+
+    def common(a: tuple[int, int], b: tuple[int, int]) -> None:  # (family id, person id)
+        if a[0] != b[0]:
+            (fa, pa), (fb, pb) = sorted((a, b))
+            members[(fa, fb)].add((pa, pb))
+
+    described: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for pid, fid, given, family, born in db.session.execute(
+            select(P.id, P.family_id, P.given_name, P.family_name, P.date_of_birth)
+            .where(P.date_of_birth.is_not(None))):
+        described[(_words(given), _words(family), born)].append((fid, pid))
+    for same in described.values():
+        for i, a in enumerate(same):
+            for b in same[i + 1:]:
+                common(a, b)
+    del described
+    _job, people_result = duplicates._latest()
+    if people_result is not None:
+        ids = sorted({i for p in people_result["pairs"] for i in p[:2]})
+        family_of: dict[int, int] = {}
+        for chunk in range(0, len(ids), 5_000):
+            family_of.update(db.session.execute(
+                select(P.id, P.family_id).where(P.id.in_(ids[chunk:chunk + 5_000]))).all())
+        for low, high, _probability in people_result["pairs"]:
+            if low in family_of and high in family_of:
+                common((family_of[low], low), (family_of[high], high))
+    if progress:
+        progress(1, 3, "steps")
+    at: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    families = 0
+    for fid, name, address, postcode in db.session.execute(
+            select(F.id, F.family_name, F.address, F.postcode)):
+        families += 1
+        if _postcode(postcode):
+            at[_postcode(postcode)].append((fid, _words(name), _words(address)))
+    address: set[tuple[int, int]] = set()
+    name: set[tuple[int, int]] = set()
+    for here in at.values():
+        for i, (fa, na, aa) in enumerate(here):
+            for fb, nb, ab in here[i + 1:]:
+                pair = (min(fa, fb), max(fa, fb))
+                if aa and aa == ab:
+                    address.add(pair)
+                if na and na == nb:
+                    name.add(pair)
+    if progress:
+        progress(2, 3, "steps")
+    pairs = [[low, high, sorted(map(list, members.get((low, high), ()))),
+              (low, high) in address, (low, high) in name]
+             for low, high in set(members) | address | name]
+    pairs.sort(key=lambda p: (-len(p[2]), not p[3], not p[4], p[0], p[1]))
+    if progress:
+        progress(3, 3, "steps")
+    body = json.dumps({"families": families, "people_search": (
+        people_result["job"].id if people_result else None), "pairs": pairs}).encode()
+    return (f"{len(pairs):,} likely duplicate family pair{'s' if len(pairs) != 1 else ''} "
+            f"found among {families:,} families."), body
+
+
+@transactional
+def start_search(user: m.User) -> m.Job:
+    """Start a search for duplicate families, or the one already waiting or running."""
+    _check(user)
+    running = db.session.scalar(
+        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state.in_(("queued", "running")))
+        .order_by(m.Job.id.desc()).limit(1))
+    return running or start(SEARCH_KIND, "Likely duplicate families", user)
+
+
+def _latest() -> tuple[m.Job | None, dict | None]:
+    job = db.session.scalar(select(m.Job).where(m.Job.kind == SEARCH_KIND)
+                            .order_by(m.Job.id.desc()).limit(1))
+    done = db.session.scalar(
+        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state == "done",
+                            m.Job.result.is_not(None)).order_by(m.Job.id.desc()).limit(1))
+    return job, (json.loads(done.result) | {"job": done} if done is not None else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyPair:
+    first: m.Family
+    second: m.Family
+    members: list[tuple[int, int]]  # (person id of first, of second) who may be one person
+    same_address: bool
+    same_name: bool
+
+    @property
+    def reasons(self) -> list[str]:
+        out = []
+        if self.members:
+            count = len(self.members)
+            out.append(f"{count} member{'s' if count != 1 else ''} in common")
+        if self.same_address:
+            out.append("the same address")
+        if self.same_name:
+            out.append("the same family name at the same postcode")
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    job: m.Job | None  # the newest search (None: nobody has searched yet)
+    pairs: list[FamilyPair]
+    found_by: m.Job | None = None  # the newest that finished with its result kept
+    families: int | None = None
+
+
+def _pair(first: m.Family, second: m.Family, found: list) -> FamilyPair:
+    flipped = first.id > second.id
+    members = [(b, a) if flipped else (a, b) for a, b in found[2]]
+    return FamilyPair(first, second, members, found[3], found[4])
+
+
+def likely_duplicates(user: m.User) -> Search:
+    """What the newest finished search found (the likeliest 200 pairs), leaving out pairs
+    said to be different households since and families merged or not visible to the user."""
+    job, result = _latest()
+    if result is None:
+        return Search(job, [])
+    dismissed = set(db.session.execute(
+        select(m.NotDuplicateFamily.low_id, m.NotDuplicateFamily.high_id)))
+    found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
+    ids = sorted({i for p in found for i in p[:2]})
+    families: dict[int, m.Family] = {}
+    for chunk in range(0, len(ids), 5_000):
+        families.update((f.id, f) for f in db.session.scalars(
+            visible_families(user).where(m.Family.id.in_(ids[chunk:chunk + 5_000]))))
+    pairs = [_pair(families[p[0]], families[p[1]], p) for p in found
+             if p[0] in families and p[1] in families][:SHOWN]
+    return Search(job, pairs, result["job"], result["families"])
+
+
+def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.Job | None]:
+    """Why the newest finished search proposed the two, and that search (None, None: no
+    search has finished; None, job: it did not find them)."""
+    _job, result = _latest()
+    if result is None:
+        return None, None
+    low, high = sorted((first.id, second.id))
+    found = next((p for p in result["pairs"] if p[0] == low and p[1] == high), None)
+    return (_pair(first, second, found) if found else None), result["job"]
+
+
+def family_or_404(user: m.User, family_ref: str) -> m.Family:
+    """A family the user may see (access.get_family_or_404)."""
+    return get_family_or_404(user, family_ref)
+
+
+# The records each holds ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    members: list[m.Person]
+    episodes: list[m.Episode]
+    claims: list[m.Claim]
+    evidence: int  # partner records about the family or its members
+    counts: list[tuple[str, int]]  # every kind of row re-pointed by a merge, by label
+
+
+def held(family: m.Family) -> Held:
+    members = list(db.session.scalars(select(m.Person).where(m.Person.family_id == family.id)
+                                      .order_by(m.Person.date_of_birth, m.Person.id)))
+    ids = [p.id for p in members]
+    evidence = 0
+    for kind in EVIDENCE:
+        model = kind.model
+        where = model.person_id.in_(ids) if ids else None
+        if hasattr(model, "family_id"):
+            own = model.family_id == family.id
+            where = own if where is None else (where | own)
+        if where is not None:
+            evidence += db.session.scalar(select(func.count()).select_from(model).where(where))
+    counts = [(label, db.session.scalar(select(func.count()).select_from(model)
+                                        .where(getattr(model, column) == family.id)))
+              for model, column, label in REPOINTED]
+    counts.append(("Family plan", db.session.scalar(select(func.count()).select_from(
+        m.FamilyPlan).where(m.FamilyPlan.family_id == family.id))))
+    return Held(
+        members,
+        list(db.session.scalars(select(m.Episode).where(m.Episode.family_id == family.id)
+                                .order_by(m.Episode.signed_up_on, m.Episode.id))),
+        list(db.session.scalars(select(m.Claim).where(m.Claim.family_id == family.id)
+                                .order_by(m.Claim.id))),
+        evidence, counts)
+
+
+def same_people(first: Held, second: Held) -> list[tuple[m.Person, m.Person]]:
+    """Members of the two who look like one person (the same given name, family name and
+    date of birth): after a merge they are two people of one family, for the person merge."""
+    key = lambda p: (_words(p.given_name), _words(p.family_name), p.date_of_birth)  # noqa: E731
+    theirs = defaultdict(list)
+    for person in second.members:
+        theirs[key(person)].append(person)
+    return [(a, b) for a in first.members if a.date_of_birth for b in theirs.get(key(a), [])]
+
+
+def _certainly_one(a: m.Person, b: m.Person) -> bool:
+    """Two members of one household who are certainly one person: the same given name,
+    family name and date of birth (case, punctuation and spacing aside), and nothing that
+    tells them apart (sex, NHS number, unique pupil number, date of death: equal where both
+    give one); twins differ in given name."""
+    if a.date_of_birth is None or a.date_of_birth != b.date_of_birth:
+        return False
+    if (_words(a.given_name), _words(a.family_name)) != (_words(b.given_name),
+                                                          _words(b.family_name)):
+        return False
+    return all(getattr(a, f) is None or getattr(b, f) is None or getattr(a, f) == getattr(b, f)
+               for f in ("sex", "nhs_number", "upn", "date_of_death"))
+
+
+def _terms_clash(a: m.Person, b: m.Person) -> bool:
+    T = m.SchoolTerm
+    return bool(db.session.execute(
+        select(T.academic_year, T.term).where(T.person_id == a.id)
+        .intersect(select(T.academic_year, T.term).where(T.person_id == b.id))).first())
+
+
+def _merge_certain_people(kept_people: list[int], moved_people: list[int],
+                          user: m.User) -> list[int]:
+    """Merge each moved member who is certainly one of the kept family's own members into
+    them (duplicates.merge, in this transaction); returns the person merges' ids. A pair
+    whose school terms clash is left for a manager (the person merge would refuse it)."""
+    done = []
+    kept = list(db.session.scalars(select(m.Person).where(m.Person.id.in_(kept_people))
+                                   .order_by(m.Person.id))) if kept_people else []
+    moved = list(db.session.scalars(select(m.Person).where(m.Person.id.in_(moved_people))
+                                    .order_by(m.Person.id))) if moved_people else []
+    used: set[int] = set()
+    for b in moved:
+        a = next((a for a in kept if a.id not in used and _certainly_one(a, b)), None)
+        if a is None or _terms_clash(a, b):
+            continue
+        used.add(a.id)
+        done.append(duplicates.merge(a, b, user).id)
+    return done
+
+
+# What must not be merged -----------------------------------------------------------------------
+
+TURN_AROUND_RESULTS = ("continuous_employment", "crime_asb_education")
+
+
+def _claim_words(claim: m.Claim) -> str:
+    return f"claim {claim.id} ({claim.result.replace('_', ' ')}, {claim.state})"
+
+
+def refusals(kept: m.Family, other: m.Family) -> list[str]:
+    """Every reason the two may not be merged as they stand (none: they may), in words. The
+    rules: a family has at most one open episode and one open allocation, is decided on once
+    at a selection meeting, has at most one claim of each kind bar rejected ones (one
+    turn-around claim, one progress-to-work claim, one results claim of a later programme),
+    never a progress-to-work claim beside a continuous-employment claim made without its
+    deduction, and one plan. Two references that both hold a submitted claim were both
+    paid: that is for the claims team to correct, not a merge."""
+    pair = f"{kept.family_ref} and {other.family_ref}"
+    problems = []
+    if kept.id == other.id:
+        return ["Choose two different families"]
+    E = m.Episode
+    open_episodes = [db.session.scalar(select(E).where(E.family_id == f.id,
+                                                       E.closed_on.is_(None)))
+                     for f in (kept, other)]
+    if all(open_episodes):
+        problems.append(
+            f"{pair} both have an open episode ({open_episodes[0].programme} from "
+            f"{govdate(open_episodes[0].signed_up_on)}, {open_episodes[1].programme} from "
+            f"{govdate(open_episodes[1].signed_up_on)}): a family has at most one open "
+            "episode, so close the one opened under the duplicate reference first")
+    A = m.Allocation
+    if all(db.session.scalar(select(A.id).where(A.family_id == f.id, A.end_on.is_(None)))
+           for f in (kept, other)):
+        problems.append(f"{pair} are both allocated to a worker now: end one of the "
+                        "allocations first (a family is held by one worker at a time)")
+    S = m.SelectionDecision
+    meetings = db.session.execute(
+        select(S.meeting_id).where(S.family_id == kept.id)
+        .intersect(select(S.meeting_id).where(S.family_id == other.id))).scalars().all()
+    if meetings:
+        problems.append(f"{pair} were both decided on at the same selection meeting "
+                        f"(meeting {', '.join(map(str, sorted(meetings)))}): a meeting "
+                        "decides once about a family")
+    claims = {f.id: list(db.session.scalars(select(m.Claim).where(
+        m.Claim.family_id == f.id, m.Claim.state != "rejected").order_by(m.Claim.id)))
+        for f in (kept, other)}
+    mine, theirs = claims[kept.id], claims[other.id]
+    for kind in sorted({c.claim_kind for c in mine} & {c.claim_kind for c in theirs}):
+        both = [c for c in mine + theirs if c.claim_kind == kind]
+        problems.append(
+            f"{pair} both have a {kind.replace('_', '-')} claim ("
+            + ", ".join(_claim_words(c) for c in both) + "): a family is paid at most one, "
+            "so reject the duplicate claim first (a submitted claim is never changed: "
+            "correct it with the claims team)")
+    results = ({c.result for c in mine}, {c.result for c in theirs})
+    if any("continuous_employment" in a and "progress_to_work" in b
+           for a, b in (results, results[::-1])):
+        problems.append(
+            f"{pair} hold a continuous employment claim and a progress to work claim between "
+            "them: one family's continuous employment claim is paid less what progress to "
+            "work paid, which these claims were not, so reject one of them first")
+    submitted = [[c for c in claims[f.id] if c.state == "submitted"] for f in (kept, other)]
+    if all(submitted):
+        problems.append(
+            f"{pair} both have a claim already submitted for payment ("
+            + ", ".join(_claim_words(c) for c in submitted[0] + submitted[1])
+            + "): one household was paid under two references, which the claims team "
+            "corrects; a merge cannot")
+    plans = [db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
+             for f in (kept, other)]
+    if all(plans) and _plan_says(plans[1]) and _plan_says(plans[0]) != _plan_says(plans[1]):
+        problems.append(
+            f"{pair} both have a family plan naming a different lead professional ("
+            + "; ".join(", ".join(filter(None, _plan_says(p))) or "none" for p in plans)
+            + "): make the plans agree first")
+    return problems
+
+
+def _plan_says(plan: m.FamilyPlan) -> tuple[str | None, str | None] | None:
+    said = (plan.lead_professional or None, plan.lead_agency or None)
+    return said if any(said) else None
+
+
+# Merging and undoing ---------------------------------------------------------------------------
+
+
+def _snapshot(row, model) -> dict[str, Any]:
+    out = {}
+    for column in model.__table__.columns:
+        value = getattr(row, column.key)
+        if isinstance(value, dt.datetime):
+            value = {"datetime": value.isoformat()}
+        elif isinstance(value, dt.date):
+            value = {"date": value.isoformat()}
+        out[column.key] = value
+    return out
+
+
+def _restore(snapshot: dict[str, Any], model):
+    values = {}
+    for column in model.__table__.columns:
+        value = snapshot.get(column.key)
+        if isinstance(value, dict) and "datetime" in value:
+            value = dt.datetime.fromisoformat(value["datetime"])
+        elif isinstance(value, dict) and "date" in value:
+            value = dt.date.fromisoformat(value["date"])
+        values[column.key] = value
+    return model(**values)
+
+
+def _locked(user: m.User, ids: list[int]) -> dict[int, m.Family]:
+    """Lock the families (PostgreSQL: their rows; SQLite: the one write lock) before anything
+    is read, so two managers merging the same families at once are served one after the
+    other and the second sees the first's merge; then read them again."""
+    _check(user)
+    lock_rows((m.Family, ids))
+    return {f.id: f for f in db.session.scalars(
+        select(m.Family).where(m.Family.id.in_(ids)).execution_options(populate_existing=True))}
+
+
+@transactional
+def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
+    """Merge `other` into `kept`: every row pointing at other re-pointed to kept (REPOINTED,
+    PLAN), other's derived rows removed (DERIVED), its family_ref kept as an alias of kept
+    (a later file naming it imports to kept), other removed; with history, an audit row, the
+    search document and stored evaluation worked out again. Refused, changing nothing, with
+    every reason at once (refusals). Undone by `undo`."""
+    kept_id, other_id, kept_ref, other_ref = kept.id, other.id, kept.family_ref, other.family_ref
+    found = _locked(user, [kept_id, other_id])
+    if kept_id == other_id:
+        raise FamilyMergeRefused(["Choose two different families"])
+    gone = [ref for fid, ref in ((kept_id, kept_ref), (other_id, other_ref)) if fid not in found]
+    if gone:
+        raise FamilyMergeRefused([f"Family {ref} no longer exists: it has just been merged "
+                                  "into another" for ref in gone])
+    kept, other = found[kept_id], found[other_id]
+    problems = refusals(kept, other)
+    if problems:
+        raise FamilyMergeRefused(problems)
+    snapshot = _snapshot(other, m.Family)
+    # The kept family's own dates, for undo when no episode of its own is left to follow.
+    snapshot["kept_dates"] = {k: getattr(kept, k) and getattr(kept, k).isoformat()
+                              for k in ("attached_on", "closed_on")}
+    moved: dict[str, list[int]] = {}
+    kept_people = list(db.session.scalars(select(m.Person.id).where(
+        m.Person.family_id == kept.id)))
+    plans = {f.id: db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
+             for f in (kept, other)}
+    if plans[other.id] is not None and plans[kept.id] is not None:
+        snapshot["plan"] = _snapshot(plans[other.id], m.FamilyPlan)
+        db.session.delete(plans[other.id])
+        db.session.flush()
+    for model, column in (*[(model, column) for model, column, _ in REPOINTED], PLAN):
+        col = getattr(model, column)
+        ids = list(db.session.scalars(select(model.id).where(col == other.id).order_by(model.id)))
+        if ids:
+            for i in range(0, len(ids), 5_000):
+                db.session.execute(update(model).where(model.id.in_(ids[i:i + 5_000]))
+                                   .values({column: kept.id}),
+                                   execution_options={"synchronize_session": False})
+            moved[f"{model.__tablename__}.{column}"] = ids
+    for model, column in (*DERIVED, *FORGOTTEN):
+        db.session.execute(delete(model).where(getattr(model, column) == other.id),
+                           execution_options={"synchronize_session": False})
+    # A person merged before from the family merged away is put back, if that merge is
+    # undone, into the family kept (and into their own again if this one is undone).
+    retargeted = []
+    for person_merge in db.session.scalars(select(m.PersonMerge).where(
+            m.PersonMerge.undone_at.is_(None)).order_by(m.PersonMerge.id)):
+        if person_merge.merged.get("family_id") == other.id:
+            person_merge.merged = {**person_merge.merged, "family_id": kept.id}
+            retargeted.append(person_merge.id)
+    if retargeted:
+        snapshot["person_merges_retargeted"] = retargeted
+    record = m.FamilyMerge(kept_id=kept.id, merged_ref=other.family_ref, merged=snapshot,
+                           moved=moved, merged_by_id=user.id)
+    db.session.add(record)
+    db.session.flush()
+    db.session.add(m.FamilyAlias(alias_ref=other.family_ref, family_id=kept.id,
+                                 merge_id=record.id))
+    db.session.expire_all()
+    db.session.execute(delete(m.Family).where(m.Family.id == other_id),
+                       execution_options={"synchronize_session": False})
+    kept = db.session.get(m.Family, kept_id)
+    people = _merge_certain_people(kept_people, moved.get("people.family_id", []), user)
+    if people:
+        record.merged = {**record.merged, "person_merges": people}
+    follow_latest_episode(kept, user, f"family merge {record.id}")
+    search.rewrite([kept_id])
+    store.mark_stale([kept_id])
+    count = sum(len(ids) for ids in moved.values())
+    write_history("families", other_ref, {"merged_into": None}, {"merged_into": kept_ref},
+                  user, source=f"family merge {record.id}", family_ref=other_ref)
+    write_history("families", kept_ref, {"also_known_as": None}, {"also_known_as": other_ref},
+                  user, source=f"family merge {record.id}", family_ref=kept_ref)
+    record_event("merge", "family", kept_ref, user=user,
+                 detail=f"{other_ref} merged into {kept_ref} (family merge {record.id}): "
+                        f"{count} record{'s' if count != 1 else ''} re-pointed"
+                        + (", its plan removed in favour of the kept family's"
+                           if "plan" in snapshot else "")
+                        + (f", {len(people)} member{'s' if len(people) != 1 else ''} "
+                           "certainly one person merged (person merge "
+                           + ", ".join(map(str, people)) + ")" if people else ""))
+    return record
+
+
+def merge_or_404(merge_id: int) -> m.FamilyMerge:
+    return db.get_or_404(m.FamilyMerge, merge_id)
+
+
+def merge_kept_or_404(user: m.User, record: m.FamilyMerge) -> m.Family:
+    """The family a merge kept, if the user may see it; 404 otherwise."""
+    family = db.session.scalar(visible_families(user).where(m.Family.id == record.kept_id))
+    if family is None:
+        abort(404)
+    return family
+
+
+def moved_counts(record: m.FamilyMerge) -> list[tuple[str, int]]:
+    """What a merge re-pointed, by kind, in words."""
+    labels = {f"{model.__tablename__}.{column}": label for model, column, label in REPOINTED}
+    labels["family_plans.family_id"] = "Family plan"
+    return [(labels.get(key, key), len(ids)) for key, ids in record.moved.items()]
+
+
+def person_merges(record: m.FamilyMerge) -> list[m.PersonMerge]:
+    """The person merges the family merge made (members certainly one person)."""
+    ids = record.merged.get("person_merges", [])
+    return list(db.session.scalars(select(m.PersonMerge).where(m.PersonMerge.id.in_(ids))
+                                   .order_by(m.PersonMerge.id))) if ids else []
+
+
+@transactional
+def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
+    """Put a merged family back as it was, with every row the merge moved (rows added to the
+    family kept since, through the alias or on its pages, stay with it)."""
+    record_id = record.id
+    _check(user)
+    lock_rows((m.Family, [record.kept_id]))
+    record = db.session.scalar(select(m.FamilyMerge).where(m.FamilyMerge.id == record_id)
+                               .execution_options(populate_existing=True))
+    if record.undone_at is not None:
+        raise FamilyMergeRefused([f"This merge was already undone on "
+                                  f"{govdate(record.undone_at.date())}"])
+    kept = db.session.get(m.Family, record.kept_id)
+    if kept is None:
+        raise FamilyMergeRefused(["The family kept has since been merged into another: undo "
+                                  "that merge first"])
+    if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
+        raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
+    snapshot = dict(record.merged)
+    for person_merge_id in reversed(snapshot.pop("person_merges", [])):
+        person_merge = db.session.get(m.PersonMerge, person_merge_id)
+        if person_merge is not None and person_merge.undone_at is None:
+            try:
+                duplicates.undo(person_merge, user)
+            except duplicates.MergeRefused as refused:
+                raise FamilyMergeRefused([
+                    f"The merge of {person_merge.merged_ref}, a member certainly the same "
+                    f"person, cannot be undone: {refused}"]) from refused
+    kept = db.session.get(m.Family, record.kept_id)
+    for person_merge in db.session.scalars(select(m.PersonMerge).where(m.PersonMerge.id.in_(
+            snapshot.pop("person_merges_retargeted", [])))):
+        if person_merge.merged.get("family_id") == kept.id:
+            person_merge.merged = {**person_merge.merged, "family_id": snapshot["id"]}
+    plan = snapshot.pop("plan", None)
+    kept_dates = snapshot.pop("kept_dates", {})
+    db.session.execute(delete(m.FamilyAlias).where(m.FamilyAlias.merge_id == record.id),
+                       execution_options={"synchronize_session": False})
+    family = _restore(snapshot, m.Family)
+    db.session.add(family)
+    db.session.flush()
+    by_table = {f"{model.__tablename__}.{column}": model
+                for model, column in (*[(mo, c) for mo, c, _ in REPOINTED], PLAN)}
+    for key, ids in record.moved.items():
+        model, column = by_table[key], key.split(".")[1]
+        for i in range(0, len(ids), 5_000):
+            # Only rows still with the family kept: one moved on since stays where it is.
+            db.session.execute(update(model).where(model.id.in_(ids[i:i + 5_000]),
+                                                   getattr(model, column) == kept.id)
+                               .values({column: family.id}),
+                               execution_options={"synchronize_session": False})
+    if plan is not None:
+        db.session.add(_restore(plan, m.FamilyPlan))
+    record.undone_at, record.undone_by_id = m.utcnow(), user.id
+    db.session.flush()
+    db.session.expire_all()
+    kept, family = db.session.get(m.Family, record.kept_id), db.session.get(m.Family, family.id)
+    if not follow_latest_episode(kept, user, f"family merge {record.id} undone"):
+        dates = {k: v and dt.date.fromisoformat(v) for k, v in kept_dates.items()}
+        if write_history("families", kept.family_ref,
+                         {k: getattr(kept, k) for k in dates}, dates, user,
+                         f"family merge {record.id} undone", kept.family_ref):
+            for k, v in dates.items():
+                setattr(kept, k, v)
+            kept.version = (kept.version or 0) + 1
+    search.rewrite([kept.id, family.id])
+    store.mark_stale([kept.id, family.id])
+    write_history("families", family.family_ref, {"merged_into": kept.family_ref},
+                  {"merged_into": None}, user, source=f"family merge {record.id} undone",
+                  family_ref=family.family_ref)
+    write_history("families", kept.family_ref, {"also_known_as": family.family_ref},
+                  {"also_known_as": None}, user, source=f"family merge {record.id} undone",
+                  family_ref=kept.family_ref)
+    record_event("unmerge", "family", family.family_ref, user=user,
+                 detail=f"family merge {record.id} undone: {family.family_ref} is again apart "
+                        f"from {kept.family_ref}")
+    return family
+
+
+@transactional
+def not_the_same(first: m.Family, second: m.Family, user: m.User) -> None:
+    """Two families are different households: not shown as likely duplicates again."""
+    _check(user)
+    low, high = sorted((first.id, second.id))
+    if not db.session.scalar(select(m.NotDuplicateFamily.id).where(
+            m.NotDuplicateFamily.low_id == low, m.NotDuplicateFamily.high_id == high)):
+        db.session.add(m.NotDuplicateFamily(low_id=low, high_id=high, decided_by_id=user.id))
+    record_event("not_duplicate", "family", first.family_ref, user=user,
+                 detail=f"{first.family_ref} and {second.family_ref} are different households")
