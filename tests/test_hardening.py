@@ -133,9 +133,11 @@ def test_a_header_of_100000_columns_is_refused_at_once(cli, tmp_path):
 
     header = ",".join(f"c{i}" for i in range(100_000))
     path = write(tmp_path, "wide.csv", "family_ref,family_name," + header + "\n")
-    started = time.perf_counter()
+    # The work done, not the wall clock: on a shared machine, or beside another test worker,
+    # the wall clock counts other processes' turns too.
+    started = time.process_time()
     result = cli("import", "families", path)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert result.exit_code == 1
     assert result.output.strip() == f"{path}:1: header: has 100002 columns; at most 200 are allowed"
 
