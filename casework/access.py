@@ -20,6 +20,7 @@ import datetime as dt
 from flask import abort
 from sqlalchemy import Select, false, func, or_, select, true
 
+from . import clock
 from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
@@ -67,7 +68,7 @@ def visible_families(user: m.User, *, selecting: bool = False,
     if user.role in SEES_ALL:
         return query
     if user.role == "partner":
-        return query.where(m.Family.id.in_(_partner_family_ids(user.id, on or dt.date.today())))
+        return query.where(m.Family.id.in_(_partner_family_ids(user.id, on or clock.today())))
     open_allocations = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
     selected = select(m.SelectionDecision.family_id).where(
         m.SelectionDecision.decision == "selected")
@@ -119,6 +120,15 @@ def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False)
     if family is None:
         abort(404)
     return family
+
+
+def merged_family(user: m.User, family_ref: str) -> m.Family | None:
+    """The family a merged reference now belongs to (its alias, matched exactly), if the
+    user may see it; None otherwise, alike whether the reference was never a family's or
+    the family kept is not theirs to see."""
+    return db.session.scalar(
+        visible_families(user).join(m.FamilyAlias, m.FamilyAlias.family_id == m.Family.id)
+        .where(m.FamilyAlias.alias_ref == family_ref))
 
 
 def open_allocation(family: m.Family) -> m.Allocation | None:
@@ -275,7 +285,7 @@ def _partner_family_ids(user_id: int, day: dt.date) -> Select:
 
 def consent_standing(family: m.Family, on: dt.date | None = None) -> m.SharingConsent | None:
     """The family's consent to share with its team that stands on `on` (today), if any."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     return db.session.scalar(select(m.SharingConsent).where(
         m.SharingConsent.family_id == family.id,
         m.SharingConsent.id.in_(_consented(day).with_only_columns(m.SharingConsent.id)))
@@ -284,7 +294,7 @@ def consent_standing(family: m.Family, on: dt.date | None = None) -> m.SharingCo
 
 def taf_members_now(family: m.Family, on: dt.date | None = None) -> list[m.TafMember]:
     """The family's Team Around the Family on `on` (today), by name."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     return list(db.session.scalars(
         select(m.TafMember).join(m.User, m.User.id == m.TafMember.user_id)
         .where(m.TafMember.family_id == family.id, _current(m.TafMember, day))
@@ -293,7 +303,7 @@ def taf_members_now(family: m.Family, on: dt.date | None = None) -> list[m.TafMe
 
 def current_lead(family: m.Family, on: dt.date | None = None) -> m.LeadProfessional | None:
     """The family's lead professional's period standing on `on` (today), if one does."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     return db.session.scalar(select(m.LeadProfessional).where(
         m.LeadProfessional.family_id == family.id, _current(m.LeadProfessional, day))
         .order_by(m.LeadProfessional.from_on.desc()))
@@ -308,7 +318,7 @@ def lead_history(family: m.Family) -> list[m.LeadProfessional]:
 
 def led_by(user: m.User, on: dt.date | None = None) -> list[tuple[m.Family, m.LeadProfessional]]:
     """The families `user` leads on `on` (today) that they may see, by reference."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     return list(db.session.execute(
         visible_families(user, on=day).add_columns(m.LeadProfessional)
         .join(m.LeadProfessional, m.LeadProfessional.family_id == m.Family.id)
@@ -347,7 +357,7 @@ def household(user: m.User, family: m.Family, people: list[m.Person],
     only what their sharing level shows of each: staff and the lead professional everything;
     a partner practitioner their level's fields of a child or an adult on `on` (today), and
     nobody whose name it does not show."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     sections = partner_sections(user, family, day)
     if "household" not in sections:
         return []
@@ -457,7 +467,7 @@ def _receives(user: m.User):
     episode closes (and none is open), or it withdraws its consent (and none stands), the
     organisation no longer sees the referral, from the very next request."""
     R, E, C = m.Referral, m.Episode, m.SharingConsent
-    today = dt.date.today()
+    today = clock.today()
     closed = select(E.family_id).where(E.closed_on.is_not(None)).except_(
         select(E.family_id).where(E.closed_on.is_(None)))
     # A family that withdrew its consent to share (and has none standing today): the

@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from . import clock
 from .command_line import Refused, parse_date
 from .config import ConfigurationError
 from .extensions import db
@@ -264,7 +265,7 @@ def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
     if as_of is None:
         if not store:
             raise click.UsageError("Missing option '--as-of'.")
-        as_of = dt.date.today()
+        as_of = clock.today()
     if ruleset != "phase1" and fmt != "json":
         raise click.UsageError(f"--ruleset {ruleset} gives --format json only")
     if ruleset != "phase1" and store:
@@ -353,7 +354,7 @@ def allocate_command(family_ref, worker_email, on, by_email, override_reason) ->
     if worker is None:
         raise Refused(f"No user with email {worker_email}")
     try:
-        allocation = allocate(family, worker, on or dt.date.today(), by, override_reason)
+        allocation = allocate(family, worker, on or clock.today(), by, override_reason)
     except AllocationRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{family_ref} allocated to {worker.email} on {allocation.start_on}")
@@ -454,7 +455,7 @@ def claims_batch(window, as_of) -> None:
     from .claims.service import ClaimRefused, submit_batch
 
     try:
-        batch = submit_batch(window, as_of or dt.date.today())
+        batch = submit_batch(window, as_of or clock.today())
     except ClaimRefused as refused:
         raise Refused(str(refused)) from None
     click.echo(f"{len(batch.claims)} claims submitted in batch {batch.id}")

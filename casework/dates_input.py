@@ -6,6 +6,8 @@ import datetime as dt
 
 from werkzeug.datastructures import MultiDict
 
+from . import clock
+
 # The dates casework works with: the rules count years on from a date, which past these
 # would overflow Python's dates (9999-12-31 plus a year), so later ones are refused.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
@@ -19,7 +21,7 @@ def in_range(value: dt.date) -> bool:
 def date_example(days: int = -30, today: dt.date | None = None) -> str:
     """A hint for a date input, in the order its fields are in: the date `days` from today
     (a recent one for what has happened, a coming one for what is due)."""
-    day = (today or dt.date.today()) + dt.timedelta(days=days)
+    day = (today or clock.today()) + dt.timedelta(days=days)
     return f"For example, {day.day} {day.month} {day.year}"
 
 

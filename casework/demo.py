@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from . import clock
 from . import models as m
 from .access import allocated_to
 from .evaluation import store
@@ -366,7 +367,7 @@ def demo_csv(count: int, seed: int, today: dt.date | None = None,
              harsh: bool = False) -> Iterator[tuple[str, bytes]]:
     """Yield (kind, CSV bytes) in import order for `count` synthetic families (`harsh`: in
     one postcode with nine surnames, HARSH_POSTCODE)."""
-    rows = _Generator(count, seed, harsh).generate(today or dt.date.today())
+    rows = _Generator(count, seed, harsh).generate(today or clock.today())
     for kind in KINDS:
         yield kind, _csv(rows[kind], KINDS[kind].column_names)
 
@@ -417,7 +418,7 @@ def _demo_partners() -> str:
     if family is None:
         return "partners: no family of the demo worker to seat them at"
     episode = open_episode_of(family.id)
-    today = dt.date.today()
+    today = clock.today()
     start = max(episode.signed_up_on, today - dt.timedelta(days=60))
     adult = next((p for p in sorted(family.people, key=lambda p: p.date_of_birth or today)), None)
     with transaction():
@@ -512,7 +513,7 @@ def _demo_selection(seed: int) -> str:
     from .selection import service as selection
 
     rng = random.Random(seed + 1)
-    today = dt.date.today()
+    today = clock.today()
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker")
                                       .order_by(m.User.id)))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
@@ -591,7 +592,7 @@ def _demo_claims() -> str:
         claims.validate(claim.id, auditor)
     batch = claims.submit_batch("2014/15 final", end, manager) if made[::2] else None
     later = current_app.config["OUTCOME_RULESET"] or "phase2"
-    recent = claims.build_claims(dt.date.today(), manager, ruleset=later)
+    recent = claims.build_claims(clock.today(), manager, ruleset=later)
     return (f"claims: {len(made)} under 2012-15 ({len(made[::2])} submitted"
             f"{f' in batch {batch.id}' if batch else ''}), {len(recent)} under {later}")
 
@@ -618,7 +619,7 @@ def _demo_caseloads(seed: int) -> str:
 
     rules = current_ruleset()
     rng = random.Random(seed)
-    today = dt.date.today()
+    today = clock.today()
     workers = list(db.session.scalars(select(m.User).where(m.User.role == "worker").order_by(m.User.id)))
     lead = db.session.scalar(select(m.User).where(m.User.role == "team_lead"))
     manager = db.session.scalar(select(m.User).where(m.User.role == "manager"))
@@ -691,7 +692,7 @@ def _contacts(rng: random.Random, family: m.Family, worker: m.User, start: dt.da
     gap = rng.choice([7, 14, 21, 30, 30, 45, 45])
     at = dt.datetime.combine(start, dt.time(10, 0)) + dt.timedelta(days=rng.randrange(2, 8))
     with transaction():
-        while at.date() <= end and at <= dt.datetime.now():
+        while at.date() <= end and at <= clock.now():
             db.session.add(m.Contact(
                 family_id=family.id, author_id=worker.id, contact_at=at + dt.timedelta(
                     hours=rng.randrange(0, 6)),
@@ -754,7 +755,7 @@ def _later_programme(seed: int) -> str:
     ruleset = current_app.config["OUTCOME_RULESET"] or "phase2"
     assessed, status_problem = LATER_ASSESSED[ruleset], LATER_STATUS[ruleset]
     rng = random.Random(seed + 2)
-    today = dt.date.today()
+    today = clock.today()
     long_ago, lately = months_before(today, 11), months_before(today, 3)
     closed_by = months_before(today, 7)  # supporting_families sustains from the closure
     # The families of the programme that takes families now (the earlier programmes'

@@ -200,8 +200,10 @@ def _mirror(family: m.Family, episode: m.Episode, by: m.User | None, source: str
 
 def follow_latest_episode(family: m.Family, by: m.User | None, source: str) -> bool:
     """After a family's episodes changed hands (a family merge, or its undoing): its
-    attached_on and closed_on say again what its latest episode says. False: it has none."""
-    latest = latest_episode_of(family.id)
+    attached_on and closed_on say again what its latest episode says (its open one, if it
+    has one: an episode closed on the day it was signed up for may sort after it). False: it
+    has none."""
+    latest = open_episode_of(family.id) or latest_episode_of(family.id)
     if latest is not None:
         _mirror(family, latest, by, source)
     return latest is not None

@@ -235,6 +235,9 @@ class Family(db.Model):
         Index("ix_families_ref_id", "family_ref", "id"),
         # The families waiting longest for a worker, in order, without sorting them all.
         Index("ix_families_identified_ref", "identified_on", "family_ref"),
+        # SQLite: never reuse a removed family's id (a merge removes one; its undo puts it
+        # back with the same id, and stored search results name families by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,6 +261,9 @@ class Family(db.Model):
 
 class Person(db.Model):
     __tablename__ = "people"
+    # SQLite: never reuse a removed person's id (a person merge removes one; its undo puts
+    # them back with the same id, and stored search results name people by id).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_ref: Mapped[str] = mapped_column(String(REF), unique=True)

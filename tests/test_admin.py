@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -130,7 +131,7 @@ def test_a_deactivation_refused_at_its_last_family_leaves_every_family_where_it_
     allocate(create_family("A1"), sam, D(2013, 1, 1), lead)
     allocate(create_family("A2"), sam, D(2013, 1, 1), lead)
     # Allocated from tomorrow: it cannot be transferred today, after A1 and A2 would have been.
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     allocate(create_family("A3"), sam, tomorrow, lead)
     refused = post_form(client, f"/admin/users/{sam.id}/deactivate",
                         {"to": str(jo.id), "reason": "Sam has left the council"})

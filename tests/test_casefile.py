@@ -6,6 +6,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -31,7 +32,7 @@ def case(app):
 
 def contact_data(**kw):
     """A contact at midnight today: never in the future, whatever time the suite runs."""
-    today = dt.date.today()
+    today = clock.today()
     data = {"contact_on": [str(today.day), str(today.month), str(today.year)],
             "contact_time": "00:00", "kind": "home_visit", "duration": "45",
             "present": ["CP1"], "notes": "Talked about school", "action_1": "Ring the school",
@@ -178,7 +179,7 @@ def test_my_families_counts_a_family_never_contacted_from_its_allocation(client,
     _, worker, _, _, _ = case
     login(client, worker.email)
     families = Page(client.get("/my-families").text).table("My families")
-    days = (dt.date.today() - D(2013, 1, 15)).days
+    days = (clock.today() - D(2013, 1, 15)).days
     assert families.column("Last contact") == ["None since allocation on 15 January 2013"]
     assert families.column("Days since") == [f"{days:,} days"]
     assert [tag.text() for tag in families.node.find_all("strong")] == [f"{days:,} days"]  # red: past 30 days
@@ -202,7 +203,7 @@ def test_team_view_flags_families_without_contact_and_lists_eligible_unallocated
     assert "No contact for 14 days or more (1)" in page.headings  # C1 allocated in 2013, never contacted
     assert page.table("Families with no recent contact").column("Family")[0].startswith("C1 ")
     assert _waiting(page) == ["/families/U1/allocate"]
-    today = dt.date.today()
+    today = clock.today()
     response = client.post("/families/U1/allocate?back=/team", data={
         "csrf_token": csrf_token(html), "worker": str(worker.id),
         "on": [str(today.day), str(today.month), str(today.year)]})
@@ -235,7 +236,7 @@ def test_team_view_lists_eligible_waiting_families_from_the_stored_evaluation_at
     login(client, lead.email)
     page = client.get("/team").text
     assert _waiting(Page(page)) == ["/families/U1/allocate", "/families/U2/allocate"]
-    today = dt.date.today()
+    today = clock.today()
     allocated = client.post("/families/U1/allocate?back=/team", data={
         "csrf_token": csrf_token(page), "worker": str(worker.id),
         "on": [str(today.day), str(today.month), str(today.year)]})

@@ -6,6 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import AllocationRefused, allocate, caseload, close
 from casework.extensions import db
@@ -203,7 +204,7 @@ def test_allocate_command_defaults_to_today_and_a_second_call_transfers(cli, peo
     assert cli("allocate", "Z2", worker.email).exit_code == 0
     assert cli("allocate", "Z2", other.email, "--by", lead.email).exit_code == 0
     rows = db.session.scalars(select(m.Allocation).order_by(m.Allocation.id)).all()
-    assert rows[0].start_on == dt.date.today() and rows[0].end_kind == "transfer"
+    assert rows[0].start_on == clock.today() and rows[0].end_kind == "transfer"
     assert rows[1].worker_id == other.id and rows[1].end_on is None
 
 

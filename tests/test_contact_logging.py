@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -23,7 +24,7 @@ def case(app):
     lead = create_user("team_lead", team="North", name="Priya Shah")
     worker = create_user("worker", team="North", name="Sam Patel")
     family = create_family("C1", family_name="Brown household", identified_on=D(2013, 1, 1))
-    today = dt.date.today()
+    today = clock.today()
     create_person(family, "RB1", born=D(today.year - 36, 1, 1), given_name="Riley", family_name="Brown")
     create_person(family, "RB2", born=D(today.year - 16, 1, 1), given_name="Riley", family_name="Brown")
     allocate(family, worker, D(2013, 1, 15), lead)
@@ -107,7 +108,7 @@ def test_a_follow_up_is_marked_done_and_leaves_the_next_actions(client, case):
     assert response.status_code == 302
     db.session.expire_all()
     action = db.session.get(m.FollowUp, action.id)
-    assert action.outcome == "done" and action.done_on == dt.date.today()
+    assert action.outcome == "done" and action.done_on == clock.today()
     next_actions = Page(client.get("/families/C1").text).section("Next actions")
     assert next_actions.find_all("li") == [] and next_actions.find("p").text() == (
         "No follow-up actions open.")

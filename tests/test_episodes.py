@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate, close
 from casework.extensions import db
@@ -150,8 +151,8 @@ def test_the_waiting_list_holds_signed_up_families_without_a_worker_only(app):
 
 
 def _meeting_selecting(family, lead, worker):
-    meeting = selection.record_meeting(lead, dt.date.today(), ["Police"])
-    family.identified_on = dt.date.today() - dt.timedelta(days=30)
+    meeting = selection.record_meeting(lead, clock.today(), ["Police"])
+    family.identified_on = clock.today() - dt.timedelta(days=30)
     db.session.commit()
     return selection.decide(meeting, family, lead, "selected", lead_worker=worker)
 

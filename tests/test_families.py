@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.extensions import db
 
@@ -71,7 +72,7 @@ def test_family_page_shows_members_with_age_today_and_every_kind_of_evidence(cli
     page = client.get("/families/E01")
     assert page.status_code == 200
     born = dt.date(1996, 10, 1)
-    today = dt.date.today()
+    today = clock.today()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     read = Page(page.text)
     assert read.table("Family members").cell("Casey Roberts", "Age today") == str(age)

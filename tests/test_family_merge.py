@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.importer.service import import_csv
 from casework.matching import families as fm
 
-from .conftest import post_form
+from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
 
@@ -507,3 +507,167 @@ def test_an_unknown_family_is_not_found(client, sign_in, household):
     sign_in("manager")
     assert client.get("/matching/family-duplicates/F-A/F-NONE").status_code == 404
     assert client.get("/matching/family-merges/999").status_code == 404
+
+
+def test_the_merged_reference_opens_the_family_kept_for_those_who_may_see_it(client, sign_in, app):
+    manager = create_user("manager")
+    kept, other = create_family("F-K", family_name="Smith"), create_family("F-M", family_name="Smith")
+    fm.merge(kept, other, manager)
+    sign_in("manager")
+    response = client.get("/families/F-M")
+    assert response.status_code == 302 and response.headers["Location"] == "/families/F-K"
+    page = Page(client.get("/families/F-K").text)
+    assert page.banners == ["F-M was merged into F-K: this is the family kept."]
+    assert client.get("/families/f-m").status_code == 404  # references are matched exactly
+    worker = app.test_client()  # the family kept is not theirs: the old reference is as unknown
+    login(worker, create_user("worker").email)
+    assert worker.get("/families/F-M").status_code == 404
+
+
+def _refused(kind: str, body: bytes, filename: str) -> list[str]:
+    from casework.importer.service import ImportRefused
+    with pytest.raises(ImportRefused) as refused:
+        import_csv(kind, body, filename)
+    return refused.value.errors
+
+
+def test_a_file_naming_a_merged_family_and_the_family_kept_is_refused_writing_nothing(app):
+    """Merged references are swapped for the kept one before keys are checked again: F-B
+    (merged into F-A) and F-A on two lines would both write to F-A, the last winning."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith", postcode="TN1 2AB")
+    fm.merge(kept, create_family("F-B", family_name="Smith"), manager)
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-A,Smith,TN1 2AB\nF-X,Jones,TN1 1AA\nF-B,Smythe,TN9 9ZZ\n",
+                      "families.csv")
+    assert errors == ["families.csv:4: family_ref: F-B was merged into F-A, which is already "
+                      "on line 2"]
+    errors = _refused("families", b"family_ref,family_name,postcode\n"
+                      b"F-B,Smythe,TN9 9ZZ\nF-A,Smith,TN1 2AB\n", "later.csv")
+    assert errors == ["later.csv:3: family_ref: F-A is already on line 2 (as F-B, which was "
+                      "merged into F-A)"]
+    db.session.expire_all()
+    assert (family("F-A").family_name, family("F-A").postcode) == ("Smith", "TN1 2AB")
+    assert family("F-X") is None
+
+
+def test_a_file_naming_a_merged_person_and_the_person_kept_is_refused_writing_nothing(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Kayleigh", family_name="Smith",
+                         born=dt.date(2010, 3, 4))
+    other = create_person(home, "P-2", given_name="Kayleigh", family_name="Smith",
+                          born=dt.date(2010, 3, 4))
+    duplicates.merge(kept, other, manager)
+    errors = _refused("people", b"person_ref,family_ref,given_name,family_name,date_of_birth\n"
+                      b"P-1,F-A,Kayleigh,Smith,2010-03-04\nP-2,F-A,Kayla,Smith,2010-04-03\n",
+                      "people.csv")
+    assert errors == ["people.csv:3: person_ref: P-2 was merged into P-1, which is already "
+                      "on line 2"]
+    db.session.expire_all()
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P-1"))
+    assert (person.given_name, person.date_of_birth) == ("Kayleigh", dt.date(2010, 3, 4))
+
+
+def _episode(f: m.Family, signed: dt.date, closed: dt.date | None = None) -> m.Episode:
+    episode = m.Episode(family_id=f.id, programme="supporting_families", signed_up_on=signed,
+                        closed_on=closed, end_reason="stepped_down" if closed else None,
+                        source="test")
+    db.session.add(episode)
+    db.session.flush()
+    return episode
+
+
+@pytest.mark.parametrize("closed, refused", [
+    (dt.date(2024, 5, 31), False),  # the day before the other's sign-up
+    # on the day: docs/episodes.md lets a family sign up again on the day its last episode
+    # closed ("never dated before the last one closed"), so they do not overlap
+    (dt.date(2024, 6, 1), False),
+    (dt.date(2024, 6, 2), True),  # the day after: both open on 1 June
+])
+def test_episodes_overlapping_in_time_refuse_a_merge(app, closed, refused):
+    create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 1, 10), closed)
+    db.session.commit()
+    expected = [f"F-A and F-B have episodes that overlap in time (supporting_families from "
+                f"1 June 2024 still open and supporting_families from 10 January 2024 to "
+                f"{closed.day} {closed:%B} 2024): a family's episodes follow one another (a new "
+                "one signed up no earlier than the last closed), so correct the dates of the "
+                "one under the duplicate reference first"] if refused else []
+    assert fm.refusals(a, b) == expected
+    assert fm.refusals(b, a) == ([expected[0].replace("F-A and F-B", "F-B and F-A").replace(
+        "1 June 2024 still open and supporting_families from 10 January 2024 to "
+        f"{closed.day} June 2024", f"10 January 2024 to {closed.day} June 2024 and "
+        "supporting_families from 1 June 2024 still open")] if refused else [])
+    # two closed episodes overlapping are refused too
+    _episode(a, dt.date(2023, 1, 1), dt.date(2023, 3, 1))
+    _episode(b, dt.date(2023, 2, 28), dt.date(2023, 4, 1))
+    assert "1 January 2023 to 1 March 2023 and supporting_families from 28 February 2023 " \
+        "to 1 April 2023" in " ".join(fm.refusals(a, b))
+
+
+def test_after_a_merge_the_family_follows_its_open_episode(app):
+    """An episode of the merged family closed on the day the kept one's open episode was
+    signed up for sorts after it (same sign-up date, later id): the family's dates follow
+    the open one."""
+    manager = create_user("manager")
+    a = create_family("F-A", family_name="Smith")
+    b = create_family("F-B", family_name="Smith")
+    _episode(a, dt.date(2024, 6, 1))
+    _episode(b, dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+    db.session.commit()
+    fm.merge(a, b, manager)
+    db.session.expire_all()
+    kept = family("F-A")
+    assert (kept.attached_on, kept.closed_on) == (dt.date(2024, 6, 1), None)
+
+
+def test_a_removed_familys_id_is_never_reused_and_undo_refuses_if_it_is_taken(client,
+                                                                             sign_in):
+    """SQLite reused the highest id once its family was removed (no AUTOINCREMENT): a new
+    family took the merged family's id, and undo crashed putting it back."""
+    manager = create_user("manager")
+    kept = create_family("F-A", family_name="Smith")
+    other = create_family("F-B", family_name="Smith")
+    other_id = other.id
+    record = fm.merge(kept, other, manager)
+    newcomer = create_family("F-NEW", family_name="Jones")
+    assert newcomer.id > other_id
+    sign_in("manager")
+    response = post_form(client, f"/matching/family-merges/{record.id}", {})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert family("F-B").id == other_id
+
+    # A database made before (or a row written with the id by hand): refused in words.
+    again = fm.merge(family("F-A"), family("F-B"), manager)
+    db.session.add(m.Family(id=other_id, family_ref="F-SQUAT", family_name="Brown"))
+    db.session.commit()
+    response = post_form(client, f"/matching/family-merges/{again.id}", {})
+    assert response.status_code == 200
+    assert Page(response.text).errors == [
+        "The merged family's record number is now family F-SQUAT's: F-B cannot be put back "
+        "as it was"]
+    db.session.expire_all()
+    assert db.session.get(m.FamilyMerge, again.id).undone_at is None
+    assert family("F-B") is None
+
+
+def test_a_removed_persons_id_is_never_reused(app):
+    from casework.matching import duplicates
+    manager = create_user("manager")
+    home = create_family("F-A", family_name="Smith")
+    kept = create_person(home, "P-1", given_name="Amy", family_name="Smith",
+                         born=dt.date(2012, 1, 1))
+    other = create_person(home, "P-2", given_name="Amy", family_name="Smith",
+                          born=dt.date(2012, 1, 1))
+    other_id = other.id
+    record = duplicates.merge(kept, other, manager)
+    assert create_person(home, "P-3", given_name="Bo", family_name="Smith",
+                         born=dt.date(2014, 1, 1)).id > other_id
+    duplicates.undo(db.session.get(m.PersonMerge, record.id), manager)
+    assert db.session.scalar(select(m.Person.id).where(m.Person.person_ref == "P-2")) == other_id

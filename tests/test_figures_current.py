@@ -10,6 +10,7 @@ import pytest
 from flask import redirect
 from sqlalchemy import func, select
 
+from casework import clock
 from casework import models as m
 from casework.evaluation import figures, store
 from casework.extensions import db
@@ -167,16 +168,16 @@ def test_a_manager_refreshes_the_figures_from_the_dashboard_by_a_job(client, sig
     assert run_jobs() == 1
     job = db.session.scalars(select(m.Job)).one()
     assert job.state == "done" and job.summary == (
-        f"Every family evaluated: the figures are as of {dt.date.today():%-d %B %Y}.")
+        f"Every family evaluated: the figures are as of {clock.today():%-d %B %Y}.")
     assert job.progress_done == job.progress_total == 7
-    assert store.current_run().as_of == dt.date.today()
+    assert store.current_run().as_of == clock.today()
     page = Page(client.get(job_url).text)
     assert page.links["Go to the programme dashboard"] == "/programme"
     assert page.summary["Started by"] == manager.name
     assert [e.user_id for e in _events("start_job")] == [manager.id]
     assert [e.detail for e in _events("job_done")] == [f"refresh_figures: {job.summary}"]
     hold = Page(client.get("/programme").text).main.find(cls="app-figures-hold")
-    assert hold.find("strong").text() == f"{dt.date.today():%-d %B %Y}"
+    assert hold.find("strong").text() == f"{clock.today():%-d %B %Y}"
 
 
 def test_only_those_who_see_the_programme_figures_refresh_them_or_see_the_job(app, examples):
@@ -217,7 +218,7 @@ def test_a_refresh_job_interrupted_part_way_is_retried_and_stores_each_family_on
     families = db.session.scalar(select(func.count()).select_from(m.Family))
     assert db.session.scalar(select(func.count()).select_from(m.StoredEvaluation)) == families
     assert store.current_run().families == families == 7
-    assert store.current_run().as_of == dt.date.today()
+    assert store.current_run().as_of == clock.today()
 
 
 def test_a_large_upload_by_job_re_evaluates_its_families_in_the_worker(app, client, sign_in,
@@ -240,7 +241,7 @@ def test_every_page_that_shows_stored_figures_says_as_of_when_they_hold(app, cli
     store.refresh(as_of=D)
     holds = "30 September 2013"  # "Figures as of 30 September 2013", the date in bold
     manager, lead = create_user("manager"), create_user("team_lead", team="North")
-    meeting = selection.record_meeting(lead, dt.date.today(), ["Police"])
+    meeting = selection.record_meeting(lead, clock.today(), ["Police"])
     app.test_client_class = FreshContextClient
     pages = {manager: ["/results", "/screening", "/programme", "/programme/costs",
                        "/claims/money", "/programme/board-report", "/claims/", "/team",

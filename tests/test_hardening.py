@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from casework import clock
 from casework import models as m
 from casework.extensions import db
 
@@ -264,7 +265,7 @@ def test_allocating_with_a_back_address_off_the_site_returns_to_the_team_page(cl
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North")
     cover_wards("North", "Park")
-    today = dt.date.today()
+    today = clock.today()
     create_family("R1", ward="Park", attached_on=today)  # signed up, waiting for a worker
     login(client, lead.email)
     response = post_form(client, "/families/R1/allocate?back=https://evil.example/phish", {

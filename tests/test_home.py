@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.casefile.service import save_contact
 from casework.caseloads.service import allocate
@@ -95,9 +96,9 @@ def test_a_follow_up_given_to_the_team_lead_leaves_the_workers_list_for_the_lead
 
 def test_drafts_and_the_task_page_link_to_where_each_is_done(client, team):
     _, worker, family = team
-    draft = _contact(family, worker, dt.datetime.now() - dt.timedelta(days=20), finish=False)
-    done = _contact(family, worker, dt.datetime.now() - dt.timedelta(days=20),
-                    [("Ring the school", dt.date.today())])
+    draft = _contact(family, worker, clock.now() - dt.timedelta(days=20), finish=False)
+    done = _contact(family, worker, clock.now() - dt.timedelta(days=20),
+                    [("Ring the school", clock.today())])
     login(client, worker.email)
     page = Page(client.get("/").text)
     assert page.links["Finish the home visit with Hill household"] == f"/families/H1/contacts/{draft.id}/edit"

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from casework import clock
 from casework import models as m
 from casework.extensions import db
 
@@ -98,7 +99,7 @@ def test_school_term_values_out_of_range_are_refused(cli, tmp_path, row, column,
 
 def test_date_of_birth_in_the_future_is_refused(cli, tmp_path):
     cli("import", "families", write(tmp_path, "f.csv", "family_ref,family_name\nF1,X\n"))
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     result = cli("import", "people", write(tmp_path, "p.csv",
         f"person_ref,family_ref,given_name,family_name,date_of_birth\nP1,F1,A,B,{tomorrow}\n"))
     assert result.exit_code == 1 and "p.csv:2: date_of_birth:" in result.output

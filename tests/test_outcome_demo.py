@@ -1,12 +1,12 @@
 """The demo data gives a council trying a later programme families to look at: needs with
 their assessments and child protection plans, in a realistic spread."""
 
-import datetime as dt
 import json
 from collections import Counter
 
 import pytest
 
+from casework import clock
 from casework.demo import load_demo
 from casework.evaluation import store
 
@@ -22,7 +22,7 @@ def test_the_demo_gives_families_needs_in_every_state_under_the_chosen_programme
     assert lines[-1].startswith("claims: ")  # claims under each programme, made last
     assert store.pending_count() == 0  # every family's stored evaluation is current
     out = json.loads(cli("evaluate", "--ruleset", ruleset, "--as-of",
-                         dt.date.today().isoformat()).output)
+                         clock.today().isoformat()).output)
     with_needs = [e for e in out if e["needs"]]
     assert len(with_needs) >= 5  # the families of today's programme only
     assert {2, 3} <= {len(e["needs"]) for e in with_needs} if ruleset == "phase2" else \

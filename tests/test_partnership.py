@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.evaluation import figures
 from casework.extensions import db
@@ -19,7 +20,7 @@ from .htmltables import table
 from .parsed import Page, parse
 from .test_selection import eligible_family, meeting_on
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _date(d: dt.date) -> list[str]:

@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from casework import access, episodes
+from casework import access, clock, episodes
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.evaluation import figures
@@ -23,7 +23,7 @@ from .factories import create_family, create_organisation, create_person, create
 from .htmltables import table
 from .parsed import Page, parse
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _date(d: dt.date) -> list[str]:

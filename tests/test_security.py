@@ -265,8 +265,9 @@ def test_editing_a_person_keeps_the_change_in_history(client, sign_in):
     history = db.session.scalars(select(m.RecordHistory)).one()
     assert history.before == {"given_name": "Kim", "sex": None}
     assert history.after == {"given_name": "Kimberley", "sex": "f"}
-    members = Page(client.get("/families/V3").text).table("Family members")
-    assert members.cell("Kimberley Test", "Reference") == "VP1"
+    page = Page(client.get("/families/V3").text)
+    assert page.table("Family members").cell("Kimberley Test", "Reference") == "VP1"
+    assert "Kimberley Test's details saved." in page.banners  # by the name saved, not the old one
 
 
 # Uploads ----------------------------------------------------------------------------------------

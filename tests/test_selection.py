@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.evaluation import store
@@ -18,7 +19,7 @@ from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def eligible_family(ref: str, ward: str = "Fant", asb: int = 1, **fields) -> m.Family:

@@ -5,6 +5,7 @@ import json
 
 from sqlalchemy import func, select
 
+from casework import clock
 from casework import models as m
 from casework.evaluation import store
 from casework.extensions import db
@@ -58,7 +59,7 @@ def test_evaluate_store_prints_the_same_json_and_writes_the_rows(cli, examples):
 def test_evaluate_store_without_a_date_holds_for_today(cli, examples):
     examples()
     assert cli("evaluate", "--store").exit_code == 0
-    assert store.current_run().as_of == dt.date.today()
+    assert store.current_run().as_of == clock.today()
     assert cli("evaluate").exit_code == 2  # without --store the date is still required
 
 
@@ -140,7 +141,7 @@ def test_the_first_import_stores_every_family_as_of_today(cli):
     result = cli("import", "families", EXAMPLES / "families.csv")
     assert result.exit_code == 0, result.output
     run = store.current_run()
-    assert run.as_of == dt.date.today()
+    assert run.as_of == clock.today()
     assert run.families == db.session.query(m.Family).count() == 7
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from casework import access
+from casework import access, clock
 from casework import models as m
 from casework.caseloads.service import allocate, close
 from casework.extensions import db
@@ -86,7 +86,7 @@ def test_consent_given_and_withdrawn_on_a_date(table):
 
 def test_a_closed_episode_ends_the_partners_access_on_the_next_request(app, table):
     e01, manager, teacher = family("E01"), table["manager"], table["teacher"]
-    today = dt.date.today()
+    today = clock.today()
     taf.add_member(e01, teacher.id, dt.date(2012, 8, 1), None, manager)
     taf.record_consent(e01, dt.date(2012, 8, 1), "Parent", manager)
     client = _client(app, teacher)
@@ -103,7 +103,7 @@ def test_consent_withdrawn_mid_session_takes_effect_on_the_next_request(app, tab
               page_url="/families/E01/team")
     partner = _client(app, teacher)
     assert partner.get("/families/E01").status_code == 200
-    today = dt.date.today()
+    today = clock.today()
     response = post_form(staff, "/families/E01/consent/withdraw",
                          {"withdrawn_on": [str(today.day), str(today.month), str(today.year)],
                           "withdrawn_note": ""}, page_url="/families/E01/team")
@@ -123,7 +123,7 @@ def test_sign_up_consent_is_offered_and_consent_needs_an_open_episode(app, table
     page = parse(client.get("/families/E01/team").text)
     given_by = page.find("input", name="given_by")
     assert given_by.attrs["value"] == "Jo Taylor"
-    close(e01, dt.date.today(), table["lead"], "Moved", "moved_away")
+    close(e01, clock.today(), table["lead"], "Moved", "moved_away")
     with pytest.raises(taf.TafRefused, match="has no open episode"):
         taf.record_consent(e01, dt.date(2012, 8, 1), "Jo Taylor", manager)
 
@@ -232,7 +232,7 @@ def test_a_partner_completes_their_own_action_with_history(app, seated):
     assert response.status_code == 302 and response.headers["Location"].endswith("/partner")
     db.session.refresh(mine)
     assert (mine.done_on, mine.done_note, mine.done_by_id) == (
-        dt.date.today(), "Rang on Monday", seated["teacher"].id)
+        clock.today(), "Rang on Monday", seated["teacher"].id)
     row = db.session.scalars(select(m.RecordHistory).where(
         m.RecordHistory.record_type == "taf_action",
         m.RecordHistory.record_ref == f"E01/{mine.id}").order_by(m.RecordHistory.id)).all()[-1]
@@ -414,7 +414,7 @@ def test_subject_access_holds_the_team_its_meetings_actions_and_their_history(ap
 def _with_a_child(seated):
     """E01's household (three adults today) with a ten-year-old added."""
     e01 = family("E01")
-    born = dt.date.today().replace(year=dt.date.today().year - 10, day=1)
+    born = clock.today().replace(year=clock.today().year - 10, day=1)
     db.session.add(m.Person(person_ref="P09001", family_id=e01.id, given_name="Ada",
                             family_name="Jones", date_of_birth=born))
     db.session.commit()
@@ -441,7 +441,7 @@ def test_the_police_see_the_adults_in_full_and_the_children_by_name_and_age(app,
     shown = _household(app, seated["officer"])
     assert shown["Ada Jones"] == ["Not shared", "10"]
     assert shown["Lee Jones"] == ["11 April 1983", str(access.age_on(dt.date(1983, 4, 11),
-                                                                   dt.date.today()))]
+                                                                   clock.today()))]
 
 
 @pytest.mark.parametrize("kind, child, adult", [

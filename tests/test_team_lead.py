@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -87,7 +88,7 @@ def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody
     form = page.split("/families/U1/allocate")[1].split("</form>")[0]
     assert '<option value="0">Select a worker</option>' in form and "selected" not in form
     assert "/families/U1" in Page(page).links.values()  # each waiting family is a link
-    today = dt.date.today()
+    today = clock.today()
     slip = post_form(client, "/families/U1/allocate?back=/team", {
         "worker": "0", "on": [str(today.day), str(today.month), str(today.year)]}, page_url="/team")
     assert "Select a FIP worker" in Page(slip.text).errors

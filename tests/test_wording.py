@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from casework import clock
 from casework.caseloads.service import AllocationRefused, allocate, close
 from casework.templating import plural
 
@@ -71,7 +72,7 @@ def test_a_date_hint_is_a_recent_date_for_what_happened_and_a_coming_one_for_wha
     worker = sign_in("worker", team="North")
     give(create_family("W1"), worker, dt.date(2013, 1, 1), create_user("team_lead", team="North"))
     page = client.get("/families/W1/contacts/new").text
-    today = dt.date.today()
+    today = clock.today()
 
     def example(days: int) -> str:
         day = today + dt.timedelta(days=days)
@@ -87,7 +88,7 @@ def test_a_number_that_is_not_one_is_refused_in_words_naming_the_field(client, s
 
     worker = sign_in("worker", team="North")
     give(create_family("W1"), worker, dt.date(2013, 1, 1), create_user("team_lead", team="North"))
-    today = dt.date.today()
+    today = clock.today()
     page = post_form(client, "/families/W1/contacts/new", {
         "contact_on": [str(today.day), str(today.month), str(today.year)], "contact_time": "00:00",
         "kind": "phone", "duration": "ten", "notes": "Called", "save": "1"})

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, or_, select
 
-from .. import episodes
+from .. import clock, episodes
 from .. import models as m
 from ..access import allocated_to
 from ..audit import record_event
@@ -169,7 +169,7 @@ def deactivate(user: m.User, by: m.User, to: m.User | None = None, reason: str =
     them, in one locked transaction: all of it or, refused, nothing. Refused when families
     would be left with no worker, the receiving worker would pass a caseload limit, or any
     one family cannot move. Returns how many families moved."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if user.id == by.id:
         raise AdminRefused("You cannot deactivate yourself")
     user_id, to_id, by_id = user.id, to.id if to else None, by.id

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..api import tokens as api_tokens
 from ..audit import shown
 from ..dates_input import picked_date
@@ -143,8 +144,8 @@ def audit():
     who = request.args.get("who", "").strip()
     action = request.args.get("action", "").strip()
     ref = request.args.get("ref", "").strip()
-    since, since_error = picked_date(request.args, "from", dt.date.today() - dt.timedelta(days=30))
-    until, until_error = picked_date(request.args, "to", dt.date.today())
+    since, since_error = picked_date(request.args, "from", clock.today() - dt.timedelta(days=30))
+    until, until_error = picked_date(request.args, "to", clock.today())
     page = service.audit_events(since, until, who, action, ref,
                                 requested_page(request.args))
     return shown("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}", page=render_template(

@@ -12,6 +12,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from .. import clock
 from ..audit import record_event
 from ..permissions import PERMISSIONS
 from ..transaction import transaction
@@ -141,7 +142,7 @@ def members(family_ref: str):
 def evaluation(family_ref: str):
     text = request.args.get("as_of")
     try:
-        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
+        as_of = dt.date.fromisoformat(text) if text else clock.today()
     except ValueError:
         return error(400, "bad_request", "as_of must be a date in the form YYYY-MM-DD")
     return jsonify(service.evaluation(g.api_caller, family_ref, as_of))
@@ -160,7 +161,7 @@ def _date_arg(name: str) -> dt.date | None:
     """A YYYY-MM-DD argument (today when absent), or None when it is malformed."""
     text = request.args.get(name)
     try:
-        return dt.date.fromisoformat(text) if text else dt.date.today()
+        return dt.date.fromisoformat(text) if text else clock.today()
     except ValueError:
         return None
 

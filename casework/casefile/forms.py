@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .. import clock
 from .. import models as m
 from ..widgets import GovDateField, GovIntegerField
 
@@ -68,10 +69,10 @@ class ContactForm(FlaskForm):
         """A draft may be incomplete; a finished contact says who was there and what happened."""
         valid = super().validate(extra_validators)
         when = self.contact_at()
-        if when is not None and when > dt.datetime.now().replace(second=59, microsecond=999999):
+        if when is not None and when > clock.now().replace(second=59, microsecond=999999):
             self.contact_time.errors = [*self.contact_time.errors,
                                         f"The time of the contact must be now or earlier: it "
-                                        f"is {dt.datetime.now():%H:%M} now"]
+                                        f"is {clock.now():%H:%M} now"]
             valid = False
         for i in range(1, FOLLOW_UPS + 1):
             action, due = getattr(self, f"action_{i}"), getattr(self, f"due_{i}")
@@ -101,7 +102,7 @@ class ContactForm(FlaskForm):
         return dt.datetime.combine(self.contact_on.data, dt.time(int(match[1]), int(match[2])))
 
     def validate_contact_on(self, field):
-        if field.data and field.data > dt.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError("The date of the contact must be today or in the past")
 
     def values(self) -> dict:
@@ -138,7 +139,7 @@ class GoalForm(FlaskForm):
     save_goal = SubmitField("Add goal", widget=GovSubmitInput())
 
     def validate_target_on(self, field):
-        if field.data and field.data < dt.date.today():
+        if field.data and field.data < clock.today():
             raise ValidationError("The target date must be today or later")
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from flask import abort
 from sqlalchemy import func, select
 
+from .. import clock
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -98,12 +99,12 @@ def member_label(person: m.Person, today: dt.date | None = None) -> str:
     """A member's name with their age, so two members with one name are told apart."""
     if person.date_of_birth is None:
         return f"{person.full_name} (unborn)"
-    return f"{person.full_name} (age {age_on(person.date_of_birth, today or dt.date.today())})"
+    return f"{person.full_name} (age {age_on(person.date_of_birth, today or clock.today())})"
 
 
 def present_names(family: m.Family) -> dict[str, str]:
     """Who can be present at a contact: each member's reference to their labelled name."""
-    today = dt.date.today()
+    today = clock.today()
     return {p.person_ref: member_label(p, today) for p in family.people}
 
 
@@ -162,7 +163,7 @@ def update_follow_up(family: m.Family, user: m.User, action: m.FollowUp, outcome
         after = {"outcome": None, "reason": action.reason, "assigned_to": assign_to.name}
     else:
         action.outcome, action.reason = outcome, reason.strip() or None
-        action.done_on, action.closed_by_id = today or dt.date.today(), user.id
+        action.done_on, action.closed_by_id = today or clock.today(), user.id
         after = {"outcome": outcome, "reason": action.reason,
                  "assigned_to": before["assigned_to"]}
     _history(family, user, "follow-up", str(action.id), before, after)
@@ -300,7 +301,7 @@ def _referral_steps(family: m.Family) -> dict[str, list[tuple[dt.date, str, str 
 def timeline(family: m.Family, today: dt.date | None = None) -> list[Event]:
     """The customer journey: selection and sign-up, contacts, allocations, evidence,
     referrals, result changes."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     events: list[Event] = []
     if family.identified_on:
         events.append(Event(family.identified_on, "Identified", "Identified for the programme"))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access
+from .. import access, clock
 from .. import models as m
 from ..audit import shown
 from ..dates_input import picked_date
@@ -45,7 +43,7 @@ def new_contact(family_ref: str):
     form = ContactForm()
     form.present.choices = _members(family)
     if request.method == "GET":
-        now = dt.datetime.now()
+        now = clock.now()
         form.contact_on.data, form.contact_time.data = now.date(), now.strftime("%H:%M")
     finish = bool(form.save.data)
     if form.validate_on_submit():
@@ -202,7 +200,7 @@ def update_goal(family_ref: str, goal_id: int):
 @requires("log_contact")
 def update_referral(family_ref: str, referral_id: int):
     def save(family, referral, status):
-        service.save_referral(family, current_user, {"status": status, "status_on": dt.date.today()},
+        service.save_referral(family, current_user, {"status": status, "status_on": clock.today()},
                               referral)
 
     return _update_status(family_ref, m.Referral, referral_id, m.REFERRAL_STATUSES, save,

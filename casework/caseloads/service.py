@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
-from .. import episodes
+from .. import clock, episodes
 from .. import models as m
 from ..access import (
     allocated_to,
@@ -64,7 +64,7 @@ def _active_counts(worker_ids: list[int]) -> dict[int, int]:
 def caseloads(workers: list[m.User], on: dt.date | None = None) -> list[Caseload]:
     """Each worker's caseload on `on`, in two queries whatever the number of workers."""
     rules = current_ruleset()
-    on = on or dt.date.today()
+    on = on or clock.today()
     ids = [w.id for w in workers]
     A = m.Allocation
     active = _active_counts(ids)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import access, episodes
+from .. import access, clock, episodes
 from ..audit import shown
 from ..casefile import service as casefile
 from ..flashes import flash
@@ -29,7 +27,7 @@ def my_families():
     ids = [f.id for f, _ in rows]
     return shown("view_list", "my_families", None, page=render_template(
         "caseloads/my_families.html", rows=rows, last=service.last_contacts(ids),
-        actions=service.next_actions(ids), load=service.caseload(current_user), now=dt.datetime.now(),
+        actions=service.next_actions(ids), load=service.caseload(current_user), now=clock.now(),
         drafts=casefile.drafts(current_user),
         first_contacts=selection.first_contacts_led(current_user),
     ))
@@ -38,10 +36,10 @@ def my_families():
 @bp.route("/team")
 @requires("view_caseloads")
 def team():
-    today = dt.date.today()
+    today = clock.today()
     workers = access.team_workers(current_user)
     loads = service.caseloads(workers, today)
-    stale = service.without_contact(service.allocated_seen_by(current_user), dt.datetime.now())
+    stale = service.without_contact(service.allocated_seen_by(current_user), clock.now())
     return shown("view_list", "team", None, page=render_template(
         "caseloads/team.html", loads=loads, stale=stale,
         waiting=selection.waiting_page(current_user, requested_page(request.args)),
@@ -67,7 +65,7 @@ def allocate(family_ref: str):
         for w in workers if current is None or w.id != current.worker_id
     ]
     if request.method == "GET":
-        form.on.data = dt.date.today()
+        form.on.data = clock.today()
         if request.args.get("worker", type=int):
             form.worker.data = request.args.get("worker", type=int)
     refusal = None
@@ -103,7 +101,7 @@ def close(family_ref: str):
         abort(404)
     form = CloseForm()
     if request.method == "GET":
-        form.on.data = dt.date.today()
+        form.on.data = clock.today()
     refusal = None
     if form.validate_on_submit():
         try:

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import models as m
 from ..access import visible_families
 from ..audit import shown
@@ -57,7 +58,7 @@ def _manager_forms(fresh: bool):
     if len(build_form.ruleset.choices) == 1:
         del build_form.ruleset  # the 2012 results only: nothing to choose
     if fresh:
-        build_form.as_of.data = dt.date.today()
+        build_form.as_of.data = clock.today()
         if "ruleset" in build_form:
             build_form.ruleset.data = build_form.ruleset.choices[-1][0]  # the council's choice
     return build_form, batch_form
@@ -111,7 +112,7 @@ def confirm_batch():
     error = None
     if request.method == "POST" and form.validate():
         try:
-            batch = service.submit_batch(form.window.data, dt.date.today(), current_user,
+            batch = service.submit_batch(form.window.data, clock.today(), current_user,
                                          expected=form.fingerprint.data)
             flash(f"Batch {batch.id} submitted with {plural(len(batch.claims), 'claim')}.")
             return redirect(url_for("claims.batch", batch_id=batch.id))
@@ -124,7 +125,7 @@ def confirm_batch():
     waiting = service.waiting_batch()
     form.window.data, form.fingerprint.data = window, waiting["fingerprint"]
     return shown("view", "claim_batch", None, detail=f"confirm {window}: {waiting['count']} claims", page=render_template("claims/confirm_batch.html", form=form, window=window,
-                           waiting=waiting, error=error, today=dt.date.today(),
+                           waiting=waiting, error=error, today=clock.today(),
                            example_warning=outcome_plans.waiting_example_warning()))
 
 
@@ -228,5 +229,5 @@ def money():
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
         can_manage_match=can(current_user, "manage_match_funding"),
-        progress=agreed_progress(visible_families(current_user), dt.date.today(),
+        progress=agreed_progress(visible_families(current_user), clock.today(),
                                  figures["programme"])))

@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import cache_version
+from .. import cache_version, clock
 from .. import models as m
 from ..access import visible_families
 from ..extensions import db
@@ -92,7 +92,7 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
         families = families.where(m.Family.ward == ward)
     rules = current_ruleset()
     run = current_run(rules.name)
-    as_of = as_of or (run.as_of if run else dt.date.today())
+    as_of = as_of or (run.as_of if run else clock.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
                  run.refreshed_at if run else None, rules.name, programme or rules.name)
 

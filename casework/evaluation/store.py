@@ -46,8 +46,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .. import clock, search
 from .. import models as m
-from .. import search
 from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
@@ -255,7 +255,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     run = current_run(rules.name)
     full = family_ids is None or run is None
     if full:
-        as_of = as_of or dt.date.today()
+        as_of = as_of or clock.today()
         chosen = [fid for fid, _ in _all_ids()]
     else:
         if as_of is not None and as_of != run.as_of:

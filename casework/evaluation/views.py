@@ -5,7 +5,6 @@ changed a family's evidence."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
+from .. import clock
 from .. import models as m
 from ..access import wards
 from ..audit import shown
@@ -121,4 +121,4 @@ def refresh():
         job = store.start_refresh(current_user, everything=True)
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("evaluation/refresh.html", form=form, run=store.current_run(),
-                           today=dt.date.today(), pending=store.pending_count())
+                           today=clock.today(), pending=store.pending_count())

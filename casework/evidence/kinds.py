@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from .. import clock
 from .. import models as m
 from ..rules.dates import TERM_ORDER, age_on, fmt, govdate, parse_academic_year
 from ..rules.evidence import (
@@ -150,7 +151,7 @@ class Kind:
 def _families_check(c: dict[str, list]) -> Problems:
     """A discretionary family says why; a family is not identified in the future, nor
     attached before it was identified."""
-    today = dt.date.today()
+    today = clock.today()
     problems = [
         (i, "local_discretion_reason", "is required when local_discretion is y")
         for i, (flag, reason) in enumerate(zip(c["local_discretion"], c["local_discretion_reason"]))
@@ -170,7 +171,7 @@ def _people_check(c: dict[str, list]) -> Problems:
     """A person has a date of birth, or an unborn child an expected one, never both (the
     Standard Safeguarding Dataset's rule); neither birth nor death is in the future, and no
     one dies before they are born."""
-    today = dt.date.today()
+    today = clock.today()
     problems = []
     for i, (born, expected, died) in enumerate(
         zip(c["date_of_birth"], c["expected_date_of_birth"], c["date_of_death"])

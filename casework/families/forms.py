@@ -1,4 +1,3 @@
-import datetime as dt
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from .. import clock
 from .. import models as m
 from ..rules import identifiers
 from ..widgets import GovDateField
@@ -75,7 +75,7 @@ class PersonForm(FlaskForm):
         if field.data is None and self.expected_date_of_birth.data is None:
             raise ValidationError("Enter the date of birth, or the expected date of birth of "
                                   "an unborn child")
-        if field.data is not None and field.data > dt.date.today():
+        if field.data is not None and field.data > clock.today():
             raise ValidationError("Date of birth must be today or in the past")
 
     def validate_expected_date_of_birth(self, field):
@@ -85,7 +85,7 @@ class PersonForm(FlaskForm):
     def validate_date_of_death(self, field):
         if field.data is None:
             return
-        if field.data > dt.date.today():
+        if field.data > clock.today():
             raise ValidationError("Date of death must be today or in the past")
         if self.date_of_birth.data is not None and field.data < self.date_of_birth.data:
             raise ValidationError("Date of death must be on or after the date of birth")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import (
@@ -15,8 +14,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
-from .. import access
+from .. import access, clock
 from .. import models as m
 from ..access import (
     allocation_history,
@@ -77,10 +77,17 @@ def index():
 @bp.route("/families/<family_ref>")
 @requires("view_families")
 def show(family_ref: str):
-    family = get_family_or_404(current_user, family_ref)
+    try:
+        family = get_family_or_404(current_user, family_ref)
+    except NotFound:
+        # A bookmark or a link in an old note to a family merged away: its records are here.
+        if kept := access.merged_family(current_user, family_ref):
+            flash(f"{family_ref} was merged into {kept.family_ref}: this is the family kept.")
+            return redirect(url_for("families.show", family_ref=kept.family_ref))
+        raise
     if current_user.role == "partner" and not access.shows(current_user, family, "case_file"):
         # A partner practitioner who is not the family's lead: their sharing level's sections.
-        today = dt.date.today()
+        today = clock.today()
         view = partners.partner_view(current_user, family, today)
         return shown("view", "family", family.family_ref, detail="partner: " + ", ".join(
             sorted(view.sections)), page=render_template(
@@ -88,7 +95,7 @@ def show(family_ref: str):
             names=partners.household_names(view), work_kinds=m.WORK_KIND_LABELS,
             goal_statuses=m.GOAL_STATUSES))
     records = service.family_records(family)
-    today = dt.date.today()
+    today = clock.today()
     as_of, date_error = picked_date(request.args, "as_of", today)
     data = service.family_data(records)
     evaluated = evaluate_family(family, as_of, data)
@@ -140,7 +147,7 @@ def equivalent_progress(family_ref: str, need_ref: str):
     need = outcomes.family_need_or_404(family, need_ref)
     form = DiscretionForm()
     if request.method == "GET":
-        form.approved_on.data = dt.date.today()
+        form.approved_on.data = clock.today()
     refused = outcomes.discretion_bar(need)
     error = None
     if request.method == "POST" and refused is None and form.validate():
@@ -176,9 +183,11 @@ PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "expected_date_of
                  "gender", "ethnicity", "nhs_number", "upn", "date_of_death")
 
 
-def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done: str,
+def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, person, done,
           adjust=None):
-    """Save an edit made from `form.version`, or show both versions when it is stale."""
+    """Save an edit made from `form.version`, or show both versions when it is stale.
+
+    `done(record)` says what was saved, read after saving (a renamed person by the new name)."""
     stale = None
     if form.validate_on_submit():
         # The version the form was opened at, as sent: a form without one (the field's value
@@ -197,7 +206,7 @@ def _edit(record, form, fields, record_type: str, ref: str, family: m.Family, pe
             stale = (conflict.current, values)
             form.version.data = record.version
         else:
-            flash(done)
+            flash(done(record))
             return redirect(url_for("families.show", family_ref=family.family_ref))
     return shown("view", f"{record_type}_edit", ref, page=render_template("families/edit.html", form=form, family=family,
                                      stale=stale, fields=fields, person=person))
@@ -214,7 +223,7 @@ def _discretion(values: dict) -> None:
 def edit_family(family_ref: str):
     family = get_family_or_404(current_user, family_ref)
     return _edit(family, FamilyForm(obj=family), FAMILY_FIELDS, "families", family.family_ref,
-                 family, None, "Family details saved.", _discretion)
+                 family, None, lambda _: "Family details saved.", _discretion)
 
 
 @bp.route("/people/<person_ref>/edit", methods=["GET", "POST"])
@@ -222,7 +231,7 @@ def edit_family(family_ref: str):
 def edit_person(person_ref: str):
     person, family = service.person_or_404(current_user, person_ref)
     return _edit(person, PersonForm(obj=person), PERSON_FIELDS, "people", person.person_ref,
-                 family, person, f"{person.full_name}'s details saved.")
+                 family, person, lambda saved: f"{saved.full_name}'s details saved.")
 
 
 @bp.route("/people/<person_ref>/export.<fmt>")

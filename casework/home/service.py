@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from .. import models as m
 from ..access import allocated_to, visible_families
 from ..casefile.service import drafts
@@ -51,8 +52,8 @@ def _open_families(user: m.User) -> list[tuple[m.Family, m.Allocation]]:
 
 
 def tasks(user: m.User, today: dt.date | None = None, now: dt.datetime | None = None) -> Tasks:
-    today = today or dt.date.today()
-    now = now or dt.datetime.now()
+    today = today or clock.today()
+    now = now or clock.now()
     families = _open_families(user)
     ids = [f.id for f, _ in families]
     # Follow-ups: a worker's on their families unless given to someone else, and any given to

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..audit import shown
 from ..permissions import requires
 from ..referrals import service as referrals
@@ -29,7 +28,7 @@ def home_url(user) -> str:
 def index():
     if current_user.role in HOMES:
         return redirect(home_url(current_user))
-    today = dt.date.today()
+    today = clock.today()
     found = service.tasks(current_user, today)
     lead = current_user.role == "team_lead"  # the longest waiting five, and how many wait
     waiting = waiting_for_allocation(current_user, limit=5) if lead else []

@@ -437,7 +437,7 @@ def _read_rows(
         else:
             lines.append(line)
             valid.append(values)
-    _aliases_resolved(valid)
+    problems.extend(_merged_duplicates(kind, valid, lines, filename))
     table = _Table({name: [v[name] for v in valid] for name in kind.column_names},
                    [tuple([v[k] for k in kind.key]) for v in valid], _present(kind, positions))
     refs = _lookup(kind, table)
@@ -494,6 +494,34 @@ def _aliases_resolved(rows: list[dict[str, Any]]) -> None:
             row["person_ref"] = kept[row["person_ref"]]
         if row.get("family_ref") in families:
             row["family_ref"] = families[row["family_ref"]]
+
+
+def _merged_duplicates(kind: Kind, rows: list[dict[str, Any]], lines: list[int],
+                       filename: str) -> list[tuple[int, str]]:
+    """Resolve the rows' merged references (_aliases_resolved) and check the keys again: a
+    file naming both a merged reference and the one it was merged into would otherwise
+    write two rows to one record, the last silently winning. Every such line is named."""
+    named = [{k: row.get(k) for k in kind.key} for row in rows]
+    _aliases_resolved(rows)
+    problems: list[tuple[int, str]] = []
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(rows):
+        key = tuple([row[k] for k in kind.key])
+        if key not in seen:
+            seen[key] = i
+            continue
+        first = seen[key]
+        swapped = [k for k in kind.key if named[i][k] != row[k]]
+        if swapped:
+            column = swapped[0]
+            message = (f"{named[i][column]} was merged into {row[column]}, which is already "
+                       f"on line {lines[first]}")
+        else:
+            column = next(k for k in kind.key if named[first][k] != row[k])
+            message = (f"{row[column]} is already on line {lines[first]} (as "
+                       f"{named[first][column]}, which was merged into {row[column]})")
+        problems.append((lines[i], f"{filename}:{lines[i]}: {column}: {message}"))
+    return problems
 
 
 def _lookup(kind: Kind, table: _Table) -> _Refs:

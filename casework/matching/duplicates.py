@@ -265,6 +265,10 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
                            "that merge first")
     if db.session.scalar(select(m.Person.id).where(m.Person.person_ref == record.merged_ref)):
         raise MergeRefused(f"A person with reference {record.merged_ref} exists again")
+    taken = db.session.get(m.Person, record.merged["id"])
+    if taken is not None:  # only a database made before ids were never reused
+        raise MergeRefused(f"The merged person's record number is now {taken.person_ref}'s: "
+                           "they cannot be put back as they were")
     if not db.session.scalar(select(m.Family.id).where(
             m.Family.id == record.merged["family_id"])):
         raise MergeRefused("The merged person's family no longer exists")

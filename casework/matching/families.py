@@ -365,6 +365,19 @@ def _claim_words(claim: m.Claim) -> str:
     return f"claim {claim.id} ({claim.result.replace('_', ' ')}, {claim.state})"
 
 
+def _overlap(a: m.Episode, b: m.Episode) -> bool:
+    """Whether two episodes were open at once (docs/episodes.md: a family signs up again no
+    earlier than its last episode closed, so one closing on the day the other was signed up
+    for does not overlap it; an open episode runs on without end)."""
+    return ((b.closed_on is None or a.signed_up_on < b.closed_on)
+            and (a.closed_on is None or b.signed_up_on < a.closed_on))
+
+
+def _episode_words(episode: m.Episode) -> str:
+    return (f"{episode.programme} from {govdate(episode.signed_up_on)} "
+            + (f"to {govdate(episode.closed_on)}" if episode.closed_on else "still open"))
+
+
 def refusals(kept: m.Family, other: m.Family) -> list[str]:
     """Every reason the two may not be merged as they stand (none: they may), in words. The
     rules: a family has at most one open episode and one open allocation, is decided on once
@@ -372,21 +385,32 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
     turn-around claim, one progress-to-work claim, one results claim of a later programme),
     never a progress-to-work claim beside a continuous-employment claim made without its
     deduction, and one plan. Two references that both hold a submitted claim were both
-    paid: that is for the claims team to correct, not a merge."""
+    paid: that is for the claims team to correct, not a merge. Episodes of the two must not
+    overlap in time (a family's follow one another)."""
     pair = f"{kept.family_ref} and {other.family_ref}"
     problems = []
     if kept.id == other.id:
         return ["Choose two different families"]
     E = m.Episode
-    open_episodes = [db.session.scalar(select(E).where(E.family_id == f.id,
-                                                       E.closed_on.is_(None)))
-                     for f in (kept, other)]
+    episodes = [list(db.session.scalars(select(E).where(E.family_id == f.id)
+                                        .order_by(E.signed_up_on, E.id)))
+                for f in (kept, other)]
+    open_episodes = [next((e for e in mine if e.closed_on is None), None) for mine in episodes]
     if all(open_episodes):
         problems.append(
             f"{pair} both have an open episode ({open_episodes[0].programme} from "
             f"{govdate(open_episodes[0].signed_up_on)}, {open_episodes[1].programme} from "
             f"{govdate(open_episodes[1].signed_up_on)}): a family has at most one open "
             "episode, so close the one opened under the duplicate reference first")
+    overlapping = [(a, b) for a in episodes[0] for b in episodes[1] if _overlap(a, b)
+                   and not (a.closed_on is None and b.closed_on is None)]
+    if overlapping:
+        problems.append(
+            f"{pair} have episodes that overlap in time ("
+            + "; ".join(f"{_episode_words(a)} and {_episode_words(b)}" for a, b in overlapping)
+            + "): a family's episodes follow one another (a new one signed up no earlier "
+            "than the last closed), so correct the dates of the one under the duplicate "
+            "reference first")
     A = m.Allocation
     if all(db.session.scalar(select(A.id).where(A.family_id == f.id, A.end_on.is_(None)))
            for f in (kept, other)):
@@ -607,6 +631,11 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
                                   "that merge first"])
     if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
         raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
+    taken = db.session.get(m.Family, record.merged["id"])
+    if taken is not None:  # only a database made before ids were never reused (SQLite)
+        raise FamilyMergeRefused([
+            f"The merged family's record number is now family {taken.family_ref}'s: "
+            f"{record.merged_ref} cannot be put back as it was"])
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)

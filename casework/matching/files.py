@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from .. import clock
 from .. import models as m
 from ..evidence import fields as f
 from ..importer import service as imports
@@ -56,7 +57,7 @@ def describe(record: Record, filename: str, errors: list[str]) -> Described | No
         except ValueError as problem:
             problems.append(f"{filename}:{record.line}: {name}: {problem}")
     born = values.get("date_of_birth")
-    if isinstance(born, dt.date) and born > dt.date.today():
+    if isinstance(born, dt.date) and born > clock.today():
         problems.append(f"{filename}:{record.line}: date_of_birth: {born} is in the future")
     errors.extend(problems)
     return None if problems else Described(**values)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from .service import OUTCOME_RULESETS
 
 
@@ -26,13 +27,12 @@ def discretion(need_ref: str, by_email: str, reason: str, on: str | None,
                ruleset: str | None) -> None:
     """Approve equivalent progress on a need (phase2's local discretion; refused under
     supporting_families)."""
-    import datetime as dt
 
     from ..auth.service import find_user
     from ..command_line import Refused, parse_date
     from .service import DiscretionRefused, record_discretion
 
-    day = parse_date(None, None, on) or dt.date.today()
+    day = parse_date(None, None, on) or clock.today()
     user = find_user(by_email)
     if user is None:
         raise Refused(f"no user with email {by_email}")

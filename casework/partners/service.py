@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import access
+from .. import access, clock
 from .. import models as m
 from ..audit import record_event
 from ..auth.service import UserRefused, create_user
@@ -153,7 +153,7 @@ class Team:
 
 
 def team(family: m.Family, today: dt.date | None = None) -> Team:
-    today = today or dt.date.today()
+    today = today or clock.today()
     members = list(db.session.scalars(
         select(m.TafMember).where(m.TafMember.family_id == family.id)
         .options(selectinload(m.TafMember.user).selectinload(m.User.organisation))
@@ -283,7 +283,7 @@ def record_consent(family: m.Family, given_on: dt.date | None, given_by: str | N
     """The family consents to share its information with its Team Around the Family, for
     its open episode. Refused with no open episode, or while a consent stands."""
     _check_manager(family, by)
-    today = today or dt.date.today()
+    today = today or clock.today()
     problems = []
     episode = open_episode_of(family.id)
     if episode is None:
@@ -324,7 +324,7 @@ def withdraw_consent(family: m.Family, on: dt.date | None, note: str | None, by:
     """The family withdraws its consent on `on`: from that day no partner practitioner sees
     it (their next request)."""
     _check_manager(family, by)
-    today = today or dt.date.today()
+    today = today or clock.today()
     consent = db.session.scalar(select(m.SharingConsent).where(
         m.SharingConsent.family_id == family.id, m.SharingConsent.withdrawn_on.is_(None))
         .order_by(m.SharingConsent.id.desc()))
@@ -424,7 +424,7 @@ def add_meeting(family: m.Family, held_on: dt.date | None, attended: list[int],
     """Record a meeting of the team: who of its members attended, the decisions and the
     actions, each owned by a member and due on a date. Every problem named at once."""
     _check_manager(family, by)
-    today = today or dt.date.today()
+    today = today or clock.today()
     problems = []
     if held_on is None:
         problems.append(("held_on", "Enter the date of the meeting"))
@@ -512,7 +512,7 @@ def complete_action(action: m.TafAction, note: str | None, by: m.User,
     if not note:
         raise TafRefused([("done_note", "Enter what was done")])
     before = _action_fields(action)
-    action.done_on, action.done_note, action.done_by_id = on or dt.date.today(), note[:2000], by.id
+    action.done_on, action.done_note, action.done_by_id = on or clock.today(), note[:2000], by.id
     write_history("taf_action", _ref(action.family, action), before, _action_fields(action), by,
                   "action completed", action.family.family_ref)
     record_event("update", "taf_action", _ref(action.family, action), user=by, detail="completed")
@@ -588,7 +588,7 @@ class PartnerHome:
 
 def partner_home(user: m.User, today: dt.date | None = None) -> PartnerHome:
     """A partner's own page: the families they lead, their open actions, their families."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return PartnerHome(
         leads=access.led_by(user, today),
         actions=list(db.session.scalars(access.taf_actions_owned(user, today).options(
@@ -600,7 +600,7 @@ def partner_home(user: m.User, today: dt.date | None = None) -> PartnerHome:
 def overdue_actions(user: m.User, today: dt.date | None = None) -> list[m.TafAction]:
     """The user's own open Team Around the Family actions past their due date (the task
     list's), the longest overdue first."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return [a for a in db.session.scalars(access.taf_actions_owned(user, today).options(
         selectinload(m.TafAction.family))) if a.due_on < today]
 

@@ -4,12 +4,10 @@ a partner practitioner's own page."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import access, sharing
+from .. import access, clock, sharing
 from ..audit import shown
 from ..flashes import flash
 from ..permissions import requires
@@ -124,7 +122,7 @@ def _end_form(member_id: int) -> EndMemberForm:
 
 def _team_page(family, *, member_form=None, consent_form=None, withdraw_form=None,
                lead_form=None, end_form=None, ending=None):
-    today = dt.date.today()
+    today = clock.today()
     found = service.team(family, today)
     manage = access.may_manage_taf(current_user, family)
     member_form = member_form or MemberForm()
@@ -312,7 +310,7 @@ def action(taf_action_id: int):
             return redirect(url_for("partners.team", family_ref=found.family.family_ref))
     return shown("view", "taf_action", f"{found.family.family_ref}/{found.id}",
                  page=render_template("partners/action.html", action=found, form=form,
-                                      may_complete=may_complete, today=dt.date.today()))
+                                      may_complete=may_complete, today=clock.today()))
 
 
 @bp.route("/partner")
@@ -320,7 +318,7 @@ def action(taf_action_id: int):
 def home():
     """A partner practitioner's own page (where they land): the referrals to them overdue,
     their actions, the families they lead, their families."""
-    today = dt.date.today()
+    today = clock.today()
     found = service.partner_home(current_user, today)
     return shown("view_list", "partner_home", None, page=render_template(
         "partners/home.html", home=found, today=today,

@@ -12,6 +12,7 @@ import re
 from flask import abort
 from sqlalchemy import func, select
 
+from .. import clock
 from .. import models as m
 from ..audit import record_event
 from ..extensions import db
@@ -96,7 +97,7 @@ def record_completion(course: m.TrainingCourse, completed_on: dt.date | None, by
                         "and organisation")
     if completed_on is None:
         problems.append("Enter the date the course was completed")
-    elif completed_on > dt.date.today():
+    elif completed_on > clock.today():
         problems.append("The date completed must be today or in the past")
     if problems:
         raise PartnershipRefused("; ".join(problems))
@@ -177,7 +178,7 @@ def _contribution_problems(programme, source_kind, source_name, financial_year,
         problems.append("Enter the amount pledged, more than £0")
     if pledged_on is None:
         problems.append("Enter the date it was pledged")
-    elif pledged_on > dt.date.today():
+    elif pledged_on > clock.today():
         problems.append("The date pledged must be today or in the past")
     return problems
 
@@ -220,7 +221,7 @@ def record_received(row: m.MatchContribution, received_pence: int | None,
         problems.append("Enter the total received so far, £0 or more")
     if received_on is None:
         problems.append("Enter the date the money was received")
-    elif received_on > dt.date.today():
+    elif received_on > clock.today():
         problems.append("The date received must be today or in the past")
     elif received_on < row.pledged_on:
         problems.append(f"The date received must be on or after the pledge, "

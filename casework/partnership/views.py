@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import models as m
 from ..audit import shown
 from ..flashes import flash
@@ -53,7 +52,7 @@ def training():
     rows = service.completions()
     return shown("view", "training", None, detail=f"{len(rows)} completions",
                  page=render_template("partnership/training.html", form=form, courses=courses,
-                                      rows=rows, expires_on=service.expires_on, today=dt.date.today(),
+                                      rows=rows, expires_on=service.expires_on, today=clock.today(),
                                       refusal=refusal))
 
 
@@ -75,7 +74,7 @@ def new_course():
 
 def _programme() -> str:
     chosen = request.args.get("programme", "")
-    return chosen if chosen in PROGRAMMES else programme_of(dt.date.today())
+    return chosen if chosen in PROGRAMMES else programme_of(clock.today())
 
 
 @bp.route("/match-funding", methods=["GET", "POST"])

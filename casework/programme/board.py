@@ -3,10 +3,9 @@ board_report job (casework/jobs/kinds.py) makes it; the page only starts the job
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app, render_template
 
+from .. import clock
 from .. import models as m
 from ..access import visible_families
 from ..audit import record_event
@@ -26,7 +25,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     quarter's end (or today, for a quarter still running), of the programme that took
     families then (a 2012 quarter is the 2012-15 programme's): (file name, PDF)."""
     quarter = service.Quarter.parse(key)
-    today = dt.date.today()
+    today = clock.today()
     last = min(quarter.last, today)  # a quarter still running: its activity so far
     with reads():  # from the read replica, if there is one (casework/replica.py)
         f = service.figures(user, period=service.Window(quarter.first, last),

@@ -12,6 +12,7 @@ from collections import Counter
 
 from sqlalchemy import Select
 
+from .. import clock
 from .. import models as m
 from ..evaluation import figures
 from ..returns.episodes import programme_episodes
@@ -33,7 +34,7 @@ def quarter_rows(families: Select, q: Quarter, today: dt.date | None = None) -> 
     a quarter still running: so far. Identification and eligibility are the stored
     evaluation's, under the current ruleset: its programme's row has them, the others'
     leave them empty."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     last = min(q.last, today)
     episodes = programme_episodes(families, last)
     current = figures.scope(None, families=families, as_of=last).ruleset
@@ -76,7 +77,7 @@ def quarterly_return(families: Select, first: Quarter | None = None,
     """The return's rows, oldest quarter first (and within one, the programmes in the order
     they ran), from `first` (default the programme's first quarter) to `last` (default
     today's)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     chosen = [q for q in reversed(quarters(today))
               if (first is None or (q.year, q.number) >= (first.year, first.number))
               and (last is None or (q.year, q.number) <= (last.year, last.number))]

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
 
+from .. import clock
 from .. import models as m
 from ..access import team_workers, visible_families
 from ..audit import record_event
@@ -216,7 +217,7 @@ def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
     families = visible_families(user)
     return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
         way_in(families, f.as_of, f), needs_by_count(families), claims_by_month(families)),
-        f.as_of, dt.date.today())
+        f.as_of, clock.today())
 
 
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:

@@ -3,8 +3,6 @@ administrator's unit costs."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     redirect,
@@ -14,6 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import clock
 from ..audit import shown
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..flashes import flash
@@ -74,7 +73,7 @@ def costs_csv():
 @requires("view_programme")
 def board_report():
     """Choose a quarter; the PDF is made by a job (the job page has the download)."""
-    choices = service.quarters(dt.date.today())
+    choices = service.quarters(clock.today())
     if request.method == "GET":
         return render_template("programme/report.html", quarters=choices, error=None)
     quarter = service.Quarter.parse(request.form.get("quarter", ""))

@@ -13,6 +13,7 @@ import datetime as dt
 
 from sqlalchemy import or_, select
 
+from .. import clock
 from .. import models as m
 from ..access import (
     may_send_referral,
@@ -90,7 +91,7 @@ def send(family: m.Family, by: m.User, *, organisation_id: int | None,
          reason: str | None, may_share: str | None, due_on: dt.date | None,
          today: dt.date | None = None) -> m.Referral:
     """Send a referral of the family (or one of its people) to a partner organisation."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not may_send_referral(by, family):
         raise ReferralRefused([("organisation", "Only the family's FIP worker or their team lead "
                                                 "sends its referrals")])
@@ -167,7 +168,7 @@ def _change(referral: m.Referral, by: m.User, how: str, detail: str, **values) -
 def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> None:
     """The receiving practitioner accepts the referral; from then they work with the family:
     they join its Team Around the Family (casework/partners, registered in ACCEPTED)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "made")
     _change(referral, by, "referral accepted", f"accepted by {by.email}", status="accepted",
             status_on=today, decided_by_id=by.id, practitioner_id=referral.practitioner_id
@@ -179,7 +180,7 @@ def accept(referral: m.Referral, by: m.User, today: dt.date | None = None) -> No
 @transactional
 def decline(referral: m.Referral, by: m.User, reason: str | None,
             today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "made")
     reason = _text(reason)
     if not reason:
@@ -192,7 +193,7 @@ def decline(referral: m.Referral, by: m.User, reason: str | None,
 def record_outcome(referral: m.Referral, by: m.User, outcome: str | None,
                    today: dt.date | None = None) -> None:
     """The receiving practitioner records what came of an accepted referral: completed."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _answer_check(referral, by, "accepted")
     outcome = _text(outcome)
     if not outcome:
@@ -256,14 +257,14 @@ def listed(user: m.User) -> list[m.Referral]:
 def overdue(user: m.User, today: dt.date | None = None) -> list[m.Referral]:
     """The referrals `user` sent or received with no outcome after their due date, the most
     overdue first: the sender's and the receiver's task lists."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     R = m.Referral
     return list(db.session.scalars(referrals_sent_or_received(user).where(
         R.status.in_(OPEN), R.due_on < today).order_by(R.due_on, R.id)))
 
 
 def is_overdue(referral: m.Referral, today: dt.date | None = None) -> bool:
-    today = today or dt.date.today()
+    today = today or clock.today()
     return referral.status in OPEN and referral.due_on is not None and referral.due_on < today
 
 

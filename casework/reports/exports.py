@@ -160,9 +160,9 @@ def csv_bytes(header: list[str], rows, **options) -> bytes:
     return out.getvalue().encode()
 
 
-def export_response(made: Export, audit: Callable[[str], Any]):
-    """The answer of a CSV address: the file (`audit(name)` records it shown and returns the
-    page), or, while its job makes it, the job's page (303: the page shows how far it has
+def export_response(made: Export, audit: Callable[[str, Any], Any]):
+    """The answer of a CSV address: the file (`audit(name, page)` records it shown and
+    returns the page), or, while its job makes it, the job's page (303: the page shows how far it has
     got and offers the file; asking the address again once it is made gives the file)."""
     from flask import Response, redirect, url_for
 

@@ -1,4 +1,3 @@
-import datetime as dt
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -22,13 +21,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .. import clock
 from .. import models as m
 from ..widgets import DateInput, GovIntegerField
 from .service import MEETING_AGENCIES
 
 
 def _not_future(form, field):
-    if field.data and field.data > dt.date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError("The date must be today or in the past")
 
 

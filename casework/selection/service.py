@@ -11,7 +11,7 @@ from flask import abort
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import episodes
+from .. import clock, episodes
 from .. import models as m
 from ..access import (
     can,
@@ -228,7 +228,7 @@ def candidates(user: m.User, on: dt.date, *, criteria: tuple[str, ...] = (), war
 def record_meeting(by: m.User, held_on: dt.date, agencies: list[str]) -> m.SelectionMeeting:
     if not can(by, "run_selection"):
         raise SelectionRefused("Only team leads and programme managers record selection meetings")
-    if held_on > dt.date.today():
+    if held_on > clock.today():
         raise SelectionRefused("The meeting date must be today or in the past")
     if not agencies:
         raise SelectionRefused("Select the agencies present at the meeting")
@@ -365,7 +365,7 @@ def _check_open(family: m.Family, by: m.User, on: dt.date, what: str) -> m.Selec
                                "records first contact with this family")
     if _answered(family, selection):
         raise SelectionRefused(f"{family.family_ref} has already given its answer")
-    if on > dt.date.today():
+    if on > clock.today():
         raise SelectionRefused(f"The date of the {what} must be today or in the past")
     if on < selection.meeting.held_on:
         raise SelectionRefused(f"The date of the {what} cannot be before the family was "

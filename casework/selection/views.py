@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import models as m
 from ..access import (
     get_family_or_404,
@@ -31,7 +30,7 @@ bp = Blueprint("selection", __name__)
 @bp.route("/selection")
 @requires("run_selection")
 def index():
-    today = dt.date.today()
+    today = clock.today()
     meetings = service.meetings(current_user)
     return shown("view_list", "selection", None, page=render_template(
         "selection/index.html",
@@ -47,7 +46,7 @@ def index():
 def new_meeting():
     form = MeetingForm()
     if request.method == "GET":
-        form.held_on.data = dt.date.today()
+        form.held_on.data = clock.today()
     if form.validate_on_submit():
         meeting = service.record_meeting(current_user, form.held_on.data, form.present())
         flash("Meeting recorded: now decide on the families discussed.")
@@ -152,7 +151,7 @@ def first_contact(family_ref: str):
     answer = service.sign_up_of(family)
     form = AttemptForm()
     if request.method == "GET":
-        form.attempted_on.data = dt.date.today()
+        form.attempted_on.data = clock.today()
     refusal = None
     if answer is None and form.validate_on_submit():
         try:
@@ -169,7 +168,7 @@ def first_contact(family_ref: str):
         methods=m.CONTACT_METHODS, outcomes=m.CONTACT_OUTCOMES,
         family_allocated=open_allocation(family) is not None,
         trained=None if answer else partnership.lead_training(
-            dt.date.today(), worker=selection.lead_worker, contact=selection.lead_contact,
+            clock.today(), worker=selection.lead_worker, contact=selection.lead_contact,
             agency=selection.lead_agency)))
 
 
@@ -181,7 +180,7 @@ def sign_up(family_ref: str):
         return redirect(url_for("selection.first_contact", family_ref=family.family_ref))
     form = AnswerForm()
     if request.method == "GET":
-        form.decided_on.data = dt.date.today()
+        form.decided_on.data = clock.today()
     refusal = None
     if form.validate_on_submit():
         try:

@@ -7,6 +7,7 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.casefile.service import save_contact
 from casework.caseloads.service import allocate
@@ -30,9 +31,9 @@ def test_a_workers_day_task_list_visit_log_a_contact_on_a_phone_and_do_a_follow_
     worker = create_user("worker", team="North", name="Sam Patel")
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
     allocate(family, worker, dt.date(2012, 7, 16), lead)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     save_contact(family, worker, {
-        "contact_at": dt.datetime.now() - dt.timedelta(days=20), "kind": "phone",
+        "contact_at": clock.now() - dt.timedelta(days=20), "kind": "phone",
         "duration_minutes": 10, "present": ["P00001"], "notes": "Agreed a school meeting",
         "actions": [("Book the school meeting", yesterday)]}, True)
 

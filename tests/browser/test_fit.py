@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.casefile.service import save_goal, save_referral
 from casework.caseloads.service import allocate
@@ -32,14 +33,14 @@ def world(app):
     for ref, name in (("J1", "Jones household"), ("J2", "Hall-Montgomery-Featherstonehaugh household"),
                       ("J3", "Wood household")):
         eligible_family(ref, family_name=name, asb=3)
-    meeting = selection.record_meeting(lead, dt.date.today(), ["police", "schools", "health"])
+    meeting = selection.record_meeting(lead, clock.today(), ["police", "schools", "health"])
     family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "J1"))
-    allocate(family, worker, dt.date.today() - dt.timedelta(days=30), lead)
+    allocate(family, worker, clock.today() - dt.timedelta(days=30), lead)
     for problem in ("crime_asb", "substance_misuse"):
         save_goal(family, worker, {"problem": problem, "goal": "Fewer call-outs to the house " * 3,
-                                   "status": "open", "target_on": dt.date.today() + dt.timedelta(days=60)})
+                                   "status": "open", "target_on": clock.today() + dt.timedelta(days=60)})
     save_referral(family, worker, {"kind": "mental_health", "agency": "Community mental health team",
-                                   "person_ref": None, "referred_on": dt.date.today(),
+                                   "person_ref": None, "referred_on": clock.today(),
                                    "status": "made", "notes": None})
     return {"lead": lead, "worker": worker, "meeting": meeting}
 

@@ -7,6 +7,7 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -55,9 +56,9 @@ def test_a_team_lead_allocates_is_refused_at_the_limit_and_overrides(page, live_
     lead = create_user("team_lead", team="North")
     worker = create_user("worker", team="North", name="Jo Clarke")
     for i in range(10):
-        allocate(create_family(f"T{i:02d}"), worker, dt.date.today(), lead)
+        allocate(create_family(f"T{i:02d}"), worker, clock.today(), lead)
     create_family("NEW1", family_name="Newcomer household", ward="Park",
-                  attached_on=dt.date.today())  # signed up, waiting for a worker
+                  attached_on=clock.today())  # signed up, waiting for a worker
     cover_wards("North", "Park")
     sign_in(page, live_server, lead.email, PASSWORD)
     page.goto(f"{live_server}/families/NEW1/allocate")

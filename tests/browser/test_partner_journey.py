@@ -10,6 +10,7 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -73,7 +74,7 @@ def test_a_school_partner_on_a_phone_sees_the_family_under_consent_and_loses_it_
     sign_in(staff, live_server, worker.email, PASSWORD)
     staff.goto(f"{live_server}/families/E01/team")
     staff.locator("summary", has_text="Withdraw consent").click()
-    today = dt.date.today()
+    today = clock.today()
     staff.locator("#withdrawn_on-day").fill(str(today.day))
     staff.locator("#withdrawn_on-month").fill(str(today.month))
     staff.locator("#withdrawn_on-year").fill(str(today.year))

@@ -13,7 +13,7 @@ import datetime as dt
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from casework import episodes
+from casework import clock, episodes
 from casework import models as m
 from casework.caseloads.service import allocate
 from casework.extensions import db
@@ -24,7 +24,7 @@ from ..factories import create_family, create_organisation, create_person, creat
 from .conftest import sign_in
 
 PHONE = {"width": 375, "height": 812}
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _family():

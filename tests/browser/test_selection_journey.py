@@ -7,6 +7,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
+from casework import clock
 from casework.selection import service
 
 from ..conftest import PASSWORD
@@ -58,7 +59,7 @@ def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
     page.get_by_role("link", name="Decide on J4 Hill household").click()
     page.set_viewport_size({"width": 375, "height": 812})
     page.get_by_label("Not now").check()
-    review = dt.date.today() + dt.timedelta(days=90)
+    review = clock.today() + dt.timedelta(days=90)
     when = page.get_by_role("group", name="Discuss again on")
     when.get_by_label("Day").fill(str(review.day))
     when.get_by_label("Month").fill(str(review.month))
