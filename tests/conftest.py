@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,8 +45,16 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+def worker_name() -> str:
+    """This process's name under pytest-xdist (`gw0`, `gw1`, ...), `main` without it."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 @pytest.fixture(scope="session")
 def database_url():
+    """The run's database, one per process: under pytest-xdist (`-n 2`) each worker has a
+    PostgreSQL cluster of its own (its own folder and port, tests/pg.py) or a SQLite file in
+    a folder of its own, so that no worker sees or deletes another's rows."""
     backend = os.environ.get("CASEWORK_TEST_DB", "sqlite")
     if backend == "postgresql":
         from .pg import Cluster
@@ -55,8 +64,9 @@ def database_url():
         yield url
         cluster.stop()
     else:
-        folder = tempfile.mkdtemp(prefix="casework-test-")
+        folder = tempfile.mkdtemp(prefix=f"casework-test-{worker_name()}-")
         yield f"sqlite:///{folder}/casework.db"
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,29 @@ from pathlib import Path
 PG_BIN = Path(os.environ.get("CASEWORK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
+def _worker_share() -> tuple[int, int]:
+    """(this worker's number, how many workers) under pytest-xdist; (0, 1) without it."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if name.startswith("gw") and name[2:].isdigit() and count > 1:
+        return int(name[2:]), count
+    return 0, 1
+
+
 def _free_port() -> int:
     """A free loopback port: from CASEWORK_TEST_PORTS (e.g. 5151-5169) when set, so that
-    runs sharing a machine keep to their own ports; otherwise one the system chooses."""
+    runs sharing a machine keep to their own ports; otherwise one the system chooses.
+    Under pytest-xdist each worker takes every n-th port of the range (gw0 the first, gw1
+    the second, ...), so that two workers never hand out the same port."""
     ports = os.environ.get("CASEWORK_TEST_PORTS")
     if ports:
         first, _, last = ports.partition("-")
+        index, count = _worker_share()
+        if int(last or first) - int(first) + 1 < count:
+            raise RuntimeError(f"CASEWORK_TEST_PORTS={ports} has fewer ports than the "
+                               f"{count} test workers")
         for _attempt in range(2):
-            for port in range(int(first), int(last or first) + 1):
+            for port in range(int(first) + index, int(last or first) + 1, count):
                 if port in _taken:
                     continue
                 with socket.socket() as s:
@@ -73,7 +88,7 @@ class Cluster:
         try:
             self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust",
                       "-U", "postgres", "--no-sync", "-E", "UTF8")
-            self.start_server()
+            self._start_on_a_free_port()
             self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
                       "-U", "postgres", "casework_test")
         except subprocess.CalledProcessError as error:
@@ -86,6 +101,20 @@ class Cluster:
 
     def _options(self) -> str:
         return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 {self.settings}"
+
+    def _start_on_a_free_port(self, tries: int = 3) -> None:
+        """Start the server; if another process took the port between our choosing it and
+        the server binding it (another test run, or a drill's server), choose again."""
+        for attempt in range(tries):
+            try:
+                self.start_server()
+                return
+            except subprocess.CalledProcessError:
+                log = self.root / "server.log"
+                taken = log.exists() and "could not bind" in log.read_text(errors="replace")
+                if not taken or attempt == tries - 1:
+                    raise
+                self.port = _free_port()
 
     def start_server(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",

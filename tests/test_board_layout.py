@@ -1,6 +1,7 @@
 """The Partnership Board report lays out without a heading left alone at the foot of a page or
 an empty page, and states its assumptions once."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def board_pages(client, world, tmp_path, run_jobs):  # noqa: F811
     login(client, world["manager"].email)
     pdf = _board_pdf(client, run_jobs)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "board-report.pdf").write_bytes(pdf)
+    # Written whole, then put in place: under pytest-xdist two workers may write it at once.
+    kept = ARTIFACTS / f"board-report.pdf.{os.getpid()}"
+    kept.write_bytes(pdf)
+    os.replace(kept, ARTIFACTS / "board-report.pdf")
     path = tmp_path / "board.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,

@@ -29,6 +29,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def pytest_runtest_setup(item):
+    """The journeys serve the app and drive Chromium: they run apart, without -n (README,
+    Tests); given to a pytest-xdist worker, each fails saying so."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail("the browser tests (tests/browser) run without -n: add -m 'not browser' "
+                    "to a run with -n and run them in a run of their own", pytrace=False)
+
+
 def _install_chromium() -> None:
     """Install Debian's Chromium when it is missing and we may (root); Playwright's own
     browser download is not reachable here."""
