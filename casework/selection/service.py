@@ -26,6 +26,7 @@ from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..history import write_history
+from ..lookups import one_of
 from ..paging import Page, page_within
 from ..rules.dates import govdate, months_before
 from ..transaction import transactional
@@ -125,7 +126,10 @@ def latest_decisions(families: Select | None = None) -> dict[int, m.SelectionDec
     D = m.SelectionDecision
     latest = select(func.max(D.id)).group_by(D.family_id)
     if families is not None:
-        latest = latest.where(D.family_id.in_(select(families.subquery().c.id)))
+        # Looked up a decision at a time (the family's key), not by building the whole set of
+        # families first: decisions are few beside the families not signed up.
+        latest = latest.where(families.with_only_columns(m.Family.id)
+                              .where(m.Family.id == D.family_id).exists())
     return {d.family_id: d for d in db.session.scalars(select(D).where(D.id.in_(latest)))}
 
 
@@ -448,16 +452,21 @@ def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.dat
     """Selected families `user` may see that have not answered yet, with the number of
     contact attempts and the latest: (decision, attempts, last attempted on)."""
     fams = visible_families(user).where(*episodes.not_signed_up())
+    selected = [d for d in latest_decisions(fams).values() if d.decision == "selected"]
+    # The answers and attempts of the selected families only (a few), not of every family
+    # not signed up (tens of thousands at national scale, read on every request).
+    ids = [d.family_id for d in selected]
     answered = {fid: at for fid, at in db.session.execute(
         select(m.SignUp.family_id, func.max(m.SignUp.recorded_at)).group_by(m.SignUp.family_id)
-        .where(m.SignUp.family_id.in_(select(fams.subquery().c.id))))}
-    chosen = [d for d in latest_decisions(fams).values() if d.decision == "selected"
-              and not (d.family_id in answered and answered[d.family_id] >= d.decided_at)]
+        .where(one_of(m.SignUp.family_id, ids)))} if ids else {}
+    chosen = [d for d in selected
+              if not (d.family_id in answered and answered[d.family_id] >= d.decided_at)]
     A = m.ContactAttempt
     tried: dict[int, list[dt.date]] = defaultdict(list)
-    for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
-            A.family_id.in_(select(fams.subquery().c.id)))):
-        tried[fid].append(on)
+    if chosen:
+        for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
+                one_of(A.family_id, [d.family_id for d in chosen]))):
+            tried[fid].append(on)
     rows = [(d, len(tried[d.family_id]), max(tried[d.family_id], default=None)) for d in chosen]
     return sorted(rows, key=lambda r: r[0].family.family_ref)
 
