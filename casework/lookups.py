@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import String, any_, bindparam, event, func, literal_column, select
+from sqlalchemy import Integer, String, any_, bindparam, event, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import NullType
@@ -20,7 +20,7 @@ def one_of(column, values: Sequence):
     """A WHERE clause: `column` is one of `values` (a list of ints or strings)."""
     if db.session.get_bind().dialect.name == "postgresql":
         values = list(values)
-        literal = _array_literal(values)
+        literal = _array_literal(column.type, values)
         if literal is None:
             return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
         # The array in PostgreSQL's own text form, typed by its oid: psycopg turns a list
@@ -39,15 +39,16 @@ class TextArray(str):
     """An array of strings in PostgreSQL's text form, sent as a text[] parameter."""
 
 
-def _array_literal(values: list) -> str | None:
-    """`values` as a PostgreSQL array parameter ('{1,2,3}', '{"a","b\\"c"}'), when they are
-    all ints or all strings (None stands for NULL); None for anything else. The server
+def _array_literal(kind, values: list) -> str | None:
+    """`values` as a PostgreSQL array parameter ('{1,2,3}', '{"a","b\\"c"}'), for a column of
+    whole numbers or of text (`kind`) and values all ints or all strings (None stands for
+    NULL); None for anything else. The server
     reads the text once, as the parameter's value (typed by its oid, so the planner sees a
     constant array), where a cast in the statement would be worked out row by row."""
     present = [v for v in values if v is not None]
-    if all(type(v) is int for v in present):
+    if isinstance(kind, Integer) and all(type(v) is int for v in present):
         return IntArray("{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}")
-    if all(type(v) is str for v in present):
+    if isinstance(kind, String) and all(type(v) is str for v in present):
         return TextArray("{" + ",".join(
             ["NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
              for v in values]) + "}")
