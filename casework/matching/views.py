@@ -11,7 +11,7 @@ from ..flashes import flash
 from ..importer.service import ImportRefused
 from ..paging import requested_page
 from ..permissions import requires
-from . import duplicates, families, reviews, service
+from . import duplicates, families, merging, reviews, service
 from .forms import (
     DIFFERENT,
     NOBODY,
@@ -133,8 +133,8 @@ def duplicate_pair(first_id: int, second_id: int):
             merged = duplicates.merge(kept, other, current_user)
             flash(f"{other.person_ref} was merged into {kept.person_ref}.")
             return redirect(url_for("matching.merge_done", merge_id=merged.id))
-        except duplicates.MergeRefused as refused:
-            errors = [str(refused)]
+        except merging.MergeRefused as refused:
+            errors = refused.problems
     page = render_template(
         "matching/duplicate.html", people=[first, second], form=form, errors=errors,
         held=[(label, a, b) for (label, a), (_, b)
@@ -157,8 +157,8 @@ def merge_done(merge_id: int):
             flash(f"The merge was undone: {person.person_ref} is a person of their own again, "
                   "with the records the merge had moved.")
             return redirect(url_for("matching.duplicate_list"))
-        except duplicates.MergeRefused as refused:
-            errors = [str(refused)]
+        except merging.MergeRefused as refused:
+            errors = refused.problems
     page = render_template("matching/merge.html", record=record, kept=kept, form=form,
                            errors=errors, moved=duplicates.moved_counts(record))
     return shown("view", "person_merge", str(record.id), page=page,
@@ -209,7 +209,7 @@ def family_pair(first_ref: str, second_ref: str):
             merged = families.merge(kept, other, current_user)
             flash(f"{other_ref} was merged into {kept_ref}.")
             return redirect(url_for("matching.family_merge_done", family_merge_id=merged.id))
-        except families.FamilyMergeRefused as refused:
+        except merging.MergeRefused as refused:
             errors = refused.problems
             first = families.family_or_404(current_user, first_ref)
             second = families.family_or_404(current_user, second_ref)
@@ -237,7 +237,7 @@ def family_merge_done(family_merge_id: int):
             flash(f"The merge was undone: {family.family_ref} is a family of its own again, "
                   "with the records the merge had moved.")
             return redirect(url_for("families.show", family_ref=family.family_ref))
-        except families.FamilyMergeRefused as refused:
+        except merging.MergeRefused as refused:
             errors = refused.problems
             record = families.merge_or_404(family_merge_id)
             kept = families.merge_kept_or_404(current_user, record)
