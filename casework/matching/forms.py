@@ -19,50 +19,62 @@ class DecisionForm(FlaskForm):
         self.person.choices = [*candidates, (NOBODY, "None of these people")]
 
 
-NOT_THE_SAME = "not-the-same"
+def _keep(question: str, required: str) -> RadioField:
+    return RadioField(question, widget=GovRadioInput(),
+                      validators=[InputRequired(message=required)])
 
 
-class MergeForm(FlaskForm):
-    keep = RadioField(
-        "What should be done with these two records?",
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select the record to keep, or that they are "
-                                          "different people")],
-    )
+class _MergeForm(FlaskForm):
+    """Two records of one person or household: keep one and merge the other into it, or say
+    they are not one. A subclass says the words and how a record is named in the choice."""
+
+    keep: RadioField
+    one: str  # "One person", "One household"
+    not_one: str  # the choice that they are not one, and its words
+    not_one_label: str
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
     def __init__(self, first, second, **kwargs):
         super().__init__(**kwargs)
         self.keep.choices = [
-            (str(first.id), f"One person: keep {first.person_ref} and merge "
-                            f"{second.person_ref} into it"),
-            (str(second.id), f"One person: keep {second.person_ref} and merge "
-                             f"{first.person_ref} into it"),
-            (NOT_THE_SAME, "Two different people (do not show them as duplicates again)"),
+            (self.key(first), f"{self.one}: keep {self.ref(first)} and merge "
+                              f"{self.ref(second)} into it"),
+            (self.key(second), f"{self.one}: keep {self.ref(second)} and merge "
+                               f"{self.ref(first)} into it"),
+            (self.not_one, self.not_one_label),
         ]
 
+    def kept_and_other(self, first, second) -> tuple:
+        """The record chosen to keep, and the other."""
+        return (first, second) if self.keep.data == self.key(first) else (second, first)
 
-DIFFERENT = "different"
+
+class MergeForm(_MergeForm):
+    keep = _keep("What should be done with these two records?",
+                 "Select the record to keep, or that they are different people")
+    one, not_one = "One person", "not-the-same"
+    not_one_label = "Two different people (do not show them as duplicates again)"
+
+    @staticmethod
+    def key(person) -> str:
+        return str(person.id)
+
+    @staticmethod
+    def ref(person) -> str:
+        return person.person_ref
 
 
-class FamilyMergeForm(FlaskForm):
-    keep = RadioField(
-        "What should be done with these two families?",
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select the family to keep, or that they are "
-                                          "different households")],
-    )
-    submit = SubmitField("Save decision", widget=GovSubmitInput())
+class FamilyMergeForm(_MergeForm):
+    keep = _keep("What should be done with these two families?",
+                 "Select the family to keep, or that they are different households")
+    one, not_one = "One household", "different"
+    not_one_label = "Two different households (do not show them as duplicates again)"
 
-    def __init__(self, first, second, **kwargs):
-        super().__init__(**kwargs)
-        self.keep.choices = [
-            (first.family_ref, f"One household: keep {first.family_ref} and merge "
-                               f"{second.family_ref} into it"),
-            (second.family_ref, f"One household: keep {second.family_ref} and merge "
-                                f"{first.family_ref} into it"),
-            (DIFFERENT, "Two different households (do not show them as duplicates again)"),
-        ]
+    @staticmethod
+    def key(family) -> str:
+        return family.family_ref
+
+    ref = key
 
 
 class UndoForm(FlaskForm):
