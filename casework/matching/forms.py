@@ -26,23 +26,33 @@ def _keep(question: str, required: str) -> RadioField:
 
 class _MergeForm(FlaskForm):
     """Two records of one person or household: keep one and merge the other into it, or say
-    they are not one. A subclass says the words and how a record is named in the choice."""
+    they are not one. A subclass says the words, the choice's value for a record (key) and
+    its reference (ref)."""
 
     keep: RadioField
     one: str  # "One person", "One household"
     not_one: str  # the choice that they are not one, and its words
     not_one_label: str
+    key_column: str  # the record's column that is the choice's value
+    ref_column: str  # and the one that names it
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
     def __init__(self, first, second, **kwargs):
         super().__init__(**kwargs)
+        ref = self.ref
         self.keep.choices = [
-            (self.key(first), f"{self.one}: keep {self.ref(first)} and merge "
-                              f"{self.ref(second)} into it"),
-            (self.key(second), f"{self.one}: keep {self.ref(second)} and merge "
-                               f"{self.ref(first)} into it"),
+            (self.key(first), f"{self.one}: keep {ref(first)} and merge {ref(second)} into it"),
+            (self.key(second), f"{self.one}: keep {ref(second)} and merge {ref(first)} into it"),
             (self.not_one, self.not_one_label),
         ]
+
+    @classmethod
+    def key(cls, record) -> str:
+        return str(getattr(record, cls.key_column))
+
+    @classmethod
+    def ref(cls, record) -> str:
+        return getattr(record, cls.ref_column)
 
     def kept_and_other(self, first, second) -> tuple:
         """The record chosen to keep, and the other."""
@@ -52,29 +62,15 @@ class _MergeForm(FlaskForm):
 class MergeForm(_MergeForm):
     keep = _keep("What should be done with these two records?",
                  "Select the record to keep, or that they are different people")
-    one, not_one = "One person", "not-the-same"
+    one, not_one, key_column, ref_column = "One person", "not-the-same", "id", "person_ref"
     not_one_label = "Two different people (do not show them as duplicates again)"
-
-    @staticmethod
-    def key(person) -> str:
-        return str(person.id)
-
-    @staticmethod
-    def ref(person) -> str:
-        return person.person_ref
 
 
 class FamilyMergeForm(_MergeForm):
     keep = _keep("What should be done with these two families?",
                  "Select the family to keep, or that they are different households")
-    one, not_one = "One household", "different"
+    one, not_one, key_column, ref_column = "One household", "different", "family_ref", "family_ref"
     not_one_label = "Two different households (do not show them as duplicates again)"
-
-    @staticmethod
-    def key(family) -> str:
-        return family.family_ref
-
-    ref = key
 
 
 class UndoForm(FlaskForm):

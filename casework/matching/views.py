@@ -144,9 +144,11 @@ def _search(pages: _Merging):
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
-def _decide(pages: _Merging, first_key, second_key):
-    """The pair and the decision on it, if one was posted: (the page to go to, or None;
-    the two; the form; the problems a refused merge named)."""
+def _pair_page(pages: _Merging, first_key, second_key, template: str, audit_type: str,
+               shows: Callable):
+    """A pair side by side, and the decision on it if one was posted: merge one into the
+    other, or record that they are not one (a refused merge names every problem).
+    `shows(first, second, errors)` is what else the page shows."""
     find = pages.find
     first, second = find(current_user, first_key), find(current_user, second_key)
     form = pages.form(first, second)
@@ -157,22 +159,23 @@ def _decide(pages: _Merging, first_key, second_key):
                 pages.service.not_the_same(first, second, current_user)
                 flash(f"{pages.ref(first)} and {pages.ref(second)} are recorded as "
                       f"{pages.apart}.")
-                return redirect(url_for(pages.listed)), (first, second), form, errors
+                return redirect(url_for(pages.listed))
             kept, other = form.kept_and_other(first, second)
             kept_ref, other_ref = pages.ref(kept), pages.ref(other)
             merged = pages.service.merge(kept, other, current_user)
             flash(f"{other_ref} was merged into {kept_ref}.")
-            return (redirect(url_for(pages.merge_page, **{pages.merge_arg: merged.id})),
-                    (first, second), form, errors)
+            return redirect(url_for(pages.merge_page, **{pages.merge_arg: merged.id}))
         except merging.MergeRefused as refused:
             errors = refused.problems
             first, second = find(current_user, first_key), find(current_user, second_key)
-    return None, (first, second), form, errors
+    page = render_template(template, form=form, errors=errors, **shows(first, second, errors))
+    return shown("view", audit_type, f"{pages.ref(first)}/{pages.ref(second)}", page=page)
 
 
-def _undo(pages: _Merging, merge_id: int):
-    """A merge and its undoing, if that was posted: (the page to go to, or None; the merge
-    record; what it kept; the form; the problems a refused undo named)."""
+def _merge_page(pages: _Merging, merge_id: int, template: str, audit_type: str, **shows):
+    """A merge's page, and its undoing if that was posted (a refused undo names every
+    problem); `shows` (record -> what else the page shows) adds to what every merge's page
+    shows."""
     record = pages.service.merge_or_404(merge_id)
     kept = pages.kept_or_404(current_user, record)
     form = UndoForm()
@@ -182,12 +185,16 @@ def _undo(pages: _Merging, merge_id: int):
             back = pages.service.undo(record, current_user)
             flash(f"The merge was undone: {pages.ref(back)} is {pages.own} again, with the "
                   "records the merge had moved.")
-            return redirect(pages.after_undo(back)), record, kept, form, errors
+            return redirect(pages.after_undo(back))
         except merging.MergeRefused as refused:
             errors = refused.problems
             record = pages.service.merge_or_404(merge_id)
             kept = pages.kept_or_404(current_user, record)
-    return None, record, kept, form, errors
+    page = render_template(template, record=record, kept=kept, form=form, errors=errors,
+                           moved=pages.service.moved_counts(record),
+                           **{name: shown_by(record) for name, shown_by in shows.items()})
+    return shown("view", audit_type, str(record.id), page=page,
+                 detail=f"{record.merged_ref} into {pages.ref(kept)}")
 
 
 @bp.route("/duplicates")
@@ -205,28 +212,20 @@ def duplicate_search():
 @bp.route("/duplicates/<int:first_id>/<int:second_id>", methods=["GET", "POST"])
 @requires("merge_people")
 def duplicate_pair(first_id: int, second_id: int):
-    decided, (first, second), form, errors = _decide(PEOPLE, first_id, second_id)
-    if decided:
-        return decided
-    page = render_template(
-        "matching/duplicate.html", people=[first, second], form=form, errors=errors,
-        held=[(label, a, b) for (label, a), (_, b)
-              in zip(duplicates.held(first), duplicates.held(second), strict=True)],
-        found=duplicates.pair_probability(first, second))
-    return shown("view", "duplicate_pair", f"{first.person_ref}/{second.person_ref}",
-                 page=page)
+    return _pair_page(PEOPLE, first_id, second_id, "matching/duplicate.html", "duplicate_pair",
+                      _person_pair_shows)
+
+
+def _person_pair_shows(first, second, errors: list[str]) -> dict:
+    return dict(people=[first, second], found=duplicates.pair_probability(first, second),
+                held=[(label, a, b) for (label, a), (_, b)
+                      in zip(duplicates.held(first), duplicates.held(second), strict=True)])
 
 
 @bp.route("/merges/<int:merge_id>", methods=["GET", "POST"])
 @requires("merge_people")
 def merge_done(merge_id: int):
-    undone, record, kept, form, errors = _undo(PEOPLE, merge_id)
-    if undone:
-        return undone
-    page = render_template("matching/merge.html", record=record, kept=kept, form=form,
-                           errors=errors, moved=duplicates.moved_counts(record))
-    return shown("view", "person_merge", str(record.id), page=page,
-                 detail=f"{record.merged_ref} into {kept.person_ref}")
+    return _merge_page(PEOPLE, merge_id, "matching/merge.html", "person_merge")
 
 
 @bp.route("/family-duplicates")
@@ -244,28 +243,22 @@ def family_search():
 @bp.route("/family-duplicates/<first_ref>/<second_ref>", methods=["GET", "POST"])
 @requires("merge_families")
 def family_pair(first_ref: str, second_ref: str):
-    decided, (first, second), form, errors = _decide(FAMILIES, first_ref, second_ref)
-    if decided:
-        return decided
+    return _pair_page(FAMILIES, first_ref, second_ref, "matching/family_duplicate.html",
+                      "duplicate_families_pair", _family_pair_shows)
+
+
+def _family_pair_shows(first, second, errors: list[str]) -> dict:
     held = [families.held(first), families.held(second)]
-    page = render_template(
-        "matching/family_duplicate.html", families=[first, second], held=held, form=form,
-        errors=errors, refusals=[] if errors else families.refusals(first, second),
-        counts=[(label, a, b) for (label, a), (_, b)
-                in zip(held[0].counts, held[1].counts, strict=True)],
-        same_people=families.same_people(*held), found=families.found_pair(first, second))
-    return shown("view", "duplicate_families_pair", f"{first.family_ref}/{second.family_ref}",
-                 page=page)
+    return dict(families=[first, second], held=held,
+                refusals=[] if errors else families.refusals(first, second),
+                counts=[(label, a, b) for (label, a), (_, b)
+                        in zip(held[0].counts, held[1].counts, strict=True)],
+                same_people=families.same_people(*held),
+                found=families.found_pair(first, second))
 
 
 @bp.route("/family-merges/<int:family_merge_id>", methods=["GET", "POST"])
 @requires("merge_families")
 def family_merge_done(family_merge_id: int):
-    undone, record, kept, form, errors = _undo(FAMILIES, family_merge_id)
-    if undone:
-        return undone
-    page = render_template("matching/family_merge.html", record=record, kept=kept, form=form,
-                           errors=errors, moved=families.moved_counts(record),
-                           person_merges=families.person_merges(record))
-    return shown("view", "family_merge", str(record.id), page=page,
-                 detail=f"{record.merged_ref} into {kept.family_ref}")
+    return _merge_page(FAMILIES, family_merge_id, "matching/family_merge.html", "family_merge",
+                       person_merges=families.person_merges)
