@@ -225,11 +225,15 @@ def test_a_partner_completes_their_own_action_with_history(app, seated):
     client = _client(app, seated["teacher"])
     page = parse(client.get(f"/taf/actions/{mine.id}").text)
     assert page.find("h1").text() == "Check attendance weekly"
+    back = page.find("a", cls="govuk-back-link")
+    assert (back.text(), back.attrs["href"]) == ("Your families and actions", "/partner")
     blank = parse(post_form(client, f"/taf/actions/{mine.id}", {"done_note": " "}).text)
     assert [a.text() for a in blank.find(cls="govuk-error-summary").find_all("a")] == [
         "Enter what was done"]
     response = post_form(client, f"/taf/actions/{mine.id}", {"done_note": "Rang on Monday"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/partner")
+    assert Page(client.get("/partner").text).banners == [
+        f"Done: Check attendance weekly ({family('E01').family_name})."]
     db.session.refresh(mine)
     assert (mine.done_on, mine.done_note, mine.done_by_id) == (
         clock.today(), "Rang on Monday", seated["teacher"].id)
