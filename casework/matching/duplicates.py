@@ -51,7 +51,6 @@ PEOPLE = merging.Subject(
     different="are not the same person",
     taken="The merged person's record number is now {taken}'s: they cannot be put back as "
           "they were")
-SEARCH_KIND = PEOPLE.search_kind  # the job that finds them (casework/jobs/kinds.py)
 
 
 def find(progress=None) -> tuple[str, bytes]:

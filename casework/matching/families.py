@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 
 from .. import clock, search
 from .. import models as m
-from ..access import get_family_or_404, visible_families
+from ..access import visible_families
 from ..episodes import follow_latest_episode
 from ..evaluation import store
 from ..evidence.kinds import EVIDENCE
@@ -87,7 +87,7 @@ FAMILIES = merging.Subject(
     different="are different households",
     taken="The merged family's record number is now family {taken}'s: {merged} cannot be put "
           "back as it was")
-SEARCH_KIND = FAMILIES.search_kind  # the job that finds them (casework/jobs/kinds.py)
+SEARCH_KIND = FAMILIES.search_kind  # the name tests/test_family_merge.py knows it by
 STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show merging.SHOWN)
 # Families (or people) sharing one key compared pair by pair at most: a larger group (every
 # family at one postcode with a common name) would take quadratic time and is skipped.
@@ -246,11 +246,6 @@ def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.
     search has finished; None, job: it did not find them)."""
     found, job = merging.found(FAMILIES, first, second)
     return (_pair(first, second, found) if found else None), job
-
-
-def family_or_404(user: m.User, family_ref: str) -> m.Family:
-    """A family the user may see (access.get_family_or_404)."""
-    return get_family_or_404(user, family_ref)
 
 
 # The records each holds ------------------------------------------------------------------------
