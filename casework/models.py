@@ -1084,6 +1084,14 @@ class _MergeRecord:
         return relationship(foreign_keys=f"{cls.__name__}.undone_by_id")
 
 
+class _Alias:
+    """A reference that no longer has a record of its own, merged into another (the id
+    column and merge_id, in the table): a later file naming it imports to the one kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+
+
 class _NotDuplicatePair:
     """Two records a programme manager said are not one (low_id < high_id, in the table): not
     shown as likely duplicates again."""
@@ -1106,14 +1114,11 @@ class PersonMerge(_MergeRecord, db.Model):
     kept: Mapped[Person] = relationship()
 
 
-class PersonAlias(db.Model):
-    """A person_ref that no longer has a person of its own, merged into this person: a later
-    file naming it imports to them."""
+class PersonAlias(_Alias, db.Model):
+    """A person_ref merged into this person."""
 
     __tablename__ = "person_aliases"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     merge_id: Mapped[int] = mapped_column(ForeignKey("person_merges.id"))
 
@@ -1136,14 +1141,11 @@ class FamilyMerge(_MergeRecord, db.Model):
     kept: Mapped[Family] = relationship()
 
 
-class FamilyAlias(db.Model):
-    """A family_ref that no longer has a family of its own, merged into this family: a later
-    file naming it (exactly) imports to it."""
+class FamilyAlias(_Alias, db.Model):
+    """A family_ref merged into this family (matched exactly)."""
 
     __tablename__ = "family_aliases"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     merge_id: Mapped[int] = mapped_column(ForeignKey("family_merges.id"))
 
