@@ -240,7 +240,8 @@ def _batch_rows(task: tuple[list[int], str, bool]) -> list[tuple[dict, dict | No
 
 def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
             progress: Progress | None = None,
-            each_json: Callable[[dict], None] | None = None) -> RefreshSummary:
+            each_json: Callable[[dict], None] | None = None,
+            figures: bool = True) -> RefreshSummary:
     """Evaluate and store every family (family_ids None) or the families named.
 
     A full refresh holds for `as_of` (default today) and moves the stored date there. A
@@ -248,6 +249,8 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
+    `figures`: then store the summaries' figures (evaluation.figures.store_figures) from the
+    rows just written; a refresh in a web request leaves that to the job worker.
     """
     started_clock = time.monotonic()
     started = m.utcnow()
@@ -276,6 +279,10 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         if progress:
             progress(len(rows), len(chosen))
     _write(rules.name, rows, chosen, as_of, full, started)
+    if figures:
+        from .figures import store_figures  # figures.py reads this module: imported here
+
+        store_figures()
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
 
 
@@ -355,12 +362,13 @@ def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
     return out
 
 
-def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
+def refresh_pending(progress: Progress | None = None,
+                    figures: bool = True) -> RefreshSummary | None:
     """Evaluate the families marked stale since they were last evaluated; None if there were none."""
     ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
-    return refresh(ids, progress=progress)
+    return refresh(ids, progress=progress, figures=figures)
 
 
 # Keeping the figures current ---------------------------------------------------------------
@@ -376,7 +384,9 @@ def keep_current() -> RefreshSummary | m.Job | None:
     if not pending:
         return None
     if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
-        return refresh_pending()
+        # The stored figures are counted again by the job worker (figures.keep_stored), not
+        # in the request: at national scale that takes seconds.
+        return refresh_pending(figures=False)
     return start_refresh(None, everything=False)
 
 
