@@ -30,6 +30,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy.schema import DropTable
 
 from .. import cache_version, clock
 from .. import models as m
@@ -647,14 +648,25 @@ def _flagged(sc: Scope, figures) -> Scope:
     it first signed up, signed_up_day), which condition() then reads: the aggregates repeat
     a condition dozens of times, and the database would work each one out again."""
     flags = [case((condition(sc, k), 1), else_=0).label(f"is_{k}") for k in figures]
-    sub = sc.select(*sc.f.c, *flags, signed_up_on(sc).label("signed_up_day")).subquery("flagged")
-    return dataclasses.replace(sc, f=sub, stored_as=None)
+    # A temporary table, not a subquery: the database would fold a subquery into the query
+    # that reads it and work each condition out again wherever it is read.
+    create = (sc.select(*sc.f.c, *flags, signed_up_on(sc).label("signed_up_day"))
+              .into("casework_flagged", temporary=True))
+    db.session.execute(create)
+    return dataclasses.replace(sc, f=create.table, stored_as=None)
 
 
 def _scope_rows(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
     """The stored figures of one scope, those the same for every programme (`shared`) or
     those of its programme: (ward, month or None, figure, value), zeros left out."""
     sc = _flagged(sc, SHARED_FIGURES if shared else FAMILY_FIGURES)
+    try:
+        return _grouped(sc, shared)
+    finally:
+        db.session.execute(DropTable(sc.f))
+
+
+def _grouped(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
     f, d = sc.f.c, sc.as_of
     columns = stored_columns(sc, shared)
     out = []
