@@ -81,19 +81,6 @@ def _bump(session: Session) -> None:
         _upsert(conn, FIGURES, secrets.randbits(62), m.DataVersion.version + 1)
 
 
-def bump_now(session: Session) -> int:
-    """Move the version now, in the session's transaction, and return the version this
-    transaction commits. On PostgreSQL the upsert holds the version's row locked until the
-    transaction ends, so every transaction that changes the data after this one's next reads
-    waits and moves the version again when it commits: what this transaction counts after
-    this call is the data at the version returned, until the version moves."""
-    session.flush()
-    conn = session.connection()
-    conn.info.pop(_CHANGED, None)
-    _upsert(conn, FIGURES, secrets.randbits(62), m.DataVersion.version + 1)
-    return conn.execute(select(m.DataVersion.version).where(m.DataVersion.name == FIGURES)).scalar()
-
-
 def record(session: Session, name: str, version: int) -> None:
     """Record under `name` the version something was counted at (the stored figures')."""
     _upsert(session.connection(), name, version, version)

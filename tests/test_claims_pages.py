@@ -158,6 +158,18 @@ def test_the_funded_share_in_the_money_headings_is_the_rulesets(client, sign_in,
     assert on_dashboard.cell("Year 1", "Funded by DCLG (3 of every 4)") == "£9,600"
 
 
+@pytest.mark.parametrize("programme, funder", [
+    ("phase1", "DCLG"), ("phase2", "MHCLG"), ("supporting_families", "MHCLG")])
+def test_the_department_funding_each_programme_is_its_rulesets(client, sign_in, built,
+                                                               programme, funder):
+    """Each programme names the department that funds it (the ruleset's `funder`): the 2015-20
+    programme's claims went to MHCLG, not the DCLG of 2012-15."""
+    sign_in("manager")
+    dashboard = Page(client.get(f"/programme?programme={programme}").text)
+    fees = dashboard.table("Attachment fees, by programme year of attachment")
+    assert fees.headers[-1].startswith(f"Funded by {funder} (")
+
+
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
         client, sign_in, built):
     # A claim recorded before results were paid by the year of attachment: E01 (attached in

@@ -18,9 +18,9 @@ from casework.programme import service as programme
 from casework.rules.ruleset import PROGRAMMES
 
 from .conftest import login
-from .factories import create_family, create_user
+from .factories import create_family
 from .parsed import Page
-from .test_figures import D, EXPECTED, world  # noqa: F401  (the fixture)
+from .test_figures import EXPECTED, D, world  # noqa: F401  (the fixture)
 from .test_programme import eligible_family
 
 
