@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -282,7 +283,11 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     if figures:
         from .figures import store_figures  # figures.py reads this module: imported here
 
-        store_figures()
+        try:
+            store_figures()
+        except Exception:  # the refresh is saved: the pages count live until stored again
+            db.session.rollback()
+            logging.getLogger(__name__).exception("the figures were not stored")
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
 
 
