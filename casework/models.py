@@ -859,8 +859,8 @@ class DataVersion(db.Model):
 
 
 class StoredFigure(db.Model):
-    """The programme's figures summed over groups of families, written by the refresh that
-    stores the evaluation, in its transaction (casework.evaluation.figures.store_figures), so
+    """The programme's figures summed over groups of families, written after the refresh that
+    stores the evaluation and by the job worker (casework.evaluation.store.store_figures), so
     a summary page sums a few hundred rows instead of counting every family. One row: the
     `value` of one `figure` for the families of one `scope` ("all": every family; "team:N":
     the families team N's lead sees) in one `ward` (NULL: no ward recorded), counting one

@@ -1,4 +1,4 @@
-"""The stored figures (casework.evaluation.figures.store_figures): the summaries' counts kept
+"""The stored figures (casework.evaluation.store.store_figures): the summaries' counts kept
 by scope, ward, programme and month, equal figure by figure to counting live, for a manager,
 a team lead and a ward; read by the pages; never read once the data has moved on."""
 
@@ -89,7 +89,7 @@ def test_after_every_kind_of_change_the_figures_are_counted_live_until_stored_ag
         assert not figures.stored_current()
         assert figures.stored(figures.scope(manager)) is None
         store.refresh_pending(figures=False)
-        figures.store_figures()
+        store.store_figures()
         assert figures.stored_current()
         for user, ward in everyone(world):
             assert_stored_equals_live(user, ward)

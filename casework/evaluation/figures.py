@@ -36,13 +36,12 @@ from .. import cache_version, clock
 from .. import models as m
 from ..access import stored_scope, stored_scopes, visible_families
 from ..extensions import db
-from ..locking import lock_rows
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
 from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
 from ..rules.ruleset import PROGRAMMES, programme_of
 from .service import current_ruleset
-from .store import current_run
+from .store import current_run, store_figures
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
@@ -575,7 +574,7 @@ def money(sc: Scope) -> dict:
 # The stored figures ------------------------------------------------------------------------------
 #
 # Counting every family for a summary takes seconds at national scale, so the figures above
-# are also stored, summed by group (store_figures: right after a refresh of the stored
+# are also stored, summed by group (store.store_figures: right after a refresh of the stored
 # evaluation, and by the job worker whenever the data moved): for every scope a user's
 # families can be (every family, each team's), each programme and ward, the aggregates of
 # stored_columns, and the activity by month. A page of a user whose families are one of
@@ -705,44 +704,38 @@ def _grouped(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, 
     return out
 
 
-def store_figures() -> int | None:
-    """Count the figures of every stored scope and programme from one consistent snapshot of
-    the data, then store them with the data version that snapshot holds (a short write:
-    the counting holds no lock). A page reads them only while the version has not moved since
-    (stored()). Returns how many rows were stored (None: nothing stored yet to count)."""
-    session = db.session
-    session.commit()  # end any snapshot; read the counts and the version from one
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        session.connection().exec_driver_sql("BEGIN")  # one read snapshot until COMMIT
-    try:
-        version = cache_version.current()
-        rules = current_ruleset()
-        run = current_run(rules.name)
-        if version is None or run is None:
-            return None
-        rows = []
-        for key, families in stored_scopes():
-            for programme in (SHARED_PROGRAMME, *PROGRAMMES):
-                shared = programme == SHARED_PROGRAMME
-                sc = Scope(families.subquery("scoped"), m.StoredEvaluation, run.as_of, None,
-                           rules.name, rules.name if shared else programme)
-                rows += [{"ruleset": rules.name, "programme": programme, "scope": key,
-                          "ward": ward, "month": month, "figure": figure, "value": value}
-                         for ward, month, figure, value in _scope_rows(sc, shared)]
-    finally:
-        session.commit()
-    lock_rows()
-    # The version first: on PostgreSQL its row stays locked until commit, so two of these
+def count_for_storing() -> tuple[str, int, list[dict]] | None:
+    """(ruleset, data version, rows): the figures of every stored scope and programme, counted
+    in the caller's transaction, which must read one snapshot of the data (store.store_figures
+    opens it) so that the version read here is the one the counts hold for. None: nothing
+    stored yet to count."""
+    version = cache_version.current()
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    if version is None or run is None:
+        return None
+    rows = []
+    for key, families in stored_scopes():
+        for programme in (SHARED_PROGRAMME, *PROGRAMMES):
+            shared = programme == SHARED_PROGRAMME
+            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, run.as_of, None,
+                       rules.name, rules.name if shared else programme)
+            rows += [{"ruleset": rules.name, "programme": programme, "scope": key,
+                      "ward": ward, "month": month, "figure": figure, "value": value}
+                     for ward, month, figure, value in _scope_rows(sc, shared)]
+    return rules.name, version, rows
+
+
+def write_stored(ruleset: str, version: int, rows: list[dict]) -> None:
+    """Replace the stored figures of `ruleset` with `rows`, counted at data `version`, in the
+    caller's write transaction."""
+    # The version first: on PostgreSQL its row stays locked until commit, so two writers
     # never interleave their rows.
-    cache_version.record(session, stored_name(rules.name), version)
+    cache_version.record(db.session, stored_name(ruleset), version)
     F = m.StoredFigure
-    session.execute(delete(F).where(F.ruleset == rules.name))
+    db.session.execute(delete(F).where(F.ruleset == ruleset))
     if rows:
-        session.execute(insert(F), rows)
-    session.commit()
-    return len(rows)
+        db.session.execute(insert(F), rows)
 
 
 def stored_current() -> bool:

@@ -281,8 +281,6 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
             progress(len(rows), len(chosen))
     _write(rules.name, rows, chosen, as_of, full, started)
     if figures:
-        from .figures import store_figures  # figures.py reads this module: imported here
-
         try:
             store_figures()
         except Exception:  # the refresh is saved: the pages count live until stored again
@@ -374,6 +372,32 @@ def refresh_pending(progress: Progress | None = None,
     if not ids:
         return None
     return refresh(ids, progress=progress, figures=figures)
+
+
+def store_figures() -> int | None:
+    """Count the summaries' figures (evaluation.figures.count_for_storing) from one snapshot of
+    the data, then store them with the data version that snapshot holds, in a short write of
+    their own: the counting holds no lock. A page reads them only while the version has not
+    moved since (figures.stored). Returns how many rows were stored (None: nothing stored
+    yet to count)."""
+    from .figures import count_for_storing, write_stored  # figures.py reads this module
+
+    session = db.session
+    session.commit()  # end any snapshot; read the counts and the version from one
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")  # one read snapshot until COMMIT
+    try:
+        counted = count_for_storing()
+    finally:
+        session.commit()
+    if counted is None:
+        return None
+    lock_rows()
+    write_stored(*counted)
+    session.commit()
+    return len(counted[2])
 
 
 # Keeping the figures current ---------------------------------------------------------------
