@@ -59,6 +59,29 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     assert rejected.decided_by_id == auditor.id
 
 
+def test_rejecting_with_no_reason_and_no_tick_says_both_at_once_each_beside_its_field(
+        client, sign_in, built):
+    """A rejection with neither a reason nor the box ticked names both problems, not only
+    the box's and then, once it is ticked, the reason's: every problem at once."""
+    sign_in("auditor")
+    claim = built["E03"].id
+    refused = post_form(client, f"/claims/{claim}", {"reject_claim": "1", "reason": ""})
+    page = Page(refused.text)
+    assert refused.status_code == 200
+    assert page.title.startswith("Error: Claim ")
+    assert page.errors == ["Enter the reason for rejecting the claim",
+                           "Confirm that you have checked the claim's evidence: a decision "
+                           "cannot be undone"]
+    assert page.field_errors["reason"] == "Enter the reason for rejecting the claim"
+    assert "checked" in page.field_errors
+    # Validating needs no reason: only the box is asked for.
+    unticked = Page(post_form(client, f"/claims/{claim}", {"validate_claim": "1"}).text)
+    assert unticked.errors == ["Confirm that you have checked the claim's evidence: a "
+                               "decision cannot be undone"]
+    db.session.expire_all()
+    assert db.session.get(m.Claim, claim).state == "draft"
+
+
 def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, built, app):
     sign_in("manager")
     page = client.get(f"/claims/{built['E01'].id}")
@@ -168,6 +191,19 @@ def test_the_department_funding_each_programme_is_its_rulesets(client, sign_in, 
     dashboard = Page(client.get(f"/programme?programme={programme}").text)
     fees = dashboard.table("Attachment fees, by programme year of attachment")
     assert fees.headers[-1].startswith(f"Funded by {funder} (")
+
+
+@pytest.mark.parametrize("programme, most", [
+    ("phase1", "£4,000"), ("phase2", "£1,800"), ("supporting_families", "£800")])
+def test_the_money_page_says_the_most_a_family_is_paid_under_the_programme_shown(
+        client, sign_in, built, programme, most):
+    """The most a family is paid is the programme's own (its ruleset's
+    max_payment_per_family), not the 2012-15 programme's £4,000 under every programme."""
+    sign_in("manager")
+    read = Page(client.get(f"/claims/money?programme={programme}").text)
+    [said] = [p.text() for p in read.main.find_all("p")
+              if p.text().startswith("A family's results are paid")]
+    assert said.endswith(f"so fee and results never pass {most} a family.")
 
 
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
