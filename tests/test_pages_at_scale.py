@@ -227,3 +227,34 @@ def test_the_cost_analysis_page_shows_the_families_of_its_slice(client, monkeypa
         page = Page(client.get(f"/programme/costs?page={number}").text)
         table = page.table("12 attached families, largest reduction first")
         assert [re.search(r"\bC\d{3}\b", row["Family"])[0] for row in table.rows] == refs
+
+
+def test_family_links_are_the_addresses_url_for_builds(app):
+    from flask import url_for
+
+    from casework.templating import family_links
+
+    with app.test_request_context():
+        for ref in ("DF000123", "a-b_C9", "x y/z?&", "CASEWORKFAMILYREF"):
+            for endpoint, args in (("families.show", {"as_of": "2013-09-30"}),
+                                   ("caseloads.allocate", {"back": "/team"}),
+                                   ("families.show", {})):
+                assert family_links(endpoint, **args)(ref) == url_for(
+                    endpoint, family_ref=ref, **args), (ref, endpoint)
+
+
+def test_the_team_view_links_each_waiting_family_and_its_allocation(client, waiting):
+    lead, _ = waiting
+    login(client, lead.email)
+    page = Page(client.get("/team").text)
+    assert [h for h in page.links.values() if h.startswith("/families/W")][:2] == [
+        "/families/W1", "/families/W2"]  # by family name, the longest waiting first
+    forms = page.main.find_all("form", cls="app-allocate")
+    assert forms[0].attrs["action"] == "/families/W1/allocate?back=/team"
+
+
+def test_screening_links_each_family_at_the_figures_date(client, sign_in, cli, tmp_path):
+    _import_eligible(cli, tmp_path, "S1", attached_on=None)
+    store.refresh(as_of=D(2013, 9, 30))
+    sign_in("manager")
+    assert Page(client.get("/screening").text).links["S1"] == "/families/S1?as_of=2013-09-30"

@@ -29,7 +29,6 @@ POINTING = (
 # What the pair page lists for each person: label, model.
 HELD = (*[(kind.shown.heading, kind.model) for kind in EVIDENCE], ("Needs", m.Need),
         ("Partner records linked by matching", m.MatchLink))
-SHOWN = 200  # likely duplicates listed at most, the likeliest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,19 +51,6 @@ PEOPLE = merging.Subject(
     different="are not the same person",
     taken="The merged person's record number is now {taken}'s: they cannot be put back as "
           "they were")
-SEARCH_KIND = PEOPLE.search_kind  # the job that finds them (casework/jobs/kinds.py)
-
-
-@dataclasses.dataclass(frozen=True)
-class Search:
-    """The newest search for duplicates (None: nobody has searched yet) and, once it has
-    finished with its result kept, the pairs it found that the user may see."""
-
-    job: m.Job | None
-    pairs: list[Pair]
-    found_by: m.Job | None = None  # the newest search that finished with its result kept
-    people: int | None = None  # how many people it compared
-    model_version: int | None = None  # None: the starting model, not yet stored
 
 
 def find(progress=None) -> tuple[str, bytes]:
@@ -97,25 +83,11 @@ not_the_same = functools.partial(merging.not_the_same, PEOPLE)
 merge_or_404 = functools.partial(merging.merge_or_404, PEOPLE)
 
 
-def likely_duplicates(user: m.User) -> Search:
-    """What the newest finished search found (at most the likeliest 200 pairs), leaving out
-    pairs someone has since said are not one person, and people merged or not visible to
-    the user since. No search is done here: the job does that."""
-    job, result = merging.latest(PEOPLE)
-    if result is None:
-        return Search(job, [])
-    dismissed = merging.dismissed(PEOPLE)
-    found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
-    ids = {i for p in found for i in p[:2]}
-    people: dict[int, m.Person] = {}
-    for chunk in range(0, len(ids), 5_000):
-        part = sorted(ids)[chunk:chunk + 5_000]
-        people.update((p.id, p) for p in db.session.scalars(
-            select(m.Person).where(m.Person.id.in_(part),
-                                   m.Person.id.in_(_visible_people(user)))))
-    pairs = [Pair(people[low], people[high], probability) for low, high, probability in found
-             if low in people and high in people][:SHOWN]
-    return Search(job, pairs, result["job"], result["people"], result["model_version"])
+def likely_duplicates(user: m.User) -> merging.Search:
+    """What the newest finished search found that the user may see (merging.likely)."""
+    return merging.likely(
+        PEOPLE, user, lambda user: select(m.Person).where(m.Person.id.in_(_visible_people(user))),
+        lambda first, second, found: Pair(first, second, found[2]), "people")
 
 
 def person_or_404(user: m.User, person_id: int) -> m.Person:
@@ -161,10 +133,9 @@ def merge(kept: m.Person, other: m.Person, user: m.User) -> m.PersonMerge:
             + ", ".join(f"{year} term {term}" for year, term in sorted(terms))
             + ": correct one of them first, so that no term is counted twice")
     moved = merging.repoint(POINTING, other.id, kept.id)
-    db.session.execute(m.NotDuplicate.__table__.delete().where(
-        (m.NotDuplicate.low_id == other.id) | (m.NotDuplicate.high_id == other.id)))
-    record = merging.keep_alias(PEOPLE, kept, other, merging.snapshot(other, m.Person), moved,
-                                user)
+    snapshot = merging.snapshot(other, m.Person)
+    merging.set_aside_dismissed(PEOPLE, snapshot, other.id)
+    record = merging.keep_alias(PEOPLE, kept, other, snapshot, moved, user)
     families = {kept.family_id, other.family_id}
     other_family_ref = other.family.family_ref
     db.session.delete(other)
@@ -198,6 +169,7 @@ def undo(record: m.PersonMerge, user: m.User) -> m.Person:
             m.Family.id == record.merged["family_id"])):
         raise merging.MergeRefused("The merged person's family no longer exists")
     person = merging.put_back(PEOPLE, record, POINTING, record.kept_id, record.merged, user)
+    merging.put_back_dismissed(PEOPLE, record)
     kept = db.session.get(m.Person, record.kept_id)
     merging.record_undone(PEOPLE, record, kept.person_ref, person.person_ref, user,
                           kept_family_ref=kept.family.family_ref,

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 
 from .. import clock, search
 from .. import models as m
-from ..access import get_family_or_404, visible_families
+from ..access import visible_families
 from ..episodes import follow_latest_episode
 from ..evaluation import store
 from ..evidence.kinds import EVIDENCE
@@ -76,7 +76,7 @@ DERIVED: tuple[tuple[type, str], ...] = (
     (m.FamilySearch, "family_id"),
 )
 # Pairs said to be different households that involve the merged family are removed (kept in
-# the merge record, put back by undo).
+# the merge record, put back by undo: merging.set_aside_dismissed, put_back_dismissed).
 FORGOTTEN = ((m.NotDuplicateFamily, "low_id"), (m.NotDuplicateFamily, "high_id"))
 
 FAMILIES = merging.Subject(
@@ -87,9 +87,8 @@ FAMILIES = merging.Subject(
     different="are different households",
     taken="The merged family's record number is now family {taken}'s: {merged} cannot be put "
           "back as it was")
-SEARCH_KIND = FAMILIES.search_kind  # the job that finds them (casework/jobs/kinds.py)
-SHOWN = 200  # likely duplicate families listed at most, the likeliest first
-STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show SHOWN of them)
+SEARCH_KIND = FAMILIES.search_kind  # the name tests/test_family_merge.py knows it by
+STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show merging.SHOWN)
 # Families (or people) sharing one key compared pair by pair at most: a larger group (every
 # family at one postcode with a common name) would take quadratic time and is skipped.
 GROUP_CAP = 50
@@ -231,43 +230,15 @@ class FamilyPair:
         return out
 
 
-@dataclasses.dataclass(frozen=True)
-class Search:
-    job: m.Job | None  # the newest search (None: nobody has searched yet)
-    pairs: list[FamilyPair]
-    found_by: m.Job | None = None  # the newest that finished with its result kept
-    families: int | None = None
-
-
 def _pair(first: m.Family, second: m.Family, found: list) -> FamilyPair:
     flipped = first.id > second.id
     members = [(b, a) if flipped else (a, b) for a, b in found[2]]
     return FamilyPair(first, second, members, found[3], found[4])
 
 
-def likely_duplicates(user: m.User) -> Search:
-    """What the newest finished search found (the likeliest 200 pairs), leaving out pairs
-    said to be different households since and families merged or not visible to the user."""
-    job, result = merging.latest(FAMILIES)
-    if result is None:
-        return Search(job, [])
-    dismissed = merging.dismissed(FAMILIES)
-    found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
-    families: dict[int, m.Family] = {}
-    pairs: list[FamilyPair] = []
-    # The likeliest first, a thousand pairs' families at a time, until SHOWN are found.
-    for chunk in range(0, len(found), 1_000):
-        some = found[chunk:chunk + 1_000]
-        ids = sorted({i for p in some for i in p[:2]} - set(families))
-        if ids:
-            families.update((f.id, f) for f in db.session.scalars(
-                visible_families(user).where(m.Family.id.in_(ids))))
-        pairs += [_pair(families[p[0]], families[p[1]], p) for p in some
-                  if p[0] in families and p[1] in families]
-        if len(pairs) >= SHOWN:
-            break
-    pairs = pairs[:SHOWN]
-    return Search(job, pairs, result["job"], result["families"])
+def likely_duplicates(user: m.User) -> merging.Search:
+    """What the newest finished search found that the user may see (merging.likely)."""
+    return merging.likely(FAMILIES, user, visible_families, _pair, "families")
 
 
 def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.Job | None]:
@@ -275,11 +246,6 @@ def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.
     search has finished; None, job: it did not find them)."""
     found, job = merging.found(FAMILIES, first, second)
     return (_pair(first, second, found) if found else None), job
-
-
-def family_or_404(user: m.User, family_ref: str) -> m.Family:
-    """A family the user may see (access.get_family_or_404)."""
-    return get_family_or_404(user, family_ref)
 
 
 # The records each holds ------------------------------------------------------------------------
@@ -563,14 +529,8 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
         db.session.delete(plans[other.id])
         db.session.flush()
     moved = merging.repoint(_MOVED, other.id, kept.id)
-    # Pairs said to be different households that involve the merged family: kept in the
-    # merge record and put back by undo.
-    N = m.NotDuplicateFamily
-    dismissed = [merging.snapshot(row, N) for row in db.session.scalars(
-        select(N).where((N.low_id == other.id) | (N.high_id == other.id)).order_by(N.id))]
-    if dismissed:
-        snapshot["not_duplicates"] = dismissed
-    for model, column in (*DERIVED, *FORGOTTEN):
+    merging.set_aside_dismissed(FAMILIES, snapshot, other.id)
+    for model, column in DERIVED:
         db.session.execute(delete(model).where(getattr(model, column) == other.id),
                            execution_options={"synchronize_session": False})
     # A person merged before from the family merged away is put back, if that merge is
@@ -724,19 +684,10 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
             person_merge.merged = {**person_merge.merged, "family_id": snapshot["id"]}
     plan = snapshot.pop("plan", None)
     kept_dates = snapshot.pop("kept_dates", {})
-    not_duplicates = snapshot.pop("not_duplicates", [])
     family = merging.put_back(FAMILIES, record, _MOVED, kept.id, snapshot, user)
     if plan is not None:
         db.session.add(merging.restore(plan, m.FamilyPlan))
-    N = m.NotDuplicateFamily
-    for said in not_duplicates:
-        # Put back as decided, unless the other family of the pair has gone since (merged
-        # itself) or the pair was said again meanwhile.
-        pair = (said["low_id"], said["high_id"])
-        if (len(set(db.session.scalars(select(m.Family.id).where(m.Family.id.in_(pair)))))
-                == 2 and not db.session.scalar(select(N.id).where(
-                    N.low_id == pair[0], N.high_id == pair[1]))):
-            db.session.add(merging.restore({**said, "id": None}, N))
+    merging.put_back_dismissed(FAMILIES, record)
     db.session.flush()
     db.session.expire_all()
     kept, family = db.session.get(m.Family, record.kept_id), db.session.get(m.Family, family.id)

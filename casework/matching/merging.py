@@ -25,6 +25,7 @@ from ..rules.dates import govdate
 from ..transaction import transactional
 
 CHUNK = 5_000  # ids a statement names at most
+SHOWN = 200  # likely duplicates listed at most, the likeliest first
 
 
 class MergeRefused(Exception):
@@ -98,6 +99,45 @@ def _result(job_id: int, sha256: str | None) -> dict:
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """The newest search for duplicates (None: nobody has searched yet) and, once one has
+    finished with its result kept, the pairs it found that the user may see."""
+
+    job: m.Job | None
+    pairs: list
+    found_by: m.Job | None = None  # the newest search that finished with its result kept
+    compared: int | None = None  # how many people (or families) it compared
+    model_version: int | None = None  # people: the matching model's (None: the starting one)
+
+
+def likely(subject: Subject, user: m.User, visible, pair, compared: str) -> Search:
+    """What the newest finished search found (the likeliest SHOWN pairs), leaving out pairs
+    said to be different since and records merged or not visible to the user since (`visible`:
+    user -> the SELECT of the records they may see). No search is done here: the job does
+    that. `pair(first, second, found)` makes a pair of the page from the search's row."""
+    job, result = latest(subject)
+    if result is None:
+        return Search(job, [])
+    said = dismissed(subject)
+    found = [p for p in result["pairs"] if (p[0], p[1]) not in said]
+    records: dict[int, Any] = {}
+    pairs: list = []
+    # The likeliest first, a thousand pairs' records at a time, until SHOWN are found.
+    for chunk in range(0, len(found), 1_000):
+        some = found[chunk:chunk + 1_000]
+        ids = sorted({i for p in some for i in p[:2]} - set(records))
+        if ids:
+            records.update((r.id, r) for r in db.session.scalars(
+                visible(user).where(subject.model.id.in_(ids))))
+        pairs += [pair(records[p[0]], records[p[1]], p) for p in some
+                  if p[0] in records and p[1] in records]
+        if len(pairs) >= SHOWN:
+            break
+    return Search(job, pairs[:SHOWN], result["job"], result[compared],
+                  result.get("model_version"))
+
+
 def found(subject: Subject, first, second) -> tuple[list | None, m.Job | None]:
     """What the newest finished search said of the two (its row of the pair), and that
     search (None, None: no search has finished; None, job: it did not find them)."""
@@ -162,6 +202,19 @@ def restore(saved: dict[str, Any], model):
 
 
 # Merging ---------------------------------------------------------------------------------------
+
+
+def set_aside_dismissed(subject: Subject, merged: dict[str, Any], other_id: int) -> None:
+    """Remove the pairs said to be different that involve the one merged away, keeping them
+    in the merge record (`merged`, as "not_duplicates") for undo to put back."""
+    pair = subject.dismissed
+    involved = (pair.low_id == other_id) | (pair.high_id == other_id)
+    said = [snapshot(row, pair) for row in db.session.scalars(
+        select(pair).where(involved).order_by(pair.id))]
+    if said:
+        merged["not_duplicates"] = said
+    db.session.execute(delete(pair).where(involved),
+                       execution_options={"synchronize_session": False})
 
 
 def repoint(pointing, from_id: int, to_id: int) -> dict[str, list[int]]:
@@ -258,6 +311,18 @@ def put_back(subject: Subject, record, pointing, kept_id: int, saved: dict[str, 
                                execution_options={"synchronize_session": False})
     record.undone_at, record.undone_by_id = m.utcnow(), user.id
     return back
+
+
+def put_back_dismissed(subject: Subject, record) -> None:
+    """Put back the pairs the merge set aside as decided, unless the other of a pair has gone
+    since (merged itself) or the pair was said again meanwhile."""
+    pair, model = subject.dismissed, subject.model
+    for said in record.merged.get("not_duplicates", []):
+        ids = (said["low_id"], said["high_id"])
+        if (len(set(db.session.scalars(select(model.id).where(model.id.in_(ids))))) == 2
+                and not db.session.scalar(select(pair.id).where(pair.low_id == ids[0],
+                                                                pair.high_id == ids[1]))):
+            db.session.add(restore({**said, "id": None}, pair))
 
 
 def record_undone(subject: Subject, record, kept_ref: str, back_ref: str, user: m.User,

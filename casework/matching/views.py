@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..access import get_family_or_404
 from ..audit import shown
 from ..flashes import flash
 from ..importer.service import ImportRefused
@@ -121,7 +122,7 @@ PEOPLE = _Merging(duplicates, MergeForm, duplicates.person_or_404,
                   "matching.duplicate_list", "duplicate_people",
                   "matching.merge_done", "merge_id", "two different people",
                   "a person of their own", lambda person: url_for("matching.duplicate_list"))
-FAMILIES = _Merging(families, FamilyMergeForm, families.family_or_404,
+FAMILIES = _Merging(families, FamilyMergeForm, get_family_or_404,
                     families.merge_kept_or_404, "matching.family_list", "duplicate_families",
                     "matching.family_merge_done", "family_merge_id", "two different households",
                     "a family of its own",
