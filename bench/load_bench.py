@@ -224,6 +224,30 @@ def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], 
     return refs, -(-total // per_page)
 
 
+def _server_cpu(server: subprocess.Popen) -> float:
+    """CPU seconds (user and system) used so far by gunicorn's master and its workers, from
+    /proc (Linux): divided by the requests of a run, the server's CPU a request. A sync
+    worker serves one request at a time, so when USERS users ask for more CPU a second than
+    the cores have, requests queue for the workers and p95 grows with the queue."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def pids(pid: int) -> list[int]:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return [pid]
+        return [pid] + [p for c in children for p in pids(int(c))]
+
+    total = 0
+    for pid in pids(server.pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that ended meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def _serve(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     server = subprocess.Popen(
@@ -287,29 +311,41 @@ def main() -> None:
                 task.write_text(json.dumps({
                     "base": base, "scenario": scenario, "users": opts.users,
                     "seconds": opts.seconds, "think": think, "refs": refs, "pages": pages}))
+                cpu, driver = _server_cpu(server), os.times()
                 out = subprocess.run([sys.executable, __file__, "--drive", str(task)],
                                      capture_output=True, text=True)
                 if out.returncode:
                     raise SystemExit(f"the load driver failed:\n{out.stderr}")
                 result = json.loads(out.stdout)
+                # the warm-up's requests are not counted: this is an upper bound, close to
+                # the CPU a request when the run is long beside its 3 s warm-up
+                result["cpu_ms"] = ((_server_cpu(server) - cpu) * 1000
+                                    / max(1, result["requests"]))
+                done = os.times()  # the driver's own CPU (it shares the cores)
+                result["driver_ms"] = ((done.children_user + done.children_system
+                                        - driver.children_user - driver.children_system)
+                                       * 1000 / max(1, result["requests"]))
                 rows.append(result)
                 print(f"{scenario:<7} {'think 0.5-1.5 s' if think else 'no think time':<16}"
                       f" {result['requests']:>6} requests {result['per_second']:6.1f}/s"
                       f"  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms"
-                      f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}", flush=True)
+                      f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}"
+                      f"  server CPU {result['cpu_ms']:5.1f} ms a request"
+                      f" (driver {result['driver_ms']:.1f} ms)", flush=True)
         # The load targets (bench/README.md): p95 under 300 ms and within 10x the family page's p95 in the
         # same run (same think time), no error.
         family = {r["think"]: r["p95"] for r in rows if r["scenario"] == "family"}
         print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
         print("| page | users | think time | requests/s | p50 | p95 | p99 | errors "
-              "| p95 / family page's | target |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "| server CPU a request | p95 / family page's | target |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
             ratio = r["p95"] / family[r["think"]] if r["think"] in family else None
             met = (r["p95"] < 300 and r["errors"] == 0 and (ratio is None or ratio <= 10))
             print(f"| {PAGES[r['scenario']][1]} | {r['users']} | "
                   f"{'0.5-1.5 s' if r['think'] else 'none'} | {r['per_second']:.1f} | "
                   f"{r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['errors']} | "
+                  f"{r['cpu_ms']:.0f} ms | "
                   f"{'' if ratio is None else f'{ratio:.1f}x'} | {'met' if met else '**not met**'} |")
     finally:
         if server:

@@ -466,20 +466,27 @@ def _receives(user: m.User):
     family whose case is not closed and whose consent to share is not withdrawn: once its
     episode closes (and none is open), or it withdraws its consent (and none stands), the
     organisation no longer sees the referral, from the very next request."""
-    R, E, C = m.Referral, m.Episode, m.SharingConsent
+    R, C = m.Referral, m.SharingConsent
     today = clock.today()
-    closed = select(E.family_id).where(E.closed_on.is_not(None)).except_(
-        select(E.family_id).where(E.closed_on.is_(None)))
     # A family that withdrew its consent to share (and has none standing today): the
     # referral is shared no more either, as the family's page is not.
     withdrawn = select(C.family_id).where(C.withdrawn_on.is_not(None),
                                           C.withdrawn_on <= today).except_(_consented(today))
-    # A referral of an episode now closed is the closed case's, even once the family has
-    # signed up again: the new episode's referrals are shared, not the last one's.
-    open_episodes = select(E.id).where(E.closed_on.is_(None))
     return (R.organisation_id == user.organisation_id,
             or_(R.practitioner_id.is_(None), R.practitioner_id == user.id),
-            R.family_id.not_in(closed), R.family_id.not_in(withdrawn),
+            *referral_of_an_open_case(), R.family_id.not_in(withdrawn))
+
+
+def referral_of_an_open_case():
+    """SQL: the referrals of a family whose case is open (or not yet signed up), made in
+    its open episode (or before any): a referral of an episode now closed is the closed
+    case's, even once the family has signed up again. Only these are shared with the
+    organisation, and only these wait for an outcome on the task lists."""
+    R, E = m.Referral, m.Episode
+    closed = select(E.family_id).where(E.closed_on.is_not(None)).except_(
+        select(E.family_id).where(E.closed_on.is_(None)))
+    open_episodes = select(E.id).where(E.closed_on.is_(None))
+    return (R.family_id.not_in(closed),
             or_(R.episode_id.is_(None), R.episode_id.in_(open_episodes)))
 
 

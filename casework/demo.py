@@ -422,6 +422,14 @@ def _demo_partners() -> str:
     start = max(episode.signed_up_on, today - dt.timedelta(days=60))
     adult = next((p for p in sorted(family.people, key=lambda p: p.date_of_birth or today)), None)
     with transaction():
+        # The programme's records are years old, so its children are adults now: a younger
+        # sibling at the school shows what the school sees of a child it teaches.
+        born = today.replace(year=today.year - 8, day=1)
+        import_csv("people", _csv([{
+            "person_ref": f"{family.family_ref}-Y", "family_ref": family.family_ref,
+            "given_name": "Poppy", "family_name": adult.family_name if adult else "Demo",
+            "date_of_birth": born.isoformat(), "sex": "f"}], KINDS["people"].column_names),
+            "demo-people-younger.csv")
         partners.record_consent(family, start, f"{adult.given_name} {adult.family_name}"
                                 if adult else "The family", manager)
         members = [partners.add_member(family, find_user(email).id, start, part, manager)

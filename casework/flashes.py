@@ -36,12 +36,24 @@ def get_flashed_messages() -> list[str]:
         return g.casework_flashes
     messages = list(flask.get_flashed_messages())
     if current_user.is_authenticated:
-        with transaction():
-            rows = db.session.execute(select(m.FlashMessage.id, m.FlashMessage.message).where(
-                m.FlashMessage.user_id == current_user.id).order_by(m.FlashMessage.id)).all()
-            if rows:
-                db.session.execute(delete(m.FlashMessage).where(
-                    m.FlashMessage.id.in_([row.id for row in rows])))
+        rows = db.session.execute(select(m.FlashMessage.id, m.FlashMessage.message).where(
+            m.FlashMessage.user_id == current_user.id).order_by(m.FlashMessage.id)).all()
+        if rows:
+            _delete_shown([row.id for row in rows])
         messages += [row.message for row in rows]
     g.casework_flashes = messages
     return messages
+
+
+def _delete_shown(ids: list[int]) -> None:
+    """Delete the messages being shown, committed now, without expiring the records the page
+    has already read: the template is half rendered, and an expired record is read again
+    from the database one row at a time (hundreds of queries on a page of families). A page
+    with no message commits nothing."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        with transaction():
+            db.session.execute(delete(m.FlashMessage).where(m.FlashMessage.id.in_(ids)))
+    finally:
+        session.expire_on_commit = keep

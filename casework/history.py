@@ -73,6 +73,11 @@ RECORD_WORDS = {
     "work": "Work or benefit", "domestic-abuse": "Domestic abuse incident",
     "child-status": "Child status", "needs": "Need", "assessments": "Assessment",
     "unit_cost": "Unit cost", "agreed_number": "Agreed number",
+    # The Team Around the Family's records (casework/partners): "Taf action" said nothing.
+    "taf_member": "Team Around the Family member", "taf_meeting": "Team Around the Family meeting",
+    "taf_action": "Team Around the Family action", "sharing_consent": "Consent to share",
+    "lead_professional": "Lead professional", "partner_organisation": "Partner organisation",
+    "match_contribution": "Match funding",
     # The kinds of a claim's frozen evidence.
     "school_terms": "School term", "domestic_abuse": "Domestic abuse incident",
     "child_statuses": "Child status",

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .extensions import db
 from .rules.costs import STORED_COUNTS
@@ -1054,106 +1054,109 @@ class MatchLink(db.Model):
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-# Duplicate people inside casework, and their merging (casework/matching/duplicates.py) -----
+# Duplicate people and families inside casework, and their merging (casework/matching/merging.py,
+# duplicates.py for people, families.py for families) -------------------------------------------
 
-class PersonMerge(db.Model):
-    """One person merged into another: who was kept, the other as they were (to undo it), and
-    which records were re-pointed; undone_at once a person has undone it."""
-
-    __tablename__ = "person_merges"
+class _MergeRecord:
+    """What a merge record holds, of a person or a family alike: who was kept (kept_id, in
+    the table), the other as it was (to undo it), which rows were re-pointed, and undone_at
+    once a person has undone it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kept_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     merged_ref: Mapped[str] = mapped_column(String(REF), index=True)
-    # The merged person's columns as they were (ids included), to put them back on undo.
+    # The merged record's columns as they were (ids included), and anything else the merge
+    # set aside (a family's plan), to put them back on undo.
     merged: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # table name -> ids of its rows re-pointed from the merged person to the one kept
+    # table.column (a person merge of before: table) -> ids of its rows re-pointed from the
+    # merged record to the one kept
     moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
     merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    kept: Mapped[Person] = relationship()
-    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])
-    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+    @declared_attr
+    def merged_by(cls) -> Mapped[User | None]:
+        return relationship(foreign_keys=f"{cls.__name__}.merged_by_id")
+
+    @declared_attr
+    def undone_by(cls) -> Mapped[User | None]:
+        return relationship(foreign_keys=f"{cls.__name__}.undone_by_id")
 
 
-class PersonAlias(db.Model):
-    """A person_ref that no longer has a person of its own, merged into this person: a later
-    file naming it imports to them."""
-
-    __tablename__ = "person_aliases"
+class _Alias:
+    """A reference that no longer has a record of its own, merged into another (the id
+    column and merge_id, in the table): a later file naming it imports to the one kept."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
+
+
+class _NotDuplicatePair:
+    """Two records a programme manager said are not one (low_id < high_id, in the table): not
+    shown as likely duplicates again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (UniqueConstraint("low_id", "high_id"),)
+
+
+class PersonMerge(_MergeRecord, db.Model):
+    """One person merged into another."""
+
+    __tablename__ = "person_merges"
+
+    kept_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kept: Mapped[Person] = relationship()
+
+
+class PersonAlias(_Alias, db.Model):
+    """A person_ref merged into this person."""
+
+    __tablename__ = "person_aliases"
+
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     merge_id: Mapped[int] = mapped_column(ForeignKey("person_merges.id"))
 
 
-class NotDuplicate(db.Model):
-    """Two people a programme manager said are not the same (twins, namesakes): not shown
-    as likely duplicates again. low_id < high_id."""
+class NotDuplicate(_NotDuplicatePair, db.Model):
+    """Two people who are not the same (twins, namesakes)."""
 
     __tablename__ = "not_duplicates"
-    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     low_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     high_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class FamilyMerge(db.Model):
-    """One family merged into another (the same household under two references): who was
-    kept, the other as it was (to undo it), and which rows were re-pointed or removed;
-    undone_at once a person has undone it (casework/matching/families.py)."""
+class FamilyMerge(_MergeRecord, db.Model):
+    """One family merged into another (the same household under two references)."""
 
     __tablename__ = "family_merges"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kept_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
-    merged_ref: Mapped[str] = mapped_column(String(REF), index=True)
-    # The merged family's columns as they were (ids included), and its plan if it was
-    # removed in favour of the kept family's, to put them back on undo.
-    merged: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # table.column -> ids of its rows re-pointed from the merged family to the one kept
-    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON)
-    merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
     kept: Mapped[Family] = relationship()
-    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])
-    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
 
 
-class FamilyAlias(db.Model):
-    """A family_ref that no longer has a family of its own, merged into this family: a later
-    file naming it (exactly) imports to it."""
+class FamilyAlias(_Alias, db.Model):
+    """A family_ref merged into this family (matched exactly)."""
 
     __tablename__ = "family_aliases"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alias_ref: Mapped[str] = mapped_column(String(REF), unique=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
     merge_id: Mapped[int] = mapped_column(ForeignKey("family_merges.id"))
 
 
-class NotDuplicateFamily(db.Model):
-    """Two families a programme manager said are different households: not shown as likely
-    duplicates again. low_id < high_id."""
+class NotDuplicateFamily(_NotDuplicatePair, db.Model):
+    """Two families that are different households."""
 
     __tablename__ = "not_duplicate_families"
-    __table_args__ = (UniqueConstraint("low_id", "high_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     low_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
     high_id: Mapped[int] = mapped_column(ForeignKey("families.id"))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 # Jobs: long work run by the worker process off the web request (casework/jobs) ---------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+from collections.abc import Callable
+
+from flask import Flask, current_app, url_for
 
 from . import models as m
 from .dates_input import date_example
@@ -73,6 +75,18 @@ def pagination_items(result, endpoint: str, args: dict) -> list[dict]:
     return items
 
 
+_REF = "CASEWORKFAMILYREF"  # no family reference (letters, digits, '-', '_') is this long
+
+
+def family_links(endpoint: str, **args) -> Callable[[str], str]:
+    """url_for(endpoint, family_ref=ref, **args) for the many families of one table: the
+    address is built once and each reference put into it (a screening page's 400 links
+    took 40 µs each to build one by one, a third of the page's time)."""
+    template = url_for(endpoint, family_ref=_REF, **args)
+    to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
+    return lambda ref: template.replace(_REF, to_url(ref), 1)
+
+
 def init_templating(app: Flask) -> None:
     from .flashes import get_flashed_messages
     from .security import link_args
@@ -97,6 +111,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on)
     app.add_template_global(date_example)
     app.add_template_global(pagination_items)
+    app.add_template_global(family_links)
     app.add_template_global(m.ASB_KIND_LABELS, "asb_kind_labels")
     app.add_template_global(m.RESULT_LABELS, "result_labels")
     app.add_template_global(PROGRAMME_LABELS, "programme_labels")

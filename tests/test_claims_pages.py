@@ -59,6 +59,29 @@ def test_auditor_validates_and_rejects_on_the_claim_page(client, sign_in, built)
     assert rejected.decided_by_id == auditor.id
 
 
+def test_rejecting_with_no_reason_and_no_tick_says_both_at_once_each_beside_its_field(
+        client, sign_in, built):
+    """A rejection with neither a reason nor the box ticked names both problems, not only
+    the box's and then, once it is ticked, the reason's: every problem at once."""
+    sign_in("auditor")
+    claim = built["E03"].id
+    refused = post_form(client, f"/claims/{claim}", {"reject_claim": "1", "reason": ""})
+    page = Page(refused.text)
+    assert refused.status_code == 200
+    assert page.title.startswith("Error: Claim ")
+    assert page.errors == ["Enter the reason for rejecting the claim",
+                           "Confirm that you have checked the claim's evidence: a decision "
+                           "cannot be undone"]
+    assert page.field_errors["reason"] == "Enter the reason for rejecting the claim"
+    assert "checked" in page.field_errors
+    # Validating needs no reason: only the box is asked for.
+    unticked = Page(post_form(client, f"/claims/{claim}", {"validate_claim": "1"}).text)
+    assert unticked.errors == ["Confirm that you have checked the claim's evidence: a "
+                               "decision cannot be undone"]
+    db.session.expire_all()
+    assert db.session.get(m.Claim, claim).state == "draft"
+
+
 def test_a_manager_cannot_validate_and_an_auditor_cannot_build(client, sign_in, built, app):
     sign_in("manager")
     page = client.get(f"/claims/{built['E01'].id}")
@@ -156,6 +179,18 @@ def test_the_funded_share_in_the_money_headings_is_the_rulesets(client, sign_in,
     on_dashboard = dashboard.table("Attachment fees, by programme year of attachment")
     assert on_dashboard.headers[-1] == "Funded by DCLG (3 of every 4)"
     assert on_dashboard.cell("Year 1", "Funded by DCLG (3 of every 4)") == "£9,600"
+
+
+@pytest.mark.parametrize("programme, funder", [
+    ("phase1", "DCLG"), ("phase2", "MHCLG"), ("supporting_families", "MHCLG")])
+def test_the_department_funding_each_programme_is_its_rulesets(client, sign_in, built,
+                                                               programme, funder):
+    """Each programme names the department that funds it (the ruleset's `funder`): the 2015-20
+    programme's claims went to MHCLG, not the DCLG of 2012-15."""
+    sign_in("manager")
+    dashboard = Page(client.get(f"/programme?programme={programme}").text)
+    fees = dashboard.table("Attachment fees, by programme year of attachment")
+    assert fees.headers[-1].startswith(f"Funded by {funder} (")
 
 
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(

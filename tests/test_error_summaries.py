@@ -67,3 +67,25 @@ def test_a_contact_naming_someone_no_longer_in_the_family_says_so_in_words(clien
     assert page.title.startswith("Error: ")
     assert page.errors == ["ZZ9 is not in this family any more: select who was there again"]
     assert "valid choice" not in page.text
+
+
+def test_the_family_plan_puts_error_before_its_title_whichever_of_its_forms_failed(client, case):  # noqa: F811
+    """The plan page holds three forms, none called `form`: a goal without its words still
+    puts "Error: " first in the title, as every page with an error summary does."""
+    _, worker, _, _, _ = case
+    login(client, worker.email)
+    page = Page(post_form(client, "/families/C1/plan", {
+        "goal-problem": "education", "goal-goal": "", "goal-status": "open",
+        "goal-save_goal": "Add goal"}).text)
+    assert page.errors == ["Enter the goal"]
+    assert page.title.startswith("Error: Family plan - C1")
+    assert not Page(client.get("/families/C1/plan").text).title.startswith("Error")
+
+
+def test_a_refused_sign_in_puts_error_before_the_title(client):
+    """A wrong password is shown in an error summary (the view's `error`): the title says
+    "Error: " too."""
+    create_user("worker", email="kim@council.test")
+    page = Page(login(client, "kim@council.test", "not-the-password").text)
+    assert page.errors and page.title.startswith("Error: ")
+    assert not Page(client.get("/login").text).title.startswith("Error")

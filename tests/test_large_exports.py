@@ -103,3 +103,45 @@ def test_who_may_not_see_jobs_gets_a_large_export_in_the_request(client, sign_in
     response = client.get("/results.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert _jobs("results_csv") == 0
+
+
+def test_two_requests_at_the_same_instant_start_one_job(app, families, monkeypatch):
+    """Each request reads whether a job already makes its export, then starts one: two
+    at the same instant must not both read "none" and start two."""
+    import threading
+
+    from casework import queue
+
+    manager_id = create_user("manager", email="racing.manager@example.test").id
+    monkeypatch.setattr(exports, "EXPORT_IN_REQUEST", 3)
+    barrier = threading.Barrier(2)
+    real = queue.reusable
+
+    def slow_reusable(*args):
+        found = real(*args)
+        try:  # hold the window open until the other request has read too (if it can)
+            barrier.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+
+    monkeypatch.setattr(exports, "reusable", slow_reusable)
+    jobs = []
+
+    def ask():
+        with app.app_context():
+            try:
+                made = exports.csv_export("results_csv", "Results CSV",
+                                          db.session.get(m.User, manager_id), {}, 10,
+                                          lambda: ("x.csv", b""))
+                jobs.append(made.job.id)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(jobs) == 2 and jobs[0] == jobs[1]
+    assert _jobs("results_csv") == 1

@@ -10,7 +10,7 @@ from casework import clock
 from casework.demo import load_demo
 from casework.evaluation import store
 
-from .parsed import Page
+from .parsed import Page, parse
 
 
 @pytest.mark.parametrize("ruleset", ["phase2", "supporting_families"])
@@ -64,3 +64,29 @@ def test_the_demo_family_page_shows_its_needs(app, client, sign_in):
     assert "Needs under the expanded programme, 2015-20" in Page(page).headings
     # under a need, its assessments' own paragraph heads their list
     assert "Practitioners' assessments" in Page(page).paragraphs()
+
+
+def test_the_demo_school_sees_a_child_it_teaches_in_full(app, client):
+    """The demo's records are years old, so its children are adults now; the family the
+    demo partners sit round has a younger child, whom the school sees in full (name, date of
+    birth, age) beside the adults by name only, as a school would in a council's records."""
+    from sqlalchemy import select
+
+    from casework import access
+    from casework import models as m
+    from casework.demo import DEMO_PARTNERS, DEMO_PASSWORD
+    from casework.extensions import db
+    from casework.rules.dates import govdate
+
+    from .conftest import login
+
+    load_demo(60, 1)
+    child = db.session.scalar(select(m.Person).where(m.Person.person_ref.like("%-Y")))
+    login(client, DEMO_PARTNERS[0][0], DEMO_PASSWORD)
+    rows = parse(client.get(f"/families/{child.family.family_ref}").text).by_id("people").table()
+    shown = {r[0]: r[1:] for r in rows[1:]}
+    name = f"{child.given_name} {child.family_name}"
+    assert shown[name] == [govdate(child.date_of_birth),
+                           str(access.age_on(child.date_of_birth, clock.today()))]
+    assert len(shown) > 1 and all(
+        v == ["Not shared", "Not shared"] for n, v in shown.items() if n != name)

@@ -153,10 +153,12 @@ def test_the_family_page_says_why_nothing_is_claimable_before_attachment(
             "2015: nothing is claimable before attachment"] in page.rows
     page = _Rows(client.get("/families/P01?as_of=2016-09-30").text)
     assert ["Claimable now", "family outcome"] in page.rows
-    # phase1 takes its last families on 31 March 2015: P01 is not its family
-    assert ("Nothing is claimable on 30 September 2016. Attached on 1 Jun 2015, after phase1 "
-            "took its last families on 31 Mar 2015: nothing is claimable under phase1."
-            in page.paragraphs)
+    # phase1 takes its last families on 31 March 2015: P01 is not its family. The page names
+    # the programme as its users know it, not by its ruleset's name ("phase1").
+    assert ("Nothing is claimable on 30 September 2016. Attached on 1 Jun 2015, after Troubled "
+            "Families 2012-15 took its last families on 31 Mar 2015: nothing is claimable under "
+            "Troubled Families 2012-15." in page.paragraphs)
+    assert not any("phase1" in p for p in page.paragraphs)
 
 
 def _summary_errors(html):

@@ -208,6 +208,31 @@ def test_an_open_referral_past_its_due_date_is_on_both_task_lists(client, case, 
     assert tasks == f"Referrals overdue ({1 if overdue else 0})"
 
 
+def test_a_referral_of_a_case_since_closed_leaves_both_task_lists(client, case):
+    """Once the family's case closes the organisation no longer sees the referral, so it
+    waits for nobody: neither the sender's nor the receiver's task list shows it, nor after
+    the family signs up again (it is the closed episode's)."""
+    from casework.caseloads.service import close
+
+    referral = _send(case)
+    db.session.execute(m.Referral.__table__.update().values(due_on=TODAY - dt.timedelta(days=1)))
+    db.session.commit()
+    assert [r.id for r in service.overdue(case["worker"], TODAY)] == [referral.id]
+    close(case["family"], TODAY, case["lead"], "Outcomes met", next(iter(m.CLOSURE_OUTCOMES)))
+    db.session.commit()
+    for user in (case["worker"], case["teacher"]):
+        assert service.overdue(user, TODAY) == []
+    login(client, case["worker"].email)
+    tasks = parse(client.get("/").text).find_all(id="referrals-overdue")[0].text()
+    assert tasks == "Referrals overdue (0)"
+    # Signed up again with the same worker: the family is theirs again, the referral not.
+    episodes.sign_up(case["family"], TODAY, case["lead"], "test", consent_by="Parent")
+    db.session.commit()
+    allocate(case["family"], case["worker"], TODAY, case["lead"])
+    db.session.commit()
+    assert service.overdue(case["worker"], TODAY) == []
+
+
 def test_a_referral_with_an_outcome_is_not_overdue(case):
     referral = _send(case)
     referral.status, referral.due_on = "completed", TODAY - dt.timedelta(days=10)

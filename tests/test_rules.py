@@ -610,8 +610,9 @@ def test_phase1_takes_attachments_from_april_2012_to_march_2015_and_none_later(
     reason = attachment_bars(RULES, attached_on, as_of)
     assert (reason is None) is claimed
     if attached_on > D(2015, 3, 31) and attached_on <= as_of:
-        assert reason == (f"Attached on {attached_on.day} {attached_on:%b %Y}, after phase1 took "
-                          "its last families on 31 Mar 2015: nothing is claimable under phase1")
+        assert reason == (f"Attached on {attached_on.day} {attached_on:%b %Y}, after Troubled "
+                          "Families 2012-15 took its last families on 31 Mar 2015: nothing is "
+                          "claimable under Troubled Families 2012-15")
     assert RULES.attachment_year(attached_on) == (
         RULES.programme_year(attached_on) if D(2012, 4, 1) <= attached_on <= D(2015, 3, 31)
         else None)

@@ -17,7 +17,7 @@ from casework.partners import service as taf
 
 from .conftest import PASSWORD, login, post_form
 from .factories import create_organisation, create_user
-from .parsed import parse
+from .parsed import Page, parse
 
 D = dt.date(2013, 3, 1)
 DAY = dt.timedelta(days=1)
@@ -225,11 +225,15 @@ def test_a_partner_completes_their_own_action_with_history(app, seated):
     client = _client(app, seated["teacher"])
     page = parse(client.get(f"/taf/actions/{mine.id}").text)
     assert page.find("h1").text() == "Check attendance weekly"
+    back = page.find("a", cls="govuk-back-link")
+    assert (back.text(), back.attrs["href"]) == ("Your families and actions", "/partner")
     blank = parse(post_form(client, f"/taf/actions/{mine.id}", {"done_note": " "}).text)
     assert [a.text() for a in blank.find(cls="govuk-error-summary").find_all("a")] == [
         "Enter what was done"]
     response = post_form(client, f"/taf/actions/{mine.id}", {"done_note": "Rang on Monday"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/partner")
+    assert Page(client.get("/partner").text).banners == [
+        f"Done: Check attendance weekly ({family('E01').family_name})."]
     db.session.refresh(mine)
     assert (mine.done_on, mine.done_note, mine.done_by_id) == (
         clock.today(), "Rang on Monday", seated["teacher"].id)
@@ -544,3 +548,17 @@ def test_each_members_end_form_has_inputs_of_its_own_and_ends_that_membership(ap
     ended = {x.user_id: x.to_on for x in taf.team(family("E01"), dt.date(2013, 1, 1)).members}
     assert ended[seated["officer"].id] == dt.date(2013, 3, 1)
     assert ended[seated["teacher"].id] is None
+
+
+def test_the_family_pages_history_names_the_teams_records_in_words(app, seated):
+    """The family page's "Changes to these records" says which of the team's records changed
+    as a user calls it ("Team Around the Family action E01/1"), not "Taf action"."""
+    client = _client(app, seated["manager"])
+    page = Page(client.get("/families/E01").text)
+    records = page.table("Changes to these records").column("Record")
+    kinds = {r.rsplit(" ", 1)[0] for r in records}
+    assert {"Team Around the Family member", "Team Around the Family meeting",
+            "Team Around the Family action", "Consent to share"} <= kinds
+    assert not [r for r in records if r.startswith("Taf ") or r.startswith("Sharing consent")]
+    action = seated["actions"][0]
+    assert f"Team Around the Family action E01/{action.id}" in records

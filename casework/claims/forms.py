@@ -14,7 +14,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..widgets import GovDateField, GovIntegerField
 
@@ -52,6 +59,12 @@ class DecisionForm(FlaskForm):
                                          "a decision cannot be undone")])
     validate_claim = SubmitField("Validate claim", widget=GovSubmitInput())
     reject_claim = SubmitField("Reject claim", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        """Rejecting needs a reason: said with the form's other errors, all at once (the
+        service refuses it too, but only once the box is ticked)."""
+        if self.reject_claim.data and not (field.data or "").strip():
+            raise ValidationError("Enter the reason for rejecting the claim")
 
 
 class SampleForm(FlaskForm):

@@ -54,7 +54,7 @@ MEANING = {  # what each figure counts, on the figures' date: the one wording of
     "claimable": "A new claim dated the date may be made for one of its results",
     "claimed": "With a claim dated on or before the date, not rejected",
     "validated": "With a claim validated by internal audit, not yet submitted",
-    "submitted": "With a claim in a batch submitted to DCLG",
+    "submitted": "With a claim in a batch submitted to the government department",
     "high_contact": f"At least {HIGH_CONTACT_CONTACTS} final contacts in the 6 months up to "
                     "the date (the rules' recent window)",
     "waiting": "Signed up to the programme, the episode open on the date, and no FIP worker "
@@ -340,7 +340,7 @@ def activity(sc: Scope, periods: list[tuple[dt.date, dt.date]]) -> list[dict]:
     """What happened in each period [first, last] (days included, none after the scope's
     date): families identified; families attached (eligible, first signed up to the
     programme in the period); the programme's claims made in it (dated in it, not rejected)
-    and those submitted to DCLG (in a batch dated in it), with their pounds. One query over
+    and those submitted to the department (in a batch dated in it), with their pounds. One query over
     the families and one over the claims, however many periods."""
     f, d = sc.f.c, sc.as_of
     signed_up = signed_up_on(sc)
@@ -385,7 +385,7 @@ def month_periods(as_of: dt.date, count: int = 12) -> list[tuple[dt.date, dt.dat
 def money(sc: Scope) -> dict:
     """The programme's money for the scope: attachment fees by programme year of attachment
     (`fees`, `fee_total`) and the share of them the government funds (`funded_share`, the
-    ruleset's); claims not rejected in pounds by state (`by_state`) and by result
+    ruleset's, and who: `funder`); claims not rejected in pounds by state (`by_state`) and by result
     and state with their count (`by_result`); every claim's pounds (rejected too) by the
     programme year of its episode's sign-up and state (`by_year`), with those recorded above
     what the result pays now (`frozen_above`); what is still claimable (`claimable`); and
@@ -424,4 +424,4 @@ def money(sc: Scope) -> dict:
                         in sorted(by_year.items(), key=lambda kv: kv[0] or 0)},
             "frozen_above": dict(frozen_above), "claimable": claimable_pounds(sc),
             "received_or_due": fee_total + by_state["submitted"],
-            "funded_share": rules.funded_share}
+            "funded_share": rules.funded_share, "funder": rules.funder}

@@ -167,5 +167,13 @@ def screening(sc: fig.Scope) -> dict[str, tuple[int, list[Row]]]:
     totals = fig.memo(sc, "screening", lambda: {
         key: db.session.scalar(sc.select(func.count()).where(*waiting, where)) or 0
         for key, where in kinds})
-    return {key: (totals[key], _rows(_listed(sc, *waiting, where).limit(SCREENING_SHOWN)))
-            for key, where in kinds}
+    # Which families are shown is found once per data change too (each list's first
+    # SCREENING_SHOWN in reference order, from tens of thousands eligible); a request reads
+    # those families' rows only, by id (the conditions not asked again: SQLite would then
+    # walk every eligible family rather than the few ids).
+    shown = fig.memo(sc, "screening.shown", lambda: {
+        key: list(db.session.scalars(_listed(sc, *waiting, where).with_only_columns(f.id)
+                                     .limit(SCREENING_SHOWN)))
+        for key, where in kinds})
+    return {key: (totals[key], _rows(_listed(sc, one_of(f.id, shown[key]))))
+            for key, _ in kinds}

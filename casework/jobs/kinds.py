@@ -204,30 +204,23 @@ register(Kind(
 ))
 
 
-def _find_duplicates(work: Work) -> Outcome:
-    # Writes nothing but its result: a retry looks again.
-    summary, body = duplicates.find(progress=work.progress)
-    return Outcome(summary, "likely-duplicates.json", "application/json", body)
+def _duplicates_search(subject, find, filename: str, listed: str) -> Kind:
+    """The search for likely duplicate people or families (casework/matching/merging.py): it
+    writes nothing but its result, so a retry looks again."""
+
+    def run(work: Work) -> Outcome:
+        summary, body = find(progress=work.progress)
+        return Outcome(summary, filename, "application/json", body)
+
+    return Kind(subject.search_kind, subject.search_title, subject.permission, run,
+                link=lambda job: (f"See the {subject.search_title.lower()}", url_for(listed)),
+                back=lambda job: (subject.search_title, url_for(listed)))
 
 
-register(Kind(
-    duplicates.SEARCH_KIND, "Likely duplicate people", "merge_people", _find_duplicates,
-    link=lambda job: ("See the likely duplicate people", url_for("matching.duplicate_list")),
-    back=lambda job: ("Likely duplicate people", url_for("matching.duplicate_list")),
-))
-
-
-def _find_family_duplicates(work: Work) -> Outcome:
-    # Writes nothing but its result: a retry looks again.
-    summary, body = families.find(progress=work.progress)
-    return Outcome(summary, "likely-duplicate-families.json", "application/json", body)
-
-
-register(Kind(
-    families.SEARCH_KIND, "Likely duplicate families", "merge_families", _find_family_duplicates,
-    link=lambda job: ("See the likely duplicate families", url_for("matching.family_list")),
-    back=lambda job: ("Likely duplicate families", url_for("matching.family_list")),
-))
+register(_duplicates_search(duplicates.PEOPLE, duplicates.find, "likely-duplicates.json",
+                            "matching.duplicate_list"))
+register(_duplicates_search(families.FAMILIES, families.find, "likely-duplicate-families.json",
+                            "matching.family_list"))
 
 
 # Returns (casework/returns, casework/programme/quarterly.py) -----------------------------------

@@ -16,35 +16,24 @@ import heapq
 import json
 import re
 from collections import defaultdict
-from typing import Any
 
 from flask import abort
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from .. import clock, search
 from .. import models as m
-from ..access import get_family_or_404, visible_families
-from ..audit import record_event
+from ..access import visible_families
 from ..episodes import follow_latest_episode
 from ..evaluation import store
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..history import write_history
 from ..locking import lock_rows
-from ..permissions import can
-from ..queue import start
 from ..rules.dates import govdate
 from ..transaction import transactional
-from . import duplicates
+from . import duplicates, merging
 
-
-class FamilyMergeRefused(Exception):
-    """The merge (or its undoing) cannot be done: the message says why."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
+FamilyMergeRefused = merging.MergeRefused  # the name tests/test_family_merge.py knows it by
 
 # Every (model, column) pointing at a family that a merge re-points to the family kept, with
 # what the pages call its rows. Members certainly one person are then merged as people with
@@ -79,6 +68,7 @@ REPOINTED: tuple[tuple[type, str, str], ...] = (
 # when both have one that says the same (or the other's says nothing), the other's is removed
 # and kept in the merge to put back on undo; two plans naming different leads are refused.
 PLAN = (m.FamilyPlan, "family_id")
+_MOVED = (*[(model, column) for model, column, _ in REPOINTED], PLAN)  # what a merge re-points
 # Rows worked out from the others, not records: the stored evaluation, the stale mark and
 # the search document. The merged family's are deleted and the kept family's worked out again.
 DERIVED: tuple[tuple[type, str], ...] = (
@@ -86,20 +76,22 @@ DERIVED: tuple[tuple[type, str], ...] = (
     (m.FamilySearch, "family_id"),
 )
 # Pairs said to be different households that involve the merged family are removed (kept in
-# the merge record, put back by undo).
+# the merge record, put back by undo: merging.set_aside_dismissed, put_back_dismissed).
 FORGOTTEN = ((m.NotDuplicateFamily, "low_id"), (m.NotDuplicateFamily, "high_id"))
 
-SEARCH_KIND = "find_family_duplicates"  # the job that finds them (casework/jobs/kinds.py)
-SHOWN = 200  # likely duplicate families listed at most, the likeliest first
-STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show SHOWN of them)
+FAMILIES = merging.Subject(
+    noun="family", plural="families", model=m.Family, ref="family_ref", record=m.FamilyMerge,
+    alias=m.FamilyAlias, alias_column="family_id", dismissed=m.NotDuplicateFamily,
+    permission="merge_families", history_type="families", source="family merge",
+    search_kind="find_family_duplicates", search_title="Likely duplicate families",
+    different="are different households",
+    taken="The merged family's record number is now family {taken}'s: {merged} cannot be put "
+          "back as it was")
+SEARCH_KIND = FAMILIES.search_kind  # the name tests/test_family_merge.py knows it by
+STORED = 5_000  # pairs a search keeps, the likeliest first (the pages show merging.SHOWN)
 # Families (or people) sharing one key compared pair by pair at most: a larger group (every
 # family at one postcode with a common name) would take quadratic time and is skipped.
 GROUP_CAP = 50
-
-
-def _check(user: m.User) -> None:
-    if not can(user, "merge_families"):
-        raise FamilyMergeRefused(["Only a programme manager may merge families"])
 
 
 # Finding likely duplicates (the job) -----------------------------------------------------------
@@ -155,7 +147,7 @@ def find(progress=None) -> tuple[str, bytes]:
         described[(_words(given), _words(family), born)].append((fid, pid))
     skipped = [_pairs_within(described.values(), GROUP_CAP, common)]
     del described
-    _job, people_result = duplicates._latest()
+    _job, people_result = merging.latest(duplicates.PEOPLE)
     if people_result is not None:
         ids = sorted({i for p in people_result["pairs"] for i in p[:2]})
         family_of: dict[int, int] = {}
@@ -212,37 +204,9 @@ def find(progress=None) -> tuple[str, bytes]:
     return summary, body
 
 
-@transactional
-def start_search(user: m.User) -> m.Job:
-    """Start a search for duplicate families, or the one already waiting or running."""
-    _check(user)
-    running = db.session.scalar(
-        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state.in_(("queued", "running")))
-        .order_by(m.Job.id.desc()).limit(1))
-    return running or start(SEARCH_KIND, "Likely duplicate families", user)
-
-
-def _latest() -> tuple[m.Job | None, dict | None]:
-    """The newest search and what the newest finished one found (its result read and
-    parsed once a process, not on every page view: a finished job's result never changes;
-    the key includes its SHA-256)."""
-    job = db.session.scalar(select(m.Job).where(m.Job.kind == SEARCH_KIND)
-                            .order_by(m.Job.id.desc()).limit(1))
-    done = db.session.scalar(
-        select(m.Job).where(m.Job.kind == SEARCH_KIND, m.Job.state == "done",
-                            m.Job.result.is_not(None)).order_by(m.Job.id.desc()).limit(1))
-    if done is None:
-        return job, None
-    parsed = (_result(done.id, done.result_sha256) if done.result_sha256
-              else _result.__wrapped__(done.id, None))
-    return job, parsed | {"job": done}
-
-
-@functools.lru_cache(maxsize=4)
-def _result(job_id: int, sha256: str | None) -> dict:
-    result = json.loads(db.session.scalar(select(m.Job.result).where(m.Job.id == job_id)))
-    result["by_pair"] = {(p[0], p[1]): p for p in result["pairs"]}
-    return result
+start_search = functools.partial(merging.start_search, FAMILIES)
+not_the_same = functools.partial(merging.not_the_same, FAMILIES)
+merge_or_404 = functools.partial(merging.merge_or_404, FAMILIES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,60 +230,22 @@ class FamilyPair:
         return out
 
 
-@dataclasses.dataclass(frozen=True)
-class Search:
-    job: m.Job | None  # the newest search (None: nobody has searched yet)
-    pairs: list[FamilyPair]
-    found_by: m.Job | None = None  # the newest that finished with its result kept
-    families: int | None = None
-
-
 def _pair(first: m.Family, second: m.Family, found: list) -> FamilyPair:
     flipped = first.id > second.id
     members = [(b, a) if flipped else (a, b) for a, b in found[2]]
     return FamilyPair(first, second, members, found[3], found[4])
 
 
-def likely_duplicates(user: m.User) -> Search:
-    """What the newest finished search found (the likeliest 200 pairs), leaving out pairs
-    said to be different households since and families merged or not visible to the user."""
-    job, result = _latest()
-    if result is None:
-        return Search(job, [])
-    dismissed = set(db.session.execute(
-        select(m.NotDuplicateFamily.low_id, m.NotDuplicateFamily.high_id)))
-    found = [p for p in result["pairs"] if (p[0], p[1]) not in dismissed]
-    families: dict[int, m.Family] = {}
-    pairs: list[FamilyPair] = []
-    # The likeliest first, a thousand pairs' families at a time, until SHOWN are found.
-    for chunk in range(0, len(found), 1_000):
-        some = found[chunk:chunk + 1_000]
-        ids = sorted({i for p in some for i in p[:2]} - set(families))
-        if ids:
-            families.update((f.id, f) for f in db.session.scalars(
-                visible_families(user).where(m.Family.id.in_(ids))))
-        pairs += [_pair(families[p[0]], families[p[1]], p) for p in some
-                  if p[0] in families and p[1] in families]
-        if len(pairs) >= SHOWN:
-            break
-    pairs = pairs[:SHOWN]
-    return Search(job, pairs, result["job"], result["families"])
+def likely_duplicates(user: m.User) -> merging.Search:
+    """What the newest finished search found that the user may see (merging.likely)."""
+    return merging.likely(FAMILIES, user, visible_families, _pair, "families")
 
 
 def found_pair(first: m.Family, second: m.Family) -> tuple[FamilyPair | None, m.Job | None]:
     """Why the newest finished search proposed the two, and that search (None, None: no
     search has finished; None, job: it did not find them)."""
-    _job, result = _latest()
-    if result is None:
-        return None, None
-    low, high = sorted((first.id, second.id))
-    found = result["by_pair"].get((low, high))
-    return (_pair(first, second, found) if found else None), result["job"]
-
-
-def family_or_404(user: m.User, family_ref: str) -> m.Family:
-    """A family the user may see (access.get_family_or_404)."""
-    return get_family_or_404(user, family_ref)
+    found, job = merging.found(FAMILIES, first, second)
+    return (_pair(first, second, found) if found else None), job
 
 
 # The records each holds ------------------------------------------------------------------------
@@ -561,35 +487,11 @@ def _plan_says(plan: m.FamilyPlan) -> tuple[str | None, str | None] | None:
 # Merging and undoing ---------------------------------------------------------------------------
 
 
-def _snapshot(row, model) -> dict[str, Any]:
-    out = {}
-    for column in model.__table__.columns:
-        value = getattr(row, column.key)
-        if isinstance(value, dt.datetime):
-            value = {"datetime": value.isoformat()}
-        elif isinstance(value, dt.date):
-            value = {"date": value.isoformat()}
-        out[column.key] = value
-    return out
-
-
-def _restore(snapshot: dict[str, Any], model):
-    values = {}
-    for column in model.__table__.columns:
-        value = snapshot.get(column.key)
-        if isinstance(value, dict) and "datetime" in value:
-            value = dt.datetime.fromisoformat(value["datetime"])
-        elif isinstance(value, dict) and "date" in value:
-            value = dt.date.fromisoformat(value["date"])
-        values[column.key] = value
-    return model(**values)
-
-
 def _locked(user: m.User, ids: list[int]) -> dict[int, m.Family]:
     """Lock the families (PostgreSQL: their rows; SQLite: the one write lock) before anything
     is read, so two managers merging the same families at once are served one after the
     other and the second sees the first's merge; then read them again."""
-    _check(user)
+    merging.check(FAMILIES, user)
     lock_rows((m.Family, ids))
     return {f.id: f for f in db.session.scalars(
         select(m.Family).where(m.Family.id.in_(ids)).execution_options(populate_existing=True))}
@@ -605,45 +507,30 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
     kept_id, other_id, kept_ref, other_ref = kept.id, other.id, kept.family_ref, other.family_ref
     found = _locked(user, [kept_id, other_id])
     if kept_id == other_id:
-        raise FamilyMergeRefused(["Choose two different families"])
+        raise merging.MergeRefused("Choose two different families")
     gone = [ref for fid, ref in ((kept_id, kept_ref), (other_id, other_ref)) if fid not in found]
     if gone:
-        raise FamilyMergeRefused([f"Family {ref} no longer exists: it has just been merged "
-                                  "into another" for ref in gone])
+        raise merging.MergeRefused([f"Family {ref} no longer exists: it has just been merged "
+                                    "into another" for ref in gone])
     kept, other = found[kept_id], found[other_id]
     problems = refusals(kept, other)
     if problems:
-        raise FamilyMergeRefused(problems)
-    snapshot = _snapshot(other, m.Family)
+        raise merging.MergeRefused(problems)
+    snapshot = merging.snapshot(other, m.Family)
     # The kept family's own dates, for undo when no episode of its own is left to follow.
     snapshot["kept_dates"] = {k: getattr(kept, k) and getattr(kept, k).isoformat()
                               for k in ("attached_on", "closed_on")}
-    moved: dict[str, list[int]] = {}
     kept_people = list(db.session.scalars(select(m.Person.id).where(
         m.Person.family_id == kept.id)))
     plans = {f.id: db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
              for f in (kept, other)}
     if plans[other.id] is not None and plans[kept.id] is not None:
-        snapshot["plan"] = _snapshot(plans[other.id], m.FamilyPlan)
+        snapshot["plan"] = merging.snapshot(plans[other.id], m.FamilyPlan)
         db.session.delete(plans[other.id])
         db.session.flush()
-    for model, column in (*[(model, column) for model, column, _ in REPOINTED], PLAN):
-        col = getattr(model, column)
-        ids = list(db.session.scalars(select(model.id).where(col == other.id).order_by(model.id)))
-        if ids:
-            for i in range(0, len(ids), 5_000):
-                db.session.execute(update(model).where(model.id.in_(ids[i:i + 5_000]))
-                                   .values({column: kept.id}),
-                                   execution_options={"synchronize_session": False})
-            moved[f"{model.__tablename__}.{column}"] = ids
-    # Pairs said to be different households that involve the merged family: kept in the
-    # merge record and put back by undo.
-    N = m.NotDuplicateFamily
-    dismissed = [_snapshot(row, N) for row in db.session.scalars(
-        select(N).where((N.low_id == other.id) | (N.high_id == other.id)).order_by(N.id))]
-    if dismissed:
-        snapshot["not_duplicates"] = dismissed
-    for model, column in (*DERIVED, *FORGOTTEN):
+    moved = merging.repoint(_MOVED, other.id, kept.id)
+    merging.set_aside_dismissed(FAMILIES, snapshot, other.id)
+    for model, column in DERIVED:
         db.session.execute(delete(model).where(getattr(model, column) == other.id),
                            execution_options={"synchronize_session": False})
     # A person merged before from the family merged away is put back, if that merge is
@@ -656,12 +543,7 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
             retargeted.append(person_merge.id)
     if retargeted:
         snapshot["person_merges_retargeted"] = retargeted
-    record = m.FamilyMerge(kept_id=kept.id, merged_ref=other.family_ref, merged=snapshot,
-                           moved=moved, merged_by_id=user.id)
-    db.session.add(record)
-    db.session.flush()
-    db.session.add(m.FamilyAlias(alias_ref=other.family_ref, family_id=kept.id,
-                                 merge_id=record.id))
+    record = merging.keep_alias(FAMILIES, kept, other, snapshot, moved, user)
     db.session.expire_all()
     db.session.execute(delete(m.Family).where(m.Family.id == other_id),
                        execution_options={"synchronize_session": False})
@@ -672,24 +554,12 @@ def merge(kept: m.Family, other: m.Family, user: m.User) -> m.FamilyMerge:
     follow_latest_episode(kept, user, f"family merge {record.id}")
     search.rewrite([kept_id])
     store.mark_stale([kept_id])
-    count = sum(len(ids) for ids in moved.values())
-    write_history("families", other_ref, {"merged_into": None}, {"merged_into": kept_ref},
-                  user, source=f"family merge {record.id}", family_ref=other_ref)
-    write_history("families", kept_ref, {"also_known_as": None}, {"also_known_as": other_ref},
-                  user, source=f"family merge {record.id}", family_ref=kept_ref)
-    record_event("merge", "family", kept_ref, user=user,
-                 detail=f"{other_ref} merged into {kept_ref} (family merge {record.id}): "
-                        f"{count} record{'s' if count != 1 else ''} re-pointed"
-                        + (", its plan removed in favour of the kept family's"
-                           if "plan" in snapshot else "")
-                        + (f", {len(people)} member{'s' if len(people) != 1 else ''} "
-                           "certainly one person merged (person merge "
-                           + ", ".join(map(str, people)) + ")" if people else ""))
+    merging.record_merged(
+        FAMILIES, record, kept_ref, user, kept_family_ref=kept_ref, other_family_ref=other_ref,
+        also=(", its plan removed in favour of the kept family's" if "plan" in snapshot else "")
+        + (f", {len(people)} member{'s' if len(people) != 1 else ''} certainly one person "
+           "merged (person merge " + ", ".join(map(str, people)) + ")" if people else ""))
     return record
-
-
-def merge_or_404(merge_id: int) -> m.FamilyMerge:
-    return db.get_or_404(m.FamilyMerge, merge_id)
 
 
 def merge_kept_or_404(user: m.User, record: m.FamilyMerge) -> m.Family:
@@ -704,7 +574,7 @@ def moved_counts(record: m.FamilyMerge) -> list[tuple[str, int]]:
     """What a merge re-pointed, by kind, in words."""
     labels = {f"{model.__tablename__}.{column}": label for model, column, label in REPOINTED}
     labels["family_plans.family_id"] = "Family plan"
-    return [(labels.get(key, key), len(ids)) for key, ids in record.moved.items()]
+    return merging.moved_counts(record, labels)
 
 
 def person_merges(record: m.FamilyMerge) -> list[m.PersonMerge]:
@@ -778,7 +648,7 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     """Put a merged family back as it was, with every row the merge moved (rows added to the
     family kept since, through the alias or on its pages, stay with it)."""
     record_id = record.id
-    _check(user)
+    merging.check(FAMILIES, user)
     # Lock (PostgreSQL: the rows; SQLite: the one write lock) the family the record names as
     # kept, then the merge record itself (families first, as a merge locks them before it
     # moves a record's kept_id, so the two never wait on each other), and read the record
@@ -788,31 +658,23 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
     record = db.session.scalar(select(m.FamilyMerge).where(m.FamilyMerge.id == record_id)
                                .execution_options(populate_existing=True))
     if record.kept_id != seen_kept:
-        raise FamilyMergeRefused(["The family kept has just been merged into another: "
-                                  "open this merge again and undo it from there"])
-    if record.undone_at is not None:
-        raise FamilyMergeRefused([f"This merge was already undone on "
-                                  f"{govdate(record.undone_at.date())}"])
+        raise merging.MergeRefused("The family kept has just been merged into another: "
+                                   "open this merge again and undo it from there")
+    merging.refuse_undone(record)
     # Never None: a later merge of the kept family moves kept_id on (REPOINTED).
     kept = db.session.get(m.Family, record.kept_id)
-    if db.session.scalar(select(m.Family.id).where(m.Family.family_ref == record.merged_ref)):
-        raise FamilyMergeRefused([f"A family with reference {record.merged_ref} exists again"])
-    taken = db.session.get(m.Family, record.merged["id"])
-    if taken is not None:  # only a database made before ids were never reused (SQLite)
-        raise FamilyMergeRefused([
-            f"The merged family's record number is now family {taken.family_ref}'s: "
-            f"{record.merged_ref} cannot be put back as it was"])
+    merging.refuse_taken(FAMILIES, record)
     tangled = _links_across(record, kept)
     if tangled:
-        raise FamilyMergeRefused(tangled)
+        raise merging.MergeRefused(tangled)
     snapshot = dict(record.merged)
     for person_merge_id in reversed(snapshot.pop("person_merges", [])):
         person_merge = db.session.get(m.PersonMerge, person_merge_id)
         if person_merge is not None and person_merge.undone_at is None:
             try:
                 duplicates.undo(person_merge, user)
-            except duplicates.MergeRefused as refused:
-                raise FamilyMergeRefused([
+            except merging.MergeRefused as refused:
+                raise merging.MergeRefused([
                     f"The merge of {person_merge.merged_ref}, a member certainly the same "
                     f"person, cannot be undone: {refused}"]) from refused
     kept = db.session.get(m.Family, record.kept_id)
@@ -822,34 +684,10 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
             person_merge.merged = {**person_merge.merged, "family_id": snapshot["id"]}
     plan = snapshot.pop("plan", None)
     kept_dates = snapshot.pop("kept_dates", {})
-    not_duplicates = snapshot.pop("not_duplicates", [])
-    db.session.execute(delete(m.FamilyAlias).where(m.FamilyAlias.merge_id == record.id),
-                       execution_options={"synchronize_session": False})
-    family = _restore(snapshot, m.Family)
-    db.session.add(family)
-    db.session.flush()
-    by_table = {f"{model.__tablename__}.{column}": model
-                for model, column in (*[(mo, c) for mo, c, _ in REPOINTED], PLAN)}
-    for key, ids in record.moved.items():
-        model, column = by_table[key], key.split(".")[1]
-        for i in range(0, len(ids), 5_000):
-            # Only rows still with the family kept: one moved on since stays where it is.
-            db.session.execute(update(model).where(model.id.in_(ids[i:i + 5_000]),
-                                                   getattr(model, column) == kept.id)
-                               .values({column: family.id}),
-                               execution_options={"synchronize_session": False})
+    family = merging.put_back(FAMILIES, record, _MOVED, kept.id, snapshot, user)
     if plan is not None:
-        db.session.add(_restore(plan, m.FamilyPlan))
-    N = m.NotDuplicateFamily
-    for said in not_duplicates:
-        # Put back as decided, unless the other family of the pair has gone since (merged
-        # itself) or the pair was said again meanwhile.
-        pair = (said["low_id"], said["high_id"])
-        if (len(set(db.session.scalars(select(m.Family.id).where(m.Family.id.in_(pair)))))
-                == 2 and not db.session.scalar(select(N.id).where(
-                    N.low_id == pair[0], N.high_id == pair[1]))):
-            db.session.add(_restore({**said, "id": None}, N))
-    record.undone_at, record.undone_by_id = m.utcnow(), user.id
+        db.session.add(merging.restore(plan, m.FamilyPlan))
+    merging.put_back_dismissed(FAMILIES, record)
     db.session.flush()
     db.session.expire_all()
     kept, family = db.session.get(m.Family, record.kept_id), db.session.get(m.Family, family.id)
@@ -863,25 +701,6 @@ def undo(record: m.FamilyMerge, user: m.User) -> m.Family:
             kept.version = (kept.version or 0) + 1
     search.rewrite([kept.id, family.id])
     store.mark_stale([kept.id, family.id])
-    write_history("families", family.family_ref, {"merged_into": kept.family_ref},
-                  {"merged_into": None}, user, source=f"family merge {record.id} undone",
-                  family_ref=family.family_ref)
-    write_history("families", kept.family_ref, {"also_known_as": family.family_ref},
-                  {"also_known_as": None}, user, source=f"family merge {record.id} undone",
-                  family_ref=kept.family_ref)
-    record_event("unmerge", "family", family.family_ref, user=user,
-                 detail=f"family merge {record.id} undone: {family.family_ref} is again apart "
-                        f"from {kept.family_ref}")
+    merging.record_undone(FAMILIES, record, kept.family_ref, family.family_ref, user,
+                          kept_family_ref=kept.family_ref, back_family_ref=family.family_ref)
     return family
-
-
-@transactional
-def not_the_same(first: m.Family, second: m.Family, user: m.User) -> None:
-    """Two families are different households: not shown as likely duplicates again."""
-    _check(user)
-    low, high = sorted((first.id, second.id))
-    if not db.session.scalar(select(m.NotDuplicateFamily.id).where(
-            m.NotDuplicateFamily.low_id == low, m.NotDuplicateFamily.high_id == high)):
-        db.session.add(m.NotDuplicateFamily(low_id=low, high_id=high, decided_by_id=user.id))
-    record_event("not_duplicate", "family", first.family_ref, user=user,
-                 detail=f"{first.family_ref} and {second.family_ref} are different households")

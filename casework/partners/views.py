@@ -304,7 +304,8 @@ def action(taf_action_id: int):
         except service.TafRefused as refused:
             _refused(form, refused)
         else:
-            flash("Action done.")
+            # Which action, of which family: a partner may hold several.
+            flash(f"Done: {found.action} ({found.family.family_name}).")
             if current_user.role == "partner":
                 return redirect(url_for("partners.home"))
             return redirect(url_for("partners.team", family_ref=found.family.family_ref))

@@ -18,6 +18,7 @@ from .. import models as m
 from ..access import (
     may_send_referral,
     receives_referral,
+    referral_of_an_open_case,
     referrals_sent_or_received,
     visible_referrals,
 )
@@ -256,11 +257,13 @@ def listed(user: m.User) -> list[m.Referral]:
 
 def overdue(user: m.User, today: dt.date | None = None) -> list[m.Referral]:
     """The referrals `user` sent or received with no outcome after their due date, the most
-    overdue first: the sender's and the receiver's task lists."""
+    overdue first: the sender's and the receiver's task lists. A referral of a case since
+    closed waits for nobody: the organisation no longer sees it."""
     today = today or clock.today()
     R = m.Referral
     return list(db.session.scalars(referrals_sent_or_received(user).where(
-        R.status.in_(OPEN), R.due_on < today).order_by(R.due_on, R.id)))
+        R.status.in_(OPEN), R.due_on < today, *referral_of_an_open_case())
+        .order_by(R.due_on, R.id)))
 
 
 def is_overdue(referral: m.Referral, today: dt.date | None = None) -> bool:

@@ -13,9 +13,11 @@ from typing import Any, TextIO
 
 from .. import cache_version
 from .. import models as m
+from ..locking import lock_rows
 from ..permissions import can
 from ..queue import reusable, start
 from ..replica import reads
+from ..transaction import transaction
 
 # A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and
 # Google Sheets; OWASP's advice is to make such text start with an apostrophe.
@@ -143,9 +145,12 @@ def csv_export(kind: str, title: str, user: m.User, params: dict, rows: int,
             name, body = make()
         return Export(name, body)
     params = {**params, "version": cache_version.current()}
-    job = reusable(kind, user, params)
-    if job is None:
-        return Export(job=start(kind, title, user, params=params))
+    with transaction():
+        # Two requests at the same instant queue here, so the second finds the first's job.
+        lock_rows((m.User, [user.id]))
+        job = reusable(kind, user, params)
+        if job is None:
+            return Export(job=start(kind, title, user, params=params))
     if job.state == "done":
         return Export(job.result_name, job.result, job)
     return Export(job=job)

@@ -8,7 +8,7 @@ import datetime as dt
 from .dates import fmt
 from .engine import MET
 from .evidence import Evaluation
-from .ruleset import CLAIMABLE_RESULTS, TURN_AROUND_RESULTS, Ruleset
+from .ruleset import CLAIMABLE_RESULTS, PROGRAMME_LABELS, TURN_AROUND_RESULTS, Ruleset
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -35,7 +35,9 @@ def attachment_bars(rules: Ruleset, attached_on: dt.date | None, as_of: dt.date)
       attachment is never paid as phase1's "year 3");
     - no claim dated before the programme's first payment date.
     """
-    programme = rules.name
+    # The programme by the name its users know ("Troubled Families 2012-15"), not the
+    # ruleset's ("phase1"): these words are read on the family page.
+    programme = PROGRAMME_LABELS.get(rules.name, rules.name)
     if attached_on is None:
         return "The family has no attachment date: nothing is claimable before attachment"
     if attached_on > as_of:

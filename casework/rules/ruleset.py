@@ -70,6 +70,8 @@ class Ruleset:
     first_attachment: dt.date = dt.date(2012, 4, 1)
     last_attachment: dt.date | None = dt.date(2015, 3, 31)
     funded_share: Fraction = Fraction(5, 6)
+    # The government department the council claims from and that funds that share.
+    funder: str = "DCLG"
     max_payment_per_family: int = 4000
     # Caseloads.
     caseload_max_active: int = 10
@@ -190,6 +192,7 @@ RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
         name="phase2",
+        funder="MHCLG",  # DCLG until it was renamed in January 2018, two years into the programme
         programme_year_starts=(dt.date(2015, 4, 1),),
         first_attachment=dt.date(2015, 4, 1),
         last_attachment=dt.date(2020, 3, 31),
@@ -204,6 +207,7 @@ RULESETS: dict[str, Ruleset] = {
     ),
     "supporting_families": OutcomeFrame(
         name="supporting_families",
+        funder="MHCLG",  # DLUHC from September 2021 to July 2024
         programme_year_starts=(dt.date(2022, 10, 1),),
         first_attachment=dt.date(2022, 10, 1),
         last_attachment=None,

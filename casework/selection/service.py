@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from array import array
 from collections import defaultdict
 
 from flask import abort
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import clock, episodes
+from .. import cache_version, clock, episodes
 from .. import models as m
 from ..access import (
     can,
@@ -480,22 +481,44 @@ def _waiting_query(user: m.User) -> Select:
             .where(*episodes.waiting_for_worker()))
 
 
+def _waiting_order(user: m.User) -> array:
+    """The ids of the families in `user`'s waiting_for_allocation list, in its order:
+    ordered by the database once per data change in each process (casework.cache_version),
+    so that the count and a page of the list (tens of thousands of families at national
+    scale) are a length and a slice, not a COUNT and a sort of every waiting family a
+    request. Kept in the small cache: one list a team, and one for the managers."""
+    query = _waiting_query(user).with_only_columns(m.Family.id).order_by(
+        m.Episode.signed_up_on, m.Family.family_ref)
+    key = ("selection.waiting", str(query.compile(
+        dialect=db.session.get_bind().dialect, compile_kwargs={"literal_binds": True})))
+    return cache_version.cached(key, lambda: array("q", db.session.scalars(query)))
+
+
+def _waiting_rows(user: m.User, ids: list[int]) -> list[tuple[m.Family, m.Episode]]:
+    """(family, open episode) of those of `ids` still waiting, in waiting_for_allocation's
+    order (the list's conditions asked again of these few families only)."""
+    if not ids:
+        return []
+    query = (_waiting_query(user).where(one_of(m.Family.id, ids))
+             .order_by(m.Episode.signed_up_on, m.Family.family_ref))
+    return [tuple(r) for r in db.session.execute(query).all()]
+
+
 def waiting_for_allocation(user: m.User, limit: int | None = None
                            ) -> list[tuple[m.Family, m.Episode]]:
     """The signed-up families `user` may allocate that have no FIP worker (an open episode,
     no open allocation), those signed up longest ago first: the one waiting list of the team
     view, the team lead's home and the selection page (those two a page at a time,
     `waiting_page`)."""
-    query = _waiting_query(user).order_by(m.Episode.signed_up_on, m.Family.family_ref)
     if limit is not None:
-        query = query.limit(limit)
+        return _waiting_rows(user, list(_waiting_order(user)[:limit]))
+    query = _waiting_query(user).order_by(m.Episode.signed_up_on, m.Family.family_ref)
     return [tuple(r) for r in db.session.execute(query).all()]
 
 
 def waiting_count(user: m.User) -> int:
-    """How many families wait in `user`'s waiting_for_allocation list (one COUNT)."""
-    return db.session.scalar(select(func.count()).select_from(
-        _waiting_query(user).with_only_columns(m.Episode.id).subquery())) or 0
+    """How many families wait in `user`'s waiting_for_allocation list."""
+    return len(_waiting_order(user))
 
 
 def waiting_page(user: m.User, page: int | None,
@@ -503,11 +526,11 @@ def waiting_page(user: m.User, page: int | None,
     """One page of waiting_for_allocation (the longest waiting first): at national scale
     17,800 families wait, too many to list on one page."""
     per_page = per_page or WAITING_PER_PAGE
-    total = waiting_count(user)
-    page = page_within(page, total, per_page)
-    query = (_waiting_query(user).order_by(m.Episode.signed_up_on, m.Family.family_ref)
-             .offset((page - 1) * per_page).limit(per_page))
-    return Page([tuple(r) for r in db.session.execute(query).all()], page, per_page, total)
+    order = _waiting_order(user)
+    page = page_within(page, len(order), per_page)
+    start = (page - 1) * per_page
+    return Page(_waiting_rows(user, list(order[start:start + per_page])), page, per_page,
+                len(order))
 
 
 # The family's timeline -----------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_a_school_partner_on_a_phone_sees_the_family_under_consent_and_loses_it_
     page.get_by_label("What was done").fill("Rang the family: full attendance this week")
     shot("action", page)
     page.get_by_role("button", name="Mark as done").click()
-    expect(page.get_by_text("Action done.")).to_be_visible()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Done: Weekly attendance check")
     expect(page.get_by_text("You have no open actions.")).to_be_visible()
 
     # The FIP worker records the family's withdrawal of consent, on a desktop.

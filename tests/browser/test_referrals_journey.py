@@ -103,7 +103,7 @@ def _act(phone, base, action_text, own_need, referral_id, shown, hidden, shot, n
     phone.get_by_role("link", name=action_text).click()
     phone.get_by_label("What was done").fill("Done with the family")
     phone.get_by_role("button", name="Mark as done").click()
-    expect(phone.locator(".govuk-notification-banner")).to_contain_text("Action done")
+    expect(phone.locator(".govuk-notification-banner")).to_contain_text(f"Done: {action_text}")
     response = phone.goto(f"{base}/families/R1")
     assert response.status == 200
     main = phone.locator("main")
