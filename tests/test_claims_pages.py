@@ -193,6 +193,19 @@ def test_the_department_funding_each_programme_is_its_rulesets(client, sign_in, 
     assert fees.headers[-1].startswith(f"Funded by {funder} (")
 
 
+@pytest.mark.parametrize("programme, most", [
+    ("phase1", "£4,000"), ("phase2", "£1,800"), ("supporting_families", "£800")])
+def test_the_money_page_says_the_most_a_family_is_paid_under_the_programme_shown(
+        client, sign_in, built, programme, most):
+    """The most a family is paid is the programme's own (its ruleset's
+    max_payment_per_family), not the 2012-15 programme's £4,000 under every programme."""
+    sign_in("manager")
+    read = Page(client.get(f"/claims/money?programme={programme}").text)
+    [said] = [p.text() for p in read.main.find_all("p")
+              if p.text().startswith("A family's results are paid")]
+    assert said.endswith(f"so fee and results never pass {most} a family.")
+
+
 def test_money_page_reports_claims_recorded_at_the_old_claim_year_rates_under_the_year_of_attachment(
         client, sign_in, built):
     # A claim recorded before results were paid by the year of attachment: E01 (attached in

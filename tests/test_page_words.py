@@ -285,3 +285,15 @@ def test_a_referral_for_one_member_names_them(client, examples):
     table = next(t for t in _page(client, "/families/E01/plan").find_all("table")
                  if t.find("caption").text() == "Referrals")
     assert sorted(row[2] for row in table.table()[1:]) == sorted([person.full_name, "The whole family"])
+
+
+def test_the_returns_page_sends_a_manager_to_someone_not_to_a_path_in_the_code(client):
+    """A programme manager cannot open docs/returns.md: the page says who has the guide to
+    the returns' columns, not a path in casework's source tree."""
+    login(client, create_user("manager").email, PASSWORD)
+    main = _page(client, "/programme/returns").find("main")
+    intro = [p.text() for p in main.find_all("p") if p.text().startswith("Files others ask")]
+    assert len(intro) == 1
+    assert "Your system administrator has the guide to each return's columns" in intro[0]
+    assert "docs/" not in main.text()
+    assert main.find("code") is None

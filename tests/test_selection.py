@@ -264,6 +264,9 @@ def test_the_programme_manager_sets_the_agreed_number_on_its_page(client, app):
         agreed = Page(client.get(url).text).table("Against the agreed number of families")
         assert agreed.row("2012/13 (year 1)")["Agreed"] == "1,082", url
         assert agreed.row("2013/14 (year 2)")["Agreed"] == "Not set", url
+    # The selection page has no programme chooser: its table names whose years these are.
+    caption = Page(client.get("/selection").text).table("Against the agreed number").caption
+    assert caption == "Against the agreed number of families: Troubled Families 2012-15"
     lead = create_user("team_lead", team="North")
     other = app.test_client()
     login(other, lead.email)

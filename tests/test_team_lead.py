@@ -92,7 +92,14 @@ def test_waiting_families_have_no_worker_preselected_and_a_slip_allocates_nobody
     slip = post_form(client, "/families/U1/allocate?back=/team", {
         "worker": "0", "on": [str(today.day), str(today.month), str(today.year)]}, page_url="/team")
     assert "Select a FIP worker" in Page(slip.text).errors
+    # The slip came from the team's caseloads: the page goes back there, not to the family.
+    back = Page(slip.text).main.find("a", cls="govuk-back-link")
+    assert (back.text(), back.attrs["href"]) == ("Back to the team's caseloads", "/team")
     assert db.session.scalar(select(m.Allocation).join(m.Family).where(m.Family.family_ref == "U1")) is None
+    from_family = Page(client.get("/families/U1/allocate").text).main.find("a", cls="govuk-back-link")
+    assert (from_family.text(), from_family.attrs["href"]) == ("Back to the family", "/families/U1")
+    elsewhere = client.get("/families/U1/allocate?back=//evil.example/team").text
+    assert Page(elsewhere).main.find("a", cls="govuk-back-link").attrs["href"] == "/families/U1"
 
 
 def test_waiting_families_are_listed_longest_waiting_first(client, team, cli, tmp_path):

@@ -89,7 +89,8 @@ def allocate(family_ref: str):
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     return shown("view", "allocate", family.family_ref, page=render_template("caseloads/allocate.html", form=form, family=family,
-                           current=current, episode=episode, refusal=refusal))
+                           current=current, episode=episode, refusal=refusal,
+                           back=safe_target(request.args.get("back"), "")))
 
 
 @bp.route("/families/<family_ref>/close", methods=["GET", "POST"])

@@ -427,9 +427,12 @@ def money(user: m.User, programme: str | None = None) -> dict:
     attachment; results claimed, validated, submitted and rejected by programme year; what
     is still claimable; beside it, the match funding partners pledged and paid."""
     sc = figures.for_programme(figures.scope(user), programme)
-    # Match funding is not the families' figures (and not kept by the memo's versions).
+    # Match funding is not the families' figures (and not kept by the memo's versions); the
+    # most a family is paid is the programme's (£4,000 in 2012-15, £800 in Supporting
+    # Families), said beside its figures.
     return {**figures.memo(sc, "claims.money", lambda: _money(sc)),
-            "match": figures.match_funding(sc)}
+            "match": figures.match_funding(sc),
+            "max_per_family": get_ruleset(sc.programme).max_payment_per_family}
 
 
 def _money(sc: figures.Scope) -> dict:

@@ -15,6 +15,7 @@ from ..evaluation import figures as programme_figures
 from ..evaluation.service import current_ruleset
 from ..extensions import db
 from ..lookups import one_of
+from ..rules.ruleset import PROGRAMME_LABELS
 from .service import agreed_numbers, programme_year_span, programme_years
 
 
@@ -73,6 +74,12 @@ class AgreedProgress:
     @property
     def percent(self) -> int | None:
         return round(100 * self.attached / self.agreed) if self.agreed else None
+
+
+def agreed_programme() -> str:
+    """The programme whose years the agreed numbers count (the council's ruleset's), by the
+    name its users know."""
+    return PROGRAMME_LABELS.get(current_ruleset().name, current_ruleset().name)
 
 
 def agreed_progress(families: Select, as_of: dt.date,

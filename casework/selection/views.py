@@ -35,6 +35,7 @@ def index():
     return shown("view_list", "selection", None, page=render_template(
         "selection/index.html",
         progress=figures.agreed_progress(visible_families(current_user), today),
+        agreed_programme=figures.agreed_programme(),
         meetings=meetings, decided=service.decision_counts([mt.id for mt in meetings]),
         awaiting=service.awaiting_answer(current_user),
         waiting=service.waiting_page(current_user, requested_page(request.args)),
