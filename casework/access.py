@@ -39,7 +39,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "partner_sections", "require_section", "shows", "taf_action_or_404",
            "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
            "own_organisation_actions", "sees_meeting", "HouseholdMember", "household",
-           "partner_search_terms"]
+           "partner_search_terms", "STORED_ALL", "stored_scope", "stored_scopes"]
 
 ALL_SECTIONS = LEAD_SECTIONS
 
@@ -78,16 +78,50 @@ def visible_families(user: m.User, *, selecting: bool = False,
             m.Family.id.in_(selected.where(m.SelectionDecision.lead_worker_id == user.id)),
         ))
     if user.role == "team_lead" and user.team_id is not None:
-        team = select(m.User.id).where(m.User.team_id == user.team_id)
-        seen = [
-            m.Family.id.in_(open_allocations.where(m.Allocation.worker_id.in_(team))),
-            m.Family.id.in_(selected.where(or_(m.SelectionDecision.lead_worker_id.in_(team),
-                                               m.SelectionDecision.decided_by_id.in_(team)))),
-        ]
+        seen = _team_sees(user.team_id)
         if selecting:
             seen.append(m.Family.id.not_in(open_allocations))
         return query.where(or_(*seen))
     return query.where(false())
+
+
+def _team_sees(team_id: int) -> list:
+    """The conditions on a family that make it one a team lead of `team_id` sees: allocated
+    to (an open allocation), or selected with the lead or decider, one of the team's workers."""
+    open_allocations = select(m.Allocation.family_id).where(m.Allocation.end_on.is_(None))
+    selected = select(m.SelectionDecision.family_id).where(
+        m.SelectionDecision.decision == "selected")
+    team = select(m.User.id).where(m.User.team_id == team_id)
+    return [
+        m.Family.id.in_(open_allocations.where(m.Allocation.worker_id.in_(team))),
+        m.Family.id.in_(selected.where(or_(m.SelectionDecision.lead_worker_id.in_(team),
+                                           m.SelectionDecision.decided_by_id.in_(team)))),
+    ]
+
+
+STORED_ALL = "all"  # the stored figures' scope of every family
+
+
+def stored_scope(user: m.User) -> str | None:
+    """The stored figures' scope that holds exactly the families `user` sees
+    (visible_families): "all" for those who see every family, "team:N" for a team lead of
+    team N; None for anyone else (a worker's or partner's few families are counted live)."""
+    if user is None:
+        return None
+    if user.role in SEES_ALL:
+        return STORED_ALL
+    if user.role == "team_lead" and user.team_id is not None:
+        return f"team:{user.team_id}"
+    return None
+
+
+def stored_scopes() -> list[tuple[str, Select]]:
+    """Every scope the stored figures are kept for, with the SELECT of its families: every
+    family, and each team's (as its team lead sees them, visible_families)."""
+    scopes = [(STORED_ALL, select(m.Family))]
+    for team_id in db.session.scalars(select(m.Team.id).order_by(m.Team.id)):
+        scopes.append((f"team:{team_id}", select(m.Family).where(or_(*_team_sees(team_id)))))
+    return scopes
 
 
 def wards(user: m.User) -> list[str]:

@@ -37,6 +37,7 @@ UNWATCHED_TABLES = frozenset({
     "audit_events", "record_history", "sign_in_counters", "jobs", "claim_batch_pdfs",
     "family_search", "evaluation_queue", "data_versions", "match_models", "match_reviews",
     "match_links", "import_runs", "claim_samples", "flash_messages",
+    "stored_figures",  # counted from the others: their own version is below (stored_as)
 })
 _DML = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
 _CHANGED = "casework_figures_changed"
@@ -62,6 +63,13 @@ def _forget(conn) -> None:
     conn.info.pop(_CHANGED, None)
 
 
+def _upsert(conn, name: str, version, set_) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    V = m.DataVersion
+    statement = dialect.insert(V).values(name=name, version=version)
+    conn.execute(statement.on_conflict_do_update(index_elements=[V.name], set_={"version": set_}))
+
+
 def _bump(session: Session) -> None:
     if not session.in_transaction():
         return
@@ -70,11 +78,18 @@ def _bump(session: Session) -> None:
     if conn.info.pop(_CHANGED, False):
         # One upsert: the first write of a new (or emptied) database starts the count at a
         # random number, so a process's cached figures of another database never match it.
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        V = m.DataVersion
-        statement = dialect.insert(V).values(name=FIGURES, version=secrets.randbits(62))
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=[V.name], set_={"version": V.version + 1}))
+        _upsert(conn, FIGURES, secrets.randbits(62), m.DataVersion.version + 1)
+
+
+def record(session: Session, name: str, version: int) -> None:
+    """Record under `name` the version something was counted at (the stored figures')."""
+    _upsert(session.connection(), name, version, version)
+
+
+def versions(names: list[str]) -> dict[str, int]:
+    """The versions recorded under these names (FIGURES: the data's now)."""
+    V = m.DataVersion
+    return dict(db.session.execute(select(V.name, V.version).where(V.name.in_(names))).all())
 
 
 def init_watch() -> None:

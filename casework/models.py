@@ -858,6 +858,29 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class StoredFigure(db.Model):
+    """The programme's figures summed over groups of families, written after the refresh that
+    stores the evaluation and by the job worker (casework.evaluation.store.store_figures), so
+    a summary page sums a few hundred rows instead of counting every family. One row: the
+    `value` of one `figure` for the families of one `scope` ("all": every family; "team:N":
+    the families team N's lead sees) in one `ward` (NULL: no ward recorded), counting one
+    `programme`'s sign-ups and claims, and for the activity figures one `month` (its first
+    day). They are read only while `data_versions` says nothing they count has changed since
+    they were written."""
+
+    __tablename__ = "stored_figures"
+    __table_args__ = (Index("ix_stored_figures_scope", "ruleset", "programme", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset: Mapped[str] = mapped_column(String(40))
+    programme: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(40))
+    ward: Mapped[str | None] = mapped_column(String(100))
+    month: Mapped[dt.date | None] = mapped_column(Date)
+    figure: Mapped[str] = mapped_column(String(80))
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class StaleFamily(db.Model):
     """Families whose evidence changed since they were last evaluated (their stored
     evaluation is stale): written in the same transaction as the change by

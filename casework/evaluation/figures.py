@@ -29,17 +29,19 @@ import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy.schema import DropTable
 
 from .. import cache_version, clock
 from .. import models as m
-from ..access import visible_families
+from ..access import stored_scope, stored_scopes, visible_families
 from ..extensions import db
-from ..rules import CLAIMABLE_RESULTS, get_ruleset
+from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
+from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
-from ..rules.ruleset import programme_of
+from ..rules.ruleset import PROGRAMMES, programme_of
 from .service import current_ruleset
-from .store import current_run
+from .store import current_run, store_figures
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
@@ -72,6 +74,11 @@ class Scope:
     refreshed_at: dt.datetime | None
     ruleset: str  # of the stored evaluation: identification and results
     programme: str  # whose episodes (sign-ups) and claims are counted
+    # The stored figures' scope holding exactly these families ("all", "team:N"; None:
+    # counted live) and the ward chosen: see stored().
+    stored_as: str | None = None
+    ward: str | None = None
+    _stored: object = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def select(self, *columns):
         """SELECT columns FROM the user's families LEFT JOIN their stored evaluation."""
@@ -86,15 +93,18 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     scoped), of one ward if given, at the stored evaluation's date. `as_of` moves the date
     cut-offs (identified, attached, claims) to another day; eligibility and results stay
     the stored evaluation's."""
+    stored_as = None
     if families is None:
         families = visible_families(user)
+        stored_as = stored_scope(user) if as_of is None else None
     if ward:
         families = families.where(m.Family.ward == ward)
     rules = current_ruleset()
     run = current_run(rules.name)
     as_of = as_of or (run.as_of if run else clock.today())
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
-                 run.refreshed_at if run else None, rules.name, programme or rules.name)
+                 run.refreshed_at if run else None, rules.name, programme or rules.name,
+                 stored_as, ward or None)
 
 
 def for_programme(sc: Scope, programme: str | None = None) -> Scope:
@@ -152,6 +162,9 @@ def signed_up_ids(sc: Scope):
 
 def signed_up_on(sc: Scope):
     """SQL: the day the scope's family (sc.f) first signed up to the scope's programme."""
+    day = sc.f.c.get("signed_up_day")  # worked out once per family (_flagged)
+    if day is not None:
+        return day
     E = m.Episode
     return (select(func.min(E.signed_up_on))
             .where(E.family_id == sc.f.c.id, E.programme == sc.programme).scalar_subquery())
@@ -178,6 +191,9 @@ def recent_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
 
 def condition(sc: Scope, figure: str):
     """The figure's condition on one family of the scope."""
+    flag = sc.f.c.get(f"is_{figure}")  # worked out once per family (_flagged)
+    if flag is not None:
+        return flag == 1
     f, S, d = sc.f.c, sc.s, sc.as_of
     identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
     eligible = and_(identified, S.eligible.is_(True))
@@ -211,8 +227,120 @@ def counted(sc: Scope, figure: str):
 
 def family_counts(sc: Scope, figures=FAMILY_FIGURES) -> dict[str, int]:
     """How many of the scope's families meet each figure, in one query."""
-    row = db.session.execute(sc.select(*[counted(sc, k).label(k) for k in figures])).one()
-    return dict(zip(figures, row, strict=True))
+    return values(sc, [(k, counted(sc, k)) for k in figures])
+
+
+def values(sc: Scope, columns: list[tuple[str, object]]) -> dict[str, int]:
+    """{name: the aggregate column over the scope's families}: summed from the stored
+    figures when they hold for the scope (every column of stored_columns is stored), else
+    counted now, in one query."""
+    st = stored(sc)
+    if st is not None:
+        return {name: st.totals.get(name, 0) for name, _ in columns}
+    row = db.session.execute(sc.select(*[column for _, column in columns])).one()
+    return {name: int(value or 0) for (name, _), value in zip(columns, row, strict=True)}
+
+
+def by_ward(sc: Scope, figures) -> list[dict]:
+    """The figures (FAMILY_FIGURES) of the scope's families by ward, those without a ward
+    last (NO_WARD)."""
+    st = stored(sc)
+    if st is not None:
+        found = [{"ward": ward or NO_WARD, **{k: counts.get(k, 0) for k in figures}}
+                 for ward, counts in st.wards.items() if counts.get("families")]
+    else:
+        ward = func.coalesce(sc.f.c.ward, NO_WARD)
+        rows = db.session.execute(
+            sc.select(ward, *[counted(sc, k) for k in figures]).group_by(ward)).all()
+        found = [{"ward": name, **dict(zip(figures, counts, strict=True))}
+                 for name, *counts in rows]
+    return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
+
+
+def status_columns(sc: Scope, among: str | None = None) -> list[tuple[str, object]]:
+    """How many of the scope's families (meeting the figure `among`, if given) have each
+    status of each result: "status:RESULT:STATUS" (among "attached": "attached:...")."""
+    S = sc.s
+    where = condition(sc, among) if among else None
+    out = []
+    for r in RESULTS:
+        for status in STATUSES:
+            has = getattr(S, f"result_{r}") == status
+            out.append((f"{among or 'status'}:{r}:{status}",
+                        func.count(case((has if where is None else and_(where, has), 1)))))
+    return out
+
+
+def statuses(sc: Scope, among: str | None = None) -> dict[str, Counter]:
+    """{result: Counter(status: families)} of the scope's families (meeting `among`)."""
+    found = values(sc, status_columns(sc, among))
+    out = {r: Counter() for r in RESULTS}
+    for name, n in found.items():
+        _, r, status = name.split(":")
+        if n:
+            out[r][status] = n
+    return out
+
+
+def cost_columns(sc: Scope, among: str | None = None) -> list[tuple[str, object]]:
+    """The families whose results can be judged (cost_status "estimated", and meeting the
+    figure `among` if given) and the sums of their stored cost counts before and after
+    attachment: "cost:families", "cost:before_KEY" ... (among "high_contact": "high_contact:...")."""
+    S = sc.s
+    where = S.cost_status == "estimated"
+    if among:
+        where = and_(where, condition(sc, among))
+    prefix = among or "cost"
+    out = [(f"{prefix}:families", func.count(case((where, 1))))]
+    out += [(f"{prefix}:{side}_{k}",
+             func.coalesce(func.sum(case((where, getattr(S, f"{side}_{k}")))), 0))
+            for side in ("before", "after") for k in STORED_COUNTS]
+    return out
+
+
+def abuse_columns(sc: Scope) -> list[tuple[str, object]]:
+    """Of the families whose results can be judged, those with a domestic abuse incident in
+    the baseline window, and in the recent one."""
+    S = sc.s
+    judged = S.cost_status == "estimated"
+    return [(f"abuse:families_{side}", func.count(case((
+        and_(judged, getattr(S, f"{side}_domestic_abuse_incident") > 0), 1))))
+        for side in ("before", "after")]
+
+
+def list_columns(sc: Scope) -> list[tuple[str, object]]:
+    """The lists' totals: the families, those with a stored evaluation, those nearly there,
+    the pounds claimable now and the families with a cost estimate (or too early for one)."""
+    S = sc.s
+    return [("families", func.count()), ("evaluated", func.count(S.family_id)),
+            ("nearly", func.count(S.nearly_there)),
+            ("claimable_pounds", func.coalesce(func.sum(S.claimable_total), 0)),
+            ("cost_listed", func.count(S.cost_status))]
+
+
+def fee_columns(sc: Scope) -> list[tuple[str, object]]:
+    """The attached families by programme year of attachment: "attached_year:N"."""
+    year = programme_year_of(signed_up_on(sc), sc.programme)
+    years = len(get_ruleset(sc.programme).programme_year_starts)
+    return [(f"attached_year:{n}", func.count(case((and_(condition(sc, "attached"), year == n),
+                                                    1))))
+            for n in range(1, years + 1)]
+
+
+# The figures that count no sign-up or claim: stored once for every programme.
+SHARED_FIGURES = ("identified", "eligible", "claimable", "high_contact")
+SHARED_PROGRAMME = "*"
+
+
+def stored_columns(sc: Scope, shared: bool) -> list[tuple[str, object]]:
+    """Every aggregate the stored figures keep by ward: those the same for every programme
+    (`shared`), or those of the scope's programme."""
+    if shared:
+        return [*[(k, counted(sc, k)) for k in SHARED_FIGURES], *list_columns(sc),
+                *status_columns(sc), *cost_columns(sc), *cost_columns(sc, "high_contact"),
+                *abuse_columns(sc)]
+    return [*[(k, counted(sc, k)) for k in FAMILY_FIGURES if k not in SHARED_FIGURES],
+            *status_columns(sc, "attached"), *fee_columns(sc)]
 
 
 def high_contact_count(sc: Scope, start: dt.date | None = None,
@@ -222,7 +350,20 @@ def high_contact_count(sc: Scope, start: dt.date | None = None,
 
 
 def claimable_pounds(sc: Scope) -> int:
-    return db.session.scalar(sc.select(func.coalesce(func.sum(sc.s.claimable_total), 0))) or 0
+    return values(sc, [c for c in list_columns(sc) if c[0] == "claimable_pounds"])[
+        "claimable_pounds"]
+
+
+def stored_family_total(user: m.User, ward: str | None = None) -> int | None:
+    """How many families `user` sees (of `ward`), from the stored figures; None when they do
+    not hold for the user's families (count them live)."""
+    st = stored(scope(user, ward))
+    return None if st is None else st.totals.get("families", 0)
+
+
+def list_totals(sc: Scope) -> dict[str, int]:
+    """list_columns of the scope: its families, evaluated, nearly there, claimable pounds."""
+    return values(sc, list_columns(sc))
 
 
 def claim_totals(sc: Scope) -> dict[str, dict]:
@@ -251,13 +392,10 @@ def attachment_fees(sc: Scope) -> dict[int, dict]:
     """Attachment fees of the attached families, by programme year of attachment:
     {year: {"families", "fee", "funded"}}, in year order."""
     rules = get_ruleset(sc.programme)
-    year = programme_year_of(signed_up_on(sc), sc.programme)
     fees = {}
-    for number, families in db.session.execute(
-        sc.select(year, func.count()).where(condition(sc, "attached")).group_by(year)
-        .order_by(year)
-    ):
-        if number is None:
+    for name, families in values(sc, fee_columns(sc)).items():
+        number = int(name.split(":")[1])
+        if not families:
             continue
         fee = rules.attachment_fees[min(number, len(rules.attachment_fees)) - 1] * families
         fees[number] = {"families": families, "fee": fee,
@@ -342,6 +480,12 @@ def activity(sc: Scope, periods: list[tuple[dt.date, dt.date]]) -> list[dict]:
     programme in the period); the programme's claims made in it (dated in it, not rejected)
     and those submitted to the department (in a batch dated in it), with their pounds. One query over
     the families and one over the claims, however many periods."""
+    st = stored(sc)
+    if st is not None and all(first.day == 1 and (last + dt.timedelta(days=1)).day == 1
+                              for first, last in periods):
+        return [{key: sum(n for month, n in st.months.get(key, {}).items()
+                          if first <= month <= last) for key in ACTIVITY}
+                for first, last in periods]
     f, d = sc.f.c, sc.as_of
     signed_up = signed_up_on(sc)
     columns = []
@@ -425,3 +569,185 @@ def money(sc: Scope) -> dict:
             "frozen_above": dict(frozen_above), "claimable": claimable_pounds(sc),
             "received_or_due": fee_total + by_state["submitted"],
             "funded_share": rules.funded_share, "funder": rules.funder}
+
+
+# The stored figures ------------------------------------------------------------------------------
+#
+# Counting every family for a summary takes seconds at national scale, so the figures above
+# are also stored, summed by group (store.store_figures: right after a refresh of the stored
+# evaluation, and by the job worker whenever the data moved): for every scope a user's
+# families can be (every family, each team's), each programme and ward, the aggregates of
+# stored_columns, and the activity by month. A page of a user whose families are one of
+# those scopes sums a few hundred rows (stored()); any other scope (a worker's, a partner's,
+# another date) is counted live by the same expressions. The figures are read only while
+# data_versions says the data has not changed since the snapshot they were counted from
+# (stored_current): any change to what they count sends the pages back to counting live
+# until they are stored again.
+
+
+def stored_name(ruleset: str) -> str:
+    return f"{cache_version.FIGURES}.stored:{ruleset}"
+
+
+@dataclasses.dataclass
+class Stored:
+    """The stored figures of one scope (and ward), summed over its groups."""
+
+    totals: dict[str, int]
+    wards: dict[str | None, dict[str, int]]
+    months: dict[str, dict[dt.date, int]]
+
+
+def stored(sc: Scope) -> Stored | None:
+    """The stored figures of the scope, if they hold for it now: its families are a stored
+    scope, its date the stored evaluation's, and nothing they count has changed since they
+    were written. Read once per Scope."""
+    if sc.stored_as is None:
+        return None
+    if sc._stored is None:
+        sc._stored = _read_stored(sc) or False
+    return sc._stored or None
+
+
+def _read_stored(sc: Scope) -> Stored | None:
+    run = current_run(sc.ruleset)
+    if run is None or run.as_of != sc.as_of:
+        return None
+    if not stored_current():
+        return None
+    F = m.StoredFigure
+    query = (select(F.ward, F.month, F.figure, func.sum(F.value))
+             .where(F.ruleset == sc.ruleset, F.programme.in_((sc.programme, SHARED_PROGRAMME)),
+                    F.scope == sc.stored_as)
+             .group_by(F.ward, F.month, F.figure))
+    if sc.ward:
+        query = query.where(F.ward == sc.ward)
+    out = Stored({}, {}, {})
+    for ward, month, figure, value in db.session.execute(query):
+        value = int(value)
+        if month is None:
+            out.totals[figure] = out.totals.get(figure, 0) + value
+            out.wards.setdefault(ward, {})[figure] = value
+        else:
+            months = out.months.setdefault(figure, {})
+            months[month] = months.get(month, 0) + value
+    return out
+
+
+def _by_day(query, with_pounds: bool) -> list[tuple[str | None, dt.date, int, int]]:
+    """(ward, day, count, pounds) rows of a (ward, day[, pounds]) subquery, grouped."""
+    sub = query.subquery()
+    pounds = func.coalesce(func.sum(sub.c.pounds), 0) if with_pounds else func.count()
+    return db.session.execute(select(sub.c.ward, sub.c.day, func.count(), pounds)
+                              .where(sub.c.day.is_not(None))
+                              .group_by(sub.c.ward, sub.c.day)).all()
+
+
+def _flagged(sc: Scope, figures) -> Scope:
+    """The scope with each family's figures worked out once (columns is_FIGURE, and the day
+    it first signed up, signed_up_day), which condition() then reads: the aggregates repeat
+    a condition dozens of times, and the database would work each one out again."""
+    flags = [case((condition(sc, k), 1), else_=0).label(f"is_{k}") for k in figures]
+    # A temporary table, not a subquery: the database would fold a subquery into the query
+    # that reads it and work each condition out again wherever it is read.
+    create = (sc.select(*sc.f.c, *flags, signed_up_on(sc).label("signed_up_day"))
+              .into("casework_flagged", temporary=True))
+    db.session.execute(create)
+    return dataclasses.replace(sc, f=create.table, stored_as=None)
+
+
+def _scope_rows(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
+    """The stored figures of one scope, those the same for every programme (`shared`) or
+    those of its programme: (ward, month or None, figure, value), zeros left out."""
+    sc = _flagged(sc, SHARED_FIGURES if shared else FAMILY_FIGURES)
+    try:
+        return _grouped(sc, shared)
+    finally:
+        db.session.execute(DropTable(sc.f))
+
+
+def _grouped(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
+    f, d = sc.f.c, sc.as_of
+    columns = stored_columns(sc, shared)
+    out = []
+    for ward, *counts in db.session.execute(
+            sc.select(f.ward, *[c for _, c in columns]).group_by(f.ward)):
+        out += [(ward, None, name, int(n)) for (name, _), n in zip(columns, counts, strict=True)
+                if n]
+    # The activity (see activity()) by day, summed into months.
+    months: dict[tuple, int] = defaultdict(int)
+    F, B = m.Family, m.ClaimBatch
+    if shared:
+        days = [(("identified", None), sc.select(f.ward.label("ward"),
+                                                 f.identified_on.label("day"))
+                 .where(condition(sc, "identified")))]
+    else:
+        live = claims(sc).subquery()
+        days = [
+            (("attached", None), sc.select(f.ward.label("ward"), signed_up_on(sc).label("day"))
+             .where(condition(sc, "attached"))),
+            (("claims", "claims_amount"), select(F.ward.label("ward"), live.c.as_of.label("day"),
+                                                 live.c.amount.label("pounds"))
+             .join(F, F.id == live.c.family_id)),
+            (("submitted", "submitted_amount"), select(
+                F.ward.label("ward"), B.as_of.label("day"), live.c.amount.label("pounds"))
+             .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
+             .where(B.as_of <= d)),
+        ]
+    for (count_key, pounds_key), query in days:
+        for ward, day, count, pounds in _by_day(query, pounds_key is not None):
+            month = day.replace(day=1)
+            months[(ward, month, count_key)] += count
+            if pounds_key:
+                months[(ward, month, pounds_key)] += int(pounds)
+    out += [(ward, month, key, n) for (ward, month, key), n in months.items() if n]
+    return out
+
+
+def count_for_storing() -> tuple[str, int, list[dict]] | None:
+    """(ruleset, data version, rows): the figures of every stored scope and programme, counted
+    in the caller's transaction, which must read one snapshot of the data (store.store_figures
+    opens it) so that the version read here is the one the counts hold for. None: nothing
+    stored yet to count."""
+    version = cache_version.current()
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    if version is None or run is None:
+        return None
+    rows = []
+    for key, families in stored_scopes():
+        for programme in (SHARED_PROGRAMME, *PROGRAMMES):
+            shared = programme == SHARED_PROGRAMME
+            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, run.as_of, None,
+                       rules.name, rules.name if shared else programme)
+            rows += [{"ruleset": rules.name, "programme": programme, "scope": key,
+                      "ward": ward, "month": month, "figure": figure, "value": value}
+                     for ward, month, figure, value in _scope_rows(sc, shared)]
+    return rules.name, version, rows
+
+
+def write_stored(ruleset: str, version: int, rows: list[dict]) -> None:
+    """Replace the stored figures of `ruleset` with `rows`, counted at data `version`, in the
+    caller's write transaction."""
+    # The version first: on PostgreSQL its row stays locked until commit, so two writers
+    # never interleave their rows.
+    cache_version.record(db.session, stored_name(ruleset), version)
+    F = m.StoredFigure
+    db.session.execute(delete(F).where(F.ruleset == ruleset))
+    if rows:
+        db.session.execute(insert(F), rows)
+
+
+def stored_current() -> bool:
+    """Whether the stored figures hold for the data now."""
+    name = stored_name(current_ruleset().name)
+    found = cache_version.versions([cache_version.FIGURES, name])
+    return name in found and found[name] == found.get(cache_version.FIGURES)
+
+
+def keep_stored() -> int | None:
+    """Store the figures again if the data changed since they were stored (the job worker
+    asks every minute); how many rows, or None if they were current."""
+    if stored_current():
+        return None
+    return store_figures()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -240,7 +241,8 @@ def _batch_rows(task: tuple[list[int], str, bool]) -> list[tuple[dict, dict | No
 
 def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
             progress: Progress | None = None,
-            each_json: Callable[[dict], None] | None = None) -> RefreshSummary:
+            each_json: Callable[[dict], None] | None = None,
+            figures: bool = True) -> RefreshSummary:
     """Evaluate and store every family (family_ids None) or the families named.
 
     A full refresh holds for `as_of` (default today) and moves the stored date there. A
@@ -248,6 +250,8 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
+    `figures`: then store the summaries' figures (evaluation.figures.store_figures) from the
+    rows just written; a refresh in a web request leaves that to the job worker.
     """
     started_clock = time.monotonic()
     started = m.utcnow()
@@ -276,6 +280,12 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         if progress:
             progress(len(rows), len(chosen))
     _write(rules.name, rows, chosen, as_of, full, started)
+    if figures:
+        try:
+            store_figures()
+        except Exception:  # the refresh is saved: the pages count live until stored again
+            db.session.rollback()
+            logging.getLogger(__name__).exception("the figures were not stored")
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
 
 
@@ -355,12 +365,39 @@ def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
     return out
 
 
-def refresh_pending(progress: Progress | None = None) -> RefreshSummary | None:
+def refresh_pending(progress: Progress | None = None,
+                    figures: bool = True) -> RefreshSummary | None:
     """Evaluate the families marked stale since they were last evaluated; None if there were none."""
     ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
-    return refresh(ids, progress=progress)
+    return refresh(ids, progress=progress, figures=figures)
+
+
+def store_figures() -> int | None:
+    """Count the summaries' figures (evaluation.figures.count_for_storing) from one snapshot of
+    the data, then store them with the data version that snapshot holds, in a short write of
+    their own: the counting holds no lock. A page reads them only while the version has not
+    moved since (figures.stored). Returns how many rows were stored (None: nothing stored
+    yet to count)."""
+    from .figures import count_for_storing, write_stored  # figures.py reads this module
+
+    session = db.session
+    session.commit()  # end any snapshot; read the counts and the version from one
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")  # one read snapshot until COMMIT
+    try:
+        counted = count_for_storing()
+    finally:
+        session.commit()
+    if counted is None:
+        return None
+    lock_rows()
+    write_stored(*counted)
+    session.commit()
+    return len(counted[2])
 
 
 # Keeping the figures current ---------------------------------------------------------------
@@ -376,7 +413,9 @@ def keep_current() -> RefreshSummary | m.Job | None:
     if not pending:
         return None
     if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
-        return refresh_pending()
+        # The stored figures are counted again by the job worker (figures.keep_stored), not
+        # in the request: at national scale that takes seconds.
+        return refresh_pending(figures=False)
     return start_refresh(None, everything=False)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, or_, select
 from .. import cache_version, search
 from .. import models as m
 from ..access import get_family_or_404, partner_search_terms, visible_families
+from ..evaluation.figures import stored_family_total
 from ..evidence.kinds import EVIDENCE, Kind
 from ..extensions import db
 from ..lookups import one_of
@@ -55,10 +56,13 @@ def search_families(
                .order_by(*_rank(q), m.Family.family_ref))
     else:
         ids = ids.order_by(m.Family.family_ref)
-        sql = str(query.compile(dialect=db.session.get_bind().dialect,
-                                compile_kwargs={"literal_binds": True}))
-        total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
-            select(func.count()).select_from(query.subquery())) or 0)
+        # Counted once a refresh (the stored figures), else once until the data changes.
+        total = stored_family_total(user, ward or None)
+        if total is None:
+            sql = str(query.compile(dialect=db.session.get_bind().dialect,
+                                    compile_kwargs={"literal_binds": True}))
+            total = cache_version.cached(("families.count", sql), lambda: db.session.scalar(
+                select(func.count()).select_from(query.subquery())) or 0)
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page  # never past the families counted
     chosen = list(db.session.scalars(ids.limit(max(0, min(per_page, total - start)))

@@ -48,6 +48,13 @@ def make_huey(app: Flask) -> Huey:
         with app.app_context():
             recover()
 
+    @huey.periodic_task(crontab(minute="*"), name="keep_figures_stored")
+    def keep_figures_stored() -> None:
+        from ..evaluation.figures import keep_stored
+
+        with app.app_context():
+            keep_stored()
+
     @huey.periodic_task(crontab(hour="3", minute="17"), name="housekeeping")
     def daily_housekeeping() -> None:
         from .service import housekeeping

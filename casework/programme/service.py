@@ -15,7 +15,7 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, cast, func, literal, or_, select
 
 from .. import clock
 from .. import models as m
@@ -29,7 +29,6 @@ from ..lookups import one_of
 from ..outcomes.service import claims_by_month, needs_by_count
 from ..paging import page_within
 from ..reports.exports import Export, csv_bytes, csv_export
-from ..rules import RESULTS, STATUSES
 from ..rules.costs import (
     COST_ITEMS,
     STORED_COUNTS,
@@ -240,7 +239,7 @@ def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
         caseloads=_caseload_totals(workers, sc),
         money=fig.money(sc),
         cohort=cost_totals(sc, pence),
-        high_contact=cost_totals(sc, pence, fig.condition(sc, "high_contact")),
+        high_contact=cost_totals(sc, pence, "high_contact"),
         high_contact_families=counts["high_contact"],
         measures=_measures(sc, period),
         unit_costs=costs,
@@ -256,39 +255,23 @@ def _months(sc: fig.Scope) -> list[dict]:
 
 
 def _wards(sc: fig.Scope) -> list[dict]:
-    keys = ("identified", "eligible", "attached", "results_met", "claimed")
-    ward = func.coalesce(sc.f.c.ward, fig.NO_WARD)
-    rows = db.session.execute(
-        sc.select(ward, *[fig.counted(sc, k) for k in keys]).group_by(ward)).all()
-    found = [{"ward": name, **dict(zip(keys, values, strict=True))} for name, *values in rows]
-    return sorted(found, key=lambda r: (r["ward"] == fig.NO_WARD, r["ward"]))
+    return fig.by_ward(sc, ("identified", "eligible", "attached", "results_met", "claimed"))
 
 
 def _results(sc: fig.Scope) -> dict[str, Counter]:
-    """Attached families by status of each result, in one query."""
-    S = sc.s
-    pairs = [(r, s) for r in RESULTS for s in STATUSES]
-    row = db.session.execute(sc.select(*[
-        func.count(case((getattr(S, f"result_{r}") == s, 1))) for r, s in pairs
-    ]).where(fig.condition(sc, "attached"))).one()
-    results = {r: Counter() for r in RESULTS}
-    for (r, s), n in zip(pairs, row, strict=True):
-        if n:
-            results[r][s] = n
-    return results
+    """Attached families by status of each result."""
+    return fig.statuses(sc, "attached")
 
 
-def cost_totals(sc: fig.Scope, pence: dict[str, int], among=None) -> CostTotals:
+def cost_totals(sc: fig.Scope, pence: dict[str, int], among: str | None = None) -> CostTotals:
     """Estimated costs before and since attachment, summed over the families whose results
-    can be judged (and meet `among`, if given): the counts are summed, then priced."""
-    S = sc.s
+    can be judged (and meet the figure `among`, if given): the counts are summed, then
+    priced."""
     rules = current_ruleset()
-    columns = [func.coalesce(func.sum(getattr(S, f"{side}_{k}")), 0)
-               for side in ("before", "after") for k in STORED_COUNTS]
-    query = sc.select(func.count(), *columns).where(S.cost_status == "estimated")
-    if among is not None:
-        query = query.where(among)
-    families, *sums = db.session.execute(query).one()
+    found = fig.values(sc, fig.cost_columns(sc, among))
+    prefix = among or "cost"
+    families = found[f"{prefix}:families"]
+    sums = [found[f"{prefix}:{side}_{k}"] for side in ("before", "after") for k in STORED_COUNTS]
     half = len(STORED_COUNTS)
     before, after = stored_to_counts(sums[:half]), stored_to_counts(sums[half:])
     return CostTotals(families, annual_cost(before, pence, rules.baseline_months),
@@ -440,8 +423,7 @@ def _allocated_on(as_of: dt.date):
 
 def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
     rules = current_ruleset()
-    unallocated = db.session.scalar(sc.select(func.count()).where(
-        fig.condition(sc, "waiting"))) or 0
+    unallocated = fig.family_counts(sc, ("waiting",))["waiting"]
     active = sum(row["active"] for row in workers)
     return {
         "workers": len(workers),
@@ -461,17 +443,12 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
 def _measures(sc: fig.Scope, period: Window | None) -> dict:
     """Domestic abuse incidents in the baseline and recent windows of families whose results
     can be judged; substance misuse referrals made before and after attachment."""
-    S = sc.s
-    judged = S.cost_status == "estimated"
-    families, before, after, families_before, families_after = db.session.execute(
-        sc.select(func.count(case((judged, 1))),
-                  func.coalesce(func.sum(case((judged, S.before_domestic_abuse_incident))), 0),
-                  func.coalesce(func.sum(case((judged, S.after_domestic_abuse_incident))), 0),
-                  func.count(case((and_(judged, S.before_domestic_abuse_incident > 0), 1))),
-                  func.count(case((and_(judged, S.after_domestic_abuse_incident > 0), 1))))
-    ).one()
-    abuse = {"families": families, "before": before, "after": after,
-             "families_before": families_before, "families_after": families_after}
+    found = fig.values(sc, fig.cost_columns(sc) + fig.abuse_columns(sc))
+    abuse = {"families": found["cost:families"],
+             "before": found["cost:before_domestic_abuse_incident"],
+             "after": found["cost:after_domestic_abuse_incident"],
+             "families_before": found["abuse:families_before"],
+             "families_after": found["abuse:families_after"]}
     ids = select(sc.f.c.id)
     referrals = fig.substance_misuse_referrals(sc, period.first if period else None,
                                                period.last if period else None)

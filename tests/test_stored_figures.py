@@ -1,0 +1,179 @@
+"""The stored figures (casework.evaluation.store.store_figures): the summaries' counts kept
+by scope, ward, programme and month, equal figure by figure to counting live, for a manager,
+a team lead and a ward; read by the pages; never read once the data has moved on."""
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from casework import cache_version
+from casework import models as m
+from casework.caseloads.service import allocate, close
+from casework.evaluation import figures, store
+from casework.extensions import db
+from casework.matching.families import merge
+from casework.programme import service as programme
+from casework.rules.ruleset import PROGRAMMES
+
+from .conftest import login
+from .factories import create_family
+from .parsed import Page
+from .test_figures import EXPECTED, D, world  # noqa: F401  (the fixture)
+from .test_programme import eligible_family
+
+
+def _live(sc: figures.Scope) -> figures.Scope:
+    return dataclasses.replace(sc, stored_as=None)
+
+
+QUARTERS = [(dt.date(2013, 1, 1), dt.date(2013, 3, 31)), (dt.date(2013, 4, 1), dt.date(2013, 6, 30)),
+            (dt.date(2013, 7, 1), dt.date(2013, 9, 30)), (dt.date(2013, 10, 1), dt.date(2013, 12, 31))]
+EACH = {
+    "family_counts": figures.family_counts,
+    "list_totals": figures.list_totals,
+    "claimable_pounds": figures.claimable_pounds,
+    "attachment_fees": figures.attachment_fees,
+    "statuses": figures.statuses,
+    "statuses_attached": lambda sc: figures.statuses(sc, "attached"),
+    "costs": lambda sc: figures.values(sc, figures.cost_columns(sc)),
+    "costs_high_contact": lambda sc: figures.values(sc, figures.cost_columns(sc, "high_contact")),
+    "abuse": lambda sc: figures.values(sc, figures.abuse_columns(sc)),
+    "by_ward": lambda sc: figures.by_ward(sc, figures.FAMILY_FIGURES),
+    "months": lambda sc: figures.activity(sc, figures.month_periods(sc.as_of, 30)),
+    "quarters": lambda sc: figures.activity(sc, QUARTERS),
+    "money": figures.money,
+}
+
+
+def assert_stored_equals_live(user, ward=None):
+    """Every stored figure of `user`'s families (of `ward`), for every programme, equals the
+    same figure counted live; and the whole dashboard does too."""
+    for programme_name in PROGRAMMES:
+        sc = figures.for_programme(figures.scope(user, ward), programme_name)
+        assert figures.stored(sc) is not None, (user.role, ward, programme_name)
+        live = _live(sc)
+        assert figures.stored(live) is None
+        for name, figure in EACH.items():
+            assert figure(sc) == figure(live), (user.role, ward, programme_name, name)
+        assert programme._figures(user, sc, None) == programme._figures(user, live, None)
+
+
+def everyone(world):  # noqa: F811
+    return [(world["manager"], None), (world["manager"], "North"), (world["manager"], "South"),
+            (world["lead"], None), (world["lead"], "North")]
+
+
+def test_the_refresh_stores_the_figures_and_they_equal_counting_live(world):  # noqa: F811
+    assert figures.stored_current()
+    sc = figures.scope(world["manager"])
+    assert figures.family_counts(sc) == EXPECTED
+    for user, ward in everyone(world):
+        assert_stored_equals_live(user, ward)
+    # A worker's few families are counted live: no stored scope holds them.
+    worker = db.session.scalar(db.select(m.User).where(m.User.role == "worker"))
+    assert figures.stored(figures.scope(worker)) is None
+    # Another date than the stored evaluation's is counted live too.
+    assert figures.stored(figures.scope(world["manager"], as_of=D - dt.timedelta(days=1))) is None
+
+
+def test_after_every_kind_of_change_the_figures_are_counted_live_until_stored_again(
+        world):  # noqa: F811
+    manager, lead = world["manager"], world["lead"]
+    worker = db.session.scalar(db.select(m.User).where(m.User.role == "worker"))
+    families = {f.family_ref: f for f in db.session.scalars(db.select(m.Family))}
+
+    def changed_then_stored():
+        # Anything the figures count moved the version: the stored figures are not read.
+        assert not figures.stored_current()
+        assert figures.stored(figures.scope(manager)) is None
+        store.refresh_pending(figures=False)
+        store.store_figures()
+        assert figures.stored_current()
+        for user, ward in everyone(world):
+            assert_stored_equals_live(user, ward)
+
+    # An allocation (F7 was waiting for a worker).
+    allocate(families["F7"], worker, D, lead)
+    changed_then_stored()
+    # Claims through audit and submission: F7's draft validated, F6's submitted in a batch.
+    claims = {c.family_id: c for c in db.session.scalars(db.select(m.Claim))}
+    claims[families["F7"].id].state = "validated"
+    batch = m.ClaimBatch(window="October 2013", as_of=D)
+    db.session.add(batch)
+    db.session.flush()
+    claims[families["F6"].id].state = "submitted"
+    claims[families["F6"].id].batch_id = batch.id
+    db.session.commit()
+    changed_then_stored()
+    # A closure, and a family signed up and another added (an import's rows).
+    close(families["F1"], D, lead, "Work done", next(iter(m.CLOSURE_OUTCOMES)))
+    eligible_family("F11", "North", dt.date(2013, 6, 1), dt.date(2013, 7, 1))
+    create_family("F12", ward="West", identified_on=dt.date(2013, 9, 1))
+    db.session.commit()
+    changed_then_stored()
+    # Contacts (high-contact) and an edit moving a family to another ward.
+    for i in range(figures.HIGH_CONTACT_CONTACTS):
+        db.session.add(m.Contact(family_id=families["F8"].id, author_id=worker.id,
+                                 contact_at=dt.datetime(2013, 9, 1 + i, 10), kind="home_visit",
+                                 duration_minutes=30, status="final"))
+    families["F8"].ward = "West"
+    db.session.commit()
+    changed_then_stored()
+    # A family merge: F4 into F9.
+    merge(families["F9"], families["F4"], manager)
+    db.session.commit()
+    changed_then_stored()
+    assert figures.family_counts(figures.scope(manager))["identified"] == EXPECTED["identified"] + 1
+
+
+def test_the_pages_read_the_stored_figures(client, world):  # noqa: F811
+    """Shown as a user reads them: a stored figure changed by hand (which moves no version)
+    is what the dashboard, the money page, the results page and the families list show."""
+    manager = world["manager"]
+    assert figures.stored_current()
+    F = m.StoredFigure
+    for figure, ward in (("identified", "North"), ("families", "North"),
+                         ("claimable_pounds", "South")):  # F8, claimable, is in South
+        changed = db.session.execute(update(F).where(F.figure == figure, F.scope == "all",
+                                                     F.ward == ward, F.month.is_(None))
+                                     .values(value=F.value + 1000))
+        assert changed.rowcount == 1
+    db.session.commit()
+    cache_version.clear()
+    assert figures.stored_current()
+    login(client, manager.email)
+    dashboard = Page(client.get("/programme").text)
+    headline = [n.text() for n in dashboard.main.find_all(cls="app-figure")]
+    assert headline[0] == "1,008 families identified"
+    money = Page(client.get("/claims/money").text)
+    assert money.paragraph("Still claimable") == (
+        "Still claimable on 30 September 2013 (programme year 2): £1,700.")
+    results = Page(client.get("/results").text)
+    assert any(t.caption.endswith("; claimable now: £1,700") for t in results.tables)
+    families = Page(client.get("/families").text)
+    assert "of 1,009 families" in families.main.text()  # 9 in the world, 1,000 made up
+
+    # Once the data moves, the pages count live again (the made-up thousand gone).
+    db.session.add(m.Contact(family_id=db.session.scalar(db.select(m.Family.id).limit(1)),
+                             author_id=manager.id, contact_at=dt.datetime(2013, 9, 2, 10),
+                             kind="home_visit", duration_minutes=30, status="final"))
+    db.session.commit()
+    assert not figures.stored_current()
+    dashboard = Page(client.get("/programme").text)
+    headline = [n.text() for n in dashboard.main.find_all(cls="app-figure")]
+    assert headline[0] == "8 families identified"
+
+
+@pytest.mark.parametrize("seen", [True])
+def test_the_worker_stores_the_figures_again_only_when_the_data_moved(world, seen):  # noqa: F811
+    assert figures.keep_stored() is None  # current: nothing to do
+    db.session.add(m.Contact(family_id=db.session.scalar(db.select(m.Family.id).limit(1)),
+                             author_id=world["manager"].id,
+                             contact_at=dt.datetime(2013, 9, 2, 10), kind="home_visit",
+                             duration_minutes=30, status="final"))
+    db.session.commit()
+    assert figures.keep_stored() > 0
+    assert figures.stored_current()
+    assert_stored_equals_live(world["manager"])
