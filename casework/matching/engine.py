@@ -185,10 +185,11 @@ def _postcode_comparison() -> cl.CustomComparison:
         comparison_description="Postcode",
         comparison_levels=[
             # One side a UK postcode and the other not (a district alone, 'ME15', or a
-            # postcode typed past reading) says nothing either way: missing, as a blank one.
+            # postcode typed past reading) says nothing either way: missing, as a blank one,
+            # and labelled so (the review page says "No postcode": wording.level_words).
             _custom('"postcode_text_l" IS NULL OR "postcode_text_r" IS NULL OR '
                     '("postcode_l" IS NULL) <> ("postcode_r" IS NULL)',
-                    "postcode is NULL (or only one is a UK postcode)"
+                    "postcode is NULL"
                     ).configure(is_null_level=True),
             # How common the postcode is counts: a block of flats, a small town's one
             # postcode abroad.
