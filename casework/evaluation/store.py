@@ -278,7 +278,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
-    `figures`: then store the summaries' figures (evaluation.figures.store_figures) from the
+    `figures`: then store the summaries' figures (store_figures below) from the
     rows just written; a refresh in a web request leaves that to the job worker.
     """
     started_clock = time.monotonic()
