@@ -163,7 +163,11 @@ def import_command(kind: str, file: Path, match: bool, also: tuple[tuple[str, Pa
     lines = []
     try:
         # Several files: every one or none. One file is its own import's transaction.
-        with transaction() if also else contextlib.nullcontext():
+        from .evaluation.store import marking_deferred
+
+        # Each family the files change is marked for the refresh once, not once a file.
+        with (transaction() if also else contextlib.nullcontext(),
+              marking_deferred() if also else contextlib.nullcontext()):
             for kind, file in files:
                 try:  # read as it is imported, a part at a time (matching reads it whole)
                     data = file.read_bytes() if match else file.open("rb")

@@ -14,9 +14,10 @@ import datetime as dt
 from collections import defaultdict
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from . import models as m
+from .bulk import insert_columns
 from .evaluation import store
 from .extensions import db
 from .history import change, write_changes, write_history
@@ -272,7 +273,8 @@ def follow_family_dates(family_ids: list[int], source: str, by: m.User | None) -
     for row in updates:
         db.session.execute(update(E).where(E.id == row.pop("id")).values(**row))
     if new:
-        db.session.execute(insert(E), new)
+        # Through the driver (COPY on PostgreSQL): a first load opens an episode a family.
+        insert_columns(E.__table__, {name: [row[name] for row in new] for name in new[0]})
         adopt_referrals([row["family_id"] for row in new])
     # The family's dates are its latest episode's (an earlier programme's date in the file
     # leaves the later episode's in place), each change kept.

@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert
-
 from . import models as m
+from .bulk import insert_columns
 from .extensions import db
 from .rules.dates import govdate, govdatetime
 from .rules.wording import words
@@ -57,10 +56,12 @@ def write_history(record_type: str, record_ref: str, before: dict[str, Any] | No
 
 def write_changes(rows: Iterable[dict[str, Any] | None]) -> None:
     """Keep many changes made by `change` (None: nothing changed) in the caller's
-    transaction, a few thousand an INSERT."""
+    transaction, through the driver (casework/bulk.py: COPY on PostgreSQL), a few thousand
+    at a time."""
     kept = [row for row in rows if row is not None]
     for i in range(0, len(kept), CHUNK):
-        db.session.execute(insert(m.RecordHistory), kept[i : i + CHUNK])
+        part = kept[i : i + CHUNK]
+        insert_columns(m.RecordHistory.__table__, {name: [r[name] for r in part] for name in part[0]})
 
 
 # Telling a change in words ---------------------------------------------------------------------

@@ -171,8 +171,9 @@ def test_my_families_shows_next_action_and_days_since_contact(client, case):
     post_form(client, "/families/C1/contacts/new", contact_data())
     page = Page(client.get("/my-families").text)
     assert page.table("My families").column("Next action")[0].startswith("Ring the school due ")
-    assert page.paragraph("1 active of") == (
-        "1 active of 10; 0 allocated in the last 12 months (of 30).")
+    assert page.paragraph("Your caseload:") == (
+        "Your caseload: 1 active family (limit 10); 0 families allocated to you in the last "
+        "12 months (limit 30).")
 
 
 def test_my_families_counts_a_family_never_contacted_from_its_allocation(client, case):

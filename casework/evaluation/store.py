@@ -23,18 +23,18 @@ that date, so the table always describes one day. The families' search documents
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import (
     DateTime,
-    Integer,
     String,
     bindparam,
     delete,
@@ -46,6 +46,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from .. import clock, search
 from .. import models as m
@@ -53,7 +54,7 @@ from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..locking import lock_rows
-from ..lookups import one_of
+from ..lookups import IntArray, one_of
 from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
 from ..rules.costs import estimate_counts
@@ -100,11 +101,11 @@ def _upsert_stale(connection, ids: list[int], now: dt.datetime):
     JSON array on SQLite), and the time of any already queued moved to now: one statement
     for 50,000 families, not one set of parameters each."""
     if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
 
-        source = select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer))),
-                        literal(now, DateTime))
+        # The ids as the array's text, cast by the server (casework/lookups.py).
+        listed = bindparam(None, IntArray("{" + ",".join(map(str, ids)) + "}"), type_=NullType())
+        source = select(func.unnest(listed), literal(now, DateTime))
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
@@ -118,12 +119,39 @@ def _upsert_stale(connection, ids: list[int], now: dt.datetime):
         index_elements=["family_id"], set_={"queued_at": statement.excluded.queued_at}))
 
 
+STALE_DEFERRED = "casework_stale_deferred"  # session.info: ids kept to be marked at once
+
+
+@contextlib.contextmanager
+def marking_deferred() -> Iterator[None]:
+    """Within it, families marked stale in this session are kept and marked with one
+    statement a STALE_CHUNK when it ends without an exception (in the same transaction):
+    an import marks each family of each part of each file, the same families over and over.
+    Nested, the outermost marks them."""
+    session = db.session()
+    if STALE_DEFERRED in session.info:
+        yield
+        return
+    kept: set[int] = set()
+    session.info[STALE_DEFERRED] = kept
+    try:
+        yield
+    finally:
+        session.info.pop(STALE_DEFERRED, None)
+    mark_stale(kept)
+
+
 def mark_stale(family_ids: Iterable[int], session: Session | None = None) -> None:
-    """Mark these families for re-evaluation, in the caller's transaction."""
+    """Mark these families for re-evaluation, in the caller's transaction (or at the end of
+    marking_deferred, if it is open)."""
+    session = session or db.session()
+    kept = session.info.get(STALE_DEFERRED)
+    if kept is not None:
+        kept.update(family_ids)
+        return
     ids = sorted(set(family_ids))
     if not ids:
         return
-    session = session or db.session()
     connection = session.connection()
     now = m.utcnow()
     for i in range(0, len(ids), STALE_CHUNK):
@@ -250,7 +278,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
-    `figures`: then store the summaries' figures (evaluation.figures.store_figures) from the
+    `figures`: then store the summaries' figures (store_figures below) from the
     rows just written; a refresh in a web request leaves that to the job worker.
     """
     started_clock = time.monotonic()

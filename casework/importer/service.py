@@ -86,7 +86,7 @@ def import_csv(
     kind = KINDS[kind_name]
     source = data if hasattr(data, "read") else io.BytesIO(data)
     try:
-        with collector_paused():
+        with collector_paused(), store.marking_deferred():  # each family marked once
             summary = _import_streamed(kind, source, filename, user, progress)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()

@@ -156,6 +156,63 @@ def _date_of_birth_comparison() -> cl.CustomComparison:
     )
 
 
+# Postcodes: a UK postcode is compared by its parts (Splink's PostcodeComparison); any other
+# (a foreign one, or one typed beyond reading as a UK postcode) only as the same text or one
+# character different. "postcode" holds UK postcodes only (models trained before other
+# postcodes were kept read it), "postcode_text" any postcode (normalise.postcode_text).
+_UK_SECTOR = "^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? [0-9]"
+_UK_DISTRICT = "^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?"
+_UK_AREA = "^[A-Za-z]{1,2}"
+
+
+NON_UK_TYPO = "One character different, missing, added or two swapped (other postcodes)"
+# Until a file with postcodes that are not UK ones trains it (the starting model is trained
+# on UK postcodes only), that level is taken to happen by chance between 1% of pairs (a
+# four- or five-character code has some forty codes a character away, among the few
+# thousand one region uses; 1.3% of FEBRL's pairs of Australian postcodes are) and among
+# true matches as often as a UK postcode one character different.
+NON_UK_TYPO_U = 0.01
+
+
+def _uk_part(pattern: str, label: str) -> cll.CustomLevel:
+    return _custom(f"NULLIF(regexp_extract(\"postcode_l\", '{pattern}', 0), '') = "
+                   f"NULLIF(regexp_extract(\"postcode_r\", '{pattern}', 0), '')", label)
+
+
+def _postcode_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_description="Postcode",
+        comparison_levels=[
+            # One side a UK postcode and the other not (a district alone, 'ME15', or a
+            # postcode typed past reading) says nothing either way: missing, as a blank one,
+            # and labelled so (the review page says "No postcode": wording.level_words).
+            _custom('"postcode_text_l" IS NULL OR "postcode_text_r" IS NULL OR '
+                    '("postcode_l" IS NULL) <> ("postcode_r" IS NULL)',
+                    "postcode is NULL"
+                    ).configure(is_null_level=True),
+            # How common the postcode is counts: a block of flats, a small town's one
+            # postcode abroad.
+            _custom('"postcode_text_l" = "postcode_text_r"', "Exact match on full postcode"
+                    ).configure(tf_adjustment_column="postcode_text"),
+            _uk_part(_UK_SECTOR, "Exact match on sector"),
+            _uk_part(_UK_DISTRICT, "Exact match on district"),
+            # A UK postcode's district typed wrong ('ME15' as 'ME16'): rare between two
+            # random people, as the rest of the postcode agrees. Not for other postcodes:
+            # four digits one apart are common by chance (1.3% of FEBRL's pairs of
+            # Australian postcodes), which this level, learnt on UK postcodes, would not know.
+            _custom('"postcode_l" IS NOT NULL AND "postcode_r" IS NOT NULL AND '
+                    'damerau_levenshtein("postcode_l", "postcode_r") <= 1',
+                    "One character different, missing, added or two swapped (UK postcodes)"),
+            _custom('"postcode_l" IS NULL AND "postcode_r" IS NULL AND '
+                    'damerau_levenshtein("postcode_text_l", "postcode_text_r") <= 1',
+                    NON_UK_TYPO),
+            _uk_part(_UK_AREA, "Exact match on area"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 # Every pair sharing any of these is scored. The first five find a row with an error in
 # one field; the others a row with errors in two (a name typo and a wrong digit in the
 # date of birth, and no postcode): each pairs a name that survived with the part of the
@@ -164,8 +221,8 @@ def _date_of_birth_comparison() -> cl.CustomComparison:
 BLOCKING_RULES = (
     block_on("date_of_birth"),
     block_on("given_name", "family_name"),
-    block_on("family_name", "postcode"),
-    block_on("name_group", "postcode"),
+    block_on("family_name", "postcode_text"),
+    block_on("name_group", "postcode_text"),
     "l.dob_swapped = r.date_of_birth",
     block_on("family_soundex", "birth_year"),
     block_on("family_name", "birth_month_day"),
@@ -186,7 +243,7 @@ def settings() -> SettingsCreator:
             _given_name_comparison(),
             _family_name_comparison(),
             _date_of_birth_comparison(),
-            cl.PostcodeComparison("postcode"),
+            _postcode_comparison(),
             cl.ExactMatch("sex"),
         ],
         blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
@@ -204,6 +261,7 @@ def prepare(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
     family_text = [r["family_name"] for r in rows]
     family = list(map(normalise.family_name, family_text))
     born = [r["date_of_birth"] for r in rows]
+    postcodes = [r.get("postcode") for r in rows]
     return {
         "unique_id": [r["unique_id"] for r in rows],
         "given_name": given,
@@ -219,7 +277,8 @@ def prepare(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
         "birth_day": [d.day for d in born],
         "birth_year_month": [f"{d.year}-{d.month:02d}" for d in born],
         "birth_month_day": [f"{d.month:02d}-{d.day:02d}" for d in born],
-        "postcode": list(map(normalise.postcode, [r.get("postcode") for r in rows])),
+        "postcode": list(map(normalise.postcode, postcodes)),
+        "postcode_text": list(map(normalise.postcode_text, postcodes)),
         "sex": [(r.get("sex") or "").lower() or None for r in rows],
     }
 
@@ -300,7 +359,7 @@ def train(incoming: dict[str, list], register: dict[str, list],
                 "unique_id_r": [r for _, r in labels],
             }))
             linker.training.estimate_m_from_pairwise_labels("reviewed_labels")
-        return _monotone(_filled(linker.misc.save_model_to_json(), fallback))
+        return _monotone(_unobserved(_filled(linker.misc.save_model_to_json(), fallback)))
     finally:
         session.close()
 
@@ -321,6 +380,30 @@ def _monotone(model: dict[str, Any]) -> dict[str, Any]:
             u = level.get("u_probability")
             if u and (level.get("m_probability") or 0) < u * ratio:
                 level["m_probability"] = u * ratio
+    return model
+
+
+def _learnt(value) -> bool:
+    return isinstance(value, (int, float)) and 0 < value < 1
+
+
+def _unobserved(model: dict[str, Any]) -> dict[str, Any]:
+    """The level for other postcodes one character different, when neither the file nor the
+    version in use showed it: NON_UK_TYPO_U by chance, and among true matches as often as
+    the UK postcodes' level (rather than Splink's 1e-6, which would make such a pair all but
+    impossible)."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] != "postcode":
+            continue
+        levels = {lv.get("label_for_charts"): lv for lv in comparison["comparison_levels"]}
+        other, uk = levels.get(NON_UK_TYPO), levels.get(
+            "One character different, missing, added or two swapped (UK postcodes)")
+        if not other or not uk:
+            continue
+        if not _learnt(other.get("u_probability")):
+            other["u_probability"] = NON_UK_TYPO_U
+        if not _learnt(other.get("m_probability")) and _learnt(uk.get("m_probability")):
+            other["m_probability"] = uk["m_probability"]
     return model
 
 

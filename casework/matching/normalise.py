@@ -94,6 +94,27 @@ def postcode(text: str | None) -> str | None:
     return f"{found.group(1)} {found.group(2)}" if found else None
 
 
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+@_remembered
+def postcode_text(text: str | None) -> str | None:
+    """A UK postcode as 'ME15 7AB'; any other postcode (a foreign one: '4223', '75011') as
+    its letters and digits in capitals, when it has a digit and three to ten characters;
+    otherwise None ('N/A', '-', '0000'). A UK postcode always holds a space here and any
+    other never does, so the two kinds are told apart."""
+    if not text:
+        return None
+    uk = postcode(text)
+    if uk:
+        return uk
+    compact = _NOT_ALNUM.sub("", text.upper())
+    if not 3 <= len(compact) <= 10 or not any(c.isdigit() for c in compact) \
+            or len(set(compact)) == 1:
+        return None
+    return compact
+
+
 @_remembered
 def swapped(born: dt.date) -> str | None:
     """The date with day and month swapped (a US-style entry of 03/04 as 04/03), when that is

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
@@ -76,7 +77,12 @@ def recent_window(as_of: dt.date, rules: Ruleset) -> Window:
 
 
 def term_end(start_year: int, term: str, rules: Ruleset) -> dt.date:
-    for name, month, day, years_after in rules.term_ends:
+    return _term_end(start_year, term, rules.term_ends)
+
+
+@functools.lru_cache(maxsize=4096)  # a few terms a year, read for every child's every term
+def _term_end(start_year: int, term: str, ends: tuple) -> dt.date:
+    for name, month, day, years_after in ends:
         if name == term:
             return dt.date(start_year + years_after, month, day)
     raise ValueError(f"unknown term {term!r}")
@@ -99,7 +105,7 @@ def counts(family: FamilyData, abuse_dates: Iterable[dt.date], window: Window,
             and age_on(born[o.person_ref], o.date) < rules.youth_age_below)),
         "fixed_exclusion": Fraction(sum(
             t.fixed_exclusions for t in family.terms
-            if window.holds(term_end(t.start_year, t.term, rules)))),
+            if t.fixed_exclusions and window.holds(term_end(t.start_year, t.term, rules)))),
         "benefit_week": Fraction(benefit_days, 7),
         "domestic_abuse_incident": Fraction(sum(1 for d in abuse_dates if window.holds(d))),
     }

@@ -69,6 +69,7 @@ def dates_in_text(text: str | None) -> str:
 _ISO_IN_TEXT = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
 
 
+@functools.lru_cache(maxsize=65536)  # the rules write the same few dates over and over
 def fmt(d: dt.date | None) -> str:
     """The rules' and claim PDFs' evidence dates: 5 Jan 2013, or 'none'."""
     return govdate(d, "none", short=True)

@@ -64,7 +64,7 @@ class _Facts:
         self.work: dict[str, list[WorkData]] = {}
         for spell in family.work:
             self.work.setdefault(spell.person_ref, []).append(spell)
-        self.term_index = {name: i for i, (name, *_) in enumerate(rules.term_ends)}
+        self._out_of_work: dict[str, list[WorkData]] = {}
 
     def age(self, person_ref: str | None, on: dt.date) -> int | None:
         dob = self.dob.get(person_ref) if person_ref else None
@@ -95,10 +95,14 @@ class _Facts:
         ]
 
     def out_of_work(self, person_ref: str) -> list[WorkData]:
-        benefits = self.rules.out_of_work_benefits
-        return [
-            w for w in self.work.get(person_ref, ()) if w.kind == "benefit" and w.benefit in benefits
-        ]
+        found = self._out_of_work.get(person_ref)
+        if found is None:
+            benefits = self.rules.out_of_work_benefits
+            found = self._out_of_work[person_ref] = [
+                w for w in self.work.get(person_ref, ())
+                if w.kind == "benefit" and w.benefit in benefits
+            ]
+        return list(found)
 
 
 @functools.lru_cache(maxsize=4096)
