@@ -181,16 +181,40 @@ def test_the_funded_share_in_the_money_headings_is_the_rulesets(client, sign_in,
     assert on_dashboard.cell("Year 1", "Funded by DCLG (3 of every 4)") == "£9,600"
 
 
-@pytest.mark.parametrize("programme, funder", [
-    ("phase1", "DCLG"), ("phase2", "MHCLG"), ("supporting_families", "MHCLG")])
-def test_the_department_funding_each_programme_is_its_rulesets(client, sign_in, built,
-                                                               programme, funder):
-    """Each programme names the department that funds it (the ruleset's `funder`): the 2015-20
-    programme's claims went to MHCLG, not the DCLG of 2012-15."""
-    sign_in("manager")
-    dashboard = Page(client.get(f"/programme?programme={programme}").text)
-    fees = dashboard.table("Attachment fees, by programme year of attachment")
-    assert fees.headers[-1].startswith(f"Funded by {funder} (")
+@pytest.mark.parametrize("programme, day, funder", [
+    ("phase1", dt.date(2013, 9, 30), "DCLG"),
+    ("phase2", dt.date(2018, 1, 7), "DCLG"),   # the day before the department was renamed
+    ("phase2", dt.date(2018, 1, 8), "MHCLG"),   # the day it was
+    ("supporting_families", dt.date(2021, 9, 18), "MHCLG"),
+    ("supporting_families", dt.date(2021, 9, 19), "DLUHC"),
+    ("supporting_families", dt.date(2024, 7, 7), "DLUHC"),
+    ("supporting_families", dt.date(2024, 7, 8), "MHCLG"),
+])
+def test_the_department_funding_each_programme_is_named_as_it_was_on_the_date(
+        programme, day, funder):
+    """Each programme names the department that funds it by its name on the figures' date
+    (the ruleset's `funders`): renamed while the 2015-20 and Supporting Families programmes
+    ran."""
+    from casework.rules import get_ruleset
+
+    assert get_ruleset(programme).funder(day) == funder
+    assert get_ruleset(programme).funder(day - dt.timedelta(days=4000)) == (
+        get_ruleset(programme).funders[0][1])  # before its first name: that name
+
+
+def test_the_dashboard_names_the_funder_on_the_figures_date(client, sign_in, built):
+    from casework.evaluation import figures
+    from casework.rules import get_ruleset
+
+    manager = sign_in("manager")
+    as_of = figures.scope(manager).as_of
+    for programme in ("phase1", "phase2"):
+        dashboard = Page(client.get(f"/programme?programme={programme}").text)
+        fees = dashboard.table("Attachment fees, by programme year of attachment")
+        funder = get_ruleset(programme).funder(as_of)
+        assert fees.headers[-1].startswith(f"Funded by {funder} (")
+    assert get_ruleset("phase2").funder(as_of) == ("MHCLG" if as_of >= dt.date(2018, 1, 8)
+                                                   else "DCLG")
 
 
 @pytest.mark.parametrize("programme, most", [

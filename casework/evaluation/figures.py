@@ -529,7 +529,7 @@ def month_periods(as_of: dt.date, count: int = 12) -> list[tuple[dt.date, dt.dat
 def money(sc: Scope) -> dict:
     """The programme's money for the scope: attachment fees by programme year of attachment
     (`fees`, `fee_total`) and the share of them the government funds (`funded_share`, the
-    ruleset's, and who: `funder`); claims not rejected in pounds by state (`by_state`) and by result
+    ruleset's, and who: `funder`, its name on the date); claims not rejected in pounds by state (`by_state`) and by result
     and state with their count (`by_result`); every claim's pounds (rejected too) by the
     programme year of its episode's sign-up and state (`by_year`), with those recorded above
     what the result pays now (`frozen_above`); what is still claimable (`claimable`); and
@@ -568,7 +568,7 @@ def money(sc: Scope) -> dict:
                         in sorted(by_year.items(), key=lambda kv: kv[0] or 0)},
             "frozen_above": dict(frozen_above), "claimable": claimable_pounds(sc),
             "received_or_due": fee_total + by_state["submitted"],
-            "funded_share": rules.funded_share, "funder": rules.funder}
+            "funded_share": rules.funded_share, "funder": rules.funder(sc.as_of)}
 
 
 # The stored figures ------------------------------------------------------------------------------

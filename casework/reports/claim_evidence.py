@@ -179,7 +179,8 @@ PARAMETER_LABELS: dict[str, tuple[str, object]] = {
     "first_attachment": ("Takes attachments from", govdate),
     "last_attachment": ("Takes attachments until", lambda v: govdate(v) if v else "no end date"),
     "funded_share": ("Share of the council's families funded", _percent_of),
-    "funder": ("Government department funding the programme", str),
+    "funders": ("Government department funding the programme", lambda v: "; ".join(
+        f"{name} from {govdate(since)}" for since, name in v)),
     "max_payment_per_family": ("Most paid for one family", _pounds),
     "caseload_max_active": ("Most families a FIP worker holds at once", str),
     "caseload_spare_below": ("A FIP worker has spare capacity below", lambda v: f"{v} families"),

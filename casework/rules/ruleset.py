@@ -70,14 +70,23 @@ class Ruleset:
     first_attachment: dt.date = dt.date(2012, 4, 1)
     last_attachment: dt.date | None = dt.date(2015, 3, 31)
     funded_share: Fraction = Fraction(5, 6)
-    # The government department the council claims from and that funds that share.
-    funder: str = "DCLG"
+    # The government department the council claims from and that funds that share, by the
+    # date from which it went by that name (it was renamed while programmes ran).
+    funders: tuple[tuple[dt.date, str], ...] = ((dt.date(2012, 4, 1), "DCLG"),)
     max_payment_per_family: int = 4000
     # Caseloads.
     caseload_max_active: int = 10
     caseload_spare_below: int = 5
     caseload_max_rolling: int = 30
     caseload_rolling_months: int = 12
+
+    def funder(self, on: dt.date) -> str:
+        """The funding department's name on that date (its first name before it)."""
+        named = self.funders[0][1]
+        for since, name in self.funders:
+            if on >= since:
+                named = name
+        return named
 
     def programme_year(self, d: dt.date) -> int | None:
         """Return 1, 2, 3 ... for the programme year holding d, or None before it starts."""
@@ -143,6 +152,10 @@ def _coerce(current: Any, value: Any, annotation: str = "") -> Any:
         return int(value)
     if isinstance(current, tuple) and current and isinstance(current[0], dt.date):
         return tuple(v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in value)
+    if (isinstance(current, tuple) and current and isinstance(current[0], tuple)
+            and isinstance(current[0][0], dt.date)):  # (date, value) pairs: funders
+        return tuple((d if isinstance(d, dt.date) else dt.date.fromisoformat(d), v)
+                     for d, v in value)
     if isinstance(current, tuple):
         return _tuples(value)
     return value
@@ -192,7 +205,7 @@ RULESETS: dict[str, Ruleset] = {
     "phase1": Ruleset(),
     "phase2": OutcomeFrame(
         name="phase2",
-        funder="MHCLG",  # DCLG until it was renamed in January 2018, two years into the programme
+        funders=((dt.date(2015, 4, 1), "DCLG"), (dt.date(2018, 1, 8), "MHCLG")),
         programme_year_starts=(dt.date(2015, 4, 1),),
         first_attachment=dt.date(2015, 4, 1),
         last_attachment=dt.date(2020, 3, 31),
@@ -207,7 +220,8 @@ RULESETS: dict[str, Ruleset] = {
     ),
     "supporting_families": OutcomeFrame(
         name="supporting_families",
-        funder="MHCLG",  # DLUHC from September 2021 to July 2024
+        funders=((dt.date(2021, 4, 1), "MHCLG"), (dt.date(2021, 9, 19), "DLUHC"),
+                 (dt.date(2024, 7, 8), "MHCLG")),
         programme_year_starts=(dt.date(2022, 10, 1),),
         first_attachment=dt.date(2022, 10, 1),
         last_attachment=None,
