@@ -227,21 +227,22 @@ def sign_in(client):
     return _sign_in
 
 
+def run_queued(app) -> int:
+    """Run the app's queued jobs here, each in its own app context as the worker process
+    would; return how many ran."""
+    huey = app.extensions["casework_queue"]
+    count = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        count += 1
+    db.session.expire_all()
+    return count
+
+
 @pytest.fixture
 def run_jobs(app):
-    """Run the queued jobs here, each in its own app context as the worker process would;
-    return how many ran."""
-
-    def _run() -> int:
-        huey = app.extensions["casework_queue"]
-        count = 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            count += 1
-        db.session.expire_all()
-        return count
-
-    return _run
+    """run_queued for the test's app: `run_jobs()`."""
+    return lambda: run_queued(app)
 
 
 @pytest.fixture
