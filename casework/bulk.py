@@ -60,7 +60,7 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
                 elif isinstance(kind, Date):
                     columns[name] = [d and d.isoformat() for d in columns[name]]
                 elif isinstance(kind, Boolean):
-                    columns[name] = [None if v is None else int(v) for v in columns[name]]
+                    columns[name] = list(map(_FLAG_NUMBER.get, columns[name], columns[name]))
             # Names from the model, quoted; every value is bound (bandit's B608 does not apply).
             sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"  # nosec
             cursor.executemany(sql, zip(*columns.values()))
@@ -72,6 +72,7 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
 
 COPY_ROWS = 10_000  # rows sent to COPY in one piece
 _NULL = "\\N"
+_FLAG_TEXT = {True: "t", False: "f", None: _NULL}
 _SPECIAL = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
@@ -92,12 +93,24 @@ def _copy_column(values: list[Any]) -> list[str]:
     """A column's values in COPY's text format: the usual cases (whole numbers, plain text)
     in one pass at C speed, anything else value by value."""
     kinds = set(map(type, values))
-    if kinds <= {int, type(None)}:
-        return [_NULL if v is None else str(v) for v in values] if None in values else list(
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if kinds <= {bool}:  # flags: one look-up a value
+        return list(map(_FLAG_TEXT.__getitem__, values))
+    if kinds <= {int}:
+        return [_NULL if v is None else str(v) for v in values] if nulls else list(
             map(str, values))
-    if kinds == {str} and not any(c in "".join(values) for c in "\\\n\r\t"):
-        return values
+    if kinds == {dt.date}:
+        return [_NULL if v is None else v.isoformat() for v in values] if nulls else list(
+            map(dt.date.isoformat, values))
+    if kinds == {str}:
+        present = [v for v in values if v is not None] if nulls else values
+        if not any(c in "".join(present) for c in "\\\n\r\t"):
+            return [_NULL if v is None else v for v in values] if nulls else values
     return list(map(_copy_value, values))
+
+
+_FLAG_NUMBER = {True: 1, False: 0, None: None}
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:

@@ -88,3 +88,26 @@ def test_one_of_finds_exactly_the_references_named(app):
     found = [ref for where in one_of_chunks(F.family_ref, ["F1", "F2", "F3", "x"], size=2)
              for ref in db.session.scalars(select(F.family_ref).where(where))]
     assert sorted(found) == ["F1", "F2", "F3"]
+
+
+def test_insert_columns_stores_text_and_dates_beside_missing_values(app):
+    """A column with some values missing takes the quick path when the rest are plain
+    (text with no character COPY treats specially, dates) and the careful one otherwise."""
+    n = len(AWKWARD)
+    plain = [None if i % 2 else f"Street {i}" for i in range(n)]
+    awkward = [None if i % 3 == 0 else v for i, v in enumerate(AWKWARD)]
+    dates = [None if i % 4 == 0 else dt.date(2012, 1, 1) + dt.timedelta(days=i)
+             for i in range(n)]
+    insert_columns(m.Family.__table__, {
+        "family_ref": [f"F{i:02d}" for i in range(n)], "family_name": AWKWARD,
+        "address": plain, "ward": awkward, "attached_on": dates,
+        "postcode": [None] * n, "local_discretion": [i % 2 == 0 for i in range(n)],
+    })
+    db.session.commit()
+    rows = db.session.scalars(select(m.Family).order_by(m.Family.family_ref)).all()
+    assert [r.family_name for r in rows] == AWKWARD
+    assert [r.address for r in rows] == plain
+    assert [r.ward for r in rows] == awkward
+    assert [r.attached_on for r in rows] == dates
+    assert [r.postcode for r in rows] == [None] * n
+    assert [r.local_discretion for r in rows] == [i % 2 == 0 for i in range(n)]
