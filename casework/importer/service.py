@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from .. import episodes
 from .. import models as m
 from ..audit import record_event
-from ..bulk import insert_columns
+from ..bulk import copies_in_background, insert_columns
 from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
@@ -86,7 +86,8 @@ def import_csv(
     kind = KINDS[kind_name]
     source = data if hasattr(data, "read") else io.BytesIO(data)
     try:
-        with collector_paused(), store.marking_deferred():  # each family marked once
+        # Each family marked once; PostgreSQL stores a part's rows while the next is read.
+        with collector_paused(), store.marking_deferred(), copies_in_background():
             summary = _import_streamed(kind, source, filename, user, progress)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
