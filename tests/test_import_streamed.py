@@ -187,3 +187,20 @@ def test_a_column_blank_on_every_row_is_read_a_column_at_a_time(app):
     summary = import_csv("families", text.encode(), "fam.csv")
     assert summary.created == 2
     assert db.session.scalars(select(m.Family.closed_on)).all() == [None, None]
+
+
+def test_merged_references_are_found_whether_the_aliases_are_few_or_many(app):
+    """_aliases reads every alias when they are no more than the references named, and
+    looks the references up otherwise: the same answer either way (families stand in for
+    the aliases here: family_ref -> family_name)."""
+    for i in range(1, 6):
+        db.session.add(m.Family(family_ref=f"F{i}", family_name=f"Kept {i}"))
+    db.session.flush()
+    query = select(m.Family.family_ref, m.Family.family_name)
+    few = {"F1", "F4", "nobody", None, ""}  # 3 named: fewer than the 5 "aliases"
+    many = {f"X{i}" for i in range(10)} | {"F2", "F5"}  # 12 named: more
+    assert service._aliases(query, m.Family.family_ref, few) == {"F1": "Kept 1",
+                                                                 "F4": "Kept 4"}
+    assert service._aliases(query, m.Family.family_ref, many) == {"F2": "Kept 2",
+                                                                  "F5": "Kept 5"}
+    assert service._aliases(query, m.Family.family_ref, {None, ""}) == {}
