@@ -639,3 +639,39 @@ def test_police_health_and_others_see_no_school_work_or_offence_records(app, sea
     assert page.main.by_id("school-terms") is None and page.main.by_id("work-spells") is None
     assert page.main.by_id("education") is None and page.main.by_id("work") is None
     assert "2025/26" not in page.main.text()
+
+
+# History and the audit log name people, never by their email ---------------------------------
+
+
+def test_the_family_pages_history_names_the_team_by_name_not_email(app, seated):
+    taf.set_lead(family("E01"), seated["officer"].id, dt.date(2012, 9, 1), None, None,
+                 seated["manager"])
+    db.session.commit()
+    page = Page(_client(app, seated["manager"]).get("/families/E01").text)
+    history = page.table("Changes to these records")
+    changes = " ".join(history.column("Change"))
+    assert "@" not in changes and "@" not in " ".join(history.column("By"))
+    assert "Owner: none → Tess Teacher (Fant Primary School)" in changes
+    assert "Attended: none → Owen Officer (Kent Police), " in changes
+    assert "User: none → Owen Officer (Kent Police)" in changes  # member, lead professional
+    assert set(history.column("By")) >= {f"{seated['manager'].name} (Programme manager) "
+                                         "meeting recorded"}
+    # Who viewed the family: names with their role or organisation.
+    _client(app, seated["officer"]).get("/families/E01")
+    viewers = Page(_client(app, seated["manager"]).get("/families/E01").text).table(
+        "Recent views of this family's records")
+    assert "Owen Officer (Kent Police)" in viewers.column("Who")
+    assert not [w for w in viewers.column("Who") if "@" in w]
+
+
+def test_the_audit_log_names_users_and_the_people_its_details_name(app, seated, sign_in, client):
+    sign_in("admin")
+    _client(app, seated["officer"]).get("/families/E01")
+    found = Page(client.get("/admin/audit", query_string={
+        "from": "2000-01-01", "who": "owen offi"}).text).table("Audit entries").column("Who")
+    assert found and set(found) == {"Owen Officer (Kent Police)"}  # searched by name
+    rows = Page(client.get("/admin/audit", query_string={"from": "2000-01-01"}).text).table(
+        "Audit entries").rows
+    assert rows and not [r for r in rows if "@" in r["Who"] or "@" in r["Detail"]]
+    assert any(r["Detail"].startswith("Owen Officer (Kent Police) from") for r in rows)
