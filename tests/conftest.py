@@ -227,6 +227,22 @@ def sign_in(client):
     return _sign_in
 
 
+@pytest.fixture
+def lead(app):
+    """Team North's team lead, Priya Shah."""
+    from .factories import create_user
+
+    return create_user("team_lead", team="North", name="Priya Shah")
+
+
+@pytest.fixture
+def worker(app):
+    """A FIP worker of team North, Sam Patel."""
+    from .factories import create_user
+
+    return create_user("worker", team="North", name="Sam Patel")
+
+
 def run_queued(app) -> int:
     """Run the app's queued jobs here, each in its own app context as the worker process
     would; return how many ran."""
