@@ -59,9 +59,9 @@ def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str
                  page: int) -> Page:
     """One page of the audit log from `since` to `until` (whole days), newest first: of the
     users whose email contains `who`, of one `action` and one object reference when given."""
-    query = select(m.AuditEvent).where(
-        m.AuditEvent.at >= dt.datetime.combine(since, dt.time()),
-        m.AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+    query = select(m.AuditEvent).where(  # whole days in England (rows are kept in UTC)
+        m.AuditEvent.at >= clock.utc_start(since),
+        m.AuditEvent.at < clock.utc_start(until + dt.timedelta(days=1)))
     if who:
         query = query.where(func.lower(m.AuditEvent.user_email).like(f"%{who.lower()}%"))
     if action:
