@@ -34,6 +34,7 @@ from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
 from ..evidence.kinds import EVIDENCE
 from ..flashes import flash
+from ..history import user_names
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
@@ -115,6 +116,7 @@ def show(family_ref: str):
         evaluation=evaluated.evaluation,
         nearly=nearly_there(evaluated.evaluation),
         viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
+        user_names=user_names(records.history),  # history names users, never by email
         allocation=open_allocation(family),
         episodes=(episodes := episodes_of(family.id)),
         open_episode=next((e for e in episodes if e.closed_on is None), None),
