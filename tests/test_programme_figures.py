@@ -177,6 +177,10 @@ def test_each_programmes_dashboard_and_money_page_show_its_own_figures(client, p
     assert eligible in funnel.body[1][0]
     assert funnel.column("Families") == [str(want[k]) for k in (
         "identified", "eligible", "attached", "results_met", "claimed", "submitted")]
+    # The way in is the programme's families' too: it never widens past those identified.
+    way_in = [int(n) for n in Table(dashboard.section("From identification to sign-up")
+                                    .find("table")).column("Families")]
+    assert way_in[0] == want["identified"] and max(way_in) == want["identified"]
     assert dashboard.paragraph("Still claimable", heading="Money").startswith(
         f"Still claimable on 1 September 2023: {pounds}.")
     results = dashboard.table("{:,} attached families, by status".format(want["attached"]))

@@ -299,14 +299,16 @@ def needs_by_count(families) -> list[tuple[int, int]]:
         select(per_family.c.n, func.count()).group_by(per_family.c.n).order_by(per_family.c.n))]
 
 
-def claims_by_month(families) -> list[dict]:
-    """Claims of the families selected, by the month of the claim date: count and amount in
-    each state, latest month first."""
+def claims_by_month(families, programme: str | None = None) -> list[dict]:
+    """Claims of the families selected (of one programme, if given), by the month of the
+    claim date: count and amount in each state, latest month first."""
     ids = families.with_only_columns(m.Family.id).scalar_subquery()
     months: dict[dt.date, dict] = {}
-    for as_of, state, amount in db.session.execute(
-        select(m.Claim.as_of, m.Claim.state, m.Claim.amount).where(m.Claim.family_id.in_(ids))
-    ):
+    query = select(m.Claim.as_of, m.Claim.state, m.Claim.amount).where(
+        m.Claim.family_id.in_(ids))
+    if programme is not None:
+        query = query.where(m.Claim.ruleset == programme)
+    for as_of, state, amount in db.session.execute(query):
         month = months.setdefault(as_of.replace(day=1), {
             "month": as_of.replace(day=1), **{s: 0 for s in m.CLAIM_STATES}, "amount": 0})
         month[state] += 1

@@ -222,13 +222,15 @@ class DashboardExtras:
 
 
 def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
-    """The way in, needs and claims by month for the families `user` may see, counted once
-    until the data changes (like `figures`), not on every request."""
+    """The way in, needs and claims by month for the families `user` may see that are the
+    programme's (figures.in_programme), its claims, counted once until the data changes
+    (like `figures`), not on every request."""
     sc = fig.for_programme(fig.scope(user), f.programme)
-    families = visible_families(user)
+    F = m.Family
+    families = visible_families(user).where(fig.in_programme(f.programme, F.id, F.identified_on))
     return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
-        way_in(families, f.as_of, f), needs_by_count(families), claims_by_month(families)),
-        f.as_of, clock.today())
+        way_in(families, f.as_of, f), needs_by_count(families),
+        claims_by_month(families, f.programme)), f.as_of, clock.today())
 
 
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
