@@ -16,9 +16,11 @@ the attached families, before and after attachment.
 Beside them, the programme's match funding (match_funding): pledges made on or before the
 date, pledged and received, by financial year and kind of source.
 
-Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
-each family's episode in it, its claims); identification and results are the stored
-evaluation's (`Scope.ruleset`).
+Every figure is the scope's programme's own (`Scope.programme`): its families
+(in_programme: an episode in it, or none at all and identified while it took families), its
+sign-ups (each family's episode in it) and claims, and its stored evaluation (`Scope.ruleset`,
+the same programme: each programme's families are evaluated under its own rules by the
+refresh, casework.evaluation.store).
 
 To add a figure, add its condition and its MEANING here and its line to docs/figures.md.
 """
@@ -29,7 +31,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.schema import DropTable
 
 from .. import cache_version, clock
@@ -39,7 +41,8 @@ from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
 from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
-from ..rules.ruleset import PROGRAMMES, programme_of
+from ..rules.outcomes import SUSTAINING
+from ..rules.ruleset import PROGRAMMES, OutcomeFrame, programme_of
 from .service import current_ruleset
 from .store import current_run, store_figures
 
@@ -64,6 +67,16 @@ MEANING = {  # what each figure counts, on the figures' date: the one wording of
 }
 
 
+def meaning(figure: str, programme: str) -> str:
+    """MEANING of the figure under the programme: a later programme's families are eligible
+    by their needs' headline problems (its frame), not the 2012 criteria."""
+    rules = get_ruleset(programme)
+    if figure == "eligible" and isinstance(rules, OutcomeFrame):
+        return (f"Identified, and with needs under at least {rules.min_problems} of the "
+                "programme's headline problems")
+    return MEANING[figure]
+
+
 @dataclasses.dataclass
 class Scope:
     """The user's families, their stored rows and the date the figures hold for."""
@@ -72,8 +85,8 @@ class Scope:
     s: type  # m.StoredEvaluation, joined on family and ruleset
     as_of: dt.date
     refreshed_at: dt.datetime | None
-    ruleset: str  # of the stored evaluation: identification and results
-    programme: str  # whose episodes (sign-ups) and claims are counted
+    ruleset: str  # of the stored evaluation read: the programme's own (identification, results)
+    programme: str  # whose families, episodes (sign-ups) and claims are counted
     # The stored figures' scope holding exactly these families ("all", "team:N"; None:
     # counted live) and the ward chosen: see stored().
     stored_as: str | None = None
@@ -102,16 +115,45 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     rules = current_ruleset()
     run = current_run(rules.name)
     as_of = as_of or (run.as_of if run else clock.today())
+    programme = programme or rules.name
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
-                 run.refreshed_at if run else None, rules.name, programme or rules.name,
-                 stored_as, ward or None)
+                 run.refreshed_at if run else None, programme, programme, stored_as,
+                 ward or None)
 
 
 def for_programme(sc: Scope, programme: str | None = None) -> Scope:
-    """The scope counting `programme`'s sign-ups and claims; by default the programme that
-    took families on the figures' date (a council's current programme, or an earlier one
-    for figures as of its years): the dashboard's, the money page's and the API's."""
-    return dataclasses.replace(sc, programme=programme or programme_of(sc.as_of))
+    """The scope counting `programme`'s figures (its families, sign-ups and claims, and its
+    stored evaluation); by default the programme that took families on the figures' date (a
+    council's current programme, or an earlier one for figures as of its years): the
+    dashboard's, the money page's and the API's."""
+    programme = programme or programme_of(sc.as_of)
+    return dataclasses.replace(sc, programme=programme, ruleset=programme)
+
+
+def _programme_of(day):
+    """SQL: rules.ruleset.programme_of of a date column (NULL for NULL)."""
+    taking, begun = [], []
+    for name in reversed(PROGRAMMES):
+        rules = get_ruleset(name)
+        takes = day >= rules.first_attachment
+        if rules.last_attachment is not None:
+            takes = and_(takes, day <= rules.last_attachment)
+        taking.append((takes, name))
+        begun.append((day >= rules.first_attachment, name))
+    return case(*taking, *begun, (day.is_not(None), PROGRAMMES[0]), else_=None)
+
+
+def in_programme(programme: str, family_id, identified_on):
+    """SQL: whether a family's figures are the programme's: it has an episode in the
+    programme, or it has no episode at all and was identified on a day the programme took
+    families (rules.ruleset.programme_of: docs/episodes.md, "Which programme"). A family that
+    came back under a later programme is in both; one identified and never signed up is in
+    the programme of its identification. The refresh evaluates each programme's families
+    under its own rules (casework.evaluation.store.programme_family_ids)."""
+    E = m.Episode
+    return or_(family_id.in_(select(E.family_id).where(E.programme == programme)),
+               and_(family_id.not_in(select(E.family_id)),
+                    _programme_of(identified_on) == programme))
 
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False):
@@ -195,7 +237,8 @@ def condition(sc: Scope, figure: str):
     if flag is not None:
         return flag == 1
     f, S, d = sc.f.c, sc.s, sc.as_of
-    identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
+    identified = and_(f.identified_on.is_not(None), f.identified_on <= d,
+                      in_programme(sc.programme, f.id, f.identified_on))
     eligible = and_(identified, S.eligible.is_(True))
     attached = and_(eligible, f.id.in_(signed_up_ids(sc)))
     if figure == "identified":
@@ -205,7 +248,7 @@ def condition(sc: Scope, figure: str):
     if figure == "attached":
         return attached
     if figure == "results_met":
-        met = [getattr(S, f"result_{r}") == "met" for r in CLAIMABLE_RESULTS]
+        met = [getattr(S, f"result_{r}") == "met" for r in claimable_results(sc.programme)]
         return and_(attached, or_(*met, f.id.in_(_claimed_ids(sc))))
     if figure == "claimable":
         return S.claimable_total > 0
@@ -257,14 +300,41 @@ def by_ward(sc: Scope, figures) -> list[dict]:
     return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
 
 
+def programme_results(programme: str) -> tuple[str, ...]:
+    """The results a programme's rules judge: the 2012 results, or a later programme's
+    family outcome (every need met) and, where its frame has that route, continuous
+    employment."""
+    rules = get_ruleset(programme)
+    if isinstance(rules, OutcomeFrame):
+        return (*(("continuous_employment",) if rules.employment_route else ()),
+                "family_outcome")
+    return RESULTS
+
+
+def claimable_results(programme: str) -> tuple[str, ...]:
+    """The results a claim may be made for under the programme."""
+    rules = get_ruleset(programme)
+    if isinstance(rules, OutcomeFrame):
+        return tuple(r for r in programme_results(programme) if r in dict(rules.result_amounts))
+    return CLAIMABLE_RESULTS
+
+
+def result_statuses(programme: str) -> tuple[str, ...]:
+    """The statuses a programme's results take (a later programme's need: "sustaining" too)."""
+    if isinstance(get_ruleset(programme), OutcomeFrame):
+        return (*STATUSES, SUSTAINING)
+    return STATUSES
+
+
 def status_columns(sc: Scope, among: str | None = None) -> list[tuple[str, object]]:
     """How many of the scope's families (meeting the figure `among`, if given) have each
-    status of each result: "status:RESULT:STATUS" (among "attached": "attached:...")."""
+    status of each of the programme's results: "status:RESULT:STATUS" (among "attached":
+    "attached:...")."""
     S = sc.s
     where = condition(sc, among) if among else None
     out = []
-    for r in RESULTS:
-        for status in STATUSES:
+    for r in programme_results(sc.programme):
+        for status in result_statuses(sc.programme):
             has = getattr(S, f"result_{r}") == status
             out.append((f"{among or 'status'}:{r}:{status}",
                         func.count(case((has if where is None else and_(where, has), 1)))))
@@ -274,7 +344,7 @@ def status_columns(sc: Scope, among: str | None = None) -> list[tuple[str, objec
 def statuses(sc: Scope, among: str | None = None) -> dict[str, Counter]:
     """{result: Counter(status: families)} of the scope's families (meeting `among`)."""
     found = values(sc, status_columns(sc, among))
-    out = {r: Counter() for r in RESULTS}
+    out = {r: Counter() for r in programme_results(sc.programme)}
     for name, n in found.items():
         _, r, status = name.split(":")
         if n:
@@ -327,20 +397,12 @@ def fee_columns(sc: Scope) -> list[tuple[str, object]]:
             for n in range(1, years + 1)]
 
 
-# The figures that count no sign-up or claim: stored once for every programme.
-SHARED_FIGURES = ("identified", "eligible", "claimable", "high_contact")
-SHARED_PROGRAMME = "*"
-
-
-def stored_columns(sc: Scope, shared: bool) -> list[tuple[str, object]]:
-    """Every aggregate the stored figures keep by ward: those the same for every programme
-    (`shared`), or those of the scope's programme."""
-    if shared:
-        return [*[(k, counted(sc, k)) for k in SHARED_FIGURES], *list_columns(sc),
-                *status_columns(sc), *cost_columns(sc), *cost_columns(sc, "high_contact"),
-                *abuse_columns(sc)]
-    return [*[(k, counted(sc, k)) for k in FAMILY_FIGURES if k not in SHARED_FIGURES],
-            *status_columns(sc, "attached"), *fee_columns(sc)]
+def stored_columns(sc: Scope) -> list[tuple[str, object]]:
+    """Every aggregate the stored figures keep by ward, for the scope's programme (each
+    programme's are its own: its families, its stored evaluation, its sign-ups and claims)."""
+    return [*[(k, counted(sc, k)) for k in FAMILY_FIGURES], *list_columns(sc),
+            *status_columns(sc), *cost_columns(sc), *cost_columns(sc, "high_contact"),
+            *abuse_columns(sc), *status_columns(sc, "attached"), *fee_columns(sc)]
 
 
 def high_contact_count(sc: Scope, start: dt.date | None = None,
@@ -610,14 +672,14 @@ def stored(sc: Scope) -> Stored | None:
 
 
 def _read_stored(sc: Scope) -> Stored | None:
-    run = current_run(sc.ruleset)
+    run = current_run()
     if run is None or run.as_of != sc.as_of:
         return None
     if not stored_current():
         return None
     F = m.StoredFigure
     query = (select(F.ward, F.month, F.figure, func.sum(F.value))
-             .where(F.ruleset == sc.ruleset, F.programme.in_((sc.programme, SHARED_PROGRAMME)),
+             .where(F.ruleset == current_ruleset().name, F.programme == sc.programme,
                     F.scope == sc.stored_as)
              .group_by(F.ward, F.month, F.figure))
     if sc.ward:
@@ -634,13 +696,14 @@ def _read_stored(sc: Scope) -> Stored | None:
     return out
 
 
-def _by_day(query, with_pounds: bool) -> list[tuple[str | None, dt.date, int, int]]:
-    """(ward, day, count, pounds) rows of a (ward, day[, pounds]) subquery, grouped."""
+def _by_day(query, with_pounds: bool) -> list[tuple[int, str | None, dt.date, int, int]]:
+    """(part, ward, day, count, pounds) rows of a (part, ward, day[, pounds]) subquery,
+    grouped."""
     sub = query.subquery()
     pounds = func.coalesce(func.sum(sub.c.pounds), 0) if with_pounds else func.count()
-    return db.session.execute(select(sub.c.ward, sub.c.day, func.count(), pounds)
+    return db.session.execute(select(sub.c.part, sub.c.ward, sub.c.day, func.count(), pounds)
                               .where(sub.c.day.is_not(None))
-                              .group_by(sub.c.ward, sub.c.day)).all()
+                              .group_by(sub.c.part, sub.c.ward, sub.c.day)).all()
 
 
 def _flagged(sc: Scope, figures) -> Scope:
@@ -656,86 +719,230 @@ def _flagged(sc: Scope, figures) -> Scope:
     return dataclasses.replace(sc, f=create.table, stored_as=None)
 
 
-def _scope_rows(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
-    """The stored figures of one scope, those the same for every programme (`shared`) or
-    those of its programme: (ward, month or None, figure, value), zeros left out."""
-    sc = _flagged(sc, SHARED_FIGURES if shared else FAMILY_FIGURES)
+def _scope_rows(sc: Scope) -> list[tuple[int, str | None, dt.date | None, str, int]]:
+    """The stored figures of one scope and its programme: (part, ward, month or None,
+    figure, value), zeros left out."""
+    sc = _flagged(sc, FAMILY_FIGURES)
     try:
-        return _grouped(sc, shared)
+        return _grouped(sc)
     finally:
         db.session.execute(DropTable(sc.f))
 
 
-def _grouped(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
+def _grouped(sc: Scope) -> list[tuple[int, str | None, dt.date | None, str, int]]:
     f, d = sc.f.c, sc.as_of
-    columns = stored_columns(sc, shared)
+    columns = stored_columns(sc)
+    part = _part_of(f.id)
     out = []
-    for ward, *counts in db.session.execute(
-            sc.select(f.ward, *[c for _, c in columns]).group_by(f.ward)):
-        out += [(ward, None, name, int(n)) for (name, _), n in zip(columns, counts, strict=True)
-                if n]
+    for number, ward, *counts in db.session.execute(
+            sc.select(part, f.ward, *[c for _, c in columns]).group_by(part, f.ward)):
+        out += [(number, ward, None, name, int(n))
+                for (name, _), n in zip(columns, counts, strict=True) if n]
     # The activity (see activity()) by day, summed into months.
     months: dict[tuple, int] = defaultdict(int)
     F, B = m.Family, m.ClaimBatch
-    if shared:
-        days = [(("identified", None), sc.select(f.ward.label("ward"),
-                                                 f.identified_on.label("day"))
-                 .where(condition(sc, "identified")))]
-    else:
-        live = claims(sc).subquery()
-        days = [
-            (("attached", None), sc.select(f.ward.label("ward"), signed_up_on(sc).label("day"))
-             .where(condition(sc, "attached"))),
-            (("claims", "claims_amount"), select(F.ward.label("ward"), live.c.as_of.label("day"),
-                                                 live.c.amount.label("pounds"))
-             .join(F, F.id == live.c.family_id)),
-            (("submitted", "submitted_amount"), select(
-                F.ward.label("ward"), B.as_of.label("day"), live.c.amount.label("pounds"))
-             .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
-             .where(B.as_of <= d)),
-        ]
+    live = claims(sc).subquery()
+    of_family = _part_of(F.id).label("part")
+    days = [
+        (("identified", None), sc.select(part.label("part"), f.ward.label("ward"),
+                                         f.identified_on.label("day"))
+         .where(condition(sc, "identified"))),
+        (("attached", None), sc.select(part.label("part"), f.ward.label("ward"),
+                                       signed_up_on(sc).label("day"))
+         .where(condition(sc, "attached"))),
+        (("claims", "claims_amount"), select(of_family, F.ward.label("ward"),
+                                             live.c.as_of.label("day"),
+                                             live.c.amount.label("pounds"))
+         .join(F, F.id == live.c.family_id)),
+        (("submitted", "submitted_amount"), select(
+            of_family, F.ward.label("ward"), B.as_of.label("day"),
+            live.c.amount.label("pounds"))
+         .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
+         .where(B.as_of <= d)),
+    ]
     for (count_key, pounds_key), query in days:
-        for ward, day, count, pounds in _by_day(query, pounds_key is not None):
+        for number, ward, day, count, pounds in _by_day(query, pounds_key is not None):
             month = day.replace(day=1)
-            months[(ward, month, count_key)] += count
+            months[(number, ward, month, count_key)] += count
             if pounds_key:
-                months[(ward, month, pounds_key)] += int(pounds)
-    out += [(ward, month, key, n) for (ward, month, key), n in months.items() if n]
+                months[(number, ward, month, pounds_key)] += int(pounds)
+    out += [(number, ward, month, key, n) for (number, ward, month, key), n in months.items()
+            if n]
     return out
 
 
-def count_for_storing() -> tuple[str, int, list[dict]] | None:
-    """(ruleset, data version, rows): the figures of every stored scope and programme, counted
-    in the caller's transaction, which must read one snapshot of the data (store.store_figures
-    opens it) so that the version read here is the one the counts hold for. None: nothing
-    stored yet to count."""
-    version = cache_version.current()
-    rules = current_ruleset()
-    run = current_run(rules.name)
-    if version is None or run is None:
-        return None
+# The stored figures are kept twice: summed by scope (the rows the pages read, scope "all" or
+# "team:N") and by part as well (scope "all/7"): the families whose id // PART_SIZE is 7. A
+# refresh of a few families counts again only their parts and moves the sums by the
+# difference from the parts' stored rows (store_parts), in its own transaction; a full
+# refresh counts every part (count_for_storing, then write_stored).
+
+PART_SIZE = 4096
+
+
+def _part_of(column):
+    """SQL: the part of a family id column (integer division on both databases)."""
+    return column // PART_SIZE
+
+
+def part_scope(key: str, part: int) -> str:
+    return f"{key}/{part}"
+
+
+def parts_name(ruleset: str) -> str:
+    """data_versions: the WIDE version the stored parts hold for (absent: no parts stored)."""
+    return f"{cache_version.FIGURES}.parts:{ruleset}"
+
+
+WIDE = f"{cache_version.FIGURES}.wide"  # moved by a change no family's part accounts for
+
+
+def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list[dict]:
+    """The part rows of every stored scope and programme (of `parts` only, if given)."""
     rows = []
     for key, families in stored_scopes():
-        for programme in (SHARED_PROGRAMME, *PROGRAMMES):
-            shared = programme == SHARED_PROGRAMME
-            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, run.as_of, None,
-                       rules.name, rules.name if shared else programme)
-            rows += [{"ruleset": rules.name, "programme": programme, "scope": key,
-                      "ward": ward, "month": month, "figure": figure, "value": value}
-                     for ward, month, figure, value in _scope_rows(sc, shared)]
-    return rules.name, version, rows
+        if parts is not None:
+            families = families.where(or_(*[
+                m.Family.id.between(p * PART_SIZE, (p + 1) * PART_SIZE - 1) for p in parts]))
+        for programme in PROGRAMMES:  # each under its own stored evaluation
+            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, as_of, None,
+                       programme, programme)
+            rows += [{"ruleset": ruleset, "programme": programme,
+                      "scope": part_scope(key, number), "ward": ward, "month": month,
+                      "figure": figure, "value": value}
+                     for number, ward, month, figure, value in _scope_rows(sc)]
+    return rows
 
 
-def write_stored(ruleset: str, version: int, rows: list[dict]) -> None:
-    """Replace the stored figures of `ruleset` with `rows`, counted at data `version`, in the
-    caller's write transaction."""
+def count_for_storing() -> tuple[str, int, int, list[dict]] | None:
+    """(ruleset, data version, wide version, part rows): the figures of every stored scope
+    and programme by part, counted in the caller's transaction, which must read one snapshot
+    of the data (store.store_figures opens it) so that the versions read here are the ones
+    the counts hold for. None: nothing stored yet to count."""
+    found = cache_version.versions([cache_version.FIGURES, WIDE])
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    if cache_version.FIGURES not in found or run is None:
+        return None
+    return (rules.name, found[cache_version.FIGURES], found.get(WIDE, 0),
+            _counted_rows(rules.name, run.as_of, None))
+
+
+def _summed(rows: list[dict]) -> dict[tuple, int]:
+    """{(programme, scope, ward, month, figure): value} of part rows, summed over parts."""
+    out: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        out[(r["programme"], r["scope"].rsplit("/", 1)[0], r["ward"], r["month"],
+             r["figure"])] += r["value"]
+    return out
+
+
+def _insert(rows: list[dict]) -> None:
+    for i in range(0, len(rows), 5000):
+        db.session.execute(insert(m.StoredFigure), rows[i : i + 5000])
+
+
+def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> bool:
+    """Replace the stored figures of `ruleset` with the part rows `rows` and their sums,
+    counted at data `version` (and WIDE `wide`), in the caller's write transaction; unless
+    figures counted at a later version are stored already (a refresh's, store_parts):
+    False then, nothing written."""
     # The version first: on PostgreSQL its row stays locked until commit, so two writers
     # never interleave their rows.
-    cache_version.record(db.session, stored_name(ruleset), version)
+    name = stored_name(ruleset)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The row store_parts holds until it commits: one of the two writes at a time.
+        db.session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    before = cache_version.versions([name]).get(name)
+    if before is not None and before > version:
+        return False
+    cache_version.record(db.session, name, version)
+    cache_version.record(db.session, parts_name(ruleset), wide)
     F = m.StoredFigure
     db.session.execute(delete(F).where(F.ruleset == ruleset))
-    if rows:
-        db.session.execute(insert(F), rows)
+    _insert(rows)
+    _insert([{"ruleset": ruleset, "programme": programme, "scope": scope, "ward": ward,
+              "month": month, "figure": figure, "value": value}
+             for (programme, scope, ward, month, figure), value in _summed(rows).items()
+             if value])
+    return True
+
+
+def store_parts(family_ids: set[int]) -> bool:
+    """Count again the parts of these families, and of every family still waiting for a
+    refresh, and move the stored sums by the difference, in the caller's write transaction
+    (the refresh's, which holds the write lock): the figures then hold for the data this
+    transaction commits. Call it last, after every other write of the transaction. False
+    (nothing written; the figures are to be counted whole, store.store_figures) when the
+    stored parts may miss a change: none stored, or stored before a change no family's part
+    accounts for (WIDE moved), or most parts touched."""
+    session = db.session
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    # This transaction's version, now (casework.cache_version bumps it at commit otherwise;
+    # nothing this transaction writes after it is watched), and the version's row locked
+    # on PostgreSQL until commit: every change committed before is read below, and any
+    # committed after moves the version past the one recorded here.
+    cache_version._bump(session())
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name)])
+    if (run is None or parts_name(rules.name) not in found
+            or found[parts_name(rules.name)] != found.get(WIDE, 0)):
+        return False
+    waiting = set(session.scalars(select(m.StaleFamily.family_id)))
+    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting})
+    largest = session.scalar(select(func.max(m.Family.id))) or 0
+    if 2 * len(parts) > largest // PART_SIZE + 1:
+        return False
+    F = m.StoredFigure
+    keys = [key for key, _ in stored_scopes()]
+    if parts:
+        scopes = [part_scope(key, p) for key in keys for p in parts]
+        old = [{"programme": programme, "scope": scope, "ward": ward, "month": month,
+                "figure": figure, "value": value}
+               for programme, scope, ward, month, figure, value in session.execute(
+                   select(F.programme, F.scope, F.ward, F.month, F.figure, F.value)
+                   .where(F.ruleset == rules.name, F.scope.in_(scopes)))]
+        new = _counted_rows(rules.name, run.as_of, parts)
+        change = _summed(new)
+        for k, value in _summed(old).items():
+            change[k] -= value
+        change = {k: v for k, v in change.items() if v}
+        if change:
+            sums = {(programme, scope, ward, month, figure): (row_id, value)
+                    for row_id, programme, scope, ward, month, figure, value in session.execute(
+                        select(F.id, F.programme, F.scope, F.ward, F.month, F.figure, F.value)
+                        .where(F.ruleset == rules.name, F.scope.in_(keys)))}
+            gone, moved, added = [], [], []
+            for k, by in change.items():
+                row_id, value = sums.get(k, (None, 0))
+                if row_id is None:
+                    programme, scope, ward, month, figure = k
+                    added.append({"ruleset": rules.name, "programme": programme,
+                                  "scope": scope, "ward": ward, "month": month,
+                                  "figure": figure, "value": by})
+                elif value + by == 0:
+                    gone.append(row_id)
+                else:
+                    moved.append({"row_id": row_id, "value": value + by})
+            if gone:
+                session.execute(delete(F).where(F.id.in_(gone)))
+            if moved:
+                session.connection().execute(
+                    update(F.__table__).where(F.__table__.c.id == bindparam("row_id"))
+                    .values(value=bindparam("value")), moved)
+            _insert(added)
+        for i in range(0, len(scopes), 500):
+            session.execute(delete(F).where(F.ruleset == rules.name,
+                                            F.scope.in_(scopes[i : i + 500])))
+        _insert(new)
+    if found.get(cache_version.FIGURES) is None:
+        return False
+    cache_version.record(session, stored_name(rules.name), found[cache_version.FIGURES])
+    return True
 
 
 def stored_current() -> bool:

@@ -45,10 +45,11 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from .. import clock, search
+from .. import cache_version, clock, search
 from .. import models as m
 from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
@@ -56,10 +57,13 @@ from ..extensions import db
 from ..locking import lock_rows
 from ..lookups import IntArray, one_of
 from ..queue import start
-from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
+from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset, get_ruleset
 from ..rules.costs import estimate_counts
+from ..rules.engine import NOT_RELEVANT
 from ..rules.nearly import nearly_there
+from ..rules.ruleset import PROGRAMMES, OutcomeFrame
 from ..workers import map_in_workers
+from .later import OutcomeFamilyEvaluation, evaluate_outcome_families
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
@@ -170,7 +174,9 @@ def marked_stale_here() -> bool:
 # Each kind of evidence says whether the stored evaluation reads it, and whose it is
 # (casework/evidence/kinds.py).
 _EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
-_OF_FAMILY = (m.Person, m.Claim)  # family_id
+# family_id; the episodes, allocations, contacts and selection decisions too, which no rule
+# reads but the stored figures count (figures.store_parts counts again the families marked).
+_OF_FAMILY = (m.Person, m.Claim, m.Episode, m.Allocation, m.Contact, m.SelectionDecision)
 _OF_PERSON = tuple(k.model for k in _EVALUATED if k.owner == "person")  # person_id
 # person_id, or family_id for the family's own
 _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
@@ -206,6 +212,64 @@ def _mark_changed_families_stale(session: Session, _context) -> None:
     mark_stale(families - gone, session)
 
 
+# Changes the stored figures' parts cannot account for ---------------------------------------
+#
+# figures.store_parts counts again only the parts of the families a refresh evaluates and of
+# those still marked stale. That holds only if every change to what the figures count since
+# they were stored marked its family stale: a change to any other table the data version
+# watches (a claim batch, a user's team, a team...), and a family deleted (merged), moves
+# the WIDE version instead, and the figures are then counted whole. The tables below are
+# written only with their families marked stale (through the ORM: the flush listener above;
+# around it: the importer, casework.records, casework.episodes mark them themselves) or are
+# the evaluation's own; the referrals are not counted by the stored figures (an episode
+# begun adopts its family's referrals: casework.episodes). Any table not named here moves
+# WIDE, so a figure stored from a new table is safe (counted whole) until it is named.
+
+_ACCOUNTED = frozenset({
+    "families", "people", "claims", "episodes", "allocations", "contacts",
+    "selection_decisions", "stored_evaluations", "evaluation_runs", "referrals",
+    *(k.model.__tablename__ for k in EVIDENCE),
+})
+_WIDE = "casework_figures_wide"  # connection.info: this transaction made a wide change
+
+
+def wide_change(connection=None) -> None:
+    """Say that this transaction changed the figures beyond the families it marked stale."""
+    (connection or db.session.connection()).info[_WIDE] = True
+
+
+def _watch_wide(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    found = cache_version._DML.match(statement)
+    if not found:
+        return
+    table = found.group(1).lower()
+    if table in cache_version.UNWATCHED_TABLES:
+        return
+    if table not in _ACCOUNTED or (table == "families"
+                                   and statement.lstrip()[:6].upper() == "DELETE"):
+        conn.info[_WIDE] = True
+
+
+def _forget_wide(conn) -> None:
+    if not conn.invalidated:
+        conn.info.pop(_WIDE, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_wide(session: Session) -> None:
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    if conn.info.pop(_WIDE, False):
+        from .figures import WIDE
+
+        cache_version._upsert(conn, WIDE, 1, m.DataVersion.version + 1)
+
+
+event.listen(Engine, "before_cursor_execute", _watch_wide)
+event.listen(Engine, "rollback", _forget_wide)
+
+
 # Evaluating -------------------------------------------------------------------------------
 
 
@@ -225,7 +289,7 @@ def _abuse_dates(ids: list[int]) -> dict[int, list[dt.date]]:
 
 def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
         evaluated_at: dt.datetime) -> dict:
-    """The stored row of one family's evaluation."""
+    """The stored row of one family's evaluation under the 2012 rules."""
     e = item.evaluation
     ident = e.identification
     claimable = {c.result: c.amount for c in item.claimable}
@@ -237,11 +301,48 @@ def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
         "education": bool(ident.education.value), "work": bool(ident.work.value),
         "local_discretion": bool(ident.local_discretion), "eligible": bool(ident.eligible),
         **{f"result_{r}": str(e.status(r)) for r in RESULTS},
+        "result_family_outcome": None,
         **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
         "claimable_total": sum(c.amount for c in item.would_build),  # what a build makes
         "nearly_there": "; ".join(notes) if notes else None,
     }
-    costs = estimate_counts(item.data, abuse_dates, e.as_of, rules)
+    return _with_costs(out, item.data, abuse_dates, e.as_of, rules)
+
+
+def later_row(item: OutcomeFamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
+              evaluated_at: dt.datetime) -> dict:
+    """The stored row of one family's evaluation under a later programme's frame and the
+    council's Outcome Plan (casework.evaluation.later): eligible by its needs' headline
+    problems, its results the family outcome (every need met) and, where the frame has
+    that route, continuous employment; the 2012 results are not the frame's
+    ("not_relevant"). What is claimable is what a claims build makes: the first claimable
+    result, one results claim a family."""
+    e = item.evaluation
+    problems = set(e.problems)
+    claimable = {c.result: c.amount for c in item.claimable}
+    employment = e.continuous_employment
+    out = {
+        "family_id": item.family_id, "ruleset": rules.name, "as_of": e.as_of,
+        "evaluated_at": evaluated_at,
+        "identification_date": item.data.identified_on or e.as_of, "screening": False,
+        "crime_asb": bool(problems & {"crime_asb", "crime_prevention"}),
+        "education": "education" in problems,
+        "work": bool(problems & {"worklessness", "financial_stability"}),
+        "local_discretion": any(r.discretion for r in e.needs), "eligible": bool(e.eligible),
+        **{f"result_{r}": NOT_RELEVANT for r in RESULTS},
+        "result_continuous_employment": str(employment.value) if employment else NOT_RELEVANT,
+        "result_family_outcome": e.family_outcome,
+        **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
+        "claimable_total": item.claimable[0].amount if item.claimable else 0,
+        "nearly_there": None,
+    }
+    return _with_costs(out, item.data, abuse_dates, e.as_of, rules)
+
+
+def _with_costs(out: dict, data, abuse_dates: list[dt.date], as_of: dt.date,
+                rules: Ruleset) -> dict:
+    """The row with the cost estimate's event counts (around the programme's attachment)."""
+    costs = estimate_counts(data, abuse_dates, as_of, rules)
     out["cost_status"] = costs[0] if costs else None
     for side, found in (("before", costs[1] if costs else None),
                         ("after", costs[2] if costs else None)):
@@ -256,15 +357,46 @@ def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
     return out
 
 
-def _batch_rows(task: tuple[list[int], str, bool]) -> list[tuple[dict, dict | None]]:
-    """Evaluate one batch: (stored row, the contract's JSON object or None) per family."""
-    ids, as_of, with_json = task
-    rules = current_ruleset()
+def _batch_rows(task: tuple) -> list[tuple[dict, dict | None]]:
+    """Evaluate one batch: (stored row, the contract's JSON object or None) per family; under
+    the council's ruleset, or (`programme` given) under that programme's own rules."""
+    ids, as_of, with_json, *rest = task
+    programme = rest[0] if rest else None
+    day = dt.date.fromisoformat(as_of)
     abuse = _abuse_dates(ids)
     now = m.utcnow()
+    if programme is not None:
+        rules = get_ruleset(programme)
+        if isinstance(rules, OutcomeFrame):
+            return [(later_row(item, abuse.get(item.family_id, []), rules, now), None)
+                    for item in evaluate_outcome_families(day, ids, programme)]
+        return [(row(item, abuse.get(item.family_id, []), rules, now), None)
+                for item in evaluate_batch(ids, day, rules)]
+    rules = current_ruleset()
     return [(row(item, abuse.get(item.family_id, []), rules, now),
              to_json(item) if with_json else None)
-            for item in evaluate_batch(ids, dt.date.fromisoformat(as_of), rules)]
+            for item in evaluate_batch(ids, day, rules)]
+
+
+def other_programmes() -> tuple[str, ...]:
+    """The programmes stored beside the council's ruleset, each for its own families."""
+    name = current_ruleset().name
+    return tuple(p for p in PROGRAMMES if p != name)
+
+
+def programme_family_ids(programme: str, among: Iterable[int] | None = None) -> list[int]:
+    """The families (of `among`, if given) whose figures are the programme's
+    (casework.evaluation.figures.in_programme): evaluated under its rules."""
+    from .figures import in_programme  # figures.py reads this module
+
+    F = m.Family
+    query = select(F.id).where(in_programme(programme, F.id, F.identified_on))
+    if among is None:
+        return list(db.session.scalars(query.order_by(F.id)))
+    ids, out = sorted(set(among)), []
+    for i in range(0, len(ids), BATCH):
+        out += db.session.scalars(query.where(one_of(F.id, ids[i : i + BATCH])))
+    return sorted(out)
 
 
 def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
@@ -278,8 +410,11 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
-    `figures`: then store the summaries' figures (store_figures below) from the
-    rows just written; a refresh in a web request leaves that to the job worker.
+    A refresh of some families moves the stored summaries' figures in its own transaction
+    (figures.store_parts: their parts counted again, in milliseconds to a second); a full
+    one, or one those cannot account for (wide_change), counts them whole after it commits
+    (store_figures below) if `figures`, else leaves that to the job worker
+    (figures.keep_stored).
     """
     started_clock = time.monotonic()
     started = m.utcnow()
@@ -296,19 +431,30 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         as_of = run.as_of
         wanted = set(family_ids)
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
+    # Each other programme's families under its own rules (docs/figures.md): a full
+    # refresh all of them, else those of the families named.
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
              for i in range(0, len(chosen), BATCH)]
+    tasks += [(ids[i : i + BATCH], as_of.isoformat(), False, p)
+              for p, ids in theirs.items() for i in range(0, len(ids), BATCH)]
+    total = len(chosen) + sum(len(ids) for ids in theirs.values())
     rows: list[dict] = []
-    for batch in map_in_workers(_batch_rows, tasks):
+    other_rows: dict[str, list[dict]] = {p: [] for p in theirs}
+    done = 0
+    for task, batch in zip(tasks, map_in_workers(_batch_rows, tasks), strict=True):
+        into = rows if len(task) == 3 else other_rows[task[3]]
         for stored, as_json in batch:
-            rows.append(stored)
-            if each_json is not None:
+            into.append(stored)
+            if each_json is not None and as_json is not None:
                 each_json(as_json)
+        done += len(batch)
         if progress:
-            progress(len(rows), len(chosen))
-    _write(rules.name, rows, chosen, as_of, full, started)
-    if figures:
+            progress(done, total)
+    stored = _write(rules.name, rows, chosen, as_of, full, started,
+                    {p: (other_rows[p], ids) for p, ids in theirs.items()})
+    if figures and not stored:
         try:
             store_figures()
         except Exception:  # the refresh is saved: the pages count live until stored again
@@ -322,8 +468,13 @@ def _all_ids() -> list[tuple[int, str]]:
 
 
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
-           started: dt.datetime) -> None:
-    """Replace the rows in one transaction; readers see the old rows until it commits."""
+           started: dt.datetime,
+           others: dict[str, tuple[list[dict], list[int]]] | None = None) -> bool:
+    """Replace the rows in one transaction; readers see the old rows until it commits.
+    `others`: each other programme's rows, and the families of `chosen` that are its. True
+    if the stored figures were moved with them (figures.store_parts)."""
+    from .figures import store_parts  # figures.py reads this module
+
     lock_rows()
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
@@ -354,10 +505,29 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                 session.execute(delete(Q).where(one_of(Q.family_id, part),
                                                 Q.queued_at <= started)
                                 .execution_options(synchronize_session=False))
+    written = rows
+    for programme, (theirs, ids) in (others or {}).items():
+        if full:
+            session.execute(delete(S).where(S.ruleset == programme))
+        else:
+            theirs = _differing(programme, theirs)
+            # Their rows that differ, and those of the families no longer the programme's
+            # (only rows there: a statement that deletes nothing still moves the version).
+            gone = {r["family_id"] for r in theirs}
+            leaving = sorted(set(chosen) - set(ids))
+            for i in range(0, len(leaving), BATCH):
+                gone.update(session.scalars(select(S.family_id).where(
+                    S.ruleset == programme, one_of(S.family_id, leaving[i : i + BATCH]))))
+            gone = sorted(gone)
+            for i in range(0, len(gone), BATCH):
+                session.execute(delete(S).where(S.ruleset == programme,
+                                                one_of(S.family_id, gone[i : i + BATCH]))
+                                .execution_options(synchronize_session=False))
+        written = written + theirs
     # Through the driver (COPY on PostgreSQL): the ORM's bulk insert of the rows as
     # dictionaries took longer than evaluating them.
-    for i in range(0, len(rows), WRITE_CHUNK):
-        part = rows[i : i + WRITE_CHUNK]
+    for i in range(0, len(written), WRITE_CHUNK):
+        part = written[i : i + WRITE_CHUNK]
         insert_columns(S.__table__, {name: [r[name] for r in part] for name in part[0]})
     if full and 2 * len(set(changed)) > len(rows):
         search.rewrite(None)
@@ -370,7 +540,21 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     if full:
         run.as_of, run.refreshed_at = as_of, m.utcnow()
     run.families = session.scalar(select(func.count()).select_from(S).where(S.ruleset == ruleset))
+    stored = False
+    if full:
+        wide_change()  # every row and the date rewritten: the figures are counted whole
+    else:
+        try:
+            with session.begin_nested():
+                stored = store_parts(set(chosen))
+        except Exception:  # the refresh is saved; the figures are counted whole later
+            logging.getLogger(__name__).exception("the figures' parts were not stored")
+            # The data version's bump (store_parts made it) went with the savepoint.
+            cache_version.mark_changed(session.connection(), S.__tablename__)
+        if not stored:
+            wide_change()
     session.commit()
+    return stored
 
 
 # Every stored column but when the row was worked out: two rows alike in these are the same.
@@ -423,9 +607,9 @@ def store_figures() -> int | None:
     if counted is None:
         return None
     lock_rows()
-    write_stored(*counted)
+    written = write_stored(*counted)
     session.commit()
-    return len(counted[2])
+    return len(counted[3]) if written else 0
 
 
 # Keeping the figures current ---------------------------------------------------------------
@@ -441,8 +625,9 @@ def keep_current() -> RefreshSummary | m.Job | None:
     if not pending:
         return None
     if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
-        # The stored figures are counted again by the job worker (figures.keep_stored), not
-        # in the request: at national scale that takes seconds.
+        # The stored figures move with the refresh (figures.store_parts); counting them
+        # whole, when needed, is left to the job worker (figures.keep_stored): at national
+        # scale that takes seconds.
         return refresh_pending(figures=False)
     return start_refresh(None, everything=False)
 

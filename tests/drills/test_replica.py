@@ -15,7 +15,7 @@ from casework import models as m
 from casework.extensions import db
 from casework.queue import start
 
-from ..conftest import login
+from ..conftest import login, run_queued
 from .harness import wait_for
 
 pytestmark = pytest.mark.drill
@@ -63,20 +63,12 @@ def _paused_replica(site):
         replica.stop()
 
 
-def _run_jobs(app) -> None:
-    """Run the queued jobs here, as the worker would."""
-    huey = app.extensions["casework_queue"]
-    while (task := huey.dequeue()) is not None:
-        huey.execute(task)
-    db.session.expire_all()
-
-
 def _ssd_rows(app, user) -> int:
     """Run an SSD return job here, as the worker would; the number of person rows it made."""
     with app.app_context():
         job = start("ssd", "SSD early help tables", db.session.get(m.User, user.id),
                     params={"as_of": AS_OF})
-        _run_jobs(app)
+        run_queued(app)
         job = db.session.get(m.Job, job.id)
         assert job.state == "done", job.error
         return int(re.search(r"ssd_person ([\d,]+)", job.summary).group(1).replace(",", ""))
@@ -149,7 +141,7 @@ def test_csv_exports_read_the_replica_in_the_request_and_in_their_job(site, monk
             with app.app_context():
                 response = client.get(address)
                 if response.status_code == 303:  # made by a job: run it, ask again
-                    _run_jobs(app)
+                    run_queued(app)
                     response = client.get(address)
                 assert response.status_code == 200 and response.mimetype == "text/csv"
                 return len(response.text.splitlines())
@@ -163,13 +155,13 @@ def test_csv_exports_read_the_replica_in_the_request_and_in_their_job(site, monk
         monkeypatch.setattr(exports, "EXPORT_IN_REQUEST", -1)
         with app.app_context():
             job_page = client.get("/results.csv").headers["Location"]
-            _run_jobs(app)
+            run_queued(app)
             made = client.get(f"{job_page}/result")
             assert made.status_code == 200 and len(made.text.splitlines()) == 1
             # ... but the address does not serve it as the data as it is now: the replica
             # made it from older data than the primary's
             assert client.get("/results.csv").headers["Location"] != job_page
-            _run_jobs(app)
+            run_queued(app)
         # caught up, the address gives the file made from the data as it is
         _replay(site, replica)
         families = site.scalar("SELECT count(*) FROM stored_evaluations")
