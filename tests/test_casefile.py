@@ -127,11 +127,9 @@ def test_another_worker_cannot_edit_a_contact(client, case, app):
     assert c2.get(f"/families/C1/contacts/{contact.id}/edit").status_code == 403
 
 
-def test_the_family_plan_records_lead_professional_goals_and_referrals(client, case):
+def test_the_family_plan_shows_the_lead_professional_and_records_goals_and_referrals(client, case):
     _, worker, _, _, _ = case
     login(client, worker.email)
-    post_form(client, "/families/C1/plan", {"lead-lead_professional": "Jo Smith",
-              "lead-lead_agency": "Children's services", "lead-save_lead": "1"})
     post_form(client, "/families/C1/plan", {"goal-problem": "education", "goal-goal": "Kim at school every day",
               "goal-status": "open", "goal-save_goal": "1"})
     post_form(client, "/families/C1/plan", {"referral-kind": "substance_misuse", "referral-agency": "CGL Kent",
@@ -139,7 +137,9 @@ def test_the_family_plan_records_lead_professional_goals_and_referrals(client, c
               "referral-save_referral": "1"})
     page = Page(client.get("/families/C1/plan").text)
     assert page.h1 == "Family plan"
-    assert page.paragraphs("Lead professional") == ["Jo Smith, Children's services"]
+    # The lead professional comes from its one source (the Team Around the Family's periods,
+    # else the episode's worker), not typed on the plan.
+    assert page.main.by_id("lead-professional").text() == "Sam Patel (FIP worker), the family's worker."
     [goal] = page.table("Goals").rows
     assert (goal["Problem"], goal["Goal"]) == ("Education", "Kim at school every day")
     [referral_row] = page.table("Referrals").rows
