@@ -190,6 +190,16 @@ class Figures:
     def programme_label(self) -> str:
         return programme_label(self.programme)
 
+    @property
+    def stages(self) -> tuple[tuple[str, str, str], ...]:
+        """FUNNEL, each stage's meaning the programme's (casework.evaluation.figures.meaning)."""
+        return tuple((key, label, fig.meaning(key, self.programme)) for key, label, _ in FUNNEL)
+
+    @property
+    def later(self) -> bool:
+        """A later programme's: its results are the family outcome (needs sustaining too)."""
+        return "family_outcome" in self.results
+
 
 def figures(user: m.User, period: Window | None = None, programme: str | None = None) -> Figures:
     """Every figure for the families `user` may see, read from the stored evaluation, with
