@@ -259,6 +259,10 @@ def _forget_wide(conn) -> None:
 def _bump_wide(session: Session) -> None:
     if not session.in_transaction():
         return
+    # Commit flushes after this hook (and casework.cache_version's may run before or after
+    # it, in the order they were listened for): write what is pending first, so that its
+    # statements are seen.
+    session.flush()
     conn = session.connection()
     if conn.info.pop(_WIDE, False):
         from .figures import WIDE
