@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,14 +16,22 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .. import models as m
-from ..evidence.kinds import EVIDENCE
+from ..evidence.kinds import EVIDENCE, day
 from ..extensions import db
+from ..lookups import one_of
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.evidence import AssessmentData, DiscretionData, NeedData, OutcomeEvidence
 from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
 from ..rules.plan import OutcomePlan, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
-from .service import BATCH, episode_dates, load_families, members, read_evidence
+from .service import (
+    BATCH,
+    _rows,
+    episode_dates,
+    load_families,
+    members,
+    read_evidence,
+)
 
 EXAMPLES = Path(__file__).parent.parent / "outcomes" / "plans"  # the worked examples
 OUTCOME_RULESETS = tuple(name for name, r in RULESETS.items() if isinstance(r, OutcomeFrame))
@@ -70,43 +79,57 @@ class OutcomeFamilyEvaluation:
 def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
     """The later programme's evidence of these families (at most BATCH), in a few queries;
     "closed" is the closure of the family's episode in that programme."""
-    P = m.Person
     closed = {fid: dates[1] for fid, dates in episode_dates(ids, programme, raw=False).items()}
     member, _ = members(ids, raw=False)
+    found = read_outcome_evidence(ids, member, raw=False)
+    return {fid: OutcomeEvidence(closed.get(fid), **found[fid]) for fid in ids}
+
+
+def read_outcome_evidence(ids: list[int], member: dict[int, tuple[int, str]],
+                          raw: bool = True, known: dict[str, dict[int, list]] | None = None
+                          ) -> dict[int, dict[str, tuple]]:
+    """What the later programmes read of these families beside their phase 1 evidence, the
+    same under every later programme (OutcomeEvidence's fields but the episode's closure):
+    each family's field -> records. `member`: person id -> (family id, person_ref) of at
+    least these families' people (evaluation.service.members). `known`: the records of
+    some kinds already read (field -> family id -> records), not read again."""
+    P = m.Person
+    rows = functools.partial(_rows, raw=raw)
+    known = known or {}
     # Each kind of evidence the later programmes read, as its declaration reads it.
-    later = read_evidence([k for k in EVIDENCE if k.rules.later], ids, member, raw=False)
+    later = {**known, **read_evidence([k for k in EVIDENCE if k.rules.later
+                                       and k.rules.field not in known], ids, member, raw=raw)}
     needs: dict[int, list] = defaultdict(list)
     need_family: dict[str, int] = {}
     N = m.Need
-    for fid, ref, problem, indicator, identified, pref in db.session.execute(
+    for fid, ref, problem, indicator, identified, pref in rows(
         select(N.family_id, N.need_ref, N.problem, N.indicator, N.identified_on, P.person_ref)
-        .outerjoin(P, N.person_id == P.id).where(N.family_id.in_(ids))
+        .outerjoin(P, N.person_id == P.id).where(one_of(N.family_id, ids))
     ):
-        needs[fid].append(NeedData(ref, problem, indicator, identified, pref))
+        needs[fid].append(NeedData(ref, problem, indicator, day(identified), pref))
         need_family[ref] = fid
     assessments: dict[int, list] = defaultdict(list)
     A = m.Assessment
     for i in range(0, len(need_family), 900):
         refs = sorted(need_family)[i : i + 900]
-        for ref, need_ref, date, outcome, by, note in db.session.execute(
+        for ref, need_ref, date, outcome, by, note in rows(
             select(A.assessment_ref, A.need_ref, A.date, A.outcome, A.assessed_by, A.note)
             .where(A.need_ref.in_(refs))
         ):
             assessments[need_family[need_ref]].append(
-                AssessmentData(ref, need_ref, date, outcome, by, note))
+                AssessmentData(ref, need_ref, day(date), outcome, by, note))
     discretions: dict[int, list] = defaultdict(list)
     X, U = m.NeedDiscretion, m.User
-    for fid, need_ref, on, name, reason in db.session.execute(
+    for fid, need_ref, on, name, reason in rows(
         select(N.family_id, N.need_ref, X.approved_on, U.name, X.reason)
         .join(N, X.need_id == N.id).join(U, X.approved_by_id == U.id)
-        .where(N.family_id.in_(ids))
+        .where(one_of(N.family_id, ids))
     ):
-        discretions[fid].append(DiscretionData(need_ref, on, name, reason))
+        discretions[fid].append(DiscretionData(need_ref, day(on), name, reason))
     return {
-        fid: OutcomeEvidence(closed.get(fid), needs=tuple(needs[fid]),
-                             assessments=tuple(assessments[fid]),
-                             discretions=tuple(discretions[fid]),
-                             **{field: tuple(found.get(fid, ())) for field, found in later.items()})
+        fid: {"needs": tuple(needs[fid]), "assessments": tuple(assessments[fid]),
+              "discretions": tuple(discretions[fid]),
+              **{field: tuple(found.get(fid, ())) for field, found in later.items()}}
         for fid in ids
     }
 
@@ -116,7 +139,7 @@ def prior_claims(ids: list[int], ruleset: str) -> dict[int, list[PriorClaim]]:
     claims: dict[int, list[PriorClaim]] = defaultdict(list)
     for fid, result, amount in db.session.execute(
         select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
-        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected",
+        .where(one_of(m.Claim.family_id, ids), m.Claim.state != "rejected",
                m.Claim.ruleset == ruleset)
         .order_by(m.Claim.id)
     ):
@@ -141,9 +164,15 @@ def evaluate_outcome_families(
         evidence = load_evidence(chunk, name)
         claims = prior_claims(chunk, name)
         for fid in chunk:
-            evaluation = evaluate_outcomes(families[fid], evidence[fid], as_of, rules, plan)
-            yield OutcomeFamilyEvaluation(
-                fid, evaluation, outcome_claimable(evaluation, claims.get(fid, []), rules),
-                families[fid], evidence[fid])
+            yield evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
+                            rules, plan)
+
+
+def evaluated(fid: int, data: FamilyData, evidence: OutcomeEvidence, claims: list[PriorClaim],
+              as_of: dt.date, rules: OutcomeFrame, plan: OutcomePlan) -> OutcomeFamilyEvaluation:
+    """One family's evaluation under the frame and plan, from its evidence already read."""
+    evaluation = evaluate_outcomes(data, evidence, as_of, rules, plan)
+    return OutcomeFamilyEvaluation(fid, evaluation, outcome_claimable(evaluation, claims, rules),
+                                   data, evidence)
 
 

@@ -104,23 +104,30 @@ def _rows(statement, raw: bool = True) -> list[tuple]:
         cursor.close()
 
 
-def episode_dates(ids: list[int], programme: str,
-                  raw: bool = True) -> dict[int, tuple[dt.date, dt.date | None]]:
-    """(signed up, closed) of each family's episode in `programme` (its latest there), or,
-    for a family with none there, of its latest episode in another programme (whose rules
-    pay nothing under this one); families never signed up are left out."""
+def episode_history(ids: list[int], raw: bool = True
+                    ) -> tuple[dict[int, tuple], dict[str, dict[int, tuple]]]:
+    """Each family's latest episode's (signed up, closed), and, by programme, its latest
+    episode's there: every programme's attachment from one query (episode_dates)."""
     E = m.Episode
     latest: dict[int, tuple] = {}
-    mine: dict[int, tuple] = {}
+    mine: dict[str, dict[int, tuple]] = defaultdict(dict)
     for fid, prog, on, closed in _rows(
         select(E.family_id, E.programme, E.signed_up_on, E.closed_on)
         .where(one_of(E.family_id, ids)).order_by(E.signed_up_on, E.id), raw=raw
     ):
         dates = (_date(on), _date(closed))
         latest[fid] = dates
-        if prog == programme:
-            mine[fid] = dates
-    return {**latest, **mine}
+        mine[prog][fid] = dates
+    return latest, mine
+
+
+def episode_dates(ids: list[int], programme: str,
+                  raw: bool = True) -> dict[int, tuple[dt.date, dt.date | None]]:
+    """(signed up, closed) of each family's episode in `programme` (its latest there), or,
+    for a family with none there, of its latest episode in another programme (whose rules
+    pay nothing under this one); families never signed up are left out."""
+    latest, mine = episode_history(ids, raw)
+    return {**latest, **mine.get(programme, {})}
 
 
 def read_evidence(kinds, ids: list[int], member: dict[int, tuple[int, str]],
@@ -168,11 +175,20 @@ def load_families(ids: list[int], programme: str = "phase1") -> dict[int, Family
     """Load the evidence of these families in a few queries: the people first, then each
     kind of evidence the 2012 rules read (casework/evidence/kinds.py), and the family's
     episode in `programme` (its attachment date there)."""
-    raw = len(ids) > 200
+    return read_families(ids, programme, len(ids) > 200)[0]
+
+
+def read_families(ids: list[int], programme: str, raw: bool = True
+                  ) -> tuple[dict[int, FamilyData], dict[int, tuple[int, str]],
+                             tuple[dict[int, tuple], dict[str, dict[int, tuple]]]]:
+    """load_families, with what it read on the way that other programmes' evaluations of
+    the same families need: the members (person id -> (family id, person_ref)) and the
+    episode history (episode_history: every programme's attachment)."""
     member, people = members(ids, raw)
     evidence = read_evidence([k for k in EVIDENCE if not k.rules.later], ids, member, raw)
     F = m.Family
-    episodes = episode_dates(ids, programme, raw=raw)
+    latest, mine = episode_history(ids, raw)
+    episodes = {**latest, **mine.get(programme, {})}
     out = {}
     for fid, ref, identified, discretion in _rows(
         select(F.id, F.family_ref, F.identified_on, F.local_discretion)
@@ -183,7 +199,7 @@ def load_families(ids: list[int], programme: str = "phase1") -> dict[int, Family
             tuple(people[fid]),
             **{field: tuple(found.get(fid, ())) for field, found in evidence.items()},
         )
-    return out
+    return out, member, (latest, mine)
 
 
 def prior_claims(ids: list[int]) -> dict[int, list[PriorClaim]]:

@@ -57,14 +57,27 @@ from ..extensions import db
 from ..locking import lock_rows
 from ..lookups import IntArray, one_of
 from ..queue import start
-from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset, get_ruleset
+from ..rules import CLAIMABLE_RESULTS, RESULTS, FamilyData, PriorClaim, Ruleset, get_ruleset
 from ..rules.costs import estimate_counts
 from ..rules.engine import NOT_RELEVANT
+from ..rules.evidence import OutcomeEvidence
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
-from ..workers import map_in_workers
-from .later import OutcomeFamilyEvaluation, evaluate_outcome_families
-from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
+from ..workers import collector_paused, map_in_workers
+from .later import OutcomeFamilyEvaluation, council_plan, read_outcome_evidence
+from .later import evaluated as outcome_evaluated
+from .later import prior_claims as outcome_prior_claims
+from .service import (
+    BATCH,
+    FamilyEvaluation,
+    _evaluated,
+    current_ruleset,
+    family_ids,
+    prior_claims,
+    read_evidence,
+    read_families,
+    to_json,
+)
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
 WRITE_CHUNK = 5000
@@ -361,25 +374,102 @@ def _with_costs(out: dict, data, abuse_dates: list[dt.date], as_of: dt.date,
     return out
 
 
-def _batch_rows(task: tuple) -> list[tuple[dict, dict | None]]:
-    """Evaluate one batch: (stored row, the contract's JSON object or None) per family; under
-    the council's ruleset, or (`programme` given) under that programme's own rules."""
-    ids, as_of, with_json, *rest = task
-    programme = rest[0] if rest else None
-    day = dt.date.fromisoformat(as_of)
-    abuse = _abuse_dates(ids)
-    now = m.utcnow()
-    if programme is not None:
-        rules = get_ruleset(programme)
-        if isinstance(rules, OutcomeFrame):
-            return [(later_row(item, abuse.get(item.family_id, []), rules, now), None)
-                    for item in evaluate_outcome_families(day, ids, programme)]
-        return [(row(item, abuse.get(item.family_id, []), rules, now), None)
-                for item in evaluate_batch(ids, day, rules)]
+@dataclasses.dataclass
+class _Read:
+    """What the refresh reads of a batch of families, once for every programme that
+    evaluates them."""
+
+    families: dict[int, FamilyData]  # attached under the council's ruleset
+    claims: dict[int, list[PriorClaim]]  # the 2012 rules' claims
+    abuse: dict[int, list[dt.date]]  # domestic abuse incidents' dates (the cost estimate)
+    episodes: tuple[dict[int, tuple], dict[str, dict[int, tuple]]]  # episode_history
+    outcome: dict[int, dict[str, tuple]]  # the later programmes' evidence of their families
+    outcome_claims: dict[str, dict[int, list[PriorClaim]]]  # each later programme's claims
+
+
+_ABUSE = next(k for k in EVIDENCE if k.model is m.DomesticAbuseIncident)
+
+
+def read_batch(ids: list[int], theirs: dict[str, list[int]]) -> _Read:
+    """Every row the refresh reads of these families (at most BATCH), each once: their
+    evidence, episodes and claims, and for the families of a later programme (`theirs`:
+    programme -> its families among these) the evidence the later programmes read. The
+    families' records are the same under every programme; only the attachment differs
+    (each programme's own episode), which the evaluation takes from the episodes read."""
     rules = current_ruleset()
-    return [(row(item, abuse.get(item.family_id, []), rules, now),
-             to_json(item) if with_json else None)
-            for item in evaluate_batch(ids, day, rules)]
+    frames = {p: fids for p, fids in theirs.items() if isinstance(get_ruleset(p), OutcomeFrame)}
+    with collector_paused():
+        families, member, episodes = read_families(ids, rules.name)
+        claims = prior_claims(ids)
+        # Domestic abuse incidents, every family's: their dates for the cost estimate, their
+        # records for the later programmes.
+        abuse_records = read_evidence([_ABUSE], ids, member)[_ABUSE.rules.field]
+        abuse = {fid: [d.date for d in found] for fid, found in abuse_records.items()}
+        wanted = {fid for fids in frames.values() for fid in fids}
+        outcome = read_outcome_evidence(
+            sorted(wanted), {pid: v for pid, v in member.items() if v[0] in wanted},
+            known={_ABUSE.rules.field: abuse_records}) if wanted else {}
+        outcome_claims = {p: outcome_prior_claims(fids, p) for p, fids in frames.items() if fids}
+    return _Read(families, claims, abuse, episodes, outcome, outcome_claims)
+
+
+def _read_only(task: tuple) -> int:
+    """The refresh's reads of one task's families and nothing else (bench/: the floor)."""
+    read_batch(task[0], task[3])
+    return len(task[0])
+
+
+def _batch_rows(task: tuple) -> tuple[list[tuple[dict, dict | None]], dict[str, list[dict]]]:
+    """Evaluate one batch from one read of its families: (stored row, the contract's JSON
+    object or None) of each family under the council's ruleset, and each other programme's
+    rows of its families among them (`theirs`) under that programme's own rules."""
+    ids, as_of, with_json, theirs = task
+    day = dt.date.fromisoformat(as_of)
+    read = read_batch(ids, theirs)
+    now = m.utcnow()
+    rules = current_ruleset()
+    no_dates: list[dt.date] = []
+    mine = []
+    with collector_paused():
+        for fid in ids:
+            item = _evaluated(fid, read.families[fid], read.claims.get(fid, []), day, rules)
+            mine.append((row(item, read.abuse.get(fid, no_dates), rules, now),
+                         to_json(item) if with_json else None))
+        others = {p: _programme_rows(p, fids, read, day, now) for p, fids in theirs.items()}
+    return mine, others
+
+
+def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
+                    now: dt.datetime) -> list[dict]:
+    """The rows of these families under the programme's own rules, from what was read: each
+    family's attachment (and closure) its episode's in the programme, else its latest
+    episode's (evaluation.service.episode_dates)."""
+    rules = get_ruleset(programme)
+    latest, mine = read.episodes
+    episodes = {**latest, **mine.get(programme, {})}
+    council = current_ruleset().name
+    council_episodes = {**latest, **mine.get(council, {})}
+
+    def data(fid: int) -> FamilyData:
+        found = read.families[fid]
+        signed_up = episodes.get(fid, (None, None))[0]
+        if signed_up == council_episodes.get(fid, (None, None))[0]:
+            return found
+        return dataclasses.replace(found, attached_on=signed_up)
+
+    no_dates: list[dt.date] = []
+    if isinstance(rules, OutcomeFrame):
+        plan = council_plan(programme)
+        claims = read.outcome_claims.get(programme, {})
+        out = []
+        for fid in ids:
+            evidence = OutcomeEvidence(episodes.get(fid, (None, None))[1], **read.outcome[fid])
+            item = outcome_evaluated(fid, data(fid), evidence, claims.get(fid, []), day, rules,
+                                     plan)
+            out.append(later_row(item, read.abuse.get(fid, no_dates), rules, now))
+        return out
+    return [row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
+                read.abuse.get(fid, no_dates), rules, now) for fid in ids]
 
 
 def other_programmes() -> tuple[str, ...]:
@@ -435,25 +525,21 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         as_of = run.as_of
         wanted = set(family_ids)
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
-    # Each other programme's families under its own rules (docs/figures.md): a full
-    # refresh all of them, else those of the families named.
-    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
+    theirs = _programmes_families(chosen, full)
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
-    tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
-             for i in range(0, len(chosen), BATCH)]
-    tasks += [(ids[i : i + BATCH], as_of.isoformat(), False, p)
-              for p, ids in theirs.items() for i in range(0, len(ids), BATCH)]
+    tasks = refresh_tasks(chosen, theirs, as_of, each_json is not None)
     total = len(chosen) + sum(len(ids) for ids in theirs.values())
     rows: list[dict] = []
     other_rows: dict[str, list[dict]] = {p: [] for p in theirs}
     done = 0
-    for task, batch in zip(tasks, map_in_workers(_batch_rows, tasks), strict=True):
-        into = rows if len(task) == 3 else other_rows[task[3]]
-        for stored, as_json in batch:
-            into.append(stored)
-            if each_json is not None and as_json is not None:
+    for mine, others in map_in_workers(_batch_rows, tasks):
+        for stored, as_json in mine:
+            rows.append(stored)
+            if each_json is not None:
                 each_json(as_json)
-        done += len(batch)
+        for p, found in others.items():
+            other_rows[p] += found
+        done += len(mine) + sum(len(found) for found in others.values())
         if progress:
             progress(done, total)
     stored = _write(rules.name, rows, chosen, as_of, full, started,
@@ -465,6 +551,39 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
+
+
+def _programmes_families(chosen: list[int], full: bool) -> dict[str, list[int]]:
+    """Each other programme's families among `chosen`, evaluated under its own rules too
+    (docs/figures.md): a full refresh all of them, else those of the families named."""
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
+    if full:  # a family added since the ids were read is queued, and evaluated with it then
+        everyone = set(chosen)
+        theirs = {p: [fid for fid in ids if fid in everyone] for p, ids in theirs.items()}
+    return theirs
+
+
+def full_refresh_tasks(as_of: dt.date | None = None) -> list[tuple]:
+    """The tasks a full refresh gives its workers (bench/: its reads alone are the floor)."""
+    chosen = [fid for fid, _ in _all_ids()]
+    tasks = refresh_tasks(chosen, _programmes_families(chosen, True), as_of or clock.today(),
+                          False)
+    db.session.commit()
+    return tasks
+
+
+def refresh_tasks(chosen: list[int], theirs: dict[str, list[int]], as_of: dt.date,
+                  with_json: bool) -> list[tuple]:
+    """The refresh's work in batches of BATCH families: each batch read once and evaluated
+    under the council's ruleset and under each other programme whose families it holds
+    (`theirs`: programme -> its families, all of them among `chosen`)."""
+    sets = {p: set(ids) for p, ids in theirs.items()}
+    tasks = []
+    for i in range(0, len(chosen), BATCH):
+        part = chosen[i : i + BATCH]
+        tasks.append((part, as_of.isoformat(), with_json,
+                      {p: [fid for fid in part if fid in found] for p, found in sets.items()}))
+    return tasks
 
 
 def _all_ids() -> list[tuple[int, str]]:
