@@ -4,17 +4,28 @@ that reads the six partner CSV files and runs the same pure rules over every fam
     .venv/bin/python bench/plain_evaluate.py DIRECTORY --as-of YYYY-MM-DD
 
 DIRECTORY holds families.csv, people.csv, school-terms.csv, asb.csv, offences.csv and
-work.csv in the contract's columns (bench/store_bench.py writes them from its database).
+work.csv in the contract's columns (bench/store_bench.py writes them from its database),
+and what else the refresh reads, as files of the same kind: domestic-abuse.csv (the cost
+estimate's incidents), housing.csv, child-status.csv, needs.csv, assessments.csv and
+need-discretions.csv (the later programmes' evidence) and episodes.csv (which programme a
+family is in, and its attachment in each).
 It is what an analyst would write with the csv module: read each file into dictionaries
-keyed by reference, build each family's evidence, evaluate, and count the results. No
-database, no workers, nothing written. Prints the families evaluated, the eligible and the
-claimable, and the seconds it took.
+keyed by reference, build each family's evidence, and work out what the stored evaluation
+holds (casework.evaluation.store): every family under the 2012 rules (identification,
+results, claimable, what a build makes, the "nearly there" notes, the cost estimate's
+counts), and each family of a later programme (an episode in it, or none at all and
+identified in its time) under that programme's frame and its worked example Outcome Plan,
+with its cost counts. No database, no workers, nothing written. Claims are not partner
+files: every family is taken to have none (the benchmark's data has none). Prints the
+families evaluated, the eligible and the claimable, each later programme's families and
+eligible, and the seconds it took.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import sys
 import time
@@ -24,18 +35,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.rules.claims import claimable  # noqa: E402  (after the path is set)
+from casework.rules.claims import build_order, claimable  # noqa: E402  (after the path is set)
+from casework.rules.costs import estimate_counts  # noqa: E402
 from casework.rules.dates import parse_academic_year  # noqa: E402
 from casework.rules.engine import evaluate  # noqa: E402
 from casework.rules.evidence import (  # noqa: E402
     AsbData,
+    AssessmentData,
+    ChildStatusData,
+    DiscretionData,
+    DomesticAbuseData,
     FamilyData,
+    HousingData,
+    NeedData,
     OffenceData,
+    OutcomeEvidence,
     PersonData,
     TermData,
     WorkData,
 )
-from casework.rules.ruleset import get_ruleset  # noqa: E402
+from casework.rules.nearly import nearly_there  # noqa: E402
+from casework.rules.outcomes import evaluate_outcomes, outcome_claimable  # noqa: E402
+from casework.rules.plan import load_plan  # noqa: E402
+from casework.rules.ruleset import PROGRAMMES, get_ruleset, programme_of  # noqa: E402
+
+PLANS = ROOT / "casework" / "outcomes" / "plans"  # the worked example plans
 
 
 def _date(text: str) -> dt.date | None:
@@ -80,17 +104,87 @@ def run(directory: Path, as_of: dt.date) -> Counter:
         work[family_of[row["person_ref"]]].append(WorkData(
             row["work_ref"], row["person_ref"], row["kind"], _date(row["start_date"]),
             _date(row["end_date"]), row["benefit"] or None))
+    abuse: dict[str, list] = defaultdict(list)
+    for row in _rows(directory, "domestic-abuse.csv"):
+        person = row["person_ref"] or None
+        abuse[family_of[person] if person else row["family_ref"]].append(
+            DomesticAbuseData(row["incident_ref"], _date(row["date"]), person))
+    housing: dict[str, list] = defaultdict(list)
+    for row in _rows(directory, "housing.csv"):
+        person = row["person_ref"] or None
+        housing[family_of[person] if person else row["family_ref"]].append(HousingData(
+            row["housing_ref"], _date(row["date"]), row["kind"], _date(row["end_date"]),
+            person))
+    statuses: dict[str, list] = defaultdict(list)
+    for row in _rows(directory, "child-status.csv"):
+        statuses[family_of[row["person_ref"]]].append(ChildStatusData(
+            row["status_ref"], row["person_ref"], row["status"], _date(row["start_date"]),
+            _date(row["end_date"])))
+    needs: dict[str, list] = defaultdict(list)
+    need_family: dict[str, str] = {}
+    for row in _rows(directory, "needs.csv"):
+        needs[row["family_ref"]].append(NeedData(
+            row["need_ref"], row["problem"], row["indicator"], _date(row["identified_on"]),
+            row["person_ref"] or None))
+        need_family[row["need_ref"]] = row["family_ref"]
+    assessments: dict[str, list] = defaultdict(list)
+    for row in _rows(directory, "assessments.csv"):
+        assessments[need_family[row["need_ref"]]].append(AssessmentData(
+            row["assessment_ref"], row["need_ref"], _date(row["date"]), row["outcome"],
+            row["assessed_by"], row["note"] or None))
+    discretions: dict[str, list] = defaultdict(list)
+    for row in _rows(directory, "need-discretions.csv"):
+        discretions[need_family[row["need_ref"]]].append(DiscretionData(
+            row["need_ref"], _date(row["approved_on"]), row["approved_by"], row["reason"]))
+    latest: dict[str, tuple] = {}  # each family's latest episode, and its latest in each
+    episodes: dict[str, dict[str, tuple]] = defaultdict(dict)  # programme (in date order)
+    for row in _rows(directory, "episodes.csv"):
+        dates = (_date(row["signed_up_on"]), _date(row["closed_on"]))
+        latest[row["family_ref"]] = dates
+        episodes[row["family_ref"]][row["programme"]] = dates
+    later = {name: (get_ruleset(name), load_plan((PLANS / f"{name}.json").read_text("utf-8"),
+                                                 name, get_ruleset(name)))
+             for name in PROGRAMMES if name != rules.name}
+
     counts: Counter = Counter()
     for row in _rows(directory, "families.csv"):
         ref = row["family_ref"]
-        family = FamilyData(ref, _date(row["identified_on"]), _date(row["attached_on"]),
-                            _flag(row["local_discretion"]), tuple(people[ref]),
-                            tuple(terms[ref]), tuple(asb[ref]), tuple(offences[ref]),
-                            tuple(work[ref]))
+        identified = _date(row["identified_on"])
+        theirs = episodes.get(ref, {})
+        # The attachment under a programme: its episode's there, else the latest episode's.
+        signed_up = theirs.get(rules.name, latest.get(ref, (None, None)))[0]
+        family = FamilyData(ref, identified, signed_up, _flag(row["local_discretion"]),
+                            tuple(people[ref]), tuple(terms[ref]), tuple(asb[ref]),
+                            tuple(offences[ref]), tuple(work[ref]))
+        incidents = [d.date for d in abuse[ref]]
         evaluation = evaluate(family, as_of, rules)
+        found = claimable(evaluation, [], rules)
+        built = build_order(evaluation, [], rules) if found else []
+        notes = nearly_there(evaluation)
+        costs = estimate_counts(family, incidents, as_of, rules)
         counts["families"] += 1
         counts["eligible"] += evaluation.identification.eligible
-        counts["claimable"] += bool(claimable(evaluation, [], rules))
+        counts["claimable"] += bool(found)
+        counts["built pence"] += sum(c.amount for c in built)
+        counts["notes"] += bool(notes)
+        counts["costed"] += costs is not None
+        for name, (frame, plan) in later.items():
+            # Its families: an episode in it, or none at all and identified in its time.
+            if not (name in theirs or (not theirs and identified
+                                       and programme_of(identified) == name)):
+                continue
+            attached, closed = theirs.get(name, latest.get(ref, (None, None)))
+            theirs_family = dataclasses.replace(family, attached_on=attached)
+            evidence = OutcomeEvidence(closed, tuple(abuse[ref]), tuple(statuses[ref]),
+                                       tuple(needs[ref]), tuple(assessments[ref]),
+                                       tuple(discretions[ref]), tuple(housing[ref]))
+            outcome = evaluate_outcomes(theirs_family, evidence, as_of, frame, plan)
+            paid = outcome_claimable(outcome, [], frame)
+            costs = estimate_counts(theirs_family, incidents, as_of, frame)
+            counts[name] += 1
+            counts[f"{name} eligible"] += outcome.eligible
+            counts[f"{name} claimable"] += bool(paid)
+            counts[f"{name} costed"] += costs is not None
     return counts
 
 
@@ -102,8 +196,10 @@ def main() -> None:
     started = time.perf_counter()
     counts = run(opts.directory, opts.as_of)
     took = time.perf_counter() - started
+    others = "; ".join(f"{name} {counts[name]} families, {counts[name + ' eligible']} eligible"
+                       for name in PROGRAMMES if name != "phase1")
     print(f"{counts['families']} families, {counts['eligible']} eligible, "
-          f"{counts['claimable']} claimable in {took:.2f} s")
+          f"{counts['claimable']} claimable, later programmes: {others} in {took:.2f} s")
 
 
 if __name__ == "__main__":

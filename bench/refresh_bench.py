@@ -38,8 +38,6 @@ def main() -> None:
     what = sys.argv[1]
     from casework import create_app
     from casework.evaluation import figures, store
-    from casework.evaluation.service import BATCH, family_ids
-    from casework.extensions import db
     from casework.workers import map_in_workers
 
     app = create_app()
@@ -48,9 +46,7 @@ def main() -> None:
         if what == "read":
             from store_bench import _read_batch
 
-            ids = [fid for fid, _ in family_ids()]
-            db.session.commit()
-            tasks = [(ids[i : i + BATCH], "", False) for i in range(0, len(ids), BATCH)]
+            tasks = store.full_refresh_tasks()
             done = sum(map_in_workers(_read_batch, tasks))
             print(f"read {done:,} families in {time.perf_counter() - started:.2f} s")
         elif what == "refresh":
