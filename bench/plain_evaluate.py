@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from casework.rules.claims import build_order, claimable  # noqa: E402  (after the path is set)
-from casework.rules.costs import estimate_counts  # noqa: E402
+from casework.rules.costs import stored_counts  # noqa: E402
 from casework.rules.dates import parse_academic_year  # noqa: E402
 from casework.rules.engine import evaluate  # noqa: E402
 from casework.rules.evidence import (  # noqa: E402
@@ -161,7 +161,7 @@ def run(directory: Path, as_of: dt.date) -> Counter:
         found = claimable(evaluation, [], rules)
         built = build_order(evaluation, [], rules) if found else []
         notes = nearly_there(evaluation)
-        costs = estimate_counts(family, incidents, as_of, rules)
+        costs = stored_counts(family, incidents, as_of, rules)
         counts["families"] += 1
         counts["eligible"] += evaluation.identification.eligible
         counts["claimable"] += bool(found)
@@ -180,7 +180,7 @@ def run(directory: Path, as_of: dt.date) -> Counter:
                                        tuple(discretions[ref]), tuple(housing[ref]))
             outcome = evaluate_outcomes(theirs_family, evidence, as_of, frame, plan)
             paid = outcome_claimable(outcome, [], frame)
-            costs = estimate_counts(theirs_family, incidents, as_of, frame)
+            costs = stored_counts(theirs_family, incidents, as_of, frame)
             counts[name] += 1
             counts[f"{name} eligible"] += outcome.eligible
             counts[f"{name} claimable"] += bool(paid)

@@ -58,7 +58,7 @@ from ..locking import lock_rows
 from ..lookups import IntArray, one_of
 from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, FamilyData, PriorClaim, Ruleset, get_ruleset
-from ..rules.costs import estimate_counts
+from ..rules.costs import stored_counts
 from ..rules.engine import NOT_RELEVANT
 from ..rules.evidence import OutcomeEvidence
 from ..rules.nearly import nearly_there
@@ -359,19 +359,20 @@ def later_row(item: OutcomeFamilyEvaluation, abuse_dates: list[dt.date], rules: 
 def _with_costs(out: dict, data, abuse_dates: list[dt.date], as_of: dt.date,
                 rules: Ruleset) -> dict:
     """The row with the cost estimate's event counts (around the programme's attachment)."""
-    costs = estimate_counts(data, abuse_dates, as_of, rules)
-    out["cost_status"] = costs[0] if costs else None
-    for side, found in (("before", costs[1] if costs else None),
-                        ("after", costs[2] if costs else None)):
-        for key in m.COST_COUNTS:
-            if found is None:
-                value = 0
-            elif key == "benefit_days":
-                value = int(found["benefit_week"] * 7)
-            else:
-                value = int(found[key])
-            out[f"{side}_{key}"] = value
+    costs = stored_counts(data, abuse_dates, as_of, rules)
+    if costs is None:
+        out["cost_status"] = None
+        out.update(_NO_COSTS)
+        return out
+    out["cost_status"] = costs[0]
+    out.update(zip(_BEFORE, costs[1]))
+    out.update(zip(_AFTER, costs[2]))
     return out
+
+
+_BEFORE = tuple(f"before_{key}" for key in m.COST_COUNTS)
+_AFTER = tuple(f"after_{key}" for key in m.COST_COUNTS)
+_NO_COSTS = dict.fromkeys(_BEFORE + _AFTER, 0)
 
 
 @dataclasses.dataclass

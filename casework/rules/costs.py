@@ -91,24 +91,25 @@ def _term_end(start_year: int, term: str, ends: tuple) -> dt.date:
 def counts(family: FamilyData, abuse_dates: Iterable[dt.date], window: Window,
            rules: Ruleset) -> dict[str, Fraction]:
     """The family's countable events in the window, one figure per cost item."""
+    return stored_to_counts(whole_counts(family, abuse_dates, window, rules))
+
+
+def whole_counts(family: FamilyData, abuse_dates: Iterable[dt.date], window: Window,
+                 rules: Ruleset) -> tuple[int, ...]:
+    """counts() as the stored evaluation keeps them, in STORED_COUNTS order: whole numbers,
+    benefit in days."""
     born = {p.ref: p.date_of_birth for p in family.people}
-    benefit_days = sum(
-        window.days_of(w.start, w.end) for w in family.work
-        if w.kind == "benefit" and w.benefit in rules.out_of_work_benefits
-    )
-    return {
-        "asb_incident": Fraction(sum(
-            1 for a in family.asb if a.kind == rules.asb_incident_kind and window.holds(a.date))),
-        "youth_offence": Fraction(sum(
-            1 for o in family.offences
+    return (
+        sum(1 for a in family.asb if a.kind == rules.asb_incident_kind and window.holds(a.date)),
+        sum(1 for o in family.offences
             if o.proven and window.holds(o.date) and o.person_ref in born
-            and age_on(born[o.person_ref], o.date) < rules.youth_age_below)),
-        "fixed_exclusion": Fraction(sum(
-            t.fixed_exclusions for t in family.terms
-            if t.fixed_exclusions and window.holds(term_end(t.start_year, t.term, rules)))),
-        "benefit_week": Fraction(benefit_days, 7),
-        "domestic_abuse_incident": Fraction(sum(1 for d in abuse_dates if window.holds(d))),
-    }
+            and age_on(born[o.person_ref], o.date) < rules.youth_age_below),
+        sum(t.fixed_exclusions for t in family.terms
+            if t.fixed_exclusions and window.holds(term_end(t.start_year, t.term, rules))),
+        sum(window.days_of(w.start, w.end) for w in family.work
+            if w.kind == "benefit" and w.benefit in rules.out_of_work_benefits),
+        sum(1 for d in abuse_dates if window.holds(d)),
+    )
 
 
 def annual_cost(found: Mapping[str, Fraction], pence: Mapping[str, int], months: int) -> Fraction:
@@ -174,6 +175,20 @@ def estimate_counts(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.da
         return None
     before = counts(family, abuse_dates, baseline_window(start, rules), rules)
     after = counts(family, abuse_dates, recent_window(as_of, rules), rules)
+    status = ("too_early" if as_of < months_after(start, rules.results_after_months)
+              else "estimated")
+    return status, before, after
+
+
+def stored_counts(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
+                  rules: Ruleset) -> tuple[str, tuple[int, ...], tuple[int, ...]] | None:
+    """estimate_counts() in the stored evaluation's whole numbers (whole_counts): the same
+    windows and status, without the fractions the pricing needs."""
+    start = family.attached_on
+    if start is None or start > as_of:
+        return None
+    before = whole_counts(family, abuse_dates, baseline_window(start, rules), rules)
+    after = whole_counts(family, abuse_dates, recent_window(as_of, rules), rules)
     status = ("too_early" if as_of < months_after(start, rules.results_after_months)
               else "estimated")
     return status, before, after
