@@ -6,12 +6,14 @@
     .venv/bin/python bench/plain_evaluate.py DIRECTORY --as-of YYYY-MM-DD
     DATABASE_URL=... .venv/bin/python bench/refresh_bench.py changes
 
-- read: every family's evidence read out of the database batch by batch on every core, as
-  the refresh reads it, without evaluating (the yardstick);
+- read: every row the full refresh reads, batch by batch on every core, by the refresh's
+  own reading (`store.read_batch`, the later programmes' evidence of their families
+  included), without evaluating (the yardstick);
 - refresh: `store.refresh()` of every family (read, evaluate, write, commit, then the
   stored figures counted whole), as `casework evaluate --store` runs it each night;
-- export: the families' evidence as the six partner CSV files, for bench/plain_evaluate.py
-  (the plain script: one process, the csv module and the same pure rules);
+- export: the families' evidence as the six partner CSV files and what else the refresh
+  reads, for bench/plain_evaluate.py (the plain script: one process, the csv module and the
+  same pure rules, computing what the refresh stores for every programme);
 - changes: after a full refresh, what a change costs: 1,000 ASB rows imported for the
   first 1,000 families and their refresh (`refresh_pending`, the stored figures' parts
   moved in its transaction), and one family's refresh as a web request runs it; each

@@ -6,12 +6,16 @@
 Builds the demo once per size (a SQLite file under bench/results/ by default), then, in one
 run, one after the other:
 
-- read: every family's evidence read out of the database batch by batch on every core, as
-  the refresh reads it, without evaluating (the yardstick for the refresh);
+- read: every row the full refresh reads, read batch by batch on every core by the
+  refresh's own reading (`store.read_batch`: each family's evidence, episodes, claims and
+  incidents, and the later programmes' evidence of their families), without evaluating
+  (the yardstick for the refresh);
 - refresh: `store.refresh()` for every family (read, evaluate, write, commit);
-- plain: the same families' evidence written out as the six partner CSV files, then
-  bench/plain_evaluate.py (one process, the csv module and the same pure rules, nothing
-  written) timed over them, checked to count the same eligible families as the refresh;
+- plain: the same families' evidence written out as the six partner CSV files and what
+  else the refresh reads (incidents, housing, statuses, needs, assessments, discretions,
+  episodes), then bench/plain_evaluate.py (one process, the csv module and the same pure
+  rules, computing what the refresh stores for every programme, nothing written) timed over
+  them, checked to count the same eligible families as the refresh;
 - import: 1,000 ASB incidents for 1,000 families through the importer, then the
   re-evaluation of the families it changed (`refresh_pending`), each timed;
 - summaries and search: each summary's figures read as the pages read them (counted afresh,
