@@ -399,17 +399,18 @@ def read_batch(ids: list[int], theirs: dict[str, list[int]]) -> _Read:
     (each programme's own episode), which the evaluation takes from the episodes read."""
     rules = current_ruleset()
     frames = {p: fids for p, fids in theirs.items() if isinstance(get_ruleset(p), OutcomeFrame)}
+    raw = len(ids) > 200  # a few families (a web request's): SQLAlchemy's cached statements
     with collector_paused():
-        families, member, episodes = read_families(ids, rules.name)
+        families, member, episodes = read_families(ids, rules.name, raw)
         claims = prior_claims(ids)
         # Domestic abuse incidents, every family's: their dates for the cost estimate, their
         # records for the later programmes.
-        abuse_records = read_evidence([_ABUSE], ids, member)[_ABUSE.rules.field]
+        abuse_records = read_evidence([_ABUSE], ids, member, raw)[_ABUSE.rules.field]
         abuse = {fid: [d.date for d in found] for fid, found in abuse_records.items()}
         wanted = {fid for fids in frames.values() for fid in fids}
         outcome = read_outcome_evidence(
             sorted(wanted), {pid: v for pid, v in member.items() if v[0] in wanted},
-            known={_ABUSE.rules.field: abuse_records}) if wanted else {}
+            raw=len(wanted) > 200, known={_ABUSE.rules.field: abuse_records}) if wanted else {}
         outcome_claims = {p: outcome_prior_claims(fids, p) for p, fids in frames.items() if fids}
     return _Read(families, claims, abuse, episodes, outcome, outcome_claims)
 
