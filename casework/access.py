@@ -25,7 +25,7 @@ from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
 from .rules.dates import age_on
-from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections
+from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections, section_covers
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
@@ -36,7 +36,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "referral_or_404", "referrals_sent_or_received", "team_workers", "visible_families",
            "visible_referrals", "wards",
            "ALL_SECTIONS", "current_lead", "lead_history", "led_by", "may_manage_taf",
-           "partner_sections", "require_section", "shows", "taf_action_or_404",
+           "partner_sections", "record_subjects", "require_section", "shows", "taf_action_or_404",
            "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
            "own_organisation_actions", "sees_meeting", "HouseholdMember", "household",
            "partner_search_terms", "STORED_ALL", "stored_scope", "stored_scopes"]
@@ -407,6 +407,22 @@ def household(user: m.User, family: m.Family, people: list[m.Person],
             date_of_birth=p.date_of_birth if "date_of_birth" in fields else None,
             age=age if "age" in fields else None, unborn=p.date_of_birth is None))
     return shown
+
+
+def record_subjects(user: m.User, family: m.Family, people: list[m.Person], section: str,
+                    on: dt.date | None = None) -> list[int]:
+    """The ids of the family's members (`people`) whose records of `section` ("education",
+    "work", "offending") `user` may see on `on` (today): none when their level does not show
+    the section; staff and the lead professional everyone's; a partner practitioner only the
+    members the section is about (sharing.SECTION_MEMBERS: a school the children's school
+    terms, never an adult's terms from their own school days)."""
+    day = on or clock.today()
+    sections = partner_sections(user, family, day)
+    if section not in sections:
+        return []
+    level = None if "case_file" in sections else user.organisation.sharing_level
+    return [p.id for p in people if section_covers(
+        level, section, p.date_of_birth is None or age_on(p.date_of_birth, day) < CHILD_UNDER)]
 
 
 def partner_search_terms(user: m.User, family: m.Family, people: list[m.Person],

@@ -13,15 +13,20 @@ from .extensions import db
 
 
 def lock_rows(*targets: tuple[type, list[int]]) -> None:
-    """Start a write transaction that no competing writer can interleave with, locking the
-    rows (model, ids) named on PostgreSQL; call it once, before reading what the rule
-    depends on. With no targets it only takes SQLite's write lock (PostgreSQL callers then
-    lock with SELECT ... FOR UPDATE themselves)."""
+    """Make the open transaction one that no competing writer can interleave with, locking
+    the rows (model, ids) named on PostgreSQL; call it before reading what the rule depends
+    on. With no targets it only takes SQLite's write lock (PostgreSQL callers then lock with
+    SELECT ... FOR UPDATE themselves). Any caller may: one that has written already in its
+    transaction keeps those writes in it, committed or rolled back with the rest."""
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
         if has_written():
-            # Ending the snapshot below would commit that half of the use case on its own.
-            raise RuntimeError("lock_rows() comes first in a use case, before it writes")
+            # Its first write took SQLite's one write lock, held until the transaction ends
+            # (the flush takes it now for writes not sent yet): nothing can interleave from
+            # here. What was loaded before is read again, as the commit below would have it.
+            session.flush()
+            session.expire_all()
+            return
         # End any read snapshot, then take SQLite's write lock before reading anything.
         session.commit()
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")

@@ -13,7 +13,7 @@ from __future__ import annotations
 # The sections of a family's record a page may show, each with what it holds.
 SECTION_LABELS = {
     "household": "The household: names, dates of birth and ages",
-    "education": "The children's school terms: attendance, exclusions",
+    "education": "The children's school terms: attendance, exclusions (never an adult's)",
     "offending": "Offences and anti-social behaviour",
     "work": "The adults' work and benefit spells",
     "plan": "The family's plan: goals and every Team Around the Family action",
@@ -67,6 +67,18 @@ HOUSEHOLD_FIELDS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
+# Whose records each section of records shows a partner practitioner (a lead professional
+# sees everyone's): "education" is the children's school terms, so a school never sees an
+# adult's terms from their own school days (a mother's 2010/11 exclusions are not the
+# school's business); "work" is the adults' work and benefit spells; "offending" anyone's.
+# A child is a member under CHILD_UNDER on the day (or not yet born), as in the household.
+SECTION_MEMBERS: dict[str, frozenset[str]] = {
+    "education": frozenset({"child"}),
+    "work": frozenset({"adult"}),
+    "offending": frozenset({"child", "adult"}),
+}
+
+
 def default_level(kind: str) -> str:
     return KIND_LEVELS[kind]
 
@@ -81,3 +93,11 @@ def household_fields(level: str | None, child: bool) -> frozenset[str]:
     if level is None:
         return HOUSEHOLD_FIELDS_ALL
     return HOUSEHOLD_FIELDS[level]["child" if child else "adult"]
+
+
+def section_covers(level: str | None, section: str, child: bool) -> bool:
+    """Does a level (None: the lead professional's whole case file) show a child's or an
+    adult's records of a section of records (SECTION_MEMBERS)?"""
+    if level is None:
+        return True
+    return ("child" if child else "adult") in SECTION_MEMBERS[section]

@@ -145,3 +145,27 @@ def test_two_requests_at_the_same_instant_start_one_job(app, families, monkeypat
         t.join()
     assert len(jobs) == 2 and jobs[0] == jobs[1]
     assert _jobs("results_csv") == 1
+
+
+def test_a_use_case_that_has_written_may_ask_for_a_large_export(app, families, monkeypatch):
+    """The export takes its lock in whatever transaction it is called in: a caller that
+    wrote first (an audit row here) gets the job, committed with its own write, and asking
+    again in another such transaction finds that job rather than starting a second."""
+    from casework.audit import record_event
+    from casework.transaction import transaction
+
+    manager = create_user("manager", email="writing.manager@example.test")
+    monkeypatch.setattr(exports, "EXPORT_IN_REQUEST", 3)
+
+    def ask() -> int:
+        with transaction():
+            record_event("view", "report", "results", user=manager)
+            made = exports.csv_export("results_csv", "Results CSV", manager, {}, 10,
+                                      lambda: ("x.csv", b""))
+            return made.job.id
+
+    first = ask()
+    assert ask() == first
+    assert _jobs("results_csv") == 1
+    assert db.session.scalar(select(func.count()).select_from(m.AuditEvent).where(
+        m.AuditEvent.action == "view", m.AuditEvent.user_id == manager.id)) == 2

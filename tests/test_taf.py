@@ -170,7 +170,9 @@ def _sections(page):
 def test_a_school_sees_the_childrens_education_and_its_actions_not_offences(app, seated):
     page = parse(_client(app, seated["teacher"]).get("/families/E01").text)
     assert _sections(page) == {"household", "education", "actions"}
-    assert page.by_id("school-terms") is not None
+    # E01's only school terms are Kim Jones's from 2011/12: an adult today, not the school's.
+    assert page.by_id("school-terms") is None
+    assert "No school terms recorded for the children." in page.find("main").text()
     actions = [li.find("a") or li.find("strong") for li in page.by_id("taf-actions").find_all("li")]
     assert [a.text() for a in actions] == ["Check attendance weekly"]
     text = page.find("main").text()
@@ -562,3 +564,78 @@ def test_the_family_pages_history_names_the_teams_records_in_words(app, seated):
     assert not [r for r in records if r.startswith("Taf ") or r.startswith("Sharing consent")]
     action = seated["actions"][0]
     assert f"Team Around the Family action E01/{action.id}" in records
+
+
+# Whose records each level shows: a school the children's school terms, never an adult's ------
+
+
+def _term(person_ref, year="2025/26", term="autumn"):
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == person_ref))
+    db.session.add(m.SchoolTerm(person_id=person.id, academic_year=year, term=term,
+                                sessions_possible=120, sessions_unauthorised=3,
+                                fixed_exclusions=0, permanent_exclusion=False))
+
+
+def _partner_in_team(seated, kind, name):
+    practitioner = create_user("partner", organisation=create_organisation(f"Org {kind}", kind),
+                               name=name)
+    taf.add_member(family("E01"), practitioner.id, dt.date(2012, 8, 1), None, seated["manager"])
+    db.session.commit()
+    return practitioner
+
+
+def test_a_school_sees_the_childrens_school_terms_not_an_adults_from_their_own_school_days(
+        app, seated):
+    """Kim Jones (born 2002) has terms from 2011/12, when she was a child: an adult today,
+    the school sees none of them; Ada, ten, is the child it teaches."""
+    _with_a_child(seated)
+    _term("P09001")
+    db.session.commit()
+    page = Page(_client(app, seated["teacher"]).get("/families/E01").text)
+    terms = page.main.by_id("school-terms").table()
+    assert terms[0][0] == "Child"
+    assert {row[0] for row in terms[1:]} == {"Ada Jones"}
+    # The FIP worker (staff) and a school practitioner who is the lead professional see all.
+    staff = Page(_client(app, seated["worker"]).get("/families/E01").text)
+    assert "Kim Jones" in staff.main.text()
+    taf.set_lead(family("E01"), seated["teacher"].id, dt.date(2012, 8, 1), None, None,
+                 seated["manager"])
+    db.session.commit()
+    people = list(db.session.scalars(select(m.Person).where(m.Person.family_id == family("E01").id)))
+    assert len(access.record_subjects(seated["teacher"], family("E01"), people, "education")) == 4
+
+
+def test_a_school_sees_a_childs_terms_until_their_eighteenth_birthday(seated):
+    e01, teacher = family("E01"), seated["teacher"]
+    kim = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P00003"))
+    birthday = dt.date(2020, 1, 20)  # Kim Jones, born 20 January 2002
+
+    def shown(on):
+        return access.record_subjects(teacher, e01, [kim], "education", on) == [kim.id]
+
+    assert [shown(birthday - DAY), shown(birthday), shown(birthday + DAY)] == [True, False, False]
+
+
+def test_jobcentre_plus_sees_the_adults_work_not_a_childs(app, seated):
+    _with_a_child(seated)
+    ada = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P09001"))
+    db.session.add(m.WorkSpell(work_ref="W09001", person_id=ada.id, kind="employment",
+                               start_date=clock.today() - 30 * DAY))
+    db.session.commit()
+    adviser = _partner_in_team(seated, "jobcentre_plus", "Jay Adviser")
+    page = Page(_client(app, adviser).get("/families/E01").text)
+    spells = page.main.by_id("work-spells").table()
+    assert spells[0][0] == "Person"
+    assert {row[0] for row in spells[1:]} == {"Lee Jones"}
+
+
+@pytest.mark.parametrize("kind", ["police", "health", "housing", "voluntary"])
+def test_police_health_and_others_see_no_school_work_or_offence_records(app, seated, kind):
+    _with_a_child(seated)
+    _term("P09001")
+    db.session.commit()
+    practitioner = _partner_in_team(seated, kind, f"Pat {kind}")
+    page = Page(_client(app, practitioner).get("/families/E01").text)
+    assert page.main.by_id("school-terms") is None and page.main.by_id("work-spells") is None
+    assert page.main.by_id("education") is None and page.main.by_id("work") is None
+    assert "2025/26" not in page.main.text()

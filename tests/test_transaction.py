@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from casework import models as m
 from casework.extensions import db
@@ -175,18 +175,59 @@ def test_a_commit_that_fails_rolls_back_and_leaves_the_session_ready_for_the_nex
     assert (_teams(), ran) == (2, [])  # the failed transaction's callback never runs
 
 
-def test_a_use_case_that_writes_before_taking_the_lock_is_stopped_not_half_committed(app):
+def _locked_out(team_id: int) -> bool:
+    """Whether another connection is kept out now: from writing at all (SQLite's one write
+    lock) or from locking the team's row (PostgreSQL)."""
+    with db.engine.connect() as other:
+        try:
+            if other.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout=0")
+                other.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                other.execute(text("SELECT id FROM teams WHERE id = :id FOR UPDATE NOWAIT"),
+                              {"id": team_id})
+        except OperationalError:
+            return True
+        finally:
+            other.rollback()
+            other.invalidate()  # its busy timeout is not handed to the next user of the pool
+        return False
+
+
+class Later(Exception):
+    """The use case fails after taking the lock."""
+
+
+@pytest.mark.parametrize("written", ["nothing", "flushed", "not flushed"])
+def test_any_use_case_may_take_the_lock_and_keeps_its_earlier_writes_in_its_transaction(
+        app, written):
+    """lock_rows serves a caller that has written already in its transaction (an audit row,
+    a job) as it does one that has not: from the lock on no other writer can interleave, and
+    what it wrote before is committed or rolled back with the rest, never on its own."""
     from casework.locking import lock_rows
 
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("on PostgreSQL the lock is a row lock in the open transaction: no commit")
-    with pytest.raises(RuntimeError, match="comes first"):
-        with transaction():
+    held = m.Team(name="Held")
+    db.session.add(held)
+    db.session.commit()
+    team_id = held.id
+
+    def use_case():
+        if written != "nothing":
             db.session.add(m.Team(name="Early"))
-            db.session.flush()
-            lock_rows((m.Team, []))  # on SQLite this would have committed the team on its own
-    assert _teams() == 0
-    with transaction():
-        lock_rows((m.Team, []))  # first, as it should be
+            if written == "flushed":
+                db.session.flush()  # on SQLite the write lock is this transaction's from here
+        lock_rows((m.Team, [team_id]))
+        assert _locked_out(team_id)
         db.session.add(m.Team(name="After the lock"))
-    assert _teams() == 1
+        assert _teams() == (2 if written == "nothing" else 3)  # its own writes, seen in it
+
+    with pytest.raises(Later):
+        with transaction():
+            use_case()
+            raise Later
+    assert _teams() == 1  # rolled back whole: the lock committed nothing on its own
+    assert not _locked_out(team_id)
+    with transaction():
+        use_case()
+    assert _teams() == (2 if written == "nothing" else 3)
+    assert not _locked_out(team_id)

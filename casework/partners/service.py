@@ -542,10 +542,12 @@ def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -
     sections = access.partner_sections(user, family, today)
     people = list(db.session.scalars(select(m.Person).where(m.Person.family_id == family.id)
                                      .order_by(m.Person.date_of_birth, m.Person.person_ref)))
-    ids = [p.id for p in people]
 
     def rows(model, shown: str, *order):
-        if shown not in sections or not ids:
+        # Only the members the section is about (access.record_subjects: a school the
+        # children's terms, never an adult's from their own school days).
+        ids = access.record_subjects(user, family, people, shown, today)
+        if not ids:
             return []
         return list(db.session.scalars(select(model).where(model.person_id.in_(ids))
                                        .order_by(*order)))

@@ -144,10 +144,11 @@ def csv_export(kind: str, title: str, user: m.User, params: dict, rows: int,
         with reads():
             name, body = make()
         return Export(name, body)
-    params = {**params, "version": cache_version.current()}
-    with transaction():
-        # Two requests at the same instant queue here, so the second finds the first's job.
+    with transaction():  # the caller's, if it has one open (written in or not)
+        # Two requests at the same instant queue here, so the second finds the first's job;
+        # the data version is read under the lock too: the job is for the data as it is.
         lock_rows((m.User, [user.id]))
+        params = {**params, "version": cache_version.current()}
         job = reusable(kind, user, params)
         if job is None:
             return Export(job=start(kind, title, user, params=params))
