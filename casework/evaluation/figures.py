@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 
+from flask import current_app, has_app_context
 from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.schema import DropTable
 
@@ -604,9 +605,11 @@ class Stored:
 def stored(sc: Scope) -> Stored | None:
     """The stored figures of the scope, if there are any for it: its families are a stored
     scope, its date the stored evaluation's and the figures were counted for that date.
-    They may be behind the data by the changes made since they were counted (freshness():
-    each summary page says so), which the job worker counts within a minute; a page never
-    counts every family live in a web request. Read once per Scope."""
+    Once the data has moved since they were counted they are still read for a scope of
+    FIGURES_LIVE_BELOW families or more (each summary page says how many changes they do not
+    show yet: freshness(); the job worker counts them again within a minute), so a page never
+    counts every family live in a web request; a smaller scope is then counted live and
+    exact. Read once per Scope."""
     if sc.stored_as is None:
         return None
     if sc._stored is None:
@@ -628,18 +631,32 @@ def _stored_at(ruleset: str) -> str:
     return f"{cache_version.FIGURES}.at:{ruleset}"
 
 
+def _state(ruleset: str, as_of: dt.date) -> tuple[dict[str, int], bool] | None:
+    """(the versions recorded for the stored figures of `ruleset`, whether they are current)
+    if they were counted for `as_of`; else None."""
+    name, on = stored_name(ruleset), _stored_on(ruleset)
+    found = cache_version.versions([cache_version.FIGURES, name, on, _stored_at(ruleset)])
+    if name not in found:
+        return None
+    current = found[name] == found.get(cache_version.FIGURES)
+    if found.get(on) != as_of.toordinal() and (on in found or not current):
+        # Counted for another date (a refresh moved it since), or stored before the date
+        # was recorded with them: read only while they are current.
+        return None
+    return found, current
+
+
+def _live_below() -> int:
+    return current_app.config.get("FIGURES_LIVE_BELOW", 2000) if has_app_context() else 0
+
+
 def _read_stored(sc: Scope) -> Stored | None:
     run = current_run(sc.ruleset)
     if run is None or run.as_of != sc.as_of:
         return None
-    found = cache_version.versions([stored_name(sc.ruleset), _stored_on(sc.ruleset)])
-    if stored_name(sc.ruleset) not in found:
+    state = _state(sc.ruleset, sc.as_of)
+    if state is None:
         return None
-    if found.get(_stored_on(sc.ruleset)) != run.as_of.toordinal():
-        # Counted for another date (a refresh moved it since), or stored before the date
-        # was recorded with them: read only while they are current.
-        if _stored_on(sc.ruleset) in found or not stored_current():
-            return None
     F = m.StoredFigure
     query = (select(F.ward, F.month, F.figure, func.sum(F.value))
              .where(F.ruleset == sc.ruleset, F.programme.in_((sc.programme, SHARED_PROGRAMME)),
@@ -656,6 +673,8 @@ def _read_stored(sc: Scope) -> Stored | None:
         else:
             months = out.months.setdefault(figure, {})
             months[month] = months.get(month, 0) + value
+    if not state[1] and out.totals.get("families", 0) < _live_below():
+        return None  # behind the data, and few enough families to count live and exact
     # None stored for it (a team made, or a ward first recorded, since they were counted;
     # or no families then): its few families are counted live.
     return out if out.totals or out.months else None
@@ -673,20 +692,23 @@ class Freshness:
 
 def freshness(user: m.User) -> Freshness | None:
     """How current the stored figures a summary page of `user` reads are; None when the
-    page counts live (a worker's or partner's own families, nothing stored yet)."""
+    page counts live (a worker's or partner's own families, nothing stored yet, a small
+    scope while they are behind)."""
     if user is None or stored_scope(user) is None:
         return None
     rules = current_ruleset()
     run = current_run(rules.name)
-    names = [cache_version.FIGURES, stored_name(rules.name), _stored_on(rules.name),
-             _stored_at(rules.name)]
-    found = cache_version.versions(names)
-    if run is None or stored_name(rules.name) not in found:
+    state = run and _state(rules.name, run.as_of)
+    if not state:
         return None
-    current = found.get(cache_version.FIGURES) == found[stored_name(rules.name)]
-    if found.get(_stored_on(rules.name)) != run.as_of.toordinal() and (
-            _stored_on(rules.name) in found or not current):
-        return None  # not read: the pages count live
+    found, current = state
+    if not current:
+        F = m.StoredFigure
+        families = db.session.scalar(select(func.coalesce(func.sum(F.value), 0)).where(
+            F.ruleset == rules.name, F.programme == SHARED_PROGRAMME,
+            F.scope == stored_scope(user), F.figure == "families", F.month.is_(None)))
+        if families < _live_below():
+            return None
     at = found.get(_stored_at(rules.name))
     changes = max(0, found.get(cache_version.FIGURES, 0) - found[stored_name(rules.name)])
     return Freshness(dt.datetime.fromtimestamp(at, dt.UTC).replace(tzinfo=None)
