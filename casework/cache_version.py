@@ -196,10 +196,13 @@ def _writing() -> bool:
     return bool(db.session.connection().info.get(_CHANGED))
 
 
-def cached(key: Hashable, compute: Callable[[], Any], large: bool = False) -> Any:
-    """compute(), or what it gave for `key` while no table it read has changed since. The
-    value must be plain data (no database objects: it outlives the session). `large` values
-    (a list of every family's id) are kept a few at a time."""
+def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
+           on: tuple[str, ...] | None = None) -> Any:
+    """compute(), or what it gave for `key` while no table it read has changed since (or,
+    given `on`, while none of those versions has moved: a summary drawn from the stored
+    figures is counted again when they are, not on every change). The value must be plain
+    data (no database objects: it outlives the session). `large` values (a list of every
+    family's id) are kept a few at a time."""
     now = _every_version()  # read before compute: a write during it is counted next time
     if FIGURES not in now or _writing():
         return compute()
@@ -224,7 +227,8 @@ def cached(key: Hashable, compute: Callable[[], Any], large: bool = False) -> An
         tables |= read
     if _writing():  # compute's first query flushed the session's own unsaved writes
         return value
-    names = depends_on(read) if read else (EPOCH, FIGURES)
+    names = (tuple(sorted({EPOCH, *on})) if on is not None
+             else depends_on(read) if read else (EPOCH, FIGURES))
     with _lock:
         cache[key] = (names, tuple(now.get(name) for name in names), value)
         cache.move_to_end(key)

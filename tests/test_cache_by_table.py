@@ -35,11 +35,11 @@ def counted(monkeypatch):
     seen: list[str] = []
     cached = cache_version.cached
 
-    def spy(key, compute, large=False):
+    def spy(key, compute, large=False, on=None):
         def computing():
             seen.append(key[0])
             return compute()
-        return cached(key, computing, large)
+        return cached(key, computing, large, on)
 
     monkeypatch.setattr(cache_version, "cached", spy)
     cache_version.clear()
@@ -170,3 +170,36 @@ def test_a_count_over_the_transactions_own_unsaved_writes_is_not_kept(app, world
     db.session.rollback()
     assert cache_version.cached("test.contacts", count) == before  # not the unsaved count
     assert len(calls) == 2  # the first count, kept; the unsaved one counted, not kept
+
+
+def test_a_large_summary_is_counted_again_when_the_figures_are_stored_not_on_each_change(
+        app, client, world, counted):  # noqa: F811
+    """The dashboard and money page of a scope that reads the stored figures (many families)
+    are as current as those figures: a change is counted when the job worker stores them
+    again (within a minute), once in each process, and the page says so meanwhile."""
+    app.config["FIGURES_LIVE_BELOW"] = 0  # as for a council's many thousands of families
+    manager, lead = world["manager"], world["lead"]
+    login(client, manager.email)
+    summaries = {"programme.figures", "programme.dashboard_extras", "claims.money"}
+
+    def read() -> set[str]:
+        counted.clear()
+        for url in ("/programme", "/claims/money"):
+            assert client.get(url).status_code == 200
+        return set(counted) & summaries
+
+    assert read() == summaries
+    worker = db.session.scalar(db.select(m.User).where(m.User.role == "worker"))
+    allocate(db.session.scalar(db.select(m.Family).where(m.Family.family_ref == "F7")),
+             worker, D, lead)
+    _contact(db.session.scalar(db.select(m.Family.id).limit(1)), manager)
+    assert read() == set()  # served as counted with the stored figures
+    note = Page(client.get("/programme").text).main.find(cls="app-figures-hold").text()
+    assert "2 changes saved since then" in note
+    from casework.evaluation.figures import keep_stored
+
+    assert keep_stored() > 0
+    assert read() == summaries  # counted again, once
+    assert read() == set()
+    note = Page(client.get("/programme").text).main.find(cls="app-figures-hold").text()
+    assert "nothing they count has changed since" in note

@@ -115,14 +115,18 @@ def for_programme(sc: Scope, programme: str | None = None) -> Scope:
     return dataclasses.replace(sc, programme=programme or programme_of(sc.as_of))
 
 
-def memo(sc: Scope, name: str, compute, *args, large: bool = False):
+def memo(sc: Scope, name: str, compute, *args, large: bool = False, summary: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.cache_version). What
-    compute returns must be plain data: numbers, strings, dates, dicts, lists."""
+    and served again until a table it read changes (casework.cache_version). A `summary` of
+    a scope that reads the stored figures (stored()) is served until they are stored again
+    instead: it is as current as they are, which the page says (freshness()), and a busy day
+    of writing costs each process one count a minute, not one a change. What compute returns
+    must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
-                           large)
+    on = (cache_version.TABLE + "stored_figures",) if summary and stored(sc) is not None else None
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, on, *args),
+                                compute, large, on)
 
 
 # Claims ---------------------------------------------------------------------------------------
