@@ -15,6 +15,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -150,6 +151,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         cpu = _cpu() - cpu_before
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    shutil.rmtree(folder, ignore_errors=True)
     print(f"CPU time of casework match (all threads): {cpu:.1f} s; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     report(partner, results, seconds, rss_before, rss)

@@ -24,7 +24,7 @@ from . import clock
 from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
-from .rules.dates import age_on
+from .rules.dates import age_on, govdate
 from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections, section_covers
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
@@ -36,7 +36,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "referral_or_404", "referrals_sent_or_received", "team_workers", "visible_families",
            "visible_referrals", "wards",
            "ALL_SECTIONS", "current_lead", "lead_history", "led_by", "may_manage_taf",
-           "partner_sections", "record_subjects", "require_section", "shows", "taf_action_or_404",
+           "lead_professional", "partner_sections", "record_subjects", "require_section", "shows", "taf_action_or_404",
            "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
            "own_organisation_actions", "sees_meeting", "HouseholdMember", "household",
            "partner_search_terms", "STORED_ALL", "stored_scope", "stored_scopes"]
@@ -341,6 +341,45 @@ def current_lead(family: m.Family, on: dt.date | None = None) -> m.LeadProfessio
     return db.session.scalar(select(m.LeadProfessional).where(
         m.LeadProfessional.family_id == family.id, _current(m.LeadProfessional, day))
         .order_by(m.LeadProfessional.from_on.desc()))
+
+
+@dataclasses.dataclass(frozen=True)
+class Lead:
+    """The family's lead professional on a day, as every page names them (`lead_professional`)."""
+    user: m.User
+    from_on: dt.date | None
+    to_on: dt.date | None
+    named: bool  # a lead professional period (the team page); False: its episode's worker
+
+    @property
+    def described(self) -> str:
+        """"Sam Patel (FIP worker), the family's worker" (no period named: its episode's
+        lead) or "Dana Price (Fant Primary School) from 8 October 2026": the same words on
+        every page."""
+        if not self.named:
+            return f"{self.user.described}, the family's worker"
+        return (f"{self.user.described} from {govdate(self.from_on)}"
+                + (f" to {govdate(self.to_on)}" if self.to_on else ""))
+
+
+def lead_professional(family: m.Family, on: dt.date | None = None) -> Lead | None:
+    """The family's lead professional on `on` (today): the one source every page shows (the
+    family page and its episodes, the plan, the Team Around the Family page, a partner's
+    page). The lead professional period named on the team page for that day; when none is,
+    the lead of the family's episode that day (its FIP worker once allocated, or the lead
+    person named for first contact until then); None when neither."""
+    day = on or clock.today()
+    period = current_lead(family, day)
+    if period is not None:
+        return Lead(period.user, period.from_on, period.to_on, True)
+    E = m.Episode
+    episode = db.session.scalar(select(E).where(
+        E.family_id == family.id, E.signed_up_on <= day,
+        or_(E.closed_on.is_(None), E.closed_on >= day))
+        .order_by(E.signed_up_on.desc(), E.id.desc()).limit(1))
+    if episode is not None and episode.lead is not None:
+        return Lead(episode.lead, None, None, False)
+    return None
 
 
 def lead_history(family: m.Family) -> list[m.LeadProfessional]:

@@ -5,11 +5,16 @@ writes a file's new records this way, and the stored evaluation its rows."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table
+from sqlalchemy import JSON, Boolean, Date, DateTime, Table, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from . import cache_version
@@ -30,8 +35,10 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
             columns[column.name] = [default.arg] * size
     names = list(columns)
     connection = db.session.connection()
+    dbapi = connection.connection.dbapi_connection
+    settle(dbapi)  # a COPY still being stored first
     cache_version.mark_changed(connection, table.name)  # the driver's own writes are not watched
-    cursor = connection.connection.dbapi_connection.cursor()
+    cursor = dbapi.cursor()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
     # JSON values as the engine's own serializer writes them (SQLAlchemy's JSON type does
     # the same through the ORM): COPY and SQLite both take the text.
@@ -44,11 +51,15 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
             # COPY's text format made here a column at a time: psycopg's write_row costs
             # more in Python, row by row, than the server takes to store the row.
             texts = [_copy_column(values) for values in columns.values()]
-            with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-                for i in range(0, size, COPY_ROWS):
-                    copy.write("".join(
-                        [line + "\n" for line in map("\t".join, zip(*[t[i : i + COPY_ROWS]
-                                                                       for t in texts]))]))
+            blocks = ["".join([line + "\n" for line in map("\t".join, zip(
+                *[t[i : i + COPY_ROWS] for t in texts]))]) for i in range(0, size, COPY_ROWS)]
+            del texts
+            statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+            if _background.get() is not None:
+                _start(dbapi, cursor, statement, blocks, table.name)
+                cursor = None  # the thread closes it
+            else:
+                _copy(cursor, statement, blocks)
         else:
             # SQLite: dates and times as SQLAlchemy stores them, ISO text; flags as 0 and 1,
             # for the driver binds a bool (an int subclass) only after a failed search for
@@ -60,18 +71,121 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
                 elif isinstance(kind, Date):
                     columns[name] = [d and d.isoformat() for d in columns[name]]
                 elif isinstance(kind, Boolean):
-                    columns[name] = [None if v is None else int(v) for v in columns[name]]
+                    columns[name] = list(map(_FLAG_NUMBER.get, columns[name], columns[name]))
             # Names from the model, quoted; every value is bound (bandit's B608 does not apply).
             sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(names))})"  # nosec
             cursor.executemany(sql, zip(*columns.values()))
     except connection.dialect.dbapi.IntegrityError as error:
         raise IntegrityError(f"insert into {table.name}", None, error) from None
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
+
+
+def _copy(cursor, statement: str, blocks: list[str]) -> None:
+    with cursor.copy(statement) as copy:
+        for block in blocks:
+            copy.write(block)
+
+
+# PostgreSQL stores a COPY's rows (checking each row's foreign keys and unique keys) while
+# the importer reads and checks the next part of the file, rather than after it: on the
+# two cores of a small server the one waits for the other less. Only inside
+# `copies_in_background()`; the connection is used for nothing else until the COPY is done:
+# every statement, commit or rollback on it waits for it first (`settle`).
+# The COPYs started in this context: id(DBAPI connection) -> (thread, its error if any).
+_background: contextvars.ContextVar[dict[int, tuple[threading.Thread, list]] | None] = \
+    contextvars.ContextVar("bulk_background", default=None)
+
+
+@contextlib.contextmanager
+def copies_in_background() -> Iterator[None]:
+    """Let insert_columns return before PostgreSQL has stored a COPY's rows; each is waited
+    for by the next use of the connection, and all of them on leaving (a COPY's error, such
+    as a key another transaction committed meanwhile, is raised then, as IntegrityError)."""
+    if _background.get() is not None:  # already inside one
+        yield
+        return
+    pending: dict[int, tuple[threading.Thread, list]] = {}
+    token = _background.set(pending)
+    try:
+        yield
+    except BaseException:
+        while pending:  # the error already on its way is the one to tell
+            _finish(*pending.popitem()[1], raising=False)
+        raise
+    else:
+        while pending:
+            _finish(*pending.popitem()[1], raising=True)
+    finally:
+        _background.reset(token)
+
+
+def _start(dbapi, cursor, statement: str, blocks: list[str], table: str) -> None:
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            _copy(cursor, statement, blocks)
+        except BaseException as error:  # handed to the thread that waits for it
+            outcome.append(error)
+        finally:
+            cursor.close()
+
+    thread = threading.Thread(target=run, name=f"copy {table}", daemon=True)
+    _background.get()[id(dbapi)] = (thread, outcome)
+    thread.start()
+
+
+def settle(dbapi, raising: bool = True) -> None:
+    """Wait for the COPY this context still has running on this DBAPI connection, if any;
+    raise its error (`raising`), an IntegrityError for a key or reference it broke."""
+    pending = _background.get()
+    if pending:
+        started = pending.pop(id(dbapi), None)
+        if started is not None:
+            _finish(*started, raising)
+
+
+def _finish(thread: threading.Thread, outcome: list, raising: bool) -> None:
+    thread.join()
+    if outcome and raising:
+        error = outcome[0]
+        if _is_integrity(error):
+            raise IntegrityError("COPY", None, error) from None
+        raise error
+
+
+def _is_integrity(error: BaseException) -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(error, psycopg.IntegrityError)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _settle_before_statement(conn, _cursor, _statement, _parameters, _context,
+                             _executemany) -> None:
+    if _background.get():
+        settle(conn.connection.dbapi_connection)
+
+
+@event.listens_for(Engine, "commit")
+def _settle_before_commit(conn) -> None:
+    if _background.get():
+        settle(conn.connection.dbapi_connection)
+
+
+@event.listens_for(Engine, "rollback")
+def _settle_before_rollback(conn) -> None:
+    if _background.get():
+        settle(conn.connection.dbapi_connection, raising=False)
 
 
 COPY_ROWS = 10_000  # rows sent to COPY in one piece
 _NULL = "\\N"
+_FLAG_TEXT = {True: "t", False: "f", None: _NULL}
 _SPECIAL = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
@@ -92,12 +206,24 @@ def _copy_column(values: list[Any]) -> list[str]:
     """A column's values in COPY's text format: the usual cases (whole numbers, plain text)
     in one pass at C speed, anything else value by value."""
     kinds = set(map(type, values))
-    if kinds <= {int, type(None)}:
-        return [_NULL if v is None else str(v) for v in values] if None in values else list(
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if kinds <= {bool}:  # flags: one look-up a value
+        return list(map(_FLAG_TEXT.__getitem__, values))
+    if kinds <= {int}:
+        return [_NULL if v is None else str(v) for v in values] if nulls else list(
             map(str, values))
-    if kinds == {str} and not any(c in "".join(values) for c in "\\\n\r\t"):
-        return values
+    if kinds == {dt.date}:
+        return [_NULL if v is None else v.isoformat() for v in values] if nulls else list(
+            map(dt.date.isoformat, values))
+    if kinds == {str}:
+        present = [v for v in values if v is not None] if nulls else values
+        if not any(c in "".join(present) for c in "\\\n\r\t"):
+            return [_NULL if v is None else v for v in values] if nulls else values
     return list(map(_copy_value, values))
+
+
+_FLAG_NUMBER = {True: 1, False: 0, None: None}
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:

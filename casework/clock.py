@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from .rules.dates import govdatetime
+
 TIMEZONE = ZoneInfo("Europe/London")
 
 
@@ -23,3 +25,28 @@ def now() -> dt.datetime:
 def today() -> dt.date:
     """The date in England now."""
     return now().date()
+
+
+def local(stamp: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp kept for the record in UTC (models.utcnow: a job's, a change's, an audit
+    row's) as the wall-clock time in England at that moment, naive: 13:30 UTC on 1 July is
+    14:30 BST, on 1 December 14:30 is 14:30 GMT. Every page, PDF and export that shows such a
+    time to a user shows it through here (the `local_time` filter)."""
+    if stamp is None:
+        return None
+    aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+    return aware.astimezone(TIMEZONE).replace(tzinfo=None)
+
+
+def local_time(stamp: dt.datetime | None) -> str:
+    """A timestamp kept in UTC as a user reads it, in England's time: "29 March 2026 at
+    02:30" (BST) for 01:30 UTC that day; "" for none. The one helper every page and PDF
+    uses (the `local_time` filter) for when a job was asked for, a record changed, the
+    figures were counted or a claim was decided."""
+    return govdatetime(local(stamp))
+
+
+def utc_start(day: dt.date) -> dt.datetime:
+    """England's midnight at the start of `day` as the naive UTC time the record keeps: a
+    search of the timestamps of whole days in England (the audit log's from and to)."""
+    return dt.datetime.combine(day, dt.time(), TIMEZONE).astimezone(dt.UTC).replace(tzinfo=None)

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import select
+
 from . import models as m
 from .bulk import insert_columns
 from .extensions import db
@@ -92,6 +94,29 @@ FIELD_WORDS = {
     "person_ref": "Person", "pence": "Amount", "sessions_unauthorised": "Unauthorised sessions",
     "sessions_possible": "Possible sessions", "families": "Families",
 }
+# The fields whose values name a user by their email (the Team Around the Family's member,
+# lead professional, action owner, meeting attendance): shown by name (`user_names`).
+USER_FIELDS = ("user", "owner", "attended")
+
+
+def user_names(rows: list[m.RecordHistory]) -> dict[str, str]:
+    """The users the rows' USER_FIELDS name by email, as history shows them: email ->
+    "Sam Patel (FIP worker)" (models.User.described); an email no user has any more is
+    left as it is."""
+    emails: set[str] = set()
+    for row in rows:
+        for values in (row.before or {}, row.after or {}):
+            for field in USER_FIELDS:
+                value = values.get(field)
+                for one in value if isinstance(value, list) else [value]:
+                    if isinstance(one, str) and "@" in one:
+                        emails.add(one)
+    if not emails:
+        return {}
+    found = db.session.scalars(select(m.User).where(m.User.email.in_(sorted(emails))))
+    return {u.email: u.described for u in found}
+
+
 # The words of a vocabulary field, by record kind (None: any kind).
 _VOCABULARIES = {
     ("contact", "kind"): m.CONTACT_KINDS, ("goal", "problem"): m.PLAN_PROBLEMS,
@@ -126,7 +151,7 @@ def value_words(value: Any, record_type: str = "", field: str = "",
         whole = round(value / 100)
         return f"£{whole:,}"
     if isinstance(value, str):
-        if field in ("present", "person_ref") and value in names:
+        if field in ("present", "person_ref") + USER_FIELDS and value in names:
             return names[value]
         vocabulary = _VOCABULARIES.get((record_type, field))
         if vocabulary and value in vocabulary:

@@ -227,6 +227,12 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
+    @property
+    def described(self) -> str:
+        """Who they are as history and the audit log name them: "Sam Patel (FIP worker)",
+        "Dana Price (Fant Primary School)"; never their email address."""
+        return f"{self.name} ({self.organisation.name if self.organisation else self.role_label})"
+
 
 class Family(db.Model):
     __tablename__ = "families"

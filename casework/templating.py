@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, url_for
 
+from . import clock
 from . import models as m
 from .dates_input import date_example
 from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
@@ -95,7 +96,8 @@ def init_templating(app: Flask) -> None:
     # The messages kept in the database (casework/flashes.py), not Flask's in the cookie.
     app.add_template_global(get_flashed_messages)
     app.add_template_filter(govdate)
-    app.add_template_filter(govdatetime)
+    app.add_template_filter(govdatetime)  # a wall-clock time typed in England (a contact's)
+    app.add_template_filter(clock.local_time)  # a timestamp kept in UTC, shown in England's time
     app.add_template_filter(error_item)
     app.add_template_filter(pounds)
     app.add_template_filter(plural)

@@ -228,20 +228,37 @@ def sign_in(client):
 
 
 @pytest.fixture
+def lead(app):
+    """Team North's team lead, Priya Shah."""
+    from .factories import create_user
+
+    return create_user("team_lead", team="North", name="Priya Shah")
+
+
+@pytest.fixture
+def worker(app):
+    """A FIP worker of team North, Sam Patel."""
+    from .factories import create_user
+
+    return create_user("worker", team="North", name="Sam Patel")
+
+
+def run_queued(app) -> int:
+    """Run the app's queued jobs here, each in its own app context as the worker process
+    would; return how many ran."""
+    huey = app.extensions["casework_queue"]
+    count = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        count += 1
+    db.session.expire_all()
+    return count
+
+
+@pytest.fixture
 def run_jobs(app):
-    """Run the queued jobs here, each in its own app context as the worker process would;
-    return how many ran."""
-
-    def _run() -> int:
-        huey = app.extensions["casework_queue"]
-        count = 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            count += 1
-        db.session.expire_all()
-        return count
-
-    return _run
+    """run_queued for the test's app: `run_jobs()`."""
+    return lambda: run_queued(app)
 
 
 @pytest.fixture

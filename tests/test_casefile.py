@@ -127,11 +127,9 @@ def test_another_worker_cannot_edit_a_contact(client, case, app):
     assert c2.get(f"/families/C1/contacts/{contact.id}/edit").status_code == 403
 
 
-def test_the_family_plan_records_lead_professional_goals_and_referrals(client, case):
+def test_the_family_plan_shows_the_lead_professional_and_records_goals_and_referrals(client, case):
     _, worker, _, _, _ = case
     login(client, worker.email)
-    post_form(client, "/families/C1/plan", {"lead-lead_professional": "Jo Smith",
-              "lead-lead_agency": "Children's services", "lead-save_lead": "1"})
     post_form(client, "/families/C1/plan", {"goal-problem": "education", "goal-goal": "Kim at school every day",
               "goal-status": "open", "goal-save_goal": "1"})
     post_form(client, "/families/C1/plan", {"referral-kind": "substance_misuse", "referral-agency": "CGL Kent",
@@ -139,7 +137,9 @@ def test_the_family_plan_records_lead_professional_goals_and_referrals(client, c
               "referral-save_referral": "1"})
     page = Page(client.get("/families/C1/plan").text)
     assert page.h1 == "Family plan"
-    assert page.paragraphs("Lead professional") == ["Jo Smith, Children's services"]
+    # The lead professional comes from its one source (the Team Around the Family's periods,
+    # else the episode's worker), not typed on the plan.
+    assert page.main.by_id("lead-professional").text() == "Sam Patel (FIP worker), the family's worker."
     [goal] = page.table("Goals").rows
     assert (goal["Problem"], goal["Goal"]) == ("Education", "Kim at school every day")
     [referral_row] = page.table("Referrals").rows
@@ -311,3 +311,45 @@ def test_a_goal_status_change_is_saved_and_kept_in_history(client, case):
     assert db.session.get(m.PlanGoal, goal.id).status == "achieved"
     history = db.session.scalars(select(m.RecordHistory).where(m.RecordHistory.record_type == "goal")).one()
     assert (history.before["status"], history.after["status"]) == ("open", "achieved")
+
+
+# Allocating, transferring and closing from the family page return to it -------------------------
+
+
+def _link(page: Page, text: str) -> str:
+    found = [a.attrs["href"] for a in page.main.find_all("a") if a.text().startswith(text)]
+    assert len(found) == 1, f"{len(found)} links {text!r} in <main>"
+    return found[0]
+
+
+def test_closing_the_case_from_the_family_page_returns_to_the_family_page(client, case):
+    lead, _, _, _, _ = case
+    login(client, lead.email)
+    close_url = _link(Page(client.get("/families/C1").text), "Close the case")
+    back = Page(client.get(close_url).text).main.find(cls="govuk-back-link")
+    assert (back.text(), back.attrs["href"]) == ("Back to the family", "/families/C1")
+    response = post_form(client, close_url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
+                                             "reason": "Results met"})
+    assert response.status_code == 302 and response.location == "/families/C1"
+    assert "The case of C1 is closed." in Page(client.get("/families/C1").text).banners
+
+
+def test_transferring_from_the_family_page_returns_to_the_family_page(client, case):
+    lead, _, _, _, _ = case
+    other = create_user("worker", team="North", name="Jo Clarke")
+    login(client, lead.email)
+    url = _link(Page(client.get("/families/C1").text), "Transfer")
+    response = post_form(client, url, {"worker": str(other.id), "on": ["1", "9", "2013"],
+                                       "reason": "Nearer the school"})
+    assert response.status_code == 302 and response.location == "/families/C1"
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/steal", "//evil.example/x",
+                                  "/\\evil.example"])
+def test_a_return_address_off_the_site_is_never_followed(client, case, back):
+    lead, _, _, _, _ = case
+    login(client, lead.email)
+    url = f"/families/C1/close?back={back}"
+    response = post_form(client, url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
+                                       "reason": "Results met"})
+    assert response.status_code == 302 and response.location == "/team"

@@ -1,7 +1,7 @@
 """Allocation, transfer and closure; caseload limits at their boundaries; record scope."""
 
 import datetime as dt
-import threading
+import functools
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from casework.caseloads.service import AllocationRefused, allocate, caseload, cl
 from casework.extensions import db
 
 from .factories import cover_wards, create_family, create_person, create_user
+from .races import at_once
 from .test_families import _listing
 
 D = dt.date
@@ -134,28 +135,14 @@ def test_two_allocations_racing_for_the_last_place_only_one_wins(app, people):
     for f in fams[:9]:
         allocate(f, worker, D(2013, 1, 10), lead)
     ids = [fams[9].id, fams[10].id]
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def attempt(family_id):
-        with app.app_context():
-            family = db.session.get(m.Family, family_id)
-            w = db.session.get(m.User, worker.id)
-            by = db.session.get(m.User, lead.id)
-            barrier.wait()
-            try:
-                allocate(family, w, D(2013, 1, 10), by)
-                outcomes.append("allocated")
-            except AllocationRefused:
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
+        return allocate(db.session.get(m.Family, family_id), db.session.get(m.User, worker.id),
+                        D(2013, 1, 10), db.session.get(m.User, lead.id))
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = ["refused" if isinstance(o, AllocationRefused) else "allocated" for o in
+                at_once(app, *[functools.partial(attempt, i) for i in ids],
+                        refused=(AllocationRefused,))]
     assert sorted(outcomes) == ["allocated", "refused"]
     db.session.expire_all()
     assert caseload(worker).active == 10

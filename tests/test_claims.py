@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from casework.claims import service
 from casework.extensions import db
 
 from .factories import create_user
+from .races import at_once
 
 
 @pytest.fixture
@@ -145,24 +145,8 @@ def test_two_builds_at_once_never_claim_twice(app, cli, examples):
     import datetime as dt
 
     examples()
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def build():
-        with app.app_context():
-            barrier.wait()
-            try:
-                service.build_claims(dt.date(2013, 9, 30))
-            except service.ClaimRefused as refused:
-                errors.append(str(refused))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=build) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(app, *[lambda: service.build_claims(dt.date(2013, 9, 30))] * 2,
+            refused=(service.ClaimRefused,))
     assert len(claims_json(cli)) == 3
 
 

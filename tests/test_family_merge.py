@@ -6,7 +6,7 @@ import through), undoing it, what is refused, and two managers merging at once."
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import functools
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from casework.matching import families as fm
 from .conftest import login, post_form
 from .factories import create_family, create_person, create_user
 from .parsed import Page
+from .races import at_once
 
 D = dt.date(2024, 5, 1)
 
@@ -382,27 +383,16 @@ def test_two_managers_merging_the_same_pair_at_once_one_wins(app, household):
     is done, the other refused in words, and no row is left pointing at a family removed."""
     manager = household["manager"]
     kept_id, other_id = household["kept"], household["other"]
-    outcomes: list = []
-    start = threading.Barrier(2)
 
     def run(keep: int, merge_in: int):
-        with app.app_context():
-            user = db.session.get(m.User, manager.id)
-            a, b = db.session.get(m.Family, keep), db.session.get(m.Family, merge_in)
-            start.wait()
-            try:
-                outcomes.append(("merged", fm.merge(a, b, user).merged_ref))
-            except fm.FamilyMergeRefused as refused:
-                outcomes.append(("refused", refused.problems))
-            finally:
-                db.session.remove()
+        user = db.session.get(m.User, manager.id)
+        a, b = db.session.get(m.Family, keep), db.session.get(m.Family, merge_in)
+        return ("merged", fm.merge(a, b, user).merged_ref)
 
-    threads = [threading.Thread(target=run, args=pair)
-               for pair in ((kept_id, other_id), (other_id, kept_id))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = [("refused", o.problems) if isinstance(o, fm.FamilyMergeRefused) else o
+                for o in at_once(app, functools.partial(run, kept_id, other_id),
+                                 functools.partial(run, other_id, kept_id),
+                                 refused=(fm.FamilyMergeRefused,))]
     db.session.expire_all()
     assert sorted(o[0] for o in outcomes) == ["merged", "refused"], outcomes
     refused = next(o[1] for o in outcomes if o[0] == "refused")

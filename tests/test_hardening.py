@@ -290,30 +290,23 @@ def test_signing_in_with_a_next_address_off_the_site_goes_to_the_users_home(clie
 
 def _parallel_sign_ins(app, email: str, passwords: list[str]) -> list[int]:
     """Sign in with each password at the same moment, each from its own client (session)."""
-    import threading
+    import functools
 
     from .conftest import FreshContextClient, csrf_token
+    from .races import together
 
     app.test_client_class = FreshContextClient
     clients = []
     for _ in passwords:
         client = app.test_client()
         clients.append((client, csrf_token(client.get("/login").text)))
-    start = threading.Barrier(len(passwords))
-    codes = [None] * len(passwords)
 
     def attempt(i):
         client, token = clients[i]
-        start.wait()
-        codes[i] = client.post("/login", data={"email": email, "password": passwords[i],
-                                               "csrf_token": token}).status_code
+        return client.post("/login", data={"email": email, "password": passwords[i],
+                                           "csrf_token": token}).status_code
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(passwords))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes
+    return together(*[functools.partial(attempt, i) for i in range(len(passwords))])
 
 
 @pytest.mark.postgres

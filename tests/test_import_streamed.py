@@ -122,6 +122,27 @@ def test_a_line_not_utf8_in_a_later_part_is_named_with_the_others(app, parts_of)
     assert count(m.Family) == 0
 
 
+def test_records_saved_meanwhile_refuse_the_import_and_nothing_is_written(app, parts_of,
+                                                                        monkeypatch):
+    """A record another change saved after the importer looked for it (here: the importer
+    made not to see the stored records) breaks a unique key when the part's rows are
+    stored, on PostgreSQL while the next part is read: the import is refused as a clash,
+    whichever part it was in, and none of the file is written."""
+    import_csv("families", families(5).encode(), "first.csv")
+    db.session.commit()
+    monkeypatch.setattr(service, "_existing", lambda kind, table, refs: {})
+    parts_of(5)
+    text = families(10, start=6) + "F000003,Family 3,Ward 3\n"  # the clash in the third part
+    with pytest.raises(ImportRefused) as refused:
+        import_csv("families", text.encode(), "fam.csv")
+    assert refused.value.errors == [
+        "fam.csv: another change to the same records was saved at the same time; nothing "
+        "was imported, please try again"]
+    db.session.rollback()
+    assert count(m.Family) == 5
+    assert count(m.AuditEvent) == 1  # the first import's
+
+
 def test_a_missing_column_with_data_after_is_named_on_the_header(app, parts_of):
     parts_of(2)
     with pytest.raises(ImportRefused) as refused:
@@ -166,3 +187,20 @@ def test_a_column_blank_on_every_row_is_read_a_column_at_a_time(app):
     summary = import_csv("families", text.encode(), "fam.csv")
     assert summary.created == 2
     assert db.session.scalars(select(m.Family.closed_on)).all() == [None, None]
+
+
+def test_merged_references_are_found_whether_the_aliases_are_few_or_many(app):
+    """_aliases reads every alias when they are no more than the references named, and
+    looks the references up otherwise: the same answer either way (families stand in for
+    the aliases here: family_ref -> family_name)."""
+    for i in range(1, 6):
+        db.session.add(m.Family(family_ref=f"F{i}", family_name=f"Kept {i}"))
+    db.session.flush()
+    query = select(m.Family.family_ref, m.Family.family_name)
+    few = {"F1", "F4", "nobody", None, ""}  # 3 named: fewer than the 5 "aliases"
+    many = {f"X{i}" for i in range(10)} | {"F2", "F5"}  # 12 named: more
+    assert service._aliases(query, m.Family.family_ref, few) == {"F1": "Kept 1",
+                                                                 "F4": "Kept 4"}
+    assert service._aliases(query, m.Family.family_ref, many) == {"F2": "Kept 2",
+                                                                  "F5": "Kept 5"}
+    assert service._aliases(query, m.Family.family_ref, {None, ""}) == {}

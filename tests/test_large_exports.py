@@ -19,6 +19,7 @@ from casework.reports import exports
 from .conftest import login
 from .factories import create_user
 from .parsed import Page
+from .races import at_once
 from .test_rules import D
 
 ADDRESSES = {"/results.csv": "results_csv", "/programme/costs.csv": "costs_csv"}
@@ -126,23 +127,13 @@ def test_two_requests_at_the_same_instant_start_one_job(app, families, monkeypat
         return found
 
     monkeypatch.setattr(exports, "reusable", slow_reusable)
-    jobs = []
 
-    def ask():
-        with app.app_context():
-            try:
-                made = exports.csv_export("results_csv", "Results CSV",
-                                          db.session.get(m.User, manager_id), {}, 10,
-                                          lambda: ("x.csv", b""))
-                jobs.append(made.job.id)
-            finally:
-                db.session.remove()
+    def ask() -> int:
+        made = exports.csv_export("results_csv", "Results CSV", db.session.get(m.User, manager_id),
+                                  {}, 10, lambda: ("x.csv", b""))
+        return made.job.id
 
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    jobs = at_once(app, ask, ask)
     assert len(jobs) == 2 and jobs[0] == jobs[1]
     assert _jobs("results_csv") == 1
 

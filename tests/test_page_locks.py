@@ -4,6 +4,7 @@ query done) before its audit row is written, in a short transaction of its own."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 
 import pytest
@@ -14,6 +15,7 @@ from casework.extensions import db
 
 from .conftest import PASSWORD, login
 from .factories import create_family, create_user
+from .races import together
 
 SUMMARIES = ("/programme", "/claims/money", "/results", "/team", "/screening", "/families",
              "/programme/costs", "/selection")
@@ -49,24 +51,16 @@ def test_twenty_summary_pages_at_once_all_answer(app, client):
     manager = create_user("manager")
     login(client, manager.email)  # one session, twenty pages at once (as twenty tabs would)
     cookie = client.get_cookie("session")
-    errors, codes = [], []
 
     def read(url):
-        try:
-            mine = app.test_client()
-            mine.set_cookie(cookie.key, cookie.value)
-            response = mine.get(url)
-            codes.append((response.status_code, response.headers.get("Location")))
-        except Exception as error:  # noqa: BLE001 - the test reports any failure
-            errors.append(repr(error))
+        mine = app.test_client()
+        mine.set_cookie(cookie.key, cookie.value)
+        response = mine.get(url)
+        return response.status_code, response.headers.get("Location")
 
-    threads = [threading.Thread(target=read, args=(SUMMARIES[i % len(SUMMARIES)],))
-               for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors and [c for c, _ in codes] == [200] * 20, (errors, codes)
+    codes = together(*[functools.partial(read, SUMMARIES[i % len(SUMMARIES)])
+                       for i in range(20)])
+    assert [c for c, _ in codes] == [200] * 20, codes
 
 
 def test_twenty_summary_pages_and_exports_at_once_on_a_real_server_see_no_error(app):
@@ -113,26 +107,17 @@ def test_twenty_summary_pages_and_exports_at_once_on_a_real_server_see_no_error(
         assert signed_in.status == 302
         cookie = signed_in.getheader("Set-Cookie").split(";", 1)[0]
         urls = SUMMARIES + ("/programme/costs.csv", "/results.csv")
-        codes, errors = [], []
 
         def read(url):
-            try:
-                mine = http.client.HTTPConnection(host, timeout=60)
-                mine.request("GET", url, headers={"Cookie": cookie})
-                response = mine.getresponse()
-                body = response.read()
-                codes.append((url, response.status, body[:200] if response.status != 200
-                              else b""))
-            except Exception as error:  # noqa: BLE001 - the test reports any failure
-                errors.append(repr(error))
+            mine = http.client.HTTPConnection(host, timeout=60)
+            mine.request("GET", url, headers={"Cookie": cookie})
+            response = mine.getresponse()
+            body = response.read()
+            return url, response.status, body[:200] if response.status != 200 else b""
 
-        threads = [threading.Thread(target=read, args=(urls[i % len(urls)],))
-                   for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not errors and [c for _, c, _ in codes] == [200] * 20, (errors, codes)
+        codes = together(*[functools.partial(read, urls[i % len(urls)]) for i in range(20)],
+                         seconds=120)
+        assert [c for _, c, _ in codes] == [200] * 20, codes
     finally:
         server.shutdown()
     audited = db.session.scalar(db.select(db.func.count()).select_from(m.AuditEvent).where(

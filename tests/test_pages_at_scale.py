@@ -22,6 +22,7 @@ from .conftest import login
 from .factories import cover_wards, create_family, create_user
 from .parsed import Page
 from .test_casefile import _import_eligible
+from .waiting import waiting_list
 
 D = dt.date
 
@@ -103,12 +104,8 @@ def test_the_waiting_list_is_ordered_once_and_follows_each_allocation(
     login(client, lead.email)
 
     def read(url):
-        page = Page(client.get(url).text)
-        heading = next(h for h in page.headings if h.startswith("Signed up, waiting"))
-        table = page.table("Signed-up families waiting" if address == "/team"
-                           else "Attached families waiting")
-        return heading, [row["Family"].split()[-1 if address == "/team" else 0]
-                         for row in table.rows]
+        listed = waiting_list(client, url)
+        return listed.heading, listed.refs
 
     assert read(address) == ("Signed up, waiting for a FIP worker (5)", ["W1", "W2"])
     with Statements() as again:

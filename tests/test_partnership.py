@@ -105,16 +105,6 @@ def test_training_is_for_managers_and_administrators(client, app):
 # Naming an untrained lead person warns -------------------------------------------------------
 
 
-@pytest.fixture
-def lead(app):
-    return create_user("team_lead", team="North", name="Priya Shah")
-
-
-@pytest.fixture
-def worker(app):
-    return create_user("worker", team="North", name="Sam Patel")
-
-
 def _trained(user=None, *, on, months=12, name=None, organisation=None):
     course = db.session.scalar(select(m.TrainingCourse)) or m.TrainingCourse(
         name="First contact", valid_months=months)

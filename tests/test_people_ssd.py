@@ -61,6 +61,37 @@ def test_upns_carry_their_check_letter():
             identifiers.upn(bad)
 
 
+NHS_CASES = ["9434765919", "943 476 5919", "4010232137", "1000000060", "9434765918",
+             "943476591", "94347659190", "94347A5919", "0000000060", "0000000000",
+             "９４３４７６５９１９", "", " 9434765919"]
+UPN_CASES = [UPN, UPN.lower(), f" {UPN} ", "A801200005001", "B80120000500",
+             "B8012000050011", "I801200005001", "B80120000500S",
+             identifiers.upn_check_letter("80120000100A") + "80120000100A",
+             identifiers.upn_check_letter("80120000100Z") + "80120000100z", "ß80120000500", ""]
+
+
+@pytest.mark.parametrize("one, column, cases", [
+    (identifiers.nhs_number, identifiers.nhs_numbers, NHS_CASES),
+    (identifiers.upn, identifiers.upns, UPN_CASES),
+])
+def test_a_whole_column_is_checked_as_each_value_is(one, column, cases):
+    """The importer's column forms accept exactly the values the one-value forms accept,
+    made canonical the same way, and refuse a column holding any other."""
+    def single(value):
+        try:
+            return one(value)
+        except ValueError:
+            return None
+
+    for value in cases:
+        expected = single(value)
+        if expected is None:
+            with pytest.raises(ValueError):
+                column([NHS if column is identifiers.nhs_numbers else UPN, value])
+        else:
+            assert column([value, value]) == [expected, expected]
+
+
 # The people file ---------------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ def test_managers_see_who_viewed_a_family(client, sign_in, app, examples):
     page = Page(client.get("/families/E02").text)
     assert "Who viewed this family" in page.headings
     views = page.table("Recent views of this family's records").rows
-    assert [(v["Who"], v["What"]) for v in views] == [(auditor.email, "family")]
+    assert [(v["Who"], v["What"]) for v in views] == [("Avery Auditor (Internal auditor)", "family")]
 
 
 def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, examples):
@@ -79,7 +79,8 @@ def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, e
     page = Page(client.get(f"/admin/audit?ref=E03&who={manager.email}").text)
     assert page.paragraphs()[-1] == "1 entries"
     [entry] = page.table("Audit entries").rows
-    assert (entry["Who"], entry["Action"], entry["Record"]) == (manager.email, "View", "Family E03")
+    assert (entry["Who"], entry["Action"], entry["Record"]) == (
+        f"{manager.name} (Programme manager)", "View", "Family E03")
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(app):

@@ -49,16 +49,6 @@ def refs(found) -> list[str]:
     return [c.family.family_ref for c in found]
 
 
-@pytest.fixture
-def lead(app):
-    return create_user("team_lead", team="North", name="Priya Shah")
-
-
-@pytest.fixture
-def worker(app):
-    return create_user("worker", team="North", name="Sam Patel")
-
-
 def meeting_on(lead, day=TODAY, agencies=("Police", "Schools")):
     return service.record_meeting(lead, day, list(agencies))
 

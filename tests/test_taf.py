@@ -639,3 +639,75 @@ def test_police_health_and_others_see_no_school_work_or_offence_records(app, sea
     assert page.main.by_id("school-terms") is None and page.main.by_id("work-spells") is None
     assert page.main.by_id("education") is None and page.main.by_id("work") is None
     assert "2025/26" not in page.main.text()
+
+
+# History and the audit log name people, never by their email ---------------------------------
+
+
+def test_the_family_pages_history_names_the_team_by_name_not_email(app, seated):
+    taf.set_lead(family("E01"), seated["officer"].id, dt.date(2012, 9, 1), None, None,
+                 seated["manager"])
+    db.session.commit()
+    page = Page(_client(app, seated["manager"]).get("/families/E01").text)
+    history = page.table("Changes to these records")
+    changes = " ".join(history.column("Change"))
+    assert "@" not in changes and "@" not in " ".join(history.column("By"))
+    assert "Owner: none → Tess Teacher (Fant Primary School)" in changes
+    assert "Attended: none → Owen Officer (Kent Police), " in changes
+    assert "User: none → Owen Officer (Kent Police)" in changes  # member, lead professional
+    assert set(history.column("By")) >= {f"{seated['manager'].name} (Programme manager) "
+                                         "meeting recorded"}
+    # Who viewed the family: names with their role or organisation.
+    _client(app, seated["officer"]).get("/families/E01")
+    viewers = Page(_client(app, seated["manager"]).get("/families/E01").text).table(
+        "Recent views of this family's records")
+    assert "Owen Officer (Kent Police)" in viewers.column("Who")
+    assert not [w for w in viewers.column("Who") if "@" in w]
+
+
+def test_the_audit_log_names_users_and_the_people_its_details_name(app, seated, sign_in, client):
+    sign_in("admin")
+    _client(app, seated["officer"]).get("/families/E01")
+    found = Page(client.get("/admin/audit", query_string={
+        "from": "2000-01-01", "who": "owen offi"}).text).table("Audit entries").column("Who")
+    assert found and set(found) == {"Owen Officer (Kent Police)"}  # searched by name
+    rows = Page(client.get("/admin/audit", query_string={"from": "2000-01-01"}).text).table(
+        "Audit entries").rows
+    assert rows and not [r for r in rows if "@" in r["Who"] or "@" in r["Detail"]]
+    assert any(r["Detail"].startswith("Owen Officer (Kent Police) from") for r in rows)
+
+
+# The lead professional: one source, the same words everywhere -----------------------------------
+
+
+def _leads_shown(app, staff, partner):
+    """The lead professional as each page names them."""
+    client = _client(app, staff)
+    family_page = Page(client.get("/families/E01").text)
+    episodes = family_page.table("The family's time in each programme, the first first")
+    plan = Page(client.get("/families/E01/plan").text)
+    team = Page(client.get("/families/E01/team").text)
+    partner_page = Page(_client(app, partner).get("/families/E01").text)
+    marked = [li.text() for li in partner_page.main.by_id("team").find_all("li")
+              if li.text().endswith(": lead professional")]
+    return {"details": family_page.summary["Lead professional"],
+            "episode": episodes.column("Lead professional")[-1],
+            "plan": plan.main.by_id("lead-professional").text().rstrip("."),
+            "team": team.main.by_id("lead-now").text().rstrip("."),
+            "partner": marked}
+
+
+def test_the_lead_professional_is_named_the_same_on_every_page(app, seated):
+    worker, officer, teacher = seated["worker"], seated["officer"], seated["teacher"]
+    before = _leads_shown(app, worker, teacher)
+    fip = f"{worker.name} (FIP worker), the family's worker"  # none named: the episode's worker
+    assert {k: v for k, v in before.items() if k != "partner"} == {
+        "details": fip, "episode": fip, "plan": fip, "team": fip}
+    assert before["partner"] == [f"{worker.name} (Council: FIP worker): lead professional"]
+    taf.set_lead(family("E01"), officer.id, dt.date(2012, 9, 1), None, None, seated["manager"])
+    db.session.commit()
+    after = _leads_shown(app, worker, teacher)
+    named = "Owen Officer (Kent Police) from 1 September 2012"
+    assert {k: v for k, v in after.items() if k != "partner"} == {
+        "details": named, "episode": named, "plan": named, "team": named}
+    assert after["partner"] == ["Owen Officer (Kent Police): lead professional"]

@@ -14,6 +14,7 @@ from .conftest import login, post_form
 from .factories import cover_wards, create_family, create_user
 from .parsed import Page
 from .test_casefile import _import_eligible
+from .waiting import waiting_list
 
 D = dt.date
 
@@ -126,13 +127,9 @@ def test_families_waiting_for_a_worker_are_listed_a_page_at_a_time(
     login(client, lead.email)
 
     def read(url):
-        page = Page(client.get(url).text)
-        heading = next(h for h in page.headings if h.startswith("Signed up, waiting"))
-        table = page.table("Signed-up families waiting" if address == "/team"
-                           else "Attached families waiting")
-        refs = [row["Family"].split()[-1 if address == "/team" else 0] for row in table.rows]
-        nav = page.main.find("nav", cls="govuk-pagination")
-        return page, heading, table.caption, refs, nav
+        listed = waiting_list(client, url)
+        nav = listed.page.main.find("nav", cls="govuk-pagination")
+        return listed.page, listed.heading, listed.table.caption, listed.refs, nav
 
     page, heading, caption, refs, nav = read(address)
     assert heading == "Signed up, waiting for a FIP worker (3)"

@@ -4,8 +4,10 @@ families go to another worker first."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import clock, episodes
 from .. import models as m
@@ -59,11 +61,13 @@ def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str
                  page: int) -> Page:
     """One page of the audit log from `since` to `until` (whole days), newest first: of the
     users whose email contains `who`, of one `action` and one object reference when given."""
-    query = select(m.AuditEvent).where(
-        m.AuditEvent.at >= dt.datetime.combine(since, dt.time()),
-        m.AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
-    if who:
-        query = query.where(func.lower(m.AuditEvent.user_email).like(f"%{who.lower()}%"))
+    query = select(m.AuditEvent).where(  # whole days in England (rows are kept in UTC)
+        m.AuditEvent.at >= clock.utc_start(since),
+        m.AuditEvent.at < clock.utc_start(until + dt.timedelta(days=1)))
+    if who:  # their name or their email
+        named = select(m.User.id).where(func.lower(m.User.name).like(f"%{who.lower()}%"))
+        query = query.where(or_(func.lower(m.AuditEvent.user_email).like(f"%{who.lower()}%"),
+                                m.AuditEvent.user_id.in_(named)))
     if action:
         query = query.where(m.AuditEvent.action == action)
     if ref:
@@ -71,8 +75,29 @@ def audit_events(since: dt.date, until: dt.date, who: str, action: str, ref: str
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     number = page_within(page, total, AUDIT_PER_PAGE)
     events = db.session.scalars(query.order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
+                                .options(selectinload(m.AuditEvent.user)
+                                         .selectinload(m.User.organisation))
                                 .limit(AUDIT_PER_PAGE).offset((number - 1) * AUDIT_PER_PAGE)).all()
     return Page(list(events), number, AUDIT_PER_PAGE, total)
+
+
+_EMAIL = re.compile(r"[^\s@,;()]+@[^\s@,;()]+\.[A-Za-z]{2,}")
+
+
+def people_named(events: list[m.AuditEvent]) -> dict[str, str]:
+    """The users the events' details name by email (a member added, a lead named, an action's
+    owner), as the audit log shows them: email -> "Sam Patel (FIP worker)"."""
+    emails = {e for event in events for e in _EMAIL.findall(event.detail or "")}
+    if not emails:
+        return {}
+    found = db.session.scalars(select(m.User).options(selectinload(m.User.organisation))
+                               .where(m.User.email.in_(sorted(emails))))
+    return {u.email: u.described for u in found}
+
+
+def detail_in_words(detail: str | None, names: dict[str, str]) -> str:
+    """An audit row's detail with each user it names by email named by name instead."""
+    return _EMAIL.sub(lambda found: names.get(found.group(0), found.group(0)), detail or "")
 
 
 def about_ref(ref: str):

@@ -149,7 +149,8 @@ def audit():
     page = service.audit_events(since, until, who, action, ref,
                                 requested_page(request.args))
     return shown("view_list", "audit", None, detail=f"who={who[:60]} action={action} ref={ref[:60]}", page=render_template(
-        "admin/audit.html", page=page,
+        "admin/audit.html", page=page, names=service.people_named(page.items),
+        detail_in_words=service.detail_in_words,
         who=who, action=action, ref=ref, since=since, until=until,
         since_error=since_error, until_error=until_error, actions=service.audit_actions()))
 

@@ -140,10 +140,8 @@ def members(family_ref: str):
 @bp.route("/families/<family_ref>/evaluation")
 @needs("view_families")
 def evaluation(family_ref: str):
-    text = request.args.get("as_of")
-    try:
-        as_of = dt.date.fromisoformat(text) if text else clock.today()
-    except ValueError:
+    as_of = _date_arg("as_of")
+    if as_of is None:
         return error(400, "bad_request", "as_of must be a date in the form YYYY-MM-DD")
     return jsonify(service.evaluation(g.api_caller, family_ref, as_of))
 

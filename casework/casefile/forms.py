@@ -120,16 +120,6 @@ class ContactForm(FlaskForm):
         }
 
 
-class LeadProfessionalForm(FlaskForm):
-    lead_professional = StringField("Lead professional", widget=GovTextInput(),
-                                    validators=[InputRequired(message="Enter the lead professional's name"),
-                                                Length(max=200)])
-    lead_agency = StringField("Agency", widget=GovTextInput(),
-                              validators=[InputRequired(message="Enter the lead professional's agency"),
-                                          Length(max=200)])
-    save_lead = SubmitField("Save lead professional", widget=GovSubmitInput())
-
-
 class GoalForm(FlaskForm):
     problem = SelectField("Problem", choices=list(m.PLAN_PROBLEMS.items()), widget=GovSelect())
     goal = TextAreaField("Goal", widget=GovTextArea(),

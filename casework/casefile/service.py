@@ -200,21 +200,6 @@ def _history(family: m.Family, user: m.User, record_type: str, ref: str, before:
 
 
 @transactional
-def save_lead_professional(family: m.Family, user: m.User, name: str, agency: str) -> None:
-    if not can_write(user, family):
-        raise CasefileRefused("Only the family's worker or their team lead can change the plan")
-    record = plan(family)
-    before = ({"lead_professional": record.lead_professional, "lead_agency": record.lead_agency}
-              if record.id else None)
-    record.lead_professional, record.lead_agency = name.strip(), agency.strip()
-    record.updated_at, record.updated_by_id = m.utcnow(), user.id
-    db.session.add(record)
-    _history(family, user, "plan", family.family_ref, before,
-             {"lead_professional": record.lead_professional, "lead_agency": record.lead_agency})
-    record_event("update", "plan", family.family_ref, user=user)
-
-
-@transactional
 def save_goal(family: m.Family, user: m.User, values: dict, goal: m.PlanGoal | None = None) -> None:
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")

@@ -17,7 +17,6 @@ from .forms import (
     ContactForm,
     FollowUpForm,
     GoalForm,
-    LeadProfessionalForm,
     ReferralForm,
     StatusForm,
 )
@@ -130,7 +129,6 @@ def plan(family_ref: str):
     access.require_section(current_user, family, "case_file")  # a partner: their lead's
     writable = access.can_write(current_user, family)
     record = service.plan(family)
-    lead_form = LeadProfessionalForm(prefix="lead", obj=record if request.method == "GET" else None)
     goal_form = GoalForm(prefix="goal")
     referral_form = ReferralForm(prefix="referral")
     referral_form.person_ref.choices = [("", "The whole family")] + _members(family)
@@ -138,11 +136,6 @@ def plan(family_ref: str):
         if not writable:
             abort(403)
         try:
-            if lead_form.save_lead.data and lead_form.validate():
-                service.save_lead_professional(family, current_user, lead_form.lead_professional.data,
-                                               lead_form.lead_agency.data)
-                flash("Lead professional saved.")
-                return redirect(url_for("casefile.plan", family_ref=family_ref))
             if goal_form.save_goal.data and goal_form.validate():
                 service.save_goal(family, current_user, {
                     "problem": goal_form.problem.data, "goal": goal_form.goal.data.strip(),
@@ -161,7 +154,8 @@ def plan(family_ref: str):
         except service.CasefileRefused:
             abort(403)
     page = render_template(
-        "casefile/plan.html", family=family, record=record, lead_form=lead_form,
+        "casefile/plan.html", family=family, record=record,
+        lead=access.lead_professional(family), may_manage_taf=access.may_manage_taf(current_user, family),
         goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
         referrals=service.referrals(family, current_only=True), writable=writable,
         goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,

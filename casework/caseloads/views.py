@@ -82,10 +82,14 @@ def allocate(family_ref: str):
             except service.AllocationRefused as refused:
                 refusal = str(refused)
             else:
+                # Back where the user came from (`back`, through safe_target: an address on
+                # this site), else the family page after a transfer, the team's after an
+                # allocation.
                 if current is not None:
                     flash(f"{family.family_ref} transferred from {current.worker.name} to "
                           f"{worker.name}.")
-                    return redirect(url_for("families.show", family_ref=family.family_ref))
+                    return redirect(safe_target(request.args.get("back"), url_for(
+                        "families.show", family_ref=family.family_ref)))
                 flash(f"{family.family_ref} allocated to {worker.name}.")
                 return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     return shown("view", "allocate", family.family_ref, page=render_template("caseloads/allocate.html", form=form, family=family,
@@ -111,8 +115,10 @@ def close(family_ref: str):
             refusal = str(refused)
         else:
             flash(f"The case of {family.family_ref} is closed.")
-            return redirect(url_for("caseloads.team"))
+            # Back where the user came from (the family page, the team's), on this site only.
+            return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
     return shown("view", "close", family.family_ref, page=render_template("caseloads/close.html", form=form, family=family,
-                                     current=current, refusal=refusal))
+                                     current=current, refusal=refusal,
+                                     back=safe_target(request.args.get("back"), "")))
 
 

@@ -30,7 +30,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.schema import DropTable
 
 from .. import cache_version, clock
@@ -719,13 +719,14 @@ def freshness(user: m.User) -> Freshness | None:
                      if at is not None else None, changes)
 
 
-def _by_day(query, with_pounds: bool) -> list[tuple[str | None, dt.date, int, int]]:
-    """(ward, day, count, pounds) rows of a (ward, day[, pounds]) subquery, grouped."""
+def _by_day(query, with_pounds: bool) -> list[tuple[int, str | None, dt.date, int, int]]:
+    """(part, ward, day, count, pounds) rows of a (part, ward, day[, pounds]) subquery,
+    grouped."""
     sub = query.subquery()
     pounds = func.coalesce(func.sum(sub.c.pounds), 0) if with_pounds else func.count()
-    return db.session.execute(select(sub.c.ward, sub.c.day, func.count(), pounds)
+    return db.session.execute(select(sub.c.part, sub.c.ward, sub.c.day, func.count(), pounds)
                               .where(sub.c.day.is_not(None))
-                              .group_by(sub.c.ward, sub.c.day)).all()
+                              .group_by(sub.c.part, sub.c.ward, sub.c.day)).all()
 
 
 def _flagged(sc: Scope, figures) -> Scope:
@@ -741,9 +742,10 @@ def _flagged(sc: Scope, figures) -> Scope:
     return dataclasses.replace(sc, f=create.table, stored_as=None)
 
 
-def _scope_rows(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
+def _scope_rows(sc: Scope, shared: bool
+                ) -> list[tuple[int, str | None, dt.date | None, str, int]]:
     """The stored figures of one scope, those the same for every programme (`shared`) or
-    those of its programme: (ward, month or None, figure, value), zeros left out."""
+    those of its programme: (part, ward, month or None, figure, value), zeros left out."""
     sc = _flagged(sc, SHARED_FIGURES if shared else FAMILY_FIGURES)
     try:
         return _grouped(sc, shared)
@@ -751,81 +753,234 @@ def _scope_rows(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | Non
         db.session.execute(DropTable(sc.f))
 
 
-def _grouped(sc: Scope, shared: bool) -> list[tuple[str | None, dt.date | None, str, int]]:
+def _grouped(sc: Scope, shared: bool) -> list[tuple[int, str | None, dt.date | None, str, int]]:
     f, d = sc.f.c, sc.as_of
     columns = stored_columns(sc, shared)
+    part = _part_of(f.id)
     out = []
-    for ward, *counts in db.session.execute(
-            sc.select(f.ward, *[c for _, c in columns]).group_by(f.ward)):
-        out += [(ward, None, name, int(n)) for (name, _), n in zip(columns, counts, strict=True)
-                if n]
+    for number, ward, *counts in db.session.execute(
+            sc.select(part, f.ward, *[c for _, c in columns]).group_by(part, f.ward)):
+        out += [(number, ward, None, name, int(n))
+                for (name, _), n in zip(columns, counts, strict=True) if n]
     # The activity (see activity()) by day, summed into months.
     months: dict[tuple, int] = defaultdict(int)
     F, B = m.Family, m.ClaimBatch
     if shared:
-        days = [(("identified", None), sc.select(f.ward.label("ward"),
+        days = [(("identified", None), sc.select(part.label("part"), f.ward.label("ward"),
                                                  f.identified_on.label("day"))
                  .where(condition(sc, "identified")))]
     else:
         live = claims(sc).subquery()
+        of_family = _part_of(F.id).label("part")
         days = [
-            (("attached", None), sc.select(f.ward.label("ward"), signed_up_on(sc).label("day"))
+            (("attached", None), sc.select(part.label("part"), f.ward.label("ward"),
+                                           signed_up_on(sc).label("day"))
              .where(condition(sc, "attached"))),
-            (("claims", "claims_amount"), select(F.ward.label("ward"), live.c.as_of.label("day"),
+            (("claims", "claims_amount"), select(of_family, F.ward.label("ward"),
+                                                 live.c.as_of.label("day"),
                                                  live.c.amount.label("pounds"))
              .join(F, F.id == live.c.family_id)),
             (("submitted", "submitted_amount"), select(
-                F.ward.label("ward"), B.as_of.label("day"), live.c.amount.label("pounds"))
+                of_family, F.ward.label("ward"), B.as_of.label("day"),
+                live.c.amount.label("pounds"))
              .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
              .where(B.as_of <= d)),
         ]
     for (count_key, pounds_key), query in days:
-        for ward, day, count, pounds in _by_day(query, pounds_key is not None):
+        for number, ward, day, count, pounds in _by_day(query, pounds_key is not None):
             month = day.replace(day=1)
-            months[(ward, month, count_key)] += count
+            months[(number, ward, month, count_key)] += count
             if pounds_key:
-                months[(ward, month, pounds_key)] += int(pounds)
-    out += [(ward, month, key, n) for (ward, month, key), n in months.items() if n]
+                months[(number, ward, month, pounds_key)] += int(pounds)
+    out += [(number, ward, month, key, n) for (number, ward, month, key), n in months.items()
+            if n]
     return out
 
 
-def count_for_storing() -> tuple[str, int, list[dict]] | None:
-    """(ruleset, data version, rows): the figures of every stored scope and programme, counted
-    in the caller's transaction, which must read one snapshot of the data (store.store_figures
-    opens it) so that the version read here is the one the counts hold for. None: nothing
-    stored yet to count."""
-    version = cache_version.current()
-    rules = current_ruleset()
-    run = current_run(rules.name)
-    if version is None or run is None:
-        return None
+# The stored figures are kept twice: summed by scope (the rows the pages read, scope "all" or
+# "team:N") and by part as well (scope "all/7"): the families whose id // PART_SIZE is 7. A
+# refresh of a few families counts again only their parts and moves the sums by the
+# difference from the parts' stored rows (store_parts), in its own transaction; a full
+# refresh counts every part (count_for_storing, then write_stored).
+
+PART_SIZE = 4096
+
+
+def _part_of(column):
+    """SQL: the part of a family id column (integer division on both databases)."""
+    return column // PART_SIZE
+
+
+def part_scope(key: str, part: int) -> str:
+    return f"{key}/{part}"
+
+
+def parts_name(ruleset: str) -> str:
+    """data_versions: the WIDE version the stored parts hold for (absent: no parts stored)."""
+    return f"{cache_version.FIGURES}.parts:{ruleset}"
+
+
+WIDE = f"{cache_version.FIGURES}.wide"  # moved by a change no family's part accounts for
+
+
+def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list[dict]:
+    """The part rows of every stored scope and programme (of `parts` only, if given)."""
     rows = []
     for key, families in stored_scopes():
+        if parts is not None:
+            families = families.where(or_(*[
+                m.Family.id.between(p * PART_SIZE, (p + 1) * PART_SIZE - 1) for p in parts]))
         for programme in (SHARED_PROGRAMME, *PROGRAMMES):
             shared = programme == SHARED_PROGRAMME
-            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, run.as_of, None,
-                       rules.name, rules.name if shared else programme)
-            rows += [{"ruleset": rules.name, "programme": programme, "scope": key,
-                      "ward": ward, "month": month, "figure": figure, "value": value}
-                     for ward, month, figure, value in _scope_rows(sc, shared)]
-    return rules.name, version, rows
+            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, as_of, None,
+                       ruleset, ruleset if shared else programme)
+            rows += [{"ruleset": ruleset, "programme": programme,
+                      "scope": part_scope(key, number), "ward": ward, "month": month,
+                      "figure": figure, "value": value}
+                     for number, ward, month, figure, value in _scope_rows(sc, shared)]
+    return rows
 
 
-def write_stored(ruleset: str, version: int, rows: list[dict]) -> None:
-    """Replace the stored figures of `ruleset` with `rows`, counted at data `version`, in the
-    caller's write transaction."""
-    # The version first: on PostgreSQL its row stays locked until commit, so two writers
-    # never interleave their rows.
-    cache_version.record(db.session, stored_name(ruleset), version)
-    run = current_run(ruleset)  # the date they were counted for, and when
+def count_for_storing() -> tuple[str, int, int, list[dict]] | None:
+    """(ruleset, data version, wide version, part rows): the figures of every stored scope
+    and programme by part, counted in the caller's transaction, which must read one snapshot
+    of the data (store.store_figures opens it) so that the versions read here are the ones
+    the counts hold for. None: nothing stored yet to count."""
+    found = cache_version.versions([cache_version.FIGURES, WIDE])
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    if cache_version.FIGURES not in found or run is None:
+        return None
+    return (rules.name, found[cache_version.FIGURES], found.get(WIDE, 0),
+            _counted_rows(rules.name, run.as_of, None))
+
+
+def _summed(rows: list[dict]) -> dict[tuple, int]:
+    """{(programme, scope, ward, month, figure): value} of part rows, summed over parts."""
+    out: dict[tuple, int] = defaultdict(int)
+    for r in rows:
+        out[(r["programme"], r["scope"].rsplit("/", 1)[0], r["ward"], r["month"],
+             r["figure"])] += r["value"]
+    return out
+
+
+def _insert(rows: list[dict]) -> None:
+    for i in range(0, len(rows), 5000):
+        db.session.execute(insert(m.StoredFigure), rows[i : i + 5000])
+
+
+def _record_when(ruleset: str) -> None:
+    """Record the date the stored figures are counted for and the time (freshness())."""
+    run = current_run(ruleset)
     if run is not None:
         cache_version.record(db.session, _stored_on(ruleset), run.as_of.toordinal())
     cache_version.record(db.session, _stored_at(ruleset), int(m.utcnow().replace(
         tzinfo=dt.UTC).timestamp()))
+
+
+def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> bool:
+    """Replace the stored figures of `ruleset` with the part rows `rows` and their sums,
+    counted at data `version` (and WIDE `wide`), in the caller's write transaction; unless
+    figures counted at a later version are stored already (a refresh's, store_parts):
+    False then, nothing written."""
+    # The version first: on PostgreSQL its row stays locked until commit, so two writers
+    # never interleave their rows.
+    name = stored_name(ruleset)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The row store_parts holds until it commits: one of the two writes at a time.
+        db.session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    before = cache_version.versions([name]).get(name)
+    if before is not None and before > version:
+        return False
+    cache_version.record(db.session, name, version)
+    cache_version.record(db.session, parts_name(ruleset), wide)
+    _record_when(ruleset)
     F = m.StoredFigure
     db.session.execute(delete(F).where(F.ruleset == ruleset))
-    if rows:
-        db.session.execute(insert(F), rows)
+    _insert(rows)
+    _insert([{"ruleset": ruleset, "programme": programme, "scope": scope, "ward": ward,
+              "month": month, "figure": figure, "value": value}
+             for (programme, scope, ward, month, figure), value in _summed(rows).items()
+             if value])
+    return True
+
+
+def store_parts(family_ids: set[int]) -> bool:
+    """Count again the parts of these families, and of every family still waiting for a
+    refresh, and move the stored sums by the difference, in the caller's write transaction
+    (the refresh's, which holds the write lock): the figures then hold for the data this
+    transaction commits. Call it last, after every other write of the transaction. False
+    (nothing written; the figures are to be counted whole, store.store_figures) when the
+    stored parts may miss a change: none stored, or stored before a change no family's part
+    accounts for (WIDE moved), or most parts touched."""
+    session = db.session
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    # This transaction's version, now (casework.cache_version bumps it at commit otherwise;
+    # nothing this transaction writes after it is watched), and the version's row locked
+    # on PostgreSQL until commit: every change committed before is read below, and any
+    # committed after moves the version past the one recorded here.
+    cache_version._bump(session())
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name)])
+    if (run is None or parts_name(rules.name) not in found
+            or found[parts_name(rules.name)] != found.get(WIDE, 0)):
+        return False
+    waiting = set(session.scalars(select(m.StaleFamily.family_id)))
+    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting})
+    largest = session.scalar(select(func.max(m.Family.id))) or 0
+    if 2 * len(parts) > largest // PART_SIZE + 1:
+        return False
+    F = m.StoredFigure
+    keys = [key for key, _ in stored_scopes()]
+    if parts:
+        scopes = [part_scope(key, p) for key in keys for p in parts]
+        old = [{"programme": programme, "scope": scope, "ward": ward, "month": month,
+                "figure": figure, "value": value}
+               for programme, scope, ward, month, figure, value in session.execute(
+                   select(F.programme, F.scope, F.ward, F.month, F.figure, F.value)
+                   .where(F.ruleset == rules.name, F.scope.in_(scopes)))]
+        new = _counted_rows(rules.name, run.as_of, parts)
+        change = _summed(new)
+        for k, value in _summed(old).items():
+            change[k] -= value
+        change = {k: v for k, v in change.items() if v}
+        if change:
+            sums = {(programme, scope, ward, month, figure): (row_id, value)
+                    for row_id, programme, scope, ward, month, figure, value in session.execute(
+                        select(F.id, F.programme, F.scope, F.ward, F.month, F.figure, F.value)
+                        .where(F.ruleset == rules.name, F.scope.in_(keys)))}
+            gone, moved, added = [], [], []
+            for k, by in change.items():
+                row_id, value = sums.get(k, (None, 0))
+                if row_id is None:
+                    programme, scope, ward, month, figure = k
+                    added.append({"ruleset": rules.name, "programme": programme,
+                                  "scope": scope, "ward": ward, "month": month,
+                                  "figure": figure, "value": by})
+                elif value + by == 0:
+                    gone.append(row_id)
+                else:
+                    moved.append({"row_id": row_id, "value": value + by})
+            if gone:
+                session.execute(delete(F).where(F.id.in_(gone)))
+            if moved:
+                session.connection().execute(
+                    update(F.__table__).where(F.__table__.c.id == bindparam("row_id"))
+                    .values(value=bindparam("value")), moved)
+            _insert(added)
+        for i in range(0, len(scopes), 500):
+            session.execute(delete(F).where(F.ruleset == rules.name,
+                                            F.scope.in_(scopes[i : i + 500])))
+        _insert(new)
+    if found.get(cache_version.FIGURES) is None:
+        return False
+    cache_version.record(session, stored_name(rules.name), found[cache_version.FIGURES])
+    _record_when(rules.name)
+    return True
 
 
 def stored_current() -> bool:

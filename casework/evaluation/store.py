@@ -45,10 +45,11 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from .. import clock, search
+from .. import cache_version, clock, search
 from .. import models as m
 from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
@@ -170,7 +171,9 @@ def marked_stale_here() -> bool:
 # Each kind of evidence says whether the stored evaluation reads it, and whose it is
 # (casework/evidence/kinds.py).
 _EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
-_OF_FAMILY = (m.Person, m.Claim)  # family_id
+# family_id; the episodes, allocations, contacts and selection decisions too, which no rule
+# reads but the stored figures count (figures.store_parts counts again the families marked).
+_OF_FAMILY = (m.Person, m.Claim, m.Episode, m.Allocation, m.Contact, m.SelectionDecision)
 _OF_PERSON = tuple(k.model for k in _EVALUATED if k.owner == "person")  # person_id
 # person_id, or family_id for the family's own
 _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
@@ -204,6 +207,64 @@ def _mark_changed_families_stale(session: Session, _context) -> None:
                 select(P.family_id).where(P.id.in_(ids[i : i + BATCH]))).scalars())
     families.discard(None)
     mark_stale(families - gone, session)
+
+
+# Changes the stored figures' parts cannot account for ---------------------------------------
+#
+# figures.store_parts counts again only the parts of the families a refresh evaluates and of
+# those still marked stale. That holds only if every change to what the figures count since
+# they were stored marked its family stale: a change to any other table the data version
+# watches (a claim batch, a user's team, a team...), and a family deleted (merged), moves
+# the WIDE version instead, and the figures are then counted whole. The tables below are
+# written only with their families marked stale (through the ORM: the flush listener above;
+# around it: the importer, casework.records, casework.episodes mark them themselves) or are
+# the evaluation's own; the referrals are not counted by the stored figures (an episode
+# begun adopts its family's referrals: casework.episodes). Any table not named here moves
+# WIDE, so a figure stored from a new table is safe (counted whole) until it is named.
+
+_ACCOUNTED = frozenset({
+    "families", "people", "claims", "episodes", "allocations", "contacts",
+    "selection_decisions", "stored_evaluations", "evaluation_runs", "referrals",
+    *(k.model.__tablename__ for k in EVIDENCE),
+})
+_WIDE = "casework_figures_wide"  # connection.info: this transaction made a wide change
+
+
+def wide_change(connection=None) -> None:
+    """Say that this transaction changed the figures beyond the families it marked stale."""
+    (connection or db.session.connection()).info[_WIDE] = True
+
+
+def _watch_wide(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    found = cache_version._DML.match(statement)
+    if not found:
+        return
+    table = found.group(1).lower()
+    if table in cache_version.UNWATCHED_TABLES:
+        return
+    if table not in _ACCOUNTED or (table == "families"
+                                   and statement.lstrip()[:6].upper() == "DELETE"):
+        conn.info[_WIDE] = True
+
+
+def _forget_wide(conn) -> None:
+    if not conn.invalidated:
+        conn.info.pop(_WIDE, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_wide(session: Session) -> None:
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    if conn.info.pop(_WIDE, False):
+        from .figures import WIDE
+
+        cache_version._upsert(conn, WIDE, 1, m.DataVersion.version + 1)
+
+
+event.listen(Engine, "before_cursor_execute", _watch_wide)
+event.listen(Engine, "rollback", _forget_wide)
 
 
 # Evaluating -------------------------------------------------------------------------------
@@ -278,8 +339,11 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     row describes the same day; with nothing stored yet it becomes a full refresh.
     `progress(done, total)` is told as batches finish; `each_json`, if given, receives the
     contract's JSON object of each family in family_ref order (`casework evaluate --store`).
-    `figures`: then store the summaries' figures (store_figures below) from the
-    rows just written; a refresh in a web request leaves that to the job worker.
+    A refresh of some families moves the stored summaries' figures in its own transaction
+    (figures.store_parts: their parts counted again, in milliseconds to a second); a full
+    one, or one those cannot account for (wide_change), counts them whole after it commits
+    (store_figures below) if `figures`, else leaves that to the job worker
+    (figures.keep_stored).
     """
     started_clock = time.monotonic()
     started = m.utcnow()
@@ -307,8 +371,8 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
                 each_json(as_json)
         if progress:
             progress(len(rows), len(chosen))
-    _write(rules.name, rows, chosen, as_of, full, started)
-    if figures:
+    stored = _write(rules.name, rows, chosen, as_of, full, started)
+    if figures and not stored:
         try:
             store_figures()
         except Exception:  # the refresh is saved: the pages count live until stored again
@@ -322,8 +386,11 @@ def _all_ids() -> list[tuple[int, str]]:
 
 
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
-           started: dt.datetime) -> None:
-    """Replace the rows in one transaction; readers see the old rows until it commits."""
+           started: dt.datetime) -> bool:
+    """Replace the rows in one transaction; readers see the old rows until it commits. True
+    if the stored figures were moved with them (figures.store_parts)."""
+    from .figures import store_parts  # figures.py reads this module
+
     lock_rows()
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
@@ -370,7 +437,21 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     if full:
         run.as_of, run.refreshed_at = as_of, m.utcnow()
     run.families = session.scalar(select(func.count()).select_from(S).where(S.ruleset == ruleset))
+    stored = False
+    if full:
+        wide_change()  # every row and the date rewritten: the figures are counted whole
+    else:
+        try:
+            with session.begin_nested():
+                stored = store_parts(set(chosen))
+        except Exception:  # the refresh is saved; the figures are counted whole later
+            logging.getLogger(__name__).exception("the figures' parts were not stored")
+            # The data version's bump (store_parts made it) went with the savepoint.
+            cache_version.mark_changed(session.connection(), S.__tablename__)
+        if not stored:
+            wide_change()
     session.commit()
+    return stored
 
 
 # Every stored column but when the row was worked out: two rows alike in these are the same.
@@ -423,9 +504,9 @@ def store_figures() -> int | None:
     if counted is None:
         return None
     lock_rows()
-    write_stored(*counted)
+    written = write_stored(*counted)
     session.commit()
-    return len(counted[2])
+    return len(counted[3]) if written else 0
 
 
 # Keeping the figures current ---------------------------------------------------------------
@@ -441,8 +522,9 @@ def keep_current() -> RefreshSummary | m.Job | None:
     if not pending:
         return None
     if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
-        # The stored figures are counted again by the job worker (figures.keep_stored), not
-        # in the request: at national scale that takes seconds.
+        # The stored figures move with the refresh (figures.store_parts); counting them
+        # whole, when needed, is left to the job worker (figures.keep_stored): at national
+        # scale that takes seconds.
         return refresh_pending(figures=False)
     return start_refresh(None, everything=False)
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from flask import abort
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import cache_version, search
 from .. import models as m
@@ -173,6 +174,7 @@ def recent_viewers(family: m.Family, limit: int = 20) -> list[m.AuditEvent]:
             m.AuditEvent.object_type.in_(("family", "timeline", "plan")),
             m.AuditEvent.action == "view",
         ).order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc()).limit(limit)
+        .options(selectinload(m.AuditEvent.user).selectinload(m.User.organisation))
     ))
 
 

@@ -22,6 +22,7 @@ from ..access import (
     allocation_history,
     can_write,
     get_family_or_404,
+    lead_professional,
     may_record_first_contact,
     may_send_referral,
     open_allocation,
@@ -34,6 +35,7 @@ from ..episodes import episodes_of
 from ..evaluation.service import attachment_bar, evaluate_family
 from ..evidence.kinds import EVIDENCE
 from ..flashes import flash
+from ..history import user_names
 from ..outcomes import service as outcomes
 from ..outcomes.forms import DiscretionForm
 from ..outcomes.service import family_outcomes
@@ -115,8 +117,13 @@ def show(family_ref: str):
         evaluation=evaluated.evaluation,
         nearly=nearly_there(evaluated.evaluation),
         viewers=service.recent_viewers(family) if can(current_user, "edit_records") else [],
+        user_names=user_names(records.history),  # history names users, never by email
         allocation=open_allocation(family),
         episodes=(episodes := episodes_of(family.id)),
+        # The lead professional, from its one source (access.lead_professional): today's,
+        # and each episode's on its last day (today for the open one).
+        lead=lead_professional(family, today),
+        episode_leads={e.id: lead_professional(family, e.closed_on or today) for e in episodes},
         open_episode=next((e for e in episodes if e.closed_on is None), None),
         decision=(decision := latest_decision(family)),
         first_contact=decision is not None and decision.decision == "selected"

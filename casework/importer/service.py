@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from .. import episodes
 from .. import models as m
 from ..audit import record_event
-from ..bulk import insert_columns
+from ..bulk import copies_in_background, insert_columns
 from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
@@ -86,7 +86,8 @@ def import_csv(
     kind = KINDS[kind_name]
     source = data if hasattr(data, "read") else io.BytesIO(data)
     try:
-        with collector_paused(), store.marking_deferred():  # each family marked once
+        # Each family marked once; PostgreSQL stores a part's rows while the next is read.
+        with collector_paused(), store.marking_deferred(), copies_in_background():
             summary = _import_streamed(kind, source, filename, user, progress)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()
@@ -465,22 +466,32 @@ def _resolve(kind: Kind, table: _Table) -> _Refs | None:
 def _kept_refs(named: set[str | None]) -> dict[str, str]:
     """Each of these person_refs that was merged into another person (an alias,
     docs/matching.md) -> the reference of the person kept: a file naming it imports to them."""
-    kept: dict[str, str] = {}
-    for where in one_of_chunks(m.PersonAlias.alias_ref, sorted(named - {None, ""})):
-        kept.update(db.session.execute(
-            select(m.PersonAlias.alias_ref, m.Person.person_ref)
-            .join(m.Person, m.PersonAlias.person_id == m.Person.id).where(where)).all())
-    return kept
+    return _aliases(select(m.PersonAlias.alias_ref, m.Person.person_ref)
+                    .join(m.Person, m.PersonAlias.person_id == m.Person.id),
+                    m.PersonAlias.alias_ref, named)
 
 
 def _kept_family_refs(named: set[str | None]) -> dict[str, str]:
     """Each of these family_refs that was merged into another family (an alias,
     docs/matching.md), matched exactly -> the reference of the family kept."""
+    return _aliases(select(m.FamilyAlias.alias_ref, m.Family.family_ref)
+                    .join(m.Family, m.FamilyAlias.family_id == m.Family.id),
+                    m.FamilyAlias.alias_ref, named)
+
+
+def _aliases(query, alias_ref, named: set[str | None]) -> dict[str, str]:
+    """alias -> kept reference for the aliases among `named`. Merges are few: when the
+    aliases are no more than the references named, all of them are read in one query and
+    picked out here, rather than the references sent to be looked up."""
+    named = named - {None, ""}
+    if not named:
+        return {}
+    every = db.session.execute(query.limit(len(named) + 1)).all()
+    if len(every) <= len(named):
+        return {alias: kept for alias, kept in every if alias in named}
     kept: dict[str, str] = {}
-    for where in one_of_chunks(m.FamilyAlias.alias_ref, sorted(named - {None, ""})):
-        kept.update(db.session.execute(
-            select(m.FamilyAlias.alias_ref, m.Family.family_ref)
-            .join(m.Family, m.FamilyAlias.family_id == m.Family.id).where(where)).all())
+    for where in one_of_chunks(alias_ref, sorted(named)):
+        kept.update(db.session.execute(query.where(where)).all())
     return kept
 
 
@@ -685,6 +696,8 @@ def _upsert(
 def _keep_created(kind: Kind, table: _Table, rows: Iterable[int], refs: _Refs, filename: str,
                   user: m.User | None) -> None:
     """History for the kind's kept_on_create values of the records the file created."""
+    if not kind.kept_on_create:
+        return
     history = []
     for i in rows:
         values = {name: table.columns[name][i] for name in kind.kept_on_create
@@ -712,15 +725,15 @@ def _mark_families_stale(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[
         if {"attached_on", "closed_on"} & table.present:
             episodes.follow_family_dates(ids, f"import of {filename}", user)
     else:
-        ids = set()
         people, families = refs.people, refs.families
         person = table.columns["person_ref"] if "person_ref" in kind.references else None
         family = table.columns["family_ref"] if "family_ref" in kind.references else None
-        for i in rows:
-            if person is not None and person[i]:
-                ids.add(people[person[i]][1])
-            elif family is not None and family[i]:
-                ids.add(families[family[i]])
+        # Each reference once: a person's records are many, their family one.
+        named_people = {person[i] for i in rows} - {None, ""} if person is not None else set()
+        named_families = (set() if family is None else
+                          {family[i] for i in rows if person is None or not person[i]}
+                          - {None, ""})
+        ids = {people[p][1] for p in named_people} | {families[f] for f in named_families}
     store.mark_stale(ids)
 
 

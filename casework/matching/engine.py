@@ -11,15 +11,29 @@ import dataclasses
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
-
-import duckdb
-import pyarrow as pa
-import splink.comparison_level_library as cll
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from typing import TYPE_CHECKING, Any
 
 from . import normalise
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+
+def _load() -> None:
+    """Import DuckDB, pyarrow and Splink, on the first use of the model: they take a third
+    of a second, which every `casework` command and web process would otherwise pay for
+    (the importer, the pages and the worker import this module through matching's
+    services)."""
+    global duckdb, pa, cll, cl, DuckDBAPI, Linker, SettingsCreator, block_on
+    import duckdb
+    import pyarrow as pa
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 # Pairs Splink scores below this are not candidates at all: well below any threshold, and
 # it keeps a namesake (who differs only in postcode) among the candidates for a row.
@@ -45,18 +59,24 @@ def _custom(sql: str, label: str) -> cll.CustomLevel:
 # name given as the given name too.
 # The given name is read whole here as well ('Graham-Jones' written as a given name is
 # graham as a first name, grahamjones whole).
-_GIVEN_IN_FAMILY = _custom(
-    '"family_name_r" IN ("given_name_l", "given_whole_l") OR '
-    '"family_name_l" IN ("given_name_r", "given_whole_r")',
-    "Given name is the other's family name (names swapped)")
+def _given_in_family() -> cll.CustomLevel:
+    return _custom(
+        '"family_name_r" IN ("given_name_l", "given_whole_l") OR '
+        '"family_name_l" IN ("given_name_r", "given_whole_r")',
+        "Given name is the other's family name (names swapped)")
+
+
 # The family name's level needs both names crossed: one name in the other's field (a single
 # equality, 'Thomas Kingsworth' against 'Oliver Thomas') is the given name's level alone.
 # Counted in both comparisons it was worth 13 bits, and linked rows about nobody registered
 # to anyone sharing a date of birth with one crossed name.
-_FAMILY_IN_GIVEN = _custom(
-    '"family_name_l" IN ("given_name_r", "given_whole_r") AND '
-    '"family_name_r" IN ("given_name_l", "given_whole_l")',
-    "Family name is the other's given name (names swapped)")
+def _family_in_given() -> cll.CustomLevel:
+    return _custom(
+        '"family_name_l" IN ("given_name_r", "given_whole_r") AND '
+        '"family_name_r" IN ("given_name_l", "given_whole_l")',
+        "Family name is the other's given name (names swapped)")
+
+
 # Two typing errors (a quarter of the typos in partner files): only in names of five
 # letters or more, where two letters different still leaves most of the name.
 TWO_TYPOS_FROM = 5
@@ -80,7 +100,7 @@ def _given_name_comparison() -> cl.CustomComparison:
             _custom('"given_whole_l" = "given_whole_r"',
                     "The same once spaces and hyphens are taken out ('Ja xson', 'Mary Jane')"),
             _custom('"name_group_l" = "name_group_r"', "Same name group (nickname or variant)"),
-            _GIVEN_IN_FAMILY,
+            _given_in_family(),
             cll.DamerauLevenshteinLevel("given_name", 1).configure(
                 label_for_charts="One letter different, missing, added or two swapped",
                 tf_adjustment_column="given_name"),
@@ -108,7 +128,7 @@ def _family_name_comparison() -> cl.CustomComparison:
                     '(starts_with("family_name_l", "family_name_r") OR '
                     'starts_with("family_name_r", "family_name_l")))',
                     "One half of a double-barrelled name, or the name cut short"),
-            _FAMILY_IN_GIVEN,
+            _family_in_given(),
             cll.DamerauLevenshteinLevel("family_name", 1).configure(
                 label_for_charts="One letter different, missing, added or two swapped",
                 tf_adjustment_column="family_name"),
@@ -218,24 +238,26 @@ def _postcode_comparison() -> cl.CustomComparison:
 # date of birth, and no postcode): each pairs a name that survived with the part of the
 # date of birth that did, and the last finds given and family names swapped. Initials or
 # the postcode district with the date of birth add nothing: the date of birth alone blocks.
-BLOCKING_RULES = (
-    block_on("date_of_birth"),
-    block_on("given_name", "family_name"),
-    block_on("family_name", "postcode_text"),
-    block_on("name_group", "postcode_text"),
-    "l.dob_swapped = r.date_of_birth",
-    block_on("family_soundex", "birth_year"),
-    block_on("family_name", "birth_month_day"),
-    block_on("given_name", "birth_year_month"),
-    block_on("given_name", "birth_month_day"),
-    block_on("given_name", "birth_year", "birth_day"),
-    "l.given_name = r.family_name AND l.family_name = r.given_name",
-)
+def _blocking_rules() -> tuple:
+    return (
+        block_on("date_of_birth"),
+        block_on("given_name", "family_name"),
+        block_on("family_name", "postcode_text"),
+        block_on("name_group", "postcode_text"),
+        "l.dob_swapped = r.date_of_birth",
+        block_on("family_soundex", "birth_year"),
+        block_on("family_name", "birth_month_day"),
+        block_on("given_name", "birth_year_month"),
+        block_on("given_name", "birth_month_day"),
+        block_on("given_name", "birth_year", "birth_day"),
+        "l.given_name = r.family_name AND l.family_name = r.given_name",
+    )
 
 
 def settings() -> SettingsCreator:
     """The model before training: what is compared, how closely, and which pairs are
     looked at all (blocking)."""
+    _load()
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
@@ -246,7 +268,7 @@ def settings() -> SettingsCreator:
             _postcode_comparison(),
             cl.ExactMatch("sex"),
         ],
-        blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
+        blocking_rules_to_generate_predictions=list(_blocking_rules()),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
@@ -287,6 +309,7 @@ class _Session:
     """A DuckDB database in memory holding the two sides of a linkage."""
 
     def __init__(self, incoming: dict[str, list], register: dict[str, list]):
+        _load()
         self.con = duckdb.connect(":memory:")
         self.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
         self.con.execute("SET preserve_insertion_order = false")
@@ -631,6 +654,7 @@ def duplicates(register: dict[str, list], model: dict[str, Any], threshold: floa
     mirrored = [{**r, "blocking_rule": "r.dob_swapped = l.date_of_birth"}
                 for r in rules if "dob_swapped" in r["blocking_rule"]]
     settings["blocking_rules_to_generate_predictions"] = rules + mirrored
+    _load()
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")

@@ -341,11 +341,7 @@ def _digit_changed(rng: random.Random, born: dt.date) -> dt.date:
     for _ in range(50):
         i = rng.choice((2, 3, 5, 6, 8, 9))
         changed = text[:i] + rng.choice([d for d in "0123456789" if d != text[i]]) + text[i + 1:]
-        try:
-            found = dt.date.fromisoformat(changed)
-        except ValueError:
-            continue
-        if found <= dt.date(2026, 1, 1):
+        if found := _real_date(changed):
             return found
     return born + dt.timedelta(days=1)
 
@@ -358,13 +354,19 @@ def _digits_transposed(rng: random.Random, born: dt.date) -> dt.date:
         if text[i] == text[i + 1]:
             continue
         changed = text[:i] + text[i + 1] + text[i] + text[i + 2:]
-        try:
-            found = dt.date.fromisoformat(changed)
-        except ValueError:
-            continue
-        if found <= dt.date(2026, 1, 1):
+        if found := _real_date(changed):
             return found
     return _digit_changed(rng, born)
+
+
+def _real_date(text: str) -> dt.date | None:
+    """The date an ISO text written wrong now names, if it is a real one no later than the
+    registers' day (2026-01-01)."""
+    try:
+        found = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return found if found <= dt.date(2026, 1, 1) else None
 
 
 def _month_off(rng: random.Random, born: dt.date) -> dt.date:

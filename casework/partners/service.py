@@ -146,7 +146,7 @@ class Team:
     consents: list[m.SharingConsent]    # the latest first
     consent: m.SharingConsent | None    # the one standing today
     episode: m.Episode | None           # the open episode
-    lead: m.LeadProfessional | None
+    lead: access.Lead | None            # the lead professional today (access.lead_professional)
     leads: list[m.LeadProfessional]
     meetings: list[m.TafMeeting]
     actions: list[m.TafAction]
@@ -167,7 +167,7 @@ def team(family: m.Family, today: dt.date | None = None) -> Team:
             .order_by(m.SharingConsent.given_on.desc(), m.SharingConsent.id.desc()))),
         consent=access.consent_standing(family, today),
         episode=open_episode_of(family.id),
-        lead=access.current_lead(family, today), leads=access.lead_history(family),
+        lead=access.lead_professional(family, today), leads=access.lead_history(family),
         meetings=meetings(family), actions=actions(family))
 
 
@@ -533,7 +533,7 @@ class PartnerView:
     actions: list[m.TafAction]        # the actions this user's level shows
     meetings: list[m.TafMeeting]      # the meetings this user may open
     members: list[m.TafMember]
-    lead: m.LeadProfessional | None
+    lead: access.Lead | None  # the lead professional today (access.lead_professional)
 
 
 def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -> PartnerView:
@@ -573,7 +573,7 @@ def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -
         actions=shown_actions,
         meetings=[x for x in meetings(family) if access.sees_meeting(user, family, x)],
         members=access.taf_members_now(family, today),
-        lead=access.current_lead(family, today))
+        lead=access.lead_professional(family, today))
 
 
 def household_names(view: PartnerView) -> dict[int, str]:

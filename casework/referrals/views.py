@@ -82,49 +82,43 @@ def show(referral_id: int):
     return _show(referral_or_404(current_user, referral_id))
 
 
+def _answer(referral_id: int, name: str, form, field: str, act, done: str):
+    """One answer to a referral (accept, decline, an outcome), posted with `form` (shown on
+    the referral's page as `name`): `act(referral, form)` asks the service; its refusal is
+    shown on the form's `field`, success flashes `done` ({family}: the family's name)."""
+    referral = referral_or_404(current_user, referral_id)
+    if form.validate_on_submit():
+        try:
+            act(referral, form)
+        except service.ReferralRefused as refused:
+            getattr(form, field).errors = [str(refused)]
+            return _show(referral, status=400, **{name: form})
+        flash(done.format(family=referral.family.family_name))
+        return redirect(url_for("referrals.show", referral_id=referral.id))
+    return _show(referral, status=400, **{name: form})
+
+
 @bp.route("/referrals/<int:referral_id>/accept", methods=["POST"])
 @requires("answer_referrals")
 def accept(referral_id: int):
-    referral = referral_or_404(current_user, referral_id)
-    form = AcceptForm()
-    if form.validate_on_submit():
-        try:
-            service.accept(referral, current_user)
-        except service.ReferralRefused as refused:
-            form.accept.errors = [str(refused)]
-            return _show(referral, accept=form, status=400)
-        flash(f"Referral of {referral.family.family_name} accepted.")
-        return redirect(url_for("referrals.show", referral_id=referral.id))
-    return _show(referral, accept=form, status=400)
+    return _answer(referral_id, "accept", AcceptForm(), "accept",
+                   lambda referral, _form: service.accept(referral, current_user),
+                   "Referral of {family} accepted.")
 
 
 @bp.route("/referrals/<int:referral_id>/decline", methods=["POST"])
 @requires("answer_referrals")
 def decline(referral_id: int):
-    referral = referral_or_404(current_user, referral_id)
-    form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            service.decline(referral, current_user, form.decline_reason.data)
-        except service.ReferralRefused as refused:
-            form.decline_reason.errors = [str(refused)]
-            return _show(referral, decline=form, status=400)
-        flash(f"Referral of {referral.family.family_name} declined.")
-        return redirect(url_for("referrals.show", referral_id=referral.id))
-    return _show(referral, decline=form, status=400)
+    return _answer(referral_id, "decline", DeclineForm(), "decline_reason",
+                   lambda referral, form: service.decline(referral, current_user,
+                                                          form.decline_reason.data),
+                   "Referral of {family} declined.")
 
 
 @bp.route("/referrals/<int:referral_id>/outcome", methods=["POST"])
 @requires("answer_referrals")
 def outcome(referral_id: int):
-    referral = referral_or_404(current_user, referral_id)
-    form = OutcomeForm()
-    if form.validate_on_submit():
-        try:
-            service.record_outcome(referral, current_user, form.outcome.data)
-        except service.ReferralRefused as refused:
-            form.outcome.errors = [str(refused)]
-            return _show(referral, outcome=form, status=400)
-        flash("Referral outcome recorded.")
-        return redirect(url_for("referrals.show", referral_id=referral.id))
-    return _show(referral, outcome=form, status=400)
+    return _answer(referral_id, "outcome", OutcomeForm(), "outcome",
+                   lambda referral, form: service.record_outcome(referral, current_user,
+                                                                 form.outcome.data),
+                   "Referral outcome recorded.")

@@ -6,6 +6,8 @@ each drill (tests/drills/harness.py). Run with `pytest --drills -m drill tests/d
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -36,9 +38,30 @@ def primary():
     cluster.stop()
 
 
+FAILED = pytest.StashKey[bool]()
+FOLDER = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A drill that fails keeps its folder (the servers' logs, Redis's files) and its report
+    says where; `folder` removes it after a drill that passed."""
+    report = (yield).get_result()
+    if report.failed:
+        item.stash[FAILED] = True
+        kept = item.stash.get(FOLDER, None)
+        if kept is not None:
+            report.sections.append(("drill folder", f"the drill's logs are kept in {kept}"))
+
+
 @pytest.fixture
-def folder():
-    return scratch("casework-drill-")
+def folder(request):
+    """The drill's own folder under the system's temporary folder: its processes' logs and
+    Redis's files. Removed when the drill passes; kept, and named, when it fails."""
+    path = request.node.stash[FOLDER] = scratch("casework-drill-")
+    yield path
+    if not request.node.stash.get(FAILED, False):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

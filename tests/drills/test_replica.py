@@ -4,6 +4,7 @@ primary; the primary again when the replica is behind or down."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -14,7 +15,7 @@ from casework import models as m
 from casework.extensions import db
 from casework.queue import start
 
-from ..conftest import login
+from ..conftest import login, run_queued
 from .harness import wait_for
 
 pytestmark = pytest.mark.drill
@@ -36,15 +37,38 @@ def _caught_up(site, replica) -> bool:
                                  f"'{primary_lsn}'::pg_lsn")
 
 
+def _replay(site, replica) -> None:
+    """The replica replays again, and catches up with the primary."""
+    _replica_sql(replica, "SELECT pg_wal_replay_resume()::text")
+    wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+
+
+@contextlib.contextmanager
+def _paused_replica(site):
+    """(an app reading a streaming replica of the primary, the replica): caught up, then
+    stopped replaying, so what is written next reaches only the primary until _replay. The
+    app uses the replica however far behind it falls (REPLICA_MAX_LAG_SECONDS)."""
+    replica = site.primary.replica()
+    try:
+        app = create_app("test", SQLALCHEMY_DATABASE_URI=site.primary.url,
+                         DATABASE_REPLICA_URL=replica.url)
+        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
+        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        _replica_sql(replica, "SELECT pg_wal_replay_pause()::text")
+        yield app, replica
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+    finally:
+        replica.stop()
+
+
 def _ssd_rows(app, user) -> int:
     """Run an SSD return job here, as the worker would; the number of person rows it made."""
     with app.app_context():
         job = start("ssd", "SSD early help tables", db.session.get(m.User, user.id),
                     params={"as_of": AS_OF})
-        huey = app.extensions["casework_queue"]
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-        db.session.expire_all()
+        run_queued(app)
         job = db.session.get(m.Job, job.id)
         assert job.state == "done", job.error
         return int(re.search(r"ssd_person ([\d,]+)", job.summary).group(1).replace(",", ""))
@@ -52,15 +76,9 @@ def _ssd_rows(app, user) -> int:
 
 def test_returns_read_the_replica_and_what_must_see_a_write_reads_the_primary(site, caplog):
     manager = site.user("manager")
-    replica = site.primary.replica()
-    try:
-        app = create_app("test", SQLALCHEMY_DATABASE_URI=site.primary.url,
-                         DATABASE_REPLICA_URL=replica.url)
-        # Lag is measured below; here the replica is used however far behind it falls.
-        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
-        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
-        # The replica stops replaying: the families imported now reach only the primary.
-        _replica_sql(replica, "SELECT pg_wal_replay_pause()::text")
+    # Lag is measured below; at first the replica is used however far behind it falls.
+    with _paused_replica(site) as (app, replica):
+        # The replica is not replaying: the families imported now reach only the primary.
         site.examples()
         people = site.scalar("SELECT count(*) FROM people")
         assert people > 0
@@ -86,8 +104,7 @@ def test_returns_read_the_replica_and_what_must_see_a_write_reads_the_primary(si
         app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
 
         # Replaying again, the replica serves the same return the primary would.
-        _replica_sql(replica, "SELECT pg_wal_replay_resume()::text")
-        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        _replay(site, replica)
         assert _ssd_rows(app, manager) == full
 
         # The replica down: the return still comes, from the primary, and says nothing odd.
@@ -96,12 +113,6 @@ def test_returns_read_the_replica_and_what_must_see_a_write_reads_the_primary(si
         with caplog.at_level("WARNING", logger="casework.replica"):
             assert _ssd_rows(app, manager) == full
         assert "cannot be reached, reading the primary" in caplog.text
-        with app.app_context():
-            db.engine.dispose()
-            for engine in db.engines.values():
-                engine.dispose()
-    finally:
-        replica.stop()
 
 
 def test_without_a_replica_everything_reads_the_primary(site):
@@ -121,28 +132,16 @@ def test_csv_exports_read_the_replica_in_the_request_and_in_their_job(site, monk
     from casework.reports import exports
 
     manager = site.user("manager")
-    replica = site.primary.replica()
-    try:
-        app = create_app("test", SQLALCHEMY_DATABASE_URI=site.primary.url,
-                         DATABASE_REPLICA_URL=replica.url)
-        app.config["REPLICA_MAX_LAG_SECONDS"] = 3600
-        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
-        _replica_sql(replica, "SELECT pg_wal_replay_pause()::text")
+    with _paused_replica(site) as (app, replica):
         site.examples()  # on the primary only
         assert site.scalar("SELECT count(*) FROM stored_evaluations") > 0
         client = app.test_client()
-
-        def run_jobs() -> None:
-            huey = app.extensions["casework_queue"]
-            while (task := huey.dequeue()) is not None:
-                huey.execute(task)
-            db.session.expire_all()
 
         def lines(address: str) -> int:
             with app.app_context():
                 response = client.get(address)
                 if response.status_code == 303:  # made by a job: run it, ask again
-                    run_jobs()
+                    run_queued(app)
                     response = client.get(address)
                 assert response.status_code == 200 and response.mimetype == "text/csv"
                 return len(response.text.splitlines())
@@ -156,20 +155,14 @@ def test_csv_exports_read_the_replica_in_the_request_and_in_their_job(site, monk
         monkeypatch.setattr(exports, "EXPORT_IN_REQUEST", -1)
         with app.app_context():
             job_page = client.get("/results.csv").headers["Location"]
-            run_jobs()
+            run_queued(app)
             made = client.get(f"{job_page}/result")
             assert made.status_code == 200 and len(made.text.splitlines()) == 1
             # ... but the address does not serve it as the data as it is now: the replica
             # made it from older data than the primary's
             assert client.get("/results.csv").headers["Location"] != job_page
-            run_jobs()
+            run_queued(app)
         # caught up, the address gives the file made from the data as it is
-        _replica_sql(replica, "SELECT pg_wal_replay_resume()::text")
-        wait_for(lambda: _caught_up(site, replica), 30, "the replica to catch up")
+        _replay(site, replica)
         families = site.scalar("SELECT count(*) FROM stored_evaluations")
         assert lines("/results.csv") == 1 + families
-        with app.app_context():
-            for engine in db.engines.values():
-                engine.dispose()
-    finally:
-        replica.stop()
