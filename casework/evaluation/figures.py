@@ -679,9 +679,7 @@ def _read_stored(sc: Scope) -> Stored | None:
             months[month] = months.get(month, 0) + value
     if not state[1] and out.totals.get("families", 0) < _live_below():
         return None  # behind the data, and few enough families to count live and exact
-    # None stored for it (a team made, or a ward first recorded, since they were counted;
-    # or no families then): its few families are counted live.
-    return out if out.totals or out.months else None
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
