@@ -156,6 +156,14 @@ def get_family_or_404(user: m.User, family_ref: str, *, selecting: bool = False)
     return family
 
 
+def sees_family(user: m.User, family: m.Family) -> bool:
+    """Whether `user` may see `family` now (a team lead stops seeing a family their team
+    no longer works with once its case is closed)."""
+    return db.session.scalar(
+        visible_families(user).where(m.Family.id == family.id).with_only_columns(m.Family.id)
+    ) is not None
+
+
 def merged_family(user: m.User, family_ref: str) -> m.Family | None:
     """The family a merged reference now belongs to (its alias, matched exactly), if the
     user may see it; None otherwise, alike whether the reference was never a family's or

@@ -501,8 +501,9 @@ def _attach_only_eligible() -> str:
     """A council attaches the families that meet the criteria: the generated attachment
     dates of the others are taken away (those with local discretion and two criteria are
     eligible, and stay attached)."""
-    S = m.StoredEvaluation
-    not_eligible = select(S.family_id).where(S.eligible.is_(False))
+    S = m.StoredEvaluation  # eligible under the council's ruleset (the 2012 criteria)
+    not_eligible = select(S.family_id).where(S.eligible.is_(False),
+                                             S.ruleset == current_app.config["RULESET"])
     ids = list(db.session.scalars(select(m.Family.id).where(
         m.Family.attached_on.is_not(None), m.Family.id.in_(not_eligible))))
     with transaction():

@@ -822,6 +822,9 @@ class StoredEvaluation(db.Model):
     result_crime_asb_education: Mapped[str] = mapped_column(String(20))
     result_progress_to_work: Mapped[str] = mapped_column(String(20))
     result_continuous_employment: Mapped[str] = mapped_column(String(20))
+    # A later programme's family outcome (every need met: rules.outcomes); None in a row of
+    # the 2012 rules, whose results above are "not_relevant" in a later programme's row.
+    result_family_outcome: Mapped[str | None] = mapped_column(String(20))
     # Pounds a new claim dated as_of may be made for (0: not claimable).
     claimable_continuous_employment: Mapped[int] = mapped_column(Integer, default=0)
     claimable_crime_asb_education: Mapped[int] = mapped_column(Integer, default=0)

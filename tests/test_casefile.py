@@ -323,15 +323,32 @@ def _link(page: Page, text: str) -> str:
 
 
 def test_closing_the_case_from_the_family_page_returns_to_the_family_page(client, case):
-    lead, _, _, _, _ = case
-    login(client, lead.email)
+    manager = create_user("manager")  # who still sees the family once its case is closed
+    login(client, manager.email)
     close_url = _link(Page(client.get("/families/C1").text), "Close the case")
     back = Page(client.get(close_url).text).main.find(cls="govuk-back-link")
     assert (back.text(), back.attrs["href"]) == ("Back to the family", "/families/C1")
     response = post_form(client, close_url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
                                              "reason": "Results met"})
     assert response.status_code == 302 and response.location == "/families/C1"
-    assert "The case of C1 is closed." in Page(client.get("/families/C1").text).banners
+    page = client.get("/families/C1")
+    assert page.status_code == 200
+    assert "The case of C1 is closed." in Page(page.text).banners
+
+
+def test_a_team_lead_who_no_longer_sees_the_closed_family_goes_to_the_team_view(client, case):
+    """Closing ends the team's allocation, so the family leaves a team lead's sight: the
+    family page they came from would be "Page not found"."""
+    lead, _, _, _, _ = case
+    login(client, lead.email)
+    close_url = _link(Page(client.get("/families/C1").text), "Close the case")
+    response = post_form(client, close_url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
+                                             "reason": "Results met"})
+    assert response.status_code == 302 and response.location == "/team"
+    page = client.get("/team")
+    assert page.status_code == 200
+    assert "The case of C1 is closed." in Page(page.text).banners
+    assert client.get("/families/C1").status_code == 404
 
 
 def test_transferring_from_the_family_page_returns_to_the_family_page(client, case):

@@ -3,6 +3,7 @@ where each thing is done."""
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -118,9 +119,9 @@ def test_the_team_lead_sees_the_longest_waiting_family_first_with_a_link_to_allo
     examples()
     lead = team[0]
     login(client, lead.email)
-    page = client.get("/").text
-    waiting = page.split('id="waiting"')[1].split("</ul>")[0]
-    refs = re.findall(r'href="/families/([^/"]+)/allocate"', waiting)
+    waiting = Page(client.get("/").text).section("Signed up, waiting for a FIP worker")
+    paths = [urlsplit(a.attrs["href"]).path for a in waiting.find_all("a")]
+    refs = [p.split("/")[2] for p in paths if re.fullmatch(r"/families/[^/]+/allocate", p)]
     signed_up = [db.session.scalar(db.select(m.Family.attached_on).where(m.Family.family_ref == r))
                  for r in refs]
     assert refs and signed_up == sorted(signed_up)  # the examples' signed-up families, no worker

@@ -7,8 +7,9 @@ import io
 import tracemalloc
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from casework import bulk
 from casework import models as m
 from casework.evaluation import store
 from casework.extensions import db
@@ -204,3 +205,32 @@ def test_merged_references_are_found_whether_the_aliases_are_few_or_many(app):
     assert service._aliases(query, m.Family.family_ref, many) == {"F2": "Kept 2",
                                                                   "F5": "Kept 5"}
     assert service._aliases(query, m.Family.family_ref, {None, ""}) == {}
+
+
+def _analysed(ref: str) -> bool:
+    """Whether PostgreSQL's statistics of the families' references hold `ref` (seen by
+    other sessions once the import that gathered them has committed). References no other
+    test uses: the suite's earlier tests leave the table's statistics behind."""
+    return ref in (db.session.execute(text(
+        "SELECT coalesce(histogram_bounds::text, '') || coalesce(most_common_vals::text, '') "
+        "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'families' "
+        "AND attname = 'family_ref'")).scalar() or "")
+
+
+def test_a_large_load_gathers_its_tables_statistics_before_it_commits(app, monkeypatch):
+    """The refresh straight after a first large load must not plan its reads without
+    statistics (autovacuum gathers them up to a minute later): the load analyses each table
+    it gave ANALYZE_ROWS rows or more; a smaller load, a refused file and SQLite none."""
+    if db.engine.dialect.name != "postgresql":
+        import_csv("families", families(5).encode(), "fam.csv")  # SQLite: nothing to gather
+        assert count(m.Family) == 5
+        return
+    monkeypatch.setattr(bulk, "ANALYZE_ROWS", 6)
+    import_csv("families", families(5, start=800001).encode(), "small.csv")
+    assert not _analysed("F800005")  # five rows: under the threshold
+    with pytest.raises(ImportRefused):
+        import_csv("families", (families(8, start=810001)
+                                + "F810001,Again,Ward 1\n").encode(), "refused.csv")
+    assert not _analysed("F810008")  # refused: nothing written, nothing gathered
+    import_csv("families", families(6, start=820001).encode(), "large.csv")
+    assert _analysed("F820006")

@@ -96,7 +96,7 @@ def test_the_dashboard_counts_families_by_needs_and_claims_by_month(cli, client,
     frame_examples("phase2")
     cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
     sign_in("manager")
-    page = client.get("/programme")
+    page = client.get("/programme?programme=phase2")  # the families' programme
     assert page.status_code == 200
     read = Page(page.text)
     # P01, P02, P03 have 2 needs; P04 has 1.
@@ -104,6 +104,12 @@ def test_the_dashboard_counts_families_by_needs_and_claims_by_month(cli, client,
         {"Needs": "1", "Families": "1"}, {"Needs": "2", "Families": "3"}]
     months = read.table("Claims by month of the claim date")
     assert months.cell("September 2016", "Amount") == "£1,600"
+    # Under Supporting Families (today's programme) they are none of its families or claims.
+    other = Page(client.get("/programme?programme=supporting_families").text)
+    assert other.table("Families by number of needs").rows == [
+        {"Needs": "No needs recorded"}]
+    assert "September 2016" not in other.table("Claims by month of the claim date").column(
+        "Month")
 
 
 class _Rows(HTMLParser):

@@ -318,7 +318,9 @@ def test_a_new_episode_lists_only_its_own_referrals_the_last_ones_on_the_episode
     login(client, worker.email)
     page = parse(client.get("/families/R1").text)
     rows = table(client.get("/families/R1").text, id="referrals-table")
-    assert [r["To"] for r in rows] == ["Fant Primary School"]
+    # The page's one list: the one sent this episode and the one noted between episodes.
+    assert [(r["To"], r["How"]) for r in rows] == [("Fant Primary School", "Sent through casework"),
+                                                   ("Housing options", "Noted on the plan")]
     # The earlier episode's referral is under its heading in the episode history.
     heading = page.by_id(f"episode-{first.id}-referrals")
     assert heading.text().startswith("Referrals of the ")
@@ -338,3 +340,35 @@ def test_a_new_episode_lists_only_its_own_referrals_the_last_ones_on_the_episode
     officer = app_client(client)
     login(officer, case["officer"].email)
     assert officer.get(f"/referrals/{old.id}").status_code == 404
+
+
+# One list of referrals: the plan and the family page, sent and noted, labelled and linked -------
+
+
+def test_the_plan_and_the_family_page_show_one_list_of_sent_and_noted_referrals(client, case):
+    sent = _send(case)
+    login(client, case["worker"].email)
+    noted = post_form(client, "/families/R1/plan", {
+        "referral-kind": "substance_misuse", "referral-agency": "CGL Kent",
+        "referral-person_ref": "", "referral-referred_on": _date(TODAY),
+        "referral-status": "made", "referral-save_referral": "1"})
+    assert noted.status_code == 302
+    plan = Page(client.get("/families/R1/plan").text)
+    rows = plan.table("Referrals").rows
+    assert sorted((r["To"], r["How"]) for r in rows) == [
+        ("CGL Kent (substance misuse)", "Noted on the plan"),
+        ("Fant Primary School (school attendance and education)", "Sent through casework")]
+    # The sent one links to its page, where the partner answers it; its status is theirs.
+    link = plan.main.by_id("plan-referrals").find("a")
+    assert (link.text(), link.attrs["href"]) == ("Fant Primary School", f"/referrals/{sent.id}")
+    assert plan.main.by_id(f"referral-status-{sent.id}") is None
+    assert plan.main.find("select", name="status") is not None  # the noted one's
+    family = Page(client.get("/families/R1").text)
+    listed = family.table("Referrals, latest first").rows
+    assert sorted((r["To"], r["How"]) for r in listed) == [
+        ("CGL Kent", "Noted on the plan"), ("Fant Primary School", "Sent through casework")]
+    refused = post_form(client, f"/families/R1/plan/referrals/{sent.id}",
+                        {"status": "completed", "save_status": "1"}, page_url="/families/R1/plan")
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(m.Referral, sent.id).status == "made"

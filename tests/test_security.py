@@ -80,7 +80,7 @@ def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, e
     assert page.paragraphs()[-1] == "1 entries"
     [entry] = page.table("Audit entries").rows
     assert (entry["Who"], entry["Action"], entry["Record"]) == (
-        f"{manager.name} (Programme manager)", "View", "Family E03")
+        f"{manager.name} (Programme manager) {manager.email}", "View", "Family E03")
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(app):

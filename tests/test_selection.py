@@ -419,6 +419,14 @@ def test_the_funnel_counts_each_stage_once_by_month_and_ward(app, lead, worker):
                                             "allocated")}
 
     family = selected("N1", lead, worker, held_on=TODAY)
+    # Eligible under Supporting Families' own rules too: needs under three headline problems
+    # (its worked-example Outcome Plan's indicators).
+    for n, (problem, indicator) in enumerate((("health", "health_managed"),
+                                             ("housing", "housing_secure"),
+                                             ("financial_stability", "finances_stable"))):
+        db.session.add(m.Need(need_ref=f"N1-N{n}", family_id=family.id, problem=problem,
+                              indicator=indicator, identified_on=TODAY - dt.timedelta(days=30)))
+    db.session.commit()
     put_off = eligible_family("N2", ward="Bridge")
     service.decide(meeting_on(lead), put_off, lead, "not_now", review_on=TODAY + dt.timedelta(days=30))
     _, before = counts()

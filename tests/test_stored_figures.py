@@ -143,6 +143,7 @@ def test_the_pages_read_the_stored_figures(app, client, world):  # noqa: F811
     for figure, ward in (("identified", "North"), ("families", "North"),
                          ("claimable_pounds", "South")):  # F8, claimable, is in South
         changed = db.session.execute(update(F).where(F.figure == figure, F.scope == "all",
+                                                     F.programme == "phase1",
                                                      F.ward == ward, F.month.is_(None))
                                      .values(value=F.value + 1000))
         assert changed.rowcount == 1

@@ -225,6 +225,9 @@ def save_referral(family: m.Family, user: m.User, values: dict,
     if not can_write(user, family):
         raise CasefileRefused("Only the family's worker or their team lead can change the plan")
     before = None
+    if referral is not None and referral.organisation_id is not None:
+        # Sent through casework: the partner accepts or declines it and records its outcome.
+        raise CasefileRefused("A referral sent to a partner organisation is answered by them")
     if referral is None:
         referral = m.Referral(family_id=family.id, created_by_id=user.id,
                               episode_id=referrals_service.open_episode_id(family.id))

@@ -12,6 +12,7 @@ from ..dates_input import picked_date
 from ..evaluation import figures
 from ..flashes import flash
 from ..permissions import requires
+from ..referrals import service as referrals_service
 from . import service
 from .forms import (
     ContactForm,
@@ -157,7 +158,8 @@ def plan(family_ref: str):
         "casefile/plan.html", family=family, record=record,
         lead=access.lead_professional(family), may_manage_taf=access.may_manage_taf(current_user, family),
         goal_form=goal_form, referral_form=referral_form, goals=service.goals(family),
-        referrals=service.referrals(family, current_only=True), writable=writable,
+        referrals=referrals_service.on_plan(current_user, family), writable=writable,
+        may_refer=access.may_send_referral(current_user, family), today=clock.today(),
         goal_statuses=m.GOAL_STATUSES, referral_statuses=m.REFERRAL_STATUSES,
     )
     if request.method == "POST":  # a form again with its errors: the view was recorded

@@ -115,8 +115,15 @@ def close(family_ref: str):
             refusal = str(refused)
         else:
             flash(f"The case of {family.family_ref} is closed.")
-            # Back where the user came from (the family page, the team's), on this site only.
-            return redirect(safe_target(request.args.get("back"), url_for("caseloads.team")))
+            # Back where the user came from (the family page, the team's), on this site only;
+            # not to the family's pages once closing has taken it out of the user's sight.
+            team = url_for("caseloads.team")
+            back = safe_target(request.args.get("back"), team)
+            family_page = url_for("families.show", family_ref=family.family_ref)
+            if (back == family_page or back.startswith(family_page + "/")) and \
+                    not access.sees_family(current_user, family):
+                back = team
+            return redirect(back)
     return shown("view", "close", family.family_ref, page=render_template("caseloads/close.html", form=form, family=family,
                                      current=current, refusal=refusal,
                                      back=safe_target(request.args.get("back"), "")))

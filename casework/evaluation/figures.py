@@ -16,9 +16,11 @@ the attached families, before and after attachment.
 Beside them, the programme's match funding (match_funding): pledges made on or before the
 date, pledged and received, by financial year and kind of source.
 
-Sign-ups (attached, waiting) and claims are those of the scope's programme (`Scope.programme`:
-each family's episode in it, its claims); identification and results are the stored
-evaluation's (`Scope.ruleset`).
+Every figure is the scope's programme's own (`Scope.programme`): its families
+(in_programme: an episode in it, or none at all and identified while it took families), its
+sign-ups (each family's episode in it) and claims, and its stored evaluation (`Scope.ruleset`,
+the same programme: each programme's families are evaluated under its own rules by the
+refresh, casework.evaluation.store).
 
 To add a figure, add its condition and its MEANING here and its line to docs/figures.md.
 """
@@ -40,7 +42,8 @@ from ..extensions import db
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
 from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
-from ..rules.ruleset import PROGRAMMES, programme_of
+from ..rules.outcomes import SUSTAINING
+from ..rules.ruleset import PROGRAMMES, OutcomeFrame, programme_of
 from .service import current_ruleset
 from .store import current_run, store_figures
 
@@ -65,6 +68,16 @@ MEANING = {  # what each figure counts, on the figures' date: the one wording of
 }
 
 
+def meaning(figure: str, programme: str) -> str:
+    """MEANING of the figure under the programme: a later programme's families are eligible
+    by their needs' headline problems (its frame), not the 2012 criteria."""
+    rules = get_ruleset(programme)
+    if figure == "eligible" and isinstance(rules, OutcomeFrame):
+        return (f"Identified, and with needs under at least {rules.min_problems} of the "
+                "programme's headline problems")
+    return MEANING[figure]
+
+
 @dataclasses.dataclass
 class Scope:
     """The user's families, their stored rows and the date the figures hold for."""
@@ -73,8 +86,8 @@ class Scope:
     s: type  # m.StoredEvaluation, joined on family and ruleset
     as_of: dt.date
     refreshed_at: dt.datetime | None
-    ruleset: str  # of the stored evaluation: identification and results
-    programme: str  # whose episodes (sign-ups) and claims are counted
+    ruleset: str  # of the stored evaluation read: the programme's own (identification, results)
+    programme: str  # whose families, episodes (sign-ups) and claims are counted
     # The stored figures' scope holding exactly these families ("all", "team:N"; None:
     # counted live) and the ward chosen: see stored().
     stored_as: str | None = None
@@ -103,16 +116,45 @@ def scope(user: m.User | None, ward: str | None = None, families=None,
     rules = current_ruleset()
     run = current_run(rules.name)
     as_of = as_of or (run.as_of if run else clock.today())
+    programme = programme or rules.name
     return Scope(families.subquery("scoped"), m.StoredEvaluation, as_of,
-                 run.refreshed_at if run else None, rules.name, programme or rules.name,
-                 stored_as, ward or None)
+                 run.refreshed_at if run else None, programme, programme, stored_as,
+                 ward or None)
 
 
 def for_programme(sc: Scope, programme: str | None = None) -> Scope:
-    """The scope counting `programme`'s sign-ups and claims; by default the programme that
-    took families on the figures' date (a council's current programme, or an earlier one
-    for figures as of its years): the dashboard's, the money page's and the API's."""
-    return dataclasses.replace(sc, programme=programme or programme_of(sc.as_of))
+    """The scope counting `programme`'s figures (its families, sign-ups and claims, and its
+    stored evaluation); by default the programme that took families on the figures' date (a
+    council's current programme, or an earlier one for figures as of its years): the
+    dashboard's, the money page's and the API's."""
+    programme = programme or programme_of(sc.as_of)
+    return dataclasses.replace(sc, programme=programme, ruleset=programme)
+
+
+def _programme_of(day):
+    """SQL: rules.ruleset.programme_of of a date column (NULL for NULL)."""
+    taking, begun = [], []
+    for name in reversed(PROGRAMMES):
+        rules = get_ruleset(name)
+        takes = day >= rules.first_attachment
+        if rules.last_attachment is not None:
+            takes = and_(takes, day <= rules.last_attachment)
+        taking.append((takes, name))
+        begun.append((day >= rules.first_attachment, name))
+    return case(*taking, *begun, (day.is_not(None), PROGRAMMES[0]), else_=None)
+
+
+def in_programme(programme: str, family_id, identified_on):
+    """SQL: whether a family's figures are the programme's: it has an episode in the
+    programme, or it has no episode at all and was identified on a day the programme took
+    families (rules.ruleset.programme_of: docs/episodes.md, "Which programme"). A family that
+    came back under a later programme is in both; one identified and never signed up is in
+    the programme of its identification. The refresh evaluates each programme's families
+    under its own rules (casework.evaluation.store.programme_family_ids)."""
+    E = m.Episode
+    return or_(family_id.in_(select(E.family_id).where(E.programme == programme)),
+               and_(family_id.not_in(select(E.family_id)),
+                    _programme_of(identified_on) == programme))
 
 
 def memo(sc: Scope, name: str, compute, *args, large: bool = False, summary: bool = False):
@@ -200,7 +242,8 @@ def condition(sc: Scope, figure: str):
     if flag is not None:
         return flag == 1
     f, S, d = sc.f.c, sc.s, sc.as_of
-    identified = and_(f.identified_on.is_not(None), f.identified_on <= d)
+    identified = and_(f.identified_on.is_not(None), f.identified_on <= d,
+                      in_programme(sc.programme, f.id, f.identified_on))
     eligible = and_(identified, S.eligible.is_(True))
     attached = and_(eligible, f.id.in_(signed_up_ids(sc)))
     if figure == "identified":
@@ -210,7 +253,7 @@ def condition(sc: Scope, figure: str):
     if figure == "attached":
         return attached
     if figure == "results_met":
-        met = [getattr(S, f"result_{r}") == "met" for r in CLAIMABLE_RESULTS]
+        met = [getattr(S, f"result_{r}") == "met" for r in claimable_results(sc.programme)]
         return and_(attached, or_(*met, f.id.in_(_claimed_ids(sc))))
     if figure == "claimable":
         return S.claimable_total > 0
@@ -262,14 +305,41 @@ def by_ward(sc: Scope, figures) -> list[dict]:
     return sorted(found, key=lambda r: (r["ward"] == NO_WARD, r["ward"]))
 
 
+def programme_results(programme: str) -> tuple[str, ...]:
+    """The results a programme's rules judge: the 2012 results, or a later programme's
+    family outcome (every need met) and, where its frame has that route, continuous
+    employment."""
+    rules = get_ruleset(programme)
+    if isinstance(rules, OutcomeFrame):
+        return (*(("continuous_employment",) if rules.employment_route else ()),
+                "family_outcome")
+    return RESULTS
+
+
+def claimable_results(programme: str) -> tuple[str, ...]:
+    """The results a claim may be made for under the programme."""
+    rules = get_ruleset(programme)
+    if isinstance(rules, OutcomeFrame):
+        return tuple(r for r in programme_results(programme) if r in dict(rules.result_amounts))
+    return CLAIMABLE_RESULTS
+
+
+def result_statuses(programme: str) -> tuple[str, ...]:
+    """The statuses a programme's results take (a later programme's need: "sustaining" too)."""
+    if isinstance(get_ruleset(programme), OutcomeFrame):
+        return (*STATUSES, SUSTAINING)
+    return STATUSES
+
+
 def status_columns(sc: Scope, among: str | None = None) -> list[tuple[str, object]]:
     """How many of the scope's families (meeting the figure `among`, if given) have each
-    status of each result: "status:RESULT:STATUS" (among "attached": "attached:...")."""
+    status of each of the programme's results: "status:RESULT:STATUS" (among "attached":
+    "attached:...")."""
     S = sc.s
     where = condition(sc, among) if among else None
     out = []
-    for r in RESULTS:
-        for status in STATUSES:
+    for r in programme_results(sc.programme):
+        for status in result_statuses(sc.programme):
             has = getattr(S, f"result_{r}") == status
             out.append((f"{among or 'status'}:{r}:{status}",
                         func.count(case((has if where is None else and_(where, has), 1)))))
@@ -279,7 +349,7 @@ def status_columns(sc: Scope, among: str | None = None) -> list[tuple[str, objec
 def statuses(sc: Scope, among: str | None = None) -> dict[str, Counter]:
     """{result: Counter(status: families)} of the scope's families (meeting `among`)."""
     found = values(sc, status_columns(sc, among))
-    out = {r: Counter() for r in RESULTS}
+    out = {r: Counter() for r in programme_results(sc.programme)}
     for name, n in found.items():
         _, r, status = name.split(":")
         if n:
@@ -332,20 +402,12 @@ def fee_columns(sc: Scope) -> list[tuple[str, object]]:
             for n in range(1, years + 1)]
 
 
-# The figures that count no sign-up or claim: stored once for every programme.
-SHARED_FIGURES = ("identified", "eligible", "claimable", "high_contact")
-SHARED_PROGRAMME = "*"
-
-
-def stored_columns(sc: Scope, shared: bool) -> list[tuple[str, object]]:
-    """Every aggregate the stored figures keep by ward: those the same for every programme
-    (`shared`), or those of the scope's programme."""
-    if shared:
-        return [*[(k, counted(sc, k)) for k in SHARED_FIGURES], *list_columns(sc),
-                *status_columns(sc), *cost_columns(sc), *cost_columns(sc, "high_contact"),
-                *abuse_columns(sc)]
-    return [*[(k, counted(sc, k)) for k in FAMILY_FIGURES if k not in SHARED_FIGURES],
-            *status_columns(sc, "attached"), *fee_columns(sc)]
+def stored_columns(sc: Scope) -> list[tuple[str, object]]:
+    """Every aggregate the stored figures keep by ward, for the scope's programme (each
+    programme's are its own: its families, its stored evaluation, its sign-ups and claims)."""
+    return [*[(k, counted(sc, k)) for k in FAMILY_FIGURES], *list_columns(sc),
+            *status_columns(sc), *cost_columns(sc), *cost_columns(sc, "high_contact"),
+            *abuse_columns(sc), *status_columns(sc, "attached"), *fee_columns(sc)]
 
 
 def high_contact_count(sc: Scope, start: dt.date | None = None,
@@ -655,15 +717,17 @@ def _live_below() -> int:
 
 
 def _read_stored(sc: Scope) -> Stored | None:
-    run = current_run(sc.ruleset)
+    run = current_run()
     if run is None or run.as_of != sc.as_of:
         return None
-    state = _state(sc.ruleset, sc.as_of)
+    # Stored under the stored evaluation's ruleset, each programme's rows apart (sc.ruleset
+    # is the programme's own, for_programme).
+    state = _state(current_ruleset().name, sc.as_of)
     if state is None:
         return None
     F = m.StoredFigure
     query = (select(F.ward, F.month, F.figure, func.sum(F.value))
-             .where(F.ruleset == sc.ruleset, F.programme.in_((sc.programme, SHARED_PROGRAMME)),
+             .where(F.ruleset == current_ruleset().name, F.programme == sc.programme,
                     F.scope == sc.stored_as)
              .group_by(F.ward, F.month, F.figure))
     if sc.ward:
@@ -707,7 +771,7 @@ def freshness(user: m.User) -> Freshness | None:
     if not current:
         F = m.StoredFigure
         families = db.session.scalar(select(func.coalesce(func.sum(F.value), 0)).where(
-            F.ruleset == rules.name, F.programme == SHARED_PROGRAMME,
+            F.ruleset == rules.name, F.programme == rules.name,
             F.scope == stored_scope(user), F.figure == "families", F.month.is_(None)))
         if families < _live_below():
             return None
@@ -740,20 +804,19 @@ def _flagged(sc: Scope, figures) -> Scope:
     return dataclasses.replace(sc, f=create.table, stored_as=None)
 
 
-def _scope_rows(sc: Scope, shared: bool
-                ) -> list[tuple[int, str | None, dt.date | None, str, int]]:
-    """The stored figures of one scope, those the same for every programme (`shared`) or
-    those of its programme: (part, ward, month or None, figure, value), zeros left out."""
-    sc = _flagged(sc, SHARED_FIGURES if shared else FAMILY_FIGURES)
+def _scope_rows(sc: Scope) -> list[tuple[int, str | None, dt.date | None, str, int]]:
+    """The stored figures of one scope and its programme: (part, ward, month or None,
+    figure, value), zeros left out."""
+    sc = _flagged(sc, FAMILY_FIGURES)
     try:
-        return _grouped(sc, shared)
+        return _grouped(sc)
     finally:
         db.session.execute(DropTable(sc.f))
 
 
-def _grouped(sc: Scope, shared: bool) -> list[tuple[int, str | None, dt.date | None, str, int]]:
+def _grouped(sc: Scope) -> list[tuple[int, str | None, dt.date | None, str, int]]:
     f, d = sc.f.c, sc.as_of
-    columns = stored_columns(sc, shared)
+    columns = stored_columns(sc)
     part = _part_of(f.id)
     out = []
     for number, ward, *counts in db.session.execute(
@@ -763,27 +826,25 @@ def _grouped(sc: Scope, shared: bool) -> list[tuple[int, str | None, dt.date | N
     # The activity (see activity()) by day, summed into months.
     months: dict[tuple, int] = defaultdict(int)
     F, B = m.Family, m.ClaimBatch
-    if shared:
-        days = [(("identified", None), sc.select(part.label("part"), f.ward.label("ward"),
-                                                 f.identified_on.label("day"))
-                 .where(condition(sc, "identified")))]
-    else:
-        live = claims(sc).subquery()
-        of_family = _part_of(F.id).label("part")
-        days = [
-            (("attached", None), sc.select(part.label("part"), f.ward.label("ward"),
-                                           signed_up_on(sc).label("day"))
-             .where(condition(sc, "attached"))),
-            (("claims", "claims_amount"), select(of_family, F.ward.label("ward"),
-                                                 live.c.as_of.label("day"),
-                                                 live.c.amount.label("pounds"))
-             .join(F, F.id == live.c.family_id)),
-            (("submitted", "submitted_amount"), select(
-                of_family, F.ward.label("ward"), B.as_of.label("day"),
-                live.c.amount.label("pounds"))
-             .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
-             .where(B.as_of <= d)),
-        ]
+    live = claims(sc).subquery()
+    of_family = _part_of(F.id).label("part")
+    days = [
+        (("identified", None), sc.select(part.label("part"), f.ward.label("ward"),
+                                         f.identified_on.label("day"))
+         .where(condition(sc, "identified"))),
+        (("attached", None), sc.select(part.label("part"), f.ward.label("ward"),
+                                       signed_up_on(sc).label("day"))
+         .where(condition(sc, "attached"))),
+        (("claims", "claims_amount"), select(of_family, F.ward.label("ward"),
+                                             live.c.as_of.label("day"),
+                                             live.c.amount.label("pounds"))
+         .join(F, F.id == live.c.family_id)),
+        (("submitted", "submitted_amount"), select(
+            of_family, F.ward.label("ward"), B.as_of.label("day"),
+            live.c.amount.label("pounds"))
+         .join(F, F.id == live.c.family_id).join(B, live.c.batch_id == B.id)
+         .where(B.as_of <= d)),
+    ]
     for (count_key, pounds_key), query in days:
         for number, ward, day, count, pounds in _by_day(query, pounds_key is not None):
             month = day.replace(day=1)
@@ -828,14 +889,13 @@ def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list
         if parts is not None:
             families = families.where(or_(*[
                 m.Family.id.between(p * PART_SIZE, (p + 1) * PART_SIZE - 1) for p in parts]))
-        for programme in (SHARED_PROGRAMME, *PROGRAMMES):
-            shared = programme == SHARED_PROGRAMME
+        for programme in PROGRAMMES:  # each under its own stored evaluation
             sc = Scope(families.subquery("scoped"), m.StoredEvaluation, as_of, None,
-                       ruleset, ruleset if shared else programme)
+                       programme, programme)
             rows += [{"ruleset": ruleset, "programme": programme,
                       "scope": part_scope(key, number), "ward": ward, "month": month,
                       "figure": figure, "value": value}
-                     for number, ward, month, figure, value in _scope_rows(sc, shared)]
+                     for number, ward, month, figure, value in _scope_rows(sc)]
     return rows
 
 

@@ -57,10 +57,13 @@ from ..extensions import db
 from ..locking import lock_rows
 from ..lookups import IntArray, one_of
 from ..queue import start
-from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset
+from ..rules import CLAIMABLE_RESULTS, RESULTS, Ruleset, get_ruleset
 from ..rules.costs import estimate_counts
+from ..rules.engine import NOT_RELEVANT
 from ..rules.nearly import nearly_there
+from ..rules.ruleset import PROGRAMMES, OutcomeFrame
 from ..workers import map_in_workers
+from .later import OutcomeFamilyEvaluation, evaluate_outcome_families
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
@@ -256,6 +259,10 @@ def _forget_wide(conn) -> None:
 def _bump_wide(session: Session) -> None:
     if not session.in_transaction():
         return
+    # Commit flushes after this hook (and casework.cache_version's may run before or after
+    # it, in the order they were listened for): write what is pending first, so that its
+    # statements are seen.
+    session.flush()
     conn = session.connection()
     if conn.info.pop(_WIDE, False):
         from .figures import WIDE
@@ -286,7 +293,7 @@ def _abuse_dates(ids: list[int]) -> dict[int, list[dt.date]]:
 
 def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
         evaluated_at: dt.datetime) -> dict:
-    """The stored row of one family's evaluation."""
+    """The stored row of one family's evaluation under the 2012 rules."""
     e = item.evaluation
     ident = e.identification
     claimable = {c.result: c.amount for c in item.claimable}
@@ -298,11 +305,48 @@ def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
         "education": bool(ident.education.value), "work": bool(ident.work.value),
         "local_discretion": bool(ident.local_discretion), "eligible": bool(ident.eligible),
         **{f"result_{r}": str(e.status(r)) for r in RESULTS},
+        "result_family_outcome": None,
         **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
         "claimable_total": sum(c.amount for c in item.would_build),  # what a build makes
         "nearly_there": "; ".join(notes) if notes else None,
     }
-    costs = estimate_counts(item.data, abuse_dates, e.as_of, rules)
+    return _with_costs(out, item.data, abuse_dates, e.as_of, rules)
+
+
+def later_row(item: OutcomeFamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
+              evaluated_at: dt.datetime) -> dict:
+    """The stored row of one family's evaluation under a later programme's frame and the
+    council's Outcome Plan (casework.evaluation.later): eligible by its needs' headline
+    problems, its results the family outcome (every need met) and, where the frame has
+    that route, continuous employment; the 2012 results are not the frame's
+    ("not_relevant"). What is claimable is what a claims build makes: the first claimable
+    result, one results claim a family."""
+    e = item.evaluation
+    problems = set(e.problems)
+    claimable = {c.result: c.amount for c in item.claimable}
+    employment = e.continuous_employment
+    out = {
+        "family_id": item.family_id, "ruleset": rules.name, "as_of": e.as_of,
+        "evaluated_at": evaluated_at,
+        "identification_date": item.data.identified_on or e.as_of, "screening": False,
+        "crime_asb": bool(problems & {"crime_asb", "crime_prevention"}),
+        "education": "education" in problems,
+        "work": bool(problems & {"worklessness", "financial_stability"}),
+        "local_discretion": any(r.discretion for r in e.needs), "eligible": bool(e.eligible),
+        **{f"result_{r}": NOT_RELEVANT for r in RESULTS},
+        "result_continuous_employment": str(employment.value) if employment else NOT_RELEVANT,
+        "result_family_outcome": e.family_outcome,
+        **{f"claimable_{r}": claimable.get(r, 0) for r in CLAIMABLE_RESULTS},
+        "claimable_total": item.claimable[0].amount if item.claimable else 0,
+        "nearly_there": None,
+    }
+    return _with_costs(out, item.data, abuse_dates, e.as_of, rules)
+
+
+def _with_costs(out: dict, data, abuse_dates: list[dt.date], as_of: dt.date,
+                rules: Ruleset) -> dict:
+    """The row with the cost estimate's event counts (around the programme's attachment)."""
+    costs = estimate_counts(data, abuse_dates, as_of, rules)
     out["cost_status"] = costs[0] if costs else None
     for side, found in (("before", costs[1] if costs else None),
                         ("after", costs[2] if costs else None)):
@@ -317,15 +361,46 @@ def row(item: FamilyEvaluation, abuse_dates: list[dt.date], rules: Ruleset,
     return out
 
 
-def _batch_rows(task: tuple[list[int], str, bool]) -> list[tuple[dict, dict | None]]:
-    """Evaluate one batch: (stored row, the contract's JSON object or None) per family."""
-    ids, as_of, with_json = task
-    rules = current_ruleset()
+def _batch_rows(task: tuple) -> list[tuple[dict, dict | None]]:
+    """Evaluate one batch: (stored row, the contract's JSON object or None) per family; under
+    the council's ruleset, or (`programme` given) under that programme's own rules."""
+    ids, as_of, with_json, *rest = task
+    programme = rest[0] if rest else None
+    day = dt.date.fromisoformat(as_of)
     abuse = _abuse_dates(ids)
     now = m.utcnow()
+    if programme is not None:
+        rules = get_ruleset(programme)
+        if isinstance(rules, OutcomeFrame):
+            return [(later_row(item, abuse.get(item.family_id, []), rules, now), None)
+                    for item in evaluate_outcome_families(day, ids, programme)]
+        return [(row(item, abuse.get(item.family_id, []), rules, now), None)
+                for item in evaluate_batch(ids, day, rules)]
+    rules = current_ruleset()
     return [(row(item, abuse.get(item.family_id, []), rules, now),
              to_json(item) if with_json else None)
-            for item in evaluate_batch(ids, dt.date.fromisoformat(as_of), rules)]
+            for item in evaluate_batch(ids, day, rules)]
+
+
+def other_programmes() -> tuple[str, ...]:
+    """The programmes stored beside the council's ruleset, each for its own families."""
+    name = current_ruleset().name
+    return tuple(p for p in PROGRAMMES if p != name)
+
+
+def programme_family_ids(programme: str, among: Iterable[int] | None = None) -> list[int]:
+    """The families (of `among`, if given) whose figures are the programme's
+    (casework.evaluation.figures.in_programme): evaluated under its rules."""
+    from .figures import in_programme  # figures.py reads this module
+
+    F = m.Family
+    query = select(F.id).where(in_programme(programme, F.id, F.identified_on))
+    if among is None:
+        return list(db.session.scalars(query.order_by(F.id)))
+    ids, out = sorted(set(among)), []
+    for i in range(0, len(ids), BATCH):
+        out += db.session.scalars(query.where(one_of(F.id, ids[i : i + BATCH])))
+    return sorted(out)
 
 
 def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
@@ -360,18 +435,29 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         as_of = run.as_of
         wanted = set(family_ids)
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
+    # Each other programme's families under its own rules (docs/figures.md): a full
+    # refresh all of them, else those of the families named.
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
              for i in range(0, len(chosen), BATCH)]
+    tasks += [(ids[i : i + BATCH], as_of.isoformat(), False, p)
+              for p, ids in theirs.items() for i in range(0, len(ids), BATCH)]
+    total = len(chosen) + sum(len(ids) for ids in theirs.values())
     rows: list[dict] = []
-    for batch in map_in_workers(_batch_rows, tasks):
+    other_rows: dict[str, list[dict]] = {p: [] for p in theirs}
+    done = 0
+    for task, batch in zip(tasks, map_in_workers(_batch_rows, tasks), strict=True):
+        into = rows if len(task) == 3 else other_rows[task[3]]
         for stored, as_json in batch:
-            rows.append(stored)
-            if each_json is not None:
+            into.append(stored)
+            if each_json is not None and as_json is not None:
                 each_json(as_json)
+        done += len(batch)
         if progress:
-            progress(len(rows), len(chosen))
-    stored = _write(rules.name, rows, chosen, as_of, full, started)
+            progress(done, total)
+    stored = _write(rules.name, rows, chosen, as_of, full, started,
+                    {p: (other_rows[p], ids) for p, ids in theirs.items()})
     if figures and not stored:
         try:
             store_figures()
@@ -386,8 +472,10 @@ def _all_ids() -> list[tuple[int, str]]:
 
 
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
-           started: dt.datetime) -> bool:
-    """Replace the rows in one transaction; readers see the old rows until it commits. True
+           started: dt.datetime,
+           others: dict[str, tuple[list[dict], list[int]]] | None = None) -> bool:
+    """Replace the rows in one transaction; readers see the old rows until it commits.
+    `others`: each other programme's rows, and the families of `chosen` that are its. True
     if the stored figures were moved with them (figures.store_parts)."""
     from .figures import store_parts  # figures.py reads this module
 
@@ -421,10 +509,29 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                 session.execute(delete(Q).where(one_of(Q.family_id, part),
                                                 Q.queued_at <= started)
                                 .execution_options(synchronize_session=False))
+    written = rows
+    for programme, (theirs, ids) in (others or {}).items():
+        if full:
+            session.execute(delete(S).where(S.ruleset == programme))
+        else:
+            theirs = _differing(programme, theirs)
+            # Their rows that differ, and those of the families no longer the programme's
+            # (only rows there: a statement that deletes nothing still moves the version).
+            gone = {r["family_id"] for r in theirs}
+            leaving = sorted(set(chosen) - set(ids))
+            for i in range(0, len(leaving), BATCH):
+                gone.update(session.scalars(select(S.family_id).where(
+                    S.ruleset == programme, one_of(S.family_id, leaving[i : i + BATCH]))))
+            gone = sorted(gone)
+            for i in range(0, len(gone), BATCH):
+                session.execute(delete(S).where(S.ruleset == programme,
+                                                one_of(S.family_id, gone[i : i + BATCH]))
+                                .execution_options(synchronize_session=False))
+        written = written + theirs
     # Through the driver (COPY on PostgreSQL): the ORM's bulk insert of the rows as
     # dictionaries took longer than evaluating them.
-    for i in range(0, len(rows), WRITE_CHUNK):
-        part = rows[i : i + WRITE_CHUNK]
+    for i in range(0, len(written), WRITE_CHUNK):
+        part = written[i : i + WRITE_CHUNK]
         insert_columns(S.__table__, {name: [r[name] for r in part] for name in part[0]})
     if full and 2 * len(set(changed)) > len(rows):
         search.rewrite(None)

@@ -131,7 +131,7 @@ def show(family_ref: str):
         allocations=allocation_history(family),
         can_write=can_write(current_user, family),
         follow_ups=casefile.open_follow_ups(family),
-        referrals=referrals.of_family(current_user, family),
+        referrals=referrals.on_plan(current_user, family),  # sent and noted: one list
         earlier_referrals=referrals.of_earlier_episodes(family),
         may_refer=may_send_referral(current_user, family),
         latest_contacts=casefile.latest_contacts(family),

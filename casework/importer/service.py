@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from .. import episodes
 from .. import models as m
 from ..audit import record_event
-from ..bulk import copies_in_background, insert_columns
+from ..bulk import analysed_after, copies_in_background, insert_columns
 from ..evaluation import store
 from ..extensions import db
 from ..history import change, write_changes
@@ -87,7 +87,10 @@ def import_csv(
     source = data if hasattr(data, "read") else io.BytesIO(data)
     try:
         # Each family marked once; PostgreSQL stores a part's rows while the next is read.
-        with collector_paused(), store.marking_deferred(), copies_in_background():
+        # A large load's tables analysed before it commits (bulk.analysed_after): the refresh
+        # that follows plans its reads by their statistics.
+        with analysed_after(), collector_paused(), store.marking_deferred(), \
+                copies_in_background():
             summary = _import_streamed(kind, source, filename, user, progress)
         record_event(
             "import", "file", filename[-120:], user=user, detail=summary.line()

@@ -36,7 +36,7 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
             quarterly=quarter_rows(visible_families(user), quarter, today),
             closure_labels=m.EPISODE_END_REASONS, programme_label=programme_label,
             match=fig.match_funding(fig.for_programme(fig.scope(user), f.programme)),
-            funnel=service.FUNNEL, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
+            funnel=f.stages, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
             way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
             council=current_app.config["COUNCIL_NAME"], prepared=today)
     body = render_pdf(html)

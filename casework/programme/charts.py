@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 
 from .. import models as m
-from ..rules import RESULTS
 from .service import FUNNEL, Figures
 
 # GOV.UK colours that stay distinguishable side by side and pass contrast on white.
@@ -197,9 +196,9 @@ def dashboard(f: Figures) -> dict[str, Chart]:
              ("Attached", [row["attached"] for row in f.months])]),
         "results": horizontal(
             "chart-results", "Attached families by result: met and not met",
-            [m.RESULT_LABELS[r] for r in RESULTS],
-            [("Met", [f.results[r]["met"] for r in RESULTS]),
-             ("Not met", [f.results[r]["not_met"] for r in RESULTS])],
+            [m.RESULT_LABELS[r] for r in f.results],
+            [("Met", [f.results[r]["met"] for r in f.results]),
+             ("Not met", [f.results[r]["not_met"] for r in f.results])],
             colours=("#00703c", "#d4351c")),
         "wards": horizontal(
             "chart-wards", "Families attached and with results met, by ward",

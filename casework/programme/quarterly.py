@@ -31,9 +31,9 @@ def quarter_rows(families: Select, q: Quarter, today: dt.date | None = None) -> 
     """The return's rows for one quarter, one a programme that had signed up any of these
     families by its end (and always the council's current one), for these families (a
     SELECT already scoped: a user's visible_families, or every family for the command line);
-    a quarter still running: so far. Identification and eligibility are the stored
-    evaluation's, under the current ruleset: its programme's row has them, the others'
-    leave them empty."""
+    a quarter still running: so far. Each programme's row is its own: its families
+    identified and eligible under its own rules (the stored evaluation of each programme),
+    its sign-ups and claims."""
     today = today or clock.today()
     last = min(q.last, today)
     episodes = programme_episodes(families, last)
@@ -54,11 +54,10 @@ def quarter_row(families: Select, q: Quarter, programme: str, episodes, today: d
     closed = Counter(e.end_reason for e in episodes
                      if e.programme == programme and e.end is not None
                      and q.first <= e.end <= last)
-    identifies = programme == end.ruleset
     row = {"programme": programme, "quarter": q.key, "first_day": q.first.isoformat(),
            "last_day": last.isoformat(),
-           "identified": now["identified"] - then["identified"] if identifies else "",
-           "eligible": now["eligible"] - then["eligible"] if identifies else "",
+           "identified": now["identified"] - then["identified"],
+           "eligible": now["eligible"] - then["eligible"],
            "signed_up": now["attached"] - then["attached"],
            "with_worker_at_end": figures.with_worker_count(end),
            "closed": sum(closed.values())}

@@ -190,6 +190,16 @@ class Figures:
     def programme_label(self) -> str:
         return programme_label(self.programme)
 
+    @property
+    def stages(self) -> tuple[tuple[str, str, str], ...]:
+        """FUNNEL, each stage's meaning the programme's (casework.evaluation.figures.meaning)."""
+        return tuple((key, label, fig.meaning(key, self.programme)) for key, label, _ in FUNNEL)
+
+    @property
+    def later(self) -> bool:
+        """A later programme's: its results are the family outcome (needs sustaining too)."""
+        return "family_outcome" in self.results
+
 
 def figures(user: m.User, period: Window | None = None, programme: str | None = None) -> Figures:
     """Every figure for the families `user` may see, read from the stored evaluation, with
@@ -213,13 +223,15 @@ class DashboardExtras:
 
 
 def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
-    """The way in, needs and claims by month for the families `user` may see, counted once
-    until the data changes (like `figures`), not on every request."""
+    """The way in, needs and claims by month for the families `user` may see that are the
+    programme's (figures.in_programme), its claims, counted once until the data changes
+    (like `figures`), not on every request."""
     sc = fig.for_programme(fig.scope(user), f.programme)
-    families = visible_families(user)
+    F = m.Family
+    families = visible_families(user).where(fig.in_programme(f.programme, F.id, F.identified_on))
     return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
-        way_in(families, f.as_of, f), needs_by_count(families), claims_by_month(families)),
-        f.as_of, clock.today(), summary=True)
+        way_in(families, f.as_of, f), needs_by_count(families),
+        claims_by_month(families, f.programme)), f.as_of, clock.today(), summary=True)
 
 
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:

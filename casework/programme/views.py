@@ -38,7 +38,7 @@ def dashboard():
     extras = service.dashboard_extras(current_user, f)
     return shown("view", "programme_dashboard", None,
                  detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
-        "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=service.FUNNEL,
+        "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=f.stages,
         way_in=extras.way_in, stages=WAY_IN, needs=extras.needs,
         claim_months=extras.claim_months))
 

@@ -231,6 +231,20 @@ def of_family(user: m.User, family: m.Family) -> list[m.Referral]:
         .order_by(m.Referral.referred_on.desc(), m.Referral.id.desc())))
 
 
+def on_plan(user: m.User, family: m.Family) -> list[m.Referral]:
+    """The family's one list of referrals, as the plan and the family page show it: those
+    sent to a partner organisation through casework that `user` may see (their page, where
+    the partner accepts or declines) and those noted on the plan (made outside casework,
+    their status kept by the family's worker), of its current episode, the latest first.
+    Asked of a family the user may see (access.get_family_or_404 first)."""
+    R = m.Referral
+    sent = visible_referrals(user).with_only_columns(R.id).where(R.family_id == family.id)
+    return list(db.session.scalars(select(R).where(
+        R.family_id == family.id, of_current_episode(family.id),
+        or_(R.organisation_id.is_(None), R.id.in_(sent)))
+        .order_by(R.referred_on.desc(), R.id.desc())))
+
+
 def of_earlier_episodes(family: m.Family) -> list[tuple[m.Episode, list[m.Referral]]]:
     """The family's earlier episodes (all but the latest), the latest first, each with its
     referrals (sent to an organisation or noted on the plan): the family page's episode

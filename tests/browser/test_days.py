@@ -107,8 +107,10 @@ def test_a_team_leads_day_allocate_the_longest_waiting_family_and_transfer_one_w
     ref = listed[0]
     page.get_by_label("FIP worker").select_option(label="Jo Clarke: 0 active, 0 in 12 months")
     page.get_by_role("button", name="Allocate family").click()
-    page.wait_for_url("**/team")
+    page.wait_for_url(f"{live_server}/")  # back to the task list the family was chosen from
     expect(page.get_by_text(f"{ref} allocated to Jo Clarke.")).to_be_visible()
+    assert ref not in [a.get_attribute("href").split("/")[2]
+                       for a in page.locator("#waiting ~ ul").first.locator("a").all()]
     shot("2-allocated")
 
     page.goto(f"{live_server}/families/E02")

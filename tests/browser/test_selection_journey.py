@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from playwright.sync_api import expect
 
 from casework import clock
@@ -26,6 +27,8 @@ def _funnel(page, base: str) -> dict[str, int]:
     return found
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "Known bug, left open (issue note of 2026-12-07): since each programme counts its own families (6694bb0) a family signed up today enters the funnel as contacted but not as signed up, being eligible under 2012-15's rules and not under Supporting Families' own"))
 def test_a_meeting_selects_three_and_defers_one_and_a_worker_signs_a_family_up(
         page, live_server, shot, axe):
     lead = create_user("team_lead", team="North", name="Priya Shah")

@@ -1,0 +1,149 @@
+"""The later programmes' evaluation of many families (set-based, then the pure rules): the
+frames' rulesets, the council's Outcome Plan in force, the evidence they read and the
+evaluation itself. Below casework.outcomes (its pages and the plan's loading) so that the
+stored evaluation (casework.evaluation.store) evaluates each programme's families under its
+own rules too."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .. import models as m
+from ..evidence.kinds import EVIDENCE
+from ..extensions import db
+from ..rules import Claimable, FamilyData, PriorClaim
+from ..rules.evidence import AssessmentData, DiscretionData, NeedData, OutcomeEvidence
+from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
+from ..rules.plan import OutcomePlan, load_plan
+from ..rules.ruleset import RULESETS, OutcomeFrame
+from .service import BATCH, episode_dates, load_families, members, read_evidence
+
+EXAMPLES = Path(__file__).parent.parent / "outcomes" / "plans"  # the worked examples
+OUTCOME_RULESETS = tuple(name for name, r in RULESETS.items() if isinstance(r, OutcomeFrame))
+
+
+def frame(name: str) -> OutcomeFrame:
+    ruleset = RULESETS.get(name)
+    if not isinstance(ruleset, OutcomeFrame):
+        raise ValueError(f"{name!r} is not a ruleset with an Outcome Plan; use "
+                         f"{', '.join(OUTCOME_RULESETS)}")
+    return ruleset
+
+
+_loaded: dict[tuple[str, str], OutcomePlan] = {}
+
+
+def council_plan(name: str) -> OutcomePlan:
+    """The ruleset's Outcome Plan in force: the newest version loaded, else the worked example
+    shipped with casework. PlanError when it no longer passes the checks."""
+    rules = frame(name)
+    V = m.OutcomePlanVersion
+    newest = db.session.execute(select(V.id, V.sha256).where(V.ruleset == name)
+                                .order_by(V.id.desc()).limit(1)).first()
+    key = (name, newest.sha256 if newest else "example")
+    if key not in _loaded:
+        if newest is None:
+            path = EXAMPLES / f"{name}.json"
+            text, source = path.read_text(encoding="utf-8"), str(path)
+        else:
+            text, source = db.session.execute(
+                select(V.content, V.file_name).where(V.id == newest.id)).one()
+        _loaded[key] = load_plan(text, source, rules)
+    return _loaded[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeFamilyEvaluation:
+    family_id: int
+    evaluation: OutcomeEvaluation
+    claimable: list[Claimable]
+    data: FamilyData
+    evidence: OutcomeEvidence
+
+
+def load_evidence(ids: list[int], programme: str) -> dict[int, OutcomeEvidence]:
+    """The later programme's evidence of these families (at most BATCH), in a few queries;
+    "closed" is the closure of the family's episode in that programme."""
+    P = m.Person
+    closed = {fid: dates[1] for fid, dates in episode_dates(ids, programme, raw=False).items()}
+    member, _ = members(ids, raw=False)
+    # Each kind of evidence the later programmes read, as its declaration reads it.
+    later = read_evidence([k for k in EVIDENCE if k.rules.later], ids, member, raw=False)
+    needs: dict[int, list] = defaultdict(list)
+    need_family: dict[str, int] = {}
+    N = m.Need
+    for fid, ref, problem, indicator, identified, pref in db.session.execute(
+        select(N.family_id, N.need_ref, N.problem, N.indicator, N.identified_on, P.person_ref)
+        .outerjoin(P, N.person_id == P.id).where(N.family_id.in_(ids))
+    ):
+        needs[fid].append(NeedData(ref, problem, indicator, identified, pref))
+        need_family[ref] = fid
+    assessments: dict[int, list] = defaultdict(list)
+    A = m.Assessment
+    for i in range(0, len(need_family), 900):
+        refs = sorted(need_family)[i : i + 900]
+        for ref, need_ref, date, outcome, by, note in db.session.execute(
+            select(A.assessment_ref, A.need_ref, A.date, A.outcome, A.assessed_by, A.note)
+            .where(A.need_ref.in_(refs))
+        ):
+            assessments[need_family[need_ref]].append(
+                AssessmentData(ref, need_ref, date, outcome, by, note))
+    discretions: dict[int, list] = defaultdict(list)
+    X, U = m.NeedDiscretion, m.User
+    for fid, need_ref, on, name, reason in db.session.execute(
+        select(N.family_id, N.need_ref, X.approved_on, U.name, X.reason)
+        .join(N, X.need_id == N.id).join(U, X.approved_by_id == U.id)
+        .where(N.family_id.in_(ids))
+    ):
+        discretions[fid].append(DiscretionData(need_ref, on, name, reason))
+    return {
+        fid: OutcomeEvidence(closed.get(fid), needs=tuple(needs[fid]),
+                             assessments=tuple(assessments[fid]),
+                             discretions=tuple(discretions[fid]),
+                             **{field: tuple(found.get(fid, ())) for field, found in later.items()})
+        for fid in ids
+    }
+
+
+def prior_claims(ids: list[int], ruleset: str) -> dict[int, list[PriorClaim]]:
+    """Claims already recorded under the ruleset (any state but rejected)."""
+    claims: dict[int, list[PriorClaim]] = defaultdict(list)
+    for fid, result, amount in db.session.execute(
+        select(m.Claim.family_id, m.Claim.result, m.Claim.amount)
+        .where(m.Claim.family_id.in_(ids), m.Claim.state != "rejected",
+               m.Claim.ruleset == ruleset)
+        .order_by(m.Claim.id)
+    ):
+        claims[fid].append(PriorClaim(result, amount))
+    return claims
+
+
+def evaluate_outcome_families(
+    as_of: dt.date, ids: Iterable[int], name: str, data: dict[int, FamilyData] | None = None,
+) -> Iterator[OutcomeFamilyEvaluation]:
+    """Evaluate the families (in the order given) under the ruleset and its Outcome Plan."""
+    rules, plan = frame(name), council_plan(name)
+    ids = list(ids)
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i : i + BATCH]
+        if data is None:
+            families = load_families(chunk, name)
+        else:  # already read for a page: its attachment is this programme's episode's
+            signed_up = episode_dates(chunk, name, raw=False)
+            families = {fid: dataclasses.replace(
+                data[fid], attached_on=signed_up.get(fid, (None, None))[0]) for fid in chunk}
+        evidence = load_evidence(chunk, name)
+        claims = prior_claims(chunk, name)
+        for fid in chunk:
+            evaluation = evaluate_outcomes(families[fid], evidence[fid], as_of, rules, plan)
+            yield OutcomeFamilyEvaluation(
+                fid, evaluation, outcome_claimable(evaluation, claims.get(fid, []), rules),
+                families[fid], evidence[fid])
+
+
