@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 
+from flask import current_app, has_app_context
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.schema import DropTable
 
@@ -38,6 +39,7 @@ from .. import cache_version, clock
 from .. import models as m
 from ..access import stored_scope, stored_scopes, visible_families
 from ..extensions import db
+from ..locking import lock_rows
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
 from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
@@ -156,14 +158,18 @@ def in_programme(programme: str, family_id, identified_on):
                     _programme_of(identified_on) == programme))
 
 
-def memo(sc: Scope, name: str, compute, *args, large: bool = False):
+def memo(sc: Scope, name: str, compute, *args, large: bool = False, summary: bool = False):
     """compute() for this scope (its families, date and ruleset) and `args`, counted once
-    and served again until the data the figures count changes (casework.cache_version). What
-    compute returns must be plain data: numbers, strings, dates, dicts, lists."""
+    and served again until a table it read changes (casework.cache_version). A `summary` of
+    a scope that reads the stored figures (stored()) is served until they are stored again
+    instead: it is as current as they are, which the page says (freshness()), and a busy day
+    of writing costs each process one count a minute, not one a change. What compute returns
+    must be plain data: numbers, strings, dates, dicts, lists."""
     families = str(sc.f.compile(dialect=db.session.get_bind().dialect,
                                 compile_kwargs={"literal_binds": True}))
-    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, *args), compute,
-                           large)
+    on = (cache_version.TABLE + "stored_figures",) if summary and stored(sc) is not None else None
+    return cache_version.cached((name, families, sc.as_of, sc.ruleset, sc.programme, on, *args),
+                                compute, large, on)
 
 
 # Claims ---------------------------------------------------------------------------------------
@@ -419,7 +425,7 @@ def claimable_pounds(sc: Scope) -> int:
 def stored_family_total(user: m.User, ward: str | None = None) -> int | None:
     """How many families `user` sees (of `ward`), from the stored figures; None when they do
     not hold for the user's families (count them live)."""
-    st = stored(scope(user, ward))
+    st = stored_exactly(scope(user, ward))
     return None if st is None else st.totals.get("families", 0)
 
 
@@ -641,10 +647,13 @@ def money(sc: Scope) -> dict:
 # families can be (every family, each team's), each programme and ward, the aggregates of
 # stored_columns, and the activity by month. A page of a user whose families are one of
 # those scopes sums a few hundred rows (stored()); any other scope (a worker's, a partner's,
-# another date) is counted live by the same expressions. The figures are read only while
-# data_versions says the data has not changed since the snapshot they were counted from
-# (stored_current): any change to what they count sends the pages back to counting live
-# until they are stored again.
+# another date) is counted live by the same expressions. A summary page reads them whenever
+# there are any for its scope and date, even when data_versions says the data has moved
+# since the snapshot they were counted from (the job worker counts them again within a
+# minute): each page says when they were counted and how many changes since they do not
+# show yet (freshness()), rather than counting every family live in a web request (3.3 s for
+# the dashboard at 120,000 families on SQLite). A list's total, which must match the rows it
+# pages through, reads them only while they are current (stored_exactly).
 
 
 def stored_name(ruleset: str) -> str:
@@ -661,9 +670,13 @@ class Stored:
 
 
 def stored(sc: Scope) -> Stored | None:
-    """The stored figures of the scope, if they hold for it now: its families are a stored
-    scope, its date the stored evaluation's, and nothing they count has changed since they
-    were written. Read once per Scope."""
+    """The stored figures of the scope, if there are any for it: its families are a stored
+    scope, its date the stored evaluation's and the figures were counted for that date.
+    Once the data has moved since they were counted they are still read for a scope of
+    FIGURES_LIVE_BELOW families or more (each summary page says how many changes they do not
+    show yet: freshness(); the job worker counts them again within a minute), so a page never
+    counts every family live in a web request; a smaller scope is then counted live and
+    exact. Read once per Scope."""
     if sc.stored_as is None:
         return None
     if sc._stored is None:
@@ -671,11 +684,47 @@ def stored(sc: Scope) -> Stored | None:
     return sc._stored or None
 
 
+def stored_exactly(sc: Scope) -> Stored | None:
+    """The stored figures of the scope only if nothing they count has changed since they
+    were counted (a list's total, which must match the rows it pages through)."""
+    return stored(sc) if stored_current() else None
+
+
+def _stored_on(ruleset: str) -> str:
+    return f"{cache_version.FIGURES}.on:{ruleset}"
+
+
+def _stored_at(ruleset: str) -> str:
+    return f"{cache_version.FIGURES}.at:{ruleset}"
+
+
+def _state(ruleset: str, as_of: dt.date) -> tuple[dict[str, int], bool] | None:
+    """(the versions recorded for the stored figures of `ruleset`, whether they are current)
+    if they were counted for `as_of`; else None."""
+    name, on = stored_name(ruleset), _stored_on(ruleset)
+    found = cache_version.versions([cache_version.FIGURES, name, on, _stored_at(ruleset)])
+    if name not in found:
+        return None
+    current = found[name] == found.get(cache_version.FIGURES)
+    if found.get(on) != as_of.toordinal() and (on in found or not current):
+        # Counted for another date (a refresh moved it since), or stored before the date
+        # was recorded with them: read only while they are current.
+        return None
+    return found, current
+
+
+def _live_below() -> int:
+    return current_app.config.get("FIGURES_LIVE_BELOW", 2000) if has_app_context() else 0
+
+
 def _read_stored(sc: Scope) -> Stored | None:
     run = current_run()
     if run is None or run.as_of != sc.as_of:
         return None
-    if not stored_current():
+    # Stored under the stored evaluation's ruleset, each programme's rows apart (sc.ruleset
+    # is the programme's own, for_programme).
+    state = _state(current_ruleset().name, sc.as_of)
+    if state is None:
         return None
     F = m.StoredFigure
     query = (select(F.ward, F.month, F.figure, func.sum(F.value))
@@ -693,7 +742,44 @@ def _read_stored(sc: Scope) -> Stored | None:
         else:
             months = out.months.setdefault(figure, {})
             months[month] = months.get(month, 0) + value
+    if not state[1] and out.totals.get("families", 0) < _live_below():
+        return None  # behind the data, and few enough families to count live and exact
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Freshness:
+    """When a summary's stored figures were counted (UTC) and how many changes have been
+    saved since (each transaction that changed something they count), which they do not
+    show yet."""
+
+    counted_at: dt.datetime | None
+    changes: int
+
+
+def freshness(user: m.User) -> Freshness | None:
+    """How current the stored figures a summary page of `user` reads are; None when the
+    page counts live (a worker's or partner's own families, nothing stored yet, a small
+    scope while they are behind)."""
+    if user is None or stored_scope(user) is None:
+        return None
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    state = run and _state(rules.name, run.as_of)
+    if not state:
+        return None
+    found, current = state
+    if not current:
+        F = m.StoredFigure
+        families = db.session.scalar(select(func.coalesce(func.sum(F.value), 0)).where(
+            F.ruleset == rules.name, F.programme == rules.name,
+            F.scope == stored_scope(user), F.figure == "families", F.month.is_(None)))
+        if families < _live_below():
+            return None
+    at = found.get(_stored_at(rules.name))
+    changes = max(0, found.get(cache_version.FIGURES, 0) - found[stored_name(rules.name)])
+    return Freshness(dt.datetime.fromtimestamp(at, dt.UTC).replace(tzinfo=None)
+                     if at is not None else None, changes)
 
 
 def _by_day(query, with_pounds: bool) -> list[tuple[int, str | None, dt.date, int, int]]:
@@ -795,6 +881,10 @@ def parts_name(ruleset: str) -> str:
 
 
 WIDE = f"{cache_version.FIGURES}.wide"  # moved by a change no family's part accounts for
+# data_versions "figures.due:7": part 7's families were evaluated again by a page's request
+# without their part being counted again (mark_due); the value is the data version that
+# request committed. The job worker counts the marked parts (keep_stored).
+DUE = f"{cache_version.FIGURES}.due:"
 
 
 def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list[dict]:
@@ -842,6 +932,15 @@ def _insert(rows: list[dict]) -> None:
         db.session.execute(insert(m.StoredFigure), rows[i : i + 5000])
 
 
+def _record_when(ruleset: str) -> None:
+    """Record the date the stored figures are counted for and the time (freshness())."""
+    run = current_run(ruleset)
+    if run is not None:
+        cache_version.record(db.session, _stored_on(ruleset), run.as_of.toordinal())
+    cache_version.record(db.session, _stored_at(ruleset), int(m.utcnow().replace(
+        tzinfo=dt.UTC).timestamp()))
+
+
 def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> bool:
     """Replace the stored figures of `ruleset` with the part rows `rows` and their sums,
     counted at data `version` (and WIDE `wide`), in the caller's write transaction; unless
@@ -859,6 +958,8 @@ def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> boo
         return False
     cache_version.record(db.session, name, version)
     cache_version.record(db.session, parts_name(ruleset), wide)
+    _record_when(ruleset)
+    _clear_marks(version, _marked())  # the parts marked due by changes counted here
     F = m.StoredFigure
     db.session.execute(delete(F).where(F.ruleset == ruleset))
     _insert(rows)
@@ -869,34 +970,161 @@ def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> boo
     return True
 
 
-def store_parts(family_ids: set[int]) -> bool:
-    """Count again the parts of these families, and of every family still waiting for a
-    refresh, and move the stored sums by the difference, in the caller's write transaction
-    (the refresh's, which holds the write lock): the figures then hold for the data this
-    transaction commits. Call it last, after every other write of the transaction. False
-    (nothing written; the figures are to be counted whole, store.store_figures) when the
-    stored parts may miss a change: none stored, or stored before a change no family's part
-    accounts for (WIDE moved), or most parts touched."""
+def _this_version() -> int | None:
+    """This transaction's data version, now (casework.cache_version bumps it at commit
+    otherwise; nothing this transaction writes after it is watched), with the version's row
+    locked on PostgreSQL until commit: every change committed before is read after this, and
+    any committed after moves the version past this one. (SQLite: the caller holds the one
+    write lock.)"""
     session = db.session
-    rules = current_ruleset()
-    run = current_run(rules.name)
-    # This transaction's version, now (casework.cache_version bumps it at commit otherwise;
-    # nothing this transaction writes after it is watched), and the version's row locked
-    # on PostgreSQL until commit: every change committed before is read below, and any
-    # committed after moves the version past the one recorded here.
     cache_version._bump(session())
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(m.DataVersion.name).where(
             m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
-    found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name)])
-    if (run is None or parts_name(rules.name) not in found
-            or found[parts_name(rules.name)] != found.get(WIDE, 0)):
-        return False
-    waiting = set(session.scalars(select(m.StaleFamily.family_id)))
-    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting})
-    largest = session.scalar(select(func.max(m.Family.id))) or 0
+    return cache_version.versions([cache_version.FIGURES]).get(cache_version.FIGURES)
+
+
+def mark_due(family_ids: set[int]) -> None:
+    """Note, in the caller's write transaction (a page's request that evaluated again the
+    families it changed), that these families' parts are to be counted again, by the job
+    worker within a minute (keep_stored), instead of counting them here: a part is 4,096
+    families, up to a second and more at national scale, and the request would hold the
+    database's write lock (SQLite's one writer) all that time. Until then the summaries read
+    the stored figures and say how many changes they do not show yet (freshness()). Call it
+    last, after every other write of the transaction."""
+    if not family_ids:
+        return
+    version = _this_version()
+    if version is None:
+        return  # nothing counted yet: the figures are counted whole
+    session = db.session
+    for part in sorted({fid // PART_SIZE for fid in family_ids}):
+        cache_version.record(session, f"{DUE}{part}", version)
+
+
+def _marked() -> dict[str, int]:
+    """{data_versions name: version} of the parts marked due (mark_due)."""
+    V = m.DataVersion
+    return dict(db.session.execute(select(V.name, V.version).where(V.name.startswith(DUE))).all())
+
+
+def _clear_marks(version: int, marked: dict[str, int]) -> None:
+    """Forget the parts marked due by changes at data `version` or before: the figures
+    stored now count them. A mark made since (a later version) stays for the next count."""
+    V = m.DataVersion
+    done = [name for name, at in marked.items() if at <= version]
+    for i in range(0, len(done), 500):
+        db.session.execute(delete(V).where(V.name.in_(done[i : i + 500]), V.version <= version))
+
+
+def _parts_usable(ruleset: str, found: dict[str, int]) -> bool:
+    """Whether the stored parts account for every change since they were stored (none
+    wide since: WIDE has not moved)."""
+    return parts_name(ruleset) in found and found[parts_name(ruleset)] == found.get(WIDE, 0)
+
+
+def _parts_to_count(family_ids: set[int], marked: dict[str, int]) -> list[int] | None:
+    """The parts of these families, of every family still waiting for a refresh and those
+    marked due; None when they are most parts (count whole)."""
+    waiting = set(db.session.scalars(select(m.StaleFamily.family_id)))
+    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting}
+                   | {int(name[len(DUE):]) for name in marked})
+    largest = db.session.scalar(select(func.max(m.Family.id))) or 0
     if 2 * len(parts) > largest // PART_SIZE + 1:
+        return None
+    return parts
+
+
+def store_parts(family_ids: set[int]) -> bool:
+    """Count again the parts of these families, of every family still waiting for a refresh
+    and of those marked due by a page's request (mark_due), and move the stored sums by the
+    difference, in the caller's write transaction (a refresh job's or command's, which holds
+    the write lock; never a page's request: mark_due): the figures then hold for the data
+    this transaction commits. Call it last, after every other write of the transaction.
+    False (nothing written; the figures are to be counted whole, store.store_figures) when
+    the stored parts may miss a change: none stored, or stored before a change no family's
+    part accounts for (WIDE moved), or most parts touched."""
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    this = _this_version()
+    found = cache_version.versions([WIDE, parts_name(rules.name)])
+    if run is None or this is None or not _parts_usable(rules.name, found):
         return False
+    marked = _marked()
+    parts = _parts_to_count(family_ids, marked)
+    if parts is None:
+        return False
+    if parts:
+        _move_parts(rules.name, parts, _counted_rows(rules.name, run.as_of, parts))
+    _stored_at_version(rules.name, this, marked)
+    return True
+
+
+def _stored_at_version(ruleset: str, version: int, marked: dict[str, int]) -> None:
+    cache_version.record(db.session, stored_name(ruleset), version)
+    _record_when(ruleset)
+    _clear_marks(version, marked)
+
+
+def _snapshot() -> None:
+    """End the session's transaction and open one that reads one snapshot of the data until
+    it ends (as store.store_figures does)."""
+    session = db.session
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
+def store_marked() -> int | None:
+    """The job worker's count of the parts marked due by pages' requests (mark_due) and of
+    the families still waiting for a refresh: counted from one snapshot of the data, holding
+    no lock (like store.store_figures), then the stored sums moved by the difference in a
+    short write of its own. How many part rows were counted; None when the parts cannot say
+    what moved (none marked and none waiting, a change no part accounts for, most parts) or
+    other figures were stored meanwhile: to be counted whole."""
+    session = db.session
+    rules = current_ruleset()
+    name = stored_name(rules.name)
+    _snapshot()
+    try:
+        run = current_run(rules.name)
+        found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name),
+                                        name])
+        version = found.get(cache_version.FIGURES)
+        if run is None or version is None or name not in found \
+                or not _parts_usable(rules.name, found):
+            return None
+        marked = _marked()
+        parts = _parts_to_count(set(), marked)
+        if not parts:
+            return None
+        new = _counted_rows(rules.name, run.as_of, parts)
+    finally:
+        session.commit()
+    lock_rows()
+    if session.get_bind().dialect.name == "postgresql":
+        # The row store_parts and write_stored hold until they commit: one write at a time.
+        session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    if cache_version.versions([name]).get(name) != found[name]:
+        session.rollback()  # stored meanwhile (a refresh job's parts, a whole count)
+        return None
+    # The parts counted hold every change up to `version` (each marked or waiting then);
+    # the rest of the stored figures hold for the version they were stored at, and every
+    # change since that is not in these parts came after `version`: they hold for it.
+    _move_parts(rules.name, parts, new)
+    _stored_at_version(rules.name, version, {k: v for k, v in _marked().items()
+                                             if v <= version})
+    session.commit()
+    return len(new)
+
+
+def _move_parts(ruleset: str, parts: list[int], new: list[dict]) -> None:
+    """Replace the stored rows of these parts with `new` (their rows counted again) and
+    move the stored sums by the difference, in the caller's write transaction."""
+    session = db.session
     F = m.StoredFigure
     keys = [key for key, _ in stored_scopes()]
     if parts:
@@ -905,8 +1133,7 @@ def store_parts(family_ids: set[int]) -> bool:
                 "figure": figure, "value": value}
                for programme, scope, ward, month, figure, value in session.execute(
                    select(F.programme, F.scope, F.ward, F.month, F.figure, F.value)
-                   .where(F.ruleset == rules.name, F.scope.in_(scopes)))]
-        new = _counted_rows(rules.name, run.as_of, parts)
+                   .where(F.ruleset == ruleset, F.scope.in_(scopes)))]
         change = _summed(new)
         for k, value in _summed(old).items():
             change[k] -= value
@@ -915,13 +1142,13 @@ def store_parts(family_ids: set[int]) -> bool:
             sums = {(programme, scope, ward, month, figure): (row_id, value)
                     for row_id, programme, scope, ward, month, figure, value in session.execute(
                         select(F.id, F.programme, F.scope, F.ward, F.month, F.figure, F.value)
-                        .where(F.ruleset == rules.name, F.scope.in_(keys)))}
+                        .where(F.ruleset == ruleset, F.scope.in_(keys)))}
             gone, moved, added = [], [], []
             for k, by in change.items():
                 row_id, value = sums.get(k, (None, 0))
                 if row_id is None:
                     programme, scope, ward, month, figure = k
-                    added.append({"ruleset": rules.name, "programme": programme,
+                    added.append({"ruleset": ruleset, "programme": programme,
                                   "scope": scope, "ward": ward, "month": month,
                                   "figure": figure, "value": by})
                 elif value + by == 0:
@@ -936,13 +1163,9 @@ def store_parts(family_ids: set[int]) -> bool:
                     .values(value=bindparam("value")), moved)
             _insert(added)
         for i in range(0, len(scopes), 500):
-            session.execute(delete(F).where(F.ruleset == rules.name,
+            session.execute(delete(F).where(F.ruleset == ruleset,
                                             F.scope.in_(scopes[i : i + 500])))
         _insert(new)
-    if found.get(cache_version.FIGURES) is None:
-        return False
-    cache_version.record(session, stored_name(rules.name), found[cache_version.FIGURES])
-    return True
 
 
 def stored_current() -> bool:
@@ -954,7 +1177,13 @@ def stored_current() -> bool:
 
 def keep_stored() -> int | None:
     """Store the figures again if the data changed since they were stored (the job worker
-    asks every minute); how many rows, or None if they were current."""
+    asks every minute); how many rows, or None if they were current. The parts of the
+    families changed since (marked due by a page's request, or still waiting for a refresh)
+    are counted again (store_marked); when the parts cannot say what moved, the figures are
+    counted whole (store.store_figures). Both count from a snapshot, holding no lock."""
     if stored_current():
         return None
+    counted = store_marked()
+    if counted is not None:
+        return counted
     return store_figures()
