@@ -7,16 +7,17 @@ DIRECTORY holds families.csv, people.csv, school-terms.csv, asb.csv, offences.cs
 work.csv in the contract's columns (bench/store_bench.py writes them from its database),
 and what else the refresh reads, as files of the same kind: domestic-abuse.csv (the cost
 estimate's incidents), housing.csv, child-status.csv, needs.csv, assessments.csv and
-need-discretions.csv (the later programmes' evidence) and episodes.csv (which programme a
-family is in, and its attachment in each).
+need-discretions.csv (the later programmes' evidence), episodes.csv (which programme a
+family is in, and its attachment in each) and claims.csv (the claims already made).
 It is what an analyst would write with the csv module: read each file into dictionaries
 keyed by reference, build each family's evidence, and work out what the stored evaluation
 holds (casework.evaluation.store): every family under the 2012 rules (identification,
 results, claimable, what a build makes, the "nearly there" notes, the cost estimate's
 counts), and each family of a later programme (an episode in it, or none at all and
 identified in its time) under that programme's frame and its worked example Outcome Plan,
-with its cost counts. No database, no workers, nothing written. Claims are not partner
-files: every family is taken to have none (the benchmark's data has none). Prints the
+with its cost counts, each against the family's claims already made (claims.csv: the
+2012 rules' kinds, and each later programme's own). No database, no workers, nothing
+written. Prints the
 families evaluated, the eligible and the claimable, each later programme's families and
 eligible, and the seconds it took.
 """
@@ -35,7 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.rules.claims import build_order, claimable  # noqa: E402  (after the path is set)
+from casework.rules.claims import (  # noqa: E402  (after the path is set)
+    PriorClaim,
+    build_order,
+    claimable,
+)
 from casework.rules.costs import stored_counts  # noqa: E402
 from casework.rules.dates import parse_academic_year  # noqa: E402
 from casework.rules.engine import evaluate  # noqa: E402
@@ -60,6 +65,9 @@ from casework.rules.plan import load_plan  # noqa: E402
 from casework.rules.ruleset import PROGRAMMES, get_ruleset, programme_of  # noqa: E402
 
 PLANS = ROOT / "casework" / "outcomes" / "plans"  # the worked example plans
+# The 2012 rules' kinds of claim (casework.models.PHASE1_CLAIM_KINDS: not imported, so that
+# the script loads no database library).
+PHASE1_CLAIM_KINDS = ("turn_around", "progress_to_work")
 
 
 def _date(text: str) -> dt.date | None:
@@ -142,6 +150,15 @@ def run(directory: Path, as_of: dt.date) -> Counter:
         dates = (_date(row["signed_up_on"]), _date(row["closed_on"]))
         latest[row["family_ref"]] = dates
         episodes[row["family_ref"]][row["programme"]] = dates
+    claims: dict[str, list] = defaultdict(list)  # the 2012 rules' claims, not rejected
+    claims_under: dict[tuple[str, str], list] = defaultdict(list)  # a later programme's
+    for row in _rows(directory, "claims.csv"):
+        if row["state"] == "rejected":
+            continue
+        made = PriorClaim(row["result"], int(row["amount"]))
+        if row["claim_kind"] in PHASE1_CLAIM_KINDS:
+            claims[row["family_ref"]].append(made)
+        claims_under[row["family_ref"], row["ruleset"]].append(made)
     later = {name: (get_ruleset(name), load_plan((PLANS / f"{name}.json").read_text("utf-8"),
                                                  name, get_ruleset(name)))
              for name in PROGRAMMES if name != rules.name}
@@ -158,14 +175,14 @@ def run(directory: Path, as_of: dt.date) -> Counter:
                             tuple(offences[ref]), tuple(work[ref]))
         incidents = [d.date for d in abuse[ref]]
         evaluation = evaluate(family, as_of, rules)
-        found = claimable(evaluation, [], rules)
-        built = build_order(evaluation, [], rules) if found else []
+        found = claimable(evaluation, claims[ref], rules)
+        built = build_order(evaluation, claims[ref], rules) if found else []
         notes = nearly_there(evaluation)
         costs = stored_counts(family, incidents, as_of, rules)
         counts["families"] += 1
         counts["eligible"] += evaluation.identification.eligible
         counts["claimable"] += bool(found)
-        counts["built pence"] += sum(c.amount for c in built)
+        counts["built"] += sum(c.amount for c in built) > 0
         counts["notes"] += bool(notes)
         counts["costed"] += costs is not None
         for name, (frame, plan) in later.items():
@@ -179,7 +196,7 @@ def run(directory: Path, as_of: dt.date) -> Counter:
                                        tuple(needs[ref]), tuple(assessments[ref]),
                                        tuple(discretions[ref]), tuple(housing[ref]))
             outcome = evaluate_outcomes(theirs_family, evidence, as_of, frame, plan)
-            paid = outcome_claimable(outcome, [], frame)
+            paid = outcome_claimable(outcome, claims_under[ref, name], frame)
             costs = stored_counts(theirs_family, incidents, as_of, frame)
             counts[name] += 1
             counts[f"{name} eligible"] += outcome.eligible
@@ -199,7 +216,8 @@ def main() -> None:
     others = "; ".join(f"{name} {counts[name]} families, {counts[name + ' eligible']} eligible"
                        for name in PROGRAMMES if name != "phase1")
     print(f"{counts['families']} families, {counts['eligible']} eligible, "
-          f"{counts['claimable']} claimable, later programmes: {others} in {took:.2f} s")
+          f"{counts['claimable']} claimable, {counts['built']} with a claim a build makes, "
+          f"later programmes: {others} in {took:.2f} s")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ run, one after the other:
 - refresh: `store.refresh()` for every family (read, evaluate, write, commit);
 - plain: the same families' evidence written out as the six partner CSV files and what
   else the refresh reads (incidents, housing, statuses, needs, assessments, discretions,
-  episodes), then bench/plain_evaluate.py (one process, the csv module and the same pure
+  episodes, claims), then bench/plain_evaluate.py (one process, the csv module and the same pure
   rules, computing what the refresh stores for every programme, nothing written) timed over
   them, checked to count the same eligible families as the refresh;
 - import: 1,000 ASB incidents for 1,000 families through the importer, then the
@@ -80,8 +80,9 @@ def _export(directory: Path) -> None:
 
     F, P, T, A, Off, W = (m.Family, m.Person, m.SchoolTerm, m.AsbRecord, m.Offence,
                         m.WorkSpell)
-    D, H, CS, N, As, X, U, E = (m.DomesticAbuseIncident, m.HousingEvent, m.ChildStatus, m.Need,
-                                m.Assessment, m.NeedDiscretion, m.User, m.Episode)
+    D, H, CS, N, As, X, U, E, C = (m.DomesticAbuseIncident, m.HousingEvent, m.ChildStatus,
+                                   m.Need, m.Assessment, m.NeedDiscretion, m.User, m.Episode,
+                                   m.Claim)
     yn = {True: "y", False: "n", None: ""}
     files = {
         "families.csv": (("family_ref", "identified_on", "attached_on", "local_discretion"),
@@ -133,6 +134,9 @@ def _export(directory: Path) -> None:
                                  select(N.need_ref, X.approved_on, U.name, X.reason)
                                  .join(N, X.need_id == N.id)
                                  .join(U, X.approved_by_id == U.id)),
+        "claims.csv": (("family_ref", "result", "amount", "claim_kind", "ruleset", "state"),
+                       select(F.family_ref, C.result, C.amount, C.claim_kind, C.ruleset,
+                              C.state).join(F, C.family_id == F.id).order_by(C.id)),
         "episodes.csv": (("family_ref", "programme", "signed_up_on", "closed_on"),
                          select(F.family_ref, E.programme, E.signed_up_on, E.closed_on)
                          .join(F, E.family_id == F.id).order_by(E.signed_up_on, E.id)),
