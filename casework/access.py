@@ -18,14 +18,15 @@ import dataclasses
 import datetime as dt
 
 from flask import abort
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import Integer, Select, and_, case, cast, extract, false, func, or_, select, true
 
 from . import clock
 from . import models as m
 from .extensions import db
 from .permissions import PERMISSIONS, can
-from .rules.dates import age_on, govdate
-from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections, section_covers
+from .rules.dates import age_on, govdate, term_starts
+from .rules.ruleset import RULESETS
+from .sharing import CHILD_UNDER, LEAD_SECTIONS, household_fields, level_sections, section_members
 
 __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to",
            "allocation_history", "can",
@@ -36,7 +37,7 @@ __all__ = ["PERMISSIONS", "SEES_ALL", "allocatable_family_or_404", "allocated_to
            "referral_or_404", "referrals_sent_or_received", "team_workers", "visible_families",
            "visible_referrals", "wards",
            "ALL_SECTIONS", "current_lead", "lead_history", "led_by", "may_manage_taf",
-           "lead_professional", "partner_sections", "record_subjects", "require_section", "shows", "taf_action_or_404",
+           "lead_professional", "partner_sections", "section_records", "require_section", "shows", "taf_action_or_404",
            "taf_actions_owned", "taf_meeting_or_404", "taf_members_now", "consent_standing",
            "own_organisation_actions", "sees_meeting", "HouseholdMember", "household",
            "partner_search_terms", "STORED_ALL", "stored_scope", "stored_scopes"]
@@ -456,20 +457,81 @@ def household(user: m.User, family: m.Family, people: list[m.Person],
     return shown
 
 
-def record_subjects(user: m.User, family: m.Family, people: list[m.Person], section: str,
-                    on: dt.date | None = None) -> list[int]:
-    """The ids of the family's members (`people`) whose records of `section` ("education",
-    "work", "offending") `user` may see on `on` (today): none when their level does not show
-    the section; staff and the lead professional everyone's; a partner practitioner only the
-    members the section is about (sharing.SECTION_MEMBERS: a school the children's school
-    terms, never an adult's terms from their own school days)."""
+# Whose records a section shows: each record judged at its own dates -----------------------
+
+
+def _ymd(day):
+    """SQL: a date column as the number YYYYMMDD. Between two such numbers the whole years
+    are (later - earlier) // 10000, age_on's rule (a 29 February birthday counts on 1 March),
+    so an age is compared without date arithmetic, the same on SQLite and PostgreSQL."""
+    return (extract("year", day) * 10000 + extract("month", day) * 100
+            + extract("day", day))
+
+
+def _day_number(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def _term_day(T, days: dict[str, tuple[int, int, int]]):
+    """SQL: a school term's day of the calendar `days` (rules.dates.term_starts, or the
+    ends) as YYYYMMDD, from its academic year ("2012/13") and term."""
+    first_year = cast(func.substr(T.academic_year, 1, 4), Integer)
+    return case(*[(T.term == name, (first_year + years_after) * 10000 + month * 100 + day)
+                  for name, (month, day, years_after) in days.items()], else_=None)
+
+
+def _record_days(model, on: dt.date):
+    """SQL: the first and last day a record of `model` covers, as YYYYMMDD: a school term
+    from its start to its end (the default term calendar, domain: autumn to 31 December,
+    spring to 31 March, summer to 31 July, each starting the day after the one before it
+    ends); a work or benefit spell from its start to its end, or to `on` while open (nor
+    beyond `on`); an offence, an anti-social behaviour record on its date."""
+    if model is m.SchoolTerm:
+        ends = RULESETS["phase1"].term_ends
+        return (_term_day(m.SchoolTerm, term_starts(ends)),
+                _term_day(m.SchoolTerm, {n: (mo, d, y) for n, mo, d, y in ends}))
+    if model is m.WorkSpell:
+        W = m.WorkSpell
+        last = case((or_(W.end_date.is_(None), W.end_date > on), _day_number(on)),
+                    else_=_ymd(W.end_date))
+        return _ymd(W.start_date), last
+    day = {m.Offence: m.Offence.offence_date, m.AsbRecord: m.AsbRecord.date}[model]
+    return _ymd(day), _ymd(day)
+
+
+def section_records(user: m.User, family: m.Family, section: str, model,
+                    on: dt.date | None = None) -> Select:
+    """A SELECT of the family's members' records of a section of records ("education":
+    m.SchoolTerm; "work": m.WorkSpell; "offending": m.Offence, m.AsbRecord) that `user` may
+    see on `on` (today): none when their level does not show the section; staff and the
+    lead professional every member's; a partner practitioner only the records the section
+    is about (sharing.SECTION_MEMBERS), each judged by its subject's age on the record's own
+    dates, not today: a child's record is one whose subject was under 18 (or not yet born)
+    on its first day (a school term that began before their 18th birthday: a school keeps
+    the terms of a pupil now grown up, never an adult's terms from after it); an adult's
+    record one whose subject was 18 or over on its last day (a benefit spell running on
+    their 18th birthday or later: Jobcentre Plus never sees a spell that ended while they
+    were a child). Decided in the query, for any number of records."""
     day = on or clock.today()
+    P = m.Person
+    query = (select(model).join(P, P.id == model.person_id).where(P.family_id == family.id))
     sections = partner_sections(user, family, day)
     if section not in sections:
-        return []
-    level = None if "case_file" in sections else user.organisation.sharing_level
-    return [p.id for p in people if section_covers(
-        level, section, p.date_of_birth is None or age_on(p.date_of_birth, day) < CHILD_UNDER)]
+        return query.where(false())
+    if "case_file" in sections:
+        return query
+    members = section_members(user.organisation.sharing_level, section)
+    if {"child", "adult"} <= members:
+        return query
+    first, last = _record_days(model, day)
+    adult_years = CHILD_UNDER * 10000
+    shown = []
+    if "child" in members:
+        shown.append(or_(P.date_of_birth.is_(None), first - _ymd(P.date_of_birth) < adult_years))
+    if "adult" in members:
+        shown.append(and_(P.date_of_birth.is_not(None),
+                          last - _ymd(P.date_of_birth) >= adult_years))
+    return query.where(or_(*shown) if shown else false())
 
 
 def partner_search_terms(user: m.User, family: m.Family, people: list[m.Person],

@@ -68,10 +68,14 @@ HOUSEHOLD_FIELDS: dict[str, dict[str, frozenset[str]]] = {
 
 
 # Whose records each section of records shows a partner practitioner (a lead professional
-# sees everyone's): "education" is the children's school terms, so a school never sees an
-# adult's terms from their own school days (a mother's 2010/11 exclusions are not the
-# school's business); "work" is the adults' work and benefit spells; "offending" anyone's.
-# A child is a member under CHILD_UNDER on the day (or not yet born), as in the household.
+# sees everyone's): "education" is the children's school terms, "work" the adults' work and
+# benefit spells, "offending" anyone's. Each record is judged by its subject's age on its own
+# dates, not today (casework/access.py, section_records): a child's record is one whose
+# subject was under CHILD_UNDER (or not yet born) on its first day, so a school keeps a
+# pupil's terms once the pupil is grown up and never sees a term that began after their
+# 18th birthday; an adult's record one whose subject was CHILD_UNDER or over on its last day
+# (a spell still running then), so Jobcentre Plus sees a spell begun at 17 that runs on past
+# 18, and none that ended while they were a child.
 SECTION_MEMBERS: dict[str, frozenset[str]] = {
     "education": frozenset({"child"}),
     "work": frozenset({"adult"}),
@@ -95,9 +99,9 @@ def household_fields(level: str | None, child: bool) -> frozenset[str]:
     return HOUSEHOLD_FIELDS[level]["child" if child else "adult"]
 
 
-def section_covers(level: str | None, section: str, child: bool) -> bool:
-    """Does a level (None: the lead professional's whole case file) show a child's or an
-    adult's records of a section of records (SECTION_MEMBERS)?"""
+def section_members(level: str | None, section: str) -> frozenset[str]:
+    """Whose records of a section of records (SECTION_MEMBERS) a level shows: "child",
+    "adult" or both (None, the lead professional's whole case file: both)."""
     if level is None:
-        return True
-    return ("child" if child else "adult") in SECTION_MEMBERS[section]
+        return frozenset({"child", "adult"})
+    return SECTION_MEMBERS[section]

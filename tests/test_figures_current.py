@@ -296,3 +296,33 @@ def test_marking_families_stale_is_one_statement_that_moves_a_queued_familys_tim
                               .order_by(m.StaleFamily.family_id)).all()
     assert [fid for fid, _ in rows] == [first.id, second.id]
     assert rows[0][1] > earlier and rows[0][1] == rows[1][1]
+
+
+@pytest.mark.parametrize("kind", ["housing", "child-status"])
+def test_a_later_programmes_evidence_changed_through_the_orm_queues_its_family(app, examples,
+                                                                               kind):
+    """Housing and child status are read only by the later programmes' rules (their Outcome
+    Plans), which the stored evaluation runs too: a record added, changed or removed through
+    the ORM queues its family as any other kind's does (they once said the stored
+    evaluation did not read them, and their families kept old rows)."""
+    examples()
+    store.refresh(as_of=D)
+    assert store.pending_count() == 0
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E02"))
+    person = family.people[0]
+    record = (m.HousingEvent(housing_ref="H-NEW", family_id=family.id, date=D, kind="eviction")
+              if kind == "housing" else
+              m.ChildStatus(status_ref="CS-NEW", person_id=person.id,
+                            status="child_protection_plan", start_date=D))
+    db.session.add(record)
+    db.session.commit()
+    assert _pending_refs() == {"E02"}  # added
+    store.refresh_pending()
+    assert store.pending_count() == 0
+    record.end_date = D + dt.timedelta(days=30)
+    db.session.commit()
+    assert _pending_refs() == {"E02"}  # changed
+    store.refresh_pending()
+    db.session.delete(record)
+    db.session.commit()
+    assert _pending_refs() == {"E02"}  # removed

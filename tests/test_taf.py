@@ -170,9 +170,13 @@ def _sections(page):
 def test_a_school_sees_the_childrens_education_and_its_actions_not_offences(app, seated):
     page = parse(_client(app, seated["teacher"]).get("/families/E01").text)
     assert _sections(page) == {"household", "education", "actions"}
-    # E01's only school terms are Kim Jones's from 2011/12: an adult today, not the school's.
-    assert page.by_id("school-terms") is None
-    assert "No school terms recorded for the children." in page.find("main").text()
+    # E01's only school terms are Kim Jones's from 2011/12 and 2012/13, when she was ten: an
+    # adult today, those are still a child's terms, the school's.
+    terms = page.by_id("school-terms").table()
+    assert terms[0][:2] == ["Child", "Term"]
+    assert sorted(row[1] for row in terms[1:]) == sorted(
+        f"{t} {y}" for y in ("2011/12", "2012/13") for t in ("Autumn", "Spring", "Summer"))
+    assert {row[0] for row in terms[1:]} == {"Kim Jones"}
     actions = [li.find("a") or li.find("strong") for li in page.by_id("taf-actions").find_all("li")]
     assert [a.text() for a in actions] == ["Check attendance weekly"]
     text = page.find("main").text()
@@ -567,6 +571,8 @@ def test_the_family_pages_history_names_the_teams_records_in_words(app, seated):
 
 
 # Whose records each level shows: a school the children's school terms, never an adult's ------
+# Each record is judged by its subject's age on its own dates (access.section_records), not
+# today: a school keeps a pupil's terms once the pupil is grown up.
 
 
 def _term(person_ref, year="2025/26", term="autumn"):
@@ -584,36 +590,123 @@ def _partner_in_team(seated, kind, name):
     return practitioner
 
 
-def test_a_school_sees_the_childrens_school_terms_not_an_adults_from_their_own_school_days(
-        app, seated):
-    """Kim Jones (born 2002) has terms from 2011/12, when she was a child: an adult today,
-    the school sees none of them; Ada, ten, is the child it teaches."""
+def _shown(user, section, model, on=None):
+    """E01's records of `model` in the section that `user` sees on `on` (today)."""
+    return list(db.session.scalars(access.section_records(user, family("E01"), section, model, on)))
+
+
+def _terms_of(user, on=None):
+    return sorted((t.person.person_ref, t.academic_year, t.term)
+                  for t in _shown(user, "education", m.SchoolTerm, on))
+
+
+def test_a_school_sees_the_terms_of_a_pupil_now_grown_up_not_an_adults_terms(app, seated):
+    """Kim Jones (born 20 January 2002, an adult today) has terms from 2011/12 and 2012/13,
+    when she was ten: the school sees them (the example family's pupils). A term that began
+    after her 18th birthday (autumn 2020/21) and Lee Jones's term at 30 (born 1983) are an
+    adult's: never the school's. Ada, ten, is a child today."""
     _with_a_child(seated)
     _term("P09001")
+    _term("P00003", "2020/21", "autumn")
+    _term("P00001", "2013/14", "autumn")
     db.session.commit()
     page = Page(_client(app, seated["teacher"]).get("/families/E01").text)
     terms = page.main.by_id("school-terms").table()
     assert terms[0][0] == "Child"
-    assert {row[0] for row in terms[1:]} == {"Ada Jones"}
+    shown = [(row[0], row[1]) for row in terms[1:]]
+    assert sorted(shown) == sorted(
+        [("Ada Jones", "Autumn 2025/26")]
+        + [("Kim Jones", f"{t.capitalize()} {y}") for y in ("2011/12", "2012/13")
+           for t in ("autumn", "spring", "summer")])
     # The FIP worker (staff) and a school practitioner who is the lead professional see all.
     staff = Page(_client(app, seated["worker"]).get("/families/E01").text)
     assert "Kim Jones" in staff.main.text()
+    assert len(_terms_of(seated["teacher"])) == 7
     taf.set_lead(family("E01"), seated["teacher"].id, dt.date(2012, 8, 1), None, None,
                  seated["manager"])
     db.session.commit()
-    people = list(db.session.scalars(select(m.Person).where(m.Person.family_id == family("E01").id)))
-    assert len(access.record_subjects(seated["teacher"], family("E01"), people, "education")) == 4
+    assert len(_terms_of(seated["teacher"])) == 9
 
 
-def test_a_school_sees_a_childs_terms_until_their_eighteenth_birthday(seated):
-    e01, teacher = family("E01"), seated["teacher"]
-    kim = db.session.scalar(select(m.Person).where(m.Person.person_ref == "P00003"))
-    birthday = dt.date(2020, 1, 20)  # Kim Jones, born 20 January 2002
+def _born(ref, born):
+    db.session.add(m.Person(person_ref=ref, family_id=family("E01").id, given_name=ref,
+                            family_name="Jones", date_of_birth=born))
+    db.session.commit()
 
-    def shown(on):
-        return access.record_subjects(teacher, e01, [kim], "education", on) == [kim.id]
 
-    assert [shown(birthday - DAY), shown(birthday), shown(birthday + DAY)] == [True, False, False]
+def test_a_term_is_a_childs_when_it_began_before_the_pupils_eighteenth_birthday(seated):
+    """Autumn 2025/26 begins on 1 August 2025 (the day after summer ends, 31 July). Its pupil
+    turning 18 the day after it began, on that day, or the day before: the school sees the
+    first only, whatever day it looks (before their birthdays, on, or years later)."""
+    start = dt.date(2025, 8, 1)
+    for ref, eighteenth in (("B1", start + DAY), ("B2", start), ("B3", start - DAY)):
+        _born(ref, eighteenth.replace(year=eighteenth.year - 18))
+        _term(ref)
+    db.session.commit()
+    teacher = seated["teacher"]
+    for on in (start - 2 * DAY, start, start + DAY, dt.date(2040, 1, 1)):
+        assert [t[0] for t in _terms_of(teacher, on)
+                if t[0].startswith("B")] == ["B1"], on
+    # Spring 2025/26 begins on 1 January 2026: the 18th birthday the day after, on, before.
+    spring = dt.date(2026, 1, 1)
+    for ref, eighteenth in (("C1", spring + DAY), ("C2", spring), ("C3", spring - DAY)):
+        _born(ref, eighteenth.replace(year=eighteenth.year - 18))
+        _term(ref, "2025/26", "spring")
+    db.session.commit()
+    assert [t[0] for t in _terms_of(teacher) if t[0].startswith("C")] == ["C1"]
+
+
+def test_a_29_february_birthday_turns_18_on_1_march(seated):
+    """Born 29 February 2008: 18 on 1 March 2026 (age_on's rule), in SQL as in Python."""
+    _born("F29", dt.date(2008, 2, 29))
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "F29"))
+    adviser = _partner_in_team(seated, "jobcentre_plus", "Jay Adviser")
+    for n, ends in enumerate((dt.date(2026, 2, 28), dt.date(2026, 3, 1))):
+        db.session.add(m.WorkSpell(work_ref=f"WF{n}", person_id=person.id, kind="employment",
+                                   start_date=dt.date(2025, 9, 1), end_date=ends))
+    db.session.commit()
+    assert [w.work_ref for w in _shown(adviser, "work", m.WorkSpell)
+            if w.work_ref.startswith("WF")] == ["WF1"]
+
+
+def test_jobcentre_plus_sees_a_spell_running_on_or_after_the_18th_birthday(seated):
+    """A spell is an adult's when its subject was 18 on its last day (today while it is
+    open): ended the day before the 18th birthday, never; on it or the day after, seen; begun
+    at 16 and still open, seen once they are 18 and not before."""
+    birthday = dt.date(2024, 5, 10)
+    _born("J1", birthday.replace(year=2006))
+    person = db.session.scalar(select(m.Person).where(m.Person.person_ref == "J1"))
+    for ref, ends in (("WB", birthday - DAY), ("WO", birthday), ("WA", birthday + DAY),
+                      ("WN", None)):
+        db.session.add(m.WorkSpell(work_ref=ref, person_id=person.id, kind="benefit",
+                                   benefit="JSA", start_date=dt.date(2022, 9, 1), end_date=ends))
+    db.session.commit()
+    adviser = _partner_in_team(seated, "jobcentre_plus", "Jay Adviser")
+
+    def spells(on=None):
+        return sorted(w.work_ref for w in _shown(adviser, "work", m.WorkSpell, on)
+                      if w.person_id == person.id)
+
+    assert spells() == ["WA", "WN", "WO"]
+    # Looked at on a day before the birthday, no spell is an adult's yet (a spell is judged
+    # up to that day, never by a date still to come); from the birthday, as today.
+    assert spells(birthday - DAY) == []
+    assert spells(birthday) == ["WA", "WN", "WO"]
+    assert spells(birthday + DAY) == ["WA", "WN", "WO"]
+
+
+def test_a_partner_outside_the_section_sees_no_records_and_offences_are_the_leads(seated):
+    """The police's level shows no school terms nor work; a school's no offences."""
+    assert _shown(seated["officer"], "education", m.SchoolTerm) == []
+    assert _shown(seated["officer"], "work", m.WorkSpell) == []
+    assert _shown(seated["teacher"], "offending", m.Offence) == []
+    assert _shown(seated["teacher"], "offending", m.AsbRecord) == []
+    everyone = len(_shown(seated["worker"], "offending", m.Offence))
+    assert everyone > 0
+    taf.set_lead(family("E01"), seated["officer"].id, dt.date(2012, 8, 1), None, None,
+                 seated["manager"])
+    db.session.commit()
+    assert len(_shown(seated["officer"], "offending", m.Offence)) == everyone
 
 
 def test_jobcentre_plus_sees_the_adults_work_not_a_childs(app, seated):

@@ -170,10 +170,12 @@ def marked_stale_here() -> bool:
 
 
 # The evidence the rules read (and the claims that decide what is still claimable): a change
-# to any of these, through the ORM, marks its family stale.
-# Each kind of evidence says whether the stored evaluation reads it, and whose it is
-# (casework/evidence/kinds.py).
-_EVALUATED = [k for k in EVIDENCE if k.rules.evaluated]
+# to any of these, through the ORM, marks its family stale. Every kind of evidence the rules
+# read is read by the stored evaluation: the 2012 rules' kinds by the council's ruleset, the
+# later programmes' (`Rules.later`: housing, child status, domestic abuse...) by each
+# programme's own rules and Outcome Plan (casework.evaluation.later), so none is left out;
+# each kind says whose it is (casework/evidence/kinds.py).
+_EVALUATED = list(EVIDENCE)
 # family_id; the episodes, allocations, contacts and selection decisions too, which no rule
 # reads but the stored figures count (figures.store_parts counts again the families marked).
 _OF_FAMILY = (m.Person, m.Claim, m.Episode, m.Allocation, m.Contact, m.SelectionDecision)

@@ -83,9 +83,6 @@ class Rules:
     line: Callable[[dict], tuple[str | None, str]] | None = None
     later: bool = False
     frozen_as: str = ""
-    # The stored evaluation (the 2012 rules and the cost estimate) reads it: a change to one
-    # of its records queues the family's re-evaluation.
-    evaluated: bool = True
     # The snapshot's rows are sorted by this (default: the reference).
     order: Callable[[dict], Any] = lambda row: row["ref"]
 
@@ -373,7 +370,6 @@ ABUSE_RULES = Rules(
     thawed=lambda d: DomesticAbuseData(d["ref"], day(d["date"]), d["person_ref"]),
     line=lambda d: (d["date"], f"domestic abuse incident, {d['person_ref'] or 'the family'}"),
     later=True, frozen_as="domestic_abuse",
-    evaluated=True,  # the cost estimate counts incidents
 )
 ABUSE_SHOWN = Shown(
     "Domestic abuse incidents", "domestic-abuse", "No domestic abuse incidents recorded.",
@@ -394,7 +390,7 @@ STATUS_RULES = Rules(
     line=lambda c: (c["start"], f"{_words(c['status'])}, {c['person_ref']}, from "
                                 f"{day_text(c['start'])} to "
                                 f"{day_text(c['end']) if c['end'] else 'continuing'}"),
-    later=True, frozen_as="child_status", evaluated=False,
+    later=True, frozen_as="child_status",
 )
 STATUS_SHOWN = Shown(
     "Child protection and looked-after status", "child-status", "", (),  # not on the family page
@@ -412,7 +408,7 @@ HOUSING_RULES = Rules(
     line=lambda h: (h["date"], f"{m.HOUSING_KIND_LABELS.get(h['kind'], _words(h['kind'])).lower()}, "
                                f"{h['person_ref'] or 'the household'}"
                                + (f", until {day_text(h['end'])}" if h["end"] else "")),
-    later=True, frozen_as="housing", evaluated=False,
+    later=True, frozen_as="housing",
 )
 HOUSING_SHOWN = Shown(
     "Housing", "housing", "No housing events recorded.",

@@ -544,12 +544,9 @@ def partner_view(user: m.User, family: m.Family, today: dt.date | None = None) -
                                      .order_by(m.Person.date_of_birth, m.Person.person_ref)))
 
     def rows(model, shown: str, *order):
-        # Only the members the section is about (access.record_subjects: a school the
-        # children's terms, never an adult's from their own school days).
-        ids = access.record_subjects(user, family, people, shown, today)
-        if not ids:
-            return []
-        return list(db.session.scalars(select(model).where(model.person_id.in_(ids))
+        # Only the records the section is about, each judged at its own date
+        # (access.section_records: a school a child's terms, kept once the pupil is grown up).
+        return list(db.session.scalars(access.section_records(user, family, shown, model, today)
                                        .order_by(*order)))
 
     if "plan" in sections:

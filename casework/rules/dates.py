@@ -34,6 +34,21 @@ def age_on(date_of_birth: dt.date, on: dt.date) -> int:
     return years
 
 
+def term_starts(term_ends: tuple[tuple[str, int, int, int], ...]) -> dict[str, tuple[int, int, int]]:
+    """Each term's first day as (month, day, years after the academic year's first calendar
+    year), from the calendar's end dates (Ruleset.term_ends, in a year's order): the day
+    after the term before it ends (the first term's: after the year before's last term).
+    With the default ends: autumn 1 August, spring 1 January, summer 1 April."""
+    starts = {}
+    for i, (name, *_rest) in enumerate(term_ends):
+        _, month, day, years_after = term_ends[i - 1]
+        if i == 0:
+            years_after -= 1
+        after = dt.date(2001 + years_after, month, day) + dt.timedelta(days=1)
+        starts[name] = (after.month, after.day, after.year - 2001)
+    return starts
+
+
 # The one date formatter: pages and PDFs (govdate, govdatetime, the `govdate` filter) and the
 # rules' evidence text (fmt, the short form) all write dates the GOV.UK way through it.
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
