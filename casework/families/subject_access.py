@@ -10,6 +10,7 @@ import datetime as dt
 from flask import current_app, render_template
 from sqlalchemy import and_, func, or_, select
 
+from .. import clock
 from .. import models as m
 from ..access import lead_professional, visible_families
 from ..audit import record_event
@@ -20,7 +21,9 @@ from ..transaction import transaction
 
 
 def _row(obj, fields: tuple[str, ...], **extra) -> dict:
-    return {**{f: getattr(obj, f) for f in fields}, **extra}
+    """The fields of a record; a timestamp (kept in UTC, models.utcnow) as England's time."""
+    return {k: clock.england(v) if isinstance(v, dt.datetime) else v
+            for k, v in {**{f: getattr(obj, f) for f in fields}, **extra}.items()}
 
 
 def _about(model, person: m.Person):
@@ -60,7 +63,7 @@ def _contacts(family: m.Family, ref: str | None) -> list[dict]:
     rows = []
     for c in db.session.scalars(select(m.Contact).where(m.Contact.family_id == family.id)
                                 .order_by(m.Contact.contact_at, m.Contact.id)):
-        row = {"contact_at": c.contact_at, "kind": m.CONTACT_KINDS.get(c.kind, c.kind),
+        row = {"contact_at": clock.wall_clock(c.contact_at), "kind": m.CONTACT_KINDS.get(c.kind, c.kind),
                "by": c.author.name, "duration_minutes": c.duration_minutes or None,
                "status": "finished" if c.status == "final" else "draft",
                "present": ", ".join(c.present or []), "notes": c.notes,
@@ -95,7 +98,8 @@ def _match_links(person: m.Person) -> list[dict]:
         decided = db.session.get(m.User, link.linked_by_id) if link.linked_by_id else None
         rows.append({"record": f"{link.kind} {link.record_key}",
                      "match_probability": f"{link.match_probability:.0%}",
-                     "matching_model_version": link.model_id, "linked_at": link.linked_at,
+                     "matching_model_version": link.model_id,
+                     "linked_at": clock.england(link.linked_at),
                      "how": (f"decided on review by {decided.name}" if link.review_id and decided
                              else "linked automatically")})
     return rows
@@ -175,7 +179,7 @@ def _plan(plan: m.FamilyPlan | None) -> list[dict]:
         return []
     return [{"lead_professional_once_noted_on_the_plan": plan.lead_professional or None,
              "lead_agency_once_noted_on_the_plan": plan.lead_agency or None,
-             "updated_at": plan.updated_at}]
+             "updated_at": clock.england(plan.updated_at)}]
 
 
 TEAM_MODELS = {"taf_member": m.TafMember, "sharing_consent": m.SharingConsent,
