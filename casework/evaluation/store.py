@@ -64,7 +64,7 @@ from ..rules.evidence import OutcomeEvidence
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
 from ..workers import collector_paused, map_in_workers
-from .later import OutcomeFamilyEvaluation, council_plan, read_outcome_evidence
+from .later import OutcomeFamilyEvaluation, council_plan, plan_errors, read_outcome_evidence
 from .later import evaluated as outcome_evaluated
 from .later import prior_claims as outcome_prior_claims
 from .service import (
@@ -91,11 +91,25 @@ class RefreshSummary:
     families: int
     full: bool
     seconds: float
+    # programme -> what is wrong with its Outcome Plan in force (plan_errors): its families
+    # were not evaluated under it and its stored rows are as they were.
+    unreadable: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def line(self) -> str:
         what = "all families" if self.full else f"{self.families} changed families"
         return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
-                f"{self.as_of.isoformat()} in {self.seconds:.1f} s")
+                f"{self.as_of.isoformat()} in {self.seconds:.1f} s"
+                + "".join(f"\n{unreadable_words(p, errors)}"
+                          for p, errors in self.unreadable.items()))
+
+
+def unreadable_words(programme: str, errors: list[str]) -> str:
+    """A programme whose Outcome Plan could not be evaluated, and why, in words."""
+    from ..rules.ruleset import PROGRAMME_LABELS
+
+    return (f"{PROGRAMME_LABELS.get(programme, programme)}: the Outcome Plan in force cannot "
+            "be evaluated, so its families' figures are as they were; load a corrected "
+            "version. " + " ".join(errors))
 
 
 def current_run(ruleset: str | None = None) -> m.EvaluationRun | None:
@@ -531,7 +545,11 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         as_of = run.as_of
         wanted = set(family_ids)
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
-    theirs = _programmes_families(chosen, full)
+    # A programme whose Outcome Plan in force cannot be evaluated is left as stored (its rows
+    # neither replaced nor removed) and the refresh carries on for every other family; the
+    # summary (the job's page) and the programme's pages say what is wrong with the plan.
+    unreadable = {p: errors for p in other_programmes() if (errors := plan_errors(p))}
+    theirs = _programmes_families(chosen, full, set(unreadable))
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = refresh_tasks(chosen, theirs, as_of, each_json is not None)
     total = len(chosen) + sum(len(ids) for ids in theirs.values())
@@ -556,13 +574,17 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
-    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
+    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
+                          unreadable)
 
 
-def _programmes_families(chosen: list[int], full: bool) -> dict[str, list[int]]:
-    """Each other programme's families among `chosen`, evaluated under its own rules too
-    (docs/figures.md): a full refresh all of them, else those of the families named."""
-    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
+def _programmes_families(chosen: list[int], full: bool,
+                         skipped: set[str] = frozenset()) -> dict[str, list[int]]:
+    """Each other programme's families among `chosen` (but the `skipped` programmes'),
+    evaluated under its own rules too (docs/figures.md): a full refresh all of them, else
+    those of the families named."""
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()
+              if p not in skipped}
     if full:  # a family added since the ids were read is queued, and evaluated with it then
         everyone = set(chosen)
         theirs = {p: [fid for fid in ids if fid in everyone] for p, ids in theirs.items()}
@@ -572,8 +594,9 @@ def _programmes_families(chosen: list[int], full: bool) -> dict[str, list[int]]:
 def full_refresh_tasks(as_of: dt.date | None = None) -> list[tuple]:
     """The tasks a full refresh gives its workers (bench/: its reads alone are the floor)."""
     chosen = [fid for fid, _ in _all_ids()]
-    tasks = refresh_tasks(chosen, _programmes_families(chosen, True), as_of or clock.today(),
-                          False)
+    skipped = {p for p in other_programmes() if plan_errors(p)}
+    tasks = refresh_tasks(chosen, _programmes_families(chosen, True, skipped),
+                          as_of or clock.today(), False)
     db.session.commit()
     return tasks
 
