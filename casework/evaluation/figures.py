@@ -523,17 +523,27 @@ def substance_misuse_referrals(sc: Scope, first: dt.date | None = None,
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------
 
 
-def with_worker_count(sc: Scope) -> int:
-    """How many of the scope's families in an episode of its programme on the date (signed up
-    by then, not closed by then) a FIP worker holds on the date (an allocation begun on or
-    before it and not ended by it)."""
+def held_by_a_worker(sc: Scope):
+    """The one definition of a FIP worker's active family under the scope's programme on its
+    date, as a condition on models.Allocation: an allocation begun on or before the date and
+    not ended by it, of a family in an episode of the programme open on the date (signed up
+    by then, not closed by then). The dashboard's workers table and caseloads, and the
+    quarterly return's families with a worker, count with it: a family a worker holds under
+    Supporting Families is not one of their 2012-15 families."""
     A, E, d = m.Allocation, m.Episode, sc.as_of
     in_programme = select(E.family_id).where(
         E.programme == sc.programme, E.signed_up_on <= d,
         or_(E.closed_on.is_(None), E.closed_on > d))
+    return and_(A.start_on <= d, or_(A.end_on.is_(None), A.end_on > d),
+                A.family_id.in_(in_programme))
+
+
+def with_worker_count(sc: Scope) -> int:
+    """How many of the scope's families a FIP worker holds on the date under its programme
+    (held_by_a_worker)."""
+    A = m.Allocation
     return db.session.scalar(select(func.count(func.distinct(A.family_id))).where(
-        A.family_id.in_(select(sc.f.c.id)), A.family_id.in_(in_programme), A.start_on <= d,
-        or_(A.end_on.is_(None), A.end_on > d))) or 0
+        A.family_id.in_(select(sc.f.c.id)), held_by_a_worker(sc))) or 0
 
 
 # Activity in a period: the dashboard's month table and the Board report's quarter ---------------

@@ -63,7 +63,7 @@ from ..rules.engine import NOT_RELEVANT
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
 from ..workers import map_in_workers
-from .later import OutcomeFamilyEvaluation, evaluate_outcome_families
+from .later import OutcomeFamilyEvaluation, evaluate_outcome_families, plan_errors
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
@@ -78,11 +78,25 @@ class RefreshSummary:
     families: int
     full: bool
     seconds: float
+    # programme -> what is wrong with its Outcome Plan in force (plan_errors): its families
+    # were not evaluated under it and its stored rows are as they were.
+    unreadable: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def line(self) -> str:
         what = "all families" if self.full else f"{self.families} changed families"
         return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
-                f"{self.as_of.isoformat()} in {self.seconds:.1f} s")
+                f"{self.as_of.isoformat()} in {self.seconds:.1f} s"
+                + "".join(f"\n{unreadable_words(p, errors)}"
+                          for p, errors in self.unreadable.items()))
+
+
+def unreadable_words(programme: str, errors: list[str]) -> str:
+    """A programme whose Outcome Plan could not be evaluated, and why, in words."""
+    from ..rules.ruleset import PROGRAMME_LABELS
+
+    return (f"{PROGRAMME_LABELS.get(programme, programme)}: the Outcome Plan in force cannot "
+            "be evaluated, so its families' figures are as they were; load a corrected "
+            "version. " + " ".join(errors))
 
 
 def current_run(ruleset: str | None = None) -> m.EvaluationRun | None:
@@ -441,7 +455,12 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
     # Each other programme's families under its own rules (docs/figures.md): a full
     # refresh all of them, else those of the families named.
-    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
+    # A programme whose Outcome Plan in force cannot be evaluated is left as stored (its rows
+    # neither replaced nor removed) and the refresh carries on for every other family; the
+    # summary (the job's page) and the programme's pages say what is wrong with the plan.
+    unreadable = {p: errors for p in other_programmes() if (errors := plan_errors(p))}
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()
+              if p not in unreadable}
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
              for i in range(0, len(chosen), BATCH)]
@@ -468,7 +487,8 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
-    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
+    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
+                          unreadable)
 
 
 def _all_ids() -> list[tuple[int, str]]:
