@@ -1,15 +1,29 @@
-"""The cache version: a number for the data the programme's figures are counted from, so
-that a summary counted once can be served again until something it counts changes. (Not the
-versions of records: an edit refused over a newer one is casework/records.py.)
+"""The cache versions: numbers for the data the programme's figures and lists are counted
+from, so that a summary or list counted once can be served again until something it reads
+changes. (Not the versions of records: an edit refused over a newer one is
+casework/records.py.)
 
-Every statement casework runs is watched: an INSERT, UPDATE or DELETE on any table the
-figures may read (families and their evidence, the stored evaluation, claims, allocations,
-contacts, users...: every table but those listed below) marks the connection, and the transaction that made it bumps
-`data_versions.figures` just before it commits, in the same transaction (so the version's
-row is locked only for that moment, not for a long import). Reading the version is
-one primary-key lookup; any process that sees the new number counts afresh. Audit rows,
-sign-in counters, jobs and the like are not watched: reading a page (which writes its audit
-row) does not make every page count again.
+Every statement casework runs is watched. An INSERT, UPDATE or DELETE on a table notes the
+table on the connection, and the transaction that made it moves, just before it commits and
+in the same transaction (so a version's row is locked only for that moment, not for a long
+import):
+
+- the table's own version, `data_versions` row `t:TABLE`, for every table but the NOISY
+  ones (what reading a page or signing in writes: audit rows, sign-in counters, jobs,
+  messages);
+- `data_versions.figures`, the version of everything the programme's figures may count:
+  moved by a write to any table but those of UNWATCHED_TABLES (the noisy ones, and those
+  written beside the watched ones: search documents, the families marked stale, matching's
+  work, import history, and the stored figures themselves, whose version is their own).
+
+`cached(key, compute)` serves a value counted once while every table compute read is
+unchanged: it notes the tables of every statement compute runs (a SELECT names them) and
+keeps their versions with the value, so a contact logged on one family does not reorder the
+waiting list (which reads no contact), while an allocation does. A table that has no
+version of its own (a noisy one, the search documents) stands for `figures`: a value that
+read one is counted again after any watched write. The versions live in the database, so
+every process (each gunicorn worker) sees a write at once. Reading them is one query of a
+small table.
 """
 
 from __future__ import annotations
@@ -30,31 +44,59 @@ from . import models as m
 from .extensions import db
 
 FIGURES = "figures"
-# Every table is watched but these, which no figure counts: what reading a page writes (its
-# audit row), the sign-in counters, jobs and their files, search documents, the families
-# marked stale (to evaluate again), matching's work, import history and this table itself.
-UNWATCHED_TABLES = frozenset({
-    "audit_events", "record_history", "sign_in_counters", "jobs", "claim_batch_pdfs",
-    "family_search", "evaluation_queue", "data_versions", "match_models", "match_reviews",
-    "match_links", "import_runs", "claim_samples", "flash_messages",
+EPOCH = "epoch"  # a random number written by a database's first watched write, never moved
+TABLE = "t:"  # prefix of a table's own version
+# What reading a page or signing in writes: these never move a version, and a value that
+# read one of them stands on `figures` instead.
+NOISY_TABLES = frozenset({
+    "audit_events", "sign_in_counters", "jobs", "claim_batch_pdfs", "flash_messages",
+    "data_versions",
+})
+# Every table moves `figures` but these, which no figure counts: the noisy ones, the record
+# history (written beside the records themselves), search documents, the families marked
+# stale (to evaluate again), matching's work, import history and the stored figures.
+UNWATCHED_TABLES = NOISY_TABLES | frozenset({
+    "record_history", "family_search", "evaluation_queue", "match_models", "match_reviews",
+    "match_links", "import_runs", "claim_samples",
     "stored_figures",  # counted from the others: their own version is below (stored_as)
 })
 _DML = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
-_CHANGED = "casework_figures_changed"
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+_CHANGED = "casework_tables_changed"
 CACHE_SIZE = 512  # summaries kept in each process
 
 
 def mark_changed(conn, table: str) -> None:
     """Say that `table` was written on this connection by means the engine does not see
     (the driver's COPY or executemany)."""
-    if table not in UNWATCHED_TABLES:
-        conn.info[_CHANGED] = True
+    if table not in NOISY_TABLES:
+        conn.info.setdefault(_CHANGED, set()).add(table)
+
+
+class _Reading(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[set[str]] = []  # the tables read by each cached() computing now
+
+
+_reading = _Reading()
+_tables: frozenset[str] | None = None
+
+
+def _known_tables() -> frozenset[str]:
+    global _tables
+    if _tables is None:
+        _tables = frozenset(db.metadata.tables)
+    return _tables
 
 
 def _watch(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
     match = _DML.match(statement)
     if match:
         mark_changed(conn, match.group(1).lower())
+    if _reading.stack:
+        read = _known_tables().intersection(_WORD.findall(statement.lower()))
+        for tables in _reading.stack:
+            tables |= read
 
 
 def _forget(conn) -> None:
@@ -63,10 +105,13 @@ def _forget(conn) -> None:
     conn.info.pop(_CHANGED, None)
 
 
+def _insert(conn):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(m.DataVersion)
+
+
 def _upsert(conn, name: str, version, set_) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     V = m.DataVersion
-    statement = dialect.insert(V).values(name=name, version=version)
+    statement = _insert(conn).values(name=name, version=version)
     conn.execute(statement.on_conflict_do_update(index_elements=[V.name], set_={"version": set_}))
 
 
@@ -75,10 +120,23 @@ def _bump(session: Session) -> None:
         return
     session.flush()  # commit flushes after this hook: write what is pending first
     conn = session.connection()
-    if conn.info.pop(_CHANGED, False):
-        # One upsert: the first write of a new (or emptied) database starts the count at a
-        # random number, so a process's cached figures of another database never match it.
-        _upsert(conn, FIGURES, secrets.randbits(62), m.DataVersion.version + 1)
+    tables = conn.info.pop(_CHANGED, None)
+    if not tables:
+        return
+    # One upsert: the first write of a table (or of a new or emptied database) starts its
+    # count at a random number, so a process's cached values of another database never
+    # match it.
+    names = sorted(TABLE + t for t in tables if t not in UNWATCHED_TABLES or t == "stored_figures")
+    if not tables <= UNWATCHED_TABLES:
+        names.append(FIGURES)
+    if names:
+        V = m.DataVersion
+        statement = _insert(conn).values(
+            [{"name": name, "version": secrets.randbits(62)} for name in names])
+        conn.execute(statement.on_conflict_do_update(index_elements=[V.name],
+                                                     set_={"version": V.version + 1}))
+        conn.execute(_insert(conn).values(name=EPOCH, version=secrets.randbits(62))
+                     .on_conflict_do_nothing(index_elements=[V.name]))
 
 
 def record(session: Session, name: str, version: int) -> None:
@@ -90,6 +148,12 @@ def versions(names: list[str]) -> dict[str, int]:
     """The versions recorded under these names (FIGURES: the data's now)."""
     V = m.DataVersion
     return dict(db.session.execute(select(V.name, V.version).where(V.name.in_(names))).all())
+
+
+def _every_version() -> dict[str, int]:
+    V = m.DataVersion
+    return dict(db.session.execute(select(V.name, V.version).where(
+        (V.name.in_((FIGURES, EPOCH))) | V.name.startswith(TABLE))).all())
 
 
 def init_watch() -> None:
@@ -105,30 +169,68 @@ def current() -> int | None:
     return db.session.scalar(select(m.DataVersion.version).where(m.DataVersion.name == FIGURES))
 
 
-_cache: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+def depends_on(tables: set[str]) -> tuple[str, ...]:
+    """The version names a value read from `tables` stands on: each table's own, or
+    `figures` for a table without one; and the database's epoch."""
+    names = {EPOCH}
+    for table in tables:
+        if table in NOISY_TABLES or (table in UNWATCHED_TABLES and table != "stored_figures"):
+            if table != "data_versions":
+                names.add(FIGURES)
+        else:
+            names.add(TABLE + table)
+    return tuple(sorted(names))
+
+
+_cache: OrderedDict[Hashable, tuple[tuple[str, ...], tuple, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
-_large: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+_large: OrderedDict[Hashable, tuple[tuple[str, ...], tuple, Any]] = OrderedDict()
 LARGE_CACHE_SIZE = 8  # orderings of every family (about 1 MB each at 120,000 families)
 
 
-def cached(key: Hashable, compute: Callable[[], Any], large: bool = False) -> Any:
-    """compute(), or what it gave for `key` at the data version that holds now. The value
-    must be plain data (no database objects: it outlives the session). `large` values (a
-    list of every family's id) are kept a few at a time."""
-    version = current()
-    if version is None:
+def _writing() -> bool:
+    """Whether this session's transaction has written something not yet committed: a value
+    counted over it is not what other requests see, and is not kept."""
+    return bool(db.session.connection().info.get(_CHANGED))
+
+
+def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
+           on: tuple[str, ...] | None = None) -> Any:
+    """compute(), or what it gave for `key` while no table it read has changed since (or,
+    given `on`, while none of those versions has moved: a summary drawn from the stored
+    figures is counted again when they are, not on every change). The value must be plain
+    data (no database objects: it outlives the session). `large` values (a list of every
+    family's id) are kept a few at a time."""
+    now = _every_version()  # read before compute: a write during it is counted next time
+    if FIGURES not in now or _writing():
         return compute()
     cache, size = (_large, LARGE_CACHE_SIZE) if large else (_cache, CACHE_SIZE)
     with _lock:
         hit = cache.get(key)
-        if hit is not None and hit[0] == version:
+    if hit is not None and hit[1] == tuple(now.get(name) for name in hit[0]):
+        with _lock:
             cache.move_to_end(key)
-            return hit[1]
-    value = compute()
+        for tables in _reading.stack:  # a value cached inside another's compute
+            tables |= {name[len(TABLE):] for name in hit[0] if name.startswith(TABLE)}
+            if FIGURES in hit[0]:
+                tables.add("audit_events")  # stands for `figures`
+        return hit[2]
+    read: set[str] = set()
+    _reading.stack.append(read)
+    try:
+        value = compute()
+    finally:
+        _reading.stack.pop()
+    for tables in _reading.stack:
+        tables |= read
+    if _writing():  # compute's first query flushed the session's own unsaved writes
+        return value
+    names = (tuple(sorted({EPOCH, *on})) if on is not None
+             else depends_on(read) if read else (EPOCH, FIGURES))
     with _lock:
-        cache[key] = (version, value)
+        cache[key] = (names, tuple(now.get(name) for name in names), value)
         cache.move_to_end(key)
         while len(cache) > size:
             cache.popitem(last=False)

@@ -27,15 +27,32 @@ def today() -> dt.date:
     return now().date()
 
 
-def local(stamp: dt.datetime | None) -> dt.datetime | None:
-    """A timestamp kept for the record in UTC (models.utcnow: a job's, a change's, an audit
-    row's) as the wall-clock time in England at that moment, naive: 13:30 UTC on 1 July is
-    14:30 BST, on 1 December 14:30 is 14:30 GMT. Every page, PDF and export that shows such a
-    time to a user shows it through here (the `local_time` filter)."""
+def england(stamp: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp kept for the record in UTC (naive, as models.utcnow keeps it) as the time
+    in England at that moment, saying its offset: 13:30 UTC on 1 July is 14:30+01:00 (BST),
+    on 1 December 14:30+00:00 (GMT). For a file a person reads that must say which time it
+    gives (the subject access export)."""
     if stamp is None:
         return None
     aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
-    return aware.astimezone(TIMEZONE).replace(tzinfo=None)
+    return aware.astimezone(TIMEZONE)
+
+
+def local(stamp: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp kept for the record in UTC (models.utcnow: a job's, a change's, an audit
+    row's) as the wall-clock time in England at that moment, naive: 13:30 UTC on 1 July is
+    14:30 BST, on 1 December 14:30 is 14:30 GMT. Every page, PDF, export and command that
+    shows such a time to a user shows it through here (the `local_time` filter)."""
+    if stamp is None:
+        return None
+    return england(stamp).replace(tzinfo=None)
+
+
+def wall_clock(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time typed in England and kept as typed (a contact's date and time), with England's
+    offset then: for the same files as `england`."""
+    return moment.replace(tzinfo=TIMEZONE) if moment is not None and moment.tzinfo is None \
+        else moment
 
 
 def local_time(stamp: dt.datetime | None) -> str:

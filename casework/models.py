@@ -858,8 +858,9 @@ class EvaluationRun(db.Model):
 
 
 class DataVersion(db.Model):
-    """A number bumped by every transaction that changes what the programme's figures count
-    (casework.cache_version), so a summary counted once is served until the data changes."""
+    """A number bumped by every transaction that changes what it names (casework.cache_version):
+    `figures`, anything the programme's figures count; `t:TABLE`, one table; so a summary or
+    list counted once is served until a table it read changes."""
 
     __tablename__ = "data_versions"
 

@@ -463,6 +463,9 @@ def test_a_team_lead_opening_the_allocate_page_of_an_unallocated_family_is_audit
 def test_subject_access_includes_what_is_held_about_the_person_through_their_family(
         app, client, sign_in, cli, examples, tmp_path):
     import json
+    import subprocess
+
+    from .factories import create_user
 
     examples()
     cli("import", "asb", write(tmp_path, "a.csv",
@@ -485,7 +488,9 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
                    referred_on=dt.date(2013, 1, 1)),
         m.Referral(family_id=family.id, person_ref="P00001", kind="other", agency="Not theirs",
                    referred_on=dt.date(2013, 1, 1)),
-        m.FamilyPlan(family_id=family.id, lead_professional="Jo Lead", lead_agency="School")])
+        m.FamilyPlan(family_id=family.id, lead_professional="Jo Lead", lead_agency="School"),
+        m.LeadProfessional(family_id=family.id, user_id=create_user("worker", name="Dana Price").id,
+                           from_on=dt.date(2013, 2, 1))])
     db.session.commit()
     sign_in("manager")
     data = json.loads(client.get("/people/P00002/export.json").data)
@@ -495,7 +500,12 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
     assert [d["incident_ref"] for d in data["domestic_abuse_incidents"]] == ["FD1"]
     assert [g["goal"] for g in data["plan_goals"]] == ["Back at school by Easter"]
     assert [r["agency"] for r in data["referrals"]] == ["Housing"]  # not a sibling's
-    assert data["family_plan"][0]["lead_professional"] == "Jo Lead"
+    # The lead professional from its one source (access.lead_professional), as every page
+    # names them; the plan's old free text only as what it is, no longer used.
+    assert data["lead_professional"] == ["Dana Price (FIP worker) from 1 February 2013"]
+    assert {k: v for k, v in data["family_plan"][0].items() if k != "updated_at"} == {
+        "lead_professional_once_noted_on_the_plan": "Jo Lead",
+        "lead_agency_once_noted_on_the_plan": "School"}
     assert [c["status_ref"] for c in data["child_statuses"]] == ["CS1"]
     assert [(n["need_ref"], n["recorded_for"]) for n in data["needs"]] == [("FN1", "family")]
     assert [a["assessment_ref"] for a in data["assessments"]] == ["AS1"]
@@ -510,6 +520,11 @@ def test_subject_access_includes_what_is_held_about_the_person_through_their_fam
     with app.test_request_context():
         name, pdf = subject_access_pdf_file(manager, "P00002")
     assert name == "subject-access-P00002.pdf" and pdf[:4] == b"%PDF"
+    (tmp_path / name).write_bytes(pdf)
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / name), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Lead professional now Dana Price (FIP worker) from 1 February 2013" in text
+    assert "Lead professional once noted on the plan (no longer used) Jo Lead" in text
 
 
 # 11. Edits and errors -----------------------------------------------------------------------

@@ -113,3 +113,85 @@ def test_the_audit_logs_days_are_englands_days(client, sign_in):
 
     assert found("2026-03-30") == ["30 March 2026 at 00:30"]
     assert found("2026-03-29") == []
+
+
+def _sar_family(examples) -> m.Family:
+    """E01 with a change kept in BST and one in GMT, a goal recorded in BST and a contact
+    typed in England in summer."""
+    examples()
+    worker = create_user("worker")
+    family = db.session.scalar(select(m.Family).where(m.Family.family_ref == "E01"))
+    db.session.add_all([
+        m.RecordHistory(record_type="families", record_ref="E01", family_ref="E01",
+                        before={"family_name": "Jones"}, after={"family_name": "Jones-Smith"},
+                        changed_at=T(2026, 7, 1, 13, 30), changed_by_id=worker.id,
+                        source="edited"),
+        m.RecordHistory(record_type="families", record_ref="E01", family_ref="E01",
+                        before={"family_name": "Jones-Smith"}, after={"family_name": "Smith"},
+                        changed_at=T(2026, 12, 1, 13, 30), changed_by_id=worker.id,
+                        source="edited"),
+        m.PlanGoal(family_id=family.id, problem="education", goal="At school every day",
+                   created_at=T(2026, 6, 30, 23, 30)),
+        m.Contact(family_id=family.id, author_id=worker.id, contact_at=T(2026, 7, 1, 14, 30),
+                  kind="home_visit", status="final", notes="Visited"),
+    ])
+    db.session.commit()
+    return family
+
+
+def test_the_subject_access_export_gives_englands_time_in_bst_and_gmt(client, sign_in,
+                                                                      examples):
+    """The JSON export says each time with England's offset: a change kept at 13:30 UTC on
+    1 July reads 14:30+01:00 (BST), on 1 December 13:30+00:00 (GMT); a goal recorded at 23:30
+    UTC on 30 June was recorded on 1 July in England; a contact typed as 14:30 in July is
+    14:30 BST, not moved."""
+    import json
+
+    _sar_family(examples)
+    sign_in("manager")
+    data = json.loads(client.get("/families/E01/export.json").data)
+    changed = sorted(h["changed_at"] for h in data["history"]
+                     if h["record_type"] == "families" and h["source"] == "edited")
+    assert changed == ["2026-07-01 14:30:00+01:00", "2026-12-01 13:30:00+00:00"]
+    assert [g["created_at"] for g in data["plan_goals"]] == ["2026-07-01 00:30:00+01:00"]
+    assert [c["contact_at"] for c in data["contacts"]] == ["2026-07-01 14:30:00+01:00"]
+
+
+def test_the_subject_access_pdf_gives_englands_time_in_bst_and_gmt(app, examples, tmp_path):
+    import subprocess
+
+    from casework.families.subject_access import family_subject_access_pdf_file
+
+    _sar_family(examples)
+    manager = create_user("manager")
+    with app.test_request_context():
+        name, pdf = family_subject_access_pdf_file(manager, "E01")
+    (tmp_path / name).write_bytes(pdf)
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / name), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Changed at 1 July 2026 at 14:30" in text        # BST: 13:30 UTC
+    assert "Changed at 1 December 2026 at 13:30" in text    # GMT: as kept
+    assert "Recorded at 1 July 2026 at 00:30" in text       # 23:30 UTC on 30 June
+    assert "When 1 July 2026 at 14:30" in text              # the contact, as typed
+    assert "13:30 UTC" not in text and "at 12:30" not in text
+
+
+def test_the_command_line_prints_englands_time(cli):
+    """`casework match models` and `casework api-tokens list` print England's time: BST in
+    summer (an hour on, past midnight into the next day), GMT in winter (as kept)."""
+    db.session.add_all([
+        m.MatchModel(trained_at=T(2026, 3, 29, 1, 0), source="summer", register_size=10,
+                     model={}),
+        m.MatchModel(trained_at=T(2026, 10, 25, 1, 0), source="winter", register_size=10,
+                     model={}),
+        m.ApiToken(token_hash="0" * 64, prefix="cw_abcd", system_name="Partner",
+                   system_role="manager", expires_at=T(2027, 1, 5, 9, 0),
+                   last_used_at=T(2026, 7, 1, 23, 30)),
+    ])
+    db.session.commit()
+    models = {line.split()[-1]: line for line in cli("match", "models").output.splitlines()}
+    assert "2026-03-29 02:00" in models["summer"]   # 01:00 UTC, the first minute of BST
+    assert "2026-10-25 01:00" in models["winter"]   # 01:00 UTC, the first minute of GMT again
+    [token] = cli("api-tokens", "list").output.splitlines()
+    assert "expires 2027-01-05 09:00" in token      # GMT
+    assert token.endswith("2026-07-02 00:30")       # 23:30 UTC on 1 July: BST, the next day

@@ -148,3 +148,35 @@ def test_families_waiting_for_a_worker_are_listed_a_page_at_a_time(
     # a page past the end is the last page; not a number is the first
     assert read(f"{address}?page=99")[3] == ["UA"]
     assert read(f"{address}?page=x")[3] == ["UB", "UC"]
+
+
+def test_the_selection_lists_return_address_carries_only_its_page(client, team, cli, tmp_path,
+                                                                    monkeypatch):
+    """An Allocate link on the selection page comes back to the list's own page (and the list
+    itself), never with whatever else the address held: a name or search typed into it would
+    travel on in the allocate page's address, into logs and browser history. Allocating
+    returns there."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from casework.selection import service as selection
+
+    monkeypatch.setattr(selection, "WAITING_PER_PAGE", 2)
+    lead, sam = team[0], team[1]
+    for ref, signed_up in (("UA", "2013-08-01"), ("UB", "2013-06-01"), ("UC", "2013-07-01")):
+        _import_eligible(cli, tmp_path, ref, attached_on=signed_up)
+    login(client, lead.email)
+    listed = waiting_list(client, "/selection?page=2&q=Jade+Smith&postcode=TN1+2AB")
+    assert listed.refs == ["UA"]
+    [link] = [a.attrs["href"] for a in listed.table.node.find_all("a")
+              if a.text().startswith("Allocate")]
+    address = urlsplit(link)
+    assert address.path == "/families/UA/allocate"
+    assert parse_qs(address.query) == {"back": ["/selection?page=2#waiting"]}
+    assert "Jade" not in link and "TN1" not in link
+    first = waiting_list(client, "/selection?q=Smith")
+    links = [a.attrs["href"] for a in first.table.node.find_all("a")
+             if a.text().startswith("Allocate")]
+    assert [parse_qs(urlsplit(u).query) for u in links] == [{"back": ["/selection#waiting"]}] * 2
+    done = post_form(client, link, {"worker": str(sam.id), "on": ["1", "9", "2013"],
+                                    "reason": "Nearest"})
+    assert done.status_code == 302 and done.location == "/selection?page=2#waiting"

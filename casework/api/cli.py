@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import clock
 from ..command_line import Refused
 
 
@@ -39,7 +40,8 @@ def create(user_email, system_name, role, days, by_email) -> None:
                                      how="command line")
     except TokenRefused as refused:
         raise Refused(str(refused)) from None
-    click.echo(f"token {token.id} for {token.holder}, expires {token.expires_at:%Y-%m-%d}. "
+    click.echo(f"token {token.id} for {token.holder}, expires "
+               f"{clock.local(token.expires_at):%Y-%m-%d %H:%M}. "
                "It is shown only now:", err=True)
     click.echo(secret)
 
@@ -64,6 +66,7 @@ def list_tokens() -> None:
     from .tokens import status, tokens
 
     for t in tokens():
-        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        used = (f"{clock.local(t.last_used_at):%Y-%m-%d %H:%M}" if t.last_used_at
+                else "never used")
         click.echo(f"{t.id:>5}  {t.prefix}...  {t.holder:<40} {status(t):<16} "
-                   f"expires {t.expires_at:%Y-%m-%d}  {used}")
+                   f"expires {clock.local(t.expires_at):%Y-%m-%d %H:%M}  {used}")

@@ -430,7 +430,7 @@ def money(user: m.User, programme: str | None = None) -> dict:
     # Match funding is not the families' figures (and not kept by the memo's versions); the
     # most a family is paid is the programme's (£4,000 in 2012-15, £800 in Supporting
     # Families), said beside its figures.
-    return {**figures.memo(sc, "claims.money", lambda: _money(sc)),
+    return {**figures.memo(sc, "claims.money", lambda: _money(sc), summary=True),
             "match": figures.match_funding(sc),
             "max_per_family": get_ruleset(sc.programme).max_payment_per_family}
 

@@ -106,7 +106,8 @@ def results(sc: fig.Scope, result: str, status: str, page: int) -> Results:
     """Page `page` of the scope's families whose `result` has `status` (every family when
     either is empty), the first PER_PAGE of them nearly there, and their counts."""
     chosen = _status_filter(sc, result, status)
-    totals = fig.memo(sc, "results", lambda: _result_totals(sc, chosen), result, status)
+    totals = fig.memo(sc, "results", lambda: _result_totals(sc, chosen), result, status,
+                      summary=not chosen)
     # The listed families' ids in order, kept like the counts: a deep page is a slice, not
     # an OFFSET that reads every row before it.
     order = fig.memo(sc, "results.order", lambda: array("q", db.session.scalars(

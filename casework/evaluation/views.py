@@ -104,8 +104,11 @@ def keep_figures_current(response):
 @bp.app_context_processor
 def _stored_run():
     """Templates' stored_run(): the date the stored evaluation holds for, and
-    figures_waiting(): how many changed families wait to be evaluated again (_figures_hold.html)."""
-    return {"stored_run": store.current_run, "figures_waiting": store.pending_count}
+    figures_waiting(): how many changed families wait to be evaluated again, and
+    figures_counted(): when the summaries' stored totals were counted and how many changes
+    since they do not show yet (_figures_hold.html)."""
+    return {"stored_run": store.current_run, "figures_waiting": store.pending_count,
+            "figures_counted": lambda: fig.freshness(current_user)}
 
 
 class RefreshForm(FlaskForm):

@@ -10,8 +10,9 @@ import datetime as dt
 from flask import current_app, render_template
 from sqlalchemy import and_, func, or_, select
 
+from .. import clock
 from .. import models as m
-from ..access import visible_families
+from ..access import lead_professional, visible_families
 from ..audit import record_event
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
@@ -20,7 +21,9 @@ from ..transaction import transaction
 
 
 def _row(obj, fields: tuple[str, ...], **extra) -> dict:
-    return {**{f: getattr(obj, f) for f in fields}, **extra}
+    """The fields of a record; a timestamp (kept in UTC, models.utcnow) as England's time."""
+    return {k: clock.england(v) if isinstance(v, dt.datetime) else v
+            for k, v in {**{f: getattr(obj, f) for f in fields}, **extra}.items()}
 
 
 def _about(model, person: m.Person):
@@ -60,7 +63,7 @@ def _contacts(family: m.Family, ref: str | None) -> list[dict]:
     rows = []
     for c in db.session.scalars(select(m.Contact).where(m.Contact.family_id == family.id)
                                 .order_by(m.Contact.contact_at, m.Contact.id)):
-        row = {"contact_at": c.contact_at, "kind": m.CONTACT_KINDS.get(c.kind, c.kind),
+        row = {"contact_at": clock.wall_clock(c.contact_at), "kind": m.CONTACT_KINDS.get(c.kind, c.kind),
                "by": c.author.name, "duration_minutes": c.duration_minutes or None,
                "status": "finished" if c.status == "final" else "draft",
                "present": ", ".join(c.present or []), "notes": c.notes,
@@ -95,7 +98,8 @@ def _match_links(person: m.Person) -> list[dict]:
         decided = db.session.get(m.User, link.linked_by_id) if link.linked_by_id else None
         rows.append({"record": f"{link.kind} {link.record_key}",
                      "match_probability": f"{link.match_probability:.0%}",
-                     "matching_model_version": link.model_id, "linked_at": link.linked_at,
+                     "matching_model_version": link.model_id,
+                     "linked_at": clock.england(link.linked_at),
                      "how": (f"decided on review by {decided.name}" if link.review_id and decided
                              else "linked automatically")})
     return rows
@@ -120,8 +124,10 @@ def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, lis
         "contacts_present_at": [c for c in contacts if c.get("person_was_there")] if ref else None,
         "contacts": contacts,
         "results_worked_out": _results(family),
-        "family_plan": ([_row(plan, ("lead_professional", "lead_agency", "updated_at"))]
-                        if plan else []),
+        # The lead professional from its one source (access.lead_professional: the period
+        # named on the team page, else the episode's worker), as every page names them.
+        "lead_professional": _lead_now(family),
+        "family_plan": _plan(plan),
         "plan_goals": [_row(g, ("problem", "goal", "status", "target_on", "created_at"))
                        for g in goals],
         "referrals": [_row(r, ("kind", "agency", "status", "referred_on", "status_on", "notes",
@@ -157,6 +163,23 @@ def _family_part(family: m.Family, ref: str | None) -> tuple[dict, dict[str, lis
                "referral": [str(r.id) for r in referrals], "goal": [str(g.id) for g in goals],
                "claim": [str(c.id) for c in claims], **_team_records(family)}
     return part, records
+
+
+def _lead_now(family: m.Family) -> list[str]:
+    """The lead professional today in the words every page uses; none: nothing."""
+    lead = lead_professional(family)
+    return [lead.described] if lead is not None else []
+
+
+def _plan(plan: m.FamilyPlan | None) -> list[dict]:
+    """The plan record. Its own free-text lead professional and agency are no longer shown or
+    kept up to date (the lead professional has one source, above); what it still holds is
+    held about the family, so it is given, named for what it is."""
+    if plan is None:
+        return []
+    return [{"lead_professional_once_noted_on_the_plan": plan.lead_professional or None,
+             "lead_agency_once_noted_on_the_plan": plan.lead_agency or None,
+             "updated_at": clock.england(plan.updated_at)}]
 
 
 TEAM_MODELS = {"taf_member": m.TafMember, "sharing_consent": m.SharingConsent,
@@ -349,8 +372,11 @@ LABELS = {
     "claimable_total": "Claimable (pounds)", "nearly_there": "Nearly there",
     "record": "Partner's record", "match_probability": "How likely a match",
     "matching_model_version": "Matching model version", "linked_at": "Linked at",
-    "how": "How it was linked", "lead_professional": "Lead professional",
-    "lead_agency": "Lead agency", "updated_at": "Updated at", "target_on": "Target date",
+    "how": "How it was linked", "lead_professional": "Lead professional now",
+    "lead_professional_once_noted_on_the_plan":
+        "Lead professional once noted on the plan (no longer used)",
+    "lead_agency_once_noted_on_the_plan": "Lead agency once noted on the plan (no longer used)",
+    "updated_at": "Updated at", "target_on": "Target date",
     "created_at": "Recorded at", "referred_on": "Referred on", "status_on": "Status since",
     "start_on": "From", "end_on": "To", "end_reason": "Why it ended",
     "claim_id": "Claim", "family_as_claimed": "The family as claimed",

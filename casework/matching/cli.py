@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from ..command_line import Refused
 from ..importer.service import ImportRefused
 from ..reports.exports import csv_writer
@@ -128,7 +129,7 @@ def match_models() -> None:
     if not found:
         click.echo("no model stored yet: the starting model is used (docs/matching.md)")
     for model in found:
-        click.echo(f"{model.id:>4}  {model.trained_at:%Y-%m-%d %H:%M}  "
+        click.echo(f"{model.id:>4}  {clock.local(model.trained_at):%Y-%m-%d %H:%M}  "
                    f"{model.register_size:>8} people  {model.status:<7}  {model.source}")
 
 

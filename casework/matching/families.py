@@ -65,8 +65,10 @@ REPOINTED: tuple[tuple[type, str, str], ...] = (
     (m.FamilyMerge, "kept_id", "Earlier merges into it"),
 )
 # The family's plan: one a family. The other's is re-pointed when the kept family has none;
-# when both have one that says the same (or the other's says nothing), the other's is removed
-# and kept in the merge to put back on undo; two plans naming different leads are refused.
+# when both have one, the other's is removed and kept in the merge to put back on undo. Its
+# goals and referrals are the family's rows and move; the lead professional is not the plan's
+# (its old free text is no longer shown or kept up: access.lead_professional is the one
+# source, whose periods `_lead_clashes` compares), so two plans never refuse a merge.
 PLAN = (m.FamilyPlan, "family_id")
 _MOVED = (*[(model, column) for model, column, _ in REPOINTED], PLAN)  # what a merge re-points
 # Rows worked out from the others, not records: the stored evaluation, the stale mark and
@@ -375,9 +377,10 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
     at a selection meeting, has at most one claim of each kind bar rejected ones (one
     turn-around claim, one progress-to-work claim, one results claim of a later programme),
     never a progress-to-work claim beside a continuous-employment claim made without its
-    deduction, and one plan. Two references that both hold a submitted claim were both
+    deduction. Two references that both hold a submitted claim were both
     paid: that is for the claims team to correct, not a merge. Episodes of the two must not
-    overlap in time (a family's follow one another)."""
+    overlap in time (a family's follow one another), nor their lead professional periods
+    (access.lead_professional's one source)."""
     pair = f"{kept.family_ref} and {other.family_ref}"
     problems = []
     if kept.id == other.id:
@@ -441,13 +444,6 @@ def refusals(kept: m.Family, other: m.Family) -> list[str]:
             + "): one household was paid under two references, which the claims team "
             "corrects; a merge cannot")
     problems.extend(_lead_clashes(pair, kept, other))
-    plans = [db.session.scalar(select(m.FamilyPlan).where(m.FamilyPlan.family_id == f.id))
-             for f in (kept, other)]
-    if all(plans) and _plan_says(plans[1]) and _plan_says(plans[0]) != _plan_says(plans[1]):
-        problems.append(
-            f"{pair} both have a family plan naming a different lead professional ("
-            + "; ".join(", ".join(filter(None, _plan_says(p))) or "none" for p in plans)
-            + "): make the plans agree first")
     return problems
 
 
@@ -477,11 +473,6 @@ def _lead_clashes(pair: str, kept: m.Family, other: m.Family) -> list[str]:
                 + "; ".join(f"{_lead_words(a)} and {_lead_words(b)}" for a, b in overlapping)
                 + "): a family has one at a time, so correct the periods first"]
     return []
-
-
-def _plan_says(plan: m.FamilyPlan) -> tuple[str | None, str | None] | None:
-    said = (plan.lead_professional or None, plan.lead_agency or None)
-    return said if any(said) else None
 
 
 # Merging and undoing ---------------------------------------------------------------------------

@@ -208,7 +208,8 @@ def figures(user: m.User, period: Window | None = None, programme: str | None = 
     quarter, for the board report) adds the activity within it to the additional
     measures."""
     sc = fig.for_programme(fig.scope(user), programme)
-    return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period)
+    return fig.memo(sc, "programme.figures", lambda: _figures(user, sc, period), period,
+                    summary=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,7 +231,7 @@ def dashboard_extras(user: m.User, f: Figures) -> DashboardExtras:
     families = visible_families(user).where(fig.in_programme(f.programme, F.id, F.identified_on))
     return fig.memo(sc, "programme.dashboard_extras", lambda: DashboardExtras(
         way_in(families, f.as_of, f), needs_by_count(families),
-        claims_by_month(families, f.programme)), f.as_of, clock.today())
+        claims_by_month(families, f.programme)), f.as_of, clock.today(), summary=True)
 
 
 def _figures(user: m.User, sc: fig.Scope, period: Window | None) -> Figures:
