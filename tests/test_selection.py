@@ -413,7 +413,7 @@ def supporting_families_needs(family: m.Family, problems: int = 3) -> None:
     """Needs under `problems` of Supporting Families' headline problems, identified 30 days
     ago: with 3 (the frame's minimum) the family is eligible under its own rules, which is
     what a family signed up today is judged by (it joins the programme that takes families
-    today; a need belongs to the programme of the family's episode, domain section 7)."""
+    today; a need belongs to the programme of the family's episode: docs/outcome-plans.md)."""
     for n, (problem, indicator) in enumerate(SF_NEEDS[:problems]):
         db.session.add(m.Need(need_ref=f"{family.family_ref}-N{n}", family_id=family.id,
                               problem=problem, indicator=indicator,
