@@ -22,8 +22,17 @@ postcode, nine surnames), starts a throwaway PostgreSQL 15 cluster with producti
    (casework.jobs.service.run) in a process of its own, each timed from outside, start-up
    included; the import + refresh figure is their sum.
 
+5. **PostgreSQL's COPY into casework's own tables** (the second floor): the same rows as
+   the import stored them in each kind's table (written out after the import, not timed),
+   COPYed into an empty database migrated as casework's is, with every key, foreign key and
+   index (none dropped or disabled), one transaction for all of them, committed with fsync
+   on: what the database itself needs to store the rows where casework must. The first
+   floor leaves that work out; the distance from each is told apart.
+
 Prints each figure beside the floors and the ratios, and the peak memory of the largest
-process of the import (the refresh runs in worker processes).
+process of the import (the refresh runs in worker processes). The files are built once
+(`--build-only`, through busy.sh) and reused while the generator and the day are the same;
+`--slow-log MS` keeps the server's log of slow statements, checkpoints and autovacuum.
 """
 
 from __future__ import annotations
@@ -92,6 +101,76 @@ def pg_copy(url: str, files) -> float:
                     while block := handle.read(1 << 20):
                         copy.write(block)
             connection.commit()
+        return time.perf_counter() - started
+
+
+def _copy_text(value) -> str:
+    """A value read from SQLite in COPY's text format (PostgreSQL's boolean reads 0 and 1,
+    its dates and times SQLite's ISO text)."""
+    if value is None:
+        return "\\N"
+    return str(value).translate(_SPECIAL)
+
+
+_SPECIAL = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def dump_stored_rows(url: str, files, into: Path) -> list[tuple[str, list[str], Path, int]]:
+    """The files' rows as the import stored them, each kind's table written out in COPY's
+    text format (not timed): (table, columns, file, rows) in the order of the files."""
+    from casework.importer.kinds import KINDS
+
+    into.mkdir(parents=True, exist_ok=True)
+    out = []
+    for kind_name, _, _ in files:
+        table = KINDS[kind_name].model.__table__
+        columns = [c.name for c in table.columns]
+        path = into / f"{table.name}.copy"
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        if url.startswith("postgresql"):
+            import psycopg
+
+            with psycopg.connect(url.replace("+psycopg", "")) as connection, \
+                    connection.cursor() as cursor, open(path, "wb") as handle:
+                with cursor.copy(f"COPY (SELECT {quoted} FROM {table.name} ORDER BY id) "
+                                 "TO STDOUT") as copy:
+                    for block in copy:
+                        handle.write(block)
+        else:
+            connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+            with open(path, "w", encoding="utf-8") as handle:
+                for row in connection.execute(
+                        f"SELECT {quoted} FROM {table.name} ORDER BY id"):  # nosec: the model's
+                    handle.write("\t".join(map(_copy_text, row)) + "\n")
+            connection.close()
+        with open(path, "rb") as handle:
+            rows = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+        out.append((table.name, columns, path, rows))
+    return out
+
+
+def pg_copy_into_tables(url: str, dumped) -> float:
+    """COPY the rows as the import stored them into casework's own tables, with their keys,
+    foreign keys and indexes, in an empty database migrated as casework's is: one
+    transaction for all of them, as the import's, committed with fsync on. What PostgreSQL
+    itself needs to store the rows where casework must (no constraint dropped or disabled)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS tables_floor")
+        admin.execute("CREATE DATABASE tables_floor")
+    floor_url = url.rsplit("/", 1)[0] + "/tables_floor"
+    env = {**os.environ, "DATABASE_URL": floor_url, "CASEWORK_ENV": "development"}
+    subprocess.run([str(CASEWORK), "db", "upgrade"], env=env, check=True, capture_output=True)
+    with psycopg.connect(floor_url.replace("+psycopg", "")) as connection:
+        started = time.perf_counter()
+        for table, columns, path, _ in dumped:
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            with connection.cursor() as cursor, open(path, "rb") as handle:
+                with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                    while block := handle.read(1 << 20):
+                        copy.write(block)
+        connection.commit()
         return time.perf_counter() - started
 
 
@@ -178,6 +257,39 @@ def import_all(url: str, files, later: bool = False) -> tuple[float, float | Non
     return seconds, share, peak
 
 
+def build_files(results: Path, families: int, harsh: bool) -> list[tuple[str, Path, int]]:
+    """The demo generator's partner files for `families` families, written once and reused
+    while the generator, the kinds and the day are the same (the stamp says so): building
+    120,000 families' files takes minutes that need not be inside a timed call."""
+    import hashlib
+
+    from casework import clock
+
+    digest = hashlib.sha256(str(clock.today()).encode())
+    for source in ("casework/demo.py", "casework/evidence/kinds.py", "casework/evidence/fields.py"):
+        digest.update((ROOT / source).read_bytes())
+    stamp = f"{families} {harsh} {digest.hexdigest()}\n"
+    listing = results / "files.txt"
+    if listing.exists() and listing.read_text().startswith(stamp):
+        files = []
+        for line in listing.read_text().splitlines()[1:]:
+            kind, rows = line.split()
+            files.append((kind, results / f"{kind}.csv", int(rows)))
+        return files
+    from casework.demo import demo_csv
+
+    results.mkdir(parents=True, exist_ok=True)
+    files = []
+    for kind, data in demo_csv(families, seed=1, harsh=harsh):
+        rows = data.count(b"\n") - 1
+        if rows:
+            path = results / f"{kind}.csv"
+            path.write_bytes(data)
+            files.append((kind, path, rows))
+    listing.write_text(stamp + "".join(f"{kind} {rows}\n" for kind, _, rows in files))
+    return files
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--families", type=int, default=20000)
@@ -189,26 +301,31 @@ def main() -> None:
     parser.add_argument("--harsh", action="store_true",
                         help="harsh data: every family in one postcode, nine surnames "
                              "(casework demo --harsh)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only write the partner files (reused by later runs while the "
+                             "generator and the day are the same), nothing timed: run it "
+                             "through busy.sh before a timed call")
+    parser.add_argument("--slow-log", type=int, metavar="MS",
+                        help="log the server's statements slower than MS milliseconds and "
+                             "autovacuum's work, kept in bench/results/ (diagnosis)")
     opts = parser.parse_args()
 
-    from casework.demo import demo_csv
-
     results = ROOT / "bench" / "results" / f"csv-{opts.families}{'-harsh' * opts.harsh}"
-    results.mkdir(parents=True, exist_ok=True)
-    files = []
-    for kind, data in demo_csv(opts.families, seed=1, harsh=opts.harsh):
-        rows = data.count(b"\n") - 1
-        if rows:
-            path = results / f"{kind}.csv"
-            path.write_bytes(data)
-            files.append((kind, path, rows))
+    files = build_files(results, opts.families, opts.harsh)
+    if opts.build_only:
+        print(f"{sum(rows for _, _, rows in files):,} rows in {len(files)} files in {results}")
+        return
     total = sum(rows for _, _, rows in files)
     print(f"{total:,} rows in {len(files)} files ({', '.join(k for k, _, _ in files)}); "
           f"load average {os.getloadavg()[0]:.1f}")
 
-    from tests.pg import Cluster
+    from tests.pg import PRODUCTION, Cluster
 
-    cluster = Cluster(durable=True)  # fsync on, production memory
+    settings = PRODUCTION  # fsync on (the server's default), production memory
+    if opts.slow_log is not None:  # the server's log of slow statements and autovacuum
+        settings += (f" -c log_min_duration_statement={opts.slow_log}"
+                     " -c log_autovacuum_min_duration=0 -c log_checkpoints=on")
+    cluster = Cluster(durable=True, settings=settings)
     pg_url = cluster.start()
     scratch = tempfile.TemporaryDirectory(prefix="casework-bench-")  # the SQLite database's
     try:
@@ -217,7 +334,15 @@ def main() -> None:
         plain = None if opts.postgres else plain_sqlite(files)
         url = pg_url if opts.postgres else f"sqlite:///{scratch.name}/import.db"
         seconds, refresh, peak = import_all(url, files, opts.refresh_later)
+        # The second floor, from the rows the import stored (read after it, not timed).
+        dumped = dump_stored_rows(url, files, results.parent / "stored-rows")
+        into_tables = pg_copy_into_tables(pg_url, dumped)
+        stored_rows = sum(rows for *_, rows in dumped)
     finally:
+        if opts.slow_log is not None:
+            log = results.parent / f"import-{opts.families}-server.log"
+            log.write_bytes((cluster.root / "server.log").read_bytes())
+            print(f"the server's log: {log}")
         cluster.stop()
         scratch.cleanup()
     if opts.refresh_later:
@@ -230,6 +355,8 @@ def main() -> None:
     database = "PostgreSQL" if opts.postgres else "SQLite"
     print(line("floor: reading the rows (csv module)", read))
     print(line("floor: PostgreSQL COPY of the same files", copy))
+    print(line("floor: COPY into casework's own tables", into_tables)
+          + f" ({stored_rows:,} rows, keys and indexes)")
     if plain is not None:
         print(line("floor: plain script (csv + sqlite3)", plain))
     print(line(f"casework import, {database}, refresh included", seconds)
@@ -251,6 +378,9 @@ def main() -> None:
         print(f"the import alone: {total / alone:,.0f} rows/s "
               f"({'met' if total / alone >= 50000 else 'NOT met'}), {alone / copy:.1f}x COPY "
               f"({'met' if alone <= 2 * copy else 'NOT met'})")
+    print(f"beside the COPY into casework's own tables ({into_tables:.1f} s): "
+          + (f"the import alone {alone / into_tables:.1f}x, " if opts.refresh_later else "")
+          + f"the import with its refresh {seconds / into_tables:.1f}x")
 
 
 if __name__ == "__main__":

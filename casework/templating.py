@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, url_for
 
-from . import clock
+from . import audit, clock
 from . import models as m
 from .dates_input import date_example
 from .history import RECORD_WORDS, describe, fields_words, record_words, value_words
@@ -107,6 +107,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(dates_in_text)
     app.add_template_filter(record_words)
     app.add_template_filter(value_words, "in_words")
+    app.add_template_filter(audit.action_words, "audited_action")  # one set of words for
+    app.add_template_filter(audit.object_words, "audited_object")  # an audit row's names
     app.add_template_global(describe, "change_lines")
     app.add_template_global(fields_words, "fields_in_words")
     app.add_template_global(RECORD_WORDS, "record_kinds")

@@ -326,3 +326,62 @@ def test_a_later_programmes_evidence_changed_through_the_orm_queues_its_family(a
     db.session.delete(record)
     db.session.commit()
     assert _pending_refs() == {"E02"}  # removed
+
+
+def test_a_refresh_carries_on_past_an_outcome_plan_that_cannot_be_evaluated(
+        client, sign_in, examples, run_jobs):
+    """The Outcome Plan in force for Supporting Families no longer reads (loaded before a
+    check it now fails): the refresh evaluates every other family and programme, leaves that
+    programme's rows as they were, and the job's page and the programme's dashboard say what
+    is wrong with the plan by file, line and field, never a traceback."""
+    import json
+
+    from casework.evaluation.later import EXAMPLES
+
+    examples()
+    manager = sign_in("manager")
+    # identified while Supporting Families took families, never signed up: its family
+    family = create_family("SF1", identified_on=dt.date(2023, 1, 9))
+    store.refresh(as_of=D)
+    kept = db.session.scalar(select(m.StoredEvaluation).where(
+        m.StoredEvaluation.ruleset == "supporting_families",
+        m.StoredEvaluation.family_id == family.id))
+    assert kept is not None
+    kept_at = kept.evaluated_at
+    plan = json.loads((EXAMPLES / "supporting_families.json").read_text())
+    plan["version"] = "2026.1"
+    plan["problems"]["education"]["indicators"]["attendance"]["terms"] = 0
+    text = json.dumps(plan, indent=1)
+    db.session.add(m.OutcomePlanVersion(
+        ruleset="supporting_families", version="2026.1", title=plan["title"],
+        effective_from=dt.date(2022, 10, 1), content=text, sha256="f" * 64,
+        file_name="sf-2026.json", loaded_by_id=manager.id))
+    db.session.commit()
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if '"terms": 0' in t)
+    problem = (f"sf-2026.json:{line}: problems.education.indicators.attendance.terms: must be "
+               "a whole number, 1 or more")
+
+    summary = store.refresh(as_of=D)  # no exception: every other family evaluated
+    assert summary.unreadable == {"supporting_families": [problem]}
+    assert summary.families == count_families()
+    db.session.expire_all()
+    assert db.session.scalar(select(m.StoredEvaluation.evaluated_at).where(
+        m.StoredEvaluation.ruleset == "supporting_families",
+        m.StoredEvaluation.family_id == family.id)) == kept_at  # as it was
+
+    dashboard = Page(client.get("/programme?programme=supporting_families").text)
+    summary_box = dashboard.main.by_id("plan-errors")
+    assert summary_box.find("h2").text() == "The Outcome Plan in force cannot be evaluated"
+    assert [li.text() for li in summary_box.find_all("li")] == [problem]
+    assert Page(client.get("/programme").text).main.by_id("plan-errors") is None  # 2012-15's
+
+    response = post_form(client, "/figures/refresh", {"refresh": "Refresh the figures"})
+    assert run_jobs() == 1
+    job = Page(client.get(response.headers["Location"]).text)
+    said = job.main.find(cls="govuk-notification-banner").text()
+    assert "Supporting Families: the Outcome Plan in force cannot be evaluated" in said
+    assert problem in said and "Traceback" not in job.text
+
+
+def count_families() -> int:
+    return db.session.scalar(select(func.count()).select_from(m.Family))

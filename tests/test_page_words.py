@@ -266,9 +266,9 @@ def test_the_audit_log_says_its_actions_and_dates_in_words(client, sign_in):
     page = _page(client, "/admin/audit?action=view_list")
     table = next(t for t in page.find_all("table") if t.find("caption").text() == "Audit entries")
     row = table.table()[1]
-    assert row[2:5] == ["View list", "High contact", "7 June 2026 to 6 December 2026"]
+    assert row[2:5] == ["Viewed a list", "High-contact families", "7 June 2026 to 6 December 2026"]
     options = [o.text() for o in page.by_id("action").find_all("option")]
-    assert "View list" in options and not [o for o in options if "_" in o]
+    assert "Viewed a list" in options and not [o for o in options if "_" in o]
 
 
 def test_a_referral_for_one_member_names_them(client, examples):

@@ -100,6 +100,34 @@ def world(app):
     return {"manager": manager, "lead": lead}
 
 
+def test_the_workers_table_counts_each_workers_families_of_the_chosen_programme(client, world):
+    """A worker's active families on the dashboard are the chosen programme's: a family whose
+    2012-15 episode closed and which Ann now holds under Supporting Families is one of her
+    Supporting Families families, not one of her 2012-15 ones (figures.held_by_a_worker, as
+    the quarterly return's families with a worker)."""
+    ann = db.session.scalar(select(m.User).where(m.User.name == "Ann Worker"))
+    g, _ = eligible_family("G1", "North", dt.date(2012, 9, 1), dt.date(2012, 10, 1))
+    episode = db.session.scalar(select(m.Episode).where(m.Episode.family_id == g.id))
+    episode.closed_on, episode.end_reason = dt.date(2013, 3, 1), "stepped_down"
+    db.session.add_all([
+        m.Episode(family_id=g.id, programme="supporting_families",
+                  signed_up_on=dt.date(2013, 3, 2), source="test"),
+        m.Allocation(family_id=g.id, worker_id=ann.id, start_on=dt.date(2013, 3, 2))])
+    db.session.commit()
+    store.refresh(as_of=D)
+    login(client, world["manager"].email)
+
+    def active(programme):
+        page = Page(client.get(f"/programme?programme={programme}").text)
+        table = page.table("Families allocated on 30 September 2013")
+        return {row["FIP worker"]: row["Active families"] for row in table.rows}
+
+    assert active("phase1") == {"Ann Worker": "1", "Bob Worker": "1"}  # F1; F3
+    assert active("supporting_families") == {"Ann Worker": "1", "Bob Worker": "0"}  # G1
+    sf = service.figures(world["manager"], programme="supporting_families")
+    assert sf.caseloads["active"] == 1
+
+
 def test_every_dashboard_figure(world):
     f = service.figures(world["manager"])
     assert f.as_of == D

@@ -65,7 +65,30 @@ def test_managers_see_who_viewed_a_family(client, sign_in, app, examples):
     page = Page(client.get("/families/E02").text)
     assert "Who viewed this family" in page.headings
     views = page.table("Recent views of this family's records").rows
-    assert [(v["Who"], v["What"]) for v in views] == [("Avery Auditor (Internal auditor)", "family")]
+    assert [(v["Who"], v["What"]) for v in views] == [("Avery Auditor (Internal auditor)", "Family")]
+
+
+def test_who_viewed_a_family_says_what_they_viewed_in_the_audit_logs_words(client, sign_in, app,
+                                                                            examples):
+    """The family page's "Who viewed" names what was viewed as the audit log does (one set of
+    words, casework.audit.OBJECT_WORDS), never the audit row's own names ("plan", "timeline",
+    anything with an underscore)."""
+    from casework.audit import record_event
+
+    examples()
+    auditor = create_user("auditor", name="Avery Auditor")
+    for what in ("family", "timeline", "plan"):
+        record_event("view", what, "E02", user=auditor)
+    db.session.commit()
+    sign_in("manager")
+    views = Page(client.get("/families/E02").text).table("Recent views of this family's records")
+    assert sorted(views.column("What")) == ["Family", "Family plan", "Timeline"]
+    admin = app.test_client()
+    login(admin, create_user("admin").email)
+    logged = Page(admin.get("/admin/audit", query_string={
+        "ref": "E02", "who": auditor.email, "from": "2000-01-01"}).text).table("Audit entries")
+    assert sorted((row["Action"], row["Record"]) for row in logged.rows) == [
+        ("Viewed", "Family E02"), ("Viewed", "Family plan E02"), ("Viewed", "Timeline E02")]
 
 
 def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, examples):
@@ -80,7 +103,7 @@ def test_admins_search_the_audit_log_and_nobody_else_can(client, sign_in, app, e
     assert page.paragraphs()[-1] == "1 entries"
     [entry] = page.table("Audit entries").rows
     assert (entry["Who"], entry["Action"], entry["Record"]) == (
-        f"{manager.name} (Programme manager) {manager.email}", "View", "Family E03")
+        f"{manager.name} (Programme manager) {manager.email}", "Viewed", "Family E03")
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(app):

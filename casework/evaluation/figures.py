@@ -39,6 +39,7 @@ from .. import cache_version, clock
 from .. import models as m
 from ..access import stored_scope, stored_scopes, visible_families
 from ..extensions import db
+from ..locking import lock_rows
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
 from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
@@ -522,17 +523,27 @@ def substance_misuse_referrals(sc: Scope, first: dt.date | None = None,
 # The quarterly return's (casework/programme/quarterly.py) -------------------------------------
 
 
-def with_worker_count(sc: Scope) -> int:
-    """How many of the scope's families in an episode of its programme on the date (signed up
-    by then, not closed by then) a FIP worker holds on the date (an allocation begun on or
-    before it and not ended by it)."""
+def held_by_a_worker(sc: Scope):
+    """The one definition of a FIP worker's active family under the scope's programme on its
+    date, as a condition on models.Allocation: an allocation begun on or before the date and
+    not ended by it, of a family in an episode of the programme open on the date (signed up
+    by then, not closed by then). The dashboard's workers table and caseloads, and the
+    quarterly return's families with a worker, count with it: a family a worker holds under
+    Supporting Families is not one of their 2012-15 families."""
     A, E, d = m.Allocation, m.Episode, sc.as_of
     in_programme = select(E.family_id).where(
         E.programme == sc.programme, E.signed_up_on <= d,
         or_(E.closed_on.is_(None), E.closed_on > d))
+    return and_(A.start_on <= d, or_(A.end_on.is_(None), A.end_on > d),
+                A.family_id.in_(in_programme))
+
+
+def with_worker_count(sc: Scope) -> int:
+    """How many of the scope's families a FIP worker holds on the date under its programme
+    (held_by_a_worker)."""
+    A = m.Allocation
     return db.session.scalar(select(func.count(func.distinct(A.family_id))).where(
-        A.family_id.in_(select(sc.f.c.id)), A.family_id.in_(in_programme), A.start_on <= d,
-        or_(A.end_on.is_(None), A.end_on > d))) or 0
+        A.family_id.in_(select(sc.f.c.id)), held_by_a_worker(sc))) or 0
 
 
 # Activity in a period: the dashboard's month table and the Board report's quarter ---------------
@@ -880,6 +891,10 @@ def parts_name(ruleset: str) -> str:
 
 
 WIDE = f"{cache_version.FIGURES}.wide"  # moved by a change no family's part accounts for
+# data_versions "figures.due:7": part 7's families were evaluated again by a page's request
+# without their part being counted again (mark_due); the value is the data version that
+# request committed. The job worker counts the marked parts (keep_stored).
+DUE = f"{cache_version.FIGURES}.due:"
 
 
 def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list[dict]:
@@ -954,6 +969,7 @@ def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> boo
     cache_version.record(db.session, name, version)
     cache_version.record(db.session, parts_name(ruleset), wide)
     _record_when(ruleset)
+    _clear_marks(version, _marked())  # the parts marked due by changes counted here
     F = m.StoredFigure
     db.session.execute(delete(F).where(F.ruleset == ruleset))
     _insert(rows)
@@ -964,34 +980,161 @@ def write_stored(ruleset: str, version: int, wide: int, rows: list[dict]) -> boo
     return True
 
 
-def store_parts(family_ids: set[int]) -> bool:
-    """Count again the parts of these families, and of every family still waiting for a
-    refresh, and move the stored sums by the difference, in the caller's write transaction
-    (the refresh's, which holds the write lock): the figures then hold for the data this
-    transaction commits. Call it last, after every other write of the transaction. False
-    (nothing written; the figures are to be counted whole, store.store_figures) when the
-    stored parts may miss a change: none stored, or stored before a change no family's part
-    accounts for (WIDE moved), or most parts touched."""
+def _this_version() -> int | None:
+    """This transaction's data version, now (casework.cache_version bumps it at commit
+    otherwise; nothing this transaction writes after it is watched), with the version's row
+    locked on PostgreSQL until commit: every change committed before is read after this, and
+    any committed after moves the version past this one. (SQLite: the caller holds the one
+    write lock.)"""
     session = db.session
-    rules = current_ruleset()
-    run = current_run(rules.name)
-    # This transaction's version, now (casework.cache_version bumps it at commit otherwise;
-    # nothing this transaction writes after it is watched), and the version's row locked
-    # on PostgreSQL until commit: every change committed before is read below, and any
-    # committed after moves the version past the one recorded here.
     cache_version._bump(session())
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(m.DataVersion.name).where(
             m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
-    found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name)])
-    if (run is None or parts_name(rules.name) not in found
-            or found[parts_name(rules.name)] != found.get(WIDE, 0)):
-        return False
-    waiting = set(session.scalars(select(m.StaleFamily.family_id)))
-    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting})
-    largest = session.scalar(select(func.max(m.Family.id))) or 0
+    return cache_version.versions([cache_version.FIGURES]).get(cache_version.FIGURES)
+
+
+def mark_due(family_ids: set[int]) -> None:
+    """Note, in the caller's write transaction (a page's request that evaluated again the
+    families it changed), that these families' parts are to be counted again, by the job
+    worker within a minute (keep_stored), instead of counting them here: a part is 4,096
+    families, up to a second and more at national scale, and the request would hold the
+    database's write lock (SQLite's one writer) all that time. Until then the summaries read
+    the stored figures and say how many changes they do not show yet (freshness()). Call it
+    last, after every other write of the transaction."""
+    if not family_ids:
+        return
+    version = _this_version()
+    if version is None:
+        return  # nothing counted yet: the figures are counted whole
+    session = db.session
+    for part in sorted({fid // PART_SIZE for fid in family_ids}):
+        cache_version.record(session, f"{DUE}{part}", version)
+
+
+def _marked() -> dict[str, int]:
+    """{data_versions name: version} of the parts marked due (mark_due)."""
+    V = m.DataVersion
+    return dict(db.session.execute(select(V.name, V.version).where(V.name.startswith(DUE))).all())
+
+
+def _clear_marks(version: int, marked: dict[str, int]) -> None:
+    """Forget the parts marked due by changes at data `version` or before: the figures
+    stored now count them. A mark made since (a later version) stays for the next count."""
+    V = m.DataVersion
+    done = [name for name, at in marked.items() if at <= version]
+    for i in range(0, len(done), 500):
+        db.session.execute(delete(V).where(V.name.in_(done[i : i + 500]), V.version <= version))
+
+
+def _parts_usable(ruleset: str, found: dict[str, int]) -> bool:
+    """Whether the stored parts account for every change since they were stored (none
+    wide since: WIDE has not moved)."""
+    return parts_name(ruleset) in found and found[parts_name(ruleset)] == found.get(WIDE, 0)
+
+
+def _parts_to_count(family_ids: set[int], marked: dict[str, int]) -> list[int] | None:
+    """The parts of these families, of every family still waiting for a refresh and those
+    marked due; None when they are most parts (count whole)."""
+    waiting = set(db.session.scalars(select(m.StaleFamily.family_id)))
+    parts = sorted({fid // PART_SIZE for fid in family_ids | waiting}
+                   | {int(name[len(DUE):]) for name in marked})
+    largest = db.session.scalar(select(func.max(m.Family.id))) or 0
     if 2 * len(parts) > largest // PART_SIZE + 1:
+        return None
+    return parts
+
+
+def store_parts(family_ids: set[int]) -> bool:
+    """Count again the parts of these families, of every family still waiting for a refresh
+    and of those marked due by a page's request (mark_due), and move the stored sums by the
+    difference, in the caller's write transaction (a refresh job's or command's, which holds
+    the write lock; never a page's request: mark_due): the figures then hold for the data
+    this transaction commits. Call it last, after every other write of the transaction.
+    False (nothing written; the figures are to be counted whole, store.store_figures) when
+    the stored parts may miss a change: none stored, or stored before a change no family's
+    part accounts for (WIDE moved), or most parts touched."""
+    rules = current_ruleset()
+    run = current_run(rules.name)
+    this = _this_version()
+    found = cache_version.versions([WIDE, parts_name(rules.name)])
+    if run is None or this is None or not _parts_usable(rules.name, found):
         return False
+    marked = _marked()
+    parts = _parts_to_count(family_ids, marked)
+    if parts is None:
+        return False
+    if parts:
+        _move_parts(rules.name, parts, _counted_rows(rules.name, run.as_of, parts))
+    _stored_at_version(rules.name, this, marked)
+    return True
+
+
+def _stored_at_version(ruleset: str, version: int, marked: dict[str, int]) -> None:
+    cache_version.record(db.session, stored_name(ruleset), version)
+    _record_when(ruleset)
+    _clear_marks(version, marked)
+
+
+def _snapshot() -> None:
+    """End the session's transaction and open one that reads one snapshot of the data until
+    it ends (as store.store_figures does)."""
+    session = db.session
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
+def store_marked() -> int | None:
+    """The job worker's count of the parts marked due by pages' requests (mark_due) and of
+    the families still waiting for a refresh: counted from one snapshot of the data, holding
+    no lock (like store.store_figures), then the stored sums moved by the difference in a
+    short write of its own. How many part rows were counted; None when the parts cannot say
+    what moved (none marked and none waiting, a change no part accounts for, most parts) or
+    other figures were stored meanwhile: to be counted whole."""
+    session = db.session
+    rules = current_ruleset()
+    name = stored_name(rules.name)
+    _snapshot()
+    try:
+        run = current_run(rules.name)
+        found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name),
+                                        name])
+        version = found.get(cache_version.FIGURES)
+        if run is None or version is None or name not in found \
+                or not _parts_usable(rules.name, found):
+            return None
+        marked = _marked()
+        parts = _parts_to_count(set(), marked)
+        if not parts:
+            return None
+        new = _counted_rows(rules.name, run.as_of, parts)
+    finally:
+        session.commit()
+    lock_rows()
+    if session.get_bind().dialect.name == "postgresql":
+        # The row store_parts and write_stored hold until they commit: one write at a time.
+        session.execute(select(m.DataVersion.name).where(
+            m.DataVersion.name == cache_version.FIGURES).with_for_update()).all()
+    if cache_version.versions([name]).get(name) != found[name]:
+        session.rollback()  # stored meanwhile (a refresh job's parts, a whole count)
+        return None
+    # The parts counted hold every change up to `version` (each marked or waiting then);
+    # the rest of the stored figures hold for the version they were stored at, and every
+    # change since that is not in these parts came after `version`: they hold for it.
+    _move_parts(rules.name, parts, new)
+    _stored_at_version(rules.name, version, {k: v for k, v in _marked().items()
+                                             if v <= version})
+    session.commit()
+    return len(new)
+
+
+def _move_parts(ruleset: str, parts: list[int], new: list[dict]) -> None:
+    """Replace the stored rows of these parts with `new` (their rows counted again) and
+    move the stored sums by the difference, in the caller's write transaction."""
+    session = db.session
     F = m.StoredFigure
     keys = [key for key, _ in stored_scopes()]
     if parts:
@@ -1000,8 +1143,7 @@ def store_parts(family_ids: set[int]) -> bool:
                 "figure": figure, "value": value}
                for programme, scope, ward, month, figure, value in session.execute(
                    select(F.programme, F.scope, F.ward, F.month, F.figure, F.value)
-                   .where(F.ruleset == rules.name, F.scope.in_(scopes)))]
-        new = _counted_rows(rules.name, run.as_of, parts)
+                   .where(F.ruleset == ruleset, F.scope.in_(scopes)))]
         change = _summed(new)
         for k, value in _summed(old).items():
             change[k] -= value
@@ -1010,13 +1152,13 @@ def store_parts(family_ids: set[int]) -> bool:
             sums = {(programme, scope, ward, month, figure): (row_id, value)
                     for row_id, programme, scope, ward, month, figure, value in session.execute(
                         select(F.id, F.programme, F.scope, F.ward, F.month, F.figure, F.value)
-                        .where(F.ruleset == rules.name, F.scope.in_(keys)))}
+                        .where(F.ruleset == ruleset, F.scope.in_(keys)))}
             gone, moved, added = [], [], []
             for k, by in change.items():
                 row_id, value = sums.get(k, (None, 0))
                 if row_id is None:
                     programme, scope, ward, month, figure = k
-                    added.append({"ruleset": rules.name, "programme": programme,
+                    added.append({"ruleset": ruleset, "programme": programme,
                                   "scope": scope, "ward": ward, "month": month,
                                   "figure": figure, "value": by})
                 elif value + by == 0:
@@ -1031,14 +1173,9 @@ def store_parts(family_ids: set[int]) -> bool:
                     .values(value=bindparam("value")), moved)
             _insert(added)
         for i in range(0, len(scopes), 500):
-            session.execute(delete(F).where(F.ruleset == rules.name,
+            session.execute(delete(F).where(F.ruleset == ruleset,
                                             F.scope.in_(scopes[i : i + 500])))
         _insert(new)
-    if found.get(cache_version.FIGURES) is None:
-        return False
-    cache_version.record(session, stored_name(rules.name), found[cache_version.FIGURES])
-    _record_when(rules.name)
-    return True
 
 
 def stored_current() -> bool:
@@ -1050,7 +1187,13 @@ def stored_current() -> bool:
 
 def keep_stored() -> int | None:
     """Store the figures again if the data changed since they were stored (the job worker
-    asks every minute); how many rows, or None if they were current."""
+    asks every minute); how many rows, or None if they were current. The parts of the
+    families changed since (marked due by a page's request, or still waiting for a refresh)
+    are counted again (store_marked); when the parts cannot say what moved, the figures are
+    counted whole (store.store_figures). Both count from a snapshot, holding no lock."""
     if stored_current():
         return None
+    counted = store_marked()
+    if counted is not None:
+        return counted
     return store_figures()

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..rules import Claimable, FamilyData, PriorClaim
 from ..rules.evidence import AssessmentData, DiscretionData, NeedData, OutcomeEvidence
 from ..rules.outcomes import OutcomeEvaluation, evaluate_outcomes, outcome_claimable
-from ..rules.plan import OutcomePlan, load_plan
+from ..rules.plan import OutcomePlan, PlanError, load_plan
 from ..rules.ruleset import RULESETS, OutcomeFrame
 from .service import BATCH, episode_dates, load_families, members, read_evidence
 
@@ -56,6 +56,22 @@ def council_plan(name: str) -> OutcomePlan:
                 select(V.content, V.file_name).where(V.id == newest.id)).one()
         _loaded[key] = load_plan(text, source, rules)
     return _loaded[key]
+
+
+def plan_errors(name: str) -> list[str]:
+    """What is wrong with the programme's Outcome Plan in force, each problem naming its file,
+    line and field ("plan.json:12: problems.education.indicators.attendance.terms: must be a
+    whole number, 1 or more"); [] when it reads, or the programme has no Outcome Plan. A plan
+    loaded before a check it now fails (or its stored text damaged) cannot be evaluated: the
+    refresh leaves its programme's rows as they were and says so (casework.evaluation.store),
+    and so do the programme's pages."""
+    if name not in OUTCOME_RULESETS:
+        return []
+    try:
+        council_plan(name)
+    except PlanError as refused:
+        return list(refused.errors)
+    return []
 
 
 @dataclasses.dataclass(frozen=True)

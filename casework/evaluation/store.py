@@ -63,7 +63,7 @@ from ..rules.engine import NOT_RELEVANT
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
 from ..workers import map_in_workers
-from .later import OutcomeFamilyEvaluation, evaluate_outcome_families
+from .later import OutcomeFamilyEvaluation, evaluate_outcome_families, plan_errors
 from .service import BATCH, FamilyEvaluation, current_ruleset, evaluate_batch, family_ids, to_json
 
 Progress = Callable[[int, int], None]  # (families done, families in all)
@@ -78,11 +78,25 @@ class RefreshSummary:
     families: int
     full: bool
     seconds: float
+    # programme -> what is wrong with its Outcome Plan in force (plan_errors): its families
+    # were not evaluated under it and its stored rows are as they were.
+    unreadable: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def line(self) -> str:
         what = "all families" if self.full else f"{self.families} changed families"
         return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
-                f"{self.as_of.isoformat()} in {self.seconds:.1f} s")
+                f"{self.as_of.isoformat()} in {self.seconds:.1f} s"
+                + "".join(f"\n{unreadable_words(p, errors)}"
+                          for p, errors in self.unreadable.items()))
+
+
+def unreadable_words(programme: str, errors: list[str]) -> str:
+    """A programme whose Outcome Plan could not be evaluated, and why, in words."""
+    from ..rules.ruleset import PROGRAMME_LABELS
+
+    return (f"{PROGRAMME_LABELS.get(programme, programme)}: the Outcome Plan in force cannot "
+            "be evaluated, so its families' figures are as they were; load a corrected "
+            "version. " + " ".join(errors))
 
 
 def current_run(ruleset: str | None = None) -> m.EvaluationRun | None:
@@ -408,7 +422,7 @@ def programme_family_ids(programme: str, among: Iterable[int] | None = None) -> 
 def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = None,
             progress: Progress | None = None,
             each_json: Callable[[dict], None] | None = None,
-            figures: bool = True) -> RefreshSummary:
+            figures: bool = True, parts_now: bool = True) -> RefreshSummary:
     """Evaluate and store every family (family_ids None) or the families named.
 
     A full refresh holds for `as_of` (default today) and moves the stored date there. A
@@ -420,7 +434,9 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     (figures.store_parts: their parts counted again, in milliseconds to a second); a full
     one, or one those cannot account for (wide_change), counts them whole after it commits
     (store_figures below) if `figures`, else leaves that to the job worker
-    (figures.keep_stored).
+    (figures.keep_stored). Not `parts_now` (a page's request: keep_current): the parts are
+    only marked to be counted again by the job worker within a minute (figures.mark_due),
+    so the request does not hold the write lock while it counts them.
     """
     started_clock = time.monotonic()
     started = m.utcnow()
@@ -439,7 +455,12 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         chosen = [fid for fid, _ in _all_ids() if fid in wanted] if each_json else sorted(wanted)
     # Each other programme's families under its own rules (docs/figures.md): a full
     # refresh all of them, else those of the families named.
-    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()}
+    # A programme whose Outcome Plan in force cannot be evaluated is left as stored (its rows
+    # neither replaced nor removed) and the refresh carries on for every other family; the
+    # summary (the job's page) and the programme's pages say what is wrong with the plan.
+    unreadable = {p: errors for p in other_programmes() if (errors := plan_errors(p))}
+    theirs = {p: programme_family_ids(p, None if full else chosen) for p in other_programmes()
+              if p not in unreadable}
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = [(chosen[i : i + BATCH], as_of.isoformat(), each_json is not None)
              for i in range(0, len(chosen), BATCH)]
@@ -459,14 +480,15 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         if progress:
             progress(done, total)
     stored = _write(rules.name, rows, chosen, as_of, full, started,
-                    {p: (other_rows[p], ids) for p, ids in theirs.items()})
+                    {p: (other_rows[p], ids) for p, ids in theirs.items()}, parts_now)
     if figures and not stored:
         try:
             store_figures()
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
-    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock)
+    return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
+                          unreadable)
 
 
 def _all_ids() -> list[tuple[int, str]]:
@@ -475,11 +497,13 @@ def _all_ids() -> list[tuple[int, str]]:
 
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
            started: dt.datetime,
-           others: dict[str, tuple[list[dict], list[int]]] | None = None) -> bool:
+           others: dict[str, tuple[list[dict], list[int]]] | None = None,
+           parts_now: bool = True) -> bool:
     """Replace the rows in one transaction; readers see the old rows until it commits.
     `others`: each other programme's rows, and the families of `chosen` that are its. True
-    if the stored figures were moved with them (figures.store_parts)."""
-    from .figures import store_parts  # figures.py reads this module
+    if the stored figures were moved with them (figures.store_parts); not `parts_now`, their
+    parts are marked for the job worker instead (figures.mark_due)."""
+    from .figures import mark_due, store_parts  # figures.py reads this module
 
     lock_rows()
     session = db.session
@@ -549,6 +573,8 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     stored = False
     if full:
         wide_change()  # every row and the date rewritten: the figures are counted whole
+    elif not parts_now:
+        mark_due(set(chosen))  # counted by the job worker, not under this write lock
     else:
         try:
             with session.begin_nested():
@@ -583,13 +609,14 @@ def _differing(ruleset: str, rows: list[dict]) -> list[dict]:
     return out
 
 
-def refresh_pending(progress: Progress | None = None,
-                    figures: bool = True) -> RefreshSummary | None:
-    """Evaluate the families marked stale since they were last evaluated; None if there were none."""
+def refresh_pending(progress: Progress | None = None, figures: bool = True,
+                    parts_now: bool = True) -> RefreshSummary | None:
+    """Evaluate the families marked stale since they were last evaluated; None if there were
+    none. `figures`, `parts_now`: as refresh()."""
     ids = list(db.session.scalars(select(m.StaleFamily.family_id)))
     if not ids:
         return None
-    return refresh(ids, progress=progress, figures=figures)
+    return refresh(ids, progress=progress, figures=figures, parts_now=parts_now)
 
 
 def store_figures() -> int | None:
@@ -631,10 +658,11 @@ def keep_current() -> RefreshSummary | m.Job | None:
     if not pending:
         return None
     if pending <= current_app.config["EVALUATE_IN_REQUEST"]:
-        # The stored figures move with the refresh (figures.store_parts); counting them
-        # whole, when needed, is left to the job worker (figures.keep_stored): at national
-        # scale that takes seconds.
-        return refresh_pending(figures=False)
+        # No page holds the write lock while it counts: the families' parts are marked
+        # (figures.mark_due) and the job worker counts them within a minute
+        # (figures.keep_stored), or the figures whole when needed (seconds at national
+        # scale); until then the summaries say how far behind they are.
+        return refresh_pending(figures=False, parts_now=False)
     return start_refresh(None, everything=False)
 
 

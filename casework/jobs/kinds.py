@@ -193,7 +193,9 @@ def _refresh_figures(work: Work) -> Outcome:
         return Outcome("No family was waiting to be evaluated: the figures were already "
                        "current.")
     what = "Every family" if summary.full else f"{summary.families:,} changed families"
-    return Outcome(f"{what} evaluated: the figures are as of {govdate(summary.as_of)}.")
+    return Outcome(f"{what} evaluated: the figures are as of {govdate(summary.as_of)}."
+                   + "".join(f"\n{store.unreadable_words(p, errors)}"
+                             for p, errors in summary.unreadable.items()))
 
 
 register(Kind(

@@ -15,7 +15,7 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, cast, func, literal, select
 
 from .. import clock
 from .. import models as m
@@ -410,13 +410,14 @@ def _cost_query(user: m.User, pence: dict[str, int], page: int | None = None,
 
 
 def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
-    """Each FIP worker the user oversees, with the families allocated to them on the date."""
+    """Each FIP worker the user oversees, with their active families under the programme on
+    the date (figures.held_by_a_worker, the one definition)."""
     A = m.Allocation
     allocated = {}
     for worker_id, active, met, claimed in db.session.execute(
         sc.select(A.worker_id, func.count(), fig.counted(sc, "results_met"),
                   fig.counted(sc, "claimed"))
-        .join(A, A.family_id == sc.f.c.id).where(_allocated_on(sc.as_of))
+        .join(A, A.family_id == sc.f.c.id).where(fig.held_by_a_worker(sc))
         .group_by(A.worker_id)
     ):
         allocated[worker_id] = (active, met, claimed)
@@ -426,12 +427,6 @@ def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
         rows.append({"worker": worker.name, "active": active, "results_met": met,
                      "claimed": claimed})
     return rows
-
-
-def _allocated_on(as_of: dt.date):
-    """Allocations open on as_of: started on or before it, not ended by then."""
-    A = m.Allocation
-    return (A.start_on <= as_of) & (or_(A.end_on.is_(None), A.end_on > as_of))
 
 
 def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:

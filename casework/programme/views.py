@@ -15,6 +15,7 @@ from flask_login import current_user
 from .. import clock
 from ..audit import shown
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
+from ..evaluation.later import plan_errors
 from ..flashes import flash
 from ..paging import Page, requested_page
 from ..permissions import requires
@@ -40,7 +41,7 @@ def dashboard():
                  detail=f"as of {f.as_of.isoformat()}, {f.programme}", page=render_template(
         "programme/dashboard.html", f=f, charts=charts.dashboard(f), funnel=f.stages,
         way_in=extras.way_in, stages=WAY_IN, needs=extras.needs,
-        claim_months=extras.claim_months))
+        claim_months=extras.claim_months, plan_errors=plan_errors(f.programme)))
 
 
 @bp.route("/programme/costs")
