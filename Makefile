@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_FAMILIES ?= 200
-# The later programme the demo's needs are written for and the family pages show.
-OUTCOME_RULESET ?= phase2
+# The later programme the demo's needs are written for and the family pages show:
+# Supporting Families, the programme of the families the demo signs up today (a need is
+# the programme of its family's episode). `make run OUTCOME_RULESET=phase2` shows 2015-20's.
+OUTCOME_RULESET ?= supporting_families
 
 LOCK_TOOLS := $(VENV)/lock-tools
 

@@ -67,9 +67,7 @@ def main() -> None:
 
 
 def _changes() -> None:
-    import datetime as dt
-
-    from sqlalchemy import func, select
+    from store_bench import asb_change  # the change store_bench times too
 
     from casework import models as m
     from casework.evaluation import figures, store
@@ -80,14 +78,7 @@ def _changes() -> None:
         took = time.perf_counter()
         store.store_figures()
         print(f"(the figures counted whole first: {time.perf_counter() - took:.2f} s)")
-    people = list(db.session.scalars(  # one member of each of 1,000 families
-        select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)
-        .order_by(m.Person.family_id).limit(1000)))
-    stamp = time.strftime("%H%M%S")
-    today = dt.date.today().isoformat()
-    rows = "".join(f"BENCH{stamp}{i:05d},{ref},,{today},incident\n"
-                   for i, ref in enumerate(people))
-    data = ("asb_ref,person_ref,family_ref,date,kind\n" + rows).encode()
+    people, data = asb_change()  # one member of each of 1,000 families
     took = time.perf_counter()
     import_csv("asb", data, "bench.csv")
     imported = time.perf_counter() - took

@@ -170,6 +170,25 @@ def _load_from_csv(env: dict, families: int, harsh: bool) -> None:
     subprocess.run([*args, "--refresh-later"], env=env, check=True, capture_output=True)
 
 
+def asb_change(count: int = 1000) -> tuple[list[str], bytes]:
+    """The change both benches time (this one and refresh_bench.py changes): one new ASB
+    incident, dated today, for one member of each of the first `count` families, as an ASB
+    file: (the people's references, the file's bytes). References are new on every run."""
+    from sqlalchemy import func, select
+
+    from casework import models as m
+    from casework.extensions import db
+
+    people = list(db.session.scalars(
+        select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)
+        .order_by(m.Person.family_id).limit(count)))
+    stamp = time.strftime("%H%M%S")
+    today = dt.date.today().isoformat()
+    rows = "".join(f"BENCH{stamp}{i:05d},{ref},,{today},incident\n"
+                   for i, ref in enumerate(people))
+    return people, ("asb_ref,person_ref,family_ref,date,kind\n" + rows).encode()
+
+
 def measure(url: str, families: int, harsh: bool = False, from_csv: bool = False,
             refresh_only: bool = False) -> None:
     env = {**os.environ, "DATABASE_URL": url, "CASEWORK_ENV": "development"}
@@ -244,14 +263,7 @@ def measure(url: str, families: int, harsh: bool = False, from_csv: bool = False
             db.engine.dispose()
             return
 
-        people = list(db.session.scalars(  # one member of each of 1,000 families
-            select(func.min(m.Person.person_ref)).group_by(m.Person.family_id)
-            .order_by(m.Person.family_id).limit(1000)))
-        stamp = time.strftime("%H%M%S")
-        today = dt.date.today().isoformat()
-        rows = "".join(f"BENCH{stamp}{i:05d},{ref},,{today},incident\n"
-                       for i, ref in enumerate(people))
-        data = ("asb_ref,person_ref,family_ref,date,kind\n" + rows).encode()
+        people, data = asb_change()  # one member of each of 1,000 families
         _timed(f"import {len(people):,} ASB rows", lambda: import_csv("asb", data, "bench.csv"))
         pending = store.pending_count()
         _timed(f"re-evaluate the {pending:,} families it changed",

@@ -482,7 +482,7 @@ def _term_day(T, days: dict[str, tuple[int, int, int]]):
 
 def _record_days(model, on: dt.date):
     """SQL: the first and last day a record of `model` covers, as YYYYMMDD: a school term
-    from its start to its end (the default term calendar, domain: autumn to 31 December,
+    from its start to its end (the default term calendar, docs/rules.md: autumn to 31 December,
     spring to 31 March, summer to 31 July, each starting the day after the one before it
     ends); a work or benefit spell from its start to its end, or to `on` while open (nor
     beyond `on`); an offence, an anti-social behaviour record on its date."""

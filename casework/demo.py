@@ -589,7 +589,6 @@ def _demo_claims() -> str:
     """Claims under each programme: the 2012-15 families' results claimed at that
     programme's end (half validated by internal audit and submitted in a batch), and the
     later programme's family outcomes claimed today."""
-    from flask import current_app
 
     from .claims import service as claims
 
@@ -600,7 +599,7 @@ def _demo_claims() -> str:
     for claim in made[::2]:
         claims.validate(claim.id, auditor)
     batch = claims.submit_batch("2014/15 final", end, manager) if made[::2] else None
-    later = current_app.config["OUTCOME_RULESET"] or "phase2"
+    later = _later_ruleset()
     recent = claims.build_claims(clock.today(), manager, ruleset=later)
     return (f"claims: {len(made)} under 2012-15 ({len(made[::2])} submitted"
             f"{f' in batch {batch.id}' if batch else ''}), {len(recent)} under {later}")
@@ -743,6 +742,9 @@ LATER_SCENARIOS = [
     ("equivalent progress", True, [(0, "met", -20), (1, "discretion", -20), (2, "met", -10)]),
     ("one need only", False, [(0, "met", -20)]),
 ]
+# The needs of the programme's other signed-up families: identified before the sign-up,
+# being worked on (the first assessment only, not yet positive).
+LATER_STARTED = [(0, "started", -20), (1, "started", -15), (2, "started", -10)]
 NOTES = {"positive": ["Engaging well and the plan's goals are met",
                       "Sustained improvement confirmed at review",
                       "Progress confirmed with the family and partners"],
@@ -750,18 +752,27 @@ NOTES = {"positive": ["Engaging well and the plan's goals are met",
                       "Setback since the last review", "Missed the agreed appointments"]}
 
 
+def _later_ruleset() -> str:
+    """The later programme the demo writes needs and claims for: the council's
+    OUTCOME_RULESET, else the programme that takes families today (Supporting Families, whose
+    families the demo signs up today), else 2015-20's."""
+    today = programme_of(clock.today())
+    return current_app.config["OUTCOME_RULESET"] or (
+        today if today in LATER_ASSESSED else "phase2")
+
+
 def _later_programme(seed: int) -> str:
-    """Needs under the council's later programme (OUTCOME_RULESET, else phase2) for some of
-    the attached families, in a spread the family pages and claims show: every need met,
-    still sustaining, a child protection plan still open, a need added mid-intervention, a
-    need not met, equivalent progress approved by the programme manager (phase2), and a
-    family with one need only (not eligible). Written through the importer like any file."""
-    from flask import current_app
+    """Needs under the council's later programme (_later_ruleset) for the families signed up
+    to the programme that takes families now: for some, in a spread the family pages and
+    claims show (every need met, still sustaining, a child protection plan still open, a need
+    added mid-intervention, a need not met, equivalent progress approved by the programme
+    manager (phase2), and a family with one need only, not eligible); for the others, three
+    needs being worked on. Written through the importer like any file."""
 
     from .outcomes.service import record_discretion
     from .rules.dates import months_after, months_before
 
-    ruleset = current_app.config["OUTCOME_RULESET"] or "phase2"
+    ruleset = _later_ruleset()
     assessed, status_problem = LATER_ASSESSED[ruleset], LATER_STATUS[ruleset]
     rng = random.Random(seed + 2)
     today = clock.today()
@@ -774,7 +785,7 @@ def _later_programme(seed: int) -> str:
                                        .order_by(m.Family.family_ref)))
     rng.shuffle(attached)
     rows: dict[str, list[dict]] = {"child-status": [], "needs": [], "assessments": []}
-    discretions, used, n = [], [], 0
+    discretions, used, chosen, n = [], [], [], 0
     for number in range(max(len(LATER_SCENARIOS), len(attached) // 3)):
         name, old, needs = LATER_SCENARIOS[number % len(LATER_SCENARIOS)]
         if name == "equivalent progress" and ruleset != "phase2":
@@ -786,6 +797,13 @@ def _later_programme(seed: int) -> str:
         if family is None:
             continue
         used.append(family)
+        chosen.append((family, needs))
+    # Every other family signed up to the programme was identified with its needs too (a
+    # family is eligible under a later programme by its needs: signed up without them it
+    # would be neither eligible nor counted as signed up there): three, being worked on,
+    # their first assessment not yet positive.
+    chosen += [(f, LATER_STARTED) for f in attached if f not in used]
+    for family, needs in chosen:
         born = sorted(family.people, key=lambda p: p.date_of_birth)
         adult, child = born[0], born[-1]
         start = family.attached_on
@@ -820,6 +838,8 @@ def _later_programme(seed: int) -> str:
             elif pattern == "not_met":
                 outcomes.append(("positive", months_after(identified, 3)))
                 outcomes.append(("negative", months_after(identified, 6)))
+            elif pattern == "started":  # the first assessment only: being worked on
+                pass
             else:  # discretion: never positive by the indicator; the manager judges it
                 outcomes.append(("negative", months_after(identified, 4)))
                 discretions.append((need_ref, months_after(identified, 6)))
@@ -836,7 +856,7 @@ def _later_programme(seed: int) -> str:
         record_discretion(need_ref, manager, on, "Demo: completed a pre-employment course and "
                           "volunteers weekly; the work coach judges the progress equivalent",
                           ruleset)
-    return (f"later programme ({ruleset}): {len(rows['needs'])} needs for {len(used)} "
+    return (f"later programme ({ruleset}): {len(rows['needs'])} needs for {len(chosen)} "
             f"families, {len(rows['assessments'])} assessments, "
             f"{len(rows['child-status'])} child protection plans, "
             f"{len(discretions)} equivalent progress approvals")

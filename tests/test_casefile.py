@@ -279,9 +279,7 @@ def test_workers_cannot_reach_allocation_pages(client, case):
 
 def test_closing_a_case_from_the_web(client, case):
     lead, _, _, _, _ = case
-    login(client, lead.email)
-    response = post_form(client, "/families/C1/close", {"outcome": "turned_around",
-                         "on": ["1", "9", "2013"], "reason": "Results met"})
+    response = _send(client, lead, "/families/C1/close", CLOSE)
     assert response.status_code == 302
     allocation = db.session.scalars(select(m.Allocation)).one()
     assert allocation.end_kind == "closure" and allocation.outcome == "turned_around"
@@ -322,51 +320,62 @@ def _link(page: Page, text: str) -> str:
     return found[0]
 
 
+# The close and transfer forms, filled in for 1 September 2013.
+CLOSE = {"outcome": "turned_around", "on": ["1", "9", "2013"], "reason": "Results met"}
+
+
+def _send(client, user, url: str, form: dict):
+    """Sign in as `user` and send `form` to `url` (a close or allocate page)."""
+    login(client, user.email)
+    return post_form(client, url, form)
+
+
+def _from_family_page(client, user, link: str, form: dict):
+    """Sign in as `user`, follow C1's family page link `link` ("Close the case", "Transfer")
+    and send `form` there: (the link's address, the response)."""
+    login(client, user.email)
+    url = _link(Page(client.get("/families/C1").text), link)
+    return url, post_form(client, url, form)
+
+
+def _lands_on(client, response, address: str, banner: str | None = None) -> None:
+    """The response sends the user to `address`, which answers, showing `banner` if given."""
+    assert response.status_code == 302 and response.location == address
+    page = client.get(address)
+    assert page.status_code == 200
+    if banner:
+        assert banner in Page(page.text).banners
+
+
 def test_closing_the_case_from_the_family_page_returns_to_the_family_page(client, case):
     manager = create_user("manager")  # who still sees the family once its case is closed
     login(client, manager.email)
     close_url = _link(Page(client.get("/families/C1").text), "Close the case")
     back = Page(client.get(close_url).text).main.find(cls="govuk-back-link")
     assert (back.text(), back.attrs["href"]) == ("Back to the family", "/families/C1")
-    response = post_form(client, close_url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
-                                             "reason": "Results met"})
-    assert response.status_code == 302 and response.location == "/families/C1"
-    page = client.get("/families/C1")
-    assert page.status_code == 200
-    assert "The case of C1 is closed." in Page(page.text).banners
+    _lands_on(client, post_form(client, close_url, CLOSE), "/families/C1",
+              "The case of C1 is closed.")
 
 
 def test_a_team_lead_who_no_longer_sees_the_closed_family_goes_to_the_team_view(client, case):
     """Closing ends the team's allocation, so the family leaves a team lead's sight: the
     family page they came from would be "Page not found"."""
     lead, _, _, _, _ = case
-    login(client, lead.email)
-    close_url = _link(Page(client.get("/families/C1").text), "Close the case")
-    response = post_form(client, close_url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
-                                             "reason": "Results met"})
-    assert response.status_code == 302 and response.location == "/team"
-    page = client.get("/team")
-    assert page.status_code == 200
-    assert "The case of C1 is closed." in Page(page.text).banners
+    _, response = _from_family_page(client, lead, "Close the case", CLOSE)
+    _lands_on(client, response, "/team", "The case of C1 is closed.")
     assert client.get("/families/C1").status_code == 404
 
 
 def test_transferring_from_the_family_page_returns_to_the_family_page(client, case):
     lead, _, _, _, _ = case
     other = create_user("worker", team="North", name="Jo Clarke")
-    login(client, lead.email)
-    url = _link(Page(client.get("/families/C1").text), "Transfer")
-    response = post_form(client, url, {"worker": str(other.id), "on": ["1", "9", "2013"],
-                                       "reason": "Nearer the school"})
-    assert response.status_code == 302 and response.location == "/families/C1"
+    _, response = _from_family_page(client, lead, "Transfer", {
+        "worker": str(other.id), "on": ["1", "9", "2013"], "reason": "Nearer the school"})
+    _lands_on(client, response, "/families/C1")
 
 
 @pytest.mark.parametrize("back", ["https://evil.example/steal", "//evil.example/x",
                                   "/\\evil.example"])
 def test_a_return_address_off_the_site_is_never_followed(client, case, back):
     lead, _, _, _, _ = case
-    login(client, lead.email)
-    url = f"/families/C1/close?back={back}"
-    response = post_form(client, url, {"outcome": "turned_around", "on": ["1", "9", "2013"],
-                                       "reason": "Results met"})
-    assert response.status_code == 302 and response.location == "/team"
+    _lands_on(client, _send(client, lead, f"/families/C1/close?back={back}", CLOSE), "/team")
