@@ -151,7 +151,9 @@ def test_a_write_by_another_process_is_seen_at_once(client, world, counted):  # 
         other.commit()
     counted.clear()
     assert _waiting(client) == "Signed up, waiting for a FIP worker (1)"
-    assert counted == ["selection.waiting"]
+    # and the agreed-number table's attachment fees: a few families' summary is counted
+    # live and exact while the stored figures are behind (below FIGURES_LIVE_BELOW)
+    assert sorted(counted) == ["attachment_fees", "selection.waiting"]
 
 
 def test_a_count_over_the_transactions_own_unsaved_writes_is_not_kept(app, world):  # noqa: F811

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from casework import clock
 from casework import models as m
 from casework.caseloads.service import allocate
+from casework.evaluation import figures as fig
 from casework.evaluation import store
 from casework.extensions import db
 from casework.selection import figures, service
@@ -236,11 +237,13 @@ def test_progress_counts_families_attached_in_each_programme_year_against_its_nu
     create_family("Y2", attached_on=attached_on)  # attached, but not eligible: not counted
     db.session.commit()
     store.refresh(as_of=dt.date(2015, 1, 1))
-    progress = {p.year: p for p in figures.agreed_progress(select(m.Family), dt.date(2015, 1, 1))}
+    progress = {p.year: p for p in figures.agreed_progress(fig.scope(
+        None, families=select(m.Family), as_of=dt.date(2015, 1, 1)))}
     assert {n: p.attached for n, p in progress.items()} == {1: 0, 2: 0, 3: 0} | {year: 1}
     assert progress[1].agreed == 1082 and progress[3].agreed is None
     assert progress[2].percent == (25 if year == 2 else 0)
-    before = figures.agreed_progress(select(m.Family), attached_on - dt.timedelta(days=1))
+    before = figures.agreed_progress(fig.scope(
+        None, families=select(m.Family), as_of=attached_on - dt.timedelta(days=1)))
     assert sum(p.attached for p in before) == 0
 
 
@@ -432,7 +435,6 @@ def test_a_family_signed_up_today_is_signed_up_in_its_programme_when_eligible_un
     by the 2012 criteria), so it is not attached there, nothing is claimable for it, and it is
     still signed up and waiting for a FIP worker. The funnel's stages are each within the one
     before: signed up (attached) within eligible. Live and stored counts agree."""
-    from casework.evaluation import figures as fig
 
     from .test_stored_figures import assert_stored_equals_live
 

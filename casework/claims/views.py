@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from .. import clock
 from .. import models as m
-from ..access import visible_families
 from ..audit import shown
 from ..flashes import flash
 from ..outcomes.service import claim_rulesets
@@ -21,7 +20,7 @@ from ..reports.exports import batch_csv, batch_xlsx
 from ..rules.dates import govdate
 from ..rules.ruleset import PROGRAMME_LABELS
 from ..rules.wording import plural
-from ..selection.figures import agreed_progress
+from ..selection.figures import agreed_progress_of
 from . import documents, outcome_plans, service
 from .forms import BatchForm, BuildForm, ConfirmBatchForm, DecisionForm, SampleForm
 
@@ -229,5 +228,4 @@ def money():
     return shown("view", "money", None, page=render_template(
         "claims/money.html", figures=figures,
         can_manage_match=can(current_user, "manage_match_funding"),
-        progress=agreed_progress(visible_families(current_user), clock.today(),
-                                 figures["programme"])))
+        progress=agreed_progress_of(current_user, figures["programme"])))

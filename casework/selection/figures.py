@@ -82,23 +82,30 @@ def agreed_programme() -> str:
     return PROGRAMME_LABELS.get(current_ruleset().name, current_ruleset().name)
 
 
-def agreed_progress(families: Select, as_of: dt.date,
-                    programme: str | None = None) -> list[AgreedProgress] | None:
-    """Every programme year begun by as_of, latest first: the families attached in it (by
-    the programme year of their attachment date, on or before as_of, as the attachment
-    fees count them: the programme figure "attached") against its agreed number. The
-    agreed numbers are the council's programme's (its ruleset's programme years): for
-    another programme there are none to show (None)."""
-    if programme is not None and programme != current_ruleset().name:
+def agreed_progress(sc: programme_figures.Scope) -> list[AgreedProgress] | None:
+    """Every programme year begun by the scope's date, latest first: the scope's families
+    attached in it (by the programme year of their attachment date, on or before the date,
+    as the attachment fees count them: the programme figure "attached") against its agreed
+    number. The agreed numbers are the council's programme's (its ruleset's programme
+    years): for another programme there are none to show (None)."""
+    if sc.programme != current_ruleset().name:
         return None
-    sc = programme_figures.scope(None, families=families, as_of=as_of)
-    attached = programme_figures.memo(  # counted once until the data changes, not a request
-        sc, "attachment_fees", lambda: programme_figures.attachment_fees(sc))
+    attached = programme_figures.memo(  # counted once until the figures are stored again
+        sc, "attachment_fees", lambda: programme_figures.attachment_fees(sc), summary=True)
     agreed = agreed_numbers()
     return [AgreedProgress(year, label, agreed.get(year),
                            attached.get(year, {}).get("families", 0))
             for year, label in programme_years()
-            if programme_year_span(year)[0] <= as_of][::-1]
+            if programme_year_span(year)[0] <= sc.as_of][::-1]
+
+
+def agreed_progress_of(user: m.User, programme: str | None = None
+                       ) -> list[AgreedProgress] | None:
+    """agreed_progress of the families `user` sees, on the stored evaluation's date: the
+    selection and money pages'. It reads the stored figures (their attachment fees), so a
+    day of contacts and allocations does not count every family again in each process; the
+    page says when they were counted (_figures_hold.html)."""
+    return agreed_progress(programme_figures.scope(user, programme=programme))
 
 
 # The funnel from identification to sign-up ---------------------------------------------------
@@ -178,4 +185,4 @@ def way_in(families: Select, as_of: dt.date, programme) -> WayIn:
     wards = sorted(by_ward.values(),
                    key=lambda r: (r["ward"] == programme_figures.NO_WARD, r["ward"]))
     return WayIn(as_of, funnel, months, wards,
-                 agreed_progress(families, as_of, programme.programme))
+                 agreed_progress(sc))

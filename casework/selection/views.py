@@ -11,7 +11,6 @@ from ..access import (
     get_family_or_404,
     may_record_first_contact,
     open_allocation,
-    visible_families,
     wards,
 )
 from ..audit import shown
@@ -30,11 +29,10 @@ bp = Blueprint("selection", __name__)
 @bp.route("/selection")
 @requires("run_selection")
 def index():
-    today = clock.today()
     meetings = service.meetings(current_user)
     return shown("view_list", "selection", None, page=render_template(
         "selection/index.html",
-        progress=figures.agreed_progress(visible_families(current_user), today),
+        progress=figures.agreed_progress_of(current_user),
         agreed_programme=figures.agreed_programme(),
         meetings=meetings, decided=service.decision_counts([mt.id for mt in meetings]),
         awaiting=service.awaiting_answer(current_user),
