@@ -8,8 +8,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from casework import cache_version
 from casework import models as m
-from casework.caseloads.service import allocate, close
+from casework.caseloads.service import allocate, caseload, close
 from casework.evaluation import store
 from casework.evaluation.figures import HIGH_CONTACT_CONTACTS
 from casework.extensions import db
@@ -100,7 +101,8 @@ def world(app):
     return {"manager": manager, "lead": lead}
 
 
-def test_the_workers_table_counts_each_workers_families_of_the_chosen_programme(client, world):
+def test_the_workers_table_counts_each_workers_families_of_the_chosen_programme(
+        app, client, world):
     """A worker's active families on the dashboard are the chosen programme's: a family whose
     2012-15 episode closed and which Ann now holds under Supporting Families is one of her
     Supporting Families families, not one of her 2012-15 ones (figures.held_by_a_worker, as
@@ -126,6 +128,15 @@ def test_the_workers_table_counts_each_workers_families_of_the_chosen_programme(
     assert active("supporting_families") == {"Ann Worker": "1", "Bob Worker": "0"}  # G1
     sf = service.figures(world["manager"], programme="supporting_families")
     assert sf.caseloads["active"] == 1
+    # A worker's limit is on their whole caseload, every programme's: Ann holds two families
+    # (F1 under 2012-15, G1 under Supporting Families), Bob one; with the limit at two Ann is
+    # at it under either programme, as allocating to her is refused.
+    app.config["RULESET_OVERRIDES"] = {"caseload_max_active": 2, "caseload_spare_below": 2}
+    cache_version.clear()  # the dashboards counted above under the usual limits
+    assert caseload(ann, D).at_limit
+    for programme in ("phase1", "supporting_families"):
+        totals = service.figures(world["manager"], programme=programme).caseloads
+        assert (totals["at_limit"], totals["spare"]) == (1, 1), programme
 
 
 def test_every_dashboard_figure(world):
@@ -145,8 +156,9 @@ def test_every_dashboard_figure(world):
         {"ward": "No ward recorded", "identified": 0, "eligible": 0, "attached": 0, "results_met": 0,
          "claimed": 0},
     ]
-    assert f.workers == [{"worker": "Ann Worker", "active": 1, "results_met": 1, "claimed": 1},
-                         {"worker": "Bob Worker", "active": 1, "results_met": 0, "claimed": 0}]
+    assert f.workers == [
+        {"worker": "Ann Worker", "active": 1, "results_met": 1, "claimed": 1, "caseload": 1},
+        {"worker": "Bob Worker", "active": 1, "results_met": 0, "claimed": 0, "caseload": 1}]
     assert f.caseloads["active"] == 2 and f.caseloads["spare"] == 2 and f.caseloads["at_limit"] == 0
     # F2 closed in June: its episode is over, so it waits for no worker (it did before episodes).
     assert f.caseloads["unallocated"] == 0

@@ -15,7 +15,7 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, cast, func, literal, select
+from sqlalchemy import BigInteger, cast, func, literal, or_, select
 
 from .. import clock
 from .. import models as m
@@ -421,11 +421,19 @@ def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
         .group_by(A.worker_id)
     ):
         allocated[worker_id] = (active, met, claimed)
+    workers = team_workers(user)
+    # A worker's limit is on their whole caseload, every programme's families: the
+    # allocations open on the date, as allocating them counts (casework.caseloads).
+    caseload = dict(db.session.execute(
+        select(A.worker_id, func.count()).where(
+            A.worker_id.in_([w.id for w in workers]), A.start_on <= sc.as_of,
+            or_(A.end_on.is_(None), A.end_on > sc.as_of))
+        .group_by(A.worker_id)).all()) if workers else {}
     rows = []
-    for worker in team_workers(user):
+    for worker in workers:
         active, met, claimed = allocated.get(worker.id, (0, 0, 0))
         rows.append({"worker": worker.name, "active": active, "results_met": met,
-                     "claimed": claimed})
+                     "claimed": claimed, "caseload": caseload.get(worker.id, 0)})
     return rows
 
 
@@ -437,8 +445,8 @@ def _caseload_totals(workers: list[dict], sc: fig.Scope) -> dict:
         "workers": len(workers),
         "active": active,
         "average": Fraction(active, len(workers)) if workers else None,
-        "at_limit": sum(1 for row in workers if row["active"] >= rules.caseload_max_active),
-        "spare": sum(1 for row in workers if row["active"] < rules.caseload_spare_below),
+        "at_limit": sum(1 for row in workers if row["caseload"] >= rules.caseload_max_active),
+        "spare": sum(1 for row in workers if row["caseload"] < rules.caseload_spare_below),
         "unallocated": unallocated,
         "max_active": rules.caseload_max_active,
         "spare_below": rules.caseload_spare_below,
