@@ -166,32 +166,32 @@ class CostEstimate:
         return self.before_pence - self.after_pence
 
 
+def _windowed(count, family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
+              rules: Ruleset):
+    """(status, count(baseline window), count(recent window)) at as_of; None if the family
+    is not attached on or before as_of."""
+    start = family.attached_on
+    if start is None or start > as_of:
+        return None
+    before = count(family, abuse_dates, baseline_window(start, rules), rules)
+    after = count(family, abuse_dates, recent_window(as_of, rules), rules)
+    status = ("too_early" if as_of < months_after(start, rules.results_after_months)
+              else "estimated")
+    return status, before, after
+
+
 def estimate_counts(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
                     rules: Ruleset) -> tuple[str, dict[str, Fraction], dict[str, Fraction]] | None:
     """(status, events before, events since) at as_of; None if the family is not attached on
     or before as_of. The stored evaluation keeps these counts; pages price them."""
-    start = family.attached_on
-    if start is None or start > as_of:
-        return None
-    before = counts(family, abuse_dates, baseline_window(start, rules), rules)
-    after = counts(family, abuse_dates, recent_window(as_of, rules), rules)
-    status = ("too_early" if as_of < months_after(start, rules.results_after_months)
-              else "estimated")
-    return status, before, after
+    return _windowed(counts, family, abuse_dates, as_of, rules)
 
 
 def stored_counts(family: FamilyData, abuse_dates: list[dt.date], as_of: dt.date,
                   rules: Ruleset) -> tuple[str, tuple[int, ...], tuple[int, ...]] | None:
     """estimate_counts() in the stored evaluation's whole numbers (whole_counts): the same
     windows and status, without the fractions the pricing needs."""
-    start = family.attached_on
-    if start is None or start > as_of:
-        return None
-    before = whole_counts(family, abuse_dates, baseline_window(start, rules), rules)
-    after = whole_counts(family, abuse_dates, recent_window(as_of, rules), rules)
-    status = ("too_early" if as_of < months_after(start, rules.results_after_months)
-              else "estimated")
-    return status, before, after
+    return _windowed(whole_counts, family, abuse_dates, as_of, rules)
 
 
 def priced(family_ref: str, status: str, before: dict[str, Fraction],
