@@ -142,8 +142,9 @@ def test_a_transaction_that_swallowed_an_inner_failure_saves_nothing_rather_than
 def test_only_the_transaction_helper_and_the_machinery_below_use_cases_commit_or_roll_back():
     """Every use case ends its transaction through casework/transaction.py. The others here
     are the machinery around use cases: SQLite's write lock, the job runner (the work's
-    outcome, and its runner lock on its own connection), the refresh's batch writer, and the
-    app's error page."""
+    outcome, and its runner lock on its own connection), the refresh's batch writer, the
+    stored figures' count from a read snapshot and its short write (figures.store_marked),
+    and the app's error page."""
     import ast
     from pathlib import Path
 
@@ -158,7 +159,7 @@ def test_only_the_transaction_helper_and_the_machinery_below_use_cases_commit_or
                 name = path.relative_to(root).as_posix()
                 found[name] = found.get(name, 0) + 1
     assert set(found) == {"transaction.py", "locking.py", "jobs/service.py",
-                          "evaluation/store.py", "__init__.py"}, found
+                          "evaluation/store.py", "evaluation/figures.py", "__init__.py"}, found
 
 
 def test_a_commit_that_fails_rolls_back_and_leaves_the_session_ready_for_the_next(app):

@@ -15,12 +15,13 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, cast, func, literal, select
 
 from .. import clock
 from .. import models as m
 from ..access import team_workers, visible_families
 from ..audit import record_event
+from ..caseloads.service import caseloads
 from ..evaluation import figures as fig
 from ..evaluation.service import current_ruleset
 from ..extensions import db
@@ -422,18 +423,14 @@ def _workers(user: m.User, sc: fig.Scope) -> list[dict]:
     ):
         allocated[worker_id] = (active, met, claimed)
     workers = team_workers(user)
-    # A worker's limit is on their whole caseload, every programme's families: the
-    # allocations open on the date, as allocating them counts (casework.caseloads).
-    caseload = dict(db.session.execute(
-        select(A.worker_id, func.count()).where(
-            A.worker_id.in_([w.id for w in workers]), A.start_on <= sc.as_of,
-            or_(A.end_on.is_(None), A.end_on > sc.as_of))
-        .group_by(A.worker_id)).all()) if workers else {}
+    # A worker's limit is on their whole caseload, every programme's families, as allocating
+    # to them counts it (casework.caseloads).
+    caseload = {c.worker.id: c.active for c in caseloads(workers, sc.as_of)}
     rows = []
     for worker in workers:
         active, met, claimed = allocated.get(worker.id, (0, 0, 0))
         rows.append({"worker": worker.name, "active": active, "results_met": met,
-                     "claimed": claimed, "caseload": caseload.get(worker.id, 0)})
+                     "claimed": claimed, "caseload": caseload[worker.id]})
     return rows
 
 
