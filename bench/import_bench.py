@@ -54,6 +54,14 @@ sys.path.insert(0, str(ROOT))
 CASEWORK = ROOT / ".venv" / "bin" / "casework"
 
 
+def copy_file(connection, statement: str, path) -> None:
+    """Stream a file into PostgreSQL's COPY ... FROM STDIN a megabyte at a time."""
+    with connection.cursor() as cursor, open(path, "rb") as handle:
+        with cursor.copy(statement) as copy:
+            while block := handle.read(1 << 20):
+                copy.write(block)
+
+
 def _pg_type(kind, name: str) -> str:
     from sqlalchemy import Boolean, Date, Integer
 
@@ -96,10 +104,7 @@ def pg_copy(url: str, files) -> float:
         started = time.perf_counter()
         for kind_name, path, _ in files:
             table = "floor_" + kind_name.replace("-", "_")
-            with connection.cursor() as cursor, open(path, "rb") as handle:
-                with cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                    while block := handle.read(1 << 20):
-                        copy.write(block)
+            copy_file(connection, f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)", path)
             connection.commit()
         return time.perf_counter() - started
 
@@ -166,10 +171,7 @@ def pg_copy_into_tables(url: str, dumped) -> float:
         started = time.perf_counter()
         for table, columns, path, _ in dumped:
             quoted = ", ".join(f'"{c}"' for c in columns)
-            with connection.cursor() as cursor, open(path, "rb") as handle:
-                with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                    while block := handle.read(1 << 20):
-                        copy.write(block)
+            copy_file(connection, f"COPY {table} ({quoted}) FROM STDIN", path)
         connection.commit()
         return time.perf_counter() - started
 
