@@ -185,11 +185,15 @@ def test_the_pages_read_the_stored_figures(app, client, world):  # noqa: F811
     assert "1 change saved since then" in money.main.find(cls="app-figures-hold").text()
     assert "of 9 families" in Page(client.get("/families").text).main.text()
     assert figures.keep_stored() > 0
+    assert "nothing they count has changed since" in Page(client.get("/programme").text).main.find(
+        cls="app-figures-hold").text()
+    # The worker may count only the changed family's part and move the totals by its
+    # difference (when the families' ids span several parts, as a council's do), which
+    # keeps a total changed by hand; a whole count, as the nightly refresh's, puts it right.
+    store.store_figures()
     dashboard = Page(client.get("/programme").text)
     headline = [n.text() for n in dashboard.main.find_all(cls="app-figure")]
     assert headline[0] == "8 families identified"
-    assert "nothing they count has changed since" in dashboard.main.find(
-        cls="app-figures-hold").text()
 
 
 @pytest.mark.parametrize("seen", [True])
@@ -365,6 +369,8 @@ def test_the_agreed_number_tables_read_the_stored_figures_and_say_when_counted(
     assert ": 1 change saved since then (a contact, an allocation, an edit: yours too) is not " \
            "in them yet" in note
     assert figures.keep_stored() > 0
+    assert "nothing they count has changed since" in attached("/selection")[1]
+    store.store_figures()  # a whole count (see test_the_pages_read_the_stored_figures)
     shown, note = attached("/selection")
     assert shown == counted
     assert "nothing they count has changed since" in note
