@@ -14,7 +14,7 @@ Prints p50/p95/p99 latency and requests a second, and a Markdown table for bench
 `--writes` runs a council's day of writing beside the readers, for the whole timed run (see
 WRITE_EVERY): FIP workers logging contacts, team leads allocating waiting families, a
 partner's small import every minute, and the job worker storing the summaries' figures again
-every minute (casework.evaluation.figures.keep_stored), each a transaction of its own through
+every minute (casework.jobs.service.keep_figures_stored), each a transaction of its own through
 the same services the pages call (and the families a change marks evaluated again as its
 request would). A write that fails counts as an error of the run.
 """
@@ -191,9 +191,9 @@ def write(seconds_stop: str, refs: list[str], out: str) -> dict:
     from casework.casefile.service import save_contact
     from casework.caseloads.service import allocate
     from casework.evaluation import store
-    from casework.evaluation.figures import keep_stored
     from casework.extensions import db
     from casework.importer.service import import_csv
+    from casework.jobs.service import keep_figures_stored
 
     app = create_app()
     stop = Path(seconds_stop)
@@ -281,7 +281,7 @@ def write(seconds_stop: str, refs: list[str], out: str) -> dict:
                 time.sleep(1)
                 if time.monotonic() >= due:
                     due += STORE_EVERY
-                    timed("store", keep_stored)
+                    timed("store", keep_figures_stored)
 
     threads = [threading.Thread(target=writers), threading.Thread(target=job_worker)]
     for thread in threads:
@@ -354,14 +354,15 @@ def _prepare(env: dict, families: int, harsh: bool = False) -> tuple[list[str], 
                     contact_at=dt.datetime.combine(family.attached_on, dt.time(10)),
                     duration_minutes=60, notes="Bench contact", status="final"))
                 db.session.commit()  # allocate() locks its rows before it writes: commit each
-        # The summaries' stored figures, as the job worker keeps them (within a minute of a
-        # change): stored now if the set-up (or anything since they were stored) moved the data.
-        from casework.evaluation.figures import keep_stored
+        # The summaries' stored figures and the summaries counted from them, as the job
+        # worker keeps them (within a minute of a change): stored now if the set-up (or
+        # anything since they were stored) moved the data.
+        from casework.jobs.service import keep_figures_stored
 
         stored_at = time.perf_counter()
-        if (rows := keep_stored()) is not None:
-            print(f"stored the summaries' figures ({rows:,} rows) in "
-                  f"{time.perf_counter() - stored_at:.1f} s")
+        scopes = keep_figures_stored()
+        print(f"stored the summaries' figures and counted {scopes} scopes' summaries in "
+              f"{time.perf_counter() - stored_at:.1f} s")
         total = db.session.scalar(select(func.count(m.Family.id)))
         refs = list(db.session.scalars(select(m.Family.family_ref).order_by(func.random())
                                        .limit(5000)))

@@ -28,11 +28,14 @@ small table.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import pickle  # nosec B403: only casework's own summaries, written by its own job worker
 import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from sqlalchemy import event, select
@@ -50,7 +53,7 @@ TABLE = "t:"  # prefix of a table's own version
 # read one of them stands on `figures` instead.
 NOISY_TABLES = frozenset({
     "audit_events", "sign_in_counters", "jobs", "claim_batch_pdfs", "flash_messages",
-    "data_versions",
+    "data_versions", "shared_summaries",
 })
 # Every table moves `figures` but these, which no figure counts: the noisy ones, the record
 # history (written beside the records themselves), search documents, the families marked
@@ -105,8 +108,8 @@ def _forget(conn) -> None:
     conn.info.pop(_CHANGED, None)
 
 
-def _insert(conn):
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(m.DataVersion)
+def _insert(conn, model=m.DataVersion):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(model)
 
 
 def _upsert(conn, name: str, version, set_) -> None:
@@ -200,18 +203,31 @@ def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
            on: tuple[str, ...] | None = None) -> Any:
     """compute(), or what it gave for `key` while no table it read has changed since (or,
     given `on`, while none of those versions has moved: a summary drawn from the stored
-    figures is counted again when they are, not on every change). The value must be plain
-    data (no database objects: it outlives the session). `large` values (a list of every
-    family's id) are kept a few at a time."""
+    figures is counted again when they are, not on every change; and what the job worker
+    counted for it at those versions, sharing(), is read instead of counting it). The value
+    must be plain data (no database objects: it outlives the session). `large` values (a
+    list of every family's id) are kept a few at a time."""
     now = _every_version()  # read before compute: a write during it is counted next time
     if FIGURES not in now or _writing():
         return compute()
     cache, size = (_large, LARGE_CACHE_SIZE) if large else (_cache, CACHE_SIZE)
     with _lock:
         hit = cache.get(key)
+    stamp = None
+    if on is not None:  # a summary: the job worker counts it once for every process
+        names = tuple(sorted({EPOCH, *on}))
+        stamp = (names, tuple(now.get(name) for name in names))
+        if _sharing.on or hit is None or hit[1] != stamp[1]:
+            shared = _read_shared(key, stamp)
+            hit = None if shared is _NONE else (*stamp, shared)
+            if hit is not None:
+                with _lock:
+                    cache[key] = hit
     if hit is not None and hit[1] == tuple(now.get(name) for name in hit[0]):
         with _lock:
             cache.move_to_end(key)
+            while len(cache) > size:
+                cache.popitem(last=False)
         for tables in _reading.stack:  # a value cached inside another's compute
             tables |= {name[len(TABLE):] for name in hit[0] if name.startswith(TABLE)}
             if FIGURES in hit[0]:
@@ -234,7 +250,78 @@ def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
         cache.move_to_end(key)
         while len(cache) > size:
             cache.popitem(last=False)
+    if _sharing.on and stamp is not None:
+        _write_shared(key, stamp, value)
     return value
+
+
+# Summaries shared between processes -----------------------------------------------------------
+#
+# A summary cached `on` the stored figures (the dashboard's, the money page's) is counted
+# again by each web process once the figures are stored again: at 120,000 families, seconds
+# of a request, every minute of a busy day, in every process. The job worker counts them
+# once, after storing the figures (sharing()), and writes them to shared_summaries; a web
+# process reads one row there before counting a summary itself.
+
+_NONE = object()
+
+
+class _Sharing(threading.local):
+    on = False
+
+
+_sharing = _Sharing()
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Within it, every summary cached `on` versions is counted (not taken from this
+    process's cache or the shared rows) and written to shared_summaries for every process."""
+    _sharing.on = True
+    try:
+        yield
+    finally:
+        _sharing.on = False
+
+
+def _shared_key(key: Hashable) -> str:
+    return hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _read_shared(key: Hashable, stamp: tuple) -> Any:
+    """The value the job worker counted for `key` at these versions, or _NONE."""
+    saved, _reading.stack = _reading.stack, []  # not a table the summary itself reads
+    try:
+        S = m.SharedSummary
+        row = db.session.execute(select(S.stamp, S.value).where(
+            S.key == _shared_key(key))).first()
+    finally:
+        _reading.stack = saved
+    if row is None or row.stamp != repr(stamp):
+        return _NONE
+    try:
+        # Written only by casework's job worker, from a count of its own (the key and the
+        # versions are in the row): no one else's bytes are ever unpickled.
+        return pickle.loads(row.value)  # nosec B301
+    except Exception:  # a summary of an older casework, before a deploy: counted again
+        return _NONE
+
+
+def _write_shared(key: Hashable, stamp: tuple, value: Any) -> None:
+    S = m.SharedSummary
+    row = {"key": _shared_key(key), "stamp": repr(stamp), "value": pickle.dumps(value),
+           "counted_at": m.utcnow()}
+    with db.engine.begin() as conn:
+        statement = _insert(conn, S).values(row)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[S.key], set_={k: row[k] for k in ("stamp", "value", "counted_at")}))
+
+
+def forget_shared() -> None:
+    """Remove every shared summary (a new casework may count them differently): the job
+    worker's start."""
+    with db.engine.begin() as conn:
+        conn.execute(m.SharedSummary.__table__.delete())
 
 
 def clear() -> None:

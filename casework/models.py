@@ -868,6 +868,20 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class SharedSummary(db.Model):
+    """A summary (the dashboard's figures, the money page's) counted once by the job worker
+    after the figures are stored, for every web process to read instead of counting it
+    again (casework.cache_version.sharing): `value` is what the summary's count returned,
+    pickled, valid while the versions it was counted at (`stamp`) are the data's now."""
+
+    __tablename__ = "shared_summaries"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cache key
+    stamp: Mapped[str] = mapped_column(String(400))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class StoredFigure(db.Model):
     """The programme's figures summed over groups of families, written after the refresh that
     stores the evaluation and by the job worker (casework.evaluation.store.store_figures), so

@@ -50,10 +50,10 @@ def make_huey(app: Flask) -> Huey:
 
     @huey.periodic_task(crontab(minute="*"), name="keep_figures_stored")
     def keep_figures_stored() -> None:
-        from ..evaluation.figures import keep_stored
+        from .service import keep_figures_stored
 
         with app.app_context():
-            keep_stored()
+            keep_figures_stored()
 
     @huey.periodic_task(crontab(hour="3", minute="17"), name="housekeeping")
     def daily_housekeeping() -> None:
@@ -64,9 +64,11 @@ def make_huey(app: Flask) -> Huey:
 
     @huey.on_startup()
     def recover_on_startup() -> None:
+        from ..cache_version import forget_shared
         from .service import recover
 
         with app.app_context():
+            forget_shared()  # counted by an earlier casework, which may have counted otherwise
             recover()
 
     huey.casework_run_job = run_job

@@ -26,10 +26,16 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from .. import cache_version
 from .. import models as m
+from ..access import SEES_ALL, stored_scope
 from ..audit import record_event
 from ..auth.service import prune_sign_in_counters
+from ..claims.service import money
 from ..evaluation import store
+from ..evaluation.figures import keep_stored
+from ..programme.service import dashboard_extras, figures
+from ..selection.figures import agreed_progress_of
 from ..extensions import db
 from ..locking import has_written
 from ..permissions import can
@@ -253,6 +259,30 @@ def housekeeping() -> str:
     counters = prune_sign_in_counters()
     return (f"housekeeping: {files} old job files deleted, {abandoned} abandoned jobs "
             f"stopped, {counters} sign-in counts cleared")
+
+
+def keep_figures_stored() -> int:
+    """The worker's minute: store the figures again if the data moved (figures.keep_stored),
+    then count the summary pages' summaries of each stored scope (every family's, each
+    team's) once, for every web process to read (cache_version.sharing): the dashboard, the
+    money page and the selection page's agreed numbers of the programme they open on. A
+    summary already counted at the stored figures' version is not counted again. Returns
+    how many scopes were counted."""
+    keep_stored()
+    db.session.commit()
+    users: dict[str, m.User] = {}  # one user who reads each stored scope's summaries
+    for user in db.session.scalars(select(m.User).where(
+            m.User.active.is_(True), m.User.role.in_(SEES_ALL | {"team_lead"}))
+            .order_by(m.User.id)):
+        users.setdefault(stored_scope(user), user)
+    users.pop(None, None)
+    with cache_version.sharing():
+        for user in users.values():
+            dashboard_extras(user, figures(user))
+            money(user)
+            agreed_progress_of(user)
+    db.session.commit()
+    return len(users)
 
 
 def recover() -> int:
