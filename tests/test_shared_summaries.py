@@ -86,3 +86,19 @@ def test_a_worker_starting_forgets_what_an_earlier_casework_counted(app, world):
     assert db.session.scalar(select(db.func.count()).select_from(m.SharedSummary)) > 0
     cache_version.forget_shared()
     assert db.session.scalar(select(db.func.count()).select_from(m.SharedSummary)) == 0
+
+
+def test_the_worker_minute_counts_every_familys_scope_first_and_the_rest_later(
+        app, world, monkeypatch):  # noqa: F811
+    """Out of time after the first scope, the minute stops; the next goes on from there
+    (the first, already counted, is not counted again)."""
+    import casework.jobs.service as jobs
+
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    monkeypatch.setattr(jobs, "SHARE_SECONDS", -1.0)  # out of time once one scope is done
+    assert jobs.keep_figures_stored() == 1
+    keys = set(db.session.scalars(select(m.SharedSummary.key)))
+    assert len(keys) == 4
+    monkeypatch.setattr(jobs, "SHARE_SECONDS", 60.0)
+    assert jobs.keep_figures_stored() == 2
+    assert len(set(db.session.scalars(select(m.SharedSummary.key)))) == 8
