@@ -34,12 +34,12 @@ from ..auth.service import prune_sign_in_counters
 from ..claims.service import money
 from ..evaluation import store
 from ..evaluation.figures import keep_stored
-from ..programme.service import dashboard_extras, figures
-from ..selection.figures import agreed_progress_of
 from ..extensions import db
 from ..locking import has_written
 from ..permissions import can
+from ..programme.service import dashboard_extras, figures
 from ..queue import KINDS, JobFailed, Work, enqueue, finish, record_finish
+from ..selection.figures import agreed_progress_of
 from ..transaction import transaction, transactional
 
 log = logging.getLogger(__name__)
