@@ -507,3 +507,30 @@ def test_parts_marked_by_pages_are_counted_by_the_worker_exactly(world, monkeypa
     assert figures.stored_current() and marks() == 0
     for user, ward in everyone(world):
         assert_stored_equals_live(user, ward)
+
+
+def test_a_ward_counted_live_while_the_figures_are_behind_says_nothing_of_them(
+        app, client, world):  # noqa: F811
+    """The results page of one ward reads the stored totals only as stored() decides for
+    that ward: a ward too small to wait for them, while they are behind, is counted live and
+    exact, and its page does not say the totals miss changes; the whole page still does."""
+    manager = world["manager"]
+    north = db.session.scalar(sqlalchemy.select(sqlalchemy.func.count()).select_from(m.Family)
+                              .where(m.Family.ward == "North"))
+    everyone_count = db.session.scalar(sqlalchemy.select(sqlalchemy.func.count())
+                                       .select_from(m.Family))
+    assert north < everyone_count
+    app.config["FIGURES_LIVE_BELOW"] = north + 1  # North counts live once behind; all do not
+    db.session.add(m.Contact(family_id=db.session.scalar(sqlalchemy.select(m.Family.id).limit(1)),
+                             author_id=manager.id, contact_at=dt.datetime(2013, 9, 2, 10),
+                             kind="home_visit", duration_minutes=30, status="final"))
+    db.session.commit()
+    assert not figures.stored_current()
+    login(client, manager.email)
+
+    def note(url):
+        return Page(client.get(url).text).main.find(cls="app-figures-hold").text()
+
+    assert "1 change saved since then" in note("/results")
+    assert "The totals were counted" not in note("/results?ward=North")
+    assert figures.stored(figures.scope(manager, "North")) is None  # counted live, as it says

@@ -767,10 +767,10 @@ class Freshness:
     changes: int
 
 
-def freshness(user: m.User) -> Freshness | None:
-    """How current the stored figures a summary page of `user` reads are; None when the
-    page counts live (a worker's or partner's own families, nothing stored yet, a small
-    scope while they are behind)."""
+def freshness(user: m.User, ward: str | None = None) -> Freshness | None:
+    """How current the stored figures a summary page of `user` (of one `ward`, if chosen)
+    reads are; None when the page counts live (a worker's or partner's own families,
+    nothing stored yet, a small scope or ward while they are behind: as stored() decides)."""
     if user is None or stored_scope(user) is None:
         return None
     rules = current_ruleset()
@@ -781,10 +781,12 @@ def freshness(user: m.User) -> Freshness | None:
     found, current = state
     if not current:
         F = m.StoredFigure
-        families = db.session.scalar(select(func.coalesce(func.sum(F.value), 0)).where(
+        query = select(func.coalesce(func.sum(F.value), 0)).where(
             F.ruleset == rules.name, F.programme == rules.name,
-            F.scope == stored_scope(user), F.figure == "families", F.month.is_(None)))
-        if families < _live_below():
+            F.scope == stored_scope(user), F.figure == "families", F.month.is_(None))
+        if ward:
+            query = query.where(F.ward == ward)
+        if db.session.scalar(query) < _live_below():
             return None
     at = found.get(_stored_at(rules.name))
     changes = max(0, found.get(cache_version.FIGURES, 0) - found[stored_name(rules.name)])

@@ -108,7 +108,7 @@ def _stored_run():
     figures_counted(): when the summaries' stored totals were counted and how many changes
     since they do not show yet (_figures_hold.html)."""
     return {"stored_run": store.current_run, "figures_waiting": store.pending_count,
-            "figures_counted": lambda: fig.freshness(current_user)}
+            "figures_counted": lambda ward=None: fig.freshness(current_user, ward)}
 
 
 class RefreshForm(FlaskForm):
