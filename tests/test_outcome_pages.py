@@ -175,8 +175,9 @@ def _summary_errors(html):
 
 
 def test_a_manager_approves_equivalent_progress_on_the_page(app, client, frame_examples,
-                                                             sign_in):
+                                                             sign_in, cli):
     from .conftest import post_form
+    from .test_outcome_plans import assert_stored_as_a_full_refresh_stores
 
     frame_examples("phase2")
     app.config["OUTCOME_RULESET"] = "phase2"
@@ -198,6 +199,8 @@ def test_a_manager_approves_equivalent_progress_on_the_page(app, client, frame_e
     actions = [e.action for e in db.session.scalars(
         select(m.AuditEvent).where(m.AuditEvent.object_ref == "N-302").order_by(m.AuditEvent.id))]
     assert actions == ["view", "view", "view", "discretion"]  # each page shown, then approved
+    # The stored evaluation counts the approval at once, as a full refresh would.
+    assert_stored_as_a_full_refresh_stores(cli)
 
 
 def test_the_page_refuses_equivalent_progress_under_supporting_families(app, client, cli,

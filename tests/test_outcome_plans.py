@@ -206,3 +206,65 @@ def test_the_family_page_names_the_loaded_version_not_the_example(app, client, c
     # the loaded version, not the example ("... (the worked example shipped with casework ...)")
     assert re.fullmatch(r'Judged on 30 September 2016 by the Outcome Plan "[^"]+", version '
                         r"2017\.2\.( Versions of the plan)?", judged), judged
+
+
+
+def _stored_results():
+    db.session.expire_all()
+    E = m.StoredEvaluation
+    return dict(db.session.execute(select(E.family_id, E.result_family_outcome)
+                                   .where(E.ruleset == "phase2")).all())
+
+
+def _stale() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(m.StaleFamily))
+
+
+def assert_stored_as_a_full_refresh_stores(cli):
+    """Every family's stored evaluation (each programme's) is what a full refresh of every
+    family stores now: nothing changed was left unevaluated."""
+    E = m.StoredEvaluation
+    columns = [c for c in E.__table__.columns if c.name != "evaluated_at"]
+
+    def stored():
+        db.session.expire_all()
+        return sorted(tuple(row) for row in db.session.execute(select(*columns)))
+
+    kept = stored()
+    assert cli("evaluate", "--store").exit_code == 0
+    assert kept == stored()
+
+
+def test_loading_a_plan_evaluates_the_programmes_families_again_under_it(
+        app, client, sign_in, frame_examples, cli, run_jobs, tmp_path):
+    """A plan corrected and loaded again is in the figures at once: its programme's families
+    are marked stale with the load and evaluated again at the request's end (or by the
+    refresh job when many), not left judged by the plan it replaced until someone refreshes."""
+    frame_examples("phase2")
+    assert_stored_as_a_full_refresh_stores(cli)  # the assessments imported last too
+    shipped = _stored_results()
+    sign_in("admin")
+    # Outcomes sustained for twenty years, not six months: fewer are met yet.
+    assert _upload(client, _plan("2017.2", sustain_months=240)).status_code == 302
+    assert _stale() == 0
+    longer = _stored_results()
+    assert "sustaining" in longer.values() and longer != shipped
+    assert_stored_as_a_full_refresh_stores(cli)
+
+    # Many families (more than a request evaluates): the refresh job evaluates them.
+    app.config["EVALUATE_IN_REQUEST"] = 0
+    page = client.get(_upload(client, _plan("2017.3")).headers["Location"])
+    assert _stale() == len(shipped)
+    [job] = db.session.scalars(select(m.Job).where(m.Job.kind == "refresh_figures")).all()
+    assert f"job {job.id} shows how far it has got" in " ".join(Page(page.text).banners)
+    run_jobs()
+    assert _stale() == 0 and _stored_results() == shipped  # 2017.3 is the shipped plan again
+
+    # The command line evaluates them itself.
+    plan = tmp_path / "ours.json"
+    plan.write_bytes(_plan("2018.1", sustain_months=240))
+    done = cli("plans", "load", "phase2", plan, "--by", create_user("admin").email)
+    assert done.exit_code == 0, done.output
+    assert f"{len(shipped)} changed families evaluated" in done.output
+    assert _stale() == 0 and _stored_results() == longer
+    assert_stored_as_a_full_refresh_stores(cli)

@@ -205,7 +205,8 @@ def marked_stale_here() -> bool:
 _EVALUATED = list(EVIDENCE)
 # family_id; the episodes, allocations, contacts and selection decisions too, which no rule
 # reads but the stored figures count (figures.store_parts counts again the families marked).
-_OF_FAMILY = (m.Person, m.Claim, m.Episode, m.Allocation, m.Contact, m.SelectionDecision)
+_OF_FAMILY = (m.Person, m.Claim, m.Episode, m.Allocation, m.Contact, m.SelectionDecision,
+              m.Need)
 _OF_PERSON = tuple(k.model for k in _EVALUATED if k.owner == "person")  # person_id
 # person_id, or family_id for the family's own
 _OF_EITHER = tuple(k.model for k in _EVALUATED if k.owner == "either")
@@ -216,12 +217,18 @@ def _mark_changed_families_stale(session: Session, _context) -> None:
     """Mark stale, in the flush that writes them, the families whose evidence the ORM changed."""
     families: set[int] = set()
     people: set[int] = set()
+    needs: set[int] = set()  # a need's assessments and approved equivalent progress
+    need_refs: set[str] = set()
     gone = {obj.id for obj in session.deleted if isinstance(obj, m.Family)}
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, m.Family):
             families.add(obj.id)
         elif isinstance(obj, _OF_FAMILY):
             families.add(obj.family_id)
+        elif isinstance(obj, m.NeedDiscretion):
+            needs.add(obj.need_id)
+        elif isinstance(obj, m.Assessment):
+            need_refs.add(obj.need_ref)
         elif isinstance(obj, _OF_PERSON):
             people.add(obj.person_id)
         elif isinstance(obj, _OF_EITHER):
@@ -237,6 +244,10 @@ def _mark_changed_families_stale(session: Session, _context) -> None:
         for i in range(0, len(ids), BATCH):
             families.update(connection.execute(
                 select(P.family_id).where(P.id.in_(ids[i : i + BATCH]))).scalars())
+    if needs or need_refs:
+        N = m.Need.__table__.c
+        families.update(session.connection().execute(select(N.family_id).where(
+            N.id.in_(sorted(needs)) | N.need_ref.in_(sorted(need_refs)))).scalars())
     families.discard(None)
     mark_stale(families - gone, session)
 

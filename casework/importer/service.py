@@ -737,6 +737,11 @@ def _mark_families_stale(kind: Kind, table: _Table, refs: _Refs, rows: Iterable[
                           {family[i] for i in rows if person is None or not person[i]}
                           - {None, ""})
         ids = {people[p][1] for p in named_people} | {families[f] for f in named_families}
+        if kind.model is m.Assessment:  # of a need: its family's
+            column = table.columns["need_ref"]
+            wanted = sorted({column[i] for i in rows})
+            ids |= {fid for where in one_of_chunks(m.Need.need_ref, wanted)
+                    for fid in db.session.scalars(select(m.Need.family_id).where(where))}
     store.mark_stale(ids)
 
 

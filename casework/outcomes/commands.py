@@ -56,7 +56,9 @@ def load(ruleset: str, file: Path, by_email: str) -> None:
     """Check an Outcome Plan file and make it the plan in force (as the Outcome Plans page)."""
     from ..auth.service import find_user
     from ..command_line import Refused
+    from ..evaluation import store
     from ..rules.plan import PlanError
+    from ..transaction import transaction
     from .service import load_plan_version
 
     user = find_user(by_email)
@@ -68,3 +70,7 @@ def load(ruleset: str, file: Path, by_email: str) -> None:
         raise Refused(f"The Outcome Plan was not loaded:\n{refused}") from None
     click.echo(f"{ruleset}: Outcome Plan version {row.version} loaded and in force "
                f"(SHA-256 {row.sha256})")
+    with transaction():  # its programme's families, evaluated again under it
+        done = store.refresh_pending()
+    if done is not None:
+        click.echo(done.line())

@@ -26,6 +26,7 @@ from ..evaluation.later import (  # noqa: F401  (the later programmes' evaluatio
     load_evidence,
     prior_claims,
 )
+from ..evaluation.store import mark_stale, programme_family_ids
 from ..extensions import db
 from ..rules import FamilyData
 from ..rules.claims import attachment_bars
@@ -62,7 +63,9 @@ def load_plan_version(name: str, content: bytes, file_name: str,
     """Check an Outcome Plan file and, when it passes, store it as the ruleset's plan in
     force, with who loaded it: the one way a plan is loaded (the Outcome Plans page and
     `casework plans load`). Refused whole with PlanError naming every problem as
-    FILE:LINE: FIELD: message; a refusal is audited too and nothing else is written."""
+    FILE:LINE: FIELD: message; a refusal is audited too and nothing else is written. The
+    programme's families are marked to be evaluated again under it, in the same transaction
+    (the request's end, or the refresh job when they are many: store.keep_current)."""
     rules = frame(name)
     file_name = Path(file_name or "plan.json").name[:255]
     try:
@@ -92,6 +95,7 @@ def load_plan_version(name: str, content: bytes, file_name: str,
                     effective_from=plan.effective_from, content=text, sha256=plan.sha256,
                     file_name=file_name, loaded_by_id=by.id)
             db.session.add(row)
+            mark_stale(programme_family_ids(name))
             record_event("load_plan", "outcome_plan", f"{name} {plan.version}", user=by,
                          detail=f"{file_name}, SHA-256 {plan.sha256}: {plan.title}")
     except PlanError as refused:  # rolled back: nothing is stored but the refusal
