@@ -61,6 +61,7 @@ NOISY_TABLES = frozenset({
 UNWATCHED_TABLES = NOISY_TABLES | frozenset({
     "record_history", "family_search", "evaluation_queue", "match_models", "match_reviews",
     "match_links", "import_runs", "claim_samples",
+    "api_tokens",  # every API call notes its token's last use: a call is not a change
     "stored_figures",  # counted from the others: their own version is below (stored_as)
 })
 _DML = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)

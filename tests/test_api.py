@@ -129,6 +129,21 @@ def test_a_managers_system_token_pages_every_family_and_reads_the_dashboards_fig
     sc = figures.scope(world["admin"], families=select(m.Family))
     assert got["families"] == figures.family_counts(sc)
     assert got["claims"] == figures.claim_totals(sc)
+    assert got["stored_totals"]["changes_not_counted"] == 0  # stored by the refresh
+    counted_at = got["stored_totals"]["counted_at"]
+    assert dt.datetime.fromisoformat(counted_at) <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # A change saved since: read from the stored totals (a council's many families), the
+    # figures say they do not count it yet.
+    client.application.config["FIGURES_LIVE_BELOW"] = 0
+    db.session.add(m.Contact(family_id=db.session.scalar(select(m.Family.id).limit(1)),
+                             author_id=world["admin"].id, contact_at=dt.datetime(2013, 9, 2, 10),
+                             kind="home_visit", duration_minutes=30, status="final"))
+    db.session.commit()
+    got = call(client, spec, "/api/v1/figures", headers).json
+    assert got["stored_totals"] == {"counted_at": counted_at, "changes_not_counted": 1}
+    # Few families: counted live and exact once behind, and the figures say so.
+    client.application.config["FIGURES_LIVE_BELOW"] = 10_000
+    assert call(client, spec, "/api/v1/figures", headers).json["stored_totals"] is None
     claims = call(client, spec, "/api/v1/families/E01/claims", headers).json
     assert all(c["family_ref"] == "E01" for c in claims)
 

@@ -111,7 +111,15 @@ SCHEMAS = {
             "claimable_pounds": {"type": "integer"},
             "claims": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["claims", "amount"],
-                "properties": {"claims": {"type": "integer"}, "amount": {"type": "integer"}}}}},
+                "properties": {"claims": {"type": "integer"}, "amount": {"type": "integer"}}}},
+            "stored_totals": {
+                "description": "The stored totals the figures are read from: when they were "
+                               "counted (UTC) and how many changes saved since they do not "
+                               "count yet (the job worker counts them again within a "
+                               "minute); null when the figures were counted live",
+                "type": ["object", "null"], "required": ["counted_at", "changes_not_counted"],
+                "properties": {"counted_at": {"type": ["string", "null"]},
+                               "changes_not_counted": {"type": "integer"}}}},
     },
     "EvidenceRows": {
         "type": "object", "required": ["rows"],

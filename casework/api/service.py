@@ -102,11 +102,17 @@ def programme_figures(who) -> dict:
     """The dashboard's figures for the families `who` may see, counted by
     casework.evaluation.figures (never counted again here)."""
     sc = figures.for_programme(figures.scope(who))
+    fresh = figures.freshness(who)  # read first: the totals are at least as current
     return {"as_of": sc.as_of.isoformat(), "ruleset": sc.ruleset,
             "refreshed_at": sc.refreshed_at.isoformat() if sc.refreshed_at else None,
             "families": figures.family_counts(sc),
             "claimable_pounds": int(figures.claimable_pounds(sc)),
-            "claims": figures.claim_totals(sc)}
+            "claims": figures.claim_totals(sc),
+            # The stored totals these are read from, as the dashboard says: when counted and
+            # how many changes saved since they do not count yet; null when counted live.
+            "stored_totals": None if fresh is None else {
+                "counted_at": fresh.counted_at.isoformat() if fresh.counted_at else None,
+                "changes_not_counted": fresh.changes}}
 
 
 # Evidence posted as JSON ----------------------------------------------------------------------

@@ -27,6 +27,9 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
     quarter = service.Quarter.parse(key)
     today = clock.today()
     last = min(quarter.last, today)  # a quarter still running: its activity so far
+    # A job, not a page: the stored totals are first brought up to the data (they may be a
+    # minute behind, which a page says), so the report counts every change saved before it.
+    fig.keep_stored()
     with reads():  # from the read replica, if there is one (casework/replica.py)
         f = service.figures(user, period=service.Window(quarter.first, last),
                             programme=programme_of(last))
