@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import pickle  # nosec B403: only casework's own summaries, written by its own job worker
 import re
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -276,8 +279,9 @@ _sharing = _Sharing()
 
 @contextlib.contextmanager
 def sharing() -> Iterator[None]:
-    """Within it, every summary cached `on` versions is counted (not taken from this
-    process's cache or the shared rows) and written to shared_summaries for every process."""
+    """Within it, every summary cached `on` versions is written to shared_summaries for
+    every process: counted, unless a row counted at the same versions (by the same code)
+    is there already."""
     _sharing.on = True
     try:
         yield
@@ -285,33 +289,58 @@ def sharing() -> Iterator[None]:
         _sharing.on = False
 
 
+_fingerprint: str | None = None
+
+
+def _code() -> str:
+    """A fingerprint of this casework's code: a summary is read only by the code that
+    counted it (in a deploy, a worker not yet restarted may count for new web processes,
+    or the other way round, and a summary's fields may have changed)."""
+    global _fingerprint
+    if _fingerprint is None:
+        digest = hashlib.sha256()
+        root = Path(__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+        _fingerprint = digest.hexdigest()[:16]
+    return _fingerprint
+
+
 def _shared_key(key: Hashable) -> str:
     return hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _signature(key: str, stamp: str, payload: bytes) -> bytes:
+    """The row's HMAC under the app's secret key: only a casework process (which has it)
+    can write a value another will unpickle."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, f"{key} {stamp} ".encode() + payload, hashlib.sha256).digest()
 
 
 def _read_shared(key: Hashable, stamp: tuple) -> Any:
     """The value the job worker counted for `key` at these versions, or _NONE."""
     saved, _reading.stack = _reading.stack, []  # not a table the summary itself reads
+    digest, stamped = _shared_key(key), f"{_code()} {stamp!r}"
     try:
         S = m.SharedSummary
-        row = db.session.execute(select(S.stamp, S.value).where(
-            S.key == _shared_key(key))).first()
+        row = db.session.execute(select(S.stamp, S.value).where(S.key == digest)).first()
     finally:
         _reading.stack = saved
-    if row is None or row.stamp != repr(stamp):
+    if row is None or row.stamp != stamped:
         return _NONE
-    try:
-        # Written only by casework's job worker, from a count of its own (the key and the
-        # versions are in the row): no one else's bytes are ever unpickled.
-        return pickle.loads(row.value)  # nosec B301
-    except Exception:  # a summary of an older casework, before a deploy: counted again
+    signature, payload = row.value[:32], row.value[32:]
+    if not hmac.compare_digest(signature, _signature(digest, stamped, payload)):
         return _NONE
+    # Signed with the app's secret key by the job worker's own count, checked just above:
+    # no one else's bytes are ever unpickled.
+    return pickle.loads(payload)  # nosec B301
 
 
 def _write_shared(key: Hashable, stamp: tuple, value: Any) -> None:
     S = m.SharedSummary
-    row = {"key": _shared_key(key), "stamp": repr(stamp), "value": pickle.dumps(value),
-           "counted_at": m.utcnow()}
+    digest, stamped, payload = _shared_key(key), f"{_code()} {stamp!r}", pickle.dumps(value)
+    row = {"key": digest, "stamp": stamped,
+           "value": _signature(digest, stamped, payload) + payload, "counted_at": m.utcnow()}
     with db.engine.begin() as conn:
         statement = _insert(conn, S).values(row)
         conn.execute(statement.on_conflict_do_update(

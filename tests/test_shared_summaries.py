@@ -1,8 +1,9 @@
 """The summaries the job worker counts once for every web process (cache_version.sharing):
 after storing the figures, jobs.service.keep_figures_stored counts the dashboard's, the
 money page's and the selection page's summaries of every stored scope and writes them to
-shared_summaries; a web process reads them there instead of counting every family again,
-only while they were counted at the stored figures' version now."""
+shared_summaries, signed with the app's secret key; a web process reads them there instead
+of counting every family again, only while they were counted at the stored figures' version
+now, by the same code."""
 
 import datetime as dt
 import pickle
@@ -15,6 +16,7 @@ from casework.evaluation import figures
 from casework.extensions import db
 from casework.jobs.service import keep_figures_stored
 from casework.programme import service as programme
+from casework.selection.figures import agreed_progress_of
 
 from .conftest import login
 from .parsed import Page
@@ -26,15 +28,19 @@ def _headline(client) -> str:
     return page.main.find_all(cls="app-figure")[0].text()
 
 
-def _made_up_dashboard(manager) -> None:
-    """Change by hand the manager's dashboard figures the worker shared: what a page then
-    shows can only have come from the shared row."""
+def _made_up_dashboard(manager, signed: bool = True) -> None:
+    """Change by hand the manager's dashboard figures the worker shared, signed with the
+    app's secret key as casework signs them (or not): what a page then shows can only have
+    come from the shared row."""
     counted = programme.figures(manager)
     for row in db.session.scalars(select(m.SharedSummary)):
-        value = pickle.loads(row.value)
+        value = pickle.loads(row.value[32:])
         if value == counted:
             value.funnel["identified"] = 4242
-            row.value = pickle.dumps(value)
+            payload = pickle.dumps(value)
+            signature = (cache_version._signature(row.key, row.stamp, payload) if signed
+                         else row.value[:32])
+            row.value = signature + payload
             break
     else:
         raise AssertionError("the manager's dashboard figures were not shared")
@@ -45,13 +51,18 @@ def _another_process() -> None:
     cache_version.clear()  # a web process that has counted nothing yet
 
 
+def _shared() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(m.SharedSummary))
+
+
 def test_every_process_reads_the_summaries_the_worker_counted(app, client, world):  # noqa: F811
     app.config["FIGURES_LIVE_BELOW"] = 0  # as for a council's many thousands of families
     manager = world["manager"]
     assert keep_figures_stored() == 2  # every family's scope and team East's
-    shared = db.session.scalars(select(m.SharedSummary)).all()
-    assert len(shared) == 2 * 4  # the dashboard's two, the money page's, the agreed numbers
-    counted_at = {row.key: row.counted_at for row in shared}
+    # Every family's: the dashboard's two, the money page's, the agreed numbers; the team's:
+    # the agreed numbers (the selection page, the one summary page a team lead opens).
+    assert _shared() == 4 + 1
+    counted_at = {row.key: row.counted_at for row in db.session.scalars(select(m.SharedSummary))}
 
     # Nothing moved: the worker's next minute counts nothing again.
     assert keep_figures_stored() == 2
@@ -80,25 +91,65 @@ def test_every_process_reads_the_summaries_the_worker_counted(app, client, world
     assert _headline(client) == "4,242 families identified"
 
 
-def test_a_worker_starting_forgets_what_an_earlier_casework_counted(app, world):  # noqa: F811
+def test_a_team_lead_reads_their_teams_summaries_not_the_councils(app, client, world):  # noqa: F811
+    """What a team lead reads on the selection page is their team's count, shared for it."""
     app.config["FIGURES_LIVE_BELOW"] = 0
     keep_figures_stored()
-    assert db.session.scalar(select(db.func.count()).select_from(m.SharedSummary)) > 0
-    cache_version.forget_shared()
-    assert db.session.scalar(select(db.func.count()).select_from(m.SharedSummary)) == 0
+    lead = world["lead"]
+    counted = agreed_progress_of(lead)
+    assert counted != agreed_progress_of(world["manager"])
+    _another_process()
+    login(client, lead.email)
+    rows = Page(client.get("/selection").text).root.by_id("agreed-number").table()[1:]
+    assert {row[0]: row[1] for row in rows} == {p.label: f"{p.attached:,}" for p in counted}
 
 
-def test_the_worker_minute_counts_every_familys_scope_first_and_the_rest_later(
-        app, world, monkeypatch):  # noqa: F811
-    """Out of time after the first scope, the minute stops; the next goes on from there
-    (the first, already counted, is not counted again)."""
+def test_a_row_not_signed_with_the_secret_key_is_never_unpickled(app, client, world):  # noqa: F811
+    """Bytes written to the table by anyone but casework (no secret key) are counted again,
+    not loaded: unpickling them could run anything."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    manager = world["manager"]
+    keep_figures_stored()
+    _made_up_dashboard(manager, signed=False)
+    _another_process()
+    login(client, manager.email)
+    assert _headline(client) == f"{EXPECTED['identified']} families identified"
+
+
+def test_a_summary_counted_by_other_code_is_not_read(app, client, world, monkeypatch):  # noqa: F811
+    """In a deploy, web processes and the worker may briefly run different casework: a
+    summary is read only by the code that counted it."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    manager = world["manager"]
+    keep_figures_stored()
+    _made_up_dashboard(manager)
+    monkeypatch.setattr(cache_version, "_fingerprint", "another casework")
+    _another_process()
+    login(client, manager.email)
+    assert _headline(client) == f"{EXPECTED['identified']} families identified"
+
+
+def test_a_scope_that_fails_is_logged_and_the_others_are_shared(app, world, monkeypatch):  # noqa: F811
     import casework.jobs.service as jobs
 
     app.config["FIGURES_LIVE_BELOW"] = 0
-    monkeypatch.setattr(jobs, "SHARE_SECONDS", -1.0)  # out of time once one scope is done
-    assert jobs.keep_figures_stored() == 1
-    keys = set(db.session.scalars(select(m.SharedSummary.key)))
-    assert len(keys) == 4
-    monkeypatch.setattr(jobs, "SHARE_SECONDS", 60.0)
-    assert jobs.keep_figures_stored() == 2
-    assert len(set(db.session.scalars(select(m.SharedSummary.key)))) == 8
+    real, logged = jobs.money, []
+
+    def money(user):
+        if user.role == "manager":
+            raise RuntimeError("a summary that cannot be counted")
+        return real(user)
+
+    monkeypatch.setattr(jobs, "money", money)
+    monkeypatch.setattr(jobs.log, "exception", lambda *args: logged.append(args[0] % args[1:]))
+    assert jobs.keep_figures_stored() == 1  # team East's
+    assert logged == [f"the summaries of {world['manager'].email}'s scope were not shared"]
+    assert _shared() == 2 + 1  # the dashboard's two, counted before the failure; the team's
+
+
+def test_a_worker_starting_forgets_what_an_earlier_casework_counted(app, world):  # noqa: F811
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    keep_figures_stored()
+    assert _shared() > 0
+    cache_version.forget_shared()
+    assert _shared() == 0

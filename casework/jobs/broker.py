@@ -68,8 +68,8 @@ def make_huey(app: Flask) -> Huey:
         from .service import recover
 
         with app.app_context():
-            forget_shared()  # counted by an earlier casework, which may have counted otherwise
             recover()
+            forget_shared()  # counted by an earlier casework: never read again (their code)
 
     huey.casework_run_job = run_job
     return huey

@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import cache_version
 from .. import models as m
-from ..access import SEES_ALL, stored_scope
+from ..access import SEES_ALL, STORED_ALL, stored_scope
 from ..audit import record_event
 from ..auth.service import prune_sign_in_counters
 from ..claims.service import money
@@ -43,7 +43,6 @@ from ..selection.figures import agreed_progress_of
 from ..transaction import transaction, transactional
 
 log = logging.getLogger(__name__)
-SHARE_SECONDS = 20.0  # the most of a minute the worker spends counting shared summaries
 
 MAX_ATTEMPTS = 3  # runs interrupted part way before a job is given up as failed
 PROGRESS_SECONDS = 0.5  # at most one progress write this often
@@ -264,31 +263,34 @@ def housekeeping() -> str:
 
 def keep_figures_stored() -> int:
     """The worker's minute: store the figures again if the data moved (figures.keep_stored),
-    then count the summary pages' summaries of each stored scope (every family's, each
-    team's) once, for every web process to read (cache_version.sharing): the dashboard, the
-    money page and the selection page's agreed numbers of the programme they open on. A
-    summary already counted at the stored figures' version is not counted again, and the
-    minute stops counting after SHARE_SECONDS (every family's scope first; the teams not
-    reached are counted at the next minute, and by the pages meanwhile). Returns how many
-    scopes are shared."""
+    then count the summary pages' summaries once for every web process to read
+    (cache_version.sharing), of the programme they open on: for every family's scope (a
+    manager's, an auditor's) the dashboard's, the money page's and the selection page's
+    agreed numbers; for each team's (its team lead's) the selection page's, the only
+    summary page a team lead opens. A summary already counted at the stored figures'
+    version is not counted again; a scope that fails is logged and the others are still
+    counted. Returns how many scopes were shared."""
     keep_stored()
     db.session.commit()
     users: dict[str, m.User] = {}  # one user who reads each stored scope's summaries
     for user in db.session.scalars(select(m.User).where(
             m.User.active.is_(True), m.User.role.in_(SEES_ALL | {"team_lead"}))
-            .order_by(m.User.role == "team_lead", m.User.id)):
+            .order_by(m.User.id)):
         users.setdefault(stored_scope(user), user)
     users.pop(None, None)
-    started = time.monotonic()
     shared = 0
     with cache_version.sharing():
-        for user in users.values():
-            dashboard_extras(user, figures(user))
-            money(user)
-            agreed_progress_of(user)
-            shared += 1
-            if time.monotonic() - started > SHARE_SECONDS:
-                break
+        for scope, user in users.items():
+            try:
+                if scope == STORED_ALL:
+                    dashboard_extras(user, figures(user))
+                    money(user)
+                agreed_progress_of(user)
+            except Exception:
+                db.session.rollback()
+                log.exception("the summaries of %s's scope were not shared", user.email)
+            else:
+                shared += 1
     db.session.commit()
     return shared
 
