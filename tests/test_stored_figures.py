@@ -553,3 +553,20 @@ def test_the_board_report_counts_every_change_saved_before_it(app, client, world
     board = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
                      .split())
     assert "9 families identified" in board or "9families identified" in board
+
+
+def test_the_board_report_says_what_its_totals_do_not_count(app, client, world, run_jobs,  # noqa: F811
+                                                             monkeypatch):
+    """Read from a replica still behind the totals the job stored (here: stored by nobody),
+    the report says how many changes its totals do not count."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    monkeypatch.setattr(figures, "keep_stored", lambda: None)
+    create_family("F12", ward="West", identified_on=dt.date(2013, 9, 1))
+    login(client, world["manager"].email)
+    started = post_form(client, "/programme/board-report", {"quarter": "2013-Q2"})
+    assert run_jobs() == 1
+    pdf = client.get(started.headers["Location"] + "/result")
+    board = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+                     .split())
+    assert "8 families identified" in board or "8families identified" in board
+    assert "1 change saved while it was made is not in these totals" in board

@@ -41,7 +41,9 @@ def board_report_pdf(user, key: str) -> tuple[str, bytes]:
             match=fig.match_funding(fig.for_programme(fig.scope(user), f.programme)),
             funnel=f.stages, high_contact_contacts=HIGH_CONTACT_CONTACTS, period_last=last,
             way_in=service.dashboard_extras(user, f).way_in, stages=WAY_IN,
-            council=current_app.config["COUNCIL_NAME"], prepared=today)
+            council=current_app.config["COUNCIL_NAME"], prepared=today,
+            # changes saved after the totals were stored above (or not yet on the replica)
+            counted=fig.freshness(user))
     body = render_pdf(html)
     with transaction():
         record_event("export", "board_report", quarter.key, user=user)
