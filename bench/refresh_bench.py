@@ -95,10 +95,10 @@ def _changes() -> None:
         store.mark_stale([family_id])
         db.session.commit()
         took = time.perf_counter()
-        store.refresh_pending(figures=False)  # as keep_current runs it in a request
+        store.keep_current()  # what a page's request runs once its change has committed
         print(f"one family's refresh in a request (family {family_id}) "
               f"{time.perf_counter() - took:.3f} s; figures current: "
-              f"{figures.stored_current()}")
+              f"{figures.stored_current()} (a request leaves its part to the job worker)")
 
 
 if __name__ == "__main__":
