@@ -296,13 +296,15 @@ def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
 def _stored(as_of: dt.date, ids: list[int] | None):
     """Refresh the stored evaluation, yielding each family's JSON as the writers want it
     (the refresh runs to the end first, then its objects are written out)."""
-    from .evaluation.store import refresh
+    from .evaluation.store import failed_words, refresh
 
     found: list[dict] = []
     try:
-        refresh(ids, as_of, each_json=found.append)
+        summary = refresh(ids, as_of, each_json=found.append)
     except ValueError as wrong:
         raise Refused(str(wrong)) from None
+    if summary.failed:
+        click.echo(failed_words(summary.failed), err=True)
     yield from found
 
 

@@ -83,8 +83,10 @@ def test_the_councils_own_plan_is_used_and_its_version_and_hash_recorded(cli, fr
     result = cli("plans", "load", "phase2", plan, "--by", admin.email)
     assert result.exit_code == 0, result.output
     digest = hashlib.sha256(plan.read_bytes()).hexdigest()
-    assert result.output.strip() == (f"phase2: Outcome Plan version 2017.2 loaded and in force "
-                                      f"(SHA-256 {digest})")
+    loaded, evaluated = result.output.strip().splitlines()
+    assert loaded == f"phase2: Outcome Plan version 2017.2 loaded and in force (SHA-256 {digest})"
+    # its programme's families, evaluated again under it at once
+    assert evaluated.startswith("stored evaluation (phase1): 4 changed families evaluated as of ")
     out = json.loads(cli("evaluate", "--ruleset", "phase2", "--as-of", "2016-09-30",
                          "--family", "P01").output)[0]
     assert out["outcome_plan"]["version"] == "2017.2"

@@ -36,6 +36,7 @@ from flask import current_app
 from sqlalchemy import (
     DateTime,
     String,
+    and_,
     bindparam,
     delete,
     event,
@@ -94,13 +95,28 @@ class RefreshSummary:
     # programme -> what is wrong with its Outcome Plan in force (plan_errors): its families
     # were not evaluated under it and its stored rows are as they were.
     unreadable: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # "family_ref (programme)" -> the error its rules raised: not stored (a refresh of some
+    # families keeps its row as it was), and marked stale to be tried again.
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def line(self) -> str:
         what = "all families" if self.full else f"{self.families} changed families"
         return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
                 f"{self.as_of.isoformat()} in {self.seconds:.1f} s"
                 + "".join(f"\n{unreadable_words(p, errors)}"
-                          for p, errors in self.unreadable.items()))
+                          for p, errors in self.unreadable.items())
+                + (f"\n{failed_words(self.failed)}" if self.failed else ""))
+
+
+def failed_words(failed: dict[str, str], shown: int = 3) -> str:
+    """The families whose rules raised an error, in words (the first `shown`; the log has
+    every one, with its traceback)."""
+    listed = "; ".join(f"{family}: {error[:100]}"
+                       for family, error in list(failed.items())[:shown])
+    more = f"; and {len(failed) - shown:,} more (see the log)" if len(failed) > shown else ""
+    return (f"{len(failed):,} famil{'y' if len(failed) == 1 else 'ies'} could not be evaluated "
+            f"and {'is' if len(failed) == 1 else 'are'} stored as before, to be tried again "
+            f"at the next refresh: {listed}{more}")
 
 
 def unreadable_words(programme: str, errors: list[str]) -> str:
@@ -458,21 +474,33 @@ def _batch_rows(task: tuple) -> tuple[list[tuple[dict, dict | None]], dict[str, 
     now = m.utcnow()
     rules = current_ruleset()
     no_dates: list[dt.date] = []
-    mine = []
+    mine, failed = [], []
     with collector_paused():
         for fid in ids:
-            item = _evaluated(fid, read.families[fid], read.claims.get(fid, []), day, rules)
-            mine.append((row(item, read.abuse.get(fid, no_dates), rules, now),
-                         to_json(item) if with_json else None))
-        others = {p: _programme_rows(p, fids, read, day, now) for p, fids in theirs.items()}
-    return mine, others
+            try:
+                item = _evaluated(fid, read.families[fid], read.claims.get(fid, []), day,
+                                  rules)
+                mine.append((row(item, read.abuse.get(fid, no_dates), rules, now),
+                             to_json(item) if with_json else None))
+            except Exception as error:  # one family's records must not stop everyone's
+                failed.append(_failure(fid, rules.name, error))
+        others = {p: _programme_rows(p, fids, read, day, now, failed)
+                  for p, fids in theirs.items()}
+    return mine, others, failed
+
+
+def _failure(fid: int, programme: str, error: Exception) -> tuple[int, str, str]:
+    logging.getLogger(__name__).exception("family %s could not be evaluated under %s",
+                                          fid, programme)
+    return fid, programme, f"{type(error).__name__}: {error}"[:300]
 
 
 def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
-                    now: dt.datetime) -> list[dict]:
+                    now: dt.datetime, failed: list[tuple[int, str, str]]) -> list[dict]:
     """The rows of these families under the programme's own rules, from what was read: each
     family's attachment (and closure) its episode's in the programme, else its latest
-    episode's (evaluation.service.episode_dates)."""
+    episode's (evaluation.service.episode_dates). A family whose rules raise is added to
+    `failed` instead."""
     rules = get_ruleset(programme)
     latest, mine = read.episodes
     episodes = {**latest, **mine.get(programme, {})}
@@ -492,13 +520,23 @@ def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
         claims = read.outcome_claims.get(programme, {})
         out = []
         for fid in ids:
-            evidence = OutcomeEvidence(episodes.get(fid, (None, None))[1], **read.outcome[fid])
-            item = outcome_evaluated(fid, data(fid), evidence, claims.get(fid, []), day, rules,
-                                     plan)
-            out.append(later_row(item, read.abuse.get(fid, no_dates), rules, now))
+            try:
+                evidence = OutcomeEvidence(episodes.get(fid, (None, None))[1],
+                                           **read.outcome[fid])
+                item = outcome_evaluated(fid, data(fid), evidence, claims.get(fid, []), day,
+                                         rules, plan)
+                out.append(later_row(item, read.abuse.get(fid, no_dates), rules, now))
+            except Exception as error:
+                failed.append(_failure(fid, programme, error))
         return out
-    return [row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
-                read.abuse.get(fid, no_dates), rules, now) for fid in ids]
+    out = []
+    for fid in ids:
+        try:
+            out.append(row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
+                           read.abuse.get(fid, no_dates), rules, now))
+        except Exception as error:
+            failed.append(_failure(fid, programme, error))
+    return out
 
 
 def other_programmes() -> tuple[str, ...]:
@@ -566,27 +604,39 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     total = len(chosen) + sum(len(ids) for ids in theirs.values())
     rows: list[dict] = []
     other_rows: dict[str, list[dict]] = {p: [] for p in theirs}
+    failed: list[tuple[int, str, str]] = []
     done = 0
-    for mine, others in map_in_workers(_batch_rows, tasks):
+    for mine, others, failures in map_in_workers(_batch_rows, tasks):
         for stored, as_json in mine:
             rows.append(stored)
             if each_json is not None:
                 each_json(as_json)
         for p, found in others.items():
             other_rows[p] += found
-        done += len(mine) + sum(len(found) for found in others.values())
+        failed += failures
+        done += len(mine) + sum(len(found) for found in others.values()) + len(failures)
         if progress:
             progress(done, total)
+    kept: dict[str, set[int]] = {}
+    for fid, programme, _ in failed:
+        kept.setdefault(programme, set()).add(fid)
     stored = _write(rules.name, rows, chosen, as_of, full, started,
-                    {p: (other_rows[p], ids) for p, ids in theirs.items()}, parts_now)
+                    {p: (other_rows[p], ids) for p, ids in theirs.items()}, parts_now, kept)
+    if failed:  # to be tried again, once their records (or the rules) are put right
+        mark_stale({fid for fid, _, _ in failed})
+        db.session.commit()
     if figures and not stored:
         try:
             store_figures()
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
+    refs = dict(db.session.execute(select(m.Family.id, m.Family.family_ref).where(
+        m.Family.id.in_(sorted({fid for fid, _, _ in failed})))).tuples().all()) \
+        if failed else {}
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
-                          unreadable)
+                          unreadable, {f"{refs.get(fid, fid)} ({programme})": error
+                                       for fid, programme, error in failed})
 
 
 def _programmes_families(chosen: list[int], full: bool,
@@ -633,11 +683,20 @@ def _all_ids() -> list[tuple[int, str]]:
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
            started: dt.datetime,
            others: dict[str, tuple[list[dict], list[int]]] | None = None,
-           parts_now: bool = True) -> bool:
+           parts_now: bool = True, kept: dict[str, set[int]] | None = None) -> bool:
     """Replace the rows in one transaction; readers see the old rows until it commits.
     `others`: each other programme's rows, and the families of `chosen` that are its. True
     if the stored figures were moved with them (figures.store_parts); not `parts_now`, their
-    parts are marked for the job worker instead (figures.mark_due)."""
+    parts are marked for the job worker instead (figures.mark_due). `kept`: programme ->
+    the families whose rules raised, whose rows stay as they were."""
+    kept = kept or {}
+
+    def all_but_kept(programme: str):
+        where = S.ruleset == programme
+        if kept.get(programme):
+            where = and_(where, S.family_id.not_in(sorted(kept[programme])))
+        return delete(S).where(where)
+
     from .figures import mark_due, store_parts  # figures.py reads this module
 
     lock_rows()
@@ -653,7 +712,7 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
         changed = list(session.scalars(select(Q.family_id).where(Q.queued_at <= started)))
         changed += session.scalars(select(m.Family.id).where(
             m.Family.id.not_in(select(m.FamilySearch.family_id))))
-        session.execute(delete(S).where(S.ruleset == ruleset))
+        session.execute(all_but_kept(ruleset))
         session.execute(delete(Q).where(Q.queued_at <= started))
     else:
         changed = chosen
@@ -673,7 +732,7 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
     written = rows
     for programme, (theirs, ids) in (others or {}).items():
         if full:
-            session.execute(delete(S).where(S.ruleset == programme))
+            session.execute(all_but_kept(programme))
         else:
             theirs = _differing(programme, theirs)
             # Their rows that differ, and those of the families no longer the programme's

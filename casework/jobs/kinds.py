@@ -195,7 +195,8 @@ def _refresh_figures(work: Work) -> Outcome:
     what = "Every family" if summary.full else f"{summary.families:,} changed families"
     return Outcome(f"{what} evaluated: the figures are as of {govdate(summary.as_of)}."
                    + "".join(f"\n{store.unreadable_words(p, errors)}"
-                             for p, errors in summary.unreadable.items()))
+                             for p, errors in summary.unreadable.items())
+                   + (f"\n{store.failed_words(summary.failed)}" if summary.failed else ""))
 
 
 register(Kind(

@@ -1,0 +1,82 @@
+"""A family whose rules raise does not stop the refresh of every other family: it is not
+stored (its row stays as it was), stays marked to be evaluated again, and the refresh's
+summary, the refresh job's page and `casework evaluate --store` name it and the error."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from casework import models as m
+from casework.evaluation import store
+from casework.extensions import db
+
+from .factories import create_family
+
+DAY = dt.date(2013, 9, 30)
+
+
+@pytest.fixture
+def families(app):
+    made = [create_family(f"R{n}", identified_on=dt.date(2013, 1, n)) for n in (1, 2, 3)]
+    store.refresh(as_of=DAY)
+    return made
+
+
+def _broken_for(monkeypatch, family):
+    real = store._evaluated
+
+    def evaluated(fid, *args):
+        if fid == family.id:
+            raise ValueError("a date the rules cannot read")
+        return real(fid, *args)
+
+    monkeypatch.setattr(store, "_evaluated", evaluated)
+
+
+def _stored():
+    db.session.expire_all()
+    E = m.StoredEvaluation
+    return dict(db.session.execute(select(E.family_id, E.evaluated_at)
+                                   .where(E.ruleset == "phase1")).all())
+
+
+def _stale():
+    return set(db.session.scalars(select(m.StaleFamily.family_id)))
+
+
+def test_a_full_refresh_stores_every_other_family_and_keeps_the_failing_ones_row(
+        families, monkeypatch, cli):
+    before = _stored()
+    _broken_for(monkeypatch, families[1])
+    summary = store.refresh(as_of=DAY)
+    after = _stored()
+    assert set(after) == {f.id for f in families}
+    assert after[families[1].id] == before[families[1].id]  # as it was
+    assert all(after[f.id] > before[f.id] for f in (families[0], families[2]))
+    assert summary.failed == {"R2 (phase1)": "ValueError: a date the rules cannot read"}
+    assert _stale() == {families[1].id}
+    assert ("1 family could not be evaluated and is stored as before, to be tried again at "
+            "the next refresh: R2 (phase1): ValueError: a date the rules cannot read"
+            ) in summary.line()
+    result = cli("evaluate", "--store", "--as-of", DAY.isoformat())
+    assert result.exit_code == 0
+    assert "R2 (phase1): ValueError: a date the rules cannot read" in result.stderr
+
+
+def test_a_refresh_of_some_families_carries_on_past_one_that_fails(families, monkeypatch,
+                                                                    run_jobs):
+    store.mark_stale([f.id for f in families])
+    db.session.commit()
+    _broken_for(monkeypatch, families[0])
+    job = store.start_refresh(None, everything=False)
+    db.session.commit()
+    assert run_jobs() == 1
+    db.session.refresh(job)
+    assert job.state == "done"
+    assert "R1 (phase1): ValueError: a date the rules cannot read" in job.summary
+    assert _stale() == {families[0].id}
+
+    monkeypatch.undo()  # put right: the next refresh stores it
+    assert store.refresh_pending().failed == {}
+    assert _stale() == set()
