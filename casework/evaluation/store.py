@@ -631,9 +631,9 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
-    refs = dict(db.session.execute(select(m.Family.id, m.Family.family_ref).where(
-        m.Family.id.in_(sorted({fid for fid, _, _ in failed})))).tuples().all()) \
-        if failed else {}
+    refs = {fid: ref for fid, ref in db.session.execute(
+        select(m.Family.id, m.Family.family_ref).where(
+            m.Family.id.in_(sorted({fid for fid, _, _ in failed}))))} if failed else {}
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
                           unreadable, {f"{refs.get(fid, fid)} ({programme})": error
                                        for fid, programme, error in failed})
