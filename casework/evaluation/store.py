@@ -102,9 +102,12 @@ class RefreshSummary:
     def line(self) -> str:
         what = "all families" if self.full else f"{self.families} changed families"
         return (f"stored evaluation ({self.ruleset}): {what} evaluated as of "
-                f"{self.as_of.isoformat()} in {self.seconds:.1f} s"
-                + "".join(f"\n{unreadable_words(p, errors)}"
-                          for p, errors in self.unreadable.items())
+                f"{self.as_of.isoformat()} in {self.seconds:.1f} s" + self.problems())
+
+    def problems(self) -> str:
+        """What was left as stored, a line each (each line begins with a newline): the
+        programmes whose Outcome Plan cannot be evaluated, the families whose rules raised."""
+        return ("".join(f"\n{unreadable_words(p, errors)}" for p, errors in self.unreadable.items())
                 + (f"\n{failed_words(self.failed)}" if self.failed else ""))
 
 

@@ -194,9 +194,7 @@ def _refresh_figures(work: Work) -> Outcome:
                        "current.")
     what = "Every family" if summary.full else f"{summary.families:,} changed families"
     return Outcome(f"{what} evaluated: the figures are as of {govdate(summary.as_of)}."
-                   + "".join(f"\n{store.unreadable_words(p, errors)}"
-                             for p, errors in summary.unreadable.items())
-                   + (f"\n{store.failed_words(summary.failed)}" if summary.failed else ""))
+                   + summary.problems())
 
 
 register(Kind(
