@@ -29,6 +29,7 @@ small table.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import pickle  # nosec B403: only casework's own summaries, written by its own job worker
@@ -40,7 +41,7 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -50,6 +51,9 @@ from . import models as m
 from .extensions import db
 
 FIGURES = "figures"
+# How many times the figures were stored since the job worker last counted their summaries
+# for every process (0: it has counted those of the figures stored now).
+SHARING = "sharing"
 EPOCH = "epoch"  # a random number written by a database's first watched write, never moved
 TABLE = "t:"  # prefix of a table's own version
 # What reading a page or signing in writes: these never move a version, and a value that
@@ -160,7 +164,7 @@ def versions(names: list[str]) -> dict[str, int]:
 def _every_version() -> dict[str, int]:
     V = m.DataVersion
     return dict(db.session.execute(select(V.name, V.version).where(
-        (V.name.in_((FIGURES, EPOCH))) | V.name.startswith(TABLE))).all())
+        (V.name.in_((FIGURES, EPOCH, SHARING))) | V.name.startswith(TABLE))).all())
 
 
 def init_watch() -> None:
@@ -222,7 +226,12 @@ def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
         names = tuple(sorted({EPOCH, *on}))
         stamp = (names, tuple(now.get(name) for name in names))
         if _sharing.on or hit is None or hit[1] != stamp[1]:
-            shared = _read_shared(key, stamp)
+            shared, counted_at = _read_shared(key, stamp)
+            if counted_at is not None:  # counted at earlier versions
+                if _behind_allowed(now, counted_at):
+                    _note_behind(counted_at)
+                    return shared  # not kept: the next request reads the worker's new count
+                shared = _NONE
             hit = None if shared is _NONE else (*stamp, shared)
             if hit is not None:
                 with _lock:
@@ -317,23 +326,75 @@ def _signature(key: str, stamp: str, payload: bytes) -> bytes:
     return hmac.new(secret, f"{key} {stamp} ".encode() + payload, hashlib.sha256).digest()
 
 
-def _read_shared(key: Hashable, stamp: tuple) -> Any:
-    """The value the job worker counted for `key` at these versions, or _NONE."""
+def _read_shared(key: Hashable, stamp: tuple) -> tuple[Any, dt.datetime | None]:
+    """The value the job worker counted for `key` at these versions, with None; or the
+    one it counted at earlier versions (by the same code), with when it counted it; or
+    (_NONE, None)."""
     saved, _reading.stack = _reading.stack, []  # not a table the summary itself reads
-    digest, stamped = _shared_key(key), f"{_code()} {stamp!r}"
+    digest, code = _shared_key(key), _code()
     try:
         S = m.SharedSummary
-        row = db.session.execute(select(S.stamp, S.value).where(S.key == digest)).first()
+        row = db.session.execute(select(S.stamp, S.value, S.counted_at)
+                                 .where(S.key == digest)).first()
     finally:
         _reading.stack = saved
-    if row is None or row.stamp != stamped:
-        return _NONE
+    if row is None or not row.stamp.startswith(code + " "):
+        return _NONE, None
     signature, payload = row.value[:32], row.value[32:]
-    if not hmac.compare_digest(signature, _signature(digest, stamped, payload)):
-        return _NONE
+    if not hmac.compare_digest(signature, _signature(digest, row.stamp, payload)):
+        return _NONE, None
     # Signed with the app's secret key by the job worker's own count, checked just above:
     # no one else's bytes are ever unpickled.
-    return pickle.loads(payload)  # nosec B301
+    value = pickle.loads(payload)  # nosec B301
+    return value, (None if row.stamp == f"{code} {stamp!r}" else row.counted_at)
+
+
+BEHIND_AT_MOST = dt.timedelta(minutes=10)
+
+
+def _behind_allowed(now: dict[str, int], counted_at: dt.datetime) -> bool:
+    """Whether a request may show the summary the job worker counted at an earlier store of
+    the figures: only while the worker has yet to count those stored now (SHARING, moved
+    with every store: within its minute, while every process would otherwise count them at
+    once, seconds each at 120,000 families), not inside another summary's count (which
+    would keep it), and not one counted over BEHIND_AT_MOST ago (a worker stopped); and
+    only for a page, which says so (counted_behind()), never for a report or a job."""
+    return (bool(now.get(SHARING)) and has_request_context() and not _reading.stack
+            and m.utcnow() - counted_at <= BEHIND_AT_MOST)
+
+
+def _note_behind(counted_at: dt.datetime) -> None:
+    """Note for the page (counted_behind()) that a summary it shows was counted then."""
+    behind = g.get("summaries_behind")
+    g.summaries_behind = counted_at if behind is None else min(behind, counted_at)
+
+
+def counted_behind() -> dt.datetime | None:
+    """When the oldest summary this request showed from the figures' last store but one was
+    counted (None: every summary it showed is as current as the stored figures)."""
+    return g.get("summaries_behind")
+
+
+def stored_again(session: Session) -> None:
+    """Record, in the transaction that stores the figures, that their summaries are yet to
+    be counted by the job worker."""
+    _upsert(session.connection(), SHARING, 1, m.DataVersion.version + 1)
+
+
+def to_share() -> int:
+    """How many stores of the figures wait for the job worker to count their summaries:
+    read before it counts them, and given to shared() after."""
+    return versions([SHARING]).get(SHARING, 0)
+
+
+def shared(session: Session, waiting: int) -> None:
+    """Record that the summaries are counted for the stores to_share() saw, unless the
+    figures were stored again meanwhile (the worker's next minute counts those)."""
+    if not waiting:
+        return
+    V = m.DataVersion
+    session.execute(V.__table__.update().where(V.name == SHARING, V.version == waiting)
+                    .values(version=0))
 
 
 def _write_shared(key: Hashable, stamp: tuple, value: Any) -> None:

@@ -7,10 +7,11 @@ now, by the same code."""
 
 import datetime as dt
 import pickle
+import re
 
 from sqlalchemy import select
 
-from casework import cache_version
+from casework import cache_version, clock
 from casework import models as m
 from casework.evaluation import figures
 from casework.extensions import db
@@ -74,21 +75,74 @@ def test_every_process_reads_the_summaries_the_worker_counted(app, client, world
     login(client, manager.email)
     assert _headline(client) == "4,242 families identified"
 
-    # The data moves and the figures are stored again, but the summaries are not counted
-    # again yet: a process counts its own (the shared row is of an older version).
+    # The data moves and the figures are stored again (by a refresh), but the worker has
+    # yet to count their summaries: until its minute, a process shows those it counted at
+    # the earlier store, and says so, rather than every process counting every family.
+    _store_again(manager)
+    _another_process()
+    assert _headline(client) == "4,242 families identified"
+    assert _behind_note(client) == _counted_on(counted_at)
+
+    # The worker's minute counts them again at the new version, for every process.
+    assert keep_figures_stored() == 2
+    _another_process()
+    assert _headline(client) == f"{EXPECTED['identified']} families identified"
+    assert _behind_note(client) is None
+    _made_up_dashboard(manager)
+    _another_process()
+    assert _headline(client) == "4,242 families identified"
+
+
+def _store_again(manager) -> None:
+    """A change, and the figures stored again by other than the job worker's minute."""
     db.session.add(m.Contact(family_id=db.session.scalar(select(m.Family.id).limit(1)),
                              author_id=manager.id, contact_at=dt.datetime(2013, 9, 2, 10),
                              kind="home_visit", duration_minutes=30, status="final"))
     db.session.commit()
     assert figures.keep_stored() is not None
-    _another_process()
-    assert _headline(client) == f"{EXPECTED['identified']} families identified"
 
-    # The worker's minute counts them again at the new version, for every process.
-    assert keep_figures_stored() == 2
+
+def _behind_note(client) -> str | None:
+    """When the dashboard says the count it shows is of, if it says it shows an older one."""
+    note = Page(client.get("/programme").text).main.find(cls="app-figures-hold").text()
+    said = re.search(r"This page still shows them as counted on (.+?), before they were "
+                     r"last stored: they are being counted again", note)
+    return said and said.group(1)
+
+
+def _counted_on(counted_at: dict) -> str:
+    """How the page writes the earliest of these times (UTC) in the council's time."""
+    return clock.local_time(min(counted_at.values()))
+
+
+def test_a_count_older_than_ten_minutes_is_not_shown(app, client, world):  # noqa: F811
+    """A worker that stopped before counting the figures stored since: past ten minutes a
+    process counts them itself."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    manager = world["manager"]
+    keep_figures_stored()
     _made_up_dashboard(manager)
+    _store_again(manager)
+    login(client, manager.email)
+    for minutes, headline in ((9, "4,242"), (11, EXPECTED["identified"])):
+        db.session.execute(m.SharedSummary.__table__.update().values(
+            counted_at=m.utcnow() - dt.timedelta(minutes=minutes)))
+        db.session.commit()
+        _another_process()
+        assert _headline(client) == f"{headline} families identified"
+    assert _behind_note(client) is None
+
+
+def test_a_job_or_report_never_reads_an_older_count(app, world):  # noqa: F811
+    """Outside a page (a report's job, the command line) nothing says how old a count is:
+    an older shared count is never read there."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    manager = world["manager"]
+    keep_figures_stored()
+    _made_up_dashboard(manager)
+    _store_again(manager)
     _another_process()
-    assert _headline(client) == "4,242 families identified"
+    assert programme.figures(manager).funnel["identified"] == EXPECTED["identified"]
 
 
 def test_a_team_lead_reads_their_teams_summaries_not_the_councils(app, client, world):  # noqa: F811

@@ -945,7 +945,9 @@ def _insert(rows: list[dict]) -> None:
 
 
 def _record_when(ruleset: str) -> None:
-    """Record the date the stored figures are counted for and the time (freshness())."""
+    """Record the date the stored figures are counted for and the time (freshness()), and
+    that the job worker is yet to count their summaries for every process."""
+    cache_version.stored_again(db.session)
     run = current_run(ruleset)
     if run is not None:
         cache_version.record(db.session, _stored_on(ruleset), run.as_of.toordinal())

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
-from .. import clock
+from .. import cache_version, clock
 from .. import models as m
 from ..access import wards
 from ..audit import shown
@@ -106,9 +106,11 @@ def _stored_run():
     """Templates' stored_run(): the date the stored evaluation holds for, and
     figures_waiting(): how many changed families wait to be evaluated again, and
     figures_counted(): when the summaries' stored totals were counted and how many changes
-    since they do not show yet (_figures_hold.html)."""
+    since they do not show yet, and summaries_behind(): when the oldest of the page's
+    summaries counted at an earlier store of the figures was counted (_figures_hold.html)."""
     return {"stored_run": store.current_run, "figures_waiting": store.pending_count,
-            "figures_counted": lambda ward=None: fig.freshness(current_user, ward)}
+            "figures_counted": lambda ward=None: fig.freshness(current_user, ward),
+            "summaries_behind": cache_version.counted_behind}
 
 
 class RefreshForm(FlaskForm):

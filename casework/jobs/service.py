@@ -269,9 +269,12 @@ def keep_figures_stored() -> int:
     agreed numbers; for each team's (its team lead's) the selection page's, the only
     summary page a team lead opens. A summary already counted at the stored figures'
     version is not counted again; a scope that fails is logged and the others are still
-    counted. Returns how many scopes were shared."""
+    counted. Until it has, a web process shows the summaries it counted at an earlier store,
+    saying so (cache_version.counted_behind), rather than counting them too. Returns how
+    many scopes were shared."""
     keep_stored()
     db.session.commit()
+    waiting = cache_version.to_share()
     users: dict[str, m.User] = {}  # one user who reads each stored scope's summaries
     for user in db.session.scalars(select(m.User).where(
             m.User.active.is_(True), m.User.role.in_(SEES_ALL | {"team_lead"}))
@@ -291,6 +294,7 @@ def keep_figures_stored() -> int:
                 log.exception("the summaries of %s's scope were not shared", user.email)
             else:
                 shared += 1
+    cache_version.shared(db.session, waiting)
     db.session.commit()
     return shared
 
