@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import pickle  # nosec B403: only casework's own summaries, written by its own job worker
@@ -41,7 +42,7 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -358,8 +359,9 @@ def _behind_allowed(now: dict[str, int], counted_at: dt.datetime) -> bool:
     with every store: within its minute, while every process would otherwise count them at
     once, seconds each at 120,000 families), not inside another summary's count (which
     would keep it), and not one counted over BEHIND_AT_MOST ago (a worker stopped); and
-    only for a page, which says so (counted_behind()), never for a report or a job."""
-    return (bool(now.get(SHARING)) and has_request_context() and not _reading.stack
+    only for a page that says so (shows_older_counts), never for an export, the API, a
+    report or a job."""
+    return (bool(now.get(SHARING)) and g.get("older_counts_shown", False) and not _reading.stack
             and m.utcnow() - counted_at <= BEHIND_AT_MOST)
 
 
@@ -367,6 +369,19 @@ def _note_behind(counted_at: dt.datetime) -> None:
     """Note for the page (counted_behind()) that a summary it shows was counted then."""
     behind = g.get("summaries_behind")
     g.summaries_behind = counted_at if behind is None else min(behind, counted_at)
+
+
+def shows_older_counts(view):
+    """Mark a page's view that says, through _figures_hold.html (counted_behind()), when a
+    summary it shows was counted at an earlier store of the figures: only such a page is
+    given one (_behind_allowed)."""
+
+    @functools.wraps(view)
+    def showing(*args, **kwargs):
+        g.older_counts_shown = True
+        return view(*args, **kwargs)
+
+    return showing
 
 
 def counted_behind() -> dt.datetime | None:

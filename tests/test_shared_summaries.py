@@ -133,9 +133,9 @@ def test_a_count_older_than_ten_minutes_is_not_shown(app, client, world):  # noq
     assert _behind_note(client) is None
 
 
-def test_a_job_or_report_never_reads_an_older_count(app, world):  # noqa: F811
-    """Outside a page (a report's job, the command line) nothing says how old a count is:
-    an older shared count is never read there."""
+def test_only_a_page_that_says_so_reads_an_older_count(app, world):  # noqa: F811
+    """Outside the pages that say how old a count is (shows_older_counts): a report's job,
+    the command line, the API, an export, an older shared count is never read."""
     app.config["FIGURES_LIVE_BELOW"] = 0
     manager = world["manager"]
     keep_figures_stored()
@@ -143,6 +143,12 @@ def test_a_job_or_report_never_reads_an_older_count(app, world):  # noqa: F811
     _store_again(manager)
     _another_process()
     assert programme.figures(manager).funnel["identified"] == EXPECTED["identified"]
+    with app.test_request_context("/api/v1/figures"):
+        _another_process()
+        assert programme.figures(manager).funnel["identified"] == EXPECTED["identified"]
+        _another_process()
+        cache_version.shows_older_counts(lambda: None)()  # what the dashboard's view does
+        assert programme.figures(manager).funnel["identified"] == 4242
 
 
 def test_a_team_lead_reads_their_teams_summaries_not_the_councils(app, client, world):  # noqa: F811

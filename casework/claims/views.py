@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import clock
 from .. import models as m
 from ..audit import shown
+from ..cache_version import shows_older_counts
 from ..flashes import flash
 from ..outcomes.service import claim_rulesets
 from ..paging import requested_page
@@ -222,6 +223,7 @@ def batch_file(batch_id: int, fmt: str):
 
 @bp.route("/money")
 @requires("manage_claims")
+@shows_older_counts
 def money():
     chosen = request.args.get("programme", "")
     figures = service.money(current_user, chosen if chosen in PROGRAMME_LABELS else None)

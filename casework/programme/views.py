@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import clock
 from ..audit import shown
+from ..cache_version import shows_older_counts
 from ..evaluation.figures import HIGH_CONTACT_CONTACTS
 from ..evaluation.later import plan_errors
 from ..flashes import flash
@@ -33,6 +34,7 @@ PER_PAGE = 50
 
 @bp.route("/programme")
 @requires("view_programme")
+@shows_older_counts
 def dashboard():
     programme = request.args.get("programme", "")
     f = service.figures(current_user, programme=programme if programme in PROGRAMMES else None)

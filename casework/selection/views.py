@@ -14,6 +14,7 @@ from ..access import (
     wards,
 )
 from ..audit import shown
+from ..cache_version import shows_older_counts
 from ..flashes import flash
 from ..paging import requested_page
 from ..partnership import service as partnership
@@ -28,6 +29,7 @@ bp = Blueprint("selection", __name__)
 
 @bp.route("/selection")
 @requires("run_selection")
+@shows_older_counts
 def index():
     meetings = service.meetings(current_user)
     return shown("view_list", "selection", None, page=render_template(
