@@ -6,6 +6,7 @@ of counting every family again, only while they were counted at the stored figur
 now, by the same code."""
 
 import datetime as dt
+from array import array
 import pickle
 import re
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from casework import cache_version, clock
 from casework import models as m
-from casework.evaluation import figures
+from casework.evaluation import figures, listing
 from casework.extensions import db
 from casework.jobs.service import keep_figures_stored
 from casework.programme import service as programme
@@ -29,23 +30,30 @@ def _headline(client) -> str:
     return page.main.find_all(cls="app-figure")[0].text()
 
 
-def _made_up_dashboard(manager, signed: bool = True) -> None:
-    """Change by hand the manager's dashboard figures the worker shared, signed with the
-    app's secret key as casework signs them (or not): what a page then shows can only have
-    come from the shared row."""
-    counted = programme.figures(manager)
+def _made_up(counted, change, signed: bool = True) -> None:
+    """Change by hand the shared row the worker counted as `counted`, signed with the app's
+    secret key as casework signs them (or not): what a page then shows can only have come
+    from the shared row."""
     for row in db.session.scalars(select(m.SharedSummary)):
         value = pickle.loads(row.value[32:])
         if value == counted:
-            value.funnel["identified"] = 4242
-            payload = pickle.dumps(value)
+            payload = pickle.dumps(change(value))
             signature = (cache_version._signature(row.key, row.stamp, payload) if signed
                          else row.value[:32])
             row.value = signature + payload
             break
     else:
-        raise AssertionError("the manager's dashboard figures were not shared")
+        raise AssertionError(f"{counted!r} was not shared")
     db.session.commit()
+
+
+def _made_up_dashboard(manager, signed: bool = True) -> None:
+    """The manager's dashboard shared as 4,242 families identified."""
+    def change(value):
+        value.funnel["identified"] = 4242
+        return value
+
+    _made_up(programme.figures(manager), change, signed)
 
 
 def _another_process() -> None:
@@ -60,9 +68,10 @@ def test_every_process_reads_the_summaries_the_worker_counted(app, client, world
     app.config["FIGURES_LIVE_BELOW"] = 0  # as for a council's many thousands of families
     manager = world["manager"]
     assert keep_figures_stored() == 2  # every family's scope and team East's
-    # Every family's: the dashboard's two, the money page's, the agreed numbers; the team's:
-    # the agreed numbers (the selection page, the one summary page a team lead opens).
-    assert _shared() == 4 + 1
+    # Every family's: the dashboard's two, the money page's, the results page's two (its
+    # counts and its families' order), the agreed numbers; the team's: the agreed numbers
+    # (the selection page, the one summary page a team lead opens).
+    assert _shared() == 6 + 1
     counted_at = {row.key: row.counted_at for row in db.session.scalars(select(m.SharedSummary))}
 
     # Nothing moved: the worker's next minute counts nothing again.
@@ -102,9 +111,9 @@ def _store_again(manager) -> None:
     assert figures.keep_stored() is not None
 
 
-def _behind_note(client) -> str | None:
-    """When the dashboard says the count it shows is of, if it says it shows an older one."""
-    note = Page(client.get("/programme").text).main.find(cls="app-figures-hold").text()
+def _behind_note(client, page: str = "/programme") -> str | None:
+    """When the page says the count it shows is of, if it says it shows an older one."""
+    note = Page(client.get(page).text).main.find(cls="app-figures-hold").text()
     said = re.search(r"This page still shows them as counted on (.+?), before they were "
                      r"last stored: they are being counted again", note)
     return said and said.group(1)
@@ -113,6 +122,38 @@ def _behind_note(client) -> str | None:
 def _counted_on(counted_at: dict) -> str:
     """How the page writes the earliest of these times (UTC) in the council's time."""
     return clock.local_time(min(counted_at.values()))
+
+
+def _results(client) -> tuple[str, list[str]]:
+    """The results page's count, and the references of the families it lists."""
+    page = Page(client.get("/results").text)
+    return (page.tables[0].caption,
+            [f.split()[0] for f in page.table("Statuses of every family").column("Family")])
+
+
+def test_the_results_list_follows_the_order_the_worker_counted(app, client, world):  # noqa: F811
+    """The results page's families, in order, are counted once for every process too, and
+    as current as its counts: an older one shown while the worker counts again, saying so."""
+    app.config["FIGURES_LIVE_BELOW"] = 0
+    manager = world["manager"]
+    keep_figures_stored()
+    login(client, manager.email)
+    _another_process()
+    count, listed = _results(client)
+    assert len(listed) > 2
+    order = listing.results(figures.scope(manager), "", "", 1)
+    _made_up(array("q", [r.stored.family_id for r in order.page.items]), lambda ids: ids[:2])
+    _another_process()
+    assert _results(client)[1] == listed[:2]
+
+    _store_again(manager)
+    _another_process()
+    assert _results(client)[1] == listed[:2]
+    assert _behind_note(client, "/results")
+    keep_figures_stored()
+    _another_process()
+    assert _results(client) == (count, listed)
+    assert _behind_note(client, "/results") is None
 
 
 def test_a_count_older_than_ten_minutes_is_not_shown(app, client, world):  # noqa: F811

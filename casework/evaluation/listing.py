@@ -108,10 +108,12 @@ def results(sc: fig.Scope, result: str, status: str, page: int) -> Results:
     chosen = _status_filter(sc, result, status)
     totals = fig.memo(sc, "results", lambda: _result_totals(sc, chosen), result, status,
                       summary=not chosen)
-    # The listed families' ids in order, kept like the counts: a deep page is a slice, not
-    # an OFFSET that reads every row before it.
+    # The listed families' ids in order, kept like the counts (unfiltered, as current as the
+    # stored totals, so the pages match them): a deep page is a slice, not an OFFSET that
+    # reads every row before it.
     order = fig.memo(sc, "results.order", lambda: array("q", db.session.scalars(
-        _listed(sc, *chosen).with_only_columns(sc.f.c.id))), result, status, large=True)
+        _listed(sc, *chosen).with_only_columns(sc.f.c.id))), result, status, large=True,
+        summary=not chosen)
     nearly_ids = fig.memo(sc, "results.nearly", lambda: list(db.session.scalars(
         _listed(sc, sc.s.nearly_there.is_not(None), *chosen).with_only_columns(sc.f.c.id)
         .limit(PER_PAGE))), result, status)

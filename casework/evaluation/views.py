@@ -17,6 +17,7 @@ from .. import cache_version, clock
 from .. import models as m
 from ..access import wards
 from ..audit import shown
+from ..cache_version import shows_older_counts
 from ..flashes import flash
 from ..paging import requested_page
 from ..permissions import requires
@@ -43,6 +44,7 @@ def _filters():
 
 @bp.route("/results")
 @requires("view_results")
+@shows_older_counts
 def results():
     ward, result, status = _filters()
     sc = fig.scope(current_user, ward)

@@ -32,8 +32,9 @@ from ..access import SEES_ALL, STORED_ALL, stored_scope
 from ..audit import record_event
 from ..auth.service import prune_sign_in_counters
 from ..claims.service import money
-from ..evaluation import store
+from ..evaluation import listing, store
 from ..evaluation.figures import keep_stored
+from ..evaluation.figures import scope as scope_of
 from ..extensions import db
 from ..locking import has_written
 from ..permissions import can
@@ -265,8 +266,8 @@ def keep_figures_stored() -> int:
     """The worker's minute: store the figures again if the data moved (figures.keep_stored),
     then count the summary pages' summaries once for every web process to read
     (cache_version.sharing), of the programme they open on: for every family's scope (a
-    manager's, an auditor's) the dashboard's, the money page's and the selection page's
-    agreed numbers; for each team's (its team lead's) the selection page's, the only
+    manager's, an auditor's) the dashboard's, the money page's, the results page's (its
+    families' order) and the selection page's agreed numbers; for each team's (its team lead's) the selection page's, the only
     summary page a team lead opens. A summary already counted at the stored figures'
     version is not counted again; a scope that fails is logged and the others are still
     counted. Until it has, a web process shows the summaries it counted at an earlier store,
@@ -288,6 +289,7 @@ def keep_figures_stored() -> int:
                 if scope == STORED_ALL:
                     dashboard_extras(user, figures(user))
                     money(user)
+                    listing.results(scope_of(user), "", "", 1)
                 agreed_progress_of(user)
             except Exception:
                 db.session.rollback()
