@@ -385,7 +385,7 @@ def shows_older_counts(view):
 
 
 def counted_behind() -> dt.datetime | None:
-    """When the oldest summary this request showed from the figures' last store but one was
+    """When the oldest summary this request showed from an earlier store of the figures was
     counted (None: every summary it showed is as current as the stored figures)."""
     return g.get("summaries_behind")
 

@@ -267,12 +267,13 @@ def keep_figures_stored() -> int:
     then count the summary pages' summaries once for every web process to read
     (cache_version.sharing), of the programme they open on: for every family's scope (a
     manager's, an auditor's) the dashboard's, the money page's, the results page's (its
-    families' order) and the selection page's agreed numbers; for each team's (its team lead's) the selection page's, the only
-    summary page a team lead opens. A summary already counted at the stored figures'
-    version is not counted again; a scope that fails is logged and the others are still
-    counted. Until it has, a web process shows the summaries it counted at an earlier store,
-    saying so (cache_version.counted_behind), rather than counting them too. Returns how
-    many scopes were shared."""
+    counts and its families' order) and the selection page's agreed numbers; for each
+    team's (its team lead's) the selection page's, the one summary page a team lead opens
+    that counts many families. A summary already counted at the stored figures' version is
+    not counted again; a scope that fails is logged and the others are still counted. Until
+    the worker has counted them, a page shows those it counted at an earlier store, saying
+    so (cache_version.counted_behind), rather than every process counting them too. Returns
+    how many scopes were shared."""
     keep_stored()
     db.session.commit()
     waiting = cache_version.to_share()
