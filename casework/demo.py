@@ -785,24 +785,28 @@ def _later_programme(seed: int) -> str:
                                        .order_by(m.Family.family_ref)))
     rng.shuffle(attached)
     rows: dict[str, list[dict]] = {"child-status": [], "needs": [], "assessments": []}
-    discretions, used, chosen, n = [], [], [], 0
+    discretions, chosen, n = [], [], 0
+    # Each scenario takes the next family (in the shuffled order) signed up long ago (and
+    # closed, where the programme sustains from the closure) or lately: two queues, taken
+    # from the front (a family is in one at most).
+    queues = {
+        True: iter([f for f in attached if f.attached_on <= long_ago and (
+            ruleset == "phase2" or (f.closed_on is not None and f.closed_on <= closed_by))]),
+        False: iter([f for f in attached if lately >= f.attached_on > long_ago]),
+    }
     for number in range(max(len(LATER_SCENARIOS), len(attached) // 3)):
         name, old, needs = LATER_SCENARIOS[number % len(LATER_SCENARIOS)]
         if name == "equivalent progress" and ruleset != "phase2":
             name, needs = "three needs, one not met", LATER_SCENARIOS[4][2]
-        family = next((f for f in attached if f not in used and (
-            (f.attached_on <= long_ago and (ruleset == "phase2" or (
-                f.closed_on is not None and f.closed_on <= closed_by)))
-            if old else lately >= f.attached_on > long_ago)), None)
-        if family is None:
-            continue
-        used.append(family)
-        chosen.append((family, needs))
+        family = next(queues[bool(old)], None)
+        if family is not None:
+            chosen.append((family, needs))
     # Every other family signed up to the programme was identified with its needs too (a
     # family is eligible under a later programme by its needs: signed up without them it
     # would be neither eligible nor counted as signed up there): three, being worked on,
     # their first assessment not yet positive.
-    chosen += [(f, LATER_STARTED) for f in attached if f not in used]
+    used = {family.id for family, _ in chosen}
+    chosen += [(f, LATER_STARTED) for f in attached if f.id not in used]
     for family, needs in chosen:
         born = sorted(family.people, key=lambda p: p.date_of_birth)
         adult, child = born[0], born[-1]
