@@ -6,9 +6,9 @@ of counting every family again, only while they were counted at the stored figur
 now, by the same code."""
 
 import datetime as dt
-from array import array
 import pickle
 import re
+from array import array
 
 from sqlalchemy import select
 
