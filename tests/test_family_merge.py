@@ -446,7 +446,7 @@ def test_the_list_shows_the_household_recorded_twice_and_the_pair_side_by_side(
         m.AuditEvent.object_type == "duplicate_families_pair"))
     assert (event.action, event.object_ref, event.user_id) == ("view", "F-A/F-B", manager.id)
     listed = db.session.scalars(select(m.AuditEvent).where(
-        m.AuditEvent.object_type == "duplicate_families")).all()
+        m.AuditEvent.object_type == "duplicate_families").order_by(m.AuditEvent.id)).all()
     assert [(e.action, e.detail) for e in listed][-1] == ("view_list", "F-A/F-B")
 
 

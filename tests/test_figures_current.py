@@ -37,7 +37,8 @@ def _pending_refs() -> set[str]:
 
 
 def _events(action: str) -> list[m.AuditEvent]:
-    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
+    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)
+                              .order_by(m.AuditEvent.id)).all()
 
 
 def test_every_change_made_through_the_orm_queues_its_family(app, examples):

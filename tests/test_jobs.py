@@ -38,7 +38,8 @@ def _build_job(user) -> m.Job:
 
 
 def _events(action: str) -> list[m.AuditEvent]:
-    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)).all()
+    return db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == action)
+                              .order_by(m.AuditEvent.id)).all()
 
 
 def test_a_claims_build_job_runs_reports_progress_and_is_audited(client, sign_in, examples,
