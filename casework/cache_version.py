@@ -227,12 +227,10 @@ def cached(key: Hashable, compute: Callable[[], Any], large: bool = False,
         names = tuple(sorted({EPOCH, *on}))
         stamp = (names, tuple(now.get(name) for name in names))
         if _sharing.on or hit is None or hit[1] != stamp[1]:
-            shared, counted_at = _read_shared(key, stamp)
-            if counted_at is not None:  # counted at earlier versions
-                if _behind_allowed(now, counted_at):
-                    _note_behind(counted_at)
-                    return shared  # not kept: the next request reads the worker's new count
-                shared = _NONE
+            shared, counted_at = _read_shared(key, stamp, now)
+            if counted_at is not None:  # counted at an earlier store, and allowed here
+                _note_behind(counted_at)
+                return shared  # not kept: the next request reads the worker's new count
             hit = None if shared is _NONE else (*stamp, shared)
             if hit is not None:
                 with _lock:
@@ -327,10 +325,11 @@ def _signature(key: str, stamp: str, payload: bytes) -> bytes:
     return hmac.new(secret, f"{key} {stamp} ".encode() + payload, hashlib.sha256).digest()
 
 
-def _read_shared(key: Hashable, stamp: tuple) -> tuple[Any, dt.datetime | None]:
+def _read_shared(key: Hashable, stamp: tuple,
+                 now: dict[str, int]) -> tuple[Any, dt.datetime | None]:
     """The value the job worker counted for `key` at these versions, with None; or the
-    one it counted at earlier versions (by the same code), with when it counted it; or
-    (_NONE, None)."""
+    one it counted at earlier versions (by the same code), with when it counted it, where
+    _behind_allowed; or (_NONE, None). Nothing is unpickled that is not then used."""
     saved, _reading.stack = _reading.stack, []  # not a table the summary itself reads
     digest, code = _shared_key(key), _code()
     try:
@@ -341,13 +340,15 @@ def _read_shared(key: Hashable, stamp: tuple) -> tuple[Any, dt.datetime | None]:
         _reading.stack = saved
     if row is None or not row.stamp.startswith(code + " "):
         return _NONE, None
+    earlier = row.stamp != f"{code} {stamp!r}"
+    if earlier and not _behind_allowed(now, row.counted_at):
+        return _NONE, None
     signature, payload = row.value[:32], row.value[32:]
     if not hmac.compare_digest(signature, _signature(digest, row.stamp, payload)):
         return _NONE, None
     # Signed with the app's secret key by the job worker's own count, checked just above:
     # no one else's bytes are ever unpickled.
-    value = pickle.loads(payload)  # nosec B301
-    return value, (None if row.stamp == f"{code} {stamp!r}" else row.counted_at)
+    return pickle.loads(payload), (row.counted_at if earlier else None)  # nosec B301
 
 
 BEHIND_AT_MOST = dt.timedelta(minutes=10)
