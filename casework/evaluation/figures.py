@@ -32,12 +32,13 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.schema import DropTable
 
 from .. import cache_version, clock
 from .. import models as m
 from ..access import stored_scope, stored_scopes, visible_families
+from ..bulk import insert_columns
 from ..extensions import db
 from ..locking import lock_rows
 from ..rules import CLAIMABLE_RESULTS, RESULTS, STATUSES, get_ruleset
@@ -940,8 +941,14 @@ def _summed(rows: list[dict]) -> dict[tuple, int]:
 
 
 def _insert(rows: list[dict]) -> None:
-    for i in range(0, len(rows), 5000):
-        db.session.execute(insert(m.StoredFigure), rows[i : i + 5000])
+    """Insert stored figure rows by the driver's bulk path (a full count writes about
+    100,000 at 120,000 families: the ORM's bulk insert took 1.9 s of them)."""
+    if rows:
+        insert_columns(m.StoredFigure.__table__, {name: [r[name] for r in rows]
+                                                  for name in _FIGURE_COLUMNS})
+
+
+_FIGURE_COLUMNS = ("ruleset", "programme", "scope", "ward", "month", "figure", "value")
 
 
 def _record_when(ruleset: str) -> None:
