@@ -286,11 +286,20 @@ def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
     if store:
         write(_stored(as_of, [fid for fid, _ in chosen] if refs else None), sys.stdout)
         return
+    # A family whose rules raise is left out and named on standard error (the log has its
+    # traceback); every other family is printed, as `--store` does.
+    failed: list[tuple[int, str, str]] = []
     if ruleset != "phase1":
-        items = _outcome_json(as_of, [fid for fid, _ in chosen], ruleset)
+        items = _outcome_json(as_of, [fid for fid, _ in chosen], ruleset, failed)
     else:
-        items = evaluate_to_json(as_of, [fid for fid, _ in chosen])
+        items = evaluate_to_json(as_of, [fid for fid, _ in chosen], failed)
     write(_with_progress(items, len(chosen), "Evaluating"), sys.stdout)
+    if failed:
+        from .evaluation.store import failed_words
+
+        refs = dict(chosen)
+        click.echo(failed_words({f"{refs.get(fid, fid)} ({programme})": error
+                                 for fid, programme, error in failed}, stored=False), err=True)
 
 
 def _stored(as_of: dt.date, ids: list[int] | None):
@@ -308,14 +317,16 @@ def _stored(as_of: dt.date, ids: list[int] | None):
     yield from found
 
 
-def _outcome_json(as_of: dt.date, ids: list[int], ruleset: str):
+def _outcome_json(as_of: dt.date, ids: list[int], ruleset: str,
+                  failed: list[tuple[int, str, str]]):
     from .outcomes.service import PlanError, council_plan, evaluate_outcome_families, to_json
 
     try:
         council_plan(ruleset)
     except PlanError as error:
         raise Refused(str(error)) from None
-    return (to_json(item) for item in evaluate_outcome_families(as_of, ids, ruleset))
+    return (to_json(item) for item in evaluate_outcome_families(as_of, ids, ruleset,
+                                                                failed=failed))
 
 
 def _with_progress(items, total: int, label: str):

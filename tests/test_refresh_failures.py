@@ -80,3 +80,56 @@ def test_a_refresh_of_some_families_carries_on_past_one_that_fails(families, mon
     monkeypatch.undo()  # put right: the next refresh stores it
     assert store.refresh_pending().failed == {}
     assert _stale() == set()
+
+
+def _printed_refs(result):
+    import json
+
+    return [item["family_ref"] for item in json.loads(result.stdout)]
+
+
+def test_evaluate_without_store_prints_every_other_family_and_names_the_failing_one(
+        families, monkeypatch, cli):
+    from casework.evaluation import service
+
+    real = service._evaluated
+
+    def evaluated(fid, *args):
+        if fid == families[1].id:
+            raise ValueError("a date the rules cannot read")
+        return real(fid, *args)
+
+    monkeypatch.setattr(service, "_evaluated", evaluated)
+    result = cli("evaluate", "--as-of", DAY.isoformat(), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _printed_refs(result) == ["R1", "R3"]
+    assert result.stderr.strip() == (
+        "1 family could not be evaluated and is left out: "
+        "R2 (phase1): ValueError: a date the rules cannot read")
+    # As a table too: the rest printed, no traceback.
+    table = cli("evaluate", "--as-of", DAY.isoformat(), "--format", "table")
+    assert table.exit_code == 0
+    assert "Traceback" not in table.output
+    lines = table.stdout.splitlines()
+    assert any(line.startswith("R1") for line in lines)
+    assert not any(line.startswith("R2") for line in lines)
+
+
+def test_evaluate_under_a_later_programme_carries_on_past_one_that_fails(
+        families, monkeypatch, cli):
+    from casework.evaluation import later
+
+    real = later.evaluated
+
+    def evaluated(fid, *args):
+        if fid == families[0].id:
+            raise KeyError("need")
+        return real(fid, *args)
+
+    monkeypatch.setattr(later, "evaluated", evaluated)
+    result = cli("evaluate", "--as-of", DAY.isoformat(), "--ruleset", "supporting_families",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _printed_refs(result) == ["R2", "R3"]
+    assert "R1 (supporting_families): KeyError: 'need'" in result.stderr
+    assert "is left out" in result.stderr

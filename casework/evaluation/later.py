@@ -28,6 +28,7 @@ from .service import (
     BATCH,
     _rows,
     episode_dates,
+    failure,
     load_families,
     members,
     read_evidence,
@@ -165,8 +166,11 @@ def prior_claims(ids: list[int], ruleset: str) -> dict[int, list[PriorClaim]]:
 
 def evaluate_outcome_families(
     as_of: dt.date, ids: Iterable[int], name: str, data: dict[int, FamilyData] | None = None,
+    failed: list[tuple[int, str, str]] | None = None,
 ) -> Iterator[OutcomeFamilyEvaluation]:
-    """Evaluate the families (in the order given) under the ruleset and its Outcome Plan."""
+    """Evaluate the families (in the order given) under the ruleset and its Outcome Plan.
+    With `failed`, a family whose rules raise is left out and added to it
+    (service.failure) instead of stopping the rest."""
     rules, plan = frame(name), council_plan(name)
     ids = list(ids)
     for i in range(0, len(ids), BATCH):
@@ -180,8 +184,17 @@ def evaluate_outcome_families(
         evidence = load_evidence(chunk, name)
         claims = prior_claims(chunk, name)
         for fid in chunk:
-            yield evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
-                            rules, plan)
+            if failed is None:
+                yield evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
+                                rules, plan)
+                continue
+            try:
+                item = evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
+                                 rules, plan)
+            except Exception as error:  # one family's records must not stop everyone's
+                failed.append(failure(fid, name, error))
+                continue
+            yield item
 
 
 def evaluated(fid: int, data: FamilyData, evidence: OutcomeEvidence, claims: list[PriorClaim],

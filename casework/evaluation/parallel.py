@@ -9,13 +9,18 @@ from ..workers import map_in_workers
 from .service import BATCH, evaluate_batch, to_json
 
 
-def _evaluate(task: tuple[list[int], str]) -> list[dict]:
+def _evaluate(task: tuple[list[int], str]) -> tuple[list[dict], list[tuple[int, str, str]]]:
     ids, as_of = task
-    return [to_json(item) for item in evaluate_batch(ids, dt.date.fromisoformat(as_of))]
+    failed: list[tuple[int, str, str]] = []
+    return ([to_json(item) for item in evaluate_batch(ids, dt.date.fromisoformat(as_of),
+                                                      failed=failed)], failed)
 
 
-def evaluate_to_json(as_of: dt.date, chosen: list[int]) -> Iterator[dict]:
-    """Yield the contract's JSON object per family, in the order of the ids given."""
+def evaluate_to_json(as_of: dt.date, chosen: list[int],
+                     failed: list[tuple[int, str, str]]) -> Iterator[dict]:
+    """Yield the contract's JSON object per family, in the order of the ids given; a family
+    whose rules raise is left out and added to `failed` (service.failure)."""
     tasks = [(chosen[i : i + BATCH], as_of.isoformat()) for i in range(0, len(chosen), BATCH)]
-    for batch in map_in_workers(_evaluate, tasks):
+    for batch, failures in map_in_workers(_evaluate, tasks):
+        failed += failures
         yield from batch

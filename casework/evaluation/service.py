@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -228,15 +229,33 @@ def evaluate_families(
 
 
 def evaluate_batch(
-    ids: list[int], as_of: dt.date, rules: Ruleset | None = None
+    ids: list[int], as_of: dt.date, rules: Ruleset | None = None,
+    failed: list[tuple[int, str, str]] | None = None,
 ) -> Iterator[FamilyEvaluation]:
-    """Evaluate up to BATCH families, in the order given."""
+    """Evaluate up to BATCH families, in the order given. With `failed`, a family whose
+    rules raise is left out and added to it (failure()) instead of stopping the rest."""
     rules = rules or current_ruleset()
     with collector_paused():
         data = load_families(ids, rules.name)
         claims = prior_claims(ids)
     for fid in ids:
-        yield _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
+        if failed is None:
+            yield _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
+            continue
+        try:
+            item = _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
+        except Exception as error:  # one family's records must not stop everyone's
+            failed.append(failure(fid, rules.name, error))
+            continue
+        yield item
+
+
+def failure(fid: int, programme: str, error: Exception) -> tuple[int, str, str]:
+    """(family id, programme, the error in words) of a family whose rules raised, logged
+    with its traceback."""
+    logging.getLogger(__name__).exception("family %s could not be evaluated under %s",
+                                          fid, programme)
+    return fid, programme, f"{type(error).__name__}: {error}"[:300]
 
 
 def _evaluated(fid: int, data: FamilyData, claims: list[PriorClaim], as_of: dt.date,

@@ -73,6 +73,7 @@ from .service import (
     FamilyEvaluation,
     _evaluated,
     current_ruleset,
+    failure,
     family_ids,
     prior_claims,
     read_evidence,
@@ -111,15 +112,18 @@ class RefreshSummary:
                 + (f"\n{failed_words(self.failed)}" if self.failed else ""))
 
 
-def failed_words(failed: dict[str, str], shown: int = 3) -> str:
+def failed_words(failed: dict[str, str], shown: int = 3, stored: bool = True) -> str:
     """The families whose rules raised an error, in words (the first `shown`; the log has
-    every one, with its traceback)."""
+    every one, with its traceback): kept as stored (a refresh), or else left out of what
+    was printed (`casework evaluate` without --store)."""
     listed = "; ".join(f"{family}: {error[:100]}"
                        for family, error in list(failed.items())[:shown])
     more = f"; and {len(failed) - shown:,} more (see the log)" if len(failed) > shown else ""
+    verb = "is" if len(failed) == 1 else "are"
+    what = (f"{verb} stored as before, to be tried again at the next refresh" if stored
+            else f"{verb} left out")
     return (f"{len(failed):,} famil{'y' if len(failed) == 1 else 'ies'} could not be evaluated "
-            f"and {'is' if len(failed) == 1 else 'are'} stored as before, to be tried again "
-            f"at the next refresh: {listed}{more}")
+            f"and {what}: {listed}{more}")
 
 
 def unreadable_words(programme: str, errors: list[str]) -> str:
@@ -486,16 +490,10 @@ def _batch_rows(task: tuple) -> tuple[list[tuple[dict, dict | None]], dict[str, 
                 mine.append((row(item, read.abuse.get(fid, no_dates), rules, now),
                              to_json(item) if with_json else None))
             except Exception as error:  # one family's records must not stop everyone's
-                failed.append(_failure(fid, rules.name, error))
+                failed.append(failure(fid, rules.name, error))
         others = {p: _programme_rows(p, fids, read, day, now, failed)
                   for p, fids in theirs.items()}
     return mine, others, failed
-
-
-def _failure(fid: int, programme: str, error: Exception) -> tuple[int, str, str]:
-    logging.getLogger(__name__).exception("family %s could not be evaluated under %s",
-                                          fid, programme)
-    return fid, programme, f"{type(error).__name__}: {error}"[:300]
 
 
 def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
@@ -530,7 +528,7 @@ def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
                                          rules, plan)
                 out.append(later_row(item, read.abuse.get(fid, no_dates), rules, now))
             except Exception as error:
-                failed.append(_failure(fid, programme, error))
+                failed.append(failure(fid, programme, error))
         return out
     out = []
     for fid in ids:
@@ -538,7 +536,7 @@ def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
             out.append(row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
                            read.abuse.get(fid, no_dates), rules, now))
         except Exception as error:
-            failed.append(_failure(fid, programme, error))
+            failed.append(failure(fid, programme, error))
     return out
 
 
