@@ -295,11 +295,9 @@ def evaluate_command(as_of: dt.date | None, families: tuple[str, ...], fmt: str,
         items = evaluate_to_json(as_of, [fid for fid, _ in chosen], failed)
     write(_with_progress(items, len(chosen), "Evaluating"), sys.stdout)
     if failed:
-        from .evaluation.store import failed_words
+        from .evaluation.store import failed_words, named_failures
 
-        refs = dict(chosen)
-        click.echo(failed_words({f"{refs.get(fid, fid)} ({programme})": error
-                                 for fid, programme, error in failed}, stored=False), err=True)
+        click.echo(failed_words(named_failures(failed), "left out"), err=True)
 
 
 def _stored(as_of: dt.date, ids: list[int] | None):
@@ -403,14 +401,19 @@ def claims_build(as_of, by_email, ruleset) -> None:
     """Create draft claims for every result claimable on the date."""
     from .claims.outcome_plans import example_warnings
     from .claims.service import ClaimRefused, build_claims
+    from .evaluation.store import LEFT_OUT_OF_BUILD, failed_words, named_failures
     from .rules.plan import PlanError
 
+    failed: list[tuple[int, str, str]] = []
     try:
-        created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset)
+        created = build_claims(as_of, _user(by_email) if by_email else None, ruleset=ruleset,
+                               failed=failed)
     except (ClaimRefused, PlanError) as refused:
         raise Refused(str(refused)) from None
     for warning in example_warnings([ruleset]):
         click.echo(f"Warning: {warning}", err=True)
+    if failed:
+        click.echo(failed_words(named_failures(failed), LEFT_OUT_OF_BUILD), err=True)
     click.echo(f"{len(created)} draft claims created")
 
 

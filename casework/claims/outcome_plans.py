@@ -144,13 +144,15 @@ def today_snapshot(claim: m.Claim) -> dict:
 
 def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
                          progress: Callable[[int, int, str], None] | None = None,
-                         saved: Callable[[list[m.Claim]], None] | None = None
+                         saved: Callable[[list[m.Claim]], None] | None = None,
+                         failed: list[tuple[int, str, str]] | None = None
                          ) -> list[m.Claim]:
     """Draft one results claim for each family whose outcome (or employment) is met and
-    that has none yet under the ruleset; the first of its claimable list."""
+    that has none yet under the ruleset; the first of its claimable list. `failed`: as
+    build_claims."""
     rules = frame(ruleset)
     ids = list(db.session.scalars(select(m.Family.id).order_by(m.Family.family_ref)))
-    evaluated = evaluate_outcome_families(as_of, ids, ruleset)
+    evaluated = evaluate_outcome_families(as_of, ids, ruleset, failed=failed)
     if progress is not None:
         evaluated = reporting(evaluated, progress)
     candidates = [item for item in evaluated if item.claimable]

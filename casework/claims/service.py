@@ -157,9 +157,14 @@ def compare_with_today(claim: m.Claim) -> tuple[dict, list[Difference], str]:
 def build_claims(as_of: dt.date, by: m.User | None = None,
                  progress: Callable[[int, int, str], None] | None = None,
                  ruleset: str = "phase1",
-                 saved: Callable[[list[m.Claim]], None] | None = None) -> list[m.Claim]:
+                 saved: Callable[[list[m.Claim]], None] | None = None,
+                 failed: list[tuple[int, str, str]] | None = None) -> list[m.Claim]:
     """Create a draft claim for each result still claimable after those created before it
     (under a later programme's ruleset: one results claim a family).
+
+    A family whose rules raise gets no claim from this build and is added to `failed`
+    (evaluation.service.failure), if given; every other family's claims are built. Not
+    given, the error stops the build.
 
     The evaluation is read first; then, holding a lock on the families concerned, each
     family's recorded claims are read again and the claims written, so two builds running
@@ -173,7 +178,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     if ruleset in OUTCOME_RULESETS:
         from .outcome_plans import build_outcome_claims
 
-        return build_outcome_claims(as_of, by, ruleset, progress, saved)
+        return build_outcome_claims(as_of, by, ruleset, progress, saved, failed)
     rules = current_ruleset()
     run = store.current_run(rules.name)
     families = None
@@ -181,7 +186,7 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
         S = m.StoredEvaluation
         families = select(m.Family).where(m.Family.id.in_(
             select(S.family_id).where(S.ruleset == rules.name, S.claimable_total > 0)))
-    evaluated = evaluate_families(as_of, families)
+    evaluated = evaluate_families(as_of, families, failed=failed)
     if progress is not None:
         evaluated = reporting(evaluated, progress, families)
     candidates = [item for item in evaluated if item.claimable]

@@ -220,12 +220,15 @@ def evaluate_families(
     families: Select | None = None,
     refs: Iterable[str] | None = None,
     rules: Ruleset | None = None,
+    failed: list[tuple[int, str, str]] | None = None,
 ) -> Iterator[FamilyEvaluation]:
-    """Yield an evaluation per family in family_ref order, loading BATCH families at a time."""
+    """Yield an evaluation per family in family_ref order, loading BATCH families at a time
+    (`failed`: as evaluate_batch)."""
     rules = rules or current_ruleset()
     chosen = family_ids(families, refs)
     for i in range(0, len(chosen), BATCH):
-        yield from evaluate_batch([fid for fid, _ in chosen[i : i + BATCH]], as_of, rules)
+        yield from evaluate_batch([fid for fid, _ in chosen[i : i + BATCH]], as_of, rules,
+                                  failed)
 
 
 def evaluate_batch(

@@ -112,18 +112,29 @@ class RefreshSummary:
                 + (f"\n{failed_words(self.failed)}" if self.failed else ""))
 
 
-def failed_words(failed: dict[str, str], shown: int = 3, stored: bool = True) -> str:
-    """The families whose rules raised an error, in words (the first `shown`; the log has
-    every one, with its traceback): kept as stored (a refresh), or else left out of what
-    was printed (`casework evaluate` without --store)."""
+def failed_words(failed: dict[str, str],
+                 left: str = "stored as before, to be tried again at the next refresh",
+                 shown: int = 3) -> str:
+    """The families whose rules raised an error and what became of them (`left`: a
+    refresh keeps their rows as stored), in words (the first `shown`; the log has every
+    one, with its traceback)."""
     listed = "; ".join(f"{family}: {error[:100]}"
                        for family, error in list(failed.items())[:shown])
     more = f"; and {len(failed) - shown:,} more (see the log)" if len(failed) > shown else ""
-    verb = "is" if len(failed) == 1 else "are"
-    what = (f"{verb} stored as before, to be tried again at the next refresh" if stored
-            else f"{verb} left out")
     return (f"{len(failed):,} famil{'y' if len(failed) == 1 else 'ies'} could not be evaluated "
-            f"and {what}: {listed}{more}")
+            f"and {'is' if len(failed) == 1 else 'are'} {left}: {listed}{more}")
+
+
+# What a claims build does with a family whose rules raise (failed_words).
+LEFT_OUT_OF_BUILD = "left out of this build, to be claimed at a later build once put right"
+
+
+def named_failures(failed: list[tuple[int, str, str]]) -> dict[str, str]:
+    """{"family_ref (programme)": error} of (family id, programme, error) failures
+    (service.failure), for failed_words."""
+    refs = dict(db.session.execute(select(m.Family.id, m.Family.family_ref).where(
+        m.Family.id.in_(sorted({fid for fid, _, _ in failed})))).all()) if failed else {}
+    return {f"{refs.get(fid, fid)} ({programme})": error for fid, programme, error in failed}
 
 
 def unreadable_words(programme: str, errors: list[str]) -> str:
@@ -632,12 +643,8 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
         except Exception:  # the refresh is saved: the pages count live until stored again
             db.session.rollback()
             logging.getLogger(__name__).exception("the figures were not stored")
-    refs = {fid: ref for fid, ref in db.session.execute(
-        select(m.Family.id, m.Family.family_ref).where(
-            m.Family.id.in_(sorted({fid for fid, _, _ in failed}))))} if failed else {}
     return RefreshSummary(rules.name, as_of, len(rows), full, time.monotonic() - started_clock,
-                          unreadable, {f"{refs.get(fid, fid)} ({programme})": error
-                                       for fid, programme, error in failed})
+                          unreadable, named_failures(failed))
 
 
 def _programmes_families(chosen: list[int], full: bool,

@@ -35,9 +35,10 @@ def _claims_build(work: Work) -> Outcome:
         job = db.session.get(m.Job, work.job_id)
         job.params = {**job.params, "claims_created": earlier + len(claims)}
 
+    failed: list[tuple[int, str, str]] = []
     try:
         created = build_claims(as_of, work.user, progress=work.progress, ruleset=ruleset,
-                               saved=saved)
+                               saved=saved, failed=failed)
     except ClaimRefused as refused:
         raise JobFailed(str(refused)) from None
     except PlanError as invalid:
@@ -47,8 +48,10 @@ def _claims_build(work: Work) -> Outcome:
     total = earlier + len(created)
     before = (f" ({earlier:,} of them saved by an earlier run of this job that was stopped "
               "before it finished)") if earlier else ""
+    problems = ("\n" + store.failed_words(store.named_failures(failed), store.LEFT_OUT_OF_BUILD)
+                if failed else "")
     return Outcome(f"{total:,} draft claims created for results claimable on "
-                   f"{govdate(as_of)}{under}{before}.")
+                   f"{govdate(as_of)}{under}{before}.{problems}")
 
 
 register(Kind(
