@@ -323,8 +323,10 @@ def _outcome_json(as_of: dt.date, ids: list[int], ruleset: str,
         council_plan(ruleset)
     except PlanError as error:
         raise Refused(str(error)) from None
-    return (to_json(item) for item in evaluate_outcome_families(as_of, ids, ruleset,
-                                                                failed=failed))
+    from .evaluation.service import each_json
+
+    return each_json(evaluate_outcome_families(as_of, ids, ruleset, failed=failed), to_json,
+                     ruleset, failed)
 
 
 def _with_progress(items, total: int, label: str):

@@ -354,3 +354,46 @@ def test_a_claims_build_job_under_a_plan_that_no_longer_passes_fails_saying_why(
     assert job.error.startswith("The phase2 Outcome Plan could not be read, so nothing was "
                                 "built:\nold.json:1: problems.pets: is not a headline problem")
     assert db.session.scalars(select(m.Claim)).all() == []
+
+
+def _raising_for(monkeypatch, module, name, ref, error):
+    """module.name raises `error` for the family `ref` (its first argument's family_id, or
+    the family id itself)."""
+    family_id = db.session.scalar(select(m.Family.id).where(m.Family.family_ref == ref))
+    real = getattr(module, name)
+
+    def replaced(first, *args, **kwargs):
+        if getattr(first, "family_id", first) == family_id:
+            raise error
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, replaced)
+
+
+def test_a_later_programmes_build_carries_on_past_a_family_whose_rules_raise(
+        cli, frame_examples, monkeypatch):
+    from casework.evaluation import later
+
+    frame_examples("phase2")
+    _raising_for(monkeypatch, later, "evaluated", "P01", ValueError("a need it cannot read"))
+    result = cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1 draft claims created"
+    assert "P01 (phase2): ValueError: a need it cannot read" in result.stderr
+    assert [(c["family_ref"], c["result"]) for c in claims_json(cli)] == [
+        ("P03", "continuous_employment")]
+
+
+def test_a_family_whose_claim_cannot_be_drafted_is_left_out_of_the_build(
+        cli, frame_examples, monkeypatch):
+    from casework.claims import outcome_plans
+
+    frame_examples("phase2")
+    _raising_for(monkeypatch, outcome_plans, "snapshot", "P03", KeyError("evidence"))
+    result = cli("claims", "build", "--ruleset", "phase2", "--as-of", "2016-09-30")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1 draft claims created"
+    assert result.stderr.splitlines()[-1] == (
+        "1 family could not be evaluated and is left out of this build, to be claimed at a "
+        "later build once put right: P03 (phase2): KeyError: 'evidence'")
+    assert [c["family_ref"] for c in claims_json(cli)] == ["P01"]

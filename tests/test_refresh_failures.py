@@ -133,3 +133,20 @@ def test_evaluate_under_a_later_programme_carries_on_past_one_that_fails(
     assert _printed_refs(result) == ["R2", "R3"]
     assert "R1 (supporting_families): KeyError: 'need'" in result.stderr
     assert "is left out" in result.stderr
+
+
+def test_evaluate_leaves_out_a_family_whose_json_cannot_be_made(families, monkeypatch, cli):
+    from casework.evaluation import parallel
+
+    real = parallel.to_json
+
+    def to_json(item):
+        if item.family_id == families[2].id:
+            raise TypeError("not serialisable")
+        return real(item)
+
+    monkeypatch.setattr(parallel, "to_json", to_json)
+    result = cli("evaluate", "--as-of", DAY.isoformat(), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _printed_refs(result) == ["R1", "R2"]
+    assert "R3 (phase1): TypeError: not serialisable" in result.stderr

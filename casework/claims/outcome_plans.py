@@ -26,7 +26,15 @@ from ..outcomes.service import (
 from ..rules.outcomes import outcome_claimable
 from ..rules.plan import PlanError
 from ..rules.ruleset import RULESETS
-from .service import evidence, family_record, iso, locked_for_claims, reporting, save_drafts
+from .service import (
+    drafted,
+    evidence,
+    family_record,
+    iso,
+    locked_for_claims,
+    reporting,
+    save_drafts,
+)
 from .service import frozen as frozen_kinds
 
 # The worked examples shipped with casework: a council that has not loaded its own Outcome
@@ -160,18 +168,19 @@ def build_outcome_claims(as_of: dt.date, by: m.User | None, ruleset: str,
         return []
     families, prior = locked_for_claims([item.family_id for item in candidates],
                                          lambda part: prior_claims(part, ruleset))
-    created = []
-    for item in candidates:
+    def drafts(item) -> list[m.Claim]:
         still = outcome_claimable(item.evaluation, prior.get(item.family_id, []), rules)
         if not still:
-            continue
+            return []
         family, claim = families[item.family_id], still[0]
-        created.append(m.Claim(
+        return [m.Claim(
             family_id=family.id, result=claim.result, claim_kind=ruleset, amount=claim.amount,
             programme_year=rules.programme_year(item.evaluation.attached_on), as_of=as_of,
             state="draft", ruleset=ruleset, snapshot=snapshot(item, family),
             created_by_id=by.id if by else None,
-        ))
+        )]
+
+    created = [claim for item in candidates for claim in drafted(item, drafts, ruleset, failed)]
     save_drafts(created, by, lambda c: (
         f"{families[c.family_id].family_ref} {ruleset} {c.result} £{c.amount}, "
         f"plan {c.snapshot['outcome_plan']['version']}"), saved)

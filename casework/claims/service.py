@@ -27,6 +27,7 @@ from ..evaluation.service import (
     current_ruleset,
     evaluate_families,
     evaluate_family,
+    failure,
     prior_claims,
 )
 from ..evidence.kinds import EVIDENCE
@@ -193,21 +194,35 @@ def build_claims(as_of: dt.date, by: m.User | None = None,
     if not candidates:
         return []
     families, prior = locked_for_claims([item.family_id for item in candidates], prior_claims)
-    created = []
-    for item in candidates:
+    def drafts(item) -> list[m.Claim]:
         family = families[item.family_id]
-        for claim in build_order(item.evaluation, prior.get(item.family_id, []), rules):
-            created.append(m.Claim(
-                family_id=family.id, result=claim.result, claim_kind=claim_kind(claim.result),
-                amount=claim.amount, programme_year=rules.programme_year(item.evaluation.attached_on),
-                as_of=as_of,
-                state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
-                created_by_id=by.id if by else None,
-            ))
+        return [m.Claim(
+            family_id=family.id, result=claim.result, claim_kind=claim_kind(claim.result),
+            amount=claim.amount, programme_year=rules.programme_year(item.evaluation.attached_on),
+            as_of=as_of,
+            state="draft", ruleset=rules.name, snapshot=snapshot(item, family),
+            created_by_id=by.id if by else None,
+        ) for claim in build_order(item.evaluation, prior.get(item.family_id, []), rules)]
+
+    created = [claim for item in candidates
+               for claim in drafted(item, drafts, rules.name, failed)]
     save_drafts(created, by, lambda c: f"{families[c.family_id].family_ref} {c.result} £{c.amount}",
                 saved)
     store.refresh(sorted({claim.family_id for claim in created}))  # no longer claimable
     return created
+
+
+def drafted(item, drafts: Callable[[object], list[m.Claim]], programme: str,
+            failed: list[tuple[int, str, str]] | None) -> list[m.Claim]:
+    """drafts(item): the draft claims of one evaluated family. With `failed`, a family whose
+    claims cannot be worked out gets none and is added to it (as build_claims says)."""
+    if failed is None:
+        return drafts(item)
+    try:
+        return drafts(item)
+    except Exception as error:  # one family's records must not stop everyone's claims
+        failed.append(failure(item.family_id, programme, error))
+        return []
 
 
 def reporting(items: Iterator, progress: Callable[[int, int, str], None],

@@ -6,14 +6,14 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..workers import map_in_workers
-from .service import BATCH, evaluate_batch, to_json
+from .service import BATCH, current_ruleset, each_json, evaluate_batch, to_json
 
 
 def _evaluate(task: tuple[list[int], str]) -> tuple[list[dict], list[tuple[int, str, str]]]:
     ids, as_of = task
     failed: list[tuple[int, str, str]] = []
-    return ([to_json(item) for item in evaluate_batch(ids, dt.date.fromisoformat(as_of),
-                                                      failed=failed)], failed)
+    items = evaluate_batch(ids, dt.date.fromisoformat(as_of), failed=failed)
+    return list(each_json(items, to_json, current_ruleset().name, failed)), failed
 
 
 def evaluate_to_json(as_of: dt.date, chosen: list[int],

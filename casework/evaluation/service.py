@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import Select, select
@@ -251,6 +251,19 @@ def evaluate_batch(
             failed.append(failure(fid, rules.name, error))
             continue
         yield item
+
+
+def each_json(items: Iterable, to_json: Callable, programme: str,
+              failed: list[tuple[int, str, str]]) -> Iterator[dict]:
+    """to_json of each evaluated family; one whose JSON cannot be made is left out and added
+    to `failed` (failure()), as evaluate_batch leaves out one whose rules raise."""
+    for item in items:
+        try:
+            found = to_json(item)
+        except Exception as error:  # one family's records must not stop everyone's
+            failed.append(failure(item.family_id, programme, error))
+            continue
+        yield found
 
 
 def failure(fid: int, programme: str, error: Exception) -> tuple[int, str, str]:

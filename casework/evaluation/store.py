@@ -56,7 +56,7 @@ from ..bulk import insert_columns
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..locking import lock_rows
-from ..lookups import IntArray, one_of
+from ..lookups import IntArray, one_of, one_of_chunks
 from ..queue import start
 from ..rules import CLAIMABLE_RESULTS, RESULTS, FamilyData, PriorClaim, Ruleset, get_ruleset
 from ..rules.costs import stored_counts
@@ -132,8 +132,10 @@ LEFT_OUT_OF_BUILD = "left out of this build, to be claimed at a later build once
 def named_failures(failed: list[tuple[int, str, str]]) -> dict[str, str]:
     """{"family_ref (programme)": error} of (family id, programme, error) failures
     (service.failure), for failed_words."""
-    refs = dict(db.session.execute(select(m.Family.id, m.Family.family_ref).where(
-        m.Family.id.in_(sorted({fid for fid, _, _ in failed})))).all()) if failed else {}
+    ids = sorted({fid for fid, _, _ in failed})
+    refs = {fid: ref for part in one_of_chunks(m.Family.id, ids)
+            for fid, ref in db.session.execute(
+                select(m.Family.id, m.Family.family_ref).where(part))}
     return {f"{refs.get(fid, fid)} ({programme})": error for fid, programme, error in failed}
 
 

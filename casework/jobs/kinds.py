@@ -48,7 +48,8 @@ def _claims_build(work: Work) -> Outcome:
     total = earlier + len(created)
     before = (f" ({earlier:,} of them saved by an earlier run of this job that was stopped "
               "before it finished)") if earlier else ""
-    problems = ("\n" + store.failed_words(store.named_failures(failed), store.LEFT_OUT_OF_BUILD)
+    problems = ("\n" + store.failed_words(store.named_failures(failed), store.LEFT_OUT_OF_BUILD,
+                                              shown=1)
                 if failed else "")
     return Outcome(f"{total:,} draft claims created for results claimable on "
                    f"{govdate(as_of)}{under}{before}.{problems}")
