@@ -554,3 +554,31 @@ def test_the_family_page_says_what_the_latest_meeting_decided(client, app, lead)
     assert Page(page).summary["Selection"].endswith(
         f": to discuss again from {review.day} {review:%B %Y}")
     assert "First contact and sign-up" not in Page(page).links
+
+
+def test_the_families_awaiting_an_answer_are_those_whose_latest_decision_selected_them(
+        app, lead, worker):
+    """Each family's latest decision counts: one put off at an earlier meeting and selected
+    at a later one is listed once; one signed up or put off is not; in reference order,
+    with its contact attempts; another team's lead sees none of them."""
+    z1 = selected("Z1", lead, worker)
+    later = eligible_family("A2")
+    first = meeting_on(lead, TODAY - dt.timedelta(days=40))
+    service.decide(first, later, lead, "not_now", review_on=TODAY - dt.timedelta(days=30),
+                   reason="Wait for the school's report")
+    second = meeting_on(lead, TODAY - dt.timedelta(days=10))
+    service.decide(second, later, lead, "selected", lead_worker=worker)
+    put_off = eligible_family("A3")
+    service.decide(second, put_off, lead, "not_now", review_on=TODAY + dt.timedelta(days=30),
+                   reason="Moving house")
+    signed = selected("A4", lead, worker)
+    service.sign_up(signed, worker, TODAY, True, True, "Casey Roberts")
+    service.log_attempt(z1, worker, TODAY - dt.timedelta(days=2), "phone", "no_answer")
+    service.log_attempt(z1, worker, TODAY - dt.timedelta(days=1), "home_visit", "no_answer")
+    found = [(d.family.family_ref, d.meeting_id, count, last)
+             for d, count, last in service.awaiting_answer(lead)]
+    assert found == [("A2", second.id, 0, None),
+                     ("Z1", found[1][1], 2, TODAY - dt.timedelta(days=1))]
+    assert [d.family.family_ref for d, _, _ in service.first_contacts_led(worker)] == ["A2", "Z1"]
+    other = create_user("team_lead", team="South", name="Alex Brown")
+    assert service.awaiting_answer(other) == []
