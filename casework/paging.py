@@ -22,11 +22,12 @@ class Page:
 LARGEST_PAGE = 100_000
 
 
-def requested_page(args) -> int:
-    """The `page` query argument: a whole number from 1 to LARGEST_PAGE (1 if missing or
-    not a number, LARGEST_PAGE if larger), never a number too large for the database."""
+def requested_page(args, name: str = "page") -> int:
+    """The `page` query argument (or `name`, for a page's second list): a whole number from
+    1 to LARGEST_PAGE (1 if missing or not a number, LARGEST_PAGE if larger), never a number
+    too large for the database."""
     try:
-        number = int(str(args.get("page", "1")).strip())
+        number = int(str(args.get(name, "1")).strip())
     except ValueError:
         return 1
     return min(max(1, number), LARGEST_PAGE)

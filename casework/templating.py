@@ -58,8 +58,9 @@ def error_item(message: str) -> dict:
     return {"text": message}
 
 
-def pagination_items(result, endpoint: str, args: dict) -> list[dict]:
-    """GOV.UK pagination items: first, last and the pages around the current one."""
+def pagination_items(result, endpoint: str, args: dict, param: str = "page") -> list[dict]:
+    """GOV.UK pagination items: first, last and the pages around the current one (the page
+    number in the query argument `param`)."""
     items, last = [], None
     for number in range(1, result.pages + 1):
         if number in (1, result.pages) or abs(number - result.page) <= 2:
@@ -68,7 +69,7 @@ def pagination_items(result, endpoint: str, args: dict) -> list[dict]:
             items.append(
                 {
                     "number": number,
-                    "href": url_for(endpoint, page=number, **args),
+                    "href": url_for(endpoint, **{**args, param: number}),
                     "current": number == result.page,
                 }
             )

@@ -330,7 +330,7 @@ def test_a_family_that_declines_is_not_attached_and_leaves_the_list(app, lead, w
     db.session.refresh(family)
     assert family.attached_on is None
     assert service.sign_up_of(family).reason == "Already working with Early Help"
-    assert service.awaiting_answer(lead) == []
+    assert service.awaiting_page(lead, 1).items == []
     with pytest.raises(SelectionRefused, match="already given its answer"):
         service.log_attempt(family, worker, TODAY, "phone", "spoke")
     assert ("Sign-up", "Declined: Already working with Early Help (recorded by Sam Patel)") in [
@@ -575,10 +575,41 @@ def test_the_families_awaiting_an_answer_are_those_whose_latest_decision_selecte
     service.sign_up(signed, worker, TODAY, True, True, "Casey Roberts")
     service.log_attempt(z1, worker, TODAY - dt.timedelta(days=2), "phone", "no_answer")
     service.log_attempt(z1, worker, TODAY - dt.timedelta(days=1), "home_visit", "no_answer")
-    found = [(d.family.family_ref, d.meeting_id, count, last)
-             for d, count, last in service.awaiting_answer(lead)]
+    page = service.awaiting_page(lead, 1)
+    found = [(d.family.family_ref, d.meeting_id, count, last) for d, count, last in page.items]
     assert found == [("A2", second.id, 0, None),
                      ("Z1", found[1][1], 2, TODAY - dt.timedelta(days=1))]
+    assert (page.total, page.pages) == (2, 1)
     assert [d.family.family_ref for d, _, _ in service.first_contacts_led(worker)] == ["A2", "Z1"]
+    # A page at a time: the second of one a page holds Z1; a page past the end is the last.
+    assert [(p.page, [d.family.family_ref for d, _, _ in p.items], p.total) for p in (
+        service.awaiting_page(lead, 2, per_page=1), service.awaiting_page(lead, 9, per_page=1))
+    ] == [(2, ["Z1"], 2), (2, ["Z1"], 2)]
     other = create_user("team_lead", team="South", name="Alex Brown")
-    assert service.awaiting_answer(other) == []
+    assert service.awaiting_page(other, 1).total == 0
+
+
+def test_the_selection_page_lists_the_families_awaiting_an_answer_a_page_at_a_time(
+        client, app, lead, worker, monkeypatch):
+    monkeypatch.setattr(service, "WAITING_PER_PAGE", 2)
+    for ref in ("W3", "W1", "W2"):
+        selected(ref, lead, worker)
+    login(client, lead.email)
+    page = Page(client.get("/selection").text)
+    assert "Selected, waiting for an answer (3)" in page.headings
+    table = page.table("Selected families not yet signed up (page 1 of 2)")
+    assert [row["Family"].split()[0] for row in table.rows] == ["W1", "W2"]
+    pager = page.main.find("nav", cls="govuk-pagination")
+    assert [(a.text(), a.attrs["href"]) for a in pager.find_all(
+        "a", cls="govuk-pagination__link")] == [
+        ("1", "/selection?answer_page=1#awaiting"), ("2", "/selection?answer_page=2#awaiting"),
+        ("Next page", "/selection?answer_page=2#awaiting")]
+    second = Page(client.get("/selection?answer_page=2").text)
+    assert [row["Family"].split()[0] for row in second.table(
+        "Selected families not yet signed up (page 2 of 2)").rows] == ["W3"]
+    # A page past the end is the last; a page number that is not one is the first.
+    assert second.table("Selected families not yet signed up (page 2 of 2)").rows == Page(
+        client.get("/selection?answer_page=99").text).table(
+        "Selected families not yet signed up (page 2 of 2)").rows
+    assert Page(client.get("/selection?answer_page=x").text).table(
+        "Selected families not yet signed up (page 1 of 2)")

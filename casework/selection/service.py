@@ -445,43 +445,59 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
 
 
 def first_contacts_led(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
-    """The selected families not yet answered whose first contact `user` leads."""
-    return [row for row in awaiting_answer(user) if row[0].lead_worker_id == user.id]
+    """The selected families not yet answered whose first contact `user` leads, with their
+    attempts (as awaiting_page)."""
+    D = m.SelectionDecision
+    return _with_attempts(list(db.session.scalars(
+        _awaiting(user).where(D.lead_worker_id == user.id))))
 
 
-def awaiting_answer(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
-    """Selected families `user` may see that have not answered yet, with the number of
-    contact attempts and the latest: (decision, attempts, last attempted on)."""
-    D, E, F = m.SelectionDecision, m.Episode, m.Family
+def awaiting_page(user: m.User, page: int | None, per_page: int | None = None) -> Page:
+    """One page of the selected families `user` may see that have not answered yet, in
+    reference order, each with its contact attempts: (decision, attempts, last attempted
+    on). At national scale hundreds wait for an answer, too many for one page."""
+    per_page = per_page or WAITING_PER_PAGE
+    D = m.SelectionDecision
+    order = list(db.session.scalars(_awaiting(user).with_only_columns(D.id)))
+    page = page_within(page, len(order), per_page)
+    shown = order[(page - 1) * per_page : page * per_page]
+    decisions = list(db.session.scalars(_awaiting(user).where(one_of(D.id, shown)))) \
+        if shown else []
+    return Page(_with_attempts(decisions), page, per_page, len(order))
+
+
+def _awaiting(user: m.User) -> Select:
+    """SELECT of the selection decisions awaiting an answer that `user` may see, with their
+    families, in the list's order (the family's reference). Driven from the decisions
+    (thousands), not the families (120,000 at national scale, which the planner scanned
+    whole): each family's latest decision, "selected", with no open episode (not signed up,
+    episodes.not_signed_up), no answer recorded since, and the family visible to `user`."""
+    D, E, F, S = m.SelectionDecision, m.Episode, m.Family, m.SignUp
     later = aliased(D)
-    # Driven from the decisions (thousands), not the families (120,000 at national scale,
-    # which the planner scanned whole): each family's latest decision, "selected", with no
-    # open episode (not signed up, episodes.not_signed_up) and visible to `user`; their
-    # families read in the same query, in the list's order (not one query a row).
-    selected = list(db.session.scalars(
-        select(D).join(D.family).options(contains_eager(D.family))
-        .where(D.decision == "selected",
-               ~select(later.id).where(later.family_id == D.family_id, later.id > D.id)
-               .exists(),
-               ~select(E.id).where(E.family_id == D.family_id, E.closed_on.is_(None)).exists(),
-               visible_families(user).with_only_columns(F.id).where(F.id == D.family_id)
-               .correlate_except(F).exists())
-        .order_by(F.family_ref)))
-    # The answers and attempts of the selected families only (a few), not of every family
-    # not signed up (tens of thousands at national scale, read on every request).
-    ids = [d.family_id for d in selected]
-    answered = {fid: at for fid, at in db.session.execute(
-        select(m.SignUp.family_id, func.max(m.SignUp.recorded_at)).group_by(m.SignUp.family_id)
-        .where(one_of(m.SignUp.family_id, ids)))} if ids else {}
-    chosen = [d for d in selected
-              if not (d.family_id in answered and answered[d.family_id] >= d.decided_at)]
+    return (select(D).join(D.family).options(contains_eager(D.family))
+            .where(D.decision == "selected",
+                   ~select(later.id).where(later.family_id == D.family_id, later.id > D.id)
+                   .exists(),
+                   ~select(E.id).where(E.family_id == D.family_id, E.closed_on.is_(None))
+                   .exists(),
+                   ~select(S.id).where(S.family_id == D.family_id,
+                                       S.recorded_at >= D.decided_at).exists(),
+                   visible_families(user).with_only_columns(F.id).where(F.id == D.family_id)
+                   .correlate_except(F).exists())
+            .order_by(F.family_ref, D.id))
+
+
+def _with_attempts(decisions: list[m.SelectionDecision]
+                   ) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
+    """(decision, contact attempts, the latest attempt's date) of each decision."""
     A = m.ContactAttempt
     tried: dict[int, list[dt.date]] = defaultdict(list)
-    if chosen:
+    if decisions:
         for fid, on in db.session.execute(select(A.family_id, A.attempted_on).where(
-                one_of(A.family_id, [d.family_id for d in chosen]))):
+                one_of(A.family_id, [d.family_id for d in decisions]))):
             tried[fid].append(on)
-    return [(d, len(tried[d.family_id]), max(tried[d.family_id], default=None)) for d in chosen]
+    return [(d, len(tried[d.family_id]), max(tried[d.family_id], default=None))
+            for d in decisions]
 
 
 WAITING_PER_PAGE = 50  # families waiting for a FIP worker, a page of the selection page and team view

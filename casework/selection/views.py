@@ -25,6 +25,7 @@ from . import figures, service
 from .forms import AnswerForm, AttemptForm, DecisionForm, MeetingForm, agreed_numbers_form
 
 bp = Blueprint("selection", __name__)
+ANSWER_PAGE = "answer_page"  # the page of the families awaiting an answer (`page`: waiting)
 
 
 @bp.route("/selection")
@@ -37,7 +38,7 @@ def index():
         progress=figures.agreed_progress_of(current_user),
         agreed_programme=figures.agreed_programme(),
         meetings=meetings, decided=service.decision_counts([mt.id for mt in meetings]),
-        awaiting=service.awaiting_answer(current_user),
+        awaiting=service.awaiting_page(current_user, requested_page(request.args, ANSWER_PAGE)),
         waiting=service.waiting_page(current_user, requested_page(request.args)),
     ))
 
