@@ -12,6 +12,7 @@ from casework.extensions import db
 
 from .factories import create_user
 from .races import at_once
+from .raising import raise_for
 
 
 @pytest.fixture
@@ -234,14 +235,8 @@ def _broken(monkeypatch, ref):
     from casework.evaluation import service as evaluation
 
     family_id = db.session.scalar(select(m.Family.id).where(m.Family.family_ref == ref))
-    real = evaluation._evaluated
-
-    def evaluated(fid, *args):
-        if fid == family_id:
-            raise ValueError("a date the rules cannot read")
-        return real(fid, *args)
-
-    monkeypatch.setattr(evaluation, "_evaluated", evaluated)
+    raise_for(monkeypatch, evaluation, "_evaluated", family_id,
+              ValueError("a date the rules cannot read"))
 
 
 def test_a_build_claims_for_every_other_family_when_one_familys_rules_raise(

@@ -12,6 +12,7 @@ from casework.extensions import db
 
 from .factories import create_user
 from .parsed import Page
+from .raising import raise_for
 
 
 def _paragraphs(page: Page) -> list[str]:
@@ -357,17 +358,9 @@ def test_a_claims_build_job_under_a_plan_that_no_longer_passes_fails_saying_why(
 
 
 def _raising_for(monkeypatch, module, name, ref, error):
-    """module.name raises `error` for the family `ref` (its first argument's family_id, or
-    the family id itself)."""
+    """module.name raises `error` for the family `ref`."""
     family_id = db.session.scalar(select(m.Family.id).where(m.Family.family_ref == ref))
-    real = getattr(module, name)
-
-    def replaced(first, *args, **kwargs):
-        if getattr(first, "family_id", first) == family_id:
-            raise error
-        return real(first, *args, **kwargs)
-
-    monkeypatch.setattr(module, name, replaced)
+    raise_for(monkeypatch, module, name, family_id, error)
 
 
 def test_a_later_programmes_build_carries_on_past_a_family_whose_rules_raise(

@@ -12,6 +12,7 @@ from casework.evaluation import store
 from casework.extensions import db
 
 from .factories import create_family
+from .raising import raise_for
 
 DAY = dt.date(2013, 9, 30)
 
@@ -24,14 +25,8 @@ def families(app):
 
 
 def _broken_for(monkeypatch, family):
-    real = store._evaluated
-
-    def evaluated(fid, *args):
-        if fid == family.id:
-            raise ValueError("a date the rules cannot read")
-        return real(fid, *args)
-
-    monkeypatch.setattr(store, "_evaluated", evaluated)
+    raise_for(monkeypatch, store, "_evaluated", family.id,
+              ValueError("a date the rules cannot read"))
 
 
 def _stored():
@@ -92,14 +87,8 @@ def test_evaluate_without_store_prints_every_other_family_and_names_the_failing_
         families, monkeypatch, cli):
     from casework.evaluation import service
 
-    real = service._evaluated
-
-    def evaluated(fid, *args):
-        if fid == families[1].id:
-            raise ValueError("a date the rules cannot read")
-        return real(fid, *args)
-
-    monkeypatch.setattr(service, "_evaluated", evaluated)
+    raise_for(monkeypatch, service, "_evaluated", families[1].id,
+              ValueError("a date the rules cannot read"))
     result = cli("evaluate", "--as-of", DAY.isoformat(), "--format", "json")
     assert result.exit_code == 0, result.output
     assert _printed_refs(result) == ["R1", "R3"]
@@ -119,14 +108,7 @@ def test_evaluate_under_a_later_programme_carries_on_past_one_that_fails(
         families, monkeypatch, cli):
     from casework.evaluation import later
 
-    real = later.evaluated
-
-    def evaluated(fid, *args):
-        if fid == families[0].id:
-            raise KeyError("need")
-        return real(fid, *args)
-
-    monkeypatch.setattr(later, "evaluated", evaluated)
+    raise_for(monkeypatch, later, "evaluated", families[0].id, KeyError("need"))
     result = cli("evaluate", "--as-of", DAY.isoformat(), "--ruleset", "supporting_families",
                  "--format", "json")
     assert result.exit_code == 0, result.output
@@ -138,14 +120,7 @@ def test_evaluate_under_a_later_programme_carries_on_past_one_that_fails(
 def test_evaluate_leaves_out_a_family_whose_json_cannot_be_made(families, monkeypatch, cli):
     from casework.evaluation import parallel
 
-    real = parallel.to_json
-
-    def to_json(item):
-        if item.family_id == families[2].id:
-            raise TypeError("not serialisable")
-        return real(item)
-
-    monkeypatch.setattr(parallel, "to_json", to_json)
+    raise_for(monkeypatch, parallel, "to_json", families[2].id, TypeError("not serialisable"))
     result = cli("evaluate", "--as-of", DAY.isoformat(), "--format", "json")
     assert result.exit_code == 0, result.output
     assert _printed_refs(result) == ["R1", "R2"]
