@@ -447,9 +447,8 @@ def decline(family: m.Family, by: m.User, declined_on: dt.date, reason: str) -> 
 def first_contacts_led(user: m.User) -> list[tuple[m.SelectionDecision, int, dt.date | None]]:
     """The selected families not yet answered whose first contact `user` leads, with their
     attempts (as awaiting_page)."""
-    D = m.SelectionDecision
-    return _with_attempts(list(db.session.scalars(
-        _awaiting(user).where(D.lead_worker_id == user.id))))
+    return _with_attempts([d for d in db.session.scalars(_awaiting(user))
+                           if d.lead_worker_id == user.id])
 
 
 def awaiting_page(user: m.User, page: int | None, per_page: int | None = None) -> Page:
