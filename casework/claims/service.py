@@ -24,10 +24,10 @@ from ..dates_input import picked_date
 from ..evaluation import figures, store
 from ..evaluation.service import (
     FamilyEvaluation,
+    attempt,
     current_ruleset,
     evaluate_families,
     evaluate_family,
-    failure,
     prior_claims,
 )
 from ..evidence.kinds import EVIDENCE
@@ -216,13 +216,7 @@ def drafted(item, drafts: Callable[[object], list[m.Claim]], programme: str,
             failed: list[tuple[int, str, str]] | None) -> list[m.Claim]:
     """drafts(item): the draft claims of one evaluated family. With `failed`, a family whose
     claims cannot be worked out gets none and is added to it (as build_claims says)."""
-    if failed is None:
-        return drafts(item)
-    try:
-        return drafts(item)
-    except Exception as error:  # one family's records must not stop everyone's claims
-        failed.append(failure(item.family_id, programme, error))
-        return []
+    return attempt(failed, item.family_id, programme, drafts, item) or []
 
 
 def reporting(items: Iterator, progress: Callable[[int, int, str], None],

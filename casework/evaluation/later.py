@@ -27,8 +27,8 @@ from ..rules.ruleset import RULESETS, OutcomeFrame
 from .service import (
     BATCH,
     _rows,
+    attempt,
     episode_dates,
-    failure,
     load_families,
     members,
     read_evidence,
@@ -184,17 +184,10 @@ def evaluate_outcome_families(
         evidence = load_evidence(chunk, name)
         claims = prior_claims(chunk, name)
         for fid in chunk:
-            if failed is None:
-                yield evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
-                                rules, plan)
-                continue
-            try:
-                item = evaluated(fid, families[fid], evidence[fid], claims.get(fid, []), as_of,
-                                 rules, plan)
-            except Exception as error:  # one family's records must not stop everyone's
-                failed.append(failure(fid, name, error))
-                continue
-            yield item
+            item = attempt(failed, fid, name, evaluated, fid, families[fid], evidence[fid],
+                           claims.get(fid, []), as_of, rules, plan)
+            if item is not None:
+                yield item
 
 
 def evaluated(fid: int, data: FamilyData, evidence: OutcomeEvidence, claims: list[PriorClaim],

@@ -8,6 +8,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, select
@@ -31,6 +32,8 @@ from ..rules import (
 )
 from ..rules.claims import attachment_bars
 from ..workers import collector_paused
+
+T = TypeVar("T")
 
 BATCH = 10_000  # families per round of queries (each query one parameter: casework/lookups.py)
 
@@ -242,15 +245,10 @@ def evaluate_batch(
         data = load_families(ids, rules.name)
         claims = prior_claims(ids)
     for fid in ids:
-        if failed is None:
-            yield _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
-            continue
-        try:
-            item = _evaluated(fid, data[fid], claims.get(fid, []), as_of, rules)
-        except Exception as error:  # one family's records must not stop everyone's
-            failed.append(failure(fid, rules.name, error))
-            continue
-        yield item
+        item = attempt(failed, fid, rules.name, _evaluated, fid, data[fid],
+                       claims.get(fid, []), as_of, rules)
+        if item is not None:
+            yield item
 
 
 def each_json(items: Iterable, to_json: Callable, programme: str,
@@ -258,12 +256,23 @@ def each_json(items: Iterable, to_json: Callable, programme: str,
     """to_json of each evaluated family; one whose JSON cannot be made is left out and added
     to `failed` (failure()), as evaluate_batch leaves out one whose rules raise."""
     for item in items:
-        try:
-            found = to_json(item)
-        except Exception as error:  # one family's records must not stop everyone's
-            failed.append(failure(item.family_id, programme, error))
-            continue
-        yield found
+        found = attempt(failed, item.family_id, programme, to_json, item)
+        if found is not None:
+            yield found
+
+
+def attempt(failed: list[tuple[int, str, str]] | None, fid: int, programme: str,
+            work: Callable[..., T], *args: Any) -> T | None:
+    """work(*args) for one family. With `failed`, if it raises, None: the family is added
+    to `failed` (failure()) and the caller goes on to the next, for one family's records
+    must not stop everyone's. Without, its error is raised."""
+    if failed is None:
+        return work(*args)
+    try:
+        return work(*args)
+    except Exception as error:  # one family's records must not stop everyone's
+        failed.append(failure(fid, programme, error))
+        return None
 
 
 def failure(fid: int, programme: str, error: Exception) -> tuple[int, str, str]:

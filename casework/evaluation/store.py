@@ -72,8 +72,8 @@ from .service import (
     BATCH,
     FamilyEvaluation,
     _evaluated,
+    attempt,
     current_ruleset,
-    failure,
     family_ids,
     prior_claims,
     read_evidence,
@@ -494,16 +494,16 @@ def _batch_rows(task: tuple) -> tuple[list[tuple[dict, dict | None]], dict[str, 
     now = m.utcnow()
     rules = current_ruleset()
     no_dates: list[dt.date] = []
-    mine, failed = [], []
+    failed: list[tuple[int, str, str]] = []
+
+    def done(fid: int) -> tuple[dict, dict | None]:
+        item = _evaluated(fid, read.families[fid], read.claims.get(fid, []), day, rules)
+        return (row(item, read.abuse.get(fid, no_dates), rules, now),
+                to_json(item) if with_json else None)
+
     with collector_paused():
-        for fid in ids:
-            try:
-                item = _evaluated(fid, read.families[fid], read.claims.get(fid, []), day,
-                                  rules)
-                mine.append((row(item, read.abuse.get(fid, no_dates), rules, now),
-                             to_json(item) if with_json else None))
-            except Exception as error:  # one family's records must not stop everyone's
-                failed.append(failure(fid, rules.name, error))
+        found = (attempt(failed, fid, rules.name, done, fid) for fid in ids)
+        mine = [out for out in found if out is not None]
         others = {p: _programme_rows(p, fids, read, day, now, failed)
                   for p, fids in theirs.items()}
     return mine, others, failed
@@ -532,25 +532,19 @@ def _programme_rows(programme: str, ids: list[int], read: _Read, day: dt.date,
     if isinstance(rules, OutcomeFrame):
         plan = council_plan(programme)
         claims = read.outcome_claims.get(programme, {})
-        out = []
-        for fid in ids:
-            try:
-                evidence = OutcomeEvidence(episodes.get(fid, (None, None))[1],
-                                           **read.outcome[fid])
-                item = outcome_evaluated(fid, data(fid), evidence, claims.get(fid, []), day,
-                                         rules, plan)
-                out.append(later_row(item, read.abuse.get(fid, no_dates), rules, now))
-            except Exception as error:
-                failed.append(failure(fid, programme, error))
-        return out
-    out = []
-    for fid in ids:
-        try:
-            out.append(row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
-                           read.abuse.get(fid, no_dates), rules, now))
-        except Exception as error:
-            failed.append(failure(fid, programme, error))
-    return out
+
+        def done(fid: int) -> dict:
+            evidence = OutcomeEvidence(episodes.get(fid, (None, None))[1], **read.outcome[fid])
+            item = outcome_evaluated(fid, data(fid), evidence, claims.get(fid, []), day, rules,
+                                     plan)
+            return later_row(item, read.abuse.get(fid, no_dates), rules, now)
+    else:
+        def done(fid: int) -> dict:
+            return row(_evaluated(fid, data(fid), read.claims.get(fid, []), day, rules),
+                       read.abuse.get(fid, no_dates), rules, now)
+
+    found = (attempt(failed, fid, programme, done, fid) for fid in ids)
+    return [out for out in found if out is not None]
 
 
 def other_programmes() -> tuple[str, ...]:
