@@ -40,9 +40,6 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
     names = list(columns)
     connection = db.session.connection()
     dbapi = connection.connection.dbapi_connection
-    settle(dbapi)  # a COPY still being stored first
-    cache_version.mark_changed(connection, table.name)  # the driver's own writes are not watched
-    cursor = dbapi.cursor()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
     # JSON values as the engine's own serializer writes them (SQLAlchemy's JSON type does
     # the same through the ORM): COPY and SQLite both take the text.
@@ -50,14 +47,20 @@ def insert_columns(table: Table, columns: dict[str, list[Any]]) -> None:
     for name in names:
         if isinstance(table.columns[name].type, JSON):
             columns[name] = [None if v is None else serialize(v) for v in columns[name]]
+    blocks = []
+    if connection.dialect.name == "postgresql":
+        # COPY's text format made here a column at a time: psycopg's write_row costs more in
+        # Python, row by row, than the server takes to store the row. Made while a COPY
+        # started before (copies_in_background) is still being stored.
+        texts = [_copy_column(values) for values in columns.values()]
+        blocks = ["".join([line + "\n" for line in map("\t".join, zip(
+            *[t[i : i + COPY_ROWS] for t in texts]))]) for i in range(0, size, COPY_ROWS)]
+        del texts
+    settle(dbapi)  # a COPY still being stored first
+    cache_version.mark_changed(connection, table.name)  # the driver's own writes are not watched
+    cursor = dbapi.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            # COPY's text format made here a column at a time: psycopg's write_row costs
-            # more in Python, row by row, than the server takes to store the row.
-            texts = [_copy_column(values) for values in columns.values()]
-            blocks = ["".join([line + "\n" for line in map("\t".join, zip(
-                *[t[i : i + COPY_ROWS] for t in texts]))]) for i in range(0, size, COPY_ROWS)]
-            del texts
             statement = f"COPY {table.name} ({quoted}) FROM STDIN"
             if _background.get() is not None:
                 _start(dbapi, cursor, statement, blocks, table.name)

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from casework import clock
@@ -157,7 +158,18 @@ def test_building_claims_leaves_nothing_claimable_for_those_families(cli, exampl
         m.StoredEvaluation.claimable_total > 0).count() == 0
 
 
-def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_only(examples):
+@pytest.fixture(params=["here", "in workers"])
+def refresh_way(request, monkeypatch):
+    """A refresh as a few families' runs (in this process, its search documents written
+    before it) and as national scale's (a batch a family here: the batches evaluated by
+    worker processes while a thread writes the documents)."""
+    if request.param == "in workers":
+        monkeypatch.setattr(store, "BATCH", 1)
+    return request.param
+
+
+def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_only(
+        examples, refresh_way):
     from casework import search
 
     examples()
@@ -182,6 +194,62 @@ def test_a_full_refresh_writes_again_the_search_documents_of_changed_families_on
                                            m.FamilySearch.document)).all())
     assert after[untouched.id] == "left as it was"  # not queued: not written again
     assert after[untouched.id + 1] == documents[untouched.id + 1]  # had none: written
+
+
+def test_a_refresh_stopped_before_it_writes_leaves_its_families_to_evaluate_again(
+        examples, refresh_way, monkeypatch):
+    """The search documents are committed before the rows: a refresh that stops between the
+    two leaves its families marked stale, so the next refresh evaluates them (and writes
+    their documents again), and the stored rows are as before."""
+    from casework import search
+
+    examples()
+    store.refresh(as_of=D)
+    person = db.session.scalar(select(m.Person).order_by(m.Person.id).limit(1))
+    person.given_name = "Zebedee"
+    db.session.commit()
+    before = db.session.scalar(select(func.count()).select_from(m.StoredEvaluation))
+    written = store._write
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("the refresh stops here")
+
+    monkeypatch.setattr(store, "_write", stopped)
+    with pytest.raises(RuntimeError):
+        store.refresh(as_of=D + dt.timedelta(days=1))
+    db.session.rollback()
+    assert db.session.scalars(search.matching("zebedee")).all() == [person.family_id]
+    assert store.pending_count() == 1
+    assert db.session.scalar(select(func.count()).select_from(m.StoredEvaluation)) == before
+    monkeypatch.setattr(store, "_write", written)
+    assert store.refresh(as_of=D + dt.timedelta(days=1)).families == before
+    assert store.pending_count() == 0
+    assert store.current_run().as_of == D + dt.timedelta(days=1)
+    assert db.session.scalars(search.matching("zebedee")).all() == [person.family_id]
+
+
+def test_a_refresh_whose_search_documents_cannot_be_written_stores_nothing_and_says_why(
+        examples, refresh_way, monkeypatch):
+    """The documents' error (written on a thread of their own when the families are
+    evaluated on other cores) is the refresh's: nothing stored, the families still queued."""
+    from casework import search
+
+    examples()
+    store.refresh(as_of=D)
+    person = db.session.scalar(select(m.Person).order_by(m.Person.id).limit(1))
+    person.given_name = "Zebedee"
+    db.session.commit()
+
+    def broken(family_ids):
+        raise RuntimeError("the search documents could not be written")
+
+    monkeypatch.setattr(search, "rewrite", broken)
+    with pytest.raises(RuntimeError, match="search documents could not be written"):
+        store.refresh(as_of=D + dt.timedelta(days=1))
+    db.session.rollback()
+    assert store.current_run().as_of == D
+    assert store.pending_count() == 1
+    assert db.session.scalars(search.matching("zebedee")).all() == []
 
 
 def test_re_evaluating_families_whose_results_come_out_the_same_writes_none_of_their_rows(

@@ -17,8 +17,9 @@ counts for one date, written by the same pure rules as everything else.
   nobody is waiting on them.
 
 Every row holds for the date in `evaluation_runs` (one per ruleset): a partial refresh uses
-that date, so the table always describes one day. The families' search documents
-(casework.search) are rewritten in the same transaction.
+that date, so the table always describes one day. The refreshed families' search documents
+(casework.search) are rewritten in a transaction of their own just before, while the rules
+are worked out.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from sqlalchemy.types import NullType
 
 from .. import cache_version, clock, search
 from .. import models as m
-from ..bulk import insert_columns
+from ..bulk import copies_in_background, insert_columns
 from ..evidence.kinds import EVIDENCE
 from ..extensions import db
 from ..locking import lock_rows
@@ -64,7 +65,7 @@ from ..rules.engine import NOT_RELEVANT
 from ..rules.evidence import OutcomeEvidence
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
-from ..workers import collector_paused, map_in_workers
+from ..workers import collector_paused, in_workers, map_in_workers
 from .later import OutcomeFamilyEvaluation, council_plan, plan_errors, read_outcome_evidence
 from .later import evaluated as outcome_evaluated
 from .later import prior_claims as outcome_prior_claims
@@ -607,6 +608,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     # summary (the job's page) and the programme's pages say what is wrong with the plan.
     unreadable = {p: errors for p in other_programmes() if (errors := plan_errors(p))}
     theirs = _programmes_families(chosen, full, set(unreadable))
+    documents = _documents_due(chosen, full, started)
     db.session.commit()  # end the read snapshot: workers and the writer see the same data
     tasks = refresh_tasks(chosen, theirs, as_of, each_json is not None)
     total = len(chosen) + sum(len(ids) for ids in theirs.values())
@@ -614,17 +616,20 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     other_rows: dict[str, list[dict]] = {p: [] for p in theirs}
     failed: list[tuple[int, str, str]] = []
     done = 0
-    for mine, others, failures in map_in_workers(_batch_rows, tasks):
-        for stored, as_json in mine:
-            rows.append(stored)
-            if each_json is not None:
-                each_json(as_json)
-        for p, found in others.items():
-            other_rows[p] += found
-        failed += failures
-        done += len(mine) + sum(len(found) for found in others.values()) + len(failures)
-        if progress:
-            progress(done, total)
+    # The search documents first, committed apart: if the refresh stops before it writes,
+    # its families are still marked stale, and their documents are written again next time.
+    with search.rewritten_alongside(documents, apart=in_workers(tasks)):
+        for mine, others, failures in map_in_workers(_batch_rows, tasks):
+            for stored, as_json in mine:
+                rows.append(stored)
+                if each_json is not None:
+                    each_json(as_json)
+            for p, found in others.items():
+                other_rows[p] += found
+            failed += failures
+            done += len(mine) + sum(len(found) for found in others.values()) + len(failures)
+            if progress:
+                progress(done, total)
     kept: dict[str, set[int]] = {}
     for fid, programme, _ in failed:
         kept.setdefault(programme, set()).add(fid)
@@ -684,6 +689,21 @@ def _all_ids() -> list[tuple[int, str]]:
     return family_ids()
 
 
+def _documents_due(chosen: list[int], full: bool, started: dt.datetime) -> list[int] | None:
+    """The families whose search documents a refresh writes again (None: all of them). Names
+    and references change only with a family's records, which mark it stale: a full refresh
+    writes the documents of the stale families (and of any family without one), not all
+    120,000 every night; most families stale (a first load), all of them. A refresh of some
+    families writes theirs."""
+    if not full:
+        return sorted(chosen)
+    changed = set(db.session.scalars(select(m.StaleFamily.family_id)
+                                     .where(m.StaleFamily.queued_at <= started)))
+    changed.update(db.session.scalars(select(m.Family.id).where(
+        m.Family.id.not_in(select(m.FamilySearch.family_id)))))
+    return None if 2 * len(changed) > len(chosen) else sorted(changed)
+
+
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
            started: dt.datetime,
            others: dict[str, tuple[list[dict], list[int]]] | None = None,
@@ -710,16 +730,9 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                         .with_for_update()).all()
     S, Q = m.StoredEvaluation, m.StaleFamily
     if full:
-        # Names and references change only with a family's records, which mark it stale: the
-        # documents of the stale families (and any family without one) are written again,
-        # not all 120,000 every night. Most families stale (a first load): all of them.
-        changed = list(session.scalars(select(Q.family_id).where(Q.queued_at <= started)))
-        changed += session.scalars(select(m.Family.id).where(
-            m.Family.id.not_in(select(m.FamilySearch.family_id))))
         session.execute(all_but_kept(ruleset))
         session.execute(delete(Q).where(Q.queued_at <= started))
     else:
-        changed = chosen
         rows = _differing(ruleset, rows)
         differ = [r["family_id"] for r in rows]
         for i in range(0, max(len(chosen), len(differ)), BATCH):
@@ -752,15 +765,13 @@ def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, fu
                                                 one_of(S.family_id, gone[i : i + BATCH]))
                                 .execution_options(synchronize_session=False))
         written = written + theirs
-    # Through the driver (COPY on PostgreSQL): the ORM's bulk insert of the rows as
-    # dictionaries took longer than evaluating them.
-    for i in range(0, len(written), WRITE_CHUNK):
-        part = written[i : i + WRITE_CHUNK]
-        insert_columns(S.__table__, {name: [r[name] for r in part] for name in part[0]})
-    if full and 2 * len(set(changed)) > len(rows):
-        search.rewrite(None)
-    else:
-        search.rewrite(sorted(set(changed)))
+    # Through the driver (COPY on PostgreSQL, each part stored while the next is made
+    # ready): the ORM's bulk insert of the rows as dictionaries took longer than evaluating
+    # them.
+    with copies_in_background():
+        for i in range(0, len(written), WRITE_CHUNK):
+            part = written[i : i + WRITE_CHUNK]
+            insert_columns(S.__table__, {name: [r[name] for r in part] for name in part[0]})
     run = session.get(m.EvaluationRun, ruleset)
     if run is None:
         run = m.EvaluationRun(ruleset=ruleset)
