@@ -332,6 +332,44 @@ def test_a_full_refresh_counts_the_figures_whole(world, monkeypatch):  # noqa: F
     assert_stored_equals_live(world["manager"])
 
 
+def _stored_rows() -> set[tuple]:
+    SF = m.StoredFigure
+    return set(db.session.execute(db.select(SF.programme, SF.scope, SF.ward, SF.month, SF.figure,
+                                            SF.value)).all())
+
+
+def test_figures_counted_side_by_side_are_of_one_moment_even_when_a_change_lands_meanwhile(
+        world, monkeypatch):  # noqa: F811
+    """Each scope and programme is counted on a thread with a snapshot of its own; a change
+    committed after the counting began (here: F1 moved from North to South, by another
+    session, just as the threads start) must not be mixed into counts stamped with the
+    version read before it: they are counted again in that first snapshot."""
+    store.store_figures()
+    before = _stored_rows()
+    stamped = cache_version.versions([cache_version.FIGURES])[cache_version.FIGURES]
+    units = figures._units
+
+    def moved_meanwhile():
+        with sqlalchemy.orm.Session(db.engine) as other:
+            other.execute(update(m.Family).where(m.Family.family_ref == "F1")
+                          .values(ward="South"))
+            other.commit()
+        return units()
+
+    monkeypatch.setattr(figures, "_units", moved_meanwhile)
+    store.store_figures()
+    monkeypatch.setattr(figures, "_units", units)
+    assert _stored_rows() == before  # every count from before the move
+    assert cache_version.versions([figures.stored_name("phase1")]) == {
+        figures.stored_name("phase1"): stamped}
+    assert not figures.stored_current()  # and they say they are behind it
+    store.store_figures()
+    assert figures.stored_current()
+    assert _stored_rows() != before
+    assert_stored_equals_live(world["manager"], "North")
+    assert_stored_equals_live(world["manager"], "South")
+
+
 def test_the_agreed_number_tables_read_the_stored_figures_and_say_when_counted(
         app, client, world):  # noqa: F811
     """The selection page and the money page count the families attached each programme

@@ -46,8 +46,9 @@ from ..rules.costs import STORED_COUNTS
 from ..rules.dates import months_after, months_before
 from ..rules.outcomes import SUSTAINING
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame, programme_of
+from ..workers import on_threads
 from .service import current_ruleset
-from .store import current_run, store_figures
+from .store import current_run, read_snapshot, store_figures
 
 HIGH_CONTACT_CONTACTS = 12  # final contacts in the recent window (about one a fortnight)
 NO_WARD = "No ward recorded"  # the families without a ward, in the figures by ward
@@ -900,35 +901,63 @@ WIDE = f"{cache_version.FIGURES}.wide"  # moved by a change no family's part acc
 DUE = f"{cache_version.FIGURES}.due:"
 
 
+def _units() -> list[tuple[str, object, str]]:
+    """(scope key, SELECT of its families, programme): each counted apart, every stored scope
+    under each programme's own stored evaluation."""
+    return [(key, families, programme) for key, families in stored_scopes()
+            for programme in PROGRAMMES]
+
+
+def _unit_rows(ruleset: str, as_of: dt.date, parts: list[int] | None, key: str, families,
+               programme: str) -> list[dict]:
+    """The part rows of one scope under one programme (of `parts` only, if given)."""
+    if parts is not None:
+        families = families.where(or_(*[
+            m.Family.id.between(p * PART_SIZE, (p + 1) * PART_SIZE - 1) for p in parts]))
+    sc = Scope(families.subquery("scoped"), m.StoredEvaluation, as_of, None, programme,
+               programme)
+    return [{"ruleset": ruleset, "programme": programme, "scope": part_scope(key, number),
+             "ward": ward, "month": month, "figure": figure, "value": value}
+            for number, ward, month, figure, value in _scope_rows(sc)]
+
+
 def _counted_rows(ruleset: str, as_of: dt.date, parts: list[int] | None) -> list[dict]:
     """The part rows of every stored scope and programme (of `parts` only, if given)."""
-    rows = []
-    for key, families in stored_scopes():
-        if parts is not None:
-            families = families.where(or_(*[
-                m.Family.id.between(p * PART_SIZE, (p + 1) * PART_SIZE - 1) for p in parts]))
-        for programme in PROGRAMMES:  # each under its own stored evaluation
-            sc = Scope(families.subquery("scoped"), m.StoredEvaluation, as_of, None,
-                       programme, programme)
-            rows += [{"ruleset": ruleset, "programme": programme,
-                      "scope": part_scope(key, number), "ward": ward, "month": month,
-                      "figure": figure, "value": value}
-                     for number, ward, month, figure, value in _scope_rows(sc)]
-    return rows
+    return [row for unit in _units() for row in _unit_rows(ruleset, as_of, parts, *unit)]
+
+
+def _unit_in_snapshot(ruleset: str, as_of: dt.date, versions: dict[str, int], key: str,
+                      families, programme: str) -> list[dict] | None:
+    """_unit_rows from a read snapshot of this thread's own, or None if the data it reads
+    has changed since `versions` were read (every change a figure may count moves them)."""
+    read_snapshot()
+    try:
+        if cache_version.versions(list(versions)) != versions:
+            return None
+        return _unit_rows(ruleset, as_of, None, key, families, programme)
+    finally:
+        db.session.commit()
 
 
 def count_for_storing() -> tuple[str, int, int, list[dict]] | None:
     """(ruleset, data version, wide version, part rows): the figures of every stored scope
     and programme by part, counted in the caller's transaction, which must read one snapshot
     of the data (store.store_figures opens it) so that the versions read here are the ones
-    the counts hold for. None: nothing stored yet to count."""
+    the counts hold for. None: nothing stored yet to count. The scopes and programmes are
+    counted side by side, each on a thread with a snapshot of its own (the database does the
+    counting, a core each), and the counts kept if every snapshot holds the same versions;
+    else (a change committed meanwhile) they are counted again in the caller's snapshot."""
     found = cache_version.versions([cache_version.FIGURES, WIDE])
     rules = current_ruleset()
     run = current_run(rules.name)
     if cache_version.FIGURES not in found or run is None:
         return None
+    counted = on_threads(_unit_in_snapshot, [(rules.name, run.as_of, found, *unit)
+                                             for unit in _units()])
+    if any(rows is None for rows in counted):
+        counted = [_counted_rows(rules.name, run.as_of, None)]
     return (rules.name, found[cache_version.FIGURES], found.get(WIDE, 0),
-            _counted_rows(rules.name, run.as_of, None))
+            [row for rows in counted for row in rows])
 
 
 def _summed(rows: list[dict]) -> dict[tuple, int]:

@@ -828,6 +828,17 @@ def refresh_pending(progress: Progress | None = None, figures: bool = True,
     return refresh(ids, progress=progress, figures=figures, parts_now=parts_now)
 
 
+def read_snapshot() -> None:
+    """End the session's transaction and begin one that reads a single snapshot of the data
+    until it ends (PostgreSQL's REPEATABLE READ; SQLite's deferred BEGIN)."""
+    session = db.session
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
 def store_figures() -> int | None:
     """Count the summaries' figures (evaluation.figures.count_for_storing) from one snapshot of
     the data, then store them with the data version that snapshot holds, in a short write of
@@ -837,11 +848,7 @@ def store_figures() -> int | None:
     from .figures import count_for_storing, write_stored  # figures.py reads this module
 
     session = db.session
-    session.commit()  # end any snapshot; read the counts and the version from one
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        session.connection().exec_driver_sql("BEGIN")  # one read snapshot until COMMIT
+    read_snapshot()  # read the counts and the version from one
     try:
         counted = count_for_storing()
     finally:
