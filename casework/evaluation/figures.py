@@ -1116,17 +1116,6 @@ def _stored_at_version(ruleset: str, version: int, marked: dict[str, int]) -> No
     _clear_marks(version, marked)
 
 
-def _snapshot() -> None:
-    """End the session's transaction and open one that reads one snapshot of the data until
-    it ends (as store.store_figures does)."""
-    session = db.session
-    session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
-        session.connection().exec_driver_sql("BEGIN")
-
-
 def store_marked() -> int | None:
     """The job worker's count of the parts marked due by pages' requests (mark_due) and of
     the families still waiting for a refresh: counted from one snapshot of the data, holding
@@ -1137,7 +1126,7 @@ def store_marked() -> int | None:
     session = db.session
     rules = current_ruleset()
     name = stored_name(rules.name)
-    _snapshot()
+    read_snapshot()
     try:
         run = current_run(rules.name)
         found = cache_version.versions([cache_version.FIGURES, WIDE, parts_name(rules.name),
