@@ -5,14 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+# A record of evidence, one a row: never changed once made, compared and hashed by its
+# fields, like a frozen dataclass, but not declared frozen: a frozen one sets each field
+# through object.__setattr__, five times slower to make, and a full refresh makes one for
+# every row of every family's evidence (millions at national scale).
+record = dataclasses.dataclass(slots=True, unsafe_hash=True)
 
-@dataclasses.dataclass(frozen=True, slots=True)
+
+@record
 class PersonData:
     ref: str
     date_of_birth: dt.date
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class TermData:
     person_ref: str
     start_year: int  # 2012 for the academic year 2012/13
@@ -29,7 +35,7 @@ class TermData:
         return f"{self.term} {self.start_year}/{(self.start_year + 1) % 100:02d}"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class AsbData:
     ref: str
     date: dt.date
@@ -37,7 +43,7 @@ class AsbData:
     person_ref: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class OffenceData:
     ref: str
     person_ref: str
@@ -45,7 +51,7 @@ class OffenceData:
     proven: bool
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class WorkData:
     ref: str
     person_ref: str
@@ -108,14 +114,14 @@ class Evaluation:
 # The later programmes' evidence (rulesets phase2 and supporting_families) ----------------
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class DomesticAbuseData:
     ref: str
     date: dt.date
     person_ref: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class ChildStatusData:
     ref: str
     person_ref: str
@@ -124,7 +130,7 @@ class ChildStatusData:
     end: dt.date | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class HousingData:
     """A housing event of a member or the household: a tenancy change, rent arrears, a
     notice seeking possession, an eviction, temporary accommodation."""
@@ -136,7 +142,7 @@ class HousingData:
     person_ref: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class NeedData:
     ref: str
     problem: str
@@ -145,7 +151,7 @@ class NeedData:
     person_ref: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class AssessmentData:
     ref: str
     need_ref: str
@@ -155,7 +161,7 @@ class AssessmentData:
     note: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class DiscretionData:
     """Equivalent progress on a need, approved by a named person with a reason."""
 
