@@ -6,13 +6,10 @@ SQLite an FTS5 table with the trigram tokenizer indexes it; on PostgreSQL a pg_t
 index; either answers `LIKE '%words%'` from the index rather than by reading every family
 and person. The documents are rewritten with the stored evaluation, for the families whose
 records changed, by the refresh of their stored evaluation (casework.evaluation.store),
-in a transaction of their own before it writes (`rewritten_alongside`).
+in a transaction of their own before it writes its rows.
 """
 
 from __future__ import annotations
-
-import contextlib
-from collections.abc import Iterator
 
 from sqlalchemy import (
     column,
@@ -29,7 +26,6 @@ from sqlalchemy import (
 from . import models as m
 from .extensions import db
 from .lookups import one_of
-from .workers import alongside
 
 BATCH = 10_000  # documents written again a statement
 # SQLite's FTS5 table over the documents (migrations/versions/a17e5a0e0002): rowid is the family's id
@@ -69,26 +65,6 @@ def rewrite(family_ids: list[int] | None = None) -> None:
                            .execution_options(synchronize_session=False))
         db.session.execute(insert(S).from_select(["family_id", "document"],
                                                  document_select(part)))
-
-
-def _rewrite_committed(family_ids: list[int] | None) -> None:
-    rewrite(family_ids)
-    db.session.commit()
-
-
-@contextlib.contextmanager
-def rewritten_alongside(family_ids: list[int] | None, apart: bool) -> Iterator[None]:
-    """Rewrite these families' documents (all if None) in a transaction of their own,
-    committed by the time the block ends: `apart`, on a thread with its own connection while
-    the block runs (a refresh waiting on its workers: on PostgreSQL the index's work then
-    shares the machine with theirs instead of following it), else before the block. The
-    caller's transaction must be ended first."""
-    if not apart:
-        _rewrite_committed(family_ids)
-        yield
-        return
-    with alongside(_rewrite_committed, family_ids):
-        yield
 
 
 def matching(q: str, within=None, limit: int | None = None):

@@ -65,7 +65,7 @@ from ..rules.engine import NOT_RELEVANT
 from ..rules.evidence import OutcomeEvidence
 from ..rules.nearly import nearly_there
 from ..rules.ruleset import PROGRAMMES, OutcomeFrame
-from ..workers import collector_paused, in_workers, map_in_workers
+from ..workers import alongside, collector_paused, in_workers, map_in_workers
 from .later import OutcomeFamilyEvaluation, council_plan, plan_errors, read_outcome_evidence
 from .later import evaluated as outcome_evaluated
 from .later import prior_claims as outcome_prior_claims
@@ -618,7 +618,7 @@ def refresh(family_ids: Iterable[int] | None = None, as_of: dt.date | None = Non
     done = 0
     # The search documents first, committed apart: if the refresh stops before it writes,
     # its families are still marked stale, and their documents are written again next time.
-    with search.rewritten_alongside(documents, apart=in_workers(tasks)):
+    with _documents_written(documents, apart=in_workers(tasks)):
         for mine, others, failures in map_in_workers(_batch_rows, tasks):
             for stored, as_json in mine:
                 rows.append(stored)
@@ -702,6 +702,26 @@ def _documents_due(chosen: list[int], full: bool, started: dt.datetime) -> list[
     changed.update(db.session.scalars(select(m.Family.id).where(
         m.Family.id.not_in(select(m.FamilySearch.family_id)))))
     return None if 2 * len(changed) > len(chosen) else sorted(changed)
+
+
+def _rewrite_committed(family_ids: list[int] | None) -> None:
+    search.rewrite(family_ids)
+    db.session.commit()
+
+
+@contextlib.contextmanager
+def _documents_written(family_ids: list[int] | None, apart: bool) -> Iterator[None]:
+    """Rewrite these families' search documents (all if None) in a transaction of their
+    own, committed by the time the block ends: `apart`, on a thread with its own connection
+    while the block runs (the refresh waiting on its workers: on PostgreSQL the index's work
+    then shares the machine with theirs instead of following it), else before the block.
+    The caller's transaction must be ended first."""
+    if not apart:
+        _rewrite_committed(family_ids)
+        yield
+        return
+    with alongside(_rewrite_committed, family_ids):
+        yield
 
 
 def _write(ruleset: str, rows: list[dict], chosen: list[int], as_of: dt.date, full: bool,
