@@ -42,7 +42,8 @@ def test_an_admin_records_an_organisation_with_its_kinds_sharing_level(client, s
                              "sharing_level": "education"}
     assert history.changed_by_id == admin.id
     event = db.session.scalars(select(m.AuditEvent).where(
-        m.AuditEvent.action == "create", m.AuditEvent.object_type == "organisation")).first()
+        m.AuditEvent.action == "create", m.AuditEvent.object_type == "organisation")
+        .order_by(m.AuditEvent.id)).first()
     assert event.object_ref == "Fant Primary School"
 
 
